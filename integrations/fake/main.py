@@ -1,0 +1,107 @@
+"""A fake organisation API: deterministic departments, offices, teams, persons and projects.
+
+Sizes follow the original's fake integration settings: ``entityAmount`` persons,
+``entityKbSize`` per person, pages of ``thirdPartyBatchSize`` after ``thirdPartyLatencyMs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from ocean import Integration
+
+ocean = Integration()
+
+FIRST = ["Ada", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Guido", "Radia"]
+LAST = ["Lovelace", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen", "Rossum", "Perlman"]
+CITIES = ["Tel Aviv", "New York", "London", "Berlin", "Tokyo"]
+DEPARTMENTS = ["Engineering", "Product", "Sales", "Marketing", "Finance", "People", "Support", "Legal"]
+STATUSES = ["WORKING", "VACATION", "SICK"]
+STAGES = ["design", "build", "launch", "maintain"]
+
+
+def _settings() -> dict[str, Any]:
+    return ocean.integration_config
+
+
+def _persons() -> int:
+    return max(1, int(_settings()["entity_amount"]))
+
+
+def _tag(i: int) -> int:
+    return (hash((str(_settings()["seed"]), i)) & 0x7FFFFFFF) if _settings()["seed"] != "ocean" else i
+
+
+async def _pages(count: int, make: Callable[[int], dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
+    size = max(1, int(_settings()["third_party_batch_size"]))
+    latency = int(_settings()["third_party_latency_ms"]) / 1000
+    for start in range(0, count, size):
+        if latency:
+            await asyncio.sleep(latency)
+        yield [make(i) for i in range(start, min(count, start + size))]
+
+
+def office(i: int) -> dict[str, Any]:
+    return {"id": f"office-{i}", "name": f"{CITIES[i]} office", "city": CITIES[i], "capacity": 50 + 10 * _tag(i) % 400}
+
+
+def department(i: int) -> dict[str, Any]:
+    return {"id": f"dep-{i}", "name": DEPARTMENTS[i], "budget": 100_000 + _tag(i) % 900_000,
+            "office_id": f"office-{i % len(CITIES)}"}
+
+
+def team(i: int) -> dict[str, Any]:
+    return {"id": f"team-{i}", "name": f"Team {i}", "size": 3 + _tag(i) % 9,
+            "department_id": f"dep-{i % len(DEPARTMENTS)}"}
+
+
+def person(i: int) -> dict[str, Any]:
+    tag = _tag(i)
+    first, last = FIRST[tag % 10], LAST[(tag // 10) % 10]
+    padding = max(0, int(_settings()["entity_kb_size"]) * 1024 - 300)
+    return {
+        "id": f"person-{i}", "first_name": first, "last_name": last,
+        "email": f"{first}.{last}.{i}@example.com".lower(), "age": 20 + tag % 45,
+        "status": STATUSES[tag % 3], "bio": ("lorem ipsum " * (padding // 12 + 1))[:padding],
+        "team_id": f"team-{i % _teams()}", "office_id": f"office-{i % len(CITIES)}",
+    }
+
+
+def project(i: int) -> dict[str, Any]:
+    return {"id": f"project-{i}", "name": f"Project {i}", "url": f"https://projects.example.com/{i}",
+            "stage": STAGES[_tag(i) % 4], "archived": i % 17 == 16,
+            "team_ids": [f"team-{(i + k) % _teams()}" for k in range(1 + i % 3)]}
+
+
+def _teams() -> int:
+    return max(1, _persons() // 10)
+
+
+@ocean.on_resync("office")
+async def offices(kind: str) -> list[dict[str, Any]]:
+    return [office(i) for i in range(len(CITIES))]
+
+
+@ocean.on_resync("department")
+async def departments(kind: str) -> list[dict[str, Any]]:
+    return [department(i) for i in range(len(DEPARTMENTS))]
+
+
+@ocean.on_resync("team")
+async def teams(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
+    async for page in _pages(_teams(), team):
+        yield page
+
+
+@ocean.on_resync("person")
+async def persons(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
+    async for page in _pages(_persons(), person):
+        yield page
+
+
+@ocean.on_resync("project")
+async def projects(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
+    async for page in _pages(max(1, _persons() // 20), project):
+        yield page

@@ -1,0 +1,3 @@
+from ocean.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``ocean`` command line."""

@@ -1,0 +1,104 @@
+"""``ocean catalog ...``: look at what the catalog holds."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+
+import click
+from rich.table import Table
+
+from ocean.cli.options import catalog_option, catalog_url, print_table, run
+from ocean.store.open import open_store
+from ocean.store.sqlite import SQLiteStore
+from ocean.types import Entity
+
+
+@click.group()
+def catalog() -> None:
+    """Inspect the catalog (blueprints, entities, runs)."""
+
+
+@catalog.command()
+@catalog_option
+def blueprints(catalog_url: str | None) -> None:
+    """List blueprints with their entity counts."""
+
+    async def show(store: SQLiteStore) -> None:
+        counts = await store.count_entities()
+        table = Table("identifier", "title", "entities", "relations")
+        for bp in await store.list_blueprints():
+            relations = ", ".join(f"{n}→{r.get('target')}" for n, r in (bp.get("relations") or {}).items())
+            table.add_row(bp["identifier"], str(bp.get("title") or ""), str(counts.get(bp["identifier"], 0)), relations)
+        print_table(table)
+
+    _with_store(catalog_url, show)
+
+
+@catalog.command()
+@click.option("--blueprint", default=None, help="Only entities of this blueprint.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one entity per line, as Port shapes them.")
+@catalog_option
+def entities(blueprint: str | None, as_json: bool, catalog_url: str | None) -> None:
+    """List entities."""
+
+    async def show(store: SQLiteStore) -> None:
+        table = Table("blueprint", "identifier", "title", "updated")
+        async for entity in store.iter_entities(blueprint):
+            if as_json:
+                click.echo(json.dumps(entity, ensure_ascii=False))
+            else:
+                table.add_row(entity["blueprint"], entity["identifier"], str(entity.get("title") or ""), entity["updatedAt"])
+        if not as_json:
+            print_table(table)
+
+    _with_store(catalog_url, show)
+
+
+@catalog.command()
+@click.argument("blueprint")
+@click.argument("identifier")
+@catalog_option
+def show(blueprint: str, identifier: str, catalog_url: str | None) -> None:
+    """Show one entity as JSON."""
+
+    async def show_one(store: SQLiteStore) -> None:
+        found: dict[str, Entity] = await store.get_entities(blueprint, [identifier])
+        if identifier not in found:
+            raise click.ClickException(
+                f"no entity {identifier!r} of blueprint {blueprint!r}; "
+                "list them with `ocean catalog entities --blueprint " + blueprint + "`"
+            )
+        click.echo(json.dumps(found[identifier], indent=2, ensure_ascii=False))
+
+    _with_store(catalog_url, show_one)
+
+
+@catalog.command()
+@click.option("--limit", default=20, show_default=True)
+@catalog_option
+def runs(limit: int, catalog_url: str | None) -> None:
+    """Resync history, newest first."""
+
+    async def show_runs(store: SQLiteStore) -> None:
+        table = Table("id", "integration", "trigger", "started", "ended", "status", "created", "updated", "deleted")
+        for record in await store.list_runs(limit):
+            kinds = record.report.get("kinds", [])
+            total = {n: sum(k.get(n, 0) for k in kinds) for n in ("created", "updated")}
+            table.add_row(str(record.id), record.integration, record.trigger, record.started_at,
+                          record.ended_at or "", record.status, str(total["created"]),
+                          str(total["updated"]), str(record.report.get("deleted", 0)))
+        print_table(table)
+
+    _with_store(catalog_url, show_runs)
+
+
+def _with_store(url: str | None, action: Callable[[SQLiteStore], Awaitable[None]]) -> None:
+    async def go() -> None:
+        store = await open_store(catalog_url(url))
+        try:
+            await action(store)
+        finally:
+            await store.close()
+
+    run(go)

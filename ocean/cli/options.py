@@ -1,0 +1,44 @@
+"""Options and error handling shared by every command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ocean.config.settings import DEFAULT_CATALOG
+from ocean.errors import OceanError
+
+T = TypeVar("T")
+
+catalog_option = click.option(
+    "--catalog",
+    "catalog_url",
+    default=None,
+    help=f"Catalog URL (env OCEAN__CATALOG__URL; default {DEFAULT_CATALOG}).",
+)
+
+
+def catalog_url(given: str | None) -> str:
+    """``--catalog`` wins over ``OCEAN__CATALOG__URL``, which wins over the default."""
+    return given or os.environ.get("OCEAN__CATALOG__URL") or DEFAULT_CATALOG
+
+
+def run(coroutine_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's coroutine once, turning Ocean errors into a clean message and exit 2."""
+    try:
+        return asyncio.run(coroutine_fn())
+    except OceanError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+
+
+def print_table(table: Table) -> None:
+    """Print a table; when piped, wide enough not to truncate."""
+    console = Console()
+    (console if console.is_terminal else Console(width=200)).print(table)

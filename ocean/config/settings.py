@@ -1,0 +1,83 @@
+"""Ocean's own settings: ``OCEAN__*`` environment variables over ``config.yaml``, as the original."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ocean.errors import ConfigError
+
+DEFAULT_CATALOG = "sqlite:///.ocean/catalog.db"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class IntegrationSettings(_Section):
+    identifier: str | None = None
+    type: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+class EventListenerSettings(_Section):
+    type: str = "POLLING"
+    interval: float = 60
+
+
+class CatalogSettings(_Section):
+    url: str | None = None
+
+
+class Settings(_Section):
+    """The settings ``ocean sail`` runs with; read once, passed down explicitly."""
+
+    integration: IntegrationSettings = Field(default_factory=IntegrationSettings)
+    event_listener: EventListenerSettings = Field(default_factory=EventListenerSettings)
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    allow_environment_variables_jq_access: bool = True
+    resources_path: str = ".port/resources"
+
+
+def load_settings(
+    *, environ: Mapping[str, str], from_file: Mapping[str, Any], overrides: Mapping[str, Any]
+) -> Settings:
+    """Merge config.yaml < environment < command-line overrides and validate."""
+    merged = _deep_merge(_deep_merge(dict(from_file), _from_environ(environ)), dict(overrides))
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as error:
+        problems = "\n  - ".join(
+            f"{'.'.join(map(str, p['loc']))}: {p['msg']} (got {p.get('input')!r:.60})"
+            for p in error.errors()
+        )
+        raise ConfigError(f"invalid Ocean settings:\n  - {problems}") from None
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.upper().startswith("OCEAN__"):
+            continue
+        *parents, leaf = name[len("OCEAN__") :].lower().split("__")
+        node = nested
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                break
+            node = child
+        else:
+            node[leaf] = value
+    return nested
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

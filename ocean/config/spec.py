@@ -1,0 +1,113 @@
+"""``.port/spec.yaml``: the integration's type, features and typed configuration fields."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ocean.config.naming import snake_case
+from ocean.errors import ConfigError
+
+FieldType = Literal["string", "integer", "boolean", "object", "array", "url"]
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+class ConfigField(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    type: FieldType = "string"
+    required: bool = False
+    default: Any = None
+    sensitive: bool = False
+    description: str | None = None
+
+
+class IntegrationSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str | None = None
+    title: str | None = None
+    features: list[dict[str, Any]] = Field(default_factory=list)
+    configurations: list[ConfigField] = Field(default_factory=list)
+
+
+def load_spec(port_dir: Path) -> IntegrationSpec:
+    """Read ``spec.yaml`` / ``spec.yml`` / ``spec.json``; a folder without one has no config fields."""
+    for name in ("spec.yaml", "spec.yml", "spec.json"):
+        path = port_dir / name
+        if path.is_file():
+            try:
+                return IntegrationSpec.model_validate(yaml.safe_load(path.read_text()) or {})
+            except (yaml.YAMLError, ValidationError) as error:
+                raise ConfigError(f"{path} is invalid: {error}") from None
+    return IntegrationSpec()
+
+
+def build_integration_config(
+    spec: IntegrationSpec, *, environ: Mapping[str, str], from_file: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Fill the spec's fields from ``OCEAN__INTEGRATION__CONFIG__*`` (wins) and config.yaml.
+
+    Keys are snake_case. Every missing required field and every badly typed value is
+    reported in one :class:`ConfigError`.
+    """
+    given = {snake_case(str(k)): v for k, v in from_file.items()}
+    prefix = "OCEAN__INTEGRATION__CONFIG__"
+    given |= {k[len(prefix) :].lower(): v for k, v in environ.items() if k.upper().startswith(prefix)}
+    config = dict(given)
+    problems: list[str] = []
+    for field in spec.configurations:
+        key, env_name = snake_case(field.name), f"{prefix}{snake_case(field.name).upper()}"
+        raw = given.get(key, field.default)
+        if raw is None or raw == "":
+            config[key] = None
+            if field.required:
+                problems.append(f"{field.name}: required, not set (set {env_name} or integration.config.{field.name} in config.yaml)")
+            continue
+        try:
+            config[key] = _coerce(raw, field.type)
+        except ValueError as error:
+            problems.append(f"{field.name}: {error} (from {env_name} or config.yaml)")
+    if problems:
+        raise ConfigError(
+            "the integration configuration is incomplete:\n  - " + "\n  - ".join(problems)
+        )
+    return config
+
+
+def _coerce(value: Any, kind: FieldType) -> Any:
+    if kind == "integer":
+        if isinstance(value, bool) or not str(value).strip().lstrip("-").isdigit():
+            raise ValueError(f"expected an integer, got {value!r}")
+        return int(value)
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in _TRUE | _FALSE:
+            raise ValueError(f"expected true or false, got {value!r}")
+        return text in _TRUE
+    if kind in ("object", "array"):
+        return _structured(value, dict if kind == "object" else list)
+    if kind == "url":
+        text = str(value).strip()
+        if "://" not in text:
+            raise ValueError(f"expected a URL such as https://example.com, got {value!r}")
+        return text.rstrip("/")
+    return str(value)
+
+
+def _structured(value: Any, expected: type) -> Any:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValueError(f"expected JSON for a {expected.__name__}, got {value!r:.60}") from None
+    if not isinstance(value, expected):
+        raise ValueError(f"expected a {expected.__name__}, got {type(value).__name__}")
+    return value

@@ -1,0 +1,121 @@
+"""Load an integration folder in the original's layout: main.py plus ``.port/`` resources."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import tomllib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from ocean.config.spec import IntegrationSpec, load_spec
+from ocean.errors import IntegrationLoadError, MappingError
+from ocean.integration import Integration
+from ocean.mapping import PortAppConfig, load_mapping
+
+
+@dataclass
+class IntegrationFolder:
+    """Everything an integration folder declares, loaded but not yet run."""
+
+    path: Path
+    integration: Integration
+    spec: IntegrationSpec
+    mapping: PortAppConfig
+    blueprints: list[dict[str, Any]]
+    name: str
+    version: str
+
+
+def load_folder(path: Path, *, resources_path: str = ".port/resources") -> IntegrationFolder:
+    """Read the spec, mapping and blueprints, then import ``main.py``."""
+    path = path.resolve()
+    if not (path / "main.py").is_file():
+        raise IntegrationLoadError(
+            f"{path} has no main.py; point `ocean sail` at an integration folder "
+            "(main.py with @ocean.on_resync handlers and a .port/ folder)."
+        )
+    resources = path / resources_path
+    name, version = _project(path)
+    return IntegrationFolder(
+        path=path,
+        spec=load_spec(path / ".port"),
+        mapping=_mapping(resources),
+        blueprints=_blueprints(resources),
+        integration=find_integration(import_main(path)),
+        name=name,
+        version=version,
+    )
+
+
+def import_main(folder: Path) -> ModuleType:
+    """Import ``main.py`` as a fresh module with the folder importable for its siblings."""
+    module_name = f"ocean_integration_{uuid.uuid4().hex}"
+    spec = importlib.util.spec_from_file_location(module_name, folder / "main.py")
+    if spec is None or spec.loader is None:
+        raise IntegrationLoadError(f"cannot import {folder / 'main.py'}")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(folder))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise IntegrationLoadError(
+            f"importing {folder / 'main.py'} failed: {type(error).__name__}: {error}"
+        ) from error
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+def find_integration(module: ModuleType) -> Integration:
+    """The one :class:`Integration` object main.py created or imported."""
+    found = {id(v): v for v in vars(module).values() if isinstance(v, Integration)}
+    if len(found) != 1:
+        problem = "defines no Integration object" if not found else "defines several Integration objects"
+        raise IntegrationLoadError(
+            f"{module.__file__} {problem}; create exactly one with "
+            "`from ocean import Integration; ocean = Integration()` and decorate handlers on it."
+        )
+    return next(iter(found.values()))
+
+
+def _mapping(resources: Path) -> PortAppConfig:
+    for name in ("port-app-config.yml", "port-app-config.yaml", "port-app-config.json"):
+        if (resources / name).is_file():
+            return load_mapping(resources / name)
+    raise MappingError(
+        f"no mapping found: add {resources / 'port-app-config.yml'} with a `resources:` list."
+    )
+
+
+def _blueprints(resources: Path) -> list[dict[str, Any]]:
+    for name in ("blueprints.json", "blueprints.yaml", "blueprints.yml"):
+        path = resources / name
+        if path.is_file():
+            try:
+                data = json.loads(path.read_text()) if name.endswith("json") else yaml.safe_load(path.read_text())
+            except (ValueError, yaml.YAMLError) as error:
+                raise IntegrationLoadError(f"{path} is not valid: {error}") from None
+            if not isinstance(data, list) or not all(isinstance(b, dict) and "identifier" in b for b in data):
+                raise IntegrationLoadError(f"{path} must be a list of blueprints, each with an identifier")
+            return data
+    return []
+
+
+def _project(folder: Path) -> tuple[str, str]:
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            project = tomllib.loads(pyproject.read_text()).get("project") or {}
+            poetry = tomllib.loads(pyproject.read_text()).get("tool", {}).get("poetry", {})
+        except tomllib.TOMLDecodeError as error:
+            raise IntegrationLoadError(f"{pyproject} is not valid TOML: {error}") from None
+        name = project.get("name") or poetry.get("name") or folder.name
+        return str(name).lower(), str(project.get("version") or poetry.get("version") or "0.1.0")
+    return folder.name.lower(), "0.1.0"

@@ -1,0 +1,91 @@
+"""The object integration authors decorate: a registry of handlers and hooks, nothing more."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ocean.errors import ConfigError
+from ocean.types import Hook, ResyncHandler
+
+HandlerT = TypeVar("HandlerT", bound=ResyncHandler)
+HookT = TypeVar("HookT", bound=Hook)
+
+
+class Integration:
+    """Registry of an integration's resync handlers and lifecycle hooks.
+
+    Usage::
+
+        ocean = Integration()
+
+        @ocean.on_resync("project")
+        async def projects(kind: str):
+            yield [{"key": "OPS"}]
+
+    The runner hands the integration its typed configuration before anything runs;
+    handlers read it as ``ocean.integration_config`` (snake_case keys, as the original).
+    """
+
+    def __init__(self) -> None:
+        self._by_kind: dict[str, list[ResyncHandler]] = {}
+        self._catch_all: list[ResyncHandler] = []
+        self.start_hooks: list[Hook] = []
+        self.resync_start_hooks: list[Hook] = []
+        self.resync_complete_hooks: list[Hook] = []
+        self._config: dict[str, Any] | None = None
+
+    def on_resync(self, kind: str | None = None) -> Callable[[HandlerT], HandlerT]:
+        """Register a handler for one kind, or for every kind when ``kind`` is None."""
+
+        def register(handler: HandlerT) -> HandlerT:
+            if kind is None:
+                self._catch_all.append(handler)
+            else:
+                self._by_kind.setdefault(kind, []).append(handler)
+            return handler
+
+        return register
+
+    def on_start(self) -> Callable[[HookT], HookT]:
+        """Register a coroutine run once before the first resync."""
+        return self._hook(self.start_hooks)
+
+    def on_resync_start(self) -> Callable[[HookT], HookT]:
+        """Register a coroutine run at the beginning of every resync."""
+        return self._hook(self.resync_start_hooks)
+
+    def on_resync_complete(self) -> Callable[[HookT], HookT]:
+        """Register a coroutine run after a resync that fully succeeded."""
+        return self._hook(self.resync_complete_hooks)
+
+    @staticmethod
+    def _hook(hooks: list[Hook]) -> Callable[[HookT], HookT]:
+        def register(hook: HookT) -> HookT:
+            hooks.append(hook)
+            return hook
+
+        return register
+
+    def handlers_for(self, kind: str) -> list[ResyncHandler]:
+        """Kind-specific handlers first, then catch-all ones, as the original runs them."""
+        return [*self._by_kind.get(kind, []), *self._catch_all]
+
+    @property
+    def kinds(self) -> list[str]:
+        """Kinds that have a handler of their own."""
+        return sorted(self._by_kind)
+
+    def configure(self, config: dict[str, Any]) -> None:
+        """Bind the validated integration configuration (done by the runner)."""
+        self._config = dict(config)
+
+    @property
+    def integration_config(self) -> dict[str, Any]:
+        """The integration's configuration with snake_case keys."""
+        if self._config is None:
+            raise ConfigError(
+                "integration_config was read before the integration was configured; "
+                "read it inside a handler or hook, not at import time."
+            )
+        return self._config

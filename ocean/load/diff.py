@@ -1,0 +1,75 @@
+"""Pure change detection: which mapped entities are new, changed or unchanged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocean.types import Entity
+
+_COMPARED = ("title", "icon", "team", "properties", "relations")
+
+
+@dataclass
+class EntityDiff:
+    created: list[Entity] = field(default_factory=list)
+    updated: list[Entity] = field(default_factory=list)
+    unchanged: list[Entity] = field(default_factory=list)
+
+
+def diff_entities(desired: list[Entity], stored: dict[str, Entity]) -> EntityDiff:
+    """Split ``desired`` by what the catalog holds (``stored``, keyed by identifier).
+
+    Only fields the mapping produced are compared; a property or relation that is null
+    in the mapping and absent in the catalog counts as equal. Unlike the original, a
+    changed ``icon`` is an update too.
+    """
+    result = EntityDiff()
+    for entity in desired:
+        current = stored.get(entity["identifier"])
+        if current is None:
+            result.created.append(entity)
+        elif is_unchanged(entity, current):
+            result.unchanged.append(entity)
+        else:
+            result.updated.append(entity)
+    return result
+
+
+def is_unchanged(entity: Entity, current: Entity) -> bool:
+    """True when writing ``entity`` over ``current`` would change nothing."""
+    for name in _COMPARED:
+        if name not in entity:
+            continue
+        wanted: Any = entity[name]  # type: ignore[literal-required]
+        have: Any = current.get(name)
+        if name in ("properties", "relations"):
+            have = have or {}
+            if any(not json_equal(value, have.get(key)) for key, value in wanted.items()):
+                return False
+        elif name == "team":
+            if not json_equal(_team_set(wanted), _team_set(have)):
+                return False
+        elif not json_equal(wanted, have):
+            return False
+    return True
+
+
+def _team_set(team: Any) -> Any:
+    if team is None or team == []:
+        return []
+    if isinstance(team, list) and all(isinstance(name, str) for name in team):
+        return sorted(team)
+    return team
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Equality of JSON values: unlike ``==``, ``true`` differs from ``1`` and ``1`` from ``1.5``."""
+    if type(left) is not type(right):
+        both_numbers = type(left) in (int, float) and type(right) in (int, float)
+        return both_numbers and left == right
+    if type(left) is dict:
+        return left.keys() == right.keys() and all(json_equal(v, right[k]) for k, v in left.items())
+    if type(left) is list:
+        return len(left) == len(right) and all(map(json_equal, left, right))
+    return bool(left == right)

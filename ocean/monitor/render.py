@@ -1,0 +1,71 @@
+"""Show a resync report as a table, and resync progress while it runs."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ocean.monitor.report import KindReport, ResyncReport
+
+_COUNTS = ("extracted", "mapped", "filtered_out", "skipped", "created", "updated", "unchanged", "deleted", "failed")
+
+
+def render_report(report: ResyncReport, console: Console) -> None:
+    """Print the per-kind summary table, then problems and the outcome."""
+    table = Table(title=f"resync of {report.integration}: {report.status}")
+    table.add_column("kind", no_wrap=True)
+    for name in _COUNTS:
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_column("seconds e/t/l", justify="right", no_wrap=True)
+    for kind in report.kinds:
+        table.add_row(_label(kind), *(str(getattr(kind, n)) for n in _COUNTS), _durations(kind))
+    console.print(table)
+    for kind in report.kinds:
+        for error in kind.errors[:5]:
+            console.print(f"[red]error[/red] {kind.kind}: {error}")
+        if len(kind.errors) > 5:
+            console.print(f"[red]error[/red] {kind.kind}: … and {len(kind.errors) - 5} more")
+        for path, text in kind.misconfigurations.items():
+            console.print(f"[yellow]misconfigured[/yellow] {kind.kind}: {path} = {text!r} gave null")
+    for error in report.errors:
+        console.print(f"[red]error[/red] {error}")
+    if report.deletion_note:
+        console.print(f"[yellow]deletion[/yellow] {report.deletion_note}")
+
+
+def _label(kind: KindReport) -> str:
+    mark = "[green]✓[/green]" if kind.status == "completed" else "[red]✗[/red]"
+    return f"{mark} {kind.kind}"
+
+
+def _durations(kind: KindReport) -> str:
+    return f"{kind.extract_seconds:.2f}/{kind.transform_seconds:.2f}/{kind.load_seconds:.2f}"
+
+
+class ProgressDisplay:
+    """Live per-kind progress on a terminal; silent elsewhere."""
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=None),
+            TextColumn("{task.completed} items"), TimeElapsedColumn(),
+            console=console, transient=True, disable=not console.is_terminal,
+        )
+        self._tasks: dict[int, int] = {}
+
+    def __enter__(self) -> ProgressDisplay:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(None, None, None)
+
+    def kind_started(self, kind: KindReport) -> None:
+        self._tasks[kind.index] = self._progress.add_task(kind.kind, total=None)
+
+    def batch_done(self, kind: KindReport) -> None:
+        self._progress.update(self._tasks[kind.index], completed=kind.extracted)
+
+    def kind_finished(self, kind: KindReport) -> None:
+        self._progress.update(self._tasks[kind.index], total=kind.extracted, completed=kind.extracted)

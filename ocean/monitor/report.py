@@ -1,0 +1,55 @@
+"""The resync report: per-kind counts and durations, and the run's outcome."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class KindReport:
+    """One resource block of the mapping, as the resync handled it."""
+
+    kind: str
+    index: int
+    extracted: int = 0
+    mapped: int = 0
+    filtered_out: int = 0
+    skipped: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: int = 0
+    extract_seconds: float = 0.0
+    transform_seconds: float = 0.0
+    load_seconds: float = 0.0
+    status: str = "pending"
+    errors: list[str] = field(default_factory=list)
+    misconfigurations: dict[str, str] = field(default_factory=dict)
+
+    def fail(self, message: str) -> None:
+        self.status = "failed"
+        self.errors.append(message)
+
+
+@dataclass
+class ResyncReport:
+    """The outcome of one resync: ``completed`` only if every kind succeeded."""
+
+    integration: str
+    trigger: str
+    started_at: str
+    ended_at: str | None = None
+    status: str = "running"
+    kinds: list[KindReport] = field(default_factory=list)
+    deleted: int = 0
+    deletion_note: str | None = None
+    errors: list[str] = field(default_factory=list)
+    created_blueprints: list[str] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(kind, name)) for kind in self.kinds)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

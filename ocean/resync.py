@@ -1,0 +1,234 @@
+"""One resync, wiring the stages: extract -> transform -> load per kind, then stale deletion.
+
+Nothing here reaches for global state: the integration, mapping, store and owner come in
+as a :class:`ResyncJob`, and a :class:`ResyncReport` comes out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ocean.errors import ExtractError
+from ocean.extract.extract import extract
+from ocean.integration import Integration
+from ocean.load.apply import load_entities
+from ocean.load.deletion import plan_deletion
+from ocean.mapping import PortAppConfig
+from ocean.monitor.report import KindReport, ResyncReport
+from ocean.store.base import Owner, RunRecord, Store
+from ocean.store.sqlite import now_iso
+from ocean.transform.jq import rewrite_single_quotes
+from ocean.transform.mapper import CompiledResource, MapResult
+from ocean.types import Entity, EntityKey, RawBatch
+
+_MAX_ERRORS_KEPT = 50
+
+
+class Observer(Protocol):
+    """Told about progress as the resync runs (a progress bar, metrics)."""
+
+    def kind_started(self, kind: KindReport) -> None: ...
+    def batch_done(self, kind: KindReport) -> None: ...
+    def kind_finished(self, kind: KindReport) -> None: ...
+
+
+class _Silent:
+    def kind_started(self, kind: KindReport) -> None: ...
+    def batch_done(self, kind: KindReport) -> None: ...
+    def kind_finished(self, kind: KindReport) -> None: ...
+
+
+@dataclass
+class ResyncJob:
+    """Everything one resync needs, passed explicitly."""
+
+    integration: Integration
+    mapping: PortAppConfig
+    resources: list[CompiledResource]
+    store: Store
+    owner: Owner
+    observer: Observer = field(default_factory=_Silent)
+
+
+@dataclass
+class _Tally:
+    """What the kinds produced, for stale deletion."""
+
+    generated: set[EntityKey] = field(default_factory=set)
+    protected_blueprints: set[str] = field(default_factory=set)
+    relation_targets: set[EntityKey] = field(default_factory=set)
+    relation_defs: dict[str, dict[str, str]] = field(default_factory=dict)
+    state_known: bool = True
+
+
+async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport:
+    """Run one full resync and record it in the catalog."""
+    report = ResyncReport(integration=job.owner.identifier, trigger=trigger, started_at=now_iso())
+    tally = _Tally(relation_defs=_relation_defs(await job.store.list_blueprints()))
+    tally.state_known = await _run_hooks(job.integration.resync_start_hooks, report, "on_resync_start")
+    for resource in job.resources:
+        kind = KindReport(kind=resource.kind, index=resource.index)
+        report.kinds.append(kind)
+        job.observer.kind_started(kind)
+        await _sync_kind(job, resource, kind, tally)
+        job.observer.kind_finished(kind)
+    await _delete_stale(job, report, tally)
+    report.status = "completed" if _succeeded(report) else "failed"
+    if report.status == "completed":
+        await _run_hooks(job.integration.resync_complete_hooks, report, "on_resync_complete")
+    report.ended_at = now_iso()
+    await job.store.record_run(
+        RunRecord(integration=report.integration, trigger=trigger, started_at=report.started_at,
+                  ended_at=report.ended_at, status=report.status, report=report.to_dict())
+    )
+    return report
+
+
+def _succeeded(report: ResyncReport) -> bool:
+    return not report.errors and all(kind.status == "completed" for kind in report.kinds)
+
+
+async def _run_hooks(hooks: list[Any], report: ResyncReport, name: str) -> bool:
+    for hook in hooks:
+        try:
+            await hook()
+        except Exception as error:
+            report.errors.append(f"{name} hook {hook.__qualname__} raised {type(error).__name__}: {error}")
+            return False
+    return True
+
+
+async def _sync_kind(job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: _Tally) -> None:
+    produced: set[str] = set()
+    try:
+        async for batch in _timed(extract(job.integration, resource.kind), kind):
+            kind.extracted += len(batch)
+            started = time.perf_counter()
+            mapped = resource.map_items(batch)
+            kind.transform_seconds += time.perf_counter() - started
+            _count_mapping(kind, mapped, len(batch))
+            _remember(mapped.passed, tally, produced)
+            await _load(job, mapped.passed, kind)
+            job.observer.batch_done(kind)
+    except ExtractError as error:
+        kind.fail(str(error))
+    if kind.status == "pending" and not kind.errors:
+        kind.status = "completed"
+    elif kind.status == "pending":
+        kind.status = "failed"
+    if kind.status != "completed":
+        tally.protected_blueprints |= produced | _literal_blueprints(resource)
+
+
+async def _timed(batches: AsyncIterator[RawBatch], kind: KindReport) -> AsyncIterator[RawBatch]:
+    while True:
+        started = time.perf_counter()
+        try:
+            batch = await anext(batches)
+        except StopAsyncIteration:
+            return
+        finally:
+            kind.extract_seconds += time.perf_counter() - started
+        yield batch
+
+
+def _count_mapping(kind: KindReport, mapped: MapResult, size: int) -> None:
+    kind.mapped += len(mapped.passed)
+    kind.skipped += mapped.skipped
+    kind.failed += len(mapped.errors)
+    kind.filtered_out += size - len(mapped.passed) - mapped.skipped - len(mapped.errors)
+    kind.misconfigurations.update(mapped.misconfigurations)
+    _keep_errors(kind, mapped.errors)
+
+
+def _keep_errors(kind: KindReport, errors: list[str]) -> None:
+    kind.errors.extend(errors[: max(0, _MAX_ERRORS_KEPT - len(kind.errors))])
+
+
+def _remember(entities: list[Entity], tally: _Tally, produced: set[str]) -> None:
+    for entity in entities:
+        blueprint = str(entity["blueprint"])
+        produced.add(blueprint)
+        tally.generated.add((blueprint, _key(entity["identifier"])))
+        relations = entity.get("relations")
+        targets = tally.relation_defs.get(blueprint)
+        if relations and targets:
+            for name, value in relations.items():
+                target = targets.get(name)
+                for identifier in value if isinstance(value, list) else [value]:
+                    if target and isinstance(identifier, str):
+                        tally.relation_targets.add((target, identifier))
+
+
+async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport) -> None:
+    started = time.perf_counter()
+    loaded = await load_entities(
+        job.store, entities, owner=job.owner, merge=job.mapping.enable_merge_entity
+    )
+    kind.load_seconds += time.perf_counter() - started
+    kind.created += loaded.created
+    kind.updated += loaded.updated
+    kind.unchanged += loaded.unchanged
+    kind.failed += loaded.failed
+    _keep_errors(kind, loaded.errors)
+
+
+async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: _Tally) -> None:
+    if not tally.state_known:
+        report.deletion_note = "skipped: an on_resync_start hook failed, so the previous state is unknown"
+        return
+    if any(k.status != "completed" and not _literal_blueprints(r)
+           for k, r in zip(report.kinds, job.resources, strict=True)):
+        report.deletion_note = (
+            "skipped: a kind whose blueprint is computed from data failed, "
+            "so which entities it owns is unknown"
+        )
+        return
+    plan = plan_deletion(
+        owned=await job.store.owned_keys(job.owner, before=report.started_at),
+        total_owned=len(await job.store.owned_keys(job.owner)),
+        generated=tally.generated,
+        protected_blueprints=tally.protected_blueprints,
+        relation_targets=tally.relation_targets if job.mapping.create_missing_related_entities else set(),
+        threshold=job.mapping.entity_deletion_threshold,
+    )
+    report.deletion_note = plan.blocked
+    if plan.delete:
+        report.deleted = await job.store.delete_entities(plan.delete)
+        _attribute_deletions(report, job.resources, plan.delete)
+
+
+def _attribute_deletions(report: ResyncReport, resources: list[CompiledResource], keys: list[EntityKey]) -> None:
+    owner_of = {bp: kind for kind, r in zip(report.kinds, resources, strict=True) for bp in _literal_blueprints(r)}
+    for blueprint, _ in keys:
+        kind = owner_of.get(blueprint)
+        if kind is not None:
+            kind.deleted += 1
+
+
+def _relation_defs(blueprints: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    return {
+        bp["identifier"]: {
+            name: spec["target"] for name, spec in (bp.get("relations") or {}).items()
+            if isinstance(spec, dict) and "target" in spec
+        }
+        for bp in blueprints
+    }
+
+
+def _literal_blueprints(resource: CompiledResource) -> set[str]:
+    """The blueprint when the mapping names it literally (``'"service"'``), else empty."""
+    text = rewrite_single_quotes(resource.resource.port.entity.mappings.blueprint).strip()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return set()
+    return {value} if isinstance(value, str) else set()
+
+
+def _key(identifier: Any) -> str:
+    return identifier if isinstance(identifier, str) else json.dumps(identifier, sort_keys=True)

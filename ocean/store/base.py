@@ -1,0 +1,93 @@
+"""The store interface every catalog backend implements (SQLite now; PostgreSQL, Port API later)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ocean.types import Entity, EntityKey
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The integration writing entities; Port calls its User-Agent string the datasource."""
+
+    integration_type: str
+    identifier: str
+    version: str = "0.1.0"
+    user_agent_type: str = "exporter"
+
+    @property
+    def datasource(self) -> str:
+        return (
+            f"port-ocean/{self.integration_type}/{self.version}/"
+            f"{self.identifier}/{self.user_agent_type}"
+        )
+
+    @property
+    def key(self) -> str:
+        """What ownership matches on: the datasource without the version, as Port does."""
+        return f"{self.integration_type}/{self.identifier}/{self.user_agent_type}"
+
+
+@dataclass(frozen=True)
+class WriteOutcome:
+    """One entity's result in a bulk upsert."""
+
+    index: int
+    identifier: Any
+    blueprint: str
+    created: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One resync run as the catalog keeps it."""
+
+    integration: str
+    trigger: str
+    started_at: str
+    ended_at: str | None
+    status: str
+    report: dict[str, Any]
+    id: int | None = None
+
+
+class Store(Protocol):
+    """An async catalog. Every method is safe to call concurrently on one instance."""
+
+    async def close(self) -> None: ...
+
+    async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
+        """Create the blueprints that do not exist yet; return the identifiers created."""
+        ...
+
+    async def list_blueprints(self) -> list[dict[str, Any]]: ...
+
+    async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
+        """The stored entities of one blueprint among ``identifiers``, keyed by identifier."""
+        ...
+
+    async def upsert_entities(
+        self, entities: list[Entity], *, owner: Owner, merge: bool
+    ) -> list[WriteOutcome]:
+        """Create or update; one bad entity fails alone, with its reason."""
+        ...
+
+    async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
+        """Keys of the entities ``owner`` wrote, optionally only those not updated after ``before``."""
+        ...
+
+    async def delete_entities(self, keys: list[EntityKey]) -> int: ...
+
+    def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]: ...
+
+    async def record_run(self, run: RunRecord) -> int: ...
+
+    async def list_runs(self, limit: int = 20) -> list[RunRecord]: ...

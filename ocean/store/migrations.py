@@ -1,0 +1,49 @@
+"""Versioned schema migrations for the SQLite catalog, applied in order on open."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE blueprints (
+        identifier TEXT PRIMARY KEY,
+        body BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE entities (
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        title BLOB, icon BLOB, team BLOB, properties BLOB, relations BLOB,
+        fields TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (blueprint, identifier)
+    ) WITHOUT ROWID;
+    CREATE TABLE ownership (
+        owner TEXT NOT NULL,
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        datasource TEXT NOT NULL,
+        PRIMARY KEY (owner, blueprint, identifier)
+    ) WITHOUT ROWID;
+    CREATE INDEX ownership_by_entity ON ownership(blueprint, identifier);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        integration TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        report BLOB NOT NULL
+    );
+    """,
+]
+
+
+async def migrate(connection: aiosqlite.Connection) -> None:
+    """Bring the schema to the latest version; each migration runs in its own transaction."""
+    (version,) = await (await connection.execute("PRAGMA user_version")).fetchone() or (0,)
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        await connection.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")

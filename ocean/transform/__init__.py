@@ -1,0 +1,1 @@
+"""Stage 3, Transform: raw items to catalog entities with JQ mappings. Pure: no I/O."""

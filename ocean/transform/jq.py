@@ -1,0 +1,92 @@
+"""Compile one mapping expression: the original's quote rewrite, env control, a Python fast path.
+
+An :class:`Expression` evaluates to its first output. It raises :class:`EvaluationError` when
+the program fails at runtime or yields nothing, so callers decide what that means (a null
+field, or an error for a selector).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import jq
+
+from ocean.transform.fastpath import Fallback, compile_fast
+from ocean.transform.values import from_jq, to_json_text
+
+_OPENING_QUOTE = re.compile(r"(?:(?<=\s)|^)'(?=[^\s\"])")
+_CLOSING_QUOTE = re.compile(r"(?<=[^\s\"])'(?=\s|$)")
+_ENV_PRELUDE = "def env: $__ocean_env; $__ocean_env as $ENV | "
+
+
+class EvaluationError(Exception):
+    """The expression failed at runtime or produced no output for one input."""
+
+
+class CompileError(Exception):
+    """The expression is not valid JQ."""
+
+
+def rewrite_single_quotes(text: str) -> str:
+    """Turn ``'...'`` string delimiters into double quotes, exactly as the original does."""
+    return _CLOSING_QUOTE.sub('"', _OPENING_QUOTE.sub('"', text))
+
+
+class Input:
+    """One raw item handed to every expression of a mapping; serialised for jq at most once."""
+
+    __slots__ = ("_text", "value")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = to_json_text(self.value)
+        return self._text
+
+
+class Expression:
+    """One compiled JQ expression of a mapping.
+
+    ``env`` is the whole environment ``env`` / ``$ENV`` see (``None`` hides it: both are ``{}``).
+    """
+
+    __slots__ = ("_fast", "_program", "text")
+
+    def __init__(self, text: str, env: Mapping[str, str] | None) -> None:
+        self.text = text
+        source = rewrite_single_quotes(text)
+        self._fast = compile_fast(source)
+        try:
+            self._program = jq.compile(_ENV_PRELUDE + source, args={"__ocean_env": dict(env or {})})
+        except ValueError as error:
+            raise CompileError(_first_line(error)) from None
+
+    def first(self, source: Input) -> Any:
+        """The first output of the expression for one input."""
+        if self._fast is not None:
+            try:
+                return self._fast(source.value)
+            except Fallback:
+                pass
+        try:
+            return from_jq(self._program.input_text(source.text).first())
+        except StopIteration:
+            raise EvaluationError(f"{self.text!r} produced no output") from None
+        except ValueError as error:
+            raise EvaluationError(f"{self.text!r} failed: {_first_line(error)}") from None
+
+    @property
+    def is_fast(self) -> bool:
+        """True when Python evaluates it without calling jq."""
+        return self._fast is not None
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__

@@ -1,0 +1,174 @@
+"""Map raw items to entities with one resource block of a mapping.
+
+:class:`CompiledResource` compiles every expression of a resource once; ``map_items`` is a
+pure function of the items. Field semantics follow the original: first output of each
+expression, a failing or empty field is null and reported as a misconfiguration, an item
+whose identifier or blueprint is empty gives no entity, a selector must yield a boolean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from ocean.errors import MappingError
+from ocean.mapping import ResourceConfig, leaf_as_text
+from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
+from ocean.types import Entity
+
+_COERCED_TO_TEXT = ("team", "icon")
+
+
+@dataclass
+class MapResult:
+    """What one batch produced."""
+
+    passed: list[Entity] = field(default_factory=list)
+    failed: list[Entity] = field(default_factory=list)
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+    misconfigurations: dict[str, str] = field(default_factory=dict)
+
+    def extend(self, other: MapResult) -> None:
+        """Add another batch's result to this one."""
+        self.passed += other.passed
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.errors += other.errors
+        self.misconfigurations.update(other.misconfigurations)
+
+
+class _Leaf:
+    __slots__ = ("expression", "path", "problem", "text")
+
+    def __init__(self, path: str, text: str, env: Mapping[str, str] | None) -> None:
+        self.path, self.text = path, text
+        self.expression: Expression | None = None
+        self.problem: str | None = None
+        try:
+            self.expression = Expression(text, env)
+        except CompileError as error:
+            self.problem = str(error)
+
+    def evaluate(self, source: Input) -> Any:
+        if self.expression is None:
+            return None
+        try:
+            return self.expression.first(source)
+        except EvaluationError:
+            return None
+
+
+_Node = Union[_Leaf, dict[str, "_Node"], list["_Node"]]
+
+
+class CompiledResource:
+    """One resource block, compiled once for a whole resync."""
+
+    def __init__(
+        self, resource: ResourceConfig, *, env: Mapping[str, str] | None, index: int = 0
+    ) -> None:
+        self.resource, self.index, self.kind = resource, index, resource.kind
+        self.selector = _Leaf("selector.query", resource.selector.query, env)
+        leaves = resource.port.entity.mappings.leaves()
+        self.fields: dict[str, _Node] = {
+            name: _compile_node(name, value, env) for name, value in leaves.items()
+        }
+
+    def problems(self) -> list[str]:
+        """Every expression that does not compile, named by field and text."""
+        return [
+            f"resources[{self.index}] (kind {self.kind!r}) {leaf.path}: {leaf.text!r} "
+            f"does not compile: {leaf.problem}"
+            for leaf in [self.selector, *_leaves(self.fields)]
+            if leaf.problem is not None
+        ]
+
+    def map_items(self, items: Iterable[Any], *, parse_all: bool = False) -> MapResult:
+        """Map a batch; with ``parse_all`` selector-rejected items come back in ``failed``."""
+        result = MapResult()
+        for position, item in enumerate(items):
+            source = Input(item)
+            verdict = self._select(source, position, result)
+            if verdict is None or (not verdict and not parse_all):
+                continue
+            entity = self._entity(source, result.misconfigurations)
+            if not entity.get("identifier") or not entity.get("blueprint"):
+                result.skipped += 1
+            else:
+                (result.passed if verdict else result.failed).append(entity)
+        return result
+
+    def _select(self, source: Input, position: int, result: MapResult) -> bool | None:
+        leaf = self.selector
+        if leaf.expression is None:
+            result.errors.append(self._selector_error(position, f"does not compile: {leaf.problem}"))
+            return None
+        try:
+            verdict = leaf.expression.first(source)
+        except EvaluationError as error:
+            result.errors.append(self._selector_error(position, str(error)))
+            return None
+        if type(verdict) is not bool:
+            message = f"produced {verdict!r:.80}, not a boolean; make it yield true or false"
+            result.errors.append(self._selector_error(position, message))
+            return None
+        return verdict
+
+    def _selector_error(self, position: int, message: str) -> str:
+        return f"kind {self.kind!r}, item {position}: selector {self.selector.text!r} {message}"
+
+    def _entity(self, source: Input, misconfigured: dict[str, str]) -> Entity:
+        entity: dict[str, Any] = {}
+        for name, node in self.fields.items():
+            value = _evaluate(node, source, misconfigured)
+            if name in _COERCED_TO_TEXT and isinstance(value, bool | int | float):
+                value = str(value)
+            entity[name] = value
+        return entity  # type: ignore[return-value]
+
+
+def compile_resources(
+    resources: list[ResourceConfig], *, env: Mapping[str, str] | None
+) -> list[CompiledResource]:
+    """Compile a mapping's resources, failing with every JQ syntax error at once."""
+    compiled = [CompiledResource(resource, env=env, index=i) for i, resource in enumerate(resources)]
+    problems = [problem for resource in compiled for problem in resource.problems()]
+    if problems:
+        raise MappingError(
+            "the mapping has JQ that does not compile:\n  - "
+            + "\n  - ".join(problems)
+            + "\nFix these expressions (try them with `ocean map`); nothing was fetched."
+        )
+    return compiled
+
+
+def _compile_node(path: str, value: Any, env: Mapping[str, str] | None) -> _Node:
+    if isinstance(value, dict):
+        return {key: _compile_node(f"{path}.{key}", item, env) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_compile_node(path, item, env) for item in value]
+    return _Leaf(path, leaf_as_text(value), env)
+
+
+def _leaves(node: _Node | dict[str, _Node]) -> Iterable[_Leaf]:
+    if isinstance(node, _Leaf):
+        yield node
+    elif isinstance(node, dict):
+        for child in node.values():
+            yield from _leaves(child)
+    else:
+        for child in node:
+            yield from _leaves(child)
+
+
+def _evaluate(node: _Node, source: Input, misconfigured: dict[str, str]) -> Any:
+    if type(node) is _Leaf:
+        value = node.evaluate(source)
+        if value is None:
+            misconfigured[node.path] = node.text
+        return value
+    if type(node) is dict:
+        return {key: _evaluate(child, source, misconfigured) for key, child in node.items()}
+    return [_evaluate(child, source, misconfigured) for child in node]  # type: ignore[union-attr]
