@@ -77,7 +77,9 @@ def find_integration(module: ModuleType) -> Integration:
     """The one :class:`Integration` object main.py created or imported."""
     found = {id(v): v for v in vars(module).values() if isinstance(v, Integration)}
     if len(found) != 1:
-        problem = "defines no Integration object" if not found else "defines several Integration objects"
+        problem = (
+            "defines no Integration object" if not found else "defines several Integration objects"
+        )
         raise IntegrationLoadError(
             f"{module.__file__} {problem}; create exactly one with "
             "`from ocean import Integration; ocean = Integration()` and decorate handlers on it."
@@ -99,11 +101,19 @@ def _blueprints(resources: Path) -> list[dict[str, Any]]:
         path = resources / name
         if path.is_file():
             try:
-                data = json.loads(path.read_text()) if name.endswith("json") else yaml.safe_load(path.read_text())
+                data = (
+                    json.loads(path.read_text())
+                    if name.endswith("json")
+                    else yaml.safe_load(path.read_text())
+                )
             except (ValueError, yaml.YAMLError) as error:
                 raise IntegrationLoadError(f"{path} is not valid: {error}") from None
-            if not isinstance(data, list) or not all(isinstance(b, dict) and "identifier" in b for b in data):
-                raise IntegrationLoadError(f"{path} must be a list of blueprints, each with an identifier")
+            if not isinstance(data, list) or not all(
+                isinstance(b, dict) and "identifier" in b for b in data
+            ):
+                raise IntegrationLoadError(
+                    f"{path} must be a list of blueprints, each with an identifier"
+                )
             return data
     return []
 

@@ -69,7 +69,9 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     """Run one full resync and record it in the catalog."""
     report = ResyncReport(integration=job.owner.identifier, trigger=trigger, started_at=now_iso())
     tally = _Tally(relation_defs=_relation_defs(await job.store.list_blueprints()))
-    tally.state_known = await _run_hooks(job.integration.resync_start_hooks, report, "on_resync_start")
+    tally.state_known = await _run_hooks(
+        job.integration.resync_start_hooks, report, "on_resync_start"
+    )
     for resource in job.resources:
         kind = KindReport(kind=resource.kind, index=resource.index)
         report.kinds.append(kind)
@@ -82,8 +84,14 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
         await _run_hooks(job.integration.resync_complete_hooks, report, "on_resync_complete")
     report.ended_at = now_iso()
     await job.store.record_run(
-        RunRecord(integration=report.integration, trigger=trigger, started_at=report.started_at,
-                  ended_at=report.ended_at, status=report.status, report=report.to_dict())
+        RunRecord(
+            integration=report.integration,
+            trigger=trigger,
+            started_at=report.started_at,
+            ended_at=report.ended_at,
+            status=report.status,
+            report=report.to_dict(),
+        )
     )
     return report
 
@@ -97,12 +105,16 @@ async def _run_hooks(hooks: list[Any], report: ResyncReport, name: str) -> bool:
         try:
             await hook()
         except Exception as error:
-            report.errors.append(f"{name} hook {hook.__qualname__} raised {type(error).__name__}: {error}")
+            report.errors.append(
+                f"{name} hook {hook.__qualname__} raised {type(error).__name__}: {error}"
+            )
             return False
     return True
 
 
-async def _sync_kind(job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: _Tally) -> None:
+async def _sync_kind(
+    job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: _Tally
+) -> None:
     produced: set[str] = set()
     try:
         async for batch in _timed(extract(job.integration, resource.kind), kind):
@@ -179,10 +191,14 @@ async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport) -> Non
 
 async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: _Tally) -> None:
     if not tally.state_known:
-        report.deletion_note = "skipped: an on_resync_start hook failed, so the previous state is unknown"
+        report.deletion_note = (
+            "skipped: an on_resync_start hook failed, so the previous state is unknown"
+        )
         return
-    if any(k.status != "completed" and not _literal_blueprints(r)
-           for k, r in zip(report.kinds, job.resources, strict=True)):
+    if any(
+        k.status != "completed" and not _literal_blueprints(r)
+        for k, r in zip(report.kinds, job.resources, strict=True)
+    ):
         report.deletion_note = (
             "skipped: a kind whose blueprint is computed from data failed, "
             "so which entities it owns is unknown"
@@ -193,7 +209,9 @@ async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: _Tally) -> 
         total_owned=len(await job.store.owned_keys(job.owner)),
         generated=tally.generated,
         protected_blueprints=tally.protected_blueprints,
-        relation_targets=tally.relation_targets if job.mapping.create_missing_related_entities else set(),
+        relation_targets=tally.relation_targets
+        if job.mapping.create_missing_related_entities
+        else set(),
         threshold=job.mapping.entity_deletion_threshold,
     )
     report.deletion_note = plan.blocked
@@ -202,8 +220,14 @@ async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: _Tally) -> 
         _attribute_deletions(report, job.resources, plan.delete)
 
 
-def _attribute_deletions(report: ResyncReport, resources: list[CompiledResource], keys: list[EntityKey]) -> None:
-    owner_of = {bp: kind for kind, r in zip(report.kinds, resources, strict=True) for bp in _literal_blueprints(r)}
+def _attribute_deletions(
+    report: ResyncReport, resources: list[CompiledResource], keys: list[EntityKey]
+) -> None:
+    owner_of = {
+        bp: kind
+        for kind, r in zip(report.kinds, resources, strict=True)
+        for bp in _literal_blueprints(r)
+    }
     for blueprint, _ in keys:
         kind = owner_of.get(blueprint)
         if kind is not None:
@@ -213,7 +237,8 @@ def _attribute_deletions(report: ResyncReport, resources: list[CompiledResource]
 def _relation_defs(blueprints: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
     return {
         bp["identifier"]: {
-            name: spec["target"] for name, spec in (bp.get("relations") or {}).items()
+            name: spec["target"]
+            for name, spec in (bp.get("relations") or {}).items()
             if isinstance(spec, dict) and "target" in spec
         }
         for bp in blueprints

@@ -51,7 +51,9 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
     return Sail(folder=folder, settings=settings, owner=owner, resources=resources)
 
 
-async def sail_once(sail: Sail, store: Store, observer: Observer, *, trigger: str = "manual") -> ResyncReport:
+async def sail_once(
+    sail: Sail, store: Store, observer: Observer, *, trigger: str = "manual"
+) -> ResyncReport:
     """Create missing blueprints, run start hooks, then one resync."""
     created = await store.create_blueprints(sail.folder.blueprints)
     hook_errors = []
@@ -59,10 +61,16 @@ async def sail_once(sail: Sail, store: Store, observer: Observer, *, trigger: st
         try:
             await hook()
         except Exception as error:
-            hook_errors.append(f"on_start hook {hook.__qualname__} raised {type(error).__name__}: {error}")
+            hook_errors.append(
+                f"on_start hook {hook.__qualname__} raised {type(error).__name__}: {error}"
+            )
     job = ResyncJob(
-        integration=sail.folder.integration, mapping=sail.folder.mapping,
-        resources=sail.resources, store=store, owner=sail.owner, observer=observer,
+        integration=sail.folder.integration,
+        mapping=sail.folder.mapping,
+        resources=sail.resources,
+        store=store,
+        owner=sail.owner,
+        observer=observer,
     )
     report = await run_resync(job, trigger=trigger)
     report.created_blueprints = created

@@ -14,10 +14,41 @@ from ocean import Integration
 
 ocean = Integration()
 
-FIRST = ["Ada", "Grace", "Linus", "Barbara", "Ken", "Margaret", "Dennis", "Frances", "Guido", "Radia"]
-LAST = ["Lovelace", "Hopper", "Torvalds", "Liskov", "Thompson", "Hamilton", "Ritchie", "Allen", "Rossum", "Perlman"]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Linus",
+    "Barbara",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Frances",
+    "Guido",
+    "Radia",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Torvalds",
+    "Liskov",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Allen",
+    "Rossum",
+    "Perlman",
+]
 CITIES = ["Tel Aviv", "New York", "London", "Berlin", "Tokyo"]
-DEPARTMENTS = ["Engineering", "Product", "Sales", "Marketing", "Finance", "People", "Support", "Legal"]
+DEPARTMENTS = [
+    "Engineering",
+    "Product",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "People",
+    "Support",
+    "Legal",
+]
 STATUSES = ["WORKING", "VACATION", "SICK"]
 STAGES = ["design", "build", "launch", "maintain"]
 
@@ -31,10 +62,14 @@ def _persons() -> int:
 
 
 def _tag(i: int) -> int:
-    return (hash((str(_settings()["seed"]), i)) & 0x7FFFFFFF) if _settings()["seed"] != "ocean" else i
+    return (
+        (hash((str(_settings()["seed"]), i)) & 0x7FFFFFFF) if _settings()["seed"] != "ocean" else i
+    )
 
 
-async def _pages(count: int, make: Callable[[int], dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
+async def _pages(
+    count: int, make: Callable[[int], dict[str, Any]]
+) -> AsyncIterator[list[dict[str, Any]]]:
     size = max(1, int(_settings()["third_party_batch_size"]))
     latency = int(_settings()["third_party_latency_ms"]) / 1000
     for start in range(0, count, size):
@@ -44,17 +79,30 @@ async def _pages(count: int, make: Callable[[int], dict[str, Any]]) -> AsyncIter
 
 
 def office(i: int) -> dict[str, Any]:
-    return {"id": f"office-{i}", "name": f"{CITIES[i]} office", "city": CITIES[i], "capacity": 50 + 10 * _tag(i) % 400}
+    return {
+        "id": f"office-{i}",
+        "name": f"{CITIES[i]} office",
+        "city": CITIES[i],
+        "capacity": 50 + 10 * _tag(i) % 400,
+    }
 
 
 def department(i: int) -> dict[str, Any]:
-    return {"id": f"dep-{i}", "name": DEPARTMENTS[i], "budget": 100_000 + _tag(i) % 900_000,
-            "office_id": f"office-{i % len(CITIES)}"}
+    return {
+        "id": f"dep-{i}",
+        "name": DEPARTMENTS[i],
+        "budget": 100_000 + _tag(i) % 900_000,
+        "office_id": f"office-{i % len(CITIES)}",
+    }
 
 
 def team(i: int) -> dict[str, Any]:
-    return {"id": f"team-{i}", "name": f"Team {i}", "size": 3 + _tag(i) % 9,
-            "department_id": f"dep-{i % len(DEPARTMENTS)}"}
+    return {
+        "id": f"team-{i}",
+        "name": f"Team {i}",
+        "size": 3 + _tag(i) % 9,
+        "department_id": f"dep-{i % len(DEPARTMENTS)}",
+    }
 
 
 def person(i: int) -> dict[str, Any]:
@@ -62,17 +110,27 @@ def person(i: int) -> dict[str, Any]:
     first, last = FIRST[tag % 10], LAST[(tag // 10) % 10]
     padding = max(0, int(_settings()["entity_kb_size"]) * 1024 - 300)
     return {
-        "id": f"person-{i}", "first_name": first, "last_name": last,
-        "email": f"{first}.{last}.{i}@example.com".lower(), "age": 20 + tag % 45,
-        "status": STATUSES[tag % 3], "bio": ("lorem ipsum " * (padding // 12 + 1))[:padding],
-        "team_id": f"team-{i % _teams()}", "office_id": f"office-{i % len(CITIES)}",
+        "id": f"person-{i}",
+        "first_name": first,
+        "last_name": last,
+        "email": f"{first}.{last}.{i}@example.com".lower(),
+        "age": 20 + tag % 45,
+        "status": STATUSES[tag % 3],
+        "bio": ("lorem ipsum " * (padding // 12 + 1))[:padding],
+        "team_id": f"team-{i % _teams()}",
+        "office_id": f"office-{i % len(CITIES)}",
     }
 
 
 def project(i: int) -> dict[str, Any]:
-    return {"id": f"project-{i}", "name": f"Project {i}", "url": f"https://projects.example.com/{i}",
-            "stage": STAGES[_tag(i) % 4], "archived": i % 17 == 16,
-            "team_ids": [f"team-{(i + k) % _teams()}" for k in range(1 + i % 3)]}
+    return {
+        "id": f"project-{i}",
+        "name": f"Project {i}",
+        "url": f"https://projects.example.com/{i}",
+        "stage": STAGES[_tag(i) % 4],
+        "archived": i % 17 == 16,
+        "team_ids": [f"team-{(i + k) % _teams()}" for k in range(1 + i % 3)],
+    }
 
 
 def _teams() -> int:

@@ -51,7 +51,9 @@ def describe(dist: metadata.Distribution, installed: set[str]) -> dict[str, Any]
         "name": meta["Name"],
         "version": dist.version,
         "summary": meta.get("Summary"),
-        "license": meta.get("License-Expression") or (meta.get("License") or "").split("\n")[0][:80] or None,
+        "license": meta.get("License-Expression")
+        or (meta.get("License") or "").split("\n")[0][:80]
+        or None,
         "homepage": meta.get("Home-page") or _project_url(meta.get_all("Project-URL") or []),
         "requires_python": meta.get("Requires-Python"),
         "requirements": _requirements(dist, installed),

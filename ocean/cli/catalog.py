@@ -28,8 +28,15 @@ def blueprints(catalog_url: str | None) -> None:
         counts = await store.count_entities()
         table = Table("identifier", "title", "entities", "relations")
         for bp in await store.list_blueprints():
-            relations = ", ".join(f"{n}→{r.get('target')}" for n, r in (bp.get("relations") or {}).items())
-            table.add_row(bp["identifier"], str(bp.get("title") or ""), str(counts.get(bp["identifier"], 0)), relations)
+            relations = ", ".join(
+                f"{n}→{r.get('target')}" for n, r in (bp.get("relations") or {}).items()
+            )
+            table.add_row(
+                bp["identifier"],
+                str(bp.get("title") or ""),
+                str(counts.get(bp["identifier"], 0)),
+                relations,
+            )
         print_table(table)
 
     _with_store(catalog_url, show)
@@ -37,7 +44,9 @@ def blueprints(catalog_url: str | None) -> None:
 
 @catalog.command()
 @click.option("--blueprint", default=None, help="Only entities of this blueprint.")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines, one entity per line, as Port shapes them.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON lines, one entity per line, as Port shapes them."
+)
 @catalog_option
 def entities(blueprint: str | None, as_json: bool, catalog_url: str | None) -> None:
     """List entities."""
@@ -48,7 +57,12 @@ def entities(blueprint: str | None, as_json: bool, catalog_url: str | None) -> N
             if as_json:
                 click.echo(json.dumps(entity, ensure_ascii=False))
             else:
-                table.add_row(entity["blueprint"], entity["identifier"], str(entity.get("title") or ""), entity["updatedAt"])
+                table.add_row(
+                    entity["blueprint"],
+                    entity["identifier"],
+                    str(entity.get("title") or ""),
+                    entity["updatedAt"],
+                )
         if not as_json:
             print_table(table)
 
@@ -81,13 +95,31 @@ def runs(limit: int, catalog_url: str | None) -> None:
     """Resync history, newest first."""
 
     async def show_runs(store: SQLiteStore) -> None:
-        table = Table("id", "integration", "trigger", "started", "ended", "status", "created", "updated", "deleted")
+        table = Table(
+            "id",
+            "integration",
+            "trigger",
+            "started",
+            "ended",
+            "status",
+            "created",
+            "updated",
+            "deleted",
+        )
         for record in await store.list_runs(limit):
             kinds = record.report.get("kinds", [])
             total = {n: sum(k.get(n, 0) for k in kinds) for n in ("created", "updated")}
-            table.add_row(str(record.id), record.integration, record.trigger, record.started_at,
-                          record.ended_at or "", record.status, str(total["created"]),
-                          str(total["updated"]), str(record.report.get("deleted", 0)))
+            table.add_row(
+                str(record.id),
+                record.integration,
+                record.trigger,
+                record.started_at,
+                record.ended_at or "",
+                record.status,
+                str(total["created"]),
+                str(total["updated"]),
+                str(record.report.get("deleted", 0)),
+            )
         print_table(table)
 
     _with_store(catalog_url, show_runs)

@@ -22,10 +22,16 @@ from ocean.store.open import open_store
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--once", is_flag=True, help="Run one resync, then exit (non-zero if it failed).")
 @catalog_option
-@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the resync summary as JSON to this file.")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the resync summary as JSON to this file.",
+)
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
-def sail(path: Path, once: bool, catalog_url: str | None, report_path: Path | None, quiet: bool) -> None:
+def sail(
+    path: Path, once: bool, catalog_url: str | None, report_path: Path | None, quiet: bool
+) -> None:
     """Sync the integration in PATH into the catalog."""
     overrides: dict[str, Any] = {}
     if once:

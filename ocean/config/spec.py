@@ -58,7 +58,9 @@ def build_integration_config(
     """
     given = {snake_case(str(k)): v for k, v in from_file.items()}
     prefix = "OCEAN__INTEGRATION__CONFIG__"
-    given |= {k[len(prefix) :].lower(): v for k, v in environ.items() if k.upper().startswith(prefix)}
+    given |= {
+        k[len(prefix) :].lower(): v for k, v in environ.items() if k.upper().startswith(prefix)
+    }
     config = dict(given)
     problems: list[str] = []
     for field in spec.configurations:
@@ -67,7 +69,9 @@ def build_integration_config(
         if raw is None or raw == "":
             config[key] = None
             if field.required:
-                problems.append(f"{field.name}: required, not set (set {env_name} or integration.config.{field.name} in config.yaml)")
+                problems.append(
+                    f"{field.name}: required, not set (set {env_name} or integration.config.{field.name} in config.yaml)"
+                )
             continue
         try:
             config[key] = _coerce(raw, field.type)
@@ -107,7 +111,9 @@ def _structured(value: Any, expected: type) -> Any:
         try:
             value = json.loads(value)
         except ValueError:
-            raise ValueError(f"expected JSON for a {expected.__name__}, got {value!r:.60}") from None
+            raise ValueError(
+                f"expected JSON for a {expected.__name__}, got {value!r:.60}"
+            ) from None
     if not isinstance(value, expected):
         raise ValueError(f"expected a {expected.__name__}, got {type(value).__name__}")
     return value

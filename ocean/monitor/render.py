@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from ocean.monitor.report import KindReport, ResyncReport
 
-_COUNTS = ("extracted", "mapped", "filtered_out", "skipped", "created", "updated", "unchanged", "deleted", "failed")
+_COUNTS = (
+    "extracted",
+    "mapped",
+    "filtered_out",
+    "skipped",
+    "created",
+    "updated",
+    "unchanged",
+    "deleted",
+    "failed",
+)
 
 
 def render_report(report: ResyncReport, console: Console) -> None:
@@ -27,7 +44,9 @@ def render_report(report: ResyncReport, console: Console) -> None:
         if len(kind.errors) > 5:
             console.print(f"[red]error[/red] {kind.kind}: … and {len(kind.errors) - 5} more")
         for path, text in kind.misconfigurations.items():
-            console.print(f"[yellow]misconfigured[/yellow] {kind.kind}: {path} = {text!r} gave null")
+            console.print(
+                f"[yellow]misconfigured[/yellow] {kind.kind}: {path} = {text!r} gave null"
+            )
     for error in report.errors:
         console.print(f"[red]error[/red] {error}")
     if report.deletion_note:
@@ -48,11 +67,16 @@ class ProgressDisplay:
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(bar_width=None),
-            TextColumn("{task.completed} items"), TimeElapsedColumn(),
-            console=console, transient=True, disable=not console.is_terminal,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=None),
+            TextColumn("{task.completed} items"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
         )
-        self._tasks: dict[int, int] = {}
+        self._tasks: dict[int, TaskID] = {}
 
     def __enter__(self) -> ProgressDisplay:
         self._progress.__enter__()
@@ -68,4 +92,6 @@ class ProgressDisplay:
         self._progress.update(self._tasks[kind.index], completed=kind.extracted)
 
     def kind_finished(self, kind: KindReport) -> None:
-        self._progress.update(self._tasks[kind.index], total=kind.extracted, completed=kind.extracted)
+        self._progress.update(
+            self._tasks[kind.index], total=kind.extracted, completed=kind.extracted
+        )

@@ -100,7 +100,12 @@ class SQLiteStore:
             await self._db.execute("ROLLBACK")
             raise
         outcomes += [
-            WriteOutcome(i, e["identifier"], e["blueprint"], created=(e["blueprint"], e["identifier"]) in created)
+            WriteOutcome(
+                i,
+                e["identifier"],
+                e["blueprint"],
+                created=(e["blueprint"], e["identifier"]) in created,
+            )
             for i, e in valid
         ]
         return sorted(outcomes, key=lambda outcome: outcome.index)
@@ -153,10 +158,14 @@ class SQLiteStore:
         """Every entity (of one blueprint), in key order, read a page at a time."""
         after: tuple[str, str] = ("", "")
         while True:
-            where = "WHERE (blueprint, identifier) > (?, ?)" + (" AND blueprint = ?" if blueprint else "")
+            where = "WHERE (blueprint, identifier) > (?, ?)" + (
+                " AND blueprint = ?" if blueprint else ""
+            )
             params = [*after, *([blueprint] if blueprint else [])]
-            rows = await self._db.execute_fetchall(
-                f"{_SELECT} {where} ORDER BY blueprint, identifier LIMIT {_PAGE}", params
+            rows = list(
+                await self._db.execute_fetchall(
+                    f"{_SELECT} {where} ORDER BY blueprint, identifier LIMIT {_PAGE}", params
+                )
             )
             for row in rows:
                 yield _entity_from_row(row)
@@ -176,8 +185,14 @@ class SQLiteStore:
         cursor = await self._db.execute(
             "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) "
             "VALUES (?,?,?,?,?,?)",
-            (run.integration, run.trigger, run.started_at, run.ended_at, run.status,
-             orjson.dumps(run.report)),
+            (
+                run.integration,
+                run.trigger,
+                run.started_at,
+                run.ended_at,
+                run.status,
+                orjson.dumps(run.report),
+            ),
         )
         return int(cursor.lastrowid or 0)
 
@@ -188,8 +203,15 @@ class SQLiteStore:
             (limit,),
         )
         return [
-            RunRecord(id=r[0], integration=r[1], trigger=r[2], started_at=r[3], ended_at=r[4],
-                      status=r[5], report=orjson.loads(r[6]))
+            RunRecord(
+                id=r[0],
+                integration=r[1],
+                trigger=r[2],
+                started_at=r[3],
+                ended_at=r[4],
+                status=r[5],
+                report=orjson.loads(r[6]),
+            )
             for r in rows
         ]
 
@@ -217,7 +239,11 @@ def _validate(
         if problem is None:
             valid.append((index, entity))
         else:
-            failed.append(WriteOutcome(index, entity.get("identifier"), str(entity.get("blueprint")), error=problem))
+            failed.append(
+                WriteOutcome(
+                    index, entity.get("identifier"), str(entity.get("blueprint")), error=problem
+                )
+            )
     return failed, valid
 
 
@@ -234,11 +260,13 @@ def _problem(entity: Entity, blueprints: set[str]) -> str | None:
 
 
 def _merge(old: Entity, new: Entity) -> Entity:
-    merged: dict[str, Any] = {**old, **new}
-    for name in ("properties", "relations"):
-        if name in new:
-            merged[name] = {**old.get(name, {}), **new[name]}  # type: ignore[literal-required]
-    return merged  # type: ignore[return-value]
+    """Port's ``merge=true``: sent fields replace, properties and relations merge key-wise."""
+    merged: Entity = {**old, **new}
+    if "properties" in new:
+        merged["properties"] = {**old.get("properties", {}), **new["properties"]}
+    if "relations" in new:
+        merged["relations"] = {**old.get("relations", {}), **new["relations"]}
+    return merged
 
 
 def _row(entity: Entity, *, created_at: str, stamp: str) -> tuple[Any, ...]:
@@ -246,7 +274,7 @@ def _row(entity: Entity, *, created_at: str, stamp: str) -> tuple[Any, ...]:
     return (
         entity["blueprint"],
         entity["identifier"],
-        *(orjson.dumps(entity.get(name)) for name in _FIELDS),  # type: ignore[misc]
+        *(orjson.dumps(entity.get(name)) for name in _FIELDS),
         ",".join(present),
         created_at,
         stamp,

@@ -20,7 +20,7 @@ Fast = Callable[[Any], Any]
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _STR = r'"(?:[^"\\]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
-_SEGMENT = re.compile(rf'\.({_IDENT})|\.?\[({_STR})\]|\.({_STR})|\.?\[(-?\d+)\]')
+_SEGMENT = re.compile(rf"\.({_IDENT})|\.?\[({_STR})\]|\.({_STR})|\.?\[(-?\d+)\]")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 _EXACT_INT = 10**16
@@ -132,7 +132,9 @@ def _string(text: str) -> Fast | None:
         return None
 
     def run(item: Any) -> str:
-        return "".join(piece if type(piece) is str else _text_of(piece(item)) for piece in pieces)
+        return "".join(
+            piece if isinstance(piece, str) else _text_of(piece(item)) for piece in pieces
+        )
 
     return run
 
@@ -140,7 +142,8 @@ def _string(text: str) -> Fast | None:
 def _interpolation_pieces(text: str) -> list[str | Fast] | None:
     if not (len(text) >= 2 and text.endswith('"')):
         return None
-    body, pieces, position = text[1:-1], [], 0
+    body, position = text[1:-1], 0
+    pieces: list[str | Fast] = []
     while (start := body.find("\\(", position)) != -1:
         end = body.find(")", start)
         inner = _compile_raw(body[start + 2 : end]) if end != -1 else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from ocean.errors import MappingError
 from ocean.mapping import ResourceConfig, leaf_as_text
@@ -60,7 +60,7 @@ class _Leaf:
             return None
 
 
-_Node = Union[_Leaf, dict[str, "_Node"], list["_Node"]]
+_Node: TypeAlias = _Leaf | dict[str, "_Node"] | list["_Node"]
 
 
 class CompiledResource:
@@ -103,7 +103,9 @@ class CompiledResource:
     def _select(self, source: Input, position: int, result: MapResult) -> bool | None:
         leaf = self.selector
         if leaf.expression is None:
-            result.errors.append(self._selector_error(position, f"does not compile: {leaf.problem}"))
+            result.errors.append(
+                self._selector_error(position, f"does not compile: {leaf.problem}")
+            )
             return None
         try:
             verdict = leaf.expression.first(source)
@@ -133,7 +135,9 @@ def compile_resources(
     resources: list[ResourceConfig], *, env: Mapping[str, str] | None
 ) -> list[CompiledResource]:
     """Compile a mapping's resources, failing with every JQ syntax error at once."""
-    compiled = [CompiledResource(resource, env=env, index=i) for i, resource in enumerate(resources)]
+    compiled = [
+        CompiledResource(resource, env=env, index=i) for i, resource in enumerate(resources)
+    ]
     problems = [problem for resource in compiled for problem in resource.problems()]
     if problems:
         raise MappingError(
@@ -169,6 +173,7 @@ def _evaluate(node: _Node, source: Input, misconfigured: dict[str, str]) -> Any:
         if value is None:
             misconfigured[node.path] = node.text
         return value
-    if type(node) is dict:
+    if isinstance(node, dict):
         return {key: _evaluate(child, source, misconfigured) for key, child in node.items()}
-    return [_evaluate(child, source, misconfigured) for child in node]  # type: ignore[union-attr]
+    assert isinstance(node, list)
+    return [_evaluate(child, source, misconfigured) for child in node]

@@ -1,0 +1,84 @@
+"""The ``ocean`` commands as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ocean.cli.main import cli
+from tests.conftest import TEAMS, Workspace, services
+
+
+def _invoke(workspace: Workspace, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), env=workspace.environ, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_sail_once_writes_report_and_catalog_commands_show_it(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    url = f"sqlite:///{workspace.catalog}"
+    report_file = workspace.root / "report.json"
+
+    code, output = _invoke(
+        workspace,
+        "sail",
+        str(workspace.folder),
+        "--once",
+        "--catalog",
+        url,
+        "--report",
+        str(report_file),
+    )
+
+    assert code == 0, output
+    assert "service" in output and "completed" in output
+    report = json.loads(report_file.read_text())
+    assert report["status"] == "completed"
+    assert {k["kind"]: k["created"] for k in report["kinds"]} == {"team": 2, "service": 2}
+
+    code, output = _invoke(
+        workspace, "catalog", "entities", "--json", "--blueprint", "service", "--catalog", url
+    )
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert code == 0
+    assert [e["identifier"] for e in lines] == ["svc-0", "svc-1"]
+    assert {"createdAt", "updatedAt", "properties", "relations"} <= lines[0].keys()
+
+    code, output = _invoke(workspace, "catalog", "show", "service", "svc-1", "--catalog", url)
+    assert json.loads(output)["title"] == "Service 1"
+    code, output = _invoke(workspace, "catalog", "runs", "--catalog", url)
+    assert "completed" in output
+
+
+def test_failed_resync_exits_non_zero(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS, fail_service_after=0)
+
+    code, output = _invoke(
+        workspace, "sail", str(workspace.folder), "--once", "--catalog", str(workspace.catalog)
+    )
+
+    assert code == 1
+    assert "the service API went away" in output
+
+
+def test_configuration_error_is_one_clear_line(workspace: Workspace, tmp_path: Path) -> None:
+    workspace.environ = {}
+
+    code, output = _invoke(
+        workspace, "sail", str(workspace.folder), "--once", "--catalog", str(workspace.catalog)
+    )
+
+    assert code == 2
+    assert "error: the integration configuration is incomplete" in output
+    assert "dataFile" in output
+
+
+def test_unknown_entity_says_how_to_list_them(workspace: Workspace) -> None:
+    code, output = _invoke(
+        workspace, "catalog", "show", "service", "nope", "--catalog", str(workspace.catalog)
+    )
+
+    assert code == 1
+    assert "ocean catalog entities --blueprint service" in output

@@ -1,0 +1,90 @@
+"""Integration configuration from spec.yaml, the environment and config.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocean.config.config_file import load_config_file
+from ocean.config.spec import IntegrationSpec, build_integration_config
+from ocean.errors import ConfigError
+
+SPEC = IntegrationSpec.model_validate(
+    {
+        "configurations": [
+            {"name": "apiToken", "type": "string", "required": True},
+            {"name": "pageSize", "type": "integer", "default": 100},
+            {"name": "verify", "type": "boolean", "default": True},
+            {"name": "labels", "type": "object", "default": {}},
+            {"name": "apiUrl", "type": "url", "default": "https://api.example.com/"},
+        ]
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("environ", "from_file", "expected"),
+    [
+        pytest.param(
+            {"OCEAN__INTEGRATION__CONFIG__API_TOKEN": "t"},
+            {},
+            {
+                "api_token": "t",
+                "page_size": 100,
+                "verify": True,
+                "labels": {},
+                "api_url": "https://api.example.com",
+            },
+            id="defaults",
+        ),
+        pytest.param(
+            {
+                "OCEAN__INTEGRATION__CONFIG__API_TOKEN": "env",
+                "OCEAN__INTEGRATION__CONFIG__PAGE_SIZE": "5",
+            },
+            {"apiToken": "file", "verify": "false"},
+            {"api_token": "env", "page_size": 5, "verify": False},
+            id="env-wins-over-file",
+        ),
+        pytest.param(
+            {},
+            {"apiToken": "f", "labels": '{"a": 1}'},
+            {"api_token": "f", "labels": {"a": 1}},
+            id="json-object-from-string",
+        ),
+    ],
+)
+def test_config_is_typed_and_snake_cased(
+    environ: dict[str, str], from_file: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    config = build_integration_config(SPEC, environ=environ, from_file=from_file)
+
+    assert {key: config[key] for key in expected} == expected
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    environ = {
+        "OCEAN__INTEGRATION__CONFIG__PAGE_SIZE": "many",
+        "OCEAN__INTEGRATION__CONFIG__API_URL": "nope",
+    }
+
+    with pytest.raises(ConfigError) as raised:
+        build_integration_config(SPEC, environ=environ, from_file={})
+
+    message = str(raised.value)
+    assert "apiToken: required, not set (set OCEAN__INTEGRATION__CONFIG__API_TOKEN" in message
+    assert "pageSize: expected an integer, got 'many'" in message
+    assert "apiUrl: expected a URL" in message
+
+
+def test_config_file_templates_come_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "integration:\n  identifier: '{{ from env ID }}'\n  config:\n    apiToken: '{{ from env TOKEN }}'\n    repoCount: 5\n"
+    )
+
+    loaded = load_config_file(path, {"ID": "my-id"})
+
+    assert loaded == {"integration": {"identifier": "my-id", "config": {"repo_count": 5}}}

@@ -1,0 +1,161 @@
+"""Shared fixtures: integration folders written to disk and run against a real SQLite catalog."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ocean.monitor.report import ResyncReport
+from ocean.resync import _Silent
+from ocean.sail import prepare, sail_once
+from ocean.store.sqlite import SQLiteStore
+
+MAIN_PY = """
+import json, os
+from ocean import Integration
+
+ocean = Integration()
+
+def _data():
+    with open(ocean.integration_config["data_file"]) as handle:
+        return json.load(handle)
+
+@ocean.on_resync("service")
+async def services(kind):
+    data = _data()
+    for position, page in enumerate(data["service"]):
+        if data.get("fail_service_after") == position:
+            raise RuntimeError("the service API went away")
+        yield page
+
+@ocean.on_resync("team")
+async def teams(kind):
+    return _data()["team"]
+
+@ocean.on_resync("broken")
+async def broken(kind):
+    yield _data()["broken"]
+"""
+
+SPEC = {
+    "type": "testing",
+    "configurations": [
+        {"name": "dataFile", "type": "string", "required": True},
+        {"name": "apiToken", "type": "string", "required": False},
+    ],
+}
+
+BLUEPRINTS = [
+    {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}},
+    {
+        "identifier": "service",
+        "title": "Service",
+        "schema": {"properties": {"url": {"type": "string"}, "stars": {"type": "number"}}},
+        "relations": {"team": {"target": "team", "many": False, "required": False}},
+    },
+]
+
+
+def resource(kind: str, blueprint: str, **mappings: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "selector": {"query": "true"},
+        "port": {
+            "entity": {
+                "mappings": {"identifier": ".id", "title": ".name", "blueprint": f'"{blueprint}"'}
+                | mappings
+            }
+        },
+    }
+
+
+DEFAULT_MAPPING: dict[str, Any] = {
+    "resources": [
+        resource("team", "team"),
+        resource(
+            "service",
+            "service",
+            properties={"url": ".url", "stars": ".stars"},
+            relations={"team": ".team"},
+        ),
+    ]
+}
+
+
+class Workspace:
+    """An integration folder, its raw data file and a catalog file, all under tmp_path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.folder = root / "integration"
+        self.data_file = root / "data.json"
+        self.catalog = root / "catalog.db"
+        self.environ: dict[str, str] = {
+            "OCEAN__INTEGRATION__CONFIG__DATA_FILE": str(self.data_file)
+        }
+        port = self.folder / ".port"
+        (port / "resources").mkdir(parents=True)
+        (self.folder / "main.py").write_text(MAIN_PY)
+        (port / "spec.yaml").write_text(yaml.safe_dump(SPEC))
+        (port / "resources" / "blueprints.json").write_text(json.dumps(BLUEPRINTS))
+        self.set_mapping(DEFAULT_MAPPING)
+
+    def set_mapping(self, mapping: dict[str, Any]) -> None:
+        path = self.folder / ".port" / "resources" / "port-app-config.yml"
+        path.write_text(yaml.safe_dump(mapping, sort_keys=False))
+
+    def set_data(
+        self, *, services: list[list[dict[str, Any]]], teams: list[dict[str, Any]], **extra: Any
+    ) -> None:
+        self.data_file.write_text(json.dumps({"service": services, "team": teams, **extra}))
+
+    async def sail(self) -> ResyncReport:
+        prepared = prepare(self.folder, environ=self.environ, overrides={})
+        store = await SQLiteStore.open(self.catalog)
+        try:
+            return await sail_once(prepared, store, _Silent())
+        finally:
+            await store.close()
+
+    async def entities(self, blueprint: str | None = None) -> dict[str, Any]:
+        store = await SQLiteStore.open(self.catalog)
+        try:
+            return {e["identifier"]: e async for e in store.iter_entities(blueprint)}
+        finally:
+            await store.close()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path)
+
+
+def services(count: int, *, stars: int = 1, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"svc-{i}",
+            "name": f"Service {i}",
+            "url": f"https://x/{i}",
+            "stars": stars,
+            "team": "core",
+        }
+        for i in range(start, start + count)
+    ]
+
+
+TEAMS = [{"id": "core", "name": "Core"}, {"id": "edge", "name": "Edge"}]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = await SQLiteStore.open(tmp_path / "store.db")
+    yield opened
+    await opened.close()
+
+
+Runner = Callable[[], Awaitable[ResyncReport]]

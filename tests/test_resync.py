@@ -1,0 +1,156 @@
+"""One resync end to end: real integration folder, real SQLite catalog."""
+
+from __future__ import annotations
+
+import pytest
+
+from ocean.errors import ConfigError
+from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
+
+
+def _kind(report, name):  # type: ignore[no-untyped-def]
+    return next(kind for kind in report.kinds if kind.kind == name)
+
+
+async def test_first_sync_creates_every_entity(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(3), services(2, start=3)], teams=TEAMS)
+
+    report = await workspace.sail()
+
+    assert report.status == "completed"
+    assert (_kind(report, "service").created, _kind(report, "team").created) == (5, 2)
+    stored = await workspace.entities("service")
+    assert stored["svc-4"]["properties"] == {"url": "https://x/4", "stars": 1}
+    assert stored["svc-4"]["relations"] == {"team": "core"}
+    assert report.created_blueprints == ["team", "service"]
+
+
+async def test_identical_second_sync_writes_nothing(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(5)], teams=TEAMS)
+    await workspace.sail()
+    before = await workspace.entities()
+
+    report = await workspace.sail()
+
+    assert report.total("created") + report.total("updated") + report.deleted == 0
+    assert report.total("unchanged") == 7
+    assert await workspace.entities() == before
+
+
+async def test_changed_item_is_updated(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    await workspace.sail()
+    changed = services(3)
+    changed[1]["stars"] = 99
+    workspace.set_data(services=[changed], teams=TEAMS)
+
+    report = await workspace.sail()
+
+    assert (_kind(report, "service").updated, _kind(report, "service").unchanged) == (1, 2)
+    assert (await workspace.entities("service"))["svc-1"]["properties"]["stars"] == 99
+
+
+async def test_vanished_item_is_deleted(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(10)], teams=TEAMS)
+    await workspace.sail()
+    workspace.set_data(services=[services(9)], teams=TEAMS)
+
+    report = await workspace.sail()
+
+    assert report.deleted == 1
+    assert _kind(report, "service").deleted == 1
+    assert "svc-9" not in await workspace.entities("service")
+
+
+async def test_kind_failing_midway_keeps_its_entities_while_others_sync(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(3), services(3, start=3)], teams=TEAMS[:1])
+    await workspace.sail()
+    workspace.set_data(
+        services=[services(3, stars=7), services(3, start=3)], teams=TEAMS, fail_service_after=1
+    )
+
+    report = await workspace.sail()
+
+    service = _kind(report, "service")
+    assert report.status == "failed"
+    assert service.status == "failed"
+    assert "the service API went away" in service.errors[0]
+    assert service.updated == 3 and service.deleted == 0
+    assert sorted(await workspace.entities("service")) == [f"svc-{i}" for i in range(6)]
+    assert _kind(report, "team").created == 1
+
+
+async def test_threshold_blocks_a_mass_deletion_and_says_so(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(20)], teams=TEAMS)
+    await workspace.sail()
+    workspace.set_data(services=[], teams=TEAMS)
+
+    report = await workspace.sail()
+
+    assert report.deleted == 0
+    assert report.deletion_note is not None
+    assert "entityDeletionThreshold" in report.deletion_note
+    assert "20 of 22" in report.deletion_note
+    assert len(await workspace.entities("service")) == 20
+
+
+@pytest.mark.parametrize(
+    ("value", "named_type"),
+    [
+        pytest.param({"id": "x"}, "dict", id="dict-instead-of-list"),
+        pytest.param(["x", "y"], "str", id="list-of-strings"),
+        pytest.param(None, "NoneType", id="none"),
+    ],
+)
+async def test_bad_yield_is_an_error_naming_kind_and_type(
+    workspace: Workspace, value: object, named_type: str
+) -> None:
+    workspace.set_mapping(
+        {"resources": [*DEFAULT_MAPPING["resources"], resource("broken", "team")]}
+    )
+    workspace.set_data(services=[services(1)], teams=TEAMS, broken=value)
+
+    report = await workspace.sail()
+
+    broken = _kind(report, "broken")
+    assert broken.status == "failed"
+    assert "'broken'" in broken.errors[0] and named_type in broken.errors[0]
+    assert _kind(report, "service").created == 1
+
+
+async def test_missing_required_config_fails_before_anything_is_fetched(
+    workspace: Workspace,
+) -> None:
+    workspace.environ = {}
+
+    with pytest.raises(ConfigError, match="dataFile: required") as raised:
+        await workspace.sail()
+
+    assert "OCEAN__INTEGRATION__CONFIG__DATA_FILE" in str(raised.value)
+    assert not workspace.catalog.exists()
+
+
+async def test_kind_without_handler_is_reported_and_others_sync(workspace: Workspace) -> None:
+    workspace.set_mapping({"resources": [resource("ghost", "team"), *DEFAULT_MAPPING["resources"]]})
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+
+    report = await workspace.sail()
+
+    ghost = _kind(report, "ghost")
+    assert ghost.status == "failed"
+    assert "no @on_resync handler" in ghost.errors[0] and "'service'" in ghost.errors[0]
+    assert _kind(report, "service").created == 2
+    assert report.status == "failed"
+
+
+async def test_failed_kind_protects_only_its_own_blueprint(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    await workspace.sail()
+    workspace.set_data(services=[services(3)], teams=TEAMS[:1], fail_service_after=0)
+
+    report = await workspace.sail()
+
+    assert _kind(report, "team").deleted == 1
+    assert sorted(await workspace.entities("service")) == ["svc-0", "svc-1", "svc-2"]
