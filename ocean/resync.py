@@ -6,6 +6,7 @@ as a :class:`ResyncJob`, and a :class:`ResyncReport` comes out.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -116,6 +117,7 @@ async def _sync_kind(
     job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: _Tally
 ) -> None:
     produced: set[str] = set()
+    loading: asyncio.Task[None] | None = None
     try:
         async for batch in _timed(extract(job.integration, resource.kind), kind):
             kind.extracted += len(batch)
@@ -124,10 +126,15 @@ async def _sync_kind(
             kind.transform_seconds += time.perf_counter() - started
             _count_mapping(kind, mapped, len(batch))
             _remember(mapped.passed, tally, produced)
-            await _load(job, mapped.passed, kind)
-            job.observer.batch_done(kind)
+            if loading is not None:
+                await loading
+            # The next batch is extracted and mapped while this one is written.
+            loading = asyncio.create_task(_load(job, mapped.passed, kind))
     except ExtractError as error:
         kind.fail(str(error))
+    finally:
+        if loading is not None:
+            await loading
     if kind.status == "pending" and not kind.errors:
         kind.status = "completed"
     elif kind.status == "pending":
@@ -187,6 +194,7 @@ async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport) -> Non
     kind.unchanged += loaded.unchanged
     kind.failed += loaded.failed
     _keep_errors(kind, loaded.errors)
+    job.observer.batch_done(kind)
 
 
 async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: _Tally) -> None:

@@ -15,8 +15,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE entities (
         blueprint TEXT NOT NULL,
         identifier TEXT NOT NULL,
-        title BLOB, icon BLOB, team BLOB, properties BLOB, relations BLOB,
-        fields TEXT NOT NULL DEFAULT '',
+        body BLOB NOT NULL,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         PRIMARY KEY (blueprint, identifier)

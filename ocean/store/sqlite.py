@@ -6,7 +6,10 @@ writer, so that the ownership scan of stale deletion is an index range read.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import json
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,6 @@ from ocean.types import Entity, EntityKey
 
 _CHUNK = 500
 _PAGE = 1000
-_FIELDS = ("title", "icon", "team", "properties", "relations")
 
 
 def now_iso() -> str:
@@ -35,6 +37,8 @@ class SQLiteStore:
     def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
         self._db = connection
         self.path = path
+        self._blueprints: set[str] = set()
+        self._writing = asyncio.Lock()  # one write transaction at a time on this connection
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
@@ -60,6 +64,7 @@ class SQLiteStore:
             "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES (?,?,?,?)",
             [(bp["identifier"], orjson.dumps(bp), stamp, stamp) for bp in new],
         )
+        self._blueprints |= {bp["identifier"] for bp in new}
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
@@ -83,50 +88,70 @@ class SQLiteStore:
     async def upsert_entities(
         self, entities: list[Entity], *, owner: Owner, merge: bool
     ) -> list[WriteOutcome]:
-        known = {row["identifier"] for row in await self.list_blueprints()}
-        outcomes, valid = _validate(entities, known)
-        stamp = now_iso()
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            rows, created = await self._merged_rows(valid, merge=merge, stamp=stamp)
+        outcomes, valid = _validate(entities, await self._blueprint_ids(entities))
+        async with self._transaction():
+            rows, created = await self._rows(valid, merge=merge, stamp=now_iso())
             await self._db.executemany(_UPSERT, rows)
             await self._db.executemany(
                 "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier, datasource) "
                 "VALUES (?,?,?,?)",
                 [(owner.key, row[0], row[1], owner.datasource) for row in rows],
             )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
         outcomes += [
-            WriteOutcome(
-                i,
-                e["identifier"],
-                e["blueprint"],
-                created=(e["blueprint"], e["identifier"]) in created,
-            )
+            WriteOutcome(i, e["identifier"], e["blueprint"], created=(i in created))
             for i, e in valid
         ]
         return sorted(outcomes, key=lambda outcome: outcome.index)
 
-    async def _merged_rows(
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """One write transaction at a time on this connection; all or nothing."""
+        async with self._writing:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _blueprint_ids(self, entities: list[Entity]) -> set[str]:
+        wanted = {str(entity.get("blueprint")) for entity in entities}
+        if not wanted <= self._blueprints:
+            self._blueprints = {bp["identifier"] for bp in await self.list_blueprints()}
+        return self._blueprints
+
+    async def _rows(
         self, valid: list[tuple[int, Entity]], *, merge: bool, stamp: str
-    ) -> tuple[list[tuple[Any, ...]], set[EntityKey]]:
-        by_blueprint: dict[str, list[Entity]] = {}
-        for _, entity in valid:
-            by_blueprint.setdefault(entity["blueprint"], []).append(entity)
+    ) -> tuple[list[tuple[Any, ...]], set[int]]:
+        """Rows to write and the indexes of entities that did not exist before."""
+        stored = await self._stored_bodies(valid)
         rows: list[tuple[Any, ...]] = []
-        created: set[EntityKey] = set()
-        for blueprint, group in by_blueprint.items():
-            stored = await self.get_entities(blueprint, [e["identifier"] for e in group])
-            for entity in group:
-                old = stored.get(entity["identifier"])
-                if old is None:
-                    created.add((blueprint, entity["identifier"]))
-                new = _merge(old, entity) if merge and old is not None else entity
-                rows.append(_row(new, created_at=old["createdAt"] if old else stamp, stamp=stamp))
+        created: set[int] = set()
+        for index, entity in valid:
+            old = stored.get((entity["blueprint"], entity["identifier"]))
+            if old is None:
+                created.add(index)
+            body = _merge(old, entity) if merge and old is not None else _body(entity)
+            rows.append((entity["blueprint"], entity["identifier"], _dumps(body), stamp, stamp))
         return rows, created
+
+    async def _stored_bodies(
+        self, valid: list[tuple[int, Entity]]
+    ) -> dict[EntityKey, dict[str, Any]]:
+        by_blueprint: dict[str, list[str]] = {}
+        for _, entity in valid:
+            by_blueprint.setdefault(entity["blueprint"], []).append(entity["identifier"])
+        found: dict[EntityKey, dict[str, Any]] = {}
+        for blueprint, identifiers in by_blueprint.items():
+            for chunk in _chunks(identifiers):
+                rows = await self._db.execute_fetchall(
+                    f"SELECT identifier, body FROM entities WHERE blueprint = ? "
+                    f"AND identifier IN ({','.join('?' * len(chunk))})",
+                    [blueprint, *chunk],
+                )
+                found.update(((blueprint, ident), orjson.loads(body)) for ident, body in rows)
+        return found
 
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         query = (
@@ -140,19 +165,14 @@ class SQLiteStore:
         return {(bp, ident) for bp, ident in await self._db.execute_fetchall(query, params)}
 
     async def delete_entities(self, keys: list[EntityKey]) -> int:
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            deleted = 0
-            for table in ("ownership", "entities"):
-                cursor = await self._db.executemany(
-                    f"DELETE FROM {table} WHERE blueprint = ? AND identifier = ?", keys
-                )
-                deleted = cursor.rowcount
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        return deleted
+        async with self._transaction():
+            await self._db.executemany(
+                "DELETE FROM ownership WHERE blueprint = ? AND identifier = ?", keys
+            )
+            cursor = await self._db.executemany(
+                "DELETE FROM entities WHERE blueprint = ? AND identifier = ?", keys
+            )
+        return cursor.rowcount
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
         """Every entity (of one blueprint), in key order, read a page at a time."""
@@ -216,17 +236,13 @@ class SQLiteStore:
         ]
 
 
-_SELECT = (
-    "SELECT blueprint, identifier, title, icon, team, properties, relations, "
-    "created_at, updated_at FROM entities"
-)
+_SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
 _UPSERT = (
-    "INSERT INTO entities(blueprint, identifier, title, icon, team, properties, relations, "
-    "fields, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
-    "ON CONFLICT(blueprint, identifier) DO UPDATE SET title=excluded.title, icon=excluded.icon, "
-    "team=excluded.team, properties=excluded.properties, relations=excluded.relations, "
-    "fields=excluded.fields, updated_at=excluded.updated_at"
+    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
+    "VALUES (?,?,?,?,?) ON CONFLICT(blueprint, identifier) DO UPDATE SET "
+    "body=excluded.body, updated_at=excluded.updated_at"
 )
+_BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
 
 
 def _validate(
@@ -259,38 +275,37 @@ def _problem(entity: Entity, blueprints: set[str]) -> str | None:
     return None
 
 
-def _merge(old: Entity, new: Entity) -> Entity:
+def _body(entity: Entity) -> dict[str, Any]:
+    return {name: entity[name] for name in _BODY_FIELDS if name in entity}  # type: ignore[literal-required]
+
+
+def _merge(old: dict[str, Any], new: Entity) -> dict[str, Any]:
     """Port's ``merge=true``: sent fields replace, properties and relations merge key-wise."""
-    merged: Entity = {**old, **new}
-    if "properties" in new:
-        merged["properties"] = {**old.get("properties", {}), **new["properties"]}
-    if "relations" in new:
-        merged["relations"] = {**old.get("relations", {}), **new["relations"]}
+    merged = {**old, **_body(new)}
+    for name in ("properties", "relations"):
+        if name in new and name in old:
+            merged[name] = {**old[name], **new[name]}
     return merged
 
 
-def _row(entity: Entity, *, created_at: str, stamp: str) -> tuple[Any, ...]:
-    present = [name for name in _FIELDS if name in entity]
-    return (
-        entity["blueprint"],
-        entity["identifier"],
-        *(orjson.dumps(entity.get(name)) for name in _FIELDS),
-        ",".join(present),
-        created_at,
-        stamp,
-    )
+def _dumps(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # integers beyond 64 bits
+        return json.dumps(value).encode()
 
 
 def _entity_from_row(row: Iterable[Any]) -> Entity:
-    blueprint, identifier, title, icon, team, properties, relations, created, updated = row
+    blueprint, identifier, body, created, updated = row
+    stored = orjson.loads(body)
     return {
         "identifier": identifier,
-        "title": orjson.loads(title),
-        "icon": orjson.loads(icon),
+        "title": stored.get("title"),
+        "icon": stored.get("icon"),
         "blueprint": blueprint,
-        "team": orjson.loads(team) or [],
-        "properties": orjson.loads(properties) or {},
-        "relations": orjson.loads(relations) or {},
+        "team": stored.get("team") or [],
+        "properties": stored.get("properties") or {},
+        "relations": stored.get("relations") or {},
         "createdAt": created,
         "updatedAt": updated,
     }
