@@ -169,18 +169,24 @@ def _keep_errors(kind: KindReport, errors: list[str]) -> None:
 
 
 def _remember(entities: list[Entity], tally: _Tally, produced: set[str]) -> None:
+    generated, targets_of = tally.generated, tally.relation_targets
     for entity in entities:
         blueprint = str(entity["blueprint"])
         produced.add(blueprint)
-        tally.generated.add((blueprint, _key(entity["identifier"])))
+        identifier = entity["identifier"]
+        generated.add((blueprint, identifier if type(identifier) is str else _key(identifier)))
         relations = entity.get("relations")
         targets = tally.relation_defs.get(blueprint)
-        if relations and targets:
-            for name, value in relations.items():
-                target = targets.get(name)
-                for identifier in value if isinstance(value, list) else [value]:
-                    if target and isinstance(identifier, str):
-                        tally.relation_targets.add((target, identifier))
+        if not relations or not targets:
+            continue
+        for name, value in relations.items():
+            target = targets.get(name)
+            if target is None:
+                continue
+            if type(value) is str:
+                targets_of.add((target, value))
+            elif type(value) is list:
+                targets_of.update((target, v) for v in value if type(v) is str)
 
 
 async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport) -> None:

@@ -45,8 +45,9 @@ def is_unchanged(entity: Entity, current: Entity) -> bool:
         have: Any = current.get(name)
         if name in ("properties", "relations"):
             have = have or {}
-            if any(not json_equal(value, have.get(key)) for key, value in wanted.items()):
-                return False
+            for key, value in wanted.items():
+                if not json_equal(value, have.get(key)):
+                    return False
         elif name == "team":
             if not json_equal(_team_set(wanted), _team_set(have)):
                 return False
@@ -65,11 +66,14 @@ def _team_set(team: Any) -> Any:
 
 def json_equal(left: Any, right: Any) -> bool:
     """Equality of JSON values: unlike ``==``, ``true`` differs from ``1`` and ``1`` from ``1.5``."""
-    if type(left) is not type(right):
-        both_numbers = type(left) in (int, float) and type(right) in (int, float)
+    kind = type(left)
+    if kind is not type(right):
+        both_numbers = kind in (int, float) and type(right) in (int, float)
         return both_numbers and left == right
-    if type(left) is dict:
+    if kind is str:
+        return bool(left == right)
+    if kind is dict:
         return left.keys() == right.keys() and all(json_equal(v, right[k]) for k, v in left.items())
-    if type(left) is list:
+    if kind is list:
         return len(left) == len(right) and all(map(json_equal, left, right))
     return bool(left == right)

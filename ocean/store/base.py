@@ -33,12 +33,12 @@ class Owner:
 
 @dataclass(frozen=True)
 class WriteOutcome:
-    """One entity's result in a bulk upsert."""
+    """One entity's result in a bulk upsert: ``created``, ``updated``, ``unchanged`` or ``failed``."""
 
     index: int
     identifier: Any
     blueprint: str
-    created: bool = False
+    status: str
     error: str | None = None
 
     @property
@@ -75,9 +75,13 @@ class Store(Protocol):
         ...
 
     async def upsert_entities(
-        self, entities: list[Entity], *, owner: Owner, merge: bool
+        self, entities: list[Entity], *, owner: Owner, merge: bool, only_changed: bool = False
     ) -> list[WriteOutcome]:
-        """Create or update; one bad entity fails alone, with its reason."""
+        """Create or update; one bad entity fails alone, with its reason.
+
+        With ``only_changed``, entities equal to what is stored (in the fields they carry)
+        are not written and come back ``unchanged``.
+        """
         ...
 
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:

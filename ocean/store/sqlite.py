@@ -18,6 +18,7 @@ import aiosqlite
 import orjson
 
 from ocean.errors import StoreError
+from ocean.load.diff import is_unchanged
 from ocean.store.base import Owner, RunRecord, WriteOutcome
 from ocean.store.migrations import migrate
 from ocean.types import Entity, EntityKey
@@ -86,21 +87,27 @@ class SQLiteStore:
         return found
 
     async def upsert_entities(
-        self, entities: list[Entity], *, owner: Owner, merge: bool
+        self, entities: list[Entity], *, owner: Owner, merge: bool, only_changed: bool = False
     ) -> list[WriteOutcome]:
         outcomes, valid = _validate(entities, await self._blueprint_ids(entities))
         async with self._transaction():
-            rows, created = await self._rows(valid, merge=merge, stamp=now_iso())
+            stored = await self._stored_bodies(valid)
+            stamp = now_iso()
+            rows: list[tuple[Any, ...]] = []
+            for index, entity in valid:
+                key = (entity["blueprint"], entity["identifier"])
+                status, body = _plan_write(
+                    entity, stored.get(key), merge=merge, only_changed=only_changed
+                )
+                outcomes.append(WriteOutcome(index, key[1], key[0], status))
+                if body is not None:
+                    rows.append((*key, body, stamp, stamp))
             await self._db.executemany(_UPSERT, rows)
             await self._db.executemany(
                 "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier, datasource) "
                 "VALUES (?,?,?,?)",
                 [(owner.key, row[0], row[1], owner.datasource) for row in rows],
             )
-        outcomes += [
-            WriteOutcome(i, e["identifier"], e["blueprint"], created=(i in created))
-            for i, e in valid
-        ]
         return sorted(outcomes, key=lambda outcome: outcome.index)
 
     @contextlib.asynccontextmanager
@@ -121,28 +128,11 @@ class SQLiteStore:
             self._blueprints = {bp["identifier"] for bp in await self.list_blueprints()}
         return self._blueprints
 
-    async def _rows(
-        self, valid: list[tuple[int, Entity]], *, merge: bool, stamp: str
-    ) -> tuple[list[tuple[Any, ...]], set[int]]:
-        """Rows to write and the indexes of entities that did not exist before."""
-        stored = await self._stored_bodies(valid)
-        rows: list[tuple[Any, ...]] = []
-        created: set[int] = set()
-        for index, entity in valid:
-            old = stored.get((entity["blueprint"], entity["identifier"]))
-            if old is None:
-                created.add(index)
-            body = _merge(old, entity) if merge and old is not None else _body(entity)
-            rows.append((entity["blueprint"], entity["identifier"], _dumps(body), stamp, stamp))
-        return rows, created
-
-    async def _stored_bodies(
-        self, valid: list[tuple[int, Entity]]
-    ) -> dict[EntityKey, dict[str, Any]]:
+    async def _stored_bodies(self, valid: list[tuple[int, Entity]]) -> dict[EntityKey, bytes]:
         by_blueprint: dict[str, list[str]] = {}
         for _, entity in valid:
             by_blueprint.setdefault(entity["blueprint"], []).append(entity["identifier"])
-        found: dict[EntityKey, dict[str, Any]] = {}
+        found: dict[EntityKey, bytes] = {}
         for blueprint, identifiers in by_blueprint.items():
             for chunk in _chunks(identifiers):
                 rows = await self._db.execute_fetchall(
@@ -150,7 +140,7 @@ class SQLiteStore:
                     f"AND identifier IN ({','.join('?' * len(chunk))})",
                     [blueprint, *chunk],
                 )
-                found.update(((blueprint, ident), orjson.loads(body)) for ident, body in rows)
+                found.update(((blueprint, ident), body) for ident, body in rows)
         return found
 
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
@@ -257,7 +247,11 @@ def _validate(
         else:
             failed.append(
                 WriteOutcome(
-                    index, entity.get("identifier"), str(entity.get("blueprint")), error=problem
+                    index,
+                    entity.get("identifier"),
+                    str(entity.get("blueprint")),
+                    "failed",
+                    error=problem,
                 )
             )
     return failed, valid
@@ -273,6 +267,20 @@ def _problem(entity: Entity, blueprints: set[str]) -> str | None:
             "add it to .port/resources/blueprints.json"
         )
     return None
+
+
+def _plan_write(
+    entity: Entity, stored: bytes | None, *, merge: bool, only_changed: bool
+) -> tuple[str, bytes | None]:
+    """What to do with one entity: its status and the body to write (None: write nothing)."""
+    encoded = _dumps(_body(entity))
+    if stored is None:
+        return "created", encoded
+    if only_changed and (stored == encoded or is_unchanged(entity, _entity_from_body(stored))):
+        return "unchanged", None
+    if not merge:
+        return "updated", encoded
+    return "updated", _dumps(_merge(orjson.loads(stored), entity))
 
 
 def _body(entity: Entity) -> dict[str, Any]:
@@ -293,6 +301,17 @@ def _dumps(value: Any) -> bytes:
         return orjson.dumps(value)
     except TypeError:  # integers beyond 64 bits
         return json.dumps(value).encode()
+
+
+def _entity_from_body(body: bytes) -> Entity:
+    stored = orjson.loads(body)
+    return {
+        "title": stored.get("title"),
+        "icon": stored.get("icon"),
+        "team": stored.get("team") or [],
+        "properties": stored.get("properties") or {},
+        "relations": stored.get("relations") or {},
+    }
 
 
 def _entity_from_row(row: Iterable[Any]) -> Entity:

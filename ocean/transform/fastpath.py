@@ -30,21 +30,31 @@ class Fallback(Exception):
     """This input needs the real jq."""
 
 
-class _JqError(Exception):
-    """jq would raise here; :class:`Fallback` lets jq produce its own message."""
+_JqError = Fallback  # where jq would raise, jq runs and produces its own message
 
 
 def compile_fast(text: str) -> Fast | None:
     """A Python callable equivalent to ``text``, or None when jq must run it."""
-    raw = _compile_raw(text.strip())
+    text = text.strip()
+    steps = _steps(text) if text.startswith(".") else None
+    if steps is not None and len(steps) == 1 and isinstance(steps[0], str):
+        return _single_key(steps[0])
+    raw = _compile_raw(text)
     if raw is None:
         return None
+    return lambda item: from_jq(raw(item))
+
+
+def _single_key(key: str) -> Fast:
+    """``.key``, the most common leaf of all, with no general machinery."""
 
     def run(item: Any) -> Any:
-        try:
-            return from_jq(raw(item))
-        except _JqError:
-            raise Fallback from None
+        if type(item) is dict:
+            value = item.get(key)
+            return value if type(value) is str or value is None else from_jq(value)
+        if item is None:
+            return None
+        raise Fallback
 
     return run
 
@@ -84,6 +94,13 @@ def _alternative(options: list[Fast | None]) -> Fast | None:
 def _path(text: str) -> Fast | None:
     if text == ".":
         return lambda item: item
+    steps = _steps(text)
+    if steps is None:
+        return None
+    return lambda item: _walk(item, steps)
+
+
+def _steps(text: str) -> list[str | int] | None:
     steps: list[str | int] = []
     position = 0
     while position < len(text):
@@ -96,7 +113,7 @@ def _path(text: str) -> Fast | None:
         else:
             steps.append(name if name is not None else json.loads(bracketed or quoted))
         position = match.end()
-    return lambda item: _walk(item, steps)
+    return steps
 
 
 def _walk(value: Any, steps: list[str | int]) -> Any:

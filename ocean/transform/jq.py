@@ -8,7 +8,7 @@ field, or an error for a selector).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jq
@@ -80,6 +80,23 @@ class Expression:
             raise EvaluationError(f"{self.text!r} produced no output") from None
         except ValueError as error:
             raise EvaluationError(f"{self.text!r} failed: {_first_line(error)}") from None
+
+    def lenient(self) -> Callable[[Input], Any]:
+        """A function giving the first output, or None when there is none or it fails."""
+        fast, program = self._fast, self._program
+
+        def evaluate(source: Input) -> Any:
+            if fast is not None:
+                try:
+                    return fast(source.value)
+                except Fallback:
+                    pass
+            try:
+                return from_jq(program.input_text(source.text).first())
+            except (StopIteration, ValueError):
+                return None
+
+        return evaluate
 
     @property
     def is_fast(self) -> bool:

@@ -8,7 +8,7 @@ whose identifier or blueprint is empty gives no entity, a selector must yield a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -51,16 +51,10 @@ class _Leaf:
         except CompileError as error:
             self.problem = str(error)
 
-    def evaluate(self, source: Input) -> Any:
-        if self.expression is None:
-            return None
-        try:
-            return self.expression.first(source)
-        except EvaluationError:
-            return None
-
 
 _Node: TypeAlias = _Leaf | dict[str, "_Node"] | list["_Node"]
+_Build: TypeAlias = Callable[[Input, dict[str, str]], Any]
+"""Evaluates one node for one input, recording null leaves as misconfigurations."""
 
 
 class CompiledResource:
@@ -75,6 +69,9 @@ class CompiledResource:
         self.fields: dict[str, _Node] = {
             name: _compile_node(name, value, env) for name, value in leaves.items()
         }
+        self._plan = [
+            (name, _builder(node), name in _COERCED_TO_TEXT) for name, node in self.fields.items()
+        ]
 
     def problems(self) -> list[str]:
         """Every expression that does not compile, named by field and text."""
@@ -123,9 +120,9 @@ class CompiledResource:
 
     def _entity(self, source: Input, misconfigured: dict[str, str]) -> Entity:
         entity: dict[str, Any] = {}
-        for name, node in self.fields.items():
-            value = _evaluate(node, source, misconfigured)
-            if name in _COERCED_TO_TEXT and isinstance(value, bool | int | float):
+        for name, build, coerce in self._plan:
+            value = build(source, misconfigured)
+            if coerce and isinstance(value, bool | int | float):
                 value = str(value)
             entity[name] = value
         return entity  # type: ignore[return-value]
@@ -167,13 +164,24 @@ def _leaves(node: _Node | dict[str, _Node]) -> Iterable[_Leaf]:
             yield from _leaves(child)
 
 
-def _evaluate(node: _Node, source: Input, misconfigured: dict[str, str]) -> Any:
-    if type(node) is _Leaf:
-        value = node.evaluate(source)
-        if value is None:
-            misconfigured[node.path] = node.text
-        return value
+def _builder(node: _Node) -> _Build:
+    if isinstance(node, _Leaf):
+        return _leaf_builder(node)
     if isinstance(node, dict):
-        return {key: _evaluate(child, source, misconfigured) for key, child in node.items()}
-    assert isinstance(node, list)
-    return [_evaluate(child, source, misconfigured) for child in node]
+        children = [(key, _builder(child)) for key, child in node.items()]
+        return lambda source, mis: {key: build(source, mis) for key, build in children}
+    items = [_builder(child) for child in node]
+    return lambda source, mis: [build(source, mis) for build in items]
+
+
+def _leaf_builder(leaf: _Leaf) -> _Build:
+    path, text = leaf.path, leaf.text
+    evaluate = leaf.expression.lenient() if leaf.expression is not None else None
+
+    def build(source: Input, misconfigured: dict[str, str]) -> Any:
+        value = evaluate(source) if evaluate is not None else None
+        if value is None:
+            misconfigured[path] = text
+        return value
+
+    return build
