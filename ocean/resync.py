@@ -130,6 +130,7 @@ async def _sync_kind(
                 await loading
             # The next batch is extracted and mapped while this one is written.
             loading = asyncio.create_task(_load(job, mapped.passed, kind))
+            await asyncio.sleep(0)  # let the write start before the next batch is mapped
     except ExtractError as error:
         kind.fail(str(error))
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import aiosqlite
+import sqlite3
 
 MIGRATIONS: list[str] = [
     """
@@ -41,8 +41,8 @@ MIGRATIONS: list[str] = [
 ]
 
 
-async def migrate(connection: aiosqlite.Connection) -> None:
+def migrate(connection: sqlite3.Connection) -> None:
     """Bring the schema to the latest version; each migration runs in its own transaction."""
-    (version,) = await (await connection.execute("PRAGMA user_version")).fetchone() or (0,)
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        await connection.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
+        connection.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
