@@ -124,7 +124,7 @@ async def _sync_kind(
             started = time.perf_counter()
             mapped = resource.map_items(batch)
             kind.transform_seconds += time.perf_counter() - started
-            _count_mapping(kind, mapped, len(batch))
+            _count_mapping(kind, mapped)
             _remember(mapped.passed, tally, produced)
             if loading is not None:
                 await loading
@@ -156,11 +156,12 @@ async def _timed(batches: AsyncIterator[RawBatch], kind: KindReport) -> AsyncIte
         yield batch
 
 
-def _count_mapping(kind: KindReport, mapped: MapResult, size: int) -> None:
+def _count_mapping(kind: KindReport, mapped: MapResult) -> None:
     kind.mapped += len(mapped.passed)
     kind.skipped += mapped.skipped
+    kind.dropped += mapped.dropped
     kind.failed += len(mapped.errors)
-    kind.filtered_out += size - len(mapped.passed) - mapped.skipped - len(mapped.errors)
+    kind.filtered_out += mapped.filtered_out
     kind.misconfigurations.update(mapped.misconfigurations)
     _keep_errors(kind, mapped.errors)
 

@@ -154,3 +154,24 @@ async def test_failed_kind_protects_only_its_own_blueprint(workspace: Workspace)
 
     assert _kind(report, "team").deleted == 1
     assert sorted(await workspace.entities("service")) == ["svc-0", "svc-1", "svc-2"]
+
+
+async def test_items_to_parse_expands_list_handler_results(workspace: Workspace) -> None:
+    members = resource("team", "service")
+    members["port"]["itemsToParse"] = ".members"
+    members["port"]["entity"]["mappings"] = {
+        "identifier": '.id + "-" + .item',
+        "blueprint": '"service"',
+        "relations": {"team": ".id"},
+    }
+    workspace.set_mapping({"resources": [resource("team", "team"), members]})
+    teams = [
+        {"id": "core", "name": "Core", "members": ["ann", "bob"]},
+        {"id": "edge", "name": "Edge", "members": None},
+    ]
+    workspace.set_data(services=[], teams=teams)
+
+    report = await workspace.sail()
+
+    assert sorted(await workspace.entities("service")) == ["core-ann", "core-bob"]
+    assert report.kinds[1].dropped == 1

@@ -43,6 +43,11 @@ def render_report(report: ResyncReport, console: Console) -> None:
             console.print(f"[red]error[/red] {kind.kind}: {error}")
         if len(kind.errors) > 5:
             console.print(f"[red]error[/red] {kind.kind}: … and {len(kind.errors) - 5} more")
+        if kind.dropped:
+            console.print(
+                f"[yellow]dropped[/yellow] {kind.kind}: {kind.dropped} raw item(s) whose "
+                "itemsToParse value was not a list"
+            )
         for path, text in kind.misconfigurations.items():
             console.print(
                 f"[yellow]misconfigured[/yellow] {kind.kind}: {path} = {text!r} gave null"

@@ -16,6 +16,8 @@ class KindReport:
     mapped: int = 0
     filtered_out: int = 0
     skipped: int = 0
+    dropped: int = 0
+    """Raw items itemsToParse dropped because its expression did not give a list."""
     created: int = 0
     updated: int = 0
     unchanged: int = 0

@@ -14,6 +14,7 @@ from typing import Any, TypeAlias
 
 from ocean.errors import MappingError
 from ocean.mapping import ResourceConfig, leaf_as_text
+from ocean.transform.items_to_parse import ItemsToParse
 from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
 from ocean.types import Entity
 
@@ -29,12 +30,23 @@ class MapResult:
     skipped: int = 0
     errors: list[str] = field(default_factory=list)
     misconfigurations: dict[str, str] = field(default_factory=dict)
+    inputs: int = 0
+    """Items mapped: the raw items, or the elements ``itemsToParse`` made of them."""
+    dropped: int = 0
+    """Raw items ``itemsToParse`` dropped (its value was not a list)."""
+
+    @property
+    def filtered_out(self) -> int:
+        """Inputs the selector rejected (returned in ``failed`` with ``parse_all``)."""
+        return self.inputs - len(self.passed) - self.skipped - len(self.errors)
 
     def extend(self, other: MapResult) -> None:
         """Add another batch's result to this one."""
         self.passed += other.passed
         self.failed += other.failed
         self.skipped += other.skipped
+        self.inputs += other.inputs
+        self.dropped += other.dropped
         self.errors += other.errors
         self.misconfigurations.update(other.misconfigurations)
 
@@ -65,7 +77,18 @@ class CompiledResource:
     ) -> None:
         self.resource, self.index, self.kind = resource, index, resource.kind
         self.selector = _Leaf("selector.query", resource.selector.query, env)
-        leaves = resource.port.entity.mappings.leaves()
+        port = resource.port
+        self.items_to_parse = (
+            ItemsToParse(
+                port.items_to_parse,
+                name=port.items_to_parse_name,
+                top_level_transform=port.items_to_parse_top_level_transform,
+                env=env,
+            )
+            if port.items_to_parse
+            else None
+        )
+        leaves = port.entity.mappings.leaves()
         self.fields: dict[str, _Node] = {
             name: _compile_node(name, value, env) for name, value in leaves.items()
         }
@@ -82,9 +105,21 @@ class CompiledResource:
             if leaf.problem is not None
         ]
 
-    def map_items(self, items: Iterable[Any], *, parse_all: bool = False) -> MapResult:
-        """Map a batch; with ``parse_all`` selector-rejected items come back in ``failed``."""
-        result = MapResult()
+    def map_items(self, items: list[Any], *, parse_all: bool = False) -> MapResult:
+        """Map a batch; with ``parse_all`` selector-rejected items come back in ``failed``.
+
+        With ``itemsToParse`` the raw items are expanded first, 200 inputs at a time.
+        """
+        if self.items_to_parse is None:
+            return self._map_inputs(items, parse_all)
+        result, dropped = MapResult(), [0]
+        for batch in self.items_to_parse.batches(items, dropped):
+            result.extend(self._map_inputs(batch, parse_all))
+        result.dropped = dropped[0]
+        return result
+
+    def _map_inputs(self, items: list[Any], parse_all: bool) -> MapResult:
+        result = MapResult(inputs=len(items))
         for position, item in enumerate(items):
             source = Input(item)
             verdict = self._select(source, position, result)

@@ -35,6 +35,4 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("path", _cases())
 def test_case_matches_the_original(path: Path) -> None:
     case = json.loads(path.read_text())
-    if case["resource"]["port"].get("itemsToParse"):
-        pytest.skip("itemsToParse expansion lands with the mapping-engine issue")
     assert run_case(case) == case["expected"]

@@ -1,0 +1,82 @@
+"""``itemsToParse``: fan one raw item out into one mapped input per element of an array.
+
+Exactly as the original expands during a resync (for list handlers too, which the
+original skips): the expression's first output must be a list, each element is placed
+under ``itemsToParseName`` in a copy of the parent, and with
+``itemsToParseTopLevelTransform`` the parent first loses the array (``del(P)``, P read
+from the expression's text). Unlike the original, a text with no leading path keeps the
+parent whole instead of dropping every item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ocean.errors import MappingError
+from ocean.transform.jq import CompileError, Expression, Input
+
+_PATH_START = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*|\.\[[^\]]+\]")
+_PATH_STEP = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*|\.?\[[^\]]+\]")
+BATCH = 200
+"""Mapped inputs per batch, as the original's ``yield_items_to_parse_batch_size``."""
+
+
+def deletion_path(text: str) -> str | None:
+    """The path the original deletes from the parent, read from the text; None if there is none."""
+    if text.startswith("(") and ")" in text:
+        text = text[1 : text.index(")")]
+    for segment in (part.strip() for part in text.split("|")):
+        if segment == "." or segment.startswith("$") or re.match(r"^\.\s+as\s", segment):
+            continue
+        start = _PATH_START.match(segment)
+        if start is None:
+            continue
+        end = start.end()
+        while step := _PATH_STEP.match(segment, end):
+            end = step.end()
+        return segment[:end]
+    return None
+
+
+class ItemsToParse:
+    """A compiled ``itemsToParse`` setting."""
+
+    def __init__(
+        self, text: str, *, name: str, top_level_transform: bool, env: Mapping[str, str] | None
+    ) -> None:
+        self.text, self.name = text, name
+        try:
+            self._items = Expression(text, env)
+            path = deletion_path(text) if top_level_transform else None
+            self._parent = Expression(f"del({path})", None) if path else None
+        except CompileError as error:
+            raise MappingError(
+                f"itemsToParse {text!r} does not compile: {error}. Fix it in the mapping."
+            ) from None
+
+    def expand(self, item: Any) -> list[dict[str, Any]] | None:
+        """Mapped inputs for one raw item, or None when the item is dropped."""
+        source = Input(item)
+        elements = self._evaluate(self._items, source)
+        if not isinstance(elements, list):
+            return None
+        parent = item if self._parent is None else self._evaluate(self._parent, source)
+        if not isinstance(parent, dict):
+            return None
+        return [{**parent, self.name: element} for element in elements]
+
+    def batches(self, items: list[Any], dropped: list[int]) -> Iterator[list[dict[str, Any]]]:
+        """Mapped inputs in batches of at most 200, never spanning two raw items."""
+        for item in items:
+            expanded = self.expand(item)
+            if expanded is None:
+                dropped[0] += 1
+                continue
+            for start in range(0, len(expanded), BATCH):
+                yield expanded[start : start + BATCH]
+
+    @staticmethod
+    def _evaluate(expression: Expression, source: Input) -> Any:
+        return expression.lenient()(source)
