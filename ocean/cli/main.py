@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ocean.cli.catalog import catalog
+from ocean.cli.map import map_command
 from ocean.cli.sail import sail
 
 
@@ -16,6 +17,7 @@ def cli() -> None:
 
 cli.add_command(sail)
 cli.add_command(catalog)
+cli.add_command(map_command)
 
 
 def main() -> None:

@@ -111,28 +111,28 @@ class CompiledResource:
         With ``itemsToParse`` the raw items are expanded first, 200 inputs at a time.
         """
         if self.items_to_parse is None:
-            return self._map_inputs(items, parse_all)
+            return self.map_inputs(items, parse_all)
         result, dropped = MapResult(), [0]
         for batch in self.items_to_parse.batches(items, dropped):
-            result.extend(self._map_inputs(batch, parse_all))
+            result.extend(self.map_inputs(batch, parse_all))
         result.dropped = dropped[0]
         return result
 
-    def _map_inputs(self, items: list[Any], parse_all: bool) -> MapResult:
+    def map_inputs(self, items: list[Any], parse_all: bool) -> MapResult:
         result = MapResult(inputs=len(items))
         for position, item in enumerate(items):
             source = Input(item)
-            verdict = self._select(source, position, result)
+            verdict = self.select(source, position, result)
             if verdict is None or (not verdict and not parse_all):
                 continue
-            entity = self._entity(source, result.misconfigurations)
+            entity = self.build_entity(source, result.misconfigurations)
             if not entity.get("identifier") or not entity.get("blueprint"):
                 result.skipped += 1
             else:
                 (result.passed if verdict else result.failed).append(entity)
         return result
 
-    def _select(self, source: Input, position: int, result: MapResult) -> bool | None:
+    def select(self, source: Input, position: int, result: MapResult) -> bool | None:
         leaf = self.selector
         if leaf.expression is None:
             result.errors.append(
@@ -153,7 +153,7 @@ class CompiledResource:
     def _selector_error(self, position: int, message: str) -> str:
         return f"kind {self.kind!r}, item {position}: selector {self.selector.text!r} {message}"
 
-    def _entity(self, source: Input, misconfigured: dict[str, str]) -> Entity:
+    def build_entity(self, source: Input, misconfigured: dict[str, str]) -> Entity:
         entity: dict[str, Any] = {}
         for name, build, coerce in self._plan:
             value = build(source, misconfigured)
