@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocean.transform.values import json_equal
 from ocean.types import Entity
 
 _COMPARED = ("title", "icon", "team", "properties", "relations")
@@ -62,18 +63,3 @@ def _team_set(team: Any) -> Any:
     if isinstance(team, list) and all(isinstance(name, str) for name in team):
         return sorted(team)
     return team
-
-
-def json_equal(left: Any, right: Any) -> bool:
-    """Equality of JSON values: unlike ``==``, ``true`` differs from ``1`` and ``1`` from ``1.5``."""
-    kind = type(left)
-    if kind is not type(right):
-        both_numbers = kind in (int, float) and type(right) in (int, float)
-        return both_numbers and left == right
-    if kind is str:
-        return bool(left == right)
-    if kind is dict:
-        return left.keys() == right.keys() and all(json_equal(v, right[k]) for k, v in left.items())
-    if kind is list:
-        return len(left) == len(right) and all(map(json_equal, left, right))
-    return bool(left == right)

@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ocean.transform.values import from_jq
+from ocean.transform.jq_lexer import mask_strings, top_level, wrapped_in_parentheses
+from ocean.transform.values import from_jq, json_equal
 
 Fast = Callable[[Any], Any]
 
@@ -35,48 +36,95 @@ _JqError = Fallback  # where jq would raise, jq runs and produces its own messag
 
 def compile_fast(text: str) -> Fast | None:
     """A Python callable equivalent to ``text``, or None when jq must run it."""
-    text = text.strip()
-    steps = _steps(text) if text.startswith(".") else None
-    if steps is not None and len(steps) == 1 and isinstance(steps[0], str):
-        return _single_key(steps[0])
-    raw = _compile_raw(text)
+    raw = compile_raw(text)
     if raw is None:
         return None
-    return lambda item: from_jq(raw(item))
-
-
-def _single_key(key: str) -> Fast:
-    """``.key``, the most common leaf of all, with no general machinery."""
 
     def run(item: Any) -> Any:
-        if type(item) is dict:
-            value = item.get(key)
-            return value if type(value) is str or value is None else from_jq(value)
-        if item is None:
-            return None
-        raise Fallback
+        value = raw(item)
+        return value if type(value) is str else from_jq(value)
 
     return run
 
 
-def _compile_raw(text: str) -> Fast | None:
-    parts = _split_alternatives(text)
-    if len(parts) > 1:
-        return _alternative([_compile_raw(part.strip()) for part in parts])
-    if text in _LITERALS:
-        constant = _LITERALS[text]
+def compile_raw(text: str) -> Fast | None:
+    """Like :func:`compile_fast`, but results are not yet normalised with ``from_jq``."""
+    text = text.strip()
+    constant = _constant(text)
+    if constant is not _ABSENT:
         return lambda _item: constant
-    if _NUMBER.fullmatch(text):
-        number = json.loads(text)
-        return lambda _item: number
-    if text.startswith('"'):
-        return _string(text)
-    if text.startswith("."):
-        return _path(text)
+    return _compile_raw(text)
+
+
+def constant_value(text: str) -> Any:
+    """The value of a literal text (a JSON scalar), or None when it is not a non-null literal."""
+    value = _constant(text)
+    return None if value is _ABSENT else value
+
+
+def single_key(text: str) -> str | None:
+    """``k`` when ``text`` is exactly ``.k`` (a plain one-key path), else None."""
+    steps = _steps(text) if text.startswith(".") and text != "." else None
+    if steps is not None and len(steps) == 1 and isinstance(steps[0], str):
+        return steps[0]
     return None
 
 
-def _alternative(options: list[Fast | None]) -> Fast | None:
+def _constant(text: str) -> Any:
+    """The value of a literal text (string, number, true, false, null), else ``_ABSENT``."""
+    if text in _LITERALS:
+        return _LITERALS[text]
+    if _NUMBER.fullmatch(text) or (text.startswith('"') and "\\(" not in text):
+        try:
+            return from_jq(json.loads(text))
+        except ValueError:
+            return _ABSENT
+    return _ABSENT
+
+
+def _compile_raw(text: str) -> Fast | None:
+    text = text.strip()
+    masked = mask_strings(text)
+    if masked is None:
+        return None
+    if wrapped_in_parentheses(masked):
+        return _compile_raw(text[1:-1])
+    for compile_operator in (_pipe, _alternative, _or, _and, _comparison):
+        compiled = compile_operator(text, masked)
+        if compiled is not _ABSENT:
+            return compiled  # type: ignore[return-value]
+    return _term(text, masked)
+
+
+_ABSENT = object()
+"""An operator compiler's answer when the operator does not occur at the top level."""
+
+
+def _parts(text: str, masked: str, operator: str, *, word: bool = False) -> list[str] | None:
+    positions = top_level(masked, operator, word=word)
+    if not positions:
+        return None
+    bounds = [0, *(p for at in positions for p in (at, at + len(operator))), len(text)]
+    return [text[bounds[i] : bounds[i + 1]] for i in range(0, len(bounds), 2)]
+
+
+def _pipe(text: str, masked: str) -> Fast | None | object:
+    parts = _parts(text, masked, "|")
+    if parts is None:
+        return _ABSENT
+    *head, last = parts
+    inner = _compile_raw("|".join(head))
+    finish = _PIPE_FINISHERS.get(last.strip())
+    if inner is None or finish is None:
+        return None
+    return lambda item: finish(inner(item))
+
+
+def _alternative(text: str, masked: str) -> Fast | None | object:
+    parts = _parts(text, masked, "//")
+    if parts is None:
+        return _ABSENT
+    options = [_compile_raw(part) for part in parts]
     if any(option is None for option in options):
         return None
     *lefts, last = [option for option in options if option is not None]
@@ -91,13 +139,172 @@ def _alternative(options: list[Fast | None]) -> Fast | None:
     return run
 
 
+def _or(text: str, masked: str) -> Fast | None | object:
+    return _boolean(text, masked, "or")
+
+
+def _and(text: str, masked: str) -> Fast | None | object:
+    return _boolean(text, masked, "and")
+
+
+def _boolean(text: str, masked: str, operator: str) -> Fast | None | object:
+    parts = _parts(text, masked, operator, word=True)
+    if parts is None:
+        return _ABSENT
+    operands = [_compile_raw(part) for part in parts]
+    if any(operand is None for operand in operands):
+        return None
+    checks = [operand for operand in operands if operand is not None]
+    if operator == "and":
+        return lambda item: all(_truthy(check(item)) for check in checks)
+    return lambda item: any(_truthy(check(item)) for check in checks)
+
+
+def _comparison(text: str, masked: str) -> Fast | None | object:
+    for operator in ("==", "!="):
+        parts = _parts(text, masked, operator)
+        if parts is None:
+            continue
+        if len(parts) != 2:
+            return None
+        left, right = _compile_raw(parts[0]), _compile_raw(parts[1])
+        if left is None or right is None:
+            return None
+        equal = operator == "=="
+        return lambda item: _jq_equal(left(item), right(item)) is equal
+    return _ABSENT
+
+
+def _term(text: str, masked: str) -> Fast | None:
+    if text in _LITERALS:
+        constant = _LITERALS[text]
+        return lambda _item: constant
+    if _NUMBER.fullmatch(text):
+        number = json.loads(text)
+        return lambda _item: number
+    if text.startswith('"'):
+        return _string(text)
+    if text.startswith("."):
+        return _path(text)
+    if text.startswith("if ") and masked.endswith("end"):
+        return _conditional(text, masked)
+    if text.startswith("[") and text.endswith("[]]"):
+        return _collect(text[1:-3])
+    return None
+
+
+def _conditional(text: str, masked: str) -> Fast | None:
+    """``if C then A (elif C then A)* (else B)? end``."""
+    marks = sorted(
+        (at, word)
+        for word in ("if", "then", "elif", "else", "end")
+        for at in top_level(masked, word, word=True)
+    )
+    words = [word for _, word in marks]
+    if words[0] != "if" or words[-1] != "end" or words.count("if") != 1 or words.count("end") != 1:
+        return None
+    bodies = [
+        _compile_raw(text[at + len(word) : marks[i + 1][0]])
+        for i, (at, word) in enumerate(marks[:-1])
+    ]
+    if any(body is None for body in bodies) or not _well_formed(words):
+        return None
+    steps = list(zip(words, bodies, strict=False))
+
+    def run(item: Any) -> Any:
+        for position in range(0, len(steps) - 1, 2):
+            word, condition = steps[position]
+            if word == "else":
+                return condition(item)  # type: ignore[misc]
+            if _truthy(condition(item)):  # type: ignore[misc]
+                return steps[position + 1][1](item)  # type: ignore[misc]
+        return steps[-1][1](item) if steps[-1][0] == "else" else item  # type: ignore[misc]
+
+    return run
+
+
+def _well_formed(words: list[str]) -> bool:
+    middle = words[1:-1]
+    if middle and middle[-1] == "else":
+        middle = middle[:-1]
+    return (
+        middle[:1] == ["then"]
+        and all(
+            pair in (("then", "elif"), ("elif", "then"))
+            for pair in zip(middle, middle[1:], strict=False)
+        )
+        and words[-2] in ("then", "else")
+    )
+
+
+def _collect(text: str) -> Fast | None:
+    """``[P[]]``: the values of an array or object as an array."""
+    inner = _compile_raw(text)
+    if inner is None:
+        return None
+
+    def run(item: Any) -> list[Any]:
+        value = inner(item)
+        if type(value) is list:
+            return list(value)
+        if type(value) is dict:
+            return list(value.values())
+        raise Fallback
+
+    return run
+
+
+def _truthy(value: Any) -> bool:
+    return value is not None and value is not False
+
+
+def _length(value: Any) -> Any:
+    if value is None:
+        return 0
+    if type(value) in (str, list, dict):
+        return len(value)
+    if type(value) in (int, float):
+        return abs(value)
+    raise Fallback
+
+
+def _jq_equal(left: Any, right: Any) -> bool:
+    for value in (left, right):
+        if type(value) is int and abs(value) > 2**53:
+            raise Fallback
+    return json_equal(left, right)
+
+
+_PIPE_FINISHERS: dict[str, Callable[[Any], Any]] = {
+    "not": lambda value: not _truthy(value),
+    "length": _length,
+}
+
+
 def _path(text: str) -> Fast | None:
     if text == ".":
         return lambda item: item
     steps = _steps(text)
     if steps is None:
         return None
+    if all(type(step) is str for step in steps):
+        return _raw_keys(steps)  # type: ignore[arg-type]
     return lambda item: _walk(item, steps)
+
+
+def _raw_keys(keys: list[str]) -> Fast:
+    def run(item: Any) -> Any:
+        value = item
+        for key in keys:
+            if type(value) is dict:
+                value = value.get(key)
+            elif value is None:
+                return None
+            else:
+                raise Fallback
+        return value
+
+    return run
 
 
 def _steps(text: str) -> list[str | int] | None:
@@ -148,10 +355,16 @@ def _string(text: str) -> Fast | None:
     if pieces is None:
         return None
 
+    literals = [piece for piece in pieces if isinstance(piece, str)]
+    parts = [piece for piece in pieces if not isinstance(piece, str)]
+    tail = literals.pop()
+
     def run(item: Any) -> str:
-        return "".join(
-            piece if isinstance(piece, str) else _text_of(piece(item)) for piece in pieces
-        )
+        text = ""
+        for literal, part in zip(literals, parts, strict=True):
+            value = part(item)
+            text += literal + (value if type(value) is str else _text_of(value))
+        return text + tail
 
     return run
 
@@ -193,27 +406,3 @@ def _text_of(value: Any) -> str:
     if type(value) is int and -_EXACT_INT < value < _EXACT_INT:
         return str(value)
     raise _JqError
-
-
-def _split_alternatives(text: str) -> list[str]:
-    """Split at top-level ``//`` (outside strings, parentheses and brackets)."""
-    parts, depth, start, position, in_string = [], 0, 0, 0, False
-    while position < len(text):
-        char = text[position]
-        if in_string:
-            if char == "\\":
-                position += 1
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif depth == 0 and text.startswith("//", position):
-            parts.append(text[start:position])
-            start = position + 2
-            position += 1
-        position += 1
-    return [*parts, text[start:]]

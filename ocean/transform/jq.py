@@ -13,7 +13,7 @@ from typing import Any
 
 import jq
 
-from ocean.transform.fastpath import Fallback, compile_fast
+from ocean.transform.fastpath import Fallback, compile_fast, compile_raw
 from ocean.transform.values import from_jq, to_json_text
 
 _OPENING_QUOTE = re.compile(r"(?:(?<=\s)|^)'(?=[^\s\"])")
@@ -56,12 +56,14 @@ class Expression:
     ``env`` is the whole environment ``env`` / ``$ENV`` see (``None`` hides it: both are ``{}``).
     """
 
-    __slots__ = ("_fast", "_program", "text")
+    __slots__ = ("_fast", "_program", "raw", "text")
 
     def __init__(self, text: str, env: Mapping[str, str] | None) -> None:
         self.text = text
         source = rewrite_single_quotes(text)
         self._fast = compile_fast(source)
+        self.raw = compile_raw(source)
+        """The Python equivalent without ``from_jq`` normalisation (may raise Fallback)."""
         try:
             self._program = jq.compile(_ENV_PRELUDE + source, args={"__ocean_env": dict(env or {})})
         except ValueError as error:
@@ -97,6 +99,11 @@ class Expression:
                 return None
 
         return evaluate
+
+    @property
+    def fast(self) -> Callable[[Any], Any] | None:
+        """The Python equivalent (may raise :class:`Fallback`), if there is one."""
+        return self._fast
 
     @property
     def is_fast(self) -> bool:

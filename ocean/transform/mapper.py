@@ -8,14 +8,17 @@ whose identifier or blueprint is empty gives no entity, a selector must yield a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 from ocean.errors import MappingError
-from ocean.mapping import ResourceConfig, leaf_as_text
+from ocean.mapping import ResourceConfig
+from ocean.transform.codegen import generate_builder
+from ocean.transform.fastpath import Fallback
 from ocean.transform.items_to_parse import ItemsToParse
-from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
+from ocean.transform.jq import EvaluationError, Input
+from ocean.transform.leaf import Leaf, Node, compile_node, leaves
 from ocean.types import Entity
 
 _COERCED_TO_TEXT = ("team", "icon")
@@ -51,24 +54,6 @@ class MapResult:
         self.misconfigurations.update(other.misconfigurations)
 
 
-class _Leaf:
-    __slots__ = ("expression", "path", "problem", "text")
-
-    def __init__(self, path: str, text: str, env: Mapping[str, str] | None) -> None:
-        self.path, self.text = path, text
-        self.expression: Expression | None = None
-        self.problem: str | None = None
-        try:
-            self.expression = Expression(text, env)
-        except CompileError as error:
-            self.problem = str(error)
-
-
-_Node: TypeAlias = _Leaf | dict[str, "_Node"] | list["_Node"]
-_Build: TypeAlias = Callable[[Input, dict[str, str]], Any]
-"""Evaluates one node for one input, recording null leaves as misconfigurations."""
-
-
 class CompiledResource:
     """One resource block, compiled once for a whole resync."""
 
@@ -76,7 +61,7 @@ class CompiledResource:
         self, resource: ResourceConfig, *, env: Mapping[str, str] | None, index: int = 0
     ) -> None:
         self.resource, self.index, self.kind = resource, index, resource.kind
-        self.selector = _Leaf("selector.query", resource.selector.query, env)
+        self.selector = Leaf("selector.query", resource.selector.query, env)
         port = resource.port
         self.items_to_parse = (
             ItemsToParse(
@@ -89,19 +74,17 @@ class CompiledResource:
             else None
         )
         leaves = port.entity.mappings.leaves()
-        self.fields: dict[str, _Node] = {
-            name: _compile_node(name, value, env) for name, value in leaves.items()
+        self.fields: dict[str, Node] = {
+            name: compile_node(name, value, env) for name, value in leaves.items()
         }
-        self._plan = [
-            (name, _builder(node), name in _COERCED_TO_TEXT) for name, node in self.fields.items()
-        ]
+        self._build = generate_builder(self.fields, coerced=_COERCED_TO_TEXT)
 
     def problems(self) -> list[str]:
         """Every expression that does not compile, named by field and text."""
         return [
             f"resources[{self.index}] (kind {self.kind!r}) {leaf.path}: {leaf.text!r} "
             f"does not compile: {leaf.problem}"
-            for leaf in [self.selector, *_leaves(self.fields)]
+            for leaf in [self.selector, *leaves(self.fields)]
             if leaf.problem is not None
         ]
 
@@ -119,13 +102,21 @@ class CompiledResource:
         return result
 
     def map_inputs(self, items: list[Any], parse_all: bool) -> MapResult:
+        """Map inputs as they are (no itemsToParse expansion)."""
         result = MapResult(inputs=len(items))
+        quick = self.selector.expression.raw if self.selector.expression else None
+        build, misconfigured = self._build, result.misconfigurations
         for position, item in enumerate(items):
             source = Input(item)
-            verdict = self.select(source, position, result)
+            try:
+                verdict = quick(item) if quick is not None else None
+            except Fallback:
+                verdict = None
+            if type(verdict) is not bool:  # the careful path: jq, errors reported
+                verdict = self.select(source, position, result)
             if verdict is None or (not verdict and not parse_all):
                 continue
-            entity = self.build_entity(source, result.misconfigurations)
+            entity = build(source, misconfigured)
             if not entity.get("identifier") or not entity.get("blueprint"):
                 result.skipped += 1
             else:
@@ -154,13 +145,8 @@ class CompiledResource:
         return f"kind {self.kind!r}, item {position}: selector {self.selector.text!r} {message}"
 
     def build_entity(self, source: Input, misconfigured: dict[str, str]) -> Entity:
-        entity: dict[str, Any] = {}
-        for name, build, coerce in self._plan:
-            value = build(source, misconfigured)
-            if coerce and isinstance(value, bool | int | float):
-                value = str(value)
-            entity[name] = value
-        return entity  # type: ignore[return-value]
+        """Every mapped field for one input (null fields recorded in ``misconfigured``)."""
+        return self._build(source, misconfigured)
 
 
 def compile_resources(
@@ -178,45 +164,3 @@ def compile_resources(
             + "\nFix these expressions (try them with `ocean map`); nothing was fetched."
         )
     return compiled
-
-
-def _compile_node(path: str, value: Any, env: Mapping[str, str] | None) -> _Node:
-    if isinstance(value, dict):
-        return {key: _compile_node(f"{path}.{key}", item, env) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_compile_node(path, item, env) for item in value]
-    return _Leaf(path, leaf_as_text(value), env)
-
-
-def _leaves(node: _Node | dict[str, _Node]) -> Iterable[_Leaf]:
-    if isinstance(node, _Leaf):
-        yield node
-    elif isinstance(node, dict):
-        for child in node.values():
-            yield from _leaves(child)
-    else:
-        for child in node:
-            yield from _leaves(child)
-
-
-def _builder(node: _Node) -> _Build:
-    if isinstance(node, _Leaf):
-        return _leaf_builder(node)
-    if isinstance(node, dict):
-        children = [(key, _builder(child)) for key, child in node.items()]
-        return lambda source, mis: {key: build(source, mis) for key, build in children}
-    items = [_builder(child) for child in node]
-    return lambda source, mis: [build(source, mis) for build in items]
-
-
-def _leaf_builder(leaf: _Leaf) -> _Build:
-    path, text = leaf.path, leaf.text
-    evaluate = leaf.expression.lenient() if leaf.expression is not None else None
-
-    def build(source: Input, misconfigured: dict[str, str]) -> Any:
-        value = evaluate(source) if evaluate is not None else None
-        if value is None:
-            misconfigured[path] = text
-        return value
-
-    return build

@@ -26,6 +26,8 @@ def from_jq(value: Any) -> Any:
     if type(value) is dict:
         return {key: from_jq(item) for key, item in value.items()}
     if type(value) is list:
+        if all(type(item) is str for item in value):
+            return value[:]
         return [from_jq(item) for item in value]
     return _scalar_from_jq(value)
 
@@ -51,3 +53,18 @@ def _iso(value: Any) -> str:
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
     raise TypeError(f"a raw item holds a {type(value).__name__}, which is not JSON: {value!r:.80}")
+
+
+def json_equal(left: Any, right: Any) -> bool:
+    """Equality of JSON values: unlike ``==``, ``true`` differs from ``1`` and ``1`` from ``1.5``."""
+    kind = type(left)
+    if kind is not type(right):
+        both_numbers = kind in (int, float) and type(right) in (int, float)
+        return both_numbers and left == right
+    if kind is str:
+        return bool(left == right)
+    if kind is dict:
+        return left.keys() == right.keys() and all(json_equal(v, right[k]) for k, v in left.items())
+    if kind is list:
+        return len(left) == len(right) and all(map(json_equal, left, right))
+    return bool(left == right)

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from ocean.load.diff import diff_entities, is_unchanged, json_equal
+from ocean.load.diff import diff_entities, is_unchanged
+from ocean.transform.values import json_equal
 
 STORED: dict[str, Any] = {
     "identifier": "a",

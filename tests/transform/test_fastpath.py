@@ -10,17 +10,35 @@ import pytest
 from ocean.transform.fastpath import Fallback, compile_fast
 from ocean.transform.values import from_jq
 
-ITEM: dict[str, Any] = {
-    "a": {"b": {"c": 3.0}, "list": [1, {"x": "y"}], "dash-key": "d"},
-    "name": "svc",
-    "n": 12,
-    "f": 1.5,
-    "big": 12345678901234567890,
-    "nothing": None,
-    "no": False,
-    "zero": 0,
-    "empty": "",
-}
+ITEMS: list[dict[str, Any]] = [
+    {
+        "a": {"b": {"c": 3.0}, "list": [1, {"x": "y"}], "dash-key": "d"},
+        "name": "svc",
+        "n": 12,
+        "f": 1.5,
+        "big": 12345678901234567890,
+        "nothing": None,
+        "no": False,
+        "yes": True,
+        "zero": 0,
+        "empty": "",
+        "tags": ["x", "y"],
+        "obj": {"k": 1, "j": [2]},
+        "private": False,
+        "archived": True,
+        "status": "open",
+    },
+    {
+        "a": None,
+        "name": "other",
+        "n": 1.0,
+        "private": True,
+        "archived": None,
+        "tags": [],
+        "obj": {},
+        "status": "x",
+    },
+]
 
 FAST = [
     ".",
@@ -48,15 +66,47 @@ FAST = [
     '"\\(.name)/\\(.n)"',
     '"\\(.nothing)-\\(.no)"',
     '"http://x/\\(.name)"',
+    ".private == false",
+    ".private != true",
+    '.status == "open"',
+    ".n == 12",
+    ".n == 1",
+    ".yes == 1",
+    ".archived == false and .private == false",
+    ".private or .archived",
+    ".archived | not",
+    ".tags | length",
+    ".name | length",
+    ".obj | length",
+    ".missing | length",
+    "[.tags[]]",
+    "[.obj[]]",
+    'if .archived then "archived" else "active" end',
+    'if .private then "p" elif .archived then "a" else "n" end',
+    "if .private then 1 end",
+    '(.name // "x")',
+    '"a\\"b" == .name',
+    '.name == "x|y"',
 ]
 
 
+@pytest.mark.parametrize("item", range(len(ITEMS)))
 @pytest.mark.parametrize("text", FAST)
-def test_fast_expression_matches_jq(text: str) -> None:
+def test_fast_expression_matches_jq(text: str, item: int) -> None:
     fast = compile_fast(text)
-
     assert fast is not None
-    assert fast(ITEM) == from_jq(jq.compile(text).input_value(ITEM).first())
+
+    try:
+        expected: Any = from_jq(jq.compile(text).input_value(ITEMS[item]).first())
+    except ValueError:
+        with pytest.raises(Fallback):
+            fast(ITEMS[item])
+        return
+    try:
+        assert fast(ITEMS[item]) == expected
+        assert type(fast(ITEMS[item])) is type(expected)
+    except Fallback:
+        pass  # stepping aside is always allowed
 
 
 @pytest.mark.parametrize(
@@ -68,10 +118,14 @@ def test_fast_expression_matches_jq(text: str) -> None:
         ".a?",
         "..",
         '.name + "x"',
-        '"\\(.f)"',
         "not",
         ".a.b // empty",
         "$ENV.X",
+        "if .a then 1 else 2 end | .x",
+        ".a |= 1",
+        ".a //= 1",
+        '"\\(.a | tostring)"',
+        ".a < 1",
     ],
 )
 def test_other_expressions_are_left_to_jq(text: str) -> None:
@@ -79,13 +133,15 @@ def test_other_expressions_are_left_to_jq(text: str) -> None:
 
     if fast is not None:  # compiled, but must step aside at runtime
         with pytest.raises(Fallback):
-            fast(ITEM)
+            fast(ITEMS[0])
 
 
-@pytest.mark.parametrize("text", [".name.x", ".a.list.x", ".n[0]", ".no // .name.x"])
+@pytest.mark.parametrize(
+    "text", [".name.x", ".a.list.x", ".n[0]", ".no // .name.x", '"\\(.f)"', "[.name[]]"]
+)
 def test_runtime_errors_fall_back_to_jq(text: str) -> None:
     fast = compile_fast(text)
 
     assert fast is not None
     with pytest.raises(Fallback):
-        fast(ITEM)
+        fast(ITEMS[0])
