@@ -24,6 +24,7 @@ from ocean.store.base import Owner, RunRecord, Store
 from ocean.store.sqlite import now_iso
 from ocean.transform.jq import rewrite_single_quotes
 from ocean.transform.mapper import CompiledResource, MapResult
+from ocean.transform.pool import TransformPool
 from ocean.types import Entity, EntityKey, RawBatch
 
 _MAX_ERRORS_KEPT = 50
@@ -53,6 +54,8 @@ class ResyncJob:
     store: Store
     owner: Owner
     observer: Observer = field(default_factory=_Silent)
+    pool: TransformPool | None = None
+    """Worker processes for jq-heavy batches; None maps everything in-process."""
 
 
 @dataclass
@@ -122,7 +125,7 @@ async def _sync_kind(
         async for batch in _timed(extract(job.integration, resource.kind), kind):
             kind.extracted += len(batch)
             started = time.perf_counter()
-            mapped = resource.map_items(batch)
+            mapped = await _transform(job, resource, batch)
             kind.transform_seconds += time.perf_counter() - started
             _count_mapping(kind, mapped)
             _remember(mapped.passed, tally, produced)
@@ -154,6 +157,12 @@ async def _timed(batches: AsyncIterator[RawBatch], kind: KindReport) -> AsyncIte
         finally:
             kind.extract_seconds += time.perf_counter() - started
         yield batch
+
+
+async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch) -> MapResult:
+    if job.pool is not None and job.pool.wanted(resource, len(batch)):
+        return await job.pool.map_items(resource, batch)
+    return resource.map_items(batch)
 
 
 def _count_mapping(kind: KindReport, mapped: MapResult) -> None:

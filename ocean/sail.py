@@ -15,6 +15,7 @@ from ocean.monitor.report import ResyncReport
 from ocean.resync import Observer, ResyncJob, run_resync
 from ocean.store.base import Owner, Store
 from ocean.transform.mapper import CompiledResource, compile_resources
+from ocean.transform.pool import TransformPool
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Sail:
     settings: Settings
     owner: Owner
     resources: list[CompiledResource]
+    env: dict[str, str] | None
 
     @property
     def catalog_url(self) -> str:
@@ -48,7 +50,18 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
         version=folder.version,
     )
     resources = compile_resources(folder.mapping.resources, env=env)
-    return Sail(folder=folder, settings=settings, owner=owner, resources=resources)
+    return Sail(folder=folder, settings=settings, owner=owner, resources=resources, env=env)
+
+
+def _pool(sail: Sail) -> TransformPool | None:
+    """Worker processes, only when some resource needs jq and more than one is allowed."""
+    workers = sail.settings.transform_workers
+    probe = TransformPool.needed(sail.resources)
+    return (
+        TransformPool(sail.resources, env=sail.env, workers=workers)
+        if workers > 1 and probe
+        else None
+    )
 
 
 async def sail_once(
@@ -64,6 +77,7 @@ async def sail_once(
             hook_errors.append(
                 f"on_start hook {hook.__qualname__} raised {type(error).__name__}: {error}"
             )
+    pool = _pool(sail)
     job = ResyncJob(
         integration=sail.folder.integration,
         mapping=sail.folder.mapping,
@@ -71,8 +85,13 @@ async def sail_once(
         store=store,
         owner=sail.owner,
         observer=observer,
+        pool=pool,
     )
-    report = await run_resync(job, trigger=trigger)
+    try:
+        report = await run_resync(job, trigger=trigger)
+    finally:
+        if pool is not None:
+            pool.close()
     report.created_blueprints = created
     report.errors = hook_errors + report.errors
     return report

@@ -175,3 +175,20 @@ async def test_items_to_parse_expands_list_handler_results(workspace: Workspace)
 
     assert sorted(await workspace.entities("service")) == ["core-ann", "core-bob"]
     assert report.kinds[1].dropped == 1
+
+
+async def test_jq_heavy_batches_go_through_the_worker_pool(workspace: Workspace) -> None:
+    heavy = resource(
+        "service", "service", properties={"url": ".url | ascii_upcase", "stars": "[.stars] | add"}
+    )
+    workspace.set_mapping({"resources": [heavy]})
+    workspace.set_data(services=[services(300)], teams=[])
+    workspace.environ["OCEAN__TRANSFORM_WORKERS"] = "2"
+
+    report = await workspace.sail()
+
+    assert report.kinds[0].created == 300
+    assert (await workspace.entities("service"))["svc-7"]["properties"] == {
+        "url": "HTTPS://X/7",
+        "stars": 1,
+    }

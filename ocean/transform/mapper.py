@@ -48,9 +48,9 @@ class MapResult:
         self.passed += other.passed
         self.failed += other.failed
         self.skipped += other.skipped
+        self.errors += other.errors
         self.inputs += other.inputs
         self.dropped += other.dropped
-        self.errors += other.errors
         self.misconfigurations.update(other.misconfigurations)
 
 

@@ -1,0 +1,94 @@
+"""A persistent process pool for mapping large batches of jq-heavy resources.
+
+The pure-Python fast path maps most leaves in microseconds, far less than it costs to
+pickle an item to another process, so the pool only pays off when a resource has leaves
+that need jq. :meth:`TransformPool.wanted` decides per batch. Workers are started once per
+resync and compile the mapping once, when they start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from ocean.mapping import ResourceConfig
+from ocean.transform.leaf import leaves
+from ocean.transform.mapper import CompiledResource, MapResult
+
+MIN_BATCH = 256
+"""Smaller batches are mapped in-process: splitting them costs more than it saves."""
+
+# Lives only in worker processes: the resources each worker compiled when it started.
+_WORKER_RESOURCES: dict[int, CompiledResource] = {}
+
+
+def _start_worker(resources: list[dict[str, Any]], env: dict[str, str] | None) -> None:
+    for index, resource in enumerate(resources):
+        config = ResourceConfig.model_validate(resource)
+        _WORKER_RESOURCES[index] = CompiledResource(config, env=env, index=index)
+
+
+def _map_in_worker(index: int, items: list[Any], parse_all: bool) -> MapResult:
+    return _WORKER_RESOURCES[index].map_items(items, parse_all=parse_all)
+
+
+class TransformPool:
+    """Worker processes that each hold the compiled mapping of one resync."""
+
+    def __init__(
+        self, resources: list[CompiledResource], *, env: Mapping[str, str] | None, workers: int
+    ) -> None:
+        self.workers = workers
+        self._needs_jq = {r.index: _needs_jq(r) for r in resources}
+        documents = [r.resource.model_dump(by_alias=True, exclude_unset=True) for r in resources]
+        self._start = (documents, dict(env) if env is not None else None)
+        self._executor: ProcessPoolExecutor | None = None  # started on first use
+
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+                initargs=self._start,
+            )
+        return self._executor
+
+    @staticmethod
+    def needed(resources: list[CompiledResource]) -> bool:
+        """Whether any resource could use the pool at all."""
+        return any(_needs_jq(resource) for resource in resources)
+
+    def wanted(self, resource: CompiledResource, size: int) -> bool:
+        """Whether spreading this batch over the workers is worth it."""
+        return self._needs_jq.get(resource.index, False) and size >= MIN_BATCH
+
+    async def map_items(
+        self, resource: CompiledResource, items: list[Any], *, parse_all: bool = False
+    ) -> MapResult:
+        """Map ``items`` across the workers; the result is the same as mapping in-process."""
+        loop, workers = asyncio.get_running_loop(), self._workers()
+        size = -(-len(items) // self.workers)
+        chunks = [items[start : start + size] for start in range(0, len(items), size)]
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(workers, _map_in_worker, resource.index, chunk, parse_all)
+                for chunk in chunks
+            )
+        )
+        result = MapResult()
+        for part in parts:
+            result.extend(part)
+        return result
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _needs_jq(resource: CompiledResource) -> bool:
+    expressions = [leaf.expression for leaf in [resource.selector, *leaves(resource.fields)]]
+    return any(e is not None and not e.is_fast for e in expressions)
