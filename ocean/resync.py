@@ -66,13 +66,18 @@ class _Tally:
     protected_blueprints: set[str] = field(default_factory=set)
     relation_targets: set[EntityKey] = field(default_factory=set)
     relation_defs: dict[str, dict[str, str]] = field(default_factory=dict)
+    blueprints: dict[str, dict[str, Any]] = field(default_factory=dict)
     state_known: bool = True
 
 
 async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport:
     """Run one full resync and record it in the catalog."""
     report = ResyncReport(integration=job.owner.identifier, trigger=trigger, started_at=now_iso())
-    tally = _Tally(relation_defs=_relation_defs(await job.store.list_blueprints()))
+    blueprints = await job.store.list_blueprints()
+    tally = _Tally(
+        relation_defs=_relation_defs(blueprints),
+        blueprints={bp["identifier"]: bp for bp in blueprints},
+    )
     tally.state_known = await _run_hooks(
         job.integration.resync_start_hooks, report, "on_resync_start"
     )
@@ -145,6 +150,9 @@ async def _sync_kind(
         kind.status = "failed"
     if kind.status != "completed":
         tally.protected_blueprints |= produced | _literal_blueprints(resource)
+    kind.required_misconfigured = required_fields(
+        kind.misconfigurations, [tally.blueprints.get(bp, {}) for bp in produced]
+    )
 
 
 async def _timed(batches: AsyncIterator[RawBatch], kind: KindReport) -> AsyncIterator[RawBatch]:
@@ -257,6 +265,21 @@ def _attribute_deletions(
         kind = owner_of.get(blueprint)
         if kind is not None:
             kind.deleted += 1
+
+
+def required_fields(misconfigured: dict[str, str], blueprints: list[dict[str, Any]]) -> list[str]:
+    """The misconfigured paths that a blueprint marks required (reported as errors)."""
+    required: set[str] = set()
+    for blueprint in blueprints:
+        required |= {
+            f"properties.{name}" for name in (blueprint.get("schema") or {}).get("required", [])
+        }
+        required |= {
+            f"relations.{name}"
+            for name, relation in (blueprint.get("relations") or {}).items()
+            if isinstance(relation, dict) and relation.get("required")
+        }
+    return sorted(path for path in misconfigured if path in required)
 
 
 def _relation_defs(blueprints: list[dict[str, Any]]) -> dict[str, dict[str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ocean.errors import ConfigError
@@ -192,3 +194,19 @@ async def test_jq_heavy_batches_go_through_the_worker_pool(workspace: Workspace)
         "url": "HTTPS://X/7",
         "stars": 1,
     }
+
+
+async def test_null_required_fields_are_reported_as_errors(workspace: Workspace) -> None:
+    blueprints = json.loads((workspace.folder / ".port/resources/blueprints.json").read_text())
+    blueprints[1]["schema"]["required"] = ["url"]
+    (workspace.folder / ".port/resources/blueprints.json").write_text(json.dumps(blueprints))
+    no_url = services(2)
+    for item in no_url:
+        del item["url"], item["stars"]
+    workspace.set_data(services=[no_url], teams=TEAMS)
+
+    report = await workspace.sail()
+
+    service = _kind(report, "service")
+    assert service.misconfigurations == {"properties.url": ".url", "properties.stars": ".stars"}
+    assert service.required_misconfigured == ["properties.url"]

@@ -49,9 +49,13 @@ def render_report(report: ResyncReport, console: Console) -> None:
                 "itemsToParse value was not a list"
             )
         for path, text in kind.misconfigurations.items():
-            console.print(
-                f"[yellow]misconfigured[/yellow] {kind.kind}: {path} = {text!r} gave null"
+            required = path in kind.required_misconfigured
+            level = (
+                "[red]misconfigured (required)[/red]"
+                if required
+                else "[yellow]misconfigured[/yellow]"
             )
+            console.print(f"{level} {kind.kind}: {path} = {text!r} gave null")
     for error in report.errors:
         console.print(f"[red]error[/red] {error}")
     if report.deletion_note:

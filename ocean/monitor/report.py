@@ -29,6 +29,9 @@ class KindReport:
     status: str = "pending"
     errors: list[str] = field(default_factory=list)
     misconfigurations: dict[str, str] = field(default_factory=dict)
+    """Fields that came out null on some item: path -> JQ text."""
+    required_misconfigured: list[str] = field(default_factory=list)
+    """Those of them the blueprint marks required (errors rather than warnings)."""
 
     def fail(self, message: str) -> None:
         self.status = "failed"
