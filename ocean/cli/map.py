@@ -16,7 +16,8 @@ from ocean.extract.extract import extract
 from ocean.mapping import ResourceConfig
 from ocean.sail import prepare
 from ocean.transform.explain import Explanation, explain
-from ocean.transform.mapper import CompiledResource, MapResult
+from ocean.transform.golden import run_case, summary
+from ocean.transform.mapper import CompiledResource
 
 
 @click.command("map")
@@ -76,25 +77,9 @@ def map_command(  # noqa: PLR0913
         raise click.UsageError("give an integration PATH, or --resource with --items, or --case")
 
 
-def summary(result: MapResult) -> dict[str, Any]:
-    """The compat cases' ``expected`` shape."""
-    return {
-        "passed": result.passed,
-        "failed": result.failed,
-        "skipped": result.skipped,
-        "errors": len(result.errors),
-        "misconfigurations": result.misconfigurations,
-    }
-
-
 def _check_case(case_file: Path) -> None:
     case = json.loads(case_file.read_text())
-    allowed = case.get("config", {}).get("allowEnvironmentVariablesJqAccess", True)
-    compiled = CompiledResource(
-        ResourceConfig.model_validate(case["resource"]),
-        env=case.get("env", {}) if allowed else None,
-    )
-    produced = summary(compiled.map_items(case["items"], parse_all=case["parseAll"]))
+    produced = run_case(case)
     if produced == case["expected"]:
         click.echo(f"{case['name']}: matches the original")
         return
