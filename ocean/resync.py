@@ -239,7 +239,7 @@ async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: _Tally) -> 
         return
     plan = plan_deletion(
         owned=await job.store.owned_keys(job.owner, before=report.started_at),
-        total_owned=len(await job.store.owned_keys(job.owner)),
+        total_owned=await job.store.count_owned(job.owner),
         generated=tally.generated,
         protected_blueprints=tally.protected_blueprints,
         relation_targets=tally.relation_targets

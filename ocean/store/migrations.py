@@ -15,7 +15,7 @@ MIGRATIONS: list[str] = [
     CREATE TABLE entities (
         blueprint TEXT NOT NULL,
         identifier TEXT NOT NULL,
-        body BLOB NOT NULL,
+        body TEXT NOT NULL,
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         PRIMARY KEY (blueprint, identifier)
@@ -44,5 +44,7 @@ MIGRATIONS: list[str] = [
 def migrate(connection: sqlite3.Connection) -> None:
     """Bring the schema to the latest version; each migration runs in its own transaction."""
     (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version == 0:
+        connection.execute("PRAGMA page_size = 16384")  # entity rows are often kilobytes
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         connection.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")

@@ -73,6 +73,9 @@ class SQLiteStore:
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         return await self._run(self._catalog.owned_keys, owner, before)
 
+    async def count_owned(self, owner: Owner) -> int:
+        return await self._run(self._catalog.count_owned, owner)
+
     async def delete_entities(self, keys: list[EntityKey]) -> int:
         return await self._run(self._catalog.delete_entities, keys)
 
