@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ocean.cli.catalog import catalog
@@ -21,4 +23,7 @@ cli.add_command(map_command)
 
 
 def main() -> None:
+    # The store's thread hands the GIL back after every SQLite call; with the default 5 ms
+    # switch interval it waits that long whenever the event loop's thread is busy mapping.
+    sys.setswitchinterval(0.0005)
     cli()
