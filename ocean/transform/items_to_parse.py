@@ -10,6 +10,7 @@ parent whole instead of dropping every item.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -58,6 +59,23 @@ class ItemsToParse:
 
     def expand(self, item: Any) -> list[dict[str, Any]] | None:
         """Mapped inputs for one raw item, or None when the item is dropped."""
+        inputs = self._inputs(item)
+        return None if inputs is None else list(inputs)
+
+    def batches(self, items: list[Any], dropped: list[int]) -> Iterator[list[dict[str, Any]]]:
+        """Mapped inputs in batches of at most 200, never spanning two raw items.
+
+        Inputs are made one batch at a time, so a huge array is never copied whole.
+        """
+        for item in items:
+            inputs = self._inputs(item)
+            if inputs is None:
+                dropped[0] += 1
+                continue
+            while batch := list(itertools.islice(inputs, BATCH)):
+                yield batch
+
+    def _inputs(self, item: Any) -> Iterator[dict[str, Any]] | None:
         source = Input(item)
         elements = self._evaluate(self._items, source)
         if not isinstance(elements, list):
@@ -65,17 +83,7 @@ class ItemsToParse:
         parent = item if self._parent is None else self._evaluate(self._parent, source)
         if not isinstance(parent, dict):
             return None
-        return [{**parent, self.name: element} for element in elements]
-
-    def batches(self, items: list[Any], dropped: list[int]) -> Iterator[list[dict[str, Any]]]:
-        """Mapped inputs in batches of at most 200, never spanning two raw items."""
-        for item in items:
-            expanded = self.expand(item)
-            if expanded is None:
-                dropped[0] += 1
-                continue
-            for start in range(0, len(expanded), BATCH):
-                yield expanded[start : start + BATCH]
+        return ({**parent, self.name: element} for element in elements)
 
     @staticmethod
     def _evaluate(expression: Expression, source: Input) -> Any:

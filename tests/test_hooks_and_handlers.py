@@ -1,0 +1,143 @@
+"""Author API behaviour in a resync: catch-all handlers, hooks, env access, dates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from ocean.resync import _Silent
+from ocean.sail import prepare, sail_once
+from ocean.store.sqlite import SQLiteStore
+
+MAIN = """
+import datetime as dt
+import json, os
+from ocean import Integration
+
+ocean = Integration()
+calls = []
+
+def _record(name):
+    with open(os.environ["CALLS_FILE"], "a") as handle:
+        handle.write(name + "\\n")
+
+@ocean.on_start()
+async def started():
+    _record("start")
+
+@ocean.on_resync_start()
+async def resync_started():
+    _record("resync_start")
+    if os.environ.get("FAIL_START_HOOK"):
+        raise RuntimeError("state unknown")
+
+@ocean.on_resync_complete()
+async def resync_completed():
+    _record("resync_complete")
+
+@ocean.on_resync()
+async def everything(kind):
+    _record(f"catch-all:{kind}")
+    count = int(os.environ.get("ITEMS", "3"))
+    return [{"id": f"{kind}-{i}", "when": dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc),
+             "day": dt.date(2024, 5, i + 1)} for i in range(count)]
+"""
+
+MAPPING = {
+    "resources": [
+        {
+            "kind": kind,
+            "selector": {"query": "true"},
+            "port": {
+                "entity": {
+                    "mappings": {
+                        "identifier": ".id",
+                        "blueprint": '"thing"',
+                        "title": "env.TITLE_PREFIX + .id",
+                        "properties": {"when": ".when", "day": ".day | tostring"},
+                    }
+                }
+            },
+        }
+        for kind in ("alpha", "beta")
+    ]
+}
+BLUEPRINT = {
+    "identifier": "thing",
+    "title": "Thing",
+    "schema": {"properties": {"when": {"type": "string"}, "day": {"type": "string"}}},
+    "relations": {},
+}
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "hooks"
+    (folder / ".port" / "resources").mkdir(parents=True)
+    (folder / "main.py").write_text(MAIN)
+    (folder / ".port" / "resources" / "port-app-config.yml").write_text(yaml.safe_dump(MAPPING))
+    (folder / ".port" / "resources" / "blueprints.json").write_text(json.dumps([BLUEPRINT]))
+    return folder
+
+
+async def _sail(folder: Path, catalog: Path, environ: dict[str, str]):  # type: ignore[no-untyped-def]
+    store = await SQLiteStore.open(catalog)
+    try:
+        return await sail_once(prepare(folder, environ=environ, overrides={}), store, _Silent())
+    finally:
+        await store.close()
+
+
+async def test_catch_all_handler_runs_for_every_kind_and_hooks_in_order(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS_FILE", str(calls))
+    environ = {"TITLE_PREFIX": "T-"}
+
+    report = await _sail(_folder(tmp_path), tmp_path / "c.db", environ)
+
+    assert report.status == "completed"
+    assert calls.read_text().split() == [
+        "start",
+        "resync_start",
+        "catch-all:alpha",
+        "catch-all:beta",
+        "resync_complete",
+    ]
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    entity = (await store.get_entities("thing", ["alpha-0"]))["alpha-0"]
+    await store.close()
+    assert entity["title"] == "T-alpha-0"
+    assert entity["properties"] == {"when": "2024-05-01T12:00:00+00:00", "day": "2024-05-01"}
+
+
+async def test_failed_resync_start_hook_skips_deletion_and_completion(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS_FILE", str(calls))
+    folder = _folder(tmp_path)
+    await _sail(folder, tmp_path / "c.db", {})
+    monkeypatch.setenv("ITEMS", "1")
+    monkeypatch.setenv("FAIL_START_HOOK", "1")
+    calls.write_text("")
+
+    report = await _sail(folder, tmp_path / "c.db", {})
+
+    assert report.status == "failed"
+    assert report.deleted == 0 and "previous state is unknown" in (report.deletion_note or "")
+    assert "resync_complete" not in calls.read_text()
+
+
+async def test_environment_access_can_be_switched_off(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CALLS_FILE", str(tmp_path / "calls.txt"))
+    environ = {"TITLE_PREFIX": "T-", "OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS": "false"}
+
+    await _sail(_folder(tmp_path), tmp_path / "c.db", environ)
+
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    entity = (await store.get_entities("thing", ["alpha-0"]))["alpha-0"]
+    await store.close()
+    assert entity["title"] == "alpha-0"  # env is {} so env.TITLE_PREFIX is null
