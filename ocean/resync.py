@@ -210,9 +210,7 @@ def _remember(entities: list[Entity], tally: _Tally, produced: set[str]) -> None
 
 async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport) -> None:
     started = time.perf_counter()
-    loaded = await load_entities(
-        job.store, entities, owner=job.owner, merge=job.mapping.enable_merge_entity
-    )
+    loaded = await load_entities(job.store, entities, owner=job.owner, mapping=job.mapping)
     kind.load_seconds += time.perf_counter() - started
     kind.created += loaded.created
     kind.updated += loaded.updated
@@ -249,8 +247,17 @@ async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: _Tally) -> 
     )
     report.deletion_note = plan.blocked
     if plan.delete:
-        report.deleted = await job.store.delete_entities(plan.delete)
-        _attribute_deletions(report, job.resources, plan.delete)
+        result = await job.store.delete_entities(
+            plan.delete, delete_dependents=job.mapping.delete_dependent_entities
+        )
+        report.deleted = len(result.deleted)
+        _attribute_deletions(report, job.resources, result.deleted)
+        if result.blocked:
+            example = next(iter(result.blocked.items()))
+            report.deletion_note = (
+                f"kept {len(result.blocked)} stale entities that other entities still relate to "
+                f"(deleteDependentEntities is false), e.g. {example[0]} used by {example[1][:3]}"
+            )
 
 
 def _attribute_deletions(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store
 from ocean.types import Entity
 
@@ -18,7 +19,7 @@ class LoadResult:
 
 
 async def load_entities(
-    store: Store, entities: list[Entity], *, owner: Owner, merge: bool
+    store: Store, entities: list[Entity], *, owner: Owner, mapping: PortAppConfig
 ) -> LoadResult:
     """Create new entities, update changed ones, leave unchanged ones untouched.
 
@@ -28,7 +29,13 @@ async def load_entities(
     result = LoadResult()
     if not entities:
         return result
-    outcomes = await store.upsert_entities(entities, owner=owner, merge=merge, only_changed=True)
+    outcomes = await store.upsert_entities(
+        entities,
+        owner=owner,
+        merge=mapping.enable_merge_entity,
+        only_changed=True,
+        create_missing_related=mapping.create_missing_related_entities,
+    )
     for outcome in outcomes:
         if outcome.ok:
             setattr(result, outcome.status, getattr(result, outcome.status) + 1)

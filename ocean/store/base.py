@@ -47,6 +47,14 @@ class WriteOutcome:
 
 
 @dataclass(frozen=True)
+class DeleteResult:
+    """What a delete removed, and what it kept because other entities still relate to it."""
+
+    deleted: list[EntityKey]
+    blocked: dict[EntityKey, list[EntityKey]]
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One resync run as the catalog keeps it."""
 
@@ -75,12 +83,20 @@ class Store(Protocol):
         ...
 
     async def upsert_entities(
-        self, entities: list[Entity], *, owner: Owner, merge: bool, only_changed: bool = False
+        self,
+        entities: list[Entity],
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
         """Create or update; one bad entity fails alone, with its reason.
 
         With ``only_changed``, entities equal to what is stored (in the fields they carry)
-        are not written and come back ``unchanged``.
+        are not written and come back ``unchanged``. A relation to a missing entity creates
+        a placeholder of it with ``create_missing_related``, else fails the entity
+        (``not_found``).
         """
         ...
 
@@ -92,7 +108,11 @@ class Store(Protocol):
         """How many entities ``owner`` owns."""
         ...
 
-    async def delete_entities(self, keys: list[EntityKey]) -> int: ...
+    async def delete_entities(
+        self, keys: list[EntityKey], *, delete_dependents: bool = True
+    ) -> DeleteResult:
+        """Delete entities (and, with ``delete_dependents``, every entity relating to them)."""
+        ...
 
     def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]: ...
 

@@ -38,6 +38,28 @@ MIGRATIONS: list[str] = [
         report BLOB NOT NULL
     );
     """,
+    # 2: relation edges, so that dependents, relatedTo and relation-target checks are
+    # index lookups; filled from the entities already stored.
+    """
+    CREATE TABLE relations (
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        target_blueprint TEXT NOT NULL,
+        target TEXT NOT NULL,
+        PRIMARY KEY (blueprint, identifier, relation, target)
+    ) WITHOUT ROWID;
+    CREATE INDEX relations_by_target ON relations(target_blueprint, target);
+    INSERT OR IGNORE INTO relations
+    SELECT e.blueprint, e.identifier, r.key,
+           json_extract(CAST(b.body AS TEXT), '$.relations.' || r.key || '.target'), v.value
+    FROM entities e
+    JOIN blueprints b ON b.identifier = e.blueprint,
+         json_each(e.body, '$.relations') r,
+         json_each(CASE WHEN r.type = 'array' THEN r.value ELSE json_array(r.value) END) v
+    WHERE v.type = 'text'
+      AND json_extract(CAST(b.body AS TEXT), '$.relations.' || r.key || '.target') IS NOT NULL;
+    """,
 ]
 
 

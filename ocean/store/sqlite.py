@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from ocean.errors import StoreError
-from ocean.store.base import Owner, RunRecord, WriteOutcome
+from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
 from ocean.types import Entity, EntityKey
 
@@ -66,9 +66,20 @@ class SQLiteStore:
         return await self._run(self._catalog.get_entities, blueprint, identifiers)
 
     async def upsert_entities(
-        self, entities: list[Entity], *, owner: Owner, merge: bool, only_changed: bool = False
+        self,
+        entities: list[Entity],
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
-        return await self._run(self._catalog.upsert_entities, entities, owner, merge, only_changed)
+        options = {
+            "merge": merge,
+            "only_changed": only_changed,
+            "create_missing_related": create_missing_related,
+        }
+        return await self._run(self._catalog.upsert_entities, entities, owner, options)
 
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         return await self._run(self._catalog.owned_keys, owner, before)
@@ -76,8 +87,10 @@ class SQLiteStore:
     async def count_owned(self, owner: Owner) -> int:
         return await self._run(self._catalog.count_owned, owner)
 
-    async def delete_entities(self, keys: list[EntityKey]) -> int:
-        return await self._run(self._catalog.delete_entities, keys)
+    async def delete_entities(
+        self, keys: list[EntityKey], *, delete_dependents: bool = True
+    ) -> DeleteResult:
+        return await self._run(self._catalog.delete_entities, keys, delete_dependents)
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
         """Every entity (of one blueprint), in key order, read a page at a time."""

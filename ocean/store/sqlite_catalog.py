@@ -2,47 +2,54 @@
 
 Each public method is one complete operation (a whole write transaction at most), so the
 async :class:`~ocean.store.sqlite.SQLiteStore` hands it to its thread in one hop and the
-event loop keeps mapping the next batch meanwhile.
+event loop keeps mapping the next batch meanwhile. Bulk statements take a whole batch as
+one JSON array and loop in SQLite's C code: one step per batch instead of one per row, so
+the GIL is not handed back and forth per row.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ocean.load.diff import is_unchanged
-from ocean.store.base import Owner, RunRecord, WriteOutcome
+from ocean.errors import StoreError
+from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
 from ocean.store.migrations import migrate
+from ocean.store.validation import blueprint_problems, entity_problems, relation_targets
+from ocean.store.writes import PlannedWrite, check_keys, dumps, plan_write, shaped
 from ocean.types import Entity, EntityKey
 
-_CHUNK = 500
 _PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000")
 _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
-# Bulk statements take the whole batch as one JSON array and loop in SQLite's C code: one
-# step per batch instead of one per row, so the GIL is not handed back and forth per row
-# (which stalls the event loop's thread and this one in turn when both are busy).
+_KEYS_IN = "(blueprint, identifier) IN (SELECT value->>0, value->>1 FROM json_each(?1))"
 _UPSERT = (
     "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
     "SELECT value->>0, value->>1, value->>2, ?2, ?2 FROM json_each(?1) WHERE true "
-    "ON CONFLICT(blueprint, identifier) DO UPDATE SET "
-    "body=excluded.body, updated_at=excluded.updated_at"
+    "ON CONFLICT(blueprint, identifier) DO UPDATE SET body=excluded.body, updated_at=excluded.updated_at"
+)
+_PLACEHOLDERS = (
+    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
+    "SELECT value->>0, value->>1, json_object('title', value->>1), ?2, ?2 FROM json_each(?1) "
+    "WHERE true ON CONFLICT DO NOTHING"
 )
 _OWN = (
     "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier, datasource) "
     "SELECT ?2, value->>0, value->>1, ?3 FROM json_each(?1)"
 )
+_EDGES = (
+    "INSERT OR IGNORE INTO relations(blueprint, identifier, relation, target_blueprint, target) "
+    "SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?1)"
+)
 _STORED = (
     "SELECT json_group_array(json_array(identifier, body)) FROM entities "
     "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
 )
-_BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
 
 
 def now_iso() -> str:
@@ -59,7 +66,7 @@ class SQLiteCatalog:
         for pragma in _PRAGMAS:
             self._db.execute(f"PRAGMA {pragma}")
         migrate(self._db)
-        self._blueprints: set[str] = set()
+        self._definitions: dict[str, dict[str, Any]] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -74,16 +81,27 @@ class SQLiteCatalog:
             raise
         self._db.execute("COMMIT")
 
+    def _aggregate(self, query: str, params: tuple[Any, ...]) -> Any:
+        """One JSON value computed by SQLite (a single step), parsed."""
+        (value,) = self._db.execute(query, params).fetchone()
+        return orjson.loads(value) if value is not None else None
+
+    # blueprints -------------------------------------------------------------------------
+
     def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
         with self._transaction():
             existing = {row[0] for row in self._db.execute("SELECT identifier FROM blueprints")}
             new = [bp for bp in blueprints if bp.get("identifier") not in existing]
+            known = existing | {str(bp.get("identifier")) for bp in new}
+            problems = [p for bp in new for p in blueprint_problems(bp, known)]
+            if problems:
+                raise StoreError("blueprints rejected:\n  - " + "\n  - ".join(problems))
             stamp = now_iso()
             self._db.executemany(
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES (?,?,?,?)",
-                [(bp["identifier"], orjson.dumps(bp), stamp, stamp) for bp in new],
+                [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
             )
-        self._blueprints |= existing | {bp["identifier"] for bp in new}
+        self._definitions = {}
         return [bp["identifier"] for bp in new]
 
     def list_blueprints(self) -> list[dict[str, Any]]:
@@ -92,40 +110,56 @@ class SQLiteCatalog:
         )
         return [{**orjson.loads(body), "createdAt": c, "updatedAt": u} for body, c, u in rows]
 
+    def _blueprint_definitions(self, wanted: set[str]) -> dict[str, dict[str, Any]]:
+        if not wanted <= self._definitions.keys():
+            self._definitions = {bp["identifier"]: bp for bp in self.list_blueprints()}
+        return self._definitions
+
+    # entities -----------------------------------------------------------------------------
+
     def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
-        found: dict[str, Entity] = {}
-        for chunk in _chunks(identifiers):
-            marks = ",".join("?" * len(chunk))
-            query = f"{_SELECT} WHERE blueprint = ? AND identifier IN ({marks})"
-            for row in self._db.execute(query, [blueprint, *chunk]):
-                found[row[1]] = entity_from_row(row)
-        return found
+        query = f"{_SELECT} WHERE blueprint = ? AND identifier IN (SELECT value FROM json_each(?))"
+        rows = self._db.execute(query, (blueprint, orjson.dumps(identifiers)))
+        return {row[1]: shaped(*row) for row in rows}
 
     def upsert_entities(
-        self, entities: list[Entity], owner: Owner, merge: bool, only_changed: bool
+        self, entities: list[Entity], owner: Owner, options: dict[str, bool]
     ) -> list[WriteOutcome]:
-        outcomes, valid = _validate(entities, self._blueprint_ids(entities))
+        definitions = self._blueprint_definitions({str(e.get("blueprint")) for e in entities})
+        outcomes, valid = check_keys(entities, definitions)
         with self._transaction():
             stored = self._stored_bodies(valid)
-            rows: list[tuple[str, str, str]] = []
+            writes: list[PlannedWrite] = []
             for index, entity in valid:
                 key = (entity["blueprint"], entity["identifier"])
-                status, body = _plan_write(entity, stored.get(key), merge, only_changed)
-                outcomes.append(WriteOutcome(index, key[1], key[0], status))
-                if body is not None:
-                    rows.append((*key, body))
-            if rows:
-                batch = orjson.dumps(rows).decode()
-                self._db.execute(_UPSERT, (batch, now_iso()))
-                self._db.execute(_OWN, (batch, owner.key, owner.datasource))
+                planned = plan_write(
+                    index,
+                    entity,
+                    stored.get(key),
+                    merge=options["merge"],
+                    only_changed=options["only_changed"],
+                )
+                problems = (
+                    []
+                    if planned is None
+                    else entity_problems(
+                        {"identifier": key[1], **planned.body}, definitions[key[0]]
+                    )
+                )
+                if planned is None:
+                    outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
+                elif problems:
+                    outcomes.append(
+                        WriteOutcome(index, key[1], key[0], "failed", error="; ".join(problems))
+                    )
+                else:
+                    writes.append(planned)
+            writes = self._link(
+                writes, outcomes, owner, definitions, options["create_missing_related"]
+            )
+            self._write(writes, owner)
+        outcomes += [WriteOutcome(w.index, w.key[1], w.key[0], w.status) for w in writes]
         return sorted(outcomes, key=lambda outcome: outcome.index)
-
-    def _blueprint_ids(self, entities: list[Entity]) -> set[str]:
-        if not {str(entity.get("blueprint")) for entity in entities} <= self._blueprints:
-            self._blueprints = {
-                row[0] for row in self._db.execute("SELECT identifier FROM blueprints")
-            }
-        return self._blueprints
 
     def _stored_bodies(self, valid: list[tuple[int, Entity]]) -> dict[EntityKey, str]:
         by_blueprint: dict[str, list[str]] = {}
@@ -133,36 +167,117 @@ class SQLiteCatalog:
             by_blueprint.setdefault(entity["blueprint"], []).append(entity["identifier"])
         found: dict[EntityKey, str] = {}
         for blueprint, identifiers in by_blueprint.items():
-            (pairs,) = self._db.execute(_STORED, (blueprint, orjson.dumps(identifiers))).fetchone()
-            found.update(((blueprint, ident), body) for ident, body in orjson.loads(pairs))
+            pairs = self._aggregate(_STORED, (blueprint, orjson.dumps(identifiers)))
+            found.update(((blueprint, ident), body) for ident, body in pairs)
         return found
+
+    def _link(
+        self,
+        writes: list[PlannedWrite],
+        outcomes: list[WriteOutcome],
+        owner: Owner,
+        definitions: dict[str, dict[str, Any]],
+        create_missing: bool,
+    ) -> list[PlannedWrite]:
+        """Check relation targets: create the missing ones as Port does, or fail the entity."""
+        edges = {w.key: relation_targets(w.body, definitions[w.key[0]]) for w in writes}
+        wanted = {(bp, target) for targets in edges.values() for _, bp, target in targets}
+        missing = wanted - self._existing(wanted) - {w.key for w in writes}
+        if missing and create_missing:
+            placeholders = dumps(sorted(missing))
+            self._db.execute(_PLACEHOLDERS, (placeholders, now_iso()))
+            self._db.execute(_OWN, (placeholders, owner.key, owner.datasource))
+            missing = set()
+        kept = []
+        for write in writes:
+            absent = [
+                f"relation {name!r} targets {bp} {target!r}, which does not exist"
+                for name, bp, target in edges[write.key]
+                if (bp, target) in missing
+            ]
+            if absent:
+                message = (
+                    "not_found: "
+                    + "; ".join(absent)
+                    + " (createMissingRelatedEntities: true creates it)"
+                )
+                outcomes.append(
+                    WriteOutcome(write.index, write.key[1], write.key[0], "failed", error=message)
+                )
+            else:
+                kept.append(write)
+        self._write_edges(kept, edges)
+        return kept
+
+    def _existing(self, keys: set[EntityKey]) -> set[EntityKey]:
+        if not keys:
+            return set()
+        query = f"SELECT json_group_array(json_array(blueprint, identifier)) FROM entities WHERE {_KEYS_IN}"
+        return {(bp, ident) for bp, ident in self._aggregate(query, (dumps(sorted(keys)),))}
+
+    def _write_edges(
+        self, writes: list[PlannedWrite], edges: dict[EntityKey, list[tuple[str, str, str]]]
+    ) -> None:
+        if not writes:
+            return
+        self._db.execute(
+            f"DELETE FROM relations WHERE {_KEYS_IN}", (dumps([w.key for w in writes]),)
+        )
+        rows = [(*w.key, name, bp, target) for w in writes for name, bp, target in edges[w.key]]
+        if rows:
+            self._db.execute(_EDGES, (dumps(rows),))
+
+    def _write(self, writes: list[PlannedWrite], owner: Owner) -> None:
+        if writes:
+            batch = dumps([(*w.key, w.text) for w in writes])
+            self._db.execute(_UPSERT, (batch, now_iso()))
+            self._db.execute(_OWN, (batch, owner.key, owner.datasource))
+
+    def delete_entities(self, keys: list[EntityKey], delete_dependents: bool) -> DeleteResult:
+        """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
+        keys that other entities still relate to are kept and reported."""
+        with self._transaction():
+            doomed, blocked = set(keys), {}
+            frontier = set(keys)
+            while frontier:
+                dependents = self._dependents(frontier)
+                if delete_dependents:
+                    frontier = set().union(*dependents.values()) - doomed if dependents else set()
+                    doomed |= frontier
+                else:
+                    blocked = {k: sorted(v - doomed) for k, v in dependents.items() if v - doomed}
+                    doomed -= blocked.keys()
+                    frontier = set()
+            batch = dumps(sorted(doomed))
+            for table in ("ownership", "relations", "entities"):
+                self._db.execute(f"DELETE FROM {table} WHERE {_KEYS_IN}", (batch,))
+        return DeleteResult(deleted=sorted(doomed), blocked=blocked)
+
+    def _dependents(self, keys: set[EntityKey]) -> dict[EntityKey, set[EntityKey]]:
+        query = (
+            "SELECT json_group_array(json_array(target_blueprint, target, blueprint, identifier)) "
+            "FROM relations WHERE (target_blueprint, target) IN "
+            "(SELECT value->>0, value->>1 FROM json_each(?1))"
+        )
+        found: dict[EntityKey, set[EntityKey]] = {}
+        for target_bp, target, bp, ident in self._aggregate(query, (dumps(sorted(keys)),)):
+            if (bp, ident) != (target_bp, target):
+                found.setdefault((target_bp, target), set()).add((bp, ident))
+        return found
+
+    # ownership, listing, runs ---------------------------------------------------------------
 
     def owned_keys(self, owner: Owner, before: str | None) -> set[EntityKey]:
         query = (
-            "SELECT o.blueprint, o.identifier FROM ownership o JOIN entities e "
-            "ON e.blueprint = o.blueprint AND e.identifier = o.identifier WHERE o.owner = ?"
+            "SELECT json_group_array(json_array(o.blueprint, o.identifier)) FROM ownership o "
+            "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+            "WHERE o.owner = ?1 AND (?2 IS NULL OR e.updated_at <= ?2)"
         )
-        params: list[Any] = [owner.key]
-        if before is not None:
-            query += " AND e.updated_at <= ?"
-            params.append(before)
-        aggregated = "SELECT json_group_array(json_array(o.blueprint, o.identifier)) "
-        (pairs,) = self._db.execute(aggregated + query[query.index("FROM") :], params).fetchone()
-        return {(bp, ident) for bp, ident in orjson.loads(pairs)}
+        return {(bp, ident) for bp, ident in self._aggregate(query, (owner.key, before))}
 
     def count_owned(self, owner: Owner) -> int:
         query = "SELECT count(*) FROM ownership WHERE owner = ?"
         return int(self._db.execute(query, (owner.key,)).fetchone()[0])
-
-    def delete_entities(self, keys: list[EntityKey]) -> int:
-        with self._transaction():
-            self._db.executemany(
-                "DELETE FROM ownership WHERE blueprint = ? AND identifier = ?", keys
-            )
-            cursor = self._db.executemany(
-                "DELETE FROM entities WHERE blueprint = ? AND identifier = ?", keys
-            )
-        return cursor.rowcount
 
     def entity_page(self, blueprint: str | None, after: EntityKey, limit: int) -> list[Entity]:
         where = "WHERE (blueprint, identifier) > (?, ?)" + (
@@ -170,7 +285,7 @@ class SQLiteCatalog:
         )
         params = [*after, *([blueprint] if blueprint else [])]
         query = f"{_SELECT} {where} ORDER BY blueprint, identifier LIMIT {int(limit)}"
-        return [entity_from_row(row) for row in self._db.execute(query, params)]
+        return [shaped(*row) for row in self._db.execute(query, params)]
 
     def count_entities(self) -> dict[str, int]:
         query = "SELECT blueprint, COUNT(*) FROM entities GROUP BY blueprint"
@@ -178,124 +293,24 @@ class SQLiteCatalog:
 
     def record_run(self, run: RunRecord) -> int:
         cursor = self._db.execute(
-            "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) "
-            "VALUES (?,?,?,?,?,?)",
+            "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) VALUES (?,?,?,?,?,?)",
             (
                 run.integration,
                 run.trigger,
                 run.started_at,
                 run.ended_at,
                 run.status,
-                _dumps(run.report),
+                dumps(run.report),
             ),
         )
         return int(cursor.lastrowid or 0)
 
     def list_runs(self, limit: int) -> list[RunRecord]:
         rows = self._db.execute(
-            "SELECT id, integration, trigger, started_at, ended_at, status, report FROM runs "
-            "ORDER BY id DESC LIMIT ?",
+            "SELECT id, integration, trigger, started_at, ended_at, status, report FROM runs ORDER BY id DESC LIMIT ?",
             (limit,),
         )
         return [
-            RunRecord(
-                id=r[0],
-                integration=r[1],
-                trigger=r[2],
-                started_at=r[3],
-                ended_at=r[4],
-                status=r[5],
-                report=orjson.loads(r[6]),
-            )
+            RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
             for r in rows
         ]
-
-
-def _validate(
-    entities: list[Entity], blueprints: set[str]
-) -> tuple[list[WriteOutcome], list[tuple[int, Entity]]]:
-    failed: list[WriteOutcome] = []
-    valid: list[tuple[int, Entity]] = []
-    for index, entity in enumerate(entities):
-        problem = _problem(entity, blueprints)
-        if problem is None:
-            valid.append((index, entity))
-        else:
-            identifier, blueprint = entity.get("identifier"), str(entity.get("blueprint"))
-            failed.append(WriteOutcome(index, identifier, blueprint, "failed", error=problem))
-    return failed, valid
-
-
-def _problem(entity: Entity, blueprints: set[str]) -> str | None:
-    identifier, blueprint = entity.get("identifier"), entity.get("blueprint")
-    if not isinstance(identifier, str) or not identifier:
-        return f"identifier {identifier!r:.80} is not a non-empty string; map it to a string"
-    if blueprint not in blueprints:
-        return (
-            f"blueprint {blueprint!r} does not exist in the catalog; "
-            "add it to .port/resources/blueprints.json"
-        )
-    return None
-
-
-def _plan_write(
-    entity: Entity, stored: str | None, merge: bool, only_changed: bool
-) -> tuple[str, str | None]:
-    """What to do with one entity: its status and the body to write (None: write nothing)."""
-    encoded = _dumps(_body(entity))
-    if stored is None:
-        return "created", encoded
-    if only_changed and (stored == encoded or is_unchanged(entity, _entity_from_body(stored))):
-        return "unchanged", None
-    if not merge:
-        return "updated", encoded
-    return "updated", _dumps(_merge(orjson.loads(stored), entity))
-
-
-def _body(entity: Entity) -> dict[str, Any]:
-    return {name: entity[name] for name in _BODY_FIELDS if name in entity}  # type: ignore[literal-required]
-
-
-def _merge(old: dict[str, Any], new: Entity) -> dict[str, Any]:
-    """Port's ``merge=true``: sent fields replace, properties and relations merge key-wise."""
-    merged = {**old, **_body(new)}
-    for name in ("properties", "relations"):
-        if name in new and name in old:
-            merged[name] = {**old[name], **new[name]}
-    return merged
-
-
-def _dumps(value: Any) -> str:
-    try:
-        return orjson.dumps(value).decode()
-    except TypeError:  # integers beyond 64 bits
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _entity_from_body(body: str) -> Entity:
-    stored = orjson.loads(body)
-    return {
-        "title": stored.get("title"),
-        "icon": stored.get("icon"),
-        "team": stored.get("team") or [],
-        "properties": stored.get("properties") or {},
-        "relations": stored.get("relations") or {},
-    }
-
-
-def entity_from_row(row: Iterable[Any]) -> Entity:
-    """A stored row shaped as Port shapes an entity."""
-    blueprint, identifier, body, created, updated = row
-    entity = _entity_from_body(body)
-    return {
-        "identifier": identifier,
-        "blueprint": blueprint,
-        **entity,
-        "createdAt": created,
-        "updatedAt": updated,
-    }
-
-
-def _chunks(values: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]

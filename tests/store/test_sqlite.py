@@ -7,7 +7,12 @@ from ocean.store.sqlite import SQLiteStore
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 OTHER = Owner("jira", "jira-1", "2.0.0")
-BLUEPRINT = {"identifier": "svc", "schema": {"properties": {}}, "relations": {}}
+BLUEPRINT = {
+    "identifier": "svc",
+    "title": "Service",
+    "schema": {"properties": {"x": {"type": "number"}, "y": {"type": "number"}}},
+    "relations": {},
+}
 
 
 async def test_merge_changes_only_the_fields_sent(store: SQLiteStore) -> None:
@@ -57,7 +62,7 @@ async def test_one_bad_entity_fails_alone_with_its_reason(store: SQLiteStore) ->
     )
 
     assert [o.ok for o in outcomes] == [True, False, False]
-    assert "not a non-empty string" in (outcomes[1].error or "")
+    assert "must be a non-empty string" in (outcomes[1].error or "")
     assert "blueprint 'nope' does not exist" in (outcomes[2].error or "")
 
 

@@ -1,0 +1,110 @@
+"""How one entity write is planned, the same for every backend (pure functions).
+
+A stored entity is its identifier and blueprint plus a JSON *body* holding the fields the
+writer sent: title, icon, team, properties, relations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ocean.load.diff import is_unchanged
+from ocean.store.base import WriteOutcome
+from ocean.store.validation import identifier_problem
+from ocean.types import Entity, EntityKey
+
+BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
+
+
+@dataclass
+class PlannedWrite:
+    """An entity that will be written: its place in the request, key, status and body."""
+
+    index: int
+    key: EntityKey
+    status: str
+    body: dict[str, Any]
+    text: str
+
+
+def check_keys(
+    entities: list[Entity], blueprints: Iterable[str]
+) -> tuple[list[WriteOutcome], list[tuple[int, Entity]]]:
+    """Split off entities whose identifier or blueprint is unusable, with the reason."""
+    known = set(blueprints)
+    failed: list[WriteOutcome] = []
+    valid: list[tuple[int, Entity]] = []
+    for index, entity in enumerate(entities):
+        identifier, blueprint = entity.get("identifier"), entity.get("blueprint")
+        problem = identifier_problem(identifier)
+        if problem is None and blueprint not in known:
+            problem = f"blueprint {blueprint!r} does not exist in the catalog; add it to .port/resources/blueprints.json"
+        if problem is None:
+            valid.append((index, entity))
+        else:
+            failed.append(WriteOutcome(index, identifier, str(blueprint), "failed", error=problem))
+    return failed, valid
+
+
+def plan_write(
+    index: int, entity: Entity, stored: str | None, *, merge: bool, only_changed: bool
+) -> PlannedWrite | None:
+    """The write for one entity given its stored body text; None when nothing changes."""
+    key = (entity["blueprint"], entity["identifier"])
+    body = body_of(entity)
+    text = dumps(body)
+    if stored is None:
+        return PlannedWrite(index, key, "created", body, text)
+    if only_changed and (stored == text or is_unchanged(entity, entity_from_body(stored))):
+        return None
+    if merge:
+        body = merged(orjson.loads(stored), entity)
+        text = dumps(body)
+    return PlannedWrite(index, key, "updated", body, text)
+
+
+def body_of(entity: Entity) -> dict[str, Any]:
+    return {name: entity[name] for name in BODY_FIELDS if name in entity}  # type: ignore[literal-required]
+
+
+def merged(old: dict[str, Any], new: Entity) -> dict[str, Any]:
+    """Port's ``merge=true``: sent fields replace, properties and relations merge key-wise."""
+    result = {**old, **body_of(new)}
+    for name in ("properties", "relations"):
+        if name in new and name in old:
+            result[name] = {**old[name], **new[name]}
+    return result
+
+
+def dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # integers beyond 64 bits
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def entity_from_body(body: str) -> Entity:
+    stored = orjson.loads(body)
+    return {
+        "title": stored.get("title"),
+        "icon": stored.get("icon"),
+        "team": stored.get("team") or [],
+        "properties": stored.get("properties") or {},
+        "relations": stored.get("relations") or {},
+    }
+
+
+def shaped(blueprint: str, identifier: str, body: str, created: str, updated: str) -> Entity:
+    """A stored entity as Port shapes it in responses."""
+    return {
+        "identifier": identifier,
+        "blueprint": blueprint,
+        **entity_from_body(body),
+        "createdAt": created,
+        "updatedAt": updated,
+    }
