@@ -1,0 +1,228 @@
+"""Port's data model in the catalog: validation, relations, placeholders, dependents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocean.errors import StoreError
+from ocean.store.base import Owner
+from ocean.store.sqlite import SQLiteStore
+
+OWNER = Owner("github", "gh-1", "1.0.0")
+TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+SERVICE = {
+    "identifier": "service",
+    "title": "Service",
+    "schema": {
+        "properties": {
+            "url": {"type": "string", "format": "url"},
+            "stars": {"type": "number"},
+            "tier": {"type": "string", "enum": ["gold", "silver"]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "owner_email": {"type": "string", "format": "email"},
+        },
+        "required": ["url"],
+    },
+    "relations": {
+        "team": {"target": "team", "required": False, "many": False},
+        "depends": {"target": "service", "required": False, "many": True},
+    },
+}
+
+
+async def _upsert(store: SQLiteStore, *entities: dict[str, Any], create_missing: bool = True):  # type: ignore[no-untyped-def]
+    return await store.upsert_entities(
+        list(entities), owner=OWNER, merge=True, create_missing_related=create_missing
+    )  # type: ignore[arg-type]
+
+
+def _service(identifier: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "identifier": identifier,
+        "blueprint": "service",
+        "properties": {"url": "https://x"},
+    } | extra
+
+
+@pytest.mark.parametrize(
+    ("entity", "message"),
+    [
+        pytest.param(
+            _service("a", properties={"url": "https://x", "stars": "many"}),
+            "property 'stars': expected number, got string 'many'",
+            id="type",
+        ),
+        pytest.param(
+            _service("a", properties={"url": "https://x", "stars": True}),
+            "expected number, got boolean",
+            id="bool-is-not-number",
+        ),
+        pytest.param(
+            _service("a", properties={"url": "not a url"}),
+            "'not a url' is not a valid url",
+            id="format",
+        ),
+        pytest.param(
+            _service("a", properties={"url": "https://x", "tier": "bronze"}),
+            "'bronze' is not one of ['gold', 'silver']",
+            id="enum",
+        ),
+        pytest.param(
+            _service("a", properties={"url": "https://x", "tags": ["a", 1]}),
+            "expected string, got number 1",
+            id="array-items",
+        ),
+        pytest.param(
+            _service("a", properties={"stars": 1}),
+            "property 'url' is required but missing",
+            id="required",
+        ),
+        pytest.param(
+            _service("a", properties={"url": "https://x", "nope": 1}),
+            "property 'nope' is not in the blueprint's schema",
+            id="unknown-property",
+        ),
+        pytest.param(
+            _service("a", relations={"team": ["x", "y"]}),
+            "relation 'team' is single: expected one identifier",
+            id="single-relation",
+        ),
+        pytest.param(
+            _service("a", relations={"depends": "b"}),
+            "relation 'depends' is many: expected a list",
+            id="many-relation",
+        ),
+        pytest.param(_service("has space"), "may hold only letters, digits", id="identifier-rules"),
+        pytest.param(
+            _service("a", team=5), "team must be a string or a list of strings", id="team"
+        ),
+    ],
+)
+async def test_invalid_entities_fail_alone_with_a_precise_reason(
+    store: SQLiteStore, entity: dict[str, Any], message: str
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+
+    outcomes = await _upsert(store, _service("fine"), entity)
+
+    assert outcomes[0].ok
+    assert not outcomes[1].ok and message in (outcomes[1].error or ""), outcomes[1].error
+
+
+async def test_null_values_clear_fields_instead_of_failing(store: SQLiteStore) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(store, _service("a", properties={"url": "https://x", "stars": 3}))
+
+    outcomes = await _upsert(
+        store,
+        _service("a", properties={"url": "https://x", "stars": None}, relations={"team": None}),
+    )
+
+    assert outcomes[0].ok
+    assert (await store.get_entities("service", ["a"]))["a"]["properties"]["stars"] is None
+
+
+async def test_missing_relation_target_becomes_a_placeholder(store: SQLiteStore) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+
+    outcomes = await _upsert(
+        store, _service("a", relations={"team": "core", "depends": ["b"]}), _service("b")
+    )
+
+    assert all(o.ok for o in outcomes)
+    placeholder = (await store.get_entities("team", ["core"]))["core"]
+    assert placeholder["title"] == "core"
+    assert ("team", "core") in await store.owned_keys(OWNER)
+
+
+async def test_missing_relation_target_fails_without_create_missing(store: SQLiteStore) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+
+    outcomes = await _upsert(
+        store, _service("a", relations={"team": "ghost"}), _service("b"), create_missing=False
+    )
+
+    assert [o.ok for o in outcomes] == [False, True]
+    assert (outcomes[0].error or "").startswith("not_found: relation 'team' targets team 'ghost'")
+    assert await store.get_entities("team", ["ghost"]) == {}
+
+
+async def test_deleting_with_dependents_cascades(store: SQLiteStore) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(
+        store,
+        _service("a", relations={"team": "core"}),
+        _service("b", relations={"depends": ["a"]}),
+        _service("c"),
+    )
+
+    result = await store.delete_entities([("team", "core")], delete_dependents=True)
+
+    assert result.deleted == [("service", "a"), ("service", "b"), ("team", "core")]
+    assert sorted(await store.owned_keys(OWNER)) == [("service", "c")]
+
+
+async def test_deleting_without_dependents_keeps_what_is_still_used(store: SQLiteStore) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(store, _service("a", relations={"team": "core"}), _service("c"))
+
+    result = await store.delete_entities(
+        [("team", "core"), ("service", "c")], delete_dependents=False
+    )
+
+    assert result.deleted == [("service", "c")]
+    assert result.blocked == {("team", "core"): [("service", "a")]}
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "message"),
+    [
+        pytest.param({"identifier": "x", "schema": {}}, "title must be a string", id="title"),
+        pytest.param({"identifier": "x y", "title": "X"}, "may hold only letters", id="identifier"),
+        pytest.param(
+            {"identifier": "x", "title": "X", "schema": {"properties": {"p": {"type": "date"}}}},
+            "needs a type among",
+            id="property-type",
+        ),
+        pytest.param(
+            {"identifier": "x", "title": "X", "relations": {"r": {"target": "nowhere"}}},
+            "targets blueprint 'nowhere'",
+            id="relation-target",
+        ),
+        pytest.param(
+            {
+                "identifier": "x",
+                "title": "X",
+                "relations": {"r": {"target": "x", "many": True, "required": True}},
+            },
+            "both many and required",
+            id="many-required",
+        ),
+    ],
+)
+async def test_invalid_blueprints_are_rejected_with_every_problem(
+    store: SQLiteStore, blueprint: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(StoreError, match="blueprints rejected") as raised:
+        await store.create_blueprints([blueprint])
+
+    assert message in str(raised.value)
+    assert await store.list_blueprints() == []
+
+
+async def test_blueprints_keep_mirror_calculation_and_aggregation_properties(
+    store: SQLiteStore,
+) -> None:
+    extras = {
+        "mirrorProperties": {"m": {"path": "team.$title"}},
+        "calculationProperties": {"c": {"calculation": ".title", "type": "string"}},
+        "aggregationProperties": {},
+    }
+    await store.create_blueprints([TEAM, {**SERVICE, **extras}])
+
+    stored = {bp["identifier"]: bp for bp in await store.list_blueprints()}
+
+    assert stored["service"]["mirrorProperties"] == extras["mirrorProperties"]
+    assert stored["service"]["calculationProperties"] == extras["calculationProperties"]
