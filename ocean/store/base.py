@@ -100,6 +100,16 @@ class Store(Protocol):
         """
         ...
 
+    async def search(
+        self,
+        query: dict[str, Any],
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entities matching a Port search query (see :mod:`ocean.store.search`)."""
+        ...
+
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         """Keys of the entities ``owner`` wrote, optionally only those not updated after ``before``."""
         ...

@@ -60,6 +60,8 @@ MIGRATIONS: list[str] = [
     WHERE v.type = 'text'
       AND json_extract(CAST(b.body AS TEXT), '$.relations.' || r.key || '.target') IS NOT NULL;
     """,
+    # 3: search by identifier across blueprints ($identifier in [...] without $blueprint).
+    "CREATE INDEX entities_by_identifier ON entities(identifier);",
 ]
 
 

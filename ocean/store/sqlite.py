@@ -81,6 +81,16 @@ class SQLiteStore:
         }
         return await self._run(self._catalog.upsert_entities, entities, owner, options)
 
+    async def search(
+        self,
+        query: dict[str, Any],
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entities matching a Port search query, with ``include``/``exclude`` projections."""
+        return await self._run(self._catalog.search, query, include, exclude)
+
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         return await self._run(self._catalog.owned_keys, owner, before)
 

@@ -21,6 +21,7 @@ import orjson
 from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
 from ocean.store.migrations import migrate
+from ocean.store.sqlite_search import search
 from ocean.store.validation import blueprint_problems, entity_problems, relation_targets
 from ocean.store.writes import PlannedWrite, check_keys, dumps, plan_write, shaped
 from ocean.types import Entity, EntityKey
@@ -264,6 +265,12 @@ class SQLiteCatalog:
             if (bp, ident) != (target_bp, target):
                 found.setdefault((target_bp, target), set()).add((bp, ident))
         return found
+
+    def search(
+        self, query: dict[str, Any], include: list[str] | None, exclude: list[str] | None
+    ) -> list[dict[str, Any]]:
+        definitions = {bp["identifier"]: bp for bp in self.list_blueprints()}
+        return search(self._db, query, definitions, (include, exclude))
 
     # ownership, listing, runs ---------------------------------------------------------------
 

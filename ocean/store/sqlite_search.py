@@ -1,0 +1,107 @@
+"""Search and relation-graph queries of the embedded catalog (run on the store's thread)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import orjson
+
+from ocean.store.search import Query, Record, RelatedTo, project
+from ocean.store.writes import dumps, shaped
+from ocean.types import EntityKey
+
+_DATASOURCES = (
+    ", (SELECT json_group_array(o.datasource) FROM ownership o "
+    "WHERE o.blueprint = e.blueprint AND o.identifier = e.identifier)"
+)
+
+
+def search(
+    db: sqlite3.Connection,
+    query: dict[str, Any],
+    blueprints: dict[str, dict[str, Any]],
+    projection: tuple[list[str] | None, list[str] | None],
+) -> list[dict[str, Any]]:
+    """Entities matching ``query``, projected; indexable top-level rules narrow the scan."""
+    properties = {
+        name
+        for bp in blueprints.values()
+        for name in ((bp.get("schema") or {}).get("properties") or {})
+    }
+    compiled = Query(query, properties=properties)
+    compiled.bind({rule: related_keys(db, rule, blueprints) for rule in compiled.related})
+    where, params = prefilter(query)
+    extra = _DATASOURCES if compiled.uses_datasource else ""
+    sql = f"SELECT e.blueprint, e.identifier, e.body, e.created_at, e.updated_at{extra} FROM entities e{where} ORDER BY e.blueprint, e.identifier"
+    found = []
+    for row in db.execute(sql, params):
+        record = Record(shaped(*row[:5]), orjson.loads(row[5]) if extra else [])
+        if compiled.matches(record):
+            found.append(project(record.entity, *projection))
+    return found
+
+
+def prefilter(query: dict[str, Any]) -> tuple[str, list[Any]]:
+    """SQL for the top-level ``and`` rules on ``$identifier`` and ``$blueprint`` (= or in)."""
+    if not isinstance(query, dict) or query.get("combinator") != "and":
+        return "", []
+    clauses, params = [], []
+    for rule in query.get("rules") or []:
+        if not isinstance(rule, dict) or rule.get("property") not in ("$identifier", "$blueprint"):
+            continue
+        column = "e.identifier" if rule["property"] == "$identifier" else "e.blueprint"
+        if rule.get("operator") == "=" and isinstance(rule.get("value"), str):
+            clauses.append(f"{column} = ?")
+            params.append(rule["value"])
+        elif rule.get("operator") == "in" and isinstance(rule.get("value"), list):
+            clauses.append(f"{column} IN (SELECT value FROM json_each(?))")
+            params.append(dumps(rule["value"]))
+    return (" WHERE " + " AND ".join(clauses), params) if clauses else ("", [])
+
+
+def related_keys(
+    db: sqlite3.Connection, rule: RelatedTo, blueprints: dict[str, dict[str, Any]]
+) -> set[EntityKey]:
+    """Every entity reachable from the rule's entities along relations (both ways by default)."""
+    start = {(rule.blueprint, identifier) for identifier in rule.identifiers}
+    required = {
+        (bp_id, name)
+        for bp_id, bp in blueprints.items()
+        for name, definition in (bp.get("relations") or {}).items()
+        if isinstance(definition, dict) and bool(definition.get("required")) == rule.required
+    }
+    found: set[EntityKey] = set()
+    for direction in ("upstream", "downstream"):
+        if rule.direction in (None, direction):
+            found |= _walk(db, start, direction, required if rule.required is not None else None)
+    return found - start
+
+
+def _walk(
+    db: sqlite3.Connection,
+    start: set[EntityKey],
+    direction: str,
+    allowed: set[tuple[str, str]] | None,
+) -> set[EntityKey]:
+    if direction == "upstream":
+        sql = (
+            "SELECT json_group_array(json_array(blueprint, relation, target_blueprint, target)) FROM relations "
+            "WHERE (blueprint, identifier) IN (SELECT value->>0, value->>1 FROM json_each(?))"
+        )
+    else:
+        sql = (
+            "SELECT json_group_array(json_array(blueprint, relation, blueprint, identifier)) FROM relations "
+            "WHERE (target_blueprint, target) IN (SELECT value->>0, value->>1 FROM json_each(?))"
+        )
+    seen, frontier = set(start), set(start)
+    while frontier:
+        (rows,) = db.execute(sql, (dumps(sorted(frontier)),)).fetchone()
+        step = {
+            (bp, ident)
+            for source_bp, relation, bp, ident in orjson.loads(rows)
+            if allowed is None or (source_bp, relation) in allowed
+        }
+        frontier = step - seen
+        seen |= frontier
+    return seen
