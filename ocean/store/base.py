@@ -114,6 +114,17 @@ class Store(Protocol):
         """Keys of the entities ``owner`` wrote, optionally only those not updated after ``before``."""
         ...
 
+    async def owned_page(
+        self,
+        owner: Owner,
+        *,
+        before: str | None = None,
+        after: EntityKey | None = None,
+        limit: int = 5000,
+    ) -> tuple[list[EntityKey], EntityKey | None]:
+        """A page of the keys ``owner`` owns, and the cursor of the next page (None at the end)."""
+        ...
+
     async def count_owned(self, owner: Owner) -> int:
         """How many entities ``owner`` owns."""
         ...

@@ -94,6 +94,17 @@ class SQLiteStore:
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         return await self._run(self._catalog.owned_keys, owner, before)
 
+    async def owned_page(
+        self,
+        owner: Owner,
+        *,
+        before: str | None = None,
+        after: EntityKey | None = None,
+        limit: int = 5000,
+    ) -> tuple[list[EntityKey], EntityKey | None]:
+        """A page of the keys ``owner`` owns, and the cursor of the next page (None at the end)."""
+        return await self._run(self._catalog.owned_page, owner, before, after, limit)
+
     async def count_owned(self, owner: Owner) -> int:
         return await self._run(self._catalog.count_owned, owner)
 

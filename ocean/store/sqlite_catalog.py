@@ -47,6 +47,12 @@ _EDGES = (
     "INSERT OR IGNORE INTO relations(blueprint, identifier, relation, target_blueprint, target) "
     "SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?1)"
 )
+OWNED_PAGE = (
+    "SELECT o.blueprint, o.identifier FROM ownership o "
+    "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+    "WHERE o.owner = ?1 AND (?2 IS NULL OR e.updated_at <= ?2) "
+    "AND (o.blueprint, o.identifier) > (?3, ?4) ORDER BY o.blueprint, o.identifier LIMIT ?5"
+)
 _STORED = (
     "SELECT json_group_array(json_array(identifier, body)) FROM entities "
     "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
@@ -281,6 +287,16 @@ class SQLiteCatalog:
             "WHERE o.owner = ?1 AND (?2 IS NULL OR e.updated_at <= ?2)"
         )
         return {(bp, ident) for bp, ident in self._aggregate(query, (owner.key, before))}
+
+    def owned_page(
+        self, owner: Owner, before: str | None, after: EntityKey | None, limit: int
+    ) -> tuple[list[EntityKey], EntityKey | None]:
+        """One page of owned keys in key order, and the cursor of the next page (or None)."""
+        rows = self._db.execute(
+            OWNED_PAGE, (owner.key, before, *(after or ("", "")), limit)
+        ).fetchall()
+        keys = [(bp, ident) for bp, ident in rows]
+        return keys, (keys[-1] if len(keys) == limit else None)
 
     def count_owned(self, owner: Owner) -> int:
         query = "SELECT count(*) FROM ownership WHERE owner = ?"

@@ -1,0 +1,152 @@
+"""The embedded catalog under concurrent writers, a killed writer, and the query planner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ocean.store.base import Owner
+from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite_catalog import OWNED_PAGE
+from ocean.store.sqlite_search import prefilter
+
+OWNER = Owner("github", "gh-1", "1.0.0")
+THING = {
+    "identifier": "thing",
+    "title": "Thing",
+    "schema": {
+        "properties": {"a": {"type": "number"}, "b": {"type": "number"}, "v": {"type": "number"}}
+    },
+    "relations": {},
+}
+
+
+async def test_two_writers_never_lose_an_update(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    first, second = await SQLiteStore.open(path), await SQLiteStore.open(path)
+    await first.create_blueprints([THING])
+
+    async def write(store: SQLiteStore, field: str) -> None:
+        for round_ in range(1, 21):
+            batch = [
+                {"identifier": f"t{i}", "blueprint": "thing", "properties": {field: round_}}
+                for i in range(200)
+            ]
+            outcomes = await store.upsert_entities(batch, owner=OWNER, merge=True)  # type: ignore[arg-type]
+            assert all(outcome.ok for outcome in outcomes)
+
+    await asyncio.gather(write(first, "a"), write(second, "b"))
+
+    stored = await first.get_entities("thing", [f"t{i}" for i in range(200)])
+    await first.close()
+    await second.close()
+    assert {tuple(sorted(e["properties"].items())) for e in stored.values()} == {
+        (("a", 20), ("b", 20))
+    }
+
+
+WRITER = """
+import asyncio, sys
+from pathlib import Path
+from ocean.store.base import Owner
+from ocean.store.sqlite import SQLiteStore
+
+async def main():
+    store = await SQLiteStore.open(Path(sys.argv[1]))
+    version = 0
+    while True:
+        version += 1
+        batch = [{"identifier": f"t{i}", "blueprint": "thing", "title": f"v{version}",
+                  "properties": {"v": version}} for i in range(2000)]
+        await store.upsert_entities(batch, owner=Owner("github", "gh-1"), merge=True)
+        print(version, flush=True)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_writer_leaves_every_entity_whole_and_the_next_sync_converges(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.db"
+    store = await SQLiteStore.open(path)
+    await store.create_blueprints([THING])
+    await store.close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout is not None
+    while int(writer.stdout.readline() or 0) < 3:
+        pass
+    time.sleep(0.05)  # somewhere inside a later batch
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait()
+    writer.stdout.close()
+
+    store = await SQLiteStore.open(path)
+    stored = await store.get_entities("thing", [f"t{i}" for i in range(2000)])
+    assert len(stored) == 2000
+    assert all(e["title"] == f"v{e['properties']['v']}" for e in stored.values())
+    assert len({e["properties"]["v"] for e in stored.values()}) == 1  # one batch, one transaction
+    final = [
+        {"identifier": f"t{i}", "blueprint": "thing", "title": "v0", "properties": {"v": 0}}
+        for i in range(2000)
+    ]
+    await store.upsert_entities(final, owner=OWNER, merge=True)  # type: ignore[arg-type]
+    again = await store.get_entities("thing", ["t0", "t1999"])
+    await store.close()
+    assert {e["title"] for e in again.values()} == {"v0"}
+
+
+def _plan(path: Path, sql: str, params: list[object]) -> str:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return " | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+
+
+async def test_identifier_and_ownership_queries_use_indexes(store: SQLiteStore) -> None:
+    identifiers = {
+        "combinator": "and",
+        "rules": [{"property": "$identifier", "operator": "in", "value": ["a", "b"]}],
+    }
+    both = {
+        "combinator": "and",
+        "rules": [
+            *identifiers["rules"],
+            {"property": "$blueprint", "operator": "=", "value": "thing"},
+        ],
+    }
+    plans = {}
+    for name, query in (("identifiers", identifiers), ("identifiers+blueprint", both)):
+        where, params = prefilter(query)
+        plans[name] = _plan(store.path, f"SELECT * FROM entities e{where}", params)
+    plans["ownership"] = _plan(store.path, OWNED_PAGE, [OWNER.key, None, "", "", 10])
+
+    assert "USING INDEX entities_by_identifier" in plans["identifiers"]
+    assert "USING PRIMARY KEY (blueprint=? AND identifier=?)" in plans["identifiers+blueprint"]
+    assert "SEARCH o USING PRIMARY KEY (owner=?" in plans["ownership"]
+
+
+async def test_ownership_pages_with_a_cursor(store: SQLiteStore) -> None:
+    await store.create_blueprints([THING])
+    await store.upsert_entities(
+        [{"identifier": f"t{i:03d}", "blueprint": "thing"} for i in range(25)],
+        owner=OWNER,
+        merge=True,
+    )  # type: ignore[misc]
+
+    pages, cursor = [], None
+    while True:
+        keys, cursor = await store.owned_page(OWNER, after=cursor, limit=10)
+        pages.append(keys)
+        if cursor is None:
+            break
+
+    assert [len(page) for page in pages] == [10, 10, 5]
+    assert [k for page in pages for k in page] == [("thing", f"t{i:03d}") for i in range(25)]
