@@ -22,8 +22,8 @@ from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
 from ocean.store.migrations import migrate
 from ocean.store.sqlite_search import search
-from ocean.store.validation import blueprint_problems, entity_problems, relation_targets
-from ocean.store.writes import PlannedWrite, check_keys, dumps, plan_write, shaped
+from ocean.store.validation import blueprint_problems
+from ocean.store.writes import BatchPlan, PlannedWrite, check_keys, dumps, plan_batch, shaped
 from ocean.types import Entity, EntityKey
 
 _PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000")
@@ -133,40 +133,20 @@ class SQLiteCatalog:
         self, entities: list[Entity], owner: Owner, options: dict[str, bool]
     ) -> list[WriteOutcome]:
         definitions = self._blueprint_definitions({str(e.get("blueprint")) for e in entities})
-        outcomes, valid = check_keys(entities, definitions)
+        failed, valid = check_keys(entities, definitions)
         with self._transaction():
-            stored = self._stored_bodies(valid)
-            writes: list[PlannedWrite] = []
-            for index, entity in valid:
-                key = (entity["blueprint"], entity["identifier"])
-                planned = plan_write(
-                    index,
-                    entity,
-                    stored.get(key),
-                    merge=options["merge"],
-                    only_changed=options["only_changed"],
-                )
-                problems = (
-                    []
-                    if planned is None
-                    else entity_problems(
-                        {"identifier": key[1], **planned.body}, definitions[key[0]]
-                    )
-                )
-                if planned is None:
-                    outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
-                elif problems:
-                    outcomes.append(
-                        WriteOutcome(index, key[1], key[0], "failed", error="; ".join(problems))
-                    )
-                else:
-                    writes.append(planned)
-            writes = self._link(
-                writes, outcomes, owner, definitions, options["create_missing_related"]
-            )
-            self._write(writes, owner)
-        outcomes += [WriteOutcome(w.index, w.key[1], w.key[0], w.status) for w in writes]
-        return sorted(outcomes, key=lambda outcome: outcome.index)
+            plan = plan_batch(valid, self._stored_bodies(valid), definitions, options)
+            plan.outcomes += failed
+            missing = plan.targets - self._existing(plan.targets)
+            if missing and options["create_missing_related"]:
+                placeholders = dumps(sorted(missing))
+                self._db.execute(_PLACEHOLDERS, (placeholders, now_iso()))
+                self._db.execute(_OWN, (placeholders, owner.key, owner.datasource))
+            elif missing:
+                plan.fail_missing(missing)
+            self._write_edges(plan)
+            self._write(plan.writes, owner)
+        return plan.results()
 
     def _stored_bodies(self, valid: list[tuple[int, Entity]]) -> dict[EntityKey, str]:
         by_blueprint: dict[str, list[str]] = {}
@@ -178,59 +158,19 @@ class SQLiteCatalog:
             found.update(((blueprint, ident), body) for ident, body in pairs)
         return found
 
-    def _link(
-        self,
-        writes: list[PlannedWrite],
-        outcomes: list[WriteOutcome],
-        owner: Owner,
-        definitions: dict[str, dict[str, Any]],
-        create_missing: bool,
-    ) -> list[PlannedWrite]:
-        """Check relation targets: create the missing ones as Port does, or fail the entity."""
-        edges = {w.key: relation_targets(w.body, definitions[w.key[0]]) for w in writes}
-        wanted = {(bp, target) for targets in edges.values() for _, bp, target in targets}
-        missing = wanted - self._existing(wanted) - {w.key for w in writes}
-        if missing and create_missing:
-            placeholders = dumps(sorted(missing))
-            self._db.execute(_PLACEHOLDERS, (placeholders, now_iso()))
-            self._db.execute(_OWN, (placeholders, owner.key, owner.datasource))
-            missing = set()
-        kept = []
-        for write in writes:
-            absent = [
-                f"relation {name!r} targets {bp} {target!r}, which does not exist"
-                for name, bp, target in edges[write.key]
-                if (bp, target) in missing
-            ]
-            if absent:
-                message = (
-                    "not_found: "
-                    + "; ".join(absent)
-                    + " (createMissingRelatedEntities: true creates it)"
-                )
-                outcomes.append(
-                    WriteOutcome(write.index, write.key[1], write.key[0], "failed", error=message)
-                )
-            else:
-                kept.append(write)
-        self._write_edges(kept, edges)
-        return kept
-
     def _existing(self, keys: set[EntityKey]) -> set[EntityKey]:
         if not keys:
             return set()
         query = f"SELECT json_group_array(json_array(blueprint, identifier)) FROM entities WHERE {_KEYS_IN}"
         return {(bp, ident) for bp, ident in self._aggregate(query, (dumps(sorted(keys)),))}
 
-    def _write_edges(
-        self, writes: list[PlannedWrite], edges: dict[EntityKey, list[tuple[str, str, str]]]
-    ) -> None:
-        if not writes:
+    def _write_edges(self, plan: BatchPlan) -> None:
+        if not plan.writes:
             return
         self._db.execute(
-            f"DELETE FROM relations WHERE {_KEYS_IN}", (dumps([w.key for w in writes]),)
+            f"DELETE FROM relations WHERE {_KEYS_IN}", (dumps([w.key for w in plan.writes]),)
         )
-        rows = [(*w.key, name, bp, target) for w in writes for name, bp, target in edges[w.key]]
+        rows = [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]]
         if rows:
             self._db.execute(_EDGES, (dumps(rows),))
 

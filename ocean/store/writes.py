@@ -15,7 +15,7 @@ import orjson
 
 from ocean.load.diff import is_unchanged
 from ocean.store.base import WriteOutcome
-from ocean.store.validation import identifier_problem
+from ocean.store.validation import entity_problems, identifier_problem, relation_targets
 from ocean.types import Entity, EntityKey
 
 BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
@@ -66,6 +66,79 @@ def plan_write(
         body = merged(orjson.loads(stored), entity)
         text = dumps(body)
     return PlannedWrite(index, key, "updated", body, text)
+
+
+@dataclass
+class BatchPlan:
+    """A bulk upsert worked out against the stored bodies, before any write."""
+
+    writes: list[PlannedWrite]
+    outcomes: list[WriteOutcome]
+    edges: dict[EntityKey, list[tuple[str, str, str]]]
+
+    @property
+    def targets(self) -> set[EntityKey]:
+        """Relation targets that must exist, other than entities of this batch."""
+        wanted = {(bp, target) for edges in self.edges.values() for _, bp, target in edges}
+        return wanted - {write.key for write in self.writes}
+
+    def fail_missing(self, missing: set[EntityKey]) -> None:
+        """Fail (``not_found``) the writes whose relation targets are missing."""
+        kept = []
+        for write in self.writes:
+            absent = [
+                f"relation {name!r} targets {bp} {target!r}, which does not exist"
+                for name, bp, target in self.edges[write.key]
+                if (bp, target) in missing
+            ]
+            if not absent:
+                kept.append(write)
+                continue
+            message = (
+                "not_found: "
+                + "; ".join(absent)
+                + " (createMissingRelatedEntities: true creates it)"
+            )
+            self.outcomes.append(
+                WriteOutcome(write.index, write.key[1], write.key[0], "failed", error=message)
+            )
+        self.writes = kept
+
+    def results(self) -> list[WriteOutcome]:
+        done = [WriteOutcome(w.index, w.key[1], w.key[0], w.status) for w in self.writes]
+        return sorted(self.outcomes + done, key=lambda outcome: outcome.index)
+
+
+def plan_batch(
+    valid: list[tuple[int, Entity]],
+    stored: dict[EntityKey, str],
+    definitions: dict[str, dict[str, Any]],
+    options: dict[str, bool],
+) -> BatchPlan:
+    """Decide every entity's fate: unchanged, invalid, or a write (with its relation edges)."""
+    plan = BatchPlan(writes=[], outcomes=[], edges={})
+    for index, entity in valid:
+        key = (entity["blueprint"], entity["identifier"])
+        planned = plan_write(
+            index,
+            entity,
+            stored.get(key),
+            merge=options["merge"],
+            only_changed=options["only_changed"],
+        )
+        if planned is None:
+            plan.outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
+            continue
+        definition = definitions[key[0]]
+        problems = entity_problems({"identifier": key[1], **planned.body}, definition)
+        if problems:
+            plan.outcomes.append(
+                WriteOutcome(index, key[1], key[0], "failed", error="; ".join(problems))
+            )
+            continue
+        plan.writes.append(planned)
+        plan.edges[key] = relation_targets(planned.body, definition)
+    return plan
 
 
 def body_of(entity: Entity) -> dict[str, Any]:
