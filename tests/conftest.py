@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import yaml
 
 from ocean.monitor.report import ResyncReport
 from ocean.resync import _Silent
 from ocean.sail import prepare, sail_once
+from ocean.store.base import Store
+from ocean.store.postgres import PostgresStore
 from ocean.store.sqlite import SQLiteStore
 
 MAIN_PY = """
@@ -151,11 +156,41 @@ def services(count: int, *, stars: int = 1, start: int = 0) -> list[dict[str, An
 TEAMS = [{"id": "core", "name": "Core"}, {"id": "edge", "name": "Edge"}]
 
 
+POSTGRES_URL = os.environ.get("OCEAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     opened = await SQLiteStore.open(tmp_path / "store.db")
     yield opened
     await opened.close()
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A PostgreSQL catalog URL on a fresh schema, dropped afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    yield f"{POSTGRES_URL}?schema={schema}"
+    connection = await asyncpg.connect(POSTGRES_URL)
+    await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """The same catalog tests against both backends."""
+    if request.param == "sqlite":
+        opened: Store = await SQLiteStore.open(tmp_path / "store.db")
+        yield opened
+        await opened.close()
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    opened = await PostgresStore.open(f"{POSTGRES_URL}?schema={schema}")
+    yield opened
+    await opened.close()
+    connection = await asyncpg.connect(POSTGRES_URL)
+    await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    await connection.close()
 
 
 Runner = Callable[[], Awaitable[ResyncReport]]

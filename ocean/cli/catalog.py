@@ -9,8 +9,8 @@ import click
 from rich.table import Table
 
 from ocean.cli.options import catalog_option, catalog_url, print_table, run
+from ocean.store.base import Store
 from ocean.store.open import open_store
-from ocean.store.sqlite import SQLiteStore
 from ocean.types import Entity
 
 
@@ -24,7 +24,7 @@ def catalog() -> None:
 def blueprints(catalog_url: str | None) -> None:
     """List blueprints with their entity counts."""
 
-    async def show(store: SQLiteStore) -> None:
+    async def show(store: Store) -> None:
         counts = await store.count_entities()
         table = Table("identifier", "title", "entities", "relations")
         for bp in await store.list_blueprints():
@@ -51,7 +51,7 @@ def blueprints(catalog_url: str | None) -> None:
 def entities(blueprint: str | None, as_json: bool, catalog_url: str | None) -> None:
     """List entities."""
 
-    async def show(store: SQLiteStore) -> None:
+    async def show(store: Store) -> None:
         table = Table("blueprint", "identifier", "title", "updated")
         async for entity in store.iter_entities(blueprint):
             if as_json:
@@ -76,7 +76,7 @@ def entities(blueprint: str | None, as_json: bool, catalog_url: str | None) -> N
 def show(blueprint: str, identifier: str, catalog_url: str | None) -> None:
     """Show one entity as JSON."""
 
-    async def show_one(store: SQLiteStore) -> None:
+    async def show_one(store: Store) -> None:
         found: dict[str, Entity] = await store.get_entities(blueprint, [identifier])
         if identifier not in found:
             raise click.ClickException(
@@ -94,7 +94,7 @@ def show(blueprint: str, identifier: str, catalog_url: str | None) -> None:
 def runs(limit: int, catalog_url: str | None) -> None:
     """Resync history, newest first."""
 
-    async def show_runs(store: SQLiteStore) -> None:
+    async def show_runs(store: Store) -> None:
         table = Table(
             "id",
             "integration",
@@ -125,7 +125,7 @@ def runs(limit: int, catalog_url: str | None) -> None:
     _with_store(catalog_url, show_runs)
 
 
-def _with_store(url: str | None, action: Callable[[SQLiteStore], Awaitable[None]]) -> None:
+def _with_store(url: str | None, action: Callable[[Store], Awaitable[None]]) -> None:
     async def go() -> None:
         store = await open_store(catalog_url(url))
         try:

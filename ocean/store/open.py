@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ocean.errors import StoreError
+from ocean.store.base import Store
+from ocean.store.postgres import PostgresStore
 from ocean.store.sqlite import SQLiteStore
 
 
@@ -17,13 +19,16 @@ def sqlite_path(url: str) -> Path | None:
     return None
 
 
-async def open_store(url: str) -> SQLiteStore:
+async def open_store(url: str) -> Store:
     """Open the catalog at ``url``."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return await PostgresStore.open(url)
     path = sqlite_path(url)
     if path is None:
         scheme = url.split("://", 1)[0]
         raise StoreError(
             f"catalog URL {url!r}: the {scheme!r} backend is not available in this version; "
-            "use sqlite:///PATH (the default is sqlite:///.ocean/catalog.db)."
+            "use sqlite:///PATH (the default is sqlite:///.ocean/catalog.db) or "
+            "postgresql://USER@HOST:PORT/DB."
         )
     return await SQLiteStore.open(path)

@@ -76,6 +76,28 @@ class RelatedTo:
     direction: str | None
     required: bool | None
 
+    def allowed_relations(
+        self, blueprints: dict[str, dict[str, Any]]
+    ) -> set[tuple[str, str]] | None:
+        """(blueprint, relation) pairs to follow: those matching ``required``, or all (None)."""
+        if self.required is None:
+            return None
+        return {
+            (identifier, name)
+            for identifier, blueprint in blueprints.items()
+            for name, definition in (blueprint.get("relations") or {}).items()
+            if isinstance(definition, dict) and bool(definition.get("required")) == self.required
+        }
+
+
+def schema_properties(blueprints: dict[str, dict[str, Any]]) -> set[str]:
+    """Every property name any blueprint defines (what a search rule may name)."""
+    return {
+        name
+        for blueprint in blueprints.values()
+        for name in ((blueprint.get("schema") or {}).get("properties") or {})
+    }
+
 
 Predicate = Callable[[Record], bool]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ocean.store.search import Query, Record, RelatedTo, project
+from ocean.store.search import Query, Record, RelatedTo, project, schema_properties
 from ocean.store.writes import dumps, shaped
 from ocean.types import EntityKey
 
@@ -24,12 +24,7 @@ def search(
     projection: tuple[list[str] | None, list[str] | None],
 ) -> list[dict[str, Any]]:
     """Entities matching ``query``, projected; indexable top-level rules narrow the scan."""
-    properties = {
-        name
-        for bp in blueprints.values()
-        for name in ((bp.get("schema") or {}).get("properties") or {})
-    }
-    compiled = Query(query, properties=properties)
+    compiled = Query(query, properties=schema_properties(blueprints))
     compiled.bind({rule: related_keys(db, rule, blueprints) for rule in compiled.related})
     where, params = prefilter(query)
     extra = _DATASOURCES if compiled.uses_datasource else ""
@@ -65,16 +60,11 @@ def related_keys(
 ) -> set[EntityKey]:
     """Every entity reachable from the rule's entities along relations (both ways by default)."""
     start = {(rule.blueprint, identifier) for identifier in rule.identifiers}
-    required = {
-        (bp_id, name)
-        for bp_id, bp in blueprints.items()
-        for name, definition in (bp.get("relations") or {}).items()
-        if isinstance(definition, dict) and bool(definition.get("required")) == rule.required
-    }
+    allowed = rule.allowed_relations(blueprints)
     found: set[EntityKey] = set()
     for direction in ("upstream", "downstream"):
         if rule.direction in (None, direction):
-            found |= _walk(db, start, direction, required if rule.required is not None else None)
+            found |= _walk(db, start, direction, allowed)
     return found - start
 
 

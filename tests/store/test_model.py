@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from ocean.errors import StoreError
-from ocean.store.base import Owner
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.base import Owner, Store
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
@@ -32,7 +31,7 @@ SERVICE = {
 }
 
 
-async def _upsert(store: SQLiteStore, *entities: dict[str, Any], create_missing: bool = True):  # type: ignore[no-untyped-def]
+async def _upsert(store: Store, *entities: dict[str, Any], create_missing: bool = True):  # type: ignore[no-untyped-def]
     return await store.upsert_entities(
         list(entities), owner=OWNER, merge=True, create_missing_related=create_missing
     )  # type: ignore[arg-type]
@@ -101,7 +100,7 @@ def _service(identifier: str, **extra: Any) -> dict[str, Any]:
     ],
 )
 async def test_invalid_entities_fail_alone_with_a_precise_reason(
-    store: SQLiteStore, entity: dict[str, Any], message: str
+    store: Store, entity: dict[str, Any], message: str
 ) -> None:
     await store.create_blueprints([TEAM, SERVICE])
 
@@ -111,7 +110,7 @@ async def test_invalid_entities_fail_alone_with_a_precise_reason(
     assert not outcomes[1].ok and message in (outcomes[1].error or ""), outcomes[1].error
 
 
-async def test_null_values_clear_fields_instead_of_failing(store: SQLiteStore) -> None:
+async def test_null_values_clear_fields_instead_of_failing(store: Store) -> None:
     await store.create_blueprints([TEAM, SERVICE])
     await _upsert(store, _service("a", properties={"url": "https://x", "stars": 3}))
 
@@ -124,7 +123,7 @@ async def test_null_values_clear_fields_instead_of_failing(store: SQLiteStore) -
     assert (await store.get_entities("service", ["a"]))["a"]["properties"]["stars"] is None
 
 
-async def test_missing_relation_target_becomes_a_placeholder(store: SQLiteStore) -> None:
+async def test_missing_relation_target_becomes_a_placeholder(store: Store) -> None:
     await store.create_blueprints([TEAM, SERVICE])
 
     outcomes = await _upsert(
@@ -137,7 +136,7 @@ async def test_missing_relation_target_becomes_a_placeholder(store: SQLiteStore)
     assert ("team", "core") in await store.owned_keys(OWNER)
 
 
-async def test_missing_relation_target_fails_without_create_missing(store: SQLiteStore) -> None:
+async def test_missing_relation_target_fails_without_create_missing(store: Store) -> None:
     await store.create_blueprints([TEAM, SERVICE])
 
     outcomes = await _upsert(
@@ -149,7 +148,7 @@ async def test_missing_relation_target_fails_without_create_missing(store: SQLit
     assert await store.get_entities("team", ["ghost"]) == {}
 
 
-async def test_deleting_with_dependents_cascades(store: SQLiteStore) -> None:
+async def test_deleting_with_dependents_cascades(store: Store) -> None:
     await store.create_blueprints([TEAM, SERVICE])
     await _upsert(
         store,
@@ -164,7 +163,7 @@ async def test_deleting_with_dependents_cascades(store: SQLiteStore) -> None:
     assert sorted(await store.owned_keys(OWNER)) == [("service", "c")]
 
 
-async def test_deleting_without_dependents_keeps_what_is_still_used(store: SQLiteStore) -> None:
+async def test_deleting_without_dependents_keeps_what_is_still_used(store: Store) -> None:
     await store.create_blueprints([TEAM, SERVICE])
     await _upsert(store, _service("a", relations={"team": "core"}), _service("c"))
 
@@ -203,7 +202,7 @@ async def test_deleting_without_dependents_keeps_what_is_still_used(store: SQLit
     ],
 )
 async def test_invalid_blueprints_are_rejected_with_every_problem(
-    store: SQLiteStore, blueprint: dict[str, Any], message: str
+    store: Store, blueprint: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(StoreError, match="blueprints rejected") as raised:
         await store.create_blueprints([blueprint])
@@ -213,7 +212,7 @@ async def test_invalid_blueprints_are_rejected_with_every_problem(
 
 
 async def test_blueprints_keep_mirror_calculation_and_aggregation_properties(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     extras = {
         "mirrorProperties": {"m": {"path": "team.$title"}},

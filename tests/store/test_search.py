@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from ocean.store.base import Owner
+from ocean.store.base import Owner, Store
 from ocean.store.search import SearchError
-from ocean.store.sqlite import SQLiteStore
 from tests.store.test_model import SERVICE, TEAM
 
 GITHUB = Owner("github", "gh-1", "1.0.0")
@@ -27,7 +26,7 @@ def _svc(identifier: str, **properties: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def catalog(store: SQLiteStore) -> SQLiteStore:
+async def catalog(store: Store) -> Store:
     await store.create_blueprints(
         [
             TEAM,
@@ -219,13 +218,13 @@ CASES = [
 
 
 @pytest.mark.parametrize(("query", "expected"), CASES)
-async def test_search(catalog: SQLiteStore, query: dict[str, Any], expected: list[str]) -> None:
+async def test_search(catalog: Store, query: dict[str, Any], expected: list[str]) -> None:
     found = await catalog.search(query)
 
     assert sorted(entity["identifier"] for entity in found) == expected
 
 
-async def test_include_and_exclude_project_fields(catalog: SQLiteStore) -> None:
+async def test_include_and_exclude_project_fields(catalog: Store) -> None:
     query = _and({"property": "$identifier", "operator": "=", "value": "api"})
 
     (included,) = await catalog.search(query, include=["identifier", "properties.stars"])
@@ -268,7 +267,7 @@ async def test_include_and_exclude_project_fields(catalog: SQLiteStore) -> None:
     ],
 )
 async def test_bad_queries_name_the_offending_part(
-    catalog: SQLiteStore, query: dict[str, Any], message: str
+    catalog: Store, query: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(SearchError) as raised:
         await catalog.search(query)

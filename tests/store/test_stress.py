@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from ocean.store.base import Owner
+from ocean.store.base import Owner, Store
 from ocean.store.sqlite import SQLiteStore
 from ocean.store.sqlite_catalog import OWNED_PAGE
 from ocean.store.sqlite_search import prefilter
@@ -55,7 +55,7 @@ async def test_two_writers_never_lose_an_update(tmp_path: Path) -> None:
 WRITER = """
 import asyncio, sys
 from pathlib import Path
-from ocean.store.base import Owner
+from ocean.store.base import Owner, Store
 from ocean.store.sqlite import SQLiteStore
 
 async def main():
@@ -110,7 +110,7 @@ def _plan(path: Path, sql: str, params: list[object]) -> str:
         return " | ".join(row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params))
 
 
-async def test_identifier_and_ownership_queries_use_indexes(store: SQLiteStore) -> None:
+async def test_identifier_and_ownership_queries_use_indexes(sqlite_store: SQLiteStore) -> None:
     identifiers = {
         "combinator": "and",
         "rules": [{"property": "$identifier", "operator": "in", "value": ["a", "b"]}],
@@ -125,15 +125,15 @@ async def test_identifier_and_ownership_queries_use_indexes(store: SQLiteStore) 
     plans = {}
     for name, query in (("identifiers", identifiers), ("identifiers+blueprint", both)):
         where, params = prefilter(query)
-        plans[name] = _plan(store.path, f"SELECT * FROM entities e{where}", params)
-    plans["ownership"] = _plan(store.path, OWNED_PAGE, [OWNER.key, None, "", "", 10])
+        plans[name] = _plan(sqlite_store.path, f"SELECT * FROM entities e{where}", params)
+    plans["ownership"] = _plan(sqlite_store.path, OWNED_PAGE, [OWNER.key, None, "", "", 10])
 
     assert "USING INDEX entities_by_identifier" in plans["identifiers"]
     assert "USING PRIMARY KEY (blueprint=? AND identifier=?)" in plans["identifiers+blueprint"]
     assert "SEARCH o USING PRIMARY KEY (owner=?" in plans["ownership"]
 
 
-async def test_ownership_pages_with_a_cursor(store: SQLiteStore) -> None:
+async def test_ownership_pages_with_a_cursor(store: Store) -> None:
     await store.create_blueprints([THING])
     await store.upsert_entities(
         [{"identifier": f"t{i:03d}", "blueprint": "thing"} for i in range(25)],

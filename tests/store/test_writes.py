@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ocean.store.base import Owner
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.base import Owner, Store
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 OTHER = Owner("jira", "jira-1", "2.0.0")
@@ -15,7 +14,7 @@ BLUEPRINT = {
 }
 
 
-async def test_merge_changes_only_the_fields_sent(store: SQLiteStore) -> None:
+async def test_merge_changes_only_the_fields_sent(store: Store) -> None:
     await store.create_blueprints([BLUEPRINT])
     await store.upsert_entities(
         [{"identifier": "a", "blueprint": "svc", "title": "A", "properties": {"x": 1, "y": 2}}],
@@ -32,7 +31,7 @@ async def test_merge_changes_only_the_fields_sent(store: SQLiteStore) -> None:
     assert entity["properties"] == {"x": 1, "y": 3}
 
 
-async def test_replace_overwrites_the_entity(store: SQLiteStore) -> None:
+async def test_replace_overwrites_the_entity(store: Store) -> None:
     await store.create_blueprints([BLUEPRINT])
     await store.upsert_entities(
         [{"identifier": "a", "blueprint": "svc", "title": "A", "properties": {"x": 1}}],
@@ -48,7 +47,7 @@ async def test_replace_overwrites_the_entity(store: SQLiteStore) -> None:
     assert (entity["title"], entity["properties"]) == (None, {"y": 3})
 
 
-async def test_one_bad_entity_fails_alone_with_its_reason(store: SQLiteStore) -> None:
+async def test_one_bad_entity_fails_alone_with_its_reason(store: Store) -> None:
     await store.create_blueprints([BLUEPRINT])
 
     outcomes = await store.upsert_entities(
@@ -66,7 +65,7 @@ async def test_one_bad_entity_fails_alone_with_its_reason(store: SQLiteStore) ->
     assert "blueprint 'nope' does not exist" in (outcomes[2].error or "")
 
 
-async def test_ownership_is_per_writer_ignoring_version(store: SQLiteStore) -> None:
+async def test_ownership_is_per_writer_ignoring_version(store: Store) -> None:
     await store.create_blueprints([BLUEPRINT])
     await store.upsert_entities([{"identifier": "a", "blueprint": "svc"}], owner=OWNER, merge=True)
     await store.upsert_entities([{"identifier": "b", "blueprint": "svc"}], owner=OTHER, merge=True)
@@ -77,7 +76,7 @@ async def test_ownership_is_per_writer_ignoring_version(store: SQLiteStore) -> N
     assert await store.owned_keys(OTHER) == {("svc", "a"), ("svc", "b")}
 
 
-async def test_created_at_is_kept_and_updated_at_moves(store: SQLiteStore) -> None:
+async def test_created_at_is_kept_and_updated_at_moves(store: Store) -> None:
     await store.create_blueprints([BLUEPRINT])
     await store.upsert_entities(
         [{"identifier": "a", "blueprint": "svc", "title": "1"}], owner=OWNER, merge=True

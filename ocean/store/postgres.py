@@ -1,0 +1,322 @@
+"""The catalog on PostgreSQL (asyncpg): the same model and semantics as the SQLite catalog.
+
+Writers to one blueprint are serialised with a transaction-scoped advisory lock, so a
+merge reads and writes the stored body without another writer slipping in between.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import orjson
+
+from ocean.errors import StoreError
+from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.postgres_schema import migrate
+from ocean.store.postgres_search import search
+from ocean.store.sqlite_catalog import now_iso
+from ocean.store.validation import blueprint_problems
+from ocean.store.writes import BatchPlan, check_keys, dumps, plan_batch, shaped
+from ocean.types import Entity, EntityKey
+
+_SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
+_PAGE = 1000
+
+
+class PostgresStore:
+    """The catalog in a PostgreSQL database. Open with :meth:`open`."""
+
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool, self.url = pool, url
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresStore:
+        """Connect (``postgresql://USER@HOST:PORT/DB[?schema=NAME]``) and migrate."""
+        parts = urllib.parse.urlsplit(url)
+        query = urllib.parse.parse_qs(parts.query)
+        schema = query.pop("schema", [None])[0]
+        dsn = urllib.parse.urlunsplit(
+            parts._replace(query=urllib.parse.urlencode(query, doseq=True))
+        )
+        settings = {"search_path": schema} if schema else {}
+        try:
+            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, server_settings=settings)
+            async with pool.acquire() as connection:
+                if schema:
+                    await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                await migrate(connection)
+        except (OSError, asyncpg.PostgresError) as error:
+            raise StoreError(f"cannot open the catalog {url}: {error}") from None
+        return cls(pool, url)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
+        async with self._pool.acquire() as db, db.transaction():
+            await db.execute("SELECT pg_advisory_xact_lock(7263002)")
+            existing = {row[0] for row in await db.fetch("SELECT identifier FROM blueprints")}
+            new = [bp for bp in blueprints if bp.get("identifier") not in existing]
+            known = existing | {str(bp.get("identifier")) for bp in new}
+            problems = [p for bp in new for p in blueprint_problems(bp, known)]
+            if problems:
+                raise StoreError("blueprints rejected:\n  - " + "\n  - ".join(problems))
+            stamp = now_iso()
+            await db.executemany(
+                "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES ($1,$2,$3,$4)",
+                [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
+            )
+        return [bp["identifier"] for bp in new]
+
+    async def list_blueprints(self) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            "SELECT body, created_at, updated_at FROM blueprints ORDER BY identifier"
+        )
+        return [{**orjson.loads(body), "createdAt": c, "updatedAt": u} for body, c, u in rows]
+
+    async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
+        rows = await self._pool.fetch(
+            f"{_SELECT} WHERE blueprint = $1 AND identifier = ANY($2)", blueprint, identifiers
+        )
+        return {row[1]: shaped(*row) for row in rows}
+
+    async def upsert_entities(
+        self,
+        entities: list[Entity],
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:
+        options = {
+            "merge": merge,
+            "only_changed": only_changed,
+            "create_missing_related": create_missing_related,
+        }
+        definitions = {bp["identifier"]: bp for bp in await self.list_blueprints()}
+        failed, valid = check_keys(entities, definitions)
+        async with self._pool.acquire() as db, db.transaction():
+            for blueprint in sorted({entity["blueprint"] for _, entity in valid}):
+                await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", blueprint)
+            plan = plan_batch(valid, await _stored_bodies(db, valid), definitions, options)
+            plan.outcomes += failed
+            missing = plan.targets - await _existing(db, plan.targets)
+            if missing and create_missing_related:
+                await _placeholders(db, sorted(missing), owner)
+            elif missing:
+                plan.fail_missing(missing)
+            await _write(db, plan, owner)
+        return plan.results()
+
+    async def search(
+        self,
+        query: dict[str, Any],
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        definitions = {bp["identifier"]: bp for bp in await self.list_blueprints()}
+        async with self._pool.acquire() as db:
+            return await search(db, query, definitions, (include, exclude))
+
+    async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
+        rows = await self._pool.fetch(
+            "SELECT o.blueprint, o.identifier FROM ownership o JOIN entities e "
+            "ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+            "WHERE o.owner = $1 AND ($2::text IS NULL OR e.updated_at <= $2)",
+            owner.key,
+            before,
+        )
+        return {(bp, ident) for bp, ident in rows}
+
+    async def owned_page(
+        self,
+        owner: Owner,
+        *,
+        before: str | None = None,
+        after: EntityKey | None = None,
+        limit: int = 5000,
+    ) -> tuple[list[EntityKey], EntityKey | None]:
+        rows = await self._pool.fetch(OWNED_PAGE, owner.key, before, *(after or ("", "")), limit)
+        keys = [(bp, ident) for bp, ident in rows]
+        return keys, (keys[-1] if len(keys) == limit else None)
+
+    async def count_owned(self, owner: Owner) -> int:
+        return int(
+            await self._pool.fetchval("SELECT count(*) FROM ownership WHERE owner = $1", owner.key)
+        )
+
+    async def delete_entities(
+        self, keys: list[EntityKey], *, delete_dependents: bool = True
+    ) -> DeleteResult:
+        async with self._pool.acquire() as db, db.transaction():
+            doomed, blocked, frontier = set(keys), {}, set(keys)
+            while frontier:
+                dependents = await _dependents(db, frontier)
+                if not delete_dependents:
+                    blocked = {k: sorted(v - doomed) for k, v in dependents.items() if v - doomed}
+                    doomed -= blocked.keys()
+                    break
+                frontier = set().union(*dependents.values()) - doomed if dependents else set()
+                doomed |= frontier
+            blueprints, identifiers = _columns(sorted(doomed))
+            for table in ("ownership", "relations", "entities"):
+                await db.execute(
+                    f"DELETE FROM {table} WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+                    blueprints,
+                    identifiers,
+                )
+        return DeleteResult(deleted=sorted(doomed), blocked=blocked)
+
+    async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
+        after: EntityKey = ("", "")
+        while True:
+            rows = await self._pool.fetch(
+                f"{_SELECT} WHERE (blueprint, identifier) > ($1, $2) AND ($3::text IS NULL OR blueprint = $3) "
+                f"ORDER BY blueprint, identifier LIMIT {_PAGE}",
+                *after,
+                blueprint,
+            )
+            for row in rows:
+                yield shaped(*row)
+            if len(rows) < _PAGE:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
+    async def count_entities(self) -> dict[str, int]:
+        rows = await self._pool.fetch("SELECT blueprint, count(*) FROM entities GROUP BY blueprint")
+        return {bp: int(count) for bp, count in rows}
+
+    async def record_run(self, run: RunRecord) -> int:
+        return int(
+            await self._pool.fetchval(
+                "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) "
+                "VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+                run.integration,
+                run.trigger,
+                run.started_at,
+                run.ended_at,
+                run.status,
+                dumps(run.report),
+            )
+        )
+
+    async def list_runs(self, limit: int = 20) -> list[RunRecord]:
+        rows = await self._pool.fetch(
+            "SELECT id, integration, trigger, started_at, ended_at, status, report FROM runs ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+        return [
+            RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
+            for r in rows
+        ]
+
+
+OWNED_PAGE = (
+    "SELECT o.blueprint, o.identifier FROM ownership o "
+    "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+    "WHERE o.owner = $1 AND ($2::text IS NULL OR e.updated_at <= $2) "
+    "AND (o.blueprint, o.identifier) > ($3, $4) ORDER BY o.blueprint, o.identifier LIMIT $5"
+)
+
+
+def _columns(keys: list[EntityKey]) -> tuple[list[str], list[str]]:
+    return [bp for bp, _ in keys], [ident for _, ident in keys]
+
+
+async def _stored_bodies(
+    db: asyncpg.Connection, valid: list[tuple[int, Entity]]
+) -> dict[EntityKey, str]:
+    blueprints, identifiers = _columns([(e["blueprint"], e["identifier"]) for _, e in valid])
+    rows = await db.fetch(
+        "SELECT blueprint, identifier, body FROM entities WHERE (blueprint, identifier) IN "
+        "(SELECT * FROM unnest($1::text[], $2::text[]))",
+        blueprints,
+        identifiers,
+    )
+    return {(bp, ident): body for bp, ident, body in rows}
+
+
+async def _existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityKey]:
+    if not keys:
+        return set()
+    rows = await db.fetch(
+        "SELECT blueprint, identifier FROM entities WHERE (blueprint, identifier) IN "
+        "(SELECT * FROM unnest($1::text[], $2::text[]))",
+        *_columns(sorted(keys)),
+    )
+    return {(bp, ident) for bp, ident in rows}
+
+
+async def _placeholders(db: asyncpg.Connection, keys: list[EntityKey], owner: Owner) -> None:
+    blueprints, identifiers = _columns(keys)
+    stamp = now_iso()
+    await db.execute(
+        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
+        "SELECT b, i, json_build_object('title', i)::text, $3, $3 FROM unnest($1::text[], $2::text[]) AS t(b, i) "
+        "ON CONFLICT DO NOTHING",
+        blueprints,
+        identifiers,
+        stamp,
+    )
+    await _own(db, blueprints, identifiers, owner)
+
+
+async def _own(
+    db: asyncpg.Connection, blueprints: list[str], identifiers: list[str], owner: Owner
+) -> None:
+    await db.execute(
+        "INSERT INTO ownership(owner, blueprint, identifier, datasource) "
+        "SELECT $3, b, i, $4 FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
+        blueprints,
+        identifiers,
+        owner.key,
+        owner.datasource,
+    )
+
+
+async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner) -> None:
+    if not plan.writes:
+        return
+    blueprints, identifiers = _columns([w.key for w in plan.writes])
+    await db.execute(
+        "DELETE FROM relations WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        blueprints,
+        identifiers,
+    )
+    edges = [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]]
+    if edges:
+        await db.execute(
+            "INSERT INTO relations SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+            "ON CONFLICT DO NOTHING",
+            *(list(column) for column in zip(*edges, strict=True)),
+        )
+    await db.execute(
+        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
+        "SELECT b, i, body, $4, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, i, body) "
+        "ON CONFLICT (blueprint, identifier) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        blueprints,
+        identifiers,
+        [w.text for w in plan.writes],
+        now_iso(),
+    )
+    await _own(db, blueprints, identifiers, owner)
+
+
+async def _dependents(
+    db: asyncpg.Connection, keys: set[EntityKey]
+) -> dict[EntityKey, set[EntityKey]]:
+    rows = await db.fetch(
+        "SELECT target_blueprint, target, blueprint, identifier FROM relations WHERE (target_blueprint, target) IN "
+        "(SELECT * FROM unnest($1::text[], $2::text[]))",
+        *_columns(sorted(keys)),
+    )
+    found: dict[EntityKey, set[EntityKey]] = {}
+    for target_bp, target, bp, ident in rows:
+        if (bp, ident) != (target_bp, target):
+            found.setdefault((target_bp, target), set()).add((bp, ident))
+    return found

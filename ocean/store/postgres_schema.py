@@ -1,0 +1,63 @@
+"""Versioned schema migrations for the PostgreSQL catalog, applied in order on open."""
+
+from __future__ import annotations
+
+import asyncpg
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE blueprints (
+        identifier TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE entities (
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (blueprint, identifier)
+    );
+    CREATE INDEX entities_by_identifier ON entities(identifier);
+    CREATE TABLE ownership (
+        owner TEXT NOT NULL,
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        datasource TEXT NOT NULL,
+        PRIMARY KEY (owner, blueprint, identifier)
+    );
+    CREATE INDEX ownership_by_entity ON ownership(blueprint, identifier);
+    CREATE TABLE relations (
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        target_blueprint TEXT NOT NULL,
+        target TEXT NOT NULL,
+        PRIMARY KEY (blueprint, identifier, relation, target)
+    );
+    CREATE INDEX relations_by_target ON relations(target_blueprint, target);
+    CREATE TABLE runs (
+        id BIGSERIAL PRIMARY KEY,
+        integration TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        ended_at TEXT,
+        status TEXT NOT NULL,
+        report TEXT NOT NULL
+    );
+    """,
+]
+
+
+async def migrate(connection: asyncpg.Connection) -> None:
+    """Bring the schema to the latest version, one transaction per migration; concurrent
+    openers wait on an advisory lock."""
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock(7263001)")
+        await connection.execute("CREATE TABLE IF NOT EXISTS ocean_schema (version INT NOT NULL)")
+        version = await connection.fetchval("SELECT max(version) FROM ocean_schema") or 0
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            await connection.execute(script)
+            await connection.execute("INSERT INTO ocean_schema(version) VALUES ($1)", number)
