@@ -17,6 +17,7 @@ from ocean.monitor.report import ResyncReport
 from ocean.resync import _Silent
 from ocean.sail import prepare, sail_once
 from ocean.store.base import Store
+from ocean.store.open import open_store
 from ocean.store.postgres import PostgresStore
 from ocean.store.sqlite import SQLiteStore
 
@@ -119,16 +120,18 @@ class Workspace:
     ) -> None:
         self.data_file.write_text(json.dumps({"service": services, "team": teams, **extra}))
 
-    async def sail(self) -> ResyncReport:
+    async def sail(self, catalog: str | None = None) -> ResyncReport:
         prepared = prepare(self.folder, environ=self.environ, overrides={})
-        store = await SQLiteStore.open(self.catalog)
+        store = await open_store(catalog or str(self.catalog))
         try:
             return await sail_once(prepared, store, _Silent())
         finally:
             await store.close()
 
-    async def entities(self, blueprint: str | None = None) -> dict[str, Any]:
-        store = await SQLiteStore.open(self.catalog)
+    async def entities(
+        self, blueprint: str | None = None, catalog: str | None = None
+    ) -> dict[str, Any]:
+        store = await open_store(catalog or str(self.catalog))
         try:
             return {e["identifier"]: e async for e in store.iter_entities(blueprint)}
         finally:

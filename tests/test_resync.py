@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -210,3 +211,26 @@ async def test_null_required_fields_are_reported_as_errors(workspace: Workspace)
     service = _kind(report, "service")
     assert service.misconfigurations == {"properties.url": ".url", "properties.stars": ".stars"}
     assert service.required_misconfigured == ["properties.url"]
+
+
+async def test_postgresql_catalog_gives_the_same_result_as_the_embedded_one(
+    workspace: Workspace, postgres_url: str
+) -> None:
+    workspace.set_data(services=[services(30)], teams=TEAMS)
+    for catalog in (None, postgres_url):
+        first = await workspace.sail(catalog)
+        assert first.status == "completed" and first.total("created") == 32
+    workspace.set_data(services=[services(29, stars=3)], teams=TEAMS)
+    for catalog in (None, postgres_url):
+        changed = await workspace.sail(catalog)
+        assert (changed.total("updated"), changed.deleted) == (29, 1)
+
+    def comparable(entities: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: {f: v for f, v in e.items() if f not in ("createdAt", "updatedAt")}
+            for k, e in entities.items()
+        }
+
+    assert comparable(await workspace.entities()) == comparable(
+        await workspace.entities(catalog=postgres_url)
+    )

@@ -12,7 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import asyncpg
+
 from ocean.store.base import Owner, Store
+from ocean.store.postgres import OWNED_PAGE as POSTGRES_OWNED_PAGE
+from ocean.store.postgres import PostgresStore
+from ocean.store.postgres_search import prefilter as postgres_prefilter
 from ocean.store.sqlite import SQLiteStore
 from ocean.store.sqlite_catalog import OWNED_PAGE
 from ocean.store.sqlite_search import prefilter
@@ -56,6 +61,9 @@ WRITER = """
 import asyncio, sys
 from pathlib import Path
 from ocean.store.base import Owner, Store
+from ocean.store.postgres import OWNED_PAGE as POSTGRES_OWNED_PAGE
+from ocean.store.postgres import PostgresStore
+from ocean.store.postgres_search import prefilter as postgres_prefilter
 from ocean.store.sqlite import SQLiteStore
 
 async def main():
@@ -150,3 +158,54 @@ async def test_ownership_pages_with_a_cursor(store: Store) -> None:
 
     assert [len(page) for page in pages] == [10, 10, 5]
     assert [k for page in pages for k in page] == [("thing", f"t{i:03d}") for i in range(25)]
+
+
+async def test_two_writers_never_lose_an_update_on_postgresql(postgres_url: str) -> None:
+    first, second = await PostgresStore.open(postgres_url), await PostgresStore.open(postgres_url)
+    await first.create_blueprints([THING])
+
+    async def write(store: PostgresStore, field: str) -> None:
+        for round_ in range(1, 11):
+            batch = [
+                {"identifier": f"t{i}", "blueprint": "thing", "properties": {field: round_}}
+                for i in range(200)
+            ]
+            assert all(o.ok for o in await store.upsert_entities(batch, owner=OWNER, merge=True))  # type: ignore[arg-type]
+
+    await asyncio.gather(write(first, "a"), write(second, "b"))
+
+    stored = await first.get_entities("thing", [f"t{i}" for i in range(200)])
+    await first.close()
+    await second.close()
+    assert {tuple(sorted(e["properties"].items())) for e in stored.values()} == {
+        (("a", 10), ("b", 10))
+    }
+
+
+async def test_postgresql_identifier_and_ownership_queries_use_indexes(postgres_url: str) -> None:
+    store = await PostgresStore.open(postgres_url)
+    await store.close()
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    connection = await asyncpg.connect(
+        postgres_url.split("?")[0], server_settings={"search_path": schema}
+    )
+    await connection.execute("SET enable_seqscan = off")
+    where, params = postgres_prefilter(
+        {
+            "combinator": "and",
+            "rules": [
+                {"property": "$identifier", "operator": "in", "value": ["a", "b"]},
+                {"property": "$blueprint", "operator": "=", "value": "thing"},
+            ],
+        }
+    )
+    plans = {
+        "identifiers": await connection.fetch(f"EXPLAIN SELECT * FROM entities e{where}", *params),
+        "ownership": await connection.fetch(
+            f"EXPLAIN {POSTGRES_OWNED_PAGE}", OWNER.key, None, "", "", 10
+        ),
+    }
+    await connection.close()
+    text = {name: " ".join(row[0] for row in rows) for name, rows in plans.items()}
+    assert "Index" in text["identifiers"] and "entities_pkey" in text["identifiers"]
+    assert "ownership_pkey" in text["ownership"]
