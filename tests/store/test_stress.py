@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 
 import asyncpg
+import pytest
 
 from ocean.store.base import Owner, Store
+from ocean.store.open import open_store
 from ocean.store.postgres import OWNED_PAGE as POSTGRES_OWNED_PAGE
 from ocean.store.postgres import PostgresStore
 from ocean.store.postgres_search import prefilter as postgres_prefilter
@@ -59,15 +61,11 @@ async def test_two_writers_never_lose_an_update(tmp_path: Path) -> None:
 
 WRITER = """
 import asyncio, sys
-from pathlib import Path
-from ocean.store.base import Owner, Store
-from ocean.store.postgres import OWNED_PAGE as POSTGRES_OWNED_PAGE
-from ocean.store.postgres import PostgresStore
-from ocean.store.postgres_search import prefilter as postgres_prefilter
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.base import Owner
+from ocean.store.open import open_store
 
 async def main():
-    store = await SQLiteStore.open(Path(sys.argv[1]))
+    store = await open_store(sys.argv[1])
     version = 0
     while True:
         version += 1
@@ -80,15 +78,16 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_a_killed_writer_leaves_every_entity_whole_and_the_next_sync_converges(
-    tmp_path: Path,
+    tmp_path: Path, postgres_url: str, backend: str
 ) -> None:
-    path = tmp_path / "c.db"
-    store = await SQLiteStore.open(path)
+    url = str(tmp_path / "c.db") if backend == "sqlite" else postgres_url
+    store = await open_store(url)
     await store.create_blueprints([THING])
     await store.close()
     writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(path)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", WRITER, url], stdout=subprocess.PIPE, text=True
     )
     assert writer.stdout is not None
     while int(writer.stdout.readline() or 0) < 3:
@@ -98,7 +97,7 @@ async def test_a_killed_writer_leaves_every_entity_whole_and_the_next_sync_conve
     writer.wait()
     writer.stdout.close()
 
-    store = await SQLiteStore.open(path)
+    store = await open_store(url)
     stored = await store.get_entities("thing", [f"t{i}" for i in range(2000)])
     assert len(stored) == 2000
     assert all(e["title"] == f"v{e['properties']['v']}" for e in stored.values())
