@@ -15,6 +15,7 @@ import orjson
 
 from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.entity_rules import EntityRules
 from ocean.store.postgres_schema import migrate
 from ocean.store.postgres_search import search
 from ocean.store.sqlite_catalog import now_iso
@@ -31,6 +32,7 @@ class PostgresStore:
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool, self.url = pool, url
+        self._rules: dict[str, EntityRules] = {}
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -69,6 +71,7 @@ class PostgresStore:
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES ($1,$2,$3,$4)",
                 [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
             )
+        self._rules = {}
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
@@ -97,12 +100,13 @@ class PostgresStore:
             "only_changed": only_changed,
             "create_missing_related": create_missing_related,
         }
-        definitions = {bp["identifier"]: bp for bp in await self.list_blueprints()}
-        failed, valid = check_keys(entities, definitions)
+        if not {str(e.get("blueprint")) for e in entities} <= self._rules.keys():
+            self._rules = {bp["identifier"]: EntityRules(bp) for bp in await self.list_blueprints()}
+        failed, valid = check_keys(entities, self._rules)
         async with self._pool.acquire() as db, db.transaction():
             for blueprint in sorted({entity["blueprint"] for _, entity in valid}):
                 await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", blueprint)
-            plan = plan_batch(valid, await _stored_bodies(db, valid), definitions, options)
+            plan = plan_batch(valid, await _stored_bodies(db, valid), self._rules, options)
             plan.outcomes += failed
             missing = plan.targets - await _existing(db, plan.targets)
             if missing and create_missing_related:

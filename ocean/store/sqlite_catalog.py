@@ -20,6 +20,7 @@ import orjson
 
 from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.entity_rules import EntityRules
 from ocean.store.migrations import migrate
 from ocean.store.sqlite_search import search
 from ocean.store.validation import blueprint_problems
@@ -73,7 +74,7 @@ class SQLiteCatalog:
         for pragma in _PRAGMAS:
             self._db.execute(f"PRAGMA {pragma}")
         migrate(self._db)
-        self._definitions: dict[str, dict[str, Any]] = {}
+        self._rules: dict[str, EntityRules] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -108,7 +109,7 @@ class SQLiteCatalog:
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES (?,?,?,?)",
                 [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
             )
-        self._definitions = {}
+        self._rules = {}
         return [bp["identifier"] for bp in new]
 
     def list_blueprints(self) -> list[dict[str, Any]]:
@@ -117,10 +118,10 @@ class SQLiteCatalog:
         )
         return [{**orjson.loads(body), "createdAt": c, "updatedAt": u} for body, c, u in rows]
 
-    def _blueprint_definitions(self, wanted: set[str]) -> dict[str, dict[str, Any]]:
-        if not wanted <= self._definitions.keys():
-            self._definitions = {bp["identifier"]: bp for bp in self.list_blueprints()}
-        return self._definitions
+    def _blueprint_rules(self, wanted: set[str]) -> dict[str, EntityRules]:
+        if not wanted <= self._rules.keys():
+            self._rules = {bp["identifier"]: EntityRules(bp) for bp in self.list_blueprints()}
+        return self._rules
 
     # entities -----------------------------------------------------------------------------
 
@@ -132,10 +133,10 @@ class SQLiteCatalog:
     def upsert_entities(
         self, entities: list[Entity], owner: Owner, options: dict[str, bool]
     ) -> list[WriteOutcome]:
-        definitions = self._blueprint_definitions({str(e.get("blueprint")) for e in entities})
-        failed, valid = check_keys(entities, definitions)
+        rules = self._blueprint_rules({str(e.get("blueprint")) for e in entities})
+        failed, valid = check_keys(entities, rules)
         with self._transaction():
-            plan = plan_batch(valid, self._stored_bodies(valid), definitions, options)
+            plan = plan_batch(valid, self._stored_bodies(valid), rules, options)
             plan.outcomes += failed
             missing = plan.targets - self._existing(plan.targets)
             if missing and options["create_missing_related"]:

@@ -15,7 +15,8 @@ import orjson
 
 from ocean.load.diff import is_unchanged
 from ocean.store.base import WriteOutcome
-from ocean.store.validation import entity_problems, identifier_problem, relation_targets
+from ocean.store.entity_rules import EntityRules
+from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
 BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
@@ -112,7 +113,7 @@ class BatchPlan:
 def plan_batch(
     valid: list[tuple[int, Entity]],
     stored: dict[EntityKey, str],
-    definitions: dict[str, dict[str, Any]],
+    rules: dict[str, EntityRules],
     options: dict[str, bool],
 ) -> BatchPlan:
     """Decide every entity's fate: unchanged, invalid, or a write (with its relation edges)."""
@@ -129,15 +130,15 @@ def plan_batch(
         if planned is None:
             plan.outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
             continue
-        definition = definitions[key[0]]
-        problems = entity_problems({"identifier": key[1], **planned.body}, definition)
+        blueprint = rules[key[0]]
+        problems = blueprint.problems(planned.body)
         if problems:
             plan.outcomes.append(
                 WriteOutcome(index, key[1], key[0], "failed", error="; ".join(problems))
             )
             continue
         plan.writes.append(planned)
-        plan.edges[key] = relation_targets(planned.body, definition)
+        plan.edges[key] = blueprint.edges(planned.body)
     return plan
 
 

@@ -1,0 +1,177 @@
+"""An entity's rules under its blueprint, compiled once per blueprint (pure).
+
+Every problem names the property or relation, what was expected and what came in.
+Choices where Port's behaviour is not documented: unknown properties and relations are
+rejected; a null property or relation clears it; relations default to ``required: false``
+and ``many: false`` when a blueprint omits them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import Any, cast
+
+from ocean.store.validation import PROPERTY_TYPES
+
+Check = Callable[[Any], str | None]
+Edge = tuple[str, str, str]
+"""(relation, target blueprint, target identifier)."""
+
+
+class EntityRules:
+    """What a blueprint demands of its entities' bodies."""
+
+    def __init__(self, blueprint: dict[str, Any]) -> None:
+        schema = blueprint.get("schema") or {}
+        definitions = schema.get("properties") or {}
+        self._checks = {
+            name: _property_check(definition) for name, definition in definitions.items()
+        }
+        self._required = tuple(schema.get("required") or ())
+        self._relations = {
+            name: (
+                definition.get("target"),
+                bool(definition.get("many")),
+                bool(definition.get("required")),
+            )
+            for name, definition in (blueprint.get("relations") or {}).items()
+            if isinstance(definition, dict)
+        }
+
+    def problems(self, body: dict[str, Any]) -> list[str]:
+        """Everything wrong with an entity body (title, team, properties, relations)."""
+        problems = _meta_problems(body)
+        properties = body.get("properties") or {}
+        for name in self._required:
+            if properties.get(name) is None:
+                problems.append(
+                    f"property {name!r} is required but {'missing' if name not in properties else 'null'}"
+                )
+        for name, value in properties.items():
+            check = self._checks.get(name)
+            if check is None:
+                problems.append(
+                    f"property {name!r} is not in the blueprint's schema ({sorted(self._checks)})"
+                )
+            elif value is not None and (problem := check(value)) is not None:
+                problems.append(f"property {name!r}: {problem}")
+        return problems + self._relation_problems(body.get("relations") or {})
+
+    def _relation_problems(self, relations: dict[str, Any]) -> list[str]:
+        problems = [
+            f"relation {name!r} is required but not set"
+            for name, (_, _, required) in self._relations.items()
+            if required and relations.get(name) is None
+        ]
+        for name, value in relations.items():
+            definition = self._relations.get(name)
+            if definition is None:
+                problems.append(
+                    f"relation {name!r} is not defined on the blueprint ({sorted(self._relations)})"
+                )
+            elif value is None:
+                continue
+            elif definition[1] and not (
+                isinstance(value, list) and all(isinstance(v, str) for v in value)
+            ):
+                problems.append(
+                    f"relation {name!r} is many: expected a list of identifiers, got {value!r:.60}"
+                )
+            elif not definition[1] and not isinstance(value, str):
+                problems.append(
+                    f"relation {name!r} is single: expected one identifier, got {value!r:.60}"
+                )
+        return problems
+
+    def edges(self, body: dict[str, Any]) -> list[Edge]:
+        """Every relation value of a body, with the blueprint it targets."""
+        edges = []
+        for name, value in (body.get("relations") or {}).items():
+            target = self._relations.get(name, (None,))[0]
+            if not target:
+                continue
+            for identifier in value if isinstance(value, list) else [value]:
+                if isinstance(identifier, str):
+                    edges.append((name, target, identifier))
+        return edges
+
+
+def _meta_problems(body: dict[str, Any]) -> list[str]:
+    problems = [
+        f"{field} must be a string, got {type(body[field]).__name__}"
+        for field in ("title", "icon")
+        if body.get(field) is not None and not isinstance(body[field], str)
+    ]
+    team = body.get("team")
+    if (
+        team is not None
+        and not isinstance(team, str)
+        and not (isinstance(team, list) and all(isinstance(t, str) for t in team))
+    ):
+        problems.append(f"team must be a string or a list of strings, got {team!r:.60}")
+    return problems
+
+
+def _property_check(definition: Any) -> Check:
+    """One property's JSON-Schema checks (type, enum, format, array items) as a function."""
+    if not isinstance(definition, dict):
+        return lambda _value: None
+    expected = definition.get("type", "string")
+    python_type = PROPERTY_TYPES.get(expected, (object,))
+    enum = definition.get("enum")
+    fmt = _FORMAT_CHECKS.get(definition.get("format", "")) if expected == "string" else None
+    items = (
+        _property_check(definition["items"])
+        if expected == "array" and isinstance(definition.get("items"), dict)
+        else None
+    )
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, python_type) or (
+            isinstance(value, bool) and expected != "boolean"
+        ):
+            return f"expected {expected}, got {_json_type(value)} {value!r:.60}"
+        if enum is not None and value not in enum:
+            return f"{value!r:.60} is not one of {enum}"
+        if fmt is not None and not fmt(cast(str, value)):
+            return f"{value!r:.60} is not a valid {definition['format']}"
+        if items is not None:
+            elements = cast(list[Any], value)
+            return next((p for item in elements if (p := items(item)) is not None), None)
+        return None
+
+    return check
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_ip(value: str, version: int) -> bool:
+    try:
+        return ipaddress.ip_address(value).version == version
+    except ValueError:
+        return False
+
+
+_FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
+    "url": lambda v: "://" in v,
+    "email": lambda v: re.fullmatch(r"[^@\s]+@[^@\s]+", v) is not None,
+    "date-time": _is_datetime,
+    "ipv4": lambda v: _is_ip(v, 4),
+    "ipv6": lambda v: _is_ip(v, 6),
+}
+
+
+def _json_type(value: Any) -> str:
+    for name, python_type in PROPERTY_TYPES.items():
+        if isinstance(value, python_type) and not (isinstance(value, bool) and name != "boolean"):
+            return name
+    return "null" if value is None else type(value).__name__
