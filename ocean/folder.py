@@ -43,12 +43,15 @@ def load_folder(path: Path, *, resources_path: str = ".port/resources") -> Integ
         )
     resources = path / resources_path
     name, version = _project(path)
+    spec = load_spec(path / ".port")
+    integration = find_integration(import_main(path))
+    integration.configure_folder(path)
     return IntegrationFolder(
         path=path,
-        spec=load_spec(path / ".port"),
-        mapping=_mapping(resources),
+        spec=spec,
+        mapping=_mapping(resources, integration.mapping_model),
         blueprints=_blueprints(resources),
-        integration=find_integration(import_main(path)),
+        integration=integration,
         name=name,
         version=version,
     )
@@ -87,10 +90,10 @@ def find_integration(module: ModuleType) -> Integration:
     return next(iter(found.values()))
 
 
-def _mapping(resources: Path) -> PortAppConfig:
+def _mapping(resources: Path, model: type[PortAppConfig]) -> PortAppConfig:
     for name in ("port-app-config.yml", "port-app-config.yaml", "port-app-config.json"):
         if (resources / name).is_file():
-            return load_mapping(resources / name)
+            return load_mapping(resources / name, model=model)
     raise MappingError(
         f"no mapping found: add {resources / 'port-app-config.yml'} with a `resources:` list."
     )

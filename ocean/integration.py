@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ocean.errors import ConfigError
+from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
 
 HandlerT = TypeVar("HandlerT", bound=ResyncHandler)
@@ -67,6 +71,13 @@ class Integration:
 
         return register
 
+    def prune(self, keep: Callable[[Callable[..., Any]], bool]) -> None:
+        """Drop every registered handler and hook for which ``keep`` is false."""
+        self._by_kind = {k: [h for h in hs if keep(h)] for k, hs in self._by_kind.items()}
+        self._catch_all = [h for h in self._catch_all if keep(h)]
+        for hooks in (self.start_hooks, self.resync_start_hooks, self.resync_complete_hooks):
+            hooks[:] = [h for h in hooks if keep(h)]
+
     def handlers_for(self, kind: str) -> list[ResyncHandler]:
         """Kind-specific handlers first, then catch-all ones, as the original runs them."""
         return [*self._by_kind.get(kind, []), *self._catch_all]
@@ -75,6 +86,21 @@ class Integration:
     def kinds(self) -> list[str]:
         """Kinds that have a handler of their own."""
         return sorted(self._by_kind)
+
+    # Extension points: a layer on top (such as the ``port_ocean`` compatibility package)
+    # overrides these; the core only calls them, passing everything explicitly.
+
+    mapping_model: type[PortAppConfig] = PortAppConfig
+    """The model the mapping file is validated with (custom selectors subclass it)."""
+
+    def configure_folder(self, folder: Path) -> None:
+        """Called once the folder's main.py is imported, before the mapping is read."""
+
+    def resource_scope(
+        self, resource: ResourceConfig, mapping: PortAppConfig
+    ) -> AbstractContextManager[None]:
+        """Entered around the extraction of each resource of a resync."""
+        return contextlib.nullcontext()
 
     def configure(self, config: dict[str, Any]) -> None:
         """Bind the validated integration configuration (done by the runner)."""

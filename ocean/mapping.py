@@ -96,21 +96,23 @@ class PortAppConfig(_Model):
         return list(dict.fromkeys(resource.kind for resource in self.resources))
 
 
-def parse_mapping(data: Any, *, source: str = "mapping") -> PortAppConfig:
+def parse_mapping(
+    data: Any, *, source: str = "mapping", model: type[PortAppConfig] = PortAppConfig
+) -> PortAppConfig:
     """Validate a mapping document, reporting every problem with its path at once."""
     try:
-        return PortAppConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         raise MappingError(_describe(error, source)) from None
 
 
-def load_mapping(path: Path) -> PortAppConfig:
-    """Read a port-app-config file (YAML or JSON)."""
+def load_mapping(path: Path, *, model: type[PortAppConfig] = PortAppConfig) -> PortAppConfig:
+    """Read a port-app-config file (YAML or JSON), validated with ``model``."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise MappingError(f"cannot read the mapping {path}: {error}") from None
-    return parse_mapping(data or {}, source=str(path))
+    return parse_mapping(data or {}, source=str(path), model=model)
 
 
 def _describe(error: ValidationError, source: str) -> str:

@@ -125,6 +125,22 @@ async def _sync_kind(
     job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: _Tally
 ) -> None:
     produced: set[str] = set()
+    with job.integration.resource_scope(resource.resource, job.mapping):
+        await _extract_and_load(job, resource, kind, tally, produced)
+    if kind.status == "pending" and not kind.errors:
+        kind.status = "completed"
+    elif kind.status == "pending":
+        kind.status = "failed"
+    if kind.status != "completed":
+        tally.protected_blueprints |= produced | _literal_blueprints(resource)
+    kind.required_misconfigured = required_fields(
+        kind.misconfigurations, [tally.blueprints.get(bp, {}) for bp in produced]
+    )
+
+
+async def _extract_and_load(
+    job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: _Tally, produced: set[str]
+) -> None:
     loading: asyncio.Task[None] | None = None
     try:
         async for batch in _timed(extract(job.integration, resource.kind), kind):
@@ -144,15 +160,6 @@ async def _sync_kind(
     finally:
         if loading is not None:
             await loading
-    if kind.status == "pending" and not kind.errors:
-        kind.status = "completed"
-    elif kind.status == "pending":
-        kind.status = "failed"
-    if kind.status != "completed":
-        tally.protected_blueprints |= produced | _literal_blueprints(resource)
-    kind.required_misconfigured = required_fields(
-        kind.misconfigurations, [tally.blueprints.get(bp, {}) for bp in produced]
-    )
 
 
 async def _timed(batches: AsyncIterator[RawBatch], kind: KindReport) -> AsyncIterator[RawBatch]:

@@ -1,0 +1,57 @@
+"""Clear errors for the parts of the original's API that Ocean does not provide yet."""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any
+
+
+class UnsupportedError(ImportError):
+    """An integration asked for a ``port_ocean`` name Ocean does not provide."""
+
+
+def message(name: str, module: str) -> str:
+    return (
+        f"{name!r} from {module!r} is part of the original port-ocean API that Ocean does not "
+        "support yet. Use the names listed in Ocean's README (Compatibility), or port this "
+        "part of the integration to Ocean's own API."
+    )
+
+
+class _Guard(importlib.abc.MetaPathFinder):
+    """Turns 'No module named port_ocean.x' into a message that says what to do."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("port_ocean."):
+            return None
+        for finder in sys.meta_path:
+            if finder is self:
+                continue
+            spec = (
+                finder.find_spec(fullname, path, target) if hasattr(finder, "find_spec") else None
+            )
+            if spec is not None:
+                return spec
+        raise UnsupportedError(message(fullname.rsplit(".", 1)[-1], fullname))
+
+
+def install_guard() -> None:
+    if not any(isinstance(finder, _Guard) for finder in sys.meta_path):
+        sys.meta_path.append(_Guard())
+
+
+def missing(module: str) -> Any:
+    """A module ``__getattr__`` that names the missing name and module."""
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise UnsupportedError(message(name, module))
+
+    return __getattr__

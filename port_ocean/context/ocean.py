@@ -1,0 +1,97 @@
+"""``from port_ocean.context.ocean import ocean``: the integration object authors decorate."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from ocean.integration import Integration
+from ocean.mapping import PortAppConfig, ResourceConfig
+from port_ocean._unsupported import missing
+from port_ocean.context import event as event_module
+
+
+class PortOceanContext(Integration):
+    """Ocean's :class:`~ocean.Integration` with the original's ``ocean`` surface."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.webhook_processors: list[tuple[str, type]] = []
+        self.router = SimpleNamespace(routes=[])
+        self.integration_class: type | None = None
+
+    @property
+    def config(self) -> SimpleNamespace:
+        """The parts of the original's settings integrations read."""
+        return SimpleNamespace(integration=SimpleNamespace(config=self.integration_config))
+
+    def add_webhook_processor(self, path: str, processor: type) -> None:
+        """Register a live-event processor class for ``path`` (served by the live-events stage)."""
+        from port_ocean.core.handlers.webhook.abstract_webhook_processor import (
+            AbstractWebhookProcessor,
+        )
+
+        if not (inspect.isclass(processor) and issubclass(processor, AbstractWebhookProcessor)):
+            raise ValueError(f"{processor!r} is not a subclass of AbstractWebhookProcessor")
+        self.webhook_processors.append((path, processor))
+
+    def configure_folder(self, folder: Path) -> None:
+        """Keep only what this folder registered (``ocean`` is one object per process, as in
+        the original), and use the mapping model of a ``BaseIntegration`` subclass in
+        ``integration.py``."""
+        self.prune(lambda function: _defined_in(function, folder))
+        self.webhook_processors = [
+            (p, c) for p, c in self.webhook_processors if _defined_in(c, folder)
+        ]
+        self.mapping_model, self.integration_class = PortAppConfig, None
+        integration_py = folder / "integration.py"
+        if not integration_py.is_file():
+            return
+        from port_ocean.core.integrations.base import BaseIntegration
+
+        module = _import_file(integration_py, folder)
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, BaseIntegration)
+                and value is not BaseIntegration
+            ):
+                self.integration_class = value
+                self.mapping_model = value.AppConfigHandlerClass.CONFIG_CLASS
+                return
+
+    @contextlib.contextmanager
+    def resource_scope(self, resource: ResourceConfig, mapping: PortAppConfig) -> Iterator[None]:
+        with event_module.resync_event(resource, mapping):
+            yield
+
+
+def _defined_in(value: Any, folder: Path) -> bool:
+    try:
+        return Path(inspect.getfile(value)).resolve().is_relative_to(folder.resolve())
+    except TypeError:
+        return False
+
+
+def _import_file(path: Path, folder: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(f"integration_{abs(hash(str(path)))}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(folder))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))
+    return module
+
+
+ocean = PortOceanContext()
+"""The object ``main.py`` decorates, as in the original."""
+
+__getattr__ = missing(__name__)

