@@ -287,11 +287,12 @@ async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner) -> None:
     if not plan.writes:
         return
     blueprints, identifiers = _columns([w.key for w in plan.writes])
-    await db.execute(
-        "DELETE FROM relations WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-        blueprints,
-        identifiers,
-    )
+    updated = _columns([w.key for w in plan.writes if w.status == "updated"])
+    if updated[0]:  # created entities have no edges yet
+        await db.execute(
+            "DELETE FROM relations WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+            *updated,
+        )
     edges = [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]]
     if edges:
         await db.execute(

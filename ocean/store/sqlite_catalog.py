@@ -168,9 +168,9 @@ class SQLiteCatalog:
     def _write_edges(self, plan: BatchPlan) -> None:
         if not plan.writes:
             return
-        self._db.execute(
-            f"DELETE FROM relations WHERE {_KEYS_IN}", (dumps([w.key for w in plan.writes]),)
-        )
+        updated = [w.key for w in plan.writes if w.status == "updated"]
+        if updated:  # created entities have no edges yet
+            self._db.execute(f"DELETE FROM relations WHERE {_KEYS_IN}", (dumps(updated),))
         rows = [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]]
         if rows:
             self._db.execute(_EDGES, (dumps(rows),))
