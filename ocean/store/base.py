@@ -31,7 +31,7 @@ class Owner:
         return f"{self.integration_type}/{self.identifier}/{self.user_agent_type}"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class WriteOutcome:
     """One entity's result in a bulk upsert: ``created``, ``updated``, ``unchanged`` or ``failed``."""
 

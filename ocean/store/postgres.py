@@ -108,7 +108,8 @@ class PostgresStore:
                 await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", blueprint)
             plan = plan_batch(valid, await _stored_bodies(db, valid), self._rules, options)
             plan.outcomes += failed
-            missing = plan.targets - await _existing(db, plan.targets)
+            targets = plan.targets()
+            missing = targets - await _existing(db, targets)
             if missing and create_missing_related:
                 await _placeholders(db, sorted(missing), owner)
             elif missing:

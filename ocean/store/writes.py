@@ -77,11 +77,10 @@ class BatchPlan:
     outcomes: list[WriteOutcome]
     edges: dict[EntityKey, list[tuple[str, str, str]]]
 
-    @property
     def targets(self) -> set[EntityKey]:
         """Relation targets that must exist, other than entities of this batch."""
         wanted = {(bp, target) for edges in self.edges.values() for _, bp, target in edges}
-        return wanted - {write.key for write in self.writes}
+        return wanted - self.edges.keys()
 
     def fail_missing(self, missing: set[EntityKey]) -> None:
         """Fail (``not_found``) the writes whose relation targets are missing."""
@@ -106,8 +105,13 @@ class BatchPlan:
         self.writes = kept
 
     def results(self) -> list[WriteOutcome]:
-        done = [WriteOutcome(w.index, w.key[1], w.key[0], w.status) for w in self.writes]
-        return sorted(self.outcomes + done, key=lambda outcome: outcome.index)
+        """Every entity's outcome, in request order."""
+        ordered: list[WriteOutcome | None] = [None] * (len(self.outcomes) + len(self.writes))
+        for outcome in self.outcomes:
+            ordered[outcome.index] = outcome
+        for w in self.writes:
+            ordered[w.index] = WriteOutcome(w.index, w.key[1], w.key[0], w.status)
+        return [outcome for outcome in ordered if outcome is not None]
 
 
 def plan_batch(
