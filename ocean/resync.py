@@ -28,6 +28,8 @@ from ocean.transform.pool import TransformPool
 from ocean.types import Entity, EntityKey, RawBatch
 
 _MAX_ERRORS_KEPT = 50
+WRITE_BATCH = 1000
+"""Mapped entities written per store call (handlers often yield pages of 100)."""
 
 
 class Observer(Protocol):
@@ -142,6 +144,7 @@ async def _extract_and_load(
     job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: _Tally, produced: set[str]
 ) -> None:
     loading: asyncio.Task[None] | None = None
+    pending: list[Entity] = []
     try:
         async for batch in _timed(extract(job.integration, resource.kind), kind):
             kind.extracted += len(batch)
@@ -150,16 +153,22 @@ async def _extract_and_load(
             kind.transform_seconds += time.perf_counter() - started
             _count_mapping(kind, mapped)
             _remember(mapped.passed, tally, produced)
+            pending += mapped.passed
+            if len(pending) < WRITE_BATCH:
+                continue  # small pages are written together: one transaction, fewer page writes
             if loading is not None:
                 await loading
-            # The next batch is extracted and mapped while this one is written.
-            loading = asyncio.create_task(_load(job, mapped.passed, kind))
+            # The next batches are extracted and mapped while these are written.
+            loading = asyncio.create_task(_load(job, pending, kind))
+            pending = []
             await asyncio.sleep(0)  # let the write start before the next batch is mapped
     except ExtractError as error:
         kind.fail(str(error))
     finally:
         if loading is not None:
             await loading
+        if pending:
+            await _load(job, pending, kind)
 
 
 async def _timed(batches: AsyncIterator[RawBatch], kind: KindReport) -> AsyncIterator[RawBatch]:

@@ -68,7 +68,5 @@ MIGRATIONS: list[str] = [
 def migrate(connection: sqlite3.Connection) -> None:
     """Bring the schema to the latest version; each migration runs in its own transaction."""
     (version,) = connection.execute("PRAGMA user_version").fetchone()
-    if version == 0:
-        connection.execute("PRAGMA page_size = 16384")  # entity rows are often kilobytes
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         connection.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
