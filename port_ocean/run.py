@@ -7,8 +7,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ocean.listen.once import run_once
 from ocean.resync import _Silent
-from ocean.sail import prepare, sail_once
+from ocean.sail import prepare
 from ocean.store.open import open_store
 from port_ocean._unsupported import missing
 
@@ -26,7 +27,7 @@ def run(
     async def once() -> None:
         store = await open_store(prepared.catalog_url)
         try:
-            await sail_once(prepared, store, _Silent())
+            await run_once(prepared, store, _Silent())
         finally:
             await store.close()
 

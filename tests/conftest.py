@@ -13,9 +13,10 @@ import asyncpg
 import pytest
 import yaml
 
+from ocean.listen.once import run_once
 from ocean.monitor.report import ResyncReport
 from ocean.resync import _Silent
-from ocean.sail import prepare, sail_once
+from ocean.sail import prepare
 from ocean.store.base import Store
 from ocean.store.open import open_store
 from ocean.store.postgres import PostgresStore
@@ -124,7 +125,7 @@ class Workspace:
         prepared = prepare(self.folder, environ=self.environ, overrides={})
         store = await open_store(catalog or str(self.catalog))
         try:
-            return await sail_once(prepared, store, _Silent())
+            return await run_once(prepared, store, _Silent())
         finally:
             await store.close()
 

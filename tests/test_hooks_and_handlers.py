@@ -7,8 +7,9 @@ from pathlib import Path
 
 import yaml
 
+from ocean.listen.once import run_once
 from ocean.resync import _Silent
-from ocean.sail import prepare, sail_once
+from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 
 MAIN = """
@@ -84,7 +85,7 @@ def _folder(tmp_path: Path) -> Path:
 async def _sail(folder: Path, catalog: Path, environ: dict[str, str]):  # type: ignore[no-untyped-def]
     store = await SQLiteStore.open(catalog)
     try:
-        return await sail_once(prepare(folder, environ=environ, overrides={}), store, _Silent())
+        return await run_once(prepare(folder, environ=environ, overrides={}), store, _Silent())
     finally:
         await store.close()
 

@@ -12,9 +12,10 @@ from rich.console import Console
 
 from ocean.cli.options import catalog_option, run
 from ocean.errors import ConfigError
+from ocean.listen.once import run_once
 from ocean.monitor.render import ProgressDisplay, render_report
 from ocean.monitor.report import ResyncReport
-from ocean.sail import prepare, sail_once
+from ocean.sail import prepare
 from ocean.store.open import open_store
 
 
@@ -59,6 +60,6 @@ async def _sail(path: Path, overrides: dict[str, Any], console: Console) -> Resy
     store = await open_store(prepared.catalog_url)
     try:
         with ProgressDisplay(console) as progress:
-            return await sail_once(prepared, store, progress)
+            return await run_once(prepared, store, progress)
     finally:
         await store.close()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ocean.listen.once import run_once
 from ocean.resync import _Silent
-from ocean.sail import prepare, sail_once
+from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2] / "integrations"
@@ -15,7 +16,7 @@ async def _sail(name: str, catalog: Path, environ: dict[str, str]):  # type: ign
     prepared = prepare(ROOT / name, environ=environ, overrides={})
     store = await SQLiteStore.open(catalog)
     try:
-        return await sail_once(prepared, store, _Silent())
+        return await run_once(prepared, store, _Silent())
     finally:
         await store.close()
 

@@ -12,8 +12,9 @@ import jq
 import pytest
 import yaml
 
+from ocean.listen.once import run_once
 from ocean.resync import _Silent
-from ocean.sail import prepare, sail_once
+from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 
 PEER = Path(__file__).resolve().parents[2].parent / "shared" / "peer"
@@ -146,7 +147,7 @@ def _folder(tmp_path: Path, mapping: dict[str, Any] = MAPPING) -> Path:
 async def _sail(folder: Path, catalog: Path, environ: dict[str, str]):  # type: ignore[no-untyped-def]
     store = await SQLiteStore.open(catalog)
     try:
-        return await sail_once(
+        return await run_once(
             prepare(folder, environ=environ, overrides={}), store, _Silent()
         ), await _all(store)
     finally:
