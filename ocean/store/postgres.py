@@ -19,7 +19,7 @@ from ocean.store.entity_rules import EntityRules
 from ocean.store.postgres_schema import migrate
 from ocean.store.postgres_search import search
 from ocean.store.sqlite_catalog import now_iso
-from ocean.store.validation import blueprint_problems
+from ocean.store.validation import new_blueprints
 from ocean.store.writes import BatchPlan, check_keys, dumps, plan_batch, shaped
 from ocean.types import Entity, EntityKey
 
@@ -61,11 +61,7 @@ class PostgresStore:
         async with self._pool.acquire() as db, db.transaction():
             await db.execute("SELECT pg_advisory_xact_lock(7263002)")
             existing = {row[0] for row in await db.fetch("SELECT identifier FROM blueprints")}
-            new = [bp for bp in blueprints if bp.get("identifier") not in existing]
-            known = existing | {str(bp.get("identifier")) for bp in new}
-            problems = [p for bp in new for p in blueprint_problems(bp, known)]
-            if problems:
-                raise StoreError("blueprints rejected:\n  - " + "\n  - ".join(problems))
+            new = new_blueprints(blueprints, existing)
             stamp = now_iso()
             await db.executemany(
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES ($1,$2,$3,$4)",

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import asyncpg
-import orjson
 
-from ocean.store.search import Query, Record, RelatedTo, project, schema_properties
-from ocean.store.writes import shaped
+from ocean.store.search import Query, RelatedTo, indexable_rules, matching, schema_properties
 from ocean.types import EntityKey
 
 _DATASOURCES = (
@@ -33,31 +31,21 @@ async def search(
         "ORDER BY e.blueprint, e.identifier",
         *params,
     )
-    found = []
-    for row in rows:
-        record = Record(shaped(*row[:5]), orjson.loads(row[5]) if extra else [])
-        if compiled.matches(record):
-            found.append(project(record.entity, *projection))
-    return found
+    return matching(rows, compiled, projection)
 
 
 def prefilter(query: dict[str, Any]) -> tuple[str, list[Any]]:
-    """SQL for the top-level ``and`` rules on ``$identifier`` and ``$blueprint`` (= or in)."""
-    if not isinstance(query, dict) or query.get("combinator") != "and":
-        return "", []
+    """SQL for the rules an index answers (see :func:`indexable_rules`)."""
     clauses: list[str] = []
     params: list[Any] = []
-    for rule in query.get("rules") or []:
-        if not isinstance(rule, dict) or rule.get("property") not in ("$identifier", "$blueprint"):
-            continue
-        column = "e.identifier" if rule["property"] == "$identifier" else "e.blueprint"
-        value = rule.get("value")
-        if rule.get("operator") == "=" and isinstance(value, str):
-            params.append(value)
-            clauses.append(f"{column} = ${len(params)}")
-        elif rule.get("operator") == "in" and isinstance(value, list):
-            params.append([str(v) for v in value])
-            clauses.append(f"{column} = ANY(${len(params)}::text[])")
+    for column, operator, value in indexable_rules(query):
+        params.append(value)
+        cast = "" if operator == "=" else "::text[]"
+        clauses.append(
+            f"{column} = ${len(params)}"
+            if operator == "="
+            else f"{column} = ANY(${len(params)}{cast})"
+        )
     return (" WHERE " + " AND ".join(clauses), params) if clauses else ("", [])
 
 

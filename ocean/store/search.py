@@ -14,7 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from ocean.errors import StoreError
+from ocean.store.writes import shaped
 from ocean.transform.values import json_equal
 from ocean.types import Entity, EntityKey
 
@@ -328,3 +331,34 @@ def _copy_path(source: dict[str, Any], target: dict[str, Any], parts: list[str])
         target[head] = source[head]
     elif isinstance(source[head], dict):
         _copy_path(source[head], target.setdefault(head, {}), rest)
+
+
+def indexable_rules(query: Any) -> list[tuple[str, str, Any]]:
+    """(column, ``=`` or ``in``, value) for the top-level ``and`` rules a backend can answer
+    from an index: ``$identifier`` and ``$blueprint``."""
+    if not isinstance(query, dict) or query.get("combinator") != "and":
+        return []
+    rules: list[tuple[str, str, Any]] = []
+    for rule in query.get("rules") or []:
+        if not isinstance(rule, dict) or rule.get("property") not in ("$identifier", "$blueprint"):
+            continue
+        column = "e.identifier" if rule["property"] == "$identifier" else "e.blueprint"
+        value = rule.get("value")
+        if rule.get("operator") == "=" and isinstance(value, str):
+            rules.append((column, "=", value))
+        elif rule.get("operator") == "in" and isinstance(value, list):
+            rules.append((column, "in", [str(item) for item in value]))
+    return rules
+
+
+def matching(
+    rows: Iterable[Any], query: Query, projection: tuple[list[str] | None, list[str] | None]
+) -> list[dict[str, Any]]:
+    """The projected entities among stored rows (blueprint, identifier, body, created,
+    updated[, datasources JSON]) that match ``query``."""
+    found = []
+    for row in rows:
+        record = Record(shaped(*row[:5]), orjson.loads(row[5]) if query.uses_datasource else [])
+        if query.matches(record):
+            found.append(project(record.entity, *projection))
+    return found

@@ -18,12 +18,11 @@ from typing import Any
 
 import orjson
 
-from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
 from ocean.store.entity_rules import EntityRules
 from ocean.store.migrations import migrate
 from ocean.store.sqlite_search import search
-from ocean.store.validation import blueprint_problems
+from ocean.store.validation import new_blueprints
 from ocean.store.writes import BatchPlan, PlannedWrite, check_keys, dumps, plan_batch, shaped
 from ocean.types import Entity, EntityKey
 
@@ -104,11 +103,7 @@ class SQLiteCatalog:
     def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
         with self._transaction():
             existing = {row[0] for row in self._db.execute("SELECT identifier FROM blueprints")}
-            new = [bp for bp in blueprints if bp.get("identifier") not in existing]
-            known = existing | {str(bp.get("identifier")) for bp in new}
-            problems = [p for bp in new for p in blueprint_problems(bp, known)]
-            if problems:
-                raise StoreError("blueprints rejected:\n  - " + "\n  - ".join(problems))
+            new = new_blueprints(blueprints, existing)
             stamp = now_iso()
             self._db.executemany(
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES (?,?,?,?)",

@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 
-from ocean.store.search import Query, Record, RelatedTo, project, schema_properties
-from ocean.store.writes import dumps, shaped
+from ocean.store.search import Query, RelatedTo, indexable_rules, matching, schema_properties
+from ocean.store.writes import dumps
 from ocean.types import EntityKey
 
 _DATASOURCES = (
@@ -29,29 +29,17 @@ def search(
     where, params = prefilter(query)
     extra = _DATASOURCES if compiled.uses_datasource else ""
     sql = f"SELECT e.blueprint, e.identifier, e.body, e.created_at, e.updated_at{extra} FROM entities e{where} ORDER BY e.blueprint, e.identifier"
-    found = []
-    for row in db.execute(sql, params):
-        record = Record(shaped(*row[:5]), orjson.loads(row[5]) if extra else [])
-        if compiled.matches(record):
-            found.append(project(record.entity, *projection))
-    return found
+    return matching(db.execute(sql, params), compiled, projection)
 
 
 def prefilter(query: dict[str, Any]) -> tuple[str, list[Any]]:
-    """SQL for the top-level ``and`` rules on ``$identifier`` and ``$blueprint`` (= or in)."""
-    if not isinstance(query, dict) or query.get("combinator") != "and":
-        return "", []
+    """SQL for the rules an index answers (see :func:`indexable_rules`)."""
     clauses, params = [], []
-    for rule in query.get("rules") or []:
-        if not isinstance(rule, dict) or rule.get("property") not in ("$identifier", "$blueprint"):
-            continue
-        column = "e.identifier" if rule["property"] == "$identifier" else "e.blueprint"
-        if rule.get("operator") == "=" and isinstance(rule.get("value"), str):
-            clauses.append(f"{column} = ?")
-            params.append(rule["value"])
-        elif rule.get("operator") == "in" and isinstance(rule.get("value"), list):
-            clauses.append(f"{column} IN (SELECT value FROM json_each(?))")
-            params.append(dumps(rule["value"]))
+    for column, operator, value in indexable_rules(query):
+        clauses.append(
+            f"{column} = ?" if operator == "=" else f"{column} IN (SELECT value FROM json_each(?))"
+        )
+        params.append(value if operator == "=" else dumps(value))
     return (" WHERE " + " AND ".join(clauses), params) if clauses else ("", [])
 
 

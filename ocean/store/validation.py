@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ocean.errors import StoreError
+
 PROPERTY_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
     "number": (int, float),
@@ -77,3 +79,13 @@ def _relation_definition_problems(name: str, definition: Any, known: set[str]) -
     if definition.get("many") and definition.get("required"):
         problems.append(f"relation {name!r} cannot be both many and required")
     return problems
+
+
+def new_blueprints(blueprints: list[dict[str, Any]], existing: set[str]) -> list[dict[str, Any]]:
+    """The blueprints not stored yet, all validated; raises listing every problem."""
+    new = [bp for bp in blueprints if bp.get("identifier") not in existing]
+    known = existing | {str(bp.get("identifier")) for bp in new}
+    problems = [p for bp in new for p in blueprint_problems(bp, known)]
+    if problems:
+        raise StoreError("blueprints rejected:\n  - " + "\n  - ".join(problems))
+    return new
