@@ -66,8 +66,6 @@ class _Tally:
 
     generated: set[EntityKey] = field(default_factory=set)
     protected_blueprints: set[str] = field(default_factory=set)
-    relation_targets: set[EntityKey] = field(default_factory=set)
-    relation_defs: dict[str, dict[str, str]] = field(default_factory=dict)
     blueprints: dict[str, dict[str, Any]] = field(default_factory=dict)
     state_known: bool = True
 
@@ -77,7 +75,6 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     report = ResyncReport(integration=job.owner.identifier, trigger=trigger, started_at=now_iso())
     blueprints = await job.store.list_blueprints()
     tally = _Tally(
-        relation_defs=_relation_defs(blueprints),
         blueprints={bp["identifier"]: bp for bp in blueprints},
     )
     tally.state_known = await _run_hooks(
@@ -204,24 +201,12 @@ def _keep_errors(kind: KindReport, errors: list[str]) -> None:
 
 
 def _remember(entities: list[Entity], tally: _Tally, produced: set[str]) -> None:
-    generated, targets_of = tally.generated, tally.relation_targets
+    generated = tally.generated
     for entity in entities:
         blueprint = str(entity["blueprint"])
         produced.add(blueprint)
         identifier = entity["identifier"]
         generated.add((blueprint, identifier if type(identifier) is str else _key(identifier)))
-        relations = entity.get("relations")
-        targets = tally.relation_defs.get(blueprint)
-        if not relations or not targets:
-            continue
-        for name, value in relations.items():
-            target = targets.get(name)
-            if target is None:
-                continue
-            if type(value) is str:
-                targets_of.add((target, value))
-            elif type(value) is list:
-                targets_of.update((target, v) for v in value if type(v) is str)
 
 
 async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport) -> None:
@@ -251,13 +236,15 @@ async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: _Tally) -> 
             "so which entities it owns is unknown"
         )
         return
+    candidates = await job.store.owned_keys(job.owner, before=report.started_at)
+    stale = sorted(candidates - tally.generated)
     plan = plan_deletion(
-        owned=await job.store.owned_keys(job.owner, before=report.started_at),
+        owned=candidates,
         total_owned=await job.store.count_owned(job.owner),
         generated=tally.generated,
         protected_blueprints=tally.protected_blueprints,
-        relation_targets=tally.relation_targets
-        if job.mapping.create_missing_related_entities
+        relation_targets=await job.store.referenced(stale)
+        if job.mapping.create_missing_related_entities and stale
         else set(),
         threshold=job.mapping.entity_deletion_threshold,
     )
@@ -303,17 +290,6 @@ def required_fields(misconfigured: dict[str, str], blueprints: list[dict[str, An
             if isinstance(relation, dict) and relation.get("required")
         }
     return sorted(path for path in misconfigured if path in required)
-
-
-def _relation_defs(blueprints: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
-    return {
-        bp["identifier"]: {
-            name: spec["target"]
-            for name, spec in (bp.get("relations") or {}).items()
-            if isinstance(spec, dict) and "target" in spec
-        }
-        for bp in blueprints
-    }
 
 
 def _literal_blueprints(resource: CompiledResource) -> set[str]:

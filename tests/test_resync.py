@@ -234,3 +234,14 @@ async def test_postgresql_catalog_gives_the_same_result_as_the_embedded_one(
     assert comparable(await workspace.entities()) == comparable(
         await workspace.entities(catalog=postgres_url)
     )
+
+
+async def test_stale_entities_that_others_still_relate_to_are_kept(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    await workspace.sail()
+    workspace.set_data(services=[services(3)], teams=[])  # "core" is still the services' team
+
+    report = await workspace.sail()
+
+    assert _kind(report, "team").deleted == 1
+    assert sorted(await workspace.entities("team")) == ["core"]

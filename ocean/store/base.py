@@ -125,6 +125,10 @@ class Store(Protocol):
         """A page of the keys ``owner`` owns, and the cursor of the next page (None at the end)."""
         ...
 
+    async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
+        """Those of ``keys`` that entities outside ``keys`` still relate to."""
+        ...
+
     async def count_owned(self, owner: Owner) -> int:
         """How many entities ``owner`` owns."""
         ...

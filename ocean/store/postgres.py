@@ -146,6 +146,15 @@ class PostgresStore:
         keys = [(bp, ident) for bp, ident in rows]
         return keys, (keys[-1] if len(keys) == limit else None)
 
+    async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
+        rows = await self._pool.fetch(
+            "SELECT target_blueprint, target FROM relations WHERE (target_blueprint, target) IN "
+            "(SELECT * FROM unnest($1::text[], $2::text[])) AND (blueprint, identifier) NOT IN "
+            "(SELECT * FROM unnest($1::text[], $2::text[]))",
+            *_columns(keys),
+        )
+        return {(bp, ident) for bp, ident in rows}
+
     async def count_owned(self, owner: Owner) -> int:
         return int(
             await self._pool.fetchval("SELECT count(*) FROM ownership WHERE owner = $1", owner.key)

@@ -105,6 +105,9 @@ class SQLiteStore:
         """A page of the keys ``owner`` owns, and the cursor of the next page (None at the end)."""
         return await self._run(self._catalog.owned_page, owner, before, after, limit)
 
+    async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
+        return await self._run(self._catalog.referenced, keys)
+
     async def count_owned(self, owner: Owner) -> int:
         return await self._run(self._catalog.count_owned, owner)
 

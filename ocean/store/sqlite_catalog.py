@@ -240,6 +240,14 @@ class SQLiteCatalog:
         keys = [(bp, ident) for bp, ident in rows]
         return keys, (keys[-1] if len(keys) == limit else None)
 
+    def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
+        query = (
+            "SELECT json_group_array(json_array(target_blueprint, target)) FROM relations "
+            "WHERE (target_blueprint, target) IN (SELECT value->>0, value->>1 FROM json_each(?1)) "
+            f"AND NOT {_KEYS_IN}"
+        )
+        return {(bp, ident) for bp, ident in self._aggregate(query, (dumps(keys),))}
+
     def count_owned(self, owner: Owner) -> int:
         query = "SELECT count(*) FROM ownership WHERE owner = ?"
         return int(self._db.execute(query, (owner.key,)).fetchone()[0])
