@@ -58,21 +58,24 @@ def load_folder(path: Path, *, resources_path: str = ".port/resources") -> Integ
 
 
 def import_main(folder: Path) -> ModuleType:
-    """Import ``main.py`` as a fresh module with the folder importable for its siblings."""
+    """Import ``main.py`` as a fresh module.
+
+    The folder stays importable afterwards, as in the original, so handlers may import the
+    integration's own modules lazily.
+    """
     module_name = f"ocean_integration_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(module_name, folder / "main.py")
     if spec is None or spec.loader is None:
         raise IntegrationLoadError(f"cannot import {folder / 'main.py'}")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(folder))
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
     try:
         spec.loader.exec_module(module)
     except Exception as error:
         raise IntegrationLoadError(
             f"importing {folder / 'main.py'} failed: {type(error).__name__}: {error}"
         ) from error
-    finally:
-        sys.path.remove(str(folder))
     return module
 
 

@@ -100,3 +100,18 @@ def test_folder_mode_explains_each_sample_item(workspace: Workspace, tmp_path: P
         "properties.stars": ".stars",
         "relations.team": ".team",
     }
+
+
+def test_folder_mode_maps_live_items_from_the_handlers(workspace: Workspace) -> None:
+    workspace.set_data(
+        services=[[{"id": "live-1", "name": "Live", "url": "u", "stars": 2, "team": "core"}]],
+        teams=[],
+    )
+
+    code, output = _invoke(
+        str(workspace.folder), "--kind", "service", "--json", env=workspace.environ
+    )
+
+    (line,) = [json.loads(line) for line in output.splitlines()]
+    assert code == 0
+    assert line["outcome"] == "entity" and line["entity"]["identifier"] == "live-1"
