@@ -40,7 +40,9 @@ class Observer(Protocol):
     def kind_finished(self, kind: KindReport) -> None: ...
 
 
-class _Silent:
+class SilentObserver:
+    """An observer that ignores progress (tests, library use)."""
+
     def kind_started(self, kind: KindReport) -> None: ...
     def batch_done(self, kind: KindReport) -> None: ...
     def kind_finished(self, kind: KindReport) -> None: ...
@@ -55,7 +57,7 @@ class ResyncJob:
     resources: list[CompiledResource]
     store: Store
     owner: Owner
-    observer: Observer = field(default_factory=_Silent)
+    observer: Observer = field(default_factory=SilentObserver)
     pool: TransformPool | None = None
     """Worker processes for jq-heavy batches; None maps everything in-process."""
 

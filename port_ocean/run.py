@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ocean.listen.once import run_once
-from ocean.resync import _Silent
+from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.open import open_store
 from port_ocean._unsupported import missing
@@ -27,7 +27,7 @@ def run(
     async def once() -> None:
         store = await open_store(prepared.catalog_url)
         try:
-            await run_once(prepared, store, _Silent())
+            await run_once(prepared, store, SilentObserver())
         finally:
             await store.close()
 

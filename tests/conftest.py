@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import yaml
 
 from ocean.listen.once import run_once
 from ocean.monitor.report import ResyncReport
-from ocean.resync import _Silent
+from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.base import Store
 from ocean.store.open import open_store
@@ -125,7 +125,7 @@ class Workspace:
         prepared = prepare(self.folder, environ=self.environ, overrides={})
         store = await open_store(catalog or str(self.catalog))
         try:
-            return await run_once(prepared, store, _Silent())
+            return await run_once(prepared, store, SilentObserver())
         finally:
             await store.close()
 
@@ -195,6 +195,3 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     connection = await asyncpg.connect(POSTGRES_URL)
     await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     await connection.close()
-
-
-Runner = Callable[[], Awaitable[ResyncReport]]

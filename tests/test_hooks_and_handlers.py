@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from ocean.listen.once import run_once
-from ocean.resync import _Silent
+from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 
@@ -85,7 +85,9 @@ def _folder(tmp_path: Path) -> Path:
 async def _sail(folder: Path, catalog: Path, environ: dict[str, str]):  # type: ignore[no-untyped-def]
     store = await SQLiteStore.open(catalog)
     try:
-        return await run_once(prepare(folder, environ=environ, overrides={}), store, _Silent())
+        return await run_once(
+            prepare(folder, environ=environ, overrides={}), store, SilentObserver()
+        )
     finally:
         await store.close()
 

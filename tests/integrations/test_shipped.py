@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ocean.listen.once import run_once
-from ocean.resync import _Silent
+from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 
@@ -16,7 +16,7 @@ async def _sail(name: str, catalog: Path, environ: dict[str, str]):  # type: ign
     prepared = prepare(ROOT / name, environ=environ, overrides={})
     store = await SQLiteStore.open(catalog)
     try:
-        return await run_once(prepared, store, _Silent())
+        return await run_once(prepared, store, SilentObserver())
     finally:
         await store.close()
 

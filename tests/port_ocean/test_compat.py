@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from ocean.listen.once import run_once
-from ocean.resync import _Silent
+from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 
@@ -148,7 +148,7 @@ async def _sail(folder: Path, catalog: Path, environ: dict[str, str]):  # type: 
     store = await SQLiteStore.open(catalog)
     try:
         return await run_once(
-            prepare(folder, environ=environ, overrides={}), store, _Silent()
+            prepare(folder, environ=environ, overrides={}), store, SilentObserver()
         ), await _all(store)
     finally:
         await store.close()
