@@ -134,3 +134,16 @@ def _with_store(url: str | None, action: Callable[[Store], Awaitable[None]]) -> 
             await store.close()
 
     run(go)
+
+
+@catalog.command()
+@click.argument("integration")
+@catalog_option
+def resync(integration: str, catalog_url: str | None) -> None:
+    """Ask the polling integration INTEGRATION (its identifier) to resync."""
+
+    async def request(store: Store) -> None:
+        stamp = await store.request_resync(integration)
+        click.echo(f"resync of {integration} requested at {stamp}")
+
+    _with_store(catalog_url, request)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +15,11 @@ from rich.console import Console
 from ocean.cli.options import catalog_option, run
 from ocean.errors import ConfigError
 from ocean.listen.once import run_once
+from ocean.listen.polling import poll
 from ocean.monitor.render import ProgressDisplay, render_report
 from ocean.monitor.report import ResyncReport
-from ocean.sail import prepare
+from ocean.sail import Sail, prepare
+from ocean.store.base import Store
 from ocean.store.open import open_store
 
 
@@ -27,39 +31,66 @@ from ocean.store.open import open_store
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the resync summary as JSON to this file.",
+    help="Also write the resync summary as JSON to this file (the last one when polling).",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
 def sail(
     path: Path, once: bool, catalog_url: str | None, report_path: Path | None, quiet: bool
 ) -> None:
-    """Sync the integration in PATH into the catalog."""
+    """Sync the integration in PATH into the catalog.
+
+    With --once (or OCEAN__EVENT_LISTENER__TYPE=ONCE) one resync runs; with the POLLING
+    listener (the default, as in the original) Ocean resyncs at start and whenever
+    `ocean catalog resync IDENTIFIER` asks, until interrupted.
+    """
     overrides: dict[str, Any] = {}
     if once:
         overrides["event_listener"] = {"type": "ONCE"}
     if catalog_url:
         overrides["catalog"] = {"url": catalog_url}
-    console = Console(stderr=True, quiet=quiet)
-    report = run(lambda: _sail(path, overrides, console))
-    if report_path is not None:
-        report_path.write_text(json.dumps(report.to_dict(), indent=2))
     output = Console(quiet=quiet)
-    render_report(report, output if output.is_terminal else Console(quiet=quiet, width=160))
-    if report.status != "completed":
+    output = output if output.is_terminal else Console(quiet=quiet, width=160)
+    reports: list[ResyncReport] = []
+
+    def show(report: ResyncReport) -> None:
+        reports.append(report)
+        if report_path is not None:
+            report_path.write_text(json.dumps(report.to_dict(), indent=2))
+        render_report(report, output)
+
+    run(lambda: _sail(path, overrides, Console(stderr=True, quiet=quiet), show))
+    if reports and reports[-1].status != "completed":
         raise SystemExit(1)
 
 
-async def _sail(path: Path, overrides: dict[str, Any], console: Console) -> ResyncReport:
+async def _sail(path: Path, overrides: dict[str, Any], console: Console, show: Any) -> None:
     prepared = prepare(path, environ=os.environ, overrides=overrides)
     listener = prepared.settings.event_listener.type.upper()
-    if listener != "ONCE":
+    if listener not in ("ONCE", "POLLING"):
         raise ConfigError(
-            f"event listener {listener} is not available in this version; run with --once "
-            "(or OCEAN__EVENT_LISTENER__TYPE=ONCE)."
+            f"event listener {listener} is not available in this version; use ONCE (--once) "
+            "or POLLING (OCEAN__EVENT_LISTENER__TYPE)."
         )
     store = await open_store(prepared.catalog_url)
     try:
         with ProgressDisplay(console) as progress:
-            return await run_once(prepared, store, progress)
+            if listener == "ONCE":
+                show(await run_once(prepared, store, progress))
+            else:
+                await _poll_until_stopped(prepared, store, progress, show)
     finally:
         await store.close()
+
+
+async def _poll_until_stopped(
+    sail: Sail, store: Store, progress: ProgressDisplay, show: Any
+) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await poll(sail, store, progress, stop=stop, on_report=show)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

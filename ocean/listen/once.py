@@ -20,19 +20,23 @@ def _pool(sail: Sail) -> TransformPool | None:
     )
 
 
-async def run_once(
-    sail: Sail, store: Store, observer: Observer, *, trigger: str = "manual"
-) -> ResyncReport:
-    """Create missing blueprints, run start hooks, then one resync."""
+async def start(sail: Sail, store: Store) -> tuple[list[str], list[str]]:
+    """Create missing blueprints and run the ``on_start`` hooks (failures are reported, not
+    fatal, as in the original); returns the blueprints created and the hook errors."""
     created = await store.create_blueprints(sail.folder.blueprints)
-    hook_errors = []
+    errors = []
     for hook in sail.folder.integration.start_hooks:
         try:
             await hook()
         except Exception as error:
-            hook_errors.append(
+            errors.append(
                 f"on_start hook {hook.__qualname__} raised {type(error).__name__}: {error}"
             )
+    return created, errors
+
+
+async def resync(sail: Sail, store: Store, observer: Observer, *, trigger: str) -> ResyncReport:
+    """One resync of an integration that has started."""
     pool = _pool(sail)
     job = ResyncJob(
         integration=sail.folder.integration,
@@ -44,10 +48,18 @@ async def run_once(
         pool=pool,
     )
     try:
-        report = await run_resync(job, trigger=trigger)
+        return await run_resync(job, trigger=trigger)
     finally:
         if pool is not None:
             pool.close()
+
+
+async def run_once(
+    sail: Sail, store: Store, observer: Observer, *, trigger: str = "manual"
+) -> ResyncReport:
+    """Start, then one resync."""
+    created, hook_errors = await start(sail, store)
+    report = await resync(sail, store, observer, trigger=trigger)
     report.created_blueprints = created
     report.errors = hook_errors + report.errors
     return report

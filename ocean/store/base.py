@@ -129,6 +129,14 @@ class Store(Protocol):
         """Those of ``keys`` that entities outside ``keys`` still relate to."""
         ...
 
+    async def request_resync(self, integration: str) -> str:
+        """Ask a polling integration to resync; returns the request's time (the watermark)."""
+        ...
+
+    async def resync_requested_at(self, integration: str) -> str | None:
+        """When a resync of ``integration`` was last requested, if ever."""
+        ...
+
     async def count_owned(self, owner: Owner) -> int:
         """How many entities ``owner`` owns."""
         ...

@@ -62,6 +62,13 @@ MIGRATIONS: list[str] = [
     """,
     # 3: search by identifier across blueprints ($identifier in [...] without $blueprint).
     "CREATE INDEX entities_by_identifier ON entities(identifier);",
+    # 4: the resync-request watermark a polling integration watches.
+    """
+    CREATE TABLE resync_requests (
+        integration TEXT PRIMARY KEY,
+        requested_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -155,6 +155,22 @@ class PostgresStore:
         )
         return {(bp, ident) for bp, ident in rows}
 
+    async def request_resync(self, integration: str) -> str:
+        stamp = now_iso()
+        await self._pool.execute(
+            "INSERT INTO resync_requests(integration, requested_at) VALUES ($1, $2) "
+            "ON CONFLICT(integration) DO UPDATE SET requested_at = excluded.requested_at",
+            integration,
+            stamp,
+        )
+        return stamp
+
+    async def resync_requested_at(self, integration: str) -> str | None:
+        value = await self._pool.fetchval(
+            "SELECT requested_at FROM resync_requests WHERE integration = $1", integration
+        )
+        return None if value is None else str(value)
+
     async def count_owned(self, owner: Owner) -> int:
         return int(
             await self._pool.fetchval("SELECT count(*) FROM ownership WHERE owner = $1", owner.key)

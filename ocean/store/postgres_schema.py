@@ -48,6 +48,12 @@ MIGRATIONS: list[str] = [
         report TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE resync_requests (
+        integration TEXT PRIMARY KEY,
+        requested_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -108,6 +108,12 @@ class SQLiteStore:
     async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
         return await self._run(self._catalog.referenced, keys)
 
+    async def request_resync(self, integration: str) -> str:
+        return await self._run(self._catalog.request_resync, integration)
+
+    async def resync_requested_at(self, integration: str) -> str | None:
+        return await self._run(self._catalog.resync_requested_at, integration)
+
     async def count_owned(self, owner: Owner) -> int:
         return await self._run(self._catalog.count_owned, owner)
 

@@ -248,6 +248,22 @@ class SQLiteCatalog:
         )
         return {(bp, ident) for bp, ident in self._aggregate(query, (dumps(keys),))}
 
+    def request_resync(self, integration: str) -> str:
+        stamp = now_iso()
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO resync_requests(integration, requested_at) VALUES (?, ?) "
+                "ON CONFLICT(integration) DO UPDATE SET requested_at = excluded.requested_at",
+                (integration, stamp),
+            )
+        return stamp
+
+    def resync_requested_at(self, integration: str) -> str | None:
+        row = self._db.execute(
+            "SELECT requested_at FROM resync_requests WHERE integration = ?", (integration,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
     def count_owned(self, owner: Owner) -> int:
         query = "SELECT count(*) FROM ownership WHERE owner = ?"
         return int(self._db.execute(query, (owner.key,)).fetchone()[0])

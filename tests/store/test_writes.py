@@ -91,3 +91,13 @@ async def test_created_at_is_kept_and_updated_at_moves(store: Store) -> None:
     assert second["createdAt"] == first["createdAt"]
     assert second["updatedAt"] >= first["updatedAt"]
     assert await store.owned_keys(OWNER, before="1970-01-01T00:00:00.000Z") == set()
+
+
+async def test_resync_requests_move_the_watermark(store: Store) -> None:
+    assert await store.resync_requested_at("gh-1") is None
+
+    first = await store.request_resync("gh-1")
+    second = await store.request_resync("gh-1")
+
+    assert first <= second == await store.resync_requested_at("gh-1")
+    assert await store.resync_requested_at("other") is None

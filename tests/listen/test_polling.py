@@ -1,0 +1,60 @@
+"""The POLLING listener resyncs at start and whenever a resync is requested."""
+
+from __future__ import annotations
+
+import asyncio
+
+from click.testing import CliRunner
+
+from ocean.cli.main import cli
+from ocean.listen.polling import poll
+from ocean.monitor.report import ResyncReport
+from ocean.resync import SilentObserver
+from ocean.sail import prepare
+from ocean.store.sqlite import SQLiteStore
+from tests.conftest import TEAMS, Workspace, services
+
+
+async def _wait_for(reports: list[ResyncReport], count: int) -> None:
+    for _ in range(400):
+        if len(reports) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"expected {count} resyncs, saw {len(reports)}")
+
+
+async def test_polling_resyncs_at_start_and_on_each_new_request(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.02"
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    reports: list[ResyncReport] = []
+    stop = asyncio.Event()
+    listener = asyncio.create_task(
+        poll(prepared, store, SilentObserver(), stop=stop, on_report=reports.append)
+    )
+    try:
+        await _wait_for(reports, 1)
+        await asyncio.sleep(0.1)  # a few polls with nothing requested
+        assert len(reports) == 1
+        workspace.set_data(services=[services(3)], teams=TEAMS)
+        await store.request_resync(prepared.owner.identifier)
+        await _wait_for(reports, 2)
+    finally:
+        stop.set()
+        await listener
+        runs = await store.list_runs()
+        await store.close()
+
+    assert [report.trigger for report in reports] == ["start", "request"]
+    assert reports[1].total("created") == 1
+    assert [run.trigger for run in runs] == ["request", "start"]
+
+
+def test_catalog_resync_command_records_a_request(workspace: Workspace) -> None:
+    result = CliRunner().invoke(
+        cli, ["catalog", "resync", "my-integration", "--catalog", str(workspace.catalog)]
+    )
+
+    assert result.exit_code == 0
+    assert "resync of my-integration requested at" in result.output
