@@ -79,6 +79,20 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     tally = _Tally(
         blueprints={bp["identifier"]: bp for bp in blueprints},
     )
+    try:
+        await _run_kinds_and_delete(job, report, tally)
+    except asyncio.CancelledError:
+        # A newer trigger or a shutdown: what was written stays, nothing is deleted.
+        report.status = "aborted"
+        report.ended_at = now_iso()
+        await asyncio.shield(_record(job, report, trigger))
+        raise
+    report.ended_at = now_iso()
+    await _record(job, report, trigger)
+    return report
+
+
+async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: _Tally) -> None:
     tally.state_known = await _run_hooks(
         job.integration.resync_start_hooks, report, "on_resync_start"
     )
@@ -92,7 +106,9 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     report.status = "completed" if _succeeded(report) else "failed"
     if report.status == "completed":
         await _run_hooks(job.integration.resync_complete_hooks, report, "on_resync_complete")
-    report.ended_at = now_iso()
+
+
+async def _record(job: ResyncJob, report: ResyncReport, trigger: str) -> None:
     await job.store.record_run(
         RunRecord(
             integration=report.integration,
@@ -103,7 +119,6 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
             report=report.to_dict(),
         )
     )
-    return report
 
 
 def _succeeded(report: ResyncReport) -> bool:

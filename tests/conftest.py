@@ -23,7 +23,7 @@ from ocean.store.postgres import PostgresStore
 from ocean.store.sqlite import SQLiteStore
 
 MAIN_PY = """
-import json, os
+import asyncio, json, os
 from ocean import Integration
 
 ocean = Integration()
@@ -36,6 +36,8 @@ def _data():
 async def services(kind):
     data = _data()
     for position, page in enumerate(data["service"]):
+        if data.get("slow"):
+            await asyncio.sleep(data["slow"])
         if data.get("fail_service_after") == position:
             raise RuntimeError("the service API went away")
         yield page

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from ocean.listen.once import resync, run_once
 from ocean.monitor.report import ResyncReport
@@ -26,7 +27,9 @@ async def poll(
     identifier = sail.owner.identifier
     interval = sail.settings.event_listener.interval
     watermark = await store.resync_requested_at(identifier)
-    on_report(await run_once(sail, store, observer, trigger="start"))  # starts, then resyncs
+    report = await until_stopped(run_once(sail, store, observer, trigger="start"), stop)
+    if report is not None:
+        on_report(report)
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
@@ -35,4 +38,22 @@ async def poll(
         requested = await store.resync_requested_at(identifier)
         if requested is not None and (watermark is None or requested > watermark):
             watermark = requested
-            on_report(await resync(sail, store, observer, trigger="request"))
+            report = await until_stopped(resync(sail, store, observer, trigger="request"), stop)
+            if report is not None:
+                on_report(report)
+
+
+async def until_stopped(
+    resync: Coroutine[Any, Any, ResyncReport], stop: asyncio.Event
+) -> ResyncReport | None:
+    """Run a resync; if ``stop`` is set first, cancel it (it records itself as aborted)."""
+    task = asyncio.create_task(resync)
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None

@@ -58,3 +58,29 @@ def test_catalog_resync_command_records_a_request(workspace: Workspace) -> None:
 
     assert result.exit_code == 0
     assert "resync of my-integration requested at" in result.output
+
+
+async def test_stopping_mid_resync_records_it_aborted_and_deletes_nothing(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    await workspace.sail()
+    workspace.set_data(services=[services(1), services(1, start=1)], teams=[], slow=0.3)
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    stop = asyncio.Event()
+    reports: list[ResyncReport] = []
+    listener = asyncio.create_task(
+        poll(prepared, store, SilentObserver(), stop=stop, on_report=reports.append)
+    )
+    await asyncio.sleep(0.2)  # inside the slow service handler
+
+    stop.set()
+    await asyncio.wait_for(listener, timeout=10)
+    runs = await store.list_runs()
+    await store.close()
+
+    assert reports == []
+    assert (runs[0].trigger, runs[0].status) == ("start", "aborted")
+    assert sorted(await workspace.entities("team")) == ["core", "edge"]
+    assert len(await workspace.entities("service")) == 3
