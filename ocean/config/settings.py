@@ -39,6 +39,8 @@ class Settings(_Section):
     event_listener: EventListenerSettings = Field(default_factory=EventListenerSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     allow_environment_variables_jq_access: bool = True
+    scheduled_resync_interval: float | None = None
+    """Minutes between scheduled resyncs on top of the listener (None: no schedule)."""
     transform_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)
     """Processes that map jq-heavy batches (0 or 1: map in-process)."""
     resources_path: str = ".port/resources"

@@ -84,3 +84,57 @@ async def test_stopping_mid_resync_records_it_aborted_and_deletes_nothing(
     assert (runs[0].trigger, runs[0].status) == ("start", "aborted")
     assert sorted(await workspace.entities("team")) == ["core", "edge"]
     assert len(await workspace.entities("service")) == 3
+
+
+async def test_a_newer_request_cancels_the_running_resync_and_starts_again(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(1), services(1, start=1)], teams=TEAMS, slow=0.3)
+    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.05"
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    reports: list[ResyncReport] = []
+    stop = asyncio.Event()
+    listener = asyncio.create_task(
+        poll(prepared, store, SilentObserver(), stop=stop, on_report=reports.append)
+    )
+    await asyncio.sleep(0.15)  # the start resync is inside the slow handler
+    await store.request_resync(prepared.owner.identifier)
+    await store.request_resync(prepared.owner.identifier)  # a burst: one resync
+    try:
+        await _wait_for(reports, 1)
+        await asyncio.sleep(0.2)
+    finally:
+        stop.set()
+        await listener
+        runs = await store.list_runs()
+        await store.close()
+
+    assert [(run.trigger, run.status) for run in reversed(runs)] == [
+        ("start", "aborted"),
+        ("request", "completed"),
+    ]
+    assert [report.trigger for report in reports] == ["request"]
+
+
+async def test_scheduled_resyncs_run_on_top_of_polling(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    workspace.environ |= {
+        "OCEAN__EVENT_LISTENER__INTERVAL": "0.02",
+        "OCEAN__SCHEDULED_RESYNC_INTERVAL": "0.002",
+    }
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    reports: list[ResyncReport] = []
+    stop = asyncio.Event()
+    listener = asyncio.create_task(
+        poll(prepared, store, SilentObserver(), stop=stop, on_report=reports.append)
+    )
+    try:
+        await _wait_for(reports, 3)
+    finally:
+        stop.set()
+        await listener
+        await store.close()
+
+    assert [report.trigger for report in reports[:3]] == ["start", "schedule", "schedule"]
