@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -10,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+import uvicorn
 from rich.console import Console
 
 from ocean.cli.options import catalog_option, run
 from ocean.errors import ConfigError
+from ocean.listen.http import create_app
 from ocean.listen.once import run_once
 from ocean.listen.polling import poll
+from ocean.monitor.metrics import Metrics
 from ocean.monitor.render import ProgressDisplay, render_report
 from ocean.monitor.report import ResyncReport
 from ocean.sail import Sail, prepare
@@ -34,8 +38,26 @@ from ocean.store.open import open_store
     help="Also write the resync summary as JSON to this file (the last one when polling).",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address of the integration's HTTP server (not with --once).",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    help="Port of the integration's HTTP server (not with --once).",
+)
 def sail(
-    path: Path, once: bool, catalog_url: str | None, report_path: Path | None, quiet: bool
+    path: Path,
+    once: bool,
+    catalog_url: str | None,
+    report_path: Path | None,
+    quiet: bool,
+    host: str,
+    port: int,
 ) -> None:
     """Sync the integration in PATH into the catalog.
 
@@ -58,18 +80,21 @@ def sail(
             report_path.write_text(json.dumps(report.to_dict(), indent=2))
         render_report(report, output)
 
-    run(lambda: _sail(path, overrides, Console(stderr=True, quiet=quiet), show))
+    address = (host, port)
+    run(lambda: _sail(path, overrides, Console(stderr=True, quiet=quiet), show, address))
     if reports and reports[-1].status != "completed":
         raise SystemExit(1)
 
 
-async def _sail(path: Path, overrides: dict[str, Any], console: Console, show: Any) -> None:
+async def _sail(
+    path: Path, overrides: dict[str, Any], console: Console, show: Any, address: tuple[str, int]
+) -> None:
     prepared = prepare(path, environ=os.environ, overrides=overrides)
     listener = prepared.settings.event_listener.type.upper()
-    if listener not in ("ONCE", "POLLING"):
+    if listener not in ("ONCE", "POLLING", "WEBHOOK"):
         raise ConfigError(
-            f"event listener {listener} is not available in this version; use ONCE (--once) "
-            "or POLLING (OCEAN__EVENT_LISTENER__TYPE)."
+            f"event listener {listener} is not available in this version; use ONCE (--once), "
+            "POLLING or WEBHOOK (OCEAN__EVENT_LISTENER__TYPE)."
         )
     store = await open_store(prepared.catalog_url)
     try:
@@ -77,20 +102,41 @@ async def _sail(path: Path, overrides: dict[str, Any], console: Console, show: A
             if listener == "ONCE":
                 show(await run_once(prepared, store, progress))
             else:
-                await _poll_until_stopped(prepared, store, progress, show)
+                await _serve_and_poll(prepared, store, progress, show, address)
     finally:
         await store.close()
 
 
-async def _poll_until_stopped(
-    sail: Sail, store: Store, progress: ProgressDisplay, show: Any
+async def _serve_and_poll(
+    sail: Sail, store: Store, progress: ProgressDisplay, show: Any, address: tuple[str, int]
 ) -> None:
+    """Serve /health, /ready, /metrics and POST /resync while polling, until a signal."""
+    metrics = Metrics()
+    metrics.started()
+    app = create_app(
+        store=store,
+        identifier=sail.owner.identifier,
+        metrics=metrics,
+        token=sail.settings.event_listener.token,
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(app, host=address[0], port=address[1], log_level="warning", lifespan="off")
+    )
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    serving = asyncio.create_task(server.serve())
+
+    def finished(report: ResyncReport) -> None:
+        metrics.finished(report)
+        show(report)
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await poll(sail, store, progress, stop=stop, on_report=show)
+        await poll(sail, store, progress, stop=stop, on_report=finished)
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+        server.should_exit = True
+        await serving

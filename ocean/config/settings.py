@@ -26,6 +26,8 @@ class IntegrationSettings(_Section):
 class EventListenerSettings(_Section):
     type: str = "POLLING"
     interval: float = 60
+    token: str | None = None
+    """Bearer token for the integration's POST /resync (the WEBHOOK trigger)."""
 
 
 class CatalogSettings(_Section):

@@ -1,0 +1,62 @@
+"""The integration's own HTTP server: health, readiness, metrics and the resync trigger.
+
+``POST /resync`` (the WEBHOOK listener's trigger) needs ``Authorization: Bearer <token>``
+with the token from ``OCEAN__EVENT_LISTENER__TOKEN``; it records a resync request that the
+running listener picks up, exactly like ``ocean catalog resync``.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ocean.monitor.metrics import Metrics
+from ocean.store.base import Store
+
+
+def create_app(*, store: Store, identifier: str, metrics: Metrics, token: str | None) -> Starlette:
+    """The ASGI app; everything it uses is passed in."""
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def ready(_: Request) -> Response:
+        ready = metrics.status != "idle"
+        return JSONResponse(
+            {"ok": ready, "status": metrics.status}, status_code=200 if ready else 503
+        )
+
+    async def metrics_text(_: Request) -> Response:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def resync(request: Request) -> Response:
+        if token is None:
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error": "disabled",
+                    "message": "set OCEAN__EVENT_LISTENER__TOKEN to enable POST /resync",
+                },
+                status_code=403,
+            )
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return JSONResponse(
+                {"ok": False, "error": "unauthorized", "message": "wrong or missing bearer token"},
+                status_code=401,
+            )
+        requested = await store.request_resync(identifier)
+        return JSONResponse({"ok": True, "requestedAt": requested}, status_code=202)
+
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/ready", ready),
+            Route("/metrics", metrics_text),
+            Route("/resync", resync, methods=["POST"]),
+        ]
+    )

@@ -1,0 +1,93 @@
+"""``ocean sail`` as a long-running process: its HTTP server, metrics, trigger and shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.conftest import TEAMS, Workspace, services
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _until(check, seconds: float = 20.0):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+            if value:
+                return value
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(4)], teams=TEAMS)
+    port = _free_port()
+    env = (
+        os.environ
+        | workspace.environ
+        | {"OCEAN__EVENT_LISTENER__INTERVAL": "0.1", "OCEAN__EVENT_LISTENER__TOKEN": "s3cret"}
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "ocean",
+        "sail",
+        str(workspace.folder),
+        "--catalog",
+        str(workspace.catalog),
+        "--port",
+        str(port),
+        "--quiet",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _until(lambda: httpx.get(f"{base}/ready").status_code == 200)
+        metrics = httpx.get(f"{base}/metrics").text
+        assert 'ocean_items_total{kind="service",phase="created"} 4' in metrics
+        assert 'ocean_resync_status{status="completed"} 1' in metrics
+
+        assert httpx.post(f"{base}/resync").status_code == 401
+        assert (
+            httpx.post(f"{base}/resync", headers={"Authorization": "Bearer wrong"}).status_code
+            == 401
+        )
+        assert (
+            httpx.post(f"{base}/resync", headers={"Authorization": "Bearer s3cret"}).status_code
+            == 202
+        )
+        _until(
+            lambda: 'ocean_resyncs_total{status="completed"} 2' in httpx.get(f"{base}/metrics").text
+        )
+        assert (
+            'ocean_items_total{kind="service",phase="unchanged"} 4'
+            in httpx.get(f"{base}/metrics").text
+        )
+        assert httpx.get(f"{base}/health").json() == {"ok": True}
+
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stderr is not None
+        process.stderr.close()
