@@ -60,6 +60,9 @@ class ResyncJob:
     observer: Observer = field(default_factory=SilentObserver)
     pool: TransformPool | None = None
     """Worker processes for jq-heavy batches; None maps everything in-process."""
+    concurrent_kinds: int = 1
+    """Resources synced at the same time (1: one after another, in mapping order, as the
+    original; more lets a slow kind not hold the others up)."""
 
 
 @dataclass
@@ -96,12 +99,22 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: _Ta
     tally.state_known = await _run_hooks(
         job.integration.resync_start_hooks, report, "on_resync_start"
     )
-    for resource in job.resources:
-        kind = KindReport(kind=resource.kind, index=resource.index)
-        report.kinds.append(kind)
-        job.observer.kind_started(kind)
-        await _sync_kind(job, resource, kind, tally)
-        job.observer.kind_finished(kind)
+    kinds = [KindReport(kind=resource.kind, index=resource.index) for resource in job.resources]
+    report.kinds.extend(kinds)
+    bound = asyncio.Semaphore(max(1, job.concurrent_kinds))
+
+    async def sync(resource: CompiledResource, kind: KindReport) -> None:
+        async with bound:
+            job.observer.kind_started(kind)
+            await _sync_kind(job, resource, kind, tally)
+            job.observer.kind_finished(kind)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for resource, kind in zip(job.resources, kinds, strict=True):
+                group.create_task(sync(resource, kind))
+    except BaseExceptionGroup as failures:
+        raise failures.exceptions[0] from None  # e.g. the catalog failed: say so plainly
     await _delete_stale(job, report, tally)
     report.status = "completed" if _succeeded(report) else "failed"
     if report.status == "completed":

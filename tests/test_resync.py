@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 
 from ocean.errors import ConfigError
+from ocean.listen.once import run_once
+from ocean.resync import SilentObserver
+from ocean.sail import prepare
+from ocean.store.sqlite import SQLiteStore
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 
 
@@ -245,3 +249,28 @@ async def test_stale_entities_that_others_still_relate_to_are_kept(workspace: Wo
 
     assert _kind(report, "team").deleted == 1
     assert sorted(await workspace.entities("team")) == ["core"]
+
+
+@pytest.mark.parametrize(
+    ("bound", "finished"), [(1, ["service", "team"]), (2, ["team", "service"])]
+)
+async def test_kinds_run_concurrently_up_to_the_bound(
+    workspace: Workspace, bound: int, finished: list[str]
+) -> None:
+    workspace.set_mapping({"resources": list(reversed(DEFAULT_MAPPING["resources"]))})
+    workspace.set_data(services=[services(1)], teams=TEAMS, slow=0.3)
+    workspace.environ["OCEAN__MAX_CONCURRENT_KINDS"] = str(bound)
+    order: list[str] = []
+
+    class Recorder(SilentObserver):
+        def kind_finished(self, kind: Any) -> None:
+            order.append(kind.kind)
+
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    report = await run_once(prepared, store, Recorder())
+    await store.close()
+
+    assert order == finished
+    assert [k.kind for k in report.kinds] == ["service", "team"]
+    assert report.status == "completed"

@@ -41,6 +41,8 @@ class Settings(_Section):
     event_listener: EventListenerSettings = Field(default_factory=EventListenerSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     allow_environment_variables_jq_access: bool = True
+    max_concurrent_kinds: int = Field(default=1, ge=1)
+    """Resources synced at the same time (the original: one after another)."""
     scheduled_resync_interval: float | None = None
     """Minutes between scheduled resyncs on top of the listener (None: no schedule)."""
     transform_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)

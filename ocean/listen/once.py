@@ -46,6 +46,7 @@ async def resync(sail: Sail, store: Store, observer: Observer, *, trigger: str) 
         owner=sail.owner,
         observer=observer,
         pool=pool,
+        concurrent_kinds=sail.settings.max_concurrent_kinds,
     )
     try:
         return await run_resync(job, trigger=trigger)
