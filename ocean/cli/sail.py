@@ -91,10 +91,10 @@ async def _sail(
 ) -> None:
     prepared = prepare(path, environ=os.environ, overrides=overrides)
     listener = prepared.settings.event_listener.type.upper()
-    if listener not in ("ONCE", "POLLING", "WEBHOOK"):
+    if listener not in ("ONCE", "POLLING", "WEBHOOK", "WEBHOOKS_ONLY", "ACTIONS_ONLY"):
         raise ConfigError(
             f"event listener {listener} is not available in this version; use ONCE (--once), "
-            "POLLING or WEBHOOK (OCEAN__EVENT_LISTENER__TYPE)."
+            "POLLING, WEBHOOK, WEBHOOKS_ONLY or ACTIONS_ONLY (OCEAN__EVENT_LISTENER__TYPE)."
         )
     store = await open_store(prepared.catalog_url)
     try:
@@ -102,15 +102,23 @@ async def _sail(
             if listener == "ONCE":
                 show(await run_once(prepared, store, progress))
             else:
-                await _serve_and_poll(prepared, store, progress, show, address)
+                resyncs = listener in ("POLLING", "WEBHOOK")
+                await _serve(prepared, store, progress, show, address, resyncs=resyncs)
     finally:
         await store.close()
 
 
-async def _serve_and_poll(
-    sail: Sail, store: Store, progress: ProgressDisplay, show: Any, address: tuple[str, int]
+async def _serve(
+    sail: Sail,
+    store: Store,
+    progress: ProgressDisplay,
+    show: Any,
+    address: tuple[str, int],
+    *,
+    resyncs: bool,
 ) -> None:
-    """Serve /health, /ready, /metrics and POST /resync while polling, until a signal."""
+    """Serve /health, /ready, /metrics and POST /resync (polling for resyncs unless this is
+    a WEBHOOKS_ONLY / ACTIONS_ONLY listener), until a signal."""
     metrics = Metrics()
     metrics.started()
     app = create_app(
@@ -134,7 +142,10 @@ async def _serve_and_poll(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await poll(sail, store, progress, stop=stop, on_report=finished)
+        if resyncs:
+            await poll(sail, store, progress, stop=stop, on_report=finished)
+        else:
+            await stop.wait()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)

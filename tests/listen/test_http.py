@@ -91,3 +91,36 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
             process.wait()
         assert process.stderr is not None
         process.stderr.close()
+
+
+def test_webhooks_only_serves_without_resyncing(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    port = _free_port()
+    env = os.environ | workspace.environ | {"OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY"}
+    command = [
+        sys.executable,
+        "-m",
+        "ocean",
+        "sail",
+        str(workspace.folder),
+        "--catalog",
+        str(workspace.catalog),
+        "--port",
+        str(port),
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        _until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
+        assert (
+            'ocean_resyncs_total{status="completed"} 0'
+            in httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        )
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
