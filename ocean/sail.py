@@ -27,7 +27,21 @@ class Sail:
 
     @property
     def catalog_url(self) -> str:
-        return self.settings.catalog.url or DEFAULT_CATALOG
+        """``--catalog`` / ``OCEAN__CATALOG__URL``, else the ``port:`` section's Port API when
+        it has credentials, else the embedded catalog."""
+        port = self.settings.port
+        if self.settings.catalog.url:
+            return self.settings.catalog.url
+        if port.base_url and port.client_id and port.client_secret:
+            return port.base_url
+        return DEFAULT_CATALOG
+
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        port = self.settings.port
+        return (
+            (port.client_id, port.client_secret) if port.client_id and port.client_secret else None
+        )
 
 
 def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, Any]) -> Sail:

@@ -96,7 +96,7 @@ async def _sail(
             f"event listener {listener} is not available in this version; use ONCE (--once), "
             "POLLING, WEBHOOK, WEBHOOKS_ONLY or ACTIONS_ONLY (OCEAN__EVENT_LISTENER__TYPE)."
         )
-    store = await open_store(prepared.catalog_url)
+    store = await open_store(prepared.catalog_url, credentials=prepared.credentials)
     try:
         with ProgressDisplay(console) as progress:
             if listener == "ONCE":

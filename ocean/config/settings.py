@@ -34,12 +34,21 @@ class CatalogSettings(_Section):
     url: str | None = None
 
 
+class PortSettings(_Section):
+    """The original's ``port:`` section: a Port API and its machine credentials."""
+
+    base_url: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+
+
 class Settings(_Section):
     """The settings ``ocean sail`` runs with; read once, passed down explicitly."""
 
     integration: IntegrationSettings = Field(default_factory=IntegrationSettings)
     event_listener: EventListenerSettings = Field(default_factory=EventListenerSettings)
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    port: PortSettings = Field(default_factory=PortSettings)
     allow_environment_variables_jq_access: bool = True
     max_concurrent_kinds: int = Field(default=1, ge=1)
     """Resources synced at the same time (the original: one after another)."""

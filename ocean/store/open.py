@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ocean.errors import StoreError
 from ocean.store.base import Store
+from ocean.store.port_api import PortAPIStore
 from ocean.store.postgres import PostgresStore
 from ocean.store.sqlite import SQLiteStore
 
@@ -19,10 +20,17 @@ def sqlite_path(url: str) -> Path | None:
     return None
 
 
-async def open_store(url: str) -> Store:
-    """Open the catalog at ``url``."""
+async def open_store(url: str, *, credentials: tuple[str, str] | None = None) -> Store:
+    """Open the catalog at ``url`` (a Port API over http(s) needs client credentials)."""
     if url.startswith(("postgresql://", "postgres://")):
         return await PostgresStore.open(url)
+    if url.startswith(("http://", "https://")):
+        if credentials is None:
+            raise StoreError(
+                f"catalog {url} is a Port API: set OCEAN__PORT__CLIENT_ID and "
+                "OCEAN__PORT__CLIENT_SECRET (or port.clientId/clientSecret in config.yaml)."
+            )
+        return PortAPIStore.connect(url, *credentials)
     path = sqlite_path(url)
     if path is None:
         scheme = url.split("://", 1)[0]

@@ -1,0 +1,374 @@
+"""The catalog on the Port API: the store interface over Port's REST routes.
+
+Chosen with ``--catalog https://api.getport.io`` (or ``OCEAN__PORT__BASE_URL``) plus
+``OCEAN__PORT__CLIENT_ID``/``OCEAN__PORT__CLIENT_SECRET``. Writes carry the writer's
+User-Agent, which Port records as the entity's datasource; ownership queries use the
+datasource-entities route. Change detection searches existing entities in chunks of 50.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from ocean.load.diff import is_unchanged
+from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.port_http import PortAPIError, PortHTTP
+from ocean.types import Entity, EntityKey
+
+BULK_MAX_ENTITIES = 20
+BULK_MAX_BYTES = 1024 * 1024
+DELETE_BATCH = 100
+SEARCH_CHUNK = 50
+
+
+class PortAPIStore:
+    """A Port API (the real one, or ``ocean catalog serve``) as the catalog."""
+
+    def __init__(self, http: PortHTTP) -> None:
+        self._http = http
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> PortAPIStore:
+        return cls(
+            PortHTTP(
+                base_url,
+                client_id,
+                client_secret,
+                user_agent="port-ocean/ocean",
+                transport=transport,
+            )
+        )
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
+        existing = {bp["identifier"] for bp in await self.list_blueprints()}
+        new = [bp for bp in blueprints if bp.get("identifier") not in existing]
+        for blueprint in new:  # first without relations: they may point at each other
+            body = {key: value for key, value in blueprint.items() if key != "relations"}
+            await self._http.call("POST", "/blueprints", json=body, idempotent=False)
+        for blueprint in new:
+            if blueprint.get("relations"):
+                await self._http.call(
+                    "PATCH",
+                    f"/blueprints/{blueprint['identifier']}",
+                    json=blueprint,
+                    idempotent=False,
+                )
+        return [bp["identifier"] for bp in new]
+
+    async def list_blueprints(self) -> list[dict[str, Any]]:
+        response = await self._http.call("GET", "/blueprints", idempotent=True)
+        return list(response.json().get("blueprints", []))
+
+    async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
+        found: dict[str, Entity] = {}
+        for start in range(0, len(identifiers), SEARCH_CHUNK):
+            query = {
+                "combinator": "and",
+                "rules": [
+                    {"property": "$blueprint", "operator": "=", "value": blueprint},
+                    {
+                        "property": "$identifier",
+                        "operator": "in",
+                        "value": identifiers[start : start + SEARCH_CHUNK],
+                    },
+                ],
+            }
+            for entity in await self.search(query):
+                found[entity["identifier"]] = entity  # type: ignore[assignment]
+        return found
+
+    async def upsert_entities(
+        self,
+        entities: list[Entity],
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:
+        outcomes: list[WriteOutcome] = []
+        writes: list[tuple[int, Entity]] = []
+        stored = await self._stored(entities) if only_changed else {}
+        for index, entity in enumerate(entities):
+            current = stored.get((str(entity.get("blueprint")), str(entity.get("identifier"))))
+            if current is not None and is_unchanged(entity, current):
+                outcomes.append(
+                    WriteOutcome(index, entity["identifier"], entity["blueprint"], "unchanged")
+                )
+            else:
+                writes.append((index, entity))
+        params = {
+            "upsert": "true",
+            "merge": str(merge).lower(),
+            "create_missing_related_entities": str(create_missing_related).lower(),
+            "validation_only": "false",
+        }
+        for blueprint, group in _by_blueprint(writes).items():
+            for batch in _batches(group):
+                outcomes += await self._bulk(blueprint, batch, params, owner, stored)
+        return sorted(outcomes, key=lambda outcome: outcome.index)
+
+    async def _stored(self, entities: list[Entity]) -> dict[EntityKey, Entity]:
+        stored: dict[EntityKey, Entity] = {}
+        by_blueprint: dict[str, list[str]] = {}
+        for entity in entities:
+            if isinstance(entity.get("identifier"), str):
+                by_blueprint.setdefault(str(entity["blueprint"]), []).append(entity["identifier"])
+        for blueprint, identifiers in by_blueprint.items():
+            for identifier, entity in (await self.get_entities(blueprint, identifiers)).items():
+                stored[(blueprint, identifier)] = entity
+        return stored
+
+    async def _bulk(
+        self,
+        blueprint: str,
+        batch: list[tuple[int, Entity]],
+        params: dict[str, str],
+        owner: Owner,
+        stored: dict[EntityKey, Entity],
+    ) -> list[WriteOutcome]:
+        try:
+            response = await self._http.call(
+                "POST",
+                f"/blueprints/{blueprint}/entities/bulk",
+                json={"entities": [e for _, e in batch]},
+                params=params,
+                idempotent=True,
+                user_agent=owner.datasource,
+            )
+        except PortAPIError as error:
+            if error.status != 413:
+                return [
+                    WriteOutcome(i, e["identifier"], blueprint, "failed", error=str(error))
+                    for i, e in batch
+                ]
+            return [await self._single(blueprint, i, e, params, owner, stored) for i, e in batch]
+        body = response.json()
+        outcomes = []
+        done = {item["index"]: item for item in body.get("entities", [])}
+        failed = {item["index"]: item for item in body.get("errors", [])}
+        for position, (index, entity) in enumerate(batch):
+            if position in done:
+                created = (blueprint, str(entity["identifier"])) not in stored
+                outcomes.append(
+                    WriteOutcome(
+                        index,
+                        done[position].get("identifier", entity["identifier"]),
+                        blueprint,
+                        "created" if created else "updated",
+                    )
+                )
+            else:
+                problem = failed.get(position, {})
+                message = f"{problem.get('error', 'error')}: {problem.get('message', 'no result from Port')}"
+                outcomes.append(
+                    WriteOutcome(index, entity["identifier"], blueprint, "failed", error=message)
+                )
+        return outcomes
+
+    async def _single(
+        self,
+        blueprint: str,
+        index: int,
+        entity: Entity,
+        params: dict[str, str],
+        owner: Owner,
+        stored: dict[EntityKey, Entity],
+    ) -> WriteOutcome:
+        try:
+            await self._http.call(
+                "POST",
+                f"/blueprints/{blueprint}/entities",
+                json=entity,
+                params=params,
+                idempotent=True,
+                user_agent=owner.datasource,
+            )
+        except PortAPIError as error:
+            return WriteOutcome(index, entity["identifier"], blueprint, "failed", error=str(error))
+        created = (blueprint, str(entity["identifier"])) not in stored
+        return WriteOutcome(
+            index, entity["identifier"], blueprint, "created" if created else "updated"
+        )
+
+    async def search(
+        self,
+        query: dict[str, Any],
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        params: list[tuple[str, str]] = [("exclude_calculated_properties", "true")]
+        params += [("include", path) for path in include or []] + [
+            ("exclude", path) for path in exclude or []
+        ]
+        response = await self._http.call(
+            "POST", "/entities/search", json=query, params=params, idempotent=True
+        )
+        return list(response.json().get("entities", []))
+
+    async def owned_page(
+        self,
+        owner: Owner,
+        *,
+        before: str | None = None,
+        after: EntityKey | None = None,
+        limit: int = 5000,
+    ) -> tuple[list[EntityKey], EntityKey | None]:
+        body: dict[str, Any] = {
+            "datasource_prefix": f"port-ocean/{owner.integration_type}/",
+            "datasource_suffix": f"/{owner.identifier}/{owner.user_agent_type}",
+            "limit": limit,
+        }
+        if before is not None:
+            body["before"] = before
+        if after is not None:
+            body["from"] = json.loads(after[1]) if after[0] == "cursor" else after[1]
+        response = await self._http.call(
+            "POST",
+            "/blueprints/entities/datasource-entities",
+            json=body,
+            idempotent=True,
+            user_agent=owner.datasource,
+        )
+        payload = response.json()
+        keys = [(e["blueprint"], e["identifier"]) for e in payload.get("entities", [])]
+        cursor = payload.get("next")
+        return keys, (("cursor", json.dumps(cursor)) if cursor else None)
+
+    async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
+        keys: set[EntityKey] = set()
+        cursor: EntityKey | None = None
+        while True:
+            page, cursor = await self.owned_page(owner, before=before, after=cursor)
+            keys.update(page)
+            if cursor is None:
+                return keys
+
+    async def count_owned(self, owner: Owner) -> int:
+        return len(await self.owned_keys(owner))
+
+    async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
+        kept = set(keys)
+        referenced = set()
+        for blueprint, identifier in keys:
+            query = {
+                "combinator": "and",
+                "rules": [
+                    {
+                        "operator": "relatedTo",
+                        "blueprint": blueprint,
+                        "value": identifier,
+                        "direction": "downstream",
+                    }
+                ],
+            }
+            dependents = {
+                (e["blueprint"], e["identifier"])
+                for e in await self.search(query, include=["identifier", "blueprint"])
+            }
+            if dependents - kept:
+                referenced.add((blueprint, identifier))
+        return referenced
+
+    async def delete_entities(
+        self, keys: list[EntityKey], *, delete_dependents: bool = True
+    ) -> DeleteResult:
+        deleted: list[EntityKey] = []
+        for blueprint, identifiers in _group_keys(keys).items():
+            for start in range(0, len(identifiers), DELETE_BATCH):
+                batch = identifiers[start : start + DELETE_BATCH]
+                response = await self._http.call(
+                    "POST",
+                    f"/blueprints/{blueprint}/bulk/entities/delete",
+                    json={"entities": batch},
+                    params={"delete_dependents": str(delete_dependents).lower()},
+                    idempotent=True,
+                )
+                deleted += [(blueprint, i) for i in response.json().get("deletedEntities", batch)]
+        return DeleteResult(deleted=sorted(deleted), blocked={})
+
+    async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
+        rules = (
+            [{"property": "$blueprint", "operator": "=", "value": blueprint}] if blueprint else []
+        )
+        for entity in await self.search({"combinator": "and", "rules": rules}):
+            yield entity  # type: ignore[misc]
+
+    async def count_entities(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        async for entity in self.iter_entities():
+            counts[entity["blueprint"]] = counts.get(entity["blueprint"], 0) + 1
+        return counts
+
+    async def record_run(self, run: RunRecord) -> int:
+        body = {
+            "status": run.status,
+            "lastResyncStart": run.started_at,
+            "lastResyncEnd": run.ended_at,
+            "nextResync": None,
+            "intervalInMinuets": None,
+        }
+        await self._http.call(
+            "PATCH", f"/integration/{run.integration}/resync-state", json=body, idempotent=False
+        )
+        return 0
+
+    async def list_runs(self, limit: int = 20) -> list[RunRecord]:
+        return []
+
+    async def request_resync(self, integration: str) -> str:
+        raise PortAPIError(
+            "request resync", None, "ask for a resync in Port's UI; the API has no route for it"
+        )
+
+    async def resync_requested_at(self, integration: str) -> str | None:
+        response = await self._http.call(
+            "GET", f"/integration/{integration}/resync-request", idempotent=True
+        )
+        request = response.json().get("request")
+        return None if not request else str(request.get("updatedAt"))
+
+
+def _by_blueprint(writes: list[tuple[int, Entity]]) -> dict[str, list[tuple[int, Entity]]]:
+    groups: dict[str, list[tuple[int, Entity]]] = {}
+    for index, entity in writes:
+        groups.setdefault(str(entity.get("blueprint")), []).append((index, entity))
+    return groups
+
+
+def _batches(group: list[tuple[int, Entity]]) -> list[list[tuple[int, Entity]]]:
+    """At most 20 entities and under 1 MiB a request, as Port accepts."""
+    batches: list[list[tuple[int, Entity]]] = [[]]
+    size = 0
+    for item in group:
+        weight = len(json.dumps(item[1], default=str)) + 2
+        if batches[-1] and (
+            len(batches[-1]) >= BULK_MAX_ENTITIES or size + weight > BULK_MAX_BYTES
+        ):
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += weight
+    return [batch for batch in batches if batch]
+
+
+def _group_keys(keys: list[EntityKey]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for blueprint, identifier in keys:
+        groups.setdefault(blueprint, []).append(identifier)
+    return groups

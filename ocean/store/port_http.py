@@ -1,0 +1,134 @@
+"""HTTP to the Port API: token auth, retries, a real concurrency limit, clear errors.
+
+Tokens are cached until shortly before they expire and refreshed once on a 401. Idempotent
+calls (reads, searches, upserts, deletes) are retried on 429 (honouring ``Retry-After``),
+408, 502, 503, 504 and transport errors, with exponential backoff and jitter and a bounded
+number of attempts; other calls are sent once. Every error names the call, the status and
+Port's error body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import httpx
+
+from ocean.errors import StoreError
+
+RETRY_STATUSES = {408, 429, 502, 503, 504}
+
+
+class PortAPIError(StoreError):
+    """A Port API call failed; the message names the call, the status and Port's answer."""
+
+    def __init__(self, call: str, status: int | None, body: str) -> None:
+        super().__init__(f"Port API {call} failed with {status or 'no response'}: {body[:500]}")
+        self.status = status
+
+
+class PortHTTP:
+    """Authenticated, retrying, concurrency-limited calls to one Port API."""
+
+    def __init__(  # noqa: PLR0913
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        user_agent: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_in_flight: int = 10,
+        attempts: int = 5,
+        base_delay: float = 0.3,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/v1",
+            transport=transport,
+            timeout=60,
+            headers={"User-Agent": user_agent},
+        )
+        self._credentials = {"clientId": client_id, "clientSecret": client_secret}
+        self._token: tuple[str, float] | None = None
+        self._in_flight = asyncio.Semaphore(max_in_flight)
+        self._attempts, self._base_delay = attempts, base_delay
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool,
+        json: Any = None,
+        params: Any = None,
+        user_agent: str | None = None,
+    ) -> httpx.Response:
+        """Send one call (retried when idempotent); raise :class:`PortAPIError` on failure."""
+        name = f"{method} {path}"
+        refreshed = False
+        for attempt in range(1, (self._attempts if idempotent else 1) + 1):
+            headers = {"Authorization": await self._authorization()}
+            if user_agent:
+                headers["User-Agent"] = user_agent
+            try:
+                async with self._in_flight:
+                    response = await self._client.request(
+                        method, path, json=json, params=params, headers=headers
+                    )
+            except httpx.TransportError as error:
+                if attempt >= (self._attempts if idempotent else 1):
+                    raise PortAPIError(name, None, f"{type(error).__name__}: {error}") from error
+                await asyncio.sleep(self._backoff(attempt))
+                continue
+            if response.status_code == 401 and not refreshed:
+                self._token, refreshed = None, True
+                response = await self._retry_once_authenticated(method, path, json, params, headers)
+            if response.status_code in RETRY_STATUSES and idempotent and attempt < self._attempts:
+                await asyncio.sleep(self._wait(response, attempt))
+                continue
+            if response.is_error:
+                raise PortAPIError(name, response.status_code, response.text)
+            return response
+        raise PortAPIError(
+            name, None, "gave up"
+        )  # pragma: no cover - the loop always returns or raises
+
+    async def _retry_once_authenticated(
+        self, method: str, path: str, json: Any, params: Any, headers: dict[str, str]
+    ) -> httpx.Response:
+        headers = {**headers, "Authorization": await self._authorization()}
+        async with self._in_flight:
+            return await self._client.request(
+                method, path, json=json, params=params, headers=headers
+            )
+
+    async def _authorization(self) -> str:
+        if self._token is None or time.monotonic() >= self._token[1]:
+            response = await self._client.post("/auth/access_token", json=self._credentials)
+            if response.is_error:
+                raise PortAPIError("POST /auth/access_token", response.status_code, response.text)
+            body = response.json()
+            expires = float(body.get("expiresIn", 3600))
+            self._token = (
+                f"{body.get('tokenType', 'Bearer')} {body['accessToken']}",
+                time.monotonic() + expires * 0.9,
+            )
+        return self._token[0]
+
+    def _backoff(self, attempt: int) -> float:
+        delay = self._base_delay * 2 ** (attempt - 1)
+        return float(min(delay * random.uniform(0.9, 1.1), 300.0))
+
+    def _wait(self, response: httpx.Response, attempt: int) -> float:
+        retry_after = response.headers.get("retry-after")
+        if retry_after is not None:
+            try:
+                return min(float(retry_after), 300.0)
+            except ValueError:
+                pass
+        return self._backoff(attempt)

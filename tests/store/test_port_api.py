@@ -1,0 +1,162 @@
+"""The Port API client against a fake Port (httpx.MockTransport)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocean.store.base import Owner
+from ocean.store.port_api import PortAPIStore
+from ocean.store.port_http import PortAPIError, PortHTTP
+from tests.store.fake_port import FakePort
+
+OWNER = Owner("github", "gh-1", "1.2.3")
+
+
+def _store(port: FakePort, **settings: Any) -> PortAPIStore:
+    http = PortHTTP(
+        "https://port.test",
+        "id",
+        "secret",
+        user_agent="port-ocean/test",
+        transport=port.transport(),
+        base_delay=0.001,
+        **settings,
+    )
+    return PortAPIStore(http)
+
+
+def _entities(count: int, **extra: Any) -> list[dict[str, Any]]:
+    return [
+        {"identifier": f"svc-{i}", "blueprint": "service", "title": f"S{i}"} | extra
+        for i in range(count)
+    ]
+
+
+async def test_bulk_upserts_in_batches_of_20_with_the_datasource_user_agent() -> None:
+    port = FakePort()
+    store = _store(port)
+
+    outcomes = await store.upsert_entities(_entities(45), owner=OWNER, merge=True)  # type: ignore[arg-type]
+
+    bulk = [call for call in port.calls if call[1].endswith("/bulk")]
+    assert len(bulk) == 3 and all(call[2] == OWNER.datasource for call in bulk)
+    assert [o.status for o in outcomes] == ["created"] * 45
+    assert port.tokens_issued == 1
+    await store.close()
+
+
+async def test_unchanged_entities_are_not_sent_again() -> None:
+    port = FakePort()
+    store = _store(port)
+    await store.upsert_entities(_entities(30), owner=OWNER, merge=True)  # type: ignore[arg-type]
+    changed = _entities(30)
+    changed[3]["title"] = "new"
+    before = len(port.calls)
+
+    outcomes = await store.upsert_entities(changed, owner=OWNER, merge=True, only_changed=True)  # type: ignore[arg-type]
+
+    assert [o.status for o in outcomes].count("unchanged") == 29
+    assert outcomes[3].status == "updated"
+    assert len([c for c in port.calls[before:] if c[1].endswith("/bulk")]) == 1
+
+
+async def test_per_entity_errors_fail_only_those_entities() -> None:
+    port = FakePort()
+    port.reject = lambda entity: (
+        "stars must be a number" if entity["identifier"] == "svc-2" else None
+    )
+    store = _store(port)
+
+    outcomes = await store.upsert_entities(_entities(5), owner=OWNER, merge=True)  # type: ignore[arg-type]
+
+    assert [o.ok for o in outcomes] == [True, True, False, True, True]
+    assert "invalid: stars must be a number" in (outcomes[2].error or "")
+
+
+async def test_a_too_large_batch_falls_back_to_single_upserts() -> None:
+    port = FakePort()
+    port.max_bulk_bytes = 200
+    store = _store(port)
+
+    outcomes = await store.upsert_entities(_entities(4), owner=OWNER, merge=True)  # type: ignore[arg-type]
+
+    assert all(o.ok for o in outcomes)
+    assert len([c for c in port.calls if c[1] == "/blueprints/service/entities"]) == 4
+
+
+async def test_rate_limits_and_unavailability_are_retried() -> None:
+    port = FakePort()
+    port.failures["POST bulk"] = []
+    port.failures["POST /blueprints/service/entities/bulk"] = [
+        (429, {"Retry-After": "0"}),
+        (503, {}),
+    ]
+    store = _store(port)
+
+    outcomes = await store.upsert_entities(_entities(2), owner=OWNER, merge=True)  # type: ignore[arg-type]
+
+    assert all(o.ok for o in outcomes)
+    assert len([c for c in port.calls if c[1].endswith("/bulk")]) == 3
+
+
+async def test_errors_name_the_call_the_status_and_ports_answer() -> None:
+    port = FakePort()
+    port.failures["GET /blueprints"] = [(503, {})] * 10
+    store = _store(port, attempts=3)
+
+    with pytest.raises(PortAPIError) as raised:
+        await store.list_blueprints()
+
+    assert str(raised.value).startswith("Port API GET /blueprints failed with 503:")
+    assert "answered 503" in str(raised.value)
+    assert len([c for c in port.calls if c[1] == "/blueprints"]) == 3
+
+
+async def test_non_idempotent_calls_are_sent_once() -> None:
+    port = FakePort()
+    port.failures["PATCH /integration/gh-1/resync-state"] = [(503, {})]
+    store = _store(port)
+    from ocean.store.base import RunRecord
+
+    with pytest.raises(PortAPIError):
+        await store.record_run(
+            RunRecord("gh-1", "manual", "2026-01-01T00:00:00.000Z", None, "running", {})
+        )
+
+    assert len([c for c in port.calls if c[1].endswith("/resync-state")]) == 1
+
+
+async def test_an_expired_token_is_refreshed_once() -> None:
+    port = FakePort()
+    store = _store(port)
+    await store.list_blueprints()
+    port.expire_token = True
+
+    await store.list_blueprints()
+
+    assert port.tokens_issued == 2
+
+
+async def test_ownership_pages_through_datasource_entities_and_deletes_in_hundreds() -> None:
+    port = FakePort()
+    store = _store(port)
+    await store.upsert_entities(_entities(250), owner=OWNER, merge=True)  # type: ignore[arg-type]
+    await store.upsert_entities(
+        [{"identifier": "x", "blueprint": "service"}], owner=Owner("jira", "j"), merge=True
+    )  # type: ignore[list-item]
+
+    owned = set()
+    cursor = None
+    while True:
+        page, cursor = await store.owned_page(OWNER, after=cursor, limit=100)
+        owned |= set(page)
+        if cursor is None:
+            break
+    result = await store.delete_entities(sorted(owned))
+
+    assert len(owned) == 250 and ("service", "x") not in owned
+    assert len(result.deleted) == 250
+    assert len([c for c in port.calls if c[1].endswith("/bulk/entities/delete")]) == 3
+    assert list(port.entities) == [("service", "x")]
