@@ -57,16 +57,8 @@ class FakePort:
 
     def _route(self, method: str, path: str, body: Any, request: httpx.Request) -> httpx.Response:
         parts = path.strip("/").split("/")
-        if path == "/blueprints" and method == "GET":
-            return httpx.Response(
-                200, json={"ok": True, "blueprints": list(self.blueprints.values())}
-            )
-        if path == "/blueprints" and method == "POST":
-            self.blueprints[body["identifier"]] = body
-            return httpx.Response(201, json={"ok": True, "blueprint": body})
-        if parts[0] == "blueprints" and method == "PATCH":
-            self.blueprints[parts[1]].update(body)
-            return httpx.Response(200, json={"ok": True, "blueprint": self.blueprints[parts[1]]})
+        if path == "/blueprints" or (parts[0] == "blueprints" and method == "PATCH"):
+            return self._blueprints(method, parts, body)
         if path.endswith("/entities/bulk"):
             return self._bulk(parts[1], body["entities"], request)
         if (
