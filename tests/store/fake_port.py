@@ -83,6 +83,17 @@ class FakePort:
             return httpx.Response(200, json={"ok": True, "integration": {"resyncState": body}})
         return httpx.Response(404, json={"ok": False, "error": "not_found", "message": path})
 
+    def _blueprints(self, method: str, parts: list[str], body: Any) -> httpx.Response:
+        if method == "GET":
+            return httpx.Response(
+                200, json={"ok": True, "blueprints": list(self.blueprints.values())}
+            )
+        if method == "POST":
+            self.blueprints[body["identifier"]] = body
+            return httpx.Response(201, json={"ok": True, "blueprint": body})
+        self.blueprints[parts[1]].update(body)
+        return httpx.Response(200, json={"ok": True, "blueprint": self.blueprints[parts[1]]})
+
     def _bulk(
         self, blueprint: str, entities: list[dict[str, Any]], request: httpx.Request
     ) -> httpx.Response:
