@@ -82,3 +82,14 @@ def test_unknown_entity_says_how_to_list_them(workspace: Workspace) -> None:
 
     assert code == 1
     assert "ocean catalog entities --blueprint service" in output
+
+
+def test_a_port_api_catalog_without_credentials_says_what_to_set(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+
+    code, output = _invoke(
+        workspace, "sail", str(workspace.folder), "--once", "--catalog", "https://api.getport.io"
+    )
+
+    assert code == 2
+    assert "set OCEAN__PORT__CLIENT_ID and OCEAN__PORT__CLIENT_SECRET" in output
