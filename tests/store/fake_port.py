@@ -125,11 +125,15 @@ class FakePort:
 
     def _search(self, query: dict[str, Any]) -> httpx.Response:
         rules = {rule.get("property"): rule.get("value") for rule in query.get("rules", [])}
+        related = [
+            rule["value"] for rule in query.get("rules", []) if rule.get("operator") == "relatedTo"
+        ]
         found = [
             {k: v for k, v in entity.items() if k != "datasource"}
             for (blueprint, identifier), entity in self.entities.items()
             if rules.get("$blueprint", blueprint) == blueprint
             and identifier in rules.get("$identifier", [identifier])
+            and all(_relates(entity, target) for target in related)
         ]
         return httpx.Response(200, json={"ok": True, "entities": found})
 
@@ -151,3 +155,8 @@ class FakePort:
                 "next": following,
             },
         )
+
+
+def _relates(entity: dict[str, Any], target: str) -> bool:
+    values = (entity.get("relations") or {}).values()
+    return any(target == value or (isinstance(value, list) and target in value) for value in values)

@@ -160,3 +160,31 @@ async def test_ownership_pages_through_datasource_entities_and_deletes_in_hundre
     assert len(result.deleted) == 250
     assert len([c for c in port.calls if c[1].endswith("/bulk/entities/delete")]) == 3
     assert list(port.entities) == [("service", "x")]
+
+
+async def test_a_resync_through_the_client_creates_skips_and_deletes(tmp_path: Any) -> None:
+    from ocean.listen.once import run_once
+    from ocean.resync import SilentObserver
+    from ocean.sail import prepare
+    from tests.conftest import TEAMS, Workspace, services
+
+    workspace = Workspace(tmp_path)
+    port = FakePort()
+    store = _store(port)
+    workspace.set_data(services=[services(25)], teams=TEAMS)
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+
+    first = await run_once(prepared, store, SilentObserver())
+    bulk_calls = len([c for c in port.calls if c[1].endswith("/bulk")])
+    again = await run_once(prepared, store, SilentObserver())
+    workspace.set_data(services=[services(24)], teams=TEAMS)
+    shrunk = await run_once(
+        prepare(workspace.folder, environ=workspace.environ, overrides={}), store, SilentObserver()
+    )
+
+    assert (first.status, first.total("created")) == ("completed", 27)
+    assert (
+        again.total("unchanged") == 27
+        and len([c for c in port.calls if c[1].endswith("/bulk")]) == bulk_calls
+    )
+    assert shrunk.deleted == 1 and ("service", "svc-24") not in port.entities
