@@ -39,22 +39,20 @@ def diff_entities(desired: list[Entity], stored: dict[str, Entity]) -> EntityDif
 
 def is_unchanged(entity: Entity, current: Entity) -> bool:
     """True when writing ``entity`` over ``current`` would change nothing."""
-    for name in _COMPARED:
-        if name not in entity:
-            continue
-        wanted: Any = entity[name]  # type: ignore[literal-required]
-        have: Any = current.get(name)
-        if name in ("properties", "relations"):
-            have = have or {}
-            for key, value in wanted.items():
-                if not json_equal(value, have.get(key)):
-                    return False
-        elif name == "team":
-            if not json_equal(_team_set(wanted), _team_set(have)):
-                return False
-        elif not json_equal(wanted, have):
-            return False
-    return True
+    return all(
+        _field_unchanged(name, entity[name], current.get(name))  # type: ignore[literal-required]
+        for name in _COMPARED
+        if name in entity
+    )
+
+
+def _field_unchanged(name: str, wanted: Any, have: Any) -> bool:
+    if name in ("properties", "relations"):
+        have = have or {}
+        return all(json_equal(value, have.get(key)) for key, value in wanted.items())
+    if name == "team":
+        return json_equal(_team_set(wanted), _team_set(have))
+    return json_equal(wanted, have)
 
 
 def _team_set(team: Any) -> Any:
