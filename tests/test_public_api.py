@@ -1,0 +1,20 @@
+"""The public API is what ``ocean.__all__`` says, on purpose."""
+
+from __future__ import annotations
+
+import ocean
+
+
+def test_exported_members_are_exactly_the_public_names() -> None:
+    public = sorted(name for name in vars(ocean) if not name.startswith("_") and name[0].isupper())
+
+    assert sorted(ocean.__all__) == public
+
+
+def test_importing_ocean_has_no_side_effects_on_warnings() -> None:
+    import warnings
+
+    assert not any(
+        str(entry[2]).endswith("FutureWarning") and entry[0] == "ignore"
+        for entry in warnings.filters
+    )
