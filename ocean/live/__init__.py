@@ -1,0 +1,1 @@
+"""Live events: changes third-party systems push by webhook."""
