@@ -137,6 +137,18 @@ class Store(Protocol):
         """When a resync of ``integration`` was last requested, if ever."""
         ...
 
+    async def create_credentials(self, name: str) -> tuple[str, str]:
+        """A new machine client id and secret (only the secret's hash is kept)."""
+        ...
+
+    async def check_credentials(self, client_id: str, secret: str) -> bool: ...
+
+    async def update_blueprint(
+        self, identifier: str, patch: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Merge top-level keys into a blueprint; None when it does not exist."""
+        ...
+
     async def count_owned(self, owner: Owner) -> int:
         """How many entities ``owner`` owns."""
         ...

@@ -69,6 +69,15 @@ MIGRATIONS: list[str] = [
         requested_at TEXT NOT NULL
     );
     """,
+    # 5: machine credentials for the Port-compatible server.
+    """
+    CREATE TABLE credentials (
+        client_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -331,6 +331,20 @@ class PortAPIStore:
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return []
 
+    async def create_credentials(self, name: str) -> tuple[str, str]:
+        raise PortAPIError("create credentials", None, "create machine credentials in Port's UI")
+
+    async def check_credentials(self, client_id: str, secret: str) -> bool:
+        raise PortAPIError("check credentials", None, "Port checks its own credentials")
+
+    async def update_blueprint(
+        self, identifier: str, patch: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        response = await self._http.call(
+            "PATCH", f"/blueprints/{identifier}", json=patch, idempotent=False
+        )
+        return dict(response.json().get("blueprint", {}))
+
     async def request_resync(self, integration: str) -> str:
         raise PortAPIError(
             "request resync", None, "ask for a resync in Port's UI; the API has no route for it"

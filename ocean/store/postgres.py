@@ -6,6 +6,7 @@ merge reads and writes the stored body without another writer slipping in betwee
 
 from __future__ import annotations
 
+import hmac
 import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,11 +16,12 @@ import orjson
 
 from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
 from ocean.store.postgres_schema import migrate
 from ocean.store.postgres_search import search
 from ocean.store.sqlite_catalog import now_iso
-from ocean.store.validation import new_blueprints
+from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import BatchPlan, check_keys, dumps, plan_batch, shaped
 from ocean.types import Entity, EntityKey
 
@@ -170,6 +172,46 @@ class PostgresStore:
             "SELECT requested_at FROM resync_requests WHERE integration = $1", integration
         )
         return None if value is None else str(value)
+
+    async def create_credentials(self, name: str) -> tuple[str, str]:
+        client_id, secret = new_credentials()
+        await self._pool.execute(
+            "INSERT INTO credentials(client_id, name, secret_hash, created_at) VALUES ($1,$2,$3,$4)",
+            client_id,
+            name,
+            secret_hash(client_id, secret),
+            now_iso(),
+        )
+        return client_id, secret
+
+    async def check_credentials(self, client_id: str, secret: str) -> bool:
+        stored = await self._pool.fetchval(
+            "SELECT secret_hash FROM credentials WHERE client_id = $1", client_id
+        )
+        return stored is not None and hmac.compare_digest(
+            str(stored), secret_hash(client_id, secret)
+        )
+
+    async def update_blueprint(
+        self, identifier: str, patch: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        async with self._pool.acquire() as db, db.transaction():
+            await db.execute("SELECT pg_advisory_xact_lock(7263002)")
+            body = await db.fetchval(
+                "SELECT body FROM blueprints WHERE identifier = $1", identifier
+            )
+            if body is None:
+                return None
+            known = {row[0] for row in await db.fetch("SELECT identifier FROM blueprints")}
+            updated = checked_update(orjson.loads(body), patch, known)
+            await db.execute(
+                "UPDATE blueprints SET body = $1, updated_at = $2 WHERE identifier = $3",
+                dumps(updated),
+                now_iso(),
+                identifier,
+            )
+        self._rules = {}
+        return updated
 
     async def count_owned(self, owner: Owner) -> int:
         return int(

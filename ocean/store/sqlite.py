@@ -114,6 +114,17 @@ class SQLiteStore:
     async def resync_requested_at(self, integration: str) -> str | None:
         return await self._run(self._catalog.resync_requested_at, integration)
 
+    async def create_credentials(self, name: str) -> tuple[str, str]:
+        return await self._run(self._catalog.create_credentials, name)
+
+    async def check_credentials(self, client_id: str, secret: str) -> bool:
+        return await self._run(self._catalog.check_credentials, client_id, secret)
+
+    async def update_blueprint(
+        self, identifier: str, patch: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        return await self._run(self._catalog.update_blueprint, identifier, patch)
+
     async def count_owned(self, owner: Owner) -> int:
         return await self._run(self._catalog.count_owned, owner)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hmac
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +20,11 @@ from typing import Any
 import orjson
 
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
 from ocean.store.migrations import migrate
 from ocean.store.sqlite_search import search
-from ocean.store.validation import new_blueprints
+from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import BatchPlan, PlannedWrite, check_keys, dumps, plan_batch, shaped
 from ocean.types import Entity, EntityKey
 
@@ -263,6 +265,37 @@ class SQLiteCatalog:
             "SELECT requested_at FROM resync_requests WHERE integration = ?", (integration,)
         ).fetchone()
         return None if row is None else str(row[0])
+
+    def create_credentials(self, name: str) -> tuple[str, str]:
+        client_id, secret = new_credentials()
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO credentials(client_id, name, secret_hash, created_at) VALUES (?,?,?,?)",
+                (client_id, name, secret_hash(client_id, secret), now_iso()),
+            )
+        return client_id, secret
+
+    def check_credentials(self, client_id: str, secret: str) -> bool:
+        row = self._db.execute(
+            "SELECT secret_hash FROM credentials WHERE client_id = ?", (client_id,)
+        ).fetchone()
+        return row is not None and hmac.compare_digest(row[0], secret_hash(client_id, secret))
+
+    def update_blueprint(self, identifier: str, patch: dict[str, Any]) -> dict[str, Any] | None:
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT body FROM blueprints WHERE identifier = ?", (identifier,)
+            ).fetchone()
+            if row is None:
+                return None
+            known = {r[0] for r in self._db.execute("SELECT identifier FROM blueprints")}
+            updated = checked_update(orjson.loads(row[0]), patch, known)
+            self._db.execute(
+                "UPDATE blueprints SET body = ?, updated_at = ? WHERE identifier = ?",
+                (dumps(updated), now_iso(), identifier),
+            )
+        self._rules = {}
+        return updated
 
     def count_owned(self, owner: Owner) -> int:
         query = "SELECT count(*) FROM ownership WHERE owner = ?"

@@ -89,3 +89,14 @@ def new_blueprints(blueprints: list[dict[str, Any]], existing: set[str]) -> list
     if problems:
         raise StoreError("blueprints rejected:\n  - " + "\n  - ".join(problems))
     return new
+
+
+def checked_update(
+    current: dict[str, Any], patch: dict[str, Any], known: set[str]
+) -> dict[str, Any]:
+    """A blueprint with ``patch``'s top-level keys merged in, validated; raises listing problems."""
+    updated = {**current, **patch, "identifier": current["identifier"]}
+    problems = blueprint_problems(updated, known)
+    if problems:
+        raise StoreError("blueprint update rejected:\n  - " + "\n  - ".join(problems))
+    return updated
