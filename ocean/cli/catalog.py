@@ -6,9 +6,11 @@ import json
 from collections.abc import Awaitable, Callable
 
 import click
+import uvicorn
 from rich.table import Table
 
 from ocean.cli.options import catalog_option, catalog_url, print_table, run
+from ocean.server.app import create_app
 from ocean.store.base import Store
 from ocean.store.open import open_store
 from ocean.types import Entity
@@ -147,3 +149,38 @@ def resync(integration: str, catalog_url: str | None) -> None:
         click.echo(f"resync of {integration} requested at {stamp}")
 
     _with_store(catalog_url, request)
+
+
+@catalog.command()
+@catalog_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True)
+def serve(catalog_url: str | None, host: str, port: int) -> None:
+    """Serve the catalog over Port's API (for `ocean sail --catalog http://...` and port-ocean)."""
+
+    async def serve_forever(store: Store) -> None:
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(store), host=host, port=port, log_level="warning")
+        )
+        click.echo(f"serving the catalog at http://{host}:{port}/v1 (Ctrl-C stops)")
+        await server.serve()
+
+    _with_store(catalog_url, serve_forever)
+
+
+@catalog.group()
+def credentials() -> None:
+    """Machine credentials for the catalog server."""
+
+
+@credentials.command("create")
+@click.argument("name")
+@catalog_option
+def create_credentials(name: str, catalog_url: str | None) -> None:
+    """Create a client id and secret named NAME (the secret is shown once)."""
+
+    async def create(store: Store) -> None:
+        client_id, secret = await store.create_credentials(name)
+        click.echo(f"OCEAN__PORT__CLIENT_ID={client_id}\nOCEAN__PORT__CLIENT_SECRET={secret}")
+
+    _with_store(catalog_url, create)

@@ -1,0 +1,1 @@
+"""The Port-compatible catalog server (``ocean catalog serve``)."""

@@ -1,0 +1,254 @@
+"""``create_app(store)``: the routes of Port's API that Ocean and the original call.
+
+Every body is JSON, errors included (``{"ok": false, "error", "message"}``); every route but
+the token route needs a valid bearer token. Writes record the caller's User-Agent
+(``port-ocean/{type}/{version}/{identifier}/{exporter}``) as the entity's datasource.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ocean.errors import StoreError
+from ocean.server.auth import Tokens
+from ocean.store.base import Owner, RunRecord, Store
+from ocean.store.search import SearchError
+
+
+def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
+    """The ASGI app over ``store``."""
+    issued = tokens or Tokens()
+    routes = _Routes(store, issued)
+    return Starlette(
+        routes=[
+            Route("/v1/auth/access_token", routes.token, methods=["POST"]),
+            Route("/v1/blueprints", routes.blueprints, methods=["GET", "POST"]),
+            Route("/v1/blueprints/entities/datasource-entities", routes.owned, methods=["POST"]),
+            Route("/v1/blueprints/{bp}", routes.blueprint, methods=["GET", "PATCH"]),
+            Route("/v1/blueprints/{bp}/entities/bulk", routes.bulk, methods=["POST"]),
+            Route("/v1/blueprints/{bp}/entities", routes.single, methods=["POST"]),
+            Route("/v1/blueprints/{bp}/bulk/entities/delete", routes.delete, methods=["POST"]),
+            Route("/v1/entities/search", routes.search, methods=["POST"]),
+            Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
+            Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
+        ],
+        middleware=[Middleware(_Authenticated, tokens=issued)],
+        exception_handlers={StoreError: _store_error, 404: _not_found, 405: _not_allowed},
+    )
+
+
+class _Authenticated(BaseHTTPMiddleware):
+    def __init__(self, app: Any, tokens: Tokens) -> None:
+        super().__init__(app)
+        self._tokens = tokens
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if request.url.path != "/v1/auth/access_token" and not self._tokens.valid(
+            request.headers.get("authorization")
+        ):
+            return _error(
+                401,
+                "unauthorized",
+                "a valid Bearer token is required; get one from POST /v1/auth/access_token",
+            )
+        return await call_next(request)
+
+
+class _Routes:
+    def __init__(self, store: Store, tokens: Tokens) -> None:
+        self.store, self.tokens = store, tokens
+
+    async def token(self, request: Request) -> Response:
+        body = await _json(request)
+        if not await self.store.check_credentials(
+            str(body.get("clientId")), str(body.get("clientSecret"))
+        ):
+            return _error(401, "invalid_credentials", "unknown clientId or wrong clientSecret")
+        return JSONResponse(
+            {
+                "ok": True,
+                "accessToken": self.tokens.issue(),
+                "expiresIn": int(self.tokens.lifetime),
+                "tokenType": "Bearer",
+            }
+        )
+
+    async def blueprints(self, request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse({"ok": True, "blueprints": await self.store.list_blueprints()})
+        body = await _json(request)
+        if any(
+            bp["identifier"] == body.get("identifier") for bp in await self.store.list_blueprints()
+        ):
+            return _error(409, "conflict", f"blueprint {body.get('identifier')!r} already exists")
+        await self.store.create_blueprints([{"relations": {}, "schema": {"properties": {}}} | body])
+        return JSONResponse(
+            {"ok": True, "blueprint": await self._blueprint(body["identifier"])}, status_code=201
+        )
+
+    async def blueprint(self, request: Request) -> Response:
+        identifier = request.path_params["bp"]
+        if request.method == "PATCH":
+            updated = await self.store.update_blueprint(identifier, await _json(request))
+            if updated is None:
+                return _error(404, "not_found", f"blueprint {identifier!r} does not exist")
+        found = await self._blueprint(identifier)
+        if found is None:
+            return _error(404, "not_found", f"blueprint {identifier!r} does not exist")
+        return JSONResponse({"ok": True, "blueprint": found})
+
+    async def _blueprint(self, identifier: str) -> dict[str, Any] | None:
+        for blueprint in await self.store.list_blueprints():
+            if blueprint["identifier"] == identifier:
+                return {"relations": {}, "schema": {"properties": {}}} | blueprint
+        return None
+
+    async def bulk(self, request: Request) -> Response:
+        blueprint = request.path_params["bp"]
+        entities = [
+            e | {"blueprint": blueprint} for e in (await _json(request)).get("entities", [])
+        ]
+        outcomes = await self.store.upsert_entities(entities, **_write_options(request))
+        done = [
+            {"index": o.index, "identifier": o.identifier, "created": o.status == "created"}
+            for o in outcomes
+            if o.ok
+        ]
+        errors = [
+            {
+                "index": o.index,
+                "identifier": o.identifier,
+                "statusCode": _status(o.error),
+                "error": _code(o.error),
+                "message": o.error,
+            }
+            for o in outcomes
+            if not o.ok
+        ]
+        return JSONResponse(
+            {"ok": True, "entities": done, "errors": errors}, status_code=207 if errors else 200
+        )
+
+    async def single(self, request: Request) -> Response:
+        entity = (await _json(request)) | {"blueprint": request.path_params["bp"]}
+        (outcome,) = await self.store.upsert_entities([entity], **_write_options(request))  # type: ignore[list-item]
+        if not outcome.ok:
+            return _error(_status(outcome.error), _code(outcome.error), outcome.error or "")
+        return JSONResponse({"ok": True, "entity": entity}, status_code=201)
+
+    async def delete(self, request: Request) -> Response:
+        blueprint = request.path_params["bp"]
+        keys = [
+            (blueprint, identifier) for identifier in (await _json(request)).get("entities", [])
+        ]
+        dependents = request.query_params.get("delete_dependents", "false") == "true"
+        result = await self.store.delete_entities(keys, delete_dependents=dependents)
+        return JSONResponse(
+            {"ok": True, "deletedEntities": [i for bp, i in result.deleted if bp == blueprint]}
+        )
+
+    async def search(self, request: Request) -> Response:
+        include = request.query_params.getlist("include") or None
+        exclude = request.query_params.getlist("exclude") or None
+        found = await self.store.search(await _json(request), include=include, exclude=exclude)
+        return JSONResponse({"ok": True, "entities": found})
+
+    async def owned(self, request: Request) -> Response:
+        body = await _json(request)
+        owner = _owner_of(
+            str(body.get("datasource_prefix", "")) + "0" + str(body.get("datasource_suffix", ""))
+        )
+        after = (str(body["from"][0]), str(body["from"][1])) if body.get("from") else None
+        keys, cursor = await self.store.owned_page(
+            owner, before=body.get("before"), after=after, limit=int(body.get("limit", 5000))
+        )
+        entities = [{"blueprint": bp, "identifier": ident} for bp, ident in keys]
+        return JSONResponse(
+            {"ok": True, "entities": entities, "next": list(cursor) if cursor else None}
+        )
+
+    async def resync_state(self, request: Request) -> Response:
+        body, identifier = await _json(request), request.path_params["id"]
+        if body.get("status") in ("completed", "failed", "aborted"):
+            await self.store.record_run(
+                RunRecord(
+                    identifier,
+                    "port-api",
+                    str(body.get("lastResyncStart") or ""),
+                    body.get("lastResyncEnd"),
+                    str(body["status"]),
+                    body,
+                )
+            )
+        return JSONResponse(
+            {"ok": True, "integration": {"identifier": identifier, "resyncState": body}}
+        )
+
+    async def resync_request(self, request: Request) -> Response:
+        requested = await self.store.resync_requested_at(request.path_params["id"])
+        return JSONResponse(
+            {"ok": True, "request": {"updatedAt": requested} if requested else None}
+        )
+
+
+def _write_options(request: Request) -> dict[str, Any]:
+    flags = request.query_params
+    return {
+        "owner": _owner_of(request.headers.get("user-agent", "")),
+        "merge": flags.get("merge", "false") == "true",
+        "create_missing_related": flags.get("create_missing_related_entities", "false") == "true",
+        "only_changed": False,
+    }
+
+
+def _owner_of(user_agent: str) -> Owner:
+    """``port-ocean/{type}/{version}/{identifier}/{exporter}``; anything else is its own owner."""
+    parts = user_agent.split("/")
+    if len(parts) >= 5 and parts[0] == "port-ocean":
+        return Owner(parts[1], parts[3], parts[2], parts[4])
+    return Owner("api", user_agent or "anonymous", "0", "exporter")
+
+
+def _status(error: str | None) -> int:
+    return 404 if (error or "").startswith("not_found") else 422
+
+
+def _code(error: str | None) -> str:
+    return "not_found" if (error or "").startswith("not_found") else "invalid_entity"
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError as error:
+        raise StoreError(f"the request body is not JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise StoreError("the request body must be a JSON object")
+    return body
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": code, "message": message}, status_code=status)
+
+
+async def _store_error(request: Request, error: Exception) -> Response:
+    code = "invalid_query" if isinstance(error, SearchError) else "invalid_request"
+    return _error(422, code, str(error))
+
+
+async def _not_found(request: Request, error: Exception) -> Response:
+    return _error(404, "not_found", f"no route {request.method} {request.url.path}")
+
+
+async def _not_allowed(request: Request, error: Exception) -> Response:
+    return _error(
+        405, "method_not_allowed", f"{request.method} is not allowed on {request.url.path}"
+    )

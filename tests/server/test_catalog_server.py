@@ -1,0 +1,120 @@
+"""The Port-compatible catalog server, over real HTTP on loopback, driven by Ocean's client."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+
+from ocean.listen.once import run_once
+from ocean.resync import SilentObserver
+from ocean.sail import prepare
+from ocean.server.app import create_app
+from ocean.store.base import Store
+from ocean.store.open import open_store
+from ocean.store.port_api import PortAPIStore
+from tests.conftest import POSTGRES_URL, TEAMS, Workspace, services
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def served(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[str, Store]]:
+    """A catalog store served on a loopback port; yields the base URL and the store."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = (
+        str(tmp_path / "served.db")
+        if request.param == "sqlite"
+        else f"{POSTGRES_URL}?schema={schema}"
+    )
+    store = await open_store(url)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{port}", store
+    server.should_exit = True
+    await task
+    await store.close()
+    if request.param == "postgresql":
+        connection = await asyncpg.connect(POSTGRES_URL)
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await connection.close()
+
+
+async def test_every_route_but_the_token_needs_a_valid_token(served: tuple[str, Store]) -> None:
+    base, store = served
+    client_id, secret = await store.create_credentials("tests")
+    async with httpx.AsyncClient(base_url=base) as client:
+        assert (await client.get("/v1/blueprints")).status_code == 401
+        assert (
+            await client.get("/v1/blueprints", headers={"Authorization": "Bearer nope"})
+        ).json()["error"] == "unauthorized"
+        wrong = await client.post(
+            "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": "bad"}
+        )
+        assert wrong.status_code == 401
+        token = (
+            await client.post(
+                "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
+            )
+        ).json()
+        headers = {"Authorization": f"{token['tokenType']} {token['accessToken']}"}
+        assert (await client.get("/v1/blueprints", headers=headers)).json() == {
+            "ok": True,
+            "blueprints": [],
+        }
+        missing = await client.get("/v1/blueprints/nope", headers=headers)
+        assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
+
+
+async def test_a_sync_through_the_server_matches_the_embedded_catalog(
+    served: tuple[str, Store], tmp_path: Path
+) -> None:
+    base, store = served
+    client_id, secret = await store.create_credentials("tests")
+    workspace = Workspace(tmp_path / "ws")
+    workspace.set_data(services=[services(30)], teams=TEAMS)
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    client = PortAPIStore.connect(base, client_id, secret)
+
+    first = await run_once(prepared, client, SilentObserver())
+    again = await run_once(prepared, client, SilentObserver())
+    workspace.set_data(services=[services(29)], teams=TEAMS)
+    shrunk = await run_once(
+        prepare(workspace.folder, environ=workspace.environ, overrides={}), client, SilentObserver()
+    )
+    await client.close()
+    await workspace.sail()  # the same data into the embedded catalog
+    workspace.set_data(services=[services(30)], teams=TEAMS)
+
+    assert (first.status, first.total("created")) == ("completed", 32)
+    assert again.total("unchanged") == 32 and again.total("created") + again.total("updated") == 0
+    assert shrunk.deleted == 1
+
+    def comparable(entities: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: {f: v for f, v in e.items() if f not in ("createdAt", "updatedAt")}
+            for k, e in entities.items()
+        }
+
+    served_entities = {e["identifier"]: e async for e in store.iter_entities()}
+    embedded = await workspace.entities()
+    assert comparable(served_entities) == comparable(embedded)
