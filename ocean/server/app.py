@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from ocean.errors import StoreError
 from ocean.server.auth import Tokens
+from ocean.server.integrations import Integrations
 from ocean.store.base import Owner, RunRecord, Store
 from ocean.store.search import SearchError
 
@@ -27,9 +28,22 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
     """The ASGI app over ``store``."""
     issued = tokens or Tokens()
     routes = _Routes(store, issued)
+    integrations = routes.integrations
     return Starlette(
         routes=[
             Route("/v1/auth/access_token", routes.token, methods=["POST"]),
+            Route("/v1/organization", integrations.organization),
+            Route("/v1/integration/provision-enabled", integrations.provision_enabled),
+            Route("/v1/integration", integrations.create, methods=["POST"]),
+            Route("/v1/integration/{id}", integrations.get, methods=["GET"]),
+            Route("/v1/integration/{id}", integrations.patch, methods=["PATCH"]),
+            Route("/v1/integration/{id}/config", integrations.patch, methods=["PATCH"]),
+            Route(
+                "/v1/integration/{id}/kinds/{kind}/examples",
+                integrations.accepted,
+                methods=["POST"],
+            ),
+            Route("/__ingest/{rest:path}", integrations.accepted, methods=["POST", "PUT"]),
             Route("/v1/blueprints", routes.blueprints, methods=["GET", "POST"]),
             Route("/v1/blueprints/entities/datasource-entities", routes.owned, methods=["POST"]),
             Route("/v1/blueprints/{bp}", routes.blueprint, methods=["GET", "PATCH"]),
@@ -51,9 +65,10 @@ class _Authenticated(BaseHTTPMiddleware):
         self._tokens = tokens
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        if request.url.path != "/v1/auth/access_token" and not self._tokens.valid(
-            request.headers.get("authorization")
-        ):
+        open_path = request.url.path == "/v1/auth/access_token" or request.url.path.startswith(
+            "/__ingest/"
+        )
+        if not open_path and not self._tokens.valid(request.headers.get("authorization")):
             return _error(
                 401,
                 "unauthorized",
@@ -65,6 +80,7 @@ class _Authenticated(BaseHTTPMiddleware):
 class _Routes:
     def __init__(self, store: Store, tokens: Tokens) -> None:
         self.store, self.tokens = store, tokens
+        self.integrations = Integrations(store)
 
     async def token(self, request: Request) -> Response:
         body = await _json(request)
@@ -189,7 +205,7 @@ class _Routes:
                 )
             )
         return JSONResponse(
-            {"ok": True, "integration": {"identifier": identifier, "resyncState": body}}
+            {"ok": True, "integration": await self.integrations.resync_state(identifier, body)}
         )
 
     async def resync_request(self, request: Request) -> Response:

@@ -1,0 +1,78 @@
+"""The integration resource the original reads and writes at start-up and around resyncs.
+
+Records live in the server's memory (one server process); the catalog store keeps the
+entities, blueprints, runs and resync requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ocean.store.base import Store
+from ocean.store.sqlite_catalog import now_iso
+
+
+class Integrations:
+    """``/v1/integration`` routes, the organization and the sinks Ocean posts to."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.records: dict[str, dict[str, Any]] = {}
+
+    async def get(self, request: Request) -> Response:
+        record = self.records.get(request.path_params["id"])
+        if record is None:
+            return JSONResponse(
+                {"ok": False, "error": "not_found", "message": "integration not installed"},
+                status_code=404,
+            )
+        return JSONResponse({"ok": True, "integration": record})
+
+    async def create(self, request: Request) -> Response:
+        body = await request.json()
+        identifier = str(body.get("installationId"))
+        base = str(request.base_url).rstrip("/")
+        self.records[identifier] = {
+            "identifier": identifier,
+            "installationId": identifier,
+            "installationType": "OnPrem",
+            "config": {},
+            "resyncState": None,
+            "arePortResourcesInitialized": False,
+            "logAttributes": {"ingestUrl": f"{base}/__ingest/logs"},
+            "metricAttributes": {"ingestUrl": f"{base}/__ingest/metrics"},
+            "ingestAttributes": {"ingestUrl": f"{base}/__ingest/lake"},
+            "createdAt": now_iso(),
+            "updatedAt": now_iso(),
+        } | body
+        return JSONResponse({"ok": True, "integration": self.records[identifier]})
+
+    async def patch(self, request: Request) -> Response:
+        record = self.records.get(request.path_params["id"])
+        if record is None:
+            return JSONResponse(
+                {"ok": False, "error": "not_found", "message": "integration not installed"},
+                status_code=404,
+            )
+        record.update(await request.json())
+        record["updatedAt"] = now_iso()
+        return JSONResponse({"ok": True, "integration": record})
+
+    async def resync_state(self, identifier: str, state: dict[str, Any]) -> dict[str, Any]:
+        record = self.records.setdefault(identifier, {"identifier": identifier})
+        record["resyncState"] = state | {"updatedAt": now_iso()}
+        return record
+
+    async def organization(self, _: Request) -> Response:
+        return JSONResponse(
+            {"ok": True, "organization": {"id": "ocean", "name": "Ocean", "featureFlags": []}}
+        )
+
+    async def provision_enabled(self, _: Request) -> Response:
+        return JSONResponse({"ok": True, "integrations": []})
+
+    async def accepted(self, _: Request) -> Response:
+        return JSONResponse({"ok": True})
