@@ -1,12 +1,13 @@
 """The peer integration synced by the original and by Ocean, side by side.
 
-Usage: .venv/bin/python bench/peer_vs_ours.py [--sizes 5000,50000]
+Usage: .venv/bin/python bench/peer_vs_ours.py [--sizes 5000,50000] [--skip-original]
 
 The original (port-ocean 0.56.2 from ``../shared/peer/setup.sh``) runs through
 ``../shared/peer/run_pipeline.py`` into its fake Port; Ocean runs the same folder,
-unchanged, with ``ocean sail --once`` into a fresh embedded catalog. Each side does a first
-sync and an unchanged rerun. Times are whole processes (start-up included) for Ocean and
-both the resync and the process wall time for the original.
+unchanged, with ``ocean sail --once`` into a fresh embedded catalog and, through its Port
+API client, into ``ocean catalog serve`` on a fresh SQLite store. Each side does a first
+sync and an unchanged rerun. Ocean's times are whole processes (start-up included); for the
+original both the resync and the process wall time are shown.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +27,7 @@ PEER = ROOT.parent / "shared" / "peer"
 PEER_PYTHON = Path(os.environ.get("PEER_VENV", "/tmp/peer-venv")) / "bin" / "python"
 
 
-def ours(size: int) -> dict[str, float]:
+def ours(size: int, *, through_server: bool = False) -> dict[str, float]:
     env = os.environ | {
         "PEER_REPO_COUNT": str(size),
         "PEER_BATCH_SIZE": "100",
@@ -33,10 +35,13 @@ def ours(size: int) -> dict[str, float]:
     }
     times = {}
     with tempfile.TemporaryDirectory() as folder:
-        for phase in ("first", "rerun-same"):
-            started = time.perf_counter()
-            subprocess.run(
-                [
+        catalog, server = f"sqlite:///{folder}/catalog.db", None
+        if through_server:
+            env, catalog, server = _serve(folder, env)
+        try:
+            for phase in ("first", "rerun-same"):
+                started = time.perf_counter()
+                command = [
                     sys.executable,
                     "-m",
                     "ocean",
@@ -45,14 +50,53 @@ def ours(size: int) -> dict[str, float]:
                     "--once",
                     "--quiet",
                     "--catalog",
-                    f"sqlite:///{folder}/catalog.db",
-                ],
-                env=env,
-                check=True,
-                cwd=folder,
-            )
-            times[phase] = time.perf_counter() - started
+                    catalog,
+                ]
+                subprocess.run(command, env=env, check=True, cwd=folder)
+                times[phase] = time.perf_counter() - started
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait()
     return times
+
+
+def _serve(folder: str, env: dict[str, str]) -> tuple[dict[str, str], str, subprocess.Popen[bytes]]:
+    """Our catalog server on a fresh SQLite store, and an environment with credentials for it."""
+    store = f"{folder}/served.db"
+    command = [
+        sys.executable,
+        "-m",
+        "ocean",
+        "catalog",
+        "credentials",
+        "create",
+        "bench",
+        "--catalog",
+        store,
+    ]
+    created = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    credentials = dict(line.split("=", 1) for line in created.split())
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ocean",
+            "catalog",
+            "serve",
+            "--catalog",
+            store,
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(2)
+    return env | credentials, f"http://127.0.0.1:{port}", server
 
 
 def original(size: int) -> dict[str, tuple[float, float]]:
@@ -82,17 +126,19 @@ def original(size: int) -> dict[str, tuple[float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="5000,50000")
-    sizes = [int(size) for size in parser.parse_args().sizes.split(",")]
+    parser.add_argument("--skip-original", action="store_true")
+    args = parser.parse_args()
     print(
-        f"{'items':>6} {'phase':>11} {'ours s':>7} {'orig resync s':>13} {'orig wall s':>11} {'ratio (wall)':>12}"
+        f"{'items':>6} {'phase':>11} {'ours s':>7} {'via server s':>12} {'orig resync s':>13} {'orig wall s':>11} {'ratio':>6}"
     )
-    for size in sizes:
-        mine = ours(size)
-        theirs = original(size) if PEER_PYTHON.exists() else {}
+    for size in (int(size) for size in args.sizes.split(",")):
+        mine, served = ours(size), ours(size, through_server=True)
+        theirs = original(size) if PEER_PYTHON.exists() and not args.skip_original else {}
         for phase, seconds in mine.items():
             resync, wall = theirs.get(phase, (float("nan"), float("nan")))
             print(
-                f"{size:>6} {phase:>11} {seconds:>7.2f} {resync:>13.2f} {wall:>11.2f} {wall / seconds:>11.0f}x",
+                f"{size:>6} {phase:>11} {seconds:>7.2f} {served[phase]:>12.2f} {resync:>13.2f} {wall:>11.2f} "
+                f"{wall / seconds:>5.0f}x",
                 flush=True,
             )
 

@@ -8,6 +8,7 @@ datasource-entities route. Change detection searches existing entities in chunks
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -74,22 +75,14 @@ class PortAPIStore:
         return list(response.json().get("blueprints", []))
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
-        found: dict[str, Entity] = {}
-        for start in range(0, len(identifiers), SEARCH_CHUNK):
-            query = {
-                "combinator": "and",
-                "rules": [
-                    {"property": "$blueprint", "operator": "=", "value": blueprint},
-                    {
-                        "property": "$identifier",
-                        "operator": "in",
-                        "value": identifiers[start : start + SEARCH_CHUNK],
-                    },
-                ],
-            }
-            for entity in await self.search(query):
-                found[entity["identifier"]] = entity  # type: ignore[assignment]
-        return found
+        chunks = [
+            identifiers[start : start + SEARCH_CHUNK]
+            for start in range(0, len(identifiers), SEARCH_CHUNK)
+        ]
+        pages = await asyncio.gather(
+            *(self.search(_identifier_query(blueprint, chunk)) for chunk in chunks)
+        )
+        return {entity["identifier"]: entity for page in pages for entity in page}  # type: ignore[misc]
 
     async def upsert_entities(
         self,
@@ -117,9 +110,13 @@ class PortAPIStore:
             "create_missing_related_entities": str(create_missing_related).lower(),
             "validation_only": "false",
         }
-        for blueprint, group in _by_blueprint(writes).items():
-            for batch in _batches(group):
-                outcomes += await self._bulk(blueprint, batch, params, owner, stored)
+        calls = [
+            self._bulk(blueprint, batch, params, owner, stored)
+            for blueprint, group in _by_blueprint(writes).items()
+            for batch in _batches(group)
+        ]
+        for results in await asyncio.gather(*calls):  # the client's in-flight limit bounds them
+            outcomes += results
         return sorted(outcomes, key=lambda outcome: outcome.index)
 
     async def _stored(self, entities: list[Entity]) -> dict[EntityKey, Entity]:
@@ -386,3 +383,13 @@ def _group_keys(keys: list[EntityKey]) -> dict[str, list[str]]:
     for blueprint, identifier in keys:
         groups.setdefault(blueprint, []).append(identifier)
     return groups
+
+
+def _identifier_query(blueprint: str, identifiers: list[str]) -> dict[str, Any]:
+    return {
+        "combinator": "and",
+        "rules": [
+            {"property": "$blueprint", "operator": "=", "value": blueprint},
+            {"property": "$identifier", "operator": "in", "value": identifiers},
+        ],
+    }
