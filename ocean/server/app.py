@@ -55,7 +55,12 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
             Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
         ],
         middleware=[Middleware(_Authenticated, tokens=issued)],
-        exception_handlers={StoreError: _store_error, 404: _not_found, 405: _not_allowed},
+        exception_handlers={
+            StoreError: _store_error,
+            TooLarge: _too_large,
+            404: _not_found,
+            405: _not_allowed,
+        },
     )
 
 
@@ -241,9 +246,19 @@ def _code(error: str | None) -> str:
     return "not_found" if (error or "").startswith("not_found") else "invalid_entity"
 
 
+class TooLarge(Exception):
+    """A request body over Port's 1 MiB limit."""
+
+
+MAX_BODY = 1024 * 1024
+
+
 async def _json(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise TooLarge
     try:
-        body = orjson.loads(await request.body() or b"{}")
+        body = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError as error:
         raise StoreError(f"the request body is not JSON: {error}") from None
     if not isinstance(body, dict):
@@ -258,6 +273,12 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 async def _store_error(request: Request, error: Exception) -> Response:
     code = "invalid_query" if isinstance(error, SearchError) else "invalid_request"
     return _error(422, code, str(error))
+
+
+async def _too_large(request: Request, error: Exception) -> Response:
+    return _error(
+        413, "request_too_large", f"the body is over {MAX_BODY} bytes; send fewer entities per call"
+    )
 
 
 async def _not_found(request: Request, error: Exception) -> Response:

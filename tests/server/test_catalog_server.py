@@ -118,3 +118,20 @@ async def test_a_sync_through_the_server_matches_the_embedded_catalog(
     served_entities = {e["identifier"]: e async for e in store.iter_entities()}
     embedded = await workspace.entities()
     assert comparable(served_entities) == comparable(embedded)
+
+
+async def test_bodies_over_one_mebibyte_are_refused_with_413(served: tuple[str, Store]) -> None:
+    base, store = served
+    client_id, secret = await store.create_credentials("tests")
+    async with httpx.AsyncClient(base_url=base) as client:
+        token = (
+            await client.post(
+                "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
+            )
+        ).json()
+        headers = {"Authorization": f"Bearer {token['accessToken']}"}
+        huge = {"entities": [{"identifier": f"x{i}", "title": "y" * 2000} for i in range(600)]}
+        answer = await client.post(
+            "/v1/blueprints/service/entities/bulk", json=huge, headers=headers
+        )
+    assert (answer.status_code, answer.json()["error"]) == (413, "request_too_large")
