@@ -4,19 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ocean.monitor.report import KindReport, ResyncReport
+from ocean.monitor.report import COUNTS, KindReport, ResyncReport
 
-_COUNTS = (
-    "extracted",
-    "mapped",
-    "filtered_out",
-    "skipped",
-    "created",
-    "updated",
-    "unchanged",
-    "deleted",
-    "failed",
-)
 _PHASES = ("extract", "transform", "load")
 _STATUSES = ("running", "completed", "failed", "aborted")
 
@@ -40,7 +29,7 @@ class Metrics:
             self._add(kind)
 
     def _add(self, kind: KindReport) -> None:
-        for name in _COUNTS:
+        for name in COUNTS:
             key = (kind.kind, name)
             self.counts[key] = self.counts.get(key, 0) + int(getattr(kind, name))
         for phase in _PHASES:

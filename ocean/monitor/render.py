@@ -13,30 +13,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ocean.monitor.report import KindReport, ResyncReport
-
-_COUNTS = (
-    "extracted",
-    "mapped",
-    "filtered_out",
-    "skipped",
-    "created",
-    "updated",
-    "unchanged",
-    "deleted",
-    "failed",
-)
+from ocean.monitor.report import COUNTS, KindReport, ResyncReport
 
 
 def render_report(report: ResyncReport, console: Console) -> None:
     """Print the per-kind summary table, then problems and the outcome."""
     table = Table(title=f"resync of {report.integration}: {report.status}")
     table.add_column("kind", no_wrap=True)
-    for name in _COUNTS:
+    for name in COUNTS:
         table.add_column(name.replace("_", " "), justify="right")
     table.add_column("seconds e/t/l", justify="right", no_wrap=True)
     for kind in report.kinds:
-        table.add_row(_label(kind), *(str(getattr(kind, n)) for n in _COUNTS), _durations(kind))
+        table.add_row(_label(kind), *(str(getattr(kind, n)) for n in COUNTS), _durations(kind))
     console.print(table)
     for kind in report.kinds:
         for error in kind.errors[:5]:

@@ -5,6 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+COUNTS = (
+    "extracted",
+    "mapped",
+    "filtered_out",
+    "skipped",
+    "created",
+    "updated",
+    "unchanged",
+    "deleted",
+    "failed",
+)
+"""The per-kind counts, in the order the summary shows them."""
+
 
 @dataclass
 class KindReport:
