@@ -36,7 +36,11 @@ _JqError = Fallback  # where jq would raise, jq runs and produces its own messag
 
 def compile_fast(text: str) -> Fast | None:
     """A Python callable equivalent to ``text``, or None when jq must run it."""
-    raw = compile_raw(text)
+    return normalised(compile_raw(text))
+
+
+def normalised(raw: Fast | None) -> Fast | None:
+    """``raw`` with its results passed through ``from_jq``, as jq hands values back."""
     if raw is None:
         return None
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import jq
 
-from ocean.transform.fastpath import Fallback, compile_fast, compile_raw
+from ocean.transform.fastpath import Fallback, compile_raw, normalised
 from ocean.transform.values import from_jq, to_json_text
 
 _OPENING_QUOTE = re.compile(r"(?:(?<=\s)|^)'(?=[^\s\"])")
@@ -61,9 +61,9 @@ class Expression:
     def __init__(self, text: str, env: Mapping[str, str] | None) -> None:
         self.text = text
         source = rewrite_single_quotes(text)
-        self._fast = compile_fast(source)
         self.raw = compile_raw(source)
         """The Python equivalent without ``from_jq`` normalisation (may raise Fallback)."""
+        self._fast = normalised(self.raw)
         try:
             self._program = jq.compile(_ENV_PRELUDE + source, args={"__ocean_env": dict(env or {})})
         except ValueError as error:
@@ -85,17 +85,12 @@ class Expression:
 
     def lenient(self) -> Callable[[Input], Any]:
         """A function giving the first output, or None when there is none or it fails."""
-        fast, program = self._fast, self._program
+        first = self.first
 
         def evaluate(source: Input) -> Any:
-            if fast is not None:
-                try:
-                    return fast(source.value)
-                except Fallback:
-                    pass
             try:
-                return from_jq(program.input_text(source.text).first())
-            except (StopIteration, ValueError):
+                return first(source)
+            except EvaluationError:
                 return None
 
         return evaluate
