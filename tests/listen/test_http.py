@@ -20,6 +20,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _sail(workspace: Workspace, port: int, settings: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``ocean sail`` (not --once) on the workspace, serving on ``port``."""
+    command = [sys.executable, "-m", "ocean", "sail", str(workspace.folder), "--catalog", str(workspace.catalog),
+               "--port", str(port), "--quiet"]  # fmt: skip
+    env = os.environ | workspace.environ | settings
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def _until(check, seconds: float = 20.0):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -38,24 +46,11 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
 ) -> None:
     workspace.set_data(services=[services(4)], teams=TEAMS)
     port = _free_port()
-    env = (
-        os.environ
-        | workspace.environ
-        | {"OCEAN__EVENT_LISTENER__INTERVAL": "0.1", "OCEAN__EVENT_LISTENER__TOKEN": "s3cret"}
+    process = _sail(
+        workspace,
+        port,
+        {"OCEAN__EVENT_LISTENER__INTERVAL": "0.1", "OCEAN__EVENT_LISTENER__TOKEN": "s3cret"},
     )
-    command = [
-        sys.executable,
-        "-m",
-        "ocean",
-        "sail",
-        str(workspace.folder),
-        "--catalog",
-        str(workspace.catalog),
-        "--port",
-        str(port),
-        "--quiet",
-    ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
         _until(lambda: httpx.get(f"{base}/ready").status_code == 200)
@@ -89,29 +84,12 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
         if process.poll() is None:
             process.kill()
             process.wait()
-        assert process.stderr is not None
-        process.stderr.close()
 
 
 def test_webhooks_only_serves_without_resyncing(workspace: Workspace) -> None:
     workspace.set_data(services=[services(1)], teams=TEAMS)
     port = _free_port()
-    env = os.environ | workspace.environ | {"OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY"}
-    command = [
-        sys.executable,
-        "-m",
-        "ocean",
-        "sail",
-        str(workspace.folder),
-        "--catalog",
-        str(workspace.catalog),
-        "--port",
-        str(port),
-        "--quiet",
-    ]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = _sail(workspace, port, {"OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY"})
     try:
         _until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
         assert (

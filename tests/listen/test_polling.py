@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from click.testing import CliRunner
 
@@ -11,44 +13,59 @@ from ocean.listen.polling import poll
 from ocean.monitor.report import ResyncReport
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
+from ocean.store.base import RunRecord
 from ocean.store.sqlite import SQLiteStore
 from tests.conftest import TEAMS, Workspace, services
 
 
-async def _wait_for(reports: list[ResyncReport], count: int) -> None:
-    for _ in range(400):
-        if len(reports) >= count:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"expected {count} resyncs, saw {len(reports)}")
+class Listening:
+    """A polling listener running on a workspace; ``runs`` is filled when it has stopped."""
+
+    def __init__(self, workspace: Workspace, store: SQLiteStore) -> None:
+        self.prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+        self.store = store
+        self.reports: list[ResyncReport] = []
+        self.runs: list[RunRecord] = []
+
+    async def wait_for(self, count: int) -> None:
+        for _ in range(400):
+            if len(self.reports) >= count:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"expected {count} resyncs, saw {len(self.reports)}")
+
+
+@asynccontextmanager
+async def listening(workspace: Workspace) -> AsyncIterator[Listening]:
+    store = await SQLiteStore.open(workspace.catalog)
+    running = Listening(workspace, store)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        poll(running.prepared, store, SilentObserver(), stop=stop, on_report=running.reports.append)
+    )
+    try:
+        yield running
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+        running.runs = await store.list_runs()
+        await store.close()
 
 
 async def test_polling_resyncs_at_start_and_on_each_new_request(workspace: Workspace) -> None:
     workspace.set_data(services=[services(2)], teams=TEAMS)
     workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.02"
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await SQLiteStore.open(workspace.catalog)
-    reports: list[ResyncReport] = []
-    stop = asyncio.Event()
-    listener = asyncio.create_task(
-        poll(prepared, store, SilentObserver(), stop=stop, on_report=reports.append)
-    )
-    try:
-        await _wait_for(reports, 1)
+    async with listening(workspace) as running:
+        await running.wait_for(1)
         await asyncio.sleep(0.1)  # a few polls with nothing requested
-        assert len(reports) == 1
+        assert len(running.reports) == 1
         workspace.set_data(services=[services(3)], teams=TEAMS)
-        await store.request_resync(prepared.owner.identifier)
-        await _wait_for(reports, 2)
-    finally:
-        stop.set()
-        await listener
-        runs = await store.list_runs()
-        await store.close()
+        await running.store.request_resync(running.prepared.owner.identifier)
+        await running.wait_for(2)
 
-    assert [report.trigger for report in reports] == ["start", "request"]
-    assert reports[1].total("created") == 1
-    assert [run.trigger for run in runs] == ["request", "start"]
+    assert [report.trigger for report in running.reports] == ["start", "request"]
+    assert running.reports[1].total("created") == 1
+    assert [run.trigger for run in running.runs] == ["request", "start"]
 
 
 def test_catalog_resync_command_records_a_request(workspace: Workspace) -> None:
@@ -66,22 +83,12 @@ async def test_stopping_mid_resync_records_it_aborted_and_deletes_nothing(
     workspace.set_data(services=[services(3)], teams=TEAMS)
     await workspace.sail()
     workspace.set_data(services=[services(1), services(1, start=1)], teams=[], slow=0.3)
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await SQLiteStore.open(workspace.catalog)
-    stop = asyncio.Event()
-    reports: list[ResyncReport] = []
-    listener = asyncio.create_task(
-        poll(prepared, store, SilentObserver(), stop=stop, on_report=reports.append)
-    )
-    await asyncio.sleep(0.2)  # inside the slow service handler
 
-    stop.set()
-    await asyncio.wait_for(listener, timeout=10)
-    runs = await store.list_runs()
-    await store.close()
+    async with listening(workspace) as running:
+        await asyncio.sleep(0.2)  # inside the slow service handler
 
-    assert reports == []
-    assert (runs[0].trigger, runs[0].status) == ("start", "aborted")
+    assert running.reports == []
+    assert (running.runs[0].trigger, running.runs[0].status) == ("start", "aborted")
     assert sorted(await workspace.entities("team")) == ["core", "edge"]
     assert len(await workspace.entities("service")) == 3
 
@@ -91,29 +98,17 @@ async def test_a_newer_request_cancels_the_running_resync_and_starts_again(
 ) -> None:
     workspace.set_data(services=[services(1), services(1, start=1)], teams=TEAMS, slow=0.3)
     workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.05"
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await SQLiteStore.open(workspace.catalog)
-    reports: list[ResyncReport] = []
-    stop = asyncio.Event()
-    listener = asyncio.create_task(
-        poll(prepared, store, SilentObserver(), stop=stop, on_report=reports.append)
-    )
-    await asyncio.sleep(0.15)  # the start resync is inside the slow handler
-    await store.request_resync(prepared.owner.identifier)
-    try:
-        await _wait_for(reports, 1)
+    async with listening(workspace) as running:
+        await asyncio.sleep(0.15)  # the start resync is inside the slow handler
+        await running.store.request_resync(running.prepared.owner.identifier)
+        await running.wait_for(1)
         await asyncio.sleep(0.2)
-    finally:
-        stop.set()
-        await listener
-        runs = await store.list_runs()
-        await store.close()
 
-    assert [(run.trigger, run.status) for run in reversed(runs)] == [
+    assert [(run.trigger, run.status) for run in reversed(running.runs)] == [
         ("start", "aborted"),
         ("request", "completed"),
     ]
-    assert [report.trigger for report in reports] == ["request"]
+    assert [report.trigger for report in running.reports] == ["request"]
 
 
 async def test_scheduled_resyncs_run_on_top_of_polling(workspace: Workspace) -> None:
@@ -122,18 +117,7 @@ async def test_scheduled_resyncs_run_on_top_of_polling(workspace: Workspace) -> 
         "OCEAN__EVENT_LISTENER__INTERVAL": "0.02",
         "OCEAN__SCHEDULED_RESYNC_INTERVAL": "0.002",
     }
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await SQLiteStore.open(workspace.catalog)
-    reports: list[ResyncReport] = []
-    stop = asyncio.Event()
-    listener = asyncio.create_task(
-        poll(prepared, store, SilentObserver(), stop=stop, on_report=reports.append)
-    )
-    try:
-        await _wait_for(reports, 3)
-    finally:
-        stop.set()
-        await listener
-        await store.close()
+    async with listening(workspace) as running:
+        await running.wait_for(3)
 
-    assert [report.trigger for report in reports[:3]] == ["start", "schedule", "schedule"]
+    assert [report.trigger for report in running.reports[:3]] == ["start", "schedule", "schedule"]
