@@ -1,40 +1,15 @@
-"""Pure change detection: which mapped entities are new, changed or unchanged."""
+"""Pure change detection: whether writing a mapped entity would change what is stored.
+
+Stores call it inside their write transaction (see ``ocean.store.writes``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ocean.transform.values import json_equal
 from ocean.types import Entity
 
 _COMPARED = ("title", "icon", "team", "properties", "relations")
-
-
-@dataclass
-class EntityDiff:
-    created: list[Entity] = field(default_factory=list)
-    updated: list[Entity] = field(default_factory=list)
-    unchanged: list[Entity] = field(default_factory=list)
-
-
-def diff_entities(desired: list[Entity], stored: dict[str, Entity]) -> EntityDiff:
-    """Split ``desired`` by what the catalog holds (``stored``, keyed by identifier).
-
-    Only fields the mapping produced are compared; a property or relation that is null
-    in the mapping and absent in the catalog counts as equal. Unlike the original, a
-    changed ``icon`` is an update too.
-    """
-    result = EntityDiff()
-    for entity in desired:
-        current = stored.get(entity["identifier"])
-        if current is None:
-            result.created.append(entity)
-        elif is_unchanged(entity, current):
-            result.unchanged.append(entity)
-        else:
-            result.updated.append(entity)
-    return result
 
 
 def is_unchanged(entity: Entity, current: Entity) -> bool:

@@ -1,4 +1,4 @@
-"""Open the catalog a URL names: ``sqlite:///relative.db``, ``sqlite:////abs.db`` or a file path."""
+"""Open the catalog a URL names: SQLite (a path or ``sqlite:///PATH``), ``postgresql://`` or a Port API (``https://``)."""
 
 from __future__ import annotations
 

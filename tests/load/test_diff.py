@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ocean.load.diff import diff_entities, is_unchanged
+from ocean.load.diff import is_unchanged
 from ocean.transform.values import json_equal
 
 STORED: dict[str, Any] = {
@@ -60,21 +60,6 @@ STORED: dict[str, Any] = {
 )
 def test_is_unchanged_compares_only_mapped_fields(entity: dict[str, Any], unchanged: bool) -> None:
     assert is_unchanged(entity, STORED) is unchanged  # type: ignore[arg-type]
-
-
-def test_diff_splits_created_updated_unchanged() -> None:
-    desired = [
-        {"identifier": "a", "blueprint": "b", "title": "A"},
-        {"identifier": "a2", "blueprint": "b", "title": "new"},
-        {"identifier": "a3", "blueprint": "b", "title": "changed"},
-    ]
-    stored = {"a": STORED, "a3": {**STORED, "identifier": "a3"}}
-
-    diff = diff_entities(desired, stored)  # type: ignore[arg-type]
-
-    assert [e["identifier"] for e in diff.created] == ["a2"]
-    assert [e["identifier"] for e in diff.updated] == ["a3"]
-    assert [e["identifier"] for e in diff.unchanged] == ["a"]
 
 
 @pytest.mark.parametrize(
