@@ -162,6 +162,11 @@ def services(count: int, *, stars: int = 1, start: int = 0) -> list[dict[str, An
 TEAMS = [{"id": "core", "name": "Core"}, {"id": "edge", "name": "Edge"}]
 
 
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+needs_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared is not beside this checkout"
+)
+
 POSTGRES_URL = os.environ.get("OCEAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ocean.cli.main import cli
-from tests.conftest import Workspace
+from tests.conftest import Workspace, needs_shared
 
 CASES = Path(__file__).resolve().parents[2].parent / "shared" / "compat" / "cases"
 RESOURCE = {
@@ -69,6 +69,7 @@ def test_resource_and_items_print_the_compat_shape(
     assert result["misconfigurations"] == {"properties.url": ".url", "identifier": ".id"}
 
 
+@needs_shared
 def test_case_file_is_checked_against_the_original() -> None:
     code, output = _invoke("--case", str(CASES / "selector-non-boolean-errors.json"))
 

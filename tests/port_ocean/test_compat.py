@@ -16,6 +16,7 @@ from ocean.listen.once import run_once
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
+from tests.conftest import needs_shared
 
 PEER = Path(__file__).resolve().parents[2].parent / "shared" / "peer"
 
@@ -178,6 +179,7 @@ async def test_custom_selector_field_changes_what_the_handler_yields(tmp_path: P
     assert "OLD" not in entities and "OPS" in entities
 
 
+@needs_shared
 async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path: Path) -> None:
     environ = {"PEER_REPO_COUNT": "300", "PEER_BATCH_SIZE": "100", "PEER_RUN_TAG": "x"}
 
