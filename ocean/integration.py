@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ocean.errors import ConfigError
+from ocean.live.processor import WebhookProcessor
 from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
 
@@ -38,6 +39,7 @@ class Integration:
         self.resync_start_hooks: list[Hook] = []
         self.resync_complete_hooks: list[Hook] = []
         self._config: dict[str, Any] | None = None
+        self.webhook_processors: dict[str, list[type[WebhookProcessor]]] = {}
 
     def on_resync(self, kind: str | None = None) -> Callable[[HandlerT], HandlerT]:
         """Register a handler for one kind, or for every kind when ``kind`` is None."""
@@ -50,6 +52,18 @@ class Integration:
             return handler
 
         return register
+
+    def add_webhook_processor(self, path: str, processor: type[WebhookProcessor]) -> None:
+        """Serve live events POSTed to ``/integration{path}`` with ``processor`` (several
+        processors may share a path; each one that wants an event handles it)."""
+        if not (isinstance(processor, type) and issubclass(processor, WebhookProcessor)):
+            raise ConfigError(
+                f"add_webhook_processor({path!r}, {processor!r}): the processor must be a "
+                "subclass of ocean.live.processor.WebhookProcessor (AbstractWebhookProcessor)"
+            )
+        if not path.startswith("/"):
+            raise ConfigError(f"add_webhook_processor: the path {path!r} must start with '/'")
+        self.webhook_processors.setdefault(path, []).append(processor)
 
     def on_start(self) -> Callable[[HookT], HookT]:
         """Register a coroutine run once before the first resync."""
@@ -75,6 +89,11 @@ class Integration:
         """Drop every registered handler and hook for which ``keep`` is false."""
         self._by_kind = {k: [h for h in hs if keep(h)] for k, hs in self._by_kind.items()}
         self._catch_all = [h for h in self._catch_all if keep(h)]
+        self.webhook_processors = {
+            path: [c for c in classes if keep(c)]
+            for path, classes in self.webhook_processors.items()
+            if any(keep(c) for c in classes)
+        }
         for hooks in (self.start_hooks, self.resync_start_hooks, self.resync_complete_hooks):
             hooks[:] = [h for h in hooks if keep(h)]
 

@@ -7,6 +7,7 @@ import sys
 import click
 
 from ocean.cli.catalog import catalog
+from ocean.cli.events import events
 from ocean.cli.map import map_command
 from ocean.cli.sail import sail
 
@@ -20,6 +21,7 @@ def cli() -> None:
 cli.add_command(sail)
 cli.add_command(catalog)
 cli.add_command(map_command)
+cli.add_command(events)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from ocean.errors import ConfigError
 from ocean.listen.http import create_app
 from ocean.listen.once import run_once
 from ocean.listen.polling import poll
+from ocean.live.service import LiveService
 from ocean.monitor.metrics import Metrics
 from ocean.monitor.render import ProgressDisplay, render_report
 from ocean.monitor.report import ResyncReport
@@ -121,11 +122,14 @@ async def _serve(
     a WEBHOOKS_ONLY / ACTIONS_ONLY listener), until a signal."""
     metrics = Metrics()
     metrics.started()
+    listener = sail.settings.event_listener.type.upper()
+    live = await LiveService.open(sail, store) if listener != "ACTIONS_ONLY" else None
     app = create_app(
         store=store,
         identifier=sail.owner.identifier,
         metrics=metrics,
         token=sail.settings.event_listener.token,
+        extra_routes=live.routes if live else (),
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host=address[0], port=address[1], log_level="warning", lifespan="off")
@@ -141,12 +145,17 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    working = asyncio.create_task(live.run(stop)) if live else None
     try:
         if resyncs:
             await poll(sail, store, progress, stop=stop, on_report=finished)
         else:
             await stop.wait()
     finally:
+        if working is not None and live is not None:
+            stop.set()
+            await working
+            await live.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
         server.should_exit = True

@@ -34,6 +34,13 @@ class CatalogSettings(_Section):
     url: str | None = None
 
 
+class LiveEventsSettings(_Section):
+    queue_url: str | None = None
+    """Where live events wait: ``sqlite:///PATH`` or ``redis://HOST:PORT/DB``; by default
+    the embedded catalog's file (or ``.ocean/live-events.db`` for another catalog)."""
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+
+
 class PortSettings(_Section):
     """The original's ``port:`` section: a Port API and its machine credentials."""
 
@@ -57,6 +64,10 @@ class Settings(_Section):
     transform_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)
     """Processes that map jq-heavy batches (0 or 1: map in-process)."""
     resources_path: str = ".port/resources"
+    live_events: LiveEventsSettings = Field(default_factory=LiveEventsSettings)
+    event_workers_count: int = Field(default=4, ge=1)
+    """Live events applied at once (in order per resource key; the original: 1)."""
+    max_event_processing_seconds: float = Field(default=90.0, gt=0)
 
 
 def load_settings(

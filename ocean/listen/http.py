@@ -1,4 +1,5 @@
-"""The integration's own HTTP server: health, readiness, metrics and the resync trigger.
+"""The integration's own HTTP server: health, readiness, metrics, the resync trigger and
+(passed in as ``extra_routes``) the live-event routes.
 
 ``POST /resync`` (the WEBHOOK listener's trigger) needs ``Authorization: Bearer <token>``
 with the token from ``OCEAN__EVENT_LISTENER__TOKEN``; it records a resync request that the
@@ -8,17 +9,25 @@ running listener picks up, exactly like ``ocean catalog resync``.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from ocean.monitor.metrics import Metrics
 from ocean.store.base import Store
 
 
-def create_app(*, store: Store, identifier: str, metrics: Metrics, token: str | None) -> Starlette:
+def create_app(
+    *,
+    store: Store,
+    identifier: str,
+    metrics: Metrics,
+    token: str | None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> Starlette:
     """The ASGI app; everything it uses is passed in."""
 
     async def health(_: Request) -> Response:
@@ -58,5 +67,6 @@ def create_app(*, store: Store, identifier: str, metrics: Metrics, token: str | 
             Route("/ready", ready),
             Route("/metrics", metrics_text),
             Route("/resync", resync, methods=["POST"]),
+            *extra_routes,
         ]
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from ocean.errors import ConfigError
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, ResourceConfig
 from port_ocean._unsupported import missing
@@ -22,7 +23,6 @@ class PortOceanContext(Integration):
 
     def __init__(self) -> None:
         super().__init__()
-        self.webhook_processors: list[tuple[str, type]] = []
         self.router = SimpleNamespace(routes=[])
         self.integration_class: type | None = None
 
@@ -31,24 +31,18 @@ class PortOceanContext(Integration):
         """The parts of the original's settings integrations read."""
         return SimpleNamespace(integration=SimpleNamespace(config=self.integration_config))
 
-    def add_webhook_processor(self, path: str, processor: type) -> None:
-        """Register a live-event processor class for ``path`` (served by the live-events stage)."""
-        from port_ocean.core.handlers.webhook.abstract_webhook_processor import (
-            AbstractWebhookProcessor,
-        )
-
-        if not (inspect.isclass(processor) and issubclass(processor, AbstractWebhookProcessor)):
-            raise ValueError(f"{processor!r} is not a subclass of AbstractWebhookProcessor")
-        self.webhook_processors.append((path, processor))
+    def add_webhook_processor(self, path: str, processor: Any) -> None:
+        """As Ocean's, but a class of the wrong kind is a ``ValueError``, as in the original."""
+        try:
+            super().add_webhook_processor(path, processor)
+        except ConfigError as error:
+            raise ValueError(str(error)) from None
 
     def configure_folder(self, folder: Path) -> None:
         """Keep only what this folder registered (``ocean`` is one object per process, as in
         the original), and use the mapping model of a ``BaseIntegration`` subclass in
         ``integration.py``."""
         self.prune(lambda function: _defined_in(function, folder))
-        self.webhook_processors = [
-            (p, c) for p, c in self.webhook_processors if _defined_in(c, folder)
-        ]
         self.mapping_model, self.integration_class = PortAppConfig, None
         integration_py = folder / "integration.py"
         if not integration_py.is_file():

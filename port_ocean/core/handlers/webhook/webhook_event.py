@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
-from typing import Any
-
+from ocean.live.processor import (
+    EventHeaders,
+    EventPayload,
+    WebhookEvent,
+    WebhookEventRawResults,
+)
 from port_ocean._unsupported import missing
 
-EventPayload = dict[str, Any]
-EventHeaders = dict[str, str]
-
-
-@dataclass
-class WebhookEvent:
-    trace_id: str
-    payload: EventPayload
-    headers: EventHeaders
-    original_request: Any = None
-    group_id: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WebhookEvent:
-        return cls(
-            trace_id=data.get("trace_id") or str(uuid.uuid4()),
-            payload=data["payload"],
-            headers=data.get("headers", {}),
-        )
-
-    def clone(self) -> WebhookEvent:
-        return WebhookEvent(
-            self.trace_id,
-            dict(self.payload),
-            dict(self.headers),
-            self.original_request,
-            self.group_id,
-        )
-
-
-@dataclass
-class WebhookEventRawResults:
-    updated_raw_results: list[dict[str, Any]] = field(default_factory=list)
-    deleted_raw_results: list[dict[str, Any]] = field(default_factory=list)
-
+__all__ = ["EventHeaders", "EventPayload", "WebhookEvent", "WebhookEventRawResults"]
 
 __getattr__ = missing(__name__)

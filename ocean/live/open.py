@@ -1,0 +1,33 @@
+"""Open the live-event queue a URL names: ``sqlite:///PATH`` (or a path) or ``redis://``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ocean.errors import ConfigError
+from ocean.live.queue import EventQueue
+from ocean.live.redis_queue import RedisEventQueue
+from ocean.live.sqlite_queue import SQLiteEventQueue
+from ocean.store.open import sqlite_path
+
+DEFAULT_QUEUE = Path(".ocean/live-events.db")
+
+
+def queue_url(configured: str | None, catalog_url: str) -> str:
+    """The configured queue, else the embedded catalog's file, else ``.ocean/live-events.db``."""
+    if configured:
+        return configured
+    catalog_file = sqlite_path(catalog_url)
+    return f"sqlite:///{catalog_file or DEFAULT_QUEUE}"
+
+
+async def open_queue(url: str, integration: str) -> EventQueue:
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return await RedisEventQueue.open(url, integration)
+    path = sqlite_path(url)
+    if path is None:
+        raise ConfigError(
+            f"live-event queue URL {url!r} is neither sqlite:///PATH nor redis://HOST:PORT/DB; "
+            "fix OCEAN__LIVE_EVENTS__QUEUE_URL"
+        )
+    return await SQLiteEventQueue.open(path, integration)

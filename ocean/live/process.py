@@ -1,0 +1,194 @@
+"""Accept a live event at the route, and apply it in a worker.
+
+:func:`accept` runs before anything is queued: the path must have processors, the body
+must be a JSON object, and every processor that wants the event must authenticate it and
+find its payload valid. :func:`process` runs in a worker: each processor that wants the
+event handles it once per mapping resource of each kind it names (retrying with its own
+backoff), and what they return is mapped and written as a resync would
+(:mod:`ocean.live.apply`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ocean.integration import Integration
+from ocean.live.apply import apply_results
+from ocean.live.processor import (
+    ProcessorType,
+    WebhookEvent,
+    WebhookEventRawResults,
+    WebhookProcessor,
+)
+from ocean.live.queue import QueuedEvent
+from ocean.mapping import PortAppConfig
+from ocean.store.base import Owner, Store
+from ocean.transform.mapper import CompiledResource
+
+
+@dataclass
+class LiveEvents:
+    """What applying live events needs, passed in once."""
+
+    integration: Integration
+    mapping: PortAppConfig
+    resources: list[CompiledResource]
+    store: Store
+    owner: Owner
+    timeout: float = 90.0
+    """Seconds one ``handle_event`` call may take (``max_event_processing_seconds``)."""
+
+    def processors(self, path: str) -> list[type[WebhookProcessor]]:
+        return self.integration.webhook_processors.get(path, [])
+
+
+class Rejected(Exception):
+    """The route refuses an event: nothing is queued."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Accepted:
+    payload: dict[str, Any]
+    key: str | None
+
+
+async def accept(
+    live: LiveEvents, path: str, body: bytes, headers: dict[str, str]
+) -> Accepted | None:
+    """Check an event before it is queued; None when no processor wants it."""
+    classes = live.processors(path)
+    if not classes:
+        known = sorted(live.integration.webhook_processors)
+        raise Rejected(404, f"no webhook processor is registered for {path!r}; registered: {known}")
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise Rejected(400, f"the body is not JSON ({error}); send a JSON object") from None
+    if not isinstance(payload, dict):
+        raise Rejected(400, f"the body is JSON {type(payload).__name__}, not an object")
+    event = WebhookEvent(str(uuid.uuid4()), payload, headers, body=body)
+    wanting = [p for p in (cls(event.clone()) for cls in classes) if await _wants(p)]
+    for processor in wanting:
+        name = type(processor).__name__
+        if not await _ask(processor.authenticate(payload, headers), name, "authenticate"):
+            raise Rejected(
+                401, f"{name} could not authenticate the event; check the signature secret"
+            )
+        if not await _ask(processor.validate_payload(payload), name, "validate_payload"):
+            raise Rejected(
+                400, f"{name} found the payload invalid (validate_payload returned false)"
+            )
+    keys = [key for key in (p.group_key(p.event) for p in wanting) if key is not None]
+    return Accepted(payload, keys[0] if keys else None) if wanting else None
+
+
+async def _wants(processor: WebhookProcessor) -> bool:
+    return await _ask(
+        processor.should_process_event(processor.event),
+        type(processor).__name__,
+        "should_process_event",
+    )
+
+
+async def _ask(call: Any, name: str, method: str) -> bool:
+    try:
+        return bool(await call)
+    except Exception as error:
+        raise Rejected(500, f"{name}.{method} raised {type(error).__name__}: {error}") from error
+
+
+@dataclass
+class _Job:
+    processor: WebhookProcessor
+    resource: CompiledResource | None
+    raw: WebhookEventRawResults | None = None
+    error: str | None = None
+
+
+async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
+    """Apply one queued event; returns None, or why it failed for good."""
+    event = WebhookEvent(queued.id, queued.payload, queued.headers, group_id=queued.key)
+    jobs = await _jobs(live, queued.path, event)
+    await asyncio.gather(*(_run(live, job) for job in jobs))
+    queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
+    done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
+    errors = [job.error for job in jobs if job.error]
+    errors += await apply_results(done, store=live.store, owner=live.owner, mapping=live.mapping)
+    return "; ".join(errors) or None
+
+
+async def _jobs(live: LiveEvents, path: str, event: WebhookEvent) -> list[_Job]:
+    """One job per (wanting processor, resource of a kind it names); actions have no resource."""
+    jobs = []
+    for cls in live.processors(path):
+        probe = cls(event.clone())
+        if not await probe.should_process_event(probe.event):
+            continue
+        if cls.get_processor_type() == ProcessorType.ACTION:
+            jobs.append(_Job(probe, None))
+            continue
+        kinds = set(await probe.get_matching_kinds(probe.event))
+        jobs += [_Job(cls(event.clone()), r) for r in live.resources if r.kind in kinds]
+    return jobs
+
+
+async def _run(live: LiveEvents, job: _Job) -> None:
+    """The processor's hooks around :func:`_attempts`; a cancelled job calls ``cancel``."""
+    processor = job.processor
+    try:
+        await processor.before_processing()
+        await _attempts(live, job)
+        await processor.after_processing()
+    except asyncio.CancelledError:
+        await processor.cancel()
+        raise
+    except Exception as error:
+        job.error = f"{_where(job)}: a processing hook raised {type(error).__name__}: {error}"
+
+
+async def _attempts(live: LiveEvents, job: _Job) -> None:
+    """``handle_event`` with the processor's retry policy; the last error is kept."""
+    processor = job.processor
+    resource = job.resource.resource if job.resource else None
+    while True:
+        scope = (
+            live.integration.resource_scope(resource, live.mapping)
+            if resource is not None
+            else contextlib.nullcontext()
+        )
+        try:
+            with scope:
+                call = processor.handle_event(processor.event.payload, resource)
+                job.raw = await asyncio.wait_for(call, live.timeout)
+            return
+        except Exception as error:
+            await processor.on_error(error)
+            if processor.retry_count >= processor.max_retries or not processor.should_retry(error):
+                job.error = (
+                    f"{_where(job)} failed after {processor.retry_count + 1} attempt(s): "
+                    f"{_describe(error, live.timeout)}"
+                )
+                return
+        await asyncio.sleep(processor.calculate_retry_delay())
+        processor.retry_count += 1
+
+
+def _where(job: _Job) -> str:
+    name = type(job.processor).__name__
+    return f"{name} (kind {job.resource.kind!r})" if job.resource else name
+
+
+def _describe(error: Exception, timeout: float) -> str:
+    if isinstance(error, TimeoutError):
+        return f"handle_event took longer than {timeout:g} s (OCEAN__MAX_EVENT_PROCESSING_SECONDS)"
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,135 @@
+"""The live-event processor contract, as the original's ``AbstractWebhookProcessor``.
+
+An integration registers processor classes per path with
+``ocean.add_webhook_processor(path, ProcessorClass)``. For each event the HTTP route
+instantiates every processor of the path, keeps those whose ``should_process_event`` is
+true, and checks ``authenticate`` and ``validate_payload`` before anything is queued.
+A worker later calls ``handle_event`` once per mapping resource of each matching kind.
+
+Differences from the original, on purpose:
+
+* ``should_retry`` retries every error by default (the original only ``RetryableError``):
+  a transient failure of the third-party API is the common case, and an event that runs
+  out of retries is kept in the dead-letter list rather than dropped.
+* ``group_key(event)`` names the resource an event is about; events with the same key are
+  applied in arrival order, others in parallel. The default is the event's ``group_id``.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+EventPayload = dict[str, Any]
+EventHeaders = dict[str, str]
+
+
+class ProcessorType(enum.StrEnum):
+    WEBHOOK = "webhook"
+    ACTION = "action"
+
+
+@dataclass
+class WebhookEvent:
+    """One received event: its JSON payload and its headers (lower-cased names)."""
+
+    trace_id: str
+    payload: EventPayload
+    headers: EventHeaders
+    original_request: Any = None
+    group_id: str | None = None
+    body: bytes = b""
+    """The raw request body, for signature checks."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WebhookEvent:
+        return cls(
+            trace_id=data.get("trace_id") or str(uuid.uuid4()),
+            payload=data["payload"],
+            headers=data.get("headers", {}),
+        )
+
+    def clone(self) -> WebhookEvent:
+        return WebhookEvent(
+            self.trace_id,
+            dict(self.payload),
+            dict(self.headers),
+            self.original_request,
+            self.group_id,
+            self.body,
+        )
+
+
+@dataclass
+class WebhookEventRawResults:
+    """What ``handle_event`` returns: raw items to upsert and raw items to delete."""
+
+    updated_raw_results: list[dict[str, Any]] = field(default_factory=list)
+    deleted_raw_results: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RetryableError(Exception):
+    """An error worth retrying (kept for the original's ``should_retry``)."""
+
+
+class WebhookProcessor(ABC):
+    """Subclass it and register it with ``ocean.add_webhook_processor(path, cls)``."""
+
+    max_retries = 3
+    initial_retry_delay_seconds = 1.0
+    max_retry_delay_seconds = 30.0
+    exponential_base_seconds = 2.0
+
+    def __init__(self, event: WebhookEvent) -> None:
+        self.event = event
+        self.retry_count = 0
+
+    @classmethod
+    def get_processor_type(cls) -> ProcessorType:
+        return ProcessorType.WEBHOOK
+
+    @abstractmethod
+    async def should_process_event(self, event: WebhookEvent) -> bool: ...
+
+    @abstractmethod
+    async def get_matching_kinds(self, event: WebhookEvent) -> list[str]: ...
+
+    @abstractmethod
+    async def authenticate(self, payload: EventPayload, headers: EventHeaders) -> bool: ...
+
+    @abstractmethod
+    async def validate_payload(self, payload: EventPayload) -> bool: ...
+
+    @abstractmethod
+    async def handle_event(
+        self, payload: EventPayload, resource_config: Any
+    ) -> WebhookEventRawResults: ...
+
+    def group_key(self, event: WebhookEvent) -> str | None:
+        """The resource this event is about; None: no ordering with other events."""
+        return event.group_id
+
+    async def before_processing(self) -> None:
+        return None
+
+    async def after_processing(self) -> None:
+        return None
+
+    async def on_error(self, error: Exception) -> None:
+        return None
+
+    async def cancel(self) -> None:
+        return None
+
+    def should_retry(self, error: Exception) -> bool:
+        return True
+
+    def calculate_retry_delay(self) -> float:
+        delay = self.initial_retry_delay_seconds * self.exponential_base_seconds**self.retry_count
+        return float(min(delay, self.max_retry_delay_seconds))
+
+    async def validate_webhook_setup(self) -> bool:
+        return True

@@ -1,0 +1,81 @@
+"""The durable live-event queue: what the HTTP route writes and the workers read.
+
+Two backends implement :class:`EventQueue`: :mod:`ocean.live.sqlite_queue` (the default,
+in the embedded catalog's file) and :mod:`ocean.live.redis_queue` (Redis Streams with a
+consumer group, for several replicas). An event leaves the queue only when a worker has
+applied it (``done``) or given up on it (``bury``: kept in the dead-letter list, which
+``revive`` puts back in line). Events not yet done when a process stops are delivered
+again after a restart; applying one twice writes the same entities, so each is applied
+exactly once in effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass
+class QueuedEvent:
+    """One live event as the queue keeps it."""
+
+    id: str
+    path: str
+    payload: dict[str, Any]
+    headers: dict[str, str]
+    key: str | None
+    received_at: float
+    """Seconds since the epoch when the route accepted it."""
+    attempts: int = 0
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Backend bookkeeping (such as a Redis stream id)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "path": self.path,
+            "key": self.key,
+            "receivedAt": self.received_at,
+            "attempts": self.attempts,
+            "error": self.error,
+            "payload": self.payload,
+        }
+
+
+class EventQueue(Protocol):
+    """A durable queue of one integration's live events."""
+
+    async def put(
+        self, path: str, payload: dict[str, Any], headers: dict[str, str], key: str | None
+    ) -> QueuedEvent:
+        """Store an event durably before the route answers."""
+        ...
+
+    async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
+        """Up to ``limit`` events not handed out yet, oldest first, waiting up to
+        ``timeout`` seconds for one. Events with a key come only after every earlier event
+        with that key was handed out (and, across replicas, finished)."""
+        ...
+
+    async def done(self, event: QueuedEvent) -> None:
+        """The event was applied: forget it."""
+        ...
+
+    async def bury(self, event: QueuedEvent, error: str) -> None:
+        """The event failed for good: move it to the dead-letter list."""
+        ...
+
+    async def dead(self) -> list[QueuedEvent]:
+        """The dead-letter list, oldest first."""
+        ...
+
+    async def revive(self, ids: list[str] | None = None) -> int:
+        """Put dead events (all, or those with these ids) back in line; returns how many."""
+        ...
+
+    async def depth(self) -> int:
+        """Events waiting or being applied."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,182 @@
+"""The live-event queue on Redis Streams, for several replicas sharing the load.
+
+Events go to one stream per integration, read through one consumer group: each replica
+is a consumer, and an event is delivered to one of them. Order per key holds across
+replicas through one list per key holding the ids of its events in arrival order: an
+event is handed to a worker only when it heads its key's list, and leaves the list when
+it is done or buried. Unacknowledged events come back: a replica first re-reads what it
+was given before a restart, and claims what a dead replica left idle for ``reclaim``
+seconds. Buried events live in a second stream, the dead-letter list.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+import orjson
+import redis.asyncio as redis
+from redis.exceptions import RedisError, ResponseError
+
+from ocean.errors import StoreError
+from ocean.live.queue import QueuedEvent
+
+_PUT = """
+local id = redis.call('XADD', KEYS[1], '*', 'path', ARGV[1], 'payload', ARGV[2],
+    'headers', ARGV[3], 'key', ARGV[4], 'received', ARGV[5])
+if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[2], id) end
+return id
+"""
+_FINISH = """
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then redis.call('LPOP', KEYS[2]) end
+if ARGV[3] ~= '' then
+    redis.call('XADD', KEYS[3], '*', 'path', ARGV[4], 'payload', ARGV[5], 'headers', ARGV[6],
+        'key', ARGV[7], 'received', ARGV[8], 'attempts', ARGV[9], 'error', ARGV[3])
+end
+return 1
+"""
+_GROUP = "workers"
+_Arg = bytes | str | int | float
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisEventQueue:
+    """Open with :meth:`open`."""
+
+    def __init__(self, client: redis.Redis, integration: str, *, reclaim: float) -> None:
+        self._redis, self._reclaim = client, reclaim
+        self._prefix = f"ocean:{integration}:events"
+        self._stream, self._dead = f"{self._prefix}:stream", f"{self._prefix}:dead"
+        self._consumer = f"{socket.gethostname()}-{os.environ.get('OCEAN__REPLICA', '0')}"
+        self._put, self._finish = client.register_script(_PUT), client.register_script(_FINISH)
+        self._buffer: dict[str, QueuedEvent] = {}
+        self._handed: set[str] = set()
+        self._recovered = False
+
+    @classmethod
+    async def open(cls, url: str, integration: str, *, reclaim: float = 60.0) -> RedisEventQueue:
+        client = redis.Redis.from_url(url)
+        try:
+            await client.xgroup_create(
+                f"ocean:{integration}:events:stream", _GROUP, id="0", mkstream=True
+            )
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise StoreError(
+                    f"cannot create the live-event consumer group on {url}: {error}"
+                ) from None
+        except (RedisError, OSError) as error:
+            await client.aclose()
+            raise StoreError(
+                f"cannot reach the live-event queue at {url}: {error}; start Redis or set "
+                "OCEAN__LIVE_EVENTS__QUEUE_URL to sqlite:///PATH"
+            ) from None
+        return cls(client, integration, reclaim=reclaim)
+
+    def _key_list(self, key: str | None) -> str:
+        return f"{self._prefix}:key:{key or ''}"
+
+    async def put(
+        self, path: str, payload: dict[str, Any], headers: dict[str, str], key: str | None
+    ) -> QueuedEvent:
+        received = time.time()
+        args: list[_Arg] = [path, orjson.dumps(payload), orjson.dumps(headers), key or ""]
+        args.append(repr(received))
+        stream_id = await self._put(keys=[self._stream, self._key_list(key)], args=args)
+        return QueuedEvent(_text(stream_id), path, payload, headers, key, received)
+
+    async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
+        if not self._recovered:
+            await self._recover()
+        block = 20 if self._buffer else max(1, int(timeout * 1000))
+        replies = await self._redis.xreadgroup(
+            _GROUP, self._consumer, {self._stream: ">"}, count=limit, block=block
+        )
+        self._keep(replies)
+        return await self._deliverable(limit)
+
+    async def _recover(self) -> None:
+        """What this consumer was given before a restart, and what dead ones left idle."""
+        self._keep(await self._redis.xreadgroup(_GROUP, self._consumer, {self._stream: "0"}))
+        reply = await self._redis.xautoclaim(
+            self._stream, _GROUP, self._consumer, int(self._reclaim * 1000), "0-0"
+        )
+        self._keep([[self._stream, reply[1]]])
+        self._recovered = True
+
+    def _keep(self, replies: Any) -> None:
+        entries = [entry for _stream, batch in replies or [] for entry in batch if entry[1]]
+        for stream_id, fields in entries:
+            event = _event(_text(stream_id), fields)
+            if event.id not in self._handed:
+                self._buffer[event.id] = event
+
+    async def _deliverable(self, limit: int) -> list[QueuedEvent]:
+        ready: list[QueuedEvent] = []
+        for event in list(self._buffer.values()):
+            if len(ready) >= limit:
+                break
+            if event.key is not None:
+                head = await self._redis.lindex(self._key_list(event.key), 0)
+                if head is None or _text(head) != event.id:
+                    continue
+            ready.append(self._buffer.pop(event.id))
+            self._handed.add(event.id)
+        return ready
+
+    async def done(self, event: QueuedEvent) -> None:
+        await self._end(event, "")
+
+    async def bury(self, event: QueuedEvent, error: str) -> None:
+        await self._end(event, error or "failed")
+
+    async def _end(self, event: QueuedEvent, error: str) -> None:
+        args: list[_Arg] = [_GROUP, event.id, error, event.path, orjson.dumps(event.payload)]
+        args += [
+            orjson.dumps(event.headers),
+            event.key or "",
+            repr(event.received_at),
+            event.attempts,
+        ]
+        await self._finish(keys=[self._stream, self._key_list(event.key), self._dead], args=args)
+        self._handed.discard(event.id)
+
+    async def dead(self) -> list[QueuedEvent]:
+        entries: Any = await self._redis.xrange(self._dead)
+        return [_event(_text(stream_id), fields) for stream_id, fields in entries]
+
+    async def revive(self, ids: list[str] | None = None) -> int:
+        revived = 0
+        for event in await self.dead():
+            if ids is None or event.id in ids:
+                await self.put(event.path, event.payload, event.headers, event.key)
+                await self._redis.xdel(self._dead, event.id)
+                revived += 1
+        return revived
+
+    async def depth(self) -> int:
+        return int(await self._redis.xlen(self._stream))
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def _event(stream_id: str, fields: dict[bytes, bytes]) -> QueuedEvent:
+    key = fields.get(b"key", b"").decode()
+    return QueuedEvent(
+        id=stream_id,
+        path=fields[b"path"].decode(),
+        payload=orjson.loads(fields[b"payload"]),
+        headers=orjson.loads(fields[b"headers"]),
+        key=key or None,
+        received_at=float(fields[b"received"]),
+        attempts=int(fields.get(b"attempts", b"0")),
+        error=fields[b"error"].decode() if b"error" in fields else None,
+    )

@@ -1,0 +1,50 @@
+"""The live-event route: ``POST /integration{path}`` for every registered processor path.
+
+It answers 202 once the event is durably queued; 404 for a path without processors, 413
+over the size limit, 400 for a body that is not a JSON object or a payload a processor
+finds invalid, 401 when a processor cannot authenticate it; in those cases nothing is
+queued. An event no processor wants is acknowledged with 200 and dropped.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ocean.live.process import LiveEvents, Rejected, accept
+from ocean.live.queue import EventQueue
+
+
+def live_event_routes(live: LiveEvents, queue: EventQueue, *, max_body_bytes: int) -> list[Route]:
+    async def receive(request: Request) -> Response:
+        path = "/" + request.path_params["path"]
+        try:
+            body = await _body(request, max_body_bytes)
+            accepted = await accept(live, path, body, dict(request.headers))
+        except Rejected as rejected:
+            return JSONResponse({"ok": False, "message": str(rejected)}, rejected.status)
+        if accepted is None:
+            return JSONResponse({"ok": True, "status": "ignored"}, 200)
+        event = await queue.put(path, accepted.payload, dict(request.headers), accepted.key)
+        return JSONResponse({"ok": True, "status": "queued", "id": event.id}, 202)
+
+    return [Route("/integration/{path:path}", receive, methods=["POST"])]
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Rejected(
+            413,
+            f"the body is {declared} bytes; the limit is {limit} (OCEAN__LIVE_EVENTS__MAX_BODY_BYTES)",
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise Rejected(
+                413,
+                f"the body is over the limit of {limit} bytes (OCEAN__LIVE_EVENTS__MAX_BODY_BYTES)",
+            )
+    return bytes(body)

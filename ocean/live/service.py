@@ -1,0 +1,52 @@
+"""Live events for a running integration: its routes, its queue and its workers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.routing import Route
+
+from ocean.live.open import open_queue, queue_url
+from ocean.live.process import LiveEvents, process
+from ocean.live.queue import EventQueue
+from ocean.live.routes import live_event_routes
+from ocean.live.workers import Workers
+from ocean.sail import Sail
+from ocean.store.base import Store
+
+
+class LiveService:
+    """Open with :meth:`open` (None when the integration registers no processor)."""
+
+    def __init__(self, live: LiveEvents, queue: EventQueue, *, workers: int, max_body: int) -> None:
+        self.live, self.queue = live, queue
+        self.routes: list[Route] = live_event_routes(live, queue, max_body_bytes=max_body)
+        self.workers = Workers(queue, lambda event: process(live, event), workers=workers)
+
+    @classmethod
+    async def open(cls, sail: Sail, store: Store) -> LiveService | None:
+        if not sail.folder.integration.webhook_processors:
+            return None
+        settings = sail.settings
+        live = LiveEvents(
+            integration=sail.folder.integration,
+            mapping=sail.folder.mapping,
+            resources=sail.resources,
+            store=store,
+            owner=sail.owner,
+            timeout=settings.max_event_processing_seconds,
+        )
+        url = queue_url(settings.live_events.queue_url, sail.catalog_url)
+        queue = await open_queue(url, sail.owner.identifier)
+        return cls(
+            live,
+            queue,
+            workers=settings.event_workers_count,
+            max_body=settings.live_events.max_body_bytes,
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.workers.run(stop)
+
+    async def close(self) -> None:
+        await self.queue.close()

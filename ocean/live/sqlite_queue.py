@@ -1,0 +1,208 @@
+"""The live-event queue in a SQLite file (by default the embedded catalog's own).
+
+One row per event, committed before the route answers. Scheduling is in memory: the
+queue hands out rows in ``seq`` order past the last one handed out, so after a restart
+every row still present (not done, not buried) is delivered again. One process owns a
+queue file's events of one integration at a time; use Redis to share the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import orjson
+
+from ocean.errors import StoreError
+from ocean.live.queue import QueuedEvent
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS live_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    integration TEXT NOT NULL,
+    path TEXT NOT NULL,
+    key TEXT,
+    payload BLOB NOT NULL,
+    headers BLOB NOT NULL,
+    received_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS live_events_integration ON live_events(integration, seq);
+CREATE TABLE IF NOT EXISTS live_events_dead (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    integration TEXT NOT NULL,
+    path TEXT NOT NULL,
+    key TEXT,
+    payload BLOB NOT NULL,
+    headers BLOB NOT NULL,
+    received_at REAL NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    died_at REAL NOT NULL
+);
+"""
+_COLUMNS = "seq, path, key, payload, headers, received_at, attempts, error"
+
+
+def _event(row: tuple[Any, ...]) -> QueuedEvent:
+    seq, path, key, payload, headers, received_at, attempts, error = row
+    return QueuedEvent(
+        id=str(seq),
+        path=path,
+        payload=orjson.loads(payload),
+        headers=orjson.loads(headers),
+        key=key,
+        received_at=received_at,
+        attempts=attempts,
+        error=error,
+    )
+
+
+class SQLiteEventQueue:
+    """Open with :meth:`open`; every database call runs on the queue's own thread."""
+
+    def __init__(
+        self, db: sqlite3.Connection, thread: ThreadPoolExecutor, integration: str
+    ) -> None:
+        self._db, self._thread, self._integration = db, thread, integration
+        self._cursor = 0
+        self._arrived = asyncio.Event()
+
+    @classmethod
+    async def open(cls, path: Path, integration: str) -> SQLiteEventQueue:
+        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocean-events")
+        try:
+            db = await asyncio.get_running_loop().run_in_executor(thread, _connect, path)
+        except (OSError, sqlite3.Error) as error:
+            thread.shutdown()
+            raise StoreError(
+                f"cannot open the live-event queue {path}: {error}; check that the directory "
+                "exists and is writable, or set OCEAN__LIVE_EVENTS__QUEUE_URL."
+            ) from None
+        return cls(db, thread, integration)
+
+    async def _run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        call = functools.partial(function, *args, **kwargs)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._thread, call)
+        except sqlite3.Error as error:
+            raise StoreError(f"the live-event queue failed: {error}") from error
+
+    async def put(
+        self, path: str, payload: dict[str, Any], headers: dict[str, str], key: str | None
+    ) -> QueuedEvent:
+        received = time.time()
+        row = (self._integration, path, key, orjson.dumps(payload), orjson.dumps(headers), received)
+        seq = await self._run(self._insert, row)
+        self._arrived.set()
+        return QueuedEvent(str(seq), path, payload, headers, key, received)
+
+    def _insert(self, row: tuple[Any, ...]) -> int:
+        with self._db:
+            cursor = self._db.execute(
+                "INSERT INTO live_events(integration, path, key, payload, headers, received_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
+        rows = await self._run(self._after, self._cursor, limit)
+        if not rows and timeout > 0:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), timeout)
+            rows = await self._run(self._after, self._cursor, limit)
+        if rows:
+            self._cursor = rows[-1][0]
+        return [_event(row) for row in rows]
+
+    def _after(self, cursor: int, limit: int) -> list[tuple[Any, ...]]:
+        return self._db.execute(
+            f"SELECT {_COLUMNS} FROM live_events WHERE integration = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?",
+            (self._integration, cursor, limit),
+        ).fetchall()
+
+    async def done(self, event: QueuedEvent) -> None:
+        await self._run(self._delete, int(event.id))
+
+    def _delete(self, seq: int) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM live_events WHERE seq = ?", (seq,))
+
+    async def bury(self, event: QueuedEvent, error: str) -> None:
+        await self._run(self._bury, int(event.id), event.attempts, error)
+
+    def _bury(self, seq: int, attempts: int, error: str) -> None:
+        with self._db:
+            self._db.execute(
+                "INSERT INTO live_events_dead(integration, path, key, payload, headers, "
+                "received_at, attempts, error, died_at) SELECT integration, path, key, payload, "
+                "headers, received_at, ?, ?, ? FROM live_events WHERE seq = ?",
+                (attempts, error, time.time(), seq),
+            )
+            self._db.execute("DELETE FROM live_events WHERE seq = ?", (seq,))
+
+    async def dead(self) -> list[QueuedEvent]:
+        rows = await self._run(
+            lambda: self._db.execute(
+                f"SELECT {_COLUMNS} FROM live_events_dead WHERE integration = ? ORDER BY seq",
+                (self._integration,),
+            ).fetchall()
+        )
+        return [_event(row) for row in rows]
+
+    async def revive(self, ids: list[str] | None = None) -> int:
+        revived = await self._run(self._revive, ids)
+        self._arrived.set()
+        return revived
+
+    def _revive(self, ids: list[str] | None) -> int:
+        where, args = "integration = ?", [self._integration]
+        if ids is not None:
+            where += f" AND seq IN ({', '.join('?' * len(ids))})"
+            args += ids
+        with self._db:
+            self._db.execute(
+                "INSERT INTO live_events(integration, path, key, payload, headers, received_at) "
+                f"SELECT integration, path, key, payload, headers, received_at "
+                f"FROM live_events_dead WHERE {where} ORDER BY seq",
+                args,
+            )
+            return self._db.execute(f"DELETE FROM live_events_dead WHERE {where}", args).rowcount
+
+    async def depth(self) -> int:
+        (count,) = await self._run(
+            lambda: self._db.execute(
+                "SELECT count(*) FROM live_events WHERE integration = ?", (self._integration,)
+            ).fetchone()
+        )
+        return int(count)
+
+    async def close(self) -> None:
+        await self._run(self._db.close)
+        self._thread.shutdown()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    db.isolation_level = "DEFERRED"
+    db.executescript(_SCHEMA)
+    return db

@@ -1,0 +1,95 @@
+"""Workers: take events from the queue and apply them, in order per key.
+
+Up to ``workers`` events are applied at once. An event whose key is already being
+applied waits behind it, so events about the same resource land in arrival order while
+different resources go in parallel. ``handle`` returns None when the event was applied
+or the reason it failed for good (the event is then buried in the dead-letter list).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from ocean.live.queue import EventQueue, QueuedEvent
+
+Handle = Callable[[QueuedEvent], Awaitable[str | None]]
+
+
+class Workers:
+    """Run with :meth:`run` until ``stop`` is set; unfinished events stay queued."""
+
+    def __init__(
+        self, queue: EventQueue, handle: Handle, *, workers: int, poll: float = 0.5
+    ) -> None:
+        self._queue, self._handle, self._poll = queue, handle, poll
+        self._slots = asyncio.Semaphore(workers)
+        self._capacity = workers * 4
+        self._held = 0
+        self._waiting: dict[str, deque[QueuedEvent]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._freed = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                room = self._capacity - self._held
+                if room <= 0:
+                    self._freed.clear()
+                    await asyncio.wait(
+                        {stopping, asyncio.create_task(self._freed.wait())},
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    continue
+                for event in await self._queue.take(room, timeout=self._poll):
+                    self._admit(event)
+        finally:
+            stopping.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+            for task in list(self._tasks):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def drain(self, timeout: float) -> None:
+        """Wait until nothing is held (for tests and graceful stops)."""
+        async with asyncio.timeout(timeout):
+            while self._held:
+                self._freed.clear()
+                await self._freed.wait()
+
+    def _admit(self, event: QueuedEvent) -> None:
+        self._held += 1
+        if event.key is not None:
+            if event.key in self._waiting:
+                self._waiting[event.key].append(event)
+                return
+            self._waiting[event.key] = deque()
+        self._start(event)
+
+    def _start(self, event: QueuedEvent) -> None:
+        task = asyncio.create_task(self._work(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _work(self, event: QueuedEvent) -> None:
+        async with self._slots:
+            try:
+                failure = await self._handle(event)
+            except Exception as error:  # a bug in a handler must not block its key
+                failure = f"{type(error).__name__}: {error}"
+            if failure is None:
+                await self._queue.done(event)
+            else:
+                await self._queue.bury(event, failure)
+        self._held -= 1
+        self._freed.set()
+        if event.key is not None:
+            behind = self._waiting[event.key]
+            if behind:
+                self._start(behind.popleft())
+            else:
+                del self._waiting[event.key]

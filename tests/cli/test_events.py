@@ -1,0 +1,60 @@
+"""``ocean events dead|retry``: the dead-letter list from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from ocean.cli.main import cli
+from ocean.live.sqlite_queue import SQLiteEventQueue
+
+
+async def _bury_two(path: Path) -> None:
+    queue = await SQLiteEventQueue.open(path, "my-hooks")
+    for key in ("svc-1", "svc-2"):
+        event = await queue.put("/webhook", {"id": key}, {}, key)
+        event.attempts = 4
+        await queue.bury(event, f"upstream refused {key}")
+    await queue.close()
+
+
+async def _waiting(path: Path) -> list[str | None]:
+    queue = await SQLiteEventQueue.open(path, "my-hooks")
+    events = await queue.take(10, timeout=0)
+    await queue.close()
+    return [event.key for event in events]
+
+
+def test_dead_lists_buried_events_and_retry_puts_them_back_in_line(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.db"
+    asyncio.run(_bury_two(path))
+    runner = CliRunner()
+
+    listed = runner.invoke(cli, ["events", "dead", "my-hooks", "--catalog", str(path), "--json"])
+    assert listed.exit_code == 0, listed.output
+    dead = [json.loads(line) for line in listed.output.splitlines()]
+    assert [(d["key"], d["attempts"], d["error"]) for d in dead] == [
+        ("svc-1", 4, "upstream refused svc-1"),
+        ("svc-2", 4, "upstream refused svc-2"),
+    ]
+    table = runner.invoke(cli, ["events", "dead", "my-hooks", "--queue", f"sqlite:///{path}"])
+    assert "upstream refused svc-2" in table.output
+
+    retried = runner.invoke(
+        cli, ["events", "retry", "my-hooks", dead[1]["id"], "--catalog", str(path)]
+    )
+    assert retried.output.strip() == "1 event(s) queued again for my-hooks"
+    assert asyncio.run(_waiting(path)) == ["svc-2"]
+    assert (
+        runner.invoke(cli, ["events", "retry", "my-hooks", "--catalog", str(path)]).exit_code == 0
+    )
+    assert asyncio.run(_waiting(path)) == ["svc-2", "svc-1"]
+
+
+def test_an_unknown_queue_scheme_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["events", "dead", "x", "--queue", "kafka://nope"])
+    assert result.exit_code == 2
+    assert "OCEAN__LIVE_EVENTS__QUEUE_URL" in result.output

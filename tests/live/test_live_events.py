@@ -1,0 +1,192 @@
+"""Live events end to end: a real HTTP server on loopback, real SQLite and real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as redis
+
+from tests.conftest import Workspace, resource
+from tests.live.harness import live_server, service_event, signed, with_processors
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def queue_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
+    """Settings selecting each queue backend (a fresh integration identifier for Redis)."""
+    identifier = f"live-{uuid.uuid4().hex[:10]}"
+    env = {"OCEAN__INTEGRATION__IDENTIFIER": identifier}
+    if request.param == "sqlite":
+        yield env
+        return
+    yield env | {"OCEAN__LIVE_EVENTS__QUEUE_URL": REDIS_URL}
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = [key async for key in client.scan_iter(f"ocean:{identifier}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+def live(workspace: Workspace) -> Workspace:
+    return with_processors(workspace)
+
+
+async def test_an_event_is_queued_then_applied_through_the_mapping(live: Workspace) -> None:
+    async with live_server(live) as server:
+        response = await server.post(service_event("svc-1", stars=7))
+        assert response.status_code == 202 and response.json()["status"] == "queued"
+        await server.settled()
+    entity = (await live.entities("service"))["svc-1"]
+    assert entity["properties"] == {"url": "https://x", "stars": 7}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "headers", "status", "says"),
+    [
+        ("/webhook", *signed(service_event("a", 1), secret="wrong"), 401, "authenticate"),
+        ("/webhook", b"{not json", {}, 400, "not JSON"),
+        ("/webhook", b"[1, 2]", {}, 400, "not an object"),
+        ("/webhook", *signed(service_event("a", 1, action="moved")), 400, "invalid"),
+        ("/elsewhere", *signed(service_event("a", 1)), 404, "'/webhook'"),
+        ("/webhook", *signed(service_event("a", 1, padding="x" * 500)), 413, "limit"),
+    ],
+    ids=["bad-signature", "not-json", "not-object", "invalid-payload", "unknown-path", "too-big"],
+)
+async def test_a_rejected_event_is_answered_with_the_reason_and_nothing_is_queued(
+    live: Workspace, path: str, body: bytes, headers: dict[str, str], status: int, says: str
+) -> None:
+    async with live_server(live, {"OCEAN__LIVE_EVENTS__MAX_BODY_BYTES": "400"}) as server:
+        response = await server.client.post(
+            f"{server.base}/integration{path}", content=body, headers=headers
+        )
+        assert response.status_code == status
+        assert says in response.json()["message"]
+        assert await server.service.queue.depth() == 0
+    assert await live.entities("service") == {}
+
+
+async def test_an_event_no_processor_wants_is_acknowledged_and_dropped(live: Workspace) -> None:
+    async with live_server(live) as server:
+        response = await server.post({"action": "updated", "something": "else"})
+        assert response.status_code == 200 and response.json()["status"] == "ignored"
+        assert await server.service.queue.depth() == 0
+
+
+async def test_events_about_one_resource_apply_in_arrival_order_under_concurrent_posts(
+    live: Workspace, queue_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "events.jsonl"
+    monkeypatch.setenv("OCEAN_TEST_EVENT_LOG", str(log))
+    keys, per_key = ["svc-a", "svc-b", "svc-c"], 15
+    payloads = [
+        service_event(key, stars=n, delay=random.random() / 100)
+        for n in range(per_key)
+        for key in keys
+    ]
+    random.shuffle(payloads)
+    env = queue_env | {"OCEAN__EVENT_WORKERS_COUNT": "4"}
+    async with live_server(live, env) as server:
+        responses = await asyncio.gather(*(server.post(p) for p in payloads))
+        assert {r.status_code for r in responses} == {202}
+        await server.settled()
+    order = _queue_order(responses, payloads)
+    for key in keys:
+        applied = [p["service"]["stars"] for p in _log(log) if p["service"]["id"] == key]
+        assert applied == order[key]
+    entities = await live.entities("service")
+    assert {key: entities[key]["properties"]["stars"] for key in keys} == {
+        key: order[key][-1] for key in keys
+    }
+
+
+def _queue_order(responses: list[Any], payloads: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """Per key, the stars of its events in the order the queue accepted them."""
+    accepted = sorted(zip(responses, payloads, strict=True), key=lambda rp: _id(rp[0].json()["id"]))
+    order: dict[str, list[int]] = {}
+    for _response, payload in accepted:
+        order.setdefault(payload["service"]["id"], []).append(payload["service"]["stars"])
+    return order
+
+
+def _id(queued: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in queued.split("-"))
+
+
+def _log(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_events_still_queued_at_a_stop_are_applied_once_after_a_restart(
+    live: Workspace, queue_env: dict[str, str]
+) -> None:
+    env = queue_env | {"OCEAN__EVENT_WORKERS_COUNT": "1"}
+    async with live_server(live, env) as server:
+        for n in range(20):
+            assert (
+                await server.post(service_event(f"svc-{n}", stars=n, delay=0.02))
+            ).status_code == 202
+        left = await server.service.queue.depth()
+    assert left > 0, "the server applied everything before it stopped; slow the events down"
+    assert len(await live.entities("service")) < 20
+    async with live_server(live, env) as server:
+        await server.settled()
+    entities = await live.entities("service")
+    assert {k: e["properties"]["stars"] for k, e in entities.items()} == {
+        f"svc-{n}": n for n in range(20)
+    }
+
+
+async def test_a_failing_event_is_retried_with_backoff_then_dead_lettered_and_can_be_replayed(
+    live: Workspace, queue_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log, flag = tmp_path / "events.jsonl", tmp_path / "upstream-down"
+    flag.touch()
+    monkeypatch.setenv("OCEAN_TEST_EVENT_LOG", str(log))
+    async with live_server(live, queue_env) as server:
+        await server.post(service_event("svc-1", stars=3, fail_while=str(flag)))
+        await server.post(service_event("svc-2", stars=4))
+        await server.settled()
+        [dead] = await server.service.queue.dead()
+        assert dead.payload["service"]["id"] == "svc-1" and dead.attempts == 3
+        assert "upstream said no to svc-1" in (dead.error or "") and "3 attempt" in (
+            dead.error or ""
+        )
+        assert len([p for p in _log(log) if p["service"]["id"] == "svc-1"]) == 3
+        assert set(await live.entities("service")) == {"svc-2"}
+
+        flag.unlink()
+        assert await server.service.queue.revive() == 1
+        await server.settled()
+        assert await server.service.queue.dead() == []
+    assert set(await live.entities("service")) == {"svc-1", "svc-2"}
+
+
+@pytest.mark.parametrize(
+    ("second", "left"),
+    [
+        (service_event("svc-1", stars=1, action="deleted"), set()),
+        (service_event("svc-1", stars=-1), set()),
+        (service_event("svc-1", stars=9), {"svc-1"}),
+    ],
+    ids=["deleted-item", "selector-rejects-update", "kept"],
+)
+async def test_deleted_items_and_items_the_selector_rejects_are_deleted(
+    live: Workspace, second: dict[str, Any], left: set[str]
+) -> None:
+    live.set_mapping({"resources": [resource("service", "service", properties={"stars": ".stars"})
+                                     | {"selector": {"query": ".stars >= 0"}}]})  # fmt: skip
+    async with live_server(live) as server:
+        await server.post(service_event("svc-1", stars=1))
+        await server.settled()
+        await server.post(second)
+        await server.settled()
+    assert set(await live.entities("service")) == left
