@@ -7,6 +7,7 @@ as a :class:`ResyncJob`, and a :class:`ResyncReport` comes out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from ocean.extract.extract import extract
 from ocean.integration import Integration
 from ocean.load.apply import load_entities
 from ocean.load.deletion import plan_deletion
+from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.store.base import Owner, RunRecord, Store
@@ -63,6 +65,8 @@ class ResyncJob:
     concurrent_kinds: int = 1
     """Resources synced at the same time (1: one after another, in mapping order, as the
     original; more lets a slow kind not hold the others up)."""
+    freshness: Freshness | None = None
+    """Shared with the live-event workers of the same process, so the newest data wins."""
 
 
 @dataclass
@@ -172,8 +176,10 @@ async def _extract_and_load(
 ) -> None:
     loading: asyncio.Task[None] | None = None
     pending: list[Entity] = []
+    since = 0.0
     try:
-        async for batch in _timed(extract(job.integration, resource.kind), kind):
+        async for batch, fetched_at in _timed(extract(job.integration, resource.kind), kind):
+            since = since if pending else fetched_at
             kind.extracted += len(batch)
             started = time.perf_counter()
             mapped = await _transform(job, resource, batch)
@@ -186,7 +192,7 @@ async def _extract_and_load(
             if loading is not None:
                 await loading
             # The next batches are extracted and mapped while these are written.
-            loading = asyncio.create_task(_load(job, pending, kind))
+            loading = asyncio.create_task(_load(job, pending, kind, since))
             pending = []
             await asyncio.sleep(0)  # let the write start before the next batch is mapped
     except ExtractError as error:
@@ -195,19 +201,22 @@ async def _extract_and_load(
         if loading is not None:
             await loading
         if pending:
-            await _load(job, pending, kind)
+            await _load(job, pending, kind, since)
 
 
-async def _timed(batches: AsyncIterator[RawBatch], kind: KindReport) -> AsyncIterator[RawBatch]:
+async def _timed(
+    batches: AsyncIterator[RawBatch], kind: KindReport
+) -> AsyncIterator[tuple[RawBatch, float]]:
+    """Each batch with the time its fetch started (:meth:`Freshness.now`)."""
     while True:
-        started = time.perf_counter()
+        started, fetched_at = time.perf_counter(), Freshness.now()
         try:
             batch = await anext(batches)
         except StopAsyncIteration:
             return
         finally:
             kind.extract_seconds += time.perf_counter() - started
-        yield batch
+        yield batch, fetched_at
 
 
 async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch) -> MapResult:
@@ -239,9 +248,13 @@ def _remember(entities: list[Entity], tally: _Tally, produced: set[str]) -> None
         generated.add((blueprint, identifier if type(identifier) is str else _key(identifier)))
 
 
-async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport) -> None:
+async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport, since: float) -> None:
     started = time.perf_counter()
-    loaded = await load_entities(job.store, entities, owner=job.owner, mapping=job.mapping)
+    async with job.freshness.lock if job.freshness else contextlib.nullcontext():
+        if job.freshness is not None:
+            entities, newer = job.freshness.claim(entities, since)
+            kind.unchanged += newer
+        loaded = await load_entities(job.store, entities, owner=job.owner, mapping=job.mapping)
     kind.load_seconds += time.perf_counter() - started
     kind.created += loaded.created
     kind.updated += loaded.updated

@@ -148,7 +148,8 @@ async def _serve(
     working = asyncio.create_task(live.run(stop)) if live else None
     try:
         if resyncs:
-            await poll(sail, store, progress, stop=stop, on_report=finished)
+            freshness = live.live.freshness if live else None
+            await poll(sail, store, progress, stop=stop, on_report=finished, freshness=freshness)
         else:
             await stop.wait()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.resync import Observer, ResyncJob, run_resync
 from ocean.sail import Sail
@@ -35,7 +36,14 @@ async def start(sail: Sail, store: Store) -> tuple[list[str], list[str]]:
     return created, errors
 
 
-async def resync(sail: Sail, store: Store, observer: Observer, *, trigger: str) -> ResyncReport:
+async def resync(
+    sail: Sail,
+    store: Store,
+    observer: Observer,
+    *,
+    trigger: str,
+    freshness: Freshness | None = None,
+) -> ResyncReport:
     """One resync of an integration that has started."""
     pool = _pool(sail)
     job = ResyncJob(
@@ -47,6 +55,7 @@ async def resync(sail: Sail, store: Store, observer: Observer, *, trigger: str) 
         observer=observer,
         pool=pool,
         concurrent_kinds=sail.settings.max_concurrent_kinds,
+        freshness=freshness,
     )
     try:
         return await run_resync(job, trigger=trigger)
@@ -56,11 +65,16 @@ async def resync(sail: Sail, store: Store, observer: Observer, *, trigger: str) 
 
 
 async def run_once(
-    sail: Sail, store: Store, observer: Observer, *, trigger: str = "manual"
+    sail: Sail,
+    store: Store,
+    observer: Observer,
+    *,
+    trigger: str = "manual",
+    freshness: Freshness | None = None,
 ) -> ResyncReport:
     """Start, then one resync."""
     created, hook_errors = await start(sail, store)
-    report = await resync(sail, store, observer, trigger=trigger)
+    report = await resync(sail, store, observer, trigger=trigger, freshness=freshness)
     report.created_blueprints = created
     report.errors = hook_errors + report.errors
     return report

@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ocean.listen.once import resync, run_once
+from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.resync import Observer
 from ocean.sail import Sail
@@ -43,6 +44,7 @@ async def poll(
     *,
     stop: asyncio.Event,
     on_report: Callable[[ResyncReport], None] = lambda _report: None,
+    freshness: Freshness | None = None,
 ) -> None:
     """Run until ``stop`` is set."""
     identifier, interval = sail.owner.identifier, sail.settings.event_listener.interval
@@ -52,11 +54,8 @@ async def poll(
     last = time.monotonic()
     while not stop.is_set():
         if trigger is not None:
-            job = (
-                run_once(sail, store, observer, trigger=trigger)
-                if trigger == "start"
-                else (resync(sail, store, observer, trigger=trigger))
-            )
+            run = run_once if trigger == "start" else resync
+            job = run(sail, store, observer, trigger=trigger, freshness=freshness)
             report, superseded = await _run(job, stop, watermark, interval)
             if report is not None:
                 on_report(report)

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from ocean.live.processor import WebhookEventRawResults
 from ocean.load.apply import load_entities
+from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store
 from ocean.transform.mapper import CompiledResource
@@ -25,8 +26,11 @@ async def apply_results(
     store: Store,
     owner: Owner,
     mapping: PortAppConfig,
+    freshness: Freshness,
+    fetched_at: float,
 ) -> list[str]:
-    """Upsert and delete; returns the errors (mapping or writes), empty when all went in."""
+    """Upsert and delete (under ``freshness.lock``, held by the caller); returns the
+    errors (mapping or writes), empty when all went in."""
     upserts: list[Entity] = []
     doomed: list[Entity] = []
     errors: list[str] = []
@@ -36,10 +40,12 @@ async def apply_results(
         upserts += updated.passed
         doomed += updated.failed + deleted.passed
         errors += [f"kind {resource.kind!r}: {e}" for e in updated.errors + deleted.errors]
+    kept = {_key(entity) for entity in upserts}
+    upserts, _newer = freshness.claim(upserts, fetched_at)
     loaded = await load_entities(store, upserts, owner=owner, mapping=mapping)
     errors += loaded.errors
-    kept = {_key(entity) for entity in upserts}
     gone = [key for key in dict.fromkeys(map(_key, doomed)) if key not in kept]
+    gone = freshness.claim_keys(gone, fetched_at)
     if gone:
         await store.delete_entities(await _owned(store, owner, gone), delete_dependents=False)
     return errors

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -27,6 +27,7 @@ from ocean.live.processor import (
     WebhookProcessor,
 )
 from ocean.live.queue import QueuedEvent
+from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store
 from ocean.transform.mapper import CompiledResource
@@ -43,6 +44,8 @@ class LiveEvents:
     owner: Owner
     timeout: float = 90.0
     """Seconds one ``handle_event`` call may take (``max_event_processing_seconds``)."""
+    freshness: Freshness = field(default_factory=Freshness)
+    """Shared with the resyncs of the same process, so the newest data wins."""
 
     def processors(self, path: str) -> list[type[WebhookProcessor]]:
         return self.integration.webhook_processors.get(path, [])
@@ -118,12 +121,21 @@ class _Job:
 async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     """Apply one queued event; returns None, or why it failed for good."""
     event = WebhookEvent(queued.id, queued.payload, queued.headers, group_id=queued.key)
+    fetched_at = Freshness.now()
     jobs = await _jobs(live, queued.path, event)
     await asyncio.gather(*(_run(live, job) for job in jobs))
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]
-    errors += await apply_results(done, store=live.store, owner=live.owner, mapping=live.mapping)
+    async with live.freshness.lock:
+        errors += await apply_results(
+            done,
+            store=live.store,
+            owner=live.owner,
+            mapping=live.mapping,
+            freshness=live.freshness,
+            fetched_at=fetched_at,
+        )
     return "; ".join(errors) or None
 
 

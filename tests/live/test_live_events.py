@@ -13,7 +13,10 @@ from typing import Any
 import pytest
 import redis.asyncio as redis
 
-from tests.conftest import Workspace, resource
+from ocean.listen.once import run_once
+from ocean.resync import SilentObserver
+from ocean.sail import prepare
+from tests.conftest import TEAMS, Workspace, resource, services
 from tests.live.harness import live_server, service_event, signed, with_processors
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -190,3 +193,22 @@ async def test_deleted_items_and_items_the_selector_rejects_are_deleted(
         await server.post(second)
         await server.settled()
     assert set(await live.entities("service")) == left
+
+
+async def test_a_live_event_racing_a_resync_of_the_same_kind_ends_in_the_newest_state(
+    live: Workspace,
+) -> None:
+    live.set_data(services=[services(2, stars=1)], teams=TEAMS, slow=0.5)
+    async with live_server(live) as server:
+        sail = prepare(live.folder, environ=live.environ, overrides={})
+        freshness = server.service.live.freshness
+        resyncing = asyncio.create_task(
+            run_once(sail, server.store, SilentObserver(), freshness=freshness)
+        )
+        await asyncio.sleep(0.2)  # the resync has read svc-0 with 1 star and is still paging
+        await server.post(service_event("svc-0", stars=5))
+        await server.settled()
+        report = await resyncing
+    assert report.status == "completed"
+    entities = await live.entities("service")
+    assert {k: e["properties"]["stars"] for k, e in entities.items()} == {"svc-0": 5, "svc-1": 1}
