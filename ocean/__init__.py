@@ -16,8 +16,20 @@ An integration is a folder with a ``main.py`` that registers async generators on
 
 from ocean.errors import OceanError as OceanError
 from ocean.integration import Integration as Integration
+from ocean.live.processor import WebhookEvent as WebhookEvent
+from ocean.live.processor import WebhookEventRawResults as WebhookEventRawResults
+from ocean.live.processor import WebhookProcessor as WebhookProcessor
 from ocean.types import Entity as Entity
 from ocean.types import RawBatch as RawBatch
 from ocean.types import RawItem as RawItem
 
-__all__ = ["Entity", "Integration", "OceanError", "RawBatch", "RawItem"]
+__all__ = [
+    "Entity",
+    "Integration",
+    "OceanError",
+    "RawBatch",
+    "RawItem",
+    "WebhookEvent",
+    "WebhookEventRawResults",
+    "WebhookProcessor",
+]

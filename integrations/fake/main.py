@@ -10,7 +10,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from ocean import Integration
+from ocean import Integration, WebhookEvent, WebhookEventRawResults, WebhookProcessor
+from ocean.live.signature import verify
 
 ocean = Integration()
 
@@ -163,3 +164,38 @@ async def persons(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
 async def projects(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
     async for page in _pages(max(1, _persons() // 20), project):
         yield page
+
+
+class PersonEvents(WebhookProcessor):
+    """Live events about persons, as the fake API would push them: ``{"person": {...}}``
+    for a change, ``{"deleted": {"id": ...}}`` for a removal. Signed with
+    ``X-Hub-Signature-256`` when ``webhookSecret`` is configured."""
+
+    initial_retry_delay_seconds = 0.2
+
+    async def should_process_event(self, event: WebhookEvent) -> bool:
+        return "person" in event.payload or "deleted" in event.payload
+
+    async def get_matching_kinds(self, event: WebhookEvent) -> list[str]:
+        return ["person"]
+
+    async def authenticate(self, payload: dict[str, Any], headers: dict[str, str]) -> bool:
+        secret = _settings().get("webhook_secret")
+        return not secret or verify(secret, self.event.body, headers.get("x-hub-signature-256"))
+
+    async def validate_payload(self, payload: dict[str, Any]) -> bool:
+        item = payload.get("person") or payload.get("deleted")
+        return isinstance(item, dict) and isinstance(item.get("id"), str)
+
+    def group_key(self, event: WebhookEvent) -> str | None:
+        return str((event.payload.get("person") or event.payload.get("deleted"))["id"])
+
+    async def handle_event(
+        self, payload: dict[str, Any], resource_config: Any
+    ) -> WebhookEventRawResults:
+        if "deleted" in payload:
+            return WebhookEventRawResults(deleted_raw_results=[payload["deleted"]])
+        return WebhookEventRawResults(updated_raw_results=[payload["person"]])
+
+
+ocean.add_webhook_processor("/person", PersonEvents)

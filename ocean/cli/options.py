@@ -32,10 +32,19 @@ def catalog_url(given: str | None) -> str:
 def run(coroutine_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command's coroutine once, turning Ocean errors into a clean message and exit 2."""
     try:
-        return asyncio.run(coroutine_fn())
+        return _event_loop_run(coroutine_fn())
     except OceanError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
+
+
+def _event_loop_run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """uvloop's event loop where it is installed (Linux and macOS), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 def print_table(table: Table) -> None:

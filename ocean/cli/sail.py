@@ -17,7 +17,7 @@ from rich.console import Console
 from ocean.cli.options import catalog_option, run
 from ocean.errors import ConfigError
 from ocean.listen.http import create_app
-from ocean.listen.once import run_once
+from ocean.listen.once import run_once, start
 from ocean.listen.polling import poll
 from ocean.live.service import LiveService
 from ocean.monitor.metrics import Metrics
@@ -151,6 +151,7 @@ async def _serve(
             freshness = live.live.freshness if live else None
             await poll(sail, store, progress, stop=stop, on_report=finished, freshness=freshness)
         else:
+            await start(sail, store)  # blueprints and on_start hooks, without a resync
             await stop.wait()
     finally:
         if working is not None and live is not None:

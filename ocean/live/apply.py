@@ -5,14 +5,20 @@ Updated raw items are mapped with ``parse_all``: those the selector keeps are up
 mapped too and the entities the selector keeps are deleted. An entity both upserted and
 deleted is kept. Only entities this integration owns are deleted, and no deletion
 threshold applies (the original's rules).
+
+:class:`LiveWriter` commits in groups: while one group is being written, the changes of
+the events finishing meanwhile gather and go into the catalog in one transaction, so
+the store's commit rate does not cap the event rate.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from ocean.live.processor import WebhookEventRawResults
-from ocean.load.apply import load_entities
+from ocean.load.apply import failure_message, write_entities
 from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store
@@ -20,35 +26,86 @@ from ocean.transform.mapper import CompiledResource
 from ocean.types import Entity, EntityKey
 
 
-async def apply_results(
-    results: list[tuple[CompiledResource, WebhookEventRawResults]],
-    *,
-    store: Store,
-    owner: Owner,
-    mapping: PortAppConfig,
-    freshness: Freshness,
-    fetched_at: float,
-) -> list[str]:
-    """Upsert and delete (under ``freshness.lock``, held by the caller); returns the
-    errors (mapping or writes), empty when all went in."""
-    upserts: list[Entity] = []
+@dataclass
+class Changes:
+    """One event's mapped changes, and the time its data was fetched."""
+
+    upserts: list[Entity]
+    gone: list[EntityKey]
+    fetched_at: float
+    errors: list[str] = field(default_factory=list)
+
+
+def changes_of(
+    results: list[tuple[CompiledResource, WebhookEventRawResults]], fetched_at: float
+) -> Changes:
+    """Map raw results to the entities to upsert and the keys to delete (pure)."""
+    changes = Changes([], [], fetched_at)
     doomed: list[Entity] = []
-    errors: list[str] = []
     for resource, raw in results:
         updated = resource.map_items(raw.updated_raw_results, parse_all=True)
         deleted = resource.map_items(raw.deleted_raw_results, parse_all=True)
-        upserts += updated.passed
+        changes.upserts += updated.passed
         doomed += updated.failed + deleted.passed
-        errors += [f"kind {resource.kind!r}: {e}" for e in updated.errors + deleted.errors]
-    kept = {_key(entity) for entity in upserts}
-    upserts, _newer = freshness.claim(upserts, fetched_at)
-    loaded = await load_entities(store, upserts, owner=owner, mapping=mapping)
-    errors += loaded.errors
-    gone = [key for key in dict.fromkeys(map(_key, doomed)) if key not in kept]
-    gone = freshness.claim_keys(gone, fetched_at)
-    if gone:
-        await store.delete_entities(await _owned(store, owner, gone), delete_dependents=False)
-    return errors
+        changes.errors += [f"kind {resource.kind!r}: {e}" for e in updated.errors + deleted.errors]
+    kept = {_key(entity) for entity in changes.upserts}
+    changes.gone = [key for key in dict.fromkeys(map(_key, doomed)) if key not in kept]
+    return changes
+
+
+class LiveWriter:
+    """Applies :class:`Changes` to the catalog, grouping those that arrive together."""
+
+    def __init__(
+        self, *, store: Store, owner: Owner, mapping: PortAppConfig, freshness: Freshness
+    ) -> None:
+        self._store, self._owner, self._mapping = store, owner, mapping
+        self._freshness = freshness
+        self._waiting: list[tuple[Changes, asyncio.Future[list[str]]]] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    async def write(self, changes: Changes) -> list[str]:
+        """Apply ``changes``; returns the errors (mapping or writes), empty when all went in."""
+        done: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((changes, done))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                errors = await self._write_group([changes for changes, _ in group])
+            except Exception as error:  # the store failed: every event of the group is retried
+                errors = [[f"the catalog write failed: {type(error).__name__}: {error}"]] * len(
+                    group
+                )
+            for (changes, done), extra in zip(group, errors, strict=True):
+                if not done.cancelled():
+                    done.set_result(changes.errors + extra)
+
+    async def _write_group(self, group: list[Changes]) -> list[list[str]]:
+        errors: list[list[str]] = [[] for _ in group]
+        async with self._freshness.lock:
+            upserts: dict[EntityKey, tuple[int, Entity]] = {}
+            gone: list[EntityKey] = []
+            for position, changes in enumerate(group):
+                kept, _newer = self._freshness.claim(changes.upserts, changes.fetched_at)
+                upserts.update((_key(entity), (position, entity)) for entity in kept)
+                gone += self._freshness.claim_keys(changes.gone, changes.fetched_at)
+            owners = [position for position, _ in upserts.values()]
+            entities = [entity for _, entity in upserts.values()]
+            outcomes = await write_entities(
+                self._store, entities, owner=self._owner, mapping=self._mapping
+            )
+            for position, outcome in zip(owners, outcomes, strict=True):
+                if not outcome.ok:
+                    errors[position].append(failure_message(outcome))
+            if gone:
+                owned = await _owned(self._store, self._owner, gone)
+                await self._store.delete_entities(owned, delete_dependents=False)
+        return errors
 
 
 async def _owned(store: Store, owner: Owner, keys: list[EntityKey]) -> list[EntityKey]:
@@ -63,18 +120,10 @@ async def _owned(store: Store, owner: Owner, keys: list[EntityKey]) -> list[Enti
             "rules": [
                 {"property": "$blueprint", "operator": "=", "value": blueprint},
                 {"property": "$identifier", "operator": "in", "value": identifiers},
-                {
-                    "property": "$datasource",
-                    "operator": "contains",
-                    "value": f"port-ocean/{owner.integration_type}/",
-                },
-                {
-                    "property": "$datasource",
-                    "operator": "contains",
-                    "value": f"/{owner.identifier}/{owner.user_agent_type}",
-                },
+                {"property": "$datasource", "operator": "contains", "value": f"port-ocean/{owner.integration_type}/"},
+                {"property": "$datasource", "operator": "contains", "value": f"/{owner.identifier}/{owner.user_agent_type}"},
             ],
-        }
+        }  # fmt: skip
         found = await store.search(query, include=["identifier"])
         owned += [(blueprint, str(entity["identifier"])) for entity in found]
     return owned

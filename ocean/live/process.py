@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from ocean.integration import Integration
-from ocean.live.apply import apply_results
+from ocean.live.apply import LiveWriter, changes_of
 from ocean.live.processor import (
     ProcessorType,
     WebhookEvent,
@@ -46,6 +46,11 @@ class LiveEvents:
     """Seconds one ``handle_event`` call may take (``max_event_processing_seconds``)."""
     freshness: Freshness = field(default_factory=Freshness)
     """Shared with the resyncs of the same process, so the newest data wins."""
+
+    def __post_init__(self) -> None:
+        self.writer = LiveWriter(
+            store=self.store, owner=self.owner, mapping=self.mapping, freshness=self.freshness
+        )
 
     def processors(self, path: str) -> list[type[WebhookProcessor]]:
         return self.integration.webhook_processors.get(path, [])
@@ -127,15 +132,7 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]
-    async with live.freshness.lock:
-        errors += await apply_results(
-            done,
-            store=live.store,
-            owner=live.owner,
-            mapping=live.mapping,
-            freshness=live.freshness,
-            fetched_at=fetched_at,
-        )
+    errors += await live.writer.write(changes_of(done, fetched_at))
     return "; ".join(errors) or None
 
 

@@ -8,7 +8,7 @@ queued. An event no processor wants is acknowledged with 200 and dropped.
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -22,6 +22,8 @@ def live_event_routes(live: LiveEvents, queue: EventQueue, *, max_body_bytes: in
         try:
             body = await _body(request, max_body_bytes)
             accepted = await accept(live, path, body, dict(request.headers))
+        except ClientDisconnect:
+            return Response(status_code=499)  # the sender gave up; nothing was queued
         except Rejected as rejected:
             return JSONResponse({"ok": False, "message": str(rejected)}, rejected.status)
         if accepted is None:

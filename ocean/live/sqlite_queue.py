@@ -119,9 +119,9 @@ class SQLiteEventQueue:
         return cursor.lastrowid
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
+        self._arrived.clear()  # before reading, so that a put landing meanwhile wakes us
         rows = await self._run(self._after, self._cursor, limit)
         if not rows and timeout > 0:
-            self._arrived.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), timeout)
             rows = await self._run(self._after, self._cursor, limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ocean.mapping import PortAppConfig
-from ocean.store.base import Owner, Store
+from ocean.store.base import Owner, Store, WriteOutcome
 from ocean.types import Entity
 
 
@@ -27,22 +27,29 @@ async def load_entities(
     concurrent writer cannot slip in between the comparison and the write.
     """
     result = LoadResult()
+    for outcome in await write_entities(store, entities, owner=owner, mapping=mapping):
+        if outcome.ok:
+            setattr(result, outcome.status, getattr(result, outcome.status) + 1)
+        else:
+            result.failed += 1
+            result.errors.append(failure_message(outcome))
+    return result
+
+
+async def write_entities(
+    store: Store, entities: list[Entity], *, owner: Owner, mapping: PortAppConfig
+) -> list[WriteOutcome]:
+    """Each entity's outcome, in order, with the mapping's merge and relation settings."""
     if not entities:
-        return result
-    outcomes = await store.upsert_entities(
+        return []
+    return await store.upsert_entities(
         entities,
         owner=owner,
         merge=mapping.enable_merge_entity,
         only_changed=True,
         create_missing_related=mapping.create_missing_related_entities,
     )
-    for outcome in outcomes:
-        if outcome.ok:
-            setattr(result, outcome.status, getattr(result, outcome.status) + 1)
-        else:
-            result.failed += 1
-            result.errors.append(
-                f"entity {outcome.identifier!r:.80} of blueprint {outcome.blueprint!r}: "
-                f"{outcome.error}"
-            )
-    return result
+
+
+def failure_message(outcome: WriteOutcome) -> str:
+    return f"entity {outcome.identifier!r:.80} of blueprint {outcome.blueprint!r}: {outcome.error}"
