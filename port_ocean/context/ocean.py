@@ -67,6 +67,11 @@ class PortOceanContext(Integration):
 
 
 def _defined_in(value: Any, folder: Path) -> bool:
+    """Whether a function or class comes from a file under ``folder`` (a class by its
+    methods' code: main.py is not always in ``sys.modules``)."""
+    if inspect.isclass(value):
+        methods = [m for m in vars(value).values() if inspect.isfunction(m)]
+        return any(_defined_in(method, folder) for method in methods)
     try:
         return Path(inspect.getfile(value)).resolve().is_relative_to(folder.resolve())
     except TypeError:

@@ -13,6 +13,8 @@ import pytest
 import yaml
 
 from ocean.listen.once import run_once
+from ocean.live.process import LiveEvents, process
+from ocean.live.queue import QueuedEvent
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
@@ -26,6 +28,7 @@ from port_ocean.context.ocean import ocean
 from port_ocean.context.event import event
 from port_ocean.core.ocean_types import ASYNC_GENERATOR_RESYNC_TYPE, RAW_RESULT
 from port_ocean.core.handlers.webhook.abstract_webhook_processor import AbstractWebhookProcessor
+from port_ocean.core.handlers.webhook.webhook_event import WebhookEventRawResults
 from port_ocean.utils.cache import cache_iterator_result, cache_coroutine_result
 from port_ocean.utils.async_iterators import stream_async_iterators_tasks
 from integration import ProjectResourceConfig
@@ -58,7 +61,9 @@ class ProjectWebhook(AbstractWebhookProcessor):
     async def get_matching_kinds(self, event): return ["project"]
     async def authenticate(self, payload, headers): return True
     async def validate_payload(self, payload): return True
-    async def handle_event(self, payload, resource_config): raise NotImplementedError
+    async def handle_event(self, payload, resource_config):
+        project = dict(payload["project"], owner=f"set-by-{type(resource_config.selector).__name__}")
+        return WebhookEventRawResults(updated_raw_results=[project])
 
 ocean.add_webhook_processor("/webhook", ProjectWebhook)
 """
@@ -177,6 +182,23 @@ async def test_custom_selector_field_changes_what_the_handler_yields(tmp_path: P
     _, entities = await _sail(_folder(tmp_path, mapping), tmp_path / "c.db", {})
 
     assert "OLD" not in entities and "OPS" in entities
+
+
+async def test_original_style_webhook_processor_applies_live_events(tmp_path: Path) -> None:
+    sail = prepare(_folder(tmp_path), environ={}, overrides={})
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    try:
+        await store.create_blueprints(sail.folder.blueprints)
+        live = LiveEvents(
+            sail.folder.integration, sail.folder.mapping, sail.resources, store, sail.owner
+        )
+        payload = {"project": {"key": "NEW", "name": "New", "archived": False}}
+        event = QueuedEvent("1", "/webhook", payload, {}, None, 0.0)
+        assert await process(live, event) is None
+        entities = await _all(store)
+    finally:
+        await store.close()
+    assert entities["NEW"]["properties"] == {"owner": "set-by-ProjectSelector"}
 
 
 @needs_shared
