@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,12 +11,7 @@ import time
 import httpx
 
 from tests.conftest import TEAMS, Workspace, services
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.loopback import free_port, until
 
 
 def _sail(workspace: Workspace, port: int, settings: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -28,24 +22,11 @@ def _sail(workspace: Workspace, port: int, settings: dict[str, str]) -> subproce
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _until(check, seconds: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
 def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
     workspace: Workspace,
 ) -> None:
     workspace.set_data(services=[services(4)], teams=TEAMS)
-    port = _free_port()
+    port = free_port()
     process = _sail(
         workspace,
         port,
@@ -53,7 +34,7 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _until(lambda: httpx.get(f"{base}/ready").status_code == 200)
+        until(lambda: httpx.get(f"{base}/ready").status_code == 200)
         metrics = httpx.get(f"{base}/metrics").text
         assert 'ocean_items_total{kind="service",phase="created"} 4' in metrics
         assert 'ocean_resync_status{status="completed"} 1' in metrics
@@ -67,7 +48,7 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
             httpx.post(f"{base}/resync", headers={"Authorization": "Bearer s3cret"}).status_code
             == 202
         )
-        _until(
+        until(
             lambda: 'ocean_resyncs_total{status="completed"} 2' in httpx.get(f"{base}/metrics").text
         )
         assert (
@@ -88,10 +69,10 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
 
 def test_webhooks_only_serves_without_resyncing(workspace: Workspace) -> None:
     workspace.set_data(services=[services(1)], teams=TEAMS)
-    port = _free_port()
+    port = free_port()
     process = _sail(workspace, port, {"OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY"})
     try:
-        _until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
+        until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
         assert (
             'ocean_resyncs_total{status="completed"} 0'
             in httpx.get(f"http://127.0.0.1:{port}/metrics").text

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from ocean.sail import prepare
 from ocean.store.base import Store
 from ocean.store.open import open_store
 from tests.conftest import MAIN_PY, Workspace
+from tests.loopback import free_port
 
 SECRET = "hook-secret"
 
@@ -63,12 +63,6 @@ class ServiceProcessor(WebhookProcessor):
 
 ocean.add_webhook_processor("/webhook", ServiceProcessor)
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def with_processors(workspace: Workspace) -> Workspace:

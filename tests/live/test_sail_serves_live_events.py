@@ -8,13 +8,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from ocean.live.signature import sign
-from tests.live.harness import free_port
+from tests.loopback import free_port, until
 
 FAKE = Path(__file__).resolve().parents[2] / "integrations" / "fake"
 
@@ -35,19 +34,6 @@ def _person_entity(catalog: Path, identifier: str) -> dict[str, object] | None:
     return json.loads(row[0]) if row else None
 
 
-def _until(check, seconds: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 def test_webhooks_only_sail_applies_a_signed_event_of_the_fake_integration(tmp_path: Path) -> None:
     catalog, port = tmp_path / "catalog.db", free_port()
     env = os.environ | {
@@ -59,7 +45,7 @@ def test_webhooks_only_sail_applies_a_signed_event_of_the_fake_integration(tmp_p
     process = subprocess.Popen(command, env=env, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}/integration/person"
     try:
-        _until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
+        until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
         person = {"id": "p-1", "first_name": "Ada", "last_name": "L", "email": "ada@x", "age": 36}
         body = json.dumps({"person": person}).encode()
         unsigned = httpx.post(base, content=body)
@@ -68,7 +54,7 @@ def test_webhooks_only_sail_applies_a_signed_event_of_the_fake_integration(tmp_p
             base, content=body, headers={"x-hub-signature-256": sign("s3cret", body)}
         )
         assert signed.status_code == 202
-        entity = _until(lambda: _person_entity(catalog, "p-1"))
+        entity = until(lambda: _person_entity(catalog, "p-1"))
         assert entity["title"] == "Ada L"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0

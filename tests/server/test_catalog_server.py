@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,12 +21,7 @@ from ocean.store.base import Store
 from ocean.store.open import open_store
 from ocean.store.port_api import PortAPIStore
 from tests.conftest import POSTGRES_URL, TEAMS, Workspace, services
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.loopback import free_port
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,7 +36,7 @@ async def served(
         else f"{POSTGRES_URL}?schema={schema}"
     )
     store = await open_store(url)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
     )
