@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import time
 from collections.abc import AsyncIterator
@@ -67,6 +68,8 @@ class ResyncJob:
     original; more lets a slow kind not hold the others up)."""
     freshness: Freshness | None = None
     """Shared with the live-event workers of the same process, so the newest data wins."""
+    interval_minutes: float | None = None
+    """The scheduled-resync interval, reported with each run's state (``nextResync``)."""
 
 
 @dataclass
@@ -86,16 +89,23 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     tally = _Tally(
         blueprints={bp["identifier"]: bp for bp in blueprints},
     )
+    run_id = await _record(job, report, trigger)
     try:
         await _run_kinds_and_delete(job, report, tally)
     except asyncio.CancelledError:
         # A newer trigger or a shutdown: what was written stays, nothing is deleted.
         report.status = "aborted"
         report.ended_at = now_iso()
-        await asyncio.shield(_record(job, report, trigger))
+        await asyncio.shield(_record(job, report, trigger, run_id))
+        raise
+    except Exception as error:
+        # The catalog or a bug broke the run: record it failed, then let the caller see it.
+        report.status, report.ended_at = "failed", now_iso()
+        report.errors.append(f"the resync stopped: {type(error).__name__}: {error}")
+        await _record(job, report, trigger, run_id)
         raise
     report.ended_at = now_iso()
-    await _record(job, report, trigger)
+    await _record(job, report, trigger, run_id)
     return report
 
 
@@ -125,17 +135,31 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: _Ta
         await _run_hooks(job.integration.resync_complete_hooks, report, "on_resync_complete")
 
 
-async def _record(job: ResyncJob, report: ResyncReport, trigger: str) -> None:
-    await job.store.record_run(
+async def _record(
+    job: ResyncJob, report: ResyncReport, trigger: str, run_id: int | None = None
+) -> int:
+    """Report the run's state: ``running`` at the start, then its final status."""
+    return await job.store.record_run(
         RunRecord(
             integration=report.integration,
             trigger=trigger,
             started_at=report.started_at,
             ended_at=report.ended_at,
-            status=report.status,
+            status=report.status if run_id is not None else "running",
             report=report.to_dict(),
+            id=run_id,
+            next_resync=_next_resync(report.ended_at or report.started_at, job.interval_minutes),
+            interval_minutes=job.interval_minutes,
         )
     )
+
+
+def _next_resync(since: str, interval_minutes: float | None) -> str | None:
+    if not interval_minutes:
+        return None
+    moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
+    later = moment + dt.timedelta(minutes=interval_minutes)
+    return later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _succeeded(report: ResyncReport) -> bool:

@@ -56,6 +56,7 @@ async def resync(
         pool=pool,
         concurrent_kinds=sail.settings.max_concurrent_kinds,
         freshness=freshness,
+        interval_minutes=sail.settings.scheduled_resync_interval,
     )
     try:
         return await run_resync(job, trigger=trigger)

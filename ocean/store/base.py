@@ -65,6 +65,9 @@ class RunRecord:
     status: str
     report: dict[str, Any]
     id: int | None = None
+    """Set to update the record :meth:`Store.record_run` returned (running → final)."""
+    next_resync: str | None = None
+    interval_minutes: float | None = None
 
 
 class Store(Protocol):
@@ -165,6 +168,8 @@ class Store(Protocol):
         """Entity counts per blueprint."""
         ...
 
-    async def record_run(self, run: RunRecord) -> int: ...
+    async def record_run(self, run: RunRecord) -> int:
+        """Record a run (or, with ``run.id``, update it); returns its id."""
+        ...
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]: ...

@@ -313,17 +313,19 @@ class PortAPIStore:
         return counts
 
     async def record_run(self, run: RunRecord) -> int:
-        body = {
+        # The original's field names, ``intervalInMinuets`` spelling included.
+        body: dict[str, Any] = {
             "status": run.status,
-            "lastResyncStart": run.started_at,
             "lastResyncEnd": run.ended_at,
-            "nextResync": None,
-            "intervalInMinuets": None,
+            "nextResync": run.next_resync,
+            "intervalInMinuets": run.interval_minutes,
         }
+        if run.status == "running":
+            body["lastResyncStart"] = run.started_at
         await self._http.call(
             "PATCH", f"/integration/{run.integration}/resync-state", json=body, idempotent=False
         )
-        return 0
+        return run.id if run.id is not None else 0
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return []

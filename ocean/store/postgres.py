@@ -260,6 +260,15 @@ class PostgresStore:
         return {bp: int(count) for bp, count in rows}
 
     async def record_run(self, run: RunRecord) -> int:
+        if run.id is not None:
+            await self._pool.execute(
+                "UPDATE runs SET ended_at = $1, status = $2, report = $3 WHERE id = $4",
+                run.ended_at,
+                run.status,
+                dumps(run.report),
+                run.id,
+            )
+            return run.id
         return int(
             await self._pool.fetchval(
                 "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) "

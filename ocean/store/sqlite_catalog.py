@@ -314,6 +314,12 @@ class SQLiteCatalog:
         return {blueprint: count for blueprint, count in self._db.execute(query)}
 
     def record_run(self, run: RunRecord) -> int:
+        if run.id is not None:
+            self._db.execute(
+                "UPDATE runs SET ended_at = ?, status = ?, report = ? WHERE id = ?",
+                (run.ended_at, run.status, dumps(run.report), run.id),
+            )
+            return run.id
         cursor = self._db.execute(
             "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) VALUES (?,?,?,?,?,?)",
             (

@@ -14,6 +14,7 @@ class FakePort:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
+        self.resync_states: list[dict[str, Any]] = []
         self.tokens_issued = 0
         self.entities: dict[tuple[str, str], dict[str, Any]] = {}
         self.blueprints: dict[str, dict[str, Any]] = {}
@@ -80,6 +81,7 @@ class FakePort:
                 self.entities.pop((parts[1], identifier), None)
             return httpx.Response(200, json={"ok": True, "deletedEntities": body["entities"]})
         if path.endswith("/resync-state"):
+            self.resync_states.append(body)
             return httpx.Response(200, json={"ok": True, "integration": {"resyncState": body}})
         return httpx.Response(404, json={"ok": False, "error": "not_found", "message": path})
 

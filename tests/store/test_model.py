@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ocean.errors import StoreError
-from ocean.store.base import Owner, Store
+from ocean.store.base import Owner, RunRecord, Store
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
@@ -225,3 +225,21 @@ async def test_blueprints_keep_mirror_calculation_and_aggregation_properties(
 
     assert stored["service"]["mirrorProperties"] == extras["mirrorProperties"]
     assert stored["service"]["calculationProperties"] == extras["calculationProperties"]
+
+
+async def test_a_run_is_recorded_running_then_updated_to_its_end(store: Store) -> None:
+    started = "2026-11-27T10:00:00.000Z"
+    run_id = await store.record_run(RunRecord("gh", "manual", started, None, "running", {}))
+    await store.record_run(
+        RunRecord(
+            "gh", "manual", started, "2026-11-27T10:01:00.000Z", "completed", {"n": 1}, id=run_id
+        )
+    )
+
+    [run] = await store.list_runs()
+    assert (run.id, run.status, run.ended_at, run.report) == (
+        run_id,
+        "completed",
+        "2026-11-27T10:01:00.000Z",
+        {"n": 1},
+    )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from ocean.resync import ResyncJob, run_resync
+from ocean.sail import prepare
 from ocean.store.base import Owner
 from ocean.store.port_api import PortAPIStore
 from ocean.store.port_http import PortAPIError, PortHTTP
+from tests.conftest import TEAMS, Workspace, services
 from tests.store.fake_port import FakePort
 
 OWNER = Owner("github", "gh-1", "1.2.3")
@@ -188,3 +192,33 @@ async def test_a_resync_through_the_client_creates_skips_and_deletes(tmp_path: A
         and len([c for c in port.calls if c[1].endswith("/bulk")]) == bulk_calls
     )
     assert shrunk.deleted == 1 and ("service", "svc-24") not in port.entities
+
+
+async def test_a_resync_reports_running_then_its_end_with_the_originals_field_names(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    port = FakePort()
+    store = _store(port)
+    await store.create_blueprints(sail.folder.blueprints)
+    job = ResyncJob(
+        integration=sail.folder.integration,
+        mapping=sail.folder.mapping,
+        resources=sail.resources,
+        store=store,
+        owner=sail.owner,
+        interval_minutes=60,
+    )
+
+    report = await run_resync(job)
+
+    states = port.resync_states
+    assert [s["status"] for s in states] == ["running", "completed"]
+    assert states[0]["lastResyncStart"] == report.started_at and states[0]["lastResyncEnd"] is None
+    assert "lastResyncStart" not in states[1] and states[1]["lastResyncEnd"] == report.ended_at
+    assert {s["intervalInMinuets"] for s in states} == {60}
+    ended = dt.datetime.fromisoformat(report.ended_at.replace("Z", "+00:00"))
+    assert states[1]["nextResync"] == (ended + dt.timedelta(hours=1)).isoformat(
+        timespec="milliseconds"
+    ).replace("+00:00", "Z")
