@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 
 import click
@@ -28,4 +30,8 @@ def main() -> None:
     # The store's thread hands the GIL back after every SQLite call; with the default 5 ms
     # switch interval it waits that long whenever the event loop's thread is busy mapping.
     sys.setswitchinterval(0.0005)
+    logging.basicConfig(
+        level=os.environ.get("OCEAN__LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     cli()

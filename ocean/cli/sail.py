@@ -17,8 +17,8 @@ from rich.console import Console
 from ocean.cli.options import catalog_option, run
 from ocean.errors import ConfigError
 from ocean.listen.http import create_app
-from ocean.listen.once import run_once, start
-from ocean.listen.polling import poll
+from ocean.listen.listener import LISTENERS, listen
+from ocean.listen.once import run_once
 from ocean.live.service import LiveService
 from ocean.monitor.metrics import Metrics
 from ocean.monitor.render import ProgressDisplay, render_report
@@ -92,10 +92,10 @@ async def _sail(
 ) -> None:
     prepared = prepare(path, environ=os.environ, overrides=overrides)
     listener = prepared.settings.event_listener.type.upper()
-    if listener not in ("ONCE", "POLLING", "WEBHOOK", "WEBHOOKS_ONLY", "ACTIONS_ONLY"):
+    if listener not in LISTENERS:
         raise ConfigError(
-            f"event listener {listener} is not available in this version; use ONCE (--once), "
-            "POLLING, WEBHOOK, WEBHOOKS_ONLY or ACTIONS_ONLY (OCEAN__EVENT_LISTENER__TYPE)."
+            f"event listener {listener!r} does not exist; set OCEAN__EVENT_LISTENER__TYPE to "
+            f"one of {', '.join(LISTENERS)} (or pass --once)."
         )
     store = await open_store(prepared.catalog_url, credentials=prepared.credentials)
     try:
@@ -103,8 +103,7 @@ async def _sail(
             if listener == "ONCE":
                 show(await run_once(prepared, store, progress))
             else:
-                resyncs = listener in ("POLLING", "WEBHOOK")
-                await _serve(prepared, store, progress, show, address, resyncs=resyncs)
+                await _serve(prepared, store, progress, show, address)
     finally:
         await store.close()
 
@@ -115,11 +114,9 @@ async def _serve(
     progress: ProgressDisplay,
     show: Any,
     address: tuple[str, int],
-    *,
-    resyncs: bool,
 ) -> None:
-    """Serve /health, /ready, /metrics and POST /resync (polling for resyncs unless this is
-    a WEBHOOKS_ONLY / ACTIONS_ONLY listener), until a signal."""
+    """Serve /health, /ready, /metrics, POST /resync and the live-event routes, and
+    resync as the listener says, until a signal."""
     metrics = Metrics()
     metrics.started()
     listener = sail.settings.event_listener.type.upper()
@@ -147,12 +144,8 @@ async def _serve(
         loop.add_signal_handler(signum, stop.set)
     working = asyncio.create_task(live.run(stop)) if live else None
     try:
-        if resyncs:
-            freshness = live.live.freshness if live else None
-            await poll(sail, store, progress, stop=stop, on_report=finished, freshness=freshness)
-        else:
-            await start(sail, store)  # blueprints and on_start hooks, without a resync
-            await stop.wait()
+        freshness = live.live.freshness if live else None
+        await listen(sail, store, progress, stop=stop, on_report=finished, freshness=freshness)
     finally:
         if working is not None and live is not None:
             stop.set()

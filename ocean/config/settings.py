@@ -28,6 +28,20 @@ class EventListenerSettings(_Section):
     interval: float = 60
     token: str | None = None
     """Bearer token for the integration's POST /resync (the WEBHOOK trigger)."""
+    resync_on_start: bool = True
+    # KAFKA (the original's names and defaults, except where noted)
+    brokers: str = "localhost:9092"
+    """Comma-separated host:port list, or a JSON array (the original: Port's brokers)."""
+    security_protocol: str = "SASL_SSL"
+    authentication_mechanism: str = "SCRAM-SHA-512"
+    kafka_security_enabled: bool = True
+    consumer_poll_timeout: float = 1
+    username: str | None = None
+    password: str | None = None
+    """SASL credentials; by default asked from the Port API (``/v1/kafka-credentials``)."""
+    org_id: str | None = None
+    """Names the topic and group; by default the Port API's organization id."""
+    session_timeout_ms: int = 45_000
 
 
 class CatalogSettings(_Section):

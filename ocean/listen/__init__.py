@@ -1,1 +1,2 @@
-"""Stage 1, Listen: what starts a resync. ``once`` is the only listener so far."""
+"""Stage 1, Listen: what starts a resync (ONCE, POLLING, WEBHOOK, KAFKA), and the
+integration's HTTP server."""

@@ -54,6 +54,16 @@ class PortAPIStore:
     async def close(self) -> None:
         await self._http.close()
 
+    async def organization(self) -> dict[str, Any]:
+        """``{id, name, featureFlags}``: the Kafka listener's topic and group come from it."""
+        response = await self._http.call("GET", "/organization", idempotent=True)
+        return dict(response.json().get("organization") or {})
+
+    async def kafka_credentials(self) -> tuple[str, str]:
+        response = await self._http.call("GET", "/kafka-credentials", idempotent=True)
+        credentials = response.json().get("credentials") or {}
+        return str(credentials.get("username")), str(credentials.get("password"))
+
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
         existing = {bp["identifier"] for bp in await self.list_blueprints()}
         new = [bp for bp in blueprints if bp.get("identifier") not in existing]

@@ -1,0 +1,243 @@
+"""The KAFKA listener: resync when Port's change log asks for it.
+
+It consumes ``{org}.change.log`` (or ``{org}.integration.resync.requests`` when the
+organization has the flag ``OCEAN_KAFKA_INTEGRATION_RESYNC_REQUESTS_TOPIC_ENABLED``) in
+the group ``{org}.{type}.{identifier}``, and resyncs on a resync request for this
+integration or on a change to its configuration (the original's filter,
+:func:`wants_resync`). Newest trigger wins, as with polling. A message's offset is
+committed only once the resync it triggered has ended (or a newer one replaced it); a
+message for another integration, or one that is not JSON, is logged, skipped and
+committed, and never stops the consumer.
+
+Differences from the original, on purpose: the group is ``{org}.{type}.{identifier}``
+with security off too (the original then uses the shared group ``no-security``, so two
+integrations would steal each other's messages), and a resync runs at start unless
+``OCEAN__EVENT_LISTENER__RESYNC_ON_START`` is false.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from ocean.config.settings import EventListenerSettings
+from ocean.errors import ConfigError
+from ocean.listen.once import resync, run_once
+from ocean.load.freshness import Freshness
+from ocean.monitor.report import ResyncReport
+from ocean.resync import Observer
+from ocean.sail import Sail
+from ocean.store.base import Owner, Store
+from ocean.store.port_api import PortAPIStore
+
+log = logging.getLogger(__name__)
+
+RESYNC_REQUESTS_FLAG = "OCEAN_KAFKA_INTEGRATION_RESYNC_REQUESTS_TOPIC_ENABLED"
+
+
+def wants_resync(topic: str, value: bytes | None, identifier: str) -> tuple[bool, str]:
+    """Whether a message asks this integration to resync, and why (or why not)."""
+    try:
+        message = json.loads(value or b"")
+    except ValueError as error:
+        return False, f"not JSON ({error})"
+    if not isinstance(message, dict):
+        return False, f"not a JSON object but {type(message).__name__}"
+    context: dict[str, Any] = message["context"] if isinstance(message.get("context"), dict) else {}
+    if topic.endswith(".integration.resync.requests"):
+        mine = context.get("integrationId") == identifier
+        return mine, "resync request" if mine else "a resync request for another integration"
+    if message.get("action") == "RESYNC":
+        mine = context.get("integrationId") == identifier
+        return mine, "manual resync" if mine else "a resync of another integration"
+    return _config_change(message, identifier)
+
+
+def _config_change(message: dict[str, Any], identifier: str) -> tuple[bool, str]:
+    after = (message.get("diff") or {}).get("after")
+    if not isinstance(after, dict) or after.get("identifier") != identifier:
+        return False, "not about this integration"
+    if after.get("updatedAt") == (after.get("resyncState") or {}).get("updatedAt"):
+        return False, "only the resync state changed"
+    if (message.get("changelogDestination") or {}).get("type") != "KAFKA":
+        return False, "the integration's change log does not go to Kafka"
+    return True, "configuration changed"
+
+
+async def connection(
+    settings: EventListenerSettings, owner: Owner, store: Store
+) -> tuple[Subscription, EventListenerSettings]:
+    """The topic and group, and the settings with credentials: what is not configured is
+    asked from the Port API when the catalog is one."""
+    port = store if isinstance(store, PortAPIStore) else None
+    organization = await port.organization() if port is not None else {}
+    org_id = settings.org_id or organization.get("id")
+    if not org_id:
+        raise ConfigError(
+            "the KAFKA listener needs the organization id that names its topic and group: "
+            "set OCEAN__EVENT_LISTENER__ORG_ID (the catalog is not a Port API to ask)"
+        )
+    if settings.kafka_security_enabled and not settings.username:
+        if port is None:
+            raise ConfigError(
+                "the KAFKA listener has security on but no credentials: set "
+                "OCEAN__EVENT_LISTENER__USERNAME and __PASSWORD, or "
+                "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED=false"
+            )
+        username, password = await port.kafka_credentials()
+        settings = settings.model_copy(update={"username": username, "password": password})
+    flags = list(organization.get("featureFlags") or [])
+    return subscription(str(org_id), flags, owner), settings
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str
+    group: str
+
+
+def subscription(org_id: str, feature_flags: list[str], owner: Owner) -> Subscription:
+    topic = (
+        f"{org_id}.integration.resync.requests"
+        if RESYNC_REQUESTS_FLAG in feature_flags
+        else f"{org_id}.change.log"
+    )
+    return Subscription(topic, f"{org_id}.{owner.integration_type}.{owner.identifier}")
+
+
+def consumer_options(settings: EventListenerSettings, group: str) -> dict[str, Any]:
+    """aiokafka options: manual commits, the original's security settings."""
+    brokers = settings.brokers.strip()
+    servers = json.loads(brokers) if brokers.startswith("[") else brokers.split(",")
+    options: dict[str, Any] = {
+        "bootstrap_servers": [server.strip() for server in servers],
+        "group_id": group,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "latest",
+        "session_timeout_ms": settings.session_timeout_ms,
+        "heartbeat_interval_ms": max(100, settings.session_timeout_ms // 6),
+    }
+    if settings.kafka_security_enabled:
+        options |= {
+            "security_protocol": settings.security_protocol,
+            "sasl_mechanism": settings.authentication_mechanism,
+            "sasl_plain_username": settings.username,
+            "sasl_plain_password": settings.password,
+        }
+    return options
+
+
+@dataclass
+class _Resyncs:
+    """The running resync, and the offsets to commit once it has ended."""
+
+    start: Callable[[str], Any]
+    on_report: Callable[[ResyncReport], None]
+    task: asyncio.Task[ResyncReport] | None = None
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def trigger(self, reason: str) -> None:
+        """Start a resync, cancelling the one running (it records itself aborted)."""
+        await self.cancel()
+        self.task = asyncio.create_task(self.start(reason))
+
+    async def cancel(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    def handled(self, partition: TopicPartition, offset: int) -> None:
+        self.offsets[partition] = max(offset + 1, self.offsets.get(partition, 0))
+
+    async def settle(self, consumer: AIOKafkaConsumer) -> None:
+        """Report an ended resync, and commit what is handled (nothing while one runs)."""
+        if self.running:
+            return
+        if self.task is not None:
+            if not self.task.cancelled() and self.task.exception() is None:
+                self.on_report(self.task.result())
+            self.task = None
+        if self.offsets:
+            await consumer.commit(self.offsets)
+            self.offsets = {}
+
+
+async def consume(  # noqa: PLR0913
+    sail: Sail,
+    store: Store,
+    observer: Observer,
+    *,
+    stop: asyncio.Event,
+    target: Subscription,
+    settings: EventListenerSettings,
+    on_report: Callable[[ResyncReport], None] = lambda _report: None,
+    freshness: Freshness | None = None,
+    on_ready: Callable[[], None] = lambda: None,
+) -> None:
+    """Run until ``stop`` is set (``target`` and ``settings`` from :func:`connection`)."""
+
+    def start(reason: str) -> Any:
+        run = run_once if reason == "start" else resync
+        return run(sail, store, observer, trigger=reason, freshness=freshness)
+
+    consumer = AIOKafkaConsumer(target.topic, **consumer_options(settings, target.group))
+    try:
+        await consumer.start()
+    except KafkaError as error:
+        raise ConfigError(
+            f"cannot reach Kafka at {settings.brokers} ({error}); check "
+            "OCEAN__EVENT_LISTENER__BROKERS and the security settings"
+        ) from None
+    resyncs = _Resyncs(start, on_report)
+    try:
+        if settings.resync_on_start:
+            await resyncs.trigger("start")
+        await _loop(consumer, resyncs, sail.owner.identifier, stop, settings, on_ready)
+    finally:
+        await resyncs.cancel()
+        await consumer.stop()
+
+
+async def _loop(
+    consumer: AIOKafkaConsumer,
+    resyncs: _Resyncs,
+    identifier: str,
+    stop: asyncio.Event,
+    settings: EventListenerSettings,
+    on_ready: Callable[[], None],
+) -> None:
+    ready = False
+    while not stop.is_set():
+        batches = await consumer.getmany(timeout_ms=int(settings.consumer_poll_timeout * 1000))
+        if not ready and consumer.assignment():
+            ready = True
+            on_ready()
+        for partition, messages in batches.items():
+            for message in messages:
+                await _handle(message, partition, resyncs, identifier)
+        await resyncs.settle(consumer)
+
+
+async def _handle(message: Any, partition: TopicPartition, resyncs: _Resyncs, me: str) -> None:
+    """Trigger a resync, or log why not; either way the message counts as handled once
+    the running resync (if any) has ended."""
+    wanted, why = wants_resync(message.topic, message.value, me)
+    if wanted:
+        log.info("resync requested on %s: %s", message.topic, why)
+        await resyncs.trigger("kafka")
+    else:
+        log.warning("skipped message %s@%s: %s", partition, message.offset, why)
+    resyncs.handled(partition, message.offset)
