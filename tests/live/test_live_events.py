@@ -212,3 +212,35 @@ async def test_a_live_event_racing_a_resync_of_the_same_kind_ends_in_the_newest_
     assert report.status == "completed"
     entities = await live.entities("service")
     assert {k: e["properties"]["stars"] for k, e in entities.items()} == {"svc-0": 5, "svc-1": 1}
+
+
+TEAM_PROCESSOR = """
+class TeamProcessor(ServiceProcessor):
+    async def should_process_event(self, event):
+        return "team" in event.payload
+
+    async def get_matching_kinds(self, event):
+        return ["team"]
+
+    def group_key(self, event):
+        return None
+
+    async def handle_event(self, payload, resource_config):
+        return WebhookEventRawResults(updated_raw_results=[payload["team"]])
+
+ocean.add_webhook_processor("/webhook", TeamProcessor)
+"""
+
+
+async def test_every_processor_of_a_path_that_wants_the_event_handles_it(live: Workspace) -> None:
+    main = live.folder / "main.py"
+    main.write_text(main.read_text() + TEAM_PROCESSOR)
+    async with live_server(live) as server:
+        event = service_event("svc-1", stars=2) | {"team": {"id": "core", "name": "Core"}}
+        assert (await server.post(event)).status_code == 202
+        assert (
+            await server.post({"action": "updated", "team": {"id": "edge", "name": "Edge"}})
+        ).status_code == 202
+        await server.settled()
+    assert set(await live.entities("service")) == {"svc-1"}
+    assert set(await live.entities("team")) == {"core", "edge"}
