@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ocean.errors import ConfigError
 from ocean.live.processor import WebhookProcessor
@@ -14,6 +14,16 @@ from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
 
 HandlerT = TypeVar("HandlerT", bound=ResyncHandler)
+
+
+class RawWrites(Protocol):
+    """Where ``register_raw`` / ``unregister_raw`` go (:class:`ocean.live.raw.DirectWrites`)."""
+
+    async def register_raw(self, kind: str, items: list[dict[str, Any]]) -> None: ...
+
+    async def unregister_raw(self, kind: str, items: list[dict[str, Any]]) -> None: ...
+
+
 HookT = TypeVar("HookT", bound=Hook)
 
 
@@ -40,6 +50,7 @@ class Integration:
         self.resync_complete_hooks: list[Hook] = []
         self._config: dict[str, Any] | None = None
         self.webhook_processors: dict[str, list[type[WebhookProcessor]]] = {}
+        self._writes: RawWrites | None = None
 
     def on_resync(self, kind: str | None = None) -> Callable[[HandlerT], HandlerT]:
         """Register a handler for one kind, or for every kind when ``kind`` is None."""
@@ -120,6 +131,27 @@ class Integration:
     ) -> AbstractContextManager[None]:
         """Entered around the extraction of each resource of a resync."""
         return contextlib.nullcontext()
+
+    def attach(self, writes: RawWrites) -> None:
+        """Bind where :meth:`register_raw` writes (done by the runner at start)."""
+        self._writes = writes
+
+    async def register_raw(self, kind: str, items: list[dict[str, Any]]) -> None:
+        """Map raw items with every mapping resource of ``kind`` and write them now (outside
+        a resync): entities the selector keeps are upserted, those it rejects deleted."""
+        await self._attached("register_raw").register_raw(kind, items)
+
+    async def unregister_raw(self, kind: str, items: list[dict[str, Any]]) -> None:
+        """Delete the entities raw items of ``kind`` map to."""
+        await self._attached("unregister_raw").unregister_raw(kind, items)
+
+    def _attached(self, name: str) -> RawWrites:
+        if self._writes is None:
+            raise ConfigError(
+                f"{name} was called before the integration started; call it from a handler, "
+                "a hook or a webhook processor, not at import time."
+            )
+        return self._writes
 
     def configure(self, config: dict[str, Any]) -> None:
         """Bind the validated integration configuration (done by the runner)."""

@@ -38,5 +38,5 @@ async def listen(
         await consume(sail, store, observer, stop=stop, target=target, settings=settings,
                       on_report=on_report, freshness=freshness)  # fmt: skip
     else:
-        await start(sail, store)
+        await start(sail, store, freshness)
         await stop.wait()

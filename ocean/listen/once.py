@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ocean.live.apply import LiveWriter
+from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.resync import Observer, ResyncJob, run_resync
@@ -21,10 +23,16 @@ def _pool(sail: Sail) -> TransformPool | None:
     )
 
 
-async def start(sail: Sail, store: Store) -> tuple[list[str], list[str]]:
-    """Create missing blueprints and run the ``on_start`` hooks (failures are reported, not
-    fatal, as in the original); returns the blueprints created and the hook errors."""
+async def start(
+    sail: Sail, store: Store, freshness: Freshness | None = None
+) -> tuple[list[str], list[str]]:
+    """Create missing blueprints, bind ``register_raw``, and run the ``on_start`` hooks
+    (failures are reported, not fatal, as in the original); returns the blueprints created
+    and the hook errors."""
     created = await store.create_blueprints(sail.folder.blueprints)
+    writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
+                        freshness=freshness or Freshness())  # fmt: skip
+    sail.folder.integration.attach(DirectWrites(sail.resources, writer, store))
     errors = []
     for hook in sail.folder.integration.start_hooks:
         try:
@@ -74,7 +82,7 @@ async def run_once(
     freshness: Freshness | None = None,
 ) -> ResyncReport:
     """Start, then one resync."""
-    created, hook_errors = await start(sail, store)
+    created, hook_errors = await start(sail, store, freshness)
     report = await resync(sail, store, observer, trigger=trigger, freshness=freshness)
     report.created_blueprints = created
     report.errors = hook_errors + report.errors

@@ -15,6 +15,7 @@ from ocean.errors import ConfigError
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, ResourceConfig
 from port_ocean._unsupported import missing
+from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
 
 
@@ -30,6 +31,21 @@ class PortOceanContext(Integration):
     def config(self) -> SimpleNamespace:
         """The parts of the original's settings integrations read."""
         return SimpleNamespace(integration=SimpleNamespace(config=self.integration_config))
+
+    def attach(self, writes: Any) -> None:
+        super().attach(writes)
+        self._port_client = PortClient(writes.store)
+
+    @property
+    def port_client(self) -> PortClient:
+        """Reads of the catalog (``search_entities``, ``get_blueprint``), once started."""
+        client: PortClient | None = getattr(self, "_port_client", None)
+        if client is None:
+            raise ConfigError(
+                "ocean.port_client was used before the integration started; use it inside "
+                "a handler, a hook or a webhook processor"
+            )
+        return client
 
     def add_webhook_processor(self, path: str, processor: Any) -> None:
         """As Ocean's, but a class of the wrong kind is a ``ValueError``, as in the original."""

@@ -12,7 +12,7 @@ import jq
 import pytest
 import yaml
 
-from ocean.listen.once import run_once
+from ocean.listen.once import run_once, start
 from ocean.live.process import LiveEvents, process
 from ocean.live.queue import QueuedEvent
 from ocean.resync import SilentObserver
@@ -234,9 +234,9 @@ def test_unsupported_names_say_so_clearly() -> None:
         in result.stderr
     )
 
-    code = "import port_ocean.clients.port.client"
+    code = "import port_ocean.consumers.kafka_consumer"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert "'clients' from 'port_ocean.clients' is part of the original" in result.stderr
+    assert "'consumers' from 'port_ocean.consumers' is part of the original" in result.stderr
 
 
 @pytest.mark.parametrize("module", ["port_ocean", "port_ocean.context.ocean", "port_ocean.run"])
@@ -252,3 +252,30 @@ def test_importing_needs_no_original_package(module: str) -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+async def test_register_raw_unregister_raw_and_port_client_work_once_started(
+    tmp_path: Path,
+) -> None:
+    sail = prepare(_folder(tmp_path), environ={}, overrides={})
+    ocean = sail.folder.integration
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    try:
+        await start(sail, store)
+        projects = [
+            {"key": "A", "name": "A", "archived": False},
+            {"key": "B", "name": "B", "archived": True},
+        ]
+        await ocean.register_raw("project", projects)  # type: ignore[attr-defined]
+        assert sorted(await _all(store)) == ["A", "B"]
+        await ocean.unregister_raw("project", projects[:1])  # type: ignore[attr-defined]
+        query = {
+            "combinator": "and",
+            "rules": [{"property": "$blueprint", "operator": "=", "value": "project"}],
+        }
+        found = await ocean.port_client.search_entities(None, query)  # type: ignore[attr-defined]
+        assert [entity["identifier"] for entity in found] == ["B"]
+        blueprint = await ocean.port_client.get_blueprint("member")  # type: ignore[attr-defined]
+        assert blueprint["relations"]["project"]["target"] == "project"
+    finally:
+        await store.close()
