@@ -43,11 +43,12 @@ class PortHTTP:
         max_in_flight: int = 10,
         attempts: int = 5,
         base_delay: float = 0.3,
+        timeout: float = 60,
     ) -> None:
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/v1",
             transport=transport,
-            timeout=60,
+            timeout=timeout,
             headers={"User-Agent": user_agent},
         )
         self._credentials = {"clientId": client_id, "clientSecret": client_secret}
@@ -93,6 +94,11 @@ class PortHTTP:
                 continue
             if response.is_error:
                 raise PortAPIError(name, response.status_code, response.text)
+            if not _is_json(response):
+                if idempotent and attempt < self._attempts:
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
+                raise PortAPIError(name, response.status_code, f"not JSON: {response.text[:200]}")
             return response
         raise PortAPIError(
             name, None, "gave up"
@@ -132,3 +138,12 @@ class PortHTTP:
             except ValueError:
                 pass
         return self._backoff(attempt)
+
+
+def _is_json(response: httpx.Response) -> bool:
+    """Whether a success answered JSON (a proxy or a broken server may answer garbage)."""
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
