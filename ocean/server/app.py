@@ -20,6 +20,7 @@ from starlette.routing import Route
 from ocean.errors import StoreError
 from ocean.server.auth import Tokens
 from ocean.server.integrations import Integrations
+from ocean.server.openapi import OPEN, openapi
 from ocean.store.base import Owner, RunRecord, Store
 from ocean.store.search import SearchError
 
@@ -29,31 +30,39 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
     issued = tokens or Tokens()
     routes = _Routes(store, issued)
     integrations = routes.integrations
+
+    async def published(_: Request) -> Response:
+        """This OpenAPI description of the server."""
+        return JSONResponse(schema)
+
+    table = [
+        Route("/openapi.json", published, methods=["GET"]),
+        Route("/v1/auth/access_token", routes.token, methods=["POST"]),
+        Route("/v1/organization", integrations.organization),
+        Route("/v1/integration/provision-enabled", integrations.provision_enabled),
+        Route("/v1/integration", integrations.create, methods=["POST"]),
+        Route("/v1/integration/{id}", integrations.get, methods=["GET"]),
+        Route("/v1/integration/{id}", integrations.patch, methods=["PATCH"]),
+        Route("/v1/integration/{id}/config", integrations.patch, methods=["PATCH"]),
+        Route(
+            "/v1/integration/{id}/kinds/{kind}/examples",
+            integrations.accepted,
+            methods=["POST"],
+        ),
+        Route("/__ingest/{rest:path}", integrations.accepted, methods=["POST", "PUT"]),
+        Route("/v1/blueprints", routes.blueprints, methods=["GET", "POST"]),
+        Route("/v1/blueprints/entities/datasource-entities", routes.owned, methods=["POST"]),
+        Route("/v1/blueprints/{bp}", routes.blueprint, methods=["GET", "PATCH"]),
+        Route("/v1/blueprints/{bp}/entities/bulk", routes.bulk, methods=["POST"]),
+        Route("/v1/blueprints/{bp}/entities", routes.single, methods=["POST"]),
+        Route("/v1/blueprints/{bp}/bulk/entities/delete", routes.delete, methods=["POST"]),
+        Route("/v1/entities/search", routes.search, methods=["POST"]),
+        Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
+        Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
+    ]
+    schema = openapi(table)
     return Starlette(
-        routes=[
-            Route("/v1/auth/access_token", routes.token, methods=["POST"]),
-            Route("/v1/organization", integrations.organization),
-            Route("/v1/integration/provision-enabled", integrations.provision_enabled),
-            Route("/v1/integration", integrations.create, methods=["POST"]),
-            Route("/v1/integration/{id}", integrations.get, methods=["GET"]),
-            Route("/v1/integration/{id}", integrations.patch, methods=["PATCH"]),
-            Route("/v1/integration/{id}/config", integrations.patch, methods=["PATCH"]),
-            Route(
-                "/v1/integration/{id}/kinds/{kind}/examples",
-                integrations.accepted,
-                methods=["POST"],
-            ),
-            Route("/__ingest/{rest:path}", integrations.accepted, methods=["POST", "PUT"]),
-            Route("/v1/blueprints", routes.blueprints, methods=["GET", "POST"]),
-            Route("/v1/blueprints/entities/datasource-entities", routes.owned, methods=["POST"]),
-            Route("/v1/blueprints/{bp}", routes.blueprint, methods=["GET", "PATCH"]),
-            Route("/v1/blueprints/{bp}/entities/bulk", routes.bulk, methods=["POST"]),
-            Route("/v1/blueprints/{bp}/entities", routes.single, methods=["POST"]),
-            Route("/v1/blueprints/{bp}/bulk/entities/delete", routes.delete, methods=["POST"]),
-            Route("/v1/entities/search", routes.search, methods=["POST"]),
-            Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
-            Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
-        ],
+        routes=table,
         middleware=[Middleware(_Authenticated, tokens=issued)],
         exception_handlers={
             StoreError: _store_error,
@@ -70,9 +79,7 @@ class _Authenticated(BaseHTTPMiddleware):
         self._tokens = tokens
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        open_path = request.url.path == "/v1/auth/access_token" or request.url.path.startswith(
-            "/__ingest/"
-        )
+        open_path = request.url.path in OPEN or request.url.path.startswith("/__ingest/")
         if not open_path and not self._tokens.valid(request.headers.get("authorization")):
             return _error(
                 401,
@@ -88,6 +95,7 @@ class _Routes:
         self.integrations = Integrations(store)
 
     async def token(self, request: Request) -> Response:
+        """Exchange a client id and secret for a bearer token."""
         body = await _json(request)
         if not await self.store.check_credentials(
             str(body.get("clientId")), str(body.get("clientSecret"))
@@ -103,6 +111,7 @@ class _Routes:
         )
 
     async def blueprints(self, request: Request) -> Response:
+        """List blueprints, or create one."""
         if request.method == "GET":
             return JSONResponse({"ok": True, "blueprints": await self.store.list_blueprints()})
         body = await _json(request)
@@ -116,6 +125,7 @@ class _Routes:
         )
 
     async def blueprint(self, request: Request) -> Response:
+        """Get a blueprint, or patch it."""
         identifier = request.path_params["bp"]
         if request.method == "PATCH":
             updated = await self.store.update_blueprint(identifier, await _json(request))
@@ -133,6 +143,7 @@ class _Routes:
         return None
 
     async def bulk(self, request: Request) -> Response:
+        """Upsert up to 20 entities of a blueprint; per-entity results (207 when some fail)."""
         blueprint = request.path_params["bp"]
         entities = [
             e | {"blueprint": blueprint} for e in (await _json(request)).get("entities", [])
@@ -159,6 +170,7 @@ class _Routes:
         )
 
     async def single(self, request: Request) -> Response:
+        """Upsert one entity."""
         entity = (await _json(request)) | {"blueprint": request.path_params["bp"]}
         (outcome,) = await self.store.upsert_entities([entity], **_write_options(request))  # type: ignore[list-item]
         if not outcome.ok:
@@ -166,6 +178,7 @@ class _Routes:
         return JSONResponse({"ok": True, "entity": entity}, status_code=201)
 
     async def delete(self, request: Request) -> Response:
+        """Delete entities of a blueprint, optionally with their dependents."""
         blueprint = request.path_params["bp"]
         keys = [
             (blueprint, identifier) for identifier in (await _json(request)).get("entities", [])
@@ -177,12 +190,14 @@ class _Routes:
         )
 
     async def search(self, request: Request) -> Response:
+        """Search entities with Port's query language (include / exclude projections)."""
         include = request.query_params.getlist("include") or None
         exclude = request.query_params.getlist("exclude") or None
         found = await self.store.search(await _json(request), include=include, exclude=exclude)
         return JSONResponse({"ok": True, "entities": found})
 
     async def owned(self, request: Request) -> Response:
+        """Entities a datasource owns (by prefix and suffix), optionally not updated since `before`."""
         body = await _json(request)
         owner = _owner_of(
             str(body.get("datasource_prefix", "")) + "0" + str(body.get("datasource_suffix", ""))
@@ -197,6 +212,7 @@ class _Routes:
         )
 
     async def resync_state(self, request: Request) -> Response:
+        """Record an integration's resync state (running, completed, failed, aborted)."""
         body, identifier = await _json(request), request.path_params["id"]
         if body.get("status") in ("completed", "failed", "aborted"):
             await self.store.record_run(
@@ -214,6 +230,7 @@ class _Routes:
         )
 
     async def resync_request(self, request: Request) -> Response:
+        """The integration's latest resync request (the polling watermark)."""
         requested = await self.store.resync_requested_at(request.path_params["id"])
         return JSONResponse(
             {"ok": True, "request": {"updatedAt": requested} if requested else None}

@@ -23,6 +23,7 @@ class Integrations:
         self.records: dict[str, dict[str, Any]] = {}
 
     async def get(self, request: Request) -> Response:
+        """Get an integration."""
         record = self.records.get(request.path_params["id"])
         if record is None:
             return JSONResponse(
@@ -32,6 +33,7 @@ class Integrations:
         return JSONResponse({"ok": True, "integration": record})
 
     async def create(self, request: Request) -> Response:
+        """Register an integration."""
         body = await request.json()
         identifier = str(body.get("installationId"))
         base = str(request.base_url).rstrip("/")
@@ -51,6 +53,7 @@ class Integrations:
         return JSONResponse({"ok": True, "integration": self.records[identifier]})
 
     async def patch(self, request: Request) -> Response:
+        """Patch an integration (config, changelog destination, version...)."""
         record = self.records.get(request.path_params["id"])
         if record is None:
             return JSONResponse(
@@ -67,12 +70,15 @@ class Integrations:
         return record
 
     async def organization(self, _: Request) -> Response:
+        """The organization: its id and feature flags (none)."""
         return JSONResponse(
             {"ok": True, "organization": {"id": "ocean", "name": "Ocean", "featureFlags": []}}
         )
 
     async def provision_enabled(self, _: Request) -> Response:
+        """Whether Port provisions defaults (never, here)."""
         return JSONResponse({"ok": True, "integrations": []})
 
     async def accepted(self, _: Request) -> Response:
+        """Accept and drop (kind examples, log and metric ingestion)."""
         return JSONResponse({"ok": True})

@@ -129,3 +129,18 @@ async def test_bodies_over_one_mebibyte_are_refused_with_413(served: tuple[str, 
             "/v1/blueprints/service/entities/bulk", json=huge, headers=headers
         )
     assert (answer.status_code, answer.json()["error"]) == (413, "request_too_large")
+
+
+async def test_the_openapi_description_lists_every_route_and_needs_no_token(
+    served: tuple[str, Store],
+) -> None:
+    base, _ = served
+    async with httpx.AsyncClient(base_url=base) as client:
+        schema = (await client.get("/openapi.json")).json()
+    assert schema["openapi"].startswith("3.")
+    bulk = schema["paths"]["/v1/blueprints/{bp}/entities/bulk"]["post"]
+    assert bulk["summary"].startswith("Upsert up to 20 entities")
+    assert [p["name"] for p in bulk["parameters"]] == ["bp"]
+    assert bulk["security"] == [{"bearer": []}]
+    assert "security" not in schema["paths"]["/v1/auth/access_token"]["post"]
+    assert {"get", "patch"} <= set(schema["paths"]["/v1/integration/{id}"])
