@@ -9,6 +9,7 @@ from ocean.monitor.report import ResyncReport
 from ocean.resync import Observer, ResyncJob, run_resync
 from ocean.sail import Sail
 from ocean.store.base import Store
+from ocean.store.port_api import PortAPIStore
 from ocean.transform.pool import TransformPool
 
 
@@ -29,6 +30,12 @@ async def start(
     """Create missing blueprints, bind ``register_raw``, and run the ``on_start`` hooks
     (failures are reported, not fatal, as in the original); returns the blueprints created
     and the hook errors."""
+    if isinstance(store, PortAPIStore):
+        await store.register_integration(
+            sail.owner,
+            changelog_destination=changelog_destination(sail.settings.event_listener.type),
+            config=sail.folder.mapping.model_dump(by_alias=True, mode="json"),
+        )
     created = await store.create_blueprints(sail.folder.blueprints)
     writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
                         freshness=freshness or Freshness())  # fmt: skip
@@ -87,3 +94,8 @@ async def run_once(
     report.created_blueprints = created
     report.errors = hook_errors + report.errors
     return report
+
+
+def changelog_destination(listener: str) -> dict[str, str]:
+    """What the original tells Port about where its change log should go."""
+    return {"type": "KAFKA"} if listener.upper() == "KAFKA" else {}

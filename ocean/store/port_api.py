@@ -59,6 +59,30 @@ class PortAPIStore:
         response = await self._http.call("GET", "/organization", idempotent=True)
         return dict(response.json().get("organization") or {})
 
+    async def register_integration(
+        self, owner: Owner, *, changelog_destination: dict[str, Any], config: dict[str, Any]
+    ) -> None:
+        """Install the integration if Port does not know it, else patch what differs (as
+        the original does at start: type, version and changelog destination)."""
+        wanted = {
+            "installationAppType": owner.integration_type,
+            "version": owner.version,
+            "changelogDestination": changelog_destination,
+        }
+        path = f"/integration/{owner.identifier}"
+        try:
+            response = await self._http.call("GET", path, idempotent=True)
+        except PortAPIError as error:
+            if error.status != 404:
+                raise
+            body = {"installationId": owner.identifier, "config": config} | wanted
+            await self._http.call("POST", "/integration", json=body, idempotent=False)
+            return
+        current = response.json().get("integration") or {}
+        changed = {key: value for key, value in wanted.items() if current.get(key) != value}
+        if changed:
+            await self._http.call("PATCH", path, json=changed, idempotent=False)
+
     async def kafka_credentials(self) -> tuple[str, str]:
         response = await self._http.call("GET", "/kafka-credentials", idempotent=True)
         credentials = response.json().get("credentials") or {}

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import uvicorn
 
-from ocean.listen.once import run_once
+from ocean.listen.once import run_once, start
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.server.app import create_app
@@ -144,3 +144,46 @@ async def test_the_openapi_description_lists_every_route_and_needs_no_token(
     assert bulk["security"] == [{"bearer": []}]
     assert "security" not in schema["paths"]["/v1/auth/access_token"]["post"]
     assert {"get", "patch"} <= set(schema["paths"]["/v1/integration/{id}"])
+
+
+async def test_the_client_installs_its_integration_then_patches_only_what_changed(
+    served: tuple[str, Store], tmp_path: Path
+) -> None:
+    base, store = served
+    client_id, secret = await store.create_credentials("tests")
+    workspace = Workspace(tmp_path / "ws")
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    client = PortAPIStore.connect(base, client_id, secret)
+    environ = workspace.environ | {"OCEAN__INTEGRATION__IDENTIFIER": "svc-sync"}
+    try:
+        await run_once(
+            prepare(workspace.folder, environ=environ, overrides={}), client, SilentObserver()
+        )
+        async with httpx.AsyncClient(base_url=base) as http:
+            token = (
+                await http.post(
+                    "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
+                )
+            ).json()
+            headers = {"Authorization": f"Bearer {token['accessToken']}"}
+            installed = (await http.get("/v1/integration/svc-sync", headers=headers)).json()[
+                "integration"
+            ]
+            kafka = prepare(
+                workspace.folder,
+                environ=environ | {"OCEAN__EVENT_LISTENER__TYPE": "KAFKA"},
+                overrides={},
+            )
+            await start(kafka, client)
+            patched = (await http.get("/v1/integration/svc-sync", headers=headers)).json()[
+                "integration"
+            ]
+    finally:
+        await client.close()
+    assert (
+        installed["installationAppType"] == "integration"
+        and installed["changelogDestination"] == {}
+    )
+    assert [r["kind"] for r in installed["config"]["resources"]] == ["team", "service"]
+    assert patched["changelogDestination"] == {"type": "KAFKA"}
+    assert patched["config"] == installed["config"]
