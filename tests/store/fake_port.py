@@ -15,6 +15,7 @@ class FakePort:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
         self.resync_states: list[dict[str, Any]] = []
+        self.integrations: dict[str, dict[str, Any]] = {}
         self.tokens_issued = 0
         self.entities: dict[tuple[str, str], dict[str, Any]] = {}
         self.blueprints: dict[str, dict[str, Any]] = {}
@@ -58,6 +59,8 @@ class FakePort:
 
     def _route(self, method: str, path: str, body: Any, request: httpx.Request) -> httpx.Response:
         parts = path.strip("/").split("/")
+        if parts[0] == "integration" and not path.endswith(("/resync-state", "/resync-request")):
+            return self._integration(method, parts, body)
         if path == "/blueprints" or (parts[0] == "blueprints" and method == "PATCH"):
             return self._blueprints(method, parts, body)
         if path.endswith("/entities/bulk"):
@@ -84,6 +87,16 @@ class FakePort:
             self.resync_states.append(body)
             return httpx.Response(200, json={"ok": True, "integration": {"resyncState": body}})
         return httpx.Response(404, json={"ok": False, "error": "not_found", "message": path})
+
+    def _integration(self, method: str, parts: list[str], body: Any) -> httpx.Response:
+        if method == "POST":
+            self.integrations[body["installationId"]] = body
+            return httpx.Response(200, json={"ok": True, "integration": body})
+        record = self.integrations.get(parts[1])
+        if record is None:
+            return httpx.Response(404, json={"ok": False, "error": "not_found", "message": "no"})
+        record.update(body or {})
+        return httpx.Response(200, json={"ok": True, "integration": record})
 
     def _blueprints(self, method: str, parts: list[str], body: Any) -> httpx.Response:
         if method == "GET":
