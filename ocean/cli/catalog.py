@@ -6,11 +6,9 @@ import json
 from collections.abc import Awaitable, Callable
 
 import click
-import uvicorn
 from rich.table import Table
 
 from ocean.cli.options import catalog_option, catalog_url, print_table, run
-from ocean.server.app import create_app
 from ocean.store.base import Store
 from ocean.store.open import open_store
 from ocean.types import Entity
@@ -159,6 +157,10 @@ def serve(catalog_url: str | None, host: str, port: int) -> None:
     """Serve the catalog over Port's API (for `ocean sail --catalog http://...` and port-ocean)."""
 
     async def serve_forever(store: Store) -> None:
+        import uvicorn  # imported on use, as the server: other commands start faster
+
+        from ocean.server.app import create_app
+
         server = uvicorn.Server(
             uvicorn.Config(create_app(store), host=host, port=port, log_level="warning")
         )

@@ -11,15 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import uvicorn
 from rich.console import Console
 
 from ocean.cli.options import catalog_option, run
 from ocean.errors import ConfigError
-from ocean.listen.http import create_app
 from ocean.listen.listener import LISTENERS, listen
 from ocean.listen.once import run_once
-from ocean.live.service import LiveService
 from ocean.monitor.metrics import Metrics
 from ocean.monitor.render import ProgressDisplay, render_report
 from ocean.monitor.report import ResyncReport
@@ -117,6 +114,11 @@ async def _serve(
 ) -> None:
     """Serve /health, /ready, /metrics, POST /resync and the live-event routes, and
     resync as the listener says, until a signal."""
+    import uvicorn  # imported on use: `ocean sail --once` starts faster without them
+
+    from ocean.listen.http import create_app
+    from ocean.live.service import LiveService
+
     metrics = Metrics()
     metrics.started()
     listener = sail.settings.event_listener.type.upper()

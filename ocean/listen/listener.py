@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ocean.listen.kafka import connection, consume
 from ocean.listen.once import start
 from ocean.listen.polling import poll
 from ocean.load.freshness import Freshness
@@ -34,6 +33,8 @@ async def listen(
     if kind in ("POLLING", "WEBHOOK"):
         await poll(sail, store, observer, stop=stop, on_report=on_report, freshness=freshness)
     elif kind == "KAFKA":
+        from ocean.listen.kafka import connection, consume  # imported on use: aiokafka
+
         target, settings = await connection(sail.settings.event_listener, sail.owner, store)
         await consume(sail, store, observer, stop=stop, target=target, settings=settings,
                       on_report=on_report, freshness=freshness)  # fmt: skip

@@ -8,8 +8,7 @@ from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.resync import Observer, ResyncJob, run_resync
 from ocean.sail import Sail
-from ocean.store.base import Store
-from ocean.store.port_api import PortAPIStore
+from ocean.store.base import InstallsIntegrations, Store
 from ocean.transform.pool import TransformPool
 
 
@@ -30,7 +29,7 @@ async def start(
     """Create missing blueprints, bind ``register_raw``, and run the ``on_start`` hooks
     (failures are reported, not fatal, as in the original); returns the blueprints created
     and the hook errors."""
-    if isinstance(store, PortAPIStore):
+    if isinstance(store, InstallsIntegrations):
         await store.register_integration(
             sail.owner,
             changelog_destination=changelog_destination(sail.settings.event_listener.type),

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from ocean.errors import ConfigError
 from ocean.live.queue import EventQueue
-from ocean.live.redis_queue import RedisEventQueue
 from ocean.live.sqlite_queue import SQLiteEventQueue
 from ocean.store.open import sqlite_path
 
@@ -23,6 +22,8 @@ def queue_url(configured: str | None, catalog_url: str) -> str:
 
 async def open_queue(url: str, integration: str) -> EventQueue:
     if url.startswith(("redis://", "rediss://", "unix://")):
+        from ocean.live.redis_queue import RedisEventQueue  # imported on use
+
         return await RedisEventQueue.open(url, integration)
     path = sqlite_path(url)
     if path is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ocean.types import Entity, EntityKey
 
@@ -173,3 +173,13 @@ class Store(Protocol):
         ...
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
+
+
+@runtime_checkable
+class InstallsIntegrations(Protocol):
+    """A catalog that keeps integration records (a Port API): the runner installs its
+    integration there on start."""
+
+    async def register_integration(
+        self, owner: Owner, *, changelog_destination: dict[str, Any], config: dict[str, Any]
+    ) -> None: ...

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from ocean.errors import StoreError
 from ocean.store.base import Store
-from ocean.store.port_api import PortAPIStore
-from ocean.store.postgres import PostgresStore
 from ocean.store.sqlite import SQLiteStore
 
 
@@ -23,6 +21,8 @@ def sqlite_path(url: str) -> Path | None:
 async def open_store(url: str, *, credentials: tuple[str, str] | None = None) -> Store:
     """Open the catalog at ``url`` (a Port API over http(s) needs client credentials)."""
     if url.startswith(("postgresql://", "postgres://")):
+        from ocean.store.postgres import PostgresStore  # imported on use: asyncpg is heavy
+
         return await PostgresStore.open(url)
     if url.startswith(("http://", "https://")):
         if credentials is None:
@@ -30,6 +30,8 @@ async def open_store(url: str, *, credentials: tuple[str, str] | None = None) ->
                 f"catalog {url} is a Port API: set OCEAN__PORT__CLIENT_ID and "
                 "OCEAN__PORT__CLIENT_SECRET (or port.clientId/clientSecret in config.yaml)."
             )
+        from ocean.store.port_api import PortAPIStore
+
         return PortAPIStore.connect(url, *credentials)
     path = sqlite_path(url)
     if path is None:
