@@ -12,13 +12,14 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ocean.errors import StoreError
 from ocean.server.auth import Tokens
+from ocean.server.grouping import GroupedWrites
 from ocean.server.integrations import Integrations
 from ocean.server.openapi import OPEN, openapi
 from ocean.store.base import Owner, RunRecord, Store
@@ -73,25 +74,32 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
     )
 
 
-class _Authenticated(BaseHTTPMiddleware):
-    def __init__(self, app: Any, tokens: Tokens) -> None:
-        super().__init__(app)
-        self._tokens = tokens
+class _Authenticated:
+    """Pure ASGI middleware (no per-request task, unlike ``BaseHTTPMiddleware``): every
+    route but the open ones needs a valid bearer token."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        open_path = request.url.path in OPEN or request.url.path.startswith("/__ingest/")
-        if not open_path and not self._tokens.valid(request.headers.get("authorization")):
-            return _error(
-                401,
-                "unauthorized",
-                "a valid Bearer token is required; get one from POST /v1/auth/access_token",
-            )
-        return await call_next(request)
+    def __init__(self, app: ASGIApp, tokens: Tokens) -> None:
+        self._app, self._tokens = app, tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path not in OPEN and not path.startswith("/__ingest/"):
+            authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+            if not self._tokens.valid(authorization or None):
+                refused = _error(
+                    401,
+                    "unauthorized",
+                    "a valid Bearer token is required; get one from POST /v1/auth/access_token",
+                )
+                await refused(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
 
 
 class _Routes:
     def __init__(self, store: Store, tokens: Tokens) -> None:
         self.store, self.tokens = store, tokens
+        self.writes = GroupedWrites(store)
         self.integrations = Integrations(store)
 
     async def token(self, request: Request) -> Response:
@@ -148,7 +156,7 @@ class _Routes:
         entities = [
             e | {"blueprint": blueprint} for e in (await _json(request)).get("entities", [])
         ]
-        outcomes = await self.store.upsert_entities(entities, **_write_options(request))
+        outcomes = await self.writes.upsert(entities, **_write_options(request))
         done = [
             {"index": o.index, "identifier": o.identifier, "created": o.status == "created"}
             for o in outcomes

@@ -20,7 +20,7 @@ from ocean.server.app import create_app
 from ocean.store.base import Store
 from ocean.store.open import open_store
 from ocean.store.port_api import PortAPIStore
-from tests.conftest import POSTGRES_URL, TEAMS, Workspace, services
+from tests.conftest import BLUEPRINTS, POSTGRES_URL, TEAMS, Workspace, services
 from tests.loopback import free_port
 
 
@@ -187,3 +187,40 @@ async def test_the_client_installs_its_integration_then_patches_only_what_change
     assert [r["kind"] for r in installed["config"]["resources"]] == ["team", "service"]
     assert patched["changelogDestination"] == {"type": "KAFKA"}
     assert patched["config"] == installed["config"]
+
+
+async def test_concurrent_bulk_requests_are_grouped_and_each_gets_its_own_results(
+    served: tuple[str, Store],
+) -> None:
+    base, store = served
+    await store.create_blueprints(BLUEPRINTS)
+    client_id, secret = await store.create_credentials("tests")
+
+    def request_body(n: int) -> dict[str, Any]:
+        entities = [{"identifier": f"svc-{n}-{i}", "properties": {"stars": i}} for i in range(19)]
+        entities.insert(n % 19, {"identifier": f"bad-{n}", "properties": {"stars": "many"}})
+        entities.append({"identifier": "shared", "properties": {"stars": n}})
+        return {"entities": entities}
+
+    async with httpx.AsyncClient(base_url=base) as client:
+        token = (
+            await client.post(
+                "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
+            )
+        ).json()
+        headers = {
+            "Authorization": f"Bearer {token['accessToken']}",
+            "User-Agent": "port-ocean/t/1/t-1/exporter",
+        }
+        answers = await asyncio.gather(*(
+            client.post("/v1/blueprints/service/entities/bulk", json=request_body(n), headers=headers)
+            for n in range(10)
+        ))  # fmt: skip
+    for n, answer in enumerate(answers):
+        body = answer.json()
+        assert answer.status_code == 207
+        assert [e["index"] for e in body["errors"]] == [n % 19]
+        assert body["errors"][0]["identifier"] == f"bad-{n}"
+        assert len(body["entities"]) == 20 and body["entities"][-1]["identifier"] == "shared"
+    counts = await store.count_entities()
+    assert counts["service"] == 10 * 19 + 1
