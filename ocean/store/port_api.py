@@ -294,26 +294,21 @@ class PortAPIStore:
         return len(await self.owned_keys(owner))
 
     async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
-        kept = set(keys)
-        referenced = set()
-        for blueprint, identifier in keys:
-            query = {
-                "combinator": "and",
-                "rules": [
-                    {
-                        "operator": "relatedTo",
-                        "blueprint": blueprint,
-                        "value": identifier,
-                        "direction": "downstream",
-                    }
-                ],
-            }
-            dependents = {
-                (e["blueprint"], e["identifier"])
-                for e in await self.search(query, include=["identifier", "blueprint"])
-            }
-            if dependents - kept:
-                referenced.add((blueprint, identifier))
+        """One ``relatedTo`` search per chunk of keys (a list value, as Port accepts), then
+        which of them each dependent outside ``keys`` points at."""
+        kept, referenced = set(keys), set()
+        for blueprint, identifiers in _group_keys(keys).items():
+            for start in range(0, len(identifiers), SEARCH_CHUNK):
+                chunk = identifiers[start : start + SEARCH_CHUNK]
+                rule = {"operator": "relatedTo", "blueprint": blueprint, "value": chunk,
+                        "direction": "downstream"}  # fmt: skip
+                dependents = await self.search(
+                    {"combinator": "and", "rules": [rule]},
+                    include=["identifier", "blueprint", "relations"],
+                )
+                outside = [e for e in dependents if (e["blueprint"], e["identifier"]) not in kept]
+                targets = {t for e in outside for t in _relation_targets(e)}
+                referenced |= {(blueprint, i) for i in chunk if i in targets}
         return referenced
 
     async def delete_entities(
@@ -429,3 +424,11 @@ def _identifier_query(blueprint: str, identifiers: list[str]) -> dict[str, Any]:
             {"property": "$identifier", "operator": "in", "value": identifiers},
         ],
     }
+
+
+def _relation_targets(entity: dict[str, Any]) -> set[str]:
+    """Every identifier an entity's relations point at."""
+    targets: set[str] = set()
+    for value in (entity.get("relations") or {}).values():
+        targets |= {str(v) for v in (value if isinstance(value, list) else [value]) if v}
+    return targets

@@ -17,7 +17,7 @@ from ocean.listen.once import run_once, start
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.server.app import create_app
-from ocean.store.base import Store
+from ocean.store.base import Owner, Store
 from ocean.store.open import open_store
 from ocean.store.port_api import PortAPIStore
 from tests.conftest import BLUEPRINTS, POSTGRES_URL, TEAMS, Workspace, services
@@ -224,3 +224,24 @@ async def test_concurrent_bulk_requests_are_grouped_and_each_gets_its_own_result
         assert len(body["entities"]) == 20 and body["entities"][-1]["identifier"] == "shared"
     counts = await store.count_entities()
     assert counts["service"] == 10 * 19 + 1
+
+
+async def test_the_client_finds_which_keys_other_entities_still_relate_to(
+    served: tuple[str, Store],
+) -> None:
+    base, store = served
+    await store.create_blueprints(BLUEPRINTS)
+    client_id, secret = await store.create_credentials("tests")
+    owner = Owner("t", "t-1")
+    teams = [{"identifier": t, "blueprint": "team"} for t in ("core", "edge", "ops")]
+    users = [
+        {"identifier": f"svc-{t}", "blueprint": "service", "relations": {"team": t}}
+        for t in ("core", "ops")
+    ]
+    await store.upsert_entities(teams + users, owner=owner, merge=False)  # type: ignore[arg-type]
+    client = PortAPIStore.connect(base, client_id, secret)
+    try:
+        keys = [("team", "core"), ("team", "edge"), ("team", "ops"), ("service", "svc-ops")]
+        assert await client.referenced(keys) == {("team", "core")}
+    finally:
+        await client.close()
