@@ -15,12 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from serving import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT.parent / "shared" / "peer"
@@ -37,7 +38,7 @@ def ours(size: int, *, through_server: bool = False) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         catalog, server = f"sqlite:///{folder}/catalog.db", None
         if through_server:
-            env, catalog, server = _serve(folder, env)
+            env, catalog, server = serve(f"{folder}/served.db", env)
         try:
             for phase in ("first", "rerun-same"):
                 started = time.perf_counter()
@@ -59,44 +60,6 @@ def ours(size: int, *, through_server: bool = False) -> dict[str, float]:
                 server.terminate()
                 server.wait()
     return times
-
-
-def _serve(folder: str, env: dict[str, str]) -> tuple[dict[str, str], str, subprocess.Popen[bytes]]:
-    """Our catalog server on a fresh SQLite store, and an environment with credentials for it."""
-    store = f"{folder}/served.db"
-    command = [
-        sys.executable,
-        "-m",
-        "ocean",
-        "catalog",
-        "credentials",
-        "create",
-        "bench",
-        "--catalog",
-        store,
-    ]
-    created = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    credentials = dict(line.split("=", 1) for line in created.split())
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocean",
-            "catalog",
-            "serve",
-            "--catalog",
-            store,
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(2)
-    return env | credentials, f"http://127.0.0.1:{port}", server
 
 
 def original(size: int) -> dict[str, tuple[float, float]]:
