@@ -13,7 +13,6 @@ the store's commit rate does not cap the event rate.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from ocean.load.apply import failure_message, write_entities
 from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store
+from ocean.store.group_commit import GroupCommit
 from ocean.transform.mapper import CompiledResource
 from ocean.types import Entity, EntityKey
 
@@ -61,29 +61,14 @@ class LiveWriter:
     ) -> None:
         self._store, self._owner, self._mapping = store, owner, mapping
         self._freshness = freshness
-        self._waiting: list[tuple[Changes, asyncio.Future[list[str]]]] = []
-        self._writing: asyncio.Task[None] | None = None
+        self._commits: GroupCommit[Changes, list[str]] = GroupCommit(self._write_group)
 
     async def write(self, changes: Changes) -> list[str]:
         """Apply ``changes``; returns the errors (mapping or writes), empty when all went in."""
-        done: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
-        self._waiting.append((changes, done))
-        if self._writing is None or self._writing.done():
-            self._writing = asyncio.create_task(self._drain())
-        return await done
-
-    async def _drain(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting, []
-            try:
-                errors = await self._write_group([changes for changes, _ in group])
-            except Exception as error:  # the store failed: every event of the group is retried
-                errors = [[f"the catalog write failed: {type(error).__name__}: {error}"]] * len(
-                    group
-                )
-            for (changes, done), extra in zip(group, errors, strict=True):
-                if not done.cancelled():
-                    done.set_result(changes.errors + extra)
+        try:
+            return changes.errors + await self._commits.submit(changes)
+        except Exception as error:  # the store failed: the event is retried or buried
+            return [*changes.errors, f"the catalog write failed: {type(error).__name__}: {error}"]
 
     async def _write_group(self, group: list[Changes]) -> list[list[str]]:
         errors: list[list[str]] = [[] for _ in group]

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from ocean.errors import OceanError
 from ocean.integration import Integration
 from ocean.live.apply import LiveWriter, changes_of
 from ocean.live.processor import (
@@ -56,7 +57,7 @@ class LiveEvents:
         return self.integration.webhook_processors.get(path, [])
 
 
-class Rejected(Exception):
+class Rejected(OceanError):
     """The route refuses an event: nothing is queued."""
 
     def __init__(self, status: int, message: str) -> None:

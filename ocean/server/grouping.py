@@ -10,11 +10,11 @@ meaning it would have alone.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from ocean.store.base import Store, WriteOutcome
+from ocean.store.group_commit import GroupCommit
 from ocean.types import Entity
 
 
@@ -22,7 +22,6 @@ from ocean.types import Entity
 class _Request:
     entities: list[Entity]
     options: dict[str, Any]
-    done: asyncio.Future[list[WriteOutcome]]
     keys: set[tuple[Any, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -32,40 +31,25 @@ class _Request:
 class GroupedWrites:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._waiting: list[_Request] = []
-        self._writing: asyncio.Task[None] | None = None
+        self._commits: GroupCommit[_Request, list[WriteOutcome]] = GroupCommit(self._write)
 
     async def upsert(self, entities: list[Entity], **options: Any) -> list[WriteOutcome]:
         """As :meth:`Store.upsert_entities`, sharing a transaction with concurrent calls."""
-        done: asyncio.Future[list[WriteOutcome]] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Request(entities, options, done))
-        if self._writing is None or self._writing.done():
-            self._writing = asyncio.create_task(self._drain())
-        return await done
+        return await self._commits.submit(_Request(entities, options))
 
-    async def _drain(self) -> None:
-        while self._waiting:
-            requests, self._waiting = self._waiting, []
-            for group in _groups(requests):
-                await self._write(group)
-
-    async def _write(self, group: list[_Request]) -> None:
-        entities = [entity for request in group for entity in request.entities]
-        try:
+    async def _write(self, requests: list[_Request]) -> list[list[WriteOutcome]]:
+        results: list[list[WriteOutcome]] = []
+        for group in _groups(requests):
+            entities = [entity for request in group for entity in request.entities]
             outcomes = await self._store.upsert_entities(entities, **group[0].options)
-        except Exception as error:
+            offset = 0
             for request in group:
-                if not request.done.cancelled():
-                    request.done.set_exception(error)
-            return
-        offset = 0
-        for request in group:
-            mine = outcomes[offset : offset + len(request.entities)]
-            for outcome in mine:
-                outcome.index -= offset
-            offset += len(request.entities)
-            if not request.done.cancelled():
-                request.done.set_result(mine)
+                mine = outcomes[offset : offset + len(request.entities)]
+                for outcome in mine:
+                    outcome.index -= offset
+                offset += len(request.entities)
+                results.append(mine)
+        return results
 
 
 def _groups(requests: list[_Request]) -> list[list[_Request]]:
