@@ -175,8 +175,11 @@ class _Resyncs:
                 self.on_report(self.task.result())
             self.task = None
         if self.offsets:
-            await consumer.commit(self.offsets)
-            self.offsets = {}
+            offsets, self.offsets = self.offsets, {}
+            try:
+                await consumer.commit(offsets)
+            except KafkaError as error:  # a rebalance moved the partition: its new owner
+                log.warning("could not commit %s (%s); it may be handled again", offsets, error)
 
 
 async def consume(  # noqa: PLR0913

@@ -14,12 +14,17 @@ import time
 
 from ocean.types import Entity, EntityKey
 
+HORIZON = 900.0
+"""Seconds a write is remembered: far longer than data waits between its fetch and its
+write (a resync writes a batch right after mapping it; a live event times out in 90 s)."""
+
 
 class Freshness:
-    def __init__(self) -> None:
+    def __init__(self, horizon: float = HORIZON) -> None:
         self.lock = asyncio.Lock()
         """Held across :meth:`claim` and the write it allows."""
         self._fetched: dict[EntityKey, float] = {}
+        self._horizon, self._next_prune = horizon, self.now() + horizon
 
     @staticmethod
     def now() -> float:
@@ -29,6 +34,7 @@ class Freshness:
     def claim(self, entities: list[Entity], fetched_at: float) -> tuple[list[Entity], int]:
         """The entities that no newer data has been written for (recorded as written now
         from data fetched at ``fetched_at``), and how many were dropped."""
+        self._prune()
         kept = [e for e in entities if self._fetched.get(_key(e), fetched_at) <= fetched_at]
         for entity in kept:
             self._fetched[_key(entity)] = fetched_at
@@ -39,6 +45,19 @@ class Freshness:
         kept = [key for key in keys if self._fetched.get(key, fetched_at) <= fetched_at]
         self._fetched.update((key, fetched_at) for key in kept)
         return kept
+
+    def __len__(self) -> int:
+        return len(self._fetched)
+
+    def _prune(self) -> None:
+        """Forget writes older than the horizon (checked once per horizon), so a process
+        that runs for weeks does not remember every entity it ever wrote."""
+        now = self.now()
+        if now < self._next_prune:
+            return
+        oldest = now - self._horizon
+        self._fetched = {k: at for k, at in self._fetched.items() if at >= oldest}
+        self._next_prune = now + self._horizon
 
 
 def _key(entity: Entity) -> EntityKey:
