@@ -29,6 +29,8 @@ class EventListenerSettings(_Section):
     token: str | None = None
     """Bearer token for the integration's POST /resync (the WEBHOOK trigger)."""
     resync_on_start: bool = True
+    app_host: str | None = None
+    """WEBHOOK: this integration's public URL; Port is told to POST ``{app_host}/resync``."""
     # KAFKA (the original's names and defaults, except where noted)
     brokers: str = "localhost:9092"
     """Comma-separated host:port list, or a JSON array (the original: Port's brokers)."""

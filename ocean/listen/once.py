@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ocean.config.settings import EventListenerSettings
 from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
@@ -32,7 +33,7 @@ async def start(
     if isinstance(store, InstallsIntegrations):
         await store.register_integration(
             sail.owner,
-            changelog_destination=changelog_destination(sail.settings.event_listener.type),
+            changelog_destination=changelog_destination(sail.settings.event_listener),
             config=sail.folder.mapping.model_dump(by_alias=True, mode="json"),
         )
     created = await store.create_blueprints(sail.folder.blueprints)
@@ -95,6 +96,11 @@ async def run_once(
     return report
 
 
-def changelog_destination(listener: str) -> dict[str, str]:
+def changelog_destination(listener: EventListenerSettings) -> dict[str, str]:
     """What the original tells Port about where its change log should go."""
-    return {"type": "KAFKA"} if listener.upper() == "KAFKA" else {}
+    kind = listener.type.upper()
+    if kind == "KAFKA":
+        return {"type": "KAFKA"}
+    if kind == "WEBHOOK" and listener.app_host:
+        return {"type": "WEBHOOK", "url": listener.app_host.rstrip("/") + "/resync"}
+    return {}

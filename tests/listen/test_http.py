@@ -9,7 +9,10 @@ import sys
 import time
 
 import httpx
+import pytest
 
+from ocean.config.settings import EventListenerSettings
+from ocean.listen.once import changelog_destination
 from tests.conftest import TEAMS, Workspace, services
 from tests.loopback import free_port, until
 
@@ -83,3 +86,22 @@ def test_webhooks_only_serves_without_resyncing(workspace: Workspace) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.parametrize(
+    ("settings", "destination"),
+    [
+        ({"type": "KAFKA"}, {"type": "KAFKA"}),
+        (
+            {"type": "WEBHOOK", "app_host": "https://ocean.example.com/"},
+            {"type": "WEBHOOK", "url": "https://ocean.example.com/resync"},
+        ),
+        ({"type": "WEBHOOK"}, {}),
+        ({"type": "POLLING"}, {}),
+        ({"type": "ONCE"}, {}),
+    ],
+)
+def test_port_is_told_where_the_change_log_goes_as_the_original_tells_it(
+    settings: dict[str, str], destination: dict[str, str]
+) -> None:
+    assert changelog_destination(EventListenerSettings(**settings)) == destination
