@@ -1,7 +1,6 @@
 """The integration resource the original reads and writes at start-up and around resyncs.
 
-Records live in the server's memory (one server process); the catalog store keeps the
-entities, blueprints, runs and resync requests.
+Records are kept in the catalog store, so they survive a restart of the server.
 """
 
 from __future__ import annotations
@@ -20,11 +19,10 @@ class Integrations:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.records: dict[str, dict[str, Any]] = {}
 
     async def get(self, request: Request) -> Response:
         """Get an integration."""
-        record = self.records.get(request.path_params["id"])
+        record = await self.store.get_integration(request.path_params["id"])
         if record is None:
             return JSONResponse(
                 {"ok": False, "error": "not_found", "message": "integration not installed"},
@@ -37,7 +35,7 @@ class Integrations:
         body = await request.json()
         identifier = str(body.get("installationId"))
         base = str(request.base_url).rstrip("/")
-        self.records[identifier] = {
+        record = {
             "identifier": identifier,
             "installationId": identifier,
             "installationType": "OnPrem",
@@ -50,23 +48,26 @@ class Integrations:
             "createdAt": now_iso(),
             "updatedAt": now_iso(),
         } | body
-        return JSONResponse({"ok": True, "integration": self.records[identifier]})
+        await self.store.save_integration(identifier, record)
+        return JSONResponse({"ok": True, "integration": record})
 
     async def patch(self, request: Request) -> Response:
         """Patch an integration (config, changelog destination, version...)."""
-        record = self.records.get(request.path_params["id"])
+        identifier = request.path_params["id"]
+        record = await self.store.get_integration(identifier)
         if record is None:
             return JSONResponse(
                 {"ok": False, "error": "not_found", "message": "integration not installed"},
                 status_code=404,
             )
-        record.update(await request.json())
-        record["updatedAt"] = now_iso()
+        record |= await request.json() | {"updatedAt": now_iso()}
+        await self.store.save_integration(identifier, record)
         return JSONResponse({"ok": True, "integration": record})
 
     async def resync_state(self, identifier: str, state: dict[str, Any]) -> dict[str, Any]:
-        record = self.records.setdefault(identifier, {"identifier": identifier})
+        record = await self.store.get_integration(identifier) or {"identifier": identifier}
         record["resyncState"] = state | {"updatedAt": now_iso()}
+        await self.store.save_integration(identifier, record)
         return record
 
     async def organization(self, _: Request) -> Response:

@@ -78,6 +78,8 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    # 6: integration records of the Port-compatible server (survive its restarts).
+    "CREATE TABLE integrations (identifier TEXT PRIMARY KEY, body TEXT NOT NULL);",
 ]
 
 

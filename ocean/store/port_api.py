@@ -69,18 +69,14 @@ class PortAPIStore:
             "version": owner.version,
             "changelogDestination": changelog_destination,
         }
-        path = f"/integration/{owner.identifier}"
-        try:
-            response = await self._http.call("GET", path, idempotent=True)
-        except PortAPIError as error:
-            if error.status != 404:
-                raise
+        current = await self.get_integration(owner.identifier)
+        if current is None:
             body = {"installationId": owner.identifier, "config": config} | wanted
             await self._http.call("POST", "/integration", json=body, idempotent=False)
             return
-        current = response.json().get("integration") or {}
         changed = {key: value for key, value in wanted.items() if current.get(key) != value}
         if changed:
+            path = f"/integration/{owner.identifier}"
             await self._http.call("PATCH", path, json=changed, idempotent=False)
 
     async def kafka_credentials(self) -> tuple[str, str]:
@@ -358,6 +354,18 @@ class PortAPIStore:
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return []
+
+    async def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
+        raise PortAPIError("save integration", None, "Port keeps its own integration records")
+
+    async def get_integration(self, identifier: str) -> dict[str, Any] | None:
+        try:
+            response = await self._http.call("GET", f"/integration/{identifier}", idempotent=True)
+        except PortAPIError as error:
+            if error.status == 404:
+                return None
+            raise
+        return dict(response.json().get("integration") or {})
 
     async def create_credentials(self, name: str) -> tuple[str, str]:
         raise PortAPIError("create credentials", None, "create machine credentials in Port's UI")

@@ -173,6 +173,20 @@ class PostgresStore:
         )
         return None if value is None else str(value)
 
+    async def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
+        await self._pool.execute(
+            "INSERT INTO integrations(identifier, body) VALUES ($1, $2) "
+            "ON CONFLICT(identifier) DO UPDATE SET body = excluded.body",
+            identifier,
+            dumps(record),
+        )
+
+    async def get_integration(self, identifier: str) -> dict[str, Any] | None:
+        body = await self._pool.fetchval(
+            "SELECT body FROM integrations WHERE identifier = $1", identifier
+        )
+        return None if body is None else dict(orjson.loads(body))
+
     async def create_credentials(self, name: str) -> tuple[str, str]:
         client_id, secret = new_credentials()
         await self._pool.execute(

@@ -62,6 +62,7 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     """,
+    "CREATE TABLE integrations (identifier TEXT PRIMARY KEY, body TEXT NOT NULL);",
 ]
 
 

@@ -114,6 +114,12 @@ class SQLiteStore:
     async def resync_requested_at(self, integration: str) -> str | None:
         return await self._run(self._catalog.resync_requested_at, integration)
 
+    async def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
+        await self._run(self._catalog.save_integration, identifier, record)
+
+    async def get_integration(self, identifier: str) -> dict[str, Any] | None:
+        return await self._run(self._catalog.get_integration, identifier)
+
     async def create_credentials(self, name: str) -> tuple[str, str]:
         return await self._run(self._catalog.create_credentials, name)
 

@@ -268,6 +268,20 @@ class SQLiteCatalog:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO integrations(identifier, body) VALUES (?, ?) "
+                "ON CONFLICT(identifier) DO UPDATE SET body = excluded.body",
+                (identifier, dumps(record)),
+            )
+
+    def get_integration(self, identifier: str) -> dict[str, Any] | None:
+        row = self._db.execute(
+            "SELECT body FROM integrations WHERE identifier = ?", (identifier,)
+        ).fetchone()
+        return None if row is None else dict(orjson.loads(row[0]))
+
     def create_credentials(self, name: str) -> tuple[str, str]:
         client_id, secret = new_credentials()
         with self._transaction():

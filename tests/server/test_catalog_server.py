@@ -187,6 +187,9 @@ async def test_the_client_installs_its_integration_then_patches_only_what_change
     assert [r["kind"] for r in installed["config"]["resources"]] == ["team", "service"]
     assert patched["changelogDestination"] == {"type": "KAFKA"}
     assert patched["config"] == installed["config"]
+    kept = await store.get_integration("svc-sync")  # in the store: a server restart keeps it
+    assert kept is not None and kept["changelogDestination"] == {"type": "KAFKA"}
+    assert kept["resyncState"]["status"] == "completed"
 
 
 async def test_concurrent_bulk_requests_are_grouped_and_each_gets_its_own_results(

@@ -243,3 +243,10 @@ async def test_a_run_is_recorded_running_then_updated_to_its_end(store: Store) -
         "2026-11-27T10:01:00.000Z",
         {"n": 1},
     )
+
+
+async def test_integration_records_are_kept_and_replaced(store: Store) -> None:
+    assert await store.get_integration("gh") is None
+    await store.save_integration("gh", {"installationId": "gh", "config": {"resources": []}})
+    await store.save_integration("gh", {"installationId": "gh", "version": "2"})
+    assert await store.get_integration("gh") == {"installationId": "gh", "version": "2"}
