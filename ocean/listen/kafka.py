@@ -25,8 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from ocean.config.settings import EventListenerSettings
@@ -122,9 +121,6 @@ def consumer_options(settings: EventListenerSettings, group: str) -> dict[str, A
         "bootstrap_servers": [server.strip() for server in servers],
         "group_id": group,
         "enable_auto_commit": False,
-        # Sticky: a partition stays with its consumer across rebalances (the original uses
-        # cooperative-sticky), so a second instance is the one left without partitions.
-        "partition_assignment_strategy": (StickyPartitionAssignor,),
         "auto_offset_reset": "latest",
         "session_timeout_ms": settings.session_timeout_ms,
         "heartbeat_interval_ms": max(100, settings.session_timeout_ms // 6),
@@ -200,9 +196,7 @@ async def consume(  # noqa: PLR0913
         run = run_once if reason == "start" else resync
         return run(sail, store, observer, trigger=reason, freshness=freshness)
 
-    consumer = AIOKafkaConsumer(**consumer_options(settings, target.group))
-    first = _FirstAssignment()
-    consumer.subscribe([target.topic], listener=first)
+    consumer = AIOKafkaConsumer(target.topic, **consumer_options(settings, target.group))
     try:
         await consumer.start()
     except KafkaError as error:
@@ -214,7 +208,7 @@ async def consume(  # noqa: PLR0913
     try:
         if settings.resync_on_start:
             await resyncs.trigger("start")
-        await _loop(consumer, resyncs, sail.owner, stop, settings, first, on_ready)
+        await _loop(consumer, resyncs, sail.owner.identifier, stop, settings, on_ready)
     finally:
         await resyncs.cancel()
         await consumer.stop()
@@ -223,48 +217,21 @@ async def consume(  # noqa: PLR0913
 async def _loop(
     consumer: AIOKafkaConsumer,
     resyncs: _Resyncs,
-    owner: Owner,
+    identifier: str,
     stop: asyncio.Event,
     settings: EventListenerSettings,
-    first: _FirstAssignment,
     on_ready: Callable[[], None],
 ) -> None:
     ready = False
     while not stop.is_set():
         batches = await consumer.getmany(timeout_ms=int(settings.consumer_poll_timeout * 1000))
-        if not ready and first.partitions is not None:
+        if not ready and consumer.assignment():
             ready = True
-            _check_alone(first.partitions, owner)
             on_ready()
         for partition, messages in batches.items():
             for message in messages:
-                await _handle(message, partition, resyncs, owner.identifier)
+                await _handle(message, partition, resyncs, identifier)
         await resyncs.settle(consumer)
-
-
-class _FirstAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
-    """The partitions of the first rebalance (None until it happened)."""
-
-    def __init__(self) -> None:
-        self.partitions: set[TopicPartition] | None = None
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        return None
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        if self.partitions is None:
-            self.partitions = set(assigned)
-
-
-def _check_alone(partitions: set[TopicPartition], owner: Owner) -> None:
-    """No partition at the first rebalance: another instance of this integration has
-    them all (the original exits then too)."""
-    if not partitions:
-        raise ConfigError(
-            f"another instance of integration {owner.identifier!r} already consumes the "
-            "change log (this one got no partition); stop it, or give this one its own "
-            "OCEAN__INTEGRATION__IDENTIFIER"
-        )
 
 
 async def _handle(message: Any, partition: TopicPartition, resyncs: _Resyncs, me: str) -> None:

@@ -13,8 +13,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from ocean.errors import ConfigError
-from ocean.listen.kafka import Subscription, connection, consume, subscription, wants_resync
+from ocean.listen.kafka import connection, consume, subscription, wants_resync
 from ocean.monitor.report import ResyncReport
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
@@ -212,29 +211,3 @@ async def test_a_newer_request_aborts_the_running_resync_which_deletes_nothing_a
     statuses = [run.status for run in running.runs]
     assert statuses[-2:] == ["aborted", "completed"]
     assert set(await workspace.entities("service")) == {"svc-0", "svc-5"}
-
-
-async def test_a_second_instance_of_the_same_integration_gets_no_partition_and_stops(
-    workspace: Workspace, kafka_broker: str
-) -> None:
-    workspace.set_data(services=[services(1)], teams=TEAMS)
-    async with consuming(
-        workspace, kafka_broker, OCEAN__EVENT_LISTENER__RESYNC_ON_START="false"
-    ) as running:
-        env = workspace.environ | {
-            "OCEAN__EVENT_LISTENER__BROKERS": kafka_broker,
-            "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED": "false",
-            "OCEAN__EVENT_LISTENER__SESSION_TIMEOUT_MS": "6000",
-            "OCEAN__EVENT_LISTENER__CONSUMER_POLL_TIMEOUT": "0.1",
-            "OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false",
-        }
-        sail = prepare(workspace.folder, environ=env, overrides={})
-        target = Subscription(running.topic, running.group)
-        store = await SQLiteStore.open(workspace.catalog)
-        try:
-            with pytest.raises(ConfigError, match="another instance"):
-                async with asyncio.timeout(40):
-                    await consume(sail, store, SilentObserver(), stop=asyncio.Event(), target=target,
-                                  settings=sail.settings.event_listener)  # fmt: skip
-        finally:
-            await store.close()
