@@ -135,7 +135,7 @@ async def test_events_still_queued_at_a_stop_are_applied_once_after_a_restart(
     async with live_server(live, env) as server:
         for n in range(20):
             assert (
-                await server.post(service_event(f"svc-{n}", stars=n, delay=0.02))
+                await server.post(service_event(f"svc-{n}", stars=n, delay=0.05))
             ).status_code == 202
         left = await server.service.queue.depth()
     assert left > 0, "the server applied everything before it stopped; slow the events down"
