@@ -55,6 +55,8 @@ class LiveEventsSettings(_Section):
     """Where live events wait: ``sqlite:///PATH`` or ``redis://HOST:PORT/DB``; by default
     the embedded catalog's file (or ``.ocean/live-events.db`` for another catalog)."""
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    consumer: str | None = None
+    """This replica's name in the Redis consumer group (default: the host name)."""
 
 
 class PortSettings(_Section):

@@ -20,11 +20,12 @@ def queue_url(configured: str | None, catalog_url: str) -> str:
     return f"sqlite:///{catalog_file or DEFAULT_QUEUE}"
 
 
-async def open_queue(url: str, integration: str) -> EventQueue:
+async def open_queue(url: str, integration: str, *, consumer: str | None = None) -> EventQueue:
+    """``consumer``: this replica's name in a Redis consumer group (default: the host name)."""
     if url.startswith(("redis://", "rediss://", "unix://")):
         from ocean.live.redis_queue import RedisEventQueue  # imported on use
 
-        return await RedisEventQueue.open(url, integration)
+        return await RedisEventQueue.open(url, integration, consumer=consumer)
     path = sqlite_path(url)
     if path is None:
         raise ConfigError(

@@ -11,7 +11,6 @@ seconds. Buried events live in a second stream, the dead-letter list.
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from typing import Any
@@ -50,18 +49,24 @@ def _text(value: Any) -> str:
 class RedisEventQueue:
     """Open with :meth:`open`."""
 
-    def __init__(self, client: redis.Redis, integration: str, *, reclaim: float) -> None:
+    def __init__(
+        self, client: redis.Redis, integration: str, *, reclaim: float, consumer: str
+    ) -> None:
         self._redis, self._reclaim = client, reclaim
         self._prefix = f"ocean:{integration}:events"
         self._stream, self._dead = f"{self._prefix}:stream", f"{self._prefix}:dead"
-        self._consumer = f"{socket.gethostname()}-{os.environ.get('OCEAN__REPLICA', '0')}"
+        self._consumer = consumer
         self._put, self._finish = client.register_script(_PUT), client.register_script(_FINISH)
         self._buffer: dict[str, QueuedEvent] = {}
         self._handed: set[str] = set()
         self._recovered = False
 
     @classmethod
-    async def open(cls, url: str, integration: str, *, reclaim: float = 60.0) -> RedisEventQueue:
+    async def open(
+        cls, url: str, integration: str, *, reclaim: float = 60.0, consumer: str | None = None
+    ) -> RedisEventQueue:
+        """``consumer`` names this replica in the group (default: the host name); a restart
+        under the same name takes back what it was given before."""
         client = redis.Redis.from_url(url)
         try:
             await client.xgroup_create(
@@ -78,7 +83,7 @@ class RedisEventQueue:
                 f"cannot reach the live-event queue at {url}: {error}; start Redis or set "
                 "OCEAN__LIVE_EVENTS__QUEUE_URL to sqlite:///PATH"
             ) from None
-        return cls(client, integration, reclaim=reclaim)
+        return cls(client, integration, reclaim=reclaim, consumer=consumer or socket.gethostname())
 
     def _key_list(self, key: str | None) -> str:
         return f"{self._prefix}:key:{key or ''}"

@@ -37,7 +37,7 @@ class LiveService:
             timeout=settings.max_event_processing_seconds,
         )
         url = queue_url(settings.live_events.queue_url, sail.catalog_url)
-        queue = await open_queue(url, sail.owner.identifier)
+        queue = await open_queue(url, sail.owner.identifier, consumer=settings.live_events.consumer)
         return cls(
             live,
             queue,
