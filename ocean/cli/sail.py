@@ -122,7 +122,7 @@ async def _serve(
     metrics = Metrics()
     metrics.started()
     listener = sail.settings.event_listener.type.upper()
-    live = await LiveService.open(sail, store) if listener != "ACTIONS_ONLY" else None
+    live = await LiveService.open(sail, store, metrics) if listener != "ACTIONS_ONLY" else None
     app = create_app(
         store=store,
         identifier=sail.owner.identifier,

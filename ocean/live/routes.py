@@ -14,21 +14,28 @@ from starlette.routing import Route
 
 from ocean.live.process import LiveEvents, Rejected, accept
 from ocean.live.queue import EventQueue
+from ocean.monitor.metrics import Metrics
 
 
-def live_event_routes(live: LiveEvents, queue: EventQueue, *, max_body_bytes: int) -> list[Route]:
+def live_event_routes(
+    live: LiveEvents, queue: EventQueue, metrics: Metrics, *, max_body_bytes: int
+) -> list[Route]:
     async def receive(request: Request) -> Response:
         path = "/" + request.path_params["path"]
+        known = path if live.processors(path) else "unknown"  # no label per random path
         try:
             body = await _body(request, max_body_bytes)
             accepted = await accept(live, path, body, dict(request.headers))
         except ClientDisconnect:
             return Response(status_code=499)  # the sender gave up; nothing was queued
         except Rejected as rejected:
+            metrics.event(known, f"rejected-{rejected.status}")
             return JSONResponse({"ok": False, "message": str(rejected)}, rejected.status)
         if accepted is None:
+            metrics.event(known, "ignored")
             return JSONResponse({"ok": True, "status": "ignored"}, 200)
         event = await queue.put(path, accepted.payload, dict(request.headers), accepted.key)
+        metrics.event(known, "queued")
         return JSONResponse({"ok": True, "status": "queued", "id": event.id}, 202)
 
     return [Route("/integration/{path:path}", receive, methods=["POST"])]

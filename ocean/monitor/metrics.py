@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ocean.monitor.report import COUNTS, KindReport, ResyncReport
 
 _PHASES = ("extract", "transform", "load")
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _STATUSES = ("running", "completed", "failed", "aborted")
 
 
@@ -18,6 +19,21 @@ class Metrics:
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)
     resyncs: dict[str, int] = field(default_factory=dict)
     status: str = "idle"
+    events: dict[tuple[str, str], int] = field(default_factory=dict)
+    """Live events per path and outcome (queued, ignored, rejected-4xx, applied, dead)."""
+    latency: list[int] = field(default_factory=lambda: [0] * (len(_LATENCY_BUCKETS) + 1))
+    latency_sum: float = 0.0
+
+    def event(self, path: str, outcome: str) -> None:
+        key = (path, outcome)
+        self.events[key] = self.events.get(key, 0) + 1
+
+    def event_applied(self, path: str, seconds: float) -> None:
+        """An event was applied ``seconds`` after the route accepted it."""
+        self.event(path, "applied")
+        self.latency_sum += seconds
+        slot = next((i for i, le in enumerate(_LATENCY_BUCKETS) if seconds <= le), -1)
+        self.latency[slot] += 1
 
     def started(self) -> None:
         self.status = "running"
@@ -62,4 +78,23 @@ class Metrics:
             "# TYPE ocean_resync_status gauge",
             *(f'ocean_resync_status{{status="{s}"}} {int(self.status == s)}' for s in _STATUSES),
         ]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + self._live_lines()) + "\n"
+
+    def _live_lines(self) -> list[str]:
+        cumulative, buckets = 0, []
+        for le, count in zip((*_LATENCY_BUCKETS, "+Inf"), self.latency, strict=True):
+            cumulative += count
+            buckets.append(f'ocean_live_event_seconds_bucket{{le="{le}"}} {cumulative}')
+        return [
+            "# HELP ocean_live_events_total Live events per path and outcome.",
+            "# TYPE ocean_live_events_total counter",
+            *(
+                f'ocean_live_events_total{{path="{p}",outcome="{o}"}} {v}'
+                for (p, o), v in sorted(self.events.items())
+            ),
+            "# HELP ocean_live_event_seconds From accepted to applied.",
+            "# TYPE ocean_live_event_seconds histogram",
+            *buckets,
+            f"ocean_live_event_seconds_sum {self.latency_sum:.6f}",
+            f"ocean_live_event_seconds_count {cumulative}",
+        ]

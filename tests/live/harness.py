@@ -116,9 +116,10 @@ async def live_server(
     )
     store = await open_store(str(workspace.catalog))
     await store.create_blueprints(sail.folder.blueprints)
-    service = await LiveService.open(sail, store)
+    metrics = Metrics()
+    service = await LiveService.open(sail, store, metrics)
     assert service is not None
-    app = create_app(store=store, identifier=sail.owner.identifier, metrics=Metrics(), token=None,
+    app = create_app(store=store, identifier=sail.owner.identifier, metrics=metrics, token=None,
                      extra_routes=service.routes)  # fmt: skip
     port = free_port()
     server = uvicorn.Server(
