@@ -53,7 +53,7 @@ class CatalogSettings(_Section):
 class LiveEventsSettings(_Section):
     queue_url: str | None = None
     """Where live events wait: ``sqlite:///PATH`` or ``redis://HOST:PORT/DB``; by default
-    the embedded catalog's file (or ``.ocean/live-events.db`` for another catalog)."""
+    a file beside the embedded catalog (``.ocean/live-events.db`` for another catalog)."""
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     consumer: str | None = None
     """This replica's name in the Redis consumer group (default: the host name)."""

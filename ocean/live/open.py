@@ -13,11 +13,17 @@ DEFAULT_QUEUE = Path(".ocean/live-events.db")
 
 
 def queue_url(configured: str | None, catalog_url: str) -> str:
-    """The configured queue, else the embedded catalog's file, else ``.ocean/live-events.db``."""
+    """The configured queue, else a file beside the embedded catalog
+    (``catalog.db`` → ``catalog.events.db``), else ``.ocean/live-events.db``.
+
+    Not the catalog file itself: a resync's write transactions would make every event
+    wait for SQLite's write lock before the route can answer.
+    """
     if configured:
         return configured
     catalog_file = sqlite_path(catalog_url)
-    return f"sqlite:///{catalog_file or DEFAULT_QUEUE}"
+    beside = catalog_file.with_suffix(".events.db") if catalog_file else DEFAULT_QUEUE
+    return f"sqlite:///{beside}"
 
 
 async def open_queue(url: str, integration: str, *, consumer: str | None = None) -> EventQueue:

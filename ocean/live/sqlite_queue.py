@@ -1,4 +1,4 @@
-"""The live-event queue in a SQLite file (by default the embedded catalog's own).
+"""The live-event queue in a SQLite file (by default beside the embedded catalog).
 
 One row per event, committed before the route answers. Scheduling is in memory: the
 queue hands out rows in ``seq`` order past the last one handed out, so after a restart
@@ -202,7 +202,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA busy_timeout=5000")
+    db.execute("PRAGMA busy_timeout=30000")
     db.isolation_level = "DEFERRED"
     db.executescript(_SCHEMA)
     return db

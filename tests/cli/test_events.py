@@ -29,11 +29,11 @@ async def _waiting(path: Path) -> list[str | None]:
 
 
 def test_dead_lists_buried_events_and_retry_puts_them_back_in_line(tmp_path: Path) -> None:
-    path = tmp_path / "catalog.db"
+    catalog, path = tmp_path / "catalog.db", tmp_path / "catalog.events.db"  # the queue's file
     asyncio.run(_bury_two(path))
     runner = CliRunner()
 
-    listed = runner.invoke(cli, ["events", "dead", "my-hooks", "--catalog", str(path), "--json"])
+    listed = runner.invoke(cli, ["events", "dead", "my-hooks", "--catalog", str(catalog), "--json"])
     assert listed.exit_code == 0, listed.output
     dead = [json.loads(line) for line in listed.output.splitlines()]
     assert [(d["key"], d["attempts"], d["error"]) for d in dead] == [
@@ -44,12 +44,13 @@ def test_dead_lists_buried_events_and_retry_puts_them_back_in_line(tmp_path: Pat
     assert "upstream refused svc-2" in table.output
 
     retried = runner.invoke(
-        cli, ["events", "retry", "my-hooks", dead[1]["id"], "--catalog", str(path)]
+        cli, ["events", "retry", "my-hooks", dead[1]["id"], "--catalog", str(catalog)]
     )
     assert retried.output.strip() == "1 event(s) queued again for my-hooks"
     assert asyncio.run(_waiting(path)) == ["svc-2"]
     assert (
-        runner.invoke(cli, ["events", "retry", "my-hooks", "--catalog", str(path)]).exit_code == 0
+        runner.invoke(cli, ["events", "retry", "my-hooks", "--catalog", str(catalog)]).exit_code
+        == 0
     )
     assert asyncio.run(_waiting(path)) == ["svc-2", "svc-1"]
 
