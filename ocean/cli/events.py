@@ -24,7 +24,7 @@ queue_option = click.option(
 
 @click.group()
 def events() -> None:
-    """Live events that ran out of retries."""
+    """Live events waiting, and those that ran out of retries."""
 
 
 @events.command()
@@ -48,6 +48,19 @@ def dead(identifier: str, as_json: bool, queue: str | None, catalog_url: str | N
             print_table(table)
 
     _with_queue(identifier, queue, catalog_url, show)
+
+
+@events.command()
+@click.argument("identifier")
+@queue_option
+@catalog_option
+def pending(identifier: str, queue: str | None, catalog_url: str | None) -> None:
+    """How many of IDENTIFIER's live events wait to be applied (or are being applied)."""
+
+    async def count(opened: EventQueue) -> None:
+        click.echo(f"{await opened.depth()} event(s) pending for {identifier}")
+
+    _with_queue(identifier, queue, catalog_url, count)
 
 
 @events.command()

@@ -53,6 +53,8 @@ def test_dead_lists_buried_events_and_retry_puts_them_back_in_line(tmp_path: Pat
         == 0
     )
     assert asyncio.run(_waiting(path)) == ["svc-2", "svc-1"]
+    waiting = runner.invoke(cli, ["events", "pending", "my-hooks", "--catalog", str(catalog)])
+    assert waiting.output.strip() == "2 event(s) pending for my-hooks"
 
 
 def test_an_unknown_queue_scheme_is_a_clear_error(tmp_path: Path) -> None:
