@@ -13,18 +13,13 @@ import contextlib
 import functools
 import sqlite3
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import orjson
 
-from ocean.errors import StoreError
 from ocean.live.queue import QueuedEvent
-
-P = ParamSpec("P")
-T = TypeVar("T")
+from ocean.store.sqlite_thread import SQLiteThread
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS live_events (
@@ -72,32 +67,19 @@ def _event(row: tuple[Any, ...]) -> QueuedEvent:
 class SQLiteEventQueue:
     """Open with :meth:`open`; every database call runs on the queue's own thread."""
 
-    def __init__(
-        self, db: sqlite3.Connection, thread: ThreadPoolExecutor, integration: str
-    ) -> None:
+    def __init__(self, db: sqlite3.Connection, thread: SQLiteThread, integration: str) -> None:
         self._db, self._thread, self._integration = db, thread, integration
+        self._run = thread.run
         self._cursor = 0
         self._arrived = asyncio.Event()
 
     @classmethod
     async def open(cls, path: Path, integration: str) -> SQLiteEventQueue:
-        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocean-events")
-        try:
-            db = await asyncio.get_running_loop().run_in_executor(thread, _connect, path)
-        except (OSError, sqlite3.Error) as error:
-            thread.shutdown()
-            raise StoreError(
-                f"cannot open the live-event queue {path}: {error}; check that the directory "
-                "exists and is writable, or set OCEAN__LIVE_EVENTS__QUEUE_URL."
-            ) from None
+        hint = "; check that the directory is writable, or set OCEAN__LIVE_EVENTS__QUEUE_URL"
+        thread, db = await SQLiteThread.start(
+            f"the live-event queue {path}", functools.partial(_connect, path), hint=hint
+        )
         return cls(db, thread, integration)
-
-    async def _run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        call = functools.partial(function, *args, **kwargs)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._thread, call)
-        except sqlite3.Error as error:
-            raise StoreError(f"the live-event queue failed: {error}") from error
 
     async def put(
         self, path: str, payload: dict[str, Any], headers: dict[str, str], key: str | None
@@ -194,7 +176,7 @@ class SQLiteEventQueue:
 
     async def close(self) -> None:
         await self._run(self._db.close)
-        self._thread.shutdown()
+        self._thread.stop()
 
 
 def _connect(path: Path) -> sqlite3.Connection:

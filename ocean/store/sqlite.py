@@ -8,53 +8,39 @@ interleave and the event loop is free while SQLite works.
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import sqlite3
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
+from ocean.store.sqlite_thread import SQLiteThread
 from ocean.types import Entity, EntityKey
 
 __all__ = ["SQLiteStore", "now_iso"]
 
-P = ParamSpec("P")
-T = TypeVar("T")
 _PAGE = 1000
 
 
 class SQLiteStore:
     """The catalog in one SQLite file. Open with :meth:`open`, close with :meth:`close`."""
 
-    def __init__(self, catalog: SQLiteCatalog, thread: ThreadPoolExecutor, path: Path) -> None:
+    def __init__(self, catalog: SQLiteCatalog, thread: SQLiteThread, path: Path) -> None:
         self._catalog, self._thread, self.path = catalog, thread, path
+        self._run = thread.run
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
         """Open (creating and migrating if needed) the catalog file at ``path``."""
-        thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocean-sqlite")
-        try:
-            catalog = await asyncio.get_running_loop().run_in_executor(thread, SQLiteCatalog, path)
-        except (OSError, sqlite3.Error) as error:
-            thread.shutdown()
-            raise StoreError(f"cannot open the catalog {path}: {error}") from None
+        thread, catalog = await SQLiteThread.start(
+            f"the catalog {path}", functools.partial(SQLiteCatalog, path)
+        )
         return cls(catalog, thread, path)
-
-    async def _run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        call = functools.partial(function, *args, **kwargs)
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._thread, call)
-        except sqlite3.Error as error:
-            raise StoreError(f"the catalog {self.path} failed: {error}") from error
 
     async def close(self) -> None:
         await self._run(self._catalog.close)
-        self._thread.shutdown()
+        self._thread.stop()
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
         return await self._run(self._catalog.create_blueprints, blueprints)
