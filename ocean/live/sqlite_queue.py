@@ -21,33 +21,26 @@ import orjson
 from ocean.live.queue import QueuedEvent
 from ocean.store.sqlite_thread import SQLiteThread
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS live_events (
+_EVENT = """
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     integration TEXT NOT NULL,
     path TEXT NOT NULL,
     key TEXT,
     payload BLOB NOT NULL,
     headers BLOB NOT NULL,
-    received_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    error TEXT
-);
+    received_at REAL NOT NULL"""
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS live_events ({_EVENT});
 CREATE INDEX IF NOT EXISTS live_events_integration ON live_events(integration, seq);
-CREATE TABLE IF NOT EXISTS live_events_dead (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    integration TEXT NOT NULL,
-    path TEXT NOT NULL,
-    key TEXT,
-    payload BLOB NOT NULL,
-    headers BLOB NOT NULL,
-    received_at REAL NOT NULL,
+CREATE TABLE IF NOT EXISTS live_events_dead ({_EVENT},
     attempts INTEGER NOT NULL,
     error TEXT NOT NULL,
     died_at REAL NOT NULL
 );
 """
-_COLUMNS = "seq, path, key, payload, headers, received_at, attempts, error"
+_WAITING = "seq, path, key, payload, headers, received_at, 0, NULL"
+"""A waiting event has no attempts or error yet (retries happen inside one delivery)."""
+_DEAD = "seq, path, key, payload, headers, received_at, attempts, error"
 
 
 def _event(row: tuple[Any, ...]) -> QueuedEvent:
@@ -113,7 +106,7 @@ class SQLiteEventQueue:
 
     def _after(self, cursor: int, limit: int) -> list[tuple[Any, ...]]:
         return self._db.execute(
-            f"SELECT {_COLUMNS} FROM live_events WHERE integration = ? AND seq > ? "
+            f"SELECT {_WAITING} FROM live_events WHERE integration = ? AND seq > ? "
             "ORDER BY seq LIMIT ?",
             (self._integration, cursor, limit),
         ).fetchall()
@@ -141,7 +134,7 @@ class SQLiteEventQueue:
     async def dead(self) -> list[QueuedEvent]:
         rows = await self._run(
             lambda: self._db.execute(
-                f"SELECT {_COLUMNS} FROM live_events_dead WHERE integration = ? ORDER BY seq",
+                f"SELECT {_DEAD} FROM live_events_dead WHERE integration = ? ORDER BY seq",
                 (self._integration,),
             ).fetchall()
         )
