@@ -14,7 +14,7 @@ import pytest
 from ocean.config.settings import EventListenerSettings
 from ocean.listen.once import changelog_destination
 from tests.conftest import TEAMS, Workspace, services
-from tests.loopback import free_port, until
+from tests.loopback import free_port, reaped, until
 
 
 def _sail(workspace: Workspace, port: int, settings: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -36,7 +36,7 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
         {"OCEAN__EVENT_LISTENER__INTERVAL": "0.1", "OCEAN__EVENT_LISTENER__TOKEN": "s3cret"},
     )
     base = f"http://127.0.0.1:{port}"
-    try:
+    with reaped(process):
         until(lambda: httpx.get(f"{base}/ready").status_code == 200)
         metrics = httpx.get(f"{base}/metrics").text
         assert 'ocean_items_total{kind="service",phase="created"} 4' in metrics
@@ -64,17 +64,13 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         assert time.monotonic() - started < 10
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 def test_webhooks_only_serves_without_resyncing(workspace: Workspace) -> None:
     workspace.set_data(services=[services(1)], teams=TEAMS)
     port = free_port()
     process = _sail(workspace, port, {"OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY"})
-    try:
+    with reaped(process):
         until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
         assert (
             'ocean_resyncs_total{status="completed"} 0'
@@ -82,10 +78,6 @@ def test_webhooks_only_serves_without_resyncing(workspace: Workspace) -> None:
         )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.mark.parametrize(

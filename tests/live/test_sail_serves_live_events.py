@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from ocean.live.signature import sign
-from tests.loopback import free_port, until
+from tests.loopback import free_port, reaped, until
 
 FAKE = Path(__file__).resolve().parents[2] / "integrations" / "fake"
 
@@ -44,7 +44,7 @@ def test_webhooks_only_sail_applies_a_signed_event_of_the_fake_integration(tmp_p
                "--port", str(port), "--quiet"]  # fmt: skip
     process = subprocess.Popen(command, env=env, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}/integration/person"
-    try:
+    with reaped(process):
         until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
         person = {"id": "p-1", "first_name": "Ada", "last_name": "L", "email": "ada@x", "age": 36}
         body = json.dumps({"person": person}).encode()
@@ -68,7 +68,3 @@ def test_webhooks_only_sail_applies_a_signed_event_of_the_fake_integration(tmp_p
         )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
