@@ -141,9 +141,7 @@ class PortHTTP:
 
 
 def _is_json(response: httpx.Response) -> bool:
-    """Whether a success answered JSON (a proxy or a broken server may answer garbage)."""
-    try:
-        response.json()
-    except ValueError:
-        return False
-    return True
+    """Whether a success answered JSON (a proxy or a broken server may answer an HTML
+    page). Judged by the content type, so large bodies are parsed once, by the caller."""
+    media = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
