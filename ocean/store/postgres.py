@@ -150,9 +150,10 @@ class PostgresStore:
 
     async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
         rows = await self._pool.fetch(
-            "SELECT target_blueprint, target FROM relations WHERE (target_blueprint, target) IN "
-            "(SELECT * FROM unnest($1::text[], $2::text[])) AND (blueprint, identifier) NOT IN "
-            "(SELECT * FROM unnest($1::text[], $2::text[]))",
+            "SELECT k.bp, k.ident FROM unnest($1::text[], $2::text[]) AS k(bp, ident) "
+            "WHERE EXISTS (SELECT 1 FROM relations r WHERE r.target_blueprint = k.bp "
+            "AND r.target = k.ident AND (r.blueprint, r.identifier) NOT IN "
+            "(SELECT * FROM unnest($1::text[], $2::text[])))",
             *_columns(keys),
         )
         return {(bp, ident) for bp, ident in rows}

@@ -175,6 +175,25 @@ async def test_deleting_without_dependents_keeps_what_is_still_used(store: Store
     assert result.blocked == {("team", "core"): [("service", "a")]}
 
 
+async def test_referenced_names_targets_that_entities_outside_the_set_relate_to(
+    store: Store,
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(
+        store,
+        _service("a", relations={"team": "core"}),
+        _service("b", relations={"team": "core"}),
+        _service("c", relations={"team": "infra", "depends": ["d"]}),
+        _service("d"),
+    )
+
+    keys = [("team", "core"), ("team", "infra"), ("service", "c"), ("service", "d")]
+    referenced = await store.referenced(keys)
+
+    # infra and d are only related to from inside the set: they may go with it.
+    assert referenced == {("team", "core")}
+
+
 @pytest.mark.parametrize(
     ("blueprint", "message"),
     [
