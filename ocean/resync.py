@@ -32,7 +32,10 @@ from ocean.types import Entity, EntityKey, RawBatch
 
 _MAX_ERRORS_KEPT = 50
 WRITE_BATCH = 1000
-"""Mapped entities written per store call (handlers often yield pages of 100)."""
+"""Mapped entities written per store call at least (handlers often yield pages of 100)."""
+MAX_PENDING = 20_000
+"""Mapped entities held while the store is still writing the previous ones: a slow store
+gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
 
 
 class Observer(Protocol):
@@ -213,6 +216,8 @@ async def _extract_and_load(
             pending += mapped.passed
             if len(pending) < WRITE_BATCH:
                 continue  # small pages are written together: one transaction, fewer page writes
+            if loading is not None and not loading.done() and len(pending) < MAX_PENDING:
+                continue  # the store is busy: keep mapping, the next write takes it all
             if loading is not None:
                 await loading
             # The next batches are extracted and mapped while these are written.

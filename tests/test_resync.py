@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -274,3 +275,36 @@ async def test_kinds_run_concurrently_up_to_the_bound(
     assert order == finished
     assert [k.kind for k in report.kinds] == ["service", "team"]
     assert report.status == "completed"
+
+
+class _SlowWrites:
+    """The real SQLite store, with every entity write taking a while longer (a busy
+    catalog); records how many entities each write carried."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store, self.sizes = store, []
+
+    async def upsert_entities(self, entities: list[Any], **options: Any) -> Any:
+        self.sizes.append(len(entities))
+        await asyncio.sleep(0.3)
+        return await self._store.upsert_entities(entities, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(1000, start=i * 1000) for i in range(8)], teams=[])
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    slow = _SlowWrites(store)
+    try:
+        report = await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
+    finally:
+        await store.close()
+
+    assert _kind(report, "service").created == 8000
+    # The first full write starts at once; the rest are mapped meanwhile and written together.
+    assert slow.sizes[:2] == [1000, 7000]

@@ -182,9 +182,9 @@ class SQLiteCatalog:
 
     def _write(self, writes: list[PlannedWrite], owner: Owner) -> None:
         if writes:
-            batch = dumps([(*w.key, w.text) for w in writes])
-            self._db.execute(_UPSERT, (batch, now_iso()))
-            self._db.execute(_OWN, (batch, owner.key, owner.datasource))
+            self._db.execute(_UPSERT, (dumps([(*w.key, w.text) for w in writes]), now_iso()))
+            keys = dumps([w.key for w in writes])  # the bodies are not parsed twice
+            self._db.execute(_OWN, (keys, owner.key, owner.datasource))
 
     def delete_entities(self, keys: list[EntityKey], delete_dependents: bool) -> DeleteResult:
         """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
