@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 from typing import Any
 
 from ocean.listen.once import run_once
+from ocean.process import run_process
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.open import open_store
@@ -31,7 +31,7 @@ def run(
         finally:
             await store.close()
 
-    asyncio.run(once())
+    run_process(once())
 
 
 __getattr__ = missing(__name__)

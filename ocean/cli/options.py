@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -13,6 +12,7 @@ from rich.table import Table
 
 from ocean.config.settings import DEFAULT_CATALOG
 from ocean.errors import OceanError
+from ocean.process import run_process
 
 T = TypeVar("T")
 
@@ -32,19 +32,10 @@ def catalog_url(given: str | None) -> str:
 def run(coroutine_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a command's coroutine once, turning Ocean errors into a clean message and exit 2."""
     try:
-        return _event_loop_run(coroutine_fn())
+        return run_process(coroutine_fn())
     except OceanError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
-
-
-def _event_loop_run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """uvloop's event loop where it is installed (Linux and macOS), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(coroutine)
-    return uvloop.run(coroutine)
 
 
 def print_table(table: Table) -> None:

@@ -62,6 +62,8 @@ OWNED_PAGE = (
     "WHERE o.owner = ?1 AND (?2 IS NULL OR e.updated_at <= ?2) "
     "AND (o.blueprint, o.identifier) > (?3, ?4) ORDER BY o.blueprint, o.identifier LIMIT ?5"
 )
+_READ_CHUNK = 2000
+"""Stored bodies read per statement: a big write's bodies parse faster in cache-sized parts."""
 _STORED = (
     "SELECT json_group_array(json_array(identifier, body)) FROM entities "
     "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
@@ -160,8 +162,10 @@ class SQLiteCatalog:
             by_blueprint.setdefault(entity["blueprint"], []).append(entity["identifier"])
         found: dict[EntityKey, str] = {}
         for blueprint, identifiers in by_blueprint.items():
-            pairs = self._aggregate(_STORED, (blueprint, orjson.dumps(identifiers)))
-            found.update(((blueprint, ident), body) for ident, body in pairs)
+            for start in range(0, len(identifiers), _READ_CHUNK):
+                chunk = orjson.dumps(identifiers[start : start + _READ_CHUNK])
+                pairs = self._aggregate(_STORED, (blueprint, chunk))
+                found.update(((blueprint, ident), body) for ident, body in pairs)
         return found
 
     def _existing(self, keys: set[EntityKey]) -> set[EntityKey]:

@@ -1,0 +1,38 @@
+"""How an Ocean process runs its coroutine: the event loop and the cycle collector's pace.
+
+A resync keeps tens of thousands of objects alive at once (pages, mapped entities, the
+keys it produced). CPython's cycle collector traverses every live object in each full
+(oldest-generation) pass, and with its default pace those passes took a third of a 50k
+sync's time. Young garbage is still collected as usual; full passes wait for a hundred
+middle-generation passes instead of ten, and what exists before the loop starts (modules,
+classes, settings) is frozen out of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+FULL_PASS_EVERY = 100
+"""Middle-generation passes between full passes of the cycle collector (CPython: 10)."""
+
+
+def run_process(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` to completion on uvloop where installed (Linux, macOS), else asyncio."""
+    pace_collector()
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def pace_collector() -> None:
+    """Make full collections rare and leave start-up objects out of them."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_PASS_EVERY)
+    gc.freeze()
