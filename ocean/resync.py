@@ -18,12 +18,13 @@ from typing import Any, Protocol
 from ocean.errors import ExtractError
 from ocean.extract.extract import extract
 from ocean.integration import Integration
-from ocean.load.apply import load_entities
+from ocean.load.apply import summarize, write_entities
 from ocean.load.deletion import plan_deletion
 from ocean.load.freshness import Freshness
+from ocean.load.page_memo import PageMemo, PendingPage, fingerprint, page_digest, pending_page
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport, ResyncReport
-from ocean.store.base import Owner, RunRecord, Store
+from ocean.store.base import Owner, PageRecord, RemembersPages, RunRecord, Store
 from ocean.store.sqlite import now_iso
 from ocean.transform.jq import rewrite_single_quotes
 from ocean.transform.mapper import CompiledResource, MapResult
@@ -33,6 +34,8 @@ from ocean.types import Entity, EntityKey, RawBatch
 _MAX_ERRORS_KEPT = 50
 WRITE_BATCH = 1000
 """Mapped entities written per store call at least (handlers often yield pages of 100)."""
+MAX_WAITING = 200
+"""Raw pages read ahead (not yet mapped) while the catalog recalls the last run's pages."""
 MAX_PENDING = 20_000
 """Mapped entities held while the store is still writing the previous ones: a slow store
 gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
@@ -73,6 +76,9 @@ class ResyncJob:
     """Shared with the live-event workers of the same process, so the newest data wins."""
     interval_minutes: float | None = None
     """The scheduled-resync interval, reported with each run's state (``nextResync``)."""
+    skip_unchanged_pages: bool = True
+    """Skip raw pages synced cleanly last time and unchanged since, where the catalog
+    remembers pages (see :mod:`ocean.load.page_memo`)."""
 
 
 @dataclass
@@ -198,39 +204,136 @@ async def _sync_kind(
     )
 
 
+@dataclass
+class _Pending:
+    """Mapped entities waiting for one write, and the pages they came from."""
+
+    entities: list[Entity] = field(default_factory=list)
+    pages: list[PendingPage] = field(default_factory=list)
+    since: float = 0.0
+    """When the oldest of these pages was fetched (newest data wins, see Freshness)."""
+
+
 async def _extract_and_load(
     job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: _Tally, produced: set[str]
 ) -> None:
-    loading: asyncio.Task[None] | None = None
-    pending: list[Entity] = []
-    since = 0.0
+    pipeline = _Pipeline(job, resource, kind, tally, produced)
+    mark, store = _memo_mark(job, resource, tally), job.store
+    recalling = (
+        asyncio.create_task(store.recall_pages(job.owner, *mark))
+        if mark is not None and isinstance(store, RemembersPages)
+        else None
+    )
+    await asyncio.sleep(0)  # let the recall reach the store before the pages come
+    waiting: list[tuple[RawBatch, bytes | None, float]] = []
     try:
         async for batch, fetched_at in _timed(extract(job.integration, resource.kind), kind):
-            since = since if pending else fetched_at
             kind.extracted += len(batch)
-            started = time.perf_counter()
-            mapped = await _transform(job, resource, batch)
-            kind.transform_seconds += time.perf_counter() - started
-            _count_mapping(kind, mapped)
-            _remember(mapped.passed, tally, produced)
-            pending += mapped.passed
-            if len(pending) < WRITE_BATCH:
-                continue  # small pages are written together: one transaction, fewer page writes
-            if loading is not None and not loading.done() and len(pending) < MAX_PENDING:
-                continue  # the store is busy: keep mapping, the next write takes it all
-            if loading is not None:
-                await loading
-            # The next batches are extracted and mapped while these are written.
-            loading = asyncio.create_task(_load(job, pending, kind, since))
-            pending = []
-            await asyncio.sleep(0)  # let the write start before the next batch is mapped
+            page = (batch, page_digest(batch) if mark is not None else None, fetched_at)
+            if recalling is not None and not recalling.done() and len(waiting) < MAX_WAITING:
+                waiting.append(page)  # read on while the catalog recalls the last run's pages
+                continue
+            if recalling is not None:
+                pipeline.memo = _memo(mark, await recalling)
+                recalling = None
+            for early in [*waiting, page]:
+                await pipeline.take(*early)
+            waiting = []
     except ExtractError as error:
         kind.fail(str(error))
     finally:
+        if recalling is not None:
+            pipeline.memo = _memo(mark, await recalling)
+        for early in waiting:
+            await pipeline.take(*early)
+        await pipeline.flush()
+    if pipeline.memo is not None and not kind.errors and pipeline.memo.changed():
+        await _keep_pages(job, pipeline.memo)
+
+
+@dataclass
+class _Pipeline:
+    """One resource's pages, mapped (or skipped as unchanged) and written: the store
+    writes one batch while the next pages are mapped."""
+
+    job: ResyncJob
+    resource: CompiledResource
+    kind: KindReport
+    tally: _Tally
+    produced: set[str]
+    memo: PageMemo | None = None
+    loading: asyncio.Task[None] | None = None
+    pending: _Pending = field(default_factory=_Pending)
+
+    async def take(self, batch: RawBatch, digest: bytes | None, fetched_at: float) -> None:
+        job, kind, pending = self.job, self.kind, self.pending
+        if self.memo is not None and (record := self.memo.hit(digest)) is not None:
+            _recount(kind, record, self.tally, self.produced)
+            return
+        pending.since = pending.since if pending.entities else fetched_at
+        started = time.perf_counter()
+        mapped = await _transform(job, self.resource, batch)
+        kind.transform_seconds += time.perf_counter() - started
+        _count_mapping(kind, mapped)
+        _remember(mapped.passed, self.tally, self.produced)
+        pending.pages.append(pending_page(digest, len(pending.entities), mapped))
+        pending.entities += mapped.passed
+        if len(pending.entities) < WRITE_BATCH:
+            return  # small pages are written together: one transaction, fewer page writes
+        loading = self.loading
+        if loading is not None and not loading.done() and len(pending.entities) < MAX_PENDING:
+            return  # the store is busy: keep mapping, the next write takes it all
         if loading is not None:
             await loading
-        if pending:
-            await _load(job, pending, kind, since)
+        # The next batches are extracted and mapped while these are written.
+        self.loading = asyncio.create_task(_load(job, pending, kind, self.memo))
+        self.pending = _Pending()
+        await asyncio.sleep(0)  # let the write start before the next batch is mapped
+
+    async def flush(self) -> None:
+        """Wait for the write under way, then write what is left."""
+        if self.loading is not None:
+            await self.loading
+        if self.pending.entities:
+            await _load(self.job, self.pending, self.kind, self.memo)
+
+
+def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: _Tally) -> tuple[str, str] | None:
+    """The slot and fingerprint of this resource's page records, where the catalog keeps
+    them and the mapping is a pure function of the page."""
+    if not job.skip_unchanged_pages or not isinstance(job.store, RemembersPages):
+        return None
+    flags = {
+        "merge": job.mapping.enable_merge_entity,
+        "create_missing_related": job.mapping.create_missing_related_entities,
+    }
+    mark = fingerprint(resource, flags, tally.blueprints)
+    return None if mark is None else (f"{resource.index}:{resource.kind}", mark)
+
+
+def _memo(mark: tuple[str, str] | None, records: list[PageRecord]) -> PageMemo | None:
+    if mark is None:
+        return None
+    return PageMemo(mark[0], mark[1], {record.digest: record for record in records})
+
+
+async def _keep_pages(job: ResyncJob, memo: PageMemo) -> None:
+    store = job.store
+    assert isinstance(store, RemembersPages)  # the memo exists only for such a store
+    await store.remember_pages(job.owner, memo.slot, memo.fingerprint, memo.records())
+
+
+def _recount(kind: KindReport, record: PageRecord, tally: _Tally, produced: set[str]) -> None:
+    """Count a page skipped as unchanged as its last mapping counted it."""
+    counts = record.counts
+    kind.mapped += counts["mapped"]
+    kind.skipped += counts["skipped"]
+    kind.dropped += counts["dropped"]
+    kind.filtered_out += counts["filtered_out"]
+    kind.unchanged += len(record.keys)
+    kind.unchanged_pages += 1
+    produced.update(blueprint for blueprint, _ in record.keys)
+    tally.generated.update(record.keys)
 
 
 async def _timed(
@@ -277,19 +380,23 @@ def _remember(entities: list[Entity], tally: _Tally, produced: set[str]) -> None
         generated.add((blueprint, identifier if type(identifier) is str else _key(identifier)))
 
 
-async def _load(job: ResyncJob, entities: list[Entity], kind: KindReport, since: float) -> None:
-    started = time.perf_counter()
+async def _load(job: ResyncJob, pending: _Pending, kind: KindReport, memo: PageMemo | None) -> None:
+    started, entities = time.perf_counter(), pending.entities
     async with job.freshness.lock if job.freshness else contextlib.nullcontext():
         if job.freshness is not None:
-            entities, newer = job.freshness.claim(entities, since)
+            entities, newer = job.freshness.claim(entities, pending.since)
             kind.unchanged += newer
-        loaded = await load_entities(job.store, entities, owner=job.owner, mapping=job.mapping)
+        outcomes = await write_entities(job.store, entities, owner=job.owner, mapping=job.mapping)
     kind.load_seconds += time.perf_counter() - started
+    loaded = summarize(outcomes)
     kind.created += loaded.created
     kind.updated += loaded.updated
     kind.unchanged += loaded.unchanged
     kind.failed += loaded.failed
     _keep_errors(kind, loaded.errors)
+    if memo is not None and len(outcomes) == len(pending.entities):  # none claimed by live data
+        for page in pending.pages:
+            memo.remember(page, outcomes[page.start : page.end])
     job.observer.batch_done(kind)
 
 

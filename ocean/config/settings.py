@@ -81,6 +81,9 @@ class Settings(_Section):
     """Minutes between scheduled resyncs on top of the listener (None: no schedule)."""
     transform_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)
     """Processes that map jq-heavy batches (0 or 1: map in-process)."""
+    skip_unchanged_pages: bool = True
+    """Skip raw pages the last resync synced cleanly when they and their entities are
+    unchanged (the embedded catalog only; see ``ocean.load.page_memo``)."""
     resources_path: str = ".port/resources"
     live_events: LiveEventsSettings = Field(default_factory=LiveEventsSettings)
     event_workers_count: int = Field(default=4, ge=1)

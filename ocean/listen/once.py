@@ -72,6 +72,7 @@ async def resync(
         concurrent_kinds=sail.settings.max_concurrent_kinds,
         freshness=freshness,
         interval_minutes=sail.settings.scheduled_resync_interval,
+        skip_unchanged_pages=sail.settings.skip_unchanged_pages,
     )
     try:
         return await run_resync(job, trigger=trigger)

@@ -18,16 +18,10 @@ class LoadResult:
     errors: list[str] = field(default_factory=list)
 
 
-async def load_entities(
-    store: Store, entities: list[Entity], *, owner: Owner, mapping: PortAppConfig
-) -> LoadResult:
-    """Create new entities, update changed ones, leave unchanged ones untouched.
-
-    The store compares inside its write transaction (see ``ocean.load.diff``), so a
-    concurrent writer cannot slip in between the comparison and the write.
-    """
+def summarize(outcomes: list[WriteOutcome]) -> LoadResult:
+    """Count outcomes by status, with a message per failure."""
     result = LoadResult()
-    for outcome in await write_entities(store, entities, owner=owner, mapping=mapping):
+    for outcome in outcomes:
         if outcome.ok:
             setattr(result, outcome.status, getattr(result, outcome.status) + 1)
         else:

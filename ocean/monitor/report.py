@@ -36,6 +36,8 @@ class KindReport:
     unchanged: int = 0
     deleted: int = 0
     failed: int = 0
+    unchanged_pages: int = 0
+    """Raw pages skipped as synced cleanly last time and unchanged since."""
     extract_seconds: float = 0.0
     transform_seconds: float = 0.0
     load_seconds: float = 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -40,6 +41,10 @@ class WriteOutcome:
     blueprint: str
     status: str
     error: str | None = None
+    version: int | None = None
+    """The entity's stored version after the write, where the store keeps one (the
+    embedded catalog: a random number each write transaction gives what it writes); it
+    stamps the pages a catalog remembers (:class:`RemembersPages`)."""
 
     @property
     def ok(self) -> bool:
@@ -179,6 +184,42 @@ class Store(Protocol):
         ...
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """A raw page a resync synced cleanly: its digest, the entities it produced, the stamp
+    of their stored versions (:func:`version_stamp`) and its mapping counts."""
+
+    digest: bytes
+    keys: list[EntityKey]
+    stamp: bytes
+    counts: dict[str, int]
+
+
+def version_stamp(versions: list[tuple[EntityKey, int | None]]) -> bytes:
+    """A digest of entities' stored versions, in order (None: not stored)."""
+    text = "\x1f".join(
+        f"{bp}\x1e{identifier}\x1e{version}" for (bp, identifier), version in versions
+    )
+    return hashlib.sha1(text.encode()).digest()
+
+
+@runtime_checkable
+class RemembersPages(Protocol):
+    """A catalog that keeps page records between resyncs (the embedded one), so that an
+    unchanged page is not mapped again (see :mod:`ocean.load.page_memo`)."""
+
+    async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
+        """The records of ``slot`` kept under ``fingerprint`` whose entities are still
+        owned by ``owner`` and not written since they were stamped."""
+        ...
+
+    async def remember_pages(
+        self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
+    ) -> None:
+        """Replace the records of ``slot`` with ``records``."""
+        ...
 
 
 @runtime_checkable

@@ -80,6 +80,20 @@ MIGRATIONS: list[str] = [
     """,
     # 6: integration records of the Port-compatible server (survive its restarts).
     "CREATE TABLE integrations (identifier TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    # 7: pages a resync synced cleanly, so that an unchanged rerun skips them; an entity's
+    # version changes with every write of it (0: last written before versions existed).
+    """
+    ALTER TABLE entities ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE resync_pages (
+        owner TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        digest BLOB NOT NULL,
+        fingerprint TEXT NOT NULL,
+        stamp BLOB NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (owner, slot, digest)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
 from ocean.store.sqlite_thread import SQLiteThread
 from ocean.types import Entity, EntityKey
@@ -116,6 +116,14 @@ class SQLiteStore:
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
         return await self._run(self._catalog.update_blueprint, identifier, patch)
+
+    async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
+        return await self._run(self._catalog.recall_pages, owner, slot, fingerprint)
+
+    async def remember_pages(
+        self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
+    ) -> None:
+        await self._run(self._catalog.remember_pages, owner, slot, fingerprint, records)
 
     async def count_owned(self, owner: Owner) -> int:
         return await self._run(self._catalog.count_owned, owner)

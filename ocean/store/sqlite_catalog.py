@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hmac
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,8 @@ from typing import Any
 
 import orjson
 
-from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store import sqlite_pages
+from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
 from ocean.store.migrations import migrate
@@ -39,14 +41,15 @@ _PRAGMAS = (
 _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
 _KEYS_IN = "(blueprint, identifier) IN (SELECT value->>0, value->>1 FROM json_each(?1))"
 _UPSERT = (
-    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
-    "SELECT value->>0, value->>1, value->>2, ?2, ?2 FROM json_each(?1) WHERE true "
-    "ON CONFLICT(blueprint, identifier) DO UPDATE SET body=excluded.body, updated_at=excluded.updated_at"
+    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
+    "SELECT value->>0, value->>1, value->>2, ?2, ?2, ?3 FROM json_each(?1) WHERE true "
+    "ON CONFLICT(blueprint, identifier) DO UPDATE SET body=excluded.body, "
+    "updated_at=excluded.updated_at, version=excluded.version"
 )
 _PLACEHOLDERS = (
-    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
-    "SELECT value->>0, value->>1, json_object('title', value->>1), ?2, ?2 FROM json_each(?1) "
-    "WHERE true ON CONFLICT DO NOTHING"
+    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
+    "SELECT value->>0, value->>1, json_object('title', value->>1), ?2, ?2, ?3 "
+    "FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING"
 )
 _OWN = (
     "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier, datasource) "
@@ -65,9 +68,21 @@ OWNED_PAGE = (
 _READ_CHUNK = 2000
 """Stored bodies read per statement: a big write's bodies parse faster in cache-sized parts."""
 _STORED = (
-    "SELECT json_group_array(json_array(identifier, body)) FROM entities "
+    "SELECT json_group_array(json_array(identifier, body, version)) FROM entities "
     "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
 )
+
+
+def _versioned(
+    outcomes: list[WriteOutcome], stored: dict[EntityKey, int], written: int
+) -> list[WriteOutcome]:
+    """Set each successful outcome's version: the write's, or the stored one if unchanged."""
+    for outcome in outcomes:
+        if outcome.status in ("created", "updated"):
+            outcome.version = written
+        elif outcome.status == "unchanged":
+            outcome.version = stored.get((outcome.blueprint, outcome.identifier))
+    return outcomes
 
 
 def now_iso() -> str:
@@ -141,32 +156,39 @@ class SQLiteCatalog:
     ) -> list[WriteOutcome]:
         rules = self._blueprint_rules({str(e.get("blueprint")) for e in entities})
         failed, valid = check_keys(entities, rules)
+        version = secrets.randbits(63)  # every write transaction stamps its own
         with self._transaction():
-            plan = plan_batch(valid, self._stored_bodies(valid), rules, options)
+            stored, versions = self._stored_bodies(valid)
+            plan = plan_batch(valid, stored, rules, options)
             plan.outcomes += failed
             targets = plan.targets()
             missing = targets - self._existing(targets)
             if missing and options["create_missing_related"]:
                 placeholders = dumps(sorted(missing))
-                self._db.execute(_PLACEHOLDERS, (placeholders, now_iso()))
+                self._db.execute(_PLACEHOLDERS, (placeholders, now_iso(), version))
                 self._db.execute(_OWN, (placeholders, owner.key, owner.datasource))
             elif missing:
                 plan.fail_missing(missing)
             self._write_edges(plan)
-            self._write(plan.writes, owner)
-        return plan.results()
+            self._write(plan.writes, owner, version)
+        return _versioned(plan.results(), versions, version)
 
-    def _stored_bodies(self, valid: list[tuple[int, Entity]]) -> dict[EntityKey, str]:
+    def _stored_bodies(
+        self, valid: list[tuple[int, Entity]]
+    ) -> tuple[dict[EntityKey, str], dict[EntityKey, int]]:
+        """The stored body texts and versions of these entities (those that exist)."""
         by_blueprint: dict[str, list[str]] = {}
         for _, entity in valid:
             by_blueprint.setdefault(entity["blueprint"], []).append(entity["identifier"])
-        found: dict[EntityKey, str] = {}
+        bodies: dict[EntityKey, str] = {}
+        versions: dict[EntityKey, int] = {}
         for blueprint, identifiers in by_blueprint.items():
             for start in range(0, len(identifiers), _READ_CHUNK):
                 chunk = orjson.dumps(identifiers[start : start + _READ_CHUNK])
-                pairs = self._aggregate(_STORED, (blueprint, chunk))
-                found.update(((blueprint, ident), body) for ident, body in pairs)
-        return found
+                for ident, body, version in self._aggregate(_STORED, (blueprint, chunk)):
+                    bodies[blueprint, ident] = body
+                    versions[blueprint, ident] = version
+        return bodies, versions
 
     def _existing(self, keys: set[EntityKey]) -> set[EntityKey]:
         if not keys:
@@ -184,9 +206,10 @@ class SQLiteCatalog:
         if rows:
             self._db.execute(_EDGES, (dumps(rows),))
 
-    def _write(self, writes: list[PlannedWrite], owner: Owner) -> None:
+    def _write(self, writes: list[PlannedWrite], owner: Owner, version: int) -> None:
         if writes:
-            self._db.execute(_UPSERT, (dumps([(*w.key, w.text) for w in writes]), now_iso()))
+            batch = dumps([(*w.key, w.text) for w in writes])
+            self._db.execute(_UPSERT, (batch, now_iso(), version))
             keys = dumps([w.key for w in writes])  # the bodies are not parsed twice
             self._db.execute(_OWN, (keys, owner.key, owner.datasource))
 
@@ -319,6 +342,15 @@ class SQLiteCatalog:
             )
         self._rules = {}
         return updated
+
+    def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
+        return sqlite_pages.recall(self._db, owner.key, slot, fingerprint)
+
+    def remember_pages(
+        self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
+    ) -> None:
+        with self._transaction():
+            sqlite_pages.remember(self._db, owner.key, slot, fingerprint, records)
 
     def count_owned(self, owner: Owner) -> int:
         query = "SELECT count(*) FROM ownership WHERE owner = ?"

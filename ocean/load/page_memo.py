@@ -1,0 +1,140 @@
+"""Pages already synced and unchanged since: recognised by digest, not mapped again.
+
+An unchanged rerun spends most of its time mapping raw pages into the very entities the
+catalog already holds. A catalog that remembers pages (the embedded one) keeps, per
+resource, each page's digest, the entities it produced and a stamp of their stored
+versions (each write of an entity gives it a new one). On the next resync a page with the
+same digest, under the same mapping and blueprints, whose entities nobody has written
+since, is skipped: its entities count as unchanged and stay owned. Anything else is
+mapped and written as usual, so an entity edited or deleted in the catalog meanwhile is
+repaired as before.
+
+Only pages that mapped cleanly are remembered: a page with a mapping error, a null field
+or a failed write is mapped again next time, so its problem is reported every run. A
+mapping that reads the clock or the environment (``now``, ``env``, ``$ENV``, ``input``)
+is never skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ocean.store.base import PageRecord, WriteOutcome, version_stamp
+from ocean.transform.mapper import CompiledResource, MapResult
+from ocean.types import EntityKey, RawBatch
+
+FORMAT = 1
+"""Bumped when what a page maps to could change for the same mapping text."""
+_IMPURE = re.compile(r"(?<![\w$.])(now|env|input|inputs|input_filename)(?!\w)|\$ENV")
+
+
+def fingerprint(
+    resource: CompiledResource, flags: dict[str, Any], blueprints: dict[str, dict[str, Any]]
+) -> str | None:
+    """What a page's entities depend on besides the page; None when the mapping is not a
+    pure function of the page (it reads the clock or the environment)."""
+    config = resource.resource.model_dump(by_alias=True, mode="json")
+    if any(_IMPURE.search(text) for text in _strings(config)):
+        return None
+    text = json.dumps(config, sort_keys=True)
+    shapes = {
+        name: {k: v for k, v in body.items() if k not in ("createdAt", "updatedAt")}
+        for name, body in blueprints.items()
+    }
+    material = [FORMAT, _version(), text, flags, shapes]
+    return hashlib.sha1(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def page_digest(batch: RawBatch) -> bytes | None:
+    """A digest of a raw page, or None when the page does not serialise to JSON."""
+    try:
+        return hashlib.sha1(orjson.dumps(batch)).digest()
+    except TypeError:
+        return None
+
+
+@dataclass
+class PageMemo:
+    """The page memo of one resource during one resync: what was recalled, what to keep."""
+
+    slot: str
+    """The resource it belongs to (its index and kind)."""
+    fingerprint: str
+    recalled: dict[bytes, PageRecord]
+    kept: list[PageRecord] = field(default_factory=list)
+
+    def hit(self, digest: bytes | None) -> PageRecord | None:
+        """The remembered page of this digest, now counted as kept."""
+        record = self.recalled.get(digest) if digest is not None else None
+        if record is not None:
+            self.kept.append(record)
+        return record
+
+    def remember(self, page: PendingPage, outcomes: list[WriteOutcome]) -> None:
+        """Keep a mapped page whose every entity was written (or left unchanged) cleanly."""
+        if page.digest is None or not all(o.ok and o.version is not None for o in outcomes):
+            return
+        keys = [(o.blueprint, o.identifier) for o in outcomes]
+        stamp = version_stamp([(key, o.version) for key, o in zip(keys, outcomes, strict=True)])
+        self.kept.append(PageRecord(page.digest, keys, stamp, page.counts))
+
+    def changed(self) -> bool:
+        """Whether what to remember differs from what was recalled."""
+        return {r.digest for r in self.records()} != self.recalled.keys()
+
+    def records(self) -> list[PageRecord]:
+        """What to remember for the next resync: pages whose entities no other page
+        produced (a page overwriting another's entity must be mapped again in order)."""
+        seen: dict[EntityKey, int] = {}
+        for record in self.kept:
+            for key in set(record.keys):
+                seen[key] = seen.get(key, 0) + 1
+        unique = {r.digest: r for r in self.kept if all(seen[k] == 1 for k in r.keys)}
+        return list(unique.values())
+
+
+@dataclass(frozen=True)
+class PendingPage:
+    """A mapped page waiting to be written: its digest, where its entities sit in the
+    write, and its mapping counts; ``digest`` is None when it must not be remembered."""
+
+    digest: bytes | None
+    start: int
+    end: int
+    counts: dict[str, int]
+
+
+def pending_page(digest: bytes | None, start: int, mapped: MapResult) -> PendingPage:
+    clean = not mapped.errors and not mapped.misconfigurations and not mapped.failed
+    counts = {
+        "mapped": len(mapped.passed),
+        "skipped": mapped.skipped,
+        "dropped": mapped.dropped,
+        "filtered_out": mapped.filtered_out,
+    }
+    return PendingPage(digest if clean else None, start, start + len(mapped.passed), counts)
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string value (the jq expressions among them) in a JSON document."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("ocean-sync")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"

@@ -1,0 +1,146 @@
+"""Pages synced cleanly last time and unchanged since are skipped, and only those."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocean.load.page_memo import PageMemo, fingerprint
+from ocean.mapping import ResourceConfig
+from ocean.monitor.report import ResyncReport
+from ocean.store.base import Owner, PageRecord
+from ocean.store.sqlite import SQLiteStore
+from ocean.transform.mapper import CompiledResource
+from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
+
+PAGES = [services(3), services(3, start=3), services(3, start=6)]
+
+
+def _service(report: ResyncReport) -> Any:
+    return next(kind for kind in report.kinds if kind.kind == "service")
+
+
+async def _edit(workspace: Workspace, entity: dict[str, Any]) -> None:
+    """Someone else writes to the catalog between two resyncs."""
+    store = await SQLiteStore.open(workspace.catalog)
+    try:
+        await store.upsert_entities([entity], owner=Owner("ui", "someone"), merge=True)
+    finally:
+        await store.close()
+
+
+async def test_an_unchanged_rerun_skips_every_page_and_reports_the_same_counts(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=PAGES, teams=TEAMS)
+    first = await workspace.sail()
+    before = await workspace.entities()
+
+    rerun = await workspace.sail()
+
+    counts = ("extracted", "mapped", "filtered_out", "skipped")
+    assert [getattr(_service(rerun), c) for c in counts] == [
+        getattr(_service(first), c) for c in counts
+    ]
+    assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (3, 9)
+    assert rerun.total("created") + rerun.total("updated") + rerun.deleted == 0
+    assert await workspace.entities() == before
+
+
+async def test_an_entity_edited_in_the_catalog_is_repaired_by_the_next_resync(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=PAGES, teams=TEAMS)
+    await workspace.sail()
+    await _edit(workspace, {"identifier": "svc-4", "blueprint": "service", "title": "Renamed"})
+
+    rerun = await workspace.sail()
+
+    assert (await workspace.entities("service"))["svc-4"]["title"] == "Service 4"
+    assert (_service(rerun).unchanged_pages, _service(rerun).updated) == (2, 1)
+
+
+async def test_an_entity_deleted_from_the_catalog_is_written_again(workspace: Workspace) -> None:
+    workspace.set_data(services=PAGES, teams=TEAMS)
+    await workspace.sail()
+    store = await SQLiteStore.open(workspace.catalog)
+    await store.delete_entities([("service", "svc-7")])
+    await store.close()
+
+    rerun = await workspace.sail()
+
+    assert "svc-7" in await workspace.entities("service")
+    assert (_service(rerun).unchanged_pages, _service(rerun).created) == (2, 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"environ": {}, "mapping": {"url": '.url + "/"'}}, id="mapping"),
+        pytest.param(
+            {"environ": {"OCEAN__SKIP_UNCHANGED_PAGES": "false"}, "mapping": {}}, id="turned-off"
+        ),
+    ],
+)
+async def test_every_page_is_mapped_again_when_the_mapping_changes_or_skipping_is_off(
+    workspace: Workspace, change: dict[str, Any]
+) -> None:
+    workspace.set_data(services=PAGES, teams=TEAMS)
+    await workspace.sail()
+    properties = {"url": ".url", "stars": ".stars"} | change["mapping"]
+    service = resource("service", "service", properties=properties, relations={"team": ".team"})
+    workspace.set_mapping({"resources": [DEFAULT_MAPPING["resources"][0], service]})
+    workspace.environ.update(change["environ"])
+
+    rerun = await workspace.sail()
+
+    assert _service(rerun).unchanged_pages == 0
+    assert _service(rerun).updated == (9 if change["mapping"] else 0)
+
+
+async def test_a_page_with_a_null_field_is_mapped_again_and_reported_every_run(
+    workspace: Workspace,
+) -> None:
+    broken = services(3, start=3)
+    del broken[0]["url"]
+    workspace.set_data(services=[services(3), broken], teams=TEAMS)
+    await workspace.sail()
+
+    rerun = await workspace.sail()
+
+    assert _service(rerun).unchanged_pages == 1
+    assert _service(rerun).misconfigurations == {"properties.url": ".url"}
+
+
+def _compiled(**mappings: Any) -> CompiledResource:
+    config = ResourceConfig.model_validate(resource("service", "service", **mappings))
+    return CompiledResource(config, env={})
+
+
+@pytest.mark.parametrize(
+    ("properties", "pure"),
+    [
+        pytest.param({"url": ".url"}, True, id="plain"),
+        pytest.param({"env": ".env", "nowhere": ".now"}, True, id="fields-named-like-builtins"),
+        pytest.param({"seen": "now | todate"}, False, id="clock"),
+        pytest.param({"token": "env.API_TOKEN"}, False, id="env"),
+        pytest.param({"token": "$ENV.API_TOKEN"}, False, id="ENV"),
+    ],
+)
+def test_only_a_mapping_that_depends_on_the_page_alone_gets_a_fingerprint(
+    properties: dict[str, str], pure: bool
+) -> None:
+    mark = fingerprint(_compiled(properties=properties), {}, {})
+
+    assert (mark is not None) == pure
+
+
+def test_pages_sharing_an_entity_are_not_remembered() -> None:
+    def record(digest: bytes, *identifiers: str) -> PageRecord:
+        return PageRecord(digest, [("service", i) for i in identifiers], b"", {})
+
+    memo = PageMemo("0:service", "f", recalled={})
+    memo.kept += [record(b"a", "x", "y"), record(b"b", "y"), record(b"c", "z")]
+
+    assert [r.digest for r in memo.records()] == [b"c"]
