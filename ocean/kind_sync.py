@@ -1,0 +1,238 @@
+"""One resource's pages through the stages: extracted, mapped (or skipped as unchanged,
+see :mod:`ocean.load.page_memo`) and written, the store writing one batch while the next
+pages are mapped. :func:`sync_pages` is called by :func:`ocean.resync.run_resync` per kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ocean.errors import ExtractError
+from ocean.extract.extract import extract
+from ocean.load.apply import summarize, write_entities
+from ocean.load.freshness import Freshness
+from ocean.load.page_memo import PageMemo, PendingPage, fingerprint, page_digest, pending_page
+from ocean.monitor.report import KindReport
+from ocean.store.base import PageRecord, RemembersPages
+from ocean.transform.mapper import CompiledResource, MapResult
+from ocean.types import Entity, RawBatch
+
+if TYPE_CHECKING:
+    from ocean.resync import ResyncJob, Tally
+
+_MAX_ERRORS_KEPT = 50
+WRITE_BATCH = 1000
+"""Mapped entities written per store call at least (handlers often yield pages of 100)."""
+MAX_WAITING = 200
+"""Raw pages read ahead (not yet mapped) while the catalog recalls the last run's pages."""
+MAX_PENDING = 20_000
+"""Mapped entities held while the store is still writing the previous ones: a slow store
+gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
+
+
+@dataclass
+class _Pending:
+    """Mapped entities waiting for one write, and the pages they came from."""
+
+    entities: list[Entity] = field(default_factory=list)
+    pages: list[PendingPage] = field(default_factory=list)
+    since: float = 0.0
+    """When the oldest of these pages was fetched (newest data wins, see Freshness)."""
+
+
+async def sync_pages(
+    job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: Tally, produced: set[str]
+) -> None:
+    """Extract, map and write one resource's pages, counting into ``kind``, adding what it
+    produced to ``tally`` and the blueprints to ``produced``."""
+    pipeline = _Pipeline(job, resource, kind, tally, produced)
+    mark, store = _memo_mark(job, resource, tally), job.store
+    recalling = (
+        asyncio.create_task(store.recall_pages(job.owner, *mark))
+        if mark is not None and isinstance(store, RemembersPages)
+        else None
+    )
+    await asyncio.sleep(0)  # let the recall reach the store before the pages come
+    waiting: list[tuple[RawBatch, bytes | None, float]] = []
+    try:
+        async for batch, fetched_at in _timed(extract(job.integration, resource.kind), kind):
+            kind.extracted += len(batch)
+            page = (batch, page_digest(batch) if mark is not None else None, fetched_at)
+            if recalling is not None and not recalling.done() and len(waiting) < MAX_WAITING:
+                waiting.append(page)  # read on while the catalog recalls the last run's pages
+                continue
+            if recalling is not None:
+                pipeline.memo = _memo(mark, await recalling)
+                recalling = None
+            for early in [*waiting, page]:
+                await pipeline.take(*early)
+            waiting = []
+    except ExtractError as error:
+        kind.fail(str(error))
+    finally:
+        if recalling is not None:
+            pipeline.memo = _memo(mark, await recalling)
+        for early in waiting:
+            await pipeline.take(*early)
+        await pipeline.flush()
+    if pipeline.memo is not None and not kind.errors and pipeline.memo.changed():
+        await _keep_pages(job, pipeline.memo)
+
+
+@dataclass
+class _Pipeline:
+    """One resource's pages, mapped (or skipped as unchanged) and written: the store
+    writes one batch while the next pages are mapped."""
+
+    job: ResyncJob
+    resource: CompiledResource
+    kind: KindReport
+    tally: Tally
+    produced: set[str]
+    memo: PageMemo | None = None
+    loading: asyncio.Task[None] | None = None
+    pending: _Pending = field(default_factory=_Pending)
+
+    async def take(self, batch: RawBatch, digest: bytes | None, fetched_at: float) -> None:
+        job, kind, pending = self.job, self.kind, self.pending
+        if self.memo is not None and (record := self.memo.hit(digest)) is not None:
+            _recount(kind, record, self.tally, self.produced)
+            return
+        pending.since = pending.since if pending.entities else fetched_at
+        started = time.perf_counter()
+        mapped = await _transform(job, self.resource, batch)
+        kind.transform_seconds += time.perf_counter() - started
+        _count_mapping(kind, mapped)
+        _remember(mapped.passed, self.tally, self.produced)
+        pending.pages.append(pending_page(digest, len(pending.entities), mapped))
+        pending.entities += mapped.passed
+        if len(pending.entities) < WRITE_BATCH:
+            return  # small pages are written together: one transaction, fewer page writes
+        loading = self.loading
+        if loading is not None and not loading.done() and len(pending.entities) < MAX_PENDING:
+            return  # the store is busy: keep mapping, the next write takes it all
+        if loading is not None:
+            await loading
+        # The next batches are extracted and mapped while these are written.
+        self.loading = asyncio.create_task(_load(job, pending, kind, self.memo))
+        self.pending = _Pending()
+        await asyncio.sleep(0)  # let the write start before the next batch is mapped
+
+    async def flush(self) -> None:
+        """Wait for the write under way, then write what is left."""
+        if self.loading is not None:
+            await self.loading
+        if self.pending.entities:
+            await _load(self.job, self.pending, self.kind, self.memo)
+
+
+def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: Tally) -> tuple[str, str] | None:
+    """The slot and fingerprint of this resource's page records, where the catalog keeps
+    them and the mapping is a pure function of the page."""
+    if not job.skip_unchanged_pages or not isinstance(job.store, RemembersPages):
+        return None
+    flags = {
+        "merge": job.mapping.enable_merge_entity,
+        "create_missing_related": job.mapping.create_missing_related_entities,
+    }
+    mark = fingerprint(resource, flags, tally.blueprints)
+    return None if mark is None else (f"{resource.index}:{resource.kind}", mark)
+
+
+def _memo(mark: tuple[str, str] | None, records: list[PageRecord]) -> PageMemo | None:
+    if mark is None:
+        return None
+    return PageMemo(mark[0], mark[1], {record.digest: record for record in records})
+
+
+async def _keep_pages(job: ResyncJob, memo: PageMemo) -> None:
+    store = job.store
+    assert isinstance(store, RemembersPages)  # the memo exists only for such a store
+    await store.remember_pages(job.owner, memo.slot, memo.fingerprint, memo.records())
+
+
+def _recount(kind: KindReport, record: PageRecord, tally: Tally, produced: set[str]) -> None:
+    """Count a page skipped as unchanged as its last mapping counted it."""
+    counts = record.counts
+    kind.mapped += counts["mapped"]
+    kind.skipped += counts["skipped"]
+    kind.dropped += counts["dropped"]
+    kind.filtered_out += counts["filtered_out"]
+    kind.unchanged += len(record.keys)
+    kind.unchanged_pages += 1
+    produced.update(blueprint for blueprint, _ in record.keys)
+    tally.generated.update(record.keys)
+
+
+async def _timed(
+    batches: AsyncIterator[RawBatch], kind: KindReport
+) -> AsyncIterator[tuple[RawBatch, float]]:
+    """Each batch with the time its fetch started (:meth:`Freshness.now`)."""
+    while True:
+        started, fetched_at = time.perf_counter(), Freshness.now()
+        try:
+            batch = await anext(batches)
+        except StopAsyncIteration:
+            return
+        finally:
+            kind.extract_seconds += time.perf_counter() - started
+        yield batch, fetched_at
+
+
+async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch) -> MapResult:
+    if job.pool is not None and job.pool.wanted(resource, len(batch)):
+        return await job.pool.map_items(resource, batch)
+    return resource.map_items(batch)
+
+
+def _count_mapping(kind: KindReport, mapped: MapResult) -> None:
+    kind.mapped += len(mapped.passed)
+    kind.skipped += mapped.skipped
+    kind.dropped += mapped.dropped
+    kind.failed += len(mapped.errors)
+    kind.filtered_out += mapped.filtered_out
+    kind.misconfigurations.update(mapped.misconfigurations)
+    _keep_errors(kind, mapped.errors)
+
+
+def _keep_errors(kind: KindReport, errors: list[str]) -> None:
+    kind.errors.extend(errors[: max(0, _MAX_ERRORS_KEPT - len(kind.errors))])
+
+
+def _remember(entities: list[Entity], tally: Tally, produced: set[str]) -> None:
+    generated = tally.generated
+    for entity in entities:
+        blueprint = str(entity["blueprint"])
+        produced.add(blueprint)
+        identifier = entity["identifier"]
+        generated.add((blueprint, identifier if type(identifier) is str else _key(identifier)))
+
+
+async def _load(job: ResyncJob, pending: _Pending, kind: KindReport, memo: PageMemo | None) -> None:
+    started, entities = time.perf_counter(), pending.entities
+    async with job.freshness.lock if job.freshness else contextlib.nullcontext():
+        if job.freshness is not None:
+            entities, newer = job.freshness.claim(entities, pending.since)
+            kind.unchanged += newer
+        outcomes = await write_entities(job.store, entities, owner=job.owner, mapping=job.mapping)
+    kind.load_seconds += time.perf_counter() - started
+    loaded = summarize(outcomes)
+    kind.created += loaded.created
+    kind.updated += loaded.updated
+    kind.unchanged += loaded.unchanged
+    kind.failed += loaded.failed
+    _keep_errors(kind, loaded.errors)
+    if memo is not None and len(outcomes) == len(pending.entities):  # none claimed by live data
+        for page in pending.pages:
+            memo.remember(page, outcomes[page.start : page.end])
+    job.observer.batch_done(kind)
+
+
+def _key(identifier: Any) -> str:
+    return identifier if isinstance(identifier, str) else json.dumps(identifier, sort_keys=True)
