@@ -12,7 +12,9 @@ repaired as before.
 Only pages that mapped cleanly are remembered: a page with a mapping error, a null field
 or a failed write is mapped again next time, so its problem is reported every run. A
 mapping that reads the clock or the environment (``now``, ``env``, ``$ENV``, ``input``)
-is never skipped.
+is never skipped. The digest is of the page as JSON, so a page that does not serialise is
+never remembered, and one whose only change is a null becoming NaN or infinity (which JSON
+writes as null) is taken as unchanged.
 """
 
 from __future__ import annotations
