@@ -83,7 +83,7 @@ class Settings(_Section):
     """Processes that map jq-heavy batches (0 or 1: map in-process)."""
     skip_unchanged_pages: bool = True
     """Skip raw pages the last resync synced cleanly when they and their entities are
-    unchanged (the embedded catalog only; see ``ocean.load.page_memo``)."""
+    unchanged (the embedded and PostgreSQL catalogs; see ``ocean.load.page_memo``)."""
     resources_path: str = ".port/resources"
     live_events: LiveEventsSettings = Field(default_factory=LiveEventsSettings)
     event_workers_count: int = Field(default=4, ge=1)

@@ -1,7 +1,7 @@
 """Pages already synced and unchanged since: recognised by digest, not mapped again.
 
 An unchanged rerun spends most of its time mapping raw pages into the very entities the
-catalog already holds. A catalog that remembers pages (the embedded one) keeps, per
+catalog already holds. A catalog that remembers pages (SQLite or PostgreSQL) keeps, per
 resource, each page's digest, the entities it produced and a stamp of their stored
 versions (each write of an entity gives it a new one). On the next resync a page with the
 same digest, under the same mapping and blueprints, whose entities nobody has written

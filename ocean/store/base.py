@@ -42,9 +42,9 @@ class WriteOutcome:
     status: str
     error: str | None = None
     version: int | None = None
-    """The entity's stored version after the write, where the store keeps one (the
-    embedded catalog: a random number each write transaction gives what it writes); it
-    stamps the pages a catalog remembers (:class:`RemembersPages`)."""
+    """The entity's stored version after the write, where the store keeps one (SQLite and
+    PostgreSQL: a random number each write transaction gives what it writes); it stamps
+    the pages a catalog remembers (:class:`RemembersPages`)."""
 
     @property
     def ok(self) -> bool:
@@ -207,7 +207,7 @@ def version_stamp(versions: list[tuple[EntityKey, int | None]]) -> bytes:
 
 @runtime_checkable
 class RemembersPages(Protocol):
-    """A catalog that keeps page records between resyncs (the embedded one), so that an
+    """A catalog that keeps page records between resyncs (SQLite, PostgreSQL), so that an
     unchanged page is not mapped again (see :mod:`ocean.load.page_memo`)."""
 
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:

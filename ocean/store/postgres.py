@@ -7,6 +7,7 @@ merge reads and writes the stored body without another writer slipping in betwee
 from __future__ import annotations
 
 import hmac
+import secrets
 import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
@@ -15,14 +16,15 @@ import asyncpg
 import orjson
 
 from ocean.errors import StoreError
-from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
+from ocean.store.page_records import decoded, encoded, still_valid, wanted_keys
 from ocean.store.postgres_schema import migrate
 from ocean.store.postgres_search import search
 from ocean.store.sqlite_catalog import now_iso
 from ocean.store.validation import checked_update, new_blueprints
-from ocean.store.writes import BatchPlan, check_keys, dumps, plan_batch, shaped
+from ocean.store.writes import BatchPlan, check_keys, dumps, plan_batch, shaped, versioned
 from ocean.types import Entity, EntityKey
 
 _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
@@ -101,19 +103,56 @@ class PostgresStore:
         if not {str(e.get("blueprint")) for e in entities} <= self._rules.keys():
             self._rules = {bp["identifier"]: EntityRules(bp) for bp in await self.list_blueprints()}
         failed, valid = check_keys(entities, self._rules)
+        version = secrets.randbits(63)  # every write transaction stamps its own
         async with self._pool.acquire() as db, db.transaction():
             for blueprint in sorted({entity["blueprint"] for _, entity in valid}):
                 await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", blueprint)
-            plan = plan_batch(valid, await _stored_bodies(db, valid), self._rules, options)
+            stored, versions = await _stored_bodies(db, valid)
+            plan = plan_batch(valid, stored, self._rules, options)
             plan.outcomes += failed
             targets = plan.targets()
             missing = targets - await _existing(db, targets)
             if missing and create_missing_related:
-                await _placeholders(db, sorted(missing), owner)
+                await _placeholders(db, sorted(missing), owner, version)
             elif missing:
                 plan.fail_missing(missing)
-            await _write(db, plan, owner)
-        return plan.results()
+            await _write(db, plan, owner, version)
+        return versioned(plan.results(), versions, version)
+
+    async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
+        rows = await self._pool.fetch(
+            "SELECT digest, stamp, record FROM resync_pages "
+            "WHERE owner = $1 AND slot = $2 AND fingerprint = $3",
+            owner.key,
+            slot,
+            fingerprint,
+        )
+        records = [decoded(*row) for row in rows]
+        versions = await self._pool.fetch(
+            "SELECT e.blueprint, e.identifier, e.version FROM unnest($1::text[], $2::text[]) "
+            "AS k(b, i) JOIN entities e ON e.blueprint = k.b AND e.identifier = k.i "
+            "WHERE EXISTS (SELECT 1 FROM ownership o WHERE o.owner = $3 "
+            "AND o.blueprint = e.blueprint AND o.identifier = e.identifier)",
+            *_columns(wanted_keys(records)),
+            owner.key,
+        )
+        return still_valid(records, {(bp, ident): v for bp, ident, v in versions})
+
+    async def remember_pages(
+        self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
+    ) -> None:
+        async with self._pool.acquire() as db, db.transaction():
+            await db.execute(
+                "DELETE FROM resync_pages WHERE owner = $1 AND slot = $2", owner.key, slot
+            )
+            await db.executemany(
+                "INSERT INTO resync_pages(owner, slot, digest, fingerprint, stamp, record) "
+                "VALUES ($1, $2, $3, $4, $5, $6)",
+                [
+                    (owner.key, slot, r.digest, fingerprint, r.stamp, encoded(r).decode())
+                    for r in records
+                ],
+            )
 
     async def search(
         self,
@@ -322,15 +361,17 @@ def _columns(keys: list[EntityKey]) -> tuple[list[str], list[str]]:
 
 async def _stored_bodies(
     db: asyncpg.Connection, valid: list[tuple[int, Entity]]
-) -> dict[EntityKey, str]:
+) -> tuple[dict[EntityKey, str], dict[EntityKey, int]]:
+    """The stored body texts and versions of these entities (those that exist)."""
     blueprints, identifiers = _columns([(e["blueprint"], e["identifier"]) for _, e in valid])
     rows = await db.fetch(
-        "SELECT blueprint, identifier, body FROM entities WHERE (blueprint, identifier) IN "
+        "SELECT blueprint, identifier, body, version FROM entities WHERE (blueprint, identifier) IN "
         "(SELECT * FROM unnest($1::text[], $2::text[]))",
         blueprints,
         identifiers,
     )
-    return {(bp, ident): body for bp, ident, body in rows}
+    bodies = {(bp, ident): body for bp, ident, body, _ in rows}
+    return bodies, {(bp, ident): version for bp, ident, _, version in rows}
 
 
 async def _existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityKey]:
@@ -344,16 +385,19 @@ async def _existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityK
     return {(bp, ident) for bp, ident in rows}
 
 
-async def _placeholders(db: asyncpg.Connection, keys: list[EntityKey], owner: Owner) -> None:
+async def _placeholders(
+    db: asyncpg.Connection, keys: list[EntityKey], owner: Owner, version: int
+) -> None:
     blueprints, identifiers = _columns(keys)
     stamp = now_iso()
     await db.execute(
-        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
-        "SELECT b, i, json_build_object('title', i)::text, $3, $3 FROM unnest($1::text[], $2::text[]) AS t(b, i) "
-        "ON CONFLICT DO NOTHING",
+        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
+        "SELECT b, i, json_build_object('title', i)::text, $3, $3, $4 "
+        "FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
         blueprints,
         identifiers,
         stamp,
+        version,
     )
     await _own(db, blueprints, identifiers, owner)
 
@@ -371,7 +415,7 @@ async def _own(
     )
 
 
-async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner) -> None:
+async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version: int) -> None:
     if not plan.writes:
         return
     blueprints, identifiers = _columns([w.key for w in plan.writes])
@@ -389,13 +433,15 @@ async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner) -> None:
             *(list(column) for column in zip(*edges, strict=True)),
         )
     await db.execute(
-        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
-        "SELECT b, i, body, $4, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, i, body) "
-        "ON CONFLICT (blueprint, identifier) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
+        "SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, i, body) "
+        "ON CONFLICT (blueprint, identifier) DO UPDATE SET body = excluded.body, "
+        "updated_at = excluded.updated_at, version = excluded.version",
         blueprints,
         identifiers,
         [w.text for w in plan.writes],
         now_iso(),
+        version,
     )
     await _own(db, blueprints, identifiers, owner)
 

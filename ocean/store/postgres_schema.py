@@ -63,6 +63,19 @@ MIGRATIONS: list[str] = [
     );
     """,
     "CREATE TABLE integrations (identifier TEXT PRIMARY KEY, body TEXT NOT NULL);",
+    # 5: page records of unchanged reruns; an entity's version changes with every write.
+    """
+    ALTER TABLE entities ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+    CREATE TABLE resync_pages (
+        owner TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        digest BYTEA NOT NULL,
+        fingerprint TEXT NOT NULL,
+        stamp BYTEA NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (owner, slot, digest)
+    );
+    """,
 ]
 
 

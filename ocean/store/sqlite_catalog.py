@@ -27,7 +27,15 @@ from ocean.store.entity_rules import EntityRules
 from ocean.store.migrations import migrate
 from ocean.store.sqlite_search import search
 from ocean.store.validation import checked_update, new_blueprints
-from ocean.store.writes import BatchPlan, PlannedWrite, check_keys, dumps, plan_batch, shaped
+from ocean.store.writes import (
+    BatchPlan,
+    PlannedWrite,
+    check_keys,
+    dumps,
+    plan_batch,
+    shaped,
+    versioned,
+)
 from ocean.types import Entity, EntityKey
 
 _PRAGMAS = (
@@ -71,18 +79,6 @@ _STORED = (
     "SELECT json_group_array(json_array(identifier, body, version)) FROM entities "
     "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
 )
-
-
-def _versioned(
-    outcomes: list[WriteOutcome], stored: dict[EntityKey, int], written: int
-) -> list[WriteOutcome]:
-    """Set each successful outcome's version: the write's, or the stored one if unchanged."""
-    for outcome in outcomes:
-        if outcome.status in ("created", "updated"):
-            outcome.version = written
-        elif outcome.status == "unchanged":
-            outcome.version = stored.get((outcome.blueprint, outcome.identifier))
-    return outcomes
 
 
 def now_iso() -> str:
@@ -171,7 +167,7 @@ class SQLiteCatalog:
                 plan.fail_missing(missing)
             self._write_edges(plan)
             self._write(plan.writes, owner, version)
-        return _versioned(plan.results(), versions, version)
+        return versioned(plan.results(), versions, version)
 
     def _stored_bodies(
         self, valid: list[tuple[int, Entity]]

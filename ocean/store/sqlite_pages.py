@@ -7,7 +7,8 @@ import sqlite3
 
 import orjson
 
-from ocean.store.base import PageRecord, version_stamp
+from ocean.store.base import PageRecord
+from ocean.store.page_records import decoded, encoded, still_valid, wanted_keys
 from ocean.types import EntityKey
 
 _CHUNK = 2000
@@ -27,13 +28,8 @@ def recall(db: sqlite3.Connection, owner: str, slot: str, fingerprint: str) -> l
         "WHERE owner = ? AND slot = ? AND fingerprint = ?",
         (owner, slot, fingerprint),
     ).fetchall()
-    records = []
-    for digest, stamp, text in rows:
-        record = orjson.loads(text)
-        keys = [(bp, ident) for bp, ident in record["keys"]]
-        records.append(PageRecord(digest, keys, stamp, record["counts"]))
-    versions = _owned_versions(db, owner, sorted({key for r in records for key in r.keys}))
-    return [r for r in records if version_stamp([(k, versions.get(k)) for k in r.keys]) == r.stamp]
+    records = [decoded(*row) for row in rows]
+    return still_valid(records, _owned_versions(db, owner, wanted_keys(records)))
 
 
 def remember(
@@ -44,17 +40,7 @@ def remember(
     db.executemany(
         "INSERT INTO resync_pages(owner, slot, digest, fingerprint, stamp, record) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (
-                owner,
-                slot,
-                r.digest,
-                fingerprint,
-                r.stamp,
-                orjson.dumps({"keys": r.keys, "counts": r.counts}),
-            )  # fmt: skip
-            for r in records
-        ],
+        [(owner, slot, r.digest, fingerprint, r.stamp, encoded(r)) for r in records],
     )
 
 

@@ -186,3 +186,15 @@ def shaped(blueprint: str, identifier: str, body: str, created: str, updated: st
         "createdAt": created,
         "updatedAt": updated,
     }
+
+
+def versioned(
+    outcomes: list[WriteOutcome], stored: dict[EntityKey, int], written: int
+) -> list[WriteOutcome]:
+    """Set each successful outcome's version: the write's, or the stored one if unchanged."""
+    for outcome in outcomes:
+        if outcome.status in ("created", "updated"):
+            outcome.version = written
+        elif outcome.status == "unchanged":
+            outcome.version = stored.get((outcome.blueprint, outcome.identifier))
+    return outcomes

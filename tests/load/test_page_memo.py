@@ -10,7 +10,7 @@ from ocean.load.page_memo import PageMemo, fingerprint
 from ocean.mapping import ResourceConfig
 from ocean.monitor.report import ResyncReport
 from ocean.store.base import Owner, PageRecord
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.open import open_store
 from ocean.transform.mapper import CompiledResource
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 
@@ -21,23 +21,38 @@ def _service(report: ResyncReport) -> Any:
     return next(kind for kind in report.kinds if kind.kind == "service")
 
 
-async def _edit(workspace: Workspace, entity: dict[str, Any]) -> None:
-    """Someone else writes to the catalog between two resyncs."""
-    store = await SQLiteStore.open(workspace.catalog)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest) -> str | None:
+    """The catalog the workspace syncs into: its embedded one, or PostgreSQL."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def sail(workspace: Workspace, catalog: str | None) -> Any:
+    return lambda: workspace.sail(catalog)
+
+
+async def _entities(workspace: Workspace, catalog: str | None, blueprint: str) -> dict[str, Any]:
+    return await workspace.entities(blueprint, catalog=catalog)
+
+
+async def _with_store(workspace: Workspace, catalog: str | None, action: Any) -> None:
+    """Someone else changes the catalog between two resyncs."""
+    store = await open_store(catalog or str(workspace.catalog))
     try:
-        await store.upsert_entities([entity], owner=Owner("ui", "someone"), merge=True)
+        await action(store)
     finally:
         await store.close()
 
 
 async def test_an_unchanged_rerun_skips_every_page_and_reports_the_same_counts(
-    workspace: Workspace,
+    workspace: Workspace, catalog: str | None, sail: Any
 ) -> None:
     workspace.set_data(services=PAGES, teams=TEAMS)
-    first = await workspace.sail()
-    before = await workspace.entities()
+    first = await sail()
+    before = await _entities(workspace, catalog, "service")
 
-    rerun = await workspace.sail()
+    rerun = await sail()
 
     counts = ("extracted", "mapped", "filtered_out", "skipped")
     assert [getattr(_service(rerun), c) for c in counts] == [
@@ -45,32 +60,39 @@ async def test_an_unchanged_rerun_skips_every_page_and_reports_the_same_counts(
     ]
     assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (3, 9)
     assert rerun.total("created") + rerun.total("updated") + rerun.deleted == 0
-    assert await workspace.entities() == before
+    assert await _entities(workspace, catalog, "service") == before
 
 
 async def test_an_entity_edited_in_the_catalog_is_repaired_by_the_next_resync(
-    workspace: Workspace,
+    workspace: Workspace, catalog: str | None, sail: Any
 ) -> None:
     workspace.set_data(services=PAGES, teams=TEAMS)
-    await workspace.sail()
-    await _edit(workspace, {"identifier": "svc-4", "blueprint": "service", "title": "Renamed"})
+    await sail()
+    renamed = {"identifier": "svc-4", "blueprint": "service", "title": "Renamed"}
+    await _with_store(
+        workspace,
+        catalog,
+        lambda store: store.upsert_entities([renamed], owner=Owner("ui", "someone"), merge=True),
+    )
 
-    rerun = await workspace.sail()
+    rerun = await sail()
 
-    assert (await workspace.entities("service"))["svc-4"]["title"] == "Service 4"
+    assert (await _entities(workspace, catalog, "service"))["svc-4"]["title"] == "Service 4"
     assert (_service(rerun).unchanged_pages, _service(rerun).updated) == (2, 1)
 
 
-async def test_an_entity_deleted_from_the_catalog_is_written_again(workspace: Workspace) -> None:
+async def test_an_entity_deleted_from_the_catalog_is_written_again(
+    workspace: Workspace, catalog: str | None, sail: Any
+) -> None:
     workspace.set_data(services=PAGES, teams=TEAMS)
-    await workspace.sail()
-    store = await SQLiteStore.open(workspace.catalog)
-    await store.delete_entities([("service", "svc-7")])
-    await store.close()
+    await sail()
+    await _with_store(
+        workspace, catalog, lambda store: store.delete_entities([("service", "svc-7")])
+    )
 
-    rerun = await workspace.sail()
+    rerun = await sail()
 
-    assert "svc-7" in await workspace.entities("service")
+    assert "svc-7" in await _entities(workspace, catalog, "service")
     assert (_service(rerun).unchanged_pages, _service(rerun).created) == (2, 1)
 
 
@@ -84,30 +106,30 @@ async def test_an_entity_deleted_from_the_catalog_is_written_again(workspace: Wo
     ],
 )
 async def test_every_page_is_mapped_again_when_the_mapping_changes_or_skipping_is_off(
-    workspace: Workspace, change: dict[str, Any]
+    workspace: Workspace, change: dict[str, Any], sail: Any
 ) -> None:
     workspace.set_data(services=PAGES, teams=TEAMS)
-    await workspace.sail()
+    await sail()
     properties = {"url": ".url", "stars": ".stars"} | change["mapping"]
     service = resource("service", "service", properties=properties, relations={"team": ".team"})
     workspace.set_mapping({"resources": [DEFAULT_MAPPING["resources"][0], service]})
     workspace.environ.update(change["environ"])
 
-    rerun = await workspace.sail()
+    rerun = await sail()
 
     assert _service(rerun).unchanged_pages == 0
     assert _service(rerun).updated == (9 if change["mapping"] else 0)
 
 
 async def test_a_page_with_a_null_field_is_mapped_again_and_reported_every_run(
-    workspace: Workspace,
+    workspace: Workspace, sail: Any
 ) -> None:
     broken = services(3, start=3)
     del broken[0]["url"]
     workspace.set_data(services=[services(3), broken], teams=TEAMS)
-    await workspace.sail()
+    await sail()
 
-    rerun = await workspace.sail()
+    rerun = await sail()
 
     assert _service(rerun).unchanged_pages == 1
     assert _service(rerun).misconfigurations == {"properties.url": ".url"}
