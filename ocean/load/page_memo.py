@@ -89,6 +89,10 @@ class PageMemo:
 
     def changed(self) -> bool:
         """Whether what to remember differs from what was recalled."""
+        if len(self.kept) == len(self.recalled) and all(
+            self.recalled.get(r.digest) is r for r in self.kept
+        ):  # every recalled page came back once, nothing new: the same records
+            return len({r.digest for r in self.kept}) != len(self.kept)
         return {r.digest for r in self.records()} != self.recalled.keys()
 
     def records(self) -> list[PageRecord]:
