@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from ocean.types import Entity, RawBatch
 if TYPE_CHECKING:
     from ocean.resync import ResyncJob, Tally
 
+_log = logging.getLogger(__name__)
 _MAX_ERRORS_KEPT = 50
 WRITE_BATCH = 1000
 """Mapped entities written per store call at least (handlers often yield pages of 100)."""
@@ -34,6 +36,10 @@ MAX_WAITING = 200
 MAX_PENDING = 20_000
 """Mapped entities held while the store is still writing the previous ones: a slow store
 gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
+
+
+_Page = tuple[RawBatch, bytes | None, float]
+"""A raw page, its digest (None: not to be remembered) and when its fetch started."""
 
 
 @dataclass
@@ -51,36 +57,21 @@ async def sync_pages(
 ) -> None:
     """Extract, map and write one resource's pages, counting into ``kind``, adding what it
     produced to ``tally`` and the blueprints to ``produced``."""
-    pipeline = _Pipeline(job, resource, kind, tally, produced)
-    mark, store = _memo_mark(job, resource, tally), job.store
-    recalling = (
-        asyncio.create_task(store.recall_pages(job.owner, *mark))
-        if mark is not None and isinstance(store, RemembersPages)
-        else None
+    pipeline = _Pipeline(
+        job, resource, kind, tally, produced, mark=_memo_mark(job, resource, tally)
     )
-    await asyncio.sleep(0)  # let the recall reach the store before the pages come
-    waiting: list[tuple[RawBatch, bytes | None, float]] = []
+    await pipeline.recall()
     try:
         async for batch, fetched_at in _timed(extract(job.integration, resource.kind), kind):
             kind.extracted += len(batch)
-            page = (batch, page_digest(batch) if mark is not None else None, fetched_at)
-            if recalling is not None and not recalling.done() and len(waiting) < MAX_WAITING:
-                waiting.append(page)  # read on while the catalog recalls the last run's pages
-                continue
-            if recalling is not None:
-                pipeline.memo = _memo(mark, await recalling)
-                recalling = None
-            for early in [*waiting, page]:
-                await pipeline.take(*early)
-            waiting = []
+            await pipeline.offer(batch, fetched_at)
     except ExtractError as error:
-        kind.fail(str(error))
-    finally:
-        if recalling is not None:
-            pipeline.memo = _memo(mark, await recalling)
-        for early in waiting:
-            await pipeline.take(*early)
-        await pipeline.flush()
+        kind.fail(str(error))  # what was read before the failure is still written
+    except BaseException:
+        pipeline.abandon_recall()
+        await pipeline.flush()  # what was mapped is written; read-ahead pages are dropped
+        raise
+    await pipeline.finish()
     if pipeline.memo is not None and not kind.errors and pipeline.memo.changed():
         await _keep_pages(job, pipeline.memo)
 
@@ -95,9 +86,55 @@ class _Pipeline:
     kind: KindReport
     tally: Tally
     produced: set[str]
+    mark: tuple[str, str] | None = None
+    """The slot and fingerprint of the resource's page records (None: none kept)."""
     memo: PageMemo | None = None
+    recalling: asyncio.Task[list[PageRecord]] | None = None
+    waiting: list[_Page] = field(default_factory=list)
     loading: asyncio.Task[None] | None = None
     pending: _Pending = field(default_factory=_Pending)
+
+    async def recall(self) -> None:
+        """Start asking the catalog for the last run's page records."""
+        store = self.job.store
+        if self.mark is not None and isinstance(store, RemembersPages):
+            self.recalling = asyncio.create_task(store.recall_pages(self.job.owner, *self.mark))
+            await asyncio.sleep(0)  # let the recall reach the store before the pages come
+
+    def abandon_recall(self) -> None:
+        if self.recalling is not None:
+            self.recalling.cancel()
+
+    async def offer(self, batch: RawBatch, fetched_at: float) -> None:
+        """Take a page now, or once the recall is in (read on meanwhile, within a bound)."""
+        page = (batch, page_digest(batch) if self.mark is not None else None, fetched_at)
+        recalling = self.recalling
+        if recalling is not None and not recalling.done() and len(self.waiting) < MAX_WAITING:
+            self.waiting.append(page)
+            return
+        await self._take_waiting()
+        await self.take(*page)
+
+    async def finish(self) -> None:
+        """Take the pages still waiting, then write everything."""
+        await self._take_waiting()
+        await self.flush()
+
+    async def _take_waiting(self) -> None:
+        if self.recalling is not None:
+            try:
+                records = await self.recalling
+            except Exception as error:  # an optimisation only: map every page instead
+                _log.warning(
+                    "recalling the last resync's pages failed, mapping them all: %s", error
+                )
+                records = []
+            self.recalling = None
+            if self.mark is not None:
+                self.memo = PageMemo(*self.mark, {record.digest: record for record in records})
+        waiting, self.waiting = self.waiting, []
+        for page in waiting:
+            await self.take(*page)
 
     async def take(self, batch: RawBatch, digest: bytes | None, fetched_at: float) -> None:
         job, kind, pending = self.job, self.kind, self.pending
@@ -145,16 +182,13 @@ def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: Tally) -> tupl
     return None if mark is None else (f"{resource.index}:{resource.kind}", mark)
 
 
-def _memo(mark: tuple[str, str] | None, records: list[PageRecord]) -> PageMemo | None:
-    if mark is None:
-        return None
-    return PageMemo(mark[0], mark[1], {record.digest: record for record in records})
-
-
 async def _keep_pages(job: ResyncJob, memo: PageMemo) -> None:
     store = job.store
     assert isinstance(store, RemembersPages)  # the memo exists only for such a store
-    await store.remember_pages(job.owner, memo.slot, memo.fingerprint, memo.records())
+    try:
+        await store.remember_pages(job.owner, memo.slot, memo.fingerprint, memo.records())
+    except Exception as error:  # the resync itself is done; the next one maps every page
+        _log.warning("remembering this resync's pages failed: %s", error)
 
 
 def _recount(kind: KindReport, record: PageRecord, tally: Tally, produced: set[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import pytest
@@ -166,3 +167,15 @@ def test_pages_sharing_an_entity_are_not_remembered() -> None:
     memo.kept += [record(b"a", "x", "y"), record(b"b", "y"), record(b"c", "z")]
 
     assert [r.digest for r in memo.records()] == [b"c"]
+
+
+async def test_unreadable_page_records_only_cost_the_skipping(workspace: Workspace) -> None:
+    workspace.set_data(services=PAGES, teams=TEAMS)
+    await workspace.sail()
+    with sqlite3.connect(workspace.catalog) as db:
+        db.execute("UPDATE resync_pages SET record = 'not json'")
+
+    rerun = await workspace.sail()
+
+    assert rerun.status == "completed"
+    assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (0, 9)
