@@ -31,8 +31,8 @@ _log = logging.getLogger(__name__)
 _MAX_ERRORS_KEPT = 50
 WRITE_BATCH = 1000
 """Mapped entities written per store call at least (handlers often yield pages of 100)."""
-MAX_WAITING = 200
-"""Raw pages read ahead (not yet mapped) while the catalog recalls the last run's pages."""
+MAX_WAITING = 20_000
+"""Raw items read ahead (not yet mapped) while the catalog recalls the last run's pages."""
 MAX_PENDING = 20_000
 """Mapped entities held while the store is still writing the previous ones: a slow store
 gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
@@ -91,6 +91,8 @@ class _Pipeline:
     memo: PageMemo | None = None
     recalling: asyncio.Task[list[PageRecord]] | None = None
     waiting: list[_Page] = field(default_factory=list)
+    read_ahead: int = 0
+    """Raw items in ``waiting``."""
     loading: asyncio.Task[None] | None = None
     pending: _Pending = field(default_factory=_Pending)
 
@@ -109,8 +111,9 @@ class _Pipeline:
         """Take a page now, or once the recall is in (read on meanwhile, within a bound)."""
         page = (batch, page_digest(batch) if self.mark is not None else None, fetched_at)
         recalling = self.recalling
-        if recalling is not None and not recalling.done() and len(self.waiting) < MAX_WAITING:
+        if recalling is not None and not recalling.done() and self.read_ahead < MAX_WAITING:
             self.waiting.append(page)
+            self.read_ahead += len(batch)
             return
         await self._take_waiting()
         await self.take(*page)
@@ -132,7 +135,7 @@ class _Pipeline:
             self.recalling = None
             if self.mark is not None:
                 self.memo = PageMemo(*self.mark, {record.digest: record for record in records})
-        waiting, self.waiting = self.waiting, []
+        waiting, self.waiting, self.read_ahead = self.waiting, [], 0
         for page in waiting:
             await self.take(*page)
 
