@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from typing import Any
 
 import pytest
 
+from ocean.listen.once import run_once
 from ocean.load.page_memo import PageMemo, fingerprint
 from ocean.mapping import ResourceConfig
 from ocean.monitor.report import ResyncReport
+from ocean.resync import SilentObserver
+from ocean.sail import prepare
 from ocean.store.base import Owner, PageRecord
 from ocean.store.open import open_store
+from ocean.store.sqlite import SQLiteStore
 from ocean.transform.mapper import CompiledResource
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 
@@ -179,3 +184,32 @@ async def test_unreadable_page_records_only_cost_the_skipping(workspace: Workspa
 
     assert rerun.status == "completed"
     assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (0, 9)
+
+
+class _SlowRecall:
+    """The real SQLite store, taking its time to recall the last run's pages."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store = store
+
+    async def recall_pages(self, *args: Any) -> list[PageRecord]:
+        await asyncio.sleep(0.3)
+        return await self._store.recall_pages(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+async def test_pages_read_while_the_catalog_recalls_are_still_skipped(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=PAGES, teams=TEAMS)
+    await workspace.sail()
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    try:
+        rerun = await run_once(prepared, _SlowRecall(store), SilentObserver())  # type: ignore[arg-type]
+    finally:
+        await store.close()
+
+    assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (3, 9)
