@@ -3,9 +3,9 @@
 A resync keeps tens of thousands of objects alive at once (pages, mapped entities, the
 keys it produced). CPython's cycle collector traverses every live object in each full
 (oldest-generation) pass, and with its default pace those passes took a third of a 50k
-sync's time. Young garbage is still collected as usual; full passes wait for a hundred
-middle-generation passes instead of ten, and what exists before the loop starts (modules,
-classes, settings) is frozen out of them.
+sync's time. With :func:`pace_collector`, young garbage is still collected as usual; full
+passes wait for a hundred middle-generation passes instead of ten, and what exists before
+the work starts (modules, classes, settings) is frozen out of them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ FULL_PASS_EVERY = 100
 
 def run_process(coroutine: Coroutine[Any, Any, T]) -> T:
     """Run ``coroutine`` to completion on uvloop where installed (Linux, macOS), else asyncio."""
-    pace_collector()
     try:
         import uvloop
     except ImportError:
@@ -32,7 +31,8 @@ def run_process(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def pace_collector() -> None:
-    """Make full collections rare and leave start-up objects out of them."""
+    """Make full collections rare and leave start-up objects out of them: for a process's
+    entry point (``ocean``, ``port_ocean.run``), which owns the interpreter."""
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_PASS_EVERY)
     gc.freeze()

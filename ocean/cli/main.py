@@ -12,6 +12,7 @@ from ocean.cli.catalog import catalog
 from ocean.cli.events import events
 from ocean.cli.map import map_command
 from ocean.cli.sail import sail
+from ocean.process import pace_collector
 
 
 @click.group()
@@ -34,4 +35,5 @@ def main() -> None:
         level=os.environ.get("OCEAN__LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    pace_collector()
     cli()
