@@ -12,6 +12,7 @@ from ocean.errors import ConfigError
 from ocean.listen.once import run_once
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
+from ocean.store.base import Owner
 from ocean.store.sqlite import SQLiteStore
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 
@@ -308,3 +309,22 @@ async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
     assert _kind(report, "service").created == 8000
     # The first full write starts at once; the rest are mapped meanwhile and written together.
     assert slow.sizes[:2] == [1000, 7000]
+
+
+async def test_a_stale_entity_written_by_someone_else_during_the_resync_is_kept(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    await workspace.sail()
+    workspace.set_data(services=[services(2), []], teams=TEAMS, slow=0.3)  # svc-2 vanished
+
+    resync = asyncio.create_task(workspace.sail())
+    await asyncio.sleep(0.15)  # the resync has started and waits for its first page
+    other = await SQLiteStore.open(workspace.catalog)
+    edit = {"identifier": "svc-2", "blueprint": "service", "title": "Edited live"}
+    await other.upsert_entities([edit], owner=Owner("testing", "live"), merge=True)
+    await other.close()
+    report = await resync
+
+    assert report.deleted == 0
+    assert (await workspace.entities("service"))["svc-2"]["title"] == "Edited live"
