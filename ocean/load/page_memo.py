@@ -2,8 +2,8 @@
 
 An unchanged rerun spends most of its time mapping raw pages into the very entities the
 catalog already holds. A catalog that remembers pages (SQLite or PostgreSQL) keeps, per
-resource, each page's digest, the entities it produced and a stamp of their stored
-versions (each write of an entity gives it a new one). On the next resync a page with the
+resource, each page's digest and the entities it produced at the versions it left them
+(each write of an entity gives it a new version). On the next resync a page with the
 same digest, under the same mapping and blueprints, whose entities nobody has written
 since, is skipped: its entities count as unchanged and stay owned. Anything else is
 mapped and written as usual, so an entity edited or deleted in the catalog meanwhile is
@@ -28,7 +28,7 @@ from typing import Any
 
 import orjson
 
-from ocean.store.base import PageRecord, WriteOutcome, version_stamp
+from ocean.store.base import PageRecord, WriteOutcome
 from ocean.transform.mapper import CompiledResource, MapResult
 from ocean.types import EntityKey, RawBatch
 
@@ -81,11 +81,11 @@ class PageMemo:
 
     def remember(self, page: PendingPage, outcomes: list[WriteOutcome]) -> None:
         """Keep a mapped page whose every entity was written (or left unchanged) cleanly."""
-        if page.digest is None or not all(o.ok and o.version is not None for o in outcomes):
+        versions = [o.version for o in outcomes if o.ok and o.version is not None]
+        if page.digest is None or len(versions) != len(outcomes):
             return
         keys = [(o.blueprint, o.identifier) for o in outcomes]
-        stamp = version_stamp([(key, o.version) for key, o in zip(keys, outcomes, strict=True)])
-        self.kept.append(PageRecord(page.digest, keys, stamp, page.counts))
+        self.kept.append(PageRecord(page.digest, keys, versions, page.counts))
 
     def changed(self) -> bool:
         """Whether what to remember differs from what was recalled."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -43,8 +42,8 @@ class WriteOutcome:
     error: str | None = None
     version: int | None = None
     """The entity's stored version after the write, where the store keeps one (SQLite and
-    PostgreSQL: a random number each write transaction gives what it writes); it stamps
-    the pages a catalog remembers (:class:`RemembersPages`)."""
+    PostgreSQL: a random number each write transaction gives what it writes); the pages
+    a catalog remembers (:class:`RemembersPages`) hold it for each of their entities."""
 
     @property
     def ok(self) -> bool:
@@ -188,21 +187,13 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class PageRecord:
-    """A raw page a resync synced cleanly: its digest, the entities it produced, the stamp
-    of their stored versions (:func:`version_stamp`) and its mapping counts."""
+    """A raw page a resync synced cleanly: its digest, the entities it produced with the
+    versions it left them at, and its mapping counts."""
 
     digest: bytes
     keys: list[EntityKey]
-    stamp: bytes
+    versions: list[int]
     counts: dict[str, int]
-
-
-def version_stamp(versions: list[tuple[EntityKey, int | None]]) -> bytes:
-    """A digest of entities' stored versions, in order (None: not stored)."""
-    text = "\x1f".join(
-        f"{bp}\x1e{identifier}\x1e{version}" for (bp, identifier), version in versions
-    )
-    return hashlib.sha1(text.encode()).digest()
 
 
 @runtime_checkable
@@ -211,8 +202,8 @@ class RemembersPages(Protocol):
     unchanged page is not mapped again (see :mod:`ocean.load.page_memo`)."""
 
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
-        """The records of ``slot`` kept under ``fingerprint`` whose entities are still
-        owned by ``owner`` and not written since they were stamped."""
+        """The records of ``slot`` kept under ``fingerprint`` whose entities ``owner``
+        still owns at the versions recorded (nobody has written them since)."""
         ...
 
     async def remember_pages(

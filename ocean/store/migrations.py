@@ -89,7 +89,6 @@ MIGRATIONS: list[str] = [
         slot TEXT NOT NULL,
         digest BLOB NOT NULL,
         fingerprint TEXT NOT NULL,
-        stamp BLOB NOT NULL,
         record TEXT NOT NULL,
         PRIMARY KEY (owner, slot, digest)
     ) WITHOUT ROWID;

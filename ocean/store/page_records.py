@@ -1,5 +1,6 @@
-"""Page records as every backend keeps them (pure): how a record is stored, and which
-records still hold against the entities' current versions."""
+"""Page records as both catalogs keep them (pure): one JSON text per page beside its
+digest, holding each entity's key and version, so that the database itself checks which
+records still hold."""
 
 from __future__ import annotations
 
@@ -7,27 +8,20 @@ from typing import Any
 
 import orjson
 
-from ocean.store.base import PageRecord, version_stamp
-from ocean.types import EntityKey
+from ocean.store.base import PageRecord
 
 
-def encoded(record: PageRecord) -> bytes:
-    """A record's keys and counts as stored beside its digest and stamp."""
-    return orjson.dumps({"keys": record.keys, "counts": record.counts})
+def encoded(record: PageRecord) -> str:
+    """``{"entries": [[blueprint, identifier, version], ...], "counts": {...}}``."""
+    entries = [
+        (blueprint, identifier, version)
+        for (blueprint, identifier), version in zip(record.keys, record.versions, strict=True)
+    ]
+    return orjson.dumps({"entries": entries, "counts": record.counts}).decode()
 
 
-def decoded(digest: bytes, stamp: bytes, text: Any) -> PageRecord:
+def decoded(digest: bytes, text: Any) -> PageRecord:
     body = orjson.loads(text)
-    keys = [(blueprint, identifier) for blueprint, identifier in body["keys"]]
-    return PageRecord(bytes(digest), keys, bytes(stamp), body["counts"])
-
-
-def still_valid(records: list[PageRecord], versions: dict[EntityKey, int]) -> list[PageRecord]:
-    """The records whose entities all hold the versions they were stamped with (an entity
-    missing from ``versions`` was deleted or is no longer owned)."""
-    return [r for r in records if version_stamp([(k, versions.get(k)) for k in r.keys]) == r.stamp]
-
-
-def wanted_keys(records: list[PageRecord]) -> list[EntityKey]:
-    """Every entity the records name, once, in key order (index-friendly reads)."""
-    return sorted({key for record in records for key in record.keys})
+    entries = body["entries"]
+    keys = [(blueprint, identifier) for blueprint, identifier, _ in entries]
+    return PageRecord(bytes(digest), keys, [version for _, _, version in entries], body["counts"])

@@ -19,7 +19,7 @@ from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
-from ocean.store.page_records import decoded, encoded, still_valid, wanted_keys
+from ocean.store.page_records import decoded, encoded
 from ocean.store.postgres_schema import migrate
 from ocean.store.postgres_search import search
 from ocean.store.sqlite_catalog import now_iso
@@ -120,23 +120,20 @@ class PostgresStore:
         return versioned(plan.results(), versions, version)
 
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
+        # As on SQLite: a record holds while its entities are owned at the recorded versions.
         rows = await self._pool.fetch(
-            "SELECT digest, stamp, record FROM resync_pages "
-            "WHERE owner = $1 AND slot = $2 AND fingerprint = $3",
+            "SELECT p.digest, p.record FROM resync_pages p "
+            "WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 AND NOT EXISTS ("
+            "SELECT 1 FROM jsonb_array_elements(p.record::jsonb -> 'entries') k WHERE NOT EXISTS ("
+            "SELECT 1 FROM entities e JOIN ownership o ON o.owner = $1 "
+            "AND o.blueprint = e.blueprint AND o.identifier = e.identifier "
+            "WHERE e.blueprint = k ->> 0 AND e.identifier = k ->> 1 "
+            "AND e.version = (k ->> 2)::bigint))",
             owner.key,
             slot,
             fingerprint,
         )
-        records = [decoded(*row) for row in rows]
-        versions = await self._pool.fetch(
-            "SELECT e.blueprint, e.identifier, e.version FROM unnest($1::text[], $2::text[]) "
-            "AS k(b, i) JOIN entities e ON e.blueprint = k.b AND e.identifier = k.i "
-            "WHERE EXISTS (SELECT 1 FROM ownership o WHERE o.owner = $3 "
-            "AND o.blueprint = e.blueprint AND o.identifier = e.identifier)",
-            *_columns(wanted_keys(records)),
-            owner.key,
-        )
-        return still_valid(records, {(bp, ident): v for bp, ident, v in versions})
+        return [decoded(*row) for row in rows]
 
     async def remember_pages(
         self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
@@ -146,12 +143,9 @@ class PostgresStore:
                 "DELETE FROM resync_pages WHERE owner = $1 AND slot = $2", owner.key, slot
             )
             await db.executemany(
-                "INSERT INTO resync_pages(owner, slot, digest, fingerprint, stamp, record) "
-                "VALUES ($1, $2, $3, $4, $5, $6)",
-                [
-                    (owner.key, slot, r.digest, fingerprint, r.stamp, encoded(r).decode())
-                    for r in records
-                ],
+                "INSERT INTO resync_pages(owner, slot, digest, fingerprint, record) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                [(owner.key, slot, r.digest, fingerprint, encoded(r)) for r in records],
             )
 
     async def search(

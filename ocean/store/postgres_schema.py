@@ -71,7 +71,6 @@ MIGRATIONS: list[str] = [
         slot TEXT NOT NULL,
         digest BYTEA NOT NULL,
         fingerprint TEXT NOT NULL,
-        stamp BYTEA NOT NULL,
         record TEXT NOT NULL,
         PRIMARY KEY (owner, slot, digest)
     );

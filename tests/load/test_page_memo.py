@@ -166,7 +166,7 @@ def test_only_a_mapping_that_depends_on_the_page_alone_gets_a_fingerprint(
 
 def test_pages_sharing_an_entity_are_not_remembered() -> None:
     def record(digest: bytes, *identifiers: str) -> PageRecord:
-        return PageRecord(digest, [("service", i) for i in identifiers], b"", {})
+        return PageRecord(digest, [("service", i) for i in identifiers], [1] * len(identifiers), {})
 
     memo = PageMemo("0:service", "f", recalled={})
     memo.kept += [record(b"a", "x", "y"), record(b"b", "y"), record(b"c", "z")]
