@@ -23,6 +23,7 @@ from ocean.server.grouping import GroupedWrites
 from ocean.server.integrations import Integrations
 from ocean.server.openapi import OPEN, openapi
 from ocean.store.base import Owner, RunRecord, Store
+from ocean.store.port_limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, PORT
 from ocean.store.search import SearchError
 
 
@@ -115,7 +116,8 @@ class _Routes:
                 "accessToken": self.tokens.issue(),
                 "expiresIn": int(self.tokens.lifetime),
                 "tokenType": "Bearer",
-            }
+            },
+            headers={HEADER: OCEAN_SERVER.header()},  # Ocean's client may send more per call
         )
 
     async def blueprints(self, request: Request) -> Response:
@@ -275,12 +277,13 @@ class TooLarge(Exception):
     """A request body over Port's 1 MiB limit."""
 
 
-MAX_BODY = 1024 * 1024
+MAX_BODY = PORT.bulk_bytes
 
 
 async def _json(request: Request) -> dict[str, Any]:
     raw = await request.body()
-    if len(raw) > MAX_BODY:
+    limit = OCEAN_SERVER.bulk_bytes if request.headers.get(CLIENT_HEADER) else MAX_BODY
+    if len(raw) > limit:
         raise TooLarge
     try:
         body = orjson.loads(raw or b"{}")

@@ -14,16 +14,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import orjson
 
 from ocean.load.diff import is_unchanged
 from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
 from ocean.store.port_http import PortAPIError, PortHTTP
+from ocean.store.port_limits import Limits
 from ocean.types import Entity, EntityKey
-
-BULK_MAX_ENTITIES = 20
-BULK_MAX_BYTES = 1024 * 1024
-DELETE_BATCH = 100
-SEARCH_CHUNK = 50
 
 
 class PortAPIStore:
@@ -105,10 +102,8 @@ class PortAPIStore:
         return list(response.json().get("blueprints", []))
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
-        chunks = [
-            identifiers[start : start + SEARCH_CHUNK]
-            for start in range(0, len(identifiers), SEARCH_CHUNK)
-        ]
+        size = (await self._http.limits()).search_identifiers
+        chunks = [identifiers[start : start + size] for start in range(0, len(identifiers), size)]
         pages = await asyncio.gather(
             *(self.search(_identifier_query(blueprint, chunk)) for chunk in chunks)
         )
@@ -140,10 +135,11 @@ class PortAPIStore:
             "create_missing_related_entities": str(create_missing_related).lower(),
             "validation_only": "false",
         }
+        limits = await self._http.limits()
         calls = [
             self._bulk(blueprint, batch, params, owner, stored)
             for blueprint, group in _by_blueprint(writes).items()
-            for batch in _batches(group)
+            for batch in _batches(group, limits)
         ]
         for results in await asyncio.gather(*calls):  # the client's in-flight limit bounds them
             outcomes += results
@@ -294,8 +290,9 @@ class PortAPIStore:
         which of them each dependent outside ``keys`` points at."""
         kept, referenced = set(keys), set()
         for blueprint, identifiers in _group_keys(keys).items():
-            for start in range(0, len(identifiers), SEARCH_CHUNK):
-                chunk = identifiers[start : start + SEARCH_CHUNK]
+            size = (await self._http.limits()).search_identifiers
+            for start in range(0, len(identifiers), size):
+                chunk = identifiers[start : start + size]
                 rule = {"operator": "relatedTo", "blueprint": blueprint, "value": chunk,
                         "direction": "downstream"}  # fmt: skip
                 dependents = await self.search(
@@ -312,8 +309,9 @@ class PortAPIStore:
     ) -> DeleteResult:
         deleted: list[EntityKey] = []
         for blueprint, identifiers in _group_keys(keys).items():
-            for start in range(0, len(identifiers), DELETE_BATCH):
-                batch = identifiers[start : start + DELETE_BATCH]
+            size = (await self._http.limits()).delete_identifiers
+            for start in range(0, len(identifiers), size):
+                batch = identifiers[start : start + size]
                 response = await self._http.call(
                     "POST",
                     f"/blueprints/{blueprint}/bulk/entities/delete",
@@ -401,20 +399,27 @@ def _by_blueprint(writes: list[tuple[int, Entity]]) -> dict[str, list[tuple[int,
     return groups
 
 
-def _batches(group: list[tuple[int, Entity]]) -> list[list[tuple[int, Entity]]]:
-    """At most 20 entities and under 1 MiB a request, as Port accepts."""
+def _batches(group: list[tuple[int, Entity]], limits: Limits) -> list[list[tuple[int, Entity]]]:
+    """Requests within ``limits`` (Port's: at most 20 entities and 1 MiB)."""
     batches: list[list[tuple[int, Entity]]] = [[]]
     size = 0
     for item in group:
-        weight = len(json.dumps(item[1], default=str)) + 2
+        weight = _size(item[1]) + 2
         if batches[-1] and (
-            len(batches[-1]) >= BULK_MAX_ENTITIES or size + weight > BULK_MAX_BYTES
+            len(batches[-1]) >= limits.bulk_entities or size + weight > limits.bulk_bytes
         ):
             batches.append([])
             size = 0
         batches[-1].append(item)
         size += weight
     return [batch for batch in batches if batch]
+
+
+def _size(entity: Entity) -> int:
+    try:
+        return len(orjson.dumps(entity, default=str))
+    except TypeError:  # integers beyond 64 bits
+        return len(json.dumps(entity, default=str))
 
 
 def _group_keys(keys: list[EntityKey]) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from ocean.errors import StoreError
+from ocean.store.port_limits import CLIENT_HEADER, HEADER, PORT, Limits
 
 RETRY_STATUSES = {408, 429, 502, 503, 504}
 
@@ -53,6 +54,8 @@ class PortHTTP:
         )
         self._credentials = {"clientId": client_id, "clientSecret": client_secret}
         self._token: tuple[str, float] | None = None
+        self.limits_offered = PORT
+        """What one call may carry: Port's, or the larger ones an Ocean server offered."""
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._attempts, self._base_delay = attempts, base_delay
 
@@ -113,12 +116,21 @@ class PortHTTP:
                 method, path, json=json, params=params, headers=headers
             )
 
+    async def limits(self) -> Limits:
+        """What one call may carry (known once a token is held, so one is fetched first)."""
+        await self._authorization()
+        return self.limits_offered
+
     async def _authorization(self) -> str:
         if self._token is None or time.monotonic() >= self._token[1]:
             response = await self._client.post("/auth/access_token", json=self._credentials)
             if response.is_error:
                 raise PortAPIError("POST /auth/access_token", response.status_code, response.text)
             body = response.json()
+            offered = Limits.from_header(response.headers.get(HEADER))
+            if offered is not None:  # Ocean's own catalog server: use its larger limits
+                self.limits_offered = offered
+                self._client.headers[CLIENT_HEADER] = "1"
             expires = float(body.get("expiresIn", 3600))
             self._token = (
                 f"{body.get('tokenType', 'Bearer')} {body['accessToken']}",

@@ -152,6 +152,11 @@ class Query:
             )
         read = self._reader(rule.get("property"), f"{where}.property")
         value = self._value(operator, rule.get("value"), where)
+        if operator in ("in", "notIn", "containsAny") and all(type(v) is str for v in value):
+            member = _member_of(frozenset(value))  # a set lookup, not a scan of the list
+            if operator == "notIn":
+                return lambda record: not member(read(record))
+            return lambda record: member(read(record))
         return lambda record: test(read(record), value)
 
     def _reader(self, prop: Any, where: str) -> Callable[[Record], Any]:
@@ -202,6 +207,19 @@ class Query:
         related = RelatedTo(rule["blueprint"], identifiers, direction, rule.get("required"))
         self.related.append(related)
         return lambda record: record.key in self._resolved.get(related, set())
+
+
+def _member_of(strings: frozenset[str]) -> Callable[[Any], bool]:
+    """``in`` against a list of strings: a string value, or a list holding one, among them."""
+
+    def member(actual: Any) -> bool:
+        if type(actual) is str:
+            return actual in strings
+        return isinstance(actual, list) and any(
+            type(item) is str and item in strings for item in actual
+        )
+
+    return member
 
 
 def _values(value: Any) -> list[Any]:

@@ -20,6 +20,7 @@ from ocean.server.app import create_app
 from ocean.store.base import Owner, Store
 from ocean.store.open import open_store
 from ocean.store.port_api import PortAPIStore
+from ocean.store.port_limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, Limits
 from tests.conftest import BLUEPRINTS, POSTGRES_URL, TEAMS, Workspace, services
 from tests.loopback import free_port
 
@@ -114,21 +115,31 @@ async def test_a_sync_through_the_server_matches_the_embedded_catalog(
     assert comparable(served_entities) == comparable(embedded)
 
 
-async def test_bodies_over_one_mebibyte_are_refused_with_413(served: tuple[str, Store]) -> None:
+@pytest.mark.parametrize(
+    ("client_headers", "status"),
+    [
+        pytest.param({}, 413, id="any-client-gets-ports-limit"),
+        pytest.param({CLIENT_HEADER: "1"}, 207, id="oceans-client-gets-the-offered-limit"),
+    ],
+)
+async def test_bodies_over_one_mebibyte_are_refused_unless_the_client_took_the_offer(
+    served: tuple[str, Store], client_headers: dict[str, str], status: int
+) -> None:
     base, store = served
     client_id, secret = await store.create_credentials("tests")
     async with httpx.AsyncClient(base_url=base) as client:
-        token = (
-            await client.post(
-                "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
-            )
-        ).json()
-        headers = {"Authorization": f"Bearer {token['accessToken']}"}
+        answer = await client.post(
+            "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
+        )
+        assert Limits.from_header(answer.headers.get(HEADER)) == OCEAN_SERVER
+        headers = {"Authorization": f"Bearer {answer.json()['accessToken']}", **client_headers}
         huge = {"entities": [{"identifier": f"x{i}", "title": "y" * 2000} for i in range(600)]}
         answer = await client.post(
             "/v1/blueprints/service/entities/bulk", json=huge, headers=headers
         )
-    assert (answer.status_code, answer.json()["error"]) == (413, "request_too_large")
+    assert answer.status_code == status
+    if status == 413:
+        assert answer.json()["error"] == "request_too_large"
 
 
 async def test_the_openapi_description_lists_every_route_and_needs_no_token(

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from ocean.store.port_limits import CLIENT_HEADER, HEADER
+
 
 class FakePort:
     """Records every call; ``failures`` queues status codes to answer before the real one."""
@@ -23,6 +25,9 @@ class FakePort:
         self.reject: Callable[[dict[str, Any]], str | None] = lambda _entity: None
         self.max_bulk_bytes: int | None = None
         self.expire_token = False
+        self.offered: str | None = None
+        """An ``X-Ocean-Limits`` value to answer tokens with (as Ocean's own server does)."""
+        self.client_headers: list[str | None] = []
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -30,6 +35,7 @@ class FakePort:
     def handle(self, request: httpx.Request) -> httpx.Response:
         path, method = request.url.path.removeprefix("/v1"), request.method
         self.calls.append((method, path, request.headers.get("user-agent", "")))
+        self.client_headers.append(request.headers.get(CLIENT_HEADER))
         route = f"{method} {path.split('/')[1] if path.count('/') else path}"
         if path == "/auth/access_token":
             self.tokens_issued += 1
@@ -41,6 +47,7 @@ class FakePort:
                     "expiresIn": 3600,
                     "tokenType": "Bearer",
                 },
+                headers={HEADER: self.offered} if self.offered else None,
             )
         if self.expire_token and request.headers.get("authorization") == "Bearer t1":
             return httpx.Response(

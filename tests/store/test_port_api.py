@@ -12,6 +12,7 @@ from ocean.sail import prepare
 from ocean.store.base import Owner
 from ocean.store.port_api import PortAPIStore
 from ocean.store.port_http import PortAPIError, PortHTTP
+from ocean.store.port_limits import OCEAN_SERVER
 from tests.conftest import TEAMS, Workspace, services
 from tests.store.fake_port import FakePort
 
@@ -38,16 +39,28 @@ def _entities(count: int, **extra: Any) -> list[dict[str, Any]]:
     ]
 
 
-async def test_bulk_upserts_in_batches_of_20_with_the_datasource_user_agent() -> None:
+@pytest.mark.parametrize(
+    ("offered", "calls"),
+    [
+        pytest.param(None, 3, id="port-20-a-call"),
+        pytest.param(OCEAN_SERVER.header(), 1, id="oceans-server-offers-more"),
+    ],
+)
+async def test_bulk_upserts_in_batches_the_catalog_takes_with_the_datasource_user_agent(
+    offered: str | None, calls: int
+) -> None:
     port = FakePort()
+    port.offered = offered
     store = _store(port)
 
     outcomes = await store.upsert_entities(_entities(45), owner=OWNER, merge=True)  # type: ignore[arg-type]
 
     bulk = [call for call in port.calls if call[1].endswith("/bulk")]
-    assert len(bulk) == 3 and all(call[2] == OWNER.datasource for call in bulk)
+    assert len(bulk) == calls and all(call[2] == OWNER.datasource for call in bulk)
     assert [o.status for o in outcomes] == ["created"] * 45
     assert port.tokens_issued == 1
+    # Only a client that was offered more says it may send more.
+    assert set(port.client_headers[1:]) == ({"1"} if offered else {None})
     await store.close()
 
 

@@ -68,7 +68,7 @@ async def faulty_catalog(workspace: Workspace) -> AsyncIterator[tuple[Faults, Po
     while not server.started:
         await asyncio.sleep(0.01)
     http = PortHTTP(f"http://127.0.0.1:{port}", client_id, secret, user_agent="port-ocean/test",
-                    timeout=0.3, base_delay=0.01, attempts=4)  # fmt: skip
+                    timeout=0.3, base_delay=0.01, attempts=5)  # fmt: skip
     try:
         yield faults, PortAPIStore(http)
     finally:
@@ -114,7 +114,7 @@ async def test_a_failed_ownership_read_deletes_nothing_and_the_next_resync_conve
     async with faulty_catalog(workspace) as (faults, client):
         await _sail(workspace, client)
         workspace.set_data(services=[services(2)], teams=TEAMS)
-        faults.plan = {OWNED: ["503"] * 4}
+        faults.plan = {OWNED: ["503"] * 5}
         with pytest.raises(PortAPIError, match="datasource-entities failed with 503"):
             await _sail(workspace, client)
         assert len(await workspace.entities("service")) == 5
