@@ -175,7 +175,10 @@ class _Pipeline:
 def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: Tally) -> tuple[str, str] | None:
     """The slot and fingerprint of this resource's page records, where the catalog keeps
     them and the mapping is a pure function of the page."""
-    if not job.skip_unchanged_pages or not isinstance(job.store, RemembersPages):
+    store = job.store
+    if not job.skip_unchanged_pages or not isinstance(store, RemembersPages):
+        return None
+    if not store.remembers_pages():
         return None
     flags = {
         "merge": job.mapping.enable_merge_entity,

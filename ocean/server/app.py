@@ -22,7 +22,8 @@ from ocean.server.auth import Tokens
 from ocean.server.grouping import GroupedWrites
 from ocean.server.integrations import Integrations
 from ocean.server.openapi import OPEN, openapi
-from ocean.store.base import Owner, RunRecord, Store
+from ocean.store.base import Owner, RemembersPages, RunRecord, Store
+from ocean.store.page_records import decoded, encoded
 from ocean.store.port_limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, PORT
 from ocean.store.search import SearchError
 
@@ -61,6 +62,9 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
         Route("/v1/entities/search", routes.search, methods=["POST"]),
         Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
         Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
+        Route("/v1/ocean/pages/recall", routes.recall_pages, methods=["POST"]),
+        Route("/v1/ocean/pages", routes.remember_pages, methods=["PUT"]),
+        Route("/v1/ocean/referenced", routes.referenced, methods=["POST"]),
     ]
     schema = openapi(table)
     return Starlette(
@@ -159,8 +163,10 @@ class _Routes:
             e | {"blueprint": blueprint} for e in (await _json(request)).get("entities", [])
         ]
         outcomes = await self.writes.upsert(entities, **_write_options(request))
+        ours = bool(request.headers.get(CLIENT_HEADER))  # Ocean's client: status and version too
         done = [
             {"index": o.index, "identifier": o.identifier, "created": o.status == "created"}
+            | ({"status": o.status, "version": o.version} if ours else {})
             for o in outcomes
             if o.ok
         ]
@@ -205,6 +211,37 @@ class _Routes:
         exclude = request.query_params.getlist("exclude") or None
         found = await self.store.search(await _json(request), include=include, exclude=exclude)
         return JSONResponse({"ok": True, "entities": found})
+
+    async def recall_pages(self, request: Request) -> Response:
+        """Ocean's extension: the page records the writer kept that still hold."""
+        body, store = await _json(request), self.store
+        if not isinstance(store, RemembersPages) or not store.remembers_pages():
+            return JSONResponse({"ok": True, "records": []})
+        owner = _owner_of(request.headers.get("user-agent", ""))
+        records = await store.recall_pages(owner, str(body["slot"]), str(body["fingerprint"]))
+        return JSONResponse(
+            {
+                "ok": True,
+                "records": [{"digest": r.digest.hex(), "record": encoded(r)} for r in records],
+            }
+        )
+
+    async def remember_pages(self, request: Request) -> Response:
+        """Ocean's extension: replace the writer's page records of a resource."""
+        body, store = await _json(request), self.store
+        if isinstance(store, RemembersPages) and store.remembers_pages():
+            records = [
+                decoded(bytes.fromhex(item["digest"]), item["record"]) for item in body["records"]
+            ]
+            owner = _owner_of(request.headers.get("user-agent", ""))
+            await store.remember_pages(owner, str(body["slot"]), str(body["fingerprint"]), records)
+        return JSONResponse({"ok": True})
+
+    async def referenced(self, request: Request) -> Response:
+        """Ocean's extension: which of these entities others outside them relate to."""
+        keys = [(str(bp), str(ident)) for bp, ident in (await _json(request)).get("keys", [])]
+        found = await self.store.referenced(keys)
+        return JSONResponse({"ok": True, "referenced": sorted(found)})
 
     async def owned(self, request: Request) -> Response:
         """Entities a datasource owns (by prefix and suffix), optionally not updated since `before`."""
@@ -253,7 +290,9 @@ def _write_options(request: Request) -> dict[str, Any]:
         "owner": _owner_of(request.headers.get("user-agent", "")),
         "merge": flags.get("merge", "false") == "true",
         "create_missing_related": flags.get("create_missing_related_entities", "false") == "true",
-        "only_changed": False,
+        # Ocean's client asks the catalog to leave unchanged entities alone (one call
+        # instead of a search and an upsert); Port's bulk route always writes.
+        "only_changed": flags.get("only_changed", "false") == "true",
     }
 
 

@@ -198,8 +198,13 @@ class PageRecord:
 
 @runtime_checkable
 class RemembersPages(Protocol):
-    """A catalog that keeps page records between resyncs (SQLite, PostgreSQL), so that an
-    unchanged page is not mapped again (see :mod:`ocean.load.page_memo`)."""
+    """A catalog that keeps page records between resyncs (SQLite, PostgreSQL, and Ocean's
+    catalog server through its client), so that an unchanged page is not mapped again
+    (see :mod:`ocean.load.page_memo`)."""
+
+    def remembers_pages(self) -> bool:
+        """Whether it keeps them (a Port API client: only when Ocean's server answers)."""
+        ...
 
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
         """The records of ``slot`` kept under ``fingerprint`` whose entities ``owner``

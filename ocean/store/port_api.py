@@ -17,7 +17,8 @@ import httpx
 import orjson
 
 from ocean.load.diff import is_unchanged
-from ocean.store.base import DeleteResult, Owner, RunRecord, WriteOutcome
+from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
+from ocean.store.page_records import decoded, encoded
 from ocean.store.port_http import PortAPIError, PortHTTP
 from ocean.store.port_limits import Limits
 from ocean.types import Entity, EntityKey
@@ -120,7 +121,9 @@ class PortAPIStore:
     ) -> list[WriteOutcome]:
         outcomes: list[WriteOutcome] = []
         writes: list[tuple[int, Entity]] = []
-        stored = await self._stored(entities) if only_changed else {}
+        limits = await self._http.limits()
+        server_diffs = only_changed and self._http.ocean  # Ocean's server compares itself
+        stored = await self._stored(entities) if only_changed and not server_diffs else {}
         for index, entity in enumerate(entities):
             current = stored.get((str(entity.get("blueprint")), str(entity.get("identifier"))))
             if current is not None and is_unchanged(entity, current):
@@ -134,8 +137,7 @@ class PortAPIStore:
             "merge": str(merge).lower(),
             "create_missing_related_entities": str(create_missing_related).lower(),
             "validation_only": "false",
-        }
-        limits = await self._http.limits()
+        } | ({"only_changed": "true"} if server_diffs else {})
         calls = [
             self._bulk(blueprint, batch, params, owner, stored)
             for blueprint, group in _by_blueprint(writes).items()
@@ -144,6 +146,42 @@ class PortAPIStore:
         for results in await asyncio.gather(*calls):  # the client's in-flight limit bounds them
             outcomes += results
         return sorted(outcomes, key=lambda outcome: outcome.index)
+
+    def remembers_pages(self) -> bool:
+        return self._http.ocean
+
+    async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
+        """Ocean's catalog server keeps page records (an extension route); Port does not."""
+        if not self._http.ocean:
+            return []
+        response = await self._http.call(
+            "POST",
+            "/ocean/pages/recall",
+            json={"slot": slot, "fingerprint": fingerprint},
+            idempotent=True,
+            user_agent=owner.datasource,
+        )
+        return [
+            decoded(bytes.fromhex(item["digest"]), item["record"])
+            for item in response.json().get("records", [])
+        ]
+
+    async def remember_pages(
+        self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
+    ) -> None:
+        if not self._http.ocean:
+            return
+        await self._http.call(
+            "PUT",
+            "/ocean/pages",
+            json={
+                "slot": slot,
+                "fingerprint": fingerprint,
+                "records": [{"digest": r.digest.hex(), "record": encoded(r)} for r in records],
+            },
+            idempotent=True,
+            user_agent=owner.datasource,
+        )
 
     async def _stored(self, entities: list[Entity]) -> dict[EntityKey, Entity]:
         stored: dict[EntityKey, Entity] = {}
@@ -186,13 +224,15 @@ class PortAPIStore:
         failed = {item["index"]: item for item in body.get("errors", [])}
         for position, (index, entity) in enumerate(batch):
             if position in done:
+                item = done[position]
                 created = (blueprint, str(entity["identifier"])) not in stored
                 outcomes.append(
                     WriteOutcome(
                         index,
-                        done[position].get("identifier", entity["identifier"]),
+                        item.get("identifier", entity["identifier"]),
                         blueprint,
-                        "created" if created else "updated",
+                        item.get("status") or ("created" if created else "updated"),
+                        version=item.get("version"),  # Ocean's server says both
                     )
                 )
             else:
@@ -276,8 +316,9 @@ class PortAPIStore:
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         keys: set[EntityKey] = set()
         cursor: EntityKey | None = None
+        limit = (await self._http.limits()).owned_page
         while True:
-            page, cursor = await self.owned_page(owner, before=before, after=cursor)
+            page, cursor = await self.owned_page(owner, before=before, after=cursor, limit=limit)
             keys.update(page)
             if cursor is None:
                 return keys
@@ -287,7 +328,13 @@ class PortAPIStore:
 
     async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
         """One ``relatedTo`` search per chunk of keys (a list value, as Port accepts), then
-        which of them each dependent outside ``keys`` points at."""
+        which of them each dependent outside ``keys`` points at; Ocean's server answers it
+        in one call (an extension route)."""
+        if self._http.ocean:
+            response = await self._http.call(
+                "POST", "/ocean/referenced", json={"keys": keys}, idempotent=True
+            )
+            return {(bp, ident) for bp, ident in response.json().get("referenced", [])}
         kept, referenced = set(keys), set()
         for blueprint, identifiers in _group_keys(keys).items():
             size = (await self._http.limits()).search_identifiers

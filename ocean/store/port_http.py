@@ -56,6 +56,8 @@ class PortHTTP:
         self._token: tuple[str, float] | None = None
         self.limits_offered = PORT
         """What one call may carry: Port's, or the larger ones an Ocean server offered."""
+        self.ocean = False
+        """Whether the API is Ocean's own catalog server (it offered its limits)."""
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._attempts, self._base_delay = attempts, base_delay
 
@@ -129,7 +131,7 @@ class PortHTTP:
             body = response.json()
             offered = Limits.from_header(response.headers.get(HEADER))
             if offered is not None:  # Ocean's own catalog server: use its larger limits
-                self.limits_offered = offered
+                self.limits_offered, self.ocean = offered, True
                 self._client.headers[CLIENT_HEADER] = "1"
             expires = float(body.get("expiresIn", 3600))
             self._token = (

@@ -119,6 +119,9 @@ class PostgresStore:
             await _write(db, plan, owner, version)
         return versioned(plan.results(), versions, version)
 
+    def remembers_pages(self) -> bool:
+        return True
+
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
         # As on SQLite: a record holds while its entities are owned at the recorded versions.
         rows = await self._pool.fetch(

@@ -117,6 +117,9 @@ class SQLiteStore:
     ) -> dict[str, Any] | None:
         return await self._run(self._catalog.update_blueprint, identifier, patch)
 
+    def remembers_pages(self) -> bool:
+        return True
+
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
         return await self._run(self._catalog.recall_pages, owner, slot, fingerprint)
 

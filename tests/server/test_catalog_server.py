@@ -15,7 +15,7 @@ import uvicorn
 
 from ocean.listen.once import run_once, start
 from ocean.resync import SilentObserver
-from ocean.sail import prepare
+from ocean.sail import Sail, prepare
 from ocean.server.app import create_app
 from ocean.store.base import Owner, Store
 from ocean.store.open import open_store
@@ -80,15 +80,23 @@ async def test_every_route_but_the_token_needs_a_valid_token(served: tuple[str, 
         assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
 
 
+async def _client_of(
+    served: tuple[str, Store], folder: Path, pages: list[list[dict[str, Any]]]
+) -> tuple[Workspace, Sail, PortAPIStore]:
+    """An integration folder with ``pages`` of services, and Ocean's client of the server."""
+    base, store = served
+    client_id, secret = await store.create_credentials("tests")
+    workspace = Workspace(folder)
+    workspace.set_data(services=pages, teams=TEAMS)
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    return workspace, prepared, PortAPIStore.connect(base, client_id, secret)
+
+
 async def test_a_sync_through_the_server_matches_the_embedded_catalog(
     served: tuple[str, Store], tmp_path: Path
 ) -> None:
-    base, store = served
-    client_id, secret = await store.create_credentials("tests")
-    workspace = Workspace(tmp_path / "ws")
-    workspace.set_data(services=[services(30)], teams=TEAMS)
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    client = PortAPIStore.connect(base, client_id, secret)
+    store = served[1]
+    workspace, prepared, client = await _client_of(served, tmp_path / "ws", [services(30)])
 
     first = await run_once(prepared, client, SilentObserver())
     again = await run_once(prepared, client, SilentObserver())
@@ -113,6 +121,24 @@ async def test_a_sync_through_the_server_matches_the_embedded_catalog(
     served_entities = {e["identifier"]: e async for e in store.iter_entities()}
     embedded = await workspace.entities()
     assert comparable(served_entities) == comparable(embedded)
+
+
+async def test_oceans_client_skips_unchanged_pages_through_the_server_and_repairs_edits(
+    served: tuple[str, Store], tmp_path: Path
+) -> None:
+    store = served[1]
+    pages = [services(3), services(3, start=3)]
+    _, prepared, client = await _client_of(served, tmp_path / "ws", pages)
+    await run_once(prepared, client, SilentObserver())
+    edit = {"identifier": "svc-4", "blueprint": "service", "title": "Edited"}
+    await store.upsert_entities([edit], owner=Owner("ui", "someone"), merge=True)  # type: ignore[list-item]
+
+    rerun = await run_once(prepared, client, SilentObserver())
+    await client.close()
+
+    service = next(kind for kind in rerun.kinds if kind.kind == "service")
+    assert (service.unchanged_pages, service.updated, service.unchanged) == (1, 1, 5)
+    assert (await store.get_entities("service", ["svc-4"]))["svc-4"]["title"] == "Service 4"
 
 
 @pytest.mark.parametrize(

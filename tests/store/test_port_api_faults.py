@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import uvicorn
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocean.listen.once import run_once
 from ocean.resync import SilentObserver
@@ -21,6 +21,7 @@ from ocean.server.app import create_app
 from ocean.store.open import open_store
 from ocean.store.port_api import PortAPIStore
 from ocean.store.port_http import PortAPIError, PortHTTP
+from ocean.store.port_limits import HEADER
 from tests.conftest import TEAMS, Workspace, services
 from tests.loopback import free_port
 
@@ -45,7 +46,19 @@ class Faults:
         if fault == "slow":
             await asyncio.sleep(0.6)  # the client gave up at 0.3 s; the write still happens
         answer = _answers().get(fault or "")
-        await (answer or self.app)(scope, receive, send)
+        await (answer or self.app)(scope, receive, _as_port(send))
+
+
+def _as_port(send: Send) -> Send:
+    """Answers without the offer of Ocean's larger limits: the client talks as to Port."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            offer = HEADER.lower().encode()
+            message["headers"] = [(k, v) for k, v in message["headers"] if k.lower() != offer]
+        await send(message)
+
+    return sending
 
 
 def _answers() -> dict[str, Response]:
@@ -68,7 +81,7 @@ async def faulty_catalog(workspace: Workspace) -> AsyncIterator[tuple[Faults, Po
     while not server.started:
         await asyncio.sleep(0.01)
     http = PortHTTP(f"http://127.0.0.1:{port}", client_id, secret, user_agent="port-ocean/test",
-                    timeout=0.3, base_delay=0.01, attempts=5)  # fmt: skip
+                    timeout=0.3, base_delay=0.01, attempts=4)  # fmt: skip
     try:
         yield faults, PortAPIStore(http)
     finally:
@@ -114,7 +127,7 @@ async def test_a_failed_ownership_read_deletes_nothing_and_the_next_resync_conve
     async with faulty_catalog(workspace) as (faults, client):
         await _sail(workspace, client)
         workspace.set_data(services=[services(2)], teams=TEAMS)
-        faults.plan = {OWNED: ["503"] * 5}
+        faults.plan = {OWNED: ["503"] * 4}
         with pytest.raises(PortAPIError, match="datasource-entities failed with 503"):
             await _sail(workspace, client)
         assert len(await workspace.entities("service")) == 5
