@@ -4,6 +4,9 @@ Chosen with ``--catalog https://api.getport.io`` (or ``OCEAN__PORT__BASE_URL``) 
 ``OCEAN__PORT__CLIENT_ID``/``OCEAN__PORT__CLIENT_SECRET``. Writes carry the writer's
 User-Agent, which Port records as the entity's datasource; ownership queries use the
 datasource-entities route. Change detection searches existing entities in chunks of 50.
+Against Ocean's own catalog server (it offers larger limits, see
+:mod:`ocean.store.port_limits`) calls carry more, the server compares entities itself, and
+page records and relation checks go through its ``/v1/ocean`` extension routes.
 """
 
 from __future__ import annotations
@@ -14,13 +17,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import orjson
 
 from ocean.load.diff import is_unchanged
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port_http import PortAPIError, PortHTTP
-from ocean.store.port_limits import Limits
+from ocean.store.port_requests import (
+    bulk_batches,
+    by_blueprint,
+    group_keys,
+    identifier_query,
+    relation_targets,
+)
 from ocean.types import Entity, EntityKey
 
 
@@ -106,7 +114,7 @@ class PortAPIStore:
         size = (await self._http.limits()).search_identifiers
         chunks = [identifiers[start : start + size] for start in range(0, len(identifiers), size)]
         pages = await asyncio.gather(
-            *(self.search(_identifier_query(blueprint, chunk)) for chunk in chunks)
+            *(self.search(identifier_query(blueprint, chunk)) for chunk in chunks)
         )
         return {entity["identifier"]: entity for page in pages for entity in page}  # type: ignore[misc]
 
@@ -140,8 +148,8 @@ class PortAPIStore:
         } | ({"only_changed": "true"} if server_diffs else {})
         calls = [
             self._bulk(blueprint, batch, params, owner, stored)
-            for blueprint, group in _by_blueprint(writes).items()
-            for batch in _batches(group, limits)
+            for blueprint, group in by_blueprint(writes).items()
+            for batch in bulk_batches(group, limits)
         ]
         for results in await asyncio.gather(*calls):  # the client's in-flight limit bounds them
             outcomes += results
@@ -150,9 +158,14 @@ class PortAPIStore:
     def remembers_pages(self) -> bool:
         return self._http.ocean
 
+    async def _ocean(self) -> bool:
+        """Whether the API is Ocean's own catalog server (known once a token is held)."""
+        await self._http.limits()
+        return self._http.ocean
+
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
         """Ocean's catalog server keeps page records (an extension route); Port does not."""
-        if not self._http.ocean:
+        if not await self._ocean():
             return []
         response = await self._http.call(
             "POST",
@@ -169,7 +182,7 @@ class PortAPIStore:
     async def remember_pages(
         self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
     ) -> None:
-        if not self._http.ocean:
+        if not await self._ocean():
             return
         await self._http.call(
             "PUT",
@@ -330,13 +343,13 @@ class PortAPIStore:
         """One ``relatedTo`` search per chunk of keys (a list value, as Port accepts), then
         which of them each dependent outside ``keys`` points at; Ocean's server answers it
         in one call (an extension route)."""
-        if self._http.ocean:
+        if await self._ocean():
             response = await self._http.call(
                 "POST", "/ocean/referenced", json={"keys": keys}, idempotent=True
             )
             return {(bp, ident) for bp, ident in response.json().get("referenced", [])}
         kept, referenced = set(keys), set()
-        for blueprint, identifiers in _group_keys(keys).items():
+        for blueprint, identifiers in group_keys(keys).items():
             size = (await self._http.limits()).search_identifiers
             for start in range(0, len(identifiers), size):
                 chunk = identifiers[start : start + size]
@@ -347,7 +360,7 @@ class PortAPIStore:
                     include=["identifier", "blueprint", "relations"],
                 )
                 outside = [e for e in dependents if (e["blueprint"], e["identifier"]) not in kept]
-                targets = {t for e in outside for t in _relation_targets(e)}
+                targets = {t for e in outside for t in relation_targets(e)}
                 referenced |= {(blueprint, i) for i in chunk if i in targets}
         return referenced
 
@@ -355,7 +368,7 @@ class PortAPIStore:
         self, keys: list[EntityKey], *, delete_dependents: bool = True
     ) -> DeleteResult:
         deleted: list[EntityKey] = []
-        for blueprint, identifiers in _group_keys(keys).items():
+        for blueprint, identifiers in group_keys(keys).items():
             size = (await self._http.limits()).delete_identifiers
             for start in range(0, len(identifiers), size):
                 batch = identifiers[start : start + size]
@@ -437,58 +450,3 @@ class PortAPIStore:
         )
         request = response.json().get("request")
         return None if not request else str(request.get("updatedAt"))
-
-
-def _by_blueprint(writes: list[tuple[int, Entity]]) -> dict[str, list[tuple[int, Entity]]]:
-    groups: dict[str, list[tuple[int, Entity]]] = {}
-    for index, entity in writes:
-        groups.setdefault(str(entity.get("blueprint")), []).append((index, entity))
-    return groups
-
-
-def _batches(group: list[tuple[int, Entity]], limits: Limits) -> list[list[tuple[int, Entity]]]:
-    """Requests within ``limits`` (Port's: at most 20 entities and 1 MiB)."""
-    batches: list[list[tuple[int, Entity]]] = [[]]
-    size = 0
-    for item in group:
-        weight = _size(item[1]) + 2
-        if batches[-1] and (
-            len(batches[-1]) >= limits.bulk_entities or size + weight > limits.bulk_bytes
-        ):
-            batches.append([])
-            size = 0
-        batches[-1].append(item)
-        size += weight
-    return [batch for batch in batches if batch]
-
-
-def _size(entity: Entity) -> int:
-    try:
-        return len(orjson.dumps(entity, default=str))
-    except TypeError:  # integers beyond 64 bits
-        return len(json.dumps(entity, default=str))
-
-
-def _group_keys(keys: list[EntityKey]) -> dict[str, list[str]]:
-    groups: dict[str, list[str]] = {}
-    for blueprint, identifier in keys:
-        groups.setdefault(blueprint, []).append(identifier)
-    return groups
-
-
-def _identifier_query(blueprint: str, identifiers: list[str]) -> dict[str, Any]:
-    return {
-        "combinator": "and",
-        "rules": [
-            {"property": "$blueprint", "operator": "=", "value": blueprint},
-            {"property": "$identifier", "operator": "in", "value": identifiers},
-        ],
-    }
-
-
-def _relation_targets(entity: dict[str, Any]) -> set[str]:
-    """Every identifier an entity's relations point at."""
-    targets: set[str] = set()
-    for value in (entity.get("relations") or {}).values():
-        targets |= {str(v) for v in (value if isinstance(value, list) else [value]) if v}
-    return targets

@@ -1,0 +1,64 @@
+"""How entity writes and lookups are cut into Port API requests (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import orjson
+
+from ocean.store.port_limits import Limits
+from ocean.types import Entity, EntityKey
+
+
+def by_blueprint(writes: list[tuple[int, Entity]]) -> dict[str, list[tuple[int, Entity]]]:
+    groups: dict[str, list[tuple[int, Entity]]] = {}
+    for index, entity in writes:
+        groups.setdefault(str(entity.get("blueprint")), []).append((index, entity))
+    return groups
+
+
+def bulk_batches(group: list[tuple[int, Entity]], limits: Limits) -> list[list[tuple[int, Entity]]]:
+    """Requests within ``limits`` (Port's: at most 20 entities and 1 MiB)."""
+    cut: list[list[tuple[int, Entity]]] = [[]]
+    size = 0
+    for item in group:
+        weight = _size(item[1]) + 2
+        if cut[-1] and (len(cut[-1]) >= limits.bulk_entities or size + weight > limits.bulk_bytes):
+            cut.append([])
+            size = 0
+        cut[-1].append(item)
+        size += weight
+    return [batch for batch in cut if batch]
+
+
+def _size(entity: Entity) -> int:
+    try:
+        return len(orjson.dumps(entity, default=str))
+    except TypeError:  # integers beyond 64 bits
+        return len(json.dumps(entity, default=str))
+
+
+def group_keys(keys: list[EntityKey]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for blueprint, identifier in keys:
+        groups.setdefault(blueprint, []).append(identifier)
+    return groups
+
+
+def identifier_query(blueprint: str, identifiers: list[str]) -> dict[str, Any]:
+    return {
+        "combinator": "and",
+        "rules": [
+            {"property": "$blueprint", "operator": "=", "value": blueprint},
+            {"property": "$identifier", "operator": "in", "value": identifiers},
+        ],
+    }
+
+
+def relation_targets(entity: dict[str, Any]) -> set[str]:
+    """Every identifier an entity's relations point at."""
+    targets: set[str] = set()
+    for value in (entity.get("relations") or {}).values():
+        targets |= {str(v) for v in (value if isinstance(value, list) else [value]) if v}
+    return targets
