@@ -31,6 +31,11 @@ def render_report(report: ResyncReport, console: Console) -> None:
             console.print(f"[red]error[/red] {kind.kind}: {error}")
         if len(kind.errors) > 5:
             console.print(f"[red]error[/red] {kind.kind}: … and {len(kind.errors) - 5} more")
+        if kind.unchanged_pages:
+            console.print(
+                f"[dim]unchanged[/dim] {kind.kind}: {kind.unchanged_pages} page(s) as the last "
+                "resync left them, not mapped again (OCEAN__SKIP_UNCHANGED_PAGES=false maps all)"
+            )
         if kind.dropped:
             console.print(
                 f"[yellow]dropped[/yellow] {kind.kind}: {kind.dropped} raw item(s) whose "

@@ -52,6 +52,17 @@ def test_sail_once_writes_report_and_catalog_commands_show_it(workspace: Workspa
     assert "completed" in output
 
 
+def test_a_rerun_says_how_many_pages_it_did_not_map_again(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(2), services(2, start=2)], teams=TEAMS)
+    url = f"sqlite:///{workspace.catalog}"
+    _invoke(workspace, "sail", str(workspace.folder), "--once", "--catalog", url)
+
+    code, output = _invoke(workspace, "sail", str(workspace.folder), "--once", "--catalog", url)
+
+    assert code == 0, output
+    assert "service: 2 page(s) as the last resync left them" in output
+
+
 def test_failed_resync_exits_non_zero(workspace: Workspace) -> None:
     workspace.set_data(services=[services(2)], teams=TEAMS, fail_service_after=0)
 
