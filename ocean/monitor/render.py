@@ -27,32 +27,35 @@ def render_report(report: ResyncReport, console: Console) -> None:
         table.add_row(_label(kind), *(str(getattr(kind, n)) for n in COUNTS), _durations(kind))
     console.print(table)
     for kind in report.kinds:
-        for error in kind.errors[:5]:
-            console.print(f"[red]error[/red] {kind.kind}: {error}")
-        if len(kind.errors) > 5:
-            console.print(f"[red]error[/red] {kind.kind}: … and {len(kind.errors) - 5} more")
-        if kind.unchanged_pages:
-            console.print(
-                f"[dim]unchanged[/dim] {kind.kind}: {kind.unchanged_pages} page(s) as the last "
-                "resync left them, not mapped again (OCEAN__SKIP_UNCHANGED_PAGES=false maps all)"
-            )
-        if kind.dropped:
-            console.print(
-                f"[yellow]dropped[/yellow] {kind.kind}: {kind.dropped} raw item(s) whose "
-                "itemsToParse value was not a list"
-            )
-        for path, text in kind.misconfigurations.items():
-            required = path in kind.required_misconfigured
-            level = (
-                "[red]misconfigured (required)[/red]"
-                if required
-                else "[yellow]misconfigured[/yellow]"
-            )
-            console.print(f"{level} {kind.kind}: {path} = {text!r} gave null")
+        _print_notes(kind, console)
     for error in report.errors:
         console.print(f"[red]error[/red] {error}")
     if report.deletion_note:
         console.print(f"[yellow]deletion[/yellow] {report.deletion_note}")
+
+
+def _print_notes(kind: KindReport, console: Console) -> None:
+    """A kind's errors, skipped pages, dropped items and null fields, one line each."""
+    for error in kind.errors[:5]:
+        console.print(f"[red]error[/red] {kind.kind}: {error}")
+    if len(kind.errors) > 5:
+        console.print(f"[red]error[/red] {kind.kind}: … and {len(kind.errors) - 5} more")
+    if kind.unchanged_pages:
+        console.print(
+            f"[dim]unchanged[/dim] {kind.kind}: {kind.unchanged_pages} page(s) as the last "
+            "resync left them, not mapped again (OCEAN__SKIP_UNCHANGED_PAGES=false maps all)"
+        )
+    if kind.dropped:
+        console.print(
+            f"[yellow]dropped[/yellow] {kind.kind}: {kind.dropped} raw item(s) whose "
+            "itemsToParse value was not a list"
+        )
+    for path, text in kind.misconfigurations.items():
+        required = path in kind.required_misconfigured
+        level = (
+            "[red]misconfigured (required)[/red]" if required else "[yellow]misconfigured[/yellow]"
+        )
+        console.print(f"{level} {kind.kind}: {path} = {text!r} gave null")
 
 
 def _label(kind: KindReport) -> str:
