@@ -214,11 +214,12 @@ class _Routes:
 
     async def recall_pages(self, request: Request) -> Response:
         """Ocean's extension: the page records the writer kept that still hold."""
-        body, store = await _json(request), self.store
+        slot, fingerprint = _page_slot(await _json(request))
+        store = self.store
         if not isinstance(store, RemembersPages) or not store.remembers_pages():
             return JSONResponse({"ok": True, "records": []})
         owner = _owner_of(request.headers.get("user-agent", ""))
-        records = await store.recall_pages(owner, str(body["slot"]), str(body["fingerprint"]))
+        records = await store.recall_pages(owner, slot, fingerprint)
         return JSONResponse(
             {
                 "ok": True,
@@ -229,12 +230,16 @@ class _Routes:
     async def remember_pages(self, request: Request) -> Response:
         """Ocean's extension: replace the writer's page records of a resource."""
         body, store = await _json(request), self.store
+        slot, fingerprint = _page_slot(body)
+        try:
+            records = [decoded(bytes.fromhex(i["digest"]), i["record"]) for i in body["records"]]
+        except (KeyError, TypeError, ValueError) as error:
+            raise StoreError(
+                f"records must be a list of {{digest: hex, record: JSON text}} ({error!r})"
+            ) from None
         if isinstance(store, RemembersPages) and store.remembers_pages():
-            records = [
-                decoded(bytes.fromhex(item["digest"]), item["record"]) for item in body["records"]
-            ]
             owner = _owner_of(request.headers.get("user-agent", ""))
-            await store.remember_pages(owner, str(body["slot"]), str(body["fingerprint"]), records)
+            await store.remember_pages(owner, slot, fingerprint, records)
         return JSONResponse({"ok": True})
 
     async def referenced(self, request: Request) -> Response:
@@ -294,6 +299,13 @@ def _write_options(request: Request) -> dict[str, Any]:
         # instead of a search and an upsert); Port's bulk route always writes.
         "only_changed": flags.get("only_changed", "false") == "true",
     }
+
+
+def _page_slot(body: dict[str, Any]) -> tuple[str, str]:
+    slot, fingerprint = body.get("slot"), body.get("fingerprint")
+    if not isinstance(slot, str) or not isinstance(fingerprint, str):
+        raise StoreError("page records are named by a string slot and fingerprint")
+    return slot, fingerprint
 
 
 def _owner_of(user_agent: str) -> Owner:

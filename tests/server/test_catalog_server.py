@@ -142,6 +142,33 @@ async def test_oceans_client_skips_unchanged_pages_through_the_server_and_repair
 
 
 @pytest.mark.parametrize(
+    ("method", "path", "body", "message"),
+    [
+        pytest.param("POST", "/v1/ocean/pages/recall", {}, "string slot", id="recall-no-slot"),
+        pytest.param(
+            "PUT",
+            "/v1/ocean/pages",
+            {"slot": "0:x", "fingerprint": "f", "records": [{"digest": "zz"}]},
+            "records must be a list",
+            id="remember-bad-record",
+        ),
+    ],
+)
+async def test_malformed_extension_calls_are_refused_with_the_reason(
+    served: tuple[str, Store], method: str, path: str, body: dict[str, Any], message: str
+) -> None:
+    base, store = served
+    client_id, secret = await store.create_credentials("tests")
+    async with httpx.AsyncClient(base_url=base) as client:
+        token = await client.post(
+            "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
+        )
+        headers = {"Authorization": f"Bearer {token.json()['accessToken']}"}
+        answer = await client.request(method, path, json=body, headers=headers)
+    assert answer.status_code == 422 and message in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
     ("client_headers", "status"),
     [
         pytest.param({}, 413, id="any-client-gets-ports-limit"),
