@@ -141,6 +141,16 @@ async def test_oceans_client_skips_unchanged_pages_through_the_server_and_repair
     assert (await store.get_entities("service", ["svc-4"]))["svc-4"]["title"] == "Service 4"
 
 
+async def _signed_in(client: httpx.AsyncClient, store: Store) -> dict[str, str]:
+    """Headers with a fresh token; the token answer offers Ocean's larger limits."""
+    client_id, secret = await store.create_credentials("tests")
+    answer = await client.post(
+        "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
+    )
+    assert Limits.from_header(answer.headers.get(HEADER)) == OCEAN_SERVER
+    return {"Authorization": f"Bearer {answer.json()['accessToken']}"}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "message"),
     [
@@ -157,13 +167,8 @@ async def test_oceans_client_skips_unchanged_pages_through_the_server_and_repair
 async def test_malformed_extension_calls_are_refused_with_the_reason(
     served: tuple[str, Store], method: str, path: str, body: dict[str, Any], message: str
 ) -> None:
-    base, store = served
-    client_id, secret = await store.create_credentials("tests")
-    async with httpx.AsyncClient(base_url=base) as client:
-        token = await client.post(
-            "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
-        )
-        headers = {"Authorization": f"Bearer {token.json()['accessToken']}"}
+    async with httpx.AsyncClient(base_url=served[0]) as client:
+        headers = await _signed_in(client, served[1])
         answer = await client.request(method, path, json=body, headers=headers)
     assert answer.status_code == 422 and message in answer.json()["message"]
 
@@ -178,14 +183,8 @@ async def test_malformed_extension_calls_are_refused_with_the_reason(
 async def test_bodies_over_one_mebibyte_are_refused_unless_the_client_took_the_offer(
     served: tuple[str, Store], client_headers: dict[str, str], status: int
 ) -> None:
-    base, store = served
-    client_id, secret = await store.create_credentials("tests")
-    async with httpx.AsyncClient(base_url=base) as client:
-        answer = await client.post(
-            "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
-        )
-        assert Limits.from_header(answer.headers.get(HEADER)) == OCEAN_SERVER
-        headers = {"Authorization": f"Bearer {answer.json()['accessToken']}", **client_headers}
+    async with httpx.AsyncClient(base_url=served[0]) as client:
+        headers = await _signed_in(client, served[1]) | client_headers
         huge = {"entities": [{"identifier": f"x{i}", "title": "y" * 2000} for i in range(600)]}
         answer = await client.post(
             "/v1/blueprints/service/entities/bulk", json=huge, headers=headers
