@@ -76,7 +76,8 @@ def sail(
         reports.append(report)
         if report_path is not None:
             report_path.write_text(json.dumps(report.to_dict(), indent=2))
-        render_report(report, output)
+        if not quiet:
+            render_report(report, output)
 
     address = (host, port)
     run(lambda: _sail(path, overrides, Console(stderr=True, quiet=quiet), show, address))

@@ -19,6 +19,7 @@ writes as null) is taken as unchanged.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -139,6 +140,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+@functools.cache
 def _version() -> str:
     try:
         return importlib.metadata.version("ocean-sync")
