@@ -112,7 +112,8 @@ class _Pipeline:
         page = (batch, page_digest(batch) if self.mark is not None else None, fetched_at)
         recalling = self.recalling
         if recalling is not None and not recalling.done() and self.read_ahead < MAX_WAITING:
-            self.waiting.append(page)
+            # A copy: a handler may clear and refill the list it yielded for its next page.
+            self.waiting.append((list(batch), *page[1:]))
             self.read_ahead += len(batch)
             return
         await self._take_waiting()

@@ -213,3 +213,43 @@ async def test_pages_read_while_the_catalog_recalls_are_still_skipped(
         await store.close()
 
     assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (3, 9)
+
+
+REUSING_MAIN_PY = """
+import json
+from ocean import Integration
+
+ocean = Integration()
+
+@ocean.on_resync("service")
+async def services(kind):
+    with open(ocean.integration_config["data_file"]) as handle:
+        pages = json.load(handle)["service"]
+    page = []
+    for items in pages:
+        page.clear()  # one list, refilled for every page
+        page.extend(items)
+        yield page
+
+@ocean.on_resync("team")
+async def teams(kind):
+    return []
+"""
+
+
+async def test_a_handler_refilling_one_list_loses_no_page_read_ahead(
+    workspace: Workspace,
+) -> None:
+    (workspace.folder / "main.py").write_text(REUSING_MAIN_PY)
+    workspace.set_data(services=PAGES, teams=[])
+    await workspace.sail()
+    workspace.set_data(services=[*PAGES, services(3, start=9)], teams=[])
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    try:
+        rerun = await run_once(prepared, _SlowRecall(store), SilentObserver())  # type: ignore[arg-type]
+    finally:
+        await store.close()
+
+    assert (_service(rerun).unchanged_pages, _service(rerun).created) == (3, 3)
+    assert len(await workspace.entities("service")) == 12
