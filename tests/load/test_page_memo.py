@@ -200,17 +200,21 @@ class _SlowRecall:
         return getattr(self._store, name)
 
 
+async def _sail_with_a_slow_recall(workspace: Workspace) -> ResyncReport:
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    try:
+        return await run_once(prepared, _SlowRecall(store), SilentObserver())  # type: ignore[arg-type]
+    finally:
+        await store.close()
+
+
 async def test_pages_read_while_the_catalog_recalls_are_still_skipped(
     workspace: Workspace,
 ) -> None:
     workspace.set_data(services=PAGES, teams=TEAMS)
     await workspace.sail()
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await SQLiteStore.open(workspace.catalog)
-    try:
-        rerun = await run_once(prepared, _SlowRecall(store), SilentObserver())  # type: ignore[arg-type]
-    finally:
-        await store.close()
+    rerun = await _sail_with_a_slow_recall(workspace)
 
     assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (3, 9)
 
@@ -244,12 +248,7 @@ async def test_a_handler_refilling_one_list_loses_no_page_read_ahead(
     workspace.set_data(services=PAGES, teams=[])
     await workspace.sail()
     workspace.set_data(services=[*PAGES, services(3, start=9)], teams=[])
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await SQLiteStore.open(workspace.catalog)
-    try:
-        rerun = await run_once(prepared, _SlowRecall(store), SilentObserver())  # type: ignore[arg-type]
-    finally:
-        await store.close()
+    rerun = await _sail_with_a_slow_recall(workspace)
 
     assert (_service(rerun).unchanged_pages, _service(rerun).created) == (3, 3)
     assert len(await workspace.entities("service")) == 12
