@@ -72,8 +72,10 @@ async def sync_pages(
         await pipeline.flush()  # what was mapped is written; read-ahead pages are dropped
         raise
     await pipeline.finish()
-    if pipeline.memo is not None and not kind.errors and pipeline.memo.changed():
-        await _keep_pages(job, pipeline.memo)
+    if pipeline.memo is not None and not kind.errors:
+        records = pipeline.memo.to_keep()
+        if records is not None:
+            await _keep_pages(job, pipeline.memo, records)
 
 
 @dataclass
@@ -189,11 +191,11 @@ def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: Tally) -> tupl
     return None if mark is None else (f"{resource.index}:{resource.kind}", mark)
 
 
-async def _keep_pages(job: ResyncJob, memo: PageMemo) -> None:
+async def _keep_pages(job: ResyncJob, memo: PageMemo, records: list[PageRecord]) -> None:
     store = job.store
     assert isinstance(store, RemembersPages)  # the memo exists only for such a store
     try:
-        await store.remember_pages(job.owner, memo.slot, memo.fingerprint, memo.records())
+        await store.remember_pages(job.owner, memo.slot, memo.fingerprint, records)
     except Exception as error:  # the resync itself is done; the next one maps every page
         _log.warning("remembering this resync's pages failed: %s", error)
 

@@ -88,22 +88,25 @@ class PageMemo:
         keys = [(o.blueprint, o.identifier) for o in outcomes]
         self.kept.append(PageRecord(page.digest, keys, versions, page.counts))
 
-    def changed(self) -> bool:
-        """Whether what to remember differs from what was recalled."""
-        if len(self.kept) == len(self.recalled) and all(
-            self.recalled.get(r.digest) is r for r in self.kept
-        ):  # every recalled page came back once, nothing new: the same records
-            return len({r.digest for r in self.kept}) != len(self.kept)
-        return {r.digest for r in self.records()} != self.recalled.keys()
+    def to_keep(self) -> list[PageRecord] | None:
+        """What to remember for the next resync, or None when that is what was recalled.
 
-    def records(self) -> list[PageRecord]:
-        """What to remember for the next resync: pages whose entities no other page
-        produced (a page overwriting another's entity must be mapped again in order)."""
+        Only pages whose entities no other page produced are kept (a page overwriting
+        another's entity must be mapped again, in order)."""
+        kept = self.kept
+        if len(kept) == len(self.recalled) and all(
+            self.recalled.get(r.digest) is r for r in kept
+        ):  # every recalled page came back, nothing new: the same records, if once each
+            if len({r.digest for r in kept}) == len(kept):
+                return None
+        keys = [key for record in kept for key in record.keys]
+        if len(set(keys)) == len(keys):
+            return list({r.digest: r for r in kept}.values())
         seen: dict[EntityKey, int] = {}
-        for record in self.kept:
+        for record in kept:
             for key in set(record.keys):
                 seen[key] = seen.get(key, 0) + 1
-        unique = {r.digest: r for r in self.kept if all(seen[k] == 1 for k in r.keys)}
+        unique = {r.digest: r for r in kept if all(seen[k] == 1 for k in r.keys)}
         return list(unique.values())
 
 

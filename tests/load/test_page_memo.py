@@ -164,14 +164,33 @@ def test_only_a_mapping_that_depends_on_the_page_alone_gets_a_fingerprint(
     assert (mark is not None) == pure
 
 
-def test_pages_sharing_an_entity_are_not_remembered() -> None:
-    def record(digest: bytes, *identifiers: str) -> PageRecord:
-        return PageRecord(digest, [("service", i) for i in identifiers], [1] * len(identifiers), {})
+def _record(digest: bytes, *identifiers: str) -> PageRecord:
+    return PageRecord(digest, [("service", i) for i in identifiers], [1] * len(identifiers), {})
 
-    memo = PageMemo("0:service", "f", recalled={})
-    memo.kept += [record(b"a", "x", "y"), record(b"b", "y"), record(b"c", "z")]
 
-    assert [r.digest for r in memo.records()] == [b"c"]
+A, B, C = _record(b"a", "x", "y"), _record(b"b", "y"), _record(b"c", "z")
+D = _record(b"d", "w")
+
+
+@pytest.mark.parametrize(
+    ("recalled", "kept", "remembered"),
+    [
+        pytest.param([], [A, B, C], [b"c"], id="pages-sharing-an-entity-are-dropped"),
+        pytest.param([], [C, D], [b"c", b"d"], id="new-pages"),
+        pytest.param([C, D], [C, D], None, id="the-same-pages-nothing-to-write"),
+        pytest.param([C, D], [C], [b"c"], id="a-page-gone"),
+        pytest.param([C, D], [C, C, D], [b"d"], id="a-page-seen-twice"),
+    ],
+)
+def test_what_is_remembered_for_the_next_resync(
+    recalled: list[PageRecord], kept: list[PageRecord], remembered: list[bytes] | None
+) -> None:
+    memo = PageMemo("0:service", "f", recalled={r.digest: r for r in recalled})
+    memo.kept += kept
+
+    records = memo.to_keep()
+
+    assert (None if records is None else [r.digest for r in records]) == remembered
 
 
 async def test_unreadable_page_records_only_cost_the_skipping(workspace: Workspace) -> None:
