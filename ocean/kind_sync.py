@@ -113,6 +113,8 @@ class _Pipeline:
         """Take a page now, or once the recall is in (read on meanwhile, within a bound)."""
         page = (batch, page_digest(batch) if self.mark is not None else None, fetched_at)
         recalling = self.recalling
+        if recalling is not None and not recalling.done():
+            await asyncio.sleep(0)  # a handler that never awaits would hide the recall's end
         if recalling is not None and not recalling.done() and self.read_ahead < MAX_WAITING:
             # A copy: a handler may clear and refill the list it yielded for its next page.
             self.waiting.append((list(batch), *page[1:]))
@@ -158,6 +160,8 @@ class _Pipeline:
         if len(pending.entities) < WRITE_BATCH:
             return  # small pages are written together: one transaction, fewer page writes
         loading = self.loading
+        if loading is not None and not loading.done():
+            await asyncio.sleep(0)  # see whether the store finished (the handler may never await)
         if loading is not None and not loading.done() and len(pending.entities) < MAX_PENDING:
             return  # the store is busy: keep mapping, the next write takes it all
         if loading is not None:
