@@ -106,8 +106,11 @@ class _Pipeline:
             await asyncio.sleep(0)  # let the recall reach the store before the pages come
 
     def abandon_recall(self) -> None:
-        if self.recalling is not None:
-            self.recalling.cancel()
+        recalling = self.recalling
+        if recalling is not None:
+            recalling.cancel()
+            if recalling.done() and not recalling.cancelled():
+                recalling.exception()  # taken, so that asyncio does not log it as lost
 
     async def offer(self, batch: RawBatch, fetched_at: float) -> None:
         """Take a page now, or once the recall is in (read on meanwhile, within a bound)."""
