@@ -72,7 +72,7 @@ async def sync_pages(
         await pipeline.flush()  # what was mapped is written; read-ahead pages are dropped
         raise
     await pipeline.finish()
-    if pipeline.memo is not None and not kind.errors:
+    if pipeline.memo is not None:  # each kept page was written cleanly, whatever the others did
         records = pipeline.memo.to_keep()
         if records is not None:
             await _keep_pages(job, pipeline.memo, records)
@@ -214,6 +214,7 @@ def _recount(kind: KindReport, record: PageRecord, tally: Tally, produced: set[s
     kind.skipped += counts["skipped"]
     kind.dropped += counts["dropped"]
     kind.filtered_out += counts["filtered_out"]
+    kind.misconfigurations.update(record.misconfigured)
     kind.unchanged += len(record.keys)
     kind.unchanged_pages += 1
     produced.update(blueprint for blueprint, _ in record.keys)

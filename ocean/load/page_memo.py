@@ -9,8 +9,9 @@ since, is skipped: its entities count as unchanged and stay owned. Anything else
 mapped and written as usual, so an entity edited or deleted in the catalog meanwhile is
 repaired as before.
 
-Only pages that mapped cleanly are remembered: a page with a mapping error, a null field
-or a failed write is mapped again next time, so its problem is reported every run. A
+Only pages that mapped and were written without an error are remembered: a page with a
+mapping error or a failed write is mapped again next time, so its problem is reported
+(and retried) every run; a skipped page's null fields are reported again from its record. A
 mapping that reads the clock or the environment (``now``, ``env``, ``$ENV``, ``input``)
 is never skipped. The digest is of the page as JSON, so a page that does not serialise is
 never remembered, and one whose only change is a null becoming NaN or infinity (which JSON
@@ -86,7 +87,7 @@ class PageMemo:
         if page.digest is None or len(versions) != len(outcomes):
             return
         keys = [(o.blueprint, o.identifier) for o in outcomes]
-        self.kept.append(PageRecord(page.digest, keys, versions, page.counts))
+        self.kept.append(PageRecord(page.digest, keys, versions, page.counts, page.misconfigured))
 
     def to_keep(self) -> list[PageRecord] | None:
         """What to remember for the next resync, or None when that is what was recalled.
@@ -113,23 +114,26 @@ class PageMemo:
 @dataclass(frozen=True)
 class PendingPage:
     """A mapped page waiting to be written: its digest, where its entities sit in the
-    write, and its mapping counts; ``digest`` is None when it must not be remembered."""
+    write, its mapping counts and null fields; ``digest`` is None when it must not be
+    remembered."""
 
     digest: bytes | None
     start: int
     end: int
     counts: dict[str, int]
+    misconfigured: dict[str, str]
 
 
 def pending_page(digest: bytes | None, start: int, mapped: MapResult) -> PendingPage:
-    clean = not mapped.errors and not mapped.misconfigurations and not mapped.failed
+    clean = not mapped.errors and not mapped.failed
     counts = {
         "mapped": len(mapped.passed),
         "skipped": mapped.skipped,
         "dropped": mapped.dropped,
         "filtered_out": mapped.filtered_out,
     }
-    return PendingPage(digest if clean else None, start, start + len(mapped.passed), counts)
+    end = start + len(mapped.passed)
+    return PendingPage(digest if clean else None, start, end, counts, mapped.misconfigurations)
 
 
 def _strings(value: Any) -> list[str]:

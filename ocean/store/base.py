@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from ocean.types import Entity, EntityKey
@@ -188,12 +188,14 @@ class Store(Protocol):
 @dataclass(frozen=True)
 class PageRecord:
     """A raw page a resync synced cleanly: its digest, the entities it produced with the
-    versions it left them at, and its mapping counts."""
+    versions it left them at, its mapping counts and the fields that came out null in it
+    (path -> JQ text), reported again when the page is skipped."""
 
     digest: bytes
     keys: list[EntityKey]
     versions: list[int]
     counts: dict[str, int]
+    misconfigured: dict[str, str] = field(default_factory=dict)
 
 
 @runtime_checkable

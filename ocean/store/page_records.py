@@ -12,16 +12,20 @@ from ocean.store.base import PageRecord
 
 
 def encoded(record: PageRecord) -> str:
-    """``{"entries": [[blueprint, identifier, version], ...], "counts": {...}}``."""
+    """``{"entries": [[blueprint, identifier, version], ...], "counts": {...},
+    "misconfigured": {path: jq}}``."""
     entries = [
         (blueprint, identifier, version)
         for (blueprint, identifier), version in zip(record.keys, record.versions, strict=True)
     ]
-    return orjson.dumps({"entries": entries, "counts": record.counts}).decode()
+    body = {"entries": entries, "counts": record.counts, "misconfigured": record.misconfigured}
+    return orjson.dumps(body).decode()
 
 
 def decoded(digest: bytes, text: Any) -> PageRecord:
     body = orjson.loads(text)
     entries = body["entries"]
     keys = [(blueprint, identifier) for blueprint, identifier, _ in entries]
-    return PageRecord(bytes(digest), keys, [version for _, _, version in entries], body["counts"])
+    versions = [version for _, _, version in entries]
+    misconfigured = body.get("misconfigured") or {}
+    return PageRecord(bytes(digest), keys, versions, body["counts"], misconfigured)

@@ -127,7 +127,7 @@ async def test_every_page_is_mapped_again_when_the_mapping_changes_or_skipping_i
     assert _service(rerun).updated == (9 if change["mapping"] else 0)
 
 
-async def test_a_page_with_a_null_field_is_mapped_again_and_reported_every_run(
+async def test_a_skipped_page_still_reports_its_null_fields(
     workspace: Workspace, sail: Any
 ) -> None:
     broken = services(3, start=3)
@@ -137,8 +137,21 @@ async def test_a_page_with_a_null_field_is_mapped_again_and_reported_every_run(
 
     rerun = await sail()
 
-    assert _service(rerun).unchanged_pages == 1
+    assert _service(rerun).unchanged_pages == 2
     assert _service(rerun).misconfigurations == {"properties.url": ".url"}
+
+
+async def test_a_page_with_a_failed_write_is_mapped_and_retried_every_run(
+    workspace: Workspace, sail: Any
+) -> None:
+    broken = services(3, start=3)
+    broken[0]["stars"] = "many"  # the blueprint wants a number
+    workspace.set_data(services=[services(3), broken], teams=TEAMS)
+    await sail()
+
+    rerun = await sail()
+
+    assert (_service(rerun).unchanged_pages, _service(rerun).failed) == (1, 1)
 
 
 def _compiled(**mappings: Any) -> CompiledResource:
