@@ -93,22 +93,20 @@ class PageMemo:
         """What to remember for the next resync, or None when that is what was recalled.
 
         Only pages whose entities no other page produced are kept (a page overwriting
-        another's entity must be mapped again, in order)."""
+        another's entity, or seen twice, must be mapped again, in order)."""
+        keys = [key for record in self.kept for key in record.keys]
         kept = self.kept
-        if len(kept) == len(self.recalled) and all(
-            self.recalled.get(r.digest) is r for r in kept
-        ):  # every recalled page came back, nothing new: the same records, if once each
-            if len({r.digest for r in kept}) == len(kept):
-                return None
-        keys = [key for record in kept for key in record.keys]
-        if len(set(keys)) == len(keys):
-            return list({r.digest: r for r in kept}.values())
-        seen: dict[EntityKey, int] = {}
-        for record in kept:
-            for key in set(record.keys):
-                seen[key] = seen.get(key, 0) + 1
-        unique = {r.digest: r for r in kept if all(seen[k] == 1 for k in r.keys)}
-        return list(unique.values())
+        if len(set(keys)) != len(keys):
+            seen: dict[EntityKey, int] = {}
+            for record in self.kept:
+                for key in set(record.keys):  # a page may name an entity twice
+                    seen[key] = seen.get(key, 0) + 1
+            kept = [r for r in kept if all(seen[k] == 1 for k in r.keys)]
+        # A digest kept is either a recalled record skipped again or a new one: the same
+        # digests mean the same records.
+        if {r.digest for r in kept} == self.recalled.keys():
+            return None
+        return list({r.digest: r for r in kept}.values())
 
 
 @dataclass(frozen=True)

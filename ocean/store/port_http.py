@@ -54,10 +54,8 @@ class PortHTTP:
         )
         self._credentials = {"clientId": client_id, "clientSecret": client_secret}
         self._token: tuple[str, float] | None = None
-        self.limits_offered = PORT
-        """What one call may carry: Port's, or the larger ones an Ocean server offered."""
-        self.ocean = False
-        """Whether the API is Ocean's own catalog server (it offered its limits)."""
+        self._offered: Limits | None = None
+        """The larger limits an Ocean catalog server offered (None: Port's apply)."""
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._attempts, self._base_delay = attempts, base_delay
 
@@ -121,7 +119,12 @@ class PortHTTP:
     async def limits(self) -> Limits:
         """What one call may carry (known once a token is held, so one is fetched first)."""
         await self._authorization()
-        return self.limits_offered
+        return self._offered or PORT
+
+    @property
+    def ocean(self) -> bool:
+        """Whether the API is Ocean's own catalog server (it offered its limits)."""
+        return self._offered is not None
 
     async def _authorization(self) -> str:
         if self._token is None or time.monotonic() >= self._token[1]:
@@ -131,7 +134,7 @@ class PortHTTP:
             body = response.json()
             offered = Limits.from_header(response.headers.get(HEADER))
             if offered is not None:  # Ocean's own catalog server: use its larger limits
-                self.limits_offered, self.ocean = offered, True
+                self._offered = offered
                 self._client.headers[CLIENT_HEADER] = "1"
             expires = float(body.get("expiresIn", 3600))
             self._token = (
