@@ -23,7 +23,11 @@ def encoded(record: PageRecord) -> str:
 
 
 def decoded(digest: bytes, text: Any) -> PageRecord:
-    body = orjson.loads(text)
+    return from_body(digest, orjson.loads(text))
+
+
+def from_body(digest: bytes, body: dict[str, Any]) -> PageRecord:
+    """The record of a parsed :func:`encoded` text."""
     entries = body["entries"]
     keys = [(blueprint, identifier) for blueprint, identifier, _ in entries]
     versions = [version for _, _, version in entries]
