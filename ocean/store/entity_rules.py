@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any, cast
 
+from ocean.store.plain_check import generate_plain_check
 from ocean.store.validation import PROPERTY_TYPES
 
 Check = Callable[[Any], str | None]
@@ -40,12 +41,14 @@ class EntityRules:
             for name, definition in (blueprint.get("relations") or {}).items()
             if isinstance(definition, dict)
         }
-        self._plain = {name: _plain_types(d) for name, d in definitions.items()}
-        self._required_relations = tuple(n for n, (_, _, req) in self._relations.items() if req)
+        self.plainly_valid = generate_plain_check(
+            definitions, self._checks, self._required, self._relations
+        )
+        """A quick yes for the usual body; anything else gets :meth:`problems`."""
 
     def problems(self, body: dict[str, Any]) -> list[str]:
         """Everything wrong with an entity body (title, team, properties, relations)."""
-        if self._plainly_valid(body):
+        if self.plainly_valid(body):
             return []
         problems = _meta_problems(body)
         properties = body.get("properties") or {}
@@ -63,41 +66,6 @@ class EntityRules:
             elif value is not None and (problem := check(value)) is not None:
                 problems.append(f"property {name!r}: {problem}")
         return problems + self._relation_problems(body.get("relations") or {})
-
-    def _plainly_valid(self, body: dict[str, Any]) -> bool:
-        """A quick yes for the usual body (exact JSON types, nothing unknown, nothing
-        missing); anything else gets the full check, which says what is wrong."""
-        return (
-            _plain_meta(body)
-            and self._plain_properties(body.get("properties") or {})
-            and self._plain_relations(body.get("relations") or {})
-        )
-
-    def _plain_properties(self, properties: dict[str, Any]) -> bool:
-        if any(properties.get(name) is None for name in self._required):
-            return False
-        plain, checks = self._plain, self._checks
-        for name, value in properties.items():
-            types = plain.get(name)
-            if types is None:
-                return False  # not in the schema
-            if value is None or type(value) in types:
-                continue
-            if types or checks[name](value) is not None:
-                return False  # a wrong type (types is empty when more than it is checked)
-        return True
-
-    def _plain_relations(self, relations: dict[str, Any]) -> bool:
-        if any(relations.get(name) is None for name in self._required_relations):
-            return False
-        shapes = self._relations
-        for name, value in relations.items():
-            shape = shapes.get(name)
-            if shape is None:
-                return False
-            if value is not None and not (_string_list(value) if shape[1] else type(value) is str):
-                return False
-        return True
 
     def _relation_problems(self, relations: dict[str, Any]) -> list[str]:
         problems = [
@@ -136,36 +104,6 @@ class EntityRules:
                 if isinstance(identifier, str):
                     edges.append((name, target, identifier))
         return edges
-
-
-_EXACT_TYPES: dict[str, frozenset[type]] = {
-    "string": frozenset({str}),
-    "number": frozenset({int, float}),
-    "boolean": frozenset({bool}),
-    "object": frozenset({dict}),
-    "array": frozenset({list}),
-}
-
-
-def _plain_types(definition: Any) -> frozenset[type]:
-    """The exact Python types that certainly pass a property definition with nothing to
-    check beyond its type; empty when values need the full check (enum, format, items)."""
-    if not isinstance(definition, dict) or {"enum", "format", "items"} & definition.keys():
-        return frozenset()
-    return _EXACT_TYPES.get(definition.get("type", "string"), frozenset())
-
-
-def _string_list(value: Any) -> bool:
-    return type(value) is list and all(type(item) is str for item in value)
-
-
-def _plain_meta(body: dict[str, Any]) -> bool:
-    title, icon, team = body.get("title"), body.get("icon"), body.get("team")
-    return (
-        (title is None or type(title) is str)
-        and (icon is None or type(icon) is str)
-        and (team is None or type(team) is str or _string_list(team))
-    )
 
 
 def _meta_problems(body: dict[str, Any]) -> list[str]:

@@ -1,0 +1,115 @@
+"""The generated quick yes: it accepts only bodies the full check finds nothing wrong with,
+and accepts the usual ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocean.store.entity_rules import EntityRules
+from tests.store.test_model import SERVICE
+
+BLUEPRINT: dict[str, Any] = {  # the model tests' service, with every kind of property
+    **SERVICE,
+    "schema": {
+        "properties": SERVICE["schema"]["properties"]
+        | {
+            "meta": {"type": "object"},
+            "archived": {"type": "boolean"},
+            "anything": "not a definition",
+        },
+        "required": ["url"],
+    },
+    "relations": SERVICE["relations"] | {"owner": {"target": "user", "required": True}},
+}
+FINE = {"properties": {"url": "https://x"}, "relations": {"owner": "ann"}}
+
+
+def _quick_yes(blueprint: dict[str, Any]) -> tuple[EntityRules, Any]:
+    rules = EntityRules(blueprint)
+    return rules, rules.plainly_valid
+
+
+def _with(**parts: dict[str, Any] | Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "properties": dict(FINE["properties"]),
+        "relations": dict(FINE["relations"]),
+    }
+    for name, value in parts.items():
+        if isinstance(value, dict) and name in body:
+            body[name] |= value
+        else:
+            body[name] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(FINE, id="minimal"),
+        pytest.param(
+            _with(
+                properties={
+                    "stars": 1.5,
+                    "tier": "gold",
+                    "tags": ["a"],
+                    "meta": {"k": 1},
+                    "archived": False,
+                    "anything": [1],
+                },
+                relations={"team": "core", "depends": ["a", "b"]},
+                title="API",
+                team=["core"],
+            ),
+            id="every-field",
+        ),
+        pytest.param(_with(properties={"stars": None, "tier": None}), id="nulls-clear"),
+        pytest.param(_with(relations={"team": None}), id="null-relation"),
+    ],
+)
+def test_usual_bodies_are_certainly_valid(body: dict[str, Any]) -> None:
+    rules, quick_yes = _quick_yes(BLUEPRINT)
+
+    assert quick_yes(body)
+    assert rules.problems(body) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        pytest.param(_with(properties={"url": "nope"}), "not a valid url", id="format"),
+        pytest.param(_with(properties={"url": None}), "'url' is required", id="required-null"),
+        pytest.param({"relations": {"owner": "ann"}}, "'url' is required", id="required-missing"),
+        pytest.param(_with(properties={"stars": True}), "expected number", id="bool-not-number"),
+        pytest.param(_with(properties={"stars": "1"}), "expected number", id="text-not-number"),
+        pytest.param(_with(properties={"tier": "bronze"}), "not one of", id="enum"),
+        pytest.param(_with(properties={"tags": ["a", 1]}), "expected string", id="items"),
+        pytest.param(_with(properties={"meta": []}), "expected object", id="object"),
+        pytest.param(_with(properties={"archived": 0}), "expected boolean", id="boolean"),
+        pytest.param(_with(properties={"extra": 1}), "not in the blueprint", id="unknown"),
+        pytest.param(_with(relations={"team": ["a"]}), "is single", id="single"),
+        pytest.param(_with(relations={"depends": "a"}), "is many", id="many"),
+        pytest.param(_with(relations={"owner": None}), "'owner' is required", id="required-rel"),
+        pytest.param(_with(relations={"nope": "a"}), "not defined", id="unknown-relation"),
+        pytest.param(_with(title=5), "title must be a string", id="title"),
+        pytest.param(_with(team=[1]), "team must be", id="team"),
+    ],
+)
+def test_anything_wrong_goes_to_the_full_check(body: dict[str, Any], problem: str) -> None:
+    rules, quick_yes = _quick_yes(BLUEPRINT)
+
+    assert not quick_yes(body)
+    assert any(problem in p for p in rules.problems(body)), rules.problems(body)
+
+
+def test_a_schema_requiring_what_it_does_not_define_is_never_quickly_valid() -> None:
+    blueprint = {
+        "identifier": "odd",
+        "schema": {"properties": {}, "required": ["ghost"]},
+        "relations": {},
+    }
+    rules, quick_yes = _quick_yes(blueprint)
+
+    assert not quick_yes({"properties": {}})
+    assert rules.problems({"properties": {}}) == ["property 'ghost' is required but missing"]
