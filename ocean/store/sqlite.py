@@ -15,6 +15,7 @@ from typing import Any
 
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
+from ocean.store.sqlite_checkpoint import Checkpointer
 from ocean.store.sqlite_thread import SQLiteThread
 from ocean.types import Entity, EntityKey
 
@@ -26,19 +27,26 @@ _PAGE = 1000
 class SQLiteStore:
     """The catalog in one SQLite file. Open with :meth:`open`, close with :meth:`close`."""
 
-    def __init__(self, catalog: SQLiteCatalog, thread: SQLiteThread, path: Path) -> None:
+    def __init__(
+        self, catalog: SQLiteCatalog, thread: SQLiteThread, path: Path, checkpointer: Checkpointer
+    ) -> None:
         self._catalog, self._thread, self.path = catalog, thread, path
+        self._checkpointer = checkpointer
         self._run = thread.run
 
     @classmethod
     async def open(cls, path: Path) -> SQLiteStore:
         """Open (creating and migrating if needed) the catalog file at ``path``."""
+        checkpointer = Checkpointer(path)
         thread, catalog = await SQLiteThread.start(
-            f"the catalog {path}", functools.partial(SQLiteCatalog, path)
+            f"the catalog {path}",
+            functools.partial(SQLiteCatalog, path, on_commit=checkpointer.kick),
         )
-        return cls(catalog, thread, path)
+        checkpointer.start()
+        return cls(catalog, thread, path, checkpointer)
 
     async def close(self) -> None:
+        await self._run(self._checkpointer.stop)
         await self._run(self._catalog.close)
         self._thread.stop()
 

@@ -14,7 +14,7 @@ import datetime as dt
 import hmac
 import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,8 +89,10 @@ def now_iso() -> str:
 class SQLiteCatalog:
     """Synchronous operations on one SQLite connection (used from one thread only)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, on_commit: Callable[[], None] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._on_commit = on_commit
+        """Told after every committed write transaction (the checkpoint thread)."""
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         for pragma in _PRAGMAS:
             self._db.execute(f"PRAGMA {pragma}")
@@ -109,6 +111,8 @@ class SQLiteCatalog:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+        if self._on_commit is not None:
+            self._on_commit()
 
     def _aggregate(self, query: str, params: tuple[Any, ...]) -> Any:
         """One JSON value computed by SQLite (a single step), parsed."""
