@@ -93,6 +93,22 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (owner, slot, digest)
     ) WITHOUT ROWID;
     """,
+    # 8: relation edges keyed by their target only; what an entity relates to is read from
+    # its body (see ocean.store.sqlite_relations), so writes keep one B-tree of edges.
+    """
+    CREATE TABLE relations_keyed_by_target (
+        target_blueprint TEXT NOT NULL,
+        target TEXT NOT NULL,
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        PRIMARY KEY (target_blueprint, target, blueprint, identifier, relation)
+    ) WITHOUT ROWID;
+    INSERT INTO relations_keyed_by_target
+    SELECT target_blueprint, target, blueprint, identifier, relation FROM relations;
+    DROP TABLE relations;
+    ALTER TABLE relations_keyed_by_target RENAME TO relations;
+    """,
 ]
 
 

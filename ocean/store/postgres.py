@@ -254,13 +254,16 @@ class PostgresStore:
             if body is None:
                 return None
             known = {row[0] for row in await db.fetch("SELECT identifier FROM blueprints")}
-            updated = checked_update(orjson.loads(body), patch, known)
+            current = orjson.loads(body)
+            updated = checked_update(current, patch, known)
             await db.execute(
                 "UPDATE blueprints SET body = $1, updated_at = $2 WHERE identifier = $3",
                 dumps(updated),
                 now_iso(),
                 identifier,
             )
+            if updated.get("relations") != current.get("relations"):
+                await _rebuild_edges(db, identifier, EntityRules(updated))
         self._rules = {}
         return updated
 
@@ -422,13 +425,7 @@ async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version:
             "DELETE FROM relations WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
             *updated,
         )
-    edges = [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]]
-    if edges:
-        await db.execute(
-            "INSERT INTO relations SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-            "ON CONFLICT DO NOTHING",
-            *(list(column) for column in zip(*edges, strict=True)),
-        )
+    await _insert_edges(db, [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]])
     await db.execute(
         "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
         "SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, i, body) "
@@ -441,6 +438,29 @@ async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version:
         version,
     )
     await _own(db, blueprints, identifiers, owner)
+
+
+async def _insert_edges(db: asyncpg.Connection, edges: list[tuple[str, ...]]) -> None:
+    if edges:
+        await db.execute(
+            "INSERT INTO relations SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+            "ON CONFLICT DO NOTHING",
+            *(list(column) for column in zip(*edges, strict=True)),
+        )
+
+
+async def _rebuild_edges(db: asyncpg.Connection, blueprint: str, rules: EntityRules) -> None:
+    """Make the edges from ``blueprint``'s entities again under its changed relations."""
+    await db.execute("DELETE FROM relations WHERE blueprint = $1", blueprint)
+    rows = await db.fetch("SELECT identifier, body FROM entities WHERE blueprint = $1", blueprint)
+    await _insert_edges(
+        db,
+        [
+            (blueprint, identifier, *edge)
+            for identifier, body in rows
+            for edge in rules.edges(orjson.loads(body))
+        ],
+    )
 
 
 async def _dependents(

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from ocean.store import sqlite_pages
+from ocean.store import sqlite_relations as relations
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
@@ -62,10 +63,6 @@ _PLACEHOLDERS = (
 _OWN = (
     "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier, datasource) "
     "SELECT ?2, value->>0, value->>1, ?3 FROM json_each(?1)"
-)
-_EDGES = (
-    "INSERT OR IGNORE INTO relations(blueprint, identifier, relation, target_blueprint, target) "
-    "SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?1)"
 )
 OWNED_PAGE = (
     "SELECT o.blueprint, o.identifier FROM ownership o "
@@ -144,6 +141,9 @@ class SQLiteCatalog:
             self._rules = {bp["identifier"]: EntityRules(bp) for bp in self.list_blueprints()}
         return self._rules
 
+    def _rules_of(self, blueprint: str) -> EntityRules | None:
+        return self._blueprint_rules({blueprint}).get(blueprint)
+
     # entities -----------------------------------------------------------------------------
 
     def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
@@ -169,7 +169,7 @@ class SQLiteCatalog:
                 self._db.execute(_OWN, (placeholders, owner.key, owner.datasource))
             elif missing:
                 plan.fail_missing(missing)
-            self._write_edges(plan)
+            self._write_edges(plan, stored, rules)
             self._write(plan.writes, owner, version)
         return versioned(plan.results(), versions, version)
 
@@ -196,15 +196,22 @@ class SQLiteCatalog:
         query = f"SELECT json_group_array(json_array(blueprint, identifier)) FROM entities WHERE {_KEYS_IN}"
         return {(bp, ident) for bp, ident in self._aggregate(query, (dumps(sorted(keys)),))}
 
-    def _write_edges(self, plan: BatchPlan) -> None:
-        if not plan.writes:
-            return
-        updated = [w.key for w in plan.writes if w.status == "updated"]
-        if updated:  # created entities have no edges yet
-            self._db.execute(f"DELETE FROM relations WHERE {_KEYS_IN}", (dumps(updated),))
-        rows = [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]]
-        if rows:
-            self._db.execute(_EDGES, (dumps(rows),))
+    def _write_edges(
+        self, plan: BatchPlan, stored: dict[EntityKey, str], rules: dict[str, EntityRules]
+    ) -> None:
+        """Add the writes' new edges and remove the ones their stored bodies had."""
+        new: list[relations.Row] = []
+        old: list[relations.Row] = []
+        for write in plan.writes:
+            edges = relations.rows(write.key, plan.edges[write.key])
+            if write.status == "updated":  # created entities have no edges yet
+                body = orjson.loads(stored[write.key])
+                before = set(relations.rows(write.key, rules[write.key[0]].edges(body)))
+                old += before.difference(edges)
+                edges = [edge for edge in edges if edge not in before]
+            new += edges
+        relations.remove(self._db, old)
+        relations.add(self._db, new)
 
     def _write(self, writes: list[PlannedWrite], owner: Owner, version: int) -> None:
         if writes:
@@ -228,8 +235,9 @@ class SQLiteCatalog:
                     blocked = {k: sorted(v - doomed) for k, v in dependents.items() if v - doomed}
                     doomed -= blocked.keys()
                     frontier = set()
+            relations.remove(self._db, relations.outgoing(self._db, doomed, self._rules_of))
             batch = dumps(sorted(doomed))
-            for table in ("ownership", "relations", "entities"):
+            for table in ("ownership", "entities"):
                 self._db.execute(f"DELETE FROM {table} WHERE {_KEYS_IN}", (batch,))
         return DeleteResult(deleted=sorted(doomed), blocked=blocked)
 
@@ -335,11 +343,14 @@ class SQLiteCatalog:
             if row is None:
                 return None
             known = {r[0] for r in self._db.execute("SELECT identifier FROM blueprints")}
-            updated = checked_update(orjson.loads(row[0]), patch, known)
+            current = orjson.loads(row[0])
+            updated = checked_update(current, patch, known)
             self._db.execute(
                 "UPDATE blueprints SET body = ?, updated_at = ? WHERE identifier = ?",
                 (dumps(updated), now_iso(), identifier),
             )
+            if updated.get("relations") != current.get("relations"):
+                relations.rebuild(self._db, identifier, EntityRules(updated))
         self._rules = {}
         return updated
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
+from ocean.store import sqlite_relations as relations
+from ocean.store.entity_rules import EntityRules
 from ocean.store.search import Query, RelatedTo, indexable_rules, matching, schema_properties
 from ocean.store.writes import dumps
 from ocean.types import EntityKey
@@ -49,37 +52,61 @@ def related_keys(
     """Every entity reachable from the rule's entities along relations (both ways by default)."""
     start = {(rule.blueprint, identifier) for identifier in rule.identifiers}
     allowed = rule.allowed_relations(blueprints)
+    rules: dict[str, EntityRules] = {}
+
+    def rules_of(blueprint: str) -> EntityRules | None:
+        if blueprint not in rules and blueprint in blueprints:
+            rules[blueprint] = EntityRules(blueprints[blueprint])
+        return rules.get(blueprint)
+
+    steps: dict[str, Hop] = {
+        "upstream": lambda keys: _upstream(db, keys, rules_of),
+        "downstream": lambda keys: _downstream(db, keys),
+    }
     found: set[EntityKey] = set()
-    for direction in ("upstream", "downstream"):
+    for direction, step in steps.items():
         if rule.direction in (None, direction):
-            found |= _walk(db, start, direction, allowed)
+            found |= _walk(db, start, step, allowed)
     return found - start
+
+
+Hop = Callable[[set[EntityKey]], list[tuple[str, str, str, str]]]
+"""One hop from a set of entities: (source blueprint, relation, blueprint, identifier) each."""
+
+
+def _upstream(
+    db: sqlite3.Connection, keys: set[EntityKey], rules_of: relations.RulesOf
+) -> list[tuple[str, str, str, str]]:
+    """What these entities relate to, from their bodies."""
+    edges = relations.outgoing(db, keys, rules_of)
+    return [(bp, relation, target_bp, target) for target_bp, target, bp, _, relation in edges]
+
+
+def _downstream(db: sqlite3.Connection, keys: set[EntityKey]) -> list[tuple[str, str, str, str]]:
+    """The entities relating to these."""
+    sql = (
+        "SELECT json_group_array(json_array(blueprint, relation, blueprint, identifier)) FROM relations "
+        "WHERE (target_blueprint, target) IN (SELECT value->>0, value->>1 FROM json_each(?))"
+    )
+    (rows,) = db.execute(sql, (dumps(sorted(keys)),)).fetchone()
+    return [
+        (source_bp, relation, bp, ident) for source_bp, relation, bp, ident in orjson.loads(rows)
+    ]
 
 
 def _walk(
     db: sqlite3.Connection,
     start: set[EntityKey],
-    direction: str,
+    step: Hop,
     allowed: set[tuple[str, str]] | None,
 ) -> set[EntityKey]:
-    if direction == "upstream":
-        sql = (
-            "SELECT json_group_array(json_array(blueprint, relation, target_blueprint, target)) FROM relations "
-            "WHERE (blueprint, identifier) IN (SELECT value->>0, value->>1 FROM json_each(?))"
-        )
-    else:
-        sql = (
-            "SELECT json_group_array(json_array(blueprint, relation, blueprint, identifier)) FROM relations "
-            "WHERE (target_blueprint, target) IN (SELECT value->>0, value->>1 FROM json_each(?))"
-        )
     seen, frontier = set(start), set(start)
     while frontier:
-        (rows,) = db.execute(sql, (dumps(sorted(frontier)),)).fetchone()
-        step = {
+        found = {
             (bp, ident)
-            for source_bp, relation, bp, ident in orjson.loads(rows)
+            for source_bp, relation, bp, ident in step(frontier)
             if allowed is None or (source_bp, relation) in allowed
         }
-        frontier = step - seen
+        frontier = found - seen
         seen |= frontier
     return seen

@@ -194,6 +194,45 @@ async def test_referenced_names_targets_that_entities_outside_the_set_relate_to(
     assert referenced == {("team", "core")}
 
 
+async def test_an_entity_related_anew_no_longer_holds_its_old_target(store: Store) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(store, _service("a", relations={"team": "core", "depends": ["b", "c"]}))
+
+    await _upsert(store, _service("a", relations={"team": "infra", "depends": ["c"]}))
+
+    old = [("team", "core"), ("service", "b")]
+    assert await store.referenced(old) == set()
+    assert await store.referenced([("team", "infra"), ("service", "c")]) == {
+        ("team", "infra"),
+        ("service", "c"),
+    }
+    result = await store.delete_entities(old, delete_dependents=False)
+    assert result.deleted == sorted(old) and not result.blocked
+
+
+async def test_deleting_an_entity_takes_its_relations_with_it(store: Store) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(store, _service("a", relations={"team": "core"}))
+
+    await store.delete_entities([("service", "a")], delete_dependents=False)
+
+    assert await store.referenced([("team", "core")]) == set()
+
+
+async def test_a_relation_given_a_new_target_relates_existing_entities_to_it(
+    store: Store,
+) -> None:
+    squad = TEAM | {"identifier": "squad", "title": "Squad"}
+    await store.create_blueprints([TEAM, squad, SERVICE])
+    await _upsert(store, _service("a", relations={"team": "core"}))
+
+    relations = SERVICE["relations"] | {"team": {"target": "squad", "many": False}}
+    await store.update_blueprint("service", {"relations": relations})
+
+    assert await store.referenced([("team", "core")]) == set()
+    assert await store.referenced([("squad", "core")]) == {("squad", "core")}
+
+
 @pytest.mark.parametrize(
     ("blueprint", "message"),
     [
