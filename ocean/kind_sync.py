@@ -61,6 +61,7 @@ async def sync_pages(
         job, resource, kind, tally, produced, mark=_memo_mark(job, resource, tally)
     )
     await pipeline.recall()
+    tally.recalls_asked.set()
     try:
         async for batch, fetched_at in _timed(extract(job.integration, resource.kind), kind):
             kind.extracted += len(batch)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,12 +20,14 @@ from ocean.load.deletion import plan_deletion
 from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport, ResyncReport
-from ocean.store.base import Owner, RunRecord, Store
+from ocean.store.base import Owner, RechecksOwnership, RunRecord, Store
 from ocean.store.sqlite import now_iso
 from ocean.transform.jq import rewrite_single_quotes
 from ocean.transform.mapper import CompiledResource
 from ocean.transform.pool import TransformPool
 from ocean.types import EntityKey
+
+_log = logging.getLogger(__name__)
 
 
 class Observer(Protocol):
@@ -75,6 +78,9 @@ class Tally:
     protected_blueprints: set[str] = field(default_factory=set)
     blueprints: dict[str, dict[str, Any]] = field(default_factory=dict)
     state_known: bool = True
+    recalls_asked: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once a kind has asked the catalog for its page records: the ownership is read
+    after them, as the handler's pages wait for the records and not for the ownership."""
 
 
 async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport:
@@ -118,13 +124,18 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
             await _sync_kind(job, resource, kind, tally)
             job.observer.kind_finished(kind)
 
+    owned_at_start = _read_ownership(job, report, tally)
     try:
         async with asyncio.TaskGroup() as group:
             for resource, kind in zip(job.resources, kinds, strict=True):
                 group.create_task(sync(resource, kind))
+        await _delete_stale(job, report, tally, owned_at_start)
     except BaseExceptionGroup as failures:
         raise failures.exceptions[0] from None  # e.g. the catalog failed: say so plainly
-    await _delete_stale(job, report, tally)
+    finally:
+        if owned_at_start is not None:
+            owned_at_start.cancel()
+            owned_at_start.add_done_callback(_taken)
     report.status = "completed" if _succeeded(report) else "failed"
     if report.status == "completed":
         await _run_hooks(job.integration.resync_complete_hooks, report, "on_resync_complete")
@@ -190,7 +201,12 @@ async def _sync_kind(
     )
 
 
-async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: Tally) -> None:
+async def _delete_stale(
+    job: ResyncJob,
+    report: ResyncReport,
+    tally: Tally,
+    owned_at_start: asyncio.Task[set[EntityKey]] | None,
+) -> None:
     if not tally.state_known:
         report.deletion_note = (
             "skipped: an on_resync_start hook failed, so the previous state is unknown"
@@ -205,8 +221,8 @@ async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: Tally) -> N
             "so which entities it owns is unknown"
         )
         return
-    candidates = await job.store.owned_keys(job.owner, before=report.started_at)
-    stale = sorted(candidates - tally.generated)
+    candidates = await _stale_candidates(job, report, tally, owned_at_start)
+    stale = sorted(candidates)
     plan = plan_deletion(
         owned=candidates,
         total_owned=await job.store.count_owned(job.owner),
@@ -230,6 +246,52 @@ async def _delete_stale(job: ResyncJob, report: ResyncReport, tally: Tally) -> N
                 f"kept {len(result.blocked)} stale entities that other entities still relate to "
                 f"(deleteDependentEntities is false), e.g. {example[0]} used by {example[1][:3]}"
             )
+
+
+def _read_ownership(
+    job: ResyncJob, report: ResyncReport, tally: Tally
+) -> asyncio.Task[set[EntityKey]] | None:
+    """Start reading what the integration owns, untouched since the start, while the kinds
+    run (where the catalog rechecks a few keys cheaply; see :func:`_stale_candidates`)."""
+    if not isinstance(job.store, RechecksOwnership):
+        return None
+    store = job.store
+
+    async def read() -> set[EntityKey]:
+        await tally.recalls_asked.wait()
+        return await store.owned_keys(job.owner, before=report.started_at)
+
+    return asyncio.create_task(read())
+
+
+async def _stale_candidates(
+    job: ResyncJob,
+    report: ResyncReport,
+    tally: Tally,
+    owned_at_start: asyncio.Task[set[EntityKey]] | None,
+) -> set[EntityKey]:
+    """What the integration owns, untouched since the resync started, that it did not
+    produce. With the ownership read while the kinds ran, only the keys it did not produce
+    are checked again: nothing can have joined them (an entity becomes owned only by a
+    write, which makes it newer than the start), some may have left."""
+    before = report.started_at
+    if owned_at_start is not None:
+        tally.recalls_asked.set()  # no kind asked (none ran): read it now
+        try:
+            owned = await owned_at_start
+        except Exception as error:  # an optimisation only: read the ownership again
+            _log.warning("reading the ownership during the resync failed: %s", error)
+        else:
+            left = sorted(owned - tally.generated)
+            assert isinstance(job.store, RechecksOwnership)
+            return await job.store.owned_among(job.owner, left, before=before) if left else set()
+    return await job.store.owned_keys(job.owner, before=before) - tally.generated
+
+
+def _taken(task: asyncio.Future[Any]) -> None:
+    """Take a task's outcome, so that asyncio does not log it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _attribute_deletions(

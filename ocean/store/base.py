@@ -221,6 +221,19 @@ class RemembersPages(Protocol):
 
 
 @runtime_checkable
+class RechecksOwnership(Protocol):
+    """A catalog that answers cheaply which of a few keys an owner still owns (SQLite,
+    PostgreSQL): a resync then reads the whole ownership while its kinds run, and checks
+    again only the keys it did not produce."""
+
+    async def owned_among(
+        self, owner: Owner, keys: list[EntityKey], *, before: str | None = None
+    ) -> set[EntityKey]:
+        """Which of ``keys`` ``owner`` owns, optionally only those not updated after ``before``."""
+        ...
+
+
+@runtime_checkable
 class InstallsIntegrations(Protocol):
     """A catalog that keeps integration records (a Port API): the runner installs its
     integration there on start."""

@@ -172,6 +172,20 @@ class PostgresStore:
         )
         return {(bp, ident) for bp, ident in rows}
 
+    async def owned_among(
+        self, owner: Owner, keys: list[EntityKey], *, before: str | None = None
+    ) -> set[EntityKey]:
+        rows = await self._pool.fetch(
+            "SELECT o.blueprint, o.identifier FROM unnest($3::text[], $4::text[]) AS k(bp, ident) "
+            "JOIN ownership o ON o.owner = $1 AND o.blueprint = k.bp AND o.identifier = k.ident "
+            "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+            "WHERE $2::text IS NULL OR e.updated_at <= $2",
+            owner.key,
+            before,
+            *_columns(keys),
+        )
+        return {(bp, ident) for bp, ident in rows}
+
     async def owned_page(
         self,
         owner: Owner,

@@ -88,6 +88,11 @@ class SQLiteStore:
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         return await self._run(self._catalog.owned_keys, owner, before)
 
+    async def owned_among(
+        self, owner: Owner, keys: list[EntityKey], *, before: str | None = None
+    ) -> set[EntityKey]:
+        return await self._run(self._catalog.owned_among, owner, keys, before)
+
     async def owned_page(
         self,
         owner: Owner,

@@ -269,6 +269,18 @@ class SQLiteCatalog:
         )
         return {(bp, ident) for bp, ident in self._aggregate(query, (owner.key, before))}
 
+    def owned_among(
+        self, owner: Owner, keys: list[EntityKey], before: str | None
+    ) -> set[EntityKey]:
+        query = (
+            "SELECT json_group_array(json_array(o.blueprint, o.identifier)) FROM ownership o "
+            "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+            "WHERE o.owner = ?1 AND (o.blueprint, o.identifier) IN "
+            "(SELECT value->>0, value->>1 FROM json_each(?3)) AND (?2 IS NULL OR e.updated_at <= ?2)"
+        )
+        found = self._aggregate(query, (owner.key, before, dumps(keys)))
+        return {(bp, ident) for bp, ident in found}
+
     def owned_page(
         self, owner: Owner, before: str | None, after: EntityKey | None, limit: int
     ) -> tuple[list[EntityKey], EntityKey | None]:

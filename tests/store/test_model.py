@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ocean.errors import StoreError
-from ocean.store.base import Owner, RunRecord, Store
+from ocean.store.base import Owner, RechecksOwnership, RunRecord, Store
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
@@ -192,6 +192,18 @@ async def test_referenced_names_targets_that_entities_outside_the_set_relate_to(
 
     # infra and d are only related to from inside the set: they may go with it.
     assert referenced == {("team", "core")}
+
+
+async def test_owned_among_names_the_given_keys_the_owner_still_owns(store: Store) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(store, _service("a"), _service("b"))
+    other = Owner("github", "gh-2", "1.0.0")
+    await store.upsert_entities([_service("c")], owner=other, merge=True)
+    keys = [("service", "a"), ("service", "c"), ("service", "gone")]
+
+    assert isinstance(store, RechecksOwnership)
+    assert await store.owned_among(OWNER, keys) == {("service", "a")}
+    assert await store.owned_among(OWNER, keys, before="2000-01-01T00:00:00.000Z") == set()
 
 
 async def test_an_entity_related_anew_no_longer_holds_its_old_target(store: Store) -> None:
