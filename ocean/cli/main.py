@@ -2,29 +2,41 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 
 import click
 
-from ocean.cli.catalog import catalog
-from ocean.cli.events import events
-from ocean.cli.map import map_command
-from ocean.cli.sail import sail
 from ocean.process import pace_collector
 
+COMMANDS = {
+    "sail": "ocean.cli.sail:sail",
+    "catalog": "ocean.cli.catalog:catalog",
+    "map": "ocean.cli.map:map_command",
+    "events": "ocean.cli.events:events",
+}
+"""Each command and where it lives, imported when it runs (or when help lists it): ``ocean
+sail --quiet`` loads neither the terminal tables of the other commands nor their modules."""
 
-@click.group()
+
+class _Commands(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, name = COMMANDS[cmd_name].split(":")
+        command: click.Command = getattr(importlib.import_module(module), name)
+        return command
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="ocean-sync")
 def cli() -> None:
     """Keep a software catalog in sync with the systems you run."""
-
-
-cli.add_command(sail)
-cli.add_command(catalog)
-cli.add_command(map_command)
-cli.add_command(events)
 
 
 def main() -> None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from ocean.config.settings import DEFAULT_CATALOG
 from ocean.errors import OceanError
 from ocean.process import run_process
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 T = TypeVar("T")
 
@@ -40,5 +41,7 @@ def run(coroutine_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 def print_table(table: Table) -> None:
     """Print a table; when piped, wide enough not to truncate."""
+    from rich.console import Console  # imported on use: `ocean sail` need not load it
+
     console = Console()
     (console if console.is_terminal else Console(width=200)).print(table)

@@ -7,19 +7,19 @@ import contextlib
 import json
 import os
 import signal
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from ocean.cli.options import catalog_option, run
 from ocean.errors import ConfigError
 from ocean.listen.listener import LISTENERS, listen
 from ocean.listen.once import run_once
 from ocean.monitor.metrics import Metrics
-from ocean.monitor.render import ProgressDisplay, render_report
 from ocean.monitor.report import ResyncReport
+from ocean.resync import Observer, SilentObserver
 from ocean.sail import Sail, prepare
 from ocean.store.base import Store
 from ocean.store.open import open_store
@@ -68,25 +68,51 @@ def sail(
         overrides["event_listener"] = {"type": "ONCE"}
     if catalog_url:
         overrides["catalog"] = {"url": catalog_url}
-    output = Console(quiet=quiet)
-    output = output if output.is_terminal else Console(quiet=quiet, width=160)
+    render = _renderer(quiet)
     reports: list[ResyncReport] = []
 
     def show(report: ResyncReport) -> None:
         reports.append(report)
         if report_path is not None:
             report_path.write_text(json.dumps(report.to_dict(), indent=2))
-        if not quiet:
-            render_report(report, output)
+        render(report)
 
     address = (host, port)
-    run(lambda: _sail(path, overrides, Console(stderr=True, quiet=quiet), show, address))
+    run(lambda: _sail(path, overrides, quiet, show, address))
     if reports and reports[-1].status != "completed":
         raise SystemExit(1)
 
 
+def _renderer(quiet: bool) -> Callable[[ResyncReport], None]:
+    """How a report is shown: a table on stdout, or (``--quiet``) not at all, without
+    loading the terminal library."""
+    if quiet:
+        return lambda _report: None
+    from rich.console import Console
+
+    from ocean.monitor.render import render_report
+
+    output = Console()
+    output = output if output.is_terminal else Console(width=160)
+    return lambda report: render_report(report, output)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool) -> Iterator[Observer]:
+    """Progress bars on a terminal's stderr; none with ``--quiet``."""
+    if quiet:
+        yield SilentObserver()
+        return
+    from rich.console import Console
+
+    from ocean.monitor.render import ProgressDisplay
+
+    with ProgressDisplay(Console(stderr=True)) as display:
+        yield display
+
+
 async def _sail(
-    path: Path, overrides: dict[str, Any], console: Console, show: Any, address: tuple[str, int]
+    path: Path, overrides: dict[str, Any], quiet: bool, show: Any, address: tuple[str, int]
 ) -> None:
     prepared = prepare(path, environ=os.environ, overrides=overrides)
     listener = prepared.settings.event_listener.type.upper()
@@ -97,7 +123,7 @@ async def _sail(
         )
     store = await open_store(prepared.catalog_url, credentials=prepared.credentials)
     try:
-        with ProgressDisplay(console) as progress:
+        with _progress(quiet) as progress:
             if listener == "ONCE":
                 show(await run_once(prepared, store, progress))
             else:
@@ -109,7 +135,7 @@ async def _sail(
 async def _serve(
     sail: Sail,
     store: Store,
-    progress: ProgressDisplay,
+    progress: Observer,
     show: Any,
     address: tuple[str, int],
 ) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -61,6 +64,25 @@ def test_a_rerun_says_how_many_pages_it_did_not_map_again(workspace: Workspace) 
 
     assert code == 0, output
     assert "service: 2 page(s) as the last resync left them" in output
+
+
+def test_a_quiet_sail_loads_no_terminal_rendering(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    script = (
+        "import sys\n"
+        "from ocean.cli.main import cli\n"
+        "try:\n"
+        f"    cli(['sail', {str(workspace.folder)!r}, '--once', '--quiet', "
+        f"'--catalog', 'sqlite:///{workspace.catalog}'])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code in (0, None), done.code\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))\n"
+    )
+    env = {**os.environ, **workspace.environ}
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
 
 
 def test_failed_resync_exits_non_zero(workspace: Workspace) -> None:
