@@ -40,7 +40,7 @@ class SQLiteStore:
         checkpointer = Checkpointer(path)
         thread, catalog = await SQLiteThread.start(
             f"the catalog {path}",
-            functools.partial(SQLiteCatalog, path, on_commit=checkpointer.kick),
+            functools.partial(SQLiteCatalog, path, after_bulk=checkpointer.kick),
         )
         checkpointer.start()
         return cls(catalog, thread, path, checkpointer)

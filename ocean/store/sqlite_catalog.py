@@ -47,6 +47,8 @@ _PRAGMAS = (
     "cache_size=-65536",  # 64 MiB of page cache: index pages of a 1M-entity catalog stay hot
     "temp_store=MEMORY",
 )
+_BULK = 1000
+"""Rows a transaction changes for the checkpoint thread to copy the log after it."""
 _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
 _KEYS_IN = "(blueprint, identifier) IN (SELECT value->>0, value->>1 FROM json_each(?1))"
 _UPSERT = (
@@ -86,10 +88,11 @@ def now_iso() -> str:
 class SQLiteCatalog:
     """Synchronous operations on one SQLite connection (used from one thread only)."""
 
-    def __init__(self, path: Path, *, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, path: Path, *, after_bulk: Callable[[], None] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._on_commit = on_commit
-        """Told after every committed write transaction (the checkpoint thread)."""
+        self._after_bulk = after_bulk
+        """Told after a committed transaction that changed many rows (the checkpoint
+        thread); small writes leave the log to SQLite's own occasional checkpoint."""
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         for pragma in _PRAGMAS:
             self._db.execute(f"PRAGMA {pragma}")
@@ -102,14 +105,15 @@ class SQLiteCatalog:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
         self._db.execute("BEGIN IMMEDIATE")
+        changes = self._db.total_changes
         try:
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
-        if self._on_commit is not None:
-            self._on_commit()
+        if self._after_bulk is not None and self._db.total_changes - changes >= _BULK:
+            self._after_bulk()
 
     def _aggregate(self, query: str, params: tuple[Any, ...]) -> Any:
         """One JSON value computed by SQLite (a single step), parsed."""

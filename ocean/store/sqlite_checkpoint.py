@@ -3,9 +3,9 @@
 In WAL mode every commit appends pages to the log, and now and then the committing
 connection stops to copy the log into the database file and sync it (a checkpoint: a
 tenth of a second in a 50k-entity first sync, and again when the catalog closes). A
-:class:`Checkpointer` does that on a thread and connection of its own after each commit,
-as a *passive* checkpoint, which never waits for nor blocks the writer, so the store's
-thread goes on writing. The writer's own automatic checkpoint stays as the backstop.
+:class:`Checkpointer` does that on a thread and connection of its own after each bulk
+write, as a *passive* checkpoint, which never waits for nor blocks the writer, so the
+store's thread goes on writing. The writer's own automatic checkpoint stays for the rest.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ _log = logging.getLogger(__name__)
 
 
 class Checkpointer:
-    """Start with :meth:`start`, call :meth:`kick` after each commit, :meth:`stop` before
+    """Start with :meth:`start`, call :meth:`kick` after a bulk commit, :meth:`stop` before
     the writer closes."""
 
     def __init__(self, path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ocean.store.base import Owner
 from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite_catalog import SQLiteCatalog
 from ocean.store.sqlite_checkpoint import Checkpointer
 
 OWNER = Owner("github", "gh-1")
@@ -69,3 +70,18 @@ async def test_the_store_closes_with_the_log_fully_copied(tmp_path: Path) -> Non
     reopened = await SQLiteStore.open(path)
     assert await reopened.count_entities() == {"team": 2000}
     await reopened.close()
+
+
+async def test_only_bulk_writes_ask_for_a_checkpoint(tmp_path: Path) -> None:
+    asked: list[int] = []
+    catalog = SQLiteCatalog(tmp_path / "catalog.db", after_bulk=lambda: asked.append(1))
+    catalog.create_blueprints([TEAM])
+    options = {"merge": True, "only_changed": False, "create_missing_related": True}
+
+    catalog.upsert_entities([{"identifier": "one", "blueprint": "team"}], OWNER, options)
+    small = len(asked)
+    teams = [{"identifier": f"t{i}", "blueprint": "team"} for i in range(1000)]
+    catalog.upsert_entities(teams, OWNER, options)
+    catalog.close()
+
+    assert (small, len(asked)) == (0, 1)
