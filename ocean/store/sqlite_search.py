@@ -66,7 +66,7 @@ def related_keys(
     found: set[EntityKey] = set()
     for direction, step in steps.items():
         if rule.direction in (None, direction):
-            found |= _walk(db, start, step, allowed)
+            found |= _walk(start, step, allowed)
     return found - start
 
 
@@ -94,12 +94,7 @@ def _downstream(db: sqlite3.Connection, keys: set[EntityKey]) -> list[tuple[str,
     ]
 
 
-def _walk(
-    db: sqlite3.Connection,
-    start: set[EntityKey],
-    step: Hop,
-    allowed: set[tuple[str, str]] | None,
-) -> set[EntityKey]:
+def _walk(start: set[EntityKey], step: Hop, allowed: set[tuple[str, str]] | None) -> set[EntityKey]:
     seen, frontier = set(start), set(start)
     while frontier:
         found = {
