@@ -56,16 +56,27 @@ class Expression:
     ``env`` is the whole environment ``env`` / ``$ENV`` see (``None`` hides it: both are ``{}``).
     """
 
-    __slots__ = ("_fast", "_program", "raw", "text")
+    __slots__ = ("_env", "_fast", "_program_", "_source", "raw", "text")
 
     def __init__(self, text: str, env: Mapping[str, str] | None) -> None:
         self.text = text
-        source = rewrite_single_quotes(text)
-        self.raw = compile_raw(source)
+        self._source, self._env = rewrite_single_quotes(text), dict(env or {})
+        self.raw = compile_raw(self._source)
         """The Python equivalent without ``from_jq`` normalisation (may raise Fallback)."""
         self._fast = normalised(self.raw)
+        self._program_: Any = None
+        if self._fast is None:  # what the fast path takes is valid JQ: it compiles when needed
+            self._program_ = self._compiled()
+
+    @property
+    def _program(self) -> Any:
+        if self._program_ is None:
+            self._program_ = self._compiled()
+        return self._program_
+
+    def _compiled(self) -> Any:
         try:
-            self._program = jq.compile(_ENV_PRELUDE + source, args={"__ocean_env": dict(env or {})})
+            return jq.compile(_ENV_PRELUDE + self._source, args={"__ocean_env": self._env})
         except ValueError as error:
             raise CompileError(_first_line(error)) from None
 

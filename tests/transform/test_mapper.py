@@ -8,6 +8,7 @@ import pytest
 
 from ocean.errors import MappingError
 from ocean.mapping import ResourceConfig, parse_mapping
+from ocean.transform.jq import Expression, Input
 from ocean.transform.mapper import CompiledResource, compile_resources
 
 
@@ -91,3 +92,17 @@ def test_mapping_defaults_follow_the_original_code() -> None:
     assert config.create_missing_related_entities is True
     assert config.enable_merge_entity is True
     assert config.entity_deletion_threshold == 0.9
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [("x", "vx"), (1.5, "v1.5"), (1e100, "v1E+100")],
+    ids=["python", "jq-formats-the-float", "jq-formats-the-exponent"],
+)
+def test_an_expression_python_evaluates_still_gives_jqs_text_where_jq_formats(
+    value: Any, text: str
+) -> None:
+    expression = Expression('"v\\(.f)"', None)
+
+    assert expression.is_fast
+    assert expression.first(Input({"f": value})) == text
