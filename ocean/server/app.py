@@ -26,6 +26,7 @@ from ocean.store.base import Owner, RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port_limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, PORT
 from ocean.store.search import SearchError
+from ocean.types import EntityKey
 
 
 def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
@@ -244,8 +245,7 @@ class _Routes:
 
     async def referenced(self, request: Request) -> Response:
         """Ocean's extension: which of these entities others outside them relate to."""
-        keys = [(str(bp), str(ident)) for bp, ident in (await _json(request)).get("keys", [])]
-        found = await self.store.referenced(keys)
+        found = await self.store.referenced(_keys(await _json(request)))
         return JSONResponse({"ok": True, "referenced": sorted(found)})
 
     async def owned(self, request: Request) -> Response:
@@ -306,6 +306,16 @@ def _page_slot(body: dict[str, Any]) -> tuple[str, str]:
     if not isinstance(slot, str) or not isinstance(fingerprint, str):
         raise StoreError("page records are named by a string slot and fingerprint")
     return slot, fingerprint
+
+
+def _keys(body: dict[str, Any]) -> list[EntityKey]:
+    keys = body.get("keys", [])
+    if not isinstance(keys, list) or not all(
+        isinstance(key, list) and len(key) == 2 and all(isinstance(part, str) for part in key)
+        for key in keys
+    ):
+        raise StoreError("keys must be a list of [blueprint, identifier] string pairs")
+    return [(bp, ident) for bp, ident in keys]
 
 
 def _owner_of(user_agent: str) -> Owner:

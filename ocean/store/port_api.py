@@ -167,16 +167,12 @@ class PortAPIStore:
         """Ocean's catalog server keeps page records (an extension route); Port does not."""
         if not await self._ocean():
             return []
-        response = await self._http.call(
-            "POST",
-            "/ocean/pages/recall",
-            json={"slot": slot, "fingerprint": fingerprint},
-            idempotent=True,
-            user_agent=owner.datasource,
+        answer = await self._extension(
+            "POST", "/ocean/pages/recall", {"slot": slot, "fingerprint": fingerprint}, owner
         )
         return [
             decoded(bytes.fromhex(item["digest"]), item["record"])
-            for item in response.json().get("records", [])
+            for item in answer.get("records", [])
         ]
 
     async def remember_pages(
@@ -184,17 +180,30 @@ class PortAPIStore:
     ) -> None:
         if not await self._ocean():
             return
-        await self._http.call(
+        await self._extension(
             "PUT",
             "/ocean/pages",
-            json={
+            {
                 "slot": slot,
                 "fingerprint": fingerprint,
                 "records": [{"digest": r.digest.hex(), "record": encoded(r)} for r in records],
             },
-            idempotent=True,
-            user_agent=owner.datasource,
+            owner,
         )
+
+    async def _extension(
+        self, method: str, path: str, body: dict[str, Any], owner: Owner | None = None
+    ) -> dict[str, Any]:
+        """Call one of Ocean's server extension routes (idempotent, as the writer)."""
+        response = await self._http.call(
+            method,
+            path,
+            json=body,
+            idempotent=True,
+            user_agent=owner.datasource if owner is not None else None,
+        )
+        answer: dict[str, Any] = response.json()
+        return answer
 
     async def _stored(self, entities: list[Entity]) -> dict[EntityKey, Entity]:
         stored: dict[EntityKey, Entity] = {}
@@ -344,10 +353,8 @@ class PortAPIStore:
         which of them each dependent outside ``keys`` points at; Ocean's server answers it
         in one call (an extension route)."""
         if await self._ocean():
-            response = await self._http.call(
-                "POST", "/ocean/referenced", json={"keys": keys}, idempotent=True
-            )
-            return {(bp, ident) for bp, ident in response.json().get("referenced", [])}
+            answer = await self._extension("POST", "/ocean/referenced", {"keys": keys})
+            return {(bp, ident) for bp, ident in answer.get("referenced", [])}
         kept, referenced = set(keys), set()
         for blueprint, identifiers in group_keys(keys).items():
             size = (await self._http.limits()).search_identifiers

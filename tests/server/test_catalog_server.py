@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -162,6 +163,13 @@ async def _signed_in(client: httpx.AsyncClient, store: Store) -> dict[str, str]:
             "records must be a list",
             id="remember-bad-record",
         ),
+        pytest.param(
+            "POST",
+            "/v1/ocean/referenced",
+            {"keys": [["team"]]},
+            "keys must be a list of [blueprint, identifier]",
+            id="referenced-bad-key",
+        ),
     ],
 )
 async def test_malformed_extension_calls_are_refused_with_the_reason(
@@ -292,22 +300,29 @@ async def test_concurrent_bulk_requests_are_grouped_and_each_gets_its_own_result
     assert counts["service"] == 10 * 19 + 1
 
 
+@contextlib.asynccontextmanager
+async def _client(served: tuple[str, Store]) -> AsyncIterator[tuple[Store, PortAPIStore]]:
+    """The served store with the test blueprints, and Ocean's client signed in to it."""
+    base, store = served
+    await store.create_blueprints(BLUEPRINTS)
+    client = PortAPIStore.connect(base, *await store.create_credentials("tests"))
+    try:
+        yield store, client
+    finally:
+        await client.close()
+
+
 async def test_the_client_finds_which_keys_other_entities_still_relate_to(
     served: tuple[str, Store],
 ) -> None:
-    base, store = served
-    await store.create_blueprints(BLUEPRINTS)
-    client_id, secret = await store.create_credentials("tests")
     owner = Owner("t", "t-1")
     teams = [{"identifier": t, "blueprint": "team"} for t in ("core", "edge", "ops")]
     users = [
         {"identifier": f"svc-{t}", "blueprint": "service", "relations": {"team": t}}
         for t in ("core", "ops")
     ]
-    await store.upsert_entities(teams + users, owner=owner, merge=False)  # type: ignore[arg-type]
-    client = PortAPIStore.connect(base, client_id, secret)
-    try:
+    async with _client(served) as (store, client):
+        await store.upsert_entities(teams + users, owner=owner, merge=False)  # type: ignore[arg-type]
+
         keys = [("team", "core"), ("team", "edge"), ("team", "ops"), ("service", "svc-ops")]
         assert await client.referenced(keys) == {("team", "core")}
-    finally:
-        await client.close()
