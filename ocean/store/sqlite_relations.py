@@ -23,6 +23,7 @@ Row = tuple[str, str, str, str, str]
 """(target blueprint, target, blueprint, identifier, relation): one edge as stored."""
 RulesOf = Callable[[str], EntityRules | None]
 
+_REBUILD_CHUNK = 5000
 _ROWS = "SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?1)"
 _BODIES = (
     "SELECT json_group_array(json_array(blueprint, identifier, json(body))) FROM entities "
@@ -65,14 +66,10 @@ def outgoing(db: sqlite3.Connection, keys: Iterable[EntityKey], rules_of: RulesO
 
 
 def rebuild(db: sqlite3.Connection, blueprint: str, rules: EntityRules) -> None:
-    """Make the edges from ``blueprint``'s entities again under its (changed) relations."""
+    """Make the edges from ``blueprint``'s entities again under its (changed) relations,
+    a few thousand entities at a time."""
     db.execute("DELETE FROM relations WHERE blueprint = ?", (blueprint,))
     bodies = db.execute("SELECT identifier, body FROM entities WHERE blueprint = ?", (blueprint,))
-    add(
-        db,
-        [
-            row
-            for identifier, body in bodies.fetchall()
-            for row in rows((blueprint, identifier), rules.edges(orjson.loads(body)))
-        ],
-    )
+    while chunk := bodies.fetchmany(_REBUILD_CHUNK):
+        edges = [rows((blueprint, ident), rules.edges(orjson.loads(body))) for ident, body in chunk]
+        add(db, [row for entity in edges for row in entity])
