@@ -261,7 +261,7 @@ class SQLiteCatalog:
         self, query: dict[str, Any], include: list[str] | None, exclude: list[str] | None
     ) -> list[dict[str, Any]]:
         definitions = {bp["identifier"]: bp for bp in self.list_blueprints()}
-        return search(self._db, query, definitions, (include, exclude))
+        return search(self._db, query, definitions, (include, exclude), self._rules_of)
 
     # ownership, listing, runs ---------------------------------------------------------------
 

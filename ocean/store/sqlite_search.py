@@ -9,7 +9,6 @@ from typing import Any
 import orjson
 
 from ocean.store import sqlite_relations as relations
-from ocean.store.entity_rules import EntityRules
 from ocean.store.search import Query, RelatedTo, indexable_rules, matching, schema_properties
 from ocean.store.writes import dumps
 from ocean.types import EntityKey
@@ -25,10 +24,12 @@ def search(
     query: dict[str, Any],
     blueprints: dict[str, dict[str, Any]],
     projection: tuple[list[str] | None, list[str] | None],
+    rules_of: relations.RulesOf,
 ) -> list[dict[str, Any]]:
-    """Entities matching ``query``, projected; indexable top-level rules narrow the scan."""
+    """Entities matching ``query``, projected; indexable top-level rules narrow the scan.
+    ``rules_of`` gives a blueprint's compiled rules (what an entity relates to)."""
     compiled = Query(query, properties=schema_properties(blueprints))
-    compiled.bind({rule: related_keys(db, rule, blueprints) for rule in compiled.related})
+    compiled.bind({rule: related_keys(db, rule, blueprints, rules_of) for rule in compiled.related})
     where, params = prefilter(query)
     extra = _DATASOURCES if compiled.uses_datasource else ""
     sql = f"SELECT e.blueprint, e.identifier, e.body, e.created_at, e.updated_at{extra} FROM entities e{where} ORDER BY e.blueprint, e.identifier"
@@ -47,18 +48,14 @@ def prefilter(query: dict[str, Any]) -> tuple[str, list[Any]]:
 
 
 def related_keys(
-    db: sqlite3.Connection, rule: RelatedTo, blueprints: dict[str, dict[str, Any]]
+    db: sqlite3.Connection,
+    rule: RelatedTo,
+    blueprints: dict[str, dict[str, Any]],
+    rules_of: relations.RulesOf,
 ) -> set[EntityKey]:
     """Every entity reachable from the rule's entities along relations (both ways by default)."""
     start = {(rule.blueprint, identifier) for identifier in rule.identifiers}
     allowed = rule.allowed_relations(blueprints)
-    rules: dict[str, EntityRules] = {}
-
-    def rules_of(blueprint: str) -> EntityRules | None:
-        if blueprint not in rules and blueprint in blueprints:
-            rules[blueprint] = EntityRules(blueprints[blueprint])
-        return rules.get(blueprint)
-
     steps: dict[str, Hop] = {
         "upstream": lambda keys: _upstream(db, keys, rules_of),
         "downstream": lambda keys: _downstream(db, keys),
