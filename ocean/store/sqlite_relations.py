@@ -24,6 +24,8 @@ Row = tuple[str, str, str, str, str]
 RulesOf = Callable[[str], EntityRules | None]
 
 _REBUILD_CHUNK = 5000
+_VALUES_ROWS = 200
+"""Edges per INSERT statement (full-size statements are prepared once and cached)."""
 _ROWS = "SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?1)"
 _BODIES = (
     "SELECT json_group_array(json_array(blueprint, identifier, json(body))) FROM entities "
@@ -37,11 +39,15 @@ def rows(key: EntityKey, edges: Iterable[Edge]) -> list[Row]:
 
 
 def add(db: sqlite3.Connection, new: list[Row]) -> None:
-    if new:
+    """Insert edges as the parameters of many-row VALUES statements: SQLite parses no JSON
+    for them, a third less time than one JSON array for these five short columns."""
+    size = min(_VALUES_ROWS, db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // 5)
+    for start in range(0, len(new), size):
+        chunk = new[start : start + size]
         db.execute(
             "INSERT OR IGNORE INTO relations(target_blueprint, target, blueprint, identifier, "
-            f"relation) {_ROWS}",
-            (dumps(new),),
+            "relation) VALUES " + ",".join(["(?,?,?,?,?)"] * len(chunk)),
+            [value for row in chunk for value in row],
         )
 
 

@@ -175,6 +175,23 @@ async def test_deleting_without_dependents_keeps_what_is_still_used(store: Store
     assert result.blocked == {("team", "core"): [("service", "a")]}
 
 
+async def test_a_write_with_more_edges_than_one_statement_holds_keeps_them_all(
+    store: Store,
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    services = [
+        _service(f"s{i}", relations={"team": "core", "depends": ["s0"]}) for i in range(450)
+    ]
+    await _upsert(store, *services)
+
+    result = await store.delete_entities([("team", "core")], delete_dependents=False)
+
+    assert result.blocked == {
+        ("team", "core"): [("service", f"s{i}") for i in sorted(range(450), key=str)]
+    }
+    assert await store.referenced([("service", "s0")]) == {("service", "s0")}
+
+
 async def test_referenced_names_targets_that_entities_outside_the_set_relate_to(
     store: Store,
 ) -> None:
