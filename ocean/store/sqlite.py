@@ -1,7 +1,9 @@
 """The embedded catalog: one SQLite file in WAL mode, driven from one dedicated thread.
 
 Entities are one row each (Port's fields as one JSON body) plus one ``ownership`` row per
-writer, so that the ownership scan of stale deletion is an index range read. Every
+writer, keyed by the writer's number, so that the ownership scan of stale deletion is an
+index range read. A writer (``owners``) is its key and the datasource of its latest version
+($datasource in searches; PostgreSQL keeps each entity's first writer version). Every
 operation runs whole on the store's thread, one at a time, so write transactions never
 interleave and the event loop is free while SQLite works.
 """

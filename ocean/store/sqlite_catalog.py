@@ -63,15 +63,19 @@ _PLACEHOLDERS = (
     "FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING"
 )
 _OWN = (
-    "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier, datasource) "
-    "SELECT ?2, value->>0, value->>1, ?3 FROM json_each(?1)"
+    "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier) "
+    "SELECT ?2, value->>0, value->>1 FROM json_each(?1)"
 )
+_NUMBER = "(SELECT id FROM owners WHERE key = ?1)"
+"""The owner's number, from the owner key bound as ``?1``."""
 OWNED_PAGE = (
     "SELECT o.blueprint, o.identifier FROM ownership o "
     "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-    "WHERE o.owner = ?1 AND (?2 IS NULL OR e.updated_at <= ?2) "
+    f"WHERE o.owner = {_NUMBER} AND (?2 IS NULL OR e.updated_at <= ?2) "
     "AND (o.blueprint, o.identifier) > (?3, ?4) ORDER BY o.blueprint, o.identifier LIMIT ?5"
 )
+DISOWN = f"DELETE FROM ownership WHERE owner IN (SELECT id FROM owners) AND {_KEYS_IN}"
+"""Every owner's rows of the keys in ``?1``: one key seek per owner and key."""
 _READ_CHUNK = 2000
 """Stored bodies read per statement: a big write's bodies parse faster in cache-sized parts."""
 _STORED = (
@@ -98,6 +102,8 @@ class SQLiteCatalog:
             self._db.execute(f"PRAGMA {pragma}")
         migrate(self._db)
         self._rules: dict[str, EntityRules] = {}
+        self._owner_numbers: dict[str, int] = {}
+        """Owner numbers by datasource, as written by this connection's committed writes."""
 
     def close(self) -> None:
         self._db.close()
@@ -110,6 +116,7 @@ class SQLiteCatalog:
             yield
         except BaseException:
             self._db.execute("ROLLBACK")
+            self._owner_numbers = {}  # a number made in this transaction is gone
             raise
         self._db.execute("COMMIT")
         if self._after_bulk is not None and self._db.total_changes - changes >= _BULK:
@@ -170,7 +177,7 @@ class SQLiteCatalog:
             if missing and options["create_missing_related"]:
                 placeholders = dumps(sorted(missing))
                 self._db.execute(_PLACEHOLDERS, (placeholders, now_iso(), version))
-                self._db.execute(_OWN, (placeholders, owner.key, owner.datasource))
+                self._db.execute(_OWN, (placeholders, self._owner_number(owner)))
             elif missing:
                 plan.fail_missing(missing)
             self._write_edges(plan, stored, rules)
@@ -222,7 +229,20 @@ class SQLiteCatalog:
             batch = dumps([(*w.key, w.text) for w in writes])
             self._db.execute(_UPSERT, (batch, now_iso(), version))
             keys = dumps([w.key for w in writes])  # the bodies are not parsed twice
-            self._db.execute(_OWN, (keys, owner.key, owner.datasource))
+            self._db.execute(_OWN, (keys, self._owner_number(owner)))
+
+    def _owner_number(self, owner: Owner) -> int:
+        """The owner's number (made on its first write); the datasource it records is the
+        latest version's. Call inside a write transaction."""
+        number = self._owner_numbers.get(owner.datasource)
+        if number is None:
+            (number,) = self._db.execute(
+                "INSERT INTO owners(key, datasource) VALUES (?1, ?2) "
+                "ON CONFLICT(key) DO UPDATE SET datasource = ?2 RETURNING id",
+                (owner.key, owner.datasource),
+            ).fetchone()
+            self._owner_numbers[owner.datasource] = number
+        return int(number)
 
     def delete_entities(self, keys: list[EntityKey], delete_dependents: bool) -> DeleteResult:
         """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
@@ -241,8 +261,8 @@ class SQLiteCatalog:
                     frontier = set()
             relations.remove(self._db, relations.outgoing(self._db, doomed, self._rules_of))
             batch = dumps(sorted(doomed))
-            for table in ("ownership", "entities"):
-                self._db.execute(f"DELETE FROM {table} WHERE {_KEYS_IN}", (batch,))
+            self._db.execute(DISOWN, (batch,))
+            self._db.execute(f"DELETE FROM entities WHERE {_KEYS_IN}", (batch,))
         return DeleteResult(deleted=sorted(doomed), blocked=blocked)
 
     def _dependents(self, keys: set[EntityKey]) -> dict[EntityKey, set[EntityKey]]:
@@ -269,7 +289,7 @@ class SQLiteCatalog:
         query = (
             "SELECT json_group_array(json_array(o.blueprint, o.identifier)) FROM ownership o "
             "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-            "WHERE o.owner = ?1 AND (?2 IS NULL OR e.updated_at <= ?2)"
+            f"WHERE o.owner = {_NUMBER} AND (?2 IS NULL OR e.updated_at <= ?2)"
         )
         return {(bp, ident) for bp, ident in self._aggregate(query, (owner.key, before))}
 
@@ -279,7 +299,7 @@ class SQLiteCatalog:
         query = (
             "SELECT json_group_array(json_array(o.blueprint, o.identifier)) FROM ownership o "
             "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-            "WHERE o.owner = ?1 AND (o.blueprint, o.identifier) IN "
+            f"WHERE o.owner = {_NUMBER} AND (o.blueprint, o.identifier) IN "
             "(SELECT value->>0, value->>1 FROM json_each(?3)) AND (?2 IS NULL OR e.updated_at <= ?2)"
         )
         found = self._aggregate(query, (owner.key, before, dumps(keys)))
@@ -380,7 +400,7 @@ class SQLiteCatalog:
             sqlite_pages.remember(self._db, owner.key, slot, fingerprint, records)
 
     def count_owned(self, owner: Owner) -> int:
-        query = "SELECT count(*) FROM ownership WHERE owner = ?"
+        query = f"SELECT count(*) FROM ownership WHERE owner = {_NUMBER}"
         return int(self._db.execute(query, (owner.key,)).fetchone()[0])
 
     def entity_page(self, blueprint: str | None, after: EntityKey, limit: int) -> list[Entity]:

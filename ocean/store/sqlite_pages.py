@@ -18,7 +18,7 @@ _VALID = (
     "SELECT json_group_array(json_array(hex(p.digest), json(p.record))) FROM resync_pages p "
     "WHERE p.owner = ?1 AND p.slot = ?2 AND p.fingerprint = ?3 AND NOT EXISTS ("
     "SELECT 1 FROM json_each(p.record, '$.entries') k WHERE NOT EXISTS ("
-    "SELECT 1 FROM entities e JOIN ownership o ON o.owner = ?1 "
+    "SELECT 1 FROM entities e JOIN ownership o ON o.owner = (SELECT id FROM owners WHERE key = ?1) "
     "AND o.blueprint = e.blueprint AND o.identifier = e.identifier "
     "WHERE e.blueprint = k.value->>0 AND e.identifier = k.value->>1 "
     "AND e.version = k.value->>2))"

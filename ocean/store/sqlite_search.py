@@ -13,9 +13,10 @@ from ocean.store.search import Query, RelatedTo, indexable_rules, matching, sche
 from ocean.store.writes import dumps
 from ocean.types import EntityKey
 
-_DATASOURCES = (
-    ", (SELECT json_group_array(o.datasource) FROM ownership o "
-    "WHERE o.blueprint = e.blueprint AND o.identifier = e.identifier)"
+# CROSS JOIN keeps the owners as the outer loop: one key seek per owner for each entity.
+DATASOURCES = (
+    ", (SELECT json_group_array(w.datasource) FROM owners w CROSS JOIN ownership o "
+    "ON o.owner = w.id AND o.blueprint = e.blueprint AND o.identifier = e.identifier)"
 )
 
 
@@ -31,7 +32,7 @@ def search(
     compiled = Query(query, properties=schema_properties(blueprints))
     compiled.bind({rule: related_keys(db, rule, blueprints, rules_of) for rule in compiled.related})
     where, params = prefilter(query)
-    extra = _DATASOURCES if compiled.uses_datasource else ""
+    extra = DATASOURCES if compiled.uses_datasource else ""
     sql = f"SELECT e.blueprint, e.identifier, e.body, e.created_at, e.updated_at{extra} FROM entities e{where} ORDER BY e.blueprint, e.identifier"
     return matching(db.execute(sql, params), compiled, projection)
 

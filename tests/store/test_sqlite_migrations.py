@@ -33,3 +33,25 @@ def test_edges_kept_by_source_are_kept_by_target_after_the_upgrade(tmp_path: Pat
         ("team", "core", "service", "b", "team"),
     ]
     assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
+
+
+def test_ownership_keeps_its_owners_and_datasources_after_the_upgrade(tmp_path: Path) -> None:
+    db = _catalog_at(tmp_path / "catalog.db", 8)
+    db.execute(
+        "INSERT INTO ownership(owner, blueprint, identifier, datasource) VALUES "
+        "('gh/1/exporter', 'service', 'a', 'port-ocean/gh/1.0/1/exporter'), "
+        "('gh/1/exporter', 'service', 'b', 'port-ocean/gh/1.0/1/exporter'), "
+        "('jira/2/exporter', 'service', 'a', 'port-ocean/jira/2.0/2/exporter')"
+    )
+
+    migrate(db)
+
+    rows = db.execute(
+        "SELECT w.key, w.datasource, o.blueprint, o.identifier "
+        "FROM ownership o JOIN owners w ON w.id = o.owner ORDER BY w.key, o.identifier"
+    ).fetchall()
+    assert rows == [
+        ("gh/1/exporter", "port-ocean/gh/1.0/1/exporter", "service", "a"),
+        ("gh/1/exporter", "port-ocean/gh/1.0/1/exporter", "service", "b"),
+        ("jira/2/exporter", "port-ocean/jira/2.0/2/exporter", "service", "a"),
+    ]

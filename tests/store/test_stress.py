@@ -21,8 +21,8 @@ from ocean.store.postgres import OWNED_PAGE as POSTGRES_OWNED_PAGE
 from ocean.store.postgres import PostgresStore
 from ocean.store.postgres_search import prefilter as postgres_prefilter
 from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_catalog import OWNED_PAGE
-from ocean.store.sqlite_search import prefilter
+from ocean.store.sqlite_catalog import DISOWN, OWNED_PAGE
+from ocean.store.sqlite_search import DATASOURCES, prefilter
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 THING = {
@@ -134,10 +134,14 @@ async def test_identifier_and_ownership_queries_use_indexes(sqlite_store: SQLite
         where, params = prefilter(query)
         plans[name] = _plan(sqlite_store.path, f"SELECT * FROM entities e{where}", params)
     plans["ownership"] = _plan(sqlite_store.path, OWNED_PAGE, [OWNER.key, None, "", "", 10])
+    plans["disown"] = _plan(sqlite_store.path, DISOWN, ["[]"])
+    plans["datasources"] = _plan(sqlite_store.path, f"SELECT 1{DATASOURCES} FROM entities e", [])
 
     assert "USING INDEX entities_by_identifier" in plans["identifiers"]
     assert "USING PRIMARY KEY (blueprint=? AND identifier=?)" in plans["identifiers+blueprint"]
     assert "SEARCH o USING PRIMARY KEY (owner=?" in plans["ownership"]
+    key_seek = "PRIMARY KEY (owner=? AND blueprint=? AND identifier=?)"
+    assert key_seek in plans["disown"] and key_seek in plans["datasources"]
 
 
 async def test_ownership_pages_with_a_cursor(store: Store) -> None:
