@@ -38,13 +38,17 @@ def search(
 
 
 def prefilter(query: dict[str, Any]) -> tuple[str, list[Any]]:
-    """SQL for the rules an index answers (see :func:`indexable_rules`)."""
-    clauses, params = [], []
+    """SQL for the rules the entities' key answers (see :func:`indexable_rules`); identifiers
+    without a blueprint are looked up under every blueprint."""
+    clauses, params, columns = [], [], set()
     for column, operator, value in indexable_rules(query):
         clauses.append(
             f"{column} = ?" if operator == "=" else f"{column} IN (SELECT value FROM json_each(?))"
         )
         params.append(value if operator == "=" else dumps(value))
+        columns.add(column)
+    if columns == {"e.identifier"}:
+        clauses.append("e.blueprint IN (SELECT identifier FROM blueprints)")
     return (" WHERE " + " AND ".join(clauses), params) if clauses else ("", [])
 
 
