@@ -27,6 +27,7 @@ from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
 from ocean.store.migrations import migrate
 from ocean.store.sqlite_search import search
+from ocean.store.sqlite_values import execute_rows
 from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import (
     BatchPlan,
@@ -53,10 +54,11 @@ _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entit
 _KEYS_IN = "(blueprint, identifier) IN (SELECT value->>0, value->>1 FROM json_each(?1))"
 _UPSERT = (
     "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-    "SELECT value->>0, value->>1, value->>2, ?2, ?2, ?3 FROM json_each(?1) WHERE true "
-    "ON CONFLICT(blueprint, identifier) DO UPDATE SET body=excluded.body, "
+    "VALUES {values} ON CONFLICT(blueprint, identifier) DO UPDATE SET body=excluded.body, "
     "updated_at=excluded.updated_at, version=excluded.version"
 )
+_UPSERTED = "({0},{1},{2},?1,?1,?2)"
+"""One written entity's row: its blueprint, identifier and body; the write's time and version."""
 _PLACEHOLDERS = (
     "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
     "SELECT value->>0, value->>1, json_object('title', value->>1), ?2, ?2, ?3 "
@@ -226,8 +228,8 @@ class SQLiteCatalog:
 
     def _write(self, writes: list[PlannedWrite], owner: Owner, version: int) -> None:
         if writes:
-            batch = dumps([(*w.key, w.text) for w in writes])
-            self._db.execute(_UPSERT, (batch, now_iso(), version))
+            rows = [(*w.key, w.text) for w in writes]
+            execute_rows(self._db, _UPSERT, _UPSERTED, rows, (now_iso(), version))
             keys = dumps([w.key for w in writes])  # the bodies are not parsed twice
             self._db.execute(_OWN, (keys, self._owner_number(owner)))
 
