@@ -20,7 +20,8 @@ from ocean.load.apply import summarize, write_entities
 from ocean.load.freshness import Freshness
 from ocean.load.page_memo import PageMemo, PendingPage, fingerprint, page_digest, pending_page
 from ocean.monitor.report import KindReport
-from ocean.store.base import PageRecord, RemembersPages
+from ocean.store.base import PageRecord, PreparesWrites, RemembersPages
+from ocean.store.writes import PreparedBatch, joined
 from ocean.transform.mapper import CompiledResource, MapResult
 from ocean.types import Entity, RawBatch
 
@@ -48,6 +49,9 @@ class _Pending:
 
     entities: list[Entity] = field(default_factory=list)
     pages: list[PendingPage] = field(default_factory=list)
+    prepared: list[PreparedBatch | None] = field(default_factory=list)
+    """Each page's entities prepared for the store as they were mapped (see
+    :class:`PreparesWrites`): the store's thread is then left with the transaction."""
     since: float = 0.0
     """When the oldest of these pages was fetched (newest data wins, see Freshness)."""
 
@@ -161,6 +165,9 @@ class _Pipeline:
         _remember(mapped.passed, self.tally, self.produced)
         pending.pages.append(pending_page(digest, len(pending.entities), mapped))
         pending.entities += mapped.passed
+        store = job.store
+        if isinstance(store, PreparesWrites):
+            pending.prepared.append(store.prepare_writes(mapped.passed))
         if len(pending.entities) < WRITE_BATCH:
             return  # small pages are written together: one transaction, fewer page writes
         loading = self.loading
@@ -272,7 +279,10 @@ async def _load(job: ResyncJob, pending: _Pending, kind: KindReport, memo: PageM
         if job.freshness is not None:
             entities, newer = job.freshness.claim(entities, pending.since)
             kind.unchanged += newer
-        outcomes = await write_entities(job.store, entities, owner=job.owner, mapping=job.mapping)
+        prepared = _joined(pending.prepared) if len(entities) == len(pending.entities) else None
+        outcomes = await write_entities(
+            job.store, entities, owner=job.owner, mapping=job.mapping, prepared=prepared
+        )
     kind.load_seconds += time.perf_counter() - started
     loaded = summarize(outcomes)
     kind.created += loaded.created
@@ -284,6 +294,12 @@ async def _load(job: ResyncJob, pending: _Pending, kind: KindReport, memo: PageM
         for page in pending.pages:
             memo.remember(page, outcomes[page.start : page.end])
     job.observer.batch_done(kind)
+
+
+def _joined(pages: list[PreparedBatch | None]) -> PreparedBatch | None:
+    """The pages' prepared entities as one batch, if every page was prepared."""
+    complete = [page for page in pages if page is not None]
+    return joined(complete) if len(complete) == len(pages) else None
 
 
 def _key(identifier: Any) -> str:

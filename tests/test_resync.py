@@ -285,10 +285,10 @@ class _SlowWrites:
     def __init__(self, store: SQLiteStore) -> None:
         self._store, self.sizes = store, []
 
-    async def upsert_entities(self, entities: list[Any], **options: Any) -> Any:
+    async def upsert_prepared(self, entities: list[Any], prepared: Any, **options: Any) -> Any:
         self.sizes.append(len(entities))
         await asyncio.sleep(0.3)
-        return await self._store.upsert_entities(entities, **options)
+        return await self._store.upsert_prepared(entities, prepared, **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)

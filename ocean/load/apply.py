@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from ocean.mapping import PortAppConfig
-from ocean.store.base import Owner, Store, WriteOutcome
+from ocean.store.base import Owner, PreparesWrites, Store, WriteOutcome
+from ocean.store.writes import PreparedBatch
 from ocean.types import Entity
 
 
@@ -31,13 +33,23 @@ def summarize(outcomes: list[WriteOutcome]) -> LoadResult:
 
 
 async def write_entities(
-    store: Store, entities: list[Entity], *, owner: Owner, mapping: PortAppConfig
+    store: Store,
+    entities: list[Entity],
+    *,
+    owner: Owner,
+    mapping: PortAppConfig,
+    prepared: PreparedBatch | None = None,
 ) -> list[WriteOutcome]:
-    """Each entity's outcome, in order, with the mapping's merge and relation settings."""
+    """Each entity's outcome, in order, with the mapping's merge and relation settings;
+    ``prepared``: the entities prepared ahead by the store (:class:`PreparesWrites`)."""
     if not entities:
         return []
-    return await store.upsert_entities(
-        entities,
+    upsert = (
+        functools.partial(store.upsert_prepared, entities, prepared)
+        if isinstance(store, PreparesWrites)
+        else functools.partial(store.upsert_entities, entities)
+    )
+    return await upsert(
         owner=owner,
         merge=mapping.enable_merge_entity,
         only_changed=True,

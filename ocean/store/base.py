@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ocean.types import Entity, EntityKey
+
+if TYPE_CHECKING:
+    from ocean.store.writes import PreparedBatch
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,31 @@ class RemembersPages(Protocol):
         self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
     ) -> None:
         """Replace the records of ``slot`` with ``records``."""
+        ...
+
+
+@runtime_checkable
+class PreparesWrites(Protocol):
+    """A catalog whose writes can be prepared ahead, on the caller's thread (SQLite): a
+    resync prepares each page as it maps it, while the store writes the previous batch,
+    so that the store's own thread is left with the transaction."""
+
+    def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
+        """The entities checked, shaped and rendered (pure); None when the catalog cannot
+        yet (a blueprint it has not read): the write then prepares them itself."""
+        ...
+
+    async def upsert_prepared(
+        self,
+        entities: list[Entity],
+        prepared: PreparedBatch | None,
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:
+        """:meth:`Store.upsert_entities` with ``entities`` prepared ahead (or None)."""
         ...
 
 

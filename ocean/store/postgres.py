@@ -24,7 +24,7 @@ from ocean.store.postgres_schema import migrate
 from ocean.store.postgres_search import search
 from ocean.store.sqlite_catalog import now_iso
 from ocean.store.validation import checked_update, new_blueprints
-from ocean.store.writes import BatchPlan, check_keys, dumps, plan_batch, shaped, versioned
+from ocean.store.writes import BatchPlan, dumps, plan_batch, prepare, shaped, versioned
 from ocean.types import Entity, EntityKey
 
 _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
@@ -102,14 +102,13 @@ class PostgresStore:
         }
         if not {str(e.get("blueprint")) for e in entities} <= self._rules.keys():
             self._rules = {bp["identifier"]: EntityRules(bp) for bp in await self.list_blueprints()}
-        failed, valid = check_keys(entities, self._rules)
+        prepared = prepare(entities, self._rules)
         version = secrets.randbits(63)  # every write transaction stamps its own
         async with self._pool.acquire() as db, db.transaction():
-            for blueprint in sorted({entity["blueprint"] for _, entity in valid}):
+            for blueprint in sorted({blueprint for blueprint, _ in prepared.keys()}):
                 await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", blueprint)
-            stored, versions = await _stored_bodies(db, valid)
-            plan = plan_batch(valid, stored, self._rules, options)
-            plan.outcomes += failed
+            stored, versions = await _stored_bodies(db, prepared.keys())
+            plan = plan_batch(prepared, stored, options)
             targets = plan.targets()
             missing = targets - await _existing(db, targets)
             if missing and create_missing_related:
@@ -374,10 +373,10 @@ def _columns(keys: list[EntityKey]) -> tuple[list[str], list[str]]:
 
 
 async def _stored_bodies(
-    db: asyncpg.Connection, valid: list[tuple[int, Entity]]
+    db: asyncpg.Connection, keys: list[EntityKey]
 ) -> tuple[dict[EntityKey, str], dict[EntityKey, int]]:
     """The stored body texts and versions of these entities (those that exist)."""
-    blueprints, identifiers = _columns([(e["blueprint"], e["identifier"]) for _, e in valid])
+    blueprints, identifiers = _columns(keys)
     rows = await db.fetch(
         "SELECT blueprint, identifier, body, version FROM entities WHERE (blueprint, identifier) IN "
         "(SELECT * FROM unnest($1::text[], $2::text[]))",

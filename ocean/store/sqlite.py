@@ -19,6 +19,7 @@ from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOu
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
 from ocean.store.sqlite_checkpoint import Checkpointer
 from ocean.store.sqlite_thread import SQLiteThread
+from ocean.store.writes import PreparedBatch
 from ocean.types import Entity, EntityKey
 
 __all__ = ["SQLiteStore", "now_iso"]
@@ -70,12 +71,35 @@ class SQLiteStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
+        return await self.upsert_prepared(
+            entities,
+            None,
+            owner=owner,
+            merge=merge,
+            only_changed=only_changed,
+            create_missing_related=create_missing_related,
+        )
+
+    def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
+        return self._catalog.prepare(entities)  # pure Python: on the caller's thread
+
+    async def upsert_prepared(
+        self,
+        entities: list[Entity],
+        prepared: PreparedBatch | None,
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:
         options = {
             "merge": merge,
             "only_changed": only_changed,
             "create_missing_related": create_missing_related,
         }
-        return await self._run(self._catalog.upsert_entities, entities, owner, options)
+        upsert = self._catalog.upsert_entities
+        return await self._run(upsert, entities, owner, options, prepared)
 
     async def search(
         self,

@@ -32,9 +32,10 @@ from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import (
     BatchPlan,
     PlannedWrite,
-    check_keys,
+    PreparedBatch,
     dumps,
     plan_batch,
+    prepare,
     shaped,
     versioned,
 )
@@ -164,16 +165,30 @@ class SQLiteCatalog:
         rows = self._db.execute(query, (blueprint, orjson.dumps(identifiers)))
         return {row[1]: shaped(*row) for row in rows}
 
+    def prepare(self, entities: list[Entity]) -> PreparedBatch | None:
+        """``entities`` prepared against the blueprint rules read so far; safe on any
+        thread (None when one of their blueprints has not been read)."""
+        rules = self._rules  # replaced whole, never changed in place
+        if not {str(e.get("blueprint")) for e in entities} <= rules.keys():
+            return None
+        return prepare(entities, rules)
+
     def upsert_entities(
-        self, entities: list[Entity], owner: Owner, options: dict[str, bool]
+        self,
+        entities: list[Entity],
+        owner: Owner,
+        options: dict[str, bool],
+        prepared: PreparedBatch | None = None,
     ) -> list[WriteOutcome]:
-        rules = self._blueprint_rules({str(e.get("blueprint")) for e in entities})
-        failed, valid = check_keys(entities, rules)
+        """Write ``entities`` (``prepared`` ahead by :meth:`prepare`, or None)."""
+        if prepared is None or prepared.rules is not self._rules:  # blueprints read since
+            rules = self._blueprint_rules({str(e.get("blueprint")) for e in entities})
+            prepared = prepare(entities, rules)
+        rules = prepared.rules
         version = secrets.randbits(63)  # every write transaction stamps its own
         with self._transaction():
-            stored, versions = self._stored_bodies(valid)
-            plan = plan_batch(valid, stored, rules, options)
-            plan.outcomes += failed
+            stored, versions = self._stored_bodies(prepared.keys())
+            plan = plan_batch(prepared, stored, options)
             targets = plan.targets()
             missing = targets - self._existing(targets)
             if missing and options["create_missing_related"]:
@@ -187,12 +202,12 @@ class SQLiteCatalog:
         return versioned(plan.results(), versions, version)
 
     def _stored_bodies(
-        self, valid: list[tuple[int, Entity]]
+        self, keys: list[EntityKey]
     ) -> tuple[dict[EntityKey, str], dict[EntityKey, int]]:
         """The stored body texts and versions of these entities (those that exist)."""
         by_blueprint: dict[str, list[str]] = {}
-        for _, entity in valid:
-            by_blueprint.setdefault(entity["blueprint"], []).append(entity["identifier"])
+        for blueprint, identifier in keys:
+            by_blueprint.setdefault(blueprint, []).append(identifier)
         bodies: dict[EntityKey, str] = {}
         versions: dict[EntityKey, int] = {}
         for blueprint, identifiers in by_blueprint.items():

@@ -15,7 +15,7 @@ import orjson
 
 from ocean.load.diff import is_unchanged
 from ocean.store.base import WriteOutcome
-from ocean.store.entity_rules import EntityRules
+from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
@@ -52,21 +52,61 @@ def check_keys(
     return failed, valid
 
 
-def plan_write(
-    index: int, entity: Entity, stored: str | None, *, merge: bool, only_changed: bool
-) -> PlannedWrite | None:
-    """The write for one entity given its stored body text; None when nothing changes."""
-    key = (entity["blueprint"], entity["identifier"])
-    body = body_of(entity)
-    text = dumps(body)
-    if stored is None:
-        return PlannedWrite(index, key, "created", body, text)
-    if only_changed and (stored == text or is_unchanged(entity, entity_from_body(stored))):
+@dataclass(slots=True)
+class Prepared:
+    """An entity made ready before its write transaction: its body, text, what is wrong
+    with it under its blueprint, and its relation edges (none of it needs stored data)."""
+
+    index: int
+    key: EntityKey
+    entity: Entity
+    body: dict[str, Any]
+    text: str
+    problems: list[str]
+    edges: list[Edge]
+
+
+@dataclass
+class PreparedBatch:
+    """Entities prepared against one set of blueprint rules, and those whose key failed."""
+
+    rules: dict[str, EntityRules]
+    items: list[Prepared]
+    failed: list[WriteOutcome]
+    size: int
+    """How many entities: the items, the failed and none else."""
+
+    def keys(self) -> list[EntityKey]:
+        return [item.key for item in self.items]
+
+
+def prepare(entities: list[Entity], rules: dict[str, EntityRules]) -> PreparedBatch:
+    """Check, shape and render each entity (pure: run it anywhere before the transaction)."""
+    failed, valid = check_keys(entities, rules)
+    items = []
+    for index, entity in valid:
+        key = (entity["blueprint"], entity["identifier"])
+        blueprint, body = rules[key[0]], body_of(entity)
+        problems, edges = blueprint.problems(body), blueprint.edges(body)
+        items.append(Prepared(index, key, entity, body, dumps(body), problems, edges))
+    return PreparedBatch(rules, items, failed, len(entities))
+
+
+def joined(batches: list[PreparedBatch]) -> PreparedBatch | None:
+    """One batch of several prepared one after the other (their entities in order), or
+    None if they were prepared against different rules. The parts are consumed."""
+    if not batches or any(batch.rules is not batches[0].rules for batch in batches):
         return None
-    if merge:
-        body = merged(orjson.loads(stored), entity)
-        text = dumps(body)
-    return PlannedWrite(index, key, "updated", body, text)
+    whole = PreparedBatch(batches[0].rules, [], [], 0)
+    for batch in batches:
+        for item in batch.items:
+            item.index += whole.size
+        for outcome in batch.failed:
+            outcome.index += whole.size
+        whole.items += batch.items
+        whole.failed += batch.failed
+        whole.size += batch.size
+    return whole
 
 
 @dataclass
@@ -115,35 +155,36 @@ class BatchPlan:
 
 
 def plan_batch(
-    valid: list[tuple[int, Entity]],
-    stored: dict[EntityKey, str],
-    rules: dict[str, EntityRules],
-    options: dict[str, bool],
+    batch: PreparedBatch, stored: dict[EntityKey, str], options: dict[str, bool]
 ) -> BatchPlan:
-    """Decide every entity's fate: unchanged, invalid, or a write (with its relation edges)."""
-    plan = BatchPlan(writes=[], outcomes=[], edges={})
-    for index, entity in valid:
-        key = (entity["blueprint"], entity["identifier"])
-        planned = plan_write(
-            index,
-            entity,
-            stored.get(key),
-            merge=options["merge"],
-            only_changed=options["only_changed"],
-        )
-        if planned is None:
-            plan.outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
+    """Decide every entity's fate against the stored bodies: unchanged, invalid, or a write
+    (with its relation edges)."""
+    plan = BatchPlan(writes=[], outcomes=list(batch.failed), edges={})
+    merge, only_changed = options["merge"], options["only_changed"]
+    for item in batch.items:
+        key, status, old = item.key, "created", stored.get(item.key)
+        if old is not None:
+            if only_changed and (
+                old == item.text or is_unchanged(item.entity, entity_from_body(old))
+            ):
+                plan.outcomes.append(WriteOutcome(item.index, key[1], key[0], "unchanged"))
+                continue
+            status = "updated"
+            if merge:
+                item = _merged(item, old, batch.rules[key[0]])
+        if item.problems:
+            error = "; ".join(item.problems)
+            plan.outcomes.append(WriteOutcome(item.index, key[1], key[0], "failed", error=error))
             continue
-        blueprint = rules[key[0]]
-        problems = blueprint.problems(planned.body)
-        if problems:
-            plan.outcomes.append(
-                WriteOutcome(index, key[1], key[0], "failed", error="; ".join(problems))
-            )
-            continue
-        plan.writes.append(planned)
-        plan.edges[key] = blueprint.edges(planned.body)
+        plan.writes.append(PlannedWrite(item.index, key, status, item.body, item.text))
+        plan.edges[key] = item.edges
     return plan
+
+
+def _merged(item: Prepared, stored: str, rules: EntityRules) -> Prepared:
+    body = merged(orjson.loads(stored), item.entity)
+    problems, edges = rules.problems(body), rules.edges(body)
+    return Prepared(item.index, item.key, item.entity, body, dumps(body), problems, edges)
 
 
 def body_of(entity: Entity) -> dict[str, Any]:

@@ -1,0 +1,61 @@
+"""Writes prepared ahead of their transaction (the embedded catalog's PreparesWrites)."""
+
+from __future__ import annotations
+
+from ocean.store.base import Owner
+from ocean.store.entity_rules import EntityRules
+from ocean.store.sqlite import SQLiteStore
+from ocean.store.writes import joined, prepare
+
+OWNER = Owner("github", "gh-1", "1.0.0")
+TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
+SERVICE = {
+    "identifier": "svc",
+    "title": "Service",
+    "schema": {"properties": {"tier": {"type": "string"}}},
+    "relations": {"team": {"target": "team"}},
+}
+RULES = {"svc": EntityRules(SERVICE)}
+
+
+def _service(identifier: str, **extra: object) -> dict[str, object]:
+    return {"identifier": identifier, "blueprint": "svc", **extra}
+
+
+def test_joined_pages_number_their_entities_in_order() -> None:
+    first = prepare([_service("a"), _service("")], RULES)
+    second = prepare([_service("b", relations={"team": "core"})], RULES)
+
+    whole = joined([first, second])
+
+    assert whole is not None and whole.size == 3
+    assert [(item.index, item.key) for item in whole.items] == [
+        (0, ("svc", "a")),
+        (2, ("svc", "b")),
+    ]
+    assert [outcome.index for outcome in whole.failed] == [1]
+    assert whole.items[1].edges == [("team", "team", "core")]
+
+
+def test_pages_prepared_against_different_rules_are_not_joined() -> None:
+    newer = {"svc": EntityRules(SERVICE)}
+
+    assert joined([prepare([_service("a")], RULES), prepare([_service("b")], newer)]) is None
+
+
+async def test_a_write_prepared_before_its_blueprint_changed_is_checked_again(
+    sqlite_store: SQLiteStore,
+) -> None:
+    await sqlite_store.create_blueprints([TEAM, SERVICE])
+    assert sqlite_store.prepare_writes([_service("a")]) is None  # no rules read yet
+    await sqlite_store.upsert_entities([_service("seed")], owner=OWNER, merge=False)
+    entities = [_service("a", properties={"tier": 1})]
+    prepared = sqlite_store.prepare_writes(entities)
+    assert prepared is not None and prepared.items[0].problems
+
+    await sqlite_store.update_blueprint(
+        "svc", {"schema": {"properties": {"tier": {"type": "number"}}}}
+    )
+    (outcome,) = await sqlite_store.upsert_prepared(entities, prepared, owner=OWNER, merge=False)
+
+    assert outcome.status == "created"
