@@ -41,14 +41,15 @@ class EntityRules:
             for name, definition in (blueprint.get("relations") or {}).items()
             if isinstance(definition, dict)
         }
-        self.plainly_valid = generate_plain_check(
+        self.plain = generate_plain_check(
             definitions, self._checks, self._required, self._relations
         )
-        """A quick yes for the usual body; anything else gets :meth:`problems`."""
+        """The usual entity's (or body's) body and edges, certainly valid; None: anything
+        else, which :meth:`problems` and :meth:`edges` take."""
 
     def problems(self, body: dict[str, Any]) -> list[str]:
         """Everything wrong with an entity body (title, team, properties, relations)."""
-        if self.plainly_valid(body):
+        if self.plain(body) is not None:
             return []
         problems = _meta_problems(body)
         properties = body.get("properties") or {}

@@ -3,7 +3,8 @@
 :class:`~ocean.store.entity_rules.EntityRules` checks every written body. Almost every
 body is fine, so a generated function first answers "certainly valid" with one inline test
 per property and relation (the loop over a table of checks it replaces cost a resync of
-50k entities a quarter of a second); anything it does not accept gets the full check, which
+50k entities a quarter of a second), and in the same pass takes the body out of the entity
+and collects its relation edges; anything it does not accept gets the full check, which
 says what is wrong. Like the mapping's :mod:`ocean.transform.codegen`, the source holds
 only names and constants, never text from the blueprint.
 """
@@ -13,8 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-PlainCheck = Callable[[dict[str, Any]], bool]
-
+PlainEntity = tuple[dict[str, Any], list[tuple[str, str, str]]]
+"""A body (the entity's title, icon, team, properties and relations as sent) and its
+relation edges: (relation, target blueprint, target identifier) each."""
+PlainCheck = Callable[[Mapping[str, Any]], PlainEntity | None]
+_META = ("title", "icon")
 _EXACT = {
     "string": "type({v}) is str",
     "number": "(type({v}) is int or type({v}) is float)",
@@ -31,45 +35,84 @@ def generate_plain_check(
     relations: Mapping[str, tuple[Any, bool, bool]],
 ) -> PlainCheck:
     """``definitions`` are the schema's properties, ``checks`` their full checks (None when
-    a value passes), ``relations`` each relation's (target, many, required)."""
+    a value passes), ``relations`` each relation's (target, many, required). The function
+    takes an entity (or a body) and gives its body and edges, or None when the full check
+    must look at it."""
+    for name in required:
+        if name not in definitions:  # a schema that requires what it does not define
+            return lambda _entity: None
     namespace: dict[str, Any] = {
         "PROPERTIES": frozenset(definitions),
         "RELATIONS": frozenset(relations),
         "string_list": _string_list,
-        "plain_meta": _plain_meta,
     }
-    lines = [
-        "def plainly_valid(body):",
-        "    if not plain_meta(body): return False",
-        "    p = body.get('properties') or {}",
-        "    if type(p) is not dict or not p.keys() <= PROPERTIES: return False",
+    lines = ["def plain(e):", "    b = {}"]
+    for name in _META:
+        lines += [
+            f"    if {name!r} in e:",
+            f"        v = b[{name!r}] = e[{name!r}]",
+            "        if v is not None and type(v) is not str: return None",
+        ]
+    lines += [
+        "    if 'team' in e:",
+        "        v = b['team'] = e['team']",
+        "        if v is not None and type(v) is not str and not string_list(v): return None",
     ]
-    for name in required:
-        if name not in definitions:  # a schema that requires what it does not define
-            return lambda _body: False
+    lines += _section("properties", "p", "PROPERTIES")
+    lines += _property_lines(definitions, checks, required, namespace)
+    lines += ["    edges = []", *_section("relations", "r", "RELATIONS")]
+    lines += _relation_lines(relations, namespace)
+    lines.append("    return b, edges")
+    exec(compile("\n".join(lines) + "\n", "<ocean blueprint>", "exec"), namespace)
+    check: PlainCheck = namespace["plain"]
+    return check
+
+
+def _section(field: str, variable: str, allowed: str) -> list[str]:
+    """Copy ``field`` into the body (when sent) and check it is a dict of allowed names;
+    a null or empty one counts as empty, as in the full check."""
+    return [
+        f"    if {field!r} in e: {variable} = b[{field!r}] = e[{field!r}]",
+        f"    else: {variable} = None",
+        f"    {variable} = {variable} or {{}}",
+        f"    if type({variable}) is not dict or not {variable}.keys() <= {allowed}: return None",
+    ]
+
+
+def _property_lines(
+    definitions: Mapping[str, Any],
+    checks: Mapping[str, Callable[[Any], str | None]],
+    required: tuple[str, ...],
+    namespace: dict[str, Any],
+) -> list[str]:
+    lines = []
     for index, name in enumerate(definitions):
-        namespace[f"n{index}"] = name
+        namespace[f"n{index}"], namespace[f"c{index}"] = name, checks[name]
         lines.append(f"    v = p.get(n{index})")
         if name in required:
-            lines.append("    if v is None: return False")
+            lines.append("    if v is None: return None")
         test = _property_test(definitions[name], f"c{index}")
-        namespace[f"c{index}"] = checks[name]
-        lines.append(f"    if v is not None and not {test}: return False")
-    lines += [
-        "    r = body.get('relations') or {}",
-        "    if type(r) is not dict or not r.keys() <= RELATIONS: return False",
-    ]
-    for index, (name, (_, many, needed)) in enumerate(relations.items()):
-        namespace[f"r{index}"] = name
+        lines.append(f"    if v is not None and not {test}: return None")
+    return lines
+
+
+def _relation_lines(
+    relations: Mapping[str, tuple[Any, bool, bool]], namespace: dict[str, Any]
+) -> list[str]:
+    lines = []
+    for index, (name, (target, many, needed)) in enumerate(relations.items()):
+        namespace[f"r{index}"], namespace[f"t{index}"] = name, target
         lines.append(f"    v = r.get(r{index})")
-        if needed:
-            lines.append("    if v is None: return False")
-        test = "string_list(v)" if many else "type(v) is str"
-        lines.append(f"    if v is not None and not {test}: return False")
-    lines.append("    return True")
-    exec(compile("\n".join(lines) + "\n", "<ocean blueprint>", "exec"), namespace)
-    check: PlainCheck = namespace["plainly_valid"]
-    return check
+        lines.append("    if v is None:" + (" return None" if needed else " pass"))
+        if many:
+            lines.append("    elif not string_list(v): return None")
+            if target:
+                lines.append(f"    else: edges += [(r{index}, t{index}, x) for x in v]")
+        else:
+            lines.append("    elif type(v) is not str: return None")
+            if target:
+                lines.append(f"    else: edges.append((r{index}, t{index}, v))")
+    return lines
 
 
 def _property_test(definition: Any, check: str) -> str:
@@ -85,12 +128,3 @@ def _property_test(definition: Any, check: str) -> str:
 
 def _string_list(value: Any) -> bool:
     return type(value) is list and all(type(item) is str for item in value)
-
-
-def _plain_meta(body: dict[str, Any]) -> bool:
-    title, icon, team = body.get("title"), body.get("icon"), body.get("team")
-    return (
-        (title is None or type(title) is str)
-        and (icon is None or type(icon) is str)
-        and (team is None or type(team) is str or _string_list(team))
-    )

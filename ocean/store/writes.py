@@ -86,8 +86,13 @@ def prepare(entities: list[Entity], rules: dict[str, EntityRules]) -> PreparedBa
     items = []
     for index, entity in valid:
         key = (entity["blueprint"], entity["identifier"])
-        blueprint, body = rules[key[0]], body_of(entity)
-        problems, edges = blueprint.problems(body), blueprint.edges(body)
+        blueprint = rules[key[0]]
+        plain, problems = blueprint.plain(entity), []
+        if plain is None:
+            body = body_of(entity)
+            problems, edges = blueprint.problems(body), blueprint.edges(body)
+        else:
+            body, edges = plain
         items.append(Prepared(index, key, entity, body, dumps(body), problems, edges))
     return PreparedBatch(rules, items, failed, len(entities))
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ocean.store.entity_rules import EntityRules
+from ocean.store.writes import body_of
 from tests.store.test_model import SERVICE
 
 BLUEPRINT: dict[str, Any] = {  # the model tests' service, with every kind of property
@@ -28,7 +29,7 @@ FINE = {"properties": {"url": "https://x"}, "relations": {"owner": "ann"}}
 
 def _quick_yes(blueprint: dict[str, Any]) -> tuple[EntityRules, Any]:
     rules = EntityRules(blueprint)
-    return rules, rules.plainly_valid
+    return rules, lambda body: rules.plain(body) is not None
 
 
 def _with(**parts: dict[str, Any] | Any) -> dict[str, Any]:
@@ -73,6 +74,25 @@ def test_usual_bodies_are_certainly_valid(body: dict[str, Any]) -> None:
 
     assert quick_yes(body)
     assert rules.problems(body) == []
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        pytest.param({"identifier": "a", "blueprint": "service", **FINE}, id="entity"),
+        pytest.param(_with(relations={"depends": ["a", "b"], "team": None}), id="many"),
+        pytest.param(_with(relations={"team": "core"}, title=None, icon="x", team="c"), id="meta"),
+    ],
+)
+def test_the_quick_path_shapes_the_body_and_edges_as_the_full_path(entity: dict[str, Any]) -> None:
+    rules = EntityRules(BLUEPRINT)
+
+    plain = rules.plain(entity)
+
+    assert plain is not None
+    body, edges = plain
+    assert body == body_of(entity) and list(body) == list(body_of(entity))
+    assert sorted(edges) == sorted(rules.edges(body_of(entity)))
 
 
 @pytest.mark.parametrize(
