@@ -15,7 +15,7 @@ import orjson
 
 from ocean.load.diff import is_unchanged
 from ocean.store.base import WriteOutcome
-from ocean.store.entity_rules import Edge, EntityRules
+from ocean.store.entity_rules import EntityRules
 from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
@@ -54,16 +54,14 @@ def check_keys(
 
 @dataclass(slots=True)
 class Prepared:
-    """An entity made ready before its write transaction: its body, text, what is wrong
-    with it under its blueprint, and its relation edges (none of it needs stored data)."""
+    """An entity made ready before its write transaction: its key, body and body text
+    (what the transaction compares with the stored body)."""
 
     index: int
     key: EntityKey
     entity: Entity
     body: dict[str, Any]
     text: str
-    problems: list[str]
-    edges: list[Edge]
 
 
 @dataclass
@@ -81,19 +79,14 @@ class PreparedBatch:
 
 
 def prepare(entities: list[Entity], rules: dict[str, EntityRules]) -> PreparedBatch:
-    """Check, shape and render each entity (pure: run it anywhere before the transaction)."""
+    """Check the keys, shape and render each entity (pure: run it anywhere before the
+    transaction). The blueprint's checks wait for the entities that turn out to change."""
     failed, valid = check_keys(entities, rules)
     items = []
     for index, entity in valid:
+        body = body_of(entity)
         key = (entity["blueprint"], entity["identifier"])
-        blueprint = rules[key[0]]
-        plain, problems = blueprint.plain(entity), []
-        if plain is None:
-            body = body_of(entity)
-            problems, edges = blueprint.problems(body), blueprint.edges(body)
-        else:
-            body, edges = plain
-        items.append(Prepared(index, key, entity, body, dumps(body), problems, edges))
+        items.append(Prepared(index, key, entity, body, dumps(body)))
     return PreparedBatch(rules, items, failed, len(entities))
 
 
@@ -176,20 +169,18 @@ def plan_batch(
                 continue
             status = "updated"
             if merge:
-                item = _merged(item, old, batch.rules[key[0]])
-        if item.problems:
-            error = "; ".join(item.problems)
+                body = merged(orjson.loads(old), item.entity)
+                item = Prepared(item.index, key, item.entity, body, dumps(body))
+        rules = batch.rules[key[0]]
+        plain = rules.plain(item.body)  # the usual body: certainly valid, with its edges
+        problems, edges = ([], plain[1]) if plain else (rules.problems(item.body), None)
+        if problems:
+            error = "; ".join(problems)
             plan.outcomes.append(WriteOutcome(item.index, key[1], key[0], "failed", error=error))
             continue
         plan.writes.append(PlannedWrite(item.index, key, status, item.body, item.text))
-        plan.edges[key] = item.edges
+        plan.edges[key] = rules.edges(item.body) if edges is None else edges
     return plan
-
-
-def _merged(item: Prepared, stored: str, rules: EntityRules) -> Prepared:
-    body = merged(orjson.loads(stored), item.entity)
-    problems, edges = rules.problems(body), rules.edges(body)
-    return Prepared(item.index, item.key, item.entity, body, dumps(body), problems, edges)
 
 
 def body_of(entity: Entity) -> dict[str, Any]:
