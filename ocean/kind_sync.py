@@ -50,8 +50,8 @@ class _Pending:
     entities: list[Entity] = field(default_factory=list)
     pages: list[PendingPage] = field(default_factory=list)
     prepared: list[PreparedBatch | None] = field(default_factory=list)
-    """Each page's entities prepared for the store as they were mapped (see
-    :class:`PreparesWrites`): the store's thread is then left with the transaction."""
+    """Each page's entities prepared for the store as they were mapped (keys checked,
+    bodies rendered; see :class:`PreparesWrites`), while the store wrote the last batch."""
     since: float = 0.0
     """When the oldest of these pages was fetched (newest data wins, see Freshness)."""
 

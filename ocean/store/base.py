@@ -226,8 +226,8 @@ class RemembersPages(Protocol):
 @runtime_checkable
 class PreparesWrites(Protocol):
     """A catalog whose writes can be prepared ahead, on the caller's thread (SQLite): a
-    resync prepares each page as it maps it, while the store writes the previous batch,
-    so that the store's own thread is left with the transaction."""
+    resync prepares each page as it maps it (keys checked, bodies rendered), while the
+    store writes the previous batch; the transaction then compares, checks and writes."""
 
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
         """The entities checked, shaped and rendered (pure); None when the catalog cannot

@@ -47,6 +47,13 @@ class EntityRules:
         """The usual entity's (or body's) body and edges, certainly valid; None: anything
         else, which :meth:`problems` and :meth:`edges` take."""
 
+    def checked(self, body: dict[str, Any]) -> tuple[list[str], list[Edge]]:
+        """Everything wrong with a body, and its edges (one generated pass when fine)."""
+        plain = self.plain(body)
+        if plain is not None:
+            return [], plain[1]
+        return self.problems(body), self.edges(body)
+
     def problems(self, body: dict[str, Any]) -> list[str]:
         """Everything wrong with an entity body (title, team, properties, relations)."""
         if self.plain(body) is not None:

@@ -171,15 +171,13 @@ def plan_batch(
             if merge:
                 body = merged(orjson.loads(old), item.entity)
                 item = Prepared(item.index, key, item.entity, body, dumps(body))
-        rules = batch.rules[key[0]]
-        plain = rules.plain(item.body)  # the usual body: certainly valid, with its edges
-        problems, edges = ([], plain[1]) if plain else (rules.problems(item.body), None)
+        problems, edges = batch.rules[key[0]].checked(item.body)
         if problems:
             error = "; ".join(problems)
             plan.outcomes.append(WriteOutcome(item.index, key[1], key[0], "failed", error=error))
             continue
         plan.writes.append(PlannedWrite(item.index, key, status, item.body, item.text))
-        plan.edges[key] = rules.edges(item.body) if edges is None else edges
+        plan.edges[key] = edges
     return plan
 
 
