@@ -24,12 +24,11 @@ BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
 
 @dataclass
 class PlannedWrite:
-    """An entity that will be written: its place in the request, key, status and body."""
+    """An entity that will be written: its place in the request, key, status and body text."""
 
     index: int
     key: EntityKey
     status: str
-    body: dict[str, Any]
     text: str
 
 
@@ -176,7 +175,7 @@ def plan_batch(
             error = "; ".join(problems)
             plan.outcomes.append(WriteOutcome(item.index, key[1], key[0], "failed", error=error))
             continue
-        plan.writes.append(PlannedWrite(item.index, key, status, item.body, item.text))
+        plan.writes.append(PlannedWrite(item.index, key, status, item.text))
         plan.edges[key] = edges
     return plan
 
