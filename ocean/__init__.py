@@ -14,6 +14,8 @@ An integration is a folder with a ``main.py`` that registers async generators on
 ``ocean sail PATH --once`` then extracts, maps, diffs and loads it into the catalog.
 """
 
+__version__ = "0.1.0"
+
 from ocean.errors import OceanError as OceanError
 from ocean.integration import Integration as Integration
 from ocean.live.processor import WebhookEvent as WebhookEvent

@@ -93,7 +93,7 @@ def find_integration(module: ModuleType) -> Integration:
     return next(iter(found.values()))
 
 
-def _mapping(resources: Path, model: type[PortAppConfig]) -> PortAppConfig:
+def _mapping(resources: Path, model: Any) -> PortAppConfig:
     for name in ("port-app-config.yml", "port-app-config.yaml", "port-app-config.json"):
         if (resources / name).is_file():
             return load_mapping(resources / name, model=model)

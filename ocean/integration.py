@@ -120,8 +120,10 @@ class Integration:
     # Extension points: a layer on top (such as the ``port_ocean`` compatibility package)
     # overrides these; the core only calls them, passing everything explicitly.
 
-    mapping_model: type[PortAppConfig] = PortAppConfig
-    """The model the mapping file is validated with (custom selectors subclass it)."""
+    mapping_model: Any = None
+    """The integration's own mapping model (a class with ``model_validate``, such as a
+    pydantic model with custom selector fields): the file is validated with it too, and
+    its objects are what handlers and webhook processors are handed. None: Ocean's own."""
 
     def configure_folder(self, folder: Path) -> None:
         """Called once the folder's main.py is imported, before the mapping is read."""

@@ -13,7 +13,7 @@ from rich.console import Console
 from ocean.cli.options import run
 from ocean.errors import ConfigError, MappingError
 from ocean.extract.extract import extract
-from ocean.mapping import ResourceConfig
+from ocean.mapping import parse_resource
 from ocean.sail import prepare
 from ocean.transform.explain import Explanation, explain
 from ocean.transform.golden import run_case, summary
@@ -67,7 +67,7 @@ def map_command(  # noqa: PLR0913
     if case_file is not None:
         _check_case(case_file)
     elif resource_file is not None and items_file is not None:
-        resource = ResourceConfig.model_validate(_read_document(resource_file))
+        resource = parse_resource(_read_document(resource_file), source=str(resource_file))
         compiled = CompiledResource(resource, env=_environment(env_file))
         result = compiled.map_items(_read_items(items_file), parse_all=parse_all)
         click.echo(json.dumps(summary(result), indent=None if as_json else 2, ensure_ascii=False))

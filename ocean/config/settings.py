@@ -1,26 +1,31 @@
-"""Ocean's own settings: ``OCEAN__*`` environment variables over ``config.yaml``, as the original."""
+"""Ocean's own settings: ``OCEAN__*`` environment variables over ``config.yaml``, as the original.
+
+msgspec structs, converted leniently: an environment variable's ``"60"`` is a number and
+``"false"`` a boolean; unknown keys are ignored (config.yaml carries the original's too).
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import msgspec
+from msgspec import Meta, Struct, field
 
 from ocean.errors import ConfigError
 
 DEFAULT_CATALOG = "sqlite:///.ocean/catalog.db"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Section(Struct, kw_only=True):
+    pass
 
 
 class IntegrationSettings(_Section):
     identifier: str | None = None
     type: str | None = None
-    config: dict[str, Any] = Field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 class EventListenerSettings(_Section):
@@ -54,7 +59,7 @@ class LiveEventsSettings(_Section):
     queue_url: str | None = None
     """Where live events wait: ``sqlite:///PATH`` or ``redis://HOST:PORT/DB``; by default
     a file beside the embedded catalog (``.ocean/live-events.db`` for another catalog)."""
-    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    max_body_bytes: Annotated[int, Meta(ge=1)] = 10 * 1024 * 1024
     consumer: str | None = None
     """This replica's name in the Redis consumer group (default: the host name)."""
 
@@ -70,25 +75,27 @@ class PortSettings(_Section):
 class Settings(_Section):
     """The settings ``ocean sail`` runs with; read once, passed down explicitly."""
 
-    integration: IntegrationSettings = Field(default_factory=IntegrationSettings)
-    event_listener: EventListenerSettings = Field(default_factory=EventListenerSettings)
-    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
-    port: PortSettings = Field(default_factory=PortSettings)
+    integration: IntegrationSettings = field(default_factory=IntegrationSettings)
+    event_listener: EventListenerSettings = field(default_factory=EventListenerSettings)
+    catalog: CatalogSettings = field(default_factory=CatalogSettings)
+    port: PortSettings = field(default_factory=PortSettings)
     allow_environment_variables_jq_access: bool = True
-    max_concurrent_kinds: int = Field(default=1, ge=1)
+    max_concurrent_kinds: Annotated[int, Meta(ge=1)] = 1
     """Resources synced at the same time (the original: one after another)."""
     scheduled_resync_interval: float | None = None
     """Minutes between scheduled resyncs on top of the listener (None: no schedule)."""
-    transform_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0)
+    transform_workers: Annotated[int, Meta(ge=0)] = field(
+        default_factory=lambda: os.cpu_count() or 1
+    )
     """Processes that map jq-heavy batches (0 or 1: map in-process)."""
     skip_unchanged_pages: bool = True
     """Skip raw pages the last resync synced cleanly when they and their entities are
     unchanged (the embedded and PostgreSQL catalogs; see ``ocean.load.page_memo``)."""
     resources_path: str = ".port/resources"
-    live_events: LiveEventsSettings = Field(default_factory=LiveEventsSettings)
-    event_workers_count: int = Field(default=4, ge=1)
+    live_events: LiveEventsSettings = field(default_factory=LiveEventsSettings)
+    event_workers_count: Annotated[int, Meta(ge=1)] = 4
     """Live events applied at once (in order per resource key; the original: 1)."""
-    max_event_processing_seconds: float = Field(default=90.0, gt=0)
+    max_event_processing_seconds: Annotated[float, Meta(gt=0)] = 90.0
 
 
 def load_settings(
@@ -97,13 +104,14 @@ def load_settings(
     """Merge config.yaml < environment < command-line overrides and validate."""
     merged = _deep_merge(_deep_merge(dict(from_file), _from_environ(environ)), dict(overrides))
     try:
-        return Settings.model_validate(merged)
-    except ValidationError as error:
-        problems = "\n  - ".join(
-            f"{'.'.join(map(str, p['loc']))}: {p['msg']} (got {p.get('input')!r:.60})"
-            for p in error.errors()
-        )
-        raise ConfigError(f"invalid Ocean settings:\n  - {problems}") from None
+        return msgspec.convert(merged, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        message, _, where = str(error).partition(" - at `$.")
+        name = where.rstrip("`")
+        raise ConfigError(
+            f"invalid Ocean settings: {name + ': ' if name else ''}{message} "
+            f"(set it in config.yaml or as OCEAN__{name.upper().replace('.', '__')})"
+        ) from None
 
 
 def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from msgspec import Struct
 
 from ocean.config.naming import snake_case
 from ocean.errors import ConfigError
@@ -18,8 +19,7 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
-class ConfigField(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class ConfigField(Struct, kw_only=True):
     name: str
     type: FieldType = "string"
     required: bool = False
@@ -28,12 +28,11 @@ class ConfigField(BaseModel):
     description: str | None = None
 
 
-class IntegrationSpec(BaseModel):
-    model_config = ConfigDict(extra="allow")
+class IntegrationSpec(Struct, kw_only=True):
     type: str | None = None
     title: str | None = None
-    features: list[dict[str, Any]] = Field(default_factory=list)
-    configurations: list[ConfigField] = Field(default_factory=list)
+    features: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    configurations: list[ConfigField] = msgspec.field(default_factory=list)
 
 
 def load_spec(port_dir: Path) -> IntegrationSpec:
@@ -42,8 +41,9 @@ def load_spec(port_dir: Path) -> IntegrationSpec:
         path = port_dir / name
         if path.is_file():
             try:
-                return IntegrationSpec.model_validate(yaml.safe_load(path.read_text()) or {})
-            except (yaml.YAMLError, ValidationError) as error:
+                document = yaml.safe_load(path.read_text()) or {}
+                return msgspec.convert(document, IntegrationSpec)
+            except (yaml.YAMLError, msgspec.ValidationError) as error:
                 raise ConfigError(f"{path} is invalid: {error}") from None
     return IntegrationSpec()
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
@@ -93,7 +94,7 @@ async def connection(
                 "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED=false"
             )
         username, password = await port.kafka_credentials()
-        settings = settings.model_copy(update={"username": username, "password": password})
+        settings = msgspec.structs.replace(settings, username=username, password=password)
     flags = list(organization.get("featureFlags") or [])
     return subscription(str(org_id), flags, owner), settings
 

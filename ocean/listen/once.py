@@ -6,6 +6,7 @@ from ocean.config.settings import EventListenerSettings
 from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
+from ocean.mapping import to_document
 from ocean.monitor.report import ResyncReport
 from ocean.resync import Observer, ResyncJob, run_resync
 from ocean.sail import Sail
@@ -34,7 +35,7 @@ async def start(
         await store.register_integration(
             sail.owner,
             changelog_destination=changelog_destination(sail.settings.event_listener),
-            config=sail.folder.mapping.model_dump(by_alias=True, mode="json"),
+            config=to_document(sail.folder.mapping),
         )
     created = await store.create_blueprints(sail.folder.blueprints)
     writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,

@@ -178,7 +178,8 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
         )
         try:
             with scope:
-                call = processor.handle_event(processor.event.payload, resource)
+                given = resource.for_integration if resource is not None else None
+                call = processor.handle_event(processor.event.payload, given)
                 job.raw = await asyncio.wait_for(call, live.timeout)
             return
         except Exception as error:

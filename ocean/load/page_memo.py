@@ -20,9 +20,7 @@ writes as null) is taken as unchanged.
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import importlib.metadata
 import json
 import re
 from dataclasses import dataclass, field
@@ -30,6 +28,8 @@ from typing import Any
 
 import orjson
 
+import ocean
+from ocean.mapping import to_document
 from ocean.store.base import PageRecord, WriteOutcome
 from ocean.transform.mapper import CompiledResource, MapResult
 from ocean.types import EntityKey, RawBatch
@@ -44,7 +44,7 @@ def fingerprint(
 ) -> str | None:
     """What a page's entities depend on besides the page; None when the mapping is not a
     pure function of the page (it reads the clock or the environment)."""
-    config = resource.resource.model_dump(by_alias=True, mode="json")
+    config = to_document(resource.resource)
     if any(_IMPURE.search(text) for text in _strings(config)):
         return None
     text = json.dumps(config, sort_keys=True)
@@ -52,7 +52,7 @@ def fingerprint(
         name: {k: v for k, v in body.items() if k not in ("createdAt", "updatedAt")}
         for name, body in blueprints.items()
     }
-    material = [FORMAT, _version(), text, flags, shapes]
+    material = [FORMAT, ocean.__version__, text, flags, shapes]
     return hashlib.sha1(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
@@ -143,11 +143,3 @@ def _strings(value: Any) -> list[str]:
     if isinstance(value, list):
         return [text for item in value for text in _strings(item)]
     return []
-
-
-@functools.cache
-def _version() -> str:
-    try:
-        return importlib.metadata.version("ocean-sync")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocean.mapping import ResourceConfig
+from ocean.mapping import parse_resource
 from ocean.transform.mapper import CompiledResource, MapResult
 
 
@@ -23,5 +23,5 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     """Map a case's items with its resource, environment and settings."""
     allowed = case.get("config", {}).get("allowEnvironmentVariablesJqAccess", True)
     env = case.get("env", {}) if allowed else None
-    compiled = CompiledResource(ResourceConfig.model_validate(case["resource"]), env=env)
+    compiled = CompiledResource(parse_resource(case["resource"]), env=env)
     return summary(compiled.map_items(case["items"], parse_all=case["parseAll"]))

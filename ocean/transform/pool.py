@@ -9,14 +9,15 @@ resync and compile the mapping once, when they start.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ocean.mapping import ResourceConfig
+from ocean.mapping import parse_resource, to_document
 from ocean.transform.leaf import leaves
 from ocean.transform.mapper import CompiledResource, MapResult
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 MIN_BATCH = 256
 """Smaller batches are mapped in-process: splitting them costs more than it saves."""
@@ -27,7 +28,7 @@ _WORKER_RESOURCES: dict[int, CompiledResource] = {}
 
 def _start_worker(resources: list[dict[str, Any]], env: dict[str, str] | None) -> None:
     for index, resource in enumerate(resources):
-        config = ResourceConfig.model_validate(resource)
+        config = parse_resource(resource)
         _WORKER_RESOURCES[index] = CompiledResource(config, env=env, index=index)
 
 
@@ -43,12 +44,15 @@ class TransformPool:
     ) -> None:
         self.workers = workers
         self._needs_jq = {r.index: _needs_jq(r) for r in resources}
-        documents = [r.resource.model_dump(by_alias=True, exclude_unset=True) for r in resources]
+        documents = [to_document(r.resource) for r in resources]
         self._start = (documents, dict(env) if env is not None else None)
         self._executor: ProcessPoolExecutor | None = None  # started on first use
 
     def _workers(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            import multiprocessing  # only a resync that uses the pool pays for the import
+            from concurrent.futures import ProcessPoolExecutor
+
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),

@@ -59,7 +59,7 @@ class PortOceanContext(Integration):
         the original), and use the mapping model of a ``BaseIntegration`` subclass in
         ``integration.py``."""
         self.prune(lambda function: _defined_in(function, folder))
-        self.mapping_model, self.integration_class = PortAppConfig, None
+        self.mapping_model, self.integration_class = None, None
         integration_py = folder / "integration.py"
         if not integration_py.is_file():
             return
@@ -72,13 +72,16 @@ class PortOceanContext(Integration):
                 and issubclass(value, BaseIntegration)
                 and value is not BaseIntegration
             ):
+                from port_ocean.core.handlers.port_app_config import models
+
                 self.integration_class = value
-                self.mapping_model = value.AppConfigHandlerClass.CONFIG_CLASS
+                model = value.AppConfigHandlerClass.CONFIG_CLASS
+                self.mapping_model = None if model is models.PortAppConfig else model
                 return
 
     @contextlib.contextmanager
     def resource_scope(self, resource: ResourceConfig, mapping: PortAppConfig) -> Iterator[None]:
-        with event_module.resync_event(resource, mapping):
+        with event_module.resync_event(resource.for_integration, mapping.for_integration):
             yield
 
 

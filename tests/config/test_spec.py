@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from ocean.config.config_file import load_config_file
 from ocean.config.spec import IntegrationSpec, build_integration_config
 from ocean.errors import ConfigError
 
-SPEC = IntegrationSpec.model_validate(
+SPEC = msgspec.convert(
     {
         "configurations": [
             {"name": "apiToken", "type": "string", "required": True},
@@ -20,7 +21,8 @@ SPEC = IntegrationSpec.model_validate(
             {"name": "labels", "type": "object", "default": {}},
             {"name": "apiUrl", "type": "url", "default": "https://api.example.com/"},
         ]
-    }
+    },
+    IntegrationSpec,
 )
 
 

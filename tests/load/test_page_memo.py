@@ -10,7 +10,7 @@ import pytest
 
 from ocean.listen.once import run_once
 from ocean.load.page_memo import PageMemo, fingerprint
-from ocean.mapping import ResourceConfig
+from ocean.mapping import parse_resource
 from ocean.monitor.report import ResyncReport
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
@@ -155,7 +155,7 @@ async def test_a_page_with_a_failed_write_is_mapped_and_retried_every_run(
 
 
 def _compiled(**mappings: Any) -> CompiledResource:
-    config = ResourceConfig.model_validate(resource("service", "service", **mappings))
+    config = parse_resource(resource("service", "service", **mappings))
     return CompiledResource(config, env={})
 
 

@@ -7,20 +7,18 @@ from typing import Any
 import pytest
 
 from ocean.errors import MappingError
-from ocean.mapping import ResourceConfig, parse_mapping
+from ocean.mapping import ResourceConfig, parse_mapping, parse_resource, to_document
 from ocean.transform.jq import Expression, Input
 from ocean.transform.mapper import CompiledResource, compile_resources
 
 
 def _resource(**mappings: Any) -> ResourceConfig:
     base = {"identifier": ".id", "blueprint": '"svc"'}
-    return ResourceConfig.model_validate(
-        {"kind": "svc", "port": {"entity": {"mappings": base | mappings}}}
-    )
+    return parse_resource({"kind": "svc", "port": {"entity": {"mappings": base | mappings}}})
 
 
 def test_selector_error_names_kind_expression_and_value() -> None:
-    resource = ResourceConfig.model_validate(
+    resource = parse_resource(
         {
             "kind": "repo",
             "selector": {"query": ".name"},
@@ -63,26 +61,66 @@ def test_syntax_errors_fail_at_load_naming_resource_field_and_expression() -> No
     assert "properties.ok" not in message
 
 
-def test_invalid_mapping_lists_every_problem_with_its_path() -> None:
+def test_invalid_mapping_names_the_first_problem_of_every_broken_part() -> None:
     document = {
         "resources": [
             {
                 "selector": {"query": "true"},
                 "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"b"'}}},
             },
-            {"kind": "x", "port": {"entity": {"mappings": {"identifier": ".id"}}}, "surprise": 1},
+            {"kind": "x", "port": {"entity": {"mappings": {"identifier": ".id"}}}},
+            {
+                "kind": "y",
+                "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"b"'}}},
+                "surprise": 1,
+            },
+            {"kind": "z", "selector": {"query": ["no"]}, "port": {}},
         ],
         "entityDeletionThreshold": "lots",
     }
 
     with pytest.raises(MappingError) as raised:
-        parse_mapping(document)
+        parse_mapping(document, source="port-app-config.yml")
 
-    message = str(raised.value)
-    assert "resources.0.kind: Field required" in message
-    assert "resources.1.port.entity.mappings.blueprint: Field required" in message
-    assert "resources.1.surprise: Extra inputs are not permitted" in message
-    assert "entityDeletionThreshold" in message
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "port-app-config.yml does not validate (5 problem(s)):"
+    assert lines[1:-1] == [
+        "  - entityDeletionThreshold: Expected `float`, got `str`",
+        "  - resources.0.kind: required, missing",
+        "  - resources.1.port.entity.mappings.blueprint: required, missing",
+        "  - resources.2.surprise: unknown key (not in the port-app-config format)",
+        "  - resources.3.selector: query: Expected `str`, got `list`",
+    ]
+
+
+@pytest.mark.parametrize(("leaf", "text"), [(3, "3"), (True, "True"), (1.5, "1.5"), ('"x"', '"x"')])
+def test_mapping_leaves_given_as_numbers_or_booleans_are_read_as_text(leaf: Any, text: str) -> None:
+    mappings = {"identifier": leaf, "blueprint": leaf, "properties": {"p": leaf}}
+    config = parse_mapping(
+        {"resources": [{"kind": "k", "port": {"entity": {"mappings": mappings}}}]}
+    )
+
+    leaves = config.resources[0].port.entity.mappings.leaves()
+    assert leaves == {"identifier": text, "blueprint": text, "properties": {"p": text}}
+
+
+def test_mapping_selector_keeps_integration_specific_keys() -> None:
+    selector = {"query": ".on", "includeArchived": True}
+    config = parse_mapping(
+        {
+            "resources": [
+                {
+                    "kind": "k",
+                    "selector": selector,
+                    "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"b"'}}},
+                }
+            ]
+        }
+    )
+
+    resource = config.resources[0]
+    assert (resource.selector.query, resource.selector.includeArchived) == (".on", True)
+    assert to_document(config)["resources"][0]["selector"] == selector
 
 
 def test_mapping_defaults_follow_the_original_code() -> None:

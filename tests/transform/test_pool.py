@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ocean.mapping import ResourceConfig
+from ocean.mapping import parse_resource
 from ocean.transform.mapper import CompiledResource
 from ocean.transform.pool import TransformPool
 
-HEAVY = ResourceConfig.model_validate(
+HEAVY = parse_resource(
     {
         "kind": "repo",
         "selector": {"query": '.id % 7 != 0 and (.name | test("^r"))'},
@@ -53,7 +53,7 @@ async def test_pool_results_equal_in_process_results() -> None:
 
 def test_fast_resources_and_small_batches_stay_in_process() -> None:
     fast = CompiledResource(
-        ResourceConfig.model_validate(
+        parse_resource(
             {
                 "kind": "k",
                 "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"b"'}}},

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from ocean.mapping import PortAppConfig
 from port_ocean._unsupported import missing
+from port_ocean.core.handlers.port_app_config.models import PortAppConfig
 
 
 class APIPortAppConfig:

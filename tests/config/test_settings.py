@@ -1,0 +1,74 @@
+"""Ocean's settings: config.yaml < OCEAN__* environment < command-line overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocean.config.settings import load_settings
+from ocean.errors import ConfigError
+
+
+def test_environment_strings_become_the_settings_types() -> None:
+    environ = {
+        "OCEAN__EVENT_LISTENER__INTERVAL": "30",
+        "OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false",
+        "OCEAN__MAX_CONCURRENT_KINDS": "3",
+        "OCEAN__SKIP_UNCHANGED_PAGES": "0",
+        "UNRELATED": "x",
+    }
+
+    settings = load_settings(environ=environ, from_file={}, overrides={})
+
+    assert settings.event_listener.interval == 30.0
+    assert settings.event_listener.resync_on_start is False
+    assert settings.max_concurrent_kinds == 3
+    assert settings.skip_unchanged_pages is False
+
+
+def test_overrides_win_over_environment_which_wins_over_the_file() -> None:
+    from_file = {"event_listener": {"type": "POLLING", "interval": 5}, "catalog": {"url": "a"}}
+    environ = {"OCEAN__EVENT_LISTENER__TYPE": "ONCE", "OCEAN__CATALOG__URL": "b"}
+
+    settings = load_settings(
+        environ=environ, from_file=from_file, overrides={"catalog": {"url": "c"}}
+    )
+
+    assert (settings.event_listener.type, settings.event_listener.interval) == ("ONCE", 5)
+    assert settings.catalog.url == "c"
+
+
+def test_unknown_keys_of_the_original_config_are_ignored() -> None:
+    from_file = {"initialize_port_resources": True, "port": {"base_url": "u", "ttl": 3}}
+
+    settings = load_settings(environ={}, from_file=from_file, overrides={})
+
+    assert settings.port.base_url == "u"
+    assert settings.transform_workers >= 1
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"OCEAN__EVENT_LISTENER__INTERVAL": "soon"}, "event_listener.interval"),
+        ({"OCEAN__MAX_CONCURRENT_KINDS": "0"}, "max_concurrent_kinds"),
+        ({"OCEAN__SKIP_UNCHANGED_PAGES": "perhaps"}, "skip_unchanged_pages"),
+    ],
+)
+def test_a_bad_value_names_the_setting_and_its_variable(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ, from_file={}, overrides={})
+
+    message = str(raised.value)
+    assert f"invalid Ocean settings: {named}: " in message
+    assert f"OCEAN__{named.upper().replace('.', '__')}" in message
+
+
+def test_a_section_that_is_not_a_mapping_is_refused() -> None:
+    from_file: dict[str, Any] = {"event_listener": "ONCE"}
+
+    with pytest.raises(ConfigError, match="event_listener: Expected `object`"):
+        load_settings(environ={}, from_file=from_file, overrides={})
