@@ -14,8 +14,6 @@ An integration is a folder with a ``main.py`` that registers async generators on
 ``ocean sail PATH --once`` then extracts, maps, diffs and loads it into the catalog.
 """
 
-__version__ = "0.1.0"
-
 from ocean.errors import OceanError as OceanError
 from ocean.integration import Integration as Integration
 from ocean.live.processor import WebhookEvent as WebhookEvent
@@ -24,6 +22,7 @@ from ocean.live.processor import WebhookProcessor as WebhookProcessor
 from ocean.types import Entity as Entity
 from ocean.types import RawBatch as RawBatch
 from ocean.types import RawItem as RawItem
+from ocean.version import __version__ as __version__
 
 __all__ = [
     "Entity",

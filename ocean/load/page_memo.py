@@ -28,11 +28,11 @@ from typing import Any
 
 import orjson
 
-import ocean
 from ocean.mapping import to_document
 from ocean.store.base import PageRecord, WriteOutcome
 from ocean.transform.mapper import CompiledResource, MapResult
 from ocean.types import EntityKey, RawBatch
+from ocean.version import __version__
 
 FORMAT = 1
 """Bumped when what a page maps to could change for the same mapping text."""
@@ -52,7 +52,7 @@ def fingerprint(
         name: {k: v for k, v in body.items() if k not in ("createdAt", "updatedAt")}
         for name, body in blueprints.items()
     }
-    material = [FORMAT, ocean.__version__, text, flags, shapes]
+    material = [FORMAT, __version__, text, flags, shapes]
     return hashlib.sha1(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
