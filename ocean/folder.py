@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from ocean.config.spec import IntegrationSpec, load_spec
+from ocean.config.yaml_text import read_yaml
 from ocean.errors import IntegrationLoadError, MappingError
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, load_mapping
@@ -110,7 +111,7 @@ def _blueprints(resources: Path) -> list[dict[str, Any]]:
                 data = (
                     json.loads(path.read_text())
                     if name.endswith("json")
-                    else yaml.safe_load(path.read_text())
+                    else read_yaml(path.read_text())
                 )
             except (ValueError, yaml.YAMLError) as error:
                 raise IntegrationLoadError(f"{path} is not valid: {error}") from None

@@ -22,6 +22,7 @@ import yaml
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 from msgspec.structs import replace
 
+from ocean.config.yaml_text import read_yaml
 from ocean.errors import MappingError
 
 MappingLeaf = str | dict[str, Any]
@@ -167,7 +168,7 @@ def parse_mapping(data: Any, *, source: str = "mapping", model: Any = None) -> P
 def load_mapping(path: Path, *, model: Any = None) -> PortAppConfig:
     """Read a port-app-config file (YAML or JSON), validated (``model``: see :func:`parse_mapping`)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
         raise MappingError(f"cannot read the mapping {path}: {error}") from None
     return parse_mapping(data or {}, source=str(path), model=model)

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 
 from ocean.cli.options import run
+from ocean.config.yaml_text import read_yaml
 from ocean.errors import ConfigError, MappingError
 from ocean.extract.extract import extract
 from ocean.mapping import parse_resource
@@ -161,7 +162,7 @@ def _read_document(path: Path) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(path.read_text())
+        return read_yaml(path.read_text())
     except yaml.YAMLError as error:
         raise ConfigError(f"{path} is neither JSON nor YAML: {error}") from None
 

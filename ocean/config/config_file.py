@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ocean.config.naming import snake_case
+from ocean.config.yaml_text import read_yaml
 from ocean.errors import ConfigError
 
 _FROM_ENV = re.compile(r"^\{\{\s*from\s+env\s+(\S+)\s*\}\}$")
@@ -21,7 +22,7 @@ def load_config_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as error:
         raise ConfigError(f"{path} is not valid YAML: {error}") from None
     if not isinstance(data, dict):

@@ -12,6 +12,7 @@ import yaml
 from msgspec import Struct
 
 from ocean.config.naming import snake_case
+from ocean.config.yaml_text import read_yaml
 from ocean.errors import ConfigError
 
 FieldType = Literal["string", "integer", "boolean", "object", "array", "url"]
@@ -41,7 +42,7 @@ def load_spec(port_dir: Path) -> IntegrationSpec:
         path = port_dir / name
         if path.is_file():
             try:
-                document = yaml.safe_load(path.read_text()) or {}
+                document = read_yaml(path.read_text()) or {}
                 return msgspec.convert(document, IntegrationSpec)
             except (yaml.YAMLError, msgspec.ValidationError) as error:
                 raise ConfigError(f"{path} is invalid: {error}") from None
