@@ -10,7 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from ocean.cli.options import run
+from ocean.cli.options import errors_reported, run
 from ocean.config.yaml_text import read_yaml
 from ocean.errors import ConfigError, MappingError
 from ocean.extract.extract import extract
@@ -68,7 +68,8 @@ def map_command(  # noqa: PLR0913
     if case_file is not None:
         _check_case(case_file)
     elif resource_file is not None and items_file is not None:
-        resource = parse_resource(_read_document(resource_file), source=str(resource_file))
+        with errors_reported():
+            resource = parse_resource(_read_document(resource_file), source=str(resource_file))
         compiled = CompiledResource(resource, env=_environment(env_file))
         result = compiled.map_items(_read_items(items_file), parse_all=parse_all)
         click.echo(json.dumps(summary(result), indent=None if as_json else 2, ensure_ascii=False))

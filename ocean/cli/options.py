@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -30,13 +31,20 @@ def catalog_url(given: str | None) -> str:
     return given or os.environ.get("OCEAN__CATALOG__URL") or DEFAULT_CATALOG
 
 
-def run(coroutine_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a command's coroutine once, turning Ocean errors into a clean message and exit 2."""
+@contextlib.contextmanager
+def errors_reported() -> Iterator[None]:
+    """Turn an Ocean error into a clean message and exit 2."""
     try:
-        return run_process(coroutine_fn())
+        yield
     except OceanError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
+
+
+def run(coroutine_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a command's coroutine once, turning Ocean errors into a clean message and exit 2."""
+    with errors_reported():
+        return run_process(coroutine_fn())
 
 
 def print_table(table: Table) -> None:

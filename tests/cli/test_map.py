@@ -69,6 +69,27 @@ def test_resource_and_items_print_the_compat_shape(
     assert result["misconfigurations"] == {"properties.url": ".url", "identifier": ".id"}
 
 
+def test_an_invalid_resource_is_named_without_a_traceback(tmp_path: Path) -> None:
+    resource = {"kind": "x", "port": {"entity": {"mappings": {"identifier": ".id"}}}}
+    (tmp_path / "resource.json").write_text(json.dumps(resource))
+    (tmp_path / "items.json").write_text("[]")
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "map",
+            "--resource",
+            str(tmp_path / "resource.json"),
+            "--items",
+            str(tmp_path / "items.json"),
+        ],
+    )
+
+    assert result.exit_code == 2
+    assert "port.entity.mappings.blueprint: required, missing" in result.output
+    assert "Traceback" not in result.output
+
+
 @needs_shared
 def test_case_file_is_checked_against_the_original() -> None:
     code, output = _invoke("--case", str(CASES / "selector-non-boolean-errors.json"))
