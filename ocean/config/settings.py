@@ -16,6 +16,9 @@ from msgspec import Meta, Struct, field
 from ocean.errors import ConfigError
 
 DEFAULT_CATALOG = "sqlite:///.ocean/catalog.db"
+BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True}
+BOOLEAN_WORDS |= {"false": False, "0": False, "no": False, "off": False}
+"""How a boolean may be spelled in the environment or config.yaml, as the original reads it."""
 
 
 class _Section(Struct, kw_only=True):
@@ -104,7 +107,7 @@ def load_settings(
     """Merge config.yaml < environment < command-line overrides and validate."""
     merged = _deep_merge(_deep_merge(dict(from_file), _from_environ(environ)), dict(overrides))
     try:
-        return msgspec.convert(merged, Settings, strict=False)
+        return msgspec.convert(_booleans(merged, Settings), Settings, strict=False)
     except msgspec.ValidationError as error:
         message, _, where = str(error).partition(" - at `$.")
         name = where.rstrip("`")
@@ -112,6 +115,19 @@ def load_settings(
             f"invalid Ocean settings: {name + ': ' if name else ''}{message} "
             f"(set it in config.yaml or as OCEAN__{name.upper().replace('.', '__')})"
         ) from None
+
+
+def _booleans(data: dict[str, Any], kind: type[Struct]) -> dict[str, Any]:
+    """``data`` with its boolean settings spelled as words (``yes``, ``off``) made booleans."""
+    fixed = dict(data)
+    for info in msgspec.structs.fields(kind):
+        value = fixed.get(info.name)
+        if info.type is bool and isinstance(value, str):
+            fixed[info.name] = BOOLEAN_WORDS.get(value.strip().lower(), value)
+        elif isinstance(value, dict) and isinstance(info.type, type):
+            if issubclass(info.type, Struct):
+                fixed[info.name] = _booleans(value, info.type)
+    return fixed
 
 
 def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:

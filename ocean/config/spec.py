@@ -12,12 +12,11 @@ import yaml
 from msgspec import Struct
 
 from ocean.config.naming import snake_case
+from ocean.config.settings import BOOLEAN_WORDS
 from ocean.config.yaml_text import read_yaml
 from ocean.errors import ConfigError
 
 FieldType = Literal["string", "integer", "boolean", "object", "array", "url"]
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 
 
 class ConfigField(Struct, kw_only=True):
@@ -94,9 +93,9 @@ def _coerce(value: Any, kind: FieldType) -> Any:
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
-        if text not in _TRUE | _FALSE:
+        if text not in BOOLEAN_WORDS:
             raise ValueError(f"expected true or false, got {value!r}")
-        return text in _TRUE
+        return BOOLEAN_WORDS[text]
     if kind in ("object", "array"):
         return _structured(value, dict if kind == "object" else list)
     if kind == "url":

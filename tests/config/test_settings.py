@@ -16,6 +16,8 @@ def test_environment_strings_become_the_settings_types() -> None:
         "OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false",
         "OCEAN__MAX_CONCURRENT_KINDS": "3",
         "OCEAN__SKIP_UNCHANGED_PAGES": "0",
+        "OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS": "Off",
+        "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED": "yes",
         "UNRELATED": "x",
     }
 
@@ -25,6 +27,8 @@ def test_environment_strings_become_the_settings_types() -> None:
     assert settings.event_listener.resync_on_start is False
     assert settings.max_concurrent_kinds == 3
     assert settings.skip_unchanged_pages is False
+    assert settings.allow_environment_variables_jq_access is False
+    assert settings.event_listener.kafka_security_enabled is True
 
 
 def test_overrides_win_over_environment_which_wins_over_the_file() -> None:
