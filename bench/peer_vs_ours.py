@@ -1,14 +1,16 @@
 """The peer integration synced by the original and by Ocean, side by side.
 
-Usage: .venv/bin/python bench/peer_vs_ours.py [--sizes 5000,50000] [--repeat 3] [--skip-original]
+Usage: .venv/bin/python bench/peer_vs_ours.py [--sizes 5000,50000] [--repeat 4] [--skip-original]
 
 The original (port-ocean 0.56.2 from ``../shared/peer/setup.sh``) runs through
 ``../shared/peer/run_pipeline.py`` into its fake Port; Ocean runs the same folder,
 unchanged, with ``ocean sail --once`` into a fresh embedded catalog and, through its Port
 API client, into ``ocean catalog serve`` on a fresh SQLite store. Each side does a first
 sync and an unchanged rerun. Ocean's times are whole processes (start-up included), the
-median of ``--repeat`` fresh runs (a 2-core cloud machine varies by a tenth from run to run);
-the original runs once (minutes at 50k): both its resync and its process wall time are shown.
+median of ``--repeat`` fresh runs, half of them before the original's run and half after
+(a shared 2-core cloud machine drifts by a third within minutes: bracketing the original's
+minutes keeps the ratio fair); the original runs once (minutes at 50k): both its resync and
+its process wall time are shown.
 """
 
 from __future__ import annotations
@@ -88,25 +90,30 @@ def original(size: int) -> dict[str, tuple[float, float]]:
     return {row["tag"]: (row["result"]["resync_s"], row["wall_s"]) for row in rows}
 
 
-def median_of(runs: int, size: int, *, through_server: bool = False) -> dict[str, float]:
-    """Each phase's median over ``runs`` fresh catalogs."""
-    times = [ours(size, through_server=through_server) for _ in range(runs)]
+def fresh_runs(runs: int, size: int) -> list[tuple[dict[str, float], dict[str, float]]]:
+    """``runs`` fresh (embedded, through the server) pairs of phase times."""
+    return [(ours(size), ours(size, through_server=True)) for _ in range(runs)]
+
+
+def median_of(times: list[dict[str, float]]) -> dict[str, float]:
+    """Each phase's median."""
     return {phase: statistics.median(t[phase] for t in times) for phase in times[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="5000,50000")
-    parser.add_argument("--repeat", type=int, default=3, help="fresh runs of Ocean per size")
+    parser.add_argument("--repeat", type=int, default=4, help="fresh runs of Ocean per size")
     parser.add_argument("--skip-original", action="store_true")
     args = parser.parse_args()
     print(
         f"{'items':>6} {'phase':>11} {'ours s':>7} {'via server s':>12} {'orig resync s':>13} {'orig wall s':>11} {'ratio':>6}"
     )
     for size in (int(size) for size in args.sizes.split(",")):
-        mine = median_of(args.repeat, size)
-        served = median_of(args.repeat, size, through_server=True)
+        runs = fresh_runs((args.repeat + 1) // 2, size)
         theirs = original(size) if PEER_PYTHON.exists() and not args.skip_original else {}
+        runs += fresh_runs(args.repeat // 2, size)
+        mine, served = median_of([r[0] for r in runs]), median_of([r[1] for r in runs])
         for phase, seconds in mine.items():
             resync, wall = theirs.get(phase, (float("nan"), float("nan")))
             print(
