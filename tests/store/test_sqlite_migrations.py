@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from ocean.store.migrations import MIGRATIONS, migrate
 
 
@@ -55,3 +57,29 @@ def test_ownership_keeps_its_owners_and_datasources_after_the_upgrade(tmp_path: 
         ("gh/1/exporter", "port-ocean/gh/1.0/1/exporter", "service", "b"),
         ("jira/2/exporter", "port-ocean/jira/2.0/2/exporter", "service", "a"),
     ]
+
+
+def test_entities_keep_their_bodies_versions_and_unique_keys_after_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    db = _catalog_at(tmp_path / "catalog.db", 10)
+    db.execute(
+        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
+        "VALUES ('service', 'b', '{}', 't1', 't2', 3), ('service', 'a', '{\"title\":\"A\"}', 't1', 't1', 1)"
+    )
+
+    migrate(db)
+
+    rows = db.execute(
+        "SELECT blueprint, identifier, body, created_at, updated_at, version FROM entities "
+        "WHERE (blueprint, identifier) IN (('service', 'a'), ('service', 'b')) ORDER BY identifier"
+    ).fetchall()
+    assert rows == [
+        ("service", "a", '{"title":"A"}', "t1", "t1", 1),
+        ("service", "b", "{}", "t1", "t2", 3),
+    ]
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute(
+            "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at) "
+            "VALUES ('service', 'a', '{}', 't', 't')"
+        )

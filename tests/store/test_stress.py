@@ -138,7 +138,7 @@ async def test_identifier_and_ownership_queries_use_indexes(sqlite_store: SQLite
     plans["datasources"] = _plan(sqlite_store.path, f"SELECT 1{DATASOURCES} FROM entities e", [])
 
     for name in ("identifiers", "identifiers+blueprint"):
-        assert "USING PRIMARY KEY (blueprint=? AND identifier=?)" in plans[name]
+        assert "USING INDEX entities_by_key (blueprint=? AND identifier=?)" in plans[name]
     assert "SEARCH o USING PRIMARY KEY (owner=?" in plans["ownership"]
     key_seek = "PRIMARY KEY (owner=? AND blueprint=? AND identifier=?)"
     assert key_seek in plans["disown"] and key_seek in plans["datasources"]
