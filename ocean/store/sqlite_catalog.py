@@ -421,11 +421,7 @@ class SQLiteCatalog:
         return int(self._db.execute(query, (owner.key,)).fetchone()[0])
 
     def entity_page(self, blueprint: str | None, after: EntityKey, limit: int) -> list[Entity]:
-        where = "WHERE (blueprint, identifier) > (?, ?)" + (
-            " AND blueprint = ?" if blueprint else ""
-        )
-        params = [*after, *([blueprint] if blueprint else [])]
-        query = f"{_SELECT} {where} ORDER BY blueprint, identifier LIMIT {int(limit)}"
+        query, params = page_query(blueprint, after, limit)
         return [shaped(*row) for row in self._db.execute(query, params)]
 
     def count_entities(self) -> dict[str, int]:
@@ -461,3 +457,16 @@ class SQLiteCatalog:
             RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
             for r in rows
         ]
+
+
+def page_query(blueprint: str | None, after: EntityKey, limit: int) -> tuple[str, list[str]]:
+    """The entities after ``after`` in key order (of one blueprint), as a seek on the key
+    index: a page deep into a blueprint starts where the last one ended, not at its start."""
+    order = f"ORDER BY blueprint, identifier LIMIT {int(limit)}"
+    if not blueprint:
+        return f"{_SELECT} WHERE (blueprint, identifier) > (?, ?) {order}", [*after]
+    if after[0] > blueprint:
+        return f"{_SELECT} WHERE 0 {order}", []
+    if after[0] < blueprint:
+        return f"{_SELECT} WHERE blueprint = ? {order}", [blueprint]
+    return f"{_SELECT} WHERE blueprint = ? AND identifier > ? {order}", [blueprint, after[1]]

@@ -21,7 +21,7 @@ from ocean.store.postgres import OWNED_PAGE as POSTGRES_OWNED_PAGE
 from ocean.store.postgres import PostgresStore
 from ocean.store.postgres_search import prefilter as postgres_prefilter
 from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_catalog import DISOWN, OWNED_PAGE
+from ocean.store.sqlite_catalog import DISOWN, OWNED_PAGE, page_query
 from ocean.store.sqlite_search import DATASOURCES, prefilter
 
 OWNER = Owner("github", "gh-1", "1.0.0")
@@ -136,12 +136,14 @@ async def test_identifier_and_ownership_queries_use_indexes(sqlite_store: SQLite
     plans["ownership"] = _plan(sqlite_store.path, OWNED_PAGE, [OWNER.key, None, "", "", 10])
     plans["disown"] = _plan(sqlite_store.path, DISOWN, ["[]"])
     plans["datasources"] = _plan(sqlite_store.path, f"SELECT 1{DATASOURCES} FROM entities e", [])
+    plans["page"] = _plan(sqlite_store.path, *page_query("thing", ("thing", "t5"), 10))
 
     for name in ("identifiers", "identifiers+blueprint"):
         assert "USING INDEX entities_by_key (blueprint=? AND identifier=?)" in plans[name]
     assert "SEARCH o USING PRIMARY KEY (owner=?" in plans["ownership"]
     key_seek = "PRIMARY KEY (owner=? AND blueprint=? AND identifier=?)"
     assert key_seek in plans["disown"] and key_seek in plans["datasources"]
+    assert "USING INDEX entities_by_key (blueprint=? AND identifier>?)" in plans["page"]
 
 
 async def test_ownership_pages_with_a_cursor(store: Store) -> None:
