@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 ROWS_PER_STATEMENT = 200
@@ -36,7 +37,7 @@ def execute_rows(
     for start in range(0, len(rows), size):
         chunk = rows[start : start + size]
         sql = _statement(statement, row, width, len(shared), len(chunk))
-        db.execute(sql, [*shared, *(value for values in chunk for value in values)])
+        db.execute(sql, [*shared, *chain.from_iterable(chunk)])
 
 
 @functools.lru_cache(maxsize=32)
