@@ -111,9 +111,11 @@ def load_settings(
     except msgspec.ValidationError as error:
         message, _, where = str(error).partition(" - at `$.")
         name = where.rstrip("`")
+        if not name:
+            raise ConfigError(f"invalid Ocean settings: {message}") from None
+        variable = f"OCEAN__{name.upper().replace('.', '__')}"
         raise ConfigError(
-            f"invalid Ocean settings: {name + ': ' if name else ''}{message} "
-            f"(set it in config.yaml or as OCEAN__{name.upper().replace('.', '__')})"
+            f"invalid Ocean settings: {name}: {message} (set it in config.yaml or as {variable})"
         ) from None
 
 
