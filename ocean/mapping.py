@@ -13,7 +13,6 @@ kept beside Ocean's (``custom``) and are what the integration's code is handed.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -22,6 +21,7 @@ import yaml
 from msgspec import UNSET, Meta, Struct, UnsetType, field
 from msgspec.structs import replace
 
+from ocean.config.problems import located
 from ocean.config.yaml_text import read_yaml
 from ocean.errors import MappingError
 
@@ -258,21 +258,8 @@ def _texts(resource: Any) -> Any:
     return {**resource, "port": {**port, "entity": {**port["entity"], "mappings": texts}}}
 
 
-_KEY_PROBLEMS = (
-    (r"Object missing required field `(.+)`", "required, missing"),
-    (r"Object contains unknown field `(.+)`", "unknown key (not in the port-app-config format)"),
-)
-_AT = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
-
-
 def _problem(prefix: str, error: msgspec.ValidationError) -> str:
-    found = _AT.match(str(error))
-    assert found is not None  # the pattern matches any text
-    path = re.sub(r"\[(\d+)\]", r".\1", found["path"] or "").lstrip(".")
-    message = found["message"]
-    for pattern, said in _KEY_PROBLEMS:
-        if key := re.fullmatch(pattern, message):
-            path, message = f"{path}.{key[1]}".lstrip("."), said
+    path, message = located(error)
     where = ".".join(part for part in (prefix, path) if part) or "(root)"
     return f"{where}: {message}"
 

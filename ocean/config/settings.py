@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta, Struct, field
 
+from ocean.config.problems import located
 from ocean.errors import ConfigError
 
 DEFAULT_CATALOG = "sqlite:///.ocean/catalog.db"
@@ -109,8 +110,7 @@ def load_settings(
     try:
         return msgspec.convert(_booleans(merged, Settings), Settings, strict=False)
     except msgspec.ValidationError as error:
-        message, _, where = str(error).partition(" - at `$.")
-        name = where.rstrip("`")
+        name, message = located(error)
         if not name:
             raise ConfigError(f"invalid Ocean settings: {message}") from None
         variable = f"OCEAN__{name.upper().replace('.', '__')}"
