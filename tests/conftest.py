@@ -187,11 +187,13 @@ async def postgres_url() -> AsyncIterator[str]:
     await connection.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "sqlite-process", "postgresql"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """The same catalog tests against both backends."""
-    if request.param == "sqlite":
-        opened: Store = await SQLiteStore.open(tmp_path / "store.db")
+    """The same catalog tests against both backends (SQLite on a thread and in a child
+    process)."""
+    if request.param.startswith("sqlite"):
+        own_process = request.param == "sqlite-process"
+        opened: Store = await SQLiteStore.open(tmp_path / "store.db", own_process=own_process)
         yield opened
         await opened.close()
         return

@@ -121,7 +121,11 @@ async def _sail(
             f"event listener {listener!r} does not exist; set OCEAN__EVENT_LISTENER__TYPE to "
             f"one of {', '.join(LISTENERS)} (or pass --once)."
         )
-    store = await open_store(prepared.catalog_url, credentials=prepared.credentials)
+    store = await open_store(
+        prepared.catalog_url,
+        credentials=prepared.credentials,
+        own_process=True,
+    )
     try:
         with _progress(quiet) as progress:
             if listener == "ONCE":

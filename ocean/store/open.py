@@ -18,8 +18,11 @@ def sqlite_path(url: str) -> Path | None:
     return None
 
 
-async def open_store(url: str, *, credentials: tuple[str, str] | None = None) -> Store:
-    """Open the catalog at ``url`` (a Port API over http(s) needs client credentials)."""
+async def open_store(
+    url: str, *, credentials: tuple[str, str] | None = None, own_process: bool = False
+) -> Store:
+    """Open the catalog at ``url`` (a Port API over http(s) needs client credentials); an
+    embedded catalog in a child process of its own with ``own_process`` (resyncs)."""
     if url.startswith(("postgresql://", "postgres://")):
         from ocean.store.postgres import PostgresStore  # imported on use: asyncpg is heavy
 
@@ -41,4 +44,4 @@ async def open_store(url: str, *, credentials: tuple[str, str] | None = None) ->
             "use sqlite:///PATH (the default is sqlite:///.ocean/catalog.db) or "
             "postgresql://USER@HOST:PORT/DB."
         )
-    return await SQLiteStore.open(path)
+    return await SQLiteStore.open(path, own_process=own_process)

@@ -105,10 +105,10 @@ class PostgresStore:
         prepared = prepare(entities, self._rules)
         version = secrets.randbits(63)  # every write transaction stamps its own
         async with self._pool.acquire() as db, db.transaction():
-            for blueprint in sorted({blueprint for blueprint, _ in prepared.keys()}):
+            for blueprint in sorted({blueprint for blueprint, _ in prepared.keys}):
                 await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", blueprint)
-            stored, versions = await _stored_bodies(db, prepared.keys())
-            plan = plan_batch(prepared, stored, options)
+            stored, versions = await _stored_bodies(db, prepared.keys)
+            plan = plan_batch(prepared, stored, options, self._rules)
             targets = plan.targets()
             missing = targets - await _existing(db, targets)
             if missing and create_missing_related:

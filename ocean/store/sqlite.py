@@ -1,66 +1,106 @@
-"""The embedded catalog: one SQLite file in WAL mode, driven from one dedicated thread.
+"""The embedded catalog: one SQLite file in WAL mode, driven from one dedicated thread or,
+for a resync (``ocean sail``), from a child process of its own.
 
 Entities are one row each (Port's fields as one JSON body) plus one ``ownership`` row per
 writer, keyed by the writer's number, so that the ownership scan of stale deletion is an
 index range read. A writer (``owners``) is its key and the datasource of its latest version
 ($datasource in searches; PostgreSQL keeps each entity's first writer version). Every
-operation runs whole on the store's thread, one at a time, so write transactions never
-interleave and the event loop is free while SQLite works.
+operation runs whole on the catalog's thread or process, one at a time, so write
+transactions never interleave and the event loop is free while SQLite works. A write is
+checked and rendered on the caller's side (:meth:`SQLiteStore.prepare_writes`, pure
+Python): in a child process that leaves the catalog only SQL and bookkeeping, beside the
+mapping instead of taking turns with it on the interpreter's lock.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
+from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
-from ocean.store.sqlite_checkpoint import Checkpointer
 from ocean.store.sqlite_thread import SQLiteThread
-from ocean.store.writes import PreparedBatch
+from ocean.store.writes import PreparedBatch, prepare
 from ocean.types import Entity, EntityKey
 
 __all__ = ["SQLiteStore", "now_iso"]
 
 _PAGE = 1000
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class CatalogHost(Protocol):
+    """Where the catalog's connection lives: a thread of this process or a child process."""
+
+    async def call(
+        self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """``method`` run on the catalog there, with these arguments."""
+        ...
+
+    async def stop(self) -> None:
+        """Close the catalog and end its thread or process."""
+        ...
+
+
+class CatalogThread:
+    """The catalog on a thread of this process (the catalog server, the CLI's reads)."""
+
+    def __init__(self, thread: SQLiteThread, catalog: SQLiteCatalog) -> None:
+        self._thread, self._catalog = thread, catalog
+
+    @classmethod
+    async def start(cls, path: Path) -> CatalogThread:
+        thread, catalog = await SQLiteThread.start(
+            f"the catalog {path}", lambda: SQLiteCatalog.open(path)
+        )
+        return cls(thread, catalog)
+
+    async def call(
+        self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        return await self._thread.run(method, self._catalog, *args, **kwargs)
+
+    async def stop(self) -> None:
+        await self._thread.run(self._catalog.close)
+        self._thread.stop()
 
 
 class SQLiteStore:
     """The catalog in one SQLite file. Open with :meth:`open`, close with :meth:`close`."""
 
-    def __init__(
-        self, catalog: SQLiteCatalog, thread: SQLiteThread, path: Path, checkpointer: Checkpointer
-    ) -> None:
-        self._catalog, self._thread, self.path = catalog, thread, path
-        self._checkpointer = checkpointer
-        self._run = thread.run
+    def __init__(self, host: CatalogHost, path: Path) -> None:
+        self._host, self.path = host, path
+        self._call = host.call
+        self._rules: dict[str, EntityRules] = {}
+        """The blueprint rules writes are prepared against; replaced whole (never changed
+        in place) when a blueprint is new to them or changed through this store."""
 
     @classmethod
-    async def open(cls, path: Path) -> SQLiteStore:
-        """Open (creating and migrating if needed) the catalog file at ``path``."""
-        checkpointer = Checkpointer(path)
-        thread, catalog = await SQLiteThread.start(
-            f"the catalog {path}",
-            functools.partial(SQLiteCatalog, path, after_bulk=checkpointer.kick),
-        )
-        checkpointer.start()
-        return cls(catalog, thread, path, checkpointer)
+    async def open(cls, path: Path, *, own_process: bool = False) -> SQLiteStore:
+        """Open (creating and migrating if needed) the catalog file at ``path``, on a thread
+        or (``own_process``: a resync's many writes) in a child process."""
+        if own_process:
+            from ocean.store.sqlite_process import CatalogProcess
+
+            return cls(await CatalogProcess.start(path), path)
+        return cls(await CatalogThread.start(path), path)
 
     async def close(self) -> None:
-        await self._run(self._checkpointer.stop)
-        await self._run(self._catalog.close)
-        self._thread.stop()
+        await self._host.stop()
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
-        return await self._run(self._catalog.create_blueprints, blueprints)
+        self._rules = {}
+        return await self._call(SQLiteCatalog.create_blueprints, blueprints)
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
-        return await self._run(self._catalog.list_blueprints)
+        return await self._call(SQLiteCatalog.list_blueprints)
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
-        return await self._run(self._catalog.get_entities, blueprint, identifiers)
+        return await self._call(SQLiteCatalog.get_entities, blueprint, identifiers)
 
     async def upsert_entities(
         self,
@@ -81,7 +121,12 @@ class SQLiteStore:
         )
 
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
-        return self._catalog.prepare(entities)  # pure Python: on the caller's thread
+        """``entities`` prepared against the blueprint rules read so far, on the caller's
+        thread (None when one of their blueprints has not been read)."""
+        rules = self._rules
+        if not {str(e.get("blueprint")) for e in entities} <= rules.keys():
+            return None
+        return prepare(entities, rules)
 
     async def upsert_prepared(
         self,
@@ -98,8 +143,14 @@ class SQLiteStore:
             "only_changed": only_changed,
             "create_missing_related": create_missing_related,
         }
-        upsert = self._catalog.upsert_entities
-        return await self._run(upsert, entities, owner, options, prepared)
+        if prepared is None or prepared.rules is not self._rules:  # blueprints read since
+            prepared = prepare(entities, await self._rules_for(entities))
+        return await self._call(SQLiteCatalog.upsert_entities, prepared, owner, options)
+
+    async def _rules_for(self, entities: list[Entity]) -> dict[str, EntityRules]:
+        if not {str(e.get("blueprint")) for e in entities} <= self._rules.keys():
+            self._rules = {bp["identifier"]: EntityRules(bp) for bp in await self.list_blueprints()}
+        return self._rules
 
     async def search(
         self,
@@ -109,15 +160,15 @@ class SQLiteStore:
         exclude: list[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Entities matching a Port search query, with ``include``/``exclude`` projections."""
-        return await self._run(self._catalog.search, query, include, exclude)
+        return await self._call(SQLiteCatalog.search, query, include, exclude)
 
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
-        return await self._run(self._catalog.owned_keys, owner, before)
+        return await self._call(SQLiteCatalog.owned_keys, owner, before)
 
     async def owned_among(
         self, owner: Owner, keys: list[EntityKey], *, before: str | None = None
     ) -> set[EntityKey]:
-        return await self._run(self._catalog.owned_among, owner, keys, before)
+        return await self._call(SQLiteCatalog.owned_among, owner, keys, before)
 
     async def owned_page(
         self,
@@ -128,58 +179,59 @@ class SQLiteStore:
         limit: int = 5000,
     ) -> tuple[list[EntityKey], EntityKey | None]:
         """A page of the keys ``owner`` owns, and the cursor of the next page (None at the end)."""
-        return await self._run(self._catalog.owned_page, owner, before, after, limit)
+        return await self._call(SQLiteCatalog.owned_page, owner, before, after, limit)
 
     async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
-        return await self._run(self._catalog.referenced, keys)
+        return await self._call(SQLiteCatalog.referenced, keys)
 
     async def request_resync(self, integration: str) -> str:
-        return await self._run(self._catalog.request_resync, integration)
+        return await self._call(SQLiteCatalog.request_resync, integration)
 
     async def resync_requested_at(self, integration: str) -> str | None:
-        return await self._run(self._catalog.resync_requested_at, integration)
+        return await self._call(SQLiteCatalog.resync_requested_at, integration)
 
     async def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
-        await self._run(self._catalog.save_integration, identifier, record)
+        await self._call(SQLiteCatalog.save_integration, identifier, record)
 
     async def get_integration(self, identifier: str) -> dict[str, Any] | None:
-        return await self._run(self._catalog.get_integration, identifier)
+        return await self._call(SQLiteCatalog.get_integration, identifier)
 
     async def create_credentials(self, name: str) -> tuple[str, str]:
-        return await self._run(self._catalog.create_credentials, name)
+        return await self._call(SQLiteCatalog.create_credentials, name)
 
     async def check_credentials(self, client_id: str, secret: str) -> bool:
-        return await self._run(self._catalog.check_credentials, client_id, secret)
+        return await self._call(SQLiteCatalog.check_credentials, client_id, secret)
 
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
-        return await self._run(self._catalog.update_blueprint, identifier, patch)
+        self._rules = {}
+        return await self._call(SQLiteCatalog.update_blueprint, identifier, patch)
 
     def remembers_pages(self) -> bool:
         return True
 
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
-        return await self._run(self._catalog.recall_pages, owner, slot, fingerprint)
+        return await self._call(SQLiteCatalog.recall_pages, owner, slot, fingerprint)
 
     async def remember_pages(
         self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
     ) -> None:
-        await self._run(self._catalog.remember_pages, owner, slot, fingerprint, records)
+        await self._call(SQLiteCatalog.remember_pages, owner, slot, fingerprint, records)
 
     async def count_owned(self, owner: Owner) -> int:
-        return await self._run(self._catalog.count_owned, owner)
+        return await self._call(SQLiteCatalog.count_owned, owner)
 
     async def delete_entities(
         self, keys: list[EntityKey], *, delete_dependents: bool = True
     ) -> DeleteResult:
-        return await self._run(self._catalog.delete_entities, keys, delete_dependents)
+        return await self._call(SQLiteCatalog.delete_entities, keys, delete_dependents)
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
         """Every entity (of one blueprint), in key order, read a page at a time."""
         after: EntityKey = ("", "")
         while True:
-            page = await self._run(self._catalog.entity_page, blueprint, after, _PAGE)
+            page = await self._call(SQLiteCatalog.entity_page, blueprint, after, _PAGE)
             for entity in page:
                 yield entity
             if len(page) < _PAGE:
@@ -188,10 +240,10 @@ class SQLiteStore:
 
     async def count_entities(self) -> dict[str, int]:
         """Entity counts per blueprint."""
-        return await self._run(self._catalog.count_entities)
+        return await self._call(SQLiteCatalog.count_entities)
 
     async def record_run(self, run: RunRecord) -> int:
-        return await self._run(self._catalog.record_run, run)
+        return await self._call(SQLiteCatalog.record_run, run)
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
-        return await self._run(self._catalog.list_runs, limit)
+        return await self._call(SQLiteCatalog.list_runs, limit)

@@ -22,10 +22,11 @@ import orjson
 
 from ocean.store import sqlite_pages
 from ocean.store import sqlite_relations as relations
-from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
+from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
 from ocean.store.migrations import migrate
+from ocean.store.sqlite_checkpoint import Checkpointer
 from ocean.store.sqlite_search import search
 from ocean.store.sqlite_values import execute_rows
 from ocean.store.validation import checked_update, new_blueprints
@@ -33,9 +34,9 @@ from ocean.store.writes import (
     BatchPlan,
     PlannedWrite,
     PreparedBatch,
+    WriteOutcomes,
     dumps,
     plan_batch,
-    prepare,
     shaped,
     versioned,
 )
@@ -105,10 +106,22 @@ class SQLiteCatalog:
             self._db.execute(f"PRAGMA {pragma}")
         migrate(self._db)
         self._rules: dict[str, EntityRules] = {}
+        self._checkpointer: Checkpointer | None = None
         self._owner_numbers: dict[str, int] = {}
         """Owner numbers by datasource, as written by this connection's committed writes."""
 
+    @classmethod
+    def open(cls, path: Path) -> SQLiteCatalog:
+        """The catalog at ``path`` with a checkpoint thread beside it (see :class:`Checkpointer`)."""
+        checkpointer = Checkpointer(path)
+        catalog = cls(path, after_bulk=checkpointer.kick)
+        catalog._checkpointer = checkpointer
+        checkpointer.start()
+        return catalog
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         self._db.close()
 
     @contextlib.contextmanager
@@ -165,30 +178,15 @@ class SQLiteCatalog:
         rows = self._db.execute(query, (blueprint, orjson.dumps(identifiers)))
         return {row[1]: shaped(*row) for row in rows}
 
-    def prepare(self, entities: list[Entity]) -> PreparedBatch | None:
-        """``entities`` prepared against the blueprint rules read so far; safe on any
-        thread (None when one of their blueprints has not been read)."""
-        rules = self._rules  # replaced whole, never changed in place
-        if not {str(e.get("blueprint")) for e in entities} <= rules.keys():
-            return None
-        return prepare(entities, rules)
-
     def upsert_entities(
-        self,
-        entities: list[Entity],
-        owner: Owner,
-        options: dict[str, bool],
-        prepared: PreparedBatch | None = None,
-    ) -> list[WriteOutcome]:
-        """Write ``entities`` (``prepared`` ahead by :meth:`prepare`, or None)."""
-        if prepared is None or prepared.rules is not self._rules:  # blueprints read since
-            rules = self._blueprint_rules({str(e.get("blueprint")) for e in entities})
-            prepared = prepare(entities, rules)
-        rules = prepared.rules
+        self, prepared: PreparedBatch, owner: Owner, options: dict[str, bool]
+    ) -> WriteOutcomes:
+        """Write the entities of ``prepared`` (see :func:`~ocean.store.writes.prepare`)."""
+        rules = self._blueprint_rules({blueprint for blueprint, _ in prepared.keys})
         version = secrets.randbits(63)  # every write transaction stamps its own
         with self._transaction():
-            stored, versions = self._stored_bodies(prepared.keys())
-            plan = plan_batch(prepared, stored, options)
+            stored, versions = self._stored_bodies(prepared.keys)
+            plan = plan_batch(prepared, stored, options, rules)
             targets = plan.targets()
             missing = targets - self._existing(targets)
             if missing and options["create_missing_related"]:

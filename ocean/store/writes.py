@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from ocean.load.diff import is_unchanged
 from ocean.store.base import WriteOutcome
-from ocean.store.entity_rules import EntityRules
+from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
@@ -51,42 +51,44 @@ def check_keys(
     return failed, valid
 
 
-@dataclass(slots=True)
-class Prepared:
-    """An entity made ready before its write transaction: its key, body and body text
-    (what the transaction compares with the stored body)."""
-
-    index: int
-    key: EntityKey
-    entity: Entity
-    body: dict[str, Any]
-    text: str
+Checked = tuple[list[str], list[Edge]]
+"""What is wrong with a body under its blueprint, and its relation edges."""
 
 
 @dataclass
 class PreparedBatch:
-    """Entities prepared against one set of blueprint rules, and those whose key failed."""
+    """Entities checked and rendered before their write transaction, one column per field
+    (so that a batch crosses to the catalog's process as a few lists, not one object per
+    entity): their places in the request, keys, body texts and their blueprint's verdicts;
+    and those whose key failed."""
 
     rules: dict[str, EntityRules]
-    items: list[Prepared]
-    failed: list[WriteOutcome]
-    size: int
-    """How many entities: the items, the failed and none else."""
+    """The blueprint rules they were checked against (not sent across processes)."""
+    indexes: list[int] = field(default_factory=list)
+    keys: list[EntityKey] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    checks: list[Checked] = field(default_factory=list)
+    failed: list[WriteOutcome] = field(default_factory=list)
+    size: int = 0
+    """How many entities: the prepared, the failed and none else."""
 
-    def keys(self) -> list[EntityKey]:
-        return [item.key for item in self.items]
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "rules": {}}
 
 
 def prepare(entities: list[Entity], rules: dict[str, EntityRules]) -> PreparedBatch:
-    """Check the keys, shape and render each entity (pure: run it anywhere before the
-    transaction). The blueprint's checks wait for the entities that turn out to change."""
+    """Check the keys, shape, render and check each entity against its blueprint (pure: run
+    it anywhere before the transaction)."""
     failed, valid = check_keys(entities, rules)
-    items = []
+    batch = PreparedBatch(rules, failed=failed, size=len(entities))
     for index, entity in valid:
         body = body_of(entity)
         key = (entity["blueprint"], entity["identifier"])
-        items.append(Prepared(index, key, entity, body, dumps(body)))
-    return PreparedBatch(rules, items, failed, len(entities))
+        batch.indexes.append(index)
+        batch.keys.append(key)
+        batch.texts.append(dumps(body))
+        batch.checks.append(rules[key[0]].checked(body))
+    return batch
 
 
 def joined(batches: list[PreparedBatch]) -> PreparedBatch | None:
@@ -94,13 +96,14 @@ def joined(batches: list[PreparedBatch]) -> PreparedBatch | None:
     None if they were prepared against different rules. The parts are consumed."""
     if not batches or any(batch.rules is not batches[0].rules for batch in batches):
         return None
-    whole = PreparedBatch(batches[0].rules, [], [], 0)
+    whole = PreparedBatch(batches[0].rules)
     for batch in batches:
-        for item in batch.items:
-            item.index += whole.size
+        whole.indexes += [index + whole.size for index in batch.indexes]
         for outcome in batch.failed:
             outcome.index += whole.size
-        whole.items += batch.items
+        whole.keys += batch.keys
+        whole.texts += batch.texts
+        whole.checks += batch.checks
         whole.failed += batch.failed
         whole.size += batch.size
     return whole
@@ -152,30 +155,35 @@ class BatchPlan:
 
 
 def plan_batch(
-    batch: PreparedBatch, stored: dict[EntityKey, str], options: dict[str, bool]
+    batch: PreparedBatch,
+    stored: dict[EntityKey, str],
+    options: dict[str, bool],
+    rules: dict[str, EntityRules],
 ) -> BatchPlan:
     """Decide every entity's fate against the stored bodies: unchanged, invalid, or a write
-    (with its relation edges)."""
+    (with its relation edges); ``rules`` check what a merge makes."""
     plan = BatchPlan(writes=[], outcomes=list(batch.failed), edges={})
     merge, only_changed = options["merge"], options["only_changed"]
-    for item in batch.items:
-        key, status, old = item.key, "created", stored.get(item.key)
+    for index, key, text, (problems, edges) in zip(
+        batch.indexes, batch.keys, batch.texts, batch.checks, strict=True
+    ):
+        status, old = "created", stored.get(key)
         if old is not None:
             if only_changed and (
-                old == item.text or is_unchanged(item.entity, entity_from_body(old))
+                old == text or is_unchanged(orjson.loads(text), entity_from_body(old))
             ):
-                plan.outcomes.append(WriteOutcome(item.index, key[1], key[0], "unchanged"))
+                plan.outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
                 continue
             status = "updated"
             if merge:
-                body = merged(orjson.loads(old), item.entity)
-                item = Prepared(item.index, key, item.entity, body, dumps(body))
-        problems, edges = batch.rules[key[0]].checked(item.body)
+                body = merged(orjson.loads(old), orjson.loads(text))
+                text = dumps(body)
+                problems, edges = rules[key[0]].checked(body)
         if problems:
             error = "; ".join(problems)
-            plan.outcomes.append(WriteOutcome(item.index, key[1], key[0], "failed", error=error))
+            plan.outcomes.append(WriteOutcome(index, key[1], key[0], "failed", error=error))
             continue
-        plan.writes.append(PlannedWrite(item.index, key, status, item.text))
+        plan.writes.append(PlannedWrite(index, key, status, text))
         plan.edges[key] = edges
     return plan
 
@@ -184,9 +192,10 @@ def body_of(entity: Entity) -> dict[str, Any]:
     return {name: entity[name] for name in BODY_FIELDS if name in entity}  # type: ignore[literal-required]
 
 
-def merged(old: dict[str, Any], new: Entity) -> dict[str, Any]:
-    """Port's ``merge=true``: sent fields replace, properties and relations merge key-wise."""
-    result = {**old, **body_of(new)}
+def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Port's ``merge=true``: the sent body's fields replace, properties and relations merge
+    key-wise."""
+    result = {**old, **new}
     for name in ("properties", "relations"):
         if name in new and name in old:
             result[name] = {**old[name], **new[name]}
@@ -224,11 +233,27 @@ def shaped(blueprint: str, identifier: str, body: str, created: str, updated: st
 
 def versioned(
     outcomes: list[WriteOutcome], stored: dict[EntityKey, int], written: int
-) -> list[WriteOutcome]:
+) -> WriteOutcomes:
     """Set each successful outcome's version: the write's, or the stored one if unchanged."""
     for outcome in outcomes:
         if outcome.status in ("created", "updated"):
             outcome.version = written
         elif outcome.status == "unchanged":
             outcome.version = stored.get((outcome.blueprint, outcome.identifier))
-    return outcomes
+    return WriteOutcomes(outcomes)
+
+
+class WriteOutcomes(list[WriteOutcome]):
+    """A bulk write's outcomes, pickled as one list per field (an object each would cost
+    more than the write when they cross back from the catalog's process)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields = [
+            [getattr(outcome, name) for outcome in self]
+            for name in ("index", "identifier", "blueprint", "status", "error", "version")
+        ]
+        return (_outcomes, tuple(fields))
+
+
+def _outcomes(*fields: list[Any]) -> WriteOutcomes:
+    return WriteOutcomes(WriteOutcome(*values) for values in zip(*fields, strict=True))

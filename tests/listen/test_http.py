@@ -38,9 +38,11 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
     base = f"http://127.0.0.1:{port}"
     with reaped(process):
         until(lambda: httpx.get(f"{base}/ready").status_code == 200)
+        until(
+            lambda: 'ocean_resync_status{status="completed"} 1' in httpx.get(f"{base}/metrics").text
+        )
         metrics = httpx.get(f"{base}/metrics").text
         assert 'ocean_items_total{kind="service",phase="created"} 4' in metrics
-        assert 'ocean_resync_status{status="completed"} 1' in metrics
 
         assert httpx.post(f"{base}/resync").status_code == 401
         assert (

@@ -29,12 +29,13 @@ def test_joined_pages_number_their_entities_in_order() -> None:
     whole = joined([first, second])
 
     assert whole is not None and whole.size == 3
-    assert [(item.index, item.key) for item in whole.items] == [
+    assert list(zip(whole.indexes, whole.keys, strict=True)) == [
         (0, ("svc", "a")),
         (2, ("svc", "b")),
     ]
     assert [outcome.index for outcome in whole.failed] == [1]
-    assert whole.items[1].text == '{"relations":{"team":"core"}}'
+    assert whole.texts[1] == '{"relations":{"team":"core"}}'
+    assert whole.checks[1] == ([], [("team", "team", "core")])
 
 
 def test_pages_prepared_against_different_rules_are_not_joined() -> None:

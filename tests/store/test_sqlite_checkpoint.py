@@ -8,9 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ocean.store.base import Owner
+from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite import SQLiteStore
 from ocean.store.sqlite_catalog import SQLiteCatalog
 from ocean.store.sqlite_checkpoint import Checkpointer
+from ocean.store.writes import prepare
 
 OWNER = Owner("github", "gh-1")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
@@ -78,10 +80,12 @@ async def test_only_bulk_writes_ask_for_a_checkpoint(tmp_path: Path) -> None:
     catalog.create_blueprints([TEAM])
     options = {"merge": True, "only_changed": False, "create_missing_related": True}
 
-    catalog.upsert_entities([{"identifier": "one", "blueprint": "team"}], OWNER, options)
+    rules = {"team": EntityRules(TEAM)}
+    one = prepare([{"identifier": "one", "blueprint": "team"}], rules)
+    catalog.upsert_entities(one, OWNER, options)
     small = len(asked)
     teams = [{"identifier": f"t{i}", "blueprint": "team"} for i in range(1000)]
-    catalog.upsert_entities(teams, OWNER, options)
+    catalog.upsert_entities(prepare(teams, rules), OWNER, options)
     catalog.close()
 
     assert (small, len(asked)) == (0, 1)

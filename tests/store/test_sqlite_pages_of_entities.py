@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from ocean.store.base import Owner
+from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite_catalog import SQLiteCatalog
+from ocean.store.writes import prepare
 
 BLUEPRINTS = [
     {"identifier": name, "title": name, "schema": {"properties": {}}, "relations": {}}
@@ -33,7 +35,8 @@ def test_a_page_starts_right_after_the_given_key(
     catalog = SQLiteCatalog(tmp_path / "catalog.db")
     catalog.create_blueprints(BLUEPRINTS)
     entities = [{"identifier": f"{bp}{i}", "blueprint": bp} for bp in "abc" for i in (1, 2, 3)]
-    catalog.upsert_entities(entities, Owner("it", "it-1"), OPTIONS)
+    rules = {bp["identifier"]: EntityRules(bp) for bp in BLUEPRINTS}
+    catalog.upsert_entities(prepare(entities, rules), Owner("it", "it-1"), OPTIONS)
 
     page = catalog.entity_page(blueprint, after, 2)
     catalog.close()

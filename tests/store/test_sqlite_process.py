@@ -1,0 +1,89 @@
+"""The embedded catalog in a child process: errors, cancellation, a crash, concurrent calls."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from ocean.errors import StoreError
+from ocean.store.base import Owner
+from ocean.store.search import SearchError
+from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite_process import CatalogProcess
+
+OWNER = Owner("github", "gh-1", "1.0.0")
+TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = await SQLiteStore.open(tmp_path / "c.db", own_process=True)
+    yield opened
+    await opened.close()
+
+
+@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
+async def test_a_file_that_is_not_a_catalog_is_named_in_the_error(
+    tmp_path: Path, own_process: bool
+) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("these are notes, not a database " * 100)
+
+    with pytest.raises(StoreError, match=f"cannot open the catalog {path}: file is not a database"):
+        store = await SQLiteStore.open(path, own_process=own_process)
+        try:
+            await store.count_entities()
+        finally:
+            await store.close()
+
+
+@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
+async def test_an_error_raised_in_the_catalog_reaches_the_caller_as_itself(
+    tmp_path: Path, own_process: bool
+) -> None:
+    store = await SQLiteStore.open(tmp_path / "c.db", own_process=own_process)
+    try:
+        with pytest.raises(SearchError, match="operator"):
+            await store.search({"combinator": "and", "rules": [{"property": "x"}]})
+        assert await store.count_entities() == {}  # and the catalog goes on answering
+    finally:
+        await store.close()
+
+
+async def test_a_cancelled_call_does_not_hand_its_answer_to_the_next(store: SQLiteStore) -> None:
+    await store.create_blueprints([TEAM])
+    counting = asyncio.ensure_future(store.count_entities())
+    await asyncio.sleep(0)  # the request is on its way
+    counting.cancel()
+
+    blueprints = await store.list_blueprints()
+
+    assert [bp["identifier"] for bp in blueprints] == ["team"]
+
+
+async def test_concurrent_calls_each_get_their_own_answer(store: SQLiteStore) -> None:
+    await store.create_blueprints([TEAM])
+    teams = [[{"identifier": f"t{i}", "blueprint": "team"}] for i in range(10)]
+
+    outcomes = await asyncio.gather(
+        *(store.upsert_entities(team, owner=OWNER, merge=True) for team in teams)
+    )
+
+    assert [outcome.identifier for (outcome,) in outcomes] == [f"t{i}" for i in range(10)]
+    assert await store.count_entities() == {"team": 10}
+
+
+async def test_a_crashed_catalog_process_is_reported_not_waited_for(tmp_path: Path) -> None:
+    process = await CatalogProcess.start(tmp_path / "c.db")
+    store = SQLiteStore(process, tmp_path / "c.db")
+    await store.count_entities()
+    os.kill(process.pid, signal.SIGKILL)
+
+    with pytest.raises(StoreError, match=r"its process exited \(code -9\) before answering"):
+        await store.count_entities()
+    await store.close()
