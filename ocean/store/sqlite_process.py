@@ -41,11 +41,15 @@ _PIPE_SIZE = 1 << 20
 class CatalogProcess:
     """Start with :meth:`start`; calls run in the child in the order they are made.
 
-    The pipes are read and written by the event loop itself: a thread of their own would
-    wait for the interpreter's lock behind the mapping at every step of every call."""
+    The pipes are used from the event loop's thread: a thread of their own would wait for
+    the interpreter's lock behind the mapping at every step of every call. A request is
+    written whole before the call goes on (the child is waiting for it, so that takes a
+    memory copy's time): written piecemeal by the loop, a batch larger than the pipe would
+    wait for the loop's turns, which a handler that never awaits makes rare. The answer is
+    awaited, so that the mapping goes on meanwhile."""
 
-    def __init__(self, child: asyncio.subprocess.Process, what: str) -> None:
-        self._child, self._what = child, what
+    def __init__(self, child: asyncio.subprocess.Process, requests: IO[bytes], what: str) -> None:
+        self._child, self._requests, self._what = child, requests, what
         self._turn = asyncio.Lock()
         """Held from a request's first byte to its answer's last."""
         self._opening: asyncio.Future[Any] = asyncio.ensure_future(self._answer())
@@ -56,15 +60,22 @@ class CatalogProcess:
     async def start(cls, path: Path) -> CatalogProcess:
         """The child serving the catalog at ``path``; its opening is awaited by the first
         call, so that it overlaps whatever the caller does next."""
-        child = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "ocean.store.sqlite_process",
-            str(path),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        return cls(child, f"the catalog {path}")
+        theirs, ours = os.pipe()
+        try:
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "ocean.store.sqlite_process",
+                str(path),
+                stdin=theirs,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        except BaseException:
+            os.close(ours)
+            raise
+        finally:
+            os.close(theirs)
+        return cls(child, open(ours, "wb"), f"the catalog {path}")
 
     @property
     def pid(self) -> int:
@@ -83,13 +94,10 @@ class CatalogProcess:
         return answer
 
     async def _exchange(self, request: bytes) -> Any:
-        stdin = self._child.stdin
-        assert stdin is not None
         async with self._turn:
             await self._opening  # its error, if it failed, is every call's
             try:
-                stdin.write(_LENGTH.pack(len(request)) + request)
-                await stdin.drain()
+                _write_frame(self._requests, request)
             except OSError:  # it exited: its answer (if any) or its exit is the error
                 pass
             return await self._answer()
@@ -114,9 +122,8 @@ class CatalogProcess:
     async def stop(self) -> None:
         """Close the catalog (its input ends) and wait for the child to exit."""
         async with self._turn:
-            stdin = self._child.stdin
-            if stdin is not None and not stdin.is_closing():
-                stdin.close()
+            with contextlib.suppress(OSError):  # a child that is gone has it closed
+                self._requests.close()
             await self._child.wait()
             await asyncio.wait([self._opening])
 
