@@ -212,8 +212,8 @@ class RemembersPages(Protocol):
         ...
 
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
-        """The records of ``slot`` kept under ``fingerprint`` whose entities ``owner``
-        still owns at the versions recorded (nobody has written them since)."""
+        """The records ``owner`` kept of ``slot`` under ``fingerprint`` whose entities are
+        still at the versions recorded (nobody has written or deleted them since)."""
         ...
 
     async def remember_pages(

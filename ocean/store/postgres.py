@@ -122,14 +122,12 @@ class PostgresStore:
         return True
 
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
-        # As on SQLite: a record holds while its entities are owned at the recorded versions.
+        # As on SQLite: a record holds while its entities are at the recorded versions.
         rows = await self._pool.fetch(
             "SELECT p.digest, p.record FROM resync_pages p "
             "WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 AND NOT EXISTS ("
             "SELECT 1 FROM jsonb_array_elements(p.record::jsonb -> 'entries') k WHERE NOT EXISTS ("
-            "SELECT 1 FROM entities e JOIN ownership o ON o.owner = $1 "
-            "AND o.blueprint = e.blueprint AND o.identifier = e.identifier "
-            "WHERE e.blueprint = k ->> 0 AND e.identifier = k ->> 1 "
+            "SELECT 1 FROM entities e WHERE e.blueprint = k ->> 0 AND e.identifier = k ->> 1 "
             "AND e.version = (k ->> 2)::bigint))",
             owner.key,
             slot,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 SAIL_PATH = (
     "ocean.cli.main",
     "ocean.cli.sail",
@@ -29,9 +31,22 @@ OPTIONAL = (
 )
 
 
-def test_the_embedded_sail_path_leaves_optional_libraries_unimported() -> None:
-    imports = "; ".join(f"import {module}" for module in SAIL_PATH)
-    probe = f"{imports}; import sys; print(*sorted(set({OPTIONAL!r}) & set(sys.modules)))"
+CATALOG_CHILD = ("ocean.store.catalog_child",)
+"""The embedded catalog's process, which starts beside the resync and should be ready first."""
+
+RESYNC_MACHINERY = ("asyncio", "yaml", "msgspec", "jq", "click", "ocean.integration")
+
+
+@pytest.mark.parametrize(
+    ("modules", "unwanted"),
+    [(SAIL_PATH, OPTIONAL), (CATALOG_CHILD, OPTIONAL + RESYNC_MACHINERY)],
+    ids=["sail", "catalog-child"],
+)
+def test_a_path_leaves_what_it_does_not_use_unimported(
+    modules: tuple[str, ...], unwanted: tuple[str, ...]
+) -> None:
+    imports = "; ".join(f"import {module}" for module in modules)
+    probe = f"{imports}; import sys; print(*sorted(set({unwanted!r}) & set(sys.modules)))"
 
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True

@@ -1,0 +1,109 @@
+"""The embedded catalog's child process: ``python -m ocean.store.catalog_child PATH``.
+
+It opens the catalog, answers that first (None, or the error), then answers each request
+(a pickled method name and arguments of :class:`~ocean.store.sqlite_catalog.SQLiteCatalog`)
+with a pickled ``(ok, value or error)`` until its input ends. Its parent is
+:class:`~ocean.store.sqlite_process.CatalogProcess`. It imports no more than the catalog
+needs: it starts while its parent starts its resync.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import pickle
+import signal
+import sqlite3
+import struct
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from ocean.errors import StoreError
+from ocean.store.sqlite_catalog import SQLiteCatalog
+
+LENGTH = struct.Struct("<Q")
+"""A frame's length, before its bytes."""
+_PIPE_SIZE = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    """Let a pipe hold a whole batch (1 MiB where the system allows, else as it is): with
+    64 KiB a batch's write waits for the reader a dozen times."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: pipes keep their size
+        return
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+
+
+def write_frame(stream: IO[bytes], data: bytes) -> None:
+    stream.write(LENGTH.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def _read_frame(stream: IO[bytes]) -> bytes | None:
+    header = stream.read(LENGTH.size)
+    if len(header) < LENGTH.size:
+        return None
+    (size,) = LENGTH.unpack(header)
+    data = stream.read(size)
+    return data if len(data) == size else None
+
+
+def _answered(run: Callable[[], Any], failed: str) -> bytes:
+    """What ``run`` returned or raised, pickled as an answer; a database error becomes a
+    StoreError that starts with ``failed``."""
+    try:
+        answer: tuple[bool, Any] = (True, run())
+    except (sqlite3.Error, OSError) as error:
+        answer = (False, StoreError(f"{failed}{error}"))
+    except Exception as error:
+        answer = (False, error)
+    try:
+        return pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        return pickle.dumps((False, StoreError(f"{failed}an unpicklable answer: {error!r}")))
+
+
+def serve(path: Path, requests: IO[bytes], answers: IO[bytes]) -> None:
+    """Open the catalog at ``path``, then answer each request until ``requests`` ends."""
+    opened: list[SQLiteCatalog] = []
+    write_frame(
+        answers,
+        _answered(
+            lambda: opened.append(SQLiteCatalog.open(path)), f"cannot open the catalog {path}: "
+        ),
+    )
+    if not opened:
+        return
+    catalog = opened[0]
+    try:
+        while (frame := _read_frame(requests)) is not None:
+            name, args, kwargs = pickle.loads(frame)
+            call = functools.partial(getattr(catalog, name), *args, **kwargs)
+            answer = _answered(call, f"the catalog {path} failed: ")
+            write_frame(answers, answer)
+    finally:
+        catalog.close()
+
+
+def main() -> None:
+    """The child: answers go to a copy of its standard output, which is pointed at its
+    standard error, so that nothing printed by the way corrupts them. An interrupt is the
+    parent's to handle: the child ends when its input does."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for fd in (sys.stdin.fileno(), sys.stdout.fileno()):
+        _widen(fd)
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(Path(sys.argv[1]), sys.stdin.buffer, answers)
+
+
+if __name__ == "__main__":
+    main()
