@@ -14,6 +14,7 @@ mapping instead of taking turns with it on the interpreter's lock.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -27,6 +28,7 @@ from ocean.types import Entity, EntityKey
 
 __all__ = ["SQLiteStore", "now_iso"]
 
+_log = logging.getLogger(__name__)
 _PAGE = 1000
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -86,7 +88,10 @@ class SQLiteStore:
         if own_process:
             from ocean.store.sqlite_process import CatalogProcess
 
-            return cls(await CatalogProcess.start(path), path)
+            try:
+                return cls(await CatalogProcess.start(path), path)
+            except OSError as error:  # e.g. no interpreter to start: slower, as correct
+                _log.warning("the catalog's own process did not start (%s); using a thread", error)
         return cls(await CatalogThread.start(path), path)
 
     async def close(self) -> None:

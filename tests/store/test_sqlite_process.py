@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -87,3 +88,17 @@ async def test_a_crashed_catalog_process_is_reported_not_waited_for(tmp_path: Pa
     with pytest.raises(StoreError, match=r"its process exited \(code -9\) before answering"):
         await store.count_entities()
     await store.close()
+
+
+async def test_a_catalog_process_that_cannot_start_leaves_the_catalog_on_a_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+
+    store = await SQLiteStore.open(tmp_path / "c.db", own_process=True)
+    try:
+        await store.create_blueprints([TEAM])
+        assert await store.count_entities() == {}
+    finally:
+        await store.close()
+    assert "the catalog's own process did not start" in caplog.text
