@@ -82,13 +82,22 @@ def prepare(entities: list[Entity], rules: dict[str, EntityRules]) -> PreparedBa
     failed, valid = check_keys(entities, rules)
     batch = PreparedBatch(rules, failed=failed, size=len(entities))
     for index, entity in valid:
-        body = body_of(entity)
         key = (entity["blueprint"], entity["identifier"])
+        body, check = _shaped_and_checked(entity, rules[key[0]])
         batch.indexes.append(index)
         batch.keys.append(key)
         batch.texts.append(dumps(body))
-        batch.checks.append(rules[key[0]].checked(body))
+        batch.checks.append(check)
     return batch
+
+
+def _shaped_and_checked(entity: Entity, rules: EntityRules) -> tuple[dict[str, Any], Checked]:
+    """An entity's body and its verdict: for the usual entity one generated pass does both."""
+    plain = rules.plain(entity)
+    if plain is not None:
+        return plain[0], ([], plain[1])
+    body = body_of(entity)
+    return body, (rules.problems(body), rules.edges(body))
 
 
 def joined(batches: list[PreparedBatch]) -> PreparedBatch | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite import SQLiteStore
-from ocean.store.writes import joined, prepare
+from ocean.store.writes import body_of, dumps, joined, prepare
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
@@ -60,3 +62,27 @@ async def test_a_write_prepared_before_its_blueprint_changed_is_checked_again(
     (outcome,) = await sqlite_store.upsert_prepared(entities, prepared, owner=OWNER, merge=False)
 
     assert outcome.status == "created"
+
+
+@pytest.mark.parametrize(
+    "entity",
+    [
+        _service(
+            "plain", title="A", team=["x"], properties={"tier": "gold"}, relations={"team": "core"}
+        ),
+        _service("bad-property", properties={"tier": 3}),
+        _service("unknown-relation", relations={"owner": "core"}),
+        _service(
+            "icon-and-nulls", icon="Github", properties={"tier": None}, relations={"team": None}
+        ),
+    ],
+    ids=["plain", "bad-property", "unknown-relation", "icon-and-nulls"],
+)
+def test_a_prepared_text_and_verdict_are_the_bodys_whatever_the_quick_check_says(
+    entity: dict[str, object],
+) -> None:
+    batch = prepare([entity], RULES)
+
+    body = body_of(entity)  # type: ignore[arg-type]
+    assert batch.texts == [dumps(body)]
+    assert batch.checks == [RULES["svc"].checked(body)]
