@@ -10,6 +10,10 @@ import orjson
 
 from ocean.store.base import PageRecord
 
+EncodedRecord = tuple[bytes, str]
+"""A record as the embedded catalog is handed it: its digest and :func:`encoded` text (text
+crosses to the catalog's process for a fraction of what its key tuples cost to pickle)."""
+
 
 def encoded(record: PageRecord) -> str:
     """``{"entries": [[blueprint, identifier, version], ...], "counts": {...},

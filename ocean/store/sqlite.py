@@ -21,6 +21,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.entity_rules import EntityRules
+from ocean.store.page_records import encoded
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
 from ocean.store.sqlite_thread import SQLiteThread
 from ocean.store.writes import PreparedBatch, prepare
@@ -222,7 +223,8 @@ class SQLiteStore:
     async def remember_pages(
         self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
     ) -> None:
-        await self._call(SQLiteCatalog.remember_pages, owner, slot, fingerprint, records)
+        texts = [(record.digest, encoded(record)) for record in records]
+        await self._call(SQLiteCatalog.remember_pages, owner, slot, fingerprint, texts)
 
     async def count_owned(self, owner: Owner) -> int:
         return await self._call(SQLiteCatalog.count_owned, owner)

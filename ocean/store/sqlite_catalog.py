@@ -26,6 +26,7 @@ from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules
 from ocean.store.migrations import migrate
+from ocean.store.page_records import EncodedRecord
 from ocean.store.sqlite_checkpoint import Checkpointer
 from ocean.store.sqlite_search import search
 from ocean.store.sqlite_values import execute_rows
@@ -409,7 +410,7 @@ class SQLiteCatalog:
         return sqlite_pages.recall(self._db, owner.key, slot, fingerprint)
 
     def remember_pages(
-        self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
+        self, owner: Owner, slot: str, fingerprint: str, records: list[EncodedRecord]
     ) -> None:
         with self._transaction():
             sqlite_pages.remember(self._db, owner.key, slot, fingerprint, records)

@@ -8,7 +8,7 @@ import sqlite3
 import orjson
 
 from ocean.store.base import PageRecord
-from ocean.store.page_records import encoded, from_body
+from ocean.store.page_records import EncodedRecord, from_body
 
 # A record holds while every entity it names is still at the version it recorded; SQLite
 # checks that in one statement, without a row per entity crossing into Python. Ownership
@@ -34,11 +34,11 @@ def recall(db: sqlite3.Connection, owner: str, slot: str, fingerprint: str) -> l
 
 
 def remember(
-    db: sqlite3.Connection, owner: str, slot: str, fingerprint: str, records: list[PageRecord]
+    db: sqlite3.Connection, owner: str, slot: str, fingerprint: str, records: list[EncodedRecord]
 ) -> None:
     """Replace the records of ``slot`` (call inside a write transaction)."""
     db.execute("DELETE FROM resync_pages WHERE owner = ? AND slot = ?", (owner, slot))
     db.executemany(
         "INSERT INTO resync_pages(owner, slot, digest, fingerprint, record) VALUES (?, ?, ?, ?, ?)",
-        [(owner, slot, r.digest, fingerprint, encoded(r)) for r in records],
+        [(owner, slot, digest, fingerprint, text) for digest, text in records],
     )
