@@ -61,6 +61,7 @@ class CatalogProcess:
                 str(path),
                 stdin=theirs,
                 stdout=asyncio.subprocess.PIPE,
+                env=_child_environment(),
             )
         except BaseException:
             os.close(ours)
@@ -118,6 +119,14 @@ class CatalogProcess:
                 self._requests.close()
             await self._child.wait()
             await asyncio.wait([self._opening])
+
+
+def _child_environment() -> dict[str, str]:
+    """This environment, with the folder this ``ocean`` package was imported from first on
+    the child's path: the child runs the same code, however the parent found it."""
+    home = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    return os.environ | {"PYTHONPATH": home + (os.pathsep + path if path else "")}
 
 
 def _taken(exchange: asyncio.Future[Any]) -> None:

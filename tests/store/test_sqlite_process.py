@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+import ocean
 from ocean.errors import StoreError
 from ocean.store.base import Owner
 from ocean.store.search import SearchError
 from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_process import CatalogProcess
+from ocean.store.sqlite_process import CatalogProcess, _child_environment
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
@@ -102,3 +103,20 @@ async def test_a_catalog_process_that_cannot_start_leaves_the_catalog_on_a_threa
     finally:
         await store.close()
     assert "the catalog's own process did not start" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(None, ""), ("/elsewhere", os.pathsep + "/elsewhere")],
+    ids=["no-pythonpath", "a-pythonpath"],
+)
+def test_the_catalog_process_imports_the_same_ocean_as_its_parent(
+    monkeypatch: pytest.MonkeyPatch, before: str | None, after: str
+) -> None:
+    if before is None:
+        monkeypatch.delenv("PYTHONPATH", raising=False)
+    else:
+        monkeypatch.setenv("PYTHONPATH", before)
+    home = str(Path(ocean.__file__).resolve().parents[1])
+
+    assert _child_environment()["PYTHONPATH"] == home + after
