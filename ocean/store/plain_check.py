@@ -19,6 +19,9 @@ PlainEntity = tuple[dict[str, Any], list[tuple[str, str, str]]]
 relation edges: (relation, target blueprint, target identifier) each."""
 PlainCheck = Callable[[Mapping[str, Any]], PlainEntity | None]
 _META = ("title", "icon")
+_FORMATS = {"url": "'://' in v"}
+"""Formats tested inline (as :mod:`ocean.store.entity_rules` checks them); others call the
+full check."""
 _EXACT = {
     "string": "type({v}) is str",
     "number": "(type({v}) is int or type({v}) is float)",
@@ -91,7 +94,7 @@ def _property_lines(
         lines.append(f"    v = p.get(n{index})")
         if name in required:
             lines.append("    if v is None: return None")
-        test = _property_test(definitions[name], f"c{index}")
+        test = _property_test(definitions[name], index, namespace)
         lines.append(f"    if v is not None and not {test}: return None")
     return lines
 
@@ -115,15 +118,28 @@ def _relation_lines(
     return lines
 
 
-def _property_test(definition: Any, check: str) -> str:
-    """The inline test for one property's value ``v``: its exact JSON type when that is
-    all the definition asks, else its full check."""
+def _property_test(definition: Any, index: int, namespace: dict[str, Any]) -> str:
+    """The inline test for property ``index``'s value ``v``: its exact JSON type, and for a
+    string its enum of strings or URL format, where that is all the definition asks; else
+    its full check (``c{index}``)."""
     if not isinstance(definition, dict):
         return "True"
-    exact = _EXACT.get(definition.get("type", "string"))
-    if exact is None or {"enum", "format", "items"} & definition.keys():
-        return f"{check}(v) is None"
-    return exact.format(v="v")
+    kind = definition.get("type", "string")
+    exact = _EXACT.get(kind)
+    if exact is None or "items" in definition:
+        return f"c{index}(v) is None"
+    tests = [exact.format(v="v")]
+    enum, fmt = definition.get("enum"), definition.get("format")
+    if enum is not None:
+        if kind != "string" or not (isinstance(enum, list) and all(type(e) is str for e in enum)):
+            return f"c{index}(v) is None"
+        namespace[f"e{index}"] = frozenset(enum)
+        tests.append(f"v in e{index}")
+    if fmt is not None and kind == "string":
+        if fmt not in _FORMATS:
+            return f"c{index}(v) is None"
+        tests.append(_FORMATS[fmt])
+    return "(" + " and ".join(tests) + ")"
 
 
 def _string_list(value: Any) -> bool:

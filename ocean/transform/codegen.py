@@ -16,7 +16,7 @@ from typing import Any
 from ocean.transform.fastpath import Fallback, constant_value, single_key
 from ocean.transform.jq import Input, rewrite_single_quotes
 from ocean.transform.leaf import Leaf, Node, node_builder
-from ocean.transform.values import from_jq
+from ocean.transform.values import EXACT_DOUBLE, from_jq
 from ocean.types import Entity
 
 EntityBuilder = Callable[[Input, dict[str, str]], Entity]
@@ -45,6 +45,16 @@ class _Function:
 
     def emit(self, *lines: str) -> None:
         self.lines.extend(f"    {line}" for line in lines)
+
+
+def _normalised(variable: str) -> str:
+    """The statement passing ``variable`` through ``from_jq``, skipped inline for what it
+    returns as is: strings, null, booleans and integers a double holds exactly."""
+    return (
+        f"if not (type({variable}) is str or {variable} is None or type({variable}) is bool "
+        f"or (type({variable}) is int and -{EXACT_DOUBLE} <= {variable} <= {EXACT_DOUBLE})): "
+        f"{variable} = from_jq({variable})"
+    )
 
 
 def generate_builder(fields: dict[str, Node], *, coerced: tuple[str, ...]) -> EntityBuilder:
@@ -93,14 +103,14 @@ def _leaf(function: _Function, leaf: Leaf, variable: str) -> None:
     elif key is not None:
         function.emit(
             f"{variable} = item.get({function.constant(key)}) if type(item) is dict else {slow}(source)",
-            f"if type({variable}) is not str and {variable} is not None: {variable} = from_jq({variable})",
+            _normalised(variable),
         )
     elif expression.raw is not None:
         fast = function.constant(expression.raw)
         function.emit(
             f"try: {variable} = {fast}(item)",
             f"except Fallback: {variable} = {slow}(source)",
-            f"if type({variable}) is not str and {variable} is not None: {variable} = from_jq({variable})",
+            _normalised(variable),
         )
     else:
         function.emit(f"{variable} = {slow}(source)")

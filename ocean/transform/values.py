@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 
-_EXACT_DOUBLE = 2**53
+EXACT_DOUBLE = 2**53
+"""The largest integer a double (jq's number) holds exactly."""
 
 
 def from_jq(value: Any) -> Any:
@@ -22,7 +23,7 @@ def from_jq(value: Any) -> Any:
     if type(value) is float:
         return int(value) if value.is_integer() else value
     if type(value) is int:
-        return value if -_EXACT_DOUBLE <= value <= _EXACT_DOUBLE else int(float(value))
+        return value if -EXACT_DOUBLE <= value <= EXACT_DOUBLE else int(float(value))
     if type(value) is dict:
         return {key: from_jq(item) for key, item in value.items()}
     if type(value) is list:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import jq
 import pytest
 
 from ocean.errors import MappingError
@@ -144,3 +146,16 @@ def test_an_expression_python_evaluates_still_gives_jqs_text_where_jq_formats(
 
     assert expression.is_fast
     assert expression.first(Input({"f": value})) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [2**53, 2**53 + 1, -(2**53) - 1, 12345678901234567890, 3, 3.0, 2.5, True, None, "x", [1.0]],
+)
+def test_a_property_read_by_key_comes_out_as_jq_gives_it(value: Any) -> None:
+    (resource,) = compile_resources([_resource(properties={"n": ".n"})], env=None)
+
+    (entity,) = resource.map_items([{"id": "a", "n": value}]).passed
+
+    expected = jq.compile(".n").input_text(json.dumps({"n": value})).first()
+    assert json.dumps(entity["properties"]["n"]) == json.dumps(expected)
