@@ -178,16 +178,14 @@ def plan_batch(
     ):
         status, old = "created", stored.get(key)
         if old is not None:
-            if only_changed and (
-                old == text or is_unchanged(orjson.loads(text), entity_from_body(old))
-            ):
+            written = _over_stored(text, old, merge=merge, only_changed=only_changed)
+            if written is None:
                 plan.outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
                 continue
             status = "updated"
-            if merge:
-                body = merged(orjson.loads(old), orjson.loads(text))
-                text = dumps(body)
-                problems, edges = rules[key[0]].checked(body)
+            if type(written) is dict:  # merged: checked again as it will be stored
+                text = dumps(written)
+                problems, edges = rules[key[0]].checked(written)
         if problems:
             error = "; ".join(problems)
             plan.outcomes.append(WriteOutcome(index, key[1], key[0], "failed", error=error))
@@ -195,6 +193,22 @@ def plan_batch(
         plan.writes.append(PlannedWrite(index, key, status, text))
         plan.edges[key] = edges
     return plan
+
+
+def _over_stored(
+    text: str, old: str, *, merge: bool, only_changed: bool
+) -> str | dict[str, Any] | None:
+    """What writing the body ``text`` over the stored ``old`` writes: None when it would
+    change nothing (with ``only_changed``), the merged body with ``merge``, else ``text``.
+    Each body is parsed once, and only when the texts differ."""
+    if only_changed and old == text:
+        return None
+    if not (only_changed or merge):
+        return text
+    sent, had = orjson.loads(text), orjson.loads(old)
+    if only_changed and is_unchanged(sent, _entity_of(had)):
+        return None
+    return merged(had, sent) if merge else text
 
 
 def body_of(entity: Entity) -> dict[str, Any]:
@@ -219,7 +233,11 @@ def dumps(value: Any) -> str:
 
 
 def entity_from_body(body: str) -> Entity:
-    stored = orjson.loads(body)
+    return _entity_of(orjson.loads(body))
+
+
+def _entity_of(stored: dict[str, Any]) -> Entity:
+    """A stored body's fields with Port's defaults."""
     return {
         "title": stored.get("title"),
         "icon": stored.get("icon"),
