@@ -14,7 +14,6 @@ mapping instead of taking turns with it on the interpreter's lock.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -29,7 +28,6 @@ from ocean.types import Entity, EntityKey
 
 __all__ = ["SQLiteStore", "now_iso"]
 
-_log = logging.getLogger(__name__)
 _PAGE = 1000
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -85,14 +83,12 @@ class SQLiteStore:
     @classmethod
     async def open(cls, path: Path, *, own_process: bool = False) -> SQLiteStore:
         """Open (creating and migrating if needed) the catalog file at ``path``, on a thread
-        or (``own_process``: a resync's many writes) in a child process."""
+        or (``own_process``: a resync's many writes) in a child process, answering from a
+        thread until the child is ready (:class:`~ocean.store.catalog_handover.CatalogHandover`)."""
         if own_process:
-            from ocean.store.sqlite_process import CatalogProcess
+            from ocean.store.catalog_handover import CatalogHandover
 
-            try:
-                return cls(await CatalogProcess.start(path), path)
-            except OSError as error:  # e.g. no interpreter to start: slower, as correct
-                _log.warning("the catalog's own process did not start (%s); using a thread", error)
+            return cls(await CatalogHandover.start(path), path)
         return cls(await CatalogThread.start(path), path)
 
     async def close(self) -> None:

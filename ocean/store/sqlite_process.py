@@ -46,7 +46,7 @@ class CatalogProcess:
         """Held from a request's first byte to its answer's last."""
         self._opening: asyncio.Future[Any] = asyncio.ensure_future(self._answer())
         """The child's first answer: the catalog opened, or why not."""
-        self._opening.add_done_callback(_taken)
+        self._opening.add_done_callback(taken)
 
     @classmethod
     async def start(cls, path: Path) -> CatalogProcess:
@@ -75,12 +75,28 @@ class CatalogProcess:
         """The child's process id."""
         return self._child.pid
 
+    def has_opened(self) -> bool | None:
+        """Whether the child opened the catalog; None while it is still opening."""
+        if not self._opening.done():
+            return None
+        return self.opening_error() is None
+
+    def opening_error(self) -> BaseException | None:
+        """Why the child could not open the catalog (None: it did, or is still opening)."""
+        if not self._opening.done() or self._opening.cancelled():
+            return None
+        return self._opening.exception()
+
+    async def opened(self) -> None:
+        """Wait until the child has opened the catalog or failed to (not raising)."""
+        await asyncio.wait([self._opening])
+
     async def call(
         self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         request = pickle.dumps((method.__name__, args, kwargs), pickle.HIGHEST_PROTOCOL)
         exchange = asyncio.ensure_future(self._exchange(request))
-        exchange.add_done_callback(_taken)
+        exchange.add_done_callback(taken)
         # A caller cancelled halfway leaves the exchange to finish: the next answer on the
         # pipe must be the next call's.
         answer: T = await asyncio.shield(exchange)
@@ -129,7 +145,7 @@ def _child_environment() -> dict[str, str]:
     return os.environ | {"PYTHONPATH": home + (os.pathsep + path if path else "")}
 
 
-def _taken(exchange: asyncio.Future[Any]) -> None:
+def taken(exchange: asyncio.Future[Any]) -> None:
     """Take an exchange's error, which a cancelled caller (or none) will not."""
     if not exchange.cancelled():
         exchange.exception()

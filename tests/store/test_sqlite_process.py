@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ import pytest
 import ocean
 from ocean.errors import StoreError
 from ocean.store.base import Owner
+from ocean.store.catalog_handover import CatalogHandover
 from ocean.store.search import SearchError
 from ocean.store.sqlite import SQLiteStore
 from ocean.store.sqlite_process import CatalogProcess, _child_environment
@@ -120,3 +122,38 @@ def test_the_catalog_process_imports_the_same_ocean_as_its_parent(
     home = str(Path(ocean.__file__).resolve().parents[1])
 
     assert _child_environment()["PYTHONPATH"] == home + after
+
+
+async def test_the_thread_answers_until_the_catalog_process_is_ready(tmp_path: Path) -> None:
+    host = await CatalogHandover.start(tmp_path / "c.db")
+    assert isinstance(host, CatalogHandover)
+    store = SQLiteStore(host, tmp_path / "c.db")
+    try:
+        await store.create_blueprints([TEAM])  # the child is still starting
+        assert host.where == "thread"
+        await host.settled()
+
+        blueprints = await store.list_blueprints()
+
+        assert host.where == "process"
+        assert [bp["identifier"] for bp in blueprints] == ["team"]  # what the thread wrote
+    finally:
+        await store.close()
+
+
+async def test_a_catalog_process_that_dies_opening_leaves_the_catalog_on_its_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sys, "executable", shutil.which("false") or "/bin/false")
+    host = await CatalogHandover.start(tmp_path / "c.db")
+    assert isinstance(host, CatalogHandover)
+    store = SQLiteStore(host, tmp_path / "c.db")
+    try:
+        await host.settled()
+        await store.create_blueprints([TEAM])
+
+        assert host.where == "thread"
+        assert await store.count_entities() == {}
+    finally:
+        await store.close()
+    assert "the catalog's own process did not open" in caplog.text

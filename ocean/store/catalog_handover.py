@@ -1,0 +1,95 @@
+"""The embedded catalog on a thread of this process until its own process is ready.
+
+A resync's catalog runs in a child process (:mod:`ocean.store.sqlite_process`), which
+takes a few tens of milliseconds to start; the first calls (blueprints, the last run's page
+records) come sooner than that. :class:`CatalogHandover` opens the catalog on a thread
+first, starts the child beside it, and answers each call from the thread until the child
+has opened the catalog, then from the child. Calls stay one at a time across both: each
+sees what the one before it committed (SQLite's log serves both connections). The thread's
+connection migrates the file before the child starts, so the two never migrate together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from ocean.store.sqlite import CatalogHost, CatalogThread
+from ocean.store.sqlite_catalog import SQLiteCatalog
+from ocean.store.sqlite_process import CatalogProcess, taken
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_log = logging.getLogger(__name__)
+
+
+class CatalogHandover:
+    """Start with :meth:`start`; :attr:`where` says which side answers now."""
+
+    def __init__(self, thread: CatalogThread, process: CatalogProcess) -> None:
+        self._thread, self._process = thread, process
+        self._current: CatalogHost = thread
+        self._waiting = True
+        """Whether the child may still take over."""
+        self._turn = asyncio.Lock()
+        """Held for a whole call, on either side, so that calls never overlap."""
+
+    @classmethod
+    async def start(cls, path: Path) -> CatalogHost:
+        """The catalog at ``path`` on a thread now and in its own process soon; only the
+        thread where the process cannot start (with a warning)."""
+        thread = await CatalogThread.start(path)
+        try:
+            process = await CatalogProcess.start(path)
+        except OSError as error:  # e.g. no interpreter to start: slower, as correct
+            _log.warning("the catalog's own process did not start (%s); using a thread", error)
+            return thread
+        return cls(thread, process)
+
+    @property
+    def where(self) -> str:
+        """``thread`` or ``process``: the side the next call goes to, as far as known."""
+        return "process" if self._current is self._process else "thread"
+
+    async def settled(self) -> None:
+        """Wait until the child has opened the catalog or failed to (then calls stay on
+        the thread)."""
+        await self._process.opened()
+
+    async def call(
+        self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        exchange = asyncio.ensure_future(self._call(method, args, kwargs))
+        exchange.add_done_callback(taken)
+        answer: T = await asyncio.shield(exchange)  # a cancelled caller lets it finish
+        return answer
+
+    async def _call(
+        self,
+        method: Callable[Concatenate[SQLiteCatalog, P], T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
+        async with self._turn:
+            if self._waiting:
+                self._maybe_hand_over()
+            return await self._current.call(method, *args, **kwargs)
+
+    def _maybe_hand_over(self) -> None:
+        opened = self._process.has_opened()
+        if opened is None:
+            return
+        self._waiting = False
+        if opened:
+            self._current = self._process
+        else:
+            error = self._process.opening_error()
+            _log.warning("the catalog's own process did not open (%s); using a thread", error)
+
+    async def stop(self) -> None:
+        async with self._turn:
+            await self._process.stop()
+            await self._thread.stop()
