@@ -25,7 +25,9 @@ def run(
     prepared = prepare(Path(path), environ=os.environ, overrides=config_override or {})
 
     async def once() -> None:
-        store = await open_store(prepared.catalog_url)
+        store = await open_store(
+            prepared.catalog_url, credentials=prepared.credentials, own_process=True
+        )
         try:
             await run_once(prepared, store, SilentObserver())
         finally:

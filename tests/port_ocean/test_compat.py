@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ from ocean.live.queue import QueuedEvent
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
-from tests.conftest import needs_shared
+from tests.conftest import TEAMS, Workspace, needs_shared, services
 
 PEER = Path(__file__).resolve().parents[2].parent / "shared" / "peer"
 
@@ -279,3 +280,14 @@ async def test_register_raw_unregister_raw_and_port_client_work_once_started(
         assert blueprint["relations"]["project"]["target"] == "project"
     finally:
         await store.close()
+
+
+async def test_run_as_the_originals_debug_py_does_syncs_the_folder(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    code = f"from port_ocean.run import run; run({str(workspace.folder)!r})"
+    env = os.environ | workspace.environ | {"OCEAN__CATALOG__URL": str(workspace.catalog)}
+
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(await workspace.entities("service")) == ["svc-0", "svc-1", "svc-2"]
