@@ -21,6 +21,7 @@ from ocean.store.base import Store
 from ocean.store.open import open_store
 from ocean.store.postgres import PostgresStore
 from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite_process import CatalogProcess
 
 MAIN_PY = """
 import asyncio, json, os
@@ -191,9 +192,14 @@ async def postgres_url() -> AsyncIterator[str]:
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """The same catalog tests against both backends (SQLite on a thread and in a child
     process)."""
-    if request.param.startswith("sqlite"):
-        own_process = request.param == "sqlite-process"
-        opened: Store = await SQLiteStore.open(tmp_path / "store.db", own_process=own_process)
+    if request.param == "sqlite":
+        opened: Store = await SQLiteStore.open(tmp_path / "store.db")
+        yield opened
+        await opened.close()
+        return
+    if request.param == "sqlite-process":  # every call in the catalog's own process
+        path = tmp_path / "store.db"
+        opened = SQLiteStore(await CatalogProcess.start(path), path)
         yield opened
         await opened.close()
         return

@@ -24,33 +24,44 @@ OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
 
 
+HOSTS = ["thread", "process", "handover"]
+
+
+async def _open(path: Path, host: str) -> SQLiteStore:
+    """The catalog at ``path`` on a thread, in a process (from the first call), or handed
+    over from one to the other as ``ocean sail`` opens it."""
+    if host == "process":
+        return SQLiteStore(await CatalogProcess.start(path), path)
+    return await SQLiteStore.open(path, own_process=host == "handover")
+
+
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    opened = await SQLiteStore.open(tmp_path / "c.db", own_process=True)
+    opened = await _open(tmp_path / "c.db", "process")
     yield opened
     await opened.close()
 
 
-@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
+@pytest.mark.parametrize("host", HOSTS)
 async def test_a_file_that_is_not_a_catalog_is_named_in_the_error(
-    tmp_path: Path, own_process: bool
+    tmp_path: Path, host: str
 ) -> None:
     path = tmp_path / "notes.db"
     path.write_text("these are notes, not a database " * 100)
 
     with pytest.raises(StoreError, match=f"cannot open the catalog {path}: file is not a database"):
-        store = await SQLiteStore.open(path, own_process=own_process)
+        store = await _open(path, host)
         try:
             await store.count_entities()
         finally:
             await store.close()
 
 
-@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
+@pytest.mark.parametrize("host", HOSTS)
 async def test_an_error_raised_in_the_catalog_reaches_the_caller_as_itself(
-    tmp_path: Path, own_process: bool
+    tmp_path: Path, host: str
 ) -> None:
-    store = await SQLiteStore.open(tmp_path / "c.db", own_process=own_process)
+    store = await _open(tmp_path / "c.db", host)
     try:
         with pytest.raises(SearchError, match="operator"):
             await store.search({"combinator": "and", "rules": [{"property": "x"}]})
