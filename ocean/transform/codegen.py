@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ocean.transform.fastpath import Fallback, constant_value, single_key
+from ocean.transform.fastpath import Fallback, constant_value, key_path
 from ocean.transform.jq import Input, rewrite_single_quotes
 from ocean.transform.leaf import Leaf, Node, node_builder
 from ocean.transform.values import EXACT_DOUBLE, from_jq
@@ -45,6 +45,25 @@ class _Function:
 
     def emit(self, *lines: str) -> None:
         self.lines.extend(f"    {line}" for line in lines)
+
+
+def _walk(function: _Function, variable: str, keys: list[str], slow: str) -> list[str]:
+    """Statements reading ``.k1.k2...`` from ``item`` into ``variable`` as jq does: a key of
+    an object, null through null; anything else (jq's error) goes to ``slow``, the whole
+    expression in jq."""
+    first = function.constant(keys[0])
+    if len(keys) == 1:
+        return [f"{variable} = item.get({first}) if type(item) is dict else {slow}(source)"]
+    lines = [f"{variable} = item.get({first}) if type(item) is dict else item"]
+    for depth, key in enumerate(keys[1:]):
+        indent = "    " * depth
+        lines += [
+            f"{indent}if type({variable}) is dict:",
+            f"{indent}    {variable} = {variable}.get({function.constant(key)})",
+        ]
+    for depth in reversed(range(len(keys) - 1)):
+        lines.append(f"{'    ' * depth}elif {variable} is not None: {variable} = {slow}(source)")
+    return lines
 
 
 def _normalised(variable: str) -> str:
@@ -97,14 +116,11 @@ def _leaf(function: _Function, leaf: Leaf, variable: str) -> None:
         return
     slow = function.constant(expression.lenient())
     literal = constant_value(rewrite_single_quotes(leaf.text).strip())
-    key = single_key(rewrite_single_quotes(leaf.text).strip())
+    keys = key_path(rewrite_single_quotes(leaf.text).strip())
     if literal is not None and not isinstance(literal, list | dict):
         function.emit(f"{variable} = {function.constant(literal)}")
-    elif key is not None:
-        function.emit(
-            f"{variable} = item.get({function.constant(key)}) if type(item) is dict else {slow}(source)",
-            _normalised(variable),
-        )
+    elif keys is not None:
+        function.emit(*_walk(function, variable, keys, slow), _normalised(variable))
     elif expression.raw is not None:
         fast = function.constant(expression.raw)
         function.emit(

@@ -66,11 +66,11 @@ def constant_value(text: str) -> Any:
     return None if value is _ABSENT else value
 
 
-def single_key(text: str) -> str | None:
-    """``k`` when ``text`` is exactly ``.k`` (a plain one-key path), else None."""
+def key_path(text: str) -> list[str] | None:
+    """``[k1, k2, ...]`` when ``text`` is exactly ``.k1.k2...`` (plain keys), else None."""
     steps = _steps(text) if text.startswith(".") and text != "." else None
-    if steps is not None and len(steps) == 1 and isinstance(steps[0], str):
-        return steps[0]
+    if steps and all(isinstance(step, str) for step in steps):
+        return [str(step) for step in steps]
     return None
 
 

@@ -159,3 +159,38 @@ def test_a_property_read_by_key_comes_out_as_jq_gives_it(value: Any) -> None:
 
     expected = jq.compile(".n").input_text(json.dumps({"n": value})).first()
     assert json.dumps(entity["properties"]["n"]) == json.dumps(expected)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"a": {"b": {"c": 1}}},
+        {"a": {"b": {"c": 1.0}}},
+        {"a": {"b": None}},
+        {"a": None},
+        {},
+        {"a": "text"},
+        {"a": {"b": ["list"]}},
+        {"a": {"b": {"c": {"d": [1]}}}},
+    ],
+    ids=[
+        "value",
+        "float",
+        "null-middle",
+        "null-top",
+        "missing",
+        "string-middle",
+        "list-middle",
+        "object",
+    ],
+)
+def test_a_property_read_by_a_key_path_comes_out_as_jq_gives_it(item: dict[str, Any]) -> None:
+    (resource,) = compile_resources([_resource(properties={"n": ".a.b.c"})], env=None)
+
+    (entity,) = resource.map_items([{"id": "x", **item}]).passed
+
+    try:
+        expected = jq.compile(".a.b.c").input_text(json.dumps(item)).first()
+    except ValueError:  # jq's error: the mapping leaves the field null
+        expected = None
+    assert json.dumps(entity["properties"]["n"]) == json.dumps(expected)
