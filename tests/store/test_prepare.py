@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from ocean.store.base import Owner
@@ -86,3 +88,23 @@ def test_a_prepared_text_and_verdict_are_the_bodys_whatever_the_quick_check_says
     body = body_of(entity)  # type: ignore[arg-type]
     assert batch.texts == [dumps(body)]
     assert batch.checks == [RULES["svc"].checked(body)]
+
+
+@pytest.mark.parametrize("identifier", ["a", 2**70], ids=["json-keys", "a-key-json-cannot-hold"])
+def test_a_batch_crosses_processes_whole_without_its_rules(identifier: object) -> None:
+    batch = prepare([_service("x", relations={"team": "core"}), _service("")], RULES)
+    batch.keys[0] = ("svc", identifier)  # type: ignore[assignment]
+
+    copy = pickle.loads(pickle.dumps(batch))
+
+    assert copy.rules == {}
+    assert (copy.indexes, copy.keys, copy.texts, copy.size) == (
+        batch.indexes,
+        batch.keys,
+        batch.texts,
+        batch.size,
+    )
+    assert [
+        (problems, [tuple(e) for e in edges]) for problems, edges in copy.checks
+    ] == batch.checks
+    assert [outcome.index for outcome in copy.failed] == [1]
