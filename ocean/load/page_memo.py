@@ -94,6 +94,10 @@ class PageMemo:
 
         Only pages whose entities no other page produced are kept (a page overwriting
         another's entity, or seen twice, must be mapped again, in order)."""
+        if len(self.kept) == len(self.recalled) and all(
+            self.recalled.get(record.digest) is record for record in self.kept
+        ):
+            return None  # each recalled page once: no entity in two of them, as when kept
         keys = [key for record in self.kept for key in record.keys]
         kept = self.kept
         if len(set(keys)) != len(keys):
