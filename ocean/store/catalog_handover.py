@@ -19,7 +19,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ocean.store.sqlite import CatalogHost, CatalogThread
 from ocean.store.sqlite_catalog import SQLiteCatalog
-from ocean.store.sqlite_process import CatalogProcess, taken
+from ocean.store.sqlite_process import CatalogProcess, finished
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -62,9 +62,7 @@ class CatalogHandover:
     async def call(
         self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        exchange = asyncio.ensure_future(self._call(method, args, kwargs))
-        exchange.add_done_callback(taken)
-        answer: T = await asyncio.shield(exchange)  # a cancelled caller lets it finish
+        answer: T = await finished(self._call(method, args, kwargs))
         return answer
 
     async def _call(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from ocean.store.plain_check import generate_plain_check
@@ -20,6 +20,11 @@ from ocean.store.validation import PROPERTY_TYPES
 Check = Callable[[Any], str | None]
 Edge = tuple[str, str, str]
 """(relation, target blueprint, target identifier)."""
+
+
+def rules_by_blueprint(blueprints: Iterable[dict[str, Any]]) -> dict[str, EntityRules]:
+    """The rules of each blueprint definition, by its identifier."""
+    return {blueprint["identifier"]: EntityRules(blueprint) for blueprint in blueprints}
 
 
 class EntityRules:

@@ -18,13 +18,21 @@ import orjson
 from ocean.errors import StoreError
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.credentials import new_credentials, secret_hash
-from ocean.store.entity_rules import EntityRules
+from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import decoded, encoded
 from ocean.store.postgres_schema import migrate
 from ocean.store.postgres_search import search
 from ocean.store.sqlite_catalog import now_iso
 from ocean.store.validation import checked_update, new_blueprints
-from ocean.store.writes import BatchPlan, dumps, plan_batch, prepare, shaped, versioned
+from ocean.store.writes import (
+    BatchPlan,
+    dumps,
+    plan_batch,
+    prepare,
+    rules_cover,
+    shaped,
+    versioned,
+)
 from ocean.types import Entity, EntityKey
 
 _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
@@ -100,8 +108,8 @@ class PostgresStore:
             "only_changed": only_changed,
             "create_missing_related": create_missing_related,
         }
-        if not {str(e.get("blueprint")) for e in entities} <= self._rules.keys():
-            self._rules = {bp["identifier"]: EntityRules(bp) for bp in await self.list_blueprints()}
+        if not rules_cover(self._rules, entities):
+            self._rules = rules_by_blueprint(await self.list_blueprints())
         prepared = prepare(entities, self._rules)
         version = secrets.randbits(63)  # every write transaction stamps its own
         async with self._pool.acquire() as db, db.transaction():

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
-from ocean.store.entity_rules import EntityRules
+from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
 from ocean.store.sqlite_thread import SQLiteThread
-from ocean.store.writes import PreparedBatch, prepare
+from ocean.store.writes import PreparedBatch, prepare, rules_cover
 from ocean.types import Entity, EntityKey
 
 __all__ = ["SQLiteStore", "now_iso"]
@@ -126,9 +126,7 @@ class SQLiteStore:
         """``entities`` prepared against the blueprint rules read so far, on the caller's
         thread (None when one of their blueprints has not been read)."""
         rules = self._rules
-        if not {str(e.get("blueprint")) for e in entities} <= rules.keys():
-            return None
-        return prepare(entities, rules)
+        return prepare(entities, rules) if rules_cover(rules, entities) else None
 
     async def upsert_prepared(
         self,
@@ -150,8 +148,8 @@ class SQLiteStore:
         return await self._call(SQLiteCatalog.upsert_entities, prepared, owner, options)
 
     async def _rules_for(self, entities: list[Entity]) -> dict[str, EntityRules]:
-        if not {str(e.get("blueprint")) for e in entities} <= self._rules.keys():
-            self._rules = {bp["identifier"]: EntityRules(bp) for bp in await self.list_blueprints()}
+        if not rules_cover(self._rules, entities):
+            self._rules = rules_by_blueprint(await self.list_blueprints())
         return self._rules
 
     async def search(

@@ -24,7 +24,7 @@ from ocean.store import sqlite_pages
 from ocean.store import sqlite_relations as relations
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord
 from ocean.store.credentials import new_credentials, secret_hash
-from ocean.store.entity_rules import EntityRules
+from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.migrations import migrate
 from ocean.store.page_records import EncodedRecord
 from ocean.store.sqlite_checkpoint import Checkpointer
@@ -166,7 +166,7 @@ class SQLiteCatalog:
 
     def _blueprint_rules(self, wanted: set[str]) -> dict[str, EntityRules]:
         if not wanted <= self._rules.keys():
-            self._rules = {bp["identifier"]: EntityRules(bp) for bp in self.list_blueprints()}
+            self._rules = rules_by_blueprint(self.list_blueprints())
         return self._rules
 
     def _rules_of(self, blueprint: str) -> EntityRules | None:

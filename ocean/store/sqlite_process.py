@@ -18,7 +18,7 @@ import contextlib
 import os
 import pickle
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
@@ -95,11 +95,8 @@ class CatalogProcess:
         self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         request = pickle.dumps((method.__name__, args, kwargs), pickle.HIGHEST_PROTOCOL)
-        exchange = asyncio.ensure_future(self._exchange(request))
-        exchange.add_done_callback(taken)
-        # A caller cancelled halfway leaves the exchange to finish: the next answer on the
-        # pipe must be the next call's.
-        answer: T = await asyncio.shield(exchange)
+        # The next answer on the pipe must be the next call's.
+        answer: T = await finished(self._exchange(request))
         return answer
 
     async def _exchange(self, request: bytes) -> Any:
@@ -134,7 +131,7 @@ class CatalogProcess:
             with contextlib.suppress(OSError):  # a child that is gone has it closed
                 self._requests.close()
             await self._child.wait()
-            await asyncio.wait([self._opening])
+            await self.opened()
 
 
 def _child_environment() -> dict[str, str]:
@@ -143,6 +140,14 @@ def _child_environment() -> dict[str, str]:
     home = str(Path(__file__).resolve().parents[2])
     path = os.environ.get("PYTHONPATH")
     return os.environ | {"PYTHONPATH": home + (os.pathsep + path if path else "")}
+
+
+async def finished(coroutine: Coroutine[Any, Any, T]) -> T:
+    """What ``coroutine`` returns; a caller cancelled meanwhile lets it run to its end (its
+    error taken), so that a call is never left half made."""
+    task = asyncio.ensure_future(coroutine)
+    task.add_done_callback(taken)
+    return await asyncio.shield(task)
 
 
 def taken(exchange: asyncio.Future[Any]) -> None:

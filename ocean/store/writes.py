@@ -33,6 +33,11 @@ class PlannedWrite:
     text: str
 
 
+def rules_cover(rules: dict[str, EntityRules], entities: list[Entity]) -> bool:
+    """Whether every entity's blueprint has rules (else the rules must be read again)."""
+    return {str(e.get("blueprint")) for e in entities} <= rules.keys()
+
+
 def check_keys(
     entities: list[Entity], blueprints: Iterable[str]
 ) -> tuple[list[WriteOutcome], list[tuple[int, Entity]]]:
