@@ -1,6 +1,8 @@
 """One resource's pages through the stages: extracted, mapped (or skipped as unchanged,
 see :mod:`ocean.load.page_memo`) and written, the store writing one batch while the next
-pages are mapped. :func:`sync_pages` is called by :func:`ocean.resync.run_resync` per kind.
+pages are mapped. A catalog in its own process maps some pages itself, beside this one
+(:mod:`ocean.store.catalog_mapping`). :func:`sync_pages` is called by
+:func:`ocean.resync.run_resync` per kind.
 """
 
 from __future__ import annotations
@@ -10,19 +12,28 @@ import contextlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ocean.errors import ExtractError
 from ocean.extract.extract import extract
-from ocean.load.apply import summarize, write_entities
+from ocean.load.apply import summarize, write_entities, write_pages
 from ocean.load.freshness import Freshness
-from ocean.load.page_memo import PageMemo, PendingPage, fingerprint, page_digest, pending_page
+from ocean.load.page_memo import PageMemo, fingerprint, page_digest, page_json, pending_page
 from ocean.monitor.report import KindReport
-from ocean.store.base import PageRecord, PreparesWrites, RemembersPages
+from ocean.store.base import (
+    MapsPages,
+    PageRecord,
+    PreparesWrites,
+    RemembersPages,
+    Store,
+    WriteOutcome,
+)
+from ocean.store.catalog_mapping import MappingSpec
 from ocean.store.writes import PreparedBatch, joined
-from ocean.transform.mapper import CompiledResource, MapResult
+from ocean.transform.mapper import CompiledResource, MapResult, MapSummary
 from ocean.types import Entity, RawBatch
 
 if TYPE_CHECKING:
@@ -37,23 +48,52 @@ MAX_WAITING = 20_000
 MAX_PENDING = 20_000
 """Mapped entities held while the store is still writing the previous ones: a slow store
 gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
+WRITES_AT_ONCE = 2
+"""Writes under way at once, where the catalog answers them in order (:class:`MapsPages`)."""
+HANDED_AT_MOST = 16
+"""Pages handed to a catalog that maps pages (:class:`MapsPages`) and not yet written, at
+most: a page is handed over while the catalog keeps up, else mapped here."""
 
 
-_Page = tuple[RawBatch, bytes | None, float]
-"""A raw page, its digest (None: not to be remembered) and when its fetch started."""
+_Page = tuple[RawBatch, bytes | None, bytes | None, float]
+"""A raw page, its digest (None: not to be remembered), its JSON when it is handed to
+the catalog to map (else None) and when its fetch started."""
+
+
+@dataclass
+class _Mapped:
+    """A page mapped here: its entities, prepared for the store as they were mapped (keys
+    checked, bodies rendered; see :class:`PreparesWrites`) while the store wrote the last
+    batch, and what mapping told."""
+
+    digest: bytes | None
+    entities: list[Entity]
+    prepared: PreparedBatch | None
+    summary: MapSummary
+
+
+@dataclass
+class _Handed:
+    """A page handed to the catalog to map: its digest and JSON."""
+
+    digest: bytes | None
+    text: bytes
 
 
 @dataclass
 class _Pending:
-    """Mapped entities waiting for one write, and the pages they came from."""
+    """Pages waiting for one write."""
 
-    entities: list[Entity] = field(default_factory=list)
-    pages: list[PendingPage] = field(default_factory=list)
-    prepared: list[PreparedBatch | None] = field(default_factory=list)
-    """Each page's entities prepared for the store as they were mapped (keys checked,
-    bodies rendered; see :class:`PreparesWrites`), while the store wrote the last batch."""
+    pages: list[_Mapped | _Handed] = field(default_factory=list)
+    size: int = 0
+    """Entities mapped, and raw items handed over."""
     since: float = 0.0
     """When the oldest of these pages was fetched (newest data wins, see Freshness)."""
+
+    def add(self, page: _Mapped | _Handed, size: int, fetched_at: float) -> None:
+        self.since = self.since if self.pages else fetched_at
+        self.pages.append(page)
+        self.size += size
 
 
 async def sync_pages(
@@ -62,7 +102,13 @@ async def sync_pages(
     """Extract, map and write one resource's pages, counting into ``kind``, adding what it
     produced to ``tally`` and the blueprints to ``produced``."""
     pipeline = _Pipeline(
-        job, resource, kind, tally, produced, mark=_memo_mark(job, resource, tally)
+        job,
+        resource,
+        kind,
+        tally,
+        produced,
+        mark=_memo_mark(job, resource, tally),
+        handing=_handing(job, resource),
     )
     await pipeline.recall()
     tally.recalls_asked.set()
@@ -95,12 +141,17 @@ class _Pipeline:
     produced: set[str]
     mark: tuple[str, str] | None = None
     """The slot and fingerprint of the resource's page records (None: none kept)."""
+    handing: MappingSpec | None = None
+    """The mapping the catalog maps handed pages with (None: every page is mapped here)."""
+    handed: int = 0
+    """Pages handed to the catalog and not yet written."""
     memo: PageMemo | None = None
     recalling: asyncio.Task[list[PageRecord]] | None = None
     waiting: list[_Page] = field(default_factory=list)
     read_ahead: int = 0
     """Raw items in ``waiting``."""
-    loading: asyncio.Task[None] | None = None
+    loads: deque[asyncio.Task[None]] = field(default_factory=deque)
+    """The writes under way, oldest first."""
     pending: _Pending = field(default_factory=_Pending)
 
     async def recall(self) -> None:
@@ -119,7 +170,7 @@ class _Pipeline:
 
     async def offer(self, batch: RawBatch, fetched_at: float) -> None:
         """Take a page now, or once the recall is in (read on meanwhile, within a bound)."""
-        page = (batch, page_digest(batch) if self.mark is not None else None, fetched_at)
+        page = (batch, *self._digest_and_json(batch), fetched_at)
         recalling = self.recalling
         if recalling is not None and not recalling.done():
             await asyncio.sleep(0)  # a handler that never awaits would hide the recall's end
@@ -130,6 +181,18 @@ class _Pipeline:
             return
         await self._take_waiting()
         await self.take(*page)
+
+    def _digest_and_json(self, batch: RawBatch) -> tuple[bytes | None, bytes | None]:
+        """The page's digest (None: not to remember it) and its JSON if it is handed over."""
+        job, hand = self.job, False
+        if self.handing is not None and self.handed < HANDED_AT_MOST:
+            pooled = job.pool is not None and job.pool.wanted(self.resource, len(batch))
+            hand = not pooled and isinstance(job.store, MapsPages) and job.store.maps_pages()
+        if self.mark is None and not hand:
+            return None, None
+        text, exact = page_json(batch)
+        digest = page_digest(text) if self.mark is not None else None
+        return digest, text if hand and exact else None
 
     async def finish(self) -> None:
         """Take the pages still waiting, then write everything."""
@@ -152,42 +215,101 @@ class _Pipeline:
         for page in waiting:
             await self.take(*page)
 
-    async def take(self, batch: RawBatch, digest: bytes | None, fetched_at: float) -> None:
-        job, kind, pending = self.job, self.kind, self.pending
+    async def take(
+        self, batch: RawBatch, digest: bytes | None, text: bytes | None, fetched_at: float
+    ) -> None:
+        kind, pending = self.kind, self.pending
         if self.memo is not None and (record := self.memo.hit(digest)) is not None:
             _recount(kind, record, self.tally, self.produced)
             return
-        pending.since = pending.since if pending.entities else fetched_at
-        started = time.perf_counter()
-        mapped = await _transform(job, self.resource, batch)
-        kind.transform_seconds += time.perf_counter() - started
-        _count_mapping(kind, mapped)
-        _remember(mapped.passed, self.tally, self.produced)
-        pending.pages.append(pending_page(digest, len(pending.entities), mapped))
-        pending.entities += mapped.passed
-        store = job.store
-        if isinstance(store, PreparesWrites):
-            pending.prepared.append(store.prepare_writes(mapped.passed))
-        if len(pending.entities) < WRITE_BATCH:
+        if text is not None:
+            pending.add(_Handed(digest, text), len(batch), fetched_at)
+            self.handed += 1
+        else:
+            mapped = await self._mapped(batch, digest)
+            pending.add(mapped, len(mapped.entities), fetched_at)
+        loads, most = self.loads, _writes_at_once(self.job.store)
+        if loads:
+            await asyncio.sleep(0)  # let answers in (the handler may never await)
+        if pending.size < WRITE_BATCH:
             return  # small pages are written together: one transaction, fewer page writes
-        loading = self.loading
-        if loading is not None and not loading.done():
-            await asyncio.sleep(0)  # see whether the store finished (the handler may never await)
-        if loading is not None and not loading.done() and len(pending.entities) < MAX_PENDING:
+        if len(_finished(loads)) >= most and pending.size < MAX_PENDING:
             return  # the store is busy: keep mapping, the next write takes it all
-        if loading is not None:
-            await loading
+        while len(_finished(loads)) >= most:
+            await loads[0]
         # The next batches are extracted and mapped while these are written.
-        self.loading = asyncio.create_task(_load(job, pending, kind, self.memo))
+        loads.append(asyncio.create_task(self._load(pending)))
         self.pending = _Pending()
         await asyncio.sleep(0)  # let the write start before the next batch is mapped
 
     async def flush(self) -> None:
-        """Wait for the write under way, then write what is left."""
-        if self.loading is not None:
-            await self.loading
-        if self.pending.entities:
-            await _load(self.job, self.pending, self.kind, self.memo)
+        """Wait for the writes under way, then write what is left."""
+        while _finished(self.loads):
+            await self.loads[0]
+        if self.pending.pages:
+            await self._load(self.pending)
+
+    async def _mapped(self, batch: RawBatch, digest: bytes | None) -> _Mapped:
+        job, kind = self.job, self.kind
+        started = time.perf_counter()
+        mapped = await _transform(job, self.resource, batch)
+        kind.transform_seconds += time.perf_counter() - started
+        summary = mapped.summary()
+        _count_mapping(kind, summary)
+        _remember(mapped.passed, self.tally, self.produced)
+        store = job.store
+        prepared = (
+            store.prepare_writes(mapped.passed) if isinstance(store, PreparesWrites) else None
+        )
+        return _Mapped(digest, mapped.passed, prepared, summary)
+
+    async def _load(self, pending: _Pending) -> None:
+        job, kind, memo = self.job, self.kind, self.memo
+        started = time.perf_counter()
+        handed = sum(type(page) is _Handed for page in pending.pages)
+        if not handed:
+            outcomes, summaries = await _write_mapped(job, pending, kind)
+        else:
+            try:
+                outcomes, summaries = await self._write_handed(pending)
+            finally:
+                self.handed -= handed
+        kind.load_seconds += time.perf_counter() - started
+        loaded = summarize(outcomes)
+        kind.created += loaded.created
+        kind.updated += loaded.updated
+        kind.unchanged += loaded.unchanged
+        kind.failed += loaded.failed
+        _keep_errors(kind, loaded.errors)
+        if memo is not None and summaries is not None:  # none claimed by live data
+            start = 0
+            for page, summary in zip(pending.pages, summaries, strict=True):
+                remembered = pending_page(page.digest, start, summary)
+                memo.remember(remembered, outcomes[remembered.start : remembered.end])
+                start = remembered.end
+        job.observer.batch_done(kind)
+
+    async def _write_handed(self, pending: _Pending) -> tuple[list[WriteOutcome], list[MapSummary]]:
+        """Write pages some of which the catalog maps; count what it tells of those."""
+        job, store, spec = self.job, self.job.store, self.handing
+        assert isinstance(store, MapsPages) and spec is not None and job.freshness is None
+        parts = [
+            page.text if isinstance(page, _Handed) else (page.entities, page.prepared)
+            for page in pending.pages
+        ]
+        outcomes, told = await write_pages(store, spec, parts, owner=job.owner, mapping=job.mapping)
+        summaries, handed, start = [], iter(told), 0
+        for page in pending.pages:
+            summary = page.summary if type(page) is _Mapped else next(handed)
+            if type(page) is _Handed:
+                _count_mapping(self.kind, summary)
+                keys = outcomes[start : start + summary.mapped]
+                _remember_keys(
+                    [(o.blueprint, o.identifier) for o in keys], self.tally, self.produced
+                )
+            summaries.append(summary)
+            start += summary.mapped
+        return outcomes, summaries
 
 
 def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: Tally) -> tuple[str, str] | None:
@@ -250,8 +372,29 @@ async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch
     return resource.map_items(batch)
 
 
-def _count_mapping(kind: KindReport, mapped: MapResult) -> None:
-    kind.mapped += len(mapped.passed)
+def _writes_at_once(store: Store) -> int:
+    """How many writes may be under way: two where the catalog takes them in order (the
+    next is sent while one is written, so that it never waits for this process), else one."""
+    return WRITES_AT_ONCE if isinstance(store, MapsPages) else 1
+
+
+def _finished(loads: deque[asyncio.Task[None]]) -> deque[asyncio.Task[None]]:
+    """``loads`` without the finished writes at its head (their errors raised)."""
+    while loads and loads[0].done():
+        loads.popleft().result()
+    return loads
+
+
+def _handing(job: ResyncJob, resource: CompiledResource) -> MappingSpec | None:
+    """The mapping the catalog maps handed pages with, where it can (None: it cannot, or
+    live events need each entity here)."""
+    if not isinstance(job.store, MapsPages) or job.freshness is not None:
+        return None
+    return MappingSpec.of(resource)
+
+
+def _count_mapping(kind: KindReport, mapped: MapSummary) -> None:
+    kind.mapped += mapped.mapped
     kind.skipped += mapped.skipped
     kind.dropped += mapped.dropped
     kind.failed += len(mapped.errors)
@@ -265,35 +408,35 @@ def _keep_errors(kind: KindReport, errors: list[str]) -> None:
 
 
 def _remember(entities: list[Entity], tally: Tally, produced: set[str]) -> None:
+    _remember_keys(
+        [(entity["blueprint"], entity["identifier"]) for entity in entities], tally, produced
+    )
+
+
+def _remember_keys(keys: list[tuple[Any, Any]], tally: Tally, produced: set[str]) -> None:
     generated = tally.generated
-    for entity in entities:
-        blueprint = str(entity["blueprint"])
-        produced.add(blueprint)
-        identifier = entity["identifier"]
-        generated.add((blueprint, identifier if type(identifier) is str else _key(identifier)))
+    for blueprint, identifier in keys:
+        produced.add(str(blueprint))
+        generated.add((str(blueprint), identifier if type(identifier) is str else _key(identifier)))
 
 
-async def _load(job: ResyncJob, pending: _Pending, kind: KindReport, memo: PageMemo | None) -> None:
-    started, entities = time.perf_counter(), pending.entities
+async def _write_mapped(
+    job: ResyncJob, pending: _Pending, kind: KindReport
+) -> tuple[list[WriteOutcome], list[MapSummary] | None]:
+    """Write pages mapped here: the outcomes, and the pages' summaries unless live data
+    claimed some of their entities (then the outcomes no longer line up with pages)."""
+    pages = [page for page in pending.pages if type(page) is _Mapped]
+    everything = entities = [entity for page in pages for entity in page.entities]
     async with job.freshness.lock if job.freshness else contextlib.nullcontext():
         if job.freshness is not None:
             entities, newer = job.freshness.claim(entities, pending.since)
             kind.unchanged += newer
-        prepared = _joined(pending.prepared) if len(entities) == len(pending.entities) else None
+        whole = len(entities) == len(everything)
+        prepared = _joined([page.prepared for page in pages]) if whole else None
         outcomes = await write_entities(
             job.store, entities, owner=job.owner, mapping=job.mapping, prepared=prepared
         )
-    kind.load_seconds += time.perf_counter() - started
-    loaded = summarize(outcomes)
-    kind.created += loaded.created
-    kind.updated += loaded.updated
-    kind.unchanged += loaded.unchanged
-    kind.failed += loaded.failed
-    _keep_errors(kind, loaded.errors)
-    if memo is not None and len(outcomes) == len(pending.entities):  # none claimed by live data
-        for page in pending.pages:
-            memo.remember(page, outcomes[page.start : page.end])
-    job.observer.batch_done(kind)
+    return outcomes, [page.summary for page in pages] if whole else None
 
 
 def _joined(pages: list[PreparedBatch | None]) -> PreparedBatch | None:

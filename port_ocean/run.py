@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ocean.listen.once import run_once
-from ocean.process import pace_collector, run_process
+from ocean.process import run_process, tune_interpreter
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.open import open_store
@@ -33,7 +33,7 @@ def run(
         finally:
             await store.close()
 
-    pace_collector()
+    tune_interpreter()
     run_process(once())
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import sys
 
 import click
 
-from ocean.process import pace_collector
+from ocean.process import tune_interpreter
 
 COMMANDS = {
     "sail": "ocean.cli.sail:sail",
@@ -40,12 +39,9 @@ def cli() -> None:
 
 
 def main() -> None:
-    # The store's thread hands the GIL back after every SQLite call; with the default 5 ms
-    # switch interval it waits that long whenever the event loop's thread is busy mapping.
-    sys.setswitchinterval(0.0005)
     logging.basicConfig(
         level=os.environ.get("OCEAN__LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    pace_collector()
+    tune_interpreter()
     cli()

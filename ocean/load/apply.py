@@ -6,8 +6,10 @@ import functools
 from dataclasses import dataclass, field
 
 from ocean.mapping import PortAppConfig
-from ocean.store.base import Owner, PreparesWrites, Store, WriteOutcome
+from ocean.store.base import MappedPage, MapsPages, Owner, PreparesWrites, Store, WriteOutcome
+from ocean.store.catalog_mapping import MappingSpec
 from ocean.store.writes import PreparedBatch
+from ocean.transform.mapper import MapSummary
 from ocean.types import Entity
 
 
@@ -50,6 +52,26 @@ async def write_entities(
         else functools.partial(store.upsert_entities, entities)
     )
     return await upsert(
+        owner=owner,
+        merge=mapping.enable_merge_entity,
+        only_changed=True,
+        create_missing_related=mapping.create_missing_related_entities,
+    )
+
+
+async def write_pages(
+    store: MapsPages,
+    spec: MappingSpec,
+    pages: list[MappedPage | bytes],
+    *,
+    owner: Owner,
+    mapping: PortAppConfig,
+) -> tuple[list[WriteOutcome], list[MapSummary]]:
+    """:func:`write_entities` for pages some of which the catalog maps (their JSON, with
+    ``spec``): every entity's outcome in page order, and what mapping told of those pages."""
+    return await store.upsert_pages(
+        spec,
+        pages,
         owner=owner,
         merge=mapping.enable_merge_entity,
         only_changed=True,

@@ -30,7 +30,7 @@ import orjson
 
 from ocean.mapping import to_document
 from ocean.store.base import PageRecord, WriteOutcome
-from ocean.transform.mapper import CompiledResource, MapResult
+from ocean.transform.mapper import CompiledResource, MapSummary
 from ocean.types import EntityKey, RawBatch
 from ocean.version import __version__
 
@@ -56,12 +56,31 @@ def fingerprint(
     return hashlib.sha1(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
 
-def page_digest(batch: RawBatch) -> bytes | None:
-    """A digest of a raw page, or None when the page does not serialise to JSON."""
+def page_digest(text: bytes | None) -> bytes | None:
+    """The digest of a raw page's JSON (:func:`page_json`)."""
+    return None if text is None else hashlib.sha1(text).digest()
+
+
+def page_json(batch: RawBatch) -> tuple[bytes | None, bool]:
+    """A raw page as JSON (None when it does not serialise) and whether that JSON is
+    exact: dates, dataclasses and subclasses of JSON's types (a ``str`` enum) serialise
+    but do not read back as themselves."""
     try:
-        return hashlib.sha1(orjson.dumps(batch)).digest()
+        return orjson.dumps(batch, option=_EXACT), True
     except TypeError:
-        return None
+        pass
+    try:
+        return orjson.dumps(batch), False
+    except TypeError:
+        return None, False
+
+
+_EXACT = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+"""With these, what orjson would write as something else fails instead."""
 
 
 @dataclass
@@ -126,16 +145,16 @@ class PendingPage:
     misconfigured: dict[str, str]
 
 
-def pending_page(digest: bytes | None, start: int, mapped: MapResult) -> PendingPage:
-    clean = not mapped.errors and not mapped.failed
+def pending_page(digest: bytes | None, start: int, mapped: MapSummary) -> PendingPage:
     counts = {
-        "mapped": len(mapped.passed),
+        "mapped": mapped.mapped,
         "skipped": mapped.skipped,
         "dropped": mapped.dropped,
         "filtered_out": mapped.filtered_out,
     }
-    end = start + len(mapped.passed)
-    return PendingPage(digest if clean else None, start, end, counts, mapped.misconfigurations)
+    end = start + mapped.mapped
+    digest = digest if mapped.clean else None
+    return PendingPage(digest, start, end, counts, mapped.misconfigurations)
 
 
 def _strings(value: Any) -> list[str]:

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ocean.types import Entity, EntityKey
 
 if TYPE_CHECKING:
+    from ocean.store.catalog_mapping import MappingSpec
     from ocean.store.writes import PreparedBatch
+    from ocean.transform.mapper import MapSummary
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,34 @@ class PreparesWrites(Protocol):
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
         """:meth:`Store.upsert_entities` with ``entities`` prepared ahead (or None)."""
+        ...
+
+
+MappedPage = tuple[list[Entity], "PreparedBatch | None"]
+"""A page mapped by the resync: its entities and, if they were, prepared."""
+
+
+@runtime_checkable
+class MapsPages(Protocol):
+    """A catalog that maps raw pages handed to it beside the resync's own mapping (the
+    embedded catalog in its own process, see :mod:`ocean.store.catalog_mapping`)."""
+
+    def maps_pages(self) -> bool:
+        """Whether handing pages over pays now (the catalog runs in its own process)."""
+        ...
+
+    async def upsert_pages(
+        self,
+        spec: MappingSpec,
+        pages: list[MappedPage | bytes],
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> tuple[list[WriteOutcome], list[MapSummary]]:
+        """Write the pages in order, mapping those handed over as JSON with ``spec``:
+        each entity's outcome, and what mapping told about each handed page."""
         ...
 
 

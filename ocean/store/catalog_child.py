@@ -1,7 +1,8 @@
 """The embedded catalog's child process: ``python -m ocean.store.catalog_child PATH``.
 
 It opens the catalog, answers that first (None, or the error), then answers each request
-(a pickled method name and arguments of :class:`~ocean.store.sqlite_catalog.SQLiteCatalog`)
+(a pickled function taking the :class:`~ocean.store.sqlite_catalog.SQLiteCatalog` first,
+usually one of its methods, and its other arguments), in order,
 with a pickled ``(ok, value or error)`` until its input ends. Its parent is
 :class:`~ocean.store.sqlite_process.CatalogProcess`. It imports no more than the catalog
 needs: it starts while its parent starts its resync.
@@ -13,15 +14,18 @@ import contextlib
 import functools
 import os
 import pickle
+import queue
 import signal
 import sqlite3
 import struct
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from ocean.errors import StoreError
+from ocean.process import tune_interpreter
 from ocean.store.sqlite_catalog import SQLiteCatalog
 
 LENGTH = struct.Struct("<Q")
@@ -71,6 +75,28 @@ def _answered(run: Callable[[], Any], failed: str) -> bytes:
         return pickle.dumps((False, StoreError(f"{failed}an unpicklable answer: {error!r}")))
 
 
+def _run(catalog: SQLiteCatalog, request: bytes) -> Any:
+    method, args, kwargs = pickle.loads(request)
+    return method(catalog, *args, **kwargs)
+
+
+def _read_ahead(requests: IO[bytes]) -> Iterator[bytes]:
+    """The requests, read on a thread as they come: the parent sends the next while this
+    one runs, and must not wait for the pipe to drain."""
+    frames: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def read() -> None:
+        try:
+            while (frame := _read_frame(requests)) is not None:
+                frames.put(frame)
+        finally:
+            frames.put(None)
+
+    threading.Thread(target=read, name="catalog requests", daemon=True).start()
+    while (frame := frames.get()) is not None:
+        yield frame
+
+
 def serve(path: Path, requests: IO[bytes], answers: IO[bytes]) -> None:
     """Open the catalog at ``path``, then answer each request until ``requests`` ends."""
     opened: list[SQLiteCatalog] = []
@@ -84,10 +110,10 @@ def serve(path: Path, requests: IO[bytes], answers: IO[bytes]) -> None:
         return
     catalog = opened[0]
     try:
-        while (frame := _read_frame(requests)) is not None:
-            name, args, kwargs = pickle.loads(frame)
-            call = functools.partial(getattr(catalog, name), *args, **kwargs)
-            answer = _answered(call, f"the catalog {path} failed: ")
+        for frame in _read_ahead(requests):
+            answer = _answered(
+                functools.partial(_run, catalog, frame), f"the catalog {path} failed: "
+            )
             write_frame(answers, answer)
     finally:
         catalog.close()
@@ -98,6 +124,7 @@ def main() -> None:
     standard error, so that nothing printed by the way corrupts them. An interrupt is the
     parent's to handle: the child ends when its input does."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tune_interpreter()  # it maps pages too (see ocean.store.catalog_mapping)
     for fd in (sys.stdin.fileno(), sys.stdout.fileno()):
         _widen(fd)
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")

@@ -4,8 +4,9 @@ A resync's catalog runs in a child process (:mod:`ocean.store.sqlite_process`), 
 takes a few tens of milliseconds to start; the first calls (blueprints, the last run's page
 records) come sooner than that. :class:`CatalogHandover` opens the catalog on a thread
 first, starts the child beside it, and answers each call from the thread until the child
-has opened the catalog, then from the child. Calls stay one at a time across both: each
-sees what the one before it committed (SQLite's log serves both connections). The thread's
+has opened the catalog, then from the child. Until then calls are one at a time across
+both: each sees what the one before it committed (SQLite's log serves both connections);
+then they go straight to the child, which answers them in order. The thread's
 connection migrates the file before the child starts, so the two never migrate together.
 """
 
@@ -35,7 +36,9 @@ class CatalogHandover:
         self._waiting = True
         """Whether the child may still take over."""
         self._turn = asyncio.Lock()
-        """Held for a whole call, on either side, so that calls never overlap."""
+        """Held for a whole call until the child takes over, so that calls never overlap."""
+        self._queued = 0
+        """Calls made that way and not yet answered: later calls queue behind them."""
 
     @classmethod
     async def start(cls, path: Path) -> CatalogHost:
@@ -62,6 +65,9 @@ class CatalogHandover:
     async def call(
         self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        if not self._waiting and not self._queued:  # settled: one side answers, in order
+            return await self._current.call(method, *args, **kwargs)
+        self._queued += 1
         answer: T = await finished(self._call(method, args, kwargs))
         return answer
 
@@ -71,10 +77,13 @@ class CatalogHandover:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
     ) -> T:
-        async with self._turn:
-            if self._waiting:
-                self._maybe_hand_over()
-            return await self._current.call(method, *args, **kwargs)
+        try:
+            async with self._turn:
+                if self._waiting:
+                    self._maybe_hand_over()
+                return await self._current.call(method, *args, **kwargs)
+        finally:
+            self._queued -= 1
 
     def _maybe_hand_over(self) -> None:
         opened = self._process.has_opened()

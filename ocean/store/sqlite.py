@@ -18,12 +18,21 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
+from ocean.store.base import (
+    DeleteResult,
+    MappedPage,
+    Owner,
+    PageRecord,
+    RunRecord,
+    WriteOutcome,
+)
+from ocean.store.catalog_mapping import MappingSpec, Part, write_parts
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
 from ocean.store.sqlite_thread import SQLiteThread
 from ocean.store.writes import PreparedBatch, prepare, rules_cover
+from ocean.transform.mapper import MapSummary
 from ocean.types import Entity, EntityKey
 
 __all__ = ["SQLiteStore", "now_iso"]
@@ -44,6 +53,11 @@ class CatalogHost(Protocol):
 
     async def stop(self) -> None:
         """Close the catalog and end its thread or process."""
+        ...
+
+    @property
+    def where(self) -> str:
+        """``thread`` or ``process``: where the next call runs, as far as known."""
         ...
 
 
@@ -69,6 +83,10 @@ class CatalogThread:
         await self._thread.run(self._catalog.close)
         self._thread.stop()
 
+    @property
+    def where(self) -> str:
+        return "thread"
+
 
 class SQLiteStore:
     """The catalog in one SQLite file. Open with :meth:`open`, close with :meth:`close`."""
@@ -79,6 +97,8 @@ class SQLiteStore:
         self._rules: dict[str, EntityRules] = {}
         """The blueprint rules writes are prepared against; replaced whole (never changed
         in place) when a blueprint is new to them or changed through this store."""
+        self._rules_read: list[dict[str, Any]] | None = None
+        """The blueprints they were made of (None: made of none)."""
 
     @classmethod
     async def open(cls, path: Path, *, own_process: bool = False) -> SQLiteStore:
@@ -95,7 +115,7 @@ class SQLiteStore:
         await self._host.stop()
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
-        self._rules = {}
+        self._rules, self._rules_read = {}, None
         return await self._call(SQLiteCatalog.create_blueprints, blueprints)
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
@@ -138,19 +158,51 @@ class SQLiteStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
-        options = {
-            "merge": merge,
-            "only_changed": only_changed,
-            "create_missing_related": create_missing_related,
-        }
-        if prepared is None or prepared.rules is not self._rules:  # blueprints read since
-            prepared = prepare(entities, await self._rules_for(entities))
-        return await self._call(SQLiteCatalog.upsert_entities, prepared, owner, options)
+        options = _options(merge, only_changed, create_missing_related)
+        outcomes, _ = await self._write(None, [(entities, prepared)], owner, options)
+        return outcomes
 
-    async def _rules_for(self, entities: list[Entity]) -> dict[str, EntityRules]:
-        if not rules_cover(self._rules, entities):
-            self._rules = rules_by_blueprint(await self.list_blueprints())
-        return self._rules
+    def maps_pages(self) -> bool:
+        return self._host.where == "process"
+
+    async def upsert_pages(
+        self,
+        spec: MappingSpec,
+        pages: list[MappedPage | bytes],
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> tuple[list[WriteOutcome], list[MapSummary]]:
+        options = _options(merge, only_changed, create_missing_related)
+        return await self._write(spec, pages, owner, options)
+
+    async def _write(
+        self,
+        spec: MappingSpec | None,
+        pages: list[MappedPage | bytes],
+        owner: Owner,
+        options: dict[str, bool],
+    ) -> tuple[list[WriteOutcome], list[MapSummary]]:
+        """Write pages in order: those prepared against the rules read last as they are,
+        the others prepared by the catalog (nothing is awaited before the call is made, so
+        that writes reach the catalog in the order they were made). The rules are read
+        again after a write that needed them, for the pages prepared next."""
+        rules = self._rules
+        parts = [_part(page, rules) for page in pages]
+        written = await self._call(write_parts, spec, parts, owner, options)
+        unprepared = [entity for part in parts if type(part) is list for entity in part]
+        if unprepared and not rules_cover(self._rules, unprepared):
+            await self._read_rules()
+        return written
+
+    async def _read_rules(self) -> None:
+        """Read the blueprints again; the rules are replaced only if they changed (so that
+        what was prepared meanwhile stays current)."""
+        blueprints = await self.list_blueprints()
+        if blueprints != self._rules_read:
+            self._rules, self._rules_read = rules_by_blueprint(blueprints), blueprints
 
     async def search(
         self,
@@ -205,7 +257,7 @@ class SQLiteStore:
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
-        self._rules = {}
+        self._rules, self._rules_read = {}, None
         return await self._call(SQLiteCatalog.update_blueprint, identifier, patch)
 
     def remembers_pages(self) -> bool:
@@ -248,3 +300,18 @@ class SQLiteStore:
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return await self._call(SQLiteCatalog.list_runs, limit)
+
+
+def _part(page: MappedPage | bytes, rules: dict[str, EntityRules]) -> Part:
+    if isinstance(page, bytes):
+        return page
+    entities, prepared = page
+    return prepared if prepared is not None and prepared.rules is rules else entities
+
+
+def _options(merge: bool, only_changed: bool, create_missing_related: bool) -> dict[str, bool]:
+    return {
+        "merge": merge,
+        "only_changed": only_changed,
+        "create_missing_related": create_missing_related,
+    }

@@ -164,13 +164,14 @@ class SQLiteCatalog:
         )
         return [{**orjson.loads(body), "createdAt": c, "updatedAt": u} for body, c, u in rows]
 
-    def _blueprint_rules(self, wanted: set[str]) -> dict[str, EntityRules]:
+    def blueprint_rules(self, wanted: set[str]) -> dict[str, EntityRules]:
+        """The rules of every blueprint, read again when one of ``wanted`` is new to them."""
         if not wanted <= self._rules.keys():
             self._rules = rules_by_blueprint(self.list_blueprints())
         return self._rules
 
     def _rules_of(self, blueprint: str) -> EntityRules | None:
-        return self._blueprint_rules({blueprint}).get(blueprint)
+        return self.blueprint_rules({blueprint}).get(blueprint)
 
     # entities -----------------------------------------------------------------------------
 
@@ -183,7 +184,7 @@ class SQLiteCatalog:
         self, prepared: PreparedBatch, owner: Owner, options: dict[str, bool]
     ) -> WriteOutcomes:
         """Write the entities of ``prepared`` (see :func:`~ocean.store.writes.prepare`)."""
-        rules = self._blueprint_rules({blueprint for blueprint, _ in prepared.keys})
+        rules = self.blueprint_rules({blueprint for blueprint, _ in prepared.keys})
         version = secrets.randbits(63)  # every write transaction stamps its own
         with self._transaction():
             stored, versions = self._stored_bodies(prepared.keys)

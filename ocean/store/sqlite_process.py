@@ -18,6 +18,7 @@ import contextlib
 import os
 import pickle
 import sys
+from collections import deque
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import IO, Any, Concatenate, ParamSpec, TypeVar
@@ -31,28 +32,38 @@ T = TypeVar("T")
 
 
 class CatalogProcess:
-    """Start with :meth:`start`; calls run in the child in the order they are made.
+    """Start with :meth:`start`; calls run in the child in the order they are made. A call
+    is sent at once, without waiting for the answers before it (a thread of the child
+    reads requests as they come and queues them), so that the child has the next write
+    while it does one, and never waits for this process in between.
 
     The pipes are used from the event loop's thread: a thread of their own would wait for
     the interpreter's lock behind the mapping at every step of every call. A request is
-    written whole before the call goes on (the child is waiting for it, so that takes a
-    memory copy's time): written piecemeal by the loop, a batch larger than the pipe would
-    wait for the loop's turns, which a handler that never awaits makes rare. The answer is
-    awaited, so that the mapping goes on meanwhile."""
+    written whole when the call is made (the child drains the pipe as it comes, so that
+    takes a memory copy's time): written piecemeal by the loop, a batch larger than the pipe
+    would wait for the loop's turns, which a handler that never awaits makes rare. Answers
+    are cut into frames as they arrive (:class:`_Answers`), so a call's caller wakes at the
+    loop's first turn after its answer."""
 
-    def __init__(self, child: asyncio.subprocess.Process, requests: IO[bytes], what: str) -> None:
-        self._child, self._requests, self._what = child, requests, what
-        self._turn = asyncio.Lock()
-        """Held from a request's first byte to its answer's last."""
-        self._opening: asyncio.Future[Any] = asyncio.ensure_future(self._answer())
+    def __init__(
+        self, child: asyncio.subprocess.Process, requests: IO[bytes], answers: _Answers, what: str
+    ) -> None:
+        self._child, self._requests, self._answers, self._what = child, requests, answers, what
+        self._opening = answers.expect()
         """The child's first answer: the catalog opened, or why not."""
         self._opening.add_done_callback(taken)
+        self._early = 0
+        """Calls made before the catalog opened that have not been sent yet."""
+        self._order = asyncio.Lock()
+        """Keeps those in the order they were made."""
 
     @classmethod
     async def start(cls, path: Path) -> CatalogProcess:
         """The child serving the catalog at ``path``; its opening is awaited by the first
         call, so that it overlaps whatever the caller does next."""
+        loop = asyncio.get_running_loop()
         theirs, ours = os.pipe()
+        answered, answers = os.pipe()
         try:
             child = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -60,15 +71,22 @@ class CatalogProcess:
                 "ocean.store.catalog_child",
                 str(path),
                 stdin=theirs,
-                stdout=asyncio.subprocess.PIPE,
+                stdout=answers,
                 env=_child_environment(),
             )
         except BaseException:
             os.close(ours)
+            os.close(answered)
             raise
         finally:
             os.close(theirs)
-        return cls(child, open(ours, "wb"), f"the catalog {path}")
+            os.close(answers)
+        _, reader = await loop.connect_read_pipe(_Answers, open(answered, "rb", buffering=0))
+        return cls(child, open(ours, "wb"), reader, f"the catalog {path}")
+
+    @property
+    def where(self) -> str:
+        return "process"
 
     @property
     def pid(self) -> int:
@@ -94,44 +112,108 @@ class CatalogProcess:
     async def call(
         self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        request = pickle.dumps((method.__name__, args, kwargs), pickle.HIGHEST_PROTOCOL)
-        # The next answer on the pipe must be the next call's.
-        answer: T = await finished(self._exchange(request))
-        return answer
-
-    async def _exchange(self, request: bytes) -> Any:
-        async with self._turn:
-            await self._opening  # its error, if it failed, is every call's
-            try:
-                write_frame(self._requests, request)
-            except OSError:  # it exited: its answer (if any) or its exit is the error
-                pass
-            return await self._answer()
-
-    async def _answer(self) -> Any:
-        stdout = self._child.stdout
-        assert stdout is not None
+        request = pickle.dumps((method, args, kwargs), pickle.HIGHEST_PROTOCOL)
+        if self._opening.done() and not self._early:
+            answer = self._send(request)
+        else:
+            answer = await self._send_once_open(request)
         try:
-            (size,) = LENGTH.unpack(await stdout.readexactly(LENGTH.size))
-            frame = await stdout.readexactly(size)
-        except asyncio.IncompleteReadError:
+            value: T = await answer
+        except _Exited:
             code = await self._child.wait()
             raise StoreError(
                 f"{self._what}: its process exited (code {code}) before answering; what "
                 "was written is kept, run again (a crash is worth an issue)"
             ) from None
-        ok, value = pickle.loads(frame)
-        if not ok:
-            raise value
         return value
 
+    def _send(self, request: bytes) -> asyncio.Future[Any]:
+        """Send a request now; the future of its answer."""
+        self._opening.result()  # its error, if it failed, is every call's
+        try:
+            write_frame(self._requests, request)
+        except OSError:  # it exited: its answer (if any) or its exit is the error
+            pass
+        return self._answers.expect()
+
+    async def _send_once_open(self, request: bytes) -> asyncio.Future[Any]:
+        self._early += 1
+        try:
+            async with self._order:
+                await asyncio.wait([self._opening])
+                return self._send(request)
+        finally:
+            self._early -= 1
+
     async def stop(self) -> None:
-        """Close the catalog (its input ends) and wait for the child to exit."""
-        async with self._turn:
-            with contextlib.suppress(OSError):  # a child that is gone has it closed
-                self._requests.close()
-            await self._child.wait()
-            await self.opened()
+        """Close the catalog (its input ends, once every call has its answer) and wait
+        for the child to exit."""
+        await self._answers.drained()
+        with contextlib.suppress(OSError):  # a child that is gone has it closed
+            self._requests.close()
+        await self._child.wait()
+        await self.opened()
+
+
+class _Exited(Exception):
+    """The child's answers ended before this one."""
+
+
+class _Answers(asyncio.Protocol):
+    """The child's answers, cut into frames as they arrive, each settling the oldest call
+    still waiting (the child answers in order)."""
+
+    def __init__(self) -> None:
+        self._waiting: deque[asyncio.Future[Any]] = deque()
+        self._buffer = bytearray()
+        self._ended = False
+
+    def expect(self) -> asyncio.Future[Any]:
+        """The future of the next answer not yet expected."""
+        future = asyncio.get_running_loop().create_future()
+        if self._ended:
+            future.set_exception(_Exited())
+        else:
+            self._waiting.append(future)
+        return future
+
+    async def drained(self) -> None:
+        """Wait until every answer expected has come (or the answers ended)."""
+        if self._waiting:
+            await asyncio.wait(list(self._waiting))
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        while len(buffer) >= LENGTH.size:
+            (size,) = LENGTH.unpack_from(buffer)
+            end = LENGTH.size + size
+            if len(buffer) < end:
+                return
+            with memoryview(buffer) as frame:
+                self._settle(frame[LENGTH.size : end])
+            del buffer[:end]
+
+    def _settle(self, frame: memoryview) -> None:
+        future = self._waiting.popleft()
+        if future.cancelled():  # its caller gave up; the answer is dropped in order
+            return
+        try:
+            ok, value = pickle.loads(frame)
+        except Exception as error:
+            future.set_exception(StoreError(f"an unreadable answer from the catalog: {error!r}"))
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended = True
+        while self._waiting:
+            future = self._waiting.popleft()
+            if not future.done():
+                future.set_exception(_Exited())
 
 
 def _child_environment() -> dict[str, str]:

@@ -122,7 +122,13 @@ def joined(batches: list[PreparedBatch]) -> PreparedBatch | None:
     None if they were prepared against different rules. The parts are consumed."""
     if not batches or any(batch.rules is not batches[0].rules for batch in batches):
         return None
-    whole = PreparedBatch(batches[0].rules)
+    return concatenated(batches, batches[0].rules)
+
+
+def concatenated(batches: list[PreparedBatch], rules: dict[str, EntityRules]) -> PreparedBatch:
+    """Several batches as one, their entities in order, under ``rules`` (the parts are
+    consumed): the catalog's process joins what it prepared with what was sent to it."""
+    whole = PreparedBatch(rules)
     for batch in batches:
         whole.indexes += [index + whole.size for index in batch.indexes]
         for outcome in batch.failed:

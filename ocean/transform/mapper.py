@@ -53,6 +53,33 @@ class MapResult:
         self.dropped += other.dropped
         self.misconfigurations.update(other.misconfigurations)
 
+    def summary(self) -> MapSummary:
+        """What this batch's mapping tells, without its entities."""
+        return MapSummary(
+            mapped=len(self.passed),
+            skipped=self.skipped,
+            dropped=self.dropped,
+            filtered_out=self.filtered_out,
+            errors=self.errors,
+            misconfigurations=self.misconfigurations,
+            clean=not self.errors and not self.failed,
+        )
+
+
+@dataclass
+class MapSummary:
+    """What mapping a page told, without its entities (which another process may have
+    mapped and written: see :mod:`ocean.store.catalog_mapping`)."""
+
+    mapped: int
+    skipped: int
+    dropped: int
+    filtered_out: int
+    errors: list[str]
+    misconfigurations: dict[str, str]
+    clean: bool
+    """No item failed to map (a page to remember, see :mod:`ocean.load.page_memo`)."""
+
 
 class CompiledResource:
     """One resource block, compiled once for a whole resync."""
@@ -61,6 +88,7 @@ class CompiledResource:
         self, resource: ResourceConfig, *, env: Mapping[str, str] | None, index: int = 0
     ) -> None:
         self.resource, self.index, self.kind = resource, index, resource.kind
+        self.env = env
         self.selector = Leaf("selector.query", resource.selector.query, env)
         port = resource.port
         self.items_to_parse = (

@@ -81,16 +81,38 @@ async def test_a_cancelled_call_does_not_hand_its_answer_to_the_next(store: SQLi
     assert [bp["identifier"] for bp in blueprints] == ["team"]
 
 
-async def test_concurrent_calls_each_get_their_own_answer(store: SQLiteStore) -> None:
+@pytest.mark.parametrize("host", HOSTS)
+async def test_concurrent_calls_each_get_their_own_answer(tmp_path: Path, host: str) -> None:
+    store = await _open(tmp_path / "c.db", host)
+    try:
+        await store.create_blueprints([TEAM])
+        teams = [[{"identifier": f"t{i}", "blueprint": "team"}] for i in range(10)]
+
+        outcomes = await asyncio.gather(
+            *(store.upsert_entities(team, owner=OWNER, merge=True) for team in teams)
+        )
+
+        assert [outcome.identifier for (outcome,) in outcomes] == [f"t{i}" for i in range(10)]
+        assert await store.count_entities() == {"team": 10}
+    finally:
+        await store.close()
+
+
+async def test_writes_larger_than_the_pipe_go_out_before_the_answers_come_back(
+    store: SQLiteStore,
+) -> None:
     await store.create_blueprints([TEAM])
-    teams = [[{"identifier": f"t{i}", "blueprint": "team"}] for i in range(10)]
+    note = "x" * 400_000  # a few of these fill the pipe to the catalog's process
+    teams = [
+        [{"identifier": f"t{i}-{n}", "blueprint": "team", "title": note} for n in range(3)]
+        for i in range(8)
+    ]
 
-    outcomes = await asyncio.gather(
-        *(store.upsert_entities(team, owner=OWNER, merge=True) for team in teams)
-    )
+    writes = [store.upsert_entities(team, owner=OWNER, merge=True) for team in teams]
+    outcomes = await asyncio.gather(*writes, store.count_entities())
 
-    assert [outcome.identifier for (outcome,) in outcomes] == [f"t{i}" for i in range(10)]
-    assert await store.count_entities() == {"team": 10}
+    assert [o.identifier for o in outcomes[0]] == ["t0-0", "t0-1", "t0-2"]
+    assert outcomes[-1] == {"team": 24}  # made last, answered after every write
 
 
 async def test_a_crashed_catalog_process_is_reported_not_waited_for(tmp_path: Path) -> None:

@@ -1,0 +1,87 @@
+"""Raw pages mapped by the embedded catalog's own process, beside the resync's mapping.
+
+A big first sync is bound by the resync's process: it runs the integration's generator,
+maps each page and prepares its write, while the catalog's process (see
+:mod:`ocean.store.sqlite_process`) writes and waits about half the time. So the resync
+hands some raw pages over as JSON (made anyway for the page's digest): the catalog's
+process maps them with the same mapping (compiled there once), prepares them and writes
+them in one transaction with the pages mapped by the resync, in page order. What mapping
+told about each handed page (counts, errors, null fields) comes back with the outcomes.
+
+Only pages whose JSON reads back as the same values are handed over (no dates,
+dataclasses or subclasses of JSON's types, see :func:`~ocean.load.page_memo.page_json`);
+as in jq, a page is read as its JSON: a tuple is an array, NaN and infinities are null.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import orjson
+
+from ocean.mapping import parse_resource, to_document
+from ocean.store.base import Owner
+from ocean.store.sqlite_catalog import SQLiteCatalog
+from ocean.store.writes import PreparedBatch, WriteOutcomes, concatenated, prepare
+from ocean.transform.mapper import CompiledResource, MapSummary
+from ocean.types import Entity
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    """A resource's mapping as another process compiles it: the resource block as JSON,
+    the environment its jq may read and its place in the mapping."""
+
+    document: str
+    env: tuple[tuple[str, str], ...] | None
+    index: int
+
+    @classmethod
+    def of(cls, resource: CompiledResource) -> MappingSpec:
+        env = resource.env
+        return cls(
+            json.dumps(to_document(resource.resource), sort_keys=True),
+            None if env is None else tuple(sorted(env.items())),
+            resource.index,
+        )
+
+
+@functools.cache
+def compiled(spec: MappingSpec) -> CompiledResource:
+    """The resource of ``spec``, compiled once per process."""
+    env: Mapping[str, str] | None = None if spec.env is None else dict(spec.env)
+    return CompiledResource(parse_resource(json.loads(spec.document)), env=env, index=spec.index)
+
+
+Part = PreparedBatch | list[Entity] | bytes
+"""Entities prepared by the resync, entities it mapped (to prepare here: it had not read
+their blueprints), or a page handed over (its JSON, to map here)."""
+
+
+def write_parts(
+    catalog: SQLiteCatalog,
+    spec: MappingSpec | None,
+    parts: list[Part],
+    owner: Owner,
+    options: dict[str, bool],
+) -> tuple[WriteOutcomes, list[MapSummary]]:
+    """Prepare the parts that are not, mapping handed pages with ``spec`` (where the
+    catalog runs), then write every part's entities in order in one transaction: each
+    entity's outcome, and what mapping told about each handed page."""
+    batches, summaries = [], []
+    for part in parts:
+        if isinstance(part, PreparedBatch):
+            batches.append(part)
+            continue
+        if isinstance(part, bytes):
+            assert spec is not None, "a page handed over comes with its mapping"
+            mapped = compiled(spec).map_items(orjson.loads(part))
+            summaries.append(mapped.summary())
+            part = mapped.passed
+        blueprints = {str(entity.get("blueprint")) for entity in part}
+        batches.append(prepare(part, catalog.blueprint_rules(blueprints)))
+    whole = concatenated(batches, catalog.blueprint_rules(set()))
+    return catalog.upsert_entities(whole, owner, options), summaries
