@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ocean.cli.options import catalog_option, run
-from ocean.errors import ConfigError
-from ocean.listen.listener import LISTENERS, listen
-from ocean.listen.once import run_once
-from ocean.monitor.metrics import Metrics
-from ocean.monitor.report import ResyncReport
-from ocean.resync import Observer, SilentObserver
-from ocean.sail import Sail, prepare
-from ocean.store.base import Store
-from ocean.store.open import open_store
+from ocean.cli.options import catalog_option, catalog_url, run
+from ocean.store.catalog_spawn import SpareCatalog
+from ocean.store.catalog_url import sqlite_path
+
+if TYPE_CHECKING:
+    from ocean.monitor.report import ResyncReport
+    from ocean.resync import Observer
+    from ocean.sail import Sail
+    from ocean.store.base import Store
 
 
 @click.command()
@@ -63,6 +61,34 @@ def sail(
     listener (the default, as in the original) Ocean resyncs at start and whenever
     `ocean catalog resync IDENTIFIER` asks, until interrupted.
     """
+    spare = _spare(catalog_url)  # first: it starts beside everything that follows
+    try:
+        _sail_command(path, once, catalog_url, report_path, quiet, (host, port), spare)
+    finally:
+        if spare is not None:
+            spare.close()
+
+
+def _spare(given: str | None) -> SpareCatalog | None:
+    """The embedded catalog's process, started ahead where the catalog is (likely) one."""
+    if sqlite_path(catalog_url(given)) is None:
+        return None
+    try:
+        return SpareCatalog.start()
+    except OSError:  # the store starts one (or falls back to a thread) and says why
+        return None
+
+
+def _sail_command(
+    path: Path,
+    once: bool,
+    catalog_url: str | None,
+    report_path: Path | None,
+    quiet: bool,
+    address: tuple[str, int],
+    spare: SpareCatalog | None,
+) -> None:
+
     overrides: dict[str, Any] = {}
     if once:
         overrides["event_listener"] = {"type": "ONCE"}
@@ -77,8 +103,7 @@ def sail(
             report_path.write_text(json.dumps(report.to_dict(), indent=2))
         render(report)
 
-    address = (host, port)
-    run(lambda: _sail(path, overrides, quiet, show, address))
+    run(lambda: _sail(path, overrides, quiet, show, address, spare))
     if reports and reports[-1].status != "completed":
         raise SystemExit(1)
 
@@ -100,6 +125,8 @@ def _renderer(quiet: bool) -> Callable[[ResyncReport], None]:
 @contextlib.contextmanager
 def _progress(quiet: bool) -> Iterator[Observer]:
     """Progress bars on a terminal's stderr; none with ``--quiet``."""
+    from ocean.resync import SilentObserver
+
     if quiet:
         yield SilentObserver()
         return
@@ -112,8 +139,19 @@ def _progress(quiet: bool) -> Iterator[Observer]:
 
 
 async def _sail(
-    path: Path, overrides: dict[str, Any], quiet: bool, show: Any, address: tuple[str, int]
+    path: Path,
+    overrides: dict[str, Any],
+    quiet: bool,
+    show: Any,
+    address: tuple[str, int],
+    spare: SpareCatalog | None,
 ) -> None:
+    from ocean.errors import ConfigError
+    from ocean.listen.listener import LISTENERS
+    from ocean.listen.once import run_once
+    from ocean.sail import prepare
+    from ocean.store.open import open_store
+
     prepared = prepare(path, environ=os.environ, overrides=overrides)
     listener = prepared.settings.event_listener.type.upper()
     if listener not in LISTENERS:
@@ -125,6 +163,7 @@ async def _sail(
         prepared.catalog_url,
         credentials=prepared.credentials,
         own_process=True,
+        spare=spare,
     )
     try:
         with _progress(quiet) as progress:
@@ -145,10 +184,14 @@ async def _serve(
 ) -> None:
     """Serve /health, /ready, /metrics, POST /resync and the live-event routes, and
     resync as the listener says, until a signal."""
+    import asyncio
+
     import uvicorn  # imported on use: `ocean sail --once` starts faster without them
 
     from ocean.listen.http import create_app
+    from ocean.listen.listener import listen
     from ocean.live.service import LiveService
+    from ocean.monitor.metrics import Metrics
 
     metrics = Metrics()
     metrics.started()

@@ -7,7 +7,7 @@ from pathlib import Path
 from ocean.errors import ConfigError
 from ocean.live.queue import EventQueue
 from ocean.live.sqlite_queue import SQLiteEventQueue
-from ocean.store.open import sqlite_path
+from ocean.store.catalog_url import sqlite_path
 
 DEFAULT_QUEUE = Path(".ocean/live-events.db")
 

@@ -1,6 +1,8 @@
-"""The embedded catalog's child process: ``python -m ocean.store.catalog_child PATH``.
+"""The embedded catalog's child process: ``python -m ocean.store.catalog_child``.
 
-It opens the catalog, answers that first (None, or the error), then answers each request
+Its parent may start it before it knows the catalog (see :mod:`ocean.store.catalog_spawn`):
+the file's path is the first frame it reads. It opens the catalog, answers that first
+(None, or the error), then answers each request
 (a pickled function taking the :class:`~ocean.store.sqlite_catalog.SQLiteCatalog` first,
 usually one of its methods, and its other arguments), in order,
 with a pickled ``(ok, value or error)`` until its input ends. Its parent is
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import os
 import pickle
 import queue
@@ -28,6 +31,7 @@ from ocean.errors import StoreError
 from ocean.process import tune_interpreter
 from ocean.store.sqlite_catalog import SQLiteCatalog
 
+_RESYNC_WRITES = "ocean.store.catalog_mapping"
 LENGTH = struct.Struct("<Q")
 """A frame's length, before its bytes."""
 _PIPE_SIZE = 1 << 20
@@ -129,7 +133,15 @@ def main() -> None:
         _widen(fd)
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    serve(Path(sys.argv[1]), sys.stdin.buffer, answers)
+    # What a resync's writes run, imported meanwhile (it waits for its file, then opens it).
+    threading.Thread(target=importlib.import_module, args=(_RESYNC_WRITES,), daemon=True).start()
+    path = _read_frame(sys.stdin.buffer)  # started ahead, it learns its file from its parent
+    if path is not None:
+        serve(Path(os.fsdecode(path)), sys.stdin.buffer, answers)
+    answers.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # the catalog is closed: nothing left that the interpreter's teardown saves
 
 
 if __name__ == "__main__":

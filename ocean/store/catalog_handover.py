@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from ocean.store.catalog_spawn import SpareCatalog
 from ocean.store.sqlite import CatalogHost, CatalogThread
 from ocean.store.sqlite_catalog import SQLiteCatalog
 from ocean.store.sqlite_process import CatalogProcess, finished
@@ -41,12 +42,13 @@ class CatalogHandover:
         """Calls made that way and not yet answered: later calls queue behind them."""
 
     @classmethod
-    async def start(cls, path: Path) -> CatalogHost:
-        """The catalog at ``path`` on a thread now and in its own process soon; only the
-        thread where the process cannot start (with a warning)."""
+    async def start(cls, path: Path, spare: SpareCatalog | None = None) -> CatalogHost:
+        """The catalog at ``path`` on a thread now and in its own process (``spare``,
+        started ahead, or a new one) soon; only the thread where the process cannot start
+        (with a warning)."""
         thread = await CatalogThread.start(path)
         try:
-            process = await CatalogProcess.start(path)
+            process = await CatalogProcess.start(path, spare)
         except OSError as error:  # e.g. no interpreter to start: slower, as correct
             _log.warning("the catalog's own process did not start (%s); using a thread", error)
             return thread

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ocean.errors import StoreError
 from ocean.store.base import Store
+from ocean.store.catalog_spawn import SpareCatalog
+from ocean.store.catalog_url import sqlite_path
 from ocean.store.sqlite import SQLiteStore
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file a SQLite catalog URL points to, or None for another kind of catalog."""
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///"))
-    if "://" not in url:
-        return Path(url)
-    return None
-
-
 async def open_store(
-    url: str, *, credentials: tuple[str, str] | None = None, own_process: bool = False
+    url: str,
+    *,
+    credentials: tuple[str, str] | None = None,
+    own_process: bool = False,
+    spare: SpareCatalog | None = None,
 ) -> Store:
     """Open the catalog at ``url`` (a Port API over http(s) needs client credentials); an
-    embedded catalog in a child process of its own with ``own_process`` (resyncs)."""
+    embedded catalog in a child process of its own with ``own_process`` (resyncs): the
+    ``spare`` started ahead, if given (the caller closes it, which ends it if unused)."""
     if url.startswith(("postgresql://", "postgres://")):
         from ocean.store.postgres import PostgresStore  # imported on use: asyncpg is heavy
 
@@ -44,4 +40,4 @@ async def open_store(
             "use sqlite:///PATH (the default is sqlite:///.ocean/catalog.db) or "
             "postgresql://USER@HOST:PORT/DB."
         )
-    return await SQLiteStore.open(path, own_process=own_process)
+    return await SQLiteStore.open(path, own_process=own_process, spare=spare)

@@ -27,6 +27,7 @@ from ocean.store.base import (
     WriteOutcome,
 )
 from ocean.store.catalog_mapping import MappingSpec, Part, write_parts
+from ocean.store.catalog_spawn import SpareCatalog
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
@@ -99,27 +100,43 @@ class SQLiteStore:
         in place) when a blueprint is new to them or changed through this store."""
         self._rules_read: list[dict[str, Any]] | None = None
         """The blueprints they were made of (None: made of none)."""
+        self._changes = 0
+        """Blueprint changes made through this store (rules read across one are dropped)."""
 
     @classmethod
-    async def open(cls, path: Path, *, own_process: bool = False) -> SQLiteStore:
+    async def open(
+        cls, path: Path, *, own_process: bool = False, spare: SpareCatalog | None = None
+    ) -> SQLiteStore:
         """Open (creating and migrating if needed) the catalog file at ``path``, on a thread
-        or (``own_process``: a resync's many writes) in a child process, answering from a
-        thread until the child is ready (:class:`~ocean.store.catalog_handover.CatalogHandover`)."""
+        or (``own_process``: a resync's many writes) in a child process (``spare``, started
+        ahead, or a new one), answering from a thread until the child is ready
+        (:class:`~ocean.store.catalog_handover.CatalogHandover`)."""
         if own_process:
             from ocean.store.catalog_handover import CatalogHandover
 
-            return cls(await CatalogHandover.start(path), path)
+            return cls(await CatalogHandover.start(path, spare), path)
         return cls(await CatalogThread.start(path), path)
 
     async def close(self) -> None:
         await self._host.stop()
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
-        self._rules, self._rules_read = {}, None
+        self._forget_rules()
         return await self._call(SQLiteCatalog.create_blueprints, blueprints)
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
-        return await self._call(SQLiteCatalog.list_blueprints)
+        """The blueprints; writes are prepared against them from now on (a resync reads
+        them first, so that its first pages are prepared as they are mapped)."""
+        changes = self._changes
+        blueprints = await self._call(SQLiteCatalog.list_blueprints)
+        if changes == self._changes and blueprints != self._rules_read:
+            # (unchanged: what was prepared meanwhile stays current)
+            self._rules, self._rules_read = rules_by_blueprint(blueprints), blueprints
+        return blueprints
+
+    def _forget_rules(self) -> None:
+        """A blueprint changes: nothing is prepared until the rules are read again."""
+        self._rules, self._rules_read, self._changes = {}, None, self._changes + 1
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
         return await self._call(SQLiteCatalog.get_entities, blueprint, identifiers)
@@ -194,15 +211,8 @@ class SQLiteStore:
         written = await self._call(write_parts, spec, parts, owner, options)
         unprepared = [entity for part in parts if type(part) is list for entity in part]
         if unprepared and not rules_cover(self._rules, unprepared):
-            await self._read_rules()
+            await self.list_blueprints()
         return written
-
-    async def _read_rules(self) -> None:
-        """Read the blueprints again; the rules are replaced only if they changed (so that
-        what was prepared meanwhile stays current)."""
-        blueprints = await self.list_blueprints()
-        if blueprints != self._rules_read:
-            self._rules, self._rules_read = rules_by_blueprint(blueprints), blueprints
 
     async def search(
         self,
@@ -257,7 +267,7 @@ class SQLiteStore:
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
-        self._rules, self._rules_read = {}, None
+        self._forget_rules()
         return await self._call(SQLiteCatalog.update_blueprint, identifier, patch)
 
     def remembers_pages(self) -> bool:

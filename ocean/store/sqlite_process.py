@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import os
 import pickle
-import sys
+import subprocess
 from collections import deque
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 from ocean.errors import StoreError
 from ocean.store.catalog_child import LENGTH, write_frame
+from ocean.store.catalog_spawn import SpareCatalog
 from ocean.store.sqlite_catalog import SQLiteCatalog
 
 P = ParamSpec("P")
@@ -46,7 +47,7 @@ class CatalogProcess:
     loop's first turn after its answer."""
 
     def __init__(
-        self, child: asyncio.subprocess.Process, requests: IO[bytes], answers: _Answers, what: str
+        self, child: subprocess.Popen[bytes], requests: IO[bytes], answers: _Answers, what: str
     ) -> None:
         self._child, self._requests, self._answers, self._what = child, requests, answers, what
         self._opening = answers.expect()
@@ -58,31 +59,22 @@ class CatalogProcess:
         """Keeps those in the order they were made."""
 
     @classmethod
-    async def start(cls, path: Path) -> CatalogProcess:
-        """The child serving the catalog at ``path``; its opening is awaited by the first
-        call, so that it overlaps whatever the caller does next."""
-        loop = asyncio.get_running_loop()
-        theirs, ours = os.pipe()
-        answered, answers = os.pipe()
+    async def start(cls, path: Path, spare: SpareCatalog | None = None) -> CatalogProcess:
+        """The child serving the catalog at ``path`` (``spare``, started ahead, or a new
+        one); its opening is awaited by the first call, so that it overlaps whatever the
+        caller does next."""
+        child, requests, answered = (spare or SpareCatalog.start()).take()
         try:
-            child = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "ocean.store.catalog_child",
-                str(path),
-                stdin=theirs,
-                stdout=answers,
-                env=_child_environment(),
-            )
-        except BaseException:
-            os.close(ours)
-            os.close(answered)
-            raise
-        finally:
-            os.close(theirs)
-            os.close(answers)
-        _, reader = await loop.connect_read_pipe(_Answers, open(answered, "rb", buffering=0))
-        return cls(child, open(ours, "wb"), reader, f"the catalog {path}")
+            write_frame(requests, os.fsencode(path))  # its first frame: which file
+        except OSError:  # it exited: the opening's answer (or the exit) says why
+            pass
+        answers = open(answered, "rb", buffering=0)
+        _, reader = await asyncio.get_running_loop().connect_read_pipe(_Answers, answers)
+        return cls(child, requests, reader, f"the catalog {path}")
+
+    async def _exited(self) -> int:
+        """The child's exit code, once it has exited."""
+        return await asyncio.to_thread(self._child.wait)
 
     @property
     def where(self) -> str:
@@ -120,7 +112,7 @@ class CatalogProcess:
         try:
             value: T = await answer
         except _Exited:
-            code = await self._child.wait()
+            code = await self._exited()
             raise StoreError(
                 f"{self._what}: its process exited (code {code}) before answering; what "
                 "was written is kept, run again (a crash is worth an issue)"
@@ -151,7 +143,7 @@ class CatalogProcess:
         await self._answers.drained()
         with contextlib.suppress(OSError):  # a child that is gone has it closed
             self._requests.close()
-        await self._child.wait()
+        await self._exited()
         await self.opened()
 
 
@@ -214,14 +206,6 @@ class _Answers(asyncio.Protocol):
             future = self._waiting.popleft()
             if not future.done():
                 future.set_exception(_Exited())
-
-
-def _child_environment() -> dict[str, str]:
-    """This environment, with the folder this ``ocean`` package was imported from first on
-    the child's path: the child runs the same code, however the parent found it."""
-    home = str(Path(__file__).resolve().parents[2])
-    path = os.environ.get("PYTHONPATH")
-    return os.environ | {"PYTHONPATH": home + (os.pathsep + path if path else "")}
 
 
 async def finished(coroutine: Coroutine[Any, Any, T]) -> T:

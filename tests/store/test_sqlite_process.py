@@ -16,9 +16,10 @@ import ocean
 from ocean.errors import StoreError
 from ocean.store.base import Owner
 from ocean.store.catalog_handover import CatalogHandover
+from ocean.store.catalog_spawn import child_environment
 from ocean.store.search import SearchError
 from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_process import CatalogProcess, _child_environment
+from ocean.store.sqlite_process import CatalogProcess
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
@@ -154,7 +155,7 @@ def test_the_catalog_process_imports_the_same_ocean_as_its_parent(
         monkeypatch.setenv("PYTHONPATH", before)
     home = str(Path(ocean.__file__).resolve().parents[1])
 
-    assert _child_environment()["PYTHONPATH"] == home + after
+    assert child_environment()["PYTHONPATH"] == home + after
 
 
 async def test_the_thread_answers_until_the_catalog_process_is_ready(tmp_path: Path) -> None:
