@@ -6,11 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocean.listen.once import run_once
-from ocean.process import run_process, tune_interpreter
-from ocean.resync import SilentObserver
-from ocean.sail import prepare
-from ocean.store.open import open_store
+from ocean.store.catalog_spawn import SpareCatalog
 from port_ocean._unsupported import missing
 
 
@@ -22,11 +18,26 @@ def run(
     config_override: dict[str, Any] | None = None,
 ) -> None:
     """Run one resync of the integration at ``path`` into the catalog (``--once``)."""
-    prepared = prepare(Path(path), environ=os.environ, overrides=config_override or {})
+    spare = SpareCatalog.start_for(os.environ.get("OCEAN__CATALOG__URL"))  # beside the rest
+    try:
+        _run(Path(path), config_override or {}, spare)
+    finally:
+        if spare is not None:
+            spare.close()
+
+
+def _run(path: Path, overrides: dict[str, Any], spare: SpareCatalog | None) -> None:
+    from ocean.listen.once import run_once
+    from ocean.process import run_process, tune_interpreter
+    from ocean.resync import SilentObserver
+    from ocean.sail import prepare
+    from ocean.store.open import open_store
+
+    prepared = prepare(path, environ=os.environ, overrides=overrides)
 
     async def once() -> None:
         store = await open_store(
-            prepared.catalog_url, credentials=prepared.credentials, own_process=True
+            prepared.catalog_url, credentials=prepared.credentials, own_process=True, spare=spare
         )
         try:
             await run_once(prepared, store, SilentObserver())

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ocean.cli.options import catalog_option, catalog_url, run
+from ocean.cli.options import catalog_option, run
+from ocean.cli.options import catalog_url as chosen_catalog
 from ocean.store.catalog_spawn import SpareCatalog
-from ocean.store.catalog_url import sqlite_path
 
 if TYPE_CHECKING:
     from ocean.monitor.report import ResyncReport
@@ -61,22 +61,12 @@ def sail(
     listener (the default, as in the original) Ocean resyncs at start and whenever
     `ocean catalog resync IDENTIFIER` asks, until interrupted.
     """
-    spare = _spare(catalog_url)  # first: it starts beside everything that follows
+    spare = SpareCatalog.start_for(chosen_catalog(catalog_url))  # beside all that follows
     try:
         _sail_command(path, once, catalog_url, report_path, quiet, (host, port), spare)
     finally:
         if spare is not None:
             spare.close()
-
-
-def _spare(given: str | None) -> SpareCatalog | None:
-    """The embedded catalog's process, started ahead where the catalog is (likely) one."""
-    if sqlite_path(catalog_url(given)) is None:
-        return None
-    try:
-        return SpareCatalog.start()
-    except OSError:  # the store starts one (or falls back to a thread) and says why
-        return None
 
 
 def _sail_command(

@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from ocean.store.catalog_url import sqlite_path
+
 
 class SpareCatalog:
     """A catalog process waiting to be told its file; start with :meth:`start`, hand it to
@@ -47,6 +49,17 @@ class SpareCatalog:
             os.close(theirs)
             os.close(answers)
         return cls(process, open(ours, "wb"), answered)
+
+    @classmethod
+    def start_for(cls, url: str | None) -> SpareCatalog | None:
+        """One started ahead for a resync into ``url`` (None: not known yet), unless that
+        is not an embedded catalog or no process starts (the store then says why)."""
+        if url is not None and sqlite_path(url) is None:
+            return None
+        try:
+            return cls.start()
+        except OSError:
+            return None
 
     def take(self) -> tuple[subprocess.Popen[bytes], IO[bytes], int]:
         """The child, the pipe to it and (its descriptor) the pipe from it, now the

@@ -16,7 +16,7 @@ import ocean
 from ocean.errors import StoreError
 from ocean.store.base import Owner
 from ocean.store.catalog_handover import CatalogHandover
-from ocean.store.catalog_spawn import child_environment
+from ocean.store.catalog_spawn import SpareCatalog, child_environment
 from ocean.store.search import SearchError
 from ocean.store.sqlite import SQLiteStore
 from ocean.store.sqlite_process import CatalogProcess
@@ -191,3 +191,42 @@ async def test_a_catalog_process_that_dies_opening_leaves_the_catalog_on_its_thr
     finally:
         await store.close()
     assert "the catalog's own process did not open" in caplog.text
+
+
+async def test_a_catalog_process_started_ahead_opens_the_file_it_is_told(tmp_path: Path) -> None:
+    spare = SpareCatalog.start()
+    try:
+        store = SQLiteStore(await CatalogProcess.start(tmp_path / "c.db", spare), tmp_path / "c.db")
+        await store.create_blueprints([TEAM])
+        assert [bp["identifier"] for bp in await store.list_blueprints()] == ["team"]
+        await store.close()
+    finally:
+        spare.close()  # taken by the store: nothing to do
+
+
+def test_a_catalog_process_started_ahead_and_never_told_a_file_exits_quietly() -> None:
+    process, requests, answers = SpareCatalog.start().take()
+    requests.close()
+
+    assert process.wait(timeout=30) == 0
+    os.close(answers)
+
+
+@pytest.mark.parametrize(
+    ("url", "started"),
+    [
+        ("sqlite:///catalog.db", True),
+        ("catalog.db", True),
+        (None, True),
+        ("postgresql://postgres@127.0.0.1/test", False),
+        ("https://api.getport.io", False),
+    ],
+)
+def test_a_catalog_process_is_started_ahead_only_for_an_embedded_catalog(
+    url: str | None, started: bool
+) -> None:
+    spare = SpareCatalog.start_for(url)
+    if spare is not None:
+        spare.close()
+
+    assert (spare is not None) == started
