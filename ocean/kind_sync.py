@@ -50,9 +50,10 @@ MAX_PENDING = 20_000
 gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
 WRITES_AT_ONCE = 2
 """Writes under way at once, where the catalog answers them in order (:class:`MapsPages`)."""
-HANDED_AT_MOST = 16
-"""Pages handed to a catalog that maps pages (:class:`MapsPages`) and not yet written, at
-most: a page is handed over while the catalog keeps up, else mapped here."""
+HANDED_BELOW = 8000
+"""A page is handed to a catalog that maps pages (:class:`MapsPages`) while fewer raw
+items and entities than this wait for it (being written, or to be): it keeps up; else
+the page is mapped here and the catalog only writes it."""
 
 
 _Page = tuple[RawBatch, bytes | None, bytes | None, float]
@@ -143,8 +144,8 @@ class _Pipeline:
     """The slot and fingerprint of the resource's page records (None: none kept)."""
     handing: MappingSpec | None = None
     """The mapping the catalog maps handed pages with (None: every page is mapped here)."""
-    handed: int = 0
-    """Pages handed to the catalog and not yet written."""
+    writing: int = 0
+    """Entities and raw items in the writes under way."""
     memo: PageMemo | None = None
     recalling: asyncio.Task[list[PageRecord]] | None = None
     waiting: list[_Page] = field(default_factory=list)
@@ -185,7 +186,7 @@ class _Pipeline:
     def _digest_and_json(self, batch: RawBatch) -> tuple[bytes | None, bytes | None]:
         """The page's digest (None: not to remember it) and its JSON if it is handed over."""
         job, hand = self.job, False
-        if self.handing is not None and self.handed < HANDED_AT_MOST:
+        if self.handing is not None and self.writing + self.pending.size < HANDED_BELOW:
             pooled = job.pool is not None and job.pool.wanted(self.resource, len(batch))
             hand = not pooled and isinstance(job.store, MapsPages) and job.store.maps_pages()
         if self.mark is None and not hand:
@@ -224,7 +225,6 @@ class _Pipeline:
             return
         if text is not None:
             pending.add(_Handed(digest, text), len(batch), fetched_at)
-            self.handed += 1
         else:
             mapped = await self._mapped(batch, digest)
             pending.add(mapped, len(mapped.entities), fetched_at)
@@ -266,14 +266,14 @@ class _Pipeline:
     async def _load(self, pending: _Pending) -> None:
         job, kind, memo = self.job, self.kind, self.memo
         started = time.perf_counter()
-        handed = sum(type(page) is _Handed for page in pending.pages)
-        if not handed:
-            outcomes, summaries = await _write_mapped(job, pending, kind)
-        else:
-            try:
+        self.writing += pending.size
+        try:
+            if all(type(page) is _Mapped for page in pending.pages):
+                outcomes, summaries = await _write_mapped(job, pending, kind)
+            else:
                 outcomes, summaries = await self._write_handed(pending)
-            finally:
-                self.handed -= handed
+        finally:
+            self.writing -= pending.size
         kind.load_seconds += time.perf_counter() - started
         loaded = summarize(outcomes)
         kind.created += loaded.created

@@ -50,7 +50,7 @@ class CatalogProcess:
         self, child: subprocess.Popen[bytes], requests: IO[bytes], answers: _Answers, what: str
     ) -> None:
         self._child, self._requests, self._answers, self._what = child, requests, answers, what
-        self._opening = answers.expect()
+        self._opening = answers.opening
         """The child's first answer: the catalog opened, or why not."""
         self._opening.add_done_callback(taken)
         self._early = 0
@@ -69,7 +69,8 @@ class CatalogProcess:
         except OSError:  # it exited: the opening's answer (or the exit) says why
             pass
         answers = open(answered, "rb", buffering=0)
-        _, reader = await asyncio.get_running_loop().connect_read_pipe(_Answers, answers)
+        reader = _Answers()  # expecting the opening's answer before any can come
+        await asyncio.get_running_loop().connect_read_pipe(lambda: reader, answers)
         return cls(child, requests, reader, f"the catalog {path}")
 
     async def _exited(self) -> int:
@@ -150,6 +151,9 @@ class CatalogProcess:
 class _Exited(Exception):
     """The child's answers ended before this one."""
 
+    def __str__(self) -> str:
+        return "its process exited before answering"
+
 
 class _Answers(asyncio.Protocol):
     """The child's answers, cut into frames as they arrive, each settling the oldest call
@@ -159,6 +163,8 @@ class _Answers(asyncio.Protocol):
         self._waiting: deque[asyncio.Future[Any]] = deque()
         self._buffer = bytearray()
         self._ended = False
+        self.opening = self.expect()
+        """The first answer: the catalog opened, or why not."""
 
     def expect(self) -> asyncio.Future[Any]:
         """The future of the next answer not yet expected."""

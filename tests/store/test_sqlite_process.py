@@ -195,6 +195,7 @@ async def test_a_catalog_process_that_dies_opening_leaves_the_catalog_on_its_thr
 
 async def test_a_catalog_process_started_ahead_opens_the_file_it_is_told(tmp_path: Path) -> None:
     spare = SpareCatalog.start()
+    await asyncio.sleep(0.5)  # ready and waiting: its opening answers at once
     try:
         store = SQLiteStore(await CatalogProcess.start(tmp_path / "c.db", spare), tmp_path / "c.db")
         await store.create_blueprints([TEAM])
