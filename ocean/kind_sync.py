@@ -28,7 +28,6 @@ from ocean.store.base import (
     PageRecord,
     PreparesWrites,
     RemembersPages,
-    Store,
     WriteOutcome,
 )
 from ocean.store.catalog_mapping import MappingSpec
@@ -154,6 +153,15 @@ class _Pipeline:
     loads: deque[asyncio.Task[None]] = field(default_factory=deque)
     """The writes under way, oldest first."""
     pending: _Pending = field(default_factory=_Pending)
+    ordered: MapsPages | None = field(init=False)
+    """The store, if it takes writes in order (and may map pages): :class:`MapsPages`."""
+    preparer: PreparesWrites | None = field(init=False)
+    """The store, if it prepares writes ahead: :class:`PreparesWrites`."""
+
+    def __post_init__(self) -> None:
+        store = self.job.store  # asked once: a protocol check costs more than a page's lookups
+        self.ordered = store if isinstance(store, MapsPages) else None
+        self.preparer = store if isinstance(store, PreparesWrites) else None
 
     async def recall(self) -> None:
         """Start asking the catalog for the last run's page records."""
@@ -188,7 +196,7 @@ class _Pipeline:
         job, hand = self.job, False
         if self.handing is not None and self.writing + self.pending.size < HANDED_BELOW:
             pooled = job.pool is not None and job.pool.wanted(self.resource, len(batch))
-            hand = not pooled and isinstance(job.store, MapsPages) and job.store.maps_pages()
+            hand = not pooled and self.ordered is not None and self.ordered.maps_pages()
         if self.mark is None and not hand:
             return None, None
         text, exact = page_json(batch)
@@ -228,7 +236,7 @@ class _Pipeline:
         else:
             mapped = await self._mapped(batch, digest)
             pending.add(mapped, len(mapped.entities), fetched_at)
-        loads, most = self.loads, _writes_at_once(self.job.store)
+        loads, most = self.loads, WRITES_AT_ONCE if self.ordered is not None else 1
         if loads:
             await asyncio.sleep(0)  # let answers in (the handler may never await)
         if pending.size < WRITE_BATCH:
@@ -257,9 +265,8 @@ class _Pipeline:
         summary = mapped.summary()
         _count_mapping(kind, summary)
         _remember(mapped.passed, self.tally, self.produced)
-        store = job.store
         prepared = (
-            store.prepare_writes(mapped.passed) if isinstance(store, PreparesWrites) else None
+            self.preparer.prepare_writes(mapped.passed) if self.preparer is not None else None
         )
         return _Mapped(digest, mapped.passed, prepared, summary)
 
@@ -291,8 +298,8 @@ class _Pipeline:
 
     async def _write_handed(self, pending: _Pending) -> tuple[list[WriteOutcome], list[MapSummary]]:
         """Write pages some of which the catalog maps; count what it tells of those."""
-        job, store, spec = self.job, self.job.store, self.handing
-        assert isinstance(store, MapsPages) and spec is not None and job.freshness is None
+        job, store, spec = self.job, self.ordered, self.handing
+        assert store is not None and spec is not None and job.freshness is None
         parts = [
             page.text if isinstance(page, _Handed) else (page.entities, page.prepared)
             for page in pending.pages
@@ -372,12 +379,6 @@ async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch
     return resource.map_items(batch)
 
 
-def _writes_at_once(store: Store) -> int:
-    """How many writes may be under way: two where the catalog takes them in order (the
-    next is sent while one is written, so that it never waits for this process), else one."""
-    return WRITES_AT_ONCE if isinstance(store, MapsPages) else 1
-
-
 def _finished(loads: deque[asyncio.Task[None]]) -> deque[asyncio.Task[None]]:
     """``loads`` without the finished writes at its head (their errors raised)."""
     while loads and loads[0].done():
@@ -408,9 +409,12 @@ def _keep_errors(kind: KindReport, errors: list[str]) -> None:
 
 
 def _remember(entities: list[Entity], tally: Tally, produced: set[str]) -> None:
-    _remember_keys(
-        [(entity["blueprint"], entity["identifier"]) for entity in entities], tally, produced
-    )
+    generated = tally.generated
+    for entity in entities:
+        blueprint = str(entity["blueprint"])
+        produced.add(blueprint)
+        identifier = entity["identifier"]
+        generated.add((blueprint, identifier if type(identifier) is str else _key(identifier)))
 
 
 def _remember_keys(keys: list[tuple[Any, Any]], tally: Tally, produced: set[str]) -> None:
