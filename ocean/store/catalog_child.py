@@ -2,12 +2,12 @@
 
 Its parent may start it before it knows the catalog (see :mod:`ocean.store.catalog_spawn`):
 the file's path is the first frame it reads. It opens the catalog, answers that first
-(None, or the error), then answers each request
-(a pickled function taking the :class:`~ocean.store.sqlite_catalog.SQLiteCatalog` first,
-usually one of its methods, and its other arguments), in order,
-with a pickled ``(ok, value or error)`` until its input ends. Its parent is
-:class:`~ocean.store.sqlite_process.CatalogProcess`. It imports no more than the catalog
-needs: it starts while its parent starts its resync.
+(None, or the error), then answers each request in order (a pickled function taking the
+:class:`~ocean.store.sqlite_catalog.SQLiteCatalog` first, usually one of its methods, and
+its other arguments) with a pickled ``(ok, value or error)``, until its input ends. Its
+parent is :class:`~ocean.store.sqlite_process.CatalogProcess`. Importing this module loads
+no more than the catalog needs; what a resync's writes run (mapping pages handed over,
+:mod:`ocean.store.catalog_mapping`) is imported on a thread while it waits for its file.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from ocean.process import tune_interpreter
 from ocean.store.sqlite_catalog import SQLiteCatalog
 
 _RESYNC_WRITES = "ocean.store.catalog_mapping"
+"""The module of what a resync's writes run here."""
 LENGTH = struct.Struct("<Q")
 """A frame's length, before its bytes."""
 _PIPE_SIZE = 1 << 20
