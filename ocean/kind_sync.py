@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -312,7 +312,7 @@ class _Pipeline:
                 _count_mapping(self.kind, summary)
                 keys = outcomes[start : start + summary.mapped]
                 _remember_keys(
-                    [(o.blueprint, o.identifier) for o in keys], self.tally, self.produced
+                    ((o.blueprint, o.identifier) for o in keys), self.tally, self.produced
                 )
             summaries.append(summary)
             start += summary.mapped
@@ -409,15 +409,11 @@ def _keep_errors(kind: KindReport, errors: list[str]) -> None:
 
 
 def _remember(entities: list[Entity], tally: Tally, produced: set[str]) -> None:
-    generated = tally.generated
-    for entity in entities:
-        blueprint = str(entity["blueprint"])
-        produced.add(blueprint)
-        identifier = entity["identifier"]
-        generated.add((blueprint, identifier if type(identifier) is str else _key(identifier)))
+    _remember_keys(((e["blueprint"], e["identifier"]) for e in entities), tally, produced)
 
 
-def _remember_keys(keys: list[tuple[Any, Any]], tally: Tally, produced: set[str]) -> None:
+def _remember_keys(keys: Iterable[tuple[Any, Any]], tally: Tally, produced: set[str]) -> None:
+    """Count these keys as produced by this resync (and their blueprints by this kind)."""
     generated = tally.generated
     for blueprint, identifier in keys:
         produced.add(str(blueprint))
