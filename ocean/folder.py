@@ -129,8 +129,9 @@ def _project(folder: Path) -> tuple[str, str]:
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
         try:
-            project = tomllib.loads(pyproject.read_text()).get("project") or {}
-            poetry = tomllib.loads(pyproject.read_text()).get("tool", {}).get("poetry", {})
+            document = tomllib.loads(pyproject.read_text())
+            project = document.get("project") or {}
+            poetry = document.get("tool", {}).get("poetry", {})
         except tomllib.TOMLDecodeError as error:
             raise IntegrationLoadError(f"{pyproject} is not valid TOML: {error}") from None
         name = project.get("name") or poetry.get("name") or folder.name
