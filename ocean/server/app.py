@@ -37,7 +37,7 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
 
     async def published(_: Request) -> Response:
         """This OpenAPI description of the server."""
-        return JSONResponse(schema)
+        return _JSON(schema)
 
     table = [
         Route("/openapi.json", published, methods=["GET"]),
@@ -115,7 +115,7 @@ class _Routes:
             str(body.get("clientId")), str(body.get("clientSecret"))
         ):
             return _error(401, "invalid_credentials", "unknown clientId or wrong clientSecret")
-        return JSONResponse(
+        return _JSON(
             {
                 "ok": True,
                 "accessToken": self.tokens.issue(),
@@ -128,14 +128,14 @@ class _Routes:
     async def blueprints(self, request: Request) -> Response:
         """List blueprints, or create one."""
         if request.method == "GET":
-            return JSONResponse({"ok": True, "blueprints": await self.store.list_blueprints()})
+            return _JSON({"ok": True, "blueprints": await self.store.list_blueprints()})
         body = await _json(request)
         if any(
             bp["identifier"] == body.get("identifier") for bp in await self.store.list_blueprints()
         ):
             return _error(409, "conflict", f"blueprint {body.get('identifier')!r} already exists")
         await self.store.create_blueprints([{"relations": {}, "schema": {"properties": {}}} | body])
-        return JSONResponse(
+        return _JSON(
             {"ok": True, "blueprint": await self._blueprint(body["identifier"])}, status_code=201
         )
 
@@ -149,7 +149,7 @@ class _Routes:
         found = await self._blueprint(identifier)
         if found is None:
             return _error(404, "not_found", f"blueprint {identifier!r} does not exist")
-        return JSONResponse({"ok": True, "blueprint": found})
+        return _JSON({"ok": True, "blueprint": found})
 
     async def _blueprint(self, identifier: str) -> dict[str, Any] | None:
         for blueprint in await self.store.list_blueprints():
@@ -182,7 +182,7 @@ class _Routes:
             for o in outcomes
             if not o.ok
         ]
-        return JSONResponse(
+        return _JSON(
             {"ok": True, "entities": done, "errors": errors}, status_code=207 if errors else 200
         )
 
@@ -192,7 +192,7 @@ class _Routes:
         (outcome,) = await self.store.upsert_entities([entity], **_write_options(request))  # type: ignore[list-item]
         if not outcome.ok:
             return _error(_status(outcome.error), _code(outcome.error), outcome.error or "")
-        return JSONResponse({"ok": True, "entity": entity}, status_code=201)
+        return _JSON({"ok": True, "entity": entity}, status_code=201)
 
     async def delete(self, request: Request) -> Response:
         """Delete entities of a blueprint, optionally with their dependents."""
@@ -202,7 +202,7 @@ class _Routes:
         ]
         dependents = request.query_params.get("delete_dependents", "false") == "true"
         result = await self.store.delete_entities(keys, delete_dependents=dependents)
-        return JSONResponse(
+        return _JSON(
             {"ok": True, "deletedEntities": [i for bp, i in result.deleted if bp == blueprint]}
         )
 
@@ -211,17 +211,17 @@ class _Routes:
         include = request.query_params.getlist("include") or None
         exclude = request.query_params.getlist("exclude") or None
         found = await self.store.search(await _json(request), include=include, exclude=exclude)
-        return JSONResponse({"ok": True, "entities": found})
+        return _JSON({"ok": True, "entities": found})
 
     async def recall_pages(self, request: Request) -> Response:
         """Ocean's extension: the page records the writer kept that still hold."""
         slot, fingerprint = _page_slot(await _json(request))
         store = self.store
         if not isinstance(store, RemembersPages) or not store.remembers_pages():
-            return JSONResponse({"ok": True, "records": []})
+            return _JSON({"ok": True, "records": []})
         owner = _owner_of(request.headers.get("user-agent", ""))
         records = await store.recall_pages(owner, slot, fingerprint)
-        return JSONResponse(
+        return _JSON(
             {
                 "ok": True,
                 "records": [{"digest": r.digest.hex(), "record": encoded(r)} for r in records],
@@ -241,12 +241,12 @@ class _Routes:
         if isinstance(store, RemembersPages) and store.remembers_pages():
             owner = _owner_of(request.headers.get("user-agent", ""))
             await store.remember_pages(owner, slot, fingerprint, records)
-        return JSONResponse({"ok": True})
+        return _JSON({"ok": True})
 
     async def referenced(self, request: Request) -> Response:
         """Ocean's extension: which of these entities others outside them relate to."""
         found = await self.store.referenced(_keys(await _json(request)))
-        return JSONResponse({"ok": True, "referenced": sorted(found)})
+        return _JSON({"ok": True, "referenced": sorted(found)})
 
     async def owned(self, request: Request) -> Response:
         """Entities a datasource owns (by prefix and suffix), optionally not updated since `before`."""
@@ -259,9 +259,7 @@ class _Routes:
             owner, before=body.get("before"), after=after, limit=int(body.get("limit", 5000))
         )
         entities = [{"blueprint": bp, "identifier": ident} for bp, ident in keys]
-        return JSONResponse(
-            {"ok": True, "entities": entities, "next": list(cursor) if cursor else None}
-        )
+        return _JSON({"ok": True, "entities": entities, "next": list(cursor) if cursor else None})
 
     async def resync_state(self, request: Request) -> Response:
         """Record an integration's resync state (running, completed, failed, aborted)."""
@@ -277,16 +275,14 @@ class _Routes:
                     body,
                 )
             )
-        return JSONResponse(
+        return _JSON(
             {"ok": True, "integration": await self.integrations.resync_state(identifier, body)}
         )
 
     async def resync_request(self, request: Request) -> Response:
         """The integration's latest resync request (the polling watermark)."""
         requested = await self.store.resync_requested_at(request.path_params["id"])
-        return JSONResponse(
-            {"ok": True, "request": {"updatedAt": requested} if requested else None}
-        )
+        return _JSON({"ok": True, "request": {"updatedAt": requested} if requested else None})
 
 
 def _write_options(request: Request) -> dict[str, Any]:
@@ -341,6 +337,15 @@ class TooLarge(Exception):
 MAX_BODY = PORT.bulk_bytes
 
 
+class _JSON(JSONResponse):
+    """A JSON response written by orjson: a bulk write's outcomes, an ownership scan or a
+    resync's page records run to tens of thousands of items (the standard library's
+    encoder took a tenth of a 50k first sync's time in the server)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
 async def _json(request: Request) -> dict[str, Any]:
     raw = await request.body()
     limit = OCEAN_SERVER.bulk_bytes if request.headers.get(CLIENT_HEADER) else MAX_BODY
@@ -356,7 +361,7 @@ async def _json(request: Request) -> dict[str, Any]:
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": code, "message": message}, status_code=status)
+    return _JSON({"ok": False, "error": code, "message": message}, status_code=status)
 
 
 async def _store_error(request: Request, error: Exception) -> Response:

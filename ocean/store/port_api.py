@@ -21,7 +21,7 @@ import httpx
 from ocean.load.diff import is_unchanged
 from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.page_records import decoded, encoded
-from ocean.store.port_http import PortAPIError, PortHTTP
+from ocean.store.port_http import PortAPIError, PortHTTP, json_of
 from ocean.store.port_requests import (
     bulk_batches,
     by_blueprint,
@@ -63,7 +63,7 @@ class PortAPIStore:
     async def organization(self) -> dict[str, Any]:
         """``{id, name, featureFlags}``: the Kafka listener's topic and group come from it."""
         response = await self._http.call("GET", "/organization", idempotent=True)
-        return dict(response.json().get("organization") or {})
+        return dict(json_of(response).get("organization") or {})
 
     async def register_integration(
         self, owner: Owner, *, changelog_destination: dict[str, Any], config: dict[str, Any]
@@ -87,7 +87,7 @@ class PortAPIStore:
 
     async def kafka_credentials(self) -> tuple[str, str]:
         response = await self._http.call("GET", "/kafka-credentials", idempotent=True)
-        credentials = response.json().get("credentials") or {}
+        credentials = json_of(response).get("credentials") or {}
         return str(credentials.get("username")), str(credentials.get("password"))
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
@@ -108,7 +108,7 @@ class PortAPIStore:
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
         response = await self._http.call("GET", "/blueprints", idempotent=True)
-        return list(response.json().get("blueprints", []))
+        return list(json_of(response).get("blueprints", []))
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
         size = (await self._http.limits()).search_identifiers
@@ -202,7 +202,7 @@ class PortAPIStore:
             idempotent=True,
             user_agent=owner.datasource if owner is not None else None,
         )
-        answer: dict[str, Any] = response.json()
+        answer: dict[str, Any] = json_of(response)
         return answer
 
     async def _stored(self, entities: list[Entity]) -> dict[EntityKey, Entity]:
@@ -240,7 +240,7 @@ class PortAPIStore:
                     for i, e in batch
                 ]
             return [await self._single(blueprint, i, e, params, owner, stored) for i, e in batch]
-        body = response.json()
+        body = json_of(response)
         outcomes = []
         done = {item["index"]: item for item in body.get("entities", [])}
         failed = {item["index"]: item for item in body.get("errors", [])}
@@ -304,7 +304,7 @@ class PortAPIStore:
         response = await self._http.call(
             "POST", "/entities/search", json=query, params=params, idempotent=True
         )
-        return list(response.json().get("entities", []))
+        return list(json_of(response).get("entities", []))
 
     async def owned_page(
         self,
@@ -330,7 +330,7 @@ class PortAPIStore:
             idempotent=True,
             user_agent=owner.datasource,
         )
-        payload = response.json()
+        payload = json_of(response)
         keys = [(e["blueprint"], e["identifier"]) for e in payload.get("entities", [])]
         cursor = payload.get("next")
         return keys, (("cursor", json.dumps(cursor)) if cursor else None)
@@ -386,7 +386,7 @@ class PortAPIStore:
                     params={"delete_dependents": str(delete_dependents).lower()},
                     idempotent=True,
                 )
-                deleted += [(blueprint, i) for i in response.json().get("deletedEntities", batch)]
+                deleted += [(blueprint, i) for i in json_of(response).get("deletedEntities", batch)]
         return DeleteResult(deleted=sorted(deleted), blocked={})
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
@@ -430,7 +430,7 @@ class PortAPIStore:
             if error.status == 404:
                 return None
             raise
-        return dict(response.json().get("integration") or {})
+        return dict(json_of(response).get("integration") or {})
 
     async def create_credentials(self, name: str) -> tuple[str, str]:
         raise PortAPIError("create credentials", None, "create machine credentials in Port's UI")
@@ -444,7 +444,7 @@ class PortAPIStore:
         response = await self._http.call(
             "PATCH", f"/blueprints/{identifier}", json=patch, idempotent=False
         )
-        return dict(response.json().get("blueprint", {}))
+        return dict(json_of(response).get("blueprint", {}))
 
     async def request_resync(self, integration: str) -> str:
         raise PortAPIError(
@@ -455,5 +455,5 @@ class PortAPIStore:
         response = await self._http.call(
             "GET", f"/integration/{integration}/resync-request", idempotent=True
         )
-        request = response.json().get("request")
+        request = json_of(response).get("request")
         return None if not request else str(request.get("updatedAt"))

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import httpx
+import orjson
 
 from ocean.errors import StoreError
 from ocean.store.port_limits import CLIENT_HEADER, HEADER, PORT, Limits
@@ -75,14 +76,15 @@ class PortHTTP:
         """Send one call (retried when idempotent); raise :class:`PortAPIError` on failure."""
         name = f"{method} {path}"
         refreshed = False
+        content = _encoded(json)  # once, whatever the retries
         for attempt in range(1, (self._attempts if idempotent else 1) + 1):
-            headers = {"Authorization": await self._authorization()}
+            headers = {"Authorization": await self._authorization(), **_JSON_TYPE}
             if user_agent:
                 headers["User-Agent"] = user_agent
             try:
                 async with self._in_flight:
                     response = await self._client.request(
-                        method, path, json=json, params=params, headers=headers
+                        method, path, content=content, params=params, headers=headers
                     )
             except httpx.TransportError as error:
                 if attempt >= (self._attempts if idempotent else 1):
@@ -91,7 +93,9 @@ class PortHTTP:
                 continue
             if response.status_code == 401 and not refreshed:
                 self._token, refreshed = None, True
-                response = await self._retry_once_authenticated(method, path, json, params, headers)
+                response = await self._retry_once_authenticated(
+                    method, path, content, params, headers
+                )
             if response.status_code in RETRY_STATUSES and idempotent and attempt < self._attempts:
                 await asyncio.sleep(self._wait(response, attempt))
                 continue
@@ -108,12 +112,12 @@ class PortHTTP:
         )  # pragma: no cover - the loop always returns or raises
 
     async def _retry_once_authenticated(
-        self, method: str, path: str, json: Any, params: Any, headers: dict[str, str]
+        self, method: str, path: str, content: bytes | None, params: Any, headers: dict[str, str]
     ) -> httpx.Response:
         headers = {**headers, "Authorization": await self._authorization()}
         async with self._in_flight:
             return await self._client.request(
-                method, path, json=json, params=params, headers=headers
+                method, path, content=content, params=params, headers=headers
             )
 
     async def limits(self) -> Limits:
@@ -162,3 +166,18 @@ def _is_json(response: httpx.Response) -> bool:
     page). Judged by the content type, so large bodies are parsed once, by the caller."""
     media = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
+
+
+_JSON_TYPE = {"Content-Type": "application/json"}
+
+
+def _encoded(body: Any) -> bytes | None:
+    """A request body as JSON, by orjson (a bulk write of thousands of entities: the
+    standard library's encoder took a tenth of the client's time); keys that are not
+    strings are written as strings, as the standard library does."""
+    return None if body is None else orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+
+
+def json_of(response: httpx.Response) -> Any:
+    """A response's JSON body, by orjson."""
+    return orjson.loads(response.content)
