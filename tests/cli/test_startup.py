@@ -31,6 +31,9 @@ OPTIONAL = (
 )
 
 
+SAIL_COMMAND = ("ocean.cli.main", "ocean.cli.sail")
+"""What runs before ``ocean sail`` starts the catalog's process (see catalog_spawn)."""
+
 CATALOG_CHILD = ("ocean.store.catalog_child",)
 """The embedded catalog's process, which starts beside the resync and should be ready first."""
 
@@ -39,8 +42,12 @@ RESYNC_MACHINERY = ("asyncio", "yaml", "msgspec", "jq", "click", "ocean.integrat
 
 @pytest.mark.parametrize(
     ("modules", "unwanted"),
-    [(SAIL_PATH, OPTIONAL), (CATALOG_CHILD, OPTIONAL + RESYNC_MACHINERY)],
-    ids=["sail", "catalog-child"],
+    [
+        (SAIL_PATH, OPTIONAL),
+        (SAIL_COMMAND, OPTIONAL + ("asyncio", "yaml", "jq", "ocean.resync", "ocean.store.sqlite")),
+        (CATALOG_CHILD, OPTIONAL + RESYNC_MACHINERY),
+    ],
+    ids=["sail", "sail-before-the-catalog-process-starts", "catalog-child"],
 )
 def test_a_path_leaves_what_it_does_not_use_unimported(
     modules: tuple[str, ...], unwanted: tuple[str, ...]
