@@ -30,9 +30,9 @@ from ocean.store.base import (
     RemembersPages,
     WriteOutcome,
 )
-from ocean.store.catalog_mapping import MappingSpec
 from ocean.store.writes import PreparedBatch, joined
 from ocean.transform.mapper import CompiledResource, MapResult, MapSummary
+from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity, RawBatch
 
 if TYPE_CHECKING:
@@ -108,7 +108,6 @@ async def sync_pages(
         tally,
         produced,
         mark=_memo_mark(job, resource, tally),
-        handing=_handing(job, resource),
     )
     await pipeline.recall()
     tally.recalls_asked.set()
@@ -141,8 +140,6 @@ class _Pipeline:
     produced: set[str]
     mark: tuple[str, str] | None = None
     """The slot and fingerprint of the resource's page records (None: none kept)."""
-    handing: MappingSpec | None = None
-    """The mapping the catalog maps handed pages with (None: every page is mapped here)."""
     writing: int = 0
     """Entities and raw items in the writes under way."""
     memo: PageMemo | None = None
@@ -157,11 +154,16 @@ class _Pipeline:
     """The store, if it takes writes in order (and may map pages): :class:`MapsPages`."""
     preparer: PreparesWrites | None = field(init=False)
     """The store, if it prepares writes ahead: :class:`PreparesWrites`."""
+    handing: MappingSpec | None = field(init=False)
+    """The mapping the catalog maps handed pages with (None: every page is mapped here,
+    as the catalog cannot map or live events need each entity here)."""
 
     def __post_init__(self) -> None:
         store = self.job.store  # asked once: a protocol check costs more than a page's lookups
         self.ordered = store if isinstance(store, MapsPages) else None
         self.preparer = store if isinstance(store, PreparesWrites) else None
+        maps = self.ordered is not None and self.job.freshness is None
+        self.handing = MappingSpec.of(self.resource) if maps else None
 
     async def recall(self) -> None:
         """Start asking the catalog for the last run's page records."""
@@ -384,14 +386,6 @@ def _finished(loads: deque[asyncio.Task[None]]) -> deque[asyncio.Task[None]]:
     while loads and loads[0].done():
         loads.popleft().result()
     return loads
-
-
-def _handing(job: ResyncJob, resource: CompiledResource) -> MappingSpec | None:
-    """The mapping the catalog maps handed pages with, where it can (None: it cannot, or
-    live events need each entity here)."""
-    if not isinstance(job.store, MapsPages) or job.freshness is not None:
-        return None
-    return MappingSpec.of(resource)
 
 
 def _count_mapping(kind: KindReport, mapped: MapSummary) -> None:

@@ -18,11 +18,7 @@ def _pool(sail: Sail) -> TransformPool | None:
     """Worker processes, only when some resource needs jq and more than one is allowed."""
     workers = sail.settings.transform_workers
     probe = TransformPool.needed(sail.resources)
-    return (
-        TransformPool(sail.resources, env=sail.env, workers=workers)
-        if workers > 1 and probe
-        else None
-    )
+    return TransformPool(sail.resources, workers=workers) if workers > 1 and probe else None
 
 
 async def start(

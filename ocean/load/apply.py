@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 from ocean.mapping import PortAppConfig
 from ocean.store.base import MappedPage, MapsPages, Owner, PreparesWrites, Store, WriteOutcome
-from ocean.store.catalog_mapping import MappingSpec
 from ocean.store.writes import PreparedBatch
 from ocean.transform.mapper import MapSummary
+from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity
 
 

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from ocean.types import Entity, EntityKey
 
 if TYPE_CHECKING:
-    from ocean.store.catalog_mapping import MappingSpec
     from ocean.store.writes import PreparedBatch
     from ocean.transform.mapper import MapSummary
+    from ocean.transform.mapping_spec import MappingSpec
 
 
 @dataclass(frozen=True)

@@ -15,46 +15,14 @@ as in jq, a page is read as its JSON: a tuple is an array, NaN and infinities ar
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass
-
 import orjson
 
-from ocean.mapping import parse_resource, to_document
 from ocean.store.base import Owner
 from ocean.store.sqlite_catalog import SQLiteCatalog
 from ocean.store.writes import PreparedBatch, WriteOutcomes, concatenated, prepare
-from ocean.transform.mapper import CompiledResource, MapSummary
+from ocean.transform.mapper import MapSummary
+from ocean.transform.mapping_spec import MappingSpec, compiled
 from ocean.types import Entity
-
-
-@dataclass(frozen=True)
-class MappingSpec:
-    """A resource's mapping as another process compiles it: the resource block as JSON,
-    the environment its jq may read and its place in the mapping."""
-
-    document: str
-    env: tuple[tuple[str, str], ...] | None
-    index: int
-
-    @classmethod
-    def of(cls, resource: CompiledResource) -> MappingSpec:
-        env = resource.env
-        return cls(
-            json.dumps(to_document(resource.resource), sort_keys=True),
-            None if env is None else tuple(sorted(env.items())),
-            resource.index,
-        )
-
-
-@functools.cache
-def compiled(spec: MappingSpec) -> CompiledResource:
-    """The resource of ``spec``, compiled once per process."""
-    env: Mapping[str, str] | None = None if spec.env is None else dict(spec.env)
-    return CompiledResource(parse_resource(json.loads(spec.document)), env=env, index=spec.index)
-
 
 Part = PreparedBatch | list[Entity] | bytes
 """Entities prepared by the resync, entities it mapped (to prepare here: it had not read

@@ -26,7 +26,7 @@ from ocean.store.base import (
     RunRecord,
     WriteOutcome,
 )
-from ocean.store.catalog_mapping import MappingSpec, Part, write_parts
+from ocean.store.catalog_mapping import Part, write_parts
 from ocean.store.catalog_spawn import SpareCatalog
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
@@ -34,6 +34,7 @@ from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
 from ocean.store.sqlite_thread import SQLiteThread
 from ocean.store.writes import PreparedBatch, prepare, rules_cover
 from ocean.transform.mapper import MapSummary
+from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity, EntityKey
 
 __all__ = ["SQLiteStore", "now_iso"]

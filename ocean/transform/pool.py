@@ -3,18 +3,18 @@
 The pure-Python fast path maps most leaves in microseconds, far less than it costs to
 pickle an item to another process, so the pool only pays off when a resource has leaves
 that need jq. :meth:`TransformPool.wanted` decides per batch. Workers are started once per
-resync and compile the mapping once, when they start.
+resync and compile each resource's mapping once, on its first batch there
+(:mod:`ocean.transform.mapping_spec`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ocean.mapping import parse_resource, to_document
 from ocean.transform.leaf import leaves
 from ocean.transform.mapper import CompiledResource, MapResult
+from ocean.transform.mapping_spec import MappingSpec, compiled
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -22,30 +22,18 @@ if TYPE_CHECKING:
 MIN_BATCH = 256
 """Smaller batches are mapped in-process: splitting them costs more than it saves."""
 
-# Lives only in worker processes: the resources each worker compiled when it started.
-_WORKER_RESOURCES: dict[int, CompiledResource] = {}
 
-
-def _start_worker(resources: list[dict[str, Any]], env: dict[str, str] | None) -> None:
-    for index, resource in enumerate(resources):
-        config = parse_resource(resource)
-        _WORKER_RESOURCES[index] = CompiledResource(config, env=env, index=index)
-
-
-def _map_in_worker(index: int, items: list[Any], parse_all: bool) -> MapResult:
-    return _WORKER_RESOURCES[index].map_items(items, parse_all=parse_all)
+def _map_in_worker(spec: MappingSpec, items: list[Any], parse_all: bool) -> MapResult:
+    return compiled(spec).map_items(items, parse_all=parse_all)
 
 
 class TransformPool:
     """Worker processes that each hold the compiled mapping of one resync."""
 
-    def __init__(
-        self, resources: list[CompiledResource], *, env: Mapping[str, str] | None, workers: int
-    ) -> None:
+    def __init__(self, resources: list[CompiledResource], *, workers: int) -> None:
         self.workers = workers
         self._needs_jq = {r.index: _needs_jq(r) for r in resources}
-        documents = [to_document(r.resource) for r in resources]
-        self._start = (documents, dict(env) if env is not None else None)
+        self._specs = {r.index: MappingSpec.of(r) for r in resources}
         self._executor: ProcessPoolExecutor | None = None  # started on first use
 
     def _workers(self) -> ProcessPoolExecutor:
@@ -56,8 +44,6 @@ class TransformPool:
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-                initargs=self._start,
             )
         return self._executor
 
@@ -75,11 +61,12 @@ class TransformPool:
     ) -> MapResult:
         """Map ``items`` across the workers; the result is the same as mapping in-process."""
         loop, workers = asyncio.get_running_loop(), self._workers()
+        spec = self._specs[resource.index]
         size = -(-len(items) // self.workers)
         chunks = [items[start : start + size] for start in range(0, len(items), size)]
         parts = await asyncio.gather(
             *(
-                loop.run_in_executor(workers, _map_in_worker, resource.index, chunk, parse_all)
+                loop.run_in_executor(workers, _map_in_worker, spec, chunk, parse_all)
                 for chunk in chunks
             )
         )

@@ -16,10 +16,10 @@ from ocean.monitor.report import KindReport
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.base import MappedPage
-from ocean.store.catalog_mapping import MappingSpec
 from ocean.store.sqlite import SQLiteStore
 from ocean.store.sqlite_process import CatalogProcess
 from ocean.transform.mapper import MapSummary
+from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity
 from tests.conftest import TEAMS, Workspace, resource
 

@@ -33,7 +33,7 @@ ITEMS = [
 
 async def test_pool_results_equal_in_process_results() -> None:
     resource = CompiledResource(HEAVY, env=None)
-    pool = TransformPool([resource], env=None, workers=2)
+    pool = TransformPool([resource], workers=2)
     try:
         assert pool.wanted(resource, len(ITEMS))
         pooled = await pool.map_items(resource, ITEMS, parse_all=True)
@@ -62,7 +62,7 @@ def test_fast_resources_and_small_batches_stay_in_process() -> None:
         env=None,
     )
     heavy = CompiledResource(HEAVY, env=None, index=1)
-    pool = TransformPool([fast, heavy], env=None, workers=2)
+    pool = TransformPool([fast, heavy], workers=2)
     try:
         assert not pool.wanted(fast, 10_000)
         assert not pool.wanted(heavy, 10)
