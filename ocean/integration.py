@@ -134,6 +134,10 @@ class Integration:
         """Entered around the extraction of each resource of a resync."""
         return contextlib.nullcontext()
 
+    def resync_scope(self) -> AbstractContextManager[None]:
+        """Entered around each full resync, its hooks included."""
+        return contextlib.nullcontext()
+
     def attach(self, writes: RawWrites) -> None:
         """Bind where :meth:`register_raw` writes (done by the runner at start)."""
         self._writes = writes

@@ -92,7 +92,8 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     )
     run_id = await _record(job, report, trigger)
     try:
-        await _run_kinds_and_delete(job, report, tally)
+        with job.integration.resync_scope():
+            await _run_kinds_and_delete(job, report, tally)
     except asyncio.CancelledError:
         # A newer trigger or a shutdown: what was written stays, nothing is deleted.
         report.status = "aborted"

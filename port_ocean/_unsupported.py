@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import sys
 from collections.abc import Sequence
@@ -38,7 +39,7 @@ class _Guard:
             )
             if spec is not None:
                 return spec
-        raise UnsupportedError(message(fullname.rsplit(".", 1)[-1], fullname))
+        raise UnsupportedError(message(fullname.rsplit(".", 1)[-1], fullname), name=fullname)
 
 
 def install_guard() -> None:
@@ -47,11 +48,18 @@ def install_guard() -> None:
 
 
 def missing(module: str) -> Any:
-    """A module ``__getattr__`` that names the missing name and module."""
+    """A module ``__getattr__`` that names the missing name and module. A submodule not
+    imported yet is imported (``from port_ocean.utils import cache`` asks the package for
+    ``cache`` before it looks for the submodule)."""
 
     def __getattr__(name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
+        try:
+            return importlib.import_module(f"{module}.{name}")
+        except ImportError as error:
+            if error.name != f"{module}.{name}":
+                raise
         raise UnsupportedError(message(name, module))
 
     return __getattr__

@@ -14,6 +14,7 @@ from typing import Any
 from ocean.errors import ConfigError
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, ResourceConfig
+from port_ocean._result_cache import results as cached_results
 from port_ocean._unsupported import missing
 from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
@@ -83,6 +84,17 @@ class PortOceanContext(Integration):
     def resource_scope(self, resource: ResourceConfig, mapping: PortAppConfig) -> Iterator[None]:
         with event_module.resync_event(resource.for_integration, mapping.for_integration):
             yield
+
+    @contextlib.contextmanager
+    def resync_scope(self) -> Iterator[None]:
+        """Cached results (``port_ocean.utils.cache``) are dropped at the start and the end
+        of every full resync, as in the original: each resync reads fresh data, and live
+        events between resyncs share what the last one cached."""
+        cached_results.forget_all()
+        try:
+            yield
+        finally:
+            cached_results.forget_all()
 
 
 def _defined_in(value: Any, folder: Path) -> bool:

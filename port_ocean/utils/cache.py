@@ -1,32 +1,21 @@
 """Result caching decorators (``port_ocean.utils.cache``).
 
-Results are kept for the life of the process (one resync with ``--once``), keyed by the
-function and its arguments; concurrent callers with the same key share one computation.
+Results are keyed by the function and its arguments, and kept until the next full resync
+starts or ends (as in the original); concurrent callers with the same key share one
+computation. A falsy result (``[]``, ``None``, ``0``) is not kept.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
+from port_ocean._result_cache import results as _cache
 from port_ocean._unsupported import missing
 
 T = TypeVar("T")
-
-
-class _Cache:
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-        self.locks: dict[str, asyncio.Lock] = {}
-
-    def lock(self, key: str) -> asyncio.Lock:
-        return self.locks.setdefault(key, asyncio.Lock())
-
-
-_cache = _Cache()
 
 
 def _key(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
