@@ -1,24 +1,225 @@
-"""``RetryConfig`` for the original's retrying HTTP transport (accepted, not yet applied)."""
+"""Retries of third-party calls (``port_ocean.helpers.retry``), as the original's.
+
+``http_async_client`` sends through a :class:`RetryTransport`; integrations tune it with a
+:class:`RetryConfig`, either per transport or for every transport at once with
+:func:`register_retry_config_callback`. A call is retried when its method is idempotent (or
+the request asks with ``extensions={"retryable": True}``; ``{"skip_retry": True}`` sends it
+once) and it failed to connect, timed out, or answered 408, 429, 502, 503 or 504 (plus
+``additional_retry_status_codes``), up to ``max_attempts`` more times. The wait
+is what the server asked for (``Retry-After``, ``x-ratelimit-reset`` and any
+``retry_after_headers``: seconds, an epoch time, or a date), else an exponential backoff
+with jitter, never more than ``max_backoff_wait``. After the last attempt the last answer is
+returned as it came.
+
+Unlike the original, a 401 is retried only once an on-retry callback is registered
+(:func:`register_on_retry_callback`, which can refresh a token): without one, every retry
+would be refused the same way, and a bad token would cost a minute of waiting.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import random
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+import httpx_retries
 
 from port_ocean._unsupported import missing
+
+IDEMPOTENT = frozenset({"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE"})
+RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
+RATE_LIMIT_HEADERS = ("Retry-After", "x-ratelimit-reset")
+EPOCH_ABOVE = 10_000
+"""A wait header's whole number above this is a point in time (epoch seconds), as the
+original reads it; below, a number of seconds."""
 
 
 @dataclass
 class RetryConfig:
+    """How a :class:`RetryTransport` retries (the original's arguments)."""
+
     max_attempts: int = 10
     max_backoff_wait: float = 60
     base_delay: float = 0.1
     jitter_ratio: float = 0.1
     respect_retry_after_header: bool = True
-    retryable_methods: frozenset[str] = frozenset(
-        {"HEAD", "GET", "PUT", "DELETE", "OPTIONS", "TRACE"}
-    )
-    retry_status_codes: frozenset[int] = frozenset({408, 429, 502, 503, 504})
-    additional_retry_status_codes: list[int] = field(default_factory=list)
+    retryable_methods: Iterable[str] | None = None
+    retry_status_codes: Iterable[int] | None = None
+    """Deprecated in the original (use ``additional_retry_status_codes``); added too."""
+    retry_after_headers: list[str] | None = None
+    additional_retry_status_codes: Iterable[int] | None = None
+    ignore_retry_after_status_codes: Iterable[int] | None = None
+    """Answers with these statuses wait the backoff, whatever their headers say."""
+    apply_sync_tier_jitter: bool = True
+    """Accepted; Ocean has no sync tiers to spread."""
+    methods: frozenset[str] = field(init=False)
+    statuses: frozenset[int] = field(init=False)
+    wait_headers: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.jitter_ratio <= 0.5:
+            raise ValueError(
+                f"RetryConfig(jitter_ratio={self.jitter_ratio}): the jitter ratio must be "
+                "between 0 and 0.5"
+            )
+        self.methods = frozenset(m.upper() for m in self.retryable_methods or IDEMPOTENT)
+        extra = [*(self.retry_status_codes or ()), *(self.additional_retry_status_codes or ())]
+        self.statuses = RETRY_STATUSES | frozenset(extra)
+        named = list(self.retry_after_headers or RATE_LIMIT_HEADERS)
+        self.wait_headers = (*named, *(h for h in RATE_LIMIT_HEADERS if h not in named))
+
+    def wait(self, answer: httpx.Response | Exception, retry: int, now: float) -> float:
+        """Seconds to wait before the ``retry``-th retry (from 1) after ``answer``."""
+        ignored = set(self.ignore_retry_after_status_codes or ())
+        if isinstance(answer, httpx.Response) and self.respect_retry_after_header:
+            for name in () if answer.status_code in ignored else self.wait_headers:
+                header = answer.headers.get(name)
+                asked = wait_from_header(header, now) if header else None
+                if asked is not None:
+                    return min(asked, self.max_backoff_wait)
+        backoff = self.base_delay * 2.0 ** max(0, retry - 1)
+        jitter = backoff * self.jitter_ratio * random.choice((1, -1))
+        return min(max(0.0, backoff + jitter), self.max_backoff_wait)
+
+
+RetryConfigCallback = Callable[[], RetryConfig]
+OnRetryCallback = Callable[[httpx.Request], httpx.Request]
+_callbacks: dict[str, Any] = {}
+"""The registered callbacks (one each, process-wide, as in the original)."""
+
+
+def register_retry_config_callback(retry_config_callback: RetryConfigCallback) -> None:
+    """Supply the :class:`RetryConfig` of every transport not given one."""
+    _callbacks["config"] = retry_config_callback
+
+
+def register_on_retry_callback(_on_retry_callback: OnRetryCallback) -> None:
+    """Rewrite each request before it is sent again (to refresh a token, say); 401 answers
+    are retried from then on."""
+    _callbacks["on_retry"] = _on_retry_callback
+
+
+def _default_config() -> RetryConfig:
+    callback: RetryConfigCallback | None = _callbacks.get("config")
+    return callback() if callback is not None else RetryConfig()
+
+
+def wait_from_header(value: str, now: float) -> float | None:
+    """Seconds to wait that a rate-limit header asks for: seconds, an epoch time, an ISO
+    date or an HTTP date; None when it is none of these."""
+    value = value.strip()
+    if value.isdigit():
+        seconds = int(value)
+        return float(max(0.0, seconds - now) if seconds > EPOCH_ABOVE else seconds)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return max(0.0, moment.timestamp() - now)
+
+
+class _Retry(httpx_retries.Retry):
+    """httpx-retries' retry state, waiting as the original does."""
+
+    def __init__(self, config: RetryConfig, **state: Any) -> None:
+        self.config = config
+        defaults: dict[str, Any] = {
+            "total": config.max_attempts,
+            "allowed_methods": config.methods,
+            "status_forcelist": config.statuses | ({401} if "on_retry" in _callbacks else set()),
+        }
+        super().__init__(**(defaults | state))
+
+    def copy_with(self, **changes: Any) -> _Retry:  # type: ignore[override]  # (keywords only)
+        state: dict[str, Any] = {
+            "total": self.total,
+            "allowed_methods": self.allowed_methods,
+            "status_forcelist": self.status_forcelist,
+            "attempts_made": self.attempts_made,
+            "elapsed_sleep": self.elapsed_sleep,
+        }
+        return _Retry(self.config, **(state | changes))
+
+    async def asleep(self, response: httpx.Response | Exception) -> None:
+        seconds = self.config.wait(response, self.attempts_made, time.time())
+        await asyncio.sleep(seconds)
+        self.elapsed_sleep += seconds
+
+
+class _OnRetry(httpx.AsyncBaseTransport):
+    """Sends attempts after the first through the registered on-retry callback."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
+        self.transport = transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        attempt = request.extensions.get("ocean_attempt", 0)
+        request.extensions["ocean_attempt"] = attempt + 1
+        callback: OnRetryCallback | None = _callbacks.get("on_retry")
+        if attempt and callback is not None:
+            request = callback(request)
+        return await self.transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+
+class RetryTransport(httpx_retries.RetryTransport):
+    """An async transport that retries as :class:`RetryConfig` says (the original's
+    arguments; ``retry_config`` wins over the single ones; ``logger`` is accepted)."""
+
+    def __init__(  # noqa: PLR0913 (the original's signature)
+        self,
+        wrapped_transport: httpx.AsyncBaseTransport | None = None,
+        max_attempts: int = 10,
+        max_backoff_wait: float = 60,
+        base_delay: float = 0.1,
+        jitter_ratio: float = 0.1,
+        respect_retry_after_header: bool = True,
+        retryable_methods: Iterable[str] | None = None,
+        retry_status_codes: Iterable[int] | None = None,
+        retry_config: RetryConfig | None = None,
+        logger: Any | None = None,
+        retry_after_headers: list[str] | None = None,
+    ) -> None:
+        given = RetryConfig(
+            max_attempts=max_attempts,
+            max_backoff_wait=max_backoff_wait,
+            base_delay=base_delay,
+            jitter_ratio=jitter_ratio,
+            respect_retry_after_header=respect_retry_after_header,
+            retryable_methods=retryable_methods,
+            retry_status_codes=retry_status_codes,
+            retry_after_headers=retry_after_headers,
+        )
+        self._config = retry_config or (None if given == RetryConfig() else given)
+        super().__init__(transport=_OnRetry(wrapped_transport or httpx.AsyncHTTPTransport()))
+
+    @property
+    def retry_config(self) -> RetryConfig:
+        """The transport's own configuration, else the registered callback's (read when
+        asked: ``main.py`` registers it after importing the client)."""
+        return self._config or _default_config()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        retry = _Retry(self.retry_config)
+        if request.extensions.get("skip_retry"):
+            retry = retry.copy_with(total=0)
+        elif request.extensions.get("retryable"):
+            retry = retry.copy_with(allowed_methods={request.method} | retry.allowed_methods)
+        request.extensions["retry"] = retry
+        return await super().handle_async_request(request)
 
 
 __getattr__ = missing(__name__)

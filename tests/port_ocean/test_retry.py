@@ -1,0 +1,208 @@
+"""Third-party calls are retried as the original's ``RetryTransport`` retries them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import formatdate
+
+import httpx
+import pytest
+
+from port_ocean.helpers import retry as retry_module
+from port_ocean.helpers.retry import (
+    RetryConfig,
+    RetryTransport,
+    register_on_retry_callback,
+    register_retry_config_callback,
+    wait_from_header,
+)
+
+NOW = 1_800_000_000.0
+ISO_IN_30_SECONDS = datetime.fromtimestamp(NOW + 30, UTC).isoformat()
+QUICK = RetryConfig(base_delay=0, max_backoff_wait=0.01)
+Answer = int | tuple[int, dict[str, str]] | type[Exception]
+
+
+class Scripted:
+    """A third party that answers each call with the next scripted status (or error)."""
+
+    def __init__(self, answers: list[Answer]) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+        self.headers: list[dict[str, str]] = []  # as each was sent (a retry may edit them)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        self.headers.append(dict(request.headers))
+        answer = self.answers.pop(0)
+        if isinstance(answer, type):
+            raise answer("scripted failure", request=request)  # type: ignore[call-arg]
+        status, headers = answer if isinstance(answer, tuple) else (answer, {})
+        return httpx.Response(status, headers=headers, json={"status": status})
+
+
+@pytest.fixture(autouse=True)
+def no_registered_callbacks() -> Iterator[None]:
+    yield
+    retry_module._callbacks.clear()
+
+
+async def _send(
+    answers: list[Answer],
+    config: RetryConfig | None = QUICK,
+    method: str = "GET",
+    extensions: dict[str, object] | None = None,
+) -> tuple[httpx.Response, Scripted]:
+    third_party = Scripted(answers)
+    transport = RetryTransport(httpx.MockTransport(third_party), retry_config=config)
+    async with httpx.AsyncClient(transport=transport) as client:
+        request = client.build_request(method, "https://api.example.com/repos")
+        request.extensions.update(extensions or {})
+        return await client.send(request), third_party
+
+
+@pytest.mark.parametrize(
+    ("answers", "calls", "status"),
+    [
+        ([503, 200], 2, 200),
+        ([(429, {"Retry-After": "0"}), 200], 2, 200),
+        ([408, 502, 504, 200], 4, 200),
+        ([httpx.ConnectError, httpx.ReadTimeout, 200], 3, 200),
+        ([404, 200], 1, 404),
+        ([401, 200], 1, 401),
+        ([500, 200], 1, 500),
+    ],
+    ids=["503", "429", "408-502-504", "connect-error-and-timeout", "404", "401", "500"],
+)
+async def test_a_get_is_retried_on_transient_failures_only(
+    answers: list[Answer], calls: int, status: int
+) -> None:
+    response, third_party = await _send(answers)
+
+    assert (response.status_code, len(third_party.requests)) == (status, calls)
+
+
+async def test_after_max_attempts_retries_the_last_answer_is_returned() -> None:
+    config = RetryConfig(max_attempts=2, base_delay=0)
+    response, third_party = await _send([503, 502, 504, 200], config)
+
+    assert (response.status_code, len(third_party.requests)) == (504, 3)
+
+
+@pytest.mark.parametrize(
+    ("method", "extensions", "calls"),
+    [
+        ("POST", {}, 1),
+        ("POST", {"retryable": True}, 2),
+        ("PUT", {}, 2),
+        ("GET", {"skip_retry": True}, 1),
+    ],
+)
+async def test_which_requests_are_retried(
+    method: str, extensions: dict[str, object], calls: int
+) -> None:
+    _, third_party = await _send([503, 200], method=method, extensions=extensions)
+
+    assert len(third_party.requests) == calls
+
+
+@pytest.mark.parametrize(
+    ("config", "status", "headers", "retry", "seconds"),
+    [
+        (RetryConfig(), 429, {"Retry-After": "3"}, 1, 3.0),
+        (RetryConfig(), 429, {"x-ratelimit-reset": str(int(NOW) + 20)}, 1, 20.0),
+        (RetryConfig(), 429, {"x-ratelimit-reset": str(int(NOW) - 5)}, 1, 0.0),
+        (RetryConfig(), 429, {"Retry-After": ISO_IN_30_SECONDS}, 1, 30.0),
+        (RetryConfig(), 429, {"Retry-After": formatdate(NOW + 45, usegmt=True)}, 1, 45.0),
+        (RetryConfig(), 429, {"Retry-After": "600"}, 1, 60.0),
+        (RetryConfig(retry_after_headers=["X-Wait"]), 429, {"X-Wait": "7"}, 1, 7.0),
+        (RetryConfig(respect_retry_after_header=False), 429, {"Retry-After": "9"}, 1, 0.1),
+        (RetryConfig(ignore_retry_after_status_codes=[503]), 503, {"Retry-After": "9"}, 1, 0.1),
+        (RetryConfig(), 503, {"Retry-After": "soon"}, 1, 0.1),
+        (RetryConfig(), 503, {}, 3, 0.4),
+        (RetryConfig(max_backoff_wait=1), 503, {}, 8, 1.0),
+    ],
+    ids=[
+        "retry-after-seconds",
+        "rate-limit-reset-epoch",
+        "reset-already-passed",
+        "iso-date",
+        "http-date",
+        "capped",
+        "own-header",
+        "headers-not-respected",
+        "status-ignores-headers",
+        "unreadable-header",
+        "backoff-doubles",
+        "backoff-capped",
+    ],
+)
+def test_how_long_a_retry_waits(
+    config: RetryConfig, status: int, headers: dict[str, str], retry: int, seconds: float
+) -> None:
+    answer = httpx.Response(status, headers=headers)
+
+    waited = config.wait(answer, retry, NOW)
+
+    assert waited == pytest.approx(seconds, rel=config.jitter_ratio + 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("12", 12.0), ("12.5", None), ("", None), ("tomorrow", None), (str(int(NOW) + 90), 90.0)],
+)
+def test_a_rate_limit_header_reads_as_seconds_an_epoch_or_a_date(
+    value: str, seconds: float | None
+) -> None:
+    assert wait_from_header(value, NOW) == seconds
+
+
+def test_a_jitter_ratio_beyond_half_is_refused_with_the_value() -> None:
+    with pytest.raises(ValueError, match="jitter_ratio=0.9"):
+        RetryConfig(jitter_ratio=0.9)
+
+
+async def test_an_on_retry_callback_rewrites_retried_requests_and_makes_401_retryable() -> None:
+    def refreshed(request: httpx.Request) -> httpx.Request:
+        request.headers["Authorization"] = "Bearer fresh"
+        return request
+
+    register_on_retry_callback(refreshed)
+    response, third_party = await _send([401, 200])
+
+    assert response.status_code == 200
+    assert [h.get("authorization") for h in third_party.headers] == [None, "Bearer fresh"]
+
+
+async def test_a_registered_config_applies_to_transports_made_before_it() -> None:
+    transport = RetryTransport(httpx.MockTransport(third_party := Scripted([503] * 5)))
+    register_retry_config_callback(lambda: RetryConfig(max_attempts=1, base_delay=0))
+
+    async with httpx.AsyncClient(transport=transport) as client:
+        response = await client.get("https://api.example.com/repos")
+
+    assert (response.status_code, len(third_party.requests)) == (503, 2)
+
+
+async def test_the_shared_http_async_client_retries_a_real_server() -> None:
+    from port_ocean.utils import http_async_client
+
+    answers = [b"503 Service Unavailable\r\nRetry-After: 0", b"200 OK"]
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        status = answers.pop(0)
+        writer.write(
+            b"HTTP/1.1 " + status + b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        response = await http_async_client.get(f"http://127.0.0.1:{port}/repos")
+
+    assert (response.status_code, response.json(), answers) == (200, {}, [])
