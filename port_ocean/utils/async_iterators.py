@@ -1,41 +1,130 @@
-"""Fan-in of async generators (``port_ocean.utils.async_iterators``)."""
+"""Fan-in and bounded concurrency for async calls (``port_ocean.utils.async_iterators``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
+import contextlib
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
+from typing import Any, TypeVar
 
 from port_ocean._unsupported import missing
 
-_DONE = object()
+T = TypeVar("T")
 
 
-async def stream_async_iterators_tasks(*iterators: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """Yield items from all ``iterators`` as they come, running them concurrently."""
-    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=len(iterators) or 1)
+class _Finished:
+    """An iterator of :func:`_merged` is done (``error``: how it failed)."""
 
-    async def drain(iterator: AsyncIterator[Any]) -> None:
-        try:
-            async for item in iterator:
-                await queue.put(item)
-        finally:
-            await queue.put(_DONE)
+    __slots__ = ("error",)
 
-    tasks = [asyncio.create_task(drain(iterator)) for iterator in iterators]
+    def __init__(self, error: Exception | None) -> None:
+        self.error = error
+
+
+async def _drain(iterator: AsyncIterable[T], queue: asyncio.Queue[T | _Finished]) -> None:
+    """Put the iterator's items on ``queue``, then how it finished."""
+    error = None
+    try:
+        async for item in iterator:
+            await queue.put(item)
+    except asyncio.CancelledError:
+        if isinstance(iterator, AsyncGenerator):
+            await iterator.aclose()  # its own cleanup runs now, not when collected
+        raise
+    except Exception as failure:
+        error = failure
+    await queue.put(_Finished(error))
+
+
+async def _merged(
+    iterators: tuple[AsyncIterable[T], ...], errors: list[Exception] | None
+) -> AsyncGenerator[T, None]:
+    """Items of all ``iterators`` as they come, run concurrently. A failure is raised at
+    once (the others are cancelled), or, given ``errors``, collected there while the
+    others go on."""
+    queue: asyncio.Queue[T | _Finished] = asyncio.Queue(maxsize=max(2 * len(iterators), 32))
+    tasks = [asyncio.create_task(_drain(iterator, queue)) for iterator in iterators]
     try:
         remaining = len(tasks)
         while remaining:
             item = await queue.get()
-            if item is _DONE:
-                remaining -= 1
-            else:
+            if not isinstance(item, _Finished):
                 yield item
-        for task in tasks:
-            task.result()
+                continue
+            remaining -= 1
+            if item.error is None:
+                continue
+            if errors is None:
+                raise item.error
+            errors.append(item.error)
     finally:
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def stream_async_iterators_tasks(*iterators: AsyncIterable[Any]) -> AsyncIterator[Any]:
+    """Yield items from all ``iterators`` as they come, running them concurrently; the first
+    failure is raised at once and stops the others."""
+    async with contextlib.aclosing(_merged(iterators, None)) as items:
+        async for item in items:
+            yield item
+
+
+async def stream_independent_async_iterators(
+    *iterators: AsyncIterable[T], context: str
+) -> AsyncIterator[T]:
+    """As :func:`stream_async_iterators_tasks`, but one iterator failing does not stop the
+    others: once they are done, the failures are raised together in an
+    ``ExceptionGroup`` named by ``context``."""
+    errors: list[Exception] = []
+    async with contextlib.aclosing(_merged(iterators, errors)) as items:
+        async for item in items:
+            yield item
+    if errors:
+        raise ExceptionGroup(f"{context} failed with {len(errors)} error(s)", errors)
+
+
+async def semaphore_async_iterator(
+    semaphore: asyncio.Semaphore, function: Callable[[], AsyncIterator[T]]
+) -> AsyncIterator[T]:
+    """Run the iterator ``function()`` makes while holding ``semaphore``."""
+    async with semaphore:
+        async for item in function():
+            yield item
+
+
+async def throttle_batch_operation(
+    operations: Iterable[Callable[[], Awaitable[T]]], concurrency: int
+) -> list[T]:
+    """Await each operation, at most ``concurrency`` at a time; results in their order."""
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def run(operation: Callable[[], Awaitable[T]]) -> T:
+        async with semaphore:
+            return await operation()
+
+    return list(await asyncio.gather(*(run(operation) for operation in operations)))
+
+
+async def find_first_match_in_generator(
+    generator: AsyncIterator[list[T]], match: Callable[[T], bool]
+) -> T | None:
+    """The first item of the batches ``generator`` yields that ``match`` accepts."""
+    async for batch in generator:
+        for item in batch:
+            if match(item):
+                return item
+    return None
 
 
 __getattr__ = missing(__name__)
