@@ -76,7 +76,10 @@ def build_integration_config(
         try:
             config[key] = _coerce(raw, field.type)
         except ValueError as error:
-            problems.append(f"{field.name}: {error} (from {env_name} or config.yaml)")
+            reason = (
+                f"not a valid {field.type} (sensitive: not shown)" if field.sensitive else error
+            )
+            problems.append(f"{field.name}: {reason} (from {env_name} or config.yaml)")
     if problems:
         raise ConfigError(
             "the integration configuration is incomplete:\n  - " + "\n  - ".join(problems)

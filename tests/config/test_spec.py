@@ -81,6 +81,20 @@ def test_every_problem_is_reported_at_once() -> None:
     assert "apiUrl: expected a URL" in message
 
 
+def test_a_sensitive_value_is_not_shown_in_its_error() -> None:
+    spec = msgspec.convert(
+        {"configurations": [{"name": "webhookUrl", "type": "url", "sensitive": True}]},
+        IntegrationSpec,
+    )
+    environ = {"OCEAN__INTEGRATION__CONFIG__WEBHOOK_URL": "s3cr3t-token"}
+
+    with pytest.raises(ConfigError) as raised:
+        build_integration_config(spec, environ=environ, from_file={})
+
+    assert "webhookUrl: not a valid url (sensitive: not shown)" in str(raised.value)
+    assert "s3cr3t" not in str(raised.value)
+
+
 def test_config_file_templates_come_from_the_environment(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     path.write_text(
