@@ -14,6 +14,10 @@ class UnsupportedError(ImportError):
     """An integration asked for a ``port_ocean`` name Ocean does not provide."""
 
 
+class UnsupportedAttributeError(AttributeError):
+    """An integration read an attribute of a ``port_ocean`` object Ocean does not provide."""
+
+
 def message(name: str, module: str) -> str:
     return (
         f"{name!r} from {module!r} is part of the original port-ocean API that Ocean does not "

@@ -15,7 +15,7 @@ from ocean.errors import ConfigError
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, ResourceConfig
 from port_ocean._result_cache import results as cached_results
-from port_ocean._unsupported import missing
+from port_ocean._unsupported import UnsupportedAttributeError, message, missing
 from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
 
@@ -79,6 +79,13 @@ class PortOceanContext(Integration):
                 model = value.AppConfigHandlerClass.CONFIG_CLASS
                 self.mapping_model = None if model is models.PortAppConfig else model
                 return
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for names the object lacks: say which part of the original's API
+        that is, and that it is not supported yet."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise UnsupportedAttributeError(message(f"ocean.{name}", __name__))
 
     @contextlib.contextmanager
     def resource_scope(self, resource: ResourceConfig, mapping: PortAppConfig) -> Iterator[None]:

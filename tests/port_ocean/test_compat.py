@@ -240,6 +240,11 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
             "'consumers' from 'port_ocean.consumers' is part of the original",
         ),
         ("from port_ocean.utils import signal", "'signal' from 'port_ocean.utils' is part of"),
+        (
+            "from port_ocean.context.ocean import ocean; ocean.event_listener_type",
+            "UnsupportedAttributeError: 'ocean.event_listener_type' from "
+            "'port_ocean.context.ocean' is part of the original",
+        ),
         ("from port_ocean.utils import cache, http_async_client", None),
         ("from port_ocean.core.handlers.webhook import webhook_event", None),
     ],
