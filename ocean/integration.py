@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from ocean.config.settings import Settings
 from ocean.errors import ConfigError
 from ocean.live.processor import WebhookProcessor
 from ocean.mapping import PortAppConfig, ResourceConfig
@@ -49,6 +50,8 @@ class Integration:
         self.resync_start_hooks: list[Hook] = []
         self.resync_complete_hooks: list[Hook] = []
         self._config: dict[str, Any] | None = None
+        self.settings = Settings()
+        """What the runner was configured with (listener, catalog, ...), once configured."""
         self.webhook_processors: dict[str, list[type[WebhookProcessor]]] = {}
         self._writes: RawWrites | None = None
 
@@ -159,9 +162,11 @@ class Integration:
             )
         return self._writes
 
-    def configure(self, config: dict[str, Any]) -> None:
-        """Bind the validated integration configuration (done by the runner)."""
+    def configure(self, config: dict[str, Any], settings: Settings | None = None) -> None:
+        """Bind the validated integration configuration and the run's settings (done by
+        the runner)."""
         self._config = dict(config)
+        self.settings = settings or Settings()
 
     @property
     def integration_config(self) -> dict[str, Any]:

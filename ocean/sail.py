@@ -51,7 +51,7 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
     folder = load_folder(path, resources_path=settings.resources_path)
     file_config = (from_file.get("integration") or {}).get("config") or {}
     folder.integration.configure(
-        build_integration_config(folder.spec, environ=environ, from_file=file_config)
+        build_integration_config(folder.spec, environ=environ, from_file=file_config), settings
     )
     env = dict(environ) if settings.allow_environment_variables_jq_access else None
     integration_type = settings.integration.type or folder.name

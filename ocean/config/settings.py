@@ -83,6 +83,9 @@ class Settings(_Section):
     event_listener: EventListenerSettings = field(default_factory=EventListenerSettings)
     catalog: CatalogSettings = field(default_factory=CatalogSettings)
     port: PortSettings = field(default_factory=PortSettings)
+    base_url: str | None = None
+    """This integration's public URL, for the webhooks integrations create (``ocean.app.base_url``
+    in the original's API)."""
     allow_environment_variables_jq_access: bool = True
     max_concurrent_kinds: Annotated[int, Meta(ge=1)] = 1
     """Resources synced at the same time (the original: one after another)."""

@@ -14,6 +14,7 @@ from typing import Any
 from ocean.errors import ConfigError
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, ResourceConfig
+from port_ocean._loguru import route_loguru
 from port_ocean._result_cache import results as cached_results
 from port_ocean._unsupported import UnsupportedAttributeError, message, missing
 from port_ocean.clients.port.client import PortClient
@@ -31,7 +32,36 @@ class PortOceanContext(Integration):
     @property
     def config(self) -> SimpleNamespace:
         """The parts of the original's settings integrations read."""
-        return SimpleNamespace(integration=SimpleNamespace(config=self.integration_config))
+        settings = self.settings
+        return SimpleNamespace(
+            integration=SimpleNamespace(
+                config=self.integration_config,
+                identifier=settings.integration.identifier,
+                type=settings.integration.type,
+            ),
+            event_listener=SimpleNamespace(type=self.event_listener_type),
+            base_url=self._base_url(),
+        )
+
+    @property
+    def event_listener_type(self) -> str:
+        """How resyncs are triggered: ``ONCE``, ``POLLING``, ``WEBHOOK``, ``KAFKA``, ..."""
+        return self.settings.event_listener.type.upper()
+
+    @property
+    def app(self) -> SimpleNamespace:
+        """The parts of the original's app object integrations read: ``base_url`` (this
+        integration's public URL: ``OCEAN__BASE_URL``, else the legacy ``app_host``)."""
+        return SimpleNamespace(base_url=self._base_url(), config=self.config)
+
+    def _base_url(self) -> str | None:
+        legacy = (self._config or {}).get("app_host") or self.settings.event_listener.app_host
+        return self.settings.base_url or legacy
+
+    @property
+    def initialized(self) -> bool:
+        """Whether the runner has configured the integration."""
+        return self._config is not None
 
     def attach(self, writes: Any) -> None:
         super().attach(writes)
@@ -59,6 +89,7 @@ class PortOceanContext(Integration):
         """Keep only what this folder registered (``ocean`` is one object per process, as in
         the original), and use the mapping model of a ``BaseIntegration`` subclass in
         ``integration.py``."""
+        route_loguru()
         self.prune(lambda function: _defined_in(function, folder))
         self.mapping_model, self.integration_class = None, None
         integration_py = folder / "integration.py"

@@ -241,8 +241,8 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
         ),
         ("from port_ocean.utils import signal", "'signal' from 'port_ocean.utils' is part of"),
         (
-            "from port_ocean.context.ocean import ocean; ocean.event_listener_type",
-            "UnsupportedAttributeError: 'ocean.event_listener_type' from "
+            "from port_ocean.context.ocean import ocean; ocean.metrics",
+            "UnsupportedAttributeError: 'ocean.metrics' from "
             "'port_ocean.context.ocean' is part of the original",
         ),
         ("from port_ocean.utils import cache, http_async_client", None),
@@ -273,6 +273,69 @@ def test_importing_needs_no_original_package(module: str) -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+LOGGING_MAIN = """
+from loguru import logger
+from port_ocean.context.ocean import ocean
+
+@ocean.on_resync("project")
+async def projects(kind):
+    logger.debug("debug from the integration")
+    logger.info("info from the integration")
+    logger.warning("warning from the integration")
+    return [{"key": "OPS", "name": "Ops", "owner": "me"}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("level", "shown"),
+    [(None, ["warning"]), ("INFO", ["info", "warning"]), ("DEBUG", ["debug", "info", "warning"])],
+)
+def test_loguru_records_go_to_oceans_log_at_its_level(
+    tmp_path: Path, level: str | None, shown: list[str]
+) -> None:
+    folder = _folder(tmp_path, {"resources": MAPPING["resources"][:1]})
+    (folder / "main.py").write_text(LOGGING_MAIN)
+    (folder / "integration.py").unlink()
+    env = os.environ | ({"OCEAN__LOG_LEVEL": level} if level else {})
+    catalog = f"sqlite:///{tmp_path / 'c.db'}"
+    command = ["-m", "ocean", "sail", str(folder), "--once", "--quiet", "--catalog", catalog]
+
+    result = subprocess.run([sys.executable, *command], env=env, capture_output=True, text=True)
+
+    assert result.returncode == 0, result.stderr
+    logged = [
+        w for w in ("debug", "info", "warning") if f"{w} from the integration" in result.stderr
+    ]
+    assert logged == shown
+
+
+@pytest.mark.parametrize(
+    ("environ", "listener", "base_url"),
+    [
+        ({}, "POLLING", None),
+        (
+            {"OCEAN__EVENT_LISTENER__TYPE": "once", "OCEAN__BASE_URL": "https://ocean.example"},
+            "ONCE",
+            "https://ocean.example",
+        ),
+        ({"OCEAN__INTEGRATION__CONFIG__APP_HOST": "https://legacy.example"}, "POLLING",
+         "https://legacy.example"),
+    ],
+    ids=["defaults", "set", "legacy-app-host"],
+)  # fmt: skip
+def test_ocean_tells_handlers_the_listener_and_the_public_url(
+    tmp_path: Path, environ: dict[str, str], listener: str, base_url: str | None
+) -> None:
+    ocean: Any = prepare(_folder(tmp_path), environ=environ, overrides={}).folder.integration
+
+    assert (ocean.initialized, ocean.event_listener_type, ocean.app.base_url) == (
+        True,
+        listener,
+        base_url,
+    )
+    assert ocean.config.event_listener.type == listener
 
 
 async def test_register_raw_unregister_raw_and_port_client_work_once_started(
