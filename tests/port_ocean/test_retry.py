@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import formatdate
 
@@ -186,9 +186,22 @@ async def test_a_registered_config_applies_to_transports_made_before_it() -> Non
     assert (response.status_code, len(third_party.requests)) == (503, 2)
 
 
-async def test_the_shared_http_async_client_retries_a_real_server() -> None:
+def _shared_client() -> httpx.AsyncClient:
     from port_ocean.utils import http_async_client
 
+    return http_async_client
+
+
+def _own_client() -> httpx.AsyncClient:
+    from port_ocean.helpers.async_client import OceanAsyncClient
+
+    return OceanAsyncClient(retry_config=RetryConfig(base_delay=0), timeout=5)
+
+
+@pytest.mark.parametrize("client", [_shared_client, _own_client], ids=["shared", "own"])
+async def test_the_original_s_clients_retry_a_real_server(
+    client: Callable[[], httpx.AsyncClient],
+) -> None:
     answers = [b"503 Service Unavailable\r\nRetry-After: 0", b"200 OK"]
 
     async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -203,6 +216,6 @@ async def test_the_shared_http_async_client_retries_a_real_server() -> None:
     server = await asyncio.start_server(answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     async with server:
-        response = await http_async_client.get(f"http://127.0.0.1:{port}/repos")
+        response = await client().get(f"http://127.0.0.1:{port}/repos")
 
     assert (response.status_code, response.json(), answers) == (200, {}, [])
