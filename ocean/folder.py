@@ -6,7 +6,6 @@ import importlib.util
 import json
 import sys
 import tomllib
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -59,13 +58,13 @@ def load_folder(path: Path, *, resources_path: str = ".port/resources") -> Integ
 
 
 def import_main(folder: Path) -> ModuleType:
-    """Import ``main.py`` as a fresh module.
+    """Import ``main.py`` as a fresh module named ``main`` (what its log records show), not
+    registered in ``sys.modules``, so each folder loaded gets its own.
 
     The folder stays importable afterwards, as in the original, so handlers may import the
     integration's own modules lazily.
     """
-    module_name = f"ocean_integration_{uuid.uuid4().hex}"
-    spec = importlib.util.spec_from_file_location(module_name, folder / "main.py")
+    spec = importlib.util.spec_from_file_location("main", folder / "main.py")
     if spec is None or spec.loader is None:
         raise IntegrationLoadError(f"cannot import {folder / 'main.py'}")
     module = importlib.util.module_from_spec(spec)
