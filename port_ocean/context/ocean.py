@@ -112,10 +112,13 @@ class PortOceanContext(Integration):
                 return
 
     def __getattr__(self, name: str) -> Any:
-        """Only reached for names the object lacks: say which part of the original's API
-        that is, and that it is not supported yet."""
+        """Reached for names the object lacks (say which part of the original's API that
+        is, and that it is not supported yet), and for properties that raised an
+        AttributeError (raise it again, as it is)."""
         if name.startswith("_"):
             raise AttributeError(name)
+        if hasattr(type(self), name):
+            return object.__getattribute__(self, name)
         raise UnsupportedAttributeError(message(f"ocean.{name}", __name__))
 
     @contextlib.contextmanager

@@ -260,6 +260,18 @@ def test_provided_names_import_and_others_say_they_are_not_supported(
         assert error in result.stderr
 
 
+def test_an_attribute_error_inside_an_ocean_property_is_not_called_unsupported() -> None:
+    from port_ocean.context.ocean import PortOceanContext
+
+    class Broken(PortOceanContext):
+        @property
+        def team(self) -> str:
+            return self.settings.team  # type: ignore[attr-defined,no-any-return]
+
+    with pytest.raises(AttributeError, match="'Settings' object has no attribute 'team'"):
+        _ = Broken().team
+
+
 @pytest.mark.parametrize("module", ["port_ocean", "port_ocean.context.ocean", "port_ocean.run"])
 def test_importing_needs_no_original_package(module: str) -> None:
     result = subprocess.run(
