@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ocean.config.settings import Settings
 from ocean.errors import ConfigError
 from ocean.live.processor import WebhookProcessor
 from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
 
 HandlerT = TypeVar("HandlerT", bound=ResyncHandler)
 
@@ -136,6 +139,11 @@ class Integration:
     ) -> AbstractContextManager[None]:
         """Entered around the extraction of each resource of a resync."""
         return contextlib.nullcontext()
+
+    def http_routes(self) -> Sequence[BaseRoute]:
+        """Routes of the integration's own that its server serves (before the live-event
+        route, under the same ``/integration`` prefix); none by default."""
+        return ()
 
     def resync_scope(self) -> AbstractContextManager[None]:
         """Entered around each full resync, its hooks included."""

@@ -192,7 +192,7 @@ async def _serve(
         identifier=sail.owner.identifier,
         metrics=metrics,
         token=sail.settings.event_listener.token,
-        extra_routes=live.routes if live else (),
+        extra_routes=[*sail.folder.integration.http_routes(), *(live.routes if live else ())],
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host=address[0], port=address[1], log_level="warning", lifespan="off")

@@ -6,10 +6,10 @@ import contextlib
 import importlib.util
 import inspect
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocean.errors import ConfigError
 from ocean.integration import Integration
@@ -20,13 +20,16 @@ from port_ocean._unsupported import UnsupportedAttributeError, message, missing
 from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
 
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
 
 class PortOceanContext(Integration):
     """Ocean's :class:`~ocean.Integration` with the original's ``ocean`` surface."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.router = SimpleNamespace(routes=[])
+        self._router: Any = None
         self.integration_class: type | None = None
 
     @property
@@ -42,6 +45,30 @@ class PortOceanContext(Integration):
             event_listener=SimpleNamespace(type=self.event_listener_type),
             base_url=self._base_url(),
         )
+
+    @property
+    def router(self) -> Any:
+        """A FastAPI ``APIRouter`` whose routes the integration's server serves under
+        ``/integration``, as the original's (FastAPI is imported on first use)."""
+        if self._router is None:
+            from fastapi import APIRouter
+
+            self._router = APIRouter()
+        return self._router
+
+    def http_routes(self) -> Sequence[BaseRoute]:
+        """The router's routes, each answered by a FastAPI app that holds the router."""
+        if self._router is None or not self._router.routes:
+            return ()
+        from fastapi import FastAPI
+        from starlette.routing import Route
+
+        app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+        app.include_router(self._router, prefix="/integration")
+        return [
+            Route(f"/integration{route.path}", app, methods=list(route.methods))
+            for route in self._router.routes
+        ]
 
     @property
     def event_listener_type(self) -> str:
@@ -91,6 +118,9 @@ class PortOceanContext(Integration):
         ``integration.py``."""
         route_loguru()
         self.prune(lambda function: _defined_in(function, folder))
+        if self._router is not None:
+            mine = [r for r in self._router.routes if _defined_in(r.endpoint, folder)]
+            self._router.routes[:] = mine
         self.mapping_model, self.integration_class = None, None
         integration_py = folder / "integration.py"
         if not integration_py.is_file():

@@ -9,13 +9,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jq
 import pytest
 import yaml
 
+from ocean.listen.http import create_app
 from ocean.listen.once import resync, run_once, start
 from ocean.live.process import LiveEvents, process
 from ocean.live.queue import QueuedEvent
+from ocean.monitor.metrics import Metrics
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
@@ -285,6 +288,48 @@ def test_importing_needs_no_original_package(module: str) -> None:
     )
 
     assert result.returncode == 0, result.stderr
+
+
+ROUTER_MAIN = """
+from typing import Any
+from fastapi import Request
+from port_ocean.context.ocean import ocean
+
+@ocean.router.post("/webhook")
+async def webhook(data: dict[str, Any]) -> dict[str, Any]:
+    await ocean.register_raw("project", [data["project"]])
+    return {"ok": True}
+
+@ocean.router.get("/echo/{word}")
+async def echo(word: str, request: Request) -> dict[str, str]:
+    return {"word": word, "agent": request.headers["user-agent"]}
+"""
+
+
+async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Path) -> None:
+    folder = _folder(tmp_path, {"resources": MAPPING["resources"][:1]})
+    (folder / "main.py").write_text(ROUTER_MAIN)
+    (folder / "integration.py").unlink()
+    sail = prepare(folder, environ={}, overrides={})
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    try:
+        await start(sail, store)
+        app = create_app(store=store, identifier=sail.owner.identifier, metrics=Metrics(),
+                         token=None, extra_routes=sail.folder.integration.http_routes())  # fmt: skip
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ocean") as client:
+            project = {"key": "OPS", "name": "Operations", "owner": "me"}
+            posted = await client.post("/integration/webhook", json={"project": project})
+            echoed = await client.get("/integration/echo/hi", headers={"user-agent": "t"})
+            missing = await client.get("/integration/nowhere")
+        entities = await _all(store)
+    finally:
+        await store.close()
+
+    assert (posted.status_code, posted.json()) == (200, {"ok": True})
+    assert echoed.json() == {"word": "hi", "agent": "t"}
+    assert missing.status_code in (404, 405)
+    assert sorted(entities) == ["OPS"]
 
 
 LOGGING_MAIN = """
