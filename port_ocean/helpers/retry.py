@@ -28,7 +28,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
-import httpx_retries
 
 from port_ocean._unsupported import missing
 
@@ -129,55 +128,17 @@ def wait_from_header(value: str, now: float) -> float | None:
     return max(0.0, moment.timestamp() - now)
 
 
-class _Retry(httpx_retries.Retry):
-    """httpx-retries' retry state, waiting as the original does."""
-
-    def __init__(self, config: RetryConfig, **state: Any) -> None:
-        self.config = config
-        defaults: dict[str, Any] = {
-            "total": config.max_attempts,
-            "allowed_methods": config.methods,
-            "status_forcelist": config.statuses | ({401} if "on_retry" in _callbacks else set()),
-        }
-        super().__init__(**(defaults | state))
-
-    def copy_with(self, **changes: Any) -> _Retry:  # type: ignore[override]  # (keywords only)
-        state: dict[str, Any] = {
-            "total": self.total,
-            "allowed_methods": self.allowed_methods,
-            "status_forcelist": self.status_forcelist,
-            "attempts_made": self.attempts_made,
-            "elapsed_sleep": self.elapsed_sleep,
-        }
-        return _Retry(self.config, **(state | changes))
-
-    async def asleep(self, response: httpx.Response | Exception) -> None:
-        seconds = self.config.wait(response, self.attempts_made, time.time())
-        await asyncio.sleep(seconds)
-        self.elapsed_sleep += seconds
+RETRIED_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+"""Failures to get an answer that a retry may get past."""
 
 
-class _OnRetry(httpx.AsyncBaseTransport):
-    """Sends attempts after the first through the registered on-retry callback."""
-
-    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        self.transport = transport
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        attempt = request.extensions.get("ocean_attempt", 0)
-        request.extensions["ocean_attempt"] = attempt + 1
-        callback: OnRetryCallback | None = _callbacks.get("on_retry")
-        if attempt and callback is not None:
-            request = callback(request)
-        return await self.transport.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.transport.aclose()
-
-
-class RetryTransport(httpx_retries.RetryTransport):
+class RetryTransport(httpx.AsyncBaseTransport):
     """An async transport that retries as :class:`RetryConfig` says (the original's
-    arguments; ``retry_config`` wins over the single ones; ``logger`` is accepted)."""
+    arguments; ``retry_config`` wins over the single ones; ``logger`` is accepted).
+
+    Subclasses may override the original's hooks: :meth:`_should_retry_async`,
+    :meth:`after_retry_async`, :meth:`before_retry_async` and
+    :meth:`before_retry_after_sleep_async` (the last two may return a new request)."""
 
     def __init__(  # noqa: PLR0913 (the original's signature)
         self,
@@ -193,6 +154,7 @@ class RetryTransport(httpx_retries.RetryTransport):
         logger: Any | None = None,
         retry_after_headers: list[str] | None = None,
     ) -> None:
+        self._wrapped_transport = wrapped_transport or httpx.AsyncHTTPTransport()
         given = RetryConfig(
             max_attempts=max_attempts,
             max_backoff_wait=max_backoff_wait,
@@ -203,23 +165,89 @@ class RetryTransport(httpx_retries.RetryTransport):
             retry_status_codes=retry_status_codes,
             retry_after_headers=retry_after_headers,
         )
-        self._config = retry_config or (None if given == RetryConfig() else given)
-        super().__init__(transport=_OnRetry(wrapped_transport or httpx.AsyncHTTPTransport()))
+        self._given_config = retry_config or (None if given == RetryConfig() else given)
 
     @property
-    def retry_config(self) -> RetryConfig:
+    def _retry_config(self) -> RetryConfig:
         """The transport's own configuration, else the registered callback's (read when
         asked: ``main.py`` registers it after importing the client)."""
-        return self._config or _default_config()
+        return self._given_config or _default_config()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        retry = _Retry(self.retry_config)
+        config = self._retry_config
+        retries = config.max_attempts if self._is_retryable_method(request) else 0
+        attempt = 0
+        while True:
+            try:
+                response = await self._wrapped_transport.handle_async_request(request)
+            except RETRIED_ERRORS as error:
+                if attempt >= retries:
+                    raise
+                answer: httpx.Response | Exception = error
+            else:
+                await self.after_retry_async(request, response, attempt + 1)
+                if attempt >= retries or not await self._should_retry_async(response):
+                    return response
+                await response.aclose()
+                answer = response
+            attempt += 1
+            request = await self._wait(request, answer, attempt, config)
+
+    async def _wait(
+        self,
+        request: httpx.Request,
+        answer: httpx.Response | Exception,
+        attempt: int,
+        config: RetryConfig,
+    ) -> httpx.Request:
+        """Wait before the ``attempt``-th retry; the request to send then."""
+        response = answer if isinstance(answer, httpx.Response) else None
+        seconds = config.wait(answer, attempt, time.time())
+        request = await self.before_retry_async(request, response, seconds, attempt) or request
+        await asyncio.sleep(seconds)
+        after = await self.before_retry_after_sleep_async(request, response, seconds, attempt)
+        request = after or request
+        callback: OnRetryCallback | None = _callbacks.get("on_retry")
+        return callback(request) if callback is not None else request
+
+    def _is_retryable_method(self, request: httpx.Request) -> bool:
         if request.extensions.get("skip_retry"):
-            retry = retry.copy_with(total=0)
-        elif request.extensions.get("retryable"):
-            retry = retry.copy_with(allowed_methods={request.method} | retry.allowed_methods)
-        request.extensions["retry"] = retry
-        return await super().handle_async_request(request)
+            return False
+        return bool(
+            request.method in self._retry_config.methods or request.extensions.get("retryable")
+        )
+
+    async def _should_retry_async(self, response: httpx.Response) -> bool:
+        refreshes = "on_retry" in _callbacks and response.status_code == 401
+        return refreshes or response.status_code in self._retry_config.statuses
+
+    async def after_retry_async(
+        self, request: httpx.Request, response: httpx.Response, attempt: int
+    ) -> None:
+        """Called with every answer (``attempt`` counts from 1)."""
+
+    async def before_retry_async(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        sleep_time: float,
+        attempts_made: int,
+    ) -> httpx.Request | None:
+        """Called before waiting for a retry; may return the request to send instead."""
+        return None
+
+    async def before_retry_after_sleep_async(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        sleep_time: float,
+        attempts_made: int,
+    ) -> httpx.Request | None:
+        """Called after waiting, before the retry; may return the request to send instead."""
+        return None
+
+    async def aclose(self) -> None:
+        await self._wrapped_transport.aclose()
 
 
 __getattr__ = missing(__name__)

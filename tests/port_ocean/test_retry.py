@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import formatdate
+from typing import Any
 
 import httpx
 import pytest
@@ -174,6 +175,58 @@ async def test_an_on_retry_callback_rewrites_retried_requests_and_makes_401_retr
 
     assert response.status_code == 200
     assert [h.get("authorization") for h in third_party.headers] == [None, "Bearer fresh"]
+
+
+class QuotaAwareTransport(RetryTransport):
+    """As integrations subclass it: watch every answer, stop on an exhausted quota, and
+    sign each retry."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seen: list[tuple[int, int]] = []
+
+    async def after_retry_async(
+        self, request: httpx.Request, response: httpx.Response, attempt: int
+    ) -> None:
+        self.seen.append((attempt, response.status_code))
+
+    async def _should_retry_async(self, response: httpx.Response) -> bool:
+        if response.headers.get("x-daily-quota") == "exhausted":
+            return False
+        return await super()._should_retry_async(response)
+
+    async def before_retry_async(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        sleep_time: float,
+        attempts_made: int,
+    ) -> httpx.Request | None:
+        request.headers["x-retry"] = str(attempts_made)
+        return request
+
+
+@pytest.mark.parametrize(
+    ("answers", "seen", "retry_headers"),
+    [
+        ([503, 429, 200], [(1, 503), (2, 429), (3, 200)], [None, "1", "2"]),
+        ([503, (429, {"x-daily-quota": "exhausted"}), 200], [(1, 503), (2, 429)], [None, "1"]),
+    ],
+    ids=["retried", "quota-exhausted"],
+)
+async def test_a_subclass_hooks_into_every_answer_and_retry(
+    answers: list[Answer], seen: list[tuple[int, int]], retry_headers: list[str | None]
+) -> None:
+    third_party = Scripted(answers)
+    transport = QuotaAwareTransport(
+        wrapped_transport=httpx.MockTransport(third_party), retry_config=QUICK
+    )
+
+    async with httpx.AsyncClient(transport=transport) as client:
+        await client.get("https://api.example.com/repos")
+
+    assert transport.seen == seen
+    assert [h.get("x-retry") for h in third_party.headers] == retry_headers
 
 
 async def test_a_registered_config_applies_to_transports_made_before_it() -> None:
