@@ -10,9 +10,14 @@ for importing pydantic.
 
 from __future__ import annotations
 
+import re
+import types
+import typing
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from ocean.mapping import leaf_as_text
 from port_ocean._unsupported import missing
@@ -21,11 +26,53 @@ JqText = Annotated[str, BeforeValidator(leaf_as_text)]
 MappingLeaf = Annotated[str | dict[str, Any], BeforeValidator(leaf_as_text)]
 
 
-class _Model(BaseModel):
+def _optional(annotation: Any) -> bool:
+    """Whether a field's annotation admits None (``X | None``, ``Optional[X]``), also when
+    it is still text (``from __future__ import annotations``)."""
+    if isinstance(annotation, str):
+        text = annotation.replace(" ", "").removeprefix("typing.")
+        if text.startswith(("Optional[", "Union[")):
+            return text.startswith("Optional[") or re.search(r"[\[,]None[\],]", text) is not None
+        return "None" in _top_level_union(text)
+    union_types = (typing.Union, types.UnionType)
+    return typing.get_origin(annotation) in union_types and type(None) in typing.get_args(
+        annotation
+    )
+
+
+def _top_level_union(text: str) -> list[str]:
+    """The members of ``a | b | c``, brackets left whole (``list[str | None]`` is one)."""
+    members, depth, start = [], 0, 0
+    for position, character in enumerate(text):
+        depth += {"[": 1, "]": -1}.get(character, 0)
+        if character == "|" and depth == 0:
+            members.append(text[start:position])
+            start = position + 1
+    return [*members, text[start:]]
+
+
+class _OriginalDefaults(BaseModel):
+    """Subclasses written for the original (pydantic v1) keep v1's meaning: a field that
+    admits None and has no default defaults to None (pydantic v2 would require it), so
+    ``jql: str | None = Field(description=...)`` may be left out of the mapping."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+            if not _optional(annotation):
+                continue
+            value = cls.__dict__.get(name, PydanticUndefined)
+            if value is PydanticUndefined:
+                setattr(cls, name, None)
+            elif isinstance(value, FieldInfo) and value.is_required():
+                setattr(cls, name, FieldInfo.merge_field_infos(value, default=None))
+        super().__init_subclass__(**kwargs)
+
+
+class _Model(_OriginalDefaults):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
 
-class Selector(BaseModel):
+class Selector(_OriginalDefaults):
     model_config = ConfigDict(populate_by_name=True, extra="allow")
     query: JqText = "true"
 

@@ -1,0 +1,65 @@
+"""Selector and resource models written for the original (pydantic v1 habits) keep their
+meaning on the pydantic v2 models ``port_ocean`` provides."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+import pytest
+from pydantic import Field, ValidationError, create_model
+
+from port_ocean.core.handlers.port_app_config.models import ResourceConfig, Selector
+
+
+class IssueSelector(Selector):  # as the original's Jira integration writes it
+    jql: str | None = Field(description="JQL that picks the issues")
+    board: Optional[int]  # noqa: UP045 (the spelling integrations use)
+    source: Literal["board", "sprint", "all"] = Field(default="sprint")
+
+
+class IssueResourceConfig(ResourceConfig):
+    kind: Literal["issue"]
+    selector: IssueSelector
+
+
+EvaluatedSelector = create_model(  # annotations as types, not text
+    "EvaluatedSelector",
+    __base__=Selector,
+    jql=(Optional[str], Field(description="JQL")),  # noqa: UP045
+)
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "expected"),
+    [
+        (IssueSelector, {"query": "true"}, {"jql": None, "board": None, "source": "sprint"}),
+        (IssueSelector, {"jql": "project = OPS", "board": 7}, {"jql": "project = OPS", "board": 7}),
+        (EvaluatedSelector, {}, {"jql": None}),
+    ],
+    ids=["left-out", "given", "evaluated-annotations"],
+)
+def test_a_field_that_admits_none_without_a_default_may_be_left_out(
+    model: type[Selector], given: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    selector = model.model_validate(given)
+
+    assert {name: getattr(selector, name) for name in expected} == expected
+
+
+class ListSelector(Selector):
+    labels: list[str | None]
+
+
+@pytest.mark.parametrize(
+    ("model", "given", "missing"),
+    [
+        (ListSelector, {}, "labels"),
+        (IssueResourceConfig, {"selector": {}, "port": {}}, "kind"),
+    ],
+    ids=["none-inside-a-list", "plain-field"],
+)
+def test_other_fields_without_a_default_stay_required(
+    model: type[Selector | ResourceConfig], given: dict[str, Any], missing: str
+) -> None:
+    with pytest.raises(ValidationError, match=missing):
+        model.model_validate(given)
