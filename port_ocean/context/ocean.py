@@ -33,16 +33,25 @@ class PortOceanContext(Integration):
         self.integration_class: type | None = None
 
     @property
-    def config(self) -> SimpleNamespace:
+    def config(self) -> _View:
         """The parts of the original's settings integrations read."""
-        settings = self.settings
-        return SimpleNamespace(
-            integration=SimpleNamespace(
+        settings, listener = self.settings, self.event_listener_type
+        webhooks = listener not in ("ONCE", "ACTIONS_ONLY")
+        return _View(
+            "ocean.config",
+            integration=_View(
+                "ocean.config.integration",
                 config=self.integration_config,
                 identifier=settings.integration.identifier,
                 type=settings.integration.type,
             ),
-            event_listener=SimpleNamespace(type=self.event_listener_type),
+            event_listener=_View(
+                "ocean.config.event_listener",
+                type=listener,
+                should_resync=listener not in ("WEBHOOKS_ONLY", "ACTIONS_ONLY"),
+                should_process_webhooks=webhooks,
+                should_create_webhooks_if_enabled=webhooks,
+            ),
             base_url=self._base_url(),
         )
 
@@ -76,10 +85,10 @@ class PortOceanContext(Integration):
         return self.settings.event_listener.type.upper()
 
     @property
-    def app(self) -> SimpleNamespace:
+    def app(self) -> _View:
         """The parts of the original's app object integrations read: ``base_url`` (this
         integration's public URL: ``OCEAN__BASE_URL``, else the legacy ``app_host``)."""
-        return SimpleNamespace(base_url=self._base_url(), config=self.config)
+        return _View("ocean.app", base_url=self._base_url(), config=self.config)
 
     def _base_url(self) -> str | None:
         legacy = (self._config or {}).get("app_host") or self.settings.event_listener.app_host
@@ -166,6 +175,19 @@ class PortOceanContext(Integration):
             yield
         finally:
             cached_results.forget_all()
+
+
+class _View(SimpleNamespace):
+    """Some of an object of the original's; reading a part not provided says so."""
+
+    def __init__(self, path: str, **values: Any) -> None:
+        super().__init__(**values)
+        self._path = path
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise UnsupportedAttributeError(message(f"{self._path}.{name}", __name__))
 
 
 def _defined_in(value: Any, folder: Path) -> bool:

@@ -248,6 +248,11 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
             "UnsupportedAttributeError: 'ocean.metrics' from "
             "'port_ocean.context.ocean' is part of the original",
         ),
+        (
+            "from port_ocean.context.ocean import ocean; ocean.configure({}); "
+            "ocean.config.client_timeout",
+            "'ocean.config.client_timeout' from 'port_ocean.context.ocean' is part of",
+        ),
         ("from port_ocean.utils import cache, http_async_client", None),
         ("from port_ocean.core.handlers.webhook import webhook_event", None),
     ],
@@ -393,6 +398,7 @@ def test_ocean_tells_handlers_the_listener_and_the_public_url(
         base_url,
     )
     assert ocean.config.event_listener.type == listener
+    assert ocean.app.config.event_listener.should_create_webhooks_if_enabled == (listener != "ONCE")
 
 
 async def test_register_raw_unregister_raw_and_port_client_work_once_started(
