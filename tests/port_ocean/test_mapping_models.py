@@ -7,6 +7,7 @@ from typing import Any, Literal, Optional
 
 import pytest
 from pydantic import Field, ValidationError, create_model
+from pydantic.v1 import Field as V1Field
 
 from port_ocean.core.handlers.port_app_config.models import ResourceConfig, Selector
 
@@ -22,6 +23,12 @@ class IssueResourceConfig(ResourceConfig):
     selector: IssueSelector
 
 
+class V1FieldSelector(Selector):  # Field() of pydantic.v1, to match the original's models
+    since: int = V1Field(default=60, ge=0, le=90, alias="sinceDays")
+    states: list[str] = V1Field(default_factory=lambda: ["open"])
+    jql: str | None = V1Field(description="JQL")
+
+
 EvaluatedSelector = create_model(  # annotations as types, not text
     "EvaluatedSelector",
     __base__=Selector,
@@ -35,8 +42,10 @@ EvaluatedSelector = create_model(  # annotations as types, not text
         (IssueSelector, {"query": "true"}, {"jql": None, "board": None, "source": "sprint"}),
         (IssueSelector, {"jql": "project = OPS", "board": 7}, {"jql": "project = OPS", "board": 7}),
         (EvaluatedSelector, {}, {"jql": None}),
+        (V1FieldSelector, {}, {"since": 60, "states": ["open"], "jql": None}),
+        (V1FieldSelector, {"sinceDays": 7, "jql": "x"}, {"since": 7, "jql": "x"}),
     ],
-    ids=["left-out", "given", "evaluated-annotations"],
+    ids=["left-out", "given", "evaluated-annotations", "v1-defaults", "v1-alias"],
 )
 def test_a_field_that_admits_none_without_a_default_may_be_left_out(
     model: type[Selector], given: dict[str, Any], expected: dict[str, Any]
@@ -55,8 +64,9 @@ class ListSelector(Selector):
     [
         (ListSelector, {}, "labels"),
         (IssueResourceConfig, {"selector": {}, "port": {}}, "kind"),
+        (V1FieldSelector, {"sinceDays": -1}, "sinceDays"),
     ],
-    ids=["none-inside-a-list", "plain-field"],
+    ids=["none-inside-a-list", "plain-field", "v1-bound"],
 )
 def test_other_fields_without_a_default_stay_required(
     model: type[Selector | ResourceConfig], given: dict[str, Any], missing: str

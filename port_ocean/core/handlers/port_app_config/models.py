@@ -58,14 +58,32 @@ class _OriginalDefaults(BaseModel):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+            value = cls.__dict__.get(name, PydanticUndefined)
+            if type(value).__module__ == "pydantic.v1.fields":  # Field() of pydantic.v1
+                value = _from_v1(value)
+                setattr(cls, name, value)
             if not _optional(annotation):
                 continue
-            value = cls.__dict__.get(name, PydanticUndefined)
             if value is PydanticUndefined:
                 setattr(cls, name, None)
             elif isinstance(value, FieldInfo) and value.is_required():
                 setattr(cls, name, FieldInfo.merge_field_infos(value, default=None))
         super().__init_subclass__(**kwargs)
+
+
+_V1_FIELD_SETTINGS = ("alias", "title", "description", "ge", "gt", "le", "lt")
+
+
+def _from_v1(info: Any) -> Any:
+    """The pydantic v2 ``Field`` of a pydantic.v1 ``Field(...)`` (what mapping models use
+    of it: default, default factory, alias, texts and bounds)."""
+    settings = {
+        key: getattr(info, key) for key in _V1_FIELD_SETTINGS if getattr(info, key) is not None
+    }
+    if info.default_factory is not None:
+        return Field(default_factory=info.default_factory, **settings)
+    given = type(info.default).__name__ != "UndefinedType" and info.default is not Ellipsis
+    return Field(info.default if given else PydanticUndefined, **settings)
 
 
 class _Model(_OriginalDefaults):
