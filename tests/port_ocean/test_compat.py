@@ -154,6 +154,16 @@ def _folder(tmp_path: Path, mapping: dict[str, Any] = MAPPING) -> Path:
     return folder
 
 
+def _plain_folder(
+    tmp_path: Path, main: str, resources: list[dict[str, Any]] = MAPPING["resources"][:1]
+) -> Path:
+    """A folder with ``main`` and the project mapping, without a custom integration.py."""
+    folder = _folder(tmp_path, {"resources": resources})
+    (folder / "main.py").write_text(main)
+    (folder / "integration.py").unlink()
+    return folder
+
+
 async def _sail(folder: Path, catalog: Path, environ: dict[str, str]):  # type: ignore[no-untyped-def]
     store = await SQLiteStore.open(catalog)
     try:
@@ -312,9 +322,7 @@ async def echo(word: str, request: Request) -> dict[str, str]:
 
 
 async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, {"resources": MAPPING["resources"][:1]})
-    (folder / "main.py").write_text(ROUTER_MAIN)
-    (folder / "integration.py").unlink()
+    folder = _plain_folder(tmp_path, ROUTER_MAIN)
     sail = prepare(folder, environ={}, overrides={})
     store = await SQLiteStore.open(tmp_path / "c.db")
     try:
@@ -357,9 +365,7 @@ async def projects(kind):
 def test_loguru_records_go_to_oceans_log_at_its_level(
     tmp_path: Path, level: str | None, shown: list[str]
 ) -> None:
-    folder = _folder(tmp_path, {"resources": MAPPING["resources"][:1]})
-    (folder / "main.py").write_text(LOGGING_MAIN)
-    (folder / "integration.py").unlink()
+    folder = _plain_folder(tmp_path, LOGGING_MAIN)
     env = os.environ | ({"OCEAN__LOG_LEVEL": level} if level else {})
     catalog = f"sqlite:///{tmp_path / 'c.db'}"
     command = ["-m", "ocean", "sail", str(folder), "--once", "--quiet", "--catalog", catalog]
@@ -452,9 +458,7 @@ async def test_cached_results_are_shared_within_a_resync_and_fetched_again_by_th
     tmp_path: Path,
 ) -> None:
     project = MAPPING["resources"][0]
-    folder = _folder(tmp_path, {"resources": [project, project]})  # one fetch read twice
-    (folder / "main.py").write_text(CACHED_MAIN)
-    (folder / "integration.py").unlink()
+    folder = _plain_folder(tmp_path, CACHED_MAIN, [project, project])  # one fetch read twice
     sail = prepare(folder, environ={}, overrides={})
     store = await SQLiteStore.open(tmp_path / "c.db")
     try:
