@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 from tests.conftest import TEAMS, Workspace, needs_shared, services
+from tests.loopback import free_port, reaped, until
 
 PEER = Path(__file__).resolve().parents[2].parent / "shared" / "peer"
 
@@ -342,6 +344,31 @@ async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Pat
     assert (posted.status_code, posted.json()) == (200, {"ok": True})
     assert echoed.json() == {"word": "hi", "agent": "t"}
     assert missing.status_code in (404, 405)
+    assert sorted(entities) == ["OPS"]
+
+
+async def test_ocean_sail_serves_the_router_of_an_original_style_integration(
+    tmp_path: Path,
+) -> None:
+    folder, catalog, port = _plain_folder(tmp_path, ROUTER_MAIN), tmp_path / "c.db", free_port()
+    env = os.environ | {"OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY"}
+    command = [sys.executable, "-m", "ocean", "sail", str(folder), "--catalog", str(catalog),
+               "--port", str(port), "--quiet"]  # fmt: skip
+    base = f"http://127.0.0.1:{port}/integration"
+    with reaped(subprocess.Popen(command, env=env, cwd=tmp_path)) as process:
+        until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
+        project = {"key": "OPS", "name": "Operations", "owner": "me"}
+        posted = httpx.post(f"{base}/webhook", json={"project": project})
+        echoed = httpx.get(f"{base}/echo/hi", headers={"user-agent": "t"})
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    store = await SQLiteStore.open(catalog)
+    try:
+        entities = await _all(store)
+    finally:
+        await store.close()
+
+    assert (posted.status_code, echoed.json()) == (200, {"word": "hi", "agent": "t"})
     assert sorted(entities) == ["OPS"]
 
 
