@@ -165,13 +165,15 @@ class RetryTransport(httpx.AsyncBaseTransport):
             retry_status_codes=retry_status_codes,
             retry_after_headers=retry_after_headers,
         )
-        self._given_config = retry_config or (None if given == RetryConfig() else given)
+        self._config = retry_config or (None if given == RetryConfig() else given)
 
     @property
     def _retry_config(self) -> RetryConfig:
-        """The transport's own configuration, else the registered callback's (read when
-        asked: ``main.py`` registers it after importing the client)."""
-        return self._given_config or _default_config()
+        """The transport's own configuration, else the registered callback's, read once at
+        the first request (``main.py`` registers it after importing the client)."""
+        if self._config is None:
+            self._config = _default_config()
+        return self._config
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         config = self._retry_config
