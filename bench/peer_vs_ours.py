@@ -11,6 +11,14 @@ median of ``--repeat`` fresh runs, half of them before the original's run and ha
 (a shared 2-core cloud machine drifts by a third within minutes: bracketing the original's
 minutes keeps the ratio fair); the original runs once (minutes at 50k): both its resync and
 its process wall time are shown.
+
+Two ratios are printed, each like for like:
+
+- ``wall``: whole processes, the interpreter's start-up and imports included;
+- ``resync``: the resync alone, as ``../shared/peer/BASELINE.md`` measures the original
+  "end to end": from the resync's ``running`` state to its final state. The original's is
+  read off its fake Port's log of ``resync-state`` PATCHes; Ocean's from the run's own
+  ``started_at``/``ended_at`` (``ocean sail --report``), stamped where it records those states.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 from serving import serve
@@ -32,7 +41,18 @@ PEER = ROOT.parent / "shared" / "peer"
 PEER_PYTHON = Path(os.environ.get("PEER_VENV", "/tmp/peer-venv")) / "bin" / "python"
 
 
-def ours(size: int, *, through_server: bool = False) -> dict[str, float]:
+Times = dict[str, tuple[float, float]]
+"""Phase -> (resync seconds, whole-process seconds)."""
+
+
+def resync_seconds(report: Path) -> float:
+    """How long the run in an ``ocean sail --report`` file took, running to final state."""
+    run = json.loads(report.read_text())
+    started, ended = (datetime.fromisoformat(run[k]) for k in ("started_at", "ended_at"))
+    return (ended - started).total_seconds()
+
+
+def ours(size: int, *, through_server: bool = False) -> Times:
     env = os.environ | {
         "PEER_REPO_COUNT": str(size),
         "PEER_BATCH_SIZE": "100",
@@ -56,9 +76,12 @@ def ours(size: int, *, through_server: bool = False) -> dict[str, float]:
                     "--quiet",
                     "--catalog",
                     catalog,
+                    "--report",
+                    f"{folder}/report.json",
                 ]
                 subprocess.run(command, env=env, check=True, cwd=folder)
-                times[phase] = time.perf_counter() - started
+                wall = time.perf_counter() - started
+                times[phase] = (resync_seconds(Path(folder) / "report.json"), wall)
         finally:
             if server is not None:
                 server.terminate()
@@ -66,7 +89,7 @@ def ours(size: int, *, through_server: bool = False) -> dict[str, float]:
     return times
 
 
-def original(size: int) -> dict[str, tuple[float, float]]:
+def original(size: int) -> Times:
     out = Path(tempfile.mkdtemp()) / "pipeline.jsonl"
     subprocess.run(
         [
@@ -90,14 +113,36 @@ def original(size: int) -> dict[str, tuple[float, float]]:
     return {row["tag"]: (row["result"]["resync_s"], row["wall_s"]) for row in rows}
 
 
-def fresh_runs(runs: int, size: int) -> list[tuple[dict[str, float], dict[str, float]]]:
+def fresh_runs(runs: int, size: int) -> list[tuple[Times, Times]]:
     """``runs`` fresh (embedded, through the server) pairs of phase times."""
     return [(ours(size), ours(size, through_server=True)) for _ in range(runs)]
 
 
-def median_of(times: list[dict[str, float]]) -> dict[str, float]:
-    """Each phase's median."""
-    return {phase: statistics.median(t[phase] for t in times) for phase in times[0]}
+def median_of(runs: list[Times]) -> Times:
+    """Each phase's median resync and median process time."""
+    return {
+        phase: (
+            statistics.median(run[phase][0] for run in runs),
+            statistics.median(run[phase][1] for run in runs),
+        )
+        for phase in runs[0]
+    }
+
+
+HEADER = (
+    f"{'':>18} | {'resync s':^23} | {'whole process s':^23} | {'ratio':^14}\n"
+    f"{'items':>6} {'phase':>11} | {'ours':>7} {'served':>7} {'orig':>7}"
+    f" | {'ours':>7} {'served':>7} {'orig':>7} | {'resync':>7} {'wall':>6}"
+)
+
+
+def row(size: int, phase: str, mine: tuple[float, float], served: tuple[float, float],
+        theirs: tuple[float, float]) -> str:  # fmt: skip
+    return (
+        f"{size:>6} {phase:>11} | {mine[0]:>7.2f} {served[0]:>7.2f} {theirs[0]:>7.2f}"
+        f" | {mine[1]:>7.2f} {served[1]:>7.2f} {theirs[1]:>7.2f}"
+        f" | {theirs[0] / mine[0]:>6.0f}x {theirs[1] / mine[1]:>5.0f}x"
+    )
 
 
 def main() -> None:
@@ -106,20 +151,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=4, help="fresh runs of Ocean per size")
     parser.add_argument("--skip-original", action="store_true")
     args = parser.parse_args()
-    print(
-        f"{'items':>6} {'phase':>11} {'ours s':>7} {'via server s':>12} {'orig resync s':>13} {'orig wall s':>11} {'ratio':>6}"
-    )
+    print(HEADER)
+    nothing = (float("nan"), float("nan"))
     for size in (int(size) for size in args.sizes.split(",")):
         runs = fresh_runs((args.repeat + 1) // 2, size)
         theirs = original(size) if PEER_PYTHON.exists() and not args.skip_original else {}
         runs += fresh_runs(args.repeat // 2, size)
         mine, served = median_of([r[0] for r in runs]), median_of([r[1] for r in runs])
-        for phase, seconds in mine.items():
-            resync, wall = theirs.get(phase, (float("nan"), float("nan")))
+        for phase in mine:
             print(
-                f"{size:>6} {phase:>11} {seconds:>7.2f} {served[phase]:>12.2f} {resync:>13.2f} {wall:>11.2f} "
-                f"{wall / seconds:>5.0f}x",
-                flush=True,
+                row(size, phase, mine[phase], served[phase], theirs.get(phase, nothing)), flush=True
             )
 
 

@@ -19,9 +19,10 @@ would be refused the same way, and a bad token would cost a minute of waiting.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -73,12 +74,19 @@ class RetryConfig:
         named = list(self.retry_after_headers or RATE_LIMIT_HEADERS)
         self.wait_headers = (*named, *(h for h in RATE_LIMIT_HEADERS if h not in named))
 
-    def wait(self, answer: httpx.Response | Exception, retry: int, now: float) -> float:
-        """Seconds to wait before the ``retry``-th retry (from 1) after ``answer``."""
+    def wait(
+        self,
+        retry: int,
+        now: float,
+        headers: Mapping[str, str] | None = None,
+        status: int | None = None,
+    ) -> float:
+        """Seconds to wait before the ``retry``-th retry (from 1) after an answer with
+        ``status`` and ``headers`` (neither after a failure to get one)."""
         ignored = set(self.ignore_retry_after_status_codes or ())
-        if isinstance(answer, httpx.Response) and self.respect_retry_after_header:
-            for name in () if answer.status_code in ignored else self.wait_headers:
-                header = answer.headers.get(name)
+        if headers is not None and self.respect_retry_after_header:
+            for name in () if status in ignored else self.wait_headers:
+                header = headers.get(name)
                 asked = wait_from_header(header, now) if header else None
                 if asked is not None:
                     return min(asked, self.max_backoff_wait)
@@ -130,15 +138,20 @@ def wait_from_header(value: str, now: float) -> float | None:
 
 RETRIED_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 """Failures to get an answer that a retry may get past."""
+Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
+_log = logging.getLogger(__name__)
 
 
 class RetryTransport(httpx.AsyncBaseTransport):
     """An async transport that retries as :class:`RetryConfig` says (the original's
-    arguments; ``retry_config`` wins over the single ones; ``logger`` is accepted).
+    arguments; ``retry_config`` wins over the single ones).
 
-    Subclasses may override the original's hooks: :meth:`_should_retry_async`,
-    :meth:`after_retry_async`, :meth:`before_retry_async` and
-    :meth:`before_retry_after_sleep_async` (the last two may return a new request)."""
+    Subclasses may override the original's hooks: :meth:`_should_retry_async` (and its
+    sync twin :meth:`_should_retry`), :meth:`after_retry_async`, :meth:`before_retry_async`
+    and :meth:`before_retry_after_sleep_async` (the last two may return a new request),
+    :meth:`_calculate_sleep`, :meth:`_log_before_retry`, :meth:`_log_error`, and the loop
+    itself, :meth:`_retry_operation_async`. Retries and final failures are logged to
+    ``logger`` if given (loguru's, say), else to this module's standard logger."""
 
     def __init__(  # noqa: PLR0913 (the original's signature)
         self,
@@ -166,6 +179,7 @@ class RetryTransport(httpx.AsyncBaseTransport):
             retry_after_headers=retry_after_headers,
         )
         self._config = retry_config or (None if given == RetryConfig() else given)
+        self._logger = logger if logger is not None else _log
 
     @property
     def _retry_config(self) -> RetryConfig:
@@ -176,41 +190,54 @@ class RetryTransport(httpx.AsyncBaseTransport):
         return self._config
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        config = self._retry_config
-        retries = config.max_attempts if self._is_retryable_method(request) else 0
-        attempt = 0
+        send = self._wrapped_transport.handle_async_request
+        if self._is_retryable_method(request):
+            return await self._retry_operation_async(request, send)
+        return await send(request)
+
+    async def _retry_operation_async(self, request: httpx.Request, send: Send) -> httpx.Response:
+        """Send ``request`` until an answer need not be retried or the attempts run out."""
+        retries, attempt = self._retry_config.max_attempts, 0
         while True:
             try:
-                response = await self._wrapped_transport.handle_async_request(request)
+                response = await send(request)
             except RETRIED_ERRORS as error:
                 if attempt >= retries:
+                    self._log_error(request, error)
                     raise
                 answer: httpx.Response | Exception = error
             else:
+                response.request = request
                 await self.after_retry_async(request, response, attempt + 1)
                 if attempt >= retries or not await self._should_retry_async(response):
                     return response
                 await response.aclose()
                 answer = response
             attempt += 1
-            request = await self._wait(request, answer, attempt, config)
+            request = await self._wait(request, answer, attempt)
 
     async def _wait(
-        self,
-        request: httpx.Request,
-        answer: httpx.Response | Exception,
-        attempt: int,
-        config: RetryConfig,
+        self, request: httpx.Request, answer: httpx.Response | Exception, attempt: int
     ) -> httpx.Request:
         """Wait before the ``attempt``-th retry; the request to send then."""
-        response = answer if isinstance(answer, httpx.Response) else None
-        seconds = config.wait(answer, attempt, time.time())
+        response, error = (answer, None) if isinstance(answer, httpx.Response) else (None, answer)
+        if response is None:
+            seconds = self._calculate_sleep(attempt, {})
+        else:
+            seconds = self._calculate_sleep(attempt, response.headers, response.status_code)
         request = await self.before_retry_async(request, response, seconds, attempt) or request
+        self._log_before_retry(request, seconds, response, error)
         await asyncio.sleep(seconds)
         after = await self.before_retry_after_sleep_async(request, response, seconds, attempt)
         request = after or request
         callback: OnRetryCallback | None = _callbacks.get("on_retry")
         return callback(request) if callback is not None else request
+
+    def _calculate_sleep(
+        self, attempts_made: int, headers: Mapping[str, str], status_code: int | None = None
+    ) -> float:
+        """Seconds to wait before retry number ``attempts_made`` (from 1)."""
+        return self._retry_config.wait(attempts_made, time.time(), headers, status_code)
 
     def _is_retryable_method(self, request: httpx.Request) -> bool:
         if request.extensions.get("skip_retry"):
@@ -219,9 +246,12 @@ class RetryTransport(httpx.AsyncBaseTransport):
             request.method in self._retry_config.methods or request.extensions.get("retryable")
         )
 
-    async def _should_retry_async(self, response: httpx.Response) -> bool:
+    def _should_retry(self, response: httpx.Response) -> bool:
         refreshes = "on_retry" in _callbacks and response.status_code == 401
         return refreshes or response.status_code in self._retry_config.statuses
+
+    async def _should_retry_async(self, response: httpx.Response) -> bool:
+        return RetryTransport._should_retry(self, response)
 
     async def after_retry_async(
         self, request: httpx.Request, response: httpx.Response, attempt: int
@@ -248,8 +278,27 @@ class RetryTransport(httpx.AsyncBaseTransport):
         """Called after waiting, before the retry; may return the request to send instead."""
         return None
 
+    def _log_before_retry(
+        self,
+        request: httpx.Request,
+        sleep_time: float,
+        response: httpx.Response | None,
+        error: Exception | None,
+    ) -> None:
+        why = f"answered {response.status_code}" if response is not None else _failure(error)
+        self._logger.warning(
+            f"{request.method} {request.url} {why}; retrying in {sleep_time:.2f} s"
+        )
+
+    def _log_error(self, request: httpx.Request, error: Exception | None) -> None:
+        self._logger.error(f"{request.method} {request.url} {_failure(error)}; no retries left")
+
     async def aclose(self) -> None:
         await self._wrapped_transport.aclose()
+
+
+def _failure(error: Exception | None) -> str:
+    return f"failed: {type(error).__name__}: {error or 'no message'}"
 
 
 __getattr__ = missing(__name__)

@@ -143,9 +143,7 @@ async def test_which_requests_are_retried(
 def test_how_long_a_retry_waits(
     config: RetryConfig, status: int, headers: dict[str, str], retry: int, seconds: float
 ) -> None:
-    answer = httpx.Response(status, headers=headers)
-
-    waited = config.wait(answer, retry, NOW)
+    waited = config.wait(retry, NOW, headers, status)
 
     assert waited == pytest.approx(seconds, rel=config.jitter_ratio + 1e-9)
 
@@ -227,6 +225,95 @@ async def test_a_subclass_hooks_into_every_answer_and_retry(
 
     assert transport.seen == seen
     assert [h.get("x-retry") for h in third_party.headers] == retry_headers
+
+
+class ResetHeaderTransport(RetryTransport):
+    """Sentry's and GitHub's habits: its own wait header (milliseconds), its own retry
+    log line, and a look at the request an answer came for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logged: list[tuple[str, float]] = []
+        self.answered_for: list[str] = []
+
+    def _calculate_sleep(
+        self, attempts_made: int, headers: Any, status_code: int | None = None
+    ) -> float:
+        reset = headers.get("X-Reset-Ms")
+        return int(reset) / 1000 if reset else super()._calculate_sleep(attempts_made, headers)
+
+    def _log_before_retry(
+        self,
+        request: httpx.Request,
+        sleep_time: float,
+        response: httpx.Response | None,
+        error: Exception | None,
+    ) -> None:
+        self.logged.append((request.url.path, sleep_time))
+        super()._log_before_retry(request, sleep_time, response, error)
+
+    async def _should_retry_async(self, response: httpx.Response) -> bool:
+        self.answered_for.append(response.request.url.path)
+        return await super()._should_retry_async(response)
+
+
+async def test_a_subclass_decides_the_wait_and_logs_each_retry(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    third_party = Scripted([(429, {"X-Reset-Ms": "20"}), 503, 200])
+    transport = ResetHeaderTransport(httpx.MockTransport(third_party), retry_config=QUICK)
+
+    async with httpx.AsyncClient(transport=transport) as client:
+        response = await client.get("https://api.example.com/repos")
+
+    assert response.status_code == 200
+    assert transport.logged == [("/repos", 0.02), ("/repos", pytest.approx(0, abs=0.01))]
+    assert transport.answered_for == ["/repos"] * 3
+    assert [r.getMessage() for r in caplog.records][0] == (
+        "GET https://api.example.com/repos answered 429; retrying in 0.02 s"
+    )
+
+
+async def test_a_call_that_fails_after_its_last_retry_is_logged_as_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = RetryConfig(max_attempts=1, base_delay=0)
+    with pytest.raises(httpx.ConnectError):
+        await _send([httpx.ConnectError, httpx.ConnectError], config)
+
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            "GET https://api.example.com/repos failed: ConnectError: scripted failure; "
+            "retrying in 0.00 s",
+        ),
+        (
+            "ERROR",
+            "GET https://api.example.com/repos failed: ConnectError: scripted failure; "
+            "no retries left",
+        ),
+    ]
+
+
+class CountedLoopTransport(RetryTransport):
+    """Replaces the retry loop itself, as older integrations (Sentry's) do."""
+
+    loops = 0
+
+    async def _retry_operation_async(self, request: httpx.Request, send: Any) -> httpx.Response:
+        CountedLoopTransport.loops += 1
+        return await send(request)
+
+
+async def test_a_subclass_may_replace_the_retry_loop_of_retryable_requests() -> None:
+    third_party = Scripted([503, 503])
+    transport = CountedLoopTransport(httpx.MockTransport(third_party), retry_config=QUICK)
+
+    async with httpx.AsyncClient(transport=transport) as client:
+        assert (await client.get("https://api.example.com/repos")).status_code == 503
+        assert (await client.post("https://api.example.com/repos")).status_code == 503
+
+    assert (CountedLoopTransport.loops, len(third_party.requests)) == (1, 2)
 
 
 async def test_a_registered_config_applies_to_transports_made_before_it() -> None:
