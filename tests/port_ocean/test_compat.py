@@ -4,186 +4,31 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jq
 import pytest
 import yaml
 
-from ocean.listen.http import create_app
-from ocean.listen.once import resync, run_once, start
+from ocean.listen.once import resync, start
 from ocean.live.process import LiveEvents, process
 from ocean.live.queue import QueuedEvent
-from ocean.monitor.metrics import Metrics
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 from tests.conftest import TEAMS, Workspace, needs_shared, services
-from tests.loopback import free_port, reaped, until
+from tests.port_ocean.folders import MAPPING, entities_of, folder_of, plain_folder, sail_once
 
 PEER = Path(__file__).resolve().parents[2].parent / "shared" / "peer"
-
-MAIN = """
-import typing
-from port_ocean.context.ocean import ocean
-from port_ocean.context.event import event
-from port_ocean.core.ocean_types import ASYNC_GENERATOR_RESYNC_TYPE, RAW_RESULT
-from port_ocean.core.handlers.webhook.abstract_webhook_processor import AbstractWebhookProcessor
-from port_ocean.core.handlers.webhook.webhook_event import WebhookEventRawResults
-from port_ocean.utils.cache import cache_iterator_result, cache_coroutine_result
-from port_ocean.utils.async_iterators import stream_async_iterators_tasks
-from integration import ProjectResourceConfig
-
-CALLS = {"projects": 0}
-
-@cache_iterator_result()
-async def fetch_projects():
-    CALLS["projects"] += 1
-    yield [{"key": "OPS", "name": "Operations", "archived": False}, {"key": "OLD", "name": "Old", "archived": True}]
-
-@cache_coroutine_result()
-async def fetch_owner(key):
-    return f"owner-of-{key.lower()}"
-
-@ocean.on_resync("project")
-async def projects(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
-    selector = typing.cast(ProjectResourceConfig, event.resource_config).selector
-    async for batch in fetch_projects():
-        yield [dict(p, owner=await fetch_owner(p["key"])) for p in batch if selector.include_archived or not p["archived"]]
-
-@ocean.on_resync("member")
-async def members(kind: str) -> RAW_RESULT:
-    async def page(n):
-        yield [{"login": f"user{n}", "project": "OPS"}]
-    return [item async for batch in stream_async_iterators_tasks(page(1), page(2)) for item in batch]
-
-class ProjectWebhook(AbstractWebhookProcessor):
-    async def should_process_event(self, event): return True
-    async def get_matching_kinds(self, event): return ["project"]
-    async def authenticate(self, payload, headers): return True
-    async def validate_payload(self, payload): return True
-    async def handle_event(self, payload, resource_config):
-        project = dict(payload["project"], owner=f"set-by-{type(resource_config.selector).__name__}")
-        return WebhookEventRawResults(updated_raw_results=[project])
-
-ocean.add_webhook_processor("/webhook", ProjectWebhook)
-"""
-
-INTEGRATION = """
-from typing import Literal
-from pydantic import Field
-from port_ocean.core.handlers.port_app_config.api import APIPortAppConfig
-from port_ocean.core.handlers.port_app_config.models import PortAppConfig, ResourceConfig, Selector
-from port_ocean.core.integrations.base import BaseIntegration
-
-class ProjectSelector(Selector):
-    include_archived: bool = Field(default=False, alias="includeArchived")
-
-class ProjectResourceConfig(ResourceConfig):
-    kind: Literal["project"]
-    selector: ProjectSelector
-
-class MemberResourceConfig(ResourceConfig):
-    kind: Literal["member"]
-
-class MyPortAppConfig(PortAppConfig):
-    resources: list[ProjectResourceConfig | MemberResourceConfig] = Field(default_factory=list)
-
-class MyIntegration(BaseIntegration):
-    class AppConfigHandlerClass(APIPortAppConfig):
-        CONFIG_CLASS = MyPortAppConfig
-"""
-
-MAPPING = {
-    "resources": [
-        {
-            "kind": "project",
-            "selector": {"query": "true", "includeArchived": True},
-            "port": {
-                "entity": {
-                    "mappings": {
-                        "identifier": ".key",
-                        "title": ".name",
-                        "blueprint": '"project"',
-                        "properties": {"owner": ".owner"},
-                    }
-                }
-            },
-        },
-        {
-            "kind": "member",
-            "selector": {"query": "true"},
-            "port": {
-                "entity": {
-                    "mappings": {
-                        "identifier": ".login",
-                        "blueprint": '"member"',
-                        "relations": {"project": ".project"},
-                    }
-                }
-            },
-        },
-    ]
-}
-BLUEPRINTS = [
-    {
-        "identifier": "project",
-        "title": "Project",
-        "schema": {"properties": {"owner": {"type": "string"}}},
-        "relations": {},
-    },
-    {
-        "identifier": "member",
-        "title": "Member",
-        "schema": {"properties": {}},
-        "relations": {"project": {"target": "project", "many": False, "required": False}},
-    },
-]
-
-
-def _folder(tmp_path: Path, mapping: dict[str, Any] = MAPPING) -> Path:
-    folder = tmp_path / "original-style"
-    (folder / ".port" / "resources").mkdir(parents=True)
-    (folder / "main.py").write_text(MAIN)
-    (folder / "integration.py").write_text(INTEGRATION)
-    (folder / ".port" / "resources" / "port-app-config.yml").write_text(yaml.safe_dump(mapping))
-    (folder / ".port" / "resources" / "blueprints.json").write_text(json.dumps(BLUEPRINTS))
-    return folder
-
-
-def _plain_folder(
-    tmp_path: Path, main: str, resources: list[dict[str, Any]] = MAPPING["resources"][:1]
-) -> Path:
-    """A folder with ``main`` and the project mapping, without a custom integration.py."""
-    folder = _folder(tmp_path, {"resources": resources})
-    (folder / "main.py").write_text(main)
-    (folder / "integration.py").unlink()
-    return folder
-
-
-async def _sail(folder: Path, catalog: Path, environ: dict[str, str]):  # type: ignore[no-untyped-def]
-    store = await SQLiteStore.open(catalog)
-    try:
-        return await run_once(
-            prepare(folder, environ=environ, overrides={}), store, SilentObserver()
-        ), await _all(store)
-    finally:
-        await store.close()
-
-
-async def _all(store: SQLiteStore) -> dict[str, Any]:
-    return {e["identifier"]: e async for e in store.iter_entities()}
 
 
 async def test_original_style_integration_with_custom_selector_runs_unchanged(
     tmp_path: Path,
 ) -> None:
-    report, entities = await _sail(_folder(tmp_path), tmp_path / "c.db", {})
+    report, entities = await sail_once(folder_of(tmp_path), tmp_path / "c.db", {})
 
     assert report.status == "completed", report
     assert sorted(entities) == ["OLD", "OPS", "user1", "user2"]
@@ -195,13 +40,13 @@ async def test_custom_selector_field_changes_what_the_handler_yields(tmp_path: P
     mapping = json.loads(json.dumps(MAPPING))
     mapping["resources"][0]["selector"]["includeArchived"] = False
 
-    _, entities = await _sail(_folder(tmp_path, mapping), tmp_path / "c.db", {})
+    _, entities = await sail_once(folder_of(tmp_path, mapping), tmp_path / "c.db", {})
 
     assert "OLD" not in entities and "OPS" in entities
 
 
 async def test_original_style_webhook_processor_applies_live_events(tmp_path: Path) -> None:
-    sail = prepare(_folder(tmp_path), environ={}, overrides={})
+    sail = prepare(folder_of(tmp_path), environ={}, overrides={})
     store = await SQLiteStore.open(tmp_path / "c.db")
     try:
         await store.create_blueprints(sail.folder.blueprints)
@@ -211,7 +56,7 @@ async def test_original_style_webhook_processor_applies_live_events(tmp_path: Pa
         payload = {"project": {"key": "NEW", "name": "New", "archived": False}}
         event = QueuedEvent("1", "/webhook", payload, {}, None, 0.0)
         assert await process(live, event) is None
-        entities = await _all(store)
+        entities = await entities_of(store)
     finally:
         await store.close()
     assert entities["NEW"]["properties"] == {"owner": "set-by-ProjectSelector"}
@@ -221,7 +66,7 @@ async def test_original_style_webhook_processor_applies_live_events(tmp_path: Pa
 async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path: Path) -> None:
     environ = {"PEER_REPO_COUNT": "300", "PEER_BATCH_SIZE": "100", "PEER_RUN_TAG": "x"}
 
-    report, entities = await _sail(PEER / "integration", tmp_path / "c.db", environ)
+    report, entities = await sail_once(PEER / "integration", tmp_path / "c.db", environ)
 
     sys.path.insert(0, str(PEER / "lib"))
     import gen_repos  # type: ignore[import-not-found]
@@ -307,71 +152,6 @@ def test_importing_needs_no_original_package(module: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
-ROUTER_MAIN = """
-from typing import Any
-from fastapi import Request
-from port_ocean.context.ocean import ocean
-
-@ocean.router.post("/webhook")
-async def webhook(data: dict[str, Any]) -> dict[str, Any]:
-    await ocean.register_raw("project", [data["project"]])
-    return {"ok": True}
-
-@ocean.router.get("/echo/{word}")
-async def echo(word: str, request: Request) -> dict[str, str]:
-    return {"word": word, "agent": request.headers["user-agent"]}
-"""
-
-
-async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Path) -> None:
-    folder = _plain_folder(tmp_path, ROUTER_MAIN)
-    sail = prepare(folder, environ={}, overrides={})
-    store = await SQLiteStore.open(tmp_path / "c.db")
-    try:
-        await start(sail, store)
-        app = create_app(store=store, identifier=sail.owner.identifier, metrics=Metrics(),
-                         token=None, extra_routes=sail.folder.integration.http_routes())  # fmt: skip
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ocean") as client:
-            project = {"key": "OPS", "name": "Operations", "owner": "me"}
-            posted = await client.post("/integration/webhook", json={"project": project})
-            echoed = await client.get("/integration/echo/hi", headers={"user-agent": "t"})
-            missing = await client.get("/integration/nowhere")
-        entities = await _all(store)
-    finally:
-        await store.close()
-
-    assert (posted.status_code, posted.json()) == (200, {"ok": True})
-    assert echoed.json() == {"word": "hi", "agent": "t"}
-    assert missing.status_code in (404, 405)
-    assert sorted(entities) == ["OPS"]
-
-
-async def test_ocean_sail_serves_the_router_of_an_original_style_integration(
-    tmp_path: Path,
-) -> None:
-    folder, catalog, port = _plain_folder(tmp_path, ROUTER_MAIN), tmp_path / "c.db", free_port()
-    env = os.environ | {"OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY"}
-    command = [sys.executable, "-m", "ocean", "sail", str(folder), "--catalog", str(catalog),
-               "--port", str(port), "--quiet"]  # fmt: skip
-    base = f"http://127.0.0.1:{port}/integration"
-    with reaped(subprocess.Popen(command, env=env, cwd=tmp_path)) as process:
-        until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
-        project = {"key": "OPS", "name": "Operations", "owner": "me"}
-        posted = httpx.post(f"{base}/webhook", json={"project": project})
-        echoed = httpx.get(f"{base}/echo/hi", headers={"user-agent": "t"})
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    store = await SQLiteStore.open(catalog)
-    try:
-        entities = await _all(store)
-    finally:
-        await store.close()
-
-    assert (posted.status_code, echoed.json()) == (200, {"word": "hi", "agent": "t"})
-    assert sorted(entities) == ["OPS"]
-
-
 LOGGING_MAIN = """
 from loguru import logger
 from port_ocean.context.ocean import ocean
@@ -392,7 +172,7 @@ async def projects(kind):
 def test_loguru_records_go_to_oceans_log_at_its_level(
     tmp_path: Path, level: str | None, shown: list[str]
 ) -> None:
-    folder = _plain_folder(tmp_path, LOGGING_MAIN)
+    folder = plain_folder(tmp_path, LOGGING_MAIN)
     env = os.environ | ({"OCEAN__LOG_LEVEL": level} if level else {})
     catalog = f"sqlite:///{tmp_path / 'c.db'}"
     command = ["-m", "ocean", "sail", str(folder), "--once", "--quiet", "--catalog", catalog]
@@ -423,7 +203,7 @@ def test_loguru_records_go_to_oceans_log_at_its_level(
 def test_ocean_tells_handlers_the_listener_and_the_public_url(
     tmp_path: Path, environ: dict[str, str], listener: str, base_url: str | None
 ) -> None:
-    ocean: Any = prepare(_folder(tmp_path), environ=environ, overrides={}).folder.integration
+    ocean: Any = prepare(folder_of(tmp_path), environ=environ, overrides={}).folder.integration
 
     assert (ocean.initialized, ocean.event_listener_type, ocean.app.base_url) == (
         True,
@@ -437,7 +217,7 @@ def test_ocean_tells_handlers_the_listener_and_the_public_url(
 async def test_register_raw_unregister_raw_and_port_client_work_once_started(
     tmp_path: Path,
 ) -> None:
-    sail = prepare(_folder(tmp_path), environ={}, overrides={})
+    sail = prepare(folder_of(tmp_path), environ={}, overrides={})
     ocean = sail.folder.integration
     store = await SQLiteStore.open(tmp_path / "c.db")
     try:
@@ -447,7 +227,7 @@ async def test_register_raw_unregister_raw_and_port_client_work_once_started(
             {"key": "B", "name": "B", "archived": True},
         ]
         await ocean.register_raw("project", projects)  # type: ignore[attr-defined]
-        assert sorted(await _all(store)) == ["A", "B"]
+        assert sorted(await entities_of(store)) == ["A", "B"]
         await ocean.unregister_raw("project", projects[:1])  # type: ignore[attr-defined]
         query = {
             "combinator": "and",
@@ -485,7 +265,7 @@ async def test_cached_results_are_shared_within_a_resync_and_fetched_again_by_th
     tmp_path: Path,
 ) -> None:
     project = MAPPING["resources"][0]
-    folder = _plain_folder(tmp_path, CACHED_MAIN, [project, project])  # one fetch read twice
+    folder = plain_folder(tmp_path, CACHED_MAIN, [project, project])  # one fetch read twice
     sail = prepare(folder, environ={}, overrides={})
     store = await SQLiteStore.open(tmp_path / "c.db")
     try:
@@ -495,7 +275,7 @@ async def test_cached_results_are_shared_within_a_resync_and_fetched_again_by_th
             projects = [{"key": key, "name": key, "owner": "me"} for key in keys]
             (folder / "projects.json").write_text(json.dumps(projects))
             await resync(sail, store, SilentObserver(), trigger="test")
-            synced.append(sorted(await _all(store)))
+            synced.append(sorted(await entities_of(store)))
     finally:
         await store.close()
 
