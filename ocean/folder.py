@@ -44,8 +44,9 @@ def load_folder(path: Path, *, resources_path: str = ".port/resources") -> Integ
     resources = path / resources_path
     name, version = _project(path)
     spec = load_spec(path / ".port")
-    integration = find_integration(import_main(path))
-    integration.configure_folder(path)
+    main = import_main(path)
+    integration = find_integration(main)
+    integration.configure_folder(path, main)
     return IntegrationFolder(
         path=path,
         spec=spec,

@@ -15,6 +15,8 @@ from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from starlette.routing import BaseRoute
 
 HandlerT = TypeVar("HandlerT", bound=ResyncHandler)
@@ -52,6 +54,7 @@ class Integration:
         self.start_hooks: list[Hook] = []
         self.resync_start_hooks: list[Hook] = []
         self.resync_complete_hooks: list[Hook] = []
+        self.stop_hooks: list[Hook] = []
         self._config: dict[str, Any] | None = None
         self.settings = Settings()
         """What the runner was configured with (listener, catalog, ...), once configured."""
@@ -94,6 +97,11 @@ class Integration:
         """Register a coroutine run after a resync that fully succeeded."""
         return self._hook(self.resync_complete_hooks)
 
+    def on_stop(self) -> Callable[[HookT], HookT]:
+        """Register a coroutine run once when the integration stops: after a ONCE resync,
+        or when a long-running ``ocean sail`` is asked to stop (to close clients, say)."""
+        return self._hook(self.stop_hooks)
+
     @staticmethod
     def _hook(hooks: list[Hook]) -> Callable[[HookT], HookT]:
         def register(hook: HookT) -> HookT:
@@ -111,7 +119,9 @@ class Integration:
             for path, classes in self.webhook_processors.items()
             if any(keep(c) for c in classes)
         }
-        for hooks in (self.start_hooks, self.resync_start_hooks, self.resync_complete_hooks):
+        every = (self.start_hooks, self.resync_start_hooks, self.resync_complete_hooks,
+                 self.stop_hooks)  # fmt: skip
+        for hooks in every:
             hooks[:] = [h for h in hooks if keep(h)]
 
     def handlers_for(self, kind: str) -> list[ResyncHandler]:
@@ -131,8 +141,9 @@ class Integration:
     pydantic model with custom selector fields): the file is validated with it too, and
     its objects are what handlers and webhook processors are handed. None: Ocean's own."""
 
-    def configure_folder(self, folder: Path) -> None:
-        """Called once the folder's main.py is imported, before the mapping is read."""
+    def configure_folder(self, folder: Path, main: ModuleType) -> None:
+        """Called once the folder's main.py is imported (``main``, a fresh module each
+        time), before the mapping is read."""
 
     def resource_scope(
         self, resource: ResourceConfig, mapping: PortAppConfig

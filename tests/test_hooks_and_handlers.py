@@ -38,6 +38,15 @@ async def resync_started():
 async def resync_completed():
     _record("resync_complete")
 
+@ocean.on_stop()
+async def failing_stop():
+    _record("stop-failing")
+    raise RuntimeError("the client was already closed")
+
+@ocean.on_stop()
+async def stopped():
+    _record("stop")
+
 @ocean.on_resync()
 async def everything(kind):
     _record(f"catch-all:{kind}")
@@ -108,6 +117,8 @@ async def test_catch_all_handler_runs_for_every_kind_and_hooks_in_order(
         "catch-all:alpha",
         "catch-all:beta",
         "resync_complete",
+        "stop-failing",
+        "stop",
     ]
     store = await SQLiteStore.open(tmp_path / "c.db")
     entity = (await store.get_entities("thing", ["alpha-0"]))["alpha-0"]

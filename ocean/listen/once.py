@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from ocean.config.settings import EventListenerSettings
 from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
@@ -12,6 +14,9 @@ from ocean.resync import Observer, ResyncJob, run_resync
 from ocean.sail import Sail
 from ocean.store.base import InstallsIntegrations, Store
 from ocean.transform.pool import TransformPool
+from ocean.types import Hook
+
+_log = logging.getLogger(__name__)
 
 
 def _pool(sail: Sail) -> TransformPool | None:
@@ -37,15 +42,25 @@ async def start(
     writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
                         freshness=freshness or Freshness())  # fmt: skip
     sail.folder.integration.attach(DirectWrites(sail.resources, writer, store))
+    return created, await _run_hooks(sail.folder.integration.start_hooks, "on_start")
+
+
+async def finish(sail: Sail) -> None:
+    """Run the ``on_stop`` hooks, the integration being done: each one runs, a failure is
+    logged and does not change how the run went."""
+    for error in await _run_hooks(sail.folder.integration.stop_hooks, "on_stop"):
+        _log.error("%s", error)
+
+
+async def _run_hooks(hooks: list[Hook], kind: str) -> list[str]:
+    """Run every hook; what the failed ones raised."""
     errors = []
-    for hook in sail.folder.integration.start_hooks:
+    for hook in hooks:
         try:
             await hook()
         except Exception as error:
-            errors.append(
-                f"on_start hook {hook.__qualname__} raised {type(error).__name__}: {error}"
-            )
-    return created, errors
+            errors.append(f"{kind} hook {hook.__qualname__} raised {type(error).__name__}: {error}")
+    return errors
 
 
 async def resync(
@@ -86,9 +101,12 @@ async def run_once(
     trigger: str = "manual",
     freshness: Freshness | None = None,
 ) -> ResyncReport:
-    """Start, then one resync."""
+    """Start, then one resync, then the ``on_stop`` hooks."""
     created, hook_errors = await start(sail, store, freshness)
-    report = await resync(sail, store, observer, trigger=trigger, freshness=freshness)
+    try:
+        report = await resync(sail, store, observer, trigger=trigger, freshness=freshness)
+    finally:
+        await finish(sail)
     report.created_blueprints = created
     report.errors = hook_errors + report.errors
     return report

@@ -8,7 +8,7 @@ import inspect
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from ocean.errors import ConfigError
@@ -16,6 +16,7 @@ from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, ResourceConfig
 from port_ocean._loguru import route_loguru
 from port_ocean._result_cache import results as cached_results
+from port_ocean._stop_callbacks import SignalHandler
 from port_ocean._unsupported import UnsupportedAttributeError, message, missing
 from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
@@ -31,6 +32,9 @@ class PortOceanContext(Integration):
         super().__init__()
         self._router: Any = None
         self.integration_class: type | None = None
+        self.stop_callbacks = SignalHandler()
+        """``port_ocean.utils.signal.signal_handler``: run by an ``on_stop`` hook."""
+        self.stop_hooks.append(self.stop_callbacks.exit)
 
     @property
     def config(self) -> _View:
@@ -121,14 +125,15 @@ class PortOceanContext(Integration):
         except ConfigError as error:
             raise ValueError(str(error)) from None
 
-    def configure_folder(self, folder: Path) -> None:
-        """Keep only what this folder registered (``ocean`` is one object per process, as in
-        the original), and use the mapping model of a ``BaseIntegration`` subclass in
-        ``integration.py``."""
+    def configure_folder(self, folder: Path, main: ModuleType) -> None:
+        """Keep only what this folder registered, this import of its main.py included
+        (``ocean`` is one object per process, as in the original), and use the mapping
+        model of a ``BaseIntegration`` subclass in ``integration.py``."""
         route_loguru()
-        self.prune(lambda function: _defined_in(function, folder))
+        self.prune(lambda function: _registered_by(function, folder, main))
+        self.stop_hooks.append(self.stop_callbacks.exit)  # pruned with the rest
         if self._router is not None:
-            mine = [r for r in self._router.routes if _defined_in(r.endpoint, folder)]
+            mine = [r for r in self._router.routes if _registered_by(r.endpoint, folder, main)]
             self._router.routes[:] = mine
         self.mapping_model, self.integration_class = None, None
         integration_py = folder / "integration.py"
@@ -188,6 +193,19 @@ class _View(SimpleNamespace):
         if name.startswith("_"):
             raise AttributeError(name)
         raise UnsupportedAttributeError(message(f"{self._path}.{name}", __name__))
+
+
+def _registered_by(value: Any, folder: Path, main: ModuleType) -> bool:
+    """Whether a function or class comes from ``folder`` and, if from its main.py, from
+    the import ``main`` (an earlier import of the same main.py registered its own)."""
+    if not _defined_in(value, folder):
+        return False
+    if inspect.isclass(value):
+        methods = [m for m in vars(value).values() if inspect.isfunction(m)]
+        return all(_registered_by(method, folder, main) for method in methods)
+    namespace = getattr(value, "__globals__", None)
+    main_py = Path(inspect.getfile(value)).resolve() == (folder / "main.py").resolve()
+    return not main_py or namespace is None or namespace is vars(main)
 
 
 def _defined_in(value: Any, folder: Path) -> bool:

@@ -99,7 +99,7 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
             "import port_ocean.consumers.kafka_consumer",
             "'consumers' from 'port_ocean.consumers' is part of the original",
         ),
-        ("from port_ocean.utils import signal", "'signal' from 'port_ocean.utils' is part of"),
+        ("from port_ocean.utils import repeat", "'repeat' from 'port_ocean.utils' is part of"),
         (
             "from port_ocean.context.ocean import ocean; ocean.metrics",
             "UnsupportedAttributeError: 'ocean.metrics' from "
@@ -239,6 +239,54 @@ async def test_register_raw_unregister_raw_and_port_client_work_once_started(
         assert blueprint["relations"]["project"]["target"] == "project"
     finally:
         await store.close()
+
+
+STOPPING_MAIN = """
+import os
+from port_ocean.context.ocean import ocean
+from port_ocean.utils.signal import signal_handler
+
+def record(name):
+    with open(os.environ["CALLS_FILE"], "a") as handle:
+        handle.write(name + "\\n")
+
+def fails():
+    record("failing")
+    raise RuntimeError("already closed")
+
+signal_handler.register(lambda: record("at-import"))
+forgotten = signal_handler.register(lambda: record("unregistered"))
+
+@ocean.on_start()
+async def start():
+    async def close_clients():
+        record("async-first")
+    signal_handler.register(close_clients, priority=10)
+    signal_handler.register(fails)
+    signal_handler.unregister(forgotten)
+
+@ocean.on_resync("project")
+async def projects(kind):
+    record("resync")
+    return []
+"""
+
+
+async def test_stop_callbacks_run_once_after_the_resync_by_priority_failures_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS_FILE", str(calls))
+    folder = plain_folder(tmp_path, STOPPING_MAIN)
+
+    report, _ = await sail_once(folder, tmp_path / "c.db", {})
+    first = calls.read_text().split()
+    await sail_once(folder, tmp_path / "c.db", {})  # a fresh main.py: nothing doubled
+
+    assert report.status == "completed"
+    assert first == ["resync", "async-first", "at-import", "failing"]
+    assert calls.read_text().split() == first * 2
+    assert "already closed" in caplog.text
 
 
 CACHED_MAIN = """

@@ -1,5 +1,6 @@
 """Routes an original-style integration adds to ``ocean.router`` are served under
-``/integration``, by the app and by a real ``ocean sail`` process."""
+``/integration``, by the app and by a real ``ocean sail`` process, which runs the
+integration's stop callbacks when it is stopped."""
 
 from __future__ import annotations
 
@@ -20,9 +21,16 @@ from tests.loopback import free_port, reaped, until
 from tests.port_ocean.folders import entities_of, plain_folder
 
 ROUTER_MAIN = """
+import os
+from pathlib import Path
 from typing import Any
 from fastapi import Request
 from port_ocean.context.ocean import ocean
+from port_ocean.utils.signal import signal_handler
+
+@ocean.on_start()
+async def start() -> None:
+    signal_handler.register(lambda: Path(os.environ["STOPPED_FILE"]).write_text("closed"))
 
 @ocean.router.post("/webhook")
 async def webhook(data: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +71,11 @@ async def test_ocean_sail_serves_the_router_of_an_original_style_integration(
     tmp_path: Path,
 ) -> None:
     folder, catalog, port = plain_folder(tmp_path, ROUTER_MAIN), tmp_path / "c.db", free_port()
-    env = os.environ | {"OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY"}
+    stopped = tmp_path / "stopped.txt"
+    env = os.environ | {
+        "OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY",
+        "STOPPED_FILE": str(stopped),
+    }
     command = [sys.executable, "-m", "ocean", "sail", str(folder), "--catalog", str(catalog),
                "--port", str(port), "--quiet"]  # fmt: skip
     base = f"http://127.0.0.1:{port}/integration"
@@ -72,8 +84,10 @@ async def test_ocean_sail_serves_the_router_of_an_original_style_integration(
         project = {"key": "OPS", "name": "Operations", "owner": "me"}
         posted = httpx.post(f"{base}/webhook", json={"project": project})
         echoed = httpx.get(f"{base}/echo/hi", headers={"user-agent": "t"})
+        assert not stopped.exists()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
+    assert stopped.read_text() == "closed"
     store = await SQLiteStore.open(catalog)
     try:
         entities = await entities_of(store)
