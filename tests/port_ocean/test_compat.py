@@ -112,6 +112,21 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
         ),
         ("from port_ocean.utils import cache, http_async_client", None),
         ("from port_ocean.core.handlers.webhook import webhook_event", None),
+        (
+            "from port_ocean.utils.misc import IntegrationStateStatus, generate_uuid, get_time; "
+            "assert isinstance(get_time(), int) and len(generate_uuid()) == 36; "
+            "assert IntegrationStateStatus('completed') is IntegrationStateStatus.Completed",
+            None,
+        ),
+        (
+            "from port_ocean.utils.misc import load_module",
+            "'load_module' from 'port_ocean.utils.misc",
+        ),
+        (
+            "from port_ocean.utils.signal import init_signal_handler, signal_handler; "
+            "init_signal_handler(); signal_handler.unregister(signal_handler.register(print))",
+            None,
+        ),
     ],
 )
 def test_provided_names_import_and_others_say_they_are_not_supported(
