@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
-from ocean.listen.once import run_once
+from ocean.listen.once import finish, run_once
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.sqlite import SQLiteStore
 
 MAIN = """
+import asyncio
 import datetime as dt
 import json, os
 from ocean import Integration
@@ -46,6 +48,8 @@ async def failing_stop():
 @ocean.on_stop()
 async def stopped():
     _record("stop")
+    if os.environ.get("HANG_ON_STOP"):
+        await asyncio.sleep(3600)
 
 @ocean.on_resync()
 async def everything(kind):
@@ -155,3 +159,20 @@ async def test_environment_access_can_be_switched_off(tmp_path: Path, monkeypatc
     entity = (await store.get_entities("thing", ["alpha-0"]))["alpha-0"]
     await store.close()
     assert entity["title"] == "alpha-0"  # env is {} so env.TITLE_PREFIX is null
+
+
+async def test_stop_hooks_that_hang_are_abandoned_with_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS_FILE", str(calls))
+    monkeypatch.setenv("HANG_ON_STOP", "1")
+    sail = prepare(_folder(tmp_path), environ={}, overrides={})
+
+    await finish(sail, within=0.05)
+
+    assert calls.read_text().split() == ["stop-failing", "stop"]
+    assert "on_stop hook failing_stop raised RuntimeError: the client was already closed" in (
+        caplog.text
+    )
+    assert "the on_stop hooks took longer than 0.05 s; stopping without them" in caplog.text

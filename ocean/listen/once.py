@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from ocean.config.settings import EventListenerSettings
@@ -17,6 +18,8 @@ from ocean.transform.pool import TransformPool
 from ocean.types import Hook
 
 _log = logging.getLogger(__name__)
+STOP_WITHIN = 30.0
+"""Seconds the ``on_stop`` hooks may take together."""
 
 
 def _pool(sail: Sail) -> TransformPool | None:
@@ -42,19 +45,25 @@ async def start(
     writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
                         freshness=freshness or Freshness())  # fmt: skip
     sail.folder.integration.attach(DirectWrites(sail.resources, writer, store))
-    return created, await _run_hooks(sail.folder.integration.start_hooks, "on_start")
+    return created, await _run_hooks(sail.folder.integration.start_hooks, "on_start", [])
 
 
-async def finish(sail: Sail) -> None:
+async def finish(sail: Sail, *, within: float = STOP_WITHIN) -> None:
     """Run the ``on_stop`` hooks, the integration being done: each one runs, a failure is
-    logged and does not change how the run went."""
-    for error in await _run_hooks(sail.folder.integration.stop_hooks, "on_stop"):
+    logged and does not change how the run went, and those still running after ``within``
+    seconds are abandoned (a stop must not hang on a peer that never answers)."""
+    errors: list[str] = []
+    try:
+        async with asyncio.timeout(within):
+            await _run_hooks(sail.folder.integration.stop_hooks, "on_stop", errors)
+    except TimeoutError:
+        errors.append(f"the on_stop hooks took longer than {within:g} s; stopping without them")
+    for error in errors:
         _log.error("%s", error)
 
 
-async def _run_hooks(hooks: list[Hook], kind: str) -> list[str]:
-    """Run every hook; what the failed ones raised."""
-    errors = []
+async def _run_hooks(hooks: list[Hook], kind: str, errors: list[str]) -> list[str]:
+    """Run every hook, adding to ``errors`` what the failed ones raised."""
     for hook in hooks:
         try:
             await hook()
