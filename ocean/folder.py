@@ -6,6 +6,7 @@ import importlib.util
 import json
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +16,7 @@ import yaml
 
 from ocean.config.spec import IntegrationSpec, load_spec
 from ocean.config.yaml_text import read_yaml
+from ocean.configuration import Configuration, importing_with
 from ocean.errors import IntegrationLoadError, MappingError
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, load_mapping
@@ -33,8 +35,15 @@ class IntegrationFolder:
     version: str
 
 
-def load_folder(path: Path, *, resources_path: str = ".port/resources") -> IntegrationFolder:
-    """Read the spec, mapping and blueprints, then import ``main.py``."""
+def load_folder(
+    path: Path,
+    *,
+    resources_path: str = ".port/resources",
+    configure: Callable[[IntegrationSpec], Configuration] = lambda _spec: Configuration({}),
+) -> IntegrationFolder:
+    """Read the spec, configure the integration from it with ``configure``, import
+    ``main.py`` (which can read that configuration already), then read the mapping and
+    blueprints."""
     path = path.resolve()
     if not (path / "main.py").is_file():
         raise IntegrationLoadError(
@@ -44,8 +53,11 @@ def load_folder(path: Path, *, resources_path: str = ".port/resources") -> Integ
     resources = path / resources_path
     name, version = _project(path)
     spec = load_spec(path / ".port")
-    main = import_main(path)
+    configuration = configure(spec)
+    with importing_with(configuration):
+        main = import_main(path)
     integration = find_integration(main)
+    integration.configure(configuration.config, configuration.settings)
     integration.configure_folder(path, main)
     return IntegrationFolder(
         path=path,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ocean.config.settings import Settings
+from ocean.configuration import being_imported
 from ocean.errors import ConfigError
 from ocean.live.processor import WebhookProcessor
 from ocean.mapping import PortAppConfig, ResourceConfig
@@ -56,8 +57,7 @@ class Integration:
         self.resync_complete_hooks: list[Hook] = []
         self.stop_hooks: list[Hook] = []
         self._config: dict[str, Any] | None = None
-        self.settings = Settings()
-        """What the runner was configured with (listener, catalog, ...), once configured."""
+        self._settings = Settings()
         self.webhook_processors: dict[str, list[type[WebhookProcessor]]] = {}
         self._writes: RawWrites | None = None
 
@@ -185,14 +185,25 @@ class Integration:
         """Bind the validated integration configuration and the run's settings (done by
         the runner)."""
         self._config = dict(config)
-        self.settings = settings or Settings()
+        self._settings = settings or Settings()
+
+    @property
+    def settings(self) -> Settings:
+        """What the runner was configured with (listener, catalog, ...); while main.py is
+        being imported, what the runner is importing it with."""
+        importing = being_imported()
+        return self._settings if importing is None else importing.settings
 
     @property
     def integration_config(self) -> dict[str, Any]:
-        """The integration's configuration with snake_case keys."""
+        """The integration's configuration with snake_case keys (readable from main.py's
+        import on, as in the original)."""
+        importing = being_imported()
+        if importing is not None:
+            return importing.config
         if self._config is None:
             raise ConfigError(
                 "integration_config was read before the integration was configured; "
-                "read it inside a handler or hook, not at import time."
+                "read it inside a handler or hook, or in a main.py that `ocean sail` imports."
             )
         return self._config

@@ -9,7 +9,8 @@ from typing import Any
 
 from ocean.config.config_file import load_config_file
 from ocean.config.settings import DEFAULT_CATALOG, Settings, load_settings
-from ocean.config.spec import build_integration_config
+from ocean.config.spec import IntegrationSpec, build_integration_config
+from ocean.configuration import Configuration
 from ocean.folder import IntegrationFolder, load_folder
 from ocean.store.base import Owner
 from ocean.transform.mapper import CompiledResource, compile_resources
@@ -48,11 +49,13 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
     """Load and validate everything before any data is fetched."""
     from_file = load_config_file(path / "config.yaml", environ)
     settings = load_settings(environ=environ, from_file=from_file, overrides=overrides)
-    folder = load_folder(path, resources_path=settings.resources_path)
     file_config = (from_file.get("integration") or {}).get("config") or {}
-    folder.integration.configure(
-        build_integration_config(folder.spec, environ=environ, from_file=file_config), settings
-    )
+
+    def configure(spec: IntegrationSpec) -> Configuration:
+        config = build_integration_config(spec, environ=environ, from_file=file_config)
+        return Configuration(config, settings)
+
+    folder = load_folder(path, resources_path=settings.resources_path, configure=configure)
     env = dict(environ) if settings.allow_environment_variables_jq_access else None
     integration_type = settings.integration.type or folder.name
     owner = Owner(

@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from ocean.configuration import being_imported
 from ocean.errors import ConfigError
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, ResourceConfig
@@ -95,13 +96,14 @@ class PortOceanContext(Integration):
         return _View("ocean.app", base_url=self._base_url(), config=self.config)
 
     def _base_url(self) -> str | None:
-        legacy = (self._config or {}).get("app_host") or self.settings.event_listener.app_host
+        config = self.integration_config if self.initialized else {}
+        legacy = config.get("app_host") or self.settings.event_listener.app_host
         return self.settings.base_url or legacy
 
     @property
     def initialized(self) -> bool:
-        """Whether the runner has configured the integration."""
-        return self._config is not None
+        """Whether the runner has configured the integration (from main.py's import on)."""
+        return self._config is not None or being_imported() is not None
 
     def attach(self, writes: Any) -> None:
         super().attach(writes)
