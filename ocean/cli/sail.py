@@ -180,6 +180,7 @@ async def _serve(
 
     from ocean.listen.http import create_app
     from ocean.listen.listener import listen
+    from ocean.listen.once import finish
     from ocean.live.service import LiveService
     from ocean.monitor.metrics import Metrics
 
@@ -221,3 +222,4 @@ async def _serve(
             loop.remove_signal_handler(signum)
         server.should_exit = True
         await serving
+        await finish(sail)  # last: live events and routes may use the clients it closes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ocean.listen.once import finish, start
+from ocean.listen.once import start
 from ocean.listen.polling import poll
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
@@ -28,20 +28,16 @@ async def listen(
 ) -> None:
     """Resync whenever the configured listener says so, until ``stop`` is set. WEBHOOK
     polls the catalog for the requests its ``POST /resync`` records; WEBHOOKS_ONLY and
-    ACTIONS_ONLY never resync (they only create the blueprints and run ``on_start``).
-    The ``on_stop`` hooks run once it is stopped."""
-    try:
-        kind = sail.settings.event_listener.type.upper()
-        if kind in ("POLLING", "WEBHOOK"):
-            await poll(sail, store, observer, stop=stop, on_report=on_report, freshness=freshness)
-        elif kind == "KAFKA":
-            from ocean.listen.kafka import connection, consume  # imported on use: aiokafka
+    ACTIONS_ONLY never resync (they only create the blueprints and run ``on_start``)."""
+    kind = sail.settings.event_listener.type.upper()
+    if kind in ("POLLING", "WEBHOOK"):
+        await poll(sail, store, observer, stop=stop, on_report=on_report, freshness=freshness)
+    elif kind == "KAFKA":
+        from ocean.listen.kafka import connection, consume  # imported on use: aiokafka
 
-            target, settings = await connection(sail.settings.event_listener, sail.owner, store)
-            await consume(sail, store, observer, stop=stop, target=target, settings=settings,
-                          on_report=on_report, freshness=freshness)  # fmt: skip
-        else:
-            await start(sail, store, freshness)
-            await stop.wait()
-    finally:
-        await finish(sail)
+        target, settings = await connection(sail.settings.event_listener, sail.owner, store)
+        await consume(sail, store, observer, stop=stop, target=target, settings=settings,
+                      on_report=on_report, freshness=freshness)  # fmt: skip
+    else:
+        await start(sail, store, freshness)
+        await stop.wait()

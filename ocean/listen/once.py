@@ -111,8 +111,8 @@ async def run_once(
     freshness: Freshness | None = None,
 ) -> ResyncReport:
     """Start, then one resync, then the ``on_stop`` hooks."""
-    created, hook_errors = await start(sail, store, freshness)
     try:
+        created, hook_errors = await start(sail, store, freshness)
         report = await resync(sail, store, observer, trigger=trigger, freshness=freshness)
     finally:
         await finish(sail)
