@@ -30,6 +30,8 @@ class RawWrites(Protocol):
 
     async def unregister_raw(self, kind: str, items: list[dict[str, Any]]) -> None: ...
 
+    async def request_resync(self) -> str: ...
+
 
 HookT = TypeVar("HookT", bound=Hook)
 
@@ -172,6 +174,12 @@ class Integration:
     async def unregister_raw(self, kind: str, items: list[dict[str, Any]]) -> None:
         """Delete the entities raw items of ``kind`` map to."""
         await self._attached("unregister_raw").unregister_raw(kind, items)
+
+    async def request_resync(self) -> str:
+        """Ask for a full resync, as ``ocean catalog resync`` does: a POLLING or WEBHOOK
+        listener starts it at its next check (one already running is superseded); other
+        listeners never resync on request. Returns when it was requested."""
+        return await self._attached("request_resync").request_resync()
 
     def _attached(self, name: str) -> RawWrites:
         if self._writes is None:

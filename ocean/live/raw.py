@@ -1,6 +1,6 @@
 """Raw items an integration hands over outside a resync (the original's ``register_raw``
 and ``unregister_raw``), mapped with every resource of their kind and written as live
-events are (:mod:`ocean.live.apply`)."""
+events are (:mod:`ocean.live.apply`); and its requests for a full resync."""
 
 from __future__ import annotations
 
@@ -15,10 +15,17 @@ from ocean.transform.mapper import CompiledResource
 
 
 class DirectWrites:
-    def __init__(self, resources: list[CompiledResource], writer: LiveWriter, store: Store) -> None:
-        self._resources, self._writer = resources, writer
+    def __init__(
+        self, resources: list[CompiledResource], writer: LiveWriter, store: Store, identifier: str
+    ) -> None:
+        self._resources, self._writer, self._identifier = resources, writer, identifier
         self.store = store
         """The catalog written to (what the compatibility layer's ``port_client`` reads)."""
+
+    async def request_resync(self) -> str:
+        """Record a request for a full resync of this integration (as ``ocean catalog
+        resync`` does); when it was requested."""
+        return await self.store.request_resync(self._identifier)
 
     async def register_raw(self, kind: str, items: list[dict[str, Any]]) -> None:
         """Upsert what the selector keeps; delete (if this integration owns them) what it

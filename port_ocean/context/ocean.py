@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import inspect
+import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,6 +25,9 @@ from port_ocean.context import event as event_module
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
+
+
+_log = logging.getLogger(__name__)
 
 
 class PortOceanContext(Integration):
@@ -119,6 +123,20 @@ class PortOceanContext(Integration):
                 "a handler, a hook or a webhook processor"
             )
         return client
+
+    async def sync_raw_all(self, *_args: Any, **_kwargs: Any) -> None:
+        """Ask for a full resync. The original runs it before returning; Ocean records the
+        request and the POLLING or WEBHOOK listener starts it at its next check (newest
+        request wins). Other listeners never resync on request: it says so and does nothing."""
+        listener = self.event_listener_type
+        if listener not in ("POLLING", "WEBHOOK"):
+            _log.warning(
+                "ocean.sync_raw_all() does nothing under the %s listener, which never resyncs "
+                "on request; use POLLING or WEBHOOK (OCEAN__EVENT_LISTENER__TYPE)",
+                listener,
+            )
+            return
+        await self.request_resync()
 
     def add_webhook_processor(self, path: str, processor: Any) -> None:
         """As Ocean's, but a class of the wrong kind is a ``ValueError``, as in the original."""
