@@ -56,11 +56,34 @@ class _EventProxy:
 event = _EventProxy()
 
 
+_resync_attributes: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "port_ocean_resync_attributes", default=None
+)
+
+
+@contextlib.contextmanager
+def one_resync() -> Iterator[dict[str, Any]]:
+    """Within: the resync's hooks and resources see one event, whose ``attributes`` they
+    share, as in the original, where integrations keep there what several kinds read
+    (Datadog's hosts, Wiz's projects)."""
+    attributes = {"resync_start_time": dt.datetime.now(dt.UTC)}
+    shared = _resync_attributes.set(attributes)
+    current = _current.set(EventContext(event_type=EventType.RESYNC.value, attributes=attributes))
+    try:
+        yield attributes
+    finally:
+        _current.reset(current)
+        _resync_attributes.reset(shared)
+
+
 @contextlib.contextmanager
 def resync_event(resource: Any, mapping: Any) -> Iterator[EventContext]:
+    """The event of one resource's extraction (within :func:`one_resync`, its attributes
+    are the resync's)."""
+    shared = _resync_attributes.get()
     context = EventContext(
         event_type=EventType.RESYNC.value,
-        attributes={"resync_start_time": dt.datetime.now(dt.UTC)},
+        attributes=shared if shared is not None else {"resync_start_time": dt.datetime.now(dt.UTC)},
         resource_config=resource,
         port_app_config=mapping,
     )

@@ -194,10 +194,12 @@ class PortOceanContext(Integration):
     def resync_scope(self) -> Iterator[None]:
         """Cached results (``port_ocean.utils.cache``) are dropped at the start and the end
         of every full resync, as in the original: each resync reads fresh data, and live
-        events between resyncs share what the last one cached."""
+        events between resyncs share what the last one cached. The resources of one
+        resync share one ``event.attributes``, as in the original."""
         cached_results.forget_all()
         try:
-            yield
+            with event_module.one_resync():
+                yield
         finally:
             cached_results.forget_all()
 

@@ -322,13 +322,34 @@ async def projects(kind):
     async for batch in fetch_projects():
         yield batch
 """
+ATTRIBUTES_MAIN = """
+import json, pathlib
+from port_ocean.context.event import event
+from port_ocean.context.ocean import ocean
+
+HERE = pathlib.Path(__file__).parent
+
+@ocean.on_resync_start()
+async def started():
+    event.attributes["fetched"] = []
+
+@ocean.on_resync("project")
+async def projects(kind):
+    if cached := event.attributes.get("projects"):  # kept by the resync's first resource
+        return cached
+    with (HERE / "fetches.log").open("a") as log:
+        log.write("fetch\\n")
+    event.attributes["projects"] = json.loads((HERE / "projects.json").read_text())
+    return event.attributes["projects"]
+"""
 
 
-async def test_cached_results_are_shared_within_a_resync_and_fetched_again_by_the_next(
-    tmp_path: Path,
+@pytest.mark.parametrize("main", [CACHED_MAIN, ATTRIBUTES_MAIN], ids=["cache", "attributes"])
+async def test_what_a_resync_keeps_is_shared_by_its_resources_and_fetched_again_by_the_next(
+    tmp_path: Path, main: str
 ) -> None:
     project = MAPPING["resources"][0]
-    folder = plain_folder(tmp_path, CACHED_MAIN, [project, project])  # one fetch read twice
+    folder = plain_folder(tmp_path, main, [project, project])  # one fetch read twice
     sail = prepare(folder, environ={}, overrides={})
     store = await SQLiteStore.open(tmp_path / "c.db")
     try:
@@ -337,7 +358,8 @@ async def test_cached_results_are_shared_within_a_resync_and_fetched_again_by_th
         for keys in (["OPS"], ["OPS", "WEB"]):
             projects = [{"key": key, "name": key, "owner": "me"} for key in keys]
             (folder / "projects.json").write_text(json.dumps(projects))
-            await resync(sail, store, SilentObserver(), trigger="test")
+            report = await resync(sail, store, SilentObserver(), trigger="test")
+            assert report.status == "completed", report.kinds
             synced.append(sorted(await entities_of(store)))
     finally:
         await store.close()
