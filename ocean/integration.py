@@ -32,6 +32,9 @@ class RawWrites(Protocol):
 
     async def request_resync(self) -> str: ...
 
+    @property
+    def mapping(self) -> PortAppConfig: ...
+
 
 HookT = TypeVar("HookT", bound=Hook)
 
@@ -158,8 +161,13 @@ class Integration:
         route, under the same ``/integration`` prefix); none by default."""
         return ()
 
-    def resync_scope(self) -> AbstractContextManager[None]:
+    def resync_scope(self, mapping: PortAppConfig) -> AbstractContextManager[None]:
         """Entered around each full resync, its hooks included."""
+        return contextlib.nullcontext()
+
+    def request_scope(self, mapping: PortAppConfig) -> AbstractContextManager[None]:
+        """Entered around the handling of each live event (every call to its processors)
+        and each request to :meth:`http_routes`."""
         return contextlib.nullcontext()
 
     def attach(self, writes: RawWrites) -> None:

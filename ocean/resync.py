@@ -92,7 +92,7 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     )
     run_id = await _record(job, report, trigger)
     try:
-        with job.integration.resync_scope():
+        with job.integration.resync_scope(job.mapping):
             await _run_kinds_and_delete(job, report, tally)
     except asyncio.CancelledError:
         # A newer trigger or a shutdown: what was written stays, nothing is deleted.

@@ -128,8 +128,9 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     """Apply one queued event; returns None, or why it failed for good."""
     event = WebhookEvent(queued.id, queued.payload, queued.headers, group_id=queued.key)
     fetched_at = Freshness.now()
-    jobs = await _jobs(live, queued.path, event)
-    await asyncio.gather(*(_run(live, job) for job in jobs))
+    with live.integration.request_scope(live.mapping):
+        jobs = await _jobs(live, queued.path, event)
+        await asyncio.gather(*(_run(live, job) for job in jobs))
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]

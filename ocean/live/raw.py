@@ -10,17 +10,25 @@ from ocean.errors import StoreError
 from ocean.live.apply import LiveWriter, changes_of
 from ocean.live.processor import WebhookEventRawResults
 from ocean.load.freshness import Freshness
+from ocean.mapping import PortAppConfig
 from ocean.store.base import Store
 from ocean.transform.mapper import CompiledResource
 
 
 class DirectWrites:
     def __init__(
-        self, resources: list[CompiledResource], writer: LiveWriter, store: Store, identifier: str
+        self,
+        resources: list[CompiledResource],
+        writer: LiveWriter,
+        store: Store,
+        identifier: str,
+        mapping: PortAppConfig,
     ) -> None:
         self._resources, self._writer, self._identifier = resources, writer, identifier
         self.store = store
         """The catalog written to (what the compatibility layer's ``port_client`` reads)."""
+        self.mapping = mapping
+        """The mapping the items are mapped with."""
 
     async def request_resync(self) -> str:
         """Record a request for a full resync of this integration (as ``ocean catalog

@@ -56,34 +56,41 @@ class _EventProxy:
 event = _EventProxy()
 
 
-_resync_attributes: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "port_ocean_resync_attributes", default=None
+_enclosing: contextvars.ContextVar[EventContext | None] = contextvars.ContextVar(
+    "port_ocean_enclosing_event", default=None
 )
 
 
 @contextlib.contextmanager
-def one_resync() -> Iterator[dict[str, Any]]:
-    """Within: the resync's hooks and resources see one event, whose ``attributes`` they
-    share, as in the original, where integrations keep there what several kinds read
-    (Datadog's hosts, Wiz's projects)."""
-    attributes = {"resync_start_time": dt.datetime.now(dt.UTC)}
-    shared = _resync_attributes.set(attributes)
-    current = _current.set(EventContext(event_type=EventType.RESYNC.value, attributes=attributes))
+def enclosing_event(event_type: EventType, mapping: Any) -> Iterator[EventContext]:
+    """Within: one event, as the original's resync (its hooks and every resource) or
+    request (a live event's processors, a call to the router's routes). The resource
+    events inside share its ``attributes``, where integrations keep what several kinds
+    read (Datadog's hosts, Wiz's projects)."""
+    context = EventContext(
+        event_type=event_type.value,
+        trigger_type="machine" if event_type is EventType.RESYNC else "request",
+        attributes={"resync_start_time": dt.datetime.now(dt.UTC)}
+        if event_type is EventType.RESYNC
+        else {},
+        port_app_config=mapping,
+    )
+    enclosing, current = _enclosing.set(context), _current.set(context)
     try:
-        yield attributes
+        yield context
     finally:
         _current.reset(current)
-        _resync_attributes.reset(shared)
+        _enclosing.reset(enclosing)
 
 
 @contextlib.contextmanager
-def resync_event(resource: Any, mapping: Any) -> Iterator[EventContext]:
-    """The event of one resource's extraction (within :func:`one_resync`, its attributes
-    are the resync's)."""
-    shared = _resync_attributes.get()
+def resource_event(resource: Any, mapping: Any) -> Iterator[EventContext]:
+    """The event of one resource's work: the enclosing event's, with ``resource_config``."""
+    outer = _enclosing.get()
     context = EventContext(
-        event_type=EventType.RESYNC.value,
-        attributes=shared if shared is not None else {"resync_start_time": dt.datetime.now(dt.UTC)},
+        event_type=outer.event_type if outer else EventType.RESYNC.value,
+        trigger_type=outer.trigger_type if outer else "machine",
+        attributes=outer.attributes if outer else {"resync_start_time": dt.datetime.now(dt.UTC)},
         resource_config=resource,
         port_app_config=mapping,
     )

@@ -22,6 +22,7 @@ from port_ocean._stop_callbacks import SignalHandler
 from port_ocean._unsupported import UnsupportedAttributeError, message, missing
 from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
+from port_ocean.context.event import EventType
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -83,8 +84,10 @@ class PortOceanContext(Integration):
 
         app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
         app.include_router(self._router, prefix="/integration")
+
+        served = _InRequestEvent(app, self)
         return [
-            Route(f"/integration{route.path}", app, methods=list(route.methods))
+            Route(f"/integration{route.path}", served, methods=list(route.methods))
             for route in self._router.routes
         ]
 
@@ -187,21 +190,44 @@ class PortOceanContext(Integration):
 
     @contextlib.contextmanager
     def resource_scope(self, resource: ResourceConfig, mapping: PortAppConfig) -> Iterator[None]:
-        with event_module.resync_event(resource.for_integration, mapping.for_integration):
+        with event_module.resource_event(resource.for_integration, mapping.for_integration):
             yield
 
     @contextlib.contextmanager
-    def resync_scope(self) -> Iterator[None]:
+    def request_scope(self, mapping: PortAppConfig) -> Iterator[None]:
+        """A live event's processors, or a call to the router's routes, see one
+        ``HTTP_REQUEST`` event with the mapping, as in the original."""
+        with event_module.enclosing_event(EventType.HTTP_REQUEST, mapping.for_integration):
+            yield
+
+    @contextlib.contextmanager
+    def resync_scope(self, mapping: PortAppConfig) -> Iterator[None]:
         """Cached results (``port_ocean.utils.cache``) are dropped at the start and the end
         of every full resync, as in the original: each resync reads fresh data, and live
         events between resyncs share what the last one cached. The resources of one
         resync share one ``event.attributes``, as in the original."""
         cached_results.forget_all()
         try:
-            with event_module.one_resync():
+            with event_module.enclosing_event(EventType.RESYNC, mapping.for_integration):
                 yield
         finally:
             cached_results.forget_all()
+
+
+class _InRequestEvent:
+    """An ASGI app answered within the integration's request event (``event`` readable in
+    route handlers, with the mapping, as in the original), once the integration started."""
+
+    def __init__(self, app: Any, integration: PortOceanContext) -> None:
+        self._app, self._integration = app, integration
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        writes = self._integration._writes
+        if writes is None:
+            await self._app(scope, receive, send)
+            return
+        with self._integration.request_scope(writes.mapping):
+            await self._app(scope, receive, send)
 
 
 class _View(SimpleNamespace):

@@ -49,11 +49,15 @@ async def members(kind: str) -> RAW_RESULT:
     return [item async for batch in stream_async_iterators_tasks(page(1), page(2)) for item in batch]
 
 class ProjectWebhook(AbstractWebhookProcessor):
-    async def should_process_event(self, event): return True
-    async def get_matching_kinds(self, event): return ["project"]
+    async def should_process_event(self, webhook_event):
+        event.attributes["kinds"] = [r.kind for r in event.port_app_config.resources]
+        return True
+    async def get_matching_kinds(self, webhook_event): return ["project"]
     async def authenticate(self, payload, headers): return True
     async def validate_payload(self, payload): return True
     async def handle_event(self, payload, resource_config):
+        # one event per live event, as in the original: what should_process_event kept is here
+        assert "project" in event.attributes["kinds"] and event.resource_config.kind == "project"
         project = dict(payload["project"], owner=f"set-by-{type(resource_config.selector).__name__}")
         return WebhookEventRawResults(updated_raw_results=[project])
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from fastapi import Request
 from port_ocean.context.ocean import ocean
+from port_ocean.context.event import event
 from port_ocean.utils.signal import signal_handler
 
 @ocean.on_start()
@@ -36,6 +37,10 @@ async def start() -> None:
 async def webhook(data: dict[str, Any]) -> dict[str, Any]:
     await ocean.register_raw("project", [data["project"]])
     return {"ok": True}
+
+@ocean.router.get("/kinds")
+async def kinds() -> dict[str, Any]:
+    return {"kinds": [r.kind for r in event.port_app_config.resources], "type": event.event_type}
 
 @ocean.router.get("/echo/{word}")
 async def echo(word: str, request: Request) -> dict[str, str]:
@@ -57,6 +62,7 @@ async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Pat
             posted = await client.post("/integration/webhook", json={"project": project})
             echoed = await client.get("/integration/echo/hi", headers={"user-agent": "t"})
             missing = await client.get("/integration/nowhere")
+            kinds = await client.get("/integration/kinds")
         entities = await entities_of(store)
     finally:
         await store.close()
@@ -64,6 +70,7 @@ async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Pat
     assert (posted.status_code, posted.json()) == (200, {"ok": True})
     assert echoed.json() == {"word": "hi", "agent": "t"}
     assert missing.status_code in (404, 405)
+    assert kinds.json() == {"kinds": ["project"], "type": "http_request"}
     assert sorted(entities) == ["OPS"]
 
 
