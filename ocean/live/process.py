@@ -23,6 +23,7 @@ from ocean.integration import Integration
 from ocean.live.apply import LiveWriter, changes_of
 from ocean.live.processor import (
     ProcessorType,
+    ReceivedRequest,
     WebhookEvent,
     WebhookEventRawResults,
     WebhookProcessor,
@@ -85,7 +86,8 @@ async def accept(
         raise Rejected(400, f"the body is not JSON ({error}); send a JSON object") from None
     if not isinstance(payload, dict):
         raise Rejected(400, f"the body is JSON {type(payload).__name__}, not an object")
-    event = WebhookEvent(str(uuid.uuid4()), payload, headers, body=body)
+    request = ReceivedRequest(path, headers, body)
+    event = WebhookEvent(str(uuid.uuid4()), payload, headers, request, body=body)
     wanting = [p for p in (cls(event.clone()) for cls in classes) if await _wants(p)]
     for processor in wanting:
         name = type(processor).__name__
@@ -126,7 +128,10 @@ class _Job:
 
 async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     """Apply one queued event; returns None, or why it failed for good."""
-    event = WebhookEvent(queued.id, queued.payload, queued.headers, group_id=queued.key)
+    request = ReceivedRequest(queued.path, queued.headers, queued.body)
+    event = WebhookEvent(
+        queued.id, queued.payload, queued.headers, request, group_id=queued.key, body=queued.body
+    )
     fetched_at = Freshness.now()
     with live.integration.request_scope(live.mapping):
         jobs = await _jobs(live, queued.path, event)

@@ -13,6 +13,10 @@ Differences from the original, on purpose:
   out of retries is kept in the dead-letter list rather than dropped.
 * ``group_key(event)`` names the resource an event is about; events with the same key are
   applied in arrival order, others in parallel. The default is the event's ``group_id``.
+* ``event.original_request`` (``_original_request`` in the original) is a
+  :class:`ReceivedRequest`, rebuilt from what the durable queue keeps (the body as
+  received, the headers, the path) rather than the live HTTP request, which is gone by the
+  time a worker handles the event.
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ from __future__ import annotations
 import enum
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 EventPayload = dict[str, Any]
 EventHeaders = dict[str, str]
@@ -30,6 +37,35 @@ EventHeaders = dict[str, str]
 class ProcessorType(enum.StrEnum):
     WEBHOOK = "webhook"
     ACTION = "action"
+
+
+class ReceivedRequest:
+    """The request an event came in, as processors read it to check a signature: its
+    ``await body()`` (the bytes as received), ``await json()``, ``headers`` (any case),
+    ``url`` and ``method``."""
+
+    method = "POST"
+
+    def __init__(self, path: str, headers: Mapping[str, str], body: bytes) -> None:
+        self._path, self._headers, self._body = path, headers, body
+
+    async def body(self) -> bytes:
+        return self._body
+
+    async def json(self) -> Any:
+        return orjson.loads(self._body)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        from starlette.datastructures import Headers  # imported on use: sail starts faster
+
+        return Headers(headers=dict(self._headers))
+
+    @property
+    def url(self) -> Any:
+        from starlette.datastructures import URL
+
+        return URL(f"/integration{self._path}")
 
 
 @dataclass
@@ -43,6 +79,15 @@ class WebhookEvent:
     group_id: str | None = None
     body: bytes = b""
     """The raw request body, for signature checks."""
+
+    @property
+    def _original_request(self) -> Any:
+        """The original's name for :attr:`original_request`."""
+        return self.original_request
+
+    @_original_request.setter
+    def _original_request(self, request: Any) -> None:
+        self.original_request = request
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WebhookEvent:

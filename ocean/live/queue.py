@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 
 @dataclass
 class QueuedEvent:
@@ -30,6 +32,13 @@ class QueuedEvent:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     """Backend bookkeeping (such as a Redis stream id)."""
+    body: bytes = b""
+    """The request body as received (kept for processors that check its signature)."""
+
+    @property
+    def stored(self) -> bytes:
+        """What the queue keeps of the payload: the body as received, else its JSON."""
+        return self.body or orjson.dumps(self.payload)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,9 +56,15 @@ class EventQueue(Protocol):
     """A durable queue of one integration's live events."""
 
     async def put(
-        self, path: str, payload: dict[str, Any], headers: dict[str, str], key: str | None
+        self,
+        path: str,
+        payload: dict[str, Any],
+        headers: dict[str, str],
+        key: str | None,
+        body: bytes = b"",
     ) -> QueuedEvent:
-        """Store an event durably before the route answers."""
+        """Store an event durably before the route answers (``body``: the request body
+        as received, whose JSON ``payload`` is; kept instead of ``payload``'s JSON)."""
         ...
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:

@@ -89,13 +89,18 @@ class RedisEventQueue:
         return f"{self._prefix}:key:{key or ''}"
 
     async def put(
-        self, path: str, payload: dict[str, Any], headers: dict[str, str], key: str | None
+        self,
+        path: str,
+        payload: dict[str, Any],
+        headers: dict[str, str],
+        key: str | None,
+        body: bytes = b"",
     ) -> QueuedEvent:
-        received = time.time()
-        args: list[_Arg] = [path, orjson.dumps(payload), orjson.dumps(headers), key or ""]
-        args.append(repr(received))
-        stream_id = await self._put(keys=[self._stream, self._key_list(key)], args=args)
-        return QueuedEvent(_text(stream_id), path, payload, headers, key, received)
+        event = QueuedEvent("", path, payload, headers, key, time.time(), body=body)
+        args: list[_Arg] = [path, event.stored, orjson.dumps(headers), key or ""]
+        args.append(repr(event.received_at))
+        event.id = _text(await self._put(keys=[self._stream, self._key_list(key)], args=args))
+        return event
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
         if not self._recovered:
@@ -143,7 +148,7 @@ class RedisEventQueue:
         await self._end(event, error or "failed")
 
     async def _end(self, event: QueuedEvent, error: str) -> None:
-        args: list[_Arg] = [_GROUP, event.id, error, event.path, orjson.dumps(event.payload)]
+        args: list[_Arg] = [_GROUP, event.id, error, event.path, event.stored]
         args += [
             orjson.dumps(event.headers),
             event.key or "",
@@ -161,7 +166,7 @@ class RedisEventQueue:
         revived = 0
         for event in await self.dead():
             if ids is None or event.id in ids:
-                await self.put(event.path, event.payload, event.headers, event.key)
+                await self.put(event.path, event.payload, event.headers, event.key, event.body)
                 await self._redis.xdel(self._dead, event.id)
                 revived += 1
         return revived
@@ -184,4 +189,5 @@ def _event(stream_id: str, fields: dict[bytes, bytes]) -> QueuedEvent:
         received_at=float(fields[b"received"]),
         attempts=int(fields.get(b"attempts", b"0")),
         error=fields[b"error"].decode() if b"error" in fields else None,
+        body=fields[b"payload"],
     )

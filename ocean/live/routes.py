@@ -34,7 +34,7 @@ def live_event_routes(
         if accepted is None:
             metrics.event(known, "ignored")
             return JSONResponse({"ok": True, "status": "ignored"}, 200)
-        event = await queue.put(path, accepted.payload, dict(request.headers), accepted.key)
+        event = await queue.put(path, accepted.payload, dict(request.headers), accepted.key, body)
         metrics.event(known, "queued")
         return JSONResponse({"ok": True, "status": "queued", "id": event.id}, 202)
 

@@ -54,6 +54,7 @@ def _event(row: tuple[Any, ...]) -> QueuedEvent:
         received_at=received_at,
         attempts=attempts,
         error=error,
+        body=bytes(payload),
     )
 
 
@@ -75,13 +76,18 @@ class SQLiteEventQueue:
         return cls(db, thread, integration)
 
     async def put(
-        self, path: str, payload: dict[str, Any], headers: dict[str, str], key: str | None
+        self,
+        path: str,
+        payload: dict[str, Any],
+        headers: dict[str, str],
+        key: str | None,
+        body: bytes = b"",
     ) -> QueuedEvent:
-        received = time.time()
-        row = (self._integration, path, key, orjson.dumps(payload), orjson.dumps(headers), received)
-        seq = await self._run(self._insert, row)
+        event = QueuedEvent("", path, payload, headers, key, time.time(), body=body)
+        row = (self._integration, path, key, event.stored, orjson.dumps(headers), event.received_at)
+        event.id = str(await self._run(self._insert, row))
         self._arrived.set()
-        return QueuedEvent(str(seq), path, payload, headers, key, received)
+        return event
 
     def _insert(self, row: tuple[Any, ...]) -> int:
         with self._db:

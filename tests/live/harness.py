@@ -61,7 +61,22 @@ class ServiceProcessor(WebhookProcessor):
             return WebhookEventRawResults(deleted_raw_results=[payload["service"]])
         return WebhookEventRawResults(updated_raw_results=[payload["service"]])
 
+class SignedRequestProcessor(ServiceProcessor):
+    # Checks the signature of the request itself whenever asked, as processors written for
+    # the original do (event._original_request): in the route and again in the worker.
+
+    async def should_process_event(self, event):
+        request = event._original_request
+        signature = request.headers.get("X-Hub-Signature-256")  # any case, as Starlette's
+        return verify("hook-secret", await request.body(), signature) and (
+            request.url.path == "/integration/signed"
+        )
+
+    async def authenticate(self, payload, headers):
+        return True
+
 ocean.add_webhook_processor("/webhook", ServiceProcessor)
+ocean.add_webhook_processor("/signed", SignedRequestProcessor)
 """
 
 

@@ -14,10 +14,11 @@ import pytest
 import redis.asyncio as redis
 
 from ocean.listen.once import run_once
+from ocean.live.signature import sign
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from tests.conftest import TEAMS, Workspace, resource, services
-from tests.live.harness import live_server, service_event, signed, with_processors
+from tests.live.harness import SECRET, live_server, service_event, signed, with_processors
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -171,6 +172,27 @@ async def test_a_failing_event_is_retried_with_backoff_then_dead_lettered_and_ca
         await server.settled()
         assert await server.service.queue.dead() == []
     assert set(await live.entities("service")) == {"svc-1", "svc-2"}
+
+
+async def test_a_processor_checks_the_request_s_signature_in_the_worker_and_after_a_replay(
+    live: Workspace, queue_env: dict[str, str], tmp_path: Path
+) -> None:
+    flag = tmp_path / "upstream-down"
+    flag.touch()
+    async with live_server(live, queue_env) as server:
+        body = json.dumps(service_event("svc-1", 5, fail_while=str(flag)), indent=1).encode()
+        headers = {"x-hub-signature-256": sign(SECRET, body)}  # the bytes as sent are signed
+        response = await server.client.post(
+            f"{server.base}/integration/signed", content=body, headers=headers
+        )
+        assert response.status_code == 202, response.text
+        await server.settled()
+        assert [event.body for event in await server.service.queue.dead()] == [body]
+
+        flag.unlink()
+        assert await server.service.queue.revive() == 1
+        await server.settled()
+    assert set(await live.entities("service")) == {"svc-1"}
 
 
 @pytest.mark.parametrize(
