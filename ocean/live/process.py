@@ -54,8 +54,25 @@ class LiveEvents:
             store=self.store, owner=self.owner, mapping=self.mapping, freshness=self.freshness
         )
 
+    def route_of(self, path: str) -> str | None:
+        """The registered path ``path`` is posted to: itself, or a template whose ``{name}``
+        segments match any one segment (GitLab registers ``/hook/{group_id}``)."""
+        registered = self.integration.webhook_processors
+        if path in registered:
+            return path
+        return next((template for template in registered if _fits(template, path)), None)
+
     def processors(self, path: str) -> list[type[WebhookProcessor]]:
-        return self.integration.webhook_processors.get(path, [])
+        route = self.route_of(path)
+        return self.integration.webhook_processors[route] if route is not None else []
+
+
+def _fits(template: str, path: str) -> bool:
+    wanted, given = template.strip("/").split("/"), path.strip("/").split("/")
+    return len(wanted) == len(given) and all(
+        part == segment or (part[:1] == "{" and part[-1:] == "}" and segment != "")
+        for part, segment in zip(wanted, given, strict=True)
+    )
 
 
 class Rejected(OceanError):

@@ -22,7 +22,7 @@ def live_event_routes(
 ) -> list[Route]:
     async def receive(request: Request) -> Response:
         path = "/" + request.path_params["path"]
-        known = path if live.processors(path) else "unknown"  # no label per random path
+        known = live.route_of(path) or "unknown"  # no label per random path or parameter
         try:
             body = await _body(request, max_body_bytes)
             accepted = await accept(live, path, body, dict(request.headers))

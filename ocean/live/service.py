@@ -29,10 +29,11 @@ class LiveService:
 
     async def _apply(self, event: QueuedEvent) -> str | None:
         failure = await process(self.live, event)
+        route = self.live.route_of(event.path) or "unknown"  # the template, not each value
         if failure is None:
-            self.metrics.event_applied(event.path, max(0.0, time.time() - event.received_at))
+            self.metrics.event_applied(route, max(0.0, time.time() - event.received_at))
         else:
-            self.metrics.event(event.path, "dead")
+            self.metrics.event(route, "dead")
         return failure
 
     @classmethod

@@ -77,6 +77,7 @@ class SignedRequestProcessor(ServiceProcessor):
 
 ocean.add_webhook_processor("/webhook", ServiceProcessor)
 ocean.add_webhook_processor("/signed", SignedRequestProcessor)
+ocean.add_webhook_processor("/hook/{group_id}", ServiceProcessor)
 """
 
 

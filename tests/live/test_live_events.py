@@ -174,6 +174,25 @@ async def test_a_failing_event_is_retried_with_backoff_then_dead_lettered_and_ca
     assert set(await live.entities("service")) == {"svc-1", "svc-2"}
 
 
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/hook/42", 202), ("/hook/group-a", 202), ("/hook", 404), ("/hook/42/more", 404)],
+)
+async def test_a_path_template_takes_events_for_any_value_of_its_parameters(
+    live: Workspace, path: str, status: int
+) -> None:
+    async with live_server(live) as server:
+        response = await server.post(service_event("svc-9", stars=9), path=path)
+        await server.settled()
+        metrics = (await server.client.get(f"{server.base}/metrics")).text
+
+    assert response.status_code == status, response.text
+    applied = 'ocean_live_events_total{path="/hook/{group_id}",outcome="applied"} 1'
+    assert (applied in metrics, "svc-9" in await live.entities("service")) == (
+        (True, True) if status == 202 else (False, False)
+    )
+
+
 async def test_a_processor_checks_the_request_s_signature_in_the_worker_and_after_a_replay(
     live: Workspace, queue_env: dict[str, str], tmp_path: Path
 ) -> None:
