@@ -36,6 +36,19 @@ class RawWrites(Protocol):
     def mapping(self) -> PortAppConfig: ...
 
 
+class FieldResolver(Protocol):
+    """Mapping values the integration computes itself, where JQ cannot: the original's
+    custom entity processors (GitLab's and GitHub's ``file://`` and ``search://`` values)."""
+
+    def claims(self, text: str) -> bool:
+        """Whether a mapping value is the integration's to resolve."""
+        ...
+
+    async def resolve(self, item: Any, text: str) -> Any:
+        """The value of ``text`` for one mapped item."""
+        ...
+
+
 HookT = TypeVar("HookT", bound=Hook)
 
 
@@ -155,6 +168,11 @@ class Integration:
     ) -> AbstractContextManager[None]:
         """Entered around the extraction of each resource of a resync."""
         return contextlib.nullcontext()
+
+    def field_resolver(self) -> FieldResolver | None:
+        """Who resolves the mapping values the integration claims (see
+        :mod:`ocean.extract.fields`); None: every value is JQ."""
+        return None
 
     def http_routes(self) -> Sequence[BaseRoute]:
         """Routes of the integration's own that its server serves (before the live-event

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ocean.errors import ExtractError
 from ocean.extract.extract import extract
+from ocean.extract.fields import resolve_fields
 from ocean.load.apply import summarize, write_entities, write_pages
 from ocean.load.freshness import Freshness
 from ocean.load.page_memo import PageMemo, fingerprint, page_digest, page_json, pending_page
@@ -165,6 +166,7 @@ class _Pipeline:
         self.ordered = store if isinstance(store, MapsPages) else None
         self.preparer = store if isinstance(store, PreparesWrites) else None
         maps = self.ordered is not None and self.job.freshness is None
+        maps = maps and not self.resource.deferred  # the catalog cannot resolve those
         self.handing = MappingSpec.of(self.resource) if maps else None
 
     async def recall(self) -> None:
@@ -329,6 +331,8 @@ def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: Tally) -> tupl
     store = job.store
     if not job.skip_unchanged_pages or not isinstance(store, RemembersPages):
         return None
+    if resource.deferred:  # what the integration resolves may change while the page does not
+        return None
     if not store.remembers_pages():
         return None
     flags = {
@@ -378,6 +382,12 @@ async def _timed(
 
 
 async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch) -> MapResult:
+    if resource.deferred:  # the integration resolves some fields: here, after the mapping
+        mapped = resource.map_items(batch)
+        resolver = job.integration.field_resolver()
+        if resolver is not None:
+            await resolve_fields(resource, mapped, resolver)
+        return mapped
     if job.pool is not None and job.pool.wanted(resource, len(batch)):
         return await job.pool.map_items(resource, batch)
     return resource.map_items(batch)

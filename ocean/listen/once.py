@@ -44,7 +44,9 @@ async def start(
     created = await store.create_blueprints(sail.folder.blueprints)
     writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
                         freshness=freshness or Freshness())  # fmt: skip
-    writes = DirectWrites(sail.resources, writer, store, sail.owner.identifier, sail.folder.mapping)
+    integration = sail.folder.integration
+    writes = DirectWrites(sail.resources, writer, store, sail.owner.identifier,
+                          sail.folder.mapping, integration.field_resolver())  # fmt: skip
     sail.folder.integration.attach(writes)
     return created, await _run_hooks(sail.folder.integration.start_hooks, "on_start", [])
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ocean.extract.fields import resolve_fields
+from ocean.integration import FieldResolver
 from ocean.live.processor import WebhookEventRawResults
 from ocean.load.apply import failure_message, write_entities
 from ocean.load.freshness import Freshness
@@ -36,14 +38,19 @@ class Changes:
     errors: list[str] = field(default_factory=list)
 
 
-def changes_of(
-    results: list[tuple[CompiledResource, WebhookEventRawResults]], fetched_at: float
+async def changes_of(
+    results: list[tuple[CompiledResource, WebhookEventRawResults]],
+    fetched_at: float,
+    resolver: FieldResolver | None = None,
 ) -> Changes:
-    """Map raw results to the entities to upsert and the keys to delete (pure)."""
+    """Map raw results to the entities to upsert and the keys to delete; the fields the
+    integration resolves itself are resolved by ``resolver``."""
     changes = Changes([], [], fetched_at)
     doomed: list[Entity] = []
     for resource, raw in results:
         updated = resource.map_items(raw.updated_raw_results, parse_all=True)
+        if resource.deferred and resolver is not None:
+            await resolve_fields(resource, updated, resolver)
         deleted = resource.map_items(raw.deleted_raw_results, parse_all=True)
         changes.upserts += updated.passed
         doomed += updated.failed + deleted.passed

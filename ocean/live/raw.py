@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ocean.errors import StoreError
+from ocean.integration import FieldResolver
 from ocean.live.apply import LiveWriter, changes_of
 from ocean.live.processor import WebhookEventRawResults
 from ocean.load.freshness import Freshness
@@ -23,8 +24,10 @@ class DirectWrites:
         store: Store,
         identifier: str,
         mapping: PortAppConfig,
+        resolver: FieldResolver | None = None,
     ) -> None:
         self._resources, self._writer, self._identifier = resources, writer, identifier
+        self._resolver = resolver
         self.store = store
         """The catalog written to (what the compatibility layer's ``port_client`` reads)."""
         self.mapping = mapping
@@ -46,7 +49,8 @@ class DirectWrites:
 
     async def _write(self, kind: str, raw: WebhookEventRawResults) -> None:
         results = [(resource, raw) for resource in self._resources if resource.kind == kind]
-        errors = await self._writer.write(changes_of(results, Freshness.now()))
+        changes = await changes_of(results, Freshness.now(), self._resolver)
+        errors = await self._writer.write(changes)
         if errors:
             raise StoreError(
                 f"{len(errors)} item(s) of kind {kind!r} were not written: " + "; ".join(errors[:5])

@@ -8,7 +8,7 @@ whose identifier or blueprint is empty gives no entity, a selector must yield a 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,8 @@ class MapResult:
     """Items mapped: the raw items, or the elements ``itemsToParse`` made of them."""
     dropped: int = 0
     """Raw items ``itemsToParse`` dropped (its value was not a list)."""
+    sources: list[tuple[Entity, Any]] = field(default_factory=list)
+    """Each entity with the input it came from, for a resource with deferred fields."""
 
     @property
     def filtered_out(self) -> int:
@@ -51,6 +53,7 @@ class MapResult:
         self.errors += other.errors
         self.inputs += other.inputs
         self.dropped += other.dropped
+        self.sources += other.sources
         self.misconfigurations.update(other.misconfigurations)
 
     def summary(self) -> MapSummary:
@@ -85,7 +88,12 @@ class CompiledResource:
     """One resource block, compiled once for a whole resync."""
 
     def __init__(
-        self, resource: ResourceConfig, *, env: Mapping[str, str] | None, index: int = 0
+        self,
+        resource: ResourceConfig,
+        *,
+        env: Mapping[str, str] | None,
+        index: int = 0,
+        claims: Callable[[str], bool] | None = None,
     ) -> None:
         self.resource, self.index, self.kind = resource, index, resource.kind
         self.env = env
@@ -101,7 +109,7 @@ class CompiledResource:
             if port.items_to_parse
             else None
         )
-        leaves = port.entity.mappings.leaves()
+        leaves, self.deferred = _deferred(port.entity.mappings.leaves(), claims)
         self.fields: dict[str, Node] = {
             name: compile_node(name, value, env) for name, value in leaves.items()
         }
@@ -147,8 +155,12 @@ class CompiledResource:
             entity = build(source, misconfigured)
             if not entity.get("identifier") or not entity.get("blueprint"):
                 result.skipped += 1
-            else:
-                (result.passed if verdict else result.failed).append(entity)
+                continue
+            (result.passed if verdict else result.failed).append(entity)
+            if self.deferred:
+                result.sources.append((entity, item))
+        for path in self.deferred:
+            misconfigured.pop(path, None)  # null until the integration resolves it
         return result
 
     def select(self, source: Input, position: int, result: MapResult) -> bool | None:
@@ -177,12 +189,37 @@ class CompiledResource:
         return self._build(source, misconfigured)
 
 
+def _deferred(
+    leaves: dict[str, Any], claims: Callable[[str], bool] | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The leaves, those the integration resolves itself replaced by null, and those
+    (``properties.readme`` -> ``file://README.md``): only a property, a relation, the
+    title, the team or the icon (an entity's key must come from the item)."""
+    if claims is None:
+        return leaves, {}
+    kept, deferred = dict(leaves), dict[str, str]()
+    for name, value in leaves.items():
+        if name in ("properties", "relations") and isinstance(value, dict):
+            claimed = {k: v for k, v in value.items() if isinstance(v, str) and claims(v)}
+            deferred |= {f"{name}.{key}": text for key, text in claimed.items()}
+            kept[name] = value | dict.fromkeys(claimed, "null")
+        elif name in ("title", "team", "icon") and isinstance(value, str) and claims(value):
+            deferred[name], kept[name] = value, "null"
+    return kept, deferred
+
+
 def compile_resources(
-    resources: list[ResourceConfig], *, env: Mapping[str, str] | None
+    resources: list[ResourceConfig],
+    *,
+    env: Mapping[str, str] | None,
+    claims: Callable[[str], bool] | None = None,
 ) -> list[CompiledResource]:
-    """Compile a mapping's resources, failing with every JQ syntax error at once."""
+    """Compile a mapping's resources, failing with every JQ syntax error at once;
+    ``claims`` names the values the integration resolves itself (see :class:`FieldResolver`
+    in :mod:`ocean.integration`)."""
     compiled = [
-        CompiledResource(resource, env=env, index=i) for i, resource in enumerate(resources)
+        CompiledResource(resource, env=env, index=i, claims=claims)
+        for i, resource in enumerate(resources)
     ]
     problems = [problem for resource in compiled for problem in resource.problems()]
     if problems:
