@@ -63,5 +63,7 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
         identifier=settings.integration.identifier or f"my-{integration_type}-integration",
         version=folder.version,
     )
-    resources = compile_resources(folder.mapping.resources, env=env)
+    resolver = folder.integration.field_resolver()
+    claims = resolver.claims if resolver is not None else None
+    resources = compile_resources(folder.mapping.resources, env=env, claims=claims)
     return Sail(folder=folder, settings=settings, owner=owner, resources=resources, env=env)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
-from ocean.integration import Integration
+from ocean.integration import FieldResolver, Integration
 from ocean.mapping import PortAppConfig, ResourceConfig
 from port_ocean._loguru import route_loguru
 from port_ocean._result_cache import results as cached_results
@@ -126,6 +126,15 @@ class PortOceanContext(Integration):
                 "a handler, a hook or a webhook processor"
             )
         return client
+
+    def field_resolver(self) -> FieldResolver | None:
+        """The ``file://``-style values of the integration's own ``EntityProcessorClass``
+        (GitLab's, GitHub's), if ``integration.py`` names one."""
+        if self.integration_class is None:
+            return None
+        from port_ocean.core.handlers.entity_processor.jq_entity_processor import fields_of
+
+        return fields_of(self.integration_class, self)
 
     async def sync_raw_all(self, *_args: Any, **_kwargs: Any) -> None:
         """Ask for a full resync. The original runs it before returning; Ocean records the
