@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from port_ocean._unsupported import missing
+from port_ocean.exceptions.context import EventContextNotFoundError
 
 
 class EventType(enum.StrEnum):
@@ -34,6 +35,8 @@ class EventContext:
     resource_config: Any = None
     port_app_config: Any = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    resource_index: int = 0
+    """The resource's position in the mapping (``port_ocean.context.resource``)."""
 
 
 _current: contextvars.ContextVar[EventContext | None] = contextvars.ContextVar(
@@ -47,10 +50,15 @@ class _EventProxy:
     def __getattr__(self, name: str) -> Any:
         current = _current.get()
         if current is None:
-            raise RuntimeError(
+            raise EventContextNotFoundError(
                 f"event.{name} was read outside of a resync or request; read it inside a handler."
             )
         return getattr(current, name)
+
+
+def current_event() -> EventContext | None:
+    """The event of the running resync, request or resource, if any."""
+    return _current.get()
 
 
 event = _EventProxy()
@@ -84,7 +92,7 @@ def enclosing_event(event_type: EventType, mapping: Any) -> Iterator[EventContex
 
 
 @contextlib.contextmanager
-def resource_event(resource: Any, mapping: Any) -> Iterator[EventContext]:
+def resource_event(resource: Any, mapping: Any, index: int = 0) -> Iterator[EventContext]:
     """The event of one resource's work: the enclosing event's, with ``resource_config``."""
     outer = _enclosing.get()
     context = EventContext(
@@ -93,6 +101,7 @@ def resource_event(resource: Any, mapping: Any) -> Iterator[EventContext]:
         attributes=outer.attributes if outer else {"resync_start_time": dt.datetime.now(dt.UTC)},
         resource_config=resource,
         port_app_config=mapping,
+        resource_index=index,
     )
     token = _current.set(context)
     try:

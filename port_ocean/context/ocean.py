@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 
 _log = logging.getLogger(__name__)
+CLIENT_TIMEOUT = 60
+"""Seconds, ``ocean.config.client_timeout``: the original's default, and what
+``http_async_client`` waits."""
 
 
 class PortOceanContext(Integration):
@@ -63,6 +66,7 @@ class PortOceanContext(Integration):
                 should_create_webhooks_if_enabled=webhooks,
             ),
             base_url=self._base_url(),
+            client_timeout=CLIENT_TIMEOUT,
         )
 
     @property
@@ -199,7 +203,8 @@ class PortOceanContext(Integration):
 
     @contextlib.contextmanager
     def resource_scope(self, resource: ResourceConfig, mapping: PortAppConfig) -> Iterator[None]:
-        with event_module.resource_event(resource.for_integration, mapping.for_integration):
+        index = next((i for i, r in enumerate(mapping.resources) if r is resource), 0)
+        with event_module.resource_event(resource.for_integration, mapping.for_integration, index):
             yield
 
     @contextlib.contextmanager

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import jq
@@ -107,8 +108,8 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
         ),
         (
             "from port_ocean.context.ocean import ocean; ocean.configure({}); "
-            "ocean.config.client_timeout",
-            "'ocean.config.client_timeout' from 'port_ocean.context.ocean' is part of",
+            "ocean.config.send_raw_data_examples",
+            "'ocean.config.send_raw_data_examples' from 'port_ocean.context.ocean' is part of",
         ),
         ("from port_ocean.utils import cache, http_async_client", None),
         ("from port_ocean.core.handlers.webhook import webhook_event", None),
@@ -123,6 +124,19 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
             "'load_module' from 'port_ocean.utils.misc",
         ),
         ("from port_ocean.core.handlers import APIPortAppConfig", None),
+        (
+            "from port_ocean.context.ocean import ocean; ocean.configure({}); "
+            "assert ocean.config.client_timeout == 60",
+            None,
+        ),
+        (
+            "from port_ocean.context.resource import resource; resource.kind",
+            "ResourceContextNotFoundError: resource.kind was read outside",
+        ),
+        (
+            "from port_ocean.context.event import event; event.attributes",
+            "EventContextNotFoundError: event.attributes was read outside",
+        ),
         ("from port_ocean.core.handlers import JQEntityProcessor", None),
         ("from port_ocean.core.integrations.mixins.handler import HandlerMixin", None),
         (
@@ -369,6 +383,37 @@ async def test_what_a_resync_keeps_is_shared_by_its_resources_and_fetched_again_
 
     assert synced == [["OPS"], ["OPS", "WEB"]]
     assert (folder / "fetches.log").read_text().splitlines() == ["fetch", "fetch"]
+
+
+RESOURCE_MAIN = """
+from port_ocean.context.ocean import ocean
+from port_ocean.context.resource import resource
+
+@ocean.on_resync("project")
+async def projects(kind):
+    assert resource.resource_config.kind == kind
+    return [{"key": f"{resource.kind.upper()}-{resource.index}", "name": "P", "owner": "me"}]
+"""
+
+
+async def test_resource_names_the_resource_a_handler_works_on(tmp_path: Path) -> None:
+    project = MAPPING["resources"][0]
+    folder = plain_folder(tmp_path, RESOURCE_MAIN, [project, project])
+
+    report, entities = await sail_once(folder, tmp_path / "c.db", {})
+
+    assert report.status == "completed" and sorted(entities) == ["PROJECT-0", "PROJECT-1"]
+
+
+async def test_resource_context_sets_the_resource_as_integrations_tests_do() -> None:
+    from port_ocean.context.event import event
+    from port_ocean.context.resource import resource, resource_context
+
+    config = SimpleNamespace(kind="project")
+    async with resource_context(config, index=2):
+        seen = (resource.kind, resource.index, event.resource_config)
+
+    assert seen == ("project", 2, config)
 
 
 async def test_run_as_the_originals_debug_py_does_syncs_the_folder(workspace: Workspace) -> None:

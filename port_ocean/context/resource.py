@@ -1,0 +1,52 @@
+"""``port_ocean.context.resource``: the resource a handler or processor works on, as the
+original's ``resource`` (``resource.resource_config``, ``resource.kind``, ``resource.index``)
+and ``resource_context`` (which sets one, as integrations' tests do)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from port_ocean._unsupported import missing
+from port_ocean.context import event as event_module
+from port_ocean.exceptions.context import ResourceContextNotFoundError
+
+
+@dataclass
+class ResourceContext:
+    resource_config: Any
+    index: int
+
+    @property
+    def kind(self) -> str:
+        return str(self.resource_config.kind)
+
+
+class _ResourceProxy:
+    """Reads through to the resource of the running event."""
+
+    def __getattr__(self, name: str) -> Any:
+        current = event_module.current_event()
+        if current is None or current.resource_config is None:
+            raise ResourceContextNotFoundError(
+                f"resource.{name} was read outside of a resource's resync or live event; "
+                "read it inside a handler or a webhook processor."
+            )
+        return getattr(ResourceContext(current.resource_config, current.resource_index), name)
+
+
+resource: Any = _ResourceProxy()
+
+
+@contextlib.asynccontextmanager
+async def resource_context(resource_config: Any, index: int = 0) -> AsyncIterator[None]:
+    """Within: ``resource`` (and ``event.resource_config``) is ``resource_config``."""
+    current = event_module.current_event()
+    mapping = current.port_app_config if current is not None else None
+    with event_module.resource_event(resource_config, mapping, index):
+        yield
+
+
+__getattr__ = missing(__name__)

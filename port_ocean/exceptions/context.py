@@ -1,0 +1,21 @@
+"""``port_ocean.exceptions.context``: reading ``event`` or ``resource`` where there is none."""
+
+from __future__ import annotations
+
+from ocean.errors import OceanError
+from port_ocean._unsupported import missing
+
+
+class NoContextError(OceanError, RuntimeError):
+    """Read outside of the resync, request or resource it belongs to."""
+
+
+class EventContextNotFoundError(NoContextError):
+    pass
+
+
+class ResourceContextNotFoundError(NoContextError):
+    pass
+
+
+__getattr__ = missing(__name__)
