@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
@@ -23,6 +23,7 @@ from port_ocean._unsupported import UnsupportedAttributeError, message, missing
 from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
 from port_ocean.context.event import EventType
+from port_ocean.exceptions.context import PortOceanContextAlreadyInitializedError
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -44,10 +45,21 @@ class PortOceanContext(Integration):
         self.stop_callbacks = SignalHandler()
         """``port_ocean.utils.signal.signal_handler``: run by an ``on_stop`` hook."""
         self.stop_hooks.append(self.stop_callbacks.exit)
+        self._given_app: Any = None
+        """What an integration's own unit tests hand :func:`initialize_port_ocean_context`
+        (a mock app, usually): ``config``, ``app`` and the configuration are read from it."""
 
     @property
-    def config(self) -> _View:
+    def integration_config(self) -> dict[str, Any]:
+        if self._given_app is not None:
+            return cast(dict[str, Any], self._given_app.config.integration.config)
+        return super().integration_config
+
+    @property
+    def config(self) -> Any:
         """The parts of the original's settings integrations read."""
+        if self._given_app is not None:
+            return self._given_app.config
         settings, listener = self.settings, self.event_listener_type
         webhooks = listener not in ("ONCE", "ACTIONS_ONLY")
         return _View(
@@ -101,9 +113,11 @@ class PortOceanContext(Integration):
         return self.settings.event_listener.type.upper()
 
     @property
-    def app(self) -> _View:
+    def app(self) -> Any:
         """The parts of the original's app object integrations read: ``base_url`` (this
         integration's public URL: ``OCEAN__BASE_URL``, else the legacy ``app_host``)."""
+        if self._given_app is not None:
+            return self._given_app
         return _View("ocean.app", base_url=self._base_url(), config=self.config)
 
     def _base_url(self) -> str | None:
@@ -114,7 +128,8 @@ class PortOceanContext(Integration):
     @property
     def initialized(self) -> bool:
         """Whether the runner has configured the integration (from main.py's import on)."""
-        return self._config is not None or being_imported() is not None
+        given = self._given_app is not None
+        return given or self._config is not None or being_imported() is not None
 
     def attach(self, writes: Any) -> None:
         super().attach(writes)
@@ -295,6 +310,17 @@ def _import_file(path: Path, folder: Path) -> Any:
 
 
 ocean = PortOceanContext()
+
+
+def initialize_port_ocean_context(ocean_app: Any) -> None:
+    """For an integration's own unit tests, as the original's: ``ocean`` reads its
+    configuration (``ocean_app.config.integration.config``), ``config`` and ``app`` from
+    ``ocean_app``. A second call raises :class:`PortOceanContextAlreadyInitializedError`."""
+    if ocean._given_app is not None:
+        raise PortOceanContextAlreadyInitializedError("PortOcean context is already initialized")
+    ocean._given_app = ocean_app
+
+
 """The object ``main.py`` decorates, as in the original."""
 
 __getattr__ = missing(__name__)

@@ -18,4 +18,12 @@ class ResourceContextNotFoundError(NoContextError):
     pass
 
 
+class PortOceanContextNotFoundError(NoContextError):
+    pass
+
+
+class PortOceanContextAlreadyInitializedError(NoContextError):
+    pass
+
+
 __getattr__ = missing(__name__)

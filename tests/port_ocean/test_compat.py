@@ -125,6 +125,19 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
         ),
         ("from port_ocean.core.handlers import APIPortAppConfig", None),
         (
+            "from unittest.mock import MagicMock\n"
+            "from port_ocean.context.ocean import ocean, initialize_port_ocean_context\n"
+            "from port_ocean.exceptions.context import PortOceanContextAlreadyInitializedError\n"
+            "app = MagicMock()\n"
+            "app.config.integration.config = {'api_url': 'https://x'}\n"
+            "initialize_port_ocean_context(app)\n"
+            "assert ocean.integration_config['api_url'] == 'https://x' and ocean.app is app\n"
+            "try:\n    initialize_port_ocean_context(app)\n"
+            "except PortOceanContextAlreadyInitializedError:\n    pass\n"
+            "else:\n    raise SystemExit('initialized twice')",
+            None,
+        ),
+        (
             "from port_ocean.context.ocean import ocean; ocean.configure({}); "
             "assert ocean.config.client_timeout == 60",
             None,
