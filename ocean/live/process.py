@@ -105,6 +105,13 @@ async def accept(
         raise Rejected(400, f"the body is JSON {type(payload).__name__}, not an object")
     request = ReceivedRequest(path, headers, body)
     event = WebhookEvent(str(uuid.uuid4()), payload, headers, request, body=body)
+    with live.integration.request_scope(live.mapping):
+        return await _checked(classes, event)
+
+
+async def _checked(classes: list[type[WebhookProcessor]], event: WebhookEvent) -> Accepted | None:
+    """The processors' own checks of an event, before it is queued."""
+    payload, headers = event.payload, event.headers
     wanting = [p for p in (cls(event.clone()) for cls in classes) if await _wants(p)]
     for processor in wanting:
         name = type(processor).__name__

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ocean.listen.once import resync, start
-from ocean.live.process import LiveEvents, process
+from ocean.live.process import LiveEvents, accept, process
 from ocean.live.queue import QueuedEvent
 from ocean.resync import SilentObserver
 from ocean.sail import prepare
@@ -55,7 +55,9 @@ async def test_original_style_webhook_processor_applies_live_events(tmp_path: Pa
             sail.folder.integration, sail.folder.mapping, sail.resources, store, sail.owner
         )
         payload = {"project": {"key": "NEW", "name": "New", "archived": False}}
-        event = QueuedEvent("1", "/webhook", payload, {}, None, 0.0)
+        accepted = await accept(live, "/webhook", json.dumps(payload).encode(), {})
+        assert accepted is not None  # the route's checks, then the worker's
+        event = QueuedEvent("1", "/webhook", accepted.payload, {}, None, 0.0)
         assert await process(live, event) is None
         entities = await entities_of(store)
     finally:
