@@ -73,3 +73,44 @@ def test_other_fields_without_a_default_stay_required(
 ) -> None:
     with pytest.raises(ValidationError, match=missing):
         model.model_validate(given)
+
+
+def test_a_resource_is_built_from_the_original_s_model_names_as_integrations_tests_build_it() -> (
+    None
+):
+    from port_ocean.core.handlers.port_app_config.models import (
+        EntityMapping,
+        MappingsConfig,
+        PortResourceConfig,
+    )
+
+    built = ResourceConfig(
+        kind="repo",
+        selector=Selector(query="true"),
+        port=PortResourceConfig(
+            entity=MappingsConfig(
+                mappings=EntityMapping(
+                    identifier=".id", title=".name", blueprint='"repo"', properties={"a": ".a"}
+                )
+            )
+        ),
+    )
+    read = ResourceConfig.model_validate(
+        {
+            "kind": "repo",
+            "selector": {"query": "true"},
+            "port": {
+                "entity": {
+                    "mappings": {
+                        "identifier": ".id",
+                        "title": ".name",
+                        "blueprint": '"repo"',
+                        "properties": {"a": ".a"},
+                    }
+                }
+            },
+        }
+    )
+
+    assert built == read
+    assert built.port.entity.mappings.identifier == ".id"

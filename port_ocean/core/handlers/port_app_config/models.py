@@ -95,7 +95,9 @@ class Selector(_OriginalDefaults):
     query: JqText = "true"
 
 
-class EntityMappings(_Model):
+class EntityMapping(_Model):
+    """An entity's fields, each a JQ text (the original's ``EntityMapping``)."""
+
     identifier: MappingLeaf
     blueprint: JqText
     title: MappingLeaf | None = None
@@ -105,12 +107,14 @@ class EntityMappings(_Model):
     relations: dict[str, MappingLeaf] = Field(default_factory=dict)
 
 
-class EntityMapping(_Model):
-    mappings: EntityMappings
+class MappingsConfig(_Model):
+    """``entity:`` of a resource: its ``mappings``."""
+
+    mappings: EntityMapping
 
 
 class PortResourceConfig(_Model):
-    entity: EntityMapping
+    entity: MappingsConfig
     items_to_parse: str | None = Field(default=None, alias="itemsToParse")
     items_to_parse_name: str = Field(default="item", alias="itemsToParseName")
     items_to_parse_top_level_transform: bool = Field(
@@ -135,8 +139,6 @@ class PortAppConfig(_Model):
     )
     resources: list[ResourceConfig] = Field(default_factory=list)
 
-
-MappingsConfig = EntityMappings
 
 __all__ = [
     "EntityMapping",
