@@ -114,3 +114,22 @@ def test_a_resource_is_built_from_the_original_s_model_names_as_integrations_tes
 
     assert built == read
     assert built.port.entity.mappings.identifier == ".id"
+
+
+def test_search_queries_are_built_from_the_original_s_rule_models() -> None:
+    from port_ocean.core.handlers.port_app_config.models import (
+        EntityMapping,
+        IngestSearchQuery,
+        Rule,
+    )
+
+    query = IngestSearchQuery(
+        combinator="and", rules=[Rule(property="$title", operator="=", value="api")]
+    )
+    mapping = EntityMapping(identifier=query, blueprint='"repo"', relations={"service": query})
+
+    expected = {
+        "combinator": "and",
+        "rules": [{"property": "$title", "operator": "=", "value": "api"}],
+    }
+    assert (mapping.identifier, mapping.relations["service"]) == (expected, expected)

@@ -22,8 +22,16 @@ from pydantic_core import PydanticUndefined
 from ocean.mapping import leaf_as_text
 from port_ocean._unsupported import missing
 
+
+def _leaf(value: Any) -> Any:
+    """A mapping leaf as the file has it: a search query object becomes its dict."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(by_alias=True)
+    return leaf_as_text(value)
+
+
 JqText = Annotated[str, BeforeValidator(leaf_as_text)]
-MappingLeaf = Annotated[str | dict[str, Any], BeforeValidator(leaf_as_text)]
+MappingLeaf = Annotated[str | dict[str, Any], BeforeValidator(_leaf)]
 
 
 def _optional(annotation: Any) -> bool:
@@ -95,6 +103,21 @@ class Selector(_OriginalDefaults):
     query: JqText = "true"
 
 
+class Rule(_Model):
+    """One rule of a search query (``{"property": ..., "operator": ..., "value": ...}``)."""
+
+    property: str
+    operator: str
+    value: str
+
+
+class IngestSearchQuery(_Model):
+    """A search query mapped to an identifier, a team or a relation."""
+
+    combinator: str
+    rules: list[Rule | IngestSearchQuery]
+
+
 class EntityMapping(_Model):
     """An entity's fields, each a JQ text (the original's ``EntityMapping``)."""
 
@@ -142,10 +165,12 @@ class PortAppConfig(_Model):
 
 __all__ = [
     "EntityMapping",
+    "IngestSearchQuery",
     "MappingsConfig",
     "PortAppConfig",
     "PortResourceConfig",
     "ResourceConfig",
+    "Rule",
     "Selector",
 ]
 __getattr__ = missing(__name__)
