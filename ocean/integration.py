@@ -52,6 +52,23 @@ class FieldResolver(Protocol):
 HookT = TypeVar("HookT", bound=Hook)
 
 
+async def run_hooks(
+    hooks: list[Hook], name: str, errors: list[str], *, until_failure: bool = False
+) -> bool:
+    """Run ``hooks`` in order, adding what a failing one raised to ``errors`` (the first
+    failure stops the rest with ``until_failure``); whether every one succeeded."""
+    succeeded = True
+    for hook in hooks:
+        try:
+            await hook()
+        except Exception as error:
+            errors.append(f"{name} hook {hook.__qualname__} raised {type(error).__name__}: {error}")
+            succeeded = False
+            if until_failure:
+                break
+    return succeeded
+
+
 class Integration:
     """Registry of an integration's resync handlers and lifecycle hooks.
 

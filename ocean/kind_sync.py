@@ -384,9 +384,7 @@ async def _timed(
 async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch) -> MapResult:
     if resource.deferred:  # the integration resolves some fields: here, after the mapping
         mapped = resource.map_items(batch)
-        resolver = job.integration.field_resolver()
-        if resolver is not None:
-            await resolve_fields(resource, mapped, resolver)
+        await resolve_fields(resource, mapped)
         return mapped
     if job.pool is not None and job.pool.wanted(resource, len(batch)):
         return await job.pool.map_items(resource, batch)

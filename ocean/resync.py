@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ocean.integration import Integration
+from ocean.integration import Integration, run_hooks
 from ocean.kind_sync import sync_pages
 from ocean.load.deletion import plan_deletion
 from ocean.load.freshness import Freshness
@@ -112,9 +112,8 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
 
 
 async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tally) -> None:
-    tally.state_known = await _run_hooks(
-        job.integration.resync_start_hooks, report, "on_resync_start"
-    )
+    hooks = job.integration.resync_start_hooks
+    tally.state_known = await run_hooks(hooks, "on_resync_start", report.errors, until_failure=True)
     kinds = [KindReport(kind=resource.kind, index=resource.index) for resource in job.resources]
     report.kinds.extend(kinds)
     bound = asyncio.Semaphore(max(1, job.concurrent_kinds))
@@ -139,7 +138,8 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
             owned_at_start.add_done_callback(_taken)
     report.status = "completed" if _succeeded(report) else "failed"
     if report.status == "completed":
-        await _run_hooks(job.integration.resync_complete_hooks, report, "on_resync_complete")
+        hooks = job.integration.resync_complete_hooks
+        await run_hooks(hooks, "on_resync_complete", report.errors, until_failure=True)
 
 
 async def _record(
@@ -171,18 +171,6 @@ def _next_resync(since: str, interval_minutes: float | None) -> str | None:
 
 def _succeeded(report: ResyncReport) -> bool:
     return not report.errors and all(kind.status == "completed" for kind in report.kinds)
-
-
-async def _run_hooks(hooks: list[Any], report: ResyncReport, name: str) -> bool:
-    for hook in hooks:
-        try:
-            await hook()
-        except Exception as error:
-            report.errors.append(
-                f"{name} hook {hook.__qualname__} raised {type(error).__name__}: {error}"
-            )
-            return False
-    return True
 
 
 async def _sync_kind(

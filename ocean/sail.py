@@ -64,6 +64,5 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
         version=folder.version,
     )
     resolver = folder.integration.field_resolver()
-    claims = resolver.claims if resolver is not None else None
-    resources = compile_resources(folder.mapping.resources, env=env, claims=claims)
+    resources = compile_resources(folder.mapping.resources, env=env, resolver=resolver)
     return Sail(folder=folder, settings=settings, owner=owner, resources=resources, env=env)

@@ -20,10 +20,11 @@ from ocean.types import Entity
 _log = logging.getLogger(__name__)
 
 
-async def resolve_fields(
-    resource: CompiledResource, result: MapResult, resolver: FieldResolver
-) -> None:
+async def resolve_fields(resource: CompiledResource, result: MapResult) -> None:
     """Fill ``resource``'s deferred fields in the entities of ``result``."""
+    resolver = resource.resolver
+    if resolver is None:
+        return
     await asyncio.gather(
         *(
             _resolve(entity, item, path, text, resolver, result)

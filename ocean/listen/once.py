@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from ocean.config.settings import EventListenerSettings
+from ocean.integration import run_hooks
 from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
@@ -15,7 +16,6 @@ from ocean.resync import Observer, ResyncJob, run_resync
 from ocean.sail import Sail
 from ocean.store.base import InstallsIntegrations, Store
 from ocean.transform.pool import TransformPool
-from ocean.types import Hook
 
 _log = logging.getLogger(__name__)
 STOP_WITHIN = 30.0
@@ -44,11 +44,10 @@ async def start(
     created = await store.create_blueprints(sail.folder.blueprints)
     writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
                         freshness=freshness or Freshness())  # fmt: skip
-    integration = sail.folder.integration
-    writes = DirectWrites(sail.resources, writer, store, sail.owner.identifier,
-                          sail.folder.mapping, integration.field_resolver())  # fmt: skip
-    sail.folder.integration.attach(writes)
-    return created, await _run_hooks(sail.folder.integration.start_hooks, "on_start", [])
+    sail.folder.integration.attach(DirectWrites(sail.resources, writer))
+    errors: list[str] = []
+    await run_hooks(sail.folder.integration.start_hooks, "on_start", errors)
+    return created, errors
 
 
 async def finish(sail: Sail, *, within: float = STOP_WITHIN) -> None:
@@ -58,21 +57,11 @@ async def finish(sail: Sail, *, within: float = STOP_WITHIN) -> None:
     errors: list[str] = []
     try:
         async with asyncio.timeout(within):
-            await _run_hooks(sail.folder.integration.stop_hooks, "on_stop", errors)
+            await run_hooks(sail.folder.integration.stop_hooks, "on_stop", errors)
     except TimeoutError:
         errors.append(f"the on_stop hooks took longer than {within:g} s; stopping without them")
     for error in errors:
         _log.error("%s", error)
-
-
-async def _run_hooks(hooks: list[Hook], kind: str, errors: list[str]) -> list[str]:
-    """Run every hook, adding to ``errors`` what the failed ones raised."""
-    for hook in hooks:
-        try:
-            await hook()
-        except Exception as error:
-            errors.append(f"{kind} hook {hook.__qualname__} raised {type(error).__name__}: {error}")
-    return errors
 
 
 async def resync(

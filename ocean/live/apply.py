@@ -17,7 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ocean.extract.fields import resolve_fields
-from ocean.integration import FieldResolver
 from ocean.live.processor import WebhookEventRawResults
 from ocean.load.apply import failure_message, write_entities
 from ocean.load.freshness import Freshness
@@ -39,18 +38,15 @@ class Changes:
 
 
 async def changes_of(
-    results: list[tuple[CompiledResource, WebhookEventRawResults]],
-    fetched_at: float,
-    resolver: FieldResolver | None = None,
+    results: list[tuple[CompiledResource, WebhookEventRawResults]], fetched_at: float
 ) -> Changes:
-    """Map raw results to the entities to upsert and the keys to delete; the fields the
-    integration resolves itself are resolved by ``resolver``."""
+    """Map raw results to the entities to upsert and the keys to delete (the fields the
+    integration resolves itself included)."""
     changes = Changes([], [], fetched_at)
     doomed: list[Entity] = []
     for resource, raw in results:
         updated = resource.map_items(raw.updated_raw_results, parse_all=True)
-        if resource.deferred and resolver is not None:
-            await resolve_fields(resource, updated, resolver)
+        await resolve_fields(resource, updated)
         deleted = resource.map_items(raw.deleted_raw_results, parse_all=True)
         changes.upserts += updated.passed
         doomed += updated.failed + deleted.passed
@@ -66,7 +62,7 @@ class LiveWriter:
     def __init__(
         self, *, store: Store, owner: Owner, mapping: PortAppConfig, freshness: Freshness
     ) -> None:
-        self._store, self._owner, self._mapping = store, owner, mapping
+        self.store, self.owner, self.mapping = store, owner, mapping
         self._freshness = freshness
         self._commits: GroupCommit[Changes, list[str]] = GroupCommit(self._write_group)
 
@@ -89,14 +85,14 @@ class LiveWriter:
             owners = [position for position, _ in upserts.values()]
             entities = [entity for _, entity in upserts.values()]
             outcomes = await write_entities(
-                self._store, entities, owner=self._owner, mapping=self._mapping
+                self.store, entities, owner=self.owner, mapping=self.mapping
             )
             for position, outcome in zip(owners, outcomes, strict=True):
                 if not outcome.ok:
                     errors[position].append(failure_message(outcome))
             if gone:
-                owned = await _owned(self._store, self._owner, gone)
-                await self._store.delete_entities(owned, delete_dependents=False)
+                owned = await _owned(self.store, self.owner, gone)
+                await self.store.delete_entities(owned, delete_dependents=False)
         return errors
 
 

@@ -163,8 +163,7 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]
-    changes = await changes_of(done, fetched_at, live.integration.field_resolver())
-    errors += await live.writer.write(changes)
+    errors += await live.writer.write(await changes_of(done, fetched_at))
     return "; ".join(errors) or None
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from ocean.errors import StoreError
-from ocean.integration import FieldResolver
 from ocean.live.apply import LiveWriter, changes_of
 from ocean.live.processor import WebhookEventRawResults
 from ocean.load.freshness import Freshness
@@ -17,26 +16,23 @@ from ocean.transform.mapper import CompiledResource
 
 
 class DirectWrites:
-    def __init__(
-        self,
-        resources: list[CompiledResource],
-        writer: LiveWriter,
-        store: Store,
-        identifier: str,
-        mapping: PortAppConfig,
-        resolver: FieldResolver | None = None,
-    ) -> None:
-        self._resources, self._writer, self._identifier = resources, writer, identifier
-        self._resolver = resolver
-        self.store = store
+    def __init__(self, resources: list[CompiledResource], writer: LiveWriter) -> None:
+        self._resources, self._writer = resources, writer
+
+    @property
+    def store(self) -> Store:
         """The catalog written to (what the compatibility layer's ``port_client`` reads)."""
-        self.mapping = mapping
+        return self._writer.store
+
+    @property
+    def mapping(self) -> PortAppConfig:
         """The mapping the items are mapped with."""
+        return self._writer.mapping
 
     async def request_resync(self) -> str:
         """Record a request for a full resync of this integration (as ``ocean catalog
         resync`` does); when it was requested."""
-        return await self.store.request_resync(self._identifier)
+        return await self.store.request_resync(self._writer.owner.identifier)
 
     async def register_raw(self, kind: str, items: list[dict[str, Any]]) -> None:
         """Upsert what the selector keeps; delete (if this integration owns them) what it
@@ -49,7 +45,7 @@ class DirectWrites:
 
     async def _write(self, kind: str, raw: WebhookEventRawResults) -> None:
         results = [(resource, raw) for resource in self._resources if resource.kind == kind]
-        changes = await changes_of(results, Freshness.now(), self._resolver)
+        changes = await changes_of(results, Freshness.now())
         errors = await self._writer.write(changes)
         if errors:
             raise StoreError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocean.errors import MappingError
 from ocean.mapping import ResourceConfig
@@ -20,6 +20,9 @@ from ocean.transform.items_to_parse import ItemsToParse
 from ocean.transform.jq import EvaluationError, Input
 from ocean.transform.leaf import Leaf, Node, compile_node, leaves
 from ocean.types import Entity
+
+if TYPE_CHECKING:
+    from ocean.integration import FieldResolver
 
 _COERCED_TO_TEXT = ("team", "icon")
 
@@ -93,7 +96,7 @@ class CompiledResource:
         *,
         env: Mapping[str, str] | None,
         index: int = 0,
-        claims: Callable[[str], bool] | None = None,
+        resolver: FieldResolver | None = None,
     ) -> None:
         self.resource, self.index, self.kind = resource, index, resource.kind
         self.env = env
@@ -109,7 +112,10 @@ class CompiledResource:
             if port.items_to_parse
             else None
         )
+        claims = resolver.claims if resolver is not None else None
         leaves, self.deferred = _deferred(port.entity.mappings.leaves(), claims)
+        self.resolver = resolver if self.deferred else None
+        """Who resolves :attr:`deferred` (see :mod:`ocean.extract.fields`)."""
         self.fields: dict[str, Node] = {
             name: compile_node(name, value, env) for name, value in leaves.items()
         }
@@ -212,13 +218,12 @@ def compile_resources(
     resources: list[ResourceConfig],
     *,
     env: Mapping[str, str] | None,
-    claims: Callable[[str], bool] | None = None,
+    resolver: FieldResolver | None = None,
 ) -> list[CompiledResource]:
     """Compile a mapping's resources, failing with every JQ syntax error at once;
-    ``claims`` names the values the integration resolves itself (see :class:`FieldResolver`
-    in :mod:`ocean.integration`)."""
+    ``resolver`` resolves the values the integration claims."""
     compiled = [
-        CompiledResource(resource, env=env, index=i, claims=claims)
+        CompiledResource(resource, env=env, index=i, resolver=resolver)
         for i, resource in enumerate(resources)
     ]
     problems = [problem for resource in compiled for problem in resource.problems()]
