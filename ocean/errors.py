@@ -8,6 +8,7 @@ OceanError
  │    ├── KindNotImplementedError
  │    └── RawDataError
  └── StoreError               the catalog could not be read or written
+      └── QueueUnavailableError  the live-event queue cannot be reached (for now)
 """
 
 from __future__ import annotations
@@ -54,3 +55,8 @@ class RawDataError(ExtractError):
 
 class StoreError(OceanError):
     """The catalog store failed or was given something it cannot hold."""
+
+
+class QueueUnavailableError(StoreError):
+    """The live-event queue cannot be reached or refuses writes (Redis down, restarting or
+    out of memory): events are refused with 503 and the workers wait until it is back."""

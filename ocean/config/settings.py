@@ -66,6 +66,9 @@ class LiveEventsSettings(_Section):
     max_body_bytes: Annotated[int, Meta(ge=1)] = 10 * 1024 * 1024
     consumer: str | None = None
     """This replica's name in the Redis consumer group (default: the host name)."""
+    retry_max_seconds: Annotated[float, Meta(gt=0)] = 10.0
+    """While the queue is unreachable the workers retry with exponential backoff up to this
+    wait; the route's 503 answers ``Retry-After`` with it (rounded up, at least 1)."""
 
 
 class PortSettings(_Section):

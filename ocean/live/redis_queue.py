@@ -7,19 +7,31 @@ event is handed to a worker only when it heads its key's list, and leaves the li
 it is done or buried. Unacknowledged events come back: a replica first re-reads what it
 was given before a restart, and claims what a dead replica left idle for ``reclaim``
 seconds. Buried events live in a second stream, the dead-letter list.
+
+Every call that fails because Redis cannot be reached (or refuses it) raises
+:class:`~ocean.errors.QueueUnavailableError`: the route answers 503 and the workers retry.
+A Redis that comes back without its data (no persistence) has lost the stream and the
+consumer group: reading recreates them (the NOGROUP reply) and carries on with the
+events accepted since.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import socket
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import orjson
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
-from ocean.errors import StoreError
+from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.queue import QueuedEvent
 
 _PUT = """
@@ -40,6 +52,26 @@ return 1
 """
 _GROUP = "workers"
 _Arg = bytes | str | int | float
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _client(url: str) -> redis.Redis:
+    """Fail fast while Redis is down, so that the route answers 503 soon: one immediate
+    retry on a dropped connection (a pooled one a restart closed), none on a timeout, and
+    short connect and read timeouts (a read blocks for a worker's poll, under a second);
+    the URL's own options win."""
+    retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    return redis.Redis.from_url(url, retry=retry, socket_connect_timeout=2.0, socket_timeout=5.0)
+
+
+def _where(client: redis.Redis) -> str:
+    """The queue's address without credentials."""
+    options = client.connection_pool.connection_kwargs
+    if "path" in options:
+        return f"unix://{options['path']}"
+    host, port = options.get("host", "localhost"), options.get("port", 6379)
+    return f"redis://{host}:{port}/{options.get('db', 0)}"
 
 
 def _text(value: Any) -> str:
@@ -53,6 +85,7 @@ class RedisEventQueue:
         self, client: redis.Redis, integration: str, *, reclaim: float, consumer: str
     ) -> None:
         self._redis, self._reclaim = client, reclaim
+        self._where = _where(client)
         self._prefix = f"ocean:{integration}:events"
         self._stream, self._dead = f"{self._prefix}:stream", f"{self._prefix}:dead"
         self._consumer = consumer
@@ -67,7 +100,7 @@ class RedisEventQueue:
     ) -> RedisEventQueue:
         """``consumer`` names this replica in the group (default: the host name); a restart
         under the same name takes back what it was given before."""
-        client = redis.Redis.from_url(url)
+        client = _client(url)
         try:
             await client.xgroup_create(
                 f"ocean:{integration}:events:stream", _GROUP, id="0", mkstream=True
@@ -78,15 +111,51 @@ class RedisEventQueue:
                     f"cannot create the live-event consumer group on {url}: {error}"
                 ) from None
         except (RedisError, OSError) as error:
+            where = _where(client)
             await client.aclose()
             raise StoreError(
-                f"cannot reach the live-event queue at {url}: {error}; start Redis or set "
+                f"cannot reach the live-event queue at {where}: {error}; start Redis or set "
                 "OCEAN__LIVE_EVENTS__QUEUE_URL to sqlite:///PATH"
             ) from None
         return cls(client, integration, reclaim=reclaim, consumer=consumer or socket.gethostname())
 
     def _key_list(self, key: str | None) -> str:
         return f"{self._prefix}:key:{key or ''}"
+
+    async def _call(self, action: Callable[[], Awaitable[T]]) -> T:
+        """``action`` against Redis; recreates a vanished consumer group once, and turns
+        any failure to reach Redis (or a refusal) into :class:`QueueUnavailableError`."""
+        try:
+            try:
+                return await action()
+            except ResponseError as error:
+                if not str(error).startswith("NOGROUP"):
+                    raise
+                await self._regroup()
+                return await action()
+        except (RedisError, OSError) as error:
+            self._recovered = False  # a reply lost mid-outage left events pending for us
+            raise QueueUnavailableError(
+                f"the live-event queue at {self._where} is unreachable "
+                f"({type(error).__name__}: {error}): start Redis or fix "
+                "OCEAN__LIVE_EVENTS__QUEUE_URL"
+            ) from error
+
+    async def _regroup(self) -> None:
+        """Redis came back without the stream or its consumer group (no persistence)."""
+        try:
+            await self._redis.xgroup_create(self._stream, _GROUP, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+            return  # another replica recreated it first
+        self._buffer.clear()  # those events went with Redis's data
+        _log.warning(
+            "the live-event stream's consumer group was gone from %s (Redis restarted "
+            "without persistence?): recreated it; events accepted before the restart and "
+            "not yet applied were lost with Redis's data (enable appendonly to keep them)",
+            self._where,
+        )
 
     async def put(
         self,
@@ -99,10 +168,14 @@ class RedisEventQueue:
         event = QueuedEvent("", path, payload, headers, key, time.time(), body=body)
         args: list[_Arg] = [path, event.stored, orjson.dumps(headers), key or ""]
         args.append(repr(event.received_at))
-        event.id = _text(await self._put(keys=[self._stream, self._key_list(key)], args=args))
+        keys = [self._stream, self._key_list(key)]
+        event.id = _text(await self._call(lambda: self._put(keys=keys, args=args)))
         return event
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
+        return await self._call(lambda: self._take(limit, timeout))
+
+    async def _take(self, limit: int, timeout: float) -> list[QueuedEvent]:
         if not self._recovered:
             await self._recover()
         block = 20 if self._buffer else max(1, int(timeout * 1000))
@@ -155,11 +228,12 @@ class RedisEventQueue:
             repr(event.received_at),
             event.attempts,
         ]
-        await self._finish(keys=[self._stream, self._key_list(event.key), self._dead], args=args)
+        keys = [self._stream, self._key_list(event.key), self._dead]
+        await self._call(lambda: self._finish(keys=keys, args=args))
         self._handed.discard(event.id)
 
     async def dead(self) -> list[QueuedEvent]:
-        entries: Any = await self._redis.xrange(self._dead)
+        entries: Any = await self._call(lambda: self._redis.xrange(self._dead))
         return [_event(_text(stream_id), fields) for stream_id, fields in entries]
 
     async def revive(self, ids: list[str] | None = None) -> int:
@@ -167,12 +241,12 @@ class RedisEventQueue:
         for event in await self.dead():
             if ids is None or event.id in ids:
                 await self.put(event.path, event.payload, event.headers, event.key, event.body)
-                await self._redis.xdel(self._dead, event.id)
+                await self._call(functools.partial(self._redis.xdel, self._dead, event.id))
                 revived += 1
         return revived
 
     async def depth(self) -> int:
-        return int(await self._redis.xlen(self._stream))
+        return int(await self._call(lambda: self._redis.xlen(self._stream)))
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -4,6 +4,10 @@ Up to ``workers`` events are applied at once. An event whose key is already bein
 applied waits behind it, so events about the same resource land in arrival order while
 different resources go in parallel. ``handle`` returns None when the event was applied
 or the reason it failed for good (the event is then buried in the dead-letter list).
+
+The workers outlive a queue outage (:mod:`ocean.live.outage`): taking events is retried
+with capped backoff until the queue answers again, and an event applied meanwhile is
+finished (done or buried) once it does, its key held until then so order is kept.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from ocean.errors import QueueUnavailableError
+from ocean.live.outage import Outage
 from ocean.live.queue import EventQueue, QueuedEvent
 
 Handle = Callable[[QueuedEvent], Awaitable[str | None]]
@@ -22,9 +28,17 @@ class Workers:
     """Run with :meth:`run` until ``stop`` is set; unfinished events stay queued."""
 
     def __init__(
-        self, queue: EventQueue, handle: Handle, *, workers: int, poll: float = 0.5
+        self,
+        queue: EventQueue,
+        handle: Handle,
+        *,
+        workers: int,
+        poll: float = 0.5,
+        retry_max: float = 10.0,
     ) -> None:
+        """``retry_max``: the longest wait between retries while the queue is unreachable."""
         self._queue, self._handle, self._poll = queue, handle, poll
+        self.outage = Outage(cap=retry_max)
         self._slots = asyncio.Semaphore(workers)
         self._capacity = workers * 4
         self._held = 0
@@ -34,6 +48,7 @@ class Workers:
 
     async def run(self, stop: asyncio.Event) -> None:
         stopping = asyncio.create_task(stop.wait())
+        failures = 0
         try:
             while not stop.is_set():
                 room = self._capacity - self._held
@@ -44,7 +59,15 @@ class Workers:
                         return_when=asyncio.FIRST_COMPLETED,
                     )
                     continue
-                for event in await self._queue.take(room, timeout=self._poll):
+                try:
+                    taken = await self._queue.take(room, timeout=self._poll)
+                except QueueUnavailableError as error:
+                    await self.outage.pause(error, failures, stop)
+                    failures += 1
+                    continue
+                failures = 0
+                self.outage.over()
+                for event in taken:
                     self._admit(event)
         finally:
             stopping.cancel()
@@ -82,9 +105,9 @@ class Workers:
             except Exception as error:  # a bug in a handler must not block its key
                 failure = f"{type(error).__name__}: {error}"
             if failure is None:
-                await self._queue.done(event)
+                await self.outage.persist(lambda: self._queue.done(event))
             else:
-                await self._queue.bury(event, failure)
+                await self.outage.persist(lambda: self._queue.bury(event, failure))
         self._held -= 1
         self._freed.set()
         if event.key is not None:
