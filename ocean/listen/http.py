@@ -4,12 +4,15 @@
 ``POST /resync`` (the WEBHOOK listener's trigger) needs ``Authorization: Bearer <token>``
 with the token from ``OCEAN__EVENT_LISTENER__TOKEN``; it records a resync request that the
 running listener picks up, exactly like ``ocean catalog resync``.
+
+``GET /ready`` answers 503 before the first resync starts and while any of the
+``readiness`` checks reports a problem (such as the live-event queue being unreachable).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +22,9 @@ from starlette.routing import BaseRoute, Route
 from ocean.monitor.metrics import Metrics
 from ocean.store.base import Store
 
+Readiness = Callable[[], Awaitable[str | None]]
+"""A check ``/ready`` makes: None when fine, else what is wrong (and what to do)."""
+
 
 def create_app(
     *,
@@ -27,6 +33,7 @@ def create_app(
     metrics: Metrics,
     token: str | None,
     extra_routes: Sequence[BaseRoute] = (),
+    readiness: Sequence[Readiness] = (),
 ) -> Starlette:
     """The ASGI app; everything it uses is passed in."""
 
@@ -34,6 +41,11 @@ def create_app(
         return JSONResponse({"ok": True})
 
     async def ready(_: Request) -> Response:
+        for check in readiness:
+            problem = await check()
+            if problem is not None:
+                body = {"ok": False, "status": metrics.status, "error": problem}
+                return JSONResponse(body, status_code=503)
         ready = metrics.status != "idle"
         return JSONResponse(
             {"ok": ready, "status": metrics.status}, status_code=200 if ready else 503

@@ -1,12 +1,15 @@
-"""Live events for a running integration: its routes, its queue and its workers."""
+"""Live events for a running integration: its routes, its queue and its workers, and
+whether it is ready (its queue answers)."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 from starlette.routing import Route
 
+from ocean.errors import QueueUnavailableError
 from ocean.live.open import open_queue, queue_url
 from ocean.live.process import LiveEvents, process
 from ocean.live.queue import EventQueue, QueuedEvent
@@ -16,16 +19,45 @@ from ocean.monitor.metrics import Metrics
 from ocean.sail import Sail
 from ocean.store.base import Store
 
+READY_SECONDS = 1.0
+"""How long ``/ready`` waits for the queue to answer."""
+
 
 class LiveService:
     """Open with :meth:`open` (None when the integration registers no processor)."""
 
     def __init__(
-        self, live: LiveEvents, queue: EventQueue, metrics: Metrics, *, workers: int, max_body: int
+        self,
+        live: LiveEvents,
+        queue: EventQueue,
+        metrics: Metrics,
+        *,
+        workers: int,
+        max_body: int,
+        retry_max: float = 10.0,
     ) -> None:
+        """``retry_max``: the longest wait between retries while the queue is unreachable
+        (also the 503's Retry-After, rounded up)."""
         self.live, self.queue, self.metrics = live, queue, metrics
-        self.routes: list[Route] = live_event_routes(live, queue, metrics, max_body_bytes=max_body)
-        self.workers = Workers(queue, self._apply, workers=workers)
+        retry_after = max(1, math.ceil(retry_max))
+        self.routes: list[Route] = live_event_routes(
+            live, queue, metrics, max_body_bytes=max_body, retry_after=retry_after
+        )
+        self.workers = Workers(queue, self._apply, workers=workers, retry_max=retry_max)
+
+    async def unready(self) -> str | None:
+        """Why ``/ready`` should answer 503: the queue does not answer (None when it does)."""
+        try:
+            async with asyncio.timeout(READY_SECONDS):
+                await self.queue.depth()
+        except QueueUnavailableError as error:
+            return f"{error}; until then live events are refused with 503"
+        except TimeoutError:
+            return (
+                f"the live-event queue did not answer within {READY_SECONDS} seconds; "
+                "live events may be refused until it does: check Redis"
+            )
+        return None
 
     async def _apply(self, event: QueuedEvent) -> str | None:
         failure = await process(self.live, event)
@@ -57,6 +89,7 @@ class LiveService:
             metrics,
             workers=settings.event_workers_count,
             max_body=settings.live_events.max_body_bytes,
+            retry_max=settings.live_events.retry_max_seconds,
         )
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -136,7 +136,7 @@ async def live_server(
     service = await LiveService.open(sail, store, metrics)
     assert service is not None
     app = create_app(store=store, identifier=sail.owner.identifier, metrics=metrics, token=None,
-                     extra_routes=service.routes)  # fmt: skip
+                     extra_routes=service.routes, readiness=[service.unready])  # fmt: skip
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
