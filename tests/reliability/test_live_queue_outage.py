@@ -1,0 +1,170 @@
+"""Live events through a Redis outage: the test's own redis-server is killed by its PID
+while the integration serves events, then started again on the same port.
+
+While Redis is down the route answers 503 JSON with Retry-After (never 202) and /ready
+503; once it is back the workers resume by themselves. Without persistence Redis comes
+back empty (the stream and consumer group are recreated); with an append-only file every
+event accepted before the outage is applied too, in order per key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ocean.live.outage import FIRST_DELAY, Outage
+from tests.conftest import Workspace
+from tests.live.harness import LiveServer, live_server, service_event, with_processors
+from tests.reliability.redis_process import REDIS_SERVER, RedisProcess
+
+needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not on PATH")
+
+
+@pytest.fixture
+async def redis_down_and_up(tmp_path: Path) -> AsyncIterator[RedisProcess]:
+    """Without persistence: a restart comes back empty."""
+    server = RedisProcess(tmp_path / "redis", persistent=False)
+    await server.start()
+    yield server
+    await server.kill()
+
+
+@pytest.fixture
+async def redis_persistent(tmp_path: Path) -> AsyncIterator[RedisProcess]:
+    """With an append-only file: a restart keeps what was accepted."""
+    server = RedisProcess(tmp_path / "redis", persistent=True)
+    await server.start()
+    yield server
+    await server.kill()
+
+
+def _environ(server: RedisProcess) -> dict[str, str]:
+    return {
+        "OCEAN__LIVE_EVENTS__QUEUE_URL": server.url,
+        "OCEAN__LIVE_EVENTS__RETRY_MAX_SECONDS": "0.2",
+    }
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not await check():
+            await asyncio.sleep(0.05)
+
+
+async def _stars(live: Workspace, identifier: str) -> int | None:
+    entity = (await live.entities("service")).get(identifier)
+    return None if entity is None else int(entity["properties"]["stars"])
+
+
+async def _ready(server: LiveServer) -> httpx.Response:
+    return await server.client.get(f"{server.base}/ready")
+
+
+async def _assert_refused_while_down(server: LiveServer) -> None:
+    response = await server.post(service_event("svc-lost", stars=1))
+    assert response.status_code == 503, response.text
+    assert int(response.headers["retry-after"]) >= 1
+    body = response.json()
+    assert body["ok"] is False and "live-event queue" in body["error"]
+    assert "retry" in body["error"].lower()
+    ready = await _ready(server)
+    assert ready.status_code == 503, ready.text
+    assert ready.json()["ok"] is False and "live-event queue" in ready.json()["error"]
+
+
+@needs_redis
+async def test_without_persistence_events_after_the_outage_are_applied(
+    workspace: Workspace, redis_down_and_up: RedisProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    live = with_processors(workspace)
+    caplog.set_level(logging.INFO, logger="ocean.live")
+    async with live_server(live, _environ(redis_down_and_up)) as server:
+        server.service.metrics.started()
+        assert (await server.post(service_event("svc-1", stars=1))).status_code == 202
+        await _eventually(lambda: _is(live, "svc-1", 1))
+        assert (await _ready(server)).status_code == 200
+
+        await redis_down_and_up.kill()
+        await _assert_refused_while_down(server)
+        await asyncio.sleep(1.0)  # several capped retries of the workers
+        await _assert_refused_while_down(server)
+
+        await redis_down_and_up.start()  # empty: no stream, no consumer group
+        await _eventually(lambda: _status(server, 200))
+        assert (await server.post(service_event("svc-1", stars=2))).status_code == 202
+        assert (await server.post(service_event("svc-2", stars=5))).status_code == 202
+        await _eventually(lambda: _is(live, "svc-1", 2))
+        await _eventually(lambda: _is(live, "svc-2", 5))
+        await server.settled(5)
+    assert await _stars(live, "svc-lost") is None, "a 503 event must not be applied"
+    said = [(r.levelno, r.getMessage()) for r in caplog.records]
+    loud = [message for level, message in said if level >= logging.WARNING]
+    assert len(loud) == 2, loud  # the outage once (not per retry), then the data Redis lost
+    assert "unreachable" in loud[0] and "consumer group was gone" in loud[1]
+    assert any("reachable again" in message for _, message in said)
+
+
+@needs_redis
+async def test_with_persistence_every_accepted_event_is_applied_in_order_per_key(
+    workspace: Workspace, redis_persistent: RedisProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = with_processors(workspace)
+    log = workspace.root / "applied.jsonl"
+    monkeypatch.setenv("OCEAN_TEST_EVENT_LOG", str(log))
+    keys, per_key = ["svc-a", "svc-b"], 6
+    async with live_server(live, _environ(redis_persistent)) as server:
+        server.service.metrics.started()
+        for stars in range(1, per_key + 1):
+            for key in keys:
+                response = await server.post(service_event(key, stars=stars, delay=0.1))
+                assert response.status_code == 202
+        await redis_persistent.kill()  # events in flight, read but waiting, and not read yet
+        applied_before = log.read_text().count("\n") if log.exists() else 0
+        assert applied_before < len(keys) * per_key, "the outage must catch events unapplied"
+        await _assert_refused_while_down(server)
+        await asyncio.sleep(0.5)
+
+        await redis_persistent.start()
+        await _eventually(lambda: _status(server, 200))
+        for key in keys:
+            assert (await server.post(service_event(key, stars=per_key + 1))).status_code == 202
+        for key in keys:
+            await _eventually(lambda key=key: _is(live, key, per_key + 1))  # type: ignore[misc]
+        await server.settled(5)
+    applied = [json.loads(line) for line in log.read_text().splitlines()]
+    for key in keys:
+        order = [event["service"]["stars"] for event in applied if event["service"]["id"] == key]
+        once = [stars for i, stars in enumerate(order) if i == 0 or order[i - 1] != stars]
+        assert once == list(range(1, per_key + 2)), f"{key}: applied in the order {order}"
+    assert all(event["service"]["id"] != "svc-lost" for event in applied)
+
+
+async def _is(live: Workspace, identifier: str, stars: int) -> bool:
+    return await _stars(live, identifier) == stars
+
+
+async def _status(server: LiveServer, status: int) -> bool:
+    return (await _ready(server)).status_code == status
+
+
+async def test_the_sqlite_queue_is_ready_and_accepts_events(workspace: Workspace) -> None:
+    live = with_processors(workspace)
+    async with live_server(live) as server:  # the default queue: a file beside the catalog
+        server.service.metrics.started()
+        ready = await _ready(server)
+        assert ready.status_code == 200 and ready.json()["ok"] is True, ready.text
+        assert (await server.post(service_event("svc-1", stars=4))).status_code == 202
+        await _eventually(lambda: _is(live, "svc-1", 4))
+
+
+def test_the_backoff_doubles_up_to_its_cap() -> None:
+    outage = Outage(cap=0.2)
+    delays = [outage.delay(attempt) for attempt in range(12)]
+    assert delays[0] <= FIRST_DELAY * 1.2 and delays[1] >= FIRST_DELAY * 2 * 0.8
+    assert all(delay <= 0.2 * 1.2 for delay in delays) and delays[-1] >= 0.2 * 0.8
