@@ -194,6 +194,7 @@ async def _serve(
         metrics=metrics,
         token=sail.settings.event_listener.token,
         extra_routes=[*sail.folder.integration.http_routes(), *(live.routes if live else ())],
+        readiness=[live.unready] if live else (),
     )
     server = uvicorn.Server(
         uvicorn.Config(app, host=address[0], port=address[1], log_level="warning", lifespan="off")

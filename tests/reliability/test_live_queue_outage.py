@@ -12,6 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -19,10 +24,13 @@ import httpx
 import pytest
 
 from ocean.live.outage import FIRST_DELAY, Outage
+from ocean.live.signature import sign
 from tests.conftest import Workspace
 from tests.live.harness import LiveServer, live_server, service_event, with_processors
+from tests.loopback import free_port, reaped
 from tests.reliability.redis_process import REDIS_SERVER, RedisProcess
 
+FAKE = Path(__file__).resolve().parents[2] / "integrations" / "fake"
 needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not on PATH")
 
 
@@ -151,6 +159,68 @@ async def _is(live: Workspace, identifier: str, stars: int) -> bool:
 
 async def _status(server: LiveServer, status: int) -> bool:
     return (await _ready(server)).status_code == status
+
+
+@needs_redis
+async def test_ocean_sail_refuses_events_and_is_unready_while_redis_is_down(
+    tmp_path: Path, redis_down_and_up: RedisProcess
+) -> None:
+    catalog, port = tmp_path / "catalog.db", free_port()
+    env = (
+        os.environ
+        | _environ(redis_down_and_up)
+        | {
+            "OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY",
+            "OCEAN__INTEGRATION__CONFIG__WEBHOOK_SECRET": "s3cret",
+        }
+    )
+    command = [sys.executable, "-m", "ocean", "sail", str(FAKE), "--catalog", str(catalog),
+               "--port", str(port), "--quiet"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stderr=subprocess.DEVNULL)
+    with reaped(process):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await _eventually(lambda: _answers(client, "/ready", 200), 30)
+            await redis_down_and_up.kill()
+            refused = await _post_person(client, "p-1")
+            assert refused.status_code == 503 and "retry-after" in refused.headers
+            await _eventually(lambda: _answers(client, "/ready", 503))
+            await redis_down_and_up.start()
+            await _eventually(lambda: _answers(client, "/ready", 200))
+            assert (await _post_person(client, "p-2")).status_code == 202
+            await _eventually(lambda: _has_person(catalog, "p-2"))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    assert not await _has_person(catalog, "p-1")
+
+
+async def _post_person(client: httpx.AsyncClient, identifier: str) -> httpx.Response:
+    person = {"id": identifier, "first_name": "Ada", "last_name": "L", "email": "a@x", "age": 36}
+    body = json.dumps({"person": person}).encode()
+    headers = {"x-hub-signature-256": sign("s3cret", body)}
+    return await client.post("/integration/person", content=body, headers=headers)
+
+
+async def _answers(client: httpx.AsyncClient, path: str, status: int) -> bool:
+    try:
+        return (await client.get(path)).status_code == status
+    except httpx.TransportError:  # not listening yet
+        return False
+
+
+async def _has_person(catalog: Path, identifier: str) -> bool:
+    if not catalog.exists():
+        return False
+    db = sqlite3.connect(catalog)
+    try:
+        row = db.execute(
+            "SELECT 1 FROM entities WHERE blueprint = 'fakePerson' AND identifier = ?",
+            (identifier,),
+        ).fetchone()
+    except sqlite3.OperationalError:  # not created yet
+        return False
+    finally:
+        db.close()
+    return row is not None
 
 
 async def test_the_sqlite_queue_is_ready_and_accepts_events(workspace: Workspace) -> None:
