@@ -1,7 +1,7 @@
 """One resource's pages through the stages: extracted, mapped (or skipped as unchanged,
 see :mod:`ocean.load.page_memo`) and written, the store writing one batch while the next
 pages are mapped. A catalog in its own process maps some pages itself, beside this one
-(:mod:`ocean.store.catalog_mapping`). :func:`sync_pages` is called by
+(:mod:`ocean.store.sqlite.mapping`). :func:`sync_pages` is called by
 :func:`ocean.resync.run_resync` per kind.
 """
 
@@ -15,29 +15,22 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocean.errors import ExtractError
 from ocean.extract.extract import extract
 from ocean.extract.fields import resolve_fields
+from ocean.job import ResyncJob, Tally
 from ocean.load.apply import summarize, write_entities, write_pages
 from ocean.load.freshness import Freshness
 from ocean.load.page_memo import PageMemo, fingerprint, page_digest, page_json, pending_page
 from ocean.monitor.report import KindReport
-from ocean.store.base import (
-    MapsPages,
-    PageRecord,
-    PreparesWrites,
-    RemembersPages,
-    WriteOutcome,
-)
+from ocean.store.base import PageRecord, RemembersPages, WriteOutcome
+from ocean.store.prepared import MapsPages, PreparesWrites
 from ocean.store.writes import PreparedBatch, joined
 from ocean.transform.mapper import CompiledResource, MapResult, MapSummary
 from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity, RawBatch
-
-if TYPE_CHECKING:
-    from ocean.resync import ResyncJob, Tally
 
 _log = logging.getLogger(__name__)
 _MAX_ERRORS_KEPT = 50

@@ -11,76 +11,21 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from ocean.integration import Integration, run_hooks
+from ocean.integration import run_hooks
+from ocean.job import ResyncJob, Tally
 from ocean.kind_sync import sync_pages
-from ocean.load.deletion import plan_deletion
-from ocean.load.freshness import Freshness
-from ocean.mapping import PortAppConfig
+from ocean.load.deletion import DeletionPlan, Graph, Stale, plan_deletion
 from ocean.monitor.report import KindReport, ResyncReport
-from ocean.store.base import Owner, RechecksOwnership, RunRecord, Store
-from ocean.store.sqlite import now_iso
+from ocean.store.base import RechecksOwnership, RunRecord, Store, now_iso
 from ocean.transform.jq import rewrite_single_quotes
 from ocean.transform.mapper import CompiledResource
-from ocean.transform.pool import TransformPool
 from ocean.types import EntityKey
 
 _log = logging.getLogger(__name__)
-
-
-class Observer(Protocol):
-    """Told about progress as the resync runs (a progress bar, metrics)."""
-
-    def kind_started(self, kind: KindReport) -> None: ...
-    def batch_done(self, kind: KindReport) -> None: ...
-    def kind_finished(self, kind: KindReport) -> None: ...
-
-
-class SilentObserver:
-    """An observer that ignores progress (tests, library use)."""
-
-    def kind_started(self, kind: KindReport) -> None: ...
-    def batch_done(self, kind: KindReport) -> None: ...
-    def kind_finished(self, kind: KindReport) -> None: ...
-
-
-@dataclass
-class ResyncJob:
-    """Everything one resync needs, passed explicitly."""
-
-    integration: Integration
-    mapping: PortAppConfig
-    resources: list[CompiledResource]
-    store: Store
-    owner: Owner
-    observer: Observer = field(default_factory=SilentObserver)
-    pool: TransformPool | None = None
-    """Worker processes for jq-heavy batches; None maps everything in-process."""
-    concurrent_kinds: int = 1
-    """Resources synced at the same time (1: one after another, in mapping order, as the
-    original; more lets a slow kind not hold the others up)."""
-    freshness: Freshness | None = None
-    """Shared with the live-event workers of the same process, so the newest data wins."""
-    interval_minutes: float | None = None
-    """The scheduled-resync interval, reported with each run's state (``nextResync``)."""
-    skip_unchanged_pages: bool = True
-    """Skip raw pages synced cleanly last time and unchanged since, where the catalog
-    remembers pages (see :mod:`ocean.load.page_memo`)."""
-
-
-@dataclass
-class Tally:
-    """What the kinds produced, for stale deletion."""
-
-    generated: set[EntityKey] = field(default_factory=set)
-    protected_blueprints: set[str] = field(default_factory=set)
-    blueprints: dict[str, dict[str, Any]] = field(default_factory=dict)
-    state_known: bool = True
-    recalls_asked: asyncio.Event = field(default_factory=asyncio.Event)
-    """Set once a kind has asked the catalog for its page records: the ownership is read
-    after them, as the handler's pages wait for the records and not for the ownership."""
+_GRAPH_CHUNK = 5000
+"""Keys per question to the catalog about who relates to them."""
 
 
 async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport:
@@ -183,6 +128,7 @@ async def _sync_kind(
         kind.status = "completed"
     elif kind.status == "pending":
         kind.status = "failed"
+    tally.mapped_blueprints |= produced | _literal_blueprints(resource)
     if kind.status != "completed":
         tally.protected_blueprints |= produced | _literal_blueprints(resource)
     kind.required_misconfigured = required_fields(
@@ -197,7 +143,7 @@ async def _delete_stale(
     owned_at_start: asyncio.Task[set[EntityKey]] | None,
 ) -> None:
     if not tally.state_known:
-        report.deletion_note = (
+        report.deletion_notes.append(
             "skipped: an on_resync_start hook failed, so the previous state is unknown"
         )
         return
@@ -205,36 +151,80 @@ async def _delete_stale(
         k.status != "completed" and not _literal_blueprints(r)
         for k, r in zip(report.kinds, job.resources, strict=True)
     ):
-        report.deletion_note = (
+        report.deletion_notes.append(
             "skipped: a kind whose blueprint is computed from data failed, "
             "so which entities it owns is unknown"
         )
         return
-    candidates = await _stale_candidates(job, report, tally, owned_at_start)
-    stale = sorted(candidates)
-    plan = plan_deletion(
-        owned=candidates,
-        total_owned=await job.store.count_owned(job.owner),
-        generated=tally.generated,
+    stale = Stale(
+        candidates=await _stale_candidates(job, report, tally, owned_at_start),
+        produced=tally.generated,
         protected_blueprints=tally.protected_blueprints,
-        relation_targets=await job.store.referenced(stale)
-        if job.mapping.create_missing_related_entities and stale
-        else set(),
-        threshold=job.mapping.entity_deletion_threshold,
+        mapped_blueprints=tally.mapped_blueprints,
+        total_owned=await job.store.count_owned(job.owner),
     )
-    report.deletion_note = plan.blocked
+    dependents = job.mapping.delete_dependent_entities
+    graph, fresh = await _dependents_graph(job.store, stale, report.started_at, dependents)
+    plan = plan_deletion(
+        stale, graph, fresh, delete_dependents=dependents,
+        threshold=job.mapping.entity_deletion_threshold,
+    )  # fmt: skip
+    report.deletion_notes.extend(_plan_notes(plan))
     if plan.delete:
-        result = await job.store.delete_entities(
-            plan.delete, delete_dependents=job.mapping.delete_dependent_entities
-        )
+        # The plan is closed (nothing outside it relates to it): no cascade in the catalog,
+        # and an entity related to meanwhile (a live event) is kept, not taken along.
+        result = await job.store.delete_entities(plan.delete, delete_dependents=False)
         report.deleted = len(result.deleted)
+        report.deleted_by_cascade = len(set(result.deleted) & plan.cascade.keys())
         _attribute_deletions(report, job.resources, result.deleted)
         if result.blocked:
             example = next(iter(result.blocked.items()))
-            report.deletion_note = (
-                f"kept {len(result.blocked)} stale entities that other entities still relate to "
-                f"(deleteDependentEntities is false), e.g. {example[0]} used by {example[1][:3]}"
+            report.deletion_notes.append(
+                f"kept {len(result.blocked)} stale entities that entities written during the "
+                f"resync relate to, e.g. {example[0]} used by {example[1][:3]}"
             )
+
+
+async def _dependents_graph(
+    store: Store, stale: Stale, started_at: str, follow: bool
+) -> tuple[Graph, set[EntityKey]]:
+    """Who relates to the stale candidates and, when ``follow`` (deleteDependentEntities),
+    to those in turn, through everything a cascade could take; and which of them were
+    written since the resync started."""
+    graph: Graph = {}
+    fresh: set[EntityKey] = set()
+    frontier = sorted(stale.candidates)
+    seen = set(frontier)
+    while frontier:
+        for start in range(0, len(frontier), _GRAPH_CHUNK):
+            found = await store.dependents(frontier[start : start + _GRAPH_CHUNK], after=started_at)
+            graph.update(found.of)
+            fresh |= found.fresh
+        if not follow:
+            break
+        reached = {d for users in graph.values() for d in users} - seen
+        frontier = sorted(reached - stale.produced - fresh)
+        seen |= reached
+    return graph, fresh
+
+
+def _plan_notes(plan: DeletionPlan) -> list[str]:
+    """The plan's reasons, one sentence each."""
+    notes = [plan.blocked] if plan.blocked else []
+    notes += [f"kept the stale {bp} entities: {why}" for bp, why in plan.blocked_blueprints.items()]
+    if plan.kept_in_use:
+        key, user = next(iter(sorted(plan.kept_in_use.items())))
+        notes.append(
+            f"kept {len(plan.kept_in_use)} stale entities that kept entities still relate "
+            f"to, e.g. {key} used by {user}"
+        )
+    if plan.cascade:
+        key, target = next(iter(sorted(plan.cascade.items())))
+        notes.append(
+            f"deleted {len(plan.cascade)} entities by cascade (deleteDependentEntities): "
+            f"they relate to deleted stale entities, e.g. {key} relates to {target}"
+        )
+    return notes
 
 
 def _read_ownership(

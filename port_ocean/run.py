@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocean.store.catalog_spawn import SpareCatalog
+from ocean.store.sqlite.spawn import SpareCatalog
 from port_ocean._unsupported import missing
 
 
@@ -27,9 +27,9 @@ def run(
 
 
 def _run(path: Path, overrides: dict[str, Any], spare: SpareCatalog | None) -> None:
+    from ocean.job import SilentObserver
     from ocean.listen.once import run_once
     from ocean.process import run_process, tune_interpreter
-    from ocean.resync import SilentObserver
     from ocean.sail import prepare
     from ocean.store.open import open_store
 

@@ -13,15 +13,15 @@ import asyncpg
 import pytest
 import yaml
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.monitor.report import ResyncReport
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.base import Store
 from ocean.store.open import open_store
-from ocean.store.postgres import PostgresStore
-from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_process import CatalogProcess
+from ocean.store.postgres.store import PostgresStore
+from ocean.store.sqlite.process import CatalogProcess
+from ocean.store.sqlite.store import SQLiteStore
 
 MAIN_PY = """
 import asyncio, json, os

@@ -44,3 +44,29 @@ def test_module_keeps_the_size_budget(path: Path) -> None:
             length = (node.end_lineno or node.lineno) - node.lineno + 1
             assert length <= 60, f"{node.name} is {length} lines"
             assert _nesting(node.body) <= 3, f"{node.name} nests blocks deeper than 3"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """The project modules ``path`` imports anywhere (top level, functions, TYPE_CHECKING)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name in known}
+
+
+def test_no_two_modules_import_each_other() -> None:
+    names = {_module_name(path): path for path in MODULES}
+    graph = {name: _imports(path, set(names)) - {name} for name, path in names.items()}
+    pairs = sorted(
+        (a, b) for a, targets in graph.items() for b in targets if a < b and a in graph[b]
+    )
+    assert not pairs, f"these modules import each other (move the shared type down): {pairs}"

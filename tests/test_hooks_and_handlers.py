@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ocean.job import SilentObserver
 from ocean.listen.once import finish, run_once
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 
 MAIN = """
 import asyncio
@@ -145,7 +145,7 @@ async def test_failed_resync_start_hook_skips_deletion_and_completion(
     report = await _sail(folder, tmp_path / "c.db", {})
 
     assert report.status == "failed"
-    assert report.deleted == 0 and "previous state is unknown" in (report.deletion_note or "")
+    assert report.deleted == 0 and "previous state is unknown" in " ".join(report.deletion_notes)
     assert "resync_complete" not in calls.read_text()
 
 

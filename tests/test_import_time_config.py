@@ -11,10 +11,10 @@ import yaml
 
 from ocean import Integration
 from ocean.errors import ConfigError
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 
 NATIVE = """
 from ocean import Integration

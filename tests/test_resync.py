@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from ocean.errors import ConfigError
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.base import Owner
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 
 
@@ -99,9 +99,8 @@ async def test_threshold_blocks_a_mass_deletion_and_says_so(workspace: Workspace
     report = await workspace.sail()
 
     assert report.deleted == 0
-    assert report.deletion_note is not None
-    assert "entityDeletionThreshold" in report.deletion_note
-    assert "20 of 22" in report.deletion_note
+    assert "entityDeletionThreshold" in " ".join(report.deletion_notes)
+    assert "20 entities" in " ".join(report.deletion_notes)
     assert len(await workspace.entities("service")) == 20
 
 
@@ -246,6 +245,7 @@ async def test_stale_entities_that_others_still_relate_to_are_kept(workspace: Wo
     workspace.set_data(services=[services(3)], teams=TEAMS)
     await workspace.sail()
     workspace.set_data(services=[services(3)], teams=[])  # "core" is still the services' team
+    workspace.set_mapping(DEFAULT_MAPPING | {"entityDeletionThreshold": 1})  # teams emptied
 
     report = await workspace.sail()
 

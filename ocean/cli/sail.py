@@ -14,11 +14,11 @@ import click
 
 from ocean.cli.options import catalog_option, run
 from ocean.cli.options import catalog_url as chosen_catalog
-from ocean.store.catalog_spawn import SpareCatalog
+from ocean.store.sqlite.spawn import SpareCatalog
 
 if TYPE_CHECKING:
+    from ocean.job import Observer
     from ocean.monitor.report import ResyncReport
-    from ocean.resync import Observer
     from ocean.sail import Sail
     from ocean.store.base import Store
 
@@ -115,7 +115,7 @@ def _renderer(quiet: bool) -> Callable[[ResyncReport], None]:
 @contextlib.contextmanager
 def _progress(quiet: bool) -> Iterator[Observer]:
     """Progress bars on a terminal's stderr; none with ``--quiet``."""
-    from ocean.resync import SilentObserver
+    from ocean.job import SilentObserver
 
     if quiet:
         yield SilentObserver()

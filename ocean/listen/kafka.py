@@ -31,13 +31,13 @@ from aiokafka.errors import KafkaError
 
 from ocean.config.settings import EventListenerSettings
 from ocean.errors import ConfigError
+from ocean.job import Observer
 from ocean.listen.once import resync, run_once
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
-from ocean.resync import Observer
 from ocean.sail import Sail
 from ocean.store.base import Owner, Store
-from ocean.store.port_api import PortAPIStore
+from ocean.store.port.store import PortAPIStore
 
 log = logging.getLogger(__name__)
 

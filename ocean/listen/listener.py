@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from ocean.job import Observer
 from ocean.listen.once import start
 from ocean.listen.polling import poll
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
-from ocean.resync import Observer
 from ocean.sail import Sail
 from ocean.store.base import Store
 

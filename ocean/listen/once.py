@@ -7,12 +7,13 @@ import logging
 
 from ocean.config.settings import EventListenerSettings
 from ocean.integration import run_hooks
+from ocean.job import Observer, ResyncJob
 from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
 from ocean.mapping import to_document
 from ocean.monitor.report import ResyncReport
-from ocean.resync import Observer, ResyncJob, run_resync
+from ocean.resync import run_resync
 from ocean.sail import Sail
 from ocean.store.base import InstallsIntegrations, Store
 from ocean.transform.pool import TransformPool

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ocean.job import Observer
 from ocean.listen.once import resync, run_once
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
-from ocean.resync import Observer
 from ocean.sail import Sail
 from ocean.store.base import Store
 

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from ocean.live.queue import QueuedEvent
-from ocean.store.sqlite_thread import SQLiteThread
+from ocean.store.sqlite.thread import SQLiteThread
 
 _EVENT = """
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

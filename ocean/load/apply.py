@@ -6,7 +6,8 @@ import functools
 from dataclasses import dataclass, field
 
 from ocean.mapping import PortAppConfig
-from ocean.store.base import MappedPage, MapsPages, Owner, PreparesWrites, Store, WriteOutcome
+from ocean.store.base import Owner, Store, WriteOutcome
+from ocean.store.prepared import MappedPage, MapsPages, PreparesWrites
 from ocean.store.writes import PreparedBatch
 from ocean.transform.mapper import MapSummary
 from ocean.transform.mapping_spec import MappingSpec

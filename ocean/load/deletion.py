@@ -1,49 +1,164 @@
-"""Pure stale-entity planning: what a resync may delete, and why it may not."""
+"""Pure stale-entity planning: what a resync may delete, and why it may not.
+
+The rules, whatever the catalog:
+
+- an entity this resync produced, or that anyone wrote while it ran, is never deleted;
+- entities of a failed kind's blueprints are kept;
+- an entity that a kept entity relates to is kept, and so, in turn, is everything it relates
+  to among the doomed (a cascade stops there: deleting it would leave the kept one dangling,
+  or take it along);
+- with ``deleteDependentEntities``, the entities relating to a deleted one go with it (the
+  cascade), under the same rules; without it, a stale entity that others relate to is kept;
+- at most ``entityDeletionThreshold`` of everything the integration owns may go, and at most
+  that fraction of each mapped blueprint's own entities, so that one kind that suddenly
+  returns nothing keeps its entities.
+
+The plan is closed: nothing outside it relates to anything in it, so the catalog deletes it
+without cascading any further.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ocean.types import EntityKey
+
+Graph = dict[EntityKey, set[EntityKey]]
+"""Each target's dependents: the entities relating to it."""
 
 
 @dataclass
 class DeletionPlan:
     delete: list[EntityKey] = field(default_factory=list)
+    cascade: dict[EntityKey, EntityKey] = field(default_factory=dict)
+    """Of ``delete``, those the resync did not find stale: each with the deleted entity it
+    relates to (``deleteDependentEntities``)."""
     kept_protected: int = 0
+    """Stale entities kept because their kind failed."""
+    kept_in_use: dict[EntityKey, EntityKey] = field(default_factory=dict)
+    """Stale entities kept because a kept entity relates to them: each with one such."""
     blocked: str | None = None
     """Why nothing is deleted at all (threshold, unknown state), or None."""
+    blocked_blueprints: dict[str, str] = field(default_factory=dict)
+    """Blueprints whose stale entities are all kept (their own threshold), with the reason."""
+
+
+@dataclass(frozen=True)
+class Stale:
+    """What the resync knows when it plans: the stale candidates and what it must keep."""
+
+    candidates: set[EntityKey]
+    """Owned by the integration, untouched since the resync started, not produced by it."""
+    produced: set[EntityKey]
+    """What this resync produced (written or found unchanged)."""
+    protected_blueprints: set[str] = field(default_factory=set)
+    mapped_blueprints: set[str] = field(default_factory=set)
+    """The blueprints the mapping's kinds produce: each is held to the threshold alone."""
+    total_owned: int = 0
 
 
 def plan_deletion(
+    stale: Stale,
+    dependents: Graph,
+    fresh: set[EntityKey],
     *,
-    owned: set[EntityKey],
-    total_owned: int,
-    generated: set[EntityKey],
-    protected_blueprints: set[str],
-    relation_targets: set[EntityKey],
+    delete_dependents: bool,
     threshold: float,
 ) -> DeletionPlan:
-    """Entities owned by the integration that this resync did not produce.
-
-    Entities of ``protected_blueprints`` (those a failed kind produces) and relation
-    targets of kept entities are never deleted. ``owned`` holds the candidates (owned and
-    not written since the resync started); if what is left exceeds ``threshold`` as a
-    fraction of ``total_owned`` (everything the integration owns), nothing is deleted.
-    """
-    stale = owned - generated
+    """The closed set of entities the resync may delete. ``dependents`` is the graph of who
+    relates to the candidates (and, with ``delete_dependents``, to their dependents in turn,
+    see :func:`doomed_closure`); ``fresh`` are the dependents written since the start."""
     plan = DeletionPlan()
-    for key in sorted(stale):
-        if key[0] in protected_blueprints or key in relation_targets:
-            plan.kept_protected += 1
-        else:
-            plan.delete.append(key)
-    if plan.delete and len(plan.delete) > threshold * total_owned:
+    roots = {key for key in stale.candidates if key[0] not in stale.protected_blueprints}
+    plan.kept_protected = len(stale.candidates) - len(roots)
+    kept = stale.produced | fresh
+    doomed = (
+        closure(roots, dependents, lambda key: key not in kept) if delete_dependents else {*roots}
+    )
+    while True:
+        _keep_what_kept_entities_use(doomed, dependents, plan.kept_in_use)
+        if delete_dependents:  # a dependent goes only with something it relates to
+            doomed = closure(doomed & roots, dependents, doomed.__contains__)
+        over = _over_threshold(stale, roots, threshold)
+        if not over:
+            break
+        plan.blocked_blueprints |= over
+        roots = {key for key in roots if key[0] not in over}
+        doomed = {key for key in doomed if key[0] not in over}
+    plan.kept_in_use = {k: v for k, v in plan.kept_in_use.items() if k in roots - doomed}
+    plan.delete = sorted(doomed)
+    targets = _targets_among(doomed, dependents)
+    plan.cascade = {key: min(targets[key]) for key in doomed - stale.candidates}
+    going = len(plan.delete)
+    if going and going > threshold * stale.total_owned:
         plan.blocked = (
-            f"would delete {len(plan.delete)} of {total_owned} owned entities "
-            f"({len(plan.delete) / total_owned:.0%}), above entityDeletionThreshold "
+            f"would delete {going} entities, {going / max(stale.total_owned, 1):.0%} of the "
+            f"{stale.total_owned} the integration owns, above entityDeletionThreshold "
             f"{threshold:g}; nothing was deleted. If the source really shrank, raise "
-            "entityDeletionThreshold in the mapping and resync."
+            "entityDeletionThreshold in the mapping (1 allows everything) and resync."
         )
-        plan.delete = []
+        plan.delete, plan.cascade = [], {}
     return plan
+
+
+def closure(
+    roots: set[EntityKey], dependents: Graph, admit: Callable[[EntityKey], bool]
+) -> set[EntityKey]:
+    """``roots`` and, transitively, every entity relating to one of them that ``admit``
+    lets in (a kept dependent is not followed: it keeps what it relates to instead)."""
+    found, frontier = set(roots), list(roots)
+    while frontier:
+        for dependent in dependents.get(frontier.pop(), ()):
+            if dependent not in found and admit(dependent):
+                found.add(dependent)
+                frontier.append(dependent)
+    return found
+
+
+def _keep_what_kept_entities_use(
+    doomed: set[EntityKey], dependents: Graph, why: dict[EntityKey, EntityKey]
+) -> None:
+    """Take out of ``doomed`` every entity that something outside it relates to, until none
+    is left (what a kept entity relates to is kept, and so on), noting one such each."""
+    targets = _targets_among(doomed, dependents)
+    work = sorted(doomed)
+    while work:
+        key = work.pop()
+        if key not in doomed:
+            continue
+        outside = min(
+            (user for user in dependents.get(key, ()) if user not in doomed), default=None
+        )
+        if outside is None:
+            continue
+        doomed.discard(key)
+        why[key] = outside
+        work.extend(targets.get(key, ()))  # what it relates to now has a kept user
+
+
+def _targets_among(doomed: set[EntityKey], dependents: Graph) -> Graph:
+    """For each entity relating to one of ``doomed``, those it relates to."""
+    targets: Graph = {}
+    for target in doomed:
+        for user in dependents.get(target, ()):
+            targets.setdefault(user, set()).add(target)
+    return targets
+
+
+def _over_threshold(stale: Stale, roots: Iterable[EntityKey], threshold: float) -> dict[str, str]:
+    """The mapped blueprints whose stale entities are more than ``threshold`` of their own
+    (the kind lost that much of its source, whatever else keeps some of them)."""
+    going = Counter(key[0] for key in roots)
+    owned = Counter(key[0] for key in stale.candidates | stale.produced)
+    return {
+        blueprint: (
+            f"{count} of its {owned[blueprint]} entities are stale "
+            f"({count / owned[blueprint]:.0%}), above entityDeletionThreshold {threshold:g}; "
+            "kept them all. If the source really emptied this kind, raise "
+            "entityDeletionThreshold in the mapping (1 allows everything) and resync."
+        )
+        for blueprint, count in sorted(going.items())
+        if blueprint in stale.mapped_blueprints and count > threshold * owned[blueprint]
+    }

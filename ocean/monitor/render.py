@@ -30,8 +30,8 @@ def render_report(report: ResyncReport, console: Console) -> None:
         _print_notes(kind, console)
     for error in report.errors:
         console.print(f"[red]error[/red] {error}")
-    if report.deletion_note:
-        console.print(f"[yellow]deletion[/yellow] {report.deletion_note}")
+    for note in report.deletion_notes:
+        console.print(f"[yellow]deletion[/yellow] {note}")
 
 
 def _print_notes(kind: KindReport, console: Console) -> None:

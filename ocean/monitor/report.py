@@ -64,7 +64,11 @@ class ResyncReport:
     status: str = "running"
     kinds: list[KindReport] = field(default_factory=list)
     deleted: int = 0
-    deletion_note: str | None = None
+    deleted_by_cascade: int = 0
+    """Of ``deleted``, entities that were not stale themselves but related to a deleted one
+    (``deleteDependentEntities``)."""
+    deletion_notes: list[str] = field(default_factory=list)
+    """Why stale entities were kept, or what a cascade took: one sentence each."""
     errors: list[str] = field(default_factory=list)
     created_blueprints: list[str] = field(default_factory=list)
 

@@ -24,9 +24,8 @@ from ocean.server.integrations import Integrations
 from ocean.server.openapi import OPEN, openapi
 from ocean.store.base import Owner, RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
-from ocean.store.port_limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, PORT
+from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, PORT
 from ocean.store.search import SearchError
-from ocean.types import EntityKey
 
 
 def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
@@ -65,7 +64,6 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
         Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
         Route("/v1/ocean/pages/recall", routes.recall_pages, methods=["POST"]),
         Route("/v1/ocean/pages", routes.remember_pages, methods=["PUT"]),
-        Route("/v1/ocean/referenced", routes.referenced, methods=["POST"]),
     ]
     schema = openapi(table)
     return Starlette(
@@ -243,11 +241,6 @@ class _Routes:
             await store.remember_pages(owner, slot, fingerprint, records)
         return _JSON({"ok": True})
 
-    async def referenced(self, request: Request) -> Response:
-        """Ocean's extension: which of these entities others outside them relate to."""
-        found = await self.store.referenced(_keys(await _json(request)))
-        return _JSON({"ok": True, "referenced": sorted(found)})
-
     async def owned(self, request: Request) -> Response:
         """Entities a datasource owns (by prefix and suffix), optionally not updated since `before`."""
         body = await _json(request)
@@ -302,16 +295,6 @@ def _page_slot(body: dict[str, Any]) -> tuple[str, str]:
     if not isinstance(slot, str) or not isinstance(fingerprint, str):
         raise StoreError("page records are named by a string slot and fingerprint")
     return slot, fingerprint
-
-
-def _keys(body: dict[str, Any]) -> list[EntityKey]:
-    keys = body.get("keys", [])
-    if not isinstance(keys, list) or not all(
-        isinstance(key, list) and len(key) == 2 and all(isinstance(part, str) for part in key)
-        for key in keys
-    ):
-        raise StoreError("keys must be a list of [blueprint, identifier] string pairs")
-    return [(bp, ident) for bp, ident in keys]
 
 
 def _owner_of(user_agent: str) -> Owner:

@@ -10,8 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ocean.store.base import Store
-from ocean.store.sqlite_catalog import now_iso
+from ocean.store.base import Store, now_iso
 
 
 class Integrations:

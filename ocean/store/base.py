@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ocean.types import Entity, EntityKey
 
-if TYPE_CHECKING:
-    from ocean.store.writes import PreparedBatch
-    from ocean.transform.mapper import MapSummary
-    from ocean.transform.mapping_spec import MappingSpec
+
+def now_iso() -> str:
+    """Port's timestamp format: ISO-8601 UTC with milliseconds and ``Z``."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,15 @@ class DeleteResult:
 
     deleted: list[EntityKey]
     blocked: dict[EntityKey, list[EntityKey]]
+
+
+@dataclass(frozen=True)
+class Dependents:
+    """Who relates to some entities: each target's dependents (itself excluded), and which
+    of those were written after a given time (a resync keeps what was written while it ran)."""
+
+    of: dict[EntityKey, set[EntityKey]] = field(default_factory=dict)
+    fresh: set[EntityKey] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -137,8 +147,9 @@ class Store(Protocol):
         """A page of the keys ``owner`` owns, and the cursor of the next page (None at the end)."""
         ...
 
-    async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
-        """Those of ``keys`` that entities outside ``keys`` still relate to."""
+    async def dependents(self, keys: list[EntityKey], *, after: str) -> Dependents:
+        """The entities relating to each of ``keys``, and which of them were written after
+        ``after`` (stale deletion walks this graph; see :mod:`ocean.load.deletion`)."""
         ...
 
     async def request_resync(self, integration: str) -> str:
@@ -222,59 +233,6 @@ class RemembersPages(Protocol):
         self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
     ) -> None:
         """Replace the records of ``slot`` with ``records``."""
-        ...
-
-
-@runtime_checkable
-class PreparesWrites(Protocol):
-    """A catalog whose writes can be prepared ahead, on the caller's thread (SQLite): a
-    resync prepares each page as it maps it (keys checked, bodies rendered), while the
-    store writes the previous batch; the transaction then compares, checks and writes."""
-
-    def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
-        """The entities checked, shaped and rendered (pure); None when the catalog cannot
-        yet (a blueprint it has not read): the write then prepares them itself."""
-        ...
-
-    async def upsert_prepared(
-        self,
-        entities: list[Entity],
-        prepared: PreparedBatch | None,
-        *,
-        owner: Owner,
-        merge: bool,
-        only_changed: bool = False,
-        create_missing_related: bool = True,
-    ) -> list[WriteOutcome]:
-        """:meth:`Store.upsert_entities` with ``entities`` prepared ahead (or None)."""
-        ...
-
-
-MappedPage = tuple[list[Entity], "PreparedBatch | None"]
-"""A page mapped by the resync: its entities and, if they were, prepared."""
-
-
-@runtime_checkable
-class MapsPages(Protocol):
-    """A catalog that maps raw pages handed to it beside the resync's own mapping (the
-    embedded catalog in its own process, see :mod:`ocean.store.catalog_mapping`)."""
-
-    def maps_pages(self) -> bool:
-        """Whether handing pages over pays now (the catalog runs in its own process)."""
-        ...
-
-    async def upsert_pages(
-        self,
-        spec: MappingSpec,
-        pages: list[MappedPage | bytes],
-        *,
-        owner: Owner,
-        merge: bool,
-        only_changed: bool = False,
-        create_missing_related: bool = True,
-    ) -> tuple[list[WriteOutcome], list[MapSummary]]:
-        """Write the pages in order, mapping those handed over as JSON with ``spec``:
-        each entity's outcome, and what mapping told about each handed page."""
         ...
 
 

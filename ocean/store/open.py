@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ocean.errors import StoreError
 from ocean.store.base import Store
-from ocean.store.catalog_spawn import SpareCatalog
 from ocean.store.catalog_url import sqlite_path
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.spawn import SpareCatalog
+from ocean.store.sqlite.store import SQLiteStore
 
 
 async def open_store(
@@ -20,7 +20,7 @@ async def open_store(
     embedded catalog in a child process of its own with ``own_process`` (resyncs): the
     ``spare`` started ahead, if given (the caller closes it, which ends it if unused)."""
     if url.startswith(("postgresql://", "postgres://")):
-        from ocean.store.postgres import PostgresStore  # imported on use: asyncpg is heavy
+        from ocean.store.postgres.store import PostgresStore  # imported on use: asyncpg is heavy
 
         return await PostgresStore.open(url)
     if url.startswith(("http://", "https://")):
@@ -29,7 +29,7 @@ async def open_store(
                 f"catalog {url} is a Port API: set OCEAN__PORT__CLIENT_ID and "
                 "OCEAN__PORT__CLIENT_SECRET (or port.clientId/clientSecret in config.yaml)."
             )
-        from ocean.store.port_api import PortAPIStore
+        from ocean.store.port.store import PortAPIStore
 
         return PortAPIStore.connect(url, *credentials)
     path = sqlite_path(url)

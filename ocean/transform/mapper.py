@@ -75,7 +75,7 @@ class MapResult:
 @dataclass
 class MapSummary:
     """What mapping a page told, without its entities (which another process may have
-    mapped and written: see :mod:`ocean.store.catalog_mapping`)."""
+    mapped and written: see :mod:`ocean.store.sqlite.mapping`)."""
 
     mapped: int
     skipped: int

@@ -1,6 +1,6 @@
 """A compiled resource as another process compiles it again: the jq worker pool
 (:mod:`ocean.transform.pool`) and the catalog's own process, which maps pages handed to it
-(:mod:`ocean.store.catalog_mapping`)."""
+(:mod:`ocean.store.sqlite.mapping`)."""
 
 from __future__ import annotations
 

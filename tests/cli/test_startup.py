@@ -13,7 +13,7 @@ SAIL_PATH = (
     "ocean.cli.sail",
     "ocean.listen.once",
     "ocean.store.open",
-    "ocean.store.sqlite",
+    "ocean.store.sqlite.store",
     "port_ocean.context.ocean",
     "port_ocean.core.ocean_types",
 )
@@ -34,7 +34,7 @@ OPTIONAL = (
 SAIL_COMMAND = ("ocean.cli.main", "ocean.cli.sail")
 """What runs before ``ocean sail`` starts the catalog's process (see catalog_spawn)."""
 
-CATALOG_CHILD = ("ocean.store.catalog_child",)
+CATALOG_CHILD = ("ocean.store.sqlite.child",)
 """The embedded catalog's process, which starts beside the resync and should be ready first."""
 
 RESYNC_MACHINERY = ("asyncio", "yaml", "msgspec", "jq", "click", "ocean.integration")
@@ -44,7 +44,10 @@ RESYNC_MACHINERY = ("asyncio", "yaml", "msgspec", "jq", "click", "ocean.integrat
     ("modules", "unwanted"),
     [
         (SAIL_PATH, OPTIONAL),
-        (SAIL_COMMAND, OPTIONAL + ("asyncio", "yaml", "jq", "ocean.resync", "ocean.store.sqlite")),
+        (
+            SAIL_COMMAND,
+            OPTIONAL + ("asyncio", "yaml", "jq", "ocean.resync", "ocean.store.sqlite.store"),
+        ),
         (CATALOG_CHILD, OPTIONAL + RESYNC_MACHINERY),
     ],
     ids=["sail", "sail-before-the-catalog-process-starts", "catalog-child"],

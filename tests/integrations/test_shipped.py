@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parents[2] / "integrations"
 

@@ -13,12 +13,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from ocean.job import SilentObserver
 from ocean.listen.kafka import connection, consume, subscription, wants_resync
 from ocean.monitor.report import ResyncReport
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.base import Owner, RunRecord
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import TEAMS, Workspace, services
 from tests.listen.kafka_broker import kafka_broker
 

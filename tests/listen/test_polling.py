@@ -9,12 +9,12 @@ from contextlib import asynccontextmanager
 from click.testing import CliRunner
 
 from ocean.cli.main import cli
+from ocean.job import SilentObserver
 from ocean.listen.polling import poll
 from ocean.monitor.report import ResyncReport
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.base import RunRecord
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import TEAMS, Workspace, services
 
 

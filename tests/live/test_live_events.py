@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import redis.asyncio as redis
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.live.signature import sign
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from tests.conftest import TEAMS, Workspace, resource, services
 from tests.live.harness import SECRET, live_server, service_event, signed, with_processors

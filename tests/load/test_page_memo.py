@@ -8,15 +8,15 @@ from typing import Any
 
 import pytest
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.load.page_memo import PageMemo, fingerprint
 from ocean.mapping import parse_resource
 from ocean.monitor.report import ResyncReport
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.store.base import Owner, PageRecord
 from ocean.store.open import open_store
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 from ocean.transform.mapper import CompiledResource
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import yaml
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.monitor.report import ResyncReport
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 
 MAIN = """
 import typing
@@ -66,7 +66,7 @@ ocean.add_webhook_processor("/webhook", ProjectWebhook)
 
 INTEGRATION = """
 from typing import Literal
-from pydantic import Field
+from pydantic.v1 import Field
 from port_ocean.core.handlers.port_app_config.api import APIPortAppConfig
 from port_ocean.core.handlers.port_app_config.models import PortAppConfig, ResourceConfig, Selector
 from port_ocean.core.integrations.base import BaseIntegration

@@ -14,12 +14,12 @@ import jq
 import pytest
 import yaml
 
+from ocean.job import SilentObserver
 from ocean.listen.once import resync, start
 from ocean.live.process import LiveEvents, accept, process
 from ocean.live.queue import QueuedEvent
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import TEAMS, Workspace, needs_shared, services
 from tests.port_ocean.folders import MAPPING, entities_of, folder_of, plain_folder, sail_once
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from ocean.job import SilentObserver
 from ocean.listen.once import resync, start
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 
 MAIN = """
 import json, pathlib

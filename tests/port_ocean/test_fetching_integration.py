@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 
 CLIENT = """
 from port_ocean.context.ocean import ocean

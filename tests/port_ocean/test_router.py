@@ -16,7 +16,7 @@ from ocean.listen.http import create_app
 from ocean.listen.once import start
 from ocean.monitor.metrics import Metrics
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests.loopback import free_port, reaped, until
 from tests.port_ocean.folders import entities_of, plain_folder
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.listen.polling import poll
 from ocean.monitor.report import ResyncReport
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests.port_ocean.folders import plain_folder
 
 MAIN = """

@@ -14,14 +14,14 @@ import httpx
 import pytest
 import uvicorn
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once, start
-from ocean.resync import SilentObserver
 from ocean.sail import Sail, prepare
 from ocean.server.app import create_app
 from ocean.store.base import Owner, Store
 from ocean.store.open import open_store
-from ocean.store.port_api import PortAPIStore
-from ocean.store.port_limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, Limits
+from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, Limits
+from ocean.store.port.store import PortAPIStore
 from tests.conftest import BLUEPRINTS, POSTGRES_URL, TEAMS, Workspace, services
 from tests.loopback import free_port
 
@@ -162,13 +162,6 @@ async def _signed_in(client: httpx.AsyncClient, store: Store) -> dict[str, str]:
             {"slot": "0:x", "fingerprint": "f", "records": [{"digest": "zz"}]},
             "records must be a list",
             id="remember-bad-record",
-        ),
-        pytest.param(
-            "POST",
-            "/v1/ocean/referenced",
-            {"keys": [["team"]]},
-            "keys must be a list of [blueprint, identifier]",
-            id="referenced-bad-key",
         ),
     ],
 )
@@ -312,7 +305,7 @@ async def _client(served: tuple[str, Store]) -> AsyncIterator[tuple[Store, PortA
         await client.close()
 
 
-async def test_the_client_finds_which_keys_other_entities_still_relate_to(
+async def test_the_client_finds_who_relates_to_which_keys(
     served: tuple[str, Store],
 ) -> None:
     owner = Owner("t", "t-1")
@@ -325,4 +318,9 @@ async def test_the_client_finds_which_keys_other_entities_still_relate_to(
         await store.upsert_entities(teams + users, owner=owner, merge=False)  # type: ignore[arg-type]
 
         keys = [("team", "core"), ("team", "edge"), ("team", "ops"), ("service", "svc-ops")]
-        assert await client.referenced(keys) == {("team", "core")}
+        found = await client.dependents(keys, after="2000-01-01T00:00:00.000Z")
+        assert found.of == {
+            ("team", "core"): {("service", "svc-core")},
+            ("team", "ops"): {("service", "svc-ops")},
+        }
+        assert found.fresh == {("service", "svc-core"), ("service", "svc-ops")}

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from ocean.errors import StoreError
-from ocean.store.base import Owner, RechecksOwnership, RunRecord, Store
+from ocean.store.base import Dependents, Owner, RechecksOwnership, RunRecord, Store
+from ocean.types import EntityKey
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
@@ -189,10 +190,10 @@ async def test_a_write_with_more_edges_than_one_statement_holds_keeps_them_all(
     assert result.blocked == {
         ("team", "core"): [("service", f"s{i}") for i in sorted(range(450), key=str)]
     }
-    assert await store.referenced([("service", "s0")]) == {("service", "s0")}
+    assert ("service", "s0") in (await _dependents(store, [("service", "s0")])).of
 
 
-async def test_referenced_names_targets_that_entities_outside_the_set_relate_to(
+async def test_dependents_name_who_relates_to_each_target_and_who_was_written_since(
     store: Store,
 ) -> None:
     await store.create_blueprints([TEAM, SERVICE])
@@ -205,10 +206,15 @@ async def test_referenced_names_targets_that_entities_outside_the_set_relate_to(
     )
 
     keys = [("team", "core"), ("team", "infra"), ("service", "c"), ("service", "d")]
-    referenced = await store.referenced(keys)
+    found = await _dependents(store, keys)
 
-    # infra and d are only related to from inside the set: they may go with it.
-    assert referenced == {("team", "core")}
+    assert found.of == {
+        ("team", "core"): {("service", "a"), ("service", "b")},
+        ("team", "infra"): {("service", "c")},
+        ("service", "d"): {("service", "c")},
+    }
+    assert found.fresh == {("service", "a"), ("service", "b"), ("service", "c")}
+    assert (await store.dependents(keys, after="2999-01-01T00:00:00.000Z")).fresh == set()
 
 
 async def test_owned_among_names_the_given_keys_the_owner_still_owns(store: Store) -> None:
@@ -230,8 +236,8 @@ async def test_an_entity_related_anew_no_longer_holds_its_old_target(store: Stor
     await _upsert(store, _service("a", relations={"team": "infra", "depends": ["c"]}))
 
     old = [("team", "core"), ("service", "b")]
-    assert await store.referenced(old) == set()
-    assert await store.referenced([("team", "infra"), ("service", "c")]) == {
+    assert (await _dependents(store, old)).of == {}
+    assert set((await _dependents(store, [("team", "infra"), ("service", "c")])).of) == {
         ("team", "infra"),
         ("service", "c"),
     }
@@ -245,7 +251,7 @@ async def test_deleting_an_entity_takes_its_relations_with_it(store: Store) -> N
 
     await store.delete_entities([("service", "a")], delete_dependents=False)
 
-    assert await store.referenced([("team", "core")]) == set()
+    assert (await _dependents(store, [("team", "core")])).of == {}
 
 
 async def test_a_relation_given_a_new_target_relates_existing_entities_to_it(
@@ -258,8 +264,10 @@ async def test_a_relation_given_a_new_target_relates_existing_entities_to_it(
     relations = SERVICE["relations"] | {"team": {"target": "squad", "many": False}}
     await store.update_blueprint("service", {"relations": relations})
 
-    assert await store.referenced([("team", "core")]) == set()
-    assert await store.referenced([("squad", "core")]) == {("squad", "core")}
+    assert (await _dependents(store, [("team", "core")])).of == {}
+    assert (await _dependents(store, [("squad", "core")])).of == {
+        ("squad", "core"): {("service", "a")}
+    }
 
 
 @pytest.mark.parametrize(
@@ -337,3 +345,7 @@ async def test_integration_records_are_kept_and_replaced(store: Store) -> None:
     await store.save_integration("gh", {"installationId": "gh", "config": {"resources": []}})
     await store.save_integration("gh", {"installationId": "gh", "version": "2"})
     assert await store.get_integration("gh") == {"installationId": "gh", "version": "2"}
+
+
+async def _dependents(store: Store, keys: list[EntityKey]) -> Dependents:
+    return await store.dependents(keys, after="2000-01-01T00:00:00.000Z")

@@ -8,7 +8,7 @@ import pytest
 
 from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
-from ocean.store.sqlite import SQLiteStore
+from ocean.store.sqlite.store import SQLiteStore
 from ocean.store.writes import body_of, dumps, joined, prepare
 
 OWNER = Owner("github", "gh-1", "1.0.0")

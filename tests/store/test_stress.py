@@ -17,12 +17,12 @@ import pytest
 
 from ocean.store.base import Owner, Store
 from ocean.store.open import open_store
-from ocean.store.postgres import OWNED_PAGE as POSTGRES_OWNED_PAGE
-from ocean.store.postgres import PostgresStore
-from ocean.store.postgres_search import prefilter as postgres_prefilter
-from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_catalog import DISOWN, OWNED_PAGE, page_query
-from ocean.store.sqlite_search import DATASOURCES, prefilter
+from ocean.store.postgres.search import prefilter as postgres_prefilter
+from ocean.store.postgres.store import OWNED_PAGE as POSTGRES_OWNED_PAGE
+from ocean.store.postgres.store import PostgresStore
+from ocean.store.sqlite.catalog import DISOWN, OWNED_PAGE, page_query
+from ocean.store.sqlite.search import DATASOURCES, prefilter
+from ocean.store.sqlite.store import SQLiteStore
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 THING = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from ocean.store.port_limits import CLIENT_HEADER, HEADER
+from ocean.store.port.limits import CLIENT_HEADER, HEADER
 
 
 class FakePort:

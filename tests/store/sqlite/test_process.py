@@ -15,11 +15,11 @@ import pytest
 import ocean
 from ocean.errors import StoreError
 from ocean.store.base import Owner
-from ocean.store.catalog_handover import CatalogHandover
-from ocean.store.catalog_spawn import SpareCatalog, child_environment
 from ocean.store.search import SearchError
-from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_process import CatalogProcess
+from ocean.store.sqlite.handover import CatalogHandover
+from ocean.store.sqlite.process import CatalogProcess
+from ocean.store.sqlite.spawn import SpareCatalog, child_environment
+from ocean.store.sqlite.store import SQLiteStore
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}

@@ -14,80 +14,26 @@ mapping instead of taking turns with it on the interpreter's lock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any
 
-from ocean.store.base import (
-    DeleteResult,
-    MappedPage,
-    Owner,
-    PageRecord,
-    RunRecord,
-    WriteOutcome,
-)
-from ocean.store.catalog_mapping import Part, write_parts
-from ocean.store.catalog_spawn import SpareCatalog
+from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
-from ocean.store.sqlite_catalog import SQLiteCatalog, now_iso
-from ocean.store.sqlite_thread import SQLiteThread
+from ocean.store.prepared import MappedPage
+from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.store.sqlite.host import CatalogHost, CatalogThread
+from ocean.store.sqlite.mapping import Part, write_parts
+from ocean.store.sqlite.spawn import SpareCatalog
 from ocean.store.writes import PreparedBatch, prepare, rules_cover
 from ocean.transform.mapper import MapSummary
 from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity, EntityKey
 
-__all__ = ["SQLiteStore", "now_iso"]
+__all__ = ["SQLiteStore"]
 
 _PAGE = 1000
-P = ParamSpec("P")
-T = TypeVar("T")
-
-
-class CatalogHost(Protocol):
-    """Where the catalog's connection lives: a thread of this process or a child process."""
-
-    async def call(
-        self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """``method`` run on the catalog there, with these arguments."""
-        ...
-
-    async def stop(self) -> None:
-        """Close the catalog and end its thread or process."""
-        ...
-
-    @property
-    def where(self) -> str:
-        """``thread`` or ``process``: where the next call runs, as far as known."""
-        ...
-
-
-class CatalogThread:
-    """The catalog on a thread of this process (the catalog server, the CLI's reads)."""
-
-    def __init__(self, thread: SQLiteThread, catalog: SQLiteCatalog) -> None:
-        self._thread, self._catalog = thread, catalog
-
-    @classmethod
-    async def start(cls, path: Path) -> CatalogThread:
-        thread, catalog = await SQLiteThread.start(
-            f"the catalog {path}", lambda: SQLiteCatalog.open(path)
-        )
-        return cls(thread, catalog)
-
-    async def call(
-        self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        return await self._thread.run(method, self._catalog, *args, **kwargs)
-
-    async def stop(self) -> None:
-        await self._thread.run(self._catalog.close)
-        self._thread.stop()
-
-    @property
-    def where(self) -> str:
-        return "thread"
 
 
 class SQLiteStore:
@@ -111,9 +57,9 @@ class SQLiteStore:
         """Open (creating and migrating if needed) the catalog file at ``path``, on a thread
         or (``own_process``: a resync's many writes) in a child process (``spare``, started
         ahead, or a new one), answering from a thread until the child is ready
-        (:class:`~ocean.store.catalog_handover.CatalogHandover`)."""
+        (:class:`~ocean.store.sqlite.handover.CatalogHandover`)."""
         if own_process:
-            from ocean.store.catalog_handover import CatalogHandover
+            from ocean.store.sqlite.handover import CatalogHandover
 
             return cls(await CatalogHandover.start(path, spare), path)
         return cls(await CatalogThread.start(path), path)
@@ -244,8 +190,8 @@ class SQLiteStore:
         """A page of the keys ``owner`` owns, and the cursor of the next page (None at the end)."""
         return await self._call(SQLiteCatalog.owned_page, owner, before, after, limit)
 
-    async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
-        return await self._call(SQLiteCatalog.referenced, keys)
+    async def dependents(self, keys: list[EntityKey], *, after: str) -> Dependents:
+        return await self._call(SQLiteCatalog.dependents, keys, after)
 
     async def request_resync(self, integration: str) -> str:
         return await self._call(SQLiteCatalog.request_resync, integration)

@@ -2,8 +2,8 @@
 
 A resync maps pages in Python and the catalog plans and writes them in Python around its
 SQL; in one process the two take turns on the interpreter's lock however many threads
-there are. Here :class:`~ocean.store.sqlite_catalog.SQLiteCatalog` (and its checkpoint
-thread) lives in a child process (:mod:`ocean.store.catalog_child`) started with the
+there are. Here :class:`~ocean.store.sqlite.catalog.SQLiteCatalog` (and its checkpoint
+thread) lives in a child process (:mod:`ocean.store.sqlite.child`) started with the
 store: each call crosses a pipe as one pickled request and comes back as one pickled
 answer, one call at a time, so write transactions never interleave, as on a thread. Bulk
 writes cross as columns (:class:`~ocean.store.writes.PreparedBatch`,
@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 from ocean.errors import StoreError
-from ocean.store.catalog_child import LENGTH, write_frame
-from ocean.store.catalog_spawn import SpareCatalog
-from ocean.store.sqlite_catalog import SQLiteCatalog
+from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.store.sqlite.child import LENGTH, write_frame
+from ocean.store.sqlite.spawn import SpareCatalog
 
 P = ParamSpec("P")
 T = TypeVar("T")

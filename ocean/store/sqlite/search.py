@@ -8,8 +8,8 @@ from typing import Any
 
 import orjson
 
-from ocean.store import sqlite_relations as relations
 from ocean.store.search import Query, RelatedTo, indexable_rules, matching, schema_properties
+from ocean.store.sqlite import relations
 from ocean.store.writes import dumps
 from ocean.types import EntityKey
 

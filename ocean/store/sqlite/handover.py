@@ -1,6 +1,6 @@
 """The embedded catalog on a thread of this process until its own process is ready.
 
-A resync's catalog runs in a child process (:mod:`ocean.store.sqlite_process`), which
+A resync's catalog runs in a child process (:mod:`ocean.store.sqlite.process`), which
 takes a few tens of milliseconds to start; the first calls (blueprints, the last run's page
 records) come sooner than that. :class:`CatalogHandover` opens the catalog on a thread
 first, starts the child beside it, and answers each call from the thread until the child
@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from ocean.store.catalog_spawn import SpareCatalog
-from ocean.store.sqlite import CatalogHost, CatalogThread
-from ocean.store.sqlite_catalog import SQLiteCatalog
-from ocean.store.sqlite_process import CatalogProcess, finished
+from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.store.sqlite.host import CatalogHost, CatalogThread
+from ocean.store.sqlite.process import CatalogProcess, finished
+from ocean.store.sqlite.spawn import SpareCatalog
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
-from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_catalog import SQLiteCatalog
-from ocean.store.sqlite_checkpoint import Checkpointer
+from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.store.sqlite.checkpoint import Checkpointer
+from ocean.store.sqlite.store import SQLiteStore
 from ocean.store.writes import prepare
 
 OWNER = Owner("github", "gh-1")

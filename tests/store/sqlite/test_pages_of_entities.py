@@ -8,7 +8,7 @@ import pytest
 
 from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
-from ocean.store.sqlite_catalog import SQLiteCatalog
+from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.writes import prepare
 
 BLUEPRINTS = [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ocean.store.migrations import MIGRATIONS, migrate
+from ocean.store.sqlite.migrations import MIGRATIONS, migrate
 
 
 def _catalog_at(path: Path, version: int) -> sqlite3.Connection:

@@ -5,13 +5,14 @@ Chosen with ``--catalog https://api.getport.io`` (or ``OCEAN__PORT__BASE_URL``) 
 User-Agent, which Port records as the entity's datasource; ownership queries use the
 datasource-entities route. Change detection searches existing entities in chunks of 50.
 Against Ocean's own catalog server (it offers larger limits, see
-:mod:`ocean.store.port_limits`) calls carry more, the server compares entities itself, and
+:mod:`ocean.store.port.limits`) calls carry more, the server compares entities itself, and
 page records and relation checks go through its ``/v1/ocean`` extension routes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,10 +20,10 @@ from typing import Any
 import httpx
 
 from ocean.load.diff import is_unchanged
-from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
+from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.page_records import decoded, encoded
-from ocean.store.port_http import PortAPIError, PortHTTP, json_of
-from ocean.store.port_requests import (
+from ocean.store.port.http import PortAPIError, PortHTTP, json_of
+from ocean.store.port.requests import (
     bulk_batches,
     by_blueprint,
     group_keys,
@@ -348,28 +349,23 @@ class PortAPIStore:
     async def count_owned(self, owner: Owner) -> int:
         return len(await self.owned_keys(owner))
 
-    async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
+    async def dependents(self, keys: list[EntityKey], *, after: str) -> Dependents:
         """One ``relatedTo`` search per chunk of keys (a list value, as Port accepts), then
-        which of them each dependent outside ``keys`` points at; Ocean's server answers it
-        in one call (an extension route)."""
-        if await self._ocean():
-            answer = await self._extension("POST", "/ocean/referenced", {"keys": keys})
-            return {(bp, ident) for bp, ident in answer.get("referenced", [])}
-        kept, referenced = set(keys), set()
+        which of them each dependent points at."""
+        found = Dependents()
         for blueprint, identifiers in group_keys(keys).items():
             size = (await self._http.limits()).search_identifiers
             for start in range(0, len(identifiers), size):
-                chunk = identifiers[start : start + size]
-                rule = {"operator": "relatedTo", "blueprint": blueprint, "value": chunk,
+                chunk = set(identifiers[start : start + size])
+                rule = {"operator": "relatedTo", "blueprint": blueprint, "value": sorted(chunk),
                         "direction": "downstream"}  # fmt: skip
-                dependents = await self.search(
+                related = await self.search(
                     {"combinator": "and", "rules": [rule]},
-                    include=["identifier", "blueprint", "relations"],
+                    include=["identifier", "blueprint", "relations", "updatedAt"],
                 )
-                outside = [e for e in dependents if (e["blueprint"], e["identifier"]) not in kept]
-                targets = {t for e in outside for t in relation_targets(e)}
-                referenced |= {(blueprint, i) for i in chunk if i in targets}
-        return referenced
+                for entity in related:
+                    _add_dependent(found, entity, blueprint, chunk, after)
+        return found
 
     async def delete_entities(
         self, keys: list[EntityKey], *, delete_dependents: bool = True
@@ -457,3 +453,25 @@ class PortAPIStore:
         )
         request = json_of(response).get("request")
         return None if not request else str(request.get("updatedAt"))
+
+
+def _add_dependent(
+    found: Dependents, entity: dict[str, Any], blueprint: str, targets: set[str], after: str
+) -> None:
+    """Record ``entity`` as a dependent of those of ``targets`` it points at directly."""
+    key = (str(entity["blueprint"]), str(entity["identifier"]))
+    hit = False
+    for target in relation_targets(entity) & targets:
+        if (blueprint, target) != key:
+            found.of.setdefault((blueprint, target), set()).add(key)
+            hit = True
+    if hit and _later(str(entity.get("updatedAt") or ""), after):
+        found.fresh.add(key)
+
+
+def _later(stamp: str, after: str) -> bool:
+    """Whether Port's ``stamp`` is after ``after`` (ISO-8601; unknown counts as later)."""
+    try:
+        return dt.datetime.fromisoformat(stamp) > dt.datetime.fromisoformat(after)
+    except ValueError:
+        return True

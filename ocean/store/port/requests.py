@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ocean.store.port_limits import Limits
+from ocean.store.port.limits import Limits
 from ocean.types import Entity, EntityKey
 
 

@@ -2,7 +2,7 @@
 
 A big first sync is bound by the resync's process: it runs the integration's generator,
 maps each page and prepares its write, while the catalog's process (see
-:mod:`ocean.store.sqlite_process`) writes and waits about half the time. So the resync
+:mod:`ocean.store.sqlite.process`) writes and waits about half the time. So the resync
 hands some raw pages over as JSON (made anyway for the page's digest): the catalog's
 process maps them with the same mapping (compiled there once), prepares them and writes
 them in one transaction with the pages mapped by the resync, in page order. What mapping
@@ -18,7 +18,7 @@ from __future__ import annotations
 import orjson
 
 from ocean.store.base import Owner
-from ocean.store.sqlite_catalog import SQLiteCatalog
+from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.writes import PreparedBatch, WriteOutcomes, concatenated, prepare
 from ocean.transform.mapper import MapSummary
 from ocean.transform.mapping_spec import MappingSpec, compiled

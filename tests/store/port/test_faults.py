@@ -14,14 +14,14 @@ import uvicorn
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
 from ocean.server.app import create_app
 from ocean.store.open import open_store
-from ocean.store.port_api import PortAPIStore
-from ocean.store.port_http import PortAPIError, PortHTTP
-from ocean.store.port_limits import HEADER
+from ocean.store.port.http import PortAPIError, PortHTTP
+from ocean.store.port.limits import HEADER
+from ocean.store.port.store import PortAPIStore
 from tests.conftest import TEAMS, Workspace, services
 from tests.loopback import free_port
 

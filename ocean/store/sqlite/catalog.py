@@ -1,7 +1,7 @@
 """The embedded catalog's SQL, run synchronously on the store's own thread.
 
 Each public method is one complete operation (a whole write transaction at most), so the
-async :class:`~ocean.store.sqlite.SQLiteStore` hands it to its thread in one hop and the
+async :class:`~ocean.store.sqlite.store.SQLiteStore` hands it to its thread in one hop and the
 event loop keeps mapping the next batch meanwhile. Bulk statements take a whole batch as
 one JSON array and loop in SQLite's C code: one step per batch instead of one per row, so
 the GIL is not handed back and forth per row.
@@ -10,7 +10,6 @@ the GIL is not handed back and forth per row.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hmac
 import secrets
 import sqlite3
@@ -20,16 +19,16 @@ from typing import Any
 
 import orjson
 
-from ocean.store import sqlite_pages
-from ocean.store import sqlite_relations as relations
-from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord
+from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, now_iso
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
-from ocean.store.migrations import migrate
 from ocean.store.page_records import EncodedRecord
-from ocean.store.sqlite_checkpoint import Checkpointer
-from ocean.store.sqlite_search import search
-from ocean.store.sqlite_values import execute_rows
+from ocean.store.sqlite import pages as sqlite_pages
+from ocean.store.sqlite import relations
+from ocean.store.sqlite.checkpoint import Checkpointer
+from ocean.store.sqlite.migrations import migrate
+from ocean.store.sqlite.search import search
+from ocean.store.sqlite.values import execute_rows
 from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import (
     BatchPlan,
@@ -87,11 +86,6 @@ _STORED = (
     "SELECT json_group_array(json_array(identifier, body, version)) FROM entities "
     "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
 )
-
-
-def now_iso() -> str:
-    """Port's timestamp format: ISO-8601 UTC with milliseconds and ``Z``."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SQLiteCatalog:
@@ -283,16 +277,26 @@ class SQLiteCatalog:
         return DeleteResult(deleted=sorted(doomed), blocked=blocked)
 
     def _dependents(self, keys: set[EntityKey]) -> dict[EntityKey, set[EntityKey]]:
-        query = (
-            "SELECT json_group_array(json_array(target_blueprint, target, blueprint, identifier)) "
-            "FROM relations WHERE (target_blueprint, target) IN "
-            "(SELECT value->>0, value->>1 FROM json_each(?1))"
-        )
         found: dict[EntityKey, set[EntityKey]] = {}
-        for target_bp, target, bp, ident in self._aggregate(query, (dumps(sorted(keys)),)):
-            if (bp, ident) != (target_bp, target):
-                found.setdefault((target_bp, target), set()).add((bp, ident))
+        for target, dependent, _ in self._edges_into(keys):
+            found.setdefault(target, set()).add(dependent)
         return found
+
+    def _edges_into(self, keys: set[EntityKey]) -> list[tuple[EntityKey, EntityKey, str]]:
+        """(target, dependent, the dependent's updated_at) for each edge into ``keys``."""
+        query = (
+            "SELECT json_group_array(json_array(r.target_blueprint, r.target, r.blueprint, "
+            "r.identifier, e.updated_at)) FROM relations r JOIN entities e "
+            "ON e.blueprint = r.blueprint AND e.identifier = r.identifier "
+            "WHERE (r.target_blueprint, r.target) IN (SELECT value->>0, value->>1 FROM json_each(?1))"
+        )
+        return [
+            ((target_bp, target), (bp, ident), updated_at)
+            for target_bp, target, bp, ident, updated_at in self._aggregate(
+                query, (dumps(sorted(keys)),)
+            )
+            if (bp, ident) != (target_bp, target)
+        ]
 
     def search(
         self, query: dict[str, Any], include: list[str] | None, exclude: list[str] | None
@@ -332,16 +336,13 @@ class SQLiteCatalog:
         keys = [(bp, ident) for bp, ident in rows]
         return keys, (keys[-1] if len(keys) == limit else None)
 
-    def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
-        # One probe per key (EXISTS stops at the first outside dependent): a team that
-        # thousands of services relate to costs one index seek, not thousands of rows.
-        query = (
-            "SELECT json_group_array(json_array(k.value->>0, k.value->>1)) FROM json_each(?1) k "
-            "WHERE EXISTS (SELECT 1 FROM relations r WHERE r.target_blueprint = k.value->>0 "
-            "AND r.target = k.value->>1 AND (r.blueprint, r.identifier) NOT IN "
-            "(SELECT value->>0, value->>1 FROM json_each(?1)))"
-        )
-        return {(bp, ident) for bp, ident in self._aggregate(query, (dumps(keys),))}
+    def dependents(self, keys: list[EntityKey], after: str) -> Dependents:
+        found = Dependents()
+        for target, dependent, updated_at in self._edges_into(set(keys)):
+            found.of.setdefault(target, set()).add(dependent)
+            if updated_at > after:
+                found.fresh.add(dependent)
+        return found
 
     def request_resync(self, integration: str) -> str:
         stamp = now_iso()

@@ -7,14 +7,15 @@ from typing import Any
 
 import pytest
 
-from ocean.resync import ResyncJob, run_resync
+from ocean.job import ResyncJob
+from ocean.resync import run_resync
 from ocean.sail import prepare
 from ocean.store.base import Owner
-from ocean.store.port_api import PortAPIStore
-from ocean.store.port_http import PortAPIError, PortHTTP
-from ocean.store.port_limits import OCEAN_SERVER
+from ocean.store.port.http import PortAPIError, PortHTTP
+from ocean.store.port.limits import OCEAN_SERVER
+from ocean.store.port.store import PortAPIStore
 from tests.conftest import TEAMS, Workspace, services
-from tests.store.fake_port import FakePort
+from tests.store.port.fake_port import FakePort
 
 OWNER = Owner("github", "gh-1", "1.2.3")
 
@@ -180,8 +181,8 @@ async def test_ownership_pages_through_datasource_entities_and_deletes_in_hundre
 
 
 async def test_a_resync_through_the_client_creates_skips_and_deletes(tmp_path: Any) -> None:
+    from ocean.job import SilentObserver
     from ocean.listen.once import run_once
-    from ocean.resync import SilentObserver
     from ocean.sail import prepare
     from tests.conftest import TEAMS, Workspace, services
 

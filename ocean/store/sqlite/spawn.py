@@ -1,9 +1,9 @@
 """Starting the embedded catalog's child process, before its catalog is known.
 
-The child (:mod:`ocean.store.catalog_child`) takes a tenth of a second to start its
+The child (:mod:`ocean.store.sqlite.child`) takes a tenth of a second to start its
 interpreter and import what it runs. ``ocean sail`` starts one first thing, beside its own
 imports and the integration's, and tells it which file to open once the configuration
-is read (:meth:`CatalogProcess.start <ocean.store.sqlite_process.CatalogProcess.start>`):
+is read (:meth:`CatalogProcess.start <ocean.store.sqlite.process.CatalogProcess.start>`):
 by the resync's first write it is ready. This module imports next to nothing, so that
 the start costs the parent no more than a fork.
 """
@@ -36,7 +36,7 @@ class SpareCatalog:
         answered, answers = os.pipe()
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "ocean.store.catalog_child"],
+                [sys.executable, "-m", "ocean.store.sqlite.child"],
                 stdin=theirs,
                 stdout=answers,
                 env=child_environment(),
@@ -82,6 +82,6 @@ class SpareCatalog:
 def child_environment() -> dict[str, str]:
     """This environment, with the folder this ``ocean`` package was imported from first on
     the child's path: the child runs the same code, however the parent found it."""
-    home = str(Path(__file__).resolve().parents[2])
+    home = str(Path(__file__).resolve().parents[3])
     path = os.environ.get("PYTHONPATH")
     return os.environ | {"PYTHONPATH": home + (os.pathsep + path if path else "")}

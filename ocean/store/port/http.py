@@ -18,7 +18,7 @@ import httpx
 import orjson
 
 from ocean.errors import StoreError
-from ocean.store.port_limits import CLIENT_HEADER, HEADER, PORT, Limits
+from ocean.store.port.limits import CLIENT_HEADER, HEADER, PORT, Limits
 
 RETRY_STATUSES = {408, 429, 502, 503, 504}
 

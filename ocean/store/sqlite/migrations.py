@@ -94,7 +94,7 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     """,
     # 8: relation edges keyed by their target only; what an entity relates to is read from
-    # its body (see ocean.store.sqlite_relations), so writes keep one B-tree of edges.
+    # its body (see ocean.store.sqlite.relations), so writes keep one B-tree of edges.
     """
     CREATE TABLE relations_keyed_by_target (
         target_blueprint TEXT NOT NULL,
@@ -130,7 +130,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ownership_by_number RENAME TO ownership;
     """,
     # 10: a search by identifiers without a blueprint seeks each blueprint's key instead
-    # (see ocean.store.sqlite_search.prefilter): one index less for every write.
+    # (see ocean.store.sqlite.search.prefilter): one index less for every write.
     "DROP INDEX entities_by_identifier;",
     # 11: entities in a rowid table with a unique key index. Bodies are a few hundred
     # bytes, too large for a WITHOUT ROWID B-tree (a dozen rows a page, a split every few

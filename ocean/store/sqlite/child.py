@@ -1,13 +1,13 @@
-"""The embedded catalog's child process: ``python -m ocean.store.catalog_child``.
+"""The embedded catalog's child process: ``python -m ocean.store.sqlite.child``.
 
-Its parent may start it before it knows the catalog (see :mod:`ocean.store.catalog_spawn`):
+Its parent may start it before it knows the catalog (see :mod:`ocean.store.sqlite.spawn`):
 the file's path is the first frame it reads. It opens the catalog, answers that first
 (None, or the error), then answers each request in order (a pickled function taking the
-:class:`~ocean.store.sqlite_catalog.SQLiteCatalog` first, usually one of its methods, and
+:class:`~ocean.store.sqlite.catalog.SQLiteCatalog` first, usually one of its methods, and
 its other arguments) with a pickled ``(ok, value or error)``, until its input ends. Its
-parent is :class:`~ocean.store.sqlite_process.CatalogProcess`. Importing this module loads
+parent is :class:`~ocean.store.sqlite.process.CatalogProcess`. Importing this module loads
 no more than the catalog needs; what a resync's writes run (mapping pages handed over,
-:mod:`ocean.store.catalog_mapping`) is imported on a thread while it waits for its file.
+:mod:`ocean.store.sqlite.mapping`) is imported on a thread while it waits for its file.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from typing import IO, Any
 
 from ocean.errors import StoreError
 from ocean.process import tune_interpreter
-from ocean.store.sqlite_catalog import SQLiteCatalog
+from ocean.store.sqlite.catalog import SQLiteCatalog
 
-_RESYNC_WRITES = "ocean.store.catalog_mapping"
+_RESYNC_WRITES = "ocean.store.sqlite.mapping"
 """The module of what a resync's writes run here."""
 LENGTH = struct.Struct("<Q")
 """A frame's length, before its bytes."""
@@ -129,7 +129,7 @@ def main() -> None:
     standard error, so that nothing printed by the way corrupts them. An interrupt is the
     parent's to handle: the child ends when its input does."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    tune_interpreter()  # it maps pages too (see ocean.store.catalog_mapping)
+    tune_interpreter()  # it maps pages too (see ocean.store.sqlite.mapping)
     for fd in (sys.stdin.fileno(), sys.stdout.fileno()):
         _widen(fd)
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")

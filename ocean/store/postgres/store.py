@@ -16,13 +16,27 @@ import asyncpg
 import orjson
 
 from ocean.errors import StoreError
-from ocean.store.base import DeleteResult, Owner, PageRecord, RunRecord, WriteOutcome
+from ocean.store.base import (
+    DeleteResult,
+    Dependents,
+    Owner,
+    PageRecord,
+    RunRecord,
+    WriteOutcome,
+    now_iso,
+)
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import decoded, encoded
-from ocean.store.postgres_schema import migrate
-from ocean.store.postgres_search import search
-from ocean.store.sqlite_catalog import now_iso
+from ocean.store.postgres.relations import (
+    columns,
+    dependents_of,
+    edges_into,
+    insert_edges,
+    rebuild_edges,
+)
+from ocean.store.postgres.schema import migrate
+from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import (
     BatchPlan,
@@ -187,7 +201,7 @@ class PostgresStore:
             "WHERE $2::text IS NULL OR e.updated_at <= $2",
             owner.key,
             before,
-            *_columns(keys),
+            *columns(keys),
         )
         return {(bp, ident) for bp, ident in rows}
 
@@ -203,15 +217,14 @@ class PostgresStore:
         keys = [(bp, ident) for bp, ident in rows]
         return keys, (keys[-1] if len(keys) == limit else None)
 
-    async def referenced(self, keys: list[EntityKey]) -> set[EntityKey]:
-        rows = await self._pool.fetch(
-            "SELECT k.bp, k.ident FROM unnest($1::text[], $2::text[]) AS k(bp, ident) "
-            "WHERE EXISTS (SELECT 1 FROM relations r WHERE r.target_blueprint = k.bp "
-            "AND r.target = k.ident AND (r.blueprint, r.identifier) NOT IN "
-            "(SELECT * FROM unnest($1::text[], $2::text[])))",
-            *_columns(keys),
-        )
-        return {(bp, ident) for bp, ident in rows}
+    async def dependents(self, keys: list[EntityKey], *, after: str) -> Dependents:
+        found = Dependents()
+        async with self._pool.acquire() as db:
+            for target, dependent, updated_at in await edges_into(db, set(keys)):
+                found.of.setdefault(target, set()).add(dependent)
+                if updated_at > after:
+                    found.fresh.add(dependent)
+        return found
 
     async def request_resync(self, integration: str) -> str:
         stamp = now_iso()
@@ -282,7 +295,7 @@ class PostgresStore:
                 identifier,
             )
             if updated.get("relations") != current.get("relations"):
-                await _rebuild_edges(db, identifier, EntityRules(updated))
+                await rebuild_edges(db, identifier, EntityRules(updated))
         self._rules = {}
         return updated
 
@@ -297,14 +310,14 @@ class PostgresStore:
         async with self._pool.acquire() as db, db.transaction():
             doomed, blocked, frontier = set(keys), {}, set(keys)
             while frontier:
-                dependents = await _dependents(db, frontier)
+                dependents = await dependents_of(db, frontier)
                 if not delete_dependents:
                     blocked = {k: sorted(v - doomed) for k, v in dependents.items() if v - doomed}
                     doomed -= blocked.keys()
                     break
                 frontier = set().union(*dependents.values()) - doomed if dependents else set()
                 doomed |= frontier
-            blueprints, identifiers = _columns(sorted(doomed))
+            blueprints, identifiers = columns(sorted(doomed))
             for table in ("ownership", "relations", "entities"):
                 await db.execute(
                     f"DELETE FROM {table} WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
@@ -374,15 +387,11 @@ OWNED_PAGE = (
 )
 
 
-def _columns(keys: list[EntityKey]) -> tuple[list[str], list[str]]:
-    return [bp for bp, _ in keys], [ident for _, ident in keys]
-
-
 async def _stored_bodies(
     db: asyncpg.Connection, keys: list[EntityKey]
 ) -> tuple[dict[EntityKey, str], dict[EntityKey, int]]:
     """The stored body texts and versions of these entities (those that exist)."""
-    blueprints, identifiers = _columns(keys)
+    blueprints, identifiers = columns(keys)
     rows = await db.fetch(
         "SELECT blueprint, identifier, body, version FROM entities WHERE (blueprint, identifier) IN "
         "(SELECT * FROM unnest($1::text[], $2::text[]))",
@@ -399,7 +408,7 @@ async def _existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityK
     rows = await db.fetch(
         "SELECT blueprint, identifier FROM entities WHERE (blueprint, identifier) IN "
         "(SELECT * FROM unnest($1::text[], $2::text[]))",
-        *_columns(sorted(keys)),
+        *columns(sorted(keys)),
     )
     return {(bp, ident) for bp, ident in rows}
 
@@ -407,7 +416,7 @@ async def _existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityK
 async def _placeholders(
     db: asyncpg.Connection, keys: list[EntityKey], owner: Owner, version: int
 ) -> None:
-    blueprints, identifiers = _columns(keys)
+    blueprints, identifiers = columns(keys)
     stamp = now_iso()
     await db.execute(
         "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
@@ -437,14 +446,14 @@ async def _own(
 async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version: int) -> None:
     if not plan.writes:
         return
-    blueprints, identifiers = _columns([w.key for w in plan.writes])
-    updated = _columns([w.key for w in plan.writes if w.status == "updated"])
+    blueprints, identifiers = columns([w.key for w in plan.writes])
+    updated = columns([w.key for w in plan.writes if w.status == "updated"])
     if updated[0]:  # created entities have no edges yet
         await db.execute(
             "DELETE FROM relations WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
             *updated,
         )
-    await _insert_edges(db, [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]])
+    await insert_edges(db, [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]])
     await db.execute(
         "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
         "SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, i, body) "
@@ -457,41 +466,3 @@ async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version:
         version,
     )
     await _own(db, blueprints, identifiers, owner)
-
-
-async def _insert_edges(db: asyncpg.Connection, edges: list[tuple[str, ...]]) -> None:
-    if edges:
-        await db.execute(
-            "INSERT INTO relations SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-            "ON CONFLICT DO NOTHING",
-            *(list(column) for column in zip(*edges, strict=True)),
-        )
-
-
-async def _rebuild_edges(db: asyncpg.Connection, blueprint: str, rules: EntityRules) -> None:
-    """Make the edges from ``blueprint``'s entities again under its changed relations."""
-    await db.execute("DELETE FROM relations WHERE blueprint = $1", blueprint)
-    rows = await db.fetch("SELECT identifier, body FROM entities WHERE blueprint = $1", blueprint)
-    await _insert_edges(
-        db,
-        [
-            (blueprint, identifier, *edge)
-            for identifier, body in rows
-            for edge in rules.edges(orjson.loads(body))
-        ],
-    )
-
-
-async def _dependents(
-    db: asyncpg.Connection, keys: set[EntityKey]
-) -> dict[EntityKey, set[EntityKey]]:
-    rows = await db.fetch(
-        "SELECT target_blueprint, target, blueprint, identifier FROM relations WHERE (target_blueprint, target) IN "
-        "(SELECT * FROM unnest($1::text[], $2::text[]))",
-        *_columns(sorted(keys)),
-    )
-    found: dict[EntityKey, set[EntityKey]] = {}
-    for target_bp, target, bp, ident in rows:
-        if (bp, ident) != (target_bp, target):
-            found.setdefault((target_bp, target), set()).add((bp, ident))
-    return found

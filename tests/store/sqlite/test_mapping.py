@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 
+from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.load.page_memo import page_json
 from ocean.monitor.report import KindReport
-from ocean.resync import SilentObserver
 from ocean.sail import prepare
-from ocean.store.base import MappedPage
-from ocean.store.sqlite import SQLiteStore
-from ocean.store.sqlite_process import CatalogProcess
+from ocean.store.prepared import MappedPage
+from ocean.store.sqlite.process import CatalogProcess
+from ocean.store.sqlite.store import SQLiteStore
 from ocean.transform.mapper import MapSummary
 from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity

@@ -1,5 +1,5 @@
 """The embedded catalog's page records (:class:`~ocean.store.base.RemembersPages`), run on
-the store's thread like the rest of :class:`~ocean.store.sqlite_catalog.SQLiteCatalog`."""
+the store's thread like the rest of :class:`~ocean.store.sqlite.catalog.SQLiteCatalog`."""
 
 from __future__ import annotations
 

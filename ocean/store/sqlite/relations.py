@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 import orjson
 
 from ocean.store.entity_rules import Edge, EntityRules
-from ocean.store.sqlite_values import execute_rows
+from ocean.store.sqlite.values import execute_rows
 from ocean.store.writes import dumps
 from ocean.types import EntityKey
 

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from ocean.store.port_limits import OCEAN_SERVER, PORT, Limits
+from ocean.store.port.limits import OCEAN_SERVER, PORT, Limits
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from ocean.store.sqlite_values import ROWS_PER_STATEMENT, execute_rows
+from ocean.store.sqlite.values import ROWS_PER_STATEMENT, execute_rows
 
 STATEMENT = "INSERT INTO t(a, b, stamp) VALUES {values}"
 

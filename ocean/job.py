@@ -1,0 +1,72 @@
+"""One resync's inputs and running tally, shared by the resync (:mod:`ocean.resync`) and
+its kinds (:mod:`ocean.kind_sync`)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ocean.integration import Integration
+from ocean.load.freshness import Freshness
+from ocean.mapping import PortAppConfig
+from ocean.monitor.report import KindReport
+from ocean.store.base import Owner, Store
+from ocean.transform.mapper import CompiledResource
+from ocean.transform.pool import TransformPool
+from ocean.types import EntityKey
+
+
+class Observer(Protocol):
+    """Told about progress as the resync runs (a progress bar, metrics)."""
+
+    def kind_started(self, kind: KindReport) -> None: ...
+    def batch_done(self, kind: KindReport) -> None: ...
+    def kind_finished(self, kind: KindReport) -> None: ...
+
+
+class SilentObserver:
+    """An observer that ignores progress (tests, library use)."""
+
+    def kind_started(self, kind: KindReport) -> None: ...
+    def batch_done(self, kind: KindReport) -> None: ...
+    def kind_finished(self, kind: KindReport) -> None: ...
+
+
+@dataclass
+class ResyncJob:
+    """Everything one resync needs, passed explicitly."""
+
+    integration: Integration
+    mapping: PortAppConfig
+    resources: list[CompiledResource]
+    store: Store
+    owner: Owner
+    observer: Observer = field(default_factory=SilentObserver)
+    pool: TransformPool | None = None
+    """Worker processes for jq-heavy batches; None maps everything in-process."""
+    concurrent_kinds: int = 1
+    """Resources synced at the same time (1: one after another, in mapping order, as the
+    original; more lets a slow kind not hold the others up)."""
+    freshness: Freshness | None = None
+    """Shared with the live-event workers of the same process, so the newest data wins."""
+    interval_minutes: float | None = None
+    """The scheduled-resync interval, reported with each run's state (``nextResync``)."""
+    skip_unchanged_pages: bool = True
+    """Skip raw pages synced cleanly last time and unchanged since, where the catalog
+    remembers pages (see :mod:`ocean.load.page_memo`)."""
+
+
+@dataclass
+class Tally:
+    """What the kinds produced, for stale deletion."""
+
+    generated: set[EntityKey] = field(default_factory=set)
+    protected_blueprints: set[str] = field(default_factory=set)
+    mapped_blueprints: set[str] = field(default_factory=set)
+    """The blueprints the kinds produce (or name literally): each keeps its own threshold."""
+    blueprints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    state_known: bool = True
+    recalls_asked: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once a kind has asked the catalog for its page records: the ownership is read
+    after them, as the handler's pages wait for the records and not for the ownership."""

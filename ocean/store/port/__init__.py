@@ -1,0 +1,1 @@
+"""The catalog on the Port API (Port's REST routes)."""

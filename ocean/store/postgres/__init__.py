@@ -1,0 +1,1 @@
+"""The catalog on PostgreSQL (asyncpg), for more than one machine."""
