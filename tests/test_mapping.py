@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import Field
+from pydantic.v1 import Field
 
 from ocean.errors import MappingError
 from ocean.mapping import parse_mapping, to_document
@@ -61,4 +61,4 @@ def test_the_models_errors_are_reported_in_its_words() -> None:
 
     message = str(raised.value)
     assert message.startswith("port-app-config.yml does not validate")
-    assert "ownerTeam" in message and "Field required" in message
+    assert "ownerTeam" in message and "field required" in message

@@ -64,9 +64,8 @@ class PortOceanContext(Integration):
         webhooks = listener not in ("ONCE", "ACTIONS_ONLY")
         return _View(
             "ocean.config",
-            integration=_View(
-                "ocean.config.integration",
-                config=self.integration_config,
+            integration=_IntegrationView(
+                self,
                 identifier=settings.integration.identifier,
                 type=settings.integration.type,
             ),
@@ -79,6 +78,11 @@ class PortOceanContext(Integration):
             ),
             base_url=self._base_url(),
             client_timeout=CLIENT_TIMEOUT,
+            ssl=_View("ocean.config.ssl", port=_tls_checked(), third_party=_tls_checked()),
+            oauth_access_token_file_path=None,
+            disable_ip_outbound_blocker=True,
+            events_debug_logging=False,
+            streaming=_View("ocean.config.streaming", enabled=False),
         )
 
     @property
@@ -118,7 +122,23 @@ class PortOceanContext(Integration):
         integration's public URL: ``OCEAN__BASE_URL``, else the legacy ``app_host``)."""
         if self._given_app is not None:
             return self._given_app
-        return _View("ocean.app", base_url=self._base_url(), config=self.config)
+        return _View(
+            "ocean.app",
+            base_url=self._base_url(),
+            config=self.config,
+            integration=_View("ocean.app.integration", entity_processor=self._entity_processor()),
+            is_saas=lambda: False,
+            load_external_oauth_access_token=lambda: None,
+        )
+
+    def _entity_processor(self) -> Any:
+        """The integration's entity processor (evaluates JQ, and its own values)."""
+        from port_ocean.core.handlers.entity_processor.jq_entity_processor import (
+            JQEntityProcessor,
+        )
+
+        processor = getattr(self.integration_class, "EntityProcessorClass", JQEntityProcessor)
+        return processor(self)
 
     def _base_url(self) -> str | None:
         config = self.integration_config if self.initialized else {}
@@ -270,6 +290,25 @@ class _View(SimpleNamespace):
         if name.startswith("_"):
             raise AttributeError(name)
         raise UnsupportedAttributeError(message(f"{self._path}.{name}", __name__))
+
+
+class _IntegrationView(_View):
+    """``ocean.config.integration``: its ``config`` is read when asked for (reading it
+    before the integration is configured is an error; its identifier and type are not)."""
+
+    def __init__(self, integration: PortOceanContext, **values: Any) -> None:
+        super().__init__("ocean.config.integration", **values)
+        self._integration = integration
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self._integration.integration_config
+
+
+def _tls_checked() -> _View:
+    """The original's TLS settings of one side, as Ocean always has them: certificates
+    checked, strictly."""
+    return _View("ocean.config.ssl", verify=True, x509=_View("ocean.config.ssl", strict=True))
 
 
 def _registered_by(value: Any, folder: Path, main: ModuleType) -> bool:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ocean.errors import OceanError
 from port_ocean._unsupported import missing
+from port_ocean.exceptions.base import BaseOceanException
 
 
-class NoContextError(OceanError, RuntimeError):
+class NoContextError(BaseOceanException, RuntimeError):
     """Read outside of the resync, request or resource it belongs to."""
 
 

@@ -1,21 +1,55 @@
-"""Selector and resource models written for the original (pydantic v1 habits) keep their
-meaning on the pydantic v2 models ``port_ocean`` provides."""
+"""The selector and resource models are ``pydantic.v1`` models, as the original's:
+integrations subclass them with v1 fields, validators and custom types, and Ocean's core
+validates the mapping with them."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, Optional
 
 import pytest
-from pydantic import Field, ValidationError, create_model
-from pydantic.v1 import Field as V1Field
+from pydantic.v1 import Field, ValidationError, validator
 
-from port_ocean.core.handlers.port_app_config.models import ResourceConfig, Selector
+from ocean.errors import MappingError
+from ocean.mapping import parse_mapping
+from port_ocean.core.handlers.port_app_config.models import (
+    EntityMapping,
+    IngestSearchQuery,
+    MappingsConfig,
+    PortAppConfig,
+    PortResourceConfig,
+    ResourceConfig,
+    Rule,
+    Selector,
+)
+
+
+class Window:
+    """A custom v1 field type: ``"7d"`` becomes seven days."""
+
+    @classmethod
+    def __get_validators__(cls) -> Iterator[Callable[[Any], dt.timedelta]]:
+        yield cls.parse
+
+    @classmethod
+    def parse(cls, value: Any) -> dt.timedelta:
+        if not isinstance(value, str) or not value.endswith("d"):
+            raise ValueError(f"{value!r} is not a number of days such as '7d'")
+        return dt.timedelta(days=int(value[:-1]))
 
 
 class IssueSelector(Selector):  # as the original's Jira integration writes it
     jql: str | None = Field(description="JQL that picks the issues")
     board: Optional[int]  # noqa: UP045 (the spelling integrations use)
     source: Literal["board", "sprint", "all"] = Field(default="sprint")
+    window: Window = Field(default="30d", alias="window")  # type: ignore[assignment]
+
+    @validator("jql")
+    def jql_not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("jql must not be blank")
+        return value
 
 
 class IssueResourceConfig(ResourceConfig):
@@ -23,67 +57,53 @@ class IssueResourceConfig(ResourceConfig):
     selector: IssueSelector
 
 
-class V1FieldSelector(Selector):  # Field() of pydantic.v1, to match the original's models
-    since: int = V1Field(default=60, ge=0, le=90, alias="sinceDays")
-    states: list[str] = V1Field(default_factory=lambda: ["open"])
-    jql: str | None = V1Field(description="JQL")
-
-
-EvaluatedSelector = create_model(  # annotations as types, not text
-    "EvaluatedSelector",
-    __base__=Selector,
-    jql=(Optional[str], Field(description="JQL")),  # noqa: UP045
-)
+class IssueMapping(PortAppConfig):
+    resources: list[IssueResourceConfig] = Field(default_factory=list)
 
 
 @pytest.mark.parametrize(
-    ("model", "given", "expected"),
+    ("given", "expected"),
     [
-        (IssueSelector, {"query": "true"}, {"jql": None, "board": None, "source": "sprint"}),
-        (IssueSelector, {"jql": "project = OPS", "board": 7}, {"jql": "project = OPS", "board": 7}),
-        (EvaluatedSelector, {}, {"jql": None}),
-        (V1FieldSelector, {}, {"since": 60, "states": ["open"], "jql": None}),
-        (V1FieldSelector, {"sinceDays": 7, "jql": "x"}, {"since": 7, "jql": "x"}),
+        ({"query": "true"}, {"jql": None, "board": None, "source": "sprint"}),
+        ({"jql": "project = OPS", "board": "7"}, {"jql": "project = OPS", "board": 7}),
+        ({"window": "7d"}, {"window": dt.timedelta(days=7)}),
     ],
-    ids=["left-out", "given", "evaluated-annotations", "v1-defaults", "v1-alias"],
+    ids=["left-out", "given-and-coerced", "custom-type"],
 )
-def test_a_field_that_admits_none_without_a_default_may_be_left_out(
-    model: type[Selector], given: dict[str, Any], expected: dict[str, Any]
-) -> None:
-    selector = model.model_validate(given)
+def test_subclasses_keep_v1_meaning(given: dict[str, Any], expected: dict[str, Any]) -> None:
+    selector = IssueSelector.parse_obj(given)
 
     assert {name: getattr(selector, name) for name in expected} == expected
 
 
-class ListSelector(Selector):
-    labels: list[str | None]
-
-
 @pytest.mark.parametrize(
-    ("model", "given", "missing"),
-    [
-        (ListSelector, {}, "labels"),
-        (IssueResourceConfig, {"selector": {}, "port": {}}, "kind"),
-        (V1FieldSelector, {"sinceDays": -1}, "sinceDays"),
-    ],
-    ids=["none-inside-a-list", "plain-field", "v1-bound"],
+    ("given", "problem"),
+    [({"jql": "  "}, "jql must not be blank"), ({"window": "soon"}, "is not a number of days")],
 )
-def test_other_fields_without_a_default_stay_required(
-    model: type[Selector | ResourceConfig], given: dict[str, Any], missing: str
-) -> None:
-    with pytest.raises(ValidationError, match=missing):
-        model.model_validate(given)
+def test_v1_validators_and_custom_types_reject(given: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValidationError, match=problem):
+        IssueSelector.parse_obj(given)
+
+
+def _document(selector: dict[str, Any]) -> dict[str, Any]:
+    mappings = {"identifier": ".key", "blueprint": '"issue"'}
+    resource = {"kind": "issue", "selector": selector, "port": {"entity": {"mappings": mappings}}}
+    return {"resources": [resource]}
+
+
+def test_the_core_validates_the_mapping_with_the_integrations_v1_model() -> None:
+    config = parse_mapping(_document({"query": "true", "window": "14d"}), model=IssueMapping)
+
+    own = config.resources[0].for_integration
+    assert isinstance(own, IssueResourceConfig)
+    assert own.selector.window == dt.timedelta(days=14)
+    with pytest.raises(MappingError, match="is not a number of days"):
+        parse_mapping(_document({"window": "later"}), model=IssueMapping)
 
 
 def test_a_resource_is_built_from_the_original_s_model_names_as_integrations_tests_build_it() -> (
     None
 ):
-    from port_ocean.core.handlers.port_app_config.models import (
-        EntityMapping,
-        MappingsConfig,
-        PortResourceConfig,
-    )
-
     built = ResourceConfig(
         kind="repo",
         selector=Selector(query="true"),
@@ -95,41 +115,33 @@ def test_a_resource_is_built_from_the_original_s_model_names_as_integrations_tes
             )
         ),
     )
-    read = ResourceConfig.model_validate(
-        {
-            "kind": "repo",
-            "selector": {"query": "true"},
-            "port": {
-                "entity": {
-                    "mappings": {
-                        "identifier": ".id",
-                        "title": ".name",
-                        "blueprint": '"repo"',
-                        "properties": {"a": ".a"},
-                    }
-                }
-            },
-        }
+    mappings = {"identifier": ".id", "title": ".name", "blueprint": '"repo"', "properties": {}}
+    mappings["properties"] = {"a": ".a"}
+    read = ResourceConfig.parse_obj(
+        {"kind": "repo", "selector": {"query": "true"}, "port": {"entity": {"mappings": mappings}}}
     )
 
     assert built == read
     assert built.port.entity.mappings.identifier == ".id"
+    assert read.port.items_to_parse_name == "item"
 
 
-def test_search_queries_are_built_from_the_original_s_rule_models() -> None:
-    from port_ocean.core.handlers.port_app_config.models import (
-        EntityMapping,
-        IngestSearchQuery,
-        Rule,
-    )
-
+def test_search_queries_are_the_original_s_rule_models() -> None:
     query = IngestSearchQuery(
         combinator="and", rules=[Rule(property="$title", operator="=", value="api")]
     )
-    mapping = EntityMapping(identifier=query, blueprint='"repo"', relations={"service": query})
+    mapping = EntityMapping.parse_obj(
+        {"identifier": query.dict(), "blueprint": '"repo"', "relations": {"service": query}}
+    )
 
-    expected = {
-        "combinator": "and",
-        "rules": [{"property": "$title", "operator": "=", "value": "api"}],
-    }
-    assert (mapping.identifier, mapping.relations["service"]) == (expected, expected)
+    assert mapping.identifier == query and mapping.relations["service"] == query
+    assert mapping.is_using_search_identifier
+
+
+def test_the_whole_mapping_reads_by_alias_or_name_and_spells_itself_by_alias() -> None:
+    config = PortAppConfig.parse_obj({"deleteDependentEntities": False, "enable_merge_entity": 0})
+
+    request = config.to_request()
+    assert (request["deleteDependentEntities"], request["enableMergeEntity"]) == (False, False)
+    with pytest.raises(ValidationError):
+        PortAppConfig.parse_obj({"entityDeletionThreshold": 2})

@@ -1,169 +1,198 @@
-"""The mapping models (``port_ocean.core.handlers.port_app_config.models``), in pydantic v2.
+"""The mapping models (``port_ocean.core.handlers.port_app_config.models``): ``pydantic.v1``
+models, as the original's.
 
-Custom integrations subclass them (``class MySelector(Selector): ...``) and name their
-``PortAppConfig`` subclass as ``CONFIG_CLASS``. Ocean validates the mapping file with
-that model as well as with its own (:mod:`ocean.mapping`, which reads the fields both
-know) and hands the integration's code this model's objects (``event.resource_config``,
-a webhook processor's ``resource_config``). Only integrations that import this module pay
-for importing pydantic.
+Integrations subclass them with v1 fields, validators and custom types
+(``class MySelector(Selector): ...``) and name their ``PortAppConfig`` subclass as
+``CONFIG_CLASS``. Ocean validates the mapping file with its own fast model
+(:mod:`ocean.mapping`) and, when an integration names its own, with that one too; the
+integration's code is handed that model's objects (``event.resource_config``, a webhook
+processor's ``resource_config``). Only integrations that import this module pay for
+importing pydantic.
 """
 
 from __future__ import annotations
 
-import re
-import types
-import typing
-from typing import Annotated, Any
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+from pydantic.v1 import BaseModel, Field
 
-from ocean.mapping import leaf_as_text
 from port_ocean._unsupported import missing
 
+CUSTOM_KIND = "__custom__"
+"""What a resource model whose ``kind`` is any text (``kind: str``) stands for."""
 
-def _leaf(value: Any) -> Any:
-    """A mapping leaf as the file has it: a search query object becomes its dict."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(by_alias=True)
-    return leaf_as_text(value)
+_Config = TypeVar("_Config", bound="PortAppConfig")
 
 
-JqText = Annotated[str, BeforeValidator(leaf_as_text)]
-MappingLeaf = Annotated[str | dict[str, Any], BeforeValidator(_leaf)]
-
-
-def _optional(annotation: Any) -> bool:
-    """Whether a field's annotation admits None (``X | None``, ``Optional[X]``), also when
-    it is still text (``from __future__ import annotations``)."""
-    if isinstance(annotation, str):
-        text = annotation.replace(" ", "").removeprefix("typing.")
-        if text.startswith(("Optional[", "Union[")):
-            return text.startswith("Optional[") or re.search(r"[\[,]None[\],]", text) is not None
-        return "None" in _top_level_union(text)
-    union_types = (typing.Union, types.UnionType)
-    return typing.get_origin(annotation) in union_types and type(None) in typing.get_args(
-        annotation
-    )
-
-
-def _top_level_union(text: str) -> list[str]:
-    """The members of ``a | b | c``, brackets left whole (``list[str | None]`` is one)."""
-    members, depth, start = [], 0, 0
-    for position, character in enumerate(text):
-        depth += {"[": 1, "]": -1}.get(character, 0)
-        if character == "|" and depth == 0:
-            members.append(text[start:position])
-            start = position + 1
-    return [*members, text[start:]]
-
-
-class _OriginalDefaults(BaseModel):
-    """Subclasses written for the original (pydantic v1) keep v1's meaning: a field that
-    admits None and has no default defaults to None (pydantic v2 would require it), so
-    ``jql: str | None = Field(description=...)`` may be left out of the mapping."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
-            value = cls.__dict__.get(name, PydanticUndefined)
-            if type(value).__module__ == "pydantic.v1.fields":  # Field() of pydantic.v1
-                value = _from_v1(value)
-                setattr(cls, name, value)
-            if not _optional(annotation):
-                continue
-            if value is PydanticUndefined:
-                setattr(cls, name, None)
-            elif isinstance(value, FieldInfo) and value.is_required():
-                setattr(cls, name, FieldInfo.merge_field_infos(value, default=None))
-        super().__init_subclass__(**kwargs)
-
-
-_V1_FIELD_SETTINGS = ("alias", "title", "description", "ge", "gt", "le", "lt")
-
-
-def _from_v1(info: Any) -> Any:
-    """The pydantic v2 ``Field`` of a pydantic.v1 ``Field(...)`` (what mapping models use
-    of it: default, default factory, alias, texts and bounds)."""
-    settings = {
-        key: getattr(info, key) for key in _V1_FIELD_SETTINGS if getattr(info, key) is not None
-    }
-    if info.default_factory is not None:
-        return Field(default_factory=info.default_factory, **settings)
-    given = type(info.default).__name__ != "UndefinedType" and info.default is not Ellipsis
-    return Field(info.default if given else PydanticUndefined, **settings)
-
-
-class _Model(_OriginalDefaults):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid")
-
-
-class Selector(_OriginalDefaults):
-    model_config = ConfigDict(populate_by_name=True, extra="allow")
-    query: JqText = "true"
-
-
-class Rule(_Model):
+class Rule(BaseModel):
     """One rule of a search query (``{"property": ..., "operator": ..., "value": ...}``)."""
 
-    property: str
-    operator: str
-    value: str
+    property: str = Field(title="Property", description="The property compared.")
+    operator: str = Field(title="Operator", description="How it is compared ('=', ...).")
+    value: str = Field(title="Value", description="What it is compared with.")
 
 
-class IngestSearchQuery(_Model):
-    """A search query mapped to an identifier, a team or a relation."""
+class IngestSearchQuery(BaseModel):
+    """A search query standing for an identifier, a team or a relation's target."""
 
-    combinator: str
-    rules: list[Rule | IngestSearchQuery]
-
-
-class EntityMapping(_Model):
-    """An entity's fields, each a JQ text (the original's ``EntityMapping``)."""
-
-    identifier: MappingLeaf
-    blueprint: JqText
-    title: MappingLeaf | None = None
-    icon: MappingLeaf | None = None
-    team: MappingLeaf | None = None
-    properties: dict[str, MappingLeaf] = Field(default_factory=dict)
-    relations: dict[str, MappingLeaf] = Field(default_factory=dict)
+    combinator: str = Field(title="Combinator", description="'and' or 'or'.")
+    rules: list[Rule | IngestSearchQuery] = Field(
+        title="Rules", description="Rules, or nested queries, combined."
+    )
 
 
-class MappingsConfig(_Model):
+class EntityMapping(BaseModel):
+    """An entity's fields, each a JQ text (the identifier, team and relations may be
+    search queries)."""
+
+    identifier: str | IngestSearchQuery = Field(
+        title="Identifier", description="JQ giving the entity's identifier."
+    )
+    title: str | None = Field(title="Title", description="JQ giving the entity's title.")
+    icon: str | None = Field(title="Icon", description="JQ giving the entity's icon.")
+    blueprint: str = Field(title="Blueprint", description="JQ giving the entity's blueprint.")
+    team: str | IngestSearchQuery | None = Field(
+        title="Team", description="JQ giving the entity's team."
+    )
+    properties: dict[str, str] = Field(
+        default_factory=dict, title="Properties", description="JQ per property."
+    )
+    relations: dict[str, str | IngestSearchQuery] = Field(
+        default_factory=dict, title="Relations", description="JQ per relation."
+    )
+
+    @property
+    def is_using_search_identifier(self) -> bool:
+        return isinstance(self.identifier, dict | IngestSearchQuery)
+
+
+class MappingsConfig(BaseModel):
     """``entity:`` of a resource: its ``mappings``."""
 
-    mappings: EntityMapping
+    mappings: EntityMapping = Field(title="Mappings", description="The entity's fields.")
 
 
-class PortResourceConfig(_Model):
-    entity: MappingsConfig
-    items_to_parse: str | None = Field(default=None, alias="itemsToParse")
-    items_to_parse_name: str = Field(default="item", alias="itemsToParseName")
+class PortResourceConfig(BaseModel):
+    """``port:`` of a resource: how its items become entities."""
+
+    entity: MappingsConfig = Field(title="Entity", description="The entity mapped.")
+    items_to_parse: str | None = Field(
+        alias="itemsToParse",
+        title="Items to parse",
+        description="JQ giving a list in each item: one entity per element.",
+    )
+    items_to_parse_name: str = Field(
+        "item",
+        alias="itemsToParseName",
+        title="Items to parse name",
+        description="The key under which each element is handed to the mapping.",
+    )
     items_to_parse_top_level_transform: bool = Field(
-        default=True, alias="itemsToParseTopLevelTransform"
+        True,
+        alias="itemsToParseTopLevelTransform",
+        title="Items to parse top level transform",
+        description="Whether the list is left out of the item each element comes with.",
     )
 
 
-class ResourceConfig(_Model):
-    kind: str
-    selector: Selector = Field(default_factory=Selector)
-    port: PortResourceConfig
+class Selector(BaseModel):
+    """``selector:`` of a resource: a JQ ``query`` each item must pass, and the
+    integration's own fields (in subclasses)."""
+
+    query: str = Field(
+        "true", title="Query", description="JQ that must be true of an item to map it."
+    )
+    export_env_variables: list[str] = Field(
+        default_factory=list,
+        alias="exportEnvVariables",
+        title="Export environment variables",
+        description="Environment variables handed on with the data (the original's DSP).",
+    )
 
 
-class PortAppConfig(_Model):
-    delete_dependent_entities: bool = Field(default=True, alias="deleteDependentEntities")
+class ResourceConfig(BaseModel):
+    """One entry of ``resources``: a kind, its selector and its entity mapping."""
+
+    kind: str = Field(title="Kind", description="What the integration fetches.")
+    selector: Selector = Field(
+        default_factory=lambda: Selector(query="true"),
+        title="Selector",
+        description="Which items to map.",
+    )
+    port: PortResourceConfig = Field(title="Port", description="How items become entities.")
+
+
+class PortAppConfig(BaseModel):
+    """The whole mapping file."""
+
+    allow_custom_kinds: ClassVar[bool] = False
+
+    enable_merge_entity: bool = Field(
+        True,
+        alias="enableMergeEntity",
+        title="Enable merge entity",
+        description="Merge written entities into those in the catalog.",
+    )
+    delete_dependent_entities: bool = Field(
+        True,
+        alias="deleteDependentEntities",
+        title="Delete dependent entities",
+        description="Delete the entities related to a deleted one.",
+    )
     create_missing_related_entities: bool = Field(
-        default=True, alias="createMissingRelatedEntities"
+        True,
+        alias="createMissingRelatedEntities",
+        title="Create missing related entities",
+        description="Create the targets of relations that do not exist yet.",
     )
-    enable_merge_entity: bool = Field(default=True, alias="enableMergeEntity")
     entity_deletion_threshold: float = Field(
-        default=0.9, ge=0, le=1, alias="entityDeletionThreshold"
+        0.9,
+        alias="entityDeletionThreshold",
+        ge=0,
+        le=1,
+        title="Entity deletion threshold",
+        description="The largest share of the catalog a resync may delete.",
     )
-    resources: list[ResourceConfig] = Field(default_factory=list)
+    resources: list[ResourceConfig] = Field(
+        default_factory=list, title="Resources", description="What to map, kind by kind."
+    )
 
+    class Config:
+        allow_population_by_field_name = True
+        validate_assignment = True
+
+    @classmethod
+    def model_validate(cls: type[_Config], data: Any) -> _Config:
+        """The model of a mapping document (how Ocean's core validates with it)."""
+        return cls.parse_obj(data)
+
+    def get_port_request_options(self) -> dict[str, bool]:
+        return {
+            "delete_dependent_entities": self.delete_dependent_entities,
+            "create_missing_related_entities": self.create_missing_related_entities,
+            "merge": self.enable_merge_entity,
+            "validation_only": False,
+        }
+
+    def to_request(self) -> dict[str, Any]:
+        """The mapping as the file spells it."""
+        resources = [
+            resource.dict(by_alias=True, exclude_none=True, exclude_unset=True)
+            for resource in self.resources
+        ]
+        return {
+            "deleteDependentEntities": self.delete_dependent_entities,
+            "createMissingRelatedEntities": self.create_missing_related_entities,
+            "enableMergeEntity": self.enable_merge_entity,
+            "entityDeletionThreshold": self.entity_deletion_threshold,
+            "resources": resources,
+        }
+
+
+IngestSearchQuery.update_forward_refs()
 
 __all__ = [
+    "CUSTOM_KIND",
     "EntityMapping",
     "IngestSearchQuery",
     "MappingsConfig",
