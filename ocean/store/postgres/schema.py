@@ -75,14 +75,28 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (owner, slot, digest)
     );
     """,
+    # 6: one resync at a time per integration (see ocean.store.postgres.lease).
+    """
+    CREATE TABLE resync_leases (
+        integration TEXT PRIMARY KEY,
+        holder TEXT,
+        host TEXT,
+        pid INTEGER,
+        acquired_at TIMESTAMPTZ,
+        expires_at TIMESTAMPTZ NOT NULL,
+        completed_at TIMESTAMPTZ
+    );
+    """,
 ]
 
 
-async def migrate(connection: asyncpg.Connection) -> None:
-    """Bring the schema to the latest version, one transaction per migration; concurrent
-    openers wait on an advisory lock."""
+async def migrate(connection: asyncpg.Connection, schema: str | None = None) -> None:
+    """Create ``schema`` if it is new and bring it to the latest version, in one
+    transaction; concurrent openers wait on an advisory lock."""
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock(7263001)")
+        if schema:
+            await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         await connection.execute("CREATE TABLE IF NOT EXISTS ocean_schema (version INT NOT NULL)")
         version = await connection.fetchval("SELECT max(version) FROM ocean_schema") or 0
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):

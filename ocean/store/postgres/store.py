@@ -19,6 +19,8 @@ from ocean.errors import StoreError
 from ocean.store.base import (
     DeleteResult,
     Dependents,
+    Lease,
+    LeaseHolder,
     Owner,
     PageRecord,
     RunRecord,
@@ -28,6 +30,7 @@ from ocean.store.base import (
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import decoded, encoded
+from ocean.store.postgres import lease
 from ocean.store.postgres.relations import (
     columns,
     dependents_of,
@@ -70,13 +73,14 @@ class PostgresStore:
             parts._replace(query=urllib.parse.urlencode(query, doseq=True))
         )
         settings = {"search_path": schema} if schema else {}
+        pool = None
         try:
             pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, server_settings=settings)
             async with pool.acquire() as connection:
-                if schema:
-                    await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-                await migrate(connection)
+                await migrate(connection, schema)
         except (OSError, asyncpg.PostgresError) as error:
+            if pool is not None:
+                await pool.close()
             raise StoreError(f"cannot open the catalog {url}: {error}") from None
         return cls(pool, url)
 
@@ -344,6 +348,15 @@ class PostgresStore:
     async def count_entities(self) -> dict[str, int]:
         rows = await self._pool.fetch("SELECT blueprint, count(*) FROM entities GROUP BY blueprint")
         return {bp: int(count) for bp, count in rows}
+
+    async def acquire_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> Lease:
+        return await lease.acquire(self._pool, integration, holder, seconds)
+
+    async def renew_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> bool:
+        return await lease.renew(self._pool, integration, holder, seconds)
+
+    async def release_lease(self, integration: str, holder: LeaseHolder, *, completed: bool) -> None:
+        await lease.release(self._pool, integration, holder, completed)
 
     async def record_run(self, run: RunRecord) -> int:
         if run.id is not None:

@@ -13,9 +13,10 @@ import contextlib
 import hmac
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -42,10 +43,11 @@ from ocean.store.writes import (
 )
 from ocean.types import Entity, EntityKey
 
+T = TypeVar("T")
 _PRAGMAS = (
+    "busy_timeout=30000",  # first: a new file's WAL switch and migration wait for each other
     "journal_mode=WAL",
     "synchronous=NORMAL",
-    "busy_timeout=30000",
     "wal_autocheckpoint=16384",  # 64 MiB of 4 KiB pages: fewer, larger checkpoints
     "cache_size=-65536",  # 64 MiB of page cache: index pages of a 1M-entity catalog stay hot
     "temp_store=MEMORY",
@@ -88,6 +90,20 @@ _STORED = (
 )
 
 
+def _pragma(db: sqlite3.Connection, pragma: str) -> None:
+    """Set ``pragma``, waiting out another process that holds the new file's lock: switching
+    a new file to WAL does not wait on the busy timeout, it fails at once."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            db.execute(f"PRAGMA {pragma}")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 class SQLiteCatalog:
     """Synchronous operations on one SQLite connection (used from one thread only)."""
 
@@ -98,7 +114,7 @@ class SQLiteCatalog:
         thread); small writes leave the log to SQLite's own occasional checkpoint."""
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         for pragma in _PRAGMAS:
-            self._db.execute(f"PRAGMA {pragma}")
+            _pragma(self._db, pragma)
         migrate(self._db)
         self._rules: dict[str, EntityRules] = {}
         self._checkpointer: Checkpointer | None = None
@@ -132,6 +148,12 @@ class SQLiteCatalog:
         self._db.execute("COMMIT")
         if self._after_bulk is not None and self._db.total_changes - changes >= _BULK:
             self._after_bulk()
+
+    def in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` done on the connection in one write transaction (for the modules that
+        keep their SQL beside this one, such as :mod:`ocean.store.sqlite.lease`)."""
+        with self._transaction():
+            return work(self._db)
 
     def _aggregate(self, query: str, params: tuple[Any, ...]) -> Any:
         """One JSON value computed by SQLite (a single step), parsed."""

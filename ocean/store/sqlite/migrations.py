@@ -152,11 +152,53 @@ MIGRATIONS: list[str] = [
     ALTER TABLE entities_by_rowid RENAME TO entities;
     CREATE UNIQUE INDEX entities_by_key ON entities(blueprint, identifier);
     """,
+    # 12: one resync at a time per integration (see ocean.store.sqlite.lease).
+    """
+    CREATE TABLE resync_leases (
+        integration TEXT PRIMARY KEY,
+        holder TEXT,
+        host TEXT,
+        pid INTEGER,
+        acquired_at TEXT,
+        expires_at TEXT NOT NULL,
+        completed_at TEXT
+    );
+    """,
 ]
 
 
 def migrate(connection: sqlite3.Connection) -> None:
-    """Bring the schema to the latest version; each migration runs in its own transaction."""
+    """Bring the schema to the latest version, all pending migrations in one write
+    transaction. Processes opening a new catalog at once take turns: the first migrates,
+    the others wait for its lock (the busy timeout), then find the version current."""
+    if _version(connection) >= len(MIGRATIONS):
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = _version(connection)  # read again under the lock: another may have migrated
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in statements(script):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number}")
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+
+
+def statements(script: str) -> list[str]:
+    """The complete SQL statements of ``script``, one each."""
+    found, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            found.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"an incomplete SQL statement ends the migration: {pending.strip()!r}")
+    return found
+
+
+def _version(connection: sqlite3.Connection) -> int:
     (version,) = connection.execute("PRAGMA user_version").fetchone()
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        connection.executescript(f"BEGIN; {script} PRAGMA user_version = {number}; COMMIT;")
+    return int(version)
