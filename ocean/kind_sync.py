@@ -20,6 +20,7 @@ from typing import Any
 from ocean.errors import ExtractError
 from ocean.extract.extract import extract
 from ocean.extract.fields import resolve_fields
+from ocean.extract.raw_values import sift
 from ocean.job import ResyncJob, Tally
 from ocean.load.apply import summarize, write_entities, write_pages
 from ocean.load.freshness import Freshness
@@ -178,7 +179,14 @@ class _Pipeline:
 
     async def offer(self, batch: RawBatch, fetched_at: float) -> None:
         """Take a page now, or once the recall is in (read on meanwhile, within a bound)."""
-        page = (batch, *self._digest_and_json(batch), fetched_at)
+        digest, text, clean = self._digest_and_json(batch)
+        if not clean:  # a value that is not JSON fails its item, not the resync
+            batch, rejected = sift(self.resource.kind, batch, self.kind.extracted - len(batch))
+            if rejected:  # a page with a failed item is never remembered, nor handed over
+                self.kind.failed += len(rejected)
+                _keep_errors(self.kind, rejected)
+                digest = text = None
+        page = (batch, digest, text, fetched_at)
         recalling = self.recalling
         if recalling is not None and not recalling.done():
             await asyncio.sleep(0)  # a handler that never awaits would hide the recall's end
@@ -190,17 +198,18 @@ class _Pipeline:
         await self._take_waiting()
         await self.take(*page)
 
-    def _digest_and_json(self, batch: RawBatch) -> tuple[bytes | None, bytes | None]:
-        """The page's digest (None: not to remember it) and its JSON if it is handed over."""
+    def _digest_and_json(self, batch: RawBatch) -> tuple[bytes | None, bytes | None, bool]:
+        """The page's digest (None: not to remember it), its JSON if it is handed over,
+        and whether it is known to be all JSON (it serialised)."""
         job, hand = self.job, False
         if self.handing is not None and self.writing + self.pending.size < HANDED_BELOW:
             pooled = job.pool is not None and job.pool.wanted(self.resource, len(batch))
             hand = not pooled and self.ordered is not None and self.ordered.maps_pages()
         if self.mark is None and not hand:
-            return None, None
+            return None, None, False
         text, exact = page_json(batch)
         digest = page_digest(text) if self.mark is not None else None
-        return digest, text if hand and exact else None
+        return digest, text if hand and exact else None, text is not None
 
     async def finish(self) -> None:
         """Take the pages still waiting, then write everything."""
