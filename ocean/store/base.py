@@ -249,6 +249,60 @@ class RechecksOwnership(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class LeaseHolder:
+    """Who holds a resync lease: a random id (one per process), and where it runs, for
+    the messages of those who find the lease taken."""
+
+    id: str
+    host: str
+    pid: int
+
+    def __str__(self) -> str:
+        return f"host {self.host}, pid {self.pid}"
+
+
+@dataclass(frozen=True)
+class Lease:
+    """An integration's resync lease as the catalog holds it (times in :func:`now_iso`'s
+    format). ``holder`` is None once released; ``completed_at`` is when a resync holding
+    it last completed (None: never)."""
+
+    integration: str
+    holder: LeaseHolder | None
+    acquired_at: str | None
+    expires_at: str | None
+    completed_at: str | None
+
+    def held_by(self, holder: LeaseHolder) -> bool:
+        return self.holder is not None and self.holder.id == holder.id
+
+
+@runtime_checkable
+class LeasesResyncs(Protocol):
+    """A catalog that keeps one resync lease per integration identifier (SQLite,
+    PostgreSQL), so that one resync of an integration runs at a time (see
+    :mod:`ocean.resync_lease`). The Port API has none: resyncs into it are not leased."""
+
+    async def acquire_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> Lease:
+        """Take the lease for ``seconds`` when it is free, expired or already
+        ``holder``'s, in one atomic step; returns the lease as it stands afterwards (held
+        by someone else when it was not taken)."""
+        ...
+
+    async def renew_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> bool:
+        """Extend ``holder``'s lease to ``seconds`` from now; False when it is no longer
+        theirs (released, or taken by another after it expired)."""
+        ...
+
+    async def release_lease(
+        self, integration: str, holder: LeaseHolder, *, completed: bool
+    ) -> None:
+        """Give the lease up (nothing when it is no longer ``holder``'s), noting the time
+        when ``completed``."""
+        ...
+
+
 @runtime_checkable
 class InstallsIntegrations(Protocol):
     """A catalog that keeps integration records (a Port API): the runner installs its

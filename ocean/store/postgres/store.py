@@ -355,7 +355,9 @@ class PostgresStore:
     async def renew_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> bool:
         return await lease.renew(self._pool, integration, holder, seconds)
 
-    async def release_lease(self, integration: str, holder: LeaseHolder, *, completed: bool) -> None:
+    async def release_lease(
+        self, integration: str, holder: LeaseHolder, *, completed: bool
+    ) -> None:
         await lease.release(self._pool, integration, holder, completed)
 
     async def record_run(self, run: RunRecord) -> int:

@@ -18,10 +18,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, WriteOutcome
+from ocean.store.base import (
+    DeleteResult,
+    Dependents,
+    Lease,
+    LeaseHolder,
+    Owner,
+    PageRecord,
+    RunRecord,
+    WriteOutcome,
+)
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.prepared import MappedPage
+from ocean.store.sqlite import lease
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
 from ocean.store.sqlite.mapping import Part, write_parts
@@ -251,6 +261,17 @@ class SQLiteStore:
     async def count_entities(self) -> dict[str, int]:
         """Entity counts per blueprint."""
         return await self._call(SQLiteCatalog.count_entities)
+
+    async def acquire_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> Lease:
+        return await self._call(lease.acquire, integration, holder, seconds)
+
+    async def renew_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> bool:
+        return await self._call(lease.renew, integration, holder, seconds)
+
+    async def release_lease(
+        self, integration: str, holder: LeaseHolder, *, completed: bool
+    ) -> None:
+        await self._call(lease.release, integration, holder, completed)
 
     async def record_run(self, run: RunRecord) -> int:
         return await self._call(SQLiteCatalog.record_run, run)

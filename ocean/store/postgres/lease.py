@@ -1,0 +1,70 @@
+"""The PostgreSQL catalog's resync leases (:class:`~ocean.store.base.LeasesResyncs`).
+
+Times are the database server's clock (``now()``), so that replicas on several machines
+agree on when a lease expires whatever their own clocks say. Taking a lease is one
+``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` (the row is locked while it is decided),
+read back in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import asyncpg
+
+from ocean.store.base import Lease, LeaseHolder
+
+_ACQUIRE = (
+    "INSERT INTO resync_leases AS l (integration, holder, host, pid, acquired_at, expires_at) "
+    "VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5)) "
+    "ON CONFLICT (integration) DO UPDATE SET "
+    "holder = excluded.holder, host = excluded.host, pid = excluded.pid, "
+    "acquired_at = CASE WHEN l.holder = excluded.holder THEN l.acquired_at "
+    "ELSE excluded.acquired_at END, expires_at = excluded.expires_at "
+    "WHERE l.holder IS NULL OR l.expires_at <= now() OR l.holder = excluded.holder"
+)
+_READ = (
+    "SELECT holder, host, pid, acquired_at, expires_at, completed_at FROM resync_leases "
+    "WHERE integration = $1"
+)
+_RENEW = (
+    "UPDATE resync_leases SET expires_at = now() + make_interval(secs => $3) "
+    "WHERE integration = $1 AND holder = $2"
+)
+_RELEASE = (
+    "UPDATE resync_leases SET holder = NULL, host = NULL, pid = NULL, expires_at = now(), "
+    "completed_at = CASE WHEN $3 THEN now() ELSE completed_at END "
+    "WHERE integration = $1 AND holder = $2"
+)
+
+
+def _stamp(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def acquire(
+    pool: asyncpg.Pool, integration: str, holder: LeaseHolder, seconds: float
+) -> Lease:
+    """Take the lease if free, expired or ``holder``'s; the lease as it stands after."""
+    async with pool.acquire() as db, db.transaction():
+        await db.execute(_ACQUIRE, integration, holder.id, holder.host, holder.pid, seconds)
+        row = await db.fetchrow(_READ, integration)
+    assert row is not None, "the row was just written"
+    found, host, pid, acquired_at, expires_at, completed_at = row
+    owner = None if found is None else LeaseHolder(id=found, host=host, pid=int(pid))
+    return Lease(integration, owner, _stamp(acquired_at), _stamp(expires_at), _stamp(completed_at))
+
+
+async def renew(pool: asyncpg.Pool, integration: str, holder: LeaseHolder, seconds: float) -> bool:
+    """Extend ``holder``'s lease; False when it is no longer theirs."""
+    status = await pool.execute(_RENEW, integration, holder.id, seconds)
+    return bool(status == "UPDATE 1")
+
+
+async def release(
+    pool: asyncpg.Pool, integration: str, holder: LeaseHolder, completed: bool
+) -> None:
+    """Give ``holder``'s lease up, noting the time when a resync ``completed``."""
+    await pool.execute(_RELEASE, integration, holder.id, completed)

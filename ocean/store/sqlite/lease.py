@@ -1,0 +1,86 @@
+"""The embedded catalog's resync leases (:class:`~ocean.store.base.LeasesResyncs`), run on
+the catalog's thread or process like the rest of
+:class:`~ocean.store.sqlite.catalog.SQLiteCatalog`, each in one write transaction.
+
+Times are this machine's clock (the catalog file is local to it) in :func:`now_iso`'s
+fixed-width format, so that they compare as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sqlite3
+
+from ocean.store.base import Lease, LeaseHolder
+from ocean.store.sqlite.catalog import SQLiteCatalog
+
+# Taken when there is no row, when it is released or expired, or when it is already the
+# holder's (then it is renewed and keeps its first acquisition time).
+_ACQUIRE = (
+    "INSERT INTO resync_leases(integration, holder, host, pid, acquired_at, expires_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(integration) DO UPDATE SET "
+    "holder = excluded.holder, host = excluded.host, pid = excluded.pid, "
+    "acquired_at = CASE WHEN resync_leases.holder = excluded.holder "
+    "THEN resync_leases.acquired_at ELSE excluded.acquired_at END, "
+    "expires_at = excluded.expires_at "
+    "WHERE resync_leases.holder IS NULL OR resync_leases.expires_at <= excluded.acquired_at "
+    "OR resync_leases.holder = excluded.holder"
+)
+_READ = (
+    "SELECT holder, host, pid, acquired_at, expires_at, completed_at FROM resync_leases "
+    "WHERE integration = ?"
+)
+_RENEW = "UPDATE resync_leases SET expires_at = ?3 WHERE integration = ?1 AND holder = ?2"
+_RELEASE = (
+    "UPDATE resync_leases SET holder = NULL, host = NULL, pid = NULL, expires_at = ?3, "
+    "completed_at = CASE WHEN ?4 THEN ?3 ELSE completed_at END "
+    "WHERE integration = ?1 AND holder = ?2"
+)
+
+
+def _stamp(moment: dt.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _now_and_expiry(seconds: float) -> tuple[str, str]:
+    now = dt.datetime.now(dt.UTC)
+    return _stamp(now), _stamp(now + dt.timedelta(seconds=seconds))
+
+
+def acquire(catalog: SQLiteCatalog, integration: str, holder: LeaseHolder, seconds: float) -> Lease:
+    """Take the lease if free, expired or ``holder``'s; the lease as it stands after."""
+    return catalog.in_transaction(functools.partial(_acquire, integration, holder, seconds))
+
+
+def _acquire(
+    integration: str, holder: LeaseHolder, seconds: float, db: sqlite3.Connection
+) -> Lease:
+    now, expires = _now_and_expiry(seconds)
+    db.execute(_ACQUIRE, (integration, holder.id, holder.host, holder.pid, now, expires))
+    row = db.execute(_READ, (integration,)).fetchone()
+    found, host, pid, acquired_at, expires_at, completed_at = row
+    owner = None if found is None else LeaseHolder(id=found, host=host, pid=int(pid))
+    return Lease(integration, owner, acquired_at, expires_at, completed_at)
+
+
+def renew(catalog: SQLiteCatalog, integration: str, holder: LeaseHolder, seconds: float) -> bool:
+    """Extend ``holder``'s lease; False when it is no longer theirs."""
+    return catalog.in_transaction(functools.partial(_renew, integration, holder, seconds))
+
+
+def _renew(integration: str, holder: LeaseHolder, seconds: float, db: sqlite3.Connection) -> bool:
+    _, expires = _now_and_expiry(seconds)
+    return db.execute(_RENEW, (integration, holder.id, expires)).rowcount == 1
+
+
+def release(catalog: SQLiteCatalog, integration: str, holder: LeaseHolder, completed: bool) -> None:
+    """Give ``holder``'s lease up, noting the time when a resync ``completed``."""
+    catalog.in_transaction(functools.partial(_release, integration, holder, completed))
+
+
+def _release(
+    integration: str, holder: LeaseHolder, completed: bool, db: sqlite3.Connection
+) -> None:
+    now, _ = _now_and_expiry(0)
+    db.execute(_RELEASE, (integration, holder.id, now, completed))

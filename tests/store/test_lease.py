@@ -1,0 +1,86 @@
+"""The resync lease on every catalog that keeps one (SQLite on a thread and in its own
+process, PostgreSQL): taken atomically, renewed, given up, and lapsing when not renewed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ocean.store.base import LeaseHolder, LeasesResyncs, Store
+
+A = LeaseHolder(id="a" * 16, host="host-a", pid=101)
+B = LeaseHolder(id="b" * 16, host="host-b", pid=202)
+
+
+def leases(store: Store) -> LeasesResyncs:
+    assert isinstance(store, LeasesResyncs)
+    return store
+
+
+async def test_a_free_lease_is_taken_and_another_holder_is_refused_with_its_holder(
+    store: Store,
+) -> None:
+    taken = await leases(store).acquire_lease("my-integration", A, 30)
+    refused = await leases(store).acquire_lease("my-integration", B, 30)
+
+    assert taken.held_by(A) and taken.acquired_at and taken.expires_at
+    assert taken.acquired_at < taken.expires_at and taken.completed_at is None
+    assert not refused.held_by(B)
+    assert refused.holder == A
+    assert (refused.acquired_at, refused.expires_at) == (taken.acquired_at, taken.expires_at)
+    other = await leases(store).acquire_lease("another-integration", B, 30)
+    assert other.held_by(B)  # one lease per integration identifier
+
+
+async def test_the_holder_renews_and_takes_it_again_keeping_its_start(store: Store) -> None:
+    first = await leases(store).acquire_lease("my-integration", A, 1)
+    await asyncio.sleep(0.01)
+    again = await leases(store).acquire_lease("my-integration", A, 60)
+
+    assert again.held_by(A)
+    assert again.acquired_at == first.acquired_at
+    assert str(again.expires_at) > str(first.expires_at)
+    assert await leases(store).renew_lease("my-integration", A, 60)
+    assert not await leases(store).renew_lease("my-integration", B, 60)
+
+
+async def test_a_released_lease_is_free_and_remembers_a_completed_resync(store: Store) -> None:
+    await leases(store).acquire_lease("my-integration", A, 30)
+    await leases(store).release_lease("my-integration", B, completed=True)  # not B's: nothing
+    assert (await leases(store).acquire_lease("my-integration", B, 30)).holder == A
+
+    await leases(store).release_lease("my-integration", A, completed=True)
+    assert not await leases(store).renew_lease("my-integration", A, 30)
+    taken = await leases(store).acquire_lease("my-integration", B, 30)
+    assert taken.held_by(B) and taken.completed_at is not None
+    await leases(store).release_lease("my-integration", B, completed=False)
+    again = await leases(store).acquire_lease("my-integration", A, 30)
+    assert again.held_by(A) and again.completed_at == taken.completed_at
+
+
+async def test_a_lease_not_renewed_lapses_and_its_holder_cannot_renew_it_after_another_took_it(
+    store: Store,
+) -> None:
+    await leases(store).acquire_lease("my-integration", A, 0.2)
+    assert (await leases(store).acquire_lease("my-integration", B, 30)).holder == A
+    await asyncio.sleep(0.3)
+
+    taken = await leases(store).acquire_lease("my-integration", B, 30)
+
+    assert taken.held_by(B)
+    assert not await leases(store).renew_lease("my-integration", A, 30)
+    await leases(store).release_lease("my-integration", A, completed=True)
+    assert (await leases(store).acquire_lease("my-integration", A, 30)).holder == B
+
+
+async def test_of_many_holders_taking_a_free_lease_at_once_exactly_one_gets_it(
+    store: Store,
+) -> None:
+    holders = [LeaseHolder(id=f"holder-{n}", host="h", pid=n) for n in range(8)]
+
+    found = await asyncio.gather(
+        *(leases(store).acquire_lease("my-integration", h, 30) for h in holders)
+    )
+
+    winners = {lease.holder for lease in found}
+    assert len(winners) == 1
+    assert sum(lease.held_by(h) for lease, h in zip(found, holders, strict=True)) == 1
