@@ -54,7 +54,7 @@ class OceanAsyncClient(httpx.AsyncClient):
 
     def _retrying(self, inner: httpx.AsyncHTTPTransport) -> httpx.AsyncBaseTransport:
         return self._transport_class(
-            inner, retry_config=self._retry_config, **self._transport_kwargs
+            wrapped_transport=inner, retry_config=self._retry_config, **self._transport_kwargs
         )
 
     # httpx builds its transports in these two methods; the original wraps them there too.

@@ -8,10 +8,18 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 from unittest import mock
 
 import pytest
+from pydantic.v1 import Field
+
+from port_ocean.core.handlers.port_app_config.models import (
+    PortAppConfig,
+    ResourceConfig,
+    Selector,
+)
+from port_ocean.core.handlers.port_app_config.validators import validate_and_get_config_schema
 
 
 async def test_a_group_queue_hands_one_group_s_items_in_order_and_one_at_a_time() -> None:
@@ -202,3 +210,50 @@ async def test_action_executors_and_incremental_handlers_are_kept_not_run() -> N
         return []
 
     assert await issues("issue") == []
+
+
+class IssueSelector(Selector):
+    jql: str = Field("", title="JQL", description="Which issues")
+
+
+class Issues(ResourceConfig):
+    kind: Literal["issue"] = Field(title="Issue", description="Issues")
+    selector: IssueSelector
+
+
+class MoreIssues(ResourceConfig):
+    kind: Literal["issue"] = Field(title="Issue", description="Issues again")
+
+
+class Anything(ResourceConfig):
+    kind: str = Field(title="Other", description="Any other kind")
+
+
+class Untitled(ResourceConfig):
+    kind: Literal["x"]
+
+
+class CustomMapping(PortAppConfig):
+    allow_custom_kinds = True
+    resources: list[Issues | Anything] = Field(default_factory=list)
+
+
+class UntitledMapping(PortAppConfig):
+    resources: list[Untitled] = Field(default_factory=list)
+
+
+class TwiceMapping(PortAppConfig):
+    resources: list[Issues | MoreIssues] = Field(default_factory=list)
+
+
+def test_the_config_schema_lists_kinds_and_rejects_what_the_original_rejects() -> None:
+    schema = validate_and_get_config_schema(CustomMapping)
+
+    assert set(schema["kinds"]) == {"issue", "__custom__"}
+    assert schema["kinds"]["issue"]["title"] == "Issue"
+    assert "jql" in schema["kinds"]["issue"]["selectors"]["properties"]
+    assert "deleteDependentEntities" in schema["advancedConfig"]
+    with pytest.raises(TypeError, match="Field 'kind' in 'Untitled' must have a 'title'"):
+        validate_and_get_config_schema(UntitledMapping)
+    with pytest.raises(TypeError, match="Duplicate kind 'issue'"):
+        validate_and_get_config_schema(TwiceMapping)

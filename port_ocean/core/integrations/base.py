@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from port_ocean._unsupported import missing
-from port_ocean.core.handlers.entity_processor.jq_entity_processor import JQEntityProcessor
 from port_ocean.core.handlers.port_app_config.api import APIPortAppConfig
+from port_ocean.core.integrations.mixins.handler import HandlerMixin
 
 
-class BaseIntegration:
+class BaseIntegration(HandlerMixin):
+    """``EntityProcessorClass`` comes from :class:`HandlerMixin`, as in the original, so a
+    mixin listed after this class (``class X(BaseIntegration, MyHandlerMixin)``) names the
+    integration's own entity processor."""
+
     AppConfigHandlerClass: ClassVar[type[APIPortAppConfig]] = APIPortAppConfig
-    EntityProcessorClass: ClassVar[type[JQEntityProcessor]] = JQEntityProcessor
-    """An integration's own subclass resolves its ``scheme://...`` mapping values."""
 
     def __init__(self, context: Any = None) -> None:
         self.context = context

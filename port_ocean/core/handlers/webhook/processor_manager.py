@@ -11,17 +11,18 @@ tests keeps what it is given, as the original's does.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from port_ocean._unsupported import missing
-from port_ocean.core.handlers.entity_processor.jq_entity_processor import JQEntityProcessor
 from port_ocean.core.handlers.queue import AbstractQueue, LocalQueue
 from port_ocean.core.handlers.webhook.abstract_webhook_processor import AbstractWebhookProcessor
 from port_ocean.core.handlers.webhook.webhook_event import WebhookEvent
+from port_ocean.core.integrations.mixins.handler import HandlerMixin
 
 
-class LiveEventsProcessorManager:
-    EntityProcessorClass: ClassVar[type[JQEntityProcessor]] = JQEntityProcessor
+class LiveEventsProcessorManager(HandlerMixin):
+    """A mixin after it (``class M(LiveEventsProcessorManager, MyHandlerMixin)``) names its
+    ``EntityProcessorClass``, as in the original."""
 
     def __init__(
         self,
