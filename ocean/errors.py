@@ -7,8 +7,11 @@ OceanError
  ├── ExtractError             per kind: a handler raised or yielded bad data
  │    ├── KindNotImplementedError
  │    └── RawDataError
- └── StoreError               the catalog could not be read or written
-      └── QueueUnavailableError  the live-event queue cannot be reached (for now)
+ ├── StoreError               the catalog could not be read or written
+ │    └── QueueUnavailableError  the live-event queue cannot be reached (for now)
+ └── ResyncLeaseError         another resync of the same integration holds its lease
+      ├── LeaseHeldError      refused: it was held when this resync wanted to start
+      └── LeaseLostError      aborted: another took it while this resync ran
 """
 
 from __future__ import annotations
@@ -60,3 +63,22 @@ class StoreError(OceanError):
 class QueueUnavailableError(StoreError):
     """The live-event queue cannot be reached or refuses writes (Redis down, restarting or
     out of memory): events are refused with 503 and the workers wait until it is back."""
+
+
+class ResyncLeaseError(OceanError):
+    """One resync of an integration runs at a time per catalog (see
+    :mod:`ocean.resync_lease`); this one could not hold the lease."""
+
+
+class LeaseHeldError(ResyncLeaseError):
+    """Another process holds the integration's resync lease: nothing was written."""
+
+    def __init__(self, message: str, completed_at: str | None) -> None:
+        super().__init__(message)
+        self.completed_at = completed_at
+        """When a resync holding the lease last completed, as the refusal saw it."""
+
+
+class LeaseLostError(ResyncLeaseError):
+    """The lease could not be renewed (another took it after it expired, or the catalog
+    did not answer in time): the resync stopped writing, recorded ``aborted``."""

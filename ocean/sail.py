@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,8 @@ from ocean.config.settings import DEFAULT_CATALOG, Settings, load_settings
 from ocean.config.spec import IntegrationSpec, build_integration_config
 from ocean.configuration import Configuration
 from ocean.folder import IntegrationFolder, load_folder
-from ocean.store.base import Owner
+from ocean.resync_lease import this_process
+from ocean.store.base import LeaseHolder, Owner
 from ocean.transform.mapper import CompiledResource, compile_resources
 
 
@@ -25,6 +26,8 @@ class Sail:
     owner: Owner
     resources: list[CompiledResource]
     env: dict[str, str] | None
+    lease_holder: LeaseHolder = field(default_factory=this_process)
+    """Who this process is when it takes its integration's resync lease."""
 
     @property
     def catalog_url(self) -> str:
@@ -50,6 +53,8 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
     from_file = load_config_file(path / "config.yaml", environ)
     settings = load_settings(environ=environ, from_file=from_file, overrides=overrides)
     file_config = (from_file.get("integration") or {}).get("config") or {}
+    given = (overrides.get("integration") or {}).get("config") or {}
+    file_config = {**file_config, **given}  # overrides (config_override) over config.yaml
 
     def configure(spec: IntegrationSpec) -> Configuration:
         config = build_integration_config(spec, environ=environ, from_file=file_config)

@@ -106,6 +106,12 @@ class Settings(_Section):
     event_workers_count: Annotated[int, Meta(ge=1)] = 4
     """Live events applied at once (in order per resource key; the original: 1)."""
     max_event_processing_seconds: Annotated[float, Meta(gt=0)] = 90.0
+    resync_lease_seconds: Annotated[float, Meta(ge=1)] = 30.0
+    """How long a resync's lease on its integration lasts unless renewed (it is renewed every
+    third of it): a holder killed without releasing it blocks others at most this long."""
+    resync_lease_wait_seconds: Annotated[float, Meta(ge=0)] = 0.0
+    """How long ``ocean sail --once`` waits for a resync of the same integration that holds
+    the lease to end before refusing (0: refuse at once)."""
 
 
 def load_settings(

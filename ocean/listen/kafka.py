@@ -9,6 +9,10 @@ committed only once the resync it triggered has ended (or a newer one replaced i
 message for another integration, or one that is not JSON, is logged, skipped and
 committed, and never stops the consumer.
 
+Each resync holds the integration's lease (:mod:`ocean.resync_lease`): refused while
+another replica holds it, the listener stands by and retries every third of the lease's
+length, dropping the retry once a resync holding the lease has completed since.
+
 Differences from the original, on purpose: the group is ``{org}.{type}.{identifier}``
 with security off too (the original then uses the shared group ``no-security``, so two
 integrations would steal each other's messages), and a resync runs at start unless
@@ -30,11 +34,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from ocean.config.settings import EventListenerSettings
-from ocean.errors import ConfigError
+from ocean.errors import ConfigError, LeaseHeldError
 from ocean.job import Observer
-from ocean.listen.once import resync, run_once
+from ocean.listen.once import resync, start
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
+from ocean.resync_lease import Standby
 from ocean.sail import Sail
 from ocean.store.base import Owner, Store
 from ocean.store.port.store import PortAPIStore
@@ -138,21 +143,28 @@ def consumer_options(settings: EventListenerSettings, group: str) -> dict[str, A
 
 @dataclass
 class _Resyncs:
-    """The running resync, and the offsets to commit once it has ended."""
+    """The running resync, the offsets to commit once it has ended, and the refused
+    resync to retry while another process holds the integration's lease."""
 
-    start: Callable[[str], Any]
+    start: Callable[[str, Standby | None], Any]
     on_report: Callable[[ResyncReport], None]
-    task: asyncio.Task[ResyncReport] | None = None
+    retry_every: float = 10.0
+    task: asyncio.Task[ResyncReport | None] | None = None
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    reason: str = "start"
+    standby: Standby | None = None
+    retry_at: float = 0.0
 
     @property
     def running(self) -> bool:
         return self.task is not None and not self.task.done()
 
-    async def trigger(self, reason: str) -> None:
-        """Start a resync, cancelling the one running (it records itself aborted)."""
+    async def trigger(self, reason: str, standby: Standby | None = None) -> None:
+        """Start a resync, cancelling the one running (it records itself aborted); a new
+        trigger (no ``standby``) replaces the retry of a refused one."""
         await self.cancel()
-        self.task = asyncio.create_task(self.start(reason))
+        self.reason, self.standby = reason, standby
+        self.task = asyncio.create_task(self.start(reason, standby))
 
     async def cancel(self) -> None:
         if self.task is not None and not self.task.done():
@@ -164,12 +176,12 @@ class _Resyncs:
         self.offsets[partition] = max(offset + 1, self.offsets.get(partition, 0))
 
     async def settle(self, consumer: AIOKafkaConsumer) -> None:
-        """Report an ended resync, and commit what is handled (nothing while one runs)."""
+        """Report an ended resync, and commit what is handled (nothing while one runs);
+        retry a refused resync when its time has come."""
         if self.running:
             return
         if self.task is not None:
-            if not self.task.cancelled() and self.task.exception() is None:
-                self.on_report(self.task.result())
+            self._ended(self.task)
             self.task = None
         if self.offsets:
             offsets, self.offsets = self.offsets, {}
@@ -177,6 +189,24 @@ class _Resyncs:
                 await consumer.commit(offsets)
             except KafkaError as error:  # a rebalance moved the partition: its new owner
                 log.warning("could not commit %s (%s); it may be handled again", offsets, error)
+        if self.standby is not None and asyncio.get_running_loop().time() >= self.retry_at:
+            await self.trigger(self.standby.trigger, self.standby)
+
+    def _ended(self, task: asyncio.Task[ResyncReport | None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, LeaseHeldError):
+            if self.standby is None:  # the first refusal is what a completion must follow
+                log.warning("standing by, retrying every %g s: %s", self.retry_every, error)
+                self.standby = Standby(self.reason, error.completed_at)
+            self.retry_at = asyncio.get_running_loop().time() + self.retry_every
+            return
+        self.standby = None
+        if error is not None:
+            log.error("the %s resync stopped: %s", self.reason, error)
+        elif (report := task.result()) is not None:
+            self.on_report(report)
 
 
 async def consume(  # noqa: PLR0913
@@ -193,9 +223,8 @@ async def consume(  # noqa: PLR0913
 ) -> None:
     """Run until ``stop`` is set (``target`` and ``settings`` from :func:`connection`)."""
 
-    def start(reason: str) -> Any:
-        run = run_once if reason == "start" else resync
-        return run(sail, store, observer, trigger=reason, freshness=freshness)
+    def run(reason: str, standby: Standby | None) -> Any:
+        return resync(sail, store, observer, trigger=reason, freshness=freshness, standby=standby)
 
     consumer = AIOKafkaConsumer(target.topic, **consumer_options(settings, target.group))
     try:
@@ -205,8 +234,11 @@ async def consume(  # noqa: PLR0913
             f"cannot reach Kafka at {settings.brokers} ({error}); check "
             "OCEAN__EVENT_LISTENER__BROKERS and the security settings"
         ) from None
-    resyncs = _Resyncs(start, on_report)
+    resyncs = _Resyncs(run, on_report, retry_every=sail.settings.resync_lease_seconds / 3)
     try:
+        _, problems = await start(sail, store, freshness)  # once, whatever triggers come
+        for problem in problems:
+            log.error("%s", problem)
         if settings.resync_on_start:
             await resyncs.trigger("start")
         await _loop(consumer, resyncs, sail.owner.identifier, stop, settings, on_ready)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 
 from ocean.config.settings import EventListenerSettings
 from ocean.integration import run_hooks
@@ -14,6 +15,7 @@ from ocean.load.freshness import Freshness
 from ocean.mapping import to_document
 from ocean.monitor.report import ResyncReport
 from ocean.resync import run_resync
+from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail
 from ocean.store.base import InstallsIntegrations, Store
 from ocean.transform.pool import TransformPool
@@ -72,8 +74,29 @@ async def resync(
     *,
     trigger: str,
     freshness: Freshness | None = None,
+    standby: Standby | None = None,
+) -> ResyncReport | None:
+    """One resync of an integration that has started, holding its lease (refused with
+    :class:`~ocean.errors.LeaseHeldError` at once while another holds it). None when
+    retried from ``standby`` and another resync completed since."""
+
+    def work() -> Awaitable[ResyncReport]:
+        return _resync(sail, store, observer, trigger=trigger, freshness=freshness)
+
+    terms = lease_terms(sail, wait=0.0)
+    return await under_lease(store, sail.owner.identifier, terms, work, standby=standby)
+
+
+def lease_terms(sail: Sail, *, wait: float) -> LeaseTerms:
+    """The process's lease terms: its holder identity and the lease's length."""
+    holder = sail.lease_holder
+    return LeaseTerms(seconds=sail.settings.resync_lease_seconds, wait=wait, holder=holder)
+
+
+async def _resync(
+    sail: Sail, store: Store, observer: Observer, *, trigger: str, freshness: Freshness | None
 ) -> ResyncReport:
-    """One resync of an integration that has started."""
+    """One resync, the lease held (or not kept by the catalog)."""
     pool = _pool(sail)
     job = ResyncJob(
         integration=sail.folder.integration,
@@ -103,14 +126,23 @@ async def run_once(
     trigger: str = "manual",
     freshness: Freshness | None = None,
 ) -> ResyncReport:
-    """Start, then one resync, then the ``on_stop`` hooks."""
-    try:
-        created, hook_errors = await start(sail, store, freshness)
-        report = await resync(sail, store, observer, trigger=trigger, freshness=freshness)
-    finally:
-        await finish(sail)
-    report.created_blueprints = created
-    report.errors = hook_errors + report.errors
+    """Take the integration's lease (waiting up to ``OCEAN__RESYNC_LEASE_WAIT_SECONDS``
+    while another holds it, then refusing with :class:`~ocean.errors.LeaseHeldError`
+    before anything is written), then start, one resync, and the ``on_stop`` hooks."""
+
+    async def whole() -> ResyncReport:
+        try:
+            created, hook_errors = await start(sail, store, freshness)
+            report = await _resync(sail, store, observer, trigger=trigger, freshness=freshness)
+        finally:
+            await finish(sail)
+        report.created_blueprints = created
+        report.errors = hook_errors + report.errors
+        return report
+
+    terms = lease_terms(sail, wait=sail.settings.resync_lease_wait_seconds)
+    report = await under_lease(store, sail.owner.identifier, terms, whole)
+    assert report is not None, "without a standby a resync is never skipped"
     return report
 
 

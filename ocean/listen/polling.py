@@ -5,22 +5,34 @@ plus every ``OCEAN__SCHEDULED_RESYNC_INTERVAL`` minutes when set.
 Newest trigger wins: a request that arrives while a resync runs cancels it (it records
 itself ``aborted`` and deletes nothing) and a new one starts; a burst of requests between
 two checks leads to one resync.
+
+Each resync holds the integration's lease (:mod:`ocean.resync_lease`): while another
+process holds it, the listener stands by and tries again every interval; the retry is
+dropped once a resync holding the lease has completed since the refusal (replicas do not
+repeat each other's work), and runs when the holder died (its lease lapsed). A new request
+or scheduled run replaces the retry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
+from ocean.errors import LeaseHeldError, LeaseLostError
 from ocean.job import Observer
-from ocean.listen.once import resync, run_once
+from ocean.listen.once import resync, start
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
+from ocean.resync_lease import Standby
 from ocean.sail import Sail
 from ocean.store.base import Store
+
+_log = logging.getLogger(__name__)
 
 
 class _Watermark:
@@ -37,6 +49,52 @@ class _Watermark:
         return False
 
 
+@dataclass
+class _Poller:
+    """One polling listener's resyncs: each under the integration's lease, standing by
+    (retried every interval) while another process holds it."""
+
+    sail: Sail
+    store: Store
+    observer: Observer
+    stop: asyncio.Event
+    watermark: _Watermark
+    on_report: Callable[[ResyncReport], None]
+    freshness: Freshness | None
+    started: tuple[list[str], list[str]] | None = None
+    """The blueprints ``start`` created and its hook errors, for the first report."""
+    standby: Standby | None = None
+    """The refused resync to retry, while another holds the lease."""
+
+    async def resync(self, trigger: str) -> bool:
+        """Resync for ``trigger`` (or retry the refused one); True when a newer request
+        superseded it (it was cancelled, and another should start)."""
+        job = resync(self.sail, self.store, self.observer, trigger=trigger,
+                     freshness=self.freshness, standby=self.standby)  # fmt: skip
+        interval = self.sail.settings.event_listener.interval
+        try:
+            report, superseded = await _run(job, self.stop, self.watermark, interval)
+        except LeaseHeldError as error:
+            if self.standby is None:  # the first refusal is what a completion must follow
+                _log.warning("standing by, retrying every %g s: %s", interval, error)
+                self.standby = Standby(trigger, error.completed_at)
+            return False
+        except LeaseLostError as error:
+            _log.error("%s", error)
+            self.standby = None
+            return False
+        self.standby = None
+        if report is not None:
+            self._report(report)
+        return superseded
+
+    def _report(self, report: ResyncReport) -> None:
+        if self.started is not None:
+            (report.created_blueprints, errors), self.started = self.started, None
+            report.errors = errors + report.errors
+        self.on_report(report)
+
+
 async def poll(
     sail: Sail,
     store: Store,
@@ -46,31 +104,31 @@ async def poll(
     on_report: Callable[[ResyncReport], None] = lambda _report: None,
     freshness: Freshness | None = None,
 ) -> None:
-    """Run until ``stop`` is set."""
+    """Start the integration, then run until ``stop`` is set."""
     identifier, interval = sail.owner.identifier, sail.settings.event_listener.interval
     schedule = (sail.settings.scheduled_resync_interval or 0) * 60
     watermark = _Watermark(store, identifier, await store.resync_requested_at(identifier))
+    poller = _Poller(sail, store, observer, stop, watermark, on_report, freshness)
+    poller.started = await start(sail, store, freshness)
     trigger: str | None = "start"
     last = time.monotonic()
     while not stop.is_set():
         if trigger is not None:
-            run = run_once if trigger == "start" else resync
-            job = run(sail, store, observer, trigger=trigger, freshness=freshness)
-            report, superseded = await _run(job, stop, watermark, interval)
-            if report is not None:
-                on_report(report)
+            superseded = await poller.resync(trigger)
             trigger, last = ("request" if superseded else None), time.monotonic()
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
         if not stop.is_set() and await watermark.moved():
-            trigger = "request"
+            trigger, poller.standby = "request", None
         elif schedule and time.monotonic() - last >= schedule:
-            trigger = "schedule"
+            trigger, poller.standby = "schedule", None
+        elif poller.standby is not None:
+            trigger = poller.standby.trigger
 
 
 async def _run(
-    job: Coroutine[Any, Any, ResyncReport],
+    job: Coroutine[Any, Any, ResyncReport | None],
     stop: asyncio.Event,
     watermark: _Watermark,
     interval: float,

@@ -1,0 +1,185 @@
+"""One resync at a time per integration identifier per catalog: a lease in the catalog.
+
+A resync takes its integration's lease before it writes anything (:func:`under_lease`),
+renews it every third of its length while it runs, and gives it up when it ends
+(completed, failed or aborted). A holder killed without giving it up blocks the others
+until the lease expires (``OCEAN__RESYNC_LEASE_SECONDS``, 30 s). When another process
+holds it, the resync is refused with :class:`~ocean.errors.LeaseHeldError` (after waiting
+up to ``OCEAN__RESYNC_LEASE_WAIT_SECONDS``, 0 by default), naming the holder; nothing has
+been written. When the lease cannot be renewed (another took it after it expired, or the
+catalog did not answer before it would have), the resync is cancelled (it records itself
+``aborted`` and deletes nothing) and :class:`~ocean.errors.LeaseLostError` is raised.
+
+Catalogs without leases (the Port API) run resyncs as they come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from ocean.errors import LeaseHeldError, LeaseLostError, OceanError
+from ocean.monitor.report import ResyncReport
+from ocean.store.base import Lease, LeaseHolder, LeasesResyncs, Store
+
+_log = logging.getLogger(__name__)
+_POLL = 0.5
+"""Seconds between two tries while waiting for a lease held by another."""
+
+
+def this_process() -> LeaseHolder:
+    """A new holder identity: random, with this host's name and process id for messages."""
+    return LeaseHolder(id=secrets.token_hex(8), host=socket.gethostname(), pid=os.getpid())
+
+
+@dataclass(frozen=True)
+class LeaseTerms:
+    """Who takes the lease, for how long, and how long to wait for another holder."""
+
+    seconds: float = 30.0
+    wait: float = 0.0
+    holder: LeaseHolder = field(default_factory=this_process)
+
+    @property
+    def renew_every(self) -> float:
+        return self.seconds / 3
+
+
+@dataclass(frozen=True)
+class Standby:
+    """A resync that was refused because another held the lease, to be tried again: it
+    is not needed any more once a resync holding the lease has completed since."""
+
+    trigger: str
+    completed_at: str | None
+    """When a resync holding the lease had last completed, as the refusal saw it."""
+
+
+Work = Callable[[], Awaitable[ResyncReport]]
+
+
+async def under_lease(
+    store: Store,
+    integration: str,
+    terms: LeaseTerms,
+    work: Work,
+    *,
+    standby: Standby | None = None,
+) -> ResyncReport | None:
+    """``work`` run while holding ``integration``'s lease (as it comes when the catalog
+    keeps none). None when ``standby`` is given and a resync completed since it."""
+    if not isinstance(store, LeasesResyncs):
+        return await work()
+    lease = await _acquire(store, integration, terms)
+    if standby is not None and lease.completed_at != standby.completed_at:
+        _log.info(
+            "the %s resync of %s is not needed: another completed at %s",
+            standby.trigger, integration, lease.completed_at,
+        )  # fmt: skip
+        await store.release_lease(integration, terms.holder, completed=False)
+        return None
+    return await _hold(store, integration, terms, work)
+
+
+async def _acquire(store: LeasesResyncs, integration: str, terms: LeaseTerms) -> Lease:
+    """The lease, taken; waits up to ``terms.wait`` for another holder, then refuses."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + terms.wait
+    while True:
+        lease = await store.acquire_lease(integration, terms.holder, terms.seconds)
+        if lease.held_by(terms.holder):
+            return lease
+        left = deadline - loop.time()
+        if left <= 0:
+            raise LeaseHeldError(held_message(lease, terms.wait), lease.completed_at)
+        await asyncio.sleep(min(left, _POLL))
+
+
+def held_message(lease: Lease, waited: float) -> str:
+    """What a refused resync says: who holds the lease, since and until when, what to do."""
+    after = f" after waiting {waited:g} s" if waited else ""
+    return (
+        f"another resync of integration {lease.integration!r} is running on this catalog"
+        f"{after} ({lease.holder}, since {lease.acquired_at}, lease until {lease.expires_at}, "
+        "renewed while it runs); this resync was refused and wrote nothing. Run again once "
+        "it has ended (`ocean catalog runs`), or set OCEAN__RESYNC_LEASE_WAIT_SECONDS to "
+        "wait for it; if that process is gone, its lease lapses at the time above."
+    )
+
+
+async def _hold(
+    store: LeasesResyncs, integration: str, terms: LeaseTerms, work: Work
+) -> ResyncReport:
+    """Run ``work`` in a task of its own while a heartbeat renews the lease; the lease is
+    given up at the end however it ends. A lost lease cancels the task."""
+    running = asyncio.ensure_future(work())
+    lost: list[str] = []
+    beat = asyncio.create_task(_heartbeat(store, integration, terms, running, lost))
+    report: ResyncReport | None = None
+    try:
+        report = await running
+        return report
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if lost and (task is None or not task.cancelling()):
+            raise LeaseLostError(lost[0]) from None
+        raise
+    finally:
+        beat.cancel()
+        completed = report is not None and report.status == "completed" and not lost
+        await asyncio.shield(_release(store, integration, terms.holder, completed))
+
+
+async def _release(
+    store: LeasesResyncs, integration: str, holder: LeaseHolder, completed: bool
+) -> None:
+    try:
+        await store.release_lease(integration, holder, completed=completed)
+    except (OceanError, OSError) as error:  # it lapses by itself
+        _log.warning("could not give up the resync lease of %s: %s", integration, error)
+
+
+async def _heartbeat(
+    store: LeasesResyncs,
+    integration: str,
+    terms: LeaseTerms,
+    running: asyncio.Future[ResyncReport],
+    lost: list[str],
+) -> None:
+    """Renew the lease every third of its length; when it cannot be renewed before it
+    would lapse, say why in ``lost`` and cancel ``running``."""
+    loop = asyncio.get_running_loop()
+    valid_until = loop.time() + terms.seconds
+    while True:
+        await asyncio.sleep(terms.renew_every)
+        asked = loop.time()
+        try:
+            async with asyncio.timeout(max(0.1, valid_until - asked)):
+                renewed = await store.renew_lease(integration, terms.holder, terms.seconds)
+        except (OceanError, OSError, TimeoutError) as error:
+            if loop.time() < valid_until:
+                _log.warning("renewing the resync lease of %s failed: %s", integration, error)
+                continue
+            why = f"the catalog did not renew it before it lapsed ({error or 'no answer'})"
+        else:
+            if renewed:
+                valid_until = asked + terms.seconds
+                continue
+            why = "another process took it after it lapsed"
+        lost.append(_lost_message(integration, why))
+        running.cancel()
+        return
+
+
+def _lost_message(integration: str, why: str) -> str:
+    return (
+        f"the resync of integration {integration!r} lost its lease: {why}. It stopped "
+        "writing and deleting and was recorded aborted; another resync of it may be running "
+        "now (`ocean catalog runs`). If this recurs, the catalog is too slow to answer: "
+        "raise OCEAN__RESYNC_LEASE_SECONDS."
+    )

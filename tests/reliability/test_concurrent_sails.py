@@ -1,0 +1,135 @@
+"""Concurrent ``ocean sail`` processes of one integration on one catalog: one resync at a
+time (the catalog's lease). Real processes, real SQLite file and PostgreSQL schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ocean.store.base import LeaseHolder, LeasesResyncs
+from ocean.store.open import open_store
+from tests.conftest import TEAMS, Workspace, services
+
+ME = "my-integration-integration"
+PROBE = LeaseHolder(id="probe", host="test", pid=0)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: str) -> str:
+    return str(workspace.catalog) if request.param == "sqlite" else postgres_url
+
+
+def start_sail(workspace: Workspace, catalog: str, *args: str, **env: str) -> subprocess.Popen[str]:
+    environ = os.environ | workspace.environ | {"OCEAN__RESYNC_LEASE_SECONDS": "2"} | env
+    command = [sys.executable, "-m", "ocean", "sail", str(workspace.folder), "--quiet",
+               "--catalog", catalog, *args]  # fmt: skip
+    return subprocess.Popen(command, env=environ, cwd=workspace.root, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+
+
+async def runs(catalog: str) -> list[str]:
+    store = await open_store(catalog)
+    try:
+        return [run.status for run in reversed(await store.list_runs())]
+    finally:
+        await store.close()
+
+
+async def holder_pid(catalog: str, within: float = 20) -> int:
+    """The pid of the process holding the lease, once one does (a probe that finds it free
+    takes it for no time at all)."""
+    store = await open_store(catalog)
+    assert isinstance(store, LeasesResyncs)
+    try:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            lease = await store.acquire_lease(ME, PROBE, 0)
+            if lease.holder is not None and lease.holder != PROBE:
+                return lease.holder.pid
+            await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+    raise AssertionError("no process took the lease")
+
+
+async def prepared(workspace: Workspace, catalog: str) -> None:
+    """The catalog created (and migrated) before the processes race for its lease."""
+    store = await open_store(catalog)
+    await store.close()
+    pages = [services(2, start=n * 2) for n in range(6)]
+    workspace.set_data(services=pages, teams=TEAMS, slow=0.4)
+
+
+async def test_two_sails_at_once_one_completes_the_other_refuses_naming_the_holder(
+    workspace: Workspace, catalog: str
+) -> None:
+    await prepared(workspace, catalog)
+    first = start_sail(workspace, catalog, "--once")
+    holder = await holder_pid(catalog)
+    second = start_sail(workspace, catalog, "--once")
+
+    _, refused = second.communicate(timeout=60)
+    first.communicate(timeout=60)
+
+    assert holder == first.pid
+    assert (first.returncode, second.returncode) == (0, 2)
+    assert f"another resync of integration {ME!r} is running on this catalog" in refused
+    assert f"pid {first.pid}, since " in refused and "wrote nothing" in refused
+    assert await runs(catalog) == ["completed"]
+    assert len(await workspace.entities("service", catalog)) == 12
+
+
+async def test_a_killed_holder_blocks_until_its_lease_lapses_then_the_next_sail_completes(
+    workspace: Workspace, catalog: str
+) -> None:
+    await prepared(workspace, catalog)
+    killed = start_sail(workspace, catalog, "--once")
+    assert await holder_pid(catalog) == killed.pid
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.communicate(timeout=30)
+
+    refused = start_sail(workspace, catalog, "--once")
+    _, message = refused.communicate(timeout=60)
+    assert refused.returncode == 2 and f"pid {killed.pid}" in message
+    await asyncio.sleep(2.2)  # the dead holder's lease lapses
+    after = start_sail(workspace, catalog, "--once")
+    _, errors = after.communicate(timeout=60)
+
+    assert after.returncode == 0, errors
+    assert await runs(catalog) == ["running", "completed"]  # the killed run never ended
+    assert len(await workspace.entities("service", catalog)) == 12
+
+
+async def test_replicas_on_postgres_one_resyncs_and_another_takes_over_when_it_dies(
+    workspace: Workspace, postgres_url: str
+) -> None:
+    await prepared(workspace, postgres_url)
+    replicas = [
+        start_sail(
+            workspace, postgres_url, "--port", str(port), OCEAN__EVENT_LISTENER__INTERVAL="0.2"
+        )  # fmt: skip
+        for port in (18731, 18732, 18733)
+    ]
+    try:
+        holder = await holder_pid(postgres_url)
+        await asyncio.sleep(0.5)  # mid-resync
+        os.kill(holder, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while "completed" not in await runs(postgres_url) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1)  # the standing-by replica sees the completion
+    finally:
+        for replica in replicas:
+            if replica.poll() is None:
+                replica.terminate()
+        for replica in replicas:
+            replica.communicate(timeout=30)
+
+    assert await runs(postgres_url) == ["running", "completed"]  # one take-over, no repeat
+    assert len(await workspace.entities("service", postgres_url)) == 12

@@ -1,0 +1,197 @@
+"""One resync at a time per integration: real resyncs (SQLite and PostgreSQL) under the
+catalog's lease, in one process (two processes: tests/reliability/test_concurrent_sails.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from ocean.errors import LeaseHeldError, LeaseLostError
+from ocean.job import SilentObserver
+from ocean.listen.once import run_once
+from ocean.listen.polling import poll
+from ocean.monitor.report import ResyncReport
+from ocean.sail import Sail, prepare
+from ocean.store.base import LeaseHolder, LeasesResyncs, Store
+from ocean.store.open import open_store
+from tests.conftest import TEAMS, Workspace, services
+
+OTHER = LeaseHolder(id="another-process", host="elsewhere", pid=4242)
+ME = "my-integration-integration"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: str) -> str:
+    return str(workspace.catalog) if request.param == "sqlite" else postgres_url
+
+
+@asynccontextmanager
+async def opened(catalog: str) -> AsyncIterator[LeasesResyncs]:
+    store = await open_store(catalog)
+    assert isinstance(store, LeasesResyncs)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def prepared(workspace: Workspace) -> Sail:
+    return prepare(workspace.folder, environ=workspace.environ, overrides={})
+
+
+async def sail(workspace: Workspace, catalog: str, sail: Sail | None = None) -> ResyncReport:
+    store = await open_store(catalog)
+    try:
+        return await run_once(sail or prepared(workspace), store, SilentObserver())
+    finally:
+        await store.close()
+
+
+async def runs(catalog: str) -> list[tuple[str, str]]:
+    store = await open_store(catalog)
+    try:
+        return [(run.trigger, run.status) for run in reversed(await store.list_runs())]
+    finally:
+        await store.close()
+
+
+async def test_of_two_resyncs_at_once_one_completes_and_the_other_is_refused_writing_nothing(
+    workspace: Workspace, catalog: str
+) -> None:
+    workspace.set_data(services=[services(2), services(2, start=2)], teams=TEAMS, slow=0.3)
+
+    results = await asyncio.gather(
+        sail(workspace, catalog), sail(workspace, catalog), return_exceptions=True
+    )
+
+    reports = [r for r in results if isinstance(r, ResyncReport)]
+    refused = [r for r in results if isinstance(r, LeaseHeldError)]
+    assert len(reports) == 1 and len(refused) == 1, results
+    assert reports[0].status == "completed"
+    message = str(refused[0])
+    assert f"another resync of integration {ME!r} is running on this catalog" in message
+    assert f"host {socket.gethostname()}, pid {os.getpid()}, since " in message
+    assert "wrote nothing" in message and "OCEAN__RESYNC_LEASE_WAIT_SECONDS" in message
+    assert await runs(catalog) == [("manual", "completed")]
+    assert len(await workspace.entities("service", catalog)) == 4
+
+
+async def test_a_lease_left_by_a_dead_holder_refuses_until_it_lapses_then_is_taken_over(
+    workspace: Workspace, catalog: str
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    async with opened(catalog) as store:
+        await store.acquire_lease(ME, OTHER, 1)  # never renewed: its holder is gone
+
+    with pytest.raises(LeaseHeldError, match=r"host elsewhere, pid 4242, since .* lease until"):
+        await sail(workspace, catalog)
+    assert await runs(catalog) == []
+    await asyncio.sleep(1.1)
+
+    assert (await sail(workspace, catalog)).status == "completed"
+    assert await runs(catalog) == [("manual", "completed")]
+
+
+async def test_a_resync_waits_for_the_holder_up_to_the_setting(
+    workspace: Workspace, catalog: str
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    workspace.environ["OCEAN__RESYNC_LEASE_WAIT_SECONDS"] = "10"
+    async with opened(catalog) as store:
+        await store.acquire_lease(ME, OTHER, 30)
+
+        async def give_up_soon() -> None:
+            await asyncio.sleep(0.6)
+            await store.release_lease(ME, OTHER, completed=True)
+
+        report, _ = await asyncio.gather(sail(workspace, catalog), give_up_soon())
+
+    assert report.status == "completed"
+
+
+async def test_a_resync_that_loses_its_lease_stops_is_recorded_aborted_and_deletes_nothing(
+    workspace: Workspace, catalog: str
+) -> None:
+    workspace.set_data(services=[services(3, start=100)], teams=TEAMS)
+    await sail(workspace, catalog)
+    pages = [services(1, start=n) for n in range(8)]
+    workspace.set_data(services=pages, teams=TEAMS, slow=0.25)
+    workspace.environ["OCEAN__RESYNC_LEASE_SECONDS"] = "1"
+    running = prepared(workspace)
+    resync = asyncio.create_task(sail(workspace, catalog, running))
+    await asyncio.sleep(0.5)
+    async with opened(catalog) as store:  # it lapsed while the holder was stalled; taken
+        await store.release_lease(ME, running.lease_holder, completed=False)
+        await store.acquire_lease(ME, OTHER, 30)
+
+    with pytest.raises(LeaseLostError, match="another process took it after it lapsed"):
+        await asyncio.wait_for(resync, timeout=10)
+
+    assert await runs(catalog) == [("manual", "completed"), ("manual", "aborted")]
+    assert {f"svc-{n}" for n in range(100, 103)} <= set(
+        await workspace.entities("service", catalog)
+    )
+
+
+@asynccontextmanager
+async def polling(workspace: Workspace, catalog: str) -> AsyncIterator[list[ResyncReport]]:
+    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.05"
+    store: Store = await open_store(catalog)
+    reports: list[ResyncReport] = []
+    stop = asyncio.Event()
+    listener = poll(prepared(workspace), store, SilentObserver(), stop=stop,
+                    on_report=reports.append)  # fmt: skip
+    task = asyncio.create_task(listener)
+    try:
+        yield reports
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+        await store.close()
+
+
+async def test_a_polling_listener_stands_by_and_does_not_repeat_a_resync_the_holder_completed(
+    workspace: Workspace, catalog: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    caplog.set_level(logging.INFO)
+    async with opened(catalog) as store, polling(workspace, catalog) as reports:
+        await store.acquire_lease(ME, OTHER, 30)
+        await asyncio.sleep(0.4)
+        assert reports == []
+        assert "standing by, retrying every 0.05 s: another resync" in caplog.text
+        await store.release_lease(ME, OTHER, completed=True)  # the holder completed
+        await asyncio.sleep(0.4)
+        assert reports == []
+        assert "is not needed: another completed at" in caplog.text
+        await store.request_resync(ME)  # a new request is this listener's to run
+        for _ in range(100):
+            if reports:
+                break
+            await asyncio.sleep(0.05)
+
+    assert [report.trigger for report in reports] == ["request"]
+    assert await runs(catalog) == [("request", "completed")]
+
+
+async def test_a_polling_listener_takes_over_when_the_holder_dies(
+    workspace: Workspace, catalog: str
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    async with opened(catalog) as store:
+        await store.acquire_lease(ME, OTHER, 1)  # its holder died mid-resync
+    async with polling(workspace, catalog) as reports:
+        await asyncio.sleep(0.5)
+        assert reports == []
+        for _ in range(100):
+            if reports:
+                break
+            await asyncio.sleep(0.05)
+
+    assert [(report.trigger, report.status) for report in reports] == [("start", "completed")]
