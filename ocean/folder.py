@@ -18,6 +18,7 @@ from ocean.config.spec import IntegrationSpec, load_spec
 from ocean.config.yaml_text import read_yaml
 from ocean.configuration import Configuration, importing_with
 from ocean.errors import IntegrationLoadError, MappingError
+from ocean.extract.trace import describe_error, with_frames
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, load_mapping
 
@@ -86,9 +87,8 @@ def import_main(folder: Path) -> ModuleType:
     try:
         spec.loader.exec_module(module)
     except Exception as error:
-        raise IntegrationLoadError(
-            f"importing {folder / 'main.py'} failed: {type(error).__name__}: {error}"
-        ) from error
+        message = f"importing {folder / 'main.py'} failed: {describe_error(error)}"
+        raise IntegrationLoadError(with_frames(message, error, folder.resolve())) from error
     return module
 
 

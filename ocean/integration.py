@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ocean.config.settings import Settings
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
+from ocean.extract.trace import describe_error, source_folder, with_frames
 from ocean.live.processor import WebhookProcessor
 from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
 HandlerT = TypeVar("HandlerT", bound=ResyncHandler)
+_log = logging.getLogger(__name__)
 
 
 class RawWrites(Protocol):
@@ -62,7 +65,9 @@ async def run_hooks(
         try:
             await hook()
         except Exception as error:
-            errors.append(f"{name} hook {hook.__qualname__} raised {type(error).__name__}: {error}")
+            _log.debug("%s hook %s raised", name, hook.__qualname__, exc_info=error)
+            message = f"{name} hook {hook.__qualname__} raised {describe_error(error)}"
+            errors.append(with_frames(message, error, source_folder(hook)))
             succeeded = False
             if until_failure:
                 break

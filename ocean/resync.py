@@ -17,6 +17,7 @@ from ocean.integration import run_hooks
 from ocean.job import ResyncJob, Tally
 from ocean.kind_sync import sync_pages
 from ocean.load.deletion import DeletionPlan, Graph, Stale, plan_deletion
+from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.store.base import RechecksOwnership, RunRecord, Store, now_iso
 from ocean.transform.jq import rewrite_single_quotes
@@ -36,6 +37,7 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
         blueprints={bp["identifier"]: bp for bp in blueprints},
     )
     run_id = await _record(job, report, trigger)
+    log_lines.resync_started(report, len(job.resources))
     try:
         with job.integration.resync_scope(job.mapping):
             await _run_kinds_and_delete(job, report, tally)
@@ -43,15 +45,18 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
         # A newer trigger or a shutdown: what was written stays, nothing is deleted.
         report.status = "aborted"
         report.ended_at = now_iso()
+        log_lines.resync_ended(report)
         await asyncio.shield(_record(job, report, trigger, run_id))
         raise
     except Exception as error:
         # The catalog or a bug broke the run: record it failed, then let the caller see it.
         report.status, report.ended_at = "failed", now_iso()
         report.errors.append(f"the resync stopped: {type(error).__name__}: {error}")
+        log_lines.resync_ended(report)
         await _record(job, report, trigger, run_id)
         raise
     report.ended_at = now_iso()
+    log_lines.resync_ended(report)
     await _record(job, report, trigger, run_id)
     return report
 
@@ -68,6 +73,7 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
             job.observer.kind_started(kind)
             await _sync_kind(job, resource, kind, tally)
             job.observer.kind_finished(kind)
+            log_lines.kind_finished(kind)
 
     owned_at_start = _read_ownership(job, report, tally)
     try:

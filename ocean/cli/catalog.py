@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from ocean.cli.options import catalog_option, catalog_url, print_table, run
+from ocean.cli.runs import run_document, runs_table, show_run, unknown_integration
 from ocean.store.base import Store
 from ocean.store.open import open_store
 from ocean.types import Entity
@@ -90,37 +91,27 @@ def show(blueprint: str, identifier: str, catalog_url: str | None) -> None:
 
 @catalog.command()
 @click.option("--limit", default=20, show_default=True)
+@click.option("--id", "run_id", type=int, default=None, help="Only this run, with its errors.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one run per line.")
 @catalog_option
-def runs(limit: int, catalog_url: str | None) -> None:
-    """Resync history, newest first."""
+def runs(limit: int, run_id: int | None, as_json: bool, catalog_url: str | None) -> None:
+    """Resync history, newest first; --id N shows one run's kinds and errors."""
 
     async def show_runs(store: Store) -> None:
-        table = Table(
-            "id",
-            "integration",
-            "trigger",
-            "started",
-            "ended",
-            "status",
-            "created",
-            "updated",
-            "deleted",
-        )
-        for record in await store.list_runs(limit):
-            kinds = record.report.get("kinds", [])
-            total = {n: sum(k.get(n, 0) for k in kinds) for n in ("created", "updated")}
-            table.add_row(
-                str(record.id),
-                record.integration,
-                record.trigger,
-                record.started_at,
-                record.ended_at or "",
-                record.status,
-                str(total["created"]),
-                str(total["updated"]),
-                str(record.report.get("deleted", 0)),
-            )
-        print_table(table)
+        if run_id is not None:
+            record = await store.get_run(run_id)
+            if record is None:
+                raise click.ClickException(
+                    f"no run {run_id} in the catalog; list them with `ocean catalog runs`"
+                )
+            show_run(record, as_json)
+            return
+        records = await store.list_runs(limit)
+        if as_json:
+            for record in records:
+                click.echo(json.dumps(run_document(record), ensure_ascii=False))
+        else:
+            print_table(runs_table(records))
 
     _with_store(catalog_url, show_runs)
 
@@ -138,11 +129,15 @@ def _with_store(url: str | None, action: Callable[[Store], Awaitable[None]]) -> 
 
 @catalog.command()
 @click.argument("integration")
+@click.option("--force", is_flag=True, help="Ask even if INTEGRATION never ran on this catalog.")
 @catalog_option
-def resync(integration: str, catalog_url: str | None) -> None:
+def resync(integration: str, force: bool, catalog_url: str | None) -> None:
     """Ask the polling integration INTEGRATION (its identifier) to resync."""
 
     async def request(store: Store) -> None:
+        known = await store.run_integrations()
+        if integration not in known and not force:
+            raise click.ClickException(unknown_integration(integration, known))
         stamp = await store.request_resync(integration)
         click.echo(f"resync of {integration} requested at {stamp}")
 

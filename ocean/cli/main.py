@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import importlib
-import logging
-import os
 
 import click
 
+from ocean.monitor.logs import configure_logging
 from ocean.process import tune_interpreter
 
 COMMANDS = {
@@ -15,6 +14,7 @@ COMMANDS = {
     "catalog": "ocean.cli.catalog:catalog",
     "map": "ocean.cli.map:map_command",
     "events": "ocean.cli.events:events",
+    "version": "ocean.cli.version:version",
 }
 """Each command and where it lives, imported when it runs (or when help lists it): ``ocean
 sail --quiet`` loads neither the terminal tables of the other commands nor their modules."""
@@ -39,9 +39,10 @@ def cli() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("OCEAN__LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from ocean.install_check import warning as installation_warning
+
+    for warning in (configure_logging(), installation_warning()):
+        if warning is not None:
+            click.echo(warning, err=True)
     tune_interpreter()
     cli()

@@ -14,6 +14,8 @@ import click
 
 from ocean.cli.options import catalog_option, run
 from ocean.cli.options import catalog_url as chosen_catalog
+from ocean.monitor.logs import CHOICES as LOG_CHOICES
+from ocean.monitor.logs import configure_logging, parse_level
 from ocean.store.sqlite.spawn import SpareCatalog
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--once", is_flag=True, help="Run one resync, then exit (non-zero if it failed).")
 @catalog_option
 @click.option(
@@ -34,6 +36,13 @@ if TYPE_CHECKING:
     help="Also write the resync summary as JSON to this file (the last one when polling).",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option(
+    "-l",
+    "--log-level",
+    type=click.Choice([*LOG_CHOICES, "WARN", "FATAL"], case_sensitive=False),
+    default=None,
+    help="Log level (default: OCEAN__LOG_LEVEL, else WARNING).",
+)
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -46,21 +55,24 @@ if TYPE_CHECKING:
     show_default=True,
     help="Port of the integration's HTTP server (not with --once).",
 )
-def sail(
+def sail(  # noqa: PLR0913 (one per option)
     path: Path,
     once: bool,
     catalog_url: str | None,
     report_path: Path | None,
     quiet: bool,
+    log_level: str | None,
     host: str,
     port: int,
 ) -> None:
-    """Sync the integration in PATH into the catalog.
+    """Sync the integration in PATH (default: the current folder) into the catalog.
 
     With --once (or OCEAN__EVENT_LISTENER__TYPE=ONCE) one resync runs; with the POLLING
     listener (the default, as in the original) Ocean resyncs at start and whenever
     `ocean catalog resync IDENTIFIER` asks, until interrupted.
     """
+    if log_level is not None:
+        configure_logging(parse_level(log_level))
     spare = SpareCatalog.start_for(chosen_catalog(catalog_url))  # beside all that follows
     try:
         _sail_command(path, once, catalog_url, report_path, quiet, (host, port), spare)
@@ -99,10 +111,10 @@ def _sail_command(
 
 
 def _renderer(quiet: bool) -> Callable[[ResyncReport], None]:
-    """How a report is shown: a table on stdout, or (``--quiet``) not at all, without
-    loading the terminal library."""
+    """How a report is shown: a table on stdout, or (``--quiet``) only its errors, on
+    stderr, without loading the terminal library."""
     if quiet:
-        return lambda _report: None
+        return _print_failures
     from rich.console import Console
 
     from ocean.monitor.render import render_report
@@ -110,6 +122,18 @@ def _renderer(quiet: bool) -> Callable[[ResyncReport], None]:
     output = Console()
     output = output if output.is_terminal else Console(width=160)
     return lambda report: render_report(report, output)
+
+
+def _print_failures(report: ResyncReport) -> None:
+    """What went wrong in a resync, one line per error (nothing when it completed)."""
+    if report.status == "completed":
+        return
+    click.echo(f"resync of {report.integration}: {report.status}", err=True)
+    for kind in report.kinds:
+        for error in kind.errors:
+            click.echo(f"error {kind.kind}: {error}", err=True)
+    for error in report.errors:
+        click.echo(f"error {error}", err=True)
 
 
 @contextlib.contextmanager

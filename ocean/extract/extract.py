@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from ocean.errors import ExtractError, KindNotImplementedError, RawDataError
+from ocean.extract.trace import describe_error, source_folder, with_frames
 from ocean.integration import Integration
 from ocean.types import RawBatch, ResyncHandler
+
+_log = logging.getLogger(__name__)
 
 
 async def extract(integration: Integration, kind: str) -> AsyncIterator[RawBatch]:
@@ -79,5 +83,9 @@ def check_batch(kind: str, handler: ResyncHandler, batch: Any) -> RawBatch:
 
 
 def _raised(kind: str, handler: ResyncHandler, error: Exception) -> ExtractError:
+    """The kind's error: what the handler raised, with the integration's frames (file:line);
+    the whole traceback is logged at DEBUG."""
     name = getattr(handler, "__qualname__", repr(handler))
-    return ExtractError(kind, f"handler {name} raised {type(error).__name__}: {error}")
+    _log.debug("kind %r: handler %s raised", kind, name, exc_info=error)
+    message = f"handler {name} raised {describe_error(error)}"
+    return ExtractError(kind, with_frames(message, error, source_folder(handler)))

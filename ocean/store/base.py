@@ -200,6 +200,14 @@ class Store(Protocol):
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
 
+    async def get_run(self, run_id: int) -> RunRecord | None:
+        """One run by its id (None when there is none)."""
+        ...
+
+    async def run_integrations(self) -> list[str]:
+        """The identifiers of the integrations that have recorded runs, sorted."""
+        ...
+
 
 @dataclass(frozen=True)
 class PageRecord:

@@ -70,7 +70,8 @@ async def test_polling_resyncs_at_start_and_on_each_new_request(workspace: Works
 
 def test_catalog_resync_command_records_a_request(workspace: Workspace) -> None:
     result = CliRunner().invoke(
-        cli, ["catalog", "resync", "my-integration", "--catalog", str(workspace.catalog)]
+        cli,
+        ["catalog", "resync", "my-integration", "--force", "--catalog", str(workspace.catalog)],
     )
 
     assert result.exit_code == 0

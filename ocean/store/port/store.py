@@ -416,6 +416,12 @@ class PortAPIStore:
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return []
 
+    async def get_run(self, run_id: int) -> RunRecord | None:
+        return None
+
+    async def run_integrations(self) -> list[str]:
+        return []
+
     async def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
         raise PortAPIError("save integration", None, "Port keeps its own integration records")
 

@@ -393,6 +393,19 @@ class PostgresStore:
             for r in rows
         ]
 
+    async def get_run(self, run_id: int) -> RunRecord | None:
+        r = await self._pool.fetchrow(
+            "SELECT id, integration, trigger, started_at, ended_at, status, report FROM runs WHERE id = $1",
+            run_id,
+        )
+        if r is None:
+            return None
+        return RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
+
+    async def run_integrations(self) -> list[str]:
+        rows = await self._pool.fetch("SELECT DISTINCT integration FROM runs ORDER BY 1")
+        return [row[0] for row in rows]
+
 
 OWNED_PAGE = (
     "SELECT o.blueprint, o.identifier FROM ownership o "

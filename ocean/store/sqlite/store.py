@@ -31,7 +31,7 @@ from ocean.store.base import (
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.prepared import MappedPage
-from ocean.store.sqlite import lease
+from ocean.store.sqlite import lease, runs
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
 from ocean.store.sqlite.mapping import Part, write_parts
@@ -278,6 +278,12 @@ class SQLiteStore:
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return await self._call(SQLiteCatalog.list_runs, limit)
+
+    async def get_run(self, run_id: int) -> RunRecord | None:
+        return await self._call(runs.get_run, run_id)
+
+    async def run_integrations(self) -> list[str]:
+        return await self._call(runs.run_integrations)
 
 
 def _part(page: MappedPage | bytes, rules: dict[str, EntityRules]) -> Part:

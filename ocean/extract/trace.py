@@ -1,0 +1,75 @@
+"""What an exception raised by the integration's own code says about where it happened.
+
+A handler's failure is reported with the frames of the integration's files, as
+``main.py:12 in load: source line`` (a traceback with file:line, without variable values);
+the whole traceback, Ocean's frames included, is logged at DEBUG.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import traceback
+from pathlib import Path
+from typing import Any
+
+MAX_FRAMES = 8
+"""Integration frames shown in a message at most (the innermost ones)."""
+
+
+def describe_error(error: BaseException) -> str:
+    """``Type: message``; for a file that could not be opened, its path as given and as
+    resolved (a relative path is read from the working directory, not the folder)."""
+    text = f"{type(error).__name__}: {error}"
+    filename = getattr(error, "filename", None) if isinstance(error, OSError) else None
+    if filename is None:
+        return text
+    given = os.fsdecode(filename)
+    if given not in text:
+        text += f" (file {given!r})"
+    resolved = os.path.abspath(given)
+    if resolved != given:
+        text += f" (looked for {resolved}: relative paths are read from the working directory)"
+    return text
+
+
+def source_folder(code: Any) -> Path | None:
+    """The folder of the file a handler or hook is defined in, if it has one."""
+    try:
+        file = inspect.getsourcefile(inspect.unwrap(code))
+    except TypeError:
+        return None
+    return Path(file).resolve().parent if file else None
+
+
+def integration_frames(error: BaseException, folder: Path | None) -> list[str]:
+    """The traceback's frames in ``folder`` (the integration's files), innermost last, as
+    ``file:line in function: source``; else the innermost frame of any file."""
+    frames = traceback.extract_tb(error.__traceback__)
+    shown = [frame for frame in frames if folder is not None and _under(frame.filename, folder)]
+    if not shown and frames:
+        shown = [frames[-1]]
+    return [_line(frame, folder) for frame in shown[-MAX_FRAMES:]]
+
+
+def with_frames(message: str, error: BaseException, folder: Path | None) -> str:
+    """``message`` followed by the integration's frames, one indented line each."""
+    frames = integration_frames(error, folder)
+    return "\n".join([message, *(f"  {frame}" for frame in frames)])
+
+
+def _under(filename: str, folder: Path) -> bool:
+    try:
+        return Path(filename).resolve().is_relative_to(folder)
+    except (OSError, ValueError):
+        return False
+
+
+def _line(frame: traceback.FrameSummary, folder: Path | None) -> str:
+    path = Path(frame.filename)
+    if folder is not None and _under(frame.filename, folder):
+        shown = str(path.resolve().relative_to(folder))
+    else:
+        shown = frame.filename
+    source = f": {frame.line.strip()}" if frame.line else ""
+    return f"{shown}:{frame.lineno} in {frame.name}{source}"

@@ -1,0 +1,115 @@
+"""``ocean catalog runs`` (--json, --id) and ``ocean catalog resync`` of an unknown
+integration; the run reads they use, on every backend."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from ocean.cli.main import cli
+from ocean.store.base import RunRecord, Store
+from tests.conftest import TEAMS, Workspace, services
+
+
+def _invoke(workspace: Workspace, *args: str) -> tuple[int, str]:
+    url = f"sqlite:///{workspace.catalog}"
+    result = CliRunner().invoke(cli, [*args, "--catalog", url], env=workspace.environ)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def two_runs(workspace: Workspace) -> Workspace:
+    """A completed run (1), then one whose service handler failed (2)."""
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    assert _invoke(workspace, "sail", str(workspace.folder), "--once")[0] == 0
+    workspace.set_data(services=[services(1), services(1)], teams=TEAMS, fail_service_after=1)
+    assert _invoke(workspace, "sail", str(workspace.folder), "--once")[0] == 1
+    return workspace
+
+
+def test_runs_json_has_one_line_per_run_newest_first(two_runs: Workspace) -> None:
+    code, output = _invoke(two_runs, "catalog", "runs", "--json")
+
+    assert code == 0, output
+    runs = [json.loads(line) for line in output.splitlines()]
+    assert [(run["id"], run["status"]) for run in runs] == [(2, "failed"), (1, "completed")]
+    assert runs[1]["integration"] == "my-integration-integration"
+    assert {k["kind"]: k["created"] for k in runs[1]["report"]["kinds"]} == {
+        "team": 2,
+        "service": 2,
+    }
+
+
+def test_runs_table_counts_errors(two_runs: Workspace) -> None:
+    code, output = _invoke(two_runs, "catalog", "runs")
+    assert code == 0 and "errors" in output
+
+
+def test_a_past_runs_errors_are_shown_with_the_integrations_lines(two_runs: Workspace) -> None:
+    code, output = _invoke(two_runs, "catalog", "runs", "--id", "2")
+
+    assert code == 0, output
+    assert output.startswith("run 2 of my-integration-integration (manual)")
+    assert "failed" in output
+    assert "handler services raised RuntimeError: the service API went away" in output
+    assert 'main.py:18 in services: raise RuntimeError("the service API went away")' in output
+
+
+def test_a_past_run_as_json(two_runs: Workspace) -> None:
+    code, output = _invoke(two_runs, "catalog", "runs", "--id", "1", "--json")
+    assert code == 0
+    assert json.loads(output)["status"] == "completed"
+
+
+def test_an_unknown_run_id_exits_non_zero(two_runs: Workspace) -> None:
+    code, output = _invoke(two_runs, "catalog", "runs", "--id", "9")
+    assert code == 1
+    assert "no run 9" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["my-integration-integration"], 0, "resync of my-integration-integration requested at"),
+        (["my-integraton-integration"], 1, "known: my-integration-integration"),
+        (
+            ["my-integraton-integration", "--force"],
+            0,
+            "resync of my-integraton-integration requested",
+        ),
+    ],
+    ids=["known", "unknown", "forced"],
+)
+def test_resync_of_an_unknown_integration_names_the_known_ones(
+    two_runs: Workspace, args: list[str], code: int, says: str
+) -> None:
+    result = _invoke(two_runs, "catalog", "resync", *args)
+    assert result[0] == code
+    assert says in result[1]
+
+
+def test_resync_on_a_catalog_that_never_ran_says_so(workspace: Workspace) -> None:
+    code, output = _invoke(workspace, "catalog", "resync", "anything")
+    assert code == 1
+    assert "none has run on this catalog yet" in output
+    assert "--force" in output
+
+
+async def test_runs_are_read_back_by_id_and_integration(store: Store) -> None:
+    first = await store.record_run(
+        RunRecord("gh", "manual", "2026-01-01T00:00:00.000Z", None, "x", {})
+    )
+    await store.record_run(RunRecord("az", "start", "2026-01-01T00:00:01.000Z", None, "x", {}))
+    await store.record_run(RunRecord("gh", "start", "2026-01-01T00:00:02.000Z", None, "x", {}))
+
+    found = await store.get_run(first)
+    assert found is not None
+    assert (found.id, found.integration, found.trigger) == (
+        first,
+        "gh",
+        "manual",
+    )
+    assert await store.get_run(first + 100) is None
+    assert await store.run_integrations() == ["az", "gh"]
