@@ -82,3 +82,13 @@ class LeaseHeldError(ResyncLeaseError):
 class LeaseLostError(ResyncLeaseError):
     """The lease could not be renewed (another took it after it expired, or the catalog
     did not answer in time): the resync stopped writing, recorded ``aborted``."""
+
+
+class RequestError(StoreError):
+    """A request to the catalog server is malformed: the message names the field, what it
+    holds and what is expected (answered 422 with that message)."""
+
+
+class RequestTooLargeError(RequestError):
+    """A request body, or its number of entities, is over the route's limit (answered 413):
+    the message names the limit and how to stay under it."""

@@ -17,14 +17,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ocean.errors import StoreError
+from ocean.errors import RequestTooLargeError, StoreError
 from ocean.server.auth import Tokens
+from ocean.server.bodies import (
+    bulk_cap,
+    cursor,
+    entity_objects,
+    identifiers,
+    json_object,
+    limits_of,
+    number,
+    text,
+)
 from ocean.server.grouping import GroupedWrites
 from ocean.server.integrations import Integrations
 from ocean.server.openapi import OPEN, openapi
 from ocean.store.base import Owner, RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
-from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER, PORT
+from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
 from ocean.store.search import SearchError
 
 
@@ -70,8 +80,9 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
         routes=table,
         middleware=[Middleware(_Authenticated, tokens=issued)],
         exception_handlers={
+            RequestTooLargeError: _too_large,
             StoreError: _store_error,
-            TooLarge: _too_large,
+            Exception: _failed,
             404: _not_found,
             405: _not_allowed,
         },
@@ -87,7 +98,7 @@ class _Authenticated:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] == "http" and path not in OPEN and not path.startswith("/__ingest/"):
+        if scope["type"] == "http" and path not in OPEN:
             authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
             if not self._tokens.valid(authorization or None):
                 refused = _error(
@@ -108,7 +119,7 @@ class _Routes:
 
     async def token(self, request: Request) -> Response:
         """Exchange a client id and secret for a bearer token."""
-        body = await _json(request)
+        body = await json_object(request)
         if not await self.store.check_credentials(
             str(body.get("clientId")), str(body.get("clientSecret"))
         ):
@@ -127,21 +138,20 @@ class _Routes:
         """List blueprints, or create one."""
         if request.method == "GET":
             return _JSON({"ok": True, "blueprints": await self.store.list_blueprints()})
-        body = await _json(request)
-        if any(
-            bp["identifier"] == body.get("identifier") for bp in await self.store.list_blueprints()
-        ):
-            return _error(409, "conflict", f"blueprint {body.get('identifier')!r} already exists")
+        body = await json_object(request)
+        identifier = text(body, "identifier")
+        if any(bp["identifier"] == identifier for bp in await self.store.list_blueprints()):
+            return _error(409, "conflict", f"blueprint {identifier!r} already exists")
         await self.store.create_blueprints([{"relations": {}, "schema": {"properties": {}}} | body])
         return _JSON(
-            {"ok": True, "blueprint": await self._blueprint(body["identifier"])}, status_code=201
+            {"ok": True, "blueprint": await self._blueprint(str(identifier))}, status_code=201
         )
 
     async def blueprint(self, request: Request) -> Response:
         """Get a blueprint, or patch it."""
         identifier = request.path_params["bp"]
         if request.method == "PATCH":
-            updated = await self.store.update_blueprint(identifier, await _json(request))
+            updated = await self.store.update_blueprint(identifier, await json_object(request))
             if updated is None:
                 return _error(404, "not_found", f"blueprint {identifier!r} does not exist")
         found = await self._blueprint(identifier)
@@ -156,11 +166,11 @@ class _Routes:
         return None
 
     async def bulk(self, request: Request) -> Response:
-        """Upsert up to 20 entities of a blueprint; per-entity results (207 when some fail)."""
-        blueprint = request.path_params["bp"]
-        entities = [
-            e | {"blueprint": blueprint} for e in (await _json(request)).get("entities", [])
-        ]
+        """Upsert up to 20 entities of a blueprint (1,000 for Ocean's client); per-entity
+        results (207 when some fail)."""
+        blueprint, most = request.path_params["bp"], limits_of(request).bulk_entities
+        body = await json_object(request, bulk_cap(request))
+        entities: list[Any] = [e | {"blueprint": blueprint} for e in entity_objects(body, most)]
         outcomes = await self.writes.upsert(entities, **_write_options(request))
         ours = bool(request.headers.get(CLIENT_HEADER))  # Ocean's client: status and version too
         done = [
@@ -186,7 +196,7 @@ class _Routes:
 
     async def single(self, request: Request) -> Response:
         """Upsert one entity."""
-        entity = (await _json(request)) | {"blueprint": request.path_params["bp"]}
+        entity = (await json_object(request)) | {"blueprint": request.path_params["bp"]}
         (outcome,) = await self.store.upsert_entities([entity], **_write_options(request))  # type: ignore[list-item]
         if not outcome.ok:
             return _error(_status(outcome.error), _code(outcome.error), outcome.error or "")
@@ -195,9 +205,9 @@ class _Routes:
     async def delete(self, request: Request) -> Response:
         """Delete entities of a blueprint, optionally with their dependents."""
         blueprint = request.path_params["bp"]
-        keys = [
-            (blueprint, identifier) for identifier in (await _json(request)).get("entities", [])
-        ]
+        body = await json_object(request, bulk_cap(request))
+        most = limits_of(request).delete_identifiers
+        keys = [(blueprint, identifier) for identifier in identifiers(body, most)]
         dependents = request.query_params.get("delete_dependents", "false") == "true"
         result = await self.store.delete_entities(keys, delete_dependents=dependents)
         return _JSON(
@@ -208,12 +218,13 @@ class _Routes:
         """Search entities with Port's query language (include / exclude projections)."""
         include = request.query_params.getlist("include") or None
         exclude = request.query_params.getlist("exclude") or None
-        found = await self.store.search(await _json(request), include=include, exclude=exclude)
+        query = await json_object(request, bulk_cap(request))
+        found = await self.store.search(query, include=include, exclude=exclude)
         return _JSON({"ok": True, "entities": found})
 
     async def recall_pages(self, request: Request) -> Response:
         """Ocean's extension: the page records the writer kept that still hold."""
-        slot, fingerprint = _page_slot(await _json(request))
+        slot, fingerprint = _page_slot(await json_object(request))
         store = self.store
         if not isinstance(store, RemembersPages) or not store.remembers_pages():
             return _JSON({"ok": True, "records": []})
@@ -228,7 +239,7 @@ class _Routes:
 
     async def remember_pages(self, request: Request) -> Response:
         """Ocean's extension: replace the writer's page records of a resource."""
-        body, store = await _json(request), self.store
+        body, store = await json_object(request, bulk_cap(request)), self.store
         slot, fingerprint = _page_slot(body)
         try:
             records = [decoded(bytes.fromhex(i["digest"]), i["record"]) for i in body["records"]]
@@ -243,20 +254,20 @@ class _Routes:
 
     async def owned(self, request: Request) -> Response:
         """Entities a datasource owns (by prefix and suffix), optionally not updated since `before`."""
-        body = await _json(request)
+        body = await json_object(request)
         owner = _owner_of(
             str(body.get("datasource_prefix", "")) + "0" + str(body.get("datasource_suffix", ""))
         )
-        after = (str(body["from"][0]), str(body["from"][1])) if body.get("from") else None
-        keys, cursor = await self.store.owned_page(
-            owner, before=body.get("before"), after=after, limit=int(body.get("limit", 5000))
+        before, limit = text(body, "before", required=False), number(body, "limit", 5000)
+        keys, last = await self.store.owned_page(
+            owner, before=before, after=cursor(body, "from"), limit=limit
         )
         entities = [{"blueprint": bp, "identifier": ident} for bp, ident in keys]
-        return _JSON({"ok": True, "entities": entities, "next": list(cursor) if cursor else None})
+        return _JSON({"ok": True, "entities": entities, "next": list(last) if last else None})
 
     async def resync_state(self, request: Request) -> Response:
         """Record an integration's resync state (running, completed, failed, aborted)."""
-        body, identifier = await _json(request), request.path_params["id"]
+        body, identifier = await json_object(request), request.path_params["id"]
         if body.get("status") in ("completed", "failed", "aborted"):
             await self.store.record_run(
                 RunRecord(
@@ -313,13 +324,6 @@ def _code(error: str | None) -> str:
     return "not_found" if (error or "").startswith("not_found") else "invalid_entity"
 
 
-class TooLarge(Exception):
-    """A request body over Port's 1 MiB limit."""
-
-
-MAX_BODY = PORT.bulk_bytes
-
-
 class _JSON(JSONResponse):
     """A JSON response written by orjson: a bulk write's outcomes, an ownership scan or a
     resync's page records run to tens of thousands of items (the standard library's
@@ -327,20 +331,6 @@ class _JSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
-
-
-async def _json(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    limit = OCEAN_SERVER.bulk_bytes if request.headers.get(CLIENT_HEADER) else MAX_BODY
-    if len(raw) > limit:
-        raise TooLarge
-    try:
-        body = orjson.loads(raw or b"{}")
-    except orjson.JSONDecodeError as error:
-        raise StoreError(f"the request body is not JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise StoreError("the request body must be a JSON object")
-    return body
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -353,8 +343,16 @@ async def _store_error(request: Request, error: Exception) -> Response:
 
 
 async def _too_large(request: Request, error: Exception) -> Response:
+    return _error(413, "request_too_large", str(error))
+
+
+async def _failed(request: Request, error: Exception) -> Response:
+    """A bug, answered as JSON like every other error (the traceback is in the server's log)."""
     return _error(
-        413, "request_too_large", f"the body is over {MAX_BODY} bytes; send fewer entities per call"
+        500,
+        "internal_error",
+        f"{request.method} {request.url.path} failed ({type(error).__name__}); "
+        "see the server's log, and report it if the request was valid",
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ocean.server.bodies import SMALL_BODY, json_object, read_capped, text
 from ocean.store.base import Store, now_iso
 
 
@@ -31,8 +32,8 @@ class Integrations:
 
     async def create(self, request: Request) -> Response:
         """Register an integration."""
-        body = await request.json()
-        identifier = str(body.get("installationId"))
+        body = await json_object(request, SMALL_BODY)
+        identifier = str(text(body, "installationId"))
         base = str(request.base_url).rstrip("/")
         record = {
             "identifier": identifier,
@@ -59,7 +60,7 @@ class Integrations:
                 {"ok": False, "error": "not_found", "message": "integration not installed"},
                 status_code=404,
             )
-        record |= await request.json() | {"updatedAt": now_iso()}
+        record |= await json_object(request, SMALL_BODY) | {"updatedAt": now_iso()}
         await self.store.save_integration(identifier, record)
         return JSONResponse({"ok": True, "integration": record})
 
@@ -79,6 +80,7 @@ class Integrations:
         """Whether Port provisions defaults (never, here)."""
         return JSONResponse({"ok": True, "integrations": []})
 
-    async def accepted(self, _: Request) -> Response:
-        """Accept and drop (kind examples, log and metric ingestion)."""
+    async def accepted(self, request: Request) -> Response:
+        """Accept and drop (kind examples, log and metric ingestion): read within the cap."""
+        await read_capped(request, SMALL_BODY)
         return JSONResponse({"ok": True})

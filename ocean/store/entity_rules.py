@@ -64,7 +64,9 @@ class EntityRules:
         if self.plain(body) is not None:
             return []
         problems = _meta_problems(body)
-        properties = body.get("properties") or {}
+        properties, relations = _section(body, "properties"), _section(body, "relations")
+        if properties is None or relations is None:
+            return problems  # named by _meta_problems: nothing inside can be checked
         for name in self._required:
             if properties.get(name) is None:
                 problems.append(
@@ -78,7 +80,7 @@ class EntityRules:
                 )
             elif value is not None and (problem := check(value)) is not None:
                 problems.append(f"property {name!r}: {problem}")
-        return problems + self._relation_problems(body.get("relations") or {})
+        return problems + self._relation_problems(relations)
 
     def _relation_problems(self, relations: dict[str, Any]) -> list[str]:
         problems = [
@@ -109,7 +111,7 @@ class EntityRules:
     def edges(self, body: dict[str, Any]) -> list[Edge]:
         """Every relation value of a body, with the blueprint it targets."""
         edges = []
-        for name, value in (body.get("relations") or {}).items():
+        for name, value in (_section(body, "relations") or {}).items():
             target = self._relations.get(name, (None,))[0]
             if not target:
                 continue
@@ -119,11 +121,25 @@ class EntityRules:
         return edges
 
 
+def _section(body: dict[str, Any], field: str) -> dict[str, Any] | None:
+    """A body's properties or relations: empty when null or absent, None when not an object."""
+    value = body.get(field)
+    if value is None:
+        return {}
+    return value if isinstance(value, dict) else None
+
+
 def _meta_problems(body: dict[str, Any]) -> list[str]:
     problems = [
         f"{field} must be a string, got {type(body[field]).__name__}"
         for field in ("title", "icon")
         if body.get(field) is not None and not isinstance(body[field], str)
+    ]
+    problems += [
+        f"{field} must be an object of name to value, got {type(body[field]).__name__} "
+        f"{body[field]!r:.60}"
+        for field in ("properties", "relations")
+        if _section(body, field) is None
     ]
     team = body.get("team")
     if (

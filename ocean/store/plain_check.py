@@ -73,11 +73,11 @@ def generate_plain_check(
 
 def _section(field: str, variable: str, allowed: str) -> list[str]:
     """Copy ``field`` into the body (when sent) and check it is a dict of allowed names;
-    a null or empty one counts as empty, as in the full check."""
+    a null one counts as empty, as in the full check (which names anything but an object)."""
     return [
         f"    if {field!r} in e: {variable} = b[{field!r}] = e[{field!r}]",
         f"    else: {variable} = None",
-        f"    {variable} = {variable} or {{}}",
+        f"    {variable} = {{}} if {variable} is None else {variable}",
         f"    if type({variable}) is not dict or not {variable}.keys() <= {allowed}: return None",
     ]
 

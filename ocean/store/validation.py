@@ -49,12 +49,28 @@ def blueprint_problems(blueprint: dict[str, Any], known: set[str]) -> list[str]:
     title = blueprint.get("title")
     if not isinstance(title, str) or not 1 <= len(title) <= 100:
         problems.append(f"title must be a string of 1 to 100 characters, got {title!r:.40}")
-    schema = blueprint.get("schema") or {}
-    for prop, definition in (schema.get("properties") or {}).items():
+    schema = _mapping(blueprint, "schema", problems)
+    for prop, definition in _mapping(schema, "properties", problems, "schema.").items():
         problems += _property_definition_problems(prop, definition)
-    for relation, definition in (blueprint.get("relations") or {}).items():
+    for relation, definition in _mapping(blueprint, "relations", problems).items():
         problems += _relation_definition_problems(relation, definition, known)
-    return [f"blueprint {name!r}: {problem}" for problem in problems]
+    return [f"blueprint {name!r:.80}: {problem}" for problem in problems]
+
+
+def _mapping(
+    parent: dict[str, Any], field: str, problems: list[str], where: str = ""
+) -> dict[str, Any]:
+    """An object field of a blueprint (empty when null or absent); anything else is a problem."""
+    value = parent.get(field)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(
+            f"{where}{field} must be an object of name to definition, got "
+            f"{type(value).__name__} {value!r:.40}"
+        )
+        return {}
+    return value
 
 
 def _property_definition_problems(name: str, definition: Any) -> list[str]:
@@ -83,7 +99,14 @@ def _relation_definition_problems(name: str, definition: Any, known: set[str]) -
 
 def new_blueprints(blueprints: list[dict[str, Any]], existing: set[str]) -> list[dict[str, Any]]:
     """The blueprints not stored yet, all validated; raises listing every problem."""
-    new = [bp for bp in blueprints if bp.get("identifier") not in existing]
+    wrong = [bp for bp in blueprints if not isinstance(bp, dict)]
+    if wrong:
+        raise StoreError(f"a blueprint must be an object, got {wrong[0]!r:.60}")
+    new = [
+        bp
+        for bp in blueprints
+        if not isinstance(bp.get("identifier"), str) or bp["identifier"] not in existing
+    ]
     known = existing | {str(bp.get("identifier")) for bp in new}
     problems = [p for bp in new for p in blueprint_problems(bp, known)]
     if problems:

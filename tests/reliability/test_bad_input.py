@@ -7,16 +7,23 @@ Tables: mapping files, spec files, blueprints, handler items, catalog-server bod
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import uvicorn
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.sail import prepare
+from ocean.server.app import create_app
+from ocean.store.base import Owner, Store
 from ocean.store.open import open_store
+from tests.loopback import free_port
 
 HANDLER = """
 import dataclasses
@@ -126,3 +133,142 @@ async def _sail(folder: Path, url: str) -> Any:
         return await run_once(prepare(folder, environ={}, overrides={}), store, SilentObserver())
     finally:
         await store.close()
+
+
+# --- catalog-server bodies ------------------------------------------------------------------
+
+OWNER = Owner("testing", "tests", "1", "exporter")
+
+BULK = "/v1/blueprints/thing/entities/bulk"
+MANY = {"entities": [{"identifier": f"e{i}"} for i in range(20_000)]}
+SERVER_BODIES = [
+    ("POST", BULK, {"entities": "x"}, {}, 422, ["entities must be a list", "a string"]),
+    ("POST", BULK, {"entities": [None]}, {}, 422, ["entities[0] must be an entity object", "null"]),
+    ("POST", BULK, {"entities": ["a"]}, {}, 422, ["entities[0] must be an entity object"]),
+    ("POST", BULK, {}, {}, 422, ["entities must be a list", "null"]),
+    ("POST", BULK, [{"identifier": "a"}], {}, 422, ["must be a JSON object", "an array"]),
+    ("POST", BULK, b"{not json", {}, 422, ["not JSON"]),
+    ("POST", BULK, MANY, {}, 413, ["20,000 items", "at most 20 per call"]),
+    ("POST", BULK, MANY, {"X-Ocean-Client": "1"}, 413, ["at most 1,000 per call"]),
+    ("POST", "/v1/blueprints/thing/entities", [], {}, 422, ["must be a JSON object"]),
+    ("POST", "/v1/blueprints/thing/entities", {"identifier": "a", "properties": []}, {}, 422,
+     ["properties must be an object"]),
+    ("POST", "/v1/blueprints/thing/entities", {"identifier": "a", "relations": "x"}, {}, 422,
+     ["relations must be an object"]),
+    ("POST", "/v1/integration", [1], {}, 422, ["must be a JSON object", "an array"]),
+    ("POST", "/v1/integration", {"installationId": ["x"]}, {}, 422, ["installationId must be"]),
+    ("POST", "/v1/integration", {"installationId": "x", "pad": "x" * 2_000_000}, {}, 413,
+     ["at most 1,048,576 bytes"]),
+    ("PATCH", "/v1/integration/installed", [1], {}, 422, ["must be a JSON object"]),
+    ("POST", "/v1/blueprints/thing/bulk/entities/delete", {"entities": "abc"}, {}, 422,
+     ["entities must be a list of entity identifiers"]),
+    ("POST", "/v1/blueprints/thing/bulk/entities/delete", {"entities": [None]}, {}, 422,
+     ["entities[0] must be an entity identifier"]),
+    ("POST", "/v1/blueprints", {"identifier": ["x"], "title": "X"}, {}, 422, ["identifier must"]),
+    ("POST", "/v1/blueprints", {"identifier": "b", "title": "B", "relations": "x"}, {}, 422,
+     ["relations must be an object"]),
+    ("PATCH", "/v1/blueprints/thing", {"schema": "x"}, {}, 422, ["schema must be an object"]),
+    ("POST", "/v1/blueprints/entities/datasource-entities", {"limit": "x"}, {}, 422,
+     ["limit must be a whole number"]),
+    ("POST", "/v1/blueprints/entities/datasource-entities", {"from": "x"}, {}, 422,
+     ["from must be [blueprint, identifier]"]),
+    ("POST", "/__ingest/logs", {"logs": []}, {"Authorization": ""}, 401, ["Bearer token"]),
+    ("POST", "/__ingest/logs", {"logs": ["x" * 2_000_000]}, {}, 413, ["at most 1,048,576"]),
+]  # fmt: skip
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[str, Store, dict[str, str]]]:
+    """The embedded catalog with one blueprint, entity and integration, served on loopback;
+    yields its URL, the store and a valid Authorization header."""
+    store = await open_store(str(tmp_path / "served.db"))
+    await store.create_blueprints(BLUEPRINTS)
+    await store.upsert_entities(
+        [{"blueprint": "thing", "identifier": "kept", "title": "K"}], owner=OWNER, merge=False
+    )
+    await store.save_integration("installed", {"identifier": "installed", "config": {}})
+    client_id, secret = await store.create_credentials("tests")
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base) as client:
+        token = await client.post(
+            "/v1/auth/access_token", json={"clientId": client_id, "clientSecret": secret}
+        )
+    yield base, store, {"Authorization": f"Bearer {token.json()['accessToken']}"}
+    server.should_exit = True
+    await task
+    await store.close()
+
+
+async def _catalog(store: Store) -> tuple[Any, ...]:
+    entities = sorted([e["identifier"] async for e in store.iter_entities(None)])
+    blueprints = await store.list_blueprints()
+    return entities, blueprints, await store.get_integration("installed")
+
+
+@pytest.mark.parametrize(("method", "path", "body", "headers", "status", "said"), SERVER_BODIES)
+async def test_a_wrong_body_gets_a_json_error_naming_the_field_and_writes_nothing(
+    served: tuple[str, Store, dict[str, str]],
+    method: str,
+    path: str,
+    body: Any,
+    headers: dict[str, str],
+    status: int,
+    said: list[str],
+) -> None:
+    base, store, authorization = served
+    before = await _catalog(store)
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        answer = await client.request(
+            method, path, content=content, headers=authorization | headers
+        )
+
+    assert answer.status_code == status, answer.text
+    error = answer.json()
+    assert error["ok"] is False and all(part in error["message"] for part in said), error
+    assert await _catalog(store) == before
+
+
+async def test_an_oversized_body_is_refused_by_its_length_before_it_is_read(
+    served: tuple[str, Store, dict[str, str]],
+) -> None:
+    base, store, authorization = served
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = (
+        f"POST /v1/integration HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Authorization: {authorization['Authorization']}\r\n"
+        f"Content-Length: {100 * 1024 * 1024}\r\n\r\n"
+    )
+    writer.write(head.encode() + b'{"installationId": "huge", "pad": "')  # the rest never sent
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(4096), timeout=10)
+    writer.close()
+
+    assert answer.startswith(b"HTTP/1.1 413") and b"104,857,600 bytes" in answer
+    assert await store.get_integration("huge") is None
+
+
+async def test_a_streamed_body_is_cut_at_the_cap(
+    served: tuple[str, Store, dict[str, str]],
+) -> None:
+    base, store, authorization = served
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"installationId": "streamed", "pad": "'
+        for _ in range(64):  # 4 MiB without a Content-Length
+            yield b"x" * 65536
+        yield b'"}'
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        answer = await client.post("/v1/integration", content=chunks(), headers=authorization)
+
+    assert answer.status_code == 413 and "over 1,048,576 bytes" in answer.json()["message"]
+    assert await store.get_integration("streamed") is None
