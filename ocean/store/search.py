@@ -123,15 +123,14 @@ class Query:
         return self._predicate(record)
 
     def _group(self, query: Any, where: str) -> Predicate:
-        if not isinstance(query, dict) or "rules" not in query or "combinator" not in query:
+        if not isinstance(query, dict):
             raise SearchError(
                 f"{where} must be an object with 'combinator' and 'rules', got {query!r:.80}"
             )
+        problems = _group_problems(query, where)
+        if problems:
+            raise SearchError("; ".join(problems))
         combinator, rules = query["combinator"], query["rules"]
-        if combinator not in ("and", "or") or not isinstance(rules, list):
-            raise SearchError(
-                f"{where}.combinator must be 'and' or 'or' (got {combinator!r}) and rules a list"
-            )
         parts = [self._rule(rule, f"{where}.rules[{i}]") for i, rule in enumerate(rules)]
         if combinator == "and":
             return lambda record: all(part(record) for part in parts)
@@ -380,3 +379,26 @@ def matching(
         if query.matches(record):
             found.append(project(record.entity, *projection))
     return found
+
+
+def _group_problems(query: dict[str, Any], where: str) -> list[str]:
+    """What is wrong with a group's own fields, each named."""
+    problems = []
+    if "combinator" not in query:
+        problems.append(f"{where}.combinator is missing: set it to 'and' or 'or'")
+    elif query["combinator"] not in ("and", "or"):
+        problems.append(
+            f"{where}.combinator must be 'and' or 'or', got {query['combinator']!r:.40}"
+        )
+    rules = query.get("rules", _MISSING)
+    if rules is _MISSING:
+        problems.append(f"{where}.rules is missing: set it to a list of rules")
+    elif not isinstance(rules, list):
+        problems.append(
+            f"{where}.rules must be a list of rules, got {type(rules).__name__} {rules!r:.40}; "
+            'e.g. [{"property": "$identifier", "operator": "=", "value": "x"}]'
+        )
+    return problems
+
+
+_MISSING = object()

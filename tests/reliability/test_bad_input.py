@@ -172,6 +172,10 @@ SERVER_BODIES = [
      ["limit must be a whole number"]),
     ("POST", "/v1/blueprints/entities/datasource-entities", {"from": "x"}, {}, 422,
      ["from must be [blueprint, identifier]"]),
+    ("POST", "/v1/entities/search", {"combinator": "and", "rules": "x"}, {}, 422,
+     ["query.rules must be a list of rules, got str 'x'"]),
+    ("POST", "/v1/entities/search", {"rules": "x"}, {}, 422,
+     ["query.combinator is missing", "query.rules must be a list"]),
     ("POST", "/__ingest/logs", {"logs": []}, {"Authorization": ""}, 401, ["Bearer token"]),
     ("POST", "/__ingest/logs", {"logs": ["x" * 2_000_000]}, {}, 413, ["at most 1,048,576"]),
 ]  # fmt: skip

@@ -263,7 +263,15 @@ async def test_include_and_exclude_project_fields(catalog: Store) -> None:
             "preset 'someday' is not a preset",
             id="preset",
         ),
-        pytest.param({"rules": []}, "must be an object with 'combinator' and 'rules'", id="shape"),
+        pytest.param({"rules": []}, "query.combinator is missing", id="shape"),
+        pytest.param(
+            {"combinator": "and", "rules": "x"},
+            "query.rules must be a list of rules, got str",
+            id="rules",
+        ),
+        pytest.param(
+            [1], "query must be an object with 'combinator' and 'rules'", id="not-an-object"
+        ),
     ],
 )
 async def test_bad_queries_name_the_offending_part(
