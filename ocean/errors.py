@@ -2,6 +2,7 @@
 
 OceanError
  ├── ConfigError              fatal: fix the settings, spec.yaml or config.yaml
+ │    └── MissingExtraError   a setting needs a library that an extra installs
  ├── IntegrationLoadError     fatal: the integration folder cannot be loaded
  ├── MappingError             fatal: the mapping (port-app-config) is invalid
  ├── ExtractError             per kind: a handler raised or yielded bad data
@@ -23,6 +24,11 @@ class OceanError(Exception):
 
 class ConfigError(OceanError):
     """Settings, spec.yaml or config.yaml are wrong or incomplete."""
+
+
+class MissingExtraError(ConfigError):
+    """What the settings ask for needs a library that is not installed: the message names
+    the ``pip install 'ocean-sync[EXTRA]'`` that brings it."""
 
 
 class IntegrationLoadError(OceanError):

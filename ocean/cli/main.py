@@ -14,6 +14,7 @@ COMMANDS = {
     "catalog": "ocean.cli.catalog:catalog",
     "map": "ocean.cli.map:map_command",
     "events": "ocean.cli.events:events",
+    "new": "ocean.cli.new:new",
     "version": "ocean.cli.version:version",
 }
 """Each command and where it lives, imported when it runs (or when help lists it): ``ocean

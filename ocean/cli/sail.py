@@ -161,6 +161,7 @@ async def _sail(
     spare: SpareCatalog | None,
 ) -> None:
     from ocean.errors import ConfigError
+    from ocean.extras import require
     from ocean.listen.listener import LISTENERS
     from ocean.listen.once import run_once
     from ocean.sail import prepare
@@ -173,6 +174,8 @@ async def _sail(
             f"event listener {listener!r} does not exist; set OCEAN__EVENT_LISTENER__TYPE to "
             f"one of {', '.join(LISTENERS)} (or pass --once)."
         )
+    if listener == "KAFKA":
+        require("kafka")  # before anything starts
     store = await open_store(
         prepared.catalog_url,
         credentials=prepared.credentials,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from ocean.extras import require
 from ocean.job import Observer
 from ocean.listen.once import start
 from ocean.listen.polling import poll
@@ -33,6 +34,7 @@ async def listen(
     if kind in ("POLLING", "WEBHOOK"):
         await poll(sail, store, observer, stop=stop, on_report=on_report, freshness=freshness)
     elif kind == "KAFKA":
+        require("kafka")
         from ocean.listen.kafka import connection, consume  # imported on use: aiokafka
 
         target, settings = await connection(sail.settings.event_listener, sail.owner, store)

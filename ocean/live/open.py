@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ocean.errors import ConfigError
+from ocean.extras import require
 from ocean.live.queue import EventQueue
 from ocean.live.sqlite_queue import SQLiteEventQueue
 from ocean.store.catalog_url import sqlite_path
@@ -29,6 +30,7 @@ def queue_url(configured: str | None, catalog_url: str) -> str:
 async def open_queue(url: str, integration: str, *, consumer: str | None = None) -> EventQueue:
     """``consumer``: this replica's name in a Redis consumer group (default: the host name)."""
     if url.startswith(("redis://", "rediss://", "unix://")):
+        require("redis")
         from ocean.live.redis_queue import RedisEventQueue  # imported on use
 
         return await RedisEventQueue.open(url, integration, consumer=consumer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ocean.errors import StoreError
+from ocean.extras import require
 from ocean.store.base import Store
 from ocean.store.catalog_url import sqlite_path
 from ocean.store.sqlite.spawn import SpareCatalog
@@ -20,6 +21,7 @@ async def open_store(
     embedded catalog in a child process of its own with ``own_process`` (resyncs): the
     ``spare`` started ahead, if given (the caller closes it, which ends it if unused)."""
     if url.startswith(("postgresql://", "postgres://")):
+        require("postgres")
         from ocean.store.postgres.store import PostgresStore  # imported on use: asyncpg is heavy
 
         return await PostgresStore.open(url)

@@ -1,0 +1,145 @@
+"""``ocean new``: a scaffold that passes its own tests and syncs straight away."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from ocean.cli.main import cli
+from ocean.cli.new import TEMPLATE, Answers, slug_of
+
+OCEAN = [sys.executable, "-m", "ocean"]
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without Ocean's own settings (the scaffold must not need any)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("OCEAN__", "PYTEST_"))}
+
+
+def test_a_new_integration_passes_its_tests_and_syncs(tmp_path: Path) -> None:
+    env = _clean_env()
+    made = subprocess.run(
+        [*OCEAN, "new", "--no-input", str(tmp_path)], env=env, capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    folder = tmp_path / "example"
+    assert "ocean sail --once" in made.stdout
+
+    tested = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "6 passed" in tested.stdout
+
+    sailed = subprocess.run(
+        [*OCEAN, "sail", "--once", "--quiet"], cwd=folder, env=env, capture_output=True, text=True
+    )
+    assert (sailed.returncode, sailed.stderr) == (0, "")
+
+    listed = subprocess.run(
+        [*OCEAN, "catalog", "entities", "--json"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    entities = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(entities) == len(json.loads((folder / "sample-data.json").read_text()))
+    assert {entity["blueprint"] for entity in entities} == {"exampleItem"}
+    assert (folder / ".ocean" / "catalog.db").is_file()
+
+
+def test_every_template_file_is_written_without_placeholders_left(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["new", "--no-input", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+
+    folder = tmp_path / "example"
+    written = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert written == [
+        ".env.example",
+        ".gitignore",
+        ".port/resources/blueprints.json",
+        ".port/resources/port-app-config.yml",
+        ".port/spec.yaml",
+        "README.md",
+        "client.py",
+        "main.py",
+        "pyproject.toml",
+        "sample-data.json",
+        "tests/conftest.py",
+        "tests/test_live_events.py",
+        "tests/test_resync.py",
+    ]
+    assert len(written) == len(list(TEMPLATE.rglob("*.tmpl")))
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert "{{" not in path.read_text(), path
+
+
+def test_the_prompts_fill_the_names_in(tmp_path: Path) -> None:
+    answers = "\n".join(["My Cool API", "", "", "https://api.example.com"]) + "\n"
+    result = CliRunner().invoke(cli, ["new", str(tmp_path)], input=answers)
+    assert result.exit_code == 0, result.output
+
+    folder = tmp_path / "my-cool-api"
+    spec = yaml.safe_load((folder / ".port" / "spec.yaml").read_text())
+    assert (spec["type"], spec["title"]) == ("my-cool-api", "My Cool API")
+    assert spec["description"] == "Sync My Cool API items into the software catalog"
+    assert spec["configurations"][0] == {
+        "name": "baseUrl",
+        "type": "string",
+        "required": False,
+        "default": "https://api.example.com",
+        "description": 'The API\'s address (https://...), or "sample" for the bundled sample-data.json.',
+    }
+    blueprints = json.loads((folder / ".port" / "resources" / "blueprints.json").read_text())
+    assert blueprints[0]["identifier"] == "myCoolApiItem"
+    assert blueprints[0]["title"] == "My Cool API item"
+    mapping = yaml.safe_load((folder / ".port" / "resources" / "port-app-config.yml").read_text())
+    assert mapping["resources"][0]["port"]["entity"]["mappings"]["blueprint"] == '"myCoolApiItem"'
+
+
+def test_a_bad_slug_is_asked_again(tmp_path: Path) -> None:
+    answers = "\n".join(["Thing", "Bad Slug!", "thing-two", "", ""]) + "\n"
+    result = CliRunner().invoke(cli, ["new", str(tmp_path)], input=answers)
+
+    assert result.exit_code == 0, result.output
+    assert "use lower-case letters" in result.output
+    assert (tmp_path / "thing-two" / "main.py").is_file()
+
+
+def test_an_existing_folder_is_never_overwritten(tmp_path: Path) -> None:
+    (tmp_path / "example").mkdir()
+    (tmp_path / "example" / "main.py").write_text("# mine\n")
+
+    result = CliRunner().invoke(cli, ["new", "--no-input", str(tmp_path)])
+
+    assert result.exit_code == 1
+    assert "already exists and is not empty" in result.output
+    assert (tmp_path / "example" / "main.py").read_text() == "# mine\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug", "blueprint"),
+    [
+        ("Example", "example", "exampleItem"),
+        ("My API", "my-api", "myApiItem"),
+        ("  GitHub   Enterprise ", "github-enterprise", "githubEnterpriseItem"),
+        ("jira_cloud", "jira-cloud", "jiraCloudItem"),
+        ("42 things", "integration-42-things", "integration42ThingsItem"),
+    ],
+)
+def test_slugs_and_blueprints_from_names(name: str, slug: str, blueprint: str) -> None:
+    assert slug_of(name) == slug
+    assert Answers(name=name, slug=slug).blueprint == blueprint
