@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from ocean.config.spec import IntegrationSpec, load_spec
-from ocean.config.yaml_text import read_yaml
+from ocean.config.yaml_text import read_utf8, read_yaml
 from ocean.configuration import Configuration, importing_with
 from ocean.errors import IntegrationLoadError, MappingError
 from ocean.extract.trace import describe_error, with_frames
@@ -119,12 +119,9 @@ def _blueprints(resources: Path) -> list[dict[str, Any]]:
     for name in ("blueprints.json", "blueprints.yaml", "blueprints.yml"):
         path = resources / name
         if path.is_file():
+            text = read_utf8(path, IntegrationLoadError)
             try:
-                data = (
-                    json.loads(path.read_text())
-                    if name.endswith("json")
-                    else read_yaml(path.read_text())
-                )
+                data = json.loads(text) if name.endswith("json") else read_yaml(text)
             except (ValueError, yaml.YAMLError) as error:
                 raise IntegrationLoadError(f"{path} is not valid: {error}") from None
             if not isinstance(data, list) or not all(

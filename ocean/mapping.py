@@ -22,7 +22,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 from msgspec.structs import replace
 
 from ocean.config.problems import located
-from ocean.config.yaml_text import read_yaml
+from ocean.config.yaml_text import read_utf8, read_yaml
 from ocean.errors import MappingError
 
 MappingLeaf = str | dict[str, Any]
@@ -168,10 +168,24 @@ def parse_mapping(data: Any, *, source: str = "mapping", model: Any = None) -> P
 def load_mapping(path: Path, *, model: Any = None) -> PortAppConfig:
     """Read a port-app-config file (YAML or JSON), validated (``model``: see :func:`parse_mapping`)."""
     try:
-        data = read_yaml(path.read_text(encoding="utf-8"))
+        data = read_yaml(read_utf8(path, MappingError))
     except (OSError, yaml.YAMLError) as error:
         raise MappingError(f"cannot read the mapping {path}: {error}") from None
-    return parse_mapping(data or {}, source=str(path), model=model)
+    if data is None:
+        raise MappingError(
+            f"the mapping {path} is empty: write the resources to sync there, e.g.\n"
+            f"{_EXAMPLE}(or `resources: []` to sync nothing)"
+        )
+    return parse_mapping(data, source=str(path), model=model)
+
+
+_EXAMPLE = """resources:
+  - kind: repository
+    selector: {query: 'true'}
+    port:
+      entity:
+        mappings: {identifier: .id, title: .name, blueprint: '"service"'}
+"""
 
 
 def to_document(value: PortAppConfig | ResourceConfig) -> dict[str, Any]:

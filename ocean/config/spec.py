@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -13,8 +14,10 @@ from msgspec import Struct
 
 from ocean.config.naming import snake_case
 from ocean.config.settings import BOOLEAN_WORDS
-from ocean.config.yaml_text import read_yaml
+from ocean.config.yaml_text import read_utf8, read_yaml
 from ocean.errors import ConfigError
+
+_log = logging.getLogger(__name__)
 
 FieldType = Literal["string", "integer", "boolean", "object", "array", "url"]
 
@@ -36,15 +39,22 @@ class IntegrationSpec(Struct, kw_only=True):
 
 
 def load_spec(port_dir: Path) -> IntegrationSpec:
-    """Read ``spec.yaml`` / ``spec.yml`` / ``spec.json``; a folder without one has no config fields."""
+    """Read ``spec.yaml`` / ``spec.yml`` / ``spec.json``; a folder without one has no
+    config fields, which a warning says."""
     for name in ("spec.yaml", "spec.yml", "spec.json"):
         path = port_dir / name
         if path.is_file():
             try:
-                document = read_yaml(path.read_text()) or {}
+                document = read_yaml(read_utf8(path, ConfigError)) or {}
                 return msgspec.convert(document, IntegrationSpec)
             except (yaml.YAMLError, msgspec.ValidationError) as error:
                 raise ConfigError(f"{path} is invalid: {error}") from None
+    _log.warning(
+        "%s not found: assuming an integration without configuration fields "
+        "(ocean.integration_config is empty, nothing is required). If main.py reads any, "
+        "add it with `type:` and `configurations:` (name, type, required, default).",
+        port_dir / "spec.yaml",
+    )
     return IntegrationSpec()
 
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
+from ocean.errors import OceanError
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.sail import prepare
@@ -75,6 +76,112 @@ async def _entities(url: str) -> dict[str, Any]:
         return {e["identifier"]: e async for e in store.iter_entities(None)}
     finally:
         await store.close()
+
+
+# --- mapping, spec and blueprint files ----------------------------------------------------
+
+GOOD_MAIN = HANDLER.format(good=2, bad='{"id": "other", "name": "Other"}')
+MAPPING_FILES = [
+    (b"", ["port-app-config.yml is empty", "resources:", "resources: []"]),
+    (b"\n  \n# only a comment\n", ["port-app-config.yml is empty", "kind:"]),
+    (b"resources:\n  - kind: thing\n    port: {}\n  caf\xe9\n", ["is not UTF-8", "byte 45",
+     "(line 4)", "0xe9", "save the file as UTF-8"]),
+    (b"\xff\xferesources", ["port-app-config.yml is not UTF-8", "byte 0", "0xff"]),
+    (b"resources: [\n", ["cannot read the mapping", "port-app-config.yml"]),
+    (b"- kind: thing\n", ["port-app-config.yml", "expected a mapping"]),
+    (b"resources: x\n", ["port-app-config.yml", "resources"]),
+    (b"resources:\n  - kind: thing\n", ["port-app-config.yml", "port"]),
+]  # fmt: skip
+SPEC_FILES = [
+    (b"type: x\nconfigurations: 5\n", ["spec.yaml is invalid", "configurations"]),
+    (b"type: x\nconfigurations:\n  - name: a\n    type: colour\n", ["spec.yaml is invalid"]),
+    (b"type: caf\xe9\n", ["spec.yaml is not UTF-8", "byte 9", "(line 1)"]),
+    (b"type: [\n", ["spec.yaml is invalid"]),
+]
+BLUEPRINT_FILES = [
+    (b"{}", ["blueprints.json must be a list of blueprints"]),
+    (b"[{\"title\": \"no id\"}]", ["blueprints.json must be a list", "identifier"]),
+    (b"[1, 2]", ["blueprints.json must be a list of blueprints"]),
+    (b"[{", ["blueprints.json is not valid"]),
+    (b"[{\"identifier\": \"caf\xe9\"}]", ["blueprints.json is not UTF-8", "byte 20"]),
+    (b'[{"identifier": "thing", "title": "T", "relations": "x"}]', ["relations must be an object"]),
+    (b'[{"identifier": "thing", "title": "T", "schema": []}]', ["schema must be an object"]),
+    (b'[{"identifier": "thing", "title": "T", "schema": {"properties": {"a": {"type": "colour"}}}}]',
+     ["property 'a' needs a type"]),
+    (b'[{"identifier": "thing", "relations": {"r": {"target": "nowhere"}}}]',
+     ["title must be a string", "targets blueprint 'nowhere', which does not exist"]),
+]  # fmt: skip
+
+
+async def _seeded(tmp_path: Path) -> tuple[Path, str]:
+    """A good integration synced once: its folder and catalog URL."""
+    folder, url = _folder(tmp_path, GOOD_MAIN), f"sqlite:///{tmp_path / 'catalog.db'}"
+    assert (await _sail(folder, url)).status == "completed"
+    return folder, url
+
+
+async def _refused(folder: Path, url: str) -> str:
+    """The error a sail of ``folder`` stops with, before it writes anything."""
+    with pytest.raises(OceanError) as raised:
+        await _sail(folder, url)
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(("content", "said"), MAPPING_FILES)
+async def test_a_bad_mapping_file_is_named_and_nothing_is_written(
+    tmp_path: Path, content: bytes, said: list[str]
+) -> None:
+    folder, url = await _seeded(tmp_path)
+    before = await _entities(url)
+    (folder / ".port" / "resources" / "port-app-config.yml").write_bytes(content)
+
+    message = await _refused(folder, url)
+
+    assert all(part in message for part in said), message
+    assert await _entities(url) == before
+
+
+@pytest.mark.parametrize(("content", "said"), SPEC_FILES)
+async def test_a_bad_spec_file_is_named_and_nothing_is_written(
+    tmp_path: Path, content: bytes, said: list[str]
+) -> None:
+    folder, url = await _seeded(tmp_path)
+    before = await _entities(url)
+    (folder / ".port" / "spec.yaml").write_bytes(content)
+
+    message = await _refused(folder, url)
+
+    assert all(part in message for part in said), message
+    assert await _entities(url) == before
+
+
+@pytest.mark.parametrize(("content", "said"), BLUEPRINT_FILES)
+async def test_bad_blueprints_are_named_and_nothing_is_written(
+    tmp_path: Path, content: bytes, said: list[str]
+) -> None:
+    folder, url = _folder(tmp_path, GOOD_MAIN), f"sqlite:///{tmp_path / 'catalog.db'}"
+    (folder / ".port" / "resources" / "blueprints.json").write_bytes(content)
+
+    with pytest.raises(OceanError) as raised:
+        report = await _sail(folder, url)
+        raise OceanError(f"it ran: {report.status} {report.errors}")  # the errors, if it ran
+
+    assert all(part in str(raised.value) for part in said), str(raised.value)
+    assert await _entities(url) == {}
+
+
+async def test_a_missing_spec_is_a_warning_saying_what_is_assumed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder, url = _folder(tmp_path, GOOD_MAIN), f"sqlite:///{tmp_path / 'catalog.db'}"
+    (folder / ".port" / "spec.yaml").unlink()
+
+    report = await _sail(folder, url)
+
+    assert report.status == "completed"
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "spec.yaml not found" in warning and "without configuration fields" in warning
+    assert "add it with `type:` and `configurations:`" in warning
 
 
 # --- handler items ----------------------------------------------------------------------
