@@ -113,7 +113,8 @@ async def sync_pages(
             kind.extracted += len(batch)
             await pipeline.offer(batch, fetched_at)
     except ExtractError as error:
-        kind.fail(str(error))  # what was read before the failure is still written
+        # what was read before the failure is still written
+        kind.fail(str(error), error.__cause__ or error)
     except BaseException:
         pipeline.abandon_recall()
         await pipeline.flush()  # what was mapped is written; read-ahead pages are dropped

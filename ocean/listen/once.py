@@ -45,12 +45,19 @@ async def start(
             config=to_document(sail.folder.mapping),
         )
     created = await store.create_blueprints(sail.folder.blueprints)
-    writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
-                        freshness=freshness or Freshness())  # fmt: skip
-    sail.folder.integration.attach(DirectWrites(sail.resources, writer))
+    bind_writes(sail, store, freshness)
     errors: list[str] = []
     await run_hooks(sail.folder.integration.start_hooks, "on_start", errors)
     return created, errors
+
+
+def bind_writes(sail: Sail, store: Store, freshness: Freshness | None = None) -> None:
+    """Bind the integration's ``register_raw`` / ``unregister_raw`` (and catalog reads) to
+    ``store``, with the run's mapping (done at start; the integration-test harness does it
+    alone, as the original's harness starts no ``on_start`` hook)."""
+    writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
+                        freshness=freshness or Freshness())  # fmt: skip
+    sail.folder.integration.attach(DirectWrites(sail.resources, writer))
 
 
 async def finish(sail: Sail, *, within: float = STOP_WITHIN) -> None:

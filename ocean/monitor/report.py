@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 COUNTS = (
@@ -48,9 +48,17 @@ class KindReport:
     required_misconfigured: list[str] = field(default_factory=list)
     """Those of them the blueprint marks required (errors rather than warnings)."""
 
-    def fail(self, message: str) -> None:
+    raised: dict[str, BaseException] = field(
+        default_factory=dict, repr=False, compare=False, metadata={"transient": True}
+    )
+    """The exception behind an error message, where one was raised (a handler's own, for
+    callers that want it as it was, e.g. the integration-test harness); not recorded."""
+
+    def fail(self, message: str, raised: BaseException | None = None) -> None:
         self.status = "failed"
         self.errors.append(message)
+        if raised is not None:
+            self.raised[message] = raised
 
 
 @dataclass
@@ -76,4 +84,22 @@ class ResyncReport:
         return sum(int(getattr(kind, name)) for kind in self.kinds)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The report as JSON values (what the catalog records), without transient fields."""
+        plain = _plain(self)
+        assert isinstance(plain, dict)
+        return plain
+
+
+def _plain(value: Any) -> Any:
+    """``dataclasses.asdict`` without the fields marked ``transient`` (never copied)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _plain(getattr(value, f.name))
+            for f in fields(value)
+            if not f.metadata.get("transient")
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
