@@ -199,7 +199,7 @@ HANDLER_ITEMS = [
 ]
 
 
-@pytest.mark.parametrize("good", [3, 600], ids=["small-page", "pooled-page"])
+@pytest.mark.parametrize("good", [3, 600], ids=["page-of-4", "page-of-601"])
 @pytest.mark.parametrize("own_process", [False, True], ids=["thread", "catalog-process"])
 @pytest.mark.parametrize(("bad", "field", "type_name", "advice"), HANDLER_ITEMS)
 async def test_a_handler_item_that_is_not_json_fails_alone_naming_its_field(
