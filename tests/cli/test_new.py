@@ -143,3 +143,29 @@ def test_an_existing_folder_is_never_overwritten(tmp_path: Path) -> None:
 def test_slugs_and_blueprints_from_names(name: str, slug: str, blueprint: str) -> None:
     assert slug_of(name) == slug
     assert Answers(name=name, slug=slug).blueprint == blueprint
+
+
+def test_the_readmes_quick_start_syncs_in_five_commands(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Quick start", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [line.split("  #")[0].strip() for line in block.splitlines() if line.strip()]
+    assert len(commands) == 5
+    assert commands[0].startswith("pip install")  # Ocean is installed here already
+
+    env = _clean_env() | {
+        "HOME": str(tmp_path),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["bash", "-euc", " && ".join(commands[1:])],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "completed" in done.stdout
+    assert done.stdout.count("exampleItem") == 12
