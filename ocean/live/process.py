@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import orjson
 
 from ocean.errors import OceanError
+from ocean.extract.trace import describe_error, source_folder, with_frames
 from ocean.integration import Integration
 from ocean.live.apply import LiveWriter, changes_of
 from ocean.live.processor import (
@@ -33,6 +35,8 @@ from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store
 from ocean.transform.mapper import CompiledResource
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -217,7 +221,7 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
             if processor.retry_count >= processor.max_retries or not processor.should_retry(error):
                 job.error = (
                     f"{_where(job)} failed after {processor.retry_count + 1} attempt(s): "
-                    f"{_describe(error, live.timeout)}"
+                    f"{_describe(error, live.timeout, processor)}"
                 )
                 return
         await asyncio.sleep(processor.calculate_retry_delay())
@@ -229,7 +233,11 @@ def _where(job: _Job) -> str:
     return f"{name} (kind {job.resource.kind!r})" if job.resource else name
 
 
-def _describe(error: Exception, timeout: float) -> str:
+def _describe(error: Exception, timeout: float, processor: WebhookProcessor) -> str:
+    """What ``handle_event`` raised, with the integration's frames (the whole traceback is
+    logged at DEBUG)."""
     if isinstance(error, TimeoutError):
         return f"handle_event took longer than {timeout:g} s (OCEAN__MAX_EVENT_PROCESSING_SECONDS)"
-    return f"{type(error).__name__}: {error}"
+    _log.debug("%s.handle_event raised", type(processor).__name__, exc_info=error)
+    folder = source_folder(type(processor).handle_event)
+    return with_frames(describe_error(error), error, folder)

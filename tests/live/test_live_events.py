@@ -164,6 +164,7 @@ async def test_a_failing_event_is_retried_with_backoff_then_dead_lettered_and_ca
         assert "upstream said no to svc-1" in (dead.error or "") and "3 attempt" in (
             dead.error or ""
         )
+        assert "in handle_event: raise RuntimeError(" in (dead.error or "")  # file:line
         assert len([p for p in _log(log) if p["service"]["id"] == "svc-1"]) == 3
         assert set(await live.entities("service")) == {"svc-2"}
 
