@@ -11,6 +11,13 @@ import pytest
 from ocean.extract.trace import MAX_FRAMES, describe_error, integration_frames
 
 
+class ConfigMissing(FileNotFoundError):
+    """A library's own error whose message leaves the path out."""
+
+    def __str__(self) -> str:
+        return "could not read the config"
+
+
 def _with_filename(error: OSError, filename: str) -> OSError:
     error.filename = filename
     return error
@@ -30,8 +37,8 @@ def _with_filename(error: OSError, filename: str) -> OSError:
             f"{os.path.abspath('data.json')}: relative paths are read from the working directory)",
         ),
         (
-            _with_filename(FileNotFoundError("could not read the config"), "/etc/conf.json"),
-            "FileNotFoundError: could not read the config (file '/etc/conf.json')",
+            _with_filename(ConfigMissing(), "/etc/conf.json"),
+            "ConfigMissing: could not read the config (file '/etc/conf.json')",
         ),
         (OSError("disk on fire"), "OSError: disk on fire"),
     ],
