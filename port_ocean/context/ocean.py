@@ -53,15 +53,19 @@ class PortOceanContext(Integration):
 
     @property
     def integration_config(self) -> dict[str, Any]:
-        if self._given_app is not None:
-            return cast(dict[str, Any], self._given_app.config.integration.config)
+        """``app.config.integration.config``, as in the original (tests replace ``app``)."""
+        return cast(dict[str, Any], self.app.config.integration.config)
+
+    def configured(self) -> dict[str, Any]:
+        """The configuration the runner gave the integration (Ocean's core)."""
         return super().integration_config
 
     @property
     def config(self) -> Any:
-        """The parts of the original's settings integrations read."""
-        if self._given_app is not None:
-            return self._given_app.config
+        """The parts of the original's settings integrations read (``app.config``)."""
+        return self.app.config
+
+    def _settings_view(self) -> Any:
         settings, listener = self.settings, self.event_listener_type
         webhooks = listener not in ("ONCE", "ACTIONS_ONLY")
         return _View(
@@ -127,7 +131,7 @@ class PortOceanContext(Integration):
         return _View(
             "ocean.app",
             base_url=self._base_url(),
-            config=self.config,
+            config=self._settings_view(),
             integration=_View("ocean.app.integration", entity_processor=self._entity_processor()),
             is_saas=lambda: False,
             load_external_oauth_access_token=lambda: None,
@@ -143,7 +147,7 @@ class PortOceanContext(Integration):
         return processor(self)
 
     def _base_url(self) -> str | None:
-        config = self.integration_config if self.initialized else {}
+        config = self.configured() if self.initialized else {}
         legacy = config.get("app_host") or self.settings.event_listener.app_host
         return self.settings.base_url or legacy
 
@@ -321,7 +325,7 @@ class _IntegrationView(_View):
 
     @property
     def config(self) -> dict[str, Any]:
-        return self._integration.integration_config
+        return self._integration.configured()
 
 
 def _tls_checked() -> _View:

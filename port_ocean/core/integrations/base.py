@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+from collections.abc import Awaitable
 from typing import Any, ClassVar
 
 from port_ocean._unsupported import missing
@@ -18,6 +21,23 @@ class BaseIntegration(HandlerMixin):
 
     def __init__(self, context: Any = None) -> None:
         self.context = context
+
+    async def _get_resource_raw_results(
+        self, resource_config: Any, send_raw_data_examples_amount: int = 0
+    ) -> tuple[list[Any], list[Exception]]:
+        """What the kind's handlers give, as the original's: the items the list handlers
+        return, then each generator handler's generator (not yet run); and the errors of
+        the list handlers."""
+        from port_ocean.context.ocean import ocean
+
+        handlers = (self.context or ocean).handlers_for(resource_config.kind)
+        started = [handler(resource_config.kind) for handler in handlers]
+        generators = [result for result in started if inspect.isasyncgen(result)]
+        coroutines: list[Awaitable[Any]] = [r for r in started if inspect.isawaitable(r)]
+        awaited = await asyncio.gather(*coroutines, return_exceptions=True)
+        items = [item for result in awaited if isinstance(result, list) for item in result]
+        errors = [result for result in awaited if isinstance(result, Exception)]
+        return [*items, *generators], errors
 
 
 __getattr__ = missing(__name__)

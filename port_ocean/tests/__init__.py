@@ -1,0 +1,1 @@
+"""``port_ocean.tests``: helpers integrations' own tests use (``port_ocean.tests.helpers``)."""

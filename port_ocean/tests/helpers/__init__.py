@@ -1,0 +1,1 @@
+"""``port_ocean.tests.helpers``: fixtures and loaders for integrations' own unit tests."""
