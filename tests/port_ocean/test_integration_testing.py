@@ -136,9 +136,17 @@ def test_a_report_records_no_exception_but_keeps_it() -> None:
     assert all(isinstance(e, ResyncError) for e in found[1:])
 
 
-def test_prepare_takes_the_integration_config_from_the_overrides() -> None:
-    given = {"integration": {"config": {"api_url": API, "api_token": "t"}}}
-    sail = prepare(SAMPLE, environ={}, overrides=given)
+def test_prepare_takes_the_integration_config_from_the_overrides(tmp_path: Path) -> None:
+    (tmp_path / ".port" / "resources").mkdir(parents=True)
+    spec = {
+        "type": "x",
+        "configurations": [{"name": "apiToken", "type": "string", "required": True}],
+    }
+    (tmp_path / ".port" / "spec.yaml").write_text(json.dumps(spec))
+    (tmp_path / ".port" / "resources" / "port-app-config.yml").write_text("resources: []")
+    (tmp_path / "main.py").write_text("from ocean import Integration\nocean = Integration()\n")
+    given = {"integration": {"config": {"api_token": "t"}}}
+    sail = prepare(tmp_path, environ={}, overrides=given)
     assert sail.folder.integration.integration_config["api_token"] == "t"
 
 

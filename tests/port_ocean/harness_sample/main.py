@@ -1,6 +1,3 @@
-from typing import cast
-
-from integration import RepositorySelector
 from sample_api import STARTS, SampleClient
 
 from port_ocean.context.event import event
@@ -26,6 +23,6 @@ async def teams(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
 
 @ocean.on_resync("repository")
 async def repositories(kind: str) -> ASYNC_GENERATOR_RESYNC_TYPE:
-    selector = cast(RepositorySelector, event.resource_config.selector)
+    selector = event.resource_config.selector  # integration.py's RepositorySelector
     async for page in event.attributes["client"].repositories():
         yield [repo for repo in page if selector.include_archived or not repo["archived"]]
