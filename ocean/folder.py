@@ -93,8 +93,16 @@ def import_main(folder: Path) -> ModuleType:
 
 
 def find_integration(module: ModuleType) -> Integration:
-    """The one :class:`Integration` object main.py created or imported."""
+    """The one :class:`Integration` object main.py created or imported; else the one a
+    module of the integration that main.py imported holds (``from my_integration import
+    ocean``, where ``ocean`` is that package's module registering the handlers, as some of
+    the original's integrations do)."""
     found = {id(v): v for v in vars(module).values() if isinstance(v, Integration)}
+    if not found and module.__file__ is not None:
+        folder = Path(module.__file__).resolve().parent
+        for value in vars(module).values():
+            if isinstance(value, ModuleType) and _within(value, folder):
+                found.update({id(v): v for v in vars(value).values() if isinstance(v, Integration)})
     if len(found) != 1:
         problem = (
             "defines no Integration object" if not found else "defines several Integration objects"
@@ -104,6 +112,11 @@ def find_integration(module: ModuleType) -> Integration:
             "`from ocean import Integration; ocean = Integration()` and decorate handlers on it."
         )
     return next(iter(found.values()))
+
+
+def _within(module: ModuleType, folder: Path) -> bool:
+    where = getattr(module, "__file__", None)
+    return where is not None and Path(where).resolve().is_relative_to(folder)
 
 
 def _mapping(resources: Path, model: Any) -> PortAppConfig:
@@ -130,8 +143,26 @@ def _blueprints(resources: Path) -> list[dict[str, Any]]:
                 raise IntegrationLoadError(
                     f"{path} must be a list of blueprints, each with an identifier"
                 )
-            return data
+            return [_enum_typed_as_string(blueprint) for blueprint in data]
     return []
+
+
+def _enum_typed_as_string(blueprint: dict[str, Any]) -> dict[str, Any]:
+    """A property written ``"type": "enum"`` (with its ``enum`` list), which the original
+    accepts, is the string property with that enum it stands for in Port."""
+    schema = blueprint.get("schema")
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return blueprint
+    properties: dict[str, Any] = schema["properties"]
+    retyped = {
+        name: {**definition, "type": "string"}
+        if isinstance(definition, dict) and definition.get("type") == "enum"
+        else definition
+        for name, definition in properties.items()
+    }
+    if retyped == properties:
+        return blueprint
+    return {**blueprint, "schema": {**schema, "properties": retyped}}
 
 
 def _project(folder: Path) -> tuple[str, str]:
