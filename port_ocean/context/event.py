@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import enum
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -44,15 +45,28 @@ _current: contextvars.ContextVar[EventContext | None] = contextvars.ContextVar(
 )
 
 
+def _get_event_context() -> EventContext:
+    """The event of the running resync or request (``EventContextNotFoundError`` outside
+    of one). ``event`` reads through this module's name, which tests may patch."""
+    current = _current.get()
+    if current is None:
+        raise EventContextNotFoundError(
+            "event was read outside of a resync or request; read it inside a handler."
+        )
+    return current
+
+
 class _EventProxy:
     """Reads through to the event of the running resync or request."""
 
     def __getattr__(self, name: str) -> Any:
-        current = _current.get()
-        if current is None:
+        lookup: Any = sys.modules[__name__]._get_event_context
+        try:
+            current = lookup()
+        except EventContextNotFoundError:
             raise EventContextNotFoundError(
                 f"event.{name} was read outside of a resync or request; read it inside a handler."
-            )
+            ) from None
         return getattr(current, name)
 
 

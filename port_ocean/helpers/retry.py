@@ -11,9 +11,11 @@ is what the server asked for (``Retry-After``, ``x-ratelimit-reset`` and any
 with jitter, never more than ``max_backoff_wait``. After the last attempt the last answer is
 returned as it came.
 
-Unlike the original, a 401 is retried only once an on-retry callback is registered
-(:func:`register_on_retry_callback`, which can refresh a token): without one, every retry
-would be refused the same way, and a bad token would cost a minute of waiting.
+Unlike the original, a 401 is retried only when a retry can carry new credentials: an
+on-retry callback is registered (:func:`register_on_retry_callback`, which can refresh a
+token), or the transport rewrites requests before retrying (a subclass's
+``before_retry_async`` or ``before_retry_after_sleep_async``). Otherwise every retry would
+be refused the same way, and a bad token would cost a minute of waiting.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ class RetryConfig:
         self.statuses = RETRY_STATUSES | frozenset(extra)
         named = list(self.retry_after_headers or RATE_LIMIT_HEADERS)
         self.wait_headers = (*named, *(h for h in RATE_LIMIT_HEADERS if h not in named))
+        # As the original's attributes: what is in effect, not what was given. 401 is
+        # listed, as in the original; it is retried when a retry can carry new credentials.
+        self.retryable_methods = self.methods
+        self.retry_status_codes = self.statuses | {401}
+        self.retry_after_headers = list(self.wait_headers)
+        self.ignore_retry_after_status_codes = frozenset(self.ignore_retry_after_status_codes or ())
 
     def wait(
         self,
@@ -247,8 +255,20 @@ class RetryTransport(httpx.AsyncBaseTransport):
         )
 
     def _should_retry(self, response: httpx.Response) -> bool:
-        refreshes = "on_retry" in _callbacks and response.status_code == 401
+        refreshes = response.status_code == 401 and self._refreshes_credentials()
         return refreshes or response.status_code in self._retry_config.statuses
+
+    def _refreshes_credentials(self) -> bool:
+        """Whether a retry can carry new credentials: an on-retry callback is registered,
+        or this transport rewrites the request before retrying (its own
+        ``before_retry_async`` or ``before_retry_after_sleep_async``)."""
+        kind = type(self)
+        return (
+            "on_retry" in _callbacks
+            or kind.before_retry_async is not RetryTransport.before_retry_async
+            or kind.before_retry_after_sleep_async
+            is not RetryTransport.before_retry_after_sleep_async
+        )
 
     async def _should_retry_async(self, response: httpx.Response) -> bool:
         return RetryTransport._should_retry(self, response)

@@ -131,3 +131,11 @@ def test_the_original_s_exceptions_share_one_root_under_ocean_s() -> None:
     from ocean.live.processor import RetryableError as OceansRetryableError
 
     assert RetryableError is OceansRetryableError
+
+
+def test_event_reads_through_the_module_s_get_event_context_which_tests_patch() -> None:
+    from port_ocean.context.event import event
+
+    context = mock.MagicMock(attributes={"cached": [1]})
+    with mock.patch("port_ocean.context.event._get_event_context", return_value=context):
+        assert event.attributes == {"cached": [1]}

@@ -359,3 +359,33 @@ async def test_the_original_s_clients_retry_a_real_server(
         response = await client().get(f"http://127.0.0.1:{port}/repos")
 
     assert (response.status_code, response.json(), answers) == (200, {}, [])
+
+
+async def test_a_transport_that_rewrites_retried_requests_retries_401() -> None:
+    class Refreshing(RetryTransport):
+        async def before_retry_after_sleep_async(
+            self, request: httpx.Request, response: Any, sleep_time: float, attempts_made: int
+        ) -> httpx.Request:
+            request.headers["Authorization"] = "Bearer fresh"
+            return request
+
+    third_party = Scripted([401, 200])
+    transport = Refreshing(httpx.MockTransport(third_party), retry_config=QUICK)
+    async with httpx.AsyncClient(transport=transport) as client:
+        response = await client.get("https://api.example.com/repos")
+
+    assert response.status_code == 200
+    assert third_party.headers[1]["authorization"] == "Bearer fresh"
+
+
+def test_a_config_s_attributes_are_what_is_in_effect_as_the_original_s() -> None:
+    config = RetryConfig(
+        additional_retry_status_codes=[500],
+        retry_after_headers=["X-RateLimit-Reset"],
+        ignore_retry_after_status_codes=[500],
+    )
+
+    assert {500, 429, 503, 401} <= config.retry_status_codes  # type: ignore[operator]
+    assert config.retry_after_headers == ["X-RateLimit-Reset", "Retry-After", "x-ratelimit-reset"]
+    assert config.ignore_retry_after_status_codes == frozenset({500})
+    assert "GET" in config.retryable_methods  # type: ignore[operator]
