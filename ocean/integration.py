@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from ocean.config.settings import Settings
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
+from ocean.extract.cursor import active_cursor
 from ocean.extract.trace import describe_error, source_folder, with_frames
 from ocean.live.processor import WebhookProcessor
 from ocean.mapping import PortAppConfig, ResourceConfig
@@ -92,6 +94,7 @@ class Integration:
     def __init__(self) -> None:
         self._by_kind: dict[str, list[ResyncHandler]] = {}
         self._catch_all: list[ResyncHandler] = []
+        self._incremental: dict[str, list[ResyncHandler]] = {}
         self.start_hooks: list[Hook] = []
         self.resync_start_hooks: list[Hook] = []
         self.resync_complete_hooks: list[Hook] = []
@@ -112,6 +115,22 @@ class Integration:
             return handler
 
         return register
+
+    def on_incremental_resync(self, kind: str) -> Callable[[HandlerT], HandlerT]:
+        """Register a handler that fetches only what changed in ``kind`` since the cursor
+        (:func:`incremental_cursor`); an incremental run uses it instead of the kind's
+        ``on_resync`` handlers, upserts what it yields and deletes nothing."""
+
+        def register(handler: HandlerT) -> HandlerT:
+            self._incremental.setdefault(kind, []).append(handler)
+            return handler
+
+        return register
+
+    @staticmethod
+    def incremental_cursor() -> dt.datetime | None:
+        """Since when the running incremental kind fetches changes (None: a full resync)."""
+        return active_cursor()
 
     def add_webhook_processor(self, path: str, processor: type[WebhookProcessor]) -> None:
         """Serve live events POSTed to ``/integration{path}`` with ``processor`` (several
@@ -154,6 +173,7 @@ class Integration:
         """Drop every registered handler and hook for which ``keep`` is false."""
         self._by_kind = {k: [h for h in hs if keep(h)] for k, hs in self._by_kind.items()}
         self._catch_all = [h for h in self._catch_all if keep(h)]
+        self._incremental = {k: [h for h in hs if keep(h)] for k, hs in self._incremental.items()}
         self.webhook_processors = {
             path: [c for c in classes if keep(c)]
             for path, classes in self.webhook_processors.items()
@@ -167,6 +187,10 @@ class Integration:
     def handlers_for(self, kind: str) -> list[ResyncHandler]:
         """Kind-specific handlers first, then catch-all ones, as the original runs them."""
         return [*self._by_kind.get(kind, []), *self._catch_all]
+
+    def incremental_handlers_for(self, kind: str) -> list[ResyncHandler]:
+        """The kind's ``on_incremental_resync`` handlers (none: the kind is not incremental)."""
+        return list(self._incremental.get(kind, []))
 
     @property
     def kinds(self) -> list[str]:

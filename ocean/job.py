@@ -52,6 +52,9 @@ class ResyncJob:
     """Shared with the live-event workers of the same process, so the newest data wins."""
     interval_minutes: float | None = None
     """The scheduled-resync interval, reported with each run's state (``nextResync``)."""
+    incremental: bool = False
+    """An incremental run (see :mod:`ocean.incremental`): each kind's
+    ``on_incremental_resync`` handlers, no page memo, no deletion."""
     skip_unchanged_pages: bool = True
     """Skip raw pages synced cleanly last time and unchanged since, where the catalog
     remembers pages (see :mod:`ocean.load.page_memo`)."""

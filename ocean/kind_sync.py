@@ -109,7 +109,9 @@ async def sync_pages(
     await pipeline.recall()
     tally.recalls_asked.set()
     try:
-        async for batch, fetched_at in _timed(extract(job.integration, resource.kind), kind):
+        async for batch, fetched_at in _timed(
+            extract(job.integration, resource.kind, incremental=job.incremental), kind
+        ):
             kind.extracted += len(batch)
             await pipeline.offer(batch, fetched_at)
     except ExtractError as error:

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ocean.integration import run_hooks
@@ -36,11 +37,21 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     tally = Tally(
         blueprints={bp["identifier"]: bp for bp in blueprints},
     )
-    run_id = await _record(job, report, trigger)
     log_lines.resync_started(report, len(job.resources))
+    return await recorded(job, report, lambda: _run_kinds_and_delete(job, report, tally))
+
+
+async def recorded(
+    job: ResyncJob, report: ResyncReport, work: Callable[[], Awaitable[None]]
+) -> ResyncReport:
+    """Record ``report``'s run as ``running``, do ``work`` (which sets its status), and
+    record how it ended: ``aborted`` when cancelled (nothing more is deleted), ``failed``
+    when it raised (then raised again)."""
+    trigger = report.trigger
+    run_id = await _record(job, report, trigger)
     try:
         with job.integration.resync_scope(job.mapping):
-            await _run_kinds_and_delete(job, report, tally)
+            await work()
     except asyncio.CancelledError:
         # A newer trigger or a shutdown: what was written stays, nothing is deleted.
         report.status = "aborted"
@@ -71,7 +82,7 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
     async def sync(resource: CompiledResource, kind: KindReport) -> None:
         async with bound:
             job.observer.kind_started(kind)
-            await _sync_kind(job, resource, kind, tally)
+            await sync_kind(job, resource, kind, tally)
             job.observer.kind_finished(kind)
             log_lines.kind_finished(kind)
 
@@ -87,7 +98,7 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
         if owned_at_start is not None:
             owned_at_start.cancel()
             owned_at_start.add_done_callback(_taken)
-    report.status = "completed" if _succeeded(report) else "failed"
+    report.status = "completed" if succeeded(report) else "failed"
     if report.status == "completed":
         hooks = job.integration.resync_complete_hooks
         await run_hooks(hooks, "on_resync_complete", report.errors, until_failure=True)
@@ -120,11 +131,11 @@ def _next_resync(since: str, interval_minutes: float | None) -> str | None:
     return later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _succeeded(report: ResyncReport) -> bool:
+def succeeded(report: ResyncReport) -> bool:
     return not report.errors and all(kind.status == "completed" for kind in report.kinds)
 
 
-async def _sync_kind(
+async def sync_kind(
     job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: Tally
 ) -> None:
     produced: set[str] = set()

@@ -7,6 +7,7 @@ Sizes follow the original's fake integration settings: ``entityAmount`` persons,
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -115,12 +116,17 @@ def person(i: int) -> dict[str, Any]:
         "first_name": first,
         "last_name": last,
         "email": f"{first}.{last}.{i}@example.com".lower(),
-        "age": 20 + tag % 45,
+        "age": 20 + tag % 45 + (1 if _changed(i) else 0),
         "status": STATUSES[tag % 3],
         "bio": ("lorem ipsum " * (padding // 12 + 1))[:padding],
         "team_id": f"team-{i % _teams()}",
         "office_id": f"office-{i % len(CITIES)}",
     }
+
+
+def _changed(i: int) -> bool:
+    """Whether person ``i`` is among the changed ones (``changedPersons`` at ``changedAt``)."""
+    return bool(_settings().get("changed_at")) and i < int(_settings().get("changed_persons", 0))
 
 
 def project(i: int) -> dict[str, Any]:
@@ -157,6 +163,24 @@ async def teams(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
 @ocean.on_resync("person")
 async def persons(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
     async for page in _pages(_persons(), person):
+        yield page
+
+
+@ocean.on_incremental_resync("person")
+async def changed_persons(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
+    """The fake API's change feed: the ``changedPersons`` first persons changed at
+    ``changedAt``, fetched only when that is after the cursor (as an API's ``since=``
+    filter would); ``incrementalFailAfter`` makes the feed break after that many items."""
+    cursor, changed_at = ocean.incremental_cursor(), str(_settings().get("changed_at") or "")
+    if not changed_at or (cursor and dt.datetime.fromisoformat(changed_at) <= cursor):
+        return
+    fail_after = int(_settings().get("incremental_fail_after", -1))
+    sent = 0
+    async for page in _pages(min(_persons(), int(_settings()["changed_persons"])), person):
+        if 0 <= fail_after < sent + len(page):
+            yield page[: fail_after - sent]
+            raise RuntimeError(f"the change feed went away after {fail_after} changes")
+        sent += len(page)
         yield page
 
 

@@ -29,8 +29,8 @@ def run_document(record: RunRecord) -> dict[str, Any]:
 
 def runs_table(records: list[RunRecord]) -> Table:
     table = Table(
-        "id", "integration", "trigger", "started", "ended", "status", "created", "updated",
-        "deleted", "errors",
+        "id", "integration", "trigger", "mode", "started", "ended", "status", "created",
+        "updated", "deleted", "errors", "cursor",
     )  # fmt: skip
     for record in records:
         kinds = record.report.get("kinds", [])
@@ -40,6 +40,7 @@ def runs_table(records: list[RunRecord]) -> Table:
             str(record.id),
             record.integration,
             record.trigger,
+            str(record.report.get("mode", "full")),
             record.started_at,
             record.ended_at or "",
             record.status,
@@ -47,8 +48,14 @@ def runs_table(records: list[RunRecord]) -> Table:
             str(total["updated"]),
             str(record.report.get("deleted", 0)),
             str(errors),
+            _cursors(kinds),
         )
     return table
+
+
+def _cursors(kinds: list[dict[str, Any]]) -> str:
+    """The cursors an incremental run ended on, per kind (empty for a full resync)."""
+    return ", ".join(f"{k['kind']}: {k['cursor']}" for k in kinds if k.get("cursor"))
 
 
 def show_run(record: RunRecord, as_json: bool) -> None:

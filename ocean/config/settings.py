@@ -30,6 +30,24 @@ class IntegrationSettings(_Section):
     identifier: str | None = None
     type: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
+    incremental_sync_enabled: bool = False
+    """``ocean sail --once`` runs an incremental sync instead of a full resync (as the
+    original's incremental cron job), and a long-running sail runs one every interval."""
+    incremental_sync_interval: str = "15"
+    """Minutes between incremental syncs (``15``, ``15m``, ``1h``); a kind with no cursor yet
+    fetches changes since this long ago."""
+
+    def incremental_minutes(self) -> int:
+        """:attr:`incremental_sync_interval` in minutes."""
+        text = str(self.incremental_sync_interval).strip().lower()
+        unit = {"m": 1, "h": 60, "d": 1440}.get(text[-1:], 0)
+        number = text[:-1] if unit else text
+        if not number.isdigit() or int(number) < 1:
+            raise ConfigError(
+                f"OCEAN__INTEGRATION__INCREMENTAL_SYNC_INTERVAL is {self.incremental_sync_interval!r}: "
+                "give whole minutes (15), or minutes, hours or days with a unit (15m, 1h, 1d)"
+            )
+        return int(number) * (unit or 1)
 
 
 class EventListenerSettings(_Section):

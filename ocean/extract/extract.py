@@ -16,9 +16,16 @@ from ocean.types import RawBatch, ResyncHandler
 _log = logging.getLogger(__name__)
 
 
-async def extract(integration: Integration, kind: str) -> AsyncIterator[RawBatch]:
-    """Yield the kind's raw batches; raise :class:`ExtractError` naming the kind on failure."""
-    handlers = integration.handlers_for(kind)
+async def extract(
+    integration: Integration, kind: str, *, incremental: bool = False
+) -> AsyncIterator[RawBatch]:
+    """Yield the kind's raw batches (from its ``on_incremental_resync`` handlers when
+    ``incremental``); raise :class:`ExtractError` naming the kind on failure."""
+    handlers = (
+        integration.incremental_handlers_for(kind)
+        if incremental
+        else integration.handlers_for(kind)
+    )
     if not handlers:
         raise KindNotImplementedError(kind, integration.kinds)
     started = [(handler, _call(handler, kind)) for handler in handlers]

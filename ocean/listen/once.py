@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable
 
 from ocean.config.settings import EventListenerSettings
+from ocean.incremental import run_incremental
 from ocean.integration import run_hooks
 from ocean.job import Observer, ResyncJob
 from ocean.live.apply import LiveWriter
@@ -88,7 +89,8 @@ async def resync(
     retried from ``standby`` and another resync completed since."""
 
     def work() -> Awaitable[ResyncReport]:
-        return _resync(sail, store, observer, trigger=trigger, freshness=freshness)
+        return _resync(sail, store, observer, trigger=trigger, freshness=freshness,
+                       incremental=trigger == "incremental")  # fmt: skip
 
     terms = lease_terms(sail, wait=0.0)
     return await under_lease(store, sail.owner.identifier, terms, work, standby=standby)
@@ -101,9 +103,16 @@ def lease_terms(sail: Sail, *, wait: float) -> LeaseTerms:
 
 
 async def _resync(
-    sail: Sail, store: Store, observer: Observer, *, trigger: str, freshness: Freshness | None
+    sail: Sail,
+    store: Store,
+    observer: Observer,
+    *,
+    trigger: str,
+    freshness: Freshness | None,
+    incremental: bool = False,
 ) -> ResyncReport:
-    """One resync, the lease held (or not kept by the catalog)."""
+    """One resync (an incremental sync when ``incremental``), the lease held (or not kept
+    by the catalog)."""
     pool = _pool(sail)
     job = ResyncJob(
         integration=sail.folder.integration,
@@ -119,6 +128,9 @@ async def _resync(
         skip_unchanged_pages=sail.settings.skip_unchanged_pages,
     )
     try:
+        if incremental:
+            minutes = sail.settings.integration.incremental_minutes()
+            return await run_incremental(job, seed_minutes=minutes)
         return await run_resync(job, trigger=trigger)
     finally:
         if pool is not None:
@@ -140,7 +152,10 @@ async def run_once(
     async def whole() -> ResyncReport:
         try:
             created, hook_errors = await start(sail, store, freshness)
-            report = await _resync(sail, store, observer, trigger=trigger, freshness=freshness)
+            report = await _resync(
+                sail, store, observer, trigger=trigger, freshness=freshness,
+                incremental=sail.settings.integration.incremental_sync_enabled,
+            )  # fmt: skip
         finally:
             await finish(sail)
         report.created_blueprints = created

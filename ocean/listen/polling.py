@@ -1,6 +1,8 @@
 """The POLLING listener: resync at start, then whenever the catalog's resync-request
 watermark moves (``ocean catalog resync INTEGRATION`` moves it), checked every interval,
-plus every ``OCEAN__SCHEDULED_RESYNC_INTERVAL`` minutes when set.
+plus every ``OCEAN__SCHEDULED_RESYNC_INTERVAL`` minutes when set; with incremental sync
+enabled, an incremental sync every ``OCEAN__INTEGRATION__INCREMENTAL_SYNC_INTERVAL`` minutes
+in between (see :mod:`ocean.incremental`).
 
 Newest trigger wins: a request that arrives while a resync runs cancels it (it records
 itself ``aborted`` and deletes nothing) and a new one starts; a burst of requests between
@@ -110,12 +112,15 @@ async def poll(
     watermark = _Watermark(store, identifier, await store.resync_requested_at(identifier))
     poller = _Poller(sail, store, observer, stop, watermark, on_report, freshness)
     poller.started = await start(sail, store, freshness)
+    incremental = _incremental_seconds(sail)
     trigger: str | None = "start"
-    last = time.monotonic()
+    last = last_incremental = time.monotonic()
     while not stop.is_set():
         if trigger is not None:
             superseded = await poller.resync(trigger)
-            trigger, last = ("request" if superseded else None), time.monotonic()
+            if trigger != "incremental":
+                last = time.monotonic()
+            trigger, last_incremental = ("request" if superseded else None), time.monotonic()
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
@@ -123,8 +128,16 @@ async def poll(
             trigger, poller.standby = "request", None
         elif schedule and time.monotonic() - last >= schedule:
             trigger, poller.standby = "schedule", None
+        elif incremental and time.monotonic() - last_incremental >= incremental:
+            trigger = "incremental"
         elif poller.standby is not None:
             trigger = poller.standby.trigger
+
+
+def _incremental_seconds(sail: Sail) -> float:
+    """Seconds between incremental syncs (0: none; see :mod:`ocean.incremental`)."""
+    settings = sail.settings.integration
+    return settings.incremental_minutes() * 60.0 if settings.incremental_sync_enabled else 0.0
 
 
 async def _run(

@@ -13,7 +13,11 @@ _log = logging.getLogger("ocean.resync")
 
 def resync_started(report: ResyncReport, kinds: int) -> None:
     _log.info(
-        "resync of %s started (trigger %s, %d kind(s))", report.integration, report.trigger, kinds
+        "%s resync of %s started (trigger %s, %d kind(s))",
+        report.mode,
+        report.integration,
+        report.trigger,
+        kinds,
     )
 
 

@@ -18,7 +18,8 @@ from ocean.monitor.report import COUNTS, KindReport, ResyncReport
 
 def render_report(report: ResyncReport, console: Console) -> None:
     """Print the per-kind summary table, then problems and the outcome."""
-    table = Table(title=f"resync of {report.integration}: {report.status}")
+    mode = "incremental sync" if report.mode == "incremental" else "resync"
+    table = Table(title=f"{mode} of {report.integration}: {report.status}")
     table.add_column("kind", no_wrap=True)
     for name in COUNTS:
         table.add_column(name.replace("_", " "), justify="right")
@@ -30,6 +31,11 @@ def render_report(report: ResyncReport, console: Console) -> None:
         _print_notes(kind, console)
     for error in report.errors:
         console.print(f"[red]error[/red] {error}")
+    for kind in report.kinds:
+        if kind.cursor_from:
+            console.print(
+                f"[dim]cursor[/dim] {kind.kind}: since {kind.cursor_from}, now {kind.cursor}"
+            )
     for note in report.deletion_notes:
         console.print(f"[yellow]deletion[/yellow] {note}")
 

@@ -47,6 +47,10 @@ class KindReport:
     """Fields that came out null on some item: path -> JQ text."""
     required_misconfigured: list[str] = field(default_factory=list)
     """Those of them the blueprint marks required (errors rather than warnings)."""
+    cursor_from: str | None = None
+    """In an incremental run: the cursor the kind fetched changes since."""
+    cursor: str | None = None
+    """In an incremental run: the cursor it ended on (advanced only when it completed)."""
 
     raised: dict[str, BaseException] = field(
         default_factory=dict, repr=False, compare=False, metadata={"transient": True}
@@ -70,6 +74,8 @@ class ResyncReport:
     started_at: str
     ended_at: str | None = None
     status: str = "running"
+    mode: str = "full"
+    """``full`` (every kind fetched whole, stale entities deleted) or ``incremental``."""
     kinds: list[KindReport] = field(default_factory=list)
     deleted: int = 0
     deleted_by_cascade: int = 0

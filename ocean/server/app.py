@@ -57,6 +57,8 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
         Route("/v1/integration/{id}", integrations.get, methods=["GET"]),
         Route("/v1/integration/{id}", integrations.patch, methods=["PATCH"]),
         Route("/v1/integration/{id}/config", integrations.patch, methods=["PATCH"]),
+        Route("/v1/integration/{id}/cursor", integrations.get_cursor, methods=["GET"]),
+        Route("/v1/integration/{id}/cursor", integrations.put_cursor, methods=["PUT", "POST"]),
         Route(
             "/v1/integration/{id}/kinds/{kind}/examples",
             integrations.accepted,

@@ -10,8 +10,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from ocean.errors import RequestError, StoreError
 from ocean.server.bodies import SMALL_BODY, json_object, read_capped, text
-from ocean.store.base import Store, now_iso
+from ocean.store.base import KeepsCursors, Store, now_iso
 
 
 class Integrations:
@@ -64,6 +65,19 @@ class Integrations:
         await self.store.save_integration(identifier, record)
         return JSONResponse({"ok": True, "integration": record})
 
+    async def get_cursor(self, request: Request) -> Response:
+        """An incremental-sync cursor: ``{"cursor": {"primary": ISO time}}``, or null."""
+        identifier, kind, index = _cursor_address(request)
+        value = await _cursors(self.store).get_cursor(identifier, kind, index)
+        return JSONResponse({"ok": True, "cursor": {"primary": value} if value else None})
+
+    async def put_cursor(self, request: Request) -> Response:
+        """Create or replace an incremental-sync cursor (PUT and POST alike)."""
+        identifier, kind, index = _cursor_address(request)
+        value = str(text(await json_object(request, SMALL_BODY), "primary"))
+        await _cursors(self.store).save_cursor(identifier, kind, index, value)
+        return JSONResponse({"ok": True, "cursor": {"primary": value}})
+
     async def resync_state(self, identifier: str, state: dict[str, Any]) -> dict[str, Any]:
         record = await self.store.get_integration(identifier) or {"identifier": identifier}
         record["resyncState"] = state | {"updatedAt": now_iso()}
@@ -84,3 +98,19 @@ class Integrations:
         """Accept and drop (kind examples, log and metric ingestion): read within the cap."""
         await read_capped(request, SMALL_BODY)
         return JSONResponse({"ok": True})
+
+
+def _cursor_address(request: Request) -> tuple[str, str, int]:
+    """The integration, kind and resource index a cursor route names."""
+    kind, index = request.query_params.get("kind"), request.query_params.get("index", "0")
+    if not kind:
+        raise RequestError("the query parameter kind is missing: name the cursor's kind")
+    if not index.isdigit():
+        raise RequestError(f"the query parameter index must be a whole number, got {index!r}")
+    return str(request.path_params["id"]), kind, int(index)
+
+
+def _cursors(store: Store) -> KeepsCursors:
+    if not isinstance(store, KeepsCursors):
+        raise StoreError("this catalog keeps no incremental-sync cursors")
+    return store

@@ -312,6 +312,21 @@ class LeasesResyncs(Protocol):
 
 
 @runtime_checkable
+class KeepsCursors(Protocol):
+    """A catalog that keeps incremental-sync cursors, one per integration, kind and
+    resource index (SQLite, PostgreSQL, and the Port API's cursor routes): where the next
+    incremental run of that kind starts (see :mod:`ocean.incremental`)."""
+
+    async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
+        """The stored cursor (an ISO-8601 time), or None before the first incremental run."""
+        ...
+
+    async def save_cursor(self, integration: str, kind: str, index: int, value: str) -> None:
+        """Store ``value`` as the cursor (after that kind's incremental run finished cleanly)."""
+        ...
+
+
+@runtime_checkable
 class InstallsIntegrations(Protocol):
     """A catalog that keeps integration records (a Port API): the runner installs its
     integration there on start."""

@@ -22,6 +22,7 @@ import httpx
 from ocean.load.diff import is_unchanged
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.page_records import decoded, encoded
+from ocean.store.port import cursors
 from ocean.store.port.http import PortAPIError, PortHTTP, json_of
 from ocean.store.port.requests import (
     bulk_batches,
@@ -433,6 +434,12 @@ class PortAPIStore:
                 return None
             raise
         return dict(json_of(response).get("integration") or {})
+
+    async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
+        return await cursors.get(self._http, integration, kind, index)
+
+    async def save_cursor(self, integration: str, kind: str, index: int, value: str) -> None:
+        await cursors.save(self._http, integration, kind, index, value)
 
     async def create_credentials(self, name: str) -> tuple[str, str]:
         raise PortAPIError("create credentials", None, "create machine credentials in Port's UI")

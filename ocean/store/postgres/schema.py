@@ -87,6 +87,16 @@ MIGRATIONS: list[str] = [
         completed_at TIMESTAMPTZ
     );
     """,
+    """
+    CREATE TABLE cursors (
+        integration TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (integration, kind, idx)
+    );
+    """,
 ]
 
 

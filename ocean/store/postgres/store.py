@@ -35,14 +35,13 @@ from ocean.store.postgres.relations import (
     columns,
     dependents_of,
     edges_into,
-    insert_edges,
     rebuild_edges,
 )
+from ocean.store.postgres.rows import existing, placeholders, stored_bodies, write
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import (
-    BatchPlan,
     dumps,
     plan_batch,
     prepare,
@@ -133,15 +132,15 @@ class PostgresStore:
         async with self._pool.acquire() as db, db.transaction():
             for blueprint in sorted({blueprint for blueprint, _ in prepared.keys}):
                 await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", blueprint)
-            stored, versions = await _stored_bodies(db, prepared.keys)
+            stored, versions = await stored_bodies(db, prepared.keys)
             plan = plan_batch(prepared, stored, options, self._rules)
             targets = plan.targets()
-            missing = targets - await _existing(db, targets)
+            missing = targets - await existing(db, targets)
             if missing and create_missing_related:
-                await _placeholders(db, sorted(missing), owner, version)
+                await placeholders(db, sorted(missing), owner, version)
             elif missing:
                 plan.fail_missing(missing)
-            await _write(db, plan, owner, version)
+            await write(db, plan, owner, version)
         return versioned(plan.results(), versions, version)
 
     def remembers_pages(self) -> bool:
@@ -349,6 +348,21 @@ class PostgresStore:
         rows = await self._pool.fetch("SELECT blueprint, count(*) FROM entities GROUP BY blueprint")
         return {bp: int(count) for bp, count in rows}
 
+    async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
+        value = await self._pool.fetchval(
+            "SELECT value FROM cursors WHERE integration = $1 AND kind = $2 AND idx = $3",
+            integration, kind, index,
+        )  # fmt: skip
+        return None if value is None else str(value)
+
+    async def save_cursor(self, integration: str, kind: str, index: int, value: str) -> None:
+        await self._pool.execute(
+            "INSERT INTO cursors(integration, kind, idx, value, updated_at) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(integration, kind, idx) "
+            "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            integration, kind, index, value, now_iso(),
+        )  # fmt: skip
+
     async def acquire_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> Lease:
         return await lease.acquire(self._pool, integration, holder, seconds)
 
@@ -413,84 +427,3 @@ OWNED_PAGE = (
     "WHERE o.owner = $1 AND ($2::text IS NULL OR e.updated_at <= $2) "
     "AND (o.blueprint, o.identifier) > ($3, $4) ORDER BY o.blueprint, o.identifier LIMIT $5"
 )
-
-
-async def _stored_bodies(
-    db: asyncpg.Connection, keys: list[EntityKey]
-) -> tuple[dict[EntityKey, str], dict[EntityKey, int]]:
-    """The stored body texts and versions of these entities (those that exist)."""
-    blueprints, identifiers = columns(keys)
-    rows = await db.fetch(
-        "SELECT blueprint, identifier, body, version FROM entities WHERE (blueprint, identifier) IN "
-        "(SELECT * FROM unnest($1::text[], $2::text[]))",
-        blueprints,
-        identifiers,
-    )
-    bodies = {(bp, ident): body for bp, ident, body, _ in rows}
-    return bodies, {(bp, ident): version for bp, ident, _, version in rows}
-
-
-async def _existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityKey]:
-    if not keys:
-        return set()
-    rows = await db.fetch(
-        "SELECT blueprint, identifier FROM entities WHERE (blueprint, identifier) IN "
-        "(SELECT * FROM unnest($1::text[], $2::text[]))",
-        *columns(sorted(keys)),
-    )
-    return {(bp, ident) for bp, ident in rows}
-
-
-async def _placeholders(
-    db: asyncpg.Connection, keys: list[EntityKey], owner: Owner, version: int
-) -> None:
-    blueprints, identifiers = columns(keys)
-    stamp = now_iso()
-    await db.execute(
-        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-        "SELECT b, i, json_build_object('title', i)::text, $3, $3, $4 "
-        "FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
-        blueprints,
-        identifiers,
-        stamp,
-        version,
-    )
-    await _own(db, blueprints, identifiers, owner)
-
-
-async def _own(
-    db: asyncpg.Connection, blueprints: list[str], identifiers: list[str], owner: Owner
-) -> None:
-    await db.execute(
-        "INSERT INTO ownership(owner, blueprint, identifier, datasource) "
-        "SELECT $3, b, i, $4 FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
-        blueprints,
-        identifiers,
-        owner.key,
-        owner.datasource,
-    )
-
-
-async def _write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version: int) -> None:
-    if not plan.writes:
-        return
-    blueprints, identifiers = columns([w.key for w in plan.writes])
-    updated = columns([w.key for w in plan.writes if w.status == "updated"])
-    if updated[0]:  # created entities have no edges yet
-        await db.execute(
-            "DELETE FROM relations WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-            *updated,
-        )
-    await insert_edges(db, [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]])
-    await db.execute(
-        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-        "SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, i, body) "
-        "ON CONFLICT (blueprint, identifier) DO UPDATE SET body = excluded.body, "
-        "updated_at = excluded.updated_at, version = excluded.version",
-        blueprints,
-        identifiers,
-        [w.text for w in plan.writes],
-        now_iso(),
-        version,
-    )
-    await _own(db, blueprints, identifiers, owner)

@@ -164,6 +164,17 @@ MIGRATIONS: list[str] = [
         completed_at TEXT
     );
     """,
+    # 13: incremental-sync cursors (see ocean.store.sqlite.cursors).
+    """
+    CREATE TABLE cursors (
+        integration TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (integration, kind, idx)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -31,7 +31,7 @@ from ocean.store.base import (
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.prepared import MappedPage
-from ocean.store.sqlite import lease, runs
+from ocean.store.sqlite import cursors, lease, runs
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
 from ocean.store.sqlite.mapping import Part, write_parts
@@ -261,6 +261,12 @@ class SQLiteStore:
     async def count_entities(self) -> dict[str, int]:
         """Entity counts per blueprint."""
         return await self._call(SQLiteCatalog.count_entities)
+
+    async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
+        return await self._call(cursors.get, integration, kind, index)
+
+    async def save_cursor(self, integration: str, kind: str, index: int, value: str) -> None:
+        await self._call(cursors.save, integration, kind, index, value)
 
     async def acquire_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> Lease:
         return await self._call(lease.acquire, integration, holder, seconds)
