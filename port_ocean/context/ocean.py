@@ -135,6 +135,7 @@ class PortOceanContext(Integration):
             integration=_View("ocean.app.integration", entity_processor=self._entity_processor()),
             is_saas=lambda: False,
             load_external_oauth_access_token=lambda: None,
+            cache_provider=cached_results.provider,
         )
 
     def _entity_processor(self) -> Any:

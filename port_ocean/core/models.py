@@ -11,6 +11,7 @@ from typing import Any, Literal, TypedDict
 from pydantic.v1 import BaseModel, Extra, Field, root_validator
 
 from port_ocean._unsupported import missing
+from port_ocean.cache.base import CachingStorageMode
 
 
 class EventListenerType(enum.StrEnum):
@@ -27,11 +28,6 @@ class CreatePortResourcesOrigin(enum.StrEnum):
     Ocean = "Ocean"
     Default = "Default"
     Port = "Port"
-
-
-class CachingStorageMode(enum.StrEnum):
-    disk = "disk"
-    memory = "memory"
 
 
 class Runtime(enum.Enum):

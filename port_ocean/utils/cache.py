@@ -1,26 +1,55 @@
-"""Result caching decorators (``port_ocean.utils.cache``).
+"""Result caching decorators (``port_ocean.utils.cache``), as the original's.
 
-Results are keyed by the function and its arguments, and kept until the next full resync
-starts or ends (as in the original); concurrent callers with the same key share one
-computation. A falsy result (``[]``, ``None``, ``0``) is not kept.
+Results are kept in ``ocean.app.cache_provider`` (read through this module's ``ocean``;
+integrations' tests give a mock provider), keyed by the function and its arguments (a
+method's ``self`` left out). Concurrent callers with the same key share one call. A falsy
+result (``[]``, ``None``, ``0``) is not served from the cache. When Ocean runs the
+integration the provider is in memory and emptied when each full resync starts and ends.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
-from port_ocean._result_cache import results as _cache
+from port_ocean._result_cache import results as _results
 from port_ocean._unsupported import missing
+from port_ocean.cache.errors import FailedToReadCacheError, FailedToWriteCacheError
+from port_ocean.context.ocean import ocean
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
-def _key(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    material = repr(args) + repr(sorted(kwargs.items()))
-    return f"{function.__module__}.{function.__qualname__}:{hashlib.sha256(material.encode()).hexdigest()[:16]}"
+def hash_func(func: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
+    """The cache key of a call: the function's name and a short hash of its arguments
+    (without the first when it is the method's own object)."""
+    if args and hasattr(args[0], func.__name__):
+        args = args[1:]
+    digest = hashlib.sha256((repr(args) + repr(sorted(kwargs.items()))).encode()).digest()[:8]
+    short = base64.urlsafe_b64encode(digest).decode().rstrip("=").replace("-", "_")
+    name = re.sub(r"[.\- <>]", "_", f"{func.__module__}_{func.__qualname__}").lower()
+    return f"{name}_{short}"
+
+
+async def _read(key: str) -> Any:
+    try:
+        return await ocean.app.cache_provider.get(key)
+    except FailedToReadCacheError as error:
+        _log.warning("could not read the cache for %s: %s", key, error)
+        return None
+
+
+async def _write(key: str, value: Any) -> None:
+    try:
+        await ocean.app.cache_provider.set(key, value)
+    except FailedToWriteCacheError as error:
+        _log.warning("could not write the cache for %s: %s", key, error)
 
 
 def cache_iterator_result() -> Callable[
@@ -29,11 +58,15 @@ def cache_iterator_result() -> Callable[
     def decorate(function: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
         @functools.wraps(function)
         async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            key = _key(function, args, kwargs)
-            async with _cache.lock(key):
-                if not _cache.values.get(key):
-                    _cache.values[key] = [batch async for batch in function(*args, **kwargs)]
-            for batch in _cache.values[key]:
+            key = hash_func(function, *args, **kwargs)
+            async with _results.lock(key):
+                cached = await _read(key)
+                if not cached:
+                    cached = []
+                    async for batch in function(*args, **kwargs):
+                        cached.append(batch)
+                    await _write(key, cached)
+            for batch in cached:
                 yield batch
 
         return wrapper
@@ -44,19 +77,29 @@ def cache_iterator_result() -> Callable[
 def cache_coroutine_result(
     cache_keys: list[str] | None = None,
 ) -> Callable[[Callable[..., Awaitable[T]]], Callable[..., Awaitable[T]]]:
+    """As :func:`cache_iterator_result`, for a coroutine. With ``cache_keys``, a call
+    passes ``cache_keys={...}`` holding each of them (part of the key, not of the call);
+    a call missing one is not cached."""
+
     def decorate(function: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
         @functools.wraps(function)
         async def wrapper(*args: Any, **kwargs: Any) -> T:
-            extra = kwargs.pop("cache_keys", None)
-            key = _key(function, args, {**kwargs, "__keys__": extra})
-            async with _cache.lock(key):
-                if not _cache.values.get(key):
-                    _cache.values[key] = await function(*args, **kwargs)
-            return _cache.values[key]  # type: ignore[no-any-return]
+            extra = kwargs.pop("cache_keys", None) or {}
+            if cache_keys and any(name not in extra for name in cache_keys):
+                return await function(*args, **kwargs)
+            key = hash_func(function, *args, **extra, **kwargs)
+            async with _results.lock(key):
+                cached = await _read(key)
+                if cached:
+                    return cached  # type: ignore[no-any-return]
+                result = await function(*args, **kwargs)
+                await _write(key, result)
+            return result
 
         return wrapper
 
     return decorate
 
 
+__all__ = ["cache_coroutine_result", "cache_iterator_result", "hash_func"]
 __getattr__ = missing(__name__)

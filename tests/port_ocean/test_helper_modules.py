@@ -257,3 +257,25 @@ def test_the_config_schema_lists_kinds_and_rejects_what_the_original_rejects() -
         validate_and_get_config_schema(UntitledMapping)
     with pytest.raises(TypeError, match="Duplicate kind 'issue'"):
         validate_and_get_config_schema(TwiceMapping)
+
+
+async def test_cached_results_are_kept_in_the_app_s_cache_provider() -> None:
+    from port_ocean.cache.memory import InMemoryCacheProvider
+    from port_ocean.utils.cache import cache_coroutine_result, hash_func
+
+    calls: list[str] = []
+
+    @cache_coroutine_result()
+    async def owner_of(key: str) -> str:
+        calls.append(key)
+        return f"owner-of-{key}"
+
+    provider = InMemoryCacheProvider()
+    with mock.patch("port_ocean.utils.cache.ocean") as ocean:
+        ocean.app.cache_provider = provider
+        assert await owner_of("OPS") == await owner_of("OPS") == "owner-of-OPS"
+        assert await provider.get(hash_func(owner_of, "OPS")) == "owner-of-OPS"
+        ocean.app.cache_provider = mock.AsyncMock(**{"get.return_value": None})
+        await owner_of("OPS")  # a test's provider that keeps nothing: called again
+
+    assert calls == ["OPS", "OPS"]
