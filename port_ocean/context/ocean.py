@@ -163,8 +163,11 @@ class PortOceanContext(Integration):
         self._port_client = PortClient(writes.store)
 
     @property
-    def port_client(self) -> PortClient:
-        """Reads of the catalog (``search_entities``, ``get_blueprint``), once started."""
+    def port_client(self) -> Any:
+        """Reads of the catalog (``search_entities``, ``get_blueprint``), once started;
+        the given app's (``initialize_port_ocean_context``) in integrations' tests."""
+        if self._given_app is not None:
+            return self._given_app.port_client
         client: PortClient | None = getattr(self, "_port_client", None)
         if client is None:
             raise ConfigError(

@@ -87,3 +87,14 @@ def test_integration_config_is_read_through_app_which_tests_replace(
 
     assert ocean.integration_config == {"webhook_secret": "s"}
     assert ocean.config is app.config
+
+
+def test_the_port_client_of_a_test_s_app_is_ocean_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    from unittest.mock import MagicMock
+
+    from port_ocean.context.ocean import ocean
+
+    app = MagicMock()
+    monkeypatch.setattr(ocean, "_given_app", app)
+
+    assert ocean.port_client is app.port_client
