@@ -7,10 +7,10 @@ import importlib.util
 import inspect
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 
 _log = logging.getLogger(__name__)
-_F = TypeVar("_F", bound=Callable[..., Any])
 CLIENT_TIMEOUT = 60
 """Seconds, ``ocean.config.client_timeout``: the original's default, and what
 ``http_async_client`` waits."""
@@ -184,15 +183,6 @@ class PortOceanContext(Integration):
         from port_ocean.core.handlers.entity_processor.jq_entity_processor import fields_of
 
         return fields_of(self.integration_class, self)
-
-    def on_incremental_resync(self, kind: str | None = None) -> Callable[[_F], _F]:
-        """Accepted and not called: Ocean runs full resyncs only, with the ``on_resync``
-        handlers (which fetch everything, as the original's full resyncs do)."""
-
-        def keep(function: _F) -> _F:
-            return function
-
-        return keep
 
     def register_action_executor(self, executor: Any) -> None:
         """Kept, not run: Ocean does not take Port action runs (the original's actions)."""

@@ -1,8 +1,7 @@
-"""``port_ocean.core.incremental``: helpers of the original's incremental resyncs.
-
-Ocean runs full resyncs only: handlers registered with ``ocean.on_incremental_resync`` are
-accepted and not called, and :func:`active_incremental_cursor` is None in every handler
-(as in the original's full resyncs), so strategies ask for everything."""
+"""``port_ocean.core.incremental``: helpers of the original's incremental resyncs, over
+Ocean's (``ocean.on_incremental_resync``; see README, Incremental sync). The cursor is
+Ocean's own: a datetime in an incremental run, None in a full resync, where strategies
+ask for everything."""
 
 from __future__ import annotations
 
