@@ -97,6 +97,26 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (integration, kind, idx)
     );
     """,
+    # 8: the audit log of writes through the catalog server (see ocean.store.postgres.audit).
+    """
+    CREATE TABLE audit_log (
+        seq BIGSERIAL PRIMARY KEY,
+        identifier TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        blueprint TEXT NOT NULL,
+        entity TEXT,
+        credential TEXT,
+        datasource TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        status TEXT NOT NULL,
+        diff TEXT NOT NULL,
+        message TEXT
+    );
+    CREATE INDEX audit_by_entity ON audit_log(entity, blueprint);
+    CREATE INDEX audit_by_time ON audit_log(at);
+    """,
 ]
 
 

@@ -175,6 +175,26 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (integration, kind, idx)
     ) WITHOUT ROWID;
     """,
+    # 14: the audit log of writes through the catalog server (see ocean.store.sqlite.audit).
+    """
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        identifier TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        resource_type TEXT NOT NULL,
+        blueprint TEXT NOT NULL,
+        entity TEXT,
+        credential TEXT,
+        datasource TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        status TEXT NOT NULL,
+        diff TEXT NOT NULL,
+        message TEXT
+    );
+    CREATE INDEX audit_by_entity ON audit_log(entity, blueprint);
+    CREATE INDEX audit_by_time ON audit_log(at);
+    """,
 ]
 
 
