@@ -70,6 +70,30 @@ class _EventProxy:
         return getattr(current, name)
 
 
+class _EventStack:
+    """The original's ``_event_context_stack``: ``push`` makes an event current (tests
+    push a mock one), ``pop`` restores the one before, ``top`` is the current one."""
+
+    def __init__(self) -> None:
+        self._tokens: list[contextvars.Token[EventContext | None]] = []
+
+    @property
+    def top(self) -> EventContext | None:
+        return _current.get()
+
+    def push(self, context: Any) -> None:
+        self._tokens.append(_current.set(context))
+
+    def pop(self) -> EventContext | None:
+        popped = _current.get()
+        if self._tokens:
+            _current.reset(self._tokens.pop())
+        return popped
+
+
+_event_context_stack = _EventStack()
+
+
 def current_event() -> EventContext | None:
     """The event of the running resync, request or resource, if any."""
     return _current.get()

@@ -30,6 +30,40 @@ class CreatePortResourcesOrigin(enum.StrEnum):
     Port = "Port"
 
 
+class LiveEventsConsumerType(enum.StrEnum):
+    REDIS = "REDIS"
+
+
+class ProcessingMode(enum.StrEnum):
+    ocean_core = "ocean-core"
+    dsp = "dsp"
+
+
+class IntegrationFeatureFlag(enum.StrEnum):
+    USE_PROVISIONED_DEFAULTS = "USE_PROVISIONED_DEFAULTS"
+    LAKEHOUSE_ELIGIBLE = "LAKEHOUSE_ELIGIBLE"
+    OCEAN_KAFKA_INTEGRATION_RESYNC_REQUESTS_TOPIC_ENABLED = (
+        "OCEAN_KAFKA_INTEGRATION_RESYNC_REQUESTS_TOPIC_ENABLED"
+    )
+    DATA_SOURCE_PROCESSOR_ENABLED = "DATA_SOURCE_PROCESSOR_ENABLED"
+    LIVE_EVENTS_REDIS_STREAM_ENABLED = "LIVE_EVENTS_REDIS_STREAM_ENABLED"
+    AWS_V3_LIVE_EVENTS_ENABLED = "AWS_V3_LIVE_EVENTS_ENABLED"
+
+
+class LakehouseOperation(enum.StrEnum):
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+
+class LakehouseEventType(enum.StrEnum):
+    RESYNC = "resync"
+    LIVE_EVENT = "live-event"
+
+
+class PortAPIErrorMessage(enum.Enum):
+    NOT_FOUND = "not_found"
+
+
 class Runtime(enum.Enum):
     Saas = "Saas"
     OnPrem = "OnPrem"
@@ -96,6 +130,27 @@ class EntityBulkResult(TypedDict):
     created: bool
 
 
+class EntityBulkError(TypedDict):
+    identifier: str
+    index: int
+    statusCode: int
+    error: str
+    message: str
+
+
+class BulkUpsertResponse(TypedDict):
+    entities: list[EntityBulkResult]
+    errors: list[EntityBulkError]
+
+
+class Migration(BaseModel):
+    id: str
+    actor: str
+    sourceBlueprint: str
+    mapping: dict[str, Any]
+    status: str
+
+
 class RunStatus(enum.StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     SUCCESS = "SUCCESS"
@@ -114,6 +169,11 @@ class WorkflowNodeRunResult(enum.StrEnum):
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+
+
+class WorkflowNodeRunLog(BaseModel):
+    level: Literal["INFO", "WARN", "ERROR", "DEBUG"]
+    message: str
 
 
 class RunKind(enum.StrEnum):
@@ -253,6 +313,16 @@ class WorkflowNodeRun(BaseModel, IntegrationRun):
 
 __all__ = [
     "ActionRun",
+    "BulkUpsertResponse",
+    "EntityBulkError",
+    "IntegrationFeatureFlag",
+    "LakehouseEventType",
+    "LakehouseOperation",
+    "LiveEventsConsumerType",
+    "Migration",
+    "PortAPIErrorMessage",
+    "ProcessingMode",
+    "WorkflowNodeRunLog",
     "ActionRunStatus",
     "Blueprint",
     "BlueprintRelation",

@@ -279,3 +279,28 @@ async def test_cached_results_are_kept_in_the_app_s_cache_provider() -> None:
         await owner_of("OPS")  # a test's provider that keeps nothing: called again
 
     assert calls == ["OPS", "OPS"]
+
+
+def test_jq_is_evaluated_synchronously_for_values_outside_a_resync() -> None:
+    from port_ocean.core.handlers.entity_processor.jq_entity_processor_sync import (
+        JQEntityProcessorSync,
+    )
+    from port_ocean.exceptions.core import EntityProcessorException
+
+    assert JQEntityProcessorSync._search({"a": {"b": 1}}, ".a.b") == 1
+    assert JQEntityProcessorSync._search({"a": 1}, ".a | bad(") is None
+    assert JQEntityProcessorSync._search_as_bool({"x": "y"}, ".x == 'y'") is True
+    with pytest.raises(EntityProcessorException, match="Expected boolean"):
+        JQEntityProcessorSync._search_as_bool({"x": "y"}, ".x")
+
+
+def test_a_test_may_push_its_own_event_on_the_event_stack() -> None:
+    from port_ocean.context.event import _event_context_stack, event
+
+    mock_event = mock.MagicMock(attributes={"k": 1})
+    _event_context_stack.push(mock_event)
+    try:
+        assert _event_context_stack.top is mock_event and event.attributes == {"k": 1}
+    finally:
+        assert _event_context_stack.pop() is mock_event
+    assert _event_context_stack.top is None
