@@ -13,6 +13,9 @@ kept beside Ocean's (``custom``) and are what the integration's code is handed.
 
 from __future__ import annotations
 
+import copy
+import logging
+import re
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -209,10 +212,50 @@ def _resources(data: Any, lenient: bool) -> tuple[list[ResourceConfig], list[str
         if lenient and isinstance(item, dict):
             item = {k: v for k, v in item.items() if k in _RESOURCE}
         try:
-            resources.append(_convert(_texts(item), ResourceConfig))
+            converted = _convert_leniently if lenient else _convert
+            resources.append(converted(_texts(item), ResourceConfig, f"resources.{index}"))
         except msgspec.ValidationError as error:
             problems.append(_problem(f"resources.{index}", error))
     return resources, problems
+
+
+_UNKNOWN = re.compile(
+    r"Object contains unknown field `(?P<key>[^`]+)`(?: - at `\$(?P<path>[^`]*)`)?$"
+)
+_log = logging.getLogger(__name__)
+
+
+def _convert_leniently(data: Any, kind: type[_T], where: str = "") -> _T:
+    """As :func:`_convert`, but keys Ocean's format does not know are left out with a
+    warning, at any depth: the integration's own model validates the file, and the
+    original ignores what its models do not declare."""
+    data = copy.deepcopy(data)
+    while True:
+        try:
+            return _convert(data, kind)
+        except msgspec.ValidationError as error:
+            found = _UNKNOWN.match(str(error))
+            if found is None:
+                raise
+            parent = _at(data, found["path"] or "")
+            if not isinstance(parent, dict) or found["key"] not in parent:
+                raise
+            del parent[found["key"]]
+            path = re.sub(r"\[(\d+)\]", r".\1", found["path"] or "")
+            _log.warning(
+                "%s%s.%s is not in the port-app-config format: ignored, as the original "
+                "ignores it (the integration's own mapping model validates the file)",
+                where,
+                path,
+                found["key"],
+            )
+
+
+def _at(data: Any, path: str) -> Any:
+    """The value at a msgspec path (``.port.entity``, ``[0]``)."""
+    for name, index in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path):
+        data = data[int(index)] if index else data.get(name) if isinstance(data, dict) else None
+    return data
 
 
 def _custom(model: Any, data: dict[str, Any], source: str) -> Any:
@@ -226,7 +269,7 @@ def _custom(model: Any, data: dict[str, Any], source: str) -> Any:
         raise MappingError(_describe(source, [str(error)])) from None
 
 
-def _convert(data: Any, kind: type[_T]) -> _T:
+def _convert(data: Any, kind: type[_T], where: str = "") -> _T:
     if isinstance(data, dict) and "custom" in data:
         raise msgspec.ValidationError("Object contains unknown field `custom`")
     return msgspec.convert(data, kind, dec_hook=_decode)

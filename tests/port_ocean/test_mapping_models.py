@@ -145,3 +145,17 @@ def test_the_whole_mapping_reads_by_alias_or_name_and_spells_itself_by_alias() -
     assert (request["deleteDependentEntities"], request["enableMergeEntity"]) == (False, False)
     with pytest.raises(ValidationError):
         PortAppConfig.parse_obj({"entityDeletionThreshold": 2})
+
+
+def test_with_the_integration_s_model_keys_ocean_does_not_know_are_ignored_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    document = _document({"query": "true"})
+    document["resources"][0]["port"]["entity"]["relations"] = {"team": ".team"}  # misplaced
+
+    config = parse_mapping(document, model=IssueMapping)
+
+    assert config.resources[0].kind == "issue"
+    assert "resources.0.port.entity.relations is not in the port-app-config format" in caplog.text
+    with pytest.raises(MappingError, match="unknown key"):
+        parse_mapping(document)  # without a model of its own, Ocean's format is strict
