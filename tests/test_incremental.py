@@ -128,8 +128,8 @@ async def test_a_failed_or_killed_incremental_run_keeps_its_cursor_and_loses_not
 
     assert failed["status"] == "failed" and _person(failed)["updated"] > 0
     assert await _cursor(catalog) == first["started_at"]  # not advanced
-    killed = _sail(catalog, report, **changes, integration__config__third_party_latency_ms=200)
-    time.sleep(1.5)
+    killed = _sail(catalog, report, **changes, integration__config__third_party_latency_ms=1500)
+    time.sleep(2.5)  # mid-feed: its 6 pages take 9 s
     os.kill(killed.pid, signal.SIGKILL)
     killed.communicate()
     assert await _cursor(catalog) == first["started_at"]

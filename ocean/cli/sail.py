@@ -204,6 +204,7 @@ async def _serve(
     import asyncio
 
     import uvicorn  # imported on use: `ocean sail --once` starts faster without them
+    from prometheus_client import CollectorRegistry
 
     from ocean.listen.http import create_app
     from ocean.listen.listener import listen
@@ -211,7 +212,7 @@ async def _serve(
     from ocean.live.service import LiveService
     from ocean.monitor.metrics import Metrics
 
-    metrics = Metrics()
+    metrics = Metrics(CollectorRegistry())  # this process's own, never a global one
     metrics.started()
     listener = sail.settings.event_listener.type.upper()
     live = await LiveService.open(sail, store, metrics) if listener != "ACTIONS_ONLY" else None

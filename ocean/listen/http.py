@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ocean.monitor.metrics import Metrics
@@ -51,8 +51,9 @@ def create_app(
             {"ok": ready, "status": metrics.status}, status_code=200 if ready else 503
         )
 
-    async def metrics_text(_: Request) -> Response:
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+    async def metrics_text(request: Request) -> Response:
+        body, content_type = metrics.render(request.headers.get("accept", ""))
+        return Response(body, media_type=content_type)
 
     async def resync(request: Request) -> Response:
         if token is None:

@@ -1,100 +1,201 @@
-"""Resync metrics in the Prometheus text format, from the reports of finished resyncs."""
+"""What ``/metrics`` serves, through ``prometheus_client``, from the reports of finished
+resyncs and the live events handled.
+
+Two families of names share one registry:
+
+- the original port-ocean's (its users have dashboards on them), gauges holding the
+  latest resync's values: ``duration_seconds{kind,phase}``, ``object_count{kind,phase,
+  object_count_type}`` and ``success{kind,phase}``, where ``kind`` is ``<kind>-<index>``
+  for a resource of the mapping and ``__resync__`` for the resync as a whole;
+- Ocean's own, totals over the process's life: ``ocean_items_total``,
+  ``ocean_phase_seconds_total``, ``ocean_resyncs_total``, ``ocean_resync_status``,
+  ``ocean_last_successful_resync_timestamp_seconds``, ``ocean_live_events_total`` and the
+  ``ocean_live_event_seconds`` histogram; plus the process collector's ``process_*``
+  (CPU, memory, open files) and the platform's ``python_info``.
+
+Nothing is kept at module level: each :class:`Metrics` holds the ``CollectorRegistry`` it
+is given, so two apps in one process never mix their samples.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from datetime import datetime
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+from prometheus_client.exposition import choose_encoder
 
 from ocean.monitor.report import COUNTS, KindReport, ResyncReport
 
 _PHASES = ("extract", "transform", "load")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _STATUSES = ("running", "completed", "failed", "aborted")
+RESYNC_KIND = "__resync__"
+"""The original's ``kind`` label for the resync as a whole."""
+
+_OBJECT_COUNTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("extract", "raw_extracted", ("extracted",)),
+    ("transform", "transformed", ("mapped",)),
+    ("transform", "filtered_out", ("filtered_out",)),
+    ("transform", "failed", ()),
+    ("load", "loaded", ("created", "updated")),
+    ("load", "skipped", ("unchanged", "skipped")),
+    ("load", "failed", ("failed",)),
+    ("delete", "deleted", ("deleted",)),
+)
+"""The original's ``object_count`` samples: phase, type, and the report counts they sum.
+Ocean counts an item that failed in any phase once, under ``load``/``failed``."""
 
 
-@dataclass
+class _Original:
+    """The original port-ocean's gauges, set from each finished resync."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.duration = Gauge(
+            "duration_seconds", "Seconds per kind and phase", ["kind", "phase"], registry=registry
+        )
+        self.objects = Gauge(
+            "object_count",
+            "Objects per kind, phase and result in the latest resync",
+            ["kind", "phase", "object_count_type"],
+            registry=registry,
+        )
+        self.success = Gauge(
+            "success", "1 when the kind's latest resync succeeded", ["kind", "phase"],
+            registry=registry,
+        )  # fmt: skip
+
+    def started(self) -> None:
+        self.success.labels(RESYNC_KIND, "resync").set(0)
+
+    def finished(self, report: ResyncReport) -> None:
+        for kind in report.kinds:
+            label = f"{kind.kind}-{kind.index}"
+            for phase, kind_type, names in _OBJECT_COUNTS:
+                value = sum(int(getattr(kind, name)) for name in names)
+                self.objects.labels(label, phase, kind_type).set(value)
+            for phase in _PHASES:
+                self.duration.labels(label, phase).set(float(getattr(kind, f"{phase}_seconds")))
+            total = kind.extract_seconds + kind.transform_seconds + kind.load_seconds
+            self.duration.labels(label, "resync").set(total)
+            self.success.labels(label, "resync").set(int(kind.status == "completed"))
+        self.success.labels(RESYNC_KIND, "resync").set(int(report.status == "completed"))
+        self.objects.labels(RESYNC_KIND, "delete", "deleted").set(report.deleted)
+        self.duration.labels(RESYNC_KIND, "resync").set(_seconds(report))
+
+
+class _Own:
+    """Ocean's metrics: totals since the process started."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.items = Counter(
+            "ocean_items", "Items and entities per kind and outcome, over all resyncs",
+            ["kind", "phase"], registry=registry,
+        )  # fmt: skip
+        self.seconds = Counter(
+            "ocean_phase_seconds", "Seconds spent per kind and phase", ["kind", "phase"],
+            registry=registry,
+        )  # fmt: skip
+        self.resyncs = Counter(
+            "ocean_resyncs", "Finished resyncs by status", ["status"], registry=registry
+        )
+        self.status = Gauge(
+            "ocean_resync_status", "1 for the status of the latest resync", ["status"],
+            registry=registry,
+        )  # fmt: skip
+        self.last_success = Gauge(
+            "ocean_last_successful_resync_timestamp_seconds",
+            "When the latest completed resync ended (Unix time; 0: none yet)",
+            registry=registry,
+        )
+        for status in _STATUSES[1:]:
+            self.resyncs.labels(status)
+
+    def show(self, status: str) -> None:
+        for name in _STATUSES:
+            self.status.labels(name).set(int(name == status))
+
+    def finished(self, report: ResyncReport) -> None:
+        self.resyncs.labels(report.status).inc()
+        for kind in report.kinds:
+            self._add(kind)
+        if report.status == "completed":
+            self.last_success.set(_ended(report))
+
+    def _add(self, kind: KindReport) -> None:
+        for name in COUNTS:
+            self.items.labels(kind.kind, name).inc(int(getattr(kind, name)))
+        for phase in _PHASES:
+            self.seconds.labels(kind.kind, phase).inc(float(getattr(kind, f"{phase}_seconds")))
+
+
 class Metrics:
-    """What ``/metrics`` shows: totals per kind and phase, and the latest resync's status."""
+    """Everything ``/metrics`` shows, in the registry it is given, and the latest status
+    (which ``/ready`` reads)."""
 
-    counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    seconds: dict[tuple[str, str], float] = field(default_factory=dict)
-    resyncs: dict[str, int] = field(default_factory=dict)
-    status: str = "idle"
-    events: dict[tuple[str, str], int] = field(default_factory=dict)
-    """Live events per path and outcome (queued, ignored, rejected-4xx, applied, dead)."""
-    latency: list[int] = field(default_factory=lambda: [0] * (len(_LATENCY_BUCKETS) + 1))
-    latency_sum: float = 0.0
+    def __init__(self, registry: CollectorRegistry, *, process: bool = True) -> None:
+        self.registry = registry
+        self.status = "idle"
+        self._original = _Original(registry)
+        self._own = _Own(registry)
+        self._own.show(self.status)
+        self._events = Counter(
+            "ocean_live_events", "Live events per path and outcome", ["path", "outcome"],
+            registry=registry,
+        )  # fmt: skip
+        self._latency = Histogram(
+            "ocean_live_event_seconds", "From accepted to applied", buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )  # fmt: skip
+        if process:
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
 
     def event(self, path: str, outcome: str) -> None:
-        key = (path, outcome)
-        self.events[key] = self.events.get(key, 0) + 1
+        self._events.labels(path, outcome).inc()
 
     def event_applied(self, path: str, seconds: float) -> None:
         """An event was applied ``seconds`` after the route accepted it."""
         self.event(path, "applied")
-        self.latency_sum += seconds
-        slot = next((i for i, le in enumerate(_LATENCY_BUCKETS) if seconds <= le), -1)
-        self.latency[slot] += 1
+        self._latency.observe(seconds)
 
     def started(self) -> None:
         self.status = "running"
+        self._own.show(self.status)
+        self._original.started()
 
     def finished(self, report: ResyncReport) -> None:
         self.status = report.status
-        self.resyncs[report.status] = self.resyncs.get(report.status, 0) + 1
-        for kind in report.kinds:
-            self._add(kind)
+        self._own.show(self.status)
+        self._own.finished(report)
+        self._original.finished(report)
 
-    def _add(self, kind: KindReport) -> None:
-        for name in COUNTS:
-            key = (kind.kind, name)
-            self.counts[key] = self.counts.get(key, 0) + int(getattr(kind, name))
-        for phase in _PHASES:
-            key = (kind.kind, phase)
-            self.seconds[key] = self.seconds.get(key, 0.0) + float(
-                getattr(kind, f"{phase}_seconds")
-            )
+    def render(self, accept: str = "") -> tuple[bytes, str]:
+        """The exposition the ``Accept`` header asks for (OpenMetrics or the Prometheus
+        text format) and its content type."""
+        encode, content_type = choose_encoder(accept)
+        return encode(self.registry), content_type
 
-    def render(self) -> str:
-        lines = [
-            "# HELP ocean_items_total Items and entities per kind and outcome, over all resyncs.",
-            "# TYPE ocean_items_total counter",
-            *(
-                f'ocean_items_total{{kind="{k}",phase="{p}"}} {v}'
-                for (k, p), v in sorted(self.counts.items())
-            ),
-            "# HELP ocean_phase_seconds_total Seconds spent per kind and phase.",
-            "# TYPE ocean_phase_seconds_total counter",
-            *(
-                f'ocean_phase_seconds_total{{kind="{k}",phase="{p}"}} {v:.6f}'
-                for (k, p), v in sorted(self.seconds.items())
-            ),
-            "# HELP ocean_resyncs_total Finished resyncs by status.",
-            "# TYPE ocean_resyncs_total counter",
-            *(
-                f'ocean_resyncs_total{{status="{s}"}} {self.resyncs.get(s, 0)}'
-                for s in _STATUSES[1:]
-            ),
-            "# HELP ocean_resync_status 1 for the status of the latest resync.",
-            "# TYPE ocean_resync_status gauge",
-            *(f'ocean_resync_status{{status="{s}"}} {int(self.status == s)}' for s in _STATUSES),
-        ]
-        return "\n".join(lines + self._live_lines()) + "\n"
 
-    def _live_lines(self) -> list[str]:
-        cumulative, buckets = 0, []
-        for le, count in zip((*_LATENCY_BUCKETS, "+Inf"), self.latency, strict=True):
-            cumulative += count
-            buckets.append(f'ocean_live_event_seconds_bucket{{le="{le}"}} {cumulative}')
-        return [
-            "# HELP ocean_live_events_total Live events per path and outcome.",
-            "# TYPE ocean_live_events_total counter",
-            *(
-                f'ocean_live_events_total{{path="{p}",outcome="{o}"}} {v}'
-                for (p, o), v in sorted(self.events.items())
-            ),
-            "# HELP ocean_live_event_seconds From accepted to applied.",
-            "# TYPE ocean_live_event_seconds histogram",
-            *buckets,
-            f"ocean_live_event_seconds_sum {self.latency_sum:.6f}",
-            f"ocean_live_event_seconds_count {cumulative}",
-        ]
+def _moment(text: str | None) -> float | None:
+    try:
+        return datetime.fromisoformat(text or "").timestamp()
+    except ValueError:
+        return None
+
+
+def _ended(report: ResyncReport) -> float:
+    ended = _moment(report.ended_at)
+    return time.time() if ended is None else ended
+
+
+def _seconds(report: ResyncReport) -> float:
+    started, ended = _moment(report.started_at), _moment(report.ended_at)
+    return 0.0 if started is None or ended is None else max(0.0, ended - started)

@@ -39,10 +39,20 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
     with reaped(process):
         until(lambda: httpx.get(f"{base}/ready").status_code == 200)
         until(
-            lambda: 'ocean_resync_status{status="completed"} 1' in httpx.get(f"{base}/metrics").text
+            lambda: (
+                'ocean_resync_status{status="completed"} 1.0' in httpx.get(f"{base}/metrics").text
+            )
         )
         metrics = httpx.get(f"{base}/metrics").text
-        assert 'ocean_items_total{kind="service",phase="created"} 4' in metrics
+        assert 'ocean_items_total{kind="service",phase="created"} 4.0' in metrics
+        for original in (  # the original port-ocean's names, which its users' dashboards read
+            'object_count{kind="service-1",object_count_type="loaded",phase="load"} 4.0',
+            'success{kind="__resync__",phase="resync"} 1.0',
+            'duration_seconds{kind="service-1",phase="extract"}',
+        ):
+            assert original in metrics
+        assert "process_resident_memory_bytes" in metrics
+        assert "ocean_last_successful_resync_timestamp_seconds 0.0" not in metrics
 
         assert httpx.post(f"{base}/resync").status_code == 401
         assert (
@@ -54,10 +64,12 @@ def test_serves_metrics_takes_authenticated_triggers_and_stops_on_sigterm(
             == 202
         )
         until(
-            lambda: 'ocean_resyncs_total{status="completed"} 2' in httpx.get(f"{base}/metrics").text
+            lambda: (
+                'ocean_resyncs_total{status="completed"} 2.0' in httpx.get(f"{base}/metrics").text
+            )
         )
         assert (
-            'ocean_items_total{kind="service",phase="unchanged"} 4'
+            'ocean_items_total{kind="service",phase="unchanged"} 4.0'
             in httpx.get(f"{base}/metrics").text
         )
         assert httpx.get(f"{base}/health").json() == {"ok": True}
@@ -75,7 +87,7 @@ def test_webhooks_only_serves_without_resyncing(workspace: Workspace) -> None:
     with reaped(process):
         until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
         assert (
-            'ocean_resyncs_total{status="completed"} 0'
+            'ocean_resyncs_total{status="completed"} 0.0'
             in httpx.get(f"http://127.0.0.1:{port}/metrics").text
         )
         process.send_signal(signal.SIGTERM)

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from prometheus_client import CollectorRegistry
 
 from ocean.listen.http import create_app
 from ocean.live.service import LiveService
@@ -132,7 +133,7 @@ async def live_server(
     )
     store = await open_store(str(workspace.catalog))
     await store.create_blueprints(sail.folder.blueprints)
-    metrics = Metrics()
+    metrics = Metrics(CollectorRegistry())
     service = await LiveService.open(sail, store, metrics)
     assert service is not None
     app = create_app(store=store, identifier=sail.owner.identifier, metrics=metrics, token=None,

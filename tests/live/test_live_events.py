@@ -188,7 +188,7 @@ async def test_a_path_template_takes_events_for_any_value_of_its_parameters(
         metrics = (await server.client.get(f"{server.base}/metrics")).text
 
     assert response.status_code == status, response.text
-    applied = 'ocean_live_events_total{path="/hook/{group_id}",outcome="applied"} 1'
+    applied = 'ocean_live_events_total{outcome="applied",path="/hook/{group_id}"} 1.0'
     assert (applied in metrics, "svc-9" in await live.entities("service")) == (
         (True, True) if status == 202 else (False, False)
     )

@@ -57,13 +57,13 @@ def test_webhooks_only_sail_applies_a_signed_event_of_the_fake_integration(tmp_p
         entity = until(lambda: _person_entity(catalog, "p-1"))
         assert entity["title"] == "Ada L"
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-        assert 'ocean_live_events_total{path="/person",outcome="rejected-401"} 1' in metrics
-        assert 'ocean_live_events_total{path="/person",outcome="queued"} 1' in metrics
-        assert 'ocean_live_events_total{path="/person",outcome="applied"} 1' in metrics
-        assert "ocean_live_event_seconds_count 1" in metrics
+        assert 'ocean_live_events_total{outcome="rejected-401",path="/person"} 1.0' in metrics
+        assert 'ocean_live_events_total{outcome="queued",path="/person"} 1.0' in metrics
+        assert 'ocean_live_events_total{outcome="applied",path="/person"} 1.0' in metrics
+        assert "ocean_live_event_seconds_count 1.0" in metrics
         httpx.post(f"http://127.0.0.1:{port}/integration/nope", content=body)
         assert (
-            'path="unknown",outcome="rejected-404"'
+            'outcome="rejected-404",path="unknown"'
             in httpx.get(f"http://127.0.0.1:{port}/metrics").text
         )
         process.send_signal(signal.SIGTERM)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from prometheus_client import CollectorRegistry
 
 from ocean.listen.http import create_app
 from ocean.listen.once import start
@@ -54,7 +55,8 @@ async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Pat
     store = await SQLiteStore.open(tmp_path / "c.db")
     try:
         await start(sail, store)
-        app = create_app(store=store, identifier=sail.owner.identifier, metrics=Metrics(),
+        metrics = Metrics(CollectorRegistry())
+        app = create_app(store=store, identifier=sail.owner.identifier, metrics=metrics,
                          token=None, extra_routes=sail.folder.integration.http_routes())  # fmt: skip
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://ocean") as client:

@@ -102,7 +102,8 @@ async def test_a_killed_holder_blocks_until_its_lease_lapses_then_the_next_sail_
     _, errors = after.communicate(timeout=60)
 
     assert after.returncode == 0, errors
-    assert await runs(catalog) == ["running", "completed"]  # the killed run never ended
+    recorded = await runs(catalog)  # the killed run, if it got as far as recording itself,
+    assert recorded[-1] == "completed" and recorded.count("completed") == 1  # never ended
     assert len(await workspace.entities("service", catalog)) == 12
 
 
