@@ -67,6 +67,11 @@ async def _merged(
     finally:
         for task in tasks:
             task.cancel()
+        # asyncio.wait always gives the loop a turn (gather of finished tasks may not), so
+        # tasks the consumer started on the last items begin before the stream ends, as in
+        # the original.
+        if tasks:
+            await asyncio.wait(tasks)
         await asyncio.gather(*tasks, return_exceptions=True)
 
 

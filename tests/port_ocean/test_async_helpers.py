@@ -161,3 +161,24 @@ async def test_the_first_match_across_batches(batches: list[list[int]], found: i
             yield batch
 
     assert await find_first_match_in_generator(generator(), lambda n: n % 2 == 0) == found
+
+
+async def test_a_task_started_on_the_last_item_runs_before_the_stream_ends() -> None:
+    from port_ocean.utils.async_iterators import stream_independent_async_iterators
+
+    started: list[str] = []
+
+    async def one(name: str) -> AsyncIterator[str]:
+        yield name
+
+    async def note(name: str) -> None:
+        started.append(name)
+
+    seen_at_end: list[str] = []
+    tasks = []
+    async for name in stream_independent_async_iterators(one("a"), one("b"), context="t"):
+        tasks.append(asyncio.create_task(note(name)))
+    seen_at_end = list(started)  # the original gives started tasks a turn before it ends
+    await asyncio.gather(*tasks)
+
+    assert sorted(seen_at_end) == ["a", "b"]
