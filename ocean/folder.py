@@ -88,8 +88,24 @@ def import_main(folder: Path) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as error:
         message = f"importing {folder / 'main.py'} failed: {describe_error(error)}"
+        message += _install_hint(error, folder)
         raise IntegrationLoadError(with_frames(message, error, folder.resolve())) from error
     return module
+
+
+def _install_hint(error: Exception, folder: Path) -> str:
+    """What to run when main.py needs a package the integration depends on that is not
+    installed (not one of its own modules, nor Ocean's)."""
+    missing = error.name if isinstance(error, ModuleNotFoundError) else None
+    if not missing or missing.split(".")[0] in ("ocean", "port_ocean"):
+        return ""
+    top = missing.split(".")[0]
+    if (folder / top).is_dir() or (folder / f"{top}.py").is_file():
+        return ""
+    return (
+        f" (install the integration's dependencies, without the original port-ocean: "
+        f"`ocean install {folder}`)"
+    )
 
 
 def find_integration(module: ModuleType) -> Integration:

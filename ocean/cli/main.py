@@ -15,6 +15,7 @@ COMMANDS = {
     "map": "ocean.cli.map:map_command",
     "events": "ocean.cli.events:events",
     "new": "ocean.cli.new:new",
+    "install": "ocean.cli.install:install",
     "version": "ocean.cli.version:version",
 }
 """Each command and where it lives, imported when it runs (or when help lists it): ``ocean

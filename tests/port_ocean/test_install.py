@@ -1,0 +1,75 @@
+"""``ocean install PATH``: an integration's own dependencies, pinned as its lock says, never
+the original port-ocean; and ``ocean sail`` saying to run it when a dependency is missing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ocean.cli.install import install, pep440, requirements
+from ocean.errors import IntegrationLoadError
+from ocean.folder import import_main
+
+PYPROJECT = """
+[tool.poetry]
+name = "acme"
+version = "0.1.0"
+
+[tool.poetry.dependencies]
+python = "^3.12"
+port_ocean = {version = "^0.48.12", extras = ["cli"]}
+httpx = "^0.27"
+pyjwt = {version = "^2.8", extras = ["crypto"]}
+local-helper = {path = "../helper"}
+
+[tool.poetry.group.dev.dependencies]
+pytest = "^8"
+"""
+LOCK = """
+[[package]]
+name = "PyJWT"
+version = "2.10.1"
+
+[[package]]
+name = "port-ocean"
+version = "0.48.13"
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "poetry.lock").write_text(LOCK)
+    return tmp_path
+
+
+def test_requirements_leave_out_port_ocean_and_pin_what_the_lock_holds(folder: Path) -> None:
+    assert requirements(folder) == ["httpx>=0.27,<0.28", "pyjwt[crypto]==2.10.1"]
+    assert requirements(folder, groups=True)[-1] == "pytest>=8,<9"
+
+
+@pytest.mark.parametrize(
+    ("poetry", "pep"),
+    [("^1.2.3", ">=1.2.3,<2"), ("^0.2", ">=0.2,<0.3"), ("~1.2", ">=1.2,<1.3"), ("1.0", "==1.0")],
+)
+def test_poetry_constraints_read_as_pep_440(poetry: str, pep: str) -> None:
+    assert pep440(poetry) == pep
+
+
+def test_the_command_installs_into_this_environment_or_a_venv_beside(folder: Path) -> None:
+    here = CliRunner().invoke(install, [str(folder), "--here", "--dry-run"])
+    beside = CliRunner().invoke(install, [str(folder), "--dry-run"])
+
+    assert here.output.startswith(f"{sys.executable} -m pip install httpx")
+    assert beside.output.startswith(f"{folder / '.venv' / 'bin' / 'python'} -m pip install ")
+    assert "port-ocean" not in here.output and "port_ocean" not in here.output
+
+
+def test_a_missing_dependency_says_to_run_ocean_install(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import acme_sdk_that_is_not_installed\n")
+
+    with pytest.raises(IntegrationLoadError, match=r"`ocean install .*`"):
+        import_main(tmp_path)
