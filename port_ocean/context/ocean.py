@@ -184,6 +184,19 @@ class PortOceanContext(Integration):
 
         return fields_of(self.integration_class, self)
 
+    @property
+    def integration(self) -> Any:
+        """The original's ``ocean.integration``: the given app's in integrations' tests,
+        else registrations by function (``on_resync(function, kind)``, ``on_start(function)``),
+        which tests replace to import main.py without registering."""
+        if self._given_app is not None:
+            return self._given_app.integration
+        return _View(
+            "ocean.integration",
+            on_resync=lambda function, kind=None: self.on_resync(kind)(function),
+            on_start=lambda function: self.on_start()(function),
+        )
+
     def register_action_executor(self, executor: Any) -> None:
         """Kept, not run: Ocean does not take Port action runs (the original's actions)."""
         self.action_executors.append(executor)

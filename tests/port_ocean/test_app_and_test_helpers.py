@@ -98,3 +98,18 @@ def test_the_port_client_of_a_test_s_app_is_ocean_s(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(ocean, "_given_app", app)
 
     assert ocean.port_client is app.port_client
+
+
+def test_ocean_integration_registers_by_function_and_tests_may_replace_it() -> None:
+    from unittest.mock import patch
+
+    from port_ocean.context.ocean import ocean
+
+    async def teams(kind: str) -> list[dict[str, Any]]:
+        return []
+
+    ocean.integration.on_resync(teams, "team-by-function")
+    with patch("port_ocean.context.ocean.ocean.integration.on_resync", lambda fn, kind=None: fn):
+        pass
+
+    assert teams in ocean.handlers_for("team-by-function")
