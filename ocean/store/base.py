@@ -15,6 +15,10 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+ABANDONED_ERROR = "the process running it stopped without ending it (its resync lease lapsed)"
+"""What a run still recorded ``running`` says once the next resync takes its lease."""
+
+
 @dataclass(frozen=True)
 class Owner:
     """The integration writing entities; Port calls its User-Agent string the datasource."""
@@ -169,8 +173,6 @@ class Store(Protocol):
         ...
 
     async def get_integration(self, identifier: str) -> dict[str, Any] | None: ...
-
-    async def check_credentials(self, client_id: str, secret: str) -> bool: ...
 
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]

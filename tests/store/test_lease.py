@@ -4,8 +4,9 @@ process, PostgreSQL): taken atomically, renewed, given up, and lapsing when not 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
-from ocean.store.base import LeaseHolder, LeasesResyncs, Store
+from ocean.store.base import ABANDONED_ERROR, LeaseHolder, LeasesResyncs, RunRecord, Store
 
 A = LeaseHolder(id="a" * 16, host="host-a", pid=101)
 B = LeaseHolder(id="b" * 16, host="host-b", pid=202)
@@ -84,3 +85,17 @@ async def test_of_many_holders_taking_a_free_lease_at_once_exactly_one_gets_it(
     winners = {lease.holder for lease in found}
     assert len(winners) == 1
     assert sum(lease.held_by(h) for lease, h in zip(found, holders, strict=True)) == 1
+
+
+async def test_taking_the_lease_ends_a_run_its_dead_holder_left_running(store: Store) -> None:
+    started = RunRecord("gh", "manual", "2026-01-01T00:00:00.000Z", None, "running",
+                        report={"status": "running", "errors": []})  # fmt: skip
+    left = await store.record_run(started)
+    other = await store.record_run(dataclasses.replace(started, integration="jira"))
+
+    await leases(store).acquire_lease("gh", A, 30)
+
+    runs = {run.id: run for run in await store.list_runs()}
+    assert (runs[left].status, runs[left].report["status"]) == ("aborted", "aborted")
+    assert runs[left].report["errors"] == [ABANDONED_ERROR] and runs[left].ended_at
+    assert runs[other].status == "running"  # another integration's run is not this lease's

@@ -12,7 +12,7 @@ import datetime as dt
 
 import asyncpg
 
-from ocean.store.base import Lease, LeaseHolder
+from ocean.store.base import ABANDONED_ERROR, Lease, LeaseHolder, now_iso
 
 _ACQUIRE = (
     "INSERT INTO resync_leases AS l (integration, holder, host, pid, acquired_at, expires_at) "
@@ -26,6 +26,12 @@ _ACQUIRE = (
 _READ = (
     "SELECT holder, host, pid, acquired_at, expires_at, completed_at FROM resync_leases "
     "WHERE integration = $1"
+)
+_ABANDONED = (
+    "UPDATE runs SET status = 'aborted', ended_at = $2, report = jsonb_set(jsonb_set("
+    "jsonb_set(report::jsonb, '{status}', '\"aborted\"'), '{ended_at}', to_jsonb($2::text)), "
+    "'{errors}', (report::jsonb -> 'errors') || to_jsonb($3::text))::text "
+    "WHERE integration = $1 AND status = 'running'"
 )
 _RENEW = (
     "UPDATE resync_leases SET expires_at = now() + make_interval(secs => $3) "
@@ -51,7 +57,9 @@ async def acquire(
     async with pool.acquire() as db, db.transaction():
         await db.execute(_ACQUIRE, integration, holder.id, holder.host, holder.pid, seconds)
         row = await db.fetchrow(_READ, integration)
-    assert row is not None, "the row was just written"
+        assert row is not None, "the row was just written"
+        if row[0] == holder.id:  # no other resync of it runs: "running" ones were abandoned
+            await db.execute(_ABANDONED, integration, now_iso(), ABANDONED_ERROR)
     found, host, pid, acquired_at, expires_at, completed_at = row
     owner = None if found is None else LeaseHolder(id=found, host=host, pid=int(pid))
     return Lease(integration, owner, _stamp(acquired_at), _stamp(expires_at), _stamp(completed_at))

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import sqlite3
 
-from ocean.store.base import Lease, LeaseHolder
+from ocean.store.base import ABANDONED_ERROR, Lease, LeaseHolder
 from ocean.store.sqlite.catalog import SQLiteCatalog
 
 # Taken when there is no row, when it is released or expired, or when it is already the
@@ -30,6 +30,11 @@ _ACQUIRE = (
 _READ = (
     "SELECT holder, host, pid, acquired_at, expires_at, completed_at FROM resync_leases "
     "WHERE integration = ?"
+)
+_ABANDONED = (
+    "UPDATE runs SET status = 'aborted', ended_at = ?2, report = json_set(report, "
+    "'$.status', 'aborted', '$.ended_at', ?2, '$.errors[#]', ?3) "
+    "WHERE integration = ?1 AND status = 'running'"
 )
 _RENEW = "UPDATE resync_leases SET expires_at = ?3 WHERE integration = ?1 AND holder = ?2"
 _RELEASE = (
@@ -61,6 +66,8 @@ def _acquire(
     row = db.execute(_READ, (integration,)).fetchone()
     found, host, pid, acquired_at, expires_at, completed_at = row
     owner = None if found is None else LeaseHolder(id=found, host=host, pid=int(pid))
+    if found == holder.id:  # no other resync of it runs: a run still "running" was abandoned
+        db.execute(_ABANDONED, (integration, now, ABANDONED_ERROR))
     return Lease(integration, owner, acquired_at, expires_at, completed_at)
 
 
