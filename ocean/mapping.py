@@ -90,12 +90,17 @@ class PortResourceConfig(
     items_to_parse_top_level_transform: bool = True
 
 
-class ResourceConfig(Struct, forbid_unknown_fields=True, kw_only=True):
+class ResourceConfig(
+    Struct, forbid_unknown_fields=True, kw_only=True, rename={"expect_null": "expectNull"}
+):
     """One entry of ``resources``: a kind, its selector and its entity mapping."""
 
     kind: str
     selector: Selector = field(default_factory=Selector)
     port: PortResourceConfig
+    expect_null: list[str] | UnsetType = UNSET
+    """Ocean's own key (the original's models ignore it): mapped fields that are null by
+    design (``properties.url``, ``relations.*``), not reported as misconfigured."""
     custom: Any = None
     """The integration's own object for this resource (its mapping model's), if any."""
 

@@ -329,3 +329,22 @@ async def test_a_stale_entity_written_by_someone_else_during_the_resync_is_kept(
 
     assert report.deleted == 0
     assert (await workspace.entities("service"))["svc-2"]["title"] == "Edited live"
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+async def test_fields_null_by_design_are_not_reported_as_misconfigured(
+    workspace: Workspace, workers: str
+) -> None:
+    expected_null = resource("service", "service", properties={"url": ".url", "stars": ".stars"})
+    expected_null["expectNull"] = ["properties.stars"]
+    workspace.set_mapping({"resources": [expected_null]})
+    no_stars = services(3)
+    for item in no_stars:
+        del item["url"], item["stars"]
+    workspace.set_data(services=[no_stars], teams=[])
+    workspace.environ["OCEAN__TRANSFORM_WORKERS"] = workers
+
+    report = await workspace.sail()
+
+    assert _kind(report, "service").misconfigurations == {"properties.url": ".url"}
+    assert _kind(report, "service").created == 3

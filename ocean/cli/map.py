@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from ocean.errors import ConfigError, MappingError
 from ocean.extract.extract import extract
 from ocean.mapping import parse_resource
 from ocean.sail import prepare
-from ocean.transform.explain import Explanation, explain
+from ocean.transform.explain import Blueprints, Explanation, KindSummary, explain
 from ocean.transform.golden import run_case, summary
 from ocean.transform.mapper import CompiledResource
 
@@ -31,7 +32,9 @@ from ocean.transform.mapper import CompiledResource
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Raw items (JSON array or JSON lines) instead of live data from the handlers.",
 )
-@click.option("--limit", default=20, show_default=True, help="Live items to fetch per kind.")
+@click.option(
+    "--limit", default=20, show_default=True, help="Live items to fetch per kind (0: all)."
+)
 @click.option(
     "--resource",
     "resource_file",
@@ -52,6 +55,9 @@ from ocean.transform.mapper import CompiledResource
     help="A JSON object that is exactly the environment env/$ENV see.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--summary", "per_kind", is_flag=True, help="One line per kind instead of one per item."
+)
 def map_command(  # noqa: PLR0913
     path: Path | None,
     kind: str | None,
@@ -63,8 +69,12 @@ def map_command(  # noqa: PLR0913
     parse_all: bool,
     env_file: Path | None,
     as_json: bool,
+    per_kind: bool,
 ) -> None:
-    """Show what a mapping makes of raw items, item by item."""
+    """Show what a mapping makes of raw items, item by item, and whether the catalog
+    would take each entity under the integration's blueprints.
+
+    Exits 1 when an entity breaks its blueprint or a selector fails."""
     if case_file is not None:
         _check_case(case_file)
     elif resource_file is not None and items_file is not None:
@@ -74,7 +84,10 @@ def map_command(  # noqa: PLR0913
         result = compiled.map_items(_read_items(items_file), parse_all=parse_all)
         click.echo(json.dumps(summary(result), indent=None if as_json else 2, ensure_ascii=False))
     elif path is not None:
-        run(lambda: _explain_folder(path, kind, sample, limit, as_json))
+        shown = Shown(as_json=as_json, summary=per_kind)
+        run(lambda: _explain_folder(path, Source(kind, sample, limit, env_file), shown))
+        if shown.broken:
+            raise SystemExit(1)
     else:
         raise click.UsageError("give an integration PATH, or --resource with --items, or --case")
 
@@ -93,52 +106,87 @@ def _check_case(case_file: Path) -> None:
     raise SystemExit(1)
 
 
-async def _explain_folder(
-    path: Path, kind: str | None, sample: Path | None, limit: int, as_json: bool
-) -> None:
+@dataclass
+class Source:
+    """Where ``ocean map PATH`` takes its items from."""
+
+    kind: str | None
+    sample: Path | None
+    limit: int
+    env_file: Path | None
+
+
+@dataclass
+class Shown:
+    """How explanations are shown, and whether any told of an entity the catalog would
+    reject or a failing selector."""
+
+    as_json: bool
+    summary: bool
+    broken: bool = False
+    console: Console = field(default_factory=Console)
+
+
+async def _explain_folder(path: Path, source: Source, shown: Shown) -> None:
     prepared = prepare(path, environ=os.environ, overrides={})
-    resources = [r for r in prepared.resources if kind is None or r.kind == kind]
+    resources = [r for r in prepared.resources if source.kind is None or r.kind == source.kind]
     if not resources:
         raise MappingError(
-            f"kind {kind!r} is not in the mapping; its kinds: {prepared.folder.mapping.kinds}"
+            f"kind {source.kind!r} is not in the mapping; its kinds: {prepared.folder.mapping.kinds}"
         )
-    console = Console()
+    if source.env_file is not None:
+        env = _environment(source.env_file)
+        resources = [CompiledResource(r.resource, env=env, index=r.index) for r in resources]
+    where = prepared.folder.path / prepared.settings.resources_path / "blueprints.json"
+    blueprints = Blueprints(prepared.folder.blueprints, source=str(where))
     for resource in resources:
         items = (
-            _read_items(sample)
-            if sample
-            else await _live_items(prepared.folder.integration, resource.kind, limit)
+            _read_items(source.sample)
+            if source.sample
+            else await _live_items(prepared.folder.integration, resource.kind, source.limit)
         )
-        for explanation in explain(resource, items):
-            _show(console, resource, explanation, as_json)
+        explanations = explain(resource, items, blueprints)
+        shown.broken |= any(e.outcome in ("invalid", "selector-error") for e in explanations)
+        if shown.summary:
+            _show_summary(shown, resource, explanations)
+        else:
+            for explanation in explanations:
+                _show(shown, resource, explanation)
 
 
 async def _live_items(integration: Any, kind: str, limit: int) -> list[Any]:
+    """The kind's first ``limit`` items from its handlers (``0``: every item)."""
     items: list[Any] = []
     async for batch in extract(integration, kind):
-        items += batch[: limit - len(items)]
-        if len(items) >= limit:
+        items += batch if limit <= 0 else batch[: limit - len(items)]
+        if 0 < limit <= len(items):
             break
     return items
 
 
-def _show(
-    console: Console, resource: CompiledResource, explanation: Explanation, as_json: bool
+def _show_summary(
+    shown: Shown, resource: CompiledResource, explanations: list[Explanation]
 ) -> None:
-    if as_json:
-        click.echo(
-            json.dumps(
-                {"kind": resource.kind, "resource": resource.index, **explanation.__dict__},
-                default=str,
-            )
-        )
+    line = KindSummary(resource.kind, resource.index)
+    for explanation in explanations:
+        line.add(explanation)
+    click.echo(json.dumps(line.as_json(), default=str) if shown.as_json else line.line())
+
+
+def _show(shown: Shown, resource: CompiledResource, explanation: Explanation) -> None:
+    if shown.as_json:
+        body = {"kind": resource.kind, "resource": resource.index, **explanation.__dict__}
+        click.echo(json.dumps(body, default=str))
         return
+    console = shown.console
     head = f"[bold]{resource.kind}[/bold] #{explanation.position}"
-    if explanation.outcome == "entity" and explanation.entity is not None:
-        console.print(
-            f"{head} → [green]{explanation.entity['blueprint']}/{explanation.entity['identifier']}[/green]"
-        )
-        console.print_json(json.dumps(explanation.entity, default=str))
+    entity = explanation.entity
+    if explanation.outcome in ("entity", "invalid") and entity is not None:
+        colour = "green" if explanation.outcome == "entity" else "red"
+        console.print(f"{head} → [{colour}]{entity['blueprint']}/{entity['identifier']}[/{colour}]")
+        console.print_json(json.dumps(entity, default=str))
+        for problem in explanation.problems:
+            console.print(f"    [red]rejected by the catalog[/red]: {problem}", markup=True)
     else:
         console.print(
             f"{head} → [red]no entity[/red] ({explanation.outcome}): {explanation.detail}"
@@ -148,15 +196,21 @@ def _show(
 
 
 def _environment(env_file: Path | None) -> dict[str, str] | None:
-    if env_file is not None:
-        env = json.loads(env_file.read_text())
-        if not isinstance(env, dict):
-            raise click.BadParameter(
-                "must hold a JSON object of variables", param_hint="--env-file"
-            )
-        return {str(k): str(v) for k, v in env.items()}
-    allowed = os.environ.get("OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS", "true").lower()
-    return dict(os.environ) if allowed not in ("false", "0", "no") else None
+    """What ``env`` / ``$ENV`` see: the ``--env-file`` object, else the process's
+    environment; nothing (both ``{}``) when OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS
+    is false, whatever the file holds."""
+    allowed = os.environ.get("OCEAN__ALLOW_ENVIRONMENT_VARIABLES_JQ_ACCESS", "true")
+    if allowed.strip().lower() in _FALSE:
+        return None
+    if env_file is None:
+        return dict(os.environ)
+    env = json.loads(env_file.read_text())
+    if not isinstance(env, dict):
+        raise click.BadParameter("must hold a JSON object of variables", param_hint="--env-file")
+    return {str(k): str(v) for k, v in env.items()}
+
+
+_FALSE = frozenset(("false", "0", "no", "off", "f", "n"))
 
 
 def _read_document(path: Path) -> Any:

@@ -78,7 +78,7 @@ class Expression:
         try:
             return jq.compile(_ENV_PRELUDE + self._source, args={"__ocean_env": self._env})
         except ValueError as error:
-            raise CompileError(_first_line(error)) from None
+            raise CompileError(_located(str(error), self.text)) from None
 
     def first(self, source: Input) -> Any:
         """The first output of the expression for one input."""
@@ -115,6 +115,31 @@ class Expression:
     def is_fast(self) -> bool:
         """True when Python evaluates it without calling jq."""
         return self._fast is not None
+
+
+_AT = re.compile(
+    r"^(?:jq: error: )?(?P<what>.*?) at <top-level>, line (?P<line>\d+), column \d+:?$"
+)
+
+
+def _located(message: str, source: str) -> str:
+    """jq's compile error pointed at the user's expression (line, column and a caret under
+    it), not at the program Ocean wraps it in."""
+    lines = message.splitlines()
+    found = _AT.match(lines[0].strip()) if lines else None
+    if found is None:
+        return _first_line(Exception(message))
+    number = int(found["line"])
+    caret = lines[2] if len(lines) > 2 and "^" in lines[2] else ""
+    start = caret.find("^") - 4 - (len(_ENV_PRELUDE) if number == 1 else 0)
+    own = source.splitlines()[number - 1] if number <= len(source.splitlines()) else ""
+    if not caret or not 0 <= start <= len(own):
+        return f"{found['what']} at line {number} of the expression"
+    width = max(1, len(caret.strip()))
+    return (
+        f"{found['what']} at line {number}, column {start + 1} of the expression:\n"
+        f"    {own}\n    {' ' * start}{'^' * width}"
+    )
 
 
 def _first_line(error: Exception) -> str:

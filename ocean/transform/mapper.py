@@ -8,9 +8,12 @@ whose identifier or blueprint is empty gives no entity, a selector must yield a 
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from msgspec import UnsetType
 
 from ocean.errors import MappingError
 from ocean.mapping import ResourceConfig
@@ -113,22 +116,32 @@ class CompiledResource:
             else None
         )
         claims = resolver.claims if resolver is not None else None
-        leaves, self.deferred = _deferred(port.entity.mappings.leaves(), claims)
+        kept, self.deferred = _deferred(port.entity.mappings.leaves(), claims)
         self.resolver = resolver if self.deferred else None
         """Who resolves :attr:`deferred` (see :mod:`ocean.extract.fields`)."""
         self.fields: dict[str, Node] = {
-            name: compile_node(name, value, env) for name, value in leaves.items()
+            name: compile_node(name, value, env) for name, value in kept.items()
         }
         self._build = generate_builder(self.fields, coerced=_COERCED_TO_TEXT)
+        mapped = [leaf.path for leaf in leaves(self.fields)] + list(self.deferred)
+        self.expect_null, unmatched = _expected_null(resource, mapped)
+        """The mapped fields ``expectNull`` names: null by design, never misconfigured."""
+        self._unmatched = unmatched
 
     def problems(self) -> list[str]:
-        """Every expression that does not compile, named by field and text."""
+        """Every expression that does not compile, named by field and text, and every
+        ``expectNull`` entry that names no mapped field."""
+        where = f"resources[{self.index}] (kind {self.kind!r})"
         return [
-            f"resources[{self.index}] (kind {self.kind!r}) {leaf.path}: {leaf.text!r} "
-            f"does not compile: {leaf.problem}"
+            f"{where} {leaf.path}: {leaf.text!r} does not compile: {leaf.problem}"
             for leaf in [self.selector, *leaves(self.fields)]
             if leaf.problem is not None
-        ]
+        ] + [f"{where} expectNull: {entry}" for entry in self._unmatched]
+
+    def forgive(self, misconfigured: dict[str, str]) -> None:
+        """Drop the fields that are null by design (``expectNull``) from ``misconfigured``."""
+        for path in self.expect_null:
+            misconfigured.pop(path, None)
 
     def map_items(self, items: list[Any], *, parse_all: bool = False) -> MapResult:
         """Map a batch; with ``parse_all`` selector-rejected items come back in ``failed``.
@@ -167,6 +180,7 @@ class CompiledResource:
                 result.sources.append((entity, item))
         for path in self.deferred:
             misconfigured.pop(path, None)  # null until the integration resolves it
+        self.forgive(misconfigured)
         return result
 
     def select(self, source: Input, position: int, result: MapResult) -> bool | None:
@@ -191,8 +205,11 @@ class CompiledResource:
         return f"kind {self.kind!r}, item {position}: selector {self.selector.text!r} {message}"
 
     def build_entity(self, source: Input, misconfigured: dict[str, str]) -> Entity:
-        """Every mapped field for one input (null fields recorded in ``misconfigured``)."""
-        return self._build(source, misconfigured)
+        """Every mapped field for one input (null fields recorded in ``misconfigured``,
+        except those null by design)."""
+        entity = self._build(source, misconfigured)
+        self.forgive(misconfigured)
+        return entity
 
 
 def _deferred(
@@ -214,6 +231,22 @@ def _deferred(
     return kept, deferred
 
 
+def _expected_null(
+    resource: ResourceConfig, mapped: list[str]
+) -> tuple[tuple[str, ...], list[str]]:
+    """The mapped fields ``expectNull`` names (an entry may be a pattern: ``relations.*``),
+    and what is wrong with each entry that names none."""
+    entries = [] if isinstance(resource.expect_null, UnsetType) else resource.expect_null
+    matched: list[str] = []
+    unmatched: list[str] = []
+    for entry in entries:
+        hits = fnmatch.filter(mapped, entry)
+        matched += hits
+        if not hits:
+            unmatched.append(f"{entry!r} names no mapped field (they are: {', '.join(mapped)})")
+    return tuple(dict.fromkeys(matched)), unmatched
+
+
 def compile_resources(
     resources: list[ResourceConfig],
     *,
@@ -229,7 +262,8 @@ def compile_resources(
     problems = [problem for resource in compiled for problem in resource.problems()]
     if problems:
         raise MappingError(
-            "the mapping has JQ that does not compile:\n  - "
+            "the mapping has JQ that does not compile or an expectNull entry that names no "
+            "mapped field:\n  - "
             + "\n  - ".join(problems)
             + "\nFix these expressions (try them with `ocean map`); nothing was fetched."
         )

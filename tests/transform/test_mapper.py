@@ -12,6 +12,8 @@ from ocean.errors import MappingError
 from ocean.mapping import ResourceConfig, parse_mapping, parse_resource, to_document
 from ocean.transform.jq import Expression, Input
 from ocean.transform.mapper import CompiledResource, compile_resources
+from ocean.transform.mapping_spec import MappingSpec
+from ocean.transform.mapping_spec import compiled as pool_compiled
 
 
 def _resource(**mappings: Any) -> ResourceConfig:
@@ -194,3 +196,36 @@ def test_a_property_read_by_a_key_path_comes_out_as_jq_gives_it(item: dict[str, 
     except ValueError:  # jq's error: the mapping leaves the field null
         expected = None
     assert json.dumps(entity["properties"]["n"]) == json.dumps(expected)
+
+
+@pytest.mark.parametrize(
+    ("expect_null", "reported"),
+    [
+        ([], {"title", "properties.url", "relations.team"}),
+        (["title"], {"properties.url", "relations.team"}),
+        (["properties.*", "relations.*"], {"title"}),
+        (["*"], set()),
+    ],
+)
+def test_expect_null_fields_are_left_out_of_the_misconfigurations(
+    expect_null: list[str], reported: set[str]
+) -> None:
+    resource = parse_resource(
+        {"kind": "svc", "expectNull": expect_null,
+         "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"svc"', "title": ".name",
+                                          "properties": {"url": ".url"}, "relations": {"team": ".team"}}}}}
+    )  # fmt: skip
+    compiled = CompiledResource(resource, env=None)
+
+    in_process = compiled.map_items([{"id": "a"}])
+    elsewhere = pool_compiled(MappingSpec.of(compiled)).map_items([{"id": "a"}])
+
+    assert set(in_process.misconfigurations) == set(elsewhere.misconfigurations) == reported
+    assert [e["identifier"] for e in in_process.passed] == ["a"]
+
+
+def test_expect_null_is_a_key_the_original_s_format_keeps() -> None:
+    document = {"kind": "svc", "expectNull": ["title"],
+                "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"svc"', "title": ".t"}}}}  # fmt: skip
+    assert to_document(parse_resource(document))["expectNull"] == ["title"]
+    assert "expectNull" not in to_document(_resource())
