@@ -9,7 +9,11 @@ OceanError
  │    ├── KindNotImplementedError
  │    └── RawDataError
  ├── StoreError               the catalog could not be read or written
- │    └── QueueUnavailableError  the live-event queue cannot be reached (for now)
+ │    ├── QueueUnavailableError  the live-event queue cannot be reached (for now)
+ │    ├── RequestError        a request to the catalog server is malformed (422)
+ │    │    └── RequestTooLargeError  a body or entity count over the route's limit (413)
+ │    ├── NotFoundError       a blueprint or entity a request names does not exist (404)
+ │    └── ConflictError       a request conflicts with what the catalog holds (409)
  └── ResyncLeaseError         another resync of the same integration holds its lease
       ├── LeaseHeldError      refused: it was held when this resync wanted to start
       └── LeaseLostError      aborted: another took it while this resync ran
@@ -98,3 +102,13 @@ class RequestError(StoreError):
 class RequestTooLargeError(RequestError):
     """A request body, or its number of entities, is over the route's limit (answered 413):
     the message names the limit and how to stay under it."""
+
+
+class NotFoundError(StoreError):
+    """A blueprint or entity a request names does not exist (answered 404 ``not_found``):
+    the message names it."""
+
+
+class ConflictError(StoreError):
+    """A request conflicts with what the catalog holds (answered 409): an entity created
+    twice, a blueprint deleted while it has entities; the message says what to do instead."""

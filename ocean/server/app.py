@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ocean.errors import RequestTooLargeError, StoreError
+from ocean.errors import ConflictError, NotFoundError, RequestTooLargeError, StoreError
+from ocean.server.audit import AuditRoutes
 from ocean.server.auth import Tokens
+from ocean.server.blueprints import BlueprintRoutes
 from ocean.server.bodies import (
     bulk_cap,
     cursor,
@@ -29,10 +30,17 @@ from ocean.server.bodies import (
     number,
     text,
 )
-from ocean.server.grouping import GroupedWrites
+from ocean.server.caller import Callers, owner_of
+from ocean.server.docs import docs_page
+from ocean.server.entities import EntityRoutes
+from ocean.server.gateway import WriteGateway
 from ocean.server.integrations import Integrations
 from ocean.server.openapi import OPEN, openapi
-from ocean.store.base import Owner, RemembersPages, RunRecord, Store
+from ocean.server.reading import Reader
+from ocean.server.responses import JSON as _JSON
+from ocean.server.responses import error as _error
+from ocean.server.responses import flag, write_code, write_status
+from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
 from ocean.store.search import SearchError
@@ -50,6 +58,7 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
 
     table = [
         Route("/openapi.json", published, methods=["GET"]),
+        Route("/docs", docs_page, methods=["GET"]),
         Route("/v1/auth/access_token", routes.token, methods=["POST"]),
         Route("/v1/organization", integrations.organization),
         Route("/v1/integration/provision-enabled", integrations.provision_enabled),
@@ -65,13 +74,12 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
             methods=["POST"],
         ),
         Route("/__ingest/{rest:path}", integrations.accepted, methods=["POST", "PUT"]),
-        Route("/v1/blueprints", routes.blueprints, methods=["GET", "POST"]),
         Route("/v1/blueprints/entities/datasource-entities", routes.owned, methods=["POST"]),
-        Route("/v1/blueprints/{bp}", routes.blueprint, methods=["GET", "PATCH"]),
         Route("/v1/blueprints/{bp}/entities/bulk", routes.bulk, methods=["POST"]),
-        Route("/v1/blueprints/{bp}/entities", routes.single, methods=["POST"]),
         Route("/v1/blueprints/{bp}/bulk/entities/delete", routes.delete, methods=["POST"]),
-        Route("/v1/entities/search", routes.search, methods=["POST"]),
+        *routes.blueprint_routes.routes(),
+        *routes.entity_routes.routes(),
+        *AuditRoutes(store).routes(),
         Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
         Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
         Route("/v1/ocean/pages/recall", routes.recall_pages, methods=["POST"]),
@@ -83,6 +91,8 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
         middleware=[Middleware(_Authenticated, tokens=issued)],
         exception_handlers={
             RequestTooLargeError: _too_large,
+            NotFoundError: _missing,
+            ConflictError: _conflict,
             StoreError: _store_error,
             Exception: _failed,
             404: _not_found,
@@ -116,8 +126,12 @@ class _Authenticated:
 class _Routes:
     def __init__(self, store: Store, tokens: Tokens) -> None:
         self.store, self.tokens = store, tokens
-        self.writes = GroupedWrites(store)
+        self.callers = Callers(tokens)
+        self.gateway = WriteGateway(store)
         self.integrations = Integrations(store)
+        reader = Reader(store)
+        self.blueprint_routes = BlueprintRoutes(reader, self.gateway, self.callers)
+        self.entity_routes = EntityRoutes(reader, self.gateway, self.callers)
 
     async def token(self, request: Request) -> Response:
         """Exchange a client id and secret for a bearer token."""
@@ -126,46 +140,17 @@ class _Routes:
             str(body.get("clientId")), str(body.get("clientSecret"))
         ):
             return _error(401, "invalid_credentials", "unknown clientId or wrong clientSecret")
+        token = self.tokens.issue()
+        self.callers.issued(token, str(body.get("clientId")))
         return _JSON(
             {
                 "ok": True,
-                "accessToken": self.tokens.issue(),
+                "accessToken": token,
                 "expiresIn": int(self.tokens.lifetime),
                 "tokenType": "Bearer",
             },
             headers={HEADER: OCEAN_SERVER.header()},  # Ocean's client may send more per call
         )
-
-    async def blueprints(self, request: Request) -> Response:
-        """List blueprints, or create one."""
-        if request.method == "GET":
-            return _JSON({"ok": True, "blueprints": await self.store.list_blueprints()})
-        body = await json_object(request)
-        identifier = text(body, "identifier")
-        if any(bp["identifier"] == identifier for bp in await self.store.list_blueprints()):
-            return _error(409, "conflict", f"blueprint {identifier!r} already exists")
-        await self.store.create_blueprints([{"relations": {}, "schema": {"properties": {}}} | body])
-        return _JSON(
-            {"ok": True, "blueprint": await self._blueprint(str(identifier))}, status_code=201
-        )
-
-    async def blueprint(self, request: Request) -> Response:
-        """Get a blueprint, or patch it."""
-        identifier = request.path_params["bp"]
-        if request.method == "PATCH":
-            updated = await self.store.update_blueprint(identifier, await json_object(request))
-            if updated is None:
-                return _error(404, "not_found", f"blueprint {identifier!r} does not exist")
-        found = await self._blueprint(identifier)
-        if found is None:
-            return _error(404, "not_found", f"blueprint {identifier!r} does not exist")
-        return _JSON({"ok": True, "blueprint": found})
-
-    async def _blueprint(self, identifier: str) -> dict[str, Any] | None:
-        for blueprint in await self.store.list_blueprints():
-            if blueprint["identifier"] == identifier:
-                return {"relations": {}, "schema": {"properties": {}}} | blueprint
-        return None
 
     async def bulk(self, request: Request) -> Response:
         """Upsert up to 20 entities of a blueprint (1,000 for Ocean's client); per-entity
@@ -173,7 +158,10 @@ class _Routes:
         blueprint, most = request.path_params["bp"], limits_of(request).bulk_entities
         body = await json_object(request, bulk_cap(request))
         entities: list[Any] = [e | {"blueprint": blueprint} for e in entity_objects(body, most)]
-        outcomes = await self.writes.upsert(entities, **_write_options(request))
+        caller = self.callers.of(request)
+        outcomes = await self.gateway.upsert(
+            caller, entities, grouped=True, **_write_options(request)
+        )
         ours = bool(request.headers.get(CLIENT_HEADER))  # Ocean's client: status and version too
         done = [
             {"index": o.index, "identifier": o.identifier, "created": o.status == "created"}
@@ -185,8 +173,8 @@ class _Routes:
             {
                 "index": o.index,
                 "identifier": o.identifier,
-                "statusCode": _status(o.error),
-                "error": _code(o.error),
+                "statusCode": write_status(o.error),
+                "error": write_code(o.error),
                 "message": o.error,
             }
             for o in outcomes
@@ -196,33 +184,19 @@ class _Routes:
             {"ok": True, "entities": done, "errors": errors}, status_code=207 if errors else 200
         )
 
-    async def single(self, request: Request) -> Response:
-        """Upsert one entity."""
-        entity = (await json_object(request)) | {"blueprint": request.path_params["bp"]}
-        (outcome,) = await self.store.upsert_entities([entity], **_write_options(request))  # type: ignore[list-item]
-        if not outcome.ok:
-            return _error(_status(outcome.error), _code(outcome.error), outcome.error or "")
-        return _JSON({"ok": True, "entity": entity}, status_code=201)
-
     async def delete(self, request: Request) -> Response:
         """Delete entities of a blueprint, optionally with their dependents."""
         blueprint = request.path_params["bp"]
         body = await json_object(request, bulk_cap(request))
         most = limits_of(request).delete_identifiers
         keys = [(blueprint, identifier) for identifier in identifiers(body, most)]
-        dependents = request.query_params.get("delete_dependents", "false") == "true"
-        result = await self.store.delete_entities(keys, delete_dependents=dependents)
+        dependents = flag(request, "delete_dependents")
+        result = await self.gateway.delete(
+            self.callers.of(request), keys, delete_dependents=dependents
+        )
         return _JSON(
             {"ok": True, "deletedEntities": [i for bp, i in result.deleted if bp == blueprint]}
         )
-
-    async def search(self, request: Request) -> Response:
-        """Search entities with Port's query language (include / exclude projections)."""
-        include = request.query_params.getlist("include") or None
-        exclude = request.query_params.getlist("exclude") or None
-        query = await json_object(request, bulk_cap(request))
-        found = await self.store.search(query, include=include, exclude=exclude)
-        return _JSON({"ok": True, "entities": found})
 
     async def recall_pages(self, request: Request) -> Response:
         """Ocean's extension: the page records the writer kept that still hold."""
@@ -230,7 +204,7 @@ class _Routes:
         store = self.store
         if not isinstance(store, RemembersPages) or not store.remembers_pages():
             return _JSON({"ok": True, "records": []})
-        owner = _owner_of(request.headers.get("user-agent", ""))
+        owner = owner_of(request.headers.get("user-agent", ""))
         records = await store.recall_pages(owner, slot, fingerprint)
         return _JSON(
             {
@@ -250,14 +224,14 @@ class _Routes:
                 f"records must be a list of {{digest: hex, record: JSON text}} ({error!r})"
             ) from None
         if isinstance(store, RemembersPages) and store.remembers_pages():
-            owner = _owner_of(request.headers.get("user-agent", ""))
+            owner = owner_of(request.headers.get("user-agent", ""))
             await store.remember_pages(owner, slot, fingerprint, records)
         return _JSON({"ok": True})
 
     async def owned(self, request: Request) -> Response:
         """Entities a datasource owns (by prefix and suffix), optionally not updated since `before`."""
         body = await json_object(request)
-        owner = _owner_of(
+        owner = owner_of(
             str(body.get("datasource_prefix", "")) + "0" + str(body.get("datasource_suffix", ""))
         )
         before, limit = text(body, "before", required=False), number(body, "limit", 5000)
@@ -294,7 +268,6 @@ class _Routes:
 def _write_options(request: Request) -> dict[str, Any]:
     flags = request.query_params
     return {
-        "owner": _owner_of(request.headers.get("user-agent", "")),
         "merge": flags.get("merge", "false") == "true",
         "create_missing_related": flags.get("create_missing_related_entities", "false") == "true",
         # Ocean's client asks the catalog to leave unchanged entities alone (one call
@@ -310,38 +283,17 @@ def _page_slot(body: dict[str, Any]) -> tuple[str, str]:
     return slot, fingerprint
 
 
-def _owner_of(user_agent: str) -> Owner:
-    """``port-ocean/{type}/{version}/{identifier}/{exporter}``; anything else is its own owner."""
-    parts = user_agent.split("/")
-    if len(parts) >= 5 and parts[0] == "port-ocean":
-        return Owner(parts[1], parts[3], parts[2], parts[4])
-    return Owner("api", user_agent or "anonymous", "0", "exporter")
-
-
-def _status(error: str | None) -> int:
-    return 404 if (error or "").startswith("not_found") else 422
-
-
-def _code(error: str | None) -> str:
-    return "not_found" if (error or "").startswith("not_found") else "invalid_entity"
-
-
-class _JSON(JSONResponse):
-    """A JSON response written by orjson: a bulk write's outcomes, an ownership scan or a
-    resync's page records run to tens of thousands of items (the standard library's
-    encoder took a tenth of a 50k first sync's time in the server)."""
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return _JSON({"ok": False, "error": code, "message": message}, status_code=status)
-
-
 async def _store_error(request: Request, error: Exception) -> Response:
     code = "invalid_query" if isinstance(error, SearchError) else "invalid_request"
     return _error(422, code, str(error))
+
+
+async def _missing(request: Request, error: Exception) -> Response:
+    return _error(404, "not_found", str(error))
+
+
+async def _conflict(request: Request, error: Exception) -> Response:
+    return _error(409, "conflict", str(error))
 
 
 async def _too_large(request: Request, error: Exception) -> Response:

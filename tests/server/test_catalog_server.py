@@ -204,7 +204,8 @@ async def test_the_openapi_description_lists_every_route_and_needs_no_token(
     assert schema["openapi"].startswith("3.")
     bulk = schema["paths"]["/v1/blueprints/{bp}/entities/bulk"]["post"]
     assert bulk["summary"].startswith("Upsert up to 20 entities")
-    assert [p["name"] for p in bulk["parameters"]] == ["bp"]
+    assert [p["name"] for p in bulk["parameters"] if p["in"] == "path"] == ["bp"]
+    assert "entities" in bulk["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert bulk["security"] == [{"bearer": []}]
     assert "security" not in schema["paths"]["/v1/auth/access_token"]["post"]
     assert {"get", "patch"} <= set(schema["paths"]["/v1/integration/{id}"])

@@ -16,6 +16,7 @@ import asyncpg
 import orjson
 
 from ocean.errors import StoreError
+from ocean.store.audit import AuditEntry, AuditFilter
 from ocean.store.base import (
     DeleteResult,
     Dependents,
@@ -30,7 +31,7 @@ from ocean.store.base import (
 from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import decoded, encoded
-from ocean.store.postgres import lease
+from ocean.store.postgres import audit, lease
 from ocean.store.postgres.relations import (
     columns,
     dependents_of,
@@ -347,6 +348,16 @@ class PostgresStore:
     async def count_entities(self) -> dict[str, int]:
         rows = await self._pool.fetch("SELECT blueprint, count(*) FROM entities GROUP BY blueprint")
         return {bp: int(count) for bp, count in rows}
+
+    async def record_audit(self, entries: list[AuditEntry]) -> None:
+        await audit.record(self._pool, entries)
+
+    async def audit_log(self, wanted: AuditFilter) -> list[AuditEntry]:
+        return await audit.query(self._pool, wanted)
+
+    async def delete_blueprint(self, identifier: str) -> None:
+        await audit.delete_blueprint(self._pool, identifier)
+        self._rules = {}
 
     async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
         value = await self._pool.fetchval(

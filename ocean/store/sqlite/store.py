@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from ocean.store.audit import AuditEntry, AuditFilter
 from ocean.store.base import (
     DeleteResult,
     Dependents,
@@ -31,7 +32,7 @@ from ocean.store.base import (
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.prepared import MappedPage
-from ocean.store.sqlite import cursors, lease, runs
+from ocean.store.sqlite import audit, cursors, lease, runs
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
 from ocean.store.sqlite.mapping import Part, write_parts
@@ -261,6 +262,16 @@ class SQLiteStore:
     async def count_entities(self) -> dict[str, int]:
         """Entity counts per blueprint."""
         return await self._call(SQLiteCatalog.count_entities)
+
+    async def record_audit(self, entries: list[AuditEntry]) -> None:
+        await self._call(audit.record, entries)
+
+    async def audit_log(self, wanted: AuditFilter) -> list[AuditEntry]:
+        return await self._call(audit.query, wanted)
+
+    async def delete_blueprint(self, identifier: str) -> None:
+        self._forget_rules()
+        await self._call(audit.delete_blueprint, identifier)
 
     async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
         return await self._call(cursors.get, integration, kind, index)

@@ -1,0 +1,104 @@
+"""``GET /v1/audit-log``: the catalog's audit log as Port serves it, with Port's filters
+(``identifier``, ``entity``, ``blueprint``, ``origin``, ``InstallationId``, ``resources``,
+``action``, ``status``, ``from``, ``to``, ``limit``, ``includes``), newest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ocean.errors import RequestError
+from ocean.server.responses import JSON, listed
+from ocean.store.audit import ACTIONS, RESOURCES, STATUSES, AuditFilter, KeepsAudit
+from ocean.store.base import Store
+
+_DEFAULT_LIMIT, _MOST = 10000, 100000
+_FIELDS = (
+    "identifier",
+    "action",
+    "resourceType",
+    "status",
+    "trigger",
+    "context",
+    "diff",
+    "message",
+    "additionalData",
+)
+
+
+class AuditRoutes:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def routes(self) -> list[Route]:
+        return [Route("/v1/audit-log", self.audit_log, methods=["GET"])]
+
+    async def audit_log(self, request: Request) -> Response:
+        """The audit log of writes, newest first, filtered (every filter combined with AND)."""
+        wanted = audit_filter(request)
+        includes = listed(request, "includes")
+        if includes is not None and (wrong := sorted(set(includes) - set(_FIELDS))):
+            raise RequestError(f"includes: unknown fields {wrong}; choose from {list(_FIELDS)}")
+        if not isinstance(self.store, KeepsAudit):
+            return JSON({"ok": True, "audits": []})
+        entries = [entry.shaped() for entry in await self.store.audit_log(wanted)]
+        if includes is not None:
+            entries = [{k: v for k, v in e.items() if k in includes} for e in entries]
+        return JSON({"ok": True, "audits": entries})
+
+
+def audit_filter(request: Request) -> AuditFilter:
+    """The filters of the query string, each checked (422 naming a wrong one)."""
+    query = request.query_params
+    action, status = query.get("action"), query.get("status")
+    if action is not None and action.upper() not in ACTIONS:
+        raise RequestError(f"action must be one of {list(ACTIONS)}, got {action!r:.40}")
+    if status is not None and status.upper() not in STATUSES:
+        raise RequestError(f"status must be one of {list(STATUSES)}, got {status!r:.40}")
+    resources = tuple(listed(request, "resources") or ())
+    if wrong := sorted(set(resources) - set(RESOURCES)):
+        raise RequestError(f"resources: this catalog logs only {list(RESOURCES)}, got {wrong}")
+    origins = [*(listed(request, "origin") or []), *(listed(request, "InstallationId") or [])]
+    return AuditFilter(
+        identifier=query.get("identifier"),
+        entity=query.get("entity"),
+        blueprint=query.get("blueprint"),
+        origins=tuple(origins),
+        resources=resources,
+        action=action.upper() if action else None,
+        status=status.upper() if status else None,
+        since=_moment(query.get("from"), "from"),
+        until=_moment(query.get("to"), "to"),
+        limit=_limit(query.get("limit")),
+    )
+
+
+def _moment(value: str | None, name: str) -> str | None:
+    """An ISO-8601 time as the log stamps it (UTC, milliseconds, ``Z``)."""
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        stamp = moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    except (ValueError, OverflowError):
+        raise RequestError(
+            f"{name} must be an ISO-8601 time such as 2022-04-23T18:25:43.511Z, got {value!r:.40}"
+        ) from None
+    return stamp.replace("+00:00", "Z")
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return _DEFAULT_LIMIT
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1
+    if not 1 <= number <= _MOST:
+        raise RequestError(f"limit must be a number from 1 to {_MOST:,}, got {value!r:.40}")
+    return int(number)

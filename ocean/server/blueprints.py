@@ -1,0 +1,148 @@
+"""Port's blueprint routes: list and create, get, replace (``PUT``), update (``PATCH``:
+top-level keys replaced) and delete one (refused, 409, while it has entities or another
+blueprint relates to it), and delete a blueprint's entities
+(``DELETE /v1/blueprints/{bp}/all-entities``, with ``delete_blueprint=true`` the blueprint
+too), answered with a migration id whose state ``GET /v1/migrations/{id}`` reports, as
+Port's clients (``port-ocean defaults clean``) expect. Writes go through the
+:class:`WriteGateway`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ocean.errors import ConflictError, NotFoundError, RequestError
+from ocean.server.bodies import json_object, text
+from ocean.server.caller import Caller, Callers
+from ocean.server.gateway import WriteGateway
+from ocean.server.reading import Reader
+from ocean.server.responses import JSON, flag
+from ocean.store.base import now_iso
+
+_DELETE_BATCH = 1000
+_MAPS = ("relations", "mirrorProperties", "calculationProperties", "aggregationProperties")
+_STAMPS = ("identifier", "createdAt", "updatedAt", "createdBy", "updatedBy")
+
+
+class BlueprintRoutes:
+    def __init__(self, reader: Reader, gateway: WriteGateway, callers: Callers) -> None:
+        self.reader, self.gateway, self.callers = reader, gateway, callers
+        self._migrations: dict[str, dict[str, Any]] = {}
+
+    def routes(self) -> list[Route]:
+        one = "/v1/blueprints/{bp}"
+        return [
+            Route("/v1/blueprints", self.list, methods=["GET"]),
+            Route("/v1/blueprints", self.create, methods=["POST"]),
+            Route(one, self.get, methods=["GET"]),
+            Route(one, self.replace, methods=["PUT"]),
+            Route(one, self.update, methods=["PATCH"]),
+            Route(one, self.delete, methods=["DELETE"]),
+            Route(f"{one}/all-entities", self.delete_entities, methods=["DELETE"]),
+            Route("/v1/migrations/{id}", self.migration, methods=["GET"]),
+        ]
+
+    async def list(self, request: Request) -> Response:
+        """List blueprints."""
+        return JSON({"ok": True, "blueprints": list((await self.reader.blueprints()).values())})
+
+    async def create(self, request: Request) -> Response:
+        """Create a blueprint (409 when it exists)."""
+        body = await json_object(request)
+        identifier = str(text(body, "identifier"))
+        if identifier in await self.reader.blueprints():
+            raise ConflictError(
+                f"blueprint {identifier!r} already exists: change it with "
+                f"PUT or PATCH /v1/blueprints/{identifier}"
+            )
+        blueprint = {"relations": {}, "schema": {"properties": {}}} | body
+        await self.gateway.create_blueprint(self.callers.of(request), blueprint)
+        return JSON({"ok": True, "blueprint": await self.reader.blueprint(identifier)}, 201)
+
+    async def get(self, request: Request) -> Response:
+        """Get a blueprint."""
+        return JSON(
+            {"ok": True, "blueprint": await self.reader.blueprint(request.path_params["bp"])}
+        )
+
+    async def update(self, request: Request) -> Response:
+        """Update a blueprint: the top-level keys sent replace the stored ones."""
+        return await self._change(request, await json_object(request))
+
+    async def replace(self, request: Request) -> Response:
+        """Replace a blueprint with the body (keys left out are cleared)."""
+        body = await json_object(request)
+        current = await self.reader.blueprint(request.path_params["bp"])
+        cleared: dict[str, Any] = {
+            key: ({} if key in _MAPS else None)
+            for key in current
+            if key not in body and key not in _STAMPS and key != "schema"
+        }
+        return await self._change(request, cleared | body, current)
+
+    async def _change(
+        self, request: Request, patch: dict[str, Any], current: dict[str, Any] | None = None
+    ) -> Response:
+        identifier = request.path_params["bp"]
+        sent = patch.get("identifier", identifier)
+        if sent != identifier:
+            raise RequestError(
+                f"the body's identifier {sent!r} is not the path's {identifier!r}: "
+                "a blueprint cannot be renamed; leave it out, or send the same"
+            )
+        before = current or await self.reader.blueprint(identifier)
+        patch = {k: v for k, v in patch.items() if k not in _STAMPS}
+        updated = await self.gateway.update_blueprint(self.callers.of(request), before, patch)
+        if updated is None:
+            raise NotFoundError(f"blueprint {identifier!r} does not exist")
+        return JSON({"ok": True, "blueprint": await self.reader.blueprint(identifier)})
+
+    async def delete(self, request: Request) -> Response:
+        """Delete a blueprint without entities (409 while it has some or another relates to it)."""
+        await self.gateway.delete_blueprint(self.callers.of(request), request.path_params["bp"])
+        return JSON({"ok": True})
+
+    async def delete_entities(self, request: Request) -> Response:
+        """Delete every entity of a blueprint (``delete_blueprint=true``: the blueprint
+        too); answers the migration's id (it is done by then)."""
+        identifier = request.path_params["bp"]
+        await self.reader.blueprint(identifier)
+        caller, also_blueprint = self.callers.of(request), flag(request, "delete_blueprint")
+        deleted = await self._delete_all(caller, identifier)
+        if also_blueprint:
+            await self.gateway.delete_blueprint(caller, identifier)
+        migration = {
+            "id": f"migration_{uuid.uuid4().hex[:16]}",
+            "actor": caller.credential or caller.owner.datasource,
+            "sourceBlueprint": identifier,
+            "mapping": {},
+            "status": "COMPLETED",
+            "deletedEntities": deleted,
+            "createdAt": now_iso(),
+        }
+        self._migrations[migration["id"]] = migration
+        return JSON({"ok": True, "migrationId": migration["id"]})
+
+    async def _delete_all(self, caller: Caller, blueprint: str) -> int:
+        keys = [
+            (blueprint, str(e["identifier"]))
+            async for e in self.reader.store.iter_entities(blueprint)
+        ]
+        deleted = 0
+        for start in range(0, len(keys), _DELETE_BATCH):
+            batch = keys[start : start + _DELETE_BATCH]
+            result = await self.gateway.delete(caller, batch, delete_dependents=False)
+            deleted += len(result.deleted)
+        return deleted
+
+    async def migration(self, request: Request) -> Response:
+        """A migration's state (those of all-entities deletes)."""
+        found = self._migrations.get(request.path_params["id"])
+        if found is None:
+            raise NotFoundError(f"migration {request.path_params['id']!r} does not exist")
+        return JSON({"ok": True, "migration": found})

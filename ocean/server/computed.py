@@ -1,0 +1,132 @@
+"""Calculation and mirror properties, computed on read as Port computes them.
+
+A blueprint's ``mirrorProperties`` (``{name: {path: "rel1.rel2.prop"}}``) follow its
+relations to the entities at the end of the path and read a property there (or a
+meta-property: ``$identifier``, ``$title``, ``$team``, ``$icon``, ``$createdAt``,
+``$updatedAt``, ``$blueprint``); through a many-relation the value is the list of what
+every related entity holds, and a missing relation gives null. Its
+``calculationProperties`` (``{name: {calculation: <jq>, type}}``) are JQ run over the
+entity as served (mirror values included), the first output, null when the program fails
+or yields nothing. Both land in the entity's ``properties``, as Port answers them, unless
+the caller asks ``exclude_calculated_properties=true`` (Ocean's own diffing does).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+from typing import Any
+
+from ocean.store.base import Store
+from ocean.transform.jq import CompileError, Expression, Input
+from ocean.types import Entity
+
+_META = {
+    "$identifier": "identifier",
+    "$title": "title",
+    "$team": "team",
+    "$icon": "icon",
+    "$createdAt": "createdAt",
+    "$updatedAt": "updatedAt",
+    "$blueprint": "blueprint",
+}
+
+
+class Computed:
+    """Computes a blueprint's calculation and mirror properties over entities read."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def apply(
+        self, entities: list[Entity], blueprints: dict[str, dict[str, Any]]
+    ) -> list[Entity]:
+        """``entities`` (of any blueprints, as stored) with their computed properties."""
+        by_blueprint: dict[str, list[Entity]] = defaultdict(list)
+        for entity in entities:
+            by_blueprint[str(entity.get("blueprint"))].append(entity)
+        for blueprint, group in by_blueprint.items():
+            definition = blueprints.get(blueprint) or {}
+            for name, mirror in dict(definition.get("mirrorProperties") or {}).items():
+                path = mirror.get("path") if isinstance(mirror, dict) else None
+                if isinstance(path, str) and path:
+                    await self._mirror(group, blueprint, name, path.split("."), blueprints)
+            for name, calculation in dict(definition.get("calculationProperties") or {}).items():
+                program = calculation.get("calculation") if isinstance(calculation, dict) else None
+                if isinstance(program, str):
+                    _calculate(group, name, program)
+        return entities
+
+    async def _mirror(
+        self,
+        entities: list[Entity],
+        blueprint: str,
+        name: str,
+        path: list[str],
+        blueprints: dict[str, dict[str, Any]],
+    ) -> None:
+        """Set ``properties[name]`` of each entity by following ``path`` from it."""
+        *hops, leaf = path
+        reached: list[tuple[Entity, list[Entity]]] = [(entity, [entity]) for entity in entities]
+        many, current = False, blueprint
+        for relation in hops:
+            definition = dict((blueprints.get(current) or {}).get("relations") or {}).get(relation)
+            if not isinstance(definition, dict) or not isinstance(definition.get("target"), str):
+                reached = [(entity, []) for entity, _ in reached]
+                break
+            many = many or bool(definition.get("many"))
+            current = definition["target"]
+            reached = await self._follow(reached, relation, current)
+        for entity, ends in reached:
+            values = [_read(end, leaf) for end in ends]
+            entity.setdefault("properties", {})[name] = (
+                values if many else (values[0] if values else None)
+            )
+
+    async def _follow(
+        self, reached: list[tuple[Entity, list[Entity]]], relation: str, target: str
+    ) -> list[tuple[Entity, list[Entity]]]:
+        """One hop: the entities each path has reached, replaced by those they relate to."""
+        wanted: dict[Any, list[str]] = {}
+        for entity, ends in reached:
+            wanted[id(entity)] = [
+                identifier
+                for end in ends
+                for identifier in _related(end.get("relations", {}).get(relation))
+            ]
+        identifiers = sorted({i for ids in wanted.values() for i in ids})
+        found = await self._store.get_entities(target, identifiers) if identifiers else {}
+        return [
+            (entity, [found[i] for i in wanted[id(entity)] if i in found]) for entity, _ in reached
+        ]
+
+
+def _related(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
+
+
+def _read(entity: Entity, leaf: str) -> Any:
+    if leaf in _META:
+        return entity.get(_META[leaf])
+    return (entity.get("properties") or {}).get(leaf)
+
+
+def _calculate(entities: list[Entity], name: str, program: str) -> None:
+    evaluate = _compiled(program)
+    for entity in entities:
+        value = evaluate(Input(dict(entity))) if evaluate is not None else None
+        entity.setdefault("properties", {})[name] = value
+
+
+@lru_cache(maxsize=512)
+def _compiled(program: str) -> Any:
+    """The program's lenient evaluator (first output or None), or None when it is not JQ;
+    the environment is hidden from it, as from every JQ the server runs for its callers."""
+    try:
+        return Expression(program, None).lenient()
+    except CompileError:
+        return None

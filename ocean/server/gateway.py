@@ -1,0 +1,161 @@
+"""Every write the catalog server makes goes through :class:`WriteGateway`: entity upserts
+(bulk, single, by hand), entity deletes, blueprint creates, changes and deletes.
+
+It is the one place where a write meets its caller (:class:`~ocean.server.caller.Caller`),
+so that rules on who may write what apply to every route alike, and where the audit log
+gets its entries (:mod:`ocean.store.audit`): one per entity or blueprint written, with the
+caller's credential and datasource, the action, whether it succeeded and a summary of the
+change (the stored state is read before the write to compute it). Entities written
+unchanged (``only_changed``) are not written, so not audited. The audit entries are
+appended after the write, in a transaction of their own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ocean.server.caller import Caller
+from ocean.server.grouping import GroupedWrites
+from ocean.store.audit import AuditEntry, KeepsAudit, diff_summary
+from ocean.store.base import DeleteResult, Store, WriteOutcome
+from ocean.store.blueprint_removal import DeletesBlueprints
+from ocean.store.writes import merged
+from ocean.types import Entity, EntityKey
+
+_ACTIONS = {"created": "CREATE", "updated": "UPDATE"}
+_STAMPS = ("createdAt", "updatedAt", "createdBy", "updatedBy")
+
+
+class WriteGateway:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._grouped = GroupedWrites(store)
+
+    async def upsert(
+        self, caller: Caller, entities: list[Entity], *, grouped: bool = False, **options: Any
+    ) -> list[WriteOutcome]:
+        """As :meth:`Store.upsert_entities` (``options``: ``merge``,
+        ``create_missing_related``, ``only_changed``), as ``caller``; ``grouped``: in one
+        transaction with concurrent bulk calls (:class:`GroupedWrites`)."""
+        before = await self._stored(entities)
+        if grouped:
+            outcomes = await self._grouped.upsert(entities, owner=caller.owner, **options)
+        else:
+            outcomes = await self.store.upsert_entities(entities, owner=caller.owner, **options)
+        merge = bool(options.get("merge"))
+        await self._audit(
+            [_upserted(caller, entities[o.index], o, before, merge) for o in outcomes]
+        )
+        return outcomes
+
+    async def delete(
+        self, caller: Caller, keys: list[EntityKey], *, delete_dependents: bool
+    ) -> DeleteResult:
+        """Delete entities (with their dependents, or keeping those others relate to)."""
+        result = await self.store.delete_entities(keys, delete_dependents=delete_dependents)
+        await self._audit(
+            [
+                _entry(caller, "DELETE", "entity", (blueprint, identifier), {})
+                for blueprint, identifier in result.deleted
+            ]
+        )
+        return result
+
+    async def create_blueprint(self, caller: Caller, blueprint: dict[str, Any]) -> None:
+        await self.store.create_blueprints([blueprint])
+        summary = _keys_summary(None, blueprint)
+        await self._audit(
+            [_entry(caller, "CREATE", "blueprint", (blueprint["identifier"], None), summary)]
+        )
+
+    async def update_blueprint(
+        self, caller: Caller, before: dict[str, Any], patch: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Merge ``patch``'s top-level keys into the blueprint ``before`` (None: it is gone)."""
+        identifier = before["identifier"]
+        updated = await self.store.update_blueprint(identifier, patch)
+        if updated is not None:
+            summary = _keys_summary(before, updated)
+            await self._audit([_entry(caller, "UPDATE", "blueprint", (identifier, None), summary)])
+        return updated
+
+    async def delete_blueprint(self, caller: Caller, identifier: str) -> None:
+        """Delete a blueprint without entities (see :class:`DeletesBlueprints`)."""
+        store = self.store
+        if not isinstance(store, DeletesBlueprints):
+            raise TypeError(f"{type(store).__name__} cannot delete blueprints")
+        await store.delete_blueprint(identifier)
+        await self._audit([_entry(caller, "DELETE", "blueprint", (identifier, None), {})])
+
+    async def _stored(self, entities: list[Entity]) -> dict[EntityKey, Entity]:
+        """The stored state of the entities about to be written (for the diff summaries)."""
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for entity in entities:
+            if isinstance(entity.get("identifier"), str):
+                wanted[str(entity.get("blueprint"))].append(entity["identifier"])
+        found: dict[EntityKey, Entity] = {}
+        for blueprint, identifiers in wanted.items():
+            stored = await self.store.get_entities(blueprint, identifiers)
+            found.update({(blueprint, ident): entity for ident, entity in stored.items()})
+        return found
+
+    async def _audit(self, entries: list[AuditEntry | None]) -> None:
+        kept = [entry for entry in entries if entry is not None]
+        if kept and isinstance(self.store, KeepsAudit):
+            await self.store.record_audit(kept)
+
+
+def _upserted(
+    caller: Caller,
+    sent: Entity,
+    outcome: WriteOutcome,
+    before: dict[EntityKey, Entity],
+    merge: bool,
+) -> AuditEntry | None:
+    """The audit entry of one upsert's outcome (None: unchanged, nothing written)."""
+    key = (outcome.blueprint, str(outcome.identifier))
+    old = before.get(key)
+    if not outcome.ok:
+        action = "UPDATE" if old is not None else "CREATE"
+        return _entry(caller, action, "entity", key, {}, outcome.error or "failed")
+    if outcome.status not in _ACTIONS:
+        return None
+    body: dict[str, Any] = {k: v for k, v in sent.items() if k not in ("identifier", "blueprint")}
+    stored = dict(old) if old is not None else None
+    new = merged(stored, body) if merge and stored is not None else body
+    return _entry(caller, _ACTIONS[outcome.status], "entity", key, diff_summary(stored, new))
+
+
+def _entry(
+    caller: Caller,
+    action: str,
+    resource: str,
+    key: tuple[str, str | None],
+    diff: dict[str, Any],
+    failure: str | None = None,
+) -> AuditEntry:
+    """An audit entry of ``caller``'s write; ``failure``: why it failed (else it succeeded)."""
+    return AuditEntry(
+        action=action,
+        resource_type=resource,
+        blueprint=key[0],
+        entity=key[1],
+        credential=caller.credential,
+        datasource=caller.owner.datasource,
+        origin=caller.origin,
+        status="SUCCESS" if failure is None else "FAILURE",
+        diff=diff,
+        message=failure,
+    )
+
+
+def _keys_summary(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    """A blueprint change as the top-level keys added, removed and changed."""
+    old = {k: v for k, v in (before or {}).items() if k not in _STAMPS}
+    new = {k: v for k, v in after.items() if k not in _STAMPS}
+    return {
+        "added": sorted(new.keys() - old.keys()),
+        "removed": sorted(old.keys() - new.keys()),
+        "changed": sorted(k for k in old.keys() & new.keys() if old[k] != new[k]),
+    }

@@ -1,0 +1,114 @@
+"""How the catalog server shows what it reads: blueprints looked up (404 when missing),
+entities with their calculation and mirror properties and Port's ``include``/``exclude``
+projections, and the request fields that choose them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from ocean.errors import NotFoundError, RequestError
+from ocean.server.computed import Computed
+from ocean.server.responses import flag, listed
+from ocean.store.base import Store
+from ocean.store.search import project
+from ocean.types import Entity
+
+_META = {"$identifier", "$title", "$team", "$icon", "$blueprint", "$createdAt", "$updatedAt"}
+
+
+class Reader:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._computed = Computed(store)
+
+    async def blueprints(self) -> dict[str, dict[str, Any]]:
+        """Every blueprint by identifier, with Port's defaults (``schema``, ``relations``)."""
+        return {
+            bp["identifier"]: {"relations": {}, "schema": {"properties": {}}} | bp
+            for bp in await self.store.list_blueprints()
+        }
+
+    async def blueprint(self, identifier: str) -> dict[str, Any]:
+        """One blueprint; :class:`NotFoundError` when there is none."""
+        found = (await self.blueprints()).get(identifier)
+        if found is None:
+            raise NotFoundError(
+                f"blueprint {identifier!r} does not exist: create it with POST /v1/blueprints "
+                "(GET /v1/blueprints lists those that do)"
+            )
+        return found
+
+    async def entity(self, blueprint: str, identifier: str) -> Entity:
+        """One stored entity (its blueprint checked first); :class:`NotFoundError` when
+        either is missing."""
+        await self.blueprint(blueprint)
+        found = (await self.store.get_entities(blueprint, [identifier])).get(identifier)
+        if found is None:
+            raise NotFoundError(
+                f"entity {identifier!r} of blueprint {blueprint!r} does not exist "
+                f"(GET /v1/blueprints/{blueprint}/entities lists those that do)"
+            )
+        return found
+
+    async def shown(
+        self,
+        entities: list[Entity],
+        view: View,
+        blueprints: dict[str, dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Entities as served: computed properties (unless excluded), then projected."""
+        if not view.exclude_calculated:
+            await self._computed.apply(entities, blueprints or await self.blueprints())
+        if view.include is None and view.exclude is None:
+            return [dict(entity) for entity in entities]
+        return [project(entity, view.include, view.exclude) for entity in entities]
+
+
+class View:
+    """What a read shows: ``include`` / ``exclude`` dot-paths (meta-properties as
+    ``$identifier`` too) and whether calculation and mirror properties are left out."""
+
+    def __init__(
+        self,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        exclude_calculated: bool = False,
+    ) -> None:
+        self.include = _paths(include)
+        self.exclude = _paths(exclude)
+        self.exclude_calculated = exclude_calculated
+
+    @classmethod
+    def of(cls, request: Request, body: dict[str, Any] | None = None) -> View:
+        """The query string's view, with ``include`` / ``exclude`` from ``body`` added."""
+        body = body or {}
+        include = _joined(listed(request, "include"), strings(body, "include"))
+        exclude = _joined(listed(request, "exclude"), strings(body, "exclude"))
+        return cls(include, exclude, flag(request, "exclude_calculated_properties"))
+
+
+def strings(body: dict[str, Any], field: str) -> list[str] | None:
+    """A body field holding a list of strings (None when absent or null)."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RequestError(
+            f'{field} must be a list of strings (dot-paths such as "properties.url" or '
+            f'"$identifier"), got {str(value)[:60]!r}'
+        )
+    return value
+
+
+def _joined(first: list[str] | None, second: list[str] | None) -> list[str] | None:
+    if first is None and second is None:
+        return None
+    return [*(first or []), *(second or [])]
+
+
+def _paths(paths: list[str] | None) -> list[str] | None:
+    if paths is None:
+        return None
+    return [path[1:] if path in _META else path for path in paths]

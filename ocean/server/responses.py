@@ -1,0 +1,58 @@
+"""JSON responses of the catalog server: results (``{"ok": true, ...}``) and errors
+(``{"ok": false, "error": code, "message": text}``), and Port's query-string flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ocean.errors import RequestError
+
+
+class JSON(JSONResponse):
+    """A JSON response written by orjson: a bulk write's outcomes, an ownership scan or a
+    resync's page records run to tens of thousands of items (the standard library's
+    encoder took a tenth of a 50k first sync's time in the server)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    """Port's error body."""
+    return JSON({"ok": False, "error": code, "message": message}, status_code=status)
+
+
+def flag(request: Request, name: str, default: bool = False) -> bool:
+    """A boolean query parameter (``true``/``false``, as Port's clients send them)."""
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() not in ("true", "false"):
+        raise RequestError(f"the query parameter {name} must be true or false, got {value!r:.60}")
+    return value.lower() == "true"
+
+
+def listed(request: Request, name: str) -> list[str] | None:
+    """An array query parameter, as repeated keys (httpx) or comma-joined (Terraform)."""
+    values = [
+        part for value in request.query_params.getlist(name) for part in value.split(",") if part
+    ]
+    return values or None
+
+
+def failed_write(message: str | None) -> JSONResponse:
+    """One entity's failed write: 404 ``not_found`` for a missing relation target (Port's
+    unmet dependency, which Ocean retries in order), else 422 ``invalid_entity``."""
+    return error(write_status(message), write_code(message), message or "")
+
+
+def write_status(message: str | None) -> int:
+    return 404 if (message or "").startswith("not_found") else 422
+
+
+def write_code(message: str | None) -> str:
+    return "not_found" if (message or "").startswith("not_found") else "invalid_entity"

@@ -1,0 +1,42 @@
+"""The PostgreSQL catalog's audit log (:class:`~ocean.store.audit.KeepsAudit`) and
+blueprint deletion."""
+
+from __future__ import annotations
+
+import asyncpg
+import orjson
+
+from ocean.errors import NotFoundError
+from ocean.store.audit import COLUMNS, AuditEntry, AuditFilter, entry_of, row_of, where
+from ocean.store.blueprint_removal import refuse_deletion
+from ocean.store.writes import dumps
+
+_INSERT = f"INSERT INTO audit_log({COLUMNS}) VALUES ({', '.join(f'${n}' for n in range(1, 13))})"
+
+
+async def record(pool: asyncpg.Pool, entries: list[AuditEntry]) -> None:
+    if entries:
+        async with pool.acquire() as db, db.transaction():
+            await db.executemany(_INSERT, [row_of(entry, dumps) for entry in entries])
+
+
+async def query(pool: asyncpg.Pool, wanted: AuditFilter) -> list[AuditEntry]:
+    clause, params = where(wanted, lambda n: f"${n}")
+    sql = f"SELECT {COLUMNS} FROM audit_log{clause} ORDER BY seq DESC LIMIT ${len(params) + 1}"
+    rows = await pool.fetch(sql, *params, wanted.limit)
+    return [entry_of(tuple(row), orjson.loads) for row in rows]
+
+
+async def delete_blueprint(pool: asyncpg.Pool, identifier: str) -> None:
+    """Delete a blueprint that has no entities and that no other blueprint relates to."""
+    async with pool.acquire() as db, db.transaction():
+        await db.execute("SELECT pg_advisory_xact_lock(7263002)")  # as blueprint changes
+        await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", identifier)  # as writes
+        if await db.fetchval("SELECT 1 FROM blueprints WHERE identifier = $1", identifier) is None:
+            raise NotFoundError(f"blueprint {identifier!r} does not exist")
+        count = await db.fetchval("SELECT count(*) FROM entities WHERE blueprint = $1", identifier)
+        rows = await db.fetch(
+            "SELECT identifier, body FROM blueprints WHERE identifier != $1", identifier
+        )
+        refuse_deletion(identifier, int(count), {r[0]: orjson.loads(r[1]) for r in rows})
+        await db.execute("DELETE FROM blueprints WHERE identifier = $1", identifier)

@@ -1,0 +1,391 @@
+"""Port's entity and blueprint routes that people and scripts call, calculation and mirror
+properties, the audit log and the OpenAPI description, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import urllib.parse
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from ocean.server.app import create_app
+from ocean.store.base import Store
+from ocean.store.open import open_store
+from tests.conftest import POSTGRES_URL
+
+TEAM = {
+    "identifier": "team",
+    "title": "Team",
+    "schema": {"properties": {"size": {"type": "number"}}},
+}
+SERVICE = {
+    "identifier": "service",
+    "title": "Service",
+    "schema": {"properties": {"url": {"type": "string"}, "stars": {"type": "number"}}},
+    "relations": {
+        "team": {"target": "team", "many": False, "required": False},
+        "teams": {"target": "team", "many": True, "required": False},
+    },
+    "mirrorProperties": {
+        "team_size": {"path": "team.size"},
+        "team_title": {"path": "team.$title"},
+        "sizes": {"path": "teams.size"},
+    },
+    "calculationProperties": {
+        "double": {"calculation": ".properties.stars * 2", "type": "number"},
+        "label": {"calculation": '.identifier + ":" + (.title // "")', "type": "string"},
+        "broken": {"calculation": ".properties.url | tonumber", "type": "number"},
+    },
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def client(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, Store, str]]:
+    """An authenticated client of the server over a fresh catalog, its store and client id."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    url = str(tmp_path / "c.db") if request.param == "sqlite" else f"{POSTGRES_URL}?schema={schema}"
+    store = await open_store(url)
+    client_id, secret = await store.create_credentials("tests")
+    transport = httpx.ASGITransport(app=create_app(store))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        body = {"clientId": client_id, "clientSecret": secret}
+        token = (await http.post("/v1/auth/access_token", json=body)).json()["accessToken"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        for blueprint in (TEAM, SERVICE):
+            assert (await http.post("/v1/blueprints", json=blueprint)).status_code == 201
+        yield http, store, client_id
+    await store.close()
+    if request.param == "postgresql":
+        connection = await asyncpg.connect(POSTGRES_URL)
+        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await connection.close()
+
+
+async def _entity(http: httpx.AsyncClient, blueprint: str, body: dict[str, Any], **q: str) -> Any:
+    answer = await http.post(f"/v1/blueprints/{blueprint}/entities", json=body, params=q)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["entity"]
+
+
+async def test_create_get_list_and_search_one_blueprint(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    created = await _entity(http, "service", {"identifier": "a", "properties": {"stars": 1}})
+    assert created["identifier"] == "a" and created["blueprint"] == "service"
+    assert "createdAt" in created and created["properties"]["double"] == 2
+    again = await http.post("/v1/blueprints/service/entities", json={"identifier": "a"})
+    assert (again.status_code, again.json()["error"]) == (409, "conflict")
+    await _entity(http, "service", {"identifier": "b", "title": "B", "properties": {"stars": 5}})
+    await _entity(http, "team", {"identifier": "core"})
+
+    listed = (await http.get("/v1/blueprints/service/entities")).json()["entities"]
+    assert [e["identifier"] for e in listed] == ["a", "b"]
+    one = (await http.get("/v1/blueprints/service/entities/b")).json()["entity"]
+    assert one["title"] == "B" and one["properties"]["stars"] == 5
+    projected = await http.get(
+        "/v1/blueprints/service/entities/b",
+        params=[("include", "identifier"), ("include", "properties.stars")],
+    )
+    assert projected.json()["entity"] == {"identifier": "b", "properties": {"stars": 5}}
+    count = (await http.get("/v1/blueprints/service/entities-count")).json()
+    assert count == {"ok": True, "count": 2}
+
+    rule = {"property": "stars", "operator": ">", "value": 2}
+    found = await http.post(
+        "/v1/blueprints/service/entities/search",
+        json={"query": {"combinator": "and", "rules": [rule]}, "include": ["$identifier"]},
+    )
+    assert found.json() == {"ok": True, "entities": [{"identifier": "b"}]}
+    paged = (await http.post("/v1/blueprints/service/entities/search", json={"limit": 1})).json()
+    assert [e["identifier"] for e in paged["entities"]] == ["a"] and paged["next"] == "a"
+    rest = await http.post("/v1/blueprints/service/entities/search", json={"from": paged["next"]})
+    assert [e["identifier"] for e in rest.json()["entities"]] == ["b"] and "next" not in rest.json()
+    across = await http.post(
+        "/v1/entities/search",
+        json={"combinator": "and", "rules": [rule], "include": ["identifier", "blueprint"]},
+    )
+    assert across.json()["entities"] == [{"identifier": "b", "blueprint": "service"}]
+
+
+async def test_missing_things_and_bad_requests_answer_as_port_does(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    cases = [
+        ("GET", "/v1/blueprints/nope/entities", None, 404, "not_found"),
+        ("GET", "/v1/blueprints/service/entities/nope", None, 404, "not_found"),
+        ("PUT", "/v1/blueprints/service/entities/nope", {"title": "x"}, 404, "not_found"),
+        ("PATCH", "/v1/blueprints/service/entities/nope", {"title": "x"}, 404, "not_found"),
+        ("DELETE", "/v1/blueprints/service/entities/nope", None, 404, "not_found"),
+        ("POST", "/v1/blueprints/nope/entities", {"identifier": "x"}, 404, "not_found"),
+        ("POST", "/v1/blueprints/service/entities/search", {"bogus": 1}, 422, "invalid_request"),
+        ("POST", "/v1/blueprints/service/entities/search", {"limit": 0}, 422, "invalid_request"),
+        (
+            "POST",
+            "/v1/blueprints/service/entities",
+            {"identifier": "x", "properties": {"stars": "many"}},
+            422,
+            "invalid_entity",
+        ),
+        (
+            "POST",
+            "/v1/blueprints/service/entities",
+            {"identifier": "x", "relations": {"team": "ghost"}},
+            404,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/v1/blueprints/service/entities?exclude_calculated_properties=maybe",
+            None,
+            422,
+            "invalid_request",
+        ),
+        ("GET", "/v1/audit-log?action=EXPLODE", None, 422, "invalid_request"),
+        ("GET", "/v1/audit-log?from=yesterday", None, 422, "invalid_request"),
+        ("GET", "/v1/migrations/nope", None, 404, "not_found"),
+    ]
+    for method, path, body, status, code in cases:
+        answer = await http.request(method, path, json=body)
+        assert (answer.status_code, answer.json()["error"]) == (status, code), (path, answer.text)
+        assert answer.json()["ok"] is False and answer.json()["message"]
+    unchecked = await http.post(
+        "/v1/blueprints/service/entities",
+        params={"validation_only": "true"},
+        json={"identifier": "x", "properties": {"stars": 3}},
+    )
+    assert unchecked.status_code == 200
+    assert (await http.get("/v1/blueprints/service/entities/x")).status_code == 404
+
+
+async def test_upsert_merge_put_patch_and_delete_one_entity(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    await _entity(http, "team", {"identifier": "core"})
+    body = {"identifier": "a", "title": "A", "properties": {"url": "u", "stars": 1}}
+    await _entity(http, "service", body)
+    merged = await _entity(
+        http,
+        "service",
+        {"identifier": "a", "properties": {"stars": 2}},
+        upsert="true",
+        merge="true",
+    )
+    assert merged["title"] == "A" and merged["properties"]["url"] == "u"
+    replaced = await _entity(
+        http, "service", {"identifier": "a", "properties": {"stars": 3}}, upsert="true"
+    )
+    assert replaced["title"] is None and "url" not in replaced["properties"]
+
+    put = await http.put(
+        "/v1/blueprints/service/entities/a", json={"title": "P", "relations": {"team": "core"}}
+    )
+    assert put.status_code == 200 and put.json()["entity"]["properties"].get("stars") is None
+    patched = await http.patch(
+        "/v1/blueprints/service/entities/a", json={"properties": {"stars": 9}}
+    )
+    entity = patched.json()["entity"]
+    assert (entity["title"], entity["properties"]["stars"], entity["relations"]["team"]) == (
+        "P",
+        9,
+        "core",
+    )
+    renamed = await http.patch("/v1/blueprints/service/entities/a", json={"identifier": "b"})
+    assert renamed.status_code == 422
+
+    blocked = await http.delete("/v1/blueprints/team/entities/core")
+    assert (blocked.status_code, blocked.json()["error"]) == (409, "conflict")
+    assert "delete_dependents=true" in blocked.json()["message"]
+    gone = await http.delete(
+        "/v1/blueprints/team/entities/core", params={"delete_dependents": "true"}
+    )
+    assert gone.json() == {"ok": True}
+    assert (await http.get("/v1/blueprints/service/entities/a")).status_code == 404
+
+
+async def test_identifiers_are_decoded_as_port_clients_encode_them(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    for identifier in ("group/repo", "a+b", "x:y@z"):
+        await _entity(http, "service", {"identifier": identifier})
+        path = f"/v1/blueprints/service/entities/{urllib.parse.quote_plus(identifier)}"
+        assert (await http.get(path)).json()["entity"]["identifier"] == identifier
+        assert (await http.delete(path)).json() == {"ok": True}
+    assert (await http.get("/v1/blueprints/service/entities")).json()["entities"] == []
+
+
+async def test_calculation_and_mirror_properties_are_computed_on_read(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    await _entity(http, "team", {"identifier": "core", "title": "Core", "properties": {"size": 4}})
+    await _entity(http, "team", {"identifier": "edge", "properties": {"size": 7}})
+    await _entity(
+        http,
+        "service",
+        {
+            "identifier": "a",
+            "title": "A",
+            "properties": {"stars": 3, "url": "x"},
+            "relations": {"team": "core", "teams": ["core", "edge"]},
+        },
+    )
+    await _entity(http, "service", {"identifier": "lone"})
+    entities = {
+        e["identifier"]: e["properties"]
+        for e in (await http.get("/v1/blueprints/service/entities")).json()["entities"]
+    }
+    assert entities["a"] | {} == {
+        "stars": 3,
+        "url": "x",
+        "double": 6,
+        "label": "a:A",
+        "broken": None,
+        "team_size": 4,
+        "team_title": "Core",
+        "sizes": [4, 7],
+    }
+    assert entities["lone"] == {
+        "double": None,  # jq: null * 2 fails
+        "label": "lone:",
+        "broken": None,
+        "team_size": None,
+        "team_title": None,
+        "sizes": [],
+    }
+    bare = await http.get(
+        "/v1/blueprints/service/entities/a", params={"exclude_calculated_properties": "true"}
+    )
+    assert bare.json()["entity"]["properties"] == {"stars": 3, "url": "x"}
+    searched = await http.post(
+        "/v1/entities/search",
+        json={
+            "combinator": "and",
+            "rules": [{"property": "$identifier", "operator": "=", "value": "a"}],
+        },
+        params={"include": "properties.team_size"},
+    )
+    assert searched.json()["entities"] == [{"properties": {"team_size": 4}}]
+
+
+async def test_blueprint_get_put_patch_and_delete(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    extra = {
+        "identifier": "extra",
+        "title": "Extra",
+        "description": "d",
+        "schema": {"properties": {}},
+    }
+    assert (await http.post("/v1/blueprints", json=extra)).status_code == 201
+    assert (await http.post("/v1/blueprints", json=extra)).status_code == 409
+    patched = await http.patch("/v1/blueprints/extra", json={"title": "Renamed"})
+    assert patched.json()["blueprint"]["description"] == "d"
+    put = await http.put(
+        "/v1/blueprints/extra", json={"title": "Whole", "schema": {"properties": {}}}
+    )
+    blueprint = put.json()["blueprint"]
+    assert (blueprint["title"], blueprint.get("description"), blueprint["relations"]) == (
+        "Whole",
+        None,
+        {},
+    )
+    assert (await http.get("/v1/blueprints/extra")).json()["blueprint"]["title"] == "Whole"
+
+    target = await http.delete("/v1/blueprints/team")
+    assert target.status_code == 409 and "service.team" in target.json()["message"]
+    await _entity(http, "extra", {"identifier": "e1"})
+    busy = await http.delete("/v1/blueprints/extra")
+    assert busy.status_code == 409 and "all-entities" in busy.json()["message"]
+    cleared = await http.delete(
+        "/v1/blueprints/extra/all-entities", params={"delete_blueprint": "true"}
+    )
+    migration = (await http.get(f"/v1/migrations/{cleared.json()['migrationId']}")).json()
+    assert migration["migration"]["status"] == "COMPLETED"
+    assert (await http.get("/v1/blueprints/extra")).status_code == 404
+    assert (
+        await http.post("/v1/blueprints/extra/entities", json={"identifier": "e2"})
+    ).status_code == 404
+    assert (await http.delete("/v1/blueprints/extra")).status_code == 404
+
+
+async def test_every_write_is_in_the_audit_log(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, client_id = client
+    start = (await http.get("/v1/audit-log")).json()["audits"][0]["trigger"]["at"]
+    await _entity(http, "service", {"identifier": "a", "title": "A", "properties": {"stars": 1}})
+    await http.patch(
+        "/v1/blueprints/service/entities/a", json={"title": "B", "properties": {"url": "u"}}
+    )
+    bulk = {
+        "entities": [
+            {"identifier": "a", "properties": {"stars": 2}},
+            {"identifier": "z", "properties": {"stars": "x"}},
+        ]
+    }
+    await http.post(
+        "/v1/blueprints/service/entities/bulk",
+        json=bulk,
+        params={"upsert": "true", "merge": "true"},
+    )
+    await http.delete("/v1/blueprints/service/entities/a")
+
+    audits = (await http.get("/v1/audit-log", params={"entity": "a"})).json()["audits"]
+    assert [a["action"] for a in audits] == ["DELETE", "UPDATE", "UPDATE", "CREATE"]
+    assert all(a["trigger"]["by"]["clientId"] == client_id for a in audits)
+    assert audits[0]["context"] == {"blueprint": "service", "entity": "a"}
+    assert audits[2]["diff"] == {"added": ["properties.url"], "removed": [], "changed": ["title"]}
+    assert audits[1]["diff"]["changed"] == ["properties.stars"]
+    assert audits[3]["diff"]["added"] == ["properties.stars", "title"]
+    failed = (await http.get("/v1/audit-log", params={"status": "FAILURE"})).json()["audits"]
+    assert [(a["context"]["entity"], a["action"]) for a in failed] == [("z", "CREATE")]
+    assert "stars" in failed[0]["message"]
+    blueprints = await http.get(
+        "/v1/audit-log", params={"resources": "blueprint", "includes": "action"}
+    )
+    assert blueprints.json()["audits"] == [{"action": "CREATE"}, {"action": "CREATE"}]
+    since = await http.get(
+        "/v1/audit-log", params={"from": start, "action": "DELETE", "limit": "5"}
+    )
+    assert [a["context"]["entity"] for a in since.json()["audits"]] == ["a"]
+    assert (await http.get("/v1/audit-log", params={"to": start, "entity": "a"})).json()[
+        "audits"
+    ] == []
+
+
+async def test_the_openapi_document_has_schemas_and_an_offline_docs_page(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    anonymous = httpx.AsyncClient(transport=http._transport, base_url="http://test")
+    document = (await anonymous.get("/openapi.json")).json()
+    page = await anonymous.get("/docs")
+    await anonymous.aclose()
+    assert page.status_code == 200 and "openapi.json" in page.text and "https://" not in page.text
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            success = [s for s in operation["responses"] if s.startswith("2")]
+            assert success, (method, path)
+            if path != "/docs":
+                assert "schema" in operation["responses"][success[0]]["content"]["application/json"]
+                assert operation["responses"]["422"]["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/Error"
+                }
+    one = document["paths"]["/v1/blueprints/{bp}/entities/{id}"]
+    assert set(one) == {"get", "put", "patch", "delete"}
+    assert one["put"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EntityInput"
+    }
+    assert "/v1/audit-log" in document["paths"] and "Entity" in document["components"]["schemas"]
