@@ -131,7 +131,12 @@ async def main() -> None:
             lambda: live_rows(options.tries, folder),
         ]
         for step in steps:
-            rows += await step()
+            try:
+                rows += await step()
+            except Exception as error:  # a step that broke is a row that failed, not a lost table
+                rows.append(
+                    (f"step {len(rows)} broke", 1, 0, f"{type(error).__name__}: {error}"[:300])
+                )
             print(f"... {rows[-1]}", file=sys.stderr)
     rows += test_rows(options.repeat)
     print("| fault | tries | ended right | figure |\n|---|---|---|---|")

@@ -42,8 +42,18 @@ def _start(
         env["OCEAN__LIVE_EVENTS__QUEUE_URL"] = queue_url
     command = [sys.executable, "-m", "ocean", "sail", str(FAKE), "--catalog", str(catalog),
                "--port", str(port), "--quiet"]  # fmt: skip
-    process = subprocess.Popen(command, env=env, cwd=catalog.parent, stderr=subprocess.DEVNULL)
-    until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
+    log = catalog.parent / f"sail-{port}-{time.monotonic_ns()}.log"
+    with log.open("wb") as errors:
+        process = subprocess.Popen(command, env=env, cwd=catalog.parent, stderr=errors)
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"ocean sail exited {process.returncode}: {log.read_text()[-2000:]}"
+            )
+        return httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
+
+    until(healthy, seconds=60)
     return process
 
 
