@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import click
 from rich.table import Table
 
+from ocean.cli.audit import audit
 from ocean.cli.options import catalog_option, catalog_url, print_table, run
 from ocean.cli.runs import run_document, runs_table, show_run, unknown_integration
 from ocean.store.base import Store
@@ -181,3 +182,6 @@ def create_credentials(name: str, catalog_url: str | None) -> None:
         click.echo(f"OCEAN__PORT__CLIENT_ID={client_id}\nOCEAN__PORT__CLIENT_SECRET={secret}")
 
     _with_store(catalog_url, create)
+
+
+catalog.add_command(audit)

@@ -389,3 +389,39 @@ async def test_the_openapi_document_has_schemas_and_an_offline_docs_page(
         "$ref": "#/components/schemas/EntityInput"
     }
     assert "/v1/audit-log" in document["paths"] and "Entity" in document["components"]["schemas"]
+
+
+def test_ocean_catalog_audit_lists_the_log(tmp_path: Path) -> None:
+    import asyncio
+    import json
+
+    from click.testing import CliRunner
+
+    from ocean.cli.main import cli
+    from ocean.server.caller import Caller
+    from ocean.server.gateway import WriteGateway
+    from ocean.store.base import Owner
+
+    path = tmp_path / "c.db"
+
+    async def write() -> None:
+        store = await open_store(str(path))
+        gateway = WriteGateway(store)
+        caller = Caller("client-1", Owner("api", "script"))
+        await gateway.create_blueprint(caller, TEAM)
+        await gateway.upsert(caller, [{"identifier": "t", "blueprint": "team"}], merge=True)
+        await store.close()
+
+    asyncio.run(write())
+    shown = CliRunner().invoke(cli, ["catalog", "audit", "--json", "--catalog", str(path)])
+    assert shown.exit_code == 0, shown.output
+    lines = [json.loads(line) for line in shown.output.splitlines()]
+    assert [(e["resourceType"], e["action"]) for e in lines] == [
+        ("entity", "CREATE"),
+        ("blueprint", "CREATE"),
+    ]
+    assert lines[0]["trigger"]["by"]["clientId"] == "client-1"
+    only = CliRunner().invoke(
+        cli, ["catalog", "audit", "--resource", "blueprint", "--catalog", str(path)]
+    )
+    assert only.exit_code == 0 and "team" in only.output and "client-1" in only.output
