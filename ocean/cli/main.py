@@ -13,6 +13,7 @@ COMMANDS = {
     "sail": "ocean.cli.sail:sail",
     "catalog": "ocean.cli.catalog:catalog",
     "map": "ocean.cli.map:map_command",
+    "defaults": "ocean.cli.defaults:defaults",
     "events": "ocean.cli.events:events",
     "new": "ocean.cli.new:new",
     "install": "ocean.cli.install:install",

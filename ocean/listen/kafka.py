@@ -236,8 +236,8 @@ async def consume(  # noqa: PLR0913
         ) from None
     resyncs = _Resyncs(run, on_report, retry_every=sail.settings.resync_lease_seconds / 3)
     try:
-        _, problems = await start(sail, store, freshness)  # once, whatever triggers come
-        for problem in problems:
+        started = await start(sail, store, freshness)  # once, whatever triggers come
+        for problem in started.errors:
             log.error("%s", problem)
         if settings.resync_on_start:
             await resyncs.trigger("start")

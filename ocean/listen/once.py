@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
+from typing import NamedTuple
 
 from ocean.config.settings import EventListenerSettings
+from ocean.defaults import dock_command, sync_blueprints
 from ocean.incremental import run_incremental
 from ocean.integration import run_hooks
 from ocean.job import Observer, ResyncJob
@@ -33,23 +35,35 @@ def _pool(sail: Sail) -> TransformPool | None:
     return TransformPool(sail.resources, workers=workers) if workers > 1 and probe else None
 
 
-async def start(
-    sail: Sail, store: Store, freshness: Freshness | None = None
-) -> tuple[list[str], list[str]]:
-    """Create missing blueprints, bind ``register_raw``, and run the ``on_start`` hooks
-    (failures are reported, not fatal, as in the original); returns the blueprints created
-    and the hook errors."""
+class Started(NamedTuple):
+    """What starting an integration did."""
+
+    created: list[str]
+    """The blueprints created."""
+    errors: list[str]
+    """The ``on_start`` hooks' errors."""
+    blueprint_notes: list[str]
+    """Blueprint changes not applied (unsafe), each with the command that applies it."""
+
+
+async def start(sail: Sail, store: Store, freshness: Freshness | None = None) -> Started:
+    """Create missing blueprints and apply the safe changes of ``blueprints.json`` to the
+    others (the unsafe ones are logged and returned), bind ``register_raw``, and run the
+    ``on_start`` hooks (failures are reported, not fatal, as in the original)."""
     if isinstance(store, InstallsIntegrations):
         await store.register_integration(
             sail.owner,
             changelog_destination=changelog_destination(sail.settings.event_listener),
             config=to_document(sail.folder.mapping),
         )
-    created = await store.create_blueprints(sail.folder.blueprints)
+    sync = await sync_blueprints(store, sail.folder.blueprints)
+    notes = sync.notes(dock_command(sail.folder.path, sail.settings.catalog.url))
+    for note in notes:
+        _log.warning("%s", note)
     bind_writes(sail, store, freshness)
     errors: list[str] = []
     await run_hooks(sail.folder.integration.start_hooks, "on_start", errors)
-    return created, errors
+    return Started(sync.created, errors, notes)
 
 
 def bind_writes(sail: Sail, store: Store, freshness: Freshness | None = None) -> None:
@@ -151,15 +165,16 @@ async def run_once(
 
     async def whole() -> ResyncReport:
         try:
-            created, hook_errors = await start(sail, store, freshness)
+            started = await start(sail, store, freshness)
             report = await _resync(
                 sail, store, observer, trigger=trigger, freshness=freshness,
                 incremental=sail.settings.integration.incremental_sync_enabled,
             )  # fmt: skip
         finally:
             await finish(sail)
-        report.created_blueprints = created
-        report.errors = hook_errors + report.errors
+        report.created_blueprints = started.created
+        report.blueprint_notes = started.blueprint_notes
+        report.errors = started.errors + report.errors
         return report
 
     terms = lease_terms(sail, wait=sail.settings.resync_lease_wait_seconds)

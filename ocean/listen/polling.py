@@ -27,7 +27,7 @@ from typing import Any
 
 from ocean.errors import LeaseHeldError, LeaseLostError
 from ocean.job import Observer
-from ocean.listen.once import resync, start
+from ocean.listen.once import Started, resync, start
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.resync_lease import Standby
@@ -63,7 +63,7 @@ class _Poller:
     watermark: _Watermark
     on_report: Callable[[ResyncReport], None]
     freshness: Freshness | None
-    started: tuple[list[str], list[str]] | None = None
+    started: Started | None = None
     """The blueprints ``start`` created and its hook errors, for the first report."""
     standby: Standby | None = None
     """The refused resync to retry, while another holds the lease."""
@@ -92,8 +92,10 @@ class _Poller:
 
     def _report(self, report: ResyncReport) -> None:
         if self.started is not None:
-            (report.created_blueprints, errors), self.started = self.started, None
-            report.errors = errors + report.errors
+            started, self.started = self.started, None
+            report.created_blueprints = started.created
+            report.blueprint_notes = started.blueprint_notes
+            report.errors = started.errors + report.errors
         self.on_report(report)
 
 

@@ -38,6 +38,8 @@ def render_report(report: ResyncReport, console: Console) -> None:
             )
     for note in report.deletion_notes:
         console.print(f"[yellow]deletion[/yellow] {note}")
+    for note in report.blueprint_notes:
+        console.print(f"[yellow]blueprint[/yellow] {note}")
 
 
 def _print_notes(kind: KindReport, console: Console) -> None:

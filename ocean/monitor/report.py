@@ -85,6 +85,9 @@ class ResyncReport:
     """Why stale entities were kept, or what a cascade took: one sentence each."""
     errors: list[str] = field(default_factory=list)
     created_blueprints: list[str] = field(default_factory=list)
+    blueprint_notes: list[str] = field(default_factory=list)
+    """Blueprint changes of ``blueprints.json`` not applied (unsafe), with the command that
+    applies them."""
 
     def total(self, name: str) -> int:
         return sum(int(getattr(kind, name)) for kind in self.kinds)

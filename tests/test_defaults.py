@@ -1,0 +1,155 @@
+"""An integration's blueprints kept in step with blueprints.json on every sail, and
+``ocean defaults dock|clean`` (real ``ocean`` processes on the embedded catalog)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from ocean.store.open import open_store
+from tests.conftest import TEAMS, Workspace, services
+
+
+def _ocean(
+    workspace: Workspace, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "ocean", *args]
+    env = os.environ | workspace.environ
+    return subprocess.run(
+        command, env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+
+
+def _edit_blueprints(workspace: Workspace, edit: Any) -> None:
+    path = workspace.folder / ".port/resources/blueprints.json"
+    blueprints = json.loads(path.read_text())
+    edit({bp["identifier"]: bp for bp in blueprints})
+    path.write_text(json.dumps(blueprints))
+
+
+async def _blueprints(workspace: Workspace) -> dict[str, dict[str, Any]]:
+    store = await open_store(str(workspace.catalog))
+    try:
+        return {bp["identifier"]: bp for bp in await store.list_blueprints()}
+    finally:
+        await store.close()
+
+
+def _safe_and_unsafe(blueprints: dict[str, dict[str, Any]]) -> None:
+    service = blueprints["service"]
+    service["title"] = "Services"
+    service["schema"]["properties"]["lang"] = {"type": "string", "title": "Language"}
+    service["schema"]["properties"]["stars"] = {"type": "string"}
+
+
+async def test_a_sail_applies_safe_edits_and_reports_unsafe_ones_with_the_command(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    first = await workspace.sail()
+    assert (first.created_blueprints, first.blueprint_notes) == (["team", "service"], [])
+    _edit_blueprints(workspace, _safe_and_unsafe)
+
+    report = await workspace.sail()
+
+    service = (await _blueprints(workspace))["service"]
+    assert service["title"] == "Services"
+    assert service["schema"]["properties"]["lang"] == {"type": "string", "title": "Language"}
+    assert service["schema"]["properties"]["stars"] == {"type": "number"}  # kept: 2 entities
+    (note,) = report.blueprint_notes
+    assert "'service': property 'stars' type changes from 'number' to 'string'" in note
+    assert f"ocean defaults dock {workspace.folder} --force" in note
+    assert report.status == "completed"
+
+
+async def test_an_unchanged_folder_changes_no_blueprint(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    await workspace.sail()
+    before = await _blueprints(workspace)
+
+    report = await workspace.sail()
+
+    assert (report.created_blueprints, report.blueprint_notes) == ([], [])
+    assert await _blueprints(workspace) == before
+
+
+def test_sail_warns_and_dock_force_applies_what_sail_left_out(workspace: Workspace) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    catalog = ["--catalog", str(workspace.catalog)]
+    assert (
+        _ocean(workspace, "sail", str(workspace.folder), "--once", "--quiet", *catalog).returncode
+        == 0
+    )
+    _edit_blueprints(workspace, _safe_and_unsafe)
+
+    sailed = _ocean(workspace, "sail", str(workspace.folder), "--once", "--quiet", *catalog)
+    docked = _ocean(workspace, "defaults", "dock", str(workspace.folder), *catalog, "--force")
+
+    assert sailed.returncode == 0
+    assert "property 'stars' type changes" in sailed.stderr
+    assert (
+        f"ocean defaults dock {workspace.folder} --catalog {workspace.catalog} --force"
+        in sailed.stderr
+    )
+    assert docked.returncode == 0, docked.stderr
+    assert "updated blueprint 'service': property 'stars' type changes" in docked.stdout
+    service = asyncio.run(_blueprints(workspace))["service"]
+    assert service["schema"]["properties"]["stars"] == {"type": "string"}
+
+
+def test_dock_creates_the_blueprints_and_keeps_the_mapping(workspace: Workspace) -> None:
+    docked = _ocean(
+        workspace, "defaults", "dock", str(workspace.folder), "--catalog", str(workspace.catalog)
+    )
+
+    assert docked.returncode == 0, docked.stderr
+    assert "created blueprint 'team'" in docked.stdout
+    assert set(asyncio.run(_blueprints(workspace))) == {"team", "service"}
+
+    async def record() -> dict[str, Any] | None:
+        store = await open_store(str(workspace.catalog))
+        try:
+            return await store.get_integration("my-integration-integration")
+        finally:
+            await store.close()
+
+    kept = asyncio.run(record())
+    assert kept is not None
+    assert [r["kind"] for r in kept["config"]["resources"]] == ["team", "service"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "answer", "code", "left"),
+    [
+        pytest.param([], "n\n", 1, {"team", "service"}, id="declined"),
+        pytest.param([], "y\n", 0, set(), id="confirmed"),
+        pytest.param(["--force"], None, 0, set(), id="forced"),
+    ],
+)
+def test_clean_removes_the_blueprints_with_their_entities_once_confirmed(
+    workspace: Workspace, flags: list[str], answer: str | None, code: int, left: set[str]
+) -> None:
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    catalog = ["--catalog", str(workspace.catalog)]
+    assert (
+        _ocean(workspace, "sail", str(workspace.folder), "--once", "--quiet", *catalog).returncode
+        == 0
+    )
+
+    cleaned = _ocean(
+        workspace, "defaults", "clean", str(workspace.folder), *catalog, *flags, stdin=answer
+    )
+
+    assert cleaned.returncode == code, cleaned.stderr
+    assert set(asyncio.run(_blueprints(workspace))) == left
+    assert len(asyncio.run(workspace.entities())) == (5 if left else 0)
+    if answer is not None:
+        assert "Delete the blueprints team, service and their 5 entities?" in cleaned.stderr
+    if not left:
+        assert "deleted 2 blueprints and 5 entities" in cleaned.stdout
