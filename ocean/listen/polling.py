@@ -28,6 +28,7 @@ from typing import Any
 from ocean.errors import LeaseHeldError, LeaseLostError
 from ocean.job import Observer
 from ocean.listen.once import Started, resync, start
+from ocean.listen.reload import MappingReload
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.resync_lease import Standby
@@ -67,10 +68,14 @@ class _Poller:
     """The blueprints ``start`` created and its hook errors, for the first report."""
     standby: Standby | None = None
     """The refused resync to retry, while another holds the lease."""
+    reload: MappingReload | None = None
+    """Applies an edited mapping file before each resync."""
 
     async def resync(self, trigger: str) -> bool:
         """Resync for ``trigger`` (or retry the refused one); True when a newer request
         superseded it (it was cancelled, and another should start)."""
+        if self.reload is not None:
+            self.reload()
         job = resync(self.sail, self.store, self.observer, trigger=trigger,
                      freshness=self.freshness, standby=self.standby)  # fmt: skip
         interval = self.sail.settings.event_listener.interval
@@ -114,6 +119,7 @@ async def poll(
     watermark = _Watermark(store, identifier, await store.resync_requested_at(identifier))
     poller = _Poller(sail, store, observer, stop, watermark, on_report, freshness)
     poller.started = await start(sail, store, freshness)
+    poller.reload = MappingReload(sail)
     incremental = _incremental_seconds(sail)
     trigger: str | None = "start"
     last = last_incremental = time.monotonic()

@@ -1,0 +1,80 @@
+"""A long-running sail applies an edited mapping file at its next resync.
+
+The file is read again before each resync; when its text changed it is validated as at
+start (its structure, the integration's own mapping model, every JQ expression). A valid
+edit replaces the mapping from that resync on, for live events and ``register_raw`` too;
+an invalid one is logged with its problems and the mapping in use stays.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from msgspec.structs import fields
+
+from ocean.errors import OceanError
+from ocean.mapping import PortAppConfig, load_mapping
+from ocean.sail import Sail
+from ocean.transform.mapper import CompiledResource, compile_resources
+
+_log = logging.getLogger(__name__)
+MAPPING_FILES = ("port-app-config.yml", "port-app-config.yaml", "port-app-config.json")
+"""The names a folder's mapping may have, in the order they are looked for."""
+
+
+class MappingReload:
+    """Watches one integration's mapping file; calling it applies an edit, if any."""
+
+    def __init__(self, sail: Sail) -> None:
+        self.sail = sail
+        resources = sail.folder.path / sail.settings.resources_path
+        self.path = next(
+            (resources / name for name in MAPPING_FILES if (resources / name).is_file()), None
+        )
+        self.seen = _read(self.path)
+
+    def __call__(self) -> bool:
+        """Apply the mapping file if its text changed since it was last read; True when
+        a new mapping was applied."""
+        text = _read(self.path)
+        if text is None or text == self.seen or self.path is None:
+            return False
+        self.seen = text
+        integration = self.sail.folder.integration
+        try:
+            mapping = load_mapping(self.path, model=integration.mapping_model)
+            resources = compile_resources(
+                mapping.resources, env=self.sail.env, resolver=integration.field_resolver()
+            )
+        except OceanError as error:
+            _log.error(
+                "the mapping %s was edited but is not valid, so the previous one stays in "
+                "use; fix it and the next resync applies it:\n%s",
+                self.path,
+                error,
+            )
+            return False
+        _replace(self.sail, mapping, resources)
+        _log.info(
+            "the mapping %s was edited: applied from this resync on (kinds: %s)",
+            self.path,
+            ", ".join(mapping.kinds) or "none",
+        )
+        return True
+
+
+def _read(path: Path | None) -> bytes | None:
+    try:
+        return None if path is None else path.read_bytes()
+    except OSError:
+        return None  # being replaced: the next resync reads it
+
+
+def _replace(sail: Sail, mapping: PortAppConfig, resources: list[CompiledResource]) -> None:
+    """Swap the mapping in place: live events and ``register_raw`` hold the very objects
+    the sail started with (its mapping and its list of compiled resources)."""
+    current = sail.folder.mapping
+    for name in fields(PortAppConfig):
+        setattr(current, name.name, getattr(mapping, name.name))
+    sail.resources[:] = resources
