@@ -14,7 +14,7 @@ def serve(store: str, env: dict[str, str]) -> tuple[dict[str, str], str, subproc
     """The server on ``store`` (a path or a postgresql:// URL), the environment with
     credentials for it (``OCEAN__PORT__CLIENT_ID`` / ``__SECRET``), its URL and process."""
     command = [sys.executable, "-m", "ocean", "catalog", "credentials", "create", "bench",
-               "--catalog", store]  # fmt: skip
+               "--role", "admin", "--catalog", store]  # fmt: skip
     created = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
     credentials = dict(line.split("=", 1) for line in created.split())
     with socket.socket() as probe:

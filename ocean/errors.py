@@ -14,9 +14,13 @@ OceanError
  │    │    └── RequestTooLargeError  a body or entity count over the route's limit (413)
  │    ├── NotFoundError       a blueprint or entity a request names does not exist (404)
  │    └── ConflictError       a request conflicts with what the catalog holds (409)
- └── ResyncLeaseError         another resync of the same integration holds its lease
-      ├── LeaseHeldError      refused: it was held when this resync wanted to start
-      └── LeaseLostError      aborted: another took it while this resync ran
+ ├── ResyncLeaseError         another resync of the same integration holds its lease
+ │    ├── LeaseHeldError      refused: it was held when this resync wanted to start
+ │    └── LeaseLostError      aborted: another took it while this resync ran
+ ├── CredentialError          a catalog credential named does not exist or cannot change so
+ └── AccessError              the catalog server refused a request for its credential
+      ├── ForbiddenError      the credential's role or integration does not allow it (403)
+      └── RateLimitedError    too many failed token requests; retry later (429)
 """
 
 from __future__ import annotations
@@ -73,6 +77,30 @@ class StoreError(OceanError):
 class QueueUnavailableError(StoreError):
     """The live-event queue cannot be reached or refuses writes (Redis down, restarting or
     out of memory): events are refused with 503 and the workers wait until it is back."""
+
+
+class CredentialError(OceanError):
+    """A catalog server credential named by a command does not exist, or cannot take the
+    change asked (a revoked one rotated, an integration role without its integration)."""
+
+
+class AccessError(OceanError):
+    """The catalog server refused a request because of the credential it carries."""
+
+
+class ForbiddenError(AccessError):
+    """The credential's role, or the integration it is bound to, does not allow the request
+    (answered 403): the message names what it may do, the owner of what it tried to
+    change, and which credential would be allowed."""
+
+
+class RateLimitedError(AccessError):
+    """Too many failed token requests for a client id or from an address (answered 429
+    with ``Retry-After``): retry after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ResyncLeaseError(OceanError):

@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from ocean.cli.audit import audit
+from ocean.cli.credentials import credentials, warn_migrated
 from ocean.cli.options import catalog_option, catalog_url, print_table, run
 from ocean.cli.runs import run_document, runs_table, show_run, unknown_integration
 from ocean.store.base import Store
@@ -160,28 +161,14 @@ def serve(catalog_url: str | None, host: str, port: int) -> None:
         server = uvicorn.Server(
             uvicorn.Config(create_app(store), host=host, port=port, log_level="warning")
         )
+        await warn_migrated(store)
         click.echo(f"serving the catalog at http://{host}:{port}/v1 (Ctrl-C stops)")
         await server.serve()
 
     _with_store(catalog_url, serve_forever)
 
 
-@catalog.group()
-def credentials() -> None:
-    """Machine credentials for the catalog server."""
-
-
-@credentials.command("create")
-@click.argument("name")
-@catalog_option
-def create_credentials(name: str, catalog_url: str | None) -> None:
-    """Create a client id and secret named NAME (the secret is shown once)."""
-
-    async def create(store: Store) -> None:
-        client_id, secret = await store.create_credentials(name)
-        click.echo(f"OCEAN__PORT__CLIENT_ID={client_id}\nOCEAN__PORT__CLIENT_SECRET={secret}")
-
-    _with_store(catalog_url, create)
+catalog.add_command(credentials)
 
 
 catalog.add_command(audit)

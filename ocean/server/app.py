@@ -14,9 +14,16 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ocean.errors import ConflictError, NotFoundError, RequestTooLargeError, StoreError
+from ocean.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    RequestTooLargeError,
+    StoreError,
+)
+from ocean.server.access import Authenticated
 from ocean.server.audit import AuditRoutes
 from ocean.server.auth import Tokens
 from ocean.server.blueprints import BlueprintRoutes
@@ -35,7 +42,9 @@ from ocean.server.docs import docs_page
 from ocean.server.entities import EntityRoutes
 from ocean.server.gateway import WriteGateway
 from ocean.server.integrations import Integrations
+from ocean.server.login import TokenGate
 from ocean.server.openapi import OPEN, openapi
+from ocean.server.principal import principal_of, require_integration, writer_of
 from ocean.server.reading import Reader
 from ocean.server.responses import JSON as _JSON
 from ocean.server.responses import error as _error
@@ -46,10 +55,13 @@ from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
 from ocean.store.search import SearchError
 
 
-def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
-    """The ASGI app over ``store``."""
-    issued = tokens or Tokens()
-    routes = _Routes(store, issued)
+def create_app(
+    store: Store, tokens: Tokens | None = None, gate: TokenGate | None = None
+) -> Starlette:
+    """The ASGI app over ``store``; ``gate`` issues and checks its tokens (its own limits
+    of failed token requests; see :mod:`ocean.server.login`)."""
+    gate = gate or TokenGate(tokens)
+    routes = _Routes(store, gate)
     integrations = routes.integrations
 
     async def published(_: Request) -> Response:
@@ -88,9 +100,11 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
     schema = openapi(table)
     return Starlette(
         routes=table,
-        middleware=[Middleware(_Authenticated, tokens=issued)],
+        middleware=[Middleware(Authenticated, gate=gate, store=store, open=OPEN)],
         exception_handlers={
             RequestTooLargeError: _too_large,
+            ForbiddenError: _forbidden,
+            RateLimitedError: _rate_limited,
             NotFoundError: _missing,
             ConflictError: _conflict,
             StoreError: _store_error,
@@ -101,32 +115,10 @@ def create_app(store: Store, tokens: Tokens | None = None) -> Starlette:
     )
 
 
-class _Authenticated:
-    """Pure ASGI middleware (no per-request task, unlike ``BaseHTTPMiddleware``): every
-    route but the open ones needs a valid bearer token."""
-
-    def __init__(self, app: ASGIApp, tokens: Tokens) -> None:
-        self._app, self._tokens = app, tokens
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if scope["type"] == "http" and path not in OPEN:
-            authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-            if not self._tokens.valid(authorization or None):
-                refused = _error(
-                    401,
-                    "unauthorized",
-                    "a valid Bearer token is required; get one from POST /v1/auth/access_token",
-                )
-                await refused(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
-
-
 class _Routes:
-    def __init__(self, store: Store, tokens: Tokens) -> None:
-        self.store, self.tokens = store, tokens
-        self.callers = Callers(tokens)
+    def __init__(self, store: Store, gate: TokenGate) -> None:
+        self.store, self.gate, self.tokens = store, gate, gate.tokens
+        self.callers = Callers(gate.tokens)
         self.gateway = WriteGateway(store)
         self.integrations = Integrations(store)
         reader = Reader(store)
@@ -136,12 +128,18 @@ class _Routes:
     async def token(self, request: Request) -> Response:
         """Exchange a client id and secret for a bearer token."""
         body = await json_object(request)
-        if not await self.store.check_credentials(
-            str(body.get("clientId")), str(body.get("clientSecret"))
-        ):
-            return _error(401, "invalid_credentials", "unknown clientId or wrong clientSecret")
-        token = self.tokens.issue()
-        self.callers.issued(token, str(body.get("clientId")))
+        client_id, address = str(body.get("clientId")), _address(request)
+        token = await self.gate.exchange(
+            self.store, client_id, str(body.get("clientSecret")), address
+        )
+        if token is None:
+            return _error(
+                401,
+                "invalid_credentials",
+                "unknown clientId, wrong clientSecret or revoked credential: check "
+                "OCEAN__PORT__CLIENT_ID/_SECRET (`ocean catalog credentials list`)",
+            )
+        self.callers.issued(token, client_id)
         return _JSON(
             {
                 "ok": True,
@@ -204,8 +202,7 @@ class _Routes:
         store = self.store
         if not isinstance(store, RemembersPages) or not store.remembers_pages():
             return _JSON({"ok": True, "records": []})
-        owner = owner_of(request.headers.get("user-agent", ""))
-        records = await store.recall_pages(owner, slot, fingerprint)
+        records = await store.recall_pages(writer_of(request), slot, fingerprint)
         return _JSON(
             {
                 "ok": True,
@@ -224,8 +221,7 @@ class _Routes:
                 f"records must be a list of {{digest: hex, record: JSON text}} ({error!r})"
             ) from None
         if isinstance(store, RemembersPages) and store.remembers_pages():
-            owner = owner_of(request.headers.get("user-agent", ""))
-            await store.remember_pages(owner, slot, fingerprint, records)
+            await store.remember_pages(writer_of(request), slot, fingerprint, records)
         return _JSON({"ok": True})
 
     async def owned(self, request: Request) -> Response:
@@ -234,6 +230,7 @@ class _Routes:
         owner = owner_of(
             str(body.get("datasource_prefix", "")) + "0" + str(body.get("datasource_suffix", ""))
         )
+        require_integration(principal_of(request), owner.identifier, "list the entities of")
         before, limit = text(body, "before", required=False), number(body, "limit", 5000)
         keys, last = await self.store.owned_page(
             owner, before=before, after=cursor(body, "from"), limit=limit
@@ -286,6 +283,21 @@ def _page_slot(body: dict[str, Any]) -> tuple[str, str]:
 async def _store_error(request: Request, error: Exception) -> Response:
     code = "invalid_query" if isinstance(error, SearchError) else "invalid_request"
     return _error(422, code, str(error))
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _forbidden(request: Request, error: Exception) -> Response:
+    return _error(403, "forbidden", str(error))
+
+
+async def _rate_limited(request: Request, error: Exception) -> Response:
+    wait = error.retry_after if isinstance(error, RateLimitedError) else 60
+    refused = _error(429, "rate_limited", str(error))
+    refused.headers["Retry-After"] = str(wait)
+    return refused
 
 
 async def _missing(request: Request, error: Exception) -> Response:

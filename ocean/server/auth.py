@@ -1,25 +1,49 @@
-"""Access tokens for the catalog server: issued for machine credentials, expiring."""
+"""Access tokens for the catalog server: issued for a credential at one version, expiring.
+
+A token only says which credential (client id) it was issued to and at which version;
+whether that credential still holds (not revoked, not rotated since) is asked of the
+catalog on every request (:class:`ocean.server.login.TokenGate`), so revoking or rotating
+takes effect at once, from any process sharing the catalog.
+"""
 
 from __future__ import annotations
 
 import secrets
 import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a token was issued for."""
+
+    client_id: str
+    version: int
+    expires: float
 
 
 class Tokens:
-    """Bearer tokens this server process issued, with their expiry."""
+    """Bearer tokens this server process issued, with what they were issued for."""
 
     def __init__(self, lifetime: float = 3 * 3600) -> None:
         self.lifetime = lifetime
-        self._expiry: dict[str, float] = {}
+        self._grants: dict[str, Grant] = {}
 
-    def issue(self) -> str:
+    def issue(self, client_id: str, version: int) -> str:
+        now = time.monotonic()
+        if len(self._grants) >= 1024:  # forget the expired ones now and then
+            self._grants = {t: g for t, g in self._grants.items() if g.expires > now}
         token = secrets.token_urlsafe(32)
-        self._expiry[token] = time.monotonic() + self.lifetime
+        self._grants[token] = Grant(client_id, version, now + self.lifetime)
         return token
 
-    def valid(self, authorization: str | None) -> bool:
+    def grant_of(self, authorization: str | None) -> Grant | None:
+        """The grant of ``Bearer <token>``, if this process issued it and it has not expired."""
         if not authorization or not authorization.startswith("Bearer "):
-            return False
-        expiry = self._expiry.get(authorization.removeprefix("Bearer ").strip())
-        return expiry is not None and time.monotonic() < expiry
+            return None
+        grant = self._grants.get(authorization.removeprefix("Bearer ").strip())
+        return grant if grant is not None and time.monotonic() < grant.expires else None
+
+    def forget(self, client_id: str) -> None:
+        """Drop every token of ``client_id`` (its credential was revoked or rotated)."""
+        self._grants = {t: g for t, g in self._grants.items() if g.client_id != client_id}

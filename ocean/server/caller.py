@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from ocean.server.principal import Principal, writer_of
 from ocean.store.base import Owner
 
 
@@ -22,6 +23,8 @@ class Caller:
     """The client id the request's token was issued to (None: not known to this process)."""
     owner: Owner
     """What its writes are recorded as (their datasource)."""
+    principal: Principal | None = None
+    """The credential's role and integration (what it may write: see ocean.server.access)."""
 
     @property
     def origin(self) -> str:
@@ -44,6 +47,9 @@ class Callers:
 
     def of(self, request: Request) -> Caller:
         """The request's caller (the one place it is worked out)."""
+        principal = request.scope.get("state", {}).get("principal")
+        if isinstance(principal, Principal):  # the datasource comes from the credential
+            return Caller(principal.client_id, writer_of(request), principal)
         authorization = request.headers.get("authorization", "")
         credential = self._holders.get(authorization.removeprefix("Bearer ").strip())
         grant_of = getattr(self._tokens, "grant_of", None)

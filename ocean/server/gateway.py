@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ocean.server.access import Ownership
 from ocean.server.caller import Caller
 from ocean.server.grouping import GroupedWrites
 from ocean.store.audit import AuditEntry, KeepsAudit, diff_summary
@@ -31,6 +32,7 @@ class WriteGateway:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._grouped = GroupedWrites(store)
+        self.ownership = Ownership(store)
 
     async def upsert(
         self, caller: Caller, entities: list[Entity], *, grouped: bool = False, **options: Any
@@ -38,11 +40,15 @@ class WriteGateway:
         """As :meth:`Store.upsert_entities` (``options``: ``merge``,
         ``create_missing_related``, ``only_changed``), as ``caller``; ``grouped``: in one
         transaction with concurrent bulk calls (:class:`GroupedWrites`)."""
-        before = await self._stored(entities)
+        allowed, denied = await self._permitted(caller, entities)
+        sent = [entities[i] for i in allowed] if denied else entities
+        before = await self._stored(sent)
         if grouped:
-            outcomes = await self._grouped.upsert(entities, owner=caller.owner, **options)
+            outcomes = await self._grouped.upsert(sent, owner=caller.owner, **options)
         else:
-            outcomes = await self.store.upsert_entities(entities, owner=caller.owner, **options)
+            outcomes = await self.store.upsert_entities(sent, owner=caller.owner, **options)
+        if denied:
+            outcomes = _with_refused(entities, allowed, outcomes, denied)
         merge = bool(options.get("merge"))
         await self._audit(
             [_upserted(caller, entities[o.index], o, before, merge) for o in outcomes]
@@ -52,7 +58,12 @@ class WriteGateway:
     async def delete(
         self, caller: Caller, keys: list[EntityKey], *, delete_dependents: bool
     ) -> DeleteResult:
-        """Delete entities (with their dependents, or keeping those others relate to)."""
+        """Delete entities (with their dependents, or keeping those others relate to);
+        :class:`~ocean.errors.ForbiddenError` when any is not the caller's to delete."""
+        if caller.principal is not None:
+            await self.ownership.check_delete(
+                caller.principal, keys, delete_dependents=delete_dependents
+            )
         result = await self.store.delete_entities(keys, delete_dependents=delete_dependents)
         await self._audit(
             [
@@ -88,6 +99,14 @@ class WriteGateway:
         await store.delete_blueprint(identifier)
         await self._audit([_entry(caller, "DELETE", "blueprint", (identifier, None), {})])
 
+    async def _permitted(
+        self, caller: Caller, entities: list[Entity]
+    ) -> tuple[list[int], dict[int, str]]:
+        """The positions of the entities the caller may write, and why the others not."""
+        if caller.principal is None:
+            return list(range(len(entities))), {}
+        return await self.ownership.partition(caller.principal, entities)
+
     async def _stored(self, entities: list[Entity]) -> dict[EntityKey, Entity]:
         """The stored state of the entities about to be written (for the diff summaries)."""
         wanted: dict[str, list[str]] = defaultdict(list)
@@ -104,6 +123,29 @@ class WriteGateway:
         kept = [entry for entry in entries if entry is not None]
         if kept and isinstance(self.store, KeepsAudit):
             await self.store.record_audit(kept)
+
+
+def _with_refused(
+    entities: list[Entity],
+    allowed: list[int],
+    outcomes: list[WriteOutcome],
+    denied: dict[int, str],
+) -> list[WriteOutcome]:
+    """The outcomes of the entities written, at their places among all, and a ``forbidden``
+    failure for each refused one."""
+    for outcome in outcomes:
+        outcome.index = allowed[outcome.index]
+    refused = [
+        WriteOutcome(
+            i,
+            entities[i].get("identifier"),
+            str(entities[i].get("blueprint")),
+            "failed",
+            f"forbidden: {why}",
+        )
+        for i, why in denied.items()
+    ]
+    return sorted([*outcomes, *refused], key=lambda o: o.index)
 
 
 def _upserted(

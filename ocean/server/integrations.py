@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from ocean.errors import RequestError, StoreError
 from ocean.server.bodies import SMALL_BODY, json_object, read_capped, text
+from ocean.server.principal import principal_of, require_integration
 from ocean.store.base import KeepsCursors, Store, now_iso
 
 
@@ -35,6 +36,7 @@ class Integrations:
         """Register an integration."""
         body = await json_object(request, SMALL_BODY)
         identifier = str(text(body, "installationId"))
+        require_integration(principal_of(request), identifier, "register")
         base = str(request.base_url).rstrip("/")
         record = {
             "identifier": identifier,

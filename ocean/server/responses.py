@@ -51,8 +51,17 @@ def failed_write(message: str | None) -> JSONResponse:
 
 
 def write_status(message: str | None) -> int:
-    return 404 if (message or "").startswith("not_found") else 422
+    """404 for a missing relation target, 403 for an entity another integration owns
+    (``forbidden: ...``, see ocean.server.access), else 422."""
+    return _write_error(message)[0]
 
 
 def write_code(message: str | None) -> str:
-    return "not_found" if (message or "").startswith("not_found") else "invalid_entity"
+    return _write_error(message)[1]
+
+
+def _write_error(message: str | None) -> tuple[int, str]:
+    for prefix, status in (("not_found", 404), ("forbidden", 403)):
+        if (message or "").startswith(prefix):
+            return status, prefix
+    return 422, "invalid_entity"

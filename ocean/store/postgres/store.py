@@ -6,7 +6,6 @@ merge reads and writes the stored body without another writer slipping in betwee
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -28,10 +27,11 @@ from ocean.store.base import (
     WriteOutcome,
     now_iso,
 )
-from ocean.store.credentials import new_credentials, secret_hash
+from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import decoded, encoded
 from ocean.store.postgres import audit, lease
+from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.relations import (
     columns,
     dependents_of,
@@ -260,24 +260,25 @@ class PostgresStore:
         )
         return None if body is None else dict(orjson.loads(body))
 
-    async def create_credentials(self, name: str) -> tuple[str, str]:
-        client_id, secret = new_credentials()
-        await self._pool.execute(
-            "INSERT INTO credentials(client_id, name, secret_hash, created_at) VALUES ($1,$2,$3,$4)",
-            client_id,
-            name,
-            secret_hash(client_id, secret),
-            now_iso(),
-        )
-        return client_id, secret
+    async def create_credentials(
+        self, name: str, *, role: str = ADMIN, integration: str | None = None
+    ) -> tuple[str, str]:
+        return await credential_rows.create(self._pool, name, role, integration)
 
-    async def check_credentials(self, client_id: str, secret: str) -> bool:
-        stored = await self._pool.fetchval(
-            "SELECT secret_hash FROM credentials WHERE client_id = $1", client_id
-        )
-        return stored is not None and hmac.compare_digest(
-            str(stored), secret_hash(client_id, secret)
-        )
+    async def get_credential(self, client_id: str) -> Credential | None:
+        return await credential_rows.get(self._pool, client_id)
+
+    async def list_credentials(self) -> list[Credential]:
+        return await credential_rows.listed(self._pool)
+
+    async def revoke_credential(self, client_id: str) -> Credential:
+        return await credential_rows.revoke(self._pool, client_id)
+
+    async def rotate_credential(self, client_id: str) -> str:
+        return await credential_rows.rotate(self._pool, client_id)
+
+    async def datasources_of(self, keys: list[EntityKey]) -> dict[EntityKey, list[str]]:
+        return await credential_rows.datasources_of(self._pool, keys)
 
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]

@@ -10,7 +10,6 @@ the GIL is not handed back and forth per row.
 from __future__ import annotations
 
 import contextlib
-import hmac
 import secrets
 import sqlite3
 import time
@@ -21,7 +20,6 @@ from typing import Any, TypeVar
 import orjson
 
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, now_iso
-from ocean.store.credentials import new_credentials, secret_hash
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import EncodedRecord
 from ocean.store.sqlite import pages as sqlite_pages
@@ -154,6 +152,11 @@ class SQLiteCatalog:
         keep their SQL beside this one, such as :mod:`ocean.store.sqlite.lease`)."""
         with self._transaction():
             return work(self._db)
+
+    def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` done on the connection outside a write transaction (each statement
+        reads a committed state; nothing waits for another process's writer)."""
+        return work(self._db)
 
     def _aggregate(self, query: str, params: tuple[Any, ...]) -> Any:
         """One JSON value computed by SQLite (a single step), parsed."""
@@ -395,21 +398,6 @@ class SQLiteCatalog:
             "SELECT body FROM integrations WHERE identifier = ?", (identifier,)
         ).fetchone()
         return None if row is None else dict(orjson.loads(row[0]))
-
-    def create_credentials(self, name: str) -> tuple[str, str]:
-        client_id, secret = new_credentials()
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO credentials(client_id, name, secret_hash, created_at) VALUES (?,?,?,?)",
-                (client_id, name, secret_hash(client_id, secret), now_iso()),
-            )
-        return client_id, secret
-
-    def check_credentials(self, client_id: str, secret: str) -> bool:
-        row = self._db.execute(
-            "SELECT secret_hash FROM credentials WHERE client_id = ?", (client_id,)
-        ).fetchone()
-        return row is not None and hmac.compare_digest(row[0], secret_hash(client_id, secret))
 
     def update_blueprint(self, identifier: str, patch: dict[str, Any]) -> dict[str, Any] | None:
         with self._transaction():

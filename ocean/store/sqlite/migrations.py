@@ -195,6 +195,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX audit_by_entity ON audit_log(entity, blueprint);
     CREATE INDEX audit_by_time ON audit_log(at);
     """,
+    # 15: credential roles (admin, integration bound to one identifier, read-only), a
+    # version that rotation bumps, revocation; credentials made before roles were admin.
+    """
+    ALTER TABLE credentials ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
+    ALTER TABLE credentials ADD COLUMN integration TEXT;
+    ALTER TABLE credentials ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE credentials ADD COLUMN revoked_at TEXT;
+    ALTER TABLE credentials ADD COLUMN migrated INTEGER NOT NULL DEFAULT 0;
+    UPDATE credentials SET migrated = 1;
+    """,
 ]
 
 

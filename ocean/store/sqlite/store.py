@@ -29,10 +29,12 @@ from ocean.store.base import (
     RunRecord,
     WriteOutcome,
 )
+from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.prepared import MappedPage
 from ocean.store.sqlite import audit, cursors, lease, runs
+from ocean.store.sqlite import credentials as credential_rows
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
 from ocean.store.sqlite.mapping import Part, write_parts
@@ -216,11 +218,25 @@ class SQLiteStore:
     async def get_integration(self, identifier: str) -> dict[str, Any] | None:
         return await self._call(SQLiteCatalog.get_integration, identifier)
 
-    async def create_credentials(self, name: str) -> tuple[str, str]:
-        return await self._call(SQLiteCatalog.create_credentials, name)
+    async def create_credentials(
+        self, name: str, *, role: str = ADMIN, integration: str | None = None
+    ) -> tuple[str, str]:
+        return await self._call(credential_rows.create, name, role, integration)
 
-    async def check_credentials(self, client_id: str, secret: str) -> bool:
-        return await self._call(SQLiteCatalog.check_credentials, client_id, secret)
+    async def get_credential(self, client_id: str) -> Credential | None:
+        return await self._call(credential_rows.get, client_id)
+
+    async def list_credentials(self) -> list[Credential]:
+        return await self._call(credential_rows.listed)
+
+    async def revoke_credential(self, client_id: str) -> Credential:
+        return await self._call(credential_rows.revoke, client_id)
+
+    async def rotate_credential(self, client_id: str) -> str:
+        return await self._call(credential_rows.rotate, client_id)
+
+    async def datasources_of(self, keys: list[EntityKey]) -> dict[EntityKey, list[str]]:
+        return await self._call(credential_rows.datasources_of, keys)
 
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
