@@ -25,12 +25,10 @@ class BaseIntegration(HandlerMixin):
     async def _get_resource_raw_results(
         self, resource_config: Any, send_raw_data_examples_amount: int = 0
     ) -> tuple[list[Any], list[Exception]]:
-        """What the kind's handlers give, as the original's: the items the list handlers
-        return, then each generator handler's generator (not yet run); and the errors of
-        the list handlers."""
-        from port_ocean.context.ocean import ocean
-
-        handlers = (self.context or ocean).handlers_for(resource_config.kind)
+        """What the kind's handlers (on ``context``, the ``ocean`` it was made with) give,
+        as the original's: the items the list handlers return, then each generator
+        handler's generator (not yet run); and the errors of the list handlers."""
+        handlers = self.context.handlers_for(resource_config.kind)
         started = [handler(resource_config.kind) for handler in handlers]
         generators = [result for result in started if inspect.isasyncgen(result)]
         coroutines: list[Awaitable[Any]] = [r for r in started if inspect.isawaitable(r)]

@@ -72,11 +72,15 @@ def _require_metadata(model: type, seen: set[type]) -> None:
     seen.add(model)
     for name, field in model.__fields__.items():  # type: ignore[attr-defined]
         if not _narrowable(field.outer_type_):
-            for part in ("title", "description"):
-                if getattr(field.field_info, part) is None:
-                    raise TypeError(f"Field '{name}' in '{model.__name__}' must have a '{part}'")
+            _require_texts(model, name, field.field_info)
         for inner in _inner_types(field.outer_type_):
             _require_metadata(inner, seen)
+
+
+def _require_texts(model: type, name: str, field_info: Any) -> None:
+    for part in ("title", "description"):
+        if getattr(field_info, part) is None:
+            raise TypeError(f"Field '{name}' in '{model.__name__}' must have a '{part}'")
 
 
 def _resource_models(config_class: type[PortAppConfig]) -> list[Any]:

@@ -58,17 +58,22 @@ class GroupQueue(AbstractQueue[T]):
 
     async def get(self) -> T:
         async with self._changed:
-            while True:
-                self._free_expired()
-                for group, items in self._groups.items():
-                    if items and group not in self._busy:
-                        self._busy[group] = time.monotonic()
-                        _handed.set(group)
-                        return items[0]
+            while (item := self._take()) is None:
                 try:
                     await asyncio.wait_for(self._changed.wait(), self.lock_timeout / 4)
                 except TimeoutError:
                     pass
+            return item[0]
+
+    def _take(self) -> tuple[T] | None:
+        """The first item of a group not handed out (marking the group busy), if any."""
+        self._free_expired()
+        for group, items in self._groups.items():
+            if items and group not in self._busy:
+                self._busy[group] = time.monotonic()
+                _handed.set(group)
+                return (items[0],)
+        return None
 
     async def commit(self) -> None:
         group = _handed.get()
