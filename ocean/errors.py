@@ -140,3 +140,31 @@ class NotFoundError(StoreError):
 class ConflictError(StoreError):
     """A request conflicts with what the catalog holds (answered 409): an entity created
     twice, a blueprint deleted while it has entities; the message says what to do instead."""
+
+
+class ActionError(OceanError):
+    """A self-service action or one of its runs cannot be used as asked (see
+    :mod:`ocean.actions`): the message names the action or run and what to do."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
+        """How the catalog server answers it: 404 (no such action or run), 409 (the run was
+        acknowledged or ended already), 422 (a malformed request)."""
+
+    def __reduce__(self) -> tuple[type[ActionError], tuple[str, int]]:
+        return type(self), (str(self), self.status)  # the status survives a child process
+
+
+class RunAlreadyAcknowledgedError(ActionError):
+    """Another runner acknowledged the action run first (answered 409): this one must not
+    execute it."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message, status)
+
+
+class ActionFailedError(OceanError):
+    """Raised by an executor for an expected failure of its action (bad input, a refusal
+    upstream): the run ends ``FAILURE`` with this message as its last log line, and no
+    traceback is logged."""

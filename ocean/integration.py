@@ -10,6 +10,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ocean.actions.executor import Executor
+from ocean.actions.run import ActionRuns
 from ocean.config.settings import Settings
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
@@ -103,6 +105,9 @@ class Integration:
         self._settings = Settings()
         self.webhook_processors: dict[str, list[type[WebhookProcessor]]] = {}
         self._writes: RawWrites | None = None
+        self.executors: dict[str, Executor] = {}
+        """Action executors by ``ACTION_NAME`` (run by :mod:`ocean.actions.manager`)."""
+        self._action_runs: ActionRuns | None = None
 
     def on_resync(self, kind: str | None = None) -> Callable[[HandlerT], HandlerT]:
         """Register a handler for one kind, or for every kind when ``kind`` is None."""
@@ -144,6 +149,42 @@ class Integration:
             raise ConfigError(f"add_webhook_processor: the path {path!r} must start with '/'")
         self.webhook_processors.setdefault(path, []).append(processor)
 
+    def register_action_executor(self, executor: Executor) -> None:
+        """Run the runs of ``executor.ACTION_NAME`` with ``executor`` (under ACTIONS_ONLY, or
+        alongside resyncs with ``OCEAN__ACTIONS_PROCESSOR__ENABLED``); its webhook processor,
+        if it has one, is served on its ``WEBHOOK_PATH``."""
+        if not isinstance(executor, Executor):
+            raise ConfigError(
+                f"register_action_executor({executor!r}): an executor is an instance of a "
+                "subclass of ocean.actions.Executor (or the original's AbstractExecutor)"
+            )
+        name = getattr(type(executor), "ACTION_NAME", None)
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{type(executor).__name__} must set ACTION_NAME to its action's type")
+        if name in self.executors:
+            raise ConfigError(
+                f"an executor for action {name!r} is registered already "
+                f"({type(self.executors[name]).__name__}); register one per action"
+            )
+        self.executors[name] = executor
+        processor = type(executor).WEBHOOK_PROCESSOR_CLASS
+        if processor is not None:
+            self.add_webhook_processor(type(executor).WEBHOOK_PATH, processor)
+
+    @property
+    def action_runs(self) -> ActionRuns:
+        """The catalog's action runs (to finish one from a webhook processor), once started."""
+        if self._action_runs is None:
+            raise ConfigError(
+                "action_runs was used before the integration started its executors; use it "
+                "in a webhook processor or an executor of a running `ocean sail`"
+            )
+        return self._action_runs
+
+    def attach_actions(self, runs: ActionRuns) -> None:
+        """Bind :attr:`action_runs` (done by the runner when executors run)."""
+        self._action_runs = runs
+
     def on_start(self) -> Callable[[HookT], HookT]:
         """Register a coroutine run once before the first resync."""
         return self._hook(self.start_hooks)
@@ -174,6 +215,7 @@ class Integration:
         self._by_kind = {k: [h for h in hs if keep(h)] for k, hs in self._by_kind.items()}
         self._catch_all = [h for h in self._catch_all if keep(h)]
         self._incremental = {k: [h for h in hs if keep(h)] for k, hs in self._incremental.items()}
+        self.executors = {name: e for name, e in self.executors.items() if keep(type(e))}
         self.webhook_processors = {
             path: [c for c in classes if keep(c)]
             for path, classes in self.webhook_processors.items()

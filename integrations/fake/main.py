@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ocean import Integration, WebhookEvent, WebhookEventRawResults, WebhookProcessor
+from ocean.actions import ActionFailedError, Executor, Run
 from ocean.live.signature import verify
 
 ocean = Integration()
@@ -223,3 +224,32 @@ class PersonEvents(WebhookProcessor):
 
 
 ocean.add_webhook_processor("/person", PersonEvents)
+
+
+class RenameTeam(Executor):
+    """The ``rename_team`` action (``.port/resources/actions.json``): gives a team a new
+    name in the catalog. Renames of one team run one after another."""
+
+    ACTION_NAME = "rename_team"
+
+    async def partition_key(self, run: Run) -> str | None:
+        return str(run.properties.get("team") or "") or None
+
+    async def perform(self, run: Run) -> None:
+        team_id, name = run.properties.get("team"), run.properties.get("name")
+        if not isinstance(team_id, str) or not team_id.startswith("team-"):
+            raise ActionFailedError(
+                "rename_team runs on a fakeTeam entity (--entity fakeTeam/team-0)"
+            )
+        if not isinstance(name, str) or not name.strip():
+            raise ActionFailedError("rename_team needs a new name: --input name=NEW")
+        number = team_id.removeprefix("team-")
+        if not number.isdigit() or int(number) >= _teams():
+            raise ActionFailedError(f"{team_id} is not one of the fake API's {_teams()} teams")
+        await run.log(f"Renaming {team_id} to {name!r}")
+        await asyncio.sleep(float(run.properties.get("delaySeconds") or 0))
+        await ocean.register_raw("team", [{**team(int(number)), "name": name}])
+        await run.log(f"{team_id} is now {name!r}")
+
+
+ocean.register_action_executor(RenameTeam())

@@ -11,6 +11,7 @@ from ocean.process import tune_interpreter
 
 COMMANDS = {
     "sail": "ocean.cli.sail:sail",
+    "actions": "ocean.cli.actions:actions",
     "catalog": "ocean.cli.catalog:catalog",
     "map": "ocean.cli.map:map_command",
     "defaults": "ocean.cli.defaults:defaults",

@@ -97,6 +97,19 @@ class PortSettings(_Section):
     client_secret: str | None = None
 
 
+class ActionsProcessorSettings(_Section):
+    """``OCEAN__ACTIONS_PROCESSOR__*``, the original's names (see ``ocean.actions.manager``):
+    under ACTIONS_ONLY the integration's executors always run; under another long-running
+    listener they run alongside resyncs when ``enabled``."""
+
+    enabled: bool = False
+    runs_buffer_high_watermark: Annotated[int, Meta(ge=1, le=1000)] = 300
+    visibility_timeout_ms: Annotated[int, Meta(ge=1, le=600_000)] = 60_000
+    poll_check_interval_seconds: Annotated[float, Meta(gt=0)] = 10.0
+    workers_count: Annotated[int, Meta(ge=1)] = 3
+    max_runs_buffer_util_pct_per_action: Annotated[int, Meta(ge=1, le=100)] | None = 30
+
+
 class Settings(_Section):
     """The settings ``ocean sail`` runs with; read once, passed down explicitly."""
 
@@ -130,6 +143,9 @@ class Settings(_Section):
     resync_lease_wait_seconds: Annotated[float, Meta(ge=0)] = 0.0
     """How long ``ocean sail --once`` waits for a resync of the same integration that holds
     the lease to end before refusing (0: refuse at once)."""
+    actions_processor: ActionsProcessorSettings = field(default_factory=ActionsProcessorSettings)
+    max_wait_seconds_before_shutdown: Annotated[float, Meta(ge=0)] = 30.0
+    """How long running action runs may take to end when the integration stops."""
 
 
 def load_settings(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from ocean.actions.service import run_actions
 from ocean.extras import require
 from ocean.job import Observer
 from ocean.listen.once import start
@@ -31,15 +32,21 @@ async def listen(
     polls the catalog for the requests its ``POST /resync`` records; WEBHOOKS_ONLY and
     ACTIONS_ONLY never resync (they only create the blueprints and run ``on_start``)."""
     kind = sail.settings.event_listener.type.upper()
-    if kind in ("POLLING", "WEBHOOK"):
-        await poll(sail, store, observer, stop=stop, on_report=on_report, freshness=freshness)
-    elif kind == "KAFKA":
-        require("kafka")
-        from ocean.listen.kafka import connection, consume  # imported on use: aiokafka
+    actions = asyncio.create_task(run_actions(sail, store, stop))  # beside any listener
+    try:
+        if kind in ("POLLING", "WEBHOOK"):
+            await poll(sail, store, observer, stop=stop, on_report=on_report, freshness=freshness)
+        elif kind == "KAFKA":
+            require("kafka")
+            from ocean.listen.kafka import connection, consume  # imported on use: aiokafka
 
-        target, settings = await connection(sail.settings.event_listener, sail.owner, store)
-        await consume(sail, store, observer, stop=stop, target=target, settings=settings,
-                      on_report=on_report, freshness=freshness)  # fmt: skip
-    else:
-        await start(sail, store, freshness)
-        await stop.wait()
+            target, settings = await connection(sail.settings.event_listener, sail.owner, store)
+            await consume(sail, store, observer, stop=stop, target=target, settings=settings,
+                          on_report=on_report, freshness=freshness)  # fmt: skip
+        else:
+            await start(sail, store, freshness)
+            await stop.wait()
+    finally:
+        if not stop.is_set():  # the listener failed: running action runs end with it
+            actions.cancel()
+        await asyncio.gather(actions, return_exceptions=True)

@@ -46,7 +46,6 @@ class PortOceanContext(Integration):
         """``port_ocean.utils.signal.signal_handler``: run by an ``on_stop`` hook."""
         self.stop_hooks.append(self.stop_callbacks.exit)
         self._given_app: Any = None
-        self.action_executors: list[Any] = []
         """What an integration's own unit tests hand :func:`initialize_port_ocean_context`
         (a mock app, usually): ``config``, ``app`` and the configuration are read from it."""
 
@@ -198,12 +197,20 @@ class PortOceanContext(Integration):
         )
 
     def register_action_executor(self, executor: Any) -> None:
-        """Kept, not run: Ocean does not take Port action runs (the original's actions)."""
-        self.action_executors.append(executor)
-        _log.info(
-            "action executor %s is registered; Ocean does not run Port actions",
-            type(executor).__name__,
-        )
+        """As Ocean's (run by its execution manager), but a second executor for an action is
+        the original's ``DuplicateActionExecutorError``."""
+        from port_ocean.exceptions.execution_manager import DuplicateActionExecutorError
+
+        if getattr(executor, "ACTION_NAME", None) in self.executors:
+            raise DuplicateActionExecutorError(
+                f"Executor for action '{executor.ACTION_NAME}' is already registered"
+            )
+        super().register_action_executor(executor)
+
+    @property
+    def action_executors(self) -> list[Any]:
+        """The registered executors."""
+        return list(self.executors.values())
 
     async def sync_raw_all(self, *_args: Any, **_kwargs: Any) -> None:
         """Ask for a full resync. The original runs it before returning; Ocean records the

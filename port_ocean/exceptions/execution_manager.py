@@ -3,6 +3,7 @@ original's (``ActionExecutionError``: an expected failure, reported by its messa
 
 from __future__ import annotations
 
+from ocean.errors import ActionFailedError
 from port_ocean._unsupported import missing
 
 
@@ -14,8 +15,9 @@ class RunAlreadyAcknowledgedError(Exception):
     """The action run was acknowledged already."""
 
 
-class ActionExecutionError(Exception):
-    """An expected failure of an action (bad input, a refusal upstream)."""
+class ActionExecutionError(ActionFailedError):
+    """An expected failure of an action (bad input, a refusal upstream): the run ends
+    FAILURE with this message, without a traceback (Ocean's ``ActionFailedError``)."""
 
 
 __all__ = ["ActionExecutionError", "DuplicateActionExecutorError", "RunAlreadyAcknowledgedError"]

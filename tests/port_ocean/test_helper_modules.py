@@ -185,7 +185,7 @@ async def test_bases_integrations_subclass_keep_what_they_are_given() -> None:
     assert isinstance(event.created_at, dt.datetime)
 
 
-async def test_action_executors_are_kept_not_run_and_incremental_handlers_are_ocean_s() -> None:
+async def test_action_executors_are_ocean_s_and_incremental_handlers_are_ocean_s() -> None:
     from port_ocean.context.ocean import ocean
     from port_ocean.core.handlers.actions.abstract_executor import AbstractExecutor
 

@@ -72,13 +72,15 @@ class PortHTTP:
         json: Any = None,
         params: Any = None,
         user_agent: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Send one call (retried when idempotent); raise :class:`PortAPIError` on failure."""
         name = f"{method} {path}"
         refreshed = False
         content = _encoded(json)  # once, whatever the retries
+        extra = headers or {}
         for attempt in range(1, (self._attempts if idempotent else 1) + 1):
-            headers = {"Authorization": await self._authorization(), **_JSON_TYPE}
+            headers = {"Authorization": await self._authorization(), **_JSON_TYPE, **extra}
             if user_agent:
                 headers["User-Agent"] = user_agent
             try:

@@ -127,6 +127,40 @@ MIGRATIONS: list[str] = [
     ALTER TABLE credentials ADD COLUMN migrated BOOLEAN NOT NULL DEFAULT false;
     UPDATE credentials SET migrated = true;
     """,
+    # 10: self-service actions (Port's definitions, whole), their runs (claimed for a
+    # visibility timeout, acknowledged once, leased while they execute) and run logs.
+    """
+    CREATE TABLE actions (
+        identifier TEXT PRIMARY KEY,
+        body JSONB NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE action_runs (
+        seq BIGSERIAL PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        action TEXT NOT NULL,
+        installation TEXT NOT NULL,
+        status TEXT NOT NULL,
+        external_run_id TEXT,
+        body JSONB NOT NULL,
+        claim_until TIMESTAMPTZ,
+        visibility DOUBLE PRECISION,
+        acked_at TEXT,
+        lease_until TIMESTAMPTZ,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX action_runs_claimable ON action_runs(installation, status, acked_at, seq);
+    CREATE INDEX action_runs_by_external_id ON action_runs(external_run_id);
+    CREATE TABLE action_run_logs (
+        seq BIGSERIAL PRIMARY KEY,
+        run TEXT NOT NULL,
+        level TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX action_run_logs_by_run ON action_run_logs(run, seq);
+    """,
 ]
 
 

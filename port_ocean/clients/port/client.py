@@ -6,10 +6,12 @@ from typing import Any
 
 from ocean.store.base import Store
 from port_ocean._unsupported import missing
+from port_ocean.clients.port.runs import RunCalls
 
 
-class PortClient:
-    """The part of the original's ``PortClient`` integrations use to read the catalog."""
+class PortClient(RunCalls):
+    """The part of the original's ``PortClient`` integrations use to read the catalog, and
+    to report on action runs (:class:`~port_ocean.clients.port.runs.RunCalls`)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store

@@ -1,8 +1,8 @@
 """``port_ocean.core.handlers.actions``: the base of integrations' action executors.
 
-Ocean does not run Port actions: executors registered with
-``ocean.register_action_executor`` are kept (and their tests run) but no action run is
-ever taken from Port."""
+Executors registered with ``ocean.register_action_executor`` run on Ocean's execution
+manager (:mod:`ocean.actions.manager`): under ACTIONS_ONLY, or beside resyncs with
+``OCEAN__ACTIONS_PROCESSOR__ENABLED``."""
 
 from __future__ import annotations
 

@@ -1,19 +1,35 @@
 """``AbstractExecutor``: executes one kind of Port action run (``ACTION_NAME``, as in the
-integration's spec), with the original's rate-limit and partition hooks."""
+integration's spec), with the original's rate-limit and partition hooks, run by Ocean's
+execution manager (:mod:`ocean.actions.manager`) through Ocean's executor contract."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
+from typing import Any
 
+from ocean.actions.executor import Executor
+from ocean.actions.run import Run
 from port_ocean._unsupported import missing
-from port_ocean.core.handlers.webhook.abstract_webhook_processor import AbstractWebhookProcessor
-from port_ocean.core.models import IntegrationRun
+from port_ocean.core.models import ActionRun, IntegrationRun
+
+MIN_RATE_LIMIT_WAIT_SECONDS = 1.0
+"""What a wait lasts when an executor says it is close to its limit but that it resets now
+(the original would ask again at once)."""
 
 
-class AbstractExecutor(ABC):
-    ACTION_NAME: str
-    WEBHOOK_PROCESSOR_CLASS: type[AbstractWebhookProcessor] | None
-    WEBHOOK_PATH: str
+def original_run(run: Run) -> ActionRun:
+    """Ocean's run as the original's ``ActionRun`` (Port's shape)."""
+    body: dict[str, Any] = dict(run.body)
+    body.setdefault("id", run.id)
+    body.setdefault("status", run.status)
+    body.setdefault("action", {"identifier": run.action})
+    return ActionRun.parse_obj(body)
+
+
+class AbstractExecutor(Executor):
+    """The original's executor base: implement ``is_close_to_rate_limit``,
+    ``get_remaining_seconds_until_rate_limit`` and ``execute``; ``_get_partition_key``
+    runs runs of one key one after another."""
 
     async def _get_partition_key(self, run: IntegrationRun) -> str | None:
         """Runs with the same key run one after another; None: in parallel."""
@@ -30,6 +46,21 @@ class AbstractExecutor(ABC):
     @abstractmethod
     async def execute(self, run: IntegrationRun) -> None:
         """Run the action (an exception reports the run as failed)."""
+
+    # Ocean's contract, over the original's methods.
+
+    async def partition_key(self, run: Run) -> str | None:
+        return await self._get_partition_key(original_run(run))
+
+    async def rate_limit_delay(self, run: Run) -> float:
+        original = original_run(run)
+        if not await self.is_close_to_rate_limit(original):
+            return 0.0
+        seconds = float(await self.get_remaining_seconds_until_rate_limit(original))
+        return max(seconds, MIN_RATE_LIMIT_WAIT_SECONDS)
+
+    async def perform(self, run: Run) -> None:
+        await self.execute(original_run(run))
 
 
 __all__ = ["AbstractExecutor"]

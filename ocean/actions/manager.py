@@ -1,0 +1,281 @@
+"""The execution manager: takes this integration's action runs from the catalog and runs
+them with the executors registered for them.
+
+It polls (``claim_runs``) for runs of its installation, at most
+``runs_buffer_high_watermark`` waiting at a time, leaving out an action that holds more than
+``max_runs_buffer_util_pct_per_action`` % of them. A run whose action has no executor is
+acknowledged and failed, saying so. Runs with the same partition key (the executor's
+:meth:`~ocean.actions.Executor.partition_key`) run one after another in claim order, the
+others alongside, ``workers_count`` at a time. Before a run starts, an executor near its
+rate limit is waited for (a log line on the run each time, at most 10 s per wait); then the
+run is acknowledged: the one atomic step that makes it this replica's (another replica's
+acknowledgement first: skipped). While it executes its lease is renewed every third of the
+visibility timeout; a replica killed mid-run lets the lease lapse and the run is failed by
+the next claim (:mod:`ocean.actions.catalog`). On stop, polling ends and running runs get
+``max_wait_seconds_before_shutdown`` to finish; those still running are failed, saying so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import Counter, deque
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ocean.actions.catalog import ActionsCatalog
+from ocean.actions.executor import Executor
+from ocean.actions.run import FAILURE, IN_PROGRESS, SUCCESS, Run
+from ocean.errors import ActionError, ActionFailedError, RunAlreadyAcknowledgedError
+from ocean.extract.trace import describe_error, source_folder, with_frames
+
+_log = logging.getLogger(__name__)
+RATE_LIMIT_MAX_BACKOFF_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class ManagerSettings:
+    """The original's ``OCEAN__ACTIONS_PROCESSOR__*`` settings (and its shutdown wait)."""
+
+    workers_count: int = 3
+    runs_buffer_high_watermark: int = 300
+    poll_check_interval_seconds: float = 10.0
+    visibility_timeout_ms: int = 60_000
+    max_runs_buffer_util_pct_per_action: int | None = 30
+    max_wait_seconds_before_shutdown: float = 30.0
+
+    @property
+    def visibility_seconds(self) -> float:
+        return self.visibility_timeout_ms / 1000
+
+    def per_action_cap(self) -> int | None:
+        """How many runs of one action may wait at once (None: no cap)."""
+        pct = self.max_runs_buffer_util_pct_per_action
+        return None if pct is None else max(1, self.runs_buffer_high_watermark * pct // 100)
+
+
+class ExecutionManager:
+    """Runs the action runs of ``installation`` (the integration's identifier) found in
+    ``catalog`` with ``executors`` (by ``ACTION_NAME``), until :meth:`run`'s ``stop``."""
+
+    def __init__(
+        self,
+        catalog: ActionsCatalog,
+        installation: str,
+        executors: Mapping[str, Executor],
+        settings: ManagerSettings | None = None,
+    ) -> None:
+        self.catalog, self.installation = catalog, installation
+        self.executors = dict(executors)
+        self.settings = settings or ManagerSettings()
+        self.runner = f"{socket.gethostname()} pid {os.getpid()}"
+        self._slots = asyncio.Semaphore(max(1, self.settings.workers_count))
+        self._held: set[str] = set()
+        """Runs claimed and not yet done here (queued or executing)."""
+        self._per_action: Counter[str] = Counter()
+        self._partitions: dict[str, deque[tuple[Run, Executor]]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll and run until ``stop`` is set, then let running runs finish (bounded)."""
+        _log.info("actions: running %s for %s", sorted(self.executors), self.installation)
+        try:
+            while not stop.is_set():
+                if not await self.poll_once():
+                    await _idle(stop, self.settings.poll_check_interval_seconds)
+        finally:
+            await self._drain()
+
+    async def poll_once(self) -> int:
+        """Claim what there is room for and start or queue it; how many were claimed."""
+        room = self.settings.runs_buffer_high_watermark - len(self._held)
+        if room <= 0:
+            return 0
+        try:
+            bodies = await self.catalog.claim_runs(
+                self.installation, room, self.settings.visibility_seconds, self._saturated()
+            )
+        except Exception as error:
+            _log.warning("actions: claiming runs failed (%s); retrying", describe_error(error))
+            return 0
+        for body in bodies:
+            await self._accept(Run.of(body, self.catalog))
+        return len(bodies)
+
+    def _saturated(self) -> list[str]:
+        cap = self.settings.per_action_cap()
+        if cap is None:
+            return []
+        return sorted(action for action, count in self._per_action.items() if count >= cap)
+
+    async def _accept(self, run: Run) -> None:
+        if run.id in self._held:
+            return
+        executor = self.executors.get(run.action_type)
+        if executor is None:
+            await self._refuse(run)
+            return
+        try:
+            key = await executor.partition_key(run)
+        except Exception as error:
+            _log.warning("actions: partition key of run %s failed: %s", run.id, error)
+            return  # claimed, not acknowledged: retried when the claim lapses
+        self._held.add(run.id)
+        self._per_action[run.action] += 1
+        if key is None:
+            self._spawn(self._execute(run, executor))
+            return
+        queue_name = f"{run.action_type}:{key}"
+        queue = self._partitions.get(queue_name)
+        if queue is not None:
+            queue.append((run, executor))
+            return
+        self._partitions[queue_name] = deque([(run, executor)])
+        self._spawn(self._drain_partition(queue_name))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain_partition(self, name: str) -> None:
+        queue = self._partitions[name]
+        try:
+            while queue:
+                run, executor = queue.popleft()
+                await self._execute(run, executor)
+        finally:
+            del self._partitions[name]
+
+    async def _refuse(self, run: Run) -> None:
+        message = (
+            f"No executor is registered for the action type {run.action_type!r} in "
+            f"{self.installation}; register one with ocean.register_action_executor"
+        )
+        _log.warning("actions: %s (run %s)", message, run.id)
+        try:
+            await self.catalog.ack_run(run.id)
+        except ActionError:
+            return
+        await self._end(run, False, message)
+
+    async def _execute(self, run: Run, executor: Executor) -> None:
+        try:
+            async with self._slots:
+                if await self._wait_for_rate_limit(run, executor) and await self._ack(run):
+                    await self._perform(run, executor)
+        finally:
+            self._held.discard(run.id)
+            self._per_action[run.action] -= 1
+            if self._per_action[run.action] <= 0:
+                del self._per_action[run.action]
+
+    async def _wait_for_rate_limit(self, run: Run, executor: Executor) -> bool:
+        """Whether to go on (False: stopping, or the executor failed to say)."""
+        while not self._stopping.is_set():
+            try:
+                delay = await executor.rate_limit_delay(run)
+            except Exception as error:
+                _log.warning("actions: rate limit check of run %s failed: %s", run.id, error)
+                return False  # not acknowledged: retried when the claim lapses
+            if delay <= 0:
+                return True
+            wait = min(delay, RATE_LIMIT_MAX_BACKOFF_SECONDS)
+            message = f"Delayed: the rate limit is close; trying again in {wait:g} s"
+            with contextlib.suppress(Exception):
+                await run.log(message, "WARNING")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), wait)
+        return False
+
+    async def _ack(self, run: Run) -> bool:
+        try:
+            await self.catalog.ack_run(run.id)
+        except RunAlreadyAcknowledgedError:
+            _log.info("actions: run %s was taken by another runner; skipped", run.id)
+            return False
+        except Exception as error:
+            _log.warning("actions: acknowledging run %s failed: %s", run.id, error)
+            return False
+        return True
+
+    async def _perform(self, run: Run, executor: Executor) -> None:
+        renewing = asyncio.create_task(self._renew(run))
+        try:
+            await run.log(f"Started by {self.installation} on {self.runner}")
+            await executor.perform(run)
+        except ActionFailedError as error:
+            await self._end(run, False, str(error))
+        except asyncio.CancelledError:
+            wait = self.settings.max_wait_seconds_before_shutdown
+            message = f"Ocean stopped while the run was executing (it had {wait:g} s to end)"
+            await asyncio.shield(self._end(run, False, message))
+            raise
+        except Exception as error:
+            _log.warning("actions: run %s failed", run.id, exc_info=error)
+            folder = source_folder(type(executor))
+            message = with_frames(f"Failed to execute run: {describe_error(error)}", error, folder)
+            await self._end(run, False, message)
+        else:
+            await self._settle(run)
+        finally:
+            renewing.cancel()
+
+    async def _renew(self, run: Run) -> None:
+        every = max(self.settings.visibility_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.catalog.lease_run(run.id, self.settings.visibility_seconds)
+            except Exception as error:
+                _log.warning("actions: renewing the lease of run %s failed: %s", run.id, error)
+
+    async def _settle(self, run: Run) -> None:
+        """After ``perform`` returned: SUCCESS, unless it ended or waits for an external run."""
+        try:
+            fresh = await self.catalog.get_run(run.id)
+            if fresh is None or fresh.get("status") != IN_PROGRESS:
+                return
+            external = fresh.get("externalRunId")
+            if external:
+                await self.catalog.lease_run(run.id, 0)
+                await self.catalog.add_log(run.id, f"Waiting for {external} to report its end")
+                return
+            await self.catalog.add_log(run.id, "Run executed successfully")
+            await self.catalog.patch_run(run.id, {"status": SUCCESS})
+        except Exception as error:
+            _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
+
+    async def _end(self, run: Run, success: bool, message: str) -> None:
+        """Log ``message`` and end the run, unless it ended already."""
+        try:
+            fresh = await self.catalog.get_run(run.id)
+            if fresh is not None and fresh.get("status") != IN_PROGRESS:
+                return
+            await self.catalog.add_log(run.id, message, "INFO" if success else "ERROR")
+            await self.catalog.patch_run(run.id, {"status": SUCCESS if success else FAILURE})
+        except Exception as error:
+            _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
+
+    async def _drain(self) -> None:
+        self._stopping.set()
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(
+            set(self._tasks), timeout=self.settings.max_wait_seconds_before_shutdown
+        )
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+
+
+async def _idle(stop: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if ``stop`` is set meanwhile."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
