@@ -20,11 +20,11 @@ from ocean.errors import (
     ForbiddenError,
     NotFoundError,
     RateLimitedError,
+    RequestError,
     RequestTooLargeError,
     StoreError,
 )
 from ocean.server.access import Authenticated
-from ocean.server.actions import ActionRoutes
 from ocean.server.audit import AuditRoutes
 from ocean.server.auth import Tokens
 from ocean.server.blueprints import BlueprintRoutes
@@ -92,14 +92,14 @@ def create_app(
         Route("/v1/blueprints/{bp}/bulk/entities/delete", routes.delete, methods=["POST"]),
         *routes.blueprint_routes.routes(),
         *routes.entity_routes.routes(),
-        *AuditRoutes(store).routes() + ActionRoutes(store).routes(),
+        *AuditRoutes(store).routes(),
         Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
         Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
         Route("/v1/ocean/pages/recall", routes.recall_pages, methods=["POST"]),
         Route("/v1/ocean/pages", routes.remember_pages, methods=["PUT"]),
     ]
     schema = openapi(table)
-    return Starlette(
+    app = Starlette(
         routes=table,
         middleware=[Middleware(Authenticated, gate=gate, store=store, open=OPEN)],
         exception_handlers={
@@ -114,6 +114,8 @@ def create_app(
             405: _not_allowed,
         },
     )
+    app.router.redirect_slashes = False  # a trailing slash is another path: 404 JSON, no 307
+    return app
 
 
 class _Routes:
@@ -233,6 +235,8 @@ class _Routes:
         )
         require_integration(principal_of(request), owner.identifier, "list the entities of")
         before, limit = text(body, "before", required=False), number(body, "limit", 5000)
+        if limit < 1:
+            raise RequestError(f"limit must be at least 1 (entities per page), got {limit}")
         keys, last = await self.store.owned_page(
             owner, before=before, after=cursor(body, "from"), limit=limit
         )
@@ -313,8 +317,19 @@ async def _too_large(request: Request, error: Exception) -> Response:
     return _error(413, "request_too_large", str(error))
 
 
+_UNSTORABLE = ("CharacterNotInRepertoireError", "UntranslatableCharacterError")
+"""PostgreSQL's refusals of a text value holding NUL (by name: asyncpg is an extra)."""
+
+
 async def _failed(request: Request, error: Exception) -> Response:
     """A bug, answered as JSON like every other error (the traceback is in the server's log)."""
+    if type(error).__name__ in _UNSTORABLE:  # a client's value, not a bug
+        return _error(
+            422,
+            "invalid_request",
+            "a value in the path, query or body holds a character the catalog cannot "
+            "store (NUL, \\u0000): remove it",
+        )
     return _error(
         500,
         "internal_error",

@@ -20,9 +20,12 @@ OPEN = ("/v1/auth/access_token", "/openapi.json", "/docs")
 
 _ERRORS = {
     "401": "missing or expired token",
+    "403": "the credential may not do this (its role, or an entity another integration owns)",
     "404": "no such blueprint, entity, integration or route",
     "409": "conflicts with what the catalog holds (exists already, still has entities)",
+    "405": "the path takes other methods (a path such as /v1/integration/./cursor is read as another)",
     "413": "body too large",
+    "429": "too many failed token requests: wait the Retry-After seconds",
     "422": "the body or a parameter is malformed, or the entity does not match its blueprint",
 }
 _CONVERTER = re.compile(r"{(\w+):\w+}")
@@ -63,7 +66,7 @@ def _operation(route: Route, path: str, method: str) -> dict[str, Any]:
         "description": doc,
         "tags": [_tag(path)],
         "parameters": parameters,
-        "responses": {spec.status: _json("success", spec.answer)}
+        "responses": {s: _json("success", spec.answer) for s in (spec.status, *spec.also)}
         | {status: _json(why, ref("Error")) for status, why in _ERRORS.items()},
     }
     if spec.body is not None:

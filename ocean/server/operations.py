@@ -24,6 +24,8 @@ class Operation:
     status: str = "200"
     body: Schema | None = None
     query: dict[str, Schema] = field(default_factory=dict)
+    also: tuple[str, ...] = ()
+    """Other success statuses, answered with the same schema (a bulk upsert's 207)."""
 
 
 def _query(*names: str, kind: Schema = _BOOL) -> dict[str, Schema]:
@@ -128,7 +130,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         },
     ),
     ("post", "/v1/blueprints/{bp}/entities/bulk"): Operation(
-        _BULK_ANSWER, body=_BULK_BODY, query=_UPSERT
+        _BULK_ANSWER, body=_BULK_BODY, query=_UPSERT, also=("207",)
     ),
     ("post", "/v1/blueprints/{bp}/bulk/entities/delete"): Operation(
         ok(deletedEntities=_STRINGS),
@@ -166,7 +168,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("get", "/v1/blueprints/{bp}/entities-count"): Operation(ok(count={"type": "integer"})),
     ("get", "/v1/blueprints/{bp}/entities"): Operation(ok(entities=_ENTITIES), query=_VIEW),
     ("post", "/v1/blueprints/{bp}/entities"): Operation(
-        ok(entity=ref("Entity")), "201", body=ref("EntityInput"), query=_UPSERT
+        ok(entity=ref("Entity")), "201", body=ref("EntityInput"), query=_UPSERT, also=("200",)
     ),
     ("get", "/v1/blueprints/{bp}/entities/{id}"): Operation(ok(entity=ref("Entity")), query=_VIEW),
     ("put", "/v1/blueprints/{bp}/entities/{id}"): Operation(
