@@ -25,6 +25,7 @@ from ocean.errors import (
     StoreError,
 )
 from ocean.server.access import Authenticated
+from ocean.server.actions import ActionRoutes
 from ocean.server.audit import AuditRoutes
 from ocean.server.auth import Tokens
 from ocean.server.blueprints import BlueprintRoutes
@@ -92,7 +93,7 @@ def create_app(
         Route("/v1/blueprints/{bp}/bulk/entities/delete", routes.delete, methods=["POST"]),
         *routes.blueprint_routes.routes(),
         *routes.entity_routes.routes(),
-        *AuditRoutes(store).routes(),
+        *AuditRoutes(store).routes() + ActionRoutes(store).routes(),
         Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
         Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
         Route("/v1/ocean/pages/recall", routes.recall_pages, methods=["POST"]),
