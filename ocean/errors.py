@@ -79,6 +79,26 @@ class QueueUnavailableError(StoreError):
     out of memory): events are refused with 503 and the workers wait until it is back."""
 
 
+class RequestError(StoreError):
+    """A request to the catalog server is malformed: the message names the field, what it
+    holds and what is expected (answered 422 with that message)."""
+
+
+class RequestTooLargeError(RequestError):
+    """A request body, or its number of entities, is over the route's limit (answered 413):
+    the message names the limit and how to stay under it."""
+
+
+class NotFoundError(StoreError):
+    """A blueprint or entity a request names does not exist (answered 404 ``not_found``):
+    the message names it."""
+
+
+class ConflictError(StoreError):
+    """A request conflicts with what the catalog holds (answered 409): an entity created
+    twice, a blueprint deleted while it has entities; the message says what to do instead."""
+
+
 class CredentialError(OceanError):
     """A catalog server credential named by a command does not exist, or cannot take the
     change asked (a revoked one rotated, an integration role without its integration)."""
@@ -120,26 +140,6 @@ class LeaseHeldError(ResyncLeaseError):
 class LeaseLostError(ResyncLeaseError):
     """The lease could not be renewed (another took it after it expired, or the catalog
     did not answer in time): the resync stopped writing, recorded ``aborted``."""
-
-
-class RequestError(StoreError):
-    """A request to the catalog server is malformed: the message names the field, what it
-    holds and what is expected (answered 422 with that message)."""
-
-
-class RequestTooLargeError(RequestError):
-    """A request body, or its number of entities, is over the route's limit (answered 413):
-    the message names the limit and how to stay under it."""
-
-
-class NotFoundError(StoreError):
-    """A blueprint or entity a request names does not exist (answered 404 ``not_found``):
-    the message names it."""
-
-
-class ConflictError(StoreError):
-    """A request conflicts with what the catalog holds (answered 409): an entity created
-    twice, a blueprint deleted while it has entities; the message says what to do instead."""
 
 
 class ActionError(OceanError):

@@ -160,7 +160,9 @@ class Integration:
             )
         name = getattr(type(executor), "ACTION_NAME", None)
         if not isinstance(name, str) or not name:
-            raise ConfigError(f"{type(executor).__name__} must set ACTION_NAME to its action's type")
+            raise ConfigError(
+                f"{type(executor).__name__} must set ACTION_NAME to its action's type"
+            )
         if name in self.executors:
             raise ConfigError(
                 f"an executor for action {name!r} is registered already "
