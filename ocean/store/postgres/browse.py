@@ -1,0 +1,80 @@
+"""A page of one blueprint's entities from the PostgreSQL catalog.
+
+Without a search query the page is one indexed ``LIMIT``/``OFFSET`` query and a count;
+with one, rows are read through a cursor in the page's order and checked until it is full.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import orjson
+
+from ocean.store.browse import Browse, BrowsePage, Row, like_pattern, sort_path
+from ocean.store.postgres.search import related_keys
+from ocean.store.search import Query, Record, schema_properties
+from ocean.store.writes import shaped
+
+_COLUMNS = "e.blueprint, e.identifier, e.body, e.created_at, e.updated_at"
+_DATASOURCES = (
+    ", (SELECT coalesce(json_agg(o.datasource), '[]')::text FROM ownership o "
+    "WHERE o.blueprint = e.blueprint AND o.identifier = e.identifier)"
+)
+
+
+async def browse_entities(
+    db: asyncpg.Connection, blueprints: list[dict[str, Any]], wanted: Browse
+) -> BrowsePage:
+    """The page ``wanted`` asks for."""
+    params: list[Any] = [wanted.blueprint]
+    where = "e.blueprint = $1"
+    if wanted.text:
+        params.append(like_pattern(wanted.text))
+        where += " AND (e.identifier ILIKE $2 OR (e.body::jsonb)->>'title' ILIKE $2)"
+    order = _order(wanted, params)
+    if wanted.query is None:
+        total = await db.fetchval(f"SELECT count(*) FROM entities e WHERE {where}", *params[:2])
+        count = len(params)
+        sql = (
+            f"SELECT {_COLUMNS} FROM entities e WHERE {where} ORDER BY {order} "
+            f"LIMIT ${count + 1} OFFSET ${count + 2}"
+        )
+        rows = await db.fetch(sql, *params, wanted.limit, wanted.offset)
+        entities = [shaped(*row) for row in rows]
+        return BrowsePage(entities, total, wanted.offset + len(entities) < total)
+    definitions = {bp["identifier"]: bp for bp in blueprints}
+    compiled = Query(wanted.query, properties=schema_properties(definitions))
+    compiled.bind({rule: await related_keys(db, rule, definitions) for rule in compiled.related})
+    extra = _DATASOURCES if compiled.uses_datasource else ""
+    sql = f"SELECT {_COLUMNS}{extra} FROM entities e WHERE {where} ORDER BY {order}"
+    async with db.transaction():
+        return await _checked(db.cursor(sql, *params, prefetch=500), compiled, wanted)
+
+
+def _order(wanted: Browse, params: list[Any]) -> str:
+    """The ORDER BY clause (its JSON path, if any, added to ``params``)."""
+    direction = "DESC" if wanted.descending else "ASC"
+    column, keys = sort_path(wanted.sort)
+    if not keys:
+        return f"e.{column} {direction}, e.identifier {direction}"
+    params.append(keys)
+    value = f"(e.body::jsonb) #> ${len(params)}::text[]"
+    return f"{value} IS NULL, {value} {direction}, e.identifier {direction}"
+
+
+async def _checked(rows: Any, query: Query, wanted: Browse) -> BrowsePage:
+    """Rows in order, checked against ``query`` until the page and one more are found."""
+    skipped, page = 0, list[Row]()
+    async for row in rows:
+        datasources = orjson.loads(row[5]) if query.uses_datasource else []
+        record = Record(shaped(*row[:5]), datasources)
+        if not query.matches(record):
+            continue
+        if skipped < wanted.offset:
+            skipped += 1
+        elif len(page) < wanted.limit:
+            page.append(record.entity)
+        else:
+            return BrowsePage(page, None, True)
+    return BrowsePage(page, wanted.offset + len(page), False)
