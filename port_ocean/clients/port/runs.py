@@ -5,12 +5,14 @@ processors make (``update_run_started``, ``report_run_completed``, ``post_run_lo
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.open import actions_of
 from ocean.store.base import Store
-from port_ocean.core.models import ActionRun, IntegrationRun, RunStatus
+
+if TYPE_CHECKING:  # pydantic is imported on use: `ocean sail` starts without it
+    from port_ocean.core.models import ActionRun, IntegrationRun
 
 _log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class RunCalls:
     async def patch_action_run(
         self, run_id: str, run: ActionRun | dict[str, Any], should_raise: bool = True
     ) -> None:
-        body = run.dict() if isinstance(run, ActionRun) else run
+        body = run if isinstance(run, dict) else run.dict()
         patch = {k: v for k, v in body.items() if k in ("status", "statusLabel", "link",
                                                         "summary", "externalRunId")}  # fmt: skip
         await self._guarded(self._runs().patch_run(run_id, patch), should_raise)
@@ -81,10 +83,14 @@ class RunCalls:
     ) -> None:
         if message:
             await self.post_run_log(run, message, "INFO" if success else "ERROR")
+        from port_ocean.core.models import RunStatus
+
         status = RunStatus.SUCCESS if success else RunStatus.FAILURE
         await self._guarded(self._runs().patch_run(run.id, {"status": str(status)}), should_raise)
 
     async def get_run_by_external_id(self, external_id: str) -> ActionRun | None:
+        from port_ocean.core.models import ActionRun
+
         found = await self._runs().list_runs(external_run_id=external_id, limit=1)
         return ActionRun.parse_obj(found[0]) if found else None
 
