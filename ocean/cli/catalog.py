@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable
 
 import click
@@ -156,13 +157,18 @@ def serve(catalog_url: str | None, host: str, port: int) -> None:
     async def serve_forever(store: Store) -> None:
         import uvicorn  # imported on use, as the server: other commands start faster
 
+        from ocean.cli.options import catalog_url as resolved
+        from ocean.live.open import queue_url
         from ocean.server.app import create_app
 
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(store), host=host, port=port, log_level="warning")
-        )
+        queue = queue_url(os.environ.get("OCEAN__LIVE_EVENTS__QUEUE_URL"), resolved(catalog_url))
+        app = create_app(store, queue_of=lambda _integration: queue)
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
         await warn_migrated(store)
-        click.echo(f"serving the catalog at http://{host}:{port}/v1 (Ctrl-C stops)")
+        click.echo(
+            f"serving the catalog at http://{host}:{port}/v1 and its web UI at "
+            f"http://{host}:{port}/ (Ctrl-C stops)"
+        )
         await server.serve()
 
     _with_store(catalog_url, serve_forever)

@@ -7,6 +7,7 @@ the token route needs a valid bearer token. Writes record the caller's User-Agen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -51,6 +52,7 @@ from ocean.server.reading import Reader
 from ocean.server.responses import JSON as _JSON
 from ocean.server.responses import error as _error
 from ocean.server.responses import flag, write_code, write_status
+from ocean.server.ui.app import UiFront, create_ui
 from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
@@ -58,10 +60,13 @@ from ocean.store.search import SearchError
 
 
 def create_app(
-    store: Store, tokens: Tokens | None = None, gate: TokenGate | None = None
+    store: Store,
+    tokens: Tokens | None = None,
+    gate: TokenGate | None = None,
+    queue_of: Callable[[str], str] | None = None,
 ) -> Starlette:
     """The ASGI app over ``store``; ``gate`` issues and checks its tokens (its own limits
-    of failed token requests; see :mod:`ocean.server.login`)."""
+    of failed token requests; see :mod:`ocean.server.login`); see :func:`_middleware`."""
     gate = gate or TokenGate(tokens)
     routes = _Routes(store, gate)
     integrations = routes.integrations
@@ -102,21 +107,37 @@ def create_app(
     schema = openapi(table)
     app = Starlette(
         routes=table,
-        middleware=[Middleware(Authenticated, gate=gate, store=store, open=OPEN)],
-        exception_handlers={
-            RequestTooLargeError: _too_large,
-            ForbiddenError: _forbidden,
-            RateLimitedError: _rate_limited,
-            NotFoundError: _missing,
-            ConflictError: _conflict,
-            StoreError: _store_error,
-            Exception: _failed,
-            404: _not_found,
-            405: _not_allowed,
-        },
+        middleware=_middleware(store, gate, queue_of),
+        exception_handlers=_handlers(),
     )
     app.router.redirect_slashes = False  # a trailing slash is another path: 404 JSON, no 307
     return app
+
+
+def _handlers() -> dict[Any, Any]:
+    """The JSON answer of each error."""
+    return {
+        RequestTooLargeError: _too_large,
+        ForbiddenError: _forbidden,
+        RateLimitedError: _rate_limited,
+        NotFoundError: _missing,
+        ConflictError: _conflict,
+        StoreError: _store_error,
+        Exception: _failed,
+        404: _not_found,
+        405: _not_allowed,
+    }
+
+
+def _middleware(
+    store: Store, gate: TokenGate, queue_of: Callable[[str], str] | None
+) -> list[Middleware]:
+    """The web UI answers ``/`` and ``/ui/...`` (:mod:`ocean.server.ui`; ``queue_of`` names
+    an integration's live-event queue); every other route needs a token."""
+    return [
+        Middleware(UiFront, ui=create_ui(store, gate, queue_of)),
+        Middleware(Authenticated, gate=gate, store=store, open=OPEN),
+    ]
 
 
 class _Routes:
