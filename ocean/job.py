@@ -11,10 +11,10 @@ from ocean.integration import Integration
 from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport
+from ocean.produced import Produced
 from ocean.store.base import Owner, Store
 from ocean.transform.mapper import CompiledResource
 from ocean.transform.pool import TransformPool
-from ocean.types import EntityKey
 
 
 class Observer(Protocol):
@@ -64,7 +64,9 @@ class ResyncJob:
 class Tally:
     """What the kinds produced, for stale deletion."""
 
-    generated: set[EntityKey] = field(default_factory=set)
+    produced: Produced | None = None
+    """The keys the kinds produced (in the catalog where it keeps them); None when the run
+    deletes nothing (an incremental run)."""
     protected_blueprints: set[str] = field(default_factory=set)
     mapped_blueprints: set[str] = field(default_factory=set)
     """The blueprints the kinds produce (or name literally): each keeps its own threshold."""

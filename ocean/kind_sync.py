@@ -239,6 +239,8 @@ class _Pipeline:
         self, batch: RawBatch, digest: bytes | None, text: bytes | None, fetched_at: float
     ) -> None:
         kind, pending = self.kind, self.pending
+        if self.tally.produced is not None:
+            await self.tally.produced.flush()
         if self.memo is not None and (record := self.memo.hit(digest)) is not None:
             _recount(kind, record, self.tally, self.produced)
             return
@@ -368,7 +370,8 @@ def _recount(kind: KindReport, record: PageRecord, tally: Tally, produced: set[s
     kind.unchanged += len(record.keys)
     kind.unchanged_pages += 1
     produced.update(blueprint for blueprint, _ in record.keys)
-    tally.generated.update(record.keys)
+    if tally.produced is not None:
+        tally.produced.update(record.keys)
 
 
 async def _timed(
@@ -423,10 +426,13 @@ def _remember(entities: list[Entity], tally: Tally, produced: set[str]) -> None:
 
 def _remember_keys(keys: Iterable[tuple[Any, Any]], tally: Tally, produced: set[str]) -> None:
     """Count these keys as produced by this resync (and their blueprints by this kind)."""
-    generated = tally.generated
+    generated = tally.produced
     for blueprint, identifier in keys:
         produced.add(str(blueprint))
-        generated.add((str(blueprint), identifier if type(identifier) is str else _key(identifier)))
+        if generated is not None:
+            generated.add(
+                (str(blueprint), identifier if type(identifier) is str else _key(identifier))
+            )
 
 
 async def _write_mapped(

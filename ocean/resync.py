@@ -20,6 +20,7 @@ from ocean.kind_sync import sync_pages
 from ocean.load.deletion import DeletionPlan, Graph, Stale, plan_deletion
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
+from ocean.produced import Produced
 from ocean.store.base import RechecksOwnership, RunRecord, Store, now_iso
 from ocean.transform.jq import rewrite_single_quotes
 from ocean.transform.mapper import CompiledResource
@@ -36,6 +37,7 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     blueprints = await job.store.list_blueprints()
     tally = Tally(
         blueprints={bp["identifier"]: bp for bp in blueprints},
+        produced=Produced(job.store),
     )
     log_lines.resync_started(report, len(job.resources))
     return await recorded(job, report, lambda: _run_kinds_and_delete(job, report, tally))
@@ -98,6 +100,8 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
         if owned_at_start is not None:
             owned_at_start.cancel()
             owned_at_start.add_done_callback(_taken)
+        if tally.produced is not None:
+            await asyncio.shield(_forget(tally.produced))
     report.status = "completed" if succeeded(report) else "failed"
     if report.status == "completed":
         hooks = job.integration.resync_complete_hooks
@@ -173,15 +177,20 @@ async def _delete_stale(
             "so which entities it owns is unknown"
         )
         return
+    assert tally.produced is not None
+    candidates = await _stale_candidates(job, report, tally, owned_at_start)
+    dependents = job.mapping.delete_dependent_entities
+    graph, fresh, produced = await _dependents_graph(
+        job.store, candidates, tally.produced, report.started_at, dependents
+    )
     stale = Stale(
-        candidates=await _stale_candidates(job, report, tally, owned_at_start),
-        produced=tally.generated,
+        candidates=candidates,
+        produced=produced,
         protected_blueprints=tally.protected_blueprints,
         mapped_blueprints=tally.mapped_blueprints,
         total_owned=await job.store.count_owned(job.owner),
+        produced_counts=await tally.produced.counts(),
     )
-    dependents = job.mapping.delete_dependent_entities
-    graph, fresh = await _dependents_graph(job.store, stale, report.started_at, dependents)
     plan = plan_deletion(
         stale, graph, fresh, delete_dependents=dependents,
         threshold=job.mapping.entity_deletion_threshold,
@@ -203,26 +212,37 @@ async def _delete_stale(
 
 
 async def _dependents_graph(
-    store: Store, stale: Stale, started_at: str, follow: bool
-) -> tuple[Graph, set[EntityKey]]:
+    store: Store, candidates: set[EntityKey], tally: Produced, started_at: str, follow: bool
+) -> tuple[Graph, set[EntityKey], set[EntityKey]]:
     """Who relates to the stale candidates and, when ``follow`` (deleteDependentEntities),
-    to those in turn, through everything a cascade could take; and which of them were
-    written since the resync started."""
+    to those in turn, through everything a cascade could take; which of them were written
+    since the resync started; and which of them this resync produced (asked of the
+    catalog for these keys only)."""
     graph: Graph = {}
     fresh: set[EntityKey] = set()
-    frontier = sorted(stale.candidates)
+    produced: set[EntityKey] = set()
+    frontier = sorted(candidates)
     seen = set(frontier)
     while frontier:
         for start in range(0, len(frontier), _GRAPH_CHUNK):
             found = await store.dependents(frontier[start : start + _GRAPH_CHUNK], after=started_at)
             graph.update(found.of)
             fresh |= found.fresh
+        reached = sorted({d for users in graph.values() for d in users} - seen)
+        for start in range(0, len(reached), _GRAPH_CHUNK):
+            produced |= await tally.among(reached[start : start + _GRAPH_CHUNK])
+        seen.update(reached)
         if not follow:
             break
-        reached = {d for users in graph.values() for d in users} - seen
-        frontier = sorted(reached - stale.produced - fresh)
-        seen |= reached
-    return graph, fresh
+        frontier = sorted(set(reached) - produced - fresh)
+    return graph, fresh, produced
+
+
+async def _forget(produced: Produced) -> None:
+    try:
+        await produced.forget()
+    except Exception as error:  # rows of a finished run: only disk, dropped with the next
+        _log.warning("dropping this resync's produced keys failed: %s", error)
 
 
 def _plan_notes(plan: DeletionPlan) -> list[str]:
@@ -251,6 +271,8 @@ def _read_ownership(
     run (where the catalog rechecks a few keys cheaply; see :func:`_stale_candidates`)."""
     if not isinstance(job.store, RechecksOwnership):
         return None
+    if tally.produced is not None and tally.produced.catalog is not None:
+        return None  # the stale candidates are a query at the end (Produced.stale)
     store = job.store
 
     async def read() -> set[EntityKey]:
@@ -271,6 +293,9 @@ async def _stale_candidates(
     are checked again: nothing can have joined them (an entity becomes owned only by a
     write, which makes it newer than the start), some may have left."""
     before = report.started_at
+    assert tally.produced is not None
+    if (streamed := await tally.produced.stale(job.owner, before)) is not None:
+        return streamed
     if owned_at_start is not None:
         tally.recalls_asked.set()  # no kind asked (none ran): read it now
         try:
@@ -278,10 +303,10 @@ async def _stale_candidates(
         except Exception as error:  # an optimisation only: read the ownership again
             _log.warning("reading the ownership during the resync failed: %s", error)
         else:
-            left = sorted(owned - tally.generated)
+            left = sorted(owned - tally.produced.memory)
             assert isinstance(job.store, RechecksOwnership)
             return await job.store.owned_among(job.owner, left, before=before) if left else set()
-    return await job.store.owned_keys(job.owner, before=before) - tally.generated
+    return await job.store.owned_keys(job.owner, before=before) - tally.produced.memory
 
 
 def _taken(task: asyncio.Future[Any]) -> None:

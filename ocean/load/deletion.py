@@ -20,7 +20,7 @@ without cascading any further.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ocean.types import EntityKey
@@ -52,11 +52,15 @@ class Stale:
     candidates: set[EntityKey]
     """Owned by the integration, untouched since the resync started, not produced by it."""
     produced: set[EntityKey]
-    """What this resync produced (written or found unchanged)."""
+    """What this resync produced (written or found unchanged): all of it, or at least
+    those among the candidates' dependents (see ``produced_counts``)."""
     protected_blueprints: set[str] = field(default_factory=set)
     mapped_blueprints: set[str] = field(default_factory=set)
     """The blueprints the mapping's kinds produce: each is held to the threshold alone."""
     total_owned: int = 0
+    produced_counts: Mapping[str, int] | None = None
+    """How many keys the resync produced per blueprint, when ``produced`` holds only those
+    among the keys examined (the catalog keeps the rest); None: count ``produced``."""
 
 
 def plan_deletion(
@@ -151,7 +155,9 @@ def _over_threshold(stale: Stale, roots: Iterable[EntityKey], threshold: float) 
     """The mapped blueprints whose stale entities are more than ``threshold`` of their own
     (the kind lost that much of its source, whatever else keeps some of them)."""
     going = Counter(key[0] for key in roots)
-    owned = Counter(key[0] for key in stale.candidates | stale.produced)
+    owned = Counter(key[0] for key in stale.candidates)
+    produced = stale.produced_counts
+    owned.update(produced if produced is not None else Counter(k[0] for k in stale.produced))
     return {
         blueprint: (
             f"{count} of its {owned[blueprint]} entities are stale "

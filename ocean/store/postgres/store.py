@@ -30,7 +30,7 @@ from ocean.store.base import (
 from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import decoded, encoded
-from ocean.store.postgres import audit, lease
+from ocean.store.postgres import audit, lease, produced
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.relations import (
     columns,
@@ -208,6 +208,23 @@ class PostgresStore:
             *columns(keys),
         )
         return {(bp, ident) for bp, ident in rows}
+
+    async def mark_produced(self, run: str, keys: list[EntityKey]) -> None:
+        await produced.mark(self._pool, run, keys)
+
+    async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+        return await produced.among(self._pool, run, keys)
+
+    async def produced_counts(self, run: str) -> dict[str, int]:
+        return await produced.counts(self._pool, run)
+
+    async def unproduced_owned_page(
+        self, owner: Owner, run: str, *, before: str, after: EntityKey | None, limit: int
+    ) -> tuple[list[EntityKey], EntityKey | None]:
+        return await produced.unproduced_page(self._pool, owner.key, run, before, after, limit)
+
+    async def forget_produced(self, run: str) -> None:
+        await self._pool.execute("DELETE FROM resync_produced WHERE run = $1", run)
 
     async def owned_page(
         self,

@@ -239,6 +239,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX action_run_logs_by_run ON action_run_logs(run, seq);
     """,
+    # what a running resync produced (ocean/store/produced.py): rows dropped at its end
+    """
+    CREATE TABLE resync_produced (
+        run TEXT NOT NULL,
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        PRIMARY KEY (run, blueprint, identifier)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

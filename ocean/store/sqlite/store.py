@@ -33,7 +33,7 @@ from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import encoded
 from ocean.store.prepared import MappedPage
-from ocean.store.sqlite import audit, cursors, lease, runs
+from ocean.store.sqlite import audit, cursors, lease, produced, runs
 from ocean.store.sqlite import credentials as credential_rows
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
@@ -191,6 +191,23 @@ class SQLiteStore:
         self, owner: Owner, keys: list[EntityKey], *, before: str | None = None
     ) -> set[EntityKey]:
         return await self._call(SQLiteCatalog.owned_among, owner, keys, before)
+
+    async def mark_produced(self, run: str, keys: list[EntityKey]) -> None:
+        await self._call(produced.mark, run, keys)
+
+    async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+        return await self._call(produced.among, run, keys)
+
+    async def produced_counts(self, run: str) -> dict[str, int]:
+        return await self._call(produced.counts, run)
+
+    async def unproduced_owned_page(
+        self, owner: Owner, run: str, *, before: str, after: EntityKey | None, limit: int
+    ) -> tuple[list[EntityKey], EntityKey | None]:
+        return await self._call(produced.unproduced_page, owner.key, run, before, after, limit)
+
+    async def forget_produced(self, run: str) -> None:
+        await self._call(produced.forget, run)
 
     async def owned_page(
         self,

@@ -1,0 +1,86 @@
+"""The keys one resync produced, for stale deletion: recorded in the catalog page by page
+where it can keep them (:class:`~ocean.store.produced.RecordsProduced`), so that a
+resync's memory does not grow with the entities it syncs; in a set otherwise."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+
+from ocean.store.base import Owner, Store
+from ocean.store.produced import RecordsProduced
+from ocean.types import EntityKey
+
+FLUSH_AT = 5000
+"""Keys buffered before they are sent to the catalog."""
+_PAGE = 5000
+"""Stale candidates read per question."""
+
+
+class Produced:
+    """What this resync produced (written, or found unchanged)."""
+
+    def __init__(self, store: Store) -> None:
+        self.catalog = store if isinstance(store, RecordsProduced) else None
+        self.run = uuid.uuid4().hex
+        self.memory: set[EntityKey] = set()
+        self._pending: list[EntityKey] = []
+        self._marked = False
+
+    def add(self, key: EntityKey) -> None:
+        if self.catalog is None:
+            self.memory.add(key)
+        else:
+            self._pending.append(key)
+
+    def update(self, keys: list[EntityKey]) -> None:
+        if self.catalog is None:
+            self.memory.update(keys)
+        else:
+            self._pending.extend(keys)
+
+    async def flush(self, at_least: int | None = None) -> None:
+        """Send the buffered keys to the catalog once there are ``at_least`` of them
+        (:data:`FLUSH_AT` by default)."""
+        wanted = FLUSH_AT if at_least is None else at_least
+        if self.catalog is None or not self._pending or len(self._pending) < wanted:
+            return
+        keys, self._pending = self._pending, []
+        self._marked = True
+        await self.catalog.mark_produced(self.run, keys)
+
+    async def among(self, keys: list[EntityKey]) -> set[EntityKey]:
+        """Which of ``keys`` this resync produced."""
+        if self.catalog is None:
+            return {key for key in keys if key in self.memory}
+        await self.flush(1)
+        return await self.catalog.produced_among(self.run, keys) if keys else set()
+
+    async def counts(self) -> dict[str, int]:
+        """How many keys this resync produced, per blueprint."""
+        if self.catalog is None:
+            return dict(Counter(blueprint for blueprint, _ in self.memory))
+        await self.flush(1)
+        return await self.catalog.produced_counts(self.run)
+
+    async def stale(self, owner: Owner, before: str) -> set[EntityKey] | None:
+        """What ``owner`` owns, untouched since ``before``, that this resync did not
+        produce, read from the catalog in pages; None when the catalog does not keep them."""
+        if self.catalog is None:
+            return None
+        await self.flush(1)
+        found: set[EntityKey] = set()
+        after: EntityKey | None = None
+        while True:
+            keys, after = await self.catalog.unproduced_owned_page(
+                owner, self.run, before=before, after=after, limit=_PAGE
+            )
+            found.update(keys)
+            if after is None:
+                return found
+
+    async def forget(self) -> None:
+        """Drop what the catalog recorded for this resync."""
+        self._pending = []
+        if self.catalog is not None and self._marked:
+            await self.catalog.forget_produced(self.run)

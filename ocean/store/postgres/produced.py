@@ -1,0 +1,56 @@
+"""A PostgreSQL catalog's per-run produced keys (:class:`~ocean.store.produced.RecordsProduced`)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from ocean.store.postgres.relations import columns
+from ocean.types import EntityKey
+
+_MARK = (
+    "INSERT INTO resync_produced(run, blueprint, identifier) "
+    "SELECT $1, bp, ident FROM unnest($2::text[], $3::text[]) AS k(bp, ident) "
+    "ON CONFLICT DO NOTHING"
+)
+_AMONG = (
+    "SELECT k.bp, k.ident FROM unnest($2::text[], $3::text[]) AS k(bp, ident) WHERE EXISTS "
+    "(SELECT 1 FROM resync_produced p WHERE p.run = $1 AND p.blueprint = k.bp "
+    "AND p.identifier = k.ident)"
+)
+_UNPRODUCED_PAGE = (
+    "SELECT o.blueprint, o.identifier FROM ownership o "
+    "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+    "WHERE o.owner = $1 AND e.updated_at <= $2 AND (o.blueprint, o.identifier) > ($3, $4) "
+    "AND NOT EXISTS (SELECT 1 FROM resync_produced p WHERE p.run = $6 "
+    "AND p.blueprint = o.blueprint AND p.identifier = o.identifier) "
+    "ORDER BY o.blueprint, o.identifier LIMIT $5"
+)
+
+
+async def mark(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> None:
+    await pool.execute(_MARK, run, *columns(sorted(set(keys))))
+
+
+async def among(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+    rows = await pool.fetch(_AMONG, run, *columns(keys))
+    return {(bp, ident) for bp, ident in rows}
+
+
+async def counts(pool: asyncpg.Pool, run: str) -> dict[str, int]:
+    rows = await pool.fetch(
+        "SELECT blueprint, count(*) FROM resync_produced WHERE run = $1 GROUP BY blueprint", run
+    )
+    return {blueprint: int(n) for blueprint, n in rows}
+
+
+async def unproduced_page(
+    pool: asyncpg.Pool,
+    owner_key: str,
+    run: str,
+    before: str,
+    after: EntityKey | None,
+    limit: int,
+) -> tuple[list[EntityKey], EntityKey | None]:
+    rows = await pool.fetch(_UNPRODUCED_PAGE, owner_key, before, *(after or ("", "")), limit, run)
+    keys = [(bp, ident) for bp, ident in rows]
+    return keys, (keys[-1] if len(keys) == limit else None)

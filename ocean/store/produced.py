@@ -1,0 +1,42 @@
+"""What a resync produced, kept in the catalog instead of in the resync's memory.
+
+A catalog that implements :class:`RecordsProduced` (SQLite, PostgreSQL) keeps, per run,
+the keys the resync produced (written or found unchanged) in a table of its own; the stale
+candidates are then a query (owned, untouched since the start, not produced by the run)
+read in pages, and the deletion planner asks only about the few keys it examines. The rows
+of a run are dropped when the resync ends (and a crashed run's when the table is next
+cleared for the same owner).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from ocean.store.base import Owner
+from ocean.types import EntityKey
+
+
+@runtime_checkable
+class RecordsProduced(Protocol):
+    async def mark_produced(self, run: str, keys: list[EntityKey]) -> None:
+        """Record ``keys`` as produced by ``run`` (a key recorded twice counts once)."""
+        ...
+
+    async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+        """Which of ``keys`` ``run`` produced."""
+        ...
+
+    async def produced_counts(self, run: str) -> dict[str, int]:
+        """How many distinct keys ``run`` produced, per blueprint."""
+        ...
+
+    async def unproduced_owned_page(
+        self, owner: Owner, run: str, *, before: str, after: EntityKey | None, limit: int
+    ) -> tuple[list[EntityKey], EntityKey | None]:
+        """One page, in key order, of the keys ``owner`` owns, not updated after ``before``
+        and not produced by ``run``; and the cursor of the next page (None at the end)."""
+        ...
+
+    async def forget_produced(self, run: str) -> None:
+        """Drop ``run``'s rows."""
+        ...

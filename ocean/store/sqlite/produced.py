@@ -1,0 +1,73 @@
+"""The embedded catalog's per-run produced keys (:class:`~ocean.store.produced.RecordsProduced`),
+run on the catalog's thread or process like the rest of
+:class:`~ocean.store.sqlite.catalog.SQLiteCatalog`."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import orjson
+
+from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.types import EntityKey
+
+_MARK = "INSERT OR IGNORE INTO resync_produced(run, blueprint, identifier) VALUES (?, ?, ?)"
+_AMONG = (
+    "SELECT k.value->>0, k.value->>1 FROM json_each(?2) k WHERE EXISTS (SELECT 1 FROM "
+    "resync_produced p WHERE p.run = ?1 AND p.blueprint = k.value->>0 "
+    "AND p.identifier = k.value->>1)"
+)
+_COUNTS = "SELECT blueprint, count(*) FROM resync_produced WHERE run = ? GROUP BY blueprint"
+_UNPRODUCED_PAGE = (
+    "SELECT o.blueprint, o.identifier FROM ownership o "
+    "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+    "WHERE o.owner = (SELECT id FROM owners WHERE key = ?1) AND e.updated_at <= ?2 "
+    "AND (o.blueprint, o.identifier) > (?3, ?4) AND NOT EXISTS (SELECT 1 FROM resync_produced p "
+    "WHERE p.run = ?6 AND p.blueprint = o.blueprint AND p.identifier = o.identifier) "
+    "ORDER BY o.blueprint, o.identifier LIMIT ?5"
+)
+
+
+def mark(catalog: SQLiteCatalog, run: str, keys: list[EntityKey]) -> None:
+    def write(db: sqlite3.Connection) -> None:
+        db.executemany(_MARK, [(run, blueprint, identifier) for blueprint, identifier in keys])
+
+    catalog.in_transaction(write)
+
+
+def among(catalog: SQLiteCatalog, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+    def read(db: sqlite3.Connection) -> set[EntityKey]:
+        rows = db.execute(_AMONG, (run, orjson.dumps(keys).decode())).fetchall()
+        return {(blueprint, identifier) for blueprint, identifier in rows}
+
+    return catalog.read(read)
+
+
+def counts(catalog: SQLiteCatalog, run: str) -> dict[str, int]:
+    def read(db: sqlite3.Connection) -> dict[str, int]:
+        return {blueprint: int(n) for blueprint, n in db.execute(_COUNTS, (run,))}
+
+    return catalog.read(read)
+
+
+def unproduced_page(
+    catalog: SQLiteCatalog,
+    owner_key: str,
+    run: str,
+    before: str,
+    after: EntityKey | None,
+    limit: int,
+) -> tuple[list[EntityKey], EntityKey | None]:
+    def read(db: sqlite3.Connection) -> list[EntityKey]:
+        params = (owner_key, before, *(after or ("", "")), limit, run)
+        return [(bp, ident) for bp, ident in db.execute(_UNPRODUCED_PAGE, params)]
+
+    keys = catalog.read(read)
+    return keys, (keys[-1] if len(keys) == limit else None)
+
+
+def forget(catalog: SQLiteCatalog, run: str) -> None:
+    def write(db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM resync_produced WHERE run = ?", (run,))
+
+    catalog.in_transaction(write)

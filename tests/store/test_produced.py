@@ -1,0 +1,80 @@
+"""What a resync produced, kept by the catalog per run (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ocean.store.base import Owner, Store, now_iso
+from ocean.store.produced import RecordsProduced
+
+OWNER = Owner("github", "gh-1", "1.0.0")
+OTHER = Owner("jira", "jira-1", "2.0.0")
+BLUEPRINTS = [
+    {"identifier": bp, "title": bp, "schema": {"properties": {}}, "relations": {}}
+    for bp in ("svc", "team")
+]
+
+
+async def _seed(store: Store) -> str:
+    await store.create_blueprints(BLUEPRINTS)
+    mine = [{"identifier": f"s{i:02d}", "blueprint": "svc", "title": "S"} for i in range(12)]
+    mine.append({"identifier": "core", "blueprint": "team", "title": "Core"})
+    await store.upsert_entities(mine, owner=OWNER, merge=True)  # type: ignore[arg-type]
+    theirs = [{"identifier": "x", "blueprint": "svc", "title": "X"}]
+    await store.upsert_entities(theirs, owner=OTHER, merge=True)  # type: ignore[arg-type]
+    return now_iso()
+
+
+async def test_unproduced_owned_keys_come_in_pages_without_the_run_s_keys(store: Store) -> None:
+    assert isinstance(store, RecordsProduced)
+    started = await _seed(store)
+    await store.mark_produced("run-1", [("svc", f"s{i:02d}") for i in range(0, 12, 2)])
+    await store.mark_produced("run-1", [("svc", "s00"), ("team", "core")])  # twice: once
+    await store.mark_produced("run-2", [("svc", "s01")])  # another run's keys do not count
+
+    pages, after = [], None
+    while True:
+        keys, after = await store.unproduced_owned_page(
+            OWNER, "run-1", before=started, after=after, limit=2
+        )
+        pages.append(keys)
+        if after is None:
+            break
+
+    assert [key for page in pages for key in page] == [
+        ("svc", f"s{i:02d}") for i in range(1, 12, 2)
+    ]
+    assert all(len(page) <= 2 for page in pages)
+    assert await store.produced_counts("run-1") == {"svc": 6, "team": 1}
+    among = await store.produced_among("run-1", [("svc", "s00"), ("svc", "s01"), ("svc", "x")])
+    assert among == {("svc", "s00")}
+
+
+async def test_entities_written_after_the_start_are_not_candidates(store: Store) -> None:
+    assert isinstance(store, RecordsProduced)
+    started = await _seed(store)
+    await asyncio.sleep(0.01)  # the next write is stamped after the start
+    await store.upsert_entities(  # written during the resync, by anyone
+        [{"identifier": "s03", "blueprint": "svc", "title": "New"}],  # type: ignore[list-item]
+        owner=OWNER,
+        merge=True,
+    )
+
+    keys, after = await store.unproduced_owned_page(
+        OWNER, "run-1", before=started, after=None, limit=100
+    )
+
+    assert after is None
+    assert ("svc", "s03") not in keys and len(keys) == 12
+
+
+async def test_forgetting_a_run_drops_only_its_rows(store: Store) -> None:
+    assert isinstance(store, RecordsProduced)
+    await _seed(store)
+    await store.mark_produced("run-1", [("svc", "s00")])
+    await store.mark_produced("run-2", [("svc", "s00")])
+
+    await store.forget_produced("run-1")
+
+    assert await store.produced_counts("run-1") == {}
+    assert await store.produced_counts("run-2") == {"svc": 1}

@@ -1,0 +1,74 @@
+"""A resync keeps what it produced in the catalog (SQLite, PostgreSQL), not in memory:
+stale deletion comes out as before, skipped pages' keys count as produced, and the
+run's rows are gone when it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+
+import asyncpg
+import pytest
+
+from ocean import produced
+from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, services
+
+
+async def _rows_left(workspace: Workspace, catalog: str | None) -> int:
+    if catalog is None:
+
+        def count() -> int:
+            with contextlib.closing(sqlite3.connect(workspace.catalog)) as db:
+                return int(db.execute("SELECT count(*) FROM resync_produced").fetchone()[0])
+
+        return await asyncio.to_thread(count)
+    base, schema = catalog.rsplit("?schema=", 1)
+    connection = await asyncpg.connect(base)
+    try:
+        return int(await connection.fetchval(f'SELECT count(*) FROM "{schema}".resync_produced'))
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, postgres_url: str) -> str | None:
+    return None if request.param == "sqlite" else postgres_url
+
+
+async def test_only_vanished_entities_go_and_skipped_pages_count_as_produced(
+    workspace: Workspace, catalog: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(produced, "FLUSH_AT", 3)  # many small flushes
+    pages = [services(10, start=10 * page) for page in range(4)]
+    workspace.set_data(services=pages, teams=TEAMS)
+    await workspace.sail(catalog)
+    pages[2] = pages[2][:-1]  # svc-29 vanishes; the other pages are unchanged
+    workspace.set_data(services=pages, teams=TEAMS)
+
+    report = await workspace.sail(catalog)
+
+    assert report.status == "completed"
+    assert sum(kind.unchanged_pages for kind in report.kinds) >= 3
+    assert report.deleted == 1
+    stored = await workspace.entities("service", catalog=catalog)
+    assert sorted(stored) == sorted(f"svc-{i}" for i in range(40) if i != 29)
+    assert await _rows_left(workspace, catalog) == 0
+
+
+async def test_each_blueprint_s_threshold_counts_what_the_run_produced(
+    workspace: Workspace, catalog: str | None
+) -> None:
+    workspace.set_mapping(DEFAULT_MAPPING | {"entityDeletionThreshold": 0.6})
+    workspace.set_data(services=[services(10)], teams=TEAMS)
+    await workspace.sail(catalog)
+    workspace.set_data(services=[services(5)], teams=TEAMS)
+
+    halved = await workspace.sail(catalog)  # 5 stale of the 10 services: allowed
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    emptied = await workspace.sail(catalog)  # 4 of 5 services (4 of 7 in all): kept
+
+    assert halved.deleted == 5
+    assert emptied.deleted == 0
+    assert any("4 of its 5 entities" in note for note in emptied.deletion_notes)
+    assert len(await workspace.entities("service", catalog=catalog)) == 5
