@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ocean.live.open import open_queue
 from ocean.store.audit import AuditEntry
@@ -44,9 +45,9 @@ class Credentials:
 
 async def seed(store: SQLiteStore, folder: Path) -> Credentials:
     await store.create_blueprints([TEAM, SERVICE])
-    teams = [{"identifier": f"team-{t}", "blueprint": "team", "title": f"Team {t}",
+    teams: list[Any] = [{"identifier": f"team-{t}", "blueprint": "team", "title": f"Team {t}",
               "properties": {"size": t + 2}} for t in range(3)]  # fmt: skip
-    services = [
+    services: list[Any] = [
         {"identifier": f"svc-{i:03d}", "blueprint": "service", "title": f"Service {i}",
          "properties": {"language": LANGUAGES[i % 3], "stars": i, "url": f"https://x/{i}"},
          "relations": {"team": f"team-{i % 3}"}}
