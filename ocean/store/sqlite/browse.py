@@ -56,11 +56,13 @@ def _where(wanted: Browse) -> tuple[str, list[Any]]:
     where, params = "e.blueprint = ?", [wanted.blueprint]
     if wanted.text:
         pattern = like_pattern(wanted.text)
+        # The raw body's LIKE first (no JSON parse) when the text reads the same in JSON.
+        raw = "" if {'"', "\\"} & set(wanted.text) else "e.body LIKE ? ESCAPE '\\' AND "
         where += (
-            " AND (e.identifier LIKE ? ESCAPE '\\' "
-            "OR json_extract(e.body, '$.title') LIKE ? ESCAPE '\\')"
+            f" AND (e.identifier LIKE ? ESCAPE '\\' "
+            f"OR ({raw}json_extract(e.body, '$.title') LIKE ? ESCAPE '\\'))"
         )
-        params += [pattern, pattern]
+        params += [pattern, pattern, pattern] if raw else [pattern, pattern]
     return where, params
 
 
