@@ -5,6 +5,7 @@ still deletes."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import os
@@ -21,6 +22,7 @@ from ocean.config.settings import IntegrationSettings
 from ocean.errors import ConfigError
 from ocean.store.base import KeepsCursors, Store
 from ocean.store.open import open_store
+from tests.conftest import TEAMS, Workspace, services
 
 FAKE = Path(__file__).resolve().parents[1] / "integrations" / "fake"
 PERSONS = 400
@@ -169,3 +171,90 @@ def test_the_incremental_interval_reads_as_the_original_writes_it(
             settings.incremental_minutes()
     else:
         assert settings.incremental_minutes() == minutes
+
+
+TWO_KINDS_MAIN = """
+import asyncio, json
+from ocean import Integration
+
+ocean = Integration()
+
+def _data():
+    with open(ocean.integration_config["data_file"]) as handle:
+        return json.load(handle)
+
+@ocean.on_resync("service")
+async def services(kind):
+    return [item for page in _data()["service"] for item in page]
+
+@ocean.on_resync("team")
+async def teams(kind):
+    return _data()["team"]
+
+@ocean.on_incremental_resync("service")
+async def changed_services(kind):
+    data = _data()
+    if data.get("slow"):
+        await asyncio.sleep(data["slow"])
+    return data.get("changed_services", [])
+
+@ocean.on_incremental_resync("team")
+async def changed_teams(kind):
+    if _data().get("team_feed_down"):
+        raise RuntimeError("the team feed went away")
+    return _data().get("changed_teams", [])
+"""
+
+
+@pytest.fixture
+def two_kinds(workspace: Workspace) -> Workspace:
+    (workspace.folder / "main.py").write_text(TWO_KINDS_MAIN)
+    workspace.set_data(services=[services(5)], teams=TEAMS)
+    return workspace
+
+
+async def _cursors_of(workspace: Workspace) -> tuple[str | None, str | None]:
+    store = await open_store(str(workspace.catalog))
+    try:
+        assert isinstance(store, KeepsCursors)
+        name = "my-integration-integration"
+        return await store.get_cursor(name, "team", 0), await store.get_cursor(name, "service", 1)
+    finally:
+        await store.close()
+
+
+async def test_two_kinds_keep_separate_cursors(two_kinds: Workspace) -> None:
+    await two_kinds.sail()
+    two_kinds.environ["OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED"] = "true"
+    two_kinds.set_data(services=[services(5)], teams=TEAMS, team_feed_down=True,
+                       changed_services=services(1, stars=9))  # fmt: skip
+
+    report = await two_kinds.sail()
+
+    assert report.mode == "incremental" and report.status == "failed"
+    team, service = await _cursors_of(two_kinds)
+    assert team is None and service == report.started_at
+    assert (await two_kinds.entities("service"))["svc-0"]["properties"]["stars"] == 9
+
+
+async def test_an_aborted_incremental_run_keeps_its_cursor(two_kinds: Workspace) -> None:
+    await two_kinds.sail()
+    two_kinds.environ["OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED"] = "true"
+    two_kinds.set_data(services=[services(5)], teams=TEAMS, changed_teams=TEAMS[:1])
+    first = await two_kinds.sail()
+    two_kinds.set_data(services=[services(5)], teams=TEAMS, slow=30)
+
+    running = asyncio.create_task(two_kinds.sail())
+    await asyncio.sleep(1.5)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+
+    team, service = await _cursors_of(two_kinds)
+    assert service == first.started_at  # the kind it was in keeps its cursor
+    assert team is not None and team > first.started_at  # the kind that completed advanced
+    store = await open_store(str(two_kinds.catalog))
+    try:
+        assert [run.status for run in await store.list_runs(1)] == ["aborted"]
+    finally:
+        await store.close()
