@@ -32,9 +32,10 @@ async def browse_entities(
     if wanted.text:
         params.append(like_pattern(wanted.text))
         where += " AND (e.identifier ILIKE $2 OR (e.body::jsonb)->>'title' ILIKE $2)"
+    filters = list(params)
     order = _order(wanted, params)
     if wanted.query is None:
-        total = await db.fetchval(f"SELECT count(*) FROM entities e WHERE {where}", *params[:2])
+        total = await db.fetchval(f"SELECT count(*) FROM entities e WHERE {where}", *filters)
         count = len(params)
         sql = (
             f"SELECT {_COLUMNS} FROM entities e WHERE {where} ORDER BY {order} "
