@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.queue import QueuedEvent
 from ocean.store.sqlite.thread import SQLiteThread
 
@@ -85,7 +86,13 @@ class SQLiteEventQueue:
     ) -> QueuedEvent:
         event = QueuedEvent("", path, payload, headers, key, time.time(), body=body)
         row = (self._integration, path, key, event.stored, orjson.dumps(headers), event.received_at)
-        event.id = str(await self._run(self._insert, row))
+        try:
+            event.id = str(await self._run(self._insert, row))
+        except StoreError as error:  # a full disk, a lock held past the timeout...
+            raise QueueUnavailableError(
+                f"the live-event queue (SQLite) could not store the event ({error}); "
+                "free disk space or check the file, then send it again"
+            ) from error
         self._arrived.set()
         return event
 

@@ -23,8 +23,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ocean.errors import QueueUnavailableError
 from ocean.live.outage import FIRST_DELAY, Outage
 from ocean.live.signature import sign
+from ocean.live.sqlite_queue import SQLiteEventQueue
 from tests.conftest import Workspace
 from tests.live.harness import LiveServer, live_server, service_event, with_processors
 from tests.loopback import free_port, reaped
@@ -238,3 +240,17 @@ def test_the_backoff_doubles_up_to_its_cap() -> None:
     delays = [outage.delay(attempt) for attempt in range(12)]
     assert delays[0] <= FIRST_DELAY * 1.2 and delays[1] >= FIRST_DELAY * 2 * 0.8
     assert all(delay <= 0.2 * 1.2 for delay in delays) and delays[-1] >= 0.2 * 0.8
+
+
+async def test_an_event_the_sqlite_queue_cannot_store_is_refused_not_lost(tmp_path: Path) -> None:
+    queue = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    try:
+        other = sqlite3.connect(tmp_path / "events.db")
+        other.execute("DROP TABLE live_events")  # any failure to write, as a full disk would be
+        other.commit()
+        other.close()
+
+        with pytest.raises(QueueUnavailableError, match="could not store the event"):
+            await queue.put("/hook", {"id": 1}, {}, None, b'{"id": 1}')
+    finally:
+        await queue.close()
