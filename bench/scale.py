@@ -5,7 +5,8 @@ Usage: .venv/bin/python bench/scale.py [--sizes 50000,200000,1000000]
 
 For each backend and size it runs ``ocean sail integrations/fake --once`` in a fresh
 process: a first sync into an empty catalog, then an unchanged rerun. Each line gives the
-whole process's seconds (start-up included), µs per item (the mapped entities) and the
+whole process's seconds (start-up included), µs per item (the mapped entities), the CPU
+seconds of the sail and the children it reaped (a fairer figure on a busy machine), and the
 peak RSS summed over every process of the run (the sail and the catalog's child process):
 the process tree is sampled from /proc every 20 ms, and the figure is never below the
 largest single process's ``ru_maxrss`` (os.wait4). With ``--repeat N`` each figure is
@@ -38,6 +39,8 @@ class Run:
     seconds: float
     items: int
     peak_bytes: int
+    cpu: float
+    """User and system seconds of the sail and the children it waited for."""
 
     @property
     def micros(self) -> float:
@@ -89,7 +92,8 @@ def sail(catalog: str, size: int, report: Path) -> Run:
         raise SystemExit(f"ocean sail failed with status {process.returncode}")
     kinds = json.loads(report.read_text())["kinds"]
     items = sum(int(kind["mapped"]) for kind in kinds)
-    return Run(elapsed, items, max(peak, usage.ru_maxrss * 1024))
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(elapsed, items, max(peak, usage.ru_maxrss * 1024), cpu)
 
 
 def catalogs(backend: str, folder: Path) -> tuple[str, str | None]:
@@ -126,6 +130,7 @@ def median(runs: list[Run]) -> Run:
         statistics.median(run.seconds for run in runs),
         runs[0].items,
         int(statistics.median(run.peak_bytes for run in runs)),
+        statistics.median(run.cpu for run in runs),
     )
 
 
@@ -136,7 +141,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     print(
-        f"{'backend':<10} {'persons':>8} {'items':>8} {'run':>9} {'s':>7} {'µs/item':>8} {'peak RSS MB':>11}"
+        f"{'backend':<10} {'persons':>8} {'items':>8} {'run':>9} {'s':>7} {'µs/item':>8} {'peak RSS MB':>11} {'CPU s':>6}"
     )
     for backend in args.backends.split(","):
         for size in (int(s) for s in args.sizes.split(",")):
@@ -145,7 +150,7 @@ def main() -> None:
                 run = median([pair[index] for pair in pairs])
                 print(
                     f"{backend:<10} {size:>8} {run.items:>8} {phase:>9} {run.seconds:>7.2f} "
-                    f"{run.micros:>8.1f} {run.peak_bytes / 1e6:>11.0f}",
+                    f"{run.micros:>8.1f} {run.peak_bytes / 1e6:>11.0f} {run.cpu:>6.2f}",
                     flush=True,
                 )
 
