@@ -31,6 +31,22 @@ BLUEPRINT = {
     "schema": {"properties": {"size": {"type": "number"}, "kind": {"type": "string"}}},
 }
 KINDS = ("alpha", "beta", "gamma", "delta")
+CASES: dict[str, dict[str, Any]] = {
+    "first page": {},
+    "page 1,000 (offset 49,950)": {"offset": 49950},
+    "free text 'Item 12345'": {"q": "Item 12345"},
+    "rule kind = gamma": {"p": "kind", "op": "=", "v": "gamma"},
+    "rule size > 990": {"p": "size", "op": ">", "v": "990"},
+    "sorted by size, descending": {"sort": "size", "desc": "1"},
+}
+FAKE_CASES: dict[str, dict[str, Any]] = {  # the fake integration's persons
+    "first page": {},
+    "page 1,000 (offset 49,950)": {"offset": 49950},
+    "free text '12345'": {"q": "12345"},
+    "rule age > 40": {"p": "age", "op": ">", "v": "40"},
+    "rule email contains 'zz'": {"p": "email", "op": "contains", "v": "zz"},
+    "sorted by age, descending": {"sort": "age", "desc": "1"},
+}
 
 
 async def seed(store: SQLiteStore, count: int) -> None:
@@ -79,13 +95,7 @@ async def main(count: int, catalog: Path | None) -> None:
             data={"csrf": csrf.group(1), "client_id": client_id, "client_secret": secret},
         )
         path = f"/ui/blueprints/{blueprint}/entities"
-        cases = {
-            "first page": {},
-            "page 1,000 (offset 49,950)": {"offset": 49950},
-            "free text 'Item 12345'": {"q": "Item 12345"},
-            "rule kind = gamma": {"p": "kind", "op": "=", "v": "gamma"},
-            "rule size > 990, sorted by identifier": {"p": "size", "op": ">", "v": "990"},
-        }
+        cases = CASES if catalog is None else FAKE_CASES
         print(
             f"entity table of {blueprint!r} ({sum((await store.count_entities()).values()):,} entities), median of 5:"
         )

@@ -72,3 +72,33 @@ def sort_path(sort: str) -> tuple[str, list[str]]:
     if sort == "$title":
         return "body", ["title"]
     return "body", ["properties", sort]
+
+
+_IN_BODY_TEXT = ("contains", "beginsWith", "endsWith")
+_NOT_IN_BODY = ("$identifier", "$blueprint", "$datasource", "$createdAt", "$updatedAt")
+
+
+def body_needles(query: dict[str, Any] | None) -> list[str]:
+    """Texts every entity matching ``query`` holds in its stored JSON body: the values of
+    the top-level ``and`` rules that need a string property to contain, begin or end with
+    them (when JSON writes them as they are). A store narrows its scan with them (``LIKE``),
+    then checks the query itself on what is left."""
+    if not isinstance(query, dict) or query.get("combinator") != "and":
+        return []
+    needles = []
+    for rule in query.get("rules") or []:
+        if not isinstance(rule, dict) or rule.get("operator") not in _IN_BODY_TEXT:
+            continue
+        value, name = rule.get("value"), rule.get("property")
+        if isinstance(name, str) and name not in _NOT_IN_BODY and _plain(value):
+            needles.append(str(value))
+    return needles
+
+
+def _plain(value: Any) -> bool:
+    """A non-empty string JSON writes unchanged (no quote, backslash or control character)."""
+    return (
+        isinstance(value, str)
+        and value != ""
+        and not any(c in '"\\' or ord(c) < 32 or c in "\u2028\u2029" for c in value)
+    )

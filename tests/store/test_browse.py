@@ -56,3 +56,20 @@ async def test_free_text_and_rules(store: Store) -> None:
     assert _ids(ruled.entities) == ["e05", "e13", "e19"] and ruled.more and ruled.total is None
     rest = await browse(store, Browse("svc", query=query, limit=10, offset=3))
     assert _ids(rest.entities) == ["e27"] and not rest.more and rest.total == 4
+
+
+async def test_text_rules_narrow_the_scan_and_the_query_still_decides(store: Store) -> None:
+    await _seed(store)
+    rule = {"property": "lang", "operator": "contains", "value": "yth"}
+    found = await browse(store, Browse("svc", query={"combinator": "and", "rules": [rule]}))
+    assert len(found.entities) == 15 and found.total == 15
+    # "Title" is in every body, but not in the property the rule reads
+    rule = {"property": "lang", "operator": "contains", "value": "Title"}
+    assert (
+        await browse(store, Browse("svc", query={"combinator": "and", "rules": [rule]}))
+    ).total == 0
+    rule = {"property": "$title", "operator": "beginsWith", "value": "Title 1"}
+    titled = await browse(store, Browse("svc", query={"combinator": "and", "rules": [rule]}))
+    assert titled.total == 11  # Title 1, Title 10-19
+    either = {"combinator": "or", "rules": [rule, {"property": "n", "operator": "=", "value": 0}]}
+    assert (await browse(store, Browse("svc", query=either, limit=50))).total == 15

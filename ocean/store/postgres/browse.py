@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from ocean.store.browse import Browse, BrowsePage, Row, like_pattern, sort_path
+from ocean.store.browse import Browse, BrowsePage, Row, body_needles, like_pattern, sort_path
 from ocean.store.postgres.search import related_keys
 from ocean.store.search import Query, Record, schema_properties
 from ocean.store.writes import shaped
@@ -32,6 +32,9 @@ async def browse_entities(
     if wanted.text:
         params.append(like_pattern(wanted.text))
         where += " AND (e.identifier ILIKE $2 OR (e.body::jsonb)->>'title' ILIKE $2)"
+    for needle in body_needles(wanted.query):  # a narrower scan; the query still decides
+        params.append(like_pattern(needle))
+        where += f" AND e.body LIKE ${len(params)}"
     filters = list(params)
     order = _order(wanted, params)
     if wanted.query is None:

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from typing import Any
 
-from ocean.store.browse import Browse, BrowsePage, Row, like_pattern, sort_path
+from ocean.store.browse import Browse, BrowsePage, Row, body_needles, like_pattern, sort_path
 from ocean.store.search import Query, Record, schema_properties
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.search import DATASOURCES, related_keys
@@ -30,15 +30,15 @@ def browse_entities(catalog: SQLiteCatalog, wanted: Browse) -> BrowsePage:
         where, params = _where(wanted)
         order, order_params = _order(wanted)
         if compiled is None:
-            (total,) = db.execute(
-                f"SELECT count(*) FROM entities e WHERE {where}", params
-            ).fetchone()
             sql = (
                 f"SELECT {_COLUMNS} FROM entities e WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
             )
-            rows = db.execute(sql, [*params, *order_params, wanted.limit, wanted.offset])
+            rows = db.execute(sql, [*params, *order_params, wanted.limit + 1, wanted.offset])
             entities = [shaped(*row) for row in rows]
-            return BrowsePage(entities, total, wanted.offset + len(entities) < total)
+            more = len(entities) > wanted.limit
+            return BrowsePage(
+                entities[: wanted.limit], _total(db, wanted, where, params, len(entities)), more
+            )
         compiled.bind(
             {
                 rule: related_keys(db, rule, definitions, catalog._rules_of)
@@ -52,6 +52,17 @@ def browse_entities(catalog: SQLiteCatalog, wanted: Browse) -> BrowsePage:
     return catalog.read(read)
 
 
+def _total(
+    db: sqlite3.Connection, wanted: Browse, where: str, params: list[Any], shown: int
+) -> int | None:
+    """How many match: counted on the key index, but not for a free text with more than
+    this page (that would read every body a second time)."""
+    if not wanted.text:
+        sql = f"SELECT count(*) FROM entities e WHERE {where}"
+        return int(db.execute(sql, params).fetchone()[0])
+    return None if shown > wanted.limit else wanted.offset + shown
+
+
 def _where(wanted: Browse) -> tuple[str, list[Any]]:
     where, params = "e.blueprint = ?", [wanted.blueprint]
     if wanted.text:
@@ -63,6 +74,9 @@ def _where(wanted: Browse) -> tuple[str, list[Any]]:
             f"OR ({raw}json_extract(e.body, '$.title') LIKE ? ESCAPE '\\'))"
         )
         params += [pattern, pattern, pattern] if raw else [pattern, pattern]
+    for needle in body_needles(wanted.query):  # a narrower scan; the query still decides
+        where += " AND e.body LIKE ? ESCAPE '\\'"
+        params.append(like_pattern(needle))
     return where, params
 
 
