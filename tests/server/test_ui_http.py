@@ -133,3 +133,18 @@ async def test_entity_page_shows_relations_both_ways_and_history(served: Served)
     team = (await served.client.get("/ui/entities/team/team-1")).text
     assert "/ui/entities/service/svc-001" in team and "<svg" in team
     assert (await served.client.get("/ui/entities/service/nope")).status_code == 404
+
+
+async def test_an_unreachable_queue_is_said_on_the_page(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "catalog.db")
+    credentials = await seed(store, tmp_path)
+    app = create_app(store, queue_of=lambda _: "redis://127.0.0.1:1/0")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ui.test") as client:
+        csrf = await sign_in(client, credentials.admin)
+        page = await client.get("/ui/integrations/fake-ui")
+        assert page.status_code == 200 and "cannot reach the live-event queue" in page.text
+        retried = await client.post("/ui/integrations/fake-ui/retry", data={"csrf": csrf})
+        again = await client.get(retried.headers["location"])
+        assert again.text.count("cannot reach the live-event queue") == 2  # the flash too
+    await store.close()

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ocean.errors import ForbiddenError
+from ocean.errors import ForbiddenError, OceanError
 from ocean.live.open import open_queue
 from ocean.live.queue import QueuedEvent
 from ocean.server.ui.core import Ui, Viewer, form_of
@@ -63,12 +63,16 @@ class RunPages:
         url = self.ui.queue_of(identifier) if self.ui.queue_of else None
         if url is None:
             raise ForbiddenError("this server knows no live-event queue to retry from")
-        queue = await open_queue(url, identifier)
         try:
-            count = await queue.revive(ids)
-        finally:
-            await queue.close()
-        viewer.session.flash = f"{count} event(s) queued again for {identifier}."
+            queue = await open_queue(url, identifier)
+            try:
+                count = await queue.revive(ids)
+            finally:
+                await queue.close()
+        except Exception as problem:  # as on the page: said, not raised
+            viewer.session.flash = _unreachable(problem)
+        else:
+            viewer.session.flash = f"{count} event(s) queued again for {identifier}."
         return RedirectResponse(f"/ui/integrations/{identifier}#dead-letters", status_code=303)
 
     async def dead_letters(self, identifier: str) -> DeadLetters:
@@ -86,7 +90,14 @@ class RunPages:
             finally:
                 await queue.close()
         except Exception as problem:  # redis, a locked file, a bad URL: shown, not raised
-            return DeadLetters(url, problem=f"cannot reach the live-event queue: {problem}")
+            return DeadLetters(url, problem=_unreachable(problem))
+
+
+def _unreachable(problem: Exception) -> str:
+    """Why a queue could not be read, once (Ocean's own errors already say it)."""
+    if isinstance(problem, OceanError):
+        return str(problem)
+    return f"cannot reach the live-event queue: {type(problem).__name__}: {problem}"
 
 
 def _acting(request: Request, viewer: Viewer) -> str:
