@@ -295,6 +295,8 @@ class _Pipeline:
         finally:
             self.writing -= pending.size
         kind.load_seconds += time.perf_counter() - started
+        if self.tally.produced is not None:
+            self.tally.produced.written(outcomes)
         loaded = summarize(outcomes)
         kind.created += loaded.created
         kind.updated += loaded.updated
@@ -430,7 +432,7 @@ def _remember_keys(keys: Iterable[tuple[Any, Any]], tally: Tally, produced: set[
     for blueprint, identifier in keys:
         produced.add(str(blueprint))
         if generated is not None:
-            generated.add(
+            generated.mapped(
                 (str(blueprint), identifier if type(identifier) is str else _key(identifier))
             )
 

@@ -4,10 +4,11 @@ resync's memory does not grow with the entities it syncs; in a set otherwise."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 
-from ocean.store.base import Owner, Store
+from ocean.store.base import Owner, Store, WriteOutcome
 from ocean.store.produced import RecordsProduced
 from ocean.types import EntityKey
 
@@ -15,6 +16,11 @@ FLUSH_AT = 5000
 """Keys buffered before they are sent to the catalog."""
 _PAGE = 5000
 """Stale candidates read per question."""
+_WRITTEN = frozenset({"created", "updated"})
+
+
+def _key(identifier: object) -> str:
+    return identifier if isinstance(identifier, str) else json.dumps(identifier, sort_keys=True)
 
 
 class Produced:
@@ -27,13 +33,24 @@ class Produced:
         self._pending: list[EntityKey] = []
         self._marked = False
 
-    def add(self, key: EntityKey) -> None:
+    def mapped(self, key: EntityKey) -> None:
+        """A key mapped for writing: kept in memory; with a catalog, its write's outcome
+        tells (:meth:`written`)."""
         if self.catalog is None:
             self.memory.add(key)
-        else:
-            self._pending.append(key)
+
+    def written(self, outcomes: list[WriteOutcome]) -> None:
+        """With a catalog, mark what a write left as it was (unchanged, or failed): what it
+        wrote has an ``updated_at`` after the resync's start, which keeps it anyway."""
+        if self.catalog is not None:
+            self._pending.extend(
+                (o.blueprint, o.identifier if type(o.identifier) is str else _key(o.identifier))
+                for o in outcomes
+                if o.status not in _WRITTEN
+            )
 
     def update(self, keys: list[EntityKey]) -> None:
+        """Keys found unchanged without a write (pages skipped as unchanged)."""
         if self.catalog is None:
             self.memory.update(keys)
         else:
@@ -56,12 +73,13 @@ class Produced:
         await self.flush(1)
         return await self.catalog.produced_among(self.run, keys) if keys else set()
 
-    async def counts(self) -> dict[str, int]:
-        """How many keys this resync produced, per blueprint."""
+    async def counts(self, owner: Owner, since: str) -> dict[str, int]:
+        """How many keys this resync produced, per blueprint (with a catalog: marked, or
+        owned and written after ``since``, the resync's start)."""
         if self.catalog is None:
             return dict(Counter(blueprint for blueprint, _ in self.memory))
         await self.flush(1)
-        return await self.catalog.produced_counts(self.run)
+        return await self.catalog.produced_counts(owner, self.run, since=since)
 
     async def stale(self, owner: Owner, before: str) -> set[EntityKey] | None:
         """What ``owner`` owns, untouched since ``before``, that this resync did not

@@ -189,7 +189,9 @@ async def _delete_stale(
         protected_blueprints=tally.protected_blueprints,
         mapped_blueprints=tally.mapped_blueprints,
         total_owned=await job.store.count_owned(job.owner),
-        produced_counts=await tally.produced.counts(),
+        produced_counts=await tally.produced.counts(job.owner, report.started_at)
+        if candidates
+        else {},  # nothing to delete: no threshold to weigh
     )
     plan = plan_deletion(
         stale, graph, fresh, delete_dependents=dependents,

@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from typing import Any
 
 import asyncpg
 import pytest
 
 from ocean import produced
+from ocean.store.postgres.store import PostgresStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, services
 
 
@@ -72,3 +75,31 @@ async def test_each_blueprint_s_threshold_counts_what_the_run_produced(
     assert emptied.deleted == 0
     assert any("4 of its 5 entities" in note for note in emptied.deletion_notes)
     assert len(await workspace.entities("service", catalog=catalog)) == 5
+
+
+async def test_a_first_sync_marks_nothing_and_a_rerun_marks_what_it_left(
+    workspace: Workspace, catalog: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked: list[tuple[str, str]] = []
+    for store_class in (SQLiteStore, PostgresStore):
+        original = store_class.mark_produced
+
+        async def spy(
+            self: Any, run: str, keys: list[tuple[str, str]], *, _o: Any = original
+        ) -> None:
+            marked.extend(keys)
+            await _o(self, run, keys)
+
+        monkeypatch.setattr(store_class, "mark_produced", spy)
+    workspace.set_data(services=[services(5)], teams=TEAMS)
+
+    await workspace.sail(catalog)
+    first = list(marked)
+    workspace.set_data(services=[services(4), services(1, start=4)], teams=TEAMS)  # new pages
+    rerun = await workspace.sail(catalog)
+
+    assert first == []  # everything written: newer than the start, no mark needed
+    assert rerun.total("unchanged") == 7
+    assert sorted(marked) == sorted(
+        [("service", f"svc-{i}") for i in range(5)] + [("team", "core"), ("team", "edge")]
+    )

@@ -1,7 +1,8 @@
 """What a resync produced, kept in the catalog instead of in the resync's memory.
 
 A catalog that implements :class:`RecordsProduced` (SQLite, PostgreSQL) keeps, per run,
-the keys the resync produced (written or found unchanged) in a table of its own; the stale
+the keys the resync found unchanged in a table of its own (what it wrote is newer than its
+start: no need to mark it, so a first sync marks nothing); the stale
 candidates are then a query (owned, untouched since the start, not produced by the run)
 read in pages, and the deletion planner asks only about the few keys it examines. The rows
 of a run are dropped when the resync ends (and a crashed run's when the table is next
@@ -19,15 +20,17 @@ from ocean.types import EntityKey
 @runtime_checkable
 class RecordsProduced(Protocol):
     async def mark_produced(self, run: str, keys: list[EntityKey]) -> None:
-        """Record ``keys`` as produced by ``run`` (a key recorded twice counts once)."""
+        """Record ``keys`` as produced by ``run`` (a key recorded twice counts once). What
+        the run wrote needs no mark: its ``updated_at`` is after the run's start."""
         ...
 
     async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
         """Which of ``keys`` ``run`` produced."""
         ...
 
-    async def produced_counts(self, run: str) -> dict[str, int]:
-        """How many distinct keys ``run`` produced, per blueprint."""
+    async def produced_counts(self, owner: Owner, run: str, *, since: str) -> dict[str, int]:
+        """Per blueprint, how many distinct keys ``run`` marked or ``owner`` owns written
+        after ``since`` (the run's start)."""
         ...
 
     async def unproduced_owned_page(

@@ -45,12 +45,12 @@ async def test_unproduced_owned_keys_come_in_pages_without_the_run_s_keys(store:
         ("svc", f"s{i:02d}") for i in range(1, 12, 2)
     ]
     assert all(len(page) <= 2 for page in pages)
-    assert await store.produced_counts("run-1") == {"svc": 6, "team": 1}
+    assert await store.produced_counts(OWNER, "run-1", since=started) == {"svc": 6, "team": 1}
     among = await store.produced_among("run-1", [("svc", "s00"), ("svc", "s01"), ("svc", "x")])
     assert among == {("svc", "s00")}
 
 
-async def test_entities_written_after_the_start_are_not_candidates(store: Store) -> None:
+async def test_entities_written_after_the_start_are_produced_without_a_mark(store: Store) -> None:
     assert isinstance(store, RecordsProduced)
     started = await _seed(store)
     await asyncio.sleep(0.01)  # the next write is stamped after the start
@@ -60,21 +60,24 @@ async def test_entities_written_after_the_start_are_not_candidates(store: Store)
         merge=True,
     )
 
+    await store.mark_produced("run-1", [("svc", "s00"), ("svc", "x")])  # x: not OWNER's
     keys, after = await store.unproduced_owned_page(
         OWNER, "run-1", before=started, after=None, limit=100
     )
+    counts = await store.produced_counts(OWNER, "run-1", since=started)
 
     assert after is None
-    assert ("svc", "s03") not in keys and len(keys) == 12
+    assert ("svc", "s03") not in keys and len(keys) == 11
+    assert counts == {"svc": 3}  # s03 written since the start, s00 and x marked
 
 
 async def test_forgetting_a_run_drops_only_its_rows(store: Store) -> None:
     assert isinstance(store, RecordsProduced)
-    await _seed(store)
+    started = await _seed(store)
     await store.mark_produced("run-1", [("svc", "s00")])
     await store.mark_produced("run-2", [("svc", "s00")])
 
     await store.forget_produced("run-1")
 
-    assert await store.produced_counts("run-1") == {}
-    assert await store.produced_counts("run-2") == {"svc": 1}
+    assert await store.produced_counts(OWNER, "run-1", since=started) == {}
+    assert await store.produced_counts(OWNER, "run-2", since=started) == {"svc": 1}

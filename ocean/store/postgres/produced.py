@@ -36,9 +36,16 @@ async def among(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> set[Enti
     return {(bp, ident) for bp, ident in rows}
 
 
-async def counts(pool: asyncpg.Pool, run: str) -> dict[str, int]:
+async def counts(pool: asyncpg.Pool, owner_key: str, run: str, since: str) -> dict[str, int]:
     rows = await pool.fetch(
-        "SELECT blueprint, count(*) FROM resync_produced WHERE run = $1 GROUP BY blueprint", run
+        "SELECT blueprint, count(*) FROM (SELECT o.blueprint, o.identifier FROM ownership o "
+        "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+        "WHERE o.owner = $1 AND e.updated_at > $3 "
+        "UNION SELECT blueprint, identifier FROM resync_produced WHERE run = $2) AS k "
+        "GROUP BY blueprint",
+        owner_key,
+        run,
+        since,
     )
     return {blueprint: int(n) for blueprint, n in rows}
 

@@ -215,8 +215,8 @@ class PostgresStore:
     async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
         return await produced.among(self._pool, run, keys)
 
-    async def produced_counts(self, run: str) -> dict[str, int]:
-        return await produced.counts(self._pool, run)
+    async def produced_counts(self, owner: Owner, run: str, *, since: str) -> dict[str, int]:
+        return await produced.counts(self._pool, owner.key, run, since)
 
     async def unproduced_owned_page(
         self, owner: Owner, run: str, *, before: str, after: EntityKey | None, limit: int

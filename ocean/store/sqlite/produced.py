@@ -17,7 +17,12 @@ _AMONG = (
     "resync_produced p WHERE p.run = ?1 AND p.blueprint = k.value->>0 "
     "AND p.identifier = k.value->>1)"
 )
-_COUNTS = "SELECT blueprint, count(*) FROM resync_produced WHERE run = ? GROUP BY blueprint"
+_COUNTS = (
+    "SELECT blueprint, count(*) FROM (SELECT o.blueprint, o.identifier FROM ownership o "
+    "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+    "WHERE o.owner = (SELECT id FROM owners WHERE key = ?1) AND e.updated_at > ?3 "
+    "UNION SELECT blueprint, identifier FROM resync_produced WHERE run = ?2) GROUP BY blueprint"
+)
 _UNPRODUCED_PAGE = (
     "SELECT o.blueprint, o.identifier FROM ownership o "
     "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
@@ -43,9 +48,10 @@ def among(catalog: SQLiteCatalog, run: str, keys: list[EntityKey]) -> set[Entity
     return catalog.read(read)
 
 
-def counts(catalog: SQLiteCatalog, run: str) -> dict[str, int]:
+def counts(catalog: SQLiteCatalog, owner_key: str, run: str, since: str) -> dict[str, int]:
     def read(db: sqlite3.Connection) -> dict[str, int]:
-        return {blueprint: int(n) for blueprint, n in db.execute(_COUNTS, (run,))}
+        rows = db.execute(_COUNTS, (owner_key, run, since))
+        return {blueprint: int(n) for blueprint, n in rows}
 
     return catalog.read(read)
 

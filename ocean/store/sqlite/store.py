@@ -198,8 +198,8 @@ class SQLiteStore:
     async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
         return await self._call(produced.among, run, keys)
 
-    async def produced_counts(self, run: str) -> dict[str, int]:
-        return await self._call(produced.counts, run)
+    async def produced_counts(self, owner: Owner, run: str, *, since: str) -> dict[str, int]:
+        return await self._call(produced.counts, owner.key, run, since)
 
     async def unproduced_owned_page(
         self, owner: Owner, run: str, *, before: str, after: EntityKey | None, limit: int
