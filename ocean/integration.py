@@ -163,15 +163,24 @@ class Integration:
             raise ConfigError(
                 f"{type(executor).__name__} must set ACTION_NAME to its action's type"
             )
-        if name in self.executors:
+        existing = self.executors.get(name)
+        if existing is not None and _qualified(type(existing)) != _qualified(type(executor)):
             raise ConfigError(
                 f"an executor for action {name!r} is registered already "
-                f"({type(self.executors[name]).__name__}); register one per action"
+                f"({type(existing).__name__}); register one per action"
             )
-        self.executors[name] = executor
+        self.executors[name] = executor  # the same class again: its module was imported anew
         processor = type(executor).WEBHOOK_PROCESSOR_CLASS
         if processor is not None:
-            self.add_webhook_processor(type(executor).WEBHOOK_PATH, processor)
+            path = type(executor).WEBHOOK_PATH
+            stale = [
+                c
+                for c in self.webhook_processors.get(path, [])
+                if _qualified(c) == _qualified(processor)
+            ]
+            for old in stale:
+                self.webhook_processors[path].remove(old)
+            self.add_webhook_processor(path, processor)
 
     @property
     def action_runs(self) -> ActionRuns:
@@ -331,3 +340,8 @@ class Integration:
                 "read it inside a handler or hook, or in a main.py that `ocean sail` imports."
             )
         return self._config
+
+
+def _qualified(cls: type) -> str:
+    """A class's module and qualified name: the same for each import of its module."""
+    return f"{cls.__module__}.{cls.__qualname__}"

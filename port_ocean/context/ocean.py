@@ -201,11 +201,14 @@ class PortOceanContext(Integration):
         the original's ``DuplicateActionExecutorError``."""
         from port_ocean.exceptions.execution_manager import DuplicateActionExecutorError
 
-        if getattr(executor, "ACTION_NAME", None) in self.executors:
+        try:
+            super().register_action_executor(executor)
+        except ConfigError as error:  # another executor class for the same action
+            if getattr(executor, "ACTION_NAME", None) not in self.executors:
+                raise
             raise DuplicateActionExecutorError(
                 f"Executor for action '{executor.ACTION_NAME}' is already registered"
-            )
-        super().register_action_executor(executor)
+            ) from error
 
     @property
     def action_executors(self) -> list[Any]:
