@@ -79,15 +79,15 @@ async def write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version: 
             *updated,
         )
     await insert_edges(db, [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]])
-    await db.execute(
-        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-        "SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(b, i, body) "
-        "ON CONFLICT (blueprint, identifier) DO UPDATE SET body = excluded.body, "
-        "updated_at = excluded.updated_at, version = excluded.version",
-        blueprints,
-        identifiers,
-        [w.text for w in plan.writes],
-        now_iso(),
-        version,
-    )
-    await own(db, blueprints, identifiers, owner)
+    await db.execute(_WRITE_AND_OWN, blueprints, identifiers, [w.text for w in plan.writes],
+                     now_iso(), version, owner.key, owner.datasource)  # fmt: skip
+
+
+_WRITE_AND_OWN = (  # the rows and their ownership in one statement (one round trip)
+    "WITH written AS (INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, "
+    "version) SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) "
+    "AS t(b, i, body) ON CONFLICT (blueprint, identifier) DO UPDATE SET body = excluded.body, "
+    "updated_at = excluded.updated_at, version = excluded.version) "
+    "INSERT INTO ownership(owner, blueprint, identifier, datasource) "
+    "SELECT $6, b, i, $7 FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING"
+)

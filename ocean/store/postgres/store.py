@@ -131,8 +131,11 @@ class PostgresStore:
         prepared = prepare(entities, self._rules)
         version = secrets.randbits(63)  # every write transaction stamps its own
         async with self._pool.acquire() as db, db.transaction():
-            for blueprint in sorted({blueprint for blueprint, _ in prepared.keys}):
-                await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", blueprint)
+            await db.execute(  # every blueprint's lock in one round trip, in name order
+                "SELECT pg_advisory_xact_lock(hashtext(b)) FROM unnest($1::text[]) "
+                "WITH ORDINALITY AS t(b, n) ORDER BY n",
+                sorted({blueprint for blueprint, _ in prepared.keys}),
+            )
             stored, versions = await stored_bodies(db, prepared.keys)
             plan = plan_batch(prepared, stored, options, self._rules)
             targets = plan.targets()
