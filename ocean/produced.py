@@ -26,9 +26,10 @@ def _key(identifier: object) -> str:
 class Produced:
     """What this resync produced (written, or found unchanged)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, owner: Owner) -> None:
         self.catalog = store if isinstance(store, RecordsProduced) else None
-        self.run = uuid.uuid4().hex
+        self._prefix = f"{owner.key}#"
+        self.run = f"{self._prefix}{uuid.uuid4().hex}"
         self.memory: set[EntityKey] = set()
         self._pending: list[EntityKey] = []
         self._marked = False
@@ -98,7 +99,8 @@ class Produced:
                 return found
 
     async def forget(self) -> None:
-        """Drop what the catalog recorded for this resync."""
+        """Drop what the catalog recorded for this resync, and what a killed resync of the
+        same integration left (the lease keeps two from running at once)."""
         self._pending = []
         if self.catalog is not None and self._marked:
-            await self.catalog.forget_produced(self.run)
+            await self.catalog.forget_produced(self._prefix)

@@ -37,7 +37,7 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     blueprints = await job.store.list_blueprints()
     tally = Tally(
         blueprints={bp["identifier"]: bp for bp in blueprints},
-        produced=Produced(job.store),
+        produced=Produced(job.store, job.owner),
     )
     log_lines.resync_started(report, len(job.resources))
     return await recorded(job, report, lambda: _run_kinds_and_delete(job, report, tally))

@@ -5,8 +5,9 @@ the keys the resync found unchanged in a table of its own (what it wrote is newe
 start: no need to mark it, so a first sync marks nothing); the stale
 candidates are then a query (owned, untouched since the start, not produced by the run)
 read in pages, and the deletion planner asks only about the few keys it examines. The rows
-of a run are dropped when the resync ends (and a crashed run's when the table is next
-cleared for the same owner).
+of a run are dropped when the resync ends, with those a killed run of the same integration
+left (a run's id starts with its owner key: one resync at a time holds the integration's
+lease).
 """
 
 from __future__ import annotations
@@ -40,6 +41,6 @@ class RecordsProduced(Protocol):
         and not produced by ``run``; and the cursor of the next page (None at the end)."""
         ...
 
-    async def forget_produced(self, run: str) -> None:
-        """Drop ``run``'s rows."""
+    async def forget_produced(self, prefix: str) -> None:
+        """Drop the rows of every run whose id starts with ``prefix``."""
         ...

@@ -71,13 +71,14 @@ async def test_entities_written_after_the_start_are_produced_without_a_mark(stor
     assert counts == {"svc": 3}  # s03 written since the start, s00 and x marked
 
 
-async def test_forgetting_a_run_drops_only_its_rows(store: Store) -> None:
+async def test_forgetting_drops_the_runs_of_one_integration_only(store: Store) -> None:
     assert isinstance(store, RecordsProduced)
     started = await _seed(store)
-    await store.mark_produced("run-1", [("svc", "s00")])
-    await store.mark_produced("run-2", [("svc", "s00")])
+    for run in ("gh#1", "gh#2", "jira#1"):  # gh#1: a killed run of the same integration
+        await store.mark_produced(run, [("svc", "s00")])
 
-    await store.forget_produced("run-1")
+    await store.forget_produced("gh#")
 
-    assert await store.produced_counts(OWNER, "run-1", since=started) == {}
-    assert await store.produced_counts(OWNER, "run-2", since=started) == {"svc": 1}
+    assert await store.produced_counts(OWNER, "gh#1", since=started) == {}
+    assert await store.produced_counts(OWNER, "gh#2", since=started) == {}
+    assert await store.produced_counts(OWNER, "jira#1", since=started) == {"svc": 1}

@@ -226,8 +226,8 @@ class PostgresStore:
     ) -> tuple[list[EntityKey], EntityKey | None]:
         return await produced.unproduced_page(self._pool, owner.key, run, before, after, limit)
 
-    async def forget_produced(self, run: str) -> None:
-        await self._pool.execute("DELETE FROM resync_produced WHERE run = $1", run)
+    async def forget_produced(self, prefix: str) -> None:
+        await self._pool.execute("DELETE FROM resync_produced WHERE starts_with(run, $1)", prefix)
 
     async def owned_page(
         self,

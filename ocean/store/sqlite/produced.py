@@ -72,8 +72,8 @@ def unproduced_page(
     return keys, (keys[-1] if len(keys) == limit else None)
 
 
-def forget(catalog: SQLiteCatalog, run: str) -> None:
+def forget(catalog: SQLiteCatalog, prefix: str) -> None:
     def write(db: sqlite3.Connection) -> None:
-        db.execute("DELETE FROM resync_produced WHERE run = ?", (run,))
+        db.execute("DELETE FROM resync_produced WHERE substr(run, 1, length(?1)) = ?1", (prefix,))
 
     catalog.in_transaction(write)

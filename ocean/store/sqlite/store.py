@@ -206,8 +206,8 @@ class SQLiteStore:
     ) -> tuple[list[EntityKey], EntityKey | None]:
         return await self._call(produced.unproduced_page, owner.key, run, before, after, limit)
 
-    async def forget_produced(self, run: str) -> None:
-        await self._call(produced.forget, run)
+    async def forget_produced(self, prefix: str) -> None:
+        await self._call(produced.forget, prefix)
 
     async def owned_page(
         self,
