@@ -18,6 +18,7 @@ from ocean.errors import QueueUnavailableError
 from ocean.live.process import LiveEvents, Rejected, accept
 from ocean.live.queue import EventQueue
 from ocean.monitor.metrics import Metrics
+from ocean.request_body import read_capped
 
 
 def live_event_routes(
@@ -70,18 +71,10 @@ def _unavailable(retry_after: int) -> Response:
 
 
 async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise Rejected(
-            413,
-            f"the body is {declared} bytes; the limit is {limit} (OCEAN__LIVE_EVENTS__MAX_BODY_BYTES)",
-        )
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Rejected(
-                413,
-                f"the body is over the limit of {limit} bytes (OCEAN__LIVE_EVENTS__MAX_BODY_BYTES)",
-            )
-    return bytes(body)
+    def too_large(declared: int | None) -> Rejected:
+        setting = "OCEAN__LIVE_EVENTS__MAX_BODY_BYTES"
+        if declared is not None:
+            return Rejected(413, f"the body is {declared} bytes; the limit is {limit} ({setting})")
+        return Rejected(413, f"the body is over the limit of {limit} bytes ({setting})")
+
+    return await read_capped(request, limit, too_large)

@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 
+from ocean import request_body
 from ocean.errors import RequestError, RequestTooLargeError
 from ocean.store.port.limits import CLIENT_HEADER, OCEAN_SERVER, PORT, Limits
 
@@ -40,18 +41,13 @@ def bulk_cap(request: Request) -> int:
 async def read_capped(request: Request, cap: int) -> bytes:
     """The body, refused (413) by its declared length, or as soon as it passes ``cap``."""
     declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise RequestError(f"Content-Length {declared!r:.40} is not a number of bytes")
-        if int(declared) > cap:
-            raise _too_large(cap, f"{int(declared):,} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
-            raise _too_large(cap, f"over {cap:,} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    if declared is not None and not declared.isdigit():
+        raise RequestError(f"Content-Length {declared!r:.40} is not a number of bytes")
+
+    def too_large(length: int | None) -> RequestTooLargeError:
+        return _too_large(cap, f"over {cap:,} bytes" if length is None else f"{length:,} bytes")
+
+    return await request_body.read_capped(request, cap, too_large)
 
 
 def _too_large(cap: int, sent: str) -> RequestTooLargeError:
