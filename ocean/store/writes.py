@@ -31,6 +31,8 @@ class PlannedWrite:
     key: EntityKey
     status: str
     text: str
+    before: list[Edge] | None = None
+    """An update's stored relation edges (what the write replaces); None for a creation."""
 
 
 def rules_cover(rules: dict[str, EntityRules], entities: list[Entity]) -> bool:
@@ -199,13 +201,14 @@ def plan_batch(
     for index, key, text, (problems, edges) in zip(
         batch.indexes, batch.keys, batch.texts, batch.checks, strict=True
     ):
-        status, old = "created", stored.get(key)
+        status, old, before = "created", stored.get(key), None
         if old is not None:
-            written = _over_stored(text, old, merge=merge, only_changed=only_changed)
-            if written is None:
+            over = _over_stored(text, old, merge=merge, only_changed=only_changed)
+            if over is None:
                 plan.outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
                 continue
-            status = "updated"
+            written, had = over
+            status, before = "updated", rules[key[0]].edges(had)
             if type(written) is dict:  # merged: checked again as it will be stored
                 text = dumps(written)
                 problems, edges = rules[key[0]].checked(written)
@@ -213,25 +216,42 @@ def plan_batch(
             error = "; ".join(problems)
             plan.outcomes.append(WriteOutcome(index, key[1], key[0], "failed", error=error))
             continue
-        plan.writes.append(PlannedWrite(index, key, status, text))
+        plan.writes.append(PlannedWrite(index, key, status, text, before))
         plan.edges[key] = edges
     return plan
 
 
 def _over_stored(
     text: str, old: str, *, merge: bool, only_changed: bool
-) -> str | dict[str, Any] | None:
-    """What writing the body ``text`` over the stored ``old`` writes: None when it would
-    change nothing (with ``only_changed``), the merged body with ``merge``, else ``text``.
-    Each body is parsed once, and only when the texts differ."""
+) -> tuple[str | dict[str, Any], dict[str, Any]] | None:
+    """What writing the body ``text`` over the stored ``old`` writes, and ``old`` parsed:
+    None when it would change nothing (with ``only_changed``), the merged body when a merge
+    keeps something of ``old``, else ``text``. Each body is parsed once, and only when the
+    texts differ."""
     if only_changed and old == text:
         return None
+    had = orjson.loads(old)
     if not (only_changed or merge):
-        return text
-    sent, had = orjson.loads(text), orjson.loads(old)
+        return text, had
+    sent = orjson.loads(text)
     if only_changed and is_unchanged(sent, _entity_of(had)):
         return None
-    return merged(had, sent) if merge else text
+    if merge and not _covers(sent, had):
+        return merged(had, sent), had
+    return text, had
+
+
+def _covers(sent: dict[str, Any], had: dict[str, Any]) -> bool:
+    """Whether merging ``sent`` over ``had`` gives ``sent`` again: ``sent`` has every field
+    ``had`` has, and every property and relation (so the sent text, already checked, is
+    what is stored)."""
+    if not sent.keys() >= had.keys():
+        return False
+    for name in ("properties", "relations"):
+        old, new = had.get(name), sent.get(name)
+        if isinstance(old, dict) and not (isinstance(new, dict) and new.keys() >= old.keys()):
+            return False
+    return True
 
 
 def body_of(entity: Entity) -> dict[str, Any]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from ocean.store.base import Owner, Store
 
 OWNER = Owner("github", "gh-1", "1.0.0")
@@ -101,3 +105,54 @@ async def test_resync_requests_move_the_watermark(store: Store) -> None:
 
     assert first <= second == await store.resync_requested_at("gh-1")
     assert await store.resync_requested_at("other") is None
+
+
+TEAMED = {
+    "identifier": "svc",
+    "title": "Service",
+    "schema": {"properties": {"x": {"type": "number"}, "y": {"type": "number"}}},
+    "relations": {"team": {"target": "team", "many": False}},
+}
+
+
+@pytest.mark.parametrize(
+    ("update", "stored", "related"),
+    [
+        (  # every field again: the sent body is stored as it is
+            {"properties": {"x": 1, "y": 2}, "relations": {"team": "t2"}},
+            {"x": 1, "y": 2},
+            {"t1": [], "t2": ["a"]},
+        ),
+        (  # a merge keeps the stored property and the stored relation
+            {"properties": {"y": 3}},
+            {"x": 1, "y": 3},
+            {"t1": ["a"], "t2": []},
+        ),
+        (  # a merge keeps the stored property and moves the relation
+            {"properties": {"y": 3}, "relations": {"team": "t2"}},
+            {"x": 1, "y": 3},
+            {"t1": [], "t2": ["a"]},
+        ),
+    ],
+)
+async def test_a_merged_update_keeps_what_it_does_not_send_and_moves_its_edges(
+    store: Store, update: dict[str, Any], stored: dict[str, int], related: dict[str, list[str]]
+) -> None:
+    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+    await store.create_blueprints([team, TEAMED])
+    teams = [{"identifier": t, "blueprint": "team", "title": t} for t in ("t1", "t2")]
+    await store.upsert_entities(teams, owner=OWNER, merge=True)
+    first = {"identifier": "a", "blueprint": "svc", "title": "A",
+             "properties": {"x": 1, "y": 2}, "relations": {"team": "t1"}}  # fmt: skip
+    await store.upsert_entities([first], owner=OWNER, merge=True)
+
+    await store.upsert_entities(
+        [{"identifier": "a", "blueprint": "svc", **update}], owner=OWNER, merge=True
+    )
+
+    entity = (await store.get_entities("svc", ["a"]))["a"]
+    assert (entity["title"], entity["properties"]) == ("A", stored)
+    found = await store.dependents([("team", "t1"), ("team", "t2")], after="9999")
+    assert {
+        t: sorted(i for _, i in found.of.get(("team", t), set())) for t in ("t1", "t2")
+    } == related

@@ -216,7 +216,7 @@ class SQLiteCatalog:
                 self._db.execute(_OWN, (placeholders, self._owner_number(owner)))
             elif missing:
                 plan.fail_missing(missing)
-            self._write_edges(plan, stored, rules)
+            self._write_edges(plan)
             self._write(plan.writes, owner, version)
         return versioned(plan.results(), versions, version)
 
@@ -243,17 +243,14 @@ class SQLiteCatalog:
         query = f"SELECT json_group_array(json_array(blueprint, identifier)) FROM entities WHERE {_KEYS_IN}"
         return {(bp, ident) for bp, ident in self._aggregate(query, (dumps(sorted(keys)),))}
 
-    def _write_edges(
-        self, plan: BatchPlan, stored: dict[EntityKey, str], rules: dict[str, EntityRules]
-    ) -> None:
+    def _write_edges(self, plan: BatchPlan) -> None:
         """Add the writes' new edges and remove the ones their stored bodies had."""
         new: list[relations.Row] = []
         old: list[relations.Row] = []
         for write in plan.writes:
             edges = relations.rows(write.key, plan.edges[write.key])
-            if write.status == "updated":  # created entities have no edges yet
-                body = orjson.loads(stored[write.key])
-                before = set(relations.rows(write.key, rules[write.key[0]].edges(body)))
+            if write.before is not None:  # created entities have no edges yet
+                before = set(relations.rows(write.key, write.before))
                 old += before.difference(edges)
                 edges = [edge for edge in edges if edge not in before]
             new += edges
