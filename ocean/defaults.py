@@ -53,11 +53,12 @@ async def sync_blueprints(
     if not existing:
         return sync
     stored = {bp.get("identifier"): bp for bp in await store.list_blueprints()}
-    counts = await store.count_entities()
+    counts: dict[str, int] | None = None  # counted once, and only if a blueprint changed
     for wanted in existing:
         identifier = str(wanted["identifier"])
-        if identifier not in stored:
+        if identifier not in stored or not compare(stored[identifier], wanted, entities=0).safe:
             continue
+        counts = counts if counts is not None else await store.count_entities()
         change = compare(stored[identifier], wanted, entities=counts.get(identifier, 0))
         patch = change.whole if force else change.patch
         if patch:
