@@ -26,7 +26,7 @@ class MappingSpec:
     def of(cls, resource: CompiledResource) -> MappingSpec:
         env = resource.env
         return cls(
-            json.dumps(to_document(resource.resource), sort_keys=True),
+            json.dumps(to_document(resource.resource)),
             None if env is None else tuple(sorted(env.items())),
             resource.index,
         )
