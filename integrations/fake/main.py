@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ocean import Integration, WebhookEvent, WebhookEventRawResults, WebhookProcessor
 from ocean.actions import ActionFailedError, Executor, Run
@@ -60,25 +61,49 @@ def _settings() -> dict[str, Any]:
     return ocean.integration_config
 
 
+class _Org(NamedTuple):
+    """The settings that shape the organisation, read once per page (not per item)."""
+
+    persons: int
+    seed: str
+    padding: int
+    changed: int
+    """How many persons (the first ones) changed: ``changedPersons`` when ``changedAt``
+    is set, else none."""
+
+    @classmethod
+    def now(cls) -> _Org:
+        settings = _settings()
+        changed = int(settings.get("changed_persons", 0)) if settings.get("changed_at") else 0
+        return cls(
+            persons=max(1, int(settings["entity_amount"])),
+            seed=str(settings["seed"]),
+            padding=max(0, int(settings["entity_kb_size"]) * 1024 - 300),
+            changed=changed,
+        )
+
+    @property
+    def teams(self) -> int:
+        return max(1, self.persons // 10)
+
+    def tag(self, i: int) -> int:
+        return (hash((self.seed, i)) & 0x7FFFFFFF) if self.seed != "ocean" else i
+
+
 def _persons() -> int:
-    return max(1, int(_settings()["entity_amount"]))
-
-
-def _tag(i: int) -> int:
-    return (
-        (hash((str(_settings()["seed"]), i)) & 0x7FFFFFFF) if _settings()["seed"] != "ocean" else i
-    )
+    return _Org.now().persons
 
 
 async def _pages(
-    count: int, make: Callable[[int], dict[str, Any]]
+    count: int, make: Callable[[_Org, int], dict[str, Any]]
 ) -> AsyncIterator[list[dict[str, Any]]]:
     size = max(1, int(_settings()["third_party_batch_size"]))
     latency = int(_settings()["third_party_latency_ms"]) / 1000
     for start in range(0, count, size):
         if latency:
             await asyncio.sleep(latency)
-        yield [make(i) for i in range(start, min(count, start + size))]
+        org = _Org.now()
+        yield [make(org, i) for i in range(start, min(count, start + size))]
 
 
 def office(i: int) -> dict[str, Any]:
@@ -86,7 +111,7 @@ def office(i: int) -> dict[str, Any]:
         "id": f"office-{i}",
         "name": f"{CITIES[i]} office",
         "city": CITIES[i],
-        "capacity": 50 + 10 * _tag(i) % 400,
+        "capacity": 50 + 10 * _Org.now().tag(i) % 400,
     }
 
 
@@ -94,55 +119,66 @@ def department(i: int) -> dict[str, Any]:
     return {
         "id": f"dep-{i}",
         "name": DEPARTMENTS[i],
-        "budget": 100_000 + _tag(i) % 900_000,
+        "budget": 100_000 + _Org.now().tag(i) % 900_000,
         "office_id": f"office-{i % len(CITIES)}",
     }
 
 
 def team(i: int) -> dict[str, Any]:
+    return _team(_Org.now(), i)
+
+
+def _team(org: _Org, i: int) -> dict[str, Any]:
     return {
         "id": f"team-{i}",
         "name": f"Team {i}",
-        "size": 3 + _tag(i) % 9,
+        "size": 3 + org.tag(i) % 9,
         "department_id": f"dep-{i % len(DEPARTMENTS)}",
     }
 
 
 def person(i: int) -> dict[str, Any]:
-    tag = _tag(i)
+    return _person(_Org.now(), i)
+
+
+def _person(org: _Org, i: int) -> dict[str, Any]:
+    tag = org.tag(i)
     first, last = FIRST[tag % 10], LAST[(tag // 10) % 10]
-    padding = max(0, int(_settings()["entity_kb_size"]) * 1024 - 300)
     return {
         "id": f"person-{i}",
         "first_name": first,
         "last_name": last,
         "email": f"{first}.{last}.{i}@example.com".lower(),
-        "age": 20 + tag % 45 + (1 if _changed(i) else 0),
+        "age": 20 + tag % 45 + (1 if i < org.changed else 0),
         "status": STATUSES[tag % 3],
-        "bio": ("lorem ipsum " * (padding // 12 + 1))[:padding],
-        "team_id": f"team-{i % _teams()}",
+        "bio": _bio(org.padding),
+        "team_id": f"team-{i % org.teams}",
         "office_id": f"office-{i % len(CITIES)}",
     }
 
 
-def _changed(i: int) -> bool:
-    """Whether person ``i`` is among the changed ones (``changedPersons`` at ``changedAt``)."""
-    return bool(_settings().get("changed_at")) and i < int(_settings().get("changed_persons", 0))
+@functools.cache
+def _bio(padding: int) -> str:
+    return ("lorem ipsum " * (padding // 12 + 1))[:padding]
 
 
 def project(i: int) -> dict[str, Any]:
+    return _project(_Org.now(), i)
+
+
+def _project(org: _Org, i: int) -> dict[str, Any]:
     return {
         "id": f"project-{i}",
         "name": f"Project {i}",
         "url": f"https://projects.example.com/{i}",
-        "stage": STAGES[_tag(i) % 4],
+        "stage": STAGES[org.tag(i) % 4],
         "archived": i % 17 == 16,
-        "team_ids": [f"team-{(i + k) % _teams()}" for k in range(1 + i % 3)],
+        "team_ids": [f"team-{(i + k) % org.teams}" for k in range(1 + i % 3)],
     }
 
 
 def _teams() -> int:
-    return max(1, _persons() // 10)
+    return _Org.now().teams
 
 
 @ocean.on_resync("office")
@@ -157,13 +193,13 @@ async def departments(kind: str) -> list[dict[str, Any]]:
 
 @ocean.on_resync("team")
 async def teams(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
-    async for page in _pages(_teams(), team):
+    async for page in _pages(_teams(), _team):
         yield page
 
 
 @ocean.on_resync("person")
 async def persons(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
-    async for page in _pages(_persons(), person):
+    async for page in _pages(_persons(), _person):
         yield page
 
 
@@ -177,7 +213,7 @@ async def changed_persons(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
         return
     fail_after = int(_settings().get("incremental_fail_after", -1))
     sent = 0
-    async for page in _pages(min(_persons(), int(_settings()["changed_persons"])), person):
+    async for page in _pages(min(_persons(), int(_settings()["changed_persons"])), _person):
         if 0 <= fail_after < sent + len(page):
             yield page[: fail_after - sent]
             raise RuntimeError(f"the change feed went away after {fail_after} changes")
@@ -187,7 +223,7 @@ async def changed_persons(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
 
 @ocean.on_resync("project")
 async def projects(kind: str) -> AsyncIterator[list[dict[str, Any]]]:
-    async for page in _pages(max(1, _persons() // 20), project):
+    async for page in _pages(max(1, _persons() // 20), _project):
         yield page
 
 
