@@ -82,8 +82,8 @@ DISOWN = f"DELETE FROM ownership WHERE owner IN (SELECT id FROM owners) AND {_KE
 """Every owner's rows of the keys in ``?1``: one key seek per owner and key."""
 _READ_CHUNK = 2000
 """Stored bodies read per statement: a big write's bodies parse faster in cache-sized parts."""
-_STORED = (
-    "SELECT json_group_array(json_array(identifier, body, version)) FROM entities "
+_STORED = (  # rows, not one JSON array: bodies are long, and escaping them costs more
+    "SELECT identifier, body, version FROM entities "
     "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
 )
 
@@ -232,7 +232,7 @@ class SQLiteCatalog:
         for blueprint, identifiers in by_blueprint.items():
             for start in range(0, len(identifiers), _READ_CHUNK):
                 chunk = orjson.dumps(identifiers[start : start + _READ_CHUNK])
-                for ident, body, version in self._aggregate(_STORED, (blueprint, chunk)):
+                for ident, body, version in self._db.execute(_STORED, (blueprint, chunk)):
                     bodies[blueprint, ident] = body
                     versions[blueprint, ident] = version
         return bodies, versions
