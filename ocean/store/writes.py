@@ -254,6 +254,12 @@ def _covers(sent: dict[str, Any], had: dict[str, Any]) -> bool:
     return True
 
 
+def same_edges(before: list[Edge], after: list[Edge]) -> bool:
+    """Whether two bodies relate to the same entities (in any order; an edge that crossed
+    processes as JSON is a list, not a tuple)."""
+    return len(before) == len(after) and sorted(map(tuple, before)) == sorted(map(tuple, after))
+
+
 def body_of(entity: Entity) -> dict[str, Any]:
     return {name: entity[name] for name in BODY_FIELDS if name in entity}  # type: ignore[literal-required]
 

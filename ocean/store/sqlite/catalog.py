@@ -36,6 +36,7 @@ from ocean.store.writes import (
     WriteOutcomes,
     dumps,
     plan_batch,
+    same_edges,
     shaped,
     versioned,
 )
@@ -248,6 +249,8 @@ class SQLiteCatalog:
         new: list[relations.Row] = []
         old: list[relations.Row] = []
         for write in plan.writes:
+            if write.before is not None and same_edges(write.before, plan.edges[write.key]):
+                continue  # an update that keeps its relations
             edges = relations.rows(write.key, plan.edges[write.key])
             if write.before is not None:  # created entities have no edges yet
                 before = set(relations.rows(write.key, write.before))
