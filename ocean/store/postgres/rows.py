@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncpg
 
 from ocean.store.base import Owner, now_iso
+from ocean.store.entity_rules import Edge
 from ocean.store.postgres.relations import columns, insert_edges
-from ocean.store.writes import BatchPlan
+from ocean.store.writes import BatchPlan, PlannedWrite
 from ocean.types import EntityKey
 
 
@@ -68,21 +69,63 @@ async def own(
     )
 
 
-async def write(db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version: int) -> None:
-    if not plan.writes:
+async def write(
+    db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version: int, *, copy: bool
+) -> None:
+    """Write the planned rows, their ownership and edges. With ``copy`` the entities the
+    plan creates are copied in (COPY, no conflict checks: none of their rows can exist
+    while the blueprint's lock is held), raising :class:`asyncpg.UniqueViolationError` if
+    one does after all (a placeholder made meanwhile, a key sent twice): the caller then
+    writes again without ``copy``, every row as an upsert."""
+    stamp = now_iso()
+    created = [w for w in plan.writes if w.status == "created"] if copy else []
+    if created:
+        await copy_created(db, created, plan.edges, owner, (stamp, version))
+    upserted = [w for w in plan.writes if w.status != "created"] if copy else plan.writes
+    if not upserted:
         return
-    blueprints, identifiers = columns([w.key for w in plan.writes])
-    updated = columns([w.key for w in plan.writes if w.status == "updated"])
+    blueprints, identifiers = columns([w.key for w in upserted])
+    updated = columns([w.key for w in upserted if w.status == "updated"])
     if updated[0]:  # created entities have no edges yet
         await db.execute(
             "DELETE FROM relations WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
             *updated,
         )
-    await insert_edges(db, [(*w.key, *edge) for w in plan.writes for edge in plan.edges[w.key]])
-    await db.execute(_WRITE_AND_OWN, blueprints, identifiers, [w.text for w in plan.writes],
-                     now_iso(), version, owner.key, owner.datasource)  # fmt: skip
+    await insert_edges(db, [(*w.key, *edge) for w in upserted for edge in plan.edges[w.key]])
+    await db.execute(_WRITE_AND_OWN, blueprints, identifiers, [w.text for w in upserted],
+                     stamp, version, owner.key, owner.datasource)  # fmt: skip
 
 
+async def copy_created(
+    db: asyncpg.Connection,
+    created: list[PlannedWrite],
+    edges: dict[EntityKey, list[Edge]],
+    owner: Owner,
+    stamped: tuple[str, int],
+) -> None:
+    """COPY new entities, their ownership and their edges (an entity's edges once each)."""
+    stamp, version = stamped
+    await db.copy_records_to_table(
+        "entities",
+        records=[(*w.key, w.text, stamp, stamp, version) for w in created],
+        columns=_ENTITY_COLUMNS,
+    )
+    who, source = owner.key, owner.datasource
+    await db.copy_records_to_table(
+        "ownership", records=[(who, *w.key, source) for w in created], columns=_OWNERSHIP_COLUMNS
+    )
+    rows = [
+        (*w.key, *edge)
+        for w in created
+        for edge in (edges[w.key] if len(edges[w.key]) < 2 else dict.fromkeys(edges[w.key]))
+    ]
+    if rows:
+        await db.copy_records_to_table("relations", records=rows, columns=_RELATION_COLUMNS)
+
+
+_ENTITY_COLUMNS = ["blueprint", "identifier", "body", "created_at", "updated_at", "version"]
+_OWNERSHIP_COLUMNS = ["owner", "blueprint", "identifier", "datasource"]
+_RELATION_COLUMNS = ["blueprint", "identifier", "relation", "target_blueprint", "target"]
 _WRITE_AND_OWN = (  # the rows and their ownership in one statement (one round trip)
     "WITH written AS (INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, "
     "version) SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) "

@@ -29,8 +29,8 @@ from ocean.store.base import (
 )
 from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
-from ocean.store.page_records import decoded, encoded
-from ocean.store.postgres import audit, lease, produced
+from ocean.store.page_records import ClaimedPage, PageShelf
+from ocean.store.postgres import audit, lease, pages, produced
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.relations import (
     columns,
@@ -43,6 +43,8 @@ from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import (
+    BatchPlan,
+    PreparedBatch,
     dumps,
     plan_batch,
     prepare,
@@ -129,6 +131,16 @@ class PostgresStore:
         if not rules_cover(self._rules, entities):
             self._rules = rules_by_blueprint(await self.list_blueprints())
         prepared = prepare(entities, self._rules)
+        try:
+            plan, versions, version = await self._write(prepared, options, owner, copy=True)
+        except asyncpg.UniqueViolationError:  # a row made meanwhile: every row as an upsert
+            plan, versions, version = await self._write(prepared, options, owner, copy=False)
+        return versioned(plan.results(), versions, version)
+
+    async def _write(
+        self, prepared: PreparedBatch, options: dict[str, bool], owner: Owner, *, copy: bool
+    ) -> tuple[BatchPlan, dict[EntityKey, int], int]:
+        """One write transaction: the plan it carried out, the stored versions and its own."""
         version = secrets.randbits(63)  # every write transaction stamps its own
         async with self._pool.acquire() as db, db.transaction():
             await db.execute(  # every blueprint's lock in one round trip, in name order
@@ -140,42 +152,35 @@ class PostgresStore:
             plan = plan_batch(prepared, stored, options, self._rules)
             targets = plan.targets()
             missing = targets - await existing(db, targets)
-            if missing and create_missing_related:
+            if missing and options["create_missing_related"]:
                 await placeholders(db, sorted(missing), owner, version)
             elif missing:
                 plan.fail_missing(missing)
-            await write(db, plan, owner, version)
-        return versioned(plan.results(), versions, version)
+            await write(db, plan, owner, version, copy=copy)
+        return plan, versions, version
 
     def remembers_pages(self) -> bool:
         return True
 
     async def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
-        # As on SQLite: a record holds while its entities are at the recorded versions.
-        rows = await self._pool.fetch(
-            "SELECT p.digest, p.record FROM resync_pages p "
-            "WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 AND NOT EXISTS ("
-            "SELECT 1 FROM jsonb_array_elements(p.record::jsonb -> 'entries') k WHERE NOT EXISTS ("
-            "SELECT 1 FROM entities e WHERE e.blueprint = k ->> 0 AND e.identifier = k ->> 1 "
-            "AND e.version = (k ->> 2)::bigint))",
-            owner.key,
-            slot,
-            fingerprint,
-        )
-        return [decoded(*row) for row in rows]
+        return await pages.recall(self._pool, owner, slot, fingerprint)
 
     async def remember_pages(
         self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
     ) -> None:
-        async with self._pool.acquire() as db, db.transaction():
-            await db.execute(
-                "DELETE FROM resync_pages WHERE owner = $1 AND slot = $2", owner.key, slot
-            )
-            await db.executemany(
-                "INSERT INTO resync_pages(owner, slot, digest, fingerprint, record) "
-                "VALUES ($1, $2, $3, $4, $5)",
-                [(owner.key, slot, r.digest, fingerprint, encoded(r)) for r in records],
-            )
+        await pages.remember(self._pool, owner, slot, fingerprint, records)
+
+    async def open_pages(self, shelf: PageShelf) -> bool:
+        return await pages.holds(self._pool, shelf)
+
+    async def claim_pages(self, shelf: PageShelf, digests: list[bytes]) -> list[ClaimedPage]:
+        return await pages.claim(self._pool, shelf, digests)
+
+    async def keep_pages(self, shelf: PageShelf, records: list[PageRecord]) -> None:
+        await pages.keep(self._pool, shelf, records)
+
+    async def settle_pages(self, shelf: PageShelf) -> None:
+        await pages.settle(self._pool, shelf)
 
     async def search(
         self,
