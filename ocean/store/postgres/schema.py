@@ -170,6 +170,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run, blueprint, identifier)
     );
     """,
+    # 12: a run's keys are copied in (COPY, no conflict check): a key marked twice is two rows
+    """
+    ALTER TABLE resync_produced DROP CONSTRAINT resync_produced_pkey;
+    CREATE INDEX resync_produced_keys ON resync_produced(run, blueprint, identifier);
+    """,
 ]
 
 
