@@ -21,6 +21,15 @@ _UNPRODUCED_PAGE = (
     "ORDER BY o.blueprint, o.identifier LIMIT $5"
 )
 
+# The stale page as hash joins over three scans, whichever condition rules most rows out
+# (a first sync: none is old; a rerun: all are marked). A fresh catalog has no statistics
+# and expects a few owned rows: its nested loop probed every entity (~0.4 s at 57k items,
+# against 20 ms; a rerun 0.24 s against 0.17 s).
+_HASHED = (
+    "SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off; "
+    "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '64MB'"
+)
+
 
 async def mark(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> None:
     """Copy the keys in: a key marked twice is two rows, which every reader allows for."""
@@ -59,6 +68,8 @@ async def unproduced_page(
     after: EntityKey | None,
     limit: int,
 ) -> tuple[list[EntityKey], EntityKey | None]:
-    rows = await pool.fetch(_UNPRODUCED_PAGE, owner_key, before, *(after or ("", "")), limit, run)
+    async with pool.acquire() as db, db.transaction():
+        await db.execute(_HASHED)
+        rows = await db.fetch(_UNPRODUCED_PAGE, owner_key, before, *(after or ("", "")), limit, run)
     keys = [(bp, ident) for bp, ident in rows]
     return keys, (keys[-1] if len(keys) == limit else None)
