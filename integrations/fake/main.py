@@ -65,6 +65,8 @@ class _Org(NamedTuple):
     """The settings that shape the organisation, read once per page (not per item)."""
 
     persons: int
+    teams: int
+    """A tenth of the persons (at least one)."""
     seed: str
     padding: int
     changed: int
@@ -75,16 +77,14 @@ class _Org(NamedTuple):
     def now(cls) -> _Org:
         settings = _settings()
         changed = int(settings.get("changed_persons", 0)) if settings.get("changed_at") else 0
+        persons = max(1, int(settings["entity_amount"]))
         return cls(
-            persons=max(1, int(settings["entity_amount"])),
+            persons=persons,
+            teams=max(1, persons // 10),
             seed=str(settings["seed"]),
             padding=max(0, int(settings["entity_kb_size"]) * 1024 - 300),
             changed=changed,
         )
-
-    @property
-    def teams(self) -> int:
-        return max(1, self.persons // 10)
 
     def tag(self, i: int) -> int:
         return (hash((self.seed, i)) & 0x7FFFFFFF) if self.seed != "ocean" else i
