@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +28,7 @@ from ocean.live.processor import (
     WebhookEvent,
     WebhookEventRawResults,
     WebhookProcessor,
+    new_trace_id,
 )
 from ocean.live.queue import QueuedEvent
 from ocean.load.freshness import Freshness
@@ -52,8 +52,12 @@ class LiveEvents:
     """Seconds one ``handle_event`` call may take (``max_event_processing_seconds``)."""
     freshness: Freshness = field(default_factory=Freshness)
     """Shared with the resyncs of the same process, so the newest data wins."""
+    workers: int = 4
+    """Events whose processors run at once (``OCEAN__EVENT_WORKERS_COUNT``); their writes
+    are not counted: they wait for the catalog together, in one transaction."""
 
     def __post_init__(self) -> None:
+        self.handling = asyncio.Semaphore(self.workers)
         self.writer = LiveWriter(
             store=self.store, owner=self.owner, mapping=self.mapping, freshness=self.freshness
         )
@@ -108,7 +112,7 @@ async def accept(
     if not isinstance(payload, dict):
         raise Rejected(400, f"the body is JSON {type(payload).__name__}, not an object")
     request = ReceivedRequest(path, headers, body)
-    event = WebhookEvent(str(uuid.uuid4()), payload, headers, request, body=body)
+    event = WebhookEvent(new_trace_id(), payload, headers, request, body=body)
     with live.integration.request_scope(live.mapping):
         return await _checked(classes, event)
 
@@ -160,10 +164,11 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     event = WebhookEvent(
         queued.id, queued.payload, queued.headers, request, group_id=queued.key, body=queued.body
     )
-    fetched_at = Freshness.now()
-    with live.integration.request_scope(live.mapping):
-        jobs = await _jobs(live, queued.path, event)
-        await asyncio.gather(*(_run(live, job) for job in jobs))
+    async with live.handling:
+        fetched_at = Freshness.now()
+        with live.integration.request_scope(live.mapping):
+            jobs = await _jobs(live, queued.path, event)
+            await asyncio.gather(*(_run(live, job) for job in jobs))
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]

@@ -10,9 +10,12 @@ event that was not stored.
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ocean.errors import QueueUnavailableError
 from ocean.live.process import LiveEvents, Rejected, accept
@@ -30,44 +33,67 @@ def live_event_routes(
     retry_after: int = 10,
 ) -> list[Route]:
     """``retry_after``: the seconds a 503 (queue unreachable) asks the sender to wait."""
+    receiver = _Receiver(live, queue, metrics, max_body_bytes, retry_after)
+    return [Route("/integration/{path:path}", receiver, methods=["POST"])]
 
-    async def receive(request: Request) -> Response:
-        path = "/" + request.path_params["path"]
-        known = live.route_of(path) or "unknown"  # no label per random path or parameter
+
+class _Receiver:
+    """The route's ASGI app itself, without Starlette's request and response objects: the
+    route runs for every event, and they cost as much as the checks."""
+
+    def __init__(
+        self, live: LiveEvents, queue: EventQueue, metrics: Metrics, limit: int, retry_after: int
+    ) -> None:
+        self._live, self._queue, self._metrics = live, queue, metrics
+        self._limit, self._retry_after = limit, retry_after
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = "/" + scope["path_params"]["path"]
+        known = self._live.route_of(path) or "unknown"  # no label per random path or parameter
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+        }
         try:
-            body = await _body(request, max_body_bytes)
-            accepted = await accept(live, path, body, dict(request.headers))
+            body = await _body(Request(scope, receive), self._limit)
+            accepted = await accept(self._live, path, body, headers)
         except ClientDisconnect:
-            return Response(status_code=499)  # the sender gave up; nothing was queued
+            return await _answer(send, 499, None)  # the sender gave up; nothing was queued
         except Rejected as rejected:
-            metrics.event(known, f"rejected-{rejected.status}")
-            return JSONResponse({"ok": False, "message": str(rejected)}, rejected.status)
+            self._metrics.event(known, f"rejected-{rejected.status}")
+            return await _answer(send, rejected.status, {"ok": False, "message": str(rejected)})
         if accepted is None:
-            metrics.event(known, "ignored")
-            return JSONResponse({"ok": True, "status": "ignored"}, 200)
+            self._metrics.event(known, "ignored")
+            return await _answer(send, 200, {"ok": True, "status": "ignored"})
         try:
-            event = await queue.put(
-                path, accepted.payload, dict(request.headers), accepted.key, body
-            )
+            event = await self._queue.put(path, accepted.payload, headers, accepted.key, body)
         except QueueUnavailableError:
-            metrics.event(known, "unavailable")
-            return _unavailable(retry_after)
-        metrics.event(known, "queued")
-        return JSONResponse({"ok": True, "status": "queued", "id": event.id}, 202)
-
-    return [Route("/integration/{path:path}", receive, methods=["POST"])]
+            self._metrics.event(known, "unavailable")
+            return await _unavailable(send, self._retry_after)
+        self._metrics.event(known, "queued")
+        await _answer(send, 202, {"ok": True, "status": "queued", "id": event.id})
 
 
-def _unavailable(retry_after: int) -> Response:
+async def _answer(
+    send: Send, status: int, content: Any, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A JSON response (none for ``content`` None)."""
+    body = b"" if content is None else orjson.dumps(content)
+    fields = [(b"content-length", str(len(body)).encode()), *(headers or ())]
+    if content is not None:
+        fields.append((b"content-type", b"application/json"))
+    await send({"type": "http.response.start", "status": status, "headers": fields})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _unavailable(send: Send, retry_after: int) -> None:
     """Says what happened and what to do, not where the queue is: senders are outsiders
     (the integration's logs and ``/ready`` name it)."""
     message = (
         "the live-event queue is unreachable, so this event was not stored and will not be "
         f"applied; send it again after {retry_after} seconds (Retry-After)"
     )
-    return JSONResponse(
-        {"ok": False, "error": message}, 503, headers={"Retry-After": str(retry_after)}
-    )
+    retry = [(b"retry-after", str(retry_after).encode())]
+    await _answer(send, 503, {"ok": False, "error": message}, retry)
 
 
 async def _body(request: Request, limit: int) -> bytes:

@@ -32,7 +32,6 @@ class LiveService:
         queue: EventQueue,
         metrics: Metrics,
         *,
-        workers: int,
         max_body: int,
         retry_max: float = 10.0,
     ) -> None:
@@ -43,7 +42,7 @@ class LiveService:
         self.routes: list[Route] = live_event_routes(
             live, queue, metrics, max_body_bytes=max_body, retry_after=retry_after
         )
-        self.workers = Workers(queue, self._apply, workers=workers, retry_max=retry_max)
+        self.workers = Workers(queue, self._apply, retry_max=retry_max)
 
     async def unready(self) -> str | None:
         """Why ``/ready`` should answer 503: the queue does not answer (None when it does)."""
@@ -80,6 +79,7 @@ class LiveService:
             store=store,
             owner=sail.owner,
             timeout=settings.max_event_processing_seconds,
+            workers=settings.event_workers_count,
         )
         url = queue_url(settings.live_events.queue_url, sail.catalog_url)
         queue = await open_queue(url, sail.owner.identifier, consumer=settings.live_events.consumer)
@@ -87,7 +87,6 @@ class LiveService:
             live,
             queue,
             metrics,
-            workers=settings.event_workers_count,
             max_body=settings.live_events.max_body_bytes,
             retry_max=settings.live_events.retry_max_seconds,
         )

@@ -1,6 +1,9 @@
 """The live-event queue in a SQLite file (by default beside the embedded catalog).
 
-One row per event, committed before the route answers. Scheduling is in memory: the
+One row per event, committed before the route answers. Events that arrive while a
+commit is under way wait for it and are committed together in the next transaction (group
+commit), and so are the rows of events done meanwhile: one commit, and one trip to the
+queue's thread, serves many events. Scheduling is in memory: the
 queue hands out rows in ``seq`` order past the last one handed out, so after a restart
 every row still present (not done, not buried) is delivered again. One process owns a
 queue file's events of one integration at a time; use Redis to share the load.
@@ -20,6 +23,7 @@ import orjson
 
 from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.queue import QueuedEvent
+from ocean.store.group_commit import GroupCommit
 from ocean.store.sqlite.thread import SQLiteThread
 
 _EVENT = """
@@ -67,6 +71,8 @@ class SQLiteEventQueue:
         self._run = thread.run
         self._cursor = 0
         self._arrived = asyncio.Event()
+        self._inserts: GroupCommit[tuple[Any, ...], int] = GroupCommit(self._insert_group)
+        self._deletes: GroupCommit[int, None] = GroupCommit(self._delete_group)
 
     @classmethod
     async def open(cls, path: Path, integration: str) -> SQLiteEventQueue:
@@ -87,7 +93,7 @@ class SQLiteEventQueue:
         event = QueuedEvent("", path, payload, headers, key, time.time(), body=body)
         row = (self._integration, path, key, event.stored, orjson.dumps(headers), event.received_at)
         try:
-            event.id = str(await self._run(self._insert, row))
+            event.id = str(await self._inserts.submit(row))
         except StoreError as error:  # a full disk, a lock held past the timeout...
             raise QueueUnavailableError(
                 f"the live-event queue (SQLite) could not store the event ({error}); "
@@ -96,15 +102,17 @@ class SQLiteEventQueue:
         self._arrived.set()
         return event
 
-    def _insert(self, row: tuple[Any, ...]) -> int:
+    async def _insert_group(self, rows: list[tuple[Any, ...]]) -> list[int]:
+        return await self._run(self._insert, rows)
+
+    def _insert(self, rows: list[tuple[Any, ...]]) -> list[int]:
+        """One transaction for ``rows``; their ``seq``, in order."""
+        insert = (
+            "INSERT INTO live_events(integration, path, key, payload, headers, received_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)"
+        )
         with self._db:
-            cursor = self._db.execute(
-                "INSERT INTO live_events(integration, path, key, payload, headers, received_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                row,
-            )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+            return [int(self._db.execute(insert, row).lastrowid or 0) for row in rows]
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
         self._arrived.clear()  # before reading, so that a put landing meanwhile wakes us
@@ -125,11 +133,15 @@ class SQLiteEventQueue:
         ).fetchall()
 
     async def done(self, event: QueuedEvent) -> None:
-        await self._run(self._delete, int(event.id))
+        await self._deletes.submit(int(event.id))
 
-    def _delete(self, seq: int) -> None:
+    async def _delete_group(self, seqs: list[int]) -> list[None]:
+        await self._run(self._delete, seqs)
+        return [None] * len(seqs)
+
+    def _delete(self, seqs: list[int]) -> None:
         with self._db:
-            self._db.execute("DELETE FROM live_events WHERE seq = ?", (seq,))
+            self._db.executemany("DELETE FROM live_events WHERE seq = ?", [(s,) for s in seqs])
 
     async def bury(self, event: QueuedEvent, error: str) -> None:
         await self._run(self._bury, int(event.id), event.attempts, error)

@@ -1,6 +1,8 @@
 """Workers: take events from the queue and apply them, in order per key.
 
-Up to ``workers`` events are applied at once. An event whose key is already being
+Up to ``held`` events taken from the queue are being applied at once (``handle`` bounds
+what it runs concurrently itself: the integration's handlers; their writes commit in
+groups, the more events at once the larger). An event whose key is already being
 applied waits behind it, so events about the same resource land in arrival order while
 different resources go in parallel. ``handle`` returns None when the event was applied
 or the reason it failed for good (the event is then buried in the dead-letter list).
@@ -22,6 +24,8 @@ from ocean.live.outage import Outage
 from ocean.live.queue import EventQueue, QueuedEvent
 
 Handle = Callable[[QueuedEvent], Awaitable[str | None]]
+HELD = 1024
+"""Events taken from the queue and not finished yet, at most (about 1 KB each)."""
 
 
 class Workers:
@@ -32,15 +36,14 @@ class Workers:
         queue: EventQueue,
         handle: Handle,
         *,
-        workers: int,
+        held: int = HELD,
         poll: float = 0.5,
         retry_max: float = 10.0,
     ) -> None:
         """``retry_max``: the longest wait between retries while the queue is unreachable."""
         self._queue, self._handle, self._poll = queue, handle, poll
         self.outage = Outage(cap=retry_max)
-        self._slots = asyncio.Semaphore(workers)
-        self._capacity = workers * 4
+        self._capacity = held
         self._held = 0
         self._waiting: dict[str, deque[QueuedEvent]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -99,15 +102,14 @@ class Workers:
         task.add_done_callback(self._tasks.discard)
 
     async def _work(self, event: QueuedEvent) -> None:
-        async with self._slots:
-            try:
-                failure = await self._handle(event)
-            except Exception as error:  # a bug in a handler must not block its key
-                failure = f"{type(error).__name__}: {error}"
-            if failure is None:
-                await self.outage.persist(lambda: self._queue.done(event))
-            else:
-                await self.outage.persist(lambda: self._queue.bury(event, failure))
+        try:
+            failure = await self._handle(event)
+        except Exception as error:  # a bug in a handler must not block its key
+            failure = f"{type(error).__name__}: {error}"
+        if failure is None:
+            await self.outage.persist(lambda: self._queue.done(event))
+        else:
+            await self.outage.persist(lambda: self._queue.bury(event, failure))
         self._held -= 1
         self._freed.set()
         if event.key is not None:

@@ -39,7 +39,7 @@ async def _replica(
         return None
 
     try:
-        await Workers(queue, handle, workers=3, poll=0.05).run(stop)
+        await Workers(queue, handle, held=3, poll=0.05).run(stop)
     finally:
         await queue.close()
 
