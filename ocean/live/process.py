@@ -32,7 +32,7 @@ from ocean.live.processor import (
 )
 from ocean.live.queue import QueuedEvent
 from ocean.load.freshness import Freshness
-from ocean.mapping import PortAppConfig
+from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.store.base import Owner, Store
 from ocean.transform.mapper import CompiledResource
 
@@ -168,7 +168,10 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
         fetched_at = Freshness.now()
         with live.integration.request_scope(live.mapping):
             jobs = await _jobs(live, queued.path, event)
-            await asyncio.gather(*(_run(live, job) for job in jobs))
+            if len(jobs) == 1:
+                await _run(live, jobs[0])  # the common case, without a task of its own
+            else:
+                await asyncio.gather(*(_run(live, job) for job in jobs))
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]
@@ -210,16 +213,8 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
     processor = job.processor
     resource = job.resource.resource if job.resource else None
     while True:
-        scope = (
-            live.integration.resource_scope(resource, live.mapping)
-            if resource is not None
-            else contextlib.nullcontext()
-        )
         try:
-            with scope:
-                given = resource.for_integration if resource is not None else None
-                call = processor.handle_event(processor.event.payload, given)
-                job.raw = await asyncio.wait_for(call, live.timeout)
+            job.raw = await _handle(live, processor, resource)
             return
         except Exception as error:
             await processor.on_error(error)
@@ -231,6 +226,21 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
                 return
         await asyncio.sleep(processor.calculate_retry_delay())
         processor.retry_count += 1
+
+
+async def _handle(
+    live: LiveEvents, processor: WebhookProcessor, resource: ResourceConfig | None
+) -> WebhookEventRawResults:
+    """One ``handle_event`` call, in the integration's scope for ``resource``."""
+    scope = (
+        live.integration.resource_scope(resource, live.mapping)
+        if resource is not None
+        else contextlib.nullcontext()
+    )
+    with scope:
+        given = resource.for_integration if resource is not None else None
+        async with asyncio.timeout(live.timeout):  # no task per call, as wait_for's
+            return await processor.handle_event(processor.event.payload, given)
 
 
 def _where(job: _Job) -> str:
