@@ -204,13 +204,23 @@ async def test_postgresql_identifier_and_ownership_queries_use_indexes(postgres_
             ],
         }
     )
+    alone, only = postgres_prefilter(
+        {
+            "combinator": "and",
+            "rules": [{"property": "$identifier", "operator": "in", "value": ["a", "b"]}],
+        }
+    )
     plans = {
         "identifiers": await connection.fetch(f"EXPLAIN SELECT * FROM entities e{where}", *params),
+        "identifiers-only": await connection.fetch(
+            f"EXPLAIN SELECT * FROM entities e{alone}", *only
+        ),
         "ownership": await connection.fetch(
             f"EXPLAIN {POSTGRES_OWNED_PAGE}", OWNER.key, None, "", "", 10
         ),
     }
     await connection.close()
     text = {name: " ".join(row[0] for row in rows) for name, rows in plans.items()}
-    assert "Index" in text["identifiers"] and "entities_pkey" in text["identifiers"]
+    for name in ("identifiers", "identifiers-only"):
+        assert "Index" in text[name] and "entities_pkey" in text[name]
     assert "ownership_pkey" in text["ownership"]

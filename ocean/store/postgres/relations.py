@@ -1,38 +1,84 @@
-"""The PostgreSQL catalog's relation edges: written with their entities, made again when a
-blueprint's relations change, and read by target (who relates to these entities)."""
+"""The PostgreSQL catalog's relation edges, kept by target only: written with their
+entities, made again when a blueprint's relations change, and read by target (who relates
+to these entities).
+
+As on SQLite (:mod:`ocean.store.sqlite.relations`), one B-tree keyed (target blueprint,
+target, blueprint, identifier, relation) answers what deletion and the stale check ask.
+What an entity relates to is in its body, read with its blueprint's rules
+(:meth:`EntityRules.edges`, the function that made the edges), so a write keeps one index
+of edges instead of two; an update's old edges come from its stored body.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 
 import asyncpg
 import orjson
 
-from ocean.store.entity_rules import EntityRules
+from ocean.store.entity_rules import Edge, EntityRules
 from ocean.types import EntityKey
+
+Row = tuple[str, str, str, str, str]
+"""(blueprint, identifier, relation, target blueprint, target): one edge."""
+RulesOf = Callable[[str], EntityRules | None]
+
+COLUMNS = ["blueprint", "identifier", "relation", "target_blueprint", "target"]
+_EDGES = "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
 
 
 def columns(keys: list[EntityKey]) -> tuple[list[str], list[str]]:
     return [bp for bp, _ in keys], [ident for _, ident in keys]
 
 
-async def insert_edges(db: asyncpg.Connection, edges: list[tuple[str, ...]]) -> None:
+def rows(key: EntityKey, edges: Iterable[Edge]) -> list[Row]:
+    """One entity's edges as rows."""
+    return [(*key, relation, target_bp, target) for relation, target_bp, target in edges]
+
+
+async def insert_edges(db: asyncpg.Connection, edges: list[Row]) -> None:
     if edges:
         await db.execute(
-            "INSERT INTO relations SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-            "ON CONFLICT DO NOTHING",
+            f"INSERT INTO relations({', '.join(COLUMNS)}) {_EDGES} ON CONFLICT DO NOTHING",
             *(list(column) for column in zip(*edges, strict=True)),
         )
+
+
+async def delete_edges(db: asyncpg.Connection, edges: list[Row]) -> None:
+    if edges:
+        await db.execute(
+            f"DELETE FROM relations WHERE ({', '.join(COLUMNS)}) IN ({_EDGES})",
+            *(list(column) for column in zip(*edges, strict=True)),
+        )
+
+
+async def outgoing(
+    db: asyncpg.Connection, keys: Iterable[EntityKey], rules_of: RulesOf
+) -> list[Row]:
+    """The edges from these entities, read from their stored bodies."""
+    found = await db.fetch(
+        "SELECT blueprint, identifier, body FROM entities WHERE (blueprint, identifier) IN "
+        "(SELECT * FROM unnest($1::text[], $2::text[]))",
+        *columns(sorted(keys)),
+    )
+    edges: list[Row] = []
+    for blueprint, identifier, body in found:
+        rules = rules_of(blueprint)
+        if rules is not None:
+            edges += rows((blueprint, identifier), rules.edges(orjson.loads(body)))
+    return edges
 
 
 async def rebuild_edges(db: asyncpg.Connection, blueprint: str, rules: EntityRules) -> None:
     """Make the edges from ``blueprint``'s entities again under its changed relations."""
     await db.execute("DELETE FROM relations WHERE blueprint = $1", blueprint)
-    rows = await db.fetch("SELECT identifier, body FROM entities WHERE blueprint = $1", blueprint)
+    found = await db.fetch("SELECT identifier, body FROM entities WHERE blueprint = $1", blueprint)
     await insert_edges(
         db,
         [
-            (blueprint, identifier, *edge)
-            for identifier, body in rows
-            for edge in rules.edges(orjson.loads(body))
+            edge
+            for identifier, body in found
+            for edge in rows((blueprint, identifier), rules.edges(orjson.loads(body)))
         ],
     )
 
@@ -50,7 +96,7 @@ async def edges_into(
     db: asyncpg.Connection, keys: set[EntityKey]
 ) -> list[tuple[EntityKey, EntityKey, str]]:
     """(target, dependent, the dependent's updated_at) for each edge into ``keys``."""
-    rows = await db.fetch(
+    found = await db.fetch(
         "SELECT r.target_blueprint, r.target, r.blueprint, r.identifier, e.updated_at "
         "FROM relations r JOIN entities e ON e.blueprint = r.blueprint AND e.identifier = r.identifier "
         "WHERE (r.target_blueprint, r.target) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
@@ -58,6 +104,6 @@ async def edges_into(
     )
     return [
         ((target_bp, target), (bp, ident), str(updated_at))
-        for target_bp, target, bp, ident, updated_at in rows
+        for target_bp, target, bp, ident, updated_at in found
         if (bp, ident) != (target_bp, target)
     ]

@@ -8,7 +8,7 @@ import asyncpg
 
 from ocean.store.base import Owner, now_iso
 from ocean.store.entity_rules import Edge
-from ocean.store.postgres.relations import columns, insert_edges
+from ocean.store.postgres.relations import COLUMNS, columns, delete_edges, insert_edges, rows
 from ocean.store.writes import BatchPlan, PlannedWrite
 from ocean.types import EntityKey
 
@@ -85,13 +85,8 @@ async def write(
     if not upserted:
         return
     blueprints, identifiers = columns([w.key for w in upserted])
-    updated = columns([w.key for w in upserted if w.status == "updated"])
-    if updated[0]:  # created entities have no edges yet
-        await db.execute(
-            "DELETE FROM relations WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-            *updated,
-        )
-    await insert_edges(db, [(*w.key, *edge) for w in upserted for edge in plan.edges[w.key]])
+    await delete_edges(db, [edge for w in upserted if w.before for edge in rows(w.key, w.before)])
+    await insert_edges(db, [edge for w in upserted for edge in rows(w.key, plan.edges[w.key])])
     await db.execute(_WRITE_AND_OWN, blueprints, identifiers, [w.text for w in upserted],
                      stamp, version, owner.key, owner.datasource)  # fmt: skip
 
@@ -99,7 +94,7 @@ async def write(
 async def copy_created(
     db: asyncpg.Connection,
     created: list[PlannedWrite],
-    edges: dict[EntityKey, list[Edge]],
+    planned: dict[EntityKey, list[Edge]],
     owner: Owner,
     stamped: tuple[str, int],
 ) -> None:
@@ -114,18 +109,17 @@ async def copy_created(
     await db.copy_records_to_table(
         "ownership", records=[(who, *w.key, source) for w in created], columns=_OWNERSHIP_COLUMNS
     )
-    rows = [
+    edges = [
         (*w.key, *edge)
         for w in created
-        for edge in (edges[w.key] if len(edges[w.key]) < 2 else dict.fromkeys(edges[w.key]))
+        for edge in (planned[w.key] if len(planned[w.key]) < 2 else dict.fromkeys(planned[w.key]))
     ]
-    if rows:
-        await db.copy_records_to_table("relations", records=rows, columns=_RELATION_COLUMNS)
+    if edges:
+        await db.copy_records_to_table("relations", records=edges, columns=COLUMNS)
 
 
 _ENTITY_COLUMNS = ["blueprint", "identifier", "body", "created_at", "updated_at", "version"]
 _OWNERSHIP_COLUMNS = ["owner", "blueprint", "identifier", "datasource"]
-_RELATION_COLUMNS = ["blueprint", "identifier", "relation", "target_blueprint", "target"]
 _WRITE_AND_OWN = (  # the rows and their ownership in one statement (one round trip)
     "WITH written AS (INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, "
     "version) SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) "

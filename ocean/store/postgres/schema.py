@@ -175,6 +175,26 @@ MIGRATIONS: list[str] = [
     ALTER TABLE resync_produced DROP CONSTRAINT resync_produced_pkey;
     CREATE INDEX resync_produced_keys ON resync_produced(run, blueprint, identifier);
     """,
+    # 13: relation edges keyed by their target only; what an entity relates to is read from
+    # its body (see ocean.store.postgres.relations), so writes keep one B-tree of edges.
+    """
+    CREATE TABLE relations_keyed_by_target (
+        target_blueprint TEXT NOT NULL,
+        target TEXT NOT NULL,
+        blueprint TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        PRIMARY KEY (target_blueprint, target, blueprint, identifier, relation)
+    );
+    INSERT INTO relations_keyed_by_target
+    SELECT target_blueprint, target, blueprint, identifier, relation FROM relations;
+    DROP TABLE relations;
+    ALTER TABLE relations_keyed_by_target RENAME TO relations;
+    ALTER INDEX relations_keyed_by_target_pkey RENAME TO relations_pkey;
+    """,
+    # 14: a search by identifiers without a blueprint seeks each blueprint's key instead
+    # (see ocean.store.postgres.search.prefilter): one index less for every write.
+    "DROP INDEX entities_by_identifier;",
 ]
 
 

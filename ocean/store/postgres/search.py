@@ -6,6 +6,8 @@ from typing import Any
 
 import asyncpg
 
+from ocean.store.entity_rules import EntityRules
+from ocean.store.postgres.relations import RulesOf, columns, outgoing
 from ocean.store.search import Query, RelatedTo, indexable_rules, matching, schema_properties
 from ocean.types import EntityKey
 
@@ -35,17 +37,21 @@ async def search(
 
 
 def prefilter(query: dict[str, Any]) -> tuple[str, list[Any]]:
-    """SQL for the rules an index answers (see :func:`indexable_rules`)."""
+    """SQL for the rules the entities' key answers (see :func:`indexable_rules`); identifiers
+    without a blueprint are looked up under every blueprint."""
     clauses: list[str] = []
     params: list[Any] = []
+    columns = set()
     for column, operator, value in indexable_rules(query):
         params.append(value)
-        cast = "" if operator == "=" else "::text[]"
         clauses.append(
             f"{column} = ${len(params)}"
             if operator == "="
-            else f"{column} = ANY(${len(params)}{cast})"
+            else f"{column} = ANY(${len(params)}::text[])"
         )
+        columns.add(column)
+    if columns == {"e.identifier"}:
+        clauses.append("e.blueprint IN (SELECT identifier FROM blueprints)")
     return (" WHERE " + " AND ".join(clauses), params) if clauses else ("", [])
 
 
@@ -55,10 +61,11 @@ async def related_keys(
     """Every entity reachable from the rule's entities along relations (both ways by default)."""
     start = {(rule.blueprint, identifier) for identifier in rule.identifiers}
     allowed = rule.allowed_relations(blueprints)
+    rules = {identifier: EntityRules(blueprint) for identifier, blueprint in blueprints.items()}
     found: set[EntityKey] = set()
     for direction in ("upstream", "downstream"):
         if rule.direction in (None, direction):
-            found |= await _walk(db, start, direction, allowed)
+            found |= await _walk(db, start, direction, allowed, rules.get)
     return found - start
 
 
@@ -67,26 +74,31 @@ async def _walk(
     start: set[EntityKey],
     direction: str,
     allowed: set[tuple[str, str]] | None,
+    rules_of: RulesOf,
 ) -> set[EntityKey]:
-    if direction == "upstream":
-        sql = (
-            "SELECT blueprint, relation, target_blueprint, target FROM relations "
-            "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
-        )
-    else:
-        sql = (
-            "SELECT blueprint, relation, blueprint, identifier FROM relations "
-            "WHERE (target_blueprint, target) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
-        )
     seen, frontier = set(start), set(start)
     while frontier:
-        keys = sorted(frontier)
-        rows = await db.fetch(sql, [k[0] for k in keys], [k[1] for k in keys])
         step = {
             (bp, ident)
-            for source_bp, relation, bp, ident in rows
+            for source_bp, relation, bp, ident in await _hop(db, frontier, direction, rules_of)
             if allowed is None or (source_bp, relation) in allowed
         }
         frontier = step - seen
         seen |= frontier
     return seen
+
+
+async def _hop(
+    db: asyncpg.Connection, keys: set[EntityKey], direction: str, rules_of: RulesOf
+) -> list[tuple[str, str, str, str]]:
+    """One hop: (source blueprint, relation, blueprint, identifier) each. Upstream, what
+    these entities relate to, from their bodies; downstream, the entities relating to them."""
+    if direction == "upstream":
+        edges = await outgoing(db, keys, rules_of)
+        return [(bp, relation, target_bp, target) for bp, _, relation, target_bp, target in edges]
+    rows = await db.fetch(
+        "SELECT blueprint, relation, blueprint, identifier FROM relations "
+        "WHERE (target_blueprint, target) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+        *columns(sorted(keys)),
+    )
+    return [(source_bp, relation, bp, ident) for source_bp, relation, bp, ident in rows]

@@ -34,8 +34,10 @@ from ocean.store.postgres import audit, lease, pages, produced
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.relations import (
     columns,
+    delete_edges,
     dependents_of,
     edges_into,
+    outgoing,
     rebuild_edges,
 )
 from ocean.store.postgres.rows import existing, placeholders, stored_bodies, write
@@ -347,8 +349,11 @@ class PostgresStore:
                     break
                 frontier = set().union(*dependents.values()) - doomed if dependents else set()
                 doomed |= frontier
+            if not {blueprint for blueprint, _ in doomed} <= self._rules.keys():
+                self._rules = rules_by_blueprint(await self.list_blueprints())
+            await delete_edges(db, await outgoing(db, doomed, self._rules.get))
             blueprints, identifiers = columns(sorted(doomed))
-            for table in ("ownership", "relations", "entities"):
+            for table in ("ownership", "entities"):
                 await db.execute(
                     f"DELETE FROM {table} WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
                     blueprints,

@@ -1,0 +1,67 @@
+"""PostgreSQL catalog migrations that move rows keep them."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from ocean.store.base import Owner
+from ocean.store.postgres.schema import MIGRATIONS
+from ocean.store.postgres.store import PostgresStore
+
+OWNER = Owner("github", "gh-1", "1.0.0")
+BLUEPRINT = {
+    "identifier": "svc",
+    "title": "Service",
+    "schema": {"properties": {}},
+    "relations": {"uses": {"target": "svc", "many": True}},
+}
+
+
+async def test_edges_keyed_by_target_keep_the_old_edges(postgres_url: str) -> None:
+    """A catalog at migration 12 (edges keyed by source and by target, entities by
+    identifier) opens with its edges readable both ways."""
+    store = await PostgresStore.open(postgres_url)
+    await store.create_blueprints([BLUEPRINT])
+    await store.upsert_entities(
+        [
+            {"identifier": "b", "blueprint": "svc"},
+            {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}},
+        ],
+        owner=OWNER,
+        merge=True,
+    )
+    await store.close()
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
+    await db.execute(
+        "DROP TABLE relations; "
+        "CREATE TABLE relations (blueprint TEXT NOT NULL, identifier TEXT NOT NULL, "
+        "relation TEXT NOT NULL, target_blueprint TEXT NOT NULL, target TEXT NOT NULL, "
+        "PRIMARY KEY (blueprint, identifier, relation, target)); "
+        "CREATE INDEX relations_by_target ON relations(target_blueprint, target); "
+        "INSERT INTO relations VALUES ('svc', 'a', 'uses', 'svc', 'b'); "
+        "CREATE INDEX entities_by_identifier ON entities(identifier); "
+        "DELETE FROM ocean_schema WHERE version > 12"
+    )
+    await db.close()
+    assert len(MIGRATIONS) >= 14
+
+    store = await PostgresStore.open(postgres_url)
+    dependents = await store.dependents([("svc", "b")], after="")
+    upstream = await store.search(
+        {
+            "combinator": "and",
+            "rules": [
+                {
+                    "operator": "relatedTo",
+                    "blueprint": "svc",
+                    "value": "a",
+                    "direction": "upstream",
+                }
+            ],
+        }
+    )
+    await store.close()
+
+    assert dependents.of == {("svc", "b"): {("svc", "a")}}
+    assert [entity["identifier"] for entity in upstream] == ["b"]
