@@ -24,9 +24,11 @@ from ocean.extract.raw_values import sift
 from ocean.job import ResyncJob, Tally
 from ocean.load.apply import summarize, write_entities, write_pages
 from ocean.load.freshness import Freshness
-from ocean.load.page_memo import PageMemo, fingerprint, page_digest, page_json, pending_page
+from ocean.load.page_claims import Page, PageClaims, open_book, settle
+from ocean.load.page_memo import PageBook, page_digest, page_json, pending_page, record_of
 from ocean.monitor.report import KindReport
-from ocean.store.base import PageRecord, RemembersPages, WriteOutcome
+from ocean.store.base import PageRecord, WriteOutcome
+from ocean.store.page_records import ClaimedPage
 from ocean.store.prepared import MapsPages, PreparesWrites
 from ocean.store.writes import PreparedBatch, joined
 from ocean.transform.mapper import CompiledResource, MapResult, MapSummary
@@ -37,8 +39,6 @@ _log = logging.getLogger(__name__)
 _MAX_ERRORS_KEPT = 50
 WRITE_BATCH = 1000
 """Mapped entities written per store call at least (handlers often yield pages of 100)."""
-MAX_WAITING = 20_000
-"""Raw items read ahead (not yet mapped) while the catalog recalls the last run's pages."""
 MAX_PENDING = 20_000
 """Mapped entities held while the store is still writing the previous ones: a slow store
 gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
@@ -50,11 +50,6 @@ items and entities than this wait for it (being written, or to be): it keeps up;
 the page is mapped here and the catalog only writes it. Set higher, the catalog (mapping
 and writing everything) lags the handler on small resyncs: 5k items took 0.29 s at 8,000
 against 0.24 s at 2,500, while 50k resyncs timed the same at both."""
-
-
-_Page = tuple[RawBatch, bytes | None, bytes | None, float]
-"""A raw page, its digest (None: not to be remembered), its JSON when it is handed to
-the catalog to map (else None) and when its fetch started."""
 
 
 @dataclass
@@ -98,16 +93,13 @@ async def sync_pages(
 ) -> None:
     """Extract, map and write one resource's pages, counting into ``kind``, adding what it
     produced to ``tally`` and the blueprints to ``produced``."""
-    pipeline = _Pipeline(
-        job,
-        resource,
-        kind,
-        tally,
-        produced,
-        mark=_memo_mark(job, resource, tally),
-    )
-    await pipeline.recall()
+    pipeline = _Pipeline(job, resource, kind, tally, produced)
+    book = pipeline.book = await open_book(job, resource, tally)
     tally.recalls_asked.set()
+    if book is not None and book.claims:
+        pipeline.claims = PageClaims(
+            book, pipeline.take_page, pipeline.skip, pipeline.flush, pipeline.written
+        )
     try:
         async for batch, fetched_at in _timed(
             extract(job.integration, resource.kind, incremental=job.incremental), kind
@@ -118,14 +110,13 @@ async def sync_pages(
         # what was read before the failure is still written
         kind.fail(str(error), error.__cause__ or error)
     except BaseException:
-        pipeline.abandon_recall()
-        await pipeline.flush()  # what was mapped is written; read-ahead pages are dropped
+        if pipeline.claims is not None:
+            pipeline.claims.abandon()  # pages waiting for the catalog's answer are dropped
+        await pipeline.flush()  # what was mapped is written
         raise
     await pipeline.finish()
-    if pipeline.memo is not None:  # each kept page was written cleanly, whatever the others did
-        records = pipeline.memo.to_keep()
-        if records is not None:
-            await _keep_pages(job, pipeline.memo, records)
+    if book is not None:  # each kept page was written cleanly, whatever the others did
+        await settle(book)
 
 
 @dataclass
@@ -138,15 +129,13 @@ class _Pipeline:
     kind: KindReport
     tally: Tally
     produced: set[str]
-    mark: tuple[str, str] | None = None
-    """The slot and fingerprint of the resource's page records (None: none kept)."""
+    book: PageBook | None = None
+    """The resource's page records (None: none kept)."""
+    claims: PageClaims | None = None
+    """Pages waiting for the catalog to tell whether they are unchanged (None: no page
+    can be skipped)."""
     writing: int = 0
     """Entities and raw items in the writes under way."""
-    memo: PageMemo | None = None
-    recalling: asyncio.Task[list[PageRecord]] | None = None
-    waiting: list[_Page] = field(default_factory=list)
-    read_ahead: int = 0
-    """Raw items in ``waiting``."""
     loads: deque[asyncio.Task[None]] = field(default_factory=deque)
     """The writes under way, oldest first."""
     pending: _Pending = field(default_factory=_Pending)
@@ -166,22 +155,9 @@ class _Pipeline:
         maps = maps and not self.resource.deferred  # the catalog cannot resolve those
         self.handing = MappingSpec.of(self.resource) if maps else None
 
-    async def recall(self) -> None:
-        """Start asking the catalog for the last run's page records."""
-        store = self.job.store
-        if self.mark is not None and isinstance(store, RemembersPages):
-            self.recalling = asyncio.create_task(store.recall_pages(self.job.owner, *self.mark))
-            await asyncio.sleep(0)  # let the recall reach the store before the pages come
-
-    def abandon_recall(self) -> None:
-        recalling = self.recalling
-        if recalling is not None:
-            recalling.cancel()
-            if recalling.done() and not recalling.cancelled():
-                recalling.exception()  # taken, so that asyncio does not log it as lost
-
     async def offer(self, batch: RawBatch, fetched_at: float) -> None:
-        """Take a page now, or once the recall is in (read on meanwhile, within a bound)."""
+        """Take a page now or, where pages may be skipped, once the catalog has told
+        whether it is unchanged (reading on meanwhile, within a bound)."""
         digest, text, clean = self._digest_and_json(batch)
         if not clean:  # a value that is not JSON fails its item, not the resync
             batch, rejected = sift(self.resource.kind, batch, self.kind.extracted - len(batch))
@@ -189,17 +165,29 @@ class _Pipeline:
                 self.kind.failed += len(rejected)
                 _keep_errors(self.kind, rejected)
                 digest = text = None
-        page = (batch, digest, text, fetched_at)
-        recalling = self.recalling
-        if recalling is not None and not recalling.done():
-            await asyncio.sleep(0)  # a handler that never awaits would hide the recall's end
-        if recalling is not None and not recalling.done() and self.read_ahead < MAX_WAITING:
-            # A copy: a handler may clear and refill the list it yielded for its next page.
-            self.waiting.append((list(batch), *page[1:]))
-            self.read_ahead += len(batch)
-            return
-        await self._take_waiting()
+        if self.claims is not None:
+            await self.claims.offer(batch, digest, text, fetched_at)
+        else:
+            await self.take(batch, digest, text, fetched_at)
+
+    async def take_page(self, page: Page) -> None:
         await self.take(*page)
+
+    def skip(self, page: ClaimedPage) -> None:
+        """Count a page skipped as unchanged as its last mapping counted it."""
+        kind, counts = self.kind, page.counts
+        kind.mapped += counts["mapped"]
+        kind.skipped += counts["skipped"]
+        kind.dropped += counts["dropped"]
+        kind.filtered_out += counts["filtered_out"]
+        kind.misconfigurations.update(page.misconfigured)
+        kind.unchanged += page.entities
+        kind.unchanged_pages += 1
+        self.produced.update(page.blueprints)
+
+    def written(self) -> bool:
+        """Whether every page taken has been written."""
+        return not self.pending.pages and all(load.done() for load in self.loads)
 
     def _digest_and_json(self, batch: RawBatch) -> tuple[bytes | None, bytes | None, bool]:
         """The page's digest (None: not to remember it), its JSON if it is handed over,
@@ -208,42 +196,24 @@ class _Pipeline:
         if self.handing is not None and self.writing + self.pending.size < HANDED_BELOW:
             pooled = job.pool is not None and job.pool.wanted(self.resource, len(batch))
             hand = not pooled and self.ordered is not None and self.ordered.maps_pages()
-        if self.mark is None and not hand:
+        if self.book is None and not hand:
             return None, None, False
         text, exact = page_json(batch)
-        digest = page_digest(text) if self.mark is not None else None
+        digest = page_digest(text) if self.book is not None else None
         return digest, text if hand and exact else None, text is not None
 
     async def finish(self) -> None:
         """Take the pages still waiting, then write everything."""
-        await self._take_waiting()
+        if self.claims is not None:
+            await self.claims.finish()
         await self.flush()
-
-    async def _take_waiting(self) -> None:
-        if self.recalling is not None:
-            try:
-                records = await self.recalling
-            except Exception as error:  # an optimisation only: map every page instead
-                _log.warning(
-                    "recalling the last resync's pages failed, mapping them all: %s", error
-                )
-                records = []
-            self.recalling = None
-            if self.mark is not None:
-                self.memo = PageMemo(*self.mark, {record.digest: record for record in records})
-        waiting, self.waiting, self.read_ahead = self.waiting, [], 0
-        for page in waiting:
-            await self.take(*page)
 
     async def take(
         self, batch: RawBatch, digest: bytes | None, text: bytes | None, fetched_at: float
     ) -> None:
-        kind, pending = self.kind, self.pending
+        pending = self.pending
         if self.tally.produced is not None:
             await self.tally.produced.flush()
-        if self.memo is not None and (record := self.memo.hit(digest)) is not None:
-            _recount(kind, record, self.tally, self.produced)
-            return
         if text is not None:
             pending.add(_Handed(digest, text), len(batch), fetched_at)
         else:
@@ -268,7 +238,8 @@ class _Pipeline:
         while _finished(self.loads):
             await self.loads[0]
         if self.pending.pages:
-            await self._load(self.pending)
+            pending, self.pending = self.pending, _Pending()
+            await self._load(pending)
 
     async def _mapped(self, batch: RawBatch, digest: bytes | None) -> _Mapped:
         job, kind = self.job, self.kind
@@ -284,7 +255,7 @@ class _Pipeline:
         return _Mapped(digest, mapped.passed, prepared, summary)
 
     async def _load(self, pending: _Pending) -> None:
-        job, kind, memo = self.job, self.kind, self.memo
+        job, kind, book = self.job, self.kind, self.book
         started = time.perf_counter()
         self.writing += pending.size
         try:
@@ -303,12 +274,8 @@ class _Pipeline:
         kind.unchanged += loaded.unchanged
         kind.failed += loaded.failed
         _keep_errors(kind, loaded.errors)
-        if memo is not None and summaries is not None:  # none claimed by live data
-            start = 0
-            for page, summary in zip(pending.pages, summaries, strict=True):
-                remembered = pending_page(page.digest, start, summary)
-                memo.remember(remembered, outcomes[remembered.start : remembered.end])
-                start = remembered.end
+        if book is not None and summaries is not None:  # none claimed by live data
+            await _keep(book, _records(pending, summaries, outcomes))
         job.observer.batch_done(kind)
 
     async def _write_handed(self, pending: _Pending) -> tuple[list[WriteOutcome], list[MapSummary]]:
@@ -334,46 +301,25 @@ class _Pipeline:
         return outcomes, summaries
 
 
-def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: Tally) -> tuple[str, str] | None:
-    """The slot and fingerprint of this resource's page records, where the catalog keeps
-    them and the mapping is a pure function of the page."""
-    store = job.store
-    if not job.skip_unchanged_pages or not isinstance(store, RemembersPages):
-        return None
-    if resource.deferred:  # what the integration resolves may change while the page does not
-        return None
-    if not store.remembers_pages():
-        return None
-    flags = {
-        "merge": job.mapping.enable_merge_entity,
-        "create_missing_related": job.mapping.create_missing_related_entities,
-    }
-    mark = fingerprint(resource, flags, tally.blueprints)
-    return None if mark is None else (f"{resource.index}:{resource.kind}", mark)
+def _records(
+    pending: _Pending, summaries: list[MapSummary], outcomes: list[WriteOutcome]
+) -> list[PageRecord]:
+    """The records of the pages of one write that were mapped and written cleanly."""
+    records, start = [], 0
+    for page, summary in zip(pending.pages, summaries, strict=True):
+        written = pending_page(page.digest, start, summary)
+        record = record_of(written, outcomes[written.start : written.end])
+        if record is not None:
+            records.append(record)
+        start = written.end
+    return records
 
 
-async def _keep_pages(job: ResyncJob, memo: PageMemo, records: list[PageRecord]) -> None:
-    store = job.store
-    assert isinstance(store, RemembersPages)  # the memo exists only for such a store
+async def _keep(book: PageBook, records: list[PageRecord]) -> None:
     try:
-        await store.remember_pages(job.owner, memo.slot, memo.fingerprint, records)
-    except Exception as error:  # the resync itself is done; the next one maps every page
+        await book.keep(records)
+    except Exception as error:  # an optimisation only: the next resync maps these pages
         _log.warning("remembering this resync's pages failed: %s", error)
-
-
-def _recount(kind: KindReport, record: PageRecord, tally: Tally, produced: set[str]) -> None:
-    """Count a page skipped as unchanged as its last mapping counted it."""
-    counts = record.counts
-    kind.mapped += counts["mapped"]
-    kind.skipped += counts["skipped"]
-    kind.dropped += counts["dropped"]
-    kind.filtered_out += counts["filtered_out"]
-    kind.misconfigurations.update(record.misconfigured)
-    kind.unchanged += len(record.keys)
-    kind.unchanged_pages += 1
-    produced.update(blueprint for blueprint, _ in record.keys)
-    if tally.produced is not None:
-        tally.produced.update(record.keys)
 
 
 async def _timed(

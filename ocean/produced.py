@@ -50,6 +50,11 @@ class Produced:
                 if o.status not in _WRITTEN
             )
 
+    def marked_in_catalog(self) -> None:
+        """The catalog marks keys under :attr:`run` itself (pages skipped as unchanged,
+        :class:`~ocean.store.page_records.ClaimsPages`): drop them at the end."""
+        self._marked = True
+
     def update(self, keys: list[EntityKey]) -> None:
         """Keys found unchanged without a write (pages skipped as unchanged)."""
         if self.catalog is None:

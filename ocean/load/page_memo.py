@@ -24,12 +24,14 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from ocean.mapping import to_document
-from ocean.store.base import PageRecord, WriteOutcome
+from ocean.produced import Produced
+from ocean.store.base import Owner, PageRecord, RemembersPages, WriteOutcome
+from ocean.store.page_records import ClaimedPage, ClaimsPages, PageShelf
 from ocean.transform.mapper import CompiledResource, MapSummary
 from ocean.types import EntityKey, RawBatch
 from ocean.version import __version__
@@ -83,53 +85,128 @@ _EXACT = (
 """With these, what orjson would write as something else fails instead."""
 
 
+class PageBook(Protocol):
+    """One resource's page records during one resync: pages claimed as unchanged, records
+    of the pages written cleanly kept, the rest dropped when the resource is done."""
+
+    ordered: bool
+    """Whether a claim is answered by the catalog as it is when asked, after the writes
+    answered before it (:class:`CatalogBook`), rather than from a recall at the start."""
+
+    @property
+    def claims(self) -> bool:
+        """Whether any page can be claimed (there are records to match)."""
+        ...
+
+    async def claim(self, digests: list[bytes]) -> dict[bytes, ClaimedPage]: ...
+    async def keep(self, records: list[PageRecord]) -> None: ...
+    async def settle(self) -> None: ...
+
+
+@dataclass
+class CatalogBook:
+    """Records kept in the catalog (:class:`ClaimsPages`), asked about a group of pages at
+    a time and written as the resync goes: nothing per page or entity is held here. A
+    claimed page's keys are marked produced by the catalog itself.
+
+    Records need no check that no entity came from two pages: a claim is used only when
+    the writes of every page before it had been answered when it was asked (see
+    :mod:`ocean.kind_sync`), so a page whose record holds is skipped exactly when writing
+    it would change nothing, whichever other pages wrote its entities."""
+
+    store: ClaimsPages
+    shelf: PageShelf
+    claims: bool
+    """Whether the slot holds any record under this fingerprint (none: a first sync, or a
+    new mapping, claims nothing)."""
+    ordered: bool = True
+
+    async def claim(self, digests: list[bytes]) -> dict[bytes, ClaimedPage]:
+        if not self.claims or not digests:
+            return {}
+        return {page.digest: page for page in await self.store.claim_pages(self.shelf, digests)}
+
+    async def keep(self, records: list[PageRecord]) -> None:
+        if records:
+            await self.store.keep_pages(self.shelf, records)
+
+    async def settle(self) -> None:
+        await self.store.settle_pages(self.shelf)
+
+
 @dataclass
 class PageMemo:
-    """The page memo of one resource during one resync: what was recalled, what to keep."""
+    """Records a catalog keeps only whole (:class:`RemembersPages`: Ocean's catalog server
+    through its client): recalled at the resource's start, the pages kept written back at
+    its end, only those whose entities no other page produced (a page overwriting
+    another's entity, or seen twice, must be mapped again, in order: the records were
+    checked at the start, before this run's writes)."""
 
+    store: RemembersPages
+    owner: Owner
     slot: str
-    """The resource it belongs to (its index and kind)."""
     fingerprint: str
     recalled: dict[bytes, PageRecord]
+    produced: Produced | None = None
     kept: list[PageRecord] = field(default_factory=list)
+    ordered: bool = False
 
-    def hit(self, digest: bytes | None) -> PageRecord | None:
-        """The remembered page of this digest, now counted as kept."""
-        record = self.recalled.get(digest) if digest is not None else None
-        if record is not None:
+    @property
+    def claims(self) -> bool:
+        return bool(self.recalled)
+
+    async def claim(self, digests: list[bytes]) -> dict[bytes, ClaimedPage]:
+        found: dict[bytes, ClaimedPage] = {}
+        for digest in digests:  # a digest twice: a page seen twice, counted as kept twice
+            record = self.recalled.get(digest)
+            if record is None:
+                continue
             self.kept.append(record)
-        return record
+            if self.produced is not None:
+                self.produced.update(record.keys)
+            blueprints = sorted({str(blueprint) for blueprint, _ in record.keys})
+            found[digest] = ClaimedPage(
+                digest, len(record.keys), blueprints, record.counts, record.misconfigured
+            )
+        return found
 
-    def remember(self, page: PendingPage, outcomes: list[WriteOutcome]) -> None:
-        """Keep a mapped page whose every entity was written (or left unchanged) cleanly."""
-        versions = [o.version for o in outcomes if o.ok and o.version is not None]
-        if page.digest is None or len(versions) != len(outcomes):
-            return
-        keys = [(o.blueprint, o.identifier) for o in outcomes]
-        self.kept.append(PageRecord(page.digest, keys, versions, page.counts, page.misconfigured))
+    async def keep(self, records: list[PageRecord]) -> None:
+        self.kept += records
 
-    def to_keep(self) -> list[PageRecord] | None:
-        """What to remember for the next resync, or None when that is what was recalled.
+    async def settle(self) -> None:
+        records = to_keep(self.recalled, self.kept)
+        if records is not None:
+            await self.store.remember_pages(self.owner, self.slot, self.fingerprint, records)
 
-        Only pages whose entities no other page produced are kept (a page overwriting
-        another's entity, or seen twice, must be mapped again, in order)."""
-        if len(self.kept) == len(self.recalled) and all(
-            self.recalled.get(record.digest) is record for record in self.kept
-        ):
-            return None  # each recalled page once: no entity in two of them, as when kept
-        keys = [key for record in self.kept for key in record.keys]
-        kept = self.kept
-        if len(set(keys)) != len(keys):
-            seen: dict[EntityKey, int] = {}
-            for record in self.kept:
-                for key in set(record.keys):  # a page may name an entity twice
-                    seen[key] = seen.get(key, 0) + 1
-            kept = [r for r in kept if all(seen[k] == 1 for k in r.keys)]
-        # A digest kept is either a recalled record skipped again or a new one: the same
-        # digests mean the same records.
-        if {r.digest for r in kept} == self.recalled.keys():
-            return None
-        return list({r.digest: r for r in kept}.values())
+
+def to_keep(recalled: dict[bytes, PageRecord], kept: list[PageRecord]) -> list[PageRecord] | None:
+    """What to remember for the next resync of the records ``kept`` (recalled records
+    skipped again, in the order met, and new ones), or None when that is what was
+    recalled. Only pages whose entities no other page produced are kept."""
+    if len(kept) == len(recalled) and all(recalled.get(r.digest) is r for r in kept):
+        return None  # each recalled page once: no entity in two of them, as when kept
+    keys = [key for record in kept for key in record.keys]
+    if len(set(keys)) != len(keys):
+        seen: dict[EntityKey, int] = {}
+        for record in kept:
+            for key in set(record.keys):  # a page may name an entity twice
+                seen[key] = seen.get(key, 0) + 1
+        kept = [r for r in kept if all(seen[k] == 1 for k in r.keys)]
+    # A digest kept is either a recalled record skipped again or a new one: the same
+    # digests mean the same records.
+    if {r.digest for r in kept} == recalled.keys():
+        return None
+    return list({r.digest: r for r in kept}.values())
+
+
+def record_of(page: PendingPage, outcomes: list[WriteOutcome]) -> PageRecord | None:
+    """The record of a mapped page whose every entity was written (or left unchanged)
+    cleanly; None for any other."""
+    versions = [o.version for o in outcomes if o.ok and o.version is not None]
+    if page.digest is None or len(versions) != len(outcomes):
+        return None
+    keys = [(o.blueprint, o.identifier) for o in outcomes]
+    return PageRecord(page.digest, keys, versions, page.counts, page.misconfigured)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,15 @@
 """Page records as both catalogs keep them (pure): one JSON text per page beside its
 digest, holding each entity's key and version, so that the database itself checks which
-records still hold."""
+records still hold; and how a resync claims them page by page (:class:`ClaimsPages`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-from ocean.store.base import PageRecord
+from ocean.store.base import Owner, PageRecord
 
 EncodedRecord = tuple[bytes, str]
 """A record as the embedded catalog is handed it: its digest and :func:`encoded` text (text
@@ -17,12 +18,18 @@ crosses to the catalog's process for a fraction of what its key tuples cost to p
 
 def encoded(record: PageRecord) -> str:
     """``{"entries": [[blueprint, identifier, version], ...], "counts": {...},
-    "misconfigured": {path: jq}}``."""
+    "misconfigured": {path: jq}, "blueprints": [...]}``."""
     entries = [
         (blueprint, identifier, version)
         for (blueprint, identifier), version in zip(record.keys, record.versions, strict=True)
     ]
-    body = {"entries": entries, "counts": record.counts, "misconfigured": record.misconfigured}
+    blueprints = sorted({str(blueprint) for blueprint, _ in record.keys})
+    body = {
+        "entries": entries,
+        "counts": record.counts,
+        "misconfigured": record.misconfigured,
+        "blueprints": blueprints,
+    }
     return orjson.dumps(body).decode()
 
 
@@ -37,3 +44,67 @@ def from_body(digest: bytes, body: dict[str, Any]) -> PageRecord:
     versions = [version for _, _, version in entries]
     misconfigured = body.get("misconfigured") or {}
     return PageRecord(bytes(digest), keys, versions, body["counts"], misconfigured)
+
+
+@dataclass(frozen=True)
+class PageShelf:
+    """Where one resource's page records live during one resync."""
+
+    owner: Owner
+    slot: str
+    """The resource (its index and kind)."""
+    fingerprint: str
+    """What the pages' entities depend on besides the pages (see ``page_memo.fingerprint``)."""
+    run: str
+    """The resync's run id (:class:`~ocean.produced.Produced`): a claimed page's keys are
+    marked under it, and the pages it used under :attr:`used`."""
+
+    @property
+    def used(self) -> str:
+        """The run id under which the digests of the pages claimed or kept are marked
+        (blueprint: the slot, identifier: the digest in hex); dropped with the run's marks."""
+        return f"{self.run}/pages"
+
+
+@dataclass(frozen=True)
+class ClaimedPage:
+    """A page skipped as unchanged: what its record tells, without its keys."""
+
+    digest: bytes
+    entities: int
+    blueprints: list[str]
+    counts: dict[str, int]
+    misconfigured: dict[str, str]
+
+
+def claimed(digest: bytes, summary: Any) -> ClaimedPage:
+    """The claim of a record's summary (``{"n": entities, "blueprints": [...], "counts":
+    {...}, "misconfigured": {...}}``, as both catalogs answer it)."""
+    body = orjson.loads(summary) if isinstance(summary, str | bytes) else summary
+    misconfigured = body.get("misconfigured") or {}
+    return ClaimedPage(bytes(digest), body["n"], body["blueprints"], body["counts"], misconfigured)
+
+
+@runtime_checkable
+class ClaimsPages(Protocol):
+    """A catalog that answers for a resync's pages one group at a time (SQLite, PostgreSQL):
+    a resync's memory does not grow with its pages' records (see ``ocean.load.page_memo``)."""
+
+    async def open_pages(self, shelf: PageShelf) -> bool:
+        """Whether the slot holds any record under the shelf's fingerprint."""
+        ...
+
+    async def claim_pages(self, shelf: PageShelf, digests: list[bytes]) -> list[ClaimedPage]:
+        """The pages among ``digests`` whose records still hold (their entities at the
+        versions recorded), their keys marked as produced by the run and their digests as
+        used."""
+        ...
+
+    async def keep_pages(self, shelf: PageShelf, records: list[PageRecord]) -> None:
+        """Store these records of pages just written (replacing any of the same digest),
+        their digests marked as used."""
+        ...
+
+    async def settle_pages(self, shelf: PageShelf) -> None:
+        """Drop the slot's records the run did not use (at the end of a resource)."""
+        ...

@@ -10,12 +10,13 @@ import pytest
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
-from ocean.load.page_memo import PageMemo, fingerprint
+from ocean.load.page_memo import fingerprint, to_keep
 from ocean.mapping import parse_resource
 from ocean.monitor.report import ResyncReport
 from ocean.sail import prepare
 from ocean.store.base import Owner, PageRecord
 from ocean.store.open import open_store
+from ocean.store.page_records import ClaimedPage
 from ocean.store.sqlite.store import SQLiteStore
 from ocean.transform.mapper import CompiledResource
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
@@ -198,10 +199,7 @@ D = _record(b"d", "w")
 def test_what_is_remembered_for_the_next_resync(
     recalled: list[PageRecord], kept: list[PageRecord], remembered: list[bytes] | None
 ) -> None:
-    memo = PageMemo("0:service", "f", recalled={r.digest: r for r in recalled})
-    memo.kept += kept
-
-    records = memo.to_keep()
+    records = to_keep({r.digest: r for r in recalled}, kept)
 
     assert (None if records is None else [r.digest for r in records]) == remembered
 
@@ -218,35 +216,35 @@ async def test_unreadable_page_records_only_cost_the_skipping(workspace: Workspa
     assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (0, 9)
 
 
-class _SlowRecall:
-    """The real SQLite store, taking its time to recall the last run's pages."""
+class _SlowClaims:
+    """The real SQLite store, taking its time to answer which pages are unchanged."""
 
     def __init__(self, store: SQLiteStore) -> None:
         self._store = store
 
-    async def recall_pages(self, *args: Any) -> list[PageRecord]:
+    async def claim_pages(self, *args: Any) -> list[ClaimedPage]:
         await asyncio.sleep(0.3)
-        return await self._store.recall_pages(*args)
+        return await self._store.claim_pages(*args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
 
-async def _sail_with_a_slow_recall(workspace: Workspace) -> ResyncReport:
+async def _sail_with_slow_claims(workspace: Workspace) -> ResyncReport:
     prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
     store = await SQLiteStore.open(workspace.catalog)
     try:
-        return await run_once(prepared, _SlowRecall(store), SilentObserver())  # type: ignore[arg-type]
+        return await run_once(prepared, _SlowClaims(store), SilentObserver())  # type: ignore[arg-type]
     finally:
         await store.close()
 
 
-async def test_pages_read_while_the_catalog_recalls_are_still_skipped(
+async def test_pages_read_while_the_catalog_answers_are_still_skipped(
     workspace: Workspace,
 ) -> None:
     workspace.set_data(services=PAGES, teams=TEAMS)
     await workspace.sail()
-    rerun = await _sail_with_a_slow_recall(workspace)
+    rerun = await _sail_with_slow_claims(workspace)
 
     assert (_service(rerun).unchanged_pages, _service(rerun).unchanged) == (3, 9)
 
@@ -280,7 +278,45 @@ async def test_a_handler_refilling_one_list_loses_no_page_read_ahead(
     workspace.set_data(services=PAGES, teams=[])
     await workspace.sail()
     workspace.set_data(services=[*PAGES, services(3, start=9)], teams=[])
-    rerun = await _sail_with_a_slow_recall(workspace)
+    rerun = await _sail_with_slow_claims(workspace)
 
     assert (_service(rerun).unchanged_pages, _service(rerun).created) == (3, 3)
     assert len(await workspace.entities("service")) == 12
+
+
+def _shared(stars: int) -> list[list[dict[str, Any]]]:
+    """Two pages that both name svc-1: the second page's svc-1 is the one to keep."""
+    first = services(3)
+    first[1] = services(1, start=1, stars=stars)[0]
+    return [first, services(3, start=3) + services(1, start=1)]
+
+
+async def test_an_entity_from_two_pages_ends_as_the_later_page_wrote_it(
+    workspace: Workspace,
+) -> None:
+    # (SQLite only: PostgreSQL's write fails on a key twice in one batch, as the first
+    # sync here writes both pages at once.)
+    workspace.set_data(services=_shared(stars=1), teams=TEAMS)
+    await workspace.sail()
+    assert _service(await workspace.sail()).unchanged_pages == 2  # they agree on svc-1
+    workspace.set_data(services=_shared(stars=9), teams=TEAMS)
+
+    rerun = await workspace.sail()
+
+    assert (await workspace.entities("service"))["svc-1"]["properties"]["stars"] == 1
+    assert _service(rerun).unchanged_pages == 0  # the second page was asked again, after the first
+
+
+async def test_the_records_of_pages_gone_are_dropped(workspace: Workspace) -> None:
+    workspace.set_data(services=PAGES, teams=TEAMS)
+    await workspace.sail()
+    workspace.set_data(services=PAGES[:2], teams=TEAMS)
+
+    rerun = await workspace.sail()
+
+    assert (_service(rerun).unchanged_pages, rerun.deleted) == (2, 3)
+    with sqlite3.connect(workspace.catalog) as db:
+        slots = db.execute("SELECT slot, count(*) FROM resync_pages GROUP BY slot").fetchall()
+        marks = db.execute("SELECT count(*) FROM resync_produced").fetchone()
+    assert dict(slots)["1:service"] == 2
+    assert marks == (0,)  # the run's marks, the pages it used among them, are dropped

@@ -31,9 +31,9 @@ from ocean.store.base import (
 )
 from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
-from ocean.store.page_records import encoded
+from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.prepared import MappedPage
-from ocean.store.sqlite import audit, cursors, lease, produced, runs
+from ocean.store.sqlite import audit, cursors, lease, pages, produced, runs
 from ocean.store.sqlite import credentials as credential_rows
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
@@ -270,8 +270,20 @@ class SQLiteStore:
     async def remember_pages(
         self, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
     ) -> None:
-        texts = [(record.digest, encoded(record)) for record in records]
+        texts = pages.encoded_records(records)
         await self._call(SQLiteCatalog.remember_pages, owner, slot, fingerprint, texts)
+
+    async def open_pages(self, shelf: PageShelf) -> bool:
+        return await self._call(pages.holds, shelf)
+
+    async def claim_pages(self, shelf: PageShelf, digests: list[bytes]) -> list[ClaimedPage]:
+        return await self._call(pages.claim, shelf, digests)
+
+    async def keep_pages(self, shelf: PageShelf, records: list[PageRecord]) -> None:
+        await self._call(pages.keep, shelf, pages.encoded_records(records))
+
+    async def settle_pages(self, shelf: PageShelf) -> None:
+        await self._call(pages.settle, shelf)
 
     async def count_owned(self, owner: Owner) -> int:
         return await self._call(SQLiteCatalog.count_owned, owner)
