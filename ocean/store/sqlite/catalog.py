@@ -25,6 +25,7 @@ from ocean.store.page_records import EncodedRecord
 from ocean.store.sqlite import pages as sqlite_pages
 from ocean.store.sqlite import relations
 from ocean.store.sqlite.checkpoint import Checkpointer
+from ocean.store.sqlite.known import KnownTargets
 from ocean.store.sqlite.migrations import migrate
 from ocean.store.sqlite.search import search
 from ocean.store.sqlite.values import execute_rows
@@ -119,6 +120,7 @@ class SQLiteCatalog:
         self._checkpointer: Checkpointer | None = None
         self._owner_numbers: dict[str, int] = {}
         """Owner numbers by datasource, as written by this connection's committed writes."""
+        self._known = KnownTargets()
 
     @classmethod
     def open(cls, path: Path) -> SQLiteCatalog:
@@ -135,7 +137,9 @@ class SQLiteCatalog:
         self._db.close()
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self, *, upsert: bool = False) -> Iterator[None]:
+        if not upsert:  # it may delete entities: the targets known to exist are forgotten
+            self._known.forget()
         self._db.execute("BEGIN IMMEDIATE")
         changes = self._db.total_changes
         try:
@@ -206,11 +210,10 @@ class SQLiteCatalog:
         """Write the entities of ``prepared`` (see :func:`~ocean.store.writes.prepare`)."""
         rules = self.blueprint_rules({blueprint for blueprint, _ in prepared.keys})
         version = secrets.randbits(63)  # every write transaction stamps its own
-        with self._transaction():
+        with self._transaction(upsert=True):
             stored, versions = self._stored_bodies(prepared.keys)
             plan = plan_batch(prepared, stored, options, rules)
-            targets = plan.targets()
-            missing = targets - self._existing(targets)
+            missing = self._known.missing(self._db, plan.targets(), self._existing)
             if missing and options["create_missing_related"]:
                 placeholders = dumps(sorted(missing))
                 self._db.execute(_PLACEHOLDERS, (placeholders, now_iso(), version))
@@ -219,6 +222,8 @@ class SQLiteCatalog:
                 plan.fail_missing(missing)
             self._write_edges(plan)
             self._write(plan.writes, owner, version)
+        if options["create_missing_related"]:
+            self._known.learn(missing)  # created, and committed
         return versioned(plan.results(), versions, version)
 
     def _stored_bodies(
