@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ocean.transform.jq_lexer import mask_strings, top_level, wrapped_in_parentheses
+from ocean.transform.keyed_text import keyed_text
 from ocean.transform.values import from_jq, json_equal
 
 Fast = Callable[[Any], Any]
@@ -355,10 +356,10 @@ def _string(text: str) -> Fast | None:
         except ValueError:
             return None
         return (lambda _item: constant) if isinstance(constant, str) else None
-    pieces = _interpolation_pieces(text)
-    if pieces is None:
+    found = _interpolation_pieces(text)
+    if found is None:
         return None
-
+    pieces, sources = found
     literals = [piece for piece in pieces if isinstance(piece, str)]
     parts = [piece for piece in pieces if not isinstance(piece, str)]
     tail = literals.pop()
@@ -370,14 +371,20 @@ def _string(text: str) -> Fast | None:
             text += literal + (value if type(value) is str else _text_of(value))
         return text + tail
 
-    return run
+    paths = [key_path(source.strip()) for source in sources]
+    if any(path is None for path in paths):
+        return run
+    keys = [path for path in paths if path is not None]
+    return keyed_text(literals, keys, tail, general=run, text_of=_text_of, fallback=Fallback)
 
 
-def _interpolation_pieces(text: str) -> list[str | Fast] | None:
+def _interpolation_pieces(text: str) -> tuple[list[str | Fast], list[str]] | None:
+    """The literals and compiled parts of an interpolation, in order, and each part's text."""
     if not (len(text) >= 2 and text.endswith('"')):
         return None
     body, position = text[1:-1], 0
     pieces: list[str | Fast] = []
+    sources: list[str] = []
     while (start := body.find("\\(", position)) != -1:
         end = body.find(")", start)
         inner = _compile_raw(body[start + 2 : end]) if end != -1 else None
@@ -386,9 +393,10 @@ def _interpolation_pieces(text: str) -> list[str | Fast] | None:
         if inner is None or literal is None or escaped or "(" in body[start + 2 : end]:
             return None
         pieces += [literal, inner]
+        sources.append(body[start + 2 : end])
         position = end + 1
     tail = _json_fragment(body[position:])
-    return None if tail is None else [*pieces, tail]
+    return None if tail is None else ([*pieces, tail], sources)
 
 
 def _json_fragment(fragment: str) -> str | None:

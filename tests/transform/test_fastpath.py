@@ -66,6 +66,9 @@ FAST = [
     '"\\(.name)/\\(.n)"',
     '"\\(.nothing)-\\(.no)"',
     '"http://x/\\(.name)"',
+    '"\\(.obj.k)-\\(.a.missing)-\\(.a.b.c)"',
+    '"\\(.yes) \\(.big) \\(.zero)"',
+    '"\\(.a.b)"',
     ".private == false",
     ".private != true",
     '.status == "open"',
@@ -137,7 +140,8 @@ def test_other_expressions_are_left_to_jq(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", [".name.x", ".a.list.x", ".n[0]", ".no // .name.x", '"\\(.f)"', "[.name[]]"]
+    "text",
+    [".name.x", ".a.list.x", ".n[0]", ".no // .name.x", '"\\(.f)"', "[.name[]]", '"\\(.name.x)"'],
 )
 def test_runtime_errors_fall_back_to_jq(text: str) -> None:
     fast = compile_fast(text)
