@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import re
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
-from ocean.store.plain_check import generate_plain_check
+from ocean.store.plain_check import EMAIL, generate_plain_check
 from ocean.store.validation import PROPERTY_TYPES
 
 Check = Callable[[Any], str | None]
@@ -199,7 +198,7 @@ def _is_ip(value: str, version: int) -> bool:
 
 _FORMAT_CHECKS: dict[str, Callable[[str], bool]] = {
     "url": lambda v: "://" in v,
-    "email": lambda v: re.fullmatch(r"[^@\s]+@[^@\s]+", v) is not None,
+    "email": lambda v: EMAIL(v) is not None,
     "date-time": _is_datetime,
     "ipv4": lambda v: _is_ip(v, 4),
     "ipv6": lambda v: _is_ip(v, 6),

@@ -11,6 +11,7 @@ only names and constants, never text from the blueprint.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,7 +20,9 @@ PlainEntity = tuple[dict[str, Any], list[tuple[str, str, str]]]
 relation edges: (relation, target blueprint, target identifier) each."""
 PlainCheck = Callable[[Mapping[str, Any]], PlainEntity | None]
 _META = ("title", "icon")
-_FORMATS = {"url": "'://' in v"}
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+").fullmatch
+"""The email format's test (:mod:`ocean.store.entity_rules` checks with it too)."""
+_FORMATS = {"url": "'://' in v", "email": "EMAIL(v) is not None"}
 """Formats tested inline (as :mod:`ocean.store.entity_rules` checks them); others call the
 full check."""
 _EXACT = {
@@ -48,6 +51,7 @@ def generate_plain_check(
         "PROPERTIES": frozenset(definitions),
         "RELATIONS": frozenset(relations),
         "string_list": _string_list,
+        "EMAIL": EMAIL,
     }
     lines = ["def plain(e):", "    b = {}"]
     for name in _META:
