@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from ocean.actions.service import run_actions
 from ocean.extras import require
 from ocean.job import Observer
 from ocean.listen.once import start
@@ -31,6 +30,8 @@ async def listen(
     """Resync whenever the configured listener says so, until ``stop`` is set. WEBHOOK
     polls the catalog for the requests its ``POST /resync`` records; WEBHOOKS_ONLY and
     ACTIONS_ONLY never resync (they only create the blueprints and run ``on_start``)."""
+    from ocean.actions.service import run_actions  # imported on use: `--once` runs no actions
+
     kind = sail.settings.event_listener.type.upper()
     actions = asyncio.create_task(run_actions(sail, store, stop))  # beside any listener
     try:
