@@ -28,11 +28,13 @@ import orjson
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
 from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.queue import QueuedEvent
+from ocean.store.group_commit import GroupCommit
 
 _PUT = """
 local id = redis.call('XADD', KEYS[1], '*', 'path', ARGV[1], 'payload', ARGV[2],
@@ -52,6 +54,8 @@ return 1
 """
 _GROUP = "workers"
 _Arg = bytes | str | int | float
+_Call = tuple[list[str], list[_Arg]]
+"""A script's keys and arguments."""
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -90,6 +94,12 @@ class RedisEventQueue:
         self._stream, self._dead = f"{self._prefix}:stream", f"{self._prefix}:dead"
         self._consumer = consumer
         self._put, self._finish = client.register_script(_PUT), client.register_script(_FINISH)
+        self._puts: GroupCommit[_Call, Any] = GroupCommit(
+            lambda calls: self._call(lambda: self._pipelined(self._put, calls))
+        )
+        self._dones: GroupCommit[_Call, Any] = GroupCommit(
+            lambda calls: self._call(lambda: self._pipelined(self._finish, calls))
+        )
         self._buffer: dict[str, QueuedEvent] = {}
         self._handed: set[str] = set()
         self._recovered = False
@@ -168,9 +178,16 @@ class RedisEventQueue:
         event = QueuedEvent("", path, payload, headers, key, time.time(), body=body)
         args: list[_Arg] = [path, event.stored, orjson.dumps(headers), key or ""]
         args.append(repr(event.received_at))
-        keys = [self._stream, self._key_list(key)]
-        event.id = _text(await self._call(lambda: self._put(keys=keys, args=args)))
+        event.id = _text(await self._puts.submit(([self._stream, self._key_list(key)], args)))
         return event
+
+    async def _pipelined(self, script: AsyncScript, calls: list[_Call]) -> list[Any]:
+        """``script`` once per call, in one round trip (the events arriving or finishing
+        while the previous trip was under way)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for keys, args in calls:
+            await script(keys=keys, args=args, client=pipe)
+        return list(await pipe.execute())
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
         return await self._call(lambda: self._take(limit, timeout))
@@ -202,25 +219,29 @@ class RedisEventQueue:
                 self._buffer[event.id] = event
 
     async def _deliverable(self, limit: int) -> list[QueuedEvent]:
+        """The buffered events that head their key's list (or have no key), in one trip."""
+        keys = list(dict.fromkeys(e.key for e in self._buffer.values() if e.key is not None))
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.lindex(self._key_list(key), 0)
+        heads = dict(zip(keys, await pipe.execute() if keys else [], strict=True))
         ready: list[QueuedEvent] = []
         for event in list(self._buffer.values()):
             if len(ready) >= limit:
                 break
-            if event.key is not None:
-                head = await self._redis.lindex(self._key_list(event.key), 0)
-                if head is None or _text(head) != event.id:
-                    continue
-            ready.append(self._buffer.pop(event.id))
-            self._handed.add(event.id)
+            head = heads.get(event.key) if event.key is not None else event.id
+            if head is not None and _text(head) == event.id:
+                ready.append(self._buffer.pop(event.id))
+                self._handed.add(event.id)
         return ready
 
     async def done(self, event: QueuedEvent) -> None:
-        await self._end(event, "")
+        args: list[_Arg] = [_GROUP, event.id, ""]
+        await self._dones.submit(([self._stream, self._key_list(event.key)], args))
+        self._handed.discard(event.id)
 
     async def bury(self, event: QueuedEvent, error: str) -> None:
-        await self._end(event, error or "failed")
-
-    async def _end(self, event: QueuedEvent, error: str) -> None:
+        error = error or "failed"
         args: list[_Arg] = [_GROUP, event.id, error, event.path, event.stored]
         args += [
             orjson.dumps(event.headers),
