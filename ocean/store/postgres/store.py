@@ -125,14 +125,36 @@ class PostgresStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
+        return await self.upsert_prepared(
+            entities, None, owner=owner, merge=merge, only_changed=only_changed,
+            create_missing_related=create_missing_related,
+        )  # fmt: skip
+
+    def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
+        """``entities`` prepared against the blueprint rules read so far, while the previous
+        batch is written (None when one of their blueprints has not been read)."""
+        rules = self._rules
+        return prepare(entities, rules) if rules_cover(rules, entities) else None
+
+    async def upsert_prepared(
+        self,
+        entities: list[Entity],
+        prepared: PreparedBatch | None,
+        *,
+        owner: Owner,
+        merge: bool,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:
         options = {
             "merge": merge,
             "only_changed": only_changed,
             "create_missing_related": create_missing_related,
         }
-        if not rules_cover(self._rules, entities):
-            self._rules = rules_by_blueprint(await self.list_blueprints())
-        prepared = prepare(entities, self._rules)
+        if prepared is None or prepared.rules is not self._rules:  # none, or stale rules
+            if not rules_cover(self._rules, entities):
+                self._rules = rules_by_blueprint(await self.list_blueprints())
+            prepared = prepare(entities, self._rules)
         try:
             plan, versions, version = await self._write(prepared, options, owner, copy=True)
         except asyncpg.UniqueViolationError:  # a row made meanwhile: every row as an upsert
