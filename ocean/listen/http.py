@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ocean.monitor.metrics import Metrics
 from ocean.store.base import Store
@@ -34,7 +35,7 @@ def create_app(
     token: str | None,
     extra_routes: Sequence[BaseRoute] = (),
     readiness: Sequence[Readiness] = (),
-) -> Starlette:
+) -> ASGIApp:
     """The ASGI app; everything it uses is passed in."""
 
     async def health(_: Request) -> Response:
@@ -74,7 +75,7 @@ def create_app(
         requested = await store.request_resync(identifier)
         return JSONResponse({"ok": True, "requestedAt": requested}, status_code=202)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/health", health),
             Route("/ready", ready),
@@ -83,3 +84,30 @@ def create_app(
             *extra_routes,
         ]
     )
+    return _Front(app) if any(isinstance(r, DirectRoute) for r in extra_routes) else app
+
+
+class DirectRoute(Route):
+    """A route the server takes straight to its app (a plain ASGI app), past Starlette's
+    middleware and router: for the live-event route, which runs thousands of times a
+    second, they cost as much as its own work. Routes before it keep precedence."""
+
+
+class _Front:
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self._direct = [route for route in app.routes if isinstance(route, DirectRoute)]
+        self._others = [route for route in app.routes if not isinstance(route, DirectRoute)]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self._direct:
+                match, child = route.matches(scope)
+                if match is Match.FULL and not self._claimed(scope):
+                    scope.update(child)
+                    return await route.app(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    def _claimed(self, scope: Scope) -> bool:
+        """Whether a route before the direct ones matches ``scope`` too."""
+        return any(route.matches(scope)[0] is not Match.NONE for route in self._others)

@@ -14,10 +14,10 @@ from typing import Any
 
 import orjson
 from starlette.requests import ClientDisconnect, Request
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from ocean.errors import QueueUnavailableError
+from ocean.listen.http import DirectRoute
 from ocean.live.process import LiveEvents, Rejected, accept
 from ocean.live.queue import EventQueue
 from ocean.monitor.metrics import Metrics
@@ -31,15 +31,15 @@ def live_event_routes(
     *,
     max_body_bytes: int,
     retry_after: int = 10,
-) -> list[Route]:
+) -> list[DirectRoute]:
     """``retry_after``: the seconds a 503 (queue unreachable) asks the sender to wait."""
     receiver = _Receiver(live, queue, metrics, max_body_bytes, retry_after)
-    return [Route("/integration/{path:path}", receiver, methods=["POST"])]
+    return [DirectRoute("/integration/{path:path}", receiver, methods=["POST"])]
 
 
 class _Receiver:
-    """The route's ASGI app itself, without Starlette's request and response objects: the
-    route runs for every event, and they cost as much as the checks."""
+    """The route's ASGI app itself, without Starlette's request and response objects (the
+    route runs for every event, and they cost as much as the checks); served directly."""
 
     def __init__(
         self, live: LiveEvents, queue: EventQueue, metrics: Metrics, limit: int, retry_after: int

@@ -7,9 +7,8 @@ import asyncio
 import math
 import time
 
-from starlette.routing import Route
-
 from ocean.errors import QueueUnavailableError
+from ocean.listen.http import DirectRoute
 from ocean.live.open import open_queue, queue_url
 from ocean.live.process import LiveEvents, process
 from ocean.live.queue import EventQueue, QueuedEvent
@@ -39,7 +38,7 @@ class LiveService:
         (also the 503's Retry-After, rounded up)."""
         self.live, self.queue, self.metrics = live, queue, metrics
         retry_after = max(1, math.ceil(retry_max))
-        self.routes: list[Route] = live_event_routes(
+        self.routes: list[DirectRoute] = live_event_routes(
             live, queue, metrics, max_body_bytes=max_body, retry_after=retry_after
         )
         self.workers = Workers(queue, self._apply, retry_max=retry_max)
