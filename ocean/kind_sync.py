@@ -39,7 +39,7 @@ _log = logging.getLogger(__name__)
 _MAX_ERRORS_KEPT = 50
 WRITE_BATCH = 1000
 """Mapped entities written per store call at least (handlers often yield pages of 100)."""
-MAX_PENDING = 20_000
+MAX_PENDING = 5000
 """Mapped entities held while the store is still writing the previous ones: a slow store
 gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
 WRITES_AT_ONCE = 2
