@@ -9,16 +9,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from ocean.store.base import Owner
 from ocean.store.postgres.store import PostgresStore
-
-OWNER = Owner("github", "gh-1", "1.0.0")
-BLUEPRINT = {
-    "identifier": "svc",
-    "title": "Service",
-    "schema": {"properties": {}},
-    "relations": {"uses": {"target": "svc", "many": True}},
-}
+from tests.store.postgres import BLUEPRINT, OWNER
 
 
 @pytest.fixture

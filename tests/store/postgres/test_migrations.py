@@ -4,17 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 
-from ocean.store.base import Owner
 from ocean.store.postgres.schema import MIGRATIONS
 from ocean.store.postgres.store import PostgresStore
-
-OWNER = Owner("github", "gh-1", "1.0.0")
-BLUEPRINT = {
-    "identifier": "svc",
-    "title": "Service",
-    "schema": {"properties": {}},
-    "relations": {"uses": {"target": "svc", "many": True}},
-}
+from tests.store.postgres import BLUEPRINT, OWNER
 
 
 async def test_edges_keyed_by_target_keep_the_old_edges(postgres_url: str) -> None:
