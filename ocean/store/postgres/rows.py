@@ -1,6 +1,6 @@
 """The PostgreSQL catalog's entity rows as a write transaction touches them: the stored
-bodies it compares with, placeholders for missing relation targets, the rows and ownership
-it writes (each a few set-based statements over ``unnest`` arrays)."""
+bodies it compares with, placeholders for missing relation targets, the rows, ownership and
+edges it writes (new ones copied in with COPY, the others upserted over ``unnest`` arrays)."""
 
 from __future__ import annotations
 
