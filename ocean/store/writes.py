@@ -90,7 +90,7 @@ class PreparedBatch:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         if type(state["keys"]) is bytes:
-            state["keys"] = [(bp, identifier) for bp, identifier in orjson.loads(state["keys"])]
+            state["keys"] = list(map(tuple, orjson.loads(state["keys"])))
             state["checks"] = orjson.loads(state["checks"])
         self.__dict__.update(state)
 

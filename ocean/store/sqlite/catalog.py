@@ -25,6 +25,9 @@ from ocean.store.page_records import EncodedRecord
 from ocean.store.sqlite import pages as sqlite_pages
 from ocean.store.sqlite import relations
 from ocean.store.sqlite.checkpoint import Checkpointer
+from ocean.store.sqlite.created import created, new_rows
+from ocean.store.sqlite.entity_pages import SELECT as _SELECT
+from ocean.store.sqlite.entity_pages import page_query
 from ocean.store.sqlite.known import KnownTargets
 from ocean.store.sqlite.migrations import migrate
 from ocean.store.sqlite.search import search
@@ -32,7 +35,6 @@ from ocean.store.sqlite.values import execute_rows
 from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import (
     BatchPlan,
-    PlannedWrite,
     PreparedBatch,
     WriteOutcomes,
     dumps,
@@ -58,7 +60,6 @@ _PRAGMAS = (
 )
 _BULK = 1000
 """Rows a transaction changes for the checkpoint thread to copy the log after it."""
-_SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
 _KEYS_IN = "(blueprint, identifier) IN (SELECT value->>0, value->>1 FROM json_each(?1))"
 _UPSERT = (
     "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
@@ -76,6 +77,7 @@ _OWN = (
     "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier) "
     "SELECT ?2, value->>0, value->>1 FROM json_each(?1)"
 )
+_OWNED = "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier) VALUES {values}"
 _NUMBER = "(SELECT id FROM owners WHERE key = ?1)"
 """The owner's number, from the owner key bound as ``?1``."""
 OWNED_PAGE = (
@@ -124,7 +126,7 @@ class SQLiteCatalog:
         self._checkpointer: Checkpointer | None = None
         self._owner_numbers: dict[str, int] = {}
         """Owner numbers by datasource, as written by this connection's committed writes."""
-        self._known = KnownTargets()
+        self._known = KnownTargets(self._db)
 
     @classmethod
     def open(cls, path: Path) -> SQLiteCatalog:
@@ -141,9 +143,7 @@ class SQLiteCatalog:
         self._db.close()
 
     @contextlib.contextmanager
-    def _transaction(self, *, upsert: bool = False) -> Iterator[None]:
-        if not upsert:  # it may delete entities: the targets known to exist are forgotten
-            self._known.forget()
+    def _transaction(self) -> Iterator[None]:
         self._db.execute("BEGIN IMMEDIATE")
         changes = self._db.total_changes
         try:
@@ -214,21 +214,36 @@ class SQLiteCatalog:
         """Write the entities of ``prepared`` (see :func:`~ocean.store.writes.prepare`)."""
         rules = self.blueprint_rules({blueprint for blueprint, _ in prepared.keys})
         version = secrets.randbits(63)  # every write transaction stamps its own
-        with self._transaction(upsert=True):
+        create = options["create_missing_related"]
+        with self._transaction():
             stored, versions = self._stored_bodies(prepared.keys)
-            plan = plan_batch(prepared, stored, options, rules)
-            missing = self._known.missing(self._db, plan.targets(), self._existing)
-            if missing and options["create_missing_related"]:
-                placeholders = dumps(sorted(missing))
-                self._db.execute(_PLACEHOLDERS, (placeholders, now_iso(), version))
-                self._db.execute(_OWN, (placeholders, self._owner_number(owner)))
-            elif missing:
-                plan.fail_missing(missing)
-            self._write_edges(plan)
-            self._write(plan.writes, owner, version)
-        if options["create_missing_related"]:
+            new = None if stored else new_rows(prepared)
+            missing = self._known.missing(self._db, new.targets, self._existing) if new else None
+            if new is not None and missing is not None and (create or not missing):
+                self._placeholders(missing, owner, version)
+                relations.add(self._db, new.edges)
+                self._write(new.entities, owner, version)
+                outcomes = created(prepared, version)
+            else:
+                plan = plan_batch(prepared, stored, options, rules)
+                missing = self._known.missing(self._db, plan.targets(), self._existing)
+                if create:
+                    self._placeholders(missing, owner, version)
+                elif missing:
+                    plan.fail_missing(missing)
+                self._write_edges(plan)
+                self._write([(*w.key, w.text) for w in plan.writes], owner, version)
+                outcomes = versioned(plan.results(), versions, version)
+        if create:
             self._known.learn(missing)  # created, and committed
-        return versioned(plan.results(), versions, version)
+        return outcomes
+
+    def _placeholders(self, missing: set[EntityKey], owner: Owner, version: int) -> None:
+        """Create the ``missing`` relation targets as placeholders, owned by ``owner``."""
+        if missing:
+            placeholders = dumps(sorted(missing))
+            self._db.execute(_PLACEHOLDERS, (placeholders, now_iso(), version))
+            self._db.execute(_OWN, (placeholders, self._owner_number(owner)))
 
     def _stored_bodies(
         self, keys: list[EntityKey]
@@ -269,12 +284,12 @@ class SQLiteCatalog:
         relations.remove(self._db, old)
         relations.add(self._db, new)
 
-    def _write(self, writes: list[PlannedWrite], owner: Owner, version: int) -> None:
-        if writes:
-            rows = [(*w.key, w.text) for w in writes]
+    def _write(self, rows: list[tuple[str, str, str]], owner: Owner, version: int) -> None:
+        """Upsert (blueprint, identifier, body text) rows, owned by ``owner``."""
+        if rows:
             execute_rows(self._db, _UPSERT, _UPSERTED, rows, (now_iso(), version))
-            keys = dumps([w.key for w in writes])  # the bodies are not parsed twice
-            self._db.execute(_OWN, (keys, self._owner_number(owner)))
+            keys = [(blueprint, identifier) for blueprint, identifier, _ in rows]
+            execute_rows(self._db, _OWNED, "(?1,{0},{1})", keys, (self._owner_number(owner),))
 
     def _owner_number(self, owner: Owner) -> int:
         """The owner's number (made on its first write); the datasource it records is the
@@ -477,16 +492,3 @@ class SQLiteCatalog:
             RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
             for r in rows
         ]
-
-
-def page_query(blueprint: str | None, after: EntityKey, limit: int) -> tuple[str, list[str]]:
-    """The entities after ``after`` in key order (of one blueprint), as a seek on the key
-    index: a page deep into a blueprint starts where the last one ended, not at its start."""
-    order = f"ORDER BY blueprint, identifier LIMIT {int(limit)}"
-    if not blueprint:
-        return f"{_SELECT} WHERE (blueprint, identifier) > (?, ?) {order}", [*after]
-    if after[0] > blueprint:
-        return f"{_SELECT} WHERE 0 {order}", []
-    if after[0] < blueprint:
-        return f"{_SELECT} WHERE blueprint = ? {order}", [blueprint]
-    return f"{_SELECT} WHERE blueprint = ? AND identifier > ? {order}", [blueprint, after[1]]

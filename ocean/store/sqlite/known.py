@@ -4,9 +4,9 @@ A write checks that its entities' relation targets exist (else it makes placehol
 fails them): a 1,000-person page relates to a thousand teams, and asking SQLite about
 each of them, page after page, cost a 50k-entity first sync a tenth of a second in the
 catalog's process. :class:`KnownTargets` remembers the targets found or created, so a page
-asks only about those it has not seen. What another connection commits (``PRAGMA
-data_version`` moves) and this connection's own transactions other than upserts (a delete)
-forget them all: an upsert only ever adds entities.
+asks only about those it has not seen. They are all forgotten when an entity may have
+gone: another connection committed (``PRAGMA data_version`` moved) or this one deleted an
+entity (a temporary trigger counts its deletions, whatever statement made them).
 """
 
 from __future__ import annotations
@@ -18,15 +18,24 @@ from ocean.types import EntityKey
 
 LIMIT = 65536
 """Keys kept at most (a few MiB): past it they are forgotten and learnt again."""
+_COUNTER = (
+    "CREATE TEMP TABLE IF NOT EXISTS entity_deletions(n INTEGER NOT NULL)",
+    "INSERT INTO entity_deletions SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM entity_deletions)",
+    "CREATE TEMP TRIGGER IF NOT EXISTS entity_deleted AFTER DELETE ON main.entities "
+    "BEGIN UPDATE entity_deletions SET n = n + 1; END",
+)
+_STATE = "SELECT n, (SELECT data_version FROM pragma_data_version) FROM entity_deletions"
 
 
 class KnownTargets:
-    """Use inside a write transaction: :meth:`missing` each batch, :meth:`learn` what it
-    created once committed, :meth:`forget` for any other write."""
+    """Ask :meth:`missing` inside a write transaction; :meth:`learn` what it created once
+    committed."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        for statement in _COUNTER:
+            db.execute(statement)
         self._keys: set[EntityKey] = set()
-        self._version: int | None = None
+        self._state: tuple[int, int] | None = None
 
     def missing(
         self,
@@ -35,10 +44,10 @@ class KnownTargets:
         existing: Callable[[set[EntityKey]], set[EntityKey]],
     ) -> set[EntityKey]:
         """The ``targets`` that do not exist, asking ``existing`` about the unknown ones."""
-        (version,) = db.execute("PRAGMA data_version").fetchone()
-        if version != self._version:  # another connection committed: it may have deleted
+        state = db.execute(_STATE).fetchone()
+        if state != self._state:  # an entity may have gone
             self._keys.clear()
-            self._version = version
+            self._state = state
         unknown = targets - self._keys
         if not unknown:
             return set()
@@ -52,6 +61,3 @@ class KnownTargets:
             self._keys.clear()
         if len(keys) <= LIMIT:
             self._keys |= keys
-
-    def forget(self) -> None:
-        self._keys.clear()
