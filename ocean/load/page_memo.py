@@ -9,6 +9,12 @@ since, is skipped: its entities count as unchanged and stay owned. Anything else
 mapped and written as usual, so an entity edited or deleted in the catalog meanwhile is
 repaired as before.
 
+The records stay in the catalog where it can answer for them page by page
+(:class:`CatalogBook`, SQLite and PostgreSQL): a resync asks about a group of pages at a
+time and writes the records of the pages it maps as it goes (see
+:mod:`ocean.load.page_claims`), so its memory does not grow with its pages. Ocean's catalog
+server, which keeps a slot's records only whole, is recalled at the start (:class:`PageMemo`).
+
 Only pages that mapped and were written without an error are remembered: a page with a
 mapping error or a failed write is mapped again next time, so its problem is reported
 (and retried) every run; a skipped page's null fields are reported again from its record. A
