@@ -184,10 +184,10 @@ class RedisEventQueue:
     async def _pipelined(self, script: AsyncScript, calls: list[_Call]) -> list[Any]:
         """``script`` once per call, in one round trip (the events arriving or finishing
         while the previous trip was under way)."""
-        pipe = self._redis.pipeline(transaction=False)
-        for keys, args in calls:
-            await script(keys=keys, args=args, client=pipe)
-        return list(await pipe.execute())
+        async with self._redis.pipeline(transaction=False) as pipe:  # released when left
+            for keys, args in calls:
+                await script(keys=keys, args=args, client=pipe)
+            return list(await pipe.execute())
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
         return await self._call(lambda: self._take(limit, timeout))
@@ -221,10 +221,10 @@ class RedisEventQueue:
     async def _deliverable(self, limit: int) -> list[QueuedEvent]:
         """The buffered events that head their key's list (or have no key), in one trip."""
         keys = list(dict.fromkeys(e.key for e in self._buffer.values() if e.key is not None))
-        pipe = self._redis.pipeline(transaction=False)
-        for key in keys:
-            pipe.lindex(self._key_list(key), 0)
-        heads = dict(zip(keys, await pipe.execute() if keys else [], strict=True))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.lindex(self._key_list(key), 0)
+            heads = dict(zip(keys, await pipe.execute() if keys else [], strict=True))
         ready: list[QueuedEvent] = []
         for event in list(self._buffer.values()):
             if len(ready) >= limit:
