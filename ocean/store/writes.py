@@ -195,30 +195,57 @@ def plan_batch(
     rules: dict[str, EntityRules],
 ) -> BatchPlan:
     """Decide every entity's fate against the stored bodies: unchanged, invalid, or a write
-    (with its relation edges); ``rules`` check what a merge makes."""
+    (with its relation edges); ``rules`` check what a merge makes. A key sent twice is
+    planned in order, the later copy over the earlier: only the last is written."""
     plan = BatchPlan(writes=[], outcomes=list(batch.failed), edges={})
-    merge, only_changed = options["merge"], options["only_changed"]
-    for index, key, text, (problems, edges) in zip(
+    planned: dict[EntityKey, int] = {}
+    """Each key's write, by its place in ``plan.writes``."""
+    for index, key, text, checked in zip(
         batch.indexes, batch.keys, batch.texts, batch.checks, strict=True
     ):
-        status, old, before = "created", stored.get(key), None
-        if old is not None:
-            over = _over_stored(text, old, merge=merge, only_changed=only_changed)
-            if over is None:
-                plan.outcomes.append(WriteOutcome(index, key[1], key[0], "unchanged"))
-                continue
-            written, had = over
-            status, before = "updated", rules[key[0]].edges(had)
-            if type(written) is dict:  # merged: checked again as it will be stored
-                text = dumps(written)
-                problems, edges = rules[key[0]].checked(written)
-        if problems:
-            error = "; ".join(problems)
-            plan.outcomes.append(WriteOutcome(index, key[1], key[0], "failed", error=error))
+        place = planned.get(key)
+        prior = None if place is None else plan.writes[place]
+        old = stored.get(key) if prior is None else prior.text
+        result = _planned(index, key, text, checked, old, options, rules)
+        if isinstance(result, WriteOutcome):
+            plan.outcomes.append(result)
             continue
-        plan.writes.append(PlannedWrite(index, key, status, text, before))
-        plan.edges[key] = edges
+        write, plan.edges[key] = result
+        if place is None:
+            planned[key] = len(plan.writes)
+            plan.writes.append(write)
+            continue
+        assert prior is not None
+        plan.outcomes.append(WriteOutcome(prior.index, key[1], key[0], prior.status))
+        write.before = prior.before  # what the catalog holds is the stored entity's
+        plan.writes[place] = write
     return plan
+
+
+def _planned(
+    index: int,
+    key: EntityKey,
+    text: str,
+    checked: Checked,
+    old: str | None,
+    options: dict[str, bool],
+    rules: dict[str, EntityRules],
+) -> tuple[PlannedWrite, list[Edge]] | WriteOutcome:
+    """One entity's write over ``old`` (None: a creation) and its edges, or its outcome."""
+    problems, edges = checked
+    status, before = "created", None
+    if old is not None:
+        over = _over_stored(text, old, merge=options["merge"], only_changed=options["only_changed"])
+        if over is None:
+            return WriteOutcome(index, key[1], key[0], "unchanged")
+        written, had = over
+        status, before = "updated", rules[key[0]].edges(had)
+        if type(written) is dict:  # merged: checked again as it will be stored
+            text = dumps(written)
+            problems, edges = rules[key[0]].checked(written)
+    if problems:
+        return WriteOutcome(index, key[1], key[0], "failed", error="; ".join(problems))
+    return PlannedWrite(index, key, status, text, before), edges
 
 
 def _over_stored(
@@ -310,12 +337,15 @@ def shaped(blueprint: str, identifier: str, body: str, created: str, updated: st
 def versioned(
     outcomes: list[WriteOutcome], stored: dict[EntityKey, int], written: int
 ) -> WriteOutcomes:
-    """Set each successful outcome's version: the write's, or the stored one if unchanged."""
+    """Set each successful outcome's version: the write's, or the stored one if unchanged
+    (the write's if the key was written in this batch: a copy sent twice)."""
+    changed = {(o.blueprint, o.identifier) for o in outcomes if o.status in ("created", "updated")}
     for outcome in outcomes:
-        if outcome.status in ("created", "updated"):
-            outcome.version = written
+        key = (outcome.blueprint, outcome.identifier)
+        if key in changed:
+            outcome.version = written if outcome.status != "failed" else None
         elif outcome.status == "unchanged":
-            outcome.version = stored.get((outcome.blueprint, outcome.identifier))
+            outcome.version = stored.get(key)
     return WriteOutcomes(outcomes)
 
 

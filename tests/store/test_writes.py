@@ -156,3 +156,42 @@ async def test_a_merged_update_keeps_what_it_does_not_send_and_moves_its_edges(
     assert {
         t: sorted(i for _, i in found.of.get(("team", t), set())) for t in ("t1", "t2")
     } == related
+
+
+@pytest.mark.parametrize(
+    ("second", "statuses", "stored", "related"),
+    [
+        ({"x": 2}, ["created", "updated"], {"x": 2}, {"t1": [], "t2": ["a"]}),
+        ({"x": 1}, ["created", "unchanged"], {"x": 1}, {"t1": ["a"], "t2": []}),
+    ],
+)
+async def test_a_key_sent_twice_in_one_batch_is_written_in_order_the_last_kept(
+    store: Store,
+    second: dict[str, int],
+    statuses: list[str],
+    stored: dict[str, int],
+    related: dict[str, list[str]],
+) -> None:
+    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+    await store.create_blueprints([team, TEAMED])
+    teams = [{"identifier": t, "blueprint": "team", "title": t} for t in ("t1", "t2")]
+    await store.upsert_entities(teams, owner=OWNER, merge=True)
+    moved = "t2" if second != {"x": 1} else "t1"
+    copies = [
+        {
+            "identifier": "a",
+            "blueprint": "svc",
+            "properties": {"x": 1},
+            "relations": {"team": "t1"},
+        },
+        {"identifier": "a", "blueprint": "svc", "properties": second, "relations": {"team": moved}},
+    ]
+
+    outcomes = await store.upsert_entities(copies, owner=OWNER, merge=True, only_changed=True)
+
+    assert [o.status for o in outcomes] == statuses
+    assert (await store.get_entities("svc", ["a"]))["a"]["properties"] == stored
+    found = await store.dependents([("team", "t1"), ("team", "t2")], after="9999")
+    assert {
+        t: sorted(i for _, i in found.of.get(("team", t), set())) for t in ("t1", "t2")
+    } == related

@@ -75,6 +75,6 @@ def test_a_missing_target_fails_its_entity_without_placeholders(tmp_path: Path) 
 def test_a_key_twice_keeps_the_last_body_and_its_edges(tmp_path: Path) -> None:
     statuses, edges, _, bodies = _write(tmp_path, [_person("p1", "t1"), _person("p1", "t2")])
 
-    assert statuses == [(0, "p1", "created", True), (1, "p1", "created", True)]
+    assert statuses == [(0, "p1", "created", True), (1, "p1", "updated", True)]
     assert edges == [("team", "t2", "person", "p1", "team")]
     assert bodies["p1"] == {"team": "t2"}
