@@ -11,6 +11,7 @@ from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.checkpoint import Checkpointer
+from ocean.store.sqlite.handover import CatalogHandover
 from ocean.store.sqlite.store import SQLiteStore
 from ocean.store.writes import prepare
 
@@ -89,3 +90,25 @@ async def test_only_bulk_writes_ask_for_a_checkpoint(tmp_path: Path) -> None:
     catalog.close()
 
     assert (small, len(asked)) == (0, 1)
+
+
+async def test_a_bulk_write_in_the_catalogs_process_is_copied_by_this_process(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "catalog.db"
+    host = await CatalogHandover.start(path)
+    assert isinstance(host, CatalogHandover)
+    store = SQLiteStore(host, path)
+    try:
+        await host.settled()
+        await store.create_blueprints([TEAM])
+        size_before = path.stat().st_size
+        teams = [{"identifier": f"t{i}", "blueprint": "team", "title": "x" * 500} for i in range(2000)]  # fmt: skip
+
+        await store.upsert_entities(teams, owner=OWNER, merge=True)
+
+        assert host.where == "process"
+        await _until(lambda: path.stat().st_size > size_before + 900_000)  # copied, still open
+    finally:
+        await store.close()
+    assert not path.with_name("catalog.db-wal").exists()
