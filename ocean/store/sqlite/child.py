@@ -4,9 +4,7 @@ Its parent may start it before it knows the catalog (see :mod:`ocean.store.sqlit
 the file's path is the first frame it reads. It opens the catalog, answers that first
 (None, or the error), then answers each request in order (a pickled function taking the
 :class:`~ocean.store.sqlite.catalog.SQLiteCatalog` first, usually one of its methods, and
-its other arguments) with a pickled ``(ok, value or error, bulk)``, ``bulk`` telling whether
-the call committed many rows (its parent's checkpoint thread then copies the log), until its
-input ends. Its
+its other arguments) with a pickled ``(ok, value or error)``, until its input ends. Its
 parent is :class:`~ocean.store.sqlite.process.CatalogProcess`. Importing this module loads
 no more than the catalog needs; what a resync's writes run (mapping pages handed over,
 :mod:`ocean.store.sqlite.mapping`) is imported on a thread while it waits for its file.
@@ -67,35 +65,19 @@ def _read_frame(stream: IO[bytes]) -> bytes | None:
     return data if len(data) == size else None
 
 
-class _Bulk:
-    """Whether a transaction that changed many rows committed since last asked (then the
-    parent's checkpoint thread copies the log: see :class:`CatalogProcess`)."""
-
-    def __init__(self) -> None:
-        self.committed = False
-
-    def commit(self) -> None:
-        self.committed = True
-
-    def taken(self) -> bool:
-        committed, self.committed = self.committed, False
-        return committed
-
-
-def _answered(run: Callable[[], Any], failed: str, bulk: _Bulk) -> bytes:
-    """What ``run`` returned or raised, pickled as an answer with whether it committed a
-    bulk write; a database error becomes a StoreError that starts with ``failed``."""
+def _answered(run: Callable[[], Any], failed: str) -> bytes:
+    """What ``run`` returned or raised, pickled as an answer; a database error becomes a
+    StoreError that starts with ``failed``."""
     try:
-        answer: tuple[bool, Any, bool] = (True, run(), bulk.taken())
+        answer: tuple[bool, Any] = (True, run())
     except (sqlite3.Error, OSError) as error:
-        answer = (False, StoreError(f"{failed}{error}"), bulk.taken())
+        answer = (False, StoreError(f"{failed}{error}"))
     except Exception as error:
-        answer = (False, error, bulk.taken())
+        answer = (False, error)
     try:
         return pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
     except Exception as error:
-        unpicklable = StoreError(f"{failed}an unpicklable answer: {error!r}")
-        return pickle.dumps((False, unpicklable, answer[2]))
+        return pickle.dumps((False, StoreError(f"{failed}an unpicklable answer: {error!r}")))
 
 
 def _run(catalog: SQLiteCatalog, request: bytes) -> Any:
@@ -123,13 +105,10 @@ def _read_ahead(requests: IO[bytes]) -> Iterator[bytes]:
 def serve(path: Path, requests: IO[bytes], answers: IO[bytes]) -> None:
     """Open the catalog at ``path``, then answer each request until ``requests`` ends."""
     opened: list[SQLiteCatalog] = []
-    bulk = _Bulk()
     write_frame(
         answers,
         _answered(
-            lambda: opened.append(SQLiteCatalog(path, after_bulk=bulk.commit)),
-            f"cannot open the catalog {path}: ",
-            bulk,
+            lambda: opened.append(SQLiteCatalog.open(path)), f"cannot open the catalog {path}: "
         ),
     )
     if not opened:
@@ -138,7 +117,7 @@ def serve(path: Path, requests: IO[bytes], answers: IO[bytes]) -> None:
     try:
         for frame in _read_ahead(requests):
             answer = _answered(
-                functools.partial(_run, catalog, frame), f"the catalog {path} failed: ", bulk
+                functools.partial(_run, catalog, frame), f"the catalog {path} failed: "
             )
             write_frame(answers, answer)
     finally:

@@ -2,14 +2,13 @@
 
 A resync maps pages in Python and the catalog plans and writes them in Python around its
 SQL; in one process the two take turns on the interpreter's lock however many threads
-there are. Here :class:`~ocean.store.sqlite.catalog.SQLiteCatalog` lives in a child
-process (:mod:`ocean.store.sqlite.child`) started with the store: each call crosses a pipe
-as one pickled request and comes back as one pickled answer, one call at a time, so write
-transactions never interleave, as on a thread. Bulk writes cross as columns
-(:class:`~ocean.store.writes.PreparedBatch`, :class:`~ocean.store.writes.WriteOutcomes`):
-pickling an object per entity would cost more than writing it. The checkpoint thread that
-copies the write-ahead log after bulk writes (:class:`Checkpointer`) runs here, told by
-the answers, so that the child's core is left to the writes.
+there are. Here :class:`~ocean.store.sqlite.catalog.SQLiteCatalog` (and its checkpoint
+thread) lives in a child process (:mod:`ocean.store.sqlite.child`) started with the
+store: each call crosses a pipe as one pickled request and comes back as one pickled
+answer, one call at a time, so write transactions never interleave, as on a thread. Bulk
+writes cross as columns (:class:`~ocean.store.writes.PreparedBatch`,
+:class:`~ocean.store.writes.WriteOutcomes`): pickling an object per entity would cost
+more than writing it.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
 from ocean.errors import StoreError
 from ocean.store.sqlite.catalog import SQLiteCatalog
-from ocean.store.sqlite.checkpoint import Checkpointer
 from ocean.store.sqlite.child import LENGTH, write_frame
 from ocean.store.sqlite.spawn import SpareCatalog
 
@@ -59,7 +57,6 @@ class CatalogProcess:
         """Calls made before the catalog opened that have not been sent yet."""
         self._order = asyncio.Lock()
         """Keeps those in the order they were made."""
-        self._checkpointer: Checkpointer | None = None
 
     @classmethod
     async def start(cls, path: Path, spare: SpareCatalog | None = None) -> CatalogProcess:
@@ -72,13 +69,9 @@ class CatalogProcess:
         except OSError:  # it exited: the opening's answer (or the exit) says why
             pass
         answers = open(answered, "rb", buffering=0)
-        checkpointer = Checkpointer(path)
-        reader = _Answers(checkpointer.kick)  # expecting the opening's answer before any can come
+        reader = _Answers()  # expecting the opening's answer before any can come
         await asyncio.get_running_loop().connect_read_pipe(lambda: reader, answers)
-        process = cls(child, requests, reader, f"the catalog {path}")
-        checkpointer.start()
-        process._checkpointer = checkpointer
-        return process
+        return cls(child, requests, reader, f"the catalog {path}")
 
     async def _exited(self) -> int:
         """The child's exit code, once it has exited."""
@@ -153,8 +146,6 @@ class CatalogProcess:
             self._requests.close()
         await self._exited()
         await self.opened()
-        if self._checkpointer is not None:
-            await asyncio.to_thread(self._checkpointer.stop)
 
 
 class _Exited(Exception):
@@ -166,11 +157,9 @@ class _Exited(Exception):
 
 class _Answers(asyncio.Protocol):
     """The child's answers, cut into frames as they arrive, each settling the oldest call
-    still waiting (the child answers in order); ``bulk`` is told of each answer to a call
-    that committed many rows."""
+    still waiting (the child answers in order)."""
 
-    def __init__(self, bulk: Callable[[], None]) -> None:
-        self._bulk = bulk
+    def __init__(self) -> None:
         self._waiting: deque[asyncio.Future[Any]] = deque()
         self._buffer = bytearray()
         self._ended = False
@@ -208,12 +197,10 @@ class _Answers(asyncio.Protocol):
         if future.cancelled():  # its caller gave up; the answer is dropped in order
             return
         try:
-            ok, value, bulk = pickle.loads(frame)
+            ok, value = pickle.loads(frame)
         except Exception as error:
             future.set_exception(StoreError(f"an unreadable answer from the catalog: {error!r}"))
             return
-        if bulk:
-            self._bulk()
         if ok:
             future.set_result(value)
         else:

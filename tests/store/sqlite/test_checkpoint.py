@@ -92,7 +92,7 @@ async def test_only_bulk_writes_ask_for_a_checkpoint(tmp_path: Path) -> None:
     assert (small, len(asked)) == (0, 1)
 
 
-async def test_a_bulk_write_in_the_catalogs_process_is_copied_by_this_process(
+async def test_a_bulk_write_in_the_catalogs_process_reaches_the_file_while_open(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "catalog.db"
