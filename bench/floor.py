@@ -18,10 +18,12 @@ hidden behind the first side's). ``measured`` runs that split for real: a forked
 writer takes each page's rows through a pipe as they are made.
 
 Ocean's run is ``ocean sail integrations/fake --once`` into a fresh SQLite catalog,
-launched and measured as ``bench/scale.py`` does (whole process, start-up included; CPU
-seconds of the sail and its catalog's child). Each figure is the median of ``--repeat``
-runs, the floor and Ocean's run back to back in each round. ``--check`` compares the
-floor's catalog with Ocean's, row for row (timestamps and versions aside).
+launched as ``bench/scale.py`` does (whole process, start-up included): its wall seconds,
+and the CPU seconds of the sail and of its catalog's child process (sampled from /proc),
+set against the floor's two sides (ours/floor). On a machine shared with other work the
+CPU seconds are the steadier figures. Each figure is the median of ``--repeat`` rounds,
+the floor and Ocean's run back to back in each. ``--check`` compares the floor's catalog
+with Ocean's, row for row (timestamps and versions aside).
 """
 
 from __future__ import annotations
@@ -378,32 +380,42 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def _row(name: str, wall: float | None, cpu: float | None, ratio: str = "") -> None:
+    cells = [f"{value:>7.3f}" if value is not None else f"{'':>7}" for value in (wall, cpu)]
+    print(f"{name:<38} {cells[0]} {cells[1]} {ratio:>10}")
+
+
 def table(rounds: list[dict[str, Any]]) -> None:
+    """The floor stage by stage, its one-core and two-core sums, Ocean's run beside them
+    and each ours/floor (x): Ocean's two processes against the floor's two sides."""
     names = list(rounds[0]["stages"])
     wall = {n: _median([r["stages"][n][0] for r in rounds]) for n in names}
     cpu = {n: _median([r["stages"][n][1] for r in rounds]) for n in names}
     first = ("start-up", "generate", "map", "serialise")
-    sides = [sum(cpu[n] for n in first), cpu["write"]]
+    side_wall = [sum(wall[n] for n in first), wall["write"]]
+    side_cpu = [sum(cpu[n] for n in first), cpu["write"]]
     ocean = {k: _median([r["ours"][k] for r in rounds]) for k in ("wall", "cpu", "catalog")}
-    ocean_sides = [ocean["cpu"] - ocean["catalog"], ocean["catalog"]]
-    print(f"{rounds[0]['items']} entities, medians of {len(rounds)} rounds (seconds)")
-    print(f"{'floor stage':<34} {'wall':>7} {'CPU':>7}")
-    for n in names:
-        print(f"{n:<34} {wall[n]:>7.3f} {cpu[n]:>7.3f}")
-    one, two = sum(cpu.values()), max(sides)
+    sail, catalog = ocean["cpu"] - ocean["catalog"], ocean["catalog"]
+    two_wall, two_cpu = max(side_wall), max(side_cpu)
     measured = _median([r["measured"] for r in rounds])
-    print(f"{'one-core floor (sum)':<34} {sum(wall.values()):>7.3f} {one:>7.3f}")
-    print(f"{'two-core floor: start..serialise':<34} {'':>7} {sides[0]:>7.3f}")
-    print(f"{'                write':<34} {'':>7} {sides[1]:>7.3f}")
-    print(f"{'two-core floor (larger side)':<34} {'':>7} {two:>7.3f}")
-    print(f"{'two-core floor measured (2 procs)':<34} {measured:>7.3f}")
-    print(f"{'ocean sail (whole process)':<34} {ocean['wall']:>7.3f} {ocean['cpu']:>7.3f}")
-    print(f"{'  sail: extract, map, prepare':<34} {'':>7} {ocean_sides[0]:>7.3f}")
-    print(f"{'  catalog process: map, write':<34} {'':>7} {ocean_sides[1]:>7.3f}")
-    print(f"ours/floor: wall / two-core floor {ocean['wall'] / two:.2f}x "
-          f"(/ measured {ocean['wall'] / measured:.2f}x); "
-          f"larger side's CPU / two-core floor {max(ocean_sides) / two:.2f}x; "
-          f"CPU / one-core floor {ocean['cpu'] / one:.2f}x")  # fmt: skip
+    print(f"{rounds[0]['items']} entities, medians of {len(rounds)} rounds (seconds)")
+    print(f"{'floor stage':<38} {'wall':>7} {'CPU':>7} {'ours/floor':>10}")
+    for n in names:
+        _row(n, wall[n], cpu[n])
+    _row("one-core floor (sum)", sum(wall.values()), sum(cpu.values()))
+    _row("two-core: start-up..serialise", side_wall[0], side_cpu[0])
+    _row("two-core: write", side_wall[1], side_cpu[1])
+    _row("two-core floor (the larger side)", two_wall, two_cpu)
+    _row("two-core floor measured (2 processes)", measured, None)
+    _row("ocean sail, whole process", ocean["wall"], ocean["cpu"])
+    _row("  the sail: extract, map, prepare", None, sail, f"{sail / side_cpu[0]:.2f}x")
+    _row("  catalog process: map, write", None, catalog, f"{catalog / side_cpu[1]:.2f}x")
+    print(
+        f"ours/floor: wall / two-core floor {ocean['wall'] / two_wall:.2f}x "
+        f"(/ measured {ocean['wall'] / measured:.2f}x); larger process's CPU / two-core "
+        f"floor's CPU {max(sail, catalog) / two_cpu:.2f}x; CPU / one-core floor "
+        f"{ocean['cpu'] / sum(cpu.values()):.2f}x"
+    )
 
 
 def compiled_ahead() -> None:
