@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/live_events.py [--rate 5000] [--seconds 10]
        [--queues ceiling,sqlite,redis] [--clients 2] [--connections 32] [--repeat 1]
+       [--acceptors 0]
 
 ``ceiling`` measures the load generator alone: it POSTs as fast as it can (no rate limit)
 to a trivial loopback server (one process answering 202 to every request without reading
@@ -23,7 +24,10 @@ to the last entity visible in the catalog; ``cpu µs`` is the CPU time the serve
 processes (the integration's and its catalog's) spent per event, ``main µs`` the
 integration's process alone: its event loop does the accepting and applying, so
 1,000,000 / ``main µs`` is the most it can take on one free core; latency is each entity's ``updatedAt`` minus
-the moment its POST was sent (same clock, millisecond precision). Targets on 2 cores:
+the moment its POST was sent (same clock, millisecond precision). ``--acceptors N`` runs
+the sail with ``OCEAN__LIVE_EVENTS__ACCEPTORS=N``: N acceptor processes take the POSTs and
+the integration's process only applies (``cpu µs`` counts them, ``main µs`` does not; a
+comma-separated list, such as ``0,2``, measures each in turn). Targets on 2 cores:
 the generator over 10,000/s, SQLite at least 5,000/s and Redis at least 3,000/s with
 p99 under 100 ms.
 """
@@ -62,8 +66,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _start(catalog: Path, port: int, queue: str) -> subprocess.Popen[bytes]:
+def _start(catalog: Path, port: int, queue: str, acceptors: int) -> subprocess.Popen[bytes]:
     env = os.environ | {
+        "OCEAN__LIVE_EVENTS__ACCEPTORS": str(acceptors),
         "OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY",
         "OCEAN__INTEGRATION__CONFIG__WEBHOOK_SECRET": SECRET,
         "OCEAN__INTEGRATION__IDENTIFIER": f"bench-{uuid.uuid4().hex[:8]}",
@@ -240,10 +245,10 @@ def ceiling(args: argparse.Namespace) -> list[float]:
     return [rate]
 
 
-def run(queue: str, args: argparse.Namespace) -> list[float]:
+def run(queue: str, args: argparse.Namespace, acceptors: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         catalog, port = Path(tmp) / "catalog.db", _free_port()
-        process = _start(catalog, port, queue)
+        process = _start(catalog, port, queue, acceptors)
         try:
             _wait_port(port)
             cpu = _cpu_seconds(process.pid), _cpu_seconds(process.pid, children=False)
@@ -263,8 +268,9 @@ def run(queue: str, args: argparse.Namespace) -> list[float]:
     rate = len(sent) / (max(visible.values()) - share.first)
     p50, p99 = statistics.median(latencies), latencies[int(len(latencies) * 0.99) - 1]
     cpu_us, main_us = cpu[0] / len(sent) * 1e6, cpu[1] / len(sent) * 1e6
+    label = f"{queue}+{acceptors}a" if acceptors else queue
     print(
-        f"{queue:>8} {len(sent):>7} {offered:>7.0f} {rate:>9.0f} {p50:>8.1f} {p99:>8.1f} {latencies[-1]:>8.1f} {refused:>7} {cpu_us:>7.0f} {main_us:>7.0f}"
+        f"{label:>8} {len(sent):>7} {offered:>7.0f} {rate:>9.0f} {p50:>8.1f} {p99:>8.1f} {latencies[-1]:>8.1f} {refused:>7} {cpu_us:>7.0f} {main_us:>7.0f}"
     )
     return [rate, p50, p99, cpu_us, main_us]
 
@@ -320,21 +326,27 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     parser.add_argument("--connections", type=int, default=32, help="per client process")
     parser.add_argument("--repeat", type=int, default=1, help="runs per queue (medians shown)")
+    parser.add_argument("--acceptors", default="0", help="acceptor processes (a list: each)")
     args = parser.parse_args()
     print(f"target rate {args.rate}/s for {args.seconds:g} s, {args.clients} client processes")
     print(
         f"{'queue':>8} {'events':>7} {'sent/s':>7} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'refused':>7} {'cpu µs':>7} {'main µs':>7}"
     )
-    measures: dict[str, Callable[[], list[float]]] = {
-        "ceiling": lambda: ceiling(args),
-        "sqlite": lambda: run("sqlite", args),
-        "redis": lambda: run("redis", args),
+    measures: dict[str, Callable[[int], list[float]]] = {
+        "ceiling": lambda _: ceiling(args),
+        "sqlite": lambda n: run("sqlite", args, n),
+        "redis": lambda n: run("redis", args, n),
     }
     for queue in args.queues.split(","):
-        results = [measures[queue]() for _ in range(args.repeat)]
-        if args.repeat > 1:
-            medians = [statistics.median(column) for column in zip(*results, strict=True)]
-            print(f"{queue:>8} median of {args.repeat}: " + " ".join(f"{m:.1f}" for m in medians))
+        for acceptors in [int(n) for n in args.acceptors.split(",")]:
+            if queue == "ceiling" and acceptors:
+                continue
+            results = [measures[queue](acceptors) for _ in range(args.repeat)]
+            if args.repeat > 1:
+                medians = [statistics.median(column) for column in zip(*results, strict=True)]
+                label = f"{queue}+{acceptors}a" if acceptors else queue
+                shown = " ".join(f"{m:.1f}" for m in medians)
+                print(f"{label:>8} median of {args.repeat}: {shown}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -19,7 +20,12 @@ from ocean.monitor.logs import configure_logging, parse_level
 from ocean.store.sqlite.spawn import SpareCatalog
 
 if TYPE_CHECKING:
+    import uvicorn
+    from starlette.types import ASGIApp
+
     from ocean.job import Observer
+    from ocean.live.acceptors import Acceptors
+    from ocean.live.service import LiveService
     from ocean.monitor.report import ResyncReport
     from ocean.sail import Sail
     from ocean.store.base import Store
@@ -201,9 +207,6 @@ async def _serve(
 ) -> None:
     """Serve /health, /ready, /metrics, POST /resync and the live-event routes, and
     resync as the listener says, until a signal."""
-    import asyncio
-
-    import uvicorn  # imported on use: `ocean sail --once` starts faster without them
     from prometheus_client import CollectorRegistry
 
     from ocean.listen.http import create_app
@@ -224,17 +227,15 @@ async def _serve(
         extra_routes=[*sail.folder.integration.http_routes(), *(live.routes if live else ())],
         readiness=[live.unready] if live else (),
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host=address[0], port=address[1], log_level="warning", lifespan="off")
-    )
-    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
-    serving = asyncio.create_task(server.serve())
+    server = _server(app, address)
+    stop = asyncio.Event()
+    acceptors = await _acceptors(sail, live, address, stop)
+    serving = asyncio.create_task(server.serve([acceptors.internal] if acceptors else None))
 
     def finished(report: ResyncReport) -> None:
         metrics.finished(report)
         show(report)
 
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
@@ -243,6 +244,8 @@ async def _serve(
         freshness = live.live.freshness if live else None
         await listen(sail, store, progress, stop=stop, on_report=finished, freshness=freshness)
     finally:
+        if acceptors is not None:
+            await acceptors.stop()  # first: no event is accepted that the workers miss
         if working is not None and live is not None:
             stop.set()
             await working
@@ -252,3 +255,35 @@ async def _serve(
         server.should_exit = True
         await serving
         await finish(sail)  # last: live events and routes may use the clients it closes
+
+
+def _server(app: ASGIApp, address: tuple[str, int]) -> uvicorn.Server:
+    """The integration's server, whose signals are the sail's."""
+    import uvicorn  # imported on use: `ocean sail --once` starts faster without it
+
+    config = uvicorn.Config(
+        app, host=address[0], port=address[1], log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    return server
+
+
+async def _acceptors(
+    sail: Sail, live: LiveService | None, address: tuple[str, int], stop: asyncio.Event
+) -> Acceptors | None:
+    """The acceptor processes ``OCEAN__LIVE_EVENTS__ACCEPTORS`` asks for, if live events
+    are served (else None, and the sail's own server takes the port); one that exits on
+    its own sets ``stop``."""
+    import logging
+
+    from ocean.live.acceptors import Acceptors
+
+    count = sail.settings.live_events.acceptors
+    if count and live is None:
+        logging.getLogger(__name__).warning(
+            "OCEAN__LIVE_EVENTS__ACCEPTORS=%d is ignored: this sail serves no live events", count
+        )
+    if not count or live is None:
+        return None
+    return await Acceptors.start(sail, live.queue, address, stop)

@@ -87,6 +87,9 @@ class LiveEventsSettings(_Section):
     retry_max_seconds: Annotated[float, Meta(gt=0)] = 10.0
     """While the queue is unreachable the workers retry with exponential backoff up to this
     wait; the route's 503 answers ``Retry-After`` with it (rounded up, at least 1)."""
+    acceptors: Annotated[int, Meta(ge=0)] = 0
+    """Extra processes that accept live events on the integration's port (checks,
+    signature, queue insert), leaving this process to apply them; 0: it does both."""
 
 
 class PortSettings(_Section):

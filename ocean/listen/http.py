@@ -84,7 +84,9 @@ def create_app(
             *extra_routes,
         ]
     )
-    return _Front(app) if any(isinstance(r, DirectRoute) for r in extra_routes) else app
+    direct = [route for route in app.routes if isinstance(route, DirectRoute)]
+    others = [route for route in app.routes if not isinstance(route, DirectRoute)]
+    return Front(app, direct, others) if direct else app
 
 
 class DirectRoute(Route):
@@ -93,11 +95,14 @@ class DirectRoute(Route):
     second, they cost as much as its own work. Routes before it keep precedence."""
 
 
-class _Front:
-    def __init__(self, app: Starlette) -> None:
-        self.app = app
-        self._direct = [route for route in app.routes if isinstance(route, DirectRoute)]
-        self._others = [route for route in app.routes if not isinstance(route, DirectRoute)]
+class Front:
+    """``direct`` routes served straight to their apps, unless one of ``others`` matches the
+    request too; everything else goes to ``app``."""
+
+    def __init__(
+        self, app: ASGIApp, direct: Sequence[DirectRoute], others: Sequence[BaseRoute]
+    ) -> None:
+        self.app, self._direct, self._others = app, direct, others
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

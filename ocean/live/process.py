@@ -40,11 +40,30 @@ _log = logging.getLogger(__name__)
 
 
 @dataclass
-class LiveEvents:
-    """What applying live events needs, passed in once."""
+class Checks:
+    """What accepting an event needs (:func:`accept`): the integration's processors, and
+    the mapping their checks run under. An acceptor process has only this."""
 
     integration: Integration
     mapping: PortAppConfig
+
+    def route_of(self, path: str) -> str | None:
+        """The registered path ``path`` is posted to: itself, or a template whose ``{name}``
+        segments match any one segment (GitLab registers ``/hook/{group_id}``)."""
+        registered = self.integration.webhook_processors
+        if path in registered:
+            return path
+        return next((template for template in registered if _fits(template, path)), None)
+
+    def processors(self, path: str) -> list[type[WebhookProcessor]]:
+        route = self.route_of(path)
+        return self.integration.webhook_processors[route] if route is not None else []
+
+
+@dataclass
+class LiveEvents(Checks):
+    """What applying live events needs, passed in once."""
+
     resources: list[CompiledResource]
     store: Store
     owner: Owner
@@ -61,18 +80,6 @@ class LiveEvents:
         self.writer = LiveWriter(
             store=self.store, owner=self.owner, mapping=self.mapping, freshness=self.freshness
         )
-
-    def route_of(self, path: str) -> str | None:
-        """The registered path ``path`` is posted to: itself, or a template whose ``{name}``
-        segments match any one segment (GitLab registers ``/hook/{group_id}``)."""
-        registered = self.integration.webhook_processors
-        if path in registered:
-            return path
-        return next((template for template in registered if _fits(template, path)), None)
-
-    def processors(self, path: str) -> list[type[WebhookProcessor]]:
-        route = self.route_of(path)
-        return self.integration.webhook_processors[route] if route is not None else []
 
 
 def _fits(template: str, path: str) -> bool:
@@ -97,9 +104,7 @@ class Accepted:
     key: str | None
 
 
-async def accept(
-    live: LiveEvents, path: str, body: bytes, headers: dict[str, str]
-) -> Accepted | None:
+async def accept(live: Checks, path: str, body: bytes, headers: dict[str, str]) -> Accepted | None:
     """Check an event before it is queued; None when no processor wants it."""
     classes = live.processors(path)
     if not classes:

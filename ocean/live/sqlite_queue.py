@@ -5,8 +5,13 @@ commit is under way wait for it and are committed together in the next transacti
 commit), and so are the rows of events done meanwhile: one commit, and one trip to the
 queue's thread, serves many events. Scheduling is in memory: the
 queue hands out rows in ``seq`` order past the last one handed out, so after a restart
-every row still present (not done, not buried) is delivered again. One process owns a
-queue file's events of one integration at a time; use Redis to share the load.
+every row still present (not done, not buried) is delivered again. One process takes a
+queue file's events of one integration at a time (use Redis to share the applying); other
+processes may put events in it (acceptors: :mod:`ocean.live.acceptors`). The file is in WAL
+mode and each put's transaction starts with its write, so puts from several processes wait
+for the write lock in turn, and a row's ``seq`` is given under that lock: rows commit in
+``seq`` order, and the reader's cursor skips none. Another process's puts wake the reader
+through :meth:`SQLiteEventQueue.arrived`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import functools
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +79,8 @@ class SQLiteEventQueue:
         self._arrived = asyncio.Event()
         self._inserts: GroupCommit[tuple[Any, ...], int] = GroupCommit(self._insert_group)
         self._deletes: GroupCommit[int, None] = GroupCommit(self._delete_group)
+        self.stored: Callable[[], None] | None = None
+        """Called after each group of puts commits (an acceptor tells the taker)."""
 
     @classmethod
     async def open(cls, path: Path, integration: str) -> SQLiteEventQueue:
@@ -103,7 +111,14 @@ class SQLiteEventQueue:
         return event
 
     async def _insert_group(self, rows: list[tuple[Any, ...]]) -> list[int]:
-        return await self._run(self._insert, rows)
+        seqs = await self._run(self._insert, rows)
+        if self.stored is not None:
+            self.stored()
+        return seqs
+
+    def arrived(self) -> None:
+        """Events were put by another process: wake a waiting :meth:`take`."""
+        self._arrived.set()
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> list[int]:
         """One transaction for ``rows``; their ``seq``, in order."""

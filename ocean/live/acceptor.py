@@ -1,0 +1,129 @@
+"""One acceptor process (``python -m ocean.live.acceptor SPEC``), started by
+:mod:`ocean.live.acceptors`: it serves the integration's port beside its siblings, checks
+and queues live events as the integration's own process would (the same route, the same
+answers), and hands every other request to that process over loopback.
+
+It loads the integration folder but runs none of its hooks: only the processors' checks
+(``should_process_event``, ``authenticate``, ``validate_payload``, ``group_key``) run here.
+It stops when its parent does: the parent holds the only write end of the ``lifeline``
+pipe, whose end of file (the parent stopped, or was killed) ends the acceptor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from prometheus_client import CollectorRegistry
+from starlette.types import Receive, Scope, Send
+
+from ocean.listen.http import Front
+from ocean.live.acceptors import ARRIVED, READY
+from ocean.live.open import open_queue
+from ocean.live.process import Checks
+from ocean.live.routes import live_event_routes
+from ocean.live.sqlite_queue import SQLiteEventQueue
+from ocean.monitor.logs import configure_logging
+from ocean.monitor.metrics import Metrics
+from ocean.process import run_process, tune_interpreter
+from ocean.sail import prepare
+
+_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"host"}
+
+
+def tell(fd: int, what: bytes) -> None:
+    """Write to the parent's pipe without waiting: when it is full, the parent has bytes
+    left to read and will wake anyway."""
+    with contextlib.suppress(BlockingIOError, BrokenPipeError):
+        os.write(fd, what)
+
+
+class Proxy:
+    """Hands a request to the integration's own process and streams its answer back."""
+
+    def __init__(self, base: str) -> None:
+        self._client = httpx.AsyncClient(base_url=base, timeout=None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = [(k, v) for k, v in scope["headers"] if k not in _HOP]
+        headers.append((b"x-forwarded-for", (scope.get("client") or ("",))[0].encode()))
+        target = scope["raw_path"] + (
+            b"?" + scope["query_string"] if scope["query_string"] else b""
+        )
+        request = self._client.build_request(
+            scope["method"], target.decode("latin-1"), headers=headers, content=bytes(body)
+        )
+        response = await self._client.send(request, stream=True)
+        try:
+            kept = [(k, v) for k, v in response.headers.raw if k.lower() not in _HOP]
+            await send({"type": "http.response.start", "status": response.status_code,
+                        "headers": kept})  # fmt: skip
+            async for chunk in response.aiter_raw():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await response.aclose()
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+async def serve(spec: dict[str, Any]) -> None:
+    """Serve the listening socket the parent passed until the lifeline ends or a signal."""
+    sail = prepare(Path(spec["folder"]), environ=os.environ, overrides={})
+    integration = sail.folder.integration
+    queue = await open_queue(spec["queue"], spec["identifier"], consumer=spec["consumer"])
+    if isinstance(queue, SQLiteEventQueue):
+        queue.stored = lambda: tell(spec["notify"], ARRIVED)
+    routes = live_event_routes(
+        Checks(integration, sail.folder.mapping),
+        queue,
+        Metrics(CollectorRegistry()),
+        max_body_bytes=spec["max_body"],
+        retry_after=spec["retry_after"],
+    )
+    proxy = Proxy(f"http://127.0.0.1:{spec['internal']}")
+    app = Front(proxy, routes, integration.http_routes())
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=5)
+    )
+    listening = socket.socket(fileno=spec["socket"])
+    loop = asyncio.get_running_loop()
+    loop.add_reader(spec["lifeline"], lambda: setattr(server, "should_exit", True))
+    serving = asyncio.create_task(server.serve(sockets=[listening]))
+    try:
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        tell(spec["notify"], READY)
+        await serving
+    finally:
+        loop.remove_reader(spec["lifeline"])
+        await proxy.close()
+        await queue.close()
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    configure_logging(spec["log_level"])
+    tune_interpreter()
+    run_process(serve(spec))
+
+
+if __name__ == "__main__":
+    main()
