@@ -72,8 +72,9 @@ def load_folder(
 
 
 def import_main(folder: Path) -> ModuleType:
-    """Import ``main.py`` as a fresh module named ``main`` (what its log records show), not
-    registered in ``sys.modules``, so each folder loaded gets its own.
+    """Import ``main.py`` as a fresh module named ``main`` (what its log records show),
+    registered in ``sys.modules`` only while it runs (what ``@dataclass`` and the like look
+    up as it defines its classes), so each folder loaded gets its own.
 
     The folder stays importable afterwards, as in the original, so handlers may import the
     integration's own modules lazily.
@@ -84,12 +85,19 @@ def import_main(folder: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+    before = sys.modules.get("main")
+    sys.modules["main"] = module
     try:
         spec.loader.exec_module(module)
     except Exception as error:
         message = f"importing {folder / 'main.py'} failed: {describe_error(error)}"
         message += _install_hint(error, folder)
         raise IntegrationLoadError(with_frames(message, error, folder.resolve())) from error
+    finally:
+        if before is None:
+            sys.modules.pop("main", None)
+        else:
+            sys.modules["main"] = before
     return module
 
 
