@@ -1,71 +1,101 @@
 """A PostgreSQL catalog's page records (:class:`~ocean.store.base.RemembersPages` and
 :class:`~ocean.store.page_records.ClaimsPages`): as on SQLite, a record holds while its
-entities are at the recorded versions, checked by the server."""
+entities are at the recorded versions, checked by the server. A record's entries are three
+arrays of its row (blueprints, identifiers, versions; migration 15) and its summary (counts,
+misconfigured fields, blueprints) a JSON text: the check unnests the arrays against the
+entities' key, no JSON is parsed, and records are copied in (COPY) as written."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
+import orjson
 
 from ocean.store.base import Owner, PageRecord
-from ocean.store.page_records import ClaimedPage, PageShelf, claimed, decoded, encoded
+from ocean.store.page_records import ClaimedPage, PageShelf, claimed
 
 _HOLDS = (
-    "NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p.record::jsonb -> 'entries') k "
-    "WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.blueprint = k ->> 0 "
-    "AND e.identifier = k ->> 1 AND e.version = (k ->> 2)::bigint))"
+    "NOT EXISTS (SELECT 1 FROM unnest(p.entry_blueprints, p.entry_identifiers, p.entry_versions) "
+    "AS k(b, i, v) WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.blueprint = k.b "
+    "AND e.identifier = k.i AND e.version = k.v))"
 )
-# One statement: the records that hold, their keys marked as produced by the run ($5)
-# and their digests as used ($6); the marks are written whether or not they are read.
+# One statement: the records that hold, their keys marked as produced by the run ($5; a
+# key of two pages is two rows, which every reader allows for) and their digests as used
+# ($6); the marks are written whether or not they are read.
 _CLAIM = (
-    "WITH hit AS (SELECT p.digest, p.record::jsonb AS r FROM resync_pages p "
-    "WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 AND p.digest = ANY($4::bytea[]) "
-    f"AND {_HOLDS}), "
+    "WITH hit AS (SELECT p.digest, p.record, p.entry_blueprints AS b, p.entry_identifiers AS i "
+    "FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 "
+    f"AND p.digest = ANY($4::bytea[]) AND {_HOLDS}), "
     "keys AS (INSERT INTO resync_produced(run, blueprint, identifier) "
-    "SELECT DISTINCT $5, k ->> 0, k ->> 1 FROM hit, jsonb_array_elements(hit.r -> 'entries') k "
-    "ON CONFLICT DO NOTHING), "
+    "SELECT $5, k.b, k.i FROM hit, unnest(hit.b, hit.i) AS k(b, i)), "
     "used AS (INSERT INTO resync_produced(run, blueprint, identifier) "
-    "SELECT $6, $2, upper(encode(digest, 'hex')) FROM hit ON CONFLICT DO NOTHING) "
-    "SELECT digest, jsonb_build_object('n', jsonb_array_length(r -> 'entries'), "
-    "'blueprints', coalesce(r -> 'blueprints', (SELECT jsonb_agg(DISTINCT k ->> 0) "
-    "FROM jsonb_array_elements(r -> 'entries') k)), 'counts', r -> 'counts', "
-    "'misconfigured', r -> 'misconfigured')::text FROM hit"
+    "SELECT $6, $2, upper(encode(digest, 'hex')) FROM hit) "
+    "SELECT digest, cardinality(i), record FROM hit"
 )
-_KEEP = (
-    "WITH kept AS (INSERT INTO resync_pages(owner, slot, digest, fingerprint, record) "
-    "SELECT $1, $2, d, $3, r FROM unnest($4::bytea[], $5::text[]) AS k(d, r) "
-    "ON CONFLICT (owner, slot, digest) DO UPDATE SET fingerprint = excluded.fingerprint, "
-    "record = excluded.record RETURNING digest) "
-    "INSERT INTO resync_produced(run, blueprint, identifier) "
-    "SELECT $6, $2, upper(encode(digest, 'hex')) FROM kept ON CONFLICT DO NOTHING"
+# The records kept replace those of the same digests, which are marked as used ($4).
+_REPLACED = (
+    "WITH gone AS (DELETE FROM resync_pages WHERE owner = $1 AND slot = $2 "
+    "AND digest = ANY($3::bytea[])) INSERT INTO resync_produced(run, blueprint, identifier) "
+    "SELECT $4, $2, upper(encode(d, 'hex')) FROM unnest($3::bytea[]) AS d"
 )
 _UNUSED = (
     "DELETE FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND NOT EXISTS ("
     "SELECT 1 FROM resync_produced m WHERE m.run = $3 AND m.blueprint = $2 "
     "AND m.identifier = upper(encode(p.digest, 'hex')))"
 )
+_COLUMNS = [
+    "owner",
+    "slot",
+    "digest",
+    "fingerprint",
+    "record",
+    "entry_blueprints",
+    "entry_identifiers",
+    "entry_versions",
+]
+
+
+def _row(owner: Owner, slot: str, fingerprint: str, record: PageRecord) -> tuple[Any, ...]:
+    summary = {
+        "blueprints": sorted({str(blueprint) for blueprint, _ in record.keys}),
+        "counts": record.counts,
+        "misconfigured": record.misconfigured,
+    }
+    blueprints = [blueprint for blueprint, _ in record.keys]
+    identifiers = [identifier for _, identifier in record.keys]
+    text = orjson.dumps(summary).decode()
+    return (owner.key, slot, record.digest, fingerprint, text, blueprints, identifiers,
+            list(record.versions))  # fmt: skip
+
+
+def _record(row: asyncpg.Record) -> PageRecord:
+    digest, text, blueprints, identifiers, versions = row
+    summary = orjson.loads(text)
+    keys = list(zip(blueprints, identifiers, strict=True))
+    misconfigured = summary.get("misconfigured") or {}
+    return PageRecord(bytes(digest), keys, list(versions), summary["counts"], misconfigured)
 
 
 async def recall(pool: asyncpg.Pool, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:
     rows = await pool.fetch(
-        "SELECT p.digest, p.record FROM resync_pages p "
-        f"WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 AND {_HOLDS}",
+        "SELECT p.digest, p.record, p.entry_blueprints, p.entry_identifiers, p.entry_versions "
+        f"FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 AND {_HOLDS}",
         owner.key,
         slot,
         fingerprint,
     )
-    return [decoded(*row) for row in rows]
+    return [_record(row) for row in rows]
 
 
 async def remember(
     pool: asyncpg.Pool, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
 ) -> None:
+    latest = {record.digest: record for record in records}  # a page seen twice: once
     async with pool.acquire() as db, db.transaction():
         await db.execute("DELETE FROM resync_pages WHERE owner = $1 AND slot = $2", owner.key, slot)
-        await db.executemany(
-            "INSERT INTO resync_pages(owner, slot, digest, fingerprint, record) "
-            "VALUES ($1, $2, $3, $4, $5)",
-            [(owner.key, slot, r.digest, fingerprint, encoded(r)) for r in records],
-        )
+        rows = [_row(owner, slot, fingerprint, record) for record in latest.values()]
+        await db.copy_records_to_table("resync_pages", records=rows, columns=_COLUMNS)
 
 
 async def holds(pool: asyncpg.Pool, shelf: PageShelf) -> bool:
@@ -84,15 +114,16 @@ async def claim(pool: asyncpg.Pool, shelf: PageShelf, digests: list[bytes]) -> l
     rows = await pool.fetch(
         _CLAIM, owner, slot, shelf.fingerprint, list(set(digests)), shelf.run, shelf.used
     )
-    return [claimed(digest, summary) for digest, summary in rows]
+    return [claimed(digest, {**orjson.loads(text), "n": n}) for digest, n, text in rows]
 
 
 async def keep(pool: asyncpg.Pool, shelf: PageShelf, records: list[PageRecord]) -> None:
     latest = {record.digest: record for record in records}  # a page seen twice: once
-    digests = list(latest)
-    texts = [encoded(record) for record in latest.values()]
-    owner, slot = shelf.owner.key, shelf.slot
-    await pool.execute(_KEEP, owner, slot, shelf.fingerprint, digests, texts, shelf.used)
+    owner, slot, fingerprint = shelf.owner, shelf.slot, shelf.fingerprint
+    rows = [_row(owner, slot, fingerprint, record) for record in latest.values()]
+    async with pool.acquire() as db, db.transaction():
+        await db.execute(_REPLACED, owner.key, slot, list(latest), shelf.used)
+        await db.copy_records_to_table("resync_pages", records=rows, columns=_COLUMNS)
 
 
 async def settle(pool: asyncpg.Pool, shelf: PageShelf) -> None:

@@ -195,6 +195,29 @@ MIGRATIONS: list[str] = [
     # 14: a search by identifiers without a blueprint seeks each blueprint's key instead
     # (see ocean.store.postgres.search.prefilter): one index less for every write.
     "DROP INDEX entities_by_identifier;",
+    # 15: a page record's entries as arrays beside its summary (see ocean.store.postgres.pages):
+    # whether a record holds is a join of its unnested keys with entities', no JSON parsed.
+    """
+    ALTER TABLE resync_pages ADD COLUMN IF NOT EXISTS entry_blueprints TEXT[] NOT NULL DEFAULT '{}',
+        ADD COLUMN IF NOT EXISTS entry_identifiers TEXT[] NOT NULL DEFAULT '{}',
+        ADD COLUMN IF NOT EXISTS entry_versions BIGINT[] NOT NULL DEFAULT '{}';
+    UPDATE resync_pages p SET entry_blueprints = k.b, entry_identifiers = k.i,
+        entry_versions = k.v, record = jsonb_build_object('blueprints', coalesce(
+        p.record::jsonb -> 'blueprints', to_jsonb(k.kinds)), 'counts', p.record::jsonb -> 'counts',
+        'misconfigured', p.record::jsonb -> 'misconfigured')::text
+    FROM (SELECT q.owner, q.slot, q.digest, array_agg(DISTINCT e ->> 0) AS kinds,
+        array_agg(e ->> 0 ORDER BY n) AS b,
+        array_agg(e ->> 1 ORDER BY n) AS i, array_agg((e ->> 2)::bigint ORDER BY n) AS v
+        FROM resync_pages q, jsonb_array_elements(q.record::jsonb -> 'entries')
+        WITH ORDINALITY AS x(e, n) GROUP BY q.owner, q.slot, q.digest) AS k
+    WHERE (p.owner, p.slot, p.digest) = (k.owner, k.slot, k.digest);
+    UPDATE resync_pages SET record = jsonb_build_object('blueprints',
+        coalesce(record::jsonb -> 'blueprints', '[]'::jsonb),
+        'counts', record::jsonb -> 'counts', 'misconfigured', record::jsonb -> 'misconfigured')::text
+    WHERE record::jsonb ? 'entries';
+    ALTER TABLE resync_pages ALTER COLUMN entry_blueprints DROP DEFAULT,
+        ALTER COLUMN entry_identifiers DROP DEFAULT, ALTER COLUMN entry_versions DROP DEFAULT;
+    """,
 ]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncpg
+import orjson
 
+from ocean.store.base import PageRecord
 from ocean.store.postgres.schema import MIGRATIONS
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import BLUEPRINT, OWNER
@@ -57,3 +59,43 @@ async def test_edges_keyed_by_target_keep_the_old_edges(postgres_url: str) -> No
 
     assert dependents.of == {("svc", "b"): {("svc", "a")}}
     assert [entity["identifier"] for entity in upstream] == ["b"]
+
+
+async def test_page_records_in_json_keep_their_entries(postgres_url: str) -> None:
+    """A catalog at migration 14 (a page record's entries in its JSON text) opens with its
+    records recalled as they were: the entries moved to arrays, the summary kept."""
+    store = await PostgresStore.open(postgres_url)
+    await store.create_blueprints([BLUEPRINT])
+    entities = [{"identifier": name, "blueprint": "svc"} for name in ("b", "a")]
+    await store.upsert_entities(entities, owner=OWNER, merge=True)
+    await store.close()
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
+    versions = dict(await db.fetch("SELECT identifier, version FROM entities"))
+    old = {
+        "entries": [["svc", "b", versions["b"]], ["svc", "a", versions["a"]]],
+        "counts": {"svc": 2},
+        "misconfigured": {".x": ".y"},
+    }
+    await db.execute(
+        "ALTER TABLE resync_pages DROP COLUMN entry_blueprints, DROP COLUMN entry_identifiers, "
+        "DROP COLUMN entry_versions; DELETE FROM ocean_schema WHERE version > 14"
+    )
+    await db.execute(
+        "INSERT INTO resync_pages VALUES ($1, 'r0', '\\x01', 'f', $2), ($1, 'r0', '\\x02', 'f', $3)",
+        OWNER.key,
+        orjson.dumps(old).decode(),
+        orjson.dumps({"entries": [], "counts": {}}).decode(),
+    )
+    await db.close()
+
+    store = await PostgresStore.open(postgres_url)
+    records = await store.recall_pages(OWNER, "r0", "f")
+    await store.close()
+
+    by_digest = {record.digest: record for record in records}
+    assert by_digest[b"\x01"] == PageRecord(
+        b"\x01", [("svc", "b"), ("svc", "a")], [versions["b"], versions["a"]], {"svc": 2},
+        {".x": ".y"},
+    )  # fmt: skip
+    assert by_digest[b"\x02"] == PageRecord(b"\x02", [], [], {}, {})
