@@ -1,0 +1,59 @@
+"""PostgreSQL page records (entries as arrays of the record's row): recalled and claimed
+while their entities are at the recorded versions, replaced by digest, dropped unused."""
+
+from __future__ import annotations
+
+from ocean.store.base import PageRecord
+from ocean.store.page_records import PageShelf
+from ocean.store.postgres.store import PostgresStore
+from tests.store.postgres import BLUEPRINT, OWNER
+
+
+async def _stored(url: str) -> tuple[PostgresStore, dict[str, int]]:
+    store = await PostgresStore.open(url)
+    await store.create_blueprints([BLUEPRINT])
+    entities = [{"identifier": name, "blueprint": "svc"} for name in ("a", "b", "c")]
+    outcomes = await store.upsert_entities(entities, owner=OWNER, merge=True)
+    return store, {o.identifier: o.version or 0 for o in outcomes}
+
+
+async def test_records_hold_while_their_entities_are_unwritten(postgres_url: str) -> None:
+    store, v = await _stored(postgres_url)
+    one = PageRecord(
+        b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2}, {".x": "y"}
+    )
+    two = PageRecord(b"\x02", [("svc", "c")], [v["c"]], {"svc": 1})
+    await store.remember_pages(OWNER, "r0", "f", [one, two])
+    recalled = await store.recall_pages(OWNER, "r0", "f")
+    await store.upsert_entities([{"identifier": "c", "blueprint": "svc", "title": "C"}],
+                                owner=OWNER, merge=True)  # fmt: skip
+    after_write = await store.recall_pages(OWNER, "r0", "f")
+    other = await store.recall_pages(OWNER, "r0", "g")
+    await store.close()
+
+    assert sorted(recalled, key=lambda r: r.digest) == [one, two]
+    assert after_write == [one]
+    assert other == []
+
+
+async def test_claim_keep_and_settle(postgres_url: str) -> None:
+    store, v = await _stored(postgres_url)
+    shelf = PageShelf(OWNER, "r0", "f", "run-1")
+    stale = PageRecord(b"\x01", [("svc", "a")], [v["a"] + 1], {"svc": 1})
+    await store.keep_pages(shelf, [stale, PageRecord(b"\x03", [], [], {})])
+    fresh = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
+    await store.keep_pages(shelf, [fresh])  # replaces the record of the same digest
+    rerun = PageShelf(OWNER, "r0", "f", "run-2")
+    opened = await store.open_pages(rerun)
+    claimed = await store.claim_pages(rerun, [b"\x01", b"\x01", b"\x02"])
+    marked = await store.produced_among("run-2", [("svc", "a"), ("svc", "b"), ("svc", "c")])
+    await store.settle_pages(rerun)  # \x03 was not used by run-2
+    left = await store.recall_pages(OWNER, "r0", "f")
+    await store.close()
+
+    assert opened
+    assert [(c.digest, c.entities, c.blueprints, c.counts) for c in claimed] == [
+        (b"\x01", 2, ["svc"], {"svc": 2})
+    ]
+    assert marked == {("svc", "a"), ("svc", "b")}
+    assert left == [fresh]
