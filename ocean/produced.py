@@ -33,6 +33,8 @@ class Produced:
         self.memory: set[EntityKey] = set()
         self._pending: list[EntityKey] = []
         self._marked = False
+        self._owned_nothing = False
+        """The owner owned nothing when the run started: nothing can be stale."""
 
     def mapped(self, key: EntityKey) -> None:
         """A key mapped for writing: kept in memory; with a catalog, its write's outcome
@@ -87,11 +89,20 @@ class Produced:
         await self.flush(1)
         return await self.catalog.produced_counts(owner, self.run, since=since)
 
+    async def started(self, owner: Owner) -> None:
+        """Ask, before the run writes, whether ``owner`` owns anything. If not (a first
+        sync), nothing can be stale at its end: an entity becomes owned only by a write,
+        which makes it newer than the start; the stale query is then skipped."""
+        if self.catalog is not None:
+            self._owned_nothing = not await self.catalog.owns_any(owner)
+
     async def stale(self, owner: Owner, before: str) -> set[EntityKey] | None:
         """What ``owner`` owns, untouched since ``before``, that this resync did not
         produce, read from the catalog in pages; None when the catalog does not keep them."""
         if self.catalog is None:
             return None
+        if self._owned_nothing:
+            return set()
         await self.flush(1)
         found: set[EntityKey] = set()
         after: EntityKey | None = None

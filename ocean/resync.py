@@ -88,6 +88,8 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
             job.observer.kind_finished(kind)
             log_lines.kind_finished(kind)
 
+    if tally.produced is not None:
+        await tally.produced.started(job.owner)
     owned_at_start = _read_ownership(job, report, tally)
     try:
         async with asyncio.TaskGroup() as group:

@@ -104,3 +104,26 @@ async def test_a_first_sync_marks_nothing_and_a_rerun_marks_what_it_left(
     # is marked by the catalog as it is claimed
     assert sorted(marked) == [("service", f"svc-{i}") for i in range(5)]
     assert [kind.unchanged_pages for kind in rerun.kinds] == [1, 0]
+
+
+async def test_a_first_sync_asks_for_no_stale_candidates_a_rerun_does(
+    workspace: Workspace, catalog: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    for store_class in (SQLiteStore, PostgresStore):
+        original = store_class.unproduced_owned_page
+
+        async def spy(self: Any, *args: Any, _o: Any = original, **kwargs: Any) -> Any:
+            asked.append("page")
+            return await _o(self, *args, **kwargs)
+
+        monkeypatch.setattr(store_class, "unproduced_owned_page", spy)
+    workspace.set_data(services=[services(5)], teams=TEAMS)
+
+    await workspace.sail(catalog)  # the integration owned nothing: nothing can be stale
+    first = len(asked)
+    workspace.set_data(services=[services(4)], teams=TEAMS)
+    rerun = await workspace.sail(catalog)
+
+    assert (first, rerun.deleted) == (0, 1)
+    assert len(asked) >= 1

@@ -41,6 +41,10 @@ class RecordsProduced(Protocol):
         and not produced by ``run``; and the cursor of the next page (None at the end)."""
         ...
 
+    async def owns_any(self, owner: Owner) -> bool:
+        """Whether ``owner`` owns any entity (one key seek)."""
+        ...
+
     async def forget_produced(self, prefix: str) -> None:
         """Drop the rows of every run whose id starts with ``prefix``."""
         ...

@@ -255,6 +255,10 @@ class PostgresStore:
     ) -> tuple[list[EntityKey], EntityKey | None]:
         return await produced.unproduced_page(self._pool, owner.key, run, before, after, limit)
 
+    async def owns_any(self, owner: Owner) -> bool:
+        query = "SELECT EXISTS (SELECT 1 FROM ownership WHERE owner = $1)"
+        return bool(await self._pool.fetchval(query, owner.key))
+
     async def forget_produced(self, prefix: str) -> None:
         await self._pool.execute("DELETE FROM resync_produced WHERE starts_with(run, $1)", prefix)
 

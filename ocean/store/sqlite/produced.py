@@ -72,6 +72,14 @@ def unproduced_page(
     return keys, (keys[-1] if len(keys) == limit else None)
 
 
+def owns_any(catalog: SQLiteCatalog, owner_key: str) -> bool:
+    query = (
+        "SELECT EXISTS (SELECT 1 FROM ownership "
+        "WHERE owner = (SELECT id FROM owners WHERE key = ?1))"
+    )
+    return bool(catalog.read(lambda db: db.execute(query, (owner_key,)).fetchone()[0]))
+
+
 def forget(catalog: SQLiteCatalog, prefix: str) -> None:
     def write(db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM resync_produced WHERE substr(run, 1, length(?1)) = ?1", (prefix,))

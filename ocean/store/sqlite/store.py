@@ -206,6 +206,9 @@ class SQLiteStore:
     ) -> tuple[list[EntityKey], EntityKey | None]:
         return await self._call(produced.unproduced_page, owner.key, run, before, after, limit)
 
+    async def owns_any(self, owner: Owner) -> bool:
+        return await self._call(produced.owns_any, owner.key)
+
     async def forget_produced(self, prefix: str) -> None:
         await self._call(produced.forget, prefix)
 
