@@ -40,6 +40,23 @@ def rules_cover(rules: dict[str, EntityRules], entities: list[Entity]) -> bool:
     return {str(e.get("blueprint")) for e in entities} <= rules.keys()
 
 
+def write_options(merge: bool, only_changed: bool, create_missing_related: bool) -> dict[str, bool]:
+    """A bulk write's options, as :func:`plan_batch` and the stores read them."""
+    return {
+        "merge": merge,
+        "only_changed": only_changed,
+        "create_missing_related": create_missing_related,
+    }
+
+
+def prepared_if_covered(
+    entities: list[Entity], rules: dict[str, EntityRules]
+) -> PreparedBatch | None:
+    """``entities`` prepared against ``rules``, or None when one of their blueprints has
+    no rules yet (the store reads them again, then prepares)."""
+    return prepare(entities, rules) if rules_cover(rules, entities) else None
+
+
 def check_keys(
     entities: list[Entity], blueprints: Iterable[str]
 ) -> tuple[list[WriteOutcome], list[tuple[int, Entity]]]:

@@ -50,9 +50,11 @@ from ocean.store.writes import (
     dumps,
     plan_batch,
     prepare,
+    prepared_if_covered,
     rules_cover,
     shaped,
     versioned,
+    write_options,
 )
 from ocean.types import Entity, EntityKey
 
@@ -133,8 +135,7 @@ class PostgresStore:
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
         """``entities`` prepared against the blueprint rules read so far, while the previous
         batch is written (None when one of their blueprints has not been read)."""
-        rules = self._rules
-        return prepare(entities, rules) if rules_cover(rules, entities) else None
+        return prepared_if_covered(entities, self._rules)
 
     async def upsert_prepared(
         self,
@@ -146,11 +147,7 @@ class PostgresStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
-        options = {
-            "merge": merge,
-            "only_changed": only_changed,
-            "create_missing_related": create_missing_related,
-        }
+        options = write_options(merge, only_changed, create_missing_related)
         if prepared is None or prepared.rules is not self._rules:  # none, or stale rules
             if not rules_cover(self._rules, entities):
                 self._rules = rules_by_blueprint(await self.list_blueprints())

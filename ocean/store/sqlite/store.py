@@ -39,7 +39,7 @@ from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
 from ocean.store.sqlite.mapping import Part, write_parts
 from ocean.store.sqlite.spawn import SpareCatalog
-from ocean.store.writes import PreparedBatch, prepare, rules_cover
+from ocean.store.writes import PreparedBatch, prepared_if_covered, rules_cover, write_options
 from ocean.transform.mapper import MapSummary
 from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity, EntityKey
@@ -122,8 +122,7 @@ class SQLiteStore:
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
         """``entities`` prepared against the blueprint rules read so far, on the caller's
         thread (None when one of their blueprints has not been read)."""
-        rules = self._rules
-        return prepare(entities, rules) if rules_cover(rules, entities) else None
+        return prepared_if_covered(entities, self._rules)
 
     async def upsert_prepared(
         self,
@@ -135,7 +134,7 @@ class SQLiteStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
-        options = _options(merge, only_changed, create_missing_related)
+        options = write_options(merge, only_changed, create_missing_related)
         outcomes, _ = await self._write(None, [(entities, prepared)], owner, options)
         return outcomes
 
@@ -152,7 +151,7 @@ class SQLiteStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> tuple[list[WriteOutcome], list[MapSummary]]:
-        options = _options(merge, only_changed, create_missing_related)
+        options = write_options(merge, only_changed, create_missing_related)
         return await self._write(spec, pages, owner, options)
 
     async def _write(
@@ -356,11 +355,3 @@ def _part(page: MappedPage | bytes, rules: dict[str, EntityRules]) -> Part:
         return page
     entities, prepared = page
     return prepared if prepared is not None and prepared.rules is rules else entities
-
-
-def _options(merge: bool, only_changed: bool, create_missing_related: bool) -> dict[str, bool]:
-    return {
-        "merge": merge,
-        "only_changed": only_changed,
-        "create_missing_related": create_missing_related,
-    }
