@@ -33,6 +33,9 @@ class PlannedWrite:
     text: str
     before: list[Edge] | None = None
     """An update's stored relation edges (what the write replaces); None for a creation."""
+    replaced: tuple[PlannedWrite, list[Edge]] | None = None
+    """The earlier copy of the same key in the batch that this one is written over, and
+    its edges: written instead if this one fails."""
 
 
 def rules_cover(rules: dict[str, EntityRules], entities: list[Entity]) -> bool:
@@ -174,35 +177,43 @@ class BatchPlan:
         return wanted - self.edges.keys()
 
     def fail_missing(self, missing: set[EntityKey]) -> None:
-        """Fail (``not_found``) the writes whose relation targets are missing."""
+        """Fail (``not_found``) the writes whose relation targets are missing; a key sent
+        twice then writes its earlier copy, if that one's targets exist."""
         kept = []
         for write in self.writes:
-            absent = [
-                f"relation {name!r} targets {bp} {target!r}, which does not exist"
-                for name, bp, target in self.edges[write.key]
-                if (bp, target) in missing
-            ]
-            if not absent:
-                kept.append(write)
-                continue
-            message = (
-                "not_found: "
-                + "; ".join(absent)
-                + " (createMissingRelatedEntities: true creates it)"
-            )
-            self.outcomes.append(
-                WriteOutcome(write.index, write.key[1], write.key[0], "failed", error=message)
-            )
+            current: PlannedWrite | None = write
+            edges = self.edges[write.key]
+            while current is not None and (error := _missing_error(edges, missing)):
+                key = current.key
+                self.outcomes.append(
+                    WriteOutcome(current.index, key[1], key[0], "failed", error=error)
+                )
+                current, edges = current.replaced or (None, [])
+            if current is not None:
+                kept.append(current)
+                self.edges[current.key] = edges
         self.writes = kept
 
     def results(self) -> list[WriteOutcome]:
-        """Every entity's outcome, in request order."""
-        ordered: list[WriteOutcome | None] = [None] * (len(self.outcomes) + len(self.writes))
-        for outcome in self.outcomes:
-            ordered[outcome.index] = outcome
-        for w in self.writes:
-            ordered[w.index] = WriteOutcome(w.index, w.key[1], w.key[0], w.status)
-        return [outcome for outcome in ordered if outcome is not None]
+        """Every entity's outcome, in request order (a key sent twice: each copy's)."""
+        outcomes = list(self.outcomes)
+        for write in self.writes:
+            copy: PlannedWrite | None = write
+            while copy is not None:
+                outcomes.append(WriteOutcome(copy.index, copy.key[1], copy.key[0], copy.status))
+                copy = copy.replaced[0] if copy.replaced else None
+        return sorted(outcomes, key=lambda outcome: outcome.index)
+
+
+def _missing_error(edges: list[Edge], missing: set[EntityKey]) -> str | None:
+    absent = [
+        f"relation {name!r} targets {bp} {target!r}, which does not exist"
+        for name, bp, target in edges
+        if (bp, target) in missing
+    ]
+    if not absent:
+        return None
+    return f"not_found: {'; '.join(absent)} (createMissingRelatedEntities: true creates it)"
 
 
 def plan_batch(
@@ -227,15 +238,16 @@ def plan_batch(
         if isinstance(result, WriteOutcome):
             plan.outcomes.append(result)
             continue
-        write, plan.edges[key] = result
+        write, edges = result
         if place is None:
             planned[key] = len(plan.writes)
             plan.writes.append(write)
-            continue
-        assert prior is not None
-        plan.outcomes.append(WriteOutcome(prior.index, key[1], key[0], prior.status))
-        write.before = prior.before  # what the catalog holds is the stored entity's
-        plan.writes[place] = write
+        else:
+            assert prior is not None
+            write.before = prior.before  # what the catalog holds is the stored entity's
+            write.replaced = (prior, plan.edges[key])
+            plan.writes[place] = write
+        plan.edges[key] = edges
     return plan
 
 

@@ -195,3 +195,37 @@ async def test_a_key_sent_twice_in_one_batch_is_written_in_order_the_last_kept(
     assert {
         t: sorted(i for _, i in found.of.get(("team", t), set())) for t in ("t1", "t2")
     } == related
+
+
+async def test_a_key_sent_twice_whose_last_copy_fails_keeps_the_earlier_copy(
+    store: Store,
+) -> None:
+    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+    await store.create_blueprints([team, TEAMED])
+    await store.upsert_entities(
+        [{"identifier": "t1", "blueprint": "team", "title": "t1"}], owner=OWNER, merge=True
+    )
+    copies = [
+        {
+            "identifier": "a",
+            "blueprint": "svc",
+            "properties": {"x": 1},
+            "relations": {"team": "t1"},
+        },
+        {
+            "identifier": "a",
+            "blueprint": "svc",
+            "properties": {"x": 2},
+            "relations": {"team": "t9"},
+        },
+    ]
+
+    outcomes = await store.upsert_entities(
+        copies, owner=OWNER, merge=True, create_missing_related=False
+    )
+
+    assert [o.status for o in outcomes] == ["created", "failed"]
+    assert "t9" in str(outcomes[1].error)
+    assert (await store.get_entities("svc", ["a"]))["a"]["properties"] == {"x": 1}
+    found = await store.dependents([("team", "t1")], after="9999")
+    assert found.of.get(("team", "t1")) == {("svc", "a")}
