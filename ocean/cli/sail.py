@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -20,6 +19,8 @@ from ocean.monitor.logs import configure_logging, parse_level
 from ocean.store.sqlite.spawn import SpareCatalog
 
 if TYPE_CHECKING:
+    import asyncio
+
     import uvicorn
     from starlette.types import ASGIApp
 
@@ -207,6 +208,8 @@ async def _serve(
 ) -> None:
     """Serve /health, /ready, /metrics, POST /resync and the live-event routes, and
     resync as the listener says, until a signal."""
+    import asyncio  # not at the module's top: ocean sail starts the catalog's process first
+
     from prometheus_client import CollectorRegistry
 
     from ocean.listen.http import create_app
