@@ -50,8 +50,9 @@ class _Receiver:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = "/" + scope["path_params"]["path"]
         known = self._live.route_of(path) or "unknown"  # no label per random path or parameter
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
+        headers = {  # a header sent twice: its first value, as Starlette's mapping reads it
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in reversed(scope["headers"])
         }
         try:
             body = await _body(Request(scope, receive), self._limit)

@@ -286,3 +286,22 @@ async def test_every_processor_of_a_path_that_wants_the_event_handles_it(live: W
         await server.settled()
     assert set(await live.entities("service")) == {"svc-1"}
     assert set(await live.entities("team")) == {"core", "edge"}
+
+
+@pytest.mark.parametrize(
+    ("first_good", "status", "applied"), [(True, 202, {"svc-2"}), (False, 200, set())]
+)
+async def test_a_header_sent_twice_is_read_as_its_first_value(
+    live: Workspace, queue_env: dict[str, str], first_good: bool, status: int, applied: set[str]
+) -> None:
+    async with live_server(live, queue_env) as server:
+        body = json.dumps(service_event("svc-2", 5)).encode()
+        good, bad = sign(SECRET, body), "sha256=" + "0" * 64
+        signatures = [good, bad] if first_good else [bad, good]
+        headers = [("x-hub-signature-256", value) for value in signatures]
+        response = await server.client.post(
+            f"{server.base}/integration/signed", content=body, headers=headers
+        )
+        assert response.status_code == status, response.text  # a bad signature: ignored
+        await server.settled()
+    assert set(await live.entities("service")) == applied
