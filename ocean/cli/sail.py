@@ -289,4 +289,8 @@ async def _acceptors(
         )
     if not count or live is None:
         return None
-    return await Acceptors.start(sail, live.queue, address, stop)
+    try:
+        return await Acceptors.start(sail, live.queue, address, stop)
+    except BaseException:  # the sail stops: its live service with it
+        await live.close()
+        raise

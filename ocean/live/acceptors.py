@@ -83,10 +83,15 @@ class Acceptors:
         os.set_blocking(notify, False)
         spec = _spec(sail, internal.getsockname()[1], public, lifeline, notify)
         fds = (public.fileno(), lifeline, notify)
+        processes: list[asyncio.subprocess.Process] = []
         try:
-            processes = [
-                await _spawn(spec, fds) for _ in range(sail.settings.live_events.acceptors)
-            ]
+            for _ in range(sail.settings.live_events.acceptors):
+                processes.append(await _spawn(spec, fds))
+        except BaseException:  # those started see their lifeline end, and stop
+            os.close(lifeline_out)
+            os.close(notified)
+            internal.close()
+            raise
         finally:
             for fd in (lifeline, notify):
                 os.close(fd)
@@ -155,7 +160,14 @@ def _listening(address: tuple[str, int]) -> socket.socket:
     family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
     listening = socket.socket(family, socket.SOCK_STREAM)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listening.bind(address)
+    try:
+        listening.bind(address)
+    except OSError as error:
+        listening.close()
+        raise OceanError(
+            f"the live-event acceptors cannot listen on {address[0]}:{address[1]}: {error}; "
+            "free that port, choose another (--port), or set OCEAN__LIVE_EVENTS__ACCEPTORS=0"
+        ) from error
     listening.listen(2048)
     listening.setblocking(False)
     return listening

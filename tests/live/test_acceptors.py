@@ -26,7 +26,9 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 SECRET = "s3cret"
 
 
-def _sail(tmp_path: Path, port: int, identifier: str, queue: str | None) -> subprocess.Popen[bytes]:
+def _sail(
+    tmp_path: Path, port: int, identifier: str, queue: str | None, stderr: int | None = None
+) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY",
         "OCEAN__INTEGRATION__CONFIG__WEBHOOK_SECRET": SECRET,
@@ -37,7 +39,7 @@ def _sail(tmp_path: Path, port: int, identifier: str, queue: str | None) -> subp
         env["OCEAN__LIVE_EVENTS__QUEUE_URL"] = queue
     command = [sys.executable, "-m", "ocean", "sail", str(FAKE), "--catalog",
                str(tmp_path / "catalog.db"), "--port", str(port), "--quiet"]  # fmt: skip
-    return subprocess.Popen(command, env=env, cwd=tmp_path)
+    return subprocess.Popen(command, env=env, cwd=tmp_path, stderr=stderr)
 
 
 def _acceptors(pid: int) -> list[int]:
@@ -127,3 +129,23 @@ def test_killing_the_sail_leaves_no_acceptor_behind(tmp_path: Path) -> None:
         assert not any(_running(pid) for pid in acceptors)
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/health")
+
+
+def test_a_port_already_taken_stops_the_sail_naming_the_port_and_the_setting(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        sail = _sail(tmp_path, port, f"acc-{uuid.uuid4().hex[:8]}", None, subprocess.PIPE)
+        try:
+            _, err = sail.communicate(timeout=120)
+        finally:
+            if sail.poll() is None:
+                sail.kill()
+    message = err.decode()
+    assert sail.returncode != 0
+    assert f"127.0.0.1:{port}" in message and "OCEAN__LIVE_EVENTS__ACCEPTORS=0" in message
