@@ -107,3 +107,32 @@ async def edges_into(
         for target_bp, target, bp, ident, updated_at in found
         if (bp, ident) != (target_bp, target)
     ]
+
+
+async def doomed_and_blocked(
+    db: asyncpg.Connection, keys: list[EntityKey], delete_dependents: bool
+) -> tuple[set[EntityKey], dict[EntityKey, list[EntityKey]]]:
+    """What deleting ``keys`` deletes: with ``delete_dependents`` every entity relating to
+    them too, else the keys others still relate to are kept (with who relates to them)."""
+    doomed: set[EntityKey] = set(keys)
+    frontier: set[EntityKey] = set(keys)
+    while frontier:
+        dependents = await dependents_of(db, frontier)
+        if not delete_dependents:
+            blocked = {k: sorted(v - doomed) for k, v in dependents.items() if v - doomed}
+            return doomed - blocked.keys(), blocked
+        frontier = set().union(*dependents.values()) - doomed if dependents else set()
+        doomed |= frontier
+    return doomed, {}
+
+
+async def delete_rows(db: asyncpg.Connection, doomed: set[EntityKey]) -> None:
+    """The entities ``doomed`` and their ownership (their edges go first: delete_edges)."""
+    blueprints, identifiers = columns(sorted(doomed))
+    for table in ("ownership", "entities"):
+        await db.execute(
+            f"DELETE FROM {table} WHERE (blueprint, identifier) IN "
+            "(SELECT * FROM unnest($1::text[], $2::text[]))",
+            blueprints,
+            identifiers,
+        )

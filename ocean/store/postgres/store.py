@@ -35,12 +35,14 @@ from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.relations import (
     columns,
     delete_edges,
-    dependents_of,
+    delete_rows,
+    doomed_and_blocked,
     edges_into,
     outgoing,
     rebuild_edges,
 )
 from ocean.store.postgres.rows import existing, placeholders, stored_bodies, write
+from ocean.store.postgres.rules import ChangedRules, lock_blueprints, rules_current, stamps_of
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, new_blueprints
@@ -68,6 +70,8 @@ class PostgresStore:
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool, self.url = pool, url
         self._rules: dict[str, EntityRules] = {}
+        self._stamps: dict[str, str] = {}
+        """Each blueprint's ``updated_at`` when ``_rules`` were read (see rules_current)."""
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -103,7 +107,7 @@ class PostgresStore:
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES ($1,$2,$3,$4)",
                 [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
             )
-        self._rules = {}
+        self._rules, self._stamps = {}, {}
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
@@ -150,25 +154,36 @@ class PostgresStore:
         options = write_options(merge, only_changed, create_missing_related)
         if prepared is None or prepared.rules is not self._rules:  # none, or stale rules
             if not rules_cover(self._rules, entities):
-                self._rules = rules_by_blueprint(await self.list_blueprints())
+                await self._read_rules()
             prepared = prepare(entities, self._rules)
+        try:
+            return await self._write_once(prepared, options, owner)
+        except ChangedRules:  # another process changed a blueprint: check against it
+            await self._read_rules()
+            return await self._write_once(prepare(entities, self._rules), options, owner)
+
+    async def _write_once(
+        self, prepared: PreparedBatch, options: dict[str, bool], owner: Owner
+    ) -> list[WriteOutcome]:
         try:
             plan, versions, version = await self._write(prepared, options, owner, copy=True)
         except asyncpg.UniqueViolationError:  # a row made meanwhile: every row as an upsert
             plan, versions, version = await self._write(prepared, options, owner, copy=False)
         return versioned(plan.results(), versions, version)
 
+    async def _read_rules(self) -> None:
+        blueprints = await self.list_blueprints()
+        self._rules = rules_by_blueprint(blueprints)
+        self._stamps = stamps_of(blueprints)
+
     async def _write(
         self, prepared: PreparedBatch, options: dict[str, bool], owner: Owner, *, copy: bool
     ) -> tuple[BatchPlan, dict[EntityKey, int], int]:
         """One write transaction: the plan it carried out, the stored versions and its own."""
         version = secrets.randbits(63)  # every write transaction stamps its own
+        names = sorted({blueprint for blueprint, _ in prepared.keys})
         async with self._pool.acquire() as db, db.transaction():
-            await db.execute(  # every blueprint's lock in one round trip, in name order
-                "SELECT pg_advisory_xact_lock(hashtext(b)) FROM unnest($1::text[]) "
-                "WITH ORDINALITY AS t(b, n) ORDER BY n",
-                sorted({blueprint for blueprint, _ in prepared.keys}),
-            )
+            await lock_blueprints(db, self._stamps, names)
             stored, versions = await stored_bodies(db, prepared.keys)
             plan = plan_batch(prepared, stored, options, self._rules)
             targets = plan.targets()
@@ -335,6 +350,8 @@ class PostgresStore:
     ) -> dict[str, Any] | None:
         async with self._pool.acquire() as db, db.transaction():
             await db.execute("SELECT pg_advisory_xact_lock(7263002)")
+            # and the blueprint's own, as its entities' writes take (they check its rules)
+            await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", identifier)
             body = await db.fetchval(
                 "SELECT body FROM blueprints WHERE identifier = $1", identifier
             )
@@ -351,7 +368,7 @@ class PostgresStore:
             )
             if updated.get("relations") != current.get("relations"):
                 await rebuild_edges(db, identifier, EntityRules(updated))
-        self._rules = {}
+        self._rules, self._stamps = {}, {}
         return updated
 
     async def count_owned(self, owner: Owner) -> int:
@@ -363,25 +380,14 @@ class PostgresStore:
         self, keys: list[EntityKey], *, delete_dependents: bool = True
     ) -> DeleteResult:
         async with self._pool.acquire() as db, db.transaction():
-            doomed, blocked, frontier = set(keys), {}, set(keys)
-            while frontier:
-                dependents = await dependents_of(db, frontier)
-                if not delete_dependents:
-                    blocked = {k: sorted(v - doomed) for k, v in dependents.items() if v - doomed}
-                    doomed -= blocked.keys()
-                    break
-                frontier = set().union(*dependents.values()) - doomed if dependents else set()
-                doomed |= frontier
-            if not {blueprint for blueprint, _ in doomed} <= self._rules.keys():
-                self._rules = rules_by_blueprint(await self.list_blueprints())
+            await db.execute("SELECT pg_advisory_xact_lock(7263002)")  # no blueprint changes
+            doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents)
+            names = sorted({blueprint for blueprint, _ in doomed})
+            current = set(names) <= self._rules.keys()
+            if not current or not await rules_current(db, self._stamps, names):
+                await self._read_rules()
             await delete_edges(db, await outgoing(db, doomed, self._rules.get))
-            blueprints, identifiers = columns(sorted(doomed))
-            for table in ("ownership", "entities"):
-                await db.execute(
-                    f"DELETE FROM {table} WHERE (blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
-                    blueprints,
-                    identifiers,
-                )
+            await delete_rows(db, doomed)
         return DeleteResult(deleted=sorted(doomed), blocked=blocked)
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
@@ -411,7 +417,7 @@ class PostgresStore:
 
     async def delete_blueprint(self, identifier: str) -> None:
         await audit.delete_blueprint(self._pool, identifier)
-        self._rules = {}
+        self._rules, self._stamps = {}, {}
 
     async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
         value = await self._pool.fetchval(

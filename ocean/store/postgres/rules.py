@@ -1,0 +1,40 @@
+"""Whether the blueprint rules a PostgreSQL store checks writes with are still the
+stored blueprints': another process (a replica, the catalog server) may have changed one
+since they were read. A write asks under its blueprints' locks, which a blueprint's update
+takes too, and reads the rules again if one changed; a deletion asks under the lock
+blueprint changes take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+
+class ChangedRules(Exception):
+    """A blueprint changed since its rules were read (by another process)."""
+
+
+def stamps_of(blueprints: list[dict[str, Any]]) -> dict[str, str]:
+    """Each blueprint's ``updatedAt``, as :meth:`list_blueprints` gives them."""
+    return {str(bp["identifier"]): str(bp["updatedAt"]) for bp in blueprints}
+
+
+async def rules_current(db: asyncpg.Connection, stamps: dict[str, str], names: list[str]) -> bool:
+    """Whether the blueprints ``names`` are stored as they were when ``stamps`` were read."""
+    rows = await db.fetch(
+        "SELECT identifier, updated_at FROM blueprints WHERE identifier = ANY($1::text[])", names
+    )
+    return all(stamps.get(identifier) == stamp for identifier, stamp in rows)
+
+
+async def lock_blueprints(db: asyncpg.Connection, stamps: dict[str, str], names: list[str]) -> None:
+    """Take the blueprints' locks for a write (in name order, one round trip), then raise
+    :class:`ChangedRules` if one of them changed since ``stamps`` were read."""
+    await db.execute(
+        "SELECT pg_advisory_xact_lock(hashtext(b)) FROM unnest($1::text[]) "
+        "WITH ORDINALITY AS t(b, n) ORDER BY n",
+        names,
+    )
+    if not await rules_current(db, stamps, names):
+        raise ChangedRules

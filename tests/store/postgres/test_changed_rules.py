@@ -1,0 +1,57 @@
+"""Two processes on one PostgreSQL catalog: a blueprint one of them changes is what the
+other's next write or deletion checks and moves edges by (its cached rules are read
+again under the blueprint's lock)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ocean.store.postgres.store import PostgresStore
+from tests.store.postgres import OWNER
+
+TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+SERVICE = {
+    "identifier": "svc",
+    "title": "Service",
+    "schema": {"properties": {}},
+    "relations": {"owner": {"target": "team", "many": False}},
+}
+
+
+@pytest.fixture
+async def stores(postgres_url: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
+    one, other = await PostgresStore.open(postgres_url), await PostgresStore.open(postgres_url)
+    await one.create_blueprints([TEAM, SERVICE])
+    teams = [{"identifier": t, "blueprint": "team", "title": t} for t in ("t1", "t2")]
+    await one.upsert_entities(teams, owner=OWNER, merge=True)
+    yield one, other
+    await one.close()
+    await other.close()
+
+
+async def _related(store: PostgresStore) -> dict[str, set[str]]:
+    found = await store.dependents([("team", "t1"), ("team", "t2")], after="9999")
+    return {t: {i for _, i in found.of.get(("team", t), set())} for t in ("t1", "t2")}
+
+
+@pytest.mark.parametrize("then", ["update", "delete"])
+async def test_a_relation_renamed_by_another_process_moves_the_edges_the_next_write_changes(
+    stores: tuple[PostgresStore, PostgresStore], then: str
+) -> None:
+    one, other = stores
+    entity = {"identifier": "a", "blueprint": "svc", "relations": {"owner": "t1"}}
+    await one.upsert_entities([entity], owner=OWNER, merge=False)  # one reads the rules
+    renamed = {"relations": {"lead": {"target": "team", "many": False}}}
+    await other.update_blueprint("svc", renamed)  # "owner" is gone: "a" relates to nothing
+
+    if then == "update":
+        moved = {"identifier": "a", "blueprint": "svc", "relations": {"lead": "t2"}}
+        await one.upsert_entities([moved], owner=OWNER, merge=False)
+        expected: dict[str, set[str]] = {"t1": set(), "t2": {"a"}}
+    else:
+        await one.delete_entities([("svc", "a")])
+        expected = {"t1": set(), "t2": set()}
+
+    assert await _related(one) == expected
