@@ -6,18 +6,33 @@ blueprint changes take."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+
+from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 
 
 class ChangedRules(Exception):
     """A blueprint changed since its rules were read (by another process)."""
 
 
-def stamps_of(blueprints: list[dict[str, Any]]) -> dict[str, str]:
-    """Each blueprint's ``updatedAt``, as :meth:`list_blueprints` gives them."""
-    return {str(bp["identifier"]): str(bp["updatedAt"]) for bp in blueprints}
+@dataclass
+class KnownRules:
+    """The blueprint rules a store read, and each blueprint's ``updatedAt`` then."""
+
+    rules: dict[str, EntityRules] = field(default_factory=dict)
+    stamps: dict[str, str] = field(default_factory=dict)
+
+    def read(self, blueprints: list[dict[str, Any]]) -> None:
+        """Take the rules of ``blueprints`` (as ``list_blueprints`` gives them)."""
+        self.rules = rules_by_blueprint(blueprints)
+        self.stamps = {str(bp["identifier"]): str(bp["updatedAt"]) for bp in blueprints}
+
+    def forget(self) -> None:
+        """Read them again on the next write (this store changed a blueprint)."""
+        self.rules, self.stamps = {}, {}
 
 
 async def rules_current(db: asyncpg.Connection, stamps: dict[str, str], names: list[str]) -> bool:

@@ -28,7 +28,7 @@ from ocean.store.base import (
     now_iso,
 )
 from ocean.store.credentials import ADMIN, Credential
-from ocean.store.entity_rules import EntityRules, rules_by_blueprint
+from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.postgres import audit, lease, pages, produced
 from ocean.store.postgres import credentials as credential_rows
@@ -42,7 +42,7 @@ from ocean.store.postgres.relations import (
     rebuild_edges,
 )
 from ocean.store.postgres.rows import existing, placeholders, stored_bodies, write
-from ocean.store.postgres.rules import ChangedRules, lock_blueprints, rules_current, stamps_of
+from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints, rules_current
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, new_blueprints
@@ -69,9 +69,7 @@ class PostgresStore:
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool, self.url = pool, url
-        self._rules: dict[str, EntityRules] = {}
-        self._stamps: dict[str, str] = {}
-        """Each blueprint's ``updated_at`` when ``_rules`` were read (see rules_current)."""
+        self._known = KnownRules()
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -107,7 +105,7 @@ class PostgresStore:
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES ($1,$2,$3,$4)",
                 [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
             )
-        self._rules, self._stamps = {}, {}
+        self._known.forget()
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
@@ -139,7 +137,7 @@ class PostgresStore:
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
         """``entities`` prepared against the blueprint rules read so far, while the previous
         batch is written (None when one of their blueprints has not been read)."""
-        return prepared_if_covered(entities, self._rules)
+        return prepared_if_covered(entities, self._known.rules)
 
     async def upsert_prepared(
         self,
@@ -152,15 +150,15 @@ class PostgresStore:
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
         options = write_options(merge, only_changed, create_missing_related)
-        if prepared is None or prepared.rules is not self._rules:  # none, or stale rules
-            if not rules_cover(self._rules, entities):
+        if prepared is None or prepared.rules is not self._known.rules:  # none, or stale rules
+            if not rules_cover(self._known.rules, entities):
                 await self._read_rules()
-            prepared = prepare(entities, self._rules)
+            prepared = prepare(entities, self._known.rules)
         try:
             return await self._write_once(prepared, options, owner)
         except ChangedRules:  # another process changed a blueprint: check against it
             await self._read_rules()
-            return await self._write_once(prepare(entities, self._rules), options, owner)
+            return await self._write_once(prepare(entities, self._known.rules), options, owner)
 
     async def _write_once(
         self, prepared: PreparedBatch, options: dict[str, bool], owner: Owner
@@ -172,9 +170,7 @@ class PostgresStore:
         return versioned(plan.results(), versions, version)
 
     async def _read_rules(self) -> None:
-        blueprints = await self.list_blueprints()
-        self._rules = rules_by_blueprint(blueprints)
-        self._stamps = stamps_of(blueprints)
+        self._known.read(await self.list_blueprints())
 
     async def _write(
         self, prepared: PreparedBatch, options: dict[str, bool], owner: Owner, *, copy: bool
@@ -183,9 +179,9 @@ class PostgresStore:
         version = secrets.randbits(63)  # every write transaction stamps its own
         names = sorted({blueprint for blueprint, _ in prepared.keys})
         async with self._pool.acquire() as db, db.transaction():
-            await lock_blueprints(db, self._stamps, names)
+            await lock_blueprints(db, self._known.stamps, names)
             stored, versions = await stored_bodies(db, prepared.keys)
-            plan = plan_batch(prepared, stored, options, self._rules)
+            plan = plan_batch(prepared, stored, options, self._known.rules)
             targets = plan.targets()
             missing = targets - await existing(db, targets)
             if missing and options["create_missing_related"]:
@@ -368,7 +364,7 @@ class PostgresStore:
             )
             if updated.get("relations") != current.get("relations"):
                 await rebuild_edges(db, identifier, EntityRules(updated))
-        self._rules, self._stamps = {}, {}
+        self._known.forget()
         return updated
 
     async def count_owned(self, owner: Owner) -> int:
@@ -383,10 +379,10 @@ class PostgresStore:
             await db.execute("SELECT pg_advisory_xact_lock(7263002)")  # no blueprint changes
             doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents)
             names = sorted({blueprint for blueprint, _ in doomed})
-            current = set(names) <= self._rules.keys()
-            if not current or not await rules_current(db, self._stamps, names):
+            current = set(names) <= self._known.rules.keys()
+            if not current or not await rules_current(db, self._known.stamps, names):
                 await self._read_rules()
-            await delete_edges(db, await outgoing(db, doomed, self._rules.get))
+            await delete_edges(db, await outgoing(db, doomed, self._known.rules.get))
             await delete_rows(db, doomed)
         return DeleteResult(deleted=sorted(doomed), blocked=blocked)
 
@@ -417,7 +413,7 @@ class PostgresStore:
 
     async def delete_blueprint(self, identifier: str) -> None:
         await audit.delete_blueprint(self._pool, identifier)
-        self._rules, self._stamps = {}, {}
+        self._known.forget()
 
     async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
         value = await self._pool.fetchval(

@@ -90,7 +90,7 @@ OWNED_PAGE = (
 DISOWN = f"DELETE FROM ownership WHERE owner IN (SELECT id FROM owners) AND {_KEYS_IN}"
 """Every owner's rows of the keys in ``?1``: one key seek per owner and key."""
 _READ_CHUNK = 2000
-"""Stored bodies read per statement: a big write's bodies parse faster in cache-sized parts."""
+"""Stored bodies read per statement (a key list SQLite parses as JSON; a big write reads in parts)."""
 _STORED = (  # rows, not one JSON array: bodies are long, and escaping them costs more
     "SELECT identifier, body, version FROM entities "
     "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
