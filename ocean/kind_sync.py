@@ -95,6 +95,7 @@ async def sync_pages(
     produced to ``tally`` and the blueprints to ``produced``."""
     pipeline = _Pipeline(job, resource, kind, tally, produced)
     book = pipeline.book = await open_book(job, resource, tally)
+    pipeline.warm()
     tally.recalls_asked.set()
     if book is not None and book.claims:
         pipeline.claims = PageClaims(
@@ -137,7 +138,7 @@ class _Pipeline:
     writing: int = 0
     """Entities and raw items in the writes under way."""
     loads: deque[asyncio.Task[None]] = field(default_factory=deque)
-    """The writes under way, oldest first."""
+    """The writes under way (and the catalog's warm-up, see :meth:`warm`), oldest first."""
     pending: _Pending = field(default_factory=_Pending)
     ordered: MapsPages | None = field(init=False)
     """The store, if it takes writes in order (and may map pages): :class:`MapsPages`."""
@@ -154,6 +155,12 @@ class _Pipeline:
         maps = self.ordered is not None and self.job.freshness is None
         maps = maps and not self.resource.deferred  # the catalog cannot resolve those
         self.handing = MappingSpec.of(self.resource) if maps else None
+
+    def warm(self) -> None:
+        """Have a catalog that maps pages get ready to map this resource's while its first
+        page is fetched (its first write then only maps and writes)."""
+        if self.handing is not None and self.ordered is not None and self.ordered.maps_pages():
+            self.loads.append(asyncio.create_task(self.ordered.warm_pages(self.handing)))
 
     async def offer(self, batch: RawBatch, fetched_at: float) -> None:
         """Take a page now or, where pages may be skipped, once the catalog has told

@@ -51,6 +51,12 @@ class MapsPages(Protocol):
         """Whether handing pages over pays now (the catalog runs in its own process)."""
         ...
 
+    async def warm_pages(self, spec: MappingSpec) -> None:
+        """Have the catalog compile ``spec`` and read the blueprint rules now, while the
+        resync waits for its first page, rather than in its first write. Never raises for
+        the mapping (its first handed page does)."""
+        ...
+
     async def upsert_pages(
         self,
         spec: MappingSpec,

@@ -172,8 +172,15 @@ class BatchPlan:
     edges: dict[EntityKey, list[tuple[str, str, str]]]
 
     def targets(self) -> set[EntityKey]:
-        """Relation targets that must exist, other than entities of this batch."""
-        wanted = {(bp, target) for edges in self.edges.values() for _, bp, target in edges}
+        """Relation targets that must exist, other than entities of this batch. An update
+        that keeps its stored edges asks about none: an entity that others relate to is
+        never deleted without them (deletion blocks, or takes its dependents), so a stored
+        edge's target exists. An incremental run's updates mostly keep theirs."""
+        wanted: set[EntityKey] = set()
+        for write in self.writes:
+            edges = self.edges[write.key]
+            if write.before is None or not same_edges(write.before, edges):
+                wanted.update((bp, target) for _, bp, target in edges)
         return wanted - self.edges.keys()
 
     def fail_missing(self, missing: set[EntityKey]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite.store import SQLiteStore
-from ocean.store.writes import body_of, dumps, joined, prepare
+from ocean.store.writes import body_of, dumps, joined, plan_batch, prepare, write_options
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
@@ -108,3 +108,27 @@ def test_a_batch_crosses_processes_whole_without_its_rules(identifier: object) -
         (problems, [tuple(e) for e in edges]) for problems, edges in copy.checks
     ] == batch.checks
     assert [outcome.index for outcome in copy.failed] == [1]
+
+
+@pytest.mark.parametrize(
+    ("stored_team", "sent_team", "asked"),
+    [
+        (None, "core", {("team", "core")}),  # a creation: its target may not exist
+        ("core", "core", set()),  # an update keeping its edge: its target exists
+        ("core", "infra", {("team", "infra")}),  # an update moving it: the new one is asked
+    ],
+)
+def test_a_plan_asks_about_the_targets_of_new_edges_only(
+    stored_team: str | None, sent_team: str, asked: set[tuple[str, str]]
+) -> None:
+    sent = _service("a", properties={"tier": "gold"}, relations={"team": sent_team})
+    stored = {}
+    if stored_team is not None:
+        old = _service("a", properties={"tier": "bronze"}, relations={"team": stored_team})
+        stored[("svc", "a")] = dumps(body_of(old))
+    options = write_options(merge=True, only_changed=True, create_missing_related=False)
+
+    plan = plan_batch(prepare([sent], RULES), stored, options, RULES)
+
+    assert [write.key for write in plan.writes] == [("svc", "a")]
+    assert plan.targets() == asked

@@ -199,6 +199,11 @@ class SQLiteCatalog:
             self._rules = rules_by_blueprint(self.list_blueprints())
         return self._rules
 
+    def read_rules(self) -> None:
+        """Read the blueprint rules unless they are (a resync's first write then has them)."""
+        if not self._rules:
+            self._rules = rules_by_blueprint(self.list_blueprints())
+
     def _rules_of(self, blueprint: str) -> EntityRules | None:
         return self.blueprint_rules({blueprint}).get(blueprint)
 

@@ -15,6 +15,8 @@ as in jq, a page is read as its JSON: a tuple is an array, NaN and infinities ar
 
 from __future__ import annotations
 
+import contextlib
+
 import orjson
 
 from ocean.store.base import Owner
@@ -27,6 +29,15 @@ from ocean.types import Entity
 Part = PreparedBatch | list[Entity] | bytes
 """Entities prepared by the resync, entities it mapped (to prepare here: it had not read
 their blueprints), or a page handed over (its JSON, to map here)."""
+
+
+def warm(catalog: SQLiteCatalog, spec: MappingSpec) -> None:
+    """Compile ``spec`` and read the blueprint rules ahead of the first handed page (a
+    tenth of the first write's time, spent while the resync fetches that page). A mapping
+    that does not compile is left for that page's write to report."""
+    with contextlib.suppress(Exception):
+        compiled(spec)
+    catalog.read_rules()
 
 
 def write_parts(

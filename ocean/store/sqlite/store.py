@@ -37,7 +37,7 @@ from ocean.store.sqlite import audit, cursors, lease, pages, produced, runs
 from ocean.store.sqlite import credentials as credential_rows
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
-from ocean.store.sqlite.mapping import Part, write_parts
+from ocean.store.sqlite.mapping import Part, warm, write_parts
 from ocean.store.sqlite.spawn import SpareCatalog
 from ocean.store.writes import PreparedBatch, prepared_if_covered, rules_cover, write_options
 from ocean.transform.mapper import MapSummary
@@ -140,6 +140,9 @@ class SQLiteStore:
 
     def maps_pages(self) -> bool:
         return self._host.where == "process"
+
+    async def warm_pages(self, spec: MappingSpec) -> None:
+        await self._call(warm, spec)
 
     async def upsert_pages(
         self,

@@ -55,7 +55,11 @@ def _service(i: int) -> dict[str, Any]:
 class _Counting(SQLiteStore):
     """The embedded catalog in its own process, counting the pages handed to it."""
 
-    handed = 0
+    handed = warmed = 0
+
+    async def warm_pages(self, spec: MappingSpec) -> None:
+        self.warmed += 1
+        await super().warm_pages(spec)
 
     async def upsert_pages(
         self, spec: MappingSpec, pages: list[MappedPage | bytes], **options: Any
@@ -96,7 +100,7 @@ async def test_pages_the_catalog_maps_end_as_the_pages_mapped_by_the_resync(
     there = _Counting(await CatalogProcess.start(tmp_path / "there.db"), tmp_path / "there.db")
     try:
         mapped_here, mapped_there = await _sync(workspace, here), await _sync(workspace, there)
-        assert there.handed > 0
+        assert there.handed > 0 and there.warmed == 2  # each kind's mapping, before its pages
         assert _counts(mapped_there) == _counts(mapped_here)
         assert await _entities(there) == await _entities(here)
         assert mapped_there.failed > 0 and mapped_there.misconfigurations
@@ -107,6 +111,18 @@ async def test_pages_the_catalog_maps_end_as_the_pages_mapped_by_the_resync(
     finally:
         await here.close()
         await there.close()
+
+
+async def test_warming_up_for_a_mapping_that_does_not_compile_leaves_it_to_the_write(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(await CatalogProcess.start(tmp_path / "c.db"), tmp_path / "c.db")
+    try:
+        await store.warm_pages(MappingSpec('{"kind": "x", "port": {}}', None, 0))
+
+        assert await store.list_blueprints() == []  # the catalog still answers
+    finally:
+        await store.close()
 
 
 class _Colour(enum.Enum):
