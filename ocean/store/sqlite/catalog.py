@@ -51,10 +51,11 @@ _PRAGMAS = (
     "journal_mode=WAL",
     "synchronous=NORMAL",
     "wal_autocheckpoint=16384",  # 64 MiB of 4 KiB pages: fewer, larger checkpoints
-    # 16 MiB of page cache: the interior pages of a 1M-entity catalog stay hot (a 1.15M
-    # first sync costs no more per item than a 57k one); 64 MiB added its size to the
-    # memory of every resync
-    "cache_size=-16384",
+    # 64 MiB of page cache, filled only as the file grows: at 16 MiB the key indexes of a
+    # 1M-entity catalog (written at random places) no longer fit, and a 1.15M first sync
+    # cost 31 µs per item against 21 µs at 57k; at 64 MiB it costs what a small one does,
+    # and the resync's processes peak near 220 MB (see the README's Scale section)
+    "cache_size=-65536",
     # temporary B-trees (a big DELETE's keys, sorts) on disk, not in memory: a rerun's
     # end dropping 1M marked keys held them all (+120 MB at 1M)
     "temp_store=FILE",
