@@ -57,17 +57,29 @@ def _get_event_context() -> EventContext:
 
 
 class _EventProxy:
-    """Reads through to the event of the running resync or request."""
+    """Reads and writes through to the event of the running resync or request, as the
+    original's proxy does: integrations' tests set ``event.port_app_config`` inside an
+    ``event_context`` (set on the proxy itself, it would outlive that event)."""
 
     def __getattr__(self, name: str) -> Any:
-        lookup: Any = sys.modules[__name__]._get_event_context
-        try:
-            current = lookup()
-        except EventContextNotFoundError:
-            raise EventContextNotFoundError(
-                f"event.{name} was read outside of a resync or request; read it inside a handler."
-            ) from None
-        return getattr(current, name)
+        return getattr(_current_for(name), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(_current_for(name, "set"), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(_current_for(name, "deleted"), name)
+
+
+def _current_for(name: str, verb: str = "read") -> EventContext:
+    lookup: Any = sys.modules[__name__]._get_event_context
+    try:
+        current: EventContext = lookup()
+    except EventContextNotFoundError:
+        raise EventContextNotFoundError(
+            f"event.{name} was {verb} outside of a resync or request; use it inside a handler."
+        ) from None
+    return current
 
 
 class _EventStack:

@@ -28,13 +28,26 @@ class _ResourceProxy:
     """Reads through to the resource of the running event."""
 
     def __getattr__(self, name: str) -> Any:
-        current = event_module.current_event()
-        if current is None or current.resource_config is None:
-            raise ResourceContextNotFoundError(
-                f"resource.{name} was read outside of a resource's resync or live event; "
-                "read it inside a handler or a webhook processor."
-            )
+        current = _current_for(name)
         return getattr(ResourceContext(current.resource_config, current.resource_index), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Sets the running event's resource (``resource_config``) or its place (``index``),
+        as the original's proxy sets its context's fields."""
+        fields = {"resource_config": "resource_config", "index": "resource_index"}
+        if name not in fields:
+            raise AttributeError(f"resource.{name} cannot be set; set resource_config or index")
+        setattr(_current_for(name, "set"), fields[name], value)
+
+
+def _current_for(name: str, verb: str = "read") -> event_module.EventContext:
+    current = event_module.current_event()
+    if current is None or current.resource_config is None:
+        raise ResourceContextNotFoundError(
+            f"resource.{name} was {verb} outside of a resource's resync or live event; "
+            "use it inside a handler or a webhook processor."
+        )
+    return current
 
 
 resource: Any = _ResourceProxy()

@@ -440,3 +440,31 @@ async def test_run_as_the_originals_debug_py_does_syncs_the_folder(workspace: Wo
 
     assert result.returncode == 0, result.stderr
     assert sorted(await workspace.entities("service")) == ["svc-0", "svc-1", "svc-2"]
+
+
+async def test_what_a_test_sets_on_event_belongs_to_that_event_only() -> None:
+    from port_ocean.context.event import event, event_context
+
+    async with event_context("first"):
+        event.port_app_config = "first mapping"
+        seen = [event.port_app_config]
+    async with event_context("second"):
+        seen.append(event.port_app_config)
+        event.port_app_config = "second mapping"
+        seen.append(event.port_app_config)
+
+    assert seen == ["first mapping", None, "second mapping"]
+
+
+async def test_resource_set_through_its_proxy_is_the_running_events() -> None:
+    from port_ocean.context.event import event
+    from port_ocean.context.resource import resource, resource_context
+
+    async with resource_context(SimpleNamespace(kind="project")):
+        resource.resource_config = SimpleNamespace(kind="team")
+        resource.index = 3
+        seen = (resource.kind, resource.index, event.resource_config.kind)
+        with pytest.raises(AttributeError, match="resource.kind cannot be set"):
+            resource.kind = "x"
+
+    assert seen == ("team", 3, "team")
