@@ -38,6 +38,18 @@ class PreparesWrites(Protocol):
         ...
 
 
+@runtime_checkable
+class WritesInOrder(Protocol):
+    """A catalog that makes writes in the order they were called, even while several are
+    under way (PostgreSQL): a resync starts the next write before the last one ends, so
+    that the catalog has it as soon as it committed the last, rather than after the resync
+    has taken the outcomes (its mapping between)."""
+
+    def writes_in_order(self) -> bool:
+        """True (what a catalog that does not, has not)."""
+        ...
+
+
 MappedPage = tuple[list[Entity], PreparedBatch | None]
 """A page mapped by the resync: its entities and, if they were, prepared."""
 

@@ -43,13 +43,11 @@ async def rules_current(db: asyncpg.Connection, stamps: dict[str, str], names: l
     return all(stamps.get(identifier) == stamp for identifier, stamp in rows)
 
 
-async def lock_blueprints(db: asyncpg.Connection, stamps: dict[str, str], names: list[str]) -> None:
-    """Take the blueprints' locks for a write (in name order, one round trip), then raise
-    :class:`ChangedRules` if one of them changed since ``stamps`` were read."""
+async def lock_blueprints(db: asyncpg.Connection, names: list[str]) -> None:
+    """Take the blueprints' locks for a write (in name order, one round trip); the write
+    then checks that their rules are still those it read (see :mod:`.batch`)."""
     await db.execute(
         "SELECT pg_advisory_xact_lock(hashtext(b)) FROM unnest($1::text[]) "
         "WITH ORDINALITY AS t(b, n) ORDER BY n",
         names,
     )
-    if not await rules_current(db, stamps, names):
-        raise ChangedRules

@@ -6,7 +6,7 @@ merge reads and writes the stored body without another writer slipping in betwee
 
 from __future__ import annotations
 
-import secrets
+import asyncio
 import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,6 +32,7 @@ from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.postgres import audit, lease, pages, produced
 from ocean.store.postgres import credentials as credential_rows
+from ocean.store.postgres.batch import Batches
 from ocean.store.postgres.relations import (
     columns,
     delete_edges,
@@ -41,21 +42,17 @@ from ocean.store.postgres.relations import (
     outgoing,
     rebuild_edges,
 )
-from ocean.store.postgres.rows import existing, placeholders, stored_bodies, write
-from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints, rules_current
+from ocean.store.postgres.rules import ChangedRules, KnownRules, rules_current
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, new_blueprints
 from ocean.store.writes import (
-    BatchPlan,
     PreparedBatch,
     dumps,
-    plan_batch,
     prepare,
     prepared_if_covered,
     rules_cover,
     shaped,
-    versioned,
     write_options,
 )
 from ocean.types import Entity, EntityKey
@@ -70,6 +67,9 @@ class PostgresStore:
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool, self.url = pool, url
         self._known = KnownRules()
+        self._batches = Batches()
+        self._keeping = asyncio.Lock()
+        """Page records kept one write after another, as the writes were made."""
 
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
@@ -83,7 +83,9 @@ class PostgresStore:
         settings = {"search_path": schema} if schema else {}
         pool = None
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, server_settings=settings)
+            pool = await asyncpg.create_pool(
+                dsn, min_size=1, max_size=4, server_settings=settings, reset=_session_kept
+            )
             async with pool.acquire() as connection:
                 await migrate(connection, schema)
         except (OSError, asyncpg.PostgresError) as error:
@@ -134,6 +136,9 @@ class PostgresStore:
             create_missing_related=create_missing_related,
         )  # fmt: skip
 
+    def writes_in_order(self) -> bool:
+        return True
+
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
         """``entities`` prepared against the blueprint rules read so far, while the previous
         batch is written (None when one of their blueprints has not been read)."""
@@ -149,47 +154,28 @@ class PostgresStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
-        options = write_options(merge, only_changed, create_missing_related)
-        if prepared is None or prepared.rules is not self._known.rules:  # none, or stale rules
-            if not rules_cover(self._known.rules, entities):
+        turn = self._batches.turn()  # taken as called: writes are made in call order
+        try:
+            options = write_options(merge, only_changed, create_missing_related)
+            if prepared is None or prepared.rules is not self._known.rules:  # none, or stale
+                if not rules_cover(self._known.rules, entities):
+                    await self._read_rules()
+                prepared = prepare(entities, self._known.rules)
+            try:
+                return await self._batches.write(
+                    self._pool, self._known, prepared, options, owner, turn
+                )
+            except ChangedRules:  # another process changed a blueprint: check against it
                 await self._read_rules()
-            prepared = prepare(entities, self._known.rules)
-        try:
-            return await self._write_once(prepared, options, owner)
-        except ChangedRules:  # another process changed a blueprint: check against it
-            await self._read_rules()
-            return await self._write_once(prepare(entities, self._known.rules), options, owner)
-
-    async def _write_once(
-        self, prepared: PreparedBatch, options: dict[str, bool], owner: Owner
-    ) -> list[WriteOutcome]:
-        try:
-            plan, versions, version = await self._write(prepared, options, owner, copy=True)
-        except asyncpg.UniqueViolationError:  # a row made meanwhile: every row as an upsert
-            plan, versions, version = await self._write(prepared, options, owner, copy=False)
-        return versioned(plan.results(), versions, version)
+                prepared = prepare(entities, self._known.rules)
+                return await self._batches.write(
+                    self._pool, self._known, prepared, options, owner, turn
+                )
+        finally:
+            turn.end()
 
     async def _read_rules(self) -> None:
         self._known.read(await self.list_blueprints())
-
-    async def _write(
-        self, prepared: PreparedBatch, options: dict[str, bool], owner: Owner, *, copy: bool
-    ) -> tuple[BatchPlan, dict[EntityKey, int], int]:
-        """One write transaction: the plan it carried out, the stored versions and its own."""
-        version = secrets.randbits(63)  # every write transaction stamps its own
-        names = sorted({blueprint for blueprint, _ in prepared.keys})
-        async with self._pool.acquire() as db, db.transaction():
-            await lock_blueprints(db, self._known.stamps, names)
-            stored, versions = await stored_bodies(db, prepared.keys)
-            plan = plan_batch(prepared, stored, options, self._known.rules)
-            targets = plan.targets()
-            missing = targets - await existing(db, targets)
-            if missing and options["create_missing_related"]:
-                await placeholders(db, sorted(missing), owner, version)
-            elif missing:
-                plan.fail_missing(missing)
-            await write(db, plan, owner, version, copy=copy)
-        return plan, versions, version
 
     def remembers_pages(self) -> bool:
         return True
@@ -209,7 +195,8 @@ class PostgresStore:
         return await pages.claim(self._pool, shelf, digests)
 
     async def keep_pages(self, shelf: PageShelf, records: list[PageRecord]) -> None:
-        await pages.keep(self._pool, shelf, records)
+        async with self._keeping:  # a page kept twice: the later write's record replaces
+            await pages.keep(self._pool, shelf, records)
 
     async def settle_pages(self, shelf: PageShelf) -> None:
         await pages.settle(self._pool, shelf)
@@ -486,6 +473,13 @@ class PostgresStore:
     async def run_integrations(self) -> list[str]:
         rows = await self._pool.fetch("SELECT DISTINCT integration FROM runs ORDER BY 1")
         return [row[0] for row in rows]
+
+
+async def _session_kept(connection: asyncpg.Connection) -> None:
+    """A connection back in the pool keeps its session: the store's locks and settings are
+    all its transactions' (an open one is still rolled back), so asyncpg's reset (closing
+    cursors, releasing session locks, resetting settings) is a round trip each write waits
+    for, to undo nothing."""
 
 
 OWNED_PAGE = (

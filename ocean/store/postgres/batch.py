@@ -1,0 +1,187 @@
+"""One bulk write to the PostgreSQL catalog, in as few round trips as it can take: a resync
+writes while it maps the next pages in the same process, so each round trip of a write
+waits for a page's mapping to end before it goes on, and the server idles meanwhile.
+
+Under its blueprints' locks a write asks one question: whether those blueprints are as
+their rules were read, which of its keys are stored (with their bodies) and which of its
+relation targets exist (those its sent bodies name; a merge that keeps a stored relation
+asks about the rest after). Then it plans, and copies in (COPY) what it creates.
+
+A first sync stores nothing of what it writes, and asking costs the server an index seek
+per key (about a tenth of its work). So after a write of some blueprints found none of its
+keys stored, the next write of the same blueprints does not ask: it plans as if none were
+stored and copies its entities in, which fails if one is stored after all, and the write is
+made again asking. A plan that updates (a key sent twice) always asks.
+
+A store's writes are made in the order they were called (:class:`Turn`): a resync starts
+its next write while the last is under way (:class:`~ocean.store.prepared.WritesInOrder`),
+and that write, planned if it need not ask, waits for the last to end, so the server has
+it as soon as it has committed the last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from ocean.store.base import Owner, WriteOutcome
+from ocean.store.postgres.relations import columns
+from ocean.store.postgres.rows import existing, placeholders, stored_bodies, write
+from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
+from ocean.store.writes import BatchPlan, PreparedBatch, plan_batch, versioned
+from ocean.types import EntityKey
+
+_ASK = (
+    "SELECT 0, identifier, updated_at, NULL::text, NULL::bigint FROM blueprints "
+    "WHERE identifier = ANY($1::text[]) "
+    "UNION ALL SELECT 1, blueprint, identifier, body, version FROM entities "
+    "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($2::text[], $3::text[])) "
+    "UNION ALL SELECT 2, blueprint, identifier, NULL, NULL FROM entities "
+    "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($4::text[], $5::text[]))"
+)
+_MODES = ("unasked", "asked", "upserted")
+"""How a write is made, each the fallback of the one before when a row it copies exists:
+without asking which keys are stored, asking (the new rows copied), every row upserted."""
+
+
+@dataclass
+class Answer:
+    """What a write asked the catalog under its locks."""
+
+    stored: dict[EntityKey, str] = field(default_factory=dict)
+    versions: dict[EntityKey, int] = field(default_factory=dict)
+    found: set[EntityKey] = field(default_factory=set)
+    """The relation targets asked about that exist."""
+
+
+@dataclass
+class Turn:
+    """A write's place in line: its transaction starts once the write called before it
+    has ended, so that writes under way at once are made in the order they were called."""
+
+    before: asyncio.Future[None] | None
+    ended: asyncio.Future[None]
+
+    async def wait(self) -> None:
+        if self.before is not None and not self.before.done():
+            await asyncio.wait([self.before])  # not cancelled with the waiter
+
+    def end(self) -> None:
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+
+@dataclass
+class Batches:
+    """The bulk writes of one store: the blueprint sets whose last write found nothing
+    stored, and the end of the write called last."""
+
+    fresh: set[tuple[str, ...]] = field(default_factory=set)
+    last: asyncio.Future[None] | None = None
+
+    def turn(self) -> Turn:
+        """A place in line for a write called now (its caller ends it)."""
+        turn = Turn(self.last, asyncio.get_running_loop().create_future())
+        self.last = turn.ended
+        return turn
+
+    async def write(
+        self,
+        pool: asyncpg.Pool,
+        known: KnownRules,
+        prepared: PreparedBatch,
+        options: dict[str, bool],
+        owner: Owner,
+        turn: Turn,
+    ) -> list[WriteOutcome]:
+        """Write ``prepared`` in ``turn``; raise :class:`ChangedRules` if a blueprint
+        changed since ``known`` was read."""
+        names = tuple(sorted({blueprint for blueprint, _ in prepared.keys}))
+        mode = 0 if names in self.fresh else 1
+        while True:
+            try:
+                writing = _Write(pool, known, prepared, options, owner)
+                plan, answer, version = await writing.run(_MODES[mode], turn)
+                break
+            except asyncpg.UniqueViolationError:  # a row made meanwhile, or stored after all
+                if mode == len(_MODES) - 1:
+                    raise
+                mode += 1
+        if answer.stored:
+            self.fresh.discard(names)
+        else:
+            self.fresh.add(names)
+        return versioned(plan.results(), answer.versions, version)
+
+
+@dataclass
+class _Write:
+    """One write transaction of a batch."""
+
+    pool: asyncpg.Pool
+    known: KnownRules
+    prepared: PreparedBatch
+    options: dict[str, bool]
+    owner: Owner
+
+    async def run(self, mode: str, turn: Turn) -> tuple[BatchPlan, Answer, int]:
+        """The plan carried out, what was asked and the transaction's version. Unasked,
+        the plan is made while the write before is under way."""
+        version = secrets.randbits(63)  # every write transaction stamps its own
+        prepared, known = self.prepared, self.known
+        names = sorted({blueprint for blueprint, _ in prepared.keys})
+        named = _named_targets(prepared)
+        plan = self._plan({}) if mode == "unasked" else None
+        await turn.wait()
+        if prepared.rules is not known.rules:  # read again by the write before
+            raise ChangedRules
+        async with self.pool.acquire() as db, db.transaction():
+            await lock_blueprints(db, names)
+            keys = [] if mode == "unasked" else prepared.keys
+            answer = await _ask(db, known.stamps, names, keys, named)
+            if plan is None or any(w.status != "created" for w in plan.writes):
+                if mode == "unasked":  # a key sent twice: planned against what is stored
+                    answer.stored, answer.versions = await stored_bodies(db, prepared.keys)
+                plan = self._plan(answer.stored)
+            targets = plan.targets()
+            found = (targets & answer.found) | await existing(db, targets - named)
+            missing = targets - found
+            if missing and self.options["create_missing_related"]:
+                await placeholders(db, sorted(missing), self.owner, version)
+            elif missing:
+                plan.fail_missing(missing)
+            await write(db, plan, self.owner, version, copy=mode != "upserted")
+        return plan, answer, version
+
+    def _plan(self, stored: dict[EntityKey, str]) -> BatchPlan:
+        return plan_batch(self.prepared, stored, self.options, self.known.rules)
+
+
+def _named_targets(prepared: PreparedBatch) -> set[EntityKey]:
+    """The relation targets the sent bodies name (a merged body may name more)."""
+    return {(bp, target) for _, edges in prepared.checks for _, bp, target in edges}
+
+
+async def _ask(
+    db: asyncpg.Connection,
+    stamps: dict[str, str],
+    names: list[str],
+    keys: list[EntityKey],
+    targets: set[EntityKey],
+) -> Answer:
+    """Whether the blueprints ``names`` are as ``stamps`` were read (else raise
+    :class:`ChangedRules`), which ``keys`` are stored and which ``targets`` exist."""
+    rows = await db.fetch(_ASK, names, *columns(keys), *columns(sorted(targets)))
+    answer = Answer()
+    for part, first, second, body, version in rows:
+        if part == 0 and stamps.get(first) != second:
+            raise ChangedRules
+        if part == 1:
+            answer.stored[first, second] = body
+            answer.versions[first, second] = version
+        elif part == 2:
+            answer.found.add((first, second))
+    return answer

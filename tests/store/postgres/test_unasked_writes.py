@@ -1,0 +1,89 @@
+"""A store's writes are made in call order. After a write of some blueprints found none
+of its keys stored (a first sync), the next write of them does not ask which are: its entities are copied in as new. One stored after
+all (written by another process meanwhile) is still updated as if it had asked."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ocean.store.postgres.store import PostgresStore
+from tests.store.postgres import BLUEPRINT, OWNER
+
+
+@pytest.fixture
+async def stores(postgres_url: str) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
+    """Two stores on one catalog: the first has written a batch that found nothing stored."""
+    first, other = await PostgresStore.open(postgres_url), await PostgresStore.open(postgres_url)
+    await first.create_blueprints([BLUEPRINT])
+    await first.upsert_entities([{"identifier": "a", "blueprint": "svc"}], owner=OWNER, merge=True)
+    yield first, other
+    await first.close()
+    await other.close()
+
+
+async def test_a_key_stored_meanwhile_is_merged_over(
+    stores: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, other = stores
+    kept = {"identifier": "b", "blueprint": "svc", "title": "B", "icon": "Service"}
+    assert (await other.upsert_entities([kept], owner=OWNER, merge=True))[0].ok
+
+    sent = [{"identifier": "b", "blueprint": "svc", "title": "B2"}]
+    sent.append({"identifier": "c", "blueprint": "svc", "relations": {"uses": ["b"]}})
+    outcomes = await first.upsert_entities(sent, owner=OWNER, merge=True)
+
+    assert [o.status for o in outcomes] == ["updated", "created"]
+    stored = await first.get_entities("svc", ["b", "c"])
+    assert stored["b"]["title"] == "B2" and stored["b"]["icon"] == "Service"
+    assert (await first.dependents([("svc", "b")], after="")).of == {("svc", "b"): {("svc", "c")}}
+
+
+async def test_a_key_sent_twice_over_a_stored_one_is_planned_against_it(
+    stores: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, other = stores
+    kept = {"identifier": "x", "blueprint": "svc", "icon": "Service"}
+    assert (await other.upsert_entities([kept], owner=OWNER, merge=True))[0].ok
+
+    sent = [{"identifier": "x", "blueprint": "svc", "title": f"X{n}"} for n in (1, 2)]
+    outcomes = await first.upsert_entities(sent, owner=OWNER, merge=True)
+
+    assert [o.status for o in outcomes] == ["updated", "updated"]
+    stored = (await first.get_entities("svc", ["x"]))["x"]
+    assert stored["title"] == "X2" and stored["icon"] == "Service"
+
+
+async def test_new_keys_are_created_and_owned(
+    stores: tuple[PostgresStore, PostgresStore],
+) -> None:
+    first, _ = stores
+    sent = [{"identifier": "d", "blueprint": "svc", "relations": {"uses": ["missing"]}}]
+
+    outcomes = await first.upsert_entities(sent, owner=OWNER, merge=True)
+
+    assert [o.status for o in outcomes] == ["created"]
+    assert await first.owned_keys(OWNER) == {("svc", k) for k in ("a", "d", "missing")}
+
+
+async def test_writes_under_way_at_once_are_made_in_call_order(
+    stores: tuple[PostgresStore, PostgresStore],
+) -> None:
+    """The first write reads the blueprints first (one it has not seen), the second need
+    not: it waits for the first all the same, and its title is the one stored."""
+    first, other = stores
+    await other.create_blueprints([{**BLUEPRINT, "identifier": "db", "relations": {}}])
+    one = [{"identifier": "a", "blueprint": "svc", "title": "A1"}]
+    one.append({"identifier": "z", "blueprint": "db"})
+    two = [{"identifier": "a", "blueprint": "svc", "title": "A2"}]
+    await asyncio.gather(*(first.count_entities() for _ in range(4)))  # connections open
+
+    outcomes = await asyncio.gather(
+        first.upsert_entities(one, owner=OWNER, merge=True),
+        first.upsert_entities(two, owner=OWNER, merge=True),
+    )
+
+    assert [[o.status for o in each] for each in outcomes] == [["updated", "created"], ["updated"]]
+    assert (await first.get_entities("svc", ["a"]))["a"]["title"] == "A2"
