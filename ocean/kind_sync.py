@@ -29,7 +29,7 @@ from ocean.load.page_memo import PageBook, page_digest, page_json, pending_page,
 from ocean.monitor.report import KindReport
 from ocean.store.base import PageRecord, WriteOutcome
 from ocean.store.page_records import ClaimedPage
-from ocean.store.prepared import MapsPages, PreparesWrites
+from ocean.store.prepared import MapsPages, PreparesWrites, WritesInOrder
 from ocean.store.writes import PreparedBatch, joined
 from ocean.transform.mapper import CompiledResource, MapResult, MapSummary
 from ocean.transform.mapping_spec import MappingSpec
@@ -43,7 +43,8 @@ MAX_PENDING = 5000
 """Mapped entities held while the store is still writing the previous ones: a slow store
 gets bigger transactions (fewer commits) instead of stalling the mapping, within a bound."""
 WRITES_AT_ONCE = 2
-"""Writes under way at once, where the catalog answers them in order (:class:`MapsPages`)."""
+"""Writes under way at once, where the catalog makes them in order (:class:`MapsPages`,
+:class:`WritesInOrder`)."""
 HANDED_BELOW = 2500
 """A page is handed to a catalog that maps pages (:class:`MapsPages`) while fewer raw
 items and entities than this wait for it (being written, or to be): it keeps up; else
@@ -144,6 +145,8 @@ class _Pipeline:
     """The store, if it takes writes in order (and may map pages): :class:`MapsPages`."""
     preparer: PreparesWrites | None = field(init=False)
     """The store, if it prepares writes ahead: :class:`PreparesWrites`."""
+    most: int = field(init=False)
+    """Writes under way at once: :data:`WRITES_AT_ONCE` where the catalog makes them in order."""
     handing: MappingSpec | None = field(init=False)
     """The mapping the catalog maps handed pages with (None: every page is mapped here,
     as the catalog cannot map or live events need each entity here)."""
@@ -152,6 +155,8 @@ class _Pipeline:
         store = self.job.store  # asked once: a protocol check costs more than a page's lookups
         self.ordered = store if isinstance(store, MapsPages) else None
         self.preparer = store if isinstance(store, PreparesWrites) else None
+        in_order = self.ordered is not None or isinstance(store, WritesInOrder)
+        self.most = WRITES_AT_ONCE if in_order else 1
         maps = self.ordered is not None and self.job.freshness is None
         maps = maps and not self.resource.deferred  # the catalog cannot resolve those
         self.handing = MappingSpec.of(self.resource) if maps else None
@@ -226,7 +231,7 @@ class _Pipeline:
         else:
             mapped = await self._mapped(batch, digest)
             pending.add(mapped, len(mapped.entities), fetched_at)
-        loads, most = self.loads, WRITES_AT_ONCE if self.ordered is not None else 1
+        loads, most = self.loads, self.most
         if loads:
             await asyncio.sleep(0)  # let answers in (the handler may never await)
         if pending.size < WRITE_BATCH:
