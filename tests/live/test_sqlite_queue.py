@@ -1,0 +1,111 @@
+"""The SQLite queue hands out the events this process put from memory; what other
+processes put in the same file (each queue here is a connection of its own, as another
+process's would be) is read from the file, in ``seq`` order, none skipped or repeated."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ocean.live.sqlite_queue import LOCAL_MAX, SQLiteEventQueue
+
+
+@pytest.fixture
+async def queue(tmp_path: Path) -> AsyncIterator[SQLiteEventQueue]:
+    queue = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    yield queue
+    await queue.close()
+
+
+async def _put(queue: SQLiteEventQueue, name: str) -> None:
+    body = orjson.dumps({"id": name})
+    await queue.put("/hook", {"id": name}, {"x-name": name}, name, body)
+
+
+async def _taken(queue: SQLiteEventQueue, *, timeout: float = 0.0) -> list[str]:
+    events = await queue.take(100_000, timeout=timeout)
+    for event in events:
+        await queue.done(event)
+    return [event.payload["id"] for event in events]
+
+
+async def test_events_another_process_put_between_ours_are_taken_in_order(
+    queue: SQLiteEventQueue, tmp_path: Path
+) -> None:
+    other = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    try:
+        assert await _taken(queue) == []  # the file read once: from now on puts are in memory
+        await _put(queue, "a")
+        await _put(other, "b")  # it tells no one
+        await _put(queue, "c")
+        await _put(queue, "d")
+        assert await _taken(queue) == ["a", "b", "c", "d"]
+        await _put(queue, "e")
+        assert await _taken(queue) == ["e"]
+    finally:
+        await other.close()
+
+
+async def test_an_event_another_process_put_after_ours_is_taken_once_a_take_waits(
+    queue: SQLiteEventQueue, tmp_path: Path
+) -> None:
+    other = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    try:
+        assert await _taken(queue) == []
+        await _put(queue, "a")
+        await _put(other, "b")  # as `ocean events retry` would, telling no one
+        assert await _taken(queue) == ["a"]
+        assert await _taken(queue, timeout=0.05) == ["b"]
+    finally:
+        await other.close()
+
+
+async def test_an_event_from_memory_is_what_was_received_not_what_the_route_changed(
+    queue: SQLiteEventQueue,
+) -> None:
+    assert await _taken(queue) == []
+    payload, headers = {"id": "a", "nested": {"n": 1}}, {"x-name": "a"}
+    body = orjson.dumps(payload)
+    put = await queue.put("/hook", payload, headers, "a", body)
+    payload["nested"]["n"] = 2  # a processor's checks may change what they are given
+    headers["x-name"] = "changed"
+    (event,) = await queue.take(10, timeout=0)
+    assert (event.id, event.payload, event.headers, event.body) == (
+        put.id,
+        {"id": "a", "nested": {"n": 1}},
+        {"x-name": "a"},
+        body,
+    )
+
+
+async def test_more_events_than_memory_keeps_are_all_taken_in_order(
+    queue: SQLiteEventQueue,
+) -> None:
+    assert await _taken(queue) == []
+    names = [f"e{n}" for n in range(LOCAL_MAX + 10)]
+    for name in names[:5]:
+        await _put(queue, name)
+    assert await _taken(queue) == names[:5]
+    for name in names[5:]:
+        await _put(queue, name)
+    assert await _taken(queue) == names[5:]
+    await _put(queue, "last")
+    assert await _taken(queue) == ["last"]
+
+
+async def test_events_done_are_gone_after_a_restart_and_the_others_come_back(
+    queue: SQLiteEventQueue, tmp_path: Path
+) -> None:
+    assert await _taken(queue) == []
+    for name in ("a", "b", "c"):
+        await _put(queue, name)
+    first, second, third = await queue.take(10, timeout=0)
+    await queue.done(second)
+    again = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    try:
+        assert [event.payload["id"] for event in await again.take(10, timeout=0)] == ["a", "c"]
+    finally:
+        await again.close()
