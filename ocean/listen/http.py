@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ocean.monitor.metrics import Metrics
@@ -95,14 +95,25 @@ class DirectRoute(Route):
     second, they cost as much as its own work. Routes before it keep precedence."""
 
 
+CLAIMS_KEPT = 1024
+"""Paths whose verdict :class:`Front` remembers, at most (a live-event path may take any
+segment: a sender must not grow the server's memory)."""
+
+
 class Front:
     """``direct`` routes served straight to their apps, unless one of ``others`` matches the
-    request too; everything else goes to ``app``."""
+    request too; everything else goes to ``app``. Whether one of ``others`` matches is
+    remembered per path and method when only those decide it (plain routes and mounts, not
+    hosts): the same few paths come thousands of times a second, and each check is a
+    regular expression per route."""
 
     def __init__(
         self, app: ASGIApp, direct: Sequence[DirectRoute], others: Sequence[BaseRoute]
     ) -> None:
         self.app, self._direct, self._others = app, direct, others
+        self._claims: dict[tuple[str, str, str], bool] | None = (
+            {} if all(type(route) in (Route, DirectRoute, Mount) for route in others) else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -115,4 +126,12 @@ class Front:
 
     def _claimed(self, scope: Scope) -> bool:
         """Whether a route before the direct ones matches ``scope`` too."""
-        return any(route.matches(scope)[0] is not Match.NONE for route in self._others)
+        if self._claims is None:
+            return any(route.matches(scope)[0] is not Match.NONE for route in self._others)
+        key = (scope["path"], scope["method"], scope.get("root_path", ""))
+        claimed = self._claims.get(key)
+        if claimed is None:
+            claimed = any(route.matches(scope)[0] is not Match.NONE for route in self._others)
+            if len(self._claims) < CLAIMS_KEPT:
+                self._claims[key] = claimed
+        return claimed
