@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import enum
 import random
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,11 +34,18 @@ EventPayload = dict[str, Any]
 EventHeaders = dict[str, str]
 
 
+_VERSION_4 = (~(0xC000 << 48 | 0xF000 << 64), 0x8000 << 48 | 4 << 76)
+"""The bits ``uuid.UUID(version=4)`` clears and sets (its variant and version)."""
+
+
 def new_trace_id() -> str:
     """A random UUID for an event's ``trace_id``: from the process's random generator, not
     ``uuid4``'s ``os.urandom``, a system call that takes 100 µs on some machines (a trace id
-    needs to be unique, not secret)."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    needs to be unique, not secret); written as ``str(uuid.UUID(int=..., version=4))``
+    writes it, without the object (a third of the time, for every event the route takes)."""
+    cleared, set_ = _VERSION_4
+    text = f"{random.getrandbits(128) & cleared | set_:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 class ProcessorType(enum.StrEnum):

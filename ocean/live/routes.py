@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from ocean.errors import QueueUnavailableError
@@ -21,7 +21,7 @@ from ocean.listen.http import DirectRoute
 from ocean.live.process import Checks, Rejected, accept
 from ocean.live.queue import EventQueue
 from ocean.monitor.metrics import Metrics
-from ocean.request_body import read_capped
+from ocean.request_body import read_capped_from
 
 
 def live_event_routes(
@@ -47,6 +47,14 @@ class _Receiver:
         self._live, self._queue, self._metrics = live, queue, metrics
         self._limit, self._retry_after = limit, retry_after
 
+    def _too_large(self, declared: int | None) -> Rejected:
+        setting = "OCEAN__LIVE_EVENTS__MAX_BODY_BYTES"
+        if declared is not None:
+            return Rejected(
+                413, f"the body is {declared} bytes; the limit is {self._limit} ({setting})"
+            )
+        return Rejected(413, f"the body is over the limit of {self._limit} bytes ({setting})")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = "/" + scope["path_params"]["path"]
         known = self._live.route_of(path) or "unknown"  # no label per random path or parameter
@@ -55,7 +63,8 @@ class _Receiver:
             for name, value in reversed(scope["headers"])
         }
         try:
-            body = await _body(Request(scope, receive), self._limit)
+            declared = headers.get("content-length", "")
+            body = await read_capped_from(receive, declared, self._limit, self._too_large)
             accepted = await accept(self._live, path, body, headers)
         except ClientDisconnect:
             return await _answer(send, 499, None)  # the sender gave up; nothing was queued
@@ -95,13 +104,3 @@ async def _unavailable(send: Send, retry_after: int) -> None:
     )
     retry = [(b"retry-after", str(retry_after).encode())]
     await _answer(send, 503, {"ok": False, "error": message}, retry)
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    def too_large(declared: int | None) -> Rejected:
-        setting = "OCEAN__LIVE_EVENTS__MAX_BODY_BYTES"
-        if declared is not None:
-            return Rejected(413, f"the body is {declared} bytes; the limit is {limit} ({setting})")
-        return Rejected(413, f"the body is over the limit of {limit} bytes ({setting})")
-
-    return await read_capped(request, limit, too_large)

@@ -150,6 +150,8 @@ class Metrics:
             "ocean_live_events", "Live events per path and outcome", ["path", "outcome"],
             registry=registry,
         )  # fmt: skip
+        self._counters: dict[tuple[str, str], Counter] = {}
+        """``_events`` per path and outcome (paths are templates: a handful)."""
         self._latency = Histogram(
             "ocean_live_event_seconds", "From accepted to applied", buckets=_LATENCY_BUCKETS,
             registry=registry,
@@ -159,7 +161,10 @@ class Metrics:
             PlatformCollector(registry=registry)
 
     def event(self, path: str, outcome: str) -> None:
-        self._events.labels(path, outcome).inc()
+        counter = self._counters.get((path, outcome))
+        if counter is None:  # labels() takes a lock and checks its values at every call
+            counter = self._counters[path, outcome] = self._events.labels(path, outcome)
+        counter.inc()
 
     def event_applied(self, path: str, seconds: float) -> None:
         """An event was applied ``seconds`` after the route accepted it."""

@@ -305,3 +305,25 @@ async def test_a_header_sent_twice_is_read_as_its_first_value(
         assert response.status_code == status, response.text  # a bad signature: ignored
         await server.settled()
     assert set(await live.entities("service")) == applied
+
+
+async def _in_pieces(body: bytes, size: int) -> AsyncIterator[bytes]:
+    """A body streamed in pieces without a Content-Length (chunked transfer)."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+async def test_an_event_streamed_in_pieces_is_queued_whole_and_one_past_the_limit_refused(
+    live: Workspace,
+) -> None:
+    async with live_server(live, {"OCEAN__LIVE_EVENTS__MAX_BODY_BYTES": "400"}) as server:
+        url = f"{server.base}/integration/webhook"
+        body, headers = signed(service_event("svc-1", stars=3))
+        sent = await server.client.post(url, content=_in_pieces(body, 16), headers=headers)
+        assert sent.status_code == 202, sent.text
+        await server.settled()
+
+        body, headers = signed(service_event("svc-2", stars=3, padding="x" * 500))
+        refused = await server.client.post(url, content=_in_pieces(body, 64), headers=headers)
+        assert refused.status_code == 413 and "over the limit of 400" in refused.json()["message"]
+    assert list(await live.entities("service")) == ["svc-1"]
