@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, now_iso
+from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, now_iso
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import EncodedRecord
 from ocean.store.sqlite import pages as sqlite_pages
@@ -469,33 +469,3 @@ class SQLiteCatalog:
     def count_entities(self) -> dict[str, int]:
         query = "SELECT blueprint, COUNT(*) FROM entities GROUP BY blueprint"
         return {blueprint: count for blueprint, count in self._db.execute(query)}
-
-    def record_run(self, run: RunRecord) -> int:
-        if run.id is not None:
-            self._db.execute(
-                "UPDATE runs SET ended_at = ?, status = ?, report = ? WHERE id = ?",
-                (run.ended_at, run.status, dumps(run.report), run.id),
-            )
-            return run.id
-        cursor = self._db.execute(
-            "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) VALUES (?,?,?,?,?,?)",
-            (
-                run.integration,
-                run.trigger,
-                run.started_at,
-                run.ended_at,
-                run.status,
-                dumps(run.report),
-            ),
-        )
-        return int(cursor.lastrowid or 0)
-
-    def list_runs(self, limit: int) -> list[RunRecord]:
-        rows = self._db.execute(
-            "SELECT id, integration, trigger, started_at, ended_at, status, report FROM runs ORDER BY id DESC LIMIT ?",
-            (limit,),
-        )
-        return [
-            RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
-            for r in rows
-        ]

@@ -341,10 +341,10 @@ class SQLiteStore:
         await self._call(lease.release, integration, holder, completed)
 
     async def record_run(self, run: RunRecord) -> int:
-        return await self._call(SQLiteCatalog.record_run, run)
+        return await self._call(runs.record, run)
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
-        return await self._call(SQLiteCatalog.list_runs, limit)
+        return await self._call(runs.latest, limit)
 
     async def get_run(self, run_id: int) -> RunRecord | None:
         return await self._call(runs.get_run, run_id)
