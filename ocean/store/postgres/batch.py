@@ -29,7 +29,7 @@ import asyncpg
 
 from ocean.store.base import Owner, WriteOutcome
 from ocean.store.postgres.relations import columns
-from ocean.store.postgres.rows import existing, placeholders, stored_bodies, write
+from ocean.store.postgres.rows import Rows, existing, placeholders, stored_bodies, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
 from ocean.store.writes import BatchPlan, PreparedBatch, plan_batch, versioned
 from ocean.types import EntityKey
@@ -128,13 +128,17 @@ class _Write:
     owner: Owner
 
     async def run(self, mode: str, turn: Turn) -> tuple[BatchPlan, Answer, int]:
-        """The plan carried out, what was asked and the transaction's version. Unasked,
-        the plan is made while the write before is under way."""
+        """The plan carried out, what was asked and the transaction's version; ``turn``
+        ends as it commits. Unasked, the plan and its rows are made while the write before
+        is under way."""
         version = secrets.randbits(63)  # every write transaction stamps its own
-        prepared, known = self.prepared, self.known
+        prepared, known, copy = self.prepared, self.known, mode != "upserted"
         names = sorted({blueprint for blueprint, _ in prepared.keys})
         named = _named_targets(prepared)
-        plan = self._plan({}) if mode == "unasked" else None
+        plan, targets, rows = None, set[EntityKey](), None
+        if mode == "unasked":
+            plan = self._plan({})
+            targets, rows = plan.targets(), Rows.of(plan, self.owner, version, copy=copy)
         await turn.wait()
         if prepared.rules is not known.rules:  # read again by the write before
             raise ChangedRules
@@ -146,14 +150,18 @@ class _Write:
                 if mode == "unasked":  # a key sent twice: planned against what is stored
                     answer.stored, answer.versions = await stored_bodies(db, prepared.keys)
                 plan = self._plan(answer.stored)
-            targets = plan.targets()
+                targets, rows = plan.targets(), None
             found = (targets & answer.found) | await existing(db, targets - named)
             missing = targets - found
             if missing and self.options["create_missing_related"]:
                 await placeholders(db, sorted(missing), self.owner, version)
             elif missing:
                 plan.fail_missing(missing)
-            await write(db, plan, self.owner, version, copy=mode != "upserted")
+                rows = None
+            await write(
+                db, rows or Rows.of(plan, self.owner, version, copy=copy), self.owner, version
+            )
+        turn.end()
         return plan, answer, version
 
     def _plan(self, stored: dict[EntityKey, str]) -> BatchPlan:

@@ -4,11 +4,13 @@ edges it writes (new ones copied in with COPY, the others upserted over ``unnest
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
 from ocean.store.base import Owner, now_iso
-from ocean.store.entity_rules import Edge
-from ocean.store.postgres.relations import COLUMNS, columns, delete_edges, insert_edges, rows
+from ocean.store.postgres.relations import COLUMNS, Row, columns, delete_edges, insert_edges
+from ocean.store.postgres.relations import rows as rows_of
 from ocean.store.writes import BatchPlan, PlannedWrite
 from ocean.types import EntityKey
 
@@ -69,53 +71,63 @@ async def own(
     )
 
 
-async def write(
-    db: asyncpg.Connection, plan: BatchPlan, owner: Owner, version: int, *, copy: bool
-) -> None:
-    """Write the planned rows, their ownership and edges. With ``copy`` the entities the
-    plan creates are copied in (COPY, no conflict checks: none of their rows can exist
-    while the blueprint's lock is held), raising :class:`asyncpg.UniqueViolationError` if
-    one does after all (a placeholder made meanwhile, a key sent twice): the caller then
-    writes again without ``copy``, every row as an upsert."""
-    stamp = now_iso()
-    created = [w for w in plan.writes if w.status == "created"] if copy else []
-    if created:
-        await copy_created(db, created, plan.edges, owner, (stamp, version))
-    upserted = [w for w in plan.writes if w.status != "created"] if copy else plan.writes
+@dataclass
+class Rows:
+    """The rows a plan writes, made before its transaction (a resync's next write makes
+    them while the last one is written): with ``copy`` the entities it creates, their
+    ownership and their edges (an entity's edges once each) as COPY records, and the
+    writes upserted."""
+
+    plan: BatchPlan
+    stamp: str
+    entities: list[tuple[str, str, str, str, str, int]]
+    ownership: list[tuple[str, str, str, str]]
+    edges: list[Row]
+    upserted: list[PlannedWrite]
+
+    @classmethod
+    def of(cls, plan: BatchPlan, owner: Owner, version: int, *, copy: bool) -> Rows:
+        stamp, who, source = now_iso(), owner.key, owner.datasource
+        created = [w for w in plan.writes if w.status == "created"] if copy else []
+        upserted = [w for w in plan.writes if w.status != "created"] if copy else plan.writes
+        edges = [
+            (*w.key, *edge)
+            for w in created
+            for edge in (plan.edges[w.key] if len(plan.edges[w.key]) < 2 else dict.fromkeys(plan.edges[w.key]))
+        ]  # fmt: skip
+        return cls(
+            plan,
+            stamp,
+            [(*w.key, w.text, stamp, stamp, version) for w in created],
+            [(who, *w.key, source) for w in created],
+            edges,
+            upserted,
+        )
+
+
+async def write(db: asyncpg.Connection, rows: Rows, owner: Owner, version: int) -> None:
+    """Write the planned rows, their ownership and edges: the new ones copied in (COPY, no
+    conflict checks: none of their rows can exist while the blueprint's lock is held),
+    raising :class:`asyncpg.UniqueViolationError` if one does after all (a placeholder made
+    meanwhile, a key sent twice): the caller then writes again without ``copy``, every row
+    as an upsert."""
+    if rows.entities:
+        await db.copy_records_to_table("entities", records=rows.entities, columns=_ENTITY_COLUMNS)
+        await db.copy_records_to_table(
+            "ownership", records=rows.ownership, columns=_OWNERSHIP_COLUMNS
+        )
+    if rows.edges:
+        await db.copy_records_to_table("relations", records=rows.edges, columns=COLUMNS)
+    upserted, edges = rows.upserted, rows.plan.edges
     if not upserted:
         return
     blueprints, identifiers = columns([w.key for w in upserted])
-    await delete_edges(db, [edge for w in upserted if w.before for edge in rows(w.key, w.before)])
-    await insert_edges(db, [edge for w in upserted for edge in rows(w.key, plan.edges[w.key])])
+    await delete_edges(
+        db, [edge for w in upserted if w.before for edge in rows_of(w.key, w.before)]
+    )
+    await insert_edges(db, [edge for w in upserted for edge in rows_of(w.key, edges[w.key])])
     await db.execute(_WRITE_AND_OWN, blueprints, identifiers, [w.text for w in upserted],
-                     stamp, version, owner.key, owner.datasource)  # fmt: skip
-
-
-async def copy_created(
-    db: asyncpg.Connection,
-    created: list[PlannedWrite],
-    planned: dict[EntityKey, list[Edge]],
-    owner: Owner,
-    stamped: tuple[str, int],
-) -> None:
-    """COPY new entities, their ownership and their edges (an entity's edges once each)."""
-    stamp, version = stamped
-    await db.copy_records_to_table(
-        "entities",
-        records=[(*w.key, w.text, stamp, stamp, version) for w in created],
-        columns=_ENTITY_COLUMNS,
-    )
-    who, source = owner.key, owner.datasource
-    await db.copy_records_to_table(
-        "ownership", records=[(who, *w.key, source) for w in created], columns=_OWNERSHIP_COLUMNS
-    )
-    edges = [
-        (*w.key, *edge)
-        for w in created
-        for edge in (planned[w.key] if len(planned[w.key]) < 2 else dict.fromkeys(planned[w.key]))
-    ]
-    if edges:
-        await db.copy_records_to_table("relations", records=edges, columns=COLUMNS)
+                     rows.stamp, version, owner.key, owner.datasource)  # fmt: skip
 
 
 _ENTITY_COLUMNS = ["blueprint", "identifier", "body", "created_at", "updated_at", "version"]
