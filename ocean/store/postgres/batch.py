@@ -4,8 +4,9 @@ waits for a page's mapping to end before it goes on, and the server idles meanwh
 
 Under its blueprints' locks a write asks one question: whether those blueprints are as
 their rules were read, which of its keys are stored (with their bodies) and which of its
-relation targets exist (those its sent bodies name; a merge that keeps a stored relation
-asks about the rest after). Then it plans, and copies in (COPY) what it creates.
+relation targets exist (those its sent bodies name that the store does not know exist, see
+:mod:`.known`; a merge that keeps a stored relation asks about the rest after). Then it
+plans, and copies in (COPY) what it creates.
 
 A first sync stores nothing of what it writes, and asking costs the server an index seek
 per key (about a tenth of its work). So after a write of some blueprints found none of its
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from ocean.store.base import Owner, WriteOutcome
+from ocean.store.postgres.known import KnownTargets
 from ocean.store.postgres.relations import columns
 from ocean.store.postgres.rows import Rows, existing, placeholders, stored_bodies, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
@@ -40,7 +42,8 @@ _ASK = (
     "UNION ALL SELECT 1, blueprint, identifier, body, version FROM entities "
     "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($2::text[], $3::text[])) "
     "UNION ALL SELECT 2, blueprint, identifier, NULL, NULL FROM entities "
-    "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($4::text[], $5::text[]))"
+    "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($4::text[], $5::text[])) "
+    "UNION ALL SELECT 3, NULL, NULL, NULL, n FROM entity_deletions"
 )
 _MODES = ("unasked", "asked", "upserted")
 """How a write is made, each the fallback of the one before when a row it copies exists:
@@ -55,6 +58,8 @@ class Answer:
     versions: dict[EntityKey, int] = field(default_factory=dict)
     found: set[EntityKey] = field(default_factory=set)
     """The relation targets asked about that exist."""
+    deletions: int = 0
+    """The catalog's count of statements that deleted entities (see :mod:`.known`)."""
 
 
 @dataclass
@@ -81,6 +86,7 @@ class Batches:
 
     fresh: set[tuple[str, ...]] = field(default_factory=set)
     last: asyncio.Future[None] | None = None
+    targets: KnownTargets = field(default_factory=KnownTargets)
 
     def turn(self) -> Turn:
         """A place in line for a write called now (its caller ends it)."""
@@ -103,7 +109,7 @@ class Batches:
         mode = 0 if names in self.fresh else 1
         while True:
             try:
-                writing = _Write(pool, known, prepared, options, owner)
+                writing = _Write(pool, known, self.targets, prepared, options, owner)
                 plan, answer, version = await writing.run(_MODES[mode], turn)
                 break
             except asyncpg.UniqueViolationError:  # a row made meanwhile, or stored after all
@@ -123,6 +129,7 @@ class _Write:
 
     pool: asyncpg.Pool
     known: KnownRules
+    targets: KnownTargets
     prepared: PreparedBatch
     options: dict[str, bool]
     owner: Owner
@@ -145,7 +152,12 @@ class _Write:
         async with self.pool.acquire() as db, db.transaction():
             await lock_blueprints(db, names)
             keys = [] if mode == "unasked" else prepared.keys
-            answer = await _ask(db, known.stamps, names, keys, named)
+            asked = self.targets.unknown(named)
+            answer = await _ask(db, known.stamps, names, keys, asked)
+            if self.targets.still(answer.deletions):
+                answer.found |= named - asked
+            else:  # an entity may have gone since: ask about the known ones too
+                answer.found |= await existing(db, named - asked)
             if plan is None or any(w.status != "created" for w in plan.writes):
                 if mode == "unasked":  # a key sent twice: planned against what is stored
                     answer.stored, answer.versions = await stored_bodies(db, prepared.keys)
@@ -161,6 +173,10 @@ class _Write:
             await write(
                 db, rows or Rows.of(plan, self.owner, version, copy=copy), self.owner, version
             )
+        made = {w.key for w in plan.writes} | (
+            missing if self.options["create_missing_related"] else set()
+        )
+        self.targets.learn(answer.found | found | made, answer.deletions)
         turn.end()
         return plan, answer, version
 
@@ -192,4 +208,6 @@ async def _ask(
             answer.versions[first, second] = version
         elif part == 2:
             answer.found.add((first, second))
+        elif part == 3:
+            answer.deletions = version
     return answer

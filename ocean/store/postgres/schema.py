@@ -218,6 +218,20 @@ MIGRATIONS: list[str] = [
     ALTER TABLE resync_pages ALTER COLUMN entry_blueprints DROP DEFAULT,
         ALTER COLUMN entry_identifiers DROP DEFAULT, ALTER COLUMN entry_versions DROP DEFAULT;
     """,
+    # 16: a count of the statements that deleted entities, committed with them: a store's
+    # known relation targets hold while it stays (see ocean.store.postgres.known).
+    """
+    CREATE TABLE IF NOT EXISTS entity_deletions (n BIGINT NOT NULL);
+    INSERT INTO entity_deletions SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM entity_deletions);
+    CREATE OR REPLACE FUNCTION count_entity_deletions() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        EXECUTE format('UPDATE %I.entity_deletions SET n = n + 1', TG_TABLE_SCHEMA);
+        RETURN NULL;
+    END $$;
+    DROP TRIGGER IF EXISTS entities_deleted ON entities;
+    CREATE TRIGGER entities_deleted AFTER DELETE ON entities
+        FOR EACH STATEMENT EXECUTE FUNCTION count_entity_deletions();
+    """,
 ]
 
 

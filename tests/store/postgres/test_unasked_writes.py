@@ -1,6 +1,8 @@
 """A store's writes are made in call order. After a write of some blueprints found none
-of its keys stored (a first sync), the next write of them does not ask which are: its entities are copied in as new. One stored after
-all (written by another process meanwhile) is still updated as if it had asked."""
+of its keys stored (a first sync), the next write of them does not ask which are: its
+entities are copied in as new. One stored after all (written by another process meanwhile)
+is still updated as if it had asked. Relation targets a store knows exist are asked about
+again once another process deleted one."""
 
 from __future__ import annotations
 
@@ -87,3 +89,19 @@ async def test_writes_under_way_at_once_are_made_in_call_order(
 
     assert [[o.status for o in each] for each in outcomes] == [["updated", "created"], ["updated"]]
     assert (await first.get_entities("svc", ["a"]))["a"]["title"] == "A2"
+
+
+async def test_a_known_target_deleted_by_another_process_is_made_again(
+    stores: tuple[PostgresStore, PostgresStore],
+) -> None:
+    """The first store knows ``a`` exists (it wrote it): once another process deleted it,
+    a write relating to it asks again and makes it as a placeholder."""
+    first, other = stores
+    assert (await other.delete_entities([("svc", "a")])).deleted == [("svc", "a")]
+
+    sent = [{"identifier": "c", "blueprint": "svc", "relations": {"uses": ["a"]}}]
+    outcomes = await first.upsert_entities(sent, owner=OWNER, merge=True)
+
+    assert [o.status for o in outcomes] == ["created"]
+    assert (await first.get_entities("svc", ["a"]))["a"]["title"] == "a"
+    assert (await first.dependents([("svc", "a")], after="")).of == {("svc", "a"): {("svc", "c")}}

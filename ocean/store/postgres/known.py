@@ -1,0 +1,48 @@
+"""Relation targets a PostgreSQL store knows exist, as the embedded catalog's
+(:mod:`ocean.store.sqlite.known`): a 1,000-person page relates to a thousand teams, and
+asking the server about each of them, page after page, was a tenth of its work in a first
+sync (an index seek per target, and their arrays sent). A write asks only about the targets
+it does not know, and the store learns what a write found or wrote once it committed.
+
+They are all forgotten when an entity may have gone: every statement that deletes entities
+counts itself in ``entity_deletions`` (a trigger, migration 16), in its transaction, so the
+count a write reads is that of the snapshot it finds targets in. Another catalog's writes
+only add entities; a deletion not yet committed when a target was found moves the count
+when it commits, before the next write asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ocean.types import EntityKey
+
+LIMIT = 65536
+"""Keys kept at most (a few MiB): past it they are forgotten and learnt again."""
+
+
+@dataclass
+class KnownTargets:
+    """Keys that existed when ``deletions`` was the catalog's count of deleting statements."""
+
+    keys: set[EntityKey] = field(default_factory=set)
+    deletions: int | None = None
+
+    def unknown(self, targets: set[EntityKey]) -> set[EntityKey]:
+        return targets - self.keys if self.keys else targets
+
+    def still(self, deletions: int) -> bool:
+        """Whether the keys known hold at this count (else they are forgotten)."""
+        if deletions == self.deletions:
+            return True
+        self.keys, self.deletions = set(), deletions
+        return False
+
+    def learn(self, keys: set[EntityKey], deletions: int) -> None:
+        """``keys`` exist at this count (found, or written by a committed transaction)."""
+        if deletions != self.deletions:
+            self.keys, self.deletions = set(), deletions
+        if len(self.keys) + len(keys) > LIMIT:
+            self.keys = set()
+        if len(keys) <= LIMIT:
+            self.keys |= keys
