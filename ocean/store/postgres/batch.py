@@ -141,11 +141,11 @@ class _Write:
         version = secrets.randbits(63)  # every write transaction stamps its own
         prepared, known, copy = self.prepared, self.known, mode != "upserted"
         names = sorted({blueprint for blueprint, _ in prepared.keys})
-        named = _named_targets(prepared)
         plan, targets, rows = None, set[EntityKey](), None
-        if mode == "unasked":
+        if mode == "unasked":  # the plan's targets are all it asks about
             plan = self._plan({})
             targets, rows = plan.targets(), Rows.of(plan, self.owner, version, copy=copy)
+        named = targets if plan is not None else _named_targets(prepared)
         await turn.wait()
         if prepared.rules is not known.rules:  # read again by the write before
             raise ChangedRules

@@ -90,17 +90,13 @@ class Rows:
         stamp, who, source = now_iso(), owner.key, owner.datasource
         created = [w for w in plan.writes if w.status == "created"] if copy else []
         upserted = [w for w in plan.writes if w.status != "created"] if copy else plan.writes
-        edges = [
-            (*w.key, *edge)
-            for w in created
-            for edge in (plan.edges[w.key] if len(plan.edges[w.key]) < 2 else dict.fromkeys(plan.edges[w.key]))
-        ]  # fmt: skip
+        edges = dict.fromkeys((*w.key, *edge) for w in created for edge in plan.edges[w.key])
         return cls(
             plan,
             stamp,
             [(*w.key, w.text, stamp, stamp, version) for w in created],
             [(who, *w.key, source) for w in created],
-            edges,
+            list(edges),
             upserted,
         )
 
