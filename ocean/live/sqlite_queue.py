@@ -107,7 +107,8 @@ class SQLiteEventQueue:
         self._unknown = True
         """Whether the file may hold rows past the cursor that :attr:`_local` lacks."""
         self._known = 0
-        """(The queue's thread's own.) Every row up to this ``seq`` was read or put here."""
+        """(The queue's thread's own.) Every row up to this ``seq`` was read or put here (0
+        until this process puts one)."""
         self.stored: Callable[[], None] | None = None
         """Called after each group of puts commits (an acceptor tells the taker)."""
 
@@ -213,15 +214,19 @@ class SQLiteEventQueue:
         return events
 
     def _after(self, cursor: int, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
-        """The rows past ``cursor``, and whether they are all there are; when they are,
-        every row up to the last ``seq`` given is known (one read transaction for both)."""
+        """The rows past ``cursor``, and whether they are all there are; when they are and
+        this process puts events, every row up to the last ``seq`` given is known (one read
+        transaction for both; a taker that only reads, beside acceptors, needs neither)."""
+        select = (
+            f"SELECT {_WAITING} FROM live_events WHERE integration = ? AND seq > ? "
+            "ORDER BY seq LIMIT ?"
+        )
+        if not self._known:
+            rows = self._db.execute(select, (self._integration, cursor, limit)).fetchall()
+            return rows, len(rows) < limit
         self._db.execute("BEGIN")
         try:
-            rows = self._db.execute(
-                f"SELECT {_WAITING} FROM live_events WHERE integration = ? AND seq > ? "
-                "ORDER BY seq LIMIT ?",
-                (self._integration, cursor, limit),
-            ).fetchall()
+            rows = self._db.execute(select, (self._integration, cursor, limit)).fetchall()
             if len(rows) < limit:
                 (last,) = self._db.execute(
                     "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'live_events'"
