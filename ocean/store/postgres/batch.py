@@ -75,6 +75,14 @@ class Turn:
             await asyncio.wait([self.before])  # not cancelled with the waiter
 
     def end(self) -> None:
+        """End this turn, once the write before has ended too: a write that failed or was
+        cancelled while it waited must not let the next one overtake the one before."""
+        if self.before is not None and not self.before.done():
+            self.before.add_done_callback(lambda _: self._ended())
+        else:
+            self._ended()
+
+    def _ended(self) -> None:
         if not self.ended.done():
             self.ended.set_result(None)
 
@@ -149,11 +157,12 @@ class _Write:
         await turn.wait()
         if prepared.rules is not known.rules:  # read again by the write before
             raise ChangedRules
+        stamps = known.stamps  # read with prepared.rules: another write may read both again
         async with self.pool.acquire() as db, db.transaction():
             await lock_blueprints(db, names)
             keys = [] if mode == "unasked" else prepared.keys
             asked = self.targets.unknown(named)
-            answer = await _ask(db, known.stamps, names, keys, asked)
+            answer = await _ask(db, stamps, names, keys, asked)
             if self.targets.still(answer.deletions):
                 answer.found |= named - asked
             else:  # an entity may have gone since: ask about the known ones too
@@ -181,7 +190,8 @@ class _Write:
         return plan, answer, version
 
     def _plan(self, stored: dict[EntityKey, str]) -> BatchPlan:
-        return plan_batch(self.prepared, stored, self.options, self.known.rules)
+        """Planned by the rules the batch was prepared by (the store's may be newer)."""
+        return plan_batch(self.prepared, stored, self.options, self.prepared.rules)
 
 
 def _named_targets(prepared: PreparedBatch) -> set[EntityKey]:

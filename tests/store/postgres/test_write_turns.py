@@ -1,0 +1,93 @@
+"""A PostgreSQL store's writes are made in call order, each checked by the rules it was
+prepared by, while another write waits, is cancelled or reads the rules again. A write is
+held at its blueprint's lock by a session that holds that lock, as another process's
+blueprint change would hold it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from ocean.store.postgres.store import PostgresStore
+from tests.conftest import POSTGRES_URL
+from tests.store.postgres import BLUEPRINT, OWNER
+
+TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+
+
+@asynccontextmanager
+async def _holding(blueprint: str) -> AsyncIterator[None]:
+    """The blueprint's write lock held by another session until the block ends."""
+    db = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await db.execute("SELECT pg_advisory_lock(hashtext($1))", blueprint)
+        yield
+    finally:
+        await db.close()
+
+
+async def _until_a_write_waits_for_a_lock() -> None:
+    db = await asyncpg.connect(POSTGRES_URL)
+    try:
+        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        while not await db.fetchval(query):
+            await asyncio.sleep(0.01)
+    finally:
+        await db.close()
+
+
+async def test_a_write_checks_the_rules_it_was_prepared_by_when_others_read_them_again(
+    postgres_url: str,
+) -> None:
+    one, other = await PostgresStore.open(postgres_url), await PostgresStore.open(postgres_url)
+    try:
+        await one.create_blueprints([BLUEPRINT])
+        await one.upsert_entities(
+            [{"identifier": "b", "blueprint": "svc"}], owner=OWNER, merge=True
+        )
+        renamed = {"relations": {"owner": {"target": "svc", "many": False}}}
+        await other.update_blueprint("svc", renamed)  # "uses" is gone; one does not know yet
+        await other.create_blueprints([TEAM])
+        sent = {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}}
+        async with _holding("svc"):
+            first = asyncio.create_task(one.upsert_entities([sent], owner=OWNER, merge=True))
+            await _until_a_write_waits_for_a_lock()
+            team = {"identifier": "t", "blueprint": "team"}  # one reads every rule again
+            second = asyncio.create_task(one.upsert_entities([team], owner=OWNER, merge=True))
+            await asyncio.sleep(0.05)
+
+        (outcome,) = await first
+        assert outcome.status == "failed" and "uses" in str(outcome.error)
+        assert [o.status for o in await second] == ["created"]
+        found = await one.dependents([("svc", "b")], after="9999")
+        assert not found.of.get(("svc", "b"))  # no edge under the relation that is gone
+    finally:
+        await one.close()
+        await other.close()
+
+
+async def test_a_write_cancelled_in_line_does_not_let_the_next_overtake_the_one_before(
+    postgres_url: str,
+) -> None:
+    store = await PostgresStore.open(postgres_url)
+    try:
+        await store.create_blueprints([BLUEPRINT, TEAM])
+        entity = {"identifier": "a", "blueprint": "svc"}
+        async with _holding("svc"):
+            first = asyncio.create_task(store.upsert_entities([entity], owner=OWNER, merge=True))
+            await _until_a_write_waits_for_a_lock()
+            waiting = asyncio.create_task(store.upsert_entities([entity], owner=OWNER, merge=True))
+            await asyncio.sleep(0.05)
+            waiting.cancel()
+            team = {"identifier": "t", "blueprint": "team"}
+            last = asyncio.create_task(store.upsert_entities([team], owner=OWNER, merge=True))
+            await asyncio.sleep(0.2)
+            assert not last.done()  # behind the first, which still waits for its lock
+
+        assert [o.status for o in await first] == ["created"]
+        assert [o.status for o in await last] == ["created"]
+    finally:
+        await store.close()
