@@ -185,8 +185,15 @@ class BatchPlan:
 
     def fail_missing(self, missing: set[EntityKey]) -> None:
         """Fail (``not_found``) the writes whose relation targets are missing; a key sent
-        twice then writes its earlier copy, if that one's targets exist."""
-        kept = []
+        twice then writes its earlier copy, if that one's targets exist. A creation that
+        fails is missing too, for the writes of this batch that relate to it."""
+        missing = set(missing)
+        while gone := self._fail(missing):
+            missing |= gone
+
+    def _fail(self, missing: set[EntityKey]) -> set[EntityKey]:
+        """One pass of :meth:`fail_missing`: the keys whose creation it failed."""
+        kept, gone = [], set()
         for write in self.writes:
             current: PlannedWrite | None = write
             edges = self.edges[write.key]
@@ -199,7 +206,10 @@ class BatchPlan:
             if current is not None:
                 kept.append(current)
                 self.edges[current.key] = edges
+            elif write.before is None:
+                gone.add(write.key)
         self.writes = kept
+        return gone
 
     def results(self) -> list[WriteOutcome]:
         """Every entity's outcome, in request order (a key sent twice: each copy's)."""

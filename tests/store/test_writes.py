@@ -107,6 +107,12 @@ async def test_resync_requests_move_the_watermark(store: Store) -> None:
     assert await store.resync_requested_at("other") is None
 
 
+SELF_RELATED = {
+    "identifier": "node",
+    "title": "Node",
+    "schema": {"properties": {}},
+    "relations": {"next": {"target": "node", "many": False}},
+}
 TEAMED = {
     "identifier": "svc",
     "title": "Service",
@@ -229,3 +235,24 @@ async def test_a_key_sent_twice_whose_last_copy_fails_keeps_the_earlier_copy(
     assert (await store.get_entities("svc", ["a"]))["a"]["properties"] == {"x": 1}
     found = await store.dependents([("team", "t1")], after="9999")
     assert found.of.get(("team", "t1")) == {("svc", "a")}
+
+
+async def test_a_creation_that_fails_for_a_missing_target_fails_what_relates_to_it(
+    store: Store,
+) -> None:
+    await store.create_blueprints([SELF_RELATED])
+    chain = [  # a -> b -> c; c does not exist and is not created
+        {"identifier": "a", "blueprint": "node", "relations": {"next": "b"}},
+        {"identifier": "b", "blueprint": "node", "relations": {"next": "c"}},
+        {"identifier": "x", "blueprint": "node"},
+    ]
+
+    outcomes = await store.upsert_entities(
+        chain, owner=OWNER, merge=True, create_missing_related=False
+    )
+
+    assert [o.status for o in outcomes] == ["failed", "failed", "created"]
+    assert "'b'" in str(outcomes[0].error) and "'c'" in str(outcomes[1].error)
+    assert (await store.get_entities("node", ["a", "b", "x"])).keys() == {"x"}
+    found = await store.dependents([("node", "b"), ("node", "c")], after="9999")
+    assert not found.of  # no edge into an entity that does not exist
