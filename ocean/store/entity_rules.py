@@ -45,6 +45,8 @@ class EntityRules:
             for name, definition in (blueprint.get("relations") or {}).items()
             if isinstance(definition, dict)
         }
+        self.targets = frozenset(str(target) for target, _, _ in self._relations.values())
+        """The blueprints its relations point at."""
         self.plain = generate_plain_check(
             definitions, self._checks, self._required, self._relations
         )

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from ocean.store.base import Owner, WriteOutcome
-from ocean.store.postgres.known import KnownTargets
+from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
 from ocean.store.postgres.rows import Rows, existing, placeholders, stored_bodies, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
@@ -185,6 +185,8 @@ class _Write:
         made = {w.key for w in plan.writes} | (
             missing if self.options["create_missing_related"] else set()
         )
+        wanted = targeted(prepared.rules)  # the keys a later write may ask about
+        made = {key for key in made if key[0] in wanted}
         self.targets.learn(answer.found | found | made, answer.deletions)
         turn.end()
         return plan, answer, version

@@ -13,12 +13,22 @@ when it commits, before the next write asks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ocean.store.entity_rules import EntityRules
 from ocean.types import EntityKey
 
-LIMIT = 65536
-"""Keys kept at most (a few MiB): past it they are forgotten and learnt again."""
+LIMIT = 262144
+"""Keys kept at most (about 40 MB): past it they are forgotten and learnt again. Only keys
+of blueprints that relations point at are kept (a resync's persons would push out the
+teams they relate to): a 1M-person first sync relates to 100k teams, and at 65,536 it
+asked about each team again every few batches (38.9 µs per item against 33.9 at 57k)."""
+
+
+def targeted(rules: Mapping[str, EntityRules]) -> frozenset[str]:
+    """The blueprints that the relations of ``rules`` point at."""
+    return frozenset().union(*(rule.targets for rule in rules.values()))
 
 
 @dataclass

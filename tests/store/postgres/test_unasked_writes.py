@@ -105,3 +105,17 @@ async def test_a_known_target_deleted_by_another_process_is_made_again(
     assert [o.status for o in outcomes] == ["created"]
     assert (await first.get_entities("svc", ["a"]))["a"]["title"] == "a"
     assert (await first.dependents([("svc", "a")], after="")).of == {("svc", "a"): {("svc", "c")}}
+
+
+def test_only_keys_of_blueprints_relations_point_at_are_kept_as_known_targets() -> None:
+    from ocean.store.entity_rules import rules_by_blueprint
+    from ocean.store.postgres.known import targeted
+
+    team = {"identifier": "team", "title": "Team", "schema": {}, "relations": {}}
+    person = {"identifier": "person", "title": "Person", "schema": {},
+              "relations": {"team": {"target": "team"}, "lead": {"target": "person"}}}  # fmt: skip
+    service = {"identifier": "svc", "title": "Service", "schema": {},
+               "relations": {"owner": {"target": "team"}}}  # fmt: skip
+
+    assert targeted(rules_by_blueprint([team, service])) == {"team"}
+    assert targeted(rules_by_blueprint([team, person, service])) == {"team", "person"}
