@@ -127,7 +127,11 @@ async def doomed_and_blocked(
 
 
 async def delete_rows(db: asyncpg.Connection, doomed: set[EntityKey]) -> None:
-    """The entities ``doomed`` and their ownership (their edges go first: delete_edges)."""
+    """The entities ``doomed`` and their ownership (their edges go first: delete_edges).
+    Nothing doomed runs no statement: a deletion of nothing would count as one and make
+    every store forget the relation targets it knows (see :mod:`.known`)."""
+    if not doomed:
+        return
     blueprints, identifiers = columns(sorted(doomed))
     for table in ("ownership", "entities"):
         await db.execute(

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from ocean.store.postgres.store import PostgresStore
+from tests.conftest import POSTGRES_URL
 from tests.store.postgres import BLUEPRINT, OWNER
 
 
@@ -119,3 +121,17 @@ def test_only_keys_of_blueprints_relations_point_at_are_kept_as_known_targets() 
 
     assert targeted(rules_by_blueprint([team, service])) == {"team"}
     assert targeted(rules_by_blueprint([team, person, service])) == {"team", "person"}
+
+
+async def test_a_deletion_of_nothing_leaves_the_known_targets_known(
+    stores: tuple[PostgresStore, PostgresStore], postgres_url: str
+) -> None:
+    first, _ = stores
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    db = await asyncpg.connect(POSTGRES_URL, server_settings={"search_path": schema})
+    try:
+        before = await db.fetchval("SELECT n FROM entity_deletions")
+        assert (await first.delete_entities([])).deleted == []
+        assert await db.fetchval("SELECT n FROM entity_deletions") == before
+    finally:
+        await db.close()
