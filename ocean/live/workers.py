@@ -80,13 +80,6 @@ class Workers:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    async def drain(self, timeout: float) -> None:
-        """Wait until nothing is held (for tests and graceful stops)."""
-        async with asyncio.timeout(timeout):
-            while self._held:
-                self._freed.clear()
-                await self._freed.wait()
-
     def _admit(self, event: QueuedEvent) -> None:
         self._held += 1
         if event.key is not None:
