@@ -166,7 +166,7 @@ class _Pipeline:
         """Have a catalog that maps pages get ready to map this resource's while its first
         page is fetched (its first write then only maps and writes)."""
         if self.handing is not None and self.ordered is not None and self.ordered.maps_pages():
-            self.loads.append(asyncio.create_task(self.ordered.warm_pages(self.handing)))
+            self.loads.append(asyncio.create_task(_warm(self.ordered, self.handing)))
 
     async def offer(self, batch: RawBatch, fetched_at: float) -> None:
         """Take a page now or, where pages may be skipped, once the catalog has told
@@ -358,6 +358,13 @@ async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch
     if job.pool is not None and job.pool.wanted(resource, len(batch)):
         return await job.pool.map_items(resource, batch)
     return resource.map_items(batch)
+
+
+async def _warm(store: MapsPages, spec: MappingSpec) -> None:
+    """The catalog's warm-up, which never fails the resync: if the catalog cannot answer,
+    the first write says so (once)."""
+    with contextlib.suppress(Exception):
+        await store.warm_pages(spec)
 
 
 def _finished(loads: deque[asyncio.Task[None]]) -> deque[asyncio.Task[None]]:

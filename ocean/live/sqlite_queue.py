@@ -139,7 +139,13 @@ class SQLiteEventQueue:
         return event
 
     async def done(self, event: QueuedEvent) -> None:
-        await self._writes.submit(int(event.id))
+        try:
+            await self._writes.submit(int(event.id))
+        except StoreError as error:  # shared with puts: the workers retry it until it takes
+            raise QueueUnavailableError(
+                f"the live-event queue (SQLite) could not mark event {event.id} done "
+                f"({error}); it is retried"
+            ) from error
 
     async def _write_group(self, group: list[QueuedEvent | int]) -> list[int]:
         """Deletes the done events' rows and inserts the put ones, in one transaction; the
@@ -201,7 +207,11 @@ class SQLiteEventQueue:
         may hold others."""
         if self._unknown:
             self._unknown = False  # a put told of from now on is read again
-            rows, whole = await self._run(self._after, self._cursor, limit)
+            try:
+                rows, whole = await self._run(self._after, self._cursor, limit)
+            except BaseException:
+                self._unknown = True  # not read: the file still may hold others
+                raise
             self._unknown |= not whole
             events = [_event(row) for row in rows]
         else:

@@ -178,9 +178,12 @@ class BatchPlan:
         edge's target exists. An incremental run's updates mostly keep theirs."""
         wanted: set[EntityKey] = set()
         for write in self.writes:
+            copy: PlannedWrite | None = write
             edges = self.edges[write.key]
-            if write.before is None or not same_edges(write.before, edges):
-                wanted.update((bp, target) for _, bp, target in edges)
+            while copy is not None:  # an earlier copy is written if the last one fails
+                if copy.before is None or not same_edges(copy.before, edges):
+                    wanted.update((bp, target) for _, bp, target in edges)
+                copy, edges = copy.replaced or (None, [])
         return wanted - self.edges.keys()
 
     def fail_missing(self, missing: set[EntityKey]) -> None:

@@ -256,3 +256,22 @@ async def test_a_creation_that_fails_for_a_missing_target_fails_what_relates_to_
     assert (await store.get_entities("node", ["a", "b", "x"])).keys() == {"x"}
     found = await store.dependents([("node", "b"), ("node", "c")], after="9999")
     assert not found.of  # no edge into an entity that does not exist
+
+
+async def test_a_key_sent_twice_whose_copies_both_name_missing_targets_writes_neither(
+    store: Store,
+) -> None:
+    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+    await store.create_blueprints([team, TEAMED])
+    copies = [
+        {"identifier": "a", "blueprint": "svc", "relations": {"team": "ghost"}},
+        {"identifier": "a", "blueprint": "svc", "relations": {"team": "t9"}},
+    ]
+
+    outcomes = await store.upsert_entities(
+        copies, owner=OWNER, merge=True, create_missing_related=False
+    )
+
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert "ghost" in str(outcomes[0].error) and "t9" in str(outcomes[1].error)
+    assert await store.get_entities("svc", ["a"]) == {}
