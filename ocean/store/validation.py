@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ocean.errors import StoreError
+from ocean.errors import ConflictError, StoreError
 
 PROPERTY_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
@@ -123,3 +123,15 @@ def checked_update(
     if problems:
         raise StoreError("blueprint update rejected:\n  - " + "\n  - ".join(problems))
     return updated
+
+
+def dangling_relations(blueprint: str, missing: list[tuple[str, str]]) -> ConflictError:
+    """The error of a blueprint change after which its entities would relate to entities
+    that do not exist (a relation now pointing at another blueprint, say)."""
+    shown = ", ".join(f"{bp} {identifier!r}" for bp, identifier in missing[:5])
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return ConflictError(
+        f"blueprint {blueprint!r}: with these relations its entities would relate to "
+        f"entities that do not exist ({shown}{more}); create those first, or change the "
+        "entities' relations before the blueprint's"
+    )

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ocean.errors import StoreError
+from ocean.errors import ConflictError, StoreError
 from ocean.store.base import Dependents, Owner, RechecksOwnership, RunRecord, Store
 from ocean.types import EntityKey
 
@@ -260,6 +260,9 @@ async def test_a_relation_given_a_new_target_relates_existing_entities_to_it(
     squad = TEAM | {"identifier": "squad", "title": "Squad"}
     await store.create_blueprints([TEAM, squad, SERVICE])
     await _upsert(store, _service("a", relations={"team": "core"}))
+    await store.upsert_entities(
+        [{"identifier": "core", "blueprint": "squad", "title": "Core"}], owner=OWNER, merge=True
+    )
 
     relations = SERVICE["relations"] | {"team": {"target": "squad", "many": False}}
     await store.update_blueprint("service", {"relations": relations})
@@ -267,6 +270,24 @@ async def test_a_relation_given_a_new_target_relates_existing_entities_to_it(
     assert (await _dependents(store, [("team", "core")])).of == {}
     assert (await _dependents(store, [("squad", "core")])).of == {
         ("squad", "core"): {("service", "a")}
+    }
+
+
+async def test_a_relation_given_a_target_its_entities_name_nothing_in_is_refused(
+    store: Store,
+) -> None:
+    squad = TEAM | {"identifier": "squad", "title": "Squad"}
+    await store.create_blueprints([TEAM, squad, SERVICE])
+    await _upsert(store, _service("a", relations={"team": "core"}))
+
+    relations = SERVICE["relations"] | {"team": {"target": "squad", "many": False}}
+    with pytest.raises(ConflictError, match="squad 'core'.*create those first"):
+        await store.update_blueprint("service", {"relations": relations})
+
+    blueprints = {bp["identifier"]: bp for bp in await store.list_blueprints()}
+    assert blueprints["service"]["relations"]["team"]["target"] == "team"  # unchanged
+    assert (await _dependents(store, [("team", "core")])).of == {
+        ("team", "core"): {("service", "a")}
     }
 
 

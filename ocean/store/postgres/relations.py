@@ -17,6 +17,7 @@ import asyncpg
 import orjson
 
 from ocean.store.entity_rules import Edge, EntityRules
+from ocean.store.validation import dangling_relations
 from ocean.types import EntityKey
 
 Row = tuple[str, str, str, str, str]
@@ -73,14 +74,20 @@ async def rebuild_edges(db: asyncpg.Connection, blueprint: str, rules: EntityRul
     """Make the edges from ``blueprint``'s entities again under its changed relations."""
     await db.execute("DELETE FROM relations WHERE blueprint = $1", blueprint)
     found = await db.fetch("SELECT identifier, body FROM entities WHERE blueprint = $1", blueprint)
-    await insert_edges(
-        db,
-        [
-            edge
-            for identifier, body in found
-            for edge in rows((blueprint, identifier), rules.edges(orjson.loads(body)))
-        ],
+    made = [
+        edge
+        for identifier, body in found
+        for edge in rows((blueprint, identifier), rules.edges(orjson.loads(body)))
+    ]
+    await insert_edges(db, made)
+    targets = sorted({(edge[3], edge[4]) for edge in made})
+    absent = await db.fetch(
+        "SELECT t.b, t.i FROM unnest($1::text[], $2::text[]) AS t(b, i) WHERE NOT EXISTS "
+        "(SELECT 1 FROM entities e WHERE e.blueprint = t.b AND e.identifier = t.i)",
+        *columns(targets),
     )
+    if absent:  # the caller's transaction rolls the change back
+        raise dangling_relations(blueprint, sorted((bp, identifier) for bp, identifier in absent))
 
 
 async def dependents_of(
