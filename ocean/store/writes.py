@@ -173,9 +173,11 @@ class BatchPlan:
 
     def targets(self) -> set[EntityKey]:
         """Relation targets that must exist, other than entities of this batch. An update
-        that keeps its stored edges asks about none: an entity that others relate to is
-        never deleted without them (deletion blocks, or takes its dependents), so a stored
-        edge's target exists. An incremental run's updates mostly keep theirs."""
+        that keeps its stored edges asks about none: a stored edge's target exists (an
+        entity that others relate to is never deleted without them, deletion blocks or
+        takes its dependents; a write whose target fails fails too; a blueprint change
+        that would point edges at nothing is refused). An incremental run's updates mostly
+        keep theirs."""
         wanted: set[EntityKey] = set()
         for write in self.writes:
             copy: PlannedWrite | None = write
