@@ -17,7 +17,6 @@ import asyncpg
 import orjson
 
 from ocean.store.entity_rules import Edge, EntityRules
-from ocean.store.validation import dangling_relations
 from ocean.types import EntityKey
 
 Row = tuple[str, str, str, str, str]
@@ -70,8 +69,11 @@ async def outgoing(
     return edges
 
 
-async def rebuild_edges(db: asyncpg.Connection, blueprint: str, rules: EntityRules) -> None:
-    """Make the edges from ``blueprint``'s entities again under its changed relations."""
+async def rebuild_edges(
+    db: asyncpg.Connection, blueprint: str, rules: EntityRules
+) -> set[EntityKey]:
+    """Make the edges from ``blueprint``'s entities again under its changed relations: the
+    entities they point at (which the caller checks exist)."""
     await db.execute("DELETE FROM relations WHERE blueprint = $1", blueprint)
     found = await db.fetch("SELECT identifier, body FROM entities WHERE blueprint = $1", blueprint)
     made = [
@@ -80,14 +82,7 @@ async def rebuild_edges(db: asyncpg.Connection, blueprint: str, rules: EntityRul
         for edge in rows((blueprint, identifier), rules.edges(orjson.loads(body)))
     ]
     await insert_edges(db, made)
-    targets = sorted({(edge[3], edge[4]) for edge in made})
-    absent = await db.fetch(
-        "SELECT t.b, t.i FROM unnest($1::text[], $2::text[]) AS t(b, i) WHERE NOT EXISTS "
-        "(SELECT 1 FROM entities e WHERE e.blueprint = t.b AND e.identifier = t.i)",
-        *columns(targets),
-    )
-    if absent:  # the caller's transaction rolls the change back
-        raise dangling_relations(blueprint, sorted((bp, identifier) for bp, identifier in absent))
+    return {(edge[3], edge[4]) for edge in made}
 
 
 async def dependents_of(

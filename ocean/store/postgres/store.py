@@ -42,10 +42,11 @@ from ocean.store.postgres.relations import (
     outgoing,
     rebuild_edges,
 )
+from ocean.store.postgres.rows import existing
 from ocean.store.postgres.rules import ChangedRules, KnownRules, rules_current
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
-from ocean.store.validation import checked_update, new_blueprints
+from ocean.store.validation import checked_update, dangling_relations, new_blueprints
 from ocean.store.writes import (
     PreparedBatch,
     dumps,
@@ -350,7 +351,9 @@ class PostgresStore:
                 identifier,
             )
             if updated.get("relations") != current.get("relations"):
-                await rebuild_edges(db, identifier, EntityRules(updated))
+                targets = await rebuild_edges(db, identifier, EntityRules(updated))
+                if missing := targets - await existing(db, targets):  # rolled back
+                    raise dangling_relations(identifier, sorted(missing))
         self._known.forget()
         return updated
 

@@ -32,7 +32,7 @@ from ocean.store.sqlite.known import KnownTargets
 from ocean.store.sqlite.migrations import migrate
 from ocean.store.sqlite.search import search
 from ocean.store.sqlite.values import execute_rows
-from ocean.store.validation import checked_update, new_blueprints
+from ocean.store.validation import checked_update, dangling_relations, new_blueprints
 from ocean.store.writes import (
     BatchPlan,
     PreparedBatch,
@@ -445,7 +445,9 @@ class SQLiteCatalog:
                 (dumps(updated), now_iso(), identifier),
             )
             if updated.get("relations") != current.get("relations"):
-                relations.rebuild(self._db, identifier, EntityRules(updated))
+                targets = relations.rebuild(self._db, identifier, EntityRules(updated))
+                if missing := targets - self._existing(targets):  # rolled back
+                    raise dangling_relations(identifier, sorted(missing))
         self._rules = {}
         return updated
 

@@ -17,7 +17,6 @@ import orjson
 
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.sqlite.values import execute_rows
-from ocean.store.validation import dangling_relations
 from ocean.store.writes import dumps
 from ocean.types import EntityKey
 
@@ -66,28 +65,16 @@ def outgoing(db: sqlite3.Connection, keys: Iterable[EntityKey], rules_of: RulesO
     return edges
 
 
-def rebuild(db: sqlite3.Connection, blueprint: str, rules: EntityRules) -> None:
+def rebuild(db: sqlite3.Connection, blueprint: str, rules: EntityRules) -> set[EntityKey]:
     """Make the edges from ``blueprint``'s entities again under its (changed) relations,
-    a few thousand entities at a time."""
+    a few thousand entities at a time: the entities they point at (which the caller checks
+    exist)."""
     db.execute("DELETE FROM relations WHERE blueprint = ?", (blueprint,))
     bodies = db.execute("SELECT identifier, body FROM entities WHERE blueprint = ?", (blueprint,))
-    missing: set[EntityKey] = set()
+    targets: set[EntityKey] = set()
     while chunk := bodies.fetchmany(_REBUILD_CHUNK):
         edges = [rows((blueprint, ident), rules.edges(orjson.loads(body))) for ident, body in chunk]
         made = [row for entity in edges for row in entity]
         add(db, made)
-        missing |= _absent(db, {(row[0], row[1]) for row in made})
-    if missing:  # the caller's transaction rolls the change back
-        raise dangling_relations(blueprint, sorted(missing))
-
-
-def _absent(db: sqlite3.Connection, keys: set[EntityKey]) -> set[EntityKey]:
-    """The ``keys`` no entity has."""
-    if not keys:
-        return set()
-    found = db.execute(
-        "SELECT value->>0, value->>1 FROM json_each(?1) WHERE NOT EXISTS (SELECT 1 FROM "
-        "entities e WHERE e.blueprint = value->>0 AND e.identifier = value->>1)",
-        (dumps(sorted(keys)),),
-    )
-    return {(bp, identifier) for bp, identifier in found}
+        targets.update((row[0], row[1]) for row in made)
+    return targets
