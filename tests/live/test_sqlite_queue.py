@@ -4,12 +4,15 @@ process's would be) is read from the file, in ``seq`` order, none skipped or rep
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 import pytest
 
+from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.sqlite_queue import LOCAL_MAX, SQLiteEventQueue
 
 
@@ -111,23 +114,26 @@ async def test_events_done_are_gone_after_a_restart_and_the_others_come_back(
         await again.close()
 
 
-async def test_a_done_the_file_cannot_take_is_an_outage_the_workers_retry(
-    queue: SQLiteEventQueue, tmp_path: Path
-) -> None:
-    import sqlite3
-
-    from ocean.errors import QueueUnavailableError
-
-    await _put(queue, "a")
-    (event,) = await queue.take(10, timeout=0)
-    other = sqlite3.connect(tmp_path / "events.db", isolation_level=None)
+@contextmanager
+def _table_away(path: Path) -> Iterator[None]:
+    """The queue's table out of its file's reach (renamed by another connection) within."""
+    other = sqlite3.connect(path, isolation_level=None)
     other.execute("ALTER TABLE live_events RENAME TO live_events_away")
     try:
-        with pytest.raises(QueueUnavailableError, match="could not mark event"):
-            await queue.done(event)
+        yield
     finally:
         other.execute("ALTER TABLE live_events_away RENAME TO live_events")
         other.close()
+
+
+async def test_a_done_the_file_cannot_take_is_an_outage_the_workers_retry(
+    queue: SQLiteEventQueue, tmp_path: Path
+) -> None:
+    await _put(queue, "a")
+    (event,) = await queue.take(10, timeout=0)
+    with _table_away(tmp_path / "events.db"):
+        with pytest.raises(QueueUnavailableError, match="could not mark event"):
+            await queue.done(event)
 
     await queue.done(event)  # taken once the file is back
 
@@ -137,23 +143,14 @@ async def test_a_done_the_file_cannot_take_is_an_outage_the_workers_retry(
 async def test_a_read_of_the_file_that_failed_is_made_again_by_the_next_take(
     queue: SQLiteEventQueue, tmp_path: Path
 ) -> None:
-    import sqlite3
-
-    from ocean.errors import StoreError
-
     other = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
     try:
         assert await _taken(queue) == []
         await _put(other, "b")
         queue.arrived()  # as an acceptor tells the taker
-        away = sqlite3.connect(tmp_path / "events.db", isolation_level=None)
-        away.execute("ALTER TABLE live_events RENAME TO live_events_away")
-        try:
+        with _table_away(tmp_path / "events.db"):
             with pytest.raises(StoreError, match="no such table"):
                 await queue.take(10, timeout=0)
-        finally:
-            away.execute("ALTER TABLE live_events_away RENAME TO live_events")
-            away.close()
 
         assert await _taken(queue) == ["b"]
     finally:
