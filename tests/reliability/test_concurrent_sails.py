@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -25,12 +26,28 @@ def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: 
     return str(workspace.catalog) if request.param == "sqlite" else postgres_url
 
 
-def start_sail(workspace: Workspace, catalog: str, *args: str, **env: str) -> subprocess.Popen[str]:
-    environ = os.environ | workspace.environ | {"OCEAN__RESYNC_LEASE_SECONDS": "2"} | env
-    command = [sys.executable, "-m", "ocean", "sail", str(workspace.folder), "--quiet",
-               "--catalog", catalog, *args]  # fmt: skip
-    return subprocess.Popen(command, env=environ, cwd=workspace.root, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+StartSail = Callable[..., "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def start_sail() -> Iterator[StartSail]:
+    """Starts ``ocean sail`` processes; any a failed test left running is killed and reaped."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(workspace: Workspace, catalog: str, *args: str, **env: str) -> subprocess.Popen[str]:
+        environ = os.environ | workspace.environ | {"OCEAN__RESYNC_LEASE_SECONDS": "2"} | env
+        command = [sys.executable, "-m", "ocean", "sail", str(workspace.folder), "--quiet",
+                   "--catalog", catalog, *args]  # fmt: skip
+        process = subprocess.Popen(command, env=environ, cwd=workspace.root, text=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
 
 
 async def runs(catalog: str) -> list[str]:
@@ -67,7 +84,7 @@ async def prepared(workspace: Workspace, catalog: str) -> None:
 
 
 async def test_two_sails_at_once_one_completes_the_other_refuses_naming_the_holder(
-    workspace: Workspace, catalog: str
+    workspace: Workspace, catalog: str, start_sail: StartSail
 ) -> None:
     await prepared(workspace, catalog)
     first = start_sail(workspace, catalog, "--once")
@@ -86,7 +103,7 @@ async def test_two_sails_at_once_one_completes_the_other_refuses_naming_the_hold
 
 
 async def test_a_killed_holder_blocks_until_its_lease_lapses_then_the_next_sail_completes(
-    workspace: Workspace, catalog: str
+    workspace: Workspace, catalog: str, start_sail: StartSail
 ) -> None:
     await prepared(workspace, catalog)
     killed = start_sail(workspace, catalog, "--once")
@@ -108,7 +125,7 @@ async def test_a_killed_holder_blocks_until_its_lease_lapses_then_the_next_sail_
 
 
 async def test_replicas_on_postgres_one_resyncs_and_another_takes_over_when_it_dies(
-    workspace: Workspace, postgres_url: str
+    workspace: Workspace, postgres_url: str, start_sail: StartSail
 ) -> None:
     await prepared(workspace, postgres_url)
     replicas = [

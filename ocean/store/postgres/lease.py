@@ -3,7 +3,9 @@
 Times are the database server's clock (``now()``), so that replicas on several machines
 agree on when a lease expires whatever their own clocks say. Taking a lease is one
 ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` (the row is locked while it is decided),
-read back in the same transaction.
+read back in the same transaction. Expiry is judged by ``clock_timestamp()``, the time once the
+row is locked: ``now()`` is when the transaction began, which can be before a lease that has
+already lapsed was written (a lease of no seconds, taken meanwhile, would look held).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ _ACQUIRE = (
     "holder = excluded.holder, host = excluded.host, pid = excluded.pid, "
     "acquired_at = CASE WHEN l.holder = excluded.holder THEN l.acquired_at "
     "ELSE excluded.acquired_at END, expires_at = excluded.expires_at "
-    "WHERE l.holder IS NULL OR l.expires_at <= now() OR l.holder = excluded.holder"
+    "WHERE l.holder IS NULL OR l.expires_at <= clock_timestamp() OR l.holder = excluded.holder"
 )
 _READ = (
     "SELECT holder, host, pid, acquired_at, expires_at, completed_at FROM resync_leases "
