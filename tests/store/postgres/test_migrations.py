@@ -99,3 +99,39 @@ async def test_page_records_in_json_keep_their_entries(postgres_url: str) -> Non
         {".x": ".y"},
     )  # fmt: skip
     assert by_digest[b"\x02"] == PageRecord(b"\x02", [], [], {}, {})
+
+
+async def test_keys_compared_byte_by_byte_keep_their_rows(postgres_url: str) -> None:
+    """A catalog at migration 16 (keys in the database's collation) opens with its key
+    columns in the "C" collation, as SQLite compares them, and its rows and edges kept."""
+    store = await PostgresStore.open(postgres_url)
+    await store.create_blueprints([BLUEPRINT])
+    entities = [
+        {"identifier": "b", "blueprint": "svc"},
+        {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}},
+    ]
+    await store.upsert_entities(entities, owner=OWNER, merge=True)
+    await store.close()
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
+    keys = "ALTER COLUMN blueprint TYPE TEXT COLLATE pg_catalog.default"
+    await db.execute(
+        f"ALTER TABLE entities {keys}; ALTER TABLE ownership {keys}; "
+        f"ALTER TABLE relations {keys}, ALTER COLUMN target_blueprint TYPE TEXT "
+        "COLLATE pg_catalog.default; DELETE FROM ocean_schema WHERE version > 16"
+    )
+    await db.close()
+
+    store = await PostgresStore.open(postgres_url)
+    dependents = await store.dependents([("svc", "b")], after="")
+    await store.close()
+    db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
+    collations = await db.fetch(
+        "SELECT collation_name FROM information_schema.columns WHERE table_schema = $1 "
+        "AND table_name IN ('entities', 'ownership', 'relations') "
+        "AND column_name IN ('blueprint', 'identifier', 'target', 'target_blueprint')",
+        schema,
+    )
+    await db.close()
+    assert dependents.of == {("svc", "b"): {("svc", "a")}}
+    assert [row["collation_name"] for row in collations] == ["C"] * 8
