@@ -290,7 +290,7 @@ async def _acceptors(
     if not count or live is None:
         return None
     try:
-        return await Acceptors.start(sail, live.queue, address, stop)
+        return await Acceptors.start(sail, live.queue, live.metrics, address, stop)
     except BaseException:  # the sail stops: its live service with it
         await live.close()
         raise

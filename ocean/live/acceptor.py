@@ -5,6 +5,7 @@ answers), and hands every other request to that process over loopback.
 
 It loads the integration folder but runs none of its hooks: only the processors' checks
 (``should_process_event``, ``authenticate``, ``validate_payload``, ``group_key``) run here.
+It counts the events it takes and tells the sail every half second (:mod:`ocean.live.told`).
 It stops when its parent does: the parent holds the only write end of the ``lifeline``
 pipe, whose end of file (the parent stopped, or was killed) ends the acceptor.
 """
@@ -12,7 +13,6 @@ pipe, whose end of file (the parent stopped, or was killed) ends the acceptor.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import socket
@@ -22,28 +22,21 @@ from typing import Any
 
 import httpx
 import uvicorn
-from prometheus_client import CollectorRegistry
 from starlette.types import Receive, Scope, Send
 
 from ocean.listen.http import Front
-from ocean.live.acceptors import ARRIVED, READY
 from ocean.live.open import open_queue
 from ocean.live.process import Checks
 from ocean.live.routes import live_event_routes
 from ocean.live.sqlite_queue import SQLiteEventQueue
+from ocean.live.told import ARRIVED, READY, EventTally, tell, tell_every
 from ocean.monitor.logs import configure_logging
-from ocean.monitor.metrics import Metrics
 from ocean.process import run_process, tune_interpreter
 from ocean.sail import prepare
 
+TELL_SECONDS = 0.5
+"""How often an acceptor tells the sail what it counted (its ``/metrics`` lags as much)."""
 _HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"upgrade", b"host"}
-
-
-def tell(fd: int, what: bytes) -> None:
-    """Write to the parent's pipe without waiting: when it is full, the parent has bytes
-    left to read and will wake anyway."""
-    with contextlib.suppress(BlockingIOError, BrokenPipeError):
-        os.write(fd, what)
 
 
 class Proxy:
@@ -90,11 +83,16 @@ async def serve(spec: dict[str, Any]) -> None:
     integration = sail.folder.integration
     queue = await open_queue(spec["queue"], spec["identifier"], consumer=spec["consumer"])
     if isinstance(queue, SQLiteEventQueue):
-        queue.stored = lambda: tell(spec["notify"], ARRIVED)
+
+        def stored() -> None:
+            tell(spec["notify"], ARRIVED)
+
+        queue.stored = stored
+    tally = EventTally()
     routes = live_event_routes(
         Checks(integration, sail.folder.mapping),
         queue,
-        Metrics(CollectorRegistry()),
+        tally,
         max_body_bytes=spec["max_body"],
         retry_after=spec["retry_after"],
     )
@@ -107,12 +105,15 @@ async def serve(spec: dict[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     loop.add_reader(spec["lifeline"], lambda: setattr(server, "should_exit", True))
     serving = asyncio.create_task(server.serve(sockets=[listening]))
+    telling = asyncio.create_task(tell_every(tally, spec["notify"], TELL_SECONDS))
     try:
         while not server.started and not serving.done():
             await asyncio.sleep(0.01)
         tell(spec["notify"], READY)
         await serving
     finally:
+        telling.cancel()
+        await asyncio.gather(telling, return_exceptions=True)  # and tells the last counts
         loop.remove_reader(spec["lifeline"])
         await proxy.close()
         await queue.close()

@@ -7,7 +7,8 @@ own server moves to a loopback port of its own, to which the children hand every
 that is not a live event (``/health``, ``/ready``, ``/metrics``, ``POST /resync``, the
 integration's routes). Each child checks an event and puts it in the same queue (Redis,
 or the SQLite file: see :mod:`ocean.live.sqlite_queue`) before it answers 202, and tells
-the sail through a pipe that events arrived. The children hold the read end of a second
+the sail through a pipe that events arrived, and what it counted (see
+:mod:`ocean.live.told`). The children hold the read end of a second
 pipe whose only write end the sail holds: when the sail stops or dies, they see its end
 and stop too. A child that exits on its own stops the sail (logged), so that whatever
 supervises it restarts the whole.
@@ -29,11 +30,11 @@ from ocean.errors import OceanError
 from ocean.live.open import queue_url
 from ocean.live.queue import EventQueue
 from ocean.live.sqlite_queue import SQLiteEventQueue
+from ocean.live.told import Told
+from ocean.monitor.metrics import Metrics
 from ocean.sail import Sail
 
 _log = logging.getLogger(__name__)
-READY, ARRIVED = b"R", b"."
-"""What an acceptor writes to the sail: it serves; events it put are in the queue."""
 START_SECONDS = 60.0
 NICENESS = 10
 """The acceptors yield the cores to the sail: when they are short, events wait to be
@@ -41,22 +42,6 @@ accepted (the sender sees it) rather than pile up accepted and unapplied. Measur
 busy cores at 5,000/s offered, Redis queue: median p50 accepted-to-applied 3.2 s at the
 same niceness, 0.1 s at 10, for the same events/s."""
 STOP_SECONDS = 10.0
-
-
-class _Told(asyncio.Protocol):
-    """The sail's end of the children's pipe."""
-
-    def __init__(self, queue: EventQueue) -> None:
-        self.ready = 0
-        self.changed = asyncio.Event()
-        self._arrived = queue.arrived if isinstance(queue, SQLiteEventQueue) else None
-
-    def data_received(self, data: bytes) -> None:
-        if READY in data:
-            self.ready += data.count(READY)
-            self.changed.set()
-        if self._arrived is not None and ARRIVED in data:
-            self._arrived()
 
 
 @dataclass
@@ -68,15 +53,22 @@ class Acceptors:
     """Where the sail's own server listens (loopback, a port of its own)."""
     lifeline: int
     pipe: asyncio.ReadTransport
+    told: Told
     stopping: bool = field(default=False)
     watching: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(
-        cls, sail: Sail, queue: EventQueue, address: tuple[str, int], stop: asyncio.Event
+        cls,
+        sail: Sail,
+        queue: EventQueue,
+        metrics: Metrics,
+        address: tuple[str, int],
+        stop: asyncio.Event,
     ) -> Acceptors:
         """N acceptors (``sail.settings.live_events.acceptors``) serving ``address``, ready;
-        one that exits before :meth:`stop` sets ``stop`` (logged)."""
+        one that exits before :meth:`stop` sets ``stop`` (logged). The events they count
+        are added to ``metrics``."""
         public, internal = _listening(address), _listening(("127.0.0.1", 0))
         lifeline, lifeline_out = os.pipe()
         notified, notify = os.pipe()
@@ -96,11 +88,11 @@ class Acceptors:
             for fd in (lifeline, notify):
                 os.close(fd)
             public.close()
-        told = _Told(queue)
+        told = Told(queue.arrived if isinstance(queue, SQLiteEventQueue) else None, metrics)
         pipe, _ = await asyncio.get_running_loop().connect_read_pipe(
             lambda: told, os.fdopen(notified, "rb", buffering=0)
         )
-        acceptors = cls(processes, internal, lifeline_out, pipe)
+        acceptors = cls(processes, internal, lifeline_out, pipe, told)
         try:
             await acceptors._until_ready(told)
         except BaseException:
@@ -110,7 +102,7 @@ class Acceptors:
         _log.info("%d acceptor processes serve live events on %s:%d", len(processes), *address)
         return acceptors
 
-    async def _until_ready(self, told: _Told) -> None:
+    async def _until_ready(self, told: Told) -> None:
         deadline = asyncio.get_running_loop().time() + START_SECONDS
         while told.ready < len(self.processes):
             if any(process.returncode is not None for process in self.processes):
@@ -145,6 +137,8 @@ class Acceptors:
                 await process.wait()
         if self.watching is not None:
             await self.watching
+        with contextlib.suppress(TimeoutError):  # read what they told last (their counts)
+            await asyncio.wait_for(self.told.ended.wait(), STOP_SECONDS)
         self.pipe.close()
         self.internal.close()
 

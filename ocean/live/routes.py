@@ -20,14 +20,14 @@ from ocean.errors import QueueUnavailableError
 from ocean.listen.http import DirectRoute
 from ocean.live.process import Checks, Rejected, accept
 from ocean.live.queue import EventQueue
-from ocean.monitor.metrics import Metrics
+from ocean.monitor.metrics import CountsEvents
 from ocean.request_body import read_capped_from
 
 
 def live_event_routes(
     live: Checks,
     queue: EventQueue,
-    metrics: Metrics,
+    metrics: CountsEvents,
     *,
     max_body_bytes: int,
     retry_after: int = 10,
@@ -42,7 +42,7 @@ class _Receiver:
     route runs for every event, and they cost as much as the checks); served directly."""
 
     def __init__(
-        self, live: Checks, queue: EventQueue, metrics: Metrics, limit: int, retry_after: int
+        self, live: Checks, queue: EventQueue, metrics: CountsEvents, limit: int, retry_after: int
     ) -> None:
         self._live, self._queue, self._metrics = live, queue, metrics
         self._limit, self._retry_after = limit, retry_after

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -136,6 +137,14 @@ class _Own:
             self.seconds.labels(kind.kind, phase).inc(float(getattr(kind, f"{phase}_seconds")))
 
 
+class CountsEvents(Protocol):
+    """Where the live-event route counts what became of each event: the process's
+    :class:`Metrics`, or an acceptor's tally that it tells the sail
+    (:class:`ocean.live.told.EventTally`)."""
+
+    def event(self, path: str, outcome: str) -> None: ...
+
+
 class Metrics:
     """Everything ``/metrics`` shows, in the registry it is given, and the latest status
     (which ``/ready`` reads)."""
@@ -165,6 +174,10 @@ class Metrics:
         if counter is None:  # labels() takes a lock and checks its values at every call
             counter = self._counters[path, outcome] = self._events.labels(path, outcome)
         counter.inc()
+
+    def add_events(self, path: str, outcome: str, count: int) -> None:
+        """``count`` events counted elsewhere (an acceptor process)."""
+        self._events.labels(path, outcome).inc(count)
 
     def event_applied(self, path: str, seconds: float) -> None:
         """An event was applied ``seconds`` after the route accepted it."""

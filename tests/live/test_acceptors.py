@@ -68,6 +68,10 @@ def _post(port: int, person: dict[str, object], secret: str = SECRET) -> httpx.R
     return httpx.post(f"http://127.0.0.1:{port}/integration/person", content=body, headers=headers)
 
 
+def _metrics(port: int) -> str:
+    return httpx.get(f"http://127.0.0.1:{port}/metrics").text
+
+
 def _titles(catalog: Path) -> dict[str, str]:
     if not catalog.exists():
         return {}
@@ -101,8 +105,12 @@ def test_a_sail_with_two_acceptors_accepts_and_applies_events(
                 assert _post(port, person).status_code == 202
             want = {f"p-{k}": f"v{16 + k} L" for k in range(4)}  # each key's last, in order
             until(lambda: _titles(tmp_path / "catalog.db") == want)
-            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-            assert 'ocean_live_events_total{outcome="applied",path="/person"} 20.0' in metrics
+            counted = [  # the acceptors' counts reach the sail's /metrics (every 0.5 s)
+                'ocean_live_events_total{outcome="applied",path="/person"} 20.0',
+                'ocean_live_events_total{outcome="queued",path="/person"} 20.0',
+                'ocean_live_events_total{outcome="rejected-401",path="/person"} 1.0',
+            ]
+            until(lambda: all(line in _metrics(port) for line in counted))
             acceptors = _acceptors(process.pid)
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=20) == 0
