@@ -12,7 +12,7 @@ from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport
 from ocean.produced import Produced
-from ocean.store.base import Owner, Store
+from ocean.store.base import Fence, Owner, Store
 from ocean.transform.mapper import CompiledResource
 from ocean.transform.pool import TransformPool
 
@@ -58,6 +58,9 @@ class ResyncJob:
     skip_unchanged_pages: bool = True
     """Skip raw pages synced cleanly last time and unchanged since, where the catalog
     remembers pages (see :mod:`ocean.load.page_memo`)."""
+    fence: Fence | None = None
+    """The lease the resync runs under (see :mod:`ocean.resync_lease`): its stale deletion
+    is made only while it still holds it. None where the catalog keeps no leases."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ocean.errors import LeaseLostError
 from ocean.integration import run_hooks
 from ocean.job import ResyncJob, Tally
 from ocean.kind_sync import sync_pages
@@ -58,6 +59,12 @@ async def recorded(
         # A newer trigger or a shutdown: what was written stays, nothing is deleted.
         report.status = "aborted"
         report.ended_at = now_iso()
+        log_lines.resync_ended(report)
+        await asyncio.shield(_record(job, report, trigger, run_id))
+        raise
+    except LeaseLostError as lost:  # its fenced deletion found the lease gone: none made
+        report.status, report.ended_at = "aborted", now_iso()
+        report.errors.append(str(lost))
         log_lines.resync_ended(report)
         await asyncio.shield(_record(job, report, trigger, run_id))
         raise
@@ -203,7 +210,9 @@ async def _delete_stale(
     if plan.delete:
         # The plan is closed (nothing outside it relates to it): no cascade in the catalog,
         # and an entity related to meanwhile (a live event) is kept, not taken along.
-        result = await job.store.delete_entities(plan.delete, delete_dependents=False)
+        result = await job.store.delete_entities(
+            plan.delete, delete_dependents=False, fence=job.fence
+        )
         report.deleted = len(result.deleted)
         report.deleted_by_cascade = len(set(result.deleted) & plan.cascade.keys())
         _attribute_deletions(report, job.resources, result.deleted)

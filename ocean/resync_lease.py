@@ -8,7 +8,10 @@ holds it, the resync is refused with :class:`~ocean.errors.LeaseHeldError` (afte
 up to ``OCEAN__RESYNC_LEASE_WAIT_SECONDS``, 0 by default), naming the holder; nothing has
 been written. When the lease cannot be renewed (another took it after it expired, or the
 catalog did not answer before it would have), the resync is cancelled (it records itself
-``aborted`` and deletes nothing) and :class:`~ocean.errors.LeaseLostError` is raised.
+``aborted`` and deletes nothing) and :class:`~ocean.errors.LeaseLostError` is raised. The
+stale deletion itself is fenced (:class:`~ocean.store.base.Fence`): the catalog checks the
+lease in the deleting transaction, so a resync held up past its lease before its heartbeat
+noticed deletes nothing either.
 
 Catalogs without leases (the Port API) run resyncs as they come.
 """

@@ -139,6 +139,31 @@ async def test_a_resync_that_loses_its_lease_stops_is_recorded_aborted_and_delet
     )
 
 
+async def test_a_resync_held_up_past_its_lease_deletes_nothing_once_another_took_it(
+    workspace: Workspace, catalog: str
+) -> None:
+    """The lease is taken over while the resync runs, long before its next renewal (a
+    process frozen past its lease): its stale deletion is refused in the deleting
+    transaction, the run is recorded aborted, and the stale entities stay."""
+    workspace.set_data(services=[services(3, start=100)], teams=TEAMS)
+    await sail(workspace, catalog)
+    pages = [services(1, start=n) for n in range(4)]
+    workspace.set_data(services=pages, teams=TEAMS, slow=0.25)
+    running = prepared(workspace)  # a 30 s lease: renewed only after 10 s
+    resync = asyncio.create_task(sail(workspace, catalog, running))
+    await asyncio.sleep(0.4)
+    async with opened(catalog) as store:
+        await store.release_lease(ME, running.lease_holder, completed=False)
+        await store.acquire_lease(ME, OTHER, 30)
+
+    with pytest.raises(LeaseLostError, match="no longer holds its lease"):
+        await asyncio.wait_for(resync, timeout=10)
+
+    assert await runs(catalog) == [("manual", "completed"), ("manual", "aborted")]
+    kept = set(await workspace.entities("service", catalog))
+    assert {f"svc-{n}" for n in range(100, 103)} | {f"svc-{n}" for n in range(4)} <= kept
+
+
 @asynccontextmanager
 async def polling(workspace: Workspace, catalog: str) -> AsyncIterator[list[ResyncReport]]:
     workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.05"

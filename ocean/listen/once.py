@@ -20,7 +20,7 @@ from ocean.monitor.report import ResyncReport
 from ocean.resync import run_resync
 from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail
-from ocean.store.base import InstallsIntegrations, Store
+from ocean.store.base import Fence, InstallsIntegrations, LeasesResyncs, Store
 from ocean.transform.pool import TransformPool
 
 _log = logging.getLogger(__name__)
@@ -140,6 +140,9 @@ async def _resync(
         freshness=freshness,
         interval_minutes=sail.settings.scheduled_resync_interval,
         skip_unchanged_pages=sail.settings.skip_unchanged_pages,
+        fence=Fence(sail.owner.identifier, sail.lease_holder)
+        if isinstance(store, LeasesResyncs)
+        else None,
     )
     try:
         if incremental:

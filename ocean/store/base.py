@@ -185,9 +185,12 @@ class Store(Protocol):
         ...
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True
+        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
     ) -> DeleteResult:
-        """Delete entities (and, with ``delete_dependents``, every entity relating to them)."""
+        """Delete entities (and, with ``delete_dependents``, every entity relating to them).
+        With ``fence``, a catalog that keeps leases (:class:`LeasesResyncs`) deletes only
+        while the fence's holder holds the lease, else raises
+        :class:`~ocean.errors.LeaseLostError` having deleted nothing."""
         ...
 
     def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]: ...
@@ -270,6 +273,27 @@ class LeaseHolder:
 
     def __str__(self) -> str:
         return f"host {self.host}, pid {self.pid}"
+
+
+@dataclass(frozen=True)
+class Fence:
+    """A resync's lease as the condition of its stale deletion: the catalog deletes only
+    while ``holder`` still holds ``integration``'s unexpired lease, checked in the deleting
+    transaction, so a resync held up past its lease (frozen, paused, cut off) deletes
+    nothing once another has taken over."""
+
+    integration: str
+    holder: LeaseHolder
+
+
+def lease_lost(fence: Fence) -> str:
+    """What a fenced deletion that found the lease gone says."""
+    return (
+        f"this resync of integration {fence.integration!r} no longer holds its lease (it "
+        "lapsed while this process was held up, and another resync may have taken it): the "
+        "stale entities were not deleted, the resync is aborted; the resync holding the lease "
+        "deletes what is stale. If this recurs, raise OCEAN__RESYNC_LEASE_SECONDS"
+    )
 
 
 @dataclass(frozen=True)

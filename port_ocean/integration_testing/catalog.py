@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
-from ocean.store.base import DeleteResult, Owner, WriteOutcome
+from ocean.store.base import DeleteResult, Fence, Owner, WriteOutcome
 from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite.host import CatalogHost
 from ocean.store.sqlite.store import SQLiteStore
@@ -108,9 +108,11 @@ class TestCatalog(SQLiteStore):
         return outcomes
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True
+        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
     ) -> DeleteResult:
-        result = await super().delete_entities(keys, delete_dependents=delete_dependents)
+        result = await super().delete_entities(
+            keys, delete_dependents=delete_dependents, fence=fence
+        )
         if self.recording:
             self.deleted += result.deleted
         return result

@@ -6,10 +6,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-from ocean.store.base import ABANDONED_ERROR, LeaseHolder, LeasesResyncs, RunRecord, Store
+import pytest
+
+from ocean.errors import LeaseLostError
+from ocean.store.base import (
+    ABANDONED_ERROR,
+    Fence,
+    LeaseHolder,
+    LeasesResyncs,
+    Owner,
+    RunRecord,
+    Store,
+)
 
 A = LeaseHolder(id="a" * 16, host="host-a", pid=101)
 B = LeaseHolder(id="b" * 16, host="host-b", pid=202)
+OWNER = Owner("gh", "gh-1", "1.0.0")
 
 
 def leases(store: Store) -> LeasesResyncs:
@@ -99,3 +111,31 @@ async def test_taking_the_lease_ends_a_run_its_dead_holder_left_running(store: S
     assert (runs[left].status, runs[left].report["status"]) == ("aborted", "aborted")
     assert runs[left].report["errors"] == [ABANDONED_ERROR] and runs[left].ended_at
     assert runs[other].status == "running"  # another integration's run is not this lease's
+
+
+@pytest.mark.parametrize("lease", ["held", "taken by another", "lapsed", "released", "never taken"])
+async def test_a_fenced_deletion_deletes_only_while_its_holder_holds_the_lease(
+    store: Store, lease: str
+) -> None:
+    await store.create_blueprints([{"identifier": "svc", "title": "S", "schema": {}}])
+    keys = [("svc", "a"), ("svc", "b")]
+    entities = [{"identifier": i, "blueprint": b} for b, i in keys]
+    await store.upsert_entities(entities, owner=OWNER, merge=True)
+    if lease != "never taken":
+        await leases(store).acquire_lease("my-integration", A, 0.2 if lease == "lapsed" else 30)
+    if lease == "taken by another":
+        await leases(store).release_lease("my-integration", A, completed=False)
+        await leases(store).acquire_lease("my-integration", B, 30)
+    elif lease == "released":
+        await leases(store).release_lease("my-integration", A, completed=False)
+    elif lease == "lapsed":
+        await asyncio.sleep(0.3)
+    fence = Fence("my-integration", A)
+
+    if lease == "held":
+        deleted = await store.delete_entities(keys, delete_dependents=False, fence=fence)
+        assert deleted.deleted == keys
+        return
+    with pytest.raises(LeaseLostError, match="no longer holds its lease.*were not deleted"):
+        await store.delete_entities(keys, delete_dependents=False, fence=fence)
+    assert {e["identifier"] async for e in store.iter_entities("svc")} == {"a", "b"}

@@ -20,7 +20,15 @@ from typing import Any
 import httpx
 
 from ocean.load.diff import is_unchanged
-from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, WriteOutcome
+from ocean.store.base import (
+    DeleteResult,
+    Dependents,
+    Fence,
+    Owner,
+    PageRecord,
+    RunRecord,
+    WriteOutcome,
+)
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port import cursors
 from ocean.store.port.http import PortAPIError, PortHTTP, json_of
@@ -369,8 +377,9 @@ class PortAPIStore:
         return found
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True
+        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
     ) -> DeleteResult:
+        """``fence`` is not checked: the Port API keeps no leases (resyncs are not leased)."""
         deleted: list[EntityKey] = []
         for blueprint, identifiers in group_keys(keys).items():
             size = (await self._http.limits()).delete_identifiers

@@ -14,7 +14,8 @@ import datetime as dt
 
 import asyncpg
 
-from ocean.store.base import ABANDONED_ERROR, Lease, LeaseHolder, now_iso
+from ocean.errors import LeaseLostError
+from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, lease_lost, now_iso
 
 _ACQUIRE = (
     "INSERT INTO resync_leases AS l (integration, holder, host, pid, acquired_at, expires_at) "
@@ -78,3 +79,17 @@ async def release(
 ) -> None:
     """Give ``holder``'s lease up, noting the time when a resync ``completed``."""
     await pool.execute(_RELEASE, integration, holder.id, completed)
+
+
+async def fenced(db: asyncpg.Connection, fence: Fence) -> None:
+    """Raise :class:`LeaseLostError` unless ``fence``'s holder holds its unexpired lease; in
+    a transaction, the lease's row is then locked (``FOR SHARE``) until it ends, so no other
+    holder can take the lease while it deletes."""
+    held = await db.fetchval(
+        "SELECT 1 FROM resync_leases WHERE integration = $1 AND holder = $2 "
+        "AND expires_at > clock_timestamp() FOR SHARE",
+        fence.integration,
+        fence.holder.id,
+    )
+    if held is None:
+        raise LeaseLostError(lease_lost(fence))

@@ -19,6 +19,7 @@ from ocean.store.audit import AuditEntry, AuditFilter
 from ocean.store.base import (
     DeleteResult,
     Dependents,
+    Fence,
     Lease,
     LeaseHolder,
     Owner,
@@ -363,9 +364,11 @@ class PostgresStore:
         )
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True
+        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
     ) -> DeleteResult:
         async with self._pool.acquire() as db, db.transaction():
+            if fence is not None:
+                await lease.fenced(db, fence)
             await db.execute("SELECT pg_advisory_xact_lock(7263002)")  # no blueprint changes
             doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents)
             names = sorted({blueprint for blueprint, _ in doomed})

@@ -311,10 +311,18 @@ class SQLiteCatalog:
             self._owner_numbers[owner.datasource] = number
         return int(number)
 
-    def delete_entities(self, keys: list[EntityKey], delete_dependents: bool) -> DeleteResult:
+    def delete_entities(
+        self,
+        keys: list[EntityKey],
+        delete_dependents: bool,
+        guard: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> DeleteResult:
         """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
-        keys that other entities still relate to are kept and reported."""
+        keys that other entities still relate to are kept and reported. ``guard`` runs
+        first in the transaction and may refuse it by raising (a lease's fence)."""
         with self._transaction():
+            if guard is not None:
+                guard(self._db)
             doomed, blocked = set(keys), {}
             frontier = set(keys)
             while frontier:

@@ -12,7 +12,8 @@ import datetime as dt
 import functools
 import sqlite3
 
-from ocean.store.base import ABANDONED_ERROR, Lease, LeaseHolder
+from ocean.errors import LeaseLostError
+from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, lease_lost
 from ocean.store.sqlite.catalog import SQLiteCatalog
 
 # Taken when there is no row, when it is released or expired, or when it is already the
@@ -91,3 +92,15 @@ def _release(
 ) -> None:
     now, _ = _now_and_expiry(0)
     db.execute(_RELEASE, (integration, holder.id, now, completed))
+
+
+def fenced(fence: Fence, db: sqlite3.Connection) -> None:
+    """Raise :class:`LeaseLostError` unless ``fence``'s holder holds its unexpired lease
+    (called in the deleting write transaction, which no lease change can interleave)."""
+    now, _ = _now_and_expiry(0)
+    row = db.execute(
+        "SELECT 1 FROM resync_leases WHERE integration = ?1 AND holder = ?2 AND expires_at > ?3",
+        (fence.integration, fence.holder.id, now),
+    ).fetchone()
+    if row is None:
+        raise LeaseLostError(lease_lost(fence))

@@ -14,6 +14,7 @@ mapping instead of taking turns with it on the interpreter's lock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ocean.store.audit import AuditEntry, AuditFilter
 from ocean.store.base import (
     DeleteResult,
     Dependents,
+    Fence,
     Lease,
     LeaseHolder,
     Owner,
@@ -294,9 +296,10 @@ class SQLiteStore:
         return await self._call(SQLiteCatalog.count_owned, owner)
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True
+        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
     ) -> DeleteResult:
-        return await self._call(SQLiteCatalog.delete_entities, keys, delete_dependents)
+        guard = None if fence is None else functools.partial(lease.fenced, fence)
+        return await self._call(SQLiteCatalog.delete_entities, keys, delete_dependents, guard)
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
         """Every entity (of one blueprint), in key order, read a page at a time."""
