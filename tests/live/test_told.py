@@ -127,3 +127,19 @@ async def test_the_sail_reads_to_the_pipes_end() -> None:
 
     transport.close()
     assert told_counts(metrics) == {("/person", "ignored"): 1.0}
+
+
+def test_a_path_longer_than_a_frame_is_not_told_and_the_others_are(
+    pipe: tuple[int, int],
+) -> None:
+    read, write = pipe
+    tally = EventTally()
+    tally.event("/" + "x" * 5000, "queued")
+    tally.event("/person", "queued")
+    tally.tell(write)
+    metrics = Metrics(CollectorRegistry(), process=False)
+    told = Told(None, metrics)
+
+    told.data_received(drained(read) + READY)
+
+    assert told_counts(metrics) == {("/person", "queued"): 1.0} and told.ready == 1

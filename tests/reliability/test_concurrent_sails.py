@@ -47,7 +47,7 @@ def start_sail() -> Iterator[StartSail]:
     for process in started:
         if process.poll() is None:
             process.kill()
-        process.communicate()
+        process.communicate(timeout=30)
 
 
 async def runs(catalog: str) -> list[str]:

@@ -3,9 +3,10 @@
 Times are the database server's clock (``now()``), so that replicas on several machines
 agree on when a lease expires whatever their own clocks say. Taking a lease is one
 ``INSERT ... ON CONFLICT DO UPDATE ... WHERE`` (the row is locked while it is decided),
-read back in the same transaction. Expiry is judged by ``clock_timestamp()``, the time once the
-row is locked: ``now()`` is when the transaction began, which can be before a lease that has
-already lapsed was written (a lease of no seconds, taken meanwhile, would look held).
+read back in the same transaction. Expiry is judged, and new times are stamped, by
+``clock_timestamp()``, the time once the row is locked: ``now()`` is when the transaction
+began, before any wait for the lock, so a lease that lapsed meanwhile would look held, and
+one taken after a wait would be written already lapsed.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, lease_l
 
 _ACQUIRE = (
     "INSERT INTO resync_leases AS l (integration, holder, host, pid, acquired_at, expires_at) "
-    "VALUES ($1, $2, $3, $4, now(), now() + make_interval(secs => $5)) "
+    "VALUES ($1, $2, $3, $4, clock_timestamp(), clock_timestamp() + make_interval(secs => $5)) "
     "ON CONFLICT (integration) DO UPDATE SET "
     "holder = excluded.holder, host = excluded.host, pid = excluded.pid, "
     "acquired_at = CASE WHEN l.holder = excluded.holder THEN l.acquired_at "
-    "ELSE excluded.acquired_at END, expires_at = excluded.expires_at "
+    "ELSE clock_timestamp() END, expires_at = clock_timestamp() + make_interval(secs => $5) "
     "WHERE l.holder IS NULL OR l.expires_at <= clock_timestamp() OR l.holder = excluded.holder"
 )
 _READ = (
@@ -37,7 +38,7 @@ _ABANDONED = (
     "WHERE integration = $1 AND status = 'running'"
 )
 _RENEW = (
-    "UPDATE resync_leases SET expires_at = now() + make_interval(secs => $3) "
+    "UPDATE resync_leases SET expires_at = clock_timestamp() + make_interval(secs => $3) "
     "WHERE integration = $1 AND holder = $2"
 )
 _RELEASE = (
@@ -84,7 +85,9 @@ async def release(
 async def fenced(db: asyncpg.Connection, fence: Fence) -> None:
     """Raise :class:`LeaseLostError` unless ``fence``'s holder holds its unexpired lease; in
     a transaction, the lease's row is then locked (``FOR SHARE``) until it ends, so no other
-    holder can take the lease while it deletes."""
+    holder can take it before the transaction commits. Asked last in the deleting
+    transaction, so that the holder's own heartbeat (an update of that row) waits only for
+    the commit, not for the whole deletion."""
     held = await db.fetchval(
         "SELECT 1 FROM resync_leases WHERE integration = $1 AND holder = $2 "
         "AND expires_at > clock_timestamp() FOR SHARE",

@@ -367,8 +367,6 @@ class PostgresStore:
         self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
     ) -> DeleteResult:
         async with self._pool.acquire() as db, db.transaction():
-            if fence is not None:
-                await lease.fenced(db, fence)
             await db.execute("SELECT pg_advisory_xact_lock(7263002)")  # no blueprint changes
             doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents)
             names = sorted({blueprint for blueprint, _ in doomed})
@@ -377,6 +375,8 @@ class PostgresStore:
                 await self._read_rules()
             await delete_edges(db, await outgoing(db, doomed, self._known.rules.get))
             await delete_rows(db, doomed)
+            if fence is not None:  # last: the lease's row is locked only until the commit
+                await lease.fenced(db, fence)
         return DeleteResult(deleted=sorted(doomed), blocked=blocked)
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:

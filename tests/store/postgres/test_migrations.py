@@ -114,12 +114,10 @@ async def test_keys_compared_byte_by_byte_keep_their_rows(postgres_url: str) -> 
     await store.close()
     schema = postgres_url.rsplit("schema=", 1)[1]
     db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
-    keys = "ALTER COLUMN blueprint TYPE TEXT COLLATE pg_catalog.default"
-    await db.execute(
-        f"ALTER TABLE entities {keys}; ALTER TABLE ownership {keys}; "
-        f"ALTER TABLE relations {keys}, ALTER COLUMN target_blueprint TYPE TEXT "
-        "COLLATE pg_catalog.default; DELETE FROM ocean_schema WHERE version > 16"
-    )
+    for table, names in _KEY_COLUMNS.items():
+        back = ", ".join(f"ALTER COLUMN {n} TYPE TEXT COLLATE pg_catalog.default" for n in names)
+        await db.execute(f"ALTER TABLE {table} {back}")
+    await db.execute("DELETE FROM ocean_schema WHERE version > 16")
     await db.close()
 
     store = await PostgresStore.open(postgres_url)
@@ -127,11 +125,21 @@ async def test_keys_compared_byte_by_byte_keep_their_rows(postgres_url: str) -> 
     await store.close()
     db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
     collations = await db.fetch(
-        "SELECT collation_name FROM information_schema.columns WHERE table_schema = $1 "
-        "AND table_name IN ('entities', 'ownership', 'relations') "
-        "AND column_name IN ('blueprint', 'identifier', 'target', 'target_blueprint')",
+        "SELECT table_name, column_name, collation_name FROM information_schema.columns "
+        "WHERE table_schema = $1",
         schema,
     )
     await db.close()
     assert dependents.of == {("svc", "b"): {("svc", "a")}}
-    assert [row["collation_name"] for row in collations] == ["C"] * 8
+    found = {(r["table_name"], r["column_name"]): r["collation_name"] for r in collations}
+    keys = [(table, name) for table, names in _KEY_COLUMNS.items() for name in names]
+    assert {key: found[key] for key in keys} == dict.fromkeys(keys, "C")
+
+
+_KEY_COLUMNS = {
+    "entities": ["blueprint", "identifier"],
+    "ownership": ["owner", "blueprint", "identifier"],
+    "relations": ["target_blueprint", "target", "blueprint", "identifier", "relation"],
+    "resync_produced": ["run", "blueprint", "identifier"],
+}
+"""The columns migration 17 puts in the "C" collation."""
