@@ -23,10 +23,13 @@ _MAX_DEPTH = 200
 """Deeper than this a value is reported as such (orjson stops at 255 levels)."""
 
 
-def sift(kind: str, batch: RawBatch, first: int) -> tuple[RawBatch, list[str]]:
+def sift(
+    kind: str, batch: RawBatch, first: int, *, fix: str = "Make the handler yield JSON values only"
+) -> tuple[RawBatch, list[str]]:
     """The batch without its items holding a value that is not JSON, and one error per
     such item naming it (``first`` is the position of the batch's first item in the
-    kind), the field and what to do. A clean batch comes back as it is."""
+    kind), the field and what to do (``fix``, then a hint for the value's type). A clean
+    batch comes back as it is."""
     try:
         orjson.dumps(batch, option=_OPTIONS)
     except TypeError:
@@ -40,7 +43,7 @@ def sift(kind: str, batch: RawBatch, first: int) -> tuple[RawBatch, list[str]]:
         if found is None:
             kept.append(item)
         else:
-            errors.append(_message(kind, first + position, item, *found))
+            errors.append(_message(kind, first + position, item, *found, fix))
     return (batch, []) if not errors else (kept, errors)
 
 
@@ -81,7 +84,7 @@ def _field(where: str, key: Any) -> str:
     return f"{where}[{text!r}]"
 
 
-def _message(kind: str, position: int, item: Any, path: str, value: Any) -> str:
+def _message(kind: str, position: int, item: Any, path: str, value: Any, fix: str) -> str:
     name = type(value).__name__
     hint = "turn it into text"
     if isinstance(value, bytes | bytearray):
@@ -91,7 +94,7 @@ def _message(kind: str, position: int, item: Any, path: str, value: Any) -> str:
     return (
         f"kind {kind!r}, item {position}{_identity(item)}: field {path or '(the item)'!r} "
         f"holds a value of type {name} ({value!r:.60}), which is not JSON; the item was skipped. "
-        f"Make the handler yield JSON values only: {hint}."
+        f"{fix}: {hint}."
     )
 
 

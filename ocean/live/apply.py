@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from ocean.extract.fields import resolve_fields
+from ocean.extract.raw_values import sift
 from ocean.live.processor import WebhookEventRawResults
 from ocean.load.apply import failure_message, write_entities
 from ocean.load.freshness import Freshness
@@ -37,6 +38,9 @@ class Changes:
     errors: list[str] = field(default_factory=list)
 
 
+_JSON_ONLY = "Make the processor's raw results (updated and deleted) JSON values only"
+
+
 async def changes_of(
     results: list[tuple[CompiledResource, WebhookEventRawResults]], fetched_at: float
 ) -> Changes:
@@ -45,9 +49,13 @@ async def changes_of(
     changes = Changes([], [], fetched_at)
     doomed: list[Entity] = []
     for resource, raw in results:
-        updated = resource.map_items(raw.updated_raw_results, parse_all=True)
+        kind = resource.kind
+        items, bad = sift(kind, raw.updated_raw_results, 0, fix=_JSON_ONLY)
+        gone_items, bad_gone = sift(kind, raw.deleted_raw_results, 0, fix=_JSON_ONLY)
+        changes.errors += bad + bad_gone  # an item that is not JSON is neither written nor deleted
+        updated = resource.map_items(items, parse_all=True)
         await resolve_fields(resource, updated)
-        deleted = resource.map_items(raw.deleted_raw_results, parse_all=True)
+        deleted = resource.map_items(gone_items, parse_all=True)
         changes.upserts += updated.passed
         doomed += updated.failed + deleted.passed
         changes.errors += [f"kind {resource.kind!r}: {e}" for e in updated.errors + deleted.errors]
