@@ -78,6 +78,15 @@ async def run_hooks(
     return succeeded
 
 
+class LiveSink(Protocol):
+    """Checks a live event received at ``path`` and queues it as the live-event route would:
+    the queued event's id, or None when no processor wants it; raises
+    :class:`ocean.live.process.Rejected` (4xx) or
+    :class:`~ocean.errors.QueueUnavailableError` when the route would have refused it."""
+
+    async def __call__(self, path: str, body: bytes, headers: dict[str, str]) -> str | None: ...
+
+
 class Integration:
     """Registry of an integration's resync handlers and lifecycle hooks.
 
@@ -108,6 +117,10 @@ class Integration:
         self.executors: dict[str, Executor] = {}
         """Action executors by ``ACTION_NAME`` (run by :mod:`ocean.actions.manager`)."""
         self._action_runs: ActionRuns | None = None
+        self.live_sink: LiveSink | None = None
+        """Where the integration's own routes queue a live event they received (an
+        integration that serves its webhook path itself): set by the process that serves
+        the live-event route (:func:`ocean.live.routes.live_event_routes`)."""
 
     def on_resync(self, kind: str | None = None) -> Callable[[HandlerT], HandlerT]:
         """Register a handler for one kind, or for every kind when ``kind`` is None."""

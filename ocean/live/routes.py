@@ -34,6 +34,7 @@ def live_event_routes(
 ) -> list[DirectRoute]:
     """``retry_after``: the seconds a 503 (queue unreachable) asks the sender to wait."""
     receiver = _Receiver(live, queue, metrics, max_body_bytes, retry_after)
+    live.integration.live_sink = receiver.take  # for routes of the integration's own
     return [DirectRoute("/integration/{path:path}", receiver, methods=["POST"])]
 
 
@@ -64,23 +65,45 @@ class _Receiver:
         }
         try:
             declared = headers.get("content-length", "")
-            body = await read_capped_from(receive, declared, self._limit, self._too_large)
-            accepted = await accept(self._live, path, body, headers)
+            try:
+                body = await read_capped_from(receive, declared, self._limit, self._too_large)
+            except Rejected as too_large:
+                self._metrics.event(known, f"rejected-{too_large.status}")
+                raise
+            queued = await self._take(path, known, body, headers)
         except ClientDisconnect:
             return await _answer(send, 499, None)  # the sender gave up; nothing was queued
         except Rejected as rejected:
-            self._metrics.event(known, f"rejected-{rejected.status}")
             return await _answer(send, rejected.status, {"ok": False, "message": str(rejected)})
+        except QueueUnavailableError:
+            return await _unavailable(send, self._retry_after)
+        if queued is None:
+            return await _answer(send, 200, {"ok": True, "status": "ignored"})
+        await _answer(send, 202, {"ok": True, "status": "queued", "id": queued})
+
+    async def take(self, path: str, body: bytes, headers: dict[str, str]) -> str | None:
+        """An event an integration's own route received, checked and queued as the route
+        would (see :class:`ocean.integration.LiveSink`)."""
+        return await self._take(path, self._live.route_of(path) or "unknown", body, headers)
+
+    async def _take(
+        self, path: str, known: str, body: bytes, headers: dict[str, str]
+    ) -> str | None:
+        try:
+            accepted = await accept(self._live, path, body, headers)
+        except Rejected as rejected:
+            self._metrics.event(known, f"rejected-{rejected.status}")
+            raise
         if accepted is None:
             self._metrics.event(known, "ignored")
-            return await _answer(send, 200, {"ok": True, "status": "ignored"})
+            return None
         try:
             event = await self._queue.put(path, accepted.payload, headers, accepted.key, body)
         except QueueUnavailableError:
             self._metrics.event(known, "unavailable")
-            return await _unavailable(send, self._retry_after)
+            raise
         self._metrics.event(known, "queued")
-        await _answer(send, 202, {"ok": True, "status": "queued", "id": event.id})
+        return event.id
 
 
 async def _answer(

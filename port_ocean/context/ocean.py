@@ -41,6 +41,7 @@ class PortOceanContext(Integration):
     def __init__(self) -> None:
         super().__init__()
         self._router: Any = None
+        self._app_view: _AppView | None = None
         self.integration_class: type | None = None
         self.stop_callbacks = SignalHandler()
         """``port_ocean.utils.signal.signal_handler``: run by an ``on_stop`` hook."""
@@ -126,15 +127,9 @@ class PortOceanContext(Integration):
         integration's public URL: ``OCEAN__BASE_URL``, else the legacy ``app_host``)."""
         if self._given_app is not None:
             return self._given_app
-        return _View(
-            "ocean.app",
-            base_url=self._base_url(),
-            config=self._settings_view(),
-            integration=_View("ocean.app.integration", entity_processor=self._entity_processor()),
-            is_saas=lambda: False,
-            load_external_oauth_access_token=lambda: None,
-            cache_provider=cached_results.provider,
-        )
+        if self._app_view is None:  # one object: an integration's __init__ sets parts of it
+            self._app_view = _AppView(self)
+        return self._app_view
 
     def _entity_processor(self) -> Any:
         """The integration's entity processor (evaluates JQ, and its own values)."""
@@ -246,7 +241,7 @@ class PortOceanContext(Integration):
         if self._router is not None:
             mine = [r for r in self._router.routes if _registered_by(r.endpoint, folder, main)]
             self._router.routes[:] = mine
-        self.mapping_model, self.integration_class = None, None
+        self.mapping_model, self.integration_class, self._app_view = None, None, None
         integration_py = folder / "integration.py"
         if not integration_py.is_file():
             return
@@ -264,7 +259,10 @@ class PortOceanContext(Integration):
                 self.integration_class = value
                 model = value.AppConfigHandlerClass.CONFIG_CLASS
                 self.mapping_model = None if model is models.PortAppConfig else model
-                return
+                break
+        from port_ocean.core.handlers.webhook.processor_manager import serve_own_routes
+
+        serve_own_routes(self, module)
 
     def __getattr__(self, name: str) -> Any:
         """Reached for names the object lacks (say which part of the original's API that
@@ -330,6 +328,39 @@ class _View(SimpleNamespace):
         if name.startswith("_"):
             raise AttributeError(name)
         raise UnsupportedAttributeError(message(f"{self._path}.{name}", __name__))
+
+
+class _AppView(_View):
+    """``ocean.app``: what integrations read of the original's app object, and what their
+    ``__init__`` sets on it (``webhook_manager``, ``execution_manager._webhook_manager``)."""
+
+    def __init__(self, context: PortOceanContext) -> None:
+        super().__init__(
+            "ocean.app",
+            is_saas=lambda: False,
+            load_external_oauth_access_token=lambda: None,
+            cache_provider=cached_results.provider,
+            execution_manager=SimpleNamespace(),
+        )
+        self._context = context
+
+    @property
+    def base_url(self) -> str | None:
+        return self._context._base_url()
+
+    @property
+    def config(self) -> Any:
+        return self._context._settings_view()
+
+    @property
+    def integration(self) -> _View:
+        processor = self._context._entity_processor()
+        return _View("ocean.app.integration", entity_processor=processor)
+
+    @property
+    def integration_router(self) -> Any:
+        """The router of the integration's own routes (``ocean.router``)."""
+        return self._context.router
 
 
 class _IntegrationView(_View):

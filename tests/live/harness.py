@@ -136,8 +136,9 @@ async def live_server(
     metrics = Metrics(CollectorRegistry())
     service = await LiveService.open(sail, store, metrics)
     assert service is not None
+    routes = [*sail.folder.integration.http_routes(), *service.routes]  # as ocean sail's
     app = create_app(store=store, identifier=sail.owner.identifier, metrics=metrics, token=None,
-                     extra_routes=service.routes, readiness=[service.unready])  # fmt: skip
+                     extra_routes=routes, readiness=[service.unready])  # fmt: skip
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")

@@ -1,0 +1,106 @@
+"""An integration whose ``__init__`` installs a live-event manager that registers its own
+route (okta answers Okta's GET verification challenge, datadog splits a batch into events):
+the route is served, and what it queues is checked and applied by Ocean's live engine."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import Workspace
+from tests.live.harness import live_server
+
+MAIN = """
+from port_ocean.context.ocean import ocean
+from port_ocean.core.handlers.webhook.abstract_webhook_processor import AbstractWebhookProcessor
+from port_ocean.core.handlers.webhook.webhook_event import WebhookEventRawResults
+
+
+@ocean.on_resync("service")
+async def services(kind):
+    return []
+
+
+class ServiceProcessor(AbstractWebhookProcessor):
+    async def should_process_event(self, event):
+        return "service" in event.payload
+
+    async def get_matching_kinds(self, event):
+        return ["service"]
+
+    async def authenticate(self, payload, headers):
+        return headers.get("x-token") == "t0ken"
+
+    async def validate_payload(self, payload):
+        return True
+
+    async def handle_event(self, payload, resource_config):
+        return WebhookEventRawResults(updated_raw_results=[payload["service"]])
+
+
+ocean.add_webhook_processor("/batch", ServiceProcessor)
+"""
+
+INTEGRATION = """
+from fastapi import Request
+from port_ocean.core.handlers.webhook.processor_manager import LiveEventsProcessorManager
+from port_ocean.core.handlers.webhook.webhook_event import WebhookEvent
+from port_ocean.core.integrations.base import BaseIntegration
+from port_ocean.utils.signal import signal_handler
+
+
+class ChallengingManager(LiveEventsProcessorManager):
+    def _register_route(self, path):
+        async def handle(request: Request):
+            if request.method == "GET":
+                return {"verification": request.headers.get("x-verification-challenge")}
+            try:
+                body = await request.json()
+                for item in body if isinstance(body, list) else [body]:
+                    event = WebhookEvent(trace_id="t", payload=item, headers=dict(request.headers))
+                    await self._event_queues[path].put(event)
+            except Exception as error:
+                return {"status": "error", "message": str(error)}
+            return {"status": "ok"}
+
+        self._router.add_api_route(path, handle, methods=["POST", "GET"])
+
+
+class ChallengingIntegration(BaseIntegration):
+    def __init__(self, context):
+        super().__init__(context)
+        self.context.app.webhook_manager = ChallengingManager(
+            self.context.app.integration_router, signal_handler, 90.0, 30.0
+        )
+"""
+
+
+@pytest.fixture
+def challenging(workspace: Workspace) -> Workspace:
+    (workspace.folder / "main.py").write_text(MAIN)
+    (workspace.folder / "integration.py").write_text(INTEGRATION)
+    return workspace
+
+
+def service(identifier: str) -> dict[str, object]:
+    return {"service": {"id": identifier, "name": identifier, "url": "https://x", "stars": 1}}
+
+
+async def test_the_integrations_own_route_answers_and_its_events_are_applied(
+    challenging: Workspace,
+) -> None:
+    async with live_server(challenging) as server:
+        url = f"{server.base}/integration/batch"
+        challenge = await server.client.get(url, headers={"x-verification-challenge": "abc"})
+        batch = [service("svc-a"), service("svc-b")]
+        posted = await server.client.post(url, content=json.dumps(batch),
+                                          headers={"x-token": "t0ken"})  # fmt: skip
+        refused = await server.client.post(url, content=json.dumps(service("svc-c")),
+                                           headers={"x-token": "wrong"})  # fmt: skip
+        await server.settled()
+
+    assert challenge.json() == {"verification": "abc"}
+    assert posted.json() == {"status": "ok"}
+    assert refused.json()["status"] == "error" and "authenticate" in refused.json()["message"]
+    assert set(await challenging.entities("service")) == {"svc-a", "svc-b"}
