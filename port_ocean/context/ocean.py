@@ -88,6 +88,11 @@ class PortOceanContext(Integration):
             disable_ip_outbound_blocker=True,
             events_debug_logging=False,
             streaming=_View("ocean.config.streaming", enabled=False),
+            # What integrations pass to a live-event manager of their own (the original's
+            # defaults; Ocean's engine has its own settings, OCEAN__LIVE_EVENTS__*).
+            event_workers_count=1,
+            max_event_processing_seconds=90.0,
+            max_wait_seconds_before_shutdown=5.0,
         )
 
     @property

@@ -70,8 +70,11 @@ class ChallengingManager(LiveEventsProcessorManager):
 class ChallengingIntegration(BaseIntegration):
     def __init__(self, context):
         super().__init__(context)
-        self.context.app.webhook_manager = ChallengingManager(
-            self.context.app.integration_router, signal_handler, 90.0, 30.0
+        self.context.app.webhook_manager = ChallengingManager(  # as okta's and datadog's
+            self.context.app.integration_router,
+            signal_handler,
+            self.context.config.max_event_processing_seconds,
+            self.context.config.max_wait_seconds_before_shutdown,
         )
 """
 
