@@ -84,7 +84,11 @@ class _Receiver:
     async def take(self, path: str, body: bytes, headers: dict[str, str]) -> str | None:
         """An event an integration's own route received, checked and queued as the route
         would (see :class:`ocean.integration.LiveSink`)."""
-        return await self._take(path, self._live.route_of(path) or "unknown", body, headers)
+        known = self._live.route_of(path) or "unknown"
+        if len(body) > self._limit:
+            self._metrics.event(known, "rejected-413")
+            raise self._too_large(len(body))
+        return await self._take(path, known, body, headers)
 
     async def _take(
         self, path: str, known: str, body: bytes, headers: dict[str, str]

@@ -94,4 +94,5 @@ class LiveService:
         await self.workers.run(stop)
 
     async def close(self) -> None:
+        self.live.integration.live_sink = None  # the integration's own routes queue no more
         await self.queue.close()

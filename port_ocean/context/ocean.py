@@ -42,6 +42,8 @@ class PortOceanContext(Integration):
         super().__init__()
         self._router: Any = None
         self._app_view: _AppView | None = None
+        self._own_routes: list[Any] = []
+        """Routes a live-event manager of the integration's own added to the router."""
         self.integration_class: type | None = None
         self.stop_callbacks = SignalHandler()
         """``port_ocean.utils.signal.signal_handler``: run by an ``on_stop`` hook."""
@@ -88,11 +90,12 @@ class PortOceanContext(Integration):
             disable_ip_outbound_blocker=True,
             events_debug_logging=False,
             streaming=_View("ocean.config.streaming", enabled=False),
-            # What integrations pass to a live-event manager of their own (the original's
-            # defaults; Ocean's engine has its own settings, OCEAN__LIVE_EVENTS__*).
+            # What integrations pass to a live-event manager of their own. One worker, so
+            # that GitHub keeps its plain manager: Ocean's engine applies events with its
+            # own OCEAN__EVENT_WORKERS_COUNT workers, in order per key, whatever it says.
             event_workers_count=1,
-            max_event_processing_seconds=90.0,
-            max_wait_seconds_before_shutdown=5.0,
+            max_event_processing_seconds=settings.max_event_processing_seconds,
+            max_wait_seconds_before_shutdown=settings.max_wait_seconds_before_shutdown,
         )
 
     @property
@@ -247,6 +250,10 @@ class PortOceanContext(Integration):
             mine = [r for r in self._router.routes if _registered_by(r.endpoint, folder, main)]
             self._router.routes[:] = mine
         self.mapping_model, self.integration_class, self._app_view = None, None, None
+        self.live_sink = None  # set again by the process that serves live events
+        if self._router is not None and self._own_routes:  # those of an earlier load
+            self._router.routes[:] = [r for r in self._router.routes if r not in self._own_routes]
+        self._own_routes = []
         integration_py = folder / "integration.py"
         if not integration_py.is_file():
             return
@@ -267,7 +274,7 @@ class PortOceanContext(Integration):
                 break
         from port_ocean.core.handlers.webhook.processor_manager import serve_own_routes
 
-        serve_own_routes(self, module)
+        self._own_routes = serve_own_routes(self, module)
 
     def __getattr__(self, name: str) -> Any:
         """Reached for names the object lacks (say which part of the original's API that
@@ -345,7 +352,7 @@ class _AppView(_View):
             is_saas=lambda: False,
             load_external_oauth_access_token=lambda: None,
             cache_provider=cached_results.provider,
-            execution_manager=SimpleNamespace(),
+            execution_manager=_View("ocean.app.execution_manager"),
         )
         self._context = context
 

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from ocean.sail import prepare
 from tests.conftest import Workspace
 from tests.live.harness import live_server
 
@@ -40,6 +41,7 @@ class ServiceProcessor(AbstractWebhookProcessor):
 
 
 ocean.add_webhook_processor("/batch", ServiceProcessor)
+ocean.add_webhook_processor("/hook/{group_id}", ServiceProcessor)
 """
 
 INTEGRATION = """
@@ -57,7 +59,9 @@ class ChallengingManager(LiveEventsProcessorManager):
                 return {"verification": request.headers.get("x-verification-challenge")}
             try:
                 body = await request.json()
-                for item in body if isinstance(body, list) else [body]:
+                if not isinstance(body, list):  # as okta's: the request's own event
+                    await self._event_queues[path].put(await WebhookEvent.from_request(request))
+                for item in body if isinstance(body, list) else []:  # as datadog's: split
                     event = WebhookEvent(trace_id="t", payload=item, headers=dict(request.headers))
                     await self._event_queues[path].put(event)
             except Exception as error:
@@ -107,3 +111,31 @@ async def test_the_integrations_own_route_answers_and_its_events_are_applied(
     assert posted.json() == {"status": "ok"}
     assert refused.json()["status"] == "error" and "authenticate" in refused.json()["message"]
     assert set(await challenging.entities("service")) == {"svc-a", "svc-b"}
+
+
+async def test_an_event_a_route_takes_whole_keeps_its_path_and_body_and_the_size_limit(
+    challenging: Workspace,
+) -> None:
+    """A template path (``/hook/{group_id}``), the request's own body, and the limit on it."""
+    async with live_server(challenging, {"OCEAN__LIVE_EVENTS__MAX_BODY_BYTES": "300"}) as server:
+        url = f"{server.base}/integration/hook/g-1"
+        one = await server.client.post(url, content=json.dumps(service("svc-d")),
+                                       headers={"x-token": "t0ken"})  # fmt: skip
+        big = service("svc-e") | {"padding": "x" * 400}
+        too_big = await server.client.post(url, content=json.dumps(big),
+                                           headers={"x-token": "t0ken"})  # fmt: skip
+        await server.settled()
+
+    assert one.json() == {"status": "ok"}
+    assert too_big.json()["status"] == "error" and "the limit is 300" in too_big.json()["message"]
+    assert set(await challenging.entities("service")) == {"svc-d"}
+
+
+def test_a_folder_loaded_again_serves_its_own_route_once_and_no_sink_is_left(
+    challenging: Workspace,
+) -> None:
+    for _ in range(3):
+        sail = prepare(challenging.folder, environ=challenging.environ, overrides={})
+    routes = [route.path for route in sail.folder.integration.http_routes()]
+
+    assert routes.count("/integration/batch") == 1 and sail.folder.integration.live_sink is None

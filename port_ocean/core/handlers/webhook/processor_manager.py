@@ -70,10 +70,12 @@ class LiveEventsProcessorManager(HandlerMixin):
         """Ocean drains its own live events when the integration stops."""
 
 
-def serve_own_routes(context: Any, module: ModuleType) -> None:
+def serve_own_routes(context: Any, module: ModuleType) -> list[Any]:
     """Serve the routes of a manager ``module``'s integration class installs in its
     ``__init__``, if it defines one that registers its own (the integration class is
-    made only then, once); its queues hand events to ``context.live_sink``."""
+    made only then, once, and not for an integration's own unit tests, which give their
+    app); its queues hand events to ``context.live_sink``. Returns the routes added to
+    ``context.router`` (for a later load of the folder to take away)."""
     own = [
         value
         for value in vars(module).values()
@@ -81,21 +83,32 @@ def serve_own_routes(context: Any, module: ModuleType) -> None:
         and issubclass(value, LiveEventsProcessorManager)
         and value._register_route is not LiveEventsProcessorManager._register_route
     ]
-    if not own or context.integration_class is None or not context.webhook_processors:
-        return
+    made = context.integration_class
+    if not own or made is None or not context.webhook_processors or context._given_app is not None:
+        return []
     try:
-        context.integration_class(context)
+        made(context)
     except Exception as error:  # its own routes are then not served; Ocean's route is
         _log.warning("%s could not be made (%s): its own live-event routes are not served",
-                     context.integration_class.__name__, error)  # fmt: skip
-        return
+                     made.__name__, error)  # fmt: skip
+        return []
     manager = vars(context.app).get("webhook_manager")
     if type(manager) not in own:
-        return
+        return []
+    before = list(context.router.routes)
     for path, processors in context.webhook_processors.items():
         manager._processors_classes[path] = list(processors)
         manager._event_queues[path] = _ToLiveEvents(context, path)
         manager._register_route(path)
+    return [route for route in context.router.routes if route not in before]
+
+
+def _reads_as(body: bytes, payload: Any) -> bool:
+    """Whether ``body`` is ``payload`` as JSON (not, say, the batch it was split from)."""
+    try:
+        return bool(orjson.loads(body) == payload)
+    except orjson.JSONDecodeError:
+        return False
 
 
 class _ToLiveEvents(AbstractQueue[WebhookEvent]):
@@ -112,7 +125,9 @@ class _ToLiveEvents(AbstractQueue[WebhookEvent]):
         request, path, body = item.original_request, self._path, b""
         if request is not None and hasattr(request, "url"):
             path = request.url.path.removeprefix("/integration") or path
-            body = await request.body()
+            received = await request.body()
+            if _reads_as(received, item.payload):  # the request's own event (signatures)
+                body = received
         headers = {str(k).lower(): str(v) for k, v in (item.headers or {}).items()}
         await sink(path, body or orjson.dumps(item.payload), headers)
 
