@@ -38,7 +38,7 @@ class Changes:
     errors: list[str] = field(default_factory=list)
 
 
-_JSON_ONLY = "Make the processor's raw results (updated and deleted) JSON values only"
+_JSON_ONLY = "Make the raw results a processor returns (or register_raw is given) JSON values only"
 
 
 async def changes_of(

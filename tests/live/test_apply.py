@@ -51,4 +51,8 @@ async def test_an_item_that_is_not_json_is_skipped_and_named(
     )
     (error,) = changes.errors
     assert "kind 'service', item 0" in error and "field 'name'" in error
-    assert f"type {type_name}" in error and hint in error and "raw results" in error
+    assert (
+        f"type {type_name}" in error
+        and hint in error
+        and "raw results a processor returns" in error
+    )
