@@ -48,23 +48,18 @@ async def recorded(
     job: ResyncJob, report: ResyncReport, work: Callable[[], Awaitable[None]]
 ) -> ResyncReport:
     """Record ``report``'s run as ``running``, do ``work`` (which sets its status), and
-    record how it ended: ``aborted`` when cancelled (nothing more is deleted), ``failed``
-    when it raised (then raised again)."""
+    record how it ended: ``aborted`` when cancelled or its fenced deletion found the lease
+    gone (nothing more is deleted), ``failed`` when it raised (then raised again)."""
     trigger = report.trigger
     run_id = await _record(job, report, trigger)
     try:
         with job.integration.resync_scope(job.mapping):
             await work()
-    except asyncio.CancelledError:
-        # A newer trigger or a shutdown: what was written stays, nothing is deleted.
-        report.status = "aborted"
-        report.ended_at = now_iso()
-        log_lines.resync_ended(report)
-        await asyncio.shield(_record(job, report, trigger, run_id))
-        raise
-    except LeaseLostError as lost:  # its fenced deletion found the lease gone: none made
+    except (asyncio.CancelledError, LeaseLostError) as stopped:
+        # A newer trigger, a shutdown or a lost lease: what was written stays, nothing is deleted.
         report.status, report.ended_at = "aborted", now_iso()
-        report.errors.append(str(lost))
+        if isinstance(stopped, LeaseLostError):
+            report.errors.append(str(stopped))
         log_lines.resync_ended(report)
         await asyncio.shield(_record(job, report, trigger, run_id))
         raise

@@ -170,14 +170,14 @@ class Metrics:
             PlatformCollector(registry=registry)
 
     def event(self, path: str, outcome: str) -> None:
+        self.add_events(path, outcome, 1)
+
+    def add_events(self, path: str, outcome: str, count: int) -> None:
+        """``count`` events (more than one: counted elsewhere, by an acceptor process)."""
         counter = self._counters.get((path, outcome))
         if counter is None:  # labels() takes a lock and checks its values at every call
             counter = self._counters[path, outcome] = self._events.labels(path, outcome)
-        counter.inc()
-
-    def add_events(self, path: str, outcome: str, count: int) -> None:
-        """``count`` events counted elsewhere (an acceptor process)."""
-        self._events.labels(path, outcome).inc(count)
+        counter.inc(count)
 
     def event_applied(self, path: str, seconds: float) -> None:
         """An event was applied ``seconds`` after the route accepted it."""
