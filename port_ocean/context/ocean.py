@@ -246,13 +246,14 @@ class PortOceanContext(Integration):
         route_loguru()
         self.prune(lambda function: _registered_by(function, folder, main))
         self.stop_hooks.append(self.stop_callbacks.exit)  # pruned with the rest
-        if self._router is not None:
-            mine = [r for r in self._router.routes if _registered_by(r.endpoint, folder, main)]
-            self._router.routes[:] = mine
+        if self._router is not None:  # a live-event manager's own routes are made again below
+            self._router.routes[:] = [
+                r
+                for r in self._router.routes
+                if _registered_by(r.endpoint, folder, main) and r not in self._own_routes
+            ]
         self.mapping_model, self.integration_class, self._app_view = None, None, None
         self.live_sink = None  # set again by the process that serves live events
-        if self._router is not None and self._own_routes:  # those of an earlier load
-            self._router.routes[:] = [r for r in self._router.routes if r not in self._own_routes]
         self._own_routes = []
         integration_py = folder / "integration.py"
         if not integration_py.is_file():
