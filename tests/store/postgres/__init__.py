@@ -1,5 +1,7 @@
 """Tests of what only the PostgreSQL catalog does: an owner and a blueprint relating to itself."""
 
+import asyncpg
+
 from ocean.store.base import Owner
 
 OWNER = Owner("github", "gh-1", "1.0.0")
@@ -9,3 +11,11 @@ BLUEPRINT = {
     "schema": {"properties": {}},
     "relations": {"uses": {"target": "svc", "many": True}},
 }
+
+
+async def connected(postgres_url: str) -> asyncpg.Connection:
+    """Another session on the catalog's schema (the caller closes it)."""
+    schema = postgres_url.rsplit("schema=", 1)[1]
+    return await asyncpg.connect(
+        postgres_url.split("?")[0], server_settings={"search_path": schema}
+    )

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
 from ocean.store.postgres.store import PostgresStore
-from tests.store.postgres import BLUEPRINT, OWNER
+from tests.store.postgres import BLUEPRINT, OWNER, connected
 
 
 @pytest.fixture
@@ -36,10 +35,7 @@ async def test_a_row_made_while_the_batch_was_planned_is_updated(
 ) -> None:
     """Another transaction inserts the entity (as a placeholder would, without the
     blueprint's lock): the copy waits for it, fails, and the batch is upserted instead."""
-    schema = postgres_url.rsplit("schema=", 1)[1]
-    other = await asyncpg.connect(
-        postgres_url.split("?")[0], server_settings={"search_path": schema}
-    )
+    other = await connected(postgres_url)
     try:
         racing = other.transaction()
         await racing.start()

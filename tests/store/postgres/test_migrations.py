@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncpg
 import orjson
 
 from ocean.store.base import PageRecord
 from ocean.store.postgres.schema import MIGRATIONS
 from ocean.store.postgres.store import PostgresStore
-from tests.store.postgres import BLUEPRINT, OWNER
+from tests.store.postgres import BLUEPRINT, OWNER, connected
 
 
 async def test_edges_keyed_by_target_keep_the_old_edges(postgres_url: str) -> None:
@@ -25,8 +24,7 @@ async def test_edges_keyed_by_target_keep_the_old_edges(postgres_url: str) -> No
         merge=True,
     )
     await store.close()
-    schema = postgres_url.rsplit("schema=", 1)[1]
-    db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
+    db = await connected(postgres_url)
     await db.execute(
         "DROP TABLE relations; "
         "CREATE TABLE relations (blueprint TEXT NOT NULL, identifier TEXT NOT NULL, "
@@ -69,8 +67,7 @@ async def test_page_records_in_json_keep_their_entries(postgres_url: str) -> Non
     entities = [{"identifier": name, "blueprint": "svc"} for name in ("b", "a")]
     await store.upsert_entities(entities, owner=OWNER, merge=True)
     await store.close()
-    schema = postgres_url.rsplit("schema=", 1)[1]
-    db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
+    db = await connected(postgres_url)
     versions = dict(await db.fetch("SELECT identifier, version FROM entities"))
     old = {
         "entries": [["svc", "b", versions["b"]], ["svc", "a", versions["a"]]],
@@ -112,8 +109,7 @@ async def test_keys_compared_byte_by_byte_keep_their_rows(postgres_url: str) -> 
     ]
     await store.upsert_entities(entities, owner=OWNER, merge=True)
     await store.close()
-    schema = postgres_url.rsplit("schema=", 1)[1]
-    db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
+    db = await connected(postgres_url)
     for table, names in _KEY_COLUMNS.items():
         back = ", ".join(f"ALTER COLUMN {n} TYPE TEXT COLLATE pg_catalog.default" for n in names)
         await db.execute(f"ALTER TABLE {table} {back}")
@@ -123,11 +119,10 @@ async def test_keys_compared_byte_by_byte_keep_their_rows(postgres_url: str) -> 
     store = await PostgresStore.open(postgres_url)
     dependents = await store.dependents([("svc", "b")], after="")
     await store.close()
-    db = await asyncpg.connect(postgres_url.split("?")[0], server_settings={"search_path": schema})
+    db = await connected(postgres_url)
     collations = await db.fetch(
         "SELECT table_name, column_name, collation_name FROM information_schema.columns "
-        "WHERE table_schema = $1",
-        schema,
+        "WHERE table_schema = current_schema()"
     )
     await db.close()
     assert dependents.of == {("svc", "b"): {("svc", "a")}}
