@@ -10,8 +10,10 @@ seconds of the sail and the children it reaped (a fairer figure on a busy machin
 peak RSS summed over every process of the run (the sail and the catalog's child process):
 the process tree is sampled from /proc every 20 ms, and the figure is never below the
 largest single process's ``ru_maxrss`` (os.wait4). With ``--repeat N`` each figure is
-the median of N fresh catalogs. PostgreSQL: 127.0.0.1:5432, database ``test`` (override
-with OCEAN_BENCH_POSTGRES), a throw-away schema per catalog.
+the median of N fresh catalogs, the backends taking turns round by round; with both
+backends it also prints PostgreSQL's time over SQLite's, the median of the rounds' ratios.
+PostgreSQL: 127.0.0.1:5432, database ``test`` (override with OCEAN_BENCH_POSTGRES), a
+throw-away schema per catalog.
 """
 
 from __future__ import annotations
@@ -143,16 +145,38 @@ def main() -> None:
     print(
         f"{'backend':<10} {'persons':>8} {'items':>8} {'run':>9} {'s':>7} {'µs/item':>8} {'peak RSS MB':>11} {'CPU s':>6}"
     )
-    for backend in args.backends.split(","):
-        for size in (int(s) for s in args.sizes.split(",")):
-            pairs = [measure(backend, size) for _ in range(args.repeat)]
+    backends = args.backends.split(",")
+    for size in (int(s) for s in args.sizes.split(",")):
+        # Rounds interleave the backends, so that a machine whose speed drifts (a shared
+        # one) weighs on both alike; their ratio is taken round by round.
+        rounds = [
+            {backend: measure(backend, size) for backend in backends} for _ in range(args.repeat)
+        ]
+        for backend in backends:
             for phase, index in (("first", 0), ("unchanged", 1)):
-                run = median([pair[index] for pair in pairs])
+                run = median([pairs[backend][index] for pairs in rounds])
                 print(
                     f"{backend:<10} {size:>8} {run.items:>8} {phase:>9} {run.seconds:>7.2f} "
                     f"{run.micros:>8.1f} {run.peak_bytes / 1e6:>11.0f} {run.cpu:>6.2f}",
                     flush=True,
                 )
+        if {"sqlite", "postgresql"} <= set(backends):
+            print(
+                f"postgresql/sqlite at {size}: "
+                + ", ".join(
+                    f"{phase} {_ratio(rounds, index):.2f}x"
+                    for phase, index in (("first", 0), ("unchanged", 1))
+                )
+                + f" (median of {args.repeat} rounds' ratios)",
+                flush=True,
+            )
+
+
+def _ratio(rounds: list[dict[str, tuple[Run, Run]]], index: int) -> float:
+    """The median over rounds of PostgreSQL's seconds over SQLite's, measured back to back."""
+    return statistics.median(
+        pairs["postgresql"][index].seconds / pairs["sqlite"][index].seconds for pairs in rounds
+    )
 
 
 if __name__ == "__main__":
