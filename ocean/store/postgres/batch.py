@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from ocean.store.base import Owner, WriteOutcome
+from ocean.store.created import created, new_rows
 from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
 from ocean.store.postgres.rows import Rows, existing, placeholders, stored_bodies, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
-from ocean.store.writes import BatchPlan, PreparedBatch, plan_batch, versioned
+from ocean.store.writes import BatchPlan, PreparedBatch, WriteOutcomes, plan_batch, versioned
 from ocean.types import EntityKey
 
 _ASK = (
@@ -118,7 +119,7 @@ class Batches:
         while True:
             try:
                 writing = _Write(pool, known, self.targets, prepared, options, owner)
-                plan, answer, version = await writing.run(_MODES[mode], turn)
+                outcomes, answer = await writing.run(_MODES[mode], turn)
                 break
             except asyncpg.UniqueViolationError:  # a row made meanwhile, or stored after all
                 if mode == len(_MODES) - 1:
@@ -128,7 +129,7 @@ class Batches:
             self.fresh.discard(names)
         else:
             self.fresh.add(names)
-        return versioned(plan.results(), answer.versions, version)
+        return outcomes
 
 
 @dataclass
@@ -142,18 +143,14 @@ class _Write:
     options: dict[str, bool]
     owner: Owner
 
-    async def run(self, mode: str, turn: Turn) -> tuple[BatchPlan, Answer, int]:
-        """The plan carried out, what was asked and the transaction's version; ``turn``
-        ends as it commits. Unasked, the plan and its rows are made while the write before
-        is under way."""
+    async def run(self, mode: str, turn: Turn) -> tuple[WriteOutcomes, Answer]:
+        """Every entity's outcome and what was asked; ``turn`` ends as it commits.
+        Unasked, the rows are made while the write before is under way."""
         version = secrets.randbits(63)  # every write transaction stamps its own
         prepared, known, copy = self.prepared, self.known, mode != "upserted"
         names = sorted({blueprint for blueprint, _ in prepared.keys})
-        plan, targets, rows = None, set[EntityKey](), None
-        if mode == "unasked":  # the plan's targets are all it asks about
-            plan = self._plan({})
-            targets, rows = plan.targets(), Rows.of(plan, self.owner, version, copy=copy)
-        named = targets if plan is not None else _named_targets(prepared)
+        plan, targets, rows = self._ahead(mode, version)
+        named = targets if rows is not None else _named_targets(prepared)
         await turn.wait()
         if prepared.rules is not known.rules:  # read again by the write before
             raise ChangedRules
@@ -167,7 +164,7 @@ class _Write:
                 answer.found |= named - asked
             else:  # an entity may have gone since: ask about the known ones too
                 answer.found |= await existing(db, named - asked)
-            if plan is None or any(w.status != "created" for w in plan.writes):
+            if rows is None or (plan is not None and _updates(plan)):
                 if mode == "unasked":  # a key sent twice: planned against what is stored
                     answer.stored, answer.versions = await stored_bodies(db, prepared.keys)
                 plan = self._plan(answer.stored)
@@ -176,24 +173,57 @@ class _Write:
             missing = targets - found
             if missing and self.options["create_missing_related"]:
                 await placeholders(db, sorted(missing), self.owner, version)
-            elif missing:
+            elif missing:  # planned, to fail the writes that relate to them
+                plan = plan or self._plan({})
                 plan.fail_missing(missing)
                 rows = None
-            await write(
-                db, rows or Rows.of(plan, self.owner, version, copy=copy), self.owner, version
-            )
-        made = {w.key for w in plan.writes} | (
-            missing if self.options["create_missing_related"] else set()
-        )
+            rows = rows or Rows.of(_planned(plan), self.owner, version, copy=copy)
+            await write(db, rows, self.owner, version)
+        outcomes, made = self._outcomes(plan, answer, version)
+        if self.options["create_missing_related"]:
+            made |= missing
         wanted = targeted(prepared.rules)  # the keys a later write may ask about
-        made = {key for key in made if key[0] in wanted}
-        self.targets.learn(answer.found | found | made, answer.deletions)
+        self.targets.learn(
+            answer.found | found | {key for key in made if key[0] in wanted}, answer.deletions
+        )
         turn.end()
-        return plan, answer, version
+        return outcomes, answer
+
+    def _ahead(
+        self, mode: str, version: int
+    ) -> tuple[BatchPlan | None, set[EntityKey], Rows | None]:
+        """Unasked, the rows and the relation targets they need, made before the write's
+        turn: without a plan for a batch of new entities (:mod:`ocean.store.created`), else
+        from its plan. Asked, nothing yet."""
+        if mode != "unasked":
+            return None, set(), None
+        new = new_rows(self.prepared)
+        if new is not None:
+            return None, new.targets, Rows.new(new, self.owner, version)
+        plan = self._plan({})
+        return plan, plan.targets(), Rows.of(plan, self.owner, version, copy=True)
+
+    def _outcomes(
+        self, plan: BatchPlan | None, answer: Answer, version: int
+    ) -> tuple[WriteOutcomes, set[EntityKey]]:
+        """Every entity's outcome, and the keys written."""
+        if plan is None:
+            return created(self.prepared, version), set(self.prepared.keys)
+        outcomes = versioned(plan.results(), answer.versions, version)
+        return outcomes, {write.key for write in plan.writes}
 
     def _plan(self, stored: dict[EntityKey, str]) -> BatchPlan:
         """Planned by the rules the batch was prepared by (the store's may be newer)."""
         return plan_batch(self.prepared, stored, self.options, self.prepared.rules)
+
+
+def _updates(plan: BatchPlan) -> bool:
+    return any(write.status != "created" for write in plan.writes)
+
+
+def _planned(plan: BatchPlan | None) -> BatchPlan:
+    assert plan is not None, "a write without a plan has its rows"
+    return plan
 
 
 def _named_targets(prepared: PreparedBatch) -> set[EntityKey]:

@@ -4,12 +4,13 @@ edges it writes (new ones copied in with COPY, the others upserted over ``unnest
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
 from ocean.store.base import Owner, now_iso
-from ocean.store.postgres.relations import COLUMNS, Row, columns, delete_edges, insert_edges
+from ocean.store.created import NewRows
+from ocean.store.postgres.relations import COLUMNS, columns, delete_edges, insert_edges
 from ocean.store.postgres.relations import rows as rows_of
 from ocean.store.writes import BatchPlan, PlannedWrite
 from ocean.types import EntityKey
@@ -73,17 +74,35 @@ async def own(
 
 @dataclass
 class Rows:
-    """The rows a plan writes, made before its transaction (a resync's next write makes
-    them while the last one is written): with ``copy`` the entities it creates, their
-    ownership and their edges (an entity's edges once each) as COPY records, and the
-    writes upserted."""
+    """The rows a write makes, made before its transaction (a resync's next write makes
+    them while the last one is written): the entities it creates, their ownership and
+    their edges (an entity's edges once each) as COPY records, and the writes upserted."""
 
-    plan: BatchPlan
+    plan: BatchPlan | None
+    """What it was made from (None: a batch of new entities, see
+    :func:`~ocean.store.created.new_rows`)."""
     stamp: str
     entities: list[tuple[str, str, str, str, str, int]]
     ownership: list[tuple[str, str, str, str]]
-    edges: list[Row]
+    edges: list[tuple[str, str, str, str, str]]
     upserted: list[PlannedWrite]
+    edge_columns: list[str] = field(default_factory=lambda: COLUMNS)
+    """The columns of ``edges``' records, in order."""
+
+    @classmethod
+    def new(cls, new: NewRows, owner: Owner, version: int) -> Rows:
+        """The rows of a batch of new entities, made without a plan (see
+        :mod:`ocean.store.created`): its edges are copied as they were made."""
+        stamp, who, source = now_iso(), owner.key, owner.datasource
+        return cls(
+            None,
+            stamp,
+            [(bp, ident, text, stamp, stamp, version) for bp, ident, text in new.entities],
+            [(who, bp, ident, source) for bp, ident, _ in new.entities],
+            list(dict.fromkeys(new.edges)),
+            [],
+            _NEW_EDGE_COLUMNS,
+        )
 
     @classmethod
     def of(cls, plan: BatchPlan, owner: Owner, version: int, *, copy: bool) -> Rows:
@@ -113,10 +132,11 @@ async def write(db: asyncpg.Connection, rows: Rows, owner: Owner, version: int) 
             "ownership", records=rows.ownership, columns=_OWNERSHIP_COLUMNS
         )
     if rows.edges:
-        await db.copy_records_to_table("relations", records=rows.edges, columns=COLUMNS)
-    upserted, edges = rows.upserted, rows.plan.edges
-    if not upserted:
+        await db.copy_records_to_table("relations", records=rows.edges, columns=rows.edge_columns)
+    upserted = rows.upserted
+    if not upserted or rows.plan is None:
         return
+    edges = rows.plan.edges
     blueprints, identifiers = columns([w.key for w in upserted])
     await delete_edges(
         db, [edge for w in upserted if w.before for edge in rows_of(w.key, w.before)]
@@ -126,6 +146,8 @@ async def write(db: asyncpg.Connection, rows: Rows, owner: Owner, version: int) 
                      rows.stamp, version, owner.key, owner.datasource)  # fmt: skip
 
 
+_NEW_EDGE_COLUMNS = ["target_blueprint", "target", "blueprint", "identifier", "relation"]
+"""The order of :class:`~ocean.store.created.Row`."""
 _ENTITY_COLUMNS = ["blueprint", "identifier", "body", "created_at", "updated_at", "version"]
 _OWNERSHIP_COLUMNS = ["owner", "blueprint", "identifier", "datasource"]
 _WRITE_AND_OWN = (  # the rows and their ownership in one statement (one round trip)

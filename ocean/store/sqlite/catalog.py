@@ -20,12 +20,12 @@ from typing import Any, TypeVar
 import orjson
 
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, now_iso
+from ocean.store.created import Row, created, new_rows
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import EncodedRecord
 from ocean.store.sqlite import pages as sqlite_pages
 from ocean.store.sqlite import relations
 from ocean.store.sqlite.checkpoint import Checkpointer
-from ocean.store.sqlite.created import created, new_rows
 from ocean.store.sqlite.entity_pages import SELECT as _SELECT
 from ocean.store.sqlite.entity_pages import page_query
 from ocean.store.sqlite.known import KnownTargets
@@ -277,8 +277,8 @@ class SQLiteCatalog:
 
     def _write_edges(self, plan: BatchPlan) -> None:
         """Add the writes' new edges and remove the ones their stored bodies had."""
-        new: list[relations.Row] = []
-        old: list[relations.Row] = []
+        new: list[Row] = []
+        old: list[Row] = []
         for write in plan.writes:
             if write.before is not None and same_edges(write.before, plan.edges[write.key]):
                 continue  # an update that keeps its relations

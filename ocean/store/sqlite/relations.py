@@ -15,13 +15,12 @@ from collections.abc import Callable, Iterable
 
 import orjson
 
+from ocean.store.created import Row
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.sqlite.values import execute_rows
 from ocean.store.writes import dumps
 from ocean.types import EntityKey
 
-Row = tuple[str, str, str, str, str]
-"""(target blueprint, target, blueprint, identifier, relation): one edge as stored."""
 RulesOf = Callable[[str], EntityRules | None]
 
 _REBUILD_CHUNK = 5000

@@ -135,3 +135,52 @@ async def test_a_deletion_of_nothing_leaves_the_known_targets_known(
         assert await db.fetchval("SELECT n FROM entity_deletions") == before
     finally:
         await db.close()
+
+
+def _svc(identifier: str, *uses: str, **more: object) -> dict[str, object]:
+    return {"identifier": identifier, "blueprint": "svc", "relations": {"uses": list(uses)}, **more}
+
+
+@pytest.mark.parametrize(
+    ("sent", "create_missing", "statuses", "stored", "edges"),
+    [
+        pytest.param(
+            [_svc("b", "c", "c"), _svc("c", "x")], True, ["created", "created"],
+            {"a", "b", "c", "x"}, {("b", "c"), ("c", "x")},
+            id="new entities, a target named twice and one made as a placeholder",
+        ),
+        pytest.param(
+            [_svc("b", "c"), _svc("c", "x"), _svc("d", "a")], False,
+            ["failed", "failed", "created"], {"a", "d"}, {("d", "a")},
+            id="a missing target fails its entity and those relating to it",
+        ),
+        pytest.param(
+            [_svc("b", "a"), _svc("c", "a", relations={"unknown": ["a"]})], True,
+            ["created", "failed"], {"a", "b"}, {("b", "a")},
+            id="an invalid body fails alone",
+        ),
+    ],
+)  # fmt: skip
+async def test_a_batch_of_new_entities_is_written_without_asking(
+    stores: tuple[PostgresStore, PostgresStore],
+    sent: list[dict[str, object]],
+    create_missing: bool,
+    statuses: list[str],
+    stored: set[str],
+    edges: set[tuple[str, str]],
+) -> None:
+    """After the fixture's write found nothing stored, a batch of new keys is copied in:
+    its relation targets checked, each edge once, each outcome versioned by the write."""
+    first, _ = stores
+
+    outcomes = await first.upsert_entities(
+        sent, owner=OWNER, merge=True, create_missing_related=create_missing
+    )
+
+    assert [o.status for o in outcomes] == statuses
+    versions = {o.version for o in outcomes if o.status == "created"}
+    assert len(versions) == 1 and None not in versions
+    owned = await first.owned_keys(OWNER)
+    assert {identifier for _, identifier in owned} == stored
+    dependents = await first.dependents(sorted(owned), after="")
+    assert {(d[1], t[1]) for t, each in dependents.of.items() for d in each} == edges

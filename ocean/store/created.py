@@ -1,5 +1,5 @@
 """A batch none of whose entities is stored yet (most of a first sync's), written without
-a plan.
+a plan, on either backend.
 
 :func:`~ocean.store.writes.plan_batch` weighs each entity against its stored body and
 makes an object per write and per outcome; when nothing is stored, every valid entity is
@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from ocean.store.base import WriteOutcome
-from ocean.store.sqlite.relations import Row
 from ocean.store.writes import PreparedBatch, WriteOutcomes
 from ocean.types import EntityKey
+
+Row = tuple[str, str, str, str, str]
+"""(target blueprint, target, blueprint, identifier, relation): one edge."""
 
 
 @dataclass
@@ -26,6 +28,7 @@ class NewRows:
     entities: list[tuple[str, str, str]]
     """(blueprint, identifier, body text) each."""
     edges: list[Row]
+    """A target named twice is two edges here."""
     targets: set[EntityKey]
     """Relation targets outside the batch, which must exist."""
 
