@@ -10,8 +10,9 @@ seconds of the sail and the children it reaped (a fairer figure on a busy machin
 peak RSS summed over every process of the run (the sail and the catalog's child process):
 the process tree is sampled from /proc every 20 ms, and the figure is never below the
 largest single process's ``ru_maxrss`` (os.wait4). With ``--repeat N`` each figure is
-the median of N fresh catalogs, the backends taking turns round by round; with both
-backends it also prints PostgreSQL's time over SQLite's, the median of the rounds' ratios.
+the median of N fresh catalogs, each round running every size on every backend; it
+also prints the ratios the targets compare (PostgreSQL's µs per item over SQLite's, and
+the largest size's over the smallest's), each the median of the rounds' ratios.
 PostgreSQL: 127.0.0.1:5432, database ``test`` (override with OCEAN_BENCH_POSTGRES), a
 throw-away schema per catalog.
 """
@@ -146,36 +147,55 @@ def main() -> None:
         f"{'backend':<10} {'persons':>8} {'items':>8} {'run':>9} {'s':>7} {'µs/item':>8} {'peak RSS MB':>11} {'CPU s':>6}"
     )
     backends = args.backends.split(",")
-    for size in (int(s) for s in args.sizes.split(",")):
-        # Rounds interleave the backends, so that a machine whose speed drifts (a shared
-        # one) weighs on both alike; their ratio is taken round by round.
-        rounds = [
-            {backend: measure(backend, size) for backend in backends} for _ in range(args.repeat)
-        ]
+    sizes = [int(size) for size in args.sizes.split(",")]
+    # Each round runs every size on every backend, so that a machine whose speed drifts (a
+    # shared one) weighs on all of them alike; ratios are taken round by round.
+    rounds: list[Round] = []
+    for _ in range(args.repeat):
+        rounds.append({(b, size): measure(b, size) for size in sizes for b in backends})
+    for size in sizes:
         for backend in backends:
-            for phase, index in (("first", 0), ("unchanged", 1)):
-                run = median([pairs[backend][index] for pairs in rounds])
+            for phase, index in _PHASES:
+                run = median([each[backend, size][index] for each in rounds])
                 print(
                     f"{backend:<10} {size:>8} {run.items:>8} {phase:>9} {run.seconds:>7.2f} "
                     f"{run.micros:>8.1f} {run.peak_bytes / 1e6:>11.0f} {run.cpu:>6.2f}",
                     flush=True,
                 )
-        if {"sqlite", "postgresql"} <= set(backends):
-            print(
-                f"postgresql/sqlite at {size}: "
-                + ", ".join(
-                    f"{phase} {_ratio(rounds, index):.2f}x"
-                    for phase, index in (("first", 0), ("unchanged", 1))
-                )
-                + f" (median of {args.repeat} rounds' ratios)",
-                flush=True,
-            )
+    for name, over, under in _ratios(backends, sizes):
+        figures = ", ".join(
+            f"{phase} {_ratio(rounds, over, under, index):.2f}x" for phase, index in _PHASES
+        )
+        print(f"{name}: {figures} (median of {args.repeat} rounds' ratios)", flush=True)
 
 
-def _ratio(rounds: list[dict[str, tuple[Run, Run]]], index: int) -> float:
-    """The median over rounds of PostgreSQL's seconds over SQLite's, measured back to back."""
+Round = dict[tuple[str, int], tuple[Run, Run]]
+_PHASES = (("first", 0), ("unchanged", 1))
+
+
+def _ratios(
+    backends: list[str], sizes: list[int]
+) -> list[tuple[str, tuple[str, int], tuple[str, int]]]:
+    """What the targets compare: PostgreSQL's µs per item over SQLite's at each size, and
+    each backend's at the largest size over the smallest's."""
+    ratios = []
+    if {"sqlite", "postgresql"} <= set(backends):
+        for size in sizes:
+            name = f"postgresql/sqlite µs per item at {size}"
+            ratios.append((name, ("postgresql", size), ("sqlite", size)))
+    if len(sizes) > 1:
+        low, high = min(sizes), max(sizes)
+        for backend in backends:
+            name = f"{backend} µs per item at {high} / at {low}"
+            ratios.append((name, (backend, high), (backend, low)))
+    return ratios
+
+
+def _ratio(rounds: list[Round], over: tuple[str, int], under: tuple[str, int], index: int) -> float:
+    """The median over rounds of one run's µs per item over another's, measured in the
+    same round."""
     return statistics.median(
-        pairs["postgresql"][index].seconds / pairs["sqlite"][index].seconds for pairs in rounds
+        each[over][index].micros / each[under][index].micros for each in rounds
     )
 
 
