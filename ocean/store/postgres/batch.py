@@ -6,7 +6,9 @@ Under its blueprints' locks a write asks one question: whether those blueprints 
 their rules were read, which of its keys are stored (with their bodies) and which of its
 relation targets exist (those its sent bodies name that the store does not know exist, see
 :mod:`.known`; a merge that keeps a stored relation asks about the rest after). Then it
-plans, and copies in (COPY) what it creates.
+plans, and copies in (COPY) what it creates. A batch of new entities, all valid and each
+key once, needs no plan: its rows follow from the prepared columns, as on SQLite
+(:mod:`ocean.store.created`).
 
 A first sync stores nothing of what it writes, and asking costs the server an index seek
 per key (about a tenth of its work). So after a write of some blueprints found none of its

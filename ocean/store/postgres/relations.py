@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterable
 import asyncpg
 import orjson
 
+from ocean.store.created import Row
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.types import EntityKey
 
-Row = tuple[str, str, str, str, str]
-"""(blueprint, identifier, relation, target blueprint, target): one edge."""
 RulesOf = Callable[[str], EntityRules | None]
 
-COLUMNS = ["blueprint", "identifier", "relation", "target_blueprint", "target"]
+COLUMNS = ["target_blueprint", "target", "blueprint", "identifier", "relation"]
+"""The columns of a :data:`Row`, in its order."""
 _EDGES = "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])"
 
 
@@ -33,7 +33,7 @@ def columns(keys: list[EntityKey]) -> tuple[list[str], list[str]]:
 
 def rows(key: EntityKey, edges: Iterable[Edge]) -> list[Row]:
     """One entity's edges as rows."""
-    return [(*key, relation, target_bp, target) for relation, target_bp, target in edges]
+    return [(target_bp, target, *key, relation) for relation, target_bp, target in edges]
 
 
 async def insert_edges(db: asyncpg.Connection, edges: list[Row]) -> None:
@@ -82,7 +82,7 @@ async def rebuild_edges(
         for edge in rows((blueprint, identifier), rules.edges(orjson.loads(body)))
     ]
     await insert_edges(db, made)
-    return {(edge[3], edge[4]) for edge in made}
+    return {(edge[0], edge[1]) for edge in made}
 
 
 async def dependents_of(

@@ -4,12 +4,12 @@ edges it writes (new ones copied in with COPY, the others upserted over ``unnest
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
 
 from ocean.store.base import Owner, now_iso
-from ocean.store.created import NewRows
+from ocean.store.created import NewRows, Row
 from ocean.store.postgres.relations import COLUMNS, columns, delete_edges, insert_edges
 from ocean.store.postgres.relations import rows as rows_of
 from ocean.store.writes import BatchPlan, PlannedWrite
@@ -79,15 +79,12 @@ class Rows:
     their edges (an entity's edges once each) as COPY records, and the writes upserted."""
 
     plan: BatchPlan | None
-    """What it was made from (None: a batch of new entities, see
-    :func:`~ocean.store.created.new_rows`)."""
+    """The plan they were made from (None: made without one by :meth:`new`)."""
     stamp: str
     entities: list[tuple[str, str, str, str, str, int]]
     ownership: list[tuple[str, str, str, str]]
-    edges: list[tuple[str, str, str, str, str]]
+    edges: list[Row]
     upserted: list[PlannedWrite]
-    edge_columns: list[str] = field(default_factory=lambda: COLUMNS)
-    """The columns of ``edges``' records, in order."""
 
     @classmethod
     def new(cls, new: NewRows, owner: Owner, version: int) -> Rows:
@@ -101,7 +98,6 @@ class Rows:
             [(who, bp, ident, source) for bp, ident, _ in new.entities],
             list(dict.fromkeys(new.edges)),
             [],
-            _NEW_EDGE_COLUMNS,
         )
 
     @classmethod
@@ -109,7 +105,11 @@ class Rows:
         stamp, who, source = now_iso(), owner.key, owner.datasource
         created = [w for w in plan.writes if w.status == "created"] if copy else []
         upserted = [w for w in plan.writes if w.status != "created"] if copy else plan.writes
-        edges = dict.fromkeys((*w.key, *edge) for w in created for edge in plan.edges[w.key])
+        edges = dict.fromkeys(
+            (target_bp, target, *w.key, relation)
+            for w in created
+            for relation, target_bp, target in plan.edges[w.key]
+        )
         return cls(
             plan,
             stamp,
@@ -121,18 +121,18 @@ class Rows:
 
 
 async def write(db: asyncpg.Connection, rows: Rows, owner: Owner, version: int) -> None:
-    """Write the planned rows, their ownership and edges: the new ones copied in (COPY, no
-    conflict checks: none of their rows can exist while the blueprint's lock is held),
-    raising :class:`asyncpg.UniqueViolationError` if one does after all (a placeholder made
-    meanwhile, a key sent twice): the caller then writes again without ``copy``, every row
-    as an upsert."""
+    """Write the rows, their ownership and edges: the new ones copied in (COPY, no conflict
+    checks: none of their rows can exist while the blueprint's lock is held), raising
+    :class:`asyncpg.UniqueViolationError` if one does after all (stored though the write
+    did not ask, or made meanwhile by another process, such as a placeholder): the caller
+    then writes again, asking, and at last without ``copy``, every row as an upsert."""
     if rows.entities:
         await db.copy_records_to_table("entities", records=rows.entities, columns=_ENTITY_COLUMNS)
         await db.copy_records_to_table(
             "ownership", records=rows.ownership, columns=_OWNERSHIP_COLUMNS
         )
     if rows.edges:
-        await db.copy_records_to_table("relations", records=rows.edges, columns=rows.edge_columns)
+        await db.copy_records_to_table("relations", records=rows.edges, columns=COLUMNS)
     upserted = rows.upserted
     if not upserted or rows.plan is None:
         return
@@ -146,8 +146,6 @@ async def write(db: asyncpg.Connection, rows: Rows, owner: Owner, version: int) 
                      rows.stamp, version, owner.key, owner.datasource)  # fmt: skip
 
 
-_NEW_EDGE_COLUMNS = ["target_blueprint", "target", "blueprint", "identifier", "relation"]
-"""The order of :class:`~ocean.store.created.Row`."""
 _ENTITY_COLUMNS = ["blueprint", "identifier", "body", "created_at", "updated_at", "version"]
 _OWNERSHIP_COLUMNS = ["owner", "blueprint", "identifier", "datasource"]
 _WRITE_AND_OWN = (  # the rows and their ownership in one statement (one round trip)

@@ -95,7 +95,7 @@ async def _hop(
     these entities relate to, from their bodies; downstream, the entities relating to them."""
     if direction == "upstream":
         edges = await outgoing(db, keys, rules_of)
-        return [(bp, relation, target_bp, target) for bp, _, relation, target_bp, target in edges]
+        return [(bp, relation, target_bp, target) for target_bp, target, bp, _, relation in edges]
     rows = await db.fetch(
         "SELECT blueprint, relation, blueprint, identifier FROM relations "
         "WHERE (target_blueprint, target) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
