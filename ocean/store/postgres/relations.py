@@ -2,8 +2,8 @@
 entities, made again when a blueprint's relations change, and read by target (who relates
 to these entities).
 
-As on SQLite (:mod:`ocean.store.sqlite.relations`), one B-tree keyed (target blueprint,
-target, blueprint, identifier, relation) answers what deletion and the stale check ask.
+One index of (target, identifier), not unique (migration 18), answers what deletion and
+the stale check ask (who relates to a target) and finds one edge (its target and source).
 What an entity relates to is in its body, read with its blueprint's rules
 (:meth:`EntityRules.edges`, the function that made the edges), so a write keeps one index
 of edges instead of two; an update's old edges come from its stored body.
@@ -37,11 +37,19 @@ def rows(key: EntityKey, edges: Iterable[Edge]) -> list[Row]:
 
 
 async def insert_edges(db: asyncpg.Connection, edges: list[Row]) -> None:
+    """Add these edges, each once: the index of edges is not unique (migration 18), and the
+    caller holds the lock of their entities' blueprints, so no other writer adds them
+    meanwhile."""
     if edges:
-        await db.execute(
-            f"INSERT INTO relations({', '.join(COLUMNS)}) {_EDGES} ON CONFLICT DO NOTHING",
-            *(list(column) for column in zip(*edges, strict=True)),
-        )
+        unique = list(dict.fromkeys(edges))
+        await db.execute(_NEW_EDGES, *(list(column) for column in zip(*unique, strict=True)))
+
+
+_NEW_EDGES = (
+    f"INSERT INTO relations({', '.join(COLUMNS)}) SELECT * FROM ({_EDGES}) AS n(tb, t, b, i, r) "
+    "WHERE NOT EXISTS (SELECT 1 FROM relations x WHERE x.target = n.t AND x.identifier = n.i "
+    "AND x.target_blueprint = n.tb AND x.blueprint = n.b AND x.relation = n.r)"
+)
 
 
 async def delete_edges(db: asyncpg.Connection, edges: list[Row]) -> None:

@@ -138,3 +138,41 @@ _KEY_COLUMNS = {
     "resync_produced": ["run", "blueprint", "identifier"],
 }
 """The columns migration 17 puts in the "C" collation."""
+
+
+async def test_edges_under_a_five_column_key_keep_their_rows(postgres_url: str) -> None:
+    """A catalog at migration 17 (edges under a five-column primary key) opens with its
+    edges found through an index of (target, identifier) that is not unique, and written
+    once each after."""
+    store = await PostgresStore.open(postgres_url)
+    await store.create_blueprints([BLUEPRINT])
+    entities = [
+        {"identifier": "b", "blueprint": "svc"},
+        {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}},
+    ]
+    await store.upsert_entities(entities, owner=OWNER, merge=True)
+    await store.close()
+    db = await connected(postgres_url)
+    await db.execute(
+        "DROP INDEX relations_by_target; ALTER TABLE relations ADD CONSTRAINT relations_pkey "
+        "PRIMARY KEY (target_blueprint, target, blueprint, identifier, relation); "
+        "DELETE FROM ocean_schema WHERE version > 17"
+    )
+    await db.close()
+
+    store = await PostgresStore.open(postgres_url)
+    await store.upsert_entities([{**entities[1], "title": "A"}], owner=OWNER, merge=True)
+    dependents = await store.dependents([("svc", "b")], after="")
+    await store.close()
+    db = await connected(postgres_url)
+    indexes = await db.fetch(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'relations' "
+        "AND schemaname = current_schema()"
+    )
+    edges = await db.fetch("SELECT identifier, target FROM relations")
+    await db.close()
+    assert dependents.of == {("svc", "b"): {("svc", "a")}}
+    assert [tuple(edge) for edge in edges] == [("a", "b")]
+    assert [(row["indexname"], "UNIQUE" in row["indexdef"]) for row in indexes] == [
+        ("relations_by_target", False)
+    ]
