@@ -20,7 +20,7 @@ from ocean.store.entity_rules import EntityRules
 from ocean.types import EntityKey
 
 LIMIT = 262144
-"""Keys kept at most (about 40 MB): past it they are forgotten and learnt again. Only keys
+"""Keys kept at most (about 26 MB): past it they are forgotten and learnt again. Only keys
 of blueprints that relations point at are kept (a resync's persons would push out the
 teams they relate to): a 1M-person first sync relates to 100k teams, and at 65,536 it
 asked about each team again every few batches (38.9 µs per item against 33.9 at 57k)."""
@@ -35,24 +35,40 @@ def targeted(rules: Mapping[str, EntityRules]) -> frozenset[str]:
 class KnownTargets:
     """Keys that existed when ``deletions`` was the catalog's count of deleting statements."""
 
-    keys: set[EntityKey] = field(default_factory=set)
+    by_blueprint: dict[str, set[str]] = field(default_factory=dict)
+    """The identifiers known, per blueprint: a set of identifiers takes a third less memory
+    than one of (blueprint, identifier) pairs (100k teams: 10 MB instead of 16)."""
+    count: int = 0
     deletions: int | None = None
 
     def unknown(self, targets: set[EntityKey]) -> set[EntityKey]:
-        return targets - self.keys if self.keys else targets
+        if not self.count:
+            return targets
+        known, none = self.by_blueprint, frozenset[str]()
+        return {key for key in targets if key[1] not in known.get(key[0], none)}
 
     def still(self, deletions: int) -> bool:
         """Whether the keys known hold at this count (else they are forgotten)."""
         if deletions == self.deletions:
             return True
-        self.keys, self.deletions = set(), deletions
+        self._forget(deletions)
         return False
 
     def learn(self, keys: set[EntityKey], deletions: int) -> None:
         """``keys`` exist at this count (found, or written by a committed transaction)."""
         if deletions != self.deletions:
-            self.keys, self.deletions = set(), deletions
-        if len(self.keys) + len(keys) > LIMIT:
-            self.keys = set()
-        if len(keys) <= LIMIT:
-            self.keys |= keys
+            self._forget(deletions)
+        if self.count + len(keys) > LIMIT:
+            self._forget(deletions)
+        if len(keys) > LIMIT:
+            return
+        known = self.by_blueprint
+        for blueprint, identifier in keys:
+            identifiers = known.get(blueprint)
+            if identifiers is None:
+                identifiers = known[blueprint] = set()
+            identifiers.add(identifier)
+        self.count = sum(map(len, known.values()))
+
+    def _forget(self, deletions: int) -> None:
+        self.by_blueprint, self.count, self.deletions = {}, 0, deletions
