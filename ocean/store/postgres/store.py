@@ -44,7 +44,7 @@ from ocean.store.postgres.relations import (
     rebuild_edges,
 )
 from ocean.store.postgres.rows import existing
-from ocean.store.postgres.rules import ChangedRules, KnownRules, rules_current
+from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints, rules_current
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, dangling_relations, new_blueprints
@@ -373,6 +373,9 @@ class PostgresStore:
             current = set(names) <= self._known.rules.keys()
             if not current or not await rules_current(db, self._known.stamps, names):
                 await self._read_rules()
+            # the doomed entities' bodies read as no write can change them (a write holds
+            # its blueprints' locks): an edge an update added meanwhile would outlive them
+            await lock_blueprints(db, names)
             await delete_edges(db, await outgoing(db, doomed, self._known.rules.get))
             await delete_rows(db, doomed)
             if fence is not None:  # last: the lease's row is locked only until the commit
