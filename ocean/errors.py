@@ -74,6 +74,23 @@ class StoreError(OceanError):
     """The catalog store failed or was given something it cannot hold."""
 
 
+class NewerSchemaError(StoreError):
+    """The catalog was migrated by a newer Ocean than this one: it is refused before
+    anything is read or written, as this version's writes may break what the newer one
+    keeps (a rolling upgrade: stop the older processes, or upgrade them first)."""
+
+    def __init__(self, version: int, known: int) -> None:
+        super().__init__(
+            f"the catalog's schema is at version {version}, and this Ocean knows versions up "
+            f"to {known}: a newer Ocean migrated it. Upgrade this Ocean (pip install -U "
+            "ocean-sync) before it opens the catalog."
+        )
+        self.version, self.known = version, known
+
+    def __reduce__(self) -> tuple[type[NewerSchemaError], tuple[int, int]]:
+        return type(self), (self.version, self.known)  # crosses from the catalog's process
+
+
 class QueueUnavailableError(StoreError):
     """The live-event queue cannot be reached or refuses writes (Redis down, restarting or
     out of memory): events are refused with 503 and the workers wait until it is back."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncpg
 
+from ocean.errors import NewerSchemaError
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE blueprints (
@@ -268,6 +270,8 @@ async def migrate(connection: asyncpg.Connection, schema: str | None = None) -> 
             await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         await connection.execute("CREATE TABLE IF NOT EXISTS ocean_schema (version INT NOT NULL)")
         version = await connection.fetchval("SELECT max(version) FROM ocean_schema") or 0
+        if version > len(MIGRATIONS):
+            raise NewerSchemaError(version, len(MIGRATIONS))
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             await connection.execute(script)
             await connection.execute("INSERT INTO ocean_schema(version) VALUES ($1)", number)

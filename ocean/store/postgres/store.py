@@ -90,9 +90,11 @@ class PostgresStore:
             )
             async with pool.acquire() as connection:
                 await migrate(connection, schema)
-        except (OSError, asyncpg.PostgresError) as error:
+        except (OSError, asyncpg.PostgresError, StoreError) as error:
             if pool is not None:
                 await pool.close()
+            if isinstance(error, StoreError):
+                raise
             raise StoreError(f"cannot open the catalog {url}: {error}") from None
         return cls(pool, url)
 

@@ -121,9 +121,13 @@ class SQLiteCatalog:
         """Told after a committed transaction that changed many rows (the checkpoint
         thread); small writes leave the log to SQLite's own occasional checkpoint."""
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in _PRAGMAS:
-            _pragma(self._db, pragma)
-        migrate(self._db)
+        try:
+            for pragma in _PRAGMAS:
+                _pragma(self._db, pragma)
+            migrate(self._db)
+        except BaseException:
+            self._db.close()
+            raise
         self._rules: dict[str, EntityRules] = {}
         self._checkpointer: Checkpointer | None = None
         self._owner_numbers: dict[str, int] = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from ocean.errors import NewerSchemaError
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE blueprints (
@@ -255,7 +257,10 @@ def migrate(connection: sqlite3.Connection) -> None:
     """Bring the schema to the latest version, all pending migrations in one write
     transaction. Processes opening a new catalog at once take turns: the first migrates,
     the others wait for its lock (the busy timeout), then find the version current."""
-    if _version(connection) >= len(MIGRATIONS):
+    current = _version(connection)
+    if current > len(MIGRATIONS):
+        raise NewerSchemaError(current, len(MIGRATIONS))
+    if current == len(MIGRATIONS):
         return
     connection.execute("BEGIN IMMEDIATE")
     try:

@@ -1,0 +1,52 @@
+"""A catalog migrated by a newer Ocean is refused at open, on either backend, with what to
+do; nothing in it changes."""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ocean.errors import NewerSchemaError
+from ocean.store.postgres import schema
+from ocean.store.postgres.store import PostgresStore
+from ocean.store.sqlite import migrations
+from ocean.store.sqlite.store import SQLiteStore
+from tests.store.postgres import connected
+
+
+@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
+async def test_an_embedded_catalog_of_a_newer_ocean_is_refused(
+    tmp_path: Path, own_process: bool
+) -> None:
+    path = tmp_path / "catalog.db"
+    await (await SQLiteStore.open(path)).close()
+    newer = len(migrations.MIGRATIONS) + 1
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version = {newer}")
+
+    with pytest.raises(
+        NewerSchemaError, match=f"version {newer}.*pip install -U ocean-sync"
+    ) as raised:
+        await SQLiteStore.open(path, own_process=own_process)
+
+    crossed = pickle.loads(pickle.dumps(raised.value))  # as from the catalog's process
+    assert (type(crossed), str(crossed)) == (NewerSchemaError, str(raised.value))
+
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (newer,)
+
+
+async def test_a_postgresql_catalog_of_a_newer_ocean_is_refused(postgres_url: str) -> None:
+    await (await PostgresStore.open(postgres_url)).close()
+    newer = len(schema.MIGRATIONS) + 1
+    db = await connected(postgres_url)
+    await db.execute(f"INSERT INTO ocean_schema(version) VALUES ({newer})")
+
+    with pytest.raises(NewerSchemaError, match=f"version {newer}.*pip install -U ocean-sync"):
+        await PostgresStore.open(postgres_url)
+
+    assert await db.fetchval("SELECT max(version) FROM ocean_schema") == newer
+    await db.close()
