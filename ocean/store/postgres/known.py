@@ -26,6 +26,9 @@ teams they relate to): a 1M-person first sync relates to 100k teams, and at 65,5
 asked about each team again every few batches (38.9 µs per item against 33.9 at 57k)."""
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def targeted(rules: Mapping[str, EntityRules]) -> frozenset[str]:
     """The blueprints that the relations of ``rules`` point at."""
     return frozenset().union(*(rule.targets for rule in rules.values()))
@@ -44,8 +47,8 @@ class KnownTargets:
     def unknown(self, targets: set[EntityKey]) -> set[EntityKey]:
         if not self.count:
             return targets
-        known, none = self.by_blueprint, frozenset[str]()
-        return {key for key in targets if key[1] not in known.get(key[0], none)}
+        known = self.by_blueprint
+        return {key for key in targets if key[1] not in known.get(key[0], _NONE)}
 
     def still(self, deletions: int) -> bool:
         """Whether the keys known hold at this count (else they are forgotten)."""
