@@ -17,8 +17,8 @@ import pytest
 
 from ocean.store.base import Owner, Store
 from ocean.store.open import open_store
+from ocean.store.postgres.produced import OWNED_PAGE as POSTGRES_OWNED_PAGE
 from ocean.store.postgres.search import prefilter as postgres_prefilter
-from ocean.store.postgres.store import OWNED_PAGE as POSTGRES_OWNED_PAGE
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite.catalog import DISOWN, OWNED_PAGE, page_query
 from ocean.store.sqlite.search import DATASOURCES, prefilter

@@ -1,4 +1,5 @@
-"""A PostgreSQL catalog's per-run produced keys (:class:`~ocean.store.produced.RecordsProduced`)."""
+"""A PostgreSQL catalog's per-run produced keys (:class:`~ocean.store.produced.RecordsProduced`)
+and the pages of an owner's keys they are weighed against."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ _UNPRODUCED_PAGE = (
     "JOIN entities e ON e.blueprint = k.blueprint AND e.identifier = k.identifier "
     "WHERE e.updated_at <= $2 ORDER BY k.blueprint, k.identifier LIMIT $5"
 )
+
+OWNED_PAGE = (
+    "SELECT o.blueprint, o.identifier FROM ownership o "
+    "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
+    "WHERE o.owner = $1 AND ($2::text IS NULL OR e.updated_at <= $2) "
+    "AND (o.blueprint, o.identifier) > ($3, $4) ORDER BY o.blueprint, o.identifier LIMIT $5"
+)
+"""A page of the keys an owner owns, in key order (optionally untouched since a time)."""
 
 # The stale page as hash joins, whichever condition rules most rows out (a first sync: none
 # is old; a rerun: all are marked). A fresh catalog has no statistics and expects a few
@@ -74,5 +83,13 @@ async def unproduced_page(
     async with pool.acquire() as db, db.transaction():
         await db.execute(_HASHED)
         rows = await db.fetch(_UNPRODUCED_PAGE, owner_key, before, *(after or ("", "")), limit, run)
+    keys = [(bp, ident) for bp, ident in rows]
+    return keys, (keys[-1] if len(keys) == limit else None)
+
+
+async def owned_page(
+    pool: asyncpg.Pool, owner_key: str, before: str | None, after: EntityKey | None, limit: int
+) -> tuple[list[EntityKey], EntityKey | None]:
+    rows = await pool.fetch(OWNED_PAGE, owner_key, before, *(after or ("", "")), limit)
     keys = [(bp, ident) for bp, ident in rows]
     return keys, (keys[-1] if len(keys) == limit else None)

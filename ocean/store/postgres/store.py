@@ -269,9 +269,7 @@ class PostgresStore:
         after: EntityKey | None = None,
         limit: int = 5000,
     ) -> tuple[list[EntityKey], EntityKey | None]:
-        rows = await self._pool.fetch(OWNED_PAGE, owner.key, before, *(after or ("", "")), limit)
-        keys = [(bp, ident) for bp, ident in rows]
-        return keys, (keys[-1] if len(keys) == limit else None)
+        return await produced.owned_page(self._pool, owner.key, before, after, limit)
 
     async def dependents(self, keys: list[EntityKey], *, after: str) -> Dependents:
         found = Dependents()
@@ -491,11 +489,3 @@ async def _session_kept(connection: asyncpg.Connection) -> None:
     all its transactions' (an open one is still rolled back), so asyncpg's reset (closing
     cursors, releasing session locks, resetting settings) is a round trip each write waits
     for, to undo nothing."""
-
-
-OWNED_PAGE = (
-    "SELECT o.blueprint, o.identifier FROM ownership o "
-    "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-    "WHERE o.owner = $1 AND ($2::text IS NULL OR e.updated_at <= $2) "
-    "AND (o.blueprint, o.identifier) > ($3, $4) ORDER BY o.blueprint, o.identifier LIMIT $5"
-)
