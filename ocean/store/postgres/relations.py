@@ -61,12 +61,15 @@ async def delete_edges(db: asyncpg.Connection, edges: list[Row]) -> None:
 
 
 async def outgoing(
-    db: asyncpg.Connection, keys: Iterable[EntityKey], rules_of: RulesOf
+    db: asyncpg.Connection, keys: Iterable[EntityKey], rules_of: RulesOf, *, lock: bool = False
 ) -> list[Row]:
-    """The edges from these entities, read from their stored bodies."""
+    """The edges from these entities, read from their stored bodies; with ``lock`` their
+    rows are locked first (a write changing one is waited for, and its body read), so that
+    no edge a write adds meanwhile outlives a deletion."""
     found = await db.fetch(
         "SELECT blueprint, identifier, body FROM entities WHERE (blueprint, identifier) IN "
-        "(SELECT * FROM unnest($1::text[], $2::text[]))",
+        "(SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY blueprint, identifier"
+        + (" FOR UPDATE" if lock else ""),
         *columns(sorted(keys)),
     )
     edges: list[Row] = []

@@ -44,7 +44,7 @@ from ocean.store.postgres.relations import (
     rebuild_edges,
 )
 from ocean.store.postgres.rows import existing
-from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints, rules_current
+from ocean.store.postgres.rules import ChangedRules, KnownRules, rules_current
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, dangling_relations, new_blueprints
@@ -115,10 +115,7 @@ class PostgresStore:
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
-        rows = await self._pool.fetch(
-            "SELECT body, created_at, updated_at FROM blueprints ORDER BY identifier"
-        )
-        return [{**orjson.loads(body), "createdAt": c, "updatedAt": u} for body, c, u in rows]
+        return await _blueprints(self._pool)
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
         rows = await self._pool.fetch(
@@ -178,8 +175,8 @@ class PostgresStore:
         finally:
             turn.end()
 
-    async def _read_rules(self) -> None:
-        self._known.read(await self.list_blueprints())
+    async def _read_rules(self, db: asyncpg.Connection | None = None) -> None:
+        self._known.read(await _blueprints(db or self._pool))
 
     def remembers_pages(self) -> bool:
         return True
@@ -372,11 +369,9 @@ class PostgresStore:
             names = sorted({blueprint for blueprint, _ in doomed})
             current = set(names) <= self._known.rules.keys()
             if not current or not await rules_current(db, self._known.stamps, names):
-                await self._read_rules()
-            # the doomed entities' bodies read as no write can change them (a write holds
-            # its blueprints' locks): an edge an update added meanwhile would outlive them
-            await lock_blueprints(db, names)
-            await delete_edges(db, await outgoing(db, doomed, self._known.rules.get))
+                await self._read_rules(db)  # on this connection: the pool may be all deletions
+            edges = await outgoing(db, doomed, self._known.rules.get, lock=True)
+            await delete_edges(db, edges)
             await delete_rows(db, doomed)
             if fence is not None:  # last: the lease's row is locked only until the commit
                 await lease.fenced(db, fence)
@@ -489,3 +484,8 @@ async def _session_kept(connection: asyncpg.Connection) -> None:
     all its transactions' (an open one is still rolled back), so asyncpg's reset (closing
     cursors, releasing session locks, resetting settings) is a round trip each write waits
     for, to undo nothing."""
+
+
+async def _blueprints(db: asyncpg.Pool | asyncpg.Connection) -> list[dict[str, Any]]:
+    rows = await db.fetch("SELECT body, created_at, updated_at FROM blueprints ORDER BY identifier")
+    return [{**orjson.loads(body), "createdAt": c, "updatedAt": u} for body, c, u in rows]

@@ -1,5 +1,5 @@
-"""A PostgreSQL deletion reads its entities' relations under their blueprints' locks, as
-writes hold them: an update committed while the deletion waited leaves no edge behind."""
+"""A PostgreSQL deletion reads its entities' relations with their rows locked: an update
+of one committed while the deletion waited for it leaves no edge behind."""
 
 from __future__ import annotations
 
@@ -45,3 +45,25 @@ async def test_an_edge_added_while_a_deletion_waited_is_deleted_with_its_entity(
 
     assert waited and deleted == [("svc", "a")]
     assert [tuple(edge) for edge in edges] == []
+
+
+async def test_deletions_at_once_read_the_rules_on_their_own_connections(
+    postgres_url: str,
+) -> None:
+    """More deletions at once than the pool has connections, before the store has read its
+    rules: each reads them in its own transaction rather than waiting for the pool."""
+    other = await PostgresStore.open(postgres_url)
+    await other.create_blueprints([BLUEPRINT])
+    names = [f"e{n}" for n in range(6)]
+    entities = [{"identifier": name, "blueprint": "svc"} for name in names]
+    await other.upsert_entities(entities, owner=OWNER, merge=True)
+    await other.close()
+    store = await PostgresStore.open(postgres_url)
+
+    deletions = [store.delete_entities([("svc", name)]) for name in names]
+    results = await asyncio.wait_for(asyncio.gather(*deletions), timeout=30)
+    await store.close()
+
+    assert sorted(key for result in results for key in result.deleted) == [
+        ("svc", name) for name in names
+    ]
