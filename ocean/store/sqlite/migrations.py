@@ -265,6 +265,8 @@ def migrate(connection: sqlite3.Connection) -> None:
     connection.execute("BEGIN IMMEDIATE")
     try:
         version = _version(connection)  # read again under the lock: another may have migrated
+        if version > len(MIGRATIONS):  # a newer Ocean did, meanwhile
+            raise NewerSchemaError(version, len(MIGRATIONS))
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             for statement in statements(script):
                 connection.execute(statement)
