@@ -90,12 +90,12 @@ class PostgresStore:
             )
             async with pool.acquire() as connection:
                 await migrate(connection, schema)
-        except (OSError, asyncpg.PostgresError, StoreError) as error:
+        except BaseException as error:  # the pool closed whatever stopped the opening
             if pool is not None:
                 await pool.close()
-            if isinstance(error, StoreError):
-                raise
-            raise StoreError(f"cannot open the catalog {url}: {error}") from None
+            if isinstance(error, OSError | asyncpg.PostgresError):
+                raise StoreError(f"cannot open the catalog {url}: {error}") from None
+            raise
         return cls(pool, url)
 
     async def close(self) -> None:
