@@ -9,21 +9,23 @@ from ocean.store.postgres.schema import MIGRATIONS
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import BLUEPRINT, OWNER, connected
 
+_A_USES_B = {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}}
+
+
+async def _written(postgres_url: str) -> None:
+    """A catalog holding ``b`` and ``a``, which relates to ``b``, at the latest version."""
+    store = await PostgresStore.open(postgres_url)
+    await store.create_blueprints([BLUEPRINT])
+    await store.upsert_entities(
+        [{"identifier": "b", "blueprint": "svc"}, _A_USES_B], owner=OWNER, merge=True
+    )
+    await store.close()
+
 
 async def test_edges_keyed_by_target_keep_the_old_edges(postgres_url: str) -> None:
     """A catalog at migration 12 (edges keyed by source and by target, entities by
     identifier) opens with its edges readable both ways."""
-    store = await PostgresStore.open(postgres_url)
-    await store.create_blueprints([BLUEPRINT])
-    await store.upsert_entities(
-        [
-            {"identifier": "b", "blueprint": "svc"},
-            {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}},
-        ],
-        owner=OWNER,
-        merge=True,
-    )
-    await store.close()
+    await _written(postgres_url)
     db = await connected(postgres_url)
     await db.execute(
         "DROP TABLE relations; "
@@ -101,14 +103,7 @@ async def test_page_records_in_json_keep_their_entries(postgres_url: str) -> Non
 async def test_keys_compared_byte_by_byte_keep_their_rows(postgres_url: str) -> None:
     """A catalog at migration 16 (keys in the database's collation) opens with its key
     columns in the "C" collation, as SQLite compares them, and its rows and edges kept."""
-    store = await PostgresStore.open(postgres_url)
-    await store.create_blueprints([BLUEPRINT])
-    entities = [
-        {"identifier": "b", "blueprint": "svc"},
-        {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}},
-    ]
-    await store.upsert_entities(entities, owner=OWNER, merge=True)
-    await store.close()
+    await _written(postgres_url)
     db = await connected(postgres_url)
     for table, names in _KEY_COLUMNS.items():
         back = ", ".join(f"ALTER COLUMN {n} TYPE TEXT COLLATE pg_catalog.default" for n in names)
@@ -144,14 +139,7 @@ async def test_edges_under_a_five_column_key_keep_their_rows(postgres_url: str) 
     """A catalog at migration 17 (edges under a five-column primary key) opens with its
     edges found through an index of (target, identifier) that is not unique, and written
     once each after."""
-    store = await PostgresStore.open(postgres_url)
-    await store.create_blueprints([BLUEPRINT])
-    entities = [
-        {"identifier": "b", "blueprint": "svc"},
-        {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}},
-    ]
-    await store.upsert_entities(entities, owner=OWNER, merge=True)
-    await store.close()
+    await _written(postgres_url)
     db = await connected(postgres_url)
     await db.execute(
         "DROP INDEX relations_by_target; ALTER TABLE relations ADD CONSTRAINT relations_pkey "
@@ -161,7 +149,7 @@ async def test_edges_under_a_five_column_key_keep_their_rows(postgres_url: str) 
     await db.close()
 
     store = await PostgresStore.open(postgres_url)
-    await store.upsert_entities([{**entities[1], "title": "A"}], owner=OWNER, merge=True)
+    await store.upsert_entities([{**_A_USES_B, "title": "A"}], owner=OWNER, merge=True)
     dependents = await store.dependents([("svc", "b")], after="")
     await store.close()
     db = await connected(postgres_url)
