@@ -83,13 +83,17 @@ async def unproduced_page(
     async with pool.acquire() as db, db.transaction():
         await db.execute(_HASHED)
         rows = await db.fetch(_UNPRODUCED_PAGE, owner_key, before, *(after or ("", "")), limit, run)
-    keys = [(bp, ident) for bp, ident in rows]
-    return keys, (keys[-1] if len(keys) == limit else None)
+    return _page(rows, limit)
 
 
 async def owned_page(
     pool: asyncpg.Pool, owner_key: str, before: str | None, after: EntityKey | None, limit: int
 ) -> tuple[list[EntityKey], EntityKey | None]:
     rows = await pool.fetch(OWNED_PAGE, owner_key, before, *(after or ("", "")), limit)
+    return _page(rows, limit)
+
+
+def _page(rows: list[asyncpg.Record], limit: int) -> tuple[list[EntityKey], EntityKey | None]:
+    """A page's keys, and the cursor of the next page (None when this one was not full)."""
     keys = [(bp, ident) for bp, ident in rows]
     return keys, (keys[-1] if len(keys) == limit else None)
