@@ -9,6 +9,7 @@ import orjson
 from ocean.errors import NotFoundError
 from ocean.store.audit import COLUMNS, AuditEntry, AuditFilter, entry_of, row_of, where
 from ocean.store.blueprint_removal import refuse_deletion
+from ocean.store.postgres.rules import lock_blueprint_changes, lock_blueprints
 from ocean.store.writes import dumps
 
 _INSERT = f"INSERT INTO audit_log({COLUMNS}) VALUES ({', '.join(f'${n}' for n in range(1, 13))})"
@@ -30,8 +31,8 @@ async def query(pool: asyncpg.Pool, wanted: AuditFilter) -> list[AuditEntry]:
 async def delete_blueprint(pool: asyncpg.Pool, identifier: str) -> None:
     """Delete a blueprint that has no entities and that no other blueprint relates to."""
     async with pool.acquire() as db, db.transaction():
-        await db.execute("SELECT pg_advisory_xact_lock(7263002)")  # as blueprint changes
-        await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", identifier)  # as writes
+        await lock_blueprint_changes(db)
+        await lock_blueprints(db, [identifier])  # as its entities' writes
         if await db.fetchval("SELECT 1 FROM blueprints WHERE identifier = $1", identifier) is None:
             raise NotFoundError(f"blueprint {identifier!r} does not exist")
         count = await db.fetchval("SELECT count(*) FROM entities WHERE blueprint = $1", identifier)

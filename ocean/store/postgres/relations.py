@@ -11,16 +11,18 @@ of edges instead of two; an update's old edges come from its stored body.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import asyncpg
 import orjson
 
 from ocean.store.created import Row
 from ocean.store.entity_rules import Edge, EntityRules
+from ocean.store.postgres.rules import lock_blueprints, relating_to
 from ocean.types import EntityKey
 
 RulesOf = Callable[[str], EntityRules | None]
+Blocked = dict[EntityKey, list[EntityKey]]
 
 COLUMNS = ["target_blueprint", "target", "blueprint", "identifier", "relation"]
 """The columns of a :data:`Row`, in its order."""
@@ -61,15 +63,12 @@ async def delete_edges(db: asyncpg.Connection, edges: list[Row]) -> None:
 
 
 async def outgoing(
-    db: asyncpg.Connection, keys: Iterable[EntityKey], rules_of: RulesOf, *, lock: bool = False
+    db: asyncpg.Connection, keys: Iterable[EntityKey], rules_of: RulesOf
 ) -> list[Row]:
-    """The edges from these entities, read from their stored bodies; with ``lock`` their
-    rows are locked first (a write changing one is waited for, and its body read), so that
-    no edge a write adds meanwhile outlives a deletion."""
+    """The edges from these entities, read from their stored bodies."""
     found = await db.fetch(
         "SELECT blueprint, identifier, body FROM entities WHERE (blueprint, identifier) IN "
-        "(SELECT * FROM unnest($1::text[], $2::text[])) ORDER BY blueprint, identifier"
-        + (" FOR UPDATE" if lock else ""),
+        "(SELECT * FROM unnest($1::text[], $2::text[]))",
         *columns(sorted(keys)),
     )
     edges: list[Row] = []
@@ -122,9 +121,27 @@ async def edges_into(
     ]
 
 
+async def delete_entities(
+    db: asyncpg.Connection,
+    keys: list[EntityKey],
+    rules: Mapping[str, EntityRules],
+    delete_dependents: bool,
+) -> tuple[set[EntityKey], Blocked]:
+    """Delete ``keys`` (and what relates to them, with ``delete_dependents``) by the current
+    ``rules``, which the caller keeps from changing: what is deleted, and what is kept
+    because others relate to it. Every write that could add an edge into what is deleted,
+    or change it, waits for the deletion's commit (their blueprints' locks), so what is
+    deleted is all that relates to ``keys`` when it commits."""
+    await lock_blueprints(db, relating_to(rules, {blueprint for blueprint, _ in keys}))
+    doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents)
+    await delete_edges(db, await outgoing(db, doomed, rules.get))
+    await delete_rows(db, doomed)
+    return doomed, blocked
+
+
 async def doomed_and_blocked(
     db: asyncpg.Connection, keys: list[EntityKey], delete_dependents: bool
-) -> tuple[set[EntityKey], dict[EntityKey, list[EntityKey]]]:
+) -> tuple[set[EntityKey], Blocked]:
     """What deleting ``keys`` deletes: with ``delete_dependents`` every entity relating to
     them too, else the keys others still relate to are kept (with who relates to them)."""
     doomed: set[EntityKey] = set(keys)

@@ -6,12 +6,20 @@ blueprint changes take."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
+
+BLUEPRINT_CHANGES = 7263002
+"""The lock blueprint changes and deletions take first (a single key; migrations take
+7263001)."""
+BLUEPRINT_LOCKS = 7263003
+"""The first key of each blueprint's lock, ``(7263003, hashtext(name))``: a space of its own,
+so that no name's lock is also one of the single keys above (migration 19)."""
 
 
 class ChangedRules(Exception):
@@ -35,19 +43,42 @@ class KnownRules:
         self.rules, self.stamps = {}, {}
 
 
-async def rules_current(db: asyncpg.Connection, stamps: dict[str, str], names: list[str]) -> bool:
-    """Whether the blueprints ``names`` are stored as they were when ``stamps`` were read."""
+async def rules_current(
+    db: asyncpg.Connection, stamps: dict[str, str], names: list[str] | None = None
+) -> bool:
+    """Whether the blueprints ``names`` (all of them by default: then one made since
+    ``stamps`` were read is a change) are stored as they were when ``stamps`` were read."""
     rows = await db.fetch(
-        "SELECT identifier, updated_at FROM blueprints WHERE identifier = ANY($1::text[])", names
+        "SELECT identifier, updated_at FROM blueprints"
+        + ("" if names is None else " WHERE identifier = ANY($1::text[])"),
+        *([] if names is None else [names]),
     )
     return all(stamps.get(identifier) == stamp for identifier, stamp in rows)
 
 
-async def lock_blueprints(db: asyncpg.Connection, names: list[str]) -> None:
-    """Take the blueprints' locks for a write (in name order, one round trip); the write
-    then checks that their rules are still those it read (see :mod:`.batch`)."""
+async def lock_blueprint_changes(db: asyncpg.Connection) -> None:
+    """Keep blueprints from changing, and deletions from running, until the transaction ends."""
+    await db.execute(f"SELECT pg_advisory_xact_lock({BLUEPRINT_CHANGES})")
+
+
+async def lock_blueprints(db: asyncpg.Connection, names: Iterable[str]) -> None:
+    """Take the blueprints' locks for a write, in one round trip and in the order of their
+    keys, each key once: writers that take them in one order cannot deadlock, and two names
+    may share a key (``hashtext`` collides about once in 4 billion pairs), which in name
+    order could be taken in opposite orders. The write then checks that their rules are
+    still those it read (see :mod:`.batch`)."""
     await db.execute(
-        "SELECT pg_advisory_xact_lock(hashtext(b)) FROM unnest($1::text[]) "
-        "WITH ORDINALITY AS t(b, n) ORDER BY n",
-        names,
+        f"SELECT pg_advisory_xact_lock({BLUEPRINT_LOCKS}, h) FROM "
+        "(SELECT DISTINCT hashtext(b) AS h FROM unnest($1::text[]) AS t(b)) AS k ORDER BY h",
+        sorted(set(names)),
     )
+
+
+def relating_to(rules: Mapping[str, EntityRules], names: Iterable[str]) -> set[str]:
+    """``names`` and every blueprint whose relations lead to one of them, directly or
+    through others: those whose writes can add an edge into a deletion's entities, or
+    whose entities a deletion of dependents can reach."""
+    found = set(names)
+    while more := {name for name, rule in rules.items() if rule.targets & found} - found:
+        found |= more
+    return found

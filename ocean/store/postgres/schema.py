@@ -258,6 +258,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE relations DROP CONSTRAINT IF EXISTS relations_pkey;
     CREATE INDEX IF NOT EXISTS relations_by_target ON relations(target, identifier);
     """,
+    # 19: blueprint locks keyed (7263003, hashtext(name)) and taken in key order
+    # (ocean.store.postgres.rules.lock_blueprints). An older Ocean's locks would not exclude
+    # this one's writes, so it must refuse the catalog (NewerSchemaError), as it does here.
+    """
+    COMMENT ON TABLE ocean_schema IS
+        'blueprint locks: pg_advisory_xact_lock(7263003, hashtext(blueprint)), in key order';
+    """,
 ]
 
 

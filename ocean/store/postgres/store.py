@@ -1,7 +1,9 @@
 """The catalog on PostgreSQL (asyncpg): the same model and semantics as the SQLite catalog.
 
 Writers to one blueprint are serialised with a transaction-scoped advisory lock, so a
-merge reads and writes the stored body without another writer slipping in between.
+merge reads and writes the stored body without another writer slipping in between. A
+deletion takes the locks of every blueprint relating to what it deletes
+(:func:`.relations.delete_entities`), so no write adds a dependent it does not see.
 """
 
 from __future__ import annotations
@@ -34,17 +36,16 @@ from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.postgres import audit, lease, pages, produced
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
-from ocean.store.postgres.relations import (
-    columns,
-    delete_edges,
-    delete_rows,
-    doomed_and_blocked,
-    edges_into,
-    outgoing,
-    rebuild_edges,
-)
+from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
+from ocean.store.postgres.relations import delete_entities as delete_reaching
 from ocean.store.postgres.rows import existing
-from ocean.store.postgres.rules import ChangedRules, KnownRules, rules_current
+from ocean.store.postgres.rules import (
+    ChangedRules,
+    KnownRules,
+    lock_blueprint_changes,
+    lock_blueprints,
+    rules_current,
+)
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
 from ocean.store.validation import checked_update, dangling_relations, new_blueprints
@@ -103,7 +104,7 @@ class PostgresStore:
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
         async with self._pool.acquire() as db, db.transaction():
-            await db.execute("SELECT pg_advisory_xact_lock(7263002)")
+            await lock_blueprint_changes(db)
             existing = {row[0] for row in await db.fetch("SELECT identifier FROM blueprints")}
             new = new_blueprints(blueprints, existing)
             stamp = now_iso()
@@ -331,9 +332,8 @@ class PostgresStore:
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
         async with self._pool.acquire() as db, db.transaction():
-            await db.execute("SELECT pg_advisory_xact_lock(7263002)")
-            # and the blueprint's own, as its entities' writes take (they check its rules)
-            await db.execute("SELECT pg_advisory_xact_lock(hashtext($1))", identifier)
+            await lock_blueprint_changes(db)
+            await lock_blueprints(db, [identifier])  # as its entities' writes (they check it)
             body = await db.fetchval(
                 "SELECT body FROM blueprints WHERE identifier = $1", identifier
             )
@@ -364,15 +364,10 @@ class PostgresStore:
         self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
     ) -> DeleteResult:
         async with self._pool.acquire() as db, db.transaction():
-            await db.execute("SELECT pg_advisory_xact_lock(7263002)")  # no blueprint changes
-            doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents)
-            names = sorted({blueprint for blueprint, _ in doomed})
-            current = set(names) <= self._known.rules.keys()
-            if not current or not await rules_current(db, self._known.stamps, names):
+            await lock_blueprint_changes(db)  # and other deletions
+            if not await rules_current(db, self._known.stamps):
                 await self._read_rules(db)  # on this connection: the pool may be all deletions
-            edges = await outgoing(db, doomed, self._known.rules.get, lock=True)
-            await delete_edges(db, edges)
-            await delete_rows(db, doomed)
+            doomed, blocked = await delete_reaching(db, keys, self._known.rules, delete_dependents)
             if fence is not None:  # last: the lease's row is locked only until the commit
                 await lease.fenced(db, fence)
         return DeleteResult(deleted=sorted(doomed), blocked=blocked)

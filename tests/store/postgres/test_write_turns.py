@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from ocean.store.postgres.rules import BLUEPRINT_LOCKS
 from ocean.store.postgres.store import PostgresStore
 from tests.conftest import POSTGRES_URL
 from tests.store.postgres import BLUEPRINT, OWNER
@@ -23,7 +24,7 @@ async def _holding(blueprint: str) -> AsyncIterator[None]:
     """The blueprint's write lock held by another session until the block ends."""
     db = await asyncpg.connect(POSTGRES_URL)
     try:
-        await db.execute("SELECT pg_advisory_lock(hashtext($1))", blueprint)
+        await db.execute("SELECT pg_advisory_lock($1, hashtext($2))", BLUEPRINT_LOCKS, blueprint)
         yield
     finally:
         await db.close()

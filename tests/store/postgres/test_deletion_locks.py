@@ -1,12 +1,15 @@
-"""A PostgreSQL deletion reads its entities' relations with their rows locked: an update
-of one committed while the deletion waited for it leaves no edge behind."""
+"""A PostgreSQL deletion holds the locks of every blueprint relating to what it deletes:
+a write that changes what it deletes, or adds a dependent, is made before it or after it,
+and leaves no edge to or from a deleted entity."""
 
 from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import orjson
 
+from ocean.store.postgres.rules import lock_blueprints
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import BLUEPRINT, OWNER, connected
 
@@ -22,7 +25,7 @@ async def test_an_edge_added_while_a_deletion_waited_is_deleted_with_its_entity(
     writer = await connected(postgres_url)
     writing = writer.transaction()
     await writing.start()
-    await writer.execute("SELECT pg_advisory_xact_lock(hashtext('svc'))")  # as a write takes it
+    await lock_blueprints(writer, ["svc"])  # as a write takes it
     body = orjson.loads(await writer.fetchval("SELECT body FROM entities WHERE identifier = 'a'"))
     body["relations"] = {"uses": ["c"]}
     await writer.execute(
@@ -67,3 +70,48 @@ async def test_deletions_at_once_read_the_rules_on_their_own_connections(
     assert sorted(key for result in results for key in result.deleted) == [
         ("svc", name) for name in names
     ]
+
+
+async def _until_waiting(db: asyncpg.Connection, sessions: int) -> None:
+    """Until ``sessions`` sessions of this database wait for a lock."""
+    query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    async with asyncio.timeout(10):
+        while await db.fetchval(query) < sessions:
+            await asyncio.sleep(0.01)
+
+
+async def test_a_dependent_written_while_a_deletion_runs_is_not_left_relating_to_nothing(
+    postgres_url: str,
+) -> None:
+    """The deletion of b is held at b's row (another session locks it) after it has found
+    what it deletes; a write of a relating to b meanwhile waits for it, then finds b gone
+    and makes it again as a placeholder, so no edge points at a deleted entity."""
+    store = await PostgresStore.open(postgres_url)
+    await store.create_blueprints([BLUEPRINT])
+    await store.upsert_entities([{"identifier": "b", "blueprint": "svc"}], owner=OWNER, merge=True)
+    holder = await connected(postgres_url)
+    holding = holder.transaction()
+    await holding.start()
+    await holder.execute("SELECT 1 FROM entities WHERE identifier = 'b' FOR UPDATE")
+
+    deletion = asyncio.create_task(store.delete_entities([("svc", "b")]))
+    await _until_waiting(holder, 1)
+    dependent = {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}}
+    writing = asyncio.create_task(store.upsert_entities([dependent], owner=OWNER, merge=True))
+    waiting = asyncio.create_task(_until_waiting(holder, 2))
+    await asyncio.wait([writing, waiting], return_when=asyncio.FIRST_COMPLETED)
+    written_first = writing.done()
+    waiting.cancel()
+    await holding.rollback()
+    deleted = (await deletion).deleted
+    await writing
+    dangling = await holder.fetch(
+        "SELECT r.identifier, r.target FROM relations r WHERE NOT EXISTS (SELECT 1 FROM "
+        "entities e WHERE e.blueprint = r.target_blueprint AND e.identifier = r.target)"
+    )
+    edges = await holder.fetch("SELECT identifier, target FROM relations")
+    await holder.close()
+    await store.close()
+
+    assert not written_first and deleted == [("svc", "b")]
+    assert dangling == [] and [tuple(edge) for edge in edges] == [("a", "b")]
