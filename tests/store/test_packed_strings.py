@@ -1,0 +1,54 @@
+"""A packed set of strings answers as a ``set`` of them does."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from ocean.store import packed_strings
+from ocean.store.packed_strings import PackedStrings
+
+
+@pytest.mark.parametrize(
+    ("added", "asked", "found"),
+    [
+        pytest.param(["team-1"], ["team-1", "team-10", "team-", "team-2"], [True, False, False, False], id="prefixes and extensions"),
+        pytest.param(["", "a"], ["", "a", "b"], [True, True, False], id="the empty string"),
+        pytest.param(["équipe", "チーム", "🐳"], ["équipe", "equipe", "チーム", "🐳"], [True, False, True, True], id="not ASCII"),
+        pytest.param(["a", "a", "a"], ["a"], [True], id="added thrice"),
+        pytest.param([], ["a", 1, None], [False, False, False], id="empty, and not strings"),
+    ],
+)  # fmt: skip
+def test_a_packed_set_finds_exactly_the_strings_added(
+    added: list[str], asked: list[object], found: list[bool]
+) -> None:
+    packed = PackedStrings()
+    for text in added:
+        packed.add(text)
+
+    assert [text in packed for text in asked] == found
+    assert len(packed) == len(set(added))
+
+
+def test_strings_longer_than_a_slot_describes_are_kept_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(packed_strings, "_LONGEST", 4)
+    packed = PackedStrings()
+    for text in ("long one", "long one", "tiny"):
+        packed.add(text)
+
+    assert ["long one" in packed, "long two" in packed, "tiny" in packed] == [True, False, True]
+    assert len(packed) == 2
+
+
+def test_a_packed_set_growing_past_many_sizes_answers_as_a_set() -> None:
+    rng = random.Random(25)
+    packed, reference = PackedStrings(), set()
+    for _ in range(20_000):
+        text = f"{rng.choice(['team', 'person', 'x'])}-{rng.randrange(8_000)}"
+        assert (text in packed) == (text in reference)
+        packed.add(text)
+        reference.add(text)
+
+    assert len(packed) == len(reference)
+    assert all(text in packed for text in reference)
