@@ -48,6 +48,8 @@ _ASK = (
     "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($4::text[], $5::text[])) "
     "UNION ALL SELECT 3, NULL, NULL, NULL, n FROM entity_deletions"
 )
+_DEADLOCKS = 3
+"""Times a write rolled back by the server to break a deadlock is made again."""
 _MODES = ("unasked", "asked", "upserted")
 """How a write is made, each the fallback of the one before when a row it copies exists:
 without asking which keys are stored, asking (the new rows copied), every row upserted."""
@@ -117,7 +119,7 @@ class Batches:
         """Write ``prepared`` in ``turn``; raise :class:`ChangedRules` if a blueprint
         changed since ``known`` was read."""
         names = tuple(sorted({blueprint for blueprint, _ in prepared.keys}))
-        mode = 0 if names in self.fresh else 1
+        mode, deadlocks = (0 if names in self.fresh else 1), 0
         while True:
             try:
                 writing = _Write(pool, known, self.targets, prepared, options, owner)
@@ -127,6 +129,13 @@ class Batches:
                 if mode == len(_MODES) - 1:
                     raise
                 mode += 1
+            except asyncpg.DeadlockDetectedError:
+                # placeholders made under the lock of the blueprint relating to them, while
+                # a write of theirs (another lock) copied the same keys in another order:
+                # the server rolled this write back, and it is made again
+                deadlocks += 1
+                if deadlocks > _DEADLOCKS:
+                    raise
         if answer.stored:
             self.fresh.discard(names)
         else:
@@ -244,6 +253,8 @@ async def _ask(
     :class:`ChangedRules`), which ``keys`` are stored and which ``targets`` exist."""
     rows = await db.fetch(_ASK, names, *columns(keys), *columns(sorted(targets)))
     answer = Answer()
+    if sum(1 for row in rows if row[0] == 0) < len(names):  # one deleted since
+        raise ChangedRules
     for part, first, second, body, version in rows:
         if part == 0 and stamps.get(first) != second:
             raise ChangedRules

@@ -132,7 +132,8 @@ async def delete_entities(
     because others relate to it. Every write that could add an edge into what is deleted,
     or change it, waits for the deletion's commit (their blueprints' locks), so what is
     deleted is all that relates to ``keys`` when it commits."""
-    await lock_blueprints(db, relating_to(rules, {blueprint for blueprint, _ in keys}))
+    names = {blueprint for blueprint, _ in keys}
+    await lock_blueprints(db, relating_to(rules, names, through_others=delete_dependents))
     doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents)
     await delete_edges(db, await outgoing(db, doomed, rules.get))
     await delete_rows(db, doomed)

@@ -74,11 +74,15 @@ async def lock_blueprints(db: asyncpg.Connection, names: Iterable[str]) -> None:
     )
 
 
-def relating_to(rules: Mapping[str, EntityRules], names: Iterable[str]) -> set[str]:
-    """``names`` and every blueprint whose relations lead to one of them, directly or
-    through others: those whose writes can add an edge into a deletion's entities, or
-    whose entities a deletion of dependents can reach."""
+def relating_to(
+    rules: Mapping[str, EntityRules], names: Iterable[str], *, through_others: bool = True
+) -> set[str]:
+    """``names`` and every blueprint whose relations lead to one of them, directly or (with
+    ``through_others``) through others: those whose writes can add an edge into a
+    deletion's entities, or whose entities a deletion of dependents can reach."""
     found = set(names)
     while more := {name for name, rule in rules.items() if rule.targets & found} - found:
         found |= more
+        if not through_others:
+            break
     return found

@@ -260,7 +260,8 @@ MIGRATIONS: list[str] = [
     """,
     # 19: blueprint locks keyed (7263003, hashtext(name)) and taken in key order
     # (ocean.store.postgres.rules.lock_blueprints). An older Ocean's locks would not exclude
-    # this one's writes, so it must refuse the catalog (NewerSchemaError), as it does here.
+    # this one's writes: it refuses to open the catalog from now on (NewerSchemaError); one
+    # already running must be stopped before a newer one starts.
     """
     COMMENT ON TABLE ocean_schema IS
         'blueprint locks: pg_advisory_xact_lock(7263003, hashtext(blueprint)), in key order';

@@ -55,3 +55,24 @@ async def test_a_relation_renamed_by_another_process_moves_the_edges_the_next_wr
         expected = {"t1": set(), "t2": set()}
 
     assert await _related(one) == expected
+
+
+async def test_a_write_by_rules_read_before_its_blueprint_was_deleted_stores_nothing(
+    postgres_url: str,
+) -> None:
+    lone = {"identifier": "lone", "title": "Lone", "schema": {"properties": {}}, "relations": {}}
+    one, other = await PostgresStore.open(postgres_url), await PostgresStore.open(postgres_url)
+    await one.create_blueprints([lone])
+    await one.upsert_entities([{"identifier": "x", "blueprint": "lone"}], owner=OWNER, merge=True)
+    await one.delete_entities([("lone", "x")])  # one has read lone's rules
+    await other.delete_blueprint("lone")
+
+    outcomes = await one.upsert_entities(
+        [{"identifier": "y", "blueprint": "lone"}], owner=OWNER, merge=True
+    )
+    stored = [entity async for entity in other.iter_entities("lone")]
+    await one.close()
+    await other.close()
+
+    assert stored == [] and [outcome.status for outcome in outcomes] == ["failed"]
+    assert "lone" in str(outcomes[0].error)
