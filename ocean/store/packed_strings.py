@@ -40,7 +40,14 @@ class PackedStrings:
         data = text.encode()
         if len(data) > _LONGEST:
             return text in self._long
-        return self._slots[self._slot(data, hash(text))] != 0
+        size = len(data) + 1
+        slots, buffer, mask = self._slots, self._buffer, self._mask
+        index = hash(text) & mask
+        while entry := slots[index]:  # the probe of _slot, inline: a lookup per relation
+            if entry & _LENGTHS == size and buffer.startswith(data, entry >> _LENGTH_BITS):
+                return True
+            index = (index + 1) & mask
+        return False
 
     def add(self, text: str) -> None:
         data = text.encode()
@@ -60,12 +67,10 @@ class PackedStrings:
 
     def _slot(self, data: bytes, hashed: int) -> int:
         """The slot holding ``data``, else the empty slot where it would go."""
-        slots, buffer, mask = self._slots, self._buffer, self._mask
+        slots, buffer, mask, size = self._slots, self._buffer, self._mask, len(data) + 1
         index = hashed & mask
         while entry := slots[index]:
-            if (entry & _LENGTHS) - 1 == len(data) and buffer.startswith(
-                data, entry >> _LENGTH_BITS
-            ):
+            if entry & _LENGTHS == size and buffer.startswith(data, entry >> _LENGTH_BITS):
                 return index
             index = (index + 1) & mask
         return index

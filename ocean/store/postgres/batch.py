@@ -171,16 +171,19 @@ class _Write:
             keys = [] if mode == "unasked" else prepared.keys
             asked = self.targets.unknown(named)
             answer = await _ask(db, stamps, names, keys, asked)
+            learnt = set(answer.found)  # what the store did not know
             if self.targets.still(answer.deletions):
                 answer.found |= named - asked
             else:  # an entity may have gone since: ask about the known ones too
-                answer.found |= await existing(db, named - asked)
+                learnt |= await existing(db, named - asked)
+                answer.found |= learnt
             if rows is None or (plan is not None and _updates(plan)):
                 if mode == "unasked":  # a key sent twice: planned against what is stored
                     answer.stored, answer.versions = await stored_bodies(db, prepared.keys)
                 plan = self._plan(answer.stored)
                 targets, rows = plan.targets(), None
-            found = (targets & answer.found) | await existing(db, targets - named)
+            beyond = await existing(db, targets - named)  # a merged body's targets
+            found, learnt = (targets & answer.found) | beyond, learnt | beyond
             missing = targets - found
             if missing and self.options["create_missing_related"]:
                 await placeholders(db, sorted(missing), self.owner, version)
@@ -194,9 +197,7 @@ class _Write:
         if self.options["create_missing_related"]:
             made |= missing
         wanted = targeted(prepared.rules)  # the keys a later write may ask about
-        self.targets.learn(
-            answer.found | found | {key for key in made if key[0] in wanted}, answer.deletions
-        )
+        self.targets.learn(learnt | {key for key in made if key[0] in wanted}, answer.deletions)
         turn.end()
         return outcomes, answer
 
