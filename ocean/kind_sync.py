@@ -45,6 +45,10 @@ gets bigger transactions (fewer commits) instead of stalling the mapping, within
 WRITES_AT_ONCE = 2
 """Writes under way at once, where the catalog makes them in order (:class:`MapsPages`,
 :class:`WritesInOrder`)."""
+MAP_CHUNK = 250
+"""Items mapped between two looks at the event loop: a write under way waits for the
+mapping step in progress at each of its round trips (a 1,000-item page took 10 ms), and
+the server idles meanwhile (a 200k first sync on PostgreSQL took 6% longer)."""
 HANDED_BELOW = 1000
 """A page is handed to a catalog that maps pages (:class:`MapsPages`) while fewer raw
 items and entities than this wait for it (being written, or to be): it keeps up; else
@@ -357,7 +361,14 @@ async def _transform(job: ResyncJob, resource: CompiledResource, batch: RawBatch
         return mapped
     if job.pool is not None and job.pool.wanted(resource, len(batch)):
         return await job.pool.map_items(resource, batch)
-    return resource.map_items(batch)
+    if len(batch) <= MAP_CHUNK or resource.items_to_parse is not None:
+        return resource.map_items(batch)
+    mapped = MapResult()
+    for first in range(0, len(batch), MAP_CHUNK):
+        chunk = batch[first : first + MAP_CHUNK]
+        mapped.extend(resource.map_items(chunk, first=first))
+        await asyncio.sleep(0)  # a write's answers are read between chunks, not after the page
+    return mapped
 
 
 async def _warm(store: MapsPages, spec: MappingSpec) -> None:

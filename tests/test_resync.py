@@ -348,3 +348,26 @@ async def test_fields_null_by_design_are_not_reported_as_misconfigured(
 
     assert _kind(report, "service").misconfigurations == {"properties.url": ".url"}
     assert _kind(report, "service").created == 3
+
+
+@pytest.mark.parametrize("workers", ["0", "2"], ids=["in-process, in chunks", "worker pool"])
+async def test_a_page_mapped_in_parts_names_a_failing_item_by_its_place_in_the_page(
+    workspace: Workspace, workers: str
+) -> None:
+    """A page is mapped in parts: in-process a chunk at a time (a write's answers are read
+    between chunks), or split across workers; an error names the item by its place in the
+    page all the same."""
+    workspace.environ["OCEAN__TRANSFORM_WORKERS"] = workers
+    selected = resource("service", "service") | {
+        "selector": {"query": '(.name | ascii_downcase) != ""'}
+    }
+    workspace.set_mapping({"resources": [selected]})
+    page = services(600)
+    page[400]["name"] = 5
+    workspace.set_data(services=[page], teams=[])
+
+    report = await workspace.sail()
+
+    service = _kind(report, "service")
+    assert service.created == 599 and len(service.errors) == 1
+    assert "item 400:" in service.errors[0]

@@ -143,25 +143,28 @@ class CompiledResource:
         for path in self.expect_null:
             misconfigured.pop(path, None)
 
-    def map_items(self, items: list[Any], *, parse_all: bool = False) -> MapResult:
+    def map_items(self, items: list[Any], *, parse_all: bool = False, first: int = 0) -> MapResult:
         """Map a batch; with ``parse_all`` selector-rejected items come back in ``failed``.
+        ``first`` is the place of the first item in its page (errors name items by it).
 
-        With ``itemsToParse`` the raw items are expanded first, 200 inputs at a time.
+        With ``itemsToParse`` the raw items are expanded first, 200 inputs at a time (errors
+        then name an input by its place among those).
         """
         if self.items_to_parse is None:
-            return self.map_inputs(items, parse_all)
+            return self.map_inputs(items, parse_all, first=first)
         result, dropped = MapResult(), [0]
         for batch in self.items_to_parse.batches(items, dropped):
             result.extend(self.map_inputs(batch, parse_all))
         result.dropped = dropped[0]
         return result
 
-    def map_inputs(self, items: list[Any], parse_all: bool) -> MapResult:
-        """Map inputs as they are (no itemsToParse expansion)."""
+    def map_inputs(self, items: list[Any], parse_all: bool, *, first: int = 0) -> MapResult:
+        """Map inputs as they are (no itemsToParse expansion); ``first`` is the position of
+        the first in its batch (errors name an item by it)."""
         result = MapResult(inputs=len(items))
         quick = self.selector.expression.raw if self.selector.expression else None
         build, misconfigured = self._build, result.misconfigurations
-        for position, item in enumerate(items):
+        for position, item in enumerate(items, start=first):
             source = Input(item)
             try:
                 verdict = quick(item) if quick is not None else None

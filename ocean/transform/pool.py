@@ -23,8 +23,8 @@ MIN_BATCH = 256
 """Smaller batches are mapped in-process: splitting them costs more than it saves."""
 
 
-def _map_in_worker(spec: MappingSpec, items: list[Any], parse_all: bool) -> MapResult:
-    return compiled(spec).map_items(items, parse_all=parse_all)
+def _map_in_worker(spec: MappingSpec, items: list[Any], parse_all: bool, first: int) -> MapResult:
+    return compiled(spec).map_items(items, parse_all=parse_all, first=first)
 
 
 class TransformPool:
@@ -59,15 +59,17 @@ class TransformPool:
     async def map_items(
         self, resource: CompiledResource, items: list[Any], *, parse_all: bool = False
     ) -> MapResult:
-        """Map ``items`` across the workers; the result is the same as mapping in-process."""
+        """Map ``items`` across the workers; the result is the same as mapping in-process
+        (errors name an item by its place in ``items``)."""
         loop, workers = asyncio.get_running_loop(), self._workers()
         spec = self._specs[resource.index]
         size = -(-len(items) // self.workers)
-        chunks = [items[start : start + size] for start in range(0, len(items), size)]
         parts = await asyncio.gather(
             *(
-                loop.run_in_executor(workers, _map_in_worker, spec, chunk, parse_all)
-                for chunk in chunks
+                loop.run_in_executor(
+                    workers, _map_in_worker, spec, items[first : first + size], parse_all, first
+                )
+                for first in range(0, len(items), size)
             )
         )
         result = MapResult()
