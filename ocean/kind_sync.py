@@ -427,13 +427,8 @@ async def _write_mapped(
             kind.unchanged += newer
         whole = len(entities) == len(everything)
         prepared = _joined([page.prepared for page in pages]) if whole else None
-        outcomes = await write_entities(  # a resync's: its next run writes them again
-            job.store,
-            entities,
-            owner=job.owner,
-            mapping=job.mapping,
-            prepared=prepared,
-            durable=False,
+        outcomes = await write_entities(
+            job.store, entities, owner=job.owner, mapping=job.mapping, prepared=prepared
         )
     return outcomes, [page.summary for page in pages] if whole else None
 

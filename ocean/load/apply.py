@@ -42,15 +42,13 @@ async def write_entities(
     owner: Owner,
     mapping: PortAppConfig,
     prepared: PreparedBatch | None = None,
-    durable: bool = True,
 ) -> list[WriteOutcome]:
     """Each entity's outcome, in order, with the mapping's merge and relation settings;
-    ``prepared``: the entities prepared ahead by the store (:class:`PreparesWrites`);
-    ``durable``: see :meth:`PreparesWrites.upsert_prepared`."""
+    ``prepared``: the entities prepared ahead by the store (:class:`PreparesWrites`)."""
     if not entities:
         return []
     upsert = (
-        functools.partial(store.upsert_prepared, entities, prepared, durable=durable)
+        functools.partial(store.upsert_prepared, entities, prepared)
         if isinstance(store, PreparesWrites)
         else functools.partial(store.upsert_entities, entities)
     )

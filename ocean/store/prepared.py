@@ -33,13 +33,8 @@ class PreparesWrites(Protocol):
         merge: bool,
         only_changed: bool = False,
         create_missing_related: bool = True,
-        durable: bool = True,
     ) -> list[WriteOutcome]:
-        """:meth:`Store.upsert_entities` with ``entities`` prepared ahead (or None).
-        Without ``durable`` the caller writes them again should they be lost (a resync,
-        whose next run converges): the catalog may then acknowledge the write before it
-        is on disk, keeping the order of its writes (PostgreSQL's asynchronous commit;
-        the embedded catalog's are always so, as SQLite's ``synchronous=NORMAL``)."""
+        """:meth:`Store.upsert_entities` with ``entities`` prepared ahead (or None)."""
         ...
 
 

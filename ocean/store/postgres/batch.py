@@ -167,7 +167,7 @@ class _Write:
             raise ChangedRules
         stamps = known.stamps  # read with prepared.rules: another write may read both again
         async with self.pool.acquire() as db, db.transaction():
-            await lock_blueprints(db, names, durable=self.options.get("durable", True))
+            await lock_blueprints(db, names)
             keys = [] if mode == "unasked" else prepared.keys
             asked = self.targets.unknown(named)
             answer = await _ask(db, stamps, names, keys, asked)

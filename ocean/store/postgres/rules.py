@@ -61,21 +61,15 @@ async def lock_blueprint_changes(db: asyncpg.Connection) -> None:
     await db.execute(f"SELECT pg_advisory_xact_lock({BLUEPRINT_CHANGES})")
 
 
-async def lock_blueprints(
-    db: asyncpg.Connection, names: Iterable[str], *, durable: bool = True
-) -> None:
+async def lock_blueprints(db: asyncpg.Connection, names: Iterable[str]) -> None:
     """Take the blueprints' locks for a write, in one round trip and in the order of their
     keys, each key once: writers that take them in one order cannot deadlock, and two names
     may share a key (``hashtext`` collides about once in 4 billion pairs), which in name
     order could be taken in opposite orders. The write then checks that their rules are
-    still those it read (see :mod:`.batch`). Without ``durable`` the transaction commits
-    without waiting for the disk (``synchronous_commit = off`` for it alone): a server
-    crash may lose its last such commits, never one without those before it."""
+    still those it read (see :mod:`.batch`)."""
     await db.execute(
         f"SELECT pg_advisory_xact_lock({BLUEPRINT_LOCKS}, h) FROM "
-        "(SELECT DISTINCT hashtext(b) AS h FROM unnest($1::text[]) AS t(b)) AS k"
-        + ("" if durable else ", (SELECT set_config('synchronous_commit', 'off', true)) AS s")
-        + " ORDER BY h",
+        "(SELECT DISTINCT hashtext(b) AS h FROM unnest($1::text[]) AS t(b)) AS k ORDER BY h",
         sorted(set(names)),
     )
 

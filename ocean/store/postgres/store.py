@@ -155,12 +155,10 @@ class PostgresStore:
         merge: bool,
         only_changed: bool = False,
         create_missing_related: bool = True,
-        durable: bool = True,
     ) -> list[WriteOutcome]:
         turn = self._batches.turn()  # taken as called: writes are made in call order
         try:
             options = write_options(merge, only_changed, create_missing_related)
-            options["durable"] = durable
             if prepared is None or prepared.rules is not self._known.rules:  # none, or stale
                 if not rules_cover(self._known.rules, entities):
                     await self._read_rules()

@@ -135,7 +135,6 @@ class SQLiteStore:
         merge: bool,
         only_changed: bool = False,
         create_missing_related: bool = True,
-        durable: bool = True,
     ) -> list[WriteOutcome]:
         options = write_options(merge, only_changed, create_missing_related)
         outcomes, _ = await self._write(None, [(entities, prepared)], owner, options)

@@ -126,21 +126,3 @@ async def _waiting_for_rows(db: asyncpg.Connection) -> None:
     async with asyncio.timeout(10):
         while not await db.fetchval(query):
             await asyncio.sleep(0.01)
-
-
-@pytest.mark.parametrize(("durable", "setting"), [(True, "on"), (False, "off")])
-async def test_a_write_that_need_not_be_durable_commits_without_waiting_for_the_disk(
-    durable: bool, setting: str
-) -> None:
-    """A resync's writes (its next run writes them again) commit asynchronously, for their
-    transaction only; every other write waits for its commit to be on disk."""
-    db = await asyncpg.connect(POSTGRES_URL)
-    try:
-        async with db.transaction():
-            await lock_blueprints(db, ["svc"], durable=durable)
-            during = await db.fetchval("SHOW synchronous_commit")
-        after = await db.fetchval("SHOW synchronous_commit")
-    finally:
-        await db.close()
-
-    assert (during, after) == (setting, "on")
