@@ -8,6 +8,7 @@ import json
 import uuid
 from collections import Counter
 
+from ocean.errors import StoreError
 from ocean.store.base import Owner, Store, WriteOutcome
 from ocean.store.produced import RecordsProduced
 from ocean.types import EntityKey
@@ -17,6 +18,9 @@ FLUSH_AT = 5000
 _PAGE = 5000
 """Stale candidates read per question."""
 _WRITTEN = frozenset({"created", "updated"})
+_SENTINEL: EntityKey = ("", "")
+"""Marked first, checked last: a catalog that lost the run's marks (PostgreSQL keeps them
+in an UNLOGGED table, emptied when the server recovers from a crash) lost it too."""
 
 
 def _key(identifier: object) -> str:
@@ -34,6 +38,7 @@ class Produced:
         self._pending: list[EntityKey] = []
         self._marked = False
         self._owned_nothing = False
+        self._sentinel = False
         """The owner owned nothing when the run started: nothing can be stale."""
 
     def mapped(self, key: EntityKey) -> None:
@@ -87,7 +92,9 @@ class Produced:
         if self.catalog is None:
             return dict(Counter(blueprint for blueprint, _ in self.memory))
         await self.flush(1)
-        return await self.catalog.produced_counts(owner, self.run, since=since)
+        counted = await self.catalog.produced_counts(owner, self.run, since=since)
+        counted.pop(_SENTINEL[0], None)
+        return counted
 
     async def started(self, owner: Owner) -> None:
         """Ask, before the run writes, whether ``owner`` owns anything. If not (a first
@@ -95,6 +102,24 @@ class Produced:
         which makes it newer than the start; the stale query is then skipped."""
         if self.catalog is not None:
             self._owned_nothing = not await self.catalog.owns_any(owner)
+            if not self._owned_nothing:  # else nothing can be stale, and none is deleted
+                await self.catalog.mark_produced(self.run, [_SENTINEL])
+                self._marked = self._sentinel = True
+
+    async def still_recorded(self) -> None:
+        """Raise :class:`StoreError` if the catalog lost what this run marked since it
+        started (a PostgreSQL server that restarted empties the marks): the keys found
+        stale would then include what the run did produce, so none may be deleted."""
+        if (
+            self.catalog is not None
+            and self._sentinel
+            and not await self.catalog.produced_among(self.run, [_SENTINEL])
+        ):
+            raise StoreError(
+                "the catalog lost the keys this resync recorded as produced (did its "
+                "server restart during the run?): nothing was deleted as stale; the next "
+                "resync deletes what is"
+            )
 
     async def stale(self, owner: Owner, before: str) -> set[EntityKey] | None:
         """What ``owner`` owns, untouched since ``before``, that this resync did not

@@ -203,6 +203,7 @@ async def _delete_stale(
     )  # fmt: skip
     report.deletion_notes.extend(_plan_notes(plan))
     if plan.delete:
+        await tally.produced.still_recorded()  # after every read of the marks
         # The plan is closed (nothing outside it relates to it): no cascade in the catalog,
         # and an entity related to meanwhile (a live event) is kept, not taken along.
         result = await job.store.delete_entities(

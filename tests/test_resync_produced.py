@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from ocean import produced
+from ocean.errors import StoreError
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, services
@@ -100,9 +101,11 @@ async def test_a_first_sync_marks_nothing_and_a_rerun_marks_what_it_left(
 
     assert first == []  # everything written: newer than the start, no mark needed
     assert rerun.total("unchanged") == 7
-    # the pages mapped again mark what they left; the teams' page, skipped as unchanged,
-    # is marked by the catalog as it is claimed
-    assert sorted(marked) == [("service", f"svc-{i}") for i in range(5)]
+    # the run's sentinel first (checked before deleting: the marks are all there); then the
+    # pages mapped again mark what they left; the teams' page, skipped as unchanged, is
+    # marked by the catalog as it is claimed
+    assert marked == [("", ""), *sorted(marked[1:])]
+    assert sorted(marked[1:]) == [("service", f"svc-{i}") for i in range(5)]
     assert [kind.unchanged_pages for kind in rerun.kinds] == [1, 0]
 
 
@@ -127,3 +130,40 @@ async def test_a_first_sync_asks_for_no_stale_candidates_a_rerun_does(
 
     assert (first, rerun.deleted) == (0, 1)
     assert len(asked) >= 1
+
+
+async def test_a_run_whose_marks_the_catalog_lost_deletes_nothing_and_the_next_converges(
+    workspace: Workspace, catalog: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog loses the marks the run made so far, as a PostgreSQL server empties them
+    when it recovers from a crash (an UNLOGGED table), and the run goes on marking: what it
+    left unchanged before would look stale, too few to trip the threshold. It deletes
+    nothing and says why; the next run deletes only what vanished."""
+    workspace.environ["OCEAN__SKIP_UNCHANGED_PAGES"] = "false"  # every page mapped, marked
+    pages = [services(10, start=10 * page) for page in range(3)]
+    workspace.set_data(services=pages, teams=TEAMS)
+    await workspace.sail(catalog)
+    pages[2] = pages[2][:-1]  # svc-29 vanishes
+    workspace.set_data(services=pages, teams=TEAMS)
+    for store_class in (SQLiteStore, PostgresStore):
+        original = store_class.mark_produced
+
+        async def crashed(self: Any, run: str, keys: Any, *, _o: Any = original) -> None:
+            if keys == [("", "")]:  # the run's sentinel, marked first
+                return await _o(self, run, keys)
+            await _o(self, run, keys[:10])
+            await self.forget_produced(run.split("#", 1)[0] + "#")  # all marked so far
+            return await _o(self, run, keys[10:])
+
+        monkeypatch.setattr(store_class, "mark_produced", crashed)
+
+    with pytest.raises(StoreError, match="lost the keys this resync recorded as produced"):
+        await workspace.sail(catalog)
+    kept = await workspace.entities("service", catalog=catalog)
+    monkeypatch.undo()
+    converged = await workspace.sail(catalog)
+
+    assert len(kept) == 30
+    assert converged.status == "completed" and converged.deleted == 1
+    stored = await workspace.entities("service", catalog=catalog)
+    assert sorted(stored) == sorted(f"svc-{i}" for i in range(30) if i != 29)
