@@ -83,7 +83,9 @@ class PostgresStore:
         dsn = urllib.parse.urlunsplit(
             parts._replace(query=urllib.parse.urlencode(query, doseq=True))
         )
-        settings = {"search_path": schema} if schema else {}
+        # No JIT: a catalog's queries are short, and one planned without statistics (a
+        # fresh catalog, before autoanalyze) spent 120 ms compiling 3 ms of work.
+        settings = {"jit": "off"} | ({"search_path": schema} if schema else {})
         pool = None
         try:
             pool = await asyncpg.create_pool(
