@@ -37,7 +37,7 @@ class PackedStrings:
     def __contains__(self, text: object) -> bool:
         if not isinstance(text, str):
             return False
-        data = text.encode()
+        data = text.encode(errors="surrogatepass")  # one encoding per string, as in add
         if len(data) > _LONGEST:
             return text in self._long
         size = len(data) + 1
@@ -50,7 +50,7 @@ class PackedStrings:
         return False
 
     def add(self, text: str) -> None:
-        data = text.encode()
+        data = text.encode(errors="surrogatepass")
         if len(data) > _LONGEST:
             if text not in self._long:
                 self._long.add(text)
@@ -82,7 +82,7 @@ class PackedStrings:
         for entry in old:
             if entry:
                 start, length = entry >> _LENGTH_BITS, (entry & _LENGTHS) - 1
-                index = hash(buffer[start : start + length].decode()) & mask
+                index = hash(buffer[start : start + length].decode(errors="surrogatepass")) & mask
                 while slots[index]:
                     index = (index + 1) & mask
                 slots[index] = entry

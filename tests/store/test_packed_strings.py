@@ -17,6 +17,7 @@ from ocean.store.packed_strings import PackedStrings
         pytest.param(["", "a"], ["", "a", "b"], [True, True, False], id="the empty string"),
         pytest.param(["équipe", "チーム", "🐳"], ["équipe", "equipe", "チーム", "🐳"], [True, False, True, True], id="not ASCII"),
         pytest.param(["a", "a", "a"], ["a"], [True], id="added thrice"),
+        pytest.param(["\ud800"], ["\ud800", "\ud801", "?"], [True, False, False], id="a lone surrogate"),
         pytest.param([], ["a", 1, None], [False, False, False], id="empty, and not strings"),
     ],
 )  # fmt: skip
