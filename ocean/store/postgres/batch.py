@@ -40,7 +40,7 @@ from ocean.store.writes import BatchPlan, PreparedBatch, WriteOutcomes, plan_bat
 from ocean.types import EntityKey
 
 _ASK = (
-    "SELECT 0, identifier, updated_at, NULL::text, NULL::bigint FROM blueprints "
+    "SELECT 0, identifier, version::text, NULL::text, NULL::bigint FROM blueprints "
     "WHERE identifier = ANY($1::text[]) "
     "UNION ALL SELECT 1, blueprint, identifier, body, version FROM entities "
     "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($2::text[], $3::text[])) "

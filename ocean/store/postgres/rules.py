@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+import orjson
 
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 
@@ -28,15 +29,19 @@ class ChangedRules(Exception):
 
 @dataclass
 class KnownRules:
-    """The blueprint rules a store read, and each blueprint's ``updatedAt`` then."""
+    """The blueprint rules a store read, and each blueprint's version then (migration 21)."""
 
     rules: dict[str, EntityRules] = field(default_factory=dict)
     stamps: dict[str, str] = field(default_factory=dict)
 
-    def read(self, blueprints: list[dict[str, Any]]) -> None:
-        """Take the rules of ``blueprints`` (as ``list_blueprints`` gives them)."""
+    async def read_from(self, db: asyncpg.Pool | asyncpg.Connection) -> None:
+        """Read the stored blueprints' rules and versions."""
+        rows = await db.fetch(f"{_BLUEPRINTS}, version FROM blueprints ORDER BY identifier")
+        blueprints = _shaped(rows)
         self.rules = rules_by_blueprint(blueprints)
-        self.stamps = {str(bp["identifier"]): str(bp["updatedAt"]) for bp in blueprints}
+        self.stamps = {
+            str(bp["identifier"]): str(row[3]) for bp, row in zip(blueprints, rows, strict=True)
+        }
 
     def forget(self) -> None:
         """Read them again on the next write (this store changed a blueprint)."""
@@ -49,7 +54,7 @@ async def rules_current(
     """Whether the blueprints ``names`` (all of them by default: then one made since
     ``stamps`` were read is a change) are stored as they were when ``stamps`` were read."""
     rows = await db.fetch(
-        "SELECT identifier, updated_at FROM blueprints"
+        "SELECT identifier, version::text FROM blueprints"
         + ("" if names is None else " WHERE identifier = ANY($1::text[])"),
         *([] if names is None else [names]),
     )
@@ -86,3 +91,15 @@ def relating_to(
         if not through_others:
             break
     return found
+
+
+_BLUEPRINTS = "SELECT body, created_at, updated_at"
+
+
+async def stored_blueprints(db: asyncpg.Pool | asyncpg.Connection) -> list[dict[str, Any]]:
+    """Every blueprint as the catalog's API gives it (``createdAt``, ``updatedAt``)."""
+    return _shaped(await db.fetch(f"{_BLUEPRINTS} FROM blueprints ORDER BY identifier"))
+
+
+def _shaped(rows: list[asyncpg.Record]) -> list[dict[str, Any]]:
+    return [{**orjson.loads(row[0]), "createdAt": row[1], "updatedAt": row[2]} for row in rows]

@@ -274,6 +274,15 @@ MIGRATIONS: list[str] = [
     DROP INDEX IF EXISTS ownership_by_entity;
     CREATE INDEX ownership_by_entity ON ownership USING hash (identifier);
     """,
+    # 21: each blueprint's version, from one sequence: made anew by every creation and
+    # change. A store's writes check the rules they were prepared by against it; the
+    # updatedAt they compared before is in milliseconds, so a blueprint changed twice, or
+    # deleted and made again, within one millisecond of a read looked unchanged.
+    """
+    CREATE SEQUENCE IF NOT EXISTS blueprint_versions;
+    ALTER TABLE blueprints ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL
+        DEFAULT nextval('blueprint_versions');
+    """,
 ]
 
 

@@ -45,6 +45,7 @@ from ocean.store.postgres.rules import (
     lock_blueprint_changes,
     lock_blueprints,
     rules_current,
+    stored_blueprints,
 )
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
@@ -118,7 +119,7 @@ class PostgresStore:
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
-        return await _blueprints(self._pool)
+        return await stored_blueprints(self._pool)
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
         rows = await self._pool.fetch(
@@ -179,7 +180,7 @@ class PostgresStore:
             turn.end()
 
     async def _read_rules(self, db: asyncpg.Connection | None = None) -> None:
-        self._known.read(await _blueprints(db or self._pool))
+        await self._known.read_from(db or self._pool)
 
     def remembers_pages(self) -> bool:
         return True
@@ -345,7 +346,8 @@ class PostgresStore:
             current = orjson.loads(body)
             updated = checked_update(current, patch, known)
             await db.execute(
-                "UPDATE blueprints SET body = $1, updated_at = $2 WHERE identifier = $3",
+                "UPDATE blueprints SET body = $1, updated_at = $2, "
+                "version = nextval('blueprint_versions') WHERE identifier = $3",
                 dumps(updated),
                 now_iso(),
                 identifier,
@@ -481,8 +483,3 @@ async def _session_kept(connection: asyncpg.Connection) -> None:
     all its transactions' (an open one is still rolled back), so asyncpg's reset (closing
     cursors, releasing session locks, resetting settings) is a round trip each write waits
     for, to undo nothing."""
-
-
-async def _blueprints(db: asyncpg.Pool | asyncpg.Connection) -> list[dict[str, Any]]:
-    rows = await db.fetch("SELECT body, created_at, updated_at FROM blueprints ORDER BY identifier")
-    return [{**orjson.loads(body), "createdAt": c, "updatedAt": u} for body, c, u in rows]

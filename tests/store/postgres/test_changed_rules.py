@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ocean.store.postgres.store import PostgresStore
-from tests.store.postgres import OWNER
+from tests.store.postgres import OWNER, connected
 
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
 SERVICE = {
@@ -37,14 +37,20 @@ async def _related(store: PostgresStore) -> dict[str, set[str]]:
 
 
 @pytest.mark.parametrize("then", ["update", "delete"])
+@pytest.mark.parametrize("stamped", ["later", "in the same millisecond"])
 async def test_a_relation_renamed_by_another_process_moves_the_edges_the_next_write_changes(
-    stores: tuple[PostgresStore, PostgresStore], then: str
+    stores: tuple[PostgresStore, PostgresStore], then: str, stamped: str, postgres_url: str
 ) -> None:
     one, other = stores
     entity = {"identifier": "a", "blueprint": "svc", "relations": {"owner": "t1"}}
     await one.upsert_entities([entity], owner=OWNER, merge=False)  # one reads the rules
+    read_at = {bp["identifier"]: bp["updatedAt"] for bp in await other.list_blueprints()}["svc"]
     renamed = {"relations": {"lead": {"target": "team", "many": False}}}
     await other.update_blueprint("svc", renamed)  # "owner" is gone: "a" relates to nothing
+    if stamped == "in the same millisecond":  # its updatedAt as one read it
+        db = await connected(postgres_url)
+        await db.execute("UPDATE blueprints SET updated_at = $1 WHERE identifier = 'svc'", read_at)
+        await db.close()
 
     if then == "update":
         moved = {"identifier": "a", "blueprint": "svc", "relations": {"lead": "t2"}}
