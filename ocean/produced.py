@@ -38,8 +38,9 @@ class Produced:
         self._pending: list[EntityKey] = []
         self._marked = False
         self._owned_nothing = False
-        self._sentinel = False
         """The owner owned nothing when the run started: nothing can be stale."""
+        self._sentinel = False
+        """The catalog holds this run's sentinel mark (:meth:`still_recorded`)."""
 
     def mapped(self, key: EntityKey) -> None:
         """A key mapped for writing: kept in memory; with a catalog, its write's outcome

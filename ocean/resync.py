@@ -197,13 +197,14 @@ async def _delete_stale(
         if candidates
         else {},  # nothing to delete: no threshold to weigh
     )
+    if candidates:  # after every read of the marks: else what looks stale may not be
+        await tally.produced.still_recorded()
     plan = plan_deletion(
         stale, graph, fresh, delete_dependents=dependents,
         threshold=job.mapping.entity_deletion_threshold,
     )  # fmt: skip
     report.deletion_notes.extend(_plan_notes(plan))
     if plan.delete:
-        await tally.produced.still_recorded()  # after every read of the marks
         # The plan is closed (nothing outside it relates to it): no cascade in the catalog,
         # and an entity related to meanwhile (a live event) is kept, not taken along.
         result = await job.store.delete_entities(

@@ -132,13 +132,42 @@ async def test_a_first_sync_asks_for_no_stale_candidates_a_rerun_does(
     assert len(asked) >= 1
 
 
+def _losing_marks_while_marking(store_class: Any) -> tuple[str, Any]:
+    original = store_class.mark_produced
+
+    async def crashed(self: Any, run: str, keys: Any) -> None:
+        if keys == [("", "")]:  # the run's sentinel, marked first
+            return await original(self, run, keys)
+        await original(self, run, keys[:10])
+        await self.forget_produced(run.split("#", 1)[0] + "#")  # all marked so far
+        return await original(self, run, keys[10:])
+
+    return "mark_produced", crashed
+
+
+def _losing_marks_before_the_stale_read(store_class: Any) -> tuple[str, Any]:
+    original = store_class.unproduced_owned_page
+
+    async def crashed(self: Any, owner: Any, run: str, **options: Any) -> Any:
+        await self.forget_produced(run.split("#", 1)[0] + "#")
+        return await original(self, owner, run, **options)
+
+    return "unproduced_owned_page", crashed
+
+
+@pytest.mark.parametrize(
+    "losing",
+    [_losing_marks_while_marking, _losing_marks_before_the_stale_read],
+    ids=["while marking: a few look stale", "before the stale read: all look stale"],
+)
 async def test_a_run_whose_marks_the_catalog_lost_deletes_nothing_and_the_next_converges(
-    workspace: Workspace, catalog: str | None, monkeypatch: pytest.MonkeyPatch
+    workspace: Workspace, catalog: str | None, monkeypatch: pytest.MonkeyPatch, losing: Any
 ) -> None:
     """The catalog loses the marks the run made so far, as a PostgreSQL server empties them
-    when it recovers from a crash (an UNLOGGED table), and the run goes on marking: what it
-    left unchanged before would look stale, too few to trip the threshold. It deletes
-    nothing and says why; the next run deletes only what vanished."""
+    when it recovers from a crash (an UNLOGGED table), and the run goes on: what it left
+    unchanged would look stale, a few entities (under the threshold) or all of them (the
+    threshold would keep them, blaming the source). It deletes nothing and says why; the
+    next run deletes only what vanished."""
     workspace.environ["OCEAN__SKIP_UNCHANGED_PAGES"] = "false"  # every page mapped, marked
     pages = [services(10, start=10 * page) for page in range(3)]
     workspace.set_data(services=pages, teams=TEAMS)
@@ -146,16 +175,7 @@ async def test_a_run_whose_marks_the_catalog_lost_deletes_nothing_and_the_next_c
     pages[2] = pages[2][:-1]  # svc-29 vanishes
     workspace.set_data(services=pages, teams=TEAMS)
     for store_class in (SQLiteStore, PostgresStore):
-        original = store_class.mark_produced
-
-        async def crashed(self: Any, run: str, keys: Any, *, _o: Any = original) -> None:
-            if keys == [("", "")]:  # the run's sentinel, marked first
-                return await _o(self, run, keys)
-            await _o(self, run, keys[:10])
-            await self.forget_produced(run.split("#", 1)[0] + "#")  # all marked so far
-            return await _o(self, run, keys[10:])
-
-        monkeypatch.setattr(store_class, "mark_produced", crashed)
+        monkeypatch.setattr(store_class, *losing(store_class))
 
     with pytest.raises(StoreError, match="lost the keys this resync recorded as produced"):
         await workspace.sail(catalog)
