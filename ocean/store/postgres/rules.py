@@ -48,16 +48,10 @@ class KnownRules:
         self.rules, self.stamps = {}, {}
 
 
-async def rules_current(
-    db: asyncpg.Connection, stamps: dict[str, str], names: list[str] | None = None
-) -> bool:
-    """Whether the blueprints ``names`` (all of them by default: then one made since
-    ``stamps`` were read is a change) are stored as they were when ``stamps`` were read."""
-    rows = await db.fetch(
-        "SELECT identifier, version::text FROM blueprints"
-        + ("" if names is None else " WHERE identifier = ANY($1::text[])"),
-        *([] if names is None else [names]),
-    )
+async def rules_current(db: asyncpg.Connection, stamps: dict[str, str]) -> bool:
+    """Whether every stored blueprint is as it was when ``stamps`` were read (one made since
+    is a change; one deleted since is not: its rules only widen a deletion's locks)."""
+    rows = await db.fetch("SELECT identifier, version::text FROM blueprints")
     return all(stamps.get(identifier) == stamp for identifier, stamp in rows)
 
 
