@@ -1,5 +1,7 @@
 """Tests of what only the PostgreSQL catalog does: an owner and a blueprint relating to itself."""
 
+import asyncio
+
 import asyncpg
 
 from ocean.store.base import Owner
@@ -19,3 +21,12 @@ async def connected(postgres_url: str) -> asyncpg.Connection:
     return await asyncpg.connect(
         postgres_url.split("?")[0], server_settings={"search_path": schema}
     )
+
+
+async def until_waiting(db: asyncpg.Connection, sessions: int = 1) -> None:
+    """Until ``sessions`` sessions of the database wait for a lock (an advisory lock, or a
+    row another transaction wrote), asking on ``db``."""
+    query = "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted"
+    async with asyncio.timeout(10):
+        while await db.fetchval(query) < sessions:
+            await asyncio.sleep(0.01)

@@ -13,17 +13,10 @@ from ocean.store.entity_rules import EntityRules
 from ocean.store.postgres.rules import BLUEPRINT_LOCKS, lock_blueprints, relating_to
 from ocean.store.postgres.store import PostgresStore
 from tests.conftest import POSTGRES_URL
-from tests.store.postgres import OWNER, connected
+from tests.store.postgres import OWNER, connected, until_waiting
 
 SHARED = ("bp164913", "bp179152")
 """Two names whose ``hashtext`` is the same; ``bp170000`` sorts between them."""
-
-
-async def _waiting(db: asyncpg.Connection, sessions: int) -> None:
-    query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-    async with asyncio.timeout(10):
-        while await db.fetchval(query) < sessions:
-            await asyncio.sleep(0.01)
 
 
 async def _locked(names: list[str]) -> None:
@@ -42,9 +35,9 @@ async def test_writes_whose_names_share_a_lock_key_take_their_locks_in_one_order
     assert len({await holder.fetchval("SELECT hashtext($1)", name) for name in SHARED}) == 1
     await holder.execute("SELECT pg_advisory_lock($1, hashtext($2))", BLUEPRINT_LOCKS, SHARED[0])
     first = asyncio.create_task(_locked([SHARED[0], "bp170000"]))
-    await _waiting(holder, 1)
+    await until_waiting(holder, 1)
     second = asyncio.create_task(_locked(["bp170000", SHARED[1]]))
-    await _waiting(holder, 2)
+    await until_waiting(holder, 2)
     await holder.execute("SELECT pg_advisory_unlock_all()")
 
     await asyncio.wait_for(asyncio.gather(first, second), timeout=10)
@@ -97,7 +90,7 @@ async def test_a_write_the_server_rolled_back_to_break_a_deadlock_is_made_again(
     await teams.execute(_TEAM_ROW, "t2")
     sent = {"identifier": "a", "blueprint": "svc", "relations": {"owners": ["t1", "t2"]}}
     writing = asyncio.create_task(store.upsert_entities([sent], owner=OWNER, merge=True))
-    await _waiting_for_rows(teams)
+    await until_waiting(teams)
     try:
         await teams.execute(_TEAM_ROW, "t1")
         await writing_teams.commit()
@@ -118,11 +111,3 @@ _TEAM_ROW = (
     "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
     "VALUES ('team', $1, '{}', 'x', 'x', 1)"
 )
-
-
-async def _waiting_for_rows(db: asyncpg.Connection) -> None:
-    """Until a session waits for another's transaction (a row it inserted)."""
-    query = "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted"
-    async with asyncio.timeout(10):
-        while not await db.fetchval(query):
-            await asyncio.sleep(0.01)

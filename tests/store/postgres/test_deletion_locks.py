@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
 import orjson
 
 from ocean.store.postgres.rules import lock_blueprints
 from ocean.store.postgres.store import PostgresStore
-from tests.store.postgres import BLUEPRINT, OWNER, connected
+from tests.store.postgres import BLUEPRINT, OWNER, connected, until_waiting
 
 
 async def test_an_edge_added_while_a_deletion_waited_is_deleted_with_its_entity(
@@ -72,14 +71,6 @@ async def test_deletions_at_once_read_the_rules_on_their_own_connections(
     ]
 
 
-async def _until_waiting(db: asyncpg.Connection, sessions: int) -> None:
-    """Until ``sessions`` sessions of this database wait for a lock."""
-    query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-    async with asyncio.timeout(10):
-        while await db.fetchval(query) < sessions:
-            await asyncio.sleep(0.01)
-
-
 async def test_a_dependent_written_while_a_deletion_runs_is_not_left_relating_to_nothing(
     postgres_url: str,
 ) -> None:
@@ -95,10 +86,10 @@ async def test_a_dependent_written_while_a_deletion_runs_is_not_left_relating_to
     await holder.execute("SELECT 1 FROM entities WHERE identifier = 'b' FOR UPDATE")
 
     deletion = asyncio.create_task(store.delete_entities([("svc", "b")]))
-    await _until_waiting(holder, 1)
+    await until_waiting(holder, 1)
     dependent = {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["b"]}}
     writing = asyncio.create_task(store.upsert_entities([dependent], owner=OWNER, merge=True))
-    waiting = asyncio.create_task(_until_waiting(holder, 2))
+    waiting = asyncio.create_task(until_waiting(holder, 2))
     await asyncio.wait([writing, waiting], return_when=asyncio.FIRST_COMPLETED)
     written_first = writing.done()
     waiting.cancel()
