@@ -33,7 +33,7 @@ from ocean.store.base import (
 from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import ClaimedPage, PageShelf
-from ocean.store.postgres import audit, lease, pages, produced
+from ocean.store.postgres import audit, lease, pages, produced, runs
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
 from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
@@ -431,50 +431,16 @@ class PostgresStore:
         await lease.release(self._pool, integration, holder, completed)
 
     async def record_run(self, run: RunRecord) -> int:
-        if run.id is not None:
-            await self._pool.execute(
-                "UPDATE runs SET ended_at = $1, status = $2, report = $3 WHERE id = $4",
-                run.ended_at,
-                run.status,
-                dumps(run.report),
-                run.id,
-            )
-            return run.id
-        return int(
-            await self._pool.fetchval(
-                "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) "
-                "VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
-                run.integration,
-                run.trigger,
-                run.started_at,
-                run.ended_at,
-                run.status,
-                dumps(run.report),
-            )
-        )
+        return await runs.record(self._pool, run)
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
-        rows = await self._pool.fetch(
-            "SELECT id, integration, trigger, started_at, ended_at, status, report FROM runs ORDER BY id DESC LIMIT $1",
-            limit,
-        )
-        return [
-            RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
-            for r in rows
-        ]
+        return await runs.listed(self._pool, limit)
 
     async def get_run(self, run_id: int) -> RunRecord | None:
-        r = await self._pool.fetchrow(
-            "SELECT id, integration, trigger, started_at, ended_at, status, report FROM runs WHERE id = $1",
-            run_id,
-        )
-        if r is None:
-            return None
-        return RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
+        return await runs.get(self._pool, run_id)
 
     async def run_integrations(self) -> list[str]:
-        rows = await self._pool.fetch("SELECT DISTINCT integration FROM runs ORDER BY 1")
-        return [row[0] for row in rows]
+        return await runs.integrations(self._pool)
 
 
 async def _without_jit(connection: asyncpg.Connection) -> None:

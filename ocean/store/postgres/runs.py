@@ -1,0 +1,53 @@
+"""The runs the PostgreSQL catalog records: written as a resync starts and ends, read back
+(``ocean catalog runs``, ``--id``, ``ocean catalog resync``), as :mod:`ocean.store.sqlite.runs`."""
+
+from __future__ import annotations
+
+import asyncpg
+import orjson
+
+from ocean.store.base import RunRecord
+from ocean.store.writes import dumps
+
+_COLUMNS = "id, integration, trigger, started_at, ended_at, status, report"
+
+
+async def record(pool: asyncpg.Pool, run: RunRecord) -> int:
+    """Record a new run (its id), or a recorded one's end (``run.id``), in one statement."""
+    if run.id is not None:
+        await pool.execute(
+            "UPDATE runs SET ended_at = $1, status = $2, report = $3 WHERE id = $4",
+            run.ended_at, run.status, dumps(run.report), run.id,
+        )  # fmt: skip
+        return run.id
+    return int(
+        await pool.fetchval(
+            "INSERT INTO runs(integration, trigger, started_at, ended_at, status, report) "
+            "VALUES ($1,$2,$3,$4,$5,$6) RETURNING id",
+            run.integration,
+            run.trigger,
+            run.started_at,
+            run.ended_at,
+            run.status,
+            dumps(run.report),
+        )  # fmt: skip
+    )
+
+
+async def listed(pool: asyncpg.Pool, limit: int) -> list[RunRecord]:
+    rows = await pool.fetch(f"SELECT {_COLUMNS} FROM runs ORDER BY id DESC LIMIT $1", limit)
+    return [_run(row) for row in rows]
+
+
+async def get(pool: asyncpg.Pool, run_id: int) -> RunRecord | None:
+    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM runs WHERE id = $1", run_id)
+    return None if row is None else _run(row)
+
+
+async def integrations(pool: asyncpg.Pool) -> list[str]:
+    rows = await pool.fetch("SELECT DISTINCT integration FROM runs ORDER BY 1")
+    return [row[0] for row in rows]
+
+
+def _run(row: asyncpg.Record) -> RunRecord:
+    return RunRecord(row[1], row[2], row[3], row[4], row[5], report=orjson.loads(row[6]), id=row[0])
