@@ -10,7 +10,7 @@ import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -53,11 +53,11 @@ def write_options(merge: bool, only_changed: bool, create_missing_related: bool)
 
 
 def prepared_if_covered(
-    entities: list[Entity], rules: dict[str, EntityRules]
+    entities: list[Entity], rules: dict[str, EntityRules], stamp: int | None = None
 ) -> PreparedBatch | None:
-    """``entities`` prepared against ``rules``, or None when one of their blueprints has
-    no rules yet (the store reads them again, then prepares)."""
-    return prepare(entities, rules) if rules_cover(rules, entities) else None
+    """``entities`` prepared against ``rules`` (read at ``stamp``), or None when one of
+    their blueprints has no rules yet (the store reads them again, then prepares)."""
+    return prepare(entities, rules, stamp) if rules_cover(rules, entities) else None
 
 
 def check_keys(
@@ -99,6 +99,9 @@ class PreparedBatch:
     failed: list[WriteOutcome] = field(default_factory=list)
     size: int = 0
     """How many entities: the prepared, the failed and none else."""
+    stamp: int | None = None
+    """The embedded catalog's count of blueprint changes when ``rules`` were read (sent
+    across processes, checked in the write transaction); None: not known."""
 
     def __getstate__(self) -> dict[str, Any]:
         """Keys and verdicts cross as JSON: pickling a tuple or two per entity costs five
@@ -115,11 +118,13 @@ class PreparedBatch:
         self.__dict__.update(state)
 
 
-def prepare(entities: list[Entity], rules: dict[str, EntityRules]) -> PreparedBatch:
+def prepare(
+    entities: list[Entity], rules: dict[str, EntityRules], stamp: int | None = None
+) -> PreparedBatch:
     """Check the keys, shape, render and check each entity against its blueprint (pure: run
-    it anywhere before the transaction)."""
+    it anywhere before the transaction); ``stamp``: when ``rules`` were read."""
     failed, valid = check_keys(entities, rules)
-    batch = PreparedBatch(rules, failed=failed, size=len(entities))
+    batch = PreparedBatch(rules, failed=failed, size=len(entities), stamp=stamp)
     for index, entity in valid:
         key = (entity["blueprint"], entity["identifier"])
         body, check = _shaped_and_checked(entity, rules[key[0]])
@@ -128,6 +133,35 @@ def prepare(entities: list[Entity], rules: dict[str, EntityRules]) -> PreparedBa
         batch.texts.append(dumps(body))
         batch.checks.append(check)
     return batch
+
+
+def prepared_again(
+    batch: PreparedBatch, rules: dict[str, EntityRules], stamp: int | None
+) -> PreparedBatch:
+    """``batch`` prepared again against ``rules`` (read at ``stamp``, after those it was
+    prepared by): each entity from its body and key (what preparing reads of it). Those
+    whose key failed keep their outcome: it failed for itself, or for a blueprint missing
+    when it was prepared."""
+    entities: list[Entity] = []
+    for (blueprint, identifier), text in zip(batch.keys, batch.texts, strict=True):
+        entity = cast(Entity, _loaded(text))
+        entity["identifier"], entity["blueprint"] = identifier, blueprint
+        entities.append(entity)
+    again = prepare(entities, rules, stamp)
+    places = batch.indexes
+    again.indexes = [places[index] for index in again.indexes]
+    for outcome in again.failed:
+        outcome.index = places[outcome.index]
+    again.failed += batch.failed
+    again.size = batch.size
+    return again
+
+
+def _loaded(text: str) -> dict[str, Any]:
+    try:
+        return dict(orjson.loads(text))
+    except orjson.JSONDecodeError:  # integers beyond 64 bits (see dumps)
+        return dict(json.loads(text))
 
 
 def _shaped_and_checked(entity: Entity, rules: EntityRules) -> tuple[dict[str, Any], Checked]:
@@ -150,7 +184,8 @@ def joined(batches: list[PreparedBatch]) -> PreparedBatch | None:
 def concatenated(batches: list[PreparedBatch], rules: dict[str, EntityRules]) -> PreparedBatch:
     """Several batches as one, their entities in order, under ``rules`` (the parts are
     consumed): the catalog's process joins what it prepared with what was sent to it."""
-    whole = PreparedBatch(rules)
+    stamps = {batch.stamp for batch in batches}
+    whole = PreparedBatch(rules, stamp=stamps.pop() if len(stamps) == 1 else None)
     for batch in batches:
         whole.indexes += [index + whole.size for index in batch.indexes]
         for outcome in batch.failed:

@@ -9,7 +9,15 @@ import pytest
 from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite.store import SQLiteStore
-from ocean.store.writes import body_of, dumps, joined, plan_batch, prepare, write_options
+from ocean.store.writes import (
+    body_of,
+    dumps,
+    joined,
+    plan_batch,
+    prepare,
+    prepared_again,
+    write_options,
+)
 
 OWNER = Owner("github", "gh-1", "1.0.0")
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
@@ -64,6 +72,34 @@ async def test_a_write_prepared_before_its_blueprint_changed_is_checked_again(
     (outcome,) = await sqlite_store.upsert_prepared(entities, prepared, owner=OWNER, merge=False)
 
     assert outcome.status == "created"
+
+
+@pytest.mark.parametrize("crossed", [False, True], ids=["here", "from-another-process"])
+def test_a_batch_prepared_again_by_newer_rules_is_as_if_prepared_by_them(crossed: bool) -> None:
+    entities = [
+        _service("a", title="A", properties={"tier": 1}),
+        _service(""),
+        _service("b", relations={"team": "core"}),
+        _service("c", icon="Github", properties={"tier": None}, relations={"team": None}),
+    ]
+    batch = prepare(entities, RULES, stamp=4)  # "a"'s tier is wrong by these
+    newer = {**SERVICE, "schema": {"properties": {"tier": {"type": "number"}}}}
+    rules = {"svc": EntityRules({**newer, "relations": {"lead": {"target": "team"}}})}
+
+    again = prepared_again(pickle.loads(pickle.dumps(batch)) if crossed else batch, rules, 5)
+
+    expected = prepare(entities, rules, stamp=5)
+    assert (again.indexes, again.keys, again.texts, again.size, again.stamp) == (
+        expected.indexes,
+        expected.keys,
+        expected.texts,
+        expected.size,
+        expected.stamp,
+    )
+    assert [(p, [tuple(e) for e in edges]) for p, edges in again.checks] == expected.checks
+    assert [(o.index, o.error) for o in again.failed] == [
+        (o.index, o.error) for o in expected.failed
+    ]
 
 
 @pytest.mark.parametrize(

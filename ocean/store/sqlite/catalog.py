@@ -21,7 +21,7 @@ import orjson
 
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, now_iso
 from ocean.store.created import Row, created, new_rows
-from ocean.store.entity_rules import EntityRules, rules_by_blueprint
+from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import EncodedRecord
 from ocean.store.sqlite import pages as sqlite_pages
 from ocean.store.sqlite import relations
@@ -30,6 +30,7 @@ from ocean.store.sqlite.entity_pages import SELECT as _SELECT
 from ocean.store.sqlite.entity_pages import page_query
 from ocean.store.sqlite.known import KnownTargets
 from ocean.store.sqlite.migrations import migrate
+from ocean.store.sqlite.rules import CatalogRules, stamped_blueprints, stored_blueprints
 from ocean.store.sqlite.search import search
 from ocean.store.sqlite.values import execute_rows
 from ocean.store.validation import checked_update, dangling_relations, new_blueprints
@@ -39,6 +40,7 @@ from ocean.store.writes import (
     WriteOutcomes,
     dumps,
     plan_batch,
+    prepared_again,
     same_edges,
     shaped,
     versioned,
@@ -128,7 +130,7 @@ class SQLiteCatalog:
         except BaseException:
             self._db.close()
             raise
-        self._rules: dict[str, EntityRules] = {}
+        self._rules = CatalogRules()
         self._checkpointer: Checkpointer | None = None
         self._owner_numbers: dict[str, int] = {}
         """Owner numbers by datasource, as written by this connection's committed writes."""
@@ -189,28 +191,33 @@ class SQLiteCatalog:
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES (?,?,?,?)",
                 [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
             )
-        self._rules = {}
+        self._rules.forget()
         return [bp["identifier"] for bp in new]
 
     def list_blueprints(self) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT body, created_at, updated_at FROM blueprints ORDER BY identifier"
-        )
-        return [{**orjson.loads(body), "createdAt": c, "updatedAt": u} for body, c, u in rows]
+        return stored_blueprints(self._db)
+
+    def stamped_blueprints(self) -> tuple[int, list[dict[str, Any]]]:
+        """The blueprints and the count of blueprint changes they were read at (the
+        resync's store prepares writes by them, see :attr:`PreparedBatch.stamp
+        <ocean.store.writes.PreparedBatch.stamp>`)."""
+        return stamped_blueprints(self._db)
 
     def blueprint_rules(self, wanted: set[str]) -> dict[str, EntityRules]:
         """The rules of every blueprint, read again when one of ``wanted`` is new to them."""
-        if not wanted <= self._rules.keys():
-            self._rules = rules_by_blueprint(self.list_blueprints())
-        return self._rules
+        return self._rules.covering(self._db, wanted)
+
+    @property
+    def rules_stamp(self) -> int | None:
+        """The count of blueprint changes the rules were read at."""
+        return self._rules.stamp
 
     def read_rules(self) -> None:
         """Read the blueprint rules unless they are (a resync's first write then has them)."""
-        if not self._rules:
-            self._rules = rules_by_blueprint(self.list_blueprints())
+        self._rules.covering(self._db, set())
 
     def _rules_of(self, blueprint: str) -> EntityRules | None:
-        return self.blueprint_rules({blueprint}).get(blueprint)
+        return self._rules.covering(self._db, {blueprint}).get(blueprint)
 
     # entities -----------------------------------------------------------------------------
 
@@ -222,11 +229,14 @@ class SQLiteCatalog:
     def upsert_entities(
         self, prepared: PreparedBatch, owner: Owner, options: dict[str, bool]
     ) -> WriteOutcomes:
-        """Write the entities of ``prepared`` (see :func:`~ocean.store.writes.prepare`)."""
-        rules = self.blueprint_rules({blueprint for blueprint, _ in prepared.keys})
+        """Write the entities of ``prepared`` (see :func:`~ocean.store.writes.prepare`),
+        prepared again first if by other rules than those committed."""
         version = secrets.randbits(63)  # every write transaction stamps its own
         create = options["create_missing_related"]
         with self._transaction():
+            rules = self._rules.current(self._db)
+            if prepared.stamp != self._rules.stamp:
+                prepared = prepared_again(prepared, rules, self._rules.stamp)
             stored, versions = self._stored_bodies(prepared.keys)
             new = None if stored else new_rows(prepared)
             missing = self._known.missing(self._db, new.targets, self._existing) if new else None
@@ -327,6 +337,7 @@ class SQLiteCatalog:
         with self._transaction():
             if guard is not None:
                 guard(self._db)
+            self._rules.current(self._db)  # the relations to follow, as committed
             doomed, blocked = set(keys), {}
             frontier = set(keys)
             while frontier:
@@ -370,6 +381,7 @@ class SQLiteCatalog:
         self, query: dict[str, Any], include: list[str] | None, exclude: list[str] | None
     ) -> list[dict[str, Any]]:
         definitions = {bp["identifier"]: bp for bp in self.list_blueprints()}
+        self._rules.current(self._db)
         return search(self._db, query, definitions, (include, exclude), self._rules_of)
 
     # ownership, listing, runs ---------------------------------------------------------------
@@ -460,7 +472,7 @@ class SQLiteCatalog:
                 targets = relations.rebuild(self._db, identifier, EntityRules(updated))
                 if missing := targets - self._existing(targets):  # rolled back
                     raise dangling_relations(identifier, sorted(missing))
-        self._rules = {}
+        self._rules.forget()
         return updated
 
     def recall_pages(self, owner: Owner, slot: str, fingerprint: str) -> list[PageRecord]:

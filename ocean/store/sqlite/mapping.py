@@ -46,10 +46,12 @@ def write_parts(
     parts: list[Part],
     owner: Owner,
     options: dict[str, bool],
-) -> tuple[WriteOutcomes, list[MapSummary]]:
+) -> tuple[WriteOutcomes, list[MapSummary], int | None]:
     """Prepare the parts that are not, mapping handed pages with ``spec`` (where the
     catalog runs), then write every part's entities in order in one transaction: each
-    entity's outcome, and what mapping told about each handed page."""
+    entity's outcome, what mapping told about each handed page, and the count of
+    blueprint changes the catalog's rules were read at (the resync's store reads its
+    own again if it prepared by others)."""
     batches, summaries = [], []
     for part in parts:
         if isinstance(part, PreparedBatch):
@@ -61,6 +63,7 @@ def write_parts(
             summaries.append(mapped.summary())
             part = mapped.passed
         blueprints = {str(entity.get("blueprint")) for entity in part}
-        batches.append(prepare(part, catalog.blueprint_rules(blueprints)))
+        rules = catalog.blueprint_rules(blueprints)
+        batches.append(prepare(part, rules, catalog.rules_stamp))
     whole = concatenated(batches, catalog.blueprint_rules(set()))
-    return catalog.upsert_entities(whole, owner, options), summaries
+    return catalog.upsert_entities(whole, owner, options), summaries, catalog.rules_stamp

@@ -250,6 +250,18 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run, blueprint, identifier)
     ) WITHOUT ROWID;
     """,
+    # a count of blueprint changes, by any connection (ocean/store/sqlite/catalog.py):
+    # a write reads it under its lock and checks its cached rules against it
+    """
+    CREATE TABLE blueprint_changes (n INTEGER NOT NULL);
+    INSERT INTO blueprint_changes(n) VALUES (0);
+    CREATE TRIGGER blueprint_created AFTER INSERT ON blueprints
+    BEGIN UPDATE blueprint_changes SET n = n + 1; END;
+    CREATE TRIGGER blueprint_changed AFTER UPDATE ON blueprints
+    BEGIN UPDATE blueprint_changes SET n = n + 1; END;
+    CREATE TRIGGER blueprint_deleted AFTER DELETE ON blueprints
+    BEGIN UPDATE blueprint_changes SET n = n + 1; END;
+    """,
 ]
 
 

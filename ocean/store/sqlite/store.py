@@ -62,6 +62,9 @@ class SQLiteStore:
         in place) when a blueprint is new to them or changed through this store."""
         self._rules_read: list[dict[str, Any]] | None = None
         """The blueprints they were made of (None: made of none)."""
+        self._stamp: int | None = None
+        """The catalog's count of blueprint changes they were read at (checked by each
+        write, which prepares again what was prepared by older rules)."""
         self._changes = 0
         """Blueprint changes made through this store (rules read across one are dropped)."""
 
@@ -90,15 +93,18 @@ class SQLiteStore:
         """The blueprints; writes are prepared against them from now on (a resync reads
         them first, so that its first pages are prepared as they are mapped)."""
         changes = self._changes
-        blueprints = await self._call(SQLiteCatalog.list_blueprints)
+        stamp, blueprints = await self._call(SQLiteCatalog.stamped_blueprints)
         if changes == self._changes and blueprints != self._rules_read:
             # (unchanged: what was prepared meanwhile stays current)
             self._rules, self._rules_read = rules_by_blueprint(blueprints), blueprints
+        if changes == self._changes:
+            self._stamp = stamp
         return blueprints
 
     def _forget_rules(self) -> None:
         """A blueprint changes: nothing is prepared until the rules are read again."""
         self._rules, self._rules_read, self._changes = {}, None, self._changes + 1
+        self._stamp = None
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
         return await self._call(SQLiteCatalog.get_entities, blueprint, identifiers)
@@ -124,7 +130,7 @@ class SQLiteStore:
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
         """``entities`` prepared against the blueprint rules read so far, on the caller's
         thread (None when one of their blueprints has not been read)."""
-        return prepared_if_covered(entities, self._rules)
+        return prepared_if_covered(entities, self._rules, self._stamp)
 
     async def upsert_prepared(
         self,
@@ -168,15 +174,16 @@ class SQLiteStore:
     ) -> tuple[list[WriteOutcome], list[MapSummary]]:
         """Write pages in order: those prepared against the rules read last as they are,
         the others prepared by the catalog (nothing is awaited before the call is made, so
-        that writes reach the catalog in the order they were made). The rules are read
-        again after a write that needed them, for the pages prepared next."""
+        that writes reach the catalog in the order they were made; it prepares again what
+        was prepared by rules older than its own). The rules are read again after a write
+        that needed them or found them older, for the pages prepared next."""
         rules = self._rules
         parts = [_part(page, rules) for page in pages]
-        written = await self._call(write_parts, spec, parts, owner, options)
+        outcomes, summaries, stamp = await self._call(write_parts, spec, parts, owner, options)
         unprepared = [entity for part in parts if type(part) is list for entity in part]
-        if unprepared and not rules_cover(self._rules, unprepared):
+        if stamp != self._stamp or (unprepared and not rules_cover(self._rules, unprepared)):
             await self.list_blueprints()
-        return written
+        return outcomes, summaries
 
     async def search(
         self,

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ocean.store.postgres.store import PostgresStore
+from tests.store import relating_to
 from tests.store.postgres import OWNER, connected
 
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
@@ -18,6 +19,8 @@ SERVICE = {
     "schema": {"properties": {}},
     "relations": {"owner": {"target": "team", "many": False}},
 }
+
+TEAMS = [("team", "t1"), ("team", "t2")]
 
 
 @pytest.fixture
@@ -29,11 +32,6 @@ async def stores(postgres_url: str) -> AsyncIterator[tuple[PostgresStore, Postgr
     yield one, other
     await one.close()
     await other.close()
-
-
-async def _related(store: PostgresStore) -> dict[str, set[str]]:
-    found = await store.dependents([("team", "t1"), ("team", "t2")], after="9999")
-    return {t: {i for _, i in found.of.get(("team", t), set())} for t in ("t1", "t2")}
 
 
 @pytest.mark.parametrize("then", ["update", "delete"])
@@ -60,7 +58,7 @@ async def test_a_relation_renamed_by_another_process_moves_the_edges_the_next_wr
         await one.delete_entities([("svc", "a")])
         expected = {"t1": set(), "t2": set()}
 
-    assert await _related(one) == expected
+    assert await relating_to(one, TEAMS) == expected
 
 
 async def test_a_write_by_rules_read_before_its_blueprint_was_deleted_stores_nothing(

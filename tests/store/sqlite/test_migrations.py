@@ -75,3 +75,22 @@ def test_entity_keys_stay_unique_after_the_upgrade(tmp_path: Path) -> None:
 
     with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
         db.execute(insert, ("service", "a"))
+
+
+def test_every_blueprint_change_is_counted_whichever_connection_makes_it(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.db"
+    older = _catalog_at(path, len(MIGRATIONS) - 1)
+    older.execute("INSERT INTO blueprints VALUES ('team', '{}', 't', 't')")
+    migrate(older)
+    other = sqlite3.connect(path, isolation_level=None)
+    counts = [older.execute("SELECT n FROM blueprint_changes").fetchone()[0]]
+
+    for change in (
+        "INSERT INTO blueprints VALUES ('svc', '{}', 't', 't')",
+        "UPDATE blueprints SET body = '{\"title\":\"S\"}' WHERE identifier = 'svc'",
+        "DELETE FROM blueprints WHERE identifier = 'svc'",
+    ):
+        other.execute(change)
+        counts.append(older.execute("SELECT n FROM blueprint_changes").fetchone()[0])
+
+    assert counts == [0, 1, 2, 3]
