@@ -10,7 +10,8 @@ import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from operator import attrgetter
+from typing import Any
 
 import orjson
 
@@ -71,12 +72,16 @@ def check_keys(
         identifier, blueprint = entity.get("identifier"), entity.get("blueprint")
         problem = identifier_problem(identifier)
         if problem is None and blueprint not in known:
-            problem = f"blueprint {blueprint!r} does not exist in the catalog; add it to .port/resources/blueprints.json"
+            problem = _no_blueprint(blueprint)
         if problem is None:
             valid.append((index, entity))
         else:
             failed.append(WriteOutcome(index, identifier, str(blueprint), "failed", error=problem))
     return failed, valid
+
+
+def _no_blueprint(blueprint: object) -> str:
+    return f"blueprint {blueprint!r} does not exist in the catalog; add it to .port/resources/blueprints.json"
 
 
 Checked = tuple[list[str], list[Edge]]
@@ -138,30 +143,31 @@ def prepare(
 def prepared_again(
     batch: PreparedBatch, rules: dict[str, EntityRules], stamp: int | None
 ) -> PreparedBatch:
-    """``batch`` prepared again against ``rules`` (read at ``stamp``, after those it was
-    prepared by): each entity from its body and key (what preparing reads of it). Those
-    whose key failed keep their outcome: it failed for itself, or for a blueprint missing
-    when it was prepared."""
-    entities: list[Entity] = []
-    for (blueprint, identifier), text in zip(batch.keys, batch.texts, strict=True):
-        entity = cast(Entity, _loaded(text))
-        entity["identifier"], entity["blueprint"] = identifier, blueprint
-        entities.append(entity)
-    again = prepare(entities, rules, stamp)
-    places = batch.indexes
-    again.indexes = [places[index] for index in again.indexes]
-    for outcome in again.failed:
-        outcome.index = places[outcome.index]
-    again.failed += batch.failed
-    again.size = batch.size
+    """``batch`` checked again against ``rules`` (read at ``stamp``, after those it was
+    prepared by): its body texts stay (what is rendered does not depend on the rules),
+    each is checked as that JSON; an entity whose blueprint is gone fails. Those whose key
+    failed keep their outcome: it failed for itself, or for a blueprint missing when it
+    was prepared."""
+    again = PreparedBatch(rules, failed=list(batch.failed), size=batch.size, stamp=stamp)
+    for index, key, text in zip(batch.indexes, batch.keys, batch.texts, strict=True):
+        rule = rules.get(key[0])
+        if rule is None:
+            outcome = WriteOutcome(index, key[1], key[0], "failed", error=_no_blueprint(key[0]))
+            again.failed.append(outcome)
+            continue
+        again.indexes.append(index)
+        again.keys.append(key)
+        again.texts.append(text)
+        again.checks.append(rule.checked(_loaded(text)))
+    again.failed.sort(key=attrgetter("index"))
     return again
 
 
 def _loaded(text: str) -> dict[str, Any]:
-    try:
-        return dict(orjson.loads(text))
-    except orjson.JSONDecodeError:  # integers beyond 64 bits (see dumps)
-        return dict(json.loads(text))
+    """A body text as the values it holds, integers beyond 64 bits exact (orjson reads
+    them as floats); only the checks read them (rarely: a blueprint changed meanwhile)."""
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 def _shaped_and_checked(entity: Entity, rules: EntityRules) -> tuple[dict[str, Any], Checked]:

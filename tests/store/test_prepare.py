@@ -102,6 +102,18 @@ def test_a_batch_prepared_again_by_newer_rules_is_as_if_prepared_by_them(crossed
     ]
 
 
+def test_a_batch_checked_again_keeps_its_texts_and_fails_what_a_gone_blueprint_held() -> None:
+    entities = [_service("a", properties={"tier": 2**70}), {"identifier": "t", "blueprint": "team"}]
+    batch = prepare(entities, {**RULES, "team": EntityRules(TEAM)}, stamp=1)  # type: ignore[list-item]
+
+    again = prepared_again(batch, RULES, 2)  # the team blueprint is gone
+
+    assert again.texts == ['{"properties":{"tier":1180591620717411303424}}']
+    assert again.checks == [RULES["svc"].checked({"properties": {"tier": 2**70}})]
+    assert [(o.index, o.identifier, o.status) for o in again.failed] == [(1, "t", "failed")]
+    assert "blueprint 'team' does not exist" in str(again.failed[0].error)
+
+
 @pytest.mark.parametrize(
     "entity",
     [

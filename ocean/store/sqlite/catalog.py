@@ -217,7 +217,9 @@ class SQLiteCatalog:
         self._rules.covering(self._db, set())
 
     def _rules_of(self, blueprint: str) -> EntityRules | None:
-        return self._rules.covering(self._db, {blueprint}).get(blueprint)
+        """A blueprint's rules as committed now (deletion, search and browse follow its
+        relations by them)."""
+        return self._rules.current(self._db).get(blueprint)
 
     # entities -----------------------------------------------------------------------------
 
@@ -337,7 +339,6 @@ class SQLiteCatalog:
         with self._transaction():
             if guard is not None:
                 guard(self._db)
-            self._rules.current(self._db)  # the relations to follow, as committed
             doomed, blocked = set(keys), {}
             frontier = set(keys)
             while frontier:
@@ -381,7 +382,6 @@ class SQLiteCatalog:
         self, query: dict[str, Any], include: list[str] | None, exclude: list[str] | None
     ) -> list[dict[str, Any]]:
         definitions = {bp["identifier"]: bp for bp in self.list_blueprints()}
-        self._rules.current(self._db)
         return search(self._db, query, definitions, (include, exclude), self._rules_of)
 
     # ownership, listing, runs ---------------------------------------------------------------

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from ocean.store.base import Owner
+from ocean.store.browse import Browse
+from ocean.store.paging import browse
 from ocean.store.sqlite.store import SQLiteStore
 from ocean.types import Entity
 from tests.store import relating_to
@@ -107,3 +109,21 @@ async def test_a_write_by_rules_read_before_its_blueprint_was_deleted_stores_not
 
     assert statuses == ["failed"]
     assert [entity async for entity in other.iter_entities("lone")] == []
+
+
+async def test_a_browse_follows_relations_as_another_connection_renamed_them(
+    stores: tuple[SQLiteStore, SQLiteStore],
+) -> None:
+    one, other = stores
+    await _write(
+        one, [{"identifier": "a", "blueprint": "svc", "relations": {"owner": "t1"}}], "store"
+    )
+    related = {"operator": "relatedTo", "blueprint": "svc", "value": "a", "direction": "upstream"}
+    wanted = Browse("team", query={"combinator": "and", "rules": [related]})
+    before = await browse(one, wanted)  # one follows "owner"
+    await other.update_blueprint("svc", {"relations": {"lead": {"target": "team", "many": False}}})
+
+    after = await browse(one, wanted)
+
+    assert [entity["identifier"] for entity in before.entities] == ["t1"]
+    assert after.entities == []
