@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -22,6 +23,7 @@ from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
 BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
+_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 @dataclass
@@ -163,11 +165,21 @@ def prepared_again(
     return again
 
 
+def loads(text: str | bytes) -> Any:
+    """JSON text as the values it holds, integers beyond 64 bits exact: orjson reads them
+    as floats, and a body merged or checked again would be written back rounded. Such a
+    number has 19 digits or more; a text with a run of them (or a NaN, which only the
+    standard library reads) is read by the standard library."""
+    if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # NaN or Infinity, as dumps writes them beyond orjson
+        return json.loads(text)
+
+
 def _loaded(text: str) -> dict[str, Any]:
-    """A body text as the values it holds, integers beyond 64 bits exact (orjson reads
-    them as floats); only the checks read them (rarely: a blueprint changed meanwhile)."""
-    loaded: dict[str, Any] = json.loads(text)
-    return loaded
+    return dict(loads(text))
 
 
 def _shaped_and_checked(entity: Entity, rules: EntityRules) -> tuple[dict[str, Any], Checked]:
@@ -349,10 +361,10 @@ def _over_stored(
     texts differ."""
     if only_changed and old == text:
         return None
-    had = orjson.loads(old)
+    had = loads(old)
     if not (only_changed or merge):
         return text, had
-    sent = orjson.loads(text)
+    sent = loads(text)
     if only_changed and is_unchanged(sent, _entity_of(had)):
         return None
     if merge and not _covers(sent, had):
@@ -401,7 +413,7 @@ def dumps(value: Any) -> str:
 
 
 def entity_from_body(body: str) -> Entity:
-    return _entity_of(orjson.loads(body))
+    return _entity_of(loads(body))
 
 
 def _entity_of(stored: dict[str, Any]) -> Entity:

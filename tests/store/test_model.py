@@ -124,6 +124,20 @@ async def test_null_values_clear_fields_instead_of_failing(store: Store) -> None
     assert (await store.get_entities("service", ["a"]))["a"]["properties"]["stars"] is None
 
 
+@pytest.mark.parametrize("stars", [2**64 + 1, -(2**63) - 1, 2**63])
+async def test_integers_beyond_64_bits_are_kept_exact_through_a_merge(
+    store: Store, stars: int
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(store, _service("a", properties={"url": "https://x", "stars": stars}))
+
+    await _upsert(store, _service("a", title="A", properties={"url": "https://y"}))  # merged
+
+    stored = (await store.get_entities("service", ["a"]))["a"]
+    assert stored["properties"] == {"url": "https://y", "stars": stars}
+    assert type(stored["properties"]["stars"]) is int
+
+
 async def test_missing_relation_target_becomes_a_placeholder(store: Store) -> None:
     await store.create_blueprints([TEAM, SERVICE])
 
