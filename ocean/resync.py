@@ -18,7 +18,7 @@ from ocean.errors import LeaseLostError
 from ocean.integration import run_hooks
 from ocean.job import ResyncJob, Tally
 from ocean.kind_sync import sync_pages
-from ocean.load.deletion import DeletionPlan, Graph, Stale, plan_deletion
+from ocean.load.deletion import DeletionPlan, Graph, Stale, in_chunks, plan_deletion
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.produced import Produced
@@ -30,6 +30,11 @@ from ocean.types import EntityKey
 _log = logging.getLogger(__name__)
 _GRAPH_CHUNK = 5000
 """Keys per question to the catalog about who relates to them."""
+DELETE_CHUNK = 10000
+"""Stale entities deleted per transaction at most: deleting 100k took 1.4 s in one (on
+either backend), all that time holding off other writers (live events, the catalog
+server): the embedded catalog's every writer, PostgreSQL's of the blueprints relating
+to what goes."""
 
 
 async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport:
@@ -204,21 +209,22 @@ async def _delete_stale(
         threshold=job.mapping.entity_deletion_threshold,
     )  # fmt: skip
     report.deletion_notes.extend(_plan_notes(plan))
-    if plan.delete:
-        # The plan is closed (nothing outside it relates to it): no cascade in the catalog,
-        # and an entity related to meanwhile (a live event) is kept, not taken along.
-        result = await job.store.delete_entities(
-            plan.delete, delete_dependents=False, fence=job.fence
-        )
-        report.deleted = len(result.deleted)
-        report.deleted_by_cascade = len(set(result.deleted) & plan.cascade.keys())
+    blocked: dict[EntityKey, list[EntityKey]] = {}
+    # The plan is closed (nothing outside it relates to it): no cascade in the catalog,
+    # and an entity related to meanwhile (a live event) is kept, not taken along. A chunk
+    # at a time, so that other writers wait for one chunk's transaction at most.
+    for chunk in in_chunks(plan.delete, graph, DELETE_CHUNK):
+        result = await job.store.delete_entities(chunk, delete_dependents=False, fence=job.fence)
+        report.deleted += len(result.deleted)
+        report.deleted_by_cascade += len(set(result.deleted) & plan.cascade.keys())
         _attribute_deletions(report, job.resources, result.deleted)
-        if result.blocked:
-            example = next(iter(result.blocked.items()))
-            report.deletion_notes.append(
-                f"kept {len(result.blocked)} stale entities that entities written during the "
-                f"resync relate to, e.g. {example[0]} used by {example[1][:3]}"
-            )
+        blocked |= result.blocked
+    if blocked:
+        example = next(iter(blocked.items()))
+        report.deletion_notes.append(
+            f"kept {len(blocked)} stale entities that entities written during the "
+            f"resync relate to, e.g. {example[0]} used by {example[1][:3]}"
+        )
 
 
 async def _dependents_graph(

@@ -19,7 +19,7 @@ without cascading any further.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -168,3 +168,26 @@ def _over_threshold(stale: Stale, roots: Iterable[EntityKey], threshold: float) 
         for blueprint, count in sorted(going.items())
         if blueprint in stale.mapped_blueprints and count > threshold * owned[blueprint]
     }
+
+
+def in_chunks(plan: list[EntityKey], dependents: Graph, size: int) -> list[list[EntityKey]]:
+    """The plan's entities in chunks of at most ``size`` to delete one transaction each,
+    without dependents: every entity comes after (or with) each entity of the plan relating
+    to it, so that no chunk finds one of its entities related to by one still standing,
+    and a crash between two chunks leaves no relation dangling. Entities relating to each
+    other in a cycle, and those behind one, go together in the last chunk."""
+    members = set(plan)
+    targets = _targets_among(members, dependents)
+    waiting = {key: len(dependents.get(key, set()) & members - {key}) for key in plan}
+    ready = deque(key for key in plan if not waiting[key])
+    order: list[EntityKey] = []
+    while ready:
+        key = ready.popleft()
+        order.append(key)
+        for target in sorted(targets.get(key, set()) - {key}):
+            waiting[target] -= 1
+            if not waiting[target]:
+                ready.append(target)
+    chunks = [order[start : start + size] for start in range(0, len(order), size)]
+    cycles = [key for key in plan if waiting[key]]
+    return chunks + [cycles] if cycles else chunks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocean.load.deletion import Graph, Stale, plan_deletion
+from ocean.load.deletion import Graph, Stale, in_chunks, plan_deletion
 from ocean.types import EntityKey
 
 OWNED = {("svc", f"s{i}") for i in range(10)} | {("team", "t1"), ("team", "t2")}
@@ -154,3 +154,41 @@ def test_each_mapped_blueprint_keeps_its_own_threshold(
     assert set(plan.blocked_blueprints) == kept_blueprints
     assert plan.blocked is None
     assert len(plan.delete) == (0 if kept_blueprints else 10)
+
+
+def _keys(*names: str) -> list[EntityKey]:
+    return [_pkg(name) for name in names]
+
+
+def _graph(*edges: str) -> Graph:
+    """``"b>a"``: b relates to a."""
+    graph: Graph = {}
+    for edge in edges:
+        user, target = edge.split(">")
+        graph.setdefault(_pkg(target), set()).add(_pkg(user))
+    return graph
+
+
+@pytest.mark.parametrize(
+    ("plan", "edges", "size", "chunks"),
+    [
+        pytest.param("abcde", [], 2, ["ab", "cd", "e"], id="unrelated-by-size"),
+        pytest.param("abc", ["b>a", "c>b"], 1, ["c", "b", "a"], id="a-chain-dependents-first"),
+        pytest.param("abc", ["b>a", "c>a"], 2, ["bc", "a"], id="a-target-after-both-users"),
+        pytest.param("ab", ["a>a", "b>a"], 1, ["b", "a"], id="a-self-relation-waits-for-nothing"),
+        pytest.param(
+            "abcd", ["a>b", "b>a", "c>d"], 1, ["c", "d", "ab"], id="a-cycle-goes-last-whole"
+        ),
+        pytest.param(
+            "abc", ["a>b", "b>a", "a>c"], 5, ["abc"], id="what-a-cycle-uses-goes-with-it"
+        ),
+        pytest.param("ab", ["x>a", "b>y"], 1, ["a", "b"], id="relations-outside-the-plan-ignored"),
+        pytest.param("", [], 3, [], id="nothing"),
+    ],
+)
+def test_a_plan_is_deleted_in_chunks_each_after_what_relates_to_it(
+    plan: str, edges: list[str], size: int, chunks: list[str]
+) -> None:
+    found = in_chunks(_keys(*plan), _graph(*edges), size)
+
+    assert ["".join(name for _, name in chunk) for chunk in found] == chunks

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ocean import resync
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 
 PACKAGES_MAIN = """
@@ -103,3 +104,28 @@ async def test_a_kind_that_suddenly_returns_nothing_keeps_its_entities(
     notes = " ".join(report.deletion_notes)
     assert ("kept the stale team entities" in notes) is (threshold < 1)
     assert ("used by" in notes) is (threshold == 1)  # core: every service relates to it
+
+
+@pytest.mark.parametrize("dependents", [False, True], ids=["plain", "with-dependents"])
+async def test_stale_entities_relating_to_each_other_go_a_chunk_at_a_time(
+    workspace: Workspace, catalog: str, dependents: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = [{"id": f"p{i}", "section": "b", "deps": [f"p{i - 1}"] if i else []} for i in range(6)]
+    cycle = [
+        {"id": "c1", "section": "b", "deps": ["c2", "p5"]},
+        {"id": "c2", "section": "b", "deps": ["c1"]},
+    ]
+    (workspace.folder / "main.py").write_text(PACKAGES_MAIN)
+    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(json.dumps([PACKAGE]))
+    workspace.data_file.write_text(json.dumps({"package": chain + cycle}))
+    workspace.set_mapping(_package_mapping("true"))
+    await workspace.sail(catalog)
+    monkeypatch.setattr(resync, "DELETE_CHUNK", 1)  # a transaction per entity
+
+    workspace.set_mapping(
+        _package_mapping('.section != "b"') | {"deleteDependentEntities": dependents}
+    )
+    report = await workspace.sail(catalog)
+
+    assert await workspace.entities("package", catalog) == {}
+    assert report.deleted == 8 and not report.deletion_notes
