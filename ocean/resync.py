@@ -61,7 +61,8 @@ async def recorded(
         with job.integration.resync_scope(job.mapping):
             await work()
     except (asyncio.CancelledError, LeaseLostError) as stopped:
-        # A newer trigger, a shutdown or a lost lease: what was written stays, nothing is deleted.
+        # A newer trigger, a shutdown or a lost lease: what was written stays, nothing more
+        # is deleted (the chunks of stale entities deleted before it stay deleted).
         report.status, report.ended_at = "aborted", now_iso()
         if isinstance(stopped, LeaseLostError):
             report.errors.append(str(stopped))
@@ -209,22 +210,29 @@ async def _delete_stale(
         threshold=job.mapping.entity_deletion_threshold,
     )  # fmt: skip
     report.deletion_notes.extend(_plan_notes(plan))
-    blocked: dict[EntityKey, list[EntityKey]] = {}
     # The plan is closed (nothing outside it relates to it): no cascade in the catalog,
     # and an entity related to meanwhile (a live event) is kept, not taken along. A chunk
-    # at a time, so that other writers wait for one chunk's transaction at most.
-    for chunk in in_chunks(plan.delete, graph, DELETE_CHUNK):
-        result = await job.store.delete_entities(chunk, delete_dependents=False, fence=job.fence)
-        report.deleted += len(result.deleted)
-        report.deleted_by_cascade += len(set(result.deleted) & plan.cascade.keys())
-        _attribute_deletions(report, job.resources, result.deleted)
-        blocked |= result.blocked
-    if blocked:
-        example = next(iter(blocked.items()))
-        report.deletion_notes.append(
-            f"kept {len(blocked)} stale entities that entities written during the "
-            f"resync relate to, e.g. {example[0]} used by {example[1][:3]}"
-        )
+    # at a time, so that other writers wait for one chunk's transaction at most (ordered
+    # on a thread: a million keys take seconds, and the lease is renewed meanwhile).
+    chunks = await asyncio.to_thread(in_chunks, plan.delete, graph, DELETE_CHUNK)
+    blocked: dict[EntityKey, list[EntityKey]] = {}
+    try:
+        for chunk in chunks:
+            result = await job.store.delete_entities(
+                chunk, delete_dependents=False, fence=job.fence
+            )
+            report.deleted += len(result.deleted)
+            report.deleted_by_cascade += len(set(result.deleted) & plan.cascade.keys())
+            _attribute_deletions(report, job.resources, result.deleted)
+            blocked |= result.blocked
+    finally:
+        if blocked:
+            example = next(iter(blocked.items()))
+            report.deletion_notes.append(
+                f"kept {len(blocked)} stale entities that entities written during the "
+                f"resync relate to, or kept ones in turn, e.g. {example[0]} used by "
+                f"{example[1][:3]}"
+            )
 
 
 async def _dependents_graph(

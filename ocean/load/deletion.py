@@ -20,7 +20,7 @@ without cascading any further.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from ocean.types import EntityKey
@@ -175,19 +175,105 @@ def in_chunks(plan: list[EntityKey], dependents: Graph, size: int) -> list[list[
     without dependents: every entity comes after (or with) each entity of the plan relating
     to it, so that no chunk finds one of its entities related to by one still standing,
     and a crash between two chunks leaves no relation dangling. Entities relating to each
-    other in a cycle, and those behind one, go together in the last chunk."""
+    other in a cycle go in one chunk (a larger cycle makes a larger chunk)."""
     members = set(plan)
-    targets = _targets_among(members, dependents)
-    waiting = {key: len(dependents.get(key, set()) & members - {key}) for key in plan}
-    ready = deque(key for key in plan if not waiting[key])
+    targets_of: dict[EntityKey, list[EntityKey]] = {}
+    waiting: dict[EntityKey, int] = {}
+    for target, users in dependents.items():
+        if target not in members:
+            continue
+        for user in users:
+            if user != target and user in members:
+                targets_of.setdefault(user, []).append(target)
+                waiting[target] = waiting.get(target, 0) + 1
+    ready = deque(key for key in plan if key not in waiting)
     order: list[EntityKey] = []
-    while ready:
+    while ready:  # what nothing left relates to, one at a time
         key = ready.popleft()
         order.append(key)
-        for target in sorted(targets.get(key, set()) - {key}):
+        for target in targets_of.get(key, ()):
             waiting[target] -= 1
             if not waiting[target]:
                 ready.append(target)
+    left = [key for key in plan if waiting.get(key)]
+    return _packed(order, _cycles_first(left, targets_of), size)
+
+
+def _cycles_first(
+    keys: list[EntityKey], targets_of: Mapping[EntityKey, list[EntityKey]]
+) -> list[list[EntityKey]]:
+    """``keys`` (each in a cycle of relations or behind one) grouped by cycle, each group
+    after every group relating to it."""
+    components = _Components(set(keys), targets_of)
+    for key in reversed(keys):  # (unrelated groups then keep the plan's order)
+        if key not in components.index:
+            components.walk(key)
+    return components.groups[::-1]  # a group closes after those it relates to
+
+
+@dataclass
+class _Components:
+    """Tarjan's strongly connected components, iteratively (a chain of a million would
+    overflow Python's stack): groups close in ``groups`` after the groups they relate to."""
+
+    inside: set[EntityKey]
+    targets_of: Mapping[EntityKey, list[EntityKey]]
+    index: dict[EntityKey, int] = field(default_factory=dict)
+    low: dict[EntityKey, int] = field(default_factory=dict)
+    stack: list[EntityKey] = field(default_factory=list)
+    stacked: set[EntityKey] = field(default_factory=set)
+    groups: list[list[EntityKey]] = field(default_factory=list)
+
+    def walk(self, root: EntityKey) -> None:
+        work = [self._enter(root)]
+        while work:
+            key, targets = work[-1]
+            target = next((t for t in targets if t in self.inside and self._seen(key, t)), None)
+            if target is not None:
+                work.append(self._enter(target))
+                continue
+            work.pop()
+            if work:
+                caller = work[-1][0]
+                self.low[caller] = min(self.low[caller], self.low[key])
+            if self.low[key] == self.index[key]:
+                self._close(key)
+
+    def _enter(self, key: EntityKey) -> tuple[EntityKey, Iterator[EntityKey]]:
+        self.index[key] = self.low[key] = len(self.index)
+        self.stack.append(key)
+        self.stacked.add(key)
+        return key, iter(self.targets_of.get(key, ()))
+
+    def _seen(self, key: EntityKey, target: EntityKey) -> bool:
+        """Whether ``target`` is new (to walk into); else ``key``'s low takes it in."""
+        if target not in self.index:
+            return True
+        if target in self.stacked:
+            self.low[key] = min(self.low[key], self.index[target])
+        return False
+
+    def _close(self, root: EntityKey) -> None:
+        group = []
+        while True:
+            key = self.stack.pop()
+            self.stacked.discard(key)
+            group.append(key)
+            if key == root:
+                self.groups.append(sorted(group))
+                return
+
+
+def _packed(
+    order: list[EntityKey], groups: list[list[EntityKey]], size: int
+) -> list[list[EntityKey]]:
+    """``order`` in chunks of ``size``, then the groups, consecutive ones together up to
+    ``size`` (a larger group alone)."""
     chunks = [order[start : start + size] for start in range(0, len(order), size)]
-    cycles = [key for key in plan if waiting[key]]
-    return chunks + [cycles] if cycles else chunks
+    chunk = chunks.pop() if chunks and len(chunks[-1]) < size else []
+    for group in groups:
+        if chunk and len(chunk) + len(group) > size:
+            chunks.append(chunk)
+            chunk = []
+        chunk += group
+    return chunks + [chunk] if chunk else chunks

@@ -291,8 +291,8 @@ def lease_lost(fence: Fence) -> str:
     return (
         f"this resync of integration {fence.integration!r} no longer holds its lease (it "
         "lapsed while this process was held up, and another resync may have taken it): the "
-        "stale entities were not deleted, the resync is aborted; the resync holding the lease "
-        "deletes what is stale. If this recurs, raise OCEAN__RESYNC_LEASE_SECONDS"
+        "stale entities still standing were not deleted, the resync is aborted; the resync "
+        "holding the lease deletes what is stale. If this recurs, raise OCEAN__RESYNC_LEASE_SECONDS"
     )
 
 

@@ -176,11 +176,11 @@ def _graph(*edges: str) -> Graph:
         pytest.param("abc", ["b>a", "c>b"], 1, ["c", "b", "a"], id="a-chain-dependents-first"),
         pytest.param("abc", ["b>a", "c>a"], 2, ["bc", "a"], id="a-target-after-both-users"),
         pytest.param("ab", ["a>a", "b>a"], 1, ["b", "a"], id="a-self-relation-waits-for-nothing"),
+        pytest.param("abcd", ["a>b", "b>a", "c>d"], 1, ["c", "d", "ab"], id="a-cycle-in-one-chunk"),
+        pytest.param("abcd", ["a>b", "b>a", "c>d", "d>c"], 2, ["ab", "cd"], id="cycles-by-size"),
+        pytest.param("abc", ["a>b", "b>a", "a>c"], 2, ["ab", "c"], id="what-a-cycle-uses-after-it"),
         pytest.param(
-            "abcd", ["a>b", "b>a", "c>d"], 1, ["c", "d", "ab"], id="a-cycle-goes-last-whole"
-        ),
-        pytest.param(
-            "abc", ["a>b", "b>a", "a>c"], 5, ["abc"], id="what-a-cycle-uses-goes-with-it"
+            "abcd", ["d>a", "a>b", "b>c", "c>b"], 1, ["d", "a", "bc"], id="a-cycle-behind-a-chain"
         ),
         pytest.param("ab", ["x>a", "b>y"], 1, ["a", "b"], id="relations-outside-the-plan-ignored"),
         pytest.param("", [], 3, [], id="nothing"),
@@ -192,3 +192,17 @@ def test_a_plan_is_deleted_in_chunks_each_after_what_relates_to_it(
     found = in_chunks(_keys(*plan), _graph(*edges), size)
 
     assert ["".join(name for _, name in chunk) for chunk in found] == chunks
+
+
+def test_a_long_chain_and_a_long_cycle_are_ordered_without_recursion() -> None:
+    chain = [_pkg(f"c{i:05}") for i in range(20000)]  # c1 relates to c0, c2 to c1, ...
+    ring = [_pkg(f"r{i:05}") for i in range(20000)]  # each relates to the next, the last to r0
+    graph: Graph = {}
+    for user, target in [*zip(chain[1:], chain), *zip(ring, ring[1:] + ring[:1])]:
+        graph.setdefault(target, set()).add(user)
+
+    chunks = in_chunks(sorted(chain + ring), graph, 1000)
+
+    order = [key for chunk in chunks for key in chunk]
+    assert order[:20000] == chain[::-1] and sorted(order[20000:]) == ring
+    assert [len(chunk) for chunk in chunks] == [1000] * 20 + [20000]

@@ -190,6 +190,28 @@ async def test_deleting_without_dependents_keeps_what_is_still_used(store: Store
     assert result.blocked == {("team", "core"): [("service", "a")]}
 
 
+async def test_deleting_without_dependents_keeps_what_a_kept_entity_relates_to(
+    store: Store,
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(
+        store,
+        _service("a", relations={"team": "core"}),  # a: to delete, but x stays relating to it
+        _service("x", relations={"depends": ["a"]}),
+    )
+
+    result = await store.delete_entities(
+        [("service", "a"), ("team", "core")], delete_dependents=False
+    )
+
+    assert result.deleted == []  # core stays: a, kept, still relates to it
+    assert result.blocked == {
+        ("service", "a"): [("service", "x")],
+        ("team", "core"): [("service", "a")],
+    }
+    assert (await store.get_entities("team", ["core"])).keys() == {"core"}
+
+
 async def test_a_write_with_more_edges_than_one_statement_holds_keeps_them_all(
     store: Store,
 ) -> None:

@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable, Mapping
 import asyncpg
 import orjson
 
+from ocean.store.blocked import Blocked, kept_in_use
 from ocean.store.created import Row
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.postgres.rules import lock_blueprints, relating_to
 from ocean.types import EntityKey
 
 RulesOf = Callable[[str], EntityRules | None]
-Blocked = dict[EntityKey, list[EntityKey]]
 
 COLUMNS = ["target_blueprint", "target", "blueprint", "identifier", "relation"]
 """The columns of a :data:`Row`, in its order."""
@@ -150,8 +150,8 @@ async def doomed_and_blocked(
     while frontier:
         dependents = await dependents_of(db, frontier)
         if not delete_dependents:
-            blocked = {k: sorted(v - doomed) for k, v in dependents.items() if v - doomed}
-            return doomed - blocked.keys(), blocked
+            blocked = kept_in_use(doomed, dependents)
+            return doomed, blocked
         frontier = set().union(*dependents.values()) - doomed if dependents else set()
         doomed |= frontier
     return doomed, {}

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import orjson
 
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, now_iso
+from ocean.store.blocked import kept_in_use
 from ocean.store.created import Row, created, new_rows
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import EncodedRecord
@@ -347,8 +348,7 @@ class SQLiteCatalog:
                     frontier = set().union(*dependents.values()) - doomed if dependents else set()
                     doomed |= frontier
                 else:
-                    blocked = {k: sorted(v - doomed) for k, v in dependents.items() if v - doomed}
-                    doomed -= blocked.keys()
+                    blocked = kept_in_use(doomed, dependents)
                     frontier = set()
             relations.remove(self._db, relations.outgoing(self._db, doomed, self._rules_of))
             batch = dumps(sorted(doomed))
