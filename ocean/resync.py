@@ -216,23 +216,19 @@ async def _delete_stale(
     # on a thread: a million keys take seconds, and the lease is renewed meanwhile).
     chunks = await asyncio.to_thread(in_chunks, plan.delete, graph, DELETE_CHUNK)
     blocked: dict[EntityKey, list[EntityKey]] = {}
+    written: list[EntityKey] = []
     try:
         for chunk in chunks:
             result = await job.store.delete_entities(
-                chunk, delete_dependents=False, fence=job.fence
+                chunk, delete_dependents=False, fence=job.fence, written_before=report.started_at
             )
             report.deleted += len(result.deleted)
             report.deleted_by_cascade += len(set(result.deleted) & plan.cascade.keys())
             _attribute_deletions(report, job.resources, result.deleted)
             blocked |= result.blocked
+            written += result.written
     finally:
-        if blocked:
-            example = next(iter(blocked.items()))
-            report.deletion_notes.append(
-                f"kept {len(blocked)} stale entities that entities written during the "
-                f"resync relate to, or kept ones in turn, e.g. {example[0]} used by "
-                f"{example[1][:3]}"
-            )
+        report.deletion_notes.extend(_kept_meanwhile(blocked, written))
 
 
 async def _dependents_graph(
@@ -337,6 +333,25 @@ def _taken(task: asyncio.Future[Any]) -> None:
     """Take a task's outcome, so that asyncio does not log it as never retrieved."""
     if not task.cancelled():
         task.exception()
+
+
+def _kept_meanwhile(
+    blocked: dict[EntityKey, list[EntityKey]], written: list[EntityKey]
+) -> list[str]:
+    """Why the catalog kept stale entities of the plan, one sentence each."""
+    notes = []
+    if written:
+        notes.append(
+            f"kept {len(written)} stale entities written since the resync started (a live "
+            f"event, say), e.g. {written[0]}"
+        )
+    if blocked:
+        example = next(iter(blocked.items()))
+        notes.append(
+            f"kept {len(blocked)} stale entities that entities written during the resync "
+            f"relate to, or kept ones in turn, e.g. {example[0]} used by {example[1][:3]}"
+        )
+    return notes
 
 
 def _attribute_deletions(

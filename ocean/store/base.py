@@ -62,10 +62,12 @@ class WriteOutcome:
 
 @dataclass(frozen=True)
 class DeleteResult:
-    """What a delete removed, and what it kept because other entities still relate to it."""
+    """What a delete removed, and what it kept because other entities still relate to it
+    (each with those), or because they were written after ``written_before``."""
 
     deleted: list[EntityKey]
     blocked: dict[EntityKey, list[EntityKey]]
+    written: list[EntityKey] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -185,12 +187,19 @@ class Store(Protocol):
         ...
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
+        self,
+        keys: list[EntityKey],
+        *,
+        delete_dependents: bool = True,
+        fence: Fence | None = None,
+        written_before: str | None = None,
     ) -> DeleteResult:
         """Delete entities (and, with ``delete_dependents``, every entity relating to them).
         With ``fence``, a catalog that keeps leases (:class:`LeasesResyncs`) deletes only
         while the fence's holder holds the lease, else raises
-        :class:`~ocean.errors.LeaseLostError` having deleted nothing."""
+        :class:`~ocean.errors.LeaseLostError` having deleted nothing. With
+        ``written_before`` (a :func:`now_iso` time), those of ``keys`` written after it are
+        kept (a resync's stale entities that a live event wrote meanwhile)."""
         ...
 
     def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]: ...

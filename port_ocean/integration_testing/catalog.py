@@ -108,10 +108,15 @@ class TestCatalog(SQLiteStore):
         return outcomes
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
+        self,
+        keys: list[EntityKey],
+        *,
+        delete_dependents: bool = True,
+        fence: Fence | None = None,
+        written_before: str | None = None,
     ) -> DeleteResult:
         result = await super().delete_entities(
-            keys, delete_dependents=delete_dependents, fence=fence
+            keys, delete_dependents=delete_dependents, fence=fence, written_before=written_before
         )
         if self.recording:
             self.deleted += result.deleted

@@ -198,7 +198,10 @@ def test_a_long_chain_and_a_long_cycle_are_ordered_without_recursion() -> None:
     chain = [_pkg(f"c{i:05}") for i in range(20000)]  # c1 relates to c0, c2 to c1, ...
     ring = [_pkg(f"r{i:05}") for i in range(20000)]  # each relates to the next, the last to r0
     graph: Graph = {}
-    for user, target in [*zip(chain[1:], chain), *zip(ring, ring[1:] + ring[:1])]:
+    for user, target in [
+        *zip(chain[1:], chain[:-1], strict=True),
+        *zip(ring, ring[1:] + ring[:1], strict=True),
+    ]:
         graph.setdefault(target, set()).add(user)
 
     chunks = in_chunks(sorted(chain + ring), graph, 1000)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from ocean.errors import ConflictError, StoreError
-from ocean.store.base import Dependents, Owner, RechecksOwnership, RunRecord, Store
+from ocean.store.base import Dependents, Owner, RechecksOwnership, RunRecord, Store, now_iso
 from ocean.types import EntityKey
 
 OWNER = Owner("github", "gh-1", "1.0.0")
@@ -210,6 +211,26 @@ async def test_deleting_without_dependents_keeps_what_a_kept_entity_relates_to(
         ("team", "core"): [("service", "a")],
     }
     assert (await store.get_entities("team", ["core"])).keys() == {"core"}
+
+
+async def test_a_deletion_keeps_what_was_written_after_the_moment_it_is_given(
+    store: Store,
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(store, _service("a", relations={"team": "core"}), _service("b"))
+    planned = now_iso()
+    await asyncio.sleep(0.002)  # a later millisecond
+    await _upsert(store, _service("a", title="A", relations={"team": "core"}))  # a live event
+
+    result = await store.delete_entities(
+        [("service", "a"), ("service", "b"), ("team", "core")],
+        delete_dependents=False,
+        written_before=planned,
+    )
+
+    assert result.deleted == [("service", "b")]
+    assert result.written == [("service", "a")]
+    assert result.blocked == {("team", "core"): [("service", "a")]}  # a, kept, relates to it
 
 
 async def test_a_write_with_more_edges_than_one_statement_holds_keeps_them_all(

@@ -377,9 +377,15 @@ class PortAPIStore:
         return found
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
+        self,
+        keys: list[EntityKey],
+        *,
+        delete_dependents: bool = True,
+        fence: Fence | None = None,
+        written_before: str | None = None,
     ) -> DeleteResult:
-        """``fence`` is not checked: the Port API keeps no leases (resyncs are not leased)."""
+        """``fence`` is not checked: the Port API keeps no leases (resyncs are not leased);
+        nor is ``written_before``: its bulk deletion takes no condition."""
         deleted: list[EntityKey] = []
         for blueprint, identifiers in group_keys(keys).items():
             size = (await self._http.limits()).delete_identifiers

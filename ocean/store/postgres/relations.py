@@ -126,26 +126,47 @@ async def delete_entities(
     keys: list[EntityKey],
     rules: Mapping[str, EntityRules],
     delete_dependents: bool,
-) -> tuple[set[EntityKey], Blocked]:
+    written_before: str | None = None,
+) -> tuple[set[EntityKey], Blocked, list[EntityKey]]:
     """Delete ``keys`` (and what relates to them, with ``delete_dependents``) by the current
-    ``rules``, which the caller keeps from changing: what is deleted, and what is kept
-    because others relate to it. Every write that could add an edge into what is deleted,
-    or change it, waits for the deletion's commit (their blueprints' locks), so what is
-    deleted is all that relates to ``keys`` when it commits."""
+    ``rules``, which the caller keeps from changing: what is deleted, what is kept because
+    others relate to it, and what because it was written after ``written_before``. Every
+    write that could add an edge into what is deleted, or change it, waits for the
+    deletion's commit (their blueprints' locks), so what is deleted is all that relates to
+    ``keys`` when it commits."""
     names = {blueprint for blueprint, _ in keys}
     await lock_blueprints(db, relating_to(rules, names, through_others=delete_dependents))
-    doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents)
+    written = await _written_after(db, keys, written_before)
+    doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents, set(written))
     await delete_edges(db, await outgoing(db, doomed, rules.get))
     await delete_rows(db, doomed)
-    return doomed, blocked
+    return doomed, blocked, written
+
+
+async def _written_after(
+    db: asyncpg.Connection, keys: list[EntityKey], moment: str | None
+) -> list[EntityKey]:
+    if moment is None or not keys:
+        return []
+    rows = await db.fetch(
+        "SELECT blueprint, identifier FROM entities WHERE (blueprint, identifier) IN "
+        "(SELECT * FROM unnest($1::text[], $2::text[])) AND updated_at > $3 ORDER BY 1, 2",
+        *columns(keys),
+        moment,
+    )
+    return [(bp, identifier) for bp, identifier in rows]
 
 
 async def doomed_and_blocked(
-    db: asyncpg.Connection, keys: list[EntityKey], delete_dependents: bool
+    db: asyncpg.Connection,
+    keys: list[EntityKey],
+    delete_dependents: bool,
+    kept: set[EntityKey] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[set[EntityKey], Blocked]:
     """What deleting ``keys`` deletes: with ``delete_dependents`` every entity relating to
-    them too, else the keys others still relate to are kept (with who relates to them)."""
-    doomed: set[EntityKey] = set(keys)
+    them too, else the keys others still relate to are kept (with who relates to them);
+    ``kept``, of ``keys``, stay whatever."""
+    doomed: set[EntityKey] = set(keys) - kept
     frontier: set[EntityKey] = set(keys)
     while frontier:
         dependents = await dependents_of(db, frontier)

@@ -364,16 +364,23 @@ class PostgresStore:
         )
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
+        self,
+        keys: list[EntityKey],
+        *,
+        delete_dependents: bool = True,
+        fence: Fence | None = None,
+        written_before: str | None = None,
     ) -> DeleteResult:
         async with self._pool.acquire() as db, db.transaction():
             await lock_blueprint_changes(db)  # and other deletions
             if not await rules_current(db, self._known.stamps):
                 await self._read_rules(db)  # on this connection: the pool may be all deletions
-            doomed, blocked = await delete_reaching(db, keys, self._known.rules, delete_dependents)
+            doomed, blocked, written = await delete_reaching(
+                db, keys, self._known.rules, delete_dependents, written_before
+            )
             if fence is not None:  # last: the lease's row is locked only until the commit
                 await lease.fenced(db, fence)
-        return DeleteResult(deleted=sorted(doomed), blocked=blocked)
+        return DeleteResult(deleted=sorted(doomed), blocked=blocked, written=written)
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
         after: EntityKey = ("", "")

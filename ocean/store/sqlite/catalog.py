@@ -31,7 +31,7 @@ from ocean.store.sqlite.entity_pages import SELECT as _SELECT
 from ocean.store.sqlite.entity_pages import page_query
 from ocean.store.sqlite.known import KnownTargets
 from ocean.store.sqlite.migrations import migrate
-from ocean.store.sqlite.rules import CatalogRules, stamped_blueprints, stored_blueprints
+from ocean.store.sqlite.rules import CatalogRules, stored_blueprints
 from ocean.store.sqlite.search import search
 from ocean.store.sqlite.values import execute_rows
 from ocean.store.validation import checked_update, dangling_relations, new_blueprints
@@ -198,12 +198,6 @@ class SQLiteCatalog:
     def list_blueprints(self) -> list[dict[str, Any]]:
         return stored_blueprints(self._db)
 
-    def stamped_blueprints(self) -> tuple[int, list[dict[str, Any]]]:
-        """The blueprints and the count of blueprint changes they were read at (the
-        resync's store prepares writes by them, see :attr:`PreparedBatch.stamp
-        <ocean.store.writes.PreparedBatch.stamp>`)."""
-        return stamped_blueprints(self._db)
-
     def blueprint_rules(self, wanted: set[str]) -> dict[str, EntityRules]:
         """The rules of every blueprint, read again when one of ``wanted`` is new to them."""
         return self._rules.covering(self._db, wanted)
@@ -333,14 +327,17 @@ class SQLiteCatalog:
         keys: list[EntityKey],
         delete_dependents: bool,
         guard: Callable[[sqlite3.Connection], None] | None = None,
+        written_before: str | None = None,
     ) -> DeleteResult:
         """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
-        keys that other entities still relate to are kept and reported. ``guard`` runs
-        first in the transaction and may refuse it by raising (a lease's fence)."""
+        keys that other entities still relate to are kept and reported; those of ``keys``
+        written after ``written_before`` are kept. ``guard`` runs first in the transaction
+        and may refuse it by raising (a lease's fence)."""
         with self._transaction():
             if guard is not None:
                 guard(self._db)
-            doomed, blocked = set(keys), {}
+            written = self._written_after(keys, written_before)
+            doomed, blocked = set(keys) - set(written), {}
             frontier = set(keys)
             while frontier:
                 dependents = self._dependents(frontier)
@@ -354,7 +351,13 @@ class SQLiteCatalog:
             batch = dumps(sorted(doomed))
             self._db.execute(DISOWN, (batch,))
             self._db.execute(f"DELETE FROM entities WHERE {_KEYS_IN}", (batch,))
-        return DeleteResult(deleted=sorted(doomed), blocked=blocked)
+        return DeleteResult(deleted=sorted(doomed), blocked=blocked, written=written)
+
+    def _written_after(self, keys: list[EntityKey], moment: str | None) -> list[EntityKey]:
+        if moment is None or not keys:
+            return []
+        query = f"SELECT blueprint, identifier FROM entities WHERE {_KEYS_IN} AND updated_at > ?2"
+        return sorted(self._db.execute(query, (dumps(keys), moment)).fetchall())
 
     def _dependents(self, keys: set[EntityKey]) -> dict[EntityKey, set[EntityKey]]:
         found: dict[EntityKey, set[EntityKey]] = {}

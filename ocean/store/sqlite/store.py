@@ -40,6 +40,7 @@ from ocean.store.sqlite import credentials as credential_rows
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
 from ocean.store.sqlite.mapping import Part, warm, write_parts
+from ocean.store.sqlite.rules import catalog_blueprints
 from ocean.store.sqlite.spawn import SpareCatalog
 from ocean.store.writes import PreparedBatch, prepared_if_covered, rules_cover, write_options
 from ocean.transform.mapper import MapSummary
@@ -93,7 +94,7 @@ class SQLiteStore:
         """The blueprints; writes are prepared against them from now on (a resync reads
         them first, so that its first pages are prepared as they are mapped)."""
         changes = self._changes
-        stamp, blueprints = await self._call(SQLiteCatalog.stamped_blueprints)
+        stamp, blueprints = await self._call(catalog_blueprints)
         if changes == self._changes and blueprints != self._rules_read:
             # (unchanged: what was prepared meanwhile stays current)
             self._rules, self._rules_read = rules_by_blueprint(blueprints), blueprints
@@ -303,10 +304,17 @@ class SQLiteStore:
         return await self._call(SQLiteCatalog.count_owned, owner)
 
     async def delete_entities(
-        self, keys: list[EntityKey], *, delete_dependents: bool = True, fence: Fence | None = None
+        self,
+        keys: list[EntityKey],
+        *,
+        delete_dependents: bool = True,
+        fence: Fence | None = None,
+        written_before: str | None = None,
     ) -> DeleteResult:
         guard = None if fence is None else functools.partial(lease.fenced, fence)
-        return await self._call(SQLiteCatalog.delete_entities, keys, delete_dependents, guard)
+        return await self._call(
+            SQLiteCatalog.delete_entities, keys, delete_dependents, guard, written_before
+        )
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
         """Every entity (of one blueprint), in key order, read a page at a time."""
