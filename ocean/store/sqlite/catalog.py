@@ -427,36 +427,6 @@ class SQLiteCatalog:
                 found.fresh.add(dependent)
         return found
 
-    def request_resync(self, integration: str) -> str:
-        stamp = now_iso()
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO resync_requests(integration, requested_at) VALUES (?, ?) "
-                "ON CONFLICT(integration) DO UPDATE SET requested_at = excluded.requested_at",
-                (integration, stamp),
-            )
-        return stamp
-
-    def resync_requested_at(self, integration: str) -> str | None:
-        row = self._db.execute(
-            "SELECT requested_at FROM resync_requests WHERE integration = ?", (integration,)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
-        with self._transaction():
-            self._db.execute(
-                "INSERT INTO integrations(identifier, body) VALUES (?, ?) "
-                "ON CONFLICT(identifier) DO UPDATE SET body = excluded.body",
-                (identifier, dumps(record)),
-            )
-
-    def get_integration(self, identifier: str) -> dict[str, Any] | None:
-        row = self._db.execute(
-            "SELECT body FROM integrations WHERE identifier = ?", (identifier,)
-        ).fetchone()
-        return None if row is None else dict(orjson.loads(row[0]))
-
     def update_blueprint(self, identifier: str, patch: dict[str, Any]) -> dict[str, Any] | None:
         with self._transaction():
             row = self._db.execute(

@@ -35,7 +35,7 @@ from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.prepared import MappedPage
-from ocean.store.sqlite import audit, cursors, lease, pages, produced, runs
+from ocean.store.sqlite import audit, cursors, integrations, lease, pages, produced, runs
 from ocean.store.sqlite import credentials as credential_rows
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
@@ -239,16 +239,16 @@ class SQLiteStore:
         return await self._call(SQLiteCatalog.dependents, keys, after)
 
     async def request_resync(self, integration: str) -> str:
-        return await self._call(SQLiteCatalog.request_resync, integration)
+        return await self._call(integrations.request_resync, integration)
 
     async def resync_requested_at(self, integration: str) -> str | None:
-        return await self._call(SQLiteCatalog.resync_requested_at, integration)
+        return await self._call(integrations.resync_requested_at, integration)
 
     async def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
-        await self._call(SQLiteCatalog.save_integration, identifier, record)
+        await self._call(integrations.save, identifier, record)
 
     async def get_integration(self, identifier: str) -> dict[str, Any] | None:
-        return await self._call(SQLiteCatalog.get_integration, identifier)
+        return await self._call(integrations.get, identifier)
 
     async def create_credentials(
         self, name: str, *, role: str = ADMIN, integration: str | None = None
