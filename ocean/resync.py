@@ -210,10 +210,17 @@ async def _delete_stale(
         threshold=job.mapping.entity_deletion_threshold,
     )  # fmt: skip
     report.deletion_notes.extend(_plan_notes(plan))
-    # The plan is closed (nothing outside it relates to it): no cascade in the catalog,
-    # and an entity related to meanwhile (a live event) is kept, not taken along. A chunk
-    # at a time, so that other writers wait for one chunk's transaction at most (ordered
-    # on a thread: a million keys take seconds, and the lease is renewed meanwhile).
+    await _delete_planned(job, report, plan, graph)
+
+
+async def _delete_planned(
+    job: ResyncJob, report: ResyncReport, plan: DeletionPlan, graph: Graph
+) -> None:
+    """Delete the plan a chunk at a time, counting into ``report``. The plan is closed
+    (nothing outside it relates to it): no cascade in the catalog, and an entity related
+    to meanwhile (a live event) is kept, not taken along. Other writers wait for one
+    chunk's transaction at most; the chunks are ordered on a thread (a million keys take
+    seconds, and the lease is renewed meanwhile)."""
     chunks = await asyncio.to_thread(in_chunks, plan.delete, graph, DELETE_CHUNK)
     blocked: dict[EntityKey, list[EntityKey]] = {}
     written: list[EntityKey] = []

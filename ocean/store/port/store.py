@@ -12,7 +12,6 @@ page records and relation checks go through its ``/v1/ocean`` extension routes.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,13 +30,13 @@ from ocean.store.base import (
 )
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port import cursors
+from ocean.store.port.dependents import add_dependent
 from ocean.store.port.http import PortAPIError, PortHTTP, json_of
 from ocean.store.port.requests import (
     bulk_batches,
     by_blueprint,
     group_keys,
     identifier_query,
-    relation_targets,
 )
 from ocean.types import Entity, EntityKey
 
@@ -373,7 +372,7 @@ class PortAPIStore:
                     include=["identifier", "blueprint", "relations", "updatedAt"],
                 )
                 for entity in related:
-                    _add_dependent(found, entity, blueprint, chunk, after)
+                    add_dependent(found, entity, blueprint, chunk, after)
         return found
 
     async def delete_entities(
@@ -481,25 +480,3 @@ class PortAPIStore:
         )
         request = json_of(response).get("request")
         return None if not request else str(request.get("updatedAt"))
-
-
-def _add_dependent(
-    found: Dependents, entity: dict[str, Any], blueprint: str, targets: set[str], after: str
-) -> None:
-    """Record ``entity`` as a dependent of those of ``targets`` it points at directly."""
-    key = (str(entity["blueprint"]), str(entity["identifier"]))
-    hit = False
-    for target in relation_targets(entity) & targets:
-        if (blueprint, target) != key:
-            found.of.setdefault((blueprint, target), set()).add(key)
-            hit = True
-    if hit and _later(str(entity.get("updatedAt") or ""), after):
-        found.fresh.add(key)
-
-
-def _later(stamp: str, after: str) -> bool:
-    """Whether Port's ``stamp`` is after ``after`` (ISO-8601; unknown counts as later)."""
-    try:
-        return dt.datetime.fromisoformat(stamp) > dt.datetime.fromisoformat(after)
-    except ValueError:
-        return True

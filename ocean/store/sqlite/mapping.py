@@ -16,11 +16,13 @@ as in jq, a page is read as its JSON: a tuple is an array, NaN and infinities ar
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import orjson
 
 from ocean.store.base import Owner
 from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.store.sqlite.rules import stamped_blueprints
 from ocean.store.writes import PreparedBatch, WriteOutcomes, concatenated, prepare
 from ocean.transform.mapper import MapSummary
 from ocean.transform.mapping_spec import MappingSpec, compiled
@@ -38,6 +40,13 @@ def warm(catalog: SQLiteCatalog, spec: MappingSpec) -> None:
     with contextlib.suppress(Exception):
         compiled(spec)
     catalog.read_rules()
+
+
+def blueprints_read(catalog: SQLiteCatalog) -> tuple[int, list[dict[str, Any]]]:
+    """The catalog's blueprints and the count of blueprint changes they were read at: the
+    resync prepares pages by them (see :attr:`PreparedBatch.stamp
+    <ocean.store.writes.PreparedBatch.stamp>`)."""
+    return catalog.read(stamped_blueprints)
 
 
 def write_parts(

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
-
-if TYPE_CHECKING:
-    from ocean.store.sqlite.catalog import SQLiteCatalog
 
 _COUNT = "SELECT n FROM blueprint_changes"
 
@@ -30,13 +27,6 @@ def stamped_blueprints(db: sqlite3.Connection) -> tuple[int, list[dict[str, Any]
     makes them newer than the count says, which only has them read again."""
     (stamp,) = db.execute(_COUNT).fetchone()
     return int(stamp), stored_blueprints(db)
-
-
-def catalog_blueprints(catalog: SQLiteCatalog) -> tuple[int, list[dict[str, Any]]]:
-    """The catalog's blueprints and the count of blueprint changes they were read at (the
-    resync's store prepares writes by them, see :attr:`PreparedBatch.stamp
-    <ocean.store.writes.PreparedBatch.stamp>`)."""
-    return catalog.read(stamped_blueprints)
 
 
 @dataclass

@@ -39,8 +39,7 @@ from ocean.store.sqlite import audit, cursors, integrations, lease, pages, produ
 from ocean.store.sqlite import credentials as credential_rows
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
-from ocean.store.sqlite.mapping import Part, warm, write_parts
-from ocean.store.sqlite.rules import catalog_blueprints
+from ocean.store.sqlite.mapping import Part, blueprints_read, warm, write_parts
 from ocean.store.sqlite.spawn import SpareCatalog
 from ocean.store.writes import PreparedBatch, prepared_if_covered, rules_cover, write_options
 from ocean.transform.mapper import MapSummary
@@ -94,7 +93,7 @@ class SQLiteStore:
         """The blueprints; writes are prepared against them from now on (a resync reads
         them first, so that its first pages are prepared as they are mapped)."""
         changes = self._changes
-        stamp, blueprints = await self._call(catalog_blueprints)
+        stamp, blueprints = await self._call(blueprints_read)
         if changes == self._changes and blueprints != self._rules_read:
             # (unchanged: what was prepared meanwhile stays current)
             self._rules, self._rules_read = rules_by_blueprint(blueprints), blueprints
