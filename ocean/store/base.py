@@ -198,8 +198,9 @@ class Store(Protocol):
         With ``fence``, a catalog that keeps leases (:class:`LeasesResyncs`) deletes only
         while the fence's holder holds the lease, else raises
         :class:`~ocean.errors.LeaseLostError` having deleted nothing. With
-        ``written_before`` (a :func:`now_iso` time), those of ``keys`` written after it are
-        kept (a resync's stale entities that a live event wrote meanwhile)."""
+        ``written_before`` (a :func:`now_iso` time; deletions without dependents only),
+        those of ``keys`` written at it or after are kept, and what they relate to (a
+        resync's stale entities that a live event wrote meanwhile)."""
         ...
 
     def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]: ...

@@ -13,14 +13,28 @@ Blocked = dict[EntityKey, list[EntityKey]]
 
 
 def kept_in_use(doomed: set[EntityKey], dependents: Mapping[EntityKey, set[EntityKey]]) -> Blocked:
-    """Take out of ``doomed`` (in place) every entity something staying relates to, until
-    none is left; ``dependents``: who relates to each of ``doomed``, as stored."""
-    blocked: Blocked = {}
-    while newly := {
-        key: sorted(users - doomed)
-        for key, users in dependents.items()
-        if key in doomed and not users <= doomed
-    }:
-        blocked |= newly
-        doomed.difference_update(newly)
-    return blocked
+    """Take out of ``doomed`` (in place) every entity something staying relates to, and
+    in turn what a kept one relates to; ``dependents``: who relates to each of ``doomed``,
+    as stored. Each entity is looked at once: a kept one hands its targets on."""
+    targets: dict[EntityKey, list[EntityKey]] = {}
+    for target, users in dependents.items():
+        for user in users:
+            if user != target:
+                targets.setdefault(user, []).append(target)
+    before = set(doomed)
+    work = [key for key, users in dependents.items() if key in doomed and not users <= doomed]
+    while work:
+        key = work.pop()
+        if key not in doomed:
+            continue
+        doomed.discard(key)
+        work += (target for target in targets.get(key, ()) if target in doomed)
+    kept = sorted((before - doomed) & dependents.keys())
+    return {key: sorted(dependents[key] - doomed) for key in kept}
+
+
+def check_written_before(delete_dependents: bool, written_before: str | None) -> None:
+    """``written_before`` keeps entities of a deletion without dependents only: in a
+    cascade, keeping one would have to keep what it relates to and spare the rest."""
+    if delete_dependents and written_before is not None:
+        raise ValueError("written_before applies to deletions without dependents only")

@@ -233,6 +233,25 @@ async def test_a_deletion_keeps_what_was_written_after_the_moment_it_is_given(
     assert result.blocked == {("team", "core"): [("service", "a")]}  # a, kept, relates to it
 
 
+async def test_a_deletion_keeps_what_was_written_in_the_moment_it_is_given(
+    store: Store,
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    await _upsert(store, _service("a"))
+    written = (await store.get_entities("service", ["a"]))["a"]["updatedAt"]
+
+    result = await store.delete_entities(
+        [("service", "a")], delete_dependents=False, written_before=written
+    )
+
+    assert (result.deleted, result.written) == ([], [("service", "a")])
+
+
+async def test_written_before_is_refused_for_a_deletion_with_dependents(store: Store) -> None:
+    with pytest.raises(ValueError, match="without dependents only"):
+        await store.delete_entities([("service", "a")], written_before=now_iso())
+
+
 async def test_a_write_with_more_edges_than_one_statement_holds_keeps_them_all(
     store: Store,
 ) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 import asyncpg
 import orjson
 
-from ocean.store.blocked import Blocked, kept_in_use
+from ocean.store.blocked import Blocked, check_written_before, kept_in_use
 from ocean.store.created import Row
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.postgres.rules import lock_blueprints, relating_to
@@ -134,6 +134,7 @@ async def delete_entities(
     write that could add an edge into what is deleted, or change it, waits for the
     deletion's commit (their blueprints' locks), so what is deleted is all that relates to
     ``keys`` when it commits."""
+    check_written_before(delete_dependents, written_before)
     names = {blueprint for blueprint, _ in keys}
     await lock_blueprints(db, relating_to(rules, names, through_others=delete_dependents))
     written = await _written_after(db, keys, written_before)
@@ -150,7 +151,7 @@ async def _written_after(
         return []
     rows = await db.fetch(
         "SELECT blueprint, identifier FROM entities WHERE (blueprint, identifier) IN "
-        "(SELECT * FROM unnest($1::text[], $2::text[])) AND updated_at > $3 ORDER BY 1, 2",
+        "(SELECT * FROM unnest($1::text[], $2::text[])) AND updated_at >= $3 ORDER BY 1, 2",
         *columns(keys),
         moment,
     )
@@ -167,7 +168,7 @@ async def doomed_and_blocked(
     them too, else the keys others still relate to are kept (with who relates to them);
     ``kept``, of ``keys``, stay whatever."""
     doomed: set[EntityKey] = set(keys) - kept
-    frontier: set[EntityKey] = set(keys)
+    frontier: set[EntityKey] = set(doomed)
     while frontier:
         dependents = await dependents_of(db, frontier)
         if not delete_dependents:

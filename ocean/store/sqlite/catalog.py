@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import orjson
 
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, now_iso
-from ocean.store.blocked import kept_in_use
+from ocean.store.blocked import check_written_before, kept_in_use
 from ocean.store.created import Row, created, new_rows
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import EncodedRecord
@@ -336,9 +336,10 @@ class SQLiteCatalog:
         with self._transaction():
             if guard is not None:
                 guard(self._db)
+            check_written_before(delete_dependents, written_before)
             written = self._written_after(keys, written_before)
             doomed, blocked = set(keys) - set(written), {}
-            frontier = set(keys)
+            frontier = set(doomed)
             while frontier:
                 dependents = self._dependents(frontier)
                 if delete_dependents:
@@ -354,9 +355,10 @@ class SQLiteCatalog:
         return DeleteResult(deleted=sorted(doomed), blocked=blocked, written=written)
 
     def _written_after(self, keys: list[EntityKey], moment: str | None) -> list[EntityKey]:
+        """Those of ``keys`` written at ``moment`` or after (its millisecond included)."""
         if moment is None or not keys:
             return []
-        query = f"SELECT blueprint, identifier FROM entities WHERE {_KEYS_IN} AND updated_at > ?2"
+        query = f"SELECT blueprint, identifier FROM entities WHERE {_KEYS_IN} AND updated_at >= ?2"
         return sorted(self._db.execute(query, (dumps(keys), moment)).fetchall())
 
     def _dependents(self, keys: set[EntityKey]) -> dict[EntityKey, set[EntityKey]]:
