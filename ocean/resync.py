@@ -218,20 +218,17 @@ async def _delete_planned(
 ) -> None:
     """Delete the plan a chunk at a time, counting into ``report``. The plan is closed
     (nothing outside it relates to it): no cascade in the catalog, and an entity related
-    to meanwhile (a live event) is kept, not taken along; a dependent the cascade takes
-    goes in the chunk of what it depends on, and stays if that stays. Other writers wait
-    for one chunk's transaction at most; the chunks are ordered on a thread (a million
-    keys take seconds, and the lease is renewed meanwhile)."""
-    chunks = await asyncio.to_thread(in_chunks, plan.delete, graph, DELETE_CHUNK, plan.cascade)
-    causes = _causes(plan, graph)
+    to meanwhile (a live event) is kept, not taken along. Other writers wait for one
+    chunk's transaction at most; the chunks are ordered on a thread (a million keys take
+    seconds, and the lease is renewed meanwhile)."""
+    chunks = await asyncio.to_thread(in_chunks, plan.delete, graph, DELETE_CHUNK)
     blocked: dict[EntityKey, list[EntityKey]] = {}
     written: list[EntityKey] = []
     try:
         for chunk in chunks:
             result = await job.store.delete_entities(
-                chunk, delete_dependents=False, fence=job.fence, written_before=report.started_at,
-                causes={key: causes[key] for key in chunk if key in causes},
-            )  # fmt: skip
+                chunk, delete_dependents=False, fence=job.fence, written_before=report.started_at
+            )
             report.deleted += len(result.deleted)
             report.deleted_by_cascade += len(set(result.deleted) & plan.cascade.keys())
             _attribute_deletions(report, job.resources, result.deleted)
@@ -343,17 +340,6 @@ def _taken(task: asyncio.Future[Any]) -> None:
     """Take a task's outcome, so that asyncio does not log it as never retrieved."""
     if not task.cancelled():
         task.exception()
-
-
-def _causes(plan: DeletionPlan, graph: Graph) -> dict[EntityKey, list[EntityKey]]:
-    """Each dependent the cascade takes, with the entities of the plan it relates to."""
-    going = set(plan.delete)
-    causes: dict[EntityKey, list[EntityKey]] = {}
-    for target, users in graph.items():
-        for user in users & plan.cascade.keys() if target in going else ():
-            if user != target:
-                causes.setdefault(user, []).append(target)
-    return causes
 
 
 def _kept_meanwhile(

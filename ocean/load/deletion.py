@@ -170,20 +170,22 @@ def _over_threshold(stale: Stale, roots: Iterable[EntityKey], threshold: float) 
     }
 
 
-def in_chunks(
-    plan: list[EntityKey],
-    dependents: Graph,
-    size: int,
-    bound: Mapping[EntityKey, EntityKey] | None = None,
-) -> list[list[EntityKey]]:
+def in_chunks(plan: list[EntityKey], dependents: Graph, size: int) -> list[list[EntityKey]]:
     """The plan's entities in chunks of at most ``size`` to delete one transaction each,
     without dependents: every entity comes after (or with) each entity of the plan relating
     to it, so that no chunk finds one of its entities related to by one still standing,
     and a crash between two chunks leaves no relation dangling. Entities relating to each
-    other in a cycle go in one chunk (a larger cycle makes a larger chunk), and so does
-    each entity of ``bound`` with the one it is bound to (a cascade's dependent with the
-    entity it goes with: the catalog keeps it if that one stays)."""
-    targets_of, waiting = _order_edges(plan, dependents, bound or {})
+    other in a cycle go in one chunk (a larger cycle makes a larger chunk)."""
+    members = set(plan)
+    targets_of: dict[EntityKey, list[EntityKey]] = {}
+    waiting: dict[EntityKey, int] = {}
+    for target, users in dependents.items():
+        if target not in members:
+            continue
+        for user in users:
+            if user != target and user in members:
+                targets_of.setdefault(user, []).append(target)
+                waiting[target] = waiting.get(target, 0) + 1
     ready = deque(key for key in plan if key not in waiting)
     order: list[EntityKey] = []
     while ready:  # what nothing left relates to, one at a time
@@ -195,29 +197,6 @@ def in_chunks(
                 ready.append(target)
     left = [key for key in plan if waiting.get(key)]
     return _packed(order, _cycles_first(left, targets_of), size)
-
-
-def _order_edges(
-    plan: list[EntityKey], dependents: Graph, bound: Mapping[EntityKey, EntityKey]
-) -> tuple[dict[EntityKey, list[EntityKey]], dict[EntityKey, int]]:
-    """Within the plan, each entity's targets (what must go after it or with it), and how
-    many entities each target waits for."""
-    members = set(plan)
-    targets_of: dict[EntityKey, list[EntityKey]] = {}
-    waiting: dict[EntityKey, int] = {}
-
-    def follows(user: EntityKey, target: EntityKey) -> None:
-        targets_of.setdefault(user, []).append(target)
-        waiting[target] = waiting.get(target, 0) + 1
-
-    for target, users in dependents.items():
-        for user in users if target in members else ():
-            if user != target and user in members:
-                follows(user, target)
-    for dependent, cause in bound.items():
-        if dependent in members and cause in members:
-            follows(cause, dependent)  # with the edge dependent -> cause, one cycle
-    return targets_of, waiting
 
 
 def _cycles_first(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -193,7 +193,6 @@ class Store(Protocol):
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
-        causes: Mapping[EntityKey, list[EntityKey]] | None = None,
     ) -> DeleteResult:
         """Delete entities (and, with ``delete_dependents``, every entity relating to them).
         With ``fence``, a catalog that keeps leases (:class:`LeasesResyncs`) deletes only
@@ -201,9 +200,7 @@ class Store(Protocol):
         :class:`~ocean.errors.LeaseLostError` having deleted nothing. With
         ``written_before`` (a :func:`now_iso` time; deletions without dependents only),
         those of ``keys`` written at it or after are kept, and what they relate to (a
-        resync's stale entities that a live event wrote meanwhile). Those of ``causes``
-        (deletions without dependents) go only if one of their causes goes (a resync's
-        cascade: each dependent, with the entities of ``keys`` it depends on)."""
+        resync's stale entities that a live event wrote meanwhile)."""
         ...
 
     def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]: ...

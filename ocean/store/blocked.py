@@ -4,7 +4,7 @@ entity's relations must still lead somewhere). Pure; the stores read the edges."
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 from ocean.types import EntityKey
 
@@ -31,25 +31,6 @@ def kept_in_use(doomed: set[EntityKey], dependents: Mapping[EntityKey, set[Entit
         work += (target for target in targets.get(key, ()) if target in doomed)
     kept = sorted((before - doomed) & dependents.keys())
     return {key: sorted(dependents[key] - doomed) for key in kept}
-
-
-def kept_whole(
-    doomed: set[EntityKey],
-    dependents: Mapping[EntityKey, set[EntityKey]],
-    causes: Mapping[EntityKey, Collection[EntityKey]],
-) -> Blocked:
-    """:func:`kept_in_use`, and the entities of ``causes`` whose causes all stay (a
-    cascade's dependents, deleted only with what they depend on), until neither keeps
-    more: taken out of ``doomed`` in place; the entities kept in use, with their users."""
-    blocked: Blocked = {}
-    while True:
-        blocked |= kept_in_use(doomed, dependents)
-        orphans = [
-            key for key, of in causes.items() if key in doomed and not any(c in doomed for c in of)
-        ]
-        if not orphans:
-            return blocked
-        doomed.difference_update(orphans)
 
 
 def check_written_before(delete_dependents: bool, written_before: str | None) -> None:

@@ -18,7 +18,6 @@ import asyncio
 import copy
 import functools
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -115,14 +114,9 @@ class TestCatalog(SQLiteStore):
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
-        causes: Mapping[EntityKey, list[EntityKey]] | None = None,
     ) -> DeleteResult:
         result = await super().delete_entities(
-            keys,
-            delete_dependents=delete_dependents,
-            fence=fence,
-            written_before=written_before,
-            causes=causes,
+            keys, delete_dependents=delete_dependents, fence=fence, written_before=written_before
         )
         if self.recording:
             self.deleted += result.deleted

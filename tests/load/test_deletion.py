@@ -209,11 +209,3 @@ def test_a_long_chain_and_a_long_cycle_are_ordered_without_recursion() -> None:
     order = [key for chunk in chunks for key in chunk]
     assert order[:20000] == chain[::-1] and sorted(order[20000:]) == ring
     assert [len(chunk) for chunk in chunks] == [1000] * 20 + [20000]
-
-
-def test_a_cascade_dependent_goes_in_the_chunk_of_what_it_depends_on() -> None:
-    plan, graph = _keys("a", "b", "c", "d"), _graph("a>b", "c>d")  # a, c: taken by cascade
-
-    chunks = in_chunks(plan, graph, 1, bound={_pkg("a"): _pkg("b")})
-
-    assert ["".join(name for _, name in chunk) for chunk in chunks] == ["c", "d", "ab"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -382,10 +382,9 @@ class PortAPIStore:
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
-        causes: Mapping[EntityKey, list[EntityKey]] | None = None,
     ) -> DeleteResult:
         """``fence`` is not checked: the Port API keeps no leases (resyncs are not leased);
-        nor are ``written_before`` and ``causes``: its bulk deletion takes no condition."""
+        nor is ``written_before``: its bulk deletion takes no condition."""
         deleted: list[EntityKey] = []
         for blueprint, identifiers in group_keys(keys).items():
             size = (await self._http.limits()).delete_identifiers

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 import asyncpg
 import orjson
 
-from ocean.store.blocked import Blocked, check_written_before, kept_whole
+from ocean.store.blocked import Blocked, check_written_before, kept_in_use
 from ocean.store.created import Row
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.postgres.rules import lock_blueprints, relating_to
@@ -127,7 +127,6 @@ async def delete_entities(
     rules: Mapping[str, EntityRules],
     delete_dependents: bool,
     written_before: str | None = None,
-    causes: Mapping[EntityKey, list[EntityKey]] | None = None,
 ) -> tuple[set[EntityKey], Blocked, list[EntityKey]]:
     """Delete ``keys`` (and what relates to them, with ``delete_dependents``) by the current
     ``rules``, which the caller keeps from changing: what is deleted, what is kept because
@@ -139,9 +138,7 @@ async def delete_entities(
     names = {blueprint for blueprint, _ in keys}
     await lock_blueprints(db, relating_to(rules, names, through_others=delete_dependents))
     written = await _written_after(db, keys, written_before)
-    doomed, blocked = await doomed_and_blocked(
-        db, keys, delete_dependents, set(written), causes or {}
-    )
+    doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents, set(written))
     await delete_edges(db, await outgoing(db, doomed, rules.get))
     await delete_rows(db, doomed)
     return doomed, blocked, written
@@ -166,7 +163,6 @@ async def doomed_and_blocked(
     keys: list[EntityKey],
     delete_dependents: bool,
     kept: set[EntityKey] = frozenset(),  # type: ignore[assignment]
-    causes: Mapping[EntityKey, list[EntityKey]] | None = None,
 ) -> tuple[set[EntityKey], Blocked]:
     """What deleting ``keys`` deletes: with ``delete_dependents`` every entity relating to
     them too, else the keys others still relate to are kept (with who relates to them);
@@ -176,7 +172,7 @@ async def doomed_and_blocked(
     while frontier:
         dependents = await dependents_of(db, frontier)
         if not delete_dependents:
-            blocked = kept_whole(doomed, dependents, causes or {})
+            blocked = kept_in_use(doomed, dependents)
             return doomed, blocked
         frontier = set().union(*dependents.values()) - doomed if dependents else set()
         doomed |= frontier

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -370,14 +370,13 @@ class PostgresStore:
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
-        causes: Mapping[EntityKey, list[EntityKey]] | None = None,
     ) -> DeleteResult:
         async with self._pool.acquire() as db, db.transaction():
             await lock_blueprint_changes(db)  # and other deletions
             if not await rules_current(db, self._known.stamps):
                 await self._read_rules(db)  # on this connection: the pool may be all deletions
             doomed, blocked, written = await delete_reaching(
-                db, keys, self._known.rules, delete_dependents, written_before, causes
+                db, keys, self._known.rules, delete_dependents, written_before
             )
             if fence is not None:  # last: the lease's row is locked only until the commit
                 await lease.fenced(db, fence)

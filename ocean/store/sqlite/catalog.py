@@ -13,14 +13,14 @@ import contextlib
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, now_iso
-from ocean.store.blocked import check_written_before, kept_whole
+from ocean.store.blocked import check_written_before, kept_in_use
 from ocean.store.created import Row, created, new_rows
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import EncodedRecord
@@ -328,12 +328,10 @@ class SQLiteCatalog:
         delete_dependents: bool,
         guard: Callable[[sqlite3.Connection], None] | None = None,
         written_before: str | None = None,
-        causes: Mapping[EntityKey, list[EntityKey]] | None = None,
     ) -> DeleteResult:
         """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
         keys that other entities still relate to are kept and reported; those of ``keys``
-        written after ``written_before`` are kept, and those of ``causes`` whose causes all
-        stay (see :meth:`Store.delete_entities <ocean.store.base.Store.delete_entities>`). ``guard`` runs first in the transaction
+        written after ``written_before`` are kept. ``guard`` runs first in the transaction
         and may refuse it by raising (a lease's fence)."""
         with self._transaction():
             if guard is not None:
@@ -348,7 +346,7 @@ class SQLiteCatalog:
                     frontier = set().union(*dependents.values()) - doomed if dependents else set()
                     doomed |= frontier
                 else:
-                    blocked = kept_whole(doomed, dependents, causes or {})
+                    blocked = kept_in_use(doomed, dependents)
                     frontier = set()
             relations.remove(self._db, relations.outgoing(self._db, doomed, self._rules_of))
             batch = dumps(sorted(doomed))

@@ -15,7 +15,7 @@ mapping instead of taking turns with it on the interpreter's lock.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -309,11 +309,10 @@ class SQLiteStore:
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
-        causes: Mapping[EntityKey, list[EntityKey]] | None = None,
     ) -> DeleteResult:
         guard = None if fence is None else functools.partial(lease.fenced, fence)
         return await self._call(
-            SQLiteCatalog.delete_entities, keys, delete_dependents, guard, written_before, causes
+            SQLiteCatalog.delete_entities, keys, delete_dependents, guard, written_before
         )
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
