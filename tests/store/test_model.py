@@ -218,6 +218,7 @@ async def test_a_deletion_keeps_what_was_written_after_the_moment_it_is_given(
 ) -> None:
     await store.create_blueprints([TEAM, SERVICE])
     await _upsert(store, _service("a", relations={"team": "core"}), _service("b"))
+    await asyncio.sleep(0.002)  # the plan is made a millisecond later
     planned = now_iso()
     await asyncio.sleep(0.002)  # a later millisecond
     await _upsert(store, _service("a", title="A", relations={"team": "core"}))  # a live event
