@@ -78,9 +78,12 @@ def plan_deletion(
     roots = {key for key in stale.candidates if key[0] not in stale.protected_blueprints}
     plan.kept_protected = len(stale.candidates) - len(roots)
     kept = stale.produced | fresh
-    doomed = (
-        closure(roots, dependents, lambda key: key not in kept) if delete_dependents else {*roots}
-    )
+    protected = stale.protected_blueprints
+
+    def admit(key: EntityKey) -> bool:  # a failed kind's entity is kept, even by a cascade
+        return key not in kept and key[0] not in protected
+
+    doomed = closure(roots, dependents, admit) if delete_dependents else {*roots}
     while True:
         _keep_what_kept_entities_use(doomed, dependents, plan.kept_in_use)
         if delete_dependents:  # a dependent goes only with something it relates to

@@ -48,6 +48,18 @@ def test_protected_blueprints_and_what_kept_entities_relate_to_are_kept() -> Non
     assert plan.kept_in_use == {("team", "t1"): ("svc", "s0")}
 
 
+def test_a_cascade_keeps_a_failed_kinds_entity_and_so_what_it_relates_to() -> None:
+    plan = _plan(
+        {("svc", f"s{i}") for i in range(1, 10)},  # s0 is stale, and its kind failed
+        protected_blueprints={"svc"},
+        graph={("team", "t1"): {("svc", "s0")}},
+        dependents=True,
+    )
+
+    assert plan.delete == [("team", "t2")]
+    assert plan.kept_in_use == {("team", "t1"): ("svc", "s0")}
+
+
 # A package graph: each arrow "x -> y" is x dependsOn y, so x is among y's dependents.
 #   stale-root <- stale-mid <- fresh-a, fresh-b     (stale-mid is used by what the resync produced)
 #   lonely (stale, nobody relates to it)
