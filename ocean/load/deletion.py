@@ -73,7 +73,7 @@ def plan_deletion(
 ) -> DeletionPlan:
     """The closed set of entities the resync may delete. ``dependents`` is the graph of who
     relates to the candidates (and, with ``delete_dependents``, to their dependents in turn,
-    see :func:`doomed_closure`); ``fresh`` are the dependents written since the start."""
+    see :func:`closure`); ``fresh`` are the dependents written since the start."""
     plan = DeletionPlan()
     roots = {key for key in stale.candidates if key[0] not in stale.protected_blueprints}
     plan.kept_protected = len(stale.candidates) - len(roots)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -23,7 +22,6 @@ from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
 BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
-_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 @dataclass
@@ -166,16 +164,12 @@ def prepared_again(
 
 
 def loads(text: str | bytes) -> Any:
-    """JSON text as the values it holds, integers beyond 64 bits exact: orjson reads them
-    as floats, and a body merged or checked again would be written back rounded. Such a
-    number has 19 digits or more; a text with a run of them (or a NaN, which only the
-    standard library reads) is read by the standard library."""
-    if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
-        return json.loads(text)
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # NaN or Infinity, as dumps writes them beyond orjson
-        return json.loads(text)
+    """A stored body's JSON as the values it holds, read by the standard library: orjson
+    reads integers beyond 64 bits as floats, and a body merged or checked again would be
+    written back rounded (it also refuses the NaN and lone surrogates that :func:`dumps`'s
+    fallback writes). A regex that routed only long digit runs to it cost more (6.9 µs a
+    700-character body) than reading every body so (2.3 µs; orjson 0.8 µs)."""
+    return json.loads(text)
 
 
 def _loaded(text: str) -> dict[str, Any]:

@@ -331,7 +331,7 @@ class SQLiteCatalog:
     ) -> DeleteResult:
         """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
         keys that other entities still relate to are kept and reported; those of ``keys``
-        written after ``written_before`` are kept. ``guard`` runs first in the transaction
+        written at or after ``written_before`` are kept. ``guard`` runs first in the transaction
         and may refuse it by raising (a lease's fence)."""
         with self._transaction():
             if guard is not None:
