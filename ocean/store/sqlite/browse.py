@@ -39,11 +39,9 @@ def browse_entities(catalog: SQLiteCatalog, wanted: Browse) -> BrowsePage:
             return BrowsePage(
                 entities[: wanted.limit], _total(db, wanted, where, params, len(entities)), more
             )
+        rules_of = catalog.current_rules().get
         compiled.bind(
-            {
-                rule: related_keys(db, rule, definitions, catalog._rules_of)
-                for rule in compiled.related
-            }
+            {rule: related_keys(db, rule, definitions, rules_of) for rule in compiled.related}
         )
         extra = DATASOURCES if compiled.uses_datasource else ""
         sql = f"SELECT {_COLUMNS}{extra} FROM entities e WHERE {where} ORDER BY {order}"

@@ -211,10 +211,11 @@ class SQLiteCatalog:
         """Read the blueprint rules unless they are (a resync's first write then has them)."""
         self._rules.covering(self._db, set())
 
-    def _rules_of(self, blueprint: str) -> EntityRules | None:
-        """A blueprint's rules as committed now (deletion, search and browse follow its
-        relations by them)."""
-        return self._rules.current(self._db).get(blueprint)
+    def current_rules(self) -> dict[str, EntityRules]:
+        """The blueprint rules as committed now, read again if a blueprint changed: what
+        deletion, search and browse follow relations by (asked once per operation, not per
+        entity: it reads the count of blueprint changes)."""
+        return self._rules.current(self._db)
 
     # entities -----------------------------------------------------------------------------
 
@@ -348,7 +349,9 @@ class SQLiteCatalog:
                 else:
                     blocked = kept_in_use(doomed, dependents)
                     frontier = set()
-            relations.remove(self._db, relations.outgoing(self._db, doomed, self._rules_of))
+            relations.remove(
+                self._db, relations.outgoing(self._db, doomed, self.current_rules().get)
+            )
             batch = dumps(sorted(doomed))
             self._db.execute(DISOWN, (batch,))
             self._db.execute(f"DELETE FROM entities WHERE {_KEYS_IN}", (batch,))
@@ -387,7 +390,8 @@ class SQLiteCatalog:
         self, query: dict[str, Any], include: list[str] | None, exclude: list[str] | None
     ) -> list[dict[str, Any]]:
         definitions = {bp["identifier"]: bp for bp in self.list_blueprints()}
-        return search(self._db, query, definitions, (include, exclude), self._rules_of)
+        rules_of = self.current_rules().get
+        return search(self._db, query, definitions, (include, exclude), rules_of)
 
     # ownership, listing, runs ---------------------------------------------------------------
 
