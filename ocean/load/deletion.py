@@ -23,6 +23,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from ocean.store.blocked import keep_what_stays_uses
 from ocean.types import EntityKey
 
 Graph = dict[EntityKey, set[EntityKey]]
@@ -85,7 +86,7 @@ def plan_deletion(
 
     doomed = closure(roots, dependents, admit) if delete_dependents else {*roots}
     while True:
-        _keep_what_kept_entities_use(doomed, dependents, plan.kept_in_use)
+        plan.kept_in_use |= keep_what_stays_uses(doomed, dependents)
         if delete_dependents:  # a dependent goes only with something it relates to
             doomed = closure(doomed & roots, dependents, doomed.__contains__)
         over = _over_threshold(stale, roots, threshold)
@@ -122,27 +123,6 @@ def closure(
                 found.add(dependent)
                 frontier.append(dependent)
     return found
-
-
-def _keep_what_kept_entities_use(
-    doomed: set[EntityKey], dependents: Graph, why: dict[EntityKey, EntityKey]
-) -> None:
-    """Take out of ``doomed`` every entity that something outside it relates to, until none
-    is left (what a kept entity relates to is kept, and so on), noting one such each."""
-    targets = _targets_among(doomed, dependents)
-    work = sorted(doomed)
-    while work:
-        key = work.pop()
-        if key not in doomed:
-            continue
-        outside = min(
-            (user for user in dependents.get(key, ()) if user not in doomed), default=None
-        )
-        if outside is None:
-            continue
-        doomed.discard(key)
-        why[key] = outside
-        work.extend(targets.get(key, ()))  # what it relates to now has a kept user
 
 
 def _targets_among(doomed: set[EntityKey], dependents: Graph) -> Graph:

@@ -13,24 +13,39 @@ Blocked = dict[EntityKey, list[EntityKey]]
 
 
 def kept_in_use(doomed: set[EntityKey], dependents: Mapping[EntityKey, set[EntityKey]]) -> Blocked:
+    """:func:`keep_what_stays_uses`, each kept entity with all those relating to it that
+    stay (what a store reports)."""
+    kept = sorted(keep_what_stays_uses(doomed, dependents))
+    return {key: sorted(dependents[key] - doomed) for key in kept}
+
+
+def keep_what_stays_uses(
+    doomed: set[EntityKey], dependents: Mapping[EntityKey, set[EntityKey]]
+) -> dict[EntityKey, EntityKey]:
     """Take out of ``doomed`` (in place) every entity something staying relates to, and
-    in turn what a kept one relates to; ``dependents``: who relates to each of ``doomed``,
-    as stored. Each entity is looked at once: a kept one hands its targets on."""
+    in turn what a kept one relates to; ``dependents``: who relates to each of ``doomed``.
+    Each kept entity, with the least one staying relating to it when it was kept (the
+    resync's plan names one). Each entity is looked at once: a kept one hands its targets
+    on."""
     targets: dict[EntityKey, list[EntityKey]] = {}
-    for target, users in dependents.items():
-        for user in users:
-            if user != target:
-                targets.setdefault(user, []).append(target)
-    before = set(doomed)
-    work = [key for key, users in dependents.items() if key in doomed and not users <= doomed]
+    for target in doomed:
+        for user in dependents.get(target, ()):
+            targets.setdefault(user, []).append(target)
+    why: dict[EntityKey, EntityKey] = {}
+    work = sorted(doomed)
     while work:
         key = work.pop()
         if key not in doomed:
             continue
+        outside = min(
+            (user for user in dependents.get(key, ()) if user not in doomed), default=None
+        )
+        if outside is None:
+            continue
         doomed.discard(key)
-        work += (target for target in targets.get(key, ()) if target in doomed)
-    kept = sorted((before - doomed) & dependents.keys())
-    return {key: sorted(dependents[key] - doomed) for key in kept}
+        why[key] = outside
+        work.extend(targets.get(key, ()))  # what it relates to now has a kept user
+    return why
 
 
 def check_written_before(delete_dependents: bool, written_before: str | None) -> None:
