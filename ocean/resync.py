@@ -18,11 +18,18 @@ from ocean.errors import LeaseLostError
 from ocean.integration import run_hooks
 from ocean.job import ResyncJob, Tally
 from ocean.kind_sync import sync_pages
-from ocean.load.deletion import DeletionPlan, Graph, Stale, in_chunks, plan_deletion
+from ocean.load.deletion import (
+    DeletionPlan,
+    Graph,
+    Stale,
+    causes_for,
+    in_chunks,
+    plan_deletion,
+)
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.produced import Produced
-from ocean.store.base import RechecksOwnership, RunRecord, Store, now_iso
+from ocean.store.base import DeleteResult, RechecksOwnership, RunRecord, Store, now_iso
 from ocean.transform.jq import rewrite_single_quotes
 from ocean.transform.mapper import CompiledResource
 from ocean.types import EntityKey
@@ -222,20 +229,25 @@ async def _delete_planned(
     chunk's transaction at most; the chunks are ordered on a thread (a million keys take
     seconds, and the lease is renewed meanwhile)."""
     chunks = await asyncio.to_thread(in_chunks, plan.delete, graph, DELETE_CHUNK)
-    blocked: dict[EntityKey, list[EntityKey]] = {}
-    written: list[EntityKey] = []
+    results: list[DeleteResult] = []
     try:
         for chunk in chunks:
+            causes = (
+                await asyncio.to_thread(causes_for, chunk, plan.causes) if plan.causes else None
+            )
             result = await job.store.delete_entities(
-                chunk, delete_dependents=False, fence=job.fence, written_before=report.started_at
+                chunk,
+                delete_dependents=False,
+                fence=job.fence,
+                written_before=report.started_at,
+                causes=causes,
             )
             report.deleted += len(result.deleted)
             report.deleted_by_cascade += len(set(result.deleted) & plan.cascade.keys())
             _attribute_deletions(report, job.resources, result.deleted)
-            blocked |= result.blocked
-            written += result.written
+            results.append(result)
     finally:
-        report.deletion_notes.extend(_kept_meanwhile(blocked, written))
+        report.deletion_notes.extend(_kept_meanwhile(results))
 
 
 async def _dependents_graph(
@@ -342,21 +354,30 @@ def _taken(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
-def _kept_meanwhile(
-    blocked: dict[EntityKey, list[EntityKey]], written: list[EntityKey]
-) -> list[str]:
-    """Why the catalog kept stale entities of the plan, one sentence each."""
+def _kept_meanwhile(results: list[DeleteResult]) -> list[str]:
+    """Why the catalog kept entities of the plan, one sentence each."""
+    kept = DeleteResult(
+        deleted=[],
+        blocked={key: users for result in results for key, users in result.blocked.items()},
+        written=[key for result in results for key in result.written],
+        spared=[key for result in results for key in result.spared],
+    )
     notes = []
-    if written:
+    if kept.written:
         notes.append(
-            f"kept {len(written)} stale entities written since the resync started (a live "
-            f"event, say), e.g. {written[0]}"
+            f"kept {len(kept.written)} stale entities written since the resync started (a "
+            f"live event, say), e.g. {kept.written[0]}"
         )
-    if blocked:
-        example = next(iter(blocked.items()))
+    if kept.blocked:
+        example = next(iter(kept.blocked.items()))
         notes.append(
-            f"kept {len(blocked)} stale entities that entities written during the resync "
+            f"kept {len(kept.blocked)} stale entities that entities written during the resync "
             f"relate to, or kept ones in turn, e.g. {example[0]} used by {example[1][:3]}"
+        )
+    if kept.spared:
+        notes.append(
+            f"kept {len(kept.spared)} entities the cascade would have taken along with one "
+            f"written (or related to) since the resync started, e.g. {kept.spared[0]}"
         )
     return notes
 

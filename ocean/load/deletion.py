@@ -36,6 +36,9 @@ class DeletionPlan:
     cascade: dict[EntityKey, EntityKey] = field(default_factory=dict)
     """Of ``delete``, those the resync did not find stale: each with the deleted entity it
     relates to (``deleteDependentEntities``)."""
+    causes: dict[EntityKey, list[EntityKey]] = field(default_factory=dict)
+    """Each of ``cascade`` with all the entities of ``delete`` it relates to: what the
+    cascade takes it for (see :func:`causes_for`)."""
     kept_protected: int = 0
     """Stale entities kept because their kind failed."""
     kept_in_use: dict[EntityKey, EntityKey] = field(default_factory=dict)
@@ -98,7 +101,8 @@ def plan_deletion(
     plan.kept_in_use = {k: v for k, v in plan.kept_in_use.items() if k in roots - doomed}
     plan.delete = sorted(doomed)
     targets = _targets_among(doomed, dependents)
-    plan.cascade = {key: min(targets[key]) for key in doomed - stale.candidates}
+    plan.causes = {key: sorted(targets[key]) for key in doomed - stale.candidates}
+    plan.cascade = {key: causes[0] for key, causes in plan.causes.items()}
     going = len(plan.delete)
     if going and going > threshold * stale.total_owned:
         plan.blocked = (
@@ -107,8 +111,24 @@ def plan_deletion(
             f"{threshold:g}; nothing was deleted. If the source really shrank, raise "
             "entityDeletionThreshold in the mapping (1 allows everything) and resync."
         )
-        plan.delete, plan.cascade = [], {}
+        plan.delete, plan.cascade, plan.causes = [], {}, {}
     return plan
+
+
+def causes_for(
+    chunk: Iterable[EntityKey], causes: Mapping[EntityKey, list[EntityKey]]
+) -> dict[EntityKey, list[EntityKey]]:
+    """What a chunk's deletion needs to spare the entities a cascade takes for an entity
+    the catalog then keeps (written or related to meanwhile, in a later chunk): each of the
+    chunk's cascade entities with its causes, and theirs in turn."""
+    found: dict[EntityKey, list[EntityKey]] = {}
+    work = [key for key in chunk if key in causes]
+    while work:
+        key = work.pop()
+        if key not in found:
+            found[key] = causes[key]
+            work += (cause for cause in causes[key] if cause in causes and cause not in found)
+    return found
 
 
 def closure(

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from ocean.store.blocked import Causes
 from ocean.types import Entity, EntityKey
 
 
@@ -63,11 +64,13 @@ class WriteOutcome:
 @dataclass(frozen=True)
 class DeleteResult:
     """What a delete removed, and what it kept because other entities still relate to it
-    (each with those), or because they were written after ``written_before``."""
+    (each with those), or because they were written after ``written_before``, or because
+    what a cascade took them for was (``causes``)."""
 
     deleted: list[EntityKey]
     blocked: dict[EntityKey, list[EntityKey]]
     written: list[EntityKey] = field(default_factory=list)
+    spared: list[EntityKey] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -193,6 +196,7 @@ class Store(Protocol):
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
+        causes: Causes | None = None,
     ) -> DeleteResult:
         """Delete entities (and, with ``delete_dependents``, every entity relating to them).
         With ``fence``, a catalog that keeps leases (:class:`LeasesResyncs`) deletes only
@@ -200,7 +204,11 @@ class Store(Protocol):
         :class:`~ocean.errors.LeaseLostError` having deleted nothing. With
         ``written_before`` (a :func:`now_iso` time; deletions without dependents only),
         those of ``keys`` written at it or after are kept, and what they relate to (a
-        resync's stale entities that a live event wrote meanwhile)."""
+        resync's stale entities that a live event wrote meanwhile). ``causes`` (with
+        ``written_before``) names, for those of ``keys`` that a resync's cascade takes, what
+        the cascade takes them for: such a key is kept (``spared``) when one of those was
+        written at that time or after, or something written then relates to one (the cause
+        will be kept when its turn comes: see :func:`~ocean.store.blocked.spared`)."""
         ...
 
     def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]: ...

@@ -4,7 +4,7 @@ entity's relations must still lead somewhere). Pure; the stores read the edges."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from ocean.types import EntityKey
 
@@ -46,6 +46,36 @@ def keep_what_stays_uses(
         why[key] = outside
         work.extend(targets.get(key, ()))  # what it relates to now has a kept user
     return why
+
+
+Causes = Mapping[EntityKey, Sequence[EntityKey]]
+"""Each entity a cascade takes, with the entities of the deletion it relates to (those
+whose deletion takes it), for those a cascade takes in turn too."""
+
+
+def watched(causes: Causes) -> set[EntityKey]:
+    """The entities whose being kept keeps some of ``causes``' keys."""
+    return {target for targets in causes.values() for target in targets}
+
+
+def spared(keys: Iterable[EntityKey], causes: Causes, touched: set[EntityKey]) -> list[EntityKey]:
+    """Of ``keys``, those a cascade takes that lead, through ``causes``, to one of
+    ``touched`` (written since the resync planned, or related to by something written
+    since): that one will be kept, so what the cascade took for it stays too. A key leading
+    to two causes is spared when either is touched (keeping one too many is safe; deleting
+    one whose cause stays is not)."""
+    users: dict[EntityKey, list[EntityKey]] = {}
+    for key, targets in causes.items():
+        for target in targets:
+            users.setdefault(target, []).append(key)
+    reached: set[EntityKey] = set()
+    work = list(touched)
+    while work:
+        for user in users.get(work.pop(), ()):
+            if user not in reached:
+                reached.add(user)
+                work.append(user)
+    return sorted(key for key in keys if key in reached)
 
 
 def check_written_before(delete_dependents: bool, written_before: str | None) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ocean.store.base import DeleteResult, Fence, Owner, WriteOutcome
+from ocean.store.blocked import Causes
 from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite.host import CatalogHost
 from ocean.store.sqlite.store import SQLiteStore
@@ -114,9 +115,14 @@ class TestCatalog(SQLiteStore):
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
+        causes: Causes | None = None,
     ) -> DeleteResult:
         result = await super().delete_entities(
-            keys, delete_dependents=delete_dependents, fence=fence, written_before=written_before
+            keys,
+            delete_dependents=delete_dependents,
+            fence=fence,
+            written_before=written_before,
+            causes=causes,
         )
         if self.recording:
             self.deleted += result.deleted

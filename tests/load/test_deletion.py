@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocean.load.deletion import Graph, Stale, in_chunks, plan_deletion
+from ocean.load.deletion import Graph, Stale, causes_for, in_chunks, plan_deletion
 from ocean.types import EntityKey
 
 OWNED = {("svc", f"s{i}") for i in range(10)} | {("team", "t1"), ("team", "t2")}
@@ -100,6 +100,11 @@ def test_a_cascade_takes_dependents_that_nothing_kept_uses_and_names_them() -> N
         ("svc", "uses-lonely"): _pkg("lonely"),
         ("svc", "uses-user"): ("svc", "uses-lonely"),
     }
+    assert causes_for([("svc", "uses-user")], plan.causes) == {  # what the catalog checks
+        ("svc", "uses-user"): [("svc", "uses-lonely")],
+        ("svc", "uses-lonely"): [_pkg("lonely")],
+    }
+    assert causes_for([_pkg("lonely")], plan.causes) == {}  # stale itself: goes whatever
 
 
 @pytest.mark.parametrize(

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 
 from ocean import resync
+from ocean.store.base import Owner
+from ocean.store.open import open_store
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 
 PACKAGES_MAIN = """
@@ -55,6 +58,15 @@ def _package_mapping(query: str) -> dict[str, Any]:
     }
 
 
+async def _packages_synced(workspace: Workspace, catalog: str, packages: list[Any]) -> None:
+    """The packages integration in ``workspace``, synced once with every package."""
+    (workspace.folder / "main.py").write_text(PACKAGES_MAIN)
+    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(json.dumps([PACKAGE]))
+    workspace.data_file.write_text(json.dumps({"package": packages}))
+    workspace.set_mapping(_package_mapping("true"))
+    await workspace.sail(catalog)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: str) -> str:
     return str(workspace.catalog) if request.param == "sqlite" else postgres_url
@@ -63,11 +75,7 @@ def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: 
 async def test_a_cascade_from_stale_packages_never_deletes_packages_just_produced(
     workspace: Workspace, catalog: str
 ) -> None:
-    (workspace.folder / "main.py").write_text(PACKAGES_MAIN)
-    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(json.dumps([PACKAGE]))
-    workspace.data_file.write_text(json.dumps({"package": _packages()}))
-    workspace.set_mapping(_package_mapping("true"))
-    await workspace.sail(catalog)
+    await _packages_synced(workspace, catalog, _packages())
 
     workspace.set_mapping(_package_mapping('.section != "b"'))
     report = await workspace.sail(catalog)
@@ -116,11 +124,7 @@ async def test_stale_entities_relating_to_each_other_go_a_chunk_at_a_time(
         {"id": "c2", "section": "b", "deps": ["c1"]},
         {"id": "c3", "section": "b", "deps": []},
     ]
-    (workspace.folder / "main.py").write_text(PACKAGES_MAIN)
-    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(json.dumps([PACKAGE]))
-    workspace.data_file.write_text(json.dumps({"package": chain + cycle}))
-    workspace.set_mapping(_package_mapping("true"))
-    await workspace.sail(catalog)
+    await _packages_synced(workspace, catalog, chain + cycle)
     monkeypatch.setattr(resync, "DELETE_CHUNK", 1)  # a transaction per entity
 
     workspace.set_mapping(
@@ -130,3 +134,39 @@ async def test_stale_entities_relating_to_each_other_go_a_chunk_at_a_time(
 
     assert await workspace.entities("package", catalog) == {}
     assert report.deleted == 9 and not report.deletion_notes
+
+
+async def _write(catalog: str, entity: dict[str, Any]) -> None:
+    """Someone else's write (a live event, a user), through another store."""
+    store = await open_store(catalog)
+    try:
+        outcomes = await store.upsert_entities([entity], owner=Owner("testing", "live"), merge=True)
+        assert all(outcome.ok for outcome in outcomes)
+    finally:
+        await store.close()
+
+
+async def test_a_cascade_spares_a_dependent_whose_target_is_written_between_chunks(
+    workspace: Workspace, catalog: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _packages_synced(workspace, catalog, _packages())
+    mine = {"identifier": "mine", "blueprint": "package", "relations": {"dependsOn": ["b3"]}}
+    await _write(catalog, mine)  # not the integration's: a cascade takes it along with b3
+    monkeypatch.setattr(resync, "DELETE_CHUNK", 1)  # mine's chunk, then b3's
+    loop, planned = asyncio.get_running_loop(), resync.causes_for
+    live = {"identifier": "b3", "blueprint": "package", "title": "edited live"}
+
+    def live_event_then_plan(*args: Any) -> Any:  # runs on a thread before each chunk
+        if args[0] == [("package", "mine")]:
+            asyncio.run_coroutine_threadsafe(_write(catalog, live), loop).result()
+        return planned(*args)
+
+    monkeypatch.setattr(resync, "causes_for", live_event_then_plan)
+    workspace.set_mapping(_package_mapping('.section != "b"'))
+    report = await workspace.sail(catalog)
+
+    left = await workspace.entities("package", catalog)
+    assert left["b3"]["title"] == "edited live" and "mine" in left  # before: mine was gone
+    assert report.deleted == 0
+    notes = " ".join(report.deletion_notes)
+    assert "kept 1 entities the cascade would have taken along" in notes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ocean.store.blocked import kept_in_use
+from ocean.store.blocked import kept_in_use, spared, watched
 from ocean.types import EntityKey
 
 
@@ -47,3 +47,29 @@ def test_a_long_chain_behind_a_kept_entity_is_kept_whole() -> None:
     blocked = kept_in_use(going, dependents)
 
     assert not going and len(blocked) == 20000
+
+
+@pytest.mark.parametrize(
+    ("keys", "causes", "touched", "kept"),
+    [
+        pytest.param("x", ["x>a"], "a", "x", id="its-cause-touched"),
+        pytest.param("x", ["x>a"], "b", "", id="another-touched"),
+        pytest.param("y", ["y>x", "x>a"], "a", "y", id="its-cause-in-turn-touched"),
+        pytest.param("xy", ["x>a", "y>b"], "b", "y", id="each-by-its-own"),
+        pytest.param("x", ["x>a", "x>b"], "b", "x", id="either-of-two-causes"),
+        pytest.param("xy", ["x>y", "y>x"], "a", "", id="a-cycle-touched-nowhere"),
+        pytest.param("xy", ["x>y", "y>x", "y>a"], "a", "xy", id="a-cycle-touched"),
+    ],
+)
+def test_what_a_cascade_takes_for_a_touched_entity_is_spared(
+    keys: str, causes: list[str], touched: str, kept: str
+) -> None:
+    found: dict[EntityKey, list[EntityKey]] = {}
+    for edge in causes:
+        user, target = edge.split(">")
+        found.setdefault(_key(user), []).append(_key(target))
+
+    result = spared([_key(k) for k in keys], found, {_key(t) for t in touched})
+
+    assert result == [_key(k) for k in kept]
+    assert watched(found) == {target for targets in found.values() for target in targets}

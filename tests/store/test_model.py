@@ -248,6 +248,37 @@ async def test_a_deletion_keeps_what_was_written_in_the_moment_it_is_given(
     assert (result.deleted, result.written) == ([], [("service", "a")])
 
 
+@pytest.mark.parametrize(
+    ("meanwhile", "spared"),
+    [
+        pytest.param(_service("a", title="A"), True, id="its-cause-written"),
+        pytest.param(_service("z", relations={"depends": ["a"]}), True, id="its-cause-related-to"),
+        pytest.param(_service("b", title="B"), False, id="another-written"),
+    ],
+)
+async def test_a_deletion_spares_what_a_cascade_took_for_an_entity_touched_meanwhile(
+    store: Store, meanwhile: dict[str, Any], spared: bool
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+    x, y = _service("x", relations={"depends": ["a"]}), _service("y", relations={"depends": ["x"]})
+    await _upsert(store, _service("a"), _service("b"), x, y)  # y -> x -> a, a stale
+    await asyncio.sleep(0.002)
+    planned = now_iso()
+    await asyncio.sleep(0.002)
+    await _upsert(store, meanwhile)  # a live event after the plan, before y's chunk
+
+    result = await store.delete_entities(
+        [("service", "y")],
+        delete_dependents=False,
+        written_before=planned,
+        causes={("service", "y"): [("service", "x")], ("service", "x"): [("service", "a")]},
+    )
+
+    assert result.spared == ([("service", "y")] if spared else [])
+    assert result.deleted == ([] if spared else [("service", "y")])
+    assert ("y" in await store.get_entities("service", ["y"])) is spared
+
+
 async def test_written_before_is_refused_for_a_deletion_with_dependents(store: Store) -> None:
     with pytest.raises(ValueError, match="without dependents only"):
         await store.delete_entities([("service", "a")], written_before=now_iso())

@@ -28,6 +28,7 @@ from ocean.store.base import (
     RunRecord,
     WriteOutcome,
 )
+from ocean.store.blocked import Causes
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port import cursors
 from ocean.store.port.dependents import add_dependent
@@ -382,9 +383,10 @@ class PortAPIStore:
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
+        causes: Causes | None = None,
     ) -> DeleteResult:
         """``fence`` is not checked: the Port API keeps no leases (resyncs are not leased);
-        nor is ``written_before``: its bulk deletion takes no condition."""
+        nor are ``written_before`` and ``causes``: its bulk deletion takes no condition."""
         deleted: list[EntityKey] = []
         for blueprint, identifiers in group_keys(keys).items():
             size = (await self._http.limits()).delete_identifiers

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 import asyncpg
 import orjson
 
-from ocean.store.blocked import Blocked, check_written_before, kept_in_use
+from ocean.store.base import DeleteResult
+from ocean.store.blocked import Blocked, Causes, check_written_before, kept_in_use, spared, watched
 from ocean.store.created import Row
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.postgres.rules import lock_blueprints, relating_to
@@ -127,21 +128,41 @@ async def delete_entities(
     rules: Mapping[str, EntityRules],
     delete_dependents: bool,
     written_before: str | None = None,
-) -> tuple[set[EntityKey], Blocked, list[EntityKey]]:
+    causes: Causes | None = None,
+) -> DeleteResult:
     """Delete ``keys`` (and what relates to them, with ``delete_dependents``) by the current
     ``rules``, which the caller keeps from changing: what is deleted, what is kept because
-    others relate to it, and what because it was written after ``written_before``. Every
-    write that could add an edge into what is deleted, or change it, waits for the
+    others relate to it, what because it was written after ``written_before``, and what
+    because a cascade took it for one touched since (``causes``). Every write that could
+    add an edge into what is deleted, or change it, or touch a cause, waits for the
     deletion's commit (their blueprints' locks), so what is deleted is all that relates to
     ``keys`` when it commits."""
     check_written_before(delete_dependents, written_before)
-    names = {blueprint for blueprint, _ in keys}
+    ahead = watched(causes) if causes and written_before is not None else set()
+    names = {blueprint for blueprint, _ in [*keys, *ahead]}
     await lock_blueprints(db, relating_to(rules, names, through_others=delete_dependents))
     written = await _written_after(db, keys, written_before)
-    doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents, set(written))
+    kept = await _spared(db, keys, causes or {}, ahead, written_before)
+    doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents, {*written, *kept})
     await delete_edges(db, await outgoing(db, doomed, rules.get))
     await delete_rows(db, doomed)
-    return doomed, blocked, written
+    return DeleteResult(sorted(doomed), blocked, written, kept)
+
+
+async def _spared(
+    db: asyncpg.Connection,
+    keys: list[EntityKey],
+    causes: Causes,
+    ahead: set[EntityKey],
+    moment: str | None,
+) -> list[EntityKey]:
+    """Those of ``keys`` a cascade took for an entity written at ``moment`` or after, or
+    related to by one written then."""
+    if moment is None or not ahead:
+        return []
+    touched = set(await _written_after(db, sorted(ahead), moment))
+    touched |= {target for target, _, at in await edges_into(db, ahead) if at >= moment}
+    return spared(keys, causes, touched)
 
 
 async def _written_after(

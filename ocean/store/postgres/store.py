@@ -30,6 +30,7 @@ from ocean.store.base import (
     WriteOutcome,
     now_iso,
 )
+from ocean.store.blocked import Causes
 from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import ClaimedPage, PageShelf
@@ -370,17 +371,18 @@ class PostgresStore:
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
+        causes: Causes | None = None,
     ) -> DeleteResult:
         async with self._pool.acquire() as db, db.transaction():
             await lock_blueprint_changes(db)  # and other deletions
             if not await rules_current(db, self._known.stamps):
                 await self._read_rules(db)  # on this connection: the pool may be all deletions
-            doomed, blocked, written = await delete_reaching(
-                db, keys, self._known.rules, delete_dependents, written_before
+            result = await delete_reaching(
+                db, keys, self._known.rules, delete_dependents, written_before, causes
             )
             if fence is not None:  # last: the lease's row is locked only until the commit
                 await lease.fenced(db, fence)
-        return DeleteResult(deleted=sorted(doomed), blocked=blocked, written=written)
+        return result
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
         after: EntityKey = ("", "")

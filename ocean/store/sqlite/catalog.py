@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import orjson
 
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, now_iso
-from ocean.store.blocked import check_written_before, kept_in_use
+from ocean.store.blocked import Causes, check_written_before, kept_in_use, spared, watched
 from ocean.store.created import Row, created, new_rows
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import EncodedRecord
@@ -329,17 +329,20 @@ class SQLiteCatalog:
         delete_dependents: bool,
         guard: Callable[[sqlite3.Connection], None] | None = None,
         written_before: str | None = None,
+        causes: Causes | None = None,
     ) -> DeleteResult:
         """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
         keys that other entities still relate to are kept and reported; those of ``keys``
-        written at or after ``written_before`` are kept. ``guard`` runs first in the transaction
-        and may refuse it by raising (a lease's fence)."""
+        written at or after ``written_before`` are kept, and those a cascade took for one
+        touched since (``causes``: :meth:`Store.delete_entities`). ``guard`` runs first in
+        the transaction and may refuse it by raising (a lease's fence)."""
         with self._transaction():
             if guard is not None:
                 guard(self._db)
             check_written_before(delete_dependents, written_before)
             written = self._written_after(keys, written_before)
-            doomed, blocked = set(keys) - set(written), {}
+            kept = self._spared(keys, causes, written_before)
+            doomed, blocked = set(keys) - set(written) - set(kept), {}
             frontier = set(doomed)
             while frontier:
                 dependents = self._dependents(frontier)
@@ -355,7 +358,19 @@ class SQLiteCatalog:
             batch = dumps(sorted(doomed))
             self._db.execute(DISOWN, (batch,))
             self._db.execute(f"DELETE FROM entities WHERE {_KEYS_IN}", (batch,))
-        return DeleteResult(deleted=sorted(doomed), blocked=blocked, written=written)
+        return DeleteResult(sorted(doomed), blocked, written, kept)
+
+    def _spared(
+        self, keys: list[EntityKey], causes: Causes | None, moment: str | None
+    ) -> list[EntityKey]:
+        """Those of ``keys`` a cascade took for an entity written at ``moment`` or after, or
+        related to by one written then."""
+        if moment is None or not causes:
+            return []
+        ahead = watched(causes)
+        touched = set(self._written_after(sorted(ahead), moment))
+        touched |= {target for target, _, at in self._edges_into(ahead) if at >= moment}
+        return spared(keys, causes, touched)
 
     def _written_after(self, keys: list[EntityKey], moment: str | None) -> list[EntityKey]:
         """Those of ``keys`` written at ``moment`` or after (its millisecond included)."""

@@ -31,6 +31,7 @@ from ocean.store.base import (
     RunRecord,
     WriteOutcome,
 )
+from ocean.store.blocked import Causes
 from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.page_records import ClaimedPage, PageShelf
@@ -309,10 +310,11 @@ class SQLiteStore:
         delete_dependents: bool = True,
         fence: Fence | None = None,
         written_before: str | None = None,
+        causes: Causes | None = None,
     ) -> DeleteResult:
         guard = None if fence is None else functools.partial(lease.fenced, fence)
         return await self._call(
-            SQLiteCatalog.delete_entities, keys, delete_dependents, guard, written_before
+            SQLiteCatalog.delete_entities, keys, delete_dependents, guard, written_before, causes
         )
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
