@@ -42,9 +42,13 @@ async def write_entities(
     owner: Owner,
     mapping: PortAppConfig,
     prepared: PreparedBatch | None = None,
+    only_changed: bool = True,
 ) -> list[WriteOutcome]:
     """Each entity's outcome, in order, with the mapping's merge and relation settings;
-    ``prepared``: the entities prepared ahead by the store (:class:`PreparesWrites`)."""
+    ``prepared``: the entities prepared ahead by the store (:class:`PreparesWrites`);
+    ``only_changed``: an entity equal to the stored one is not written (a resync's, whose
+    run remembers what it produced); a live event's is, so that it counts as written since
+    a running resync started."""
     if not entities:
         return []
     upsert = (
@@ -55,7 +59,7 @@ async def write_entities(
     return await upsert(
         owner=owner,
         merge=mapping.enable_merge_entity,
-        only_changed=True,
+        only_changed=only_changed,
         create_missing_related=mapping.create_missing_related_entities,
     )
 

@@ -256,6 +256,23 @@ async def test_a_live_event_racing_a_resync_of_the_same_kind_ends_in_the_newest_
     assert {k: e["properties"]["stars"] for k, e in entities.items()} == {"svc-0": 5, "svc-1": 1}
 
 
+async def test_a_live_event_equal_to_the_stored_entity_keeps_it_from_a_running_resync(
+    live: Workspace,
+) -> None:
+    live.set_data(services=[services(1, stars=1)], teams=TEAMS, slow=0.5)  # svc-1 vanished
+    async with live_server(live) as server:
+        await server.post(service_event("svc-1", stars=1))
+        await server.settled()
+        sail = prepare(live.folder, environ=live.environ, overrides={})
+        resyncing = asyncio.create_task(run_once(sail, server.store, SilentObserver()))
+        await asyncio.sleep(0.2)  # the resync has started: svc-1 is not in its source
+        await server.post(service_event("svc-1", stars=1))  # the source says it exists
+        await server.settled()
+        report = await resyncing
+    assert report.status == "completed" and report.deleted == 0
+    assert "svc-1" in await live.entities("service")
+
+
 TEAM_PROCESSOR = """
 class TeamProcessor(ServiceProcessor):
     async def should_process_event(self, event):
