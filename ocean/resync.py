@@ -356,28 +356,25 @@ def _taken(task: asyncio.Future[Any]) -> None:
 
 def _kept_meanwhile(results: list[DeleteResult]) -> list[str]:
     """Why the catalog kept entities of the plan, one sentence each."""
-    kept = DeleteResult(
-        deleted=[],
-        blocked={key: users for result in results for key, users in result.blocked.items()},
-        written=[key for result in results for key in result.written],
-        spared=[key for result in results for key in result.spared],
-    )
+    written = [key for result in results for key in result.written]
+    blocked = [item for result in results for item in result.blocked.items()]
+    spared = [key for result in results for key in result.spared]
     notes = []
-    if kept.written:
+    if written:
         notes.append(
-            f"kept {len(kept.written)} stale entities written since the resync started (a "
-            f"live event, say), e.g. {kept.written[0]}"
+            f"kept {len(written)} stale entities written since the resync started (a live "
+            f"event, say), e.g. {written[0]}"
         )
-    if kept.blocked:
-        example = next(iter(kept.blocked.items()))
+    if blocked:
+        key, users = blocked[0]
         notes.append(
-            f"kept {len(kept.blocked)} stale entities that entities written during the resync "
-            f"relate to, or kept ones in turn, e.g. {example[0]} used by {example[1][:3]}"
+            f"kept {len(blocked)} stale entities that entities written during the resync "
+            f"relate to, or kept ones in turn, e.g. {key} used by {users[:3]}"
         )
-    if kept.spared:
+    if spared:
         notes.append(
-            f"kept {len(kept.spared)} entities the cascade would have taken along with one "
-            f"written (or related to) since the resync started, e.g. {kept.spared[0]}"
+            f"kept {len(spared)} entities the cascade would have taken along for entities "
+            f"written (or related to) since the resync started, e.g. {spared[0]}"
         )
     return notes
 

@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from ocean.store.blocked import keep_what_stays_uses
 from ocean.types import EntityKey
 
+CAUSES_LIMIT = 20000
+"""The most cascade entities one chunk's deletion checks (see :func:`causes_for`)."""
+
 Graph = dict[EntityKey, set[EntityKey]]
 """Each target's dependents: the entities relating to it."""
 
@@ -116,18 +119,22 @@ def plan_deletion(
 
 
 def causes_for(
-    chunk: Iterable[EntityKey], causes: Mapping[EntityKey, list[EntityKey]]
+    chunk: Iterable[EntityKey],
+    causes: Mapping[EntityKey, list[EntityKey]],
+    limit: int = CAUSES_LIMIT,
 ) -> dict[EntityKey, list[EntityKey]]:
-    """What a chunk's deletion needs to spare the entities a cascade takes for an entity
-    the catalog then keeps (written or related to meanwhile, in a later chunk): each of the
-    chunk's cascade entities with its causes, and theirs in turn."""
+    """What a chunk's deletion needs to spare the entities a cascade takes for entities the
+    catalog then keeps (written or related to meanwhile, in a later chunk): each of the
+    chunk's cascade entities with its causes, and theirs in turn, nearest first, up to
+    ``limit`` entities (a chain of cascade entities is checked that deep: each chunk of a
+    longer one would read the rest of it again)."""
     found: dict[EntityKey, list[EntityKey]] = {}
-    work = [key for key in chunk if key in causes]
-    while work:
-        key = work.pop()
+    work = deque(key for key in chunk if key in causes)
+    while work and len(found) < limit:
+        key = work.popleft()
         if key not in found:
             found[key] = causes[key]
-            work += (cause for cause in causes[key] if cause in causes and cause not in found)
+            work.extend(cause for cause in causes[key] if cause in causes and cause not in found)
     return found
 
 

@@ -59,27 +59,36 @@ def watched(causes: Causes) -> set[EntityKey]:
 
 
 def spared(keys: Iterable[EntityKey], causes: Causes, touched: set[EntityKey]) -> list[EntityKey]:
-    """Of ``keys``, those a cascade takes that lead, through ``causes``, to one of
-    ``touched`` (written since the resync planned, or related to by something written
-    since): that one will be kept, so what the cascade took for it stays too. A key leading
-    to two causes is spared when either is touched (keeping one too many is safe; deleting
-    one whose cause stays is not)."""
+    """Of ``keys``, those a cascade takes that no longer lead to an entity that goes. The
+    cascade takes an entity along for what it relates to among the deleted, so it goes
+    when a path of its causes (through others the cascade takes) reaches a stale entity
+    that goes: one not ``touched`` (written since the resync planned, or related to by
+    something written since), the walk stopping at touched ones. Entities whose every
+    path ends at touched ones stay, and so do those relating to each other in a cycle that
+    reaches nothing going (nothing but each other is a reason to delete them)."""
+    if not touched:
+        return []
     users: dict[EntityKey, list[EntityKey]] = {}
     for key, targets in causes.items():
         for target in targets:
             users.setdefault(target, []).append(key)
-    reached: set[EntityKey] = set()
-    work = list(touched)
+    going = [key for key in users if key not in causes and key not in touched]
+    reached, work = set(going), list(going)
     while work:
         for user in users.get(work.pop(), ()):
-            if user not in reached:
+            if user not in reached and user not in touched:
                 reached.add(user)
                 work.append(user)
-    return sorted(key for key in keys if key in reached)
+    return sorted(key for key in keys if key in causes and key not in reached)
 
 
-def check_written_before(delete_dependents: bool, written_before: str | None) -> None:
+def check_written_before(
+    delete_dependents: bool, written_before: str | None, causes: Causes | None = None
+) -> None:
     """``written_before`` keeps entities of a deletion without dependents only: in a
-    cascade, keeping one would have to keep what it relates to and spare the rest."""
+    cascade, keeping one would have to keep what it relates to and spare the rest.
+    ``causes`` are weighed against it."""
     if delete_dependents and written_before is not None:
         raise ValueError("written_before applies to deletions without dependents only")
+    if causes and written_before is None:
+        raise ValueError("causes are checked against written_before: give both")

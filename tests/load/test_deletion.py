@@ -107,6 +107,14 @@ def test_a_cascade_takes_dependents_that_nothing_kept_uses_and_names_them() -> N
     assert causes_for([_pkg("lonely")], plan.causes) == {}  # stale itself: goes whatever
 
 
+def test_the_causes_a_chunk_checks_are_the_nearest_up_to_a_limit() -> None:
+    chain = {_pkg(f"d{i}"): [_pkg(f"d{i - 1}") if i else _pkg("root")] for i in range(10)}
+
+    found = causes_for([_pkg("d9")], chain, limit=3)
+
+    assert list(found) == [_pkg("d9"), _pkg("d8"), _pkg("d7")]  # d6 and beyond: unchecked
+
+
 @pytest.mark.parametrize(
     ("dependents", "fresh", "deleted"),
     [

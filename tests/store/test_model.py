@@ -248,24 +248,28 @@ async def test_a_deletion_keeps_what_was_written_in_the_moment_it_is_given(
     assert (result.deleted, result.written) == ([], [("service", "a")])
 
 
+_X = _service("x", relations={"depends": ["a"]})
+_Y = _service("y", relations={"depends": ["x"]})
+
+
 @pytest.mark.parametrize(
-    ("meanwhile", "spared"),
+    ("meanwhile", "kept"),
     [
-        pytest.param(_service("a", title="A"), True, id="its-cause-written"),
-        pytest.param(_service("z", relations={"depends": ["a"]}), True, id="its-cause-related-to"),
-        pytest.param(_service("b", title="B"), False, id="another-written"),
+        pytest.param([_service("a", title="A")], "spared", id="its-cause-written"),
+        pytest.param([_service("z", relations={"depends": ["a"]})], "spared", id="related-to"),
+        pytest.param([_service("b", title="B")], None, id="another-written"),
+        pytest.param([_service("a", title="A"), _Y | {"title": "Y"}], "written", id="both"),
     ],
 )
 async def test_a_deletion_spares_what_a_cascade_took_for_an_entity_touched_meanwhile(
-    store: Store, meanwhile: dict[str, Any], spared: bool
+    store: Store, meanwhile: list[dict[str, Any]], kept: str | None
 ) -> None:
     await store.create_blueprints([TEAM, SERVICE])
-    x, y = _service("x", relations={"depends": ["a"]}), _service("y", relations={"depends": ["x"]})
-    await _upsert(store, _service("a"), _service("b"), x, y)  # y -> x -> a, a stale
+    await _upsert(store, _service("a"), _service("b"), _X, _Y)  # y -> x -> a, a stale
     await asyncio.sleep(0.002)
     planned = now_iso()
     await asyncio.sleep(0.002)
-    await _upsert(store, meanwhile)  # a live event after the plan, before y's chunk
+    await _upsert(store, *meanwhile)  # a live event after the plan, before y's chunk
 
     result = await store.delete_entities(
         [("service", "y")],
@@ -274,9 +278,21 @@ async def test_a_deletion_spares_what_a_cascade_took_for_an_entity_touched_meanw
         causes={("service", "y"): [("service", "x")], ("service", "x"): [("service", "a")]},
     )
 
-    assert result.spared == ([("service", "y")] if spared else [])
-    assert result.deleted == ([] if spared else [("service", "y")])
-    assert ("y" in await store.get_entities("service", ["y"])) is spared
+    assert (result.spared, result.written) == (
+        [("service", "y")] if kept == "spared" else [],
+        [("service", "y")] if kept == "written" else [],
+    )  # one reason each
+    assert result.deleted == ([] if kept else [("service", "y")])
+    assert ("y" in await store.get_entities("service", ["y"])) is bool(kept)
+
+
+async def test_causes_are_refused_without_the_moment_they_are_checked_against(
+    store: Store,
+) -> None:
+    with pytest.raises(ValueError, match="give both"):
+        await store.delete_entities(
+            [("service", "a")], delete_dependents=False, causes={("service", "a"): [("team", "t")]}
+        )
 
 
 async def test_written_before_is_refused_for_a_deletion_with_dependents(store: Store) -> None:

@@ -137,32 +137,41 @@ async def delete_entities(
     add an edge into what is deleted, or change it, or touch a cause, waits for the
     deletion's commit (their blueprints' locks), so what is deleted is all that relates to
     ``keys`` when it commits."""
-    check_written_before(delete_dependents, written_before)
-    ahead = watched(causes) if causes and written_before is not None else set()
+    check_written_before(delete_dependents, written_before, causes)
+    ahead = watched(causes) if causes else set()
     names = {blueprint for blueprint, _ in [*keys, *ahead]}
     await lock_blueprints(db, relating_to(rules, names, through_others=delete_dependents))
     written = await _written_after(db, keys, written_before)
-    kept = await _spared(db, keys, causes or {}, ahead, written_before)
+    kept = await _spared(db, keys, causes or {}, written_before, written) if ahead else []
     doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents, {*written, *kept})
     await delete_edges(db, await outgoing(db, doomed, rules.get))
     await delete_rows(db, doomed)
     return DeleteResult(sorted(doomed), blocked, written, kept)
 
 
+_TOUCHED = (
+    "WITH keys AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k(b, i)) "
+    "SELECT blueprint, identifier FROM entities WHERE (blueprint, identifier) IN "
+    "(SELECT b, i FROM keys) AND updated_at >= $3 UNION "
+    "SELECT r.target_blueprint, r.target FROM relations r JOIN entities e "
+    "ON e.blueprint = r.blueprint AND e.identifier = r.identifier "
+    "WHERE (r.target_blueprint, r.target) IN (SELECT b, i FROM keys) AND e.updated_at >= $3"
+)
+
+
 async def _spared(
     db: asyncpg.Connection,
     keys: list[EntityKey],
     causes: Causes,
-    ahead: set[EntityKey],
     moment: str | None,
+    written: list[EntityKey],
 ) -> list[EntityKey]:
-    """Those of ``keys`` a cascade took for an entity written at ``moment`` or after, or
-    related to by one written then."""
-    if moment is None or not ahead:
-        return []
-    touched = set(await _written_after(db, sorted(ahead), moment))
-    touched |= {target for target, _, at in await edges_into(db, ahead) if at >= moment}
-    return spared(keys, causes, touched)
+    """Those of ``keys`` (not ``written``) a cascade took only for entities written at
+    ``moment`` or after, or related to by one written then (:func:`.blocked.spared`)."""
+    assert moment is not None  # check_written_before
+    rows = await db.fetch(_TOUCHED, *columns(sorted(watched(causes))), moment)
+    touched = {(blueprint, identifier) for blueprint, identifier in rows}
+    return sorted(set(spared(keys, causes, touched)) - set(written))
 
 
 async def _written_after(

@@ -339,9 +339,9 @@ class SQLiteCatalog:
         with self._transaction():
             if guard is not None:
                 guard(self._db)
-            check_written_before(delete_dependents, written_before)
+            check_written_before(delete_dependents, written_before, causes)
             written = self._written_after(keys, written_before)
-            kept = self._spared(keys, causes, written_before)
+            kept = self._spared(keys, causes, written_before, written)
             doomed, blocked = set(keys) - set(written) - set(kept), {}
             frontier = set(doomed)
             while frontier:
@@ -361,16 +361,18 @@ class SQLiteCatalog:
         return DeleteResult(sorted(doomed), blocked, written, kept)
 
     def _spared(
-        self, keys: list[EntityKey], causes: Causes | None, moment: str | None
+        self,
+        keys: list[EntityKey],
+        causes: Causes | None,
+        moment: str | None,
+        written: list[EntityKey],
     ) -> list[EntityKey]:
-        """Those of ``keys`` a cascade took for an entity written at ``moment`` or after, or
-        related to by one written then."""
+        """Those of ``keys`` (not ``written``) a cascade took only for entities touched since
+        ``moment`` (:func:`~ocean.store.blocked.spared`)."""
         if moment is None or not causes:
             return []
-        ahead = watched(causes)
-        touched = set(self._written_after(sorted(ahead), moment))
-        touched |= {target for target, _, at in self._edges_into(ahead) if at >= moment}
-        return spared(keys, causes, touched)
+        found = spared(keys, causes, relations.touched(self._db, watched(causes), moment))
+        return sorted(set(found) - set(written))
 
     def _written_after(self, keys: list[EntityKey], moment: str | None) -> list[EntityKey]:
         """Those of ``keys`` written at ``moment`` or after (its millisecond included)."""

@@ -77,3 +77,21 @@ def rebuild(db: sqlite3.Connection, blueprint: str, rules: EntityRules) -> set[E
         add(db, made)
         targets.update((row[0], row[1]) for row in made)
     return targets
+
+
+_TOUCHED = (
+    "WITH keys(b, i) AS (SELECT value->>0, value->>1 FROM json_each(?1)) "
+    "SELECT json_group_array(json_array(b, i)) FROM ("
+    "SELECT blueprint AS b, identifier AS i FROM entities "
+    "WHERE (blueprint, identifier) IN keys AND updated_at >= ?2 UNION "
+    "SELECT r.target_blueprint, r.target FROM relations r JOIN entities e "
+    "ON e.blueprint = r.blueprint AND e.identifier = r.identifier "
+    "WHERE (r.target_blueprint, r.target) IN keys AND e.updated_at >= ?2)"
+)
+
+
+def touched(db: sqlite3.Connection, keys: Iterable[EntityKey], moment: str) -> set[EntityKey]:
+    """Those of ``keys`` written at ``moment`` or after, or related to by an entity written
+    then (each edge into them is read, the check made by SQLite)."""
+    (found,) = db.execute(_TOUCHED, (dumps(sorted(keys)), moment)).fetchone()
+    return {(blueprint, identifier) for blueprint, identifier in orjson.loads(found)}
