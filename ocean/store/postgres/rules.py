@@ -60,14 +60,18 @@ async def lock_blueprint_changes(db: asyncpg.Connection) -> None:
     await db.execute(f"SELECT pg_advisory_xact_lock({BLUEPRINT_CHANGES})")
 
 
-async def lock_blueprints(db: asyncpg.Connection, names: Iterable[str]) -> None:
+async def lock_blueprints(
+    db: asyncpg.Connection, names: Iterable[str], *, shared: bool = False
+) -> None:
     """Take the blueprints' locks for a write, in one round trip and in the order of their
     keys, each key once: writers that take them in one order cannot deadlock, and two names
     may share a key (``hashtext`` collides about once in 4 billion pairs), which in name
     order could be taken in opposite orders. The write then checks that their rules are
-    still those it read (see :mod:`.batch`)."""
+    still those it read (see :mod:`.batch`). ``shared``: for writes that only copy new
+    rows in (they may run beside each other, and exclude every other writer)."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
     await db.execute(
-        f"SELECT pg_advisory_xact_lock({BLUEPRINT_LOCKS}, h) FROM "
+        f"SELECT {function}({BLUEPRINT_LOCKS}, h) FROM "
         "(SELECT DISTINCT hashtext(b) AS h FROM unnest($1::text[]) AS t(b)) AS k ORDER BY h",
         sorted(set(names)),
     )

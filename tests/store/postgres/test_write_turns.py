@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
+import pytest
 
 from ocean.store.postgres.rules import BLUEPRINT_LOCKS
 from ocean.store.postgres.store import PostgresStore
 from tests.conftest import POSTGRES_URL
-from tests.store.postgres import BLUEPRINT, OWNER
+from tests.store.postgres import BLUEPRINT, OWNER, connected, until_waiting
 
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
 
@@ -91,4 +93,51 @@ async def test_a_write_cancelled_in_line_does_not_let_the_next_overtake_the_one_
         assert [o.status for o in await first] == ["created"]
         assert [o.status for o in await last] == ["created"]
     finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    ("second", "beside", "stored"),
+    [
+        pytest.param({"identifier": "c"}, True, {"a": "A1", "c": None}, id="apart"),
+        pytest.param({"identifier": "a", "title": "A2"}, False, {"a": "A2"}, id="same-key"),
+        pytest.param(
+            {"identifier": "c", "relations": {"uses": ["a"]}},
+            False,
+            {"a": "A1", "c": None},
+            id="relating-to-what-the-first-makes",
+        ),
+    ],
+)
+async def test_a_write_of_new_rows_goes_beside_the_one_before_only_when_they_share_no_key(
+    postgres_url: str, second: dict[str, Any], beside: bool, stored: dict[str, str | None]
+) -> None:
+    store = await PostgresStore.open(postgres_url)
+    db = await connected(postgres_url)
+    try:
+        await store.create_blueprints([BLUEPRINT])
+        b = {"identifier": "b", "blueprint": "svc"}
+        await store.upsert_entities([b], owner=OWNER, merge=True)  # none stored: now unasked
+        options: dict[str, Any] = {"owner": OWNER, "merge": True, "create_missing_related": False}
+        first_entity = {"identifier": "a", "blueprint": "svc", "title": "A1"}
+        async with _holding("svc"):  # as a blueprint change in another process would
+            first = asyncio.create_task(store.upsert_entities([first_entity], **options))
+            await until_waiting(db)
+            later = asyncio.create_task(
+                store.upsert_entities([second | {"blueprint": "svc"}], **options)
+            )
+            await asyncio.sleep(0.2)
+            waiting = await db.fetchval(
+                "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted"
+            )
+
+        assert waiting == (2 if beside else 1)  # beside: both in their transactions at once
+        assert [o.status for o in await first] == ["created"]
+        assert [o.ok for o in await later] == [True]  # as if made one after the other
+        found = await store.get_entities("svc", list(stored))
+        assert {key: entity.get("title") for key, entity in found.items()} == stored
+        if "relations" in second:
+            assert found["c"]["relations"] == {"uses": ["a"]}
+    finally:
+        await db.close()
         await store.close()
