@@ -19,12 +19,17 @@ made again asking. A plan that updates (a key sent twice) always asks.
 A store's writes are made in the order they were called (:class:`Turn`): a resync starts
 its next write while the last is under way (:class:`~ocean.store.prepared.WritesInOrder`),
 and that write, planned if it need not ask, waits for the last to end, so the server has
-it as soon as it has committed the last. Two writes that only copy new rows in go beside
-each other when neither writes or reads a key the other writes (:class:`Claim`): made at
-once or in order, they store and answer the same. They take their blueprints' locks
-shared, every other write (and deletion, and blueprint change) exclusive, so nothing
-else runs beside them. One blueprint's first sync is then made by two server processes
-at once (it was the critical path: the server's CPU is about two thirds of the run).
+it as soon as it has committed the last. Two writes of one store that only copy new rows
+in go beside each other when neither writes (or may make as a placeholder) a key the
+other writes or reads (:class:`Claim`): made at once, they store and answer what they
+would one after the other. They take their blueprints' locks shared, every other write
+(and deletion, and blueprint change) exclusive, so only writes of new rows run beside
+them: from another process too, unchecked (as writes of other blueprints always were),
+where two that make each other's keys as placeholders can deadlock (the server rolls one
+back after its ``deadlock_timeout``, and it is made again). A write made again after a
+failure (a deadlock, rules changed) may then come after one that went beside it. One
+blueprint's first sync is made by two server processes at once (it was the critical
+path: the server's CPU is about two thirds of the run).
 """
 
 from __future__ import annotations
@@ -56,7 +61,7 @@ _ASK = (
 _DEADLOCKS = 3
 """Times a write rolled back by the server to break a deadlock is made again."""
 BESIDE = 2
-"""Writes of new rows only in their transactions at once, from one store."""
+"""At most this many writes of new rows only in their transactions at once, per store."""
 _MODES = ("unasked", "asked", "upserted")
 """How a write is made, each the fallback of the one before when a row it copies exists:
 without asking which keys are stored, asking (the new rows copied), every row upserted."""
@@ -94,30 +99,35 @@ class Claim:
 
 @dataclass
 class Line:
-    """The writes of new rows only now in their transactions (by their turn's end), which
-    the write called after the last of them may go beside (:data:`BESIDE` at most)."""
+    """The writes of new rows only now in their transactions, keyed by their
+    :attr:`Turn.ended`: the write called after the last of them may join them."""
 
     running: dict[asyncio.Future[None], Claim] = field(default_factory=dict)
     moved: asyncio.Future[None] | None = None
-    """Done when one of them leaves."""
+    """Done when one joins or leaves."""
 
-    def may_go_beside(self, before: asyncio.Future[None], claim: Claim) -> bool:
-        """Whether a write of ``claim`` called right after the write ending ``before`` may
-        start now: that one is running, and every one running is apart from it."""
+    def room_for(self, claim: Claim) -> bool:
+        """Whether a write of ``claim`` may run beside those running: fewer than
+        :data:`BESIDE` run, and each is apart from it."""
         running = self.running
-        return (
-            before in running
-            and len(running) < BESIDE
-            and all(other.apart(claim) for other in running.values())
-        )
+        return len(running) < BESIDE and all(other.apart(claim) for other in running.values())
 
-    def leaving(self) -> asyncio.Future[None]:
+    def changes(self) -> asyncio.Future[None]:
+        """A future done when a write joins or leaves."""
         if self.moved is None or self.moved.done():
             self.moved = asyncio.get_running_loop().create_future()
         return self.moved
 
+    def join(self, ended: asyncio.Future[None], claim: Claim) -> None:
+        self.running[ended] = claim
+        self._moved()
+
     def leave(self, ended: asyncio.Future[None]) -> None:
-        if self.running.pop(ended, None) is not None and self.moved and not self.moved.done():
+        if self.running.pop(ended, None) is not None:
+            self._moved()
+
+    def _moved(self) -> None:
+        if self.moved is not None and not self.moved.done():
             self.moved.set_result(None)
 
 
@@ -131,18 +141,24 @@ class Turn:
     ended: asyncio.Future[None]
     line: Line = field(default_factory=Line)
 
-    async def wait(self, claim: Claim | None = None) -> bool:
-        """Wait for the write before to end; a write of new rows only (``claim``) goes as
-        soon as it may go beside it (:meth:`Line.may_go_beside`). Whether it went beside."""
-        before, line = self.before, self.line
-        while before is not None and not before.done():
-            if claim is not None and line.may_go_beside(before, claim):
-                line.running[self.ended] = claim
-                return True
-            await asyncio.wait([before, line.leaving()], return_when=asyncio.FIRST_COMPLETED)
+    async def wait(self, claim: Claim | None = None) -> None:
+        """Wait for the write before to end; a write of new rows only (``claim``) starts as
+        soon as the write before has ended or is running beside others, and there is room
+        for it beside what runs (:meth:`Line.room_for`), then joins them."""
+        while not self._may_start(claim):
+            waits = [self.line.changes()]
+            if self.before is not None and not self.before.done():
+                waits.append(self.before)  # (a shared future: not cancelled with the waiter)
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         if claim is not None:
-            line.running[self.ended] = claim
-        return False
+            self.line.join(self.ended, claim)
+
+    def _may_start(self, claim: Claim | None) -> bool:
+        before = self.before
+        ahead_ended = before is None or before.done()
+        if claim is None:
+            return ahead_ended
+        return (ahead_ended or before in self.line.running) and self.line.room_for(claim)
 
     def leave(self) -> None:
         """Out of its transaction (committed, or failed): no longer beside anything."""
@@ -207,7 +223,7 @@ class Batches:
                 if deadlocks > _DEADLOCKS:
                     raise
             finally:
-                turn.leave()  # failed in its transaction, or before: made again in line
+                turn.leave()  # (failed in its transaction, or before: made again in line)
         if answer.stored:
             self.fresh.discard(names)
         else:
@@ -237,7 +253,7 @@ class _Write:
         plan, targets, rows = self._ahead(mode, version)
         named = targets if rows is not None else _named_targets(prepared)
         copies = rows is not None and (plan is None or not _updates(plan))  # new rows only
-        await turn.wait(Claim(frozenset(prepared.keys), frozenset(named)) if copies else None)
+        await turn.wait(self._claim(named) if copies else None)
         # (from here to its commit it may run beside another: Batches.write leaves on failure)
         if prepared.rules is not known.rules:  # read again by the write before
             raise ChangedRules
@@ -269,7 +285,7 @@ class _Write:
                 rows = None
             rows = rows or Rows.of(_planned(plan), self.owner, version, copy=copy)
             await write(db, rows, self.owner, version)
-        turn.leave()  # committed: the next may go beside what still runs
+        turn.leave()  # committed: the next may join what still runs
         outcomes, made = self._outcomes(plan, answer, version)
         if self.options["create_missing_related"]:
             made |= missing
@@ -277,6 +293,15 @@ class _Write:
         self.targets.learn(learnt | {key for key in made if key[0] in wanted}, answer.deletions)
         turn.end()
         return outcomes, answer
+
+    def _claim(self, named: set[EntityKey]) -> Claim:
+        """What this write of new rows only copies in and reads: its keys, and the
+        placeholders it may make (the relation targets not known to exist), and the targets
+        it asks about."""
+        keys = frozenset(self.prepared.keys)
+        if self.options["create_missing_related"]:
+            keys |= self.targets.unknown(named)
+        return Claim(keys, frozenset(named))
 
     def _ahead(
         self, mode: str, version: int

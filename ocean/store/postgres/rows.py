@@ -122,7 +122,8 @@ class Rows:
 
 async def write(db: asyncpg.Connection, rows: Rows, owner: Owner, version: int) -> None:
     """Write the rows, their ownership and edges: the new ones copied in (COPY, no conflict
-    checks: none of their rows can exist while the blueprint's lock is held), raising
+    checks: none of their rows should exist, their keys checked under the blueprint's lock
+    or, by a write of new rows only, claimed against the others beside it), raising
     :class:`asyncpg.UniqueViolationError` if one does after all (stored though the write
     did not ask, or made meanwhile by another process, such as a placeholder): the caller
     then writes again, asking, and at last without ``copy``, every row as an upsert."""

@@ -1,7 +1,8 @@
 """The catalog on PostgreSQL (asyncpg): the same model and semantics as the SQLite catalog.
 
 Writers to one blueprint are serialised with a transaction-scoped advisory lock, so a
-merge reads and writes the stored body without another writer slipping in between. A
+merge reads and writes the stored body without another writer slipping in between
+(writes of new rows only share it: :mod:`.batch`). A
 deletion takes the locks of every blueprint relating to what it deletes
 (:func:`.relations.delete_entities`), so no write adds a dependent it does not see.
 """

@@ -96,21 +96,43 @@ async def test_a_write_cancelled_in_line_does_not_let_the_next_overtake_the_one_
         await store.close()
 
 
+_A = {"identifier": "a", "title": "A1"}
+_TO_X = {"identifier": "c", "relations": {"uses": ["x"]}}
+
+
+async def _svc_lock_waits(db: asyncpg.Connection) -> int:
+    """Sessions of this database waiting for the blueprint ``svc``'s write lock."""
+    return int(
+        await db.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND classid = $1 AND objid = (hashtext('svc')::bigint & 4294967295)::oid "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            BLUEPRINT_LOCKS,
+        )
+    )
+
+
 @pytest.mark.parametrize(
-    ("second", "beside", "stored"),
+    ("first", "second", "beside", "stored"),
     [
-        pytest.param({"identifier": "c"}, True, {"a": "A1", "c": None}, id="apart"),
-        pytest.param({"identifier": "a", "title": "A2"}, False, {"a": "A2"}, id="same-key"),
+        pytest.param(_A, {"identifier": "c"}, True, {"a": "A1", "c": None}, id="apart"),
+        pytest.param(_A, {"identifier": "a", "title": "A2"}, False, {"a": "A2"}, id="same-key"),
         pytest.param(
-            {"identifier": "c", "relations": {"uses": ["a"]}},
-            False,
-            {"a": "A1", "c": None},
+            _A, {"identifier": "c", "relations": {"uses": ["a"]}}, False, {"a": "A1", "c": None},
             id="relating-to-what-the-first-makes",
         ),
+        pytest.param(
+            {"identifier": "a", "relations": {"uses": ["x"]}, "create_missing": True}, _TO_X,
+            False, {"x": "x", "c": None}, id="relating-to-a-placeholder-the-first-makes",
+        ),
     ],
-)
+)  # fmt: skip
 async def test_a_write_of_new_rows_goes_beside_the_one_before_only_when_they_share_no_key(
-    postgres_url: str, second: dict[str, Any], beside: bool, stored: dict[str, str | None]
+    postgres_url: str,
+    first: dict[str, Any],
+    second: dict[str, Any],
+    beside: bool,
+    stored: dict[str, str | None],
 ) -> None:
     store = await PostgresStore.open(postgres_url)
     db = await connected(postgres_url)
@@ -118,26 +140,29 @@ async def test_a_write_of_new_rows_goes_beside_the_one_before_only_when_they_sha
         await store.create_blueprints([BLUEPRINT])
         b = {"identifier": "b", "blueprint": "svc"}
         await store.upsert_entities([b], owner=OWNER, merge=True)  # none stored: now unasked
-        options: dict[str, Any] = {"owner": OWNER, "merge": True, "create_missing_related": False}
-        first_entity = {"identifier": "a", "blueprint": "svc", "title": "A1"}
+        writes = []
         async with _holding("svc"):  # as a blueprint change in another process would
-            first = asyncio.create_task(store.upsert_entities([first_entity], **options))
-            await until_waiting(db)
-            later = asyncio.create_task(
-                store.upsert_entities([second | {"blueprint": "svc"}], **options)
-            )
-            await asyncio.sleep(0.2)
-            waiting = await db.fetchval(
-                "SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted"
-            )
+            for sent in (first, second):
+                entity = {k: v for k, v in sent.items() if k != "create_missing"}
+                missing = sent.get("create_missing", False)
+                call = store.upsert_entities(
+                    [entity | {"blueprint": "svc"}], owner=OWNER, merge=True,
+                    create_missing_related=missing,
+                )  # fmt: skip
+                writes.append(asyncio.create_task(call))
+                await until_waiting(db)
+            await asyncio.sleep(0.2)  # the second joins the first, or waits for its turn
+            running = len(store._batches.line.running)
+            waiting = await _svc_lock_waits(db)
 
-        assert waiting == (2 if beside else 1)  # beside: both in their transactions at once
-        assert [o.status for o in await first] == ["created"]
-        assert [o.ok for o in await later] == [True]  # as if made one after the other
+        assert (running, waiting) == ((2, 2) if beside else (1, 1))
+        outcomes = [await write for write in writes]
+        assert [[o.ok for o in each] for each in outcomes] == [[True], [True]]  # as in order
         found = await store.get_entities("svc", list(stored))
         assert {key: entity.get("title") for key, entity in found.items()} == stored
         if "relations" in second:
-            assert found["c"]["relations"] == {"uses": ["a"]}
+            assert found["c"]["relations"] == second["relations"]
+        assert not store._batches.line.running
     finally:
         await db.close()
         await store.close()
