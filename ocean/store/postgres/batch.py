@@ -79,10 +79,18 @@ class Answer:
     """The catalog's count of statements that deleted entities (see :mod:`.known`)."""
 
 
+class Unclaimed(Exception):
+    """A write of new rows only found it must make a placeholder its :class:`Claim` did
+    not hold (a relation target it knew to exist was deleted since): rolled back, it is
+    made again in line."""
+
+
 @dataclass(frozen=True)
 class Claim:
-    """What an unasked write copies in (its keys) and reads (the relation targets it
-    asks about): the next unasked write may be made beside it when they share none."""
+    """What a write of new rows only may make (``keys``: its own, and the placeholders it
+    may make, its relation targets not known to exist) and reads (``targets``: every
+    relation target it names): the next such write may be made beside it when neither
+    makes what the other makes or reads."""
 
     keys: frozenset[EntityKey]
     targets: frozenset[EntityKey]
@@ -211,7 +219,8 @@ class Batches:
                 writing = _Write(pool, known, self.targets, prepared, options, owner)
                 outcomes, answer = await writing.run(_MODES[mode], turn)
                 break
-            except asyncpg.UniqueViolationError:  # a row made meanwhile, or stored after all
+            except (asyncpg.UniqueViolationError, Unclaimed):  # a row made meanwhile, or
+                # stored after all; or a placeholder to make that its claim did not hold
                 if mode == len(_MODES) - 1:
                     raise
                 mode += 1
@@ -253,7 +262,8 @@ class _Write:
         plan, targets, rows = self._ahead(mode, version)
         named = targets if rows is not None else _named_targets(prepared)
         copies = rows is not None and (plan is None or not _updates(plan))  # new rows only
-        await turn.wait(self._claim(named) if copies else None)
+        claim = self._claim(named) if copies else None
+        await turn.wait(claim)
         # (from here to its commit it may run beside another: Batches.write leaves on failure)
         if prepared.rules is not known.rules:  # read again by the write before
             raise ChangedRules
@@ -278,6 +288,8 @@ class _Write:
             found, learnt = (targets & answer.found) | beyond, learnt | beyond
             missing = targets - found
             if missing and self.options["create_missing_related"]:
+                if claim is not None and not missing <= claim.keys:
+                    raise Unclaimed  # a target known to exist was deleted since
                 await placeholders(db, sorted(missing), self.owner, version)
             elif missing:  # planned, to fail the writes that relate to them
                 plan = plan or self._plan({})

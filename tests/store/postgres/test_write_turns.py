@@ -166,3 +166,24 @@ async def test_a_write_of_new_rows_goes_beside_the_one_before_only_when_they_sha
     finally:
         await db.close()
         await store.close()
+
+
+async def test_a_write_of_new_rows_that_must_make_a_placeholder_it_did_not_claim_is_made_again(
+    postgres_url: str,
+) -> None:
+    store, other = await PostgresStore.open(postgres_url), await PostgresStore.open(postgres_url)
+    try:
+        await store.create_blueprints([BLUEPRINT])
+        t = {"identifier": "t", "blueprint": "svc"}
+        await store.upsert_entities([t], owner=OWNER, merge=True)  # t known to exist
+        await other.delete_entities([("svc", "t")])  # gone: the store learns it at its write
+        a = {"identifier": "a", "blueprint": "svc", "relations": {"uses": ["t"]}}
+
+        (outcome,) = await store.upsert_entities([a], owner=OWNER, merge=True)
+
+        assert outcome.status == "created"  # made again in line, its placeholder with it
+        assert (await store.get_entities("svc", ["t"]))["t"]["title"] == "t"
+        assert not store._batches.line.running
+    finally:
+        await store.close()
+        await other.close()
