@@ -262,7 +262,8 @@ class _Write:
         plan, targets, rows = self._ahead(mode, version)
         named = targets if rows is not None else _named_targets(prepared)
         copies = rows is not None and (plan is None or not _updates(plan))  # new rows only
-        claim = self._claim(named) if copies else None
+        asked = self.targets.unknown(named)  # (learnt meanwhile: asked about, harmless)
+        claim = self._claim(named, asked) if copies else None
         await turn.wait(claim)
         # (from here to its commit it may run beside another: Batches.write leaves on failure)
         if prepared.rules is not known.rules:  # read again by the write before
@@ -271,7 +272,6 @@ class _Write:
         async with self.pool.acquire() as db, db.transaction():
             await lock_blueprints(db, names, shared=copies)
             keys = [] if mode == "unasked" else prepared.keys
-            asked = self.targets.unknown(named)
             answer = await _ask(db, stamps, names, keys, asked)
             learnt = set(answer.found)  # what the store did not know
             if self.targets.still(answer.deletions):
@@ -306,13 +306,13 @@ class _Write:
         turn.end()
         return outcomes, answer
 
-    def _claim(self, named: set[EntityKey]) -> Claim:
+    def _claim(self, named: set[EntityKey], unknown: set[EntityKey]) -> Claim:
         """What this write of new rows only copies in and reads: its keys, and the
         placeholders it may make (the relation targets not known to exist), and the targets
         it asks about."""
         keys = frozenset(self.prepared.keys)
         if self.options["create_missing_related"]:
-            keys |= self.targets.unknown(named)
+            keys |= unknown
         return Claim(keys, frozenset(named))
 
     def _ahead(
