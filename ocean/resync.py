@@ -297,8 +297,9 @@ def _plan_notes(plan: DeletionPlan) -> list[str]:
     if plan.cascade:
         key, target = next(iter(sorted(plan.cascade.items())))
         notes.append(
-            f"deleted {len(plan.cascade)} entities by cascade (deleteDependentEntities): "
-            f"they relate to deleted stale entities, e.g. {key} relates to {target}"
+            f"the cascade (deleteDependentEntities) takes {len(plan.cascade)} entities "
+            f"relating to stale ones it deletes, e.g. {key} relates to {target} (what it "
+            "deleted is counted in deleted_by_cascade)"
         )
     return notes
 

@@ -92,9 +92,11 @@ class LiveWriter:
                 gone += self._freshness.claim_keys(changes.gone, changes.fetched_at)
             owners = [position for position, _ in upserts.values()]
             entities = [entity for _, entity in upserts.values()]
-            outcomes = await write_entities(  # written even if unchanged, as the original
+            # written even if unchanged, as the original does: a running resync then keeps
+            # what the source has just said exists
+            outcomes = await write_entities(
                 self.store, entities, owner=self.owner, mapping=self.mapping, only_changed=False
-            )  # does: a running resync then keeps what the source just told exists
+            )
             for position, outcome in zip(owners, outcomes, strict=True):
                 if not outcome.ok:
                     errors[position].append(failure_message(outcome))

@@ -5,8 +5,9 @@ It is the one place where a write meets its caller (:class:`~ocean.server.caller
 so that rules on who may write what apply to every route alike, and where the audit log
 gets its entries (:mod:`ocean.store.audit`): one per entity or blueprint written, with the
 caller's credential and datasource, the action, whether it succeeded and a summary of the
-change (the stored state is read before the write to compute it). Entities written
-unchanged (``only_changed``) are not written, so not audited. The audit entries are
+change (the stored state is read before the write to compute it). Entities sent
+unchanged with ``only_changed`` are not written, so not audited (a live event's are
+written, and audited). The audit entries are
 appended after the write, in a transaction of their own.
 """
 

@@ -206,9 +206,10 @@ class Store(Protocol):
         those of ``keys`` written at it or after are kept, and what they relate to (a
         resync's stale entities that a live event wrote meanwhile). ``causes`` (with
         ``written_before``) names, for those of ``keys`` that a resync's cascade takes, what
-        the cascade takes them for: such a key is kept (``spared``) when one of those was
-        written at that time or after, or something written then relates to one (the cause
-        will be kept when its turn comes: see :func:`~ocean.store.blocked.spared`)."""
+        the cascade takes them for: such a key is kept (``spared``) when none of those,
+        followed through other cascade entities, leads to a stale entity that goes, one
+        neither written at that time or after nor related to by something written then
+        (see :func:`~ocean.store.blocked.spared`)."""
         ...
 
     def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]: ...

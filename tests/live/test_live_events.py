@@ -265,7 +265,9 @@ async def test_a_live_event_equal_to_the_stored_entity_keeps_it_from_a_running_r
         await server.settled()
         sail = prepare(live.folder, environ=live.environ, overrides={})
         resyncing = asyncio.create_task(run_once(sail, server.store, SilentObserver()))
-        await asyncio.sleep(0.2)  # the resync has started: svc-1 is not in its source
+        async with asyncio.timeout(10):  # until the resync has started (its first page: 0.5 s)
+            while not any(run.status == "running" for run in await server.store.list_runs(1)):
+                await asyncio.sleep(0.01)
         await server.post(service_event("svc-1", stars=1))  # the source says it exists
         await server.settled()
         report = await resyncing

@@ -133,7 +133,8 @@ async def delete_entities(
     """Delete ``keys`` (and what relates to them, with ``delete_dependents``) by the current
     ``rules``, which the caller keeps from changing: what is deleted, what is kept because
     others relate to it, what because it was written after ``written_before``, and what
-    because a cascade took it for one touched since (``causes``). Every write that could
+    a cascade took that leads to nothing going (``causes``, :func:`.blocked.spared`).
+    Every write that could
     add an edge into what is deleted, or change it, or touch a cause, waits for the
     deletion's commit (their blueprints' locks), so what is deleted is all that relates to
     ``keys`` when it commits."""

@@ -333,8 +333,8 @@ class SQLiteCatalog:
     ) -> DeleteResult:
         """Delete ``keys``; with ``delete_dependents`` also every entity relating to them, else
         keys that other entities still relate to are kept and reported; those of ``keys``
-        written at or after ``written_before`` are kept, and those a cascade took for one
-        touched since (``causes``: :meth:`Store.delete_entities`). ``guard`` runs first in
+        written at or after ``written_before`` are kept, and those a cascade took that lead
+        to nothing going (``causes``: :meth:`Store.delete_entities`). ``guard`` runs first in
         the transaction and may refuse it by raising (a lease's fence)."""
         with self._transaction():
             if guard is not None:

@@ -36,8 +36,8 @@ async def test_a_write_of_new_rows_joins_the_one_before_as_soon_as_that_one_star
     assert len(second.line.running) == 2
 
 
-async def test_a_write_waits_for_what_it_shares_a_key_with_and_for_room() -> None:
-    first, second, third = _turns(3)
+async def test_a_write_waits_for_the_one_before_when_it_reads_what_that_one_writes() -> None:
+    first, second = _turns(2)
     await first.wait(_claim("a"))
     sharing = asyncio.create_task(second.wait(_claim("b", targets=("a",))))
     assert not await _started(sharing)  # it reads what the first writes
