@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from ocean.errors import NewerSchemaError
+from ocean.store.postgres.latest_schema import LATEST
 
 MIGRATIONS: list[str] = [
     """
@@ -297,6 +298,12 @@ async def migrate(connection: asyncpg.Connection, schema: str | None = None) -> 
         version = await connection.fetchval("SELECT max(version) FROM ocean_schema") or 0
         if version > len(MIGRATIONS):
             raise NewerSchemaError(version, len(MIGRATIONS))
+        if version == 0:  # a new catalog: the schema the migrations end with, at once
+            await connection.execute(LATEST)
+            await connection.execute(
+                "INSERT INTO ocean_schema(version) SELECT generate_series(1, $1)", len(MIGRATIONS)
+            )
+            return
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             await connection.execute(script)
             await connection.execute("INSERT INTO ocean_schema(version) VALUES ($1)", number)
