@@ -1,6 +1,6 @@
 """The PostgreSQL catalog's schema as its migrations leave it, in one script: a new catalog
 is made with it in one round trip (about 40 ms) instead of by every migration in turn
-(about 120 ms: tables made and altered again, columns retyped, a table copied). A test
+(about 90 ms: tables made and altered again, columns retyped, a table copied). A test
 compares the two, table by table, column by column, index, constraint, trigger and
 function (``tests/store/postgres/test_latest_schema.py``); a new migration changes this
 script too. It repeats much of the migrations' text on purpose: a migration is history,

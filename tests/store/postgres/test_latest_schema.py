@@ -27,7 +27,8 @@ _QUERIES = {
     "indexes": "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY 1",
     "constraints": "SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid) "
     "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
-    "WHERE k.connamespace = $1::regnamespace ORDER BY 1, 2",
+    "WHERE k.connamespace = $1::regnamespace AND k.contype <> 'n' ORDER BY 1, 2",  # NOT NULL:
+    # columns (PostgreSQL 18 names them after the table they were made in, renamed or not)
     "triggers": "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
     "JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relnamespace = $1::regnamespace "
     "AND NOT t.tgisinternal ORDER BY 1",
