@@ -243,7 +243,7 @@ async def _delete_planned(
                 causes=causes,
             )
             report.deleted += len(result.deleted)
-            report.deleted_by_cascade += len(set(result.deleted) & plan.cascade.keys())
+            report.deleted_by_cascade += len(set(result.deleted) & plan.causes.keys())
             _attribute_deletions(report, job.resources, result.deleted)
             results.append(result)
     finally:
@@ -294,10 +294,10 @@ def _plan_notes(plan: DeletionPlan) -> list[str]:
             f"kept {len(plan.kept_in_use)} stale entities that kept entities still relate "
             f"to, e.g. {key} used by {user}"
         )
-    if plan.cascade:
-        key, target = next(iter(sorted(plan.cascade.items())))
+    if plan.causes:
+        key, target = min(plan.cascade.items())
         notes.append(
-            f"the cascade (deleteDependentEntities) takes {len(plan.cascade)} entities "
+            f"the cascade (deleteDependentEntities) takes {len(plan.causes)} entities "
             f"relating to stale ones it deletes, e.g. {key} relates to {target} (what it "
             "deleted is counted in deleted_by_cascade)"
         )

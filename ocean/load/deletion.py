@@ -36,12 +36,10 @@ Graph = dict[EntityKey, set[EntityKey]]
 @dataclass
 class DeletionPlan:
     delete: list[EntityKey] = field(default_factory=list)
-    cascade: dict[EntityKey, EntityKey] = field(default_factory=dict)
-    """Of ``delete``, those the resync did not find stale: each with the deleted entity it
-    relates to (``deleteDependentEntities``)."""
     causes: dict[EntityKey, list[EntityKey]] = field(default_factory=dict)
-    """Each of ``cascade`` with all the entities of ``delete`` it relates to: what the
-    cascade takes it for (see :func:`causes_for`)."""
+    """Of ``delete``, those the resync did not find stale (``deleteDependentEntities``),
+    each with the entities of ``delete`` it relates to: what the cascade takes it for (see
+    :func:`causes_for`)."""
     kept_protected: int = 0
     """Stale entities kept because their kind failed."""
     kept_in_use: dict[EntityKey, EntityKey] = field(default_factory=dict)
@@ -50,6 +48,11 @@ class DeletionPlan:
     """Why nothing is deleted at all (threshold, unknown state), or None."""
     blocked_blueprints: dict[str, str] = field(default_factory=dict)
     """Blueprints whose stale entities are all kept (their own threshold), with the reason."""
+
+    @property
+    def cascade(self) -> dict[EntityKey, EntityKey]:
+        """Each entity the cascade takes, with the least deleted entity it relates to."""
+        return {key: causes[0] for key, causes in self.causes.items()}
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,6 @@ def plan_deletion(
     plan.delete = sorted(doomed)
     targets = _targets_among(doomed, dependents)
     plan.causes = {key: sorted(targets[key]) for key in doomed - stale.candidates}
-    plan.cascade = {key: causes[0] for key, causes in plan.causes.items()}
     going = len(plan.delete)
     if going and going > threshold * stale.total_owned:
         plan.blocked = (
@@ -114,7 +116,7 @@ def plan_deletion(
             f"{threshold:g}; nothing was deleted. If the source really shrank, raise "
             "entityDeletionThreshold in the mapping (1 allows everything) and resync."
         )
-        plan.delete, plan.cascade, plan.causes = [], {}, {}
+        plan.delete, plan.causes = [], {}
     return plan
 
 

@@ -147,7 +147,7 @@ class Turn:
 
     before: asyncio.Future[None] | None
     ended: asyncio.Future[None]
-    line: Line = field(default_factory=Line)
+    line: Line
 
     async def wait(self, claim: Claim | None = None) -> None:
         """Wait for the write before to end; a write of new rows only (``claim``) starts as

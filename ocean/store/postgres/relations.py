@@ -143,7 +143,7 @@ async def delete_entities(
     names = {blueprint for blueprint, _ in [*keys, *ahead]}
     await lock_blueprints(db, relating_to(rules, names, through_others=delete_dependents))
     written = await _written_after(db, keys, written_before)
-    kept = await _spared(db, keys, causes or {}, written_before, written) if ahead else []
+    kept = await _spared(db, keys, causes or {}, ahead, written_before, written) if ahead else []
     doomed, blocked = await doomed_and_blocked(db, keys, delete_dependents, {*written, *kept})
     await delete_edges(db, await outgoing(db, doomed, rules.get))
     await delete_rows(db, doomed)
@@ -164,13 +164,15 @@ async def _spared(
     db: asyncpg.Connection,
     keys: list[EntityKey],
     causes: Causes,
+    ahead: set[EntityKey],
     moment: str | None,
     written: list[EntityKey],
 ) -> list[EntityKey]:
     """Those of ``keys`` (not ``written``) a cascade took only for entities written at
-    ``moment`` or after, or related to by one written then (:func:`.blocked.spared`)."""
+    ``moment`` or after, or related to by one written then (:func:`.blocked.spared`);
+    ``ahead``: the causes watched."""
     assert moment is not None  # check_written_before
-    rows = await db.fetch(_TOUCHED, *columns(sorted(watched(causes))), moment)
+    rows = await db.fetch(_TOUCHED, *columns(sorted(ahead)), moment)
     touched = {(blueprint, identifier) for blueprint, identifier in rows}
     return sorted(set(spared(keys, causes, touched)) - set(written))
 
