@@ -2,11 +2,17 @@
 how often threads take turns on the interpreter's lock.
 
 A resync keeps tens of thousands of objects alive at once (pages, mapped entities, the
-keys it produced). CPython's cycle collector traverses every live object in each full
-(oldest-generation) pass, and with its default pace those passes took a third of a 50k
-sync's time. With :func:`pace_collector`, young garbage is still collected as usual; full
-passes wait for a hundred middle-generation passes instead of ten, and what exists before
-the work starts (modules, classes, settings) is frozen out of them.
+rows of the writes under way), each for a few hundred milliseconds. CPython's cycle
+collector traverses every live object of a generation in each of its passes: with its
+default pace (a full pass every 7,000 net allocations, a young pass every 700) those
+passes took a third of a 50k sync's time, and with full passes made rare the young and
+middle ones still took 7% of the resync's process (70 ms of a 50k first sync, each
+entity traversed while it waited to be written). :func:`pace_collector` has a young pass
+wait for 100,000 net allocations of tracked objects (a pass then finds most of a page's
+objects already freed by their reference counts), full passes for ten middle ones, and
+freezes what exists before the work starts (modules, classes, settings) out of them.
+Garbage is still found: objects in a cycle are never freed otherwise, so they count
+towards the next pass, at most 100,000 of them.
 
 The catalog's thread (or, in its own process, the thread reading requests) hands the lock
 back after every call; with CPython's 5 ms switch interval it would wait that long
@@ -22,8 +28,14 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-FULL_PASS_EVERY = 100
-"""Middle-generation passes between full passes of the cycle collector (CPython: 10)."""
+YOUNG_PASS_AFTER = 100_000
+"""Net allocations of tracked objects between young passes of the cycle collector
+(CPython: 700). With 10,000 a 50k first sync still spent 90 ms in 60 passes."""
+MIDDLE_PASS_EVERY = 10
+"""Young passes between middle-generation passes (CPython: 10)."""
+FULL_PASS_EVERY = 10
+"""Middle-generation passes between full passes (CPython: 10; with young passes 140
+times rarer, full ones are too)."""
 SWITCH_INTERVAL = 0.0005
 """Seconds a thread holds the interpreter's lock while another waits (CPython: 0.005)."""
 
@@ -47,7 +59,6 @@ def tune_interpreter() -> None:
 
 
 def pace_collector() -> None:
-    """Make full collections rare and leave start-up objects out of them."""
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_PASS_EVERY)
+    """Make collections rare and leave start-up objects out of them."""
+    gc.set_threshold(YOUNG_PASS_AFTER, MIDDLE_PASS_EVERY, FULL_PASS_EVERY)
     gc.freeze()
