@@ -15,6 +15,9 @@ import orjson
 from ocean.store.base import Owner, PageRecord
 from ocean.store.page_records import ClaimedPage, PageShelf, claimed
 
+_DIGESTS = "ARRAY(SELECT decode(h, 'hex') FROM unnest(${0}::text[]) AS h)"
+"""Digests sent as hex texts: asyncpg knows no ``bytea[]``, and each connection asked the
+server to describe it (a few milliseconds) on its first page claim or record."""
 _HOLDS = (
     "NOT EXISTS (SELECT 1 FROM unnest(p.entry_blueprints, p.entry_identifiers, p.entry_versions) "
     "AS k(b, i, v) WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.blueprint = k.b "
@@ -26,7 +29,7 @@ _HOLDS = (
 _CLAIM = (
     "WITH hit AS (SELECT p.digest, p.record, p.entry_blueprints AS b, p.entry_identifiers AS i "
     "FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 "
-    f"AND p.digest = ANY($4::bytea[]) AND {_HOLDS}), "
+    f"AND p.digest = ANY({_DIGESTS.format(4)}) AND {_HOLDS}), "
     "keys AS (INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $5, k.b, k.i FROM hit, unnest(hit.b, hit.i) AS k(b, i)), "
     "used AS (INSERT INTO resync_produced(run, blueprint, identifier) "
@@ -36,8 +39,8 @@ _CLAIM = (
 # The records kept replace those of the same digests, which are marked as used ($4).
 _REPLACED = (
     "WITH gone AS (DELETE FROM resync_pages WHERE owner = $1 AND slot = $2 "
-    "AND digest = ANY($3::bytea[])) INSERT INTO resync_produced(run, blueprint, identifier) "
-    "SELECT $4, $2, upper(encode(d, 'hex')) FROM unnest($3::bytea[]) AS d"
+    f"AND digest = ANY({_DIGESTS.format(3)})) INSERT INTO resync_produced(run, blueprint, identifier) "
+    "SELECT $4, $2, upper(h) FROM unnest($3::text[]) AS h"
 )
 _UNUSED = (
     "DELETE FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND NOT EXISTS ("
@@ -112,8 +115,9 @@ async def holds(pool: asyncpg.Pool, shelf: PageShelf) -> bool:
 async def claim(pool: asyncpg.Pool, shelf: PageShelf, digests: list[bytes]) -> list[ClaimedPage]:
     owner, slot = shelf.owner.key, shelf.slot
     rows = await pool.fetch(
-        _CLAIM, owner, slot, shelf.fingerprint, list(set(digests)), shelf.run, shelf.used
-    )
+        _CLAIM, owner, slot, shelf.fingerprint, [d.hex() for d in set(digests)], shelf.run,
+        shelf.used,
+    )  # fmt: skip
     return [claimed(digest, {**orjson.loads(text), "n": n}) for digest, n, text in rows]
 
 
@@ -122,7 +126,7 @@ async def keep(pool: asyncpg.Pool, shelf: PageShelf, records: list[PageRecord]) 
     owner, slot, fingerprint = shelf.owner, shelf.slot, shelf.fingerprint
     rows = [_row(owner, slot, fingerprint, record) for record in latest.values()]
     async with pool.acquire() as db, db.transaction():
-        await db.execute(_REPLACED, owner.key, slot, list(latest), shelf.used)
+        await db.execute(_REPLACED, owner.key, slot, [d.hex() for d in latest], shelf.used)
         await db.copy_records_to_table("resync_pages", records=rows, columns=_COLUMNS)
 
 
