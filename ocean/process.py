@@ -4,15 +4,17 @@ how often threads take turns on the interpreter's lock.
 A resync keeps tens of thousands of objects alive at once (pages, mapped entities, the
 rows of the writes under way), each for a few hundred milliseconds. CPython's cycle
 collector traverses every live object of a generation in each of its passes: with its
-default pace (a full pass every 7,000 net allocations, a young pass every 700) those
-passes took a third of a 50k sync's time, and with full passes made rare the young and
-middle ones still took 7% of the resync's process (70 ms of a 50k first sync, each
-entity traversed while it waited to be written). :func:`pace_collector` has a young pass
-wait for 100,000 net allocations of tracked objects (a pass then finds most of a page's
-objects already freed by their reference counts), full passes for ten middle ones, and
-freezes what exists before the work starts (modules, classes, settings) out of them.
-Garbage is still found: objects in a cycle are never freed otherwise, so they count
-towards the next pass, at most 100,000 of them.
+default pace (on 3.11 and 3.12 a young pass every 700 net allocations, a full one every
+70,000) those passes took a third of a 50k sync's time, and with full passes made rare
+the young and middle ones still took 7-10% of the resync's process (70-114 ms of a 50k
+first sync, each entity traversed while it waited to be written). :func:`pace_collector`
+has a young pass wait for 100,000 net allocations of tracked objects (a pass then finds
+most of a page's objects already freed by their reference counts), middle and full
+passes for ten of the pass below, and freezes what exists before the work starts
+(modules, classes, settings) out of them. Garbage in cycles is still found, about every
+100,000 net allocations while it is young; what had been alive at a young pass waits for
+a middle or full pass, so a long-running process releases what a resync left with a full
+pass when the resync ends (:func:`release_garbage`).
 
 The catalog's thread (or, in its own process, the thread reading requests) hands the lock
 back after every call; with CPython's 5 ms switch interval it would wait that long
@@ -30,7 +32,8 @@ T = TypeVar("T")
 
 YOUNG_PASS_AFTER = 100_000
 """Net allocations of tracked objects between young passes of the cycle collector
-(CPython: 700). With 10,000 a 50k first sync still spent 90 ms in 60 passes."""
+(CPython 3.11-3.12: 700; 3.13: 2,000). With 10,000 a 50k first sync still spent 90 ms in
+60 passes."""
 MIDDLE_PASS_EVERY = 10
 """Young passes between middle-generation passes (CPython: 10)."""
 FULL_PASS_EVERY = 10
@@ -62,3 +65,11 @@ def pace_collector() -> None:
     """Make collections rare and leave start-up objects out of them."""
     gc.set_threshold(YOUNG_PASS_AFTER, MIDDLE_PASS_EVERY, FULL_PASS_EVERY)
     gc.freeze()
+
+
+def release_garbage() -> None:
+    """A full pass of the cycle collector where :func:`pace_collector` made passes rare
+    (a process that runs resync after resync calls it as each ends: what a resync left in
+    cycles is freed then, not millions of allocations later); elsewhere nothing."""
+    if gc.get_threshold()[0] == YOUNG_PASS_AFTER:
+        gc.collect()

@@ -8,7 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from ocean.process import FULL_PASS_EVERY, YOUNG_PASS_AFTER, pace_collector, run_process
+from ocean.process import (
+    MIDDLE_PASS_EVERY,
+    YOUNG_PASS_AFTER,
+    pace_collector,
+    release_garbage,
+    run_process,
+)
 
 
 @pytest.fixture
@@ -29,24 +35,48 @@ def test_a_process_returns_its_coroutines_result() -> None:
 def test_pacing_makes_collections_rare_and_freezes_what_exists(collector: None) -> None:
     pace_collector()
 
-    assert gc.get_threshold() == (YOUNG_PASS_AFTER, 10, FULL_PASS_EVERY)
-    assert gc.get_freeze_count() > 0  # modules and classes loaded so far: left out of full passes
+    assert gc.get_threshold()[:2] == (YOUNG_PASS_AFTER, MIDDLE_PASS_EVERY)
+    assert gc.get_freeze_count() > 0  # modules and classes loaded so far: left out of passes
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def _cycle_freed() -> list[bool]:
+    """A garbage cycle (which reference counts never free) and whether it was freed."""
+    freed: list[bool] = []
+    weakref.finalize(_Cycle(), freed.append, True)
+    return freed
 
 
 def test_paced_collection_still_frees_cycles(collector: None) -> None:
-    """Garbage in a cycle, which reference counts never free, is freed by a pass once
-    enough of it has been made."""
     pace_collector()
+    freed = _cycle_freed()
 
-    class Node:
-        def __init__(self) -> None:
-            self.me = self
-
-    freed = []
-    first = Node()
-    weakref.finalize(first, freed.append, True)
-    del first
-    for _ in range(YOUNG_PASS_AFTER):  # cycles, each two tracked objects, none freed by counts
-        Node()
+    for _ in range(2 * YOUNG_PASS_AFTER):  # more garbage cycles: a young pass comes
+        _Cycle()
 
     assert freed == [True]
+
+
+@pytest.mark.parametrize(("paced", "collects"), [(True, True), (False, False)])
+def test_releasing_garbage_makes_a_full_pass_only_where_passes_are_paced(
+    collector: None, paced: bool, collects: bool
+) -> None:
+    if paced:
+        pace_collector()
+    passes: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        release_garbage()
+    finally:
+        gc.callbacks.remove(count)
+
+    assert (2 in passes) is collects

@@ -16,8 +16,9 @@ from ocean.store.base import Owner, PageRecord
 from ocean.store.page_records import ClaimedPage, PageShelf, claimed
 
 _DIGESTS = "ARRAY(SELECT decode(h, 'hex') FROM unnest(${0}::text[]) AS h)"
-"""Digests sent as hex texts: asyncpg knows no ``bytea[]``, and each connection asked the
-server to describe it (a few milliseconds) on its first page claim or record."""
+"""Digests sent as hex texts: asyncpg has no codec for ``bytea[]``, and each connection
+asked the server to describe it (a few milliseconds) on its first page claim or record
+(the records' COPY still has it describe ``bigint[]``)."""
 _HOLDS = (
     "NOT EXISTS (SELECT 1 FROM unnest(p.entry_blueprints, p.entry_identifiers, p.entry_versions) "
     "AS k(b, i, v) WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.blueprint = k.b "
