@@ -25,12 +25,19 @@ Row = tuple[str, str, str, str, str]
 class NewRows:
     """What writing a batch of new entities inserts."""
 
-    entities: list[tuple[str, str, str]]
-    """(blueprint, identifier, body text) each."""
+    keys: list[EntityKey]
+    texts: list[str]
+    """The body text of each key (the prepared batch's own lists: each backend makes its
+    rows from them)."""
     edges: list[Row]
     """A target named twice is two edges here."""
     targets: set[EntityKey]
     """Relation targets outside the batch, which must exist."""
+
+    @property
+    def entities(self) -> list[tuple[str, str, str]]:
+        """(blueprint, identifier, body text) each."""
+        return [(bp, ident, text) for (bp, ident), text in zip(self.keys, self.texts, strict=True)]
 
 
 def new_rows(batch: PreparedBatch) -> NewRows | None:
@@ -39,14 +46,13 @@ def new_rows(batch: PreparedBatch) -> NewRows | None:
     keys, checks = batch.keys, batch.checks
     if any(problems for problems, _ in checks) or len(set(keys)) != len(keys):
         return None
-    entities = [(bp, ident, text) for (bp, ident), text in zip(keys, batch.texts, strict=True)]
     edges: list[Row] = [
         (target_bp, target, bp, ident, relation)
         for (bp, ident), (_, out) in zip(keys, checks, strict=True)
         for relation, target_bp, target in out
     ]
     targets = {(edge[0], edge[1]) for edge in edges}.difference(keys)
-    return NewRows(entities, edges, targets)
+    return NewRows(keys, batch.texts, edges, targets)
 
 
 def created(batch: PreparedBatch, version: int) -> WriteOutcomes:

@@ -216,7 +216,7 @@ class Batches:
         mode, deadlocks = (0 if names in self.fresh else 1), 0
         while True:
             try:
-                writing = _Write(pool, known, self.targets, prepared, options, owner)
+                writing = _Write(pool, known, self.targets, prepared, options, owner, names)
                 outcomes, answer = await writing.run(_MODES[mode], turn)
                 break
             except (asyncpg.UniqueViolationError, Unclaimed):  # a row made meanwhile, or
@@ -250,6 +250,8 @@ class _Write:
     prepared: PreparedBatch
     options: dict[str, bool]
     owner: Owner
+    names: tuple[str, ...]
+    """The blueprints of its entities, in order."""
 
     async def run(self, mode: str, turn: Turn) -> tuple[WriteOutcomes, Answer]:
         """Every entity's outcome and what was asked; ``turn`` ends as it commits.
@@ -258,7 +260,7 @@ class _Write:
         may be made beside the write before when that one does too (:class:`Claim`)."""
         version = secrets.randbits(63)  # every write transaction stamps its own
         prepared, known, copy = self.prepared, self.known, mode != "upserted"
-        names = sorted({blueprint for blueprint, _ in prepared.keys})
+        names = self.names
         plan, targets, rows = self._ahead(mode, version)
         named = targets if rows is not None else _named_targets(prepared)
         copies = rows is not None and (plan is None or not _updates(plan))  # new rows only
@@ -360,7 +362,7 @@ def _named_targets(prepared: PreparedBatch) -> set[EntityKey]:
 async def _ask(
     db: asyncpg.Connection,
     stamps: dict[str, str],
-    names: list[str],
+    names: tuple[str, ...],
     keys: list[EntityKey],
     targets: set[EntityKey],
 ) -> Answer:

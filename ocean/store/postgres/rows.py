@@ -94,8 +94,11 @@ class Rows:
         return cls(
             None,
             stamp,
-            [(bp, ident, text, stamp, stamp, version) for bp, ident, text in new.entities],
-            [(who, bp, ident, source) for bp, ident, _ in new.entities],
+            [
+                (bp, ident, text, stamp, stamp, version)
+                for (bp, ident), text in zip(new.keys, new.texts, strict=True)
+            ],
+            [(who, bp, ident, source) for bp, ident in new.keys],
             list(dict.fromkeys(new.edges)),
             [],
         )
