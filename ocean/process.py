@@ -13,8 +13,9 @@ most of a page's objects already freed by their reference counts), middle and fu
 passes for ten of the pass below, and freezes what exists before the work starts
 (modules, classes, settings) out of them. Garbage in cycles is still found, about every
 100,000 net allocations while it is young; what had been alive at a young pass waits for
-a middle or full pass, so a long-running process releases what a resync left with a full
-pass when the resync ends (:func:`release_garbage`).
+a middle or full pass, so a process that goes on frees what a resync left with a full
+pass (:func:`release_garbage`): a listening ``ocean sail`` after each resync, once its
+error is handled, and the catalog's process when it idles after some work.
 
 The catalog's thread (or, in its own process, the thread reading requests) hands the lock
 back after every call; with CPython's 5 ms switch interval it would wait that long
@@ -69,7 +70,8 @@ def pace_collector() -> None:
 
 def release_garbage() -> None:
     """A full pass of the cycle collector where :func:`pace_collector` made passes rare
-    (a process that runs resync after resync calls it as each ends: what a resync left in
-    cycles is freed then, not millions of allocations later); elsewhere nothing."""
+    (a process that runs resync after resync calls it after each, once the resync's error
+    is handled: what it left in cycles is freed then, not millions of allocations later);
+    elsewhere nothing."""
     if gc.get_threshold()[0] == YOUNG_PASS_AFTER:
         gc.collect()

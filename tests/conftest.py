@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import yaml
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.monitor.report import ResyncReport
+from ocean.process import pace_collector
 from ocean.sail import prepare
 from ocean.store.base import Store
 from ocean.store.open import open_store
@@ -210,3 +212,24 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     connection = await asyncpg.connect(POSTGRES_URL)
     await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     await connection.close()
+
+
+@pytest.fixture
+def paced() -> Iterator[list[int]]:
+    """The cycle collector paced as an Ocean process paces it (as it was, after): the
+    generations of the passes it makes meanwhile."""
+    threshold = gc.get_threshold()
+    passes: list[int] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    pace_collector()
+    gc.callbacks.append(count)
+    try:
+        yield passes
+    finally:
+        gc.callbacks.remove(count)
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

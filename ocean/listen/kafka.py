@@ -39,6 +39,7 @@ from ocean.job import Observer
 from ocean.listen.once import resync, start
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
+from ocean.process import release_garbage
 from ocean.resync_lease import Standby
 from ocean.sail import Sail
 from ocean.store.base import Owner, Store
@@ -183,6 +184,7 @@ class _Resyncs:
         if self.task is not None:
             self._ended(self.task)
             self.task = None
+            release_garbage()  # what the resync left in cycles (its error, if any, handled)
         if self.offsets:
             offsets, self.offsets = self.offsets, {}
             try:

@@ -17,7 +17,6 @@ from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
 from ocean.mapping import to_document
 from ocean.monitor.report import ResyncReport
-from ocean.process import release_garbage
 from ocean.resync import run_resync
 from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail
@@ -108,10 +107,7 @@ async def resync(
                        incremental=trigger == "incremental")  # fmt: skip
 
     terms = lease_terms(sail, wait=0.0)
-    try:
-        return await under_lease(store, sail.owner.identifier, terms, work, standby=standby)
-    finally:
-        release_garbage()  # the process goes on: free what the resync left in cycles
+    return await under_lease(store, sail.owner.identifier, terms, work, standby=standby)
 
 
 def lease_terms(sail: Sail, *, wait: float) -> LeaseTerms:

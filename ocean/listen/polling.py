@@ -31,6 +31,7 @@ from ocean.listen.once import Started, resync, start
 from ocean.listen.reload import MappingReload
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
+from ocean.process import release_garbage
 from ocean.resync_lease import Standby
 from ocean.sail import Sail
 from ocean.store.base import Store
@@ -126,6 +127,7 @@ async def poll(
     while not stop.is_set():
         if trigger is not None:
             superseded = await poller.resync(trigger)
+            release_garbage()  # what the resync left in cycles (its error, if any, handled)
             if trigger != "incremental":
                 last = time.monotonic()
             trigger, last_incremental = ("request" if superseded else None), time.monotonic()

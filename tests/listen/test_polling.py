@@ -122,3 +122,17 @@ async def test_scheduled_resyncs_run_on_top_of_polling(workspace: Workspace) -> 
         await running.wait_for(3)
 
     assert [report.trigger for report in running.reports[:3]] == ["start", "schedule", "schedule"]
+
+
+async def test_the_listener_frees_what_each_resync_left_in_cycles(
+    workspace: Workspace, paced: list[int]
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    async with listening(workspace) as running:
+        await running.wait_for(1)
+        for _ in range(100):  # the report is made before the listener goes on
+            if 2 in paced:
+                break
+            await asyncio.sleep(0.01)
+
+    assert 2 in paced  # a small resync makes no full pass of its own

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ocean.errors import StoreError
-from ocean.process import tune_interpreter
+from ocean.process import release_garbage, tune_interpreter
 from ocean.store.sqlite.catalog import SQLiteCatalog
 
 _RESYNC_WRITES = "ocean.store.sqlite.mapping"
@@ -36,6 +36,9 @@ _RESYNC_WRITES = "ocean.store.sqlite.mapping"
 LENGTH = struct.Struct("<Q")
 """A frame's length, before its bytes."""
 _PIPE_SIZE = 1 << 20
+IDLE_RELEASE = 5.0
+"""Seconds without a request after which the child frees what its last work left in
+cycles: it lives as long as a listening ``ocean sail``, its collector paced as the sail's."""
 
 
 def _widen(fd: int) -> None:
@@ -85,9 +88,11 @@ def _run(catalog: SQLiteCatalog, request: bytes) -> Any:
     return method(catalog, *args, **kwargs)
 
 
-def _read_ahead(requests: IO[bytes]) -> Iterator[bytes]:
+def _read_ahead(requests: IO[bytes], idle: float = IDLE_RELEASE) -> Iterator[bytes]:
     """The requests, read on a thread as they come: the parent sends the next while this
-    one runs, and must not wait for the pipe to drain."""
+    one runs, and must not wait for the pipe to drain. After ``idle`` seconds without a
+    request following some, a full pass of the cycle collector frees what that work left
+    in cycles (:func:`~ocean.process.release_garbage`), while nothing waits for it."""
     frames: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
 
     def read() -> None:
@@ -98,7 +103,17 @@ def _read_ahead(requests: IO[bytes]) -> Iterator[bytes]:
             frames.put(None)
 
     threading.Thread(target=read, name="catalog requests", daemon=True).start()
-    while (frame := frames.get()) is not None:
+    worked = False
+    while True:
+        try:
+            frame = frames.get(timeout=idle if worked else None)
+        except queue.Empty:
+            release_garbage()
+            worked = False
+            continue
+        if frame is None:
+            return
+        worked = True
         yield frame
 
 
