@@ -211,3 +211,16 @@ async def test_a_newer_request_aborts_the_running_resync_which_deletes_nothing_a
     statuses = [run.status for run in running.runs]
     assert statuses[-2:] == ["aborted", "completed"]
     assert set(await workspace.entities("service")) == {"svc-0", "svc-5"}
+
+
+async def test_the_listener_frees_what_each_resync_left_in_cycles(
+    workspace: Workspace, kafka_broker: str, paced: list[int]
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    async with consuming(workspace, kafka_broker) as running:
+        await running.reports_seen(1)  # the resync at start
+        async with asyncio.timeout(10):
+            while 2 not in paced:  # the report is made as the resync is settled
+                await asyncio.sleep(0.02)
+
+    assert 2 in paced  # a small resync makes no full pass of its own
