@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -214,22 +215,31 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await connection.close()
 
 
-@pytest.fixture
-def paced() -> Iterator[list[int]]:
-    """The cycle collector paced as an Ocean process paces it (as it was, after): the
-    generations of the passes it makes meanwhile."""
-    threshold = gc.get_threshold()
+@contextlib.contextmanager
+def collector_passes() -> Iterator[list[int]]:
+    """The generations of the cycle collector's passes made meanwhile."""
     passes: list[int] = []
 
     def count(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             passes.append(info["generation"])
 
-    pace_collector()
     gc.callbacks.append(count)
     try:
         yield passes
     finally:
         gc.callbacks.remove(count)
+
+
+@pytest.fixture
+def paced() -> Iterator[list[int]]:
+    """The cycle collector paced as an Ocean process paces it (as it was, after): the
+    generations of the passes it makes meanwhile."""
+    threshold = gc.get_threshold()
+    pace_collector()
+    try:
+        with collector_passes() as passes:
+            yield passes
+    finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)

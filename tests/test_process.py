@@ -6,6 +6,7 @@ import gc
 import weakref
 
 from ocean.process import MIDDLE_PASS_EVERY, YOUNG_PASS_AFTER, release_garbage, run_process
+from tests.conftest import collector_passes
 
 
 def test_a_process_returns_its_coroutines_result() -> None:
@@ -49,16 +50,7 @@ def test_releasing_garbage_makes_a_full_pass_where_passes_are_paced(paced: list[
 
 def test_releasing_garbage_does_nothing_where_passes_are_not_paced() -> None:
     """A library user's process (tests, ``ocean.testing``) keeps its collector as it is."""
-    passes: list[int] = []
-
-    def count(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            passes.append(info["generation"])
-
-    gc.callbacks.append(count)
-    try:
+    with collector_passes() as passes:
         release_garbage()
-    finally:
-        gc.callbacks.remove(count)
 
     assert passes == []
