@@ -7,18 +7,18 @@ entities' key, no JSON is parsed, and records are copied in (COPY) as written.""
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 import orjson
 
 from ocean.store.base import Owner, PageRecord
 from ocean.store.page_records import ClaimedPage, PageShelf, claimed
+from ocean.store.postgres.text_copy import Field, copy_text
 
 _DIGESTS = "ARRAY(SELECT decode(h, 'hex') FROM unnest(${0}::text[]) AS h)"
 """Digests sent as hex texts: asyncpg has no codec for ``bytea[]``, and each connection
-asked the server to describe it (a few milliseconds) on its first page claim or record
-(the records' COPY still has it describe ``bigint[]``)."""
+asked the server to describe it (a few milliseconds) on its first page claim or record.
+Records are copied in as COPY text (:mod:`~ocean.store.postgres.text_copy`): binary COPY
+encoded their arrays entry by entry, and asked the server to describe ``bigint[]``."""
 _HOLDS = (
     "NOT EXISTS (SELECT 1 FROM unnest(p.entry_blueprints, p.entry_identifiers, p.entry_versions) "
     "AS k(b, i, v) WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.blueprint = k.b "
@@ -60,7 +60,7 @@ _COLUMNS = [
 ]
 
 
-def _row(owner: Owner, slot: str, fingerprint: str, record: PageRecord) -> tuple[Any, ...]:
+def _row(owner: Owner, slot: str, fingerprint: str, record: PageRecord) -> tuple[Field, ...]:
     summary = {
         "blueprints": sorted({str(blueprint) for blueprint, _ in record.keys}),
         "counts": record.counts,
@@ -99,7 +99,7 @@ async def remember(
     async with pool.acquire() as db, db.transaction():
         await db.execute("DELETE FROM resync_pages WHERE owner = $1 AND slot = $2", owner.key, slot)
         rows = [_row(owner, slot, fingerprint, record) for record in latest.values()]
-        await db.copy_records_to_table("resync_pages", records=rows, columns=_COLUMNS)
+        await copy_text(db, "resync_pages", _COLUMNS, rows)
 
 
 async def holds(pool: asyncpg.Pool, shelf: PageShelf) -> bool:
@@ -128,7 +128,7 @@ async def keep(pool: asyncpg.Pool, shelf: PageShelf, records: list[PageRecord]) 
     rows = [_row(owner, slot, fingerprint, record) for record in latest.values()]
     async with pool.acquire() as db, db.transaction():
         await db.execute(_REPLACED, owner.key, slot, [d.hex() for d in latest], shelf.used)
-        await db.copy_records_to_table("resync_pages", records=rows, columns=_COLUMNS)
+        await copy_text(db, "resync_pages", _COLUMNS, rows)
 
 
 async def settle(pool: asyncpg.Pool, shelf: PageShelf) -> None:
