@@ -24,16 +24,16 @@ from ocean.store.blocked import Causes, check_written_before, kept_in_use, spare
 from ocean.store.created import Row, created, new_rows
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import EncodedRecord
+from ocean.store.sqlite import entity_rows, relations
 from ocean.store.sqlite import pages as sqlite_pages
-from ocean.store.sqlite import relations
 from ocean.store.sqlite.checkpoint import Checkpointer
 from ocean.store.sqlite.entity_pages import SELECT as _SELECT
 from ocean.store.sqlite.entity_pages import page_query
+from ocean.store.sqlite.entity_rows import StoredAfterAll
 from ocean.store.sqlite.known import KnownTargets
 from ocean.store.sqlite.migrations import migrate
 from ocean.store.sqlite.rules import CatalogRules, stored_blueprints
 from ocean.store.sqlite.search import search
-from ocean.store.sqlite.values import execute_rows
 from ocean.store.validation import checked_update, dangling_relations, new_blueprints
 from ocean.store.writes import (
     BatchPlan,
@@ -65,24 +65,10 @@ _PRAGMAS = (
 )
 _BULK = 1000
 """Rows a transaction changes for the checkpoint thread to copy the log after it."""
+_UNASKED_AFTER = 100
+"""New rows a write must find none stored of for the next write of its blueprints not to
+ask (a live event's new entity is no sign of a first sync)."""
 _KEYS_IN = "(blueprint, identifier) IN (SELECT value->>0, value->>1 FROM json_each(?1))"
-_UPSERT = (
-    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-    "VALUES {values} ON CONFLICT(blueprint, identifier) DO UPDATE SET body=excluded.body, "
-    "updated_at=excluded.updated_at, version=excluded.version"
-)
-_UPSERTED = "({0},{1},{2},?1,?1,?2)"
-"""One written entity's row: its blueprint, identifier and body; the write's time and version."""
-_PLACEHOLDERS = (
-    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-    "SELECT value->>0, value->>1, json_object('title', value->>1), ?2, ?2, ?3 "
-    "FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING"
-)
-_OWN = (
-    "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier) "
-    "SELECT ?2, value->>0, value->>1 FROM json_each(?1)"
-)
-_OWNED = "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier) VALUES {values}"
 _NUMBER = "(SELECT id FROM owners WHERE key = ?1)"
 """The owner's number, from the owner key bound as ``?1``."""
 OWNED_PAGE = (
@@ -93,12 +79,6 @@ OWNED_PAGE = (
 )
 DISOWN = f"DELETE FROM ownership WHERE owner IN (SELECT id FROM owners) AND {_KEYS_IN}"
 """Every owner's rows of the keys in ``?1``: one key seek per owner and key."""
-_READ_CHUNK = 2000
-"""Stored bodies read per statement (a key list SQLite parses as JSON; a big write reads in parts)."""
-_STORED = (  # rows, not one JSON array: bodies are long, and escaping them costs more
-    "SELECT identifier, body, version FROM entities "
-    "WHERE blueprint = ?1 AND identifier IN (SELECT value FROM json_each(?2))"
-)
 
 
 def _pragma(db: sqlite3.Connection, pragma: str) -> None:
@@ -136,6 +116,8 @@ class SQLiteCatalog:
         self._owner_numbers: dict[str, int] = {}
         """Owner numbers by datasource, as written by this connection's committed writes."""
         self._known = KnownTargets(self._db)
+        self._unasked: set[str] = set()
+        """Blueprints whose last bulk write found none of its keys stored."""
 
     @classmethod
     def open(cls, path: Path) -> SQLiteCatalog:
@@ -228,58 +210,57 @@ class SQLiteCatalog:
         self, prepared: PreparedBatch, owner: Owner, options: dict[str, bool]
     ) -> WriteOutcomes:
         """Write the entities of ``prepared`` (see :func:`~ocean.store.writes.prepare`),
-        prepared again first if by other rules than those committed."""
+        prepared again first if by other rules than those committed. After a write of
+        new rows of some blueprints found none stored (a first sync), the next write of the
+        same blueprints does not ask which are (an index seek per key): it inserts its new
+        rows, and is made again asking if one is stored after all."""
+        names = {blueprint for blueprint, _ in prepared.keys}
+        ask = not names <= self._unasked
+        self._unasked -= names  # until this write finds none stored
+        try:
+            outcomes, missing, created_only = self._upsert(prepared, owner, options, ask=ask)
+        except StoredAfterAll:
+            outcomes, missing, created_only = self._upsert(prepared, owner, options, ask=True)
+        if created_only and len(prepared.keys) >= _UNASKED_AFTER:
+            self._unasked |= names
+        if options["create_missing_related"]:
+            self._known.learn(missing)  # created, and committed
+        return outcomes
+
+    def _upsert(
+        self, prepared: PreparedBatch, owner: Owner, options: dict[str, bool], *, ask: bool
+    ) -> tuple[WriteOutcomes, set[EntityKey], bool]:
+        """The write's outcomes, the missing relation targets and whether it found none of
+        its keys stored (each new, written without a plan)."""
         version = secrets.randbits(63)  # every write transaction stamps its own
         create = options["create_missing_related"]
         with self._transaction():
             rules = self._rules.current(self._db)
             if prepared.stamp != self._rules.stamp:
                 prepared = prepared_again(prepared, rules, self._rules.stamp)
-            stored, versions = self._stored_bodies(prepared.keys)
+            stored, versions = (
+                entity_rows.stored_bodies(self._db, prepared.keys) if ask else ({}, {})
+            )
             new = None if stored else new_rows(prepared)
             missing = self._known.missing(self._db, new.targets, self._existing) if new else None
             if new is not None and missing is not None and (create or not missing):
-                self._placeholders(missing, owner, version)
+                number = self._owner_number(owner)
+                entity_rows.write(self._db, new.entities, number, version, new=not ask)
+                entity_rows.placeholders(self._db, missing, number, version)
                 relations.add(self._db, new.edges)
-                self._write(new.entities, owner, version)
-                outcomes = created(prepared, version)
-            else:
-                plan = plan_batch(prepared, stored, options, rules)
-                missing = self._known.missing(self._db, plan.targets(), self._existing)
-                if create:
-                    self._placeholders(missing, owner, version)
-                elif missing:
-                    plan.fail_missing(missing)
-                self._write_edges(plan)
-                self._write([(*w.key, w.text) for w in plan.writes], owner, version)
-                outcomes = versioned(plan.results(), versions, version)
-        if create:
-            self._known.learn(missing)  # created, and committed
-        return outcomes
-
-    def _placeholders(self, missing: set[EntityKey], owner: Owner, version: int) -> None:
-        """Create the ``missing`` relation targets as placeholders, owned by ``owner``."""
-        if missing:
-            placeholders = dumps(sorted(missing))
-            self._db.execute(_PLACEHOLDERS, (placeholders, now_iso(), version))
-            self._db.execute(_OWN, (placeholders, self._owner_number(owner)))
-
-    def _stored_bodies(
-        self, keys: list[EntityKey]
-    ) -> tuple[dict[EntityKey, str], dict[EntityKey, int]]:
-        """The stored body texts and versions of these entities (those that exist)."""
-        by_blueprint: dict[str, list[str]] = {}
-        for blueprint, identifier in keys:
-            by_blueprint.setdefault(blueprint, []).append(identifier)
-        bodies: dict[EntityKey, str] = {}
-        versions: dict[EntityKey, int] = {}
-        for blueprint, identifiers in by_blueprint.items():
-            for start in range(0, len(identifiers), _READ_CHUNK):
-                chunk = orjson.dumps(identifiers[start : start + _READ_CHUNK])
-                for ident, body, version in self._db.execute(_STORED, (blueprint, chunk)):
-                    bodies[blueprint, ident] = body
-                    versions[blueprint, ident] = version
-        return bodies, versions
+                return created(prepared, version), missing, True
+            if not ask:
+                stored, versions = entity_rows.stored_bodies(self._db, prepared.keys)
+            plan = plan_batch(prepared, stored, options, rules)
+            missing = self._known.missing(self._db, plan.targets(), self._existing)
+            if create:
+                entity_rows.placeholders(self._db, missing, self._owner_number(owner), version)
+            elif missing:
+                plan.fail_missing(missing)
+            self._write_edges(plan)
+            rows = [(*w.key, w.text) for w in plan.writes]
+            entity_rows.write(self._db, rows, self._owner_number(owner), version)
+            return versioned(plan.results(), versions, version), missing, False
 
     def _existing(self, keys: set[EntityKey]) -> set[EntityKey]:
         if not keys:
@@ -302,13 +283,6 @@ class SQLiteCatalog:
             new += edges
         relations.remove(self._db, old)
         relations.add(self._db, new)
-
-    def _write(self, rows: list[tuple[str, str, str]], owner: Owner, version: int) -> None:
-        """Upsert (blueprint, identifier, body text) rows, owned by ``owner``."""
-        if rows:
-            execute_rows(self._db, _UPSERT, _UPSERTED, rows, (now_iso(), version))
-            keys = [(blueprint, identifier) for blueprint, identifier, _ in rows]
-            execute_rows(self._db, _OWNED, "(?1,{0},{1})", keys, (self._owner_number(owner),))
 
     def _owner_number(self, owner: Owner) -> int:
         """The owner's number (made on its first write); the datasource it records is the
