@@ -15,21 +15,12 @@ from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.writes import prepare
-from tests.store.sqlite.test_created import BLUEPRINTS, OPTIONS, OWNER
+from tests.store.sqlite.test_created import BLUEPRINTS, OPTIONS, OWNER, _person
 
 RULES = {bp["identifier"]: EntityRules(bp) for bp in BLUEPRINTS}
 OTHER = Owner("other", "other-1")
 FIRST = 100
 """New entities in the first write: as many as a write must find none stored of."""
-
-
-def _person(identifier: str, team: str, age: int = 1) -> dict[str, Any]:
-    return {
-        "identifier": identifier,
-        "blueprint": "person",
-        "properties": {"age": age},
-        "relations": {"team": team},
-    }
 
 
 def _traced(catalog: SQLiteCatalog) -> list[str]:
@@ -45,7 +36,9 @@ def _count(statements: list[str], start: str) -> int:
 
 _READ = "SELECT identifier, body, version FROM entities"
 """How a statement reading stored bodies starts."""
-_INSERT = "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) VALUES"
+_INSERT = (
+    "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) VALUES"
+)
 """How a statement inserting (or upserting) written rows starts."""
 
 
