@@ -7,8 +7,9 @@ COPY text, an array of texts is one ``join`` when no entry holds a quote or a ba
 and the whole payload is checked and escaped in a few passes over one string: the server
 parses it (PostgreSQL's own text input of each type) on its own core.
 
-A field is a ``str``, an ``int``, ``bytes`` (a ``bytea``), or a list of ``str`` or of
-``int`` (an array); columns are NOT NULL, so there is no ``None``.
+A field is a ``str``, an ``int``, ``bytes`` (or another bytes-like object: a ``bytea``),
+or a list of ``str`` or of ``int`` (an array); columns are NOT NULL, so there is no
+``None``. Each row has one field per column.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-Field = str | int | bytes | list[str] | list[int]
+Field = str | int | bytes | bytearray | memoryview | list[str] | list[int]
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 """COPY text's escapes: backslash, and the characters that delimit columns and rows."""
@@ -38,6 +39,8 @@ def render(rows: Sequence[Sequence[Field]], width: int) -> bytes:
     """The rows as COPY text, UTF-8. Rows of ``width`` fields are joined as they are, and
     escaped all at once (backslashes doubled) when no field holds a tab, a newline or a
     carriage return: counting the delimiters tells. Otherwise each field is escaped."""
+    if any(len(row) != width for row in rows):
+        raise ValueError(f"every row to copy must have {width} fields, one per column")
     lines = ["\t".join([_field(value) for value in row]) for row in rows]
     text = "\n".join(lines) + "\n"
     plain = (
@@ -63,7 +66,7 @@ def _field(value: Field) -> str:
         raise TypeError("a boolean field is not supported: pass 'true' or 'false'")
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | bytearray | memoryview):
         return "\\x" + value.hex()
     if isinstance(value, list):
         return _array(value)
@@ -76,6 +79,8 @@ def _array(values: list[str] | list[int]) -> str:
     if not values:
         return "{}"
     if not isinstance(values[0], str):
+        if not all(type(value) is int for value in values):
+            raise TypeError(f"an array to copy holds texts or integers only: {values!r:.80}")
         return "{" + ",".join([str(value) for value in values]) + "}"
     texts = values
     joined = '","'.join(texts)

@@ -244,7 +244,7 @@ class SQLiteCatalog:
             new = None if stored else new_rows(prepared)
             missing = self._known.missing(self._db, new.targets, self._existing) if new else None
             if new is not None and missing is not None and (create or not missing):
-                number = self._owner_number(owner)
+                number = self._owner_number(owner) if new.keys or missing else 0  # as below
                 entity_rows.write(self._db, new.entities, number, version, new=not ask)
                 entity_rows.placeholders(self._db, missing, number, version)
                 relations.add(self._db, new.edges)
@@ -253,13 +253,14 @@ class SQLiteCatalog:
                 stored, versions = entity_rows.stored_bodies(self._db, prepared.keys)
             plan = plan_batch(prepared, stored, options, rules)
             missing = self._known.missing(self._db, plan.targets(), self._existing)
-            if create:
-                entity_rows.placeholders(self._db, missing, self._owner_number(owner), version)
-            elif missing:
+            if not create and missing:
                 plan.fail_missing(missing)
-            self._write_edges(plan)
+            made = missing if create else set()
             rows = [(*w.key, w.text) for w in plan.writes]
-            entity_rows.write(self._db, rows, self._owner_number(owner), version)
+            number = self._owner_number(owner) if rows or made else 0  # made with its first row
+            entity_rows.placeholders(self._db, made, number, version)
+            self._write_edges(plan)
+            entity_rows.write(self._db, rows, number, version)
             return versioned(plan.results(), versions, version), missing, False
 
     def _existing(self, keys: set[EntityKey]) -> set[EntityKey]:

@@ -89,7 +89,7 @@ def write(
     try:
         execute_rows(db, _INSERT if new else _UPSERT, _UPSERTED, rows, (now_iso(), version))
     except sqlite3.IntegrityError as error:
-        if new:
+        if new and error.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_UNIQUE:
             raise StoredAfterAll from error
         raise
     keys = [(blueprint, identifier) for blueprint, identifier, _ in rows]

@@ -47,11 +47,12 @@ async def test_copied_rows_read_back_as_given(
 ) -> None:
     rows: list[tuple[Field, ...]] = [
         (name, 7, b"\x00\xff\\t", names, [1, -2, 2**62]),
+        ("bytes-like", 3, bytearray(b"\x01"), ["y"], [5]),
         ("next row", 0, b"", ["x"], []),
     ]
     await copy_text(db, "copied", _COLUMNS, rows)
     stored = await db.fetch(f"SELECT {', '.join(_COLUMNS)} FROM copied ORDER BY number DESC")
-    assert [tuple(row) for row in stored] == rows
+    assert [tuple(row) for row in stored] == [(*row[:2], bytes(row[2]), *row[3:]) for row in rows]
 
 
 async def test_copying_no_rows_sends_nothing(db: asyncpg.Connection) -> None:
@@ -59,7 +60,12 @@ async def test_copying_no_rows_sends_nothing(db: asyncpg.Connection) -> None:
     assert await db.fetchval("SELECT count(*) FROM copied") == 0
 
 
-@pytest.mark.parametrize("value", [None, True, 1.5, {"a": 1}])
+@pytest.mark.parametrize("value", [None, True, 1.5, {"a": 1}, [1, "NULL"], [1, True], ["a", 1]])
 def test_a_field_of_another_type_is_refused_by_name(value: object) -> None:
-    with pytest.raises(TypeError, match="boolean|cannot copy"):
+    with pytest.raises(TypeError, match="boolean|cannot copy|texts or integers|expected str"):
         render([("x", value)], 2)  # type: ignore[list-item]
+
+
+def test_a_row_of_another_width_is_refused() -> None:
+    with pytest.raises(ValueError, match="2 fields"):
+        render([("a\tb",)], 2)
