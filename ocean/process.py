@@ -24,10 +24,14 @@ whenever the mapping holds the lock.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import gc
+import os
 import sys
+import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -75,3 +79,26 @@ def release_garbage() -> None:
     elsewhere nothing."""
     if gc.get_threshold()[0] == YOUNG_PASS_AFTER:
         gc.collect()
+
+
+def exit_now(code: object) -> NoReturn:
+    """End a finished command's process with ``code`` (as :class:`SystemExit` takes it)
+    without the interpreter's teardown, which frees every module one by one (20 ms for
+    Ocean's, a tenth of a small sync) and saves nothing a finished command needs: the
+    exit handlers run, the standard streams are flushed, then the process ends. While a
+    thread that is not a daemon is still running, it exits as usual (after that thread)."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(thread.is_alive() and not thread.daemon for thread in others):
+        raise SystemExit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # a message, as the interpreter shows it
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe: nothing more to say
+            stream.flush()
+    os._exit(status)

@@ -1,9 +1,14 @@
-"""How an Ocean process runs: its coroutine's result, and the cycle collector's pace."""
+"""How an Ocean process runs: its coroutine's result, the cycle collector's pace, and how
+a finished command's process ends."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
+
+import pytest
 
 from ocean.process import MIDDLE_PASS_EVERY, YOUNG_PASS_AFTER, release_garbage, run_process
 from tests.conftest import collector_passes
@@ -54,3 +59,31 @@ def test_releasing_garbage_does_nothing_where_passes_are_not_paced() -> None:
         release_garbage()
 
     assert passes == []
+
+
+_ENDING = """
+import atexit, sys, threading, time
+atexit.register(lambda: print("exit handler ran", flush=False))
+if sys.argv[1] == "thread":
+    threading.Thread(target=lambda: (time.sleep(0.2), print("thread finished"))).start()
+print("unflushed", end=" ")
+from ocean.process import exit_now
+exit_now(eval(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [("None", 0, ""), ("3", 3, ""), ("'no catalog at /x'", 1, "no catalog at /x\n")],
+)
+@pytest.mark.parametrize("thread", ["none", "thread"])
+def test_a_finished_command_exits_with_its_code_after_its_exit_handlers(
+    code: str, status: int, stderr: str, thread: str
+) -> None:
+    ended = subprocess.run(
+        [sys.executable, "-c", _ENDING, thread, code], capture_output=True, text=True, timeout=60
+    )
+
+    assert (ended.returncode, ended.stderr) == (status, stderr)
+    finished = "thread finished\n" if thread == "thread" else ""  # a live thread is waited for
+    assert ended.stdout == f"unflushed {finished}exit handler ran\n"

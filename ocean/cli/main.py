@@ -7,7 +7,7 @@ import importlib
 import click
 
 from ocean.monitor.logs import configure_logging
-from ocean.process import tune_interpreter
+from ocean.process import exit_now, tune_interpreter
 
 COMMANDS = {
     "sail": "ocean.cli.sail:sail",
@@ -49,4 +49,7 @@ def main() -> None:
         if warning is not None:
             click.echo(warning, err=True)
     tune_interpreter()
-    cli()
+    try:
+        cli()  # in its standalone mode click ends by raising SystemExit
+    except SystemExit as ended:
+        exit_now(ended.code)
