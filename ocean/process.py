@@ -85,10 +85,14 @@ def exit_now(code: object) -> NoReturn:
     """End a finished command's process with ``code`` (as :class:`SystemExit` takes it)
     without the interpreter's teardown, which frees every module one by one (20 ms for
     Ocean's, a tenth of a small sync) and saves nothing a finished command needs: the
-    exit handlers run, the standard streams are flushed, then the process ends. While a
-    thread that is not a daemon is still running, it exits as usual (after that thread)."""
+    exit handlers run (logging's shutdown, ``weakref.finalize`` among them) and the
+    standard streams are flushed, then the process ends; objects are not finalized. It
+    exits as usual while a thread that is not a daemon is still running (after that
+    thread), and under a tracer or profiler (``python -m cProfile`` writes its profile
+    after the command returns)."""
     others = [t for t in threading.enumerate() if t is not threading.main_thread()]
-    if any(thread.is_alive() and not thread.daemon for thread in others):
+    watched = sys.gettrace() is not None or sys.getprofile() is not None
+    if watched or any(thread.is_alive() and not thread.daemon for thread in others):
         raise SystemExit(code)
     if code is None:
         status = 0
@@ -99,6 +103,10 @@ def exit_now(code: object) -> NoReturn:
         status = 1
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):  # a closed pipe: nothing more to say
+        try:
             stream.flush()
+        except Exception as error:  # as the interpreter: said if it can be, status 120
+            with contextlib.suppress(Exception):
+                print(f"cannot flush {stream.name}: {error}", file=sys.stderr, flush=True)
+            status = status or 120
     os._exit(status)

@@ -63,11 +63,11 @@ def test_releasing_garbage_does_nothing_where_passes_are_not_paced() -> None:
 
 _ENDING = """
 import atexit, sys, threading, time
-atexit.register(lambda: print("exit handler ran", flush=False))
-if sys.argv[1] == "thread":
-    threading.Thread(target=lambda: (time.sleep(0.2), print("thread finished"))).start()
-print("unflushed", end=" ")
 from ocean.process import exit_now
+atexit.register(lambda: print("exit handler ran", flush=False))
+print("unflushed", end=" ")
+if sys.argv[1] == "thread":  # alive when the command ends: waited for
+    threading.Thread(target=lambda: (time.sleep(1), print("thread finished"))).start()
 exit_now(eval(sys.argv[2]))
 """
 

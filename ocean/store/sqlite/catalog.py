@@ -221,7 +221,10 @@ class SQLiteCatalog:
             outcomes, missing, created_only = self._upsert(prepared, owner, options, ask=ask)
         except StoredAfterAll:
             outcomes, missing, created_only = self._upsert(prepared, owner, options, ask=True)
-        if created_only and len(prepared.keys) >= _UNASKED_AFTER:
+        # placeholders of its own blueprints (which relate to themselves) are keys a later
+        # write may send: that one asks
+        own = any(blueprint in names for blueprint, _ in missing)
+        if created_only and len(prepared.keys) >= _UNASKED_AFTER and not own:
             self._unasked |= names
         if options["create_missing_related"]:
             self._known.learn(missing)  # created, and committed

@@ -99,6 +99,8 @@ class CatalogHandover:
             _log.warning("the catalog's own process did not open (%s); using a thread", error)
 
     async def stop(self) -> None:
+        """The child's catalog closes first, so that the thread's connection, the last,
+        makes the final checkpoint while the child exits."""
         async with self._turn:
-            await self._process.stop()
-            await self._thread.stop()
+            await self._process.closed()
+            await asyncio.gather(self._process.stop(), self._thread.stop())

@@ -18,7 +18,6 @@ import contextlib
 import os
 import pickle
 import subprocess
-import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -140,17 +139,20 @@ class CatalogProcess:
             self._early -= 1
 
     async def stop(self) -> None:
-        """Close the catalog (its input ends, once every call has its answer) and wait
-        until the child has closed it: its answers end once it has. It then exits, which
-        for a process holding a resync's memory takes the kernel tens of milliseconds that
-        nothing needs to wait for."""
+        """Close the catalog (see :meth:`closed`) and wait for the child to exit."""
+        await self.closed()
+        await self._exited()
+        await self.opened()
+
+    async def closed(self) -> None:
+        """Close the catalog: its input ends, once every call has its answer, and the
+        child closes its catalog, then its answers, then exits (which for a process holding
+        a resync's memory takes the kernel tens of milliseconds: a caller may overlap it
+        with its own closing before :meth:`stop`)."""
         await self._answers.drained()
         with contextlib.suppress(OSError):  # a child that is gone has it closed
             self._requests.close()
         await self._answers.ended
-        if self._child.poll() is None:  # reaped as it exits, by a thread no exit waits for
-            threading.Thread(target=self._child.wait, name="catalog exit", daemon=True).start()
-        await self.opened()
 
 
 class _Exited(Exception):

@@ -16,6 +16,7 @@ import ocean
 from ocean.errors import StoreError
 from ocean.store.base import Owner
 from ocean.store.search import SearchError
+from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.handover import CatalogHandover
 from ocean.store.sqlite.process import CatalogProcess
 from ocean.store.sqlite.spawn import SpareCatalog, child_environment
@@ -231,3 +232,13 @@ def test_a_catalog_process_is_started_ahead_only_for_an_embedded_catalog(
         spare.close()
 
     assert (spare is not None) == started
+
+
+async def test_a_stopped_catalog_process_has_exited_and_been_reaped(tmp_path: Path) -> None:
+    process = await CatalogProcess.start(tmp_path / "c.db")
+    await process.call(SQLiteCatalog.count_entities)
+
+    await process.stop()
+
+    with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
+        os.waitpid(process.pid, os.WNOHANG)

@@ -118,3 +118,42 @@ def test_a_write_that_must_be_planned_asks_first(catalog: SQLiteCatalog) -> None
     sent = [_person("p0", "t2"), {**_person("bad", "t1"), "properties": {"age": "old"}}]
 
     assert _write(catalog, sent) == [("p0", "updated"), ("bad", "failed")]
+
+
+def test_a_write_that_stores_nothing_leaves_its_owners_row_as_it_was(
+    catalog: SQLiteCatalog,
+) -> None:
+    newer = Owner(OWNER.integration_type, OWNER.identifier, "9.9.9")
+    before = catalog.read(lambda db: db.execute("SELECT key, datasource FROM owners").fetchall())
+
+    assert _write(catalog, [_person("p0", "t1")], newer) == [("p0", "unchanged")]
+    assert (
+        catalog.read(lambda db: db.execute("SELECT key, datasource FROM owners").fetchall())
+        == before
+    )
+
+
+def test_placeholders_of_its_own_blueprint_make_the_next_write_ask(tmp_path: Path) -> None:
+    catalog = SQLiteCatalog(tmp_path / "catalog.db")
+    catalog.create_blueprints(BLUEPRINTS + [_MANAGED])
+    first = [_managed(f"m{n}", f"boss{n}") for n in range(FIRST)]  # each boss a placeholder
+    _write(catalog, first)
+    statements = _traced(catalog)
+
+    assert _write(catalog, [_managed("boss1", "m0")]) == [("boss1", "updated")]
+    catalog.close()
+
+    assert (_count(statements, _READ), _count(statements, _INSERT)) == (1, 1)
+
+
+_MANAGED = {
+    "identifier": "staff",
+    "title": "staff",
+    "schema": {"properties": {}},
+    "relations": {"boss": {"target": "staff", "many": False, "required": False}},
+}
+RULES["staff"] = EntityRules(_MANAGED)
+
+
+def _managed(identifier: str, boss: str) -> dict[str, Any]:
+    return {"identifier": identifier, "blueprint": "staff", "relations": {"boss": boss}}
