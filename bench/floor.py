@@ -55,6 +55,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = 1000
 OWNER = ("fake/my-fake-integration/exporter", "port-ocean/fake/0.1.0/my-fake-integration/exporter")
 PRAGMAS = (
+    "page_size=8192",
     "journal_mode=WAL",
     "synchronous=NORMAL",
     "wal_autocheckpoint=16384",

@@ -51,6 +51,10 @@ from ocean.types import Entity, EntityKey
 T = TypeVar("T")
 _PRAGMAS = (
     "busy_timeout=30000",  # first: a new file's WAL switch and migration wait for each other
+    # a new file's pages (an existing file keeps its own): 8 KiB pages made a 50k first
+    # sync's writes a quarter faster than 4 KiB (fewer, shallower B-tree pages to split and
+    # log), reads by key no slower, a one-entity update as fast
+    "page_size=8192",
     "journal_mode=WAL",
     "synchronous=NORMAL",
     "wal_autocheckpoint=16384",  # 64 MiB of 4 KiB pages: fewer, larger checkpoints

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.migrations import MIGRATIONS, migrate
 
 
@@ -94,3 +95,15 @@ def test_every_blueprint_change_is_counted_whichever_connection_makes_it(tmp_pat
         counts.append(older.execute("SELECT n FROM blueprint_changes").fetchone()[0])
 
     assert counts == [0, 1, 2, 3]
+
+
+def test_a_new_catalog_has_8_kib_pages_and_an_older_file_keeps_its_own(tmp_path: Path) -> None:
+    older = tmp_path / "older.db"
+    _catalog_at(older, len(MIGRATIONS)).close()  # 4 KiB pages, as Ocean wrote them before
+    sizes = {}
+    for path in (tmp_path / "new.db", older):
+        catalog = SQLiteCatalog(path)
+        (sizes[path.name],) = catalog.read(lambda db: db.execute("PRAGMA page_size").fetchone())
+        catalog.close()
+
+    assert sizes == {"new.db": 8192, "older.db": 4096}
