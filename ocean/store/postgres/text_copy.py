@@ -1,8 +1,8 @@
 """Rows copied in as COPY's text format, for rows whose arrays asyncpg encodes slowly.
 
 asyncpg's binary COPY (``copy_records_to_table``) encodes an array element by element
-through its generic codec: a page record's three arrays of a thousand entries cost about
-1 ms of the resync's CPU each, as much as copying the page's entities. Rendered here as
+through its generic codec: a page record, three arrays of a thousand entries, cost about
+1 ms of the resync's CPU, as much as copying the page's entities. Rendered here as
 COPY text, an array of texts is one ``join`` when no entry holds a quote or a backslash,
 and the whole payload is checked and escaped in a few passes over one string: the server
 parses it (PostgreSQL's own text input of each type) on its own core.
@@ -29,9 +29,8 @@ async def copy_text(
 ) -> None:
     """Copy ``rows`` (each a value per one of ``columns``) into ``table``."""
     if rows:
-        payload = memoryview(
-            render(rows, len(columns))
-        )  # not bytes: asyncpg takes those for a path
+        # a memoryview, not bytes: asyncpg takes bytes for a file's path
+        payload = memoryview(render(rows, len(columns)))
         await db.copy_to_table(table, source=payload, columns=columns, format="text")
 
 
