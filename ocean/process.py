@@ -91,8 +91,7 @@ def exit_now(code: object) -> NoReturn:
     thread), and under a tracer or profiler (``python -m cProfile`` writes its profile
     after the command returns)."""
     others = [t for t in threading.enumerate() if t is not threading.main_thread()]
-    watched = sys.gettrace() is not None or sys.getprofile() is not None
-    if watched or any(thread.is_alive() and not thread.daemon for thread in others):
+    if _watched() or any(thread.is_alive() and not thread.daemon for thread in others):
         raise SystemExit(code)
     if code is None:
         status = 0
@@ -102,7 +101,9 @@ def exit_now(code: object) -> NoReturn:
         print(code, file=sys.stderr)
         status = 1
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
+    for stream in dict.fromkeys((sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__)):
+        if stream is None or stream.closed:  # none, or closed by the command: skipped
+            continue
         try:
             stream.flush()
         except Exception as error:  # as the interpreter: said if it can be, status 120
@@ -110,3 +111,15 @@ def exit_now(code: object) -> NoReturn:
                 print(f"cannot flush {stream.name}: {error}", file=sys.stderr, flush=True)
             status = status or 120
     os._exit(status)
+
+
+def _watched() -> bool:
+    """Whether a tracer, profiler or debugger watches this process (they report when it
+    exits as usual): ``sys.settrace``/``setprofile`` ones, and on 3.12+ any tool of
+    ``sys.monitoring``, which ``cProfile`` and coverage use there."""
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        return True
+    monitoring = getattr(sys, "monitoring", None)
+    return monitoring is not None and any(
+        monitoring.get_tool(tool) is not None for tool in range(6)
+    )

@@ -7,10 +7,12 @@ import gc
 import subprocess
 import sys
 import weakref
+from pathlib import Path
 
 import pytest
 
 from ocean.process import MIDDLE_PASS_EVERY, YOUNG_PASS_AFTER, release_garbage, run_process
+from ocean.store.sqlite.spawn import child_environment
 from tests.conftest import collector_passes
 
 
@@ -81,9 +83,26 @@ def test_a_finished_command_exits_with_its_code_after_its_exit_handlers(
     code: str, status: int, stderr: str, thread: str
 ) -> None:
     ended = subprocess.run(
-        [sys.executable, "-c", _ENDING, thread, code], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", _ENDING, thread, code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=child_environment(),
     )
 
     assert (ended.returncode, ended.stderr) == (status, stderr)
     finished = "thread finished\n" if thread == "thread" else ""  # a live thread is waited for
     assert ended.stdout == f"unflushed {finished}exit handler ran\n"
+
+
+def test_a_profiled_command_exits_as_usual_so_that_the_profile_is_written(tmp_path: Path) -> None:
+    script, profile = tmp_path / "ending.py", tmp_path / "ending.prof"
+    script.write_text(_ENDING)
+    command = [sys.executable, "-m", "cProfile", "-o", str(profile), str(script), "none", "0"]
+
+    ended = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, env=child_environment()
+    )
+
+    assert (ended.returncode, ended.stderr) == (0, "")
+    assert profile.stat().st_size > 0

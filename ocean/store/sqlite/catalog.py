@@ -57,7 +57,6 @@ _PRAGMAS = (
     "page_size=8192",
     "journal_mode=WAL",
     "synchronous=NORMAL",
-    "wal_autocheckpoint=16384",  # 64 MiB of 4 KiB pages: fewer, larger checkpoints
     # 64 MiB of page cache, filled only as the file grows: at 16 MiB the key indexes of a
     # 1M-entity catalog (written at random places) no longer fit, and a 1.15M first sync
     # cost 31 µs per item against 21 µs at 57k; at 64 MiB it costs what a small one does,
@@ -67,6 +66,7 @@ _PRAGMAS = (
     # end dropping 1M marked keys held them all (+120 MB at 1M)
     "temp_store=FILE",
 )
+_WAL_CHECKPOINT_BYTES = 64 << 20
 _BULK = 1000
 """Rows a transaction changes for the checkpoint thread to copy the log after it."""
 _UNASKED_AFTER = 100
@@ -111,6 +111,10 @@ class SQLiteCatalog:
         try:
             for pragma in _PRAGMAS:
                 _pragma(self._db, pragma)
+            (page,) = self._db.execute("PRAGMA page_size").fetchone()
+            # the writer's own checkpoints: fewer, larger ones, after 64 MiB of log whatever
+            # the file's page size (the checkpoint thread copies the log after bulk writes)
+            _pragma(self._db, f"wal_autocheckpoint={_WAL_CHECKPOINT_BYTES // page}")
             migrate(self._db)
         except BaseException:
             self._db.close()
@@ -225,13 +229,12 @@ class SQLiteCatalog:
             outcomes, missing, created_only = self._upsert(prepared, owner, options, ask=ask)
         except StoredAfterAll:
             outcomes, missing, created_only = self._upsert(prepared, owner, options, ask=True)
-        # placeholders of its own blueprints (which relate to themselves) are keys a later
-        # write may send: that one asks
-        own = any(blueprint in names for blueprint, _ in missing)
-        if created_only and len(prepared.keys) >= _UNASKED_AFTER and not own:
+        if created_only and len(prepared.keys) >= _UNASKED_AFTER:
             self._unasked |= names
-        if options["create_missing_related"]:
-            self._known.learn(missing)  # created, and committed
+        if options["create_missing_related"]:  # created, and committed
+            self._known.learn(missing)
+            # placeholders are keys a later write may send: a write of theirs asks
+            self._unasked -= {blueprint for blueprint, _ in missing}
         return outcomes
 
     def _upsert(

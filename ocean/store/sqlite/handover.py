@@ -100,7 +100,16 @@ class CatalogHandover:
 
     async def stop(self) -> None:
         """The child's catalog closes first, so that the thread's connection, the last,
-        makes the final checkpoint while the child exits."""
+        makes the final checkpoint while the child exits; a caller cancelled meanwhile
+        lets both sides finish closing."""
+        await finished(self._stop())
+
+    async def _stop(self) -> None:
         async with self._turn:
             await self._process.closed()
-            await asyncio.gather(self._process.stop(), self._thread.stop())
+            ended = await asyncio.gather(
+                self._process.stop(), self._thread.stop(), return_exceptions=True
+            )
+        for outcome in ended:
+            if isinstance(outcome, BaseException):
+                raise outcome

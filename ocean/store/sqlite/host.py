@@ -52,8 +52,10 @@ class CatalogThread:
         return await self._thread.run(method, self._catalog, *args, **kwargs)
 
     async def stop(self) -> None:
-        await self._thread.run(self._catalog.close)
-        self._thread.stop()
+        try:
+            await self._thread.run(self._catalog.close)
+        finally:
+            self._thread.stop()
 
     @property
     def where(self) -> str:

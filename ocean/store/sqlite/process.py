@@ -152,7 +152,7 @@ class CatalogProcess:
         await self._answers.drained()
         with contextlib.suppress(OSError):  # a child that is gone has it closed
             self._requests.close()
-        await self._answers.ended
+        await asyncio.wait([self._answers.ended])  # (a cancelled caller leaves it to others)
 
 
 class _Exited(Exception):

@@ -99,7 +99,9 @@ def test_every_blueprint_change_is_counted_whichever_connection_makes_it(tmp_pat
 
 def test_a_new_catalog_has_8_kib_pages_and_an_older_file_keeps_its_own(tmp_path: Path) -> None:
     older = tmp_path / "older.db"
-    _catalog_at(older, len(MIGRATIONS)).close()  # 4 KiB pages, as Ocean wrote them before
+    with sqlite3.connect(older) as made:  # 4 KiB pages, as Ocean wrote them before
+        made.execute("PRAGMA page_size = 4096")
+    _catalog_at(older, len(MIGRATIONS)).close()
     sizes = {}
     for path in (tmp_path / "new.db", older):
         catalog = SQLiteCatalog(path)

@@ -157,3 +157,19 @@ RULES["staff"] = EntityRules(_MANAGED)
 
 def _managed(identifier: str, boss: str) -> dict[str, Any]:
     return {"identifier": identifier, "blueprint": "staff", "relations": {"boss": boss}}
+
+
+def test_placeholders_made_by_another_blueprints_write_make_a_write_of_theirs_ask(
+    tmp_path: Path,
+) -> None:
+    catalog = SQLiteCatalog(tmp_path / "catalog.db")
+    catalog.create_blueprints(BLUEPRINTS)
+    _write(catalog, [{"identifier": f"t{n}", "blueprint": "team"} for n in range(FIRST)])
+    _write(catalog, [_person("p1", "t500")])  # t500 made as a placeholder
+    statements = _traced(catalog)
+
+    sent = [{"identifier": "t500", "blueprint": "team", "title": "Team 500"}]
+    assert _write(catalog, sent) == [("t500", "updated")]
+    catalog.close()
+
+    assert (_count(statements, _READ), _count(statements, _INSERT)) == (1, 1)
