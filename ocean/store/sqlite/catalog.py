@@ -10,6 +10,7 @@ the GIL is not handed back and forth per row.
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 import sqlite3
 import time
@@ -67,6 +68,7 @@ _PRAGMAS = (
     "temp_store=FILE",
 )
 _WAL_CHECKPOINT_BYTES = 64 << 20
+"""Log the writer lets grow before it checkpoints itself (set in pages, from the file's)."""
 _BULK = 1000
 """Rows a transaction changes for the checkpoint thread to copy the log after it."""
 _UNASKED_AFTER = 100
@@ -253,8 +255,8 @@ class SQLiteCatalog:
             )
             new = None if stored else new_rows(prepared)
             missing = self._known.missing(self._db, new.targets, self._existing) if new else None
+            number = functools.partial(self._owner_number, owner)
             if new is not None and missing is not None and (create or not missing):
-                number = self._owner_number(owner) if new.keys or missing else 0  # as below
                 entity_rows.write(self._db, new.entities, number, version, new=not ask)
                 entity_rows.placeholders(self._db, missing, number, version)
                 relations.add(self._db, new.edges)
@@ -265,11 +267,9 @@ class SQLiteCatalog:
             missing = self._known.missing(self._db, plan.targets(), self._existing)
             if not create and missing:
                 plan.fail_missing(missing)
-            made = missing if create else set()
-            rows = [(*w.key, w.text) for w in plan.writes]
-            number = self._owner_number(owner) if rows or made else 0  # made with its first row
-            entity_rows.placeholders(self._db, made, number, version)
+            entity_rows.placeholders(self._db, missing if create else set(), number, version)
             self._write_edges(plan)
+            rows = [(*w.key, w.text) for w in plan.writes]
             entity_rows.write(self._db, rows, number, version)
             return versioned(plan.results(), versions, version), missing, False
 

@@ -5,6 +5,7 @@ and the rows and ownership it writes."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 import orjson
 
@@ -65,25 +66,31 @@ def stored_bodies(
     return bodies, versions
 
 
-def placeholders(db: sqlite3.Connection, missing: set[EntityKey], owner: int, version: int) -> None:
-    """Create the ``missing`` relation targets as placeholders, owned by owner number
-    ``owner``."""
+OwnerNumber = Callable[[], int]
+"""The writing owner's number, asked for only when a row is written (it writes the
+owner's own row the first time)."""
+
+
+def placeholders(
+    db: sqlite3.Connection, missing: set[EntityKey], owner: OwnerNumber, version: int
+) -> None:
+    """Create the ``missing`` relation targets as placeholders, owned by ``owner``."""
     if missing:
         keys = dumps(sorted(missing))
         db.execute(_PLACEHOLDERS, (keys, now_iso(), version))
-        db.execute(_OWN, (keys, owner))
+        db.execute(_OWN, (keys, owner()))
 
 
 def write(
     db: sqlite3.Connection,
     rows: list[tuple[str, str, str]],
-    owner: int,
+    owner: OwnerNumber,
     version: int,
     *,
     new: bool = False,
 ) -> None:
-    """Upsert (blueprint, identifier, body text) rows, owned by owner number ``owner``;
-    ``new``: insert them, raising :class:`StoredAfterAll` if one is stored."""
+    """Upsert (blueprint, identifier, body text) rows, owned by ``owner``; ``new``: insert
+    them, raising :class:`StoredAfterAll` if one is stored."""
     if not rows:
         return
     try:
@@ -93,4 +100,4 @@ def write(
             raise StoredAfterAll from error
         raise
     keys = [(blueprint, identifier) for blueprint, identifier, _ in rows]
-    execute_rows(db, _OWNED, "(?1,{0},{1})", keys, (owner,))
+    execute_rows(db, _OWNED, "(?1,{0},{1})", keys, (owner(),))

@@ -169,7 +169,6 @@ class _Answers(asyncio.Protocol):
     def __init__(self) -> None:
         self._waiting: deque[asyncio.Future[Any]] = deque()
         self._buffer = bytearray()
-        self._ended = False
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         """Done when the answers have ended: the child closed them, or exited."""
         self.opening = self.expect()
@@ -178,7 +177,7 @@ class _Answers(asyncio.Protocol):
     def expect(self) -> asyncio.Future[Any]:
         """The future of the next answer not yet expected."""
         future = asyncio.get_running_loop().create_future()
-        if self._ended:
+        if self.ended.done():
             future.set_exception(_Exited())
         else:
             self._waiting.append(future)
@@ -216,7 +215,6 @@ class _Answers(asyncio.Protocol):
             future.set_exception(value)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._ended = True
         if not self.ended.done():
             self.ended.set_result(None)
         while self._waiting:
