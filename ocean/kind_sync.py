@@ -251,12 +251,15 @@ class _Pipeline:
         await asyncio.sleep(0)  # let the write start before the next batch is mapped
 
     async def flush(self) -> None:
-        """Wait for the writes under way, then write what is left."""
-        while _finished(self.loads):
-            await self.loads[0]
+        """Write what is left beside the writes under way, as :meth:`take` does (the
+        store makes them in order), then wait for them all."""
+        loads = self.loads
         if self.pending.pages:
-            pending, self.pending = self.pending, _Pending()
-            await self._load(pending)
+            while len(_finished(loads)) >= self.most:
+                await loads[0]
+            loads.append(asyncio.create_task(self._load(self.pending)))
+            self.pending = _Pending()
+        await _drained(loads)
 
     async def _mapped(self, batch: RawBatch, digest: bytes | None) -> _Mapped:
         job, kind = self.job, self.kind
@@ -387,6 +390,24 @@ async def _warm(store: MapsPages, spec: MappingSpec) -> None:
     the first write says so (once)."""
     with contextlib.suppress(Exception):
         await store.warm_pages(spec)
+
+
+async def _drained(loads: deque[asyncio.Task[None]]) -> None:
+    """Wait for every write under way, then raise the first one's error, if any: a write
+    that failed does not leave the later ones running unwatched."""
+    failure: BaseException | None = None
+    while loads:
+        try:
+            await asyncio.shield(loads[0])
+        except asyncio.CancelledError:
+            if not loads[0].cancelled():
+                raise  # this flush was cancelled: the writes go on
+            failure = failure or asyncio.CancelledError()
+        except Exception as error:
+            failure = failure or error
+        loads.popleft()
+    if failure is not None:
+        raise failure
 
 
 def _finished(loads: deque[asyncio.Task[None]]) -> deque[asyncio.Task[None]]:

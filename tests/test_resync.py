@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ocean.errors import ConfigError
+from ocean.errors import ConfigError, StoreError
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.sail import prepare
@@ -282,13 +282,23 @@ class _SlowWrites:
     """The real SQLite store, with every entity write taking a while longer (a busy
     catalog); records how many entities each write carried."""
 
-    def __init__(self, store: SQLiteStore) -> None:
-        self._store, self.sizes = store, []
+    def __init__(self, store: SQLiteStore, failing: int | None = None) -> None:
+        self._store, self.sizes, self.beside, self.running = store, [], [], 0
+        self._failing = failing
+        """The write (by its place, from 0) that fails after its wait."""
 
     async def upsert_prepared(self, entities: list[Any], prepared: Any, **options: Any) -> Any:
+        place = len(self.sizes)
         self.sizes.append(len(entities))
-        await asyncio.sleep(0.3)
-        return await self._store.upsert_prepared(entities, prepared, **options)
+        self.beside.append(self.running)  # the writes under way as this one starts
+        self.running += 1
+        try:
+            await asyncio.sleep(0.3)
+            if place == self._failing:
+                raise StoreError("the catalog went away")
+            return await self._store.upsert_prepared(entities, prepared, **options)
+        finally:
+            self.running -= 1
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
@@ -310,6 +320,24 @@ async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
     # The first two full writes start at once (the catalog takes them in order); the next
     # pages are mapped meanwhile and written together, up to MAX_PENDING.
     assert slow.sizes == [1000, 1000, 5000, 1000]
+    # The kind's last write goes beside the one under way rather than after it.
+    assert slow.beside[-1] == 1
+
+
+async def test_a_write_failing_at_the_end_of_a_kind_leaves_no_later_write_running(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(1000, start=i * 1000) for i in range(8)], teams=[])
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    slow = _SlowWrites(store, failing=2)  # the 5,000: the last write is under way beside it
+    try:
+        with pytest.raises(StoreError, match="went away"):
+            await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
+        assert slow.sizes == [1000, 1000, 5000, 1000]
+        assert slow.running == 0  # the last write ended before the failure was raised
+    finally:
+        await store.close()
 
 
 async def test_a_stale_entity_written_by_someone_else_during_the_resync_is_kept(
