@@ -104,6 +104,41 @@ async def test_threshold_blocks_a_mass_deletion_and_says_so(workspace: Workspace
     assert len(await workspace.entities("service")) == 20
 
 
+class _CountsOwned:
+    """The real SQLite store, counting the times the owner's entities are counted."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self._store, self.counted = store, 0
+
+    async def count_owned(self, owner: Owner) -> int:
+        self.counted += 1
+        return await self._store.count_owned(owner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+async def test_entities_are_counted_for_the_threshold_only_when_some_are_stale(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(20)], teams=TEAMS)
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    counting = _CountsOwned(store)
+    try:
+        await run_once(prepared, counting, SilentObserver())  # type: ignore[arg-type]
+        await run_once(prepared, counting, SilentObserver())  # type: ignore[arg-type]
+        assert counting.counted == 0  # a first sync and an unchanged one: nothing stale
+        workspace.set_data(services=[services(19)], teams=TEAMS)
+        shrunk = prepare(workspace.folder, environ=workspace.environ, overrides={})
+        report = await run_once(shrunk, counting, SilentObserver())  # type: ignore[arg-type]
+    finally:
+        await store.close()
+
+    assert counting.counted == 1
+    assert report.deleted == 1
+
+
 @pytest.mark.parametrize(
     ("value", "named_type"),
     [
