@@ -43,10 +43,11 @@ _REPLACED = (
     f"AND digest = ANY({_DIGESTS.format(3)})) INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $4, $2, upper(h) FROM unnest($3::text[]) AS h"
 )
-_UNUSED = (
-    "DELETE FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND NOT EXISTS ("
-    "SELECT 1 FROM resync_produced m WHERE m.run = $3 AND m.blueprint = $2 "
-    "AND m.identifier = upper(encode(p.digest, 'hex')))"
+_UNUSED = (  # NOT IN: one hash of the marks. As NOT EXISTS, a fresh catalog (no statistics)
+    # compared every record with every mark: 0.33 s for the 1,000 pages of 1M persons
+    "DELETE FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND "
+    "upper(encode(p.digest, 'hex')) NOT IN ("
+    "SELECT m.identifier FROM resync_produced m WHERE m.run = $3 AND m.blueprint = $2)"
 )
 _COLUMNS = [
     "owner",

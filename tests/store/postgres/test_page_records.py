@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ocean.store.base import PageRecord
 from ocean.store.page_records import PageShelf
+from ocean.store.postgres import pages
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import BLUEPRINT, OWNER
 
@@ -57,3 +58,25 @@ async def test_claim_keep_and_settle(postgres_url: str) -> None:
     ]
     assert marked == {("svc", "a"), ("svc", "b")}
     assert left == [fresh]
+
+
+async def test_settling_hashes_the_marks_rather_than_scan_them_per_record(
+    postgres_url: str,
+) -> None:
+    store, _ = await _stored(postgres_url)
+    shelf = PageShelf(OWNER, "r0", "f", "run-1")
+    records = [PageRecord(bytes([n, 1]), [], [], {}) for n in range(200)]
+    await store.keep_pages(shelf, records)
+    rerun = PageShelf(OWNER, "r0", "f", "run-2")
+    await store.claim_pages(rerun, [r.digest for r in records[:150]])
+    async with store._pool.acquire() as db:  # a fresh catalog: no statistics
+        plan = "\n".join(
+            row[0]
+            for row in await db.fetch(f"EXPLAIN {pages._UNUSED}", OWNER.key, "r0", rerun.used)
+        )
+    await store.settle_pages(rerun)
+    left = await store.recall_pages(OWNER, "r0", "f")
+    await store.close()
+
+    assert "hashed SubPlan" in plan  # a nested loop compared 1,000 records with 1,000 marks
+    assert sorted(r.digest for r in left) == sorted(r.digest for r in records[:150])
