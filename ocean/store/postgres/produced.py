@@ -53,6 +53,26 @@ async def mark(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> None:
 _COLUMNS = ["run", "blueprint", "identifier"]
 
 
+_OTHERS = (  # rows outside [prefix, prefix + U+10FFFF): under "C" every row inside starts with
+    # the prefix (the bound's bytes are the largest a character starts with). The least and
+    # the greatest run are two index seeks (a filter was planned as two scans of the table)
+    "SELECT coalesce(min(run) < $1 OR max(run) >= $1 || chr(1114111), false) FROM resync_produced"
+)
+
+
+async def forget(pool: asyncpg.Pool, prefix: str) -> None:
+    """Drop the rows of the runs whose id starts with ``prefix``: when they are all the
+    table holds, by emptying it (a rerun of 1M items marked as many rows, and deleting
+    them took 0.67 s), under a lock that makes other runs' marks wait for it."""
+    async with pool.acquire() as db, db.transaction():
+        if not await db.fetchval(_OTHERS, prefix):
+            await db.execute("LOCK TABLE resync_produced IN ACCESS EXCLUSIVE MODE")
+            if not await db.fetchval(_OTHERS, prefix):  # (read again under the lock)
+                await db.execute("TRUNCATE resync_produced")
+                return
+        await db.execute("DELETE FROM resync_produced WHERE starts_with(run, $1)", prefix)
+
+
 async def among(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> set[EntityKey]:
     rows = await pool.fetch(_AMONG, run, *columns(keys))
     return {(bp, ident) for bp, ident in rows}

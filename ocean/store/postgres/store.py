@@ -261,7 +261,7 @@ class PostgresStore:
         return bool(await self._pool.fetchval(query, owner.key))
 
     async def forget_produced(self, prefix: str) -> None:
-        await self._pool.execute("DELETE FROM resync_produced WHERE starts_with(run, $1)", prefix)
+        await produced.forget(self._pool, prefix)
 
     async def owned_page(
         self,
