@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from ocean.store.base import Owner, WriteOutcome
+from ocean.store.base import WriteOutcome
 from ocean.store.created import created, new_rows
 from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
@@ -207,7 +207,7 @@ class Batches:
         known: KnownRules,
         prepared: PreparedBatch,
         options: dict[str, bool],
-        owner: Owner,
+        owner: int,
         turn: Turn,
     ) -> list[WriteOutcome]:
         """Write ``prepared`` in ``turn``; raise :class:`ChangedRules` if a blueprint
@@ -249,7 +249,8 @@ class _Write:
     targets: KnownTargets
     prepared: PreparedBatch
     options: dict[str, bool]
-    owner: Owner
+    owner: int
+    """The owner's number (:mod:`.owners`)."""
     names: tuple[str, ...]
     """The blueprints of its entities, in order."""
 

@@ -12,15 +12,12 @@ import asyncpg
 import orjson
 
 from ocean.store.browse import Browse, BrowsePage, Row, body_needles, like_pattern, sort_path
+from ocean.store.postgres.owners import DATASOURCES
 from ocean.store.postgres.search import related_keys
 from ocean.store.search import Query, Record, schema_properties
 from ocean.store.writes import shaped
 
 _COLUMNS = "e.blueprint, e.identifier, e.body, e.created_at, e.updated_at"
-_DATASOURCES = (
-    ", (SELECT coalesce(json_agg(o.datasource), '[]')::text FROM ownership o "
-    "WHERE o.blueprint = e.blueprint AND o.identifier = e.identifier)"
-)
 
 
 async def browse_entities(
@@ -50,7 +47,7 @@ async def browse_entities(
     definitions = {bp["identifier"]: bp for bp in blueprints}
     compiled = Query(wanted.query, properties=schema_properties(definitions))
     compiled.bind({rule: await related_keys(db, rule, definitions) for rule in compiled.related})
-    extra = _DATASOURCES if compiled.uses_datasource else ""
+    extra = DATASOURCES if compiled.uses_datasource else ""
     sql = f"SELECT {_COLUMNS}{extra} FROM entities e WHERE {where} ORDER BY {order}"
     async with db.transaction():
         return await _checked(db.cursor(sql, *params, prefetch=500), compiled, wanted)

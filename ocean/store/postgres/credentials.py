@@ -26,10 +26,11 @@ _COLUMNS = (
 )
 _ONE = f"SELECT {_COLUMNS} FROM credentials WHERE client_id = $1"
 _DATASOURCES = (
-    "SELECT k.bp, k.ident, array_remove(array_agg(o.datasource ORDER BY o.datasource), NULL) "
+    "SELECT k.bp, k.ident, array_remove(array_agg(w.datasource ORDER BY w.datasource), NULL) "
     "FROM unnest($1::text[], $2::text[]) AS k(bp, ident) "
     "JOIN entities e ON e.blueprint = k.bp AND e.identifier = k.ident "
-    "LEFT JOIN ownership o ON o.blueprint = k.bp AND o.identifier = k.ident "
+    "LEFT JOIN (ownership o JOIN owners w ON w.id = o.owner) "
+    "ON o.blueprint = k.bp AND o.identifier = k.ident "
     "GROUP BY k.bp, k.ident"
 )
 

@@ -28,11 +28,15 @@ CREATE TABLE entities (
     version BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (blueprint, identifier)
 );
+CREATE TABLE owners (
+    id SERIAL PRIMARY KEY,
+    key TEXT COLLATE "C" NOT NULL UNIQUE,
+    datasource TEXT NOT NULL
+);
 CREATE TABLE ownership (
-    owner TEXT COLLATE "C" NOT NULL,
+    owner INT NOT NULL,
     blueprint TEXT COLLATE "C" NOT NULL,
     identifier TEXT COLLATE "C" NOT NULL,
-    datasource TEXT NOT NULL,
     PRIMARY KEY (owner, blueprint, identifier)
 );
 CREATE INDEX ownership_by_entity ON ownership USING hash (identifier);

@@ -18,7 +18,7 @@ _AMONG = (
 # marks every key and reads no entity (the whole table with its bodies was ~1 s at 229k).
 _UNPRODUCED_PAGE = (
     "WITH open AS MATERIALIZED (SELECT o.blueprint, o.identifier FROM ownership o "
-    "WHERE o.owner = $1 AND (o.blueprint, o.identifier) > ($3, $4) "
+    "WHERE o.owner = (SELECT id FROM owners WHERE key = $1) AND (o.blueprint, o.identifier) > ($3, $4) "
     "AND NOT EXISTS (SELECT 1 FROM resync_produced p WHERE p.run = $6 "
     "AND p.blueprint = o.blueprint AND p.identifier = o.identifier)) "
     "SELECT k.blueprint, k.identifier FROM open k "
@@ -29,7 +29,7 @@ _UNPRODUCED_PAGE = (
 OWNED_PAGE = (
     "SELECT o.blueprint, o.identifier FROM ownership o "
     "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-    "WHERE o.owner = $1 AND ($2::text IS NULL OR e.updated_at <= $2) "
+    "WHERE o.owner = (SELECT id FROM owners WHERE key = $1) AND ($2::text IS NULL OR e.updated_at <= $2) "
     "AND (o.blueprint, o.identifier) > ($3, $4) ORDER BY o.blueprint, o.identifier LIMIT $5"
 )
 """A page of the keys an owner owns, in key order (optionally untouched since a time)."""
@@ -82,7 +82,7 @@ async def counts(pool: asyncpg.Pool, owner_key: str, run: str, since: str) -> di
     rows = await pool.fetch(
         "SELECT blueprint, count(*) FROM (SELECT o.blueprint, o.identifier FROM ownership o "
         "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-        "WHERE o.owner = $1 AND e.updated_at > $3 "
+        "WHERE o.owner = (SELECT id FROM owners WHERE key = $1) AND e.updated_at > $3 "
         "UNION SELECT blueprint, identifier FROM resync_produced WHERE run = $2) AS k "
         "GROUP BY blueprint",
         owner_key,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from ocean.store.base import Owner, now_iso
+from ocean.store.base import now_iso
 from ocean.store.created import NewRows, Row
 from ocean.store.postgres.relations import COLUMNS, columns, delete_edges, insert_edges
 from ocean.store.postgres.relations import rows as rows_of
@@ -43,8 +43,9 @@ async def existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityKe
 
 
 async def placeholders(
-    db: asyncpg.Connection, keys: list[EntityKey], owner: Owner, version: int
+    db: asyncpg.Connection, keys: list[EntityKey], owner: int, version: int
 ) -> None:
+    """Entities made for missing relation targets, owned by ``owner`` (its number)."""
     blueprints, identifiers = columns(keys)
     stamp = now_iso()
     await db.execute(
@@ -60,15 +61,14 @@ async def placeholders(
 
 
 async def own(
-    db: asyncpg.Connection, blueprints: list[str], identifiers: list[str], owner: Owner
+    db: asyncpg.Connection, blueprints: list[str], identifiers: list[str], owner: int
 ) -> None:
     await db.execute(
-        "INSERT INTO ownership(owner, blueprint, identifier, datasource) "
-        "SELECT $3, b, i, $4 FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
+        "INSERT INTO ownership(owner, blueprint, identifier) "
+        "SELECT $3, b, i FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
         blueprints,
         identifiers,
-        owner.key,
-        owner.datasource,
+        owner,
     )
 
 
@@ -82,15 +82,17 @@ class Rows:
     """The plan they were made from (None: made without one by :meth:`new`)."""
     stamp: str
     entities: list[tuple[str, str, str, str, str, int]]
-    ownership: list[tuple[str, str, str, str]]
+    ownership: list[tuple[int, str, str]]
+    """(owner number, blueprint, identifier) each."""
     edges: list[Row]
     upserted: list[PlannedWrite]
 
     @classmethod
-    def new(cls, new: NewRows, owner: Owner, version: int) -> Rows:
+    def new(cls, new: NewRows, owner: int, version: int) -> Rows:
         """The rows of a batch of new entities, made without a plan (see
-        :mod:`ocean.store.created`): its edges are copied as they were made."""
-        stamp, who, source = now_iso(), owner.key, owner.datasource
+        :mod:`ocean.store.created`): its edges are copied as they were made. ``owner``: the
+        owner's number."""
+        stamp = now_iso()
         return cls(
             None,
             stamp,
@@ -98,14 +100,14 @@ class Rows:
                 (bp, ident, text, stamp, stamp, version)
                 for (bp, ident), text in zip(new.keys, new.texts, strict=True)
             ],
-            [(who, bp, ident, source) for bp, ident in new.keys],
+            [(owner, bp, ident) for bp, ident in new.keys],
             list(dict.fromkeys(new.edges)),
             [],
         )
 
     @classmethod
-    def of(cls, plan: BatchPlan, owner: Owner, version: int, *, copy: bool) -> Rows:
-        stamp, who, source = now_iso(), owner.key, owner.datasource
+    def of(cls, plan: BatchPlan, owner: int, version: int, *, copy: bool) -> Rows:
+        stamp = now_iso()
         created = [w for w in plan.writes if w.status == "created"] if copy else []
         upserted = [w for w in plan.writes if w.status != "created"] if copy else plan.writes
         edges = dict.fromkeys(
@@ -117,13 +119,13 @@ class Rows:
             plan,
             stamp,
             [(*w.key, w.text, stamp, stamp, version) for w in created],
-            [(who, *w.key, source) for w in created],
+            [(owner, *w.key) for w in created],
             list(edges),
             upserted,
         )
 
 
-async def write(db: asyncpg.Connection, rows: Rows, owner: Owner, version: int) -> None:
+async def write(db: asyncpg.Connection, rows: Rows, owner: int, version: int) -> None:
     """Write the rows, their ownership and edges: the new ones copied in (COPY, no conflict
     checks: none of their rows should exist, their keys checked under the blueprint's lock
     or, by a write of new rows only, claimed against the others beside it), raising
@@ -147,16 +149,16 @@ async def write(db: asyncpg.Connection, rows: Rows, owner: Owner, version: int) 
     )
     await insert_edges(db, [edge for w in upserted for edge in rows_of(w.key, edges[w.key])])
     await db.execute(_WRITE_AND_OWN, blueprints, identifiers, [w.text for w in upserted],
-                     rows.stamp, version, owner.key, owner.datasource)  # fmt: skip
+                     rows.stamp, version, owner)  # fmt: skip
 
 
 _ENTITY_COLUMNS = ["blueprint", "identifier", "body", "created_at", "updated_at", "version"]
-_OWNERSHIP_COLUMNS = ["owner", "blueprint", "identifier", "datasource"]
+_OWNERSHIP_COLUMNS = ["owner", "blueprint", "identifier"]
 _WRITE_AND_OWN = (  # the rows and their ownership in one statement (one round trip)
     "WITH written AS (INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, "
     "version) SELECT b, i, body, $4, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) "
     "AS t(b, i, body) ON CONFLICT (blueprint, identifier) DO UPDATE SET body = excluded.body, "
     "updated_at = excluded.updated_at, version = excluded.version) "
-    "INSERT INTO ownership(owner, blueprint, identifier, datasource) "
-    "SELECT $6, b, i, $7 FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING"
+    "INSERT INTO ownership(owner, blueprint, identifier) "
+    "SELECT $6, b, i FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING"
 )

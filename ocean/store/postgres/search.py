@@ -7,14 +7,10 @@ from typing import Any
 import asyncpg
 
 from ocean.store.entity_rules import EntityRules
+from ocean.store.postgres.owners import DATASOURCES
 from ocean.store.postgres.relations import RulesOf, columns, outgoing
 from ocean.store.search import Query, RelatedTo, indexable_rules, matching, schema_properties
 from ocean.types import EntityKey
-
-_DATASOURCES = (
-    ", (SELECT coalesce(json_agg(o.datasource), '[]')::text FROM ownership o "
-    "WHERE o.blueprint = e.blueprint AND o.identifier = e.identifier)"
-)
 
 
 async def search(
@@ -27,7 +23,7 @@ async def search(
     compiled = Query(query, properties=schema_properties(blueprints))
     compiled.bind({rule: await related_keys(db, rule, blueprints) for rule in compiled.related})
     where, params = prefilter(query)
-    extra = _DATASOURCES if compiled.uses_datasource else ""
+    extra = DATASOURCES if compiled.uses_datasource else ""
     rows = await db.fetch(
         f"SELECT e.blueprint, e.identifier, e.body, e.created_at, e.updated_at{extra} FROM entities e{where} "
         "ORDER BY e.blueprint, e.identifier",

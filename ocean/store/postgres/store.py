@@ -38,6 +38,7 @@ from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.postgres import audit, lease, pages, produced, runs
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
+from ocean.store.postgres.owners import OwnerNumbers
 from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
 from ocean.store.postgres.relations import delete_entities as delete_reaching
 from ocean.store.postgres.rows import existing
@@ -64,6 +65,8 @@ from ocean.store.writes import (
 from ocean.types import Entity, EntityKey
 
 _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
+_NUMBER = "(SELECT id FROM owners WHERE key = $1)"
+"""The number of the owner whose key is the first parameter (:mod:`.owners`)."""
 _PAGE = 1000
 
 
@@ -74,6 +77,7 @@ class PostgresStore:
         self._pool, self.url = pool, url
         self._known = KnownRules()
         self._batches = Batches()
+        self._owners = OwnerNumbers()
         self._keeping = asyncio.Lock()
         """Page records kept one write after another, as the writes were made."""
 
@@ -167,15 +171,16 @@ class PostgresStore:
                 if not rules_cover(self._known.rules, entities):
                     await self._read_rules()
                 prepared = prepare(entities, self._known.rules)
+            number = await self._owners.of(self._pool, owner)
             try:
                 return await self._batches.write(
-                    self._pool, self._known, prepared, options, owner, turn
+                    self._pool, self._known, prepared, options, number, turn
                 )
             except ChangedRules:  # another process changed a blueprint: check against it
                 await self._read_rules()
                 prepared = prepare(entities, self._known.rules)
                 return await self._batches.write(
-                    self._pool, self._known, prepared, options, owner, turn
+                    self._pool, self._known, prepared, options, number, turn
                 )
         finally:
             turn.end()
@@ -222,7 +227,7 @@ class PostgresStore:
         rows = await self._pool.fetch(
             "SELECT o.blueprint, o.identifier FROM ownership o JOIN entities e "
             "ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-            "WHERE o.owner = $1 AND ($2::text IS NULL OR e.updated_at <= $2)",
+            f"WHERE o.owner = {_NUMBER} AND ($2::text IS NULL OR e.updated_at <= $2)",
             owner.key,
             before,
         )
@@ -233,7 +238,8 @@ class PostgresStore:
     ) -> set[EntityKey]:
         rows = await self._pool.fetch(
             "SELECT o.blueprint, o.identifier FROM unnest($3::text[], $4::text[]) AS k(bp, ident) "
-            "JOIN ownership o ON o.owner = $1 AND o.blueprint = k.bp AND o.identifier = k.ident "
+            f"JOIN ownership o ON o.owner = {_NUMBER} AND o.blueprint = k.bp "
+            "AND o.identifier = k.ident "
             "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
             "WHERE $2::text IS NULL OR e.updated_at <= $2",
             owner.key,
@@ -257,7 +263,7 @@ class PostgresStore:
         return await produced.unproduced_page(self._pool, owner.key, run, before, after, limit)
 
     async def owns_any(self, owner: Owner) -> bool:
-        query = "SELECT EXISTS (SELECT 1 FROM ownership WHERE owner = $1)"
+        query = f"SELECT EXISTS (SELECT 1 FROM ownership WHERE owner = {_NUMBER})"
         return bool(await self._pool.fetchval(query, owner.key))
 
     async def forget_produced(self, prefix: str) -> None:
@@ -362,7 +368,9 @@ class PostgresStore:
 
     async def count_owned(self, owner: Owner) -> int:
         return int(
-            await self._pool.fetchval("SELECT count(*) FROM ownership WHERE owner = $1", owner.key)
+            await self._pool.fetchval(
+                f"SELECT count(*) FROM ownership WHERE owner = {_NUMBER}", owner.key
+            )
         )
 
     async def delete_entities(

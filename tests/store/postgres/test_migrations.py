@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncpg
 import orjson
 
-from ocean.store.base import PageRecord
+from ocean.store.base import Owner, PageRecord
 from ocean.store.postgres.schema import MIGRATIONS
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import BLUEPRINT, OWNER, connected
@@ -22,11 +23,37 @@ async def _written(postgres_url: str) -> None:
     await store.close()
 
 
+async def _by_owner_key(db: asyncpg.Connection) -> None:
+    """Ownership as it was before migration 22: each row names its owner's key and the
+    datasource it was written by."""
+    await db.execute(
+        'CREATE TABLE ownership_by_key (owner TEXT COLLATE "C" NOT NULL, '
+        'blueprint TEXT COLLATE "C" NOT NULL, identifier TEXT COLLATE "C" NOT NULL, '
+        "datasource TEXT NOT NULL); "
+        "INSERT INTO ownership_by_key SELECT w.key, o.blueprint, o.identifier, w.datasource "
+        "FROM ownership o JOIN owners w ON w.id = o.owner; "
+        "DROP TABLE ownership; DROP TABLE owners; "
+        "ALTER TABLE ownership_by_key RENAME TO ownership; "
+        "ALTER TABLE ownership ADD CONSTRAINT ownership_pkey "
+        "PRIMARY KEY (owner, blueprint, identifier); "
+        "CREATE INDEX ownership_by_entity ON ownership USING hash (identifier); "
+        "DELETE FROM ocean_schema WHERE version > 21"
+    )
+
+
+async def _written_by_owner_key(postgres_url: str) -> asyncpg.Connection:
+    """A session on the catalog of :func:`_written`, its ownership put back as before
+    migration 22 (the caller closes it, and takes the catalog further back)."""
+    await _written(postgres_url)
+    db = await connected(postgres_url)
+    await _by_owner_key(db)
+    return db
+
+
 async def test_edges_keyed_by_target_keep_the_old_edges(postgres_url: str) -> None:
     """A catalog at migration 12 (edges keyed by source and by target, entities by
     identifier) opens with its edges readable both ways."""
-    await _written(postgres_url)
-    db = await connected(postgres_url)
+    db = await _written_by_owner_key(postgres_url)
     await db.execute(
         "DROP TABLE relations; "
         "CREATE TABLE relations (blueprint TEXT NOT NULL, identifier TEXT NOT NULL, "
@@ -70,6 +97,7 @@ async def test_page_records_in_json_keep_their_entries(postgres_url: str) -> Non
     await store.upsert_entities(entities, owner=OWNER, merge=True)
     await store.close()
     db = await connected(postgres_url)
+    await _by_owner_key(db)
     versions = dict(await db.fetch("SELECT identifier, version FROM entities"))
     old = {
         "entries": [["svc", "b", versions["b"]], ["svc", "a", versions["a"]]],
@@ -103,8 +131,7 @@ async def test_page_records_in_json_keep_their_entries(postgres_url: str) -> Non
 async def test_keys_compared_byte_by_byte_keep_their_rows(postgres_url: str) -> None:
     """A catalog at migration 16 (keys in the database's collation) opens with its key
     columns in the "C" collation, as SQLite compares them, and its rows and edges kept."""
-    await _written(postgres_url)
-    db = await connected(postgres_url)
+    db = await _written_by_owner_key(postgres_url)
     for table, names in _KEY_COLUMNS.items():
         back = ", ".join(f"ALTER COLUMN {n} TYPE TEXT COLLATE pg_catalog.default" for n in names)
         await db.execute(f"ALTER TABLE {table} {back}")
@@ -123,7 +150,9 @@ async def test_keys_compared_byte_by_byte_keep_their_rows(postgres_url: str) -> 
     assert dependents.of == {("svc", "b"): {("svc", "a")}}
     found = {(r["table_name"], r["column_name"]): r["collation_name"] for r in collations}
     keys = [(table, name) for table, names in _KEY_COLUMNS.items() for name in names]
-    assert {key: found[key] for key in keys} == dict.fromkeys(keys, "C")
+    texts = [key for key in keys if key != ("ownership", "owner")]  # a number since 22
+    assert {key: found[key] for key in texts} == dict.fromkeys(texts, "C")
+    assert found["ownership", "owner"] is None
 
 
 _KEY_COLUMNS = {
@@ -139,8 +168,7 @@ async def test_edges_under_a_five_column_key_keep_their_rows(postgres_url: str) 
     """A catalog at migration 17 (edges under a five-column primary key) opens with its
     edges found through an index of (target, identifier) that is not unique, and written
     once each after."""
-    await _written(postgres_url)
-    db = await connected(postgres_url)
+    db = await _written_by_owner_key(postgres_url)
     await db.execute(
         "DROP INDEX relations_by_target; ALTER TABLE relations ADD CONSTRAINT relations_pkey "
         "PRIMARY KEY (target_blueprint, target, blueprint, identifier, relation); "
@@ -164,3 +192,35 @@ async def test_edges_under_a_five_column_key_keep_their_rows(postgres_url: str) 
     assert [(row["indexname"], "UNIQUE" in row["indexdef"]) for row in indexes] == [
         ("relations_by_target", False)
     ]
+
+
+async def test_ownership_by_owner_key_keeps_its_owners_and_datasources(postgres_url: str) -> None:
+    """A catalog at migration 21 (each ownership row naming its owner's key and datasource)
+    opens with its owners numbered, each with its latest datasource, and what each owns
+    kept; the next write by a newer version of an owner records that version."""
+    db = await _written_by_owner_key(postgres_url)
+    await db.execute(
+        "INSERT INTO ownership VALUES ('jira/jira-1/exporter', 'svc', 'a', 'port-ocean/jira/2.0.0/jira-1/exporter'), "
+        "('jira/jira-1/exporter', 'svc', 'b', 'port-ocean/jira/1.0.0/jira-1/exporter')"
+    )
+    await db.close()
+    newer = Owner("github", "gh-1", "1.1.0")
+
+    store = await PostgresStore.open(postgres_url)
+    before = await store.datasources_of([("svc", "a"), ("svc", "b")])
+    counts = [await store.count_owned(owner) for owner in (OWNER, JIRA)]
+    await store.upsert_entities([{"identifier": "c", "blueprint": "svc"}], owner=newer, merge=True)
+    after = await store.datasources_of([("svc", "c")])
+    owned = await store.owned_keys(newer)
+    await store.close()
+
+    assert before == {
+        ("svc", "a"): [OWNER.datasource, "port-ocean/jira/2.0.0/jira-1/exporter"],
+        ("svc", "b"): [OWNER.datasource, "port-ocean/jira/2.0.0/jira-1/exporter"],
+    }
+    assert counts == [2, 2]
+    assert after == {("svc", "c"): [newer.datasource]}
+    assert owned == {("svc", "a"), ("svc", "b"), ("svc", "c")}  # the owner's key matches
+
+
+JIRA = Owner("jira", "jira-1", "2.0.0")

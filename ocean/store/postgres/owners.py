@@ -1,0 +1,36 @@
+"""A PostgreSQL catalog's owners by number (migration 22), as the embedded catalog's: an
+ownership row holds the owner's number, and ``owners`` its key and latest datasource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from ocean.store.base import Owner
+
+DATASOURCES = (
+    ", (SELECT coalesce(json_agg(w.datasource), '[]')::text FROM ownership o "
+    "JOIN owners w ON w.id = o.owner "
+    "WHERE o.blueprint = e.blueprint AND o.identifier = e.identifier)"
+)
+"""The datasources of entity ``e``, as a JSON array's text (a search's and a browse's)."""
+_NUMBERED = (
+    "INSERT INTO owners(key, datasource) VALUES ($1, $2) "
+    "ON CONFLICT (key) DO UPDATE SET datasource = excluded.datasource RETURNING id"
+)
+
+
+@dataclass
+class OwnerNumbers:
+    """The numbers of the owners a store wrote for, by datasource: each is made (or its
+    datasource brought up to date) by its first write through the store."""
+
+    known: dict[str, int] = field(default_factory=dict)
+
+    async def of(self, pool: asyncpg.Pool, owner: Owner) -> int:
+        number = self.known.get(owner.datasource)
+        if number is None:
+            number = int(await pool.fetchval(_NUMBERED, owner.key, owner.datasource))
+            self.known[owner.datasource] = number
+        return number
