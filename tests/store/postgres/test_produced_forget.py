@@ -1,17 +1,18 @@
-"""Forgetting a run's marks by emptying the table: only when no other run has any, and
-marks another run is making meanwhile are kept."""
+"""Forgetting a run's many marks by emptying the table: only when no other run has any,
+and marks another run is making meanwhile are kept."""
 
 from __future__ import annotations
 
 import asyncio
 
+from ocean.store.postgres import produced
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import connected, until_waiting
 
 
 async def test_marks_made_meanwhile_by_another_run_are_kept(postgres_url: str) -> None:
     store = await PostgresStore.open(postgres_url)
-    await store.mark_produced("gh#1", [("svc", "a"), ("svc", "b")])
+    await store.mark_produced("gh#1", [("svc", f"s{n}") for n in range(produced.MANY)])
     other = await connected(postgres_url)
     watcher = await connected(postgres_url)
     try:
