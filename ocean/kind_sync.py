@@ -252,14 +252,24 @@ class _Pipeline:
 
     async def flush(self) -> None:
         """Write what is left beside the writes under way, as :meth:`take` does (the
-        store makes them in order), then wait for them all."""
+        store makes them in order), then wait for them all. None is left running when it
+        raises: a write's failure is raised once the others have ended, and a flush that
+        is cancelled (the resync was stopped) cancels them."""
         loads = self.loads
-        if self.pending.pages:
-            while len(_finished(loads)) >= self.most:
-                await loads[0]
-            loads.append(asyncio.create_task(self._load(self.pending)))
-            self.pending = _Pending()
-        await _drained(loads)
+        try:
+            if self.pending.pages:
+                while len(_finished(loads)) >= self.most:
+                    await asyncio.shield(loads[0])
+                loads.append(asyncio.create_task(self._load(self.pending)))
+                self.pending = _Pending()
+            await _drained(loads)
+        except BaseException as stopped:
+            if isinstance(stopped, asyncio.CancelledError):
+                for load in loads:
+                    load.cancel()
+            await asyncio.gather(*loads, return_exceptions=True)
+            loads.clear()
+            raise
 
     async def _mapped(self, batch: RawBatch, digest: bytes | None) -> _Mapped:
         job, kind = self.job, self.kind
@@ -393,18 +403,17 @@ async def _warm(store: MapsPages, spec: MappingSpec) -> None:
 
 
 async def _drained(loads: deque[asyncio.Task[None]]) -> None:
-    """Wait for every write under way, then raise the first one's error, if any: a write
-    that failed does not leave the later ones running unwatched."""
+    """Wait for every write under way, then raise the first one's error, if any."""
     failure: BaseException | None = None
     while loads:
         try:
-            await asyncio.shield(loads[0])
-        except asyncio.CancelledError:
-            if not loads[0].cancelled():
-                raise  # this flush was cancelled: the writes go on
-            failure = failure or asyncio.CancelledError()
+            await asyncio.shield(loads[0])  # (a cancelled flush cancels them itself)
         except Exception as error:
             failure = failure or error
+        except asyncio.CancelledError:
+            if not loads[0].cancelled():
+                raise  # this flush was cancelled
+            failure = failure or asyncio.CancelledError()
         loads.popleft()
     if failure is not None:
         raise failure

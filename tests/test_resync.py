@@ -359,18 +359,44 @@ async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
     assert slow.beside[-1] == 1
 
 
+@pytest.mark.parametrize(
+    "failing",
+    [
+        pytest.param(0, id="the-first-beside-the-second"),
+        pytest.param(2, id="the-5000-beside-the-last"),
+    ],
+)
 async def test_a_write_failing_at_the_end_of_a_kind_leaves_no_later_write_running(
+    workspace: Workspace, failing: int
+) -> None:
+    workspace.set_data(services=[services(1000, start=i * 1000) for i in range(8)], teams=[])
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    slow = _SlowWrites(store, failing=failing)
+    try:
+        with pytest.raises(StoreError, match="went away"):
+            await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
+        assert slow.running == 0  # the later writes ended before the failure was raised
+    finally:
+        await store.close()
+
+
+async def test_a_resync_stopped_while_its_last_writes_run_leaves_none_running(
     workspace: Workspace,
 ) -> None:
     workspace.set_data(services=[services(1000, start=i * 1000) for i in range(8)], teams=[])
     prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
     store = await SQLiteStore.open(workspace.catalog)
-    slow = _SlowWrites(store, failing=2)  # the 5,000: the last write is under way beside it
+    slow = _SlowWrites(store)
     try:
-        with pytest.raises(StoreError, match="went away"):
-            await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
-        assert slow.sizes == [1000, 1000, 5000, 1000]
-        assert slow.running == 0  # the last write ended before the failure was raised
+        running = asyncio.create_task(run_once(prepared, slow, SilentObserver()))  # type: ignore[arg-type]
+        async with asyncio.timeout(10):
+            while len(slow.sizes) < 4:  # the kind's last write has started
+                await asyncio.sleep(0.01)
+        running.cancel()  # (a newer trigger, a lost lease, a shutdown)
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert slow.running == 0
     finally:
         await store.close()
 

@@ -9,12 +9,15 @@ import asyncpg
 
 from ocean.store.base import Owner
 
+NUMBER = "(SELECT id FROM owners WHERE key = $1)"
+"""The number of the owner whose key is the first parameter (none: it never wrote)."""
 DATASOURCES = (
-    ", (SELECT coalesce(json_agg(w.datasource), '[]')::text FROM ownership o "
+    ", (SELECT coalesce(json_agg(w.datasource ORDER BY w.id), '[]')::text FROM ownership o "
     "JOIN owners w ON w.id = o.owner "
     "WHERE o.blueprint = e.blueprint AND o.identifier = e.identifier)"
 )
-"""The datasources of entity ``e``, as a JSON array's text (a search's and a browse's)."""
+"""The datasources of entity ``e``, as a JSON array's text (a search's and a browse's), in
+the order their owners first wrote (as the embedded catalog lists them)."""
 _NUMBERED = (
     "INSERT INTO owners(key, datasource) VALUES ($1, $2) "
     "ON CONFLICT (key) DO UPDATE SET datasource = excluded.datasource RETURNING id"
@@ -23,14 +26,14 @@ _NUMBERED = (
 
 @dataclass
 class OwnerNumbers:
-    """The numbers of the owners a store wrote for, by datasource: each is made (or its
-    datasource brought up to date) by its first write through the store."""
+    """The numbers of the owners a store wrote for, by key and datasource: each is made (or
+    its datasource brought up to date) by its first write through the store."""
 
-    known: dict[str, int] = field(default_factory=dict)
+    known: dict[tuple[str, str], int] = field(default_factory=dict)
 
     async def of(self, pool: asyncpg.Pool, owner: Owner) -> int:
-        number = self.known.get(owner.datasource)
+        named = (owner.key, owner.datasource)
+        number = self.known.get(named)
         if number is None:
-            number = int(await pool.fetchval(_NUMBERED, owner.key, owner.datasource))
-            self.known[owner.datasource] = number
+            number = self.known[named] = int(await pool.fetchval(_NUMBERED, *named))
         return number

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from ocean.store.postgres.owners import NUMBER
 from ocean.store.postgres.relations import columns
 from ocean.types import EntityKey
 
@@ -18,7 +19,7 @@ _AMONG = (
 # marks every key and reads no entity (the whole table with its bodies was ~1 s at 229k).
 _UNPRODUCED_PAGE = (
     "WITH open AS MATERIALIZED (SELECT o.blueprint, o.identifier FROM ownership o "
-    "WHERE o.owner = (SELECT id FROM owners WHERE key = $1) AND (o.blueprint, o.identifier) > ($3, $4) "
+    f"WHERE o.owner = {NUMBER} AND (o.blueprint, o.identifier) > ($3, $4) "
     "AND NOT EXISTS (SELECT 1 FROM resync_produced p WHERE p.run = $6 "
     "AND p.blueprint = o.blueprint AND p.identifier = o.identifier)) "
     "SELECT k.blueprint, k.identifier FROM open k "
@@ -29,7 +30,7 @@ _UNPRODUCED_PAGE = (
 OWNED_PAGE = (
     "SELECT o.blueprint, o.identifier FROM ownership o "
     "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-    "WHERE o.owner = (SELECT id FROM owners WHERE key = $1) AND ($2::text IS NULL OR e.updated_at <= $2) "
+    f"WHERE o.owner = {NUMBER} AND ($2::text IS NULL OR e.updated_at <= $2) "
     "AND (o.blueprint, o.identifier) > ($3, $4) ORDER BY o.blueprint, o.identifier LIMIT $5"
 )
 """A page of the keys an owner owns, in key order (optionally untouched since a time)."""
@@ -53,31 +54,31 @@ async def mark(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> None:
 _COLUMNS = ["run", "blueprint", "identifier"]
 
 
-_OTHERS = (  # rows outside [prefix, prefix + U+10FFFF): under "C" every row inside starts with
-    # the prefix (the bound's bytes are the largest a character starts with). The least and
-    # the greatest run are two index seeks (a filter was planned as two scans of the table)
-    "SELECT coalesce(min(run) < $1 OR max(run) >= $1 || chr(1114111), false) FROM resync_produced"
-)
+_ONLY = "SELECT starts_with(min(run), $1) AND starts_with(max(run), $1) FROM resync_produced"
+"""Whether every row's run starts with the prefix: under "C" the runs that do are one range of
+the table's order, so its least and greatest run tell (two index seeks; a filter was planned
+as scans of the table)."""
+_SOME = "SELECT count(*) FROM (SELECT 1 FROM resync_produced LIMIT $1) AS t"
+MANY = 10000
+"""Rows from which emptying the table beats deleting them (a first sync's few marks: not)."""
 
 
 async def forget(pool: asyncpg.Pool, prefix: str) -> None:
-    """Drop the rows of the runs whose id starts with ``prefix``: when they are all the
-    table holds, and many, by emptying it (a rerun of 1M items marked as many rows, and
-    deleting them took 0.67 s; emptying costs a few milliseconds of its own), under a lock
-    that makes other runs' marks wait for it."""
-    async with pool.acquire() as db, db.transaction():
-        many = await db.fetchval(_SOME, MANY) == MANY
-        if many and not await db.fetchval(_OTHERS, prefix):
-            await db.execute("LOCK TABLE resync_produced IN ACCESS EXCLUSIVE MODE")
-            if not await db.fetchval(_OTHERS, prefix):  # (read again under the lock)
-                await db.execute("TRUNCATE resync_produced")
-                return
+    """Drop the rows of the runs whose id starts with ``prefix``: when they are many and all
+    the table holds, by emptying it (a rerun of 1M items marked as many rows, and deleting
+    them took 0.67 s), under a lock taken only if no other session uses the table (it would
+    queue every run's marks behind a backup's lock), else by deleting them."""
+    async with pool.acquire() as db:
+        if await db.fetchval(_SOME, MANY) == MANY and await db.fetchval(_ONLY, prefix):
+            try:
+                async with db.transaction():
+                    await db.execute("LOCK TABLE resync_produced IN ACCESS EXCLUSIVE MODE NOWAIT")
+                    if await db.fetchval(_ONLY, prefix):  # (read again under the lock)
+                        await db.execute("TRUNCATE resync_produced")
+                        return
+            except (asyncpg.LockNotAvailableError, asyncpg.InsufficientPrivilegeError):
+                pass  # in use by another session, or not ours to empty: delete the rows
         await db.execute("DELETE FROM resync_produced WHERE starts_with(run, $1)", prefix)
-
-
-MANY = 10000
-"""Rows from which emptying the table beats deleting them (a first sync's few marks: not)."""
-_SOME = "SELECT count(*) FROM (SELECT 1 FROM resync_produced LIMIT $1) AS t"
 
 
 async def among(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> set[EntityKey]:
@@ -89,7 +90,7 @@ async def counts(pool: asyncpg.Pool, owner_key: str, run: str, since: str) -> di
     rows = await pool.fetch(
         "SELECT blueprint, count(*) FROM (SELECT o.blueprint, o.identifier FROM ownership o "
         "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-        "WHERE o.owner = (SELECT id FROM owners WHERE key = $1) AND e.updated_at > $3 "
+        f"WHERE o.owner = {NUMBER} AND e.updated_at > $3 "
         "UNION SELECT blueprint, identifier FROM resync_produced WHERE run = $2) AS k "
         "GROUP BY blueprint",
         owner_key,

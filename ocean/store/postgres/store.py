@@ -38,7 +38,7 @@ from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.postgres import audit, lease, pages, produced, runs
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
-from ocean.store.postgres.owners import OwnerNumbers
+from ocean.store.postgres.owners import NUMBER, OwnerNumbers
 from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
 from ocean.store.postgres.relations import delete_entities as delete_reaching
 from ocean.store.postgres.rows import existing
@@ -65,8 +65,6 @@ from ocean.store.writes import (
 from ocean.types import Entity, EntityKey
 
 _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entities"
-_NUMBER = "(SELECT id FROM owners WHERE key = $1)"
-"""The number of the owner whose key is the first parameter (:mod:`.owners`)."""
 _PAGE = 1000
 
 
@@ -227,7 +225,7 @@ class PostgresStore:
         rows = await self._pool.fetch(
             "SELECT o.blueprint, o.identifier FROM ownership o JOIN entities e "
             "ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
-            f"WHERE o.owner = {_NUMBER} AND ($2::text IS NULL OR e.updated_at <= $2)",
+            f"WHERE o.owner = {NUMBER} AND ($2::text IS NULL OR e.updated_at <= $2)",
             owner.key,
             before,
         )
@@ -238,7 +236,7 @@ class PostgresStore:
     ) -> set[EntityKey]:
         rows = await self._pool.fetch(
             "SELECT o.blueprint, o.identifier FROM unnest($3::text[], $4::text[]) AS k(bp, ident) "
-            f"JOIN ownership o ON o.owner = {_NUMBER} AND o.blueprint = k.bp "
+            f"JOIN ownership o ON o.owner = {NUMBER} AND o.blueprint = k.bp "
             "AND o.identifier = k.ident "
             "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
             "WHERE $2::text IS NULL OR e.updated_at <= $2",
@@ -263,7 +261,7 @@ class PostgresStore:
         return await produced.unproduced_page(self._pool, owner.key, run, before, after, limit)
 
     async def owns_any(self, owner: Owner) -> bool:
-        query = f"SELECT EXISTS (SELECT 1 FROM ownership WHERE owner = {_NUMBER})"
+        query = f"SELECT EXISTS (SELECT 1 FROM ownership WHERE owner = {NUMBER})"
         return bool(await self._pool.fetchval(query, owner.key))
 
     async def forget_produced(self, prefix: str) -> None:
@@ -369,7 +367,7 @@ class PostgresStore:
     async def count_owned(self, owner: Owner) -> int:
         return int(
             await self._pool.fetchval(
-                f"SELECT count(*) FROM ownership WHERE owner = {_NUMBER}", owner.key
+                f"SELECT count(*) FROM ownership WHERE owner = {NUMBER}", owner.key
             )
         )
 

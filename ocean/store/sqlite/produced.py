@@ -80,12 +80,12 @@ def owns_any(catalog: SQLiteCatalog, owner_key: str) -> bool:
     return bool(catalog.read(lambda db: db.execute(query, (owner_key,)).fetchone()[0]))
 
 
-_OTHERS = (
-    "SELECT coalesce(min(run) < ?1 OR max(run) >= ?1 || char(1114111), 0) FROM resync_produced"
+_ONLY = (
+    "SELECT substr(min(run), 1, length(?1)) = ?1 AND substr(max(run), 1, length(?1)) = ?1 "
+    "FROM resync_produced"
 )
-"""Whether a row lies outside [prefix, prefix + U+10FFFF): compared byte by byte, every row
-inside starts with the prefix (the bound's bytes are the largest a character starts with).
-The least and the greatest run are two seeks of the table's key."""
+"""Whether every row's run starts with the prefix: compared byte by byte, the runs that do
+are one range of the table's key, so its least and greatest run tell (two seeks)."""
 
 
 def forget(catalog: SQLiteCatalog, prefix: str) -> None:
@@ -93,11 +93,11 @@ def forget(catalog: SQLiteCatalog, prefix: str) -> None:
     no other run has any (a rerun of 1M items marked as many rows: 0.40 -> 0.13 s)."""
 
     def write(db: sqlite3.Connection) -> None:
-        if db.execute(_OTHERS, (prefix,)).fetchone()[0]:
+        if db.execute(_ONLY, (prefix,)).fetchone()[0]:
+            db.execute("DELETE FROM resync_produced")
+        else:
             db.execute(
                 "DELETE FROM resync_produced WHERE substr(run, 1, length(?1)) = ?1", (prefix,)
             )
-        else:
-            db.execute("DELETE FROM resync_produced")
 
     catalog.in_transaction(write)

@@ -4,7 +4,7 @@ for a resync (``ocean sail``), from a child process of its own.
 Entities are one row each (Port's fields as one JSON body) plus one ``ownership`` row per
 writer, keyed by the writer's number, so that the ownership scan of stale deletion is an
 index range read. A writer (``owners``) is its key and the datasource of its latest version
-($datasource in searches; PostgreSQL keeps each entity's first writer version). Every
+($datasource in searches; PostgreSQL's catalog keeps them the same way). Every
 operation runs whole on the catalog's thread or process, one at a time, so write
 transactions never interleave and the event loop is free while SQLite works. A write is
 checked and rendered on the caller's side (:meth:`SQLiteStore.prepare_writes`, pure
