@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -339,17 +340,24 @@ class _SlowWrites:
         return getattr(self._store, name)
 
 
-async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
-    workspace: Workspace,
-) -> None:
+@pytest.fixture
+async def eight_pages(workspace: Workspace) -> AsyncIterator[tuple[Any, SQLiteStore]]:
+    """An integration yielding eight pages of 1,000 services, and its SQLite catalog."""
     workspace.set_data(services=[services(1000, start=i * 1000) for i in range(8)], teams=[])
     prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
     store = await SQLiteStore.open(workspace.catalog)
-    slow = _SlowWrites(store)
     try:
-        report = await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
+        yield prepared, store
     finally:
         await store.close()
+
+
+async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
+    eight_pages: tuple[Any, SQLiteStore],
+) -> None:
+    prepared, store = eight_pages
+    slow = _SlowWrites(store)
+    report = await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
 
     assert _kind(report, "service").created == 8000
     # The first two full writes start at once (the catalog takes them in order); the next
@@ -367,38 +375,28 @@ async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
     ],
 )
 async def test_a_write_failing_at_the_end_of_a_kind_leaves_no_later_write_running(
-    workspace: Workspace, failing: int
+    eight_pages: tuple[Any, SQLiteStore], failing: int
 ) -> None:
-    workspace.set_data(services=[services(1000, start=i * 1000) for i in range(8)], teams=[])
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await SQLiteStore.open(workspace.catalog)
+    prepared, store = eight_pages
     slow = _SlowWrites(store, failing=failing)
-    try:
-        with pytest.raises(StoreError, match="went away"):
-            await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
-        assert slow.running == 0  # the later writes ended before the failure was raised
-    finally:
-        await store.close()
+    with pytest.raises(StoreError, match="went away"):
+        await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
+    assert slow.running == 0  # the later writes ended before the failure was raised
 
 
 async def test_a_resync_stopped_while_its_last_writes_run_leaves_none_running(
-    workspace: Workspace,
+    eight_pages: tuple[Any, SQLiteStore],
 ) -> None:
-    workspace.set_data(services=[services(1000, start=i * 1000) for i in range(8)], teams=[])
-    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await SQLiteStore.open(workspace.catalog)
+    prepared, store = eight_pages
     slow = _SlowWrites(store)
-    try:
-        running = asyncio.create_task(run_once(prepared, slow, SilentObserver()))  # type: ignore[arg-type]
-        async with asyncio.timeout(10):
-            while len(slow.sizes) < 4:  # the kind's last write has started
-                await asyncio.sleep(0.01)
-        running.cancel()  # (a newer trigger, a lost lease, a shutdown)
-        with pytest.raises(asyncio.CancelledError):
-            await running
-        assert slow.running == 0
-    finally:
-        await store.close()
+    running = asyncio.create_task(run_once(prepared, slow, SilentObserver()))  # type: ignore[arg-type]
+    async with asyncio.timeout(10):
+        while len(slow.sizes) < 4:  # the kind's last write has started
+            await asyncio.sleep(0.01)
+    running.cancel()  # (a newer trigger, a lost lease, a shutdown)
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert slow.running == 0
 
 
 async def test_a_stale_entity_written_by_someone_else_during_the_resync_is_kept(
