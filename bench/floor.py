@@ -22,7 +22,8 @@ launched as ``bench/scale.py`` does (whole process, start-up included): its wall
 and the CPU seconds of the sail and of its catalog's child process (sampled from /proc),
 set against the floor's two sides (ours/floor). On a machine shared with other work the
 CPU seconds are the steadier figures. Each figure is the median of ``--repeat`` rounds,
-the floor and Ocean's run back to back in each. ``--check`` compares the floor's catalog
+the floor and Ocean's run back to back in each, each run starting once the ones before it
+are written back (``os.sync``). ``--check`` compares the floor's catalog
 with Ocean's, row for row (timestamps and versions aside).
 """
 
@@ -367,8 +368,11 @@ def check(folder: Path) -> None:
 def one_round(persons: int, verify: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
+        os.sync()  # each run starts once the ones before it are written back
         stages, items = one_core(persons, folder / "floor.db")
+        os.sync()
         measured = two_processes(persons, folder / "floor2.db")
+        os.sync()
         ocean = ours(persons, folder)
         if verify:
             check(folder)
