@@ -26,6 +26,7 @@ from ocean.load.apply import summarize, write_entities, write_pages
 from ocean.load.freshness import Freshness
 from ocean.load.page_claims import Page, PageClaims, open_book, settle
 from ocean.load.page_memo import PageBook, page_digest, page_json, pending_page, record_of
+from ocean.load.under_way import drained, ended, finished, stopping
 from ocean.monitor.report import KindReport
 from ocean.store.base import PageRecord, WriteOutcome
 from ocean.store.page_records import ClaimedPage
@@ -116,10 +117,13 @@ async def sync_pages(
     except ExtractError as error:
         # what was read before the failure is still written
         kind.fail(str(error), error.__cause__ or error)
-    except BaseException:
+    except BaseException as error:
         if pipeline.claims is not None:
             pipeline.claims.abandon()  # pages waiting for the catalog's answer are dropped
-        await pipeline.flush()  # what was mapped is written
+        if isinstance(error, asyncio.CancelledError):
+            await pipeline.stop()  # a newer trigger, a lost lease, a shutdown: no more writes
+        else:
+            await pipeline.flush()  # what was mapped is written
         raise
     await pipeline.finish()
     if book is not None:  # each kept page was written cleanly, whatever the others did
@@ -241,10 +245,10 @@ class _Pipeline:
             await asyncio.sleep(0)  # let answers in (the handler may never await)
         if pending.size < WRITE_BATCH:
             return  # small pages are written together: one transaction, fewer page writes
-        if len(_finished(loads)) >= most and pending.size < MAX_PENDING:
+        if len(finished(loads)) >= most and pending.size < MAX_PENDING:
             return  # the store is busy: keep mapping, the next write takes it all
-        while len(_finished(loads)) >= most:
-            await loads[0]
+        while len(finished(loads)) >= most:
+            await asyncio.shield(loads[0])  # (stopped, the resync cancels them: stop)
         # The next batches are extracted and mapped while these are written.
         loads.append(asyncio.create_task(self._load(pending)))
         self.pending = _Pending()
@@ -254,22 +258,26 @@ class _Pipeline:
         """Write what is left beside the writes under way, as :meth:`take` does (the
         store makes them in order), then wait for them all. None is left running when it
         raises: a write's failure is raised once the others have ended, and a flush that
-        is cancelled (the resync was stopped) cancels them."""
+        is cancelled (the resync was stopped) stops them."""
         loads = self.loads
         try:
             if self.pending.pages:
-                while len(_finished(loads)) >= self.most:
+                while len(finished(loads)) >= self.most:
                     await asyncio.shield(loads[0])
                 loads.append(asyncio.create_task(self._load(self.pending)))
                 self.pending = _Pending()
-            await _drained(loads)
-        except BaseException as stopped:
-            if isinstance(stopped, asyncio.CancelledError):
-                for load in loads:
-                    load.cancel()
-            await asyncio.gather(*loads, return_exceptions=True)
-            loads.clear()
+            await drained(loads)
+        except BaseException:
+            await (self.stop() if stopping() else ended(loads))
             raise
+
+    async def stop(self) -> None:
+        """The resync was stopped: cancel the writes under way, wait for them to end, and
+        write nothing more (what was mapped and not yet sent is dropped)."""
+        for load in self.loads:
+            load.cancel()
+        await ended(self.loads)
+        self.pending = _Pending()
 
     async def _mapped(self, batch: RawBatch, digest: bytes | None) -> _Mapped:
         job, kind = self.job, self.kind
@@ -400,30 +408,6 @@ async def _warm(store: MapsPages, spec: MappingSpec) -> None:
     the first write says so (once)."""
     with contextlib.suppress(Exception):
         await store.warm_pages(spec)
-
-
-async def _drained(loads: deque[asyncio.Task[None]]) -> None:
-    """Wait for every write under way, then raise the first one's error, if any."""
-    failure: BaseException | None = None
-    while loads:
-        try:
-            await asyncio.shield(loads[0])  # (a cancelled flush cancels them itself)
-        except Exception as error:
-            failure = failure or error
-        except asyncio.CancelledError:
-            if not loads[0].cancelled():
-                raise  # this flush was cancelled
-            failure = failure or asyncio.CancelledError()
-        loads.popleft()
-    if failure is not None:
-        raise failure
-
-
-def _finished(loads: deque[asyncio.Task[None]]) -> deque[asyncio.Task[None]]:
-    """``loads`` without the finished writes at its head (their errors raised)."""
-    while loads and loads[0].done():
-        loads.popleft().result()
-    return loads
 
 
 def _count_mapping(kind: KindReport, mapped: MapSummary) -> None:

@@ -318,10 +318,12 @@ class _SlowWrites:
     """The real SQLite store, with every entity write taking a while longer (a busy
     catalog); records how many entities each write carried."""
 
-    def __init__(self, store: SQLiteStore, failing: int | None = None) -> None:
+    def __init__(
+        self, store: SQLiteStore, failing: int | None = None, seconds: float = 0.3
+    ) -> None:
         self._store, self.sizes, self.beside, self.running = store, [], [], 0
-        self._failing = failing
-        """The write (by its place, from 0) that fails after its wait."""
+        self._failing, self._seconds = failing, seconds
+        """The write (by its place, from 0) that fails after its wait, and the wait."""
 
     async def upsert_prepared(self, entities: list[Any], prepared: Any, **options: Any) -> Any:
         place = len(self.sizes)
@@ -329,7 +331,7 @@ class _SlowWrites:
         self.beside.append(self.running)  # the writes under way as this one starts
         self.running += 1
         try:
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(self._seconds)
             if place == self._failing:
                 raise StoreError("the catalog went away")
             return await self._store.upsert_prepared(entities, prepared, **options)
@@ -367,18 +369,11 @@ async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
     assert slow.beside[-1] == 1
 
 
-@pytest.mark.parametrize(
-    "failing",
-    [
-        pytest.param(0, id="the-first-beside-the-second"),
-        pytest.param(2, id="the-5000-beside-the-last"),
-    ],
-)
 async def test_a_write_failing_at_the_end_of_a_kind_leaves_no_later_write_running(
-    eight_pages: tuple[Any, SQLiteStore], failing: int
+    eight_pages: tuple[Any, SQLiteStore],
 ) -> None:
     prepared, store = eight_pages
-    slow = _SlowWrites(store, failing=failing)
+    slow = _SlowWrites(store, failing=2)  # the 5,000: the kind's last write runs beside it
     with pytest.raises(StoreError, match="went away"):
         await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
     assert slow.running == 0  # the later writes ended before the failure was raised
@@ -397,6 +392,26 @@ async def test_a_resync_stopped_while_its_last_writes_run_leaves_none_running(
     with pytest.raises(asyncio.CancelledError):
         await running
     assert slow.running == 0
+
+
+async def test_a_resync_stopped_while_it_extracts_stops_its_writes_and_starts_none(
+    eight_pages: tuple[Any, SQLiteStore], workspace: Workspace
+) -> None:
+    prepared, store = eight_pages
+    workspace.set_data(
+        services=[services(1000, start=i * 1000) for i in range(8)], teams=[], slow=0.05
+    )
+    slow = _SlowWrites(store, seconds=2)
+    running = asyncio.create_task(run_once(prepared, slow, SilentObserver()))  # type: ignore[arg-type]
+    async with asyncio.timeout(10):
+        while slow.running < 2:  # two writes under way
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.15)  # the next pages fetched and mapped meanwhile
+    running.cancel()  # (a newer trigger, a lost lease, a shutdown)
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert slow.running == 0
+    assert len(slow.sizes) == 2  # what was mapped meanwhile is not written
 
 
 async def test_a_stale_entity_written_by_someone_else_during_the_resync_is_kept(

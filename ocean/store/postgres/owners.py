@@ -16,8 +16,9 @@ DATASOURCES = (
     "JOIN owners w ON w.id = o.owner "
     "WHERE o.blueprint = e.blueprint AND o.identifier = e.identifier)"
 )
-"""The datasources of entity ``e``, as a JSON array's text (a search's and a browse's), in
-the order their owners first wrote (as the embedded catalog lists them)."""
+"""The datasources of entity ``e``, as a JSON array's text (a search's and a browse's), by
+owner number (as the embedded catalog lists them): the order the owners first wrote, or,
+for those a migration numbered, their keys' order."""
 _NUMBERED = (
     "INSERT INTO owners(key, datasource) VALUES ($1, $2) "
     "ON CONFLICT (key) DO UPDATE SET datasource = excluded.datasource RETURNING id"

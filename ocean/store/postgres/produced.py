@@ -66,19 +66,27 @@ MANY = 10000
 async def forget(pool: asyncpg.Pool, prefix: str) -> None:
     """Drop the rows of the runs whose id starts with ``prefix``: when they are many and all
     the table holds, by emptying it (a rerun of 1M items marked as many rows, and deleting
-    them took 0.67 s), under a lock taken only if no other session uses the table (it would
-    queue every run's marks behind a backup's lock), else by deleting them."""
+    them took 0.67 s), else by deleting them."""
     async with pool.acquire() as db:
         if await db.fetchval(_SOME, MANY) == MANY and await db.fetchval(_ONLY, prefix):
-            try:
-                async with db.transaction():
-                    await db.execute("LOCK TABLE resync_produced IN ACCESS EXCLUSIVE MODE NOWAIT")
-                    if await db.fetchval(_ONLY, prefix):  # (read again under the lock)
-                        await db.execute("TRUNCATE resync_produced")
-                        return
-            except (asyncpg.LockNotAvailableError, asyncpg.InsufficientPrivilegeError):
-                pass  # in use by another session, or not ours to empty: delete the rows
+            if await _emptied(db, prefix):
+                return
         await db.execute("DELETE FROM resync_produced WHERE starts_with(run, $1)", prefix)
+
+
+async def _emptied(db: asyncpg.Connection, prefix: str) -> bool:
+    """Empty the table if it still holds only ``prefix``'s runs, under a lock taken only if
+    no other session uses the table (it would queue every run's marks behind, say, a
+    backup's lock) as the transaction's first statement (no lock upgrade to deadlock on)."""
+    try:
+        async with db.transaction():
+            await db.execute("LOCK TABLE resync_produced IN ACCESS EXCLUSIVE MODE NOWAIT")
+            if not await db.fetchval(_ONLY, prefix):  # (read again under the lock)
+                return False
+            await db.execute("TRUNCATE resync_produced")
+            return True
+    except (asyncpg.LockNotAvailableError, asyncpg.InsufficientPrivilegeError):
+        return False  # in use by another session, or not ours to empty
 
 
 async def among(pool: asyncpg.Pool, run: str, keys: list[EntityKey]) -> set[EntityKey]:

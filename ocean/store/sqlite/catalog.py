@@ -123,7 +123,7 @@ class SQLiteCatalog:
             raise
         self._rules = CatalogRules()
         self._checkpointer: Checkpointer | None = None
-        self._owner_numbers: dict[str, int] = {}
+        self._owner_numbers: dict[tuple[str, str], int] = {}
         """Owner numbers by datasource, as written by this connection's committed writes."""
         self._known = KnownTargets(self._db)
         self._unasked: set[str] = set()
@@ -298,14 +298,15 @@ class SQLiteCatalog:
     def _owner_number(self, owner: Owner) -> int:
         """The owner's number (made on its first write); the datasource it records is the
         latest version's. Call inside a write transaction."""
-        number = self._owner_numbers.get(owner.datasource)
+        named = (owner.key, owner.datasource)
+        number = self._owner_numbers.get(named)
         if number is None:
             (number,) = self._db.execute(
                 "INSERT INTO owners(key, datasource) VALUES (?1, ?2) "
                 "ON CONFLICT(key) DO UPDATE SET datasource = ?2 RETURNING id",
                 (owner.key, owner.datasource),
             ).fetchone()
-            self._owner_numbers[owner.datasource] = number
+            self._owner_numbers[named] = number
         return int(number)
 
     def delete_entities(

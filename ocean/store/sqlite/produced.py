@@ -81,11 +81,12 @@ def owns_any(catalog: SQLiteCatalog, owner_key: str) -> bool:
 
 
 _ONLY = (
-    "SELECT substr(min(run), 1, length(?1)) = ?1 AND substr(max(run), 1, length(?1)) = ?1 "
-    "FROM resync_produced"
+    "SELECT substr((SELECT min(run) FROM resync_produced), 1, length(?1)) = ?1 "
+    "AND substr((SELECT max(run) FROM resync_produced), 1, length(?1)) = ?1"
 )
 """Whether every row's run starts with the prefix: compared byte by byte, the runs that do
-are one range of the table's key, so its least and greatest run tell (two seeks)."""
+are one range of the table's key, so its least and greatest run tell (two seeks: one
+query asking for both scans the table)."""
 
 
 def forget(catalog: SQLiteCatalog, prefix: str) -> None:
