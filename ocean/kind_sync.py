@@ -26,7 +26,7 @@ from ocean.load.apply import summarize, write_entities, write_pages
 from ocean.load.freshness import Freshness
 from ocean.load.page_claims import Page, PageClaims, open_book, settle
 from ocean.load.page_memo import PageBook, page_digest, page_json, pending_page, record_of
-from ocean.load.under_way import drained, ended, finished, stopping
+from ocean.load.under_way import drained, ended, finished, room, stopping
 from ocean.monitor.report import KindReport
 from ocean.store.base import PageRecord, WriteOutcome
 from ocean.store.page_records import ClaimedPage
@@ -109,25 +109,33 @@ async def sync_pages(
             book, pipeline.take_page, pipeline.skip, pipeline.flush, pipeline.written
         )
     try:
+        await _read(job, resource, kind, pipeline)
+        await pipeline.finish()
+    except BaseException:
+        if pipeline.claims is not None:
+            pipeline.claims.abandon()  # pages waiting for the catalog's answer are dropped
+        if stopping():  # a newer trigger, a lost lease, a shutdown: no more writes
+            await pipeline.stop()
+        else:
+            await pipeline.flush()  # what was mapped is written
+        raise
+    if book is not None:  # each kept page was written cleanly, whatever the others did
+        await settle(book)
+
+
+async def _read(
+    job: ResyncJob, resource: CompiledResource, kind: KindReport, pipeline: _Pipeline
+) -> None:
+    """Offer the resource's pages to ``pipeline`` as they are extracted. An extraction
+    error fails the kind; what was read before it is still written."""
+    try:
         async for batch, fetched_at in _timed(
             extract(job.integration, resource.kind, incremental=job.incremental), kind
         ):
             kind.extracted += len(batch)
             await pipeline.offer(batch, fetched_at)
     except ExtractError as error:
-        # what was read before the failure is still written
         kind.fail(str(error), error.__cause__ or error)
-    except BaseException as error:
-        if pipeline.claims is not None:
-            pipeline.claims.abandon()  # pages waiting for the catalog's answer are dropped
-        if isinstance(error, asyncio.CancelledError):
-            await pipeline.stop()  # a newer trigger, a lost lease, a shutdown: no more writes
-        else:
-            await pipeline.flush()  # what was mapped is written
-        raise
-    await pipeline.finish()
-    if book is not None:  # each kept page was written cleanly, whatever the others did
-        await settle(book)
 
 
 @dataclass
@@ -248,7 +256,7 @@ class _Pipeline:
         if len(finished(loads)) >= most and pending.size < MAX_PENDING:
             return  # the store is busy: keep mapping, the next write takes it all
         while len(finished(loads)) >= most:
-            await asyncio.shield(loads[0])  # (stopped, the resync cancels them: stop)
+            await asyncio.wait([loads[0]])  # (not cancelled with this task: see stop)
         # The next batches are extracted and mapped while these are written.
         loads.append(asyncio.create_task(self._load(pending)))
         self.pending = _Pending()
@@ -259,14 +267,13 @@ class _Pipeline:
         store makes them in order), then wait for them all. None is left running when it
         raises: a write's failure is raised once the others have ended, and a flush that
         is cancelled (the resync was stopped) stops them."""
-        loads = self.loads
+        loads, failure = self.loads, None
         try:
-            if self.pending.pages:
-                while len(finished(loads)) >= self.most:
-                    await asyncio.shield(loads[0])
+            if self.pending.pages:  # (an earlier write's failure is raised after this one)
+                failure = await room(loads, self.most)
                 loads.append(asyncio.create_task(self._load(self.pending)))
                 self.pending = _Pending()
-            await drained(loads)
+            await drained(loads, failure)
         except BaseException:
             await (self.stop() if stopping() else ended(loads))
             raise

@@ -379,6 +379,19 @@ async def test_a_write_failing_at_the_end_of_a_kind_leaves_no_later_write_runnin
     assert slow.running == 0  # the later writes ended before the failure was raised
 
 
+async def test_pages_mapped_while_a_write_failed_are_still_written(
+    eight_pages: tuple[Any, SQLiteStore], workspace: Workspace
+) -> None:
+    prepared, store = eight_pages
+    slow = _SlowWrites(store, failing=0)  # pages 3-7 wait for a place when it fails
+    with pytest.raises(StoreError, match="went away"):
+        await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
+
+    assert slow.running == 0
+    assert slow.sizes == [1000, 1000, 5000]
+    assert len(await workspace.entities("service")) == 6000  # all but the failed write's
+
+
 async def test_a_resync_stopped_while_its_last_writes_run_leaves_none_running(
     eight_pages: tuple[Any, SQLiteStore],
 ) -> None:
@@ -412,6 +425,26 @@ async def test_a_resync_stopped_while_it_extracts_stops_its_writes_and_starts_no
         await running
     assert slow.running == 0
     assert len(slow.sizes) == 2  # what was mapped meanwhile is not written
+
+
+async def test_a_rerun_stopped_while_it_writes_its_last_pages_leaves_no_write_running(
+    eight_pages: tuple[Any, SQLiteStore], workspace: Workspace
+) -> None:
+    prepared, store = eight_pages
+    await run_once(prepared, store, SilentObserver())  # its pages remembered: a rerun asks
+    workspace.set_data(  # every page changed: taken once the catalog has answered
+        services=[services(1000, start=i * 1000, stars=2) for i in range(8)], teams=[]
+    )
+    slow = _SlowWrites(store, seconds=2)
+    running = asyncio.create_task(run_once(prepared, slow, SilentObserver()))  # type: ignore[arg-type]
+    async with asyncio.timeout(10):
+        while slow.running < 2:
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # every page read: the last ones are taken as the kind ends
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert slow.running == 0
 
 
 async def test_a_stale_entity_written_by_someone_else_during_the_resync_is_kept(

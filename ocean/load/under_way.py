@@ -7,22 +7,34 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
+from ocean.errors import StoreError
+
 Loads = deque[asyncio.Task[None]]
 
 
-async def drained(loads: Loads) -> None:
-    """Wait for every write under way, then raise the first one's error, if any."""
-    failure: BaseException | None = None
+def finished(loads: Loads) -> Loads:
+    """``loads`` without the finished writes at its head (their errors raised)."""
+    while loads and loads[0].done():
+        _outcome(loads.popleft())
+    return loads
+
+
+async def room(loads: Loads, most: int) -> BaseException | None:
+    """Wait until fewer than ``most`` writes are under way; the first error of those that
+    ended meanwhile is returned, not raised (the caller still writes what it holds)."""
+    failure = None
+    while len(loads) >= most:
+        error = await _ended_first(loads)
+        failure = failure or error
+    return failure
+
+
+async def drained(loads: Loads, failure: BaseException | None = None) -> None:
+    """Wait for every write under way, then raise ``failure`` or else the first write's
+    error, if any."""
     while loads:
-        try:
-            await asyncio.shield(loads[0])  # (a cancelled flush cancels them itself)
-        except Exception as error:
-            failure = failure or error
-        except asyncio.CancelledError:
-            if not loads[0].cancelled():
-                raise  # this flush was cancelled
-            failure = failure or asyncio.CancelledError()
-        loads.popleft()
+        error = await _ended_first(loads)
+        failure = failure or error
     if failure is not None:
         raise failure
 
@@ -39,8 +51,23 @@ def stopping() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def finished(loads: Loads) -> Loads:
-    """``loads`` without the finished writes at its head (their errors raised)."""
-    while loads and loads[0].done():
-        loads.popleft().result()
-    return loads
+async def _ended_first(loads: Loads) -> BaseException | None:
+    """Wait for the oldest write to end, take it off ``loads`` and return its error. The
+    wait is shielded: a caller being cancelled stops the writes itself (``stop``)."""
+    await asyncio.wait([loads[0]])
+    try:
+        _outcome(loads.popleft())
+    except Exception as error:
+        return error
+    return None
+
+
+def _outcome(load: asyncio.Task[None]) -> None:
+    """Raise the ended write's error; a write cancelled on its own, the resync not
+    stopped, is an error of the catalog's, not the resync's cancellation."""
+    if load.cancelled():
+        raise StoreError(
+            "a write to the catalog was cancelled before it ended; the next resync writes "
+            "its entities again"
+        )
+    load.result()
