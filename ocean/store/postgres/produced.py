@@ -68,9 +68,9 @@ async def forget(pool: asyncpg.Pool, prefix: str) -> None:
     the table holds, by emptying it (a rerun of 1M items marked as many rows, and deleting
     them took 0.67 s), else by deleting them."""
     async with pool.acquire() as db:
-        if await db.fetchval(_SOME, MANY) == MANY and await db.fetchval(_ONLY, prefix):
-            if await _emptied(db, prefix):
-                return
+        many = await db.fetchval(_SOME, MANY) == MANY
+        if many and await db.fetchval(_ONLY, prefix) and await _emptied(db, prefix):
+            return
         await db.execute("DELETE FROM resync_produced WHERE starts_with(run, $1)", prefix)
 
 

@@ -124,7 +124,8 @@ class SQLiteCatalog:
         self._rules = CatalogRules()
         self._checkpointer: Checkpointer | None = None
         self._owner_numbers: dict[tuple[str, str], int] = {}
-        """Owner numbers by datasource, as written by this connection's committed writes."""
+        """Owner numbers by key and datasource, as written by this connection's committed
+        writes."""
         self._known = KnownTargets(self._db)
         self._unasked: set[str] = set()
         """Blueprints whose last bulk write found none of its keys stored."""
