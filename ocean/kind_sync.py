@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -337,7 +336,7 @@ class _Pipeline:
                 _count_mapping(self.kind, summary)
                 keys = outcomes[start : start + summary.mapped]
                 _remember_keys(
-                    ((o.blueprint, o.identifier) for o in keys), self.tally, self.produced
+                    [(o.blueprint, o.identifier) for o in keys], self.tally, self.produced
                 )
             summaries.append(summary)
             start += summary.mapped
@@ -432,18 +431,14 @@ def _keep_errors(kind: KindReport, errors: list[str]) -> None:
 
 
 def _remember(entities: list[Entity], tally: Tally, produced: set[str]) -> None:
-    _remember_keys(((e["blueprint"], e["identifier"]) for e in entities), tally, produced)
+    _remember_keys([(e["blueprint"], e["identifier"]) for e in entities], tally, produced)
 
 
-def _remember_keys(keys: Iterable[tuple[Any, Any]], tally: Tally, produced: set[str]) -> None:
+def _remember_keys(keys: Collection[tuple[Any, Any]], tally: Tally, produced: set[str]) -> None:
     """Count these keys as produced by this resync (and their blueprints by this kind)."""
-    generated = tally.produced
-    for blueprint, identifier in keys:
-        produced.add(str(blueprint))
-        if generated is not None:
-            generated.mapped(
-                (str(blueprint), identifier if type(identifier) is str else _key(identifier))
-            )
+    produced.update({bp if type(bp) is str else str(bp) for bp, _ in keys})
+    if tally.produced is not None:
+        tally.produced.mapped(keys)
 
 
 async def _write_mapped(
@@ -469,7 +464,3 @@ def _joined(pages: list[PreparedBatch | None]) -> PreparedBatch | None:
     """The pages' prepared entities as one batch, if every page was prepared."""
     complete = [page for page in pages if page is not None]
     return joined(complete) if len(complete) == len(pages) else None
-
-
-def _key(identifier: Any) -> str:
-    return identifier if isinstance(identifier, str) else json.dumps(identifier, sort_keys=True)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 
 from ocean.errors import StoreError
 from ocean.store.base import Owner, Store, WriteOutcome
@@ -42,11 +44,11 @@ class Produced:
         self._sentinel = False
         """The catalog holds this run's sentinel mark (:meth:`still_recorded`)."""
 
-    def mapped(self, key: EntityKey) -> None:
-        """A key mapped for writing: kept in memory; with a catalog, its write's outcome
-        tells (:meth:`written`)."""
+    def mapped(self, keys: Iterable[tuple[Any, Any]]) -> None:
+        """Keys mapped for writing (blueprint, identifier): kept in memory; with a catalog,
+        their write's outcomes tell (:meth:`written`)."""
         if self.catalog is None:
-            self.memory.add(key)
+            self.memory.update((str(blueprint), _key(identifier)) for blueprint, identifier in keys)
 
     def written(self, outcomes: list[WriteOutcome]) -> None:
         """With a catalog, mark what a write left as it was (unchanged, or failed): what it

@@ -1,4 +1,5 @@
-"""A packed set of strings answers as a ``set`` of them does."""
+"""A packed set of strings answers as a ``set`` of them does, kept as a plain set while
+small and packed past it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,16 @@ import pytest
 
 from ocean.store import packed_strings
 from ocean.store.packed_strings import PackedStrings
+
+
+@pytest.fixture(
+    params=[None, 0, 1_000], ids=["a plain set", "packed", "packed past 1,000"], autouse=True
+)
+def small(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs on a plain set, on one packed from its first member, and on one
+    packed as it grows."""
+    if request.param is not None:
+        monkeypatch.setattr(packed_strings, "SMALL", request.param)
 
 
 @pytest.mark.parametrize(
@@ -29,6 +40,9 @@ def test_a_packed_set_finds_exactly_the_strings_added(
         packed.add(text)
 
     assert [text in packed for text in asked] == found
+    assert packed.absent(asked) == {
+        text for text, there in zip(asked, found, strict=True) if not there
+    }
     assert len(packed) == len(set(added))
 
 
@@ -53,3 +67,5 @@ def test_a_packed_set_growing_past_many_sizes_answers_as_a_set() -> None:
 
     assert len(packed) == len(reference)
     assert all(text in packed for text in reference)
+    asked = {f"team-{n}" for n in range(0, 9_000, 7)}
+    assert packed.absent(asked) == asked - reference
