@@ -45,8 +45,9 @@ class Produced:
         """The catalog holds this run's sentinel mark (:meth:`still_recorded`)."""
 
     def mapped(self, keys: Iterable[tuple[Any, Any]]) -> None:
-        """Keys mapped for writing (blueprint, identifier): kept in memory; with a catalog,
-        their write's outcomes tell (:meth:`written`)."""
+        """Keys mapped for writing (blueprint, identifier): kept in memory (the blueprint
+        as text, an identifier that is not a string as its JSON); with a catalog, their
+        write's outcomes tell (:meth:`written`)."""
         if self.catalog is None:
             self.memory.update((str(blueprint), _key(identifier)) for blueprint, identifier in keys)
 

@@ -1,5 +1,5 @@
-"""A set of strings that keeps no object per member: their UTF-8 bytes in one buffer, found
-through an open-addressing table of offsets.
+"""A set of strings that can keep no object per member: their UTF-8 bytes in one buffer,
+found through an open-addressing table of offsets.
 
 A Python ``set`` of 100k identifiers holds 100k ``str`` objects (about 60 bytes each) and
 its table (16 bytes a slot); living among the short-lived objects of a resync, each pins
@@ -8,9 +8,9 @@ sync about 11 MB of RSS. Packed, the same keys take about 3 MB, in two blocks. A
 as exact as in a ``set``: a lookup compares the bytes, not only a hash.
 
 A packed lookup is Python code (an encoding, a hash and a probe: about 1.5 µs), and a
-write asks about each of its thousands of relation targets. So the first :data:`SMALL`
-members are kept in a plain ``set`` (a few MB at most), where :meth:`PackedStrings.absent`
-asks about all of them at once at C speed; past it they are packed.
+write asks about each of its thousands of relation targets. So a new set keeps its members
+in a plain ``set`` (where :meth:`PackedStrings.absent` asks about many with one set
+difference) until it holds :data:`SMALL` of them or its owner packs it (:meth:`pack`).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ _LENGTHS = (1 << _LENGTH_BITS) - 1
 _LONGEST = _LENGTHS - 1
 """Longer members (over a megabyte, which no identifier is) are kept in a plain set."""
 SMALL = 1 << 15
-"""Members kept in a plain set before they are packed: a 200k first sync's 17,440 teams,
-asked about 200k times, stay in it (its resync's CPU 0.964x against packed lookups);
-a 1M one's 100k teams are packed (about 8 MB less)."""
+"""Members a set keeps unpacked at most (about 4 MB): a 200k first sync's 17,440 teams,
+asked about 200k times, stay so (its resync's CPU 0.964x against packed lookups); a 1M
+one's 100k teams are packed (about 8 MB less)."""
 
 
 class PackedStrings:
@@ -35,7 +35,7 @@ class PackedStrings:
 
     def __init__(self) -> None:
         self._small: set[str] | None = set()
-        """The members while there are at most :data:`SMALL` (None once packed)."""
+        """The members while unpacked (None once packed)."""
         self._buffer = bytearray()
         self._slots = array("q", bytes(8 * 64))
         """Each slot 0 (empty) or a member's offset in the buffer and its length plus one."""
@@ -45,6 +45,11 @@ class PackedStrings:
 
     def __len__(self) -> int:
         return self._count
+
+    @property
+    def packed(self) -> bool:
+        """Whether the members are packed (else in a plain set)."""
+        return self._small is None
 
     def __contains__(self, text: object) -> bool:
         if not isinstance(text, str):
@@ -67,9 +72,12 @@ class PackedStrings:
         """The ``texts`` that are not members."""
         if self._small is not None:
             return set(texts).difference(self._small)
-        return {text for text in texts if text not in self}
+        member = self.__contains__
+        return {text for text in texts if not member(text)}
 
     def add(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"a PackedStrings holds strings, not {type(text).__name__}")
         small = self._small
         if small is None:
             self._pack(text)
@@ -77,9 +85,19 @@ class PackedStrings:
             small.add(text)
             self._count += 1
             if self._count > SMALL:
-                self._small, self._count = None, 0
-                for member in small:
-                    self._pack(member)
+                self.pack()
+
+    def pack(self) -> None:
+        """Keep the members packed from now on (nothing if they are)."""
+        small = self._small
+        if small is None:
+            return
+        while 2 * len(small) > self._mask:  # the table's final size at once
+            self._mask = 2 * self._mask + 1
+        self._slots = array("q", bytes(8 * (self._mask + 1)))
+        self._small, self._count = None, 0
+        for member in small:
+            self._pack(member)
 
     def _pack(self, text: str) -> None:
         data = text.encode(errors="surrogatepass")

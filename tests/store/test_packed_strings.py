@@ -12,11 +12,13 @@ from ocean.store.packed_strings import PackedStrings
 
 
 @pytest.fixture(
-    params=[None, 0, 1_000], ids=["a plain set", "packed", "packed past 1,000"], autouse=True
+    params=[None, 0, 2, 1_000],
+    ids=["a plain set", "packed", "packed past 2", "packed past 1,000"],
+    autouse=True,
 )
 def small(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test runs on a plain set, on one packed from its first member, and on one
-    packed as it grows."""
+    """Every test runs on a plain set, on one packed from its first member, and on ones
+    packed as they grow (past 2: in the middle of each table's list)."""
     if request.param is not None:
         monkeypatch.setattr(packed_strings, "SMALL", request.param)
 
@@ -30,6 +32,7 @@ def small(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> No
         pytest.param(["a", "a", "a"], ["a"], [True], id="added thrice"),
         pytest.param(["\ud800"], ["\ud800", "\ud801", "?"], [True, False, False], id="a lone surrogate"),
         pytest.param([], ["a", 1, None], [False, False, False], id="empty, and not strings"),
+        pytest.param(["", "\ud800", "équipe", "a"], ["", "\ud800", "équipe", "a", "b"], [True, True, True, True, False], id="odd members packed together"),
     ],
 )  # fmt: skip
 def test_a_packed_set_finds_exactly_the_strings_added(
@@ -49,11 +52,12 @@ def test_a_packed_set_finds_exactly_the_strings_added(
 def test_strings_longer_than_a_slot_describes_are_kept_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(packed_strings, "_LONGEST", 4)
     packed = PackedStrings()
-    for text in ("long one", "long one", "tiny"):
+    for text in ("long one", "long one", "tiny", "also long"):
         packed.add(text)
 
     assert ["long one" in packed, "long two" in packed, "tiny" in packed] == [True, False, True]
-    assert len(packed) == 2
+    assert packed.absent(["also long", "long two", "tiny"]) == {"long two"}
+    assert len(packed) == 3
 
 
 def test_a_packed_set_growing_past_many_sizes_answers_as_a_set() -> None:
@@ -69,3 +73,19 @@ def test_a_packed_set_growing_past_many_sizes_answers_as_a_set() -> None:
     assert all(text in packed for text in reference)
     asked = {f"team-{n}" for n in range(0, 9_000, 7)}
     assert packed.absent(asked) == asked - reference
+
+
+def test_packing_keeps_every_member_and_refuses_what_is_not_a_string() -> None:
+    packed = PackedStrings()
+    for text in ("team-1", "team-2", "équipe"):
+        packed.add(text)
+
+    packed.pack()
+    packed.pack()  # (packed already: nothing)
+    packed.add("team-3")
+
+    assert packed.absent(["team-1", "team-3", "équipe", "team-4"]) == {"team-4"}
+    assert len(packed) == 4
+    with pytest.raises(TypeError, match="holds strings, not int"):
+        packed.add(1)  # type: ignore[arg-type]
+    assert len(packed) == 4

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ocean.store.entity_rules import EntityRules
-from ocean.store.packed_strings import PackedStrings
+from ocean.store.packed_strings import SMALL, PackedStrings
 from ocean.types import EntityKey
 
 LIMIT = 262144
@@ -37,9 +37,10 @@ class KnownTargets:
     """Keys that existed when ``deletions`` was the catalog's count of deleting statements."""
 
     by_blueprint: dict[str, PackedStrings] = field(default_factory=dict)
-    """The identifiers known, per blueprint, packed (:mod:`ocean.store.packed_strings`):
-    100k teams take about 3 MB, against 11 MB of RSS as a ``set`` of identifiers and 16 as
-    one of (blueprint, identifier) pairs."""
+    """The identifiers known, per blueprint (:mod:`ocean.store.packed_strings`): plain
+    sets while they hold :data:`~ocean.store.packed_strings.SMALL` in all, packed past it
+    (100k teams take about 3 MB, against 11 MB of RSS as a ``set`` of identifiers and 16 as
+    one of (blueprint, identifier) pairs)."""
     count: int = 0
     deletions: int | None = None
 
@@ -80,6 +81,9 @@ class KnownTargets:
                 identifiers = known[blueprint] = PackedStrings()
             identifiers.add(identifier)
         self.count = sum(map(len, known.values()))
+        if self.count > SMALL:  # the plain sets' bound holds for all blueprints together
+            for identifiers in known.values():
+                identifiers.pack()
 
     def _forget(self, deletions: int) -> None:
         self.by_blueprint, self.count, self.deletions = {}, 0, deletions

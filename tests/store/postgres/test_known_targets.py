@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from ocean.store import packed_strings
 from ocean.store.postgres import known
 from ocean.store.postgres.known import KnownTargets
 
 TEAMS = {("team", "a"), ("team", "b")}
 ASKED = {("team", "a"), ("team", "c"), ("office", "a")}
+
+
+@pytest.fixture(params=[None, 0], ids=["plain sets", "packed"], autouse=True)
+def small(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.param is not None:
+        monkeypatch.setattr(packed_strings, "SMALL", request.param)
+        monkeypatch.setattr(known, "SMALL", request.param)
 
 
 @pytest.mark.parametrize(
@@ -42,3 +50,18 @@ def test_past_the_limit_every_key_is_forgotten_and_learnt_again(
     assert targets.unknown(ASKED | TEAMS) == {("team", "a"), ("team", "b"), ("office", "a")}
     targets.learn({("team", f"{n}") for n in range(4)}, 1)  # more than the limit: none kept
     assert targets.unknown(ASKED) == ASKED
+
+
+def test_past_the_plain_sets_bound_every_blueprint_s_keys_are_packed_and_still_known(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(known, "SMALL", 3)
+    targets = KnownTargets()
+
+    targets.learn(TEAMS | {("office", "a"), ("office", "b")}, 1)  # four in all: past three
+
+    assert all(identifiers.packed for identifiers in targets.by_blueprint.values())
+    assert targets.unknown(ASKED | {("office", "b"), ("desk", "a")}) == {
+        ("team", "c"),
+        ("desk", "a"),
+    }
