@@ -10,7 +10,8 @@ as exact as in a ``set``: a lookup compares the bytes, not only a hash.
 A packed lookup is Python code (an encoding, a hash and a probe: about 1.5 µs), and a
 write asks about each of its thousands of relation targets. So a new set keeps its members
 in a plain ``set`` (where :meth:`PackedStrings.absent` asks about many with one set
-difference) until it holds :data:`SMALL` of them or its owner packs it (:meth:`pack`).
+difference) until it holds more than :data:`SMALL` of them or its owner packs it
+(:meth:`pack`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ _LENGTHS = (1 << _LENGTH_BITS) - 1
 _LONGEST = _LENGTHS - 1
 """Longer members (over a megabyte, which no identifier is) are kept in a plain set."""
 SMALL = 1 << 15
-"""Members a set keeps unpacked at most (about 4 MB): a 200k first sync's 17,440 teams,
-asked about 200k times, stay so (its resync's CPU 0.964x against packed lookups); a 1M
-one's 100k teams are packed (about 8 MB less)."""
+"""Members a set keeps unpacked at most (about 4 MB; a store's known targets hold all
+their sets together to it): the 17,440 teams of 174,400 persons, asked about 200k times,
+stay so (the resync's CPU 0.964x against packed lookups); 1M persons' 100k teams are
+packed (about 8 MB less)."""
 
 
 class PackedStrings:

@@ -75,7 +75,7 @@ def test_a_packed_set_growing_past_many_sizes_answers_as_a_set() -> None:
     assert packed.absent(asked) == asked - reference
 
 
-def test_packing_keeps_every_member_and_refuses_what_is_not_a_string() -> None:
+def test_packing_keeps_every_member() -> None:
     packed = PackedStrings()
     for text in ("team-1", "team-2", "équipe"):
         packed.add(text)
@@ -84,8 +84,19 @@ def test_packing_keeps_every_member_and_refuses_what_is_not_a_string() -> None:
     packed.pack()  # (packed already: nothing)
     packed.add("team-3")
 
+    assert packed.packed
     assert packed.absent(["team-1", "team-3", "équipe", "team-4"]) == {"team-4"}
     assert len(packed) == 4
+
+
+def test_what_is_not_a_string_is_refused_and_nothing_is_lost() -> None:
+    packed = PackedStrings()
+    packed.add("team-1")
+
     with pytest.raises(TypeError, match="holds strings, not int"):
         packed.add(1)  # type: ignore[arg-type]
-    assert len(packed) == 4
+    packed.add("team-2")
+    packed.add("team-3")  # (where sets pack past 2: packed here, with the two before it)
+
+    assert packed.absent(["team-1", "team-2", "team-3", "1"]) == {"1"}
+    assert len(packed) == 3

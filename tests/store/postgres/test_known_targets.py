@@ -52,14 +52,18 @@ def test_past_the_limit_every_key_is_forgotten_and_learnt_again(
     assert targets.unknown(ASKED) == ASKED
 
 
-def test_past_the_plain_sets_bound_every_blueprint_s_keys_are_packed_and_still_known(
+def test_a_store_s_known_targets_stay_in_plain_sets_up_to_the_bound_and_are_all_packed_past_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(packed_strings, "SMALL", 100)  # no set packs itself here
     monkeypatch.setattr(known, "SMALL", 3)
     targets = KnownTargets()
 
-    targets.learn(TEAMS | {("office", "a"), ("office", "b")}, 1)  # four in all: past three
+    targets.learn(TEAMS | {("office", "a")}, 1)  # three in all: at the bound
+    plain = [identifiers.packed for identifiers in targets.by_blueprint.values()]
+    targets.learn({("office", "b")}, 1)  # four: past it
 
+    assert plain == [False, False]
     assert all(identifiers.packed for identifiers in targets.by_blueprint.values())
     assert targets.unknown(ASKED | {("office", "b"), ("desk", "a")}) == {
         ("team", "c"),
