@@ -10,8 +10,8 @@ as exact as in a ``set``: a lookup compares the bytes, not only a hash.
 A packed lookup is Python code (an encoding, a hash and a probe: about 1.5 µs), and a
 write asks about each of its thousands of relation targets. So a new set keeps its members
 in a plain ``set`` (where :meth:`PackedStrings.absent` asks about many with one set
-difference) until it holds more than :data:`SMALL` of them or its owner packs it
-(:meth:`pack`).
+difference) until its owner packs it (:meth:`pack`; a store's known targets, past
+:data:`~ocean.store.postgres.known.SMALL` in all).
 """
 
 from __future__ import annotations
@@ -23,15 +23,11 @@ _LENGTH_BITS = 20
 _LENGTHS = (1 << _LENGTH_BITS) - 1
 _LONGEST = _LENGTHS - 1
 """Longer members (over a megabyte, which no identifier is) are kept in a plain set."""
-SMALL = 1 << 15
-"""Members a set keeps unpacked at most (about 4 MB; a store's known targets hold all
-their sets together to it): the 17,440 teams of 174,400 persons, asked about 200k times,
-stay so (the resync's CPU 0.964x against packed lookups); 1M persons' 100k teams are
-packed (about 8 MB less)."""
 
 
 class PackedStrings:
-    """A growing set of strings: ``add``, ``in``, ``len`` and :meth:`absent`."""
+    """A growing set of strings: ``add``, ``in``, ``len`` and :meth:`absent`, in a plain
+    set until :meth:`pack`."""
 
     __slots__ = ("_buffer", "_count", "_long", "_mask", "_slots", "_small")
 
@@ -43,10 +39,11 @@ class PackedStrings:
         """Each slot 0 (empty) or a member's offset in the buffer and its length plus one."""
         self._mask = 63
         self._count = 0
+        """The members once packed (while unpacked: the plain set's size)."""
         self._long: set[str] = set()
 
     def __len__(self) -> int:
-        return self._count
+        return self._count if self._small is None else len(self._small)
 
     @property
     def packed(self) -> bool:
@@ -80,14 +77,10 @@ class PackedStrings:
     def add(self, text: str) -> None:
         if not isinstance(text, str):
             raise TypeError(f"a PackedStrings holds strings, not {type(text).__name__}")
-        small = self._small
-        if small is None:
+        if self._small is None:
             self._pack(text)
-        elif text not in small:
-            small.add(text)
-            self._count += 1
-            if self._count > SMALL:
-                self.pack()
+        else:
+            self._small.add(text)
 
     def pack(self) -> None:
         """Keep the members packed from now on (nothing if they are)."""
@@ -97,7 +90,7 @@ class PackedStrings:
         while 2 * len(small) > self._mask:  # the table's final size at once
             self._mask = 2 * self._mask + 1
         self._slots = array("q", bytes(8 * (self._mask + 1)))
-        self._small, self._count = None, 0
+        self._small = None
         for member in small:
             self._pack(member)
 

@@ -1,9 +1,10 @@
-"""A packed set of strings answers as a ``set`` of them does, kept as a plain set while
-small and packed past it."""
+"""A packed set of strings answers as a ``set`` of them does, kept as a plain set until
+its owner packs it."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -11,16 +12,29 @@ from ocean.store import packed_strings
 from ocean.store.packed_strings import PackedStrings
 
 
+class _PackedPast(PackedStrings):
+    """A set its owner packs once it holds more than ``bound`` members (None: never)."""
+
+    def __init__(self, bound: int | None) -> None:
+        super().__init__()
+        self.bound = bound
+        if bound == 0:
+            self.pack()
+
+    def add(self, text: str) -> None:
+        super().add(text)
+        if self.bound is not None and len(self) > self.bound:
+            self.pack()
+
+
 @pytest.fixture(
     params=[None, 0, 2, 1_000],
     ids=["a plain set", "packed", "packed past 2", "packed past 1,000"],
-    autouse=True,
 )
-def small(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test runs on a plain set, on one packed from its first member, and on ones
-    packed as they grow (past 2: in the middle of each table's list)."""
-    if request.param is not None:
-        monkeypatch.setattr(packed_strings, "SMALL", request.param)
+def new_set(request: pytest.FixtureRequest) -> Callable[[], PackedStrings]:
+    """Every test runs on a plain set, on one packed from the start, and on ones packed as
+    they grow (past 2: in the middle of each table's list)."""
+    return lambda: _PackedPast(request.param)
 
 
 @pytest.mark.parametrize(
@@ -36,9 +50,9 @@ def small(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> No
     ],
 )  # fmt: skip
 def test_a_packed_set_finds_exactly_the_strings_added(
-    added: list[str], asked: list[object], found: list[bool]
+    new_set: Callable[[], PackedStrings], added: list[str], asked: list[object], found: list[bool]
 ) -> None:
-    packed = PackedStrings()
+    packed = new_set()
     for text in added:
         packed.add(text)
 
@@ -49,9 +63,11 @@ def test_a_packed_set_finds_exactly_the_strings_added(
     assert len(packed) == len(set(added))
 
 
-def test_strings_longer_than_a_slot_describes_are_kept_too(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strings_longer_than_a_slot_describes_are_kept_too(
+    new_set: Callable[[], PackedStrings], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(packed_strings, "_LONGEST", 4)
-    packed = PackedStrings()
+    packed = new_set()
     for text in ("long one", "long one", "tiny", "also long"):
         packed.add(text)
 
@@ -60,9 +76,11 @@ def test_strings_longer_than_a_slot_describes_are_kept_too(monkeypatch: pytest.M
     assert len(packed) == 3
 
 
-def test_a_packed_set_growing_past_many_sizes_answers_as_a_set() -> None:
+def test_a_packed_set_growing_past_many_sizes_answers_as_a_set(
+    new_set: Callable[[], PackedStrings],
+) -> None:
     rng = random.Random(25)
-    packed, reference = PackedStrings(), set()
+    packed, reference = new_set(), set()
     for _ in range(20_000):
         text = f"{rng.choice(['team', 'person', 'x'])}-{rng.randrange(8_000)}"
         assert (text in packed) == (text in reference)
@@ -75,8 +93,8 @@ def test_a_packed_set_growing_past_many_sizes_answers_as_a_set() -> None:
     assert packed.absent(asked) == asked - reference
 
 
-def test_packing_keeps_every_member() -> None:
-    packed = PackedStrings()
+def test_packing_keeps_every_member(new_set: Callable[[], PackedStrings]) -> None:
+    packed = new_set()
     for text in ("team-1", "team-2", "équipe"):
         packed.add(text)
 
@@ -89,8 +107,10 @@ def test_packing_keeps_every_member() -> None:
     assert len(packed) == 4
 
 
-def test_what_is_not_a_string_is_refused_and_nothing_is_lost() -> None:
-    packed = PackedStrings()
+def test_what_is_not_a_string_is_refused_and_nothing_is_lost(
+    new_set: Callable[[], PackedStrings],
+) -> None:
+    packed = new_set()
     packed.add("team-1")
 
     with pytest.raises(TypeError, match="holds strings, not int"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from ocean.store import packed_strings
 from ocean.store.postgres import known
 from ocean.store.postgres.known import KnownTargets
 
@@ -16,7 +15,6 @@ ASKED = {("team", "a"), ("team", "c"), ("office", "a")}
 @pytest.fixture(params=[None, 0], ids=["plain sets", "packed"], autouse=True)
 def small(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if request.param is not None:
-        monkeypatch.setattr(packed_strings, "SMALL", request.param)
         monkeypatch.setattr(known, "SMALL", request.param)
 
 
@@ -55,7 +53,6 @@ def test_past_the_limit_every_key_is_forgotten_and_learnt_again(
 def test_a_store_s_known_targets_stay_in_plain_sets_up_to_the_bound_and_are_all_packed_past_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(packed_strings, "SMALL", 100)  # no set packs itself here
     monkeypatch.setattr(known, "SMALL", 3)
     targets = KnownTargets()
 
