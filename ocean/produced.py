@@ -34,6 +34,7 @@ class Produced:
 
     def __init__(self, store: Store, owner: Owner) -> None:
         self.catalog = store if isinstance(store, RecordsProduced) else None
+        self.owner = owner
         self._prefix = f"{owner.key}#"
         self.run = f"{self._prefix}{uuid.uuid4().hex}"
         self.memory: set[EntityKey] = set()
@@ -88,7 +89,7 @@ class Produced:
         if self.catalog is None:
             return {key for key in keys if key in self.memory}
         await self.flush(1)
-        return await self.catalog.produced_among(self.run, keys) if keys else set()
+        return await self.catalog.produced_among(self.owner, self.run, keys) if keys else set()
 
     async def counts(self, owner: Owner, since: str) -> dict[str, int]:
         """How many keys this resync produced, per blueprint (with a catalog: marked, or
@@ -117,7 +118,7 @@ class Produced:
         if (
             self.catalog is not None
             and self._sentinel
-            and not await self.catalog.produced_among(self.run, [_SENTINEL])
+            and not await self.catalog.produced_among(self.owner, self.run, [_SENTINEL])
         ):
             raise StoreError(
                 "the catalog lost the keys this resync recorded as produced (did its "

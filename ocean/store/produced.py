@@ -2,7 +2,8 @@
 
 A catalog that implements :class:`RecordsProduced` (SQLite, PostgreSQL) keeps, per run,
 the keys the resync found unchanged in a table of its own (what it wrote is newer than its
-start: no need to mark it, so a first sync marks nothing); the stale
+start: no need to mark it, so a first sync marks nothing; PostgreSQL marks a page skipped as
+unchanged rather than its keys, see :func:`~ocean.store.page_records.claimed_run`); the stale
 candidates are then a query (owned, untouched since the start, not produced by the run)
 read in pages, and the deletion planner asks only about the few keys it examines. The rows
 of a run are dropped when the resync ends, with those a killed run of the same integration
@@ -25,8 +26,8 @@ class RecordsProduced(Protocol):
         the run wrote needs no mark: its ``updated_at`` is after the run's start."""
         ...
 
-    async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
-        """Which of ``keys`` ``run`` produced."""
+    async def produced_among(self, owner: Owner, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+        """Which of ``keys`` ``run`` (of ``owner``) produced."""
         ...
 
     async def produced_counts(self, owner: Owner, run: str, *, since: str) -> dict[str, int]:

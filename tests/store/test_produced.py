@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from ocean.store.base import Owner, Store, now_iso
+from ocean.store.base import Owner, PageRecord, Store, now_iso
+from ocean.store.page_records import ClaimsPages, PageShelf
 from ocean.store.produced import RecordsProduced
 
 OWNER = Owner("github", "gh-1", "1.0.0")
@@ -18,13 +19,19 @@ BLUEPRINTS = [
 
 
 async def _seed(store: Store) -> str:
+    started, _ = await _seeded(store)
+    return started
+
+
+async def _seeded(store: Store) -> tuple[str, dict[str, int]]:
+    """The time after the seed's writes, and each entity's version."""
     await store.create_blueprints(BLUEPRINTS)
     mine = [{"identifier": f"s{i:02d}", "blueprint": "svc", "title": "S"} for i in range(12)]
     mine.append({"identifier": "core", "blueprint": "team", "title": "Core"})
-    await store.upsert_entities(mine, owner=OWNER, merge=True)  # type: ignore[arg-type]
+    outcomes = await store.upsert_entities(mine, owner=OWNER, merge=True)  # type: ignore[arg-type]
     theirs = [{"identifier": "x", "blueprint": "svc", "title": "X"}]
-    await store.upsert_entities(theirs, owner=OTHER, merge=True)  # type: ignore[arg-type]
-    return now_iso()
+    outcomes += await store.upsert_entities(theirs, owner=OTHER, merge=True)  # type: ignore[arg-type]
+    return now_iso(), {str(o.identifier): o.version or 0 for o in outcomes}
 
 
 async def test_unproduced_owned_keys_come_in_pages_without_the_run_s_keys(store: Store) -> None:
@@ -48,7 +55,9 @@ async def test_unproduced_owned_keys_come_in_pages_without_the_run_s_keys(store:
     ]
     assert all(len(page) <= 2 for page in pages)
     assert await store.produced_counts(OWNER, "run-1", since=started) == {"svc": 6, "team": 1}
-    among = await store.produced_among("run-1", [("svc", "s00"), ("svc", "s01"), ("svc", "x")])
+    among = await store.produced_among(
+        OWNER, "run-1", [("svc", "s00"), ("svc", "s01"), ("svc", "x")]
+    )
     assert among == {("svc", "s00")}
 
 
@@ -73,6 +82,34 @@ async def test_entities_written_after_the_start_are_produced_without_a_mark(stor
     assert counts == {"svc": 3}  # s03 written since the start, s00 and x marked
 
 
+async def test_a_claimed_page_s_keys_are_produced_by_the_run_of_its_owner_only(
+    store: Store,
+) -> None:
+    assert isinstance(store, RecordsProduced) and isinstance(store, ClaimsPages)
+    started, v = await _seeded(store)
+    page = [("svc", f"s{i:02d}") for i in range(6)]
+    mine = PageRecord(b"\x01", page, [v[i] for _, i in page], {"svc": 6})
+    theirs = PageRecord(b"\x01", [("svc", "s07")], [v["s07"]], {})  # same slot and digest
+    await store.keep_pages(PageShelf(OWNER, "r0", "f", "gh#0"), [mine])
+    await store.keep_pages(PageShelf(OTHER, "r0", "f", "jira#0"), [theirs])
+    rerun = PageShelf(OWNER, "r0", "f", "gh#1")
+
+    claimed = await store.claim_pages(rerun, [b"\x01"])
+    await store.settle_pages(rerun)  # the claimed record stays
+    keys, after = await store.unproduced_owned_page(
+        OWNER, "gh#1", before=started, after=None, limit=100
+    )
+    counts = await store.produced_counts(OWNER, "gh#1", since=started)
+    among = await store.produced_among(OWNER, "gh#1", [("svc", "s00"), ("svc", "s07")])
+
+    assert [page.entities for page in claimed] == [6]
+    assert await store.open_pages(rerun)
+    assert after is None
+    assert keys == [("svc", f"s{i:02d}") for i in range(6, 12)] + [("team", "core")]
+    assert counts == {"svc": 6}
+    assert among == {("svc", "s00")}
+
+
 @pytest.mark.parametrize(
     ("runs", "kept"),
     [
@@ -92,5 +129,5 @@ async def test_forgetting_drops_the_runs_of_one_integration_only(
 
     await store.forget_produced("gh#")
 
-    left = [run for run in runs if await store.produced_among(run, [("svc", "s00")])]
+    left = [run for run in runs if await store.produced_among(OWNER, run, [("svc", "s00")])]
     assert left == kept

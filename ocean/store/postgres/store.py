@@ -249,8 +249,8 @@ class PostgresStore:
     async def mark_produced(self, run: str, keys: list[EntityKey]) -> None:
         await produced.mark(self._pool, run, keys)
 
-    async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
-        return await produced.among(self._pool, run, keys)
+    async def produced_among(self, owner: Owner, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+        return await produced.among(self._pool, owner.key, run, keys)
 
     async def produced_counts(self, owner: Owner, run: str, *, since: str) -> dict[str, int]:
         return await produced.counts(self._pool, owner.key, run, since)

@@ -207,8 +207,8 @@ class SQLiteStore:
     async def mark_produced(self, run: str, keys: list[EntityKey]) -> None:
         await self._call(produced.mark, run, keys)
 
-    async def produced_among(self, run: str, keys: list[EntityKey]) -> set[EntityKey]:
-        return await self._call(produced.among, run, keys)
+    async def produced_among(self, owner: Owner, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+        return await self._call(produced.among, run, keys)  # (a claim marks its keys)
 
     async def produced_counts(self, owner: Owner, run: str, *, since: str) -> dict[str, int]:
         return await self._call(produced.counts, owner.key, run, since)

@@ -47,7 +47,7 @@ async def test_claim_keep_and_settle(postgres_url: str) -> None:
     rerun = PageShelf(OWNER, "r0", "f", "run-2")
     opened = await store.open_pages(rerun)
     claimed = await store.claim_pages(rerun, [b"\x01", b"\x01", b"\x02"])
-    marked = await store.produced_among("run-2", [("svc", "a"), ("svc", "b"), ("svc", "c")])
+    marked = await store.produced_among(OWNER, "run-2", [("svc", "a"), ("svc", "b"), ("svc", "c")])
     await store.settle_pages(rerun)  # \x03 was not used by run-2
     left = await store.recall_pages(OWNER, "r0", "f")
     await store.close()
@@ -72,7 +72,9 @@ async def test_settling_hashes_the_marks_rather_than_scan_them_per_record(
     async with store._pool.acquire() as db:  # a fresh catalog: no statistics
         plan = "\n".join(
             row[0]
-            for row in await db.fetch(f"EXPLAIN {pages._UNUSED}", OWNER.key, "r0", rerun.used)
+            for row in await db.fetch(
+                f"EXPLAIN {pages._UNUSED}", OWNER.key, "r0", rerun.used, rerun.claimed
+            )
         )
     await store.settle_pages(rerun)
     left = await store.recall_pages(OWNER, "r0", "f")
@@ -80,3 +82,34 @@ async def test_settling_hashes_the_marks_rather_than_scan_them_per_record(
 
     assert "hashed SubPlan" in plan  # a nested loop compared 1,000 records with 1,000 marks
     assert sorted(r.digest for r in left) == sorted(r.digest for r in records[:150])
+
+
+async def _marks(store: PostgresStore) -> list[tuple[str, str, str]]:
+    rows = await store._pool.fetch(
+        "SELECT run, blueprint, identifier FROM resync_produced ORDER BY 1, 2, 3"
+    )
+    return [tuple(row) for row in rows]
+
+
+async def test_a_claim_marks_its_page_and_asking_about_keys_spreads_it_once(
+    postgres_url: str,
+) -> None:
+    store, v = await _stored(postgres_url)
+    record = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
+    await store.keep_pages(PageShelf(OWNER, "r0", "f", "run-1"), [record])
+    await store.forget_produced("run-1")
+    rerun = PageShelf(OWNER, "r0", "f", "run-2")
+    await store.claim_pages(rerun, [b"\x01"])
+    claimed = await _marks(store)
+    among = await store.produced_among(OWNER, "run-2", [("svc", "a"), ("svc", "c")])
+    spread = await _marks(store)
+    again = await store.produced_among(OWNER, "run-2", [("svc", "b")])
+    await store.settle_pages(rerun)  # used: the record stays
+    left = await store.recall_pages(OWNER, "r0", "f")
+    await store.close()
+
+    assert claimed == [("run-2/claimed", "r0", "01")]  # one mark, not one per key
+    assert among == {("svc", "a")}
+    assert spread == [("run-2", "svc", "a"), ("run-2", "svc", "b"), ("run-2/pages", "r0", "01")]
+    assert again == {("svc", "b")}
+    assert left == [record]

@@ -38,11 +38,11 @@ async def test_many_marks_of_the_only_runs_are_emptied_at_once(postgres_url: str
     other = await connected(postgres_url)
     try:
         node = await other.fetchval(
-            "SELECT relfilenode FROM pg_class WHERE relname = 'resync_produced'"
+            "SELECT relfilenode FROM pg_class WHERE oid = 'resync_produced'::regclass"
         )
         await store.forget_produced("gh#")
         emptied = await other.fetchval(
-            "SELECT relfilenode FROM pg_class WHERE relname = 'resync_produced'"
+            "SELECT relfilenode FROM pg_class WHERE oid = 'resync_produced'::regclass"
         )
         left = await other.fetchval("SELECT count(*) FROM resync_produced")
     finally:
