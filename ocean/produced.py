@@ -63,8 +63,9 @@ class Produced:
             )
 
     def marked_in_catalog(self) -> None:
-        """The catalog marks keys under :attr:`run` itself (pages skipped as unchanged,
-        :class:`~ocean.store.page_records.ClaimsPages`): drop them at the end."""
+        """The catalog marks what the run produced itself (pages skipped as unchanged,
+        :class:`~ocean.store.page_records.ClaimsPages`: their keys, or the pages): drop
+        the marks at the end."""
         self._marked = True
 
     def update(self, keys: list[EntityKey]) -> None:
@@ -91,13 +92,13 @@ class Produced:
         await self.flush(1)
         return await self.catalog.produced_among(self.owner, self.run, keys) if keys else set()
 
-    async def counts(self, owner: Owner, since: str) -> dict[str, int]:
+    async def counts(self, since: str) -> dict[str, int]:
         """How many keys this resync produced, per blueprint (with a catalog: marked, or
         owned and written after ``since``, the resync's start)."""
         if self.catalog is None:
             return dict(Counter(blueprint for blueprint, _ in self.memory))
         await self.flush(1)
-        counted = await self.catalog.produced_counts(owner, self.run, since=since)
+        counted = await self.catalog.produced_counts(self.owner, self.run, since=since)
         counted.pop(_SENTINEL[0], None)
         return counted
 

@@ -208,9 +208,7 @@ async def _delete_stale(
         # nothing to delete: no threshold to weigh (counting the owner's rows took 11 ms
         # of a 50k PostgreSQL first sync, and grows with them)
         total_owned=await job.store.count_owned(job.owner) if candidates else 0,
-        produced_counts=await tally.produced.counts(job.owner, report.started_at)
-        if candidates
-        else {},
+        produced_counts=await tally.produced.counts(report.started_at) if candidates else {},
     )
     if candidates:  # after every read of the marks: else what looks stale may not be
         await tally.produced.still_recorded()

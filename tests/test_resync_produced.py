@@ -103,7 +103,7 @@ async def test_a_first_sync_marks_nothing_and_a_rerun_marks_what_it_left(
     assert rerun.total("unchanged") == 7
     # the run's sentinel first (checked before deleting: the marks are all there); then the
     # pages mapped again mark what they left; the teams' page, skipped as unchanged, is
-    # marked by the catalog as it is claimed
+    # marked by the catalog as it is claimed (its keys; on PostgreSQL, the page)
     assert marked == [("", ""), *sorted(marked[1:])]
     assert sorted(marked[1:]) == [("service", f"svc-{i}") for i in range(5)]
     assert [kind.unchanged_pages for kind in rerun.kinds] == [1, 0]

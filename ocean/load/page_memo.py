@@ -113,7 +113,8 @@ class PageBook(Protocol):
 class CatalogBook:
     """Records kept in the catalog (:class:`ClaimsPages`), asked about a group of pages at
     a time and written as the resync goes: nothing per page or entity is held here. A
-    claimed page's keys are marked produced by the catalog itself.
+    claimed page's keys are produced by the run, marked by the catalog itself (or the
+    page, see :func:`~ocean.store.page_records.claimed_run`).
 
     Records need no check that no entity came from two pages: a claim is used only when
     the writes of every page before it had been answered when it was asked (see

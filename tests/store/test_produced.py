@@ -82,8 +82,9 @@ async def test_entities_written_after_the_start_are_produced_without_a_mark(stor
     assert counts == {"svc": 3}  # s03 written since the start, s00 and x marked
 
 
+@pytest.mark.parametrize("limit", [2, 100], ids=["in-pages", "in-one-page"])
 async def test_a_claimed_page_s_keys_are_produced_by_the_run_of_its_owner_only(
-    store: Store,
+    store: Store, limit: int
 ) -> None:
     assert isinstance(store, RecordsProduced) and isinstance(store, ClaimsPages)
     started, v = await _seeded(store)
@@ -95,16 +96,22 @@ async def test_a_claimed_page_s_keys_are_produced_by_the_run_of_its_owner_only(
     rerun = PageShelf(OWNER, "r0", "f", "gh#1")
 
     claimed = await store.claim_pages(rerun, [b"\x01"])
+    claimed += await store.claim_pages(rerun, [b"\x01"])  # asked again: claimed twice
     await store.settle_pages(rerun)  # the claimed record stays
-    keys, after = await store.unproduced_owned_page(
-        OWNER, "gh#1", before=started, after=None, limit=100
-    )
+    keys: list[tuple[str, str]] = []
+    after: tuple[str, str] | None = None
+    while True:  # (PostgreSQL spreads the claimed pages into marks from the second page)
+        page, after = await store.unproduced_owned_page(
+            OWNER, "gh#1", before=started, after=after, limit=limit
+        )
+        keys += page
+        if after is None:
+            break
     counts = await store.produced_counts(OWNER, "gh#1", since=started)
     among = await store.produced_among(OWNER, "gh#1", [("svc", "s00"), ("svc", "s07")])
 
-    assert [page.entities for page in claimed] == [6]
+    assert [page.entities for page in claimed] == [6, 6]
     assert await store.open_pages(rerun)
-    assert after is None
     assert keys == [("svc", f"s{i:02d}") for i in range(6, 12)] + [("team", "core")]
     assert counts == {"svc": 6}
     assert among == {("svc", "s00")}

@@ -18,23 +18,23 @@ from ocean.store.postgres.owners import NUMBER
 from ocean.store.postgres.relations import columns
 from ocean.types import EntityKey
 
-_CLAIMED = (
-    "SELECT c.b, c.i FROM resync_produced m JOIN resync_pages r ON r.owner = $1 "
-    "AND r.slot = m.blueprint AND r.digest = decode(m.identifier, 'hex') "
-    "CROSS JOIN LATERAL unnest(r.entry_blueprints, r.entry_identifiers) AS c(b, i) "
-    "WHERE m.run = $7"
+_ENTRIES = (
+    "{marks} m JOIN resync_pages r ON r.owner = $1 AND r.slot = m.blueprint "
+    "AND r.digest = decode(m.identifier, 'hex') "
+    "CROSS JOIN LATERAL unnest(r.entry_blueprints, r.entry_identifiers) AS c(b, i)"
 )
-"""The entries of the pages the owner ($1) claimed in a run (its :func:`claimed_run`, $7)."""
+"""The entries (``c.b``, ``c.i``) of the owner's ($1) pages named by the page marks
+``marks`` (blueprint: the slot, identifier: the digest in hex)."""
+_CLAIMED = f"SELECT c.b, c.i FROM {_ENTRIES.format(marks='resync_produced')} WHERE m.run = $7"
+"""The entries of the pages the owner claimed in a run (its :func:`claimed_run`, $7)."""
 # The claimed pages' marks ($3) become marks of their keys ($2), and of the pages as used
 # ($4: the page records stay if settled after).
 _SPREAD = (
     "WITH moved AS (DELETE FROM resync_produced WHERE run = $3 RETURNING blueprint, identifier), "
     "used AS (INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $4, blueprint, identifier FROM moved) "
-    "INSERT INTO resync_produced(run, blueprint, identifier) SELECT $2, c.b, c.i FROM moved m "
-    "JOIN resync_pages r ON r.owner = $1 AND r.slot = m.blueprint "
-    "AND r.digest = decode(m.identifier, 'hex') "
-    "CROSS JOIN LATERAL unnest(r.entry_blueprints, r.entry_identifiers) AS c(b, i)"
+    f"INSERT INTO resync_produced(run, blueprint, identifier) SELECT $2, c.b, c.i "
+    f"FROM {_ENTRIES.format(marks='moved')}"
 )
 _AMONG = (
     "SELECT k.bp, k.ident FROM unnest($2::text[], $3::text[]) AS k(bp, ident) WHERE EXISTS "
@@ -66,7 +66,7 @@ OWNED_PAGE = (
 """A page of the keys an owner owns, in key order (optionally untouched since a time)."""
 
 # The stale page as hash joins, whichever condition rules most rows out (a first sync: none
-# is old; a rerun: all are marked). A fresh catalog has no statistics and expects a few
+# is old; a rerun: all are marked or claimed). A fresh catalog has no statistics and expects a few
 # owned rows: its nested loop probed every entity (~0.4 s at 57k items, against 20 ms).
 _HASHED = (
     "SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off; "
@@ -119,21 +119,30 @@ async def _emptied(db: asyncpg.Connection, prefix: str) -> bool:
         return False  # in use by another session, or not ours to empty
 
 
-async def spread(db: asyncpg.Connection, owner_key: str, run: str) -> None:
+async def spread(db: asyncpg.Connection, owner_key: str, run: str) -> bool:
     """Mark the keys of the pages ``run`` claimed, and those pages as used rather than
     claimed: the readers of single keys then probe the marks' index (unnesting every
-    claimed page for each question took 0.6-1.3 s at 1M items). Nothing when the run
-    claimed nothing (or this was done)."""
-    await db.execute(_SPREAD, owner_key, run, claimed_run(run), used_run(run))
+    claimed page for each question took 0.6-1.3 s at 1M items). Whether any key was
+    marked (none when the run claimed nothing, or this was done)."""
+    status = await db.execute(_SPREAD, owner_key, run, claimed_run(run), used_run(run))
+    return int(status.rsplit(" ", 1)[1]) > 0  # "INSERT 0 <rows>"
 
 
 async def among(
     pool: asyncpg.Pool, owner_key: str, run: str, keys: list[EntityKey]
 ) -> set[EntityKey]:
+    """The marked keys among ``keys``; the claimed pages are spread into marks only when
+    some are not marked (the sentinel's check does not spread them)."""
     async with pool.acquire() as db:
-        await spread(db, owner_key, run)
-        rows = await db.fetch(_AMONG, run, *columns(keys))
-    return {(bp, ident) for bp, ident in rows}
+        found = await _marked(db, run, keys)
+        rest = [key for key in keys if key not in found]
+        if rest and await spread(db, owner_key, run):
+            found |= await _marked(db, run, rest)
+    return found
+
+
+async def _marked(db: asyncpg.Connection, run: str, keys: list[EntityKey]) -> set[EntityKey]:
+    return {(bp, ident) for bp, ident in await db.fetch(_AMONG, run, *columns(keys))}
 
 
 _COUNTS = (
@@ -160,12 +169,15 @@ async def unproduced_page(
     after: EntityKey | None,
     limit: int,
 ) -> tuple[list[EntityKey], EntityKey | None]:
-    async with pool.acquire() as db, db.transaction():
-        await db.execute(_HASHED)
-        cursor = after or ("", "")
-        rows = await db.fetch(
-            _UNPRODUCED_PAGE, owner_key, before, *cursor, limit, run, claimed_run(run)
-        )
+    async with pool.acquire() as db:
+        if after is not None:  # more than a page is stale: the claimed pages are unnested
+            await spread(db, owner_key, run)  # once, not for every page
+        async with db.transaction():
+            await db.execute(_HASHED)
+            cursor = after or ("", "")
+            rows = await db.fetch(
+                _UNPRODUCED_PAGE, owner_key, before, *cursor, limit, run, claimed_run(run)
+            )
     return _page(rows, limit)
 
 

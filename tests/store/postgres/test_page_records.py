@@ -3,9 +3,9 @@ while their entities are at the recorded versions, replaced by digest, dropped u
 
 from __future__ import annotations
 
-from ocean.store.base import PageRecord
+from ocean.store.base import PageRecord, now_iso
 from ocean.store.page_records import PageShelf
-from ocean.store.postgres import pages
+from ocean.store.postgres import pages, produced
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import BLUEPRINT, OWNER
 
@@ -113,3 +113,35 @@ async def test_a_claim_marks_its_page_and_asking_about_keys_spreads_it_once(
     assert spread == [("run-2", "svc", "a"), ("run-2", "svc", "b"), ("run-2/pages", "r0", "01")]
     assert again == {("svc", "b")}
     assert left == [record]
+
+
+async def test_a_claimed_page_kept_again_still_produces_its_keys(postgres_url: str) -> None:
+    store, v = await _stored(postgres_url)
+    started = now_iso()
+    record = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
+    await store.keep_pages(PageShelf(OWNER, "r0", "f", "run-1"), [record])
+    rerun = PageShelf(OWNER, "r0", "f", "run-2")
+    await store.claim_pages(rerun, [b"\x01"])
+    await store.keep_pages(rerun, [record])  # the same page mapped and kept again
+    async with store._pool.acquire() as db, db.transaction():
+        await db.execute(produced._HASHED)  # a fresh catalog: no statistics
+        plan = "\n".join(
+            row[0]
+            for row in await db.fetch(
+                f"EXPLAIN {produced._UNPRODUCED_PAGE}",
+                OWNER.key,
+                started,
+                "",
+                "",
+                10,
+                "run-2",
+                rerun.claimed,
+            )  # fmt: skip
+        )
+    stale, _ = await store.unproduced_owned_page(
+        OWNER, "run-2", before=started, after=None, limit=10
+    )
+    await store.close()
+
+    assert stale == [("svc", "c")]
+    assert "Hash Anti Join" in plan  # the claimed entries hashed once, not probed per key
