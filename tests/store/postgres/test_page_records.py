@@ -3,6 +3,8 @@ while their entities are at the recorded versions, replaced by digest, dropped u
 
 from __future__ import annotations
 
+import pytest
+
 from ocean.store.base import PageRecord, now_iso
 from ocean.store.page_records import PageShelf
 from ocean.store.postgres import pages, produced
@@ -91,9 +93,17 @@ async def _marks(store: PostgresStore) -> list[tuple[str, str, str]]:
     return [tuple(row) for row in rows]
 
 
-async def test_a_claim_marks_its_page_and_asking_about_keys_spreads_it_once(
-    postgres_url: str,
+@pytest.mark.parametrize(
+    ("spread_from", "spread"),
+    [
+        pytest.param(1, True, id="many-keys-spread-the-page"),
+        pytest.param(1000, False, id="a-few-keys-hashed-against-its-entries"),
+    ],
+)
+async def test_a_claim_marks_its_page_and_asking_about_keys_not_marked_finds_its_keys(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, spread_from: int, spread: bool
 ) -> None:
+    monkeypatch.setattr(produced, "SPREAD_FROM", spread_from)
     store, v = await _stored(postgres_url)
     record = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
     await store.keep_pages(PageShelf(OWNER, "r0", "f", "run-1"), [record])
@@ -102,15 +112,16 @@ async def test_a_claim_marks_its_page_and_asking_about_keys_spreads_it_once(
     await store.claim_pages(rerun, [b"\x01"])
     claimed = await _marks(store)
     among = await store.produced_among(OWNER, "run-2", [("svc", "a"), ("svc", "c")])
-    spread = await _marks(store)
+    after = await _marks(store)
     again = await store.produced_among(OWNER, "run-2", [("svc", "b")])
-    await store.settle_pages(rerun)  # used: the record stays
+    await store.settle_pages(rerun)  # used or claimed: the record stays
     left = await store.recall_pages(OWNER, "r0", "f")
     await store.close()
 
     assert claimed == [("run-2/claimed", "r0", "01")]  # one mark, not one per key
     assert among == {("svc", "a")}
-    assert spread == [("run-2", "svc", "a"), ("run-2", "svc", "b"), ("run-2/pages", "r0", "01")]
+    spread_marks = [("run-2", "svc", "a"), ("run-2", "svc", "b"), ("run-2/pages", "r0", "01")]
+    assert after == (spread_marks if spread else claimed)
     assert again == {("svc", "b")}
     assert left == [record]
 
