@@ -62,9 +62,9 @@ class PageShelf:
 
     @property
     def used(self) -> str:
-        """The run id under which the digests of the pages kept are marked (blueprint: the
-        slot, identifier: the digest in hex; SQLite marks the pages claimed here too);
-        dropped with the run's marks."""
+        """The run id under which the digests of the pages used are marked (blueprint: the
+        slot, identifier: the digest in hex): kept, or claimed (SQLite at the claim,
+        PostgreSQL once spread into key marks); dropped with the run's marks."""
         return used_run(self.run)
 
     @property
@@ -75,7 +75,7 @@ class PageShelf:
 
 
 def used_run(run: str) -> str:
-    """The run id under which a catalog marks the pages ``run`` kept (see
+    """The run id under which a catalog marks the pages ``run`` used (see
     :attr:`PageShelf.used`)."""
     return f"{run}/pages"
 
@@ -85,7 +85,9 @@ def claimed_run(run: str) -> str:
     slot, identifier: the digest in hex) rather than each of their keys: the keys ``run``
     produced are then its marks and the entries of those pages' records (PostgreSQL: a
     rerun of 1M items marked 1.15M keys, about 3 s of the server's time, against about
-    1,000 pages). The id starts with ``run``: forgotten with its marks."""
+    1,000 pages). The id starts with ``run``: forgotten with its marks. A claimed page's
+    record must then keep its entries until the run's marks are dropped: it is replaced
+    only by a record of the same page (the same keys), and settling keeps it."""
     return f"{run}/claimed"
 
 

@@ -88,7 +88,7 @@ async def test_a_claimed_page_s_keys_are_produced_by_the_run_of_its_owner_only(
 ) -> None:
     assert isinstance(store, RecordsProduced) and isinstance(store, ClaimsPages)
     started, v = await _seeded(store)
-    page = [("svc", f"s{i:02d}") for i in range(6)]
+    page = [("svc", f"s{i:02d}") for i in range(0, 12, 2)]  # claimed keys past each cursor
     mine = PageRecord(b"\x01", page, [v[i] for _, i in page], {"svc": 6})
     theirs = PageRecord(b"\x01", [("svc", "s07")], [v["s07"]], {})  # same slot and digest
     await store.keep_pages(PageShelf(OWNER, "r0", "f", "gh#0"), [mine])
@@ -108,13 +108,13 @@ async def test_a_claimed_page_s_keys_are_produced_by_the_run_of_its_owner_only(
         if after is None:
             break
     counts = await store.produced_counts(OWNER, "gh#1", since=started)
-    among = await store.produced_among(OWNER, "gh#1", [("svc", "s00"), ("svc", "s07")])
+    among = await store.produced_among(OWNER, "gh#1", [("svc", "s02"), ("svc", "s07")])
 
     assert [page.entities for page in claimed] == [6, 6]
     assert await store.open_pages(rerun)
-    assert keys == [("svc", f"s{i:02d}") for i in range(6, 12)] + [("team", "core")]
+    assert keys == [("svc", f"s{i:02d}") for i in range(1, 12, 2)] + [("team", "core")]
     assert counts == {"svc": 6}
-    assert among == {("svc", "s00")}
+    assert among == {("svc", "s02")}
 
 
 @pytest.mark.parametrize(

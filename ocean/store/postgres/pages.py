@@ -24,6 +24,25 @@ _HOLDS = (
     "AS k(b, i, v) WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.blueprint = k.b "
     "AND e.identifier = k.i AND e.version = k.v))"
 )
+
+
+def page_entries(marks: str) -> str:
+    """A FROM clause of the entries (``c.b``, ``c.i``) of the owner's ($1) pages named by
+    the page marks ``marks`` (a table or CTE; blueprint: the slot, identifier: the digest in
+    hex, as :data:`_CLAIM` marks them)."""
+    return (
+        f"{marks} m JOIN resync_pages r ON r.owner = $1 AND r.slot = m.blueprint "
+        "AND r.digest = decode(m.identifier, 'hex') "
+        "CROSS JOIN LATERAL unnest(r.entry_blueprints, r.entry_identifiers) AS c(b, i)"
+    )
+
+
+def claimed_entries(run_param: str) -> str:
+    """The entries of the pages the owner ($1) claimed in a run, whose
+    :func:`~ocean.store.page_records.claimed_run` is the parameter ``run_param``."""
+    return f"SELECT c.b, c.i FROM {page_entries('resync_produced')} WHERE m.run = {run_param}"
+
+
 # One statement: the records that hold, their pages marked as claimed by the run ($5) rather
 # than each of their keys (a rerun of 1M items marked 1.15M keys: about 3 s of the server's
 # time; the readers of the marks unnest the claimed pages' entries, see .produced); the marks
@@ -42,7 +61,7 @@ _REPLACED = (
     f"AND digest = ANY({_DIGESTS.format(3)})) INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $4, $2, upper(h) FROM unnest($3::text[]) AS h"
 )
-# The records neither kept ($3) nor claimed ($4) by the run. NOT IN: one hash of the marks.
+# The records the run neither used ($3: kept, or claimed and since spread) nor claimed ($4). NOT IN: one hash of the marks.
 # As NOT EXISTS, a fresh catalog (no statistics) compared every record with every mark:
 # 0.33 s for the 1,000 pages of 1M persons.
 _UNUSED = (

@@ -7,7 +7,7 @@ an unchanged rerun of 1M items writes about 1,000 marks instead of 1.15M index e
 (about 3 s of the server's time). The stale query's first page and the counts unnest the
 claimed pages' entries and hash them with the marks; so does a question about a few keys
 that are not marked. The stale query's later pages, and a question about many keys not
-marked, first spread the claimed pages into marks of their keys (:func:`spread`, once:
+marked, first spread the claimed pages into marks of their keys (:func:`_spread`, once:
 what the claims used to write), then read the marks."""
 
 from __future__ import annotations
@@ -16,23 +16,9 @@ import asyncpg
 
 from ocean.store.page_records import claimed_run, used_run
 from ocean.store.postgres.owners import NUMBER
+from ocean.store.postgres.pages import claimed_entries, page_entries
 from ocean.store.postgres.relations import columns
 from ocean.types import EntityKey
-
-_ENTRIES = (
-    "{marks} m JOIN resync_pages r ON r.owner = $1 AND r.slot = m.blueprint "
-    "AND r.digest = decode(m.identifier, 'hex') "
-    "CROSS JOIN LATERAL unnest(r.entry_blueprints, r.entry_identifiers) AS c(b, i)"
-)
-"""The entries (``c.b``, ``c.i``) of the owner's ($1) pages named by the page marks
-``marks`` (blueprint: the slot, identifier: the digest in hex)."""
-
-
-def _claimed(run: str) -> str:
-    """The entries of the pages the owner claimed in a run (the parameter ``run`` names
-    its :func:`claimed_run`)."""
-    return f"SELECT c.b, c.i FROM {_ENTRIES.format(marks='resync_produced')} WHERE m.run = {run}"
-
 
 # The claimed pages' marks ($3) become marks of their keys ($2), and of the pages as used
 # ($4: the page records stay if settled after).
@@ -40,8 +26,8 @@ _SPREAD = (
     "WITH moved AS (DELETE FROM resync_produced WHERE run = $3 RETURNING blueprint, identifier), "
     "used AS (INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $4, blueprint, identifier FROM moved) "
-    f"INSERT INTO resync_produced(run, blueprint, identifier) SELECT $2, c.b, c.i "
-    f"FROM {_ENTRIES.format(marks='moved')}"
+    "INSERT INTO resync_produced(run, blueprint, identifier) SELECT $2, c.b, c.i "
+    f"FROM {page_entries('moved')}"
 )
 _AMONG = (
     "SELECT k.bp, k.ident FROM unnest($2::text[], $3::text[]) AS k(bp, ident) WHERE EXISTS "
@@ -50,7 +36,7 @@ _AMONG = (
 )
 _IN_CLAIMED = (
     "WITH k AS MATERIALIZED (SELECT * FROM unnest($2::text[], $3::text[]) AS k(bp, ident)) "
-    f"SELECT DISTINCT c.b, c.i FROM ({_claimed('$4')}) AS c JOIN k ON c.b = k.bp "
+    f"SELECT DISTINCT c.b, c.i FROM ({claimed_entries('$4')}) AS c JOIN k ON c.b = k.bp "
     "AND c.i = k.ident"
 )
 # The owned keys the run did not produce come first (ownership, the run's marks and its
@@ -62,7 +48,7 @@ _UNPRODUCED_PAGE = (
     f"WHERE o.owner = {NUMBER} AND (o.blueprint, o.identifier) > ($3, $4) "
     "AND NOT EXISTS (SELECT 1 FROM resync_produced p WHERE p.run = $6 "
     "AND p.blueprint = o.blueprint AND p.identifier = o.identifier) "
-    f"AND NOT EXISTS (SELECT 1 FROM ({_claimed('$7')}) AS c "
+    f"AND NOT EXISTS (SELECT 1 FROM ({claimed_entries('$7')}) AS c "
     "WHERE c.b = o.blueprint AND c.i = o.identifier)) "
     "SELECT k.blueprint, k.identifier FROM open k "
     "JOIN entities e ON e.blueprint = k.blueprint AND e.identifier = k.identifier "
@@ -77,9 +63,11 @@ OWNED_PAGE = (
 )
 """A page of the keys an owner owns, in key order (optionally untouched since a time)."""
 
-# The stale page as hash joins, whichever condition rules most rows out (a first sync: none
-# is old; a rerun: all are marked or claimed). A fresh catalog has no statistics and expects a few
-# owned rows: its nested loop probed every entity (~0.4 s at 57k items, against 20 ms).
+# The stale page, and keys asked about against the claimed pages' entries, as hash joins
+# (whichever condition rules most rows out: a first sync, none is old; a rerun, all are
+# marked or claimed). A fresh catalog has no statistics and expects a few rows: its nested
+# loops probed every entity (~0.4 s at 57k items, against 20 ms), or unnested every claimed
+# page once per key asked about (minutes at 1M).
 _HASHED = (
     "SET LOCAL enable_nestloop = off; SET LOCAL enable_mergejoin = off; "
     "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '64MB'"
@@ -131,7 +119,7 @@ async def _emptied(db: asyncpg.Connection, prefix: str) -> bool:
         return False  # in use by another session, or not ours to empty
 
 
-async def spread(db: asyncpg.Connection, owner_key: str, run: str) -> bool:
+async def _spread(db: asyncpg.Connection, owner_key: str, run: str) -> bool:
     """Mark the keys of the pages ``run`` claimed, and those pages as used rather than
     claimed: the readers of single keys then probe the marks' index (unnesting every
     claimed page for each question took 0.6-1.3 s at 1M items). Whether any key was
@@ -144,7 +132,8 @@ SPREAD_FROM = 1000
 """Keys asked about and not marked from which the claimed pages are spread into marks
 first (a large question: more are likely to follow, see ``resync._dependents_graph``);
 fewer are hashed against the claimed pages' entries (0.6-1.3 s at 1M items, against 3-4 s
-to spread them)."""
+to spread them). Counted per question: a graph of dependents asked about in many small
+questions pays the hash each time."""
 
 
 async def among(
@@ -155,12 +144,10 @@ async def among(
     async with pool.acquire() as db:
         found = await _marked(db, run, keys)
         rest = [key for key in keys if key not in found]
-        if len(rest) >= SPREAD_FROM and await spread(db, owner_key, run):
+        if len(rest) >= SPREAD_FROM and await _spread(db, owner_key, run):
             found |= await _marked(db, run, rest)
         elif rest:
-            async with db.transaction():
-                await db.execute(_HASHED)  # (a fresh catalog unnested every page per key)
-                rows = await db.fetch(_IN_CLAIMED, owner_key, *columns(rest), claimed_run(run))
+            rows = await _hashed(db, _IN_CLAIMED, owner_key, *columns(rest), claimed_run(run))
             found |= {(bp, ident) for bp, ident in rows}
     return found
 
@@ -176,7 +163,7 @@ _COUNTS = (
     "JOIN entities e ON e.blueprint = o.blueprint AND e.identifier = o.identifier "
     f"WHERE o.owner = {NUMBER} AND e.updated_at > $3 "
     "UNION SELECT blueprint, identifier FROM resync_produced WHERE run = $2 "
-    f"UNION {_claimed('$4')}) AS k(blueprint, identifier) GROUP BY blueprint"
+    f"UNION {claimed_entries('$4')}) AS k(blueprint, identifier) GROUP BY blueprint"
 )
 
 
@@ -195,14 +182,20 @@ async def unproduced_page(
 ) -> tuple[list[EntityKey], EntityKey | None]:
     async with pool.acquire() as db:
         if after is not None:  # more than a page is stale: the claimed pages are unnested
-            await spread(db, owner_key, run)  # once, not for every page
-        async with db.transaction():
-            await db.execute(_HASHED)
-            cursor = after or ("", "")
-            rows = await db.fetch(
-                _UNPRODUCED_PAGE, owner_key, before, *cursor, limit, run, claimed_run(run)
-            )
+            await _spread(db, owner_key, run)  # (then nothing left to spread: one seek)
+        cursor = after or ("", "")
+        rows = await _hashed(
+            db, _UNPRODUCED_PAGE, owner_key, before, *cursor, limit, run, claimed_run(run)
+        )
     return _page(rows, limit)
+
+
+async def _hashed(db: asyncpg.Connection, query: str, *args: object) -> list[asyncpg.Record]:
+    """``query``'s rows, planned with hash joins (:data:`_HASHED`)."""
+    async with db.transaction():
+        await db.execute(_HASHED)
+        rows: list[asyncpg.Record] = await db.fetch(query, *args)
+    return rows
 
 
 async def owned_page(
