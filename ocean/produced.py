@@ -102,12 +102,12 @@ class Produced:
         counted.pop(_SENTINEL[0], None)
         return counted
 
-    async def started(self, owner: Owner) -> None:
-        """Ask, before the run writes, whether ``owner`` owns anything. If not (a first
+    async def started(self) -> None:
+        """Ask, before the run writes, whether the owner owns anything. If not (a first
         sync), nothing can be stale at its end: an entity becomes owned only by a write,
         which makes it newer than the start; the stale query is then skipped."""
         if self.catalog is not None:
-            self._owned_nothing = not await self.catalog.owns_any(owner)
+            self._owned_nothing = not await self.catalog.owns_any(self.owner)
             if not self._owned_nothing:  # else nothing can be stale, and none is deleted
                 await self.catalog.mark_produced(self.run, [_SENTINEL])
                 self._marked = self._sentinel = True
@@ -127,8 +127,8 @@ class Produced:
                 "resync deletes what is"
             )
 
-    async def stale(self, owner: Owner, before: str) -> set[EntityKey] | None:
-        """What ``owner`` owns, untouched since ``before``, that this resync did not
+    async def stale(self, before: str) -> set[EntityKey] | None:
+        """What the owner owns, untouched since ``before``, that this resync did not
         produce, read from the catalog in pages; None when the catalog does not keep them."""
         if self.catalog is None:
             return None
@@ -139,7 +139,7 @@ class Produced:
         after: EntityKey | None = None
         while True:
             keys, after = await self.catalog.unproduced_owned_page(
-                owner, self.run, before=before, after=after, limit=_PAGE
+                self.owner, self.run, before=before, after=after, limit=_PAGE
             )
             found.update(keys)
             if after is None:

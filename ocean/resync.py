@@ -104,7 +104,7 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
             log_lines.kind_finished(kind)
 
     if tally.produced is not None:
-        await tally.produced.started(job.owner)
+        await tally.produced.started()
     owned_at_start = _read_ownership(job, report, tally)
     try:
         async with asyncio.TaskGroup() as group:
@@ -334,7 +334,7 @@ async def _stale_candidates(
     write, which makes it newer than the start), some may have left."""
     before = report.started_at
     assert tally.produced is not None
-    if (streamed := await tally.produced.stale(job.owner, before)) is not None:
+    if (streamed := await tally.produced.stale(before)) is not None:
         return streamed
     if owned_at_start is not None:
         tally.recalls_asked.set()  # no kind asked (none ran): read it now

@@ -61,9 +61,9 @@ _REPLACED = (
     f"AND digest = ANY({_DIGESTS.format(3)})) INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $4, $2, upper(h) FROM unnest($3::text[]) AS h"
 )
-# The records the run neither used ($3: kept, or claimed and since spread) nor claimed ($4). NOT IN: one hash of the marks.
-# As NOT EXISTS, a fresh catalog (no statistics) compared every record with every mark:
-# 0.33 s for the 1,000 pages of 1M persons.
+# The records the run neither used ($3: kept, or claimed and since spread) nor claimed
+# ($4). NOT IN: one hash of the marks. As NOT EXISTS, a fresh catalog (no statistics)
+# compared every record with every mark: 0.33 s for the 1,000 pages of 1M persons.
 _UNUSED = (
     "DELETE FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND "
     "upper(encode(p.digest, 'hex')) NOT IN ("
