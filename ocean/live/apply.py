@@ -8,7 +8,8 @@ threshold applies (the original's rules).
 
 :class:`LiveWriter` commits in groups: while one group is being written, the changes of
 the events finishing meanwhile gather and go into the catalog in one transaction, so
-the store's commit rate does not cap the event rate.
+the store's commit rate does not cap the event rate; within a group each entity takes
+its last event's change, as it would had the events been written one by one.
 """
 
 from __future__ import annotations
@@ -84,14 +85,11 @@ class LiveWriter:
     async def _write_group(self, group: list[Changes]) -> list[list[str]]:
         errors: list[list[str]] = [[] for _ in group]
         async with self._freshness.lock:
-            upserts: dict[EntityKey, tuple[int, Entity]] = {}
-            gone: list[EntityKey] = []
-            for position, changes in enumerate(group):
-                kept, _newer = self._freshness.claim(changes.upserts, changes.fetched_at)
-                upserts.update((_key(entity), (position, entity)) for entity in kept)
-                gone += self._freshness.claim_keys(changes.gone, changes.fetched_at)
-            owners = [position for position, _ in upserts.values()]
-            entities = [entity for _, entity in upserts.values()]
+            last = self._last_changes(group)
+            upserts = [(at, entity) for at, entity in last.values() if entity is not None]
+            gone = [key for key, (_, entity) in last.items() if entity is None]
+            owners = [position for position, _ in upserts]
+            entities = [entity for _, entity in upserts]
             # written even if unchanged, as the original does: a running resync then keeps
             # what the source has just said exists
             outcomes = await write_entities(
@@ -104,6 +102,19 @@ class LiveWriter:
                 owned = await _owned(self.store, self.owner, gone)
                 await self.store.delete_entities(owned, delete_dependents=False)
         return errors
+
+    def _last_changes(self, group: list[Changes]) -> dict[EntityKey, tuple[int, Entity | None]]:
+        """Each key's last change in the group that no newer data overrides: the entity to
+        upsert (and the position of its event), or None to delete it. A later event wins
+        over an earlier one of the group, as it would in a group of its own (an entity
+        deleted and then made again is kept, made and then deleted is gone)."""
+        last: dict[EntityKey, tuple[int, Entity | None]] = {}
+        for position, changes in enumerate(group):
+            kept, _newer = self._freshness.claim(changes.upserts, changes.fetched_at)
+            last.update((_key(entity), (position, entity)) for entity in kept)
+            gone = self._freshness.claim_keys(changes.gone, changes.fetched_at)
+            last.update((key, (position, None)) for key in gone)
+        return last
 
 
 async def _owned(store: Store, owner: Owner, keys: list[EntityKey]) -> list[EntityKey]:

@@ -5,8 +5,15 @@ is a consumer, and an event is delivered to one of them. Order per key holds acr
 replicas through one list per key holding the ids of its events in arrival order: an
 event is handed to a worker only when it heads its key's list, and leaves the list when
 it is done or buried. Unacknowledged events come back: a replica first re-reads what it
-was given before a restart, and claims what a dead replica left idle for ``reclaim``
-seconds. Buried events live in a second stream, the dead-letter list.
+was given before a restart, and claims what a dead replica was given. A replica that
+takes events says it is alive (a key that expires after ``reclaim`` seconds, renewed by a
+task of its own three times as often, however long its events take to apply); every
+``reclaim / 2`` seconds each replica looks for consumers of the group that hold events and
+no longer say so, and claims their events (an event claimed by another replica since is
+not taken again: it must have been idle for a third of ``reclaim``). A live replica's
+events are never claimed, so none is applied twice while its first delivery still runs,
+and a dead one's are claimed whenever it died. Buried events live in a second stream, the
+dead-letter list.
 
 Every call that fails because Redis cannot be reached (or refuses it) raises
 :class:`~ocean.errors.QueueUnavailableError`: the route answers 503 and the workers retry.
@@ -17,6 +24,8 @@ events accepted since.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
 import socket
@@ -103,6 +112,9 @@ class RedisEventQueue:
         self._buffer: dict[str, QueuedEvent] = {}
         self._handed: set[str] = set()
         self._recovered = False
+        self._next_claim = 0.0
+        """When (monotonic) to look for dead consumers' events next."""
+        self._beating: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -131,6 +143,9 @@ class RedisEventQueue:
 
     def _key_list(self, key: str | None) -> str:
         return f"{self._prefix}:key:{key or ''}"
+
+    def _alive(self, consumer: str) -> str:
+        return f"{self._prefix}:alive:{consumer}"
 
     async def _call(self, action: Callable[[], Awaitable[T]]) -> T:
         """``action`` against Redis; recreates a vanished consumer group once, and turns
@@ -193,8 +208,13 @@ class RedisEventQueue:
         return await self._call(lambda: self._take(limit, timeout))
 
     async def _take(self, limit: int, timeout: float) -> list[QueuedEvent]:
+        if self._beating is None:
+            await self._beat()  # alive before it recovers: no other replica claims from it
+            self._beating = asyncio.create_task(self._beat_on())
         if not self._recovered:
             await self._recover()
+        elif time.monotonic() >= self._next_claim:
+            await self._claim_from_the_dead()
         block = 20 if self._buffer else max(1, int(timeout * 1000))
         replies = await self._redis.xreadgroup(
             _GROUP, self._consumer, {self._stream: ">"}, count=limit, block=block
@@ -202,14 +222,60 @@ class RedisEventQueue:
         self._keep(replies)
         return await self._deliverable(limit)
 
+    async def _beat(self) -> None:
+        await self._redis.set(self._alive(self._consumer), 1, px=int(self._reclaim * 1000))
+
+    async def _beat_on(self) -> None:
+        """Say this replica is alive three times per ``reclaim``, until it closes; a beat
+        that fails is tried again at the next (the workers notice the outage themselves)."""
+        while True:
+            await asyncio.sleep(self._reclaim / 3)
+            try:
+                await self._beat()
+            except (RedisError, OSError) as error:
+                _log.debug("live-event queue: could not say %s is alive: %s", self._consumer, error)
+
     async def _recover(self) -> None:
-        """What this consumer was given before a restart, and what dead ones left idle."""
+        """What this consumer was given before a restart, and what dead ones were given."""
         self._keep(await self._redis.xreadgroup(_GROUP, self._consumer, {self._stream: "0"}))
-        reply = await self._redis.xautoclaim(
-            self._stream, _GROUP, self._consumer, int(self._reclaim * 1000), "0-0"
-        )
-        self._keep([[self._stream, reply[1]]])
+        await self._claim_from_the_dead()
         self._recovered = True
+
+    async def _claim_from_the_dead(self) -> None:
+        """Claim the events of the group's consumers that are not alive. A dead one that
+        holds none and has not read for ten times ``reclaim`` leaves the group (a replica
+        restarted under a new host name would otherwise stay listed for good)."""
+        self._next_claim = time.monotonic() + self._reclaim / 2
+        for consumer in await self._redis.xinfo_consumers(self._stream, _GROUP):
+            name = _text(consumer["name"])
+            if name == self._consumer or await self._redis.exists(self._alive(name)):
+                continue
+            if int(consumer["pending"]):
+                await self._claim_all(name)
+            elif int(consumer["idle"]) > self._reclaim * 10_000:
+                await self._redis.xgroup_delconsumer(self._stream, _GROUP, name)
+
+    async def _claim_all(self, consumer: str) -> None:
+        """Every event ``consumer`` holds, a hundred at a time: those another replica has
+        not claimed in the last third of ``reclaim`` (two replicas claiming at once take
+        each event once)."""
+        fresh, start = int(self._reclaim * 1000 / 3), "-"
+        while True:
+            pending = await self._redis.xpending_range(
+                self._stream, _GROUP, min=start, max="+", count=100, consumername=consumer
+            )
+            if not pending:
+                return
+            ids: list[Any] = [_text(entry["message_id"]) for entry in pending]
+            claimed = await self._redis.xclaim(self._stream, _GROUP, self._consumer, fresh, ids)
+            self._keep([[self._stream, claimed]])
+            _log.info(
+                "live-event queue: claimed %d event(s) of %s, which no longer says it is alive",
+                len(claimed), consumer,
+            )  # fmt: skip
+            if len(pending) < 100:
+                return
+            start = f"({ids[-1]}"
 
     def _keep(self, replies: Any) -> None:
         entries = [entry for _stream, batch in replies or [] for entry in batch if entry[1]]
@@ -270,6 +336,10 @@ class RedisEventQueue:
         return int(await self._call(lambda: self._redis.xlen(self._stream)))
 
     async def close(self) -> None:
+        if self._beating is not None:
+            self._beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._beating
         await self._redis.aclose()
 
 

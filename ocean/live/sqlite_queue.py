@@ -26,11 +26,12 @@ are taken), when an idle take times out (rows put by a process that tells no one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,13 +140,8 @@ class SQLiteEventQueue:
         return event
 
     async def done(self, event: QueuedEvent) -> None:
-        try:
+        with _retried(f"mark event {event.id} done"):  # shared with puts
             await self._writes.submit(int(event.id))
-        except StoreError as error:  # shared with puts: the workers retry it until it takes
-            raise QueueUnavailableError(
-                f"the live-event queue (SQLite) could not mark event {event.id} done "
-                f"({error}); it is retried"
-            ) from error
 
     async def _write_group(self, group: list[QueuedEvent | int]) -> list[int]:
         """Deletes the done events' rows and inserts the put ones, in one transaction; the
@@ -193,13 +189,14 @@ class SQLiteEventQueue:
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
         self._arrived.clear()  # before reading, so that a put landing meanwhile wakes us
-        events = await self._next(limit)
-        if not events and timeout > 0:
-            try:
-                await asyncio.wait_for(self._arrived.wait(), timeout)
-            except TimeoutError:
-                self._unknown = True  # rows put by a process that told no one
+        with _retried("read the waiting events"):
             events = await self._next(limit)
+            if not events and timeout > 0:
+                try:
+                    await asyncio.wait_for(self._arrived.wait(), timeout)
+                except TimeoutError:
+                    self._unknown = True  # rows put by a process that told no one
+                events = await self._next(limit)
         return events
 
     async def _next(self, limit: int) -> list[QueuedEvent]:
@@ -247,7 +244,8 @@ class SQLiteEventQueue:
         return rows, len(rows) < limit
 
     async def bury(self, event: QueuedEvent, error: str) -> None:
-        await self._run(self._bury, int(event.id), event.attempts, error)
+        with _retried(f"move event {event.id} to the dead-letter list"):
+            await self._run(self._bury, int(event.id), event.attempts, error)
 
     def _bury(self, seq: int, attempts: int, error: str) -> None:
         with self._db:
@@ -298,6 +296,21 @@ class SQLiteEventQueue:
     async def close(self) -> None:
         await self._run(self._db.close)
         self._thread.stop()
+
+
+@contextlib.contextmanager
+def _retried(what: str) -> Iterator[None]:
+    """A failure of the file (a lock held past the timeout, an I/O error, a full disk) in
+    what the workers do as an outage: they retry it until the file takes it (taking events,
+    finishing one), rather than stopping with the error and leaving the events queued."""
+    try:
+        yield
+    except QueueUnavailableError:
+        raise
+    except StoreError as error:
+        raise QueueUnavailableError(
+            f"the live-event queue (SQLite) could not {what} ({error}); it is retried"
+        ) from error
 
 
 def _connect(path: Path) -> sqlite3.Connection:

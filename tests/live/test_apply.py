@@ -3,13 +3,19 @@ value that is not JSON is neither written nor deleted, and is named with its fie
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ocean.live.apply import changes_of
+from ocean.live.apply import Changes, LiveWriter, changes_of
 from ocean.live.processor import WebhookEventRawResults
-from ocean.mapping import parse_resource
+from ocean.load.freshness import Freshness
+from ocean.mapping import parse_mapping, parse_resource
+from ocean.store.base import Owner
+from ocean.store.sqlite.store import SQLiteStore
 from ocean.transform.mapper import CompiledResource
 
 SERVICE = CompiledResource(
@@ -56,3 +62,42 @@ async def test_an_item_that_is_not_json_is_skipped_and_named(
         and hint in error
         and "raw results a processor returns" in error
     )
+
+
+@pytest.fixture
+async def writer(tmp_path: Path) -> AsyncIterator[LiveWriter]:
+    store = await SQLiteStore.open(tmp_path / "catalog.db")
+    await store.create_blueprints([{"identifier": "service", "title": "Service", "schema": {}}])
+    mapping = parse_mapping({"resources": [], "enableMergeEntity": True})
+    try:
+        yield LiveWriter(store=store, owner=Owner("svc", "my-svc"), mapping=mapping,
+                         freshness=Freshness())  # fmt: skip
+    finally:
+        await store.close()
+
+
+_X = {"blueprint": "service", "identifier": "x", "title": "X"}
+
+
+@pytest.mark.parametrize(
+    ("events", "kept"),
+    [
+        ([Changes([], [("service", "x")], 1.0), Changes([_X], [], 2.0)], True),
+        ([Changes([_X], [], 1.0), Changes([], [("service", "x")], 2.0)], False),
+        # the older event finishing last is dropped as stale, whatever it says
+        ([Changes([_X], [], 2.0), Changes([], [("service", "x")], 1.0)], True),
+        ([Changes([], [("service", "x")], 2.0), Changes([_X], [], 1.0)], False),
+    ],
+    ids=["deleted-then-made", "made-then-deleted", "stale-delete", "stale-make"],
+)
+async def test_events_written_in_one_group_leave_what_one_by_one_would(
+    writer: LiveWriter, events: list[Changes], kept: bool
+) -> None:
+    assert await writer.write(Changes([_X], [], 0.5)) == []  # x exists, this owner's
+
+    # one group: the writes are all submitted before the first group is written
+    answers = await asyncio.gather(*(writer.write(changes) for changes in events))
+
+    assert answers == [[], []]
+    found = await writer.store.get_entities("service", ["x"])
+    assert ("x" in found) is kept

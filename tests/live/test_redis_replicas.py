@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 import redis.asyncio as redis
@@ -67,3 +67,80 @@ async def test_two_replicas_apply_every_event_once_and_in_order_per_key(integrat
     for key in keys:
         assert [n for _, k, n in applied if k == key] == list(range(25))
     assert {name for name, _, _ in applied} == {"a", "b"}, "both replicas took a share"
+
+
+RECLAIM = 0.6
+Applied = list[tuple[str, int]]
+"""(replica, event number) in the order applied."""
+
+
+def _workers(
+    queue: RedisEventQueue, applied: Applied, name: str, *, slow: float = 0.0
+) -> tuple[asyncio.Event, asyncio.Task[None]]:
+    """``queue``'s workers (and what stops them); each event takes ``slow`` seconds, and
+    is listed in ``applied`` as (``name`` started, number) meanwhile."""
+
+    async def handle(event: QueuedEvent) -> str | None:
+        applied.append((f"{name} started", int(event.payload["n"])))
+        await asyncio.sleep(slow)
+        applied.append((name, int(event.payload["n"])))
+        return None
+
+    stop = asyncio.Event()
+    return stop, asyncio.create_task(Workers(queue, handle, poll=0.05).run(stop))
+
+
+async def _until(check: Callable[[], bool], seconds: float = 15) -> None:
+    async with asyncio.timeout(seconds):
+        while not check():
+            await asyncio.sleep(0.02)
+
+
+async def test_a_replica_claims_what_one_that_died_before_it_started_was_given(
+    integration: str,
+) -> None:
+    dead = await RedisEventQueue.open(REDIS_URL, integration, reclaim=RECLAIM, consumer="a")
+    await dead.put("/webhook", {"n": 1}, {}, "svc")
+    assert [event.payload["n"] for event in await dead.take(10, timeout=0.1)] == [1]
+    await dead.close()  # dies with event 1 unfinished
+
+    live = await RedisEventQueue.open(REDIS_URL, integration, reclaim=RECLAIM, consumer="b")
+    applied: Applied = []
+    stop, workers = _workers(live, applied, "b")
+    try:
+        await live.put("/webhook", {"n": 2}, {}, "svc")  # behind event 1 on its key
+        await live.put("/webhook", {"n": 3}, {}, None)
+        await _until(lambda: len(applied) == 6)
+    finally:
+        stop.set()
+        await workers
+        await live.close()
+    numbers = [n for name, n in applied if name == "b"]
+    assert sorted(numbers) == [1, 2, 3] and numbers.index(1) < numbers.index(2)
+
+
+async def test_an_event_a_live_replica_applies_for_long_is_not_claimed_by_another(
+    integration: str,
+) -> None:
+    first = await RedisEventQueue.open(REDIS_URL, integration, reclaim=RECLAIM, consumer="a")
+    second = await RedisEventQueue.open(REDIS_URL, integration, reclaim=RECLAIM, consumer="b")
+    applied: Applied = []
+    stop_first, first_workers = _workers(first, applied, "a", slow=4 * RECLAIM)
+    await first.put("/webhook", {"n": 1}, {}, "svc")
+    await _until(lambda: ("a started", 1) in applied)
+    await asyncio.sleep(1.5 * RECLAIM)  # given to the first replica longer than reclaim ago
+    stop_second, second_workers = _workers(second, applied, "b")
+    try:
+        await second.put("/webhook", {"n": 2}, {}, "svc")
+        await _until(lambda: len(applied) == 4)
+        await asyncio.sleep(2 * RECLAIM)  # time to take it again, had it been claimed
+    finally:
+        stop_first.set()
+        stop_second.set()
+        await asyncio.gather(first_workers, second_workers)
+        await first.close()
+        await second.close()
+    assert [entry for entry in applied if "started" not in entry[0]] in (
+        [("a", 1), ("b", 2)],
+        [("a", 1), ("a", 2)],
+    ), "event 1 applied once, by the replica it was given to, and before event 2"

@@ -4,6 +4,7 @@ process's would be) is read from the file, in ``seq`` order, none skipped or rep
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -12,8 +13,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ocean.errors import QueueUnavailableError, StoreError
+from ocean.errors import QueueUnavailableError
+from ocean.live.queue import QueuedEvent
 from ocean.live.sqlite_queue import LOCAL_MAX, SQLiteEventQueue
+from ocean.live.workers import Workers
 
 
 @pytest.fixture
@@ -149,9 +152,52 @@ async def test_a_read_of_the_file_that_failed_is_made_again_by_the_next_take(
         await _put(other, "b")
         queue.arrived()  # as an acceptor tells the taker
         with _table_away(tmp_path / "events.db"):
-            with pytest.raises(StoreError, match="no such table"):
+            with pytest.raises(QueueUnavailableError, match="no such table"):
                 await queue.take(10, timeout=0)
 
         assert await _taken(queue) == ["b"]
     finally:
         await other.close()
+
+
+@pytest.mark.parametrize("failing", ["take", "bury"])
+async def test_the_workers_go_on_once_the_file_takes_a_read_or_a_burial_again(
+    queue: SQLiteEventQueue, tmp_path: Path, failing: str
+) -> None:
+    path, applied = tmp_path / "events.db", []
+    other = await SQLiteEventQueue.open(path, "svc")
+    loop = asyncio.get_running_loop()
+
+    def away_for_a_while() -> None:
+        away = _table_away(path)
+        away.__enter__()
+        loop.call_later(0.3, away.__exit__, None, None, None)
+
+    async def handle(event: QueuedEvent) -> str | None:
+        applied.append(event.payload["id"])
+        if event.payload["id"] == "bad":
+            away_for_a_while()  # its burial fails, then takes
+            return "refused"
+        return None
+
+    stop = asyncio.Event()
+    workers = asyncio.create_task(Workers(queue, handle, poll=0.05).run(stop))
+    try:
+        if failing == "take":
+            await _put(other, "a")
+            away_for_a_while()
+            queue.arrived()  # the next take reads the file: it fails, and is made again
+            names = ["a"]
+        else:
+            for name in ("bad", "after"):  # one key: "after" waits for "bad"'s burial
+                await queue.put("/hook", {"id": name}, {}, "k")
+            names = ["bad", "after"]
+        async with asyncio.timeout(10):
+            while applied != names or await queue.depth():
+                assert not workers.done(), "the workers stopped"
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await workers
+        await other.close()
+    assert [event.payload["id"] for event in await queue.dead()] == names[:1] * (failing == "bury")
