@@ -150,11 +150,13 @@ class SQLiteCatalog:
         changes = self._db.total_changes
         try:
             yield
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
             self._owner_numbers = {}  # a number made in this transaction is gone
+            if self._db.in_transaction:  # (SQLite rolls back itself after some errors)
+                with contextlib.suppress(sqlite3.Error):  # the first error is the one to tell
+                    self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
         if self._after_bulk is not None and self._db.total_changes - changes >= _BULK:
             self._after_bulk()
 

@@ -20,7 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
-from ocean.store.sqlite.process import CatalogProcess, finished
+from ocean.store.sqlite.process import CatalogProcess, CatalogProcessExitedError, finished
 from ocean.store.sqlite.spawn import SpareCatalog
 
 P = ParamSpec("P")
@@ -68,10 +68,20 @@ class CatalogHandover:
         self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         if not self._waiting and not self._queued:  # settled: one side answers, in order
-            return await self._current.call(method, *args, **kwargs)
+            return await self._answer(method, args, kwargs)
         self._queued += 1
         answer: T = await finished(self._call(method, args, kwargs))
         return answer
+
+    def _fall_back(self) -> None:
+        """The child died (killed, out of memory): the calls it had are lost (their
+        callers see why), and the thread, still open, answers from now on."""
+        if self._current is self._process:
+            self._current = self._thread
+            _log.error(
+                "the catalog's own process exited; the catalog goes on in this process "
+                "(slower for big resyncs until ocean restarts)"
+            )
 
     async def _call(
         self,
@@ -83,9 +93,21 @@ class CatalogHandover:
             async with self._turn:
                 if self._waiting:
                     self._maybe_hand_over()
-                return await self._current.call(method, *args, **kwargs)
+                return await self._answer(method, args, kwargs)
         finally:
             self._queued -= 1
+
+    async def _answer(
+        self,
+        method: Callable[Concatenate[SQLiteCatalog, P], T],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> T:
+        try:
+            return await self._current.call(method, *args, **kwargs)
+        except CatalogProcessExitedError:
+            self._fall_back()
+            raise
 
     def _maybe_hand_over(self) -> None:
         opened = self._process.has_opened()

@@ -65,7 +65,7 @@ class CatalogProcess:
         caller does next."""
         child, requests, answered = (spare or SpareCatalog.start()).take()
         try:
-            write_frame(requests, os.fsencode(path))  # its first frame: which file
+            write_frame(requests, os.fsencode(path.absolute()))  # its first frame: which file
         except OSError:  # it exited: the opening's answer (or the exit) says why
             pass
         answers = open(answered, "rb", buffering=0)
@@ -114,7 +114,7 @@ class CatalogProcess:
             value: T = await answer
         except _Exited:
             code = await self._exited()
-            raise StoreError(
+            raise CatalogProcessExitedError(
                 f"{self._what}: its process exited (code {code}) before answering; what "
                 "was written is kept, run again (a crash is worth an issue)"
             ) from None
@@ -153,6 +153,10 @@ class CatalogProcess:
         with contextlib.suppress(OSError):  # a child that is gone has it closed
             self._requests.close()
         await asyncio.wait([self._answers.ended])  # (a cancelled caller leaves it to others)
+
+
+class CatalogProcessExitedError(StoreError):
+    """The catalog's process exited before it answered a call."""
 
 
 class _Exited(Exception):

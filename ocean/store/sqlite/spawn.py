@@ -61,6 +61,10 @@ class SpareCatalog:
         except OSError:
             return None
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def take(self) -> tuple[subprocess.Popen[bytes], IO[bytes], int]:
         """The child, the pipe to it and (its descriptor) the pipe from it, now the
         taker's to close."""

@@ -76,7 +76,10 @@ class SQLiteStore:
         """Open (creating and migrating if needed) the catalog file at ``path``, on a thread
         or (``own_process``: a resync's many writes) in a child process (``spare``, started
         ahead, or a new one), answering from a thread until the child is ready
-        (:class:`~ocean.store.sqlite.handover.CatalogHandover`)."""
+        (:class:`~ocean.store.sqlite.handover.CatalogHandover`). A relative ``path`` is
+        taken from the current folder now: the child, started ahead, may have started in
+        another, and the integration's code may change it later."""
+        path = path.absolute()
         if own_process:
             from ocean.store.sqlite.handover import CatalogHandover
 

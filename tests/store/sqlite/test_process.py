@@ -242,3 +242,54 @@ async def test_a_stopped_catalog_process_has_exited_and_been_reaped(tmp_path: Pa
 
     with pytest.raises(ChildProcessError):  # reaped: no zombie left behind
         os.waitpid(process.pid, os.WNOHANG)
+
+
+async def test_a_catalog_process_that_dies_leaves_the_catalog_on_its_thread(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spare = SpareCatalog.start()
+    host = await CatalogHandover.start(tmp_path / "c.db", spare)
+    assert isinstance(host, CatalogHandover)
+    store = SQLiteStore(host, tmp_path / "c.db")
+    try:
+        await host.settled()
+        await store.create_blueprints([TEAM])
+        assert host.where == "process"
+        os.kill(spare.pid, signal.SIGKILL)  # out of memory, say
+
+        with pytest.raises(StoreError, match="its process exited"):
+            await store.count_entities()
+
+        assert host.where == "thread"
+        assert [bp["identifier"] for bp in await store.list_blueprints()] == ["team"]
+    finally:
+        await store.close()
+        spare.close()
+    assert "the catalog's own process exited" in caplog.text
+
+
+async def test_a_relative_catalog_path_is_the_file_in_the_folder_the_catalog_opened_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started, opened = tmp_path / "started", tmp_path / "opened"
+    started.mkdir()
+    opened.mkdir()
+    monkeypatch.chdir(started)
+    spare = SpareCatalog.start()  # as ocean sail does, first thing
+    monkeypatch.chdir(opened)  # as an integration's main.py may, on import
+    store = await SQLiteStore.open(Path("c.db"), own_process=True, spare=spare)
+    try:
+        await store.create_blueprints([TEAM])  # answered by the thread
+        async with asyncio.timeout(10):
+            while not store.maps_pages():  # the child has taken over
+                await asyncio.sleep(0.01)
+                await store.count_entities()
+
+        team = [{"identifier": "t1", "blueprint": "team"}]
+        outcomes = await store.upsert_entities(team, owner=OWNER, merge=True)  # type: ignore[list-item]
+
+        assert [outcome.status for outcome in outcomes] == ["created"]
+    finally:
+        await store.close()
+        spare.close()
+    assert not (started / "c.db").exists()
