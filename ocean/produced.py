@@ -12,7 +12,7 @@ from typing import Any
 
 from ocean.errors import StoreError
 from ocean.store.base import Owner, Store, WriteOutcome
-from ocean.store.produced import RecordsProduced
+from ocean.store.produced import RecordsProduced, run_prefix
 from ocean.types import EntityKey
 
 FLUSH_AT = 5000
@@ -35,7 +35,7 @@ class Produced:
     def __init__(self, store: Store, owner: Owner) -> None:
         self.catalog = store if isinstance(store, RecordsProduced) else None
         self.owner = owner
-        self._prefix = f"{owner.key}#"
+        self._prefix = run_prefix(owner.key)
         self.run = f"{self._prefix}{uuid.uuid4().hex}"
         self.memory: set[EntityKey] = set()
         self._pending: list[EntityKey] = []

@@ -87,7 +87,9 @@ def claimed_run(run: str) -> str:
     rerun of 1M items marked 1.15M keys, about 3 s of the server's time, against about
     1,000 pages). The id starts with ``run``: forgotten with its marks. A claimed page's
     record must then keep its entries until the run's marks are dropped: it is replaced
-    only by a record of the same page (the same keys), and settling keeps it."""
+    only by a record of the same page (the same keys), settling keeps it, and replacing a
+    slot's records whole (a run through the catalog server) first turns the claims on them
+    into marks of their keys."""
     return f"{run}/claimed"
 
 

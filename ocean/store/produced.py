@@ -19,6 +19,11 @@ from ocean.store.base import Owner
 from ocean.types import EntityKey
 
 
+def run_prefix(owner_key: str) -> str:
+    """What the ids of an owner's runs start with (each run's is this and a unique part)."""
+    return f"{owner_key}#"
+
+
 @runtime_checkable
 class RecordsProduced(Protocol):
     async def mark_produced(self, run: str, keys: list[EntityKey]) -> None:

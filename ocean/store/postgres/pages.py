@@ -11,8 +11,9 @@ import asyncpg
 import orjson
 
 from ocean.store.base import Owner, PageRecord
-from ocean.store.page_records import ClaimedPage, PageShelf, claimed
+from ocean.store.page_records import ClaimedPage, PageShelf, claimed, claimed_run
 from ocean.store.postgres.text_copy import Field, copy_text
+from ocean.store.produced import run_prefix
 
 _DIGESTS = "ARRAY(SELECT decode(h, 'hex') FROM unnest(${0}::text[]) AS h)"
 """Digests sent as hex texts: asyncpg has no codec for ``bytea[]``, and each connection
@@ -69,6 +70,16 @@ _UNUSED = (
     "upper(encode(p.digest, 'hex')) NOT IN ("
     "SELECT m.identifier FROM resync_produced m WHERE m.run IN ($3, $4) AND m.blueprint = $2)"
 )
+# Before a slot's records are replaced whole (``PUT /v1/ocean/pages``: a run through the
+# catalog server, which holds no lease, may overlap a run of the owner's ($1) on the catalog
+# itself), the pages of the slot ($2) claimed by the owner's runs (ids from $3 to $4, ending
+# in $5) become marks of their keys under their runs, so that those keep what they claimed.
+_SPREAD_SLOT = (
+    "WITH moved AS (DELETE FROM resync_produced WHERE run >= $3 AND run < $4 "
+    "AND right(run, length($5)) = $5 AND blueprint = $2 RETURNING run, blueprint, identifier) "
+    "INSERT INTO resync_produced(run, blueprint, identifier) "
+    f"SELECT left(m.run, -length($5)), c.b, c.i FROM {page_entries('moved')}"
+)
 _COLUMNS = [
     "owner",
     "slot",
@@ -117,7 +128,10 @@ async def remember(
     pool: asyncpg.Pool, owner: Owner, slot: str, fingerprint: str, records: list[PageRecord]
 ) -> None:
     latest = {record.digest: record for record in records}  # a page seen twice: once
+    first = run_prefix(owner.key)
+    beyond = first[:-1] + chr(ord(first[-1]) + 1)  # (the ids compare byte by byte)
     async with pool.acquire() as db, db.transaction():
+        await db.execute(_SPREAD_SLOT, owner.key, slot, first, beyond, claimed_run(""))
         await db.execute("DELETE FROM resync_pages WHERE owner = $1 AND slot = $2", owner.key, slot)
         rows = [_row(owner, slot, fingerprint, record) for record in latest.values()]
         await copy_text(db, "resync_pages", _COLUMNS, rows)

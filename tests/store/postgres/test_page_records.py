@@ -9,6 +9,7 @@ from ocean.store.base import PageRecord, now_iso
 from ocean.store.page_records import PageShelf
 from ocean.store.postgres import pages, produced
 from ocean.store.postgres.store import PostgresStore
+from ocean.store.produced import run_prefix
 from tests.store.postgres import BLUEPRINT, OWNER
 
 
@@ -165,3 +166,24 @@ async def test_claimed_pages_entries_are_hashed_once_on_a_fresh_catalog(
     plan = [row[0] for row in explained]
     assert any("Hash Cond" in line and "c.b" in line for line in plan)  # entries hashed
     assert not any("Join Filter" in line for line in plan)  # not compared in a nested loop
+
+
+async def test_a_claimed_page_stays_produced_when_its_slot_s_records_are_replaced_whole(
+    postgres_url: str,
+) -> None:
+    store, v = await _stored(postgres_url)
+    record = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
+    await store.keep_pages(PageShelf(OWNER, "r0", "f", "run-1"), [record])
+    await store.forget_produced("run-1")
+    started, run = now_iso(), run_prefix(OWNER.key) + "r2"
+    await store.claim_pages(PageShelf(OWNER, "r0", "f", run), [b"\x01"])
+    # meanwhile a run through the catalog server (no lease) replaces the slot's records
+    await store.remember_pages(OWNER, "r0", "f", [])
+    stale, _ = await store.unproduced_owned_page(OWNER, run, before=started, after=None, limit=10)
+    counts = await store.produced_counts(OWNER, run, since=started)
+    among = await store.produced_among(OWNER, run, [("svc", "a"), ("svc", "b")])
+    await store.close()
+
+    assert stale == [("svc", "c")]
+    assert counts == {"svc": 2}
+    assert among == {("svc", "a"), ("svc", "b")}
