@@ -8,11 +8,13 @@ it is done or buried. Unacknowledged events come back: a replica first re-reads 
 was given before a restart, and claims what a dead replica was given. A replica that
 takes events says it is alive (a key that expires after ``reclaim`` seconds, renewed by a
 task of its own three times as often, however long its events take to apply); every
-``reclaim / 2`` seconds each replica looks for consumers of the group that hold events and
-no longer say so, and claims their events (an event claimed by another replica since is
-not taken again: it must have been idle for a third of ``reclaim``). A live replica's
-events are never claimed, so none is applied twice while its first delivery still runs,
-and a dead one's are claimed whenever it died. Buried events live in a second stream, the
+``reclaim / 2`` seconds each replica looks for consumers of the group that hold events,
+no longer say so and have not read for ``reclaim`` seconds, and claims their events (an
+event claimed by another replica since is not taken again: it must have been idle for a
+third of ``reclaim``). A replica that says it is alive, or reads, keeps its events however
+long they take to apply (one cut off from Redis for longer than ``reclaim`` while it
+applies them may see them applied again elsewhere: delivery is at least once), and a dead
+one's are claimed whenever it died. Buried events live in a second stream, the
 dead-letter list.
 
 Every call that fails because Redis cannot be reached (or refuses it) raises
@@ -45,26 +47,56 @@ from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.queue import QueuedEvent
 from ocean.store.group_commit import GroupCommit
 
+# The scripts take a group of events at once (one command however many: redis-py's
+# packing and parsing of a command per event was a third of a replica's CPU per event).
+# Puts: KEYS[1] the stream, KEYS[1 + i] event i's key list; five ARGV per event.
 _PUT = """
-local id = redis.call('XADD', KEYS[1], '*', 'path', ARGV[1], 'payload', ARGV[2],
-    'headers', ARGV[3], 'key', ARGV[4], 'received', ARGV[5])
-if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[2], id) end
-return id
-"""
-_FINISH = """
-redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
-if redis.call('LINDEX', KEYS[2], 0) == ARGV[2] then redis.call('LPOP', KEYS[2]) end
-if ARGV[3] ~= '' then
-    redis.call('XADD', KEYS[3], '*', 'path', ARGV[4], 'payload', ARGV[5], 'headers', ARGV[6],
-        'key', ARGV[7], 'received', ARGV[8], 'attempts', ARGV[9], 'error', ARGV[3])
+local ids = {}
+for i = 1, #KEYS - 1 do
+    local a = (i - 1) * 5
+    local id = redis.call('XADD', KEYS[1], '*', 'path', ARGV[a + 1], 'payload', ARGV[a + 2],
+        'headers', ARGV[a + 3], 'key', ARGV[a + 4], 'received', ARGV[a + 5])
+    if ARGV[a + 4] ~= '' then redis.call('RPUSH', KEYS[i + 1], id) end
+    ids[i] = id
 end
-return 1
+return ids
+"""
+# Finishes: KEYS[1] the stream, KEYS[2] the dead-letter stream, KEYS[2 + i] event i's key
+# list; ARGV[1] the group, then eight per event (id, error: empty when done, and what a
+# buried event keeps).
+_FINISH = """
+for i = 1, #KEYS - 2 do
+    local a = 1 + (i - 1) * 8
+    local id = ARGV[a + 1]
+    redis.call('XACK', KEYS[1], ARGV[1], id)
+    redis.call('XDEL', KEYS[1], id)
+    if redis.call('LINDEX', KEYS[i + 2], 0) == id then redis.call('LPOP', KEYS[i + 2]) end
+    if ARGV[a + 2] ~= '' then
+        redis.call('XADD', KEYS[2], '*', 'path', ARGV[a + 3], 'payload', ARGV[a + 4],
+            'headers', ARGV[a + 5], 'key', ARGV[a + 6], 'received', ARGV[a + 7],
+            'attempts', ARGV[a + 8], 'error', ARGV[a + 2])
+    end
+end
+return #KEYS - 2
+"""
+# A consumer that holds nothing and does not say it is alive (KEYS[2]) leaves the group
+# (KEYS[1]; ARGV: the group, the consumer), checked and done at once: a replica restarting
+# under that name says so before it reads.
+_FORGET = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
+return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+"""
+# Which events head their key's list: KEYS[i] event i's key list, ARGV[i] its id.
+_HEADS = """
+local heads = {}
+for i = 1, #KEYS do heads[i] = redis.call('LINDEX', KEYS[i], 0) == ARGV[i] and 1 or 0 end
+return heads
 """
 _GROUP = "workers"
 _Arg = bytes | str | int | float
-_Call = tuple[list[str], list[_Arg]]
-"""A script's keys and arguments."""
+_Call = tuple[str, list[_Arg]]
+"""An event's key list and its arguments to a script."""
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -103,11 +135,14 @@ class RedisEventQueue:
         self._stream, self._dead = f"{self._prefix}:stream", f"{self._prefix}:dead"
         self._consumer = consumer
         self._put, self._finish = client.register_script(_PUT), client.register_script(_FINISH)
+        self._heads, self._forget = client.register_script(_HEADS), client.register_script(_FORGET)
         self._puts: GroupCommit[_Call, Any] = GroupCommit(
-            lambda calls: self._call(lambda: self._pipelined(self._put, calls))
+            lambda calls: self._call(lambda: self._grouped(self._put, [self._stream], [], calls))
         )
-        self._dones: GroupCommit[_Call, Any] = GroupCommit(
-            lambda calls: self._call(lambda: self._pipelined(self._finish, calls))
+        self._finishes: GroupCommit[_Call, Any] = GroupCommit(
+            lambda calls: self._call(
+                lambda: self._grouped(self._finish, [self._stream, self._dead], [_GROUP], calls)
+            )
         )
         self._buffer: dict[str, QueuedEvent] = {}
         self._handed: set[str] = set()
@@ -115,6 +150,7 @@ class RedisEventQueue:
         self._next_claim = 0.0
         """When (monotonic) to look for dead consumers' events next."""
         self._beating: asyncio.Task[None] | None = None
+        self._closing = False
 
     @classmethod
     async def open(
@@ -193,24 +229,27 @@ class RedisEventQueue:
         event = QueuedEvent("", path, payload, headers, key, time.time(), body=body)
         args: list[_Arg] = [path, event.stored, orjson.dumps(headers), key or ""]
         args.append(repr(event.received_at))
-        event.id = _text(await self._puts.submit(([self._stream, self._key_list(key)], args)))
+        event.id = _text(await self._puts.submit((self._key_list(key), args)))
         return event
 
-    async def _pipelined(self, script: AsyncScript, calls: list[_Call]) -> list[Any]:
-        """``script`` once per call, in one round trip (the events arriving or finishing
-        while the previous trip was under way)."""
-        async with self._redis.pipeline(transaction=False) as pipe:  # released when left
-            for keys, args in calls:
-                await script(keys=keys, args=args, client=pipe)
-            return list(await pipe.execute())
+    async def _grouped(
+        self, script: AsyncScript, keys: list[str], args: list[_Arg], calls: list[_Call]
+    ) -> list[Any]:
+        """``script`` run once for the events arriving or finishing while the previous
+        group was under way: ``keys`` and ``args``, then each event's. Each event gets the
+        script's answer for it (a list), or its count."""
+        keys = keys + [key for key, _ in calls]
+        args = args + [arg for _, event in calls for arg in event]
+        answer = await script(keys=keys, args=args)
+        return list(answer) if isinstance(answer, list) else [answer] * len(calls)
 
     async def take(self, limit: int, *, timeout: float) -> list[QueuedEvent]:
         return await self._call(lambda: self._take(limit, timeout))
 
     async def _take(self, limit: int, timeout: float) -> list[QueuedEvent]:
-        if self._beating is None:
-            await self._beat()  # alive before it recovers: no other replica claims from it
-            self._beating = asyncio.create_task(self._beat_on())
+        if not self._recovered or self._beating is None or self._beating.done():
+            await self._beat()  # alive before it reads again (after a start or an outage)
+            self._beat_again()
         if not self._recovered:
             await self._recover()
         elif time.monotonic() >= self._next_claim:
@@ -225,15 +264,27 @@ class RedisEventQueue:
     async def _beat(self) -> None:
         await self._redis.set(self._alive(self._consumer), 1, px=int(self._reclaim * 1000))
 
+    def _beat_again(self) -> None:
+        """(Re)start the task that says this replica is alive (one that ended has logged why)."""
+        if self._beating is None or self._beating.done():
+            self._beating = asyncio.create_task(self._beat_on())
+
     async def _beat_on(self) -> None:
         """Say this replica is alive three times per ``reclaim``, until it closes; a beat
-        that fails is tried again at the next (the workers notice the outage themselves)."""
-        while True:
-            await asyncio.sleep(self._reclaim / 3)
+        that fails is tried again soon (the workers notice an outage themselves)."""
+        wait = self._reclaim / 3
+        while not self._closing:
+            await asyncio.sleep(wait)
             try:
                 await self._beat()
+                wait = self._reclaim / 3
             except (RedisError, OSError) as error:
+                # (redis-py may turn a cancellation mid-command into a connection error)
                 _log.debug("live-event queue: could not say %s is alive: %s", self._consumer, error)
+                wait = min(1.0, self._reclaim / 10)
+            except Exception:
+                _log.exception("live-event queue: %s stopped saying it is alive", self._consumer)
+                raise
 
     async def _recover(self) -> None:
         """What this consumer was given before a restart, and what dead ones were given."""
@@ -242,18 +293,21 @@ class RedisEventQueue:
         self._recovered = True
 
     async def _claim_from_the_dead(self) -> None:
-        """Claim the events of the group's consumers that are not alive. A dead one that
-        holds none and has not read for ten times ``reclaim`` leaves the group (a replica
-        restarted under a new host name would otherwise stay listed for good)."""
+        """Claim the events of the group's consumers that neither say they are alive nor
+        have read for ``reclaim`` seconds. A dead one that holds none and has not read for
+        ten times ``reclaim`` leaves the group (a replica restarted under a new host name
+        would otherwise stay listed for good)."""
         self._next_claim = time.monotonic() + self._reclaim / 2
         for consumer in await self._redis.xinfo_consumers(self._stream, _GROUP):
-            name = _text(consumer["name"])
-            if name == self._consumer or await self._redis.exists(self._alive(name)):
+            name, idle = _text(consumer["name"]), int(consumer["idle"]) / 1000
+            if name == self._consumer or idle < self._reclaim:
+                continue
+            if await self._redis.exists(self._alive(name)):
                 continue
             if int(consumer["pending"]):
                 await self._claim_all(name)
-            elif int(consumer["idle"]) > self._reclaim * 10_000:
-                await self._redis.xgroup_delconsumer(self._stream, _GROUP, name)
+            elif idle > self._reclaim * 10:
+                await self._forget(keys=[self._stream, self._alive(name)], args=[_GROUP, name])
 
     async def _claim_all(self, consumer: str) -> None:
         """Every event ``consumer`` holds, a hundred at a time: those another replica has
@@ -286,37 +340,29 @@ class RedisEventQueue:
 
     async def _deliverable(self, limit: int) -> list[QueuedEvent]:
         """The buffered events that head their key's list (or have no key), in one trip."""
-        keys = list(dict.fromkeys(e.key for e in self._buffer.values() if e.key is not None))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for key in keys:
-                pipe.lindex(self._key_list(key), 0)
-            heads = dict(zip(keys, await pipe.execute() if keys else [], strict=True))
+        keyed = [event for event in self._buffer.values() if event.key is not None]
+        keys, ids = [self._key_list(event.key) for event in keyed], [event.id for event in keyed]
+        flags = await self._heads(keys=keys, args=ids) if keyed else []
+        heads = {event.id for event, flag in zip(keyed, flags, strict=True) if flag}
         ready: list[QueuedEvent] = []
         for event in list(self._buffer.values()):
             if len(ready) >= limit:
                 break
-            head = heads.get(event.key) if event.key is not None else event.id
-            if head is not None and _text(head) == event.id:
+            if event.key is None or event.id in heads:
                 ready.append(self._buffer.pop(event.id))
                 self._handed.add(event.id)
         return ready
 
     async def done(self, event: QueuedEvent) -> None:
-        args: list[_Arg] = [_GROUP, event.id, ""]
-        await self._dones.submit(([self._stream, self._key_list(event.key)], args))
+        args: list[_Arg] = [event.id, "", "", "", "", "", "", ""]
+        await self._finishes.submit((self._key_list(event.key), args))
         self._handed.discard(event.id)
 
     async def bury(self, event: QueuedEvent, error: str) -> None:
-        error = error or "failed"
-        args: list[_Arg] = [_GROUP, event.id, error, event.path, event.stored]
-        args += [
-            orjson.dumps(event.headers),
-            event.key or "",
-            repr(event.received_at),
-            event.attempts,
-        ]
-        keys = [self._stream, self._key_list(event.key), self._dead]
-        await self._call(lambda: self._finish(keys=keys, args=args))
+        args: list[_Arg] = [event.id, error or "failed", event.path, event.stored]
+        args += [orjson.dumps(event.headers), event.key or "", repr(event.received_at)]
+        args.append(event.attempts)
+        await self._finishes.submit((self._key_list(event.key), args))
         self._handed.discard(event.id)
 
     async def dead(self) -> list[QueuedEvent]:
@@ -336,11 +382,16 @@ class RedisEventQueue:
         return int(await self._call(lambda: self._redis.xlen(self._stream)))
 
     async def close(self) -> None:
-        if self._beating is not None:
-            self._beating.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._beating
-        await self._redis.aclose()
+        """Stop saying this replica is alive (what it holds is claimed sooner), and close."""
+        self._closing = True
+        try:
+            if self._beating is not None:
+                self._beating.cancel()
+                await asyncio.wait([self._beating])
+                with contextlib.suppress(RedisError, OSError):
+                    await self._redis.delete(self._alive(self._consumer))
+        finally:
+            await self._redis.aclose()
 
 
 def _event(stream_id: str, fields: dict[bytes, bytes]) -> QueuedEvent:

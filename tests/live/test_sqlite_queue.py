@@ -162,16 +162,16 @@ async def test_a_read_of_the_file_that_failed_is_made_again_by_the_next_take(
 
 @pytest.mark.parametrize("failing", ["take", "bury"])
 async def test_the_workers_go_on_once_the_file_takes_a_read_or_a_burial_again(
-    queue: SQLiteEventQueue, tmp_path: Path, failing: str
+    queue: SQLiteEventQueue, tmp_path: Path, failing: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path, applied = tmp_path / "events.db", []
+    path, applied, back = tmp_path / "events.db", [], asyncio.Event()
     other = await SQLiteEventQueue.open(path, "svc")
     loop = asyncio.get_running_loop()
 
     def away_for_a_while() -> None:
         away = _table_away(path)
         away.__enter__()
-        loop.call_later(0.3, away.__exit__, None, None, None)
+        loop.call_later(0.3, lambda: (away.__exit__(None, None, None), back.set()))
 
     async def handle(event: QueuedEvent) -> str | None:
         applied.append(event.payload["id"])
@@ -180,19 +180,20 @@ async def test_the_workers_go_on_once_the_file_takes_a_read_or_a_burial_again(
             return "refused"
         return None
 
+    if failing == "take":
+        await _put(other, "a")  # in the file, unknown to the queue until it is told
+        away_for_a_while()
+        queue.arrived()  # the first take reads the file: it fails, and is made again
+        names = ["a"]
+    else:
+        for name in ("bad", "after"):  # one key: "after" waits for "bad"'s burial
+            await queue.put("/hook", {"id": name}, {}, "k")
+        names = ["bad", "after"]
     stop = asyncio.Event()
     workers = asyncio.create_task(Workers(queue, handle, poll=0.05).run(stop))
     try:
-        if failing == "take":
-            await _put(other, "a")
-            away_for_a_while()
-            queue.arrived()  # the next take reads the file: it fails, and is made again
-            names = ["a"]
-        else:
-            for name in ("bad", "after"):  # one key: "after" waits for "bad"'s burial
-                await queue.put("/hook", {"id": name}, {}, "k")
-            names = ["bad", "after"]
         async with asyncio.timeout(10):
+            await back.wait()
             while applied != names or await queue.depth():
                 assert not workers.done(), "the workers stopped"
                 await asyncio.sleep(0.02)
@@ -200,4 +201,6 @@ async def test_the_workers_go_on_once_the_file_takes_a_read_or_a_burial_again(
         stop.set()
         await workers
         await other.close()
-    assert [event.payload["id"] for event in await queue.dead()] == names[:1] * (failing == "bury")
+    assert "no such table" in caplog.text  # the failure happened, and was retried
+    dead = [event.payload["id"] for event in await queue.dead()]
+    assert dead == (["bad"] if failing == "bury" else [])
