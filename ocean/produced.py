@@ -103,10 +103,12 @@ class Produced:
         return counted
 
     async def started(self) -> None:
-        """Ask, before the run writes, whether the owner owns anything. If not (a first
-        sync), nothing can be stale at its end: an entity becomes owned only by a write,
-        which makes it newer than the start; the stale query is then skipped."""
+        """Drop what killed runs of the integration left, and ask, before the run writes,
+        whether the owner owns anything. If not (a first sync), nothing can be stale at its
+        end: an entity becomes owned only by a write, which makes it newer than the start;
+        the stale query is then skipped."""
         if self.catalog is not None:
+            await self.catalog.forget_produced(self._prefix)  # what killed runs left
             self._owned_nothing = not await self.catalog.owns_any(self.owner)
             if not self._owned_nothing:  # else nothing can be stale, and none is deleted
                 await self.catalog.mark_produced(self.run, [_SENTINEL])
@@ -146,8 +148,9 @@ class Produced:
                 return found
 
     async def forget(self) -> None:
-        """Drop what the catalog recorded for this resync, and what a killed resync of the
-        same integration left (the lease keeps two from running at once)."""
+        """Drop what the catalog recorded for this resync (what killed runs of the same
+        integration left went when it started: a run that outlived its lease, stalled,
+        must not drop the marks of the run that holds the lease now)."""
         self._pending = []
         if self.catalog is not None and self._marked:
-            await self.catalog.forget_produced(self._prefix)
+            await self.catalog.forget_produced(self.run)

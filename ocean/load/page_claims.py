@@ -133,7 +133,7 @@ async def open_book(job: ResyncJob, resource: CompiledResource, tally: Tally) ->
     if mark is None:
         return None
     if isinstance(store, ClaimsPages) and produced is not None and produced.catalog is not None:
-        shelf = PageShelf(job.owner, *mark, run=produced.run)
+        shelf = PageShelf(job.owner, *mark, run=produced.run, fence=job.fence)
         produced.marked_in_catalog()  # the records used are marked under the run
         try:
             return CatalogBook(store, shelf, claims=await store.open_pages(shelf))

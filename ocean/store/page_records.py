@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-from ocean.store.base import Owner, PageRecord
+from ocean.store.base import Fence, Owner, PageRecord
 
 EncodedRecord = tuple[bytes, str]
 """A record as the embedded catalog is handed it: its digest and :func:`encoded` text (text
@@ -59,6 +59,10 @@ class PageShelf:
     """The resync's run id (:class:`~ocean.produced.Produced`): a claimed page's keys are
     produced by it (marked under it, or its page under :attr:`claimed`), and the pages it
     kept are marked under :attr:`used`."""
+    fence: Fence | None = None
+    """The resync's lease: a catalog whose runs' produced keys depend on the records they
+    claimed (PostgreSQL) drops unused records only while it holds it, so that a resync
+    held up past its lease does not drop the records the next holder claimed."""
 
     @property
     def used(self) -> str:

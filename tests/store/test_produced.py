@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from ocean.errors import StoreError
+from ocean.produced import Produced
 from ocean.store.base import Owner, PageRecord, Store, now_iso
 from ocean.store.page_records import ClaimsPages, PageShelf
 from ocean.store.produced import RecordsProduced
@@ -138,3 +140,18 @@ async def test_forgetting_drops_the_runs_of_one_integration_only(
 
     left = [run for run in runs if await store.produced_among(OWNER, run, [("svc", "s00")])]
     assert left == kept
+
+
+async def test_a_run_that_outlived_its_lease_leaves_the_marks_of_the_run_after_it(
+    store: Store,
+) -> None:
+    await _seed(store)
+    stalled, holder = Produced(store, OWNER), Produced(store, OWNER)
+    await stalled.started()
+    await holder.started()  # the lease lapsed: the new holder drops what the other left
+
+    with pytest.raises(StoreError, match="lost the keys"):
+        await stalled.still_recorded()  # so the stalled run deletes nothing
+    await stalled.forget()  # it ends (after the holder started)
+
+    await holder.still_recorded()  # the holder's marks are still there

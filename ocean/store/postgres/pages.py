@@ -11,7 +11,8 @@ import asyncpg
 import orjson
 
 from ocean.store.base import Owner, PageRecord
-from ocean.store.page_records import ClaimedPage, PageShelf, claimed, claimed_run
+from ocean.store.page_records import ClaimedPage, PageShelf, claimed, claimed_run, used_run
+from ocean.store.postgres.lease import fenced
 from ocean.store.postgres.text_copy import Field, copy_text
 from ocean.store.produced import run_prefix
 
@@ -51,7 +52,7 @@ def claimed_entries(run_param: str) -> str:
 _CLAIM = (
     "WITH hit AS (SELECT p.digest, p.record, cardinality(p.entry_identifiers) AS n "
     "FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 "
-    f"AND p.digest = ANY({_DIGESTS.format(4)}) AND {_HOLDS}), "
+    f"AND p.digest = ANY({_DIGESTS.format(4)}) AND {_HOLDS} FOR KEY SHARE), "
     "claimed AS (INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $5, $2, upper(encode(digest, 'hex')) FROM hit) "
     "SELECT digest, n, record FROM hit"
@@ -73,10 +74,16 @@ _UNUSED = (
 # Before a slot's records are replaced whole (``PUT /v1/ocean/pages``: a run through the
 # catalog server, which holds no lease, may overlap a run of the owner's ($1) on the catalog
 # itself), the pages of the slot ($2) claimed by the owner's runs (ids from $3 to $4, ending
-# in $5) become marks of their keys under their runs, so that those keep what they claimed.
+# in $5) become marks of their keys under their runs, and of the pages as used (ending in
+# $6), as a run's own spread makes them, so that those runs keep what they claimed. The
+# slot's records are locked first: a claim reading them (FOR KEY SHARE) has committed its
+# marks, and one after waits, then finds them gone.
+_LOCK_SLOT = "SELECT 1 FROM resync_pages WHERE owner = $1 AND slot = $2 FOR UPDATE"
 _SPREAD_SLOT = (
     "WITH moved AS (DELETE FROM resync_produced WHERE run >= $3 AND run < $4 "
-    "AND right(run, length($5)) = $5 AND blueprint = $2 RETURNING run, blueprint, identifier) "
+    "AND right(run, length($5)) = $5 AND blueprint = $2 RETURNING run, blueprint, identifier), "
+    "used AS (INSERT INTO resync_produced(run, blueprint, identifier) "
+    "SELECT left(run, -length($5)) || $6, blueprint, identifier FROM moved) "
     "INSERT INTO resync_produced(run, blueprint, identifier) "
     f"SELECT left(m.run, -length($5)), c.b, c.i FROM {page_entries('moved')}"
 )
@@ -131,7 +138,10 @@ async def remember(
     first = run_prefix(owner.key)
     beyond = first[:-1] + chr(ord(first[-1]) + 1)  # (the ids compare byte by byte)
     async with pool.acquire() as db, db.transaction():
-        await db.execute(_SPREAD_SLOT, owner.key, slot, first, beyond, claimed_run(""))
+        await db.execute(_LOCK_SLOT, owner.key, slot)
+        await db.execute(
+            _SPREAD_SLOT, owner.key, slot, first, beyond, claimed_run(""), used_run("")
+        )
         await db.execute("DELETE FROM resync_pages WHERE owner = $1 AND slot = $2", owner.key, slot)
         rows = [_row(owner, slot, fingerprint, record) for record in latest.values()]
         await copy_text(db, "resync_pages", _COLUMNS, rows)
@@ -166,4 +176,9 @@ async def keep(pool: asyncpg.Pool, shelf: PageShelf, records: list[PageRecord]) 
 
 
 async def settle(pool: asyncpg.Pool, shelf: PageShelf) -> None:
-    await pool.execute(_UNUSED, shelf.owner.key, shelf.slot, shelf.used, shelf.claimed)
+    """Drop the records the run neither used nor claimed, while it holds its lease: a run
+    held up past it would drop what the next holder claimed, and so made it stale."""
+    async with pool.acquire() as db, db.transaction():
+        await db.execute(_UNUSED, shelf.owner.key, shelf.slot, shelf.used, shelf.claimed)
+        if shelf.fence is not None:  # last: the lease's row is locked only until the commit
+            await fenced(db, shelf.fence)

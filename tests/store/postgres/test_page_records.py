@@ -3,9 +3,12 @@ while their entities are at the recorded versions, replaced by digest, dropped u
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from ocean.store.base import PageRecord, now_iso
+from ocean.errors import LeaseLostError
+from ocean.store.base import Fence, LeaseHolder, PageRecord, now_iso
 from ocean.store.page_records import PageShelf
 from ocean.store.postgres import pages, produced
 from ocean.store.postgres.store import PostgresStore
@@ -187,3 +190,22 @@ async def test_a_claimed_page_stays_produced_when_its_slot_s_records_are_replace
     assert stale == [("svc", "c")]
     assert counts == {"svc": 2}
     assert among == {("svc", "a"), ("svc", "b")}
+
+
+async def test_a_run_held_up_past_its_lease_drops_no_records(postgres_url: str) -> None:
+    store, v = await _stored(postgres_url)
+    record = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
+    await store.keep_pages(PageShelf(OWNER, "r0", "f", "run-1"), [record])
+    stalled, holder = LeaseHolder("a" * 16, "host-a", 1), LeaseHolder("b" * 16, "host-b", 2)
+    await store.acquire_lease("gh-1", stalled, 0.2)
+    await asyncio.sleep(0.3)
+    await store.acquire_lease("gh-1", holder, 30)  # it took over, and claims the page
+    await store.claim_pages(PageShelf(OWNER, "r0", "f", "run-3"), [b"\x01"])
+    late = PageShelf(OWNER, "r0", "f", "run-2", fence=Fence("gh-1", stalled))
+
+    with pytest.raises(LeaseLostError):
+        await store.settle_pages(late)  # the stalled run used none of the slot's records
+    left = await store.recall_pages(OWNER, "r0", "f")
+    await store.close()
+
+    assert left == [record]
