@@ -42,7 +42,7 @@ from ocean.server.bodies import (
 )
 from ocean.server.caller import Callers, owner_of
 from ocean.server.docs import docs_page
-from ocean.server.entities import EntityRoutes
+from ocean.server.entities import EntityRoutes, checked
 from ocean.server.gateway import WriteGateway
 from ocean.server.integrations import Integrations
 from ocean.server.login import TokenGate
@@ -146,7 +146,7 @@ class _Routes:
         self.callers = Callers(gate.tokens)
         self.gateway = WriteGateway(store)
         self.integrations = Integrations(store)
-        reader = Reader(store)
+        self.reader = reader = Reader(store)
         self.blueprint_routes = BlueprintRoutes(reader, self.gateway, self.callers)
         self.entity_routes = EntityRoutes(reader, self.gateway, self.callers)
 
@@ -182,9 +182,15 @@ class _Routes:
         body = await json_object(request, bulk_cap(request))
         entities: list[Any] = [e | {"blueprint": blueprint} for e in entity_objects(body, most)]
         caller = self.callers.of(request)
-        outcomes = await self.gateway.upsert(
-            caller, entities, grouped=True, **_write_options(request)
-        )
+        if flag(request, "validation_only"):
+            outcomes = checked(entities, await self.reader.blueprint(blueprint))
+        else:  # upsert=false (sent so) creates only; Ocean and port-ocean send upsert=true
+            create_only = request.query_params.get("upsert") is not None and not flag(
+                request, "upsert"
+            )
+            outcomes = await self.gateway.upsert(
+                caller, entities, grouped=True, create_only=create_only, **_write_options(request)
+            )
         ours = bool(request.headers.get(CLIENT_HEADER))  # Ocean's client: status and version too
         done = [
             {"index": o.index, "identifier": o.identifier, "created": o.status == "created"}
@@ -290,13 +296,12 @@ class _Routes:
 
 
 def _write_options(request: Request) -> dict[str, Any]:
-    flags = request.query_params
     return {
-        "merge": flags.get("merge", "false") == "true",
-        "create_missing_related": flags.get("create_missing_related_entities", "false") == "true",
+        "merge": flag(request, "merge"),
+        "create_missing_related": flag(request, "create_missing_related_entities"),
         # Ocean's client asks the catalog to leave unchanged entities alone (one call
         # instead of a search and an upsert); Port's bulk route always writes.
-        "only_changed": flags.get("only_changed", "false") == "true",
+        "only_changed": flag(request, "only_changed"),
     }
 
 

@@ -22,7 +22,9 @@ from ocean.server.caller import Callers
 from ocean.server.gateway import WriteGateway
 from ocean.server.reading import Reader, View
 from ocean.server.responses import JSON, error, failed_write, flag
+from ocean.store.base import WriteOutcome
 from ocean.store.entity_rules import EntityRules
+from ocean.store.validation import identifier_problem
 from ocean.types import Entity
 
 _SEARCH_FIELDS = {"query", "include", "exclude", "limit", "from"}
@@ -203,6 +205,21 @@ def _page_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= _MOST:
         raise RequestError(f"limit must be a number from 1 to {_MOST}, got {str(value)[:40]!r}")
     return int(value)
+
+
+def checked(entities: list[Entity], blueprint: dict[str, Any]) -> list[WriteOutcome]:
+    """``validation_only=true`` on the bulk route: each entity's verdict under its
+    blueprint, nothing written (those that pass are ``unchanged``)."""
+    rules, outcomes = EntityRules(blueprint), []
+    for index, entity in enumerate(entities):
+        identifier = entity.get("identifier")
+        problems = [p for p in [identifier_problem(identifier)] if p] or rules.problems(
+            dict(entity)
+        )
+        error = "; ".join(problems) or None
+        status = "failed" if error else "unchanged"
+        outcomes.append(WriteOutcome(index, identifier, blueprint["identifier"], status, error))
+    return outcomes
 
 
 def _validated(entity: dict[str, Any], blueprint: dict[str, Any]) -> Response:

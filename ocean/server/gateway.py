@@ -36,14 +36,26 @@ class WriteGateway:
         self.ownership = Ownership(store)
 
     async def upsert(
-        self, caller: Caller, entities: list[Entity], *, grouped: bool = False, **options: Any
+        self,
+        caller: Caller,
+        entities: list[Entity],
+        *,
+        grouped: bool = False,
+        create_only: bool = False,
+        **options: Any,
     ) -> list[WriteOutcome]:
         """As :meth:`Store.upsert_entities` (``options``: ``merge``,
         ``create_missing_related``, ``only_changed``), as ``caller``; ``grouped``: in one
-        transaction with concurrent bulk calls (:class:`GroupedWrites`)."""
-        allowed, denied = await self._permitted(caller, entities)
+        transaction with concurrent bulk calls (:class:`GroupedWrites`); ``create_only``:
+        an entity that exists fails (``conflict``) rather than being written."""
+        allowed, refusals = await self._permitted(caller, entities)
+        denied = {i: f"forbidden: {why}" for i, why in refusals.items()}
         sent = [entities[i] for i in allowed] if denied else entities
         before = await self._stored(sent)
+        if create_only and (taken := [i for i in allowed if _key(entities[i]) in before]):
+            denied |= {i: _exists(entities[i]) for i in taken}
+            allowed = [i for i in allowed if i not in denied]
+            sent = [entities[i] for i in allowed]
         if grouped:
             outcomes = await self._grouped.upsert(sent, owner=caller.owner, **options)
         else:
@@ -132,8 +144,8 @@ def _with_refused(
     outcomes: list[WriteOutcome],
     denied: dict[int, str],
 ) -> list[WriteOutcome]:
-    """The outcomes of the entities written, at their places among all, and a ``forbidden``
-    failure for each refused one."""
+    """The outcomes of the entities written, at their places among all, and a failure
+    for each refused one (``denied``: why, by position)."""
     for outcome in outcomes:
         outcome.index = allowed[outcome.index]
     refused = [
@@ -142,11 +154,22 @@ def _with_refused(
             entities[i].get("identifier"),
             str(entities[i].get("blueprint")),
             "failed",
-            f"forbidden: {why}",
+            why,
         )
         for i, why in denied.items()
     ]
     return sorted([*outcomes, *refused], key=lambda o: o.index)
+
+
+def _key(entity: Entity) -> EntityKey:
+    return str(entity.get("blueprint")), str(entity.get("identifier"))
+
+
+def _exists(entity: Entity) -> str:
+    return (
+        f"conflict: entity {entity.get('identifier')!r} of blueprint {entity.get('blueprint')!r} "
+        "already exists: send upsert=true to replace it (merge=true to update only the fields sent)"
+    )
 
 
 def _upserted(

@@ -52,7 +52,8 @@ def failed_write(message: str | None) -> JSONResponse:
 
 def write_status(message: str | None) -> int:
     """404 for a missing relation target, 403 for an entity another integration owns
-    (``forbidden: ...``, see ocean.server.access), else 422."""
+    (``forbidden: ...``, see ocean.server.access), 409 for one that exists when only
+    creating (``conflict: ...``), else 422."""
     return _write_error(message)[0]
 
 
@@ -61,7 +62,7 @@ def write_code(message: str | None) -> str:
 
 
 def _write_error(message: str | None) -> tuple[int, str]:
-    for prefix, status in (("not_found", 404), ("forbidden", 403)):
+    for prefix, status in (("not_found", 404), ("forbidden", 403), ("conflict", 409)):
         if (message or "").startswith(prefix):
             return status, prefix
     return 422, "invalid_entity"

@@ -52,6 +52,11 @@ def blueprint_problems(blueprint: dict[str, Any], known: set[str]) -> list[str]:
     schema = _mapping(blueprint, "schema", problems)
     for prop, definition in _mapping(schema, "properties", problems, "schema.").items():
         problems += _property_definition_problems(prop, definition)
+    required = schema.get("required")
+    if required is not None and not (
+        isinstance(required, list) and all(isinstance(name, str) for name in required)
+    ):
+        problems.append(f"schema.required must be a list of property names, got {required!r:.60}")
     for relation, definition in _mapping(blueprint, "relations", problems).items():
         problems += _relation_definition_problems(relation, definition, known)
     return [f"blueprint {name!r:.80}: {problem}" for problem in problems]
@@ -76,12 +81,31 @@ def _mapping(
 def _property_definition_problems(name: str, definition: Any) -> list[str]:
     if not _PROPERTY_NAME.match(name) or len(name) > 100:
         return [f"property name {name!r} may hold only letters, digits and @_=- (at most 100)"]
-    if not isinstance(definition, dict) or definition.get("type") not in PROPERTY_TYPES:
+    if not isinstance(definition, dict) or not _known_type(definition.get("type")):
         got = definition.get("type") if isinstance(definition, dict) else definition
-        return [f"property {name!r} needs a type among {sorted(PROPERTY_TYPES)}, got {got!r}"]
+        return [f"property {name!r} needs a type among {sorted(PROPERTY_TYPES)}, got {got!r:.60}"]
+    problems = _schema_problems(f"property {name!r}", definition)
+    items = definition.get("items")
+    if items is not None:
+        if not isinstance(items, dict) or not _known_type(items.get("type", "string")):
+            got = items.get("type") if isinstance(items, dict) else items
+            return [f"property {name!r}: items needs a type among {sorted(PROPERTY_TYPES)}, got {got!r:.60}"]  # fmt: skip
+        problems += _schema_problems(f"property {name!r}: items", items)
+    return problems
+
+
+def _known_type(kind: Any) -> bool:
+    return isinstance(kind, str) and kind in PROPERTY_TYPES
+
+
+def _schema_problems(where: str, definition: dict[str, Any]) -> list[str]:
+    """The enum and format of a property (or of its array's items), where wrong."""
+    problems = []
     if "enum" in definition and not isinstance(definition["enum"], list):
-        return [f"property {name!r}: enum must be a list"]
-    return []
+        problems.append(f"{where}: enum must be a list, got {definition['enum']!r:.60}")
+    if "format" in definition and not isinstance(definition["format"], str):
+        problems.append(f"{where}: format must be a string, got {definition['format']!r:.60}")
+    return problems
 
 
 def _relation_definition_problems(name: str, definition: Any, known: set[str]) -> list[str]:

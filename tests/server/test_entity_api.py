@@ -425,3 +425,31 @@ def test_ocean_catalog_audit_lists_the_log(tmp_path: Path) -> None:
         cli, ["catalog", "audit", "--resource", "blueprint", "--catalog", str(path)]
     )
     assert only.exit_code == 0 and "team" in only.output and "client-1" in only.output
+
+
+async def test_the_bulk_route_validates_creates_only_or_merges_as_its_flags_say(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, store, _ = client
+    await _entity(http, "service", {"identifier": "a", "title": "A", "properties": {"stars": 1}})
+    bulk = "/v1/blueprints/service/entities/bulk"
+    sent = {"entities": [{"identifier": "a", "properties": {"stars": 2}}, {"identifier": "n"}]}
+
+    checked = await http.post(bulk, json={"entities": [{"identifier": "v"}, {"identifier": "w", "properties": {"stars": "x"}}]}, params={"validation_only": "true"})  # fmt: skip
+    created = await http.post(bulk, json=sent, params={"upsert": "false"})
+    merged = await http.post(bulk, json=sent, params={"upsert": "True", "merge": "True"})
+    odd = await http.post(bulk, json=sent, params={"upsert": "true", "merge": "yes"})
+
+    assert checked.status_code == 207
+    assert [e["identifier"] for e in checked.json()["entities"]] == ["v"]
+    assert [(e["identifier"], e["statusCode"]) for e in checked.json()["errors"]] == [("w", 422)]
+    assert await store.get_entities("service", ["v", "w"]) == {}  # nothing written
+    assert created.status_code == 207
+    assert [(e["identifier"], e["created"]) for e in created.json()["entities"]] == [("n", True)]
+    assert [(e["identifier"], e["statusCode"], e["error"]) for e in created.json()["errors"]] == [
+        ("a", 409, "conflict")
+    ]
+    assert merged.status_code == 200
+    stored = (await store.get_entities("service", ["a"]))["a"]
+    assert (stored["title"], stored["properties"]["stars"]) == ("A", 2)  # merged, title kept
+    assert odd.status_code == 422 and "merge must be true or false" in odd.text

@@ -425,6 +425,51 @@ async def test_a_relation_given_a_target_its_entities_name_nothing_in_is_refused
             "needs a type among",
             id="property-type",
         ),
+        *(
+            pytest.param({"identifier": "x", "title": "X", "schema": schema}, message, id=name)
+            for name, schema, message in [
+                (
+                    "type-list",
+                    {"properties": {"p": {"type": ["string", "null"]}}},
+                    "needs a type among",
+                ),
+                (
+                    "format-list",
+                    {"properties": {"p": {"type": "string", "format": ["a"]}}},
+                    "format must be a string",
+                ),
+                (
+                    "items-type-list",
+                    {"properties": {"p": {"type": "array", "items": {"type": ["x"]}}}},
+                    "items needs a type",
+                ),
+                (
+                    "items-format",
+                    {"properties": {"p": {"type": "array", "items": {"format": {}}}}},
+                    "items: format must be a string",
+                ),
+                (
+                    "items-not-object",
+                    {"properties": {"p": {"type": "array", "items": 3}}},
+                    "items needs a type",
+                ),
+                (
+                    "enum",
+                    {"properties": {"p": {"type": "string", "enum": "a"}}},
+                    "enum must be a list",
+                ),
+                (
+                    "required-number",
+                    {"properties": {}, "required": 5},
+                    "schema.required must be a list",
+                ),
+                (
+                    "required-nested",
+                    {"properties": {"p": {"type": "string"}}, "required": [["p"]]},
+                    "schema.required must be a list",
+                ),
+            ]
+        ),  # fmt: skip
         pytest.param(
             {"identifier": "x", "title": "X", "relations": {"r": {"target": "nowhere"}}},
             "targets blueprint 'nowhere'",
