@@ -123,6 +123,7 @@ def _handlers() -> dict[Any, Any]:
         NotFoundError: _missing,
         ConflictError: _conflict,
         StoreError: _store_error,
+        RecursionError: _too_deep,
         Exception: _failed,
         404: _not_found,
         405: _not_allowed,
@@ -319,6 +320,11 @@ async def _store_error(request: Request, error: Exception) -> Response:
 
 def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+async def _too_deep(request: Request, error: Exception) -> Response:
+    """A body JSON reads (up to 1,024 levels) that the checks or the store cannot walk."""
+    return _error(422, "invalid_request", "the body is nested too deeply: send a flatter one")
 
 
 async def _forbidden(request: Request, error: Exception) -> Response:

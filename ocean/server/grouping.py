@@ -5,7 +5,9 @@ each request in its own transaction makes the commit rate the limit; instead, re
 that arrive while a write is in progress wait for it and then go to the store together,
 in one call (one transaction). Requests with other write options, or touching an entity
 another request of the group also touches, start a new group, so every request keeps the
-meaning it would have alone.
+meaning it would have alone. A group whose write fails (one request's entity the store
+cannot take, say) is written again a request at a time, so that only the request at fault
+fails, as it would have alone.
 """
 
 from __future__ import annotations
@@ -28,27 +30,53 @@ class _Request:
         self.keys = {(e.get("blueprint"), e.get("identifier")) for e in self.entities}
 
 
+_Result = list[WriteOutcome] | Exception
+"""A request's outcomes, or why its write failed."""
+
+
 class GroupedWrites:
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._commits: GroupCommit[_Request, list[WriteOutcome]] = GroupCommit(self._write)
+        self._commits: GroupCommit[_Request, _Result] = GroupCommit(self._write)
 
     async def upsert(self, entities: list[Entity], **options: Any) -> list[WriteOutcome]:
         """As :meth:`Store.upsert_entities`, sharing a transaction with concurrent calls."""
-        return await self._commits.submit(_Request(entities, options))
+        result = await self._commits.submit(_Request(entities, options))
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-    async def _write(self, requests: list[_Request]) -> list[list[WriteOutcome]]:
-        results: list[list[WriteOutcome]] = []
+    async def _write(self, requests: list[_Request]) -> list[_Result]:
+        results: list[_Result] = []
         for group in _groups(requests):
-            entities = [entity for request in group for entity in request.entities]
-            outcomes = await self._store.upsert_entities(entities, **group[0].options)
-            offset = 0
-            for request in group:
-                mine = outcomes[offset : offset + len(request.entities)]
-                for outcome in mine:
-                    outcome.index -= offset
-                offset += len(request.entities)
-                results.append(mine)
+            try:
+                results += await self._together(group)
+            except Exception as error:  # (rolled back: nothing of the group was written)
+                if len(group) == 1:
+                    results.append(error)
+                    continue
+                for request in group:
+                    results += await self._alone(request)
+        return results
+
+    async def _alone(self, request: _Request) -> list[_Result]:
+        try:
+            return await self._together([request])
+        except Exception as error:
+            return [error]
+
+    async def _together(self, group: list[_Request]) -> list[_Result]:
+        """The group's requests written in one call, each with its own outcomes."""
+        entities = [entity for request in group for entity in request.entities]
+        outcomes = await self._store.upsert_entities(entities, **group[0].options)
+        results: list[_Result] = []
+        offset = 0
+        for request in group:
+            mine = outcomes[offset : offset + len(request.entities)]
+            for outcome in mine:
+                outcome.index -= offset
+            offset += len(request.entities)
+            results.append(mine)
         return results
 
 

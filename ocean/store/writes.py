@@ -133,11 +133,23 @@ def prepare(
     for index, entity in valid:
         key = (entity["blueprint"], entity["identifier"])
         body, check = _shaped_and_checked(entity, rules[key[0]])
+        try:
+            text = dumps(body)
+        except (RecursionError, TypeError, ValueError) as error:  # nested ~1,000 deep, say
+            batch.failed.append(_unstorable(index, key, error))
+            continue
         batch.indexes.append(index)
         batch.keys.append(key)
-        batch.texts.append(dumps(body))
+        batch.texts.append(text)
         batch.checks.append(check)
+    batch.failed.sort(key=attrgetter("index"))
     return batch
+
+
+def _unstorable(index: int, key: EntityKey, error: BaseException) -> WriteOutcome:
+    reason = "it is nested too deeply" if isinstance(error, RecursionError) else str(error)
+    message = f"the entity's body cannot be stored as JSON ({reason}): send a flatter body"
+    return WriteOutcome(index, key[1], key[0], "failed", error=message)
 
 
 def prepared_again(

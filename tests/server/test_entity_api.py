@@ -3,6 +3,7 @@ properties, the audit log and the OpenAPI description, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
@@ -392,7 +393,6 @@ async def test_the_openapi_document_has_schemas_and_an_offline_docs_page(
 
 
 def test_ocean_catalog_audit_lists_the_log(tmp_path: Path) -> None:
-    import asyncio
     import json
 
     from click.testing import CliRunner
@@ -453,3 +453,23 @@ async def test_the_bulk_route_validates_creates_only_or_merges_as_its_flags_say(
     stored = (await store.get_entities("service", ["a"]))["a"]
     assert (stored["title"], stored["properties"]["stars"]) == ("A", 2)  # merged, title kept
     assert odd.status_code == 422 and "merge must be true or false" in odd.text
+
+
+async def test_an_entity_nested_too_deeply_to_store_fails_alone(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, store, _ = client
+    deep = '{"d":' * 990 + '"bottom"' + "}" * 990  # JSON reads it; no JSON text of it is written
+    entities = f'{{"identifier": "s", "title": "S"}}, {{"identifier": "deep", "properties": {{"meta": {deep}}}}}'
+    answer = await http.post(
+        "/v1/blueprints/service/entities/bulk",
+        content=f'{{"entities": [{entities}]}}',
+        params={"upsert": "true", "merge": "true"},
+        headers={"Content-Type": "application/json"},
+    )
+
+    assert answer.status_code == 207
+    (error,) = answer.json()["errors"]
+    assert (error["identifier"], error["statusCode"]) == ("deep", 422)
+    assert "nested too deeply" in error["message"]
+    assert list(await store.get_entities("service", ["s", "deep"])) == ["s"]

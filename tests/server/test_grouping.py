@@ -1,0 +1,75 @@
+"""Bulk requests written together: one the catalog cannot take fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocean.errors import StoreError
+from ocean.server.grouping import GroupedWrites
+from ocean.store.base import Owner, WriteOutcome
+from ocean.store.sqlite.store import SQLiteStore
+from ocean.types import Entity
+
+OWNER = Owner("svc", "my-svc")
+
+
+class _Refusing:
+    """The catalog, failing any write that holds an entity named ``boom`` (as a write the
+    database refuses fails whole)."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store, self.writes = store, 0
+
+    async def upsert_entities(self, entities: list[Entity], **options: Any) -> list[WriteOutcome]:
+        self.writes += 1
+        if any(entity["identifier"] == "boom" for entity in entities):
+            raise StoreError("the catalog refused the write")
+        return await self.store.upsert_entities(entities, **options)
+
+
+async def test_a_request_the_catalog_refuses_fails_alone_and_the_others_are_written(
+    tmp_path: Path,
+) -> None:
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    await store.create_blueprints([{"identifier": "svc", "title": "Svc", "schema": {}}])
+    refusing = _Refusing(store)
+    writes = GroupedWrites(refusing)  # type: ignore[arg-type]
+    requests = [[{"identifier": name, "blueprint": "svc"}] for name in ("a", "boom", "c")]
+    try:
+        answers = await asyncio.gather(
+            *(writes.upsert(r, owner=OWNER, merge=True) for r in requests),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+        stored = await store.get_entities("svc", ["a", "boom", "c"])
+    finally:
+        await store.close()
+
+    assert refusing.writes == 4  # together, then each alone
+    assert [type(answer).__name__ for answer in answers] == ["list", "StoreError", "list"]
+    assert sorted(stored) == ["a", "c"]
+
+
+@pytest.mark.parametrize("names", [("a", "c"), ("boom",)], ids=["all-taken", "one-refused"])
+async def test_a_group_written_whole_is_written_once(
+    tmp_path: Path, names: tuple[str, ...]
+) -> None:
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    await store.create_blueprints([{"identifier": "svc", "title": "Svc", "schema": {}}])
+    refusing = _Refusing(store)
+    writes = GroupedWrites(refusing)  # type: ignore[arg-type]
+    try:
+        await asyncio.gather(
+            *(
+                writes.upsert([{"identifier": n, "blueprint": "svc"}], owner=OWNER, merge=True)
+                for n in names
+            ),  # type: ignore[list-item]
+            return_exceptions=True,
+        )
+    finally:
+        await store.close()
+
+    assert refusing.writes == 1
