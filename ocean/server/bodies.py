@@ -15,6 +15,8 @@ wrong type is a :class:`RequestError` naming it (answered 422), never a server e
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import orjson
@@ -23,8 +25,11 @@ from starlette.requests import Request
 from ocean import request_body
 from ocean.errors import RequestError, RequestTooLargeError
 from ocean.store.port.limits import CLIENT_HEADER, OCEAN_SERVER, PORT, Limits
+from ocean.store.writes import dumps
 
 SMALL_BODY = 1024 * 1024
+_LONG_NUMBER = re.compile(rb"\d{19}")
+"""Digits enough for an integer past 64 bits (a body holding one is read again, exactly)."""
 """The cap of every body but the bulk ones: an integration record or a blueprint is kilobytes."""
 
 
@@ -64,6 +69,8 @@ async def json_object(request: Request, cap: int = SMALL_BODY) -> dict[str, Any]
         body = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError as error:
         raise RequestError(f"the request body is not JSON: {error}") from None
+    if _LONG_NUMBER.search(raw):  # orjson reads integers past 64 bits as floats
+        body = json.loads(raw)
     if not isinstance(body, dict):
         raise RequestError(
             f"the request body must be a JSON object, got {_described(body)}; "
@@ -144,4 +151,4 @@ def _described(value: Any) -> str:
     if value is None:
         return "null"
     kind = names.get(type(value), "a number")
-    return f"{kind} ({orjson.dumps(value).decode()[:60]})"
+    return f"{kind} ({dumps(value)[:60]})"

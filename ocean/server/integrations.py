@@ -38,19 +38,23 @@ class Integrations:
         identifier = str(text(body, "installationId"))
         require_integration(principal_of(request), identifier, "register")
         base = str(request.base_url).rstrip("/")
-        record = {
-            "identifier": identifier,
-            "installationId": identifier,
-            "installationType": "OnPrem",
-            "config": {},
-            "resyncState": None,
-            "arePortResourcesInitialized": False,
-            "logAttributes": {"ingestUrl": f"{base}/__ingest/logs"},
-            "metricAttributes": {"ingestUrl": f"{base}/__ingest/metrics"},
-            "ingestAttributes": {"ingestUrl": f"{base}/__ingest/lake"},
-            "createdAt": now_iso(),
-            "updatedAt": now_iso(),
-        } | body
+        record = (
+            {
+                "identifier": identifier,
+                "installationId": identifier,
+                "installationType": "OnPrem",
+                "config": {},
+                "resyncState": None,
+                "arePortResourcesInitialized": False,
+                "logAttributes": {"ingestUrl": f"{base}/__ingest/logs"},
+                "metricAttributes": {"ingestUrl": f"{base}/__ingest/metrics"},
+                "ingestAttributes": {"ingestUrl": f"{base}/__ingest/lake"},
+                "createdAt": now_iso(),
+                "updatedAt": now_iso(),
+            }
+            | body
+            | {"identifier": identifier, "installationId": identifier}
+        )  # the body's own
         await self.store.save_integration(identifier, record)
         return JSONResponse({"ok": True, "integration": record})
 
@@ -63,7 +67,11 @@ class Integrations:
                 {"ok": False, "error": "not_found", "message": "integration not installed"},
                 status_code=404,
             )
-        record |= await json_object(request, SMALL_BODY) | {"updatedAt": now_iso()}
+        record |= await json_object(request, SMALL_BODY) | {
+            "identifier": identifier,  # a patch does not rename (nor move) an integration
+            "installationId": record.get("installationId", identifier),
+            "updatedAt": now_iso(),
+        }
         await self.store.save_integration(identifier, record)
         return JSONResponse({"ok": True, "integration": record})
 

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ocean.errors import RequestError
+from ocean.store.writes import dumps
 
 
 class JSON(JSONResponse):
@@ -18,7 +19,10 @@ class JSON(JSONResponse):
     encoder took a tenth of a 50k first sync's time in the server)."""
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # an integer past 64 bits, kept exact
+            return dumps(content).encode()
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:

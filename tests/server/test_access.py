@@ -219,6 +219,12 @@ async def test_admin_can_do_what_integrations_cannot(served: Served) -> None:
         assert (
             await a.post("/v1/integration", json={"installationId": "team-a"})
         ).status_code == 200
+        renamed = await a.post(
+            "/v1/integration", json={"installationId": "team-a", "identifier": "team-b"}
+        )
+        assert renamed.json()["integration"]["identifier"] == "team-a"  # its own record only
+        patched = await a.patch("/v1/integration/team-a", json={"identifier": "team-b"})
+        assert patched.json()["integration"]["identifier"] == "team-a"
         assert (
             await admin.post("/v1/integration", json={"installationId": "team-b"})
         ).status_code == 200

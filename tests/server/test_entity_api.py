@@ -4,6 +4,7 @@ properties, the audit log and the OpenAPI description, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
@@ -473,3 +474,21 @@ async def test_an_entity_nested_too_deeply_to_store_fails_alone(
     assert (error["identifier"], error["statusCode"]) == ("deep", 422)
     assert "nested too deeply" in error["message"]
     assert list(await store.get_entities("service", ["s", "deep"])) == ["s"]
+
+
+async def test_an_integer_past_64_bits_is_kept_exactly(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    big = 123456789012345678901234567890
+    body = f'{{"identifier": "a", "properties": {{"stars": {big}}}}}'
+    answer = await http.post(
+        "/v1/blueprints/service/entities",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 201, answer.text
+
+    stored = await http.get("/v1/blueprints/service/entities/a")
+
+    assert json.loads(stored.text)["entity"]["properties"]["stars"] == big
