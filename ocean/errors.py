@@ -158,6 +158,9 @@ class LeaseLostError(ResyncLeaseError):
     """The lease could not be renewed (another took it after it expired, or the catalog
     did not answer in time): the resync stopped writing, recorded ``aborted``."""
 
+    completed_at: str | None = None
+    """When a resync holding the lease had last completed, as the lost one took it."""
+
 
 class ActionError(OceanError):
     """A self-service action or one of its runs cannot be used as asked (see

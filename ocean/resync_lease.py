@@ -86,7 +86,11 @@ async def under_lease(
         )  # fmt: skip
         await store.release_lease(integration, terms.holder, completed=False)
         return None
-    return await _hold(store, integration, terms, work)
+    try:
+        return await _hold(store, integration, terms, work)
+    except LeaseLostError as error:
+        error.completed_at = lease.completed_at  # a standby retries unless one completes
+        raise
 
 
 async def _acquire(store: LeasesResyncs, integration: str, terms: LeaseTerms) -> Lease:
@@ -155,23 +159,26 @@ async def _heartbeat(
     lost: list[str],
 ) -> None:
     """Renew the lease every third of its length; when it cannot be renewed before it
-    would lapse, say why in ``lost`` and cancel ``running``."""
+    would lapse, say why in ``lost`` and cancel ``running``. A renewal that fails or hangs
+    (a connection the catalog dropped) is given a sixth of the length, then tried again
+    soon, so that one bad try does not lose the lease."""
     loop = asyncio.get_running_loop()
-    valid_until = loop.time() + terms.seconds
+    valid_until, wait = loop.time() + terms.seconds, terms.renew_every
     while True:
-        await asyncio.sleep(terms.renew_every)
+        await asyncio.sleep(wait)
         asked = loop.time()
         try:
-            async with asyncio.timeout(max(0.1, valid_until - asked)):
+            async with asyncio.timeout(max(0.1, min(valid_until - asked, terms.seconds / 6))):
                 renewed = await store.renew_lease(integration, terms.holder, terms.seconds)
         except (OceanError, OSError, TimeoutError) as error:
             if loop.time() < valid_until:
                 _log.warning("renewing the resync lease of %s failed: %s", integration, error)
+                wait = terms.seconds / 15
                 continue
             why = f"the catalog did not renew it before it lapsed ({error or 'no answer'})"
         else:
             if renewed:
-                valid_until = asked + terms.seconds
+                valid_until, wait = asked + terms.seconds, terms.renew_every
                 continue
             why = "another process took it after it lapsed"
         lost.append(_lost_message(integration, why))

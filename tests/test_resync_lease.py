@@ -17,6 +17,7 @@ from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.listen.polling import poll
 from ocean.monitor.report import ResyncReport
+from ocean.resync_lease import LeaseTerms, under_lease
 from ocean.sail import Sail, prepare
 from ocean.store.base import LeaseHolder, LeasesResyncs, Store
 from ocean.store.open import open_store
@@ -165,12 +166,14 @@ async def test_a_resync_held_up_past_its_lease_deletes_nothing_once_another_took
 
 
 @asynccontextmanager
-async def polling(workspace: Workspace, catalog: str) -> AsyncIterator[list[ResyncReport]]:
+async def polling(
+    workspace: Workspace, catalog: str, sail: Sail | None = None
+) -> AsyncIterator[list[ResyncReport]]:
     workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.05"
     store: Store = await open_store(catalog)
     reports: list[ResyncReport] = []
     stop = asyncio.Event()
-    listener = poll(prepared(workspace), store, SilentObserver(), stop=stop,
+    listener = poll(sail or prepared(workspace), store, SilentObserver(), stop=stop,
                     on_report=reports.append)  # fmt: skip
     task = asyncio.create_task(listener)
     try:
@@ -235,3 +238,61 @@ async def test_a_polling_listener_takes_over_when_the_holder_dies(
             await asyncio.sleep(0.05)
 
     assert [(report.trigger, report.status) for report in reports] == [("start", "completed")]
+
+
+class _HangsOnce:
+    """The catalog, whose first lease renewal never answers (a dropped connection)."""
+
+    def __init__(self, store: LeasesResyncs) -> None:
+        self.store, self.renewals = store, 0
+
+    async def acquire_lease(self, *args: object, **kwargs: object) -> object:
+        return await self.store.acquire_lease(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def release_lease(self, *args: object, **kwargs: object) -> None:
+        await self.store.release_lease(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def renew_lease(self, *args: object) -> bool:
+        self.renewals += 1
+        if self.renewals == 1:
+            await asyncio.Event().wait()
+        return await self.store.renew_lease(*args)  # type: ignore[arg-type]
+
+
+async def test_a_renewal_that_hangs_once_does_not_lose_the_lease(catalog: str) -> None:
+    async with opened(catalog) as store:
+        hangs = _HangsOnce(store)
+        terms = LeaseTerms(seconds=1.5, holder=OTHER)
+
+        async def work() -> ResyncReport:
+            await asyncio.sleep(2.0)  # longer than the lease: renewed twice at least
+            return ResyncReport(integration=ME, trigger="manual", started_at="now")
+
+        report = await under_lease(hangs, ME, terms, work)  # type: ignore[arg-type]
+
+    assert report is not None and hangs.renewals >= 3
+
+
+async def test_a_polling_listener_resyncs_again_after_losing_its_lease(
+    workspace: Workspace, catalog: str
+) -> None:
+    pages = [services(1, start=n) for n in range(8)]
+    workspace.set_data(services=pages, teams=TEAMS, slow=0.25)
+    workspace.environ["OCEAN__RESYNC_LEASE_SECONDS"] = "1"
+    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.05"
+    listening = prepared(workspace)
+    async with polling(workspace, catalog, listening) as reports:
+        for _ in range(200):  # the resync holds the lease once it is recorded running
+            if await runs(catalog) == [("start", "running")]:
+                break
+            await asyncio.sleep(0.05)
+        async with opened(catalog) as store:  # taken while it stalled, by one that then dies
+            await store.release_lease(ME, listening.lease_holder, completed=False)
+            await store.acquire_lease(ME, OTHER, 1)
+        for _ in range(300):
+            if reports:
+                break
+            await asyncio.sleep(0.05)
+
+    assert [(report.trigger, report.status) for report in reports] == [("start", "completed")]
+    assert await runs(catalog) == [("start", "aborted"), ("start", "completed")]

@@ -87,9 +87,9 @@ class _Poller:
                 _log.warning("standing by, retrying every %g s: %s", interval, error)
                 self.standby = Standby(trigger, error.completed_at)
             return False
-        except LeaseLostError as error:
-            _log.error("%s", error)
-            self.standby = None
+        except LeaseLostError as error:  # tried again unless a resync completes meanwhile
+            _log.error("%s; trying again every %g s until one completes", error, interval)
+            self.standby = Standby(trigger, error.completed_at)
             return False
         self.standby = None
         if report is not None:
