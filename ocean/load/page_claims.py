@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocean.errors import LeaseLostError
 from ocean.job import ResyncJob, Tally
 from ocean.load.page_memo import CatalogBook, PageBook, PageMemo, fingerprint
 from ocean.store.base import RemembersPages
@@ -171,6 +172,8 @@ async def settle(book: PageBook) -> None:
     """Drop the records the run did not use (or write those kept, :class:`PageMemo`)."""
     try:
         await book.settle()
+    except LeaseLostError as error:  # its fenced deletion stops it too
+        _log.warning("kept the unused page records: %s", error)
     except Exception as error:  # the resync itself is done; the next one maps more pages
         _log.warning("remembering this resync's pages failed: %s", error)
 

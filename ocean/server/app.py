@@ -7,6 +7,7 @@ the token route needs a valid bearer token. Writes record the caller's User-Agen
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +58,8 @@ from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
 from ocean.store.search import SearchError
+
+_log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -323,7 +326,9 @@ def _address(request: Request) -> str:
 
 
 async def _too_deep(request: Request, error: Exception) -> Response:
-    """A body JSON reads (up to 1,024 levels) that the checks or the store cannot walk."""
+    """A body JSON reads (up to 1,024 levels) that the checks or the store cannot walk (the
+    traceback is logged: a recursion that is a bug shows there)."""
+    _log.warning("%s %s: recursion too deep", request.method, request.url.path, exc_info=error)
     return _error(422, "invalid_request", "the body is nested too deeply: send a flatter one")
 
 

@@ -52,7 +52,7 @@ def claimed_entries(run_param: str) -> str:
 _CLAIM = (
     "WITH hit AS (SELECT p.digest, p.record, cardinality(p.entry_identifiers) AS n "
     "FROM resync_pages p WHERE p.owner = $1 AND p.slot = $2 AND p.fingerprint = $3 "
-    f"AND p.digest = ANY({_DIGESTS.format(4)}) AND {_HOLDS} FOR KEY SHARE), "
+    f"AND p.digest = ANY({_DIGESTS.format(4)}) AND {_HOLDS} ORDER BY p.digest FOR KEY SHARE), "
     "claimed AS (INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $5, $2, upper(encode(digest, 'hex')) FROM hit) "
     "SELECT digest, n, record FROM hit"
@@ -78,7 +78,9 @@ _UNUSED = (
 # $6), as a run's own spread makes them, so that those runs keep what they claimed. The
 # slot's records are locked first: a claim reading them (FOR KEY SHARE) has committed its
 # marks, and one after waits, then finds them gone.
-_LOCK_SLOT = "SELECT 1 FROM resync_pages WHERE owner = $1 AND slot = $2 FOR UPDATE"
+_LOCK_SLOT = (  # in digest order, as claims lock them: no deadlock between the two
+    "SELECT 1 FROM resync_pages WHERE owner = $1 AND slot = $2 ORDER BY digest FOR UPDATE"
+)
 _SPREAD_SLOT = (
     "WITH moved AS (DELETE FROM resync_produced WHERE run >= $3 AND run < $4 "
     "AND right(run, length($5)) = $5 AND blueprint = $2 RETURNING run, blueprint, identifier), "
