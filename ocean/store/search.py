@@ -144,7 +144,7 @@ class Query:
         operator = rule["operator"]
         if operator == "relatedTo":
             return self._related(rule, where)
-        test = _OPERATORS.get(operator)
+        test = _OPERATORS.get(operator) if isinstance(operator, str) else None
         if test is None:
             raise SearchError(
                 f"{where}.operator {operator!r} is not supported; use one of {sorted([*_OPERATORS, 'relatedTo'])}"
@@ -309,15 +309,16 @@ def _as_datetime(value: Any) -> dt.datetime | None:
 def _preset(name: Any, now: dt.datetime, where: str) -> tuple[dt.datetime, dt.datetime]:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     days = {"today": 0, "tomorrow": 1, "yesterday": -1}
-    if name in days:
-        start = midnight + days[name] * _DAY
-        return start, start + _DAY - dt.timedelta(microseconds=1)
-    if name in _BACKWARD:
-        return now - _BACKWARD[name] * _DAY, now
-    if name in _FORWARD:
-        return now, now + _FORWARD[name] * _DAY
+    if isinstance(name, str):  # (a list or an object is no preset: said below)
+        if name in days:
+            start = midnight + days[name] * _DAY
+            return start, start + _DAY - dt.timedelta(microseconds=1)
+        if name in _BACKWARD:
+            return now - _BACKWARD[name] * _DAY, now
+        if name in _FORWARD:
+            return now, now + _FORWARD[name] * _DAY
     presets = ["today", "tomorrow", "yesterday", *_BACKWARD, *_FORWARD]
-    raise SearchError(f"{where}.value.preset {name!r} is not a preset; use one of {presets}")
+    raise SearchError(f"{where}.value.preset {name!r:.60} is not a preset; use one of {presets}")
 
 
 def project(

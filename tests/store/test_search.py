@@ -263,6 +263,16 @@ async def test_include_and_exclude_project_fields(catalog: Store) -> None:
             "preset 'someday' is not a preset",
             id="preset",
         ),
+        pytest.param(
+            _and({"property": "stars", "operator": ["="], "value": 1}),
+            "query.rules[0].operator ['='] is not supported",
+            id="operator-list",
+        ),
+        pytest.param(
+            _and({"property": "since", "operator": "between", "value": {"preset": ["today"]}}),
+            "preset ['today'] is not a preset",
+            id="preset-list",
+        ),
         pytest.param({"rules": []}, "query.combinator is missing", id="shape"),
         pytest.param(
             {"combinator": "and", "rules": "x"},
