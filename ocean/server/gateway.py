@@ -64,7 +64,7 @@ class WriteGateway:
             outcomes = _with_refused(entities, allowed, outcomes, denied)
         merge = bool(options.get("merge"))
         await self._audit(
-            [_upserted(caller, entities[o.index], o, before, merge) for o in outcomes]
+            [_upserted(caller, entities[o.index], o, before, merge, create_only) for o in outcomes]
         )
         return outcomes
 
@@ -178,12 +178,14 @@ def _upserted(
     outcome: WriteOutcome,
     before: dict[EntityKey, Entity],
     merge: bool,
+    create_only: bool = False,
 ) -> AuditEntry | None:
-    """The audit entry of one upsert's outcome (None: unchanged, nothing written)."""
+    """The audit entry of one upsert's outcome (None: unchanged, nothing written); a
+    write that failed is the action asked for (a create refused as the entity exists)."""
     key = (outcome.blueprint, str(outcome.identifier))
     old = before.get(key)
     if not outcome.ok:
-        action = "UPDATE" if old is not None else "CREATE"
+        action = "UPDATE" if old is not None and not create_only else "CREATE"
         return _entry(caller, action, "entity", key, {}, outcome.error or "failed")
     if outcome.status not in _ACTIONS:
         return None

@@ -454,6 +454,8 @@ async def test_the_bulk_route_validates_creates_only_or_merges_as_its_flags_say(
     stored = (await store.get_entities("service", ["a"]))["a"]
     assert (stored["title"], stored["properties"]["stars"]) == ("A", 2)  # merged, title kept
     assert odd.status_code == 422 and "merge must be true or false" in odd.text
+    refused = await http.get("/v1/audit-log", params={"entity": "a", "status": "FAILURE"})
+    assert [audit["action"] for audit in refused.json()["audits"]] == ["CREATE"]
 
 
 async def test_an_entity_nested_too_deeply_to_store_fails_alone(
