@@ -247,7 +247,7 @@ class RedisEventQueue:
         return await self._call(lambda: self._take(limit, timeout))
 
     async def _take(self, limit: int, timeout: float) -> list[QueuedEvent]:
-        if not self._recovered or self._beating is None or self._beating.done():
+        if not self._recovered or not self._beats():
             await self._beat()  # alive before it reads again (after a start or an outage)
             self._beat_again()
         if not self._recovered:
@@ -266,8 +266,11 @@ class RedisEventQueue:
 
     def _beat_again(self) -> None:
         """(Re)start the task that says this replica is alive (one that ended has logged why)."""
-        if self._beating is None or self._beating.done():
+        if not self._beats():
             self._beating = asyncio.create_task(self._beat_on())
+
+    def _beats(self) -> bool:
+        return self._beating is not None and not self._beating.done()
 
     async def _beat_on(self) -> None:
         """Say this replica is alive three times per ``reclaim``, until it closes; a beat

@@ -28,9 +28,9 @@ from ocean.store.port.limits import CLIENT_HEADER, OCEAN_SERVER, PORT, Limits
 from ocean.store.writes import dumps
 
 SMALL_BODY = 1024 * 1024
+"""The cap of every body but the bulk ones: an integration record or a blueprint is kilobytes."""
 _LONG_NUMBER = re.compile(rb"\d{19}")
 """Digits enough for an integer past 64 bits (a body holding one is read again, exactly)."""
-"""The cap of every body but the bulk ones: an integration record or a blueprint is kilobytes."""
 
 
 def limits_of(request: Request) -> Limits:
