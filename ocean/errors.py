@@ -148,18 +148,19 @@ class ResyncLeaseError(OceanError):
 class LeaseHeldError(ResyncLeaseError):
     """Another process holds the integration's resync lease: nothing was written."""
 
-    def __init__(self, message: str, completed_at: str | None) -> None:
+    def __init__(self, message: str, held_since: str | None) -> None:
         super().__init__(message)
-        self.completed_at = completed_at
-        """When a resync holding the lease last completed, as the refusal saw it."""
+        self.held_since = held_since
+        """When the holder that refused it took the lease: a resync that took it later
+        started after the refusal (see :class:`~ocean.resync_lease.Standby`)."""
 
 
 class LeaseLostError(ResyncLeaseError):
     """The lease could not be renewed (another took it after it expired, or the catalog
     did not answer in time): the resync stopped writing, recorded ``aborted``."""
 
-    completed_at: str | None = None
-    """When a resync holding the lease had last completed, as the lost one took it."""
+    held_since: str | None = None
+    """When the lost resync took the lease: a resync that took it later started after it."""
 
 
 class ActionError(OceanError):

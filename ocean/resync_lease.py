@@ -55,12 +55,21 @@ class LeaseTerms:
 
 @dataclass(frozen=True)
 class Standby:
-    """A resync that was refused because another held the lease, to be tried again: it
-    is not needed any more once a resync holding the lease has completed since."""
+    """A resync that was refused because another held the lease (or that lost its own), to
+    be tried again: it is not needed any more once a resync that took the lease after
+    ``held_since`` has completed. That one started after the refusal, so it read what the
+    trigger asked for; the holder that refused it may have read its data before the
+    trigger (a change that asked for this resync), so its completion is not enough."""
 
     trigger: str
-    completed_at: str | None
-    """When a resync holding the lease had last completed, as the refusal saw it."""
+    held_since: str | None
+    """When the refusing holder took the lease (or the lost resync did); None: unknown,
+    and the retry runs."""
+
+    def done_by(self, lease: Lease) -> bool:
+        """Whether a resync that took ``lease`` after the refusal has completed."""
+        since, after = lease.completed_since, self.held_since
+        return since is not None and after is not None and since > after
 
 
 Work = Callable[[], Awaitable[ResyncReport]]
@@ -79,17 +88,17 @@ async def under_lease(
     if not isinstance(store, LeasesResyncs):
         return await work()
     lease = await _acquire(store, integration, terms)
-    if standby is not None and lease.completed_at != standby.completed_at:
+    if standby is not None and standby.done_by(lease):
         _log.info(
-            "the %s resync of %s is not needed: another completed at %s",
-            standby.trigger, integration, lease.completed_at,
+            "the %s resync of %s is not needed: another, started after it was refused, "
+            "completed at %s", standby.trigger, integration, lease.completed_at,
         )  # fmt: skip
         await store.release_lease(integration, terms.holder, completed=False)
         return None
     try:
         return await _hold(store, integration, terms, work)
     except LeaseLostError as error:
-        error.completed_at = lease.completed_at  # a standby retries unless one completes
+        error.held_since = lease.acquired_at  # a standby retries unless a later one completes
         raise
 
 
@@ -103,7 +112,7 @@ async def _acquire(store: LeasesResyncs, integration: str, terms: LeaseTerms) ->
             return lease
         left = deadline - loop.time()
         if left <= 0:
-            raise LeaseHeldError(held_message(lease, terms.wait), lease.completed_at)
+            raise LeaseHeldError(held_message(lease, terms.wait), lease.acquired_at)
         await asyncio.sleep(min(left, _POLL))
 
 

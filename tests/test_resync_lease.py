@@ -4,7 +4,6 @@ catalog's lease, in one process (two processes: tests/reliability/test_concurren
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -17,7 +16,7 @@ from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.listen.polling import poll
 from ocean.monitor.report import ResyncReport
-from ocean.resync_lease import LeaseTerms, under_lease
+from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail, prepare
 from ocean.store.base import LeaseHolder, LeasesResyncs, Store
 from ocean.store.open import open_store
@@ -184,43 +183,65 @@ async def polling(
         await store.close()
 
 
-async def test_a_polling_listener_stands_by_and_does_not_repeat_a_resync_the_holder_completed(
+async def test_a_polling_listener_stands_by_and_runs_once_the_holder_that_refused_it_completes(
     workspace: Workspace, catalog: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The holder may have read its data before the listener's trigger: its completion
+    does not make the listener's resync unneeded."""
     workspace.set_data(services=[services(2)], teams=TEAMS)
-    caplog.set_level(logging.INFO)
     async with opened(catalog) as store:
         await store.acquire_lease(ME, OTHER, 30)  # held before the listener starts
         async with polling(workspace, catalog) as reports:
-            await _stand_by_then_request(store, reports, caplog)
+            for _ in range(100):  # a loaded machine may take a while to start the listener
+                if "standing by" in caplog.text:
+                    break
+                await asyncio.sleep(0.05)
+            assert reports == []
+            assert "standing by, retrying every 0.05 s: another resync" in caplog.text
+            await store.release_lease(ME, OTHER, completed=True)
+            for _ in range(100):
+                if reports:
+                    break
+                await asyncio.sleep(0.05)
 
-    assert [report.trigger for report in reports] == ["request"]
-    assert await runs(catalog) == [("request", "completed")]
+    assert [(report.trigger, report.status) for report in reports] == [("start", "completed")]
 
 
-async def _stand_by_then_request(
-    store: LeasesResyncs, reports: list[ResyncReport], caplog: pytest.LogCaptureFixture
+ME_HERE = LeaseHolder(id="me", host="here", pid=1)
+THIRD = LeaseHolder(id="a-third-process", host="elsewhere", pid=4343)
+
+
+@pytest.mark.parametrize(
+    ("later", "runs_again"),
+    [
+        pytest.param([], True, id="the-holder-that-refused-it-completes"),
+        pytest.param([THIRD], False, id="one-that-took-the-lease-after-the-refusal-completes"),
+    ],
+)
+async def test_a_refused_resync_is_dropped_only_when_one_started_after_the_refusal_completes(
+    catalog: str, later: list[LeaseHolder], runs_again: bool
 ) -> None:
-    """The listener stands by, drops its retry once the holder completed, then runs a new
-    request."""
-    for _ in range(100):  # a loaded machine may take a while to start the listener
-        if "standing by" in caplog.text:
-            break
-        await asyncio.sleep(0.05)
-    assert reports == []
-    assert "standing by, retrying every 0.05 s: another resync" in caplog.text
-    await store.release_lease(ME, OTHER, completed=True)  # the holder completed
-    for _ in range(100):
-        if "is not needed: another completed at" in caplog.text:
-            break
-        await asyncio.sleep(0.05)
-    assert reports == []
-    assert "is not needed: another completed at" in caplog.text
-    await store.request_resync(ME)  # type: ignore[attr-defined]  # a new request is this listener's
-    for _ in range(100):
-        if reports:
-            break
-        await asyncio.sleep(0.05)
+    """The holder that refused it may have read its data before the trigger (a change Kafka
+    asked for would be lost); one that took the lease after the refusal read it after."""
+    async with opened(catalog) as store:
+        await store.acquire_lease(ME, OTHER, 30)
+        terms = LeaseTerms(holder=ME_HERE)
+        with pytest.raises(LeaseHeldError) as refused:
+            await under_lease(store, ME, terms, _done)
+        standby = Standby("request", refused.value.held_since)
+        await store.release_lease(ME, OTHER, completed=True)
+        for holder in later:
+            await asyncio.sleep(0.01)  # times are in milliseconds: a tie counts as earlier
+            assert (await store.acquire_lease(ME, holder, 30)).held_by(holder)
+            await store.release_lease(ME, holder, completed=True)
+
+        report = await under_lease(store, ME, terms, _done, standby=standby)
+
+    assert (report is not None) is runs_again
+
+
+async def _done() -> ResyncReport:
+    return ResyncReport(integration=ME, trigger="request", started_at="now", status="completed")
 
 
 async def test_a_polling_listener_takes_over_when_the_holder_dies(

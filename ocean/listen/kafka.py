@@ -11,7 +11,8 @@ committed, and never stops the consumer.
 
 Each resync holds the integration's lease (:mod:`ocean.resync_lease`): refused while
 another replica holds it, the listener stands by and retries every third of the lease's
-length, dropping the retry once a resync holding the lease has completed since.
+length, dropping the retry once a resync that took the lease after the refusal has
+completed (the holder that refused it may have read its data before the request).
 
 Differences from the original, on purpose: the group is ``{org}.{type}.{identifier}``
 with security off too (the original then uses the shared group ``no-security``, so two
@@ -201,7 +202,7 @@ class _Resyncs:
         if isinstance(error, LeaseHeldError):
             if self.standby is None:  # the first refusal is what a completion must follow
                 log.warning("standing by, retrying every %g s: %s", self.retry_every, error)
-                self.standby = Standby(self.reason, error.completed_at)
+                self.standby = Standby(self.reason, error.held_since)
             self.retry_at = asyncio.get_running_loop().time() + self.retry_every
             return
         self.standby = None

@@ -10,8 +10,10 @@ two checks leads to one resync.
 
 Each resync holds the integration's lease (:mod:`ocean.resync_lease`): while another
 process holds it, the listener stands by and tries again every interval; the retry is
-dropped once a resync holding the lease has completed since the refusal (replicas do not
-repeat each other's work), and runs when the holder died (its lease lapsed). A new request
+dropped once a resync that took the lease after the refusal has completed (replicas do
+not repeat each other's work; the holder that refused it may have read its data before the
+trigger, so its own completion does not drop it), and runs when the holder died (its lease
+lapsed). A new request
 or scheduled run replaces the retry.
 """
 
@@ -85,11 +87,11 @@ class _Poller:
         except LeaseHeldError as error:
             if self.standby is None:  # the first refusal is what a completion must follow
                 _log.warning("standing by, retrying every %g s: %s", interval, error)
-                self.standby = Standby(trigger, error.completed_at)
+                self.standby = Standby(trigger, error.held_since)
             return False
         except LeaseLostError as error:  # tried again unless a resync completes meanwhile
             _log.error("%s; trying again every %g s until one completes", error, interval)
-            self.standby = Standby(trigger, error.completed_at)
+            self.standby = Standby(trigger, error.held_since)
             return False
         self.standby = None
         if report is not None:

@@ -319,13 +319,14 @@ def lease_lost(fence: Fence) -> str:
 class Lease:
     """An integration's resync lease as the catalog holds it (times in :func:`now_iso`'s
     format). ``holder`` is None once released; ``completed_at`` is when a resync holding
-    it last completed (None: never)."""
+    it last completed (None: never), and ``completed_since`` when that resync took it."""
 
     integration: str
     holder: LeaseHolder | None
     acquired_at: str | None
     expires_at: str | None
     completed_at: str | None
+    completed_since: str | None = None
 
     def held_by(self, holder: LeaseHolder) -> bool:
         return self.holder is not None and self.holder.id == holder.id

@@ -80,7 +80,8 @@ CREATE TABLE resync_leases (
     pid INTEGER,
     acquired_at TIMESTAMPTZ,
     expires_at TIMESTAMPTZ NOT NULL,
-    completed_at TIMESTAMPTZ
+    completed_at TIMESTAMPTZ,
+    completed_since TIMESTAMPTZ
 );
 CREATE TABLE cursors (
     integration TEXT NOT NULL,

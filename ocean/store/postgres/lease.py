@@ -28,7 +28,8 @@ _ACQUIRE = (
     "WHERE l.holder IS NULL OR l.expires_at <= clock_timestamp() OR l.holder = excluded.holder"
 )
 _READ = (
-    "SELECT holder, host, pid, acquired_at, expires_at, completed_at FROM resync_leases "
+    "SELECT holder, host, pid, acquired_at, expires_at, completed_at, completed_since "
+    "FROM resync_leases "
     "WHERE integration = $1"
 )
 _ABANDONED = (
@@ -43,7 +44,8 @@ _RENEW = (
 )
 _RELEASE = (
     "UPDATE resync_leases SET holder = NULL, host = NULL, pid = NULL, expires_at = now(), "
-    "completed_at = CASE WHEN $3 THEN now() ELSE completed_at END "
+    "completed_at = CASE WHEN $3 THEN now() ELSE completed_at END, "
+    "completed_since = CASE WHEN $3 THEN acquired_at ELSE completed_since END "
     "WHERE integration = $1 AND holder = $2"
 )
 
@@ -64,9 +66,10 @@ async def acquire(
         assert row is not None, "the row was just written"
         if row[0] == holder.id:  # no other resync of it runs: "running" ones were abandoned
             await db.execute(_ABANDONED, integration, now_iso(), ABANDONED_ERROR)
-    found, host, pid, acquired_at, expires_at, completed_at = row
+    found, host, pid, acquired_at, expires_at, completed_at, completed_since = row
     owner = None if found is None else LeaseHolder(id=found, host=host, pid=int(pid))
-    return Lease(integration, owner, _stamp(acquired_at), _stamp(expires_at), _stamp(completed_at))
+    stamps = (_stamp(moment) for moment in (acquired_at, expires_at, completed_at, completed_since))
+    return Lease(integration, owner, *stamps)
 
 
 async def renew(pool: asyncpg.Pool, integration: str, holder: LeaseHolder, seconds: float) -> bool:

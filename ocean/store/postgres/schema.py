@@ -309,6 +309,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE ownership ADD CONSTRAINT ownership_pkey PRIMARY KEY (owner, blueprint, identifier);
     CREATE INDEX ownership_by_entity ON ownership USING hash (identifier);
     """,
+    # 23: when the resync that last completed took its lease (ocean/resync_lease.py,
+    # Standby): a refused replica's retry is dropped only by a resync that started later.
+    """
+    ALTER TABLE resync_leases ADD COLUMN IF NOT EXISTS completed_since TIMESTAMPTZ;
+    """,
 ]
 
 

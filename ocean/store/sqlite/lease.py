@@ -29,7 +29,8 @@ _ACQUIRE = (
     "OR resync_leases.holder = excluded.holder"
 )
 _READ = (
-    "SELECT holder, host, pid, acquired_at, expires_at, completed_at FROM resync_leases "
+    "SELECT holder, host, pid, acquired_at, expires_at, completed_at, completed_since "
+    "FROM resync_leases "
     "WHERE integration = ?"
 )
 _ABANDONED = (
@@ -40,7 +41,8 @@ _ABANDONED = (
 _RENEW = "UPDATE resync_leases SET expires_at = ?3 WHERE integration = ?1 AND holder = ?2"
 _RELEASE = (
     "UPDATE resync_leases SET holder = NULL, host = NULL, pid = NULL, expires_at = ?3, "
-    "completed_at = CASE WHEN ?4 THEN ?3 ELSE completed_at END "
+    "completed_at = CASE WHEN ?4 THEN ?3 ELSE completed_at END, "
+    "completed_since = CASE WHEN ?4 THEN acquired_at ELSE completed_since END "
     "WHERE integration = ?1 AND holder = ?2"
 )
 
@@ -65,11 +67,11 @@ def _acquire(
     now, expires = _now_and_expiry(seconds)
     db.execute(_ACQUIRE, (integration, holder.id, holder.host, holder.pid, now, expires))
     row = db.execute(_READ, (integration,)).fetchone()
-    found, host, pid, acquired_at, expires_at, completed_at = row
+    found, host, pid, acquired_at, expires_at, completed_at, completed_since = row
     owner = None if found is None else LeaseHolder(id=found, host=host, pid=int(pid))
     if found == holder.id:  # no other resync of it runs: a run still "running" was abandoned
         db.execute(_ABANDONED, (integration, now, ABANDONED_ERROR))
-    return Lease(integration, owner, acquired_at, expires_at, completed_at)
+    return Lease(integration, owner, acquired_at, expires_at, completed_at, completed_since)
 
 
 def renew(catalog: SQLiteCatalog, integration: str, holder: LeaseHolder, seconds: float) -> bool:

@@ -262,6 +262,10 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER blueprint_deleted AFTER DELETE ON blueprints
     BEGIN UPDATE blueprint_changes SET n = n + 1; END;
     """,
+    # when the resync that last completed took its lease (ocean/resync_lease.py, Standby)
+    """
+    ALTER TABLE resync_leases ADD COLUMN completed_since TEXT;
+    """,
 ]
 
 
