@@ -46,7 +46,8 @@ to what goes."""
 
 async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport:
     """Run one full resync and record it in the catalog."""
-    report = ResyncReport(integration=job.owner.identifier, trigger=trigger, started_at=now_iso())
+    started_at = await job.store.now()  # the catalog's clock: writes since are stamped by it
+    report = ResyncReport(integration=job.owner.identifier, trigger=trigger, started_at=started_at)
     blueprints = await job.store.list_blueprints()
     tally = Tally(
         blueprints={bp["identifier"]: bp for bp in blueprints},

@@ -13,7 +13,12 @@ from ocean.types import Entity, EntityKey
 
 def now_iso() -> str:
     """Port's timestamp format: ISO-8601 UTC with milliseconds and ``Z``."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_at(dt.datetime.now(dt.UTC))
+
+
+def iso_at(moment: dt.datetime) -> str:
+    """``moment`` (aware) in :func:`now_iso`'s format."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 ABANDONED_ERROR = "the process running it stopped without ending it (its resync lease lapsed)"
@@ -108,6 +113,11 @@ class Store(Protocol):
         ...
 
     async def list_blueprints(self) -> list[dict[str, Any]]: ...
+
+    async def now(self) -> str:
+        """The time by the clock the catalog stamps its writes with (:func:`now_iso`'s
+        format): a resync's start, compared with what was written since, is read here."""
+        ...
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
         """The stored entities of one blueprint among ``identifiers``, keyed by identifier."""

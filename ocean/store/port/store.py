@@ -27,6 +27,7 @@ from ocean.store.base import (
     PageRecord,
     RunRecord,
     WriteOutcome,
+    now_iso,
 )
 from ocean.store.blocked import Causes
 from ocean.store.page_records import decoded, encoded
@@ -115,6 +116,11 @@ class PortAPIStore:
                     idempotent=False,
                 )
         return [bp["identifier"] for bp in new]
+
+    async def now(self) -> str:
+        """This process's clock: Port stamps its writes with its own, which cannot be read
+        here (see the README's deletion notes)."""
+        return now_iso()
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
         response = await self._http.call("GET", "/blueprints", idempotent=True)

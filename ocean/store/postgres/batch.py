@@ -42,6 +42,7 @@ import asyncpg
 
 from ocean.store.base import WriteOutcome
 from ocean.store.created import created, new_rows
+from ocean.store.postgres.clock import ServerClock
 from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
 from ocean.store.postgres.rows import Rows, existing, placeholders, stored_bodies, write
@@ -194,6 +195,8 @@ class Batches:
     last: asyncio.Future[None] | None = None
     targets: KnownTargets = field(default_factory=KnownTargets)
     line: Line = field(default_factory=Line)
+    clock: ServerClock = field(default_factory=ServerClock)
+    """What writes are stamped with (read again by the store when due)."""
 
     def turn(self) -> Turn:
         """A place in line for a write called now (its caller ends it)."""
@@ -216,7 +219,9 @@ class Batches:
         mode, deadlocks = (0 if names in self.fresh else 1), 0
         while True:
             try:
-                writing = _Write(pool, known, self.targets, prepared, options, owner, names)
+                writing = _Write(
+                    pool, known, self.targets, prepared, options, owner, names, self.clock
+                )
                 outcomes, answer = await writing.run(_MODES[mode], turn)
                 break
             except (asyncpg.UniqueViolationError, Unclaimed):  # a row made meanwhile, or
@@ -253,6 +258,7 @@ class _Write:
     """The owner's number (:mod:`.owners`)."""
     names: tuple[str, ...]
     """The blueprints of its entities, in order."""
+    clock: ServerClock
 
     async def run(self, mode: str, turn: Turn) -> tuple[WriteOutcomes, Answer]:
         """Every entity's outcome and what was asked; ``turn`` ends as it commits.
@@ -293,12 +299,13 @@ class _Write:
             if missing and self.options["create_missing_related"]:
                 if claim is not None and not missing <= claim.keys:
                     raise Unclaimed  # a target known to exist was deleted since
-                await placeholders(db, sorted(missing), self.owner, version)
+                await placeholders(db, sorted(missing), self.owner, version, self.clock.now())
             elif missing:  # planned, to fail the writes that relate to them
                 plan = plan or self._plan({})
                 plan.fail_missing(missing)
                 rows = None
-            rows = rows or Rows.of(_planned(plan), self.owner, version, copy=copy)
+            stamp = self.clock.now()
+            rows = rows or Rows.of(_planned(plan), self.owner, version, stamp, copy=copy)
             await write(db, rows, self.owner, version)
         turn.leave()  # committed: the next may join what still runs
         outcomes, made = self._outcomes(plan, answer, version)
@@ -328,9 +335,9 @@ class _Write:
             return None, set(), None
         new = new_rows(self.prepared)
         if new is not None:
-            return None, new.targets, Rows.new(new, self.owner, version)
+            return None, new.targets, Rows.new(new, self.owner, version, self.clock.now())
         plan = self._plan({})
-        return plan, plan.targets(), Rows.of(plan, self.owner, version, copy=True)
+        return plan, plan.targets(), Rows.of(plan, self.owner, version, self.clock.now(), copy=True)
 
     def _outcomes(
         self, plan: BatchPlan | None, answer: Answer, version: int

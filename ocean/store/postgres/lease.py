@@ -16,7 +16,7 @@ import datetime as dt
 import asyncpg
 
 from ocean.errors import LeaseLostError
-from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, lease_lost, now_iso
+from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, iso_at, lease_lost, now_iso
 
 _ACQUIRE = (
     "INSERT INTO resync_leases AS l (integration, holder, host, pid, acquired_at, expires_at) "
@@ -51,9 +51,7 @@ _RELEASE = (
 
 
 def _stamp(moment: dt.datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return None if moment is None else iso_at(moment)
 
 
 async def acquire(

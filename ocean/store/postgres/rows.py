@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from ocean.store.base import now_iso
 from ocean.store.created import NewRows, Row
 from ocean.store.postgres.relations import COLUMNS, columns, delete_edges, insert_edges
 from ocean.store.postgres.relations import rows as rows_of
@@ -43,11 +42,10 @@ async def existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityKe
 
 
 async def placeholders(
-    db: asyncpg.Connection, keys: list[EntityKey], owner: int, version: int
+    db: asyncpg.Connection, keys: list[EntityKey], owner: int, version: int, stamp: str
 ) -> None:
     """Entities made for missing relation targets, owned by ``owner`` (its number)."""
     blueprints, identifiers = columns(keys)
-    stamp = now_iso()
     await db.execute(
         "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
         "SELECT b, i, json_build_object('title', i)::text, $3, $3, $4 "
@@ -88,11 +86,10 @@ class Rows:
     upserted: list[PlannedWrite]
 
     @classmethod
-    def new(cls, new: NewRows, owner: int, version: int) -> Rows:
+    def new(cls, new: NewRows, owner: int, version: int, stamp: str) -> Rows:
         """The rows of a batch of new entities, made without a plan (see
         :mod:`ocean.store.created`): its edges are copied as they were made. ``owner``: the
-        owner's number."""
-        stamp = now_iso()
+        owner's number; ``stamp``: the time by the server's clock (:mod:`.clock`)."""
         return cls(
             None,
             stamp,
@@ -106,8 +103,7 @@ class Rows:
         )
 
     @classmethod
-    def of(cls, plan: BatchPlan, owner: int, version: int, *, copy: bool) -> Rows:
-        stamp = now_iso()
+    def of(cls, plan: BatchPlan, owner: int, version: int, stamp: str, *, copy: bool) -> Rows:
         created = [w for w in plan.writes if w.status == "created"] if copy else []
         upserted = [w for w in plan.writes if w.status != "created"] if copy else plan.writes
         edges = dict.fromkeys(

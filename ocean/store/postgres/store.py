@@ -29,7 +29,6 @@ from ocean.store.base import (
     PageRecord,
     RunRecord,
     WriteOutcome,
-    now_iso,
 )
 from ocean.store.blocked import Causes
 from ocean.store.credentials import ADMIN, Credential
@@ -38,6 +37,7 @@ from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.postgres import audit, lease, pages, produced, runs
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
+from ocean.store.postgres.clock import ServerClock
 from ocean.store.postgres.owners import NUMBER, OwnerNumbers
 from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
 from ocean.store.postgres.relations import delete_entities as delete_reaching
@@ -74,7 +74,9 @@ class PostgresStore:
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool, self.url = pool, url
         self._known = KnownRules()
-        self._batches = Batches()
+        self._clock = ServerClock()
+        """What writes and resyncs' starts are stamped with: the server's time."""
+        self._batches = Batches(clock=self._clock)
         self._owners = OwnerNumbers()
         self._keeping = asyncio.Lock()
         """Page records kept one write after another, as the writes were made."""
@@ -97,13 +99,15 @@ class PostgresStore:
             )  # fmt: skip
             async with pool.acquire() as connection:
                 await migrate(connection, schema)
+            store = cls(pool, url)
+            await store._clock.read(pool)
         except BaseException as error:  # the pool closed whatever stopped the opening
             if pool is not None:
                 await pool.close()
             if isinstance(error, OSError | asyncpg.PostgresError):
                 raise StoreError(f"cannot open the catalog {url}: {error}") from None
             raise
-        return cls(pool, url)
+        return store
 
     async def close(self) -> None:
         await self._pool.close()
@@ -113,7 +117,7 @@ class PostgresStore:
             await lock_blueprint_changes(db)
             existing = {row[0] for row in await db.fetch("SELECT identifier FROM blueprints")}
             new = new_blueprints(blueprints, existing)
-            stamp = now_iso()
+            stamp = self._clock.now()
             await db.executemany(
                 "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES ($1,$2,$3,$4)",
                 [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
@@ -123,6 +127,15 @@ class PostgresStore:
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
         return await stored_blueprints(self._pool)
+
+    async def now(self) -> str:
+        await self._read_clock()
+        return self._clock.now()
+
+    async def _read_clock(self) -> None:
+        """Read the server's time again when due (:mod:`.clock`)."""
+        if self._clock.due():
+            await self._clock.read(self._pool)
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
         rows = await self._pool.fetch(
@@ -164,6 +177,7 @@ class PostgresStore:
     ) -> list[WriteOutcome]:
         turn = self._batches.turn()  # taken as called: writes are made in call order
         try:
+            await self._read_clock()
             options = write_options(merge, only_changed, create_missing_related)
             if prepared is None or prepared.rules is not self._known.rules:  # none, or stale
                 if not rules_cover(self._known.rules, entities):
@@ -287,7 +301,7 @@ class PostgresStore:
         return found
 
     async def request_resync(self, integration: str) -> str:
-        stamp = now_iso()
+        stamp = await self.now()
         await self._pool.execute(
             "INSERT INTO resync_requests(integration, requested_at) VALUES ($1, $2) "
             "ON CONFLICT(integration) DO UPDATE SET requested_at = excluded.requested_at",
@@ -354,7 +368,7 @@ class PostgresStore:
                 "UPDATE blueprints SET body = $1, updated_at = $2, "
                 "version = nextval('blueprint_versions') WHERE identifier = $3",
                 dumps(updated),
-                now_iso(),
+                self._clock.now(),
                 identifier,
             )
             if updated.get("relations") != current.get("relations"):
@@ -432,7 +446,7 @@ class PostgresStore:
             "INSERT INTO cursors(integration, kind, idx, value, updated_at) "
             "VALUES ($1, $2, $3, $4, $5) ON CONFLICT(integration, kind, idx) "
             "DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            integration, kind, index, value, now_iso(),
+            integration, kind, index, value, self._clock.now(),
         )  # fmt: skip
 
     async def acquire_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> Lease:

@@ -13,7 +13,7 @@ import functools
 import sqlite3
 
 from ocean.errors import LeaseLostError
-from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, lease_lost
+from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, iso_at, lease_lost
 from ocean.store.sqlite.catalog import SQLiteCatalog
 
 # Taken when there is no row, when it is released or expired, or when it is already the
@@ -47,13 +47,9 @@ _RELEASE = (
 )
 
 
-def _stamp(moment: dt.datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _now_and_expiry(seconds: float) -> tuple[str, str]:
     now = dt.datetime.now(dt.UTC)
-    return _stamp(now), _stamp(now + dt.timedelta(seconds=seconds))
+    return iso_at(now), iso_at(now + dt.timedelta(seconds=seconds))
 
 
 def acquire(catalog: SQLiteCatalog, integration: str, holder: LeaseHolder, seconds: float) -> Lease:

@@ -30,6 +30,7 @@ from ocean.store.base import (
     PageRecord,
     RunRecord,
     WriteOutcome,
+    now_iso,
 )
 from ocean.store.blocked import Causes
 from ocean.store.credentials import ADMIN, Credential
@@ -92,6 +93,10 @@ class SQLiteStore:
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
         self._forget_rules()
         return await self._call(SQLiteCatalog.create_blueprints, blueprints)
+
+    async def now(self) -> str:
+        """This machine's clock, which the catalog (a file here) stamps its writes with."""
+        return now_iso()
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
         """The blueprints; writes are prepared against them from now on (a resync reads
