@@ -26,6 +26,7 @@ from ocean.load.deletion import (
     in_chunks,
     plan_deletion,
 )
+from ocean.load.shrinkage import weigh
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.produced import Produced
@@ -168,6 +169,7 @@ async def sync_kind(
     elif kind.status == "pending":
         kind.status = "failed"
     tally.mapped_blueprints |= produced | _literal_blueprints(resource)
+    kind.blueprints = sorted(produced | _literal_blueprints(resource))
     if kind.status != "completed":
         tally.protected_blueprints |= produced | _literal_blueprints(resource)
     kind.required_misconfigured = required_fields(
@@ -181,6 +183,12 @@ async def _delete_stale(
     tally: Tally,
     owned_at_start: asyncio.Task[set[EntityKey]] | None,
 ) -> None:
+    last = await job.store.last_completed_run(job.owner.identifier)
+    threshold = job.mapping.entity_deletion_threshold
+    shrunk = weigh(last.report.get("kinds") if last else None, report.kinds, threshold)
+    if shrunk.blocked:
+        report.deletion_notes.append(f"skipped: {shrunk.blocked}")
+        return
     if not tally.state_known:
         report.deletion_notes.append(
             "skipped: an on_resync_start hook failed, so the previous state is unknown"
@@ -206,6 +214,7 @@ async def _delete_stale(
         produced=produced,
         protected_blueprints=tally.protected_blueprints,
         mapped_blueprints=tally.mapped_blueprints,
+        held_blueprints=shrunk.blueprints,
         # nothing to delete: no threshold to weigh (counting the owner's rows took 11 ms
         # of a 50k PostgreSQL first sync, and grows with them)
         total_owned=await job.store.count_owned(job.owner) if candidates else 0,
@@ -213,10 +222,7 @@ async def _delete_stale(
     )
     if candidates:  # after every read of the marks: else what looks stale may not be
         await tally.produced.still_recorded()
-    plan = plan_deletion(
-        stale, graph, fresh, delete_dependents=dependents,
-        threshold=job.mapping.entity_deletion_threshold,
-    )  # fmt: skip
+    plan = plan_deletion(stale, graph, fresh, delete_dependents=dependents, threshold=threshold)
     report.deletion_notes.extend(_plan_notes(plan))
     await _delete_planned(job, report, plan, graph)
 

@@ -11,7 +11,9 @@ The rules, whatever the catalog:
   cascade), under the same rules; without it, a stale entity that others relate to is kept;
 - at most ``entityDeletionThreshold`` of everything the integration owns may go, and at most
   that fraction of each mapped blueprint's own entities, so that one kind that suddenly
-  returns nothing keeps its entities.
+  returns nothing keeps its entities; the blueprints of a kind that shrank that much since
+  the last resync keep theirs too (:mod:`ocean.load.shrinkage`: a blueprint two kinds share,
+  or one computed from the data).
 
 The plan is closed: nothing outside it relates to anything in it, so the catalog deletes it
 without cascading any further.
@@ -67,6 +69,8 @@ class Stale:
     protected_blueprints: set[str] = field(default_factory=set)
     mapped_blueprints: set[str] = field(default_factory=set)
     """The blueprints the mapping's kinds produce: each is held to the threshold alone."""
+    held_blueprints: Mapping[str, str] = field(default_factory=dict)
+    """Blueprints whose stale entities are all kept, with the reason (a kind that shrank)."""
     total_owned: int = 0
     produced_counts: Mapping[str, int] | None = None
     """How many keys the resync produced per blueprint, when ``produced`` holds only those
@@ -85,13 +89,17 @@ def plan_deletion(
     relates to the candidates (and, with ``delete_dependents``, to their dependents in turn,
     see :func:`closure`); ``fresh`` are the dependents written since the start."""
     plan = DeletionPlan()
-    roots = {key for key in stale.candidates if key[0] not in stale.protected_blueprints}
+    protected, held = stale.protected_blueprints, stale.held_blueprints
+    roots = {key for key in stale.candidates if key[0] not in protected}
     plan.kept_protected = len(stale.candidates) - len(roots)
+    if held:  # (where the blueprint's own count is over too, that says more)
+        held_roots = {key for key in roots if key[0] in held}
+        plan.blocked_blueprints = {**held, **_over_threshold(stale, held_roots, threshold)}
+        roots -= held_roots
     kept = stale.produced | fresh
-    protected = stale.protected_blueprints
 
-    def admit(key: EntityKey) -> bool:  # a failed kind's entity is kept, even by a cascade
-        return key not in kept and key[0] not in protected
+    def admit(key: EntityKey) -> bool:  # a failed or shrunk kind's entity is kept, even
+        return key not in kept and key[0] not in protected and key[0] not in held  # by a cascade
 
     doomed = closure(roots, dependents, admit) if delete_dependents else {*roots}
     while True:

@@ -51,6 +51,12 @@ class KindReport:
     """In an incremental run: the cursor the kind fetched changes since."""
     cursor: str | None = None
     """In an incremental run: the cursor it ended on (advanced only when it completed)."""
+    blueprints: list[str] = field(default_factory=list)
+    """The blueprints its entities went to (or its mapping names)."""
+    baseline: int | None = None
+    """What the next full resync weighs this kind's entities against
+    (:mod:`ocean.load.shrinkage`): the entities it produced, or, when that shrank past the
+    threshold, what it was weighed against."""
 
     raised: dict[str, BaseException] = field(
         default_factory=dict, repr=False, compare=False, metadata={"transient": True}

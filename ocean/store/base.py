@@ -234,6 +234,10 @@ class Store(Protocol):
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
 
+    async def last_completed_run(self, integration: str) -> RunRecord | None:
+        """The newest full resync of ``integration`` that completed (None: none)."""
+        ...
+
     async def get_run(self, run_id: int) -> RunRecord | None:
         """One run by its id (None when there is none)."""
         ...

@@ -530,6 +530,26 @@ async def test_a_run_is_recorded_running_then_updated_to_its_end(store: Store) -
     )
 
 
+async def test_the_last_completed_run_is_the_newest_full_resync_of_the_integration_that_completed(
+    store: Store,
+) -> None:
+    at = "2026-11-27T10:00:00.000Z"
+    assert await store.last_completed_run("gh") is None
+    for integration, status, report in [
+        ("gh", "completed", {"n": 1}),
+        ("gh", "completed", {"n": 2, "mode": "full"}),
+        ("gh", "failed", {"n": 3}),
+        ("gh", "completed", {"n": 4, "mode": "incremental"}),
+        ("other", "completed", {"n": 5}),
+        ("gh", "running", {"n": 6}),
+    ]:
+        await store.record_run(RunRecord(integration, "manual", at, at, status, report))
+
+    last = await store.last_completed_run("gh")
+
+    assert last is not None and last.report == {"n": 2, "mode": "full"}
+
+
 async def test_integration_records_are_kept_and_replaced(store: Store) -> None:
     assert await store.get_integration("gh") is None
     await store.save_integration("gh", {"installationId": "gh", "config": {"resources": []}})

@@ -439,6 +439,9 @@ class PortAPIStore:
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return []
 
+    async def last_completed_run(self, integration: str) -> RunRecord | None:
+        return None  # Port keeps no run reports: kinds are weighed per blueprint only
+
     async def get_run(self, run_id: int) -> RunRecord | None:
         return None
 

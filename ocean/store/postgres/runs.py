@@ -39,6 +39,16 @@ async def listed(pool: asyncpg.Pool, limit: int) -> list[RunRecord]:
     return [_run(row) for row in rows]
 
 
+async def last_completed(pool: asyncpg.Pool, integration: str) -> RunRecord | None:
+    """The newest full resync of ``integration`` that completed."""
+    row = await pool.fetchrow(
+        f"SELECT {_COLUMNS} FROM runs WHERE integration = $1 AND status = 'completed' "
+        "AND coalesce(report::jsonb ->> 'mode', 'full') = 'full' ORDER BY id DESC LIMIT 1",
+        integration,
+    )
+    return None if row is None else _run(row)
+
+
 async def get(pool: asyncpg.Pool, run_id: int) -> RunRecord | None:
     row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM runs WHERE id = $1", run_id)
     return None if row is None else _run(row)

@@ -466,6 +466,9 @@ class PostgresStore:
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return await runs.listed(self._pool, limit)
 
+    async def last_completed_run(self, integration: str) -> RunRecord | None:
+        return await runs.last_completed(self._pool, integration)
+
     async def get_run(self, run_id: int) -> RunRecord | None:
         return await runs.get(self._pool, run_id)
 

@@ -4,6 +4,7 @@ catalog runs``, ``--id``, ``ocean catalog resync``), beside :mod:`ocean.store.sq
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 import orjson
 
@@ -12,6 +13,11 @@ from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.writes import dumps
 
 _COLUMNS = "id, integration, trigger, started_at, ended_at, status, report"
+_SELECT = f"SELECT {_COLUMNS} FROM runs"
+LAST_COMPLETED = (
+    "WHERE integration = ?1 AND status = 'completed' "
+    "AND coalesce(json_extract(report, '$.mode'), 'full') = 'full' ORDER BY id DESC LIMIT 1"
+)
 
 
 def record(catalog: SQLiteCatalog, run: RunRecord) -> int:
@@ -38,11 +44,18 @@ def latest(catalog: SQLiteCatalog, limit: int) -> list[RunRecord]:
     """The ``limit`` latest runs, newest first."""
 
     def read(db: sqlite3.Connection) -> list[RunRecord]:
-        rows = db.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,))
-        return [
-            RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
-            for r in rows
-        ]
+        rows = db.execute(f"{_SELECT} ORDER BY id DESC LIMIT ?", (limit,))
+        return [_run(r) for r in rows]
+
+    return catalog.read(read)
+
+
+def last_completed(catalog: SQLiteCatalog, integration: str) -> RunRecord | None:
+    """The newest full resync of ``integration`` that completed."""
+
+    def read(db: sqlite3.Connection) -> RunRecord | None:
+        r = db.execute(f"{_SELECT} {LAST_COMPLETED}", (integration,)).fetchone()
+        return None if r is None else _run(r)
 
     return catalog.read(read)
 
@@ -51,10 +64,8 @@ def get_run(catalog: SQLiteCatalog, run_id: int) -> RunRecord | None:
     """The run ``run_id``, if recorded."""
 
     def read(db: sqlite3.Connection) -> RunRecord | None:
-        r = db.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
-        if r is None:
-            return None
-        return RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])
+        r = db.execute(f"{_SELECT} WHERE id = ?", (run_id,)).fetchone()
+        return None if r is None else _run(r)
 
     return catalog.in_transaction(read)
 
@@ -67,3 +78,7 @@ def run_integrations(catalog: SQLiteCatalog) -> list[str]:
         return [str(row[0]) for row in rows]
 
     return catalog.in_transaction(read)
+
+
+def _run(r: tuple[Any, ...]) -> RunRecord:
+    return RunRecord(r[1], r[2], r[3], r[4], r[5], report=orjson.loads(r[6]), id=r[0])

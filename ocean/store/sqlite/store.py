@@ -373,6 +373,9 @@ class SQLiteStore:
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
         return await self._call(runs.latest, limit)
 
+    async def last_completed_run(self, integration: str) -> RunRecord | None:
+        return await self._call(runs.last_completed, integration)
+
     async def get_run(self, run_id: int) -> RunRecord | None:
         return await self._call(runs.get_run, run_id)
 
