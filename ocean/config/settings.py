@@ -86,7 +86,11 @@ class LiveEventsSettings(_Section):
     """This replica's name in the Redis consumer group (default: the host name)."""
     retry_max_seconds: Annotated[float, Meta(gt=0)] = 10.0
     """While the queue is unreachable the workers retry with exponential backoff up to this
-    wait; the route's 503 answers ``Retry-After`` with it (rounded up, at least 1)."""
+    wait; the route's 503 answers ``Retry-After`` with it (rounded up, at least 1).
+    A catalog write that fails is made again with the same backoff."""
+    write_patience_seconds: Annotated[float, Meta(ge=0)] = 60.0
+    """How long an event's catalog write is made again while the catalog fails, before the
+    event is buried in the dead-letter list (``ocean events retry`` revives it)."""
     acceptors: Annotated[int, Meta(ge=0)] = 0
     """Extra processes that accept live events on the integration's port (checks,
     signature, queue insert), leaving this process to apply them; 0: it does both."""

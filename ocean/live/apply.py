@@ -14,6 +14,9 @@ its last event's change, as it would had the events been written one by one.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -39,6 +42,9 @@ class Changes:
     errors: list[str] = field(default_factory=list)
 
 
+_log = logging.getLogger(__name__)
+_FIRST_RETRY = 0.1
+"""Seconds before a failed write is made again the first time; then twice as long."""
 _JSON_ONLY = "Make the raw results a processor returns (or register_raw is given) JSON values only"
 
 
@@ -66,21 +72,64 @@ async def changes_of(
 
 
 class LiveWriter:
-    """Applies :class:`Changes` to the catalog, grouping those that arrive together."""
+    """Applies :class:`Changes` to the catalog, grouping those that arrive together.
+
+    A write the catalog fails (unreachable, restarting, answering 5xx) is made again, the
+    event's changes alone (so that one change the catalog cannot take fails alone, not the
+    group it came with), waiting twice as long each time up to ``retry_max`` seconds, for up
+    to ``patience`` seconds in all; then the event fails with the catalog's error (a live
+    event is then buried in the dead-letter list, where ``ocean events retry`` revives it).
+    """
 
     def __init__(
-        self, *, store: Store, owner: Owner, mapping: PortAppConfig, freshness: Freshness
+        self,
+        *,
+        store: Store,
+        owner: Owner,
+        mapping: PortAppConfig,
+        freshness: Freshness,
+        patience: float = 0.0,
+        retry_max: float = 10.0,
     ) -> None:
         self.store, self.owner, self.mapping = store, owner, mapping
         self._freshness = freshness
+        self._patience, self._retry_max = patience, retry_max
+        self._failing = False
+        """The last write failed (logged once until one succeeds)."""
         self._commits: GroupCommit[Changes, list[str]] = GroupCommit(self._write_group)
 
     async def write(self, changes: Changes) -> list[str]:
         """Apply ``changes``; returns the errors (mapping or writes), empty when all went in."""
-        try:
-            return changes.errors + await self._commits.submit(changes)
-        except Exception as error:  # the store failed: the event is retried or buried
-            return [*changes.errors, f"the catalog write failed: {type(error).__name__}: {error}"]
+        deadline, attempt = time.monotonic() + self._patience, 0
+        while True:
+            try:
+                if attempt == 0:
+                    written = await self._commits.submit(changes)
+                else:
+                    [written] = await self._write_group([changes])
+            except Exception as error:  # the store failed: asked again, or the event fails
+                failure = f"the catalog write failed: {type(error).__name__}: {error}"
+                wait = min(self._retry_max, _FIRST_RETRY * 2.0**attempt)
+                if time.monotonic() + wait > deadline:
+                    return [*changes.errors, failure]
+                self._note_failure(failure, wait)
+                await asyncio.sleep(wait)
+                attempt += 1
+                continue
+            if self._failing:
+                self._failing = False
+                _log.info("the catalog takes live-event writes again")
+            return changes.errors + written
+
+    def _note_failure(self, failure: str, wait: float) -> None:
+        if not self._failing:
+            self._failing = True
+            _log.warning(
+                "%s; live events are written again, one at a time, for up to %g s each",
+                failure, self._patience,
+            )  # fmt: skip
+        else:
+            _log.debug("%s; trying again in %.2g s", failure, wait)
 
     async def _write_group(self, group: list[Changes]) -> list[list[str]]:
         errors: list[list[str]] = [[] for _ in group]

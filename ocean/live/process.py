@@ -74,12 +74,17 @@ class LiveEvents(Checks):
     workers: int = 4
     """Events whose processors run at once (``OCEAN__EVENT_WORKERS_COUNT``); their writes
     are not counted: they wait for the catalog together, in one transaction."""
+    write_patience: float = 60.0
+    """Seconds a failing catalog write is made again before the event fails."""
+    retry_max: float = 10.0
+    """The longest wait between two of those writes."""
 
     def __post_init__(self) -> None:
         self.handling = asyncio.Semaphore(self.workers)
         self.writer = LiveWriter(
-            store=self.store, owner=self.owner, mapping=self.mapping, freshness=self.freshness
-        )
+            store=self.store, owner=self.owner, mapping=self.mapping, freshness=self.freshness,
+            patience=self.write_patience, retry_max=self.retry_max,
+        )  # fmt: skip
 
 
 def _fits(template: str, path: str) -> bool:
@@ -161,6 +166,8 @@ class _Job:
     resource: CompiledResource | None
     raw: WebhookEventRawResults | None = None
     error: str | None = None
+    fetched_at: float = 0.0
+    """When the attempt that returned ``raw`` started (:meth:`Freshness.now`)."""
 
 
 async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
@@ -170,7 +177,7 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
         queued.id, queued.payload, queued.headers, request, group_id=queued.key, body=queued.body
     )
     async with live.handling:
-        fetched_at = Freshness.now()
+        started = Freshness.now()
         with live.integration.request_scope(live.mapping):
             jobs = await _jobs(live, queued.path, event)
             if len(jobs) == 1:
@@ -180,6 +187,10 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]
+    # the data is as old as the earliest of the attempts that fetched it (not as the event's
+    # first attempt: a retried one fetched later, and a resync's page from between must not
+    # win over it)
+    fetched_at = min((job.fetched_at for job in jobs if job.raw is not None), default=started)
     errors += await live.writer.write(await changes_of(done, fetched_at))
     return "; ".join(errors) or None
 
@@ -219,6 +230,7 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
     resource = job.resource.resource if job.resource else None
     while True:
         try:
+            job.fetched_at = Freshness.now()
             job.raw = await _handle(live, processor, resource)
             return
         except Exception as error:

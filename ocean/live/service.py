@@ -79,6 +79,8 @@ class LiveService:
             owner=sail.owner,
             timeout=settings.max_event_processing_seconds,
             workers=settings.event_workers_count,
+            write_patience=settings.live_events.write_patience_seconds,
+            retry_max=settings.live_events.retry_max_seconds,
         )
         url = queue_url(settings.live_events.queue_url, sail.catalog_url)
         queue = await open_queue(url, sail.owner.identifier, consumer=settings.live_events.consumer)

@@ -1,0 +1,135 @@
+"""A live event's catalog write survives a catalog outage (made again, not buried), and a
+retried ``handle_event``'s data is as old as the attempt that fetched it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from ocean.live.apply import Changes, LiveWriter
+from ocean.live.process import LiveEvents, accept, process
+from ocean.live.queue import QueuedEvent
+from ocean.load.freshness import Freshness
+from ocean.mapping import parse_mapping
+from ocean.sail import prepare
+from ocean.store.base import Owner
+from ocean.store.postgres.store import PostgresStore
+from ocean.store.sqlite.store import SQLiteStore
+from tests.conftest import BLUEPRINTS, MAIN_PY, Workspace
+from tests.store.postgres import connected, until_waiting
+
+_X = {"blueprint": "service", "identifier": "x", "title": "X"}
+_NAME = "ocean-outage-test"
+
+
+@pytest.fixture
+async def outage_store(postgres_url: str) -> AsyncIterator[PostgresStore]:
+    """A PostgreSQL catalog whose sessions are named, so that the test can cut them."""
+    store = await PostgresStore.open(f"{postgres_url}&application_name={_NAME}")
+    await store.create_blueprints(BLUEPRINTS)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def _cut_mid_write(postgres_url: str, start: Callable[[], Awaitable[list[str]]]) -> list[str]:
+    """Hold the write on a lock, terminate the catalog's sessions (a server restart, as its
+    clients see it) while it waits, and let it go on."""
+    db = await connected(postgres_url)
+    try:
+        async with db.transaction():
+            await db.execute("LOCK TABLE entities IN ACCESS EXCLUSIVE MODE")
+            write = asyncio.create_task(start())
+            await until_waiting(db)
+            cut = await db.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = $1", _NAME,
+            )  # fmt: skip
+            assert cut >= 1 and not write.done()
+    finally:
+        await db.close()
+    return await write
+
+
+def _writer(store: PostgresStore, patience: float) -> LiveWriter:
+    mapping = parse_mapping({"resources": [], "enableMergeEntity": True})
+    return LiveWriter(store=store, owner=Owner("svc", "my-svc"), mapping=mapping,
+                      freshness=Freshness(), patience=patience, retry_max=0.2)  # fmt: skip
+
+
+@pytest.mark.parametrize(("patience", "written"), [(10.0, True), (0.0, False)])
+async def test_a_write_the_catalog_dropped_is_made_again_within_the_patience(
+    outage_store: PostgresStore, postgres_url: str, patience: float, written: bool
+) -> None:
+    writer = _writer(outage_store, patience)
+    assert await writer.write(Changes([{**_X, "identifier": "before"}], [], 1.0)) == []
+
+    errors = await _cut_mid_write(postgres_url, lambda: writer.write(Changes([_X], [], 2.0)))
+
+    assert (errors == []) is written
+    if not written:
+        assert "the catalog write failed" in errors[0]
+    assert ("x" in await outage_store.get_entities("service", ["x"])) is written
+
+
+PROCESSOR = """
+from ocean.live.processor import WebhookProcessor, WebhookEventRawResults
+
+class FailsOnce(WebhookProcessor):
+    initial_retry_delay_seconds = 0.3
+    attempts = 0
+
+    async def should_process_event(self, event):
+        return True
+
+    async def get_matching_kinds(self, event):
+        return ["service"]
+
+    async def authenticate(self, payload, headers):
+        return True
+
+    async def validate_payload(self, payload):
+        return True
+
+    async def handle_event(self, payload, resource_config):
+        FailsOnce.attempts += 1
+        if FailsOnce.attempts == 1:
+            raise RuntimeError("the API timed out")
+        return WebhookEventRawResults(updated_raw_results=[payload])
+
+ocean.add_webhook_processor("/webhook", FailsOnce)
+"""
+
+
+async def test_a_retried_events_data_is_as_old_as_the_attempt_that_fetched_it(
+    workspace: Workspace,
+) -> None:
+    """A resync's page fetched between the failed attempt and the retry must not win over
+    what the retry fetched: the retry's data is newer."""
+    (workspace.folder / "main.py").write_text(MAIN_PY + PROCESSOR)
+    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    try:
+        await store.create_blueprints(BLUEPRINTS)
+        live = LiveEvents(sail.folder.integration, sail.folder.mapping, sail.resources, store,
+                          sail.owner)  # fmt: skip
+        payload = {"id": "svc-1", "name": "From the retry"}
+        accepted = await accept(live, "/webhook", json.dumps(payload).encode(), {})
+        assert accepted is not None
+        applying = asyncio.create_task(
+            process(live, QueuedEvent("1", "/webhook", accepted.payload, {}, None, 0.0))
+        )
+        await asyncio.sleep(0.1)  # the first attempt failed; the retry waits 0.3 s
+        async with live.freshness.lock:  # a resync's page, fetched now, writes svc-1
+            live.freshness.claim([{"blueprint": "service", "identifier": "svc-1"}], Freshness.now())
+
+        assert await applying is None
+        stored = await store.get_entities("service", ["svc-1"])
+    finally:
+        await store.close()
+
+    assert stored["svc-1"]["title"] == "From the retry"
