@@ -264,12 +264,32 @@ class BatchPlan:
                 )
                 current, edges = current.replaced or (None, [])
             if current is not None:
+                self._fail_earlier_copies(current, missing)
                 kept.append(current)
                 self.edges[current.key] = edges
             elif write.before is None:
                 gone.add(write.key)
         self.writes = kept
         return gone
+
+    def _fail_earlier_copies(self, write: PlannedWrite, missing: set[EntityKey]) -> None:
+        """Fail the earlier copies of ``write``'s key (sent twice) whose relation targets
+        are missing: only the last is written, but each copy's outcome is its own, as if
+        they had been sent one after another. A copy that then comes first takes the
+        failed one's status (a creation stays one). (Merged, a later copy still carries
+        what the failed one set and it did not.)"""
+        copy = write
+        while copy.replaced is not None:
+            prior, edges = copy.replaced
+            error = _missing_error(edges, missing)
+            if error is None:
+                copy = prior
+                continue
+            key = prior.key
+            self.outcomes.append(WriteOutcome(prior.index, key[1], key[0], "failed", error=error))
+            copy.replaced = prior.replaced
+            if prior.replaced is None:
+                copy.status = prior.status
 
     def results(self) -> list[WriteOutcome]:
         """Every entity's outcome, in request order (a key sent twice: each copy's)."""

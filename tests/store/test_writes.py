@@ -237,6 +237,28 @@ async def test_a_key_sent_twice_whose_last_copy_fails_keeps_the_earlier_copy(
     assert found.of.get(("team", "t1")) == {("svc", "a")}
 
 
+async def test_a_key_sent_twice_whose_earlier_copy_names_a_missing_target_fails_that_copy(
+    store: Store,
+) -> None:
+    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+    await store.create_blueprints([team, TEAMED])
+    await store.upsert_entities(
+        [{"identifier": "t1", "blueprint": "team", "title": "t1"}], owner=OWNER, merge=True
+    )
+    copies = [
+        {"identifier": "a", "blueprint": "svc", "relations": {"team": "t9"}},
+        {"identifier": "a", "blueprint": "svc", "relations": {"team": "t1"}},
+    ]
+
+    outcomes = await store.upsert_entities(
+        copies, owner=OWNER, merge=False, create_missing_related=False
+    )
+
+    assert [o.status for o in outcomes] == ["failed", "created"]
+    assert "t9" in str(outcomes[0].error)
+    assert (await store.get_entities("svc", ["a"]))["a"]["relations"] == {"team": "t1"}
+
+
 async def test_a_creation_that_fails_for_a_missing_target_fails_what_relates_to_it(
     store: Store,
 ) -> None:
