@@ -218,18 +218,26 @@ class _Routes:
         )
 
     async def delete(self, request: Request) -> Response:
-        """Delete entities of a blueprint, optionally with their dependents."""
+        """Delete entities of a blueprint, optionally with their dependents.
+
+        Answers those deleted (``deletedEntities``) and the identifiers that do not exist
+        (``notFound``, not deleted); 404 when the blueprint does not exist."""
         blueprint = request.path_params["bp"]
         body = await json_object(request, bulk_cap(request))
         most = limits_of(request).delete_identifiers
-        keys = [(blueprint, identifier) for identifier in identifiers(body, most)]
-        dependents = flag(request, "delete_dependents")
-        result = await self.gateway.delete(
-            self.callers.of(request), keys, delete_dependents=dependents
-        )
-        return _JSON(
-            {"ok": True, "deletedEntities": [i for bp, i in result.deleted if bp == blueprint]}
-        )
+        sent = list(dict.fromkeys(identifiers(body, most)))
+        await self.reader.blueprint(blueprint)
+        stored = await self.store.get_entities(blueprint, sent)
+        keys = [(blueprint, identifier) for identifier in sent if identifier in stored]
+        deleted: list[str] = []
+        if keys:
+            dependents = flag(request, "delete_dependents")
+            result = await self.gateway.delete(
+                self.callers.of(request), keys, delete_dependents=dependents
+            )
+            deleted = [i for bp, i in result.deleted if bp == blueprint]
+        missing = [identifier for identifier in sent if identifier not in stored]
+        return _JSON({"ok": True, "deletedEntities": deleted, "notFound": missing})
 
     async def recall_pages(self, request: Request) -> Response:
         """Ocean's extension: the page records the writer kept that still hold."""

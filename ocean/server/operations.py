@@ -133,7 +133,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         _BULK_ANSWER, body=_BULK_BODY, query=_UPSERT, also=("207",)
     ),
     ("post", "/v1/blueprints/{bp}/bulk/entities/delete"): Operation(
-        ok(deletedEntities=_STRINGS),
+        ok(deletedEntities=_STRINGS, notFound=_STRINGS),
         body={
             "type": "object",
             "properties": {"entities": {"type": "array", "items": _STR, "maxItems": 100}},

@@ -42,6 +42,7 @@ COMPONENTS: dict[str, Schema] = {
             "value": {},
             "blueprint": _STR,
             "direction": {"enum": ["upstream", "downstream"]},
+            "required": {"type": ["boolean", "null"]},
         },
         "required": ["operator"],
     },

@@ -127,6 +127,7 @@ class Query:
             raise SearchError(
                 f"{where} must be an object with 'combinator' and 'rules', got {query!r:.80}"
             )
+        _one_kind(query, where)
         problems = _group_problems(query, where)
         if problems:
             raise SearchError("; ".join(problems))
@@ -141,14 +142,17 @@ class Query:
             return self._group(rule, where)
         if not isinstance(rule, dict) or "operator" not in rule:
             raise SearchError(f"{where} must be a rule with an operator, got {rule!r:.80}")
+        _one_kind(rule, where)
         operator = rule["operator"]
-        if operator == "relatedTo":
-            return self._related(rule, where)
         test = _OPERATORS.get(operator) if isinstance(operator, str) else None
-        if test is None:
+        if test is None and operator != "relatedTo":
             raise SearchError(
                 f"{where}.operator {operator!r} is not supported; use one of {sorted([*_OPERATORS, 'relatedTo'])}"
             )
+        if "value" not in rule and operator not in _NO_VALUE:
+            raise SearchError(_no_value(rule, where))
+        if test is None:
+            return self._related(rule, where)
         read = self._reader(rule.get("property"), f"{where}.property")
         value = self._value(operator, rule.get("value"), where)
         if operator in ("in", "notIn", "containsAny") and all(type(v) is str for v in value):
@@ -203,9 +207,68 @@ class Query:
             raise SearchError(
                 f"{where}.direction must be 'upstream' or 'downstream', got {direction!r}"
             )
-        related = RelatedTo(rule["blueprint"], identifiers, direction, rule.get("required"))
+        required = rule.get("required")
+        if required is not None and not isinstance(required, bool):
+            raise SearchError(
+                f"{where}.required must be true or false (a JSON boolean), got "
+                f"{type(required).__name__} {required!r:.40}: send it unquoted, "
+                "or leave it out to follow required and optional relations alike"
+            )
+        related = RelatedTo(rule["blueprint"], identifiers, direction, required)
         self.related.append(related)
         return lambda record: record.key in self._resolved.get(related, set())
+
+
+_NO_VALUE = ("isEmpty", "isNotEmpty")
+"""The operators that compare with no value (every other one needs ``value``)."""
+_GROUP_KEYS = ("combinator", "rules")
+_RULE_KEYS = ("property", "operator", "value")
+
+
+def _one_kind(rule: dict[str, Any], where: str) -> None:
+    """A rule is a property rule or a group: :class:`SearchError` when it holds keys of both
+    (one of them would be dropped silently)."""
+    group = [key for key in _GROUP_KEYS if key in rule]
+    own = [key for key in _RULE_KEYS if key in rule]
+    if group and own:
+        fix = (
+            "put the property rule in the group's rules, or beside the group"
+            if "rules" in rule
+            else "drop 'combinator' from the rule"
+        )
+        raise SearchError(
+            f"{where} has {_keys(own, rule)} and {_keys(group, rule)}: a rule is either a "
+            f"property rule {{property, operator, value}} or a group {{combinator, rules}}, "
+            f"not both; {fix}"
+        )
+
+
+def _keys(names: list[str], rule: dict[str, Any]) -> str:
+    return ", ".join(f"{name!r} ({rule[name]!r:.40})" for name in names)
+
+
+def _no_value(rule: dict[str, Any], where: str) -> str:
+    """What to say of a rule whose operator needs a value it lacks."""
+    operator = rule["operator"]
+    if operator in ("in", "notIn", "containsAny"):
+        example = '["a", "b"]'
+    elif operator in ("between", "notBetween"):
+        example = '{"preset": "lastWeek"} or {"from": ISO date, "to": ISO date}'
+    elif operator == "relatedTo":
+        blueprint = rule.get("blueprint")
+        named = f"blueprint {blueprint!r:.40}" if isinstance(blueprint, str) else "its blueprint"
+        example = f"an identifier of {named}, or a list of them"
+    else:
+        example = "the string, number or boolean to compare with"
+    hint = (
+        ""
+        if operator == "relatedTo"
+        else ' (to find entities without one, use isEmpty, or "=" with "value": null)'
+    )
+    return (
+        f"{where} {rule!r:.120} has no value: operator {operator!r} needs one; "
+        f'add "value": {example}{hint}'
+    )
 
 
 def _member_of(strings: frozenset[str]) -> Callable[[Any], bool]:

@@ -1,0 +1,65 @@
+"""``POST /v1/blueprints/{bp}/bulk/entities/delete`` reports only what it deleted: an
+unknown blueprint is 404, identifiers that do not exist are listed as not found (and not
+audited as deleted), over real HTTP on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+async def _identifiers(api: httpx.AsyncClient, blueprint: str) -> list[str]:
+    answer = await api.get(f"/v1/blueprints/{blueprint}/entities")
+    assert answer.status_code == 200, answer.text
+    return sorted(entity["identifier"] for entity in answer.json()["entities"])
+
+
+async def _audited_deletes(api: httpx.AsyncClient) -> list[tuple[str, str]]:
+    answer = await api.get("/v1/audit-log", params={"action": "DELETE"})
+    assert answer.status_code == 200, answer.text
+    return sorted(
+        (a["context"]["blueprint"], a["context"]["entity"]) for a in answer.json()["audits"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "sent", "deleted", "not_found"),
+    [
+        pytest.param("service", ["web", "ghost"], ["web"], ["ghost"], id="one-missing"),
+        pytest.param("service", ["ghost", "phantom"], [], ["ghost", "phantom"], id="all-missing"),
+        pytest.param("team", ["web"], [], ["web"], id="another-blueprint-s"),
+        pytest.param("service", ["web"], ["web"], [], id="all-there"),
+    ],
+)
+async def test_identifiers_that_do_not_exist_are_not_reported_as_deleted(
+    api: httpx.AsyncClient,
+    blueprint: str,
+    sent: list[str],
+    deleted: list[str],
+    not_found: list[str],
+) -> None:
+    answer = await api.post(
+        f"/v1/blueprints/{blueprint}/bulk/entities/delete", json={"entities": sent}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"ok": True, "deletedEntities": deleted, "notFound": not_found}
+    assert await _audited_deletes(api) == [(blueprint, identifier) for identifier in deleted]
+    left = ["api"] if deleted else ["api", "web"]
+    assert await _identifiers(api, "service") == left
+    assert await _identifiers(api, "team") == ["core", "ops"]
+
+
+@pytest.mark.parametrize("dependents", ["true", "false"])
+async def test_an_unknown_blueprint_is_404_naming_it_and_deletes_nothing(
+    api: httpx.AsyncClient, dependents: str
+) -> None:
+    answer = await api.post(
+        "/v1/blueprints/servce/bulk/entities/delete",
+        json={"entities": ["web", "api"]},
+        params={"delete_dependents": dependents},
+    )
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["error"] == "not_found"
+    assert "'servce'" in answer.json()["message"]
+    assert await _identifiers(api, "service") == ["api", "web"]
+    assert await _audited_deletes(api) == []
