@@ -26,7 +26,7 @@ from ocean.load.deletion import (
     in_chunks,
     plan_deletion,
 )
-from ocean.load.shrinkage import weigh
+from ocean.load.shrinkage import shape_of, weigh
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.produced import Produced
@@ -94,7 +94,10 @@ async def recorded(
 async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tally) -> None:
     hooks = job.integration.resync_start_hooks
     tally.state_known = await run_hooks(hooks, "on_resync_start", report.errors, until_failure=True)
-    kinds = [KindReport(kind=resource.kind, index=resource.index) for resource in job.resources]
+    kinds = [
+        KindReport(kind=resource.kind, index=resource.index, shape=shape_of(resource.resource))
+        for resource in job.resources
+    ]
     report.kinds.extend(kinds)
     bound = asyncio.Semaphore(max(1, job.concurrent_kinds))
 
@@ -205,6 +208,8 @@ async def _delete_stale(
         return
     assert tally.produced is not None
     candidates = await _stale_candidates(job, report, tally, owned_at_start)
+    if shrunk.carried and not any(key[0] in shrunk.blueprints for key in candidates):
+        shrunk.accept()  # what the shrunk kinds lost is gone already: nothing left to keep
     dependents = job.mapping.delete_dependent_entities
     graph, fresh, produced = await _dependents_graph(
         job.store, candidates, tally.produced, report.started_at, dependents

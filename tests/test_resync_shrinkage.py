@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ocean.store.open import open_store
 from tests.conftest import TEAMS, Workspace, resource, services
 
 
@@ -78,3 +79,27 @@ async def test_a_threshold_of_1_for_one_resync_accepts_the_new_size(
     assert sorted(await workspace.entities("service", catalog=catalog)) == sorted(
         s["id"] for s in PLAIN
     )
+
+
+async def test_once_what_a_shrunk_kind_kept_is_gone_its_new_size_is_taken(
+    workspace: Workspace, catalog: str
+) -> None:
+    workspace.set_mapping(SHARED)
+    workspace.set_data(services=[STARRED + PLAIN], teams=TEAMS)
+    await workspace.sail(catalog)
+    workspace.set_data(services=[PLAIN], teams=TEAMS)
+    await workspace.sail(catalog)  # held
+    store = await open_store(catalog)
+    try:  # someone deletes the leftovers by hand
+        await store.delete_entities(
+            [("service", s["id"]) for s in STARRED], delete_dependents=False
+        )
+    finally:
+        await store.close()
+
+    accepted = await workspace.sail(catalog)
+    workspace.set_data(services=[PLAIN[:5]], teams=TEAMS)  # the plain kind halves: allowed
+    after = await workspace.sail(catalog)
+
+    assert accepted.deleted == 0 and not accepted.deletion_notes
+    assert after.deleted == 5, after.deletion_notes

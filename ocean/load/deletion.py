@@ -94,7 +94,9 @@ def plan_deletion(
     plan.kept_protected = len(stale.candidates) - len(roots)
     if held:  # (where the blueprint's own count is over too, that says more)
         held_roots = {key for key in roots if key[0] in held}
-        plan.blocked_blueprints = {**held, **_over_threshold(stale, held_roots, threshold)}
+        holding = {key[0] for key in held_roots}  # the held blueprints with stale entities
+        reasons = {bp: why for bp, why in held.items() if bp in holding}
+        plan.blocked_blueprints = reasons | _over_threshold(stale, held_roots, threshold)
         roots -= held_roots
     kept = stale.produced | fresh
 

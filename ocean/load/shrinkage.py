@@ -15,10 +15,15 @@ for one resync accepts the new size.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
+from ocean.mapping import ResourceConfig
 from ocean.monitor.report import KindReport
 
 
@@ -30,6 +35,27 @@ class Shrunk:
     """Blueprints whose stale entities are all kept, with the reason."""
     blocked: str | None = None
     """Why nothing is deleted (a kind that shrank produced no blueprint known), or None."""
+    carried: list[tuple[KindReport, list[str]]] = field(default_factory=list)
+    """The kinds whose past count and blueprints were carried over, each with the
+    blueprints it produced itself this time."""
+
+    def accept(self) -> None:
+        """Take the kinds' new size after all (nothing they kept is left stale: the
+        entities they lost are gone from the catalog, by hand or otherwise)."""
+        for kind, own in self.carried:
+            kind.baseline, kind.blueprints = produced(kind), own
+        self.carried.clear()
+
+
+def shape_of(resource: ResourceConfig) -> str:
+    """A digest of what decides a resource block's entities (its kind, selector and
+    mapping): a kind is weighed only against its own past, not another block's."""
+    text = json.dumps(
+        [resource.kind, resource.selector.__dict__, msgspec.to_builtins(resource.port)],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def produced(kind: KindReport) -> int:
@@ -42,34 +68,53 @@ def weigh(
 ) -> Shrunk:
     """Set each kind's baseline, and say what the kinds that shrank since ``previous`` (the
     last completed full resync's kinds, as recorded; None: there was none) keep."""
-    before = {(k.get("kind"), k.get("index")): k for k in previous or []}
     shrunk = Shrunk()
     for kind in kinds:
         kind.baseline = produced(kind)
-        last = before.get((kind.kind, kind.index))
-        if kind.status != "completed" or last is None:
-            continue  # a failed kind keeps its entities anyway; a new kind has no past
+        last = _past(previous or [], kind)
+        if kind.status != "completed" or last is None or threshold <= 0:
+            continue  # failed: kept anyway; new: no past; threshold 0: nothing is deleted
         baseline = int(last.get("baseline", produced_from(last)))
         if baseline <= 0 or baseline - kind.baseline <= threshold * baseline:
             continue
+        own = kind.blueprints
         kind.baseline = baseline
-        blueprints = sorted({*last.get("blueprints", ()), *kind.blueprints})
-        reason = (
-            f"kind {kind.kind!r} (#{kind.index}) produced {produced(kind)} entities against "
-            f"{baseline} before, {1 - produced(kind) / baseline:.0%} fewer, above "
-            f"entityDeletionThreshold {threshold:g}"
-        )
-        advice = (
-            "If its source really shrank, raise entityDeletionThreshold in the mapping to 1 "
-            "for one resync (that accepts the new size)."
-        )
-        if not blueprints:
-            unknown = "and which blueprints it fills is unknown; nothing was deleted"
-            shrunk.blocked = f"{reason}, {unknown}. {advice}"
-            continue
-        for blueprint in blueprints:
-            shrunk.blueprints.setdefault(blueprint, f"{reason}. {advice}")
+        kind.blueprints = sorted({*last.get("blueprints", ()), *own})
+        shrunk.carried.append((kind, own))
+        _hold(shrunk, kind, baseline, threshold)
     return shrunk
+
+
+def _past(previous: list[Mapping[str, Any]], kind: KindReport) -> Mapping[str, Any] | None:
+    """The recorded kind ``kind`` is weighed against: the block of the same kind and shape
+    (at the same place if several), or, recorded before shapes, at the same place."""
+    same = [
+        k for k in previous
+        if k.get("kind") == kind.kind and k.get("shape") in (None, kind.shape)
+    ]  # fmt: skip
+    placed = [k for k in same if k.get("index") == kind.index]
+    if placed:
+        return placed[0]
+    moved = [k for k in same if k.get("shape") is not None]
+    return moved[0] if kind.shape is not None and moved else None
+
+
+def _hold(shrunk: Shrunk, kind: KindReport, baseline: int, threshold: float) -> None:
+    lost = 1 - produced(kind) / baseline
+    reason = (
+        f"kind {kind.kind!r} (#{kind.index}) produced {produced(kind)} entities against "
+        f"{baseline} before, {lost:.1%} fewer, above entityDeletionThreshold {threshold:g}"
+    )
+    advice = (
+        "If its source really shrank, raise entityDeletionThreshold in the mapping to 1 "
+        "for one resync (that accepts the new size)."
+    )
+    if not kind.blueprints:
+        unknown = "and which blueprints it fills is unknown; nothing was deleted"
+        shrunk.blocked = f"{reason}, {unknown}. {advice}"
+        return
+    for blueprint in kind.blueprints:
+        shrunk.blueprints.setdefault(blueprint, f"{reason}. {advice}")
 
 
 def produced_from(recorded: Mapping[str, Any]) -> int:

@@ -53,6 +53,8 @@ class KindReport:
     """In an incremental run: the cursor it ended on (advanced only when it completed)."""
     blueprints: list[str] = field(default_factory=list)
     """The blueprints its entities went to (or its mapping names)."""
+    shape: str | None = None
+    """A digest of its block's kind, selector and mapping (:func:`ocean.load.shrinkage.shape_of`)."""
     baseline: int | None = None
     """What the next full resync weighs this kind's entities against
     (:mod:`ocean.load.shrinkage`): the entities it produced, or, when that shrank past the

@@ -11,14 +11,20 @@ from ocean.monitor.report import KindReport
 
 
 def _kind(
-    unchanged: int, *, blueprints: tuple[str, ...] = ("service",), status: str = "completed"
+    unchanged: int,
+    *,
+    blueprints: tuple[str, ...] = ("service",),
+    status: str = "completed",
+    index: int = 0,
+    shape: str | None = "s1",
 ) -> KindReport:
-    return KindReport(kind="service", index=0, unchanged=unchanged, status=status,
-                      blueprints=list(blueprints))  # fmt: skip
+    return KindReport(kind="service", index=index, unchanged=unchanged, status=status,
+                      blueprints=list(blueprints), shape=shape)  # fmt: skip
 
 
 def _recorded(produced: int, **more: Any) -> dict[str, Any]:
-    return {"kind": "service", "index": 0, "created": produced, "blueprints": ["service"]} | more
+    recorded = {"kind": "service", "index": 0, "created": produced, "blueprints": ["service"]}
+    return recorded | {"shape": "s1"} | more
 
 
 @pytest.mark.parametrize(
@@ -44,8 +50,13 @@ def _recorded(produced: int, **more: Any) -> dict[str, Any]:
         pytest.param(
             [_recorded(100)], _kind(0, status="failed"), [], 0, id="a-failed-kind-is-kept-anyway"
         ),  # fmt: skip
-        pytest.param([_recorded(100) | {"index": 1}], _kind(0), [], 0, id="another-kind"),
         pytest.param([_recorded(0)], _kind(0), [], 0, id="nothing-before"),
+        pytest.param([_recorded(100, shape="s0")], _kind(0), [], 0, id="another-mapping"),
+        pytest.param([_recorded(100)], _kind(0, index=1), ["service"], 100, id="moved"),
+        pytest.param([_recorded(100, index=1, shape="s0"), _recorded(100)], _kind(0, index=1),
+                     ["service"], 100, id="blocks-reordered"),  # fmt: skip
+        pytest.param([_recorded(100) | {"shape": None}], _kind(0), ["service"], 100,
+                     id="recorded-before-shapes-at-its-place"),  # fmt: skip
     ],
 )
 def test_a_kind_that_lost_more_than_the_threshold_holds_its_blueprints(
@@ -75,3 +86,34 @@ def test_a_threshold_of_1_accepts_the_new_size() -> None:
     shrunk = weigh([_recorded(100)], [kind], 1.0)
 
     assert shrunk.blueprints == {} and kind.baseline == 0
+
+
+def test_a_threshold_of_0_deletes_nothing_and_carries_nothing() -> None:
+    kind = _kind(0)
+
+    shrunk = weigh([_recorded(100)], [kind], 0.0)
+
+    assert shrunk.blueprints == {} and kind.baseline == 0
+
+
+def test_the_blueprints_held_are_carried_while_the_kind_stays_small() -> None:
+    """A computed blueprint: the kind filled a and b, then only a; the next resync still
+    holds b (whose stale entities are the kind's lost ones)."""
+    first = _kind(5, blueprints=("a",))
+    weigh([_recorded(1000, blueprints=["a", "b"])], [first], 0.9)
+    recorded = {**_recorded(first.unchanged), "baseline": first.baseline,
+                "blueprints": first.blueprints}  # fmt: skip
+
+    shrunk = weigh([recorded], [_kind(5, blueprints=("a",))], 0.9)
+
+    assert sorted(shrunk.blueprints) == ["a", "b"]
+
+
+def test_accepting_takes_the_kinds_new_size_and_blueprints() -> None:
+    kind = _kind(5, blueprints=("a",))
+    shrunk = weigh([_recorded(1000, blueprints=["a", "b"])], [kind], 0.9)
+    assert kind.baseline == 1000 and kind.blueprints == ["a", "b"]
+
+    shrunk.accept()
+
+    assert kind.baseline == 5 and kind.blueprints == ["a"]

@@ -536,18 +536,19 @@ async def test_the_last_completed_run_is_the_newest_full_resync_of_the_integrati
     at = "2026-11-27T10:00:00.000Z"
     assert await store.last_completed_run("gh") is None
     for integration, status, report in [
-        ("gh", "completed", {"n": 1}),
-        ("gh", "completed", {"n": 2, "mode": "full"}),
-        ("gh", "failed", {"n": 3}),
-        ("gh", "completed", {"n": 4, "mode": "incremental"}),
-        ("other", "completed", {"n": 5}),
-        ("gh", "running", {"n": 6}),
+        ("gh", "completed", {"n": 1, "kinds": []}),
+        ("gh", "completed", {"n": 2, "mode": "full", "kinds": []}),
+        ("gh", "failed", {"n": 3, "kinds": []}),
+        ("gh", "completed", {"n": 4, "mode": "incremental", "kinds": []}),
+        ("other", "completed", {"n": 5, "kinds": []}),
+        ("gh", "running", {"n": 6, "kinds": []}),
+        ("gh", "completed", {"n": 7}),  # a state a Port API client recorded: no kinds
     ]:
         await store.record_run(RunRecord(integration, "manual", at, at, status, report))
 
     last = await store.last_completed_run("gh")
 
-    assert last is not None and last.report == {"n": 2, "mode": "full"}
+    assert last is not None and last.report == {"n": 2, "mode": "full", "kinds": []}
 
 
 async def test_integration_records_are_kept_and_replaced(store: Store) -> None:

@@ -40,10 +40,12 @@ async def listed(pool: asyncpg.Pool, limit: int) -> list[RunRecord]:
 
 
 async def last_completed(pool: asyncpg.Pool, integration: str) -> RunRecord | None:
-    """The newest full resync of ``integration`` that completed."""
+    """The newest full resync of ``integration`` that completed (recorded with its
+    kinds: not a state a client of the Port API recorded)."""
     row = await pool.fetchrow(
         f"SELECT {_COLUMNS} FROM runs WHERE integration = $1 AND status = 'completed' "
-        "AND coalesce(report::jsonb ->> 'mode', 'full') = 'full' ORDER BY id DESC LIMIT 1",
+        "AND coalesce(report::jsonb ->> 'mode', 'full') = 'full' "
+        "AND jsonb_typeof(report::jsonb -> 'kinds') = 'array' ORDER BY id DESC LIMIT 1",
         integration,
     )
     return None if row is None else _run(row)

@@ -16,7 +16,8 @@ _COLUMNS = "id, integration, trigger, started_at, ended_at, status, report"
 _SELECT = f"SELECT {_COLUMNS} FROM runs"
 LAST_COMPLETED = (
     "WHERE integration = ?1 AND status = 'completed' "
-    "AND coalesce(json_extract(report, '$.mode'), 'full') = 'full' ORDER BY id DESC LIMIT 1"
+    "AND coalesce(json_extract(report, '$.mode'), 'full') = 'full' "
+    "AND json_type(report, '$.kinds') = 'array' ORDER BY id DESC LIMIT 1"
 )
 
 
@@ -51,7 +52,8 @@ def latest(catalog: SQLiteCatalog, limit: int) -> list[RunRecord]:
 
 
 def last_completed(catalog: SQLiteCatalog, integration: str) -> RunRecord | None:
-    """The newest full resync of ``integration`` that completed."""
+    """The newest full resync of ``integration`` that completed (recorded with its
+    kinds: not a state a client of the Port API recorded)."""
 
     def read(db: sqlite3.Connection) -> RunRecord | None:
         r = db.execute(f"{_SELECT} {LAST_COMPLETED}", (integration,)).fetchone()
