@@ -53,10 +53,20 @@ def _recorded(produced: int, **more: Any) -> dict[str, Any]:
         pytest.param([_recorded(0)], _kind(0), [], 0, id="nothing-before"),
         pytest.param([_recorded(100, shape="s0")], _kind(0), [], 0, id="another-mapping"),
         pytest.param([_recorded(100)], _kind(0, index=1), ["service"], 100, id="moved"),
-        pytest.param([_recorded(100, index=1, shape="s0"), _recorded(100)], _kind(0, index=1),
-                     ["service"], 100, id="blocks-reordered"),  # fmt: skip
-        pytest.param([_recorded(100) | {"shape": None}], _kind(0), ["service"], 100,
-                     id="recorded-before-shapes-at-its-place"),  # fmt: skip
+        pytest.param(
+            [_recorded(100, index=1, shape="s0"), _recorded(100)],
+            _kind(0, index=1),
+            ["service"],
+            100,
+            id="blocks-reordered",
+        ),  # fmt: skip
+        pytest.param(
+            [_recorded(100) | {"shape": None}],
+            _kind(0),
+            ["service"],
+            100,
+            id="recorded-before-shapes-at-its-place",
+        ),  # fmt: skip
     ],
 )
 def test_a_kind_that_lost_more_than_the_threshold_holds_its_blueprints(
