@@ -96,6 +96,14 @@ class QueueUnavailableError(StoreError):
     out of memory): events are refused with 503 and the workers wait until it is back."""
 
 
+class CatalogUnavailableError(StoreError):
+    """The catalog's database cannot be reached or does not answer (PostgreSQL down,
+    restarting or out of connections; the embedded catalog's process gone, or its file
+    held by another writer past the busy timeout): no request is at fault, so the catalog
+    server answers 503 with ``Retry-After`` and does not retry a failed group of writes
+    one request at a time (as :class:`~ocean.errors.QueueUnavailableError` for the queue)."""
+
+
 class RequestError(StoreError):
     """A request to the catalog server is malformed: the message names the field, what it
     holds and what is expected (answered 422 with that message)."""

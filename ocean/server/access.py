@@ -25,9 +25,10 @@ from collections.abc import Iterable
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ocean.errors import ForbiddenError
+from ocean.errors import CatalogUnavailableError, ForbiddenError
 from ocean.server.login import TokenGate
 from ocean.server.principal import Principal
+from ocean.server.responses import unavailable
 from ocean.store.base import Store
 from ocean.store.ownership import KnowsDatasources
 from ocean.types import Entity, EntityKey
@@ -98,7 +99,11 @@ class Authenticated:
             await self._app(scope, receive, send)
             return
         authorization = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        checked = await self._gate.check(self._store, authorization or None)
+        try:
+            checked = await self._gate.check(self._store, authorization or None)
+        except CatalogUnavailableError as error:  # (outside the routes' error handlers)
+            await unavailable(error)(scope, receive, send)
+            return
         if checked.principal is None:
             await _refused(401, "unauthorized", checked.refusal)(scope, receive, send)
             return

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ocean.errors import (
+    CatalogUnavailableError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -43,7 +44,7 @@ from ocean.server.bodies import (
 )
 from ocean.server.caller import Callers, owner_of
 from ocean.server.docs import docs_page
-from ocean.server.entities import EntityRoutes, checked
+from ocean.server.entities import EntityRoutes
 from ocean.server.gateway import WriteGateway
 from ocean.server.integrations import Integrations
 from ocean.server.login import TokenGate
@@ -52,7 +53,7 @@ from ocean.server.principal import principal_of, require_integration, writer_of
 from ocean.server.reading import Reader
 from ocean.server.responses import JSON as _JSON
 from ocean.server.responses import error as _error
-from ocean.server.responses import flag, write_code, write_status
+from ocean.server.responses import flag, unavailable, write_code, write_status
 from ocean.server.ui.app import UiFront, create_ui
 from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
@@ -125,6 +126,7 @@ def _handlers() -> dict[Any, Any]:
         RateLimitedError: _rate_limited,
         NotFoundError: _missing,
         ConflictError: _conflict,
+        CatalogUnavailableError: _unavailable,
         StoreError: _store_error,
         RecursionError: _too_deep,
         Exception: _failed,
@@ -186,12 +188,14 @@ class _Routes:
         body = await json_object(request, bulk_cap(request))
         entities: list[Any] = [e | {"blueprint": blueprint} for e in entity_objects(body, most)]
         caller = self.callers.of(request)
-        if flag(request, "validation_only"):
-            outcomes = checked(entities, await self.reader.blueprint(blueprint))
-        else:  # upsert=false (sent so) creates only; Ocean and port-ocean send upsert=true
-            create_only = request.query_params.get("upsert") is not None and not flag(
-                request, "upsert"
+        # upsert=false (sent so) creates only; Ocean and port-ocean send upsert=true
+        create_only = request.query_params.get("upsert") is not None and not flag(request, "upsert")
+        if flag(request, "validation_only"):  # refused as the write would be, nothing written
+            definition = await self.reader.blueprint(blueprint)
+            outcomes = await self.gateway.validate(
+                caller, entities, definition, create_only=create_only
             )
+        else:
             outcomes = await self.gateway.upsert(
                 caller, entities, grouped=True, create_only=create_only, **_write_options(request)
             )
@@ -357,6 +361,10 @@ async def _missing(request: Request, error: Exception) -> Response:
 
 async def _conflict(request: Request, error: Exception) -> Response:
     return _error(409, "conflict", str(error))
+
+
+async def _unavailable(request: Request, error: Exception) -> Response:
+    return unavailable(error)
 
 
 async def _too_large(request: Request, error: Exception) -> Response:

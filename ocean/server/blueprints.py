@@ -23,8 +23,13 @@ from ocean.server.gateway import WriteGateway
 from ocean.server.reading import Reader
 from ocean.server.responses import JSON, flag
 from ocean.store.base import now_iso
+from ocean.types import EntityKey
 
 _DELETE_BATCH = 1000
+_SHOWN = 10
+"""Entities a failed migration's reason names (and relating entities per entity)."""
+_Kept = dict[EntityKey, list[EntityKey]]
+"""Entities a deletion kept, each with the entities relating to it."""
 _MAPS = ("relations", "mirrorProperties", "calculationProperties", "aggregationProperties")
 _STAMPS = ("identifier", "createdAt", "updatedAt", "createdBy", "updatedBy")
 
@@ -109,36 +114,47 @@ class BlueprintRoutes:
 
     async def delete_entities(self, request: Request) -> Response:
         """Delete every entity of a blueprint (``delete_blueprint=true``: the blueprint
-        too); answers the migration's id (it is done by then)."""
+        too); answers the migration's id (it is done by then). An entity that others relate
+        to is kept: the migration is then ``FAILED``, its ``failureReason`` naming what
+        remains and why, and the blueprint is kept."""
         identifier = request.path_params["bp"]
         await self.reader.blueprint(identifier)
         caller, also_blueprint = self.callers.of(request), flag(request, "delete_blueprint")
-        deleted = await self._delete_all(caller, identifier)
-        if also_blueprint:
+        deleted, kept = await self._delete_all(caller, identifier)
+        if also_blueprint and not kept:
             await self.gateway.delete_blueprint(caller, identifier)
         migration = {
             "id": f"migration_{uuid.uuid4().hex[:16]}",
             "actor": caller.credential or caller.owner.datasource,
             "sourceBlueprint": identifier,
             "mapping": {},
-            "status": "COMPLETED",
+            "status": "FAILED" if kept else "COMPLETED",
             "deletedEntities": deleted,
             "createdAt": now_iso(),
         }
+        if kept:
+            migration["failureReason"] = _remained(identifier, kept, also_blueprint)
         self._migrations[migration["id"]] = migration
         return JSON({"ok": True, "migrationId": migration["id"]})
 
-    async def _delete_all(self, caller: Caller, blueprint: str) -> int:
-        keys = [
-            (blueprint, str(e["identifier"]))
-            async for e in self.reader.store.iter_entities(blueprint)
-        ]
+    async def _delete_all(self, caller: Caller, blueprint: str) -> tuple[int, _Kept]:
+        """Delete ``blueprint``'s entities a batch at a time, in passes while a pass deletes
+        some (one kept in a batch for another of them that a later batch deleted): how many
+        were deleted, and those the last pass kept, each with the entities relating to it."""
         deleted = 0
-        for start in range(0, len(keys), _DELETE_BATCH):
-            batch = keys[start : start + _DELETE_BATCH]
-            result = await self.gateway.delete(caller, batch, delete_dependents=False)
-            deleted += len(result.deleted)
-        return deleted
+        while True:
+            keys = [
+                (blueprint, str(e["identifier"]))
+                async for e in self.reader.store.iter_entities(blueprint)
+            ]
+            gone, kept = 0, _Kept()
+            for start in range(0, len(keys), _DELETE_BATCH):
+                batch = keys[start : start + _DELETE_BATCH]
+                result = await self.gateway.delete(caller, batch, delete_dependents=False)
+                gone, kept = gone + len(result.deleted), kept | result.blocked
+            deleted += gone
+            if not gone or not kept:
+                return deleted, kept
 
     async def migration(self, request: Request) -> Response:
         """A migration's state (those of all-entities deletes)."""
@@ -146,3 +162,21 @@ class BlueprintRoutes:
         if found is None:
             raise NotFoundError(f"migration {request.path_params['id']!r} does not exist")
         return JSON({"ok": True, "migration": found})
+
+
+def _remained(blueprint: str, kept: _Kept, also_blueprint: bool) -> str:
+    """Why a deletion of ``blueprint``'s entities left ``kept`` (each with those relating to
+    it), and what to do."""
+    named = [
+        f"{identifier!r} (related to by {', '.join(f'{bp}/{ident}' for bp, ident in by[:_SHOWN])}"
+        + (f" and {len(by) - _SHOWN} more)" if len(by) > _SHOWN else ")")
+        for (_, identifier), by in sorted(kept.items())[:_SHOWN]
+    ]
+    more = f" and {len(kept) - _SHOWN} more" if len(kept) > _SHOWN else ""
+    return (
+        f"{len(kept)} entities of blueprint {blueprint!r} remain, as other entities relate to "
+        f"them: {'; '.join(named)}{more}. Delete those first or remove their relations, or "
+        f"delete these with them (POST /v1/blueprints/{blueprint}/bulk/entities/delete?"
+        "delete_dependents=true), then delete again"
+        + ("; the blueprint was not deleted" if also_blueprint else "")
+    )

@@ -21,10 +21,7 @@ from ocean.server.bodies import bulk_cap, json_object
 from ocean.server.caller import Callers
 from ocean.server.gateway import WriteGateway
 from ocean.server.reading import Reader, View
-from ocean.server.responses import JSON, error, failed_write, flag
-from ocean.store.base import WriteOutcome
-from ocean.store.entity_rules import EntityRules
-from ocean.store.validation import identifier_problem
+from ocean.server.responses import JSON, failed_write, flag
 from ocean.types import Entity
 
 _SEARCH_FIELDS = {"query", "include", "exclude", "limit", "from"}
@@ -111,17 +108,19 @@ class EntityRoutes:
         blueprint = request.path_params["bp"]
         entity: dict[str, Any] = (await json_object(request)) | {"blueprint": blueprint}
         definition = await self.reader.blueprint(blueprint)
-        if flag(request, "validation_only"):
-            return _validated(entity, definition)
-        identifier = entity.get("identifier")
-        if not flag(request, "upsert") and isinstance(identifier, str):
-            if await self.reader.store.get_entities(blueprint, [identifier]):
-                raise ConflictError(
-                    f"entity {identifier!r} of blueprint {blueprint!r} already exists: "
-                    "send upsert=true to replace it (merge=true to update only the fields sent)"
-                )
-        merge = flag(request, "upsert") and flag(request, "merge")
-        return await self._write(request, entity, merge=merge, status=201)
+        create_only = not flag(request, "upsert")
+        if flag(request, "validation_only"):  # refused as the write would be, nothing written
+            (verdict,) = await self.gateway.validate(
+                self.callers.of(request),
+                [entity],  # type: ignore[list-item]
+                definition,
+                create_only=create_only,
+            )
+            return (
+                JSON({"ok": True, "entity": entity}) if verdict.ok else failed_write(verdict.error)
+            )
+        merge = not create_only and flag(request, "merge")
+        return await self._write(request, entity, merge=merge, status=201, create_only=create_only)
 
     async def replace(self, request: Request) -> Response:
         """Replace an existing entity with the body (404 when it does not exist)."""
@@ -163,11 +162,18 @@ class EntityRoutes:
         return await self._write(request, entity, merge=merge, status=200)
 
     async def _write(
-        self, request: Request, entity: dict[str, Any], *, merge: bool, status: int
+        self,
+        request: Request,
+        entity: dict[str, Any],
+        *,
+        merge: bool,
+        status: int,
+        create_only: bool = False,
     ) -> Response:
         (outcome,) = await self.gateway.upsert(
             self.callers.of(request),
             [entity],  # type: ignore[list-item]
+            create_only=create_only,
             merge=merge,
             create_missing_related=flag(request, "create_missing_related_entities"),
         )
@@ -205,26 +211,3 @@ def _page_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 1 <= value <= _MOST:
         raise RequestError(f"limit must be a number from 1 to {_MOST}, got {str(value)[:40]!r}")
     return int(value)
-
-
-def checked(entities: list[Entity], blueprint: dict[str, Any]) -> list[WriteOutcome]:
-    """``validation_only=true`` on the bulk route: each entity's verdict under its
-    blueprint, nothing written (those that pass are ``unchanged``)."""
-    rules, outcomes = EntityRules(blueprint), []
-    for index, entity in enumerate(entities):
-        identifier = entity.get("identifier")
-        problems = [p for p in [identifier_problem(identifier)] if p] or rules.problems(
-            dict(entity)
-        )
-        error = "; ".join(problems) or None
-        status = "failed" if error else "unchanged"
-        outcomes.append(WriteOutcome(index, identifier, blueprint["identifier"], status, error))
-    return outcomes
-
-
-def _validated(entity: dict[str, Any], blueprint: dict[str, Any]) -> Response:
-    """``validation_only=true``: the entity checked against its blueprint, nothing written."""
-    problems = EntityRules(blueprint).problems(entity)
-    if problems:
-        return error(422, "invalid_entity", "; ".join(problems))
-    return JSON({"ok": True, "entity": entity})

@@ -18,10 +18,12 @@ from typing import Any
 
 from ocean.server.access import Ownership
 from ocean.server.caller import Caller
-from ocean.server.grouping import GroupedWrites
+from ocean.server.grouping import GroupedWrites, written
 from ocean.store.audit import AuditEntry, KeepsAudit, diff_summary
-from ocean.store.base import DeleteResult, Store, WriteOutcome
+from ocean.store.base import CreatesOnly, DeleteResult, Store, WriteOutcome, already_exists
 from ocean.store.blueprint_removal import DeletesBlueprints
+from ocean.store.entity_rules import EntityRules
+from ocean.store.validation import identifier_problem
 from ocean.store.writes import merged
 from ocean.types import Entity, EntityKey
 
@@ -47,19 +49,22 @@ class WriteGateway:
         """As :meth:`Store.upsert_entities` (``options``: ``merge``,
         ``create_missing_related``, ``only_changed``), as ``caller``; ``grouped``: in one
         transaction with concurrent bulk calls (:class:`GroupedWrites`); ``create_only``:
-        an entity that exists fails (``conflict``) rather than being written."""
+        an entity that exists fails (``conflict``) rather than being written, as the write's
+        transaction finds it where the catalog :class:`CreatesOnly` (SQLite, PostgreSQL)."""
         allowed, refusals = await self._permitted(caller, entities)
         denied = {i: f"forbidden: {why}" for i, why in refusals.items()}
         sent = [entities[i] for i in allowed] if denied else entities
         before = await self._stored(sent)
-        if create_only and (taken := [i for i in allowed if _key(entities[i]) in before]):
-            denied |= {i: _exists(entities[i]) for i in taken}
+        if create_only and isinstance(self.store, CreatesOnly):  # checked in its transaction
+            options["create_only"] = True
+        elif create_only and (taken := [i for i in allowed if _key(entities[i]) in before]):
+            denied |= {i: already_exists(_key(entities[i])) for i in taken}
             allowed = [i for i in allowed if i not in denied]
             sent = [entities[i] for i in allowed]
         if grouped:
             outcomes = await self._grouped.upsert(sent, owner=caller.owner, **options)
         else:
-            outcomes = await self.store.upsert_entities(sent, owner=caller.owner, **options)
+            outcomes = await written(self.store, sent, owner=caller.owner, **options)
         if denied:
             outcomes = _with_refused(entities, allowed, outcomes, denied)
         merge = bool(options.get("merge"))
@@ -67,6 +72,28 @@ class WriteGateway:
             [_upserted(caller, entities[o.index], o, before, merge, create_only) for o in outcomes]
         )
         return outcomes
+
+    async def validate(
+        self,
+        caller: Caller,
+        entities: list[Entity],
+        blueprint: dict[str, Any],
+        *,
+        create_only: bool = False,
+    ) -> list[WriteOutcome]:
+        """``validation_only=true``: each entity's outcome as :meth:`upsert` would answer it,
+        nothing written: refused as the caller may not write it (``forbidden``), as it exists
+        when only creating (``conflict``), or as ``blueprint``'s rules find it invalid; those
+        that pass are ``unchanged``."""
+        allowed, refusals = await self._permitted(caller, entities)
+        denied = {i: f"forbidden: {why}" for i, why in refusals.items()}
+        if create_only:
+            before = await self._stored([entities[i] for i in allowed])
+            taken = [i for i in allowed if _key(entities[i]) in before]
+            denied |= {i: already_exists(_key(entities[i])) for i in taken}
+            allowed = [i for i in allowed if i not in denied]
+        outcomes = _checked([entities[i] for i in allowed], blueprint)
+        return _with_refused(entities, allowed, outcomes, denied) if denied else outcomes
 
     async def delete(
         self, caller: Caller, keys: list[EntityKey], *, delete_dependents: bool
@@ -165,11 +192,18 @@ def _key(entity: Entity) -> EntityKey:
     return str(entity.get("blueprint")), str(entity.get("identifier"))
 
 
-def _exists(entity: Entity) -> str:
-    return (
-        f"conflict: entity {entity.get('identifier')!r} of blueprint {entity.get('blueprint')!r} "
-        "already exists: send upsert=true to replace it (merge=true to update only the fields sent)"
-    )
+def _checked(entities: list[Entity], blueprint: dict[str, Any]) -> list[WriteOutcome]:
+    """Each entity's verdict under its blueprint (those that pass are ``unchanged``)."""
+    rules, outcomes = EntityRules(blueprint), []
+    for index, entity in enumerate(entities):
+        identifier = entity.get("identifier")
+        problems = [p for p in [identifier_problem(identifier)] if p] or rules.problems(
+            dict(entity)
+        )
+        error = "; ".join(problems) or None
+        status = "failed" if error else "unchanged"
+        outcomes.append(WriteOutcome(index, identifier, blueprint["identifier"], status, error))
+    return outcomes
 
 
 def _upserted(

@@ -7,7 +7,11 @@ in one call (one transaction). Requests with other write options, or touching an
 another request of the group also touches, start a new group, so every request keeps the
 meaning it would have alone. A group whose write fails (one request's entity the store
 cannot take, say) is written again a request at a time, so that only the request at fault
-fails, as it would have alone.
+fails, as it would have alone. Unless the catalog itself is unavailable
+(:class:`~ocean.store.base.CatalogUnavailableError`: its database cannot be reached): no
+request is at fault then, and writing each again would only multiply the load on a
+catalog that is down, so every request of the group, and of the groups after it that
+arrived with it, fails at once with that error (the server answers 503).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ocean.store.base import Store, WriteOutcome
+from ocean.errors import CatalogUnavailableError
+from ocean.store.base import CreatesOnly, Store, WriteOutcome
 from ocean.store.group_commit import GroupCommit
 from ocean.types import Entity
 
@@ -40,7 +45,8 @@ class GroupedWrites:
         self._commits: GroupCommit[_Request, _Result] = GroupCommit(self._write)
 
     async def upsert(self, entities: list[Entity], **options: Any) -> list[WriteOutcome]:
-        """As :meth:`Store.upsert_entities`, sharing a transaction with concurrent calls."""
+        """As :meth:`Store.upsert_entities` (``create_only=True``: as
+        :meth:`CreatesOnly.create_entities`), sharing a transaction with concurrent calls."""
         result = await self._commits.submit(_Request(entities, options))
         if isinstance(result, Exception):
             raise result
@@ -51,6 +57,8 @@ class GroupedWrites:
         for group in _groups(requests):
             try:
                 results += await self._together(group)
+            except CatalogUnavailableError as error:  # no request at fault: none is retried
+                return results + [error] * (len(requests) - len(results))
             except Exception as error:  # (rolled back: nothing of the group was written)
                 if len(group) == 1:
                     results.append(error)
@@ -68,7 +76,7 @@ class GroupedWrites:
     async def _together(self, group: list[_Request]) -> list[_Result]:
         """The group's requests written in one call, each with its own outcomes."""
         entities = [entity for request in group for entity in request.entities]
-        outcomes = await self._store.upsert_entities(entities, **group[0].options)
+        outcomes = await written(self._store, entities, **group[0].options)
         results: list[_Result] = []
         offset = 0
         for request in group:
@@ -78,6 +86,16 @@ class GroupedWrites:
             offset += len(request.entities)
             results.append(mine)
         return results
+
+
+async def written(store: Store, entities: list[Entity], **options: Any) -> list[WriteOutcome]:
+    """:meth:`Store.upsert_entities`; with ``create_only=True`` (a catalog that
+    :class:`CreatesOnly`), :meth:`CreatesOnly.create_entities`."""
+    if not options.pop("create_only", False):
+        return await store.upsert_entities(entities, **options)
+    if not isinstance(store, CreatesOnly):
+        raise TypeError(f"{type(store).__name__} cannot create only: check existence first")
+    return await store.create_entities(entities, **options)
 
 
 def _groups(requests: list[_Request]) -> list[list[_Request]]:

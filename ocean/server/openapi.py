@@ -27,6 +27,7 @@ _ERRORS = {
     "413": "body too large",
     "429": "too many failed token requests: wait the Retry-After seconds",
     "422": "the body or a parameter is malformed, or the entity does not match its blueprint",
+    "503": "the catalog's database cannot be reached: retry after the Retry-After seconds",
 }
 _CONVERTER = re.compile(r"{(\w+):\w+}")
 

@@ -30,6 +30,19 @@ def error(status: int, code: str, message: str) -> JSONResponse:
     return JSON({"ok": False, "error": code, "message": message}, status_code=status)
 
 
+UNAVAILABLE_RETRY_AFTER = 5
+"""The seconds a 503 (the catalog's database cannot be reached) asks the client to wait."""
+
+
+def unavailable(cause: Exception) -> JSONResponse:
+    """503 ``catalog_unavailable`` with ``Retry-After``: the catalog's database cannot be
+    reached (:class:`~ocean.errors.CatalogUnavailableError`), no request is at fault,
+    and Port's clients (Ocean's, port-ocean's) retry a 503 after that wait."""
+    answer = error(503, "catalog_unavailable", str(cause))
+    answer.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return answer
+
+
 def flag(request: Request, name: str, default: bool = False) -> bool:
     """A boolean query parameter (``true``/``false``, as Port's clients send them)."""
     value = request.query_params.get(name)

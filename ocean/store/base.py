@@ -25,6 +25,14 @@ ABANDONED_ERROR = "the process running it stopped without ending it (its resync 
 """What a run still recorded ``running`` says once the next resync takes its lease."""
 
 
+def already_exists(key: EntityKey) -> str:
+    """Why a create-only write of an entity that exists failed (409 on the catalog server)."""
+    return (
+        f"conflict: entity {key[1]!r} of blueprint {key[0]!r} already exists: send "
+        "upsert=true to replace it (merge=true to update only the fields sent)"
+    )
+
+
 @dataclass(frozen=True)
 class Owner:
     """The integration writing entities; Port calls its User-Agent string the datasource."""
@@ -244,6 +252,27 @@ class Store(Protocol):
 
     async def run_integrations(self) -> list[str]:
         """The identifiers of the integrations that have recorded runs, sorted."""
+        ...
+
+
+@runtime_checkable
+class CreatesOnly(Protocol):
+    """A catalog that creates entities only, deciding in the write's own transaction (under
+    its lock) whether each exists (SQLite, PostgreSQL): of two writes creating one key at
+    once, one creates it and the other fails, rather than both succeeding, the later over."""
+
+    async def create_entities(
+        self,
+        entities: list[Entity],
+        *,
+        owner: Owner,
+        merge: bool = False,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:
+        """As :meth:`Store.upsert_entities`, but an entity stored when the write reads it
+        fails (:func:`already_exists`) and is left as it is (a key sent twice: the later
+        copy over the earlier, as in an upsert)."""
         ...
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from ocean.load.diff import is_unchanged
-from ocean.store.base import WriteOutcome
+from ocean.store.base import WriteOutcome, already_exists
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
@@ -45,7 +45,8 @@ def rules_cover(rules: dict[str, EntityRules], entities: list[Entity]) -> bool:
 
 
 def write_options(merge: bool, only_changed: bool, create_missing_related: bool) -> dict[str, bool]:
-    """A bulk write's options, as :func:`plan_batch` and the stores read them."""
+    """A bulk write's options, as :func:`plan_batch` and the stores read them (``create_only``,
+    set by a store's create-only write: see :func:`plan_batch`)."""
     return {
         "merge": merge,
         "only_changed": only_changed,
@@ -321,15 +322,20 @@ def plan_batch(
 ) -> BatchPlan:
     """Decide every entity's fate against the stored bodies: unchanged, invalid, or a write
     (with its relation edges); ``rules`` check what a merge makes. A key sent twice is
-    planned in order, the later copy over the earlier: only the last is written."""
+    planned in order, the later copy over the earlier: only the last is written. With
+    ``create_only`` a stored key fails, read in the write's transaction (one of two racing)."""
     plan = BatchPlan(writes=[], outcomes=list(batch.failed), edges={})
     planned: dict[EntityKey, int] = {}
     """Each key's write, by its place in ``plan.writes``."""
+    create_only = options.get("create_only", False)
     for index, key, text, checked in zip(
         batch.indexes, batch.keys, batch.texts, batch.checks, strict=True
     ):
         place = planned.get(key)
         prior = None if place is None else plan.writes[place]
+        if create_only and prior is None and key in stored:
+            plan.outcomes.append(WriteOutcome(index, key[1], key[0], "failed", already_exists(key)))
+            continue
         old = stored.get(key) if prior is None else prior.text
         result = _planned(index, key, text, checked, old, options, rules)
         if isinstance(result, WriteOutcome):

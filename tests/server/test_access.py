@@ -362,3 +362,59 @@ async def test_the_single_entity_routes_keep_to_the_owner(served: Served) -> Non
         assert (await a.delete("/v1/blueprints/service/entities/a2")).status_code == 200
         stored = await _stored(admin)
         assert sorted(stored) == ["a1"] and stored["a1"]["title"] == "A's"
+
+
+async def _verdict(
+    client: httpx.AsyncClient, route: str, identifier: str, params: dict[str, str]
+) -> tuple[int, str | None]:
+    """A write's answer as (status, error code): a bulk write's for its one entity."""
+    entity = {"identifier": identifier, "title": "changed", "properties": {}}
+    if route == "single":
+        answer = await client.post("/v1/blueprints/service/entities", json=entity, params=params)
+        return answer.status_code, answer.json().get("error")
+    answer = await client.post(
+        "/v1/blueprints/service/entities/bulk", json={"entities": [entity]}, params=params
+    )
+    errors = answer.json()["errors"]
+    return (errors[0]["statusCode"], errors[0]["error"]) if errors else (answer.status_code, None)
+
+
+@pytest.mark.parametrize(
+    ("route", "writer", "identifier", "upsert", "refusal"),
+    [
+        ("bulk", "b", "a1", "true", (403, "forbidden")),
+        ("single", "b", "a1", "true", (403, "forbidden")),
+        ("bulk", "b", "a1", "false", (403, "forbidden")),
+        ("single", "b", "a1", "false", (403, "forbidden")),
+        ("bulk", "admin", "a1", "false", (409, "conflict")),
+        ("single", "admin", "a1", "false", (409, "conflict")),
+        ("bulk", "b", "b1", "true", None),
+        ("single", "b", "b1", "false", None),
+    ],
+)
+async def test_validation_only_refuses_what_the_write_would_and_writes_nothing(
+    served: Served,
+    route: str,
+    writer: str,
+    identifier: str,
+    upsert: str,
+    refusal: tuple[int, str] | None,
+) -> None:
+    admin = await served.client("admin", "admin")
+    a = await served.client("a", "integration", "team-a")
+    b = await served.client("b", "integration", "team-b")
+    client = {"admin": admin, "b": b}[writer]
+    async with admin, a, b:
+        await admin.post("/v1/blueprints", json=SERVICE)
+        await _upsert(a, "a1")
+        checked = await _verdict(client, route, identifier, {"upsert": upsert, "validation_only": "true"})  # fmt: skip
+        stored = await _stored(admin)
+        written = await _verdict(client, route, identifier, {"upsert": upsert})
+
+    assert sorted(stored) == ["a1"] and stored["a1"]["title"] == "t"  # nothing written
+    if refusal is None:
+        assert checked == (200, None)
+        assert written[1] is None
+    else:
+        assert checked == refusal
+        assert written == refusal

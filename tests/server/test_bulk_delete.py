@@ -63,3 +63,37 @@ async def test_an_unknown_blueprint_is_404_naming_it_and_deletes_nothing(
     assert "'servce'" in answer.json()["message"]
     assert await _identifiers(api, "service") == ["api", "web"]
     assert await _audited_deletes(api) == []
+
+
+@pytest.mark.parametrize(
+    ("blueprint", "delete_blueprint", "status", "left"),
+    [
+        pytest.param("team", "true", "FAILED", ["core", "ops"], id="related-to-with-blueprint"),
+        pytest.param("team", "false", "FAILED", ["core", "ops"], id="related-to"),
+        pytest.param("service", "true", "COMPLETED", [], id="unrelated-with-blueprint"),
+        pytest.param("service", "false", "COMPLETED", [], id="unrelated"),
+    ],
+)
+async def test_deleting_all_entities_fails_the_migration_naming_those_others_relate_to(
+    api: httpx.AsyncClient, blueprint: str, delete_blueprint: str, status: str, left: list[str]
+) -> None:
+    answer = await api.delete(
+        f"/v1/blueprints/{blueprint}/all-entities", params={"delete_blueprint": delete_blueprint}
+    )
+    assert answer.status_code == 200, answer.text
+    migration = (await api.get(f"/v1/migrations/{answer.json()['migrationId']}")).json()
+    kept = (await api.get(f"/v1/blueprints/{blueprint}")).status_code
+
+    assert migration["migration"]["status"] == status
+    assert kept == (200 if left or delete_blueprint == "false" else 404)
+    if left:
+        assert await _identifiers(api, blueprint) == left
+        reason = migration["migration"]["failureReason"]
+        for named in ("'core'", "'ops'", "service/api", "service/web", "delete_dependents=true"):
+            assert named in reason, reason
+        assert ("not deleted" in reason) == (delete_blueprint == "true")
+    else:
+        assert "failureReason" not in migration["migration"]
+        assert (await api.get(f"/v1/blueprints/{blueprint}/entities-count")).json().get(
+            "count", 0
+        ) == 0

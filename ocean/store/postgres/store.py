@@ -38,6 +38,7 @@ from ocean.store.postgres import audit, lease, pages, produced, runs
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
 from ocean.store.postgres.clock import ServerClock
+from ocean.store.postgres.connections import reachable, session_kept, without_jit
 from ocean.store.postgres.owners import NUMBER, OwnerNumbers
 from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
 from ocean.store.postgres.relations import delete_entities as delete_reaching
@@ -94,8 +95,8 @@ class PostgresStore:
         pool = None
         try:
             pool = await asyncpg.create_pool(
-                dsn, min_size=1, max_size=4, server_settings=settings, reset=_session_kept,
-                init=_without_jit,
+                dsn, min_size=1, max_size=4, server_settings=settings, reset=session_kept,
+                init=without_jit,
             )  # fmt: skip
             async with pool.acquire() as connection:
                 await migrate(connection, schema)
@@ -138,9 +139,10 @@ class PostgresStore:
             await self._clock.read(self._pool)
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
-        rows = await self._pool.fetch(
-            f"{_SELECT} WHERE blueprint = $1 AND identifier = ANY($2)", blueprint, identifiers
-        )
+        with reachable(self.url):
+            rows = await self._pool.fetch(
+                f"{_SELECT} WHERE blueprint = $1 AND identifier = ANY($2)", blueprint, identifiers
+            )
         return {row[1]: shaped(*row) for row in rows}
 
     async def upsert_entities(
@@ -156,6 +158,16 @@ class PostgresStore:
             entities, None, owner=owner, merge=merge, only_changed=only_changed,
             create_missing_related=create_missing_related,
         )  # fmt: skip
+
+    async def create_entities(
+        self, entities: list[Entity], *, owner: Owner, merge: bool = False,
+        only_changed: bool = False, create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:  # fmt: skip
+        """:class:`~ocean.store.base.CreatesOnly`: whether each exists is read under its
+        blueprint's lock (taken exclusive: a write that asks), in the write's transaction."""
+        options = write_options(merge, only_changed, create_missing_related) | {"create_only": True}
+        with reachable(self.url):
+            return await self._write(entities, None, owner, options)
 
     def writes_in_order(self) -> bool:
         return True
@@ -175,10 +187,17 @@ class PostgresStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
+        options = write_options(merge, only_changed, create_missing_related)
+        with reachable(self.url):  # a CatalogUnavailableError, as no request is at fault
+            return await self._write(entities, prepared, owner, options)
+
+    async def _write(
+        self, entities: list[Entity], prepared: PreparedBatch | None, owner: Owner,
+        options: dict[str, bool],
+    ) -> list[WriteOutcome]:  # fmt: skip
         turn = self._batches.turn()  # taken as called: writes are made in call order
         try:
             await self._read_clock()
-            options = write_options(merge, only_changed, create_missing_related)
             if prepared is None or prepared.rules is not self._known.rules:  # none, or stale
                 if not rules_cover(self._known.rules, entities):
                     await self._read_rules()
@@ -336,7 +355,8 @@ class PostgresStore:
         return await credential_rows.create(self._pool, name, role, integration)
 
     async def get_credential(self, client_id: str) -> Credential | None:
-        return await credential_rows.get(self._pool, client_id)
+        with reachable(self.url):  # asked on every request to the catalog server
+            return await credential_rows.get(self._pool, client_id)
 
     async def list_credentials(self) -> list[Credential]:
         return await credential_rows.listed(self._pool)
@@ -348,7 +368,8 @@ class PostgresStore:
         return await credential_rows.rotate(self._pool, client_id)
 
     async def datasources_of(self, keys: list[EntityKey]) -> dict[EntityKey, list[str]]:
-        return await credential_rows.datasources_of(self._pool, keys)
+        with reachable(self.url):
+            return await credential_rows.datasources_of(self._pool, keys)
 
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
@@ -474,17 +495,3 @@ class PostgresStore:
 
     async def run_integrations(self) -> list[str]:
         return await runs.integrations(self._pool)
-
-
-async def _without_jit(connection: asyncpg.Connection) -> None:
-    """No JIT: a catalog's queries are short, and one planned without statistics (a fresh
-    catalog, before autoanalyze) spent 120 ms compiling 3 ms of work. Set once a session
-    opens, not as a startup parameter, which poolers such as PgBouncer refuse."""
-    await connection.execute("SET jit = off")
-
-
-async def _session_kept(connection: asyncpg.Connection) -> None:
-    """A connection back in the pool keeps its session: the store's locks and settings are
-    all its transactions' (an open one is still rolled back), so asyncpg's reset (closing
-    cursors, releasing session locks, resetting settings) is a round trip each write waits
-    for, to undo nothing."""

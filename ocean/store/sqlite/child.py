@@ -30,6 +30,7 @@ from typing import IO, Any
 from ocean.errors import StoreError
 from ocean.process import release_garbage, tune_interpreter
 from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.store.sqlite.thread import catalog_failure
 
 _RESYNC_WRITES = "ocean.store.sqlite.mapping"
 """The module of what a resync's writes run here."""
@@ -74,7 +75,7 @@ def _answered(run: Callable[[], Any], failed: str) -> bytes:
     try:
         answer: tuple[bool, Any] = (True, run())
     except (sqlite3.Error, OSError) as error:
-        answer = (False, StoreError(f"{failed}{error}"))
+        answer = (False, catalog_failure(f"{failed}{error}", error))
     except Exception as error:
         answer = (False, error)
     try:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
+from ocean.errors import StoreError
 from ocean.store.sqlite.catalog import SQLiteCatalog
-from ocean.store.sqlite.thread import SQLiteThread
+from ocean.store.sqlite.thread import SQLiteThread, catalog_failure, unusable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -49,7 +50,12 @@ class CatalogThread:
     async def call(
         self, method: Callable[Concatenate[SQLiteCatalog, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        return await self._thread.run(method, self._catalog, *args, **kwargs)
+        try:
+            return await self._thread.run(method, self._catalog, *args, **kwargs)
+        except StoreError as error:  # (the catalog's: the live-event queue's are its own)
+            if not unusable(error.__cause__):
+                raise
+            raise catalog_failure(str(error), error.__cause__) from error
 
     async def stop(self) -> None:
         try:

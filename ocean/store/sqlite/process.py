@@ -23,7 +23,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import IO, Any, Concatenate, ParamSpec, TypeVar
 
-from ocean.errors import StoreError
+from ocean.errors import CatalogUnavailableError, StoreError
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.child import LENGTH, write_frame
 from ocean.store.sqlite.spawn import SpareCatalog
@@ -155,7 +155,7 @@ class CatalogProcess:
         await asyncio.wait([self._answers.ended])  # (a cancelled caller leaves it to others)
 
 
-class CatalogProcessExitedError(StoreError):
+class CatalogProcessExitedError(CatalogUnavailableError):
     """The catalog's process exited before it answered a call."""
 
 

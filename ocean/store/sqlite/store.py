@@ -136,6 +136,21 @@ class SQLiteStore:
             create_missing_related=create_missing_related,
         )
 
+    async def create_entities(
+        self,
+        entities: list[Entity],
+        *,
+        owner: Owner,
+        merge: bool = False,
+        only_changed: bool = False,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:
+        """:class:`~ocean.store.base.CreatesOnly`: whether each exists is read in the write
+        transaction (``BEGIN IMMEDIATE``: no other writer in between)."""
+        options = write_options(merge, only_changed, create_missing_related) | {"create_only": True}
+        outcomes, _ = await self._write(None, [(entities, None)], owner, options)
+        return outcomes
+
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
         """``entities`` prepared against the blueprint rules read so far, on the caller's
         thread (None when one of their blueprints has not been read)."""
