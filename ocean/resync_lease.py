@@ -147,7 +147,9 @@ async def _hold(
         raise
     finally:
         beat.cancel()
-        completed = report is not None and report.status == "completed" and not lost
+        completed = (  # a full resync's: an incremental one reads changes only
+            report is not None and report.status == "completed" and report.mode == "full"
+        ) and not lost
         await asyncio.shield(_release(store, integration, terms.holder, completed))
 
 

@@ -240,6 +240,30 @@ async def test_a_refused_resync_is_dropped_only_when_one_started_after_the_refus
     assert (report is not None) is runs_again
 
 
+async def test_an_incremental_sync_completing_does_not_drop_a_refused_full_resync(
+    catalog: str,
+) -> None:
+    """An incremental sync reads changes only and deletes nothing: a full resync refused
+    before it still has to run."""
+    async with opened(catalog) as store:
+        await store.acquire_lease(ME, OTHER, 30)
+        terms = LeaseTerms(holder=ME_HERE)
+        with pytest.raises(LeaseHeldError) as refused:
+            await under_lease(store, ME, terms, _done)
+        standby = Standby("request", refused.value.held_since)
+        await store.release_lease(ME, OTHER, completed=False)
+        await asyncio.sleep(0.01)
+
+        async def incremental() -> ResyncReport:
+            return ResyncReport(integration=ME, trigger="incremental", started_at="now",
+                                status="completed", mode="incremental")  # fmt: skip
+
+        assert await under_lease(store, ME, LeaseTerms(holder=THIRD), incremental) is not None
+        report = await under_lease(store, ME, terms, _done, standby=standby)
+
+    assert report is not None
+
+
 async def _done() -> ResyncReport:
     return ResyncReport(integration=ME, trigger="request", started_at="now", status="completed")
 

@@ -79,21 +79,24 @@ class _Poller:
         superseded it (it was cancelled, and another should start)."""
         if self.reload is not None:
             self.reload()
+        full = trigger != "incremental"  # an incremental sync neither takes nor ends a retry
         job = resync(self.sail, self.store, self.observer, trigger=trigger,
-                     freshness=self.freshness, standby=self.standby)  # fmt: skip
+                     freshness=self.freshness, standby=self.standby if full else None)  # fmt: skip
         interval = self.sail.settings.event_listener.interval
         try:
             report, superseded = await _run(job, self.stop, self.watermark, interval)
         except LeaseHeldError as error:
-            if self.standby is None:  # the first refusal is what a completion must follow
+            if full and self.standby is None:  # the first refusal is what a completion must follow
                 _log.warning("standing by, retrying every %g s: %s", interval, error)
                 self.standby = Standby(trigger, error.held_since)
             return False
         except LeaseLostError as error:  # tried again unless a resync completes meanwhile
-            _log.error("%s; trying again every %g s until one completes", error, interval)
-            self.standby = Standby(trigger, error.held_since)
+            if full:
+                _log.error("%s; trying again every %g s until one completes", error, interval)
+                self.standby = Standby(trigger, error.held_since)
             return False
-        self.standby = None
+        if full:
+            self.standby = None
         if report is not None:
             self._report(report)
         return superseded

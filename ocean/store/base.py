@@ -361,7 +361,7 @@ def lease_lost(fence: Fence) -> str:
 @dataclass(frozen=True)
 class Lease:
     """An integration's resync lease as the catalog holds it (times in :func:`now_iso`'s
-    format). ``holder`` is None once released; ``completed_at`` is when a resync holding
+    format). ``holder`` is None once released; ``completed_at`` is when a full resync holding
     it last completed (None: never), and ``completed_since`` when that resync took it."""
 
     integration: str
