@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,7 +31,7 @@ from ocean.load.shrinkage import shape_of, weigh
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.produced import Produced
-from ocean.store.base import DeleteResult, RechecksOwnership, RunRecord, Store, now_iso
+from ocean.store.base import DeleteResult, RechecksOwnership, RunRecord, Store, iso_at
 from ocean.transform.jq import rewrite_single_quotes
 from ocean.transform.mapper import CompiledResource
 from ocean.types import EntityKey
@@ -65,6 +66,7 @@ async def recorded(
     record how it ended: ``aborted`` when cancelled or its fenced deletion found the lease
     gone (nothing more is deleted), ``failed`` when it raised (then raised again)."""
     trigger = report.trigger
+    ended = _EndClock(report.started_at)
     run_id = await _record(job, report, trigger)
     try:
         with job.integration.resync_scope(job.mapping):
@@ -72,7 +74,7 @@ async def recorded(
     except (asyncio.CancelledError, LeaseLostError) as stopped:
         # A newer trigger, a shutdown or a lost lease: what was written stays, nothing more
         # is deleted (the chunks of stale entities deleted before it stay deleted).
-        report.status, report.ended_at = "aborted", now_iso()
+        report.status, report.ended_at = "aborted", ended.now()
         if isinstance(stopped, LeaseLostError):
             report.errors.append(str(stopped))
         log_lines.resync_ended(report)
@@ -80,15 +82,28 @@ async def recorded(
         raise
     except Exception as error:
         # The catalog or a bug broke the run: record it failed, then let the caller see it.
-        report.status, report.ended_at = "failed", now_iso()
+        report.status, report.ended_at = "failed", ended.now()
         report.errors.append(f"the resync stopped: {type(error).__name__}: {error}")
         log_lines.resync_ended(report)
         await _record(job, report, trigger, run_id)
         raise
-    report.ended_at = now_iso()
+    report.ended_at = ended.now()
     log_lines.resync_ended(report)
     await _record(job, report, trigger, run_id)
     return report
+
+
+class _EndClock:
+    """A run's end by the clock its start was read from (the catalog's, see
+    :meth:`Store.now`): the start plus the time elapsed here, so that its duration holds
+    whatever this host's clock says."""
+
+    def __init__(self, started_at: str) -> None:
+        self._start = dt.datetime.fromisoformat(started_at.replace("Z", "+00:00"))
+        self._began = time.monotonic()
+
+    def now(self) -> str:
+        return iso_at(self._start + dt.timedelta(seconds=time.monotonic() - self._began))
 
 
 async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tally) -> None:

@@ -5,9 +5,14 @@ resync deleted it)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import types
+from collections.abc import AsyncIterator
 
 import pytest
+
+import ocean.store.base
 
 from ocean.store.postgres.clock import READ_EVERY, ServerClock
 from ocean.store.postgres.store import PostgresStore
@@ -23,14 +28,24 @@ class _Monotonic:
 
 
 class _Server:
-    """A server whose clock is an hour ahead of this host's, answering at once."""
+    """A pool of one connection to a server whose clock is an hour ahead of this host's,
+    answering at once."""
 
-    def __init__(self) -> None:
-        self.reads = 0
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[_Server]:
+        yield self
 
     async def fetchval(self, query: str) -> dt.datetime:
-        self.reads += 1
         return dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+
+
+class _HourBehind(dt.datetime):
+    """This host's clock, an hour behind the server's."""
+
+    @classmethod
+    def now(cls, tz: dt.tzinfo | None = None) -> _HourBehind:
+        moment = dt.datetime.now(tz) - dt.timedelta(hours=1)
+        return cls.fromtimestamp(moment.timestamp(), tz)
 
 
 def _parsed(stamp: str) -> dt.datetime:
@@ -62,7 +77,11 @@ async def test_the_servers_time_is_read_again_when_due(elapsed: float, due: bool
     assert clock.due() is due
 
 
-async def test_a_write_and_the_stores_time_are_the_servers(postgres_url: str) -> None:
+async def test_a_write_and_the_stores_time_are_the_servers_whatever_this_hosts_clock_says(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host_clock = types.SimpleNamespace(datetime=_HourBehind, UTC=dt.UTC, timedelta=dt.timedelta)
+    monkeypatch.setattr(ocean.store.base, "dt", host_clock)
     store = await PostgresStore.open(postgres_url)
     db = await connected(postgres_url)
     try:
