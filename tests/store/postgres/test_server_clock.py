@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 import ocean.store.base
-
 from ocean.store.postgres.clock import READ_EVERY, ServerClock
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import BLUEPRINT, OWNER, connected
