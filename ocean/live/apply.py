@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from ocean.errors import CatalogUnavailableError
 from ocean.extract.fields import resolve_fields
 from ocean.extract.raw_values import sift
 from ocean.live.processor import WebhookEventRawResults
@@ -74,11 +75,12 @@ async def changes_of(
 class LiveWriter:
     """Applies :class:`Changes` to the catalog, grouping those that arrive together.
 
-    A write the catalog fails (unreachable, restarting, answering 5xx) is made again, the
-    event's changes alone (so that one change the catalog cannot take fails alone, not the
-    group it came with), waiting twice as long each time up to ``retry_max`` seconds, for up
-    to ``patience`` seconds in all; then the event fails with the catalog's error (a live
-    event is then buried in the dead-letter list, where ``ocean events retry`` revives it).
+    A write the catalog could not take because it is unavailable (unreachable, restarting,
+    answering 5xx: :class:`~ocean.errors.CatalogUnavailableError`) is made again, with the
+    other events' that failed with it, waiting twice as long each time up to ``retry_max``
+    seconds, for up to ``patience`` seconds in all; then, or at once for any other error,
+    the event fails with the catalog's error (a live event is then buried in the
+    dead-letter list, where ``ocean events retry`` revives it).
     """
 
     def __init__(
@@ -103,14 +105,13 @@ class LiveWriter:
         deadline, attempt = time.monotonic() + self._patience, 0
         while True:
             try:
-                if attempt == 0:
-                    written = await self._commits.submit(changes)
-                else:
-                    [written] = await self._write_group([changes])
+                written = await self._commits.submit(changes)
             except Exception as error:  # the store failed: asked again, or the event fails
                 failure = f"the catalog write failed: {type(error).__name__}: {error}"
                 wait = min(self._retry_max, _FIRST_RETRY * 2.0**attempt)
-                if time.monotonic() + wait > deadline:
+                if not isinstance(error, CatalogUnavailableError) or (
+                    time.monotonic() + wait > deadline
+                ):
                     return [*changes.errors, failure]
                 self._note_failure(failure, wait)
                 await asyncio.sleep(wait)
@@ -125,7 +126,7 @@ class LiveWriter:
         if not self._failing:
             self._failing = True
             _log.warning(
-                "%s; live events are written again, one at a time, for up to %g s each",
+                "%s; live events are written again for up to %g s each",
                 failure, self._patience,
             )  # fmt: skip
         else:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import orjson
 
-from ocean.errors import StoreError
+from ocean.errors import CatalogUnavailableError, StoreError
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, PORT, Limits
 
 RETRY_STATUSES = {408, 429, 502, 503, 504}
@@ -29,6 +29,16 @@ class PortAPIError(StoreError):
     def __init__(self, call: str, status: int | None, body: str) -> None:
         super().__init__(f"Port API {call} failed with {status or 'no response'}: {body[:500]}")
         self.status = status
+
+
+class PortUnavailableError(PortAPIError, CatalogUnavailableError):
+    """Port did not answer, or answered that it cannot now (5xx, 408, 429), after the
+    retries an idempotent call gets: no request is at fault."""
+
+
+def _failed(call: str, status: int | None, body: str) -> PortAPIError:
+    unavailable = status is None or status >= 500 or status in RETRY_STATUSES
+    return (PortUnavailableError if unavailable else PortAPIError)(call, status, body)
 
 
 class PortHTTP:
@@ -90,7 +100,7 @@ class PortHTTP:
                     )
             except httpx.TransportError as error:
                 if attempt >= (self._attempts if idempotent else 1):
-                    raise PortAPIError(name, None, f"{type(error).__name__}: {error}") from error
+                    raise _failed(name, None, f"{type(error).__name__}: {error}") from error
                 await asyncio.sleep(self._backoff(attempt))
                 continue
             if response.status_code == 401 and not refreshed:
@@ -102,7 +112,7 @@ class PortHTTP:
                 await asyncio.sleep(self._wait(response, attempt))
                 continue
             if response.is_error:
-                raise PortAPIError(name, response.status_code, response.text)
+                raise _failed(name, response.status_code, response.text)
             if not _is_json(response):
                 if idempotent and attempt < self._attempts:
                     await asyncio.sleep(self._backoff(attempt))

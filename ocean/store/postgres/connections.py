@@ -1,6 +1,6 @@
 """The PostgreSQL catalog's connections: how a session is set up and kept, and what their
 failure means. A connection that cannot be made or is lost (the server down, restarting,
-refusing connections or out of them) is :class:`~ocean.store.base.CatalogUnavailableError`:
+refusing connections or out of them) is :class:`~ocean.errors.CatalogUnavailableError`:
 no request is at fault, and the catalog server answers 503 rather than blaming the write."""
 
 from __future__ import annotations
@@ -29,11 +29,20 @@ def reachable(url: str) -> Iterator[None]:
     :data:`UNREACHABLE` in the block (its work, awaited inside, is the store's)."""
     try:
         yield
-    except UNREACHABLE as error:
+    except (*UNREACHABLE, asyncpg.InterfaceError) as error:
+        if isinstance(error, asyncpg.InterfaceError) and not _closed(error):
+            raise  # a misuse, not an outage
         raise CatalogUnavailableError(
             f"the catalog {_without_password(url)} cannot be reached ({type(error).__name__}: "
             f"{error}): start PostgreSQL or fix the catalog URL, then retry"
         ) from error
+
+
+def _closed(error: asyncpg.InterfaceError) -> bool:
+    """Whether asyncpg says the connection closed under an operation (the server went away
+    inside a transaction: ``cannot call Transaction.__aexit__(): the underlying connection
+    is closed``)."""
+    return "connection is closed" in str(error) or "connection was closed" in str(error)
 
 
 def _without_password(url: str) -> str:

@@ -250,9 +250,10 @@ class PostgresStore:
         include: list[str] | None = None,
         exclude: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        definitions = {bp["identifier"]: bp for bp in await self.list_blueprints()}
-        async with self._pool.acquire() as db:
-            return await search(db, query, definitions, (include, exclude))
+        with reachable(self.url):
+            definitions = {bp["identifier"]: bp for bp in await self.list_blueprints()}
+            async with self._pool.acquire() as db:
+                return await search(db, query, definitions, (include, exclude))
 
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         rows = await self._pool.fetch(
@@ -415,15 +416,16 @@ class PostgresStore:
         written_before: str | None = None,
         causes: Causes | None = None,
     ) -> DeleteResult:
-        async with self._pool.acquire() as db, db.transaction():
-            await lock_blueprint_changes(db)  # and other deletions
-            if not await rules_current(db, self._known.stamps):
-                await self._read_rules(db)  # on this connection: the pool may be all deletions
-            result = await delete_reaching(
-                db, keys, self._known.rules, delete_dependents, written_before, causes
-            )
-            if fence is not None:  # last: the lease's row is locked only until the commit
-                await lease.fenced(db, fence)
+        with reachable(self.url):
+            async with self._pool.acquire() as db, db.transaction():
+                await lock_blueprint_changes(db)  # and other deletions
+                if not await rules_current(db, self._known.stamps):
+                    await self._read_rules(db)  # on this connection: the pool may be all
+                result = await delete_reaching(
+                    db, keys, self._known.rules, delete_dependents, written_before, causes
+                )
+                if fence is not None:  # last: the lease's row is locked only until the commit
+                    await lease.fenced(db, fence)
         return result
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
