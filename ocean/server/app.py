@@ -105,6 +105,7 @@ def create_app(
         *AuditRoutes(store).routes() + ActionRoutes(store).routes(),
         Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
         Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
+        Route("/v1/ocean/time", routes.time, methods=["GET"]),
         Route("/v1/ocean/pages/recall", routes.recall_pages, methods=["POST"]),
         Route("/v1/ocean/pages", routes.remember_pages, methods=["PUT"]),
     ]
@@ -242,6 +243,11 @@ class _Routes:
             deleted = [i for bp, i in result.deleted if bp == blueprint]
         missing = [identifier for identifier in sent if identifier not in stored]
         return _JSON({"ok": True, "deletedEntities": deleted, "notFound": missing})
+
+    async def time(self, request: Request) -> Response:
+        """Ocean's extension: the time by the clock the catalog stamps its writes with, so
+        that a client's resync start compares with them (:meth:`Store.now`)."""
+        return _JSON({"ok": True, "now": await self.store.now()})
 
     async def recall_pages(self, request: Request) -> Response:
         """Ocean's extension: the page records the writer kept that still hold."""

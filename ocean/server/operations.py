@@ -181,6 +181,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("get", "/v1/audit-log"): Operation(
         ok(audits={"type": "array", "items": ref("AuditEntry")}), query=_AUDIT_QUERY
     ),
+    ("get", "/v1/ocean/time"): Operation(ok(now={"type": "string"})),
     ("post", "/v1/ocean/pages/recall"): Operation(ok(records={"type": "array"}), body=_PAGES),
     ("put", "/v1/ocean/pages"): Operation(ok(), body=_PAGES),
 }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import types
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,6 +16,7 @@ import httpx
 import pytest
 import uvicorn
 
+import ocean.store.base
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once, start
 from ocean.sail import Sail, prepare
@@ -325,3 +328,31 @@ async def test_the_client_finds_who_relates_to_which_keys(
             ("team", "ops"): {("service", "svc-ops")},
         }
         assert found.fresh == {("service", "svc-core"), ("service", "svc-ops")}
+
+
+async def test_oceans_client_reads_the_time_the_server_stamps_writes_with(
+    served: tuple[str, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resync through the server starts by the server's clock, which stamps what is
+    written since: a client whose clock runs ahead would find a write made after its start
+    older than the start, and delete it as stale."""
+    async with _client(served) as (store, client):
+        monkeypatch.setattr(ocean.store.base, "dt", _hour_ahead())  # this host, not the server
+        started = await client.now()
+        await store.upsert_entities(  # type: ignore[arg-type]
+            [{"identifier": "core", "blueprint": "team"}], owner=Owner("t", "t-1"), merge=False
+        )
+        monkeypatch.undo()
+        written = (await store.get_entities("team", ["core"]))["core"]["updatedAt"]
+
+    assert started <= written
+
+
+def _hour_ahead() -> types.SimpleNamespace:
+    class Ahead(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Ahead:
+            moment = dt.datetime.now(tz) + dt.timedelta(hours=1)
+            return cls.fromtimestamp(moment.timestamp(), tz)
+
+    return types.SimpleNamespace(datetime=Ahead, UTC=dt.UTC, timedelta=dt.timedelta)

@@ -137,6 +137,12 @@ class PortHTTP:
         await self._authorization()
         return self._offered or PORT
 
+    async def is_ocean(self) -> bool:
+        """Whether the API is Ocean's own catalog server (known once a token is held, so
+        one is fetched first)."""
+        await self._authorization()
+        return self._offered is not None
+
     @property
     def ocean(self) -> bool:
         """Whether the API is Ocean's own catalog server (it offered its limits)."""

@@ -118,9 +118,14 @@ class PortAPIStore:
         return [bp["identifier"] for bp in new]
 
     async def now(self) -> str:
-        """This process's clock: Port stamps its writes with its own, which cannot be read
-        here (see the README's deletion notes)."""
-        return now_iso()
+        """Ocean's own catalog server's time (``GET /v1/ocean/time``: the clock it stamps
+        its writes with, as it answered: a little early, which keeps more, never less);
+        against Port, this process's clock (Port's own cannot be read here: see the
+        README's deletion notes)."""
+        if not await self._http.is_ocean():
+            return now_iso()
+        response = await self._http.call("GET", "/ocean/time", idempotent=True)
+        return str(json_of(response)["now"])
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
         response = await self._http.call("GET", "/blueprints", idempotent=True)
