@@ -30,7 +30,7 @@ from typing import IO, Any
 from ocean.errors import StoreError
 from ocean.process import release_garbage, tune_interpreter
 from ocean.store.sqlite.catalog import SQLiteCatalog
-from ocean.store.sqlite.thread import catalog_failure
+from ocean.store.sqlite.failures import catalog_failure
 
 _RESYNC_WRITES = "ocean.store.sqlite.mapping"
 """The module of what a resync's writes run here."""

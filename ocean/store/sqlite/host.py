@@ -9,7 +9,8 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from ocean.errors import StoreError
 from ocean.store.sqlite.catalog import SQLiteCatalog
-from ocean.store.sqlite.thread import SQLiteThread, catalog_failure, unusable
+from ocean.store.sqlite.failures import catalog_failure, unusable
+from ocean.store.sqlite.thread import SQLiteThread
 
 P = ParamSpec("P")
 T = TypeVar("T")

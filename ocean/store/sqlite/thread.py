@@ -10,32 +10,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from ocean.errors import CatalogUnavailableError, StoreError
+from ocean.errors import StoreError
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-_UNUSABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN})
-"""SQLite's primary result codes for a file that cannot be used now, whatever was asked of
-it: another connection held it past the busy timeout, it cannot be read or opened."""
-
-
-def unusable(error: BaseException | None) -> bool:
-    """Whether ``error`` is SQLite's for a file that cannot be used now (see
-    :data:`_UNUSABLE`), rather than for what was asked of it."""
-    code = getattr(error, "sqlite_errorcode", None)
-    return isinstance(error, sqlite3.Error) and isinstance(code, int) and code & 0xFF in _UNUSABLE
-
-
-def catalog_failure(message: str, cause: BaseException | None) -> StoreError:
-    """The catalog's error saying ``message``: :class:`CatalogUnavailableError`, with what
-    to do, when ``cause`` says its file cannot be used now (:func:`unusable`)."""
-    if not unusable(cause):
-        return StoreError(message)
-    return CatalogUnavailableError(
-        f"{message}: another process held the catalog's file past the busy timeout, or the "
-        "file cannot be read; retry, and check the file and its disk if it goes on"
-    )
 
 
 class SQLiteThread:
