@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -266,6 +267,32 @@ async def test_an_incremental_sync_completing_does_not_drop_a_refused_full_resyn
 
 async def _done() -> ResyncReport:
     return ResyncReport(integration=ME, trigger="request", started_at="now", status="completed")
+
+
+async def test_a_polling_listener_sees_a_request_stamped_earlier_than_the_last_one(
+    workspace: Workspace,
+) -> None:
+    """The last request was stamped by a clock that ran ahead (another host, before the
+    catalog's clock stamped requests): a new one, stamped earlier, is still a request."""
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    catalog = str(workspace.catalog)
+    async with opened(catalog) as store:
+        await store.request_resync(ME)  # type: ignore[attr-defined]  # makes the catalog
+    with sqlite3.connect(catalog) as db:
+        db.execute("UPDATE resync_requests SET requested_at = '2099-01-01T00:00:00.000Z'")
+    async with polling(workspace, catalog) as reports:
+        for _ in range(100):
+            if reports:
+                break
+            await asyncio.sleep(0.05)
+        async with opened(catalog) as store:
+            await store.request_resync(ME)  # type: ignore[attr-defined]
+        for _ in range(100):
+            if len(reports) == 2:
+                break
+            await asyncio.sleep(0.05)
+
+    assert [report.trigger for report in reports] == ["start", "request"]
 
 
 async def test_a_polling_listener_takes_over_when_the_holder_dies(

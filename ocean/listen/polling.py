@@ -48,8 +48,10 @@ class _Watermark:
         self._store, self._identifier, self._seen = store, identifier, seen
 
     async def moved(self) -> bool:
+        """Whether a request came since the last seen: the stamp changed (not only grew: a
+        stamp from a clock that ran ahead, written before, must not hide later requests)."""
         requested = await self._store.resync_requested_at(self._identifier)
-        if requested is not None and (self._seen is None or requested > self._seen):
+        if requested is not None and requested != self._seen:
             self._seen = requested
             return True
         return False
