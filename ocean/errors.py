@@ -9,6 +9,7 @@ OceanError
  │    ├── KindNotImplementedError
  │    └── RawDataError
  ├── StoreError               the catalog could not be read or written
+ │    ├── CatalogUnavailableError  the catalog's database cannot be reached (for now; 503)
  │    ├── QueueUnavailableError  the live-event queue cannot be reached (for now)
  │    ├── RequestError        a request to the catalog server is malformed (422)
  │    │    └── RequestTooLargeError  a body or entity count over the route's limit (413)

@@ -145,10 +145,10 @@ async def poll(
             trigger, poller.standby = "request", None
         elif schedule and time.monotonic() - last >= schedule:
             trigger, poller.standby = "schedule", None
+        elif poller.standby is not None:  # before incrementals, which could starve it
+            trigger = poller.standby.trigger
         elif incremental and time.monotonic() - last_incremental >= incremental:
             trigger = "incremental"
-        elif poller.standby is not None:
-            trigger = poller.standby.trigger
 
 
 def _incremental_seconds(sail: Sail) -> float:

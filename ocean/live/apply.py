@@ -78,9 +78,10 @@ class LiveWriter:
     A write the catalog could not take because it is unavailable (unreachable, restarting,
     answering 5xx: :class:`~ocean.errors.CatalogUnavailableError`) is made again, with the
     other events' that failed with it, waiting twice as long each time up to ``retry_max``
-    seconds, for up to ``patience`` seconds in all; then, or at once for any other error,
-    the event fails with the catalog's error (a live event is then buried in the
-    dead-letter list, where ``ocean events retry`` revives it).
+    seconds, for up to ``patience`` seconds in all; then the event fails with the catalog's
+    error (a live event is then buried in the dead-letter list, where ``ocean events
+    retry`` revives it). A group that fails otherwise has each event's changes written
+    again alone, once, so that only the event at fault fails.
     """
 
     def __init__(
@@ -102,17 +103,18 @@ class LiveWriter:
 
     async def write(self, changes: Changes) -> list[str]:
         """Apply ``changes``; returns the errors (mapping or writes), empty when all went in."""
-        deadline, attempt = time.monotonic() + self._patience, 0
+        deadline, attempt, alone = time.monotonic() + self._patience, 0, False
         while True:
             try:
-                written = await self._commits.submit(changes)
+                written = await self._attempt(changes, alone=alone)
             except Exception as error:  # the store failed: asked again, or the event fails
                 failure = f"the catalog write failed: {type(error).__name__}: {error}"
-                wait = min(self._retry_max, _FIRST_RETRY * 2.0**attempt)
-                if not isinstance(error, CatalogUnavailableError) or (
-                    time.monotonic() + wait > deadline
-                ):
+                wait = self._wait(error, alone, attempt, deadline)
+                if wait is None:
                     return [*changes.errors, failure]
+                if not isinstance(error, CatalogUnavailableError):
+                    alone = True  # the group failed: this event's changes, alone, once
+                    continue
                 self._note_failure(failure, wait)
                 await asyncio.sleep(wait)
                 attempt += 1
@@ -121,6 +123,22 @@ class LiveWriter:
                 self._failing = False
                 _log.info("the catalog takes live-event writes again")
             return changes.errors + written
+
+    def _wait(self, error: Exception, alone: bool, attempt: int, deadline: float) -> float | None:
+        """Seconds before writing again after ``error`` (None: the event fails): an
+        unavailable catalog is waited for until the deadline; any other failure of a group
+        is tried once more, the event alone."""
+        if not isinstance(error, CatalogUnavailableError):
+            return None if alone else 0.0
+        wait = min(self._retry_max, _FIRST_RETRY * 2.0**attempt)
+        return None if time.monotonic() + wait > deadline else wait
+
+    async def _attempt(self, changes: Changes, *, alone: bool) -> list[str]:
+        """One try at writing ``changes``: grouped with what finishes meanwhile, or alone."""
+        if alone:
+            [written] = await self._write_group([changes])
+            return written
+        return await self._commits.submit(changes)
 
     def _note_failure(self, failure: str, wait: float) -> None:
         if not self._failing:

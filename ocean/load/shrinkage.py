@@ -9,8 +9,11 @@ produced in the integration's last completed full resync (:func:`weigh`). A kind
 more than ``entityDeletionThreshold`` of that keeps the stale entities of every blueprint it
 produced then or now; when it produced none that are known, nothing is deleted. The count a
 kind is weighed against is carried over while it stays shrunk (:attr:`KindReport.baseline`),
-so a source that stays broken keeps its entities run after run; raising the threshold to 1
-for one resync accepts the new size.
+so a source that stays broken keeps its entities run after run (a threshold of 0, which
+deletes nothing, keeps it too); raising the threshold to 1 for one resync accepts the new
+size, and so does a resync that finds nothing the kind held stale any more. A kind is
+weighed against its own block's past: the block of the same kind, selector and mapping,
+or, its mapping edited, the block of the same kind at its place.
 """
 
 from __future__ import annotations
@@ -69,12 +72,17 @@ def weigh(
     """Set each kind's baseline, and say what the kinds that shrank since ``previous`` (the
     last completed full resync's kinds, as recorded; None: there was none) keep."""
     shrunk = Shrunk()
+    pasts = _pasts(previous or [], kinds)
     for kind in kinds:
         kind.baseline = produced(kind)
-        last = _past(previous or [], kind)
-        if kind.status != "completed" or last is None or threshold <= 0:
-            continue  # failed: kept anyway; new: no past; threshold 0: nothing is deleted
+        last = pasts.get(id(kind))
+        if kind.status != "completed" or last is None:
+            continue  # a failed kind keeps its entities anyway; a new kind has no past
         baseline = int(last.get("baseline", produced_from(last)))
+        if threshold <= 0 and baseline > kind.baseline:  # nothing is deleted: the past is
+            kind.baseline = baseline  # kept for when the threshold is raised again
+            kind.blueprints = sorted({*last.get("blueprints", ()), *kind.blueprints})
+            continue
         if baseline <= 0 or baseline - kind.baseline <= threshold * baseline:
             continue
         own = kind.blueprints
@@ -85,18 +93,35 @@ def weigh(
     return shrunk
 
 
-def _past(previous: list[Mapping[str, Any]], kind: KindReport) -> Mapping[str, Any] | None:
-    """The recorded kind ``kind`` is weighed against: the block of the same kind and shape
-    (at the same place if several), or, recorded before shapes, at the same place."""
-    same = [
-        k for k in previous
-        if k.get("kind") == kind.kind and k.get("shape") in (None, kind.shape)
-    ]  # fmt: skip
-    placed = [k for k in same if k.get("index") == kind.index]
-    if placed:
-        return placed[0]
-    moved = [k for k in same if k.get("shape") is not None]
-    return moved[0] if kind.shape is not None and moved else None
+def _pasts(
+    previous: list[Mapping[str, Any]], kinds: list[KindReport]
+) -> dict[int, Mapping[str, Any]]:
+    """Each kind's recorded past (by ``id``): the block of the same kind and shape (at the
+    same place if several: a block moved keeps its past); then, for a kind no shape
+    matched (its mapping edited, or recorded before shapes), the block of the same kind at
+    its place that no other kind took."""
+    found: dict[int, Mapping[str, Any]] = {}
+    taken: set[int] = set()
+    for kind in kinds:
+        same = [
+            (n, k) for n, k in enumerate(previous)
+            if k.get("kind") == kind.kind and kind.shape is not None
+            and k.get("shape") == kind.shape
+        ]  # fmt: skip
+        placed = [pair for pair in same if pair[1].get("index") == kind.index] or same
+        free = [pair for pair in placed if pair[0] not in taken]
+        if free:
+            taken.add(free[0][0])
+            found[id(kind)] = free[0][1]
+    for kind in kinds:
+        if id(kind) in found:
+            continue
+        for n, k in enumerate(previous):
+            if n not in taken and k.get("kind") == kind.kind and k.get("index") == kind.index:
+                taken.add(n)
+                found[id(kind)] = k
+                break
+    return found
 
 
 def _hold(shrunk: Shrunk, kind: KindReport, baseline: int, threshold: float) -> None:

@@ -8,7 +8,7 @@ another request of the group also touches, start a new group, so every request k
 meaning it would have alone. A group whose write fails (one request's entity the store
 cannot take, say) is written again a request at a time, so that only the request at fault
 fails, as it would have alone. Unless the catalog itself is unavailable
-(:class:`~ocean.store.base.CatalogUnavailableError`: its database cannot be reached): no
+(:class:`~ocean.errors.CatalogUnavailableError`: its database cannot be reached): no
 request is at fault then, and writing each again would only multiply the load on a
 catalog that is down, so every request of the group, and of the groups after it that
 arrived with it, fails at once with that error (the server answers 503).

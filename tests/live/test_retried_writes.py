@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -133,3 +134,36 @@ async def test_a_retried_events_data_is_as_old_as_the_attempt_that_fetched_it(
         await store.close()
 
     assert stored["svc-1"]["title"] == "From the retry"
+
+
+class _RefusesBad:
+    """The real catalog, whose writes fail (not for being unavailable) when they hold the
+    entity ``bad``: a value it cannot take."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    async def upsert_prepared(
+        self, entities: list[dict[str, Any]], *args: Any, **options: Any
+    ) -> Any:
+        if any(entity["identifier"] == "bad" for entity in entities):
+            raise ValueError("a value the catalog cannot store")
+        return await self._store.upsert_prepared(entities, *args, **options)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+async def test_an_event_the_catalog_cannot_take_fails_alone_not_the_events_grouped_with_it(
+    outage_store: PostgresStore,
+) -> None:
+    writer = _writer(outage_store, 10.0)
+    writer.store = _RefusesBad(outage_store)  # type: ignore[assignment]
+    bad = {**_X, "identifier": "bad"}
+
+    good_errors, bad_errors = await asyncio.gather(
+        writer.write(Changes([_X], [], 1.0)), writer.write(Changes([bad], [], 1.0))
+    )
+
+    assert good_errors == [] and "a value the catalog cannot store" in bad_errors[0]
+    assert (await outage_store.get_entities("service", ["x", "bad"])).keys() == {"x"}

@@ -51,7 +51,16 @@ def _recorded(produced: int, **more: Any) -> dict[str, Any]:
             [_recorded(100)], _kind(0, status="failed"), [], 0, id="a-failed-kind-is-kept-anyway"
         ),  # fmt: skip
         pytest.param([_recorded(0)], _kind(0), [], 0, id="nothing-before"),
-        pytest.param([_recorded(100, shape="s0")], _kind(0), [], 0, id="another-mapping"),
+        pytest.param(
+            [_recorded(100, shape="s0")],
+            _kind(0),
+            ["service"],
+            100,
+            id="its-mapping-edited-at-its-place",
+        ),  # fmt: skip
+        pytest.param(
+            [_recorded(100, shape="s0", index=1)], _kind(0), [], 0, id="another-block"
+        ),  # fmt: skip
         pytest.param([_recorded(100)], _kind(0, index=1), ["service"], 100, id="moved"),
         pytest.param(
             [_recorded(100, index=1, shape="s0"), _recorded(100)],
@@ -98,12 +107,12 @@ def test_a_threshold_of_1_accepts_the_new_size() -> None:
     assert shrunk.blueprints == {} and kind.baseline == 0
 
 
-def test_a_threshold_of_0_deletes_nothing_and_carries_nothing() -> None:
+def test_a_threshold_of_0_holds_nothing_and_keeps_the_past_for_when_it_is_raised() -> None:
     kind = _kind(0)
 
     shrunk = weigh([_recorded(100)], [kind], 0.0)
 
-    assert shrunk.blueprints == {} and kind.baseline == 0
+    assert shrunk.blueprints == {} and kind.baseline == 100
 
 
 def test_the_blueprints_held_are_carried_while_the_kind_stays_small() -> None:

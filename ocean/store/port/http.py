@@ -137,11 +137,20 @@ class PortHTTP:
         await self._authorization()
         return self._offered or PORT
 
-    async def is_ocean(self) -> bool:
-        """Whether the API is Ocean's own catalog server (known once a token is held, so
-        one is fetched first)."""
+    async def server_time(self) -> str | None:
+        """Ocean's own catalog server's time (``GET /v1/ocean/time``); None from Port, or
+        from an Ocean server older than the route (known once a token is held, so one is
+        fetched first)."""
         await self._authorization()
-        return self._offered is not None
+        if self._offered is None:
+            return None
+        try:
+            response = await self.call("GET", "/ocean/time", idempotent=True)
+        except PortAPIError as error:
+            if error.status != 404:
+                raise
+            return None
+        return str(response.json()["now"])
 
     @property
     def ocean(self) -> bool:

@@ -122,10 +122,7 @@ class PortAPIStore:
         its writes with, as it answered: a little early, which keeps more, never less);
         against Port, this process's clock (Port's own cannot be read here: see the
         README's deletion notes)."""
-        if not await self._http.is_ocean():
-            return now_iso()
-        response = await self._http.call("GET", "/ocean/time", idempotent=True)
-        return str(json_of(response)["now"])
+        return await self._http.server_time() or now_iso()
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
         response = await self._http.call("GET", "/blueprints", idempotent=True)

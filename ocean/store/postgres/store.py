@@ -127,7 +127,8 @@ class PostgresStore:
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
-        return await stored_blueprints(self._pool)
+        with reachable(self.url):  # read before every write the catalog server takes
+            return await stored_blueprints(self._pool)
 
     async def now(self) -> str:
         await self._read_clock()

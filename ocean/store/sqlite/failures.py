@@ -8,9 +8,18 @@ import sqlite3
 
 from ocean.errors import CatalogUnavailableError, StoreError
 
-_UNUSABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN})
+_UNUSABLE = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_READONLY,
+    }
+)
 """SQLite's primary result codes for a file that cannot be used now, whatever was asked of
-it: another connection held it past the busy timeout, it cannot be read or opened."""
+it: another connection held it past the busy timeout, it cannot be read, opened or
+written (its disk is full, or it is read-only)."""
 
 
 def unusable(error: BaseException | None) -> bool:
@@ -27,5 +36,6 @@ def catalog_failure(message: str, cause: BaseException | None) -> StoreError:
         return StoreError(message)
     return CatalogUnavailableError(
         f"{message}: another process held the catalog's file past the busy timeout, or the "
-        "file cannot be read; retry, and check the file and its disk if it goes on"
+        "file cannot be read or written (a full disk, a read-only file); retry, and check "
+        "the file and its disk if it goes on"
     )

@@ -10,7 +10,7 @@ import pytest
 from ocean.job import ResyncJob
 from ocean.resync import run_resync
 from ocean.sail import prepare
-from ocean.store.base import Owner
+from ocean.store.base import Owner, now_iso
 from ocean.store.port.http import PortAPIError, PortHTTP
 from ocean.store.port.limits import OCEAN_SERVER
 from ocean.store.port.store import PortAPIStore
@@ -236,3 +236,26 @@ async def test_a_resync_reports_running_then_its_end_with_the_originals_field_na
     assert states[1]["nextResync"] == (ended + dt.timedelta(hours=1)).isoformat(
         timespec="milliseconds"
     ).replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    ("offered", "calls_time"),
+    [
+        pytest.param(None, False, id="port-this-hosts-clock"),
+        pytest.param(OCEAN_SERVER.header(), True, id="an-older-ocean-server-without-the-route"),
+    ],
+)
+async def test_the_start_of_a_resync_falls_back_to_this_hosts_clock(
+    offered: str | None, calls_time: bool
+) -> None:
+    port = FakePort()
+    port.offered = offered  # an Ocean server that offers its limits, but has no time route
+    store = _store(port)
+    try:
+        before = now_iso()
+        started = await store.now()
+    finally:
+        await store.close()
+
+    assert before <= started <= now_iso()
+    assert (("GET", "/ocean/time") in [(m, p) for m, p, _ in port.calls]) is calls_time
