@@ -138,15 +138,16 @@ class BlueprintRoutes:
         return JSON({"ok": True, "migrationId": migration["id"]})
 
     async def _delete_all(self, caller: Caller, blueprint: str) -> tuple[int, _Kept]:
-        """Delete ``blueprint``'s entities a batch at a time, in passes while a pass deletes
-        some (one kept in a batch for another of them that a later batch deleted): how many
-        were deleted, and those the last pass kept, each with the entities relating to it."""
+        """Delete ``blueprint``'s entities (those stored when asked) a batch at a time, then
+        again those a pass kept, while a pass deletes some (one kept in a batch for another
+        of them that a later batch deleted): how many were deleted, and those the last pass
+        kept, each with the entities relating to it."""
         deleted = 0
+        keys = [
+            (blueprint, str(e["identifier"]))
+            async for e in self.reader.store.iter_entities(blueprint)
+        ]
         while True:
-            keys = [
-                (blueprint, str(e["identifier"]))
-                async for e in self.reader.store.iter_entities(blueprint)
-            ]
             gone, kept = 0, _Kept()
             for start in range(0, len(keys), _DELETE_BATCH):
                 batch = keys[start : start + _DELETE_BATCH]
@@ -155,6 +156,7 @@ class BlueprintRoutes:
             deleted += gone
             if not gone or not kept:
                 return deleted, kept
+            keys = sorted(key for key in kept if key[0] == blueprint)
 
     async def migration(self, request: Request) -> Response:
         """A migration's state (those of all-entities deletes)."""
