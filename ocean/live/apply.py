@@ -151,24 +151,36 @@ class LiveWriter:
             _log.debug("%s; trying again in %.2g s", failure, wait)
 
     async def _write_group(self, group: list[Changes]) -> list[list[str]]:
-        errors: list[list[str]] = [[] for _ in group]
         async with self._freshness.lock:
-            last = self._last_changes(group)
-            upserts = [(at, entity) for at, entity in last.values() if entity is not None]
-            gone = [key for key, (_, entity) in last.items() if entity is None]
-            owners = [position for position, _ in upserts]
-            entities = [entity for _, entity in upserts]
-            # written even if unchanged, as the original does: a running resync then keeps
-            # what the source has just said exists
-            outcomes = await write_entities(
-                self.store, entities, owner=self.owner, mapping=self.mapping, only_changed=False
+            claimed = self._freshness.recorded(
+                [_key(e) for changes in group for e in changes.upserts]
+                + [key for changes in group for key in changes.gone]
             )
-            for position, outcome in zip(owners, outcomes, strict=True):
-                if not outcome.ok:
-                    errors[position].append(failure_message(outcome))
-            if gone:
-                owned = await _owned(self.store, self.owner, gone)
-                await self.store.delete_entities(owned, delete_dependents=False)
+            try:
+                return await self._write_claimed(group)
+            except BaseException:  # failed: its claims are taken back (a retry claims again)
+                self._freshness.restore(claimed)
+                raise
+
+    async def _write_claimed(self, group: list[Changes]) -> list[list[str]]:
+        """Write ``group`` (under the freshness lock), each key its last change's."""
+        errors: list[list[str]] = [[] for _ in group]
+        last = self._last_changes(group)
+        upserts = [(at, entity) for at, entity in last.values() if entity is not None]
+        gone = [key for key, (_, entity) in last.items() if entity is None]
+        owners = [position for position, _ in upserts]
+        entities = [entity for _, entity in upserts]
+        # written even if unchanged, as the original does: a running resync then keeps
+        # what the source has just said exists
+        outcomes = await write_entities(
+            self.store, entities, owner=self.owner, mapping=self.mapping, only_changed=False
+        )
+        for position, outcome in zip(owners, outcomes, strict=True):
+            if not outcome.ok:
+                errors[position].append(failure_message(outcome))
+        if gone:
+            owned = await _owned(self.store, self.owner, gone)
+            await self.store.delete_entities(owned, delete_dependents=False)
         return errors
 
     def _last_changes(self, group: list[Changes]) -> dict[EntityKey, tuple[int, Entity | None]]:

@@ -46,6 +46,19 @@ class Freshness:
         self._fetched.update((key, fetched_at) for key in kept)
         return kept
 
+    def recorded(self, keys: list[EntityKey]) -> dict[EntityKey, float | None]:
+        """What is recorded for ``keys`` now (None: nothing), for :meth:`restore`."""
+        return {key: self._fetched.get(key) for key in keys}
+
+    def restore(self, recorded: dict[EntityKey, float | None]) -> None:
+        """Take back the claims made since :meth:`recorded` (a write that failed: what it
+        claimed was not written, so a write of older data may still land)."""
+        for key, at in recorded.items():
+            if at is None:
+                self._fetched.pop(key, None)
+            else:
+                self._fetched[key] = at
+
     def __len__(self) -> int:
         return len(self._fetched)
 

@@ -96,32 +96,33 @@ def weigh(
 def _pasts(
     previous: list[Mapping[str, Any]], kinds: list[KindReport]
 ) -> dict[int, Mapping[str, Any]]:
-    """Each kind's recorded past (by ``id``): the block of the same kind and shape (at the
-    same place if several: a block moved keeps its past); then, for a kind no shape
-    matched (its mapping edited, or recorded before shapes), the block of the same kind at
-    its place that no other kind took."""
+    """Each kind's recorded past (by ``id``), each recorded block given once: first the
+    block of the same kind and shape at the same place; then one of the same kind and shape
+    elsewhere (a block moved); then, for a kind still without one (its mapping edited, or
+    recorded before shapes), the block of the same kind at its place."""
     found: dict[int, Mapping[str, Any]] = {}
     taken: set[int] = set()
-    for kind in kinds:
-        same = [
-            (n, k) for n, k in enumerate(previous)
-            if k.get("kind") == kind.kind and kind.shape is not None
-            and k.get("shape") == kind.shape
-        ]  # fmt: skip
-        placed = [pair for pair in same if pair[1].get("index") == kind.index] or same
-        free = [pair for pair in placed if pair[0] not in taken]
-        if free:
-            taken.add(free[0][0])
-            found[id(kind)] = free[0][1]
-    for kind in kinds:
-        if id(kind) in found:
-            continue
-        for n, k in enumerate(previous):
-            if n not in taken and k.get("kind") == kind.kind and k.get("index") == kind.index:
+    for matches in (_same_place, _same_shape, _same_kind_and_place):
+        for kind in (kind for kind in kinds if id(kind) not in found):
+            free = (n for n, recorded in enumerate(previous) if n not in taken)
+            n = next((n for n in free if matches(previous[n], kind)), None)
+            if n is not None:
                 taken.add(n)
-                found[id(kind)] = k
-                break
+                found[id(kind)] = previous[n]
     return found
+
+
+def _same_shape(recorded: Mapping[str, Any], kind: KindReport) -> bool:
+    shaped = kind.shape is not None and recorded.get("shape") == kind.shape
+    return shaped and recorded.get("kind") == kind.kind
+
+
+def _same_place(recorded: Mapping[str, Any], kind: KindReport) -> bool:
+    return _same_shape(recorded, kind) and recorded.get("index") == kind.index
+
+
+def _same_kind_and_place(recorded: Mapping[str, Any], kind: KindReport) -> bool:
+    return recorded.get("kind") == kind.kind and recorded.get("index") == kind.index
 
 
 def _hold(shrunk: Shrunk, kind: KindReport, baseline: int, threshold: float) -> None:

@@ -161,9 +161,13 @@ async def test_an_event_the_catalog_cannot_take_fails_alone_not_the_events_group
     writer.store = _RefusesBad(outage_store)  # type: ignore[assignment]
     bad = {**_X, "identifier": "bad"}
 
+    newer_x = {**_X, "title": "X from the bad event"}
+
     good_errors, bad_errors = await asyncio.gather(
-        writer.write(Changes([_X], [], 1.0)), writer.write(Changes([bad], [], 1.0))
+        writer.write(Changes([_X], [], 1.0)), writer.write(Changes([bad, newer_x], [], 2.0))
     )
 
     assert good_errors == [] and "a value the catalog cannot store" in bad_errors[0]
-    assert (await outage_store.get_entities("service", ["x", "bad"])).keys() == {"x"}
+    stored = await outage_store.get_entities("service", ["x", "bad"])
+    assert stored.keys() == {"x"}
+    assert stored["x"]["title"] == "X"  # the failed event's newer claim on x was taken back

@@ -136,3 +136,15 @@ def test_accepting_takes_the_kinds_new_size_and_blueprints() -> None:
     shrunk.accept()
 
     assert kind.baseline == 5 and kind.blueprints == ["a"]
+
+
+def test_a_block_at_its_own_place_keeps_its_past_before_a_copy_of_it_takes_one() -> None:
+    """Two identical blocks now, one before: the one at the recorded block's place takes its
+    past; the other is weighed against the block that was at its own place."""
+    previous = [_recorded(100, shape="x"), _recorded(10, index=1)]
+    first, second = _kind(10, index=0), _kind(10, index=1)
+
+    shrunk = weigh(previous, [first, second], 0.5)
+
+    assert (first.baseline, second.baseline) == (100, 10)  # #0 held against the x block's
+    assert sorted(shrunk.blueprints) == ["service"]

@@ -19,7 +19,8 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
     asyncpg.TooManyConnectionsError,
-    asyncpg.InsufficientResourcesError,  # disk full, out of memory (class 53)
+    asyncpg.DiskFullError,
+    asyncpg.OutOfMemoryError,
     asyncpg.ReadOnlySQLTransactionError,  # a standby after a failover
 )
 """The errors that say the catalog cannot be reached, not that a request is wrong."""
