@@ -113,6 +113,7 @@ class LiveWriter:
                 if wait is None:
                     return [*changes.errors, failure]
                 if not isinstance(error, CatalogUnavailableError):
+                    _log.warning("%s; the events written with it are written again alone", failure)
                     alone = True  # the group failed: this event's changes, alone, once
                     continue
                 self._note_failure(failure, wait)

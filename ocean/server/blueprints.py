@@ -23,6 +23,7 @@ from ocean.server.gateway import WriteGateway
 from ocean.server.reading import Reader
 from ocean.server.responses import JSON, flag
 from ocean.store.base import now_iso
+from ocean.store.blueprint_removal import refuse_deletion
 from ocean.types import EntityKey
 
 _DELETE_BATCH = 1000
@@ -120,20 +121,28 @@ class BlueprintRoutes:
         identifier = request.path_params["bp"]
         await self.reader.blueprint(identifier)
         caller, also_blueprint = self.callers.of(request), flag(request, "delete_blueprint")
+        if also_blueprint:  # refused before anything is deleted, as a relation to it would be
+            blueprints = await self.reader.store.list_blueprints()
+            others = {bp["identifier"]: bp for bp in blueprints if bp["identifier"] != identifier}
+            refuse_deletion(identifier, 0, others)
         deleted, kept = await self._delete_all(caller, identifier)
+        refused = None
         if also_blueprint and not kept:
-            await self.gateway.delete_blueprint(caller, identifier)
+            try:
+                await self.gateway.delete_blueprint(caller, identifier)
+            except ConflictError as error:  # an entity made meanwhile
+                refused = f"the entities were deleted, the blueprint was kept: {error}"
         migration = {
             "id": f"migration_{uuid.uuid4().hex[:16]}",
             "actor": caller.credential or caller.owner.datasource,
             "sourceBlueprint": identifier,
             "mapping": {},
-            "status": "FAILED" if kept else "COMPLETED",
+            "status": "FAILED" if kept or refused else "COMPLETED",
             "deletedEntities": deleted,
             "createdAt": now_iso(),
         }
-        if kept:
-            migration["failureReason"] = _remained(identifier, kept, also_blueprint)
+        if kept or refused:
+            migration["failureReason"] = refused or _remained(identifier, kept, also_blueprint)
         self._migrations[migration["id"]] = migration
         return JSON({"ok": True, "migrationId": migration["id"]})
 

@@ -68,7 +68,6 @@ async def test_an_unknown_blueprint_is_404_naming_it_and_deletes_nothing(
 @pytest.mark.parametrize(
     ("blueprint", "delete_blueprint", "status", "left"),
     [
-        pytest.param("team", "true", "FAILED", ["core", "ops"], id="related-to-with-blueprint"),
         pytest.param("team", "false", "FAILED", ["core", "ops"], id="related-to"),
         pytest.param("service", "true", "COMPLETED", [], id="unrelated-with-blueprint"),
         pytest.param("service", "false", "COMPLETED", [], id="unrelated"),
@@ -91,9 +90,21 @@ async def test_deleting_all_entities_fails_the_migration_naming_those_others_rel
         reason = migration["migration"]["failureReason"]
         for named in ("'core'", "'ops'", "service/api", "service/web", "delete_dependents=true"):
             assert named in reason, reason
-        assert ("not deleted" in reason) == (delete_blueprint == "true")
     else:
         assert "failureReason" not in migration["migration"]
         assert (await api.get(f"/v1/blueprints/{blueprint}/entities-count")).json().get(
             "count", 0
         ) == 0
+
+
+async def test_deleting_a_blueprint_another_relates_to_with_its_entities_is_refused_first(
+    api: httpx.AsyncClient,
+) -> None:
+    answer = await api.delete(
+        "/v1/blueprints/team/all-entities", params={"delete_blueprint": "true"}
+    )
+
+    assert answer.status_code == 409, answer.text
+    assert "service.owner" in answer.json()["message"]
+    assert await _identifiers(api, "team") == ["core", "ops"]  # nothing was deleted
+    assert await _identifiers(api, "service") == ["api", "web"]

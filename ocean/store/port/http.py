@@ -67,6 +67,8 @@ class PortHTTP:
         self._token: tuple[str, float] | None = None
         self._offered: Limits | None = None
         """The larger limits an Ocean catalog server offered (None: Port's apply)."""
+        self._timeless = False
+        """An Ocean server older than ``/ocean/time`` answered (:meth:`server_time`)."""
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._attempts, self._base_delay = attempts, base_delay
 
@@ -142,13 +144,14 @@ class PortHTTP:
         from an Ocean server older than the route (known once a token is held, so one is
         fetched first)."""
         await self._authorization()
-        if self._offered is None:
+        if self._offered is None or self._timeless:
             return None
         try:
             response = await self.call("GET", "/ocean/time", idempotent=True)
         except PortAPIError as error:
             if error.status != 404:
                 raise
+            self._timeless = True  # not asked again
             return None
         return str(response.json()["now"])
 
