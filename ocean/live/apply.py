@@ -176,6 +176,8 @@ class LiveWriter:
         outcomes = await write_entities(
             self.store, entities, owner=self.owner, mapping=self.mapping, only_changed=False
         )
+        if down := next((o for o in outcomes if o.unavailable), None):  # written again
+            raise CatalogUnavailableError(str(down.error))
         for position, outcome in zip(owners, outcomes, strict=True):
             if not outcome.ok:
                 errors[position].append(failure_message(outcome))

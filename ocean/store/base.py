@@ -68,6 +68,9 @@ class WriteOutcome:
     """The entity's stored version after the write, where the store keeps one (SQLite and
     PostgreSQL: a random number each write transaction gives what it writes); the pages
     a catalog remembers (:class:`RemembersPages`) hold it for each of their entities."""
+    unavailable: bool = False
+    """It failed because the catalog could not take it now (the Port API answered 5xx, or
+    nothing, after its client's retries): a live event waits and writes it again."""
 
     @property
     def ok(self) -> bool:

@@ -17,9 +17,12 @@ from ocean.load.freshness import Freshness
 from ocean.mapping import parse_mapping
 from ocean.sail import prepare
 from ocean.store.base import Owner
+from ocean.store.port.http import PortHTTP
+from ocean.store.port.store import PortAPIStore
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import BLUEPRINTS, MAIN_PY, Workspace
+from tests.store.port.fake_port import FakePort
 from tests.store.postgres import connected, until_waiting
 
 _X = {"blueprint": "service", "identifier": "x", "title": "X"}
@@ -171,3 +174,23 @@ async def test_an_event_the_catalog_cannot_take_fails_alone_not_the_events_group
     stored = await outage_store.get_entities("service", ["x", "bad"])
     assert stored.keys() == {"x"}
     assert stored["x"]["title"] == "X"  # the failed event's newer claim on x was taken back
+
+
+async def test_a_write_the_port_api_could_not_take_now_is_made_again() -> None:
+    """Port answered 503 past its client's own retries: the event waits and writes again,
+    rather than failing (and being buried) after a few seconds."""
+    port = FakePort()
+    port.failures["POST /blueprints/service/entities/bulk"] = [(503, {})] * 3
+    http = PortHTTP("https://port.test", "id", "secret", user_agent="port-ocean/test",
+                    transport=port.transport(), attempts=2, base_delay=0.001)  # fmt: skip
+    store = PortAPIStore(http)
+    mapping = parse_mapping({"resources": [], "enableMergeEntity": True})
+    writer = LiveWriter(store=store, owner=Owner("svc", "my-svc"), mapping=mapping,
+                        freshness=Freshness(), patience=10.0, retry_max=0.05)  # fmt: skip
+    try:
+        errors = await writer.write(Changes([_X], [], 1.0))
+    finally:
+        await store.close()
+
+    assert errors == []
+    assert ("service", "x") in port.entities

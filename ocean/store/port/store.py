@@ -33,7 +33,7 @@ from ocean.store.blocked import Causes
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port import cursors
 from ocean.store.port.dependents import add_dependent
-from ocean.store.port.http import PortAPIError, PortHTTP, json_of
+from ocean.store.port.http import PortAPIError, PortHTTP, PortUnavailableError, json_of
 from ocean.store.port.requests import (
     bulk_batches,
     by_blueprint,
@@ -253,10 +253,7 @@ class PortAPIStore:
             )
         except PortAPIError as error:
             if error.status != 413:
-                return [
-                    WriteOutcome(i, e["identifier"], blueprint, "failed", error=str(error))
-                    for i, e in batch
-                ]
+                return [_failed(i, e, blueprint, error) for i, e in batch]
             return [await self._single(blueprint, i, e, params, owner, stored) for i, e in batch]
         body = json_of(response)
         outcomes = []
@@ -302,7 +299,7 @@ class PortAPIStore:
                 user_agent=owner.datasource,
             )
         except PortAPIError as error:
-            return WriteOutcome(index, entity["identifier"], blueprint, "failed", error=str(error))
+            return _failed(index, entity, blueprint, error)
         created = (blueprint, str(entity["identifier"])) not in stored
         return WriteOutcome(
             index, entity["identifier"], blueprint, "created" if created else "updated"
@@ -493,3 +490,10 @@ class PortAPIStore:
         )
         request = json_of(response).get("request")
         return None if not request else str(request.get("updatedAt"))
+
+
+def _failed(index: int, entity: Entity, blueprint: str, error: PortAPIError) -> WriteOutcome:
+    down = isinstance(error, PortUnavailableError)  # a live event waits and writes it again
+    return WriteOutcome(
+        index, entity["identifier"], blueprint, "failed", str(error), unavailable=down
+    )
