@@ -159,8 +159,9 @@ class LiveWriter:
             )
             try:
                 return await self._write_claimed(group)
-            except BaseException:  # failed: its claims are taken back (a retry claims again)
-                self._freshness.restore(claimed)
+            except BaseException as error:  # its claims are taken back (a retry claims
+                written = error.written if isinstance(error, _Unavailable) else set()  # again)
+                self._freshness.restore({k: at for k, at in claimed.items() if k not in written})
                 raise
 
     async def _write_claimed(self, group: list[Changes]) -> list[list[str]]:
@@ -176,8 +177,10 @@ class LiveWriter:
         outcomes = await write_entities(
             self.store, entities, owner=self.owner, mapping=self.mapping, only_changed=False
         )
-        if down := next((o for o in outcomes if o.unavailable), None):  # written again
-            raise CatalogUnavailableError(str(down.error))
+        down = next((o for o in outcomes if o.unavailable), None)
+        if down is not None and self._patience > 0:  # written again (register_raw: not)
+            ok = {_key(entity) for entity, o in zip(entities, outcomes, strict=True) if o.ok}
+            raise _Unavailable(str(down.error), ok)
         for position, outcome in zip(owners, outcomes, strict=True):
             if not outcome.ok:
                 errors[position].append(failure_message(outcome))
@@ -219,6 +222,15 @@ async def _owned(store: Store, owner: Owner, keys: list[EntityKey]) -> list[Enti
         found = await store.search(query, include=["identifier"])
         owned += [(blueprint, str(entity["identifier"])) for entity in found]
     return owned
+
+
+class _Unavailable(CatalogUnavailableError):
+    """Some of a group's upserts could not be taken now (the Port API): ``written`` are
+    those that were, whose claims stay."""
+
+    def __init__(self, message: str, written: set[EntityKey]) -> None:
+        super().__init__(message)
+        self.written = written
 
 
 def _key(entity: Entity) -> EntityKey:

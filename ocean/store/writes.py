@@ -481,15 +481,15 @@ def versioned(
     return WriteOutcomes(outcomes)
 
 
+_PICKLED = ("index", "identifier", "blueprint", "status", "error", "version", "unavailable")
+
+
 class WriteOutcomes(list[WriteOutcome]):
     """A bulk write's outcomes, pickled as one list per field (an object each would cost
     more than the write when they cross back from the catalog's process)."""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        fields = [
-            [getattr(outcome, name) for outcome in self]
-            for name in ("index", "identifier", "blueprint", "status", "error", "version")
-        ]
+        fields = [[getattr(outcome, name) for outcome in self] for name in _PICKLED]
         return (_outcomes, tuple(fields))
 
 

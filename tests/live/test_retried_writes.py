@@ -176,9 +176,13 @@ async def test_an_event_the_catalog_cannot_take_fails_alone_not_the_events_group
     assert stored["x"]["title"] == "X"  # the failed event's newer claim on x was taken back
 
 
-async def test_a_write_the_port_api_could_not_take_now_is_made_again() -> None:
-    """Port answered 503 past its client's own retries: the event waits and writes again,
-    rather than failing (and being buried) after a few seconds."""
+@pytest.mark.parametrize(("patience", "written"), [(10.0, True), (0.0, False)])
+async def test_a_write_the_port_api_could_not_take_now_is_made_again_within_the_patience(
+    patience: float, written: bool
+) -> None:
+    """Port answered 503 past its client's own retries: a live event waits and writes
+    again, rather than failing (and being buried) after a few seconds; register_raw (no
+    patience) says which entity failed, as before."""
     port = FakePort()
     port.failures["POST /blueprints/service/entities/bulk"] = [(503, {})] * 3
     http = PortHTTP("https://port.test", "id", "secret", user_agent="port-ocean/test",
@@ -186,11 +190,37 @@ async def test_a_write_the_port_api_could_not_take_now_is_made_again() -> None:
     store = PortAPIStore(http)
     mapping = parse_mapping({"resources": [], "enableMergeEntity": True})
     writer = LiveWriter(store=store, owner=Owner("svc", "my-svc"), mapping=mapping,
-                        freshness=Freshness(), patience=10.0, retry_max=0.05)  # fmt: skip
+                        freshness=Freshness(), patience=patience, retry_max=0.05)  # fmt: skip
     try:
         errors = await writer.write(Changes([_X], [], 1.0))
     finally:
         await store.close()
 
-    assert errors == []
-    assert ("service", "x") in port.entities
+    assert (errors == []) is written
+    assert (("service", "x") in port.entities) is written
+    if not written:
+        assert "entity 'x'" in errors[0] and "503" in errors[0]
+
+
+async def test_a_group_port_took_in_part_keeps_the_claims_of_what_it_wrote() -> None:
+    """Port wrote the services and not the team: an older write of the service must still
+    lose to this event's, though the event failed."""
+    port = FakePort()
+    port.failures["POST /blueprints/team/entities/bulk"] = [(503, {})] * 10
+    http = PortHTTP("https://port.test", "id", "secret", user_agent="port-ocean/test",
+                    transport=port.transport(), attempts=1, base_delay=0.001)  # fmt: skip
+    store, freshness = PortAPIStore(http), Freshness()
+    mapping = parse_mapping({"resources": [], "enableMergeEntity": True})
+    writer = LiveWriter(store=store, owner=Owner("svc", "my-svc"), mapping=mapping,
+                        freshness=freshness, patience=0.01, retry_max=0.05)  # fmt: skip
+    team = {"blueprint": "team", "identifier": "core", "title": "Core"}
+    try:
+        errors = await writer.write(Changes([_X, team], [], 5.0))
+    finally:
+        await store.close()
+
+    assert errors and ("service", "x") in port.entities
+    assert freshness.recorded([("service", "x"), ("team", "core")]) == {
+        ("service", "x"): 5.0,
+        ("team", "core"): None,
+    }

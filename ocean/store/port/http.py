@@ -32,12 +32,14 @@ class PortAPIError(StoreError):
 
 
 class PortUnavailableError(PortAPIError, CatalogUnavailableError):
-    """Port did not answer, or answered that it cannot now (5xx, 408, 429), after the
+    """Port did not answer, or answered that it cannot now (408, 429, 502-504), after the
     retries an idempotent call gets: no request is at fault."""
 
 
 def _failed(call: str, status: int | None, body: str) -> PortAPIError:
-    unavailable = status is None or status >= 500 or status in RETRY_STATUSES
+    """The error of a failed call: :class:`PortUnavailableError` when Port did not answer or
+    said it cannot now (408, 429, 502-504; a plain 500 may be the request's own fault)."""
+    unavailable = status is None or status in RETRY_STATUSES
     return (PortUnavailableError if unavailable else PortAPIError)(call, status, body)
 
 
