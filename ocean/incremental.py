@@ -28,7 +28,7 @@ from ocean.job import ResyncJob, Tally
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.resync import recorded, succeeded, sync_kind
-from ocean.store.base import KeepsCursors, now_iso
+from ocean.store.base import KeepsCursors, iso_at, now_iso
 from ocean.transform.mapper import CompiledResource
 
 _log = logging.getLogger(__name__)
@@ -78,15 +78,15 @@ async def _sync(
     integration = job.owner.identifier
     stored = await cursors.get_cursor(integration, resource.kind, resource.index)
     since = _parsed(stored) or started - dt.timedelta(minutes=seed_minutes)
-    kind.cursor_from = kind.cursor = _text(since)
+    kind.cursor_from = kind.cursor = iso_at(since)
     job.observer.kind_started(kind)
     with cursor_scope(since):
         await sync_kind(job, resource, kind, tally)
     job.observer.kind_finished(kind)
     log_lines.kind_finished(kind)
     if kind.status == "completed":
-        await cursors.save_cursor(integration, resource.kind, resource.index, _text(started))
-        kind.cursor = _text(started)
+        await cursors.save_cursor(integration, resource.kind, resource.index, iso_at(started))
+        kind.cursor = iso_at(started)
     else:
         kind.cursor = stored
         _log.error(
@@ -102,7 +102,3 @@ def _parsed(text: str | None) -> dt.datetime | None:
         return None
     moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _text(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

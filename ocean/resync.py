@@ -169,7 +169,7 @@ def _next_resync(since: str, interval_minutes: float | None) -> str | None:
         return None
     moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
     later = moment + dt.timedelta(minutes=interval_minutes)
-    return later.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_at(later)
 
 
 def succeeded(report: ResyncReport) -> bool:

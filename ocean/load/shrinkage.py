@@ -79,17 +79,14 @@ def weigh(
         if kind.status != "completed" or last is None:
             continue  # a failed kind keeps its entities anyway; a new kind has no past
         baseline = int(last.get("baseline", produced_from(last)))
-        if threshold <= 0 and baseline > kind.baseline:  # nothing is deleted: the past is
-            kind.baseline = baseline  # kept for when the threshold is raised again
-            kind.blueprints = sorted({*last.get("blueprints", ()), *kind.blueprints})
-            continue
-        if baseline <= 0 or baseline - kind.baseline <= threshold * baseline:
+        if baseline <= 0 or baseline - kind.baseline <= max(threshold, 0) * baseline:
             continue
         own = kind.blueprints
         kind.baseline = baseline
         kind.blueprints = sorted({*last.get("blueprints", ()), *own})
-        shrunk.carried.append((kind, own))
-        _hold(shrunk, kind, baseline, threshold)
+        if threshold > 0:  # (at 0 nothing is deleted: the past is only kept for later)
+            shrunk.carried.append((kind, own))
+            _hold(shrunk, kind, baseline, threshold)
     return shrunk
 
 
@@ -104,7 +101,7 @@ def _pasts(
     taken: set[int] = set()
     for matches in (_same_place, _same_shape, _same_kind_and_place):
         for kind in (kind for kind in kinds if id(kind) not in found):
-            free = (n for n, recorded in enumerate(previous) if n not in taken)
+            free = (n for n in range(len(previous)) if n not in taken)
             n = next((n for n in free if matches(previous[n], kind)), None)
             if n is not None:
                 taken.add(n)

@@ -51,16 +51,13 @@ class WriteGateway:
         transaction with concurrent bulk calls (:class:`GroupedWrites`); ``create_only``:
         an entity that exists fails (``conflict``) rather than being written, as the write's
         transaction finds it where the catalog :class:`CreatesOnly` (SQLite, PostgreSQL)."""
-        allowed, refusals = await self._permitted(caller, entities)
-        denied = {i: f"forbidden: {why}" for i, why in refusals.items()}
-        sent = [entities[i] for i in allowed] if denied else entities
-        before = await self._stored(sent)
-        if create_only and isinstance(self.store, CreatesOnly):  # checked in its transaction
+        in_transaction = create_only and isinstance(self.store, CreatesOnly)
+        if in_transaction:  # whether each exists is read in the write's transaction
             options["create_only"] = True
-        elif create_only and (taken := [i for i in allowed if _key(entities[i]) in before]):
-            denied |= {i: already_exists(_key(entities[i])) for i in taken}
-            allowed = [i for i in allowed if i not in denied]
-            sent = [entities[i] for i in allowed]
+        allowed, denied, before = await self._screened(
+            caller, entities, create_only=create_only and not in_transaction
+        )
+        sent = [entities[i] for i in allowed] if denied else entities
         if grouped:
             outcomes = await self._grouped.upsert(sent, owner=caller.owner, **options)
         else:
@@ -85,13 +82,7 @@ class WriteGateway:
         nothing written: refused as the caller may not write it (``forbidden``), as it exists
         when only creating (``conflict``), or as ``blueprint``'s rules find it invalid; those
         that pass are ``unchanged``."""
-        allowed, refusals = await self._permitted(caller, entities)
-        denied = {i: f"forbidden: {why}" for i, why in refusals.items()}
-        if create_only:
-            before = await self._stored([entities[i] for i in allowed])
-            taken = [i for i in allowed if _key(entities[i]) in before]
-            denied |= {i: already_exists(_key(entities[i])) for i in taken}
-            allowed = [i for i in allowed if i not in denied]
+        allowed, denied, _ = await self._screened(caller, entities, create_only=create_only)
         outcomes = _checked([entities[i] for i in allowed], blueprint)
         return _with_refused(entities, allowed, outcomes, denied) if denied else outcomes
 
@@ -138,6 +129,21 @@ class WriteGateway:
             raise TypeError(f"{type(store).__name__} cannot delete blueprints")
         await store.delete_blueprint(identifier)
         await self._audit([_entry(caller, "DELETE", "blueprint", (identifier, None), {})])
+
+    async def _screened(
+        self, caller: Caller, entities: list[Entity], *, create_only: bool
+    ) -> tuple[list[int], dict[int, str], dict[EntityKey, Entity]]:
+        """The positions of the entities ``caller`` may write, why each other one is
+        refused (``forbidden``; with ``create_only``, ``conflict`` where it is stored), and
+        the stored state of those it may write."""
+        allowed, refusals = await self._permitted(caller, entities)
+        denied = {i: f"forbidden: {why}" for i, why in refusals.items()}
+        before = await self._stored([entities[i] for i in allowed])
+        if create_only:
+            taken = {i for i in allowed if _key(entities[i]) in before}
+            denied |= {i: already_exists(_key(entities[i])) for i in taken}
+            allowed = [i for i in allowed if i not in taken]
+        return allowed, denied, before
 
     async def _permitted(
         self, caller: Caller, entities: list[Entity]
@@ -197,10 +203,7 @@ def _checked(entities: list[Entity], blueprint: dict[str, Any]) -> list[WriteOut
     rules, outcomes = EntityRules(blueprint), []
     for index, entity in enumerate(entities):
         identifier = entity.get("identifier")
-        problems = [p for p in [identifier_problem(identifier)] if p] or rules.problems(
-            dict(entity)
-        )
-        error = "; ".join(problems) or None
+        error = identifier_problem(identifier) or "; ".join(rules.problems(dict(entity))) or None
         status = "failed" if error else "unchanged"
         outcomes.append(WriteOutcome(index, identifier, blueprint["identifier"], status, error))
     return outcomes

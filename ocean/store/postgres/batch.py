@@ -304,8 +304,8 @@ class _Write:
                 plan = plan or self._plan({})
                 plan.fail_missing(missing)
                 rows = None
-            stamp = self.clock.now()
-            rows = rows or Rows.of(_planned(plan), self.owner, version, stamp, copy=copy)
+            if rows is None:
+                rows = Rows.of(_planned(plan), self.owner, version, self.clock.now(), copy=copy)
             await write(db, rows, self.owner, version)
         turn.leave()  # committed: the next may join what still runs
         outcomes, made = self._outcomes(plan, answer, version)

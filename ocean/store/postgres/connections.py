@@ -6,6 +6,7 @@ no request is at fault, and the catalog server answers 503 rather than blaming t
 from __future__ import annotations
 
 import contextlib
+import urllib.parse
 from collections.abc import Iterator
 
 import asyncpg
@@ -55,6 +56,22 @@ def _without_password(url: str) -> str:
     if not at or ":" not in user:
         return url
     return f"{scheme}{sep}{user.split(':', 1)[0]}:***@{host}"
+
+
+async def pooled(url: str) -> tuple[asyncpg.Pool, str | None]:
+    """A pool of sessions on the catalog ``url`` names
+    (``postgresql://USER@HOST:PORT/DB[?schema=NAME]``), and its schema: every session's
+    search path, set up and kept as below."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    schema = query.pop("schema", [None])[0]
+    dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
+    settings = {"search_path": schema} if schema else {}
+    pool = await asyncpg.create_pool(
+        dsn, min_size=1, max_size=4, server_settings=settings, reset=session_kept,
+        init=without_jit,
+    )  # fmt: skip
+    return pool, schema
 
 
 async def without_jit(connection: asyncpg.Connection) -> None:

@@ -10,7 +10,6 @@ deletion takes the locks of every blueprint relating to what it deletes
 from __future__ import annotations
 
 import asyncio
-import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -38,7 +37,7 @@ from ocean.store.postgres import audit, lease, pages, produced, runs
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
 from ocean.store.postgres.clock import ServerClock
-from ocean.store.postgres.connections import reachable, session_kept, without_jit
+from ocean.store.postgres.connections import pooled, reachable
 from ocean.store.postgres.owners import NUMBER, OwnerNumbers
 from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
 from ocean.store.postgres.relations import delete_entities as delete_reaching
@@ -85,19 +84,9 @@ class PostgresStore:
     @classmethod
     async def open(cls, url: str) -> PostgresStore:
         """Connect (``postgresql://USER@HOST:PORT/DB[?schema=NAME]``) and migrate."""
-        parts = urllib.parse.urlsplit(url)
-        query = urllib.parse.parse_qs(parts.query)
-        schema = query.pop("schema", [None])[0]
-        dsn = urllib.parse.urlunsplit(
-            parts._replace(query=urllib.parse.urlencode(query, doseq=True))
-        )
-        settings = {"search_path": schema} if schema else {}
         pool = None
         try:
-            pool = await asyncpg.create_pool(
-                dsn, min_size=1, max_size=4, server_settings=settings, reset=session_kept,
-                init=without_jit,
-            )  # fmt: skip
+            pool, schema = await pooled(url)
             async with pool.acquire() as connection:
                 await migrate(connection, schema)
             store = cls(pool, url)
