@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
 import httpx
+import uvicorn
+from starlette.types import ASGIApp
 
 T = TypeVar("T")
 
@@ -18,6 +21,22 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def served(app: ASGIApp, *, log_level: str = "warning") -> AsyncIterator[str]:
+    """``app`` served by uvicorn on a free loopback port (its base URL), stopped after."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 def until(check: Callable[[], T | None], seconds: float = 20.0) -> T:

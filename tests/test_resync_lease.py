@@ -225,18 +225,14 @@ async def test_a_refused_resync_is_dropped_only_when_one_started_after_the_refus
     """The holder that refused it may have read its data before the trigger (a change Kafka
     asked for would be lost); one that took the lease after the refusal read it after."""
     async with opened(catalog) as store:
-        await store.acquire_lease(ME, OTHER, 30)
-        terms = LeaseTerms(holder=ME_HERE)
-        with pytest.raises(LeaseHeldError) as refused:
-            await under_lease(store, ME, terms, _done)
-        standby = Standby("request", refused.value.held_since)
+        standby = await _refused_by_another(store)
         await store.release_lease(ME, OTHER, completed=True)
         for holder in later:
             await asyncio.sleep(0.01)  # times are in milliseconds: a tie counts as earlier
             assert (await store.acquire_lease(ME, holder, 30)).held_by(holder)
             await store.release_lease(ME, holder, completed=True)
 
-        report = await under_lease(store, ME, terms, _done, standby=standby)
+        report = await under_lease(store, ME, _TERMS, _done, standby=standby)
 
     assert (report is not None) is runs_again
 
@@ -247,11 +243,7 @@ async def test_an_incremental_sync_completing_does_not_drop_a_refused_full_resyn
     """An incremental sync reads changes only and deletes nothing: a full resync refused
     before it still has to run."""
     async with opened(catalog) as store:
-        await store.acquire_lease(ME, OTHER, 30)
-        terms = LeaseTerms(holder=ME_HERE)
-        with pytest.raises(LeaseHeldError) as refused:
-            await under_lease(store, ME, terms, _done)
-        standby = Standby("request", refused.value.held_since)
+        standby = await _refused_by_another(store)
         await store.release_lease(ME, OTHER, completed=False)
         await asyncio.sleep(0.01)
 
@@ -260,9 +252,20 @@ async def test_an_incremental_sync_completing_does_not_drop_a_refused_full_resyn
                                 status="completed", mode="incremental")  # fmt: skip
 
         assert await under_lease(store, ME, LeaseTerms(holder=THIRD), incremental) is not None
-        report = await under_lease(store, ME, terms, _done, standby=standby)
+        report = await under_lease(store, ME, _TERMS, _done, standby=standby)
 
     assert report is not None
+
+
+_TERMS = LeaseTerms(holder=ME_HERE)
+
+
+async def _refused_by_another(store: LeasesResyncs) -> Standby:
+    """A request resync refused, OTHER holding the lease: its standby."""
+    await store.acquire_lease(ME, OTHER, 30)
+    with pytest.raises(LeaseHeldError) as refused:
+        await under_lease(store, ME, _TERMS, _done)
+    return Standby("request", refused.value.held_since)
 
 
 async def _done() -> ResyncReport:

@@ -60,14 +60,19 @@ async def test_a_kind_that_yields_nothing_keeps_its_entities_and_says_why(
     assert len(await workspace.entities("service", catalog=catalog)) == kept
 
 
-async def test_a_threshold_of_1_for_one_resync_accepts_the_new_size(
-    workspace: Workspace, catalog: str
-) -> None:
+async def _starred_kind_emptied(workspace: Workspace, catalog: str) -> None:
+    """Synced with both kinds of SHARED full, then with the starred kind empty (held)."""
     workspace.set_mapping(SHARED)
     workspace.set_data(services=[STARRED + PLAIN], teams=TEAMS)
     await workspace.sail(catalog)
     workspace.set_data(services=[PLAIN], teams=TEAMS)
-    await workspace.sail(catalog)  # held
+    await workspace.sail(catalog)
+
+
+async def test_a_threshold_of_1_for_one_resync_accepts_the_new_size(
+    workspace: Workspace, catalog: str
+) -> None:
+    await _starred_kind_emptied(workspace, catalog)
 
     workspace.set_mapping(SHARED | {"entityDeletionThreshold": 1})
     accepted = await workspace.sail(catalog)
@@ -84,11 +89,7 @@ async def test_a_threshold_of_1_for_one_resync_accepts_the_new_size(
 async def test_once_what_a_shrunk_kind_kept_is_gone_its_new_size_is_taken(
     workspace: Workspace, catalog: str
 ) -> None:
-    workspace.set_mapping(SHARED)
-    workspace.set_data(services=[STARRED + PLAIN], teams=TEAMS)
-    await workspace.sail(catalog)
-    workspace.set_data(services=[PLAIN], teams=TEAMS)
-    await workspace.sail(catalog)  # held
+    await _starred_kind_emptied(workspace, catalog)
     store = await open_store(catalog)
     try:  # someone deletes the leftovers by hand
         await store.delete_entities(

@@ -3,26 +3,21 @@ server, over real HTTP on loopback, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-import uvicorn
 
 from ocean.server.app import create_app
 from ocean.server.limits import LoginLimits
 from ocean.server.login import TokenGate
 from ocean.store.credentials import KeepsCredentials, secret_hash
-from ocean.store.open import open_store
-from tests.conftest import POSTGRES_URL
-from tests.loopback import free_port
+from tests import loopback
+from tests.server.serving import fresh_catalog
 
 SERVICE = {"identifier": "service", "title": "Service", "schema": {"properties": {}}}
 
@@ -80,29 +75,13 @@ async def _token(client: httpx.AsyncClient, client_id: str, secret: str) -> str:
 async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Served]:
     """The server on a loopback port over a new catalog, with a counting hash function
     and limits of 3 failures per client id and 5 per address, on a clock the test sets."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    postgres = request.param == "postgresql"
-    store = await open_store(
-        f"{POSTGRES_URL}?schema={schema}" if postgres else str(tmp_path / "c.db")
-    )
-    assert isinstance(store, KeepsCredentials)
-    clock = [1000.0]
-    limits = LoginLimits(per_client=3, per_address=5, window=60.0, clock=lambda: clock[0])
-    hashes = Hashes(loop_thread=threading.get_ident())
-    port = free_port()
-    app = create_app(store, gate=TokenGate(limits=limits, hasher=hashes))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield Served(f"http://127.0.0.1:{port}", store, hashes, clock)
-    server.should_exit = True
-    await task
-    await store.close()
-    if postgres:
-        connection = await asyncpg.connect(POSTGRES_URL)
-        await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await connection.close()
+    async with fresh_catalog(request.param, tmp_path) as store:
+        clock = [1000.0]
+        limits = LoginLimits(per_client=3, per_address=5, window=60.0, clock=lambda: clock[0])
+        hashes = Hashes(loop_thread=threading.get_ident())
+        app = create_app(store, gate=TokenGate(limits=limits, hasher=hashes))
+        async with loopback.served(app) as base:
+            yield Served(base, store, hashes, clock)
 
 
 async def _upsert(client: httpx.AsyncClient, *identifiers: str, title: str = "t") -> httpx.Response:

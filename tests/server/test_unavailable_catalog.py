@@ -19,7 +19,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 
 from ocean.errors import CatalogUnavailableError
 from ocean.server.app import create_app
@@ -28,7 +27,9 @@ from ocean.store.base import Owner
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite.process import CatalogProcess
 from ocean.store.sqlite.store import SQLiteStore
+from tests import loopback
 from tests.conftest import POSTGRES_URL
+from tests.server.serving import sign_in
 
 OWNER = Owner("svc", "my-svc")
 SVC = {"identifier": "svc", "title": "Svc", "schema": {}}
@@ -173,21 +174,12 @@ async def test_the_embedded_catalog_s_process_gone_fails_every_request_of_the_gr
 async def _served(store: PostgresStore) -> AsyncIterator[httpx.AsyncClient]:
     """An admin client of the catalog server over ``store`` on a loopback port."""
     client_id, secret = await store.create_credentials("tests")
-    config = uvicorn.Config(create_app(store), host="127.0.0.1", port=0, log_level="critical")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as api:
-            body = {"clientId": client_id, "clientSecret": secret}
-            token = (await api.post("/v1/auth/access_token", json=body)).json()["accessToken"]
-            api.headers["Authorization"] = f"Bearer {token}"
-            yield api
-    finally:
-        server.should_exit = True
-        await task
+    async with (
+        loopback.served(create_app(store), log_level="critical") as base,
+        httpx.AsyncClient(base_url=base) as api,
+    ):
+        await sign_in(api, client_id, secret)
+        yield api
 
 
 @pytest.mark.parametrize("outage", [Relay.cut, Relay.drop_writes], ids=["down", "mid-write"])

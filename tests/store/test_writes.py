@@ -121,6 +121,15 @@ TEAMED = {
 }
 
 
+async def _teams(store: Store, *identifiers: str) -> None:
+    """The team blueprint and TEAMED, and the teams ``identifiers``."""
+    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
+    await store.create_blueprints([team, TEAMED])
+    if identifiers:
+        teams = [{"identifier": t, "blueprint": "team", "title": t} for t in identifiers]
+        await store.upsert_entities(teams, owner=OWNER, merge=True)
+
+
 @pytest.mark.parametrize(
     ("update", "stored", "related"),
     [
@@ -144,10 +153,7 @@ TEAMED = {
 async def test_a_merged_update_keeps_what_it_does_not_send_and_moves_its_edges(
     store: Store, update: dict[str, Any], stored: dict[str, int], related: dict[str, list[str]]
 ) -> None:
-    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
-    await store.create_blueprints([team, TEAMED])
-    teams = [{"identifier": t, "blueprint": "team", "title": t} for t in ("t1", "t2")]
-    await store.upsert_entities(teams, owner=OWNER, merge=True)
+    await _teams(store, "t1", "t2")
     first = {"identifier": "a", "blueprint": "svc", "title": "A",
              "properties": {"x": 1, "y": 2}, "relations": {"team": "t1"}}  # fmt: skip
     await store.upsert_entities([first], owner=OWNER, merge=True)
@@ -178,10 +184,7 @@ async def test_a_key_sent_twice_in_one_batch_is_written_in_order_the_last_kept(
     stored: dict[str, int],
     related: dict[str, list[str]],
 ) -> None:
-    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
-    await store.create_blueprints([team, TEAMED])
-    teams = [{"identifier": t, "blueprint": "team", "title": t} for t in ("t1", "t2")]
-    await store.upsert_entities(teams, owner=OWNER, merge=True)
+    await _teams(store, "t1", "t2")
     moved = "t2" if second != {"x": 1} else "t1"
     copies = [
         {
@@ -206,11 +209,7 @@ async def test_a_key_sent_twice_in_one_batch_is_written_in_order_the_last_kept(
 async def test_a_key_sent_twice_whose_last_copy_fails_keeps_the_earlier_copy(
     store: Store,
 ) -> None:
-    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
-    await store.create_blueprints([team, TEAMED])
-    await store.upsert_entities(
-        [{"identifier": "t1", "blueprint": "team", "title": "t1"}], owner=OWNER, merge=True
-    )
+    await _teams(store, "t1")
     copies = [
         {
             "identifier": "a",
@@ -240,11 +239,7 @@ async def test_a_key_sent_twice_whose_last_copy_fails_keeps_the_earlier_copy(
 async def test_a_key_sent_twice_whose_earlier_copy_names_a_missing_target_fails_that_copy(
     store: Store,
 ) -> None:
-    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
-    await store.create_blueprints([team, TEAMED])
-    await store.upsert_entities(
-        [{"identifier": "t1", "blueprint": "team", "title": "t1"}], owner=OWNER, merge=True
-    )
+    await _teams(store, "t1")
     copies = [
         {"identifier": "a", "blueprint": "svc", "relations": {"team": "t9"}},
         {"identifier": "a", "blueprint": "svc", "relations": {"team": "t1"}},
@@ -283,8 +278,7 @@ async def test_a_creation_that_fails_for_a_missing_target_fails_what_relates_to_
 async def test_a_key_sent_twice_whose_copies_both_name_missing_targets_writes_neither(
     store: Store,
 ) -> None:
-    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}, "relations": {}}
-    await store.create_blueprints([team, TEAMED])
+    await _teams(store)
     copies = [
         {"identifier": "a", "blueprint": "svc", "relations": {"team": "ghost"}},
         {"identifier": "a", "blueprint": "svc", "relations": {"team": "t9"}},

@@ -1,0 +1,43 @@
+"""What a catalog-server test stands on: a fresh catalog (a SQLite file, or a new
+PostgreSQL schema dropped afterwards), and a client signed in to the server."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from ocean.store.credentials import KeepsCredentials
+from ocean.store.open import open_store
+from tests.conftest import POSTGRES_URL
+
+
+@contextlib.asynccontextmanager
+async def fresh_catalog(backend: str, folder: Path) -> AsyncIterator[KeepsCredentials]:
+    """``backend`` ("sqlite" or "postgresql"): the catalog, closed (and its schema dropped)
+    after."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    postgres = backend == "postgresql"
+    store = await open_store(
+        f"{POSTGRES_URL}?schema={schema}" if postgres else str(folder / "c.db")
+    )
+    assert isinstance(store, KeepsCredentials)
+    try:
+        yield store
+    finally:
+        await store.close()  # type: ignore[attr-defined]
+        if postgres:
+            connection = await asyncpg.connect(POSTGRES_URL)
+            await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            await connection.close()
+
+
+async def sign_in(client: httpx.AsyncClient, client_id: str, secret: str) -> None:
+    """Give ``client`` the token of that credential."""
+    body = {"clientId": client_id, "clientSecret": secret}
+    token = (await client.post("/v1/auth/access_token", json=body)).json()["accessToken"]
+    client.headers["Authorization"] = f"Bearer {token}"
