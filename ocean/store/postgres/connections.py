@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import asyncpg
 
@@ -27,15 +27,20 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
 """The errors that say the catalog cannot be reached, not that a request is wrong."""
 
 
-@contextlib.contextmanager
-def reachable(url: str) -> Iterator[None]:
+@contextlib.asynccontextmanager
+async def reachable(url: str, pool: asyncpg.Pool) -> AsyncIterator[None]:
     """Raise :class:`CatalogUnavailableError` naming the catalog for an error of
-    :data:`UNREACHABLE` in the block (its work, awaited inside, is the store's)."""
+    :data:`UNREACHABLE` in the block (its work, awaited inside, is the store's). A read-only
+    transaction says the server the pool's sessions are on was demoted (a failover): they
+    are expired, so the next call connects again, to the promoted primary when the URL
+    follows it (a failover's address or a multi-host URL)."""
     try:
         yield
     except (*UNREACHABLE, asyncpg.InterfaceError) as error:
         if isinstance(error, asyncpg.InterfaceError) and not _closed(error):
             raise  # a misuse, not an outage
+        if isinstance(error, asyncpg.ReadOnlySQLTransactionError):
+            await pool.expire_connections()
         raise CatalogUnavailableError(
             f"the catalog {_without_password(url)} cannot be reached ({type(error).__name__}: "
             f"{error}): start PostgreSQL or fix the catalog URL, then retry"

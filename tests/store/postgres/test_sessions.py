@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from ocean.errors import CatalogUnavailableError
+from ocean.store.base import Owner
 from ocean.store.postgres.store import PostgresStore
+from ocean.types import Entity
 
 
 async def test_a_store_s_sessions_use_its_schema_and_compile_no_query(postgres_url: str) -> None:
@@ -14,3 +19,34 @@ async def test_a_store_s_sessions_use_its_schema_and_compile_no_query(postgres_u
         await store.close()
 
     assert settings == ["off", postgres_url.rsplit("schema=", 1)[1]]
+
+
+async def test_sessions_on_a_demoted_server_are_replaced_after_its_first_refused_write(
+    postgres_url: str,
+) -> None:
+    store = await PostgresStore.open(postgres_url)
+    owner = Owner("svc", "svc")
+    try:
+        await store.create_blueprints([{"identifier": "svc", "title": "Svc", "schema": {}}])
+        await _demote(store)
+        with pytest.raises(CatalogUnavailableError, match="cannot be reached"):
+            await store.upsert_entities([_svc("a")], owner=owner, merge=True)
+        (again,) = await store.upsert_entities([_svc("a")], owner=owner, merge=True)
+    finally:
+        await store.close()
+
+    assert again.status == "created"
+
+
+async def _demote(store: PostgresStore) -> None:
+    """Make every session the pool holds read-only, as a primary demoted to a standby by a
+    failover is to the sessions still connected to it (new sessions go to the new primary)."""
+    sessions = [await store._pool.acquire() for _ in range(store._pool.get_max_size())]
+    for db in sessions:
+        await db.execute("SET default_transaction_read_only = on")
+    for db in sessions:
+        await store._pool.release(db)
+
+
+def _svc(identifier: str) -> Entity:
+    return {"identifier": identifier, "blueprint": "svc"}
