@@ -10,6 +10,7 @@ deletion takes the locks of every blueprint relating to what it deletes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -99,6 +100,10 @@ class PostgresStore:
             raise
         return store
 
+    def _reachable(self) -> contextlib.AbstractAsyncContextManager[None]:
+        """Outages of the block as :class:`~ocean.errors.CatalogUnavailableError`."""
+        return reachable(self.url, self._pool)
+
     async def close(self) -> None:
         await self._pool.close()
 
@@ -116,9 +121,7 @@ class PostgresStore:
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
-        async with reachable(
-            self.url, self._pool
-        ):  # read before every write the catalog server takes
+        async with self._reachable():  # read before every write the catalog server takes
             return await stored_blueprints(self._pool)
 
     async def now(self) -> str:
@@ -131,7 +134,7 @@ class PostgresStore:
             await self._clock.read(self._pool)
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
-        async with reachable(self.url, self._pool):
+        async with self._reachable():
             rows = await self._pool.fetch(
                 f"{_SELECT} WHERE blueprint = $1 AND identifier = ANY($2)", blueprint, identifiers
             )
@@ -158,7 +161,7 @@ class PostgresStore:
         """:class:`~ocean.store.base.CreatesOnly`: whether each exists is read under its
         blueprint's lock (taken exclusive: a write that asks), in the write's transaction."""
         options = write_options(merge, only_changed, create_missing_related) | {"create_only": True}
-        async with reachable(self.url, self._pool):
+        async with self._reachable():
             return await self._write(entities, None, owner, options)
 
     def writes_in_order(self) -> bool:
@@ -180,9 +183,7 @@ class PostgresStore:
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
         options = write_options(merge, only_changed, create_missing_related)
-        async with reachable(
-            self.url, self._pool
-        ):  # a CatalogUnavailableError, as no request is at fault
+        async with self._reachable():  # a CatalogUnavailableError: no request is at fault
             return await self._write(entities, prepared, owner, options)
 
     async def _write(
@@ -244,7 +245,7 @@ class PostgresStore:
         include: list[str] | None = None,
         exclude: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        async with reachable(self.url, self._pool):
+        async with self._reachable():
             definitions = {bp["identifier"]: bp for bp in await self.list_blueprints()}
             async with self._pool.acquire() as db:
                 return await search(db, query, definitions, (include, exclude))
@@ -350,7 +351,7 @@ class PostgresStore:
         return await credential_rows.create(self._pool, name, role, integration)
 
     async def get_credential(self, client_id: str) -> Credential | None:
-        async with reachable(self.url, self._pool):  # asked on every request to the catalog server
+        async with self._reachable():  # asked on every request to the catalog server
             return await credential_rows.get(self._pool, client_id)
 
     async def list_credentials(self) -> list[Credential]:
@@ -363,7 +364,7 @@ class PostgresStore:
         return await credential_rows.rotate(self._pool, client_id)
 
     async def datasources_of(self, keys: list[EntityKey]) -> dict[EntityKey, list[str]]:
-        async with reachable(self.url, self._pool):
+        async with self._reachable():
             return await credential_rows.datasources_of(self._pool, keys)
 
     async def update_blueprint(
@@ -410,7 +411,7 @@ class PostgresStore:
         written_before: str | None = None,
         causes: Causes | None = None,
     ) -> DeleteResult:
-        async with reachable(self.url, self._pool):
+        async with self._reachable():
             async with self._pool.acquire() as db, db.transaction():
                 await lock_blueprint_changes(db)  # and other deletions
                 if not await rules_current(db, self._known.stamps):
