@@ -1,7 +1,7 @@
 """A batch none of whose entities is stored yet (most of a first sync's), written without
 a plan, on either backend.
 
-:func:`~ocean.store.writes.plan_batch` weighs each entity against its stored body and
+:func:`~ocean.store.plan.plan_batch` weighs each entity against its stored body and
 makes an object per write and per outcome; when nothing is stored, every valid entity is
 created and its rows follow from the prepared columns directly. A batch with an invalid
 body or the same key twice is planned as usual, as is one whose missing relation targets

@@ -15,28 +15,12 @@ from typing import Any
 
 import orjson
 
-from ocean.load.diff import is_unchanged
-from ocean.store.base import WriteOutcome, already_exists
+from ocean.store.base import WriteOutcome
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
 BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
-
-
-@dataclass
-class PlannedWrite:
-    """An entity that will be written: its place in the request, key, status and body text."""
-
-    index: int
-    key: EntityKey
-    status: str
-    text: str
-    before: list[Edge] | None = None
-    """An update's stored relation edges (what the write replaces); None for a creation."""
-    replaced: tuple[PlannedWrite, list[Edge]] | None = None
-    """The earlier copy of the same key in the batch that this one is written over, and
-    its edges: written instead if this one fails."""
 
 
 def rules_cover(rules: dict[str, EntityRules], entities: list[Entity]) -> bool:
@@ -219,206 +203,6 @@ def concatenated(batches: list[PreparedBatch], rules: dict[str, EntityRules]) ->
     return whole
 
 
-@dataclass
-class BatchPlan:
-    """A bulk upsert worked out against the stored bodies, before any write."""
-
-    writes: list[PlannedWrite]
-    outcomes: list[WriteOutcome]
-    edges: dict[EntityKey, list[tuple[str, str, str]]]
-
-    def targets(self) -> set[EntityKey]:
-        """Relation targets that must exist, other than entities of this batch. An update
-        that keeps its stored edges asks about none: a stored edge's target exists (an
-        entity that others relate to is never deleted without them, deletion blocks or
-        takes its dependents; a write whose target fails fails too; a blueprint change
-        that would point edges at nothing is refused). An incremental run's updates mostly
-        keep theirs."""
-        wanted: set[EntityKey] = set()
-        for write in self.writes:
-            copy: PlannedWrite | None = write
-            edges = self.edges[write.key]
-            while copy is not None:  # an earlier copy is written if the last one fails
-                if copy.before is None or not same_edges(copy.before, edges):
-                    wanted.update((bp, target) for _, bp, target in edges)
-                copy, edges = copy.replaced or (None, [])
-        return wanted - self.edges.keys()
-
-    def fail_missing(self, missing: set[EntityKey]) -> None:
-        """Fail (``not_found``) the writes whose relation targets are missing; a key sent
-        twice then writes its earlier copy, if that one's targets exist. A creation that
-        fails is missing too, for the writes of this batch that relate to it."""
-        missing = set(missing)
-        while gone := self._fail(missing):
-            missing |= gone
-
-    def _fail(self, missing: set[EntityKey]) -> set[EntityKey]:
-        """One pass of :meth:`fail_missing`: the keys whose creation it failed."""
-        kept, gone = [], set()
-        for write in self.writes:
-            current: PlannedWrite | None = write
-            edges = self.edges[write.key]
-            while current is not None and (error := _missing_error(edges, missing)):
-                key = current.key
-                self.outcomes.append(
-                    WriteOutcome(current.index, key[1], key[0], "failed", error=error)
-                )
-                current, edges = current.replaced or (None, [])
-            if current is not None:
-                self._fail_earlier_copies(current, missing)
-                kept.append(current)
-                self.edges[current.key] = edges
-            elif write.before is None:
-                gone.add(write.key)
-        self.writes = kept
-        return gone
-
-    def _fail_earlier_copies(self, write: PlannedWrite, missing: set[EntityKey]) -> None:
-        """Fail the earlier copies of ``write``'s key (sent twice) whose relation targets
-        are missing: only the last is written, but each copy's outcome is its own, as if
-        they had been sent one after another. A copy that then comes first takes the
-        failed one's status (a creation stays one). (Merged, a later copy still carries
-        what the failed one set and it did not.)"""
-        copy = write
-        while copy.replaced is not None:
-            prior, edges = copy.replaced
-            error = _missing_error(edges, missing)
-            if error is None:
-                copy = prior
-                continue
-            key = prior.key
-            self.outcomes.append(WriteOutcome(prior.index, key[1], key[0], "failed", error=error))
-            copy.replaced = prior.replaced
-            if prior.replaced is None:
-                copy.status = prior.status
-
-    def results(self) -> list[WriteOutcome]:
-        """Every entity's outcome, in request order (a key sent twice: each copy's)."""
-        outcomes = list(self.outcomes)
-        for write in self.writes:
-            copy: PlannedWrite | None = write
-            while copy is not None:
-                outcomes.append(WriteOutcome(copy.index, copy.key[1], copy.key[0], copy.status))
-                copy = copy.replaced[0] if copy.replaced else None
-        return sorted(outcomes, key=lambda outcome: outcome.index)
-
-
-def _missing_error(edges: list[Edge], missing: set[EntityKey]) -> str | None:
-    absent = [
-        f"relation {name!r} targets {bp} {target!r}, which does not exist"
-        for name, bp, target in edges
-        if (bp, target) in missing
-    ]
-    if not absent:
-        return None
-    return f"not_found: {'; '.join(absent)} (createMissingRelatedEntities: true creates it)"
-
-
-def plan_batch(
-    batch: PreparedBatch,
-    stored: dict[EntityKey, str],
-    options: dict[str, bool],
-    rules: dict[str, EntityRules],
-) -> BatchPlan:
-    """Decide every entity's fate against the stored bodies: unchanged, invalid, or a write
-    (with its relation edges); ``rules`` check what a merge makes. A key sent twice is
-    planned in order, the later copy over the earlier: only the last is written. With
-    ``create_only`` a stored key fails, read in the write's transaction (one of two racing)."""
-    plan = BatchPlan(writes=[], outcomes=list(batch.failed), edges={})
-    planned: dict[EntityKey, int] = {}
-    """Each key's write, by its place in ``plan.writes``."""
-    create_only = options.get("create_only", False)
-    for index, key, text, checked in zip(
-        batch.indexes, batch.keys, batch.texts, batch.checks, strict=True
-    ):
-        place = planned.get(key)
-        prior = None if place is None else plan.writes[place]
-        if create_only and prior is None and key in stored:
-            plan.outcomes.append(WriteOutcome(index, key[1], key[0], "failed", already_exists(key)))
-            continue
-        old = stored.get(key) if prior is None else prior.text
-        result = _planned(index, key, text, checked, old, options, rules)
-        if isinstance(result, WriteOutcome):
-            plan.outcomes.append(result)
-            continue
-        write, edges = result
-        if place is None:
-            planned[key] = len(plan.writes)
-            plan.writes.append(write)
-        else:
-            assert prior is not None
-            write.before = prior.before  # what the catalog holds is the stored entity's
-            write.replaced = (prior, plan.edges[key])
-            plan.writes[place] = write
-        plan.edges[key] = edges
-    return plan
-
-
-def _planned(
-    index: int,
-    key: EntityKey,
-    text: str,
-    checked: Checked,
-    old: str | None,
-    options: dict[str, bool],
-    rules: dict[str, EntityRules],
-) -> tuple[PlannedWrite, list[Edge]] | WriteOutcome:
-    """One entity's write over ``old`` (None: a creation) and its edges, or its outcome."""
-    problems, edges = checked
-    status, before = "created", None
-    if old is not None:
-        over = _over_stored(text, old, merge=options["merge"], only_changed=options["only_changed"])
-        if over is None:
-            return WriteOutcome(index, key[1], key[0], "unchanged")
-        written, had = over
-        status, before = "updated", rules[key[0]].edges(had)
-        if type(written) is dict:  # merged: checked again as it will be stored
-            text = dumps(written)
-            problems, edges = rules[key[0]].checked(written)
-    if problems:
-        return WriteOutcome(index, key[1], key[0], "failed", error="; ".join(problems))
-    return PlannedWrite(index, key, status, text, before), edges
-
-
-def _over_stored(
-    text: str, old: str, *, merge: bool, only_changed: bool
-) -> tuple[str | dict[str, Any], dict[str, Any]] | None:
-    """What writing the body ``text`` over the stored ``old`` writes, and ``old`` parsed:
-    None when it would change nothing (with ``only_changed``), the merged body when a merge
-    keeps something of ``old``, else ``text``. Each body is parsed once, and only when the
-    texts differ."""
-    if only_changed and old == text:
-        return None
-    had = loads(old)
-    if not (only_changed or merge):
-        return text, had
-    sent = loads(text)
-    if only_changed and is_unchanged(sent, _entity_of(had)):
-        return None
-    if merge and not _covers(sent, had):
-        return merged(had, sent), had
-    return text, had
-
-
-def _covers(sent: dict[str, Any], had: dict[str, Any]) -> bool:
-    """Whether merging ``sent`` over ``had`` gives ``sent`` again: ``sent`` has every field
-    ``had`` has, and every property and relation (so the sent text, already checked, is
-    what is stored)."""
-    if not sent.keys() >= had.keys():
-        return False
-    for name in ("properties", "relations"):
-        old, new = had.get(name), sent.get(name)
-        if isinstance(old, dict) and not (isinstance(new, dict) and new.keys() >= old.keys()):
-            return False
-    return True
-
-
-def same_edges(before: list[Edge], after: list[Edge]) -> bool:
-    """Whether two bodies relate to the same entities (in any order; an edge that crossed
-    processes as JSON is a list, not a tuple)."""
-    return len(before) == len(after) and sorted(map(tuple, before)) == sorted(map(tuple, after))
-
-
 def body_of(entity: Entity) -> dict[str, Any]:
     return {name: entity[name] for name in BODY_FIELDS if name in entity}  # type: ignore[literal-required]
 
@@ -441,10 +225,10 @@ def dumps(value: Any) -> str:
 
 
 def entity_from_body(body: str) -> Entity:
-    return _entity_of(loads(body))
+    return entity_of(loads(body))
 
 
-def _entity_of(stored: dict[str, Any]) -> Entity:
+def entity_of(stored: dict[str, Any]) -> Entity:
     """A stored body's fields with Port's defaults."""
     return {
         "title": stored.get("title"),

@@ -47,6 +47,25 @@ async def test_an_entity_that_exists_fails_as_a_conflict_and_the_others_are_crea
     assert (stored["a"]["title"], stored["b"]["title"]) == ("A", "B")
 
 
+async def test_a_key_sent_twice_is_created_by_its_first_copy_and_its_second_conflicts(
+    store: Store,
+) -> None:
+    assert isinstance(store, CreatesOnly)
+    await store.create_blueprints([SVC])
+
+    outcomes = await store.create_entities(
+        [
+            {"identifier": "a", "blueprint": "svc", "title": "first"},
+            {"identifier": "a", "blueprint": "svc", "title": "second"},
+        ],
+        owner=OWNER,
+    )
+
+    assert [o.status for o in outcomes] == ["created", "failed"]
+    assert str(outcomes[1].error).startswith("conflict: ")
+    assert (await store.get_entities("svc", ["a"]))["a"]["title"] == "first"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def two_handles(
     request: pytest.FixtureRequest, tmp_path: Path

@@ -8,12 +8,12 @@ import pytest
 
 from ocean.store.base import Owner
 from ocean.store.entity_rules import EntityRules
+from ocean.store.plan import plan_batch
 from ocean.store.sqlite.store import SQLiteStore
 from ocean.store.writes import (
     body_of,
     dumps,
     joined,
-    plan_batch,
     prepare,
     prepared_again,
     write_options,

@@ -254,6 +254,58 @@ async def test_a_key_sent_twice_whose_earlier_copy_names_a_missing_target_fails_
     assert (await store.get_entities("svc", ["a"]))["a"]["relations"] == {"team": "t1"}
 
 
+@pytest.mark.parametrize(
+    ("stored", "later", "statuses", "kept"),
+    [
+        (None, {"properties": {"y": 2}}, ["failed", "created"], {"properties": {"y": 2}}),
+        (
+            None,
+            {"relations": {"team": "t1"}},
+            ["failed", "created"],
+            {"relations": {"team": "t1"}},
+        ),
+        (
+            {"properties": {"y": 2}},
+            {"properties": {"y": 2}},
+            ["failed", "unchanged"],
+            {"properties": {"y": 2}},
+        ),
+        (
+            {"title": "A"},
+            {"properties": {"y": 2}},
+            ["failed", "updated"],
+            {"title": "A", "properties": {"y": 2}},
+        ),
+    ],
+    ids=["created", "related", "unchanged", "merged-over-stored"],
+)
+async def test_a_merged_copy_after_a_failed_one_is_written_over_what_came_before_that_copy(
+    store: Store,
+    stored: dict[str, Any] | None,
+    later: dict[str, Any],
+    statuses: list[str],
+    kept: dict[str, Any],
+) -> None:
+    await _teams(store, "t1")
+    key = {"identifier": "a", "blueprint": "svc"}
+    if stored is not None:
+        await store.upsert_entities([{**key, **stored}], owner=OWNER, merge=True)
+    failing = {**key, "properties": {"x": 1}, "relations": {"team": "ghost"}}
+
+    outcomes = await store.upsert_entities(
+        [failing, {**key, **later}], owner=OWNER, merge=True, only_changed=True,
+        create_missing_related=False,
+    )  # fmt: skip
+
+    assert [o.status for o in outcomes] == statuses
+    assert "ghost" in str(outcomes[0].error)
+    entity = (await store.get_entities("svc", ["a"]))["a"]
+    assert {name: entity[name] for name in kept} == kept  # type: ignore[literal-required]
+    assert entity["properties"].keys() == kept.get("properties", {}).keys()
+    found = await store.dependents([("team", "t1")], after="9999")
+    assert found.of.get(("team", "t1"), set()) == ({("svc", "a")} if "relations" in kept else set())
+
+
 async def test_a_creation_that_fails_for_a_missing_target_fails_what_relates_to_it(
     store: Store,
 ) -> None:

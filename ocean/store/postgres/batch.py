@@ -42,12 +42,13 @@ import asyncpg
 
 from ocean.store.base import WriteOutcome
 from ocean.store.created import created, new_rows
+from ocean.store.plan import BatchPlan, plan_batch
 from ocean.store.postgres.clock import ServerClock
 from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
 from ocean.store.postgres.rows import Rows, existing, placeholders, stored_bodies, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
-from ocean.store.writes import BatchPlan, PreparedBatch, WriteOutcomes, plan_batch, versioned
+from ocean.store.writes import PreparedBatch, WriteOutcomes, versioned
 from ocean.types import EntityKey
 
 _ASK = (

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from ocean.store.created import NewRows, Row
+from ocean.store.plan import BatchPlan, PlannedWrite
 from ocean.store.postgres.relations import COLUMNS, columns, delete_edges, insert_edges
 from ocean.store.postgres.relations import rows as rows_of
-from ocean.store.writes import BatchPlan, PlannedWrite
 from ocean.types import EntityKey
 
 

@@ -25,6 +25,7 @@ from ocean.store.blocked import Causes, check_written_before, kept_in_use, spare
 from ocean.store.created import Row, created, new_rows
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import EncodedRecord
+from ocean.store.plan import BatchPlan, plan_batch, same_edges
 from ocean.store.sqlite import entity_rows, relations
 from ocean.store.sqlite import pages as sqlite_pages
 from ocean.store.sqlite.checkpoint import Checkpointer
@@ -37,13 +38,10 @@ from ocean.store.sqlite.rules import CatalogRules, stored_blueprints
 from ocean.store.sqlite.search import search
 from ocean.store.validation import checked_update, dangling_relations, new_blueprints
 from ocean.store.writes import (
-    BatchPlan,
     PreparedBatch,
     WriteOutcomes,
     dumps,
-    plan_batch,
     prepared_again,
-    same_edges,
     shaped,
     versioned,
 )
