@@ -45,6 +45,8 @@ class BatchPlan:
     """The keys sent more than once, planned by themselves."""
     copied: list[WriteOutcome] = field(default_factory=list)
     """The outcomes of their copies that are not written last."""
+    copied_targets: set[EntityKey] = field(default_factory=set)
+    """The relation targets of their copies written (the last or not)."""
 
     def targets(self) -> set[EntityKey]:
         """Relation targets that must exist, other than entities of this batch. An update
@@ -52,15 +54,18 @@ class BatchPlan:
         entity that others relate to is never deleted without them, deletion blocks or
         takes its dependents; a write whose target fails fails too; a blueprint change
         that would point edges at nothing is refused). An incremental run's updates mostly
-        keep theirs. The copies of a key sent twice ask about every target each names: a
-        copy planned again over another names no others (besides stored ones)."""
+        keep theirs. The copies of a key sent twice: where missing targets are made, those
+        of every copy written (as if sent one after another; none is planned again); else
+        every target each copy names, as a copy planned again when another fails (over
+        another copy, or the stored body) names no others."""
         wanted: set[EntityKey] = set()
         for write in self.writes:
             edges = self.edges[write.key]
             if write.before is None or not same_edges(write.before, edges):
                 wanted.update((bp, target) for _, bp, target in edges)
         if self.copies is not None:
-            wanted |= self.copies.targets()
+            made = self.copies.options["create_missing_related"]
+            wanted |= self.copied_targets if made else self.copies.targets()
         return wanted - self.edges.keys()
 
     def fail_missing(self, missing: set[EntityKey]) -> None:
@@ -94,10 +99,11 @@ class BatchPlan:
         copies = self.copies
         written = {write.key for write in self.writes if write.key in copies.positions}
         self.writes = [write for write in self.writes if write.key not in copies.positions]
-        self.copied = []
+        self.copied, self.copied_targets = [], set()
         for key in copies.positions:
-            last, edges, outcomes = copies.planned(key, missing)
+            last, edges, outcomes, named = copies.planned(key, missing)
             self.copied += outcomes
+            self.copied_targets |= named
             if last is None:
                 self.edges.pop(key, None)
                 continue
@@ -137,15 +143,17 @@ class Copies:
 
     def planned(
         self, key: EntityKey, missing: set[EntityKey]
-    ) -> tuple[PlannedWrite | None, list[Edge], list[WriteOutcome]]:
-        """The write of ``key``'s last copy written (None: none is) and its edges, and the
-        outcomes of its other copies, each copy planned over the last one written before
-        it (the stored body at first). A create-only write fails every copy of a stored
-        key, and every copy after the one it creates."""
+    ) -> tuple[PlannedWrite | None, list[Edge], list[WriteOutcome], set[EntityKey]]:
+        """The write of ``key``'s last copy written (None: none is) and its edges, the
+        outcomes of its other copies, and the relation targets of every copy written. Each
+        copy is planned over the last one written before it (the stored body at first). A
+        create-only write fails every copy of a stored key, and every copy after the one it
+        creates."""
         batch, old = self.batch, self.stored.get(key)
         last: PlannedWrite | None = None
         edges: list[Edge] = []
         outcomes: list[WriteOutcome] = []
+        named: set[EntityKey] = set()
         for place in self.positions[key]:
             index = batch.indexes[place]
             if self.options.get("create_only") and (old is not None or last is not None):
@@ -165,7 +173,8 @@ class Copies:
                 outcomes.append(WriteOutcome(last.index, key[1], key[0], last.status))
                 write.before = last.before  # what the catalog holds is the stored entity's
             last, edges = write, written_edges
-        return last, edges, outcomes
+            named.update((bp, target) for _, bp, target in edges)
+        return last, edges, outcomes, named
 
 
 def _failed(index: int, key: EntityKey, error: str) -> WriteOutcome:

@@ -209,11 +209,13 @@ def body_of(entity: Entity) -> dict[str, Any]:
 
 def merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """Port's ``merge=true``: the sent body's fields replace, properties and relations merge
-    key-wise."""
+    key-wise (a sent value that is not an object replaces, and its check says why it is
+    wrong)."""
     result = {**old, **new}
     for name in ("properties", "relations"):
-        if name in new and name in old:
-            result[name] = {**old[name], **new[name]}
+        sent, had = new.get(name), old.get(name)
+        if isinstance(sent, dict) and isinstance(had, dict):
+            result[name] = {**had, **sent}
     return result
 
 

@@ -66,6 +66,22 @@ async def test_a_key_sent_twice_is_created_by_its_first_copy_and_its_second_conf
     assert (await store.get_entities("svc", ["a"]))["a"]["title"] == "first"
 
 
+async def test_copies_of_a_stored_key_conflict_and_make_no_placeholders(store: Store) -> None:
+    assert isinstance(store, CreatesOnly)
+    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
+    teamed = {**SVC, "relations": {"team": {"target": "team", "many": False}}}
+    await store.create_blueprints([team, teamed])
+    await store.upsert_entities([{"identifier": "a", "blueprint": "svc"}], owner=OWNER, merge=False)
+
+    outcomes = await store.create_entities(
+        [{"identifier": "a", "blueprint": "svc", "relations": {"team": name}} for name in "xy"],
+        owner=OWNER,
+    )
+
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert await store.get_entities("team", ["x", "y"]) == {}
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def two_handles(
     request: pytest.FixtureRequest, tmp_path: Path

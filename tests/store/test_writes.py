@@ -148,6 +148,8 @@ async def _teams(store: Store, *identifiers: str) -> None:
             {"x": 1, "y": 3},
             {"t1": [], "t2": ["a"]},
         ),
+        ({"properties": None}, {}, {"t1": ["a"], "t2": []}),  # null replaces: none left
+        ({"relations": None}, {"x": 1, "y": 2}, {"t1": [], "t2": []}),
     ],
 )
 async def test_a_merged_update_keeps_what_it_does_not_send_and_moves_its_edges(
@@ -306,6 +308,20 @@ async def test_a_merged_copy_after_a_failed_one_is_written_over_what_came_before
     assert found.of.get(("team", "t1"), set()) == ({("svc", "a")} if "relations" in kept else set())
 
 
+async def test_copies_of_a_key_that_fail_make_no_placeholders_for_their_targets(
+    store: Store,
+) -> None:
+    await _teams(store)
+    key = {"identifier": "a", "blueprint": "svc"}
+    invalid = {**key, "properties": {"x": "not a number"}, "relations": {"team": "ghost"}}
+    written = {**key, "relations": {"team": "made"}}
+
+    outcomes = await store.upsert_entities([invalid, written], owner=OWNER, merge=True)
+
+    assert [o.status for o in outcomes] == ["failed", "created"]
+    assert (await store.get_entities("team", ["ghost", "made"])).keys() == {"made"}
+
+
 async def test_a_creation_that_fails_for_a_missing_target_fails_what_relates_to_it(
     store: Store,
 ) -> None:
@@ -325,6 +341,24 @@ async def test_a_creation_that_fails_for_a_missing_target_fails_what_relates_to_
     assert (await store.get_entities("node", ["a", "b", "x"])).keys() == {"x"}
     found = await store.dependents([("node", "b"), ("node", "c")], after="9999")
     assert not found.of  # no edge into an entity that does not exist
+
+
+async def test_a_stored_entity_whose_update_fails_still_exists_for_what_relates_to_it(
+    store: Store,
+) -> None:
+    await store.create_blueprints([SELF_RELATED])
+    await store.upsert_entities([{"identifier": "a", "blueprint": "node"}], owner=OWNER, merge=True)
+    batch = [  # a's update names a missing target; b relates to a, which is stored
+        {"identifier": "a", "blueprint": "node", "relations": {"next": "ghost"}},
+        {"identifier": "b", "blueprint": "node", "relations": {"next": "a"}},
+    ]
+
+    outcomes = await store.upsert_entities(
+        batch, owner=OWNER, merge=True, create_missing_related=False
+    )
+
+    assert [o.status for o in outcomes] == ["failed", "created"]
+    assert (await store.get_entities("node", ["a", "b"])).keys() == {"a", "b"}
 
 
 async def test_a_key_sent_twice_whose_copies_both_name_missing_targets_writes_neither(

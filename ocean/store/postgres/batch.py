@@ -81,6 +81,13 @@ class Answer:
     """The catalog's count of statements that deleted entities (see :mod:`.known`)."""
 
 
+class MustAsk(Exception):
+    """A write made without asking which keys are stored must fail some entities (their
+    relation targets are missing): planned as if none were stored, a stored key would count
+    as a creation that failed, and fail what relates to it. Rolled back, it is made again
+    asking."""
+
+
 class Unclaimed(Exception):
     """A write of new rows only found it must make a placeholder its :class:`Claim` did
     not hold (a relation target it knew to exist was deleted since): rolled back, it is
@@ -199,6 +206,11 @@ class Batches:
     clock: ServerClock = field(default_factory=ServerClock)
     """What writes are stamped with (read again by the store when due)."""
 
+    def forget(self) -> None:
+        """Forget what was learnt of the catalog's keys (its server was demoted)."""
+        self.fresh.clear()
+        self.targets = KnownTargets()
+
     def turn(self) -> Turn:
         """A place in line for a write called now (its caller ends it)."""
         turn = Turn(self.last, asyncio.get_running_loop().create_future(), self.line)
@@ -225,8 +237,9 @@ class Batches:
                 )
                 outcomes, answer = await writing.run(_MODES[mode], turn)
                 break
-            except (asyncpg.UniqueViolationError, Unclaimed):  # a row made meanwhile, or
-                # stored after all; or a placeholder to make that its claim did not hold
+            except (asyncpg.UniqueViolationError, Unclaimed, MustAsk):  # a row made meanwhile,
+                # or stored after all; a placeholder to make that its claim did not hold; or
+                # entities to fail
                 if mode == len(_MODES) - 1:
                     raise
                 mode += 1
@@ -297,14 +310,9 @@ class _Write:
             beyond = await existing(db, targets - named)  # a merged body's targets
             found, learnt = (targets & answer.found) | beyond, learnt | beyond
             missing = targets - found
-            if missing and self.options["create_missing_related"]:
-                if claim is not None and not missing <= claim.keys:
-                    raise Unclaimed  # a target known to exist was deleted since
-                await placeholders(db, sorted(missing), self.owner, version, self.clock.now())
-            elif missing:  # planned, to fail the writes that relate to them
-                plan = plan or self._plan({})
-                plan.fail_missing(missing)
-                rows = None
+            failing = missing and await self._missing(db, missing, plan, claim, mode, version)
+            if failing:
+                plan, rows = failing, None
             if rows is None:
                 rows = Rows.of(_planned(plan), self.owner, version, self.clock.now(), copy=copy)
             await write(db, rows, self.owner, version)
@@ -316,6 +324,23 @@ class _Write:
         self.targets.learn(learnt | {key for key in made if key[0] in wanted}, answer.deletions)
         turn.end()
         return outcomes, answer
+
+    async def _missing(
+        self, db: asyncpg.Connection, missing: set[EntityKey], plan: BatchPlan | None,
+        claim: Claim | None, mode: str, version: int,
+    ) -> BatchPlan | None:  # fmt: skip
+        """Make the ``missing`` relation targets (placeholders), or fail the writes that
+        relate to them: then the plan to write by (None: the rows made stand). Unasked, the
+        write is made again asking first (:class:`MustAsk`)."""
+        if self.options["create_missing_related"]:
+            if claim is not None and not missing <= claim.keys:
+                raise Unclaimed  # a target known to exist was deleted since
+            await placeholders(db, sorted(missing), self.owner, version, self.clock.now())
+            return None
+        if mode == "unasked" or plan is None:
+            raise MustAsk
+        plan.fail_missing(missing)
+        return plan
 
     def _claim(self, named: set[EntityKey], unknown: set[EntityKey]) -> Claim:
         """What this write of new rows only copies in and reads: its keys, and the

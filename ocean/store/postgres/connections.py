@@ -1,13 +1,17 @@
 """The PostgreSQL catalog's connections: how a session is set up and kept, and what their
 failure means. A connection that cannot be made or is lost (the server down, restarting,
 refusing connections or out of them) is :class:`~ocean.errors.CatalogUnavailableError`:
-no request is at fault, and the catalog server answers 503 rather than blaming the write."""
+no request is at fault, and the catalog server answers 503 rather than blaming the write.
+Every public call of a store is guarded so (:func:`guarded`)."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol, TypeVar
 
 import asyncpg
 
@@ -27,20 +31,66 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
 """The errors that say the catalog cannot be reached, not that a request is wrong."""
 
 
+class Outages(Protocol):
+    """A store whose calls :func:`guarded` guards."""
+
+    url: str
+
+    async def failed_over(self) -> None:
+        """Its server was demoted: connect again, and forget what was read from it."""
+        ...
+
+
+S = TypeVar("S", bound=Outages)
+
+
+def guarded(cls: type[S]) -> type[S]:
+    """``cls`` with every public coroutine (and async generator) method run in
+    :func:`reachable`: an outage in any call, a write or a read, is told the same way, and
+    a failover seen by any call is the store's (nested calls tell it once)."""
+    for name, method in list(vars(cls).items()):
+        if name.startswith("_") or name == "failed_over":
+            continue
+        if inspect.iscoroutinefunction(method):
+            setattr(cls, name, _guarded_call(method))
+        elif inspect.isasyncgenfunction(method):
+            setattr(cls, name, _guarded_stream(method))
+    return cls
+
+
+def _guarded_call(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(method)
+    async def call(store: Outages, *args: Any, **kwargs: Any) -> Any:
+        async with reachable(store.url, store.failed_over):
+            return await method(store, *args, **kwargs)
+
+    return call
+
+
+def _guarded_stream(method: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    @functools.wraps(method)
+    async def stream(store: Outages, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async with reachable(store.url, store.failed_over):
+            async for item in method(store, *args, **kwargs):
+                yield item
+
+    return stream
+
+
 @contextlib.asynccontextmanager
-async def reachable(url: str, pool: asyncpg.Pool) -> AsyncIterator[None]:
+async def reachable(url: str, failed_over: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
     """Raise :class:`CatalogUnavailableError` naming the catalog for an error of
     :data:`UNREACHABLE` in the block (its work, awaited inside, is the store's). A read-only
-    transaction says the server the pool's sessions are on was demoted (a failover): they
-    are expired, so the next call connects again, to the promoted primary when the URL
-    follows it (a failover's address or a multi-host URL)."""
+    transaction says the server the sessions are on was demoted (a failover):
+    ``failed_over`` is awaited, so that the next call connects again, to the promoted
+    primary when the URL follows it (a failover's address or a multi-host URL)."""
     try:
         yield
     except (*UNREACHABLE, asyncpg.InterfaceError) as error:
         if isinstance(error, asyncpg.InterfaceError) and not _closed(error):
             raise  # a misuse, not an outage
         if isinstance(error, asyncpg.ReadOnlySQLTransactionError):
-            await pool.expire_connections()
+            await failed_over()
         raise CatalogUnavailableError(
             f"the catalog {_without_password(url)} cannot be reached ({type(error).__name__}: "
             f"{error}): start PostgreSQL or fix the catalog URL, then retry"

@@ -10,7 +10,6 @@ deletion takes the locks of every blueprint relating to what it deletes
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -38,7 +37,7 @@ from ocean.store.postgres import audit, lease, pages, produced, runs
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
 from ocean.store.postgres.clock import ServerClock
-from ocean.store.postgres.connections import pooled, reachable
+from ocean.store.postgres.connections import guarded, pooled
 from ocean.store.postgres.owners import NUMBER, OwnerNumbers
 from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
 from ocean.store.postgres.relations import delete_entities as delete_reaching
@@ -69,6 +68,7 @@ _SELECT = "SELECT blueprint, identifier, body, created_at, updated_at FROM entit
 _PAGE = 1000
 
 
+@guarded
 class PostgresStore:
     """The catalog in a PostgreSQL database. Open with :meth:`open`."""
 
@@ -100,9 +100,13 @@ class PostgresStore:
             raise
         return store
 
-    def _reachable(self) -> contextlib.AbstractAsyncContextManager[None]:
-        """Outages of the block as :class:`~ocean.errors.CatalogUnavailableError`."""
-        return reachable(self.url, self._pool)
+    async def failed_over(self) -> None:
+        """The sessions expired, and what was read from the demoted server forgotten: a
+        standby's data may lack the last commits the old primary acknowledged."""
+        await self._pool.expire_connections()
+        self._known.forget()
+        self._batches.forget()
+        self._owners.known.clear()
 
     async def close(self) -> None:
         await self._pool.close()
@@ -121,8 +125,7 @@ class PostgresStore:
         return [bp["identifier"] for bp in new]
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
-        async with self._reachable():  # read before every write the catalog server takes
-            return await stored_blueprints(self._pool)
+        return await stored_blueprints(self._pool)
 
     async def now(self) -> str:
         await self._read_clock()
@@ -134,10 +137,9 @@ class PostgresStore:
             await self._clock.read(self._pool)
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
-        async with self._reachable():
-            rows = await self._pool.fetch(
-                f"{_SELECT} WHERE blueprint = $1 AND identifier = ANY($2)", blueprint, identifiers
-            )
+        rows = await self._pool.fetch(
+            f"{_SELECT} WHERE blueprint = $1 AND identifier = ANY($2)", blueprint, identifiers
+        )
         return {row[1]: shaped(*row) for row in rows}
 
     async def upsert_entities(
@@ -161,8 +163,7 @@ class PostgresStore:
         """:class:`~ocean.store.base.CreatesOnly`: whether each exists is read under its
         blueprint's lock (taken exclusive: a write that asks), in the write's transaction."""
         options = write_options(merge, only_changed, create_missing_related) | {"create_only": True}
-        async with self._reachable():
-            return await self._write(entities, None, owner, options)
+        return await self._write(entities, None, owner, options)
 
     def writes_in_order(self) -> bool:
         return True
@@ -183,8 +184,7 @@ class PostgresStore:
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
         options = write_options(merge, only_changed, create_missing_related)
-        async with self._reachable():  # a CatalogUnavailableError: no request is at fault
-            return await self._write(entities, prepared, owner, options)
+        return await self._write(entities, prepared, owner, options)
 
     async def _write(
         self, entities: list[Entity], prepared: PreparedBatch | None, owner: Owner,
@@ -245,10 +245,9 @@ class PostgresStore:
         include: list[str] | None = None,
         exclude: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        async with self._reachable():
-            definitions = {bp["identifier"]: bp for bp in await self.list_blueprints()}
-            async with self._pool.acquire() as db:
-                return await search(db, query, definitions, (include, exclude))
+        definitions = {bp["identifier"]: bp for bp in await self.list_blueprints()}
+        async with self._pool.acquire() as db:
+            return await search(db, query, definitions, (include, exclude))
 
     async def owned_keys(self, owner: Owner, *, before: str | None = None) -> set[EntityKey]:
         rows = await self._pool.fetch(
@@ -351,8 +350,7 @@ class PostgresStore:
         return await credential_rows.create(self._pool, name, role, integration)
 
     async def get_credential(self, client_id: str) -> Credential | None:
-        async with self._reachable():  # asked on every request to the catalog server
-            return await credential_rows.get(self._pool, client_id)
+        return await credential_rows.get(self._pool, client_id)
 
     async def list_credentials(self) -> list[Credential]:
         return await credential_rows.listed(self._pool)
@@ -364,8 +362,7 @@ class PostgresStore:
         return await credential_rows.rotate(self._pool, client_id)
 
     async def datasources_of(self, keys: list[EntityKey]) -> dict[EntityKey, list[str]]:
-        async with self._reachable():
-            return await credential_rows.datasources_of(self._pool, keys)
+        return await credential_rows.datasources_of(self._pool, keys)
 
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
@@ -411,16 +408,15 @@ class PostgresStore:
         written_before: str | None = None,
         causes: Causes | None = None,
     ) -> DeleteResult:
-        async with self._reachable():
-            async with self._pool.acquire() as db, db.transaction():
-                await lock_blueprint_changes(db)  # and other deletions
-                if not await rules_current(db, self._known.stamps):
-                    await self._read_rules(db)  # on this connection: the pool may be all
-                result = await delete_reaching(
-                    db, keys, self._known.rules, delete_dependents, written_before, causes
-                )
-                if fence is not None:  # last: the lease's row is locked only until the commit
-                    await lease.fenced(db, fence)
+        async with self._pool.acquire() as db, db.transaction():
+            await lock_blueprint_changes(db)  # and other deletions
+            if not await rules_current(db, self._known.stamps):
+                await self._read_rules(db)  # on this connection: the pool may be all
+            result = await delete_reaching(
+                db, keys, self._known.rules, delete_dependents, written_before, causes
+            )
+            if fence is not None:  # last: the lease's row is locked only until the commit
+                await lease.fenced(db, fence)
         return result
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:

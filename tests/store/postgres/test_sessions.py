@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from ocean.errors import CatalogUnavailableError
@@ -21,21 +23,32 @@ async def test_a_store_s_sessions_use_its_schema_and_compile_no_query(postgres_u
     assert settings == ["off", postgres_url.rsplit("schema=", 1)[1]]
 
 
-async def test_sessions_on_a_demoted_server_are_replaced_after_its_first_refused_write(
-    postgres_url: str,
+async def _write_entity(store: PostgresStore) -> None:
+    (outcome,) = await store.upsert_entities([_svc("a")], owner=Owner("svc", "svc"), merge=True)
+    assert outcome.status in {"created", "updated"}
+
+
+async def _create_blueprint(store: PostgresStore) -> None:
+    await store.create_blueprints([{"identifier": "team", "title": "Team", "schema": {}}])
+
+
+async def _save_cursor(store: PostgresStore) -> None:
+    await store.save_cursor("svc", "svc", 0, "next")
+
+
+@pytest.mark.parametrize("call", [_write_entity, _create_blueprint, _save_cursor])
+async def test_sessions_on_a_demoted_server_are_replaced_after_the_first_call_it_refuses(
+    postgres_url: str, call: Callable[[PostgresStore], Awaitable[None]]
 ) -> None:
     store = await PostgresStore.open(postgres_url)
-    owner = Owner("svc", "svc")
     try:
         await store.create_blueprints([{"identifier": "svc", "title": "Svc", "schema": {}}])
         await _demote(store)
         with pytest.raises(CatalogUnavailableError, match="cannot be reached"):
-            await store.upsert_entities([_svc("a")], owner=owner, merge=True)
-        (again,) = await store.upsert_entities([_svc("a")], owner=owner, merge=True)
+            await call(store)
+        await call(store)
     finally:
         await store.close()
-
-    assert again.status == "created"
 
 
 async def _demote(store: PostgresStore) -> None:
