@@ -32,7 +32,13 @@ class _Request:
     keys: set[tuple[Any, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.keys = {(e.get("blueprint"), e.get("identifier")) for e in self.entities}
+        self.keys = {(_part(e.get("blueprint")), _part(e.get("identifier"))) for e in self.entities}
+
+
+def _part(value: object) -> object:
+    """A key's part as a set holds it (an identifier sent as an object or a list, which
+    its write refuses, by its text)."""
+    return value if isinstance(value, str) else repr(value)
 
 
 _Result = list[WriteOutcome] | Exception

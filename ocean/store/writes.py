@@ -61,8 +61,17 @@ def check_keys(
         if problem is None:
             valid.append((index, entity))
         else:
-            failed.append(WriteOutcome(index, identifier, str(blueprint), "failed", error=problem))
+            shown = identifier if isinstance(identifier, str) else _shown(identifier)
+            failed.append(WriteOutcome(index, shown, str(blueprint), "failed", error=problem))
     return failed, valid
+
+
+def _shown(value: object) -> str:
+    """A value that is not an identifier, as the outcome that refuses it names it."""
+    try:
+        return dumps(value)
+    except TypeError:
+        return repr(value)
 
 
 def _no_blueprint(blueprint: object) -> str:
@@ -259,9 +268,11 @@ def versioned(
     (the write's if the key was written in this batch: a copy sent twice)."""
     changed = {(o.blueprint, o.identifier) for o in outcomes if o.status in ("created", "updated")}
     for outcome in outcomes:
+        if outcome.status == "failed":
+            continue
         key = (outcome.blueprint, outcome.identifier)
         if key in changed:
-            outcome.version = written if outcome.status != "failed" else None
+            outcome.version = written
         elif outcome.status == "unchanged":
             outcome.version = stored.get(key)
     return WriteOutcomes(outcomes)

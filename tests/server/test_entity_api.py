@@ -478,6 +478,29 @@ async def test_an_entity_nested_too_deeply_to_store_fails_alone(
     assert list(await store.get_entities("service", ["s", "deep"])) == ["s"]
 
 
+@pytest.mark.parametrize("upsert", ["true", "false"])
+@pytest.mark.parametrize(
+    "identifier",
+    [{"combinator": "and", "rules": []}, ["a"], 7],
+    ids=["search-object", "list", "number"],
+)
+async def test_an_identifier_that_is_not_a_string_fails_its_entity_alone(
+    client: tuple[httpx.AsyncClient, Store, str], identifier: object, upsert: str
+) -> None:
+    http, store, _ = client
+    entities = [{"identifier": "s", "title": "S"}, {"identifier": identifier, "title": "X"}]
+    answer = await http.post(
+        "/v1/blueprints/service/entities/bulk",
+        json={"entities": entities},
+        params={"upsert": upsert, "merge": "true"},
+    )
+
+    assert answer.status_code == 207, answer.text
+    (error,) = answer.json()["errors"]
+    assert error["statusCode"] == 422 and "identifier" in error["message"]
+    assert list(await store.get_entities("service", ["s"])) == ["s"]
+
+
 async def test_an_integer_past_64_bits_is_kept_exactly(
     client: tuple[httpx.AsyncClient, Store, str],
 ) -> None:

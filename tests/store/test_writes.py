@@ -172,6 +172,27 @@ async def test_a_merged_update_keeps_what_it_does_not_send_and_moves_its_edges(
     } == related
 
 
+async def test_a_merge_of_part_of_a_stored_entity_after_a_first_sync_is_checked_merged(
+    store: Store,
+) -> None:
+    required = {"identifier": "repo", "title": "Repo", "schema": {
+        "properties": {"url": {"type": "string"}, "stars": {"type": "number"}},
+        "required": ["url"]}}  # fmt: skip
+    await store.create_blueprints([required])
+    full = {"identifier": "r1", "blueprint": "repo", "properties": {"url": "u", "stars": 1}}
+    await store.upsert_entities([full], owner=OWNER, merge=True)  # found none stored
+
+    for stars in (2, 3):  # (a failed write must not leave the blueprint taken as new)
+        (outcome,) = await store.upsert_entities(
+            [{"identifier": "r1", "blueprint": "repo", "properties": {"stars": stars}}],
+            owner=OWNER, merge=True,
+        )  # fmt: skip
+        assert (outcome.status, outcome.error) == ("updated", None)
+
+    stored = (await store.get_entities("repo", ["r1"]))["r1"]["properties"]
+    assert stored == {"url": "u", "stars": 3}
+
+
 @pytest.mark.parametrize(
     ("second", "statuses", "stored", "related"),
     [

@@ -46,7 +46,7 @@ from ocean.store.plan import BatchPlan, plan_batch
 from ocean.store.postgres.clock import ServerClock
 from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
-from ocean.store.postgres.rows import Rows, existing, placeholders, stored_bodies, write
+from ocean.store.postgres.rows import Rows, existing, placeholders, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
 from ocean.store.writes import PreparedBatch, WriteOutcomes, versioned
 from ocean.types import EntityKey
@@ -82,9 +82,10 @@ class Answer:
 
 
 class MustAsk(Exception):
-    """A write made without asking which keys are stored must fail some entities (their
-    relation targets are missing): planned as if none were stored, a stored key would count
-    as a creation that failed, and fail what relates to it. Rolled back, it is made again
+    """A write made without asking which keys are stored must be planned against them: it
+    holds an entity invalid as a new one (valid, merged over its stored body) or a key sent
+    twice, or it must fail entities whose relation targets are missing (a stored key would
+    count as a creation that failed, and fail what relates to it). It is made again
     asking."""
 
 
@@ -282,9 +283,10 @@ class _Write:
         version = secrets.randbits(63)  # every write transaction stamps its own
         prepared, known, copy = self.prepared, self.known, mode != "upserted"
         names = self.names
-        plan, targets, rows = self._ahead(mode, version)
+        plan: BatchPlan | None = None
+        targets, rows = self._ahead(mode, version)
         named = targets if rows is not None else _named_targets(prepared)
-        copies = rows is not None and (plan is None or not _updates(plan))  # new rows only
+        copies = rows is not None  # new rows only
         asked = self.targets.unknown(named)  # (learnt meanwhile: asked about, harmless)
         claim = self._claim(named, asked) if copies else None
         await turn.wait(claim)
@@ -302,9 +304,7 @@ class _Write:
             else:  # an entity may have gone since: ask about the known ones too
                 learnt |= await existing(db, named - asked)
                 answer.found |= learnt
-            if rows is None or (plan is not None and _updates(plan)):
-                if mode == "unasked":  # a key sent twice: planned against what is stored
-                    answer.stored, answer.versions = await stored_bodies(db, prepared.keys)
+            if rows is None:
                 plan = self._plan(answer.stored)
                 targets, rows = plan.targets(), None
             beyond = await existing(db, targets - named)  # a merged body's targets
@@ -351,19 +351,18 @@ class _Write:
             keys |= unknown
         return Claim(keys, frozenset(named))
 
-    def _ahead(
-        self, mode: str, version: int
-    ) -> tuple[BatchPlan | None, set[EntityKey], Rows | None]:
-        """Unasked, the rows and the relation targets they need, made before the write's
-        turn: without a plan for a batch of new entities (:mod:`ocean.store.created`), else
-        from its plan. Asked, nothing yet."""
+    def _ahead(self, mode: str, version: int) -> tuple[set[EntityKey], Rows | None]:
+        """Unasked, the rows of a batch of new entities and the relation targets they need,
+        made before the write's turn (:mod:`ocean.store.created`). A batch that needs a
+        plan (an entity invalid as a new one, a key sent twice) is made asking
+        (:class:`MustAsk`): each is weighed against its stored body (a merge that sends
+        part of an entity is valid over it). Asked, nothing yet."""
         if mode != "unasked":
-            return None, set(), None
+            return set(), None
         new = new_rows(self.prepared)
-        if new is not None:
-            return None, new.targets, Rows.new(new, self.owner, version, self.clock.now())
-        plan = self._plan({})
-        return plan, plan.targets(), Rows.of(plan, self.owner, version, self.clock.now(), copy=True)
+        if new is None:
+            raise MustAsk
+        return new.targets, Rows.new(new, self.owner, version, self.clock.now())
 
     def _outcomes(
         self, plan: BatchPlan | None, answer: Answer, version: int
@@ -377,10 +376,6 @@ class _Write:
     def _plan(self, stored: dict[EntityKey, str]) -> BatchPlan:
         """Planned by the rules the batch was prepared by (the store's may be newer)."""
         return plan_batch(self.prepared, stored, self.options, self.prepared.rules)
-
-
-def _updates(plan: BatchPlan) -> bool:
-    return any(write.status != "created" for write in plan.writes)
 
 
 def _planned(plan: BatchPlan | None) -> BatchPlan:
