@@ -36,6 +36,14 @@ from ocean.transform.mapping_spec import MappingSpec
 from ocean.types import Entity, RawBatch
 
 _log = logging.getLogger(__name__)
+CANCELLED_INSIDE = (
+    "the kind's work raised CancelledError though the resync was not stopped (a task its "
+    "handler awaited was cancelled by something else?): the kind failed, its entities are "
+    "kept; make the handler catch or not cancel what it awaits"
+)
+"""A kind whose work raised CancelledError while the resync was not being stopped fails
+with this (an ``asyncio.TaskGroup`` would ignore its task, and the kind stay unfinished)."""
+
 _MAX_ERRORS_KEPT = 50
 WRITE_BATCH = 1000
 """Mapped entities written per store call at least (handlers often yield pages of 100)."""
@@ -135,6 +143,10 @@ async def _read(
             await pipeline.offer(batch, fetched_at)
     except ExtractError as error:
         kind.fail(str(error), error.__cause__ or error)
+    except asyncio.CancelledError as cancelled:  # what was read before it is still written
+        if stopping():
+            raise
+        kind.fail(CANCELLED_INSIDE, cancelled)
 
 
 @dataclass
@@ -346,11 +358,20 @@ class _Pipeline:
 def _records(
     pending: _Pending, summaries: list[MapSummary], outcomes: list[WriteOutcome]
 ) -> list[PageRecord]:
-    """The records of the pages of one write that were mapped and written cleanly."""
+    """The records of the pages of one write that were mapped and written cleanly. A page
+    an entity of which a later page of the same write sent again gets none: its entity holds
+    the later page's body at the version the write gave both, and a record would skip the
+    page as unchanged once the later page no longer sends it."""
+    last = {(o.blueprint, o.identifier): place for place, o in enumerate(outcomes)}
+    twice = len(last) != len(outcomes)
     records, start = [], 0
     for page, summary in zip(pending.pages, summaries, strict=True):
         written = pending_page(page.digest, start, summary)
-        record = record_of(written, outcomes[written.start : written.end])
+        own = outcomes[written.start : written.end]
+        if twice and any(last[(o.blueprint, o.identifier)] >= written.end for o in own):
+            start = written.end
+            continue
+        record = record_of(written, own)
         if record is not None:
             records.append(record)
         start = written.end

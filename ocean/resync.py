@@ -18,7 +18,7 @@ from typing import Any
 from ocean.errors import LeaseLostError
 from ocean.integration import run_hooks
 from ocean.job import ResyncJob, Tally
-from ocean.kind_sync import sync_pages
+from ocean.kind_sync import CANCELLED_INSIDE, sync_pages
 from ocean.load.deletion import (
     DeletionPlan,
     Graph,
@@ -28,6 +28,7 @@ from ocean.load.deletion import (
     plan_deletion,
 )
 from ocean.load.shrinkage import shape_of, weigh
+from ocean.load.under_way import stopping
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
 from ocean.produced import Produced
@@ -181,7 +182,12 @@ async def sync_kind(
 ) -> None:
     produced: set[str] = set()
     with job.integration.resource_scope(resource.resource, job.mapping):
-        await sync_pages(job, resource, kind, tally, produced)
+        try:
+            await sync_pages(job, resource, kind, tally, produced)
+        except asyncio.CancelledError as cancelled:
+            if stopping():  # the resync is being stopped: it ends aborted
+                raise
+            kind.fail(CANCELLED_INSIDE, cancelled)  # else its task group would ignore it
     if kind.status == "pending" and not kind.errors:
         kind.status = "completed"
     elif kind.status == "pending":
@@ -211,6 +217,9 @@ async def _delete_stale(
         report.deletion_notes.append(
             "skipped: an on_resync_start hook failed, so the previous state is unknown"
         )
+        return
+    if unfinished := [k.kind for k in report.kinds if k.status == "pending"]:
+        report.deletion_notes.append(f"skipped: kinds {unfinished} did not finish")
         return
     if any(
         k.status != "completed" and not _literal_blueprints(r)

@@ -44,6 +44,10 @@ async def services(kind):
             await asyncio.sleep(data["slow"])
         if data.get("fail_service_after") == position:
             raise RuntimeError("the service API went away")
+        if data.get("cancel_service_after") == position:  # a task it awaits cancelled by
+            fetch = asyncio.ensure_future(asyncio.sleep(10))  # another component
+            asyncio.get_running_loop().call_soon(fetch.cancel)
+            await asyncio.gather(fetch)
         yield page
 
 @ocean.on_resync("team")

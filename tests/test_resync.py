@@ -72,13 +72,21 @@ async def test_vanished_item_is_deleted(workspace: Workspace) -> None:
     assert "svc-9" not in await workspace.entities("service")
 
 
+@pytest.mark.parametrize(
+    ("failure", "error"),
+    [
+        ("fail_service_after", "the service API went away"),
+        ("cancel_service_after", "CancelledError though the resync was not stopped"),
+    ],
+    ids=["raises", "cancelled-inside"],
+)
 async def test_kind_failing_midway_keeps_its_entities_while_others_sync(
-    workspace: Workspace,
+    workspace: Workspace, failure: str, error: str
 ) -> None:
     workspace.set_data(services=[services(3), services(3, start=3)], teams=TEAMS[:1])
     await workspace.sail()
     workspace.set_data(
-        services=[services(3, stars=7), services(3, start=3)], teams=TEAMS, fail_service_after=1
+        services=[services(3, stars=7), services(3, start=3)], teams=TEAMS, **{failure: 1}
     )
 
     report = await workspace.sail()
@@ -86,7 +94,7 @@ async def test_kind_failing_midway_keeps_its_entities_while_others_sync(
     service = _kind(report, "service")
     assert report.status == "failed"
     assert service.status == "failed"
-    assert "the service API went away" in service.errors[0]
+    assert error in service.errors[0]
     assert service.updated == 3 and service.deleted == 0
     assert sorted(await workspace.entities("service")) == [f"svc-{i}" for i in range(6)]
     assert _kind(report, "team").created == 1

@@ -294,9 +294,11 @@ def _shared(stars: int) -> list[list[dict[str, Any]]]:
 async def test_an_entity_from_two_pages_ends_as_the_later_page_wrote_it(
     workspace: Workspace, catalog: str | None, sail: Any
 ) -> None:
-    # The first sync writes both pages in one batch: the key twice, the later copy kept.
+    # The first sync writes both pages in one batch: the key twice, the later copy kept, so
+    # the first page is not recorded (its svc-1 is the second's); the rerun writes it alone.
     workspace.set_data(services=_shared(stars=1), teams=TEAMS)
     await sail()
+    assert _service(await sail()).unchanged_pages == 1
     assert _service(await sail()).unchanged_pages == 2  # they agree on svc-1
     workspace.set_data(services=_shared(stars=9), teams=TEAMS)
 
@@ -304,6 +306,20 @@ async def test_an_entity_from_two_pages_ends_as_the_later_page_wrote_it(
 
     assert (await _entities(workspace, catalog, "service"))["svc-1"]["properties"]["stars"] == 1
     assert _service(rerun).unchanged_pages == 0  # the second page was asked again, after the first
+
+
+async def test_a_page_whose_entity_a_later_page_of_its_write_sent_is_not_skipped_for_it(
+    workspace: Workspace, catalog: str | None, sail: Any
+) -> None:
+    pages = _shared(stars=9)  # the first page's svc-1 has 9 stars, the second's 1
+    workspace.set_data(services=pages, teams=TEAMS)
+    await sail()
+    workspace.set_data(services=[pages[0], pages[1][:-1]], teams=TEAMS)  # the second drops it
+
+    await sail()
+    await sail()
+
+    assert (await _entities(workspace, catalog, "service"))["svc-1"]["properties"]["stars"] == 9
 
 
 async def test_the_records_of_pages_gone_are_dropped(workspace: Workspace) -> None:
