@@ -39,6 +39,7 @@ from ocean.server.bodies import (
     identifiers,
     json_object,
     limits_of,
+    moment,
     number,
     text,
 )
@@ -147,6 +148,10 @@ def _middleware(
     ]
 
 
+_MOST_OWNED = 100_000
+"""The most entities one page of a datasource's entities holds."""
+
+
 class _Routes:
     def __init__(self, store: Store, gate: TokenGate) -> None:
         self.store, self.gate, self.tokens = store, gate, gate.tokens
@@ -200,6 +205,8 @@ class _Routes:
             outcomes = await self.gateway.upsert(
                 caller, entities, grouped=True, create_only=create_only, **_write_options(request)
             )
+        if not all(o.ok for o in outcomes):  # none written if the blueprint is missing: 404
+            await self.reader.blueprint(blueprint)
         ours = bool(request.headers.get(CLIENT_HEADER))  # Ocean's client: status and version too
         done = [
             {"index": o.index, "identifier": o.identifier, "created": o.status == "created"}
@@ -285,8 +292,10 @@ class _Routes:
         )
         require_integration(principal_of(request), owner.identifier, "list the entities of")
         before, limit = text(body, "before", required=False), number(body, "limit", 5000)
-        if limit < 1:
-            raise RequestError(f"limit must be at least 1 (entities per page), got {limit}")
+        if not 1 <= limit <= _MOST_OWNED:
+            raise RequestError(
+                f"limit must be from 1 to {_MOST_OWNED} (entities per page), got {limit}"
+            )
         keys, last = await self.store.owned_page(
             owner, before=before, after=cursor(body, "from"), limit=limit
         )
@@ -296,13 +305,14 @@ class _Routes:
     async def resync_state(self, request: Request) -> Response:
         """Record an integration's resync state (running, completed, failed, aborted)."""
         body, identifier = await json_object(request), request.path_params["id"]
+        started, ended = moment(body, "lastResyncStart"), moment(body, "lastResyncEnd")
         if body.get("status") in ("completed", "failed", "aborted"):
             await self.store.record_run(
                 RunRecord(
                     identifier,
                     "port-api",
-                    str(body.get("lastResyncStart") or ""),
-                    body.get("lastResyncEnd"),
+                    started or "",
+                    ended,
                     str(body["status"]),
                     body,
                 )

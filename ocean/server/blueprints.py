@@ -61,11 +61,6 @@ class BlueprintRoutes:
         """Create a blueprint (409 when it exists)."""
         body = await json_object(request)
         identifier = str(text(body, "identifier"))
-        if identifier in await self.reader.blueprints():
-            raise ConflictError(
-                f"blueprint {identifier!r} already exists: change it with "
-                f"PUT or PATCH /v1/blueprints/{identifier}"
-            )
         blueprint = {"relations": {}, "schema": {"properties": {}}} | body
         await self.gateway.create_blueprint(self.callers.of(request), blueprint)
         return JSON({"ok": True, "blueprint": await self.reader.blueprint(identifier)}, 201)

@@ -125,6 +125,14 @@ def text(body: dict[str, Any], field: str, *, required: bool = True) -> str | No
     return value
 
 
+def moment(body: dict[str, Any], field: str) -> str | None:
+    """A timestamp field as clients send it: a string, or null (empty: null too)."""
+    value = body.get(field)
+    if value is not None and not isinstance(value, str):
+        raise RequestError(f"{field} must be a timestamp string or null, got {_described(value)}")
+    return value or None
+
+
 def number(body: dict[str, Any], field: str, default: int) -> int:
     """A whole-number field, ``default`` when absent."""
     value = body.get(field, default)

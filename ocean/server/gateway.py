@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ocean.errors import ConflictError
 from ocean.server.access import Ownership
 from ocean.server.caller import Caller
 from ocean.server.grouping import GroupedWrites, written
@@ -105,7 +106,14 @@ class WriteGateway:
         return result
 
     async def create_blueprint(self, caller: Caller, blueprint: dict[str, Any]) -> None:
-        await self.store.create_blueprints([blueprint])
+        """Create ``blueprint``; :class:`ConflictError` when it exists (made meanwhile by
+        another request: the store skips what it holds)."""
+        identifier = blueprint["identifier"]
+        if identifier not in await self.store.create_blueprints([blueprint]):
+            raise ConflictError(
+                f"blueprint {identifier!r} already exists: change it with "
+                f"PUT or PATCH /v1/blueprints/{identifier}"
+            )
         summary = _keys_summary(None, blueprint)
         await self._audit(
             [_entry(caller, "CREATE", "blueprint", (blueprint["identifier"], None), summary)]

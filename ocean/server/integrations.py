@@ -110,13 +110,20 @@ class Integrations:
         return JSONResponse({"ok": True})
 
 
+_MOST_INDEX = 2**31 - 1
+"""A cursor's resource index is stored as a 32-bit integer."""
+
+
 def _cursor_address(request: Request) -> tuple[str, str, int]:
     """The integration, kind and resource index a cursor route names."""
     kind, index = request.query_params.get("kind"), request.query_params.get("index", "0")
     if not kind:
         raise RequestError("the query parameter kind is missing: name the cursor's kind")
-    if not index.isdigit():
-        raise RequestError(f"the query parameter index must be a whole number, got {index!r}")
+    if not index.isdigit() or int(index) > _MOST_INDEX:
+        raise RequestError(
+            f"the query parameter index must be a whole number up to {_MOST_INDEX} (the "
+            f"resource's place in the mapping), got {index!r}"
+        )
     return str(request.path_params["id"]), kind, int(index)
 
 

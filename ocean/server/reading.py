@@ -24,11 +24,9 @@ class Reader:
         self._computed = Computed(store)
 
     async def blueprints(self) -> dict[str, dict[str, Any]]:
-        """Every blueprint by identifier, with Port's defaults (``schema``, ``relations``)."""
-        return {
-            bp["identifier"]: {"relations": {}, "schema": {"properties": {}}} | bp
-            for bp in await self.store.list_blueprints()
-        }
+        """Every blueprint by identifier, with Port's defaults for ``schema`` and
+        ``relations`` when absent or null (a blueprint always carries both)."""
+        return {bp["identifier"]: _defaulted(bp) for bp in await self.store.list_blueprints()}
 
     async def blueprint(self, identifier: str) -> dict[str, Any]:
         """One blueprint; :class:`NotFoundError` when there is none."""
@@ -112,3 +110,8 @@ def _paths(paths: list[str] | None) -> list[str] | None:
     if paths is None:
         return None
     return [path[1:] if path in _META else path for path in paths]
+
+
+def _defaulted(blueprint: dict[str, Any]) -> dict[str, Any]:
+    defaults: dict[str, Any] = {"relations": {}, "schema": {"properties": {}}}
+    return blueprint | {key: value for key, value in defaults.items() if blueprint.get(key) is None}

@@ -322,6 +322,71 @@ async def test_blueprint_get_put_patch_and_delete(
     assert (await http.delete("/v1/blueprints/extra")).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "named"),
+    [
+        ("POST", "/v1/blueprints/entities/datasource-entities",
+         {"datasource_prefix": "port-ocean/x/", "datasource_suffix": "/y", "limit": 10**19},
+         "limit"),
+        ("GET", "/v1/integration/x/cursor?kind=k&index=99999999999999999999", None, "index"),
+        ("PATCH", "/v1/integration/x/resync-state",
+         {"status": "completed", "lastResyncEnd": 5}, "lastResyncEnd"),
+    ],
+    ids=["page-limit", "cursor-index", "resync-end"],
+)  # fmt: skip
+async def test_a_value_out_of_range_is_a_422_naming_it(
+    client: tuple[httpx.AsyncClient, Store, str],
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    named: str,
+) -> None:
+    http, _, _ = client
+
+    answer = await http.request(method, path, json=body)
+
+    assert answer.status_code == 422, answer.text
+    assert named in answer.json()["message"]
+
+
+async def test_a_bulk_write_to_a_blueprint_that_does_not_exist_is_a_404(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+
+    answer = await http.post(
+        "/v1/blueprints/nobody/entities/bulk", json={"entities": [{"identifier": "x"}]}
+    )
+
+    assert (answer.status_code, answer.json()["error"]) == (404, "not_found")
+
+
+async def test_a_blueprint_patched_with_null_relations_and_schema_is_served_with_empty_ones(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+
+    patched = await http.patch("/v1/blueprints/team", json={"relations": None, "schema": None})
+
+    served = (await http.get("/v1/blueprints/team")).json()["blueprint"]
+    assert patched.status_code == 200
+    assert (served["relations"], served["schema"]) == ({}, {"properties": {}})
+
+
+async def test_of_two_creates_of_one_blueprint_at_once_one_is_refused(
+    client: tuple[httpx.AsyncClient, Store, str],
+) -> None:
+    http, _, _ = client
+    for attempt in range(5):
+        bodies = [{"identifier": f"x{attempt}", "title": f"X{n}"} for n in range(2)]
+        answers = await asyncio.gather(*(http.post("/v1/blueprints", json=b) for b in bodies))
+
+        assert sorted(answer.status_code for answer in answers) == [201, 409]
+        created = next(answer for answer in answers if answer.status_code == 201)
+        stored = (await http.get(f"/v1/blueprints/x{attempt}")).json()["blueprint"]
+        assert stored["title"] == created.json()["blueprint"]["title"]
+
+
 async def test_every_write_is_in_the_audit_log(
     client: tuple[httpx.AsyncClient, Store, str],
 ) -> None:
