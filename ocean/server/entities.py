@@ -159,7 +159,8 @@ class EntityRoutes:
             )
         await self.reader.entity(blueprint, identifier)
         entity |= {"identifier": identifier, "blueprint": blueprint}
-        return await self._write(request, entity, merge=merge, status=200)
+        # (deleted meanwhile: the write finds it gone and fails, rather than making it again)
+        return await self._write(request, entity, merge=merge, status=200, update_only=True)
 
     async def _write(
         self,
@@ -169,11 +170,13 @@ class EntityRoutes:
         merge: bool,
         status: int,
         create_only: bool = False,
+        update_only: bool = False,
     ) -> Response:
         (outcome,) = await self.gateway.upsert(
             self.callers.of(request),
             [entity],  # type: ignore[list-item]
             create_only=create_only,
+            update_only=update_only,
             merge=merge,
             create_missing_related=flag(request, "create_missing_related_entities"),
         )

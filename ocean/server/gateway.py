@@ -45,16 +45,22 @@ class WriteGateway:
         *,
         grouped: bool = False,
         create_only: bool = False,
+        update_only: bool = False,
         **options: Any,
     ) -> list[WriteOutcome]:
         """As :meth:`Store.upsert_entities` (``options``: ``merge``,
         ``create_missing_related``, ``only_changed``), as ``caller``; ``grouped``: in one
         transaction with concurrent bulk calls (:class:`GroupedWrites`); ``create_only``:
         an entity that exists fails (``conflict``) rather than being written, as the write's
-        transaction finds it where the catalog :class:`CreatesOnly` (SQLite, PostgreSQL)."""
+        transaction finds it where the catalog :class:`CreatesOnly` (SQLite, PostgreSQL);
+        ``update_only`` (not grouped): one that is not stored fails (``not_found``) rather
+        than being made, where the catalog :class:`UpdatesOnly` (elsewhere the caller checks
+        first)."""
         in_transaction = create_only and isinstance(self.store, CreatesOnly)
         if in_transaction:  # whether each exists is read in the write's transaction
             options["create_only"] = True
+        if update_only:
+            options["update_only"] = True
         allowed, denied, before = await self._screened(
             caller, entities, create_only=create_only and not in_transaction
         )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocean.errors import CatalogUnavailableError
-from ocean.store.base import CreatesOnly, Store, WriteOutcome
+from ocean.store.base import CreatesOnly, Store, UpdatesOnly, WriteOutcome
 from ocean.store.group_commit import GroupCommit
 from ocean.types import Entity
 
@@ -96,7 +96,10 @@ class GroupedWrites:
 
 async def written(store: Store, entities: list[Entity], **options: Any) -> list[WriteOutcome]:
     """:meth:`Store.upsert_entities`; with ``create_only=True`` (a catalog that
-    :class:`CreatesOnly`), :meth:`CreatesOnly.create_entities`."""
+    :class:`CreatesOnly`), :meth:`CreatesOnly.create_entities`; with ``update_only=True``
+    (a catalog that :class:`UpdatesOnly`), :meth:`UpdatesOnly.update_entities`."""
+    if options.pop("update_only", False) and isinstance(store, UpdatesOnly):
+        return await store.update_entities(entities, **options)
     if not options.pop("create_only", False):
         return await store.upsert_entities(entities, **options)
     if not isinstance(store, CreatesOnly):

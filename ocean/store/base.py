@@ -25,6 +25,15 @@ ABANDONED_ERROR = "the process running it stopped without ending it (its resync 
 """What a run still recorded ``running`` says once the next resync takes its lease."""
 
 
+def does_not_exist(key: EntityKey) -> str:
+    """Why an update-only write of an entity that is not stored failed (404 on the catalog
+    server): it was deleted meanwhile, or never made."""
+    return (
+        f"not_found: entity {key[1]!r} of blueprint {key[0]!r} does not exist: create it "
+        "with POST (upsert=true replaces it if it exists)"
+    )
+
+
 def already_exists(key: EntityKey) -> str:
     """Why a create-only write of an entity that exists failed (409 on the catalog server)."""
     return (
@@ -276,6 +285,21 @@ class CreatesOnly(Protocol):
         """As :meth:`Store.upsert_entities`, but an entity stored when the write reads it
         fails (:func:`already_exists`) and is left as it is (a key sent twice: the later
         copy over the earlier, as in an upsert)."""
+        ...
+
+
+@runtime_checkable
+class UpdatesOnly(Protocol):
+    """A catalog that updates stored entities only, deciding in the write's own transaction
+    (under its lock) whether each exists (SQLite, PostgreSQL): an update racing a delete
+    fails rather than making the entity again."""
+
+    async def update_entities(
+        self, entities: list[Entity], *, owner: Owner, merge: bool,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:  # fmt: skip
+        """As :meth:`Store.upsert_entities`, but an entity not stored when the write reads
+        it fails (:func:`does_not_exist`) and is not made."""
         ...
 
 

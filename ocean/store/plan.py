@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from ocean.load.diff import is_unchanged
-from ocean.store.base import WriteOutcome, already_exists
+from ocean.store.base import WriteOutcome, already_exists, does_not_exist
 from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.writes import Checked, PreparedBatch, dumps, entity_of, loads, merged
 from ocean.types import EntityKey
@@ -148,7 +148,7 @@ class Copies:
         outcomes of its other copies, and the relation targets of every copy written. Each
         copy is planned over the last one written before it (the stored body at first). A
         create-only write fails every copy of a stored key, and every copy after the one it
-        creates."""
+        creates; an update-only write every copy of a key not stored."""
         batch, old = self.batch, self.stored.get(key)
         last: PlannedWrite | None = None
         edges: list[Edge] = []
@@ -156,8 +156,8 @@ class Copies:
         named: set[EntityKey] = set()
         for place in self.positions[key]:
             index = batch.indexes[place]
-            if self.options.get("create_only") and (old is not None or last is not None):
-                outcomes.append(_failed(index, key, already_exists(key)))
+            if refusal := _refusal(self.options, key, old is not None or last is not None):
+                outcomes.append(_failed(index, key, refusal))
                 continue
             over = last.text if last is not None else old
             result = _planned(index, key, batch.texts[place], batch.checks[place], over,
@@ -175,6 +175,16 @@ class Copies:
             last, edges = write, written_edges
             named.update((bp, target) for _, bp, target in edges)
         return last, edges, outcomes, named
+
+
+def _refusal(options: dict[str, bool], key: EntityKey, stored: bool) -> str | None:
+    """Why a create-only or update-only write leaves an entity as it is (None: it goes
+    on), by whether it is ``stored`` when the write reads it."""
+    if stored and options.get("create_only"):
+        return already_exists(key)
+    if not stored and options.get("update_only"):
+        return does_not_exist(key)
+    return None
 
 
 def _failed(index: int, key: EntityKey, error: str) -> WriteOutcome:
@@ -200,18 +210,18 @@ def plan_batch(
 ) -> BatchPlan:
     """Decide every entity's fate against the stored bodies: unchanged, invalid, or a write
     (with its relation edges); ``rules`` check what a merge makes. A key sent more than once
-    is planned copy by copy (:class:`Copies`). With ``create_only`` a stored key fails, read
-    in the write's transaction (one of two racing)."""
+    is planned copy by copy (:class:`Copies`). With ``create_only`` a stored key fails, and
+    with ``update_only`` one not stored, read in the write's transaction (one of two
+    racing)."""
     plan = BatchPlan(writes=[], outcomes=list(batch.failed), edges={})
     repeated = _repeated(batch.keys)
-    create_only = options.get("create_only", False)
     for index, key, text, checked in zip(
         batch.indexes, batch.keys, batch.texts, batch.checks, strict=True
     ):
         if key in repeated:
             continue
-        if create_only and key in stored:
-            plan.outcomes.append(_failed(index, key, already_exists(key)))
+        if refusal := _refusal(options, key, key in stored):
+            plan.outcomes.append(_failed(index, key, refusal))
             continue
         result = _planned(index, key, text, checked, stored.get(key), options, rules)
         if isinstance(result, WriteOutcome):

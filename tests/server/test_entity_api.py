@@ -373,6 +373,23 @@ async def test_a_blueprint_patched_with_null_relations_and_schema_is_served_with
     assert (served["relations"], served["schema"]) == ({}, {"properties": {}})
 
 
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+async def test_an_update_racing_a_delete_never_makes_the_entity_again(
+    client: tuple[httpx.AsyncClient, Store, str], method: str
+) -> None:
+    http, store, _ = client
+    for attempt in range(10):
+        path = f"/v1/blueprints/team/entities/t{attempt}"
+        await _entity(http, "team", {"identifier": f"t{attempt}", "title": "T"})
+
+        changed, deleted = await asyncio.gather(
+            http.request(method, path, json={"icon": "Git"}), http.delete(path)
+        )
+
+        assert deleted.status_code == 200 and changed.status_code in (200, 404)
+        assert await store.get_entities("team", [f"t{attempt}"]) == {}
+
+
 async def test_of_two_creates_of_one_blueprint_at_once_one_is_refused(
     client: tuple[httpx.AsyncClient, Store, str],
 ) -> None:

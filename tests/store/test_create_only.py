@@ -1,7 +1,8 @@
 """A create-only write (:class:`~ocean.store.base.CreatesOnly`) decides in its own
 transaction whether each entity exists: one that does fails (``conflict``) and is left as it
 is, and of two catalog handles (two servers over one catalog) creating one key at once,
-exactly one creates it."""
+exactly one creates it. An update-only write (:class:`~ocean.store.base.UpdatesOnly`) fails
+an entity that is not stored (``not_found``) rather than making it."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from ocean.store.base import CreatesOnly, Owner, Store
+from ocean.store.base import CreatesOnly, Owner, Store, UpdatesOnly
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import POSTGRES_URL
@@ -80,6 +81,30 @@ async def test_copies_of_a_stored_key_conflict_and_make_no_placeholders(store: S
 
     assert [o.status for o in outcomes] == ["failed", "failed"]
     assert await store.get_entities("team", ["x", "y"]) == {}
+
+
+async def test_an_update_only_write_fails_an_entity_not_stored_and_updates_the_others(
+    store: Store,
+) -> None:
+    assert isinstance(store, UpdatesOnly)
+    await store.create_blueprints([SVC])
+    await store.upsert_entities([{"identifier": "a", "blueprint": "svc"}], owner=OWNER, merge=False)
+    await store.upsert_entities(  # a first sync's write: the next may not ask what is stored
+        [{"identifier": f"n{i}", "blueprint": "svc"} for i in range(200)], owner=OWNER, merge=False
+    )
+
+    outcomes = await store.update_entities(
+        [
+            {"identifier": "a", "blueprint": "svc", "title": "A"},
+            {"identifier": "gone", "blueprint": "svc", "title": "G"},
+        ],
+        owner=OWNER,
+        merge=True,
+    )
+
+    assert [(o.identifier, o.status) for o in outcomes] == [("a", "updated"), ("gone", "failed")]
+    assert str(outcomes[1].error).startswith("not_found: ")
+    assert (await store.get_entities("svc", ["a", "gone"])).keys() == {"a"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

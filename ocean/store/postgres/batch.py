@@ -230,7 +230,8 @@ class Batches:
         """Write ``prepared`` in ``turn``; raise :class:`ChangedRules` if a blueprint
         changed since ``known`` was read."""
         names = tuple(sorted({blueprint for blueprint, _ in prepared.keys}))
-        mode, deadlocks = (0 if names in self.fresh else 1), 0
+        unasked = names in self.fresh and not options.get("update_only")
+        mode, deadlocks = (0 if unasked else 1), 0
         while True:
             try:
                 writing = _Write(

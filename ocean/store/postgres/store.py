@@ -165,6 +165,14 @@ class PostgresStore:
         options = write_options(merge, only_changed, create_missing_related) | {"create_only": True}
         return await self._write(entities, None, owner, options)
 
+    async def update_entities(
+        self, entities: list[Entity], *, owner: Owner, merge: bool,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:  # fmt: skip
+        """:class:`~ocean.store.base.UpdatesOnly`, decided as :meth:`create_entities`."""
+        options = write_options(merge, False, create_missing_related) | {"update_only": True}
+        return await self._write(entities, None, owner, options)
+
     def writes_in_order(self) -> bool:
         return True
 

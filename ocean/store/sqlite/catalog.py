@@ -226,7 +226,7 @@ class SQLiteCatalog:
         same blueprints does not ask which are (an index seek per key): it inserts its new
         rows, and is made again asking if one is stored after all."""
         names = {blueprint for blueprint, _ in prepared.keys}
-        ask = not names <= self._unasked
+        ask = not names <= self._unasked or options.get("update_only", False)
         self._unasked -= names  # until this write finds none stored
         try:
             outcomes, missing, created_only = self._upsert(prepared, owner, options, ask=ask)
@@ -254,7 +254,7 @@ class SQLiteCatalog:
             stored, versions = (
                 entity_rows.stored_bodies(self._db, prepared.keys) if ask else ({}, {})
             )
-            new = None if stored else new_rows(prepared)
+            new = None if stored or options.get("update_only") else new_rows(prepared)
             missing = self._known.missing(self._db, new.targets, self._existing) if new else None
             number = functools.partial(self._owner_number, owner)
             if new is not None and missing is not None and (create or not missing):

@@ -151,6 +151,15 @@ class SQLiteStore:
         outcomes, _ = await self._write(None, [(entities, None)], owner, options)
         return outcomes
 
+    async def update_entities(
+        self, entities: list[Entity], *, owner: Owner, merge: bool,
+        create_missing_related: bool = True,
+    ) -> list[WriteOutcome]:  # fmt: skip
+        """:class:`~ocean.store.base.UpdatesOnly`, decided as :meth:`create_entities`."""
+        options = write_options(merge, False, create_missing_related) | {"update_only": True}
+        outcomes, _ = await self._write(None, [(entities, None)], owner, options)
+        return outcomes
+
     def prepare_writes(self, entities: list[Entity]) -> PreparedBatch | None:
         """``entities`` prepared against the blueprint rules read so far, on the caller's
         thread (None when one of their blueprints has not been read)."""
