@@ -72,8 +72,9 @@ class WriteGateway:
         if denied:
             outcomes = _with_refused(entities, allowed, outcomes, denied)
         merge = bool(options.get("merge"))
+        asked = "CREATE" if create_only else "UPDATE" if update_only else None
         await self._audit(
-            [_upserted(caller, entities[o.index], o, before, merge, create_only) for o in outcomes]
+            [_upserted(caller, entities[o.index], o, before, merge, asked) for o in outcomes]
         )
         return outcomes
 
@@ -229,14 +230,15 @@ def _upserted(
     outcome: WriteOutcome,
     before: dict[EntityKey, Entity],
     merge: bool,
-    create_only: bool = False,
+    asked: str | None = None,
 ) -> AuditEntry | None:
     """The audit entry of one upsert's outcome (None: unchanged, nothing written); a
-    write that failed is the action asked for (a create refused as the entity exists)."""
+    write that failed is the action asked for (``asked``: ``CREATE`` or ``UPDATE`` only;
+    a create refused as the entity exists, an update refused as it is gone)."""
     key = (outcome.blueprint, str(outcome.identifier))
     old = before.get(key)
     if not outcome.ok:
-        action = "UPDATE" if old is not None and not create_only else "CREATE"
+        action = asked or ("UPDATE" if old is not None else "CREATE")
         return _entry(caller, action, "entity", key, {}, outcome.error or "failed")
     if outcome.status not in _ACTIONS:
         return None

@@ -61,13 +61,16 @@ def check_keys(
         if problem is None:
             valid.append((index, entity))
         else:
-            shown = identifier if isinstance(identifier, str) else _shown(identifier)
+            shown = identifier_text(identifier)
             failed.append(WriteOutcome(index, shown, str(blueprint), "failed", error=problem))
     return failed, valid
 
 
-def _shown(value: object) -> str:
-    """A value that is not an identifier, as the outcome that refuses it names it."""
+def identifier_text(value: object) -> str:
+    """An entity's identifier as its outcome names it: as sent when a string, else its
+    JSON (an identifier of another type is refused, and the outcome still names it)."""
+    if isinstance(value, str):
+        return value
     try:
         return dumps(value)
     except TypeError:

@@ -215,6 +215,29 @@ async def test_the_openapi_description_lists_every_route_and_needs_no_token(
     assert {"get", "patch"} <= set(schema["paths"]["/v1/integration/{id}"])
 
 
+async def test_a_sync_through_the_server_fails_an_item_whose_id_is_a_list_alone(
+    served: tuple[str, Store], tmp_path: Path
+) -> None:
+    base, store = served
+    client_id, secret = await store.create_credentials("tests")
+    workspace = Workspace(tmp_path / "ws")
+    page = services(3)
+    page[1]["id"] = ["a", "b"]
+    workspace.set_data(services=[page], teams=TEAMS)
+    client = PortAPIStore.connect(base, client_id, secret)
+    try:
+        report = await run_once(
+            prepare(workspace.folder, environ=workspace.environ, overrides={}), client,
+            SilentObserver(),
+        )  # fmt: skip
+    finally:
+        await client.close()
+
+    service = next(kind for kind in report.kinds if kind.kind == "service")
+    assert (service.created, service.failed) == (2, 1)
+    assert "must be a non-empty string" in service.errors[0]
+
+
 async def test_the_client_installs_its_integration_then_patches_only_what_changed(
     served: tuple[str, Store], tmp_path: Path
 ) -> None:

@@ -329,10 +329,11 @@ async def test_blueprint_get_put_patch_and_delete(
          {"datasource_prefix": "port-ocean/x/", "datasource_suffix": "/y", "limit": 10**19},
          "limit"),
         ("GET", "/v1/integration/x/cursor?kind=k&index=99999999999999999999", None, "index"),
+        ("GET", "/v1/integration/x/cursor?kind=k&index=%C2%B2", None, "index"),
         ("PATCH", "/v1/integration/x/resync-state",
          {"status": "completed", "lastResyncEnd": 5}, "lastResyncEnd"),
     ],
-    ids=["page-limit", "cursor-index", "resync-end"],
+    ids=["page-limit", "cursor-index", "cursor-index-superscript", "resync-end"],
 )  # fmt: skip
 async def test_a_value_out_of_range_is_a_422_naming_it(
     client: tuple[httpx.AsyncClient, Store, str],

@@ -40,6 +40,7 @@ from ocean.store.port.requests import (
     group_keys,
     identifier_query,
 )
+from ocean.store.writes import identifier_text
 from ocean.types import Entity, EntityKey
 
 
@@ -275,9 +276,8 @@ class PortAPIStore:
             else:
                 problem = failed.get(position, {})
                 message = f"{problem.get('error', 'error')}: {problem.get('message', 'no result from Port')}"
-                outcomes.append(
-                    WriteOutcome(index, entity["identifier"], blueprint, "failed", error=message)
-                )
+                named = identifier_text(entity["identifier"])
+                outcomes.append(WriteOutcome(index, named, blueprint, "failed", error=message))
         return outcomes
 
     async def _single(
@@ -494,6 +494,5 @@ class PortAPIStore:
 
 def _failed(index: int, entity: Entity, blueprint: str, error: PortAPIError) -> WriteOutcome:
     down = isinstance(error, PortUnavailableError)  # a live event waits and writes it again
-    return WriteOutcome(
-        index, entity["identifier"], blueprint, "failed", str(error), unavailable=down
-    )
+    named = identifier_text(entity["identifier"])
+    return WriteOutcome(index, named, blueprint, "failed", str(error), unavailable=down)
