@@ -10,7 +10,7 @@ import contextlib
 import functools
 import inspect
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
@@ -67,11 +67,16 @@ def _guarded_call(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
     return call
 
 
-def _guarded_stream(method: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+def _guarded_stream(
+    method: Callable[..., AsyncGenerator[Any]],
+) -> Callable[..., AsyncGenerator[Any]]:
     @functools.wraps(method)
-    async def stream(store: Outages, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        async with reachable(store.url, store.failed_over):
-            async for item in method(store, *args, **kwargs):
+    async def stream(store: Outages, *args: Any, **kwargs: Any) -> AsyncGenerator[Any]:
+        async with (
+            reachable(store.url, store.failed_over),
+            contextlib.aclosing(method(store, *args, **kwargs)) as items,  # closed with this
+        ):
+            async for item in items:
                 yield item
 
     return stream

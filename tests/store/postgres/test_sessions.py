@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
 from ocean.errors import CatalogUnavailableError
 from ocean.store.base import Owner
+from ocean.store.postgres.connections import guarded
 from ocean.store.postgres.store import PostgresStore
 from ocean.types import Entity
 
@@ -63,3 +64,27 @@ async def _demote(store: PostgresStore) -> None:
 
 def _svc(identifier: str) -> Entity:
     return {"identifier": identifier, "blueprint": "svc"}
+
+
+async def test_a_guarded_stream_closed_early_closes_the_stream_it_guards() -> None:
+    closed: list[bool] = []
+
+    @guarded
+    class Streams:
+        url = "postgresql://nowhere"
+
+        async def failed_over(self) -> None:
+            return None
+
+        async def items(self) -> AsyncIterator[int]:
+            try:
+                yield 1
+                yield 2
+            finally:
+                closed.append(True)
+
+    stream = Streams().items()
+    assert await anext(stream) == 1
+    await stream.aclose()  # type: ignore[attr-defined]
+
+    assert closed == [True]
