@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -32,10 +33,12 @@ from ocean.live.processor import (
 )
 from ocean.live.queue import QueuedEvent
 from ocean.load.freshness import Freshness
+from ocean.load.under_way import stopping
 from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.store.base import Owner, Store
 from ocean.transform.mapper import CompiledResource
 
+T = TypeVar("T")
 _log = logging.getLogger(__name__)
 
 
@@ -142,7 +145,8 @@ async def _checked(classes: list[type[WebhookProcessor]], event: WebhookEvent) -
                 400, f"{name} found the payload invalid (validate_payload returned false)"
             )
     keys = [key for key in (p.group_key(p.event) for p in wanting) if key is not None]
-    return Accepted(payload, keys[0] if keys else None) if wanting else None
+    # (as text: a key read back from the queue's file is text, and 42 must be '42' in memory)
+    return Accepted(payload, str(keys[0]) if keys else None) if wanting else None
 
 
 async def _wants(processor: WebhookProcessor) -> bool:
@@ -200,26 +204,33 @@ async def _jobs(live: LiveEvents, path: str, event: WebhookEvent) -> list[_Job]:
     jobs = []
     for cls in live.processors(path):
         probe = cls(event.clone())
-        if not await probe.should_process_event(probe.event):
+        if not await _bounded(live, probe.should_process_event(probe.event)):
             continue
         if cls.get_processor_type() == ProcessorType.ACTION:
             jobs.append(_Job(probe, None))
             continue
-        kinds = set(await probe.get_matching_kinds(probe.event))
+        kinds = set(await _bounded(live, probe.get_matching_kinds(probe.event)))
         jobs += [_Job(cls(event.clone()), r) for r in live.resources if r.kind in kinds]
     return jobs
 
 
 async def _run(live: LiveEvents, job: _Job) -> None:
-    """The processor's hooks around :func:`_attempts`; a cancelled job calls ``cancel``."""
+    """The processor's hooks around :func:`_attempts`, each bounded by the processing
+    timeout; a cancelled job calls ``cancel``. A ``CancelledError`` raised inside while the
+    event is not being stopped (a task a hook awaited was cancelled by something else)
+    fails the job, as an error would: its key must not stay held."""
     processor = job.processor
     try:
-        await processor.before_processing()
+        await _bounded(live, processor.before_processing())
         await _attempts(live, job)
-        await processor.after_processing()
-    except asyncio.CancelledError:
+        await _bounded(live, processor.after_processing())
+    except asyncio.CancelledError as cancelled:
         await processor.cancel()
-        raise
+        if stopping():
+            raise
+        job.error = (
+            f"{_where(job)}: processing raised CancelledError ({cancelled}) though not stopped"
+        )
     except Exception as error:
         job.error = f"{_where(job)}: a processing hook raised {type(error).__name__}: {error}"
 
@@ -243,6 +254,13 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
                 return
         await asyncio.sleep(processor.calculate_retry_delay())
         processor.retry_count += 1
+
+
+async def _bounded(live: LiveEvents, call: Awaitable[T]) -> T:
+    """A processor's call, bounded by the processing timeout (a hung hook holds one of the
+    handling slots, as a hung ``handle_event`` would)."""
+    async with asyncio.timeout(live.timeout):
+        return await call
 
 
 async def _handle(

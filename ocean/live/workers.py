@@ -99,6 +99,11 @@ class Workers:
             failure = await self._handle(event)
         except Exception as error:  # a bug in a handler must not block its key
             failure = f"{type(error).__name__}: {error}"
+        except asyncio.CancelledError as error:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():  # stopping: the event stays queued
+                raise
+            failure = f"applying it raised CancelledError ({error}) though it was not stopped"
         if failure is None:
             await self.outage.persist(lambda: self._queue.done(event))
         else:
