@@ -232,7 +232,12 @@ async def _run(live: LiveEvents, job: _Job) -> None:
             f"{_where(job)}: processing raised CancelledError ({cancelled}) though not stopped"
         )
     except Exception as error:
-        job.error = f"{_where(job)}: a processing hook raised {type(error).__name__}: {error}"
+        raised = (
+            f"took longer than {live.timeout:g} s (OCEAN__MAX_EVENT_PROCESSING_SECONDS)"
+            if isinstance(error, TimeoutError)
+            else f"raised {type(error).__name__}: {error}"
+        )
+        job.error = f"{_where(job)}: a processing hook {raised}"
 
 
 async def _attempts(live: LiveEvents, job: _Job) -> None:
@@ -245,7 +250,7 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
             job.raw = await _handle(live, processor, resource)
             return
         except Exception as error:
-            await processor.on_error(error)
+            await _bounded(live, processor.on_error(error))
             if processor.retry_count >= processor.max_retries or not processor.should_retry(error):
                 job.error = (
                     f"{_where(job)} failed after {processor.retry_count + 1} attempt(s): "

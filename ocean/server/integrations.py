@@ -119,7 +119,7 @@ def _cursor_address(request: Request) -> tuple[str, str, int]:
     kind, index = request.query_params.get("kind"), request.query_params.get("index", "0")
     if not kind:
         raise RequestError("the query parameter kind is missing: name the cursor's kind")
-    if not (index.isascii() and index.isdigit()) or int(index) > _MOST_INDEX:
+    if not (index.isascii() and index.isdigit() and len(index) <= 10) or int(index) > _MOST_INDEX:
         raise RequestError(
             f"the query parameter index must be a whole number up to {_MOST_INDEX} (the "
             f"resource's place in the mapping), got {index!r}"

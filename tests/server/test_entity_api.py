@@ -330,10 +330,11 @@ async def test_blueprint_get_put_patch_and_delete(
          "limit"),
         ("GET", "/v1/integration/x/cursor?kind=k&index=99999999999999999999", None, "index"),
         ("GET", "/v1/integration/x/cursor?kind=k&index=%C2%B2", None, "index"),
+        ("GET", "/v1/integration/x/cursor?kind=k&index=" + "9" * 5000, None, "index"),
         ("PATCH", "/v1/integration/x/resync-state",
          {"status": "completed", "lastResyncEnd": 5}, "lastResyncEnd"),
     ],
-    ids=["page-limit", "cursor-index", "cursor-index-superscript", "resync-end"],
+    ids=["page-limit", "cursor-index", "cursor-index-superscript", "cursor-index-huge", "resync-end"],
 )  # fmt: skip
 async def test_a_value_out_of_range_is_a_422_naming_it(
     client: tuple[httpx.AsyncClient, Store, str],
