@@ -31,6 +31,7 @@ from ocean.server.principal import Principal
 from ocean.server.responses import unavailable
 from ocean.store.base import Store
 from ocean.store.ownership import KnowsDatasources
+from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
 _READ_POSTS = re.compile(
@@ -143,11 +144,11 @@ class Ownership:
         self, principal: Principal, entities: list[Entity]
     ) -> tuple[list[int], dict[int, str]]:
         """The positions of the ``entities`` ``principal`` may write, and why each of the
-        others is refused (an entity without a string identifier is left to validation)."""
+        others is refused (an entity without a valid identifier is left to validation)."""
         keys = {
             i: (str(e.get("blueprint")), e["identifier"])
             for i, e in enumerate(entities)
-            if isinstance(e.get("identifier"), str)
+            if identifier_problem(e.get("identifier")) is None
         }
         refused = await self.foreign(principal, list(keys.values()))
         denied = {i: refused[key] for i, key in keys.items() if key in refused}

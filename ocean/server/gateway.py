@@ -172,7 +172,7 @@ class WriteGateway:
         """The stored state of the entities about to be written (for the diff summaries)."""
         wanted: dict[str, list[str]] = defaultdict(list)
         for entity in entities:
-            if isinstance(entity.get("identifier"), str):
+            if identifier_problem(entity.get("identifier")) is None:  # else refused, unread
                 wanted[str(entity.get("blueprint"))].append(entity["identifier"])
         found: dict[EntityKey, Entity] = {}
         for blueprint, identifiers in wanted.items():

@@ -17,8 +17,15 @@ _INSERT = f"INSERT INTO audit_log({COLUMNS}) VALUES ({', '.join(f'${n}' for n in
 
 async def record(pool: asyncpg.Pool, entries: list[AuditEntry]) -> None:
     if entries:
+        rows = [tuple(map(_storable, row_of(entry, dumps))) for entry in entries]
         async with pool.acquire() as db, db.transaction():
-            await db.executemany(_INSERT, [row_of(entry, dumps) for entry in entries])
+            await db.executemany(_INSERT, rows)
+
+
+def _storable(value: object) -> object:
+    """A text PostgreSQL can hold: a NUL (in a refused identifier, say) written as its
+    JSON escape, so that the refusal is logged rather than failing the request."""
+    return value.replace("\x00", "\\u0000") if isinstance(value, str) else value
 
 
 async def query(pool: asyncpg.Pool, wanted: AuditFilter) -> list[AuditEntry]:
