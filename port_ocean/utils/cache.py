@@ -2,7 +2,10 @@
 
 Results are kept in ``ocean.app.cache_provider`` (read through this module's ``ocean``;
 integrations' tests give a mock provider), keyed by the function and its arguments (a
-method's ``self`` left out). Concurrent callers with the same key share one call. A falsy
+method's ``self`` left out). Concurrent callers of a coroutine with the same key share one
+call; an iterator's batches are yielded as they come (a failure after some leaves those
+with the caller, as in the original) and kept once it has ended, so callers that start
+while it runs make their own call. A falsy
 result (``[]``, ``None``, ``0``) is not served from the cache. When Ocean runs the
 integration the provider is in memory and emptied when each full resync starts and ends.
 """
@@ -59,15 +62,16 @@ def cache_iterator_result() -> Callable[
         @functools.wraps(function)
         async def wrapper(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
             key = hash_func(function, *args, **kwargs)
-            async with _results.lock(key):
-                cached = await _read(key)
-                if not cached:
-                    cached = []
-                    async for batch in function(*args, **kwargs):
-                        cached.append(batch)
-                    await _write(key, cached)
-            for batch in cached:
+            cached = await _read(key)
+            if cached:
+                for batch in cached:
+                    yield batch
+                return
+            batches = []
+            async for batch in function(*args, **kwargs):
+                batches.append(batch)
                 yield batch
+            await _write(key, batches)
 
         return wrapper
 

@@ -281,6 +281,33 @@ async def test_cached_results_are_kept_in_the_app_s_cache_provider() -> None:
     assert calls == ["OPS", "OPS"]
 
 
+async def test_a_cached_iterator_yields_its_batches_as_they_come_and_keeps_only_a_whole_run() -> (
+    None
+):
+    from port_ocean.cache.memory import InMemoryCacheProvider
+    from port_ocean.utils.cache import cache_iterator_result, hash_func
+
+    @cache_iterator_result()
+    async def pages(fail: bool) -> AsyncIterator[list[int]]:
+        yield [1]
+        if fail:
+            raise RuntimeError("page 2 went away")
+        yield [2]
+
+    provider = InMemoryCacheProvider()
+    seen: list[list[int]] = []
+    with mock.patch("port_ocean.utils.cache.ocean") as ocean:
+        ocean.app.cache_provider = provider
+        with pytest.raises(RuntimeError, match="page 2"):
+            async for batch in pages(True):
+                seen.append(batch)
+        whole = [batch async for batch in pages(False)]
+
+        assert seen == [[1]]  # the caller had page 1 before page 2 failed
+        assert await provider.get(hash_func(pages, True)) is None
+        assert whole == await provider.get(hash_func(pages, False)) == [[1], [2]]
+
+
 def test_jq_is_evaluated_synchronously_for_values_outside_a_resync() -> None:
     from port_ocean.core.handlers.entity_processor.jq_entity_processor_sync import (
         JQEntityProcessorSync,
