@@ -319,6 +319,10 @@ class Integration:
         listeners never resync on request. Returns when it was requested."""
         return await self._attached("request_resync").request_resync()
 
+    def running_mapping(self) -> PortAppConfig:
+        """The mapping the run started with (:class:`ConfigError` before it started)."""
+        return self._attached("the running mapping").mapping
+
     def _attached(self, name: str) -> RawWrites:
         if self._writes is None:
             raise ConfigError(

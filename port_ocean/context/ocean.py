@@ -197,7 +197,17 @@ class PortOceanContext(Integration):
             "ocean.integration",
             on_resync=lambda function, kind=None: self.on_resync(kind)(function),
             on_start=lambda function: self.on_start()(function),
+            port_app_config_handler=_View(
+                "ocean.integration.port_app_config_handler",
+                get_port_app_config=self._port_app_config,
+            ),
         )
+
+    async def _port_app_config(self, use_cache: bool = True) -> Any:
+        """The original's ``get_port_app_config``: the mapping this run started with, as
+        the integration's own model (the original reads it from Port; a mapping changed
+        since is read by the next run)."""
+        return self.running_mapping().for_integration
 
     def register_action_executor(self, executor: Any) -> None:
         """As Ocean's (run by its execution manager), but a second executor for an action is

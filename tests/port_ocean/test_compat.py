@@ -288,6 +288,34 @@ async def test_register_raw_unregister_raw_and_port_client_work_once_started(
         await store.close()
 
 
+APP_CONFIG_MAIN = """
+import os
+from port_ocean.context.ocean import ocean
+
+@ocean.on_start()
+async def start():
+    config = await ocean.integration.port_app_config_handler.get_port_app_config()
+    with open(os.environ["CALLS_FILE"], "w") as handle:
+        handle.write(" ".join(resource.kind for resource in config.resources))
+
+@ocean.on_resync("project")
+async def projects(kind):
+    return []
+"""
+
+
+async def test_an_on_start_hook_reads_the_mapping_from_the_port_app_config_handler(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS_FILE", str(calls))
+
+    report, _ = await sail_once(plain_folder(tmp_path, APP_CONFIG_MAIN), tmp_path / "c.db", {})
+
+    assert report.status == "completed"
+    assert calls.read_text() == "project"
+
+
 STOPPING_MAIN = """
 import os
 from port_ocean.context.ocean import ocean
