@@ -146,3 +146,40 @@ def test_without_an_entity_processor_such_a_value_is_a_mapping_error(
 
     with pytest.raises(Exception, match="does not compile"):
         prepare(folder, environ={}, overrides={})
+
+
+class _Files:
+    """A processor that resolves ``file://`` values itself, as GitHub's does."""
+
+    @staticmethod
+    def make() -> Any:
+        from port_ocean.core.handlers import JQEntityProcessor
+
+        class Files(JQEntityProcessor):
+            async def _search(self, data: dict[str, Any], pattern: str, field: Any = None) -> Any:
+                if pattern.startswith("file://"):
+                    return f"contents of {pattern[7:]}"
+                return await super()._search(data, pattern, field)
+
+        return Files(None)
+
+
+async def test_an_object_of_mapping_values_is_searched_value_by_value_as_the_original_does() -> (
+    None
+):
+    processor = _Files.make()
+    misconfigured: dict[str, str] = {}
+    mapping = {
+        "identifier": ".id",
+        "properties": {"readme": "file://README.md", "missing": ".nothing"},
+        "relations": {"owners": [{"name": ".owner"}]},
+    }
+
+    found = await processor._search_as_object({"id": "x", "owner": "ada"}, mapping, misconfigured)
+
+    assert found == {
+        "identifier": "x",
+        "properties": {"readme": "contents of README.md", "missing": None},
+        "relations": {"owners": [{"name": "ada"}]},
+    }
+    assert misconfigured == {"properties.missing": ".nothing"}

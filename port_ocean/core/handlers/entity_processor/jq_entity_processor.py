@@ -9,12 +9,16 @@ values) has the mapping values of the form ``scheme://...`` handed to that class
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from ocean.integration import FieldResolver
 from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
 from port_ocean._unsupported import missing
+from port_ocean.exceptions.core import EntityProcessorException
+
+_log = logging.getLogger(__name__)
 
 
 class JQEntityProcessor:
@@ -23,19 +27,59 @@ class JQEntityProcessor:
     def __init__(self, context: Any = None) -> None:
         self.context = context
 
-    async def _search(self, data: dict[str, Any], pattern: str) -> Any:
-        """The first output of the JQ ``pattern`` on ``data``; None if it fails."""
+    async def _search(self, data: dict[str, Any], pattern: str, field: str | None = None) -> Any:
+        """The first output of the JQ ``pattern`` on ``data``; None if it fails (logged,
+        naming ``field``, the mapping's path to the value, when given)."""
         try:
             return Expression(pattern, None).first(Input(data))
-        except (CompileError, EvaluationError):
+        except (CompileError, EvaluationError) as error:
+            where = f" for field {field!r}" if field else ""
+            _log.warning("search failed%s - pattern %s: %s", where, pattern, error)
             return None
 
     async def _search_as_bool(self, data: dict[str, Any], pattern: str) -> bool:
         """``pattern``'s value, which must be a boolean."""
         value = await self._search(data, pattern)
         if not isinstance(value, bool):
-            raise ValueError(f"{pattern!r} gave {value!r}, not a boolean; make it true or false")
+            raise EntityProcessorException(
+                f"Expected boolean value for pattern {pattern!r}, got value:{value} of type: "
+                f"{type(value)} instead"
+            )
         return value
+
+    async def _search_as_object(
+        self,
+        data: dict[str, Any],
+        obj: dict[str, Any],
+        misconfigurations: dict[str, str] | None = None,
+        path: str = "",
+    ) -> dict[str, Any]:
+        """Each value of ``obj`` searched on ``data`` (objects and lists of objects within
+        it in turn), as the original's: a key whose value comes out None is noted in
+        ``misconfigurations`` by its dotted path; a key whose search raises is None."""
+        result: dict[str, Any] = {}
+        for key, value in obj.items():
+            where = f"{path}.{key}" if path else key
+            try:
+                if isinstance(value, list):
+                    found: Any = [
+                        await self._search_as_object(data, item, misconfigurations, where)
+                        for item in value
+                    ]
+                    missed = any(entry is None for entry in found)
+                elif isinstance(value, dict):
+                    found = await self._search_as_object(data, value, misconfigurations, where)
+                    missed = False
+                else:
+                    found = await self._search(data, value, field=where)
+                    missed = found is None
+            except Exception:
+                result[key] = None
+                continue
+            if missed and misconfigurations is not None:
+                misconfigurations[where] = value
+            result[key] = found
+        return result
 
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://")
