@@ -21,6 +21,7 @@ be refused the same way, and a bad token would cost a minute of waiting.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -144,8 +145,9 @@ def wait_from_header(value: str, now: float) -> float | None:
     return max(0.0, moment.timestamp() - now)
 
 
-RETRIED_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
-"""Failures to get an answer that a retry may get past."""
+RETRIED_ERRORS = (httpx.HTTPError,)
+"""Failures to get an answer that a retry may get past: any of httpx's, as the original
+(timeouts, network and protocol errors, a proxy's refusal, a body cut off mid-read)."""
 Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
 _log = logging.getLogger(__name__)
 
@@ -208,21 +210,39 @@ class RetryTransport(httpx.AsyncBaseTransport):
         retries, attempt = self._retry_config.max_attempts, 0
         while True:
             try:
-                response = await send(request)
+                response, final = await self._answer(request, send, attempt, retries)
             except RETRIED_ERRORS as error:
                 if attempt >= retries:
                     self._log_error(request, error)
                     raise
                 answer: httpx.Response | Exception = error
             else:
-                response.request = request
-                await self.after_retry_async(request, response, attempt + 1)
-                if attempt >= retries or not await self._should_retry_async(response):
+                if final:
                     return response
-                await response.aclose()
                 answer = response
             attempt += 1
             request = await self._wait(request, answer, attempt)
+
+    async def _answer(
+        self, request: httpx.Request, send: Send, attempt: int, retries: int
+    ) -> tuple[httpx.Response, bool]:
+        """The response, and whether it is the one to return (else it was closed, to be
+        retried). A body sent without a length (chunked) is read here, as the original
+        does when not streaming: one cut off mid-read is retried too."""
+        response = await send(request)
+        response.request = request
+        await self.after_retry_async(request, response, attempt + 1)
+        if attempt >= retries or not await self._should_retry_async(response):
+            if "content-length" not in response.headers:
+                try:
+                    await response.aread()
+                except httpx.HTTPError:
+                    with contextlib.suppress(Exception):
+                        await response.aclose()
+                    raise
+            return response, True
+        await response.aclose()
+        return response, False
 
     async def _wait(
         self, request: httpx.Request, answer: httpx.Response | Exception, attempt: int

@@ -389,3 +389,40 @@ def test_a_config_s_attributes_are_what_is_in_effect_as_the_original_s() -> None
     assert config.retry_after_headers == ["X-RateLimit-Reset", "Retry-After", "x-ratelimit-reset"]
     assert config.ignore_retry_after_status_codes == frozenset({500})
     assert "GET" in config.retryable_methods  # type: ignore[operator]
+
+
+class _CutOff(httpx.AsyncByteStream):
+    async def __aiter__(self) -> Any:
+        yield b'{"items": [1,'
+        raise httpx.RemoteProtocolError("incomplete chunked read")
+
+
+class _Whole(httpx.AsyncByteStream):
+    async def __aiter__(self) -> Any:
+        yield b'{"items": [1, 2]}'
+
+
+class _FailsFirst(httpx.AsyncBaseTransport):
+    """Answers ``first`` (a body cut off, or a proxy's refusal), then the whole body."""
+
+    def __init__(self, first: str) -> None:
+        self.first, self.calls = first, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        chunked = {"Transfer-Encoding": "chunked"}
+        if self.calls > 1:
+            return httpx.Response(200, headers=chunked, stream=_Whole())
+        if self.first == "proxy":
+            raise httpx.ProxyError("502 Bad Gateway from proxy on CONNECT")
+        return httpx.Response(200, headers=chunked, stream=_CutOff())
+
+
+@pytest.mark.parametrize("first", ["cut-off-body", "proxy"])
+async def test_a_body_cut_off_mid_read_or_a_proxy_s_refusal_is_retried(first: str) -> None:
+    api = _FailsFirst(first)
+    transport = RetryTransport(wrapped_transport=api, retry_config=RetryConfig(base_delay=0.01))
+    async with httpx.AsyncClient(transport=transport) as client:
+        answer = await client.get("https://api.example.com/items")
+
+    assert (answer.json(), api.calls) == ({"items": [1, 2]}, 2)
