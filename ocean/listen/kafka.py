@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from ocean.config.settings import EventListenerSettings
-from ocean.errors import ConfigError, LeaseHeldError
+from ocean.errors import ConfigError, LeaseHeldError, LeaseLostError, StoreError
 from ocean.job import Observer
 from ocean.listen.once import resync, start
 from ocean.load.freshness import Freshness
@@ -163,7 +163,10 @@ class _Resyncs:
 
     async def trigger(self, reason: str, standby: Standby | None = None) -> None:
         """Start a resync, cancelling the one running (it records itself aborted); a new
-        trigger (no ``standby``) replaces the retry of a refused one."""
+        trigger (no ``standby``) replaces the retry of a refused one. One that ended since
+        it was last settled is reported first."""
+        if self.task is not None and self.task.done():
+            self._ended(self.task)
         await self.cancel()
         self.reason, self.standby = reason, standby
         self.task = asyncio.create_task(self.start(reason, standby))
@@ -195,15 +198,27 @@ class _Resyncs:
         if self.standby is not None and asyncio.get_running_loop().time() >= self.retry_at:
             await self.trigger(self.standby.trigger, self.standby)
 
-    def _ended(self, task: asyncio.Task[ResyncReport | None]) -> None:
-        if task.cancelled():
-            return
-        error = task.exception()
+    def _stand_by(self, error: BaseException) -> None:
+        """Try the resync again every ``retry_every`` seconds until one completes: it was
+        refused (the lease held), lost its lease, or the catalog failed it. A refusal's
+        holder must have taken the lease after it (see :class:`Standby`)."""
         if isinstance(error, LeaseHeldError):
             if self.standby is None:  # the first refusal is what a completion must follow
                 log.warning("standing by, retrying every %g s: %s", self.retry_every, error)
                 self.standby = Standby(self.reason, error.held_since)
-            self.retry_at = asyncio.get_running_loop().time() + self.retry_every
+        else:
+            log.error("the %s resync stopped: %s; trying again every %g s", self.reason,
+                      error, self.retry_every)  # fmt: skip
+            held = error.held_since if isinstance(error, LeaseLostError) else None
+            self.standby = Standby(self.reason, held)
+        self.retry_at = asyncio.get_running_loop().time() + self.retry_every
+
+    def _ended(self, task: asyncio.Task[ResyncReport | None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if isinstance(error, LeaseHeldError | LeaseLostError | StoreError):
+            self._stand_by(error)
             return
         self.standby = None
         if error is not None:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from ocean.errors import LeaseHeldError, LeaseLostError
+from ocean.errors import LeaseHeldError, LeaseLostError, StoreError
 from ocean.job import Observer
 from ocean.listen.once import Started, resync, start
 from ocean.listen.reload import MappingReload
@@ -96,6 +96,11 @@ class _Poller:
             if full:
                 _log.error("%s; trying again every %g s until one completes", error, interval)
                 self.standby = Standby(trigger, error.held_since)
+            return False
+        except StoreError as error:  # the catalog failed it (unreachable, say): tried again
+            _log.error("the %s resync stopped: %s; trying again in %g s", trigger, error, interval)
+            if full:
+                self.standby = Standby(trigger, None)
             return False
         if full:
             self.standby = None
@@ -172,7 +177,11 @@ async def _run(
         stopped.cancel()
         if task.done():
             break
-        superseded = not stop.is_set() and await watermark.moved()
+        try:
+            superseded = not stop.is_set() and await watermark.moved()
+        except StoreError as error:  # the resync goes on; the requests are read again later
+            _log.warning("could not read the resync requests: %s", error)
+            superseded = False
         if stop.is_set() or superseded:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -234,12 +234,7 @@ class RetryTransport(httpx.AsyncBaseTransport):
         await self.after_retry_async(request, response, attempt + 1)
         if attempt >= retries or not await self._should_retry_async(response):
             if "content-length" not in response.headers:
-                try:
-                    await response.aread()
-                except httpx.HTTPError:
-                    with contextlib.suppress(Exception):
-                        await response.aclose()
-                    raise
+                await _read_whole(response)
             return response, True
         await response.aclose()
         return response, False
@@ -335,6 +330,16 @@ class RetryTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._wrapped_transport.aclose()
+
+
+async def _read_whole(response: httpx.Response) -> None:
+    """Read ``response``'s body now; closed if it is cut off (then raised, to be retried)."""
+    try:
+        await response.aread()
+    except httpx.HTTPError:
+        with contextlib.suppress(Exception):
+            await response.aclose()
+        raise
 
 
 def _failure(error: Exception | None) -> str:

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from click.testing import CliRunner
 
 from ocean.cli.main import cli
+from ocean.errors import CatalogUnavailableError
 from ocean.job import SilentObserver
 from ocean.listen.polling import poll
 from ocean.monitor.report import ResyncReport
@@ -136,3 +137,26 @@ async def test_the_listener_frees_what_each_resync_left_in_cycles(
             await asyncio.sleep(0.01)
 
     assert 2 in paced  # a small resync makes no full pass of its own
+
+
+async def test_a_resync_the_catalog_fails_once_is_tried_again_and_the_listener_goes_on(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.05"
+    async with listening(workspace) as running:
+        await running.wait_for(1)
+        real_now, calls = running.store.now, []
+
+        async def unavailable_once() -> str:
+            calls.append(1)
+            if len(calls) == 1:
+                raise CatalogUnavailableError("the catalog failed: database is locked; retry")
+            return await real_now()
+
+        running.store.now = unavailable_once  # type: ignore[method-assign]
+        await running.store.request_resync(running.prepared.owner.identifier)
+        await running.wait_for(2)
+
+    assert [report.status for report in running.reports] == ["completed", "completed"]
+    assert len(calls) >= 2  # the failed start, then its retry
