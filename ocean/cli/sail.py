@@ -190,13 +190,45 @@ async def _sail(
         spare=spare,
     )
     try:
-        with _progress(quiet) as progress:
+        with _progress(quiet) as progress, _terminable(listener == "ONCE"):
             if listener == "ONCE":
                 show(await run_once(prepared, store, progress))
             else:
                 await _serve(prepared, store, progress, show, address)
     finally:
         await store.close()
+
+
+@contextlib.contextmanager
+def _terminable(once: bool) -> Iterator[None]:
+    """With ``once``, SIGTERM stops the block as an interrupt does (a Job's deadline,
+    ``docker stop``): the resync under way is cancelled, recorded ``aborted`` and its lease
+    released, rather than the process killed; the command then exits 143. (A listener
+    handles its signals itself, see :func:`_serve`.)"""
+    import asyncio  # (as in _serve)
+
+    if not once:
+        yield
+        return
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        if task is not None:
+            task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        yield
+    except asyncio.CancelledError:
+        if not terminated or task is None:
+            raise
+        task.uncancel()
+        raise SystemExit(128 + signal.SIGTERM) from None
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def _serve(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -126,3 +129,35 @@ def test_a_port_api_catalog_without_credentials_says_what_to_set(workspace: Work
 
     assert code == 2
     assert "set OCEAN__PORT__CLIENT_ID and OCEAN__PORT__CLIENT_SECRET" in output
+
+
+def test_sail_once_stopped_by_sigterm_records_the_resync_aborted_and_frees_its_lease(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(1, start=n) for n in range(20)], teams=TEAMS, slow=0.2)
+    command = [sys.executable, "-m", "ocean", "sail", str(workspace.folder), "--once",
+               "--catalog", str(workspace.catalog), "--quiet"]  # fmt: skip
+    sail = subprocess.Popen(command, env=os.environ | workspace.environ, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _running(workspace.catalog):
+        time.sleep(0.1)
+    time.sleep(0.3)  # inside the slow handler
+
+    sail.send_signal(signal.SIGTERM)
+    sail.communicate(timeout=30)
+
+    assert sail.returncode == 128 + signal.SIGTERM
+    with sqlite3.connect(workspace.catalog) as db:
+        runs = db.execute("SELECT status FROM runs").fetchall()
+        (holder,) = db.execute("SELECT holder FROM resync_leases").fetchone()
+    assert (runs, holder) == ([("aborted",)], None)
+
+
+def _running(catalog: Path) -> bool:
+    try:
+        with sqlite3.connect(catalog) as db:
+            return bool(
+                db.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
+            )
+    except sqlite3.Error:
+        return False
