@@ -22,6 +22,7 @@ from typing import Any
 from ocean.errors import CatalogUnavailableError
 from ocean.store.base import CreatesOnly, Store, UpdatesOnly, WriteOutcome
 from ocean.store.group_commit import GroupCommit
+from ocean.store.writes import identifier_text
 from ocean.types import Entity
 
 
@@ -32,13 +33,11 @@ class _Request:
     keys: set[tuple[Any, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.keys = {(_part(e.get("blueprint")), _part(e.get("identifier"))) for e in self.entities}
-
-
-def _part(value: object) -> object:
-    """A key's part as a set holds it (an identifier sent as an object or a list, which
-    its write refuses, by its text)."""
-    return value if isinstance(value, str) else repr(value)
+        # (an identifier sent as an object or a list, which its write refuses, by its text)
+        self.keys = {
+            (identifier_text(e.get("blueprint")), identifier_text(e.get("identifier")))
+            for e in self.entities
+        }
 
 
 _Result = list[WriteOutcome] | Exception

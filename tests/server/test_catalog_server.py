@@ -215,16 +215,24 @@ async def test_the_openapi_description_lists_every_route_and_needs_no_token(
     assert {"get", "patch"} <= set(schema["paths"]["/v1/integration/{id}"])
 
 
+async def _syncing(
+    served: tuple[str, Store], tmp_path: Path, pages: list[list[dict[str, Any]]]
+) -> tuple[Workspace, PortAPIStore, tuple[str, str]]:
+    """A workspace yielding ``pages`` of services, and Ocean's client of the served
+    catalog with a fresh credential (its id and secret)."""
+    base, store = served
+    credential = await store.create_credentials("tests")
+    workspace = Workspace(tmp_path / "ws")
+    workspace.set_data(services=pages, teams=TEAMS)
+    return workspace, PortAPIStore.connect(base, *credential), credential
+
+
 async def test_a_sync_through_the_server_fails_an_item_whose_id_is_a_list_alone(
     served: tuple[str, Store], tmp_path: Path
 ) -> None:
-    base, store = served
-    client_id, secret = await store.create_credentials("tests")
-    workspace = Workspace(tmp_path / "ws")
     page = services(3)
     page[1]["id"] = ["a", "b"]
-    workspace.set_data(services=[page], teams=TEAMS)
-    client = PortAPIStore.connect(base, client_id, secret)
+    workspace, client, _ = await _syncing(served, tmp_path, [page])
     try:
         report = await run_once(
             prepare(workspace.folder, environ=workspace.environ, overrides={}), client,
@@ -242,10 +250,7 @@ async def test_the_client_installs_its_integration_then_patches_only_what_change
     served: tuple[str, Store], tmp_path: Path
 ) -> None:
     base, store = served
-    client_id, secret = await store.create_credentials("tests")
-    workspace = Workspace(tmp_path / "ws")
-    workspace.set_data(services=[services(1)], teams=TEAMS)
-    client = PortAPIStore.connect(base, client_id, secret)
+    workspace, client, (client_id, secret) = await _syncing(served, tmp_path, [services(1)])
     environ = workspace.environ | {"OCEAN__INTEGRATION__IDENTIFIER": "svc-sync"}
     try:
         await run_once(
