@@ -1,4 +1,8 @@
-"""Drive one kind's handlers: list handlers concurrently first, then generators batch by batch."""
+"""Drive one kind's handlers: list handlers concurrently first, then generators batch by batch.
+
+A handler that fails does not stop the others (as in the original): what they yield is
+still written, and the kind fails at the end with every handler's error, so nothing of it
+is deleted."""
 
 from __future__ import annotations
 
@@ -31,43 +35,72 @@ async def extract(
     started = [(handler, _call(handler, kind)) for handler in handlers]
     coroutines = [(h, result) for h, result in started if not inspect.isasyncgen(result)]
     generators = [(h, result) for h, result in started if inspect.isasyncgen(result)]
+    failures: list[ExtractError] = []
     try:
         if coroutines:
             lists = await asyncio.gather(*(_await_list(kind, h, c) for h, c in coroutines))
-            yield [item for batch in lists for item in batch]
+            failures += [batch for batch in lists if isinstance(batch, ExtractError)]
+            yield [item for batch in lists if isinstance(batch, list) for item in batch]
         for handler, generator in generators:
-            async for batch in _guarded(kind, handler, generator):
+            async for batch in _guarded(kind, handler, generator, failures):
                 yield batch
     finally:
         for _, generator in generators:
             await generator.aclose()
+    if failures:
+        raise _together(kind, failures)
 
 
 def _call(handler: ResyncHandler, kind: str) -> Any:
     return handler(kind)
 
 
-async def _await_list(kind: str, handler: ResyncHandler, awaitable: Any) -> RawBatch:
+async def _await_list(kind: str, handler: ResyncHandler, awaitable: Any) -> RawBatch | ExtractError:
+    """The handler's list, or its error (the other handlers go on)."""
     try:
         result = await awaitable
-    except ExtractError:
-        raise
+    except ExtractError as error:
+        return error
     except Exception as error:
-        raise _raised(kind, handler, error) from error
-    return check_batch(kind, handler, result)
+        failure = _raised(kind, handler, error)
+        failure.__cause__ = error
+        return failure
+    try:
+        return check_batch(kind, handler, result)
+    except ExtractError as error:
+        return error
 
 
-async def _guarded(kind: str, handler: ResyncHandler, generator: Any) -> AsyncIterator[RawBatch]:
+def _together(kind: str, failures: list[ExtractError]) -> ExtractError:
+    """One error for the kind: the only one as it is, or every handler's message."""
+    if len(failures) == 1:
+        return failures[0]
+    prefix = f"kind {kind!r}: "
+    messages = "; ".join(str(failure).removeprefix(prefix) for failure in failures)
+    together = ExtractError(kind, f"{len(failures)} handlers failed: {messages}")
+    together.__cause__ = failures[0].__cause__ or failures[0]
+    return together
+
+
+async def _guarded(
+    kind: str, handler: ResyncHandler, generator: Any, failures: list[ExtractError]
+) -> AsyncIterator[RawBatch]:
+    """The generator's batches until it ends or fails (its error added to ``failures``)."""
     while True:
         try:
             batch = await generator.__anext__()
+            checked = check_batch(kind, handler, batch)
         except StopAsyncIteration:
             return
-        except ExtractError:
-            raise
+        except ExtractError as error:
+            failures.append(error)
+            return
         except Exception as error:
-            raise _raised(kind, handler, error) from error
-        yield check_batch(kind, handler, batch)
+            failure = _raised(kind, handler, error)
+            failure.__cause__ = error
+            failures.append(failure)
+            return
+        yield checked
 
 
 def check_batch(kind: str, handler: ResyncHandler, batch: Any) -> RawBatch:
