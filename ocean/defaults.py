@@ -17,6 +17,7 @@ from typing import Any
 
 from ocean.blueprint_changes import compare
 from ocean.errors import StoreError
+from ocean.installation import installation_record
 from ocean.store.base import InstallsIntegrations, Owner, Store
 from ocean.store.blueprint_removal import DeletesBlueprints
 
@@ -86,16 +87,8 @@ async def dock(
     if isinstance(store, InstallsIntegrations):
         await store.register_integration(owner, changelog_destination={}, config=mapping)
         return sync
-    record = await store.get_integration(owner.identifier) or {
-        "identifier": owner.identifier,
-        "installationId": owner.identifier,
-    }
-    record |= {
-        "installationAppType": owner.integration_type,
-        "version": owner.version,
-        "config": mapping,
-    }
-    await store.save_integration(owner.identifier, record)
+    record = await store.get_integration(owner.identifier) or {}
+    await store.save_integration(owner.identifier, record | installation_record(owner, mapping))
     return sync
 
 

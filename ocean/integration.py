@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from starlette.routing import BaseRoute
 
+    from ocean.store.base import Owner
+
 HandlerT = TypeVar("HandlerT", bound=ResyncHandler)
 _log = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ class RawWrites(Protocol):
 
     @property
     def mapping(self) -> PortAppConfig: ...
+
+    @property
+    def owner(self) -> Owner: ...
 
 
 class FieldResolver(Protocol):

@@ -11,7 +11,7 @@ from ocean.live.apply import LiveWriter, changes_of
 from ocean.live.processor import WebhookEventRawResults
 from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
-from ocean.store.base import Store
+from ocean.store.base import Owner, Store
 from ocean.transform.mapper import CompiledResource
 
 
@@ -28,6 +28,11 @@ class DirectWrites:
     def mapping(self) -> PortAppConfig:
         """The mapping the items are mapped with."""
         return self._writer.mapping
+
+    @property
+    def owner(self) -> Owner:
+        """The integration the entities are written as."""
+        return self._writer.owner
 
     async def request_resync(self) -> str:
         """Record a request for a full resync of this integration (as ``ocean catalog

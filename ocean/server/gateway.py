@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ocean.entity_calls import verdicts
 from ocean.errors import ConflictError
 from ocean.server.access import Ownership
 from ocean.server.caller import Caller
@@ -23,7 +24,6 @@ from ocean.server.grouping import GroupedWrites, written
 from ocean.store.audit import AuditEntry, KeepsAudit, diff_summary
 from ocean.store.base import CreatesOnly, DeleteResult, Store, WriteOutcome, already_exists
 from ocean.store.blueprint_removal import DeletesBlueprints
-from ocean.store.entity_rules import EntityRules
 from ocean.store.validation import identifier_problem
 from ocean.store.writes import merged
 from ocean.types import Entity, EntityKey
@@ -91,7 +91,7 @@ class WriteGateway:
         when only creating (``conflict``), or as ``blueprint``'s rules find it invalid; those
         that pass are ``unchanged``."""
         allowed, denied, _ = await self._screened(caller, entities, create_only=create_only)
-        outcomes = _checked([entities[i] for i in allowed], blueprint)
+        outcomes = verdicts([entities[i] for i in allowed], blueprint)
         return _with_refused(entities, allowed, outcomes, denied) if denied else outcomes
 
     async def delete(
@@ -211,17 +211,6 @@ def _with_refused(
 
 def _key(entity: Entity) -> EntityKey:
     return str(entity.get("blueprint")), str(entity.get("identifier"))
-
-
-def _checked(entities: list[Entity], blueprint: dict[str, Any]) -> list[WriteOutcome]:
-    """Each entity's verdict under its blueprint (those that pass are ``unchanged``)."""
-    rules, outcomes = EntityRules(blueprint), []
-    for index, entity in enumerate(entities):
-        identifier = entity.get("identifier")
-        error = identifier_problem(identifier) or "; ".join(rules.problems(dict(entity))) or None
-        status = "failed" if error else "unchanged"
-        outcomes.append(WriteOutcome(index, identifier, blueprint["identifier"], status, error))
-    return outcomes
 
 
 def _upserted(

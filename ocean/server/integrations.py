@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ocean.errors import RequestError, StoreError
+from ocean.installation import ORGANIZATION_ID, embedded_organization
 from ocean.server.bodies import SMALL_BODY, json_object, read_capped, text
 from ocean.server.principal import principal_of, require_integration
 from ocean.store.base import KeepsCursors, Store, now_iso
@@ -43,6 +44,7 @@ class Integrations:
                 "identifier": identifier,
                 "installationId": identifier,
                 "installationType": "OnPrem",
+                "_orgId": ORGANIZATION_ID,
                 "config": {},
                 "resyncState": None,
                 "arePortResourcesInitialized": False,
@@ -96,9 +98,7 @@ class Integrations:
 
     async def organization(self, _: Request) -> Response:
         """The organization: its id and feature flags (none)."""
-        return JSONResponse(
-            {"ok": True, "organization": {"id": "ocean", "name": "Ocean", "featureFlags": []}}
-        )
+        return JSONResponse({"ok": True, "organization": embedded_organization()})
 
     async def provision_enabled(self, _: Request) -> Response:
         """Whether Port provisions defaults (never, here)."""

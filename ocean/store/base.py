@@ -443,6 +443,16 @@ class KeepsCursors(Protocol):
 
 
 @runtime_checkable
+class KnowsOrganization(Protocol):
+    """A catalog that belongs to an organization it describes (a Port API: ``GET
+    /v1/organization``); an embedded catalog is its own (see :mod:`ocean.installation`)."""
+
+    async def organization(self) -> dict[str, Any]:
+        """``{id, name, featureFlags}``."""
+        ...
+
+
+@runtime_checkable
 class InstallsIntegrations(Protocol):
     """A catalog that keeps integration records (a Port API): the runner installs its
     integration there on start."""

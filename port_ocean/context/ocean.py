@@ -161,11 +161,12 @@ class PortOceanContext(Integration):
 
     def attach(self, writes: Any) -> None:
         super().attach(writes)
-        self._port_client = PortClient(writes.store)
+        self._port_client = PortClient(writes.store, writes.owner, writes.mapping)
 
     @property
     def port_client(self) -> Any:
-        """Reads of the catalog (``search_entities``, ``get_blueprint``), once started;
+        """The calls integrations make of the catalog (``search_entities``,
+        ``upsert_entity``, ``get_current_integration``, ...), once started;
         the given app's (``initialize_port_ocean_context``) in integrations' tests."""
         if self._given_app is not None:
             return self._given_app.port_client

@@ -281,7 +281,7 @@ async def test_register_raw_unregister_raw_and_port_client_work_once_started(
             "rules": [{"property": "$blueprint", "operator": "=", "value": "project"}],
         }
         found = await ocean.port_client.search_entities(None, query)  # type: ignore[attr-defined]
-        assert [entity["identifier"] for entity in found] == ["B"]
+        assert [entity.identifier for entity in found] == ["B"]
         blueprint = await ocean.port_client.get_blueprint("member")  # type: ignore[attr-defined]
         assert blueprint["relations"]["project"]["target"] == "project"
     finally:

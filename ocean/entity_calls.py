@@ -1,0 +1,95 @@
+"""Entities an integration writes, checks or looks up itself, one call at a time, outside
+its resyncs and live events: Port's ``POST /v1/blueprints/{blueprint}/entities`` (with
+``validation_only``) and ``POST /v1/entities/search`` narrowed to what the integration
+wrote (its datasource), over any catalog. The compatibility layer's ``port_client`` makes
+these calls; the catalog server answers its own routes with the same rules
+(:func:`verdicts`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocean.store.base import Owner, Store, WriteOutcome
+from ocean.store.entity_rules import EntityRules
+from ocean.store.port.requests import group_keys, identifier_query
+from ocean.store.validation import identifier_problem
+from ocean.store.writes import identifier_text
+from ocean.types import Entity, EntityKey
+
+
+def verdicts(entities: list[Entity], blueprint: dict[str, Any]) -> list[WriteOutcome]:
+    """Each entity's verdict under its blueprint, nothing written: ``failed`` with every
+    problem its identifier and its blueprint's rules find, else ``unchanged``."""
+    rules, outcomes = EntityRules(blueprint), []
+    for index, entity in enumerate(entities):
+        identifier = entity.get("identifier")
+        error = identifier_problem(identifier) or "; ".join(rules.problems(dict(entity))) or None
+        status = "failed" if error else "unchanged"
+        outcomes.append(WriteOutcome(index, identifier, blueprint["identifier"], status, error))
+    return outcomes
+
+
+async def entity_call(
+    store: Store,
+    entity: Entity,
+    *,
+    owner: Owner,
+    merge: bool,
+    create_missing_related: bool,
+    validation_only: bool = False,
+) -> tuple[WriteOutcome, Entity]:
+    """Upsert one entity as ``owner`` (``validation_only``: only check it, as
+    :func:`verdicts`), its blueprint looked up first as the catalog server's route does
+    (missing: ``not_found``). Returns its outcome and the entity as the catalog then holds
+    it (the one sent when it was only checked, or failed)."""
+    blueprint = str(entity.get("blueprint"))
+    definition = next(
+        (found for found in await store.list_blueprints() if found["identifier"] == blueprint),
+        None,
+    )
+    if definition is None:
+        error = f"not_found: blueprint {blueprint!r} does not exist in the catalog"
+        identifier = identifier_text(entity.get("identifier"))
+        return WriteOutcome(0, identifier, blueprint, "failed", error), entity
+    if validation_only:
+        return verdicts([entity], definition)[0], entity
+    (outcome,) = await store.upsert_entities(
+        [entity], owner=owner, merge=merge, create_missing_related=create_missing_related
+    )
+    if not outcome.ok:
+        return outcome, entity
+    identifier = str(outcome.identifier)
+    stored = (await store.get_entities(blueprint, [identifier])).get(identifier)
+    return outcome, stored if stored is not None else entity
+
+
+def owned_rules(owner: Owner) -> list[dict[str, Any]]:
+    """Search rules matching the entities ``owner`` wrote: its datasource, of any version
+    (as ownership is)."""
+    return [
+        {"property": "$datasource", "operator": "contains",
+         "value": f"port-ocean/{owner.integration_type}/"},
+        {"property": "$datasource", "operator": "contains",
+         "value": f"/{owner.identifier}/{owner.user_agent_type}"},
+    ]  # fmt: skip
+
+
+def owned_query(owner: Owner, query: dict[str, Any]) -> dict[str, Any]:
+    """``query`` narrowed to the entities ``owner`` wrote (the rules of an ``and`` query
+    kept at the top, where the store answers ``$blueprint`` and ``$identifier`` from its
+    index)."""
+    if query.get("combinator") == "and" and isinstance(query.get("rules"), list):
+        return query | {"rules": [*query["rules"], *owned_rules(owner)]}
+    return {"combinator": "and", "rules": [query, *owned_rules(owner)]}
+
+
+def keys_query(keys: list[EntityKey]) -> dict[str, Any]:
+    """A query matching the entities with any of ``keys`` (none: nothing)."""
+    groups = [identifier_query(bp, identifiers) for bp, identifiers in group_keys(keys).items()]
+    return groups[0] if len(groups) == 1 else {"combinator": "or", "rules": groups}
+
+
+async def owned_keys(store: Store, owner: Owner, *, before: str | None = None) -> list[EntityKey]:
+    """The keys of the entities ``owner`` wrote (``before``: and has not written since),
+    sorted: what the catalog server's datasource-entities route pages through."""
+    return sorted(await store.owned_keys(owner, before=before))
