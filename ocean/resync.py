@@ -74,7 +74,8 @@ async def recorded(
             await work()
     except (asyncio.CancelledError, LeaseLostError) as stopped:
         # A newer trigger, a shutdown or a lost lease: what was written stays, nothing more
-        # is deleted (the chunks of stale entities deleted before it stay deleted).
+        # is deleted (the chunks of stale entities deleted before it, and the one under
+        # way, stay deleted and counted: see _delete_chunk).
         report.status, report.ended_at = "aborted", ended.now()
         if isinstance(stopped, LeaseLostError):
             report.errors.append(str(stopped))
@@ -268,22 +269,57 @@ async def _delete_planned(
     results: list[DeleteResult] = []
     try:
         for chunk in chunks:
-            causes = (
-                await asyncio.to_thread(causes_for, chunk, plan.causes) if plan.causes else None
-            )
-            result = await job.store.delete_entities(
-                chunk,
-                delete_dependents=False,
-                fence=job.fence,
-                written_before=report.started_at,
-                causes=causes,
-            )
+            await _delete_chunk(job, report, plan, chunk, results)
+    finally:
+        report.deletion_notes.extend(_kept_meanwhile(results))
+
+
+async def _delete_chunk(
+    job: ResyncJob,
+    report: ResyncReport,
+    plan: DeletionPlan,
+    chunk: list[EntityKey],
+    results: list[DeleteResult],
+) -> None:
+    """Delete one chunk, counting what went into ``report`` and its outcome into
+    ``results``. A resync stopped meanwhile (a shutdown, a newer trigger, a lost lease)
+    waits for the chunk before it stops: the catalog deletes it all the same (SQLite's
+    thread or process runs a call to its end; PostgreSQL may have committed), under the
+    lease still held, and the report counts what went (before, a false 0)."""
+    causes = await asyncio.to_thread(causes_for, chunk, plan.causes) if plan.causes else None
+    deleting = asyncio.ensure_future(
+        job.store.delete_entities(
+            chunk,
+            delete_dependents=False,
+            fence=job.fence,
+            written_before=report.started_at,
+            causes=causes,
+        )
+    )
+    try:
+        await asyncio.shield(deleting)
+    finally:  # (stopped: once the chunk's deletion has ended)
+        await _chunk_ended(report, deleting, len(chunk))
+        if not deleting.cancelled() and deleting.exception() is None:
+            result = deleting.result()
             report.deleted += len(result.deleted)
             report.deleted_by_cascade += len(set(result.deleted) & plan.causes.keys())
             _attribute_deletions(report, job.resources, result.deleted)
             results.append(result)
-    finally:
-        report.deletion_notes.extend(_kept_meanwhile(results))
+
+
+async def _chunk_ended(report: ResyncReport, deleting: asyncio.Future[Any], size: int) -> None:
+    """Wait for a chunk's deletion to end (it has, unless the resync was stopped); should
+    the resync be stopped again meanwhile, its report says the chunk is not counted."""
+    if deleting.done():
+        return
+    unknown = (
+        f"stopped while the catalog deleted a chunk of {size} stale entities: what it "
+        "deleted of them is not counted in deleted"
+    )
+    report.deletion_notes.append(unknown)
+    await asyncio.wait([deleting])
+    report.deletion_notes.remove(unknown)
 
 
 async def _dependents_graph(

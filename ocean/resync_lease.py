@@ -2,8 +2,9 @@
 
 A resync takes its integration's lease before it writes anything (:func:`under_lease`),
 renews it every third of its length while it runs, and gives it up when it ends
-(completed, failed or aborted). A holder killed without giving it up blocks the others
-until the lease expires (``OCEAN__RESYNC_LEASE_SECONDS``, 30 s). When another process
+(completed, failed or aborted, or stopped while the catalog was taking it). A holder
+killed without giving it up blocks the others until the lease expires
+(``OCEAN__RESYNC_LEASE_SECONDS``, 30 s). When another process
 holds it, the resync is refused with :class:`~ocean.errors.LeaseHeldError` (after waiting
 up to ``OCEAN__RESYNC_LEASE_WAIT_SECONDS``, 0 by default), naming the holder; nothing has
 been written. When the lease cannot be renewed (another took it after it expired, or the
@@ -93,7 +94,7 @@ async def under_lease(
             "the %s resync of %s is not needed: another, started after it was refused, "
             "completed at %s", standby.trigger, integration, lease.completed_at,
         )  # fmt: skip
-        await store.release_lease(integration, terms.holder, completed=False)
+        await asyncio.shield(_release(store, integration, terms.holder, completed=False))
         return None
     try:
         return await _hold(store, integration, terms, work)
@@ -107,13 +108,37 @@ async def _acquire(store: LeasesResyncs, integration: str, terms: LeaseTerms) ->
     loop = asyncio.get_running_loop()
     deadline = loop.time() + terms.wait
     while True:
-        lease = await store.acquire_lease(integration, terms.holder, terms.seconds)
+        lease = await _try(store, integration, terms)
         if lease.held_by(terms.holder):
             return lease
         left = deadline - loop.time()
         if left <= 0:
             raise LeaseHeldError(held_message(lease, terms.wait), lease.acquired_at)
         await asyncio.sleep(min(left, _POLL))
+
+
+async def _try(store: LeasesResyncs, integration: str, terms: LeaseTerms) -> Lease:
+    """One try for the lease. The catalog may take it after the caller was cancelled
+    (SQLite's thread or process runs a call it was sent to its end; PostgreSQL may have
+    committed before the cancellation reached it), and no one would give it up: it would
+    hold off every other resync until it lapsed. So the try is not cancelled but runs to
+    its end, and a caller cancelled meanwhile gives up what it took before stopping."""
+    trying = asyncio.ensure_future(store.acquire_lease(integration, terms.holder, terms.seconds))
+    try:
+        return await asyncio.shield(trying)
+    except asyncio.CancelledError:
+        await asyncio.shield(_given_up(store, integration, terms.holder, trying))
+        raise
+
+
+async def _given_up(
+    store: LeasesResyncs, integration: str, holder: LeaseHolder, trying: asyncio.Future[Lease]
+) -> None:
+    """Once ``trying`` has ended, give up the lease unless it found another holding it (a
+    try that failed may still have taken it: giving up a lease not held does nothing)."""
+    await asyncio.wait([trying])
+    if trying.cancelled() or trying.exception() is not None or trying.result().held_by(holder):
+        await _release(store, integration, holder, completed=False)
 
 
 def held_message(lease: Lease, waited: float) -> str:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 
 from ocean.errors import ConfigError, StoreError
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.sail import prepare
-from ocean.store.base import Owner
+from ocean.store.base import Owner, RunRecord, Store
+from ocean.store.open import open_store
 from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
+from tests.store.postgres import connected, until_waiting
 
 
 def _kind(report, name):  # type: ignore[no-untyped-def]
@@ -514,3 +518,100 @@ async def test_a_page_mapped_in_parts_names_a_failing_item_by_its_place_in_the_p
     service = _kind(report, "service")
     assert service.created == 599 and len(service.errors) == 1
     assert "item 400:" in service.errors[0]
+
+
+class _DeletionHeld:
+    """The real catalog, whose stale deletion waits behind another writer's transaction
+    until :meth:`release` (SQLite's write lock; PostgreSQL's ``entities`` table locked
+    against writes); ``asked`` is set once the deletion is asked of the catalog."""
+
+    def __init__(self, store: Store, catalog: str) -> None:
+        self._store, self._catalog, self.asked = store, catalog, asyncio.Event()
+        self._sqlite: sqlite3.Connection | None = None
+        self._postgres: asyncpg.Connection | None = None
+
+    async def delete_entities(self, keys: list[Any], **options: Any) -> Any:
+        if isinstance(self._store, SQLiteStore):
+            self._sqlite = sqlite3.connect(self._store.path, isolation_level=None)
+            self._sqlite.execute("BEGIN IMMEDIATE")
+        else:
+            self._postgres = await connected(self._catalog)
+            await self._postgres.execute("BEGIN; LOCK TABLE entities IN SHARE MODE")
+        self.asked.set()
+        return await self._store.delete_entities(keys, **options)
+
+    async def deleting(self) -> None:
+        """Until the deletion's transaction waits for the other writer."""
+        await self.asked.wait()
+        if self._postgres is not None:
+            await until_waiting(self._postgres)
+        else:  # (its busy handler waits, unseen from here)
+            await asyncio.sleep(0.3)
+
+    async def release(self) -> None:
+        sqlite, postgres, self._sqlite, self._postgres = self._sqlite, self._postgres, None, None
+        if sqlite is not None:
+            sqlite.execute("COMMIT")
+            sqlite.close()
+        if postgres is not None:
+            await postgres.execute("COMMIT")
+            await postgres.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "sqlite-process", "postgresql"])
+async def test_a_resync_stopped_while_it_deletes_reports_what_its_chunk_under_way_deleted(
+    workspace: Workspace, postgres_url: str, backend: str
+) -> None:
+    """The chunk being deleted when the resync is stopped goes all the same (SQLite's
+    thread or process runs a call to its end; the deletion is fenced by the lease, still
+    held): the run recorded aborted counts it, rather than a false 0."""
+    catalog = postgres_url if backend == "postgresql" else str(workspace.catalog)
+    run = await _stopped_while_deleting(workspace, catalog, backend, stops=1)
+
+    left = await workspace.entities("service", catalog)
+    assert (run.status, len(left)) == ("aborted", 10)
+    assert run.report["deleted"] == 20
+    assert [kind["deleted"] for kind in run.report["kinds"]] == [0, 20]
+    assert not any("not counted" in note for note in run.report["deletion_notes"])
+
+
+async def test_a_resync_stopped_again_while_its_chunk_is_deleted_says_it_is_not_counted(
+    workspace: Workspace,
+) -> None:
+    run = await _stopped_while_deleting(workspace, str(workspace.catalog), "sqlite", stops=2)
+
+    assert (run.status, run.report["deleted"]) == ("aborted", 0)
+    assert (
+        "stopped while the catalog deleted a chunk of 20 stale entities: what it deleted of "
+        "them is not counted in deleted"
+    ) in run.report["deletion_notes"]
+
+
+async def _stopped_while_deleting(
+    workspace: Workspace, catalog: str, backend: str, stops: int
+) -> RunRecord:
+    """A resync of 30 services down to 10, stopped ``stops`` times while the catalog
+    deletes the 20 stale ones (one chunk); the run it recorded."""
+    workspace.set_data(services=[services(30)], teams=TEAMS)
+    await workspace.sail(catalog)
+    workspace.set_data(services=[services(10)], teams=TEAMS)
+    store = await open_store(catalog, own_process=backend == "sqlite-process")
+    held = _DeletionHeld(store, catalog)
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    try:
+        resync = asyncio.create_task(run_once(prepared, held, SilentObserver()))  # type: ignore[arg-type]
+        async with asyncio.timeout(20):
+            await held.deleting()
+        for _ in range(stops):  # (SIGTERM, a newer trigger; then Ctrl-C again)
+            resync.cancel()
+            await asyncio.sleep(0.1)
+        await held.release()
+        with pytest.raises(asyncio.CancelledError):
+            await resync
+        return (await store.list_runs())[0]
+    finally:
+        await held.release()
+        await store.close()

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 import pytest
 
 from ocean.errors import LeaseHeldError, LeaseLostError
@@ -21,7 +22,10 @@ from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail, prepare
 from ocean.store.base import LeaseHolder, LeasesResyncs, Store
 from ocean.store.open import open_store
+from ocean.store.postgres.store import PostgresStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import TEAMS, Workspace, services
+from tests.store.postgres import connected, until_waiting
 
 OTHER = LeaseHolder(id="another-process", host="elsewhere", pid=4242)
 ME = "my-integration-integration"
@@ -371,3 +375,90 @@ async def test_a_polling_listener_resyncs_again_after_losing_its_lease(
 
     assert [(report.trigger, report.status) for report in reports] == [("start", "completed")]
     assert await runs(catalog) == [("start", "aborted"), ("start", "completed")]
+
+
+class _LeaseWriteHeld:
+    """Another writer that the catalog's next lease write waits behind until
+    :meth:`release`: SQLite's write lock taken by another connection; on PostgreSQL, a
+    commit of the lease's row that waits for a lock the test holds and goes on through a
+    cancellation (as a commit the server made just before the cancellation reached it)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._sqlite: sqlite3.Connection | None = None
+        self._postgres: asyncpg.Connection | None = None
+
+    async def __aenter__(self) -> _LeaseWriteHeld:
+        await self._store.list_runs()  # opened (a child process opens after its start)
+        if isinstance(self._store, SQLiteStore):
+            self._sqlite = sqlite3.connect(self._store.path, isolation_level=None)
+            self._sqlite.execute("BEGIN IMMEDIATE")
+            return self
+        assert isinstance(self._store, PostgresStore)
+        self._postgres = db = await connected(self._store.url)
+        await db.execute(_COMMIT_HELD)
+        await db.execute("SELECT pg_advisory_lock($1)", _HELD_KEY)
+        return self
+
+    async def taking(self) -> None:
+        """Until the catalog's lease write waits."""
+        if self._postgres is not None:
+            await until_waiting(self._postgres)
+        else:  # (its busy handler waits, unseen from here)
+            await asyncio.sleep(0.3)
+
+    async def release(self) -> None:
+        if self._sqlite is not None:
+            self._sqlite.execute("COMMIT")
+        if self._postgres is not None:
+            await self._postgres.execute("SELECT pg_advisory_unlock($1)", _HELD_KEY)
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._sqlite is not None:
+            self._sqlite.close()
+        if self._postgres is not None:
+            await self._postgres.close()
+
+
+_HELD_KEY = 730_194_518
+_COMMIT_HELD = f"""
+CREATE FUNCTION commit_held() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    LOOP
+        BEGIN
+            PERFORM pg_advisory_xact_lock({_HELD_KEY});
+            RETURN NULL;
+        EXCEPTION WHEN query_canceled THEN
+            NULL;
+        END;
+    END LOOP;
+END $$;
+CREATE CONSTRAINT TRIGGER commit_held AFTER INSERT OR UPDATE ON resync_leases
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION commit_held();
+"""
+
+
+async def test_a_resync_stopped_while_it_takes_the_lease_leaves_the_lease_free(
+    store: Store,
+) -> None:
+    """SIGTERM (or a newer trigger) cancels the resync while the catalog takes its lease:
+    the catalog takes it all the same (SQLite's thread or process runs a call to its end;
+    PostgreSQL may have committed when the cancellation reaches it), so the resync gives it
+    up, rather than leave the other replicas and runs waiting until it lapses."""
+    assert isinstance(store, LeasesResyncs)
+    worked: list[ResyncReport] = []
+
+    async def work() -> ResyncReport:
+        worked.append(await _done())
+        return worked[-1]
+
+    async with _LeaseWriteHeld(store) as held:
+        taking = asyncio.create_task(under_lease(store, ME, _TERMS, work))
+        await held.taking()
+        taking.cancel()
+        await held.release()
+        with pytest.raises(asyncio.CancelledError):
+            await taking
+
+    assert worked == []
+    assert (await store.acquire_lease(ME, OTHER, 30)).held_by(OTHER)

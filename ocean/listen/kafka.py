@@ -7,7 +7,9 @@ integration or on a change to its configuration (the original's filter,
 :func:`wants_resync`). Newest trigger wins, as with polling. A message's offset is
 committed only once the resync it triggered has ended (or a newer one replaced it); a
 message for another integration, or one that is not JSON, is logged, skipped and
-committed, and never stops the consumer.
+committed, and never stops the consumer. Every ``OCEAN__SCHEDULED_RESYNC_INTERVAL``
+minutes, when set, a scheduled resync runs beside the messages
+(:mod:`ocean.listen.schedule`, as with polling).
 
 Each resync holds the integration's lease (:mod:`ocean.resync_lease`): refused while
 another replica holds it, the listener stands by and retries every third of the lease's
@@ -38,6 +40,7 @@ from ocean.config.settings import EventListenerSettings
 from ocean.errors import ConfigError, LeaseHeldError, LeaseLostError, StoreError
 from ocean.job import Observer
 from ocean.listen.once import resync, start
+from ocean.listen.schedule import Schedule
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.process import release_garbage
@@ -145,12 +148,14 @@ def consumer_options(settings: EventListenerSettings, group: str) -> dict[str, A
 
 @dataclass
 class _Resyncs:
-    """The running resync, the offsets to commit once it has ended, and the refused
-    resync to retry while another process holds the integration's lease."""
+    """The running resync, the offsets to commit once it has ended, the refused
+    resync to retry while another process holds the integration's lease, and the
+    scheduled resyncs (``OCEAN__SCHEDULED_RESYNC_INTERVAL``) beside the messages."""
 
     start: Callable[[str, Standby | None], Any]
     on_report: Callable[[ResyncReport], None]
     retry_every: float = 10.0
+    schedule: Schedule = field(default_factory=lambda: Schedule(None))
     task: asyncio.Task[ResyncReport | None] | None = None
     offsets: dict[TopicPartition, int] = field(default_factory=dict)
     reason: str = "start"
@@ -182,7 +187,8 @@ class _Resyncs:
 
     async def settle(self, consumer: AIOKafkaConsumer) -> None:
         """Report an ended resync, and commit what is handled (nothing while one runs);
-        retry a refused resync when its time has come."""
+        start a scheduled resync when one is due (it replaces a retry, as with polling),
+        else retry a refused resync when its time has come."""
         if self.running:
             return
         if self.task is not None:
@@ -195,7 +201,9 @@ class _Resyncs:
                 await consumer.commit(offsets)
             except KafkaError as error:  # a rebalance moved the partition: its new owner
                 log.warning("could not commit %s (%s); it may be handled again", offsets, error)
-        if self.standby is not None and asyncio.get_running_loop().time() >= self.retry_at:
+        if self.schedule.due():
+            await self.trigger("schedule")
+        elif self.standby is not None and asyncio.get_running_loop().time() >= self.retry_at:
             await self.trigger(self.standby.trigger, self.standby)
 
     def _stand_by(self, error: BaseException) -> None:
@@ -214,8 +222,9 @@ class _Resyncs:
         self.retry_at = asyncio.get_running_loop().time() + self.retry_every
 
     def _ended(self, task: asyncio.Task[ResyncReport | None]) -> None:
-        if task.cancelled():
+        if task.cancelled():  # (replaced by a newer one)
             return
+        self.schedule.restart()
         error = task.exception()
         if isinstance(error, LeaseHeldError | LeaseLostError | StoreError):
             self._stand_by(error)
@@ -252,7 +261,8 @@ async def consume(  # noqa: PLR0913
             f"cannot reach Kafka at {settings.brokers} ({error}); check "
             "OCEAN__EVENT_LISTENER__BROKERS and the security settings"
         ) from None
-    resyncs = _Resyncs(run, on_report, retry_every=sail.settings.resync_lease_seconds / 3)
+    resyncs = _Resyncs(run, on_report, retry_every=sail.settings.resync_lease_seconds / 3,
+                       schedule=Schedule(sail.settings.scheduled_resync_interval))  # fmt: skip
     try:
         started = await start(sail, store, freshness)  # once, whatever triggers come
         for problem in started.errors:

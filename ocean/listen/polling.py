@@ -31,6 +31,7 @@ from ocean.errors import LeaseHeldError, LeaseLostError, StoreError
 from ocean.job import Observer
 from ocean.listen.once import Started, resync, start
 from ocean.listen.reload import MappingReload
+from ocean.listen.schedule import Schedule
 from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.process import release_garbage
@@ -128,27 +129,27 @@ async def poll(
 ) -> None:
     """Start the integration, then run until ``stop`` is set."""
     identifier, interval = sail.owner.identifier, sail.settings.event_listener.interval
-    schedule = (sail.settings.scheduled_resync_interval or 0) * 60
     watermark = _Watermark(store, identifier, await store.resync_requested_at(identifier))
     poller = _Poller(sail, store, observer, stop, watermark, on_report, freshness)
     poller.started = await start(sail, store, freshness)
     poller.reload = MappingReload(sail)
     incremental = _incremental_seconds(sail)
     trigger: str | None = "start"
-    last = last_incremental = time.monotonic()
+    schedule = Schedule(sail.settings.scheduled_resync_interval)
+    last_incremental = time.monotonic()
     while not stop.is_set():
         if trigger is not None:
             superseded = await poller.resync(trigger)
             release_garbage()  # what the resync left in cycles (its error, if any, handled)
             if trigger != "incremental":
-                last = time.monotonic()
+                schedule.restart()
             trigger, last_incremental = ("request" if superseded else None), time.monotonic()
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
         if not stop.is_set() and await watermark.moved():
             trigger, poller.standby = "request", None
-        elif schedule and time.monotonic() - last >= schedule:
+        elif schedule.due():
             trigger, poller.standby = "schedule", None
         elif poller.standby is not None:  # before incrementals, which could starve it
             trigger = poller.standby.trigger

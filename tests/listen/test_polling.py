@@ -113,18 +113,6 @@ async def test_a_newer_request_cancels_the_running_resync_and_starts_again(
     assert [report.trigger for report in running.reports] == ["request"]
 
 
-async def test_scheduled_resyncs_run_on_top_of_polling(workspace: Workspace) -> None:
-    workspace.set_data(services=[services(1)], teams=TEAMS)
-    workspace.environ |= {
-        "OCEAN__EVENT_LISTENER__INTERVAL": "0.02",
-        "OCEAN__SCHEDULED_RESYNC_INTERVAL": "0.002",
-    }
-    async with listening(workspace) as running:
-        await running.wait_for(3)
-
-    assert [report.trigger for report in running.reports[:3]] == ["start", "schedule", "schedule"]
-
-
 async def test_the_listener_frees_what_each_resync_left_in_cycles(
     workspace: Workspace, paced: list[int]
 ) -> None:
