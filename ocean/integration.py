@@ -300,6 +300,10 @@ class Integration:
         """Entered around each full resync, its hooks included."""
         return contextlib.nullcontext()
 
+    def start_scope(self, mapping: PortAppConfig) -> AbstractContextManager[None]:
+        """Entered around the ``on_start`` hooks."""
+        return contextlib.nullcontext()
+
     def request_scope(self, mapping: PortAppConfig) -> AbstractContextManager[None]:
         """Entered around the handling of each live event (every call to its processors)
         and each request to :meth:`http_routes`."""

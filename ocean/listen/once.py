@@ -62,7 +62,9 @@ async def start(sail: Sail, store: Store, freshness: Freshness | None = None) ->
         _log.warning("%s", note)
     bind_writes(sail, store, freshness)
     errors: list[str] = []
-    await run_hooks(sail.folder.integration.start_hooks, "on_start", errors)
+    integration = sail.folder.integration
+    with integration.start_scope(sail.folder.mapping):
+        await run_hooks(integration.start_hooks, "on_start", errors)
     return Started(sync.created, errors, notes)
 
 

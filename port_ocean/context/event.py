@@ -127,7 +127,7 @@ def enclosing_event(event_type: EventType, mapping: Any) -> Iterator[EventContex
     read (Datadog's hosts, Wiz's projects)."""
     context = EventContext(
         event_type=event_type.value,
-        trigger_type="machine" if event_type is EventType.RESYNC else "request",
+        trigger_type="request" if event_type is EventType.HTTP_REQUEST else "machine",
         attributes={"resync_start_time": dt.datetime.now(dt.UTC)}
         if event_type is EventType.RESYNC
         else {},

@@ -41,6 +41,8 @@ class PortOceanContext(Integration):
     def __init__(self) -> None:
         super().__init__()
         self._router: Any = None
+        self._fast_api_app: Any = None
+        """``ocean.app.fast_api_app``: where the integration adds its HTTP middleware."""
         self._app_view: _AppView | None = None
         self._own_routes: list[Any] = []
         """Routes a live-event manager of the integration's own added to the router."""
@@ -108,19 +110,34 @@ class PortOceanContext(Integration):
             self._router = APIRouter()
         return self._router
 
+    def fast_api_app(self) -> Any:
+        """The original's ``ocean.app.fast_api_app``, as far as integrations use it: the
+        HTTP middleware they add (``@ocean.app.fast_api_app.middleware(...)``) wraps the
+        router's routes (FastAPI is imported on first use)."""
+        if self._fast_api_app is None:
+            from fastapi import FastAPI
+
+            self._fast_api_app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+        return self._fast_api_app
+
     def http_routes(self) -> Sequence[BaseRoute]:
-        """The router's routes, each answered by a FastAPI app that holds the router."""
+        """The router's routes, each answered by a FastAPI app that holds the router and
+        the integration's middleware."""
         if self._router is None or not self._router.routes:
             return ()
         from fastapi import FastAPI
         from starlette.routing import Route
 
         app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+        middleware = self._fast_api_app.user_middleware if self._fast_api_app else []
+        app.user_middleware = list(middleware)
         app.include_router(self._router, prefix="/integration")
-
+        # the middleware sees every method of a route's path, as around the original's app
+        # (a cloud event's validation request is an OPTIONS)
+        extra = {"OPTIONS"} if middleware else set()
         served = _InRequestEvent(app, self)
         return [
-            Route(f"/integration{route.path}", served, methods=list(route.methods))
+            Route(f"/integration{route.path}", served, methods=sorted(route.methods | extra))
             for route in self._router.routes
         ]
 
@@ -263,6 +280,12 @@ class PortOceanContext(Integration):
                 for r in self._router.routes
                 if _registered_by(r.endpoint, folder, main) and r not in self._own_routes
             ]
+        if self._fast_api_app is not None:  # as the routes: this import's middleware only
+            self._fast_api_app.user_middleware[:] = [
+                m
+                for m in self._fast_api_app.user_middleware
+                if _registered_by(m.kwargs.get("dispatch", m.cls), folder, main)
+            ]
         self.mapping_model, self.integration_class, self._app_view = None, None, None
         self.live_sink = None  # set again by the process that serves live events
         self._own_routes = []
@@ -302,6 +325,13 @@ class PortOceanContext(Integration):
     def resource_scope(self, resource: ResourceConfig, mapping: PortAppConfig) -> Iterator[None]:
         index = next((i for i, r in enumerate(mapping.resources) if r is resource), 0)
         with event_module.resource_event(resource.for_integration, mapping.for_integration, index):
+            yield
+
+    @contextlib.contextmanager
+    def start_scope(self, mapping: PortAppConfig) -> Iterator[None]:
+        """The ``on_start`` hooks see one ``START`` event, as in the original (with the
+        mapping the run starts with, which the original leaves unset there)."""
+        with event_module.enclosing_event(EventType.START, mapping.for_integration):
             yield
 
     @contextlib.contextmanager
@@ -385,6 +415,11 @@ class _AppView(_View):
     def integration_router(self) -> Any:
         """The router of the integration's own routes (``ocean.router``)."""
         return self._context.router
+
+    @property
+    def fast_api_app(self) -> Any:
+        """Where the integration adds HTTP middleware around its routes."""
+        return self._context.fast_api_app()
 
 
 class _IntegrationView(_View):

@@ -290,6 +290,7 @@ async def test_register_raw_unregister_raw_and_port_client_work_once_started(
 
 APP_CONFIG_MAIN = """
 import os
+from port_ocean.context.event import event
 from port_ocean.context.ocean import ocean
 
 @ocean.on_start()
@@ -297,6 +298,7 @@ async def start():
     config = await ocean.integration.port_app_config_handler.get_port_app_config()
     with open(os.environ["CALLS_FILE"], "w") as handle:
         handle.write(" ".join(resource.kind for resource in config.resources))
+        handle.write(f" {event.event_type} {event.trigger_type}")
 
 @ocean.on_resync("project")
 async def projects(kind):
@@ -304,7 +306,7 @@ async def projects(kind):
 """
 
 
-async def test_an_on_start_hook_reads_the_mapping_from_the_port_app_config_handler(
+async def test_an_on_start_hook_reads_the_mapping_and_runs_in_a_start_event(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = tmp_path / "calls.txt"
@@ -313,7 +315,7 @@ async def test_an_on_start_hook_reads_the_mapping_from_the_port_app_config_handl
     report, _ = await sail_once(plain_folder(tmp_path, APP_CONFIG_MAIN), tmp_path / "c.db", {})
 
     assert report.status == "completed"
-    assert calls.read_text() == "project"
+    assert calls.read_text() == "project start machine"
 
 
 STOPPING_MAIN = """

@@ -43,6 +43,17 @@ async def webhook(data: dict[str, Any]) -> dict[str, Any]:
 async def kinds() -> dict[str, Any]:
     return {"kinds": [r.kind for r in event.port_app_config.resources], "type": event.event_type}
 
+@ocean.app.fast_api_app.middleware("cloud_event")
+async def validated(request: Request, call_next: Any) -> Any:
+    from fastapi import Response
+    if request.method == "OPTIONS":
+        return Response(status_code=200, headers={"WebHook-Allowed-Origin": "*"})
+    if request.headers.get("x-signature") == "forged":
+        return Response(status_code=401, content="bad signature")
+    response = await call_next(request)
+    response.headers["x-checked"] = response.headers.get("x-checked", "") + "once"
+    return response
+
 @ocean.router.get("/echo/{word}")
 async def echo(word: str, request: Request) -> dict[str, str]:
     return {"word": word, "agent": request.headers["user-agent"]}
@@ -51,6 +62,7 @@ async def echo(word: str, request: Request) -> dict[str, str]:
 
 async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Path) -> None:
     folder = plain_folder(tmp_path, ROUTER_MAIN)
+    prepare(folder, environ={}, overrides={})  # main.py imported twice: nothing doubled
     sail = prepare(folder, environ={}, overrides={})
     store = await SQLiteStore.open(tmp_path / "c.db")
     try:
@@ -65,6 +77,8 @@ async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Pat
             echoed = await client.get("/integration/echo/hi", headers={"user-agent": "t"})
             missing = await client.get("/integration/nowhere")
             kinds = await client.get("/integration/kinds")
+            options = await client.options("/integration/webhook")
+            forged = await client.get("/integration/kinds", headers={"x-signature": "forged"})
         entities = await entities_of(store)
     finally:
         await store.close()
@@ -73,6 +87,9 @@ async def test_routes_on_ocean_router_are_served_under_integration(tmp_path: Pat
     assert echoed.json() == {"word": "hi", "agent": "t"}
     assert missing.status_code in (404, 405)
     assert kinds.json() == {"kinds": ["project"], "type": "http_request"}
+    assert kinds.headers["x-checked"] == "once"
+    assert (options.status_code, options.headers["webhook-allowed-origin"]) == (200, "*")
+    assert (forged.status_code, forged.text) == (401, "bad signature")
     assert sorted(entities) == ["OPS"]
 
 
