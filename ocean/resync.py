@@ -360,6 +360,12 @@ def _plan_notes(plan: DeletionPlan) -> list[str]:
     """The plan's reasons, one sentence each."""
     notes = [plan.blocked] if plan.blocked else []
     notes += [f"kept the stale {bp} entities: {why}" for bp, why in plan.blocked_blueprints.items()]
+    if plan.kept_protected:
+        notes.append(
+            f"kept {plan.kept_protected} stale entities of blueprints a failed kind produces: "
+            "nothing a failed kind may have produced is deleted; once its errors are fixed, "
+            "the next resync deletes what is still stale"
+        )
     if plan.kept_in_use:
         key, user = next(iter(sorted(plan.kept_in_use.items())))
         notes.append(

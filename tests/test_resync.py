@@ -210,6 +210,10 @@ async def test_failed_kind_protects_only_its_own_blueprint(workspace: Workspace)
 
     assert _kind(report, "team").deleted == 1
     assert sorted(await workspace.entities("service")) == ["svc-0", "svc-1", "svc-2"]
+    assert any(
+        note.startswith("kept 3 stale entities of blueprints a failed kind produces")
+        for note in report.deletion_notes
+    )
 
 
 async def test_items_to_parse_expands_list_handler_results(workspace: Workspace) -> None:
