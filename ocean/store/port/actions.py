@@ -11,7 +11,7 @@ from typing import Any
 
 from ocean.actions.catalog import ActionsCatalog, check_action
 from ocean.errors import ActionError, RunAlreadyAcknowledgedError
-from ocean.store.port.http import PortAPIError, PortHTTP, json_of
+from ocean.store.port.http import PortAPIError, PortHTTP
 from ocean.store.port.store import PortAPIStore
 
 RESERVED = {"x-port-reserved-usage": "true"}
@@ -32,7 +32,7 @@ class PortActions(ActionsCatalog):
     async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
         idempotent = method in ("GET", "PUT", "DELETE")
         try:
-            response = await self._http.call(method, path, idempotent=idempotent, **options)
+            reply = await self._http.call(method, path, idempotent=idempotent, **options)
         except PortAPIError as error:
             if error.status == 409 and path.endswith("/ack"):
                 raise RunAlreadyAcknowledgedError(str(error)) from None
@@ -41,7 +41,7 @@ class PortActions(ActionsCatalog):
                     str(error), 422 if error.status == 400 else error.status
                 ) from None
             raise
-        answer: dict[str, Any] = json_of(response)
+        answer: dict[str, Any] = reply.body
         return answer
 
     async def _ocean(self) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocean.store.port.http import PortAPIError, PortHTTP, json_of
+from ocean.store.port.http import PortAPIError, PortHTTP
 
 
 def _where(integration: str, kind: str, index: int) -> tuple[str, dict[str, Any]]:
@@ -16,12 +16,12 @@ async def get(http: PortHTTP, integration: str, kind: str, index: int) -> str | 
     """The stored cursor, or None when Port has none yet."""
     path, params = _where(integration, kind, index)
     try:
-        response = await http.call("GET", path, params=params, idempotent=True)
+        reply = await http.call("GET", path, params=params, idempotent=True)
     except PortAPIError as error:
         if error.status == 404:
             return None
         raise
-    primary = (json_of(response).get("cursor") or {}).get("primary")
+    primary = (reply.body.get("cursor") or {}).get("primary")
     return str(primary) if primary else None
 
 

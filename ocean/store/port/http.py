@@ -1,17 +1,19 @@
 """HTTP to the Port API: token auth, retries, a real concurrency limit, clear errors.
 
-Tokens are cached until shortly before they expire and refreshed once on a 401. Idempotent
-calls (reads, searches, upserts, deletes) are retried on 429 (honouring ``Retry-After``),
-408, 502, 503, 504 and transport errors, with exponential backoff and jitter and a bounded
-number of attempts; other calls are sent once. Every error names the call, the status and
-Port's error body.
+A token is fetched when first needed and kept until shortly before it expires, one fetch
+at a time (callers waiting for it share it); a 401 replaces the token that got it, once
+per call, and sends the call again. Idempotent calls (reads, searches, upserts, deletes,
+the token request) are sent again on 429, 408, 502, 503, 504, on transport errors and on
+an answer that is not whole JSON, as :mod:`ocean.store.port.retry` says; other calls are
+sent once. Every answer is parsed here, and every error names the call, the status and
+Port's answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -19,8 +21,9 @@ import orjson
 
 from ocean.errors import CatalogUnavailableError, StoreError
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, PORT, Limits
+from ocean.store.port.retry import RETRY_STATUSES, RetryPolicy, asked_wait
 
-RETRY_STATUSES = {408, 429, 502, 503, 504}
+TOKEN_PATH = "/auth/access_token"
 
 
 class PortAPIError(StoreError):
@@ -28,7 +31,7 @@ class PortAPIError(StoreError):
 
     def __init__(self, call: str, status: int | None, body: str) -> None:
         super().__init__(f"Port API {call} failed with {status or 'no response'}: {body[:500]}")
-        self.status = status
+        self.call, self.status, self.body = call, status, body
 
 
 class PortUnavailableError(PortAPIError, CatalogUnavailableError):
@@ -43,6 +46,44 @@ def _failed(call: str, status: int | None, body: str) -> PortAPIError:
     return (PortUnavailableError if unavailable else PortAPIError)(call, status, body)
 
 
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful answer, its JSON body parsed."""
+
+    status: int
+    body: Any
+    headers: httpx.Headers
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    method: str
+    path: str
+    content: bytes | None
+    params: Any
+    headers: dict[str, str]
+    authorized: bool = True
+
+    @property
+    def name(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+class _Again(Exception):
+    """This send failed in a way a later one may not: ``error`` if none is left."""
+
+    def __init__(self, error: PortAPIError, asked: float | None = None) -> None:
+        self.error, self.asked = error, asked
+        """``asked``: the wait the server asked for, if it did."""
+
+
+class _Refused(Exception):
+    """A 401 on an authorized call: its token is no longer taken."""
+
+    def __init__(self, error: PortAPIError) -> None:
+        self.error = error
+
+
 class PortHTTP:
     """Authenticated, retrying, concurrency-limited calls to one Port API."""
 
@@ -55,8 +96,8 @@ class PortHTTP:
         user_agent: str,
         transport: httpx.AsyncBaseTransport | None = None,
         max_in_flight: int = 10,
-        attempts: int = 5,
-        base_delay: float = 0.3,
+        attempts: int = RetryPolicy.attempts,
+        base_delay: float = RetryPolicy.base_delay,
         timeout: float = 60,
     ) -> None:
         self._client = httpx.AsyncClient(
@@ -67,15 +108,26 @@ class PortHTTP:
         )
         self._credentials = {"clientId": client_id, "clientSecret": client_secret}
         self._token: tuple[str, float] | None = None
+        self._fetching = asyncio.Lock()
+        """Held while a token is fetched: one fetch at a time, its token shared."""
         self._offered: Limits | None = None
         """The larger limits an Ocean catalog server offered (None: Port's apply)."""
         self._timeless = False
         """An Ocean server older than ``/ocean/time`` answered (:meth:`server_time`)."""
         self._in_flight = asyncio.Semaphore(max_in_flight)
-        self._attempts, self._base_delay = attempts, base_delay
+        self._policy = RetryPolicy(attempts=attempts, base_delay=base_delay)
 
     async def close(self) -> None:
         await self._client.aclose()
+
+    @property
+    def user_agent(self) -> str:
+        """What calls that name no User-Agent of their own send (the token request too)."""
+        return str(self._client.headers["User-Agent"])
+
+    @user_agent.setter
+    def user_agent(self, value: str) -> None:
+        self._client.headers["User-Agent"] = value
 
     async def call(
         self,
@@ -87,54 +139,55 @@ class PortHTTP:
         params: Any = None,
         user_agent: str | None = None,
         headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    ) -> Reply:
         """Send one call (retried when idempotent); raise :class:`PortAPIError` on failure."""
-        name = f"{method} {path}"
-        refreshed = False
-        content = _encoded(json)  # once, whatever the retries
-        extra = headers or {}
-        for attempt in range(1, (self._attempts if idempotent else 1) + 1):
-            headers = {"Authorization": await self._authorization(), **_JSON_TYPE, **extra}
-            if user_agent:
-                headers["User-Agent"] = user_agent
-            try:
-                async with self._in_flight:
-                    response = await self._client.request(
-                        method, path, content=content, params=params, headers=headers
-                    )
-            except httpx.TransportError as error:
-                if attempt >= (self._attempts if idempotent else 1):
-                    raise _failed(name, None, f"{type(error).__name__}: {error}") from error
-                await asyncio.sleep(self._backoff(attempt))
-                continue
-            if response.status_code == 401 and not refreshed:
-                self._token, refreshed = None, True
-                response = await self._retry_once_authenticated(
-                    method, path, content, params, headers
-                )
-            if response.status_code in RETRY_STATUSES and idempotent and attempt < self._attempts:
-                await asyncio.sleep(self._wait(response, attempt))
-                continue
-            if response.is_error:
-                raise _failed(name, response.status_code, response.text)
-            if not _is_json(response):
-                if idempotent and attempt < self._attempts:
-                    await asyncio.sleep(self._backoff(attempt))
-                    continue
-                raise PortAPIError(name, response.status_code, f"not JSON: {response.text[:200]}")
-            return response
-        raise PortAPIError(
-            name, None, "gave up"
-        )  # pragma: no cover - the loop always returns or raises
+        extra = _JSON_TYPE | (headers or {}) | ({"User-Agent": user_agent} if user_agent else {})
+        request = _Request(method, path, _encoded(json), params, extra)  # encoded once
+        return await self._exchange(request, self._policy.attempts if idempotent else 1)
 
-    async def _retry_once_authenticated(
-        self, method: str, path: str, content: bytes | None, params: Any, headers: dict[str, str]
-    ) -> httpx.Response:
-        headers = {**headers, "Authorization": await self._authorization()}
-        async with self._in_flight:
-            return await self._client.request(
-                method, path, content=content, params=params, headers=headers
-            )
+    async def _exchange(self, request: _Request, tries: int) -> Reply:
+        """Send ``request`` until it succeeds, at most ``tries`` times (and once more
+        after a 401 that replaced its token)."""
+        attempt, refreshed = 1, False
+        while True:
+            token = await self._authorization() if request.authorized else None
+            try:
+                return await self._once(request, token)
+            except _Refused as refused:
+                if refreshed or token is None:
+                    raise refused.error from None
+                refreshed = True  # refused, not done: sent again at once, with a new token
+                await self._refresh(token)
+            except _Again as again:
+                if attempt >= tries:
+                    raise _gave_up(again.error, tries) from None
+                await asyncio.sleep(self._policy.wait(again.asked, attempt))
+                attempt += 1
+
+    async def _once(self, request: _Request, token: str | None) -> Reply:
+        """One send: its parsed answer, or why it failed (:class:`_Again` when a later
+        send may succeed, :class:`_Refused` on a 401, else the final error)."""
+        headers = request.headers | ({"Authorization": token} if token else {})
+        try:
+            async with self._in_flight:
+                response = await self._client.request(
+                    request.method,
+                    request.path,
+                    content=request.content,
+                    params=request.params,
+                    headers=headers,
+                )
+        except httpx.HTTPError as error:  # a timeout, a refused or cut connection
+            raise _Again(_failed(request.name, None, f"{type(error).__name__}: {error}")) from None
+        status = response.status_code
+        if status == 401 and token is not None:
+            raise _Refused(_failed(request.name, status, response.text))
+        if status in RETRY_STATUSES:
+            busy = _failed(request.name, status, response.text)
+            raise _Again(busy, asked_wait(response.headers))
+        if response.is_error:
+            raise _failed(request.name, status, response.text)
+        return Reply(status, _parsed(request.name, response), response.headers)
 
     async def limits(self) -> Limits:
         """What one call may carry (known once a token is held, so one is fetched first)."""
@@ -149,13 +202,13 @@ class PortHTTP:
         if self._offered is None or self._timeless:
             return None
         try:
-            response = await self.call("GET", "/ocean/time", idempotent=True)
+            reply = await self.call("GET", "/ocean/time", idempotent=True)
         except PortAPIError as error:
             if error.status != 404:
                 raise
             self._timeless = True  # not asked again
             return None
-        return str(response.json()["now"])
+        return str(reply.body["now"])
 
     @property
     def ocean(self) -> bool:
@@ -163,41 +216,77 @@ class PortHTTP:
         return self._offered is not None
 
     async def _authorization(self) -> str:
-        if self._token is None or time.monotonic() >= self._token[1]:
-            response = await self._client.post("/auth/access_token", json=self._credentials)
-            if response.is_error:
-                raise PortAPIError("POST /auth/access_token", response.status_code, response.text)
-            body = response.json()
-            offered = Limits.from_header(response.headers.get(HEADER))
-            if offered is not None:  # Ocean's own catalog server: use its larger limits
-                self._offered = offered
-                self._client.headers[CLIENT_HEADER] = "1"
-            expires = float(body.get("expiresIn", 3600))
-            self._token = (
-                f"{body.get('tokenType', 'Bearer')} {body['accessToken']}",
-                time.monotonic() + expires * 0.9,
+        """The token to send: the one held while it lasts, else a new one."""
+        token = self._token
+        if token is not None and time.monotonic() < token[1]:
+            return token[0]
+        async with self._fetching:
+            token = self._token  # another call may have fetched one meanwhile
+            if token is None or time.monotonic() >= token[1]:
+                token = self._token = await self._fetch_token()
+            return token[0]
+
+    async def _refresh(self, refused: str) -> None:
+        """Replace the token ``refused`` was, unless another call already did."""
+        async with self._fetching:
+            if self._token is None or self._token[0] == refused:
+                self._token = await self._fetch_token()
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        """A new token and when to stop using it (retried as an idempotent call; a 401
+        means the credentials are wrong, and is not)."""
+        request = _Request(
+            "POST", TOKEN_PATH, _encoded(self._credentials), None, _JSON_TYPE, authorized=False
+        )
+        try:
+            reply = await self._exchange(request, self._policy.attempts)
+        except PortAPIError as error:
+            if error.status not in (401, 403):
+                raise
+            refused = (
+                "the client id and secret were refused: check OCEAN__PORT__CLIENT_ID and "
+                f"OCEAN__PORT__CLIENT_SECRET (machine credentials from Port's UI); Port: {error.body}"
             )
-        return self._token[0]
+            raise PortAPIError(request.name, error.status, refused) from None
+        body = reply.body if isinstance(reply.body, dict) else {}
+        if not body.get("accessToken"):
+            raise PortAPIError(
+                request.name, reply.status, f"the answer holds no accessToken: {reply.body!r}"
+            )
+        offered = Limits.from_header(reply.headers.get(HEADER))
+        if offered is not None:  # Ocean's own catalog server: use its larger limits
+            self._offered = offered
+            self._client.headers[CLIENT_HEADER] = "1"
+        expires = float(body.get("expiresIn") or 3600)
+        full = f"{body.get('tokenType') or 'Bearer'} {body['accessToken']}"
+        return full, time.monotonic() + expires * 0.9
 
-    def _backoff(self, attempt: int) -> float:
-        delay = self._base_delay * 2 ** (attempt - 1)
-        return float(min(delay * random.uniform(0.9, 1.1), 300.0))
 
-    def _wait(self, response: httpx.Response, attempt: int) -> float:
-        retry_after = response.headers.get("retry-after")
-        if retry_after is not None:
-            try:
-                return min(float(retry_after), 300.0)
-            except ValueError:
-                pass
-        return self._backoff(attempt)
+def _gave_up(error: PortAPIError, tries: int) -> PortAPIError:
+    """``error``, saying that retries did not help (when there were any)."""
+    if tries < 2:
+        return error
+    advice = f"sent {tries} times, the last answer is this; try again later"
+    return type(error)(error.call, error.status, f"{error.body[:400]} ({advice})")
 
 
-def _is_json(response: httpx.Response) -> bool:
-    """Whether a success answered JSON (a proxy or a broken server may answer an HTML
-    page). Judged by the content type, so large bodies are parsed once, by the caller."""
+def _parsed(call: str, response: httpx.Response) -> Any:
+    """A success's JSON body; :class:`_Again` when it is not whole JSON (a proxy's HTML
+    page, a body cut short), as a later send may be answered in full."""
+    if response.status_code == 204 or not response.content:
+        return {}
     media = str(response.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
-    return media == "application/json" or media.endswith("+json")
+    if media != "application/json" and not media.endswith("+json"):
+        problem = f"the answer is not JSON ({media or 'no content type'}): {response.text[:200]}"
+        raise _Again(PortAPIError(call, response.status_code, problem))
+    try:
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError as error:
+        problem = (
+            f"the JSON answer is cut short or malformed ({error}); a proxy or the network "
+            f"may have cut it: {response.text[:200]}"
+        )
+        raise _Again(PortAPIError(call, response.status_code, problem)) from None
 
 
 _JSON_TYPE = {"Content-Type": "application/json"}
@@ -208,8 +297,3 @@ def _encoded(body: Any) -> bytes | None:
     standard library's encoder took a tenth of the client's time); keys that are not
     strings are written as strings, as the standard library does."""
     return None if body is None else orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
-
-
-def json_of(response: httpx.Response) -> Any:
-    """A response's JSON body, by orjson."""
-    return orjson.loads(response.content)

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from ocean.store.base import Owner
 from ocean.store.port.limits import Limits
 from ocean.types import Entity, EntityKey
 
@@ -44,6 +45,32 @@ def group_keys(keys: list[EntityKey]) -> dict[str, list[str]]:
     for blueprint, identifier in keys:
         groups.setdefault(blueprint, []).append(identifier)
     return groups
+
+
+def runs_of(keys: list[EntityKey], size: int) -> list[tuple[str, list[str]]]:
+    """``keys`` cut into bulk deletions in their order: a new one wherever the blueprint
+    changes or ``size`` identifiers are reached (a resync orders what it deletes, each
+    entity before those it relates to: regrouped by blueprint, a target could go first)."""
+    runs: list[tuple[str, list[str]]] = []
+    for blueprint, identifier in keys:
+        if not runs or runs[-1][0] != blueprint or len(runs[-1][1]) >= size:
+            runs.append((blueprint, []))
+        runs[-1][1].append(identifier)
+    return runs
+
+
+def owned_query(blueprint: str, identifiers: list[str], owner: Owner) -> dict[str, Any]:
+    """Those of ``identifiers`` that ``owner`` wrote (their ``$datasource`` names it, the
+    version aside, as the original's change detection asks)."""
+    query = identifier_query(blueprint, identifiers)
+    query["rules"] += [
+        {"property": "$datasource", "operator": "contains", "value": value}
+        for value in (
+            f"port-ocean/{owner.integration_type}/",
+            f"/{owner.identifier}/{owner.user_agent_type}",
+        )
+    ]
+    return query
 
 
 def identifier_query(blueprint: str, identifiers: list[str]) -> dict[str, Any]:

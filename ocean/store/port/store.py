@@ -3,7 +3,9 @@
 Chosen with ``--catalog https://api.getport.io`` (or ``OCEAN__PORT__BASE_URL``) plus
 ``OCEAN__PORT__CLIENT_ID``/``OCEAN__PORT__CLIENT_SECRET``. Writes carry the writer's
 User-Agent, which Port records as the entity's datasource; ownership queries use the
-datasource-entities route. Change detection searches existing entities in chunks of 50.
+datasource-entities route. Upserts (change detection, outcomes) are
+:mod:`ocean.store.port.upserts`, deletions :mod:`ocean.store.port.deletes`, the event a
+write belongs to :mod:`ocean.store.port.events`, retries :mod:`ocean.store.port.http`.
 Against Ocean's own catalog server (it offers larger limits, see
 :mod:`ocean.store.port.limits`) calls carry more, the server compares entities itself, and
 page records and relation checks go through its ``/v1/ocean`` extension routes.
@@ -13,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 
-from ocean.load.diff import is_unchanged
 from ocean.store.base import (
     DeleteResult,
     Dependents,
@@ -31,24 +33,26 @@ from ocean.store.base import (
 )
 from ocean.store.blocked import Causes
 from ocean.store.page_records import decoded, encoded
-from ocean.store.port import cursors
-from ocean.store.port.dependents import add_dependent
-from ocean.store.port.http import PortAPIError, PortHTTP, PortUnavailableError, json_of
-from ocean.store.port.requests import (
-    bulk_batches,
-    by_blueprint,
-    group_keys,
-    identifier_query,
-)
-from ocean.store.writes import identifier_text
+from ocean.store.port import cursors, deletes, lookups, upserts
+from ocean.store.port.dependents import find_dependents
+from ocean.store.port.events import event_params, follow_run
+from ocean.store.port.http import PortAPIError, PortHTTP
+from ocean.store.port.requests import identifier_query
 from ocean.types import Entity, EntityKey
+
+_log = logging.getLogger(__name__)
 
 
 class PortAPIStore:
     """A Port API (the real one, or ``ocean catalog serve``) as the catalog."""
 
-    def __init__(self, http: PortHTTP) -> None:
+    def __init__(self, http: PortHTTP, owner: Owner | None = None) -> None:
         self._http = http
+        self._owner: Owner | None = None
+        """The integration this client writes for: named by its first call that says
+        (installing it, a write, an ownership read), or at :meth:`connect`."""
+        if owner is not None:
+            self._learn(owner)
 
     @classmethod
     def connect(
@@ -58,30 +62,42 @@ class PortAPIStore:
         client_secret: str,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        owner: Owner | None = None,
     ) -> PortAPIStore:
-        return cls(
-            PortHTTP(
-                base_url,
-                client_id,
-                client_secret,
-                user_agent="port-ocean/ocean",
-                transport=transport,
-            )
+        http = PortHTTP(
+            base_url, client_id, client_secret, user_agent="port-ocean/ocean", transport=transport
         )
+        return cls(http, owner)
+
+    def _learn(self, owner: Owner) -> None:
+        """Calls name ``owner`` from now on, as the original's do: ``User-Agent:
+        port-ocean/{type}/{version}/{identifier}``, and ``/exporter`` after it on entity
+        writes, searches and deletions (:attr:`Owner.datasource`)."""
+        if owner != self._owner:
+            self._owner = owner
+            self._http.user_agent = (
+                f"port-ocean/{owner.integration_type}/{owner.version}/{owner.identifier}"
+            )
+
+    @property
+    def _exporter(self) -> str | None:
+        """The User-Agent of searches and deletions (None before the owner is known)."""
+        return self._owner.datasource if self._owner is not None else None
 
     async def close(self) -> None:
         await self._http.close()
 
     async def organization(self) -> dict[str, Any]:
         """``{id, name, featureFlags}``: the Kafka listener's topic and group come from it."""
-        response = await self._http.call("GET", "/organization", idempotent=True)
-        return dict(json_of(response).get("organization") or {})
+        reply = await self._http.call("GET", "/organization", idempotent=True)
+        return dict(reply.body.get("organization") or {})
 
     async def register_integration(
         self, owner: Owner, *, changelog_destination: dict[str, Any], config: dict[str, Any]
     ) -> None:
         """Install the integration if Port does not know it, else patch what differs (as
         the original does at start: type, version and changelog destination)."""
+        self._learn(owner)
         wanted = {
             "installationAppType": owner.integration_type,
             "version": owner.version,
@@ -98,8 +114,8 @@ class PortAPIStore:
             await self._http.call("PATCH", path, json=changed, idempotent=False)
 
     async def kafka_credentials(self) -> tuple[str, str]:
-        response = await self._http.call("GET", "/kafka-credentials", idempotent=True)
-        credentials = json_of(response).get("credentials") or {}
+        reply = await self._http.call("GET", "/kafka-credentials", idempotent=True)
+        credentials = reply.body.get("credentials") or {}
         return str(credentials.get("username")), str(credentials.get("password"))
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
@@ -126,8 +142,8 @@ class PortAPIStore:
         return await self._http.server_time() or now_iso()
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
-        response = await self._http.call("GET", "/blueprints", idempotent=True)
-        return list(json_of(response).get("blueprints", []))
+        reply = await self._http.call("GET", "/blueprints", idempotent=True)
+        return list(reply.body.get("blueprints", []))
 
     async def get_entities(self, blueprint: str, identifiers: list[str]) -> dict[str, Entity]:
         size = (await self._http.limits()).search_identifiers
@@ -146,33 +162,16 @@ class PortAPIStore:
         only_changed: bool = False,
         create_missing_related: bool = True,
     ) -> list[WriteOutcome]:
-        outcomes: list[WriteOutcome] = []
-        writes: list[tuple[int, Entity]] = []
-        limits = await self._http.limits()
-        server_diffs = only_changed and self._http.ocean  # Ocean's server compares itself
-        stored = await self._stored(entities) if only_changed and not server_diffs else {}
-        for index, entity in enumerate(entities):
-            current = stored.get((str(entity.get("blueprint")), str(entity.get("identifier"))))
-            if current is not None and is_unchanged(entity, current):
-                outcomes.append(
-                    WriteOutcome(index, entity["identifier"], entity["blueprint"], "unchanged")
-                )
-            else:
-                writes.append((index, entity))
+        self._learn(owner)
         params = {
             "upsert": "true",
             "merge": str(merge).lower(),
             "create_missing_related_entities": str(create_missing_related).lower(),
             "validation_only": "false",
-        } | ({"only_changed": "true"} if server_diffs else {})
-        calls = [
-            self._bulk(blueprint, batch, params, owner, stored)
-            for blueprint, group in by_blueprint(writes).items()
-            for batch in bulk_batches(group, limits)
-        ]
-        for results in await asyncio.gather(*calls):  # the client's in-flight limit bounds them
-            outcomes += results
-        return sorted(outcomes, key=lambda outcome: outcome.index)
+        } | event_params()
+        return await upserts.upsert(
+            self._http, entities, owner=owner, params=params, only_changed=only_changed
+        )
 
     def remembers_pages(self) -> bool:
         return self._http.ocean
@@ -214,96 +213,15 @@ class PortAPIStore:
         self, method: str, path: str, body: dict[str, Any], owner: Owner | None = None
     ) -> dict[str, Any]:
         """Call one of Ocean's server extension routes (idempotent, as the writer)."""
-        response = await self._http.call(
+        reply = await self._http.call(
             method,
             path,
             json=body,
             idempotent=True,
             user_agent=owner.datasource if owner is not None else None,
         )
-        answer: dict[str, Any] = json_of(response)
+        answer: dict[str, Any] = reply.body
         return answer
-
-    async def _stored(self, entities: list[Entity]) -> dict[EntityKey, Entity]:
-        stored: dict[EntityKey, Entity] = {}
-        by_blueprint: dict[str, list[str]] = {}
-        for entity in entities:
-            if isinstance(entity.get("identifier"), str):
-                by_blueprint.setdefault(str(entity["blueprint"]), []).append(entity["identifier"])
-        for blueprint, identifiers in by_blueprint.items():
-            for identifier, entity in (await self.get_entities(blueprint, identifiers)).items():
-                stored[(blueprint, identifier)] = entity
-        return stored
-
-    async def _bulk(
-        self,
-        blueprint: str,
-        batch: list[tuple[int, Entity]],
-        params: dict[str, str],
-        owner: Owner,
-        stored: dict[EntityKey, Entity],
-    ) -> list[WriteOutcome]:
-        try:
-            response = await self._http.call(
-                "POST",
-                f"/blueprints/{blueprint}/entities/bulk",
-                json={"entities": [e for _, e in batch]},
-                params=params,
-                idempotent=True,
-                user_agent=owner.datasource,
-            )
-        except PortAPIError as error:
-            if error.status != 413:
-                return [_failed(i, e, blueprint, error) for i, e in batch]
-            return [await self._single(blueprint, i, e, params, owner, stored) for i, e in batch]
-        body = json_of(response)
-        outcomes = []
-        done = {item["index"]: item for item in body.get("entities", [])}
-        failed = {item["index"]: item for item in body.get("errors", [])}
-        for position, (index, entity) in enumerate(batch):
-            if position in done:
-                item = done[position]
-                created = (blueprint, str(entity["identifier"])) not in stored
-                outcomes.append(
-                    WriteOutcome(
-                        index,
-                        item.get("identifier", entity["identifier"]),
-                        blueprint,
-                        item.get("status") or ("created" if created else "updated"),
-                        version=item.get("version"),  # Ocean's server says both
-                    )
-                )
-            else:
-                problem = failed.get(position, {})
-                message = f"{problem.get('error', 'error')}: {problem.get('message', 'no result from Port')}"
-                named = identifier_text(entity["identifier"])
-                outcomes.append(WriteOutcome(index, named, blueprint, "failed", error=message))
-        return outcomes
-
-    async def _single(
-        self,
-        blueprint: str,
-        index: int,
-        entity: Entity,
-        params: dict[str, str],
-        owner: Owner,
-        stored: dict[EntityKey, Entity],
-    ) -> WriteOutcome:
-        try:
-            await self._http.call(
-                "POST",
-                f"/blueprints/{blueprint}/entities",
-                json=entity,
-                params=params,
-                idempotent=True,
-                user_agent=owner.datasource,
-            )
-        except PortAPIError as error:
-            return _failed(index, entity, blueprint, error)
-        created = (blueprint, str(entity["identifier"])) not in stored
-        return WriteOutcome(
-            index, entity["identifier"], blueprint, "created" if created else "updated"
-        )
 
     async def search(
         self,
@@ -312,14 +230,9 @@ class PortAPIStore:
         include: list[str] | None = None,
         exclude: list[str] | None = None,
     ) -> list[dict[str, Any]]:
-        params: list[tuple[str, str]] = [("exclude_calculated_properties", "true")]
-        params += [("include", path) for path in include or []] + [
-            ("exclude", path) for path in exclude or []
-        ]
-        response = await self._http.call(
-            "POST", "/entities/search", json=query, params=params, idempotent=True
+        return await lookups.search(
+            self._http, query, include=include, exclude=exclude, user_agent=self._exporter
         )
-        return list(json_of(response).get("entities", []))
 
     async def owned_page(
         self,
@@ -329,6 +242,7 @@ class PortAPIStore:
         after: EntityKey | None = None,
         limit: int = 5000,
     ) -> tuple[list[EntityKey], EntityKey | None]:
+        self._learn(owner)
         body: dict[str, Any] = {
             "datasource_prefix": f"port-ocean/{owner.integration_type}/",
             "datasource_suffix": f"/{owner.identifier}/{owner.user_agent_type}",
@@ -338,14 +252,14 @@ class PortAPIStore:
             body["before"] = before
         if after is not None:
             body["from"] = json.loads(after[1]) if after[0] == "cursor" else after[1]
-        response = await self._http.call(
+        reply = await self._http.call(
             "POST",
             "/blueprints/entities/datasource-entities",
             json=body,
             idempotent=True,
             user_agent=owner.datasource,
         )
-        payload = json_of(response)
+        payload = reply.body
         keys = [(e["blueprint"], e["identifier"]) for e in payload.get("entities", [])]
         cursor = payload.get("next")
         return keys, (("cursor", json.dumps(cursor)) if cursor else None)
@@ -366,20 +280,7 @@ class PortAPIStore:
     async def dependents(self, keys: list[EntityKey], *, after: str) -> Dependents:
         """One ``relatedTo`` search per chunk of keys (a list value, as Port accepts), then
         which of them each dependent points at."""
-        found = Dependents()
-        for blueprint, identifiers in group_keys(keys).items():
-            size = (await self._http.limits()).search_identifiers
-            for start in range(0, len(identifiers), size):
-                chunk = set(identifiers[start : start + size])
-                rule = {"operator": "relatedTo", "blueprint": blueprint, "value": sorted(chunk),
-                        "direction": "downstream"}  # fmt: skip
-                related = await self.search(
-                    {"combinator": "and", "rules": [rule]},
-                    include=["identifier", "blueprint", "relations", "updatedAt"],
-                )
-                for entity in related:
-                    add_dependent(found, entity, blueprint, chunk, after)
-        return found
+        return await find_dependents(self._http, keys, after=after, user_agent=self._exporter)
 
     async def delete_entities(
         self,
@@ -390,22 +291,11 @@ class PortAPIStore:
         written_before: str | None = None,
         causes: Causes | None = None,
     ) -> DeleteResult:
-        """``fence`` is not checked: the Port API keeps no leases (resyncs are not leased);
-        nor are ``written_before`` and ``causes``: its bulk deletion takes no condition."""
-        deleted: list[EntityKey] = []
-        for blueprint, identifiers in group_keys(keys).items():
-            size = (await self._http.limits()).delete_identifiers
-            for start in range(0, len(identifiers), size):
-                batch = identifiers[start : start + size]
-                response = await self._http.call(
-                    "POST",
-                    f"/blueprints/{blueprint}/bulk/entities/delete",
-                    json={"entities": batch},
-                    params={"delete_dependents": str(delete_dependents).lower()},
-                    idempotent=True,
-                )
-                deleted += [(blueprint, i) for i in json_of(response).get("deletedEntities", batch)]
-        return DeleteResult(deleted=sorted(deleted), blocked={})
+        """In the order of ``keys`` (see :mod:`ocean.store.port.deletes`). ``fence`` is
+        not checked: the Port API keeps no leases (resyncs are not leased); nor are
+        ``written_before`` and ``causes``: its bulk deletion takes no condition."""
+        params = {"delete_dependents": str(delete_dependents).lower()} | event_params()
+        return await deletes.delete(self._http, keys, params=params, user_agent=self._exporter)
 
     async def iter_entities(self, blueprint: str | None = None) -> AsyncIterator[Entity]:
         rules = (
@@ -421,6 +311,10 @@ class PortAPIStore:
         return counts
 
     async def record_run(self, run: RunRecord) -> int:
+        """Report the resync's state to Port, as the original does: at best (a failure is
+        logged, and the resync goes on). Retried, as setting it again sets the same; but
+        an ``aborted`` report is sent once, the process may be stopping."""
+        follow_run(run)
         # The original's field names, ``intervalInMinuets`` spelling included.
         body: dict[str, Any] = {
             "status": run.status,
@@ -430,9 +324,16 @@ class PortAPIStore:
         }
         if run.status == "running":
             body["lastResyncStart"] = run.started_at
-        await self._http.call(
-            "PATCH", f"/integration/{run.integration}/resync-state", json=body, idempotent=False
-        )
+        path = f"/integration/{run.integration}/resync-state"
+        try:
+            await self._http.call("PATCH", path, json=body, idempotent=run.status != "aborted")
+        except PortAPIError as error:
+            _log.warning(
+                "could not report the resync's state %r to Port, which shows the state it "
+                "had until the next report; the resync goes on: %s",
+                run.status,
+                error,
+            )
         return run.id if run.id is not None else 0
 
     async def list_runs(self, limit: int = 20) -> list[RunRecord]:
@@ -452,12 +353,12 @@ class PortAPIStore:
 
     async def get_integration(self, identifier: str) -> dict[str, Any] | None:
         try:
-            response = await self._http.call("GET", f"/integration/{identifier}", idempotent=True)
+            reply = await self._http.call("GET", f"/integration/{identifier}", idempotent=True)
         except PortAPIError as error:
             if error.status == 404:
                 return None
             raise
-        return dict(json_of(response).get("integration") or {})
+        return dict(reply.body.get("integration") or {})
 
     async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
         return await cursors.get(self._http, integration, kind, index)
@@ -474,10 +375,10 @@ class PortAPIStore:
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
-        response = await self._http.call(
+        reply = await self._http.call(
             "PATCH", f"/blueprints/{identifier}", json=patch, idempotent=False
         )
-        return dict(json_of(response).get("blueprint", {}))
+        return dict(reply.body.get("blueprint", {}))
 
     async def request_resync(self, integration: str) -> str:
         raise PortAPIError(
@@ -485,14 +386,8 @@ class PortAPIStore:
         )
 
     async def resync_requested_at(self, integration: str) -> str | None:
-        response = await self._http.call(
+        reply = await self._http.call(
             "GET", f"/integration/{integration}/resync-request", idempotent=True
         )
-        request = json_of(response).get("request")
+        request = reply.body.get("request")
         return None if not request else str(request.get("updatedAt"))
-
-
-def _failed(index: int, entity: Entity, blueprint: str, error: PortAPIError) -> WriteOutcome:
-    down = isinstance(error, PortUnavailableError)  # a live event waits and writes it again
-    named = identifier_text(entity["identifier"])
-    return WriteOutcome(index, named, blueprint, "failed", str(error), unavailable=down)

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from ocean.store.port.http import PortHTTP
 from ocean.store.port.limits import CLIENT_HEADER, HEADER
+from ocean.store.port.store import PortAPIStore
+
+
+def client(port: FakePort, **settings: Any) -> PortAPIStore:
+    """A Port API client of ``port``, retrying without waiting long."""
+    settings.setdefault("base_delay", 0.001)
+    http = PortHTTP("https://port.test", "id", "secret", user_agent="port-ocean/test",
+                    transport=port.transport(), **settings)  # fmt: skip
+    return PortAPIStore(http)
 
 
 class FakePort:
-    """Records every call; ``failures`` queues status codes to answer before the real one."""
+    """Records every call; ``failures`` queues status codes to answer before the real one;
+    ``dropped``, ``lost`` and ``cut`` count the next calls of a route (``METHOD /path``)
+    whose connection fails before Port sees them, whose answer is lost after Port did what
+    they asked, or whose JSON answer is cut short."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
@@ -22,21 +36,64 @@ class FakePort:
         self.entities: dict[tuple[str, str], dict[str, Any]] = {}
         self.blueprints: dict[str, dict[str, Any]] = {}
         self.failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self.dropped: dict[str, int] = {}
+        self.lost: dict[str, int] = {}
+        self.cut: dict[str, int] = {}
+        self.latency = 0.0
+        """Seconds each answer takes (calls then overlap, as over a network)."""
         self.reject: Callable[[dict[str, Any]], str | None] = lambda _entity: None
         self.max_bulk_bytes: int | None = None
         self.expire_token = False
         self.offered: str | None = None
         """An ``X-Ocean-Limits`` value to answer tokens with (as Ocean's own server does)."""
         self.client_headers: list[str | None] = []
+        self.params: list[tuple[str, str, dict[str, str]]] = []
+        """Each call's method, path and query parameters."""
+        self.deletions: list[tuple[str, list[str], str]] = []
+        """Each bulk deletion's blueprint, identifiers and ``delete_dependents``."""
+        self.keep: set[tuple[str, str]] = set()
+        """Entities a bulk deletion leaves out of ``deletedEntities`` (kept)."""
+        self.not_found_listed = False
+        """A bulk deletion names missing entities in ``notFound`` (as Ocean's catalog
+        server does) rather than answering 404 (as Port does)."""
 
     def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+        return httpx.MockTransport(self._slowly if self.latency else self.handle)
+
+    async def _slowly(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(self.latency)
+        return self.handle(request)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         path, method = request.url.path.removeprefix("/v1"), request.method
         self.calls.append((method, path, request.headers.get("user-agent", "")))
+        self.params.append((method, path, dict(request.url.params)))
         self.client_headers.append(request.headers.get(CLIENT_HEADER))
+        name = f"{method} {path}"
+        if _take(self.dropped, name):
+            raise httpx.ConnectTimeout("connection timed out", request=request)
         route = f"{method} {path.split('/')[1] if path.count('/') else path}"
+        queued = self.failures.get(name) or self.failures.get(route)
+        if queued:
+            status, headers = queued.pop(0)
+            return httpx.Response(
+                status,
+                headers=headers,
+                json={"ok": False, "error": "busy", "message": f"answered {status}"},
+            )
+        response = self._answer(method, path, request)
+        if _take(self.lost, name):
+            raise httpx.ReadTimeout("read timed out", request=request)
+        if _take(self.cut, name):
+            whole = response.content
+            return httpx.Response(
+                response.status_code,
+                content=whole[: len(whole) // 2],
+                headers={"content-type": "application/json"},
+            )
+        return response
+
+    def _answer(self, method: str, path: str, request: httpx.Request) -> httpx.Response:
         if path == "/auth/access_token":
             self.tokens_issued += 1
             return httpx.Response(
@@ -52,14 +109,6 @@ class FakePort:
         if self.expire_token and request.headers.get("authorization") == "Bearer t1":
             return httpx.Response(
                 401, json={"ok": False, "error": "token_expired", "message": "expired"}
-            )
-        queued = self.failures.get(f"{method} {path}") or self.failures.get(route)
-        if queued:
-            status, headers = queued.pop(0)
-            return httpx.Response(
-                status,
-                headers=headers,
-                json={"ok": False, "error": "busy", "message": f"answered {status}"},
             )
         body = json.loads(request.content) if request.content else None
         return self._route(method, path, body, request)
@@ -87,9 +136,8 @@ class FakePort:
         if path == "/blueprints/entities/datasource-entities":
             return self._owned(body)
         if path.endswith("/bulk/entities/delete"):
-            for identifier in body["entities"]:
-                self.entities.pop((parts[1], identifier), None)
-            return httpx.Response(200, json={"ok": True, "deletedEntities": body["entities"]})
+            dependents = request.url.params.get("delete_dependents", "")
+            return self.bulk_delete(parts[1], body["entities"], dependents)
         if path.endswith("/resync-state"):
             self.resync_states.append(body)
             return httpx.Response(200, json={"ok": True, "integration": {"resyncState": body}})
@@ -125,6 +173,12 @@ class FakePort:
             )
         done, errors = [], []
         for index, entity in enumerate(entities):
+            if not isinstance(entity["identifier"], str):  # a search identifier: none matches
+                errors.append(
+                    {"index": index, "identifier": "unknown", "statusCode": 404,
+                     "error": "not_found", "message": "no entity matches the search identifier"}
+                )  # fmt: skip
+                continue
             problem = self.reject(entity)
             if problem:
                 errors.append(
@@ -137,25 +191,44 @@ class FakePort:
                     }
                 )
             else:
+                created = (blueprint, entity["identifier"]) not in self.entities
                 self.entities[(blueprint, entity["identifier"])] = entity | {
                     "datasource": request.headers["user-agent"]
                 }
-                done.append({"index": index, "identifier": entity["identifier"], "created": True})
+                done.append(
+                    {"index": index, "identifier": entity["identifier"], "created": created}
+                )
         return httpx.Response(
             207 if errors else 200, json={"ok": True, "entities": done, "errors": errors}
         )
 
+    def bulk_delete(
+        self, blueprint: str, identifiers: list[str], dependents: str
+    ) -> httpx.Response:
+        """As port-api.md 4.3 and 10 say: 404 when one is missing, and, without
+        ``delete_dependents``, 422 (nothing deleted) when one still has a dependent outside
+        the request; ``keep`` leaves some out of ``deletedEntities``."""
+        self.deletions.append((blueprint, list(identifiers), dependents))
+        missing = [i for i in identifiers if (blueprint, i) not in self.entities]
+        if missing and not self.not_found_listed:
+            return _error(404, "not_found", f"entities {missing} of {blueprint} not found")
+        identifiers = [i for i in identifiers if i not in missing]
+        asked = {(blueprint, i) for i in identifiers}
+        for key, entity in self.entities.items():
+            hit = sorted(i for i in identifiers if _relates(entity, i))
+            if dependents == "false" and hit and key not in asked:
+                return _error(422, "has_dependents", f"{blueprint}/{hit[0]} has dependent {key}")
+        deleted = [i for i in identifiers if (blueprint, i) not in self.keep]
+        for identifier in deleted:
+            self.entities.pop((blueprint, identifier))
+        answer = {"ok": True, "deletedEntities": deleted}
+        return httpx.Response(200, json=answer | ({"notFound": missing} if missing else {}))
+
     def _search(self, query: dict[str, Any]) -> httpx.Response:
-        rules = {rule.get("property"): rule.get("value") for rule in query.get("rules", [])}
-        related = [
-            rule["value"] for rule in query.get("rules", []) if rule.get("operator") == "relatedTo"
-        ]
         found = [
-            {k: v for k, v in entity.items() if k != "datasource"}
-            for (blueprint, identifier), entity in self.entities.items()
-            if rules.get("$blueprint", blueprint) == blueprint
-            and identifier in rules.get("$identifier", [identifier])
-            and all(_relates(entity, target) for target in related)
+            {k: v for k, v in entity.items() if k != "datasource"} | {"blueprint": key[0]}
+            for key, entity in self.entities.items()
+            if all(_matches(rule, key, entity) for rule in query.get("rules", []))
         ]
         return httpx.Response(200, json={"ok": True, "entities": found})
 
@@ -177,6 +250,36 @@ class FakePort:
                 "next": following,
             },
         )
+
+
+def _matches(rule: dict[str, Any], key: tuple[str, str], entity: dict[str, Any]) -> bool:
+    """The rules Ocean's client sends: ``$blueprint =``, ``$identifier in``, ``$datasource
+    contains`` and ``relatedTo`` (one target or a list)."""
+    value = rule.get("value")
+    if rule.get("operator") == "relatedTo":
+        return any(
+            _relates(entity, target) for target in (value if isinstance(value, list) else [value])
+        )
+    field = rule.get("property")
+    if field == "$blueprint":
+        return bool(key[0] == value)
+    if field == "$identifier":
+        return key[1] in value
+    if field == "$datasource":
+        return str(value) in str(entity.get("datasource", ""))
+    return True
+
+
+def _take(counts: dict[str, int], name: str) -> bool:
+    """Whether one of ``counts[name]`` is left (then one fewer)."""
+    if counts.get(name, 0) <= 0:
+        return False
+    counts[name] -= 1
+    return True
+
+
+def _error(status: int, code: str, message: str) -> httpx.Response:
+    return httpx.Response(status, json={"ok": False, "error": code, "message": message})
 
 
 def _relates(entity: dict[str, Any], target: str) -> bool:

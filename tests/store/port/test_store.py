@@ -134,16 +134,14 @@ async def test_errors_name_the_call_the_status_and_ports_answer() -> None:
 
 async def test_non_idempotent_calls_are_sent_once() -> None:
     port = FakePort()
-    port.failures["PATCH /integration/gh-1/resync-state"] = [(503, {})]
+    port.blueprints["service"] = {"identifier": "service"}
+    port.failures["PATCH /blueprints/service"] = [(503, {})]
     store = _store(port)
-    from ocean.store.base import RunRecord
 
     with pytest.raises(PortAPIError):
-        await store.record_run(
-            RunRecord("gh-1", "manual", "2026-01-01T00:00:00.000Z", None, "running", {})
-        )
+        await store.update_blueprint("service", {"title": "Services"})
 
-    assert len([c for c in port.calls if c[1].endswith("/resync-state")]) == 1
+    assert len([c for c in port.calls if c[:2] == ("PATCH", "/blueprints/service")]) == 1
 
 
 async def test_an_expired_token_is_refreshed_once() -> None:

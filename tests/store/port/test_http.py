@@ -1,0 +1,112 @@
+"""The Port API client's HTTP: the token request retried and shared, answers parsed whole,
+and the original's number of retries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocean.store.base import Owner
+from ocean.store.port.http import PortAPIError, PortUnavailableError
+from tests.store.port.fake_port import FakePort, client
+
+TOKEN = "POST /auth/access_token"
+BULK = "POST /blueprints/service/entities/bulk"
+OWNER = Owner("github", "gh-1", "1.2.3")
+
+
+def _entities(count: int) -> list[Any]:
+    return [{"identifier": f"svc-{i}", "blueprint": "service"} for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param({"failures": [(503, {})]}, id="503"),
+        pytest.param({"failures": [(429, {"Retry-After": "0"})]}, id="429"),
+        pytest.param({"dropped": 2}, id="connect-timeouts"),
+        pytest.param({"cut": 1}, id="a-cut-answer"),
+    ],
+)
+async def test_the_token_request_is_retried_as_other_idempotent_calls(
+    fault: dict[str, Any],
+) -> None:
+    port = FakePort()
+    port.failures[TOKEN] = list(fault.get("failures", []))
+    port.dropped[TOKEN], port.cut[TOKEN] = fault.get("dropped", 0), fault.get("cut", 0)
+    store = client(port)
+
+    await store.list_blueprints()
+
+    assert ("GET", "/blueprints") in [call[:2] for call in port.calls]
+
+
+@pytest.mark.parametrize(
+    ("fault", "unavailable"),
+    [
+        pytest.param({"failures": [(503, {})] * 3}, True, id="503-each-time"),
+        pytest.param({"dropped": 3}, True, id="timeouts-each-time"),
+        pytest.param({"failures": [(401, {})]}, False, id="credentials-refused"),
+    ],
+)
+async def test_a_token_port_never_gives_fails_writes_naming_the_token_request(
+    fault: dict[str, Any], unavailable: bool
+) -> None:
+    port = FakePort()
+    port.failures[TOKEN] = list(fault.get("failures", []))
+    port.dropped[TOKEN] = fault.get("dropped", 0)
+    store = client(port, attempts=3)
+
+    with pytest.raises(PortAPIError, match="POST /auth/access_token") as raised:
+        await store.upsert_entities(_entities(2), owner=OWNER, merge=True)
+
+    assert isinstance(raised.value, PortUnavailableError) is unavailable
+    assert unavailable or "OCEAN__PORT__CLIENT_ID" in str(raised.value)
+
+
+async def test_calls_refused_together_fetch_one_new_token() -> None:
+    port = FakePort()
+    port.latency = 0.01
+    store = client(port)
+    await store.list_blueprints()  # token t1
+    port.expire_token = True  # Port no longer takes t1: every call in flight gets 401
+
+    outcomes = await store.upsert_entities(_entities(400), owner=OWNER, merge=True)
+
+    assert all(o.ok for o in outcomes) and port.tokens_issued == 2
+
+
+@pytest.mark.parametrize(
+    ("idempotent", "error"),
+    [
+        pytest.param(True, None, id="an-idempotent-call-is-sent-again"),
+        pytest.param(False, "PATCH /blueprints/service failed with 200", id="else-an-api-error"),
+    ],
+)
+async def test_an_answer_cut_short_is_not_raised_as_a_bare_decode_error(
+    idempotent: bool, error: str | None
+) -> None:
+    port = FakePort()
+    port.blueprints["service"] = {"identifier": "service"}
+    port.cut["PATCH /blueprints/service"] = port.cut[BULK] = 1
+    store = client(port)
+
+    if idempotent:
+        outcomes = await store.upsert_entities(_entities(3), owner=OWNER, merge=True)
+        assert all(o.ok for o in outcomes)
+        assert len([c for c in port.calls if c[1].endswith("/bulk")]) == 2
+        return
+    with pytest.raises(PortAPIError, match=error) as raised:
+        await store.update_blueprint("service", {"title": "Services"})
+    assert "cut short" in str(raised.value)
+
+
+async def test_a_rate_limit_without_retry_after_is_waited_out_ten_times_as_the_original() -> None:
+    port = FakePort()
+    port.failures[BULK] = [(429, {})] * 10
+    store = client(port)
+
+    outcomes = await store.upsert_entities(_entities(1), owner=OWNER, merge=True)
+
+    assert outcomes[0].ok and len([c for c in port.calls if c[1].endswith("/bulk")]) == 11
