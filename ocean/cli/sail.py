@@ -188,6 +188,7 @@ async def _sail(
         credentials=prepared.credentials,
         own_process=True,
         spare=spare,
+        owner=prepared.owner,
     )
     try:
         with _progress(quiet) as progress, _terminable(listener == "ONCE"):

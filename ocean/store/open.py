@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ocean.errors import StoreError
 from ocean.extras import require
-from ocean.store.base import Store
+from ocean.store.base import Owner, Store
 from ocean.store.catalog_url import sqlite_path
 from ocean.store.sqlite.spawn import SpareCatalog
 from ocean.store.sqlite.store import SQLiteStore
@@ -16,10 +16,12 @@ async def open_store(
     credentials: tuple[str, str] | None = None,
     own_process: bool = False,
     spare: SpareCatalog | None = None,
+    owner: Owner | None = None,
 ) -> Store:
-    """Open the catalog at ``url`` (a Port API over http(s) needs client credentials); an
-    embedded catalog in a child process of its own with ``own_process`` (resyncs): the
-    ``spare`` started ahead, if given (the caller closes it, which ends it if unused)."""
+    """Open the catalog at ``url`` (a Port API over http(s) needs client credentials, and
+    names ``owner`` in every call if given); an embedded catalog in a child process of its
+    own with ``own_process`` (resyncs): the ``spare`` started ahead, if given (the caller
+    closes it, which ends it if unused)."""
     if url.startswith(("postgresql://", "postgres://")):
         require("postgres")
         from ocean.store.postgres.store import PostgresStore  # imported on use: asyncpg is heavy
@@ -33,7 +35,7 @@ async def open_store(
             )
         from ocean.store.port.store import PortAPIStore
 
-        return PortAPIStore.connect(url, *credentials)
+        return PortAPIStore.connect(url, *credentials, owner=owner)
     path = sqlite_path(url)
     if path is None:
         scheme = url.split("://", 1)[0]

@@ -6,9 +6,11 @@ relates to, and Port refuses (422), without ``delete_dependents``, a request tak
 entity that something still standing relates to. A 404 means an entity of the request is
 gone already (a retried request whose first answer was lost, or a person deleted it
 meanwhile): it counts as deleted, and the request's others are deleted one at a time
-(Ocean's catalog server names those in ``notFound`` instead). What Port answers it did not
-delete (``deletedEntities`` may be partial) is reported kept, with the entities relating
-to it.
+(Ocean's catalog server names those in ``notFound`` instead). A 422 means something
+relates to an entity of the request (written since the resync planned, by a live event or
+a person): the request's entities are then deleted one at a time and the refused ones are
+kept, as the original logs them and goes on. What Port answers it did not delete
+(``deletedEntities`` may be partial) is reported kept, with the entities relating to it.
 """
 
 from __future__ import annotations
@@ -56,17 +58,26 @@ async def _delete(
             user_agent=agent,
         )
     except PortAPIError as error:
-        if error.status != 404:
+        if error.status not in (404, 422):
             raise
         if len(batch) == 1:
-            _log.info("entity %r of blueprint %r was deleted already", batch[0], blueprint)
-            return batch
+            return _refused_alone(blueprint, batch[0], error)
         gone: list[str] = []
-        for identifier in batch:  # which of them is gone is not said: each alone
+        for identifier in batch:  # which of them is gone or refused is not said: each alone
             gone += await _delete(http, blueprint, [identifier], params, agent)
         return gone
     gone = reply.body.get("deletedEntities", batch) + reply.body.get("notFound", [])
     return [str(identifier) for identifier in gone]  # notFound: Ocean's server's word for 404
+
+
+def _refused_alone(blueprint: str, identifier: str, error: PortAPIError) -> list[str]:
+    """What a request deleting one entity deleted when Port refused it: the entity if it
+    was gone already (404), nothing if something relates to it (422: it is kept)."""
+    if error.status == 404:
+        _log.info("entity %r of blueprint %r was deleted already", identifier, blueprint)
+        return [identifier]
+    _log.warning("Port kept entity %r of blueprint %r: %s", identifier, blueprint, error)
+    return []
 
 
 async def _users(

@@ -132,3 +132,18 @@ async def test_what_port_kept_is_reported_kept_with_what_relates_to_it() -> None
 
     assert result.deleted == [("team", "edge")]
     assert result.blocked == {("team", "core"): [("service", "svc-0")]}
+
+
+async def test_an_entity_something_relates_to_since_is_kept_and_the_others_still_go() -> None:
+    """svc-0 was written relating to core after the resync planned (a live event): Port
+    refuses the request taking core (422); the original logs it and goes on."""
+    port = FakePort()
+    teams = [("team", "core"), ("team", "edge"), ("team", "ops")]
+    _seed(port, [*teams, ("service", "svc-0")], **{"svc-0": "core"})
+    store = client(port)
+
+    result = await store.delete_entities(teams, delete_dependents=False)
+
+    assert sorted(result.deleted) == [("team", "edge"), ("team", "ops")]
+    assert result.blocked == {("team", "core"): [("service", "svc-0")]}
+    assert ("team", "core") in port.entities
