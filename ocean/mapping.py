@@ -27,6 +27,7 @@ from msgspec.structs import replace
 from ocean.config.problems import located
 from ocean.config.yaml_text import read_utf8, read_yaml
 from ocean.errors import MappingError
+from ocean.search_queries import query_problems
 
 MappingLeaf = str | dict[str, Any]
 _T = TypeVar("_T")
@@ -91,13 +92,22 @@ class PortResourceConfig(
 
 
 class ResourceConfig(
-    Struct, forbid_unknown_fields=True, kw_only=True, rename={"expect_null": "expectNull"}
+    Struct,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    rename={"expect_null": "expectNull", "enable_delete_given": "enableDelete"},
 ):
-    """One entry of ``resources``: a kind, its selector and its entity mapping."""
+    """One entry of ``resources``: a kind, its selector and its entity mapping.
+
+    A missing ``selector`` (or ``query``) is ``true`` here, where the original's model
+    refuses the file."""
 
     kind: str
     selector: Selector = field(default_factory=Selector)
     port: PortResourceConfig
+    enable_delete_given: bool | UnsetType = UNSET
+    """``enableDelete`` as the file gives it (a boolean only: ``"false"`` and null are
+    refused, as by the original's model); see :attr:`enable_delete`."""
     expect_null: list[str] | UnsetType = UNSET
     """Ocean's own key (the original's models ignore it): mapped fields that are null by
     design (``properties.url``, ``relations.*``), not reported as misconfigured."""
@@ -108,6 +118,13 @@ class ResourceConfig(
     def for_integration(self) -> Any:
         """What the integration's code is handed: its own model's object, else this."""
         return self if self.custom is None else self.custom
+
+    @property
+    def enable_delete(self) -> bool:
+        """``enableDelete`` (default true). Like the original (0.56.2), Ocean keeps it in
+        the mapping and does not act on it: a resync deletes the resource's stale
+        entities either way."""
+        return self.enable_delete_given is not False
 
 
 class PortAppConfig(
@@ -144,9 +161,13 @@ class PortAppConfig(
 def parse_resource(data: Any, *, source: str = "resource") -> ResourceConfig:
     """Validate one entry of ``resources``."""
     try:
-        return _convert(_texts(data), ResourceConfig)
+        resource = _convert(_texts(data), ResourceConfig)
     except msgspec.ValidationError as error:
         raise MappingError(_describe(source, [_problem("", error)])) from None
+    problems = query_problems("", resource.port.entity.mappings)
+    if problems:
+        raise MappingError(_describe(source, problems))
+    return resource
 
 
 def parse_mapping(data: Any, *, source: str = "mapping", model: Any = None) -> PortAppConfig:
@@ -218,9 +239,12 @@ def _resources(data: Any, lenient: bool) -> tuple[list[ResourceConfig], list[str
             item = {k: v for k, v in item.items() if k in _RESOURCE}
         try:
             converted = _convert_leniently if lenient else _convert
-            resources.append(converted(_texts(item), ResourceConfig, f"resources.{index}"))
+            resource = converted(_texts(item), ResourceConfig, f"resources.{index}")
         except msgspec.ValidationError as error:
             problems.append(_problem(f"resources.{index}", error))
+            continue
+        resources.append(resource)
+        problems += query_problems(f"resources.{index}", resource.port.entity.mappings)
     return resources, problems
 
 
@@ -323,6 +347,8 @@ def _texts(resource: Any) -> Any:
 def _problem(prefix: str, error: msgspec.ValidationError) -> str:
     path, message = located(error)
     where = ".".join(part for part in (prefix, path) if part) or "(root)"
+    if message.startswith("Expected `bool`"):
+        message += " (write true or false, without quotes)"
     return f"{where}: {message}"
 
 

@@ -15,6 +15,7 @@ from ocean.cli.options import errors_reported, run
 from ocean.config.yaml_text import read_yaml
 from ocean.errors import ConfigError, MappingError
 from ocean.extract.extract import extract
+from ocean.extract.raw_values import text_keys
 from ocean.mapping import parse_resource
 from ocean.sail import prepare
 from ocean.transform.explain import Blueprints, Explanation, KindSummary, explain
@@ -161,7 +162,7 @@ async def _live_items(integration: Any, kind: str, limit: int) -> list[Any]:
         items += batch if limit <= 0 else batch[: limit - len(items)]
         if 0 < limit <= len(items):
             break
-    return items
+    return [text_keys(item) for item in items]  # as a resync hands them to the mapping
 
 
 def _show_summary(

@@ -4,7 +4,9 @@ item to the integration's :class:`~ocean.integration.FieldResolver` once it is m
 the original's custom entity processors are.
 
 A page's fields are resolved concurrently (the integration paces its own API calls); a
-field whose resolution fails stays null and is reported as misconfigured.
+field whose resolution fails or gives None (a file that is not there) is null and is
+reported as misconfigured with its text, as the original reports it, unless the
+resource's ``expectNull`` names it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ async def resolve_fields(resource: CompiledResource, result: MapResult) -> None:
         )
     )
     result.sources = []
+    resource.forgive(result.misconfigurations)  # expectNull, as for the mapped fields
 
 
 async def _resolve(
@@ -47,6 +50,8 @@ async def _resolve(
         )  # fmt: skip
         result.misconfigurations[path] = text
         return
+    if value is None:
+        result.misconfigurations[path] = text
     fields: dict[str, Any] = cast(dict[str, Any], entity)
     group, _, key = path.partition(".")
     if key:

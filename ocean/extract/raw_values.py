@@ -3,6 +3,8 @@ its own item, named by field, instead of the resync.
 
 Every stage after extraction reads an item as its JSON (jq, the catalog's process, the
 rendered entity bodies), so an item holding such a value cannot be mapped or written.
+For the same reason a key that is not text (``{1: "one"}``) is made the text JSON writes
+(``"1"``), so that what Python evaluates of the mapping reads what jq reads.
 A page is checked in one ``orjson`` call; only a page that fails is walked item by item.
 """
 
@@ -28,10 +30,11 @@ def sift(
 ) -> tuple[RawBatch, list[str]]:
     """The batch without its items holding a value that is not JSON, and one error per
     such item naming it (``first`` is the position of the batch's first item in the
-    kind), the field and what to do (``fix``, then a hint for the value's type). A clean
-    batch comes back as it is."""
+    kind), the field and what to do (``fix``, then a hint for the value's type); keys
+    that are not text made text (see :func:`text_keys`). A clean batch comes back as it
+    is."""
     try:
-        orjson.dumps(batch, option=_OPTIONS)
+        orjson.dumps(batch)  # without OPT_NON_STR_KEYS: a key that is not text fails too
     except TypeError:
         pass
     else:
@@ -41,10 +44,34 @@ def sift(
     for position, item in enumerate(batch):
         found = not_json(item)
         if found is None:
-            kept.append(item)
+            kept.append(text_keys(item))
         else:
             errors.append(_message(kind, first + position, item, *found, fix))
-    return (batch, []) if not errors else (kept, errors)
+    return kept, errors
+
+
+def text_keys(value: Any) -> Any:
+    """``value`` with every key that is not text made the text JSON writes for it
+    (``1`` -> ``"1"``, ``True`` -> ``"true"``), as jq reads it; parts with text keys
+    only are kept as they are (``value`` itself when it has none)."""
+    if isinstance(value, dict):
+        items = [(key, text_keys(inner)) for key, inner in value.items()]
+        plain = all(type(key) is str for key in value)
+        if plain and all(inner is value[key] for key, inner in items):
+            return value
+        return {_key_text(key): inner for key, inner in items}
+    if isinstance(value, list | tuple):
+        inner_values = [text_keys(inner) for inner in value]
+        unchanged = all(new is old for new, old in zip(inner_values, value, strict=True))
+        return value if unchanged else inner_values
+    return value
+
+
+def _key_text(key: Any) -> str:
+    if type(key) is str:
+        return key
+    written = orjson.loads(orjson.dumps({key: None}, option=_OPTIONS))
+    return str(next(iter(written)))
 
 
 def not_json(value: Any, path: str = "") -> tuple[str, Any] | None:

@@ -9,7 +9,6 @@ call overhead, which dominates when most leaves are plain paths.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -83,13 +82,13 @@ def generate_builder(fields: dict[str, Node], *, coerced: tuple[str, ...]) -> En
     parts = []
     for name, node in fields.items():
         if isinstance(node, dict) and all(isinstance(child, Leaf) for child in node.values()):
-            inner = [f"{json.dumps(key)}: {_value(function, child)}" for key, child in node.items()]
-            parts.append(f"{json.dumps(name)}: {{{', '.join(inner)}}}")
+            inner = [f"{key!r}: {_value(function, child)}" for key, child in node.items()]
+            parts.append(f"{name!r}: {{{', '.join(inner)}}}")
             continue
         variable = _value(function, node)
         if name in coerced:
             function.emit(f"if type({variable}) in SCALARS: {variable} = str({variable})")
-        parts.append(f"{json.dumps(name)}: {variable}")
+        parts.append(f"{name!r}: {variable}")
     function.emit(f"return {{{', '.join(parts)}}}")
     source = "def build(source, mis):\n" + "\n".join(function.lines) + "\n"
     exec(compile(source, "<ocean mapping>", "exec"), function.namespace)

@@ -10,6 +10,7 @@ float inside an interpolation), and the caller then runs jq for that item.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -81,10 +82,17 @@ def _constant(text: str) -> Any:
         return _LITERALS[text]
     if _NUMBER.fullmatch(text) or (text.startswith('"') and "\\(" not in text):
         try:
-            return from_jq(json.loads(text))
+            value = json.loads(text)
         except ValueError:
             return _ABSENT
+        return from_jq(value) if _finite(value) else _ABSENT
     return _ABSENT
+
+
+def _finite(value: Any) -> bool:
+    """False for a number Python reads as infinite (``1e1000``): jq makes it the largest
+    double, so jq evaluates it."""
+    return type(value) is not float or math.isfinite(value)
 
 
 def _compile_raw(text: str) -> Fast | None:
@@ -186,7 +194,7 @@ def _term(text: str, masked: str) -> Fast | None:
         return lambda _item: constant
     if _NUMBER.fullmatch(text):
         number = json.loads(text)
-        return lambda _item: number
+        return (lambda _item: number) if _finite(number) else None
     if text.startswith('"'):
         return _string(text)
     if text.startswith("."):
@@ -243,8 +251,14 @@ def _well_formed(words: list[str]) -> bool:
 
 
 def _collect(text: str) -> Fast | None:
-    """``[P[]]``: the values of an array or object as an array."""
-    inner = _compile_raw(text)
+    """``[P[]]``: the values of an array or object as an array, where ``P`` is a postfix
+    term (a path or a parenthesised expression): ``[]`` binds tighter than any operator,
+    so ``[.a // .b[]]`` is ``[.a // (.b[])]`` and goes to jq."""
+    text = text.strip()
+    masked = mask_strings(text)
+    if masked is None or not (wrapped_in_parentheses(masked) or text.startswith(".")):
+        return None
+    inner = _path(text) if text.startswith(".") else _compile_raw(text)
     if inner is None:
         return None
 
@@ -277,7 +291,12 @@ def _jq_equal(left: Any, right: Any) -> bool:
     for value in (left, right):
         if type(value) is int and abs(value) > 2**53:
             raise Fallback
+        if type(value) not in _JSON_TYPES:  # a date or UUID of a raw item: jq reads its text
+            raise Fallback
     return json_equal(left, right)
+
+
+_JSON_TYPES = (str, int, float, bool, type(None), list, dict)
 
 
 _PIPE_FINISHERS: dict[str, Callable[[Any], Any]] = {

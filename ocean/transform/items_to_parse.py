@@ -15,7 +15,6 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ocean.errors import MappingError
 from ocean.transform.jq import CompileError, Expression, Input
 
 _PATH_START = re.compile(r"\.[A-Za-z_][A-Za-z0-9_]*|\.\[[^\]]+\]")
@@ -25,7 +24,9 @@ BATCH = 200
 
 
 def deletion_path(text: str) -> str | None:
-    """The path the original deletes from the parent, read from the text; None if there is none."""
+    """The path the original deletes from the parent, read from the text (spaces around
+    it ignored, as the original strips them); None if there is none."""
+    text = text.strip()
     if text.startswith("(") and ")" in text:
         text = text[1 : text.index(")")]
     for segment in (part.strip() for part in text.split("|")):
@@ -48,14 +49,18 @@ class ItemsToParse:
         self, text: str, *, name: str, top_level_transform: bool, env: Mapping[str, str] | None
     ) -> None:
         self.text, self.name = text, name
+        self.problem: str | None = None
+        """Why ``text`` does not compile (then nothing is expanded: see
+        :meth:`~ocean.transform.mapper.CompiledResource.problems`), or None."""
+        stripped = text.strip()  # spaces or a newline around it (YAML's `|`) change nothing
+        self._items: Expression | None = None
+        self._parent: Expression | None = None
         try:
-            self._items = Expression(text, env)
-            path = deletion_path(text) if top_level_transform else None
+            self._items = Expression(stripped, env)
+            path = deletion_path(stripped) if top_level_transform else None
             self._parent = Expression(f"del({path})", None) if path else None
         except CompileError as error:
-            raise MappingError(
-                f"itemsToParse {text!r} does not compile: {error}. Fix it in the mapping."
-            ) from None
+            self.problem = str(error)
 
     def expand(self, item: Any) -> list[dict[str, Any]] | None:
         """Mapped inputs for one raw item, or None when the item is dropped."""
@@ -76,6 +81,8 @@ class ItemsToParse:
                 yield batch
 
     def _inputs(self, item: Any) -> Iterator[dict[str, Any]] | None:
+        if self._items is None:
+            return None
         source = Input(item)
         elements = self._evaluate(self._items, source)
         if not isinstance(elements, list):

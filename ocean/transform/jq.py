@@ -24,13 +24,24 @@ _ENV_PRELUDE = "def env: $__ocean_env; $__ocean_env as $ENV | "
 class EvaluationError(Exception):
     """The expression failed at runtime or produced no output for one input."""
 
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(f"{text!r} {reason}")
+        self.reason = reason
+        """What went wrong, without the expression's text (``produced no output``)."""
+
 
 class CompileError(Exception):
     """The expression is not valid JQ."""
 
 
 def rewrite_single_quotes(text: str) -> str:
-    """Turn ``'...'`` string delimiters into double quotes, exactly as the original does."""
+    """Turn ``'...'`` string delimiters into double quotes, as the original means to: a
+    quote opening at the start or after a space, or closing before a space or the end.
+
+    The original's one-pass regex consumes the space after a closing quote, so it misses
+    a quote that opens right after it: ``join(' ')`` becomes ``join(" ')``, which is not
+    JQ (the field is null there). Ocean's two passes rewrite both quotes: ``join(" ")``.
+    """
     return _CLOSING_QUOTE.sub('"', _OPENING_QUOTE.sub('"', text))
 
 
@@ -87,12 +98,17 @@ class Expression:
                 return self._fast(source.value)
             except Fallback:
                 pass
+        return self.first_by_jq(source)
+
+    def first_by_jq(self, source: Input) -> Any:
+        """The first output as jq computes it, the Python fast path aside (what that path
+        must equal)."""
         try:
             return from_jq(self._program.input_text(source.text).first())
         except StopIteration:
-            raise EvaluationError(f"{self.text!r} produced no output") from None
+            raise EvaluationError(self.text, "produced no output") from None
         except ValueError as error:
-            raise EvaluationError(f"{self.text!r} failed: {_first_line(error)}") from None
+            raise EvaluationError(self.text, f"failed: {_first_line(error)}") from None
 
     def lenient(self) -> Callable[[Input], Any]:
         """A function giving the first output, or None when there is none or it fails."""

@@ -31,6 +31,11 @@ Build: TypeAlias = Callable[[Input, dict[str, str]], Any]
 
 
 def compile_node(path: str, value: Any, env: Mapping[str, str] | None) -> Node:
+    """The leaves of ``value``; a null leaf (``team:`` left empty in the YAML) is the
+    constant ``null``, so the field comes out null and is reported as misconfigured (with
+    the text ``"null"``), as the original maps it."""
+    if value is None:
+        return Leaf(path, "null", env)
     if isinstance(value, dict):
         return {key: compile_node(f"{path}.{key}", item, env) for key, item in value.items()}
     if isinstance(value, list):

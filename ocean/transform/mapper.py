@@ -22,12 +22,14 @@ from ocean.transform.fastpath import Fallback
 from ocean.transform.items_to_parse import ItemsToParse
 from ocean.transform.jq import EvaluationError, Input
 from ocean.transform.leaf import Leaf, Node, compile_node, leaves
+from ocean.transform.values import to_json_text
 from ocean.types import Entity
 
 if TYPE_CHECKING:
     from ocean.integration import FieldResolver
 
 _COERCED_TO_TEXT = ("team", "icon")
+_BOOLEAN = 'make it yield true or false (e.g. `.state == "open"`, `.name != null`)'
 
 
 @dataclass
@@ -129,14 +131,23 @@ class CompiledResource:
         self._unmatched = unmatched
 
     def problems(self) -> list[str]:
-        """Every expression that does not compile, named by field and text, and every
-        ``expectNull`` entry that names no mapped field."""
+        """Every expression that does not compile (``itemsToParse`` too), named by field
+        and text, and every ``expectNull`` entry that names no mapped field."""
         where = f"resources[{self.index}] (kind {self.kind!r})"
-        return [
-            f"{where} {leaf.path}: {leaf.text!r} does not compile: {leaf.problem}"
-            for leaf in [self.selector, *leaves(self.fields)]
-            if leaf.problem is not None
-        ] + [f"{where} expectNull: {entry}" for entry in self._unmatched]
+        expander = self.items_to_parse
+        broken = [] if expander is None or expander.problem is None else [expander]
+        return (
+            [
+                f"{where} itemsToParse: {item.text!r} does not compile: {item.problem}"
+                for item in broken
+            ]
+            + [
+                f"{where} {leaf.path}: {leaf.text!r} does not compile: {leaf.problem}"
+                for leaf in [self.selector, *leaves(self.fields)]
+                if leaf.problem is not None
+            ]
+            + [f"{where} expectNull: {entry}" for entry in self._unmatched]
+        )
 
     def forgive(self, misconfigured: dict[str, str]) -> None:
         """Drop the fields that are null by design (``expectNull``) from ``misconfigured``."""
@@ -148,13 +159,18 @@ class CompiledResource:
         ``first`` is the place of the first item in its page (errors name items by it).
 
         With ``itemsToParse`` the raw items are expanded first, 200 inputs at a time (errors
-        then name an input by its place among those).
+        then name an input by its place among all the inputs made of ``items``, counted
+        from ``first``).
         """
-        if self.items_to_parse is None:
+        expander = self.items_to_parse
+        if expander is None:
             return self.map_inputs(items, parse_all, first=first)
-        result, dropped = MapResult(), [0]
-        for batch in self.items_to_parse.batches(items, dropped):
-            result.extend(self.map_inputs(batch, parse_all))
+        if expander.problem is not None:  # compile_resources refuses such a mapping
+            raise MappingError("\n".join(self.problems()))
+        result, dropped, position = MapResult(), [0], first
+        for batch in expander.batches(items, dropped):
+            result.extend(self.map_inputs(batch, parse_all, first=position))
+            position += len(batch)
         result.dropped = dropped[0]
         return result
 
@@ -187,19 +203,22 @@ class CompiledResource:
         return result
 
     def select(self, source: Input, position: int, result: MapResult) -> bool | None:
+        """The selector's verdict on one input; None (an error in ``result``, naming the
+        input by ``position``) when it gives no boolean."""
         leaf = self.selector
         if leaf.expression is None:
             result.errors.append(
-                self._selector_error(position, f"does not compile: {leaf.problem}")
+                self._selector_error(position, f"does not compile: {leaf.problem}; fix it")
             )
             return None
         try:
             verdict = leaf.expression.first(source)
         except EvaluationError as error:
-            result.errors.append(self._selector_error(position, str(error)))
+            guard = f"make it yield true or false for every item (e.g. `({leaf.text})? // false`)"
+            result.errors.append(self._selector_error(position, f"{error.reason}; {guard}"))
             return None
         if type(verdict) is not bool:
-            message = f"produced {verdict!r:.80}, not a boolean; make it yield true or false"
+            message = f"produced {_shown(verdict)}, not a boolean; {_BOOLEAN}"
             result.errors.append(self._selector_error(position, message))
             return None
         return verdict
@@ -213,6 +232,15 @@ class CompiledResource:
         entity = self._build(source, misconfigured)
         self.forgive(misconfigured)
         return entity
+
+
+def _shown(value: Any) -> str:
+    """A value as JQ writes it (``null``, ``"open"``), cut to 80 characters."""
+    try:
+        text = to_json_text(value)
+    except TypeError:
+        text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _deferred(

@@ -98,6 +98,7 @@ class PortOceanContext(Integration):
             event_workers_count=1,
             max_event_processing_seconds=settings.max_event_processing_seconds,
             max_wait_seconds_before_shutdown=settings.max_wait_seconds_before_shutdown,
+            allow_environment_variables_jq_access=settings.allow_environment_variables_jq_access,
         )
 
     @property

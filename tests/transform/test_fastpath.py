@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+import json
+import uuid
 from typing import Any
 
 import jq
 import pytest
 
+from ocean.transform.codegen import generate_builder
 from ocean.transform.fastpath import Fallback, compile_fast
+from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
+from ocean.transform.leaf import compile_node
 from ocean.transform.values import from_jq
 
 ITEMS: list[dict[str, Any]] = [
@@ -149,3 +155,91 @@ def test_runtime_errors_fall_back_to_jq(text: str) -> None:
     assert fast is not None
     with pytest.raises(Fallback):
         fast(ITEMS[0])
+
+
+OPERANDS = [".a", ".b.c", ".b[0]", '.c["k"]', "null", '"x"', "1.5", "[.a[]]"]
+FORMS = [
+    "[{0} // {1}[]]",
+    "[({0} // {1})[]]",
+    "[{0}[]] // {1}",
+    "[[{0}[]] // {1}[]]",
+    "[{0}[]] | length",
+    "[{0} // {1}[]] | length",
+    "[{0} == {1}[]]",
+    "[{0} or {1}[]]",
+    "[if {0} then {1} end // {1}[]]",
+    "if {0} then {1} else [{1}[]] end",
+    '"p\\({0})q\\({1})"',
+    "{0} // {1} | not",
+    "({0} // {1}) == {1}",
+]
+FORM_ITEMS: list[Any] = [
+    {"a": [1, 2], "b": {"c": [3, 4]}, "c": {"k": {"x": 1}}},
+    {"a": None, "b": {"c": {"x": 1, "y": 2}}, "c": {"k": ["v", "w"]}},
+    {"a": {"k": "v", "j": "w"}, "b": [[5], 6], "c": None},
+    {"a": False, "b": None, "c": {"k": 0}},
+    {"a": "text", "b": {"c": 2.0}, "c": {"k": [[1.5], {}]}},
+]
+
+
+def _forms() -> list[Any]:
+    return [
+        pytest.param(form.format(left, right), id=form.format(left, right))
+        for form in FORMS
+        for left, right in zip(OPERANDS, OPERANDS[2:] + OPERANDS[:2], strict=True)
+    ]
+
+
+def _outcome(evaluate: Any, item: Any) -> tuple[str, Any]:
+    try:
+        value = evaluate(Input(item))
+    except EvaluationError:
+        return ("no value", None)
+    return ("value", json.dumps(value))  # JSON: true is not 1, 1.0 is 1
+
+
+@pytest.mark.parametrize("text", _forms())
+def test_the_fast_path_gives_what_oceans_jq_path_gives(text: str) -> None:
+    """The hunt's fuzz, as a table: operators, ``[P[]]`` collection and interpolation
+    combined (``[]`` binds tighter than ``//``), each on items of every shape."""
+    try:
+        expression = Expression(text, None)
+    except CompileError:
+        pytest.skip("not JQ")
+    build = generate_builder({"x": compile_node("x", text, None)}, coerced=())
+    for item in FORM_ITEMS:
+        expected = _outcome(expression.first_by_jq, item)
+        assert _outcome(expression.first, item) == expected, item
+        built = build(Input(item), {})["x"]
+        assert json.dumps(built) == (expected[1] if expected[0] == "value" else "null"), item
+
+
+@pytest.mark.parametrize("text", ["[.a // .b[]]", "[.a.b // .c[]]", "[.a and .b[]]", '[""[]]'])
+def test_collecting_anything_but_a_postfix_term_is_left_to_jq(text: str) -> None:
+    assert compile_fast(text) is None
+
+
+@pytest.mark.parametrize("text", ["[.a[]]", "[.a.b[0][]]", '[.["k"][]]', "[(.a // .b)[]]"])
+def test_collecting_a_path_or_a_parenthesised_term_stays_in_python(text: str) -> None:
+    assert compile_fast(text) is not None
+
+
+@pytest.mark.parametrize("text", ["1e1000", "-1e1000", "[1e1000][0]", ".a // 1e1000"])
+def test_a_number_too_large_for_a_double_gives_what_oceans_jq_path_gives(text: str) -> None:
+    expression = Expression(text, None)
+    build = generate_builder({"x": compile_node("x", text, None)}, coerced=())
+
+    expected = expression.first_by_jq(Input({}))
+    assert json.dumps(expression.first(Input({}))) == json.dumps(expected)
+    assert json.dumps(build(Input({}), {})["x"]) == json.dumps(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['.u == "00000000-0000-0000-0000-000000000001"', '.d != "2024-01-02"', ".u == .u"],
+)
+def test_comparing_a_value_jq_reads_as_text_gives_what_oceans_jq_path_gives(text: str) -> None:
+    item = Input({"u": uuid.UUID(int=1), "d": datetime.date(2024, 1, 2)})
+    expression = Expression(text, None)
+
+    assert expression.first(item) is expression.first_by_jq(item)

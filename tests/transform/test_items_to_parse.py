@@ -22,6 +22,9 @@ from ocean.transform.items_to_parse import ItemsToParse, deletion_path
         ("(.a | length)", ".a"),
         ("[.a[], .b[]]", None),
         ("if .x then .a else .b end", None),
+        (" (.a | map(.))", ".a"),
+        ("\n.a.b\n", ".a.b"),
+        ("  . as $x | .items  ", ".items"),
     ],
 )
 def test_deletion_path_is_read_from_the_text(text: str, path: str | None) -> None:
@@ -50,3 +53,20 @@ def test_batches_never_span_raw_items_and_count_drops() -> None:
 
     assert sizes == [200, 200, 50, 1]
     assert dropped == [1]
+
+
+@pytest.mark.parametrize("text", [" (.subs | map(.))", ".subs\n", "\t.subs | map(.) "])
+def test_spaces_around_items_to_parse_change_nothing(text: str) -> None:
+    expander = ItemsToParse(text, name="item", top_level_transform=True, env=None)
+
+    assert expander.expand({"id": 1, "subs": [1, 2]}) == [
+        {"id": 1, "item": 1},
+        {"id": 1, "item": 2},
+    ]
+
+
+def test_items_to_parse_that_does_not_compile_is_a_problem_not_an_exception() -> None:
+    expander = ItemsToParse(".issues | map(", name="item", top_level_transform=True, env=None)
+
+    assert expander.problem is not None
+    assert "syntax error" in expander.problem

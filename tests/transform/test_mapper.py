@@ -21,11 +21,24 @@ def _resource(**mappings: Any) -> ResourceConfig:
     return parse_resource({"kind": "svc", "port": {"entity": {"mappings": base | mappings}}})
 
 
-def test_selector_error_names_kind_expression_and_value() -> None:
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        (".name", 'produced "x", not a boolean; make it yield true or false (e.g. '),
+        (".missing", "produced null, not a boolean; make it yield true or false (e.g. "),
+        ("empty", "produced no output; make it yield true or false for every item "
+                  "(e.g. `(empty)? // false`)"),
+        ('.id | test(1)', "failed: "),
+    ],
+    ids=["not-a-boolean", "null", "no-output", "runtime-error"],
+)  # fmt: skip
+def test_selector_error_names_kind_item_and_expression_once_with_advice(
+    query: str, said: str
+) -> None:
     resource = parse_resource(
         {
             "kind": "repo",
-            "selector": {"query": ".name"},
+            "selector": {"query": query},
             "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"b"'}}},
         }
     )
@@ -33,9 +46,76 @@ def test_selector_error_names_kind_expression_and_value() -> None:
     result = CompiledResource(resource, env=None).map_items([{"id": "a", "name": "x"}])
 
     assert result.passed == []
-    assert result.errors == [
-        "kind 'repo', item 0: selector '.name' produced 'x', not a boolean; make it yield true or false"
+    (error,) = result.errors
+    assert error.startswith(f"kind 'repo', item 0: selector {query!r} {said}")
+    assert error.count(repr(query)) == 1  # not repeated (the advice may quote it, in `...`)
+    assert "None" not in error
+    assert "make it yield true or false" in error
+
+
+def test_selector_errors_name_inputs_of_items_to_parse_by_place_across_batches() -> None:
+    resource = parse_resource(
+        {"kind": "k", "selector": {"query": '.item | test("x")'},
+         "port": {"itemsToParse": ".subs",
+                  "entity": {"mappings": {"identifier": ".id", "blueprint": '"b"'}}}}
+    )  # fmt: skip
+    subs = ["x"] * 250 + [None] + ["x"] * 10 + [None]  # more than one batch of 200
+
+    result = CompiledResource(resource, env=None).map_items([{"id": "a", "subs": subs}])
+
+    assert [error.split(":")[0] for error in result.errors] == [
+        "kind 'k', item 250",
+        "kind 'k', item 261",
     ]
+
+
+def test_items_to_parse_that_does_not_compile_is_reported_with_every_other_problem() -> None:
+    broken = {"kind": "issue", "port": {"itemsToParse": ".issues | map(",
+              "entity": {"mappings": {"identifier": ".item.id", "blueprint": '"b"', "title": "foo("}}}}  # fmt: skip
+
+    with pytest.raises(MappingError) as raised:
+        compile_resources([_resource(properties={"x": ".a |"}), parse_resource(broken)], env=None)
+
+    message = str(raised.value)
+    assert "resources[0] (kind 'svc') properties.x: '.a |' does not compile" in message
+    assert "resources[1] (kind 'issue') itemsToParse: '.issues | map(' does not compile" in message
+    assert "resources[1] (kind 'issue') title: 'foo(' does not compile" in message
+
+
+@pytest.mark.parametrize(
+    ("mappings", "misconfigured"),
+    [
+        ({"title": None}, {"title": "null"}),
+        ({"team": None, "icon": None}, {"team": "null", "icon": "null"}),
+        ({"properties": {"config": {"a": None, "b": ".id"}}}, {"properties.config.a": "null"}),
+    ],
+    ids=["title", "team-and-icon", "inside-a-property-object"],
+)
+def test_a_null_leaf_maps_to_null_and_is_reported_as_misconfigured(
+    mappings: dict[str, Any], misconfigured: dict[str, str]
+) -> None:
+    (resource,) = compile_resources([_resource(**mappings)], env=None)
+
+    result = resource.map_items([{"id": "a"}])
+
+    (entity,) = result.passed
+    assert entity["identifier"] == "a"
+    assert result.misconfigurations == misconfigured
+    for path in misconfigured:
+        group, _, key = path.partition(".")
+        value = entity[group]  # type: ignore[literal-required]
+        for part in key.split(".") if key else []:
+            value = value[part]
+        assert value is None
+
+
+@pytest.mark.parametrize("key", ["😀", 'quote"and\\backslash', "\ud800lone", "é"])
+def test_any_property_key_comes_out_as_written(key: str) -> None:
+    (resource,) = compile_resources([_resource(properties={key: ".id"})], env=None)
+
+    (entity,) = resource.map_items([{"id": "a"}]).passed
+
+    assert entity["properties"] == {key: "a"}
 
 
 @pytest.mark.parametrize(

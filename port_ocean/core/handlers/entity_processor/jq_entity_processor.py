@@ -4,7 +4,9 @@ Ocean maps with its own compiled engine. An integration whose ``BaseIntegration`
 names an ``EntityProcessorClass`` (GitLab's and GitHub's, for ``file://`` and ``search://``
 values) has the mapping values of the form ``scheme://...`` handed to that class's
 ``_search(item, value)`` once each item is mapped; every other value is JQ, as their
-``_search`` would have it. ``_search`` here evaluates JQ, for ``super()._search(...)``.
+``_search`` would have it. ``_search`` here evaluates JQ, for ``super()._search(...)``,
+with ``env`` / ``$ENV`` reading the process environment unless the integration's
+``allow_environment_variables_jq_access`` is false (as the core's mappings).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from ocean.integration import FieldResolver
 from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
 from port_ocean._unsupported import missing
+from port_ocean.core.handlers.entity_processor.jq_env import jq_env, search_as_bool_value
 from port_ocean.exceptions.core import EntityProcessorException
 
 _log = logging.getLogger(__name__)
@@ -31,15 +34,16 @@ class JQEntityProcessor:
         """The first output of the JQ ``pattern`` on ``data``; None if it fails (logged,
         naming ``field``, the mapping's path to the value, when given)."""
         try:
-            return Expression(pattern, None).first(Input(data))
+            return Expression(pattern, jq_env()).first(Input(data))
         except (CompileError, EvaluationError) as error:
             where = f" for field {field!r}" if field else ""
             _log.warning("search failed%s - pattern %s: %s", where, pattern, error)
             return None
 
     async def _search_as_bool(self, data: dict[str, Any], pattern: str) -> bool:
-        """``pattern``'s value, which must be a boolean."""
-        value = await self._search(data, pattern)
+        """``pattern``'s value, which must be a boolean (``EntityProcessorException``); a
+        pattern that does not compile raises ``ValueError``, as the original's jq does."""
+        value = search_as_bool_value(data, pattern)
         if not isinstance(value, bool):
             raise EntityProcessorException(
                 f"Expected boolean value for pattern {pattern!r}, got value:{value} of type: "

@@ -1,7 +1,7 @@
 """``JQEntityProcessorSync``: JQ evaluated synchronously (``_search``,
 ``_search_as_bool``), for integrations that evaluate mapping-like values outside a
 resync, as the original's. Ocean's JQ engine evaluates them (single-quoted strings
-accepted, as Port's)."""
+accepted, as Port's; ``env`` / ``$ENV`` as in :mod:`.jq_env`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
 from port_ocean._unsupported import missing
+from port_ocean.core.handlers.entity_processor.jq_env import jq_env, search_as_bool_value
 from port_ocean.exceptions.core import EntityProcessorException
 
 _log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ class JQEntityProcessorSync:
     def _search(data: dict[str, Any], pattern: str, field: str | None = None) -> Any:
         """The first output of ``pattern`` on ``data``; None (and a warning) if it fails."""
         try:
-            return Expression(pattern, None).first(Input(data))
+            return Expression(pattern, jq_env()).first(Input(data))
         except (CompileError, EvaluationError) as error:
             where = f" for field {field!r}" if field else ""
             _log.warning("search failed%s - pattern: %s: %s", where, pattern, error)
@@ -28,8 +29,9 @@ class JQEntityProcessorSync:
 
     @staticmethod
     def _search_as_bool(data: dict[str, Any], pattern: str) -> bool:
-        """``pattern``'s value, which must be a boolean (``EntityProcessorException``)."""
-        value = JQEntityProcessorSync._search(data, pattern)
+        """``pattern``'s value, which must be a boolean (``EntityProcessorException``); a
+        pattern that does not compile raises ``ValueError``, as the original's jq does."""
+        value = search_as_bool_value(data, pattern)
         if not isinstance(value, bool):
             raise EntityProcessorException(
                 f"Expected boolean value, got value:{value} of type: {type(value)} instead"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
 
-from pydantic.v1 import BaseModel, Field
+from pydantic.v1 import BaseModel, Field, validator
 
 from port_ocean._unsupported import missing
 
@@ -120,6 +120,23 @@ class ResourceConfig(BaseModel):
         description="Which items to map.",
     )
     port: PortResourceConfig = Field(title="Port", description="How items become entities.")
+    enable_delete: bool = Field(
+        True,
+        alias="enableDelete",
+        title="Enable delete",
+        description="Whether a resync may delete the resource's stale entities (kept, not "
+        "acted on, as by the original).",
+    )
+
+    @validator("enable_delete", pre=True)
+    def _enable_delete_must_be_bool(cls, value: object) -> object:
+        """A boolean only (``"false"``, 0 and null are refused), as the original's."""
+        if not isinstance(value, bool):
+            raise ValueError(
+                "enableDelete must be a boolean (true or false). "
+                "Omit the key to keep the default (true)."
+            )
+        return value
 
 
 class PortAppConfig(BaseModel):

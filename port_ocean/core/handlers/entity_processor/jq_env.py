@@ -1,0 +1,40 @@
+"""What ``env`` / ``$ENV`` see in the JQ the entity processors evaluate, and their
+boolean search, shared by ``JQEntityProcessor`` and ``JQEntityProcessorSync``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
+
+_log = logging.getLogger(__name__)
+
+
+def jq_env() -> dict[str, str] | None:
+    """The process environment, unless the integration's settings hide it from JQ
+    (``ocean.config.allow_environment_variables_jq_access``, default true: the setting the
+    core's mappings follow); None hides it (``env`` and ``$ENV`` are ``{}``)."""
+    from port_ocean.context.ocean import ocean
+
+    try:
+        allowed = ocean.config.allow_environment_variables_jq_access
+    except AttributeError:  # an integration's test app that does not say
+        allowed = True
+    return None if allowed is False else dict(os.environ)
+
+
+def search_as_bool_value(data: Any, pattern: str) -> Any:
+    """The first output of ``pattern`` on ``data`` (None when it fails at runtime or
+    gives nothing); a pattern that does not compile raises ``ValueError``, as the
+    original's jq does, naming it."""
+    try:
+        expression = Expression(pattern, jq_env())
+    except CompileError as error:
+        raise ValueError(f"{pattern!r} does not compile: {error}") from None
+    try:
+        return expression.first(Input(data))
+    except EvaluationError as error:
+        _log.warning("search failed - pattern %s: %s", pattern, error)
+        return None
