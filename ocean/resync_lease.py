@@ -127,18 +127,27 @@ async def _try(store: LeasesResyncs, integration: str, terms: LeaseTerms) -> Lea
     try:
         return await asyncio.shield(trying)
     except asyncio.CancelledError:
-        await asyncio.shield(_given_up(store, integration, terms.holder, trying))
+        await asyncio.shield(_given_up(store, integration, terms, trying))
         raise
 
 
 async def _given_up(
-    store: LeasesResyncs, integration: str, holder: LeaseHolder, trying: asyncio.Future[Lease]
+    store: LeasesResyncs, integration: str, terms: LeaseTerms, trying: asyncio.Future[Lease]
 ) -> None:
     """Once ``trying`` has ended, give up the lease unless it found another holding it (a
-    try that failed may still have taken it: giving up a lease not held does nothing)."""
-    await asyncio.wait([trying])
-    if trying.cancelled() or trying.exception() is not None or trying.result().held_by(holder):
-        await _release(store, integration, holder, completed=False)
+    try that failed may still have taken it: giving up a lease not held does nothing). A
+    try that hangs (a connection gone silent) is waited for as long as the lease lasts at
+    most, then dropped: whatever it took lapses."""
+    await asyncio.wait([trying], timeout=terms.seconds)
+    if not trying.done():
+        trying.cancel()
+        return
+    if (
+        trying.cancelled()
+        or trying.exception() is not None
+        or trying.result().held_by(terms.holder)
+    ):
+        await _release(store, integration, terms.holder, completed=False)
 
 
 def held_message(lease: Lease, waited: float) -> str:

@@ -462,3 +462,21 @@ async def test_a_resync_stopped_while_it_takes_the_lease_leaves_the_lease_free(
 
     assert worked == []
     assert (await store.acquire_lease(ME, OTHER, 30)).held_by(OTHER)
+
+
+async def test_a_resync_stopped_while_its_lease_try_hangs_stops_within_the_lease(
+    store: Store,
+) -> None:
+    """The catalog does not answer the lease write (a connection gone silent): the stop
+    waits for the try as long as the lease would last at most, then ends (whatever the
+    try took lapses), rather than wait for ever."""
+    assert isinstance(store, LeasesResyncs)
+
+    async with _LeaseWriteHeld(store) as held:
+        taking = asyncio.create_task(under_lease(store, ME, LeaseTerms(seconds=1.0), _done))
+        await held.taking()
+        taking.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            async with asyncio.timeout(10):
+                await asyncio.shield(taking)
+        await held.release()

@@ -70,7 +70,10 @@ def text_keys(value: Any) -> Any:
 def _key_text(key: Any) -> str:
     if type(key) is str:
         return key
-    written = orjson.loads(orjson.dumps({key: None}, option=_OPTIONS))
+    try:
+        written = orjson.loads(orjson.dumps({key: None}, option=_OPTIONS))
+    except TypeError:  # an integer beyond 64 bits: written as its digits, as json writes it
+        return str(key)
     return str(next(iter(written)))
 
 

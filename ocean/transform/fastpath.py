@@ -288,12 +288,25 @@ def _length(value: Any) -> Any:
 
 
 def _jq_equal(left: Any, right: Any) -> bool:
-    for value in (left, right):
-        if type(value) is int and abs(value) > 2**53:
-            raise Fallback
-        if type(value) not in _JSON_TYPES:  # a date or UUID of a raw item: jq reads its text
-            raise Fallback
+    if not (_plain(left) and _plain(right)):
+        raise Fallback
     return json_equal(left, right)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` compares here as jq compares it: JSON's types all through (a date
+    or UUID of a raw item, at any depth, is text to jq), integers a double holds exactly."""
+    pending = [value]
+    while pending:
+        part = pending.pop()
+        kind = type(part)
+        if kind not in _JSON_TYPES or (kind is int and abs(part) > 2**53):
+            return False
+        if kind is dict:
+            pending.extend(part.values())
+        elif kind is list:
+            pending.extend(part)
+    return True
 
 
 _JSON_TYPES = (str, int, float, bool, type(None), list, dict)

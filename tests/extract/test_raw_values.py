@@ -19,8 +19,9 @@ from ocean.transform.mapper import CompiledResource
         ({"id": "a", 1: "one"}, {"id": "a", "1": "one"}),
         ({"id": "a", "n": {2.5: "f", True: "t", None: "n"}}, {"id": "a", "n": {"2.5": "f", "true": "t", "null": "n"}}),
         ({"id": "a", "l": [{3: "x"}], "t": ({4: 1},)}, {"id": "a", "l": [{"3": "x"}], "t": [{"4": 1}]}),
+        ({"id": "a", 2**70: "big"}, {"id": "a", str(2**70): "big"}),
     ],
-    ids=["top", "nested-float-bool-null", "in-lists-and-tuples"],
+    ids=["top", "nested-float-bool-null", "in-lists-and-tuples", "beyond-64-bits"],
 )  # fmt: skip
 def test_keys_that_are_not_text_become_the_text_json_writes(
     item: dict[Any, Any], expected: dict[str, Any]

@@ -236,10 +236,25 @@ def test_a_number_too_large_for_a_double_gives_what_oceans_jq_path_gives(text: s
 
 @pytest.mark.parametrize(
     "text",
-    ['.u == "00000000-0000-0000-0000-000000000001"', '.d != "2024-01-02"', ".u == .u"],
+    [
+        '.u == "00000000-0000-0000-0000-000000000001"',
+        '.d != "2024-01-02"',
+        ".u == .u",
+        ".l == .texts",
+        ".o == .object",
+    ],
 )
 def test_comparing_a_value_jq_reads_as_text_gives_what_oceans_jq_path_gives(text: str) -> None:
-    item = Input({"u": uuid.UUID(int=1), "d": datetime.date(2024, 1, 2)})
+    item = Input(
+        {
+            "u": uuid.UUID(int=1),
+            "d": datetime.date(2024, 1, 2),
+            "l": [datetime.date(2024, 1, 2)],
+            "o": {"u": uuid.UUID(int=1)},
+            "texts": ["2024-01-02"],
+            "object": {"u": "00000000-0000-0000-0000-000000000001"},
+        }
+    )
     expression = Expression(text, None)
 
     assert expression.first(item) is expression.first_by_jq(item)

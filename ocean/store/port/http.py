@@ -39,6 +39,13 @@ class PortUnavailableError(PortAPIError, CatalogUnavailableError):
     retries an idempotent call gets: no request is at fault."""
 
 
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    """Read a shared task's error, so that none is reported as never retrieved when every
+    caller waiting for it was stopped."""
+    if not task.cancelled():
+        task.exception()
+
+
 def _failed(call: str, status: int | None, body: str) -> PortAPIError:
     """The error of a failed call: :class:`PortUnavailableError` when Port did not answer or
     said it cannot now (408, 429, 502-504; a plain 500 may be the request's own fault)."""
@@ -108,8 +115,9 @@ class PortHTTP:
         )
         self._credentials = {"clientId": client_id, "clientSecret": client_secret}
         self._token: tuple[str, float] | None = None
-        self._fetching = asyncio.Lock()
-        """Held while a token is fetched: one fetch at a time, its token shared."""
+        self._fetching: asyncio.Task[tuple[str, float]] | None = None
+        """The token fetch under way: one at a time, its outcome (its error too) shared by
+        every call waiting for it."""
         self._offered: Limits | None = None
         """The larger limits an Ocean catalog server offered (None: Port's apply)."""
         self._timeless = False
@@ -118,6 +126,8 @@ class PortHTTP:
         self._policy = RetryPolicy(attempts=attempts, base_delay=base_delay)
 
     async def close(self) -> None:
+        if self._fetching is not None:
+            self._fetching.cancel()
         await self._client.aclose()
 
     @property
@@ -220,17 +230,24 @@ class PortHTTP:
         token = self._token
         if token is not None and time.monotonic() < token[1]:
             return token[0]
-        async with self._fetching:
-            token = self._token  # another call may have fetched one meanwhile
-            if token is None or time.monotonic() >= token[1]:
-                token = self._token = await self._fetch_token()
-            return token[0]
+        return (await self._new_token())[0]
 
     async def _refresh(self, refused: str) -> None:
         """Replace the token ``refused`` was, unless another call already did."""
-        async with self._fetching:
-            if self._token is None or self._token[0] == refused:
-                self._token = await self._fetch_token()
+        if self._token is None or self._token[0] == refused:
+            await self._new_token()
+
+    async def _new_token(self) -> tuple[str, float]:
+        """A new token, fetched once for every call that asks while the fetch runs: they
+        share its token or its error (a caller stopping does not stop it for the others)."""
+        if self._fetching is None or self._fetching.done():
+            self._fetching = asyncio.ensure_future(self._fetch_and_keep())
+            self._fetching.add_done_callback(_retrieved)
+        return await asyncio.shield(self._fetching)
+
+    async def _fetch_and_keep(self) -> tuple[str, float]:
+        token = self._token = await self._fetch_token()
+        return token
 
     async def _fetch_token(self) -> tuple[str, float]:
         """A new token and when to stop using it (retried as an idempotent call; a 401

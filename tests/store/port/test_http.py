@@ -3,6 +3,7 @@ and the original's number of retries."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -40,6 +41,22 @@ async def test_the_token_request_is_retried_as_other_idempotent_calls(
     await store.list_blueprints()
 
     assert ("GET", "/blueprints") in [call[:2] for call in port.calls]
+
+
+async def test_calls_waiting_for_a_token_fetch_that_fails_share_its_error() -> None:
+    """Ten calls at once, the token route answering 503 each time: one fetch of three
+    sends, not one per waiting call (each waited for the last to fail, then tried again)."""
+    port = FakePort()
+    port.latency = 0.01
+    port.failures[TOKEN] = [(503, {})] * 30
+    store = client(port, attempts=3)
+
+    results = await asyncio.gather(
+        *(store.list_blueprints() for _ in range(10)), return_exceptions=True
+    )
+
+    assert all(isinstance(result, PortUnavailableError) for result in results)
+    assert [call[:2] for call in port.calls].count(("POST", "/auth/access_token")) == 3
 
 
 @pytest.mark.parametrize(
