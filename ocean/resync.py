@@ -23,16 +23,16 @@ from ocean.load.deletion import (
     DeletionPlan,
     Graph,
     Stale,
-    causes_for,
-    in_chunks,
     plan_deletion,
 )
 from ocean.load.shrinkage import shape_of, weigh
+from ocean.load.stale_deletes import delete_planned
 from ocean.load.under_way import stopping
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport
+from ocean.monitor.sensitive import redact
 from ocean.produced import Produced
-from ocean.store.base import DeleteResult, RechecksOwnership, RunRecord, Store, iso_at
+from ocean.store.base import RechecksOwnership, RunRecord, Store, iso_at
 from ocean.transform.jq import rewrite_single_quotes
 from ocean.transform.mapper import CompiledResource
 from ocean.types import EntityKey
@@ -40,11 +40,6 @@ from ocean.types import EntityKey
 _log = logging.getLogger(__name__)
 _GRAPH_CHUNK = 5000
 """Keys per question to the catalog about who relates to them."""
-DELETE_CHUNK = 10000
-"""Stale entities deleted per transaction at most: deleting 100k took 1.4 s in one (on
-either backend), all that time holding off other writers (live events, the catalog
-server): the embedded catalog's every writer, PostgreSQL's of the blueprints relating
-to what goes."""
 
 
 async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport:
@@ -150,7 +145,9 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
 async def _record(
     job: ResyncJob, report: ResyncReport, trigger: str, run_id: int | None = None
 ) -> int:
-    """Report the run's state: ``running`` at the start, then its final status."""
+    """Report the run's state: ``running`` at the start, then its final status (its errors
+    without sensitive values, as it is then shown)."""
+    report.redact(redact)
     return await job.store.record_run(
         RunRecord(
             integration=report.integration,
@@ -254,72 +251,9 @@ async def _delete_stale(
         await tally.produced.still_recorded()
     plan = plan_deletion(stale, graph, fresh, delete_dependents=dependents, threshold=threshold)
     report.deletion_notes.extend(_plan_notes(plan))
-    await _delete_planned(job, report, plan, graph)
-
-
-async def _delete_planned(
-    job: ResyncJob, report: ResyncReport, plan: DeletionPlan, graph: Graph
-) -> None:
-    """Delete the plan a chunk at a time, counting into ``report``. The plan is closed
-    (nothing outside it relates to it): no cascade in the catalog, and an entity related
-    to meanwhile (a live event) is kept, not taken along. Other writers wait for one
-    chunk's transaction at most; the chunks are ordered on a thread (a million keys take
-    seconds, and the lease is renewed meanwhile)."""
-    chunks = await asyncio.to_thread(in_chunks, plan.delete, graph, DELETE_CHUNK)
-    results: list[DeleteResult] = []
-    try:
-        for chunk in chunks:
-            await _delete_chunk(job, report, plan, chunk, results)
-    finally:
-        report.deletion_notes.extend(_kept_meanwhile(results))
-
-
-async def _delete_chunk(
-    job: ResyncJob,
-    report: ResyncReport,
-    plan: DeletionPlan,
-    chunk: list[EntityKey],
-    results: list[DeleteResult],
-) -> None:
-    """Delete one chunk, counting what went into ``report`` and its outcome into
-    ``results``. A resync stopped meanwhile (a shutdown, a newer trigger, a lost lease)
-    waits for the chunk before it stops: the catalog deletes it all the same (SQLite's
-    thread or process runs a call to its end; PostgreSQL may have committed), under the
-    lease still held, and the report counts what went (before, a false 0)."""
-    causes = await asyncio.to_thread(causes_for, chunk, plan.causes) if plan.causes else None
-    deleting = asyncio.ensure_future(
-        job.store.delete_entities(
-            chunk,
-            delete_dependents=False,
-            fence=job.fence,
-            written_before=report.started_at,
-            causes=causes,
-        )
-    )
-    try:
-        await asyncio.shield(deleting)
-    finally:  # (stopped: once the chunk's deletion has ended)
-        await _chunk_ended(report, deleting, len(chunk))
-        if not deleting.cancelled() and deleting.exception() is None:
-            result = deleting.result()
-            report.deleted += len(result.deleted)
-            report.deleted_by_cascade += len(set(result.deleted) & plan.causes.keys())
-            _attribute_deletions(report, job.resources, result.deleted)
-            results.append(result)
-
-
-async def _chunk_ended(report: ResyncReport, deleting: asyncio.Future[Any], size: int) -> None:
-    """Wait for a chunk's deletion to end (it has, unless the resync was stopped); should
-    the resync be stopped again meanwhile, its report says the chunk is not counted."""
-    if deleting.done():
-        return
-    unknown = (
-        f"stopped while the catalog deleted a chunk of {size} stale entities: what it "
-        "deleted of them is not counted in deleted"
-    )
-    report.deletion_notes.append(unknown)
-    await asyncio.wait([deleting])
-    report.deletion_notes.remove(unknown)
+    kinds = {bp: kind for kind, r in zip(report.kinds, job.resources, strict=True)
+             for bp in _literal_blueprints(r)}  # fmt: skip
+    await delete_planned(job, report, plan, graph, kinds)
 
 
 async def _dependents_graph(
@@ -431,45 +365,6 @@ def _taken(task: asyncio.Future[Any]) -> None:
     """Take a task's outcome, so that asyncio does not log it as never retrieved."""
     if not task.cancelled():
         task.exception()
-
-
-def _kept_meanwhile(results: list[DeleteResult]) -> list[str]:
-    """Why the catalog kept entities of the plan, one sentence each."""
-    written = [key for result in results for key in result.written]
-    blocked = [item for result in results for item in result.blocked.items()]
-    spared = [key for result in results for key in result.spared]
-    notes = []
-    if written:
-        notes.append(
-            f"kept {len(written)} stale entities written since the resync started (a live "
-            f"event, say), e.g. {written[0]}"
-        )
-    if blocked:
-        key, users = blocked[0]
-        notes.append(
-            f"kept {len(blocked)} stale entities that entities written during the resync "
-            f"relate to, or kept ones in turn, e.g. {key} used by {users[:3]}"
-        )
-    if spared:
-        notes.append(
-            f"kept {len(spared)} entities the cascade would have taken along for entities "
-            f"written (or related to) since the resync started, e.g. {spared[0]}"
-        )
-    return notes
-
-
-def _attribute_deletions(
-    report: ResyncReport, resources: list[CompiledResource], keys: list[EntityKey]
-) -> None:
-    owner_of = {
-        bp: kind
-        for kind, r in zip(report.kinds, resources, strict=True)
-        for bp in _literal_blueprints(r)
-    }
-    for blueprint, _ in keys:
-        kind = owner_of.get(blueprint)
-        if kind is not None:
-            kind.deleted += 1
 
 
 def required_fields(misconfigured: dict[str, str], blueprints: list[dict[str, Any]]) -> list[str]:

@@ -7,14 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocean.config.config_file import load_config_file
+from ocean.config.config_file import ConfigFile, read_config_file
 from ocean.config.settings import DEFAULT_CATALOG, Settings, load_settings
-from ocean.config.spec import IntegrationSpec, build_integration_config
+from ocean.config.spec import IntegrationSpec, build_integration_config, sensitive_values
 from ocean.configuration import Configuration
+from ocean.errors import ConfigError
 from ocean.folder import IntegrationFolder, load_folder
+from ocean.monitor.sensitive import hide_sensitive
 from ocean.resync_lease import this_process
 from ocean.store.base import LeaseHolder, Owner
 from ocean.transform.mapper import CompiledResource, compile_resources
+
+PORT_API = "https://api.getport.io"
+"""The Port API a ``port:`` section's credentials go to without a ``baseUrl`` (the
+original's default)."""
 
 
 @dataclass
@@ -28,16 +34,23 @@ class Sail:
     env: dict[str, str] | None
     lease_holder: LeaseHolder = field(default_factory=this_process)
     """Who this process is when it takes its integration's resync lease."""
+    config_file: ConfigFile = field(default_factory=ConfigFile)
+    """The folder's ``config.yaml`` as read (which of its templates found no variable)."""
 
     @property
     def catalog_url(self) -> str:
-        """``--catalog`` / ``OCEAN__CATALOG__URL``, else the ``port:`` section's Port API when
-        it has credentials, else the embedded catalog."""
+        """``--catalog`` / ``OCEAN__CATALOG__URL``, else the ``port:`` section's Port API
+        (Port's own without a ``baseUrl``) when it has credentials, else the embedded catalog.
+
+        Settings that name the Port API (its URL or a credential) without both credentials
+        are refused (:class:`ConfigError`) rather than synced into the embedded catalog."""
         port = self.settings.port
         if self.settings.catalog.url:
             return self.settings.catalog.url
-        if port.base_url and port.client_id and port.client_secret:
-            return port.base_url
+        if port.client_id and port.client_secret:
+            return port.base_url or PORT_API
+        if port.base_url or port.client_id or port.client_secret:
+            raise ConfigError(_half_a_port_section(self.settings, self.config_file))
         return DEFAULT_CATALOG
 
     @property
@@ -50,14 +63,18 @@ class Sail:
 
 def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, Any]) -> Sail:
     """Load and validate everything before any data is fetched."""
-    from_file = load_config_file(path / "config.yaml", environ)
-    settings = load_settings(environ=environ, from_file=from_file, overrides=overrides)
-    file_config = (from_file.get("integration") or {}).get("config") or {}
-    given = (overrides.get("integration") or {}).get("config") or {}
-    file_config = {**file_config, **given}  # overrides (config_override) over config.yaml
+    file = read_config_file(path / "config.yaml", environ)
+    settings = load_settings(environ=environ, from_file=file.values, overrides=overrides)
 
     def configure(spec: IntegrationSpec) -> Configuration:
-        config = build_integration_config(spec, environ=environ, from_file=file_config)
+        config = build_integration_config(
+            spec,
+            environ=environ,
+            from_file=(file.values.get("integration") or {}).get("config") or {},
+            overrides=(overrides.get("integration") or {}).get("config") or {},
+            unset_in_file=file.unset_under("integration", "config"),
+        )
+        hide_sensitive([*sensitive_values(spec, config), *settings.secrets()])
         return Configuration(config, settings)
 
     folder = load_folder(path, resources_path=settings.resources_path, configure=configure)
@@ -70,4 +87,27 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
     )
     resolver = folder.integration.field_resolver()
     resources = compile_resources(folder.mapping.resources, env=env, resolver=resolver)
-    return Sail(folder=folder, settings=settings, owner=owner, resources=resources, env=env)
+    return Sail(
+        folder=folder,
+        settings=settings,
+        owner=owner,
+        resources=resources,
+        env=env,
+        config_file=file,
+    )
+
+
+def _half_a_port_section(settings: Settings, file: ConfigFile) -> str:
+    """What to set when the settings name the Port API without both of its credentials."""
+    port, unset = settings.port, file.unset_under("port")
+    missing = [
+        f"OCEAN__PORT__{name.upper()}"
+        + (f" (config.yaml reads it from {unset[name]}, which is not set)" if name in unset else "")
+        for name in ("client_id", "client_secret")
+        if not getattr(port, name)
+    ]
+    return (
+        f"the settings name the Port API ({port.base_url or PORT_API}) but not both of its "
+        f"credentials: set {' and '.join(missing)}, or choose another catalog with "
+        "--catalog or OCEAN__CATALOG__URL"
+    )

@@ -16,6 +16,7 @@ from ocean.cli.options import catalog_option, run
 from ocean.cli.options import catalog_url as chosen_catalog
 from ocean.monitor.logs import CHOICES as LOG_CHOICES
 from ocean.monitor.logs import configure_logging, parse_level
+from ocean.store.postgres.ahead import ReadyAhead
 from ocean.store.sqlite.spawn import SpareCatalog
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ def sail(  # noqa: PLR0913 (one per option)
     """
     if log_level is not None:
         configure_logging(parse_level(log_level))
-    spare = SpareCatalog.start_for(chosen_catalog(catalog_url))  # beside all that follows
+    url = chosen_catalog(catalog_url)  # the catalog made ready beside all that follows
+    spare = SpareCatalog.start_for(url) or ReadyAhead.start_for(url)
     try:
         _sail_command(path, once, catalog_url, report_path, quiet, (host, port), spare)
     finally:
@@ -95,7 +97,7 @@ def _sail_command(
     report_path: Path | None,
     quiet: bool,
     address: tuple[str, int],
-    spare: SpareCatalog | None,
+    spare: SpareCatalog | ReadyAhead | None,
 ) -> None:
 
     overrides: dict[str, Any] = {}
@@ -165,7 +167,7 @@ async def _sail(
     quiet: bool,
     show: Any,
     address: tuple[str, int],
-    spare: SpareCatalog | None,
+    spare: SpareCatalog | ReadyAhead | None,
 ) -> None:
     from ocean.errors import ConfigError
     from ocean.extras import require

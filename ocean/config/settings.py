@@ -6,20 +6,24 @@ msgspec structs, converted leniently: an environment variable's ``"60"`` is a nu
 
 from __future__ import annotations
 
+import json
 import os
+import typing
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta, Struct, field
 
+from ocean.config.naming import snake_case
 from ocean.config.problems import located
 from ocean.errors import ConfigError
 
 DEFAULT_CATALOG = "sqlite:///.ocean/catalog.db"
-BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "on": True}
-BOOLEAN_WORDS |= {"false": False, "0": False, "no": False, "off": False}
-"""How a boolean may be spelled in the environment or config.yaml, as the original reads it."""
+BOOLEAN_WORDS = {"true": True, "t": True, "1": True, "yes": True, "y": True, "on": True}
+BOOLEAN_WORDS |= {"false": False, "f": False, "0": False, "no": False, "n": False, "off": False}
+"""How a boolean may be spelled in the environment or config.yaml, as the original reads it
+(pydantic v1's words, in any case)."""
 
 
 class _Section(Struct, kw_only=True):
@@ -154,12 +158,18 @@ class Settings(_Section):
     max_wait_seconds_before_shutdown: Annotated[float, Meta(ge=0)] = 30.0
     """How long running action runs may take to end when the integration stops."""
 
+    def secrets(self) -> list[str]:
+        """The credentials among the settings, kept out of the log and the resync report."""
+        port, listener = self.port, self.event_listener
+        given = (port.client_id, port.client_secret, listener.token, listener.password)
+        return [value for value in given if value]
+
 
 def load_settings(
     *, environ: Mapping[str, str], from_file: Mapping[str, Any], overrides: Mapping[str, Any]
 ) -> Settings:
     """Merge config.yaml < environment < command-line overrides and validate."""
-    merged = _deep_merge(_deep_merge(dict(from_file), _from_environ(environ)), dict(overrides))
+    merged = deep_merge(deep_merge(dict(from_file), environ_settings(environ)), dict(overrides))
     try:
         return msgspec.convert(_booleans(merged, Settings), Settings, strict=False)
     except msgspec.ValidationError as error:
@@ -167,8 +177,11 @@ def load_settings(
         if not name:
             raise ConfigError(f"invalid Ocean settings: {message}") from None
         variable = f"OCEAN__{name.upper().replace('.', '__')}"
+        where = f"as {variable}"
+        if _is_structured(_type_at(name.split("."))):
+            where = f"as JSON in {variable}, or key by key as {variable}__KEY"
         raise ConfigError(
-            f"invalid Ocean settings: {name}: {message} (set it in config.yaml or as {variable})"
+            f"invalid Ocean settings: {name}: {message} (set it in config.yaml or {where})"
         ) from None
 
 
@@ -185,28 +198,77 @@ def _booleans(data: dict[str, Any], kind: type[Struct]) -> dict[str, Any]:
     return fixed
 
 
-def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
-    nested: dict[str, Any] = {}
-    for name, value in environ.items():
+def environ_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``OCEAN__*`` variables as nested settings, as the original reads them: ``A__B``
+    is key ``b`` of section ``a``; a variable naming a section, or another object or array
+    setting (``OCEAN__EVENT_LISTENER``, ``OCEAN__INTEGRATION__CONFIG``), holds JSON; a
+    nested variable wins over the same key of its section's JSON."""
+    found: list[tuple[list[str], Any]] = []
+    for name, text in environ.items():
         if not name.upper().startswith("OCEAN__"):
             continue
-        *parents, leaf = name[len("OCEAN__") :].lower().split("__")
-        node = nested
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                break
-            node = child
-        else:
-            node[leaf] = value
+        path = name[len("OCEAN__") :].lower().split("__")
+        if not _is_structured(_type_at(path)):
+            found.append((path, text))
+        elif text.strip():  # an empty one (an unset Helm value) sets nothing
+            found.append((path, settings_keys(_json_of(name, text), _type_at(path))))
+    nested: dict[str, Any] = {}
+    for path, value in sorted(found, key=lambda item: len(item[0])):  # sections first
+        for part in reversed(path):
+            value = {part: value}
+        nested = deep_merge(nested, value)
     return nested
 
 
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+def _json_of(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ConfigError(
+            f"{name} is not valid JSON ({error}): give it a JSON object such as "
+            f'{name}=\'{{"key": "value"}}\', or set its keys one by one as {name}__KEY'
+        ) from None
+
+
+def settings_keys(value: Any, kind: Any = None) -> Any:
+    """``value`` (a setting of type ``kind``) with the names the settings know snake_cased,
+    as the original's ``decamelize_config``: every key of a section (``kind`` a struct, or
+    None for a section Ocean does not have), only the top-level names of an object setting
+    (``integration.config``); what those hold, and any other value, is kept as written."""
+    if not isinstance(value, dict):
+        return value
+    if typing.get_origin(kind) is dict or kind is dict:
+        return {snake_case(str(key)): item for key, item in value.items()}
+    if kind is not None and not (isinstance(kind, type) and issubclass(kind, Struct)):
+        return value
+    types = {f.name: f.type for f in msgspec.structs.fields(kind)} if kind else {}
+    named = ((snake_case(str(key)), item) for key, item in value.items())
+    return {name: settings_keys(item, types.get(name)) for name, item in named}
+
+
+def _type_at(path: list[str]) -> Any:
+    """The type of the setting at ``path`` (None where the settings do not say)."""
+    kind: Any = Settings
+    for part in path:
+        if not (isinstance(kind, type) and issubclass(kind, Struct)):
+            return None
+        kind = next((f.type for f in msgspec.structs.fields(kind) if f.name == part), None)
+    return kind
+
+
+def _is_structured(kind: Any) -> bool:
+    """Whether a setting of type ``kind`` holds an object or an array (a section included)."""
+    if isinstance(kind, type):
+        return issubclass(kind, Struct | dict | list)
+    return typing.get_origin(kind) in (dict, list)
+
+
+def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``: objects merged key by key, anything else replaced."""
     merged = dict(base)
     for key, value in top.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged

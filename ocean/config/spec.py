@@ -13,12 +13,13 @@ import yaml
 from msgspec import Struct
 
 from ocean.config.naming import snake_case
-from ocean.config.settings import BOOLEAN_WORDS
+from ocean.config.settings import BOOLEAN_WORDS, deep_merge, environ_settings
 from ocean.config.yaml_text import read_utf8, read_yaml
 from ocean.errors import ConfigError
 
 _log = logging.getLogger(__name__)
 
+_PREFIX = "OCEAN__INTEGRATION__CONFIG__"
 FieldType = Literal["string", "integer", "boolean", "object", "array", "url"]
 
 
@@ -59,29 +60,39 @@ def load_spec(port_dir: Path) -> IntegrationSpec:
 
 
 def build_integration_config(
-    spec: IntegrationSpec, *, environ: Mapping[str, str], from_file: Mapping[str, Any]
+    spec: IntegrationSpec,
+    *,
+    environ: Mapping[str, str],
+    from_file: Mapping[str, Any],
+    overrides: Mapping[str, Any] | None = None,
+    unset_in_file: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Fill the spec's fields from ``OCEAN__INTEGRATION__CONFIG__*`` (wins) and config.yaml.
+    """Fill the spec's fields from config.yaml's ``integration.config``, the
+    ``OCEAN__INTEGRATION__CONFIG__*`` variables (or ``OCEAN__INTEGRATION__CONFIG``'s JSON)
+    over it, and ``overrides`` (the original's ``config_override``) over both.
 
-    Keys are snake_case. Every missing required field and every badly typed value is
-    reported in one :class:`ConfigError`.
+    Keys are snake_case; an empty value is unset (the spec's default holds).
+    ``unset_in_file`` names, per key, the variable config.yaml's ``{{ from env X }}`` reads
+    it from when that variable is not set. Every missing required field and every badly
+    typed value is reported in one :class:`ConfigError`.
     """
-    given = {snake_case(str(k)): v for k, v in from_file.items()}
-    prefix = "OCEAN__INTEGRATION__CONFIG__"
-    given |= {
-        k[len(prefix) :].lower(): v for k, v in environ.items() if k.upper().startswith(prefix)
-    }
+    from_environ = environ_settings(environ).get("integration", {})
+    layers = (from_file, from_environ.get("config") if isinstance(from_environ, dict) else {})
+    given: dict[str, Any] = {}
+    for layer in (*layers, overrides or {}):
+        if isinstance(layer, Mapping):
+            given = deep_merge(given, {snake_case(str(k)): v for k, v in layer.items()})
     config = dict(given)
     problems: list[str] = []
     for field in spec.configurations:
-        key, env_name = snake_case(field.name), f"{prefix}{snake_case(field.name).upper()}"
-        raw = given.get(key, field.default)
+        key = snake_case(field.name)
+        raw = given.get(key)
+        if raw is None or raw == "":
+            raw = field.default
         if raw is None or raw == "":
             config[key] = None
             if field.required:
-                problems.append(
-                    f"{field.name}: required, not set (set {env_name} or integration.config.{field.name} in config.yaml)"
-                )
+                problems.append(_unset(field.name, (unset_in_file or {}).get(key)))
             continue
         try:
             config[key] = _coerce(raw, field.type)
@@ -89,12 +100,42 @@ def build_integration_config(
             reason = (
                 f"not a valid {field.type} (sensitive: not shown)" if field.sensitive else error
             )
-            problems.append(f"{field.name}: {reason} (from {env_name} or config.yaml)")
+            problems.append(f"{field.name}: {reason} (from {_PREFIX}{key.upper()} or config.yaml)")
     if problems:
         raise ConfigError(
             "the integration configuration is incomplete:\n  - " + "\n  - ".join(problems)
         )
     return config
+
+
+def sensitive_values(spec: IntegrationSpec, config: Mapping[str, Any]) -> list[str]:
+    """The texts of the values the spec marks ``sensitive``: a string, a number, and an
+    object's keys (a token mapping's tokens) and texts at any depth."""
+    found: list[str] = []
+    for field in spec.configurations:
+        if field.sensitive:
+            found.extend(_texts(config.get(snake_case(field.name))))
+    return found
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (str(key), *_texts(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    if isinstance(value, bool) or value is None:
+        return []
+    return [str(value)]
+
+
+def _unset(name: str, variable: str | None) -> str:
+    env_name = f"{_PREFIX}{snake_case(name).upper()}"
+    if variable is None:
+        return f"{name}: required, not set (set {env_name} or integration.config.{name} in config.yaml)"
+    return (
+        f"{name}: required, not set: config.yaml reads it from the environment variable "
+        f"{variable}, which is not set (set {variable}, or {env_name})"
+    )
 
 
 def _coerce(value: Any, kind: FieldType) -> Any:

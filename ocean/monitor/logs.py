@@ -1,4 +1,5 @@
-"""Ocean's log: the level names it accepts and where records go.
+"""Ocean's log: the level names it accepts and where records go (sensitive values
+masked, see :mod:`ocean.monitor.sensitive`).
 
 Every level the original accepts is accepted here, spelled in any case: its CLI's and
 settings' DEBUG, INFO, WARNING, ERROR, CRITICAL, and the other levels of loguru, which it
@@ -11,6 +12,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+
+from ocean.monitor.sensitive import install_filter
 
 DEFAULT_LEVEL = "WARNING"
 ENV_VARIABLES = ("OCEAN__LOG_LEVEL", "APPLICATION__LOG_LEVEL")
@@ -71,4 +74,5 @@ def configure_logging(level: int | None = None) -> str | None:
         level, warning = level_from_env(os.environ)
     logging.basicConfig(level=level, format=_FORMAT)
     logging.getLogger().setLevel(level)
+    install_filter()  # sensitive values masked (see ocean.monitor.sensitive)
     return warning

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -99,6 +100,13 @@ class ResyncReport:
 
     def total(self, name: str) -> int:
         return sum(int(getattr(kind, name)) for kind in self.kinds)
+
+    def redact(self, mask: Callable[[str], str]) -> None:
+        """Pass every error through ``mask`` (sensitive values out), in place."""
+        self.errors[:] = map(mask, self.errors)
+        for kind in self.kinds:
+            kind.errors[:] = map(mask, kind.errors)
+            kind.raised = {mask(message): error for message, error in kind.raised.items()}
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON values (what the catalog records), without transient fields."""

@@ -443,6 +443,15 @@ class KeepsCursors(Protocol):
 
 
 @runtime_checkable
+class StopsBetweenCalls(Protocol):
+    """A catalog whose call, cancelled, stops between the requests it is made of and leaves
+    the rest unsent (a Port API: a deletion is one request after another): a stopped resync
+    need not wait for it, as it waits for a catalog that runs a call to its end."""
+
+    def stops_between_calls(self) -> bool: ...
+
+
+@runtime_checkable
 class KnowsOrganization(Protocol):
     """A catalog that belongs to an organization it describes (a Port API: ``GET
     /v1/organization``); an embedded catalog is its own (see :mod:`ocean.installation`)."""

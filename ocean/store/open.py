@@ -6,6 +6,7 @@ from ocean.errors import StoreError
 from ocean.extras import require
 from ocean.store.base import Owner, Store
 from ocean.store.catalog_url import sqlite_path
+from ocean.store.postgres.ahead import ReadyAhead
 from ocean.store.sqlite.spawn import SpareCatalog
 from ocean.store.sqlite.store import SQLiteStore
 
@@ -15,17 +16,20 @@ async def open_store(
     *,
     credentials: tuple[str, str] | None = None,
     own_process: bool = False,
-    spare: SpareCatalog | None = None,
+    spare: SpareCatalog | ReadyAhead | None = None,
     owner: Owner | None = None,
 ) -> Store:
     """Open the catalog at ``url`` (a Port API over http(s) needs client credentials, and
     names ``owner`` in every call if given); an embedded catalog in a child process of its
-    own with ``own_process`` (resyncs): the ``spare`` started ahead, if given (the caller
-    closes it, which ends it if unused)."""
+    own with ``own_process`` (resyncs). ``spare``: what was started ahead for it, if
+    anything (the caller closes it): the embedded catalog's process, or a PostgreSQL
+    catalog's migration (waited for)."""
     if url.startswith(("postgresql://", "postgres://")):
         require("postgres")
         from ocean.store.postgres.store import PostgresStore  # imported on use: asyncpg is heavy
 
+        if isinstance(spare, ReadyAhead):
+            await spare.ready()
         return await PostgresStore.open(url)
     if url.startswith(("http://", "https://")):
         if credentials is None:
@@ -44,4 +48,5 @@ async def open_store(
             "use sqlite:///PATH (the default is sqlite:///.ocean/catalog.db) or "
             "postgresql://USER@HOST:PORT/DB."
         )
-    return await SQLiteStore.open(path, own_process=own_process, spare=spare)
+    process = spare if isinstance(spare, SpareCatalog) else None
+    return await SQLiteStore.open(path, own_process=own_process, spare=process)

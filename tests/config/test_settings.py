@@ -76,3 +76,93 @@ def test_a_section_that_is_not_a_mapping_is_refused() -> None:
 
     with pytest.raises(ConfigError, match="event_listener: Expected `object`"):
         load_settings(environ={}, from_file=from_file, overrides={})
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param(
+            {"OCEAN__EVENT_LISTENER": '{"type": "ONCE"}'},
+            {"event_listener.type": "ONCE", "event_listener.interval": 60},
+            id="port-docker-example",
+        ),
+        pytest.param(
+            {"OCEAN__INTEGRATION": '{"identifier": "x", "config": {"apiToken": "t"}}'},
+            {"integration.identifier": "x", "integration.config": {"api_token": "t"}},
+            id="integration-section",
+        ),
+        pytest.param(
+            {"OCEAN__INTEGRATION__CONFIG": '{"tokenMapping": {"glpat-Ab": ["g/**"]}}'},
+            {"integration.config": {"token_mapping": {"glpat-Ab": ["g/**"]}}},
+            id="integration-config-values-verbatim",
+        ),
+        pytest.param(
+            {
+                "OCEAN__EVENT_LISTENER": '{"type": "ONCE", "interval": 5}',
+                "OCEAN__EVENT_LISTENER__TYPE": "POLLING",
+            },
+            {"event_listener.type": "POLLING", "event_listener.interval": 5},
+            id="nested-variable-wins-over-the-json",
+        ),
+        pytest.param(
+            {"OCEAN__EVENT_LISTENER": '{"resyncOnStart": "no"}'},
+            {"event_listener.resync_on_start": False},
+            id="camel-case-key-and-boolean-word",
+        ),
+        pytest.param(
+            {"OCEAN__EVENT_LISTENER": "", "OCEAN__EVENT_LISTENER__INTERVAL": "7"},
+            {"event_listener.type": "POLLING", "event_listener.interval": 7},
+            id="empty-section-sets-nothing",
+        ),
+    ],
+)
+def test_a_section_variable_holding_json_is_merged_with_the_nested_ones(
+    environ: dict[str, str], expected: dict[str, Any]
+) -> None:
+    settings = load_settings(environ=environ, from_file={}, overrides={})
+
+    for dotted, value in expected.items():
+        section, name = dotted.split(".")
+        assert getattr(getattr(settings, section), name) == value, dotted
+
+
+@pytest.mark.parametrize(
+    "variable", ["OCEAN__EVENT_LISTENER", "OCEAN__INTEGRATION", "OCEAN__INTEGRATION__CONFIG"]
+)
+def test_a_section_variable_that_is_not_json_is_named_with_the_parse_error(
+    variable: str,
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ={variable: "{type: ONCE}"}, from_file={}, overrides={})
+
+    message = str(raised.value)
+    assert f"{variable} is not valid JSON (Expecting property name" in message
+    assert f"or set its keys one by one as {variable}__KEY" in message
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("t", True), ("Y", True), ("on", True), ("yes", True), ("f", False), ("N", False)],
+)
+def test_pydantic_s_boolean_words_are_booleans(word: str, expected: bool) -> None:
+    environ = {"OCEAN__EVENT_LISTENER__RESYNC_ON_START": word}
+
+    settings = load_settings(environ=environ, from_file={}, overrides={})
+
+    assert settings.event_listener.resync_on_start is expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"OCEAN__EVENT_LISTENER": '"ONCE"'}, "OCEAN__EVENT_LISTENER"),
+        ({"OCEAN__INTEGRATION__CONFIG": "[1]"}, "OCEAN__INTEGRATION__CONFIG"),
+    ],
+)
+def test_a_section_that_is_not_an_object_says_how_to_give_one(
+    environ: dict[str, str], named: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(environ=environ, from_file={}, overrides={})
+
+    assert f"as JSON in {named}, or key by key as {named}__KEY)" in str(raised.value)

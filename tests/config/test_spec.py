@@ -104,3 +104,94 @@ def test_config_file_templates_come_from_the_environment(tmp_path: Path) -> None
     loaded = load_config_file(path, {"ID": "my-id"})
 
     assert loaded == {"integration": {"identifier": "my-id", "config": {"repo_count": 5}}}
+
+
+@pytest.mark.parametrize(
+    ("environ", "from_file", "overrides", "expected"),
+    [
+        pytest.param(
+            {"OCEAN__INTEGRATION__CONFIG__API_TOKEN": "env"}, {"apiToken": "file"},
+            {"api_token": "override"}, "override", id="override-over-env-and-file",
+        ),
+        pytest.param(
+            {"OCEAN__INTEGRATION__CONFIG": '{"apiToken": "env-json"}'}, {},
+            {"apiToken": "override"}, "override", id="override-over-env-json",
+        ),
+        pytest.param(
+            {"OCEAN__INTEGRATION__CONFIG__API_TOKEN": "env"}, {"apiToken": "file"}, {},
+            "env", id="env-over-file",
+        ),
+    ],
+)  # fmt: skip
+def test_overrides_win_over_the_environment_for_the_integration_config(
+    environ: dict[str, str], from_file: dict[str, Any], overrides: dict[str, Any], expected: str
+) -> None:
+    config = build_integration_config(
+        SPEC, environ=environ, from_file=from_file, overrides=overrides
+    )
+
+    assert config["api_token"] == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param(
+            {"OCEAN__INTEGRATION__CONFIG": '{"apiToken": "t", "labels": {"a": 1}}'},
+            {"api_token": "t", "labels": {"a": 1}},
+            id="whole-config",
+        ),
+        pytest.param(
+            {"OCEAN__INTEGRATION": '{"config": {"api_token": "t", "pageSize": "7"}}'},
+            {"api_token": "t", "page_size": 7},
+            id="integration-section",
+        ),
+        pytest.param(
+            {
+                "OCEAN__INTEGRATION__CONFIG": '{"apiToken": "json", "pageSize": 3}',
+                "OCEAN__INTEGRATION__CONFIG__API_TOKEN": "nested",
+            },
+            {"api_token": "nested", "page_size": 3},
+            id="nested-variable-wins",
+        ),
+    ],
+)
+def test_the_config_may_be_one_json_variable(
+    environ: dict[str, str], expected: dict[str, Any]
+) -> None:
+    config = build_integration_config(SPEC, environ=environ, from_file={})
+
+    assert {key: config[key] for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("variable", "expected"),
+    [
+        ("OCEAN__INTEGRATION__CONFIG__API_URL", "https://api.example.com"),
+        ("OCEAN__INTEGRATION__CONFIG__PAGE_SIZE", 100),
+        ("OCEAN__INTEGRATION__CONFIG__VERIFY", True),
+    ],
+)
+def test_an_empty_variable_keeps_the_spec_default(variable: str, expected: Any) -> None:
+    environ = {"OCEAN__INTEGRATION__CONFIG__API_TOKEN": "t", variable: ""}
+
+    config = build_integration_config(SPEC, environ=environ, from_file={})
+
+    key = variable.removeprefix("OCEAN__INTEGRATION__CONFIG__").lower()
+    assert config[key] == expected
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [("t", True), ("T", True), ("y", True), ("on", True), ("yes", True),
+     ("f", False), ("n", False), ("off", False), ("No", False), ("0", False)],
+)  # fmt: skip
+def test_a_boolean_field_takes_pydantic_s_words(word: str, expected: bool) -> None:
+    environ = {
+        "OCEAN__INTEGRATION__CONFIG__API_TOKEN": "t",
+        "OCEAN__INTEGRATION__CONFIG__VERIFY": word,
+    }
+
+    config = build_integration_config(SPEC, environ=environ, from_file={})
+
+    assert config["verify"] is expected

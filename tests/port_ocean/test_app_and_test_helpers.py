@@ -58,6 +58,30 @@ async def test_the_helpers_load_the_folder_and_run_a_kind_s_handlers(folder: Pat
     assert [batch async for batch in results[1]] == [[{"key": "WEB"}]]
 
 
+@pytest.mark.parametrize(
+    "variable",
+    ["OCEAN__INTEGRATION__CONFIG__API_TOKEN", "OCEAN__INTEGRATION__CONFIG"],
+)
+async def test_the_helpers_config_overrides_win_over_the_environment(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    from port_ocean.tests.helpers.ocean_app import (
+        get_integation_resource_configs,
+        get_integration_ocean_app,
+        get_raw_result_on_integration_sync_resource_config,
+    )
+
+    value = '{"api_token": "from-env"}' if variable.endswith("CONFIG") else "from-env"
+    monkeypatch.setenv(variable, value)
+    app = get_integration_ocean_app(
+        str(folder), {"integration": {"config": {"api_token": "from-override"}}}
+    )
+    [resource] = get_integation_resource_configs(str(folder))
+    results, _ = await get_raw_result_on_integration_sync_resource_config(app, resource)
+
+    assert results[0] == {"key": "OPS", "token": "from-override"}
+
+
 def test_the_fixtures_are_importable_by_a_conftest() -> None:
     from port_ocean.tests.helpers import fixtures
 

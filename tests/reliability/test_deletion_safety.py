@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ocean import resync
+from ocean.load import stale_deletes
 from ocean.store.base import Owner
 from ocean.store.open import open_store
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
@@ -125,7 +125,7 @@ async def test_stale_entities_relating_to_each_other_go_a_chunk_at_a_time(
         {"id": "c3", "section": "b", "deps": []},
     ]
     await _packages_synced(workspace, catalog, chain + cycle)
-    monkeypatch.setattr(resync, "DELETE_CHUNK", 1)  # a transaction per entity
+    monkeypatch.setattr(stale_deletes, "DELETE_CHUNK", 1)  # a transaction per entity
 
     workspace.set_mapping(
         _package_mapping('.section != "b"') | {"deleteDependentEntities": dependents}
@@ -152,8 +152,8 @@ async def test_a_cascade_spares_a_dependent_whose_target_is_written_between_chun
     await _packages_synced(workspace, catalog, _packages())
     mine = {"identifier": "mine", "blueprint": "package", "relations": {"dependsOn": ["b3"]}}
     await _write(catalog, mine)  # not the integration's: a cascade takes it along with b3
-    monkeypatch.setattr(resync, "DELETE_CHUNK", 1)  # mine's chunk, then b3's
-    loop, planned = asyncio.get_running_loop(), resync.causes_for
+    monkeypatch.setattr(stale_deletes, "DELETE_CHUNK", 1)  # mine's chunk, then b3's
+    loop, planned = asyncio.get_running_loop(), stale_deletes.causes_for
     live = {"identifier": "b3", "blueprint": "package", "title": "edited live"}
 
     def live_event_then_plan(*args: Any) -> Any:  # runs on a thread before each chunk
@@ -161,7 +161,7 @@ async def test_a_cascade_spares_a_dependent_whose_target_is_written_between_chun
             asyncio.run_coroutine_threadsafe(_write(catalog, live), loop).result()
         return planned(*args)
 
-    monkeypatch.setattr(resync, "causes_for", live_event_then_plan)
+    monkeypatch.setattr(stale_deletes, "causes_for", live_event_then_plan)
     workspace.set_mapping(_package_mapping('.section != "b"'))
     report = await workspace.sail(catalog)
 

@@ -58,7 +58,7 @@ async def _delete(
             user_agent=agent,
         )
     except PortAPIError as error:
-        if error.status not in (404, 422):
+        if error.status != 404 and not _dependents_refused(error):
             raise
         if len(batch) == 1:
             return _refused_alone(blueprint, batch[0], error)
@@ -66,8 +66,14 @@ async def _delete(
         for identifier in batch:  # which of them is gone or refused is not said: each alone
             gone += await _delete(http, blueprint, [identifier], params, agent)
         return gone
-    gone = reply.body.get("deletedEntities", batch) + reply.body.get("notFound", [])
+    gone = reply.body.get("deletedEntities", []) + reply.body.get("notFound", [])
     return [str(identifier) for identifier in gone]  # notFound: Ocean's server's word for 404
+
+
+def _dependents_refused(error: PortAPIError) -> bool:
+    """Whether Port refused a deletion because something relates to an entity (a 422
+    that says so; another 422, a request Port cannot read, is raised as it is)."""
+    return error.status == 422 and "dependen" in error.body.lower()
 
 
 def _refused_alone(blueprint: str, identifier: str, error: PortAPIError) -> list[str]:

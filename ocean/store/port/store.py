@@ -87,6 +87,9 @@ class PortAPIStore:
     async def close(self) -> None:
         await self._http.close()
 
+    def stops_between_calls(self) -> bool:
+        return True
+
     async def organization(self) -> dict[str, Any]:
         """``{id, name, featureFlags}``: the Kafka listener's topic and group come from it."""
         reply = await self._http.call("GET", "/organization", idempotent=True)

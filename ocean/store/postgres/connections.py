@@ -118,8 +118,8 @@ def _without_password(url: str) -> str:
     return f"{scheme}{sep}{user.split(':', 1)[0]}:***@{host}"
 
 
-async def pooled(url: str) -> tuple[asyncpg.Pool, str | None]:
-    """A pool of sessions on the catalog ``url`` names
+async def pooled(url: str, *, size: int = 4) -> tuple[asyncpg.Pool, str | None]:
+    """A pool of up to ``size`` sessions on the catalog ``url`` names
     (``postgresql://USER@HOST:PORT/DB[?schema=NAME]``), and its schema: every session's
     search path, set up and kept as below."""
     parts = urllib.parse.urlsplit(url)
@@ -128,7 +128,7 @@ async def pooled(url: str) -> tuple[asyncpg.Pool, str | None]:
     dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
     settings = {"search_path": schema} if schema else {}
     pool = await asyncpg.create_pool(
-        dsn, min_size=1, max_size=4, server_settings=settings, reset=session_kept,
+        dsn, min_size=1, max_size=size, server_settings=settings, reset=session_kept,
         init=without_jit,
     )  # fmt: skip
     return pool, schema

@@ -3,16 +3,19 @@ as deleted, and what Port kept reported as kept."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.sail import prepare
 from ocean.store.base import Owner
-from tests.conftest import Workspace, resource
+from ocean.store.port.http import PortAPIError
+from tests.conftest import TEAMS, Workspace, resource, services
 from tests.store.port.fake_port import FakePort, client
 
 OWNER = Owner("github", "gh-1", "1.2.3")
@@ -147,3 +150,66 @@ async def test_an_entity_something_relates_to_since_is_kept_and_the_others_still
     assert sorted(result.deleted) == [("team", "edge"), ("team", "ops")]
     assert result.blocked == {("team", "core"): [("service", "svc-0")]}
     assert ("team", "core") in port.entities
+
+
+async def test_a_422_that_is_not_about_dependents_fails_the_deletion() -> None:
+    """A request Port cannot read is the client's fault: raised, not reported as kept."""
+    port = FakePort()
+    _seed(port, [("team", "core")])
+    port.failures["POST /blueprints/team/bulk/entities/delete"] = [(422, {})]
+    store = client(port)
+
+    with pytest.raises(PortAPIError, match="422"):
+        await store.delete_entities([("team", "core")], delete_dependents=False)
+
+
+class _Silent(FakePort):
+    """A Port whose bulk deletion answers without ``deletedEntities``."""
+
+    def bulk_delete(self, blueprint: str, identifiers: list[str], dependents: str) -> Any:
+        return httpx.Response(200, json={"ok": True})
+
+
+async def test_an_answer_that_names_nothing_deleted_reports_the_entities_kept() -> None:
+    port = _Silent()
+    _seed(port, [("team", "core")])
+    store = client(port)
+
+    result = await store.delete_entities([("team", "core")], delete_dependents=False)
+
+    assert result.deleted == [] and list(result.blocked) == [("team", "core")]
+
+
+async def test_a_resync_stopped_while_it_deletes_sends_no_more_deletions(
+    workspace: Workspace,
+) -> None:
+    """On SQLite or PostgreSQL a stop waits for the chunk under way (the catalog finishes
+    it all the same); a Port API's chunk is a hundred requests one after another, which
+    the stop cuts short (before, all of them went, each retried, before the stop ended)."""
+    workspace.set_mapping({"entityDeletionThreshold": 1, "resources": [
+        resource("team", "team"), resource("service", "service", relations={"team": ".team"})]})  # fmt: skip
+    port = FakePort()
+    port.latency = 0.02
+    store = client(port)
+    workspace.set_data(services=[services(1000)], teams=TEAMS)
+    await run_once(
+        prepare(workspace.folder, environ=workspace.environ, overrides={}), store, SilentObserver()
+    )
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    resync = asyncio.create_task(
+        run_once(
+            prepare(workspace.folder, environ=workspace.environ, overrides={}),
+            store,
+            SilentObserver(),
+        )
+    )
+    while not port.deletions:
+        await asyncio.sleep(0.005)
+
+    resync.cancel()
+    sent = len(port.deletions)
+    with pytest.raises(asyncio.CancelledError):
+        await resync
+
+    assert len(port.deletions) - sent <= 1
+    assert sum(key[0] == "service" for key in port.entities) > 800
