@@ -179,8 +179,9 @@ class ActionError(OceanError):
     def __init__(self, message: str, status: int = 422) -> None:
         super().__init__(message)
         self.status = status
-        """How the catalog server answers it: 404 (no such action or run), 409 (the run was
-        acknowledged or ended already), 422 (a malformed request)."""
+        """How the catalog server answers it: 403 (the credential may not touch these
+        runs), 404 (no such action or run), 409 (the run was acknowledged or ended already),
+        422 (a malformed request)."""
 
     def __reduce__(self) -> tuple[type[ActionError], tuple[str, int]]:
         return type(self), (str(self), self.status)  # the status survives a child process

@@ -6,9 +6,12 @@ A run is claimed in two steps, as Port's execution protocol has it: ``claim_runs
 pending runs from other pollers for a visibility timeout (a poller that dies lets them be
 claimed again when it lapses: retried), and ``ack_run`` takes one for good, atomically (a
 second acknowledgement is refused with :class:`~ocean.errors.RunAlreadyAcknowledgedError`).
-An acknowledged run holds a lease its runner renews (``lease_run``); a run whose lease
-lapsed (its runner died) is ended ``FAILURE`` by the next claim, with a log line saying so,
-never run twice nor left in progress.
+Ocean's runner names a lease with its acknowledgement and renews it (``lease_run``) while it
+executes; a run whose lease lapsed (its runner died) is ended ``FAILURE`` by the next claim,
+with a log line saying so, never run twice nor left in progress. A run acknowledged without
+a lease (the original's runner, which never renews one, as Port has no leases) and a run
+handed to an external system (a PATCH setting ``externalRunId``, which drops its lease)
+hold none: they stay in progress until someone ends them, as in Port.
 """
 
 from __future__ import annotations
@@ -63,17 +66,21 @@ class ActionsCatalog(ABC):
         left out); lapsed leases are ended first."""
 
     @abstractmethod
-    async def ack_run(self, run_id: str) -> None:
-        """Take the run for good (:class:`RunAlreadyAcknowledgedError` when another did)."""
+    async def ack_run(self, run_id: str, lease_seconds: float | None = None) -> None:
+        """Take the run for good (:class:`RunAlreadyAcknowledgedError` when another did);
+        with ``lease_seconds`` (more than 0) it holds a lease that long, which the caller
+        renews with :meth:`lease_run` (without: none, as in Port)."""
 
     @abstractmethod
     async def lease_run(self, run_id: str, seconds: float) -> None:
-        """Renew an acknowledged run's lease for ``seconds``; 0 drops it (the run waits for
-        an external system, with no deadline)."""
+        """Renew the lease an acknowledged run still holds for ``seconds``; 0 drops it (the
+        run waits for an external system, with no deadline). A run that holds none (never
+        given one, dropped, or handed to an external run) is left without one."""
 
     @abstractmethod
     async def patch_run(self, run_id: str, patch: dict[str, Any]) -> dict[str, Any]:
-        """Apply Port's run PATCH (status, statusLabel, link, summary, externalRunId)."""
+        """Apply Port's run PATCH (status, statusLabel, link, summary, externalRunId); one
+        that ends the run or sets its ``externalRunId`` drops its lease."""
 
     @abstractmethod
     async def add_log(self, run_id: str, message: str, level: str = "INFO") -> None: ...

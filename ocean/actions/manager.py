@@ -8,11 +8,19 @@ acknowledged and failed, saying so. Runs with the same partition key (the execut
 :meth:`~ocean.actions.Executor.partition_key`) run one after another in claim order, the
 others alongside, ``workers_count`` at a time. Before a run starts, an executor near its
 rate limit is waited for (a log line on the run each time, at most 10 s per wait); then the
-run is acknowledged: the one atomic step that makes it this replica's (another replica's
-acknowledgement first: skipped). While it executes its lease is renewed every third of the
-visibility timeout; a replica killed mid-run lets the lease lapse and the run is failed by
+run is acknowledged with a lease of the visibility timeout: the one atomic step that makes
+it this replica's (another replica's acknowledgement first: skipped). While it executes its
+lease is renewed every third of the visibility timeout, and the renewal is stopped before
+the run is reported; a replica killed mid-run lets the lease lapse and the run is failed by
 the next claim (:mod:`ocean.actions.catalog`). On stop, polling ends and running runs get
 ``max_wait_seconds_before_shutdown`` to finish; those still running are failed, saying so.
+
+The manager outlives what goes wrong with one run (its error is logged with the run's id;
+a run claimed but not acknowledged is claimed again when the claim lapses) and with one
+poll (polled again, waiting twice as long after each failure in a row, at most
+``MAX_POLL_BACKOFF_SECONDS``). Only a claim the catalog refuses (403: the credential may
+not take these runs) ends it, raising :class:`~ocean.errors.ForbiddenError`: retrying
+cannot help.
 """
 
 from __future__ import annotations
@@ -30,11 +38,18 @@ from typing import Any
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.executor import Executor
 from ocean.actions.run import FAILURE, IN_PROGRESS, SUCCESS, Run
-from ocean.errors import ActionError, ActionFailedError, RunAlreadyAcknowledgedError
+from ocean.errors import (
+    ActionError,
+    ActionFailedError,
+    ForbiddenError,
+    RunAlreadyAcknowledgedError,
+)
 from ocean.extract.trace import describe_error, source_folder, with_frames
 
 _log = logging.getLogger(__name__)
 RATE_LIMIT_MAX_BACKOFF_SECONDS = 10.0
+MAX_POLL_BACKOFF_SECONDS = 60.0
+"""The longest wait between polls that fail in a row (the poll interval, if longer)."""
 
 
 @dataclass(frozen=True)
@@ -82,17 +97,34 @@ class ExecutionManager:
         self._stopping = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll and run until ``stop`` is set, then let running runs finish (bounded)."""
+        """Poll and run until ``stop`` is set, then let running runs finish (bounded);
+        :class:`ForbiddenError` when the catalog refuses this credential the runs."""
         _log.info("actions: running %s for %s", sorted(self.executors), self.installation)
+        failures = 0
         try:
             while not stop.is_set():
-                if not await self.poll_once():
+                try:
+                    claimed, failures = await self.poll_once(), 0
+                except ForbiddenError:
+                    raise
+                except Exception as error:
+                    failures += 1
+                    wait = poll_backoff(self.settings.poll_check_interval_seconds, failures)
+                    _log.warning(
+                        "actions: claiming runs of %s failed (%s); polling again in %g s",
+                        self.installation, describe_error(error), wait,
+                    )  # fmt: skip
+                    await _idle(stop, wait)
+                    continue
+                if not claimed:
                     await _idle(stop, self.settings.poll_check_interval_seconds)
         finally:
             await self._drain()
 
     async def poll_once(self) -> int:
-        """Claim what there is room for and start or queue it; how many were claimed."""
+        """Claim what there is room for and start or queue it; how many were claimed. A
+        failed claim raises (a refused one :class:`ForbiddenError`); a run that cannot be
+        taken is logged and left to be claimed again."""
         room = self.settings.runs_buffer_high_watermark - len(self._held)
         if room <= 0:
             return 0
@@ -100,12 +132,31 @@ class ExecutionManager:
             bodies = await self.catalog.claim_runs(
                 self.installation, room, self.settings.visibility_seconds, self._saturated()
             )
-        except Exception as error:
-            _log.warning("actions: claiming runs failed (%s); retrying", describe_error(error))
-            return 0
+        except ActionError as error:
+            if error.status != 403:
+                raise
+            raise ForbiddenError(
+                f"the catalog refused to hand out the action runs of {self.installation!r} "
+                f"(403), so this integration runs none: {error}. Give Ocean a credential "
+                "that may (OCEAN__PORT__CLIENT_ID/_SECRET: one of this integration, `ocean "
+                f"catalog credentials create NAME --role integration --integration "
+                f"{self.installation}`, or an admin one) and restart it"
+            ) from error
         for body in bodies:
-            await self._accept(Run.of(body, self.catalog))
+            await self._take(body)
         return len(bodies)
+
+    async def _take(self, body: dict[str, Any]) -> None:
+        """Start or queue the claimed run ``body``; whatever fails is logged with its id."""
+        try:
+            await self._accept(Run.of(body, self.catalog))
+        except Exception as error:
+            _log.error(
+                "actions: taking run %s failed (%s); it was claimed, not acknowledged, so it "
+                "is claimed again once the claim lapses",
+                body.get("id") if isinstance(body, dict) else body, describe_error(error),
+                exc_info=error,
+            )  # fmt: skip
 
     def _saturated(self) -> list[str]:
         cap = self.settings.per_action_cap()
@@ -159,8 +210,16 @@ class ExecutionManager:
         )
         _log.warning("actions: %s (run %s)", message, run.id)
         try:
-            await self.catalog.ack_run(run.id)
-        except ActionError:
+            await self.catalog.ack_run(run.id, self.settings.visibility_seconds)
+        except ActionError as error:
+            if not isinstance(error, RunAlreadyAcknowledgedError):
+                _log.warning("actions: acknowledging run %s failed: %s", run.id, error)
+            return
+        except Exception as error:
+            _log.warning(
+                "actions: acknowledging run %s failed (%s); it is refused again once its "
+                "claim lapses", run.id, describe_error(error),
+            )  # fmt: skip
             return
         await self._end(run, False, message)
 
@@ -195,7 +254,7 @@ class ExecutionManager:
 
     async def _ack(self, run: Run) -> bool:
         try:
-            await self.catalog.ack_run(run.id)
+            await self.catalog.ack_run(run.id, self.settings.visibility_seconds)
         except RunAlreadyAcknowledgedError:
             _log.info("actions: run %s was taken by another runner; skipped", run.id)
             return False
@@ -207,24 +266,36 @@ class ExecutionManager:
     async def _perform(self, run: Run, executor: Executor) -> None:
         renewing = asyncio.create_task(self._renew(run))
         try:
-            await run.log(f"Started by {self.installation} on {self.runner}")
-            await executor.perform(run)
-        except ActionFailedError as error:
-            await self._end(run, False, str(error))
+            failure = await self._performed(run, executor)
         except asyncio.CancelledError:
+            await _stopped(renewing)
             wait = self.settings.max_wait_seconds_before_shutdown
             message = f"Ocean stopped while the run was executing (it had {wait:g} s to end)"
             await asyncio.shield(self._end(run, False, message))
             raise
+        finally:
+            renewing.cancel()  # whichever way it ends
+        await _stopped(renewing)  # before reporting: no renewal is sent after the report
+        if failure is None:
+            await self._settle(run)
+        else:
+            await self._end(run, False, failure)
+
+    async def _performed(self, run: Run, executor: Executor) -> str | None:
+        """Run ``executor`` on ``run``: None when it returned, else the failure's message."""
+        try:
+            await run.log(f"Started by {self.installation} on {self.runner}")
+        except Exception as error:  # only a log line: the run goes on
+            _log.warning("actions: logging the start of run %s failed: %s", run.id, error)
+        try:
+            await executor.perform(run)
+        except ActionFailedError as error:
+            return str(error)
         except Exception as error:
             _log.warning("actions: run %s failed", run.id, exc_info=error)
             folder = source_folder(type(executor))
-            message = with_frames(f"Failed to execute run: {describe_error(error)}", error, folder)
-            await self._end(run, False, message)
-        else:
-            await self._settle(run)
-        finally:
-            renewing.cancel()
+            return with_frames(f"Failed to execute run: {describe_error(error)}", error, folder)
+        return None
 
     async def _renew(self, run: Run) -> None:
         every = max(self.settings.visibility_seconds / 3, 0.05)
@@ -273,6 +344,20 @@ class ExecutionManager:
             task.cancel()
         if late:
             await asyncio.wait(late)
+
+
+def poll_backoff(interval: float, failures: int) -> float:
+    """The wait after ``failures`` failed polls in a row: the poll ``interval``, doubled
+    after each, at most ``MAX_POLL_BACKOFF_SECONDS`` (or the interval, if longer)."""
+    cap = max(interval, MAX_POLL_BACKOFF_SECONDS)
+    return float(min(interval * 2 ** min(max(failures, 1) - 1, 30), cap))
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait until it ended (a cancellation of the caller still
+    propagates)."""
+    task.cancel()
+    await asyncio.wait([task])
 
 
 async def _idle(stop: asyncio.Event, seconds: float) -> None:

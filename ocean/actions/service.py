@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from ocean.actions.manager import ExecutionManager, ManagerSettings
 from ocean.actions.open import actions_of
 from ocean.actions.run import ActionRuns
 from ocean.config.settings import Settings
+from ocean.errors import OceanError
+from ocean.extract.trace import describe_error
 from ocean.sail import Sail
 from ocean.store.base import Store
 
@@ -27,6 +30,33 @@ def manager_settings(settings: Settings) -> ManagerSettings:
         visibility_timeout_ms=given.visibility_timeout_ms,
         max_runs_buffer_util_pct_per_action=given.max_runs_buffer_util_pct_per_action,
         max_wait_seconds_before_shutdown=settings.max_wait_seconds_before_shutdown,
+    )
+
+
+def start_actions(sail: Sail, store: Store, stop: asyncio.Event) -> asyncio.Task[None]:
+    """:func:`run_actions` as a task that logs an error when it ends by failing (it is
+    otherwise only awaited when Ocean stops)."""
+    return watched(asyncio.create_task(run_actions(sail, store, stop)), stop)
+
+
+def watched(task: asyncio.Task[None], stop: asyncio.Event) -> asyncio.Task[None]:
+    """``task`` (running action runs until ``stop``), logging an error if it fails."""
+    task.add_done_callback(partial(_ended, stop))
+    return task
+
+
+def _ended(stop: asyncio.Event, task: asyncio.Task[None]) -> None:
+    if task.cancelled():
+        return  # cancelled by the listener, which reports its own failure
+    error = task.exception()
+    if error is None:
+        return  # no runs to take, or stopped
+    _log.error(
+        "actions: the execution manager stopped%s: %s. No action run is taken until Ocean "
+        "restarts; fix the cause and restart it",
+        "" if stop.is_set() else " while Ocean runs on",
+        describe_error(error),
+        exc_info=None if isinstance(error, OceanError) else error,
     )
 
 

@@ -30,10 +30,10 @@ async def listen(
     """Resync whenever the configured listener says so, until ``stop`` is set. WEBHOOK
     polls the catalog for the requests its ``POST /resync`` records; WEBHOOKS_ONLY and
     ACTIONS_ONLY never resync (they only create the blueprints and run ``on_start``)."""
-    from ocean.actions.service import run_actions  # imported on use: `--once` runs no actions
+    from ocean.actions.service import start_actions  # imported on use: `--once` runs no actions
 
     kind = sail.settings.event_listener.type.upper()
-    actions = asyncio.create_task(run_actions(sail, store, stop))  # beside any listener
+    actions = start_actions(sail, store, stop)  # beside any listener; logs if it fails
     try:
         if kind in ("POLLING", "WEBHOOK"):
             await poll(sail, store, observer, stop=stop, on_report=on_report, freshness=freshness)

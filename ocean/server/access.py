@@ -9,7 +9,9 @@ request. It then applies the rules a route's path and method decide:
 - ``integration``: writes only through the routes an integration syncs with (entity
   upserts, changes and deletes, which :class:`~ocean.server.gateway.WriteGateway` checks
   with :class:`Ownership`; blueprint creates and changes; its integration record, resync
-  state, cursors, page records, the ingest sinks); any other write (a route added later,
+  state, cursors, page records, the ingest sinks; the execution protocol of its action
+  runs: claim, acknowledge, PATCH, log and lease, which :mod:`ocean.server.actions` keeps
+  to its own integration's runs); any other write (a route added later,
   a blueprint's delete, deleting all of a blueprint's entities) is for admins. ``/v1/integration/{id}...`` must be its own integration.
 - ``admin``: everything.
 
@@ -41,11 +43,12 @@ _READ_POSTS = re.compile(
 _INTEGRATION_WRITES = {
     "POST": re.compile(
         r"^/v1/(blueprints|blueprints/[^/]+/entities(/bulk)?|blueprints/[^/]+/bulk/entities/delete"
-        r"|integration|integration/[^/]+/cursor|integration/[^/]+/kinds/[^/]+/examples)$"
+        r"|integration|integration/[^/]+/cursor|integration/[^/]+/kinds/[^/]+/examples"
+        r"|actions/runs/claim-pending|actions/runs/[^/]+/logs|ocean/actions/runs/[^/]+/lease)$"
         r"|^/__ingest/"
     ),
     "PATCH": re.compile(
-        r"^/v1/(blueprints/[^/]+|integration/[^/]+(/config|/resync-state)?)$"
+        r"^/v1/(blueprints/[^/]+|integration/[^/]+(/config|/resync-state)?|actions/runs/[^/]+)$"
         r"|^/v1/blueprints/[^/]+/entities/.+$"
     ),
     "PUT": re.compile(
@@ -81,7 +84,8 @@ def refusal(principal: Principal, method: str, path: str) -> str | None:
     if allowed is None or allowed.match(path) is None:
         return (
             f"{principal} may not {method} {path}: integration credentials write only the "
-            "entities, blueprints and integration records they sync; use an admin credential"
+            "entities, blueprints and integration records they sync, and run their own "
+            "integration's action runs; use an admin credential"
         )
     return None
 

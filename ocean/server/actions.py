@@ -1,9 +1,12 @@
 """The action and action-run routes of Port's API on Ocean's catalog server: action
 definitions (``/v1/actions``), triggering a run (``POST /v1/actions/{id}/runs``), the
 execution protocol the original's execution manager speaks (claim-pending, ack, PATCH a run,
-its logs) and reading runs and logs. ``POST /v1/ocean/actions/runs/{id}/lease`` is Ocean's
-extension: a runner renews the lease of the run it executes (see
-:mod:`ocean.actions.catalog`)."""
+its logs) and reading runs and logs. Leases are Ocean's extension (see
+:mod:`ocean.actions.catalog`): Ocean's runner names one with its acknowledgement
+(``leaseSeconds`` beside ``runId``) and renews it with ``POST
+/v1/ocean/actions/runs/{id}/lease``; an acknowledgement without one (the original's runner,
+which never renews) takes none. An integration credential claims, acknowledges, updates,
+logs and leases only the runs of its own integration (``payload.installationId``)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from starlette.routing import Route
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.open import actions_of
 from ocean.errors import ActionError
+from ocean.server.principal import principal_of, require_integration
 from ocean.store.base import Store
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -151,12 +155,26 @@ class ActionRoutes:
         )
         return _ok(runs=runs)
 
+    async def _own_run(self, request: Request, run_id: str) -> None:
+        """:class:`ForbiddenError` unless the caller may work the run (an admin any, an
+        integration those of its own integration)."""
+        principal = principal_of(request)
+        if principal.admin:
+            return
+        found = await self.catalog.get_run(run_id)
+        if found is None:
+            raise ActionError(f"action run {run_id!r} does not exist", 404)
+        installation = str((found.get("payload") or {}).get("installationId"))
+        require_integration(principal, installation, f"work on run {run_id} of")
+
     async def claim(self, request: Request) -> Response:
         """Claim pending runs of an installation for a visibility timeout."""
         body = await _body(request)
         exclude = body.get("exclude") or []
+        installation = _text(body, "installationId")
+        require_integration(principal_of(request), installation, "claim the action runs of")
         runs = await self.catalog.claim_runs(
-            _text(body, "installationId"),
+            installation,
             _limit(body.get("limit")),
             _number(body.get("visibilityTimeoutMs", 60_000)) / 1000,
             [str(x) for x in exclude] if isinstance(exclude, list) else [],
@@ -164,8 +182,12 @@ class ActionRoutes:
         return _ok(runs=runs)
 
     async def ack(self, request: Request) -> Response:
-        """Acknowledge a claimed run: it is the caller's (409 when taken already)."""
-        await self.catalog.ack_run(_text(await _body(request), "runId"))
+        """Acknowledge a claimed run: it is the caller's (409 when taken already). Ocean's
+        runner also names ``leaseSeconds``: the run holds a lease it renews (else none)."""
+        body = await _body(request)
+        run_id, lease = _text(body, "runId"), body.get("leaseSeconds")
+        await self._own_run(request, run_id)
+        await self.catalog.ack_run(run_id, None if lease is None else _number(lease))
         return _ok()
 
     async def get_run(self, request: Request) -> Response:
@@ -177,9 +199,12 @@ class ActionRoutes:
         return _ok(run=found)
 
     async def patch_run(self, request: Request) -> Response:
-        """Update a run: status, statusLabel, link, summary, externalRunId."""
-        fresh = await self.catalog.patch_run(request.path_params["run"], await _body(request))
-        return _ok(run=fresh)
+        """Update a run: status, statusLabel, link, summary, externalRunId (which drops the
+        run's lease: it waits for that external run)."""
+        run_id = request.path_params["run"]
+        body = await _body(request)
+        await self._own_run(request, run_id)
+        return _ok(run=await self.catalog.patch_run(run_id, body))
 
     async def logs(self, request: Request) -> Response:
         """A run's log lines, oldest first."""
@@ -191,8 +216,9 @@ class ActionRoutes:
     async def add_log(self, request: Request) -> Response:
         """Add a log line (``terminationStatus`` also ends the run, as in Port)."""
         body, run_id = await _body(request), request.path_params["run"]
-        level = str(body.get("level") or "INFO")
-        await self.catalog.add_log(run_id, _text(body, "message"), level)
+        level, message = str(body.get("level") or "INFO"), _text(body, "message")
+        await self._own_run(request, run_id)
+        await self.catalog.add_log(run_id, message, level)
         change = {"status": body.get("terminationStatus"), "statusLabel": body.get("statusLabel")}
         change = {k: v for k, v in change.items() if v is not None}
         if change:
@@ -200,9 +226,11 @@ class ActionRoutes:
         return _ok()
 
     async def lease(self, request: Request) -> Response:
-        """Ocean's extension: renew (or, with 0, drop) an acknowledged run's lease."""
-        seconds = _number((await _body(request)).get("seconds"))
-        await self.catalog.lease_run(request.path_params["run"], seconds)
+        """Ocean's extension: renew (or, with 0, drop) the lease an acknowledged run holds
+        (one that holds none is left without)."""
+        seconds, run_id = _number((await _body(request)).get("seconds")), request.path_params["run"]
+        await self._own_run(request, run_id)
+        await self.catalog.lease_run(run_id, seconds)
         return _ok()
 
 

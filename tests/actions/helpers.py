@@ -1,9 +1,15 @@
-"""Shared pieces of the action tests: an action definition and executors to run."""
+"""Shared pieces of the action tests: an action definition, executors to run, and a
+network between runners and the catalog server that fails or delays some requests."""
 
 from __future__ import annotations
 
 import asyncio
+import re
+from dataclasses import dataclass, field
 from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ocean.actions import ActionFailedError, Executor, Run
 
@@ -66,3 +72,60 @@ async def wait_for(check: Any, seconds: float = 10.0) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("timed out waiting")
         await asyncio.sleep(0.02)
+
+
+@dataclass
+class Fault:
+    """What the network does to the next ``times`` requests of ``method`` on a path that
+    matches ``path``: answers 503 in the server's place (``delay`` 0), or hands them to
+    the server ``delay`` seconds after they arrived whole (a server slow to get to them)."""
+
+    method: str
+    path: str
+    times: int = 1
+    delay: float = 0.0
+    arrived: list[float] = field(default_factory=list)
+    """When each of them arrived (the event loop's clock)."""
+    seen: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Faulty:
+    """The catalog server's ASGI app behind a network with ``faults``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app, self.faults = app, list[Fault]()
+
+    def add(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fault = self._fault(scope)
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        fault.times -= 1
+        fault.arrived.append(asyncio.get_running_loop().time())
+        fault.seen.set()
+        if not fault.delay:
+            body = {"ok": False, "error": "unavailable", "message": "the network failed"}
+            await JSONResponse(body, status_code=503)(scope, receive, send)
+            return
+        messages = [await receive()]
+        while messages[-1].get("more_body"):
+            messages.append(await receive())
+        await asyncio.sleep(fault.delay)  # the runner may have given up on it meanwhile
+
+        async def replayed() -> Message:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        await self.app(scope, replayed, send)
+
+    def _fault(self, scope: Scope) -> Fault | None:
+        if scope["type"] != "http":
+            return None
+        for fault in self.faults:
+            matches = fault.method == scope["method"] and re.fullmatch(fault.path, scope["path"])
+            if fault.times > 0 and matches:
+                return fault
+        return None

@@ -1,9 +1,10 @@
 """Actions and action runs over a Port API (Port itself, or ``ocean catalog serve``), by the
 routes the original's execution manager and Port's users call: ``/actions``,
 ``/actions/{id}/runs``, ``/actions/runs/claim-pending``, ``/actions/runs/ack``,
-``/actions/runs/{id}`` and its ``/logs``. Renewing a run's lease is Ocean's extension
-(``/ocean/actions/runs/{id}/lease``), sent only to an Ocean catalog server: Port has none and
-never ends a run on its own."""
+``/actions/runs/{id}`` and its ``/logs``. Leases are Ocean's extension, sent only to an Ocean
+catalog server: the lease an acknowledgement takes (``leaseSeconds`` beside ``runId``) and
+its renewal (``/ocean/actions/runs/{id}/lease``). Port has none and never ends a run on its
+own. A 403 (the credential may not do this) is an :class:`ActionError` with status 403."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ class PortActions(ActionsCatalog):
         except PortAPIError as error:
             if error.status == 409 and path.endswith("/ack"):
                 raise RunAlreadyAcknowledgedError(str(error)) from None
-            if error.status in (404, 409, 422, 400):
+            if error.status in (404, 409, 422, 400, 403):
                 raise ActionError(
                     str(error), 422 if error.status == 400 else error.status
                 ) from None
@@ -111,8 +112,11 @@ class PortActions(ActionsCatalog):
         )
         return list(answer.get("runs") or [])
 
-    async def ack_run(self, run_id: str) -> None:
-        await self._call("PATCH", "/actions/runs/ack", json={"runId": run_id}, headers=RESERVED)
+    async def ack_run(self, run_id: str, lease_seconds: float | None = None) -> None:
+        body: dict[str, Any] = {"runId": run_id}
+        if lease_seconds is not None and await self._ocean():
+            body["leaseSeconds"] = lease_seconds
+        await self._call("PATCH", "/actions/runs/ack", json=body, headers=RESERVED)
 
     async def lease_run(self, run_id: str, seconds: float) -> None:
         if await self._ocean():

@@ -28,14 +28,23 @@ _CLAIM = (
     "RETURNING seq, body"
 )
 _ACK = (
-    "UPDATE action_runs SET acked_at = $2, lease_until = now() + make_interval(secs => "
-    "coalesce(visibility, 60)), body = body || jsonb_build_object('startedAt', $2::text) "
+    "UPDATE action_runs SET acked_at = $2, lease_until = CASE WHEN $3::float8 > 0 THEN "
+    "now() + make_interval(secs => $3::float8) END, visibility = CASE WHEN $3::float8 > 0 "
+    "THEN $3::float8 ELSE visibility END, "
+    "body = body || jsonb_build_object('startedAt', $2::text) "
     "WHERE id = $1 AND acked_at IS NULL AND status = 'IN_PROGRESS'"
 )
 _WRITE = (
-    "UPDATE action_runs SET body = $2::jsonb, status = $3, external_run_id = $4, "
-    "lease_until = CASE WHEN $3 = 'IN_PROGRESS' THEN lease_until END WHERE id = $1"
+    "UPDATE action_runs SET body = $2::jsonb, status = $3, external_run_id = $4, lease_until = "
+    "CASE WHEN $3 = 'IN_PROGRESS' AND $4::text IS NULL THEN lease_until END WHERE id = $1"
 )
+"""A run that ended, or waits for its external run, holds no lease."""
+_RENEW = (
+    "UPDATE action_runs SET lease_until = now() + make_interval(secs => $2), visibility = $2 "
+    "WHERE id = $1 AND status = 'IN_PROGRESS' AND acked_at IS NOT NULL "
+    "AND lease_until IS NOT NULL"
+)
+_DROP = "UPDATE action_runs SET lease_until = NULL WHERE id = $1"
 _LOG = "INSERT INTO action_run_logs(run, level, message, created_at) VALUES ($1, $2, $3, $4)"
 
 
@@ -113,8 +122,9 @@ class PostgresActions(StoredActions):
             rows = await db.fetch(_CLAIM, installation, limit, visibility_seconds, exclude)
         return [_json(body) for _, body in sorted(rows, key=lambda row: int(row[0]))]
 
-    async def ack_run(self, run_id: str) -> None:
-        status = await self._pool.execute(_ACK, run_id, now_iso())
+    async def ack_run(self, run_id: str, lease_seconds: float | None = None) -> None:
+        lease = None if lease_seconds is None else float(lease_seconds)
+        status = await self._pool.execute(_ACK, run_id, now_iso(), lease)
         if str(status) != "UPDATE 0":
             return
         if await self.get_run(run_id) is None:
@@ -124,12 +134,10 @@ class PostgresActions(StoredActions):
         )
 
     async def lease_run(self, run_id: str, seconds: float) -> None:
-        await self._pool.execute(
-            "UPDATE action_runs SET lease_until = CASE WHEN $2 > 0 THEN now() + "
-            "make_interval(secs => $2) END WHERE id = $1 AND status = 'IN_PROGRESS' "
-            "AND acked_at IS NOT NULL",
-            run_id, float(seconds),
-        )  # fmt: skip
+        if seconds > 0:
+            await self._pool.execute(_RENEW, run_id, float(seconds))
+        else:
+            await self._pool.execute(_DROP, run_id)
 
     async def patch_run(self, run_id: str, patch: dict[str, Any]) -> dict[str, Any]:
         async with self._pool.acquire() as db, db.transaction():

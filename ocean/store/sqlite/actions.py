@@ -29,14 +29,20 @@ _CLAIMABLE = (
     "AND action NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?"
 )
 _ACK = (
-    "UPDATE action_runs SET acked_at = ?, lease_until = ? + coalesce(visibility, 60), "
+    "UPDATE action_runs SET acked_at = ?, lease_until = ?, visibility = coalesce(?, visibility), "
     "body = json_set(body, '$.startedAt', ?) "
     "WHERE id = ? AND acked_at IS NULL AND status = 'IN_PROGRESS'"
 )
 _WRITE = (
-    "UPDATE action_runs SET body = ?, status = ?, external_run_id = ?, "
-    "lease_until = CASE WHEN ? = 'IN_PROGRESS' THEN lease_until END WHERE id = ?"
+    "UPDATE action_runs SET body = ?, status = ?, external_run_id = ?, lease_until = CASE "
+    "WHEN ? = 'IN_PROGRESS' AND ? IS NULL THEN lease_until END WHERE id = ?"
 )
+"""A run that ended, or waits for its external run, holds no lease."""
+_RENEW = (
+    "UPDATE action_runs SET lease_until = ?, visibility = ? WHERE id = ? AND "
+    "status = 'IN_PROGRESS' AND acked_at IS NOT NULL AND lease_until IS NOT NULL"
+)
+_DROP = "UPDATE action_runs SET lease_until = NULL WHERE id = ?"
 _LOG = "INSERT INTO action_run_logs(run, level, message, created_at) VALUES (?, ?, ?, ?)"
 
 
@@ -127,15 +133,19 @@ def claim(
 def _end_lapsed(db: sqlite3.Connection, installation: str, now: float) -> None:
     for run_id, body, visibility in db.execute(_LAPSED, (installation, now)).fetchall():
         fresh = ended(_json(body), FAILURE)
-        db.execute(_WRITE, (orjson.dumps(fresh).decode(), FAILURE, fresh.get("externalRunId"),
-                            FAILURE, run_id))  # fmt: skip
+        external = fresh.get("externalRunId")
+        db.execute(_WRITE, (orjson.dumps(fresh).decode(), FAILURE, external, FAILURE, external,
+                            run_id))  # fmt: skip
         db.execute(_LOG, (run_id, "ERROR", LAPSED.format(seconds=visibility or 60), now_iso()))
 
 
-def ack(catalog: SQLiteCatalog, run_id: str) -> None:
+def ack(catalog: SQLiteCatalog, run_id: str, lease_seconds: float | None) -> None:
+    leased = lease_seconds if lease_seconds else None  # 0: none
+
     def write(db: sqlite3.Connection) -> None:
         at = now_iso()
-        if db.execute(_ACK, (at, time.time(), at, run_id)).rowcount:
+        until = None if leased is None else time.time() + leased
+        if db.execute(_ACK, (at, until, leased, at, run_id)).rowcount:
             return
         if db.execute(_RUN, (run_id,)).fetchone() is None:
             raise ActionError(f"action run {run_id!r} does not exist", 404)
@@ -148,12 +158,10 @@ def ack(catalog: SQLiteCatalog, run_id: str) -> None:
 
 def lease(catalog: SQLiteCatalog, run_id: str, seconds: float) -> None:
     def write(db: sqlite3.Connection) -> None:
-        until = time.time() + seconds if seconds > 0 else None
-        db.execute(
-            "UPDATE action_runs SET lease_until = ? WHERE id = ? AND status = 'IN_PROGRESS' "
-            "AND acked_at IS NOT NULL",
-            (until, run_id),
-        )
+        if seconds > 0:
+            db.execute(_RENEW, (time.time() + seconds, seconds, run_id))
+        else:
+            db.execute(_DROP, (run_id,))
 
     catalog.in_transaction(write)
 
@@ -164,9 +172,9 @@ def patch_row(catalog: SQLiteCatalog, run_id: str, change: dict[str, Any]) -> di
         if row is None:
             raise ActionError(f"action run {run_id!r} does not exist", 404)
         fresh = patched(_json(row[0]), change)
-        status = fresh["status"]
-        db.execute(_WRITE, (orjson.dumps(fresh).decode(), status, fresh.get("externalRunId"),
-                            status, run_id))  # fmt: skip
+        status, external = fresh["status"], fresh.get("externalRunId")
+        db.execute(_WRITE, (orjson.dumps(fresh).decode(), status, external, status, external,
+                            run_id))  # fmt: skip
         return fresh
 
     return catalog.in_transaction(write)
@@ -248,8 +256,8 @@ class SQLiteActions(StoredActions):
         )
         return found
 
-    async def ack_run(self, run_id: str) -> None:
-        await self._call()(ack, run_id)
+    async def ack_run(self, run_id: str, lease_seconds: float | None = None) -> None:
+        await self._call()(ack, run_id, lease_seconds)
 
     async def lease_run(self, run_id: str, seconds: float) -> None:
         await self._call()(lease, run_id, seconds)

@@ -56,6 +56,8 @@ class FakePort:
         self.not_found_listed = False
         """A bulk deletion names missing entities in ``notFound`` (as Ocean's catalog
         server does) rather than answering 404 (as Port does)."""
+        self.acks: list[Any] = []
+        """The body of each acknowledgement of an action run."""
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self._slowly if self.latency else self.handle)
@@ -138,6 +140,9 @@ class FakePort:
         if path.endswith("/bulk/entities/delete"):
             dependents = request.url.params.get("delete_dependents", "")
             return self.bulk_delete(parts[1], body["entities"], dependents)
+        if path == "/actions/runs/ack" and method == "PATCH":
+            self.acks.append(body)
+            return httpx.Response(200, json={"ok": True})
         if path.endswith("/resync-state"):
             self.resync_states.append(body)
             return httpx.Response(200, json={"ok": True, "integration": {"resyncState": body}})
