@@ -299,8 +299,8 @@ def _server(app: ASGIApp, address: tuple[str, int]) -> uvicorn.Server:
     """The integration's server, whose signals are the sail's."""
     import uvicorn  # imported on use: `ocean sail --once` starts faster without it
 
-    config = uvicorn.Config(
-        app, host=address[0], port=address[1], log_level="warning", lifespan="off"
+    config = uvicorn.Config(  # its log through the root logger's handlers, which mask secrets
+        app, host=address[0], port=address[1], log_level="warning", lifespan="off", log_config=None
     )
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]

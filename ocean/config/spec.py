@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -118,14 +119,34 @@ def sensitive_values(spec: IntegrationSpec, config: Mapping[str, Any]) -> list[s
     return found
 
 
-def _texts(value: Any) -> list[str]:
+def _texts(value: Any, *, inside: bool = False) -> list[str]:
+    """The texts of a sensitive value to mask: the value itself, or, inside an object or
+    a list (a token mapping, a cluster's settings), its keys and values that look like
+    secrets rather than names (:func:`_secret_like`): masking ``events`` or
+    ``bootstrap.servers`` would garble every line that names them."""
     if isinstance(value, dict):
-        return [text for key, item in value.items() for text in (str(key), *_texts(item))]
-    if isinstance(value, list):
-        return [text for item in value for text in _texts(item)]
-    if isinstance(value, bool) or value is None:
+        parts = [
+            text for key, item in value.items() for text in (str(key), *_texts(item, inside=True))
+        ]
+    elif isinstance(value, list):
+        parts = [text for item in value for text in _texts(item, inside=True)]
+    elif isinstance(value, bool) or value is None:
         return []
-    return [str(value)]
+    else:
+        return [str(value)] if not inside or _secret_like(str(value)) else []
+    return [text for text in parts if _secret_like(text)]
+
+
+_NAME_LIKE = re.compile(r"[a-z][a-z0-9._/*-]*")
+"""A lowercase name (``push_events``, ``my-org/platform``, ``sasl.mechanism``)."""
+
+
+def _secret_like(text: str) -> bool:
+    """Whether a part of a sensitive object may be a secret: 8 characters or more, and not
+    a lowercase name without digits."""
+    return len(text) >= 8 and not (
+        _NAME_LIKE.fullmatch(text) and not any(c.isdigit() for c in text)
+    )
 
 
 def _unset(name: str, variable: str | None) -> str:

@@ -17,6 +17,7 @@ from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
 from ocean.mapping import to_document
 from ocean.monitor.report import ResyncReport
+from ocean.monitor.sensitive import redact
 from ocean.resync import run_resync
 from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail
@@ -65,7 +66,7 @@ async def start(sail: Sail, store: Store, freshness: Freshness | None = None) ->
     integration = sail.folder.integration
     with integration.start_scope(sail.folder.mapping):
         await run_hooks(integration.start_hooks, "on_start", errors)
-    return Started(sync.created, errors, notes)
+    return Started(sync.created, [redact(error) for error in errors], notes)
 
 
 def bind_writes(sail: Sail, store: Store, freshness: Freshness | None = None) -> None:

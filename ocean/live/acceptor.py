@@ -99,7 +99,9 @@ async def serve(spec: dict[str, Any]) -> None:
     proxy = Proxy(f"http://127.0.0.1:{spec['internal']}")
     app = Front(proxy, routes, integration.http_routes())
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=5)
+        uvicorn.Config(  # its log through the root logger's handlers, which mask secrets
+            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=5, log_config=None
+        )
     )
     listening = socket.socket(fileno=spec["socket"])
     loop = asyncio.get_running_loop()

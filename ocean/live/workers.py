@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from ocean.errors import QueueUnavailableError
 from ocean.live.outage import Outage
 from ocean.live.queue import EventQueue, QueuedEvent
+from ocean.monitor.sensitive import redact
 
 Handle = Callable[[QueuedEvent], Awaitable[str | None]]
 HELD = 1024
@@ -107,7 +108,8 @@ class Workers:
         if failure is None:
             await self.outage.persist(lambda: self._queue.done(event))
         else:
-            await self.outage.persist(lambda: self._queue.bury(event, failure))
+            buried = redact(failure)  # kept in the dead-letter list, shown by `ocean events`
+            await self.outage.persist(lambda: self._queue.bury(event, buried))
         self._held -= 1
         self._freed.set()
         if event.key is not None:

@@ -88,16 +88,16 @@ def _attribute(deleted: list[EntityKey], kinds: dict[str, KindReport]) -> None:
 
 async def _chunk_ended(report: ResyncReport, deleting: asyncio.Future[Any], size: int) -> None:
     """Wait for a chunk's deletion to end (it has, unless the resync was stopped); should
-    the resync be stopped again meanwhile, its report says the chunk is not counted."""
-    if deleting.done():
-        return
+    it have been stopped (a Port API's), or the resync stopped again meanwhile, the report
+    says that what went of the chunk is not counted."""
     unknown = (
         f"stopped while the catalog deleted a chunk of {size} stale entities: what it "
         "deleted of them is not counted in deleted"
     )
     report.deletion_notes.append(unknown)
     await asyncio.wait([deleting])
-    report.deletion_notes.remove(unknown)
+    if not deleting.cancelled():
+        report.deletion_notes.remove(unknown)
 
 
 def _kept_meanwhile(results: list[DeleteResult]) -> list[str]:

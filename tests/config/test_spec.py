@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from ocean.config.config_file import load_config_file
-from ocean.config.spec import IntegrationSpec, build_integration_config
+from ocean.config.spec import IntegrationSpec, build_integration_config, sensitive_values
 from ocean.errors import ConfigError
 
 SPEC = msgspec.convert(
@@ -195,3 +195,41 @@ def test_a_boolean_field_takes_pydantic_s_words(word: str, expected: bool) -> No
     config = build_integration_config(SPEC, environ=environ, from_file={})
 
     assert config["verify"] is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        pytest.param("abc123-secret", ["abc123-secret"], id="a-string-whole"),
+        pytest.param(
+            {"glpat-AbCdEfGh1234567890xyz": ["my-org/platform", "push_events"]},
+            ["glpat-AbCdEfGh1234567890xyz"],
+            id="a-token-mapping-its-tokens",
+        ),
+        pytest.param(
+            {
+                "prod": {
+                    "bootstrap.servers": "b-1.kafka:9092",
+                    "sasl.mechanism": "PLAIN",
+                    "sasl.password": "Hunter2-Kafka!",
+                }
+            },
+            ["b-1.kafka:9092", "Hunter2-Kafka!"],
+            id="a-cluster-mapping-its-secret-like-values",
+        ),  # fmt: skip
+    ],
+)
+def test_a_sensitive_object_masks_what_looks_like_a_secret_not_its_names(
+    value: Any, masked: list[str]
+) -> None:
+    spec = msgspec.convert(
+        {"configurations": [{"name": "mapping", "type": "object", "sensitive": True}]},
+        IntegrationSpec,
+    )
+    if isinstance(value, str):
+        spec = msgspec.convert(
+            {"configurations": [{"name": "mapping", "type": "string", "sensitive": True}]},
+            IntegrationSpec,
+        )
+
+    assert sensitive_values(spec, {"mapping": value}) == masked

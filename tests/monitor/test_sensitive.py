@@ -22,6 +22,11 @@ from ocean import Integration
 ocean = Integration()
 log = logging.getLogger("my_integration")
 
+@ocean.on_start()
+async def started():
+    token = ocean.integration_config["api_token"]
+    raise RuntimeError(f"the webhook's setup was refused for token {token}")
+
 @ocean.on_resync("thing")
 async def things(kind):
     token = ocean.integration_config["api_token"]
@@ -82,6 +87,8 @@ def test_a_sensitive_value_is_masked_in_the_log_the_report_and_the_catalog(
     assert kind.errors and all(TOKEN not in error for error in kind.errors)
     assert f"things?token={MASKED}" in kind.errors[0]
     assert stored == kind.errors
+    assert any(MASKED in error for error in synced.report.errors)  # an on_start hook's
+    assert all(TOKEN not in error for error in synced.report.errors)
 
 
 @pytest.mark.parametrize(
