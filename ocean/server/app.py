@@ -53,8 +53,15 @@ from ocean.server.openapi import OPEN, openapi
 from ocean.server.principal import principal_of, require_integration, writer_of
 from ocean.server.reading import Reader
 from ocean.server.responses import JSON as _JSON
+from ocean.server.responses import (
+    UNSTORABLE,
+    UNSTORABLE_MESSAGE,
+    flag,
+    unavailable,
+    write_code,
+    write_status,
+)
 from ocean.server.responses import error as _error
-from ocean.server.responses import flag, unavailable, write_code, write_status
 from ocean.server.ui.app import UiFront, create_ui
 from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
@@ -387,19 +394,10 @@ async def _too_large(request: Request, error: Exception) -> Response:
     return _error(413, "request_too_large", str(error))
 
 
-_UNSTORABLE = ("CharacterNotInRepertoireError", "UntranslatableCharacterError")
-"""PostgreSQL's refusals of a text value holding NUL (by name: asyncpg is an extra)."""
-
-
 async def _failed(request: Request, error: Exception) -> Response:
     """A bug, answered as JSON like every other error (the traceback is in the server's log)."""
-    if type(error).__name__ in _UNSTORABLE:  # a client's value, not a bug
-        return _error(
-            422,
-            "invalid_request",
-            "a value in the path, query or body holds a character the catalog cannot "
-            "store (NUL, \\u0000): remove it",
-        )
+    if type(error).__name__ in UNSTORABLE:  # a client's value, not a bug
+        return _error(422, "invalid_request", UNSTORABLE_MESSAGE)
     return _error(
         500,
         "internal_error",

@@ -30,6 +30,13 @@ def error(status: int, code: str, message: str) -> JSONResponse:
     return JSON({"ok": False, "error": code, "message": message}, status_code=status)
 
 
+UNSTORABLE = ("CharacterNotInRepertoireError", "UntranslatableCharacterError")
+"""PostgreSQL's refusals of a text value holding NUL (by name: asyncpg is an extra)."""
+UNSTORABLE_MESSAGE = (
+    "a value in the path, query or body holds a character the catalog cannot "
+    "store (NUL, \\u0000): remove it"
+)
+
 UNAVAILABLE_RETRY_AFTER = 5
 """The seconds a 503 (the catalog's database cannot be reached) asks the client to wait."""
 

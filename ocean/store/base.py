@@ -252,7 +252,9 @@ class Store(Protocol):
         """Record a run (or, with ``run.id``, update it); returns its id."""
         ...
 
-    async def list_runs(self, limit: int = 20) -> list[RunRecord]: ...
+    async def list_runs(self, limit: int = 20, integration: str | None = None) -> list[RunRecord]:
+        """The ``limit`` latest runs (of ``integration`` only, if given), newest first."""
+        ...
 
     async def last_completed_run(self, integration: str) -> RunRecord | None:
         """The newest full resync of ``integration`` that completed (None: none)."""

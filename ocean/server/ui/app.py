@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,13 +18,20 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ocean.errors import ForbiddenError, NotFoundError, StoreError
+from ocean.errors import (
+    CatalogUnavailableError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitedError,
+    StoreError,
+)
 from ocean.server.login import TokenGate
+from ocean.server.responses import UNAVAILABLE_RETRY_AFTER
 from ocean.server.ui.core import Ui, field, form_of, signed_in
 from ocean.server.ui.entity import EntityPages
 from ocean.server.ui.pages import BlueprintPages
 from ocean.server.ui.runs import RunPages
-from ocean.server.ui.session import COOKIE, csrf_holds
+from ocean.server.ui.session import COOKIE, LOGIN_COOKIE
 from ocean.store.base import Store
 
 _STATIC = Path(__file__).parent / "static"
@@ -32,7 +39,7 @@ _STATIC = Path(__file__).parent / "static"
 
 def create_ui(
     store: Store, gate: TokenGate, queue_of: Callable[[str], str] | None = None
-) -> Starlette:
+) -> _RawSegments:
     """The UI's routes over ``store``; ``queue_of`` names an integration's live-event queue."""
     ui = Ui(store, gate, queue_of)
     login = _Login(ui)
@@ -41,7 +48,7 @@ def create_ui(
         Route("/", _home, methods=["GET"]),
         Route("/ui/login", login.form, methods=["GET"]),
         Route("/ui/login", login.submit, methods=["POST"]),
-        Route("/ui/logout", signed_in(ui, login.out), methods=["POST"]),
+        Route("/ui/logout", signed_in(ui, login.out, writes=False), methods=["POST"]),
         Route("/ui/", signed_in(ui, blueprints.index), methods=["GET"]),
         Route("/ui/blueprints/{bp}", signed_in(ui, blueprints.schema), methods=["GET"]),
         Route("/ui/blueprints/{bp}/entities", signed_in(ui, blueprints.table), methods=["GET"]),
@@ -63,14 +70,42 @@ def create_ui(
     async def invalid(request: Request, error: Exception) -> Response:
         return ui.render(request, "error.html", 422, title="Cannot show this", message=str(error))
 
-    handlers = {ForbiddenError: refused, NotFoundError: missing, StoreError: invalid, 404: missing}
+    async def unreachable(request: Request, error: Exception) -> Response:
+        page = ui.render(
+            request, "error.html", 503, title="Catalog unavailable", message=str(error)
+        )
+        page.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+        return page
+
+    handlers = {
+        ForbiddenError: refused, NotFoundError: missing, StoreError: invalid,
+        CatalogUnavailableError: unreachable, 404: missing,
+    }  # fmt: skip
     app = Starlette(routes=routes, exception_handlers=handlers)
     app.router.redirect_slashes = False
-    return app
+    app.state.ui = ui
+    return _RawSegments(app)
 
 
 async def _home(_: Request) -> Response:
     return RedirectResponse("/ui/", status_code=303)
+
+
+class _RawSegments:
+    """Routes match the raw path's segments: an escaped ``/`` (``%2F``) stays inside its
+    segment. Each segment is matched escaped (``quote(..., safe="")``); :func:`signed_in`
+    unescapes the path parameters once."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app, self.state = app, app.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") if scope["type"] == "http" else None
+        if raw:
+            path = raw.split(b"?", 1)[0].split(b"/")
+            escaped = "/".join(quote(unquote_to_bytes(s), safe="") for s in path)
+            scope = dict(scope, path=escaped)
+        await self.app(scope, receive, send)
 
 
 class UiFront:
@@ -91,33 +126,43 @@ class _Login:
     def __init__(self, ui: Ui) -> None:
         self.ui = ui
 
-    async def form(self, request: Request, failed: str | None = None) -> Response:
-        """The sign-in form, in a session of its own (for the form's CSRF token)."""
-        session = self.ui.sessions.of(request.cookies.get(COOKIE)) or self.ui.sessions.new()
+    async def form(
+        self, request: Request, failed: str | None = None, status: int = 401
+    ) -> Response:
+        """The sign-in form; its CSRF token is tied to a cookie nonce (no session kept)."""
+        nonce = self.ui.sessions.login_nonce(request.cookies.get(LOGIN_COOKIE))
         page = self.ui.render(
-            request, "login.html", 401 if failed else 200, csrf=session.csrf, failed=failed,
+            request, "login.html", status if failed else 200, failed=failed,
+            csrf=self.ui.sessions.login_csrf(nonce),
             next=_local(request.query_params.get("next")), title="Sign in",
         )  # fmt: skip
-        _set_cookie(page, self.ui.sessions.cookie(session), request)
+        _set_cookie(page, LOGIN_COOKIE, nonce, request)
         return page
 
     async def submit(self, request: Request) -> Response:
-        session = self.ui.sessions.of(request.cookies.get(COOKIE))
         form = await form_of(request)
-        if session is None or not csrf_holds(session, field(form, "csrf")):
+        if not self.ui.sessions.login_holds(request.cookies.get(LOGIN_COOKIE), field(form, "csrf")):
             raise ForbiddenError("the sign-in form expired or came from elsewhere: reload it")
         client_id, secret = field(form, "client_id"), field(form, "client_secret")
         address = request.client.host if request.client else "unknown"
-        token = await self.ui.gate.exchange(self.ui.store, client_id, secret, address)
+        try:
+            token = await self.ui.gate.exchange(self.ui.store, client_id, secret, address)
+        except RateLimitedError as limited:
+            page = await self.form(request, str(limited), 429)
+            page.headers["Retry-After"] = str(limited.retry_after)
+            return page
         if token is None:
             return await self.form(
                 request, "Unknown client id, wrong secret or revoked credential."
             )
-        self.ui.sessions.end(session)  # a new session id once signed in (no fixation)
-        fresh = self.ui.sessions.new()
+        earlier = self.ui.sessions.of(request.cookies.get(COOKIE))
+        if earlier is not None:
+            self.ui.sessions.end(earlier)
+        fresh = self.ui.sessions.new()  # a new session id once signed in (no fixation)
         fresh.token, fresh.client_id = token, client_id
         answer = RedirectResponse(_local(field(form, "next")), status_code=303)
-        _set_cookie(answer, self.ui.sessions.cookie(fresh), request)
+        _set_cookie(answer, COOKIE, self.ui.sessions.cookie(fresh), request)
+        answer.delete_cookie(LOGIN_COOKIE, path="/")
         return answer
 
     async def out(self, request: Request, viewer: object) -> Response:
@@ -137,8 +182,8 @@ def _local(target: str | None) -> str:
     return target or "/ui/"
 
 
-def _set_cookie(response: Response, value: str, request: Request) -> None:
+def _set_cookie(response: Response, name: str, value: str, request: Request) -> None:
     response.set_cookie(
-        COOKIE, value, httponly=True, samesite="strict", path="/",
+        name, value, httponly=True, samesite="strict", path="/",
         secure=request.url.scheme == "https",
     )  # fmt: skip

@@ -6,15 +6,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, unquote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ocean.errors import ForbiddenError
+from ocean.errors import ForbiddenError, StoreError
 from ocean.server.login import TokenGate
 from ocean.server.principal import Principal
+from ocean.server.responses import UNSTORABLE_MESSAGE
 from ocean.server.ui.session import COOKIE, Session, Sessions, csrf_holds
 from ocean.store.base import Store
 
@@ -57,6 +58,7 @@ class Ui:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.templates.filters["segment"] = segment
 
     def render(
         self, request: Request, name: str, status: int = 200, **context: Any
@@ -101,22 +103,39 @@ def field(form: dict[str, list[str]], name: str) -> str:
 Page = Callable[[Request, Viewer], Awaitable[Response]]
 
 
-def signed_in(ui: Ui, handler: Page) -> Callable[[Request], Awaitable[Response]]:
+def signed_in(
+    ui: Ui, handler: Page, writes: bool = True
+) -> Callable[[Request], Awaitable[Response]]:
     """``handler`` for a signed-in viewer; others are sent to the sign-in page. A POST
-    needs the session's CSRF token and a credential that may write."""
+    needs the session's CSRF token and, if it ``writes``, a credential that may write."""
 
     async def page(request: Request) -> Response:
         viewer = await ui.viewer(request)
         if viewer is None:
             if request.method != "GET":
                 raise ForbiddenError("sign in first")
-            return RedirectResponse(f"/ui/login?next={request.url.path}", status_code=303)
+            return RedirectResponse(f"/ui/login?{urlencode({'next': _here(request)})}", 303)
+        params = {k: unquote(v) for k, v in request.path_params.items()}
+        request.scope["path_params"] = params
+        if any("\x00" in v for v in [*params.values(), *request.query_params.values()]):
+            raise StoreError(UNSTORABLE_MESSAGE)  # as the API: no store is asked
         if request.method == "POST":
             form = await form_of(request)
             if not csrf_holds(viewer.session, field(form, "csrf")):
                 raise ForbiddenError("the form's CSRF token does not match this session: reload")
-            if not viewer.may_write:
+            if writes and not viewer.may_write:
                 raise ForbiddenError(f"{viewer.principal} may only read")
         return await handler(request, viewer)
 
     return page
+
+
+def _here(request: Request) -> str:
+    """This request's path (escaped, as routed) and query: where to come back to."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return str(request.scope["path"]) + (f"?{query}" if query else "")
+
+
+def segment(value: object) -> str:
+    """``value`` escaped as one path segment of a link (``/`` included)."""
+    return quote(str(value), safe="")

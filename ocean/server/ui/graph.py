@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocean.store import paging
 from ocean.store.base import Store
 from ocean.types import EntityKey
 
@@ -46,8 +47,8 @@ def targets(entity: Mapping[str, Any], blueprint: Mapping[str, Any]) -> list[Edg
 
 
 async def pointing(store: Store, key: EntityKey, most: int = 200) -> list[Edge]:
-    """The entities relating to ``key`` (from :meth:`Store.dependents`), with the relation."""
-    found = sorted((await store.dependents([key], after="")).of.get(key, set()))[:most]
+    """The first ``most`` entities relating to ``key`` (a page of them), with the relation."""
+    found = await paging.pointing(store, key, most)
     by_blueprint: dict[str, list[str]] = {}
     for blueprint, identifier in found:
         by_blueprint.setdefault(blueprint, []).append(identifier)

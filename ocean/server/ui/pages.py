@@ -18,6 +18,8 @@ from ocean.store.paging import browse
 from ocean.store.search import SearchError
 
 PAGE_SIZES = (25, 50, 100)
+MOST_OFFSET = 2**31 - 1
+"""The largest offset a page asks for (more is clamped: the stores take 64-bit offsets)."""
 META = ("$identifier", "$title", "$createdAt", "$updatedAt")
 
 
@@ -85,7 +87,7 @@ def _wanted(blueprint: str, params: Any, query: dict[str, Any] | None) -> Browse
         text=params.get("q", "").strip(),
         sort=params.get("sort") or "$identifier",
         descending=params.get("desc") == "1",
-        offset=max(0, _integer(params.get("offset"), 0)),
+        offset=min(max(0, _integer(params.get("offset"), 0)), MOST_OFFSET),
         limit=limit if limit in PAGE_SIZES else 50,
     )
 

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from ocean.errors import ForbiddenError, OceanError
 from ocean.live.open import open_queue
 from ocean.live.queue import QueuedEvent
-from ocean.server.ui.core import Ui, Viewer, form_of
+from ocean.server.ui.core import Ui, Viewer, form_of, segment
 from ocean.store.base import RunRecord
 from ocean.store.catalog_url import sqlite_path
 
@@ -33,16 +33,17 @@ class RunPages:
         self.ui = ui
 
     async def index(self, request: Request, viewer: Viewer) -> Response:
-        runs = await self.ui.store.list_runs(_RUNS)
-        integrations = await self.ui.store.run_integrations()
-        latest = {i: next((r for r in runs if r.integration == i), None) for i in integrations}
+        latest: dict[str, RunRecord | None] = {}
+        for integration in await self.ui.store.run_integrations():
+            last = await self.ui.store.list_runs(1, integration)
+            latest[integration] = last[0] if last else None
         return self.ui.render(
             request, "integrations.html", viewer=viewer, latest=latest, title="Integrations"
         )
 
     async def detail(self, request: Request, viewer: Viewer) -> Response:
         identifier = request.path_params["id"]
-        runs = [r for r in await self.ui.store.list_runs(_RUNS) if r.integration == identifier]
+        runs = await self.ui.store.list_runs(_RUNS, identifier)
         dead = await self.dead_letters(identifier)
         return self.ui.render(
             request, "integration.html", viewer=viewer, identifier=identifier,
@@ -55,7 +56,7 @@ class RunPages:
         identifier = _acting(request, viewer)
         stamp = await self.ui.store.request_resync(identifier)
         viewer.session.flash = f"Resync of {identifier} requested at {stamp}."
-        return RedirectResponse(f"/ui/integrations/{identifier}", status_code=303)
+        return RedirectResponse(f"/ui/integrations/{segment(identifier)}", status_code=303)
 
     async def retry(self, request: Request, viewer: Viewer) -> Response:
         identifier = _acting(request, viewer)
@@ -73,7 +74,9 @@ class RunPages:
             viewer.session.flash = _unreachable(problem)
         else:
             viewer.session.flash = f"{count} event(s) queued again for {identifier}."
-        return RedirectResponse(f"/ui/integrations/{identifier}#dead-letters", status_code=303)
+        return RedirectResponse(
+            f"/ui/integrations/{segment(identifier)}#dead-letters", status_code=303
+        )
 
     async def dead_letters(self, identifier: str) -> DeadLetters:
         """The dead letters of ``identifier``'s queue, or why they cannot be read here."""

@@ -3,7 +3,9 @@ session this process keeps, with the catalog token it signed in with and its CSR
 
 The cookie holds only a random session id and its HMAC (a key made when the process
 starts: tokens live in the process too, so a restart signs everyone out either way).
-Every form carries the session's CSRF token, compared in constant time.
+Every form carries the session's CSRF token, compared in constant time. The sign-in form
+keeps nothing here: its cookie holds a random nonce and the time it was made, and its CSRF
+token is their HMAC (a session is made only once a credential signs in).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 COOKIE = "ocean_session"
-_MOST = 4096
+LOGIN_COOKIE = "ocean_login"
+MOST = 4096
+"""Live sessions kept at most: a new one past this forgets the least recently used."""
 
 
 @dataclass
@@ -34,20 +39,43 @@ class Session:
 class Sessions:
     """The sessions of this process, expiring after ``lifetime`` seconds unused."""
 
-    def __init__(self, lifetime: float = 8 * 3600, key: bytes | None = None) -> None:
-        self.lifetime = lifetime
+    def __init__(
+        self, lifetime: float = 8 * 3600, key: bytes | None = None, most: int = MOST
+    ) -> None:
+        self.lifetime, self.most = lifetime, most
         self._key = key or secrets.token_bytes(32)
-        self._sessions: dict[str, Session] = {}
+        self._sessions: OrderedDict[str, Session] = OrderedDict()
+        """Least recently used first."""
+
+    def __len__(self) -> int:
+        return len(self._sessions)
 
     def new(self) -> Session:
-        now = time.monotonic()
-        if len(self._sessions) >= _MOST:  # forget the expired ones now and then
-            self._sessions = {
-                k: s for k, s in self._sessions.items() if now - s.touched < self.lifetime
-            }
+        while len(self._sessions) >= self.most:  # the least recently used (expired first)
+            self._sessions.popitem(last=False)
         session = Session(secrets.token_urlsafe(24), secrets.token_urlsafe(24))
         self._sessions[session.id] = session
         return session
+
+    def login_nonce(self, cookie: str | None) -> str:
+        """The sign-in form's cookie: ``cookie`` while it is fresh, else a new one."""
+        if cookie and self._fresh(cookie):
+            return cookie
+        return f"{secrets.token_urlsafe(24)}.{int(time.time())}"
+
+    def login_csrf(self, nonce: str) -> str:
+        """The sign-in form's CSRF token for its cookie ``nonce``."""
+        return self._sign(f"login:{nonce}")
+
+    def login_holds(self, cookie: str | None, sent: object) -> bool:
+        """Whether a posted sign-in form came from a form this process gave this browser."""
+        if not cookie or not isinstance(sent, str) or not self._fresh(cookie):
+            return False
+        return hmac.compare_digest(sent, self.login_csrf(cookie))
+
+    def _fresh(self, nonce: str) -> bool:
+        made = nonce.rsplit(".", 1)[-1]
+        return made.isdigit() and 0 <= time.time() - int(made) <= self.lifetime
 
     def cookie(self, session: Session) -> str:
         """The cookie value naming ``session``: its id and the id's signature."""
@@ -65,6 +93,7 @@ class Sessions:
         if session is None or now - session.touched > self.lifetime:
             return None
         session.touched = now
+        self._sessions.move_to_end(identifier)
         return session
 
     def end(self, session: Session) -> None:

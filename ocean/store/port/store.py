@@ -339,7 +339,7 @@ class PortAPIStore:
             )
         return run.id if run.id is not None else 0
 
-    async def list_runs(self, limit: int = 20) -> list[RunRecord]:
+    async def list_runs(self, limit: int = 20, integration: str | None = None) -> list[RunRecord]:
         return []
 
     async def last_completed_run(self, integration: str) -> RunRecord | None:

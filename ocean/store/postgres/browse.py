@@ -16,6 +16,7 @@ from ocean.store.postgres.owners import DATASOURCES
 from ocean.store.postgres.search import related_keys
 from ocean.store.search import Query, Record, schema_properties
 from ocean.store.writes import shaped
+from ocean.types import EntityKey
 
 _COLUMNS = "e.blueprint, e.identifier, e.body, e.created_at, e.updated_at"
 
@@ -28,7 +29,10 @@ async def browse_entities(
     where = "e.blueprint = $1"
     if wanted.text:
         params.append(like_pattern(wanted.text))
-        where += " AND (e.identifier ILIKE $2 OR (e.body::jsonb)->>'title' ILIKE $2)"
+        # the identifier's own collation ("C") folds ASCII only: the database's folds all
+        where += (
+            " AND (e.identifier COLLATE \"default\" ILIKE $2 OR (e.body::jsonb)->>'title' ILIKE $2)"
+        )
     for needle in body_needles(wanted.query):  # a narrower scan; the query still decides
         params.append(like_pattern(needle))
         where += f" AND e.body LIKE ${len(params)}"
@@ -79,3 +83,15 @@ async def _checked(rows: Any, query: Query, wanted: Browse) -> BrowsePage:
         else:
             return BrowsePage(page, None, True)
     return BrowsePage(page, wanted.offset + len(page), False)
+
+
+_POINTING = (
+    "SELECT DISTINCT blueprint, identifier FROM relations WHERE target_blueprint = $1 "
+    "AND target = $2 AND NOT (blueprint = target_blueprint AND identifier = target) "
+    "ORDER BY blueprint, identifier LIMIT $3"
+)
+
+
+async def pointing(db: asyncpg.Connection, key: EntityKey, limit: int) -> list[EntityKey]:
+    """The first ``limit`` entities relating to ``key`` (itself excluded), in key order."""
+    return [(bp, ident) for bp, ident in await db.fetch(_POINTING, *key, limit)]

@@ -485,8 +485,8 @@ class PostgresStore:
     async def record_run(self, run: RunRecord) -> int:
         return await runs.record(self._pool, run)
 
-    async def list_runs(self, limit: int = 20) -> list[RunRecord]:
-        return await runs.listed(self._pool, limit)
+    async def list_runs(self, limit: int = 20, integration: str | None = None) -> list[RunRecord]:
+        return await runs.listed(self._pool, limit, integration)
 
     async def last_completed_run(self, integration: str) -> RunRecord | None:
         return await runs.last_completed(self._pool, integration)

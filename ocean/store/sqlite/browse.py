@@ -15,6 +15,7 @@ from ocean.store.search import Query, Record, schema_properties
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.search import DATASOURCES, related_keys
 from ocean.store.writes import shaped
+from ocean.types import EntityKey
 
 _COLUMNS = "e.blueprint, e.identifier, e.body, e.created_at, e.updated_at"
 
@@ -64,12 +65,14 @@ def _total(
 def _where(wanted: Browse) -> tuple[str, list[Any]]:
     where, params = "e.blueprint = ?", [wanted.blueprint]
     if wanted.text:
-        pattern = like_pattern(wanted.text)
-        # The raw body's LIKE first (no JSON parse) when the text reads the same in JSON.
-        raw = "" if {'"', "\\"} & set(wanted.text) else "e.body LIKE ? ESCAPE '\\' AND "
+        pattern = like_pattern(wanted.text.casefold())  # both sides folded, as ILIKE
+        # The raw body's LIKE first (no JSON parse) when the text reads the same in JSON
+        # and LIKE's own (ASCII) folding is enough.
+        plain = wanted.text.isascii() and not {'"', "\\"} & set(wanted.text)
+        raw = "e.body LIKE ? ESCAPE '\\' AND " if plain else ""
         where += (
-            f" AND (e.identifier LIKE ? ESCAPE '\\' "
-            f"OR ({raw}json_extract(e.body, '$.title') LIKE ? ESCAPE '\\'))"
+            f" AND (casefold(e.identifier) LIKE ? ESCAPE '\\' "
+            f"OR ({raw}casefold(json_extract(e.body, '$.title')) LIKE ? ESCAPE '\\'))"
         )
         params += [pattern, pattern, pattern] if raw else [pattern, pattern]
     for needle in body_needles(wanted.query):  # a narrower scan; the query still decides
@@ -103,3 +106,19 @@ def _checked(rows: sqlite3.Cursor, query: Query, wanted: Browse) -> BrowsePage:
         else:
             return BrowsePage(page, None, True)
     return BrowsePage(page, wanted.offset + len(page), False)
+
+
+_POINTING = (
+    "SELECT DISTINCT blueprint, identifier FROM relations WHERE target_blueprint = ? "
+    "AND target = ? AND NOT (blueprint = target_blueprint AND identifier = target) "
+    "ORDER BY blueprint, identifier LIMIT ?"
+)
+
+
+def pointing(catalog: SQLiteCatalog, key: EntityKey, limit: int) -> list[EntityKey]:
+    """The first ``limit`` entities relating to ``key`` (itself excluded), in key order."""
+
+    def read(db: sqlite3.Connection) -> list[EntityKey]:
+        return [(bp, ident) for bp, ident in db.execute(_POINTING, (*key, limit))]
+
+    return catalog.read(read)

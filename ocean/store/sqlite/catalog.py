@@ -85,6 +85,11 @@ DISOWN = f"DELETE FROM ownership WHERE owner IN (SELECT id FROM owners) AND {_KE
 """Every owner's rows of the keys in ``?1``: one key seek per owner and key."""
 
 
+def _casefold(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
+    """SQL ``casefold(x)``: text case-folded as Python does (``LIKE`` folds ASCII only)."""
+    return value.casefold() if isinstance(value, str) else value
+
+
 def _pragma(db: sqlite3.Connection, pragma: str) -> None:
     """Set ``pragma``, waiting out another process that holds the new file's lock: switching
     a new file to WAL does not wait on the busy timeout, it fails at once."""
@@ -108,6 +113,7 @@ class SQLiteCatalog:
         """Told after a committed transaction that changed many rows (the checkpoint
         thread); small writes leave the log to SQLite's own occasional checkpoint."""
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.create_function("casefold", 1, _casefold, deterministic=True)
         try:
             for pragma in _PRAGMAS:
                 _pragma(self._db, pragma)

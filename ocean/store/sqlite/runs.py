@@ -41,11 +41,12 @@ def record(catalog: SQLiteCatalog, run: RunRecord) -> int:
     return catalog.read(write)
 
 
-def latest(catalog: SQLiteCatalog, limit: int) -> list[RunRecord]:
-    """The ``limit`` latest runs, newest first."""
+def latest(catalog: SQLiteCatalog, limit: int, integration: str | None) -> list[RunRecord]:
+    """The ``limit`` latest runs (of ``integration`` only, if given), newest first."""
 
     def read(db: sqlite3.Connection) -> list[RunRecord]:
-        rows = db.execute(f"{_SELECT} ORDER BY id DESC LIMIT ?", (limit,))
+        sql = f"{_SELECT} WHERE ?2 IS NULL OR integration = ?2 ORDER BY id DESC LIMIT ?1"
+        rows = db.execute(sql, (limit, integration))
         return [_run(r) for r in rows]
 
     return catalog.read(read)

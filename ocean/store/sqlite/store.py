@@ -394,8 +394,8 @@ class SQLiteStore:
     async def record_run(self, run: RunRecord) -> int:
         return await self._call(runs.record, run)
 
-    async def list_runs(self, limit: int = 20) -> list[RunRecord]:
-        return await self._call(runs.latest, limit)
+    async def list_runs(self, limit: int = 20, integration: str | None = None) -> list[RunRecord]:
+        return await self._call(runs.latest, limit, integration)
 
     async def last_completed_run(self, integration: str) -> RunRecord | None:
         return await self._call(runs.last_completed, integration)
