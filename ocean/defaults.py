@@ -5,7 +5,8 @@ missing ones are created and safe changes applied (:mod:`ocean.blueprint_changes
 unsafe ones are reported with the command that applies them, ``ocean defaults dock
 --force``. ``ocean defaults dock`` does the same and records the mapping as the
 integration's configuration; ``ocean defaults clean`` deletes the blueprints with their
-entities.
+entities, and nothing else: it refuses while other blueprints (or entities) relate to
+them, unless told to take those blueprints too.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from ocean.blueprint_changes import compare
-from ocean.errors import StoreError
+from ocean.errors import ConflictError, StoreError
 from ocean.installation import installation_record
 from ocean.store.base import InstallsIntegrations, Owner, Store
 from ocean.store.blueprint_removal import DeletesBlueprints
+from ocean.types import EntityKey
 
 _log = logging.getLogger(__name__)
 _DELETE_BATCH = 500
@@ -106,25 +108,128 @@ class Cleaned:
     entities: int = 0
 
 
-async def clean(store: Store, blueprints: list[dict[str, Any]]) -> Cleaned:
-    """Delete the folder's blueprints that the catalog has, with all their entities (and
-    entities of other blueprints relating to them)."""
+@dataclass
+class CleanPlan:
+    """What ``ocean defaults clean`` would delete, and what stands in its way."""
+
+    blueprints: list[str] = field(default_factory=list)
+    """The folder's blueprints the catalog has, then (``with_related``) those relating to them."""
+    related: list[str] = field(default_factory=list)
+    """Relations of other blueprints into :attr:`blueprints`: ``deployment.team → team``."""
+    taken: list[str] = field(default_factory=list)
+    """Blueprints outside the folder that relate to it, deleted too (``with_related``)."""
+    entities: int = 0
+    outside: list[str] = field(default_factory=list)
+    """Entities outside :attr:`blueprints` relating to theirs: ``deployment/dep-1 → team/a``."""
+
+    def refusal(self, flag: str = "--with-related") -> str | None:
+        """Why nothing may be deleted (and what to do), or None."""
+        if self.related and not self.taken:
+            return (
+                f"other blueprints relate to the integration's blueprints "
+                f"({', '.join(self.related)}): deleting would break them, so nothing was "
+                f"deleted; remove those relations (or delete those blueprints) first, or run "
+                f"again with {flag} to delete them and their entities too"
+            )
+        if self.outside:
+            shown = ", ".join(self.outside[:5]) + (" ..." if len(self.outside) > 5 else "")
+            return (
+                f"{len(self.outside)} entities of other blueprints relate to the entities to "
+                f"delete ({shown}), so nothing was deleted; delete those entities or their "
+                "relations first"
+            )
+        return None
+
+
+def _relating(stored: list[dict[str, Any]], names: set[str]) -> dict[str, list[str]]:
+    """The blueprints outside ``names`` with relations into them, each with those."""
+    found: dict[str, list[str]] = {}
+    for bp in stored:
+        identifier = str(bp.get("identifier"))
+        for name, relation in dict(bp.get("relations") or {}).items():
+            target = relation.get("target") if isinstance(relation, dict) else None
+            if identifier not in names and target in names:
+                found.setdefault(identifier, []).append(f"{identifier}.{name} → {target}")
+    return found
+
+
+async def plan_clean(
+    store: Store, blueprints: list[dict[str, Any]], *, with_related: bool = False
+) -> CleanPlan:
+    """What cleaning the folder's ``blueprints`` deletes: the blueprints the catalog has
+    and (``with_related``) every other blueprint relating to them, in turn; deletes nothing."""
+    stored = await store.list_blueprints()
+    have = {bp.get("identifier") for bp in stored}
+    plan = CleanPlan([str(bp["identifier"]) for bp in blueprints if bp.get("identifier") in have])
+    relating = _relating(stored, set(plan.blueprints))
+    while relating:
+        plan.related += [phrase for phrases in relating.values() for phrase in phrases]
+        if not with_related:
+            break
+        plan.taken += sorted(relating)
+        plan.blueprints += sorted(relating)
+        relating = _relating(stored, set(plan.blueprints))
+    counts = await store.count_entities()
+    plan.entities = sum(counts.get(identifier, 0) for identifier in plan.blueprints)
+    if plan.refusal() is None:
+        plan.outside = await _outside_dependents(store, plan.blueprints)
+    return plan
+
+
+async def _outside_dependents(store: Store, names: list[str]) -> list[str]:
+    """Entities of blueprints outside ``names`` that relate to entities of ``names``."""
+    keys = [(name, str(e["identifier"])) for name in names async for e in store.iter_entities(name)]
+    moment = await store.now()
+    found: set[str] = set()
+    for start in range(0, len(keys), _DELETE_BATCH):
+        of = (await store.dependents(keys[start : start + _DELETE_BATCH], after=moment)).of
+        found |= {
+            f"{bp}/{identifier} → {target[0]}/{target[1]}"
+            for target, users in of.items()
+            for bp, identifier in users
+            if bp not in names
+        }
+    return sorted(found)
+
+
+async def clean(store: Store, plan: CleanPlan) -> Cleaned:
+    """Delete the blueprints of ``plan`` (:func:`plan_clean`) with their entities, and
+    nothing else: :class:`ConflictError`, having deleted nothing, when something outside
+    them relates to them."""
     if not isinstance(store, DeletesBlueprints):
         raise StoreError(
             "this catalog cannot delete blueprints through Ocean; delete them in the "
             "catalog's own interface (in Port: the blueprint's ... menu, Delete all entities)"
         )
-    stored = {bp.get("identifier") for bp in await store.list_blueprints()}
-    mine = [str(bp["identifier"]) for bp in blueprints if bp.get("identifier") in stored]
-    cleaned = Cleaned()
-    for identifier in mine:
-        keys = [(identifier, str(e["identifier"])) async for e in store.iter_entities(identifier)]
-        for start in range(0, len(keys), _DELETE_BATCH):
-            batch = keys[start : start + _DELETE_BATCH]
-            cleaned.entities += len((await store.delete_entities(batch)).deleted)
-    for identifier in mine:  # relations among them first: one may target another
+    refusal = plan.refusal()
+    if refusal is not None:
+        raise ConflictError(refusal)
+    cleaned = Cleaned(entities=await _delete_entities(store, plan.blueprints))
+    for identifier in plan.blueprints:  # relations among them first: one may target another
         await store.update_blueprint(identifier, {"relations": {}})
-    for identifier in mine:
+    for identifier in plan.blueprints:
         await store.delete_blueprint(identifier)
         cleaned.blueprints.append(identifier)
     return cleaned
+
+
+async def _delete_entities(store: Store, names: list[str]) -> int:
+    """Delete every entity of ``names`` without cascading: one another of them relates to
+    is kept by its batch, and deleted in a later pass once that one is gone."""
+    keys = [(name, str(e["identifier"])) for name in names async for e in store.iter_entities(name)]
+    deleted = 0
+    while keys:
+        blocked: dict[EntityKey, list[EntityKey]] = {}
+        for start in range(0, len(keys), _DELETE_BATCH):
+            batch = keys[start : start + _DELETE_BATCH]
+            result = await store.delete_entities(batch, delete_dependents=False)
+            deleted += len(result.deleted)
+            blocked |= result.blocked
+        if len(blocked) == len(keys):  # no progress: something outside relates to them
+            users = sorted({f"{bp}/{i}" for found in blocked.values() for bp, i in found})
+            raise ConflictError(
+                f"{len(blocked)} entities to delete are still related to by others "
+                f"({', '.join(users[:5])}); delete those first, then run again"
+            )
+        keys = sorted(blocked)
+    return deleted

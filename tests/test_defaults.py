@@ -153,3 +153,79 @@ def test_clean_removes_the_blueprints_with_their_entities_once_confirmed(
         assert "Delete the blueprints team, service and their 5 entities?" in cleaned.stderr
     if not left:
         assert "deleted 2 blueprints and 5 entities" in cleaned.stdout
+
+
+async def _add_other_integrations_deployments(workspace: Workspace) -> None:
+    """Another integration's blueprint relating to this one's ``team``, with entities."""
+    from ocean.store.base import Owner
+
+    store = await open_store(str(workspace.catalog))
+    try:
+        relation = {"target": "team", "many": False, "required": False}
+        await store.create_blueprints(
+            [
+                {
+                    "identifier": "deployment",
+                    "title": "Deployment",
+                    "schema": {"properties": {}},
+                    "relations": {"team": relation},
+                }
+            ]  # fmt: skip
+        )
+        await store.upsert_entities(
+            [
+                {
+                    "identifier": f"dep-{i}",
+                    "blueprint": "deployment",
+                    "title": f"Dep {i}",
+                    "relations": {"team": team["id"]},
+                }
+                for i, team in enumerate(TEAMS)
+            ],  # fmt: skip
+            owner=Owner("other", "other-int", "1"),
+            merge=False,
+        )
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize(
+    ("flags", "code", "left", "said"),
+    [
+        pytest.param(
+            ["--force"], 2, {"team", "service", "deployment"},
+            "other blueprints relate to the integration's blueprints (deployment.team → team)",
+            id="refused-forced",
+        ),
+        pytest.param(
+            [], 2, {"team", "service", "deployment"}, "run again with --with-related",
+            id="refused-asked",
+        ),
+        pytest.param(
+            ["--with-related"], 0, set(),
+            "Delete the blueprints team, service, and also the other blueprints deployment "
+            "that relate to them (deployment.team → team), and their 7 entities?",
+            id="taken-with-related",
+        ),
+    ],
+)  # fmt: skip
+def test_clean_deletes_nothing_while_another_integrations_blueprint_relates_to_it(
+    workspace: Workspace, flags: list[str], code: int, left: set[str], said: str
+) -> None:
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    catalog = ["--catalog", str(workspace.catalog)]
+    assert (
+        _ocean(workspace, "sail", str(workspace.folder), "--once", "--quiet", *catalog).returncode
+        == 0
+    )
+    asyncio.run(_add_other_integrations_deployments(workspace))
+
+    cleaned = _ocean(
+        workspace, "defaults", "clean", str(workspace.folder), *catalog, *flags, stdin="y\n"
+    )
+
+    assert cleaned.returncode == code, cleaned.stderr
+    assert said in cleaned.stderr
+    assert "Traceback" not in cleaned.stderr
+    assert set(asyncio.run(_blueprints(workspace))) == left
+    assert len(asyncio.run(workspace.entities())) == (7 if left else 0)

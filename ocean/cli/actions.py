@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,16 +16,14 @@ from rich.table import Table
 
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.open import actions_of
-from ocean.cli.options import catalog_option, catalog_url, print_table, run
+from ocean.cli.options import LIMIT, catalog_option, catalog_url, port_credentials, print_table, run
 from ocean.errors import ActionError
 from ocean.store.open import open_store
 
 
 def _with_catalog(url: str | None, work: Callable[[ActionsCatalog], Awaitable[Any]]) -> Any:
     async def go() -> Any:
-        ids = os.environ.get("OCEAN__PORT__CLIENT_ID"), os.environ.get("OCEAN__PORT__CLIENT_SECRET")
-        credentials = (ids[0], ids[1]) if ids[0] and ids[1] else None
-        store = await open_store(catalog_url(url), credentials=credentials)
+        store = await open_store(catalog_url(url), credentials=port_credentials())
         try:
             return await work(actions_of(store))
         finally:
@@ -69,7 +66,14 @@ def list_actions(as_json: bool, catalog_url: str | None) -> None:
 @catalog_option
 def create(file: Path, replace: bool, catalog_url: str | None) -> None:
     """Create the actions in FILE (a JSON object, or a list of them, as Port's)."""
-    loaded = json.loads(file.read_text())
+    try:
+        loaded = json.loads(file.read_text())
+    except ValueError as error:
+        raise click.BadParameter(
+            f"{file} is not JSON ({error}); it must hold an action (a JSON object) or a list "
+            "of them, as Port's",
+            param_hint="FILE",
+        ) from None
     definitions = loaded if isinstance(loaded, list) else [loaded]
 
     async def save(catalog: ActionsCatalog) -> None:
@@ -154,7 +158,7 @@ async def _follow(catalog: ActionsCatalog, run_id: str, timeout: float) -> str:
 @actions.command()
 @click.option("--action", "action", default=None, help="Only this action's runs.")
 @click.option("--active", is_flag=True, help="Only runs still in progress.")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=LIMIT)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one run per line.")
 @catalog_option
 def runs(

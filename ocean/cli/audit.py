@@ -8,9 +8,28 @@ import json
 import click
 from rich.table import Table
 
-from ocean.cli.options import catalog_option, catalog_url, print_table, run
-from ocean.store.audit import ACTIONS, RESOURCES, STATUSES, AuditEntry, AuditFilter, KeepsAudit
+from ocean.cli.options import LIMIT, catalog_option, catalog_url, port_credentials, print_table, run
+from ocean.store.audit import (
+    ACTIONS,
+    RESOURCES,
+    STATUSES,
+    AuditEntry,
+    AuditFilter,
+    KeepsAudit,
+    audit_moment,
+)
 from ocean.store.open import open_store
+
+
+def _moment(_context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
+    """``--since``/``--until`` as the log stamps its times (UTC, milliseconds), so that
+    they compare with its entries; a usage error for anything else."""
+    if value is None:
+        return None
+    try:
+        return audit_moment(value, f"--{parameter.name}")
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.command()
@@ -20,9 +39,13 @@ from ocean.store.open import open_store
 @click.option("--status", type=click.Choice(STATUSES, case_sensitive=False), default=None)
 @click.option("--resource", type=click.Choice(RESOURCES), default=None)
 @click.option("--origin", default=None, help="Only writes of this integration (or API).")
-@click.option("--since", default=None, help="Only entries at or after this ISO-8601 time.")
-@click.option("--until", default=None, help="Only entries at or before this ISO-8601 time.")
-@click.option("--limit", default=50, show_default=True)
+@click.option(
+    "--since", default=None, callback=_moment, help="Only entries at or after this ISO-8601 time."
+)
+@click.option(
+    "--until", default=None, callback=_moment, help="Only entries at or before this ISO-8601 time."
+)
+@click.option("--limit", default=50, show_default=True, type=LIMIT)
 @click.option(
     "--json", "as_json", is_flag=True, help="JSON lines, as GET /v1/audit-log shapes them."
 )
@@ -61,7 +84,7 @@ def audit(  # noqa: PLR0913 (one parameter per filter, as click hands them)
 
 
 async def _read(url: str | None, wanted: AuditFilter) -> list[AuditEntry]:
-    store = await open_store(catalog_url(url))
+    store = await open_store(catalog_url(url), credentials=port_credentials())
     try:
         if not isinstance(store, KeepsAudit):
             raise click.ClickException(

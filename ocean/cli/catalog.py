@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import socket
 from collections.abc import Awaitable, Callable
 
 import click
@@ -11,8 +13,18 @@ from rich.table import Table
 
 from ocean.cli.audit import audit
 from ocean.cli.credentials import credentials, warn_migrated
-from ocean.cli.options import catalog_option, catalog_url, print_table, run
+from ocean.cli.options import (
+    LIMIT,
+    PORT,
+    RECORD_ID,
+    catalog_option,
+    catalog_url,
+    port_credentials,
+    print_table,
+    run,
+)
 from ocean.cli.runs import run_document, runs_table, show_run, unknown_integration
+from ocean.errors import ConfigError
 from ocean.store.base import Store
 from ocean.store.open import open_store
 from ocean.types import Entity
@@ -93,8 +105,10 @@ def show(blueprint: str, identifier: str, catalog_url: str | None) -> None:
 
 
 @catalog.command()
-@click.option("--limit", default=20, show_default=True)
-@click.option("--id", "run_id", type=int, default=None, help="Only this run, with its errors.")
+@click.option("--limit", default=20, show_default=True, type=LIMIT)
+@click.option(
+    "--id", "run_id", type=RECORD_ID, default=None, help="Only this run, with its errors."
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one run per line.")
 @catalog_option
 def runs(limit: int, run_id: int | None, as_json: bool, catalog_url: str | None) -> None:
@@ -121,7 +135,7 @@ def runs(limit: int, run_id: int | None, as_json: bool, catalog_url: str | None)
 
 def _with_store(url: str | None, action: Callable[[Store], Awaitable[None]]) -> None:
     async def go() -> None:
-        store = await open_store(catalog_url(url))
+        store = await open_store(catalog_url(url), credentials=port_credentials())
         try:
             await action(store)
         finally:
@@ -150,7 +164,7 @@ def resync(integration: str, force: bool, catalog_url: str | None) -> None:
 @catalog.command()
 @catalog_option
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True)
+@click.option("--port", default=8080, show_default=True, type=PORT)
 def serve(catalog_url: str | None, host: str, port: int) -> None:
     """Serve the catalog over Port's API (for `ocean sail --catalog http://...` and port-ocean)."""
 
@@ -163,15 +177,36 @@ def serve(catalog_url: str | None, host: str, port: int) -> None:
 
         queue = queue_url(os.environ.get("OCEAN__LIVE_EVENTS__QUEUE_URL"), resolved(catalog_url))
         app = create_app(store, queue_of=lambda _integration: queue)
-        server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
         await warn_migrated(store)
-        click.echo(
-            f"serving the catalog at http://{host}:{port}/v1 and its web UI at "
-            f"http://{host}:{port}/ (Ctrl-C stops)"
-        )
-        await server.serve()
+        listening = _bound(host, port)
+        serving = asyncio.create_task(server.serve(sockets=[listening]))
+        while not (server.started or serving.done()):
+            await asyncio.sleep(0.05)
+        if server.started:
+            at = f"http://{host}:{listening.getsockname()[1]}"
+            click.echo(f"serving the catalog at {at}/v1 and its web UI at {at}/ (Ctrl-C stops)")
+        await serving
 
     _with_store(catalog_url, serve_forever)
+
+
+def _bound(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` for the server; a message, not a traceback, when
+    the port is taken or the host is not this machine's."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError as error:
+        listening.close()
+        raise ConfigError(
+            f"cannot serve at {host}:{port}: {error.strerror or error}; choose another --port "
+            "or --host, or stop what is using it"
+        ) from None
+    listening.set_inheritable(True)
+    return listening
 
 
 catalog.add_command(credentials)

@@ -12,6 +12,7 @@ import click
 from ocean.cli.options import catalog_option, run
 
 if TYPE_CHECKING:
+    from ocean.defaults import CleanPlan
     from ocean.sail import Sail
     from ocean.store.base import Store
 
@@ -68,34 +69,51 @@ def dock(path: Path, catalog_url: str | None, force: bool) -> None:
 @_PATH
 @catalog_option
 @click.option("-f", "--force", is_flag=True, help="Do not ask for confirmation.")
-def clean(path: Path, catalog_url: str | None, force: bool) -> None:
+@click.option(
+    "--with-related",
+    is_flag=True,
+    help="Also delete the other blueprints relating to these, with their entities "
+    "(without it, clean refuses while any relates to them).",
+)
+def clean(path: Path, catalog_url: str | None, force: bool, with_related: bool) -> None:
     """Delete the blueprints of PATH/.port/resources from the catalog, with all their
-    entities (asks first, unless --force)."""
+    entities (asks first, unless --force); refuses, deleting nothing, while other
+    blueprints or entities relate to them."""
     from ocean.defaults import clean as clean_defaults
+    from ocean.defaults import plan_clean
+    from ocean.errors import ConflictError
 
     async def work() -> None:
         prepared, store = await _open(path, catalog_url)
         try:
-            stored = {bp.get("identifier") for bp in await store.list_blueprints()}
-            counts = await store.count_entities()
-            mine = [
-                bp["identifier"] for bp in prepared.folder.blueprints if bp["identifier"] in stored
-            ]
-            if not mine:
+            plan = await plan_clean(store, prepared.folder.blueprints, with_related=with_related)
+            if not plan.blueprints:
                 click.echo(
                     "none of the integration's blueprints is in the catalog: nothing to clean"
                 )
                 return
-            entities = sum(counts.get(identifier, 0) for identifier in mine)
-            question = f"Delete the blueprints {', '.join(mine)} and their {entities} entities?"
-            if not force and not click.confirm(question, default=False, err=True):
+            refusal = plan.refusal()
+            if refusal is not None:
+                raise ConflictError(refusal)
+            if not force and not click.confirm(_question(plan), default=False, err=True):
                 raise click.Abort
-            cleaned = await clean_defaults(store, prepared.folder.blueprints)
+            cleaned = await clean_defaults(store, plan)
         finally:
             await store.close()
         click.echo(f"deleted {len(cleaned.blueprints)} blueprints and {cleaned.entities} entities")
 
     run(work)
+
+
+def _question(plan: CleanPlan) -> str:
+    mine = [identifier for identifier in plan.blueprints if identifier not in plan.taken]
+    also = (
+        f", and also the other blueprints {', '.join(plan.taken)} that relate to them "
+        f"({'; '.join(plan.related)}),"
+        if plan.taken
+        else ""
+    )
+    return f"Delete the blueprints {', '.join(mine)}{also} and their {plan.entities} entities?"
 
 
 async def _open(path: Path, catalog_url: str | None) -> tuple[Sail, Store]:

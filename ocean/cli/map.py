@@ -20,7 +20,7 @@ from ocean.mapping import parse_resource
 from ocean.sail import prepare
 from ocean.transform.explain import Blueprints, Explanation, KindSummary, explain
 from ocean.transform.golden import run_case, summary
-from ocean.transform.mapper import CompiledResource
+from ocean.transform.mapper import CompiledResource, compile_resources
 
 
 @click.command("map")
@@ -77,12 +77,13 @@ def map_command(  # noqa: PLR0913
 
     Exits 1 when an entity breaks its blueprint or a selector fails."""
     if case_file is not None:
-        _check_case(case_file)
+        with errors_reported():
+            _check_case(case_file)
     elif resource_file is not None and items_file is not None:
         with errors_reported():
             resource = parse_resource(_read_document(resource_file), source=str(resource_file))
-        compiled = CompiledResource(resource, env=_environment(env_file))
-        result = compiled.map_items(_read_items(items_file), parse_all=parse_all)
+            (compiled,) = compile_resources([resource], env=_environment(env_file))
+            result = compiled.map_items(_read_items(items_file), parse_all=parse_all)
         click.echo(json.dumps(summary(result), indent=None if as_json else 2, ensure_ascii=False))
     elif path is not None:
         shown = Shown(as_json=as_json, summary=per_kind)
@@ -93,8 +94,26 @@ def map_command(  # noqa: PLR0913
         raise click.UsageError("give an integration PATH, or --resource with --items, or --case")
 
 
+_CASE_KEYS = ("name", "resource", "items", "parseAll", "expected")
+
+
+def _read_case(case_file: Path) -> dict[str, Any]:
+    """A compat case file: a JSON object with :data:`_CASE_KEYS` (``env``, ``config``)."""
+    try:
+        case = json.loads(case_file.read_text())
+    except ValueError as error:
+        raise ConfigError(f"{case_file} is not JSON ({error}); fix the case file") from None
+    missing = [key for key in _CASE_KEYS if not isinstance(case, dict) or key not in case]
+    if missing:
+        raise ConfigError(
+            f"{case_file} lacks {', '.join(missing)}: a case file is a JSON object with "
+            f"{', '.join(_CASE_KEYS)} (and optionally env, config)"
+        )
+    return dict(case)
+
+
 def _check_case(case_file: Path) -> None:
-    case = json.loads(case_file.read_text())
+    case = _read_case(case_file)
     produced = run_case(case)
     if produced == case["expected"]:
         click.echo(f"{case['name']}: matches the original")
@@ -205,7 +224,13 @@ def _environment(env_file: Path | None) -> dict[str, str] | None:
         return None
     if env_file is None:
         return dict(os.environ)
-    env = json.loads(env_file.read_text())
+    try:
+        env = json.loads(env_file.read_text())
+    except ValueError as error:
+        raise click.BadParameter(
+            f"{env_file} is not JSON ({error}); it must hold a JSON object of variables",
+            param_hint="--env-file",
+        ) from None
     if not isinstance(env, dict):
         raise click.BadParameter("must hold a JSON object of variables", param_hint="--env-file")
     return {str(k): str(v) for k, v in env.items()}

@@ -41,11 +41,19 @@ class Answers:
             "description": self.description,
             "base_url": self.base_url,
             "blueprint": self.blueprint,
+            "name_doc": _docstring_text(self.name),
+            "description_doc": _docstring_text(self.description),
             "name_json": json.dumps(self.name),
             "description_json": json.dumps(self.description),
             "base_url_json": json.dumps(self.base_url),
             "blueprint_title_json": json.dumps(f"{self.name} item"),
         }
+
+
+def _docstring_text(text: str) -> str:
+    """``text`` as it may stand inside a Python docstring: backslashes and quotes escaped
+    (a ``\\`` or ``\"\"\"`` would otherwise break the generated module)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def slug_of(name: str) -> str:
@@ -70,6 +78,10 @@ def new(path: Path, no_input: bool) -> None:
     """Scaffold a new integration in PATH/<slug> (PATH defaults to the current folder)."""
     answers = Answers() if no_input else _ask()
     target = path / answers.slug
+    if target.exists() and not target.is_dir():
+        raise click.ClickException(
+            f"{target} already exists and is a file; choose another name or PATH"
+        )
     if target.exists() and any(target.iterdir()):
         raise click.ClickException(
             f"{target} already exists and is not empty; choose another name or PATH"

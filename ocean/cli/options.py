@@ -18,6 +18,13 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+LIMIT = click.IntRange(min=1)
+"""How many rows a listing shows: at least one."""
+RECORD_ID = click.IntRange(min=1, max=2**63 - 1)
+"""A catalog record's id: what both SQL catalogs can hold (a 64-bit integer)."""
+PORT = click.IntRange(min=0, max=65535)
+"""A TCP port (0: any free one)."""
+
 catalog_option = click.option(
     "--catalog",
     "catalog_url",
@@ -29,6 +36,14 @@ catalog_option = click.option(
 def catalog_url(given: str | None) -> str:
     """``--catalog`` wins over ``OCEAN__CATALOG__URL``, which wins over the default."""
     return given or os.environ.get("OCEAN__CATALOG__URL") or DEFAULT_CATALOG
+
+
+def port_credentials() -> tuple[str, str] | None:
+    """The Port client id and secret from ``OCEAN__PORT__CLIENT_ID`` /
+    ``OCEAN__PORT__CLIENT_SECRET``, when both are set (a Port API catalog needs them)."""
+    client_id = os.environ.get("OCEAN__PORT__CLIENT_ID")
+    secret = os.environ.get("OCEAN__PORT__CLIENT_SECRET")
+    return (client_id, secret) if client_id and secret else None
 
 
 @contextlib.contextmanager

@@ -4,15 +4,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from ocean.errors import RequestError
 from ocean.server.responses import JSON, listed
-from ocean.store.audit import ACTIONS, RESOURCES, STATUSES, AuditFilter, KeepsAudit
+from ocean.store.audit import (
+    ACTIONS,
+    RESOURCES,
+    STATUSES,
+    AuditFilter,
+    KeepsAudit,
+    audit_moment,
+)
 from ocean.store.base import Store
 
 _DEFAULT_LIMIT, _MOST = 10000, 100000
@@ -77,19 +82,13 @@ def audit_filter(request: Request) -> AuditFilter:
 
 
 def _moment(value: str | None, name: str) -> str | None:
-    """An ISO-8601 time as the log stamps it (UTC, milliseconds, ``Z``)."""
+    """An ISO-8601 time as the log stamps it (:func:`audit_moment`)."""
     if value is None:
         return None
     try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        stamp = moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-    except (ValueError, OverflowError):
-        raise RequestError(
-            f"{name} must be an ISO-8601 time such as 2022-04-23T18:25:43.511Z, got {value!r:.40}"
-        ) from None
-    return stamp.replace("+00:00", "Z")
+        return audit_moment(value, name)
+    except ValueError as error:
+        raise RequestError(str(error)) from None
 
 
 def _limit(value: str | None) -> int:

@@ -10,6 +10,7 @@ removed and changed); when is the server's time. Entries are served as Port serv
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,22 @@ STATUSES = ("SUCCESS", "FAILURE")
 RESOURCES = ("entity", "blueprint")
 _COMPARED = ("title", "icon", "team")
 _NESTED = ("properties", "relations")
+
+
+def audit_moment(value: str, name: str) -> str:
+    """An ISO-8601 time as the log stamps it (UTC, milliseconds, ``Z``; a time without a
+    zone is UTC), to compare with its entries; :class:`ValueError` naming ``name`` (the
+    filter as the caller knows it) when ``value`` is no such time."""
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        stamp = moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+    except (ValueError, OverflowError):
+        raise ValueError(
+            f"{name} must be an ISO-8601 time such as 2022-04-23T18:25:43.511Z, got {value!r:.40}"
+        ) from None
+    return stamp.replace("+00:00", "Z")
 
 
 def _new_identifier() -> str:

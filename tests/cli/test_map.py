@@ -379,3 +379,57 @@ def test_an_expect_null_entry_naming_no_field_is_an_error(
     assert result.exit_code != 0
     assert "expectNull: 'properties.ulr' names no mapped field" in result.output
     assert "properties.url" in result.output
+
+
+_BAD_JQ = {
+    **RESOURCE,
+    "port": {"entity": {"mappings": {"identifier": ".id | ((", "blueprint": '"svc"'}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "said"),
+    [
+        pytest.param({"r.json": json.dumps(RESOURCE), "i.txt": "not json\n"},
+                     ["--resource", "r.json", "--items", "i.txt"],
+                     "i.txt is neither a JSON array nor JSON lines", id="items-garbled"),
+        pytest.param({"r.json": json.dumps(_BAD_JQ), "i.json": "[]"},
+                     ["--resource", "r.json", "--items", "i.json"],
+                     "identifier: '.id | ((' does not compile", id="resource-jq-does-not-compile"),
+        pytest.param({"c.json": "{"}, ["--case", "c.json"], "c.json is not JSON", id="case-garbled"),
+        pytest.param({"c.json": '{"name": "x"}'}, ["--case", "c.json"],
+                     "c.json lacks resource, items, parseAll, expected", id="case-missing-keys"),
+        pytest.param({"r.json": json.dumps(RESOURCE), "i.json": "[]", "e.json": "{"},
+                     ["--resource", "r.json", "--items", "i.json", "--env-file", "e.json"],
+                     "e.json is not JSON", id="env-file-garbled"),
+    ],
+)  # fmt: skip
+def test_unreadable_map_inputs_are_named_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str], args: list[str],
+    said: str,
+) -> None:  # fmt: skip
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(cli, ["map", *args])
+
+    assert result.exit_code == 2, result.output
+    assert said in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_folders_env_file_that_is_not_json_is_a_usage_error(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    (tmp_path / "env.json").write_text("{")
+
+    result = CliRunner().invoke(
+        cli, ["map", str(workspace.folder), "--env-file", str(tmp_path / "env.json")],
+        env=workspace.environ,
+    )  # fmt: skip
+
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for --env-file" in result.output
+    assert "is not JSON" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

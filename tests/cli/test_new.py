@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -169,3 +170,33 @@ def test_the_readmes_quick_start_syncs_in_five_commands(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "completed" in done.stdout
     assert done.stdout.count("exampleItem") == 12
+
+
+def test_a_file_where_the_folder_would_go_is_named_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "example").write_text("# mine\n")
+
+    result = CliRunner().invoke(cli, ["new", "--no-input", str(tmp_path)])
+
+    assert result.exit_code == 1, result.output
+    assert "already exists and is a file" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert (tmp_path / "example").read_text() == "# mine\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "description"),
+    [
+        pytest.param("Back\\slash", "Sync C:\\items\\ and \\N{x}", id="backslashes"),
+        pytest.param('Triple """ quote', 'Ends in a quote"', id="quotes"),
+    ],
+)
+def test_names_and_descriptions_with_quotes_or_backslashes_give_valid_modules(
+    tmp_path: Path, name: str, description: str
+) -> None:
+    answers = "\n".join([name, "odd", description, ""]) + "\n"
+    result = CliRunner().invoke(cli, ["new", str(tmp_path)], input=answers)
+    assert result.exit_code == 0, result.output
+
+    main, client = (ast.parse((tmp_path / "odd" / m).read_text()) for m in ("main.py", "client.py"))
+    assert (ast.get_docstring(main) or "").startswith(f"{name}: {description}\n")
+    assert (ast.get_docstring(client) or "").startswith(f"The {name} API over HTTP")
