@@ -81,8 +81,9 @@ def build_integration_config(
     layers = (from_file, from_environ.get("config") if isinstance(from_environ, dict) else {})
     given: dict[str, Any] = {}
     for layer in (*layers, overrides or {}):
-        if isinstance(layer, Mapping):
-            given = deep_merge(given, {snake_case(str(k)): v for k, v in layer.items()})
+        if isinstance(layer, Mapping):  # an empty value is unset: the layer below holds
+            named = {snake_case(str(k)): v for k, v in layer.items() if v != ""}
+            given = deep_merge(given, named)
     config = dict(given)
     problems: list[str] = []
     for field in spec.configurations:

@@ -181,6 +181,17 @@ def test_an_empty_variable_keeps_the_spec_default(variable: str, expected: Any) 
     assert config[key] == expected
 
 
+def test_an_empty_variable_keeps_the_config_files_value() -> None:
+    environ = {
+        "OCEAN__INTEGRATION__CONFIG__API_TOKEN": "t",
+        "OCEAN__INTEGRATION__CONFIG__PAGE_SIZE": "",
+    }
+
+    config = build_integration_config(SPEC, environ=environ, from_file={"pageSize": 7})
+
+    assert config["page_size"] == 7
+
+
 @pytest.mark.parametrize(
     ("word", "expected"),
     [("t", True), ("T", True), ("y", True), ("on", True), ("yes", True),
