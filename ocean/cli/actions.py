@@ -103,7 +103,13 @@ def _inputs(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--entity", default=None, help="The entity to run it on: BLUEPRINT/IDENTIFIER.")
 @click.option("--input", "pairs", multiple=True, help="An input, KEY=VALUE (repeatable).")
 @click.option("--wait", is_flag=True, help="Wait for the run to end; print its logs.")
-@click.option("--timeout", default=300.0, show_default=True, help="Seconds --wait waits.")
+@click.option(
+    "--timeout",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds --wait waits.",
+)
 @catalog_option
 def run_action(
     action: str,

@@ -85,6 +85,7 @@ def test_audit_compares_since_and_until_as_the_log_stamps_its_times(
         pytest.param(["catalog", "runs", "--id", "99999999999999999999"], "--id", id="runs-id"),
         pytest.param(["actions", "runs", "--limit", "-1"], "--limit", id="actions-runs-limit"),
         pytest.param(["catalog", "serve", "--port", "99999"], "--port", id="serve-port"),
+        pytest.param(["actions", "run", "deploy", "--timeout", "-1"], "--timeout", id="run-timeout"),
     ],
 )  # fmt: skip
 def test_out_of_range_or_garbled_options_are_usage_errors_naming_the_option(

@@ -49,6 +49,7 @@ CREATE TABLE runs (
     status TEXT NOT NULL,
     report TEXT NOT NULL
 );
+CREATE INDEX runs_by_integration ON runs(integration, id);
 CREATE TABLE resync_requests (integration TEXT PRIMARY KEY, requested_at TEXT NOT NULL);
 CREATE TABLE credentials (
     client_id TEXT PRIMARY KEY,

@@ -314,6 +314,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE resync_leases ADD COLUMN IF NOT EXISTS completed_since TIMESTAMPTZ;
     """,
+    # 24: an integration's runs (its last completed one, read by every resync; the web
+    # catalog's pages) without reading every integration's.
+    """
+    CREATE INDEX IF NOT EXISTS runs_by_integration ON runs(integration, id);
+    """,
 ]
 
 

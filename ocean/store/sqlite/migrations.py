@@ -266,6 +266,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE resync_leases ADD COLUMN completed_since TEXT;
     """,
+    # an integration's runs (its last completed one, read by every resync; the web
+    # catalog's pages) without reading every integration's
+    """
+    CREATE INDEX runs_by_integration ON runs(integration, id);
+    """,
 ]
 
 
