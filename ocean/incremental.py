@@ -87,13 +87,15 @@ async def _sync(
     if kind.status == "completed":
         await cursors.save_cursor(integration, resource.kind, resource.index, iso_at(started))
         kind.cursor = iso_at(started)
-    else:
-        kind.cursor = stored
+    else:  # a first run's seed is kept, or the next run would seed from its own start
+        kind.cursor = stored or iso_at(since)  # and never fetch this run's window
+        if stored is None:
+            await cursors.save_cursor(integration, resource.kind, resource.index, kind.cursor)
         _log.error(
             "incremental sync of %s failed: its cursor stays at %s and the next run fetches "
             "the same changes again",
             resource.kind,
-            stored or "(none)",
+            kind.cursor,
         )
 
 

@@ -111,6 +111,7 @@ class Integration:
         self._by_kind: dict[str, list[ResyncHandler]] = {}
         self._catch_all: list[ResyncHandler] = []
         self._incremental: dict[str, list[ResyncHandler]] = {}
+        self._incremental_catch_all: list[ResyncHandler] = []
         self.start_hooks: list[Hook] = []
         self.resync_start_hooks: list[Hook] = []
         self.resync_complete_hooks: list[Hook] = []
@@ -139,13 +140,17 @@ class Integration:
 
         return register
 
-    def on_incremental_resync(self, kind: str) -> Callable[[HandlerT], HandlerT]:
-        """Register a handler that fetches only what changed in ``kind`` since the cursor
-        (:func:`incremental_cursor`); an incremental run uses it instead of the kind's
-        ``on_resync`` handlers, upserts what it yields and deletes nothing."""
+    def on_incremental_resync(self, kind: str | None = None) -> Callable[[HandlerT], HandlerT]:
+        """Register a handler that fetches only what changed in ``kind`` (every kind when
+        None, as in the original) since the cursor (:func:`incremental_cursor`); an
+        incremental run uses it instead of the kind's ``on_resync`` handlers, upserts what
+        it yields and deletes nothing."""
 
         def register(handler: HandlerT) -> HandlerT:
-            self._incremental.setdefault(kind, []).append(handler)
+            if kind is None:
+                self._incremental_catch_all.append(handler)
+            else:
+                self._incremental.setdefault(kind, []).append(handler)
             return handler
 
         return register
@@ -244,6 +249,7 @@ class Integration:
         self._by_kind = {k: [h for h in hs if keep(h)] for k, hs in self._by_kind.items()}
         self._catch_all = [h for h in self._catch_all if keep(h)]
         self._incremental = {k: [h for h in hs if keep(h)] for k, hs in self._incremental.items()}
+        self._incremental_catch_all = [h for h in self._incremental_catch_all if keep(h)]
         self.executors = {name: e for name, e in self.executors.items() if keep(type(e))}
         self.webhook_processors = {
             path: [c for c in classes if keep(c)]
@@ -260,8 +266,9 @@ class Integration:
         return [*self._by_kind.get(kind, []), *self._catch_all]
 
     def incremental_handlers_for(self, kind: str) -> list[ResyncHandler]:
-        """The kind's ``on_incremental_resync`` handlers (none: the kind is not incremental)."""
-        return list(self._incremental.get(kind, []))
+        """The kind's ``on_incremental_resync`` handlers, then those of every kind (none:
+        the kind is not incremental)."""
+        return [*self._incremental.get(kind, []), *self._incremental_catch_all]
 
     @property
     def kinds(self) -> list[str]:

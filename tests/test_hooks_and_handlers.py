@@ -176,3 +176,21 @@ async def test_stop_hooks_that_hang_are_abandoned_with_an_error(
         caplog.text
     )
     assert "the on_stop hooks took longer than 0.05 s; stopping without them" in caplog.text
+
+
+def test_a_catch_all_incremental_handler_serves_every_kind_after_the_kinds_own() -> None:
+    """As the original's ``on_incremental_resync()`` (no kind): it was filed and never run."""
+    from ocean import Integration
+
+    ocean = Integration()
+
+    @ocean.on_incremental_resync("service")
+    async def services(kind: str) -> list[dict[str, str]]:
+        return []
+
+    @ocean.on_incremental_resync()
+    async def everything(kind: str) -> list[dict[str, str]]:
+        return []
+
+    assert ocean.incremental_handlers_for("service") == [services, everything]
+    assert ocean.incremental_handlers_for("team") == [everything]

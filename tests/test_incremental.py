@@ -146,6 +146,23 @@ async def test_a_failed_or_killed_incremental_run_keeps_its_cursor_and_loses_not
     assert ages == (await _ages_and_count(catalog))[0]
 
 
+async def test_a_first_incremental_run_that_fails_keeps_its_seed_as_the_cursor(
+    catalog: str, tmp_path: Path
+) -> None:
+    """With no cursor yet, a failed run left none, and the next one seeded from its own
+    start: the changes between the two seeds were never fetched."""
+    report = tmp_path / "report.json"
+    _run(catalog, report)
+    changes = _incremental(60, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+
+    failed = _run(catalog, report, **changes, integration__config__incremental_fail_after=25)
+    rerun = _run(catalog, report, **changes)
+
+    assert failed["status"] == "failed"
+    assert _person(rerun)["cursor_from"] == _person(failed)["cursor_from"]
+    assert _person(rerun)["extracted"] == 60 and rerun["status"] == "completed"
+
+
 async def test_a_full_resync_after_incremental_runs_still_deletes_what_is_gone(
     catalog: str, tmp_path: Path
 ) -> None:
@@ -233,7 +250,8 @@ async def test_two_kinds_keep_separate_cursors(two_kinds: Workspace) -> None:
 
     assert report.mode == "incremental" and report.status == "failed"
     team, service = await _cursors_of(two_kinds)
-    assert team is None and service == report.started_at
+    (failed,) = [kind for kind in report.kinds if kind.kind == "team"]
+    assert team == failed.cursor_from and service == report.started_at  # its seed kept
     assert (await two_kinds.entities("service"))["svc-0"]["properties"]["stars"] == 9
 
 

@@ -215,6 +215,9 @@ class PortOceanContext(Integration):
         return _View(
             "ocean.integration",
             on_resync=lambda function, kind=None: self.on_resync(kind)(function),
+            on_incremental_resync=lambda function, kind=None: self.on_incremental_resync(kind)(
+                function
+            ),
             on_start=lambda function: self.on_start()(function),
             port_app_config_handler=_View(
                 "ocean.integration.port_app_config_handler",

@@ -133,7 +133,9 @@ def test_ocean_integration_registers_by_function_and_tests_may_replace_it() -> N
         return []
 
     ocean.integration.on_resync(teams, "team-by-function")
+    ocean.integration.on_incremental_resync(teams, "team-by-function")
     with patch("port_ocean.context.ocean.ocean.integration.on_resync", lambda fn, kind=None: fn):
         pass
 
     assert teams in ocean.handlers_for("team-by-function")
+    assert teams in ocean.incremental_handlers_for("team-by-function")

@@ -318,6 +318,8 @@ class PortAPIStore:
         logged, and the resync goes on). Retried, as setting it again sets the same; but
         an ``aborted`` report is sent once, the process may be stopping."""
         follow_run(run)
+        if run.report.get("mode") == "incremental":  # the original reports full resyncs only
+            return 0
         # The original's field names, ``intervalInMinuets`` spelling included.
         body: dict[str, Any] = {
             "status": run.status,

@@ -94,3 +94,17 @@ async def test_a_resync_state_report_port_cannot_take_is_logged_not_raised(
     assert len([c for c in port.calls if c[1].endswith("/resync-state")]) == sends
     assert recorded == [status] or "could not report the resync's state" in caplog.text
     assert (recorded == [status]) is (len(failures) < sends)
+
+
+@pytest.mark.parametrize(("mode", "reports"), [("full", 2), ("incremental", 0)])
+async def test_only_a_full_resync_reports_the_resync_state(mode: str, reports: int) -> None:
+    """The original's incremental sync never touches the resync state: a failed one
+    marked the integration's resync failed, and its start replaced the full resync's."""
+    port = FakePort()
+    store = client(port)
+
+    for status in ("running", "failed"):
+        run = RunRecord("gh-1", "manual", "2026-01-01T00:00:00.000Z", None, status, {"mode": mode})
+        await store.record_run(run)
+
+    assert len(port.resync_states) == reports
