@@ -9,9 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ocean.server.app import create_app
-from tests import loopback
-from tests.server.serving import fresh_catalog, sign_in
+from tests.server.serving import fresh_catalog, served_as_admin
 
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
 SERVICE = {
@@ -41,12 +39,7 @@ ENTITIES = {
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with fresh_catalog(request.param, tmp_path) as store:
-        client_id, secret = await store.create_credentials("tests")
-        async with (
-            loopback.served(create_app(store)) as base,
-            httpx.AsyncClient(base_url=base) as client,
-        ):
-            await sign_in(client, client_id, secret)
+        async with served_as_admin(store) as (_, client):
             for blueprint in (TEAM, SERVICE):
                 assert (await client.post("/v1/blueprints", json=blueprint)).status_code == 201
             for blueprint, entities in ENTITIES.items():

@@ -1,5 +1,6 @@
 """What a catalog-server test stands on: a fresh catalog (a SQLite file, or a new
-PostgreSQL schema dropped afterwards), and a client signed in to the server."""
+PostgreSQL schema dropped afterwards), the server on a loopback port, and a client signed
+in to it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from ocean.server.app import create_app
 from ocean.store.credentials import KeepsCredentials
 from ocean.store.open import open_store
+from tests import loopback
 from tests.conftest import POSTGRES_URL
 
 
@@ -41,3 +44,16 @@ async def sign_in(client: httpx.AsyncClient, client_id: str, secret: str) -> Non
     body = {"clientId": client_id, "clientSecret": secret}
     token = (await client.post("/v1/auth/access_token", json=body)).json()["accessToken"]
     client.headers["Authorization"] = f"Bearer {token}"
+
+
+@contextlib.asynccontextmanager
+async def served_as_admin(store: KeepsCredentials) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """The catalog server over ``store`` on a loopback port: its base URL, and a client
+    signed in with a new admin credential."""
+    client_id, secret = await store.create_credentials("tests")
+    async with (
+        loopback.served(create_app(store)) as base,
+        httpx.AsyncClient(base_url=base) as admin,
+    ):
+        await sign_in(admin, client_id, secret)
+        yield base, admin

@@ -14,11 +14,9 @@ from typing import Any
 import httpx
 import pytest
 
-from ocean.server.app import create_app
 from ocean.store.credentials import KeepsCredentials
-from tests import loopback
 from tests.actions.helpers import INSTALLATION, action
-from tests.server.serving import fresh_catalog, sign_in
+from tests.server.serving import fresh_catalog, served_as_admin, sign_in
 
 RESERVED = {"x-port-reserved-usage": "true"}
 """What the original sends on claim-pending and ack."""
@@ -51,12 +49,7 @@ def _other_action() -> dict[str, Any]:
 async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Served]:
     """The server on a loopback port; actions of ``INSTALLATION`` and of ``other``."""
     async with fresh_catalog(request.param, tmp_path) as store:
-        client_id, secret = await store.create_credentials("tests")
-        async with (
-            loopback.served(create_app(store)) as base,
-            httpx.AsyncClient(base_url=base) as admin,
-        ):
-            await sign_in(admin, client_id, secret)
+        async with served_as_admin(store) as (base, admin):
             for definition in (action(), _other_action()):
                 assert (await admin.post("/v1/actions", json=definition)).status_code == 200
             yield Served(base, store, admin)
