@@ -122,14 +122,14 @@ class CleanPlan:
     outside: list[str] = field(default_factory=list)
     """Entities outside :attr:`blueprints` relating to theirs: ``deployment/dep-1 → team/a``."""
 
-    def refusal(self, flag: str = "--with-related") -> str | None:
+    def refusal(self) -> str | None:
         """Why nothing may be deleted (and what to do), or None."""
         if self.related and not self.taken:
             return (
                 f"other blueprints relate to the integration's blueprints "
                 f"({', '.join(self.related)}): deleting would break them, so nothing was "
                 f"deleted; remove those relations (or delete those blueprints) first, or run "
-                f"again with {flag} to delete them and their entities too"
+                "again with --with-related to delete them and their entities too"
             )
         if self.outside:
             shown = ", ".join(self.outside[:5]) + (" ..." if len(self.outside) > 5 else "")
@@ -176,9 +176,13 @@ async def plan_clean(
     return plan
 
 
+async def _entity_keys(store: Store, names: list[str]) -> list[EntityKey]:
+    return [(name, str(e["identifier"])) for name in names async for e in store.iter_entities(name)]
+
+
 async def _outside_dependents(store: Store, names: list[str]) -> list[str]:
     """Entities of blueprints outside ``names`` that relate to entities of ``names``."""
-    keys = [(name, str(e["identifier"])) for name in names async for e in store.iter_entities(name)]
+    keys = await _entity_keys(store, names)
     moment = await store.now()
     found: set[str] = set()
     for start in range(0, len(keys), _DELETE_BATCH):
@@ -216,7 +220,7 @@ async def clean(store: Store, plan: CleanPlan) -> Cleaned:
 async def _delete_entities(store: Store, names: list[str]) -> int:
     """Delete every entity of ``names`` without cascading: one another of them relates to
     is kept by its batch, and deleted in a later pass once that one is gone."""
-    keys = [(name, str(e["identifier"])) for name in names async for e in store.iter_entities(name)]
+    keys = await _entity_keys(store, names)
     deleted = 0
     while keys:
         blocked: dict[EntityKey, list[EntityKey]] = {}

@@ -63,26 +63,6 @@ async def entity_call(
     return outcome, stored if stored is not None else entity
 
 
-def owned_rules(owner: Owner) -> list[dict[str, Any]]:
-    """Search rules matching the entities ``owner`` wrote: its datasource, of any version
-    (as ownership is)."""
-    return [
-        {"property": "$datasource", "operator": "contains",
-         "value": f"port-ocean/{owner.integration_type}/"},
-        {"property": "$datasource", "operator": "contains",
-         "value": f"/{owner.identifier}/{owner.user_agent_type}"},
-    ]  # fmt: skip
-
-
-def owned_query(owner: Owner, query: dict[str, Any]) -> dict[str, Any]:
-    """``query`` narrowed to the entities ``owner`` wrote (the rules of an ``and`` query
-    kept at the top, where the store answers ``$blueprint`` and ``$identifier`` from its
-    index)."""
-    if query.get("combinator") == "and" and isinstance(query.get("rules"), list):
-        return query | {"rules": [*query["rules"], *owned_rules(owner)]}
-    return {"combinator": "and", "rules": [query, *owned_rules(owner)]}
-
-
 def keys_query(keys: list[EntityKey]) -> dict[str, Any]:
     """A query matching the entities with any of ``keys`` (none: nothing)."""
     groups = [identifier_query(bp, identifiers) for bp, identifiers in group_keys(keys).items()]

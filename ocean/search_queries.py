@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_RULE_KEYS = ("property", "operator", "value")
+from ocean.store.search import RULE_KEYS
 
 
 def query_problems(prefix: str, leaves: Any) -> list[str]:
@@ -53,7 +53,7 @@ def _rule(where: str, rule: Any) -> list[str]:
             f"got {rule!r:.60}"
         ]
     problems = []
-    for key in _RULE_KEYS:
+    for key in RULE_KEYS:
         if key not in rule:
             problems.append(
                 f"{where}.{key}: required, missing: a rule needs a property, an operator "

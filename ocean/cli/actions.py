@@ -16,14 +16,19 @@ from rich.table import Table
 
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.open import actions_of
-from ocean.cli.options import LIMIT, catalog_option, catalog_url, port_credentials, print_table, run
+from ocean.cli.options import (
+    LIMIT,
+    catalog_option,
+    open_catalog,
+    print_table,
+    run,
+)
 from ocean.errors import ActionError
-from ocean.store.open import open_store
 
 
 def _with_catalog(url: str | None, work: Callable[[ActionsCatalog], Awaitable[Any]]) -> Any:
     async def go() -> Any:
-        store = await open_store(catalog_url(url), credentials=port_credentials())
+        store = await open_catalog(url)
         try:
             return await work(actions_of(store))
         finally:

@@ -8,7 +8,13 @@ import json
 import click
 from rich.table import Table
 
-from ocean.cli.options import LIMIT, catalog_option, catalog_url, port_credentials, print_table, run
+from ocean.cli.options import (
+    LIMIT,
+    catalog_option,
+    open_catalog,
+    print_table,
+    run,
+)
 from ocean.store.audit import (
     ACTIONS,
     RESOURCES,
@@ -18,7 +24,6 @@ from ocean.store.audit import (
     KeepsAudit,
     audit_moment,
 )
-from ocean.store.open import open_store
 
 
 def _moment(_context: click.Context, parameter: click.Parameter, value: str | None) -> str | None:
@@ -84,7 +89,7 @@ def audit(  # noqa: PLR0913 (one parameter per filter, as click hands them)
 
 
 async def _read(url: str | None, wanted: AuditFilter) -> list[AuditEntry]:
-    store = await open_store(catalog_url(url), credentials=port_credentials())
+    store = await open_catalog(url)
     try:
         if not isinstance(store, KeepsAudit):
             raise click.ClickException(

@@ -18,15 +18,13 @@ from ocean.cli.options import (
     PORT,
     RECORD_ID,
     catalog_option,
-    catalog_url,
-    port_credentials,
+    open_catalog,
     print_table,
     run,
 )
 from ocean.cli.runs import run_document, runs_table, show_run, unknown_integration
 from ocean.errors import ConfigError
 from ocean.store.base import Store
-from ocean.store.open import open_store
 from ocean.types import Entity
 
 
@@ -135,7 +133,7 @@ def runs(limit: int, run_id: int | None, as_json: bool, catalog_url: str | None)
 
 def _with_store(url: str | None, action: Callable[[Store], Awaitable[None]]) -> None:
     async def go() -> None:
-        store = await open_store(catalog_url(url), credentials=port_credentials())
+        store = await open_catalog(url)
         try:
             await action(store)
         finally:

@@ -16,6 +16,8 @@ from ocean.process import run_process
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from ocean.store.base import Store
+
 T = TypeVar("T")
 
 LIMIT = click.IntRange(min=1)
@@ -44,6 +46,14 @@ def port_credentials() -> tuple[str, str] | None:
     client_id = os.environ.get("OCEAN__PORT__CLIENT_ID")
     secret = os.environ.get("OCEAN__PORT__CLIENT_SECRET")
     return (client_id, secret) if client_id and secret else None
+
+
+async def open_catalog(url: str | None) -> Store:
+    """The catalog ``--catalog`` (else ``OCEAN__CATALOG__URL``) names; a Port API's with
+    the Port credentials (:func:`port_credentials`)."""
+    from ocean.store.open import open_store  # imported on use: the CLI starts faster
+
+    return await open_store(catalog_url(url), credentials=port_credentials())
 
 
 @contextlib.contextmanager

@@ -42,13 +42,9 @@ class ConfigFile:
         }
 
 
-def load_config_file(path: Path, environ: Mapping[str, str]) -> dict[str, Any]:
-    """Read ``config.yaml`` with snake_case keys and resolved templates (missing vars dropped)."""
-    return read_config_file(path, environ).values
-
-
 def read_config_file(path: Path, environ: Mapping[str, str]) -> ConfigFile:
-    """:func:`load_config_file`, saying which templates named a variable that is not set."""
+    """Read ``config.yaml`` with snake_case keys and resolved templates (missing vars
+    dropped), saying which templates named a variable that is not set."""
     if not path.is_file():
         return ConfigFile()
     try:

@@ -120,21 +120,19 @@ def sensitive_values(spec: IntegrationSpec, config: Mapping[str, Any]) -> list[s
     return found
 
 
-def _texts(value: Any, *, inside: bool = False) -> list[str]:
+def _texts(value: Any) -> list[str]:
     """The texts of a sensitive value to mask: the value itself, or, inside an object or
     a list (a token mapping, a cluster's settings), its keys and values that look like
     secrets rather than names (:func:`_secret_like`): masking ``events`` or
     ``bootstrap.servers`` would garble every line that names them."""
     if isinstance(value, dict):
-        parts = [
-            text for key, item in value.items() for text in (str(key), *_texts(item, inside=True))
-        ]
+        parts = [text for key, item in value.items() for text in (str(key), *_texts(item))]
     elif isinstance(value, list):
-        parts = [text for item in value for text in _texts(item, inside=True)]
+        parts = [text for item in value for text in _texts(item)]
     elif isinstance(value, bool) or value is None:
         return []
     else:
-        return [str(value)] if not inside or _secret_like(str(value)) else []
+        return [str(value)]
     return [text for text in parts if _secret_like(text)]
 
 

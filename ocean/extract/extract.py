@@ -58,17 +58,11 @@ def _call(handler: ResyncHandler, kind: str) -> Any:
 async def _await_list(kind: str, handler: ResyncHandler, awaitable: Any) -> RawBatch | ExtractError:
     """The handler's list, or its error (the other handlers go on)."""
     try:
-        result = await awaitable
+        return check_batch(kind, handler, await awaitable)
     except ExtractError as error:
         return error
     except Exception as error:
-        failure = _raised(kind, handler, error)
-        failure.__cause__ = error
-        return failure
-    try:
-        return check_batch(kind, handler, result)
-    except ExtractError as error:
-        return error
+        return _raised(kind, handler, error)
 
 
 def _together(kind: str, failures: list[ExtractError]) -> ExtractError:
@@ -96,9 +90,7 @@ async def _guarded(
             failures.append(error)
             return
         except Exception as error:
-            failure = _raised(kind, handler, error)
-            failure.__cause__ = error
-            failures.append(failure)
+            failures.append(_raised(kind, handler, error))
             return
         yield checked
 
@@ -128,4 +120,6 @@ def _raised(kind: str, handler: ResyncHandler, error: Exception) -> ExtractError
     name = getattr(handler, "__qualname__", repr(handler))
     _log.debug("kind %r: handler %s raised", kind, name, exc_info=error)
     message = f"handler {name} raised {describe_error(error)}"
-    return ExtractError(kind, with_frames(message, error, source_folder(handler)))
+    failure = ExtractError(kind, with_frames(message, error, source_folder(handler)))
+    failure.__cause__ = error
+    return failure

@@ -264,7 +264,7 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
 async def _bounded(live: LiveEvents, call: Awaitable[T]) -> T:
     """A processor's call, bounded by the processing timeout (a hung hook holds one of the
     handling slots, as a hung ``handle_event`` would)."""
-    async with asyncio.timeout(live.timeout):
+    async with asyncio.timeout(live.timeout):  # no task per call, as wait_for's
         return await call
 
 
@@ -279,8 +279,7 @@ async def _handle(
     )
     with scope:
         given = resource.for_integration if resource is not None else None
-        async with asyncio.timeout(live.timeout):  # no task per call, as wait_for's
-            return await processor.handle_event(processor.event.payload, given)
+        return await _bounded(live, processor.handle_event(processor.event.payload, given))
 
 
 def _where(job: _Job) -> str:

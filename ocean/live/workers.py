@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from ocean.errors import QueueUnavailableError
 from ocean.live.outage import Outage
 from ocean.live.queue import EventQueue, QueuedEvent
+from ocean.load.under_way import stopping
 from ocean.monitor.sensitive import redact
 
 Handle = Callable[[QueuedEvent], Awaitable[str | None]]
@@ -101,8 +102,7 @@ class Workers:
         except Exception as error:  # a bug in a handler must not block its key
             failure = f"{type(error).__name__}: {error}"
         except asyncio.CancelledError as error:
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():  # stopping: the event stays queued
+            if stopping():  # the event stays queued
                 raise
             failure = f"applying it raised CancelledError ({error}) though it was not stopped"
         if failure is None:

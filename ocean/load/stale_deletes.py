@@ -36,9 +36,10 @@ async def delete_planned(
     ``kinds`` that names each entity's blueprint)."""
     chunks = await asyncio.to_thread(in_chunks, plan.delete, graph, DELETE_CHUNK)
     results: list[DeleteResult] = []
+    stops = isinstance(job.store, StopsBetweenCalls)
     try:
         for chunk in chunks:
-            await _delete_chunk(job, report, plan, chunk, kinds, results)
+            await _delete_chunk(job, report, plan, chunk, kinds, results, stops=stops)
     finally:
         report.deletion_notes.extend(_kept_meanwhile(results))
 
@@ -50,6 +51,8 @@ async def _delete_chunk(
     chunk: list[EntityKey],
     kinds: dict[str, KindReport],
     results: list[DeleteResult],
+    *,
+    stops: bool,
 ) -> None:
     """Delete one chunk, counting what went into ``report`` and its outcome into
     ``results``. A resync stopped meanwhile (a shutdown, a newer trigger, a lost lease)
@@ -67,7 +70,6 @@ async def _delete_chunk(
             causes=causes,
         )
     )
-    stops = isinstance(job.store, StopsBetweenCalls) and job.store.stops_between_calls()
     try:
         await (deleting if stops else asyncio.shield(deleting))
     finally:  # (stopped: once the chunk's deletion has ended)

@@ -222,14 +222,14 @@ class Query:
 _NO_VALUE = ("isEmpty", "isNotEmpty")
 """The operators that compare with no value (every other one needs ``value``)."""
 _GROUP_KEYS = ("combinator", "rules")
-_RULE_KEYS = ("property", "operator", "value")
+RULE_KEYS = ("property", "operator", "value")
 
 
 def _one_kind(rule: dict[str, Any], where: str) -> None:
     """A rule is a property rule or a group: :class:`SearchError` when it holds keys of both
     (one of them would be dropped silently)."""
     group = [key for key in _GROUP_KEYS if key in rule]
-    own = [key for key in _RULE_KEYS if key in rule]
+    own = [key for key in RULE_KEYS if key in rule]
     if group and own:
         fix = (
             "put the property rule in the group's rules, or beside the group"

@@ -17,7 +17,7 @@ from typing import Any
 
 from ocean.transform.jq_lexer import mask_strings, top_level, wrapped_in_parentheses
 from ocean.transform.keyed_text import keyed_text
-from ocean.transform.values import from_jq, json_equal
+from ocean.transform.values import EXACT_DOUBLE, from_jq, json_equal
 
 Fast = Callable[[Any], Any]
 
@@ -296,11 +296,13 @@ def _jq_equal(left: Any, right: Any) -> bool:
 def _plain(value: Any) -> bool:
     """Whether ``value`` compares here as jq compares it: JSON's types all through (a date
     or UUID of a raw item, at any depth, is text to jq), integers a double holds exactly."""
+    if type(value) is str or type(value) is bool or value is None:  # the usual operands
+        return True
     pending = [value]
     while pending:
         part = pending.pop()
         kind = type(part)
-        if kind not in _JSON_TYPES or (kind is int and abs(part) > 2**53):
+        if kind not in _JSON_TYPES or (kind is int and abs(part) > EXACT_DOUBLE):
             return False
         if kind is dict:
             pending.extend(part.values())

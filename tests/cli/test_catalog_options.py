@@ -38,8 +38,7 @@ def test_catalog_commands_open_a_port_catalog_with_the_port_credentials(
         opened.append((url, options.get("credentials")))
         raise StoreError("stopped after opening")
 
-    for module in ("ocean.cli.catalog", "ocean.cli.audit", "ocean.cli.actions"):
-        monkeypatch.setattr(f"{module}.open_store", recording_open)
+    monkeypatch.setattr("ocean.store.open.open_store", recording_open)  # (opened on use)
     url = "https://api.example.test"
 
     result = CliRunner().invoke(cli, [*args, "--catalog", url], env=_CREDENTIALS)

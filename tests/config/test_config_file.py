@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ocean.config.config_file import load_config_file
+from ocean.config.config_file import read_config_file
 
 GITLAB = """
 eventListener:
@@ -55,7 +55,7 @@ def test_only_the_settings_names_are_snake_cased(
 ) -> None:
     (tmp_path / "config.yaml").write_text(GITLAB)
 
-    value: Any = load_config_file(tmp_path / "config.yaml", {"KEY": "k"})
+    value: Any = read_config_file(tmp_path / "config.yaml", {"KEY": "k"}).values
     for key in path:
         value = value[key]
 

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from ocean.config.config_file import load_config_file
+from ocean.config.config_file import read_config_file
 from ocean.config.spec import IntegrationSpec, build_integration_config, sensitive_values
 from ocean.errors import ConfigError
 
@@ -101,7 +101,7 @@ def test_config_file_templates_come_from_the_environment(tmp_path: Path) -> None
         "integration:\n  identifier: '{{ from env ID }}'\n  config:\n    apiToken: '{{ from env TOKEN }}'\n    repoCount: 5\n"
     )
 
-    loaded = load_config_file(path, {"ID": "my-id"})
+    loaded = read_config_file(path, {"ID": "my-id"}).values
 
     assert loaded == {"integration": {"identifier": "my-id", "config": {"repo_count": 5}}}
 

@@ -59,18 +59,24 @@ def runs_of(keys: list[EntityKey], size: int) -> list[tuple[str, list[str]]]:
     return runs
 
 
-def owned_query(blueprint: str, identifiers: list[str], owner: Owner) -> dict[str, Any]:
-    """Those of ``identifiers`` that ``owner`` wrote (their ``$datasource`` names it, the
-    version aside, as the original's change detection asks)."""
-    query = identifier_query(blueprint, identifiers)
-    query["rules"] += [
-        {"property": "$datasource", "operator": "contains", "value": value}
-        for value in (
-            f"port-ocean/{owner.integration_type}/",
-            f"/{owner.identifier}/{owner.user_agent_type}",
-        )
-    ]
-    return query
+def owned_rules(owner: Owner) -> list[dict[str, Any]]:
+    """Search rules matching the entities ``owner`` wrote: its datasource, of any version
+    (as ownership is, and as the original's change detection asks)."""
+    return [
+        {"property": "$datasource", "operator": "contains",
+         "value": f"port-ocean/{owner.integration_type}/"},
+        {"property": "$datasource", "operator": "contains",
+         "value": f"/{owner.identifier}/{owner.user_agent_type}"},
+    ]  # fmt: skip
+
+
+def owned_query(owner: Owner, query: dict[str, Any]) -> dict[str, Any]:
+    """``query`` narrowed to the entities ``owner`` wrote (the rules of an ``and`` query
+    kept at the top, where the store answers ``$blueprint`` and ``$identifier`` from its
+    index)."""
+    if query.get("combinator") == "and" and isinstance(query.get("rules"), list):
+        return query | {"rules": [*query["rules"], *owned_rules(owner)]}
+    return {"combinator": "and", "rules": [query, *owned_rules(owner)]}
 
 
 def identifier_query(blueprint: str, identifiers: list[str]) -> dict[str, Any]:

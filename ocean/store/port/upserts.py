@@ -18,7 +18,7 @@ from ocean.load.diff import is_unchanged
 from ocean.store.base import Owner, WriteOutcome
 from ocean.store.port.http import PortAPIError, PortHTTP, PortUnavailableError
 from ocean.store.port.lookups import search
-from ocean.store.port.requests import bulk_batches, by_blueprint, owned_query
+from ocean.store.port.requests import bulk_batches, by_blueprint, identifier_query, owned_query
 from ocean.store.writes import identifier_text
 from ocean.types import Entity, EntityKey
 
@@ -69,7 +69,10 @@ async def _stored(http: PortHTTP, entities: list[Entity], owner: Owner) -> Store
             wanted.setdefault(str(entity["blueprint"]), []).append(entity["identifier"])
     size = (await http.limits()).search_identifiers
     queries = [
-        (blueprint, owned_query(blueprint, identifiers[start : start + size], owner))
+        (
+            blueprint,
+            owned_query(owner, identifier_query(blueprint, identifiers[start : start + size])),
+        )
         for blueprint, identifiers in wanted.items()
         for start in range(0, len(identifiers), size)
     ]

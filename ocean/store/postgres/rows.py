@@ -15,21 +15,6 @@ from ocean.store.postgres.relations import rows as rows_of
 from ocean.types import EntityKey
 
 
-async def stored_bodies(
-    db: asyncpg.Connection, keys: list[EntityKey]
-) -> tuple[dict[EntityKey, str], dict[EntityKey, int]]:
-    """The stored body texts and versions of these entities (those that exist)."""
-    blueprints, identifiers = columns(keys)
-    rows = await db.fetch(
-        "SELECT blueprint, identifier, body, version FROM entities WHERE (blueprint, identifier) IN "
-        "(SELECT * FROM unnest($1::text[], $2::text[]))",
-        blueprints,
-        identifiers,
-    )
-    bodies = {(bp, ident): body for bp, ident, body, _ in rows}
-    return bodies, {(bp, ident): version for bp, ident, _, version in rows}
-
-
 async def existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityKey]:
     if not keys:
         return set()

@@ -45,8 +45,11 @@ def latest(catalog: SQLiteCatalog, limit: int, integration: str | None) -> list[
     """The ``limit`` latest runs (of ``integration`` only, if given), newest first."""
 
     def read(db: sqlite3.Connection) -> list[RunRecord]:
-        sql = f"{_SELECT} WHERE ?2 IS NULL OR integration = ?2 ORDER BY id DESC LIMIT ?1"
-        rows = db.execute(sql, (limit, integration))
+        if integration is None:  # (one query with `?2 IS NULL OR` could not use the index)
+            rows = db.execute(f"{_SELECT} ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            sql = f"{_SELECT} WHERE integration = ? ORDER BY id DESC LIMIT ?"
+            rows = db.execute(sql, (integration, limit))
         return [_run(r) for r in rows]
 
     return catalog.read(read)

@@ -8,8 +8,9 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
-from ocean.entity_calls import entity_call, keys_query, owned_keys, owned_query
+from ocean.entity_calls import entity_call, keys_query, owned_keys
 from ocean.store.base import Owner, Store
+from ocean.store.port.requests import owned_query
 from port_ocean.clients.port.refusals import write_refusal
 from port_ocean.clients.port.types import RequestOptions, UserAgentType
 

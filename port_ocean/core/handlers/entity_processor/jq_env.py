@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
@@ -12,7 +13,7 @@ from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
 _log = logging.getLogger(__name__)
 
 
-def jq_env() -> dict[str, str] | None:
+def jq_env() -> Mapping[str, str] | None:
     """The process environment, unless the integration's settings hide it from JQ
     (``ocean.config.allow_environment_variables_jq_access``, default true: the setting the
     core's mappings follow); None hides it (``env`` and ``$ENV`` are ``{}``)."""
@@ -22,7 +23,7 @@ def jq_env() -> dict[str, str] | None:
         allowed = ocean.config.allow_environment_variables_jq_access
     except AttributeError:  # an integration's test app that does not say
         allowed = True
-    return None if allowed is False else dict(os.environ)
+    return None if allowed is False else os.environ  # (the expression takes a copy)
 
 
 def search_as_bool_value(data: Any, pattern: str) -> Any:
