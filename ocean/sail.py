@@ -66,18 +66,7 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
     file = read_config_file(path / "config.yaml", environ)
     settings = load_settings(environ=environ, from_file=file.values, overrides=overrides)
 
-    def configure(spec: IntegrationSpec) -> Configuration:
-        config = build_integration_config(
-            spec,
-            environ=environ,
-            from_file=(file.values.get("integration") or {}).get("config") or {},
-            overrides=(overrides.get("integration") or {}).get("config") or {},
-            unset_in_file=file.unset_under("integration", "config"),
-        )
-        hide_sensitive([*sensitive_values(spec, config), *settings.secrets()])
-        return Configuration(config, settings)
-
-    folder = load_folder(path, resources_path=settings.resources_path, configure=configure)
+    folder = load_configured(path, settings, environ=environ, file=file, overrides=overrides)
     env = dict(environ) if settings.allow_environment_variables_jq_access else None
     integration_type = settings.integration.type or folder.name
     owner = Owner(
@@ -95,6 +84,32 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
         env=env,
         config_file=file,
     )
+
+
+def load_configured(
+    path: Path,
+    settings: Settings,
+    *,
+    environ: Mapping[str, str],
+    file: ConfigFile,
+    overrides: Mapping[str, Any],
+) -> IntegrationFolder:
+    """The folder loaded, its integration configured from its spec: config.yaml's
+    ``integration.config``, the environment over it and ``overrides`` over both; its
+    sensitive values (and the settings' secrets) hidden from logs from then on."""
+
+    def configure(spec: IntegrationSpec) -> Configuration:
+        config = build_integration_config(
+            spec,
+            environ=environ,
+            from_file=(file.values.get("integration") or {}).get("config") or {},
+            overrides=(overrides.get("integration") or {}).get("config") or {},
+            unset_in_file=file.unset_under("integration", "config"),
+        )
+        hide_sensitive([*sensitive_values(spec, config), *settings.secrets()])
+        return Configuration(config, settings)
+
+    return load_folder(path, resources_path=settings.resources_path, configure=configure)
 
 
 def _half_a_port_section(settings: Settings, file: ConfigFile) -> str:

@@ -24,6 +24,7 @@ from ocean.cli.options import (
 )
 from ocean.cli.runs import run_document, runs_table, show_run, unknown_integration
 from ocean.errors import ConfigError
+from ocean.server.bind import bound
 from ocean.store.base import Store
 from ocean.types import Entity
 
@@ -192,17 +193,14 @@ def serve(catalog_url: str | None, host: str, port: int) -> None:
 def _bound(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` for the server; a message, not a traceback, when
     the port is taken or the host is not this machine's."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listening = socket.socket(family, socket.SOCK_STREAM)
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listening.bind((host, port))
-    except OSError as error:
-        listening.close()
-        raise ConfigError(
-            f"cannot serve at {host}:{port}: {error.strerror or error}; choose another --port "
-            "or --host, or stop what is using it"
-        ) from None
+    listening = bound(
+        host,
+        port,
+        lambda why: ConfigError(
+            f"cannot serve at {host}:{port}: {why}; choose another --port or --host, or stop "
+            "what is using it"
+        ),
+    )
     listening.set_inheritable(True)
     return listening
 

@@ -33,6 +33,7 @@ from ocean.live.sqlite_queue import SQLiteEventQueue
 from ocean.live.told import Told
 from ocean.monitor.metrics import Metrics
 from ocean.sail import Sail
+from ocean.server.bind import bound
 
 _log = logging.getLogger(__name__)
 START_SECONDS = 60.0
@@ -151,17 +152,15 @@ def _failed(what: str) -> str:
 
 
 def _listening(address: tuple[str, int]) -> socket.socket:
-    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-    listening = socket.socket(family, socket.SOCK_STREAM)
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listening.bind(address)
-    except OSError as error:
-        listening.close()
-        raise OceanError(
-            f"the live-event acceptors cannot listen on {address[0]}:{address[1]}: {error}; "
-            "free that port, choose another (--port), or set OCEAN__LIVE_EVENTS__ACCEPTORS=0"
-        ) from error
+    host, port = address
+    listening = bound(
+        host,
+        port,
+        lambda why: OceanError(
+            f"the live-event acceptors cannot listen on {host}:{port}: {why}; free that port, "
+            "choose another (--port), or set OCEAN__LIVE_EVENTS__ACCEPTORS=0"
+        ),
+    )
     listening.listen(2048)
     listening.setblocking(False)
     return listening

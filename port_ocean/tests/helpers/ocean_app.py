@@ -21,22 +21,15 @@ def get_integration_ocean_app(
     """An :class:`Ocean` over the folder's ``ocean``, its ``main.py`` imported and its
     configuration the spec's, the environment's over its defaults and ``config_overrides``
     over both (as the original)."""
+    from ocean.config.config_file import ConfigFile
     from ocean.config.settings import load_settings
-    from ocean.config.spec import build_integration_config, sensitive_values
-    from ocean.configuration import Configuration
-    from ocean.folder import load_folder
-    from ocean.monitor.sensitive import hide_sensitive
+    from ocean.sail import load_configured
 
     overrides = dict(config_overrides or {})
     settings = load_settings(environ=os.environ, from_file={}, overrides=overrides)
-    given = (overrides.get("integration") or {}).get("config") or {}
-
-    def configure(spec: Any) -> Configuration:
-        config = build_integration_config(spec, environ=os.environ, from_file={}, overrides=given)
-        hide_sensitive([*sensitive_values(spec, config), *settings.secrets()])
-        return Configuration(config, settings)
-
-    load_folder(Path(integration_path), resources_path=settings.resources_path, configure=configure)
+    load_configured(
+        Path(integration_path), settings, environ=os.environ, file=ConfigFile(), overrides=overrides
+    )
     return Ocean()
 
 

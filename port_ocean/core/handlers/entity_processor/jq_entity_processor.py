@@ -11,17 +11,13 @@ with ``env`` / ``$ENV`` reading the process environment unless the integration's
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 from ocean.integration import FieldResolver
-from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
 from port_ocean._unsupported import missing
-from port_ocean.core.handlers.entity_processor.jq_env import jq_env, search_as_bool_value
+from port_ocean.core.handlers.entity_processor.jq_env import search_as_bool_value, search_first
 from port_ocean.exceptions.core import EntityProcessorException
-
-_log = logging.getLogger(__name__)
 
 
 class JQEntityProcessor:
@@ -33,12 +29,7 @@ class JQEntityProcessor:
     async def _search(self, data: dict[str, Any], pattern: str, field: str | None = None) -> Any:
         """The first output of the JQ ``pattern`` on ``data``; None if it fails (logged,
         naming ``field``, the mapping's path to the value, when given)."""
-        try:
-            return Expression(pattern, jq_env()).first(Input(data))
-        except (CompileError, EvaluationError) as error:
-            where = f" for field {field!r}" if field else ""
-            _log.warning("search failed%s - pattern %s: %s", where, pattern, error)
-            return None
+        return search_first(data, pattern, field)
 
     async def _search_as_bool(self, data: dict[str, Any], pattern: str) -> bool:
         """``pattern``'s value, which must be a boolean (``EntityProcessorException``); a

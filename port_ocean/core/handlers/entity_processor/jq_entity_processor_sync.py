@@ -5,27 +5,18 @@ accepted, as Port's; ``env`` / ``$ENV`` as in :mod:`.jq_env`)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from ocean.transform.jq import CompileError, EvaluationError, Expression, Input
 from port_ocean._unsupported import missing
-from port_ocean.core.handlers.entity_processor.jq_env import jq_env, search_as_bool_value
+from port_ocean.core.handlers.entity_processor.jq_env import search_as_bool_value, search_first
 from port_ocean.exceptions.core import EntityProcessorException
-
-_log = logging.getLogger(__name__)
 
 
 class JQEntityProcessorSync:
     @staticmethod
     def _search(data: dict[str, Any], pattern: str, field: str | None = None) -> Any:
         """The first output of ``pattern`` on ``data``; None (and a warning) if it fails."""
-        try:
-            return Expression(pattern, jq_env()).first(Input(data))
-        except (CompileError, EvaluationError) as error:
-            where = f" for field {field!r}" if field else ""
-            _log.warning("search failed%s - pattern: %s: %s", where, pattern, error)
-            return None
+        return search_first(data, pattern, field)
 
     @staticmethod
     def _search_as_bool(data: dict[str, Any], pattern: str) -> bool:

@@ -1,5 +1,5 @@
 """What ``env`` / ``$ENV`` see in the JQ the entity processors evaluate, and their
-boolean search, shared by ``JQEntityProcessor`` and ``JQEntityProcessorSync``."""
+searches, shared by ``JQEntityProcessor`` and ``JQEntityProcessorSync``."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ def jq_env() -> Mapping[str, str] | None:
     except AttributeError:  # an integration's test app that does not say
         allowed = True
     return None if allowed is False else os.environ  # (the expression takes a copy)
+
+
+def search_first(data: Any, pattern: str, field: str | None = None) -> Any:
+    """The first output of the JQ ``pattern`` on ``data``; None if it fails (logged,
+    naming ``field``, the mapping's path to the value, when given)."""
+    try:
+        return Expression(pattern, jq_env()).first(Input(data))
+    except (CompileError, EvaluationError) as error:
+        where = f" for field {field!r}" if field else ""
+        _log.warning("search failed%s - pattern %s: %s", where, pattern, error)
+        return None
 
 
 def search_as_bool_value(data: Any, pattern: str) -> Any:
