@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from ocean.integration import Integration
 from ocean.load.freshness import Freshness
+from ocean.load.missing_targets import HeldForTargets
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport
 from ocean.produced import Produced
@@ -74,6 +75,9 @@ class Tally:
     mapped_blueprints: set[str] = field(default_factory=set)
     """The blueprints the kinds produce (or name literally): each keeps its own threshold."""
     blueprints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    held: HeldForTargets | None = None
+    """Entities refused for a missing relation target, written once every kind has run
+    (``createMissingRelatedEntities: false`` in a full resync); None: none held."""
     state_known: bool = True
     recalls_asked: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once a kind has asked the catalog for its page records: the ownership is read

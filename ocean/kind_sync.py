@@ -21,7 +21,7 @@ from ocean.extract.extract import extract
 from ocean.extract.fields import resolve_fields
 from ocean.extract.raw_values import sift
 from ocean.job import ResyncJob, Tally
-from ocean.load.apply import summarize, write_entities, write_pages
+from ocean.load.apply import count_written, keep_errors, write_entities, write_pages
 from ocean.load.freshness import Freshness
 from ocean.load.page_claims import Page, PageClaims, open_book, settle
 from ocean.load.page_memo import PageBook, page_digest, page_json, pending_page, record_of
@@ -44,7 +44,6 @@ CANCELLED_INSIDE = (
 """A kind whose work raised CancelledError while the resync was not being stopped fails
 with this (an ``asyncio.TaskGroup`` would ignore its task, and the kind stay unfinished)."""
 
-_MAX_ERRORS_KEPT = 50
 WRITE_BATCH = 1000
 """Mapped entities written per store call at least (handlers often yield pages of 100)."""
 MAX_PENDING = 5000
@@ -187,6 +186,7 @@ class _Pipeline:
         self.most = WRITES_AT_ONCE if in_order else 1
         maps = self.ordered is not None and self.job.freshness is None
         maps = maps and not self.resource.deferred  # the catalog cannot resolve those
+        maps = maps and self.tally.held is None  # entities it refuses are held here
         self.handing = MappingSpec.of(self.resource) if maps else None
 
     def warm(self) -> None:
@@ -203,7 +203,7 @@ class _Pipeline:
             batch, rejected = sift(self.resource.kind, batch, self.kind.extracted - len(batch))
             if rejected:  # a page with a failed item is never remembered, nor handed over
                 self.kind.failed += len(rejected)
-                _keep_errors(self.kind, rejected)
+                keep_errors(self.kind, rejected)
                 digest = text = None
         if self.claims is not None:
             await self.claims.offer(batch, digest, text, fetched_at)
@@ -314,20 +314,16 @@ class _Pipeline:
         self.writing += pending.size
         try:
             if all(type(page) is _Mapped for page in pending.pages):
-                outcomes, summaries = await _write_mapped(job, pending, kind)
+                outcomes, summaries, entities = await _write_mapped(job, pending, kind)
             else:
-                outcomes, summaries = await self._write_handed(pending)
+                (outcomes, summaries), entities = await self._write_handed(pending), []
         finally:
             self.writing -= pending.size
         kind.load_seconds += time.perf_counter() - started
         if self.tally.produced is not None:
             self.tally.produced.written(outcomes)
-        loaded = summarize(outcomes)
-        kind.created += loaded.created
-        kind.updated += loaded.updated
-        kind.unchanged += loaded.unchanged
-        kind.failed += loaded.failed
-        _keep_errors(kind, loaded.errors)
+        held = self.tally.held
+        count_written(kind, outcomes if held is None else held.hold(kind, entities, outcomes))
         if book is not None and summaries is not None:  # none claimed by live data
             await _keep(book, _records(pending, summaries, outcomes))
         job.observer.batch_done(kind)
@@ -444,11 +440,7 @@ def _count_mapping(kind: KindReport, mapped: MapSummary) -> None:
     kind.failed += len(mapped.errors)
     kind.filtered_out += mapped.filtered_out
     kind.misconfigurations.update(mapped.misconfigurations)
-    _keep_errors(kind, mapped.errors)
-
-
-def _keep_errors(kind: KindReport, errors: list[str]) -> None:
-    kind.errors.extend(errors[: max(0, _MAX_ERRORS_KEPT - len(kind.errors))])
+    keep_errors(kind, mapped.errors)
 
 
 def _remember(entities: list[Entity], tally: Tally, produced: set[str]) -> None:
@@ -464,9 +456,10 @@ def _remember_keys(keys: Collection[tuple[Any, Any]], tally: Tally, produced: se
 
 async def _write_mapped(
     job: ResyncJob, pending: _Pending, kind: KindReport
-) -> tuple[list[WriteOutcome], list[MapSummary] | None]:
-    """Write pages mapped here: the outcomes, and the pages' summaries unless live data
-    claimed some of their entities (then the outcomes no longer line up with pages)."""
+) -> tuple[list[WriteOutcome], list[MapSummary] | None, list[Entity]]:
+    """Write pages mapped here: the outcomes, the pages' summaries unless live data
+    claimed some of their entities (then the outcomes no longer line up with pages), and
+    the entities written."""
     pages = [page for page in pending.pages if type(page) is _Mapped]
     everything = entities = [entity for page in pages for entity in page.entities]
     async with job.freshness.lock if job.freshness else contextlib.nullcontext():
@@ -478,7 +471,7 @@ async def _write_mapped(
         outcomes = await write_entities(
             job.store, entities, owner=job.owner, mapping=job.mapping, prepared=prepared
         )
-    return outcomes, [page.summary for page in pages] if whole else None
+    return outcomes, [page.summary for page in pages] if whole else None, entities
 
 
 def _joined(pages: list[PreparedBatch | None]) -> PreparedBatch | None:

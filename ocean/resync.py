@@ -25,6 +25,7 @@ from ocean.load.deletion import (
     Stale,
     plan_deletion,
 )
+from ocean.load.missing_targets import HeldForTargets
 from ocean.load.shrinkage import shape_of, weigh
 from ocean.load.stale_deletes import delete_planned
 from ocean.load.under_way import stopping
@@ -50,6 +51,7 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     tally = Tally(
         blueprints={bp["identifier"]: bp for bp in blueprints},
         produced=Produced(job.store, job.owner),
+        held=None if job.mapping.create_missing_related_entities else HeldForTargets(),
     )
     log_lines.resync_started(report, len(job.resources))
     return await recorded(job, report, lambda: _run_kinds_and_delete(job, report, tally))
@@ -127,6 +129,7 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
         async with asyncio.TaskGroup() as group:
             for resource, kind in zip(job.resources, kinds, strict=True):
                 group.create_task(sync(resource, kind))
+        await _write_held(job, report, tally)
         await _delete_stale(job, report, tally, owned_at_start)
     except BaseExceptionGroup as failures:
         raise failures.exceptions[0] from None  # e.g. the catalog failed: say so plainly
@@ -161,6 +164,18 @@ async def _record(
             interval_minutes=job.interval_minutes,
         )
     )
+
+
+async def _write_held(job: ResyncJob, report: ResyncReport, tally: Tally) -> None:
+    """Write the entities held for their relation targets; a kind that then counts a
+    failure fails, and nothing of its blueprints is deleted."""
+    if tally.held is None:
+        return
+    await tally.held.write(job.store, job.owner, job.mapping)
+    for kind in report.kinds:
+        if kind.status == "completed" and kind.errors:
+            kind.status = "failed"
+            tally.protected_blueprints |= set(kind.blueprints)
 
 
 def _next_resync(since: str, interval_minutes: float | None) -> str | None:

@@ -154,6 +154,12 @@ def workspace(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: str) -> str:
+    """The workspace's SQLite catalog file, or a fresh PostgreSQL schema's URL."""
+    return str(workspace.catalog) if request.param == "sqlite" else postgres_url
+
+
 def services(count: int, *, stars: int = 1, start: int = 0) -> list[dict[str, Any]]:
     return [
         {

@@ -12,11 +12,6 @@ from ocean.store.open import open_store
 from tests.conftest import TEAMS, Workspace, resource, services
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: str) -> str:
-    return str(workspace.catalog) if request.param == "sqlite" else postgres_url
-
-
 def _services(query: str, blueprint: str = '"service"') -> dict[str, Any]:
     block = resource("service", "service", properties={"url": ".url", "stars": ".stars"})
     block["selector"]["query"] = query

@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass, field
 
 from ocean.mapping import PortAppConfig
+from ocean.monitor.report import KindReport
 from ocean.store.base import Owner, Store, WriteOutcome
 from ocean.store.prepared import MappedPage, MapsPages, PreparesWrites
 from ocean.store.writes import PreparedBatch
@@ -33,6 +34,25 @@ def summarize(outcomes: list[WriteOutcome]) -> LoadResult:
             result.failed += 1
             result.errors.append(failure_message(outcome))
     return result
+
+
+MAX_ERRORS_KEPT = 50
+"""Errors a kind's report keeps (its count of failures goes on)."""
+
+
+def keep_errors(kind: KindReport, errors: list[str]) -> None:
+    """Add errors to the kind's report, up to :data:`MAX_ERRORS_KEPT`."""
+    kind.errors.extend(errors[: max(0, MAX_ERRORS_KEPT - len(kind.errors))])
+
+
+def count_written(kind: KindReport, outcomes: list[WriteOutcome]) -> None:
+    """Count a write's outcomes in its kind's report."""
+    loaded = summarize(outcomes)
+    kind.created += loaded.created
+    kind.updated += loaded.updated
+    kind.unchanged += loaded.unchanged
+    kind.failed += loaded.failed
+    keep_errors(kind, loaded.errors)
 
 
 async def write_entities(

@@ -67,11 +67,6 @@ async def _packages_synced(workspace: Workspace, catalog: str, packages: list[An
     await workspace.sail(catalog)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: str) -> str:
-    return str(workspace.catalog) if request.param == "sqlite" else postgres_url
-
-
 async def test_a_cascade_from_stale_packages_never_deletes_packages_just_produced(
     workspace: Workspace, catalog: str
 ) -> None:

@@ -190,4 +190,5 @@ def _guessed(blueprint: str, entity: Entity, stored: Stored) -> str:
 def _failed(index: int, entity: Entity, blueprint: str, error: PortAPIError) -> WriteOutcome:
     down = isinstance(error, PortUnavailableError)  # a live event waits and writes it again
     named = identifier_text(entity["identifier"])
-    return WriteOutcome(index, named, blueprint, "failed", str(error), unavailable=down)
+    message = f"not_found: {error}" if error.status == 404 else str(error)  # (as bulk errors)
+    return WriteOutcome(index, named, blueprint, "failed", message, unavailable=down)

@@ -1,0 +1,123 @@
+"""Entities held back because a relation target did not exist yet, written again once every
+kind has run (``createMissingRelatedEntities: false``).
+
+A kind may relate to entities a later kind (or a later page) produces: with missing
+targets refused, the catalog fails such an entity (``not_found``). As the original retries
+every entity that failed to upsert at the end of a resync, in the order of their relations
+to each other, the resync holds these (up to :data:`HELD_AT_MOST`) and writes them once
+every kind has run. Their kinds count them only then: created, updated or unchanged if
+the targets came, failed (and their kind failed, so that nothing of its blueprints is
+deleted) if not. Ocean holds only the entities refused for a missing target: any other
+failure would fail again."""
+
+from __future__ import annotations
+
+import graphlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocean.load.apply import count_written, write_entities
+from ocean.mapping import PortAppConfig
+from ocean.monitor.report import KindReport
+from ocean.store.base import Owner, Store, WriteOutcome
+from ocean.types import Entity
+
+_log = logging.getLogger(__name__)
+
+HELD_AT_MOST = 50_000
+"""Entities held in memory for the end of the resync; past it they fail as they come."""
+WRITTEN_AT_ONCE = 1_000
+MISSING = "not_found"
+"""How the catalogs' messages begin for an entity whose relation target does not exist."""
+
+
+@dataclass
+class HeldForTargets:
+    """A resync's entities waiting for their relation targets, with their kinds."""
+
+    held: list[tuple[KindReport, Entity]] = field(default_factory=list)
+
+    def hold(
+        self, kind: KindReport, entities: list[Entity], outcomes: list[WriteOutcome]
+    ) -> list[WriteOutcome]:
+        """Hold the entities a write refused for a missing target (while there is room);
+        the outcomes to count now: the others."""
+        counted = []
+        for outcome in outcomes:
+            if _missing_target(outcome) and len(self.held) < HELD_AT_MOST:
+                self.held.append((kind, entities[outcome.index]))
+            else:
+                counted.append(outcome)
+        return counted
+
+    async def write(self, store: Store, owner: Owner, mapping: PortAppConfig) -> None:
+        """Write what is held, in the order of its relations to itself, and count each in
+        its kind; a kind with one still failing fails."""
+        if not self.held:
+            return
+        held, self.held, failed = in_relation_order(self.held), [], 0
+        for start in range(0, len(held), WRITTEN_AT_ONCE):
+            chunk = held[start : start + WRITTEN_AT_ONCE]
+            entities = [entity for _, entity in chunk]
+            outcomes = await write_entities(store, entities, owner=owner, mapping=mapping)
+            failed += sum(not outcome.ok for outcome in outcomes)
+            for kind, ones in _by_kind(chunk, outcomes):
+                count_written(kind, ones)
+        _log.info(
+            "%d entities waited for their relation targets until every kind had run: "
+            "%d written, %d still failing",
+            len(held),
+            len(held) - failed,
+            failed,
+        )
+
+
+def _missing_target(outcome: WriteOutcome) -> bool:
+    return outcome.status == "failed" and (outcome.error or "").startswith(MISSING)
+
+
+def _by_kind(
+    chunk: list[tuple[KindReport, Entity]], outcomes: list[WriteOutcome]
+) -> Iterator[tuple[KindReport, list[WriteOutcome]]]:
+    kinds: dict[int, tuple[KindReport, list[WriteOutcome]]] = {}
+    for outcome in outcomes:
+        kind = chunk[outcome.index][0]
+        kinds.setdefault(id(kind), (kind, []))[1].append(outcome)
+    yield from kinds.values()
+
+
+def in_relation_order(
+    held: list[tuple[KindReport, Entity]],
+) -> list[tuple[KindReport, Entity]]:
+    """Targets before the entities relating to them (by identifier, as the original); in
+    the order held where relations make a cycle."""
+    places: dict[str, list[int]] = {}
+    for place, (_, entity) in enumerate(held):
+        places.setdefault(_text(entity.get("identifier")), []).append(place)
+    graph = {
+        place: {
+            target
+            for name in _targets(entity)
+            for target in places.get(name, ())
+            if target != place
+        }
+        for place, (_, entity) in enumerate(held)
+    }
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError:
+        return held
+    return [held[place] for place in order]
+
+
+def _targets(entity: Entity) -> Iterator[str]:
+    for value in (entity.get("relations") or {}).values():
+        for target in value if isinstance(value, list) else [value]:
+            if target is not None and not isinstance(target, dict):
+                yield _text(target)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else str(value)

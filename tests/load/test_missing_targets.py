@@ -1,0 +1,106 @@
+"""With ``createMissingRelatedEntities: false``, an entity whose relation target a later kind
+produces is written once every kind has run, as the original retries it (real resyncs into
+SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ocean.job import SilentObserver
+from ocean.listen.once import run_once
+from ocean.load.missing_targets import in_relation_order
+from ocean.monitor.report import KindReport
+from ocean.sail import prepare
+from ocean.server.app import create_app
+from ocean.store.port.store import PortAPIStore
+from ocean.types import Entity
+from tests import loopback
+from tests.conftest import TEAMS, Workspace, resource, services
+from tests.server.serving import fresh_catalog
+
+
+def _services_before_teams() -> dict[str, Any]:
+    service = resource(
+        "service",
+        "service",
+        properties={"url": ".url", "stars": ".stars"},
+        relations={"team": ".team"},
+    )
+    return {"createMissingRelatedEntities": False, "resources": [service, resource("team", "team")]}
+
+
+async def test_an_entity_whose_target_a_later_kind_makes_is_written_at_the_end(
+    workspace: Workspace, catalog: str
+) -> None:
+    workspace.set_mapping(_services_before_teams())
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+
+    report = await workspace.sail(catalog)
+
+    stored = await workspace.entities("service", catalog)
+    assert sorted(stored) == ["svc-0", "svc-1", "svc-2"]
+    assert {e["relations"]["team"] for e in stored.values()} == {"core"}
+    kind = report.kinds[0]
+    assert (kind.created, kind.failed, kind.errors, kind.status) == (3, 0, [], "completed")
+    assert report.status == "completed"
+
+
+async def test_an_entity_whose_target_never_comes_fails_and_keeps_its_kind_from_deleting(
+    workspace: Workspace, catalog: str
+) -> None:
+    workspace.set_mapping(_services_before_teams())
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    await workspace.sail(catalog)
+    ghost = [{**services(1, start=9)[0], "team": "ghost"}]
+    workspace.set_data(services=[services(1), ghost], teams=TEAMS)
+
+    report = await workspace.sail(catalog)
+
+    kind = report.kinds[0]
+    assert (kind.created, kind.unchanged, kind.failed, kind.status) == (0, 1, 1, "failed")
+    assert "ghost" in kind.errors[0] and "not_found" in kind.errors[0]
+    assert sorted(await workspace.entities("service", catalog)) == ["svc-0", "svc-1", "svc-2"]
+    assert report.deleted == 0
+
+
+def _held(identifier: str, *targets: Any) -> tuple[KindReport, Entity]:
+    relations = {"to": list(targets)} if len(targets) != 1 else {"to": targets[0]}
+    return KindReport(kind="k", index=0), {"identifier": identifier, "relations": relations}
+
+
+@pytest.mark.parametrize(
+    ("held", "order"),
+    [
+        ([_held("a", "b"), _held("b", "c"), _held("c")], ["c", "b", "a"]),
+        ([_held("a", "b", "c"), _held("b"), _held("c", None)], ["b", "c", "a"]),
+        ([_held("a", "b"), _held("b", "a"), _held("c", "a")], ["a", "b", "c"]),  # a cycle
+        ([_held("a", "a"), _held("b", {"combinator": "and", "rules": []})], ["a", "b"]),
+        ([_held("1", 2), _held("2")], ["2", "1"]),
+    ],
+    ids=["chain", "many", "cycle kept as held", "itself and a search", "numbers"],
+)
+def test_held_entities_are_written_after_the_targets_among_them(
+    held: list[tuple[KindReport, Entity]], order: list[str]
+) -> None:
+    assert [entity["identifier"] for _, entity in in_relation_order(held)] == order
+
+
+async def test_against_a_port_api_the_held_entities_are_written_at_the_end(
+    workspace: Workspace,
+) -> None:
+    workspace.set_mapping(_services_before_teams())
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    async with fresh_catalog("sqlite", workspace.root) as catalog:
+        client_id, secret = await catalog.create_credentials("port api")
+        async with loopback.served(create_app(catalog)) as base:
+            store = PortAPIStore.connect(base, client_id, secret)
+            prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+            try:
+                report = await run_once(prepared, store, SilentObserver())
+            finally:
+                await store.close()
+
+    kind = report.kinds[0]
+    assert (kind.created, kind.failed, kind.errors, report.status) == (3, 0, [], "completed")
