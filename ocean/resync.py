@@ -194,13 +194,11 @@ async def sync_kind(
     job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: Tally
 ) -> None:
     produced: set[str] = set()
-    with job.integration.resource_scope(resource.resource, job.mapping):
-        try:
-            await sync_pages(job, resource, kind, tally, produced)
-        except asyncio.CancelledError as cancelled:
-            if stopping():  # the resync is being stopped: it ends aborted
-                raise
-            kind.fail(CANCELLED_INSIDE, cancelled)  # else its task group would ignore it
+    if resource.refused is not None:  # nothing of it can be mapped: not fetched, kept
+        kind.fail(_refusal(resource))
+    else:
+        await _sync_resource(job, resource, kind, tally, produced)
+    kind.misconfigurations |= resource.uncompiled  # null on every item, whatever was read
     if kind.status == "pending" and not kind.errors:
         kind.status = "completed"
     elif kind.status == "pending":
@@ -211,6 +209,27 @@ async def sync_kind(
         tally.protected_blueprints |= produced | _literal_blueprints(resource)
     kind.required_misconfigured = required_fields(
         kind.misconfigurations, [tally.blueprints.get(bp, {}) for bp in produced]
+    )
+
+
+async def _sync_resource(
+    job: ResyncJob, resource: CompiledResource, kind: KindReport, tally: Tally, produced: set[str]
+) -> None:
+    with job.integration.resource_scope(resource.resource, job.mapping):
+        try:
+            await sync_pages(job, resource, kind, tally, produced)
+        except asyncio.CancelledError as cancelled:
+            if stopping():  # the resync is being stopped: it ends aborted
+                raise
+            kind.fail(CANCELLED_INSIDE, cancelled)  # else its task group would ignore it
+
+
+def _refusal(resource: CompiledResource) -> str:
+    """The error of a kind whose keys, selector or itemsToParse do not compile."""
+    return (
+        f"{resource.where}: {resource.refused}, so no entity can be made of its items: the "
+        "kind was not fetched and its entities are kept (none deleted). Fix the expression "
+        "in the mapping (try it with `ocean map`); the next resync syncs the kind."
     )
 
 

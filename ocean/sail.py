@@ -75,7 +75,11 @@ def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, A
         version=folder.version,
     )
     resolver = folder.integration.field_resolver()
-    resources = compile_resources(folder.mapping.resources, env=env, resolver=resolver)
+    # JQ that does not compile is logged and left to each kind: a field maps to null, a
+    # kind whose keys or selector do not compile fails alone (see ocean.transform.mapper)
+    resources = compile_resources(
+        folder.mapping.resources, env=env, resolver=resolver, strict=False
+    )
     return Sail(
         folder=folder,
         settings=settings,

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocean.errors import MappingError
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.validation import identifier_problem
 from ocean.store.writes import body_of
@@ -73,7 +74,18 @@ def explain(
     resource: CompiledResource, items: list[Any], blueprints: Blueprints | None = None
 ) -> list[Explanation]:
     """Map each raw item on its own and say what happened to it (with ``blueprints``,
-    also whether the catalog would take the entity)."""
+    also whether the catalog would take the entity).
+
+    A resource with JQ that does not compile is refused (:class:`MappingError` naming each
+    such expression): the debugger checks a mapping, where a resync would map the field
+    to null or fail the kind."""
+    if problems := resource.problems():
+        raise MappingError(
+            "the mapping has JQ that does not compile:\n  - "
+            + "\n  - ".join(problems)
+            + "\nFix these expressions: until then a resync maps such a field to null, and "
+            "fails a kind whose identifier, blueprint, selector or itemsToParse it is."
+        )
     explanations: list[Explanation] = []
     for position, item in enumerate(items):
         expander = resource.items_to_parse

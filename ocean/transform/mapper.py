@@ -4,11 +4,19 @@
 pure function of the items. Field semantics follow the original: first output of each
 expression, a failing or empty field is null and reported as a misconfiguration, an item
 whose identifier or blueprint is empty gives no entity, a selector must yield a boolean.
+
+An expression that does not compile does not stop the others. In a field other than the
+entity's keys it maps to null on every item, as the original maps it; in the identifier,
+the blueprint, the selector or ``itemsToParse`` it leaves the resource :attr:`refused
+<CompiledResource.refused>`: a resync fails that kind without fetching it (its entities are
+kept) while the other kinds sync. ``compile_resources(..., strict=True)`` refuses the whole
+mapping instead, for the commands that check one.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -28,7 +36,12 @@ from ocean.types import Entity
 if TYPE_CHECKING:
     from ocean.integration import FieldResolver
 
+_log = logging.getLogger(__name__)
 _COERCED_TO_TEXT = ("team", "icon")
+_KEYS = ("identifier", "blueprint", "selector", "itemsToParse")
+"""Where an expression that does not compile leaves the resource nothing to sync: the
+entity's keys (and what makes its items), as opposed to a field that can be null."""
+_FIX = "fix it (try it with `ocean map`)"
 _BOOLEAN = 'make it yield true or false (e.g. `.state == "open"`, `.name != null`)'
 
 
@@ -126,28 +139,58 @@ class CompiledResource:
         }
         self._build = generate_builder(self.fields, coerced=_COERCED_TO_TEXT)
         mapped = [leaf.path for leaf in leaves(self.fields)] + list(self.deferred)
-        self.expect_null, unmatched = _expected_null(resource, mapped)
-        """The mapped fields ``expectNull`` names: null by design, never misconfigured."""
+        self.refused, self.uncompiled = _sorted_out(self.uncompiled_expressions())
+        """:attr:`refused`: why no item of this resource can be mapped (an expression of
+        its keys, its selector or ``itemsToParse`` does not compile), or None.
+        :attr:`uncompiled`: the other fields whose expression does not compile, null on
+        every item, path -> text and compile error (a resync reports them misconfigured)."""
+        expected, unmatched = _expected_null(resource, mapped)
+        self.expect_null = tuple(path for path in expected if path not in self.uncompiled)
+        """The mapped fields ``expectNull`` names: null by design, never misconfigured (a
+        field whose expression does not compile is always reported)."""
         self._unmatched = unmatched
+
+    @property
+    def where(self) -> str:
+        """The resource as messages name it: ``resources[1] (kind 'issue')``."""
+        return f"resources[{self.index}] (kind {self.kind!r})"
+
+    def uncompiled_expressions(self) -> list[tuple[str, str, str]]:
+        """Every expression that does not compile: its path (``itemsToParse``,
+        ``selector.query``, ``properties.url``), its text and jq's error."""
+        expander = self.items_to_parse
+        found = [] if expander is None or expander.problem is None else [expander]
+        broken = [("itemsToParse", item.text, item.problem) for item in found]
+        broken += [
+            (leaf.path, leaf.text, leaf.problem) for leaf in [self.selector, *leaves(self.fields)]
+        ]
+        return [(path, text, why) for path, text, why in broken if why is not None]
 
     def problems(self) -> list[str]:
         """Every expression that does not compile (``itemsToParse`` too), named by field
         and text, and every ``expectNull`` entry that names no mapped field."""
-        where = f"resources[{self.index}] (kind {self.kind!r})"
-        expander = self.items_to_parse
-        broken = [] if expander is None or expander.problem is None else [expander]
-        return (
-            [
-                f"{where} itemsToParse: {item.text!r} does not compile: {item.problem}"
-                for item in broken
-            ]
-            + [
-                f"{where} {leaf.path}: {leaf.text!r} does not compile: {leaf.problem}"
-                for leaf in [self.selector, *leaves(self.fields)]
-                if leaf.problem is not None
-            ]
-            + [f"{where} expectNull: {entry}" for entry in self._unmatched]
-        )
+        return [
+            f"{self.where} {path}: {text!r} does not compile: {why}"
+            for path, text, why in self.uncompiled_expressions()
+        ] + self.expect_null_problems()
+
+    def expect_null_problems(self) -> list[str]:
+        """Every ``expectNull`` entry that names no mapped field."""
+        return [f"{self.where} expectNull: {entry}" for entry in self._unmatched]
+
+    def log_uncompiled(self) -> None:
+        """Log each expression that does not compile as an error, saying what a resync
+        does with it (once, when a sail starts)."""
+        for path, text, why in self.uncompiled_expressions():
+            fate = (
+                "it maps to null on every item (reported among the kind's misconfigurations) "
+                "while the rest syncs"
+                if path in self.uncompiled
+                else "the kind fails at each resync without being fetched, its entities kept, "
+                "while the other kinds sync"
+            )
+            message = f"{self.where} {path}: {text!r} does not compile: {why}\n{fate}; {_FIX}"
+            _log.error("%s", message)
 
     def forgive(self, misconfigured: dict[str, str]) -> None:
         """Drop the fields that are null by design (``expectNull``) from ``misconfigured``."""
@@ -162,17 +205,27 @@ class CompiledResource:
         then name an input by its place among all the inputs made of ``items``, counted
         from ``first``).
         """
+        if self.refused is not None:
+            return self._refused(items, first)
         expander = self.items_to_parse
         if expander is None:
             return self.map_inputs(items, parse_all, first=first)
-        if expander.problem is not None:  # compile_resources refuses such a mapping
-            raise MappingError("\n".join(self.problems()))
         result, dropped, position = MapResult(), [0], first
         for batch in expander.batches(items, dropped):
             result.extend(self.map_inputs(batch, parse_all, first=position))
             position += len(batch)
         result.dropped = dropped[0]
         return result
+
+    def _refused(self, items: list[Any], first: int) -> MapResult:
+        """Each item an error: an expression the entity's keys need does not compile."""
+        return MapResult(
+            inputs=len(items),
+            errors=[
+                f"kind {self.kind!r}, item {position}: {self.refused}; {_FIX}"
+                for position in range(first, first + len(items))
+            ],
+        )
 
     def map_inputs(self, items: list[Any], parse_all: bool, *, first: int = 0) -> MapResult:
         """Map inputs as they are (no itemsToParse expansion); ``first`` is the position of
@@ -283,14 +336,25 @@ def compile_resources(
     *,
     env: Mapping[str, str] | None,
     resolver: FieldResolver | None = None,
+    strict: bool = True,
 ) -> list[CompiledResource]:
-    """Compile a mapping's resources, failing with every JQ syntax error at once;
-    ``resolver`` resolves the values the integration claims."""
+    """Compile a mapping's resources; ``resolver`` resolves the values the integration
+    claims. An ``expectNull`` entry that names no mapped field fails it.
+
+    ``strict`` fails it too with every JQ syntax error at once (what a command checking a
+    mapping wants). Else each such expression is logged as an error and left to the
+    resync, as the original leaves it: a field maps to null, and a resource whose keys,
+    selector or ``itemsToParse`` do not compile is :attr:`~CompiledResource.refused`.
+    """
     compiled = [
         CompiledResource(resource, env=env, index=i, resolver=resolver)
         for i, resource in enumerate(resources)
     ]
-    problems = [problem for resource in compiled for problem in resource.problems()]
+    problems = [
+        problem
+        for resource in compiled
+        for problem in (resource.problems() if strict else resource.expect_null_problems())
+    ]
     if problems:
         raise MappingError(
             "the mapping has JQ that does not compile or an expectNull entry that names no "
@@ -298,4 +362,25 @@ def compile_resources(
             + "\n  - ".join(problems)
             + "\nFix these expressions (try them with `ocean map`); nothing was fetched."
         )
+    for resource in compiled:
+        resource.log_uncompiled()
     return compiled
+
+
+def _sorted_out(broken: list[tuple[str, str, str]]) -> tuple[str | None, dict[str, str]]:
+    """Of the expressions that do not compile: why the resource is refused (one of its
+    keys, its selector or ``itemsToParse``), or None; and the other fields, path -> text
+    and compile error."""
+    refusals, fields = [], {}
+    for path, text, why in broken:
+        if path.split(".")[0] in _KEYS:
+            refusals.append(f"{path} {text!r} does not compile: {_first_line(why)}")
+        else:
+            fields[path] = f"{text} (does not compile: {_first_line(why)})"
+    return "; ".join(refusals) or None, fields
+
+
+def _first_line(problem: str) -> str:
+    """A compile error without the expression and the caret under it that follow."""
+    lines = problem.splitlines()
+    return lines[0].rstrip(":") if lines else problem

@@ -132,7 +132,9 @@ class IntegrationTestHarness:
         )
         folder = replace(sail.folder, mapping=mapping)
         resolver = integration.field_resolver()
-        resources = compile_resources(mapping.resources, env=sail.env, resolver=resolver)
+        resources = compile_resources(
+            mapping.resources, env=sail.env, resolver=resolver, strict=False
+        )
         return replace(sail, folder=folder, resources=resources)
 
     def _blueprints(self) -> list[dict[str, Any]]:

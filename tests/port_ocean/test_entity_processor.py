@@ -135,7 +135,7 @@ async def test_the_integration_resolves_its_own_values_for_raw_items_it_register
 
 
 @pytest.mark.parametrize("value", ["file://README.md", "search://x"])
-def test_without_an_entity_processor_such_a_value_is_a_mapping_error(
+def test_without_an_entity_processor_such_a_value_does_not_compile_and_maps_to_null(
     tmp_path: Path, value: str
 ) -> None:
     folder = _folder(tmp_path / "repos")
@@ -144,8 +144,10 @@ def test_without_an_entity_processor_such_a_value_is_a_mapping_error(
     mapping["resources"][0]["port"]["entity"]["mappings"]["properties"]["readme"] = value
     (folder / ".port" / "resources" / "port-app-config.yml").write_text(yaml.safe_dump(mapping))
 
-    with pytest.raises(Exception, match="does not compile"):
-        prepare(folder, environ={}, overrides={})
+    (resource,) = prepare(folder, environ={}, overrides={}).resources
+
+    assert "does not compile" in resource.uncompiled["properties.readme"]
+    assert resource.refused is None
 
 
 class _Files:

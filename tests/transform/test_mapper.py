@@ -145,6 +145,64 @@ def test_syntax_errors_fail_at_load_naming_resource_field_and_expression() -> No
     assert "properties.ok" not in message
 
 
+@pytest.mark.parametrize(
+    ("block", "refused"),
+    [
+        pytest.param({"identifier": ".id | (("}, "identifier '.id | ((' does not compile: syntax error", id="identifier"),
+        pytest.param({"blueprint": '"svc'}, "blueprint '\"svc' does not compile: ", id="blueprint"),
+        pytest.param({"identifier": {"combinator": '"and"', "rules": [{"property": '"$title"', "operator": '"="', "value": ".a |"}]}},
+                     "identifier.rules.value '.a |' does not compile", id="identifier-search-query"),
+        pytest.param({"selector": {"query": "True"}}, "selector.query 'True' does not compile: True/0 is not defined", id="selector"),
+        pytest.param({"itemsToParse": ".subs | map("}, "itemsToParse '.subs | map(' does not compile", id="items-to-parse"),
+    ],
+)  # fmt: skip
+def test_a_resource_whose_keys_do_not_compile_maps_every_item_to_an_error(
+    block: dict[str, Any], refused: str
+) -> None:
+    document = to_document(_resource(title=".a |"))
+    for key, value in block.items():
+        if key in ("identifier", "blueprint"):
+            document["port"]["entity"]["mappings"][key] = value
+        elif key == "itemsToParse":
+            document["port"][key] = value
+        else:
+            document[key] = value
+
+    (compiled,) = compile_resources([parse_resource(document)], env=None, strict=False)
+    result = compiled.map_items([{"id": "a"}, {"id": "b"}], parse_all=True, first=5)
+
+    assert compiled.refused is not None and compiled.refused.startswith(refused)
+    assert "\n" not in compiled.refused  # jq's caret is for the log, not the report
+    assert (result.passed, result.failed, result.skipped, result.filtered_out) == ([], [], 0, 0)
+    assert [error.split(": ")[0] for error in result.errors] == [
+        "kind 'svc', item 5",
+        "kind 'svc', item 6",
+    ]
+    assert all(refused in error and "fix it" in error for error in result.errors)
+    assert compiled.uncompiled == {"title": ".a | (does not compile: syntax error, unexpected end of file "
+                                            "at line 1, column 4 of the expression)"}  # fmt: skip
+
+
+def test_a_field_that_does_not_compile_maps_to_null_as_the_original_reports_it() -> None:
+    (compiled,) = compile_resources(
+        [_resource(title=".a |", properties={"ok": ".id"})], env=None, strict=False
+    )
+
+    result = compiled.map_items([{"id": "a"}])
+
+    assert compiled.refused is None
+    assert result.passed == [
+        {"identifier": "a", "blueprint": "svc", "title": None, "properties": {"ok": "a"}}
+    ]
+    assert result.misconfigurations == {"title": ".a |"}  # the text, as the original's report
+    assert list(compiled.uncompiled) == ["title"]  # the resync adds the compile error
+
+
+def test_strict_compilation_still_refuses_what_a_resync_leaves_to_its_kind() -> None:
+    with pytest.raises(MappingError, match=r"identifier: '\.id \| \(\(' does not compile"):
+        compile_resources([_resource(identifier=".id | ((")], env=None)
+
+
 def test_invalid_mapping_names_the_first_problem_of_every_broken_part() -> None:
     document = {
         "resources": [
