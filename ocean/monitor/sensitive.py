@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "[REDACTED]"
 _KEPT = 6
@@ -41,16 +42,21 @@ class Redactor:
     def __bool__(self) -> bool:
         return self._pattern is not None
 
-    def mask(self, text: str) -> str:
-        """``text`` with every known value masked."""
+    def mask(self, text: str, *, whole: bool = False) -> str:
+        """``text`` with every known value masked (``whole``: none of its characters kept,
+        for what is sent elsewhere rather than logged)."""
         if self._pattern is None:
             return text
-        return self._pattern.sub(_masked, text)
+        return self._pattern.sub(_hidden if whole else _masked, text)
 
 
 def _masked(found: re.Match[str]) -> str:
     value = found.group()
     return value[: min(_KEPT, len(value) // 4)] + MASK
+
+
+def _hidden(found: re.Match[str]) -> str:
+    return MASK
 
 
 class SensitiveFilter(logging.Filter):
@@ -94,6 +100,18 @@ def install_filter() -> None:
             handler.addFilter(_FILTER)
 
 
-def redact(text: str) -> str:
-    """``text`` with every sensitive value known so far masked."""
-    return REDACTOR.mask(text)
+def redact(text: str, *, whole: bool = False) -> str:
+    """``text`` with every sensitive value known so far masked (``whole``: entirely)."""
+    return REDACTOR.mask(text, whole=whole)
+
+
+def redact_object(value: Any, *, whole: bool = False) -> Any:
+    """``value`` with :func:`redact` applied to its texts, however deep in its lists and
+    dicts (new ones: ``value`` itself is left as it was); other values as they are."""
+    if isinstance(value, str):
+        return redact(value, whole=whole)
+    if isinstance(value, list):
+        return [redact_object(item, whole=whole) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_object(item, whole=whole) for key, item in value.items()}
+    return value

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import inspect
 import logging
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -22,6 +20,7 @@ from port_ocean._stop_callbacks import SignalHandler
 from port_ocean._unsupported import UnsupportedAttributeError, message, missing
 from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
+from port_ocean.context._folder import import_file, registered_by
 from port_ocean.context.event import EventType
 from port_ocean.exceptions.context import PortOceanContextAlreadyInitializedError
 
@@ -38,7 +37,7 @@ CLIENT_TIMEOUT = 60
 class PortOceanContext(Integration):
     """Ocean's :class:`~ocean.Integration` with the original's ``ocean`` surface."""
 
-    def __init__(self) -> None:
+    def __init__(self, app: Any = None) -> None:
         super().__init__()
         self._router: Any = None
         self._fast_api_app: Any = None
@@ -50,9 +49,20 @@ class PortOceanContext(Integration):
         self.stop_callbacks = SignalHandler()
         """``port_ocean.utils.signal.signal_handler``: run by an ``on_stop`` hook."""
         self.stop_hooks.append(self.stop_callbacks.exit)
-        self._given_app: Any = None
+        self._app: Any = app
+        """The app this context was made with (the original's ``PortOceanContext(app)``)."""
+
+    @property
+    def _given_app(self) -> Any:
         """What an integration's own unit tests hand :func:`initialize_port_ocean_context`
-        (a mock app, usually): ``config``, ``app`` and the configuration are read from it."""
+        (a mock app, usually): ``config``, ``app`` and the configuration are read from it.
+        ``ocean``'s is the current context's (``_port_ocean``), as the original's ``ocean``
+        is a proxy of that: a test that replaces it resets what ``ocean`` reads."""
+        return _current(self)._app
+
+    @_given_app.setter
+    def _given_app(self, app: Any) -> None:
+        _current(self)._app = app
 
     @property
     def integration_config(self) -> dict[str, Any]:
@@ -276,19 +286,19 @@ class PortOceanContext(Integration):
         (``ocean`` is one object per process, as in the original), and use the mapping
         model of a ``BaseIntegration`` subclass in ``integration.py``."""
         route_loguru()
-        self.prune(lambda function: _registered_by(function, folder, main))
+        self.prune(lambda function: registered_by(function, folder, main))
         self.stop_hooks.append(self.stop_callbacks.exit)  # pruned with the rest
         if self._router is not None:  # a live-event manager's own routes are made again below
             self._router.routes[:] = [
                 r
                 for r in self._router.routes
-                if _registered_by(r.endpoint, folder, main) and r not in self._own_routes
+                if registered_by(r.endpoint, folder, main) and r not in self._own_routes
             ]
         if self._fast_api_app is not None:  # as the routes: this import's middleware only
             self._fast_api_app.user_middleware[:] = [
                 m
                 for m in self._fast_api_app.user_middleware
-                if _registered_by(m.kwargs.get("dispatch", m.cls), folder, main)
+                if registered_by(m.kwargs.get("dispatch", m.cls), folder, main)
             ]
         self.mapping_model, self.integration_class, self._app_view = None, None, None
         self.live_sink = None  # set again by the process that serves live events
@@ -298,7 +308,7 @@ class PortOceanContext(Integration):
             return
         from port_ocean.core.integrations.base import BaseIntegration
 
-        module = _import_file(integration_py, folder)
+        module = import_file(integration_py, folder)
         for value in vars(module).values():
             if (
                 inspect.isclass(value)
@@ -445,55 +455,29 @@ def _tls_checked() -> _View:
     return _View("ocean.config.ssl", verify=True, x509=_View("ocean.config.ssl", strict=True))
 
 
-def _registered_by(value: Any, folder: Path, main: ModuleType) -> bool:
-    """Whether a function or class comes from ``folder`` and, if from its main.py, from
-    the import ``main`` (an earlier import of the same main.py registered its own)."""
-    if not _defined_in(value, folder):
-        return False
-    if inspect.isclass(value):
-        methods = [m for m in vars(value).values() if inspect.isfunction(m)]
-        return all(_registered_by(method, folder, main) for method in methods)
-    namespace = getattr(value, "__globals__", None)
-    main_py = Path(inspect.getfile(value)).resolve() == (folder / "main.py").resolve()
-    return not main_py or namespace is None or namespace is vars(main)
-
-
-def _defined_in(value: Any, folder: Path) -> bool:
-    """Whether a function or class comes from a file under ``folder`` (a class by its
-    methods' code: main.py is not always in ``sys.modules``)."""
-    if inspect.isclass(value):
-        methods = [m for m in vars(value).values() if inspect.isfunction(m)]
-        return any(_defined_in(method, folder) for method in methods)
-    try:
-        return Path(inspect.getfile(value)).resolve().is_relative_to(folder.resolve())
-    except TypeError:
-        return False
-
-
-def _import_file(path: Path, folder: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(f"integration_{abs(hash(str(path)))}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(folder))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(folder))
-    return module
-
-
 ocean = PortOceanContext()
+"""The object ``main.py`` decorates, as in the original."""
+
+_port_ocean: PortOceanContext = ocean
+"""The current context, whose app ``ocean`` reads: the one :func:`initialize_port_ocean_context`
+made. Integrations' tests reset it as the original allows, by replacing it with an
+uninitialised one (``ocean_module._port_ocean = PortOceanContext(None)``)."""
+
+
+def _current(context: PortOceanContext) -> PortOceanContext:
+    """Whose app ``context`` reads: ``ocean`` the current context's, any other its own."""
+    return _port_ocean if context is ocean else context
 
 
 def initialize_port_ocean_context(ocean_app: Any) -> None:
     """For an integration's own unit tests, as the original's: ``ocean`` reads its
     configuration (``ocean_app.config.integration.config``), ``config`` and ``app`` from
-    ``ocean_app``. A second call raises :class:`PortOceanContextAlreadyInitializedError`."""
-    if ocean._given_app is not None:
+    ``ocean_app``. A second call raises :class:`PortOceanContextAlreadyInitializedError`,
+    until the current context is replaced by an uninitialised one."""
+    global _port_ocean
+    if _port_ocean._given_app is not None:
         raise PortOceanContextAlreadyInitializedError("PortOcean context is already initialized")
-    ocean._given_app = ocean_app
+    _port_ocean = PortOceanContext(ocean_app)
 
-
-"""The object ``main.py`` decorates, as in the original."""
 
 __getattr__ = missing(__name__)
