@@ -66,10 +66,10 @@ HookT = TypeVar("HookT", bound=Hook)
 
 async def run_hooks(
     hooks: list[Hook], name: str, errors: list[str], *, until_failure: bool = False
-) -> bool:
+) -> list[Exception]:
     """Run ``hooks`` in order, adding what a failing one raised to ``errors`` (the first
-    failure stops the rest with ``until_failure``); whether every one succeeded."""
-    succeeded = True
+    failure stops the rest with ``until_failure``); what they raised (none: all succeeded)."""
+    raised: list[Exception] = []
     for hook in hooks:
         try:
             await hook()
@@ -77,10 +77,10 @@ async def run_hooks(
             _log.debug("%s hook %s raised", name, hook.__qualname__, exc_info=error)
             message = f"{name} hook {hook.__qualname__} raised {describe_error(error)}"
             errors.append(with_frames(message, error, source_folder(hook)))
-            succeeded = False
+            raised.append(error)
             if until_failure:
                 break
-    return succeeded
+    return raised
 
 
 class LiveSink(Protocol):

@@ -15,6 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
+
 from ocean.errors import LeaseLostError
 from ocean.integration import run_hooks
 from ocean.job import ResyncJob, Tally
@@ -105,14 +107,27 @@ class _EndClock:
         return iso_at(self._start + dt.timedelta(seconds=time.monotonic() - self._began))
 
 
+NOT_STARTED = (
+    "not synced: an on_resync_start hook failed (its error is the run's); fix it and the "
+    "next resync syncs this kind (only an HTTP error from such a hook lets the kinds run, "
+    "without stale deletion)"
+)
+
+
 async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tally) -> None:
     hooks = job.integration.resync_start_hooks
-    tally.state_known = await run_hooks(hooks, "on_resync_start", report.errors, until_failure=True)
+    raised = await run_hooks(hooks, "on_resync_start", report.errors, until_failure=True)
+    tally.state_known = not raised
     kinds = [
         KindReport(kind=resource.kind, index=resource.index, shape=shape_of(resource.resource))
         for resource in job.resources
     ]
     report.kinds.extend(kinds)
+    if any(not isinstance(error, httpx.HTTPError) for error in raised):
+        for kind in kinds:  # as the original: only an HTTP error lets the kinds run
+            kind.fail(NOT_STARTED)
+        report.status = "failed"
+        return
     bound = asyncio.Semaphore(max(1, job.concurrent_kinds))
 
     async def sync(resource: CompiledResource, kind: KindReport) -> None:

@@ -33,8 +33,11 @@ async def started():
 @ocean.on_resync_start()
 async def resync_started():
     _record("resync_start")
+    if os.environ.get("FAIL_START_HOOK") == "http":
+        import httpx
+        raise httpx.ConnectError("state unknown")
     if os.environ.get("FAIL_START_HOOK"):
-        raise RuntimeError("state unknown")
+        raise RuntimeError("no credentials")
 
 @ocean.on_resync_complete()
 async def resync_completed():
@@ -131,22 +134,37 @@ async def test_catch_all_handler_runs_for_every_kind_and_hooks_in_order(
     assert entity["properties"] == {"when": "2024-05-01T12:00:00+00:00", "day": "2024-05-01"}
 
 
+@pytest.mark.parametrize(
+    ("raised", "handlers_run"),
+    [("http", ["catch-all:alpha", "catch-all:beta"]), ("other", [])],
+    ids=["an HTTP error: the kinds run", "another error: nothing is synced"],
+)
 async def test_failed_resync_start_hook_skips_deletion_and_completion(
-    tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raised: str, handlers_run: list[str]
+) -> None:
     calls = tmp_path / "calls.txt"
     monkeypatch.setenv("CALLS_FILE", str(calls))
     folder = _folder(tmp_path)
     await _sail(folder, tmp_path / "c.db", {})
     monkeypatch.setenv("ITEMS", "1")
-    monkeypatch.setenv("FAIL_START_HOOK", "1")
+    monkeypatch.setenv("FAIL_START_HOOK", raised)
     calls.write_text("")
 
     report = await _sail(folder, tmp_path / "c.db", {})
 
-    assert report.status == "failed"
-    assert report.deleted == 0 and "previous state is unknown" in " ".join(report.deletion_notes)
-    assert "resync_complete" not in calls.read_text()
+    assert report.status == "failed" and report.deleted == 0
+    assert calls.read_text().split() == [
+        "start",
+        "resync_start",
+        *handlers_run,
+        "stop-failing",
+        "stop",
+    ]
+    assert all(kind.status == "failed" for kind in report.kinds) == (not handlers_run)
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    kept = await store.get_entities("thing", ["alpha-0", "alpha-2"])
+    await store.close()
+    assert sorted(kept) == ["alpha-0", "alpha-2"]
 
 
 async def test_environment_access_can_be_switched_off(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
