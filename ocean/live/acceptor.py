@@ -5,6 +5,8 @@ answers), and hands every other request to that process over loopback.
 
 It loads the integration folder but runs none of its hooks: only the processors' checks
 (``should_process_event``, ``authenticate``, ``validate_payload``, ``group_key``) run here.
+An event for a path it has no processor for goes to that process too (its ``on_start``
+hooks may have registered one).
 It counts the events it takes and tells the sail every half second (:mod:`ocean.live.told`).
 It stops when its parent does: the parent holds the only write end of the ``lifeline``
 pipe, whose end of file (the parent stopped, or was killed) ends the acceptor.
@@ -22,9 +24,9 @@ from typing import Any
 
 import httpx
 import uvicorn
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ocean.listen.http import Front
+from ocean.listen.http import DirectRoute, Front
 from ocean.live.open import open_queue
 from ocean.live.process import Checks
 from ocean.live.routes import live_event_routes
@@ -89,14 +91,14 @@ async def serve(spec: dict[str, Any]) -> None:
 
         queue.stored = stored
     tally = EventTally()
+    checks = Checks(integration, sail.folder.mapping)
     routes = live_event_routes(
-        Checks(integration, sail.folder.mapping),
-        queue,
-        tally,
-        max_body_bytes=spec["max_body"],
-        retry_after=spec["retry_after"],
+        checks, queue, tally, max_body_bytes=spec["max_body"], retry_after=spec["retry_after"]
     )
     proxy = Proxy(f"http://127.0.0.1:{spec['internal']}")
+    routes = [
+        DirectRoute(r.path, KnownHere(r.app, checks, proxy), methods=["POST"]) for r in routes
+    ]
     app = Front(proxy, routes, integration.http_routes())
     server = uvicorn.Server(
         uvicorn.Config(  # its log through the root logger's handlers, which mask secrets
@@ -119,6 +121,20 @@ async def serve(spec: dict[str, Any]) -> None:
         loop.remove_reader(spec["lifeline"])
         await proxy.close()
         await queue.close()
+
+
+class KnownHere:
+    """The live-event route for the paths this process has processors for; an event for
+    any other is handed to the integration's own process, which may have registered
+    processors for it in an ``on_start`` hook (hooks run only there), and otherwise
+    answers 404 as this process would."""
+
+    def __init__(self, app: ASGIApp, checks: Checks, proxy: ASGIApp) -> None:
+        self._app, self._checks, self._proxy = app, checks, proxy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        known = self._checks.route_of("/" + scope["path_params"]["path"]) is not None
+        await (self._app if known else self._proxy)(scope, receive, send)
 
 
 def main() -> None:

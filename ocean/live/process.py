@@ -17,8 +17,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import orjson
-
 from ocean.errors import OceanError
 from ocean.extract.trace import describe_error, source_folder, with_frames
 from ocean.integration import Integration
@@ -31,7 +29,7 @@ from ocean.live.processor import (
     WebhookProcessor,
     new_trace_id,
 )
-from ocean.live.queue import QueuedEvent
+from ocean.live.queue import QueuedEvent, read_json, storable
 from ocean.load.freshness import Freshness
 from ocean.load.under_way import stopping
 from ocean.mapping import PortAppConfig, ResourceConfig
@@ -114,23 +112,25 @@ class Accepted:
 
 async def accept(live: Checks, path: str, body: bytes, headers: dict[str, str]) -> Accepted | None:
     """Check an event before it is queued; None when no processor wants it."""
-    classes = live.processors(path)
-    if not classes:
+    route = live.route_of(path)
+    if route is None:
         known = sorted(live.integration.webhook_processors)
         raise Rejected(404, f"no webhook processor is registered for {path!r}; registered: {known}")
     try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
+        payload = read_json(body)
+    except ValueError as error:  # orjson's JSONDecodeError
         raise Rejected(400, f"the body is not JSON ({error}); send a JSON object") from None
     if not isinstance(payload, dict):
         raise Rejected(400, f"the body is JSON {type(payload).__name__}, not an object")
     request = ReceivedRequest(path, headers, body)
     event = WebhookEvent(new_trace_id(), payload, headers, request, body=body)
     with live.integration.request_scope(live.mapping):
-        return await _checked(classes, event)
+        return await _checked(live.integration.webhook_processors[route], event, route)
 
 
-async def _checked(classes: list[type[WebhookProcessor]], event: WebhookEvent) -> Accepted | None:
+async def _checked(
+    classes: list[type[WebhookProcessor]], event: WebhookEvent, route: str
+) -> Accepted | None:
     """The processors' own checks of an event, before it is queued."""
     payload, headers = event.payload, event.headers
     wanting = [p for p in (cls(event.clone()) for cls in classes) if await _wants(p)]
@@ -144,9 +144,31 @@ async def _checked(classes: list[type[WebhookProcessor]], event: WebhookEvent) -
             raise Rejected(
                 400, f"{name} found the payload invalid (validate_payload returned false)"
             )
-    keys = [key for key in (p.group_key(p.event) for p in wanting) if key is not None]
-    # (as text: a key read back from the queue's file is text, and 42 must be '42' in memory)
-    return Accepted(payload, str(keys[0]) if keys else None) if wanting else None
+    return Accepted(payload, _key(classes, wanting, route)) if wanting else None
+
+
+def _key(
+    classes: list[type[WebhookProcessor]], wanting: list[WebhookProcessor], route: str
+) -> str | None:
+    """What the event is queued under (events with the same key apply in arrival order):
+    the route when one of its processors does not define ``group_key`` (written for the
+    original, which applies a path's events one at a time), else the first key one of
+    those that want it names (None: no ordering)."""
+    if any(cls.group_key is WebhookProcessor.group_key for cls in classes):
+        return route
+    for processor in wanting:
+        try:
+            key = processor.group_key(processor.event)
+        except Exception as error:
+            name = type(processor).__name__
+            raise Rejected(
+                500, f"{name}.group_key raised {type(error).__name__}: {error}"
+            ) from error
+        if key is not None:
+            # (as text: a key read back from the queue's file is text, and 42 must be '42'
+            # in memory; one the queue can store)
+            return storable(str(key))
+    return None
 
 
 async def _wants(processor: WebhookProcessor) -> bool:
@@ -247,7 +269,12 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
     while True:
         try:
             job.fetched_at = Freshness.now()
-            job.raw = await _handle(live, processor, resource)
+            raw = await _handle(live, processor, resource)
+            wrong = _wrong_results(raw)
+            if wrong is not None:  # a mistake in the processor: no retry returns more
+                job.error = f"{_where(job)}: {type(processor).__name__}.handle_event {wrong}"
+            else:
+                job.raw = raw
             return
         except Exception as error:
             await _bounded(live, processor.on_error(error))
@@ -280,6 +307,29 @@ async def _handle(
     with scope:
         given = resource.for_integration if resource is not None else None
         return await _bounded(live, processor.handle_event(processor.event.payload, given))
+
+
+def _wrong_results(raw: Any) -> str | None:
+    """What is wrong with what ``handle_event`` returned (None: nothing)."""
+    fix = (
+        "it must return WebhookEventRawResults(updated_raw_results=[...], "
+        "deleted_raw_results=[...]), with empty lists when nothing changed"
+    )
+    if not isinstance(raw, WebhookEventRawResults):
+        return f"returned {_shown(raw)}, not WebhookEventRawResults: {fix}"
+    for name in ("updated_raw_results", "deleted_raw_results"):
+        items = getattr(raw, name)
+        if not isinstance(items, list | tuple):
+            return f"returned {name}={_shown(items)}, not a list of raw items: {fix}"
+        where = next((i for i, item in enumerate(items) if not isinstance(item, dict)), None)
+        if where is not None:
+            shown = _shown(items[where])
+            return f"returned {name}[{where}]={shown}, not a raw item (a dict): {fix}"
+    return None
+
+
+def _shown(value: Any) -> str:
+    return "None" if value is None else f"a {type(value).__name__} ({value!r:.60})"
 
 
 def _where(job: _Job) -> str:

@@ -12,7 +12,10 @@ Differences from the original, on purpose:
   a transient failure of the third-party API is the common case, and an event that runs
   out of retries is kept in the dead-letter list rather than dropped.
 * ``group_key(event)`` names the resource an event is about; events with the same key are
-  applied in arrival order, others in parallel. The default is the event's ``group_id``.
+  applied in arrival order, others in parallel. A path one of whose processors does not
+  define it (one written for the original) has its events applied one at a time, in
+  arrival order, as the original does (their key, and ``group_id`` in the worker, is the
+  registered path).
 * ``event.original_request`` (``_original_request`` in the original) is a
   :class:`ReceivedRequest`, rebuilt from what the durable queue keeps (the body as
   received, the headers, the path) rather than the live HTTP request, which is gone by the
@@ -28,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
+from ocean.live.queue import read_json
 
 EventPayload = dict[str, Any]
 EventHeaders = dict[str, str]
@@ -67,7 +70,7 @@ class ReceivedRequest:
         return self._body
 
     async def json(self) -> Any:
-        return orjson.loads(self._body)
+        return read_json(self._body)
 
     @property
     def headers(self) -> Mapping[str, str]:
@@ -168,7 +171,8 @@ class WebhookProcessor(ABC):
     ) -> WebhookEventRawResults: ...
 
     def group_key(self, event: WebhookEvent) -> str | None:
-        """The resource this event is about; None: no ordering with other events."""
+        """The resource this event is about; None: no ordering with other events. Not
+        overridden, it is not asked: the path's events are applied in arrival order."""
         return event.group_id
 
     async def before_processing(self) -> None:

@@ -44,7 +44,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
 from ocean.errors import QueueUnavailableError, StoreError
-from ocean.live.queue import QueuedEvent
+from ocean.live.queue import QueuedEvent, read_json, storable
 from ocean.store.group_commit import GroupCommit
 
 # The scripts take a group of events at once (one command however many: redis-py's
@@ -362,7 +362,7 @@ class RedisEventQueue:
         self._handed.discard(event.id)
 
     async def bury(self, event: QueuedEvent, error: str) -> None:
-        args: list[_Arg] = [event.id, error or "failed", event.path, event.stored]
+        args: list[_Arg] = [event.id, storable(error) or "failed", event.path, event.stored]
         args += [orjson.dumps(event.headers), event.key or "", repr(event.received_at)]
         args.append(event.attempts)
         await self._finishes.submit((self._key_list(event.key), args))
@@ -402,7 +402,7 @@ def _event(stream_id: str, fields: dict[bytes, bytes]) -> QueuedEvent:
     return QueuedEvent(
         id=stream_id,
         path=fields[b"path"].decode(),
-        payload=orjson.loads(fields[b"payload"]),
+        payload=read_json(fields[b"payload"]),
         headers=orjson.loads(fields[b"headers"]),
         key=key or None,
         received_at=float(fields[b"received"]),

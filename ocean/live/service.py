@@ -4,10 +4,11 @@ whether it is ready (its queue answers)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 
-from ocean.errors import QueueUnavailableError
+from ocean.errors import OceanError, QueueUnavailableError
 from ocean.listen.http import DirectRoute
 from ocean.live.open import open_queue, queue_url
 from ocean.live.process import LiveEvents, process
@@ -18,12 +19,14 @@ from ocean.monitor.metrics import Metrics
 from ocean.sail import Sail
 from ocean.store.base import Store
 
+_log = logging.getLogger(__name__)
 READY_SECONDS = 1.0
 """How long ``/ready`` waits for the queue to answer."""
 
 
 class LiveService:
-    """Open with :meth:`open` (None when the integration registers no processor)."""
+    """Open with :meth:`open` (None when the integration registers no processor, and has
+    no ``on_start`` hook that may register one)."""
 
     def __init__(
         self,
@@ -68,8 +71,28 @@ class LiveService:
 
     @classmethod
     async def open(cls, sail: Sail, store: Store, metrics: Metrics) -> LiveService | None:
-        if not sail.folder.integration.webhook_processors:
+        """Opened before the ``on_start`` hooks run: an integration that registers its
+        processors in one is served as one that does at import (its route reads the
+        processors registered when each event comes). When none is registered yet, a
+        queue that cannot be opened is logged and the live events not served."""
+        integration = sail.folder.integration
+        if integration.webhook_processors:
+            return await cls._open(sail, store, metrics)
+        if not integration.start_hooks:
             return None
+        try:
+            return await cls._open(sail, store, metrics)
+        except OceanError as error:
+            _log.warning(
+                "live events are not served: no webhook processor is registered yet, and "
+                "the live-event queue could not be opened for one the on_start hooks may "
+                "register (%s)",
+                error,
+            )
+            return None
+
+    @classmethod
+    async def _open(cls, sail: Sail, store: Store, metrics: Metrics) -> LiveService:
         settings = sail.settings
         live = LiveEvents(
             integration=sail.folder.integration,

@@ -38,7 +38,7 @@ from typing import Any
 import orjson
 
 from ocean.errors import QueueUnavailableError, StoreError
-from ocean.live.queue import QueuedEvent
+from ocean.live.queue import QueuedEvent, read_json, storable
 from ocean.store.group_commit import GroupCommit
 from ocean.store.sqlite.thread import SQLiteThread
 
@@ -73,7 +73,7 @@ def _copy(seq: int, event: QueuedEvent, stored: bytes) -> QueuedEvent:
     """``event`` as the file would give it back: its payload read again from what was
     stored, not the route's (whose processors may have changed it; the headers were
     copied when it was put)."""
-    return QueuedEvent(str(seq), event.path, orjson.loads(stored), event.headers, event.key,
+    return QueuedEvent(str(seq), event.path, read_json(stored), event.headers, event.key,
                        event.received_at, body=stored)  # fmt: skip
 
 
@@ -82,7 +82,7 @@ def _event(row: tuple[Any, ...]) -> QueuedEvent:
     return QueuedEvent(
         id=str(seq),
         path=path,
-        payload=orjson.loads(payload),
+        payload=read_json(payload),
         headers=orjson.loads(headers),
         key=key,
         received_at=received_at,
@@ -245,7 +245,7 @@ class SQLiteEventQueue:
 
     async def bury(self, event: QueuedEvent, error: str) -> None:
         with _retried(f"move event {event.id} to the dead-letter list"):
-            await self._run(self._bury, int(event.id), event.attempts, error)
+            await self._run(self._bury, int(event.id), event.attempts, storable(error))
 
     def _bury(self, seq: int, attempts: int, error: str) -> None:
         with self._db:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -26,6 +27,7 @@ from ocean.load.under_way import stopping
 from ocean.monitor.sensitive import redact
 
 Handle = Callable[[QueuedEvent], Awaitable[str | None]]
+_log = logging.getLogger(__name__)
 HELD = 1024
 """Events taken from the queue and not finished yet, at most (about 1 KB each)."""
 
@@ -50,6 +52,8 @@ class Workers:
         self._waiting: dict[str, deque[QueuedEvent]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._freed = asyncio.Event()
+        self._closing = False
+        """Stopping: a finished event starts none behind it (they stay queued)."""
 
     async def run(self, stop: asyncio.Event) -> None:
         stopping = asyncio.create_task(stop.wait())
@@ -76,6 +80,7 @@ class Workers:
                     self._admit(event)
         finally:
             stopping.cancel()
+            self._closing = True
             for task in list(self._tasks):
                 task.cancel()
             for task in list(self._tasks):
@@ -98,23 +103,49 @@ class Workers:
 
     async def _work(self, event: QueuedEvent) -> None:
         try:
-            failure = await self._handle(event)
+            await self._finish(event, await self._outcome(event))
+        finally:  # however it ended, the key is free for the next event
+            self._release(event)
+
+    async def _outcome(self, event: QueuedEvent) -> str | None:
+        """None when the event was applied, else why it failed."""
+        try:
+            return await self._handle(event)
         except Exception as error:  # a bug in a handler must not block its key
-            failure = f"{type(error).__name__}: {error}"
+            return f"{type(error).__name__}: {error}"
         except asyncio.CancelledError as error:
             if stopping():  # the event stays queued
                 raise
-            failure = f"applying it raised CancelledError ({error}) though it was not stopped"
-        if failure is None:
-            await self.outage.persist(lambda: self._queue.done(event))
-        else:
-            buried = redact(failure)  # kept in the dead-letter list, shown by `ocean events`
-            await self.outage.persist(lambda: self._queue.bury(event, buried))
+            return f"applying it raised CancelledError ({error}) though it was not stopped"
+
+    async def _finish(self, event: QueuedEvent, failure: str | None) -> None:
+        """Done or buried, retried through an outage. Any other error of the queue (a bug)
+        is logged and the event buried with a generic message instead, so that the worker
+        goes on; if even that fails, the event stays queued (delivered again after a
+        restart)."""
+        try:
+            if failure is None:
+                await self.outage.persist(lambda: self._queue.done(event))
+            else:
+                buried = redact(failure)  # kept in the dead-letter list, shown by `ocean events`
+                await self.outage.persist(lambda: self._queue.bury(event, buried))
+            return
+        except Exception:
+            _log.exception("live event %s: the queue could not finish it", event.id)
+        ended = "was applied" if failure is None else "failed"
+        generic = f"it {ended}, but the queue could not record it: see the integration's log"
+        try:
+            await self.outage.persist(lambda: self._queue.bury(event, generic))
+        except Exception:
+            _log.exception("live event %s: could not bury it either; it stays queued", event.id)
+
+    def _release(self, event: QueuedEvent) -> None:
+        """The event's slot, and its key to the next event waiting for it."""
         self._held -= 1
         self._freed.set()
         if event.key is not None:
             behind = self._waiting[event.key]
-            if behind:
+            if behind and not self._closing:
                 self._start(behind.popleft())
             else:
                 del self._waiting[event.key]
