@@ -122,7 +122,9 @@ class Authenticated:
 
 class Ownership:
     """Which entities a principal may change: an admin any, an integration those that do
-    not exist yet and those one of whose datasources is its own."""
+    not exist yet, placeholders (made for a missing relation target by another's write:
+    the integration that syncs the real entity writes it, and takes it over) and those one
+    of whose datasources is its own."""
 
     def __init__(self, store: Store) -> None:
         self.store = store

@@ -37,11 +37,11 @@ from ocean.server.bodies import (
     cursor,
     entity_objects,
     identifiers,
+    instant,
     json_object,
     limits_of,
     moment,
     number,
-    text,
 )
 from ocean.server.caller import Callers, owner_of
 from ocean.server.docs import docs_page
@@ -67,6 +67,7 @@ from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
 from ocean.store.search import SearchError
+from ocean.types import EntityKey
 
 _log = logging.getLogger(__name__)
 
@@ -240,7 +241,10 @@ class _Routes:
         """Delete entities of a blueprint, optionally with their dependents.
 
         Answers those deleted (``deletedEntities``) and the identifiers that do not exist
-        (``notFound``, not deleted); 404 when the blueprint does not exist."""
+        (``notFound``, not deleted); 404 when the blueprint does not exist. Without
+        ``delete_dependents``, when something left standing relates to any of them, the
+        call deletes nothing (as Port): 422 ``has_dependents`` naming what relates to
+        which. (An entity related to while the call runs is kept alone: ``keptEntities``.)"""
         blueprint = request.path_params["bp"]
         body = await json_object(request, bulk_cap(request))
         most = limits_of(request).delete_identifiers
@@ -249,14 +253,19 @@ class _Routes:
         stored = await self.store.get_entities(blueprint, sent)
         keys = [(blueprint, identifier) for identifier in sent if identifier in stored]
         deleted: list[str] = []
+        kept: list[str] = []
         if keys:
             dependents = flag(request, "delete_dependents")
             result = await self.gateway.delete(
-                self.callers.of(request), keys, delete_dependents=dependents
+                self.callers.of(request), keys, delete_dependents=dependents, whole=True
             )
+            if result.blocked and not result.deleted:
+                return _in_use(blueprint, result.blocked)
             deleted = [i for bp, i in result.deleted if bp == blueprint]
+            kept = [i for bp, i in result.blocked if bp == blueprint]
         missing = [identifier for identifier in sent if identifier not in stored]
-        return _JSON({"ok": True, "deletedEntities": deleted, "notFound": missing})
+        answer = {"ok": True, "deletedEntities": deleted, "notFound": missing}
+        return _JSON(answer | ({"keptEntities": kept} if kept else {}))
 
     async def time(self, request: Request) -> Response:
         """Ocean's extension: the time by the clock the catalog stamps its writes with, so
@@ -298,7 +307,7 @@ class _Routes:
             str(body.get("datasource_prefix", "")) + "0" + str(body.get("datasource_suffix", ""))
         )
         require_integration(principal_of(request), owner.identifier, "list the entities of")
-        before, limit = text(body, "before", required=False), number(body, "limit", 5000)
+        before, limit = instant(body, "before"), number(body, "limit", 5000)
         if not 1 <= limit <= _MOST_OWNED:
             raise RequestError(
                 f"limit must be from 1 to {_MOST_OWNED} (entities per page), got {limit}"
@@ -342,6 +351,21 @@ def _write_options(request: Request) -> dict[str, Any]:
         # instead of a search and an upsert); Port's bulk route always writes.
         "only_changed": flag(request, "only_changed"),
     }
+
+
+def _in_use(blueprint: str, blocked: dict[EntityKey, list[EntityKey]]) -> Response:
+    """A bulk deletion without dependents refused: what relates to each entity it took."""
+    named = [
+        f"{identifier!r} (related to by {', '.join(f'{bp}/{i}' for bp, i in users[:5])})"
+        for (_, identifier), users in list(blocked.items())[:10]
+    ]
+    return _error(
+        422,
+        "has_dependents",
+        f"nothing was deleted: entities of blueprint {blueprint!r} have dependents: "
+        f"{'; '.join(named)}; send delete_dependents=true to delete those too, or remove "
+        "their relations first",
+    )
 
 
 def _page_slot(body: dict[str, Any]) -> tuple[str, str]:

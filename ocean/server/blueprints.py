@@ -58,9 +58,16 @@ class BlueprintRoutes:
         return JSON({"ok": True, "blueprints": list((await self.reader.blueprints()).values())})
 
     async def create(self, request: Request) -> Response:
-        """Create a blueprint (409 when it exists)."""
+        """Create a blueprint (409 when it exists; 422 when its identifier holds ``/``,
+        which no path could name)."""
         body = await json_object(request)
         identifier = str(text(body, "identifier"))
+        if "/" in identifier:
+            raise RequestError(
+                f"blueprint identifier {identifier!r} holds '/': a blueprint is named in "
+                "paths (/v1/blueprints/{identifier}), where '/' cannot be told from a "
+                "separator, encoded or not; use another character, such as '-' or ':'"
+            )
         blueprint = {"relations": {}, "schema": {"properties": {}}} | body
         await self.gateway.create_blueprint(self.callers.of(request), blueprint)
         return JSON({"ok": True, "blueprint": await self.reader.blueprint(identifier)}, 201)

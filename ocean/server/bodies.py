@@ -15,6 +15,7 @@ wrong type is a :class:`RequestError` naming it (answered 422), never a server e
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from typing import Any
@@ -24,6 +25,7 @@ from starlette.requests import Request
 
 from ocean import request_body
 from ocean.errors import RequestError, RequestTooLargeError
+from ocean.store.base import iso_at
 from ocean.store.port.limits import CLIENT_HEADER, OCEAN_SERVER, PORT, Limits
 from ocean.store.writes import dumps
 
@@ -131,6 +133,25 @@ def moment(body: dict[str, Any], field: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise RequestError(f"{field} must be a timestamp string or null, got {_described(value)}")
     return value or None
+
+
+def instant(body: dict[str, Any], field: str) -> str | None:
+    """An ISO-8601 time field (any offset; none: UTC) in the form the catalog stamps its
+    writes with (:func:`~ocean.store.base.now_iso`), which it compares as text; None
+    when absent or null."""
+    value = text(body, field, required=False)
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=dt.UTC)
+        return iso_at(moment)
+    except (ValueError, OverflowError):
+        raise RequestError(
+            f"{field} must be an ISO-8601 time such as 2026-01-31T12:00:00.000Z, got "
+            f"{_described(value)}"
+        ) from None
 
 
 def number(body: dict[str, Any], field: str, default: int) -> int:

@@ -189,13 +189,14 @@ class EntityRoutes:
 
 
 def _identifier(request: Request) -> str:
-    """The entity identifier of the path, decoded as Port's clients encode it
-    (``quote_plus``: ``%2F`` is ``/``, ``+`` a space), read from the raw path."""
+    """The entity identifier of the path, percent-decoded from the raw path (``%2F`` is
+    ``/``). A ``+`` is itself: identifiers hold no spaces, so ``quote_plus`` (port-ocean's
+    DELETE), which escapes ``+``, and RFC 3986 escaping, which need not, both come back."""
     raw = request.scope.get("raw_path")
     if isinstance(raw, bytes):
         parts = raw.decode("latin-1").split("?", 1)[0].split("/", 5)
         if len(parts) == 6 and parts[4] == "entities":
-            return urllib.parse.unquote_plus(parts[5])
+            return urllib.parse.unquote(parts[5])
     return str(request.path_params["id"])
 
 

@@ -22,7 +22,15 @@ from ocean.server.access import Ownership
 from ocean.server.caller import Caller
 from ocean.server.grouping import GroupedWrites, written
 from ocean.store.audit import AuditEntry, KeepsAudit, diff_summary
-from ocean.store.base import CreatesOnly, DeleteResult, Store, WriteOutcome, already_exists
+from ocean.store.base import (
+    CreatesOnly,
+    DeleteResult,
+    Store,
+    WriteOutcome,
+    already_exists,
+    now_iso,
+)
+from ocean.store.blocked import kept_in_use
 from ocean.store.blueprint_removal import DeletesBlueprints
 from ocean.store.validation import identifier_problem
 from ocean.store.writes import merged
@@ -95,14 +103,20 @@ class WriteGateway:
         return _with_refused(entities, allowed, outcomes, denied) if denied else outcomes
 
     async def delete(
-        self, caller: Caller, keys: list[EntityKey], *, delete_dependents: bool
+        self, caller: Caller, keys: list[EntityKey], *, delete_dependents: bool, whole: bool = False
     ) -> DeleteResult:
         """Delete entities (with their dependents, or keeping those others relate to);
-        :class:`~ocean.errors.ForbiddenError` when any is not the caller's to delete."""
+        :class:`~ocean.errors.ForbiddenError` when any is not the caller's to delete.
+        ``whole`` (without ``delete_dependents``): none when any would be kept, those named
+        in ``blocked`` (an entity related to meanwhile is still kept alone)."""
         if caller.principal is not None:
             await self.ownership.check_delete(
                 caller.principal, keys, delete_dependents=delete_dependents
             )
+        if whole and not delete_dependents:
+            found = await self.store.dependents(keys, after=now_iso())
+            if blocked := kept_in_use(set(keys), found.of):
+                return DeleteResult(deleted=[], blocked=blocked)
         result = await self.store.delete_entities(keys, delete_dependents=delete_dependents)
         await self._audit(
             [

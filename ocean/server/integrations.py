@@ -5,12 +5,13 @@ Records are kept in the catalog store, so they survive a restart of the server.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ocean.errors import RequestError, StoreError
+from ocean.errors import ConflictError, RequestError, StoreError
 from ocean.installation import ORGANIZATION_ID, embedded_organization
 from ocean.server.bodies import SMALL_BODY, json_object, read_capped, text
 from ocean.server.principal import principal_of, require_integration
@@ -34,7 +35,7 @@ class Integrations:
         return JSONResponse({"ok": True, "integration": record})
 
     async def create(self, request: Request) -> Response:
-        """Register an integration."""
+        """Register an integration (409 when it is registered: PATCH changes it)."""
         body = await json_object(request, SMALL_BODY)
         identifier = str(text(body, "installationId"))
         require_integration(principal_of(request), identifier, "register")
@@ -57,24 +58,25 @@ class Integrations:
             | body
             | {"identifier": identifier, "installationId": identifier}
         )  # the body's own
-        await self.store.save_integration(identifier, record)
+        if await self.store.update_integration(identifier, partial(_new, record)) is None:
+            raise ConflictError(
+                f"integration {identifier!r} is registered already: change it with "
+                f"PATCH /v1/integration/{identifier}"
+            )
         return JSONResponse({"ok": True, "integration": record})
 
     async def patch(self, request: Request) -> Response:
         """Patch an integration (config, changelog destination, version...)."""
         identifier = request.path_params["id"]
-        record = await self.store.get_integration(identifier)
+        body = await json_object(request, SMALL_BODY)
+        record = await self.store.update_integration(
+            identifier, partial(_patched, identifier, body)
+        )
         if record is None:
             return JSONResponse(
                 {"ok": False, "error": "not_found", "message": "integration not installed"},
                 status_code=404,
             )
-        record |= await json_object(request, SMALL_BODY) | {
-            "identifier": identifier,  # a patch does not rename (nor move) an integration
-            "installationId": record.get("installationId", identifier),
-            "updatedAt": now_iso(),
-        }
-        await self.store.save_integration(identifier, record)
         return JSONResponse({"ok": True, "integration": record})
 
     async def get_cursor(self, request: Request) -> Response:
@@ -91,10 +93,10 @@ class Integrations:
         return JSONResponse({"ok": True, "cursor": {"primary": value}})
 
     async def resync_state(self, identifier: str, state: dict[str, Any]) -> dict[str, Any]:
-        record = await self.store.get_integration(identifier) or {"identifier": identifier}
-        record["resyncState"] = state | {"updatedAt": now_iso()}
-        await self.store.save_integration(identifier, record)
-        return record
+        """Keep ``state`` as the integration's resync state, stamped (an integration not
+        registered gets a record holding only it)."""
+        change = partial(_resync_state, identifier, state)
+        return await self.store.update_integration(identifier, change) or {}
 
     async def organization(self, _: Request) -> Response:
         """The organization: its id and feature flags (none)."""
@@ -108,6 +110,41 @@ class Integrations:
         """Accept and drop (kind examples, log and metric ingestion): read within the cap."""
         await read_capped(request, SMALL_BODY)
         return JSONResponse({"ok": True})
+
+
+# What update_integration runs in the catalog's transaction (module functions: a catalog in
+# a child process is handed them pickled).
+
+
+def _new(record: dict[str, Any], stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``record`` when none is stored, else nothing (a registered one is kept as it is)."""
+    return record if stored is None else None
+
+
+def _patched(
+    identifier: str, patch: dict[str, Any], stored: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The stored record with ``patch``'s keys (None: none is stored), still under its
+    identifier: a patch does not rename (nor move) an integration."""
+    if stored is None:
+        return None
+    return (
+        stored
+        | patch
+        | {
+            "identifier": identifier,
+            "installationId": stored.get("installationId", identifier),
+            "updatedAt": now_iso(),
+        }
+    )
+
+
+def _resync_state(
+    identifier: str, state: dict[str, Any], stored: dict[str, Any] | None
+) -> dict[str, Any]:
+    return (stored or {"identifier": identifier}) | {
+        "resyncState": state | {"updatedAt": now_iso()}
+    }
 
 
 _MOST_INDEX = 2**31 - 1

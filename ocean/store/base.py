@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -208,6 +208,17 @@ class Store(Protocol):
         ...
 
     async def get_integration(self, identifier: str) -> dict[str, Any] | None: ...
+
+    async def update_integration(
+        self, identifier: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """Read, change and keep an integration record in one transaction, so that two
+        updates at once run one after the other rather than one undoing the other:
+        ``change`` gets the stored record (None: there is none) and returns the record to
+        keep (None: keep nothing new). Returns what ``change`` returned. ``change`` may run
+        more than once, and in the catalog's own process (a module's function, or a
+        :func:`functools.partial` of one, that pickle can carry)."""
+        ...
 
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]

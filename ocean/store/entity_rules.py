@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from ocean.store.plain_check import EMAIL, generate_plain_check
-from ocean.store.validation import PROPERTY_TYPES
+from ocean.store.schema_limits import limit_checks
+from ocean.store.validation import PROPERTY_TYPES, identifier_problem
 
 Check = Callable[[Any], str | None]
 Edge = tuple[str, str, str]
@@ -52,6 +53,23 @@ class EntityRules:
         )
         """The usual entity's (or body's) body and edges, certainly valid; None: anything
         else, which :meth:`problems` and :meth:`edges` take."""
+
+    def defined(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` without the properties and relations the blueprint does not define (a
+        body stored before a blueprint change removed them); ``body`` itself when it has
+        none such (a check of two key sets, mostly)."""
+        properties: Any = body.get("properties")
+        relations: Any = body.get("relations")
+        odd_properties = type(properties) is dict and not properties.keys() <= self._checks.keys()
+        odd_relations = type(relations) is dict and not relations.keys() <= self._relations.keys()
+        if not (odd_properties or odd_relations):
+            return body
+        kept = dict(body)
+        if odd_properties:
+            kept["properties"] = {k: v for k, v in properties.items() if k in self._checks}
+        if odd_relations:
+            kept["relations"] = {k: v for k, v in relations.items() if k in self._relations}
+        return kept
 
     def checked(self, body: dict[str, Any]) -> tuple[list[str], list[Edge]]:
         """Everything wrong with a body, and its edges (one generated pass when fine)."""
@@ -107,6 +125,8 @@ class EntityRules:
                 problems.append(
                     f"relation {name!r} is single: expected one identifier, got {value!r:.60}"
                 )
+            else:
+                problems += _identifier_problems(name, value)
         return problems
 
     def edges(self, body: dict[str, Any]) -> list[Edge]:
@@ -120,6 +140,16 @@ class EntityRules:
                 if isinstance(identifier, str):
                     edges.append((name, target, identifier))
         return edges
+
+
+def _identifier_problems(relation: str, value: str | list[str]) -> list[str]:
+    """Why the entities a relation names cannot exist: each is named by an identifier (and
+    a missing one is made as a placeholder of that identifier)."""
+    return [
+        f"relation {relation!r}: {problem}"
+        for identifier in (value if isinstance(value, list) else [value])
+        if (problem := identifier_problem(identifier)) is not None
+    ]
 
 
 def _section(body: dict[str, Any], field: str) -> dict[str, Any] | None:
@@ -153,7 +183,8 @@ def _meta_problems(body: dict[str, Any]) -> list[str]:
 
 
 def _property_check(definition: Any) -> Check:
-    """One property's JSON-Schema checks (type, enum, format, array items) as a function."""
+    """One property's JSON-Schema checks (type, enum, format, limits, array items) as a
+    function."""
     if not isinstance(definition, dict):
         return lambda _value: None
     expected = definition.get("type", "string")
@@ -165,6 +196,7 @@ def _property_check(definition: Any) -> Check:
         if expected == "array" and isinstance(definition.get("items"), dict)
         else None
     )
+    limits = limit_checks(definition, expected)
 
     def check(value: Any) -> str | None:
         if not isinstance(value, python_type) or (
@@ -175,6 +207,9 @@ def _property_check(definition: Any) -> Check:
             return f"{value!r:.60} is not one of {enum}"
         if fmt is not None and not fmt(cast(str, value)):
             return f"{value!r:.60} is not a valid {definition['format']}"
+        for limit in limits:
+            if (problem := limit(value)) is not None:
+                return problem
         if items is not None:
             elements = cast(list[Any], value)
             return next((p for item in elements if (p := items(item)) is not None), None)

@@ -14,7 +14,9 @@ class KnowsDatasources(Protocol):
 
     async def datasources_of(self, keys: list[EntityKey]) -> dict[EntityKey, list[str]]:
         """The datasources of those of ``keys`` that exist, sorted (an empty list: no
-        recorded writer); the keys that do not exist are left out."""
+        recorded writer); the keys that do not exist are left out, and placeholders (made
+        for a missing relation target, holding no one's data: anyone may write one, and
+        the write takes it from its maker)."""
         ...
 
 

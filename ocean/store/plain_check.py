@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ocean.store.validation import IS_IDENTIFIER, LIMITS
+
 PlainEntity = tuple[dict[str, Any], list[tuple[str, str, str]]]
 """A body (the entity's title, icon, team, properties and relations as sent) and its
 relation edges: (relation, target blueprint, target identifier) each."""
@@ -51,6 +53,9 @@ def generate_plain_check(
         "PROPERTIES": frozenset(definitions),
         "RELATIONS": frozenset(relations),
         "string_list": _string_list,
+        "identifiers": _identifiers,
+        "identifier": _identifier,
+        "VALID": _VALID,
         "EMAIL": EMAIL,
     }
     lines = ["def plain(e):", "    b = {}"]
@@ -112,11 +117,13 @@ def _relation_lines(
         lines.append(f"    v = r.get(r{index})")
         lines.append("    if v is None:" + (" return None" if needed else " pass"))
         if many:
-            lines.append("    elif not string_list(v): return None")
+            lines.append("    elif not identifiers(v): return None")
             if target:
                 lines.append(f"    else: edges += [(r{index}, t{index}, x) for x in v]")
         else:
-            lines.append("    elif type(v) is not str: return None")
+            lines.append(
+                "    elif type(v) is not str or (v not in VALID and not identifier(v)): return None"
+            )
             if target:
                 lines.append(f"    else: edges.append((r{index}, t{index}, v))")
     return lines
@@ -125,12 +132,12 @@ def _relation_lines(
 def _property_test(definition: Any, index: int, namespace: dict[str, Any]) -> str:
     """The inline test for property ``index``'s value ``v``: its exact JSON type, and for a
     string its enum of strings or URL format, where that is all the definition asks; else
-    its full check (``c{index}``)."""
+    (array items, limits such as ``maxLength``) its full check (``c{index}``)."""
     if not isinstance(definition, dict):
         return "True"
     kind = definition.get("type", "string")
     exact = _EXACT.get(kind)
-    if exact is None or "items" in definition:
+    if exact is None or "items" in definition or not LIMITS.isdisjoint(definition):
         return f"c{index}(v) is None"
     tests = [exact.format(v="v")]
     enum, fmt = definition.get("enum"), definition.get("format")
@@ -148,3 +155,34 @@ def _property_test(definition: Any, index: int, namespace: dict[str, Any]) -> st
 
 def _string_list(value: Any) -> bool:
     return type(value) is list and all(type(item) is str for item in value)
+
+
+_VALID: set[str] = set()
+"""Relation values found valid identifiers lately: a sync names the same targets over and
+over, and a set's answer costs a fifth of the pattern's."""
+_REMEMBERED = 50_000
+"""At most this many (of at most :data:`_LONGEST` characters) are remembered."""
+_LONGEST = 200
+
+
+def _identifier(value: str) -> bool:
+    """Whether a relation's value is a valid entity identifier, remembered if it is."""
+    if IS_IDENTIFIER(value) is None:
+        return False
+    if len(value) <= _LONGEST:
+        if len(_VALID) >= _REMEMBERED:
+            _VALID.clear()
+        _VALID.add(value)
+    return True
+
+
+def _identifiers(value: Any) -> bool:
+    """Whether a many relation's value is a list of valid entity identifiers."""
+    if type(value) is not list:
+        return False
+    try:
+        if _VALID.issuperset(value):  # each a string remembered (the list's items hashed in C)
+            return True
+    except TypeError:  # an item that cannot be hashed, such as an object
+        return False
+    return all(type(item) is str and (item in _VALID or _identifier(item)) for item in value)

@@ -18,7 +18,15 @@ from typing import Any
 from ocean.load.diff import is_unchanged
 from ocean.store.base import WriteOutcome, already_exists, does_not_exist
 from ocean.store.entity_rules import Edge, EntityRules
-from ocean.store.writes import Checked, PreparedBatch, dumps, entity_of, loads, merged
+from ocean.store.writes import (
+    PLACEHOLDER,
+    Checked,
+    PreparedBatch,
+    dumps,
+    entity_of,
+    loads,
+    merged,
+)
 from ocean.types import EntityKey
 
 
@@ -32,6 +40,9 @@ class PlannedWrite:
     text: str
     before: list[Edge] | None = None
     """An update's stored relation edges (what the write replaces); None for a creation."""
+    claimed: bool = False
+    """Whether it is written over a placeholder: the writer takes the entity from the
+    placeholder's owners (who made it, and would delete it as their own stale entity)."""
 
 
 @dataclass
@@ -112,6 +123,10 @@ class BatchPlan:
         now = {write.key for write in self.writes}
         return {key for key in written - now if key not in copies.stored}
 
+    def claimed(self) -> list[EntityKey]:
+        """The keys written over placeholders (mostly none), whose owners the writer replaces."""
+        return [write.key for write in self.writes if write.claimed]
+
     def results(self) -> list[WriteOutcome]:
         """Every entity's outcome, in request order (a key sent twice: each copy's)."""
         outcomes = [*self.outcomes, *self.copied]
@@ -172,6 +187,7 @@ class Copies:
             if last is not None:
                 outcomes.append(WriteOutcome(last.index, key[1], key[0], last.status))
                 write.before = last.before  # what the catalog holds is the stored entity's
+                write.claimed = last.claimed
             last, edges = write, written_edges
             named.update((bp, target) for _, bp, target in edges)
         return last, edges, outcomes, named
@@ -258,38 +274,44 @@ def _planned(
 ) -> tuple[PlannedWrite, list[Edge]] | WriteOutcome:
     """One entity's write over ``old`` (None: a creation) and its edges, or its outcome."""
     problems, edges = checked
-    status, before = "created", None
+    status, before, claimed = "created", None, False
     if old is not None:
-        over = _over_stored(text, old, merge=options["merge"], only_changed=options["only_changed"])
+        rule, claimed = rules[key[0]], old.startswith(PLACEHOLDER)
+        merge, only_changed = options["merge"], options["only_changed"] and not claimed
+        over = _over_stored(text, old, rule, merge=merge, only_changed=only_changed)
         if over is None:
             return WriteOutcome(index, key[1], key[0], "unchanged")
         written, had = over
-        status, before = "updated", rules[key[0]].edges(had)
+        status, before = "updated", rule.edges(had)
         if type(written) is dict:  # merged: checked again as it will be stored
             text = dumps(written)
-            problems, edges = rules[key[0]].checked(written)
+            problems, edges = rule.checked(written)
     if problems:
         return _failed(index, key, "; ".join(problems))
-    return PlannedWrite(index, key, status, text, before), edges
+    return PlannedWrite(index, key, status, text, before, claimed), edges
 
 
 def _over_stored(
-    text: str, old: str, *, merge: bool, only_changed: bool
+    text: str, old: str, rules: EntityRules, *, merge: bool, only_changed: bool
 ) -> tuple[str | dict[str, Any], dict[str, Any]] | None:
     """What writing the body ``text`` over the stored ``old`` writes, and ``old`` parsed:
     None when it would change nothing (with ``only_changed``), the merged body when a merge
     keeps something of ``old``, else ``text``. Each body is parsed once, and only when the
-    texts differ."""
+    texts differ. A merge keeps only what ``rules`` define of ``old``: a property or
+    relation its blueprint no longer has is dropped, not carried into a body that fails."""
     if only_changed and old == text:
         return None
     had = loads(old)
+    had.pop("placeholder", None)  # a placeholder's mark (only its own): not written again
     if not (only_changed or merge):
         return text, had
     sent = loads(text)
     if only_changed and is_unchanged(sent, entity_of(had)):
         return None
-    if merge and not _covers(sent, had):
-        return merged(had, sent), had
+    if merge:
+        had = rules.defined(had)
+        if not _covers(sent, had):
+            return merged(had, sent), had
     return text, had
 
 

@@ -7,7 +7,7 @@ came in. Entities are checked by :mod:`ocean.store.entity_rules`.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from ocean.errors import ConflictError, StoreError
 
@@ -23,6 +23,13 @@ _PROPERTY_NAME = re.compile(r"^[A-Za-z0-9@_=\-]+$")
 
 _ENTITY_IDENTIFIER = re.compile(r"(?!\.{1,2}$)[\w@.+:\\/='-]+")
 _BLUEPRINT_IDENTIFIER = re.compile(r"(?!\.{1,2}$)[\w@.+:\\/-]+")
+IS_IDENTIFIER = re.compile(r"(?!\.{1,2}$)[\w@.+:\\/='-]{1,1000}").fullmatch
+"""A match when a string is a valid entity identifier (:func:`identifier_problem` says
+why not): one call, for the generated checks of relation values."""
+LENGTHS = ("minLength", "maxLength", "minItems", "maxItems")
+BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+LIMITS = frozenset((*LENGTHS, *BOUNDS, "pattern", "multipleOf", "uniqueItems"))
+"""The JSON-Schema keywords that limit a property's value beyond its type, enum and format."""
 
 
 def identifier_problem(
@@ -99,13 +106,32 @@ def _known_type(kind: Any) -> bool:
 
 
 def _schema_problems(where: str, definition: dict[str, Any]) -> list[str]:
-    """The enum and format of a property (or of its array's items), where wrong."""
+    """The enum, format and limits of a property (or of its array's items), where wrong."""
     problems = []
     if "enum" in definition and not isinstance(definition["enum"], list):
         problems.append(f"{where}: enum must be a list, got {definition['enum']!r:.60}")
-    if "format" in definition and not isinstance(definition["format"], str):
-        problems.append(f"{where}: format must be a string, got {definition['format']!r:.60}")
+    for name in ("format", "pattern"):
+        if name in definition and not isinstance(definition[name], str):
+            problems.append(f"{where}: {name} must be a string, got {definition[name]!r:.60}")
+    for name in LENGTHS:
+        value = definition.get(name)
+        if name in definition and not (is_limit(value) and value >= 0 and value % 1 == 0):
+            problems.append(f"{where}: {name} must be a whole number >= 0, got {value!r:.60}")
+    if not isinstance(definition.get("uniqueItems", False), bool):
+        problems.append(f"{where}: uniqueItems must be true or false")
+    for name in (*BOUNDS, "multipleOf"):
+        value = definition.get(name)
+        draft4 = name.startswith("exclusive") and isinstance(value, bool)  # (minimum's flag)
+        if name in definition and not draft4 and not is_limit(value, name == "multipleOf"):
+            problems.append(f"{where}: {name} must be a number, got {value!r:.60}")
     return problems
+
+
+def is_limit(value: Any, positive: bool = False) -> TypeGuard[int | float]:
+    """Whether ``value`` is a number (not a boolean) a numeric limit may be."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return False
+    return value > 0 or not positive
 
 
 def _relation_definition_problems(name: str, definition: Any, known: set[str]) -> list[str]:

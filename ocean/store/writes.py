@@ -21,6 +21,12 @@ from ocean.store.validation import identifier_problem
 from ocean.types import Entity, EntityKey
 
 BODY_FIELDS = ("title", "icon", "team", "properties", "relations")
+PLACEHOLDER = '{"placeholder":true'
+"""How the stored body of a placeholder (an entity made for a missing relation target,
+``{"placeholder":true,"title":identifier}``) begins, and no written body does (its keys
+are :data:`BODY_FIELDS`): a placeholder holds no one's data, so anyone may write it, and
+the write takes it from its maker (see :mod:`ocean.store.plan`). Readers never see the
+key (:func:`entity_of`)."""
 
 
 def rules_cover(rules: dict[str, EntityRules], entities: list[Entity]) -> bool:

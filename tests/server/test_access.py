@@ -151,6 +151,40 @@ async def test_an_integration_cannot_overwrite_delete_or_list_another_s_entities
         assert stored["a1"]["title"] == "t"
 
 
+async def test_an_integration_writes_the_real_entity_of_another_s_placeholder(
+    served: Served,
+) -> None:
+    """A's write relating to a missing team makes a placeholder; B, syncing teams, writes
+    the real team and owns it alone (A may no longer change it, nor delete it as stale)."""
+    admin = await served.client("admin", "admin")
+    a = await served.client("a", "integration", "team-a")
+    b = await served.client("b", "integration", "team-b")
+    team = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
+    relating = SERVICE | {"relations": {"owner": {"target": "team", "many": False}}}
+    async with admin, a, b:
+        for blueprint in (team, relating):
+            assert (await admin.post("/v1/blueprints", json=blueprint)).status_code == 201
+        made = await a.post(
+            "/v1/blueprints/service/entities/bulk?upsert=true&merge=true&create_missing_related_entities=true",
+            json={"entities": [{"identifier": "api", "relations": {"owner": "core"}}]},
+        )  # fmt: skip
+        assert made.status_code == 200, made.text
+
+        real = await b.post(
+            "/v1/blueprints/team/entities?upsert=true&merge=true",
+            json={"identifier": "core", "title": "Core team"},
+        )
+        again = await a.post(
+            "/v1/blueprints/team/entities?upsert=true&merge=true",
+            json={"identifier": "core", "title": "A's"},
+        )
+
+        assert real.status_code == 201, real.text
+        assert real.json()["entity"]["title"] == "Core team"
+        assert again.status_code == 403, again.text
+        assert [e["identifier"] for e in (await _scan(a, "team-a")).json()["entities"]] == ["api"]
+
+
 async def test_an_integration_cannot_delete_another_s_entities_through_their_relations(
     served: Served,
 ) -> None:
@@ -195,12 +229,10 @@ async def test_admin_can_do_what_integrations_cannot(served: Served) -> None:
         assert (
             await a.post("/v1/integration", json={"installationId": "team-b"})
         ).status_code == 403
-        assert (
-            await a.post("/v1/integration", json={"installationId": "team-a"})
-        ).status_code == 200
         renamed = await a.post(
             "/v1/integration", json={"installationId": "team-a", "identifier": "team-b"}
         )
+        assert renamed.status_code == 200
         assert renamed.json()["integration"]["identifier"] == "team-a"  # its own record only
         patched = await a.patch("/v1/integration/team-a", json={"identifier": "team-b"})
         assert patched.json()["integration"]["identifier"] == "team-a"

@@ -1,6 +1,8 @@
 """``POST /v1/blueprints/{bp}/bulk/entities/delete`` reports only what it deleted: an
 unknown blueprint is 404, identifiers that do not exist are listed as not found (and not
-audited as deleted), over real HTTP on SQLite and PostgreSQL."""
+audited as deleted), and without ``delete_dependents`` a call taking an entity something
+left standing relates to deletes nothing (422, naming them), over real HTTP on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -108,3 +110,60 @@ async def test_deleting_a_blueprint_another_relates_to_with_its_entities_is_refu
     assert "service.owner" in answer.json()["message"]
     assert await _identifiers(api, "team") == ["core", "ops"]  # nothing was deleted
     assert await _identifiers(api, "service") == ["api", "web"]
+
+
+@pytest.mark.parametrize("params", [{"delete_dependents": "false"}, {}], ids=["false", "absent"])
+async def test_without_dependents_a_call_taking_an_entity_something_relates_to_deletes_nothing(
+    api: httpx.AsyncClient, params: dict[str, str]
+) -> None:
+    free = await api.post(
+        "/v1/blueprints/team/entities", params={"upsert": "true"}, json={"identifier": "free"}
+    )
+    assert free.status_code == 201, free.text
+
+    answer = await api.post(
+        "/v1/blueprints/team/bulk/entities/delete",
+        json={"entities": ["free", "core", "ghost"]},
+        params=params,
+    )
+
+    assert answer.status_code == 422, answer.text
+    refused = answer.json()
+    assert (refused["ok"], refused["error"]) == (False, "has_dependents")
+    for named in ("nothing was deleted", "'core'", "service/api", "service/web", "dependents"):
+        assert named in refused["message"], refused["message"]
+    assert "'free'" not in refused["message"]
+    assert await _identifiers(api, "team") == ["core", "free", "ops"]
+    assert await _audited_deletes(api) == []
+
+
+async def test_without_dependents_entities_relating_only_to_each_other_go_together(
+    api: httpx.AsyncClient,
+) -> None:
+    node = {
+        "identifier": "node",
+        "title": "Node",
+        "schema": {"properties": {}},
+        "relations": {"parent": {"target": "node", "many": False, "required": False}},
+    }
+    assert (await api.post("/v1/blueprints", json=node)).status_code == 201
+    tree = [
+        {"identifier": "root"},
+        {"identifier": "leaf", "relations": {"parent": "root"}},
+        {"identifier": "other", "relations": {"parent": "leaf"}},
+    ]
+    written = await api.post(
+        "/v1/blueprints/node/entities/bulk", params={"upsert": "true"}, json={"entities": tree}
+    )
+    assert written.status_code == 200, written.text
+    url, params = "/v1/blueprints/node/bulk/entities/delete", {"delete_dependents": "false"}
+
+    refused = await api.post(url, json={"entities": ["root", "leaf"]}, params=params)
+    assert refused.status_code == 422, refused.text
+    assert "'leaf' (related to by node/other)" in refused.json()["message"]
+    assert await _identifiers(api, "node") == ["leaf", "other", "root"]
+
+    deleted = await api.post(url, json={"entities": ["root", "leaf", "other"]}, params=params)
+    assert deleted.status_code == 200, deleted.text
+    assert sorted(deleted.json()["deletedEntities"]) == ["leaf", "other", "root"]
+    assert await _identifiers(api, "node") == []

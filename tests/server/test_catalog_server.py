@@ -359,6 +359,23 @@ async def test_the_client_finds_who_relates_to_which_keys(
         assert found.fresh == {("service", "svc-core"), ("service", "svc-ops")}
 
 
+async def test_oceans_client_deleting_without_dependents_keeps_only_what_others_relate_to(
+    served: tuple[str, Store],
+) -> None:
+    """The server refuses the whole call (as Port): the client deletes one at a time."""
+    teams = [{"identifier": t, "blueprint": "team"} for t in ("core", "edge", "ops")]
+    user = {"identifier": "svc-core", "blueprint": "service", "relations": {"team": "core"}}
+    async with _client(served) as (store, client):
+        await store.upsert_entities([*teams, user], owner=Owner("t", "t-1"), merge=False)  # type: ignore[list-item]
+
+        keys = [("team", "core"), ("team", "edge"), ("team", "ops")]
+        result = await client.delete_entities(keys, delete_dependents=False)
+
+        assert sorted(result.deleted) == [("team", "edge"), ("team", "ops")]
+        assert result.blocked == {("team", "core"): [("service", "svc-core")]}
+        assert list(await store.get_entities("team", ["core", "edge", "ops"])) == ["core"]
+
+
 async def test_oceans_client_reads_the_time_the_server_stamps_writes_with(
     served: tuple[str, Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -97,6 +97,16 @@ def _service(identifier: str, **extra: Any) -> dict[str, Any]:
         ),
         pytest.param(_service("has space"), "may hold only letters, digits", id="identifier-rules"),
         pytest.param(
+            _service("a", relations={"team": "has space"}),
+            "relation 'team': identifier 'has space' may hold only letters",
+            id="relation-value-rules",
+        ),
+        pytest.param(
+            _service("a", relations={"depends": ["b", ""]}),
+            "relation 'depends': identifier '' must be a non-empty string",
+            id="relation-value-empty",
+        ),
+        pytest.param(
             _service("a", team=5), "team must be a string or a list of strings", id="team"
         ),
     ],
@@ -150,6 +160,49 @@ async def test_missing_relation_target_becomes_a_placeholder(store: Store) -> No
     placeholder = (await store.get_entities("team", ["core"]))["core"]
     assert placeholder["title"] == "core"
     assert ("team", "core") in await store.owned_keys(OWNER)
+
+
+async def test_no_placeholder_is_made_for_a_relation_value_no_identifier_may_be(
+    store: Store,
+) -> None:
+    await store.create_blueprints([TEAM, SERVICE])
+
+    outcomes = await _upsert(
+        store,
+        _service("a", relations={"team": ".."}),
+        _service("b", relations={"depends": ["c d", "ok"]}),
+    )
+
+    assert [o.ok for o in outcomes] == [False, False]
+    assert await store.get_entities("team", [".."]) == {}
+    assert await store.get_entities("service", ["b", "c d", "ok"]) == {}
+
+
+async def test_values_beyond_the_schema_limits_are_refused(store: Store) -> None:
+    limited = TEAM | {"schema": {"properties": {
+        "name": {"type": "string", "maxLength": 3, "pattern": "^[a-z]+$"},
+        "size": {"type": "number", "minimum": 1},
+        "tags": {"type": "array", "maxItems": 1},
+    }}}  # fmt: skip
+    await store.create_blueprints([limited])
+
+    outcomes = await store.upsert_entities(
+        [
+            {"identifier": "t1", "blueprint": "team", "properties": {"name": "abcd"}},
+            {"identifier": "t2", "blueprint": "team", "properties": {"name": "AB"}},
+            {"identifier": "t3", "blueprint": "team", "properties": {"size": 0}},
+            {"identifier": "t4", "blueprint": "team", "properties": {"tags": [1, 2]}},
+            {"identifier": "t5", "blueprint": "team", "properties": {"name": "ab", "size": 1}},
+        ],
+        owner=OWNER,
+        merge=True,
+    )
+
+    assert [o.ok for o in outcomes] == [False, False, False, False, True]
+    assert "more than maxLength 3" in (outcomes[0].error or "")
+    assert "does not match the pattern" in (outcomes[1].error or "")
+    assert "must be at least 1 (minimum)" in (outcomes[2].error or "")
+    assert "more than maxItems 1" in (outcomes[3].error or "")
 
 
 async def test_missing_relation_target_fails_without_create_missing(store: Store) -> None:
@@ -457,6 +510,21 @@ async def test_a_relation_given_a_target_its_entities_name_nothing_in_is_refused
                     "enum",
                     {"properties": {"p": {"type": "string", "enum": "a"}}},
                     "enum must be a list",
+                ),
+                (
+                    "limit-type",
+                    {"properties": {"p": {"type": "string", "maxLength": "5"}}},
+                    "maxLength must be a whole number >= 0",
+                ),
+                (
+                    "bound-type",
+                    {"properties": {"p": {"type": "number", "minimum": "0"}}},
+                    "minimum must be a number",
+                ),
+                (
+                    "pattern-type",
+                    {"properties": {"p": {"type": "array", "items": {"pattern": 5}}}},
+                    "items: pattern must be a string",
                 ),
                 (
                     "required-number",

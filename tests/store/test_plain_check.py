@@ -98,6 +98,16 @@ def test_the_quick_path_shapes_the_body_and_edges_as_the_full_path(entity: dict[
     assert sorted(edges) == sorted(rules.edges(body_of(entity)))
 
 
+def test_relation_values_found_valid_before_are_valid_again_and_others_are_not() -> None:
+    rules, quick_yes = _quick_yes(BLUEPRINT)
+    fine = _with(relations={"team": "core", "depends": ["a", "b"]})
+
+    assert quick_yes(fine) and quick_yes(fine)  # the second time remembered
+    assert not quick_yes(_with(relations={"depends": ["a", "b", "c d"]}))
+    assert not quick_yes(_with(relations={"depends": ["a", 1]}))
+    assert not quick_yes(_with(relations={"team": "core "}))
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
@@ -118,6 +128,14 @@ def test_the_quick_path_shapes_the_body_and_edges_as_the_full_path(entity: dict[
         pytest.param(_with(relations={"depends": "a"}), "is many", id="many"),
         pytest.param(_with(relations={"owner": None}), "'owner' is required", id="required-rel"),
         pytest.param(_with(relations={"nope": "a"}), "not defined", id="unknown-relation"),
+        pytest.param(_with(relations={"team": ""}), "'team': identifier ''", id="empty-target"),
+        pytest.param(_with(relations={"team": ".."}), "'team': identifier '..'", id="dots"),
+        pytest.param(_with(relations={"owner": "a b"}), "(no spaces)", id="space-target"),
+        pytest.param(
+            _with(relations={"depends": ["ok", "a b"]}), "'depends': identifier 'a b'", id="many"
+        ),
+        pytest.param(_with(relations={"depends": ["x" * 1001]}), "over 1000", id="long-target"),
+        pytest.param(_with(relations={"depends": ["a", {"b": 1}]}), "is many", id="many-object"),
         pytest.param(_with(title=5), "title must be a string", id="title"),
         pytest.param(_with(team=[1]), "team must be", id="team"),
     ],
@@ -139,3 +157,66 @@ def test_a_schema_requiring_what_it_does_not_define_is_never_quickly_valid() -> 
 
     assert not quick_yes({"properties": {}})
     assert rules.problems({"properties": {}}) == ["property 'ghost' is required but missing"]
+
+
+LIMITED: dict[str, Any] = {
+    "identifier": "limited",
+    "schema": {
+        "properties": {
+            "name": {"type": "string", "minLength": 3, "maxLength": 5, "pattern": "^[a-z]+$"},
+            "replicas": {"type": "number", "minimum": 0, "maximum": 10, "multipleOf": 2},
+            "ratio": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+            "old": {"type": "number", "minimum": 0, "exclusiveMinimum": True},  # draft 4
+            "tags": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 2,
+                "uniqueItems": True,
+                "items": {"type": "string", "maxLength": 3},
+            },  # fmt: skip
+        },
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("properties", "problem"),
+    [
+        pytest.param({"name": "ab"}, "'ab' has 2 characters, fewer than minLength 3", id="min-len"),
+        pytest.param({"name": "abcdef"}, "more than maxLength 5", id="max-len"),
+        pytest.param({"name": "ABC"}, "does not match the pattern '^[a-z]+$'", id="pattern"),
+        pytest.param({"replicas": -2}, "-2 must be at least 0 (minimum)", id="minimum"),
+        pytest.param({"replicas": 12}, "12 must be at most 10 (maximum)", id="maximum"),
+        pytest.param({"replicas": 3}, "3 is not a multiple of 2", id="multiple"),
+        pytest.param({"ratio": 0}, "0 must be above 0 (exclusiveMinimum)", id="exclusive-min"),
+        pytest.param({"ratio": 1.0}, "must be below 1 (exclusiveMaximum)", id="exclusive-max"),
+        pytest.param({"old": 0}, "0 must be above 0 (minimum)", id="draft-4-exclusive"),
+        pytest.param({"tags": []}, "fewer than minItems 1", id="min-items"),
+        pytest.param({"tags": ["a", "b", "c"]}, "more than maxItems 2", id="max-items"),
+        pytest.param({"tags": ["a", "a"]}, "repeats an item", id="unique"),
+        pytest.param({"tags": ["toolong"]}, "more than maxLength 3", id="items-max-len"),
+    ],
+)
+def test_a_value_beyond_its_limits_is_refused_by_the_full_check(
+    properties: dict[str, Any], problem: str
+) -> None:
+    rules, quick_yes = _quick_yes(LIMITED)
+
+    assert not quick_yes({"properties": properties})
+    assert any(problem in p for p in rules.problems({"properties": properties})), rules.problems(
+        {"properties": properties}
+    )
+
+
+def test_a_value_within_its_limits_is_valid() -> None:
+    rules = EntityRules(LIMITED)
+    body = {
+        "properties": {
+            "name": "abcd", "replicas": 10, "ratio": 0.5, "old": 0.1, "tags": ["a", "bcd"]
+        }
+    }  # fmt: skip
+
+    assert rules.problems(body) == []
+    assert rules.checked({"properties": {"replicas": 0.6, "name": "abc"}})[0] == [
+        "property 'replicas': 0.6 is not a multiple of 2 (multipleOf)"
+    ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -364,6 +364,15 @@ class PortAPIStore:
                 return None
             raise
         return dict(reply.body.get("integration") or {})
+
+    async def update_integration(
+        self, identifier: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """Read, then save (which Port refuses: it keeps its own records); nothing to lock."""
+        record = change(await self.get_integration(identifier))
+        if record is not None:
+            await self.save_integration(identifier, record)
+        return record
 
     async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
         return await cursors.get(self._http, integration, kind, index)

@@ -19,6 +19,7 @@ from ocean.store.credentials import (
     secret_hash,
     unknown,
 )
+from ocean.store.writes import PLACEHOLDER
 from ocean.types import EntityKey
 
 _COLUMNS = (
@@ -29,6 +30,7 @@ _DATASOURCES = (
     "SELECT k.bp, k.ident, array_remove(array_agg(w.datasource ORDER BY w.datasource), NULL) "
     "FROM unnest($1::text[], $2::text[]) AS k(bp, ident) "
     "JOIN entities e ON e.blueprint = k.bp AND e.identifier = k.ident "
+    f"AND left(e.body, {len(PLACEHOLDER)}) <> '{PLACEHOLDER}' "  # anyone may write one
     "LEFT JOIN (ownership o JOIN owners w ON w.id = o.owner) "
     "ON o.blueprint = k.bp AND o.identifier = k.ident "
     "GROUP BY k.bp, k.ident"
@@ -94,7 +96,8 @@ async def rotate(pool: asyncpg.Pool, client_id: str) -> str:
 
 
 async def datasources_of(pool: asyncpg.Pool, keys: list[EntityKey]) -> dict[EntityKey, list[str]]:
-    """The datasources of those of ``keys`` that exist (an empty list: no recorded writer)."""
+    """The datasources of those of ``keys`` that exist (an empty list: no recorded
+    writer), but placeholders."""
     unique = list(dict.fromkeys(keys))
     rows = await pool.fetch(_DATASOURCES, [bp for bp, _ in unique], [ident for _, ident in unique])
     return {(str(r[0]), str(r[1])): [str(d) for d in r[2]] for r in rows}

@@ -12,6 +12,7 @@ from ocean.store.created import NewRows, Row
 from ocean.store.plan import BatchPlan, PlannedWrite
 from ocean.store.postgres.relations import COLUMNS, columns, delete_edges, insert_edges
 from ocean.store.postgres.relations import rows as rows_of
+from ocean.store.writes import PLACEHOLDER
 from ocean.types import EntityKey
 
 
@@ -29,11 +30,13 @@ async def existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityKe
 async def placeholders(
     db: asyncpg.Connection, keys: list[EntityKey], owner: int, version: int, stamp: str
 ) -> None:
-    """Entities made for missing relation targets, owned by ``owner`` (its number)."""
+    """Entities made for missing relation targets (marked: see
+    :data:`~ocean.store.writes.PLACEHOLDER`), owned by ``owner`` (its number) until someone
+    writes them."""
     blueprints, identifiers = columns(keys)
     await db.execute(
         "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-        "SELECT b, i, json_build_object('title', i)::text, $3, $3, $4 "
+        f"SELECT b, i, '{PLACEHOLDER},\"title\":' || to_json(i)::text || '}}', $3, $3, $4 "
         "FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
         blueprints,
         identifiers,
@@ -125,6 +128,8 @@ async def write(db: asyncpg.Connection, rows: Rows, owner: int, version: int) ->
         return
     edges = rows.plan.edges
     blueprints, identifiers = columns([w.key for w in upserted])
+    if claimed := rows.plan.claimed():  # written over placeholders: the writer's alone
+        await db.execute(f"DELETE FROM ownership WHERE {_KEYS_IN}", *columns(claimed))
     await delete_edges(
         db, [edge for w in upserted if w.before for edge in rows_of(w.key, w.before)]
     )
@@ -133,6 +138,7 @@ async def write(db: asyncpg.Connection, rows: Rows, owner: int, version: int) ->
                      rows.stamp, version, owner)  # fmt: skip
 
 
+_KEYS_IN = "(blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))"
 _ENTITY_COLUMNS = ["blueprint", "identifier", "body", "created_at", "updated_at", "version"]
 _OWNERSHIP_COLUMNS = ["owner", "blueprint", "identifier"]
 _WRITE_AND_OWN = (  # the rows and their ownership in one statement (one round trip)

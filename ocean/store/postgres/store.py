@@ -10,7 +10,7 @@ deletion takes the locks of every blueprint relating to what it deletes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -33,7 +33,7 @@ from ocean.store.blocked import Causes
 from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules
 from ocean.store.page_records import ClaimedPage, PageShelf
-from ocean.store.postgres import audit, lease, pages, produced, runs
+from ocean.store.postgres import audit, integrations, lease, pages, produced, removed_fields, runs
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
 from ocean.store.postgres.clock import ServerClock
@@ -339,18 +339,15 @@ class PostgresStore:
         return None if value is None else str(value)
 
     async def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
-        await self._pool.execute(
-            "INSERT INTO integrations(identifier, body) VALUES ($1, $2) "
-            "ON CONFLICT(identifier) DO UPDATE SET body = excluded.body",
-            identifier,
-            dumps(record),
-        )
+        await integrations.save(self._pool, identifier, record)
 
     async def get_integration(self, identifier: str) -> dict[str, Any] | None:
-        body = await self._pool.fetchval(
-            "SELECT body FROM integrations WHERE identifier = $1", identifier
-        )
-        return None if body is None else dict(orjson.loads(body))
+        return await integrations.get(self._pool, identifier)
+
+    async def update_integration(
+        self, identifier: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        return await integrations.update(self._pool, identifier, change)
 
     async def create_credentials(
         self, name: str, *, role: str = ADMIN, integration: str | None = None
@@ -393,6 +390,7 @@ class PostgresStore:
                 self._clock.now(),
                 identifier,
             )
+            await removed_fields.strip_removed(db, identifier, current, updated)
             if updated.get("relations") != current.get("relations"):
                 targets = await rebuild_edges(db, identifier, EntityRules(updated))
                 if missing := targets - await existing(db, targets):  # rolled back

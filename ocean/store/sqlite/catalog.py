@@ -34,6 +34,7 @@ from ocean.store.sqlite.entity_pages import page_query
 from ocean.store.sqlite.entity_rows import StoredAfterAll
 from ocean.store.sqlite.known import KnownTargets
 from ocean.store.sqlite.migrations import migrate
+from ocean.store.sqlite.removed_fields import strip_removed
 from ocean.store.sqlite.rules import CatalogRules, stored_blueprints
 from ocean.store.sqlite.search import search
 from ocean.store.validation import checked_update, dangling_relations, new_blueprints
@@ -277,7 +278,7 @@ class SQLiteCatalog:
             entity_rows.placeholders(self._db, missing if create else set(), number, version)
             self._write_edges(plan)
             rows = [(*w.key, w.text) for w in plan.writes]
-            entity_rows.write(self._db, rows, number, version)
+            entity_rows.write(self._db, rows, number, version, claimed=plan.claimed())
             return versioned(plan.results(), versions, version), missing, False
 
     def _existing(self, keys: set[EntityKey]) -> set[EntityKey]:
@@ -457,6 +458,7 @@ class SQLiteCatalog:
                 "UPDATE blueprints SET body = ?, updated_at = ? WHERE identifier = ?",
                 (dumps(updated), now_iso(), identifier),
             )
+            strip_removed(self._db, identifier, current, updated)
             if updated.get("relations") != current.get("relations"):
                 targets = relations.rebuild(self._db, identifier, EntityRules(updated))
                 if missing := targets - self._existing(targets):  # rolled back

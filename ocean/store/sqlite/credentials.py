@@ -18,6 +18,7 @@ from ocean.store.credentials import (
     unknown,
 )
 from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.store.writes import PLACEHOLDER
 from ocean.types import EntityKey
 
 _COLUMNS = (
@@ -28,7 +29,10 @@ _INSERT = (
     "created_at, migrated) VALUES (?, ?, ?, ?, ?, 1, ?, 0)"
 )
 _ONE = f"SELECT {_COLUMNS} FROM credentials WHERE client_id = ?"
-_EXISTS = "SELECT 1 FROM entities WHERE blueprint = ? AND identifier = ?"
+_EXISTS = (  # a placeholder is left out: anyone may write it (see writes.PLACEHOLDER)
+    "SELECT 1 FROM entities WHERE blueprint = ? AND identifier = ? "
+    f"AND substr(body, 1, {len(PLACEHOLDER)}) <> '{PLACEHOLDER}'"
+)
 # As the search's $datasource: one key seek per owner (ownership is keyed by owner first).
 _OWNERS = (
     "SELECT w.datasource FROM owners w CROSS JOIN ownership o "
@@ -97,7 +101,8 @@ def rotate(catalog: SQLiteCatalog, client_id: str) -> str:
 
 
 def datasources_of(catalog: SQLiteCatalog, keys: list[EntityKey]) -> dict[EntityKey, list[str]]:
-    """The datasources of those of ``keys`` that exist (an empty list: no recorded writer)."""
+    """The datasources of those of ``keys`` that exist (an empty list: no recorded
+    writer), but placeholders."""
 
     def read(db: sqlite3.Connection) -> dict[EntityKey, list[str]]:
         found: dict[EntityKey, list[str]] = {}

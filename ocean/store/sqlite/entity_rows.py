@@ -27,7 +27,8 @@ _UPSERTED = "({0},{1},{2},?1,?1,?2)"
 """One written entity's row: its blueprint, identifier and body; the write's time and version."""
 _PLACEHOLDERS = (
     "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-    "SELECT value->>0, value->>1, json_object('title', value->>1), ?2, ?2, ?3 "
+    "SELECT value->>0, value->>1, json_object('placeholder', json('true'), 'title', value->>1), "
+    "?2, ?2, ?3 "
     "FROM json_each(?1) WHERE true ON CONFLICT DO NOTHING"
 )
 _OWN = (
@@ -35,6 +36,12 @@ _OWN = (
     "SELECT ?2, value->>0, value->>1 FROM json_each(?1)"
 )
 _OWNED = "INSERT OR IGNORE INTO ownership(owner, blueprint, identifier) VALUES {values}"
+_OWNING = (  # one key seek per owner and entity, as ownership is keyed by owner first
+    "SELECT o.owner, o.blueprint, o.identifier FROM json_each(?1) k CROSS JOIN owners w "
+    "CROSS JOIN ownership o ON o.owner = w.id AND o.blueprint = k.value->>0 "
+    "AND o.identifier = k.value->>1"
+)
+_DISOWN = "DELETE FROM ownership WHERE owner = ? AND blueprint = ? AND identifier = ?"
 _READ_CHUNK = 2000
 """Stored bodies read per statement (a key list SQLite parses as JSON; a big write reads in parts)."""
 _STORED = (  # rows, not one JSON array: bodies are long, and escaping them costs more
@@ -74,7 +81,8 @@ owner's own row the first time)."""
 def placeholders(
     db: sqlite3.Connection, missing: set[EntityKey], owner: OwnerNumber, version: int
 ) -> None:
-    """Create the ``missing`` relation targets as placeholders, owned by ``owner``."""
+    """Create the ``missing`` relation targets as placeholders (marked: see
+    :data:`~ocean.store.writes.PLACEHOLDER`), owned by ``owner`` until someone writes them."""
     if missing:
         keys = dumps(sorted(missing))
         db.execute(_PLACEHOLDERS, (keys, now_iso(), version))
@@ -88,11 +96,15 @@ def write(
     version: int,
     *,
     new: bool = False,
+    claimed: list[EntityKey] | None = None,
 ) -> None:
     """Upsert (blueprint, identifier, body text) rows, owned by ``owner``; ``new``: insert
-    them, raising :class:`StoredAfterAll` if one is stored."""
+    them, raising :class:`StoredAfterAll` if one is stored. ``claimed``: those of them
+    written over placeholders, which ``owner`` alone owns from now on."""
     if not rows:
         return
+    if claimed:
+        db.executemany(_DISOWN, db.execute(_OWNING, (dumps(claimed),)).fetchall())
     try:
         execute_rows(db, _INSERT if new else _UPSERT, _UPSERTED, rows, (now_iso(), version))
     except sqlite3.IntegrityError as error:

@@ -4,6 +4,7 @@ resync``, the catalog server's integration routes), beside :mod:`ocean.store.sql
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -47,6 +48,29 @@ def save(catalog: SQLiteCatalog, identifier: str, record: dict[str, Any]) -> Non
         )
 
     catalog.in_transaction(write)
+
+
+def update(
+    catalog: SQLiteCatalog,
+    identifier: str,
+    change: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+) -> dict[str, Any] | None:
+    """The record ``change`` makes of the stored one (None: none), kept in the same write
+    transaction (``BEGIN IMMEDIATE``: no other writer between the read and the write)."""
+
+    def write(db: sqlite3.Connection) -> dict[str, Any] | None:
+        found = db.execute("SELECT body FROM integrations WHERE identifier = ?", (identifier,))
+        row = found.fetchone()
+        record = change(None if row is None else dict(orjson.loads(row[0])))
+        if record is not None:
+            db.execute(
+                "INSERT INTO integrations(identifier, body) VALUES (?, ?) "
+                "ON CONFLICT(identifier) DO UPDATE SET body = excluded.body",
+                (identifier, dumps(record)),
+            )
+        return record
+
+    return catalog.in_transaction(write)
 
 
 def get(catalog: SQLiteCatalog, identifier: str) -> dict[str, Any] | None:

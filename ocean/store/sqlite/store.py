@@ -15,7 +15,7 @@ mapping instead of taking turns with it on the interpreter's lock.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +281,11 @@ class SQLiteStore:
 
     async def get_integration(self, identifier: str) -> dict[str, Any] | None:
         return await self._call(integrations.get, identifier)
+
+    async def update_integration(
+        self, identifier: str, change: Callable[[dict[str, Any] | None], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        return await self._call(integrations.update, identifier, change)
 
     async def create_credentials(
         self, name: str, *, role: str = ADMIN, integration: str | None = None
