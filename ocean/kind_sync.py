@@ -187,6 +187,7 @@ class _Pipeline:
         maps = self.ordered is not None and self.job.freshness is None
         maps = maps and not self.resource.deferred  # the catalog cannot resolve those
         maps = maps and self.tally.held is None  # entities it refuses are held here
+        maps = maps and not self.resource.searches  # resolved here before the write
         self.handing = MappingSpec.of(self.resource) if maps else None
 
     def warm(self) -> None:
@@ -303,9 +304,8 @@ class _Pipeline:
         summary = mapped.summary()
         _count_mapping(kind, summary)
         _remember(mapped.passed, self.tally, self.produced)
-        prepared = (
-            self.preparer.prepare_writes(mapped.passed) if self.preparer is not None else None
-        )
+        preparer = self.preparer if not self.resource.searches else None  # (resolved first)
+        prepared = preparer.prepare_writes(mapped.passed) if preparer is not None else None
         return _Mapped(digest, mapped.passed, prepared, summary)
 
     async def _load(self, pending: _Pending) -> None:
@@ -314,7 +314,9 @@ class _Pipeline:
         self.writing += pending.size
         try:
             if all(type(page) is _Mapped for page in pending.pages):
-                outcomes, summaries, entities = await _write_mapped(job, pending, kind)
+                outcomes, summaries, entities = await _write_mapped(
+                    job, pending, kind, searches=self.resource.searches
+                )
             else:
                 (outcomes, summaries), entities = await self._write_handed(pending), []
         finally:
@@ -455,7 +457,7 @@ def _remember_keys(keys: Collection[tuple[Any, Any]], tally: Tally, produced: se
 
 
 async def _write_mapped(
-    job: ResyncJob, pending: _Pending, kind: KindReport
+    job: ResyncJob, pending: _Pending, kind: KindReport, *, searches: bool = False
 ) -> tuple[list[WriteOutcome], list[MapSummary] | None, list[Entity]]:
     """Write pages mapped here: the outcomes, the pages' summaries unless live data
     claimed some of their entities (then the outcomes no longer line up with pages), and
@@ -469,7 +471,12 @@ async def _write_mapped(
         whole = len(entities) == len(everything)
         prepared = _joined([page.prepared for page in pages]) if whole else None
         outcomes = await write_entities(
-            job.store, entities, owner=job.owner, mapping=job.mapping, prepared=prepared
+            job.store,
+            entities,
+            owner=job.owner,
+            mapping=job.mapping,
+            prepared=prepared,
+            searches=searches,
         )
     return outcomes, [page.summary for page in pages] if whole else None, entities
 

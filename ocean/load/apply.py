@@ -9,6 +9,7 @@ from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport
 from ocean.store.base import Owner, Store, WriteOutcome
 from ocean.store.prepared import MappedPage, MapsPages, PreparesWrites
+from ocean.store.search_values import ResolvesSearches, has_searches, resolved_in
 from ocean.store.writes import PreparedBatch
 from ocean.transform.mapper import MapSummary
 from ocean.transform.mapping_spec import MappingSpec
@@ -63,14 +64,23 @@ async def write_entities(
     mapping: PortAppConfig,
     prepared: PreparedBatch | None = None,
     only_changed: bool = True,
+    searches: bool = False,
 ) -> list[WriteOutcome]:
     """Each entity's outcome, in order, with the mapping's merge and relation settings;
     ``prepared``: the entities prepared ahead by the store (:class:`PreparesWrites`);
     ``only_changed``: an entity equal to the stored one is not written (a resync's, whose
     run remembers what it produced); a live event's is, so that it counts as written since
-    a running resync started."""
+    a running resync started. ``searches``: some entities may hold search queries (search
+    identifiers or relations), which the catalog resolves, or else they are resolved here
+    (:mod:`ocean.store.search_values`)."""
     if not entities:
         return []
+    if searches and not isinstance(store, ResolvesSearches) and any(map(has_searches, entities)):
+        resolved = await resolved_in(store, entities, unknown_fails=False)
+        written = await write_entities(
+            store, resolved.entities, owner=owner, mapping=mapping, only_changed=only_changed
+        )
+        return resolved.outcomes(written)
     upsert = (
         functools.partial(store.upsert_prepared, entities, prepared)
         if isinstance(store, PreparesWrites)

@@ -61,7 +61,9 @@ class HeldForTargets:
         for start in range(0, len(held), WRITTEN_AT_ONCE):
             chunk = held[start : start + WRITTEN_AT_ONCE]
             entities = [entity for _, entity in chunk]
-            outcomes = await write_entities(store, entities, owner=owner, mapping=mapping)
+            outcomes = await write_entities(
+                store, entities, owner=owner, mapping=mapping, searches=True
+            )
             failed += sum(not outcome.ok for outcome in outcomes)
             for kind, ones in _by_kind(chunk, outcomes):
                 count_written(kind, ones)

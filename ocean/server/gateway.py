@@ -32,6 +32,7 @@ from ocean.store.base import (
 )
 from ocean.store.blocked import kept_in_use
 from ocean.store.blueprint_removal import DeletesBlueprints
+from ocean.store.search_values import ResolvesSearches, has_searches, resolved_in
 from ocean.store.validation import identifier_problem
 from ocean.store.writes import merged
 from ocean.types import Entity, EntityKey
@@ -63,7 +64,22 @@ class WriteGateway:
         transaction finds it where the catalog :class:`CreatesOnly` (SQLite, PostgreSQL);
         ``update_only`` (not grouped): one that is not stored fails (``not_found``) rather
         than being made, where the catalog :class:`UpdatesOnly` (elsewhere the caller checks
-        first)."""
+        first). Search identifiers and relations are resolved first
+        (:mod:`ocean.store.search_values`): one that matches nothing fails as Port's
+        (identifier ``unknown``)."""
+        if not isinstance(self.store, ResolvesSearches) and any(map(has_searches, entities)):
+            resolved = await resolved_in(self.store, entities, unknown_fails=True)
+            if not resolved.entities:
+                return resolved.outcomes([])
+            outcomes = await self.upsert(
+                caller,
+                resolved.entities,
+                grouped=grouped,
+                create_only=create_only,
+                update_only=update_only,
+                **options,
+            )
+            return resolved.outcomes(outcomes)
         in_transaction = create_only and isinstance(self.store, CreatesOnly)
         if in_transaction:  # whether each exists is read in the write's transaction
             options["create_only"] = True

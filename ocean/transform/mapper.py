@@ -138,6 +138,12 @@ class CompiledResource:
             name: compile_node(name, value, env) for name, value in kept.items()
         }
         self._build = generate_builder(self.fields, coerced=_COERCED_TO_TEXT)
+        relations = self.fields.get("relations")
+        self.searches = isinstance(self.fields.get("identifier"), dict) or (
+            isinstance(relations, dict) and any(isinstance(v, dict) for v in relations.values())
+        )
+        """Whether its identifier or a relation is mapped to a search query (resolved by
+        the catalog, or before the write: :mod:`ocean.store.search_values`)."""
         mapped = [leaf.path for leaf in leaves(self.fields)] + list(self.deferred)
         self.refused, self.uncompiled = _sorted_out(self.uncompiled_expressions())
         """:attr:`refused`: why no item of this resource can be mapped (an expression of

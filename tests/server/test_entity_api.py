@@ -565,7 +565,7 @@ async def test_an_entity_nested_too_deeply_to_store_fails_alone(
 @pytest.mark.parametrize("upsert", ["true", "false"])
 @pytest.mark.parametrize(
     "identifier",
-    [{"combinator": "and", "rules": []}, ["a"], 7, "t\x00x"],
+    [{"combinator": "xor", "rules": []}, ["a"], 7, "t\x00x"],
     ids=["search-object", "list", "number", "nul"],
 )
 async def test_an_identifier_the_catalog_cannot_hold_fails_its_entity_alone(

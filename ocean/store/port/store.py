@@ -54,6 +54,10 @@ class PortAPIStore:
         if owner is not None:
             self._learn(owner)
 
+    def resolves_searches(self) -> bool:
+        """Port resolves search identifiers and relations (:mod:`ocean.store.search_values`)."""
+        return True
+
     @classmethod
     def connect(
         cls,
