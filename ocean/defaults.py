@@ -11,6 +11,7 @@ them, unless told to take those blueprints too.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,9 +90,15 @@ async def dock(
     if isinstance(store, InstallsIntegrations):
         await store.register_integration(owner, changelog_destination={}, config=mapping)
         return sync
-    record = await store.get_integration(owner.identifier) or {}
-    await store.save_integration(owner.identifier, record | installation_record(owner, mapping))
+    installed = functools.partial(_installed, installation_record(owner, mapping))
+    await store.update_integration(owner.identifier, installed)  # (one transaction)
     return sync
+
+
+def _installed(installation: dict[str, Any], record: dict[str, Any] | None) -> dict[str, Any]:
+    """The integration's record with ``installation`` over it (module level: it may be
+    sent to the catalog's process)."""
+    return (record or {}) | installation
 
 
 def dock_command(path: Path, catalog_url: str | None = None) -> str:

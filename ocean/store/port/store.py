@@ -113,8 +113,13 @@ class PortAPIStore:
         current = await self.get_integration(owner.identifier)
         if current is None:
             body = {"installationId": owner.identifier, "config": config} | wanted
-            await self._http.call("POST", "/integration", json=body, idempotent=False)
-            return
+            try:
+                await self._http.call("POST", "/integration", json=body, idempotent=False)
+                return
+            except PortAPIError as error:
+                if error.status != 409:  # installed meanwhile (another replica): patched below
+                    raise
+            current = await self.get_integration(owner.identifier) or {}
         changed = {key: value for key, value in wanted.items() if current.get(key) != value}
         if changed:
             path = f"/integration/{owner.identifier}"

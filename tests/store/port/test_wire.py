@@ -108,3 +108,17 @@ async def test_only_a_full_resync_reports_the_resync_state(mode: str, reports: i
         await store.record_run(run)
 
     assert len(port.resync_states) == reports
+
+
+async def test_an_integration_installed_meanwhile_by_another_replica_is_patched() -> None:
+    port = FakePort()
+    port.integrations["gh-1"] = {"installationId": "gh-1", "version": "1.0.0"}
+    port.failures = {"GET /integration/gh-1": [(404, {})], "POST /integration": [(409, {})]}
+    store = client(port)
+
+    await store.register_integration(OWNER, changelog_destination={}, config={})
+
+    assert port.integrations["gh-1"]["version"] == "1.2.3"
+    assert [m for m, path, _ in port.calls if path.startswith("/integration")] == [
+        "GET", "POST", "GET", "PATCH"
+    ]  # fmt: skip
