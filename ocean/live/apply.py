@@ -175,7 +175,12 @@ class LiveWriter:
         # written even if unchanged, as the original does: a running resync then keeps
         # what the source has just said exists
         outcomes = await write_entities(
-            self.store, entities, owner=self.owner, mapping=self.mapping, only_changed=False
+            self.store,
+            entities,
+            owner=self.owner,
+            mapping=self.mapping,
+            only_changed=False,
+            searches=True,  # (resolved here unless the catalog does: a cheap check)
         )
         down = next((o for o in outcomes if o.unavailable), None)
         if down is not None and self._patience > 0:  # written again (register_raw: not)

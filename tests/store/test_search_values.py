@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ocean.listen.once import start
+from ocean.sail import prepare
+from ocean.store.open import open_store
 from tests.conftest import Workspace, resource
 
 
@@ -97,3 +100,24 @@ async def test_a_resync_updates_the_entity_its_search_identifier_finds(
     assert stored["svc-1"]["properties"]["url"] == "https://one"
     assert "Nothing" not in {entity["title"] for entity in stored.values()}
     assert (report.kinds[2].updated, report.kinds[2].unchanged, report.kinds[2].failed) == (1, 1, 0)
+
+
+async def test_an_entity_registered_live_is_related_by_its_search_relation(
+    workspace: Workspace, catalog: str
+) -> None:
+    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(
+        json.dumps(BLUEPRINTS)
+    )
+    workspace.set_mapping(_mapping())
+    workspace.set_data(services=[[]], teams=TEAMS)
+    await workspace.sail(catalog)
+    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await open_store(catalog)
+    try:
+        await start(sail, store)
+        await sail.folder.integration.register_raw("service", [{"id": "svc-9", "owner": "cy"}])
+    finally:
+        await store.close()
+
+    stored = await workspace.entities("service", catalog)
+    assert stored["svc-9"]["relations"] == {"team": "edge", "teams": ["edge"]}
