@@ -325,7 +325,8 @@ class _Pipeline:
         if self.tally.produced is not None:
             self.tally.produced.written(outcomes)
         held = self.tally.held
-        count_written(kind, outcomes if held is None else held.hold(kind, entities, outcomes))
+        counted = outcomes if held is None else held.hold(kind, entities, outcomes, pending.since)
+        count_written(kind, counted)
         if book is not None and summaries is not None:  # none claimed by live data
             await _keep(book, _records(pending, summaries, outcomes))
         job.observer.batch_done(kind)

@@ -191,7 +191,7 @@ async def _write_held(job: ResyncJob, report: ResyncReport, tally: Tally) -> Non
     failure fails, and nothing of its blueprints is deleted."""
     if tally.held is None:
         return
-    await tally.held.write(job.store, job.owner, job.mapping)
+    await tally.held.write(job.store, job.owner, job.mapping, job.freshness)
     for kind in report.kinds:
         if kind.status == "completed" and kind.errors:
             kind.status = "failed"

@@ -73,8 +73,9 @@ def bind_writes(sail: Sail, store: Store, freshness: Freshness | None = None) ->
     """Bind the integration's ``register_raw`` / ``unregister_raw`` (and catalog reads) to
     ``store``, with the run's mapping (done at start; the integration-test harness does it
     alone, as the original's harness starts no ``on_start`` hook)."""
+    shared = freshness if freshness is not None else Freshness()  # (an empty one is falsy)
     writer = LiveWriter(store=store, owner=sail.owner, mapping=sail.folder.mapping,
-                        freshness=freshness or Freshness())  # fmt: skip
+                        freshness=shared)  # fmt: skip
     sail.folder.integration.attach(DirectWrites(sail.resources, writer))
 
 

@@ -12,6 +12,7 @@ failure would fail again."""
 
 from __future__ import annotations
 
+import contextlib
 import graphlib
 import logging
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocean.load.apply import count_written, write_entities
+from ocean.load.freshness import Freshness
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport
 from ocean.store.base import Owner, Store, WriteOutcome
@@ -33,37 +35,49 @@ MISSING = "not_found"
 """How the catalogs' messages begin for an entity whose relation target does not exist."""
 
 
+Held = tuple[KindReport, Entity, float]
+"""An entity held, its kind's report, and when its data was fetched."""
+
+
 @dataclass
 class HeldForTargets:
     """A resync's entities waiting for their relation targets, with their kinds."""
 
-    held: list[tuple[KindReport, Entity]] = field(default_factory=list)
+    held: list[Held] = field(default_factory=list)
 
     def hold(
-        self, kind: KindReport, entities: list[Entity], outcomes: list[WriteOutcome]
+        self,
+        kind: KindReport,
+        entities: list[Entity],
+        outcomes: list[WriteOutcome],
+        fetched_at: float,
     ) -> list[WriteOutcome]:
-        """Hold the entities a write refused for a missing target (while there is room);
-        the outcomes to count now: the others."""
+        """Hold the entities a write refused for a missing target (while there is room),
+        fetched at ``fetched_at``; the outcomes to count now: the others."""
         counted = []
         for outcome in outcomes:
             if _missing_target(outcome) and len(self.held) < HELD_AT_MOST:
-                self.held.append((kind, entities[outcome.index]))
+                self.held.append((kind, entities[outcome.index], fetched_at))
             else:
                 counted.append(outcome)
         return counted
 
-    async def write(self, store: Store, owner: Owner, mapping: PortAppConfig) -> None:
+    async def write(
+        self, store: Store, owner: Owner, mapping: PortAppConfig, freshness: Freshness | None
+    ) -> None:
         """Write what is held, in the order of its relations to itself, and count each in
-        its kind; a kind with one still failing fails."""
+        its kind; a kind with one still failing fails. With live data (``freshness``), an
+        entity written since from newer data is left as it is (counted unchanged)."""
         if not self.held:
             return
         held, self.held, failed = in_relation_order(self.held), [], 0
         for start in range(0, len(held), WRITTEN_AT_ONCE):
-            chunk = held[start : start + WRITTEN_AT_ONCE]
-            entities = [entity for _, entity in chunk]
-            outcomes = await write_entities(
-                store, entities, owner=owner, mapping=mapping, searches=True
-            )
+            async with freshness.lock if freshness else contextlib.nullcontext():
+                chunk = _fresh(held[start : start + WRITTEN_AT_ONCE], freshness)
+                entities = [entity for _, entity, _ in chunk]
+                outcomes = await write_entities(
+                    store, entities, owner=owner, mapping=mapping, searches=True
+                )
             failed += sum(not outcome.ok for outcome in outcomes)
             for kind, ones in _by_kind(chunk, outcomes):
                 count_written(kind, ones)
@@ -76,12 +90,26 @@ class HeldForTargets:
         )
 
 
+def _fresh(chunk: list[Held], freshness: Freshness | None) -> list[Held]:
+    """Those of ``chunk`` no newer data was written for since they were fetched (the
+    others counted unchanged in their kinds, as a resync's writes count them)."""
+    if freshness is None:
+        return chunk
+    kept = []
+    for kind, entity, fetched_at in chunk:
+        if freshness.claim([entity], fetched_at)[0]:
+            kept.append((kind, entity, fetched_at))
+        else:
+            kind.unchanged += 1
+    return kept
+
+
 def _missing_target(outcome: WriteOutcome) -> bool:
     return outcome.status == "failed" and (outcome.error or "").startswith(MISSING)
 
 
 def _by_kind(
-    chunk: list[tuple[KindReport, Entity]], outcomes: list[WriteOutcome]
+    chunk: list[Held], outcomes: list[WriteOutcome]
 ) -> Iterator[tuple[KindReport, list[WriteOutcome]]]:
     kinds: dict[int, tuple[KindReport, list[WriteOutcome]]] = {}
     for outcome in outcomes:
@@ -90,13 +118,11 @@ def _by_kind(
     yield from kinds.values()
 
 
-def in_relation_order(
-    held: list[tuple[KindReport, Entity]],
-) -> list[tuple[KindReport, Entity]]:
+def in_relation_order(held: list[Held]) -> list[Held]:
     """Targets before the entities relating to them (by identifier, as the original); in
     the order held where relations make a cycle."""
     places: dict[str, list[int]] = {}
-    for place, (_, entity) in enumerate(held):
+    for place, (_, entity, _) in enumerate(held):
         places.setdefault(_text(entity.get("identifier")), []).append(place)
     graph = {
         place: {
@@ -105,7 +131,7 @@ def in_relation_order(
             for target in places.get(name, ())
             if target != place
         }
-        for place, (_, entity) in enumerate(held)
+        for place, (_, entity, _) in enumerate(held)
     }
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())

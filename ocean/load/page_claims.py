@@ -158,6 +158,8 @@ def _memo_mark(job: ResyncJob, resource: CompiledResource, tally: Tally) -> tupl
         return None
     if resource.deferred:  # what the integration resolves may change while the page does not
         return None
+    if resource.searches:  # what a search query finds may change while the page does not
+        return None
     if not store.remembers_pages():
         return None
     flags = {

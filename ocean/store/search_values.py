@@ -45,8 +45,9 @@ def is_search(value: Any) -> bool:
 
 def has_searches(entity: Entity) -> bool:
     """Whether the entity's identifier or one of its relations is a search query."""
-    relations = entity.get("relations") or {}
-    return is_search(entity.get("identifier")) or any(map(is_search, relations.values()))
+    relations = entity.get("relations")
+    in_relations = isinstance(relations, dict) and any(map(is_search, relations.values()))
+    return in_relations or is_search(entity.get("identifier"))
 
 
 @dataclass

@@ -10,12 +10,13 @@ import pytest
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
-from ocean.load.missing_targets import in_relation_order
+from ocean.load.freshness import Freshness
+from ocean.load.missing_targets import Held, in_relation_order
 from ocean.monitor.report import KindReport
 from ocean.sail import prepare
 from ocean.server.app import create_app
+from ocean.store.open import open_store
 from ocean.store.port.store import PortAPIStore
-from ocean.types import Entity
 from tests import loopback
 from tests.conftest import TEAMS, Workspace, resource, services
 from tests.server.serving import fresh_catalog
@@ -65,9 +66,9 @@ async def test_an_entity_whose_target_never_comes_fails_and_keeps_its_kind_from_
     assert report.deleted == 0
 
 
-def _held(identifier: str, *targets: Any) -> tuple[KindReport, Entity]:
+def _held(identifier: str, *targets: Any) -> Held:
     relations = {"to": list(targets)} if len(targets) != 1 else {"to": targets[0]}
-    return KindReport(kind="k", index=0), {"identifier": identifier, "relations": relations}
+    return KindReport(kind="k", index=0), {"identifier": identifier, "relations": relations}, 0.0
 
 
 @pytest.mark.parametrize(
@@ -82,9 +83,9 @@ def _held(identifier: str, *targets: Any) -> tuple[KindReport, Entity]:
     ids=["chain", "many", "cycle kept as held", "itself and a search", "numbers"],
 )
 def test_held_entities_are_written_after_the_targets_among_them(
-    held: list[tuple[KindReport, Entity]], order: list[str]
+    held: list[Held], order: list[str]
 ) -> None:
-    assert [entity["identifier"] for _, entity in in_relation_order(held)] == order
+    assert [entity["identifier"] for _, entity, _ in in_relation_order(held)] == order
 
 
 async def test_against_a_port_api_the_held_entities_are_written_at_the_end(
@@ -104,3 +105,39 @@ async def test_against_a_port_api_the_held_entities_are_written_at_the_end(
 
     kind = report.kinds[0]
     assert (kind.created, kind.failed, kind.errors, report.status) == (3, 0, [], "completed")
+
+
+LIVE_MEANWHILE = """
+from ocean import Integration
+ocean = Integration()
+
+@ocean.on_resync("service")
+async def services(kind):
+    yield [{"id": "svc-0", "name": "S0", "url": "u", "stars": 1, "team": "core"},
+           {"id": "svc-1", "name": "S1", "url": "u", "stars": 1, "team": "core"}]
+
+@ocean.on_resync("team")
+async def teams(kind):  # newer data arrives live while the resync runs
+    await ocean.register_raw("team", [{"id": "core", "name": "Core"}])
+    svc_1 = {"id": "svc-1", "name": "S1", "url": "u", "stars": 99, "team": "core"}
+    await ocean.register_raw("service", [svc_1])
+    await ocean.unregister_raw("service", [{"id": "svc-0", "team": "core"}])
+    return [{"id": "core", "name": "Core"}]
+"""
+
+
+async def test_a_held_entity_does_not_undo_what_live_data_wrote_meanwhile(
+    workspace: Workspace,
+) -> None:
+    (workspace.folder / "main.py").write_text(LIVE_MEANWHILE)
+    workspace.set_mapping(_services_before_teams())
+    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await open_store(str(workspace.catalog))
+    try:
+        report = await run_once(sail, store, SilentObserver(), freshness=Freshness())
+    finally:
+        await store.close()
+
+    stored = await workspace.entities("service")
+    assert {key: entity["properties"]["stars"] for key, entity in stored.items()} == {"svc-1": 99}
+    assert (report.kinds[0].unchanged, report.kinds[0].failed) == (2, 0)

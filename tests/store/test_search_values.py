@@ -121,3 +121,21 @@ async def test_an_entity_registered_live_is_related_by_its_search_relation(
 
     stored = await workspace.entities("service", catalog)
     assert stored["svc-9"]["relations"] == {"team": "edge", "teams": ["edge"]}
+
+
+async def test_a_search_relation_finds_what_came_since_though_its_page_is_unchanged(
+    workspace: Workspace, catalog: str
+) -> None:
+    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(
+        json.dumps(BLUEPRINTS)
+    )
+    workspace.set_mapping(_mapping())
+    workspace.set_data(services=[SERVICES[:1]], teams=[])
+    await workspace.sail(catalog)
+    workspace.set_data(services=[SERVICES[:1]], teams=TEAMS)
+
+    report = await workspace.sail(catalog)
+
+    stored = await workspace.entities("service", catalog)
+    assert stored["svc-0"]["relations"] == {"team": "core", "teams": ["core"]}
+    assert report.kinds[1].unchanged_pages == 0

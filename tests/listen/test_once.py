@@ -1,0 +1,43 @@
+"""A run's live writes (``register_raw`` / ``unregister_raw``) and its resync share one
+record of what was written from which data: newest data wins between them."""
+
+from __future__ import annotations
+
+from ocean.job import SilentObserver
+from ocean.listen.once import run_once
+from ocean.load.freshness import Freshness
+from ocean.sail import prepare
+from ocean.store.open import open_store
+from tests.conftest import Workspace
+
+REGISTERED_WHILE_A_PAGE_WAITS = """
+from ocean import Integration
+ocean = Integration()
+
+@ocean.on_resync("service")
+async def services(kind):
+    yield [{"id": "svc-1", "name": "S1", "url": "u", "stars": 1, "team": "core"},
+           {"id": "svc-2", "name": "S2", "url": "u", "stars": 1, "team": "core"}]
+    # the page above waits to be written with the next ones; newer data comes live
+    await ocean.register_raw("service", [{"id": "svc-1", "name": "S1", "url": "u", "stars": 99}])
+    await ocean.unregister_raw("service", [{"id": "svc-2"}])
+
+@ocean.on_resync("team")
+async def teams(kind):
+    return [{"id": "core", "name": "Core"}]
+"""
+
+
+async def test_a_resync_page_fetched_before_a_live_write_does_not_undo_it(
+    workspace: Workspace,
+) -> None:
+    (workspace.folder / "main.py").write_text(REGISTERED_WHILE_A_PAGE_WAITS)
+    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await open_store(str(workspace.catalog))
+    try:
+        await run_once(sail, store, SilentObserver(), freshness=Freshness())
+    finally:
+        await store.close()
+
+    stored = await workspace.entities("service")
+    assert {key: entity["properties"]["stars"] for key, entity in stored.items()} == {"svc-1": 99}
