@@ -44,3 +44,16 @@ def test_ocean_reads_the_app_of_the_context_made_current() -> None:
     assert context.initialized and context.app is app
     assert ocean.config is app.config and ocean.port_client is app.port_client
     assert PortOceanContext().app is not app  # a context without an app reads its own view
+
+
+def test_a_module_holding_ocean_reads_the_context_while_a_test_patches_the_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = MagicMock()
+    app.config.integration.config = {"on_premise": False}
+    initialize_port_ocean_context(app)
+    held = ocean  # a webhook processor's `from port_ocean.context.ocean import ocean`
+
+    monkeypatch.setattr("port_ocean.context.ocean.ocean", MagicMock())  # as sonarqube's tests
+
+    assert held.integration_config == {"on_premise": False}
