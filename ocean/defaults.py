@@ -22,6 +22,7 @@ from ocean.errors import ConflictError, StoreError
 from ocean.installation import installation_record
 from ocean.store.base import InstallsIntegrations, Owner, Store
 from ocean.store.blueprint_removal import DeletesBlueprints
+from ocean.store.validation import blueprint_problems
 from ocean.types import EntityKey
 
 _log = logging.getLogger(__name__)
@@ -57,11 +58,16 @@ async def sync_blueprints(
     if not existing:
         return sync
     stored = {bp.get("identifier"): bp for bp in await store.list_blueprints()}
+    changed = [
+        wanted
+        for wanted in existing
+        if wanted.get("identifier") in stored
+        and compare(stored[wanted["identifier"]], wanted, entities=0).safe
+    ]
+    _refuse_invalid(changed, stored)
     counts: dict[str, int] | None = None  # counted once, and only if a blueprint changed
-    for wanted in existing:
+    for wanted in changed:
         identifier = str(wanted["identifier"])
-        if identifier not in stored or not compare(stored[identifier], wanted, entities=0).safe:
-            continue
         counts = counts if counts is not None else await store.count_entities()
         change = compare(stored[identifier], wanted, entities=counts.get(identifier, 0))
         patch = change.whole if force else change.patch
@@ -74,6 +80,20 @@ async def sync_blueprints(
     for phrase in sync.applied:
         _log.info("blueprint %s: applied", phrase)
     return sync
+
+
+def _refuse_invalid(changed: list[dict[str, Any]], stored: dict[Any, dict[str, Any]]) -> None:
+    """Refuse the changed blueprints that Port's rules reject as they would be changed
+    (a property typed ``str``), with entities or not: a mistake to fix in the folder,
+    not an unsafe change to force."""
+    known = {str(identifier) for identifier in stored}
+    problems = []
+    for wanted in changed:
+        current = stored[wanted["identifier"]]
+        whole = compare(current, wanted, entities=0).whole
+        problems += blueprint_problems({**current, **whole}, known)
+    if problems:
+        raise StoreError("blueprints rejected:\n  - " + "\n  - ".join(problems))
 
 
 async def dock(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 import importlib.util
 import json
+import os
 import sys
 import tomllib
 from collections.abc import Callable
@@ -77,14 +79,14 @@ def import_main(folder: Path) -> ModuleType:
     up as it defines its classes), so each folder loaded gets its own.
 
     The folder stays importable afterwards, as in the original, so handlers may import the
-    integration's own modules lazily.
+    integration's own modules lazily; until another folder is loaded, whose modules of
+    the same names (``import helpers``) are then its own (see :func:`_enter`).
     """
     spec = importlib.util.spec_from_file_location("main", folder / "main.py")
     if spec is None or spec.loader is None:
         raise IntegrationLoadError(f"cannot import {folder / 'main.py'}")
     module = importlib.util.module_from_spec(spec)
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+    _enter(folder)
     before = sys.modules.get("main")
     sys.modules["main"] = module
     try:
@@ -99,6 +101,45 @@ def import_main(folder: Path) -> ModuleType:
         else:
             sys.modules["main"] = before
     return module
+
+
+_current: tuple[Path, bool] | None = None
+"""The folder loaded last, and whether loading it put it on ``sys.path``."""
+
+
+def _enter(folder: Path) -> None:
+    """Make ``folder`` the one whose modules imports find: the modules the folder loaded
+    before it imported by name from itself (``helpers`` from ``helpers.py``, ``pkg.sub``
+    from ``pkg/sub.py``) leave ``sys.modules``, and that folder leaves ``sys.path`` when
+    loading it put it there; ``folder`` goes on ``sys.path`` if it is not there."""
+    global _current
+    if _current is not None and _current[0] != folder:
+        left, inserted = _current
+        for name, module in list(sys.modules.items()):
+            if _imported_from(left, name, module):
+                del sys.modules[name]
+        if inserted and str(left) in sys.path:
+            sys.path.remove(str(left))
+    if _current is None or _current[0] != folder:
+        _current = (folder, str(folder) not in sys.path)
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+
+
+def _imported_from(folder: Path, name: str, module: ModuleType) -> bool:
+    """Whether ``module`` is ``folder``'s own, imported by ``name`` with the folder on
+    ``sys.path`` (not a test module of it, nor a package of a virtualenv inside it)."""
+    parts = name.split(".")
+    where = getattr(module, "__file__", None)
+    if where is None:  # a namespace package: its directories
+        return any(Path(p) == folder.joinpath(*parts) for p in getattr(module, "__path__", ()))
+    if not where.startswith(str(folder) + os.sep):
+        return False
+    relative = Path(where).relative_to(folder)
+    stem = relative.name.split(".")[0]
+    if stem == "__init__":
+        return list(relative.parent.parts) == parts
+    return [*relative.parent.parts, stem] == parts
 
 
 def _install_hint(error: Exception, folder: Path) -> str:
@@ -167,8 +208,21 @@ def _blueprints(resources: Path) -> list[dict[str, Any]]:
                 raise IntegrationLoadError(
                     f"{path} must be a list of blueprints, each with an identifier"
                 )
+            _refuse_duplicates(path, data)
             return [_enum_typed_as_string(blueprint) for blueprint in data]
     return []
+
+
+def _refuse_duplicates(path: Path, blueprints: list[dict[str, Any]]) -> None:
+    """Refuse two blueprints of the same identifier: which one the catalog would keep
+    depends on the catalog (the last, or neither)."""
+    seen = collections.Counter(str(blueprint["identifier"]) for blueprint in blueprints)
+    twice = [identifier for identifier, count in seen.items() if count > 1]
+    if twice:
+        raise IntegrationLoadError(
+            f"{path} defines the blueprint{'s' if len(twice) > 1 else ''} "
+            f"{', '.join(map(repr, twice))} more than once; keep one definition of each"
+        )
 
 
 def _enum_typed_as_string(blueprint: dict[str, Any]) -> dict[str, Any]:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ocean.config.config_file import ConfigFile, read_config_file
+from ocean.config.dotenv import with_dotenv
 from ocean.config.settings import DEFAULT_CATALOG, Settings, load_settings
 from ocean.config.spec import IntegrationSpec, build_integration_config, sensitive_values
+from ocean.config.variables import unknown_variables
 from ocean.configuration import Configuration
 from ocean.errors import ConfigError
 from ocean.folder import IntegrationFolder, load_folder
@@ -17,6 +20,8 @@ from ocean.monitor.sensitive import hide_sensitive
 from ocean.resync_lease import this_process
 from ocean.store.base import LeaseHolder, Owner
 from ocean.transform.mapper import CompiledResource, compile_resources
+
+_log = logging.getLogger(__name__)
 
 PORT_API = "https://api.getport.io"
 """The Port API a ``port:`` section's credentials go to without a ``baseUrl`` (the
@@ -61,8 +66,13 @@ class Sail:
         )
 
 
-def prepare(path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, Any]) -> Sail:
-    """Load and validate everything before any data is fetched."""
+def prepare(
+    path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, Any], dotenv: bool = True
+) -> Sail:
+    """Load and validate everything before any data is fetched; ``environ`` over the
+    variables of the ``.env`` files (:mod:`ocean.config.dotenv`) unless ``dotenv`` is false."""
+    if dotenv:
+        environ = with_dotenv(environ, path)
     file = read_config_file(path / "config.yaml", environ)
     settings = load_settings(environ=environ, from_file=file.values, overrides=overrides)
 
@@ -103,6 +113,8 @@ def load_configured(
     sensitive values (and the settings' secrets) hidden from logs from then on."""
 
     def configure(spec: IntegrationSpec) -> Configuration:
+        for problem in unknown_variables(environ, [entry.name for entry in spec.configurations]):
+            _log.warning("%s", problem)
         config = build_integration_config(
             spec,
             environ=environ,

@@ -11,7 +11,7 @@ catalog of the test's own (a temporary SQLite file unless one is given)::
 The folder's ``.port/`` files and ``main.py`` are loaded as ``ocean sail`` loads them;
 ``config`` fills the spec's fields (snake_case or the spec's own names) and ``environ``
 stands for the environment (empty by default, so that a test does not depend on the
-shell's ``OCEAN__*`` variables). Replace the integration's HTTP transport to fake its API
+shell's ``OCEAN__*`` variables, nor on a ``.env`` file, which ``ocean sail`` reads). Replace the integration's HTTP transport to fake its API
 (``httpx.MockTransport``), as the ``ocean new`` scaffold's tests show.
 """
 
@@ -84,7 +84,7 @@ async def _resync(
     from ocean.store.open import open_store
 
     overrides = {"integration": {"config": dict(config)}, "event_listener": {"type": "ONCE"}}
-    prepared = prepare(folder, environ=environ, overrides=overrides)
+    prepared = prepare(folder, environ=environ, overrides=overrides, dotenv=False)
     store = await open_store(catalog)
     try:
         report = await run_once(prepared, store, SilentObserver())

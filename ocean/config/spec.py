@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import re
@@ -48,6 +49,7 @@ def load_spec(port_dir: Path) -> IntegrationSpec:
         if path.is_file():
             try:
                 document = read_yaml(read_utf8(path, ConfigError)) or {}
+                _warn_unknown_keys(path, document)
                 return msgspec.convert(document, IntegrationSpec)
             except (yaml.YAMLError, msgspec.ValidationError) as error:
                 raise ConfigError(f"{path} is invalid: {error}") from None
@@ -58,6 +60,31 @@ def load_spec(port_dir: Path) -> IntegrationSpec:
         port_dir / "spec.yaml",
     )
     return IntegrationSpec()
+
+
+_FIELD_KEYS = ("name", "type", "required", "default", "sensitive", "description")
+_OTHER_FIELD_KEYS = frozenset(("dependencies", "enum", "example", "format", "items", "title"))
+"""Keys of a configuration field that the original's integrations write and Ocean does
+not read (no warning)."""
+
+
+def _warn_unknown_keys(path: Path, document: Any) -> None:
+    """A warning per key of a ``configurations`` entry that is not a field's key (a
+    misspelt ``requried: true`` would otherwise leave the field optional)."""
+    entries = document.get("configurations") if isinstance(document, dict) else None
+    for number, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        for key in entry.keys() - {*_FIELD_KEYS, *_OTHER_FIELD_KEYS}:
+            meant = difflib.get_close_matches(str(key), _FIELD_KEYS, n=1, cutoff=0.6)
+            _log.warning(
+                "%s: configuration %s has the unknown key %r, which is ignored%s (known: %s)",
+                path,
+                repr(entry["name"]) if "name" in entry else f"#{number + 1}",
+                key,
+                f"; did you mean {meant[0]!r}?" if meant else "",
+                ", ".join(_FIELD_KEYS),
+            )
 
 
 def build_integration_config(
@@ -89,7 +116,8 @@ def build_integration_config(
     for field in spec.configurations:
         key = snake_case(field.name)
         raw = given.get(key)
-        if raw is None or raw == "":
+        from_spec = raw is None or raw == ""
+        if from_spec:
             raw = field.default
         if raw is None or raw == "":
             config[key] = None
@@ -102,7 +130,12 @@ def build_integration_config(
             reason = (
                 f"not a valid {field.type} (sensitive: not shown)" if field.sensitive else error
             )
-            problems.append(f"{field.name}: {reason} (from {_PREFIX}{key.upper()} or config.yaml)")
+            where = (
+                f"the default in .port/spec.yaml: fix it there, or set {_PREFIX}{key.upper()}"
+                if from_spec
+                else f"from {_PREFIX}{key.upper()} or config.yaml"
+            )
+            problems.append(f"{field.name}: {reason} ({where})")
     if problems:
         raise ConfigError(
             "the integration configuration is incomplete:\n  - " + "\n  - ".join(problems)

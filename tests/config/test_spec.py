@@ -9,7 +9,12 @@ import msgspec
 import pytest
 
 from ocean.config.config_file import read_config_file
-from ocean.config.spec import IntegrationSpec, build_integration_config, sensitive_values
+from ocean.config.spec import (
+    IntegrationSpec,
+    build_integration_config,
+    load_spec,
+    sensitive_values,
+)
 from ocean.errors import ConfigError
 
 SPEC = msgspec.convert(
@@ -244,3 +249,37 @@ def test_a_sensitive_object_masks_what_looks_like_a_secret_not_its_names(
         )
 
     assert sensitive_values(spec, {"mapping": value}) == masked
+
+
+def test_an_invalid_default_is_said_to_be_the_spec_s() -> None:
+    spec = msgspec.convert(
+        {"configurations": [{"name": "pageSize", "type": "integer", "default": "abc"}]},
+        IntegrationSpec,
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        build_integration_config(spec, environ={}, from_file={})
+
+    assert str(raised.value).endswith(
+        "pageSize: expected an integer, got 'abc' (the default in .port/spec.yaml: fix it "
+        "there, or set OCEAN__INTEGRATION__CONFIG__PAGE_SIZE)"
+    )
+
+
+def test_an_unknown_key_of_a_field_is_named_with_the_known_ones(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "spec.yaml").write_text(
+        "configurations:\n"
+        "  - {name: apiToken, type: string, requried: true}\n"
+        "  - {name: host, type: url, description: The API, example: https://x.io}\n"
+    )
+
+    spec = load_spec(tmp_path)
+
+    assert spec.configurations[0].required is False
+    assert caplog.messages == [
+        f"{tmp_path / 'spec.yaml'}: configuration 'apiToken' has the unknown key 'requried', "
+        "which is ignored; did you mean 'required'? "
+        "(known: name, type, required, default, sensitive, description)"
+    ]
