@@ -15,6 +15,13 @@ not repeat each other's work; the holder that refused it may have read its data 
 trigger, so its own completion does not drop it), and runs when the holder died (its lease
 lapsed). A new request
 or scheduled run replaces the retry.
+
+A long-running listener outlives its catalog's outages and its own bugs: a resync the
+catalog failed (unreachable, say) is tried again every interval; one that failed otherwise
+(recorded ``failed``, and logged with its traceback) is not, as it would likely fail the
+same way, and the next request, scheduled run or incremental sync runs. A check of the
+requests that fails is logged and the checks go on, each waiting twice as long as the last
+while they fail (up to :data:`_LONGEST_PAUSE`, or the interval when longer).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +47,9 @@ from ocean.sail import Sail
 from ocean.store.base import Store
 
 _log = logging.getLogger(__name__)
+_LONGEST_PAUSE = 300.0
+"""The longest wait, in seconds, between two checks of the requests that the catalog fails
+(unless the interval is longer)."""
 
 
 class _Watermark:
@@ -76,6 +86,8 @@ class _Poller:
     """The refused resync to retry, while another holds the lease."""
     reload: MappingReload | None = None
     """Applies an edited mapping file before each resync."""
+    failed_checks: int = 0
+    """Checks of the requests failed in a row (each makes the next wait longer)."""
 
     async def resync(self, trigger: str) -> bool:
         """Resync for ``trigger`` (or retry the refused one); True when a newer request
@@ -85,29 +97,60 @@ class _Poller:
         full = trigger != "incremental"  # an incremental sync neither takes nor ends a retry
         job = resync(self.sail, self.store, self.observer, trigger=trigger,
                      freshness=self.freshness, standby=self.standby if full else None)  # fmt: skip
-        interval = self.sail.settings.event_listener.interval
         try:
-            report, superseded = await _run(job, self.stop, self.watermark, interval)
-        except LeaseHeldError as error:
-            if full and self.standby is None:  # the first refusal is what a completion must follow
-                _log.warning("standing by, retrying every %g s: %s", interval, error)
-                self.standby = Standby(trigger, error.held_since)
-            return False
-        except LeaseLostError as error:  # tried again unless a resync completes meanwhile
-            if full:
-                _log.error("%s; trying again every %g s until one completes", error, interval)
-                self.standby = Standby(trigger, error.held_since)
-            return False
-        except StoreError as error:  # the catalog failed it (unreachable, say): tried again
-            _log.error("the %s resync stopped: %s; trying again in %g s", trigger, error, interval)
-            if full:
-                self.standby = Standby(trigger, None)
+            report, superseded = await _run(job, self.stop, self.requested, self.interval)
+        except Exception as error:
+            self._stopped(trigger, error, full=full)
             return False
         if full:
             self.standby = None
         if report is not None:
             self._report(report)
         return superseded
+
+    @property
+    def interval(self) -> float:
+        return self.sail.settings.event_listener.interval
+
+    def _stopped(self, trigger: str, error: Exception, *, full: bool) -> None:
+        """Log a resync's ``error``, and keep it to retry (:attr:`standby`) or not."""
+        interval = self.interval
+        if isinstance(error, LeaseHeldError):
+            if full and self.standby is None:  # the first refusal is what a completion must follow
+                _log.warning("standing by, retrying every %g s: %s", interval, error)
+                self.standby = Standby(trigger, error.held_since)
+        elif isinstance(error, LeaseLostError):  # tried again unless a resync completes meanwhile
+            if full:
+                _log.error("%s; trying again every %g s until one completes", error, interval)
+                self.standby = Standby(trigger, error.held_since)
+        elif isinstance(error, StoreError):  # the catalog failed it (unreachable, say): tried again
+            _log.error("the %s resync stopped: %s; trying again in %g s", trigger, error, interval)
+            if full:
+                self.standby = Standby(trigger, None)
+        else:  # a bug, say: recorded failed, not tried again; the next resync runs
+            _log.error("the %s resync failed: %s: %s", trigger, type(error).__name__, error,
+                       exc_info=error)  # fmt: skip
+            if full:
+                self.standby = None
+
+    async def requested(self) -> bool:
+        """Whether a resync was requested since the last check. A check that fails (the
+        catalog unreachable, say) is logged and answers no: the listener goes on."""
+        try:
+            moved = await self.watermark.moved()
+        except Exception as error:
+            self.failed_checks += 1
+            _log.warning("could not read the resync requests: %s; checking again in %g s",
+                         error, self.pause(), exc_info=not isinstance(error, StoreError))  # fmt: skip
+            return False
+        self.failed_checks = 0
+        return moved
+
+    def pause(self) -> float:
+        """Seconds to wait before the next check: the interval, doubled for each check
+        failed in a row (at most :data:`_LONGEST_PAUSE`, or the interval when longer)."""
+        interval = self.interval
+        return min(interval * 2.0 ** min(self.failed_checks, 16), max(interval, _LONGEST_PAUSE))
 
     def _report(self, report: ResyncReport) -> None:
         if self.started is not None:
@@ -128,7 +171,7 @@ async def poll(
     freshness: Freshness | None = None,
 ) -> None:
     """Start the integration, then run until ``stop`` is set."""
-    identifier, interval = sail.owner.identifier, sail.settings.event_listener.interval
+    identifier = sail.owner.identifier
     watermark = _Watermark(store, identifier, await store.resync_requested_at(identifier))
     poller = _Poller(sail, store, observer, stop, watermark, on_report, freshness)
     poller.started = await start(sail, store, freshness)
@@ -146,8 +189,8 @@ async def poll(
             trigger, last_incremental = ("request" if superseded else None), time.monotonic()
             continue
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        if not stop.is_set() and await watermark.moved():
+            await asyncio.wait_for(stop.wait(), timeout=poller.pause())
+        if not stop.is_set() and await poller.requested():
             trigger, poller.standby = "request", None
         elif schedule.due():
             trigger, poller.standby = "schedule", None
@@ -166,7 +209,7 @@ def _incremental_seconds(sail: Sail) -> float:
 async def _run(
     job: Coroutine[Any, Any, ResyncReport | None],
     stop: asyncio.Event,
-    watermark: _Watermark,
+    requested: Callable[[], Awaitable[bool]],
     interval: float,
 ) -> tuple[ResyncReport | None, bool]:
     """Run a resync to the end, unless ``stop`` is set or a newer request arrives first
@@ -178,11 +221,8 @@ async def _run(
         stopped.cancel()
         if task.done():
             break
-        try:
-            superseded = not stop.is_set() and await watermark.moved()
-        except StoreError as error:  # the resync goes on; the requests are read again later
-            _log.warning("could not read the resync requests: %s", error)
-            superseded = False
+        # (a check that fails is logged: the resync goes on, the requests read again later)
+        superseded = not stop.is_set() and await requested()
         if stop.is_set() or superseded:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -148,3 +148,60 @@ async def test_a_resync_the_catalog_fails_once_is_tried_again_and_the_listener_g
 
     assert [report.status for report in running.reports] == ["completed", "completed"]
     assert len(calls) >= 2  # the failed start, then its retry
+
+
+async def test_a_resync_that_fails_unexpectedly_is_recorded_and_the_listener_goes_on(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.02"
+    async with listening(workspace) as running:
+        await running.wait_for(1)
+        real_last, calls = running.store.last_completed_run, []
+
+        async def broken_once(integration: str) -> RunRecord | None:
+            calls.append(1)
+            if len(calls) == 1:
+                raise RuntimeError("a bug")  # in the stale deletion, which asks first
+            return await real_last(integration)
+
+        running.store.last_completed_run = broken_once  # type: ignore[method-assign]
+        identifier = running.prepared.owner.identifier
+        await running.store.request_resync(identifier)
+        for _ in range(200):  # the failed run, recorded
+            if calls:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        await running.store.request_resync(identifier)
+        await running.wait_for(2)
+
+    assert [(run.trigger, run.status) for run in reversed(running.runs)] == [
+        ("start", "completed"),
+        ("request", "failed"),
+        ("request", "completed"),
+    ]
+
+
+async def test_checks_of_the_requests_the_catalog_fails_slow_down_and_the_listener_goes_on(
+    workspace: Workspace,
+) -> None:
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.01"
+    async with listening(workspace) as running:
+        await running.wait_for(1)
+        real_requested, checks = running.store.resync_requested_at, []
+
+        async def unavailable(integration: str) -> str | None:
+            checks.append(1)
+            raise CatalogUnavailableError("the catalog cannot be reached; retry")
+
+        running.store.resync_requested_at = unavailable  # type: ignore[method-assign]
+        await asyncio.sleep(0.6)  # 60 intervals: 7 checks, each waiting twice the last
+        failed = len(checks)
+        running.store.resync_requested_at = real_requested  # type: ignore[method-assign]
+        await running.store.request_resync(running.prepared.owner.identifier)
+        await running.wait_for(2)
+
+    assert 3 <= failed <= 10
+    assert [report.trigger for report in running.reports] == ["start", "request"]

@@ -12,6 +12,7 @@ import asyncpg
 import orjson
 
 from ocean.store.browse import Browse, BrowsePage, Row, body_needles, like_pattern, sort_path
+from ocean.store.postgres.nuls import as_jsonb
 from ocean.store.postgres.owners import DATASOURCES
 from ocean.store.postgres.search import related_keys
 from ocean.store.search import Query, Record, schema_properties
@@ -19,6 +20,9 @@ from ocean.store.writes import shaped
 from ocean.types import EntityKey
 
 _COLUMNS = "e.blueprint, e.identifier, e.body, e.created_at, e.updated_at"
+_JSONB = as_jsonb("e.body")
+"""A body as ``jsonb``: one entity holding a NUL fails neither the text search nor the sort
+of its blueprint (the NUL read as U+FFFD; the stored body keeps it)."""
 
 
 async def browse_entities(
@@ -30,9 +34,7 @@ async def browse_entities(
     if wanted.text:
         params.append(like_pattern(wanted.text))
         # the identifier's own collation ("C") folds ASCII only: the database's folds all
-        where += (
-            " AND (e.identifier COLLATE \"default\" ILIKE $2 OR (e.body::jsonb)->>'title' ILIKE $2)"
-        )
+        where += f" AND (e.identifier COLLATE \"default\" ILIKE $2 OR {_JSONB}->>'title' ILIKE $2)"
     for needle in body_needles(wanted.query):  # a narrower scan; the query still decides
         params.append(like_pattern(needle))
         where += f" AND e.body LIKE ${len(params)}"
@@ -64,7 +66,7 @@ def _order(wanted: Browse, params: list[Any]) -> str:
     if not keys:
         return f"e.{column} {direction}, e.identifier {direction}"
     params.append(keys)
-    value = f"(e.body::jsonb) #> ${len(params)}::text[]"
+    value = f"{_JSONB} #> ${len(params)}::text[]"
     return f"{value} IS NULL, {value} {direction}, e.identifier {direction}"
 
 

@@ -27,6 +27,7 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.DiskFullError,
     asyncpg.OutOfMemoryError,
     asyncpg.ReadOnlySQLTransactionError,  # a standby after a failover
+    asyncpg.IdleInTransactionSessionTimeoutError,  # ended by the server (see SESSION)
 )
 """The errors that say the catalog cannot be reached, not that a request is wrong."""
 
@@ -91,8 +92,10 @@ async def reachable(url: str, failed_over: Callable[[], Awaitable[None]]) -> Asy
     primary when the URL follows it (a failover's address or a multi-host URL)."""
     try:
         yield
-    except (*UNREACHABLE, asyncpg.InterfaceError) as error:
-        if isinstance(error, asyncpg.InterfaceError) and not _closed(error):
+    except (*UNREACHABLE, asyncpg.InterfaceError, asyncpg.InternalClientError) as error:
+        if isinstance(error, asyncpg.InterfaceError | asyncpg.InternalClientError) and not (
+            _broken(error)
+        ):
             raise  # a misuse, not an outage
         if isinstance(error, asyncpg.ReadOnlySQLTransactionError):
             await failed_over()
@@ -102,11 +105,21 @@ async def reachable(url: str, failed_over: Callable[[], Awaitable[None]]) -> Asy
         ) from error
 
 
-def _closed(error: asyncpg.InterfaceError) -> bool:
-    """Whether asyncpg says the connection closed under an operation (the server went away
-    inside a transaction: ``cannot call Transaction.__aexit__(): the underlying connection
-    is closed``)."""
-    return "connection is closed" in str(error) or "connection was closed" in str(error)
+def _broken(error: asyncpg.InterfaceError | asyncpg.InternalClientError) -> bool:
+    """Whether asyncpg says the connection closed or broke under an operation: the server
+    went away inside a transaction (``cannot call Transaction.__aexit__(): the underlying
+    connection is closed``), or mid-operation, leaving the connection's protocol in the
+    state of the operation it lost (``cannot perform operation: another operation is in
+    progress`` as the pool resets it, which closes it; ``cannot switch to state ...``)."""
+    return any(sign in str(error) for sign in _BROKEN)
+
+
+_BROKEN = (
+    "connection is closed",
+    "connection was closed",
+    "another operation is in progress",
+    "cannot switch to state",
+)
 
 
 def _without_password(url: str) -> str:
@@ -127,18 +140,45 @@ async def pooled(url: str, *, size: int = 4) -> tuple[asyncpg.Pool, str | None]:
     schema = query.pop("schema", [None])[0]
     dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
     settings = {"search_path": schema} if schema else {}
+    session = {name: value for name, value in SESSION.items() if name not in query}
     pool = await asyncpg.create_pool(
         dsn, min_size=1, max_size=size, server_settings=settings, reset=session_kept,
-        init=without_jit,
+        init=functools.partial(_set_up, names=list(session), values=list(session.values())),
     )  # fmt: skip
     return pool, schema
 
 
-async def without_jit(connection: asyncpg.Connection) -> None:
-    """No JIT: a catalog's queries are short, and one planned without statistics (a fresh
-    catalog, before autoanalyze) spent 120 ms compiling 3 ms of work. Set once a session
-    opens, not as a startup parameter, which poolers such as PgBouncer refuse."""
-    await connection.execute("SET jit = off")
+SESSION = {
+    "jit": "off",
+    "idle_in_transaction_session_timeout": "60s",
+    "tcp_keepalives_idle": "30",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "3",
+}
+"""Every session's settings, set once it opens (not as startup parameters, which poolers
+such as PgBouncer refuse), but for those the catalog URL names: asyncpg sends a URL's
+parameters other than its own (``?idle_in_transaction_session_timeout=30s``) as settings.
+
+- No JIT: a catalog's queries are short, and one planned without statistics (a fresh
+  catalog, before autoanalyze) spent 120 ms compiling 3 ms of work.
+- A session idle inside a transaction for 60 s is ended by the server, releasing its locks:
+  a resync's holder frozen mid-write (a paused VM, a stopped process) holds its
+  blueprints' locks, and the replica that takes its lease over (after
+  ``OCEAN__RESYNC_LEASE_SECONDS``, 30 s by default, which the store is not told) would
+  wait for them as long as it stays frozen. Ocean's transactions wait on nothing but the
+  server (a write plans between its statements, in milliseconds; a COPY or a deletion's
+  chunk is one statement, active while it runs): only a stuck process's are ended. With
+  a longer lease, raise it in the URL.
+- The server probes a client silent for 30 s every 10 s, 3 times: a lost machine's
+  sessions (and locks) end in about a minute rather than the kernel's two hours."""
+
+
+async def _set_up(connection: asyncpg.Connection, names: list[str], values: list[str]) -> None:
+    """A new session's :data:`SESSION` settings, in one round trip."""
+    await connection.execute(_SET, names, values)
+
+
+_SET = "SELECT set_config(n, v, false) FROM unnest($1::text[], $2::text[]) AS s(n, v)"
 
 
 async def session_kept(connection: asyncpg.Connection) -> None:

@@ -17,6 +17,7 @@ import asyncpg
 
 from ocean.errors import LeaseLostError
 from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, iso_at, lease_lost, now_iso
+from ocean.store.postgres.nuls import as_jsonb
 
 _ACQUIRE = (
     "INSERT INTO resync_leases AS l (integration, holder, host, pid, acquired_at, expires_at) "
@@ -34,9 +35,9 @@ _READ = (
 )
 _ABANDONED = (
     "UPDATE runs SET status = 'aborted', ended_at = $2, report = jsonb_set(jsonb_set("
-    "jsonb_set(report::jsonb, '{status}', '\"aborted\"'), '{ended_at}', to_jsonb($2::text)), "
-    "'{errors}', (report::jsonb -> 'errors') || to_jsonb($3::text))::text "
-    "WHERE integration = $1 AND status = 'running'"
+    f"jsonb_set({as_jsonb('report')}, '{{status}}', '\"aborted\"'), '{{ended_at}}', "
+    f"to_jsonb($2::text)), '{{errors}}', ({as_jsonb('report')} -> 'errors') || "
+    "to_jsonb($3::text))::text WHERE integration = $1 AND status = 'running'"
 )
 _RENEW = (
     "UPDATE resync_leases SET expires_at = clock_timestamp() + make_interval(secs => $3) "

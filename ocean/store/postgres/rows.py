@@ -32,30 +32,20 @@ async def placeholders(
 ) -> None:
     """Entities made for missing relation targets (marked: see
     :data:`~ocean.store.writes.PLACEHOLDER`), owned by ``owner`` (its number) until someone
-    writes them."""
-    blueprints, identifiers = columns(keys)
-    await db.execute(
-        "INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, version) "
-        f"SELECT b, i, '{PLACEHOLDER},\"title\":' || to_json(i)::text || '}}', $3, $3, $4 "
-        "FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
-        blueprints,
-        identifiers,
-        stamp,
-        version,
-    )
-    await own(db, blueprints, identifiers, owner)
+    writes them. Only those this statement inserts are owned: the targets' blueprints are
+    not locked, so another integration may have written one since it was found missing
+    (its entity, which this owner must not own: its stale deletion would delete it)."""
+    await db.execute(_PLACEHOLDERS, *columns(keys), stamp, version, owner)
 
 
-async def own(
-    db: asyncpg.Connection, blueprints: list[str], identifiers: list[str], owner: int
-) -> None:
-    await db.execute(
-        "INSERT INTO ownership(owner, blueprint, identifier) "
-        "SELECT $3, b, i FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING",
-        blueprints,
-        identifiers,
-        owner,
-    )
+_PLACEHOLDERS = (  # the rows and the ownership of those inserted, in one round trip
+    "WITH made AS (INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, "
+    f"version) SELECT b, i, '{PLACEHOLDER},\"title\":' || to_json(i)::text || '}}', $3, $3, $4 "
+    "FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING "
+    "RETURNING blueprint, identifier) "
+    "INSERT INTO ownership(owner, blueprint, identifier) SELECT $5, blueprint, identifier "
+    "FROM made ON CONFLICT DO NOTHING"
+)
 
 
 @dataclass
@@ -136,6 +126,11 @@ async def write(db: asyncpg.Connection, rows: Rows, owner: int, version: int) ->
     await insert_edges(db, [edge for w in upserted for edge in rows_of(w.key, edges[w.key])])
     await db.execute(_WRITE_AND_OWN, blueprints, identifiers, [w.text for w in upserted],
                      rows.stamp, version, owner)  # fmt: skip
+    if made := [w.key for w in upserted if w.status == "created"]:  # upserted, not copied:
+        # one stored since it was asked about is a placeholder another write made (the
+        # target blueprints of a write are not locked), written over, so claimed
+        await db.execute(f"DELETE FROM ownership WHERE {_KEYS_IN} AND owner <> $3",
+                         *columns(made), owner)  # fmt: skip
 
 
 _KEYS_IN = "(blueprint, identifier) IN (SELECT * FROM unnest($1::text[], $2::text[]))"

@@ -3,13 +3,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import orjson
 
 from ocean.store.base import RunRecord
+from ocean.store.postgres.nuls import as_jsonb, without_nuls
 from ocean.store.writes import dumps
 
 _COLUMNS = "id, integration, trigger, started_at, ended_at, status, report"
+_REPORT = as_jsonb("report")
+"""A report as ``jsonb``: one recorded before its NULs were written as text (see
+:func:`_text`) fails no later resync."""
 
 
 async def record(pool: asyncpg.Pool, run: RunRecord) -> int:
@@ -17,7 +23,7 @@ async def record(pool: asyncpg.Pool, run: RunRecord) -> int:
     if run.id is not None:
         await pool.execute(
             "UPDATE runs SET ended_at = $1, status = $2, report = $3 WHERE id = $4",
-            run.ended_at, run.status, dumps(run.report), run.id,
+            run.ended_at, run.status, _text(run.report), run.id,
         )  # fmt: skip
         return run.id
     return int(
@@ -29,7 +35,7 @@ async def record(pool: asyncpg.Pool, run: RunRecord) -> int:
             run.started_at,
             run.ended_at,
             run.status,
-            dumps(run.report),
+            _text(run.report),
         )  # fmt: skip
     )
 
@@ -52,8 +58,8 @@ async def last_completed(pool: asyncpg.Pool, integration: str) -> RunRecord | No
     kinds: not a state a client of the Port API recorded)."""
     row = await pool.fetchrow(
         f"SELECT {_COLUMNS} FROM runs WHERE integration = $1 AND status = 'completed' "
-        "AND coalesce(report::jsonb ->> 'mode', 'full') = 'full' "
-        "AND jsonb_typeof(report::jsonb -> 'kinds') = 'array' ORDER BY id DESC LIMIT 1",
+        f"AND coalesce({_REPORT} ->> 'mode', 'full') = 'full' "
+        f"AND jsonb_typeof({_REPORT} -> 'kinds') = 'array' ORDER BY id DESC LIMIT 1",
         integration,
     )
     return None if row is None else _run(row)
@@ -71,3 +77,9 @@ async def integrations(pool: asyncpg.Pool) -> list[str]:
 
 def _run(row: asyncpg.Record) -> RunRecord:
     return RunRecord(row[1], row[2], row[3], row[4], row[5], report=orjson.loads(row[6]), id=row[0])
+
+
+def _text(report: dict[str, Any]) -> str:
+    """A report's JSON text, its NULs (in an exception's message, say) written as the text
+    ``\\u0000``: the catalog reads reports as ``jsonb``, which holds none."""
+    return without_nuls(dumps(report))

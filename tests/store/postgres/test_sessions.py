@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import asyncpg
 import pytest
 
 from ocean.errors import CatalogUnavailableError
 from ocean.store.base import Owner
-from ocean.store.postgres.connections import guarded
+from ocean.store.postgres.connections import guarded, reachable
 from ocean.store.postgres.store import PostgresStore
 from ocean.types import Entity
 
@@ -88,3 +89,41 @@ async def test_a_guarded_stream_closed_early_closes_the_stream_it_guards() -> No
     await stream.aclose()  # type: ignore[attr-defined]
 
     assert closed == [True]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.InterfaceError(
+            "cannot call Transaction.__aexit__(): the underlying connection is closed"
+        ),
+        asyncpg.InterfaceError("cannot perform operation: another operation is in progress"),
+        asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+    ],
+)
+async def test_a_connection_broken_under_an_operation_is_an_outage(error: Exception) -> None:
+    """What asyncpg raises when the server ends a session mid-operation (terminated, a
+    failover): the connection's protocol is left in the lost operation's state."""
+
+    async def never_failed_over() -> None:
+        raise AssertionError("not a failover")
+
+    with pytest.raises(CatalogUnavailableError, match="cannot be reached"):
+        async with reachable("postgresql://u:secret@h/db", never_failed_over):
+            raise error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [asyncpg.InterfaceError("cannot create an index"), asyncpg.InternalClientError("schema")],
+)
+async def test_asyncpg_s_other_client_errors_are_not_outages(error: Exception) -> None:
+    async def never_failed_over() -> None:
+        raise AssertionError("not a failover")
+
+    with pytest.raises(type(error)):
+        async with reachable("postgresql://h/db", never_failed_over):
+            raise error
