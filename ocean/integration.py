@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -16,7 +17,14 @@ from ocean.config.settings import Settings
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
 from ocean.extract.cursor import active_cursor
-from ocean.extract.trace import describe_error, source_folder, with_frames
+from ocean.extract.trace import (
+    defined_at,
+    describe_error,
+    exit_described,
+    raised_by_itself,
+    source_folder,
+    with_frames,
+)
 from ocean.live.processor import WebhookProcessor
 from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
@@ -72,15 +80,46 @@ async def run_hooks(
     raised: list[Exception] = []
     for hook in hooks:
         try:
-            await hook()
+            await _run_hook(hook)
         except Exception as error:
             _log.debug("%s hook %s raised", name, hook.__qualname__, exc_info=error)
             message = f"{name} hook {hook.__qualname__} raised {describe_error(error)}"
             errors.append(with_frames(message, error, source_folder(hook)))
             raised.append(error)
-            if until_failure:
-                break
+        except (SystemExit, KeyboardInterrupt) as error:
+            if not raised_by_itself(error):
+                raise  # Ctrl-C: the sail stops
+            message = f"{name} hook {hook.__qualname__} {exit_described(error)}"
+            errors.append(with_frames(message, error, source_folder(hook)))
+            raised.append(RuntimeError(message))
+        if raised and until_failure:
+            break
     return raised
+
+
+async def _run_hook(hook: Hook) -> None:
+    """Call a hook and await what it gives (a callable that is no ``async def`` but
+    returns a coroutine, a decorated one say; one that gives nothing has run)."""
+    result = hook()
+    if inspect.isawaitable(result):
+        await result
+
+
+def refuse_plain(function: Any, what: str) -> None:
+    """Refuse a handler or hook that is a plain ``def`` (a generator's too): the original
+    awaits what it returns, and so does Ocean. A wrapper (``functools.wraps``) or any
+    other callable is taken as it is."""
+    if not inspect.isfunction(function) or hasattr(function, "__wrapped__"):
+        return
+    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+        return
+    if function.__code__.co_flags & inspect.CO_ITERABLE_COROUTINE:
+        return  # @types.coroutine
+    name = function.__qualname__
+    raise ConfigError(
+        f"{what} {name} ({defined_at(function)}) is a plain function: make it `async def` "
+        f"(Ocean awaits it, as the original does)"
+    )
 
 
 class LiveSink(Protocol):
@@ -131,7 +170,10 @@ class Integration:
     def on_resync(self, kind: str | None = None) -> Callable[[HandlerT], HandlerT]:
         """Register a handler for one kind, or for every kind when ``kind`` is None."""
 
+        _parenthesised(kind, "on_resync")
+
         def register(handler: HandlerT) -> HandlerT:
+            refuse_plain(handler, "handler")
             if kind is None:
                 self._catch_all.append(handler)
             else:
@@ -146,7 +188,10 @@ class Integration:
         incremental run uses it instead of the kind's ``on_resync`` handlers, upserts what
         it yields and deletes nothing."""
 
+        _parenthesised(kind, "on_incremental_resync")
+
         def register(handler: HandlerT) -> HandlerT:
+            refuse_plain(handler, "handler")
             if kind is None:
                 self._incremental_catch_all.append(handler)
             else:
@@ -221,24 +266,25 @@ class Integration:
 
     def on_start(self) -> Callable[[HookT], HookT]:
         """Register a coroutine run once before the first resync."""
-        return self._hook(self.start_hooks)
+        return self._hook(self.start_hooks, "on_start hook")
 
     def on_resync_start(self) -> Callable[[HookT], HookT]:
         """Register a coroutine run at the beginning of every resync."""
-        return self._hook(self.resync_start_hooks)
+        return self._hook(self.resync_start_hooks, "on_resync_start hook")
 
     def on_resync_complete(self) -> Callable[[HookT], HookT]:
         """Register a coroutine run after a resync that fully succeeded."""
-        return self._hook(self.resync_complete_hooks)
+        return self._hook(self.resync_complete_hooks, "on_resync_complete hook")
 
     def on_stop(self) -> Callable[[HookT], HookT]:
         """Register a coroutine run once when the integration stops: after a ONCE resync,
         or when a long-running ``ocean sail`` is asked to stop (to close clients, say)."""
-        return self._hook(self.stop_hooks)
+        return self._hook(self.stop_hooks, "on_stop hook")
 
     @staticmethod
-    def _hook(hooks: list[Hook]) -> Callable[[HookT], HookT]:
+    def _hook(hooks: list[Hook], what: str) -> Callable[[HookT], HookT]:
         def register(hook: HookT) -> HookT:
+            refuse_plain(hook, what)
             hooks.append(hook)
             return hook
 
@@ -373,6 +419,17 @@ class Integration:
                 "read it inside a handler or hook, or in a main.py that `ocean sail` imports."
             )
         return self._config
+
+
+def _parenthesised(kind: Any, decorator: str) -> None:
+    """Refuse ``@ocean.on_resync`` without its parentheses (the function is taken for the
+    kind, and nothing is registered)."""
+    if callable(kind):
+        raise ConfigError(
+            f"@ocean.{decorator} above {getattr(kind, '__qualname__', kind)} "
+            f'({defined_at(kind)}) lacks its parentheses: write @ocean.{decorator}("kind") '
+            f"for one kind, or @ocean.{decorator}() for every kind"
+        )
 
 
 def _qualified(cls: type) -> str:

@@ -295,6 +295,7 @@ async def _delete_stale(
         produced=produced,
         protected_blueprints=tally.protected_blueprints,
         mapped_blueprints=tally.mapped_blueprints,
+        deletable_blueprints=_deletable(report),
         held_blueprints=shrunk.blueprints,
         # nothing to delete: no threshold to weigh (counting the owner's rows took 11 ms
         # of a 50k PostgreSQL first sync, and grows with them)
@@ -305,9 +306,19 @@ async def _delete_stale(
         await tally.produced.still_recorded()
     plan = plan_deletion(stale, graph, fresh, delete_dependents=dependents, threshold=threshold)
     report.deletion_notes.extend(_plan_notes(plan))
-    kinds = {bp: kind for kind, r in zip(report.kinds, job.resources, strict=True)
-             for bp in _literal_blueprints(r)}  # fmt: skip
+    kinds = {bp: kind for kind in report.kinds for bp in kind.blueprints}
+    kinds |= {bp: kind for kind, r in zip(report.kinds, job.resources, strict=True)
+              for bp in _literal_blueprints(r)}  # fmt: skip
     await delete_planned(job, report, plan, graph, kinds)
+
+
+def _deletable(report: ResyncReport) -> set[str] | None:
+    """When a kind failed, the blueprints the completed kinds map: only their stale
+    entities may go, as the failed kind may have made any other's (under a blueprint its
+    mapping no longer names); None when every kind completed."""
+    if all(kind.status == "completed" for kind in report.kinds):
+        return None
+    return {bp for kind in report.kinds if kind.status == "completed" for bp in kind.blueprints}
 
 
 async def _dependents_graph(
@@ -353,6 +364,14 @@ def _plan_notes(plan: DeletionPlan) -> list[str]:
             f"kept {plan.kept_protected} stale entities of blueprints a failed kind produces: "
             "nothing a failed kind may have produced is deleted; once its errors are fixed, "
             "the next resync deletes what is still stale"
+        )
+    if plan.kept_unmapped:
+        counts = ", ".join(f"{bp} ({count})" for bp, count in plan.kept_unmapped.items())
+        notes.append(
+            f"kept {sum(plan.kept_unmapped.values())} stale entities of blueprints no "
+            f"completed kind maps: {counts}; a kind failed, and they may be its entities "
+            "under a blueprint its mapping no longer names (a typo, say). Once every kind "
+            "completes, the stale entities of a blueprint no kind maps are deleted"
         )
     if plan.kept_in_use:
         key, user = next(iter(sorted(plan.kept_in_use.items())))

@@ -13,7 +13,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ocean.errors import ExtractError, KindNotImplementedError, RawDataError
-from ocean.extract.trace import describe_error, source_folder, with_frames
+from ocean.extract.trace import (
+    defined_at,
+    describe_error,
+    exit_described,
+    raised_by_itself,
+    source_folder,
+    with_frames,
+)
 from ocean.integration import Integration
 from ocean.types import RawBatch, ResyncHandler
 
@@ -32,10 +39,10 @@ async def extract(
     )
     if not handlers:
         raise KindNotImplementedError(kind, integration.kinds)
-    started = [(handler, _call(handler, kind)) for handler in handlers]
-    coroutines = [(h, result) for h, result in started if not inspect.isasyncgen(result)]
-    generators = [(h, result) for h, result in started if inspect.isasyncgen(result)]
     failures: list[ExtractError] = []
+    started = [(handler, _call(kind, handler, failures)) for handler in handlers]
+    coroutines = [(h, result) for h, result in started if inspect.isawaitable(result)]
+    generators = [(h, result) for h, result in started if inspect.isasyncgen(result)]
     try:
         if coroutines:
             lists = await asyncio.gather(*(_await_list(kind, h, c) for h, c in coroutines))
@@ -51,8 +58,55 @@ async def extract(
         raise _together(kind, failures)
 
 
-def _call(handler: ResyncHandler, kind: str) -> Any:
-    return handler(kind)
+def _call(kind: str, handler: ResyncHandler, failures: list[ExtractError]) -> Any:
+    """The handler's coroutine or async generator; None when calling it failed (its error
+    added to ``failures``: the other handlers go on)."""
+    try:
+        result = handler(kind)
+    except Exception as error:
+        failures.append(_misfit(kind, handler, error) or _raised(kind, handler, error))
+        return None
+    except (SystemExit, KeyboardInterrupt) as error:
+        if not raised_by_itself(error):
+            raise  # Ctrl-C: the sail stops
+        failures.append(_raised(kind, handler, error))
+        return None
+    if inspect.isawaitable(result) or inspect.isasyncgen(result):
+        return result
+    if inspect.isgenerator(result):
+        result.close()
+    name = getattr(handler, "__qualname__", repr(handler))
+    failures.append(
+        ExtractError(
+            kind,
+            f"handler {name} ({defined_at(handler)}) gave a {type(result).__name__}, not a "
+            "coroutine or an async generator: make it `async def` (`return` a list, or "
+            "`yield` pages of one)",
+        )
+    )
+    return None
+
+
+def _misfit(kind: str, handler: ResyncHandler, error: Exception) -> ExtractError | None:
+    """The kind's error when the handler cannot be called with the kind (its signature),
+    else None (it raised)."""
+    if not isinstance(error, TypeError):
+        return None
+    try:
+        inspect.signature(handler).bind(kind)
+    except TypeError:
+        name = getattr(handler, "__qualname__", repr(handler))
+        short = getattr(handler, "__name__", "handler")
+        misfit = ExtractError(
+            kind,
+            f"handler {name} ({defined_at(handler)}) must accept the kind: "
+            f"`async def {short}(kind: str)` ({error})",
+        )
+        misfit.__cause__ = error
+        return misfit
+    except ValueError:  # no signature to tell
+        return None
+    return None
 
 
 async def _await_list(kind: str, handler: ResyncHandler, awaitable: Any) -> RawBatch | ExtractError:
@@ -62,6 +116,10 @@ async def _await_list(kind: str, handler: ResyncHandler, awaitable: Any) -> RawB
     except ExtractError as error:
         return error
     except Exception as error:
+        return _raised(kind, handler, error)
+    except (SystemExit, KeyboardInterrupt) as error:  # in a task: it would stop the loop
+        if not raised_by_itself(error):
+            raise
         return _raised(kind, handler, error)
 
 
@@ -92,6 +150,11 @@ async def _guarded(
         except Exception as error:
             failures.append(_raised(kind, handler, error))
             return
+        except (SystemExit, KeyboardInterrupt) as error:
+            if not raised_by_itself(error):
+                raise
+            failures.append(_raised(kind, handler, error))
+            return
         yield checked
 
 
@@ -114,12 +177,15 @@ def check_batch(kind: str, handler: ResyncHandler, batch: Any) -> RawBatch:
     return batch
 
 
-def _raised(kind: str, handler: ResyncHandler, error: Exception) -> ExtractError:
-    """The kind's error: what the handler raised, with the integration's frames (file:line);
-    the whole traceback is logged at DEBUG."""
+def _raised(kind: str, handler: ResyncHandler, error: BaseException) -> ExtractError:
+    """The kind's error: what the handler raised (or that it ended itself: sys.exit()),
+    with the integration's frames (file:line); the whole traceback is logged at DEBUG."""
     name = getattr(handler, "__qualname__", repr(handler))
     _log.debug("kind %r: handler %s raised", kind, name, exc_info=error)
-    message = f"handler {name} raised {describe_error(error)}"
+    if isinstance(error, SystemExit | KeyboardInterrupt):
+        message = f"handler {name} {exit_described(error)}"
+    else:
+        message = f"handler {name} raised {describe_error(error)}"
     failure = ExtractError(kind, with_frames(message, error, source_folder(handler)))
     failure.__cause__ = error
     return failure

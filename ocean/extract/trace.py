@@ -7,8 +7,11 @@ the whole traceback, Ocean's frames included, is logged at DEBUG.
 
 from __future__ import annotations
 
+import dis
 import inspect
+import linecache
 import os
+import signal
 import traceback
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,48 @@ def source_folder(code: Any) -> Path | None:
     except TypeError:
         return None
     return Path(file).resolve().parent if file else None
+
+
+def defined_at(code: Any) -> str:
+    """Where a handler or hook is defined, as ``main.py:4`` (its ``def`` line, below its
+    decorators), or its repr when it has no source file."""
+    function = inspect.unwrap(code)
+    body = getattr(function, "__code__", None)
+    if body is None:
+        return repr(code)
+    line = body.co_firstlineno
+    for number in range(line, line + 20):  # past the decorators, to the def
+        if linecache.getline(body.co_filename, number).lstrip().startswith(("def ", "async ")):
+            line = number
+            break
+    return f"{Path(body.co_filename).name}:{line}"
+
+
+def raised_by_itself(error: SystemExit | KeyboardInterrupt) -> bool:
+    """Whether code Ocean called ended itself (``sys.exit()``, ``raise KeyboardInterrupt``)
+    rather than Ctrl-C interrupting it: a signal's KeyboardInterrupt is raised by the
+    SIGINT handler (asyncio's, under ``ocean sail``), or between two instructions of the
+    code it interrupts, neither of which is a ``raise``."""
+    if isinstance(error, SystemExit):
+        return True
+    innermost = error.__traceback__
+    while innermost is not None and innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    if innermost is None:
+        return False
+    code = innermost.tb_frame.f_code
+    if code is getattr(signal.getsignal(signal.SIGINT), "__code__", None):
+        return False
+    return code.co_code[innermost.tb_lasti] == dis.opmap["RAISE_VARARGS"]
+
+
+def exit_described(error: SystemExit | KeyboardInterrupt) -> str:
+    """What a handler or hook that ended itself did, and what to do instead."""
+    if isinstance(error, SystemExit):
+        did = f"called sys.exit({error.code!r})" if error.code is not None else "called sys.exit()"
+    else:
+        did = "raised KeyboardInterrupt"
+    return f"{did}, which would stop the whole sail; raise an exception instead"
 
 
 def integration_frames(error: BaseException, folder: Path | None) -> list[str]:

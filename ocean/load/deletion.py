@@ -3,7 +3,10 @@
 The rules, whatever the catalog:
 
 - an entity this resync produced, or that anyone wrote while it ran, is never deleted;
-- entities of a failed kind's blueprints are kept;
+- entities of a failed kind's blueprints are kept, and, while any kind failed, those of every
+  blueprint no completed kind maps (the failed kind may have made them under a blueprint
+  its mapping no longer names, a typo say); once every kind completes, a blueprint no kind
+  maps any more loses its stale entities;
 - an entity that a kept entity relates to is kept, and so, in turn, is everything it relates
   to among the doomed (a cascade stops there: deleting it would leave the kept one dangling,
   or take it along);
@@ -44,6 +47,9 @@ class DeletionPlan:
     :func:`causes_for`)."""
     kept_protected: int = 0
     """Stale entities kept because their kind failed."""
+    kept_unmapped: dict[str, int] = field(default_factory=dict)
+    """Stale entities kept, per blueprint, because a kind failed and no completed kind maps
+    their blueprint."""
     kept_in_use: dict[EntityKey, EntityKey] = field(default_factory=dict)
     """Stale entities kept because a kept entity relates to them: each with one such."""
     blocked: str | None = None
@@ -69,6 +75,9 @@ class Stale:
     protected_blueprints: set[str] = field(default_factory=set)
     mapped_blueprints: set[str] = field(default_factory=set)
     """The blueprints the mapping's kinds produce: each is held to the threshold alone."""
+    deletable_blueprints: set[str] | None = None
+    """When a kind failed: the blueprints the completed kinds map, the only ones whose
+    entities may go (a cascade's too); None: every kind completed, any may."""
     held_blueprints: Mapping[str, str] = field(default_factory=dict)
     """Blueprints whose stale entities are all kept, with the reason (a kind that shrank)."""
     total_owned: int = 0
@@ -89,19 +98,15 @@ def plan_deletion(
     relates to the candidates (and, with ``delete_dependents``, to their dependents in turn,
     see :func:`closure`); ``fresh`` are the dependents written since the start."""
     plan = DeletionPlan()
-    protected, held = stale.protected_blueprints, stale.held_blueprints
-    roots = {key for key in stale.candidates if key[0] not in protected}
-    plan.kept_protected = len(stale.candidates) - len(roots)
-    if held:  # (where the blueprint's own count is over too, that says more)
-        held_roots = {key for key in roots if key[0] in held}
-        holding = {key[0] for key in held_roots}  # the held blueprints with stale entities
-        reasons = {bp: why for bp, why in held.items() if bp in holding}
-        plan.blocked_blueprints = reasons | _over_threshold(stale, held_roots, threshold)
-        roots -= held_roots
+    roots = _roots(stale, plan, threshold)
     kept = stale.produced | fresh
+    protected, held = stale.protected_blueprints, stale.held_blueprints
+    deletable = stale.deletable_blueprints
 
     def admit(key: EntityKey) -> bool:  # a failed or shrunk kind's entity is kept, even
-        return key not in kept and key[0] not in protected and key[0] not in held  # by a cascade
+        if key in kept or key[0] in protected or key[0] in held:  # by a cascade
+            return False
+        return deletable is None or key[0] in deletable
 
     doomed = closure(roots, dependents, admit) if delete_dependents else {*roots}
     while True:
@@ -128,6 +133,26 @@ def plan_deletion(
         )
         plan.delete, plan.causes = [], {}
     return plan
+
+
+def _roots(stale: Stale, plan: DeletionPlan, threshold: float) -> set[EntityKey]:
+    """The candidates that may go, as far as their blueprints tell: those of a failed
+    kind's, of one no completed kind maps (a kind failed), or of a held one are kept
+    (counted into ``plan``)."""
+    protected, held = stale.protected_blueprints, stale.held_blueprints
+    roots = {key for key in stale.candidates if key[0] not in protected}
+    plan.kept_protected = len(stale.candidates) - len(roots)
+    if stale.deletable_blueprints is not None:
+        unmapped = [key for key in roots if key[0] not in stale.deletable_blueprints]
+        plan.kept_unmapped = dict(sorted(Counter(key[0] for key in unmapped).items()))
+        roots.difference_update(unmapped)
+    if held:  # (where the blueprint's own count is over too, that says more)
+        held_roots = {key for key in roots if key[0] in held}
+        holding = {key[0] for key in held_roots}  # the held blueprints with stale entities
+        reasons = {bp: why for bp, why in held.items() if bp in holding}
+        plan.blocked_blueprints = reasons | _over_threshold(stale, held_roots, threshold)
+        roots -= held_roots
+    return roots
 
 
 def causes_for(

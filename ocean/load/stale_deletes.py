@@ -10,6 +10,7 @@ take seconds, and the lease is renewed meanwhile).
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from typing import Any
 
 from ocean.job import ResyncJob
@@ -42,6 +43,7 @@ async def delete_planned(
             await _delete_chunk(job, report, plan, chunk, kinds, results, stops=stops)
     finally:
         report.deletion_notes.extend(_kept_meanwhile(results))
+        report.deletion_notes.extend(_unmapped_deleted(results, kinds))
 
 
 async def _delete_chunk(
@@ -100,6 +102,19 @@ async def _chunk_ended(report: ResyncReport, deleting: asyncio.Future[Any], size
     await asyncio.wait([deleting])
     if not deleting.cancelled():
         report.deletion_notes.remove(unknown)
+
+
+def _unmapped_deleted(results: list[DeleteResult], kinds: dict[str, KindReport]) -> list[str]:
+    """Which blueprints lost stale entities that no kind maps (counted in the run's
+    ``deleted``, in no kind's): a blueprint the mapping no longer names."""
+    lost = Counter(bp for result in results for bp, _ in result.deleted if bp not in kinds)
+    if not lost:
+        return []
+    counts = ", ".join(f"{bp} ({count})" for bp, count in sorted(lost.items()))
+    return [
+        f"deleted {lost.total()} stale entities of blueprints no kind of the mapping "
+        f"produces any more: {counts} (counted in the run's deleted, in no kind's row)"
+    ]
 
 
 def _kept_meanwhile(results: list[DeleteResult]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -19,7 +20,7 @@ from ocean.monitor.report import COUNTS, KindReport, ResyncReport
 def render_report(report: ResyncReport, console: Console) -> None:
     """Print the per-kind summary table, then problems and the outcome."""
     mode = "incremental sync" if report.mode == "incremental" else "resync"
-    table = Table(title=f"{mode} of {report.integration}: {report.status}")
+    table = Table(title=escape(f"{mode} of {report.integration}: {report.status}"))
     table.add_column("kind", no_wrap=True)
     for name in COUNTS:
         table.add_column(name.replace("_", " "), justify="right")
@@ -30,32 +31,35 @@ def render_report(report: ResyncReport, console: Console) -> None:
     for kind in report.kinds:
         _print_notes(kind, console)
     for error in report.errors:
-        console.print(f"[red]error[/red] {error}")
+        console.print(f"[red]error[/red] {escape(error)}")
     for kind in report.kinds:
         if kind.cursor_from:
             console.print(
-                f"[dim]cursor[/dim] {kind.kind}: since {kind.cursor_from}, now {kind.cursor}"
+                "[dim]cursor[/dim] "
+                + escape(f"{kind.kind}: since {kind.cursor_from}, now {kind.cursor}")
             )
     for note in report.deletion_notes:
-        console.print(f"[yellow]deletion[/yellow] {note}")
+        console.print(f"[yellow]deletion[/yellow] {escape(note)}")
     for note in report.blueprint_notes:
-        console.print(f"[yellow]blueprint[/yellow] {note}")
+        console.print(f"[yellow]blueprint[/yellow] {escape(note)}")
 
 
 def _print_notes(kind: KindReport, console: Console) -> None:
-    """A kind's errors, skipped pages, dropped items and null fields, one line each."""
+    """A kind's errors, skipped pages, dropped items and null fields, one line each
+    (what they say is shown as it is: a ``[/path]`` in an error is no markup)."""
+    name = escape(kind.kind)
     for error in kind.errors[:5]:
-        console.print(f"[red]error[/red] {kind.kind}: {error}")
+        console.print(f"[red]error[/red] {name}: {escape(error)}")
     if len(kind.errors) > 5:
-        console.print(f"[red]error[/red] {kind.kind}: … and {len(kind.errors) - 5} more")
+        console.print(f"[red]error[/red] {name}: … and {len(kind.errors) - 5} more")
     if kind.unchanged_pages:
         console.print(
-            f"[dim]unchanged[/dim] {kind.kind}: {kind.unchanged_pages} page(s) as the last "
+            f"[dim]unchanged[/dim] {name}: {kind.unchanged_pages} page(s) as the last "
             "resync left them, not mapped again (OCEAN__SKIP_UNCHANGED_PAGES=false maps all)"
         )
     if kind.dropped:
         console.print(
-            f"[yellow]dropped[/yellow] {kind.kind}: {kind.dropped} raw item(s) whose "
+            f"[yellow]dropped[/yellow] {name}: {kind.dropped} raw item(s) whose "
             "itemsToParse value was not a list"
         )
     for path, text in kind.misconfigurations.items():
@@ -63,12 +67,12 @@ def _print_notes(kind: KindReport, console: Console) -> None:
         level = (
             "[red]misconfigured (required)[/red]" if required else "[yellow]misconfigured[/yellow]"
         )
-        console.print(f"{level} {kind.kind}: {path} = {text!r} gave null")
+        console.print(f"{level} {name}: {escape(f'{path} = {text!r} gave null')}")
 
 
 def _label(kind: KindReport) -> str:
     mark = "[green]✓[/green]" if kind.status == "completed" else "[red]✗[/red]"
-    return f"{mark} {kind.kind}"
+    return f"{mark} {escape(kind.kind)}"
 
 
 def _durations(kind: KindReport) -> str:
@@ -99,7 +103,7 @@ class ProgressDisplay:
         self._progress.__exit__(None, None, None)
 
     def kind_started(self, kind: KindReport) -> None:
-        self._tasks[kind.index] = self._progress.add_task(kind.kind, total=None)
+        self._tasks[kind.index] = self._progress.add_task(escape(kind.kind), total=None)
 
     def batch_done(self, kind: KindReport) -> None:
         self._progress.update(self._tasks[kind.index], completed=kind.extracted)
