@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from ocean.cli.options import errors_reported, run
 from ocean.config.yaml_text import read_yaml
@@ -199,20 +200,20 @@ def _show(shown: Shown, resource: CompiledResource, explanation: Explanation) ->
         click.echo(json.dumps(body, default=str))
         return
     console = shown.console
-    head = f"[bold]{resource.kind}[/bold] #{explanation.position}"
+    head = f"[bold]{escape(resource.kind)}[/bold] #{explanation.position}"
     entity = explanation.entity
     if explanation.outcome in ("entity", "invalid") and entity is not None:
         colour = "green" if explanation.outcome == "entity" else "red"
-        console.print(f"{head} → [{colour}]{entity['blueprint']}/{entity['identifier']}[/{colour}]")
+        key = escape(f"{entity['blueprint']}/{entity['identifier']}")
+        console.print(f"{head} → [{colour}]{key}[/{colour}]")
         console.print_json(json.dumps(entity, default=str))
         for problem in explanation.problems:
-            console.print(f"    [red]rejected by the catalog[/red]: {problem}", markup=True)
+            console.print(f"    [red]rejected by the catalog[/red]: {escape(str(problem))}")
     else:
-        console.print(
-            f"{head} → [red]no entity[/red] ({explanation.outcome}): {explanation.detail}"
-        )
+        detail = escape(f"({explanation.outcome}): {explanation.detail}")
+        console.print(f"{head} → [red]no entity[/red] {detail}")
     for field_path, text in explanation.misconfigured.items():
-        console.print(f"    [yellow]{field_path}[/yellow] = {text!r} gave null")
+        console.print(f"    [yellow]{escape(field_path)}[/yellow] = {escape(repr(text))} gave null")
 
 
 def _environment(env_file: Path | None) -> dict[str, str] | None:

@@ -433,3 +433,17 @@ def test_a_folders_env_file_that_is_not_json_is_a_usage_error(
     assert "Invalid value for --env-file" in result.output
     assert "is not JSON" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_text_that_looks_like_markup_is_printed_as_it_is(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    sample = tmp_path / "sample.json"
+    sample.write_text(json.dumps([{"id": "a[/b]", "name": "[bold]x", "url": "u"}]))
+
+    code, output = _invoke(
+        str(workspace.folder), "--kind", "service", "--sample", str(sample), env=workspace.environ
+    )
+
+    assert code == 1  # (the identifier is not one the catalog takes)
+    assert "service/a[/b]" in output and "MarkupError" not in output
