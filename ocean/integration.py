@@ -17,14 +17,7 @@ from ocean.config.settings import Settings
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
 from ocean.extract.cursor import active_cursor
-from ocean.extract.trace import (
-    defined_at,
-    describe_error,
-    exit_described,
-    raised_by_itself,
-    source_folder,
-    with_frames,
-)
+from ocean.extract.trace import defined_at, exit_described, failure_text, raised_by_itself
 from ocean.live.processor import WebhookProcessor
 from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
@@ -83,15 +76,14 @@ async def run_hooks(
             await _run_hook(hook)
         except Exception as error:
             _log.debug("%s hook %s raised", name, hook.__qualname__, exc_info=error)
-            message = f"{name} hook {hook.__qualname__} raised {describe_error(error)}"
-            errors.append(with_frames(message, error, source_folder(hook)))
+            errors.append(failure_text(f"{name} hook {hook.__qualname__}", hook, error))
             raised.append(error)
         except (SystemExit, KeyboardInterrupt) as error:
             if not raised_by_itself(error):
                 raise  # Ctrl-C: the sail stops
-            message = f"{name} hook {hook.__qualname__} {exit_described(error)}"
-            errors.append(with_frames(message, error, source_folder(hook)))
-            raised.append(RuntimeError(message))
+            who = f"{name} hook {hook.__qualname__}"
+            errors.append(failure_text(who, hook, error))
+            raised.append(RuntimeError(f"{who} {exit_described(error)}"))
         if raised and until_failure:
             break
     return raised

@@ -17,6 +17,7 @@ import yaml
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
+from ocean.load.freshness import Freshness
 from ocean.monitor.report import ResyncReport
 from ocean.process import pace_collector
 from ocean.sail import prepare
@@ -131,11 +132,15 @@ class Workspace:
     ) -> None:
         self.data_file.write_text(json.dumps({"service": services, "team": teams, **extra}))
 
-    async def sail(self, catalog: str | None = None) -> ResyncReport:
+    async def sail(
+        self, catalog: str | None = None, *, freshness: Freshness | None = None
+    ) -> ResyncReport:
+        """One ``ocean sail --once`` of the workspace (the run's live writes and its resync
+        sharing ``freshness`` when given)."""
         prepared = prepare(self.folder, environ=self.environ, overrides={})
         store = await open_store(catalog or str(self.catalog))
         try:
-            return await run_once(prepared, store, SilentObserver())
+            return await run_once(prepared, store, SilentObserver(), freshness=freshness)
         finally:
             await store.close()
 

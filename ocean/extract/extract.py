@@ -13,14 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ocean.errors import ExtractError, KindNotImplementedError, RawDataError
-from ocean.extract.trace import (
-    defined_at,
-    describe_error,
-    exit_described,
-    raised_by_itself,
-    source_folder,
-    with_frames,
-)
+from ocean.extract.trace import defined_at, failure_text, raised_by_itself
 from ocean.integration import Integration
 from ocean.types import RawBatch, ResyncHandler
 
@@ -182,10 +175,6 @@ def _raised(kind: str, handler: ResyncHandler, error: BaseException) -> ExtractE
     with the integration's frames (file:line); the whole traceback is logged at DEBUG."""
     name = getattr(handler, "__qualname__", repr(handler))
     _log.debug("kind %r: handler %s raised", kind, name, exc_info=error)
-    if isinstance(error, SystemExit | KeyboardInterrupt):
-        message = f"handler {name} {exit_described(error)}"
-    else:
-        message = f"handler {name} raised {describe_error(error)}"
-    failure = ExtractError(kind, with_frames(message, error, source_folder(handler)))
+    failure = ExtractError(kind, failure_text(f"handler {name}", handler, error))
     failure.__cause__ = error
     return failure

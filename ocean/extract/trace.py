@@ -87,6 +87,16 @@ def exit_described(error: SystemExit | KeyboardInterrupt) -> str:
     return f"{did}, which would stop the whole sail; raise an exception instead"
 
 
+def failure_text(who: str, code: Any, error: BaseException) -> str:
+    """What ``who`` (``handler main.load``, say) raised, or how it ended itself, with the
+    frames of the files in the folder ``code`` is defined in."""
+    if isinstance(error, SystemExit | KeyboardInterrupt):
+        message = f"{who} {exit_described(error)}"
+    else:
+        message = f"{who} raised {describe_error(error)}"
+    return with_frames(message, error, source_folder(code))
+
+
 def integration_frames(error: BaseException, folder: Path | None) -> list[str]:
     """The traceback's frames in ``folder`` (the integration's files), innermost last, as
     ``file:line in function: source``; else the innermost frame of any file."""

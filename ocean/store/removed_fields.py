@@ -11,7 +11,9 @@ backend's SQL); each is stripped of every key its blueprint no longer defines
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ocean.store.entity_rules import EntityRules
@@ -19,6 +21,28 @@ from ocean.store.writes import dumps, loads
 
 CHUNK = 2000
 """Bodies read per statement, in key order."""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """How a backend strips a blueprint change's removed names from its entities' bodies:
+    the bodies whose text holds one of ``needles`` (every body when None) are read a
+    :data:`CHUNK` at a time, and :func:`stripped` by ``rules``; each body that changes gets
+    ``version`` (a page record naming it no longer holds) and keeps its ``updated_at`` (a
+    resync's stale check reads it as written by its writer, when it was)."""
+
+    rules: EntityRules
+    needles: list[str] | None
+    version: int
+
+
+def removal(current: dict[str, Any], updated: dict[str, Any]) -> Removal | None:
+    """What to take out of the bodies when ``current`` becomes ``updated``; None (nothing)
+    when ``updated`` still defines every property and relation ``current`` does."""
+    names = removed_names(current, updated)
+    if not names:
+        return None
+    return Removal(EntityRules(updated), needles(names), secrets.randbits(63))
 
 
 def removed_names(current: dict[str, Any], updated: dict[str, Any]) -> list[str]:

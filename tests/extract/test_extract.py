@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from ocean.errors import ExtractError
-from ocean.extract.extract import extract
 from ocean.integration import Integration
 from ocean.types import RawBatch
+from tests.extract.conftest import extracted
 
 
 def _integration(failing: set[str]) -> Integration:
@@ -39,16 +38,6 @@ def _integration(failing: set[str]) -> Integration:
     return ocean
 
 
-async def _read(ocean: Integration) -> tuple[list[str], ExtractError | None]:
-    ids: list[str] = []
-    try:
-        async for batch in extract(ocean, "repo"):
-            ids += [item["id"] for item in batch]
-    except ExtractError as error:
-        return ids, error
-    return ids, None
-
-
 @pytest.mark.parametrize(
     ("failing", "ids", "messages"),
     [
@@ -67,7 +56,7 @@ async def _read(ocean: Integration) -> tuple[list[str], ExtractError | None]:
 async def test_a_failing_handler_leaves_the_others_running_and_fails_the_kind(
     failing: set[str], ids: list[str], messages: list[str]
 ) -> None:
-    read, error = await _read(_integration(failing))
+    read, error = await extracted(_integration(failing), "repo")
 
     assert read == ids
     if not messages:

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from ocean.errors import ConfigError, ExtractError
-from ocean.extract.extract import extract
 from ocean.extract.trace import raised_by_itself
 from ocean.integration import Integration
 from ocean.types import RawBatch
+from tests.extract.conftest import extracted
 
 
 async def _fine(kind: str) -> AsyncIterator[RawBatch]:
@@ -44,13 +44,7 @@ async def _read(handler: Callable[..., Any]) -> tuple[list[str], ExtractError | 
     ocean = Integration()
     ocean.on_resync("repo")(handler)
     ocean.on_resync("repo")(_fine)
-    ids: list[str] = []
-    try:
-        async for batch in extract(ocean, "repo"):
-            ids += [item["id"] for item in batch]
-    except ExtractError as error:
-        return ids, error
-    return ids, None
+    return await extracted(ocean, "repo")
 
 
 @pytest.mark.parametrize(
@@ -123,26 +117,8 @@ def _raised_by_code() -> bool:
         return raised_by_itself(interrupt)
 
 
-def _ctrl_c_between_instructions() -> bool:
-    """Ctrl-C arriving in a loop, with the interpreter's own SIGINT handler."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        signal.raise_signal(signal.SIGINT)
-        for _ in range(1000):
-            pass
-    except KeyboardInterrupt as interrupt:
-        return raised_by_itself(interrupt)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    raise AssertionError("no interrupt")
-
-
-def _ctrl_c_from_a_python_handler() -> bool:
-    """Ctrl-C raised by a SIGINT handler in Python (asyncio's second one does so)."""
-
-    def on_sigint(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt()
-
+def _ctrl_c(on_sigint: Callable[[int, Any], None]) -> bool:
+    """Ctrl-C arriving in a loop, with ``on_sigint`` as the SIGINT handler."""
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         signal.raise_signal(signal.SIGINT)
@@ -155,12 +131,20 @@ def _ctrl_c_from_a_python_handler() -> bool:
     raise AssertionError("no interrupt")
 
 
+def _python_sigint_handler(signum: int, frame: object) -> None:
+    """A SIGINT handler in Python raising Ctrl-C (asyncio's second one does so)."""
+    raise KeyboardInterrupt()
+
+
 @pytest.mark.parametrize(
     ("interrupt", "own"),
     [
         pytest.param(_raised_by_code, True, id="raise"),
-        pytest.param(_ctrl_c_between_instructions, False, id="ctrl-c"),
-        pytest.param(_ctrl_c_from_a_python_handler, False, id="ctrl-c-asyncio-handler"),
+        # the interpreter's own SIGINT handler: between two instructions
+        pytest.param(functools.partial(_ctrl_c, signal.default_int_handler), False, id="ctrl-c"),
+        pytest.param(
+            functools.partial(_ctrl_c, _python_sigint_handler), False, id="ctrl-c-asyncio-handler"
+        ),
     ],
 )
 def test_a_keyboard_interrupt_of_the_handlers_own_is_told_from_ctrl_c(

@@ -3,11 +3,7 @@ record of what was written from which data: newest data wins between them."""
 
 from __future__ import annotations
 
-from ocean.job import SilentObserver
-from ocean.listen.once import run_once
 from ocean.load.freshness import Freshness
-from ocean.sail import prepare
-from ocean.store.open import open_store
 from tests.conftest import Workspace
 
 REGISTERED_WHILE_A_PAGE_WAITS = """
@@ -32,12 +28,7 @@ async def test_a_resync_page_fetched_before_a_live_write_does_not_undo_it(
     workspace: Workspace,
 ) -> None:
     (workspace.folder / "main.py").write_text(REGISTERED_WHILE_A_PAGE_WAITS)
-    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await open_store(str(workspace.catalog))
-    try:
-        await run_once(sail, store, SilentObserver(), freshness=Freshness())
-    finally:
-        await store.close()
+    await workspace.sail(freshness=Freshness())
 
     stored = await workspace.entities("service")
     assert {key: entity["properties"]["stars"] for key, entity in stored.items()} == {"svc-1": 99}

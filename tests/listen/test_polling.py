@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -35,6 +36,29 @@ class Listening:
             await asyncio.sleep(0.01)
         raise AssertionError(f"expected {count} resyncs, saw {len(self.reports)}")
 
+    def fail(self, method: str, error: Exception, *, times: int | None = 1) -> Failing:
+        """Make the store's ``method`` raise ``error`` (:class:`Failing`)."""
+        failing = Failing(getattr(self.store, method), error, times)
+        setattr(self.store, method, failing)
+        return failing
+
+
+class Failing:
+    """A store method that raises ``error`` on its first ``times`` calls (on every call
+    when None), then does what ``real`` does; ``calls`` counts them."""
+
+    def __init__(
+        self, real: Callable[..., Awaitable[Any]], error: Exception, times: int | None
+    ) -> None:
+        self.real, self.error, self.times = real, error, times
+        self.calls = 0
+
+    async def __call__(self, *args: Any) -> Any:
+        self.calls += 1
+        if self.times is None or self.calls <= self.times:
+            raise self.error
+        return await self.real(*args)
+
 
 @asynccontextmanager
 async def listening(workspace: Workspace) -> AsyncIterator[Listening]:
@@ -53,11 +77,19 @@ async def listening(workspace: Workspace) -> AsyncIterator[Listening]:
         await store.close()
 
 
-async def test_polling_resyncs_at_start_and_on_each_new_request(workspace: Workspace) -> None:
+@asynccontextmanager
+async def started(workspace: Workspace, interval: str) -> AsyncIterator[Listening]:
+    """A listener checking for requests every ``interval`` seconds, its start resync (of
+    two services and the teams) reported."""
     workspace.set_data(services=[services(2)], teams=TEAMS)
-    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.02"
+    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = interval
     async with listening(workspace) as running:
         await running.wait_for(1)
+        yield running
+
+
+async def test_polling_resyncs_at_start_and_on_each_new_request(workspace: Workspace) -> None:
+    async with started(workspace, "0.02") as running:
         await asyncio.sleep(0.1)  # a few polls with nothing requested
         assert len(running.reports) == 1
         workspace.set_data(services=[services(3)], teams=TEAMS)
@@ -130,46 +162,26 @@ async def test_the_listener_frees_what_each_resync_left_in_cycles(
 async def test_a_resync_the_catalog_fails_once_is_tried_again_and_the_listener_goes_on(
     workspace: Workspace,
 ) -> None:
-    workspace.set_data(services=[services(2)], teams=TEAMS)
-    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.05"
-    async with listening(workspace) as running:
-        await running.wait_for(1)
-        real_now, calls = running.store.now, []
-
-        async def unavailable_once() -> str:
-            calls.append(1)
-            if len(calls) == 1:
-                raise CatalogUnavailableError("the catalog failed: database is locked; retry")
-            return await real_now()
-
-        running.store.now = unavailable_once  # type: ignore[method-assign]
+    async with started(workspace, "0.05") as running:
+        locked = CatalogUnavailableError("the catalog failed: database is locked; retry")
+        now = running.fail("now", locked)
         await running.store.request_resync(running.prepared.owner.identifier)
         await running.wait_for(2)
 
     assert [report.status for report in running.reports] == ["completed", "completed"]
-    assert len(calls) >= 2  # the failed start, then its retry
+    assert now.calls >= 2  # the failed start, then its retry
 
 
 async def test_a_resync_that_fails_unexpectedly_is_recorded_and_the_listener_goes_on(
     workspace: Workspace,
 ) -> None:
-    workspace.set_data(services=[services(2)], teams=TEAMS)
-    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.02"
-    async with listening(workspace) as running:
-        await running.wait_for(1)
-        real_last, calls = running.store.last_completed_run, []
-
-        async def broken_once(integration: str) -> RunRecord | None:
-            calls.append(1)
-            if len(calls) == 1:
-                raise RuntimeError("a bug")  # in the stale deletion, which asks first
-            return await real_last(integration)
-
-        running.store.last_completed_run = broken_once  # type: ignore[method-assign]
+    async with started(workspace, "0.02") as running:
+        # in the stale deletion, which asks first
+        last_completed = running.fail("last_completed_run", RuntimeError("a bug"))
         identifier = running.prepared.owner.identifier
         await running.store.request_resync(identifier)
         for _ in range(200):  # the failed run, recorded
-            if calls:
+            if last_completed.calls:
                 break
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.1)
@@ -186,20 +198,12 @@ async def test_a_resync_that_fails_unexpectedly_is_recorded_and_the_listener_goe
 async def test_checks_of_the_requests_the_catalog_fails_slow_down_and_the_listener_goes_on(
     workspace: Workspace,
 ) -> None:
-    workspace.set_data(services=[services(2)], teams=TEAMS)
-    workspace.environ["OCEAN__EVENT_LISTENER__INTERVAL"] = "0.01"
-    async with listening(workspace) as running:
-        await running.wait_for(1)
-        real_requested, checks = running.store.resync_requested_at, []
-
-        async def unavailable(integration: str) -> str | None:
-            checks.append(1)
-            raise CatalogUnavailableError("the catalog cannot be reached; retry")
-
-        running.store.resync_requested_at = unavailable  # type: ignore[method-assign]
+    async with started(workspace, "0.01") as running:
+        unreachable = CatalogUnavailableError("the catalog cannot be reached; retry")
+        checks = running.fail("resync_requested_at", unreachable, times=None)
         await asyncio.sleep(0.6)  # 60 intervals: 7 checks, each waiting twice the last
-        failed = len(checks)
-        running.store.resync_requested_at = real_requested  # type: ignore[method-assign]
+        failed = checks.calls
+        running.store.resync_requested_at = checks.real  # type: ignore[method-assign]
         await running.store.request_resync(running.prepared.owner.identifier)
         await running.wait_for(2)
 

@@ -81,6 +81,25 @@ ocean.add_webhook_processor("/signed", SignedRequestProcessor)
 ocean.add_webhook_processor("/hook/{group_id}", ServiceProcessor)
 """
 
+ACCEPTING = """
+from ocean.live.processor import WebhookProcessor, WebhookEventRawResults
+
+class Accepting(WebhookProcessor):
+    # Takes every event, unchecked, as one of kind "service"; registered nowhere.
+
+    async def should_process_event(self, event):
+        return True
+
+    async def get_matching_kinds(self, event):
+        return ["service"]
+
+    async def authenticate(self, payload, headers):
+        return True
+
+    async def validate_payload(self, payload):
+        return True
+"""
+
 
 def with_processors(workspace: Workspace) -> Workspace:
     (workspace.folder / "main.py").write_text(MAIN_PY + PROCESSORS)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as redis
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
@@ -19,24 +17,6 @@ from ocean.live.signature import sign
 from ocean.sail import prepare
 from tests.conftest import TEAMS, Workspace, resource, services
 from tests.live.harness import SECRET, live_server, service_event, signed, with_processors
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-async def queue_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str, str]]:
-    """Settings selecting each queue backend (a fresh integration identifier for Redis)."""
-    identifier = f"live-{uuid.uuid4().hex[:10]}"
-    env = {"OCEAN__INTEGRATION__IDENTIFIER": identifier}
-    if request.param == "sqlite":
-        yield env
-        return
-    yield env | {"OCEAN__LIVE_EVENTS__QUEUE_URL": REDIS_URL}
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(f"ocean:{identifier}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 @pytest.fixture
@@ -86,7 +66,7 @@ async def test_an_event_no_processor_wants_is_acknowledged_and_dropped(live: Wor
 
 
 async def test_events_about_one_resource_apply_in_arrival_order_under_concurrent_posts(
-    live: Workspace, queue_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    live: Workspace, backend_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = tmp_path / "events.jsonl"
     monkeypatch.setenv("OCEAN_TEST_EVENT_LOG", str(log))
@@ -97,7 +77,7 @@ async def test_events_about_one_resource_apply_in_arrival_order_under_concurrent
         for key in keys
     ]
     random.shuffle(payloads)
-    env = queue_env | {"OCEAN__EVENT_WORKERS_COUNT": "4"}
+    env = backend_env | {"OCEAN__EVENT_WORKERS_COUNT": "4"}
     async with live_server(live, env) as server:
         responses = await asyncio.gather(*(server.post(p) for p in payloads))
         assert {r.status_code for r in responses} == {202}
@@ -130,9 +110,9 @@ def _log(path: Path) -> list[dict[str, Any]]:
 
 
 async def test_events_still_queued_at_a_stop_are_applied_once_after_a_restart(
-    live: Workspace, queue_env: dict[str, str]
+    live: Workspace, backend_env: dict[str, str]
 ) -> None:
-    env = queue_env | {"OCEAN__EVENT_WORKERS_COUNT": "1"}
+    env = backend_env | {"OCEAN__EVENT_WORKERS_COUNT": "1"}
     async with live_server(live, env) as server:
         for n in range(20):
             assert (
@@ -150,12 +130,12 @@ async def test_events_still_queued_at_a_stop_are_applied_once_after_a_restart(
 
 
 async def test_a_failing_event_is_retried_with_backoff_then_dead_lettered_and_can_be_replayed(
-    live: Workspace, queue_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    live: Workspace, backend_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log, flag = tmp_path / "events.jsonl", tmp_path / "upstream-down"
     flag.touch()
     monkeypatch.setenv("OCEAN_TEST_EVENT_LOG", str(log))
-    async with live_server(live, queue_env) as server:
+    async with live_server(live, backend_env) as server:
         await server.post(service_event("svc-1", stars=3, fail_while=str(flag)))
         await server.post(service_event("svc-2", stars=4))
         await server.settled()
@@ -195,11 +175,11 @@ async def test_a_path_template_takes_events_for_any_value_of_its_parameters(
 
 
 async def test_a_processor_checks_the_request_s_signature_in_the_worker_and_after_a_replay(
-    live: Workspace, queue_env: dict[str, str], tmp_path: Path
+    live: Workspace, backend_env: dict[str, str], tmp_path: Path
 ) -> None:
     flag = tmp_path / "upstream-down"
     flag.touch()
-    async with live_server(live, queue_env) as server:
+    async with live_server(live, backend_env) as server:
         body = json.dumps(service_event("svc-1", 5, fail_while=str(flag)), indent=1).encode()
         headers = {"x-hub-signature-256": sign(SECRET, body)}  # the bytes as sent are signed
         response = await server.client.post(
@@ -311,9 +291,9 @@ async def test_every_processor_of_a_path_that_wants_the_event_handles_it(live: W
     ("first_good", "status", "applied"), [(True, 202, {"svc-2"}), (False, 200, set())]
 )
 async def test_a_header_sent_twice_is_read_as_its_first_value(
-    live: Workspace, queue_env: dict[str, str], first_good: bool, status: int, applied: set[str]
+    live: Workspace, backend_env: dict[str, str], first_good: bool, status: int, applied: set[str]
 ) -> None:
-    async with live_server(live, queue_env) as server:
+    async with live_server(live, backend_env) as server:
         body = json.dumps(service_event("svc-2", 5)).encode()
         good, bad = sign(SECRET, body), "sha256=" + "0" * 64
         signatures = [good, bad] if first_good else [bad, good]

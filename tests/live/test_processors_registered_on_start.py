@@ -13,25 +13,11 @@ import httpx
 import pytest
 
 from tests.conftest import MAIN_PY, Workspace
-from tests.live.harness import service_event, signed
+from tests.live.harness import ACCEPTING, service_event, signed
 from tests.loopback import free_port, reaped, until
 
 ON_START = """
-from ocean.live.processor import WebhookProcessor, WebhookEventRawResults
-
-class Services(WebhookProcessor):
-    async def should_process_event(self, event):
-        return True
-
-    async def get_matching_kinds(self, event):
-        return ["service"]
-
-    async def authenticate(self, payload, headers):
-        return True
-
-    async def validate_payload(self, payload):
-        return True
-
+class Services(Accepting):
     async def handle_event(self, payload, resource_config):
         return WebhookEventRawResults(updated_raw_results=[payload["service"]])
 
@@ -45,7 +31,7 @@ async def start():
 async def test_a_processor_registered_in_on_start_is_served(
     workspace: Workspace, acceptors: str
 ) -> None:
-    (workspace.folder / "main.py").write_text(MAIN_PY + ON_START)
+    (workspace.folder / "main.py").write_text(MAIN_PY + ACCEPTING + ON_START)
     port = free_port()
     env = (
         os.environ

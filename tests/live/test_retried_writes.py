@@ -22,6 +22,7 @@ from ocean.store.port.store import PortAPIStore
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import BLUEPRINTS, MAIN_PY, Workspace
+from tests.live.harness import ACCEPTING
 from tests.store.port.fake_port import FakePort
 from tests.store.postgres import connected, until_waiting
 
@@ -82,23 +83,9 @@ async def test_a_write_the_catalog_dropped_is_made_again_within_the_patience(
 
 
 PROCESSOR = """
-from ocean.live.processor import WebhookProcessor, WebhookEventRawResults
-
-class FailsOnce(WebhookProcessor):
+class FailsOnce(Accepting):
     initial_retry_delay_seconds = 0.3
     attempts = 0
-
-    async def should_process_event(self, event):
-        return True
-
-    async def get_matching_kinds(self, event):
-        return ["service"]
-
-    async def authenticate(self, payload, headers):
-        return True
-
-    async def validate_payload(self, payload):
-        return True
 
     async def handle_event(self, payload, resource_config):
         FailsOnce.attempts += 1
@@ -115,7 +102,7 @@ async def test_a_retried_events_data_is_as_old_as_the_attempt_that_fetched_it(
 ) -> None:
     """A resync's page fetched between the failed attempt and the retry must not win over
     what the retry fetched: the retry's data is newer."""
-    (workspace.folder / "main.py").write_text(MAIN_PY + PROCESSOR)
+    (workspace.folder / "main.py").write_text(MAIN_PY + ACCEPTING + PROCESSOR)
     sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
     store = await SQLiteStore.open(workspace.catalog)
     try:

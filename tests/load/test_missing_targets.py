@@ -15,7 +15,6 @@ from ocean.load.missing_targets import Held, in_relation_order
 from ocean.monitor.report import KindReport
 from ocean.sail import prepare
 from ocean.server.app import create_app
-from ocean.store.open import open_store
 from ocean.store.port.store import PortAPIStore
 from tests import loopback
 from tests.conftest import TEAMS, Workspace, resource, services
@@ -131,12 +130,7 @@ async def test_a_held_entity_does_not_undo_what_live_data_wrote_meanwhile(
 ) -> None:
     (workspace.folder / "main.py").write_text(LIVE_MEANWHILE)
     workspace.set_mapping(_services_before_teams())
-    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
-    store = await open_store(str(workspace.catalog))
-    try:
-        report = await run_once(sail, store, SilentObserver(), freshness=Freshness())
-    finally:
-        await store.close()
+    report = await workspace.sail(freshness=Freshness())
 
     stored = await workspace.entities("service")
     assert {key: entity["properties"]["stars"] for key, entity in stored.items()} == {"svc-1": 99}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from ocean.listen.once import start
 from ocean.sail import prepare
 from ocean.store.open import open_store
@@ -58,18 +60,24 @@ def _mapping() -> dict[str, Any]:
     return {"resources": [team, service]}
 
 
-async def test_a_resync_relates_entities_to_what_a_search_relation_finds(
-    workspace: Workspace, catalog: str
-) -> None:
+@pytest.fixture
+def searching(workspace: Workspace) -> Workspace:
+    """The workspace with :data:`BLUEPRINTS` and :func:`_mapping`'s search relations."""
     (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(
         json.dumps(BLUEPRINTS)
     )
     workspace.set_mapping(_mapping())
-    workspace.set_data(services=[SERVICES], teams=TEAMS)
+    return workspace
 
-    report = await workspace.sail(catalog)
 
-    stored = await workspace.entities("service", catalog)
+async def test_a_resync_relates_entities_to_what_a_search_relation_finds(
+    searching: Workspace, catalog: str
+) -> None:
+    searching.set_data(services=[SERVICES], teams=TEAMS)
+
+    report = await searching.sail(catalog)
+
+    stored = await searching.entities("service", catalog)
     assert {key: entity["relations"] for key, entity in stored.items()} == {
         "svc-0": {"team": "core", "teams": ["core"]},
         "svc-1": {"team": "edge", "teams": ["edge"]},
@@ -82,36 +90,29 @@ async def test_a_resync_relates_entities_to_what_a_search_relation_finds(
 
 
 async def test_a_resync_updates_the_entity_its_search_identifier_finds(
-    workspace: Workspace, catalog: str
+    searching: Workspace, catalog: str
 ) -> None:
-    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(
-        json.dumps(BLUEPRINTS)
-    )
     titled = resource("broken", "service", properties={"url": ".url"})
     titled["port"]["entity"]["mappings"]["identifier"] = _query("$title", "=", ".name")
     mapping = _mapping()
-    workspace.set_mapping({"resources": [*mapping["resources"], titled]})
+    searching.set_mapping({"resources": [*mapping["resources"], titled]})
     urls = [{"name": "One", "url": "https://one"}, {"name": "Nothing", "url": "https://x"}]
-    workspace.set_data(services=[SERVICES], teams=TEAMS, broken=urls)
+    searching.set_data(services=[SERVICES], teams=TEAMS, broken=urls)
 
-    report = await workspace.sail(catalog)
+    report = await searching.sail(catalog)
 
-    stored = await workspace.entities("service", catalog)
+    stored = await searching.entities("service", catalog)
     assert stored["svc-1"]["properties"]["url"] == "https://one"
     assert "Nothing" not in {entity["title"] for entity in stored.values()}
     assert (report.kinds[2].updated, report.kinds[2].unchanged, report.kinds[2].failed) == (1, 1, 0)
 
 
 async def test_an_entity_registered_live_is_related_by_its_search_relation(
-    workspace: Workspace, catalog: str
+    searching: Workspace, catalog: str
 ) -> None:
-    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(
-        json.dumps(BLUEPRINTS)
-    )
-    workspace.set_mapping(_mapping())
-    workspace.set_data(services=[[]], teams=TEAMS)
-    await workspace.sail(catalog)
-    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    searching.set_data(services=[[]], teams=TEAMS)
+    await searching.sail(catalog)
+    sail = prepare(searching.folder, environ=searching.environ, overrides={})
     store = await open_store(catalog)
     try:
         await start(sail, store)
@@ -119,23 +120,19 @@ async def test_an_entity_registered_live_is_related_by_its_search_relation(
     finally:
         await store.close()
 
-    stored = await workspace.entities("service", catalog)
+    stored = await searching.entities("service", catalog)
     assert stored["svc-9"]["relations"] == {"team": "edge", "teams": ["edge"]}
 
 
 async def test_a_search_relation_finds_what_came_since_though_its_page_is_unchanged(
-    workspace: Workspace, catalog: str
+    searching: Workspace, catalog: str
 ) -> None:
-    (workspace.folder / ".port" / "resources" / "blueprints.json").write_text(
-        json.dumps(BLUEPRINTS)
-    )
-    workspace.set_mapping(_mapping())
-    workspace.set_data(services=[SERVICES[:1]], teams=[])
-    await workspace.sail(catalog)
-    workspace.set_data(services=[SERVICES[:1]], teams=TEAMS)
+    searching.set_data(services=[SERVICES[:1]], teams=[])
+    await searching.sail(catalog)
+    searching.set_data(services=[SERVICES[:1]], teams=TEAMS)
 
-    report = await workspace.sail(catalog)
+    report = await searching.sail(catalog)
 
-    stored = await workspace.entities("service", catalog)
+    stored = await searching.entities("service", catalog)
     assert stored["svc-0"]["relations"] == {"team": "core", "teams": ["core"]}
     assert report.kinds[1].unchanged_pages == 0

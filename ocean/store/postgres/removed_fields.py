@@ -4,13 +4,11 @@ blueprint's lock, as its entities' writes do)."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import asyncpg
 
-from ocean.store.entity_rules import EntityRules
-from ocean.store.removed_fields import CHUNK, needles, removed_names, stripped
+from ocean.store.removed_fields import CHUNK, removal, stripped
 
 _HOLDING = (  # the bodies that may hold a removed name, a chunk at a time in key order
     "SELECT identifier, body FROM entities WHERE blueprint = $1 "
@@ -29,19 +27,16 @@ async def strip_removed(
     db: asyncpg.Connection, blueprint: str, current: dict[str, Any], updated: dict[str, Any]
 ) -> int:
     """Take what ``updated`` no longer defines of ``current`` out of the bodies of
-    ``blueprint``'s entities: how many changed. Each gets a new version (a page record
-    naming it no longer holds) and keeps its ``updated_at`` (a resync's stale check reads
-    it as written by its writer, when it was)."""
-    names = removed_names(current, updated)
-    if not names:
+    ``blueprint``'s entities (:class:`~ocean.store.removed_fields.Removal`): how many changed."""
+    plan = removal(current, updated)
+    if plan is None:
         return 0
-    rules, wanted = EntityRules(updated), needles(names)
-    version, after, count = secrets.randbits(63), None, 0
-    while rows := await db.fetch(_HOLDING, blueprint, after, wanted, CHUNK):
+    after, count = None, 0
+    while rows := await db.fetch(_HOLDING, blueprint, after, plan.needles, CHUNK):
         after = rows[-1][0]
-        changed = stripped([(ident, body) for ident, body in rows], rules)
+        changed = stripped([(ident, body) for ident, body in rows], plan.rules)
         if changed:
             identifiers, bodies = zip(*changed, strict=True)
-            await db.execute(_REWRITE, blueprint, list(identifiers), list(bodies), version)
+            await db.execute(_REWRITE, blueprint, list(identifiers), list(bodies), plan.version)
         count += len(changed)
     return count

@@ -4,12 +4,10 @@ thread."""
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 from typing import Any
 
-from ocean.store.entity_rules import EntityRules
-from ocean.store.removed_fields import CHUNK, needles, removed_names, stripped
+from ocean.store.removed_fields import CHUNK, removal, stripped
 from ocean.store.writes import dumps
 
 _HOLDING = (  # the bodies that may hold a removed name, a chunk at a time in key order
@@ -24,18 +22,16 @@ def strip_removed(
     db: sqlite3.Connection, blueprint: str, current: dict[str, Any], updated: dict[str, Any]
 ) -> int:
     """Take what ``updated`` no longer defines of ``current`` out of the bodies of
-    ``blueprint``'s entities: how many changed. Each gets a new version (a page record
-    naming it no longer holds) and keeps its ``updated_at`` (a resync's stale check reads
-    it as written by its writer, when it was)."""
-    names = removed_names(current, updated)
-    if not names:
+    ``blueprint``'s entities (:class:`~ocean.store.removed_fields.Removal`): how many changed."""
+    plan = removal(current, updated)
+    if plan is None:
         return 0
-    rules, found = EntityRules(updated), needles(names)
-    wanted = None if found is None else dumps(found)
-    version, after, count = secrets.randbits(63), None, 0
+    wanted = None if plan.needles is None else dumps(plan.needles)
+    after, count = None, 0
     while rows := db.execute(_HOLDING, (blueprint, after, wanted, CHUNK)).fetchall():
         after = rows[-1][0]
-        changed = stripped(rows, rules)
-        db.executemany(_REWRITE, [(blueprint, ident, body, version) for ident, body in changed])
+        changed = stripped(rows, plan.rules)
+        rewrites = [(blueprint, ident, body, plan.version) for ident, body in changed]
+        db.executemany(_REWRITE, rewrites)
         count += len(changed)
     return count
