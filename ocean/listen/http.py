@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ocean.monitor.metrics import Metrics
+from ocean.server.auth import bearer_token
 from ocean.store.base import Store
 
 Readiness = Callable[[], Awaitable[str | None]]
@@ -66,7 +67,7 @@ def create_app(
                 },
                 status_code=403,
             )
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        given = bearer_token(request.headers.get("authorization")) or ""
         if not hmac.compare_digest(given.encode(), token.encode()):
             return JSONResponse(
                 {"ok": False, "error": "unauthorized", "message": "wrong or missing bearer token"},

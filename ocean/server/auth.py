@@ -22,6 +22,13 @@ class Grant:
     expires: float
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value (the scheme in any case, as
+    HTTP's schemes are); None for anything else."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 class Tokens:
     """Bearer tokens this server process issued, with what they were issued for."""
 
@@ -39,9 +46,8 @@ class Tokens:
 
     def grant_of(self, authorization: str | None) -> Grant | None:
         """The grant of ``Bearer <token>``, if this process issued it and it has not expired."""
-        if not authorization or not authorization.startswith("Bearer "):
-            return None
-        grant = self._grants.get(authorization.removeprefix("Bearer ").strip())
+        token = bearer_token(authorization)
+        grant = self._grants.get(token) if token is not None else None
         return grant if grant is not None and time.monotonic() < grant.expires else None
 
     def forget(self, client_id: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from ocean.server.auth import bearer_token
 from ocean.server.principal import Principal, writer_of
 from ocean.store.base import Owner
 
@@ -32,6 +33,10 @@ class Caller:
         return self.owner.identifier if self.owner.integration_type != "api" else "API"
 
 
+NOTED = 4096
+"""Tokens a :class:`Callers` remembers the holder of (each token request adds one)."""
+
+
 class Callers:
     """The credentials behind the tokens this server issued: noted as the token route
     issues them (:meth:`issued`), else asked of the token registry (a ``grant_of``
@@ -42,7 +47,11 @@ class Callers:
         self._holders: dict[str, str] = {}
 
     def issued(self, token: str, client_id: str) -> None:
-        """Note that ``token`` was issued to ``client_id``."""
+        """Note that ``token`` was issued to ``client_id`` (the latest :data:`NOTED` only:
+        the registry answers for the others)."""
+        if len(self._holders) >= NOTED:
+            for oldest in list(self._holders)[: NOTED // 2]:
+                del self._holders[oldest]
         self._holders[token] = client_id
 
     def of(self, request: Request) -> Caller:
@@ -51,7 +60,7 @@ class Callers:
         if isinstance(principal, Principal):  # the datasource comes from the credential
             return Caller(principal.client_id, writer_of(request), principal)
         authorization = request.headers.get("authorization", "")
-        credential = self._holders.get(authorization.removeprefix("Bearer ").strip())
+        credential = self._holders.get(bearer_token(authorization) or "")
         grant_of = getattr(self._tokens, "grant_of", None)
         if credential is None and grant_of is not None:
             credential = getattr(grant_of(authorization), "client_id", None)

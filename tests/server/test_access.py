@@ -11,8 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.requests import Request
 
 from ocean.server.app import create_app
+from ocean.server.auth import Tokens
+from ocean.server.caller import NOTED, Callers
 from ocean.server.limits import LoginLimits
 from ocean.server.login import TokenGate
 from ocean.store.credentials import KeepsCredentials, secret_hash
@@ -429,3 +432,16 @@ async def test_validation_only_refuses_what_the_write_would_and_writes_nothing(
     else:
         assert checked == refusal
         assert written == refusal
+
+
+def test_the_holders_of_tokens_noted_are_bounded_and_the_registry_answers_for_the_rest() -> None:
+    tokens = Tokens()
+    callers = Callers(tokens)
+    first = tokens.issue("ci", 1)
+    callers.issued(first, "ci")
+    for n in range(NOTED):
+        callers.issued(f"t{n}", "other")
+
+    assert len(callers._holders) <= NOTED
+    request = Request({"type": "http", "headers": [(b"authorization", f"Bearer {first}".encode())]})
+    assert callers.of(request).credential == "ci"  # found in the registry

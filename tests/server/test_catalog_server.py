@@ -82,6 +82,8 @@ async def test_every_route_but_the_token_needs_a_valid_token(served: tuple[str, 
         }
         missing = await client.get("/v1/blueprints/nope", headers=headers)
         assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
+        lower = {"Authorization": f"bearer  {token['accessToken']}"}  # (schemes are caseless)
+        assert (await client.get("/v1/blueprints", headers=lower)).status_code == 200
 
 
 async def _client_of(
