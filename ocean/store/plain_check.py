@@ -53,9 +53,9 @@ def generate_plain_check(
         "PROPERTIES": frozenset(definitions),
         "RELATIONS": frozenset(relations),
         "string_list": _string_list,
-        "identifiers": _identifiers,
-        "identifier": _identifier,
-        "VALID": _VALID,
+        "identifiers": (known := _Identifiers()).many,
+        "identifier": known.one,
+        "VALID": known.valid,
         "EMAIL": EMAIL,
     }
     lines = ["def plain(e):", "    b = {}"]
@@ -157,32 +157,37 @@ def _string_list(value: Any) -> bool:
     return type(value) is list and all(type(item) is str for item in value)
 
 
-_VALID: set[str] = set()
-"""Relation values found valid identifiers lately: a sync names the same targets over and
-over, and a set's answer costs a fifth of the pattern's."""
 _REMEMBERED = 50_000
-"""At most this many (of at most :data:`_LONGEST` characters) are remembered."""
+"""Relation values a check remembers as valid identifiers (a sync names the same targets
+over and over, and a set's answer costs a fifth of the pattern's), of at most
+:data:`_LONGEST` characters."""
 _LONGEST = 200
 
 
-def _identifier(value: str) -> bool:
-    """Whether a relation's value is a valid entity identifier, remembered if it is."""
-    if IS_IDENTIFIER(value) is None:
-        return False
-    if len(value) <= _LONGEST:
-        if len(_VALID) >= _REMEMBERED:
-            _VALID.clear()
-        _VALID.add(value)
-    return True
+class _Identifiers:
+    """The relation-value checks of one generated check, with what it found valid."""
 
+    def __init__(self) -> None:
+        self.valid: set[str] = set()
 
-def _identifiers(value: Any) -> bool:
-    """Whether a many relation's value is a list of valid entity identifiers."""
-    if type(value) is not list:
-        return False
-    try:
-        if _VALID.issuperset(value):  # each a string remembered (the list's items hashed in C)
-            return True
-    except TypeError:  # an item that cannot be hashed, such as an object
-        return False
-    return all(type(item) is str and (item in _VALID or _identifier(item)) for item in value)
+    def one(self, value: str) -> bool:
+        """Whether a relation's value is a valid entity identifier, remembered if it is."""
+        if IS_IDENTIFIER(value) is None:
+            return False
+        if len(value) <= _LONGEST:
+            if len(self.valid) >= _REMEMBERED:
+                self.valid.clear()
+            self.valid.add(value)
+        return True
+
+    def many(self, value: Any) -> bool:
+        """Whether a many relation's value is a list of valid entity identifiers."""
+        if type(value) is not list:
+            return False
+        valid = self.valid
+        try:
+            if valid.issuperset(value):  # each a string remembered (the items hashed in C)
+                return True
+        except TypeError:  # an item that cannot be hashed, such as an object
+            return False
+        return all(type(item) is str and (item in valid or self.one(item)) for item in value)
