@@ -73,8 +73,9 @@ def run(coroutine_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def print_table(table: Table) -> None:
-    """Print a table; when piped, wide enough not to truncate."""
+    """Print a table of the catalog's text as it is (no markup: a title such as
+    ``Release [/notes]`` is data); when piped, wide enough not to truncate."""
     from rich.console import Console  # imported on use: `ocean sail` need not load it
 
-    console = Console()
-    (console if console.is_terminal else Console(width=200)).print(table)
+    console = Console(markup=False)
+    (console if console.is_terminal else Console(width=200, markup=False)).print(table)

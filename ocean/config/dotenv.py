@@ -3,9 +3,12 @@
 The original's settings read ``.env`` in the working directory (pydantic's ``env_file``);
 ``ocean sail`` reads that one and the integration folder's (``ocean new`` writes a
 ``.env.example`` there to copy), the working directory's winning, and the real
-environment over both. The syntax is python-dotenv's common part: ``#`` comments,
-``export KEY=VALUE``, values in single quotes (kept as written) or double quotes
-(``\\n``, ``\\"`` and ``\\\\`` escapes, may span lines), and a bare value's `` # comment``.
+environment over both. As the original's settings, only its ``OCEAN__*`` variables are
+taken (an unrelated ``.env``'s credentials never fill config.yaml's ``{{ from env X }}``).
+The syntax is python-dotenv's common part: ``#`` comments, ``export KEY=VALUE``, values in
+single quotes (kept as written) or double quotes (``\\n``, ``\\"`` and ``\\\\`` escapes, may
+span lines), and a bare value's `` # comment``; ``${NAME}`` and ``${NAME:-default}`` in a
+bare or double-quoted value are expanded from the environment, else the file's lines above.
 """
 
 from __future__ import annotations
@@ -30,10 +33,17 @@ _SKIP = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\r?\n|\Z)")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 
 
-def parse_dotenv(text: str, where: str = ".env") -> dict[str, str]:
-    """The variables ``text`` sets; a line that is not ``KEY=VALUE`` is skipped with a
-    warning naming ``where`` and the line (not its text: it may hold a secret)."""
+_REFERENCE = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def parse_dotenv(
+    text: str, where: str = ".env", environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The variables ``text`` sets (``${NAME}`` read from ``environ``, else from the lines
+    above); a line that is not ``KEY=VALUE`` is skipped with a warning naming ``where`` and
+    the line (not its text: it may hold a secret)."""
     values: dict[str, str] = {}
+    environ = environ if environ is not None else {}
     position, line = 0, 1
     while position < len(text):
         found = _ENTRY.match(text, position) or _SKIP.match(text, position)
@@ -44,7 +54,10 @@ def parse_dotenv(text: str, where: str = ".env") -> dict[str, str]:
         else:
             end = found.end()
             if found.re is _ENTRY:
-                values[found["key"]] = _value(found)
+                value = _value(found)
+                if found["single"] is None:
+                    value = _expanded(value, environ, values)
+                values[found["key"]] = value
         line += text.count("\n", position, end)
         position = end
     return values
@@ -58,11 +71,20 @@ def _value(entry: re.Match[str]) -> str:
     return entry["bare"]
 
 
-def read_dotenv(path: Path) -> dict[str, str]:
+def _expanded(value: str, environ: Mapping[str, str], above: Mapping[str, str]) -> str:
+    def one(reference: re.Match[str]) -> str:
+        name = reference["name"]
+        found = environ.get(name, above.get(name))
+        return found if found else reference["default"] or ""
+
+    return _REFERENCE.sub(one, value) if "${" in value else value
+
+
+def read_dotenv(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The variables the ``.env`` file at ``path`` sets (none when there is no such file)."""
     if not path.is_file():
         return {}
-    return parse_dotenv(read_utf8(path, ConfigError), str(path))
+    return parse_dotenv(read_utf8(path, ConfigError), str(path), environ)
 
 
 def with_dotenv(environ: Mapping[str, str], folder: Path) -> Mapping[str, str]:
@@ -70,7 +92,8 @@ def with_dotenv(environ: Mapping[str, str], folder: Path) -> Mapping[str, str]:
     files = dict.fromkeys(path.resolve() for path in (folder / ".env", Path.cwd() / ".env"))
     found: dict[str, str] = {}
     for path in files:
-        found.update(read_dotenv(path))
+        read = read_dotenv(path, environ)
+        found.update((k, v) for k, v in read.items() if k.upper().startswith("OCEAN__"))
     used = sorted(name for name in found if name not in environ)
     if used:
         _log.info("set from .env: %s", ", ".join(used))

@@ -75,7 +75,14 @@ def raised_by_itself(error: SystemExit | KeyboardInterrupt) -> bool:
     code = innermost.tb_frame.f_code
     if code is getattr(signal.getsignal(signal.SIGINT), "__code__", None):
         return False
+    if code.co_name in _SIGINT_HANDLERS:  # asyncio's (behind a partial or a wrapper)
+        return False
     return code.co_code[innermost.tb_lasti] == dis.opmap["RAISE_VARARGS"]
+
+
+_SIGINT_HANDLERS = frozenset({"_on_sigint", "default_int_handler"})
+"""The SIGINT handlers that raise a signal's KeyboardInterrupt: asyncio's ``Runner`` (a
+second Ctrl-C) and the interpreter's."""
 
 
 def exit_described(error: SystemExit | KeyboardInterrupt) -> str:

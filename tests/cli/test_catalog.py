@@ -113,3 +113,13 @@ async def test_runs_are_read_back_by_id_and_integration(store: Store) -> None:
     )
     assert await store.get_run(first + 100) is None
     assert await store.run_integrations() == ["az", "gh"]
+
+
+def test_the_catalog_s_text_is_printed_as_it_is_not_as_markup(workspace: Workspace) -> None:
+    workspace.set_data(services=[[{**services(1)[0], "name": "Release [/notes]"}]], teams=TEAMS)
+    assert _invoke(workspace, "sail", str(workspace.folder), "--once")[0] == 0
+
+    code, output = _invoke(workspace, "catalog", "entities", "--blueprint", "service")
+
+    assert code == 0, output
+    assert "Release [/notes]" in output

@@ -113,11 +113,25 @@ def test_ocean_testing_does_not_read_env_files(folder: Path) -> None:
         ("A='$HOME #kept'\nB=\"line\\nnext \\\"q\\\"\"\n", {"A": "$HOME #kept", "B": 'line\nnext "q"'}),
         ('KEY="-----BEGIN\nabc\n-----END"\nNEXT=1', {"KEY": "-----BEGIN\nabc\n-----END", "NEXT": "1"}),
         ("\n  # only comments\r\n\nexport A=\nB=\r\n", {"A": "", "B": ""}),
+        ("H=h\nA=${H}/a\nB=\"${NOPE:-d}\"\nC='${H}'\nD=${E}\n", {"H": "h", "A": "h/a", "B": "d", "C": "${H}", "D": "e"}),
     ],
-    ids=["bare", "inline-comment", "quotes", "multi-line", "comments-and-empty"],
+    ids=["bare", "inline-comment", "quotes", "multi-line", "comments-and-empty", "expanded"],
 )  # fmt: skip
 def test_the_common_dotenv_syntax(text: str, expected: dict[str, str]) -> None:
-    assert parse_dotenv(text) == expected
+    assert parse_dotenv(text, environ={"E": "e"}) == expected
+
+
+def test_an_env_file_gives_only_ocean_settings_not_config_yaml_s_variables(folder: Path) -> None:
+    (folder / "config.yaml").write_text(
+        "integration:\n  config:\n    apiToken: '{{ from env API_TOKEN }}'\n"
+    )
+    (folder / ".env").write_text(
+        "API_TOKEN=someone-elses\nOCEAN__INTEGRATION__CONFIG__PAGE_SIZE=9\n"
+    )
+
+    config = _config(folder, {"OCEAN__INTEGRATION__CONFIG__API_TOKEN": "mine"})
+
+    assert config == {"api_token": "mine", "page_size": 9}
 
 
 def test_a_line_that_is_not_key_value_is_skipped_naming_its_line_not_its_text(

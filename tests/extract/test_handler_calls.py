@@ -136,6 +136,13 @@ def _python_sigint_handler(signum: int, frame: object) -> None:
     raise KeyboardInterrupt()
 
 
+class _Runner:
+    """As asyncio's ``Runner``, whose SIGINT handler (a partial) raises a second Ctrl-C."""
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        raise KeyboardInterrupt()
+
+
 @pytest.mark.parametrize(
     ("interrupt", "own"),
     [
@@ -144,6 +151,11 @@ def _python_sigint_handler(signum: int, frame: object) -> None:
         pytest.param(functools.partial(_ctrl_c, signal.default_int_handler), False, id="ctrl-c"),
         pytest.param(
             functools.partial(_ctrl_c, _python_sigint_handler), False, id="ctrl-c-asyncio-handler"
+        ),
+        pytest.param(
+            functools.partial(_ctrl_c, functools.partial(_Runner()._on_sigint)),
+            False,
+            id="second-ctrl-c-asyncio-runner",
         ),
     ],
 )
