@@ -54,21 +54,19 @@ def parse_dotenv(
         else:
             end = found.end()
             if found.re is _ENTRY:
-                value = _value(found)
-                if found["single"] is None:
-                    value = _expanded(value, environ, values)
-                values[found["key"]] = value
+                values[found["key"]] = _value(found, environ, values)
         line += text.count("\n", position, end)
         position = end
     return values
 
 
-def _value(entry: re.Match[str]) -> str:
+def _value(entry: re.Match[str], environ: Mapping[str, str], above: Mapping[str, str]) -> str:
     if entry["single"] is not None:
         return entry["single"]
     if entry["double"] is not None:
-        return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), entry["double"], flags=re.S)
-    return entry["bare"]
+        text = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), entry["double"], flags=re.S)
+        return _expanded(text, environ, above)
+    return _expanded(entry["bare"], environ, above)
 
 
 def _expanded(value: str, environ: Mapping[str, str], above: Mapping[str, str]) -> str:
