@@ -26,6 +26,15 @@ def _ocean(
     )
 
 
+def _synced_once(workspace: Workspace) -> list[str]:
+    """The workspace's three services and teams synced once; the ``--catalog`` arguments."""
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    catalog = ["--catalog", str(workspace.catalog)]
+    synced = _ocean(workspace, "sail", str(workspace.folder), "--once", "--quiet", *catalog)
+    assert synced.returncode == 0, synced.stderr
+    return catalog
+
+
 def _edit_blueprints(workspace: Workspace, edit: Any) -> None:
     path = workspace.folder / ".port/resources/blueprints.json"
     blueprints = json.loads(path.read_text())
@@ -135,12 +144,7 @@ def test_dock_creates_the_blueprints_and_keeps_the_mapping(workspace: Workspace)
 def test_clean_removes_the_blueprints_with_their_entities_once_confirmed(
     workspace: Workspace, flags: list[str], answer: str | None, code: int, left: set[str]
 ) -> None:
-    workspace.set_data(services=[services(3)], teams=TEAMS)
-    catalog = ["--catalog", str(workspace.catalog)]
-    assert (
-        _ocean(workspace, "sail", str(workspace.folder), "--once", "--quiet", *catalog).returncode
-        == 0
-    )
+    catalog = _synced_once(workspace)
 
     cleaned = _ocean(
         workspace, "defaults", "clean", str(workspace.folder), *catalog, *flags, stdin=answer
@@ -212,12 +216,7 @@ async def _add_other_integrations_deployments(workspace: Workspace) -> None:
 def test_clean_deletes_nothing_while_another_integrations_blueprint_relates_to_it(
     workspace: Workspace, flags: list[str], code: int, left: set[str], said: str
 ) -> None:
-    workspace.set_data(services=[services(3)], teams=TEAMS)
-    catalog = ["--catalog", str(workspace.catalog)]
-    assert (
-        _ocean(workspace, "sail", str(workspace.folder), "--once", "--quiet", *catalog).returncode
-        == 0
-    )
+    catalog = _synced_once(workspace)
     asyncio.run(_add_other_integrations_deployments(workspace))
 
     cleaned = _ocean(
