@@ -319,6 +319,14 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS runs_by_integration ON runs(integration, id);
     """,
+    # 25: page records as the releases before migration 5 took its final form wrote them (a
+    # `stamp` column every write left null failed; records of `keys`, which migration 15
+    # left without entries, held for any catalog). A page record is a memory of unchanged
+    # pages: one it drops is written again by the next run.
+    """
+    ALTER TABLE resync_pages DROP COLUMN IF EXISTS stamp;
+    DELETE FROM resync_pages WHERE record::jsonb ? 'keys';
+    """,
 ]
 
 

@@ -271,6 +271,25 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX runs_by_integration ON runs(integration, id);
     """,
+    # 21: page records as the releases before migration 7 took its final form wrote them (a
+    # `stamp` column every write left null failed, and records of `keys` without `entries`
+    # held for any catalog): the table remade with today's columns and records only. A page
+    # record is a memory of unchanged pages: one it drops is written again by the next run.
+    """
+    CREATE TABLE resync_pages_now (
+        owner TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        digest BLOB NOT NULL,
+        fingerprint TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (owner, slot, digest)
+    ) WITHOUT ROWID;
+    INSERT INTO resync_pages_now(owner, slot, digest, fingerprint, record)
+    SELECT owner, slot, digest, fingerprint, record FROM resync_pages
+    WHERE CASE WHEN json_valid(record) THEN json_type(record, '$.entries') END = 'array';
+    DROP TABLE resync_pages;
+    ALTER TABLE resync_pages_now RENAME TO resync_pages;
+    """,
 ]
 
 

@@ -224,3 +224,36 @@ async def test_ownership_by_owner_key_keeps_its_owners_and_datasources(postgres_
 
 
 JIRA = Owner("jira", "jira-1", "2.0.0")
+
+
+async def test_page_records_written_before_their_final_form_are_dropped(postgres_url: str) -> None:
+    """Catalogs made between migration 5's first and final form kept a ``stamp`` column
+    that every later write left null (each failed) and records of ``keys``, which
+    migration 15 left without entries (each held for any catalog): those records go, the
+    column goes, and today's records are written and recalled."""
+    await _written(postgres_url)
+    db = await connected(postgres_url)
+    await db.execute(
+        "ALTER TABLE resync_pages ADD COLUMN stamp TEXT NOT NULL DEFAULT 's'; "
+        "ALTER TABLE resync_pages ALTER COLUMN stamp DROP DEFAULT; "
+        "DELETE FROM ocean_schema WHERE version > 24"
+    )
+    await db.execute(
+        "INSERT INTO resync_pages VALUES ($1, 'r0', '\\x01', 'f', $2, '{}', '{}', '{}', 's')",
+        OWNER.key,
+        orjson.dumps({"keys": [["svc", "a"]]}).decode(),
+    )
+    await db.close()
+
+    store = await PostgresStore.open(postgres_url)
+    recalled = await store.recall_pages(OWNER, "r0", "f")
+    await store.close()
+    db = await connected(postgres_url)
+    columns = await db.fetch(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = 'resync_pages' AND table_schema = current_schema()"
+    )
+    await db.close()
+
+    assert recalled == []
+    assert "stamp" not in {row["column_name"] for row in columns}

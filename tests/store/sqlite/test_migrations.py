@@ -110,3 +110,31 @@ def test_a_new_catalog_has_8_kib_pages_and_an_older_file_keeps_its_own(tmp_path:
         catalog.close()
 
     assert sizes == {"new.db": 8192, "older.db": 4096}
+
+
+def test_page_records_written_before_their_final_form_are_dropped_and_the_table_takes_new_ones(
+    tmp_path: Path,
+) -> None:
+    """Catalogs made between migration 7's first and final form kept a ``stamp`` column
+    that every later write left null (each failed) and records of ``keys`` without
+    ``entries`` (each held for any catalog): the records of today's form stay, the others
+    go, and today's writes are taken."""
+    db = _catalog_at(tmp_path / "catalog.db", len(MIGRATIONS) - 1)
+    db.executescript(
+        "DROP TABLE resync_pages; CREATE TABLE resync_pages (owner TEXT NOT NULL, "
+        "slot TEXT NOT NULL, digest BLOB NOT NULL, fingerprint TEXT NOT NULL, "
+        "record TEXT NOT NULL, stamp TEXT NOT NULL, PRIMARY KEY (owner, slot, digest)) "
+        "WITHOUT ROWID; INSERT INTO resync_pages VALUES "
+        "('o', 'r0', x'01', 'f', '{\"keys\":[[\"svc\",\"a\"]]}', 's'), "
+        "('o', 'r0', x'02', 'f', '{\"entries\":[[\"svc\",\"b\",1]],\"counts\":{}}', 's'), "
+        "('o', 'r0', x'03', 'f', 'not json', 's');"
+    )
+
+    migrate(db)
+
+    assert db.execute("SELECT hex(digest) FROM resync_pages").fetchall() == [("02",)]
+    db.execute(
+        "INSERT INTO resync_pages(owner, slot, digest, fingerprint, record) "
+        "VALUES ('o', 'r0', x'04', 'f', '{\"entries\":[]}')"
+    )
+    assert db.execute("SELECT count(*) FROM resync_pages").fetchone() == (2,)
