@@ -26,6 +26,7 @@ _STR = r'"(?:[^"\\]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
 _SEGMENT = re.compile(rf"\.({_IDENT})|\.?\[({_STR})\]|\.({_STR})|\.?\[(-?\d+)\]")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _EXACT_INT = 10**16
 
 
@@ -85,13 +86,16 @@ def _constant(text: str) -> Any:
             value = json.loads(text)
         except ValueError:
             return _ABSENT
-        return from_jq(value) if _finite(value) else _ABSENT
+        return from_jq(value) if _as_jq_reads(value) else _ABSENT
     return _ABSENT
 
 
-def _finite(value: Any) -> bool:
-    """False for a number Python reads as infinite (``1e1000``): jq makes it the largest
-    double, so jq evaluates it."""
+def _as_jq_reads(value: Any) -> bool:
+    """False for a literal jq reads otherwise than Python, so jq evaluates it: a number
+    Python reads as infinite (``1e1000``, jq's largest double), a string with half a
+    surrogate pair (``"\\ud800"``, which jq does not compile)."""
+    if type(value) is str:
+        return _SURROGATE.search(value) is None
     return type(value) is not float or math.isfinite(value)
 
 
@@ -174,8 +178,10 @@ def _boolean(text: str, masked: str, operator: str) -> Fast | None | object:
 
 
 def _comparison(text: str, masked: str) -> Fast | None | object:
-    for operator in ("==", "!="):
-        parts = _parts(text, masked, operator)
+    split = {operator: _parts(text, masked, operator) for operator in ("==", "!=")}
+    if all(parts is not None for parts in split.values()):
+        return None  # `.a == .b != .c`: comparisons do not chain in JQ, jq says so
+    for operator, parts in split.items():
         if parts is None:
             continue
         if len(parts) != 2:
@@ -194,7 +200,7 @@ def _term(text: str, masked: str) -> Fast | None:
         return lambda _item: constant
     if _NUMBER.fullmatch(text):
         number = json.loads(text)
-        return (lambda _item: number) if _finite(number) else None
+        return (lambda _item: number) if _as_jq_reads(number) else None
     if text.startswith('"'):
         return _string(text)
     if text.startswith("."):
@@ -237,16 +243,17 @@ def _conditional(text: str, masked: str) -> Fast | None:
 
 
 def _well_formed(words: list[str]) -> bool:
+    """``then`` after ``if`` and after each ``elif``, an ``else`` at most last."""
     middle = words[1:-1]
     if middle and middle[-1] == "else":
         middle = middle[:-1]
     return (
         middle[:1] == ["then"]
+        and middle[-1:] == ["then"]
         and all(
             pair in (("then", "elif"), ("elif", "then"))
             for pair in zip(middle, middle[1:], strict=False)
         )
-        and words[-2] in ("then", "else")
     )
 
 
@@ -389,7 +396,9 @@ def _string(text: str) -> Fast | None:
             constant = json.loads(text)
         except ValueError:
             return None
-        return (lambda _item: constant) if isinstance(constant, str) else None
+        if isinstance(constant, str) and _as_jq_reads(constant):
+            return lambda _item: constant
+        return None
     found = _interpolation_pieces(text)
     if found is None:
         return None

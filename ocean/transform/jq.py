@@ -16,8 +16,10 @@ import jq
 from ocean.transform.fastpath import Fallback, compile_raw, normalised
 from ocean.transform.values import from_jq, to_json_text
 
-_OPENING_QUOTE = re.compile(r"(?:(?<=\s)|^)'(?=[^\s\"])")
-_CLOSING_QUOTE = re.compile(r"(?<=[^\s\"])'(?=\s|$)")
+_DELIMITING_QUOTE = re.compile(r"(?:^|(?<=\s))'(?![\s\"])|(?<![\s\"])'(?=\s|$)")
+"""A quote opening at the start or after a space (not before a space or a double quote),
+or closing before a space or the end (not after a space or a double quote): the
+original's pattern, whose neighbours are looked at, not consumed."""
 _ENV_PRELUDE = "def env: $__ocean_env; $__ocean_env as $ENV | "
 
 
@@ -40,9 +42,11 @@ def rewrite_single_quotes(text: str) -> str:
 
     The original's one-pass regex consumes the space after a closing quote, so it misses
     a quote that opens right after it: ``join(' ')`` becomes ``join(" ')``, which is not
-    JQ (the field is null there). Ocean's two passes rewrite both quotes: ``join(" ")``.
+    JQ (the field is null there). Ocean looks at each quote's neighbours in the text as
+    written, so both are rewritten (``join(" ")``), and so is ``''`` (``.a // ''``), as
+    in the original.
     """
-    return _CLOSING_QUOTE.sub('"', _OPENING_QUOTE.sub('"', text))
+    return _DELIMITING_QUOTE.sub('"', text)
 
 
 class Input:

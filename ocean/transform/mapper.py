@@ -30,7 +30,7 @@ from ocean.transform.fastpath import Fallback
 from ocean.transform.items_to_parse import ItemsToParse
 from ocean.transform.jq import EvaluationError, Input
 from ocean.transform.leaf import Leaf, Node, compile_node, leaves
-from ocean.transform.values import to_json_text
+from ocean.transform.values import NotJSON, to_json_text
 from ocean.types import Entity
 
 if TYPE_CHECKING:
@@ -245,11 +245,15 @@ class CompiledResource:
                 verdict = quick(item) if quick is not None else None
             except Fallback:
                 verdict = None
-            if type(verdict) is not bool:  # the careful path: jq, errors reported
-                verdict = self.select(source, position, result)
-            if verdict is None or (not verdict and not parse_all):
+            try:
+                if type(verdict) is not bool:  # the careful path: jq, errors reported
+                    verdict = self.select(source, position, result)
+                if verdict is None or (not verdict and not parse_all):
+                    continue
+                entity = build(source, misconfigured)
+            except NotJSON as error:
+                result.errors.append(f"kind {self.kind!r}, item {position}: {error}")
                 continue
-            entity = build(source, misconfigured)
             if not entity.get("identifier") or not entity.get("blueprint"):
                 result.skipped += 1
                 continue

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
+import sys
 from typing import Any
 
 import orjson
 
 EXACT_DOUBLE = 2**53
 """The largest integer a double (jq's number) holds exactly."""
+_LARGEST = sys.float_info.max
 
 
 def from_jq(value: Any) -> Any:
     """Normalise a value as jq hands it back: numbers pass through a double.
 
     Integral doubles come out as ints (``3.0`` -> ``3``), big ints are rounded, and
-    date/datetime values (not JSON) become ISO strings, as the original converts them.
+    date/datetime values (not JSON) become ISO strings, as the original converts them;
+    other Python values as :func:`to_json_text` writes them for jq.
     """
     if value is None or value is True or value is False or type(value) is str:
         return value
-    if type(value) is float:
-        return int(value) if value.is_integer() else value
+    if type(value) is float:  # jq's largest double (what it makes of infinity) stays a float
+        return int(value) if value.is_integer() and abs(value) != _LARGEST else value
     if type(value) is int:
         return value if -EXACT_DOUBLE <= value <= EXACT_DOUBLE else int(float(value))
     if type(value) is dict:
-        return {key: from_jq(item) for key, item in value.items()}
+        return {
+            key if type(key) is str else _text_key(key): from_jq(item)
+            for key, item in value.items()
+        }
     if type(value) is list:
         if all(type(item) is str for item in value):
             return value[:]
@@ -34,12 +41,49 @@ def from_jq(value: Any) -> Any:
 
 
 def _scalar_from_jq(value: Any) -> Any:
+    """A value of another Python type, as orjson writes it for jq (see :func:`to_json_text`):
+    dates as ISO text, an enum member as its value, subclasses of JSON's types as the type,
+    a tuple as an array, keys as text; what orjson has no form for raises :class:`NotJSON`."""
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
-    for plain in (bool, str, int, float):  # subclasses such as IntEnum or StrEnum
+    if isinstance(value, enum.Enum):
+        return from_jq(value.value)
+    if isinstance(value, str):
+        return str.__str__(value)  # str() of a str-based enum or subclass may say otherwise
+    for plain in (bool, int, float):  # subclasses such as IntEnum
         if isinstance(value, plain):
             return from_jq(plain(value))
-    return value
+    if isinstance(value, dict):
+        return {_text_key(key): from_jq(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [from_jq(item) for item in value]
+    return from_jq(orjson.loads(_dumped(value)))  # a UUID, a dataclass, ...
+
+
+def _text_key(key: Any) -> str:
+    """A key as JSON writes it: ``1`` as ``"1"``, ``True`` as ``"true"``."""
+    if type(key) is str:
+        return key
+    text: str = next(iter(orjson.loads(_dumped({key: None}))))
+    return text
+
+
+def _dumped(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        raise NotJSON(value) from None
+
+
+class NotJSON(TypeError):
+    """A raw item holds a value JSON has no form for (a ``Decimal``, a ``set``, ``bytes``):
+    that item cannot be mapped."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(
+            f"it holds a {type(value).__name__} ({value!r:.80}), which JSON has no form for; "
+            "make the integration yield JSON values (str, int, float, bool, None, list, dict)"
+        )
 
 
 def to_json_text(item: Any) -> str:
@@ -53,7 +97,7 @@ def to_json_text(item: Any) -> str:
 def _iso(value: Any) -> str:
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
-    raise TypeError(f"a raw item holds a {type(value).__name__}, which is not JSON: {value!r:.80}")
+    raise NotJSON(value)
 
 
 def json_equal(left: Any, right: Any) -> bool:

@@ -258,3 +258,30 @@ def test_comparing_a_value_jq_reads_as_text_gives_what_oceans_jq_path_gives(text
     expression = Expression(text, None)
 
     assert expression.first(item) is expression.first_by_jq(item)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ".a == .b != .c",
+        ".a != .b == .c",
+        "if .a then .b elif .c else .d end",
+        "if .a then .b elif .c end",
+        '"\\ud800"',
+        '.a // "\\ud800"',
+    ],
+    ids=[
+        "equal-then-unequal",
+        "unequal-then-equal",
+        "elif-without-then",
+        "elif-without-then-or-else",
+        "half-a-surrogate-pair",
+        "half-a-surrogate-pair-as-default",
+    ],
+)
+def test_what_jq_does_not_compile_is_left_to_jq(text: str) -> None:
+    """The Python path takes only valid JQ: jq refuses these (comparisons do not chain,
+    each ``elif`` needs its ``then``, a lone half of a surrogate pair is no text)."""
+    assert compile_fast(text) is None
+    with pytest.raises(ValueError):
+        jq.compile(text)

@@ -15,8 +15,24 @@ from ocean.transform.jq import CompileError, Expression, Input, rewrite_single_q
         ("[' ']", '[" "]', [" "]),
         ("if .first then 'a' else 'b' end", 'if .first then "a" else "b" end', "a"),
         (".first + ' - ' + .last", ".first + ' - ' + .last", None),
+        (".nickname // ''", '.nickname // ""', ""),
+        ("if .nickname then .nickname else '' end", 'if .nickname then .nickname else "" end', ""),
+        ("'' + .first", '"" + .first', "Ada"),
+        (".first == ''", '.first == ""', False),
+        ("' x' + .first", '" x" + .first', " xAda"),
     ],
-    ids=["join-space", "split-space", "space-in-list", "if-else", "spaced-quotes-left"],
+    ids=[
+        "join-space",
+        "split-space",
+        "space-in-list",
+        "if-else",
+        "spaced-quotes-left",
+        "empty-at-end",
+        "empty-before-a-space",
+        "empty-at-start",
+        "compared-with-empty",
+        "space-first-at-start",
+    ],
 )
 def test_single_quoted_strings_are_rewritten_even_where_the_original_breaks_them(
     text: str, rewritten: str, value: object

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import decimal
+import enum
 import json
+import uuid
 from typing import Any
 
 import jq
@@ -367,3 +371,70 @@ def test_expect_null_is_a_key_the_original_s_format_keeps() -> None:
                 "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"svc"', "title": ".t"}}}}  # fmt: skip
     assert to_document(parse_resource(document))["expectNull"] == ["title"]
     assert "expectNull" not in to_document(_resource())
+
+
+class _Colour(enum.Enum):
+    RED = "red"
+
+
+class _Stage(str, enum.Enum):  # noqa: UP042 (StrEnum prints its value; this does not)
+    LIVE = "live"
+
+
+@dataclasses.dataclass
+class _Point:
+    x: int
+
+
+@pytest.mark.parametrize(
+    ("value", "mapped"),
+    [
+        (uuid.UUID(int=1), "00000000-0000-0000-0000-000000000001"),
+        (_Colour.RED, "red"),
+        (_Stage.LIVE, "live"),
+        (_Point(1), {"x": 1}),
+        ((1, 2), [1, 2]),
+        ({1: "a", None: "b"}, {"1": "a", "null": "b"}),
+    ],
+    ids=["uuid", "enum", "str-enum", "dataclass", "tuple", "non-text-keys"],
+)
+def test_python_values_map_as_their_json_reads_whichever_path_evaluates_them(
+    value: Any, mapped: Any
+) -> None:
+    """A raw value of another Python type maps to what its JSON holds, by key (Python)
+    or through jq, so the catalog holds what a later run compares equal."""
+    properties = {"byKey": ".v", "throughJq": ".v | tojson | fromjson"}
+    (resource,) = compile_resources([_resource(properties=properties)], env=None)
+
+    (entity,) = resource.map_items([{"id": "a", "v": value}]).passed
+
+    assert entity["properties"] == {"byKey": mapped, "throughJq": mapped}
+
+
+@pytest.mark.parametrize(
+    "value", [decimal.Decimal("1.5"), {1}, b"ab"], ids=["decimal", "set", "bytes"]
+)
+@pytest.mark.parametrize("field", [".v", ".v | tostring"], ids=["by-key", "through-jq"])
+def test_an_item_holding_what_json_has_no_form_for_is_an_error_and_the_others_map(
+    value: Any, field: str
+) -> None:
+    (resource,) = compile_resources([_resource(properties={"v": field})], env=None)
+
+    result = resource.map_items([{"id": "a", "v": 1}, {"id": "b", "v": value}, {"id": "c"}])
+
+    assert [entity["identifier"] for entity in result.passed] == ["a", "c"]
+    (error,) = result.errors
+    assert error.startswith("kind 'svc', item 1: it holds a ")
+    assert "which JSON has no form for" in error
+
+
+def test_jqs_largest_double_stays_a_double() -> None:
+    """jq makes infinity its largest double, which the original hands back as a float."""
+    properties = {"big": "infinite", "negative": "-infinite", "literal": "1E400"}
+    (resource,) = compile_resources([_resource(properties=properties)], env=None)
+
+    (entity,) = resource.map_items([{"id": "a"}]).passed
+
+    largest = 1.7976931348623157e308
+    assert entity["properties"] == {"big": largest, "negative": -largest, "literal": largest}
+    assert all(type(value) is float for value in entity["properties"].values())
