@@ -84,7 +84,7 @@ class NewerSchemaError(StoreError):
         super().__init__(
             f"the catalog's schema is at version {version}, and this Ocean knows versions up "
             f"to {known}: a newer Ocean migrated it. Upgrade this Ocean (pip install -U "
-            "ocean-sync) before it opens the catalog."
+            "ocean-sync) before it uses the catalog."
         )
         self.version, self.known = version, known
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ocean.errors import NewerSchemaError
+from ocean.store.base import LeaseHolder
 from ocean.store.postgres import schema
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite import migrations
@@ -50,3 +51,40 @@ async def test_a_postgresql_catalog_of_a_newer_ocean_is_refused(postgres_url: st
 
     assert await db.fetchval("SELECT max(version) FROM ocean_schema") == newer
     await db.close()
+
+
+HOLDER = LeaseHolder(id="older-replica", host="h", pid=1)
+
+
+async def test_an_open_embedded_catalog_a_newer_ocean_migrates_refuses_the_next_resync(
+    tmp_path: Path,
+) -> None:
+    """A rolling upgrade: a replica that opened the catalog before a newer one migrated it
+    takes no more resyncs, saying why, rather than writing by rules that changed."""
+    path = tmp_path / "catalog.db"
+    store = await SQLiteStore.open(path)
+    try:
+        newer = len(migrations.MIGRATIONS) + 1
+        with sqlite3.connect(path) as db:
+            db.execute(f"PRAGMA user_version = {newer}")
+
+        with pytest.raises(NewerSchemaError, match=f"version {newer}.*pip install -U ocean-sync"):
+            await store.acquire_lease("my-integration", HOLDER, 60)
+    finally:
+        await store.close()
+
+
+async def test_an_open_postgresql_catalog_a_newer_ocean_migrates_refuses_the_next_resync(
+    postgres_url: str,
+) -> None:
+    store = await PostgresStore.open(postgres_url)
+    try:
+        newer = len(schema.MIGRATIONS) + 1
+        db = await connected(postgres_url)
+        await db.execute(f"INSERT INTO ocean_schema(version) VALUES ({newer})")
+        await db.close()
+
+        with pytest.raises(NewerSchemaError, match=f"version {newer}.*pip install -U ocean-sync"):
+            await store.acquire_lease("my-integration", HOLDER, 60)
+    finally:
+        await store.close()

@@ -18,6 +18,7 @@ import asyncpg
 from ocean.errors import LeaseLostError
 from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, iso_at, lease_lost, now_iso
 from ocean.store.postgres.nuls import as_jsonb
+from ocean.store.postgres.schema import refuse_newer
 
 _ACQUIRE = (
     "INSERT INTO resync_leases AS l (integration, holder, host, pid, acquired_at, expires_at) "
@@ -60,6 +61,7 @@ async def acquire(
 ) -> Lease:
     """Take the lease if free, expired or ``holder``'s; the lease as it stands after."""
     async with pool.acquire() as db, db.transaction():
+        await refuse_newer(db)
         await db.execute(_ACQUIRE, integration, holder.id, holder.host, holder.pid, seconds)
         row = await db.fetchrow(_READ, integration)
         assert row is not None, "the row was just written"

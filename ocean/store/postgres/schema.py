@@ -330,6 +330,15 @@ MIGRATIONS: list[str] = [
 ]
 
 
+async def refuse_newer(connection: asyncpg.Connection) -> None:
+    """Raise :class:`NewerSchemaError` if a newer Ocean migrated the catalog since this one
+    opened it (a rolling upgrade): asked as each resync takes its lease, so an older
+    replica stops writing by rules the newer one changed."""
+    version = await connection.fetchval("SELECT max(version) FROM ocean_schema") or 0
+    if version > len(MIGRATIONS):
+        raise NewerSchemaError(version, len(MIGRATIONS))
+
+
 async def migrate(connection: asyncpg.Connection, schema: str | None = None) -> None:
     """Create ``schema`` if it is new and bring it to the latest version, in one
     transaction; concurrent openers wait on an advisory lock."""

@@ -15,6 +15,7 @@ import sqlite3
 from ocean.errors import LeaseLostError
 from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, iso_at, lease_lost
 from ocean.store.sqlite.catalog import SQLiteCatalog
+from ocean.store.sqlite.migrations import refuse_newer
 
 # Taken when there is no row, when it is released or expired, or when it is already the
 # holder's (then it is renewed and keeps its first acquisition time).
@@ -60,6 +61,7 @@ def acquire(catalog: SQLiteCatalog, integration: str, holder: LeaseHolder, secon
 def _acquire(
     integration: str, holder: LeaseHolder, seconds: float, db: sqlite3.Connection
 ) -> Lease:
+    refuse_newer(db)
     now, expires = _now_and_expiry(seconds)
     db.execute(_ACQUIRE, (integration, holder.id, holder.host, holder.pid, now, expires))
     row = db.execute(_READ, (integration,)).fetchone()

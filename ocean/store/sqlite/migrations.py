@@ -317,6 +317,15 @@ def migrate(connection: sqlite3.Connection) -> None:
         raise
 
 
+def refuse_newer(connection: sqlite3.Connection) -> None:
+    """Raise :class:`NewerSchemaError` if a newer Ocean migrated the catalog since this one
+    opened it (a rolling upgrade): asked as each resync takes its lease, so an older
+    replica stops writing by rules the newer one changed."""
+    version = _version(connection)
+    if version > len(MIGRATIONS):
+        raise NewerSchemaError(version, len(MIGRATIONS))
+
+
 def statements(script: str) -> list[str]:
     """The complete SQL statements of ``script``, one each."""
     found, pending = [], ""
