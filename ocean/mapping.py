@@ -27,7 +27,7 @@ from msgspec.structs import replace
 from ocean.config.problems import located
 from ocean.config.yaml_text import read_utf8, read_yaml
 from ocean.errors import MappingError
-from ocean.search_queries import query_problems
+from ocean.search_queries import query_problems, trim_queries
 
 MappingLeaf = str | dict[str, Any]
 _T = TypeVar("_T")
@@ -167,6 +167,7 @@ def parse_resource(data: Any, *, source: str = "resource") -> ResourceConfig:
     problems = query_problems("", resource.port.entity.mappings)
     if problems:
         raise MappingError(_describe(source, problems))
+    trim_queries(resource.port.entity.mappings)
     return resource
 
 
@@ -244,7 +245,10 @@ def _resources(data: Any, lenient: bool) -> tuple[list[ResourceConfig], list[str
             problems.append(_problem(f"resources.{index}", error))
             continue
         resources.append(resource)
-        problems += query_problems(f"resources.{index}", resource.port.entity.mappings)
+        found = query_problems(f"resources.{index}", resource.port.entity.mappings)
+        if not found:
+            trim_queries(resource.port.entity.mappings)
+        problems += found
     return resources, problems
 
 

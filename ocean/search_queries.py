@@ -45,7 +45,7 @@ def _query(where: str, value: Any) -> list[str]:
 
 
 def _rule(where: str, rule: Any) -> list[str]:
-    if isinstance(rule, dict) and "rules" in rule:
+    if isinstance(rule, dict) and "rules" in rule and not _is_rule(rule):
         return _query(where, rule)  # a nested query
     if not isinstance(rule, dict):
         return [
@@ -65,6 +65,33 @@ def _rule(where: str, rule: Any) -> list[str]:
                 f"JQ text ({_example(key)}), or remove the rule"
             )
     return problems
+
+
+def trim_queries(leaves: Any) -> None:
+    """Keep only what the original's models keep of each search query of an entity
+    mapping (``leaves``, checked by :func:`query_problems`): a query's ``combinator`` and
+    ``rules``, a rule's ``property``, ``operator`` and ``value`` (a dict holding all three
+    is a rule, whatever else it holds); other keys are dropped, not sent to the catalog."""
+    for name in ("identifier", "team"):
+        setattr(leaves, name, _trimmed(getattr(leaves, name, None)))
+    relations = getattr(leaves, "relations", None)
+    if isinstance(relations, dict):
+        for name, value in relations.items():
+            relations[name] = _trimmed(value)
+
+
+def _trimmed(value: Any) -> Any:
+    if not isinstance(value, dict) or ("rules" not in value and "combinator" not in value):
+        return value
+    rules = [
+        {key: rule[key] for key in RULE_KEYS} if _is_rule(rule) else _trimmed(rule)
+        for rule in value["rules"]
+    ]
+    return {"combinator": value["combinator"], "rules": rules}
+
+
+def _is_rule(rule: dict[str, Any]) -> bool:
+    return all(key in rule for key in RULE_KEYS)
 
 
 def _example(key: str) -> str:

@@ -66,3 +66,31 @@ def test_a_search_query_with_every_rule_whole_validates(query: Any) -> None:
 
     mappings = config.resources[0].port.entity.mappings
     assert mappings.relations == {"owner": query}
+
+
+@pytest.mark.parametrize(
+    ("field", "query", "kept"),
+    [
+        ("identifier", _query(RULE | {"extra": '"x"'}), _query(RULE)),
+        ("team", _query(RULE) | {"blueprint": '"team"'}, _query(RULE)),
+        ("relations.owner", _query(RULE | _query(RULE | {"value": ".id"})), _query(RULE)),
+        ("relations.owner", _query(_query(RULE | {"note": '"n"'})), _query(_query(RULE))),
+    ],
+    ids=["key-beside-a-rule", "key-beside-the-rules", "rule-beside-a-query", "nested"],
+)
+def test_a_search_query_keeps_only_what_the_originals_models_keep(
+    field: str, query: dict[str, Any], kept: dict[str, Any]
+) -> None:
+    """Other keys are dropped (the original's models ignore them), not sent to the catalog;
+    a dict holding a whole rule is that rule, whatever query it holds besides."""
+    for resource in (
+        parse_mapping(_document(field, query)).resources[0],
+        parse_resource(_document(field, query)["resources"][0]),
+    ):
+        mappings = resource.port.entity.mappings
+        found = (
+            mappings.relations["owner"]
+            if field.startswith("relations.")
+            else getattr(mappings, field)
+        )
+        assert found == kept
