@@ -216,11 +216,14 @@ async def _heartbeat(
             async with asyncio.timeout(max(0.1, min(valid_until - asked, terms.seconds / 6))):
                 renewed = await store.renew_lease(integration, terms.holder, terms.seconds)
         except (OceanError, OSError, TimeoutError) as error:
+            reason = str(error) or (
+                "no answer in time" if isinstance(error, TimeoutError) else repr(error)
+            )
             if loop.time() < valid_until:
-                _log.warning("renewing the resync lease of %s failed: %s", integration, error)
+                _log.warning("renewing the resync lease of %s failed: %s", integration, reason)
                 wait = terms.seconds / 15
                 continue
-            why = f"the catalog did not renew it before it lapsed ({error or 'no answer'})"
+            why = f"the catalog did not renew it before it lapsed ({reason})"
         else:
             if renewed:
                 valid_until, wait = asked + terms.seconds, terms.renew_every

@@ -319,11 +319,11 @@ async def test_a_polling_listener_takes_over_when_the_holder_dies(
     assert [(report.trigger, report.status) for report in reports] == [("start", "completed")]
 
 
-class _HangsOnce:
-    """The catalog, whose first lease renewal never answers (a dropped connection)."""
+class _Hangs:
+    """The catalog, whose first ``times`` lease renewals never answer (a dropped connection)."""
 
-    def __init__(self, store: LeasesResyncs) -> None:
-        self.store, self.renewals = store, 0
+    def __init__(self, store: LeasesResyncs, times: int = 1) -> None:
+        self.store, self.renewals, self.times = store, 0, times
 
     async def acquire_lease(self, *args: object, **kwargs: object) -> object:
         return await self.store.acquire_lease(*args, **kwargs)  # type: ignore[arg-type]
@@ -333,14 +333,14 @@ class _HangsOnce:
 
     async def renew_lease(self, *args: object) -> bool:
         self.renewals += 1
-        if self.renewals == 1:
+        if self.renewals <= self.times:
             await asyncio.Event().wait()
         return await self.store.renew_lease(*args)  # type: ignore[arg-type]
 
 
 async def test_a_renewal_that_hangs_once_does_not_lose_the_lease(catalog: str) -> None:
     async with opened(catalog) as store:
-        hangs = _HangsOnce(store)
+        hangs = _Hangs(store)
         terms = LeaseTerms(seconds=1.5, holder=OTHER)
 
         async def work() -> ResyncReport:
@@ -350,6 +350,19 @@ async def test_a_renewal_that_hangs_once_does_not_lose_the_lease(catalog: str) -
         report = await under_lease(hangs, ME, terms, work)  # type: ignore[arg-type]
 
     assert report is not None and hangs.renewals >= 3
+
+
+async def test_a_lease_lost_to_renewals_that_never_answer_says_so(catalog: str) -> None:
+    async with opened(catalog) as store:
+        hangs = _Hangs(store, times=100)
+        terms = LeaseTerms(seconds=0.6, holder=OTHER)
+
+        async def work() -> ResyncReport:
+            await asyncio.sleep(5)
+            return ResyncReport(integration=ME, trigger="manual", started_at="now")
+
+        with pytest.raises(LeaseLostError, match=r"before it lapsed \(no answer in time\)"):
+            await under_lease(hangs, ME, terms, work)  # type: ignore[arg-type]
 
 
 async def test_a_polling_listener_resyncs_again_after_losing_its_lease(

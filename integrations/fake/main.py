@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any, NamedTuple
 
@@ -87,7 +88,8 @@ class _Org(NamedTuple):
         )
 
     def tag(self, i: int) -> int:
-        return (hash((self.seed, i)) & 0x7FFFFFFF) if self.seed != "ocean" else i
+        """Item ``i``'s tag: the same in every process (``hash`` of a text is not)."""
+        return zlib.crc32(f"{self.seed}:{i}".encode()) & 0x7FFFFFFF if self.seed != "ocean" else i
 
 
 def _persons() -> int:

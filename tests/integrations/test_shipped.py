@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from ocean.job import SilentObserver
@@ -60,3 +64,25 @@ async def test_python_packages_integration_maps_dependencies_as_relations(tmp_pa
     await store.close()
     assert "httpcore" in httpx["relations"]["dependsOn"]
     assert httpx["properties"]["version"]
+
+
+def test_fake_integration_with_a_seed_gives_the_same_data_in_every_process(
+    tmp_path: Path,
+) -> None:
+    """A second process of the same settings finds nothing to change (its tags were
+    ``hash`` of text, which differs by process)."""
+    environ = os.environ | {
+        "OCEAN__INTEGRATION__CONFIG__ENTITY_AMOUNT": "30",
+        "OCEAN__INTEGRATION__CONFIG__SEED": "other",
+        "PYTHONHASHSEED": "random",
+    }
+    command = [sys.executable, "-m", "ocean", "sail", str(ROOT / "fake"), "--once", "--quiet"]
+    command += ["--catalog", f"sqlite:///{tmp_path / 'c.db'}", "--report", str(tmp_path / "r.json")]
+    reports = []
+    for _ in range(2):
+        subprocess.run(command, env=environ, check=True, timeout=120)
+        reports.append(json.loads((tmp_path / "r.json").read_text()))
+
+    changed = [kind["kind"] for kind in reports[1]["kinds"] if kind["created"] or kind["updated"]]
+    assert reports[0]["status"] == reports[1]["status"] == "completed"
+    assert changed == []
