@@ -101,8 +101,32 @@ async def reachable(url: str, failed_over: Callable[[], Awaitable[None]]) -> Asy
             await failed_over()
         raise CatalogUnavailableError(
             f"the catalog {_without_password(url)} cannot be reached ({type(error).__name__}: "
-            f"{error}): start PostgreSQL or fix the catalog URL, then retry"
+            f"{error}): {_advice(error)}"
         ) from error
+
+
+def _advice(error: BaseException) -> str:
+    """What to do: a session the server ended (a restart, a failover, an administrator,
+    or ``idle_in_transaction_session_timeout`` after this process stalled inside a
+    transaction) is opened again by the next call; a server not reached needs starting
+    or a right URL."""
+    if isinstance(error, _SESSION_ENDED):
+        return (
+            "the server ended this session (a restart, a failover, an administrator, or "
+            "idle_in_transaction_session_timeout after this process stalled in a "
+            "transaction); the next call connects again: retry"
+        )
+    return "start PostgreSQL or fix the catalog URL, then retry"
+
+
+_SESSION_ENDED = (
+    asyncpg.InterfaceError,  # closed under an operation (see _broken)
+    asyncpg.InternalClientError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.IdleInTransactionSessionTimeoutError,
+    asyncpg.IdleSessionTimeoutError,
+)
 
 
 def _broken(error: asyncpg.InterfaceError | asyncpg.InternalClientError) -> bool:

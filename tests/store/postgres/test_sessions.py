@@ -111,8 +111,30 @@ async def test_a_connection_broken_under_an_operation_is_an_outage(error: Except
     async def never_failed_over() -> None:
         raise AssertionError("not a failover")
 
-    with pytest.raises(CatalogUnavailableError, match="cannot be reached"):
+    with pytest.raises(CatalogUnavailableError, match="the server ended this session"):
         async with reachable("postgresql://u:secret@h/db", never_failed_over):
+            raise error
+
+
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), "start PostgreSQL or fix the"),
+        (asyncpg.IdleInTransactionSessionTimeoutError("terminating connection due to idle-"
+         "in-transaction timeout"), "after this process stalled in a transaction"),
+        (asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+         "the next call connects again"),
+    ],
+    ids=["refused", "idle-in-transaction", "terminated"],
+)  # fmt: skip
+async def test_an_outage_says_whether_the_server_is_not_reached_or_ended_the_session(
+    error: Exception, advice: str
+) -> None:
+    async def no_failover() -> None:
+        pass
+
+    with pytest.raises(CatalogUnavailableError, match=advice):
+        async with reachable("postgresql://h/db", no_failover):
             raise error
 
 
