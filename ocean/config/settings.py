@@ -144,6 +144,9 @@ class Settings(_Section):
     """Skip raw pages the last resync synced cleanly when they and their entities are
     unchanged (the embedded and PostgreSQL catalogs; see ``ocean.load.page_memo``)."""
     resources_path: str = ".port/resources"
+    initialize_port_resources: bool = True
+    """Against a Port API: create the folder's blueprints when the integration is first
+    set up there (not once it is: blueprints are then Port's to edit); false, never."""
     live_events: LiveEventsSettings = field(default_factory=LiveEventsSettings)
     event_workers_count: Annotated[int, Meta(ge=1)] = 4
     """Live events applied at once (in order per resource key; the original: 1)."""

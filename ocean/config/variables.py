@@ -22,7 +22,7 @@ _PREFIX = "OCEAN__"
 _ORIGINAL_ONLY = frozenset(
     {
         *(
-            "initialize_port_resources status_heartbeat_interval_seconds client_timeout "
+            "status_heartbeat_interval_seconds client_timeout "
             "create_port_resources_origin send_raw_data_examples oauth_access_token_file_path "
             "path_prefix events_debug_logging runtime metrics caching_storage_mode "
             "upsert_entities_batch_max_length upsert_entities_batch_max_size_in_bytes "

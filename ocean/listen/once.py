@@ -12,12 +12,14 @@ from ocean.defaults import dock_command, sync_blueprints
 from ocean.incremental import run_incremental
 from ocean.integration import run_hooks
 from ocean.job import Observer, ResyncJob
+from ocean.listen.reload import mapping_of_record
 from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
 from ocean.mapping import to_document
 from ocean.monitor.report import ResyncReport
 from ocean.monitor.sensitive import redact
+from ocean.port_resources import SetsUpResources, set_up
 from ocean.resync import run_resync
 from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail
@@ -49,16 +51,15 @@ class Started(NamedTuple):
 
 async def start(sail: Sail, store: Store, freshness: Freshness | None = None) -> Started:
     """Create missing blueprints and apply the safe changes of ``blueprints.json`` to the
-    others (the unsafe ones are logged and returned), bind ``register_raw``, and run the
+    others (the unsafe ones are logged and returned; against a Port API, install the
+    integration and set it up the first time only), bind ``register_raw``, and run the
     ``on_start`` hooks (failures are reported, not fatal, as in the original)."""
-    if isinstance(store, InstallsIntegrations):
-        await store.register_integration(
-            sail.owner,
-            changelog_destination=changelog_destination(sail.settings.event_listener),
-            config=to_document(sail.folder.mapping),
-        )
-    sync = await sync_blueprints(store, sail.folder.blueprints)
-    notes = sync.notes(dock_command(sail.folder.path, sail.settings.catalog.url))
+    if isinstance(store, SetsUpResources):
+        created, notes = await _set_up_in_port(sail, store), []
+    else:
+        sync = await sync_blueprints(store, sail.folder.blueprints)
+        created = sync.created
+        notes = sync.notes(dock_command(sail.folder.path, sail.settings.catalog.url))
     for note in notes:
         _log.warning("%s", note)
     bind_writes(sail, store, freshness)
@@ -66,7 +67,20 @@ async def start(sail: Sail, store: Store, freshness: Freshness | None = None) ->
     integration = sail.folder.integration
     with integration.start_scope(sail.folder.mapping):
         await run_hooks(integration.start_hooks, "on_start", errors)
-    return Started(sync.created, [redact(error) for error in errors], notes)
+    return Started(created, [redact(error) for error in errors], notes)
+
+
+async def _set_up_in_port(sail: Sail, store: SetsUpResources) -> list[str]:
+    """Install the integration in a Port API and set its resources up the first time
+    (see :mod:`ocean.port_resources`); the blueprints created."""
+    mapping = to_document(sail.folder.mapping)
+    record = await store.register_integration(
+        sail.owner,
+        changelog_destination=changelog_destination(sail.settings.event_listener),
+        config=mapping,
+    )
+    enabled = sail.settings.initialize_port_resources
+    return await set_up(store, record, sail.folder.blueprints, mapping, enabled=enabled)
 
 
 def bind_writes(sail: Sail, store: Store, freshness: Freshness | None = None) -> None:
@@ -130,7 +144,9 @@ async def _resync(
     incremental: bool = False,
 ) -> ResyncReport:
     """One resync (an incremental sync when ``incremental``), the lease held (or not kept
-    by the catalog)."""
+    by the catalog); against a Port API, with the mapping it keeps."""
+    if isinstance(store, InstallsIntegrations):
+        await mapping_of_record(sail, store)
     pool = _pool(sail)
     job = ResyncJob(
         integration=sail.folder.integration,

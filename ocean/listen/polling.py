@@ -44,7 +44,7 @@ from ocean.monitor.report import ResyncReport
 from ocean.process import release_garbage
 from ocean.resync_lease import Standby
 from ocean.sail import Sail
-from ocean.store.base import Store
+from ocean.store.base import InstallsIntegrations, Store
 
 _log = logging.getLogger(__name__)
 _LONGEST_PAUSE = 300.0
@@ -175,7 +175,8 @@ async def poll(
     watermark = _Watermark(store, identifier, await store.resync_requested_at(identifier))
     poller = _Poller(sail, store, observer, stop, watermark, on_report, freshness)
     poller.started = await start(sail, store, freshness)
-    poller.reload = MappingReload(sail)
+    if not isinstance(store, InstallsIntegrations):  # a Port API keeps the mapping itself
+        poller.reload = MappingReload(sail)
     incremental = _incremental_seconds(sail)
     trigger: str | None = "start"
     schedule = Schedule(sail.settings.scheduled_resync_interval)

@@ -1,9 +1,14 @@
-"""A long-running sail applies an edited mapping file at its next resync.
+"""The mapping a resync uses: an edited mapping file, or the one a Port API keeps.
 
-The file is read again before each resync; when its text changed it is validated as at
-start (its structure, the integration's own mapping model, every JQ expression). A valid
-edit replaces the mapping from that resync on, for live events and ``register_raw`` too;
-an invalid one is logged with its problems and the mapping in use stays.
+With the embedded catalog, a long-running sail reads its mapping file again before each
+resync; when its text changed it is validated as at start (its structure, the
+integration's own mapping model, every JQ expression). A valid edit replaces the mapping
+from that resync on, for live events and ``register_raw`` too; an invalid one is logged
+with its problems and the mapping in use stays.
+
+Against a Port API the mapping of record is the integration's own there (its ``config``,
+which Port's UI edits; the folder's is only what a first install sends), read before every
+resync as the original reads it (:func:`mapping_of_record`).
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from pathlib import Path
 
 from msgspec.structs import fields
 
-from ocean.errors import OceanError
-from ocean.mapping import PortAppConfig, load_mapping
+from ocean.errors import MappingError, OceanError
+from ocean.mapping import PortAppConfig, load_mapping, parse_mapping, to_document
 from ocean.sail import Sail
+from ocean.store.base import InstallsIntegrations
 from ocean.transform.mapper import CompiledResource, compile_resources
 
 _log = logging.getLogger(__name__)
@@ -62,6 +68,33 @@ class MappingReload:
             ", ".join(mapping.kinds) or "none",
         )
         return True
+
+
+async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> None:
+    """Apply the mapping the integration's record in ``store`` holds, if it differs from
+    the one in use. An empty one, or one that does not validate, raises
+    :class:`MappingError`: the resync fails before it writes or deletes anything, as the
+    original's does (its ``EmptyPortAppConfigError``)."""
+    identifier = sail.owner.identifier
+    record = await store.get_integration(identifier) or {}
+    document = record.get("config")
+    where = f"the mapping of integration {identifier!r} in the catalog"
+    if not document:
+        raise MappingError(
+            f"{where} is empty, so nothing was synced (nor deleted): give it a mapping in "
+            "Port (the integration's data source), or reinstall it with the folder's"
+        )
+    if document == to_document(sail.folder.mapping):
+        return
+    integration = sail.folder.integration
+    mapping = parse_mapping(document, source=where, model=integration.mapping_model)
+    if to_document(mapping) == to_document(sail.folder.mapping):
+        return
+    resources = compile_resources(
+        mapping.resources, env=sail.env, resolver=integration.field_resolver(), strict=False
+    )
+    _replace(sail, mapping, resources)
+    _log.info("%s applied (kinds: %s)", where, ", ".join(mapping.kinds) or "none")
 
 
 def _read(path: Path | None) -> bytes | None:

@@ -481,4 +481,16 @@ class InstallsIntegrations(Protocol):
 
     async def register_integration(
         self, owner: Owner, *, changelog_destination: dict[str, Any], config: dict[str, Any]
-    ) -> None: ...
+    ) -> dict[str, Any]:
+        """Install the integration (``config``: its mapping) or bring its record up to
+        date; the record as the catalog holds it."""
+        ...
+
+    async def patch_integration(self, identifier: str, change: dict[str, Any]) -> dict[str, Any]:
+        """Change fields of the integration's record; the record after."""
+        ...
+
+    async def get_integration(self, identifier: str) -> dict[str, Any] | None:
+        """The integration's record (its ``config``: the mapping of record); None if not
+        installed."""
+        ...

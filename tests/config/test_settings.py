@@ -44,7 +44,7 @@ def test_overrides_win_over_environment_which_wins_over_the_file() -> None:
 
 
 def test_unknown_keys_of_the_original_config_are_ignored() -> None:
-    from_file = {"initialize_port_resources": True, "port": {"base_url": "u", "ttl": 3}}
+    from_file = {"send_raw_data_examples": True, "port": {"base_url": "u", "ttl": 3}}
 
     settings = load_settings(environ={}, from_file=from_file, overrides={})
 

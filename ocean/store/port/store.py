@@ -101,9 +101,10 @@ class PortAPIStore:
 
     async def register_integration(
         self, owner: Owner, *, changelog_destination: dict[str, Any], config: dict[str, Any]
-    ) -> None:
+    ) -> dict[str, Any]:
         """Install the integration if Port does not know it, else patch what differs (as
-        the original does at start: type, version and changelog destination)."""
+        the original does at start: type, version and changelog destination); the
+        integration's record as Port then holds it."""
         self._learn(owner)
         wanted = {
             "installationAppType": owner.integration_type,
@@ -114,16 +115,25 @@ class PortAPIStore:
         if current is None:
             body = {"installationId": owner.identifier, "config": config} | wanted
             try:
-                await self._http.call("POST", "/integration", json=body, idempotent=False)
-                return
+                reply = await self._http.call("POST", "/integration", json=body, idempotent=False)
+                return dict(reply.body.get("integration") or body)
             except PortAPIError as error:
                 if error.status != 409:  # installed meanwhile (another replica): patched below
                     raise
             current = await self.get_integration(owner.identifier) or {}
         changed = {key: value for key, value in wanted.items() if current.get(key) != value}
         if changed:
-            path = f"/integration/{owner.identifier}"
-            await self._http.call("PATCH", path, json=changed, idempotent=False)
+            current = await self.patch_integration(owner.identifier, changed)
+        return current
+
+    async def patch_integration(self, identifier: str, change: dict[str, Any]) -> dict[str, Any]:
+        """Change fields of the integration's record (``config`` through its own route,
+        as the original sends it); the record as Port answers it."""
+        path = f"/integration/{identifier}"
+        if set(change) == {"config"}:
+            path += "/config"
+        reply = await self._http.call("PATCH", path, json=change, idempotent=False)
+        return dict(reply.body.get("integration") or {})
 
     async def kafka_credentials(self) -> tuple[str, str]:
         reply = await self._http.call("GET", "/kafka-credentials", idempotent=True)
@@ -135,7 +145,9 @@ class PortAPIStore:
         new = [bp for bp in blueprints if bp.get("identifier") not in existing]
         for blueprint in new:  # first without relations: they may point at each other
             body = {key: value for key, value in blueprint.items() if key != "relations"}
-            await self._http.call("POST", "/blueprints", json=body, idempotent=False)
+            await self._http.call(
+                "POST", "/blueprints", json=body, idempotent=False, user_agent=self._exporter
+            )
         for blueprint in new:
             if blueprint.get("relations"):
                 await self._http.call(
@@ -143,8 +155,19 @@ class PortAPIStore:
                     f"/blueprints/{blueprint['identifier']}",
                     json=blueprint,
                     idempotent=False,
+                    user_agent=self._exporter,
                 )
         return [bp["identifier"] for bp in new]
+
+    async def delete_blueprint(self, identifier: str) -> None:
+        """Delete a blueprint (one the start created and takes back); gone already is done."""
+        try:
+            await self._http.call(
+                "DELETE", f"/blueprints/{identifier}", idempotent=True, user_agent=self._exporter
+            )
+        except PortAPIError as error:
+            if error.status != 404:
+                raise
 
     async def now(self) -> str:
         """Ocean's own catalog server's time (``GET /v1/ocean/time``: the clock it stamps
@@ -398,8 +421,9 @@ class PortAPIStore:
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
+        path = f"/blueprints/{identifier}"
         reply = await self._http.call(
-            "PATCH", f"/blueprints/{identifier}", json=patch, idempotent=False
+            "PATCH", path, json=patch, idempotent=False, user_agent=self._exporter
         )
         return dict(reply.body.get("blueprint", {}))
 

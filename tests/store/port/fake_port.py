@@ -119,7 +119,7 @@ class FakePort:
         parts = path.strip("/").split("/")
         if parts[0] == "integration" and not path.endswith(("/resync-state", "/resync-request")):
             return self._integration(method, parts, body)
-        if path == "/blueprints" or (parts[0] == "blueprints" and method == "PATCH"):
+        if path == "/blueprints" or (parts[0] == "blueprints" and method in ("PATCH", "DELETE")):
             return self._blueprints(method, parts, body)
         if path.endswith("/entities/bulk"):
             return self._bulk(parts[1], body["entities"], request)
@@ -166,6 +166,9 @@ class FakePort:
         if method == "POST":
             self.blueprints[body["identifier"]] = body
             return httpx.Response(201, json={"ok": True, "blueprint": body})
+        if method == "DELETE":
+            self.blueprints.pop(parts[1], None)
+            return httpx.Response(200, json={"ok": True})
         self.blueprints[parts[1]].update(body)
         return httpx.Response(200, json={"ok": True, "blueprint": self.blueprints[parts[1]]})
 

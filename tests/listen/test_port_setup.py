@@ -1,0 +1,141 @@
+"""Against a Port API: the integration is set up once (its blueprints are Port's to edit
+after), and every resync maps by the mapping Port keeps for it, as the original."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ocean.errors import MappingError
+from ocean.job import SilentObserver
+from ocean.listen.once import run_once
+from ocean.sail import Sail, prepare
+from ocean.store.port.http import PortAPIError
+from tests.conftest import TEAMS, Workspace, services
+from tests.store.port.fake_port import FakePort, client
+
+INTEGRATION = "my-integration-integration"
+
+
+def _prepared(tmp_path: Path, **environ: str) -> Sail:
+    workspace = Workspace(tmp_path)
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    return prepare(workspace.folder, environ=workspace.environ | environ, overrides={})
+
+
+def _blueprint_calls(port: FakePort) -> list[tuple[str, str]]:
+    return [(method, path) for method, path, _ in port.calls if path.startswith("/blueprints")
+            and "/entities" not in path and method != "GET"]  # fmt: skip
+
+
+async def test_a_first_start_installs_the_integration_and_sets_its_blueprints_up_once(
+    tmp_path: Path,
+) -> None:
+    port = FakePort()
+    prepared = _prepared(tmp_path)
+
+    first = await run_once(prepared, client(port), SilentObserver())
+    port.blueprints["service"]["title"] = "Services (edited in Port)"
+    del port.blueprints["service"]["schema"]["properties"]["url"]
+    made = _blueprint_calls(port)
+    again = await run_once(prepared, client(port), SilentObserver())
+
+    assert (first.status, first.created_blueprints) == ("completed", ["team", "service"])
+    assert port.integrations[INTEGRATION]["arePortResourcesInitialized"] is True
+    assert port.integrations[INTEGRATION]["config"]["resources"][1]["kind"] == "service"
+    assert again.status == "completed"
+    assert _blueprint_calls(port) == made  # nothing made or changed once set up
+    assert port.blueprints["service"]["title"] == "Services (edited in Port)"
+
+
+@pytest.mark.parametrize(
+    ("environ", "existing", "created", "initialized"),
+    [
+        ({"OCEAN__INITIALIZE_PORT_RESOURCES": "false"}, [], [], None),
+        ({}, ["team"], [], True),
+    ],
+    ids=["setup-off", "a-blueprint-exists"],
+)
+async def test_the_setup_creates_no_blueprint_when_off_or_when_one_exists_already(
+    tmp_path: Path,
+    environ: dict[str, str],
+    existing: list[str],
+    created: list[str],
+    initialized: bool | None,
+) -> None:
+    port = FakePort()
+    for name in existing:
+        port.blueprints[name] = {"identifier": name, "title": "Made in Port", "schema": {}}
+
+    await run_once(_prepared(tmp_path, **environ), client(port), SilentObserver())
+
+    assert sorted(port.blueprints) == sorted(existing + created)
+    assert port.integrations[INTEGRATION].get("arePortResourcesInitialized") is initialized
+
+
+async def test_an_integration_with_an_empty_mapping_gets_the_folders_at_setup(
+    tmp_path: Path,
+) -> None:
+    port = FakePort()
+    port.integrations[INTEGRATION] = {"installationId": INTEGRATION, "config": {}}
+
+    report = await run_once(_prepared(tmp_path), client(port), SilentObserver())
+
+    assert report.status == "completed"
+    assert ("PATCH", f"/integration/{INTEGRATION}/config") in [c[:2] for c in port.calls]
+    assert port.integrations[INTEGRATION]["config"]["resources"][0]["kind"] == "team"
+
+
+async def test_a_resync_maps_by_the_mapping_port_keeps(tmp_path: Path) -> None:
+    port = FakePort()
+    prepared = _prepared(tmp_path)
+    await run_once(prepared, client(port), SilentObserver())
+    edited: dict[str, Any] = port.integrations[INTEGRATION]["config"]
+    edited["resources"][0]["port"]["entity"]["mappings"]["title"] = '.name + " (from Port)"'
+
+    report = await run_once(prepared, client(port), SilentObserver())
+
+    assert report.status == "completed"
+    assert port.entities[("team", "core")]["title"] == "Core (from Port)"
+
+
+async def test_an_empty_mapping_in_port_fails_the_resync_before_it_writes_or_deletes(
+    tmp_path: Path,
+) -> None:
+    port = FakePort()
+    prepared = _prepared(tmp_path)
+    await run_once(prepared, client(port), SilentObserver())
+    stored = dict(port.entities)
+    port.integrations[INTEGRATION]["config"] = {}
+
+    with pytest.raises(MappingError, match="is empty, so nothing was synced"):
+        await run_once(prepared, client(port), SilentObserver())
+
+    assert port.entities == stored
+
+
+async def test_blueprints_that_fail_to_be_created_are_taken_back_and_tried_again(
+    tmp_path: Path,
+) -> None:
+    port = FakePort()
+    prepared = _prepared(tmp_path)
+    posts, handle = [0], port._blueprints
+
+    def second_refused(method: str, parts: list[str], body: Any) -> httpx.Response:
+        posts[0] += method == "POST"
+        if method == "POST" and posts[0] == 2:
+            return httpx.Response(422, json={"ok": False, "error": "invalid", "message": "no"})
+        return handle(method, parts, body)
+
+    port._blueprints = second_refused  # type: ignore[method-assign]
+
+    with pytest.raises(PortAPIError, match="invalid"):
+        await run_once(prepared, client(port), SilentObserver())
+    assert port.blueprints == {}
+    assert not port.integrations[INTEGRATION].get("arePortResourcesInitialized")
+
+    report = await run_once(prepared, client(port), SilentObserver())
+    assert (report.status, sorted(port.blueprints)) == ("completed", ["service", "team"])
