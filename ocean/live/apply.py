@@ -191,7 +191,10 @@ class LiveWriter:
                 errors[position].append(failure_message(outcome))
         if gone:
             owned = await _owned(self.store, self.owner, gone)
-            await self.store.delete_entities(owned, delete_dependents=False)
+            cascade = self.mapping.delete_dependent_entities  # as the original deletes
+            result = await self.store.delete_entities(owned, delete_dependents=cascade)
+            for key, dependents in result.blocked.items():
+                errors[last[key][0]].append(_kept_for(key, dependents))
         return errors
 
     def _last_changes(self, group: list[Changes]) -> dict[EntityKey, tuple[int, Entity | None]]:
@@ -206,6 +209,17 @@ class LiveWriter:
             gone = self._freshness.claim_keys(changes.gone, changes.fetched_at)
             last.update((key, (position, None)) for key in gone)
         return last
+
+
+def _kept_for(key: EntityKey, dependents: list[EntityKey]) -> str:
+    """Why an entity an event deletes stays: others relate to it, and the mapping keeps
+    dependents (``deleteDependentEntities: false``)."""
+    named = ", ".join(f"{blueprint}/{identifier}" for blueprint, identifier in dependents[:5])
+    more = f" and {len(dependents) - 5} more" if len(dependents) > 5 else ""
+    return (
+        f"{key[0]}/{key[1]} was not deleted: {named}{more} relate to it and the mapping has "
+        "deleteDependentEntities: false; delete those first, or set it to true"
+    )
 
 
 async def _owned(store: Store, owner: Owner, keys: list[EntityKey]) -> list[EntityKey]:

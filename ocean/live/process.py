@@ -284,8 +284,8 @@ async def _attempts(live: LiveEvents, job: _Job) -> None:
                     f"{_describe(error, live.timeout, processor)}"
                 )
                 return
+        processor.retry_count += 1  # before the delay, as the original: 2, 4, 8 s by default
         await asyncio.sleep(processor.calculate_retry_delay())
-        processor.retry_count += 1
 
 
 async def _bounded(live: LiveEvents, call: Awaitable[T]) -> T:

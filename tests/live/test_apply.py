@@ -101,3 +101,41 @@ async def test_events_written_in_one_group_leave_what_one_by_one_would(
     assert answers == [[], []]
     found = await writer.store.get_entities("service", ["x"])
     assert ("x" in found) is kept
+
+
+@pytest.mark.parametrize(
+    ("cascade", "left", "said"),
+    [
+        (True, set(), []),
+        (False, {"core", "svc"}, ["team/core was not deleted: service/svc relate to it and "
+                                   "the mapping has deleteDependentEntities: false"]),
+    ],
+    ids=["dependents-deleted", "dependents-kept-and-said"],
+)  # fmt: skip
+async def test_an_event_deleting_an_entity_others_relate_to_follows_delete_dependent_entities(
+    tmp_path: Path, cascade: bool, left: set[str], said: list[str]
+) -> None:
+    """As the original deletes what an event deletes (Port cascading by the mapping's
+    ``deleteDependentEntities``): the entities relating to it go too, or it stays, said."""
+    store = await SQLiteStore.open(tmp_path / "catalog.db")
+    team = {"identifier": "team", "title": "Team", "schema": {}}
+    service = {"identifier": "service", "title": "Service", "schema": {},
+               "relations": {"team": {"target": "team", "many": False}}}  # fmt: skip
+    await store.create_blueprints([team, service])
+    mapping = parse_mapping({"resources": [], "deleteDependentEntities": cascade})
+    writer = LiveWriter(store=store, owner=Owner("svc", "my-svc"), mapping=mapping,
+                        freshness=Freshness())  # fmt: skip
+    try:
+        made = [{"blueprint": "team", "identifier": "core"},
+                {"blueprint": "service", "identifier": "svc", "relations": {"team": "core"}}]  # fmt: skip
+        assert await writer.write(Changes(made, [], 1.0)) == []
+
+        errors = await writer.write(Changes([], [("team", "core")], 2.0))
+
+        found = await store.get_entities("team", ["core"]) | await store.get_entities(
+            "service", ["svc"]
+        )
+    finally:
+        await store.close()
+    assert set(found) == left
+    assert [error[: len(said[0])] for error in errors] == said

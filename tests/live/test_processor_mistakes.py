@@ -32,6 +32,21 @@ class ReturnsNothing(ServiceProcessor):
         return super().group_key(event)
 
 ocean.add_webhook_processor("/mistakes", ReturnsNothing)
+
+
+DELAYS_ASKED_AT = []
+
+class RecordsDelays(ServiceProcessor):
+    def calculate_retry_delay(self):
+        DELAYS_ASKED_AT.append(self.retry_count)
+        return 0.0
+
+    async def handle_event(self, payload, resource_config):
+        if payload.get("delays"):
+            raise RuntimeError(f"delays asked at retry counts {DELAYS_ASKED_AT}")
+        return await super().handle_event(payload, resource_config)
+
+ocean.add_webhook_processor("/delays", RecordsDelays)
 """
 
 
@@ -77,3 +92,17 @@ async def test_a_group_key_that_raises_is_answered_with_the_route_s_json_500(
         "ok": False,
         "message": "ReturnsNothing.group_key raised KeyError: 'repository'",
     }
+
+
+async def test_a_retry_s_delay_is_asked_once_its_retry_is_counted_as_the_original_does(
+    mistakes: Workspace,
+) -> None:
+    """The first retry waits ``initial_retry_delay_seconds * base``, as the original's (2, 4,
+    8 s by default, not 1, 2, 4)."""
+    async with live_server(mistakes) as server:
+        await server.post(service_event("svc-1", 1, delays=True), path="/delays")
+        await server.settled()
+        (dead,) = await server.service.queue.dead()
+
+    assert dead.attempts == 3
+    assert "delays asked at retry counts [1, 2]" in (dead.error or "")
