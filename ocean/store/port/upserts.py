@@ -62,7 +62,8 @@ async def upsert(
 
 
 async def _stored(http: PortHTTP, entities: list[Entity], owner: Owner) -> Stored:
-    """What ``owner`` owns of ``entities``; nothing when Port could not say (all written)."""
+    """What ``owner`` owns of ``entities``; of a search that failed, nothing (its entities
+    are all written)."""
     wanted: dict[str, list[str]] = {}
     for entity in entities:
         if isinstance(entity.get("identifier"), str):
@@ -76,20 +77,23 @@ async def _stored(http: PortHTTP, entities: list[Entity], owner: Owner) -> Store
         for blueprint, identifiers in wanted.items()
         for start in range(0, len(identifiers), size)
     ]
-    try:
-        pages = await asyncio.gather(
-            *(search(http, query, user_agent=owner.datasource) for _, query in queries)
-        )
-    except PortAPIError as error:
+    pages = await asyncio.gather(
+        *(search(http, query, user_agent=owner.datasource) for _, query in queries),
+        return_exceptions=True,
+    )
+    failed = [page for page in pages if isinstance(page, BaseException)]
+    for page in failed:
+        if not isinstance(page, PortAPIError):
+            raise page
+    if failed:  # only the entities of the searches that failed are written unread
         _log.warning(
-            "could not read %d entities back to skip the unchanged ones, so all are written: %s",
-            len(entities),
-            error,
-        )
-        return {}
+            "could not read back %d of %d searches' entities to skip the unchanged ones, so "
+            "theirs are written: %s", len(failed), len(queries), failed[0],
+        )  # fmt: skip
     return {
         (blueprint, str(entity["identifier"])): entity  # type: ignore[misc]
         for (blueprint, _), page in zip(queries, pages, strict=True)
+        if not isinstance(page, BaseException)
         for entity in page
     }
 

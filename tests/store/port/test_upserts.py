@@ -28,6 +28,22 @@ async def test_a_failed_change_detection_lookup_writes_the_whole_batch() -> None
     assert port.entities[("team", "core")]["title"] == "Core team"
 
 
+async def test_a_failed_lookup_writes_only_the_entities_it_was_for() -> None:
+    """Searches go by blueprint (and 50 identifiers): one failing leaves the others' entities
+    compared, not the whole call's written again."""
+    port = FakePort()
+    store = client(port)
+    service = {"identifier": "api", "blueprint": "service", "title": "API"}
+    await store.upsert_entities([_team("core"), service], owner=OWNER, merge=True)
+    port.failures["POST /entities/search"] = [(500, {})]
+
+    outcomes = await store.upsert_entities(
+        [_team("core"), service], owner=OWNER, merge=True, only_changed=True
+    )
+
+    assert sorted(o.status for o in outcomes) == ["unchanged", "updated"]
+
+
 async def test_an_equal_entity_someone_else_wrote_is_written_and_so_owned() -> None:
     port = FakePort()
     port.entities[("team", "edge")] = _team("edge") | {"datasource": "port-ui"}
