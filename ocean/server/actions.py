@@ -6,11 +6,22 @@ its logs) and reading runs and logs. Leases are Ocean's extension (see
 (``leaseSeconds`` beside ``runId``) and renews it with ``POST
 /v1/ocean/actions/runs/{id}/lease``; an acknowledgement without one (the original's runner,
 which never renews) takes none. An integration credential claims, acknowledges, updates,
-logs and leases only the runs of its own integration (``payload.installationId``)."""
+logs and leases only the runs of its own integration (``payload.installationId``), and
+reads (lists, gets, reads the logs of) only those too.
+
+Inputs an action declares secret (``"encryption": "aes256-gcm"`` on an input of its
+``trigger.userInputs``, as Port's) are the executing integration's alone: its credential
+reads runs whole, and its claims (``claim-pending``) carry them, as Ocean's runner and the
+original's need. Every other caller (admins and read-only credentials included) reads them
+as ``"[encrypted]"``, with each execution property that renders or holds one, and their
+values in the run's summary, status label, links and log lines (see :func:`_redacted`).
+Bodies are read within :data:`~ocean.server.bodies.SMALL_BODY` (larger: 413)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from starlette.requests import Request
@@ -20,11 +31,15 @@ from starlette.routing import Route
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.open import actions_of
 from ocean.errors import ActionError
-from ocean.server.principal import principal_of, require_integration
+from ocean.server.bodies import SMALL_BODY, json_object
+from ocean.server.principal import Principal, principal_of, require_integration
 from ocean.store.base import Store
+from ocean.store.credentials import INTEGRATION
 
 Handler = Callable[[Request], Awaitable[Response]]
 _CODES = {404: "not_found", 409: "conflict", 422: "invalid_request"}
+ENCRYPTED = "[encrypted]"
+"""What a caller other than the executing integration reads for a secret input."""
 
 
 def _ok(**values: Any) -> Response:
@@ -47,13 +62,8 @@ def _answered(handler: Handler) -> Handler:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ActionError("the body must be a JSON object") from None
-    if not isinstance(body, dict):
-        raise ActionError("the body must be a JSON object")
-    return body
+    """The body as a JSON object, read within the cap (over it: 413, never read whole)."""
+    return await json_object(request, SMALL_BODY)
 
 
 def _text(body: dict[str, Any], name: str) -> str:
@@ -141,31 +151,70 @@ class ActionRoutes:
             None if entity is None else str(entity),
             None if blueprint is None else str(blueprint),
         )
-        return JSONResponse({"ok": True, "run": run}, status_code=202)
+        shown = await self._shown(principal_of(request), [run])
+        return JSONResponse({"ok": True, "run": shown[0]}, status_code=202)
 
     async def list_runs(self, request: Request) -> Response:
-        """Runs, newest first (``action``, ``external_run_id``, ``active``, ``limit``)."""
-        query = request.query_params
-        active = query.get("active")
-        runs = await self.catalog.list_runs(
-            action=query.get("action"),
-            external_run_id=query.get("external_run_id"),
-            active=None if active is None else active == "true",
-            limit=_limit(query.get("limit")),
-        )
-        return _ok(runs=runs)
+        """Runs, newest first (``action``, ``external_run_id``, ``active``, ``limit``); an
+        integration credential lists those of its own integration only (the runs of the
+        actions its integration runs)."""
+        query, principal = request.query_params, principal_of(request)
+        active, limit = query.get("active"), _limit(query.get("limit"))
+        named = query.get("action")
+        wanted: list[str | None] = [named]
+        if principal.role == INTEGRATION:
+            wanted = [
+                action["identifier"]
+                for action in await self.catalog.list_actions()
+                if _installation(action.get("invocationMethod")) == principal.integration
+                and named in (None, action["identifier"])
+            ]
+        runs = []
+        for action in wanted:
+            runs += await self.catalog.list_runs(
+                action=action,
+                external_run_id=query.get("external_run_id"),
+                active=None if active is None else active == "true",
+                limit=limit,
+            )
+        if principal.role == INTEGRATION:
+            runs = [r for r in runs if _installation(r.get("payload")) == principal.integration]
+            runs.sort(key=lambda run: str(run.get("createdAt", "")), reverse=True)
+        return _ok(runs=await self._shown(principal, runs[:limit]))
+
+    async def _run_of(self, request: Request, run_id: str, doing: str) -> dict[str, Any]:
+        """The run, if the caller may ``doing`` it (404 when it does not exist;
+        :class:`ForbiddenError` when it is another integration's and the caller an
+        integration credential)."""
+        found = await self.catalog.get_run(run_id)
+        if found is None:
+            raise ActionError(f"action run {run_id!r} does not exist", 404)
+        installation = _installation(found.get("payload"))
+        require_integration(principal_of(request), installation, f"{doing} run {run_id} of")
+        return found
 
     async def _own_run(self, request: Request, run_id: str) -> None:
         """:class:`ForbiddenError` unless the caller may work the run (an admin any, an
         integration those of its own integration)."""
-        principal = principal_of(request)
-        if principal.admin:
-            return
-        found = await self.catalog.get_run(run_id)
-        if found is None:
-            raise ActionError(f"action run {run_id!r} does not exist", 404)
-        installation = str((found.get("payload") or {}).get("installationId"))
-        require_integration(principal, installation, f"work on run {run_id} of")
+        if not principal_of(request).admin:
+            await self._run_of(request, run_id, "work on")
+
+    async def _shown(
+        self, principal: Principal, runs: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """``runs`` as ``principal`` may read them: whole for the integration that executes
+        each, its secret inputs redacted for everyone else."""
+        definitions: dict[str, dict[str, Any] | None] = {}
+        shown = []
+        for run in runs:
+            if _executes(principal, run):
+                shown.append(run)
+                continue
+            action = str((run.get("action") or {}).get("identifier"))
+            if action not in definitions:
+                definitions[action] = await self.catalog.get_action(action)
+            shown.append(_redacted(run, definitions[action]))
+        return shown
 
     async def claim(self, request: Request) -> Response:
         """Claim pending runs of an installation for a visibility timeout."""
@@ -191,12 +240,9 @@ class ActionRoutes:
         return _ok()
 
     async def get_run(self, request: Request) -> Response:
-        """One run."""
-        run_id = request.path_params["run"]
-        found = await self.catalog.get_run(run_id)
-        if found is None:
-            raise ActionError(f"action run {run_id!r} does not exist", 404)
-        return _ok(run=found)
+        """One run (an integration credential: of its own integration)."""
+        found = await self._run_of(request, request.path_params["run"], "read")
+        return _ok(run=(await self._shown(principal_of(request), [found]))[0])
 
     async def patch_run(self, request: Request) -> Response:
         """Update a run: status, statusLabel, link, summary, externalRunId (which drops the
@@ -204,14 +250,20 @@ class ActionRoutes:
         run_id = request.path_params["run"]
         body = await _body(request)
         await self._own_run(request, run_id)
-        return _ok(run=await self.catalog.patch_run(run_id, body))
+        patched = await self.catalog.patch_run(run_id, body)
+        return _ok(run=(await self._shown(principal_of(request), [patched]))[0])
 
     async def logs(self, request: Request) -> Response:
-        """A run's log lines, oldest first."""
-        run_id = request.path_params["run"]
-        if await self.catalog.get_run(run_id) is None:
-            raise ActionError(f"action run {run_id!r} does not exist", 404)
-        return _ok(runLogs=await self.catalog.run_logs(run_id))
+        """A run's log lines, oldest first (an integration credential: of its own
+        integration's runs; secret inputs redacted from them for all but the executor)."""
+        run_id, principal = request.path_params["run"], principal_of(request)
+        found = await self._run_of(request, run_id, "read the logs of")
+        lines = await self.catalog.run_logs(run_id)
+        if _executes(principal, found):
+            return _ok(runLogs=lines)
+        action = str((found.get("action") or {}).get("identifier"))
+        texts = _secret_texts(found, await self.catalog.get_action(action))
+        return _ok(runLogs=[_scrubbed(line, "message", texts) for line in lines])
 
     async def add_log(self, request: Request) -> Response:
         """Add a log line (``terminationStatus`` also ends the run, as in Port)."""
@@ -250,3 +302,134 @@ def _limit(value: Any) -> int:
     if not 1 <= limit <= 1000:
         raise ActionError(f"limit must be between 1 and 1000, not {limit}")
     return limit
+
+
+# Who reads a run's secret inputs: the integration that executes it; everyone else reads
+# "[encrypted]" in their place (Port encrypts them for that integration alone).
+
+_TEMPLATE = re.compile(r"{{(.*?)}}", re.DOTALL)
+_INPUT = re.compile(r'\binputs\b(?:\s*\.\s*"?([A-Za-z_]\w*)"?|\s*\[\s*"([^"]*)"\s*\])?')
+"""A use of ``inputs`` in a template: one input by name (``.inputs.x``, ``.inputs["x"]``),
+or the whole of them (anything else: ``.inputs``, ``.inputs | ...``, ``.inputs[$k]``)."""
+
+
+def _installation(holder: Any) -> str:
+    """The ``installationId`` of a run's payload or an action's invocationMethod ("": none)."""
+    found = holder.get("installationId") if isinstance(holder, dict) else None
+    return "" if found is None else str(found)
+
+
+def _executes(principal: Principal, run: dict[str, Any]) -> bool:
+    """Whether ``principal`` is a credential of the integration that executes ``run``."""
+    return (
+        principal.role == INTEGRATION
+        and bool(principal.integration)
+        and _installation(run.get("payload")) == principal.integration
+    )
+
+
+def _secret_inputs(definition: dict[str, Any] | None) -> frozenset[str] | None:
+    """The inputs ``definition`` declares secret (``encryption`` on the input, in
+    ``trigger.userInputs`` or, as older actions, ``userInputs``); None without a definition
+    (the action was deleted: every input is taken as secret)."""
+    if definition is None:
+        return None
+    declared: dict[str, Any] = {}
+    for holder in (definition.get("trigger"), definition):
+        inputs = holder.get("userInputs") if isinstance(holder, dict) else None
+        found = inputs.get("properties") if isinstance(inputs, dict) else None
+        declared |= found if isinstance(found, dict) else {}
+    return frozenset(k for k, v in declared.items() if isinstance(v, dict) and v.get("encryption"))
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    """The strings, numbers and booleans within ``value`` (walked without recursion: a
+    run's inputs nest as deep as JSON lets them)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict | list):
+            stack.extend(reversed(list(item.values()) if isinstance(item, dict) else item))
+        elif item is not None:
+            yield item
+
+
+def _hidden(run: dict[str, Any], definition: dict[str, Any] | None) -> frozenset[str]:
+    """The run's inputs to redact: those declared secret (all, when the action is gone)."""
+    inputs = run.get("properties")
+    given = frozenset(inputs) if isinstance(inputs, dict) else frozenset()
+    secret = _secret_inputs(definition)
+    return given if secret is None else given & secret
+
+
+def _secret_texts(run: dict[str, Any], definition: dict[str, Any] | None) -> list[str]:
+    """The texts of the run's secret input values, longest first (what is scrubbed from
+    the texts the run and its log lines hold)."""
+    inputs = run.get("properties") or {}
+    values = [inputs[name] for name in _hidden(run, definition)]
+    texts = {leaf for leaf in _leaves(values) if isinstance(leaf, str) and leaf}
+    return sorted(texts, key=len, reverse=True)
+
+
+def _mentions(template: Any, hidden: frozenset[str]) -> bool:
+    """Whether a template renders one of the ``hidden`` inputs, or all the inputs."""
+    strings = (leaf for leaf in _leaves(template) if isinstance(leaf, str))
+    expressions = (found for text in strings for found in _TEMPLATE.findall(text))
+    names = (m.group(1) or m.group(2) for e in expressions for m in _INPUT.finditer(e))
+    return any(name is None or name in hidden for name in names)
+
+
+def _holds(value: Any, texts: list[str], others: list[str]) -> bool:
+    """Whether ``value`` holds a secret: a text within one of its strings, or another
+    value (a number, a boolean) as one of its leaves."""
+    return any(
+        any(text in leaf for text in texts) if isinstance(leaf, str) else json.dumps(leaf) in others
+        for leaf in _leaves(value)
+    )
+
+
+def _scrub(text: str, texts: list[str]) -> str:
+    for secret in texts:
+        text = text.replace(secret, ENCRYPTED)
+    return text
+
+
+def _scrubbed(holder: dict[str, Any], field: str, texts: list[str]) -> dict[str, Any]:
+    """``holder`` with the secret texts of its string ``field`` replaced."""
+    value = holder.get(field)
+    return dict(holder, **{field: _scrub(value, texts)}) if isinstance(value, str) else holder
+
+
+def _redacted(run: dict[str, Any], definition: dict[str, Any] | None) -> dict[str, Any]:
+    """``run`` as a caller other than its executing integration reads it: each secret input
+    ``"[encrypted]"``, as each execution property that renders one (by the action's
+    template) or holds one, or all of them when the action is gone; their texts scrubbed
+    from its summary, status label and links."""
+    hidden = _hidden(run, definition)
+    if not hidden:
+        return run
+    inputs: dict[str, Any] = run["properties"]
+    texts = _secret_texts(run, definition)
+    others = [json.dumps(v) for v in _leaves([inputs[k] for k in hidden]) if not isinstance(v, str)]
+    invocation = (definition or {}).get("invocationMethod") or {}
+    template = invocation.get("integrationActionExecutionProperties")
+
+    def reveals(key: str | None, value: Any) -> bool:
+        if definition is None:
+            return True
+        part = template.get(key) if isinstance(template, dict) and key else template
+        by_key = template is None and key in hidden  # no template: the inputs themselves
+        return by_key or _mentions(part, hidden) or _holds(value, texts, others)
+
+    shown = dict(run, properties={k: ENCRYPTED if k in hidden else v for k, v in inputs.items()})
+    payload = run.get("payload")
+    properties = payload.get("integrationActionExecutionProperties") if payload else None
+    if isinstance(properties, dict):
+        safe = {k: ENCRYPTED if reveals(k, v) else v for k, v in properties.items()}
+        shown["payload"] = dict(payload or {}, integrationActionExecutionProperties=safe)
+    elif properties is not None and reveals(None, properties):
+        shown["payload"] = dict(payload or {}, integrationActionExecutionProperties=ENCRYPTED)
+    shown = _scrubbed(_scrubbed(shown, "summary", texts), "statusLabel", texts)
+    if isinstance(shown.get("link"), list):
+        shown["link"] = [_scrub(x, texts) if isinstance(x, str) else x for x in shown["link"]]
+    return shown
