@@ -7,6 +7,7 @@ import json
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import click
 from rich.table import Table
@@ -164,7 +165,17 @@ def resync(integration: str, force: bool, catalog_url: str | None) -> None:
 @catalog_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=PORT)
-def serve(catalog_url: str | None, host: str, port: int) -> None:
+@click.option(
+    "--forwarded-allow-ips",
+    "proxies",
+    default="",
+    metavar="IPS",
+    help="The reverse proxies (addresses or CIDR networks, comma-separated; '*': any) "
+    "whose X-Forwarded-For and X-Forwarded-Proto to trust: a request's client address is "
+    "then the one its proxy names (the token route limits failures per address). "
+    "Default: none, a request's address is its TCP peer's.",
+)
+def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
     """Serve the catalog over Port's API (for `ocean sail --catalog http://...` and port-ocean)."""
 
     async def serve_forever(store: Store) -> None:
@@ -176,7 +187,7 @@ def serve(catalog_url: str | None, host: str, port: int) -> None:
 
         queue = queue_url(os.environ.get("OCEAN__LIVE_EVENTS__QUEUE_URL"), resolved(catalog_url))
         app = create_app(store, queue_of=lambda _integration: queue)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_proxied(proxies)))
         await warn_migrated(store)
         listening = _bound(host, port)
         serving = asyncio.create_task(server.serve(sockets=[listening]))
@@ -188,6 +199,14 @@ def serve(catalog_url: str | None, host: str, port: int) -> None:
         await serving
 
     _with_store(catalog_url, serve_forever)
+
+
+def _proxied(proxies: str) -> dict[str, Any]:
+    """uvicorn's proxy settings, set rather than left to its defaults (which trust
+    ``X-Forwarded-For`` from loopback, or from ``FORWARDED_ALLOW_IPS``): forwarded headers
+    are read only from the ``proxies`` named."""
+    trusted = [address.strip() for address in proxies.split(",") if address.strip()]
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 def _bound(host: str, port: int) -> socket.socket:

@@ -7,6 +7,7 @@ the token route needs a valid bearer token. Writes record the caller's User-Agen
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -63,6 +64,7 @@ from ocean.server.responses import (
 )
 from ocean.server.responses import error as _error
 from ocean.server.ui.app import UiFront, create_ui
+from ocean.server.ui.runs import report_problem
 from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
@@ -139,6 +141,7 @@ def _handlers() -> dict[Any, Any]:
         CatalogUnavailableError: _unavailable,
         StoreError: _store_error,
         RecursionError: _too_deep,
+        **dict.fromkeys(_unstorable_errors(), _unstorable),
         Exception: _failed,
         404: _not_found,
         405: _not_allowed,
@@ -319,9 +322,13 @@ class _Routes:
         return _JSON({"ok": True, "entities": entities, "next": list(last) if last else None})
 
     async def resync_state(self, request: Request) -> Response:
-        """Record an integration's resync state (running, completed, failed, aborted)."""
+        """Record an integration's resync state (running, completed, failed, aborted); a
+        run report's fields (``kinds``, ``errors``, ...), when sent, of the types the
+        catalog's readers read (else 422 naming the field)."""
         body, identifier = await json_object(request), request.path_params["id"]
         started, ended = moment(body, "lastResyncStart"), moment(body, "lastResyncEnd")
+        if (problem := report_problem(body)) is not None:
+            raise RequestError(f"the resync state's {problem}")
         if body.get("status") in ("completed", "failed", "aborted"):
             await self.store.record_run(
                 RunRecord(
@@ -416,6 +423,37 @@ async def _unavailable(request: Request, error: Exception) -> Response:
 
 async def _too_large(request: Request, error: Exception) -> Response:
     return _error(413, "request_too_large", str(error))
+
+
+def _unstorable_errors() -> list[type[Exception]]:
+    """PostgreSQL's refusals of a value holding NUL (asyncpg's, when that extra is
+    installed): handled as the errors above, so that the connection is kept (the handler of
+    ``Exception`` answers, then raises again: the server logs it and drops the connection)."""
+    if importlib.util.find_spec("asyncpg") is None:
+        return []
+    import asyncpg
+
+    return [getattr(asyncpg, name) for name in UNSTORABLE]
+
+
+async def _unstorable(request: Request, error: Exception) -> Response:
+    """A NUL the catalog cannot store, naming the path or query values that hold one."""
+    held = [
+        f"the {where} {name} ({value!r:.60})"
+        for where, values in (
+            ("path parameter", list(request.path_params.items())),
+            ("query parameter", request.query_params.multi_items()),
+        )
+        for name, value in values
+        if isinstance(value, str) and "\x00" in value
+    ]
+    if not held:
+        return _error(422, "invalid_request", UNSTORABLE_MESSAGE)
+    return _error(
+        422,
+        "invalid_request",
+        f"{', '.join(held)} holds a character the catalog cannot store (NUL, \\u0000): remove it",
+    )
 
 
 async def _failed(request: Request, error: Exception) -> Response:

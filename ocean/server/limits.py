@@ -1,5 +1,13 @@
-"""Failure buckets for the token route: so many failed attempts per client id and per
-address, refilled over a window; an empty bucket answers 429 with ``Retry-After``.
+"""Failure buckets for the token route: so many failed attempts per client id from one
+address, and per address, refilled over a window; an empty bucket answers 429 with
+``Retry-After``.
+
+No bucket counts a client id's failures from every address: client ids are not secret
+(the audit log names them), so such a bucket would let anyone who knows one lock its
+credential out, the right secret refused with the rest. Guessing a secret needs no such
+bucket: it is 256 random bits (:func:`~ocean.store.credentials.new_secret`), and each address
+hashes at most ``per_address`` guesses a window. The address is the TCP peer's, or what a
+proxy the server trusts says (``ocean catalog serve --forwarded-allow-ips``).
 
 The buckets belong to the app (one :class:`LoginLimits` per server), not to the module.
 """
@@ -61,7 +69,8 @@ class FailureBucket:
 
 
 class LoginLimits:
-    """The token route's limits: failed attempts per client id and per client address."""
+    """The token route's limits: failed attempts per client id from one client address
+    (``per_client``), and per client address whatever the client id (``per_address``)."""
 
     def __init__(
         self,
@@ -75,10 +84,11 @@ class LoginLimits:
 
     def check(self, client_id: str, address: str) -> None:
         """Raise :class:`RateLimitedError` when either bucket is empty."""
-        by_client, by_address = self.clients.wait(client_id), self.addresses.wait(address)
+        pair = _pair(client_id, address)
+        by_client, by_address = self.clients.wait(pair), self.addresses.wait(address)
         if by_client or by_address:
             which = (
-                f"client id {client_id!r}: {self.clients.capacity}"
+                f"client id {client_id!r} from {address}: {self.clients.capacity}"
                 if by_client
                 else f"address {address}: {self.addresses.capacity}"
             )
@@ -91,5 +101,10 @@ class LoginLimits:
             )
 
     def failed(self, client_id: str, address: str) -> None:
-        self.clients.failed(client_id)
+        self.clients.failed(_pair(client_id, address))
         self.addresses.failed(address)
+
+
+def _pair(client_id: str, address: str) -> str:
+    """The key of a client id's failures from one address (an address holds no space)."""
+    return f"{address} {client_id}"

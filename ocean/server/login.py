@@ -3,9 +3,10 @@
 Exchanging a client id and secret costs the same for an id that exists and one that does
 not: the catalog is asked once, and the secret is hashed once either way (an unknown or
 revoked id against a dummy hash), on a worker thread rather than the event loop. Failed
-attempts are limited per client id and per address (:class:`~ocean.server.limits.LoginLimits`,
-429 with ``Retry-After``). A token is honoured only while its credential is active and at
-the version it was issued for: the catalog is asked on every request.
+attempts are limited per client id from one address and per address
+(:class:`~ocean.server.limits.LoginLimits`, 429 with ``Retry-After``): failures from
+elsewhere never refuse the right secret. A token is honoured only while its credential is
+active and at the version it was issued for: the catalog is asked on every request.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class TokenGate:
         """A token for ``client_id`` if ``secret`` is its own and it is active, else None
         (a failure, counted); :class:`~ocean.errors.RateLimitedError` when over the limits."""
         self.limits.check(client_id, address)
-        credential = await _credential(store, client_id)
+        # no client id holds NUL (PostgreSQL could not even be asked): a failure like another
+        credential = None if "\x00" in client_id else await _credential(store, client_id)
         expected = credential.secret_hash if credential is not None else self._dummy
         actual = await asyncio.to_thread(self.hasher, client_id, secret)
         matches = hmac.compare_digest(actual, expected)

@@ -77,7 +77,8 @@ async def _token(client: httpx.AsyncClient, client_id: str, secret: str) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def served(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Served]:
     """The server on a loopback port over a new catalog, with a counting hash function
-    and limits of 3 failures per client id and 5 per address, on a clock the test sets."""
+    and limits of 3 failures per client id from one address and 5 per address, on a clock
+    the test sets."""
     async with fresh_catalog(request.param, tmp_path) as store:
         clock = [1000.0]
         limits = LoginLimits(per_client=3, per_address=5, window=60.0, clock=lambda: clock[0])

@@ -9,10 +9,12 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from ocean.errors import ForbiddenError, StoreError
+from ocean.errors import ForbiddenError, RequestTooLargeError, StoreError
+from ocean.server.bodies import read_capped
 from ocean.server.login import TokenGate
 from ocean.server.principal import Principal
 from ocean.server.responses import UNSTORABLE_MESSAGE
@@ -88,11 +90,25 @@ _FORM_BYTES = 64 * 1024
 
 
 async def form_of(request: Request) -> dict[str, list[str]]:
-    """A posted ``application/x-www-form-urlencoded`` form (the UI's only kind), by field."""
-    body = await request.body()
-    if len(body) > _FORM_BYTES:
-        raise ForbiddenError(f"a form of {len(body)} bytes is larger than the UI sends")
-    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    """A posted ``application/x-www-form-urlencoded`` form (the UI's only kind), by field:
+    read within 64 KiB (a larger one is refused 413 by its length, or as soon as its
+    stream passes that, never held whole: the sign-in form takes anyone's). Read once a
+    request (:func:`signed_in` reads it for its CSRF token, then the page again)."""
+    if (read := request.scope.get(_FORM)) is not None:
+        return dict(read)
+    try:
+        body = await read_capped(request, _FORM_BYTES)
+    except RequestTooLargeError:
+        raise HTTPException(
+            413, f"a form of over {_FORM_BYTES:,} bytes is larger than the UI sends", HEADERS
+        ) from None
+    form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    request.scope[_FORM] = form
+    return dict(form)
+
+
+_FORM = "ocean.form"
+"""Where a request's form is kept once read (its scope)."""
 
 
 def field(form: dict[str, list[str]], name: str) -> str:

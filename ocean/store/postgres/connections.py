@@ -147,12 +147,11 @@ _BROKEN = (
 
 
 def _without_password(url: str) -> str:
-    """``url`` with the password, if any, left out of messages."""
-    scheme, sep, rest = url.partition("://")
-    user, at, host = rest.rpartition("@")
-    if not at or ":" not in user:
-        return url
-    return f"{scheme}{sep}{user.split(':', 1)[0]}:***@{host}"
+    """``url`` with its passwords, if any, left out of messages: ``user:***@`` and the
+    query's ``password=***`` and ``sslpassword=***`` (:mod:`ocean.masked_url`)."""
+    from ocean.masked_url import without_password  # one helper for every URL shown
+
+    return without_password(url)
 
 
 async def pooled(url: str, *, size: int = 4) -> tuple[asyncpg.Pool, str | None]:

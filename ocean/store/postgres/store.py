@@ -17,6 +17,7 @@ import asyncpg
 import orjson
 
 from ocean.errors import StoreError
+from ocean.masked_url import without_password
 from ocean.store.audit import AuditEntry, AuditFilter
 from ocean.store.base import (
     DeleteResult,
@@ -96,7 +97,8 @@ class PostgresStore:
             if pool is not None:
                 await pool.close()
             if isinstance(error, OSError | asyncpg.PostgresError):
-                raise StoreError(f"cannot open the catalog {url}: {error}") from None
+                shown = without_password(url)
+                raise StoreError(f"cannot open the catalog {shown}: {error}") from None
             raise
         return store
 

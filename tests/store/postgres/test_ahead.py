@@ -40,3 +40,13 @@ async def test_a_catalog_that_cannot_be_reached_is_reported_by_the_store() -> No
 
     with pytest.raises(StoreError, match="cannot open the catalog"):
         await open_store(url, spare=ahead)
+
+
+async def test_a_catalog_that_cannot_be_opened_is_named_without_its_password() -> None:
+    url = "postgresql://postgres:hunter2@127.0.0.1:9/test?schema=nowhere&sslpassword=s3cret"
+
+    with pytest.raises(StoreError, match="cannot open the catalog") as raised:
+        await open_store(url)
+
+    assert "hunter2" not in str(raised.value) and "s3cret" not in str(raised.value)
+    assert "postgres:***@127.0.0.1:9/test" in str(raised.value)

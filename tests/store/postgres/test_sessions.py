@@ -149,3 +149,32 @@ async def test_asyncpg_s_other_client_errors_are_not_outages(error: Exception) -
     with pytest.raises(type(error)):
         async with reachable("postgresql://h/db", never_failed_over):
             raise error
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://ocean@db/catalog?password=TopSecret", "ocean@db/catalog?password=***"),
+        (
+            "postgresql://ocean@db/catalog?schema=s&sslpassword=TopSecret&sslmode=require",
+            "ocean@db/catalog?schema=s&sslpassword=***&sslmode=require",
+        ),
+        (
+            "postgresql://ocean:Top@Secret@db1,db2/catalog?PASSWORD=TopSecret",
+            "ocean:***@db1,db2/catalog?PASSWORD=***",
+        ),
+    ],
+    ids=["password", "sslpassword", "both"],
+)
+async def test_an_outage_names_the_catalog_without_a_password_in_its_query(
+    url: str, shown: str
+) -> None:
+    async def no_failover() -> None:
+        pass
+
+    with pytest.raises(CatalogUnavailableError) as raised:
+        async with reachable(url, no_failover):
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    assert "Secret" not in str(raised.value)
+    assert f"the catalog postgresql://{shown} cannot be reached" in str(raised.value)

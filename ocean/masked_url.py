@@ -1,0 +1,31 @@
+"""A URL as people may be shown it (an error message, a page): its passwords left out.
+
+One helper for every URL Ocean repeats (a PostgreSQL catalog's, a Redis queue's); it imports
+nothing, so that what shows a URL needs none of the clients that connect to it.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+_SECRET_PARAMETER = re.compile(r"(?i)([?&;](?:ssl)?password=)[^&;#]*")
+"""A query parameter carrying a password, as libpq, asyncpg and redis-py read them
+(``?password=...``, ``&sslpassword=...``: the client key's passphrase)."""
+
+
+def without_password(url: str) -> str:
+    """``url`` with its passwords, if any, replaced by ``***``: the one before the host
+    (``user:***@host``) and those of the query (``?password=***``, ``sslpassword=***``);
+    the rest (scheme, user, hosts, database, other parameters) as written."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url  # a file path: no password
+    head, mark, query = rest.partition("?")
+    userinfo, at, hosts = head.rpartition("@")  # the last @: a password may hold one
+    user, colon, _ = userinfo.partition(":")
+    if at and colon and "/" not in user:
+        head = f"{user}:{MASK}@{hosts}"
+    if mark:
+        query = _SECRET_PARAMETER.sub(rf"\g<1>{MASK}", mark + query)[1:]
+    return f"{scheme}{sep}{head}{mark}{query}"
