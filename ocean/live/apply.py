@@ -44,6 +44,9 @@ class Changes:
 
 
 _log = logging.getLogger(__name__)
+_Change = tuple[int, "Entity | None"]
+"""A key's last change in a group: the position of its event, and the entity to upsert
+(None: delete it)."""
 _FIRST_RETRY = 0.1
 """Seconds before a failed write is made again the first time; then twice as long."""
 _JSON_ONLY = "Make the raw results a processor returns (or register_raw is given) JSON values only"
@@ -167,10 +170,18 @@ class LiveWriter:
     async def _write_claimed(self, group: list[Changes]) -> list[list[str]]:
         """Write ``group`` (under the freshness lock), each key its last change's."""
         errors: list[list[str]] = [[] for _ in group]
-        last = self._last_changes(group)
-        upserts = [(at, entity) for at, entity in last.values() if entity is not None]
-        gone = [key for key, (_, entity) in last.items() if entity is None]
-        owners = [position for position, _ in upserts]
+        done: set[EntityKey] = set()
+        cascade = self.mapping.delete_dependent_entities  # as the original deletes
+        for stage in _stages(self._last_changes(group), cascade=cascade):
+            await self._write_stage(stage, errors, done)
+        return errors
+
+    async def _write_stage(
+        self, stage: dict[EntityKey, _Change], errors: list[list[str]], done: set[EntityKey]
+    ) -> None:
+        """Upsert then delete the changes of ``stage``; ``done`` gathers the keys written."""
+        upserts = [(at, entity) for at, entity in stage.values() if entity is not None]
+        gone = [key for key, (_, entity) in stage.items() if entity is None]
         entities = [entity for _, entity in upserts]
         # written even if unchanged, as the original does: a running resync then keeps
         # what the source has just said exists
@@ -182,33 +193,44 @@ class LiveWriter:
             only_changed=False,
             searches=True,  # (resolved here unless the catalog does: a cheap check)
         )
+        ok = {_key(entity) for entity, o in zip(entities, outcomes, strict=True) if o.ok}
         down = next((o for o in outcomes if o.unavailable), None)
         if down is not None and self._patience > 0:  # written again (register_raw: not)
-            ok = {_key(entity) for entity, o in zip(entities, outcomes, strict=True) if o.ok}
-            raise _Unavailable(str(down.error), ok)
-        for position, outcome in zip(owners, outcomes, strict=True):
+            raise _Unavailable(str(down.error), done | ok)
+        done |= ok
+        for (position, _), outcome in zip(upserts, outcomes, strict=True):
             if not outcome.ok:
                 errors[position].append(failure_message(outcome))
         if gone:
             owned = await _owned(self.store, self.owner, gone)
-            cascade = self.mapping.delete_dependent_entities  # as the original deletes
+            cascade = self.mapping.delete_dependent_entities
             result = await self.store.delete_entities(owned, delete_dependents=cascade)
             for key, dependents in result.blocked.items():
-                errors[last[key][0]].append(_kept_for(key, dependents))
-        return errors
+                errors[stage[key][0]].append(_kept_for(key, dependents))
+            done |= set(gone)
 
-    def _last_changes(self, group: list[Changes]) -> dict[EntityKey, tuple[int, Entity | None]]:
+    def _last_changes(self, group: list[Changes]) -> dict[EntityKey, _Change]:
         """Each key's last change in the group that no newer data overrides: the entity to
         upsert (and the position of its event), or None to delete it. A later event wins
         over an earlier one of the group, as it would in a group of its own (an entity
         deleted and then made again is kept, made and then deleted is gone)."""
-        last: dict[EntityKey, tuple[int, Entity | None]] = {}
+        last: dict[EntityKey, _Change] = {}
         for position, changes in enumerate(group):
             kept, _newer = self._freshness.claim(changes.upserts, changes.fetched_at)
             last.update((_key(entity), (position, entity)) for entity in kept)
             gone = self._freshness.claim_keys(changes.gone, changes.fetched_at)
             last.update((key, (position, None)) for key in gone)
         return last
+
+
+def _stages(last: dict[EntityKey, _Change], *, cascade: bool) -> list[dict[EntityKey, _Change]]:
+    """A group's last changes in the order they are written: all at once, or event by
+    event when a deletion cascades (what a later event writes relating to an entity an
+    earlier one deletes stays, as it would one by one; at once, it went along)."""
+    if not cascade or all(entity is not None for _, entity in last.values()):
+        return [last]
+    positions = sorted({position for position, _ in last.values()})
+    return [{k: change for k, change in last.items() if change[0] == p} for p in positions]
 
 
 def _kept_for(key: EntityKey, dependents: list[EntityKey]) -> str:

@@ -103,6 +103,44 @@ async def test_events_written_in_one_group_leave_what_one_by_one_would(
     assert ("x" in found) is kept
 
 
+async def _team_and_service(tmp_path: Path, cascade: bool) -> tuple[SQLiteStore, LiveWriter]:
+    store = await SQLiteStore.open(tmp_path / "catalog.db")
+    team = {"identifier": "team", "title": "Team", "schema": {}}
+    service = {"identifier": "service", "title": "Service", "schema": {},
+               "relations": {"team": {"target": "team", "many": False}}}  # fmt: skip
+    await store.create_blueprints([team, service])
+    mapping = parse_mapping({"resources": [], "deleteDependentEntities": cascade})
+    writer = LiveWriter(store=store, owner=Owner("svc", "my-svc"), mapping=mapping,
+                        freshness=Freshness())  # fmt: skip
+    return store, writer
+
+
+_CORE = {"blueprint": "team", "identifier": "core"}
+_SVC = {"blueprint": "service", "identifier": "svc", "relations": {"team": "core"}}
+
+
+@pytest.mark.parametrize("grouped", [False, True], ids=["one-by-one", "grouped"])
+async def test_what_a_later_event_writes_relating_to_a_deleted_entity_stays(
+    tmp_path: Path, grouped: bool
+) -> None:
+    """An event deleting ``core`` and a later one writing ``svc``, which relates to it: the
+    cascade of the first does not take the second's entity, in one group as one by one."""
+    store, writer = await _team_and_service(tmp_path, cascade=True)
+    try:
+        assert await writer.write(Changes([_CORE], [], 1.0)) == []
+        events = [Changes([], [("team", "core")], 2.0), Changes([_SVC], [], 3.0)]
+        if grouped:
+            await asyncio.gather(*(writer.write(changes) for changes in events))
+        else:
+            for changes in events:
+                await writer.write(changes)
+
+        found = await store.get_entities("service", ["svc"])
+    finally:
+        await store.close()
+    assert set(found) == {"svc"}
+
+
 @pytest.mark.parametrize(
     ("cascade", "left", "said"),
     [
@@ -117,18 +155,9 @@ async def test_an_event_deleting_an_entity_others_relate_to_follows_delete_depen
 ) -> None:
     """As the original deletes what an event deletes (Port cascading by the mapping's
     ``deleteDependentEntities``): the entities relating to it go too, or it stays, said."""
-    store = await SQLiteStore.open(tmp_path / "catalog.db")
-    team = {"identifier": "team", "title": "Team", "schema": {}}
-    service = {"identifier": "service", "title": "Service", "schema": {},
-               "relations": {"team": {"target": "team", "many": False}}}  # fmt: skip
-    await store.create_blueprints([team, service])
-    mapping = parse_mapping({"resources": [], "deleteDependentEntities": cascade})
-    writer = LiveWriter(store=store, owner=Owner("svc", "my-svc"), mapping=mapping,
-                        freshness=Freshness())  # fmt: skip
+    store, writer = await _team_and_service(tmp_path, cascade)
     try:
-        made = [{"blueprint": "team", "identifier": "core"},
-                {"blueprint": "service", "identifier": "svc", "relations": {"team": "core"}}]  # fmt: skip
-        assert await writer.write(Changes(made, [], 1.0)) == []
+        assert await writer.write(Changes([_CORE, _SVC], [], 1.0)) == []
 
         errors = await writer.write(Changes([], [("team", "core")], 2.0))
 
