@@ -105,10 +105,13 @@ async def dock(
     force: bool = False,
 ) -> BlueprintSync:
     """Create or update the blueprints (``force``: the unsafe changes too) and keep the
-    mapping as the integration's configuration (in a Port catalog: when it installs it)."""
+    mapping as the integration's configuration (in a Port catalog too, where resyncs map
+    by it)."""
     sync = await sync_blueprints(store, blueprints, force=force)
     if isinstance(store, InstallsIntegrations):
-        await store.register_integration(owner, changelog_destination={}, config=mapping)
+        record = await store.register_integration(owner, changelog_destination={}, config=mapping)
+        if record.get("config") != mapping:  # installed before: the folder's mapping applied
+            await store.patch_integration(owner.identifier, {"config": mapping})
         return sync
     installed = functools.partial(_installed, installation_record(owner, mapping))
     await store.update_integration(owner.identifier, installed)  # (one transaction)

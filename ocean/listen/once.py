@@ -80,7 +80,8 @@ async def _set_up_in_port(sail: Sail, store: SetsUpResources) -> list[str]:
         config=mapping,
     )
     enabled = sail.settings.initialize_port_resources
-    return await set_up(store, record, sail.folder.blueprints, mapping, enabled=enabled)
+    identifier = sail.owner.identifier
+    return await set_up(store, identifier, record, sail.folder.blueprints, mapping, enabled=enabled)
 
 
 def bind_writes(sail: Sail, store: Store, freshness: Freshness | None = None) -> None:

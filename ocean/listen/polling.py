@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from ocean.errors import LeaseHeldError, LeaseLostError, StoreError
+from ocean.errors import LeaseHeldError, LeaseLostError, MappingError, StoreError
 from ocean.job import Observer
 from ocean.listen.once import Started, resync, start
 from ocean.listen.reload import MappingReload
@@ -123,6 +123,10 @@ class _Poller:
             if full:
                 _log.error("%s; trying again every %g s until one completes", error, interval)
                 self.standby = Standby(trigger, error.held_since)
+        elif isinstance(error, MappingError):  # the catalog's mapping: fixed there, then resynced
+            _log.error("the %s resync did not run: %s", trigger, error)
+            if full:
+                self.standby = None
         elif isinstance(error, StoreError):  # the catalog failed it (unreachable, say): tried again
             _log.error("the %s resync stopped: %s; trying again in %g s", trigger, error, interval)
             if full:

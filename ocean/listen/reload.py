@@ -84,17 +84,24 @@ async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> None:
             f"{where} is empty, so nothing was synced (nor deleted): give it a mapping in "
             "Port (the integration's data source), or reinstall it with the folder's"
         )
-    if document == to_document(sail.folder.mapping):
+    in_use = to_document(sail.folder.mapping)
+    if document == in_use:
         return
     integration = sail.folder.integration
     mapping = parse_mapping(document, source=where, model=integration.mapping_model)
-    if to_document(mapping) == to_document(sail.folder.mapping):
+    if to_document(mapping) == in_use:
         return
     resources = compile_resources(
         mapping.resources, env=sail.env, resolver=integration.field_resolver(), strict=False
     )
     _replace(sail, mapping, resources)
-    _log.info("%s applied (kinds: %s)", where, ", ".join(mapping.kinds) or "none")
+    _log.warning(
+        "%s differs from the one in use, and is used from this resync on (kinds: %s), as "
+        "the original uses it; to sync by the folder's port-app-config.yml instead, apply it "
+        "there with `ocean defaults dock`",
+        where,
+        ", ".join(mapping.kinds) or "none",
+    )
 
 
 def _read(path: Path | None) -> bytes | None:

@@ -9,9 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from ocean.defaults import dock
 from ocean.errors import MappingError
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
+from ocean.mapping import to_document
 from ocean.sail import Sail, prepare
 from ocean.store.port.http import PortAPIError
 from tests.conftest import TEAMS, Workspace, services
@@ -55,11 +57,11 @@ async def test_a_first_start_installs_the_integration_and_sets_its_blueprints_up
     ("environ", "existing", "created", "initialized"),
     [
         ({"OCEAN__INITIALIZE_PORT_RESOURCES": "false"}, [], [], None),
-        ({}, ["team"], [], True),
+        ({}, ["team"], ["service"], True),
     ],
-    ids=["setup-off", "a-blueprint-exists"],
+    ids=["setup-off", "one-exists-the-other-is-made"],
 )
-async def test_the_setup_creates_no_blueprint_when_off_or_when_one_exists_already(
+async def test_the_setup_makes_only_the_missing_blueprints_and_none_when_off(
     tmp_path: Path,
     environ: dict[str, str],
     existing: list[str],
@@ -117,9 +119,11 @@ async def test_an_empty_mapping_in_port_fails_the_resync_before_it_writes_or_del
     assert port.entities == stored
 
 
-async def test_blueprints_that_fail_to_be_created_are_taken_back_and_tried_again(
+async def test_a_setup_that_fails_midway_is_completed_by_the_next_start(
     tmp_path: Path,
 ) -> None:
+    """Nothing made is deleted, and the record is marked set up only once every blueprint
+    exists (the original deletes what it made and marks it set up, for ever incomplete)."""
     port = FakePort()
     prepared = _prepared(tmp_path)
     posts, handle = [0], port._blueprints
@@ -134,8 +138,46 @@ async def test_blueprints_that_fail_to_be_created_are_taken_back_and_tried_again
 
     with pytest.raises(PortAPIError, match="invalid"):
         await run_once(prepared, client(port), SilentObserver())
-    assert port.blueprints == {}
+    assert sorted(port.blueprints) == ["team"]
     assert not port.integrations[INTEGRATION].get("arePortResourcesInitialized")
 
     report = await run_once(prepared, client(port), SilentObserver())
     assert (report.status, sorted(port.blueprints)) == ("completed", ["service", "team"])
+    assert port.integrations[INTEGRATION]["arePortResourcesInitialized"] is True
+
+
+async def test_a_blueprint_another_replica_makes_meanwhile_counts_as_made(
+    tmp_path: Path,
+) -> None:
+    port = FakePort()
+    handle = port._blueprints
+
+    def made_elsewhere(method: str, parts: list[str], body: Any) -> httpx.Response:
+        if method == "POST" and body["identifier"] == "service":
+            handle(method, parts, body)  # the other replica's, just before
+            return httpx.Response(409, json={"ok": False, "error": "taken", "message": "exists"})
+        return handle(method, parts, body)
+
+    port._blueprints = made_elsewhere  # type: ignore[method-assign]
+
+    report = await run_once(_prepared(tmp_path), client(port), SilentObserver())
+
+    assert (report.status, report.created_blueprints) == ("completed", ["team"])
+    assert sorted(port.blueprints) == ["service", "team"]
+    assert port.integrations[INTEGRATION]["arePortResourcesInitialized"] is True
+
+
+async def test_defaults_dock_applies_the_folders_mapping_to_an_installed_integration(
+    tmp_path: Path,
+) -> None:
+    port = FakePort()
+    prepared = _prepared(tmp_path)
+    await run_once(prepared, client(port), SilentObserver())
+    edited = to_document(prepared.folder.mapping)
+    edited["resources"][0]["port"]["entity"]["mappings"]["title"] = '.name + " (docked)"'
+
+    await dock(client(port), prepared.owner, prepared.folder.blueprints, edited)
+    report = await run_once(prepared, client(port), SilentObserver())
+
+    assert report.status == "completed"
+    assert port.entities[("team", "core")]["title"] == "Core (docked)"

@@ -133,7 +133,8 @@ class PortAPIStore:
         if set(change) == {"config"}:
             path += "/config"
         reply = await self._http.call("PATCH", path, json=change, idempotent=False)
-        return dict(reply.body.get("integration") or {})
+        record = reply.body.get("integration")
+        return dict(record) if record else await self.get_integration(identifier) or {}
 
     async def kafka_credentials(self) -> tuple[str, str]:
         reply = await self._http.call("GET", "/kafka-credentials", idempotent=True)
@@ -143,12 +144,19 @@ class PortAPIStore:
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
         existing = {bp["identifier"] for bp in await self.list_blueprints()}
         new = [bp for bp in blueprints if bp.get("identifier") not in existing]
+        made = []
         for blueprint in new:  # first without relations: they may point at each other
             body = {key: value for key, value in blueprint.items() if key != "relations"}
-            await self._http.call(
-                "POST", "/blueprints", json=body, idempotent=False, user_agent=self._exporter
-            )
-        for blueprint in new:
+            try:
+                await self._http.call(
+                    "POST", "/blueprints", json=body, idempotent=False, user_agent=self._exporter
+                )
+            except PortAPIError as error:
+                if error.status != 409:  # made meanwhile (another replica setting up): theirs
+                    raise
+                continue
+            made.append(blueprint)
+        for blueprint in made:
             if blueprint.get("relations"):
                 await self._http.call(
                     "PATCH",
@@ -157,17 +165,7 @@ class PortAPIStore:
                     idempotent=False,
                     user_agent=self._exporter,
                 )
-        return [bp["identifier"] for bp in new]
-
-    async def delete_blueprint(self, identifier: str) -> None:
-        """Delete a blueprint (one the start created and takes back); gone already is done."""
-        try:
-            await self._http.call(
-                "DELETE", f"/blueprints/{identifier}", idempotent=True, user_agent=self._exporter
-            )
-        except PortAPIError as error:
-            if error.status != 404:
-                raise
+        return [bp["identifier"] for bp in made]
 
     async def now(self) -> str:
         """Ocean's own catalog server's time (``GET /v1/ocean/time``: the clock it stamps
