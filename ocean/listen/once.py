@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from ocean.config.settings import EventListenerSettings
 from ocean.defaults import dock_command, sync_blueprints
+from ocean.errors import MappingError
 from ocean.incremental import run_incremental
 from ocean.integration import run_hooks
 from ocean.job import Observer, ResyncJob
@@ -81,7 +82,14 @@ async def _set_up_in_port(sail: Sail, store: SetsUpResources) -> list[str]:
     )
     enabled = sail.settings.initialize_port_resources
     identifier = sail.owner.identifier
-    return await set_up(store, identifier, record, sail.folder.blueprints, mapping, enabled=enabled)
+    created = await set_up(
+        store, identifier, record, sail.folder.blueprints, mapping, enabled=enabled
+    )
+    try:  # live events map by it from the start, not from the first resync on
+        await mapping_of_record(sail, store)
+    except MappingError as error:  # (a resync fails on it, saying so)
+        _log.error("%s; the folder's mapping is used until it is fixed", error)
+    return created
 
 
 def bind_writes(sail: Sail, store: Store, freshness: Freshness | None = None) -> None:

@@ -12,7 +12,7 @@ import pytest
 from ocean.defaults import dock
 from ocean.errors import MappingError
 from ocean.job import SilentObserver
-from ocean.listen.once import run_once
+from ocean.listen.once import run_once, start
 from ocean.mapping import to_document
 from ocean.sail import Sail, prepare
 from ocean.store.port.http import PortAPIError
@@ -181,3 +181,18 @@ async def test_defaults_dock_applies_the_folders_mapping_to_an_installed_integra
 
     assert report.status == "completed"
     assert port.entities[("team", "core")]["title"] == "Core (docked)"
+
+
+async def test_a_start_takes_the_mapping_port_keeps_before_any_resync(tmp_path: Path) -> None:
+    """Live events map by it from the start (a webhooks-only sail may never resync)."""
+    port = FakePort()
+    prepared = _prepared(tmp_path)
+    await run_once(prepared, client(port), SilentObserver())
+    edited = port.integrations[INTEGRATION]["config"]
+    edited["resources"][0]["port"]["entity"]["mappings"]["title"] = '.name + " (live)"'
+    again = _prepared(tmp_path / "again")
+
+    await start(again, client(port))
+
+    team = again.folder.mapping.resources[0].port.entity.mappings
+    assert team.title == '.name + " (live)"'
