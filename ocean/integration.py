@@ -304,9 +304,11 @@ class Integration:
         return [*self._by_kind.get(kind, []), *self._catch_all]
 
     def incremental_handlers_for(self, kind: str) -> list[ResyncHandler]:
-        """The kind's ``on_incremental_resync`` handlers, then those of every kind (none:
-        the kind is not incremental)."""
-        return [*self._incremental.get(kind, []), *self._incremental_catch_all]
+        """The kind's ``on_incremental_resync`` handlers, then those of every kind; none
+        when the kind has none of its own (it is not incremental: a handler of every kind
+        alone makes no kind incremental, as in the original)."""
+        own = self._incremental.get(kind, [])
+        return [*own, *self._incremental_catch_all] if own else []
 
     @property
     def kinds(self) -> list[str]:

@@ -222,6 +222,12 @@ async def changed_teams(kind):
     return _data().get("changed_teams", [])
 """
 
+CATCH_ALL = """
+@ocean.on_incremental_resync()
+async def changed_anything(kind):
+    return _data().get("changed_" + kind + "s", [])
+"""
+
 
 @pytest.fixture
 def two_kinds(workspace: Workspace) -> Workspace:
@@ -276,3 +282,23 @@ async def test_an_aborted_incremental_run_keeps_its_cursor(two_kinds: Workspace)
         assert [run.status for run in await store.list_runs(1)] == ["aborted"]
     finally:
         await store.close()
+
+
+async def test_a_handler_of_every_kind_runs_only_for_kinds_with_one_of_their_own(
+    workspace: Workspace,
+) -> None:
+    """As in the original: the catch-all joins a kind's own incremental handlers; alone it
+    makes no kind incremental (a kind without one keeps what its last full resync wrote)."""
+    main = TWO_KINDS_MAIN.replace('@ocean.on_incremental_resync("team")', "# no team feed")
+    (workspace.folder / "main.py").write_text(main + CATCH_ALL)
+    workspace.set_data(services=[services(5)], teams=TEAMS)
+    await workspace.sail()
+    workspace.environ["OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED"] = "true"
+    renamed = [{"id": "core", "name": "Core, renamed"}]
+    workspace.set_data(services=[services(5)], teams=TEAMS, changed_teams=renamed)
+
+    report = await workspace.sail()
+
+    assert report.mode == "incremental"
+    assert [kind.kind for kind in report.kinds] == ["service"]
+    assert (await workspace.entities("team"))["core"]["title"] == "Core"
