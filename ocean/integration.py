@@ -343,8 +343,11 @@ class Integration:
         route, under the same ``/integration`` prefix); none by default."""
         return ()
 
-    def resync_scope(self, mapping: PortAppConfig) -> AbstractContextManager[None]:
-        """Entered around each full resync, its hooks included."""
+    def resync_scope(
+        self, mapping: PortAppConfig, *, incremental: bool = False
+    ) -> AbstractContextManager[None]:
+        """Entered around each resync (``incremental``: an incremental sync), its hooks
+        included."""
         return contextlib.nullcontext()
 
     def start_scope(self, mapping: PortAppConfig) -> AbstractContextManager[None]:

@@ -67,7 +67,8 @@ async def recorded(
     ended = _EndClock(report.started_at)
     run_id = await _record(job, report, trigger)
     try:
-        with job.integration.resync_scope(job.mapping):
+        incremental = report.mode == "incremental"
+        with job.integration.resync_scope(job.mapping, incremental=incremental):
             await work()
     except (asyncio.CancelledError, LeaseLostError) as stopped:
         # A newer trigger, a shutdown or a lost lease: what was written stays, nothing more

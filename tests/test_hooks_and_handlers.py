@@ -196,8 +196,9 @@ async def test_stop_hooks_that_hang_are_abandoned_with_an_error(
     assert "the on_stop hooks took longer than 0.05 s; stopping without them" in caplog.text
 
 
-def test_a_catch_all_incremental_handler_serves_every_kind_after_the_kinds_own() -> None:
-    """As the original's ``on_incremental_resync()`` (no kind): it was filed and never run."""
+def test_a_catch_all_incremental_handler_serves_the_kinds_with_their_own_after_theirs() -> None:
+    """As the original's ``on_incremental_resync()`` (no kind): it joins a kind's own
+    incremental handlers, and alone makes no kind incremental."""
     from ocean import Integration
 
     ocean = Integration()
@@ -211,4 +212,4 @@ def test_a_catch_all_incremental_handler_serves_every_kind_after_the_kinds_own()
         return []
 
     assert ocean.incremental_handlers_for("service") == [services, everything]
-    assert ocean.incremental_handlers_for("team") == [everything]
+    assert ocean.incremental_handlers_for("team") == []

@@ -302,3 +302,41 @@ async def test_a_handler_of_every_kind_runs_only_for_kinds_with_one_of_their_own
     assert report.mode == "incremental"
     assert [kind.kind for kind in report.kinds] == ["service"]
     assert (await workspace.entities("team"))["core"]["title"] == "Core"
+
+
+ORIGINAL_STYLE_MAIN = """
+import json
+from port_ocean.context.event import EventType, event
+from port_ocean.context.ocean import ocean
+
+def _data():
+    with open(ocean.integration_config["data_file"]) as handle:
+        return json.load(handle)
+
+@ocean.on_resync("team")
+async def teams(kind):
+    return [team | {"name": event.event_type} for team in _data()["team"]]
+
+@ocean.on_incremental_resync("team")
+async def changed_teams(kind):
+    assert event.event_type == EventType.INCREMENTAL_RESYNC
+    return [team | {"name": event.event_type} for team in _data()["team"]]
+"""
+
+
+async def test_an_incremental_sync_is_an_incremental_resync_event(workspace: Workspace) -> None:
+    """``event.event_type`` is ``EventType.INCREMENTAL_RESYNC`` in an incremental run, as in
+    the original (integrations branch on it), and ``resync`` in a full one."""
+    (workspace.folder / "main.py").write_text(ORIGINAL_STYLE_MAIN)
+    workspace.set_data(services=[], teams=TEAMS)
+    await workspace.sail()
+    full = (await workspace.entities("team"))["core"]["title"]
+    workspace.environ["OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED"] = "true"
+
+    report = await workspace.sail()
+
+    assert report.mode == "incremental" and report.status == "completed", report.kinds
+    assert (full, (await workspace.entities("team"))["core"]["title"]) == (
+        "resync",
+        "incremental_resync",
+    )

@@ -24,6 +24,8 @@ class EventType(enum.StrEnum):
     START = "start"
     RESYNC = "resync"
     HTTP_REQUEST = "http_request"
+    ACTION_RUN = "action_run"
+    INCREMENTAL_RESYNC = "incremental_resync"
 
 
 @dataclass
@@ -129,7 +131,7 @@ def enclosing_event(event_type: EventType, mapping: Any) -> Iterator[EventContex
         event_type=event_type.value,
         trigger_type="request" if event_type is EventType.HTTP_REQUEST else "machine",
         attributes={"resync_start_time": dt.datetime.now(dt.UTC)}
-        if event_type is EventType.RESYNC
+        if event_type in (EventType.RESYNC, EventType.INCREMENTAL_RESYNC)
         else {},
         port_app_config=mapping,
     )

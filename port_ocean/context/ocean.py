@@ -356,11 +356,17 @@ class PortOceanContext(Integration):
             yield
 
     @contextlib.contextmanager
-    def resync_scope(self, mapping: PortAppConfig) -> Iterator[None]:
+    def resync_scope(self, mapping: PortAppConfig, *, incremental: bool = False) -> Iterator[None]:
         """Cached results (``port_ocean.utils.cache``) are dropped at the start and the end
         of every full resync, as in the original: each resync reads fresh data, and live
         events between resyncs share what the last one cached. The resources of one
-        resync share one ``event.attributes``, as in the original."""
+        resync share one ``event.attributes``, as in the original. An incremental sync is
+        an ``INCREMENTAL_RESYNC`` event, and keeps what is cached."""
+        if incremental:
+            kind = EventType.INCREMENTAL_RESYNC
+            with event_module.enclosing_event(kind, mapping.for_integration):
+                yield
+            return
         cached_results.forget_all()
         try:
             with event_module.enclosing_event(EventType.RESYNC, mapping.for_integration):
