@@ -7,18 +7,19 @@ meta-property: ``$identifier``, ``$title``, ``$team``, ``$icon``, ``$createdAt``
 every related entity holds, and a missing relation gives null. Its
 ``calculationProperties`` (``{name: {calculation: <jq>, type}}``) are JQ run over the
 entity as served (mirror values included), the first output, null when the program fails
-or yields nothing. Both land in the entity's ``properties``, as Port answers them, unless
-the caller asks ``exclude_calculated_properties=true`` (Ocean's own diffing does).
+or yields nothing; they run in worker processes, within a time and a memory budget, and
+a program past either is null too (:mod:`ocean.server.calculations`). Both land in the
+entity's ``properties``, as Port answers them, unless the caller asks
+``exclude_calculated_properties=true`` (Ocean's own diffing does).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache
 from typing import Any
 
+from ocean.server.calculations import Calculations, Program
 from ocean.store.base import Store
-from ocean.transform.jq import CompileError, Expression, Input
 from ocean.types import Entity
 
 _META = {
@@ -33,10 +34,12 @@ _META = {
 
 
 class Computed:
-    """Computes a blueprint's calculation and mirror properties over entities read."""
+    """Computes a blueprint's calculation and mirror properties over entities read;
+    :meth:`close` ends the workers of its calculations (collecting it does too)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, calculations: Calculations | None = None) -> None:
         self._store = store
+        self.calculations = calculations or Calculations()
 
     async def apply(
         self, entities: list[Entity], blueprints: dict[str, dict[str, Any]]
@@ -51,11 +54,13 @@ class Computed:
                 path = mirror.get("path") if isinstance(mirror, dict) else None
                 if isinstance(path, str) and path:
                     await self._mirror(group, blueprint, name, path.split("."), blueprints)
-            for name, calculation in dict(definition.get("calculationProperties") or {}).items():
-                program = calculation.get("calculation") if isinstance(calculation, dict) else None
-                if isinstance(program, str):
-                    _calculate(group, name, program)
+            programs = _programs(definition)
+            if programs:
+                await self.calculations.apply(blueprint, programs, group)
         return entities
+
+    def close(self) -> None:
+        self.calculations.close()
 
     async def _mirror(
         self,
@@ -115,18 +120,11 @@ def _read(entity: Entity, leaf: str) -> Any:
     return (entity.get("properties") or {}).get(leaf)
 
 
-def _calculate(entities: list[Entity], name: str, program: str) -> None:
-    evaluate = _compiled(program)
-    for entity in entities:
-        value = evaluate(Input(dict(entity))) if evaluate is not None else None
-        entity.setdefault("properties", {})[name] = value
-
-
-@lru_cache(maxsize=512)
-def _compiled(program: str) -> Any:
-    """The program's lenient evaluator (first output or None), or None when it is not JQ;
-    the environment is hidden from it, as from every JQ the server runs for its callers."""
-    try:
-        return Expression(program, None).lenient()
-    except CompileError:
-        return None
+def _programs(definition: dict[str, Any]) -> list[Program]:
+    """A blueprint's calculation properties that hold JQ text, in order."""
+    programs: list[Program] = []
+    for name, calculation in dict(definition.get("calculationProperties") or {}).items():
+        program = calculation.get("calculation") if isinstance(calculation, dict) else None
+        if isinstance(program, str):
+            programs.append((name, program))
+    return programs
