@@ -75,10 +75,16 @@ async def _set_up_in_port(sail: Sail, store: SetsUpResources) -> list[str]:
     """Install the integration in a Port API and set its resources up the first time
     (see :mod:`ocean.port_resources`); the blueprints created."""
     mapping = to_document(sail.folder.mapping)
+    settings = sail.settings
+    features = {  # what the original tells Port of itself
+        "actionsProcessingEnabled": settings.actions_processor.enabled,
+        "incrementalSyncEnabled": settings.integration.incremental_sync_enabled,
+    }
     record = await store.register_integration(
         sail.owner,
-        changelog_destination=changelog_destination(sail.settings.event_listener),
+        changelog_destination=changelog_destination(settings.event_listener),
         config=mapping,
+        features=features,
     )
     enabled = sail.settings.initialize_port_resources
     identifier = sail.owner.identifier

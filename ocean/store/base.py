@@ -480,10 +480,16 @@ class InstallsIntegrations(Protocol):
     integration there on start."""
 
     async def register_integration(
-        self, owner: Owner, *, changelog_destination: dict[str, Any], config: dict[str, Any]
+        self,
+        owner: Owner,
+        *,
+        changelog_destination: dict[str, Any],
+        config: dict[str, Any],
+        features: dict[str, bool] | None = None,
     ) -> dict[str, Any]:
-        """Install the integration (``config``: its mapping) or bring its record up to
-        date; the record as the catalog holds it."""
+        """Install the integration (``config``: its mapping; ``features``: the record's
+        flags such as ``incrementalSyncEnabled``) or bring its record up to date; the
+        record as the catalog holds it."""
         ...
 
     async def patch_integration(self, identifier: str, change: dict[str, Any]) -> dict[str, Any]:

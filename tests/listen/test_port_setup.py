@@ -196,3 +196,22 @@ async def test_a_start_takes_the_mapping_port_keeps_before_any_resync(tmp_path: 
 
     team = again.folder.mapping.resources[0].port.entity.mappings
     assert team.title == '.name + " (live)"'
+
+
+async def test_the_integration_tells_port_whether_it_syncs_incrementally_and_runs_actions(
+    tmp_path: Path,
+) -> None:
+    """As the original: the record carries ``incrementalSyncEnabled`` and
+    ``actionsProcessingEnabled``, patched when the settings change."""
+    port = FakePort()
+    await run_once(_prepared(tmp_path), client(port), SilentObserver())
+    installed = dict(port.integrations[INTEGRATION])
+
+    enabled = {"OCEAN__INTEGRATION__INCREMENTAL_SYNC_ENABLED": "true"}
+    await start(_prepared(tmp_path / "again", **enabled), client(port))
+
+    assert (installed["incrementalSyncEnabled"], installed["actionsProcessingEnabled"]) == (
+        False,
+        False,
+    )
+    assert port.integrations[INTEGRATION]["incrementalSyncEnabled"] is True

@@ -100,17 +100,22 @@ class PortAPIStore:
         return dict(reply.body.get("organization") or {})
 
     async def register_integration(
-        self, owner: Owner, *, changelog_destination: dict[str, Any], config: dict[str, Any]
+        self,
+        owner: Owner,
+        *,
+        changelog_destination: dict[str, Any],
+        config: dict[str, Any],
+        features: dict[str, bool] | None = None,
     ) -> dict[str, Any]:
         """Install the integration if Port does not know it, else patch what differs (as
-        the original does at start: type, version and changelog destination); the
-        integration's record as Port then holds it."""
+        the original does at start: type, version, changelog destination and ``features``,
+        such as ``incrementalSyncEnabled``); the integration's record as Port then holds it."""
         self._learn(owner)
         wanted = {
             "installationAppType": owner.integration_type,
             "version": owner.version,
             "changelogDestination": changelog_destination,
-        }
+        } | (features or {})
         current = await self.get_integration(owner.identifier)
         if current is None:
             body = {"installationId": owner.identifier, "config": config} | wanted
