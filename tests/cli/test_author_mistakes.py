@@ -208,6 +208,12 @@ LAUNCH = (  # `ocean` with a short grace, so that the test waits 1 s rather than
 )
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """The sail takes Ctrl-C as it would in a terminal, though the tests may run as a
+    background job (whose children start with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _running(workspace: Workspace) -> bool:
     return workspace.catalog.exists() and "running" in asyncio.run(_statuses(workspace))
 
@@ -226,7 +232,8 @@ def test_a_handler_blocking_the_event_loop_does_not_keep_the_sail_from_stopping(
     (workspace.folder / "main.py").write_text("import time\n" + HEAD + BLOCKING)
     command = [sys.executable, "-c", LAUNCH, "sail", str(workspace.folder), *args,
                "--catalog", str(workspace.catalog), "--quiet"]  # fmt: skip
-    sail = subprocess.Popen(command, env=os.environ | workspace.environ, stderr=subprocess.PIPE)
+    sail = subprocess.Popen(command, env=os.environ | workspace.environ, stderr=subprocess.PIPE,
+                            preexec_fn=_ctrl_c_as_in_a_terminal)  # fmt: skip
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not _running(workspace):
         time.sleep(0.1)
