@@ -195,7 +195,10 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
             await asyncio.sleep(0.05)
         if server.started:
             at = f"http://{host}:{listening.getsockname()[1]}"
-            click.echo(f"serving the catalog at {at}/v1 and its web UI at {at}/ (Ctrl-C stops)")
+            click.echo(
+                f"serving the catalog at {at} (its API under /v1; sync into it with "
+                f"--catalog {at}) and its web UI at {at}/ (Ctrl-C stops)"
+            )
         await serving
 
     _with_store(catalog_url, serve_forever)

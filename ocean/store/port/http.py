@@ -108,7 +108,7 @@ class PortHTTP:
         timeout: float = 60,
     ) -> None:
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/") + "/v1",
+            base_url=base_url.rstrip("/").removesuffix("/v1") + "/v1",  # (given with it or not)
             transport=transport,
             timeout=timeout,
             headers={"User-Agent": user_agent},

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from ocean.store.base import Owner, RunRecord
+from ocean.store.port.http import PortHTTP
+from ocean.store.port.store import PortAPIStore
 from tests.store.port.fake_port import FakePort, client
 
 OWNER = Owner("github", "gh-1", "1.2.3")
@@ -122,3 +124,15 @@ async def test_an_integration_installed_meanwhile_by_another_replica_is_patched(
     assert [m for m, path, _ in port.calls if path.startswith("/integration")] == [
         "GET", "POST", "GET", "PATCH"
     ]  # fmt: skip
+
+
+async def test_a_base_url_given_with_its_v1_is_the_same_api() -> None:
+    """``ocean catalog serve`` printed ``.../v1``; either form reaches the same routes."""
+    port = FakePort()
+    port.blueprints["team"] = {"identifier": "team", "title": "Team"}
+    http = PortHTTP("https://port.test/v1/", "id", "secret", user_agent="port-ocean/test",
+                    transport=port.transport(), base_delay=0.001)  # fmt: skip
+
+    blueprints = await PortAPIStore(http).list_blueprints()
+
+    assert [bp["identifier"] for bp in blueprints] == ["team"]
