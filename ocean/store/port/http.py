@@ -12,6 +12,7 @@ Port's answer.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,8 @@ import orjson
 from ocean.errors import CatalogUnavailableError, StoreError
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, PORT, Limits
 from ocean.store.port.retry import RETRY_STATUSES, RetryPolicy, asked_wait
+
+_log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/auth/access_token"
 
@@ -107,8 +110,9 @@ class PortHTTP:
         base_delay: float = RetryPolicy.base_delay,
         timeout: float = 60,
     ) -> None:
+        self._base = base_url.rstrip("/").removesuffix("/v1")  # (given with it or not)
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/").removesuffix("/v1") + "/v1",  # (given with it or not)
+            base_url=self._base + "/v1",
             transport=transport,
             timeout=timeout,
             headers={"User-Agent": user_agent},
@@ -124,6 +128,8 @@ class PortHTTP:
         """An Ocean server older than ``/ocean/time`` answered (:meth:`server_time`)."""
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._policy = RetryPolicy(attempts=attempts, base_delay=base_delay)
+        self._failing = False
+        """Whether the last call failed and is being sent again (said once, at WARNING)."""
 
     async def close(self) -> None:
         if self._fetching is not None:
@@ -162,7 +168,7 @@ class PortHTTP:
         while True:
             token = await self._authorization() if request.authorized else None
             try:
-                return await self._once(request, token)
+                reply = await self._once(request, token)
             except _Refused as refused:
                 if refreshed or token is None:
                     raise refused.error from None
@@ -171,8 +177,22 @@ class PortHTTP:
             except _Again as again:
                 if attempt >= tries:
                     raise _gave_up(again.error, tries) from None
+                self._note_failing(again.error, tries - attempt)
                 await asyncio.sleep(self._policy.wait(again.asked, attempt))
                 attempt += 1
+            else:
+                if self._failing:
+                    self._failing = False
+                    _log.info("the Port API at %s answers again", self._base)
+                return reply
+
+    def _note_failing(self, error: PortAPIError, left: int) -> None:
+        """Say once, while calls fail, that they are being sent again (a wrong URL or a
+        down server would otherwise be silent for the minutes the retries take)."""
+        if not self._failing:
+            self._failing = True
+            _log.warning("%s; sending it again up to %d more times (the catalog URL is %s)",
+                         error, left, self._base)  # fmt: skip
 
     async def _once(self, request: _Request, token: str | None) -> Reply:
         """One send: its parsed answer, or why it failed (:class:`_Again` when a later

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
@@ -104,7 +105,11 @@ async def test_a_too_large_batch_falls_back_to_single_upserts() -> None:
     assert len([c for c in port.calls if c[1] == "/blueprints/service/entities"]) == 4
 
 
-async def test_rate_limits_and_unavailability_are_retried() -> None:
+async def test_rate_limits_and_unavailability_are_retried_and_said_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A call sent again says so once, at WARNING (a wrong URL or a server down was
+    silent for the minutes the retries take), and that Port answers again."""
     port = FakePort()
     port.failures["POST bulk"] = []
     port.failures["POST /blueprints/service/entities/bulk"] = [
@@ -113,10 +118,15 @@ async def test_rate_limits_and_unavailability_are_retried() -> None:
     ]
     store = _store(port)
 
-    outcomes = await store.upsert_entities(_entities(2), owner=OWNER, merge=True)  # type: ignore[arg-type]
+    with caplog.at_level(logging.INFO, logger="ocean.store.port.http"):
+        outcomes = await store.upsert_entities(_entities(2), owner=OWNER, merge=True)  # type: ignore[arg-type]
 
     assert all(o.ok for o in outcomes)
     assert len([c for c in port.calls if c[1].endswith("/bulk")]) == 3
+    said = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert [level for level, _ in said] == ["WARNING", "INFO"]
+    assert "failed with 429" in said[0][1] and "sending it again up to 10 more times" in said[0][1]
+    assert said[1][1] == "the Port API at https://port.test answers again"
 
 
 async def test_errors_name_the_call_the_status_and_ports_answer() -> None:
