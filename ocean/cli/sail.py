@@ -21,6 +21,7 @@ from ocean.store.sqlite.spawn import SpareCatalog
 
 if TYPE_CHECKING:
     import asyncio
+    import socket
     import threading
     from types import FrameType
 
@@ -254,6 +255,7 @@ async def _serve(
 
     from prometheus_client import CollectorRegistry
 
+    from ocean.errors import ConfigError
     from ocean.listen.http import create_app
     from ocean.listen.listener import listen
     from ocean.listen.once import finish
@@ -275,7 +277,13 @@ async def _serve(
     server = _server(app, address)
     stop = asyncio.Event()
     acceptors = await _acceptors(sail, live, address, stop)
-    serving = asyncio.create_task(server.serve([acceptors.internal] if acceptors else None))
+    try:  # bound before the first resync: a taken port is a message, not a traceback after it
+        sockets = [acceptors.internal] if acceptors else [_bound(address)]
+    except ConfigError:
+        if live is not None:
+            await live.close()
+        raise
+    serving = asyncio.create_task(server.serve(sockets))
 
     def finished(report: ResyncReport) -> None:
         metrics.finished(report)
@@ -397,6 +405,18 @@ def _blocked_at() -> str:
     own = [f for f in stack if not f.filename.startswith(tuple(skipped))]
     shown = (own or stack)[-1]
     return f" at {shown.filename}:{shown.lineno} in {shown.name} ({shown.line})"
+
+
+def _bound(address: tuple[str, int]) -> socket.socket:
+    """The sail's own server's socket (no acceptor processes take the port)."""
+    from ocean.errors import ConfigError
+    from ocean.server.bind import bound
+
+    host, port = address
+    return bound(host, port, lambda why: ConfigError(
+        f"cannot serve at {host}:{port}: {why}; choose another --port, or stop what is "
+        "using it"
+    ))  # fmt: skip
 
 
 def _server(app: ASGIApp, address: tuple[str, int]) -> uvicorn.Server:

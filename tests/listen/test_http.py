@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import signal
 import subprocess
 import sys
@@ -111,3 +112,26 @@ def test_port_is_told_where_the_change_log_goes_as_the_original_tells_it(
     settings: dict[str, str], destination: dict[str, str]
 ) -> None:
     assert changelog_destination(EventListenerSettings(**settings)) == destination
+
+
+def test_a_taken_port_is_a_message_before_any_resync(workspace: Workspace) -> None:
+    """As ``ocean catalog serve`` says it: the sail stops at once, naming the address, and
+    syncs nothing (it resynced, then printed uvicorn's traceback)."""
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    taken = socket.socket()
+    taken.bind(("0.0.0.0", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    command = [sys.executable, "-m", "ocean", "sail", str(workspace.folder),
+               "--catalog", str(workspace.catalog), "--port", str(port)]  # fmt: skip
+    try:
+        done = subprocess.run(command, env=os.environ | workspace.environ, capture_output=True,
+                              timeout=60)  # fmt: skip
+    finally:
+        taken.close()
+
+    said = done.stderr.decode() + done.stdout.decode()
+    assert done.returncode != 0
+    assert f"cannot serve at 127.0.0.1:{port}: Address already in use" in said
+    assert "Traceback" not in said
+    assert "resync" not in said.lower()
