@@ -16,8 +16,8 @@ from ocean.monitor.report import KindReport, ResyncReport
 from ocean.sail import prepare
 from tests.conftest import DEFAULT_MAPPING, TEAMS, Workspace, resource, services
 
-AZURE_DESCRIPTION = ".fields.\"System.Description\" // ''"
-"""azure-devops' own default mapping (kind work-item): jq cannot compile it."""
+UNTERMINATED = '.fields."System.Description" // "'
+"""A string left open (jq: ``unexpected end of file``, at its QQSTRING)."""
 
 
 def _kind(report: ResyncReport, name: str) -> KindReport:
@@ -49,7 +49,7 @@ def _mapping(service: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("path", "text", "shown", "stored"),
     [
-        pytest.param("properties.url", AZURE_DESCRIPTION, "QQSTRING", None, id="azure-devops-description"),
+        pytest.param("properties.url", UNTERMINATED, "QQSTRING", None, id="unterminated-string"),
         pytest.param("properties.stars", ".stars | (", "unexpected end of file", None, id="property"),
         pytest.param("title", ".name | ascii_downcase(", "unexpected end of file", None, id="title"),
         pytest.param("relations.team", "[.team", "expecting", None, id="relation"),
@@ -120,7 +120,7 @@ async def test_a_key_that_does_not_compile_fails_its_kind_alone_and_keeps_its_en
 async def test_each_expression_that_does_not_compile_is_logged_once_at_start(
     workspace: Workspace, caplog: pytest.LogCaptureFixture
 ) -> None:
-    workspace.set_mapping(_mapping(_service(**{"properties.url": AZURE_DESCRIPTION,
+    workspace.set_mapping(_mapping(_service(**{"properties.url": UNTERMINATED,
                                                "identifier": ".id | (("})))  # fmt: skip
     workspace.set_data(services=[services(2)], teams=TEAMS)
 
@@ -152,7 +152,7 @@ async def test_expect_null_does_not_hide_a_field_that_does_not_compile(
 def test_ocean_map_still_refuses_a_mapping_with_jq_that_does_not_compile(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    workspace.set_mapping(_mapping(_service(**{"properties.url": AZURE_DESCRIPTION,
+    workspace.set_mapping(_mapping(_service(**{"properties.url": UNTERMINATED,
                                                "selector": ".a and"})))  # fmt: skip
     sample = tmp_path / "sample.json"
     sample.write_text("[]")
