@@ -12,10 +12,13 @@ too) or, with ``--here``, into the environment running this command.
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import re
 import subprocess
 import sys
 import tomllib
+import urllib.parse
 import venv
 from pathlib import Path
 from typing import Any
@@ -91,9 +94,38 @@ def _locked(lock: Path) -> dict[str, str]:
 
 def _ocean_source() -> str:
     """How to install this Ocean into another environment: its source tree when it runs
-    from one, else the distribution."""
+    from one (a checkout, or one it was installed from: ``pip install .``), else the
+    distribution."""
     root = Path(__file__).resolve().parents[2]
-    return str(root) if (root / "pyproject.toml").is_file() else "ocean-sync"
+    if (root / "pyproject.toml").is_file():
+        return str(root)
+    try:
+        recorded = importlib.metadata.distribution("ocean-sync").read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        recorded = None
+    return installed_from(recorded) or "ocean-sync"
+
+
+def installed_from(direct_url: str | None) -> str | None:
+    """The local folder a distribution was installed from, as its ``direct_url.json``
+    (PEP 610) records it, if it still holds a project."""
+    try:
+        url = str(json.loads(direct_url or "{}").get("url", ""))
+    except ValueError:
+        return None
+    folder = (
+        Path(urllib.parse.unquote(urllib.parse.urlparse(url).path))
+        if url.startswith("file:")
+        else None
+    )
+    return str(folder) if folder is not None and (folder / "pyproject.toml").is_file() else None
+
+
+def _without_ocean(wanted: list[str]) -> list[str]:
+    """The requirements but Ocean's own (given as its source, and once)."""
+    return [
+        r for r in wanted if re.split(r"[\s\[<>=!~;@]", r, maxsplit=1)[0].lower() != "ocean-sync"
+    ]
 
 
 @click.command("install")
@@ -108,7 +140,7 @@ def install(path: Path, here: bool, with_groups: bool, dry_run: bool) -> None:
     wanted = requirements(path, groups=with_groups)
     python = Path(sys.executable) if here else path / ".venv" / "bin" / "python"
     if not here:
-        wanted = [_ocean_source(), *wanted]
+        wanted = [_ocean_source(), *_without_ocean(wanted)]
     command = [str(python), "-m", "pip", "install", *wanted]
     if dry_run:
         click.echo(" ".join(command))

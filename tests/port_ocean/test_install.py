@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ocean.cli.install import install, pep440, requirements
+import ocean
+from ocean.cli.install import install, installed_from, pep440, requirements
 from ocean.errors import IntegrationLoadError
 from ocean.folder import import_main
 
@@ -73,3 +74,36 @@ def test_a_missing_dependency_says_to_run_ocean_install(tmp_path: Path) -> None:
 
     with pytest.raises(IntegrationLoadError, match=r"`ocean install .*`"):
         import_main(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "found"),
+    [
+        ('{"url": "file://{root}", "dir_info": {}}', True),
+        ('{"url": "file://{root}/nowhere", "dir_info": {}}', False),
+        ('{"url": "https://example.com/ocean.tar.gz", "archive_info": {}}', False),
+        (None, False),
+        ("not json", False),
+    ],
+    ids=["a-local-checkout", "a-folder-gone", "an-archive", "none", "unreadable"],
+)
+def test_an_ocean_installed_from_a_checkout_installs_from_it(
+    tmp_path: Path, recorded: str | None, found: bool
+) -> None:
+    """``pip install .`` records the folder (PEP 610): a venv beside an integration gets
+    Ocean from it, not from the package index, where it may not be."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'ocean-sync'\n")
+    text = None if recorded is None else recorded.replace("{root}", str(tmp_path))
+
+    assert installed_from(text) == (str(tmp_path) if found else None)
+
+
+def test_ocean_is_required_once_from_its_source(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["ocean-sync", "httpx>=0.27"]\n'
+    )
+
+    beside = CliRunner().invoke(install, [str(tmp_path), "--dry-run"])
+
+    arguments = beside.output.split()
+    assert arguments[4:] == [str(Path(ocean.__file__).resolve().parents[1]), "httpx>=0.27"]
