@@ -133,9 +133,14 @@ def runs(limit: int, run_id: int | None, as_json: bool, catalog_url: str | None)
     _with_store(catalog_url, show_runs)
 
 
-def _with_store(url: str | None, action: Callable[[Store], Awaitable[None]]) -> None:
+def _with_store(
+    url: str | None, action: Callable[[Store], Awaitable[None]], *, existing: bool = True
+) -> None:
+    """Run ``action`` on the catalog ``url`` names (one that exists, unless not
+    ``existing``: ``serve`` starts a new one)."""
+
     async def go() -> None:
-        store = await open_catalog(url)
+        store = await open_catalog(url, existing=existing)
         try:
             await action(store)
         finally:
@@ -158,7 +163,7 @@ def resync(integration: str, force: bool, catalog_url: str | None) -> None:
         stamp = await store.request_resync(integration)
         click.echo(f"resync of {integration} requested at {stamp}")
 
-    _with_store(catalog_url, request)
+    _with_store(catalog_url, request, existing=False)  # (a request a sail to come reads)
 
 
 @catalog.command()
@@ -201,7 +206,7 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
             )
         await serving
 
-    _with_store(catalog_url, serve_forever)
+    _with_store(catalog_url, serve_forever, existing=False)
 
 
 def _proxied(proxies: str) -> dict[str, Any]:

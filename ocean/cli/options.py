@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ocean.config.settings import DEFAULT_CATALOG
-from ocean.errors import OceanError
+from ocean.errors import ConfigError, OceanError
 from ocean.process import run_process
+from ocean.store.catalog_url import sqlite_path
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -48,12 +49,21 @@ def port_credentials() -> tuple[str, str] | None:
     return (client_id, secret) if client_id and secret else None
 
 
-async def open_catalog(url: str | None) -> Store:
+async def open_catalog(url: str | None, *, existing: bool = False) -> Store:
     """The catalog ``--catalog`` (else ``OCEAN__CATALOG__URL``) names; a Port API's with
-    the Port credentials (:func:`port_credentials`)."""
+    the Port credentials (:func:`port_credentials`). ``existing``: an embedded catalog
+    whose file is not there is refused, not made (a command that reads it, run from the
+    wrong folder, would show an empty new catalog)."""
     from ocean.store.open import open_store  # imported on use: the CLI starts faster
 
-    return await open_store(catalog_url(url), credentials=port_credentials())
+    chosen = catalog_url(url)
+    path = sqlite_path(chosen)
+    if existing and path is not None and not path.exists():
+        raise ConfigError(
+            f"there is no catalog at {path}: run this where `ocean sail` wrote one (the "
+            "integration's folder), or name it with --catalog (or OCEAN__CATALOG__URL)"
+        )
+    return await open_store(chosen, credentials=port_credentials())
 
 
 @contextlib.contextmanager

@@ -4,6 +4,7 @@ integration; the run reads they use, on every backend."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -123,3 +124,24 @@ def test_the_catalog_s_text_is_printed_as_it_is_not_as_markup(workspace: Workspa
 
     assert code == 0, output
     assert "Release [/notes]" in output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["catalog", "entities"], ["catalog", "blueprints"], ["catalog", "runs"],
+     ["catalog", "show", "service", "svc-1"]],
+    ids=["entities", "blueprints", "runs", "show"],
+)  # fmt: skip
+def test_reading_a_catalog_that_is_not_there_says_so_and_makes_none(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Run from the wrong folder, a read showed an empty catalog it had just made."""
+    missing = tmp_path / ".ocean" / "catalog.db"
+
+    result = CliRunner().invoke(cli, [*command, "--catalog", f"sqlite:///{missing}"])
+
+    assert result.exit_code != 0
+    assert f"there is no catalog at {missing}: run this where `ocean sail` wrote one" in (
+        result.output
+    )
+    assert not missing.exists() and not missing.parent.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ocean.cli.main import cli
+from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import TEAMS, Workspace, services
 
 
@@ -112,6 +114,11 @@ def test_configuration_error_is_one_clear_line(workspace: Workspace, tmp_path: P
 
 
 def test_unknown_entity_says_how_to_list_them(workspace: Workspace) -> None:
+    async def made() -> None:  # a catalog, holding nothing
+        await (await SQLiteStore.open(workspace.catalog)).close()
+
+    asyncio.run(made())
+
     code, output = _invoke(
         workspace, "catalog", "show", "service", "nope", "--catalog", str(workspace.catalog)
     )
