@@ -330,19 +330,20 @@ class _Routes:
         if (problem := report_problem(body)) is not None:
             raise RequestError(f"the resync state's {problem}")
         if body.get("status") in ("completed", "failed", "aborted"):
+            started = started or await self._started(identifier)
             await self.store.record_run(
-                RunRecord(
-                    identifier,
-                    "port-api",
-                    started or "",
-                    ended,
-                    str(body["status"]),
-                    body,
-                )
+                RunRecord(identifier, "port-api", started or "", ended, str(body["status"]), body)
             )
         return _JSON(
             {"ok": True, "integration": await self.integrations.resync_state(identifier, body)}
         )
+
+    async def _started(self, identifier: str) -> str | None:
+        """When the integration's resync under way started, as its ``running`` state said
+        (an end's state does not say it again, the original's nor Ocean's)."""
+        record = await self.store.get_integration(identifier) or {}
+        state = record.get("resyncState")
+        return moment(state, "lastResyncStart") if isinstance(state, dict) else None
 
     async def resync_request(self, request: Request) -> Response:
         """The integration's latest resync request (the polling watermark)."""

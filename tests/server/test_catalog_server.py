@@ -404,3 +404,20 @@ def _hour_ahead() -> types.SimpleNamespace:
             return cls.fromtimestamp(moment.timestamp(), tz)
 
     return types.SimpleNamespace(datetime=Ahead, UTC=dt.UTC, timedelta=dt.timedelta)
+
+
+async def test_a_sync_through_the_server_records_its_run_with_its_start_and_kinds(
+    served: tuple[str, Store], tmp_path: Path
+) -> None:
+    """The server records a run when its end is reported: its start from the ``running``
+    state (an end does not say it again), and Ocean's client sends its report's kinds."""
+    store = served[1]
+    _, prepared, client = await _client_of(served, tmp_path / "ws", [services(3)])
+
+    report = await run_once(prepared, client, SilentObserver())
+    await client.close()
+
+    (run,) = await store.list_runs(integration=prepared.owner.identifier)
+    assert run.status == "completed" and run.started_at == report.started_at
+    created = {kind["kind"]: kind["created"] for kind in run.report["kinds"]}
+    assert created == {"team": 2, "service": 3}

@@ -364,6 +364,8 @@ class PortAPIStore:
         }
         if run.status == "running":
             body["lastResyncStart"] = run.started_at
+        elif self._http.ocean:  # Ocean's own server keeps the run's report (Port keeps none)
+            body = run.report | body
         path = f"/integration/{run.integration}/resync-state"
         try:
             await self._http.call("PATCH", path, json=body, idempotent=run.status != "aborted")
