@@ -255,7 +255,6 @@ async def _serve(
 
     from prometheus_client import CollectorRegistry
 
-    from ocean.errors import ConfigError
     from ocean.listen.http import create_app
     from ocean.listen.listener import listen
     from ocean.listen.once import finish
@@ -277,13 +276,7 @@ async def _serve(
     server = _server(app, address)
     stop = asyncio.Event()
     acceptors = await _acceptors(sail, live, address, stop)
-    try:  # bound before the first resync: a taken port is a message, not a traceback after it
-        sockets = [acceptors.internal] if acceptors else [_bound(address)]
-    except ConfigError:
-        if live is not None:
-            await live.close()
-        raise
-    serving = asyncio.create_task(server.serve(sockets))
+    serving = asyncio.create_task(server.serve(await _sockets(acceptors, live, address)))
 
     def finished(report: ResyncReport) -> None:
         metrics.finished(report)
@@ -405,6 +398,23 @@ def _blocked_at() -> str:
     own = [f for f in stack if not f.filename.startswith(tuple(skipped))]
     shown = (own or stack)[-1]
     return f" at {shown.filename}:{shown.lineno} in {shown.name} ({shown.line})"
+
+
+async def _sockets(
+    acceptors: Acceptors | None, live: LiveService | None, address: tuple[str, int]
+) -> list[socket.socket]:
+    """The sockets the sail's server serves, bound before the first resync: a taken port
+    is a message, not a traceback after a resync (the live service closed then)."""
+    from ocean.errors import ConfigError
+
+    if acceptors is not None:
+        return [acceptors.internal]
+    try:
+        return [_bound(address)]
+    except ConfigError:
+        if live is not None:
+            await live.close()
+        raise
 
 
 def _bound(address: tuple[str, int]) -> socket.socket:

@@ -490,13 +490,10 @@ class InstallsIntegrations(Protocol):
         """Install the integration (``config``: its mapping; ``features``: the record's
         flags such as ``incrementalSyncEnabled``) or bring its record up to date; the
         record as the catalog holds it."""
-        ...
 
     async def patch_integration(self, identifier: str, change: dict[str, Any]) -> dict[str, Any]:
         """Change fields of the integration's record; the record after."""
-        ...
 
     async def get_integration(self, identifier: str) -> dict[str, Any] | None:
         """The integration's record (its ``config``: the mapping of record); None if not
         installed."""
-        ...
