@@ -47,13 +47,13 @@ def _serve(memory: int, seconds: float) -> None:
     write_frame(answers, pickle.dumps((True, None)))  # started
     while (request := _read_frame(sys.stdin.buffer)) is not None:
         programs, entities_sent = pickle.loads(request)
-        _allow_cpu(seconds)
         try:
             entities: list[Entity] = pickle.loads(entities_sent)
         except MemoryError:
             os._exit(TOO_BIG)
         allowance = SLACK + len(entities_sent)
         for name, program in programs:
+            _allow_cpu(seconds)  # each program's budget, as the server waits for each
             answer = _answer(entities, name, program, allowance)
             allowance -= len(answer)
             write_frame(answers, answer)

@@ -12,8 +12,8 @@ values as soon as it has them. The read awaits that on a thread of its own (the 
 serves other requests meanwhile), and a program's property is null, for the entities of
 that read, when:
 
-- the round trip takes more than :data:`BUDGET` seconds: the worker is killed (its
-  program the one it was running) and replaced;
+- a program takes more than :data:`BUDGET` seconds over a round trip's entities: the
+  worker is killed and replaced;
 - the worker exceeds :data:`MEMORY` bytes of address space (``RLIMIT_AS``): jq aborts, or
   Python raises ``MemoryError``, and the worker exits; it is replaced;
 - the program's values for the read take more than what the read's entities take
@@ -52,11 +52,11 @@ from ocean.store.sqlite.spawn import child_environment
 from ocean.types import Entity
 
 BUDGET = 2.0
-"""Seconds a worker has to answer one round trip (a blueprint's calculations over up to
-:data:`CHUNK` entities of a read). jq takes 5-50 microseconds per entity for the programs
-blueprints carry, so a full round trip takes milliseconds: 2 s leaves a loaded machine
-two orders of magnitude, and is the most one program can hold a worker (then its read)
-before it is skipped."""
+"""Seconds a worker has for each program of a round trip (one of a blueprint's
+calculations over up to :data:`CHUNK` entities of a read). jq takes 5-50 microseconds per
+small entity for the programs blueprints carry, so a program's round trip takes
+milliseconds (500 entities of 50 KB: about 0.3 s): 2 s leaves a loaded machine room, and
+is the most one program can hold a worker (then its read) before it is skipped."""
 MEMORY = 512 << 20
 """A worker's address space (``RLIMIT_AS``): an idle worker maps about 100 MiB (the
 interpreter, jq, its reading thread's stack and heap), a round trip of typical entities
@@ -235,6 +235,8 @@ class _Pool:
         with self._lock:
             if self.closed:
                 raise OSError("the server is stopping")
+            while self._idle and not self._idle[-1].alive():  # killed while idle (OOM, a
+                self._idle.pop().end()  # person): its next program is not to blame
             worker = self._idle.pop() if self._idle else _Worker(self._memory, self._budget)
             self._busy.add(worker)
             return worker
@@ -304,9 +306,13 @@ class _Worker:
             while len(answers) < count:
                 ok, value = pickle.loads(self._receive(deadline))
                 answers.append(value if ok else Failure(str(value), lasting=True))
+                deadline = time.monotonic() + budget  # each program has the budget
         except _Stopped as stopped:
             answers.append(self._failure(stopped, budget))
         return answers
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
 
     def _failure(self, stopped: _Stopped, budget: float) -> Failure:
         started, code = self._started, self.end()

@@ -159,6 +159,39 @@ async def test_the_worker_is_replaced_after_a_kill_and_later_reads_skip_the_prog
         computed.close()
 
 
+async def test_a_worker_killed_while_idle_is_replaced_and_no_program_is_blamed(
+    sqlite_store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An idle worker the OOM killer or a person ends: the next read starts another, and
+    its first program is not skipped for what it never ran."""
+    computed = _computed(sqlite_store)
+    try:
+        await _calculated(computed, double=".properties.n * 2")
+        (worker,) = computed.calculations.pids()
+        os.kill(worker, signal.SIGKILL)
+        while not _gone(worker):
+            time.sleep(0.01)
+
+        found = await _calculated(computed, double=".properties.n * 2")
+
+        assert [p["double"] for p in found] == [0, 2, 4]
+        assert caplog.records == []
+    finally:
+        computed.close()
+
+
+async def test_each_program_has_the_budget_of_its_own(sqlite_store: SQLiteStore) -> None:
+    """Programs each taking a good part of the budget all give their values (the budget was
+    the whole round trip's: large entities or a slow machine nulled the later ones)."""
+    computed = _computed(sqlite_store, budget=1.5)
+    spin = ".properties.n as $n | reduce range(4.4e5) as $i (0; . + 1) | . * 0 + $n"
+    try:
+        found = await _calculated(computed, a=spin, b=spin, c=spin)  # about 0.6 s each
+    finally:
+        computed.close()
+    assert [(p["a"], p["b"], p["c"]) for p in found] == [(i, i, i) for i in range(3)]
+
+
 async def test_values_larger_than_the_read_allows_are_null_and_the_next_program_runs(
     sqlite_store: SQLiteStore,
 ) -> None:
