@@ -35,6 +35,10 @@ class SetsUpResources(InstallsIntegrations, Protocol):
 
     async def list_blueprints(self) -> list[dict[str, Any]]: ...
 
+    async def update_blueprint(
+        self, identifier: str, patch: dict[str, Any]
+    ) -> dict[str, Any] | None: ...
+
 
 async def set_up(
     store: SetsUpResources,
@@ -56,6 +60,7 @@ async def set_up(
     if not record.get("config"):
         await store.patch_integration(identifier, {"config": mapping})
     created = await store.create_blueprints(blueprints)
+    await _relate(store, blueprints)
     stored = {bp.get("identifier") for bp in await store.list_blueprints()}
     if missing := [
         str(bp.get("identifier")) for bp in blueprints if bp.get("identifier") not in stored
@@ -66,3 +71,18 @@ async def set_up(
         )
     await store.patch_integration(identifier, {"arePortResourcesInitialized": True})
     return created
+
+
+async def _relate(store: SetsUpResources, blueprints: list[dict[str, Any]]) -> None:
+    """Give each blueprint the folder's relations it lacks (a blueprint is made without
+    them, then patched: a setup stopped in between left it without them)."""
+    stored = {bp.get("identifier"): bp for bp in await store.list_blueprints()}
+    for wanted in blueprints:
+        have = dict((stored.get(wanted.get("identifier")) or {}).get("relations") or {})
+        absent = {
+            name: relation
+            for name, relation in dict(wanted.get("relations") or {}).items()
+            if name not in have
+        }
+        if absent and wanted.get("identifier") in stored:
+            await store.update_blueprint(str(wanted["identifier"]), {"relations": have | absent})

@@ -215,3 +215,22 @@ async def test_the_integration_tells_port_whether_it_syncs_incrementally_and_run
         False,
     )
     assert port.integrations[INTEGRATION]["incrementalSyncEnabled"] is True
+
+
+async def test_a_blueprint_made_without_its_relations_gets_them_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """A blueprint is made without relations, then patched: a start stopped in between
+    is completed by the next, relations included, before the setup is marked done."""
+    port = FakePort()
+    port.failures["PATCH /blueprints/service"] = [(500, {})]
+    prepared = _prepared(tmp_path)
+
+    with pytest.raises(PortAPIError):
+        await run_once(prepared, client(port), SilentObserver())
+    assert "relations" not in port.blueprints["service"]
+    report = await run_once(prepared, client(port), SilentObserver())
+
+    assert report.status == "completed"
+    assert port.blueprints["service"]["relations"]["team"]["target"] == "team"
+    assert port.integrations[INTEGRATION]["arePortResourcesInitialized"] is True
