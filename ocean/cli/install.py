@@ -121,11 +121,25 @@ def installed_from(direct_url: str | None) -> str | None:
     return str(folder) if folder is not None and (folder / "pyproject.toml").is_file() else None
 
 
-def _without_ocean(wanted: list[str]) -> list[str]:
-    """The requirements but Ocean's own (given as its source, and once)."""
-    return [
-        r for r in wanted if re.split(r"[\s\[<>=!~;@]", r, maxsplit=1)[0].lower() != "ocean-sync"
-    ]
+def with_ocean(source: str, wanted: list[str]) -> list[str]:
+    """The requirements with Ocean's own once, from ``source``: a folder takes the extras
+    the integration asks Ocean for (``ocean-sync[postgres]`` -> ``/path[postgres]``); from
+    the package index, the integration's own requirement stays as written (a pin too)."""
+    ours = [r for r in wanted if _name(r) == "ocean-sync"]
+    others = [r for r in wanted if _name(r) != "ocean-sync"]
+    if source == "ocean-sync":
+        return [*(ours or [source]), *others]
+    extras = sorted({e.strip() for r in ours for e in _extras(r) if e.strip()})
+    return [f"{source}[{','.join(extras)}]" if extras else source, *others]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;@]", requirement, maxsplit=1)[0].lower()
+
+
+def _extras(requirement: str) -> list[str]:
+    found = re.search(r"\[([^\]]*)\]", requirement)
+    return found.group(1).split(",") if found else []
 
 
 @click.command("install")
@@ -140,7 +154,7 @@ def install(path: Path, here: bool, with_groups: bool, dry_run: bool) -> None:
     wanted = requirements(path, groups=with_groups)
     python = Path(sys.executable) if here else path / ".venv" / "bin" / "python"
     if not here:
-        wanted = [_ocean_source(), *_without_ocean(wanted)]
+        wanted = with_ocean(_ocean_source(), wanted)
     command = [str(python), "-m", "pip", "install", *wanted]
     if dry_run:
         click.echo(" ".join(command))

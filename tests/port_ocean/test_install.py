@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import ocean
-from ocean.cli.install import install, installed_from, pep440, requirements
+from ocean.cli.install import install, installed_from, pep440, requirements, with_ocean
 from ocean.errors import IntegrationLoadError
 from ocean.folder import import_main
 
@@ -107,3 +107,20 @@ def test_ocean_is_required_once_from_its_source(tmp_path: Path) -> None:
 
     arguments = beside.output.split()
     assert arguments[4:] == [str(Path(ocean.__file__).resolve().parents[1]), "httpx>=0.27"]
+
+
+@pytest.mark.parametrize(
+    ("source", "wanted", "sent"),
+    [
+        ("/src", ["ocean-sync[postgres]>=0.1", "httpx"], ["/src[postgres]", "httpx"]),
+        ("/src", ["ocean-sync[redis, kafka]", "ocean-sync"], ["/src[kafka,redis]"]),
+        ("/src", ["httpx"], ["/src", "httpx"]),
+        ("ocean-sync", ["ocean-sync[postgres]==0.1.0", "httpx"], ["ocean-sync[postgres]==0.1.0", "httpx"]),
+        ("ocean-sync", ["httpx"], ["ocean-sync", "httpx"]),
+    ],
+    ids=["extras-onto-a-folder", "extras-merged", "none-asked", "index-keeps-its-own", "index-bare"],
+)  # fmt: skip
+def test_ocean_is_installed_once_with_the_extras_the_integration_asks_for(
+    source: str, wanted: list[str], sent: list[str]
+) -> None:
+    assert with_ocean(source, wanted) == sent
