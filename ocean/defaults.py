@@ -109,7 +109,7 @@ async def dock(
     by it)."""
     sync = await sync_blueprints(store, blueprints, force=force)
     if isinstance(store, InstallsIntegrations):
-        record = await store.register_integration(owner, changelog_destination={}, config=mapping)
+        record = await store.register_integration(owner, changelog_destination=None, config=mapping)
         if record.get("config") != mapping:  # installed before: the folder's mapping applied
             await store.patch_integration(owner.identifier, {"config": mapping})
         return sync

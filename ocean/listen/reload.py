@@ -95,10 +95,10 @@ async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> None:
         mapping.resources, env=sail.env, resolver=integration.field_resolver(), strict=False
     )
     _replace(sail, mapping, resources)
-    _log.warning(
+    _log.info(
         "%s differs from the one in use, and is used from this resync on (kinds: %s), as "
-        "the original uses it; to sync by the folder's port-app-config.yml instead, apply it "
-        "there with `ocean defaults dock`",
+        "the original uses it (to sync by the folder's port-app-config.yml instead, apply it "
+        "there with `ocean defaults dock`, which replaces the catalog's)",
         where,
         ", ".join(mapping.kinds) or "none",
     )

@@ -483,7 +483,7 @@ class InstallsIntegrations(Protocol):
         self,
         owner: Owner,
         *,
-        changelog_destination: dict[str, Any],
+        changelog_destination: dict[str, Any] | None,
         config: dict[str, Any],
         features: dict[str, bool] | None = None,
     ) -> dict[str, Any]:

@@ -176,9 +176,12 @@ async def test_defaults_dock_applies_the_folders_mapping_to_an_installed_integra
     edited = to_document(prepared.folder.mapping)
     edited["resources"][0]["port"]["entity"]["mappings"]["title"] = '.name + " (docked)"'
 
+    port.integrations[INTEGRATION]["changelogDestination"] = {"type": "KAFKA"}
     await dock(client(port), prepared.owner, prepared.folder.blueprints, edited)
+    kept = port.integrations[INTEGRATION]["changelogDestination"]  # the sail's to set
     report = await run_once(prepared, client(port), SilentObserver())
 
+    assert kept == {"type": "KAFKA"}
     assert report.status == "completed"
     assert port.entities[("team", "core")]["title"] == "Core (docked)"
 

@@ -189,7 +189,7 @@ class PortHTTP:
     def _note_failing(self, error: PortAPIError, left: int) -> None:
         """Say once, while calls fail, that they are being sent again (a wrong URL or a
         down server would otherwise be silent for the minutes the retries take)."""
-        if not self._failing:
+        if not self._failing and error.status != 429:  # (rate limits are Port's normal pace)
             self._failing = True
             _log.warning("%s; sending it again up to %d more times (the catalog URL is %s)",
                          error, left, self._base)  # fmt: skip

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import orjson
 
 from ocean.store.base import (
     DeleteResult,
@@ -41,6 +42,8 @@ from ocean.store.port.requests import identifier_query
 from ocean.types import Entity, EntityKey
 
 _log = logging.getLogger(__name__)
+_REPORT_BYTES = 512 * 1024
+"""The largest run report sent with a resync's end to Ocean's server (its cap is 1 MiB)."""
 
 
 class PortAPIStore:
@@ -103,7 +106,7 @@ class PortAPIStore:
         self,
         owner: Owner,
         *,
-        changelog_destination: dict[str, Any],
+        changelog_destination: dict[str, Any] | None,
         config: dict[str, Any],
         features: dict[str, bool] | None = None,
     ) -> dict[str, Any]:
@@ -111,11 +114,13 @@ class PortAPIStore:
         the original does at start: type, version, changelog destination and ``features``,
         such as ``incrementalSyncEnabled``); the integration's record as Port then holds it."""
         self._learn(owner)
-        wanted = {
+        wanted: dict[str, Any] = {
             "installationAppType": owner.integration_type,
             "version": owner.version,
-            "changelogDestination": changelog_destination,
-        } | (features or {})
+        }
+        if changelog_destination is not None:  # (None: as it is)
+            wanted["changelogDestination"] = changelog_destination
+        wanted |= features or {}
         current = await self.get_integration(owner.identifier)
         if current is None:
             body = {"installationId": owner.identifier, "config": config} | wanted
@@ -365,7 +370,9 @@ class PortAPIStore:
         if run.status == "running":
             body["lastResyncStart"] = run.started_at
         elif self._http.ocean:  # Ocean's own server keeps the run's report (Port keeps none)
-            body = run.report | body
+            whole = run.report | body
+            if len(orjson.dumps(whole)) < _REPORT_BYTES:  # else the state alone is recorded
+                body = whole
         path = f"/integration/{run.integration}/resync-state"
         try:
             await self._http.call("PATCH", path, json=body, idempotent=run.status != "aborted")

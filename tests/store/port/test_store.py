@@ -109,7 +109,8 @@ async def test_rate_limits_and_unavailability_are_retried_and_said_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A call sent again says so once, at WARNING (a wrong URL or a server down was
-    silent for the minutes the retries take), and that Port answers again."""
+    silent for the minutes the retries take), and that Port answers again; a rate limit
+    alone is Port's normal pace, not warned of."""
     port = FakePort()
     port.failures["POST bulk"] = []
     port.failures["POST /blueprints/service/entities/bulk"] = [
@@ -125,7 +126,7 @@ async def test_rate_limits_and_unavailability_are_retried_and_said_once(
     assert len([c for c in port.calls if c[1].endswith("/bulk")]) == 3
     said = [(r.levelname, r.getMessage()) for r in caplog.records]
     assert [level for level, _ in said] == ["WARNING", "INFO"]
-    assert "failed with 429" in said[0][1] and "sending it again up to 10 more times" in said[0][1]
+    assert "failed with 503" in said[0][1] and "sending it again up to 9 more times" in said[0][1]
     assert said[1][1] == "the Port API at https://port.test answers again"
 
 
