@@ -12,7 +12,7 @@ from ocean.config.config_file import ConfigFile, read_config_file
 from ocean.config.dotenv import with_dotenv
 from ocean.config.settings import DEFAULT_CATALOG, Settings, load_settings
 from ocean.config.spec import IntegrationSpec, build_integration_config, sensitive_values
-from ocean.config.variables import unknown_variables
+from ocean.config.variables import unknown_file_keys, unknown_variables
 from ocean.configuration import Configuration
 from ocean.errors import ConfigError
 from ocean.folder import IntegrationFolder, load_folder
@@ -113,7 +113,8 @@ def load_configured(
     sensitive values (and the settings' secrets) hidden from logs from then on."""
 
     def configure(spec: IntegrationSpec) -> Configuration:
-        for problem in unknown_variables(environ, [entry.name for entry in spec.configurations]):
+        names = [entry.name for entry in spec.configurations]
+        for problem in [*unknown_variables(environ, names), *unknown_file_keys(file.values, names)]:
             _log.warning("%s", problem)
         config = build_integration_config(
             spec,

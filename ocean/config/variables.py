@@ -1,4 +1,5 @@
-"""``OCEAN__*`` variables that set nothing, named at start with the name likely meant.
+"""``OCEAN__*`` variables (and config.yaml keys) that set nothing, named at start with the
+name likely meant.
 
 A variable naming no setting is ignored, as the original ignores it, so a misspelling
 (``OCEAN__EVENT_LISTNER__TYPE``) would go unnoticed. ``OCEAN__INTEGRATION__CONFIG__X`` is
@@ -9,7 +10,7 @@ through), so only a near miss of a declared field (``PAGESIZE`` for ``pageSize``
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -64,6 +65,53 @@ def unknown_variables(environ: Mapping[str, str], spec_fields: Iterable[str]) ->
         if problem:
             found.append(f"{name} {problem}")
     return found
+
+
+def unknown_file_keys(values: Mapping[str, Any], spec_fields: Iterable[str]) -> list[str]:
+    """One sentence per key of config.yaml that sets nothing and likely misspells one that
+    does (``eventListner``: did you mean ``eventListener``?). Keys that match nothing
+    close are left alone: the original's config.yaml holds keys Ocean does without."""
+    fields = {snake_case(name): name for name in spec_fields}
+    return list(_file_problems(values, Settings, [], fields))
+
+
+def _file_problems(
+    values: Mapping[str, Any], kind: Any, where: list[str], fields: dict[str, str]
+) -> Iterator[str]:
+    types = {f.name: f.type for f in msgspec.structs.fields(kind)}
+    for key, value in values.items():
+        name = snake_case(str(key))
+        at = [*where, _camel(name)]  # (as the file writes it: its keys may come snake-cased)
+        if name not in types:
+            dotted = ".".join([*(snake_case(part) for part in where), name])
+            meant = None if dotted in _ORIGINAL_ONLY else _closest(name, list(types), cutoff=0.7)
+            if meant is not None:
+                yield (f"config.yaml's {'.'.join(at)!r} sets nothing and is ignored; did you "
+                       f"mean {_camel(meant)!r}?")  # fmt: skip
+            continue
+        inner = types[name]
+        if (
+            [snake_case(part) for part in where] == ["integration"]
+            and name == "config"
+            and (isinstance(value, dict))
+        ):
+            yield from _spec_key_problems(value, fields)
+        elif isinstance(inner, type) and issubclass(inner, Struct) and isinstance(value, dict):
+            yield from _file_problems(value, inner, at, fields)
+
+
+def _spec_key_problems(values: Mapping[str, Any], fields: dict[str, str]) -> Iterator[str]:
+    for key in values:
+        name = snake_case(str(key))
+        meant = None if name in fields else _closest(name, list(fields), cutoff=0.8)
+        if meant is not None:
+            yield (f"config.yaml's 'integration.config.{_camel(name)}' is not in "
+                   f".port/spec.yaml; did you mean {fields[meant]!r}?")  # fmt: skip
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
 
 
 def _setting_problem(path: list[str]) -> str | None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ocean.config.variables import unknown_variables
+from ocean.config.variables import unknown_file_keys, unknown_variables
 from ocean.errors import ConfigError
 from ocean.sail import prepare
 
@@ -57,6 +57,44 @@ def test_settings_declared_fields_and_extra_config_keys_are_not_named(variable: 
     assert unknown_variables({variable: "1"}, FIELDS) == []
 
 
+@pytest.mark.parametrize(
+    ("values", "said"),
+    [
+        ({"eventListner": {"type": "POLLING"}},
+         "config.yaml's 'eventListner' sets nothing and is ignored; did you mean 'eventListener'?"),
+        ({"integration": {"identifer": "x"}},
+         "config.yaml's 'integration.identifer' sets nothing and is ignored; did you mean "
+         "'identifier'?"),
+        ({"scheduledResyncIntervl": 5},
+         "config.yaml's 'scheduledResyncIntervl' sets nothing and is ignored; did you mean "
+         "'scheduledResyncInterval'?"),
+        ({"integration": {"config": {"pageSise": 5}}},
+         "config.yaml's 'integration.config.pageSise' is not in .port/spec.yaml; did you mean "
+         "'pageSize'?"),
+    ],
+)  # fmt: skip
+def test_a_config_file_key_that_misspells_a_setting_is_named_with_the_one_meant(
+    values: dict[str, object], said: str
+) -> None:
+    assert unknown_file_keys(values, FIELDS) == [said]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"eventListener": {"type": "POLLING"}, "integration": {"identifier": "x", "type": "y"}},
+        {"integration": {"config": {"pageSize": 5, "webhookSecret": "s"}}},
+        {"initializePortResources": True, "port": {"clientId": "x"}},
+        {"somethingElseEntirely": 1},  # no setting close: the original's own, say
+    ],
+    ids=["settings", "spec-fields-and-extras", "the-original's", "nothing-close"],
+)
+def test_config_file_keys_that_set_something_or_nothing_close_are_not_named(
+    values: dict[str, object],
+) -> None:
+    assert unknown_file_keys(values, FIELDS) == []
+
+
 def test_sail_warns_before_a_missing_field_is_refused(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -71,3 +109,24 @@ def test_sail_warns_before_a_missing_field_is_refused(
         prepare(tmp_path, environ=environ, overrides={}, dotenv=False)
 
     assert "did you mean OCEAN__INTEGRATION__CONFIG__PAGE_SIZE (pageSize)?" in caplog.text
+
+
+def test_sail_names_a_misspelt_config_file_key_as_the_file_writes_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As for a variable: a typo in config.yaml was ignored without a word."""
+    (tmp_path / ".port/resources").mkdir(parents=True)
+    (tmp_path / "main.py").write_text("from ocean import Integration\nocean = Integration()\n")
+    (tmp_path / ".port/spec.yaml").write_text(
+        "configurations:\n  - name: pageSize\n    type: integer\n    required: false\n"
+    )
+    (tmp_path / "config.yaml").write_text(
+        "eventListner:\n  type: ONCE\nintegration:\n  config:\n    pageSise: 5\n"
+    )
+    (tmp_path / ".port/resources/port-app-config.yml").write_text("resources: []\n")
+
+    with caplog.at_level(logging.WARNING):
+        prepare(tmp_path, environ={}, overrides={}, dotenv=False)
+
+    assert "config.yaml's 'eventListner' sets nothing and is ignored; did you mean " in caplog.text
+    assert "config.yaml's 'integration.config.pageSise' is not in .port/spec.yaml" in caplog.text
