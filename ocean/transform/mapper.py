@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -195,7 +196,8 @@ class CompiledResource:
                 else "the kind fails at each resync without being fetched, its entities kept, "
                 "while the other kinds sync"
             )
-            message = f"{self.where} {path}: {text!r} does not compile: {why}\n{fate}; {_FIX}"
+            hint = _quoting_hint(text)
+            message = f"{self.where} {path}: {text!r} does not compile: {why}{hint}\n{fate}; {_FIX}"
             _log.error("%s", message)
 
     def forgive(self, misconfigured: dict[str, str]) -> None:
@@ -383,11 +385,23 @@ def _sorted_out(broken: list[tuple[str, str, str]]) -> tuple[str | None, dict[st
     and compile error."""
     refusals, fields = [], {}
     for path, text, why in broken:
+        said = _first_line(why) + _quoting_hint(text)
         if path.split(".")[0] in _KEYS:
-            refusals.append(f"{path} {text!r} does not compile: {_first_line(why)}")
+            refusals.append(f"{path} {text!r} does not compile: {said}")
         else:
-            fields[path] = f"{text} (does not compile: {_first_line(why)})"
+            fields[path] = f"{text} (does not compile: {said})"
     return "; ".join(refusals) or None, fields
+
+
+_BARE_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _quoting_hint(text: str) -> str:
+    """For a bare word (``blueprint: service``), that a literal is a JQ string."""
+    word = text.strip()
+    if not _BARE_WORD.fullmatch(word):
+        return ""
+    return f" (a literal is a JQ string in quotes: '\"{word}\"')"
 
 
 def _first_line(problem: str) -> str:

@@ -438,3 +438,17 @@ def test_jqs_largest_double_stays_a_double() -> None:
     largest = 1.7976931348623157e308
     assert entity["properties"] == {"big": largest, "negative": -largest, "literal": largest}
     assert all(type(value) is float for value in entity["properties"].values())
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [("blueprint", "exampleItem"), ("title", "my-title")],
+    ids=["a-key", "a-field"],
+)
+def test_a_bare_word_that_does_not_compile_is_said_to_need_quotes(field: str, text: str) -> None:
+    """``blueprint: exampleItem`` is the JQ function exampleItem, not the text: the kind's
+    error (a key) or the field's report and the start's log line (a field) say so."""
+    (resource,) = compile_resources([_resource(**{field: text})], env=None, strict=False)
+
+    said = " ".join([resource.refused or "", *resource.uncompiled.values()])
+    assert f"(a literal is a JQ string in quotes: '\"{text}\"')" in said
