@@ -60,8 +60,7 @@ async def set_up(
     if not record.get("config"):
         await store.patch_integration(identifier, {"config": mapping})
     created = await store.create_blueprints(blueprints)
-    await _relate(store, blueprints)
-    stored = {bp.get("identifier") for bp in await store.list_blueprints()}
+    stored = await _relate(store, blueprints)
     if missing := [
         str(bp.get("identifier")) for bp in blueprints if bp.get("identifier") not in stored
     ]:
@@ -73,9 +72,10 @@ async def set_up(
     return created
 
 
-async def _relate(store: SetsUpResources, blueprints: list[dict[str, Any]]) -> None:
+async def _relate(store: SetsUpResources, blueprints: list[dict[str, Any]]) -> set[Any]:
     """Give each blueprint the folder's relations it lacks (a blueprint is made without
-    them, then patched: a setup stopped in between left it without them)."""
+    them, then patched: a setup stopped in between left it without them); the identifiers
+    of the blueprints the catalog holds."""
     stored = {bp.get("identifier"): bp for bp in await store.list_blueprints()}
     for wanted in blueprints:
         have = dict((stored.get(wanted.get("identifier")) or {}).get("relations") or {})
@@ -86,3 +86,4 @@ async def _relate(store: SetsUpResources, blueprints: list[dict[str, Any]]) -> N
         }
         if absent and wanted.get("identifier") in stored:
             await store.update_blueprint(str(wanted["identifier"]), {"relations": have | absent})
+    return set(stored)

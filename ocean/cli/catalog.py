@@ -24,8 +24,7 @@ from ocean.cli.options import (
     run,
 )
 from ocean.cli.runs import run_document, runs_table, show_run, unknown_integration
-from ocean.errors import ConfigError
-from ocean.server.bind import bound
+from ocean.server.bind import serving_at
 from ocean.store.base import Store
 from ocean.types import Entity
 
@@ -218,16 +217,8 @@ def _proxied(proxies: str) -> dict[str, Any]:
 
 
 def _bound(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` for the server; a message, not a traceback, when
-    the port is taken or the host is not this machine's."""
-    listening = bound(
-        host,
-        port,
-        lambda why: ConfigError(
-            f"cannot serve at {host}:{port}: {why}; choose another --port or --host, or stop "
-            "what is using it"
-        ),
-    )
+    """The server's socket, for its worker processes too (inheritable)."""
+    listening = serving_at(host, port)
     listening.set_inheritable(True)
     return listening
 

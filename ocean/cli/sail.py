@@ -406,27 +406,16 @@ async def _sockets(
     """The sockets the sail's server serves, bound before the first resync: a taken port
     is a message, not a traceback after a resync (the live service closed then)."""
     from ocean.errors import ConfigError
+    from ocean.server.bind import serving_at
 
     if acceptors is not None:
         return [acceptors.internal]
     try:
-        return [_bound(address)]
+        return [serving_at(*address)]
     except ConfigError:
         if live is not None:
             await live.close()
         raise
-
-
-def _bound(address: tuple[str, int]) -> socket.socket:
-    """The sail's own server's socket (no acceptor processes take the port)."""
-    from ocean.errors import ConfigError
-    from ocean.server.bind import bound
-
-    host, port = address
-    return bound(host, port, lambda why: ConfigError(
-        f"cannot serve at {host}:{port}: {why}; choose another --port, or stop what is "
-        "using it"
-    ))  # fmt: skip
 
 
 def _server(app: ASGIApp, address: tuple[str, int]) -> uvicorn.Server:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 
-from ocean.errors import OceanError
+from ocean.errors import ConfigError, OceanError
 
 
 def bound(host: str, port: int, refused: Callable[[str], OceanError]) -> socket.socket:
@@ -20,3 +20,12 @@ def bound(host: str, port: int, refused: Callable[[str], OceanError]) -> socket.
         listening.close()
         raise refused(error.strerror or str(error)) from None
     return listening
+
+
+def serving_at(host: str, port: int) -> socket.socket:
+    """A server's socket at ``host:port``, bound before it starts: a taken port (or a host
+    not this machine's) is a :class:`ConfigError` saying what to do, not a traceback."""
+    return bound(host, port, lambda why: ConfigError(
+        f"cannot serve at {host}:{port}: {why}; choose another --port or --host, or stop "
+        "what is using it"
+    ))  # fmt: skip

@@ -95,14 +95,20 @@ def test_config_file_keys_that_set_something_or_nothing_close_are_not_named(
     assert unknown_file_keys(values, FIELDS) == []
 
 
+def _folder(path: Path, *, required: bool) -> None:
+    """An integration folder whose spec declares ``pageSize``."""
+    (path / ".port/resources").mkdir(parents=True)
+    (path / "main.py").write_text("from ocean import Integration\nocean = Integration()\n")
+    (path / ".port/spec.yaml").write_text(
+        "configurations:\n  - name: pageSize\n    type: integer\n"
+        f"    required: {'true' if required else 'false'}\n"
+    )
+
+
 def test_sail_warns_before_a_missing_field_is_refused(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    (tmp_path / ".port/resources").mkdir(parents=True)
-    (tmp_path / "main.py").write_text("from ocean import Integration\nocean = Integration()\n")
-    (tmp_path / ".port/spec.yaml").write_text(
-        "configurations:\n  - name: pageSize\n    type: integer\n    required: true\n"
-    )
+    _folder(tmp_path, required=True)
     environ = {"OCEAN__INTEGRATION__CONFIG__PAGESIZE": "5"}
 
     with caplog.at_level(logging.WARNING), pytest.raises(ConfigError, match="pageSize: required"):
@@ -115,11 +121,7 @@ def test_sail_names_a_misspelt_config_file_key_as_the_file_writes_it(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """As for a variable: a typo in config.yaml was ignored without a word."""
-    (tmp_path / ".port/resources").mkdir(parents=True)
-    (tmp_path / "main.py").write_text("from ocean import Integration\nocean = Integration()\n")
-    (tmp_path / ".port/spec.yaml").write_text(
-        "configurations:\n  - name: pageSize\n    type: integer\n    required: false\n"
-    )
+    _folder(tmp_path, required=False)
     (tmp_path / "config.yaml").write_text(
         "eventListner:\n  type: ONCE\nintegration:\n  config:\n    pageSise: 5\n"
     )

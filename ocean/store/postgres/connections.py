@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 import asyncpg
 
 from ocean.errors import CatalogUnavailableError
+from ocean.masked_url import without_password
 
 UNREACHABLE: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, timed out, no route (ConnectionError, TimeoutError)
@@ -100,7 +101,7 @@ async def reachable(url: str, failed_over: Callable[[], Awaitable[None]]) -> Asy
         if isinstance(error, asyncpg.ReadOnlySQLTransactionError):
             await failed_over()
         raise CatalogUnavailableError(
-            f"the catalog {_without_password(url)} cannot be reached ({type(error).__name__}: "
+            f"the catalog {without_password(url)} cannot be reached ({type(error).__name__}: "
             f"{error}): {_advice(error)}"
         ) from error
 
@@ -144,14 +145,6 @@ _BROKEN = (
     "another operation is in progress",
     "cannot switch to state",
 )
-
-
-def _without_password(url: str) -> str:
-    """``url`` with its passwords, if any, left out of messages: ``user:***@`` and the
-    query's ``password=***`` and ``sslpassword=***`` (:mod:`ocean.masked_url`)."""
-    from ocean.masked_url import without_password  # one helper for every URL shown
-
-    return without_password(url)
 
 
 async def pooled(url: str, *, size: int = 4) -> tuple[asyncpg.Pool, str | None]:
