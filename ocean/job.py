@@ -59,6 +59,9 @@ class ResyncJob:
     skip_unchanged_pages: bool = True
     """Skip raw pages synced cleanly last time and unchanged since, where the catalog
     remembers pages (see :mod:`ocean.load.page_memo`)."""
+    send_examples: bool = False
+    """Give the catalog each resource's first raw items for its mapping editor, where it
+    takes them (a Port API: :mod:`ocean.extract.examples`)."""
     fence: Fence | None = None
     """The lease the resync runs under (see :mod:`ocean.resync_lease`): its stale deletion
     is made only while it still holds it. None where the catalog keeps no leases."""

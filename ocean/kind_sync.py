@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocean.errors import ExtractError
+from ocean.extract.examples import kind_examples
 from ocean.extract.extract import extract
 from ocean.extract.fields import resolve_fields
 from ocean.extract.raw_values import sift
@@ -134,11 +135,14 @@ async def _read(
 ) -> None:
     """Offer the resource's pages to ``pipeline`` as they are extracted. An extraction
     error fails the kind; what was read before it is still written."""
+    examples = kind_examples(job.store, job.owner.identifier, resource.kind, job.send_examples)
     try:
         async for batch, fetched_at in _timed(
             extract(job.integration, resource.kind, incremental=job.incremental), kind
         ):
             kind.extracted += len(batch)
+            if examples is not None:
+                examples.offer(batch)
             await pipeline.offer(batch, fetched_at)
     except ExtractError as error:
         kind.fail(str(error), error.__cause__ or error)
@@ -146,6 +150,9 @@ async def _read(
         if stopping():
             raise
         kind.fail(CANCELLED_INSIDE, cancelled)
+    finally:
+        if examples is not None:
+            await examples.close()
 
 
 @dataclass

@@ -144,6 +144,9 @@ class Settings(_Section):
     """Skip raw pages the last resync synced cleanly when they and their entities are
     unchanged (the embedded and PostgreSQL catalogs; see ``ocean.load.page_memo``)."""
     resources_path: str = ".port/resources"
+    send_raw_data_examples: bool = True
+    """Against a Port API: give its mapping editor each kind's first raw items, masked, with
+    every resync (``ocean.extract.examples``)."""
     initialize_port_resources: bool = True
     """Against a Port API: create the folder's blueprints when the integration is first
     set up there (not once it is: blueprints are then Port's to edit); false, never."""

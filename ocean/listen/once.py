@@ -175,6 +175,7 @@ async def _resync(
         freshness=freshness,
         interval_minutes=sail.settings.scheduled_resync_interval,
         skip_unchanged_pages=sail.settings.skip_unchanged_pages,
+        send_examples=sail.settings.send_raw_data_examples,
         fence=Fence(sail.owner.identifier, sail.lease_holder)
         if isinstance(store, LeasesResyncs)
         else None,

@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import quote_plus
 
 import httpx
 import orjson
@@ -417,6 +418,14 @@ class PortAPIStore:
         if record is not None:
             await self.save_integration(identifier, record)
         return record
+
+    async def kind_examples(self, integration: str, kind: str, examples: list[Any]) -> None:
+        """Give Port's mapping editor raw items of ``kind`` (masked by the caller), as the
+        original does; Ocean's own server has no use for them and is not sent any."""
+        if await self._ocean():
+            return
+        path = f"/integration/{quote_plus(integration)}/kinds/{quote_plus(kind)}/examples"
+        await self._http.call("POST", path, json={"examples": examples}, idempotent=False)
 
     async def get_cursor(self, integration: str, kind: str, index: int) -> str | None:
         return await cursors.get(self._http, integration, kind, index)

@@ -58,6 +58,8 @@ class FakePort:
         server does) rather than answering 404 (as Port does)."""
         self.acks: list[Any] = []
         """The body of each acknowledgement of an action run."""
+        self.examples: dict[tuple[str, str], list[Any]] = {}
+        """The raw examples given per (integration, kind), the last given."""
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self._slowly if self.latency else self.handle)
@@ -149,6 +151,9 @@ class FakePort:
         return httpx.Response(404, json={"ok": False, "error": "not_found", "message": path})
 
     def _integration(self, method: str, parts: list[str], body: Any) -> httpx.Response:
+        if parts[2:3] == ["kinds"] and parts[-1] == "examples":
+            self.examples[(parts[1], parts[3])] = body["examples"]
+            return httpx.Response(200, json={"ok": True})
         if method == "POST":
             self.integrations[body["installationId"]] = body
             return httpx.Response(200, json={"ok": True, "integration": body})
