@@ -14,6 +14,7 @@ kept beside Ocean's (``custom``) and are what the integration's code is handed.
 from __future__ import annotations
 
 import copy
+import difflib
 import logging
 import re
 from pathlib import Path
@@ -227,6 +228,12 @@ def to_document(value: PortAppConfig | ResourceConfig) -> dict[str, Any]:
     return _without_custom(document)
 
 
+_FORMAT_KEYS = frozenset(
+    key
+    for struct in (PortAppConfig, ResourceConfig, PortResourceConfig, EntityMapping, EntityMappings)
+    for key in struct.__struct_encode_fields__
+) - {"custom"}
+"""Every key of the port-app-config format (a misspelt one is named with the key meant)."""
 _TOP = frozenset(PortAppConfig.__struct_encode_fields__) - {"resources", "custom"}
 _RESOURCE = frozenset(ResourceConfig.__struct_encode_fields__) - {"custom"}
 
@@ -245,6 +252,7 @@ def _resources(data: Any, lenient: bool) -> tuple[list[ResourceConfig], list[str
             problems.append(_problem(f"resources.{index}", error))
             continue
         resources.append(resource)
+        _selector_near_misses(f"resources.{index}", resource.selector)
         found = query_problems(f"resources.{index}", resource.port.entity.mappings)
         if not found:
             trim_queries(resource.port.entity.mappings)
@@ -277,10 +285,11 @@ def _convert_leniently(data: Any, kind: type[_T], where: str = "") -> _T:
             path = re.sub(r"\[(\d+)\]", r".\1", found["path"] or "")
             _log.warning(
                 "%s%s.%s is not in the port-app-config format: ignored, as the original "
-                "ignores it (the integration's own mapping model validates the file)",
+                "ignores it (the integration's own mapping model validates the file)%s",
                 where,
                 path,
                 found["key"],
+                _meant(found["key"]),
             )
 
 
@@ -353,7 +362,30 @@ def _problem(prefix: str, error: msgspec.ValidationError) -> str:
     where = ".".join(part for part in (prefix, path) if part) or "(root)"
     if message.startswith("Expected `bool`"):
         message += " (write true or false, without quotes)"
+    elif message.startswith("unknown key"):
+        message += _meant(where.rsplit(".", 1)[-1])
     return f"{where}: {message}"
+
+
+def _meant(key: str) -> str:
+    """`` (did you mean `properties`?)`` for a key close to one of the format's, else
+    nothing."""
+    close = difflib.get_close_matches(key, _FORMAT_KEYS, n=1, cutoff=0.8)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _selector_near_misses(where: str, selector: Selector) -> None:
+    """Warn of a selector key that is likely a misspelt ``query`` (kept, as an integration's
+    selector may have fields of its own; the query is then ``true``: every item synced)."""
+    for key in vars(selector):
+        if key != "query" and difflib.get_close_matches(key, ["query"], cutoff=0.8):
+            _log.warning(
+                "%s.selector.%s is not the selector's query (did you mean `query`?): the "
+                "query is %r, so every item it lets through is synced",
+                where,
+                key,
+                selector.query,
+            )
 
 
 def _describe(source: str, problems: list[str]) -> str:

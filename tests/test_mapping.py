@@ -125,3 +125,37 @@ def test_a_resource_without_a_selector_query_maps_every_item(resource: dict[str,
     config = parse_mapping(_resource_document(**resource))
 
     assert config.resources[0].selector.query == "true"
+
+
+@pytest.mark.parametrize(
+    ("resource", "problem"),
+    [
+        ({"port": {"entity": {"mappings": {"identifier": ".id", "porperties": {}}}}},
+         "resources.0.port.entity.mappings.porperties: unknown key (not in the port-app-config format) (did you mean `properties`?)"),
+        ({"port": {"itemToParse": ".x", "entity": {"mappings": {"identifier": ".id"}}}},
+         "resources.0.port.itemToParse: unknown key (not in the port-app-config format) (did you mean `itemsToParse`?)"),
+        ({"surprise": 1}, "resources.0.surprise: unknown key (not in the port-app-config format)\n"),
+    ],
+    ids=["properties", "items-to-parse", "close-to-nothing"],
+)  # fmt: skip
+def test_an_unknown_key_is_named_with_the_key_likely_meant(
+    resource: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(MappingError) as raised:
+        parse_mapping(_resource_document(**resource))
+
+    assert f"  - {problem}" in str(raised.value)
+
+
+@pytest.mark.parametrize("key", ["querry", "Query", "qeury"])
+def test_a_selector_key_close_to_query_is_warned_of(
+    key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Kept (an integration's selector has fields of its own), but the query is then
+    ``true``: every item is synced."""
+    config = parse_mapping(_resource_document(selector={key: ".archived | not"}))
+
+    assert config.resources[0].selector.query == "true"
+    assert f"resources.0.selector.{key} is not the selector's query (did you mean `query`?)" in (
+        caplog.text
+    )
