@@ -11,8 +11,10 @@ import click
 from rich.table import Table
 
 from ocean.cli.options import catalog_option, catalog_url, print_table, run
+from ocean.errors import ConfigError, OceanError
 from ocean.live.open import open_queue, queue_url
 from ocean.live.queue import EventQueue
+from ocean.store.catalog_url import sqlite_path
 
 queue_option = click.option(
     "--queue",
@@ -75,8 +77,14 @@ def retry(
     running integration applies them."""
 
     async def revive(opened: EventQueue) -> None:
+        unknown = sorted(set(ids) - {event.id for event in await opened.dead()})
         count = await opened.revive(list(ids) or None)
         click.echo(f"{count} event(s) queued again for {identifier}")
+        if unknown:
+            raise OceanError(
+                f"no dead-lettered event of {identifier} has the id(s) {', '.join(unknown)}: "
+                f"`ocean events dead {identifier}` lists those there are"
+            )
 
     _with_queue(identifier, queue, catalog_url, revive)
 
@@ -90,6 +98,12 @@ def _with_queue(
     url = queue_url(queue or os.environ.get("OCEAN__LIVE_EVENTS__QUEUE_URL"), catalog_url(catalog))
 
     async def go() -> None:
+        path = sqlite_path(url)
+        if path is not None and not path.exists():  # (from the wrong folder: not made empty)
+            raise ConfigError(
+                f"there is no live-event queue at {path}: run this where `ocean sail` keeps "
+                "its catalog (the integration's folder), or name it with --catalog or --queue"
+            )
         opened = await open_queue(url, identifier)
         try:
             await action(opened)

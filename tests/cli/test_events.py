@@ -6,6 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ocean.cli.main import cli
@@ -61,3 +62,27 @@ def test_an_unknown_queue_scheme_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["events", "dead", "x", "--queue", "kafka://nope"])
     assert result.exit_code == 2
     assert "OCEAN__LIVE_EVENTS__QUEUE_URL" in result.output
+
+
+def test_retry_names_the_ids_no_dead_event_has(tmp_path: Path) -> None:
+    catalog, path = tmp_path / "catalog.db", tmp_path / "catalog.events.db"
+    asyncio.run(_bury_two(path))
+
+    retried = CliRunner().invoke(
+        cli, ["events", "retry", "my-hooks", "1", "42", "--catalog", str(catalog)]
+    )
+
+    assert retried.exit_code == 2
+    assert "1 event(s) queued again for my-hooks" in retried.output
+    assert "no dead-lettered event of my-hooks has the id(s) 42" in retried.output
+
+
+@pytest.mark.parametrize("command", ["dead", "pending", "retry"])
+def test_a_queue_file_that_is_not_there_is_refused_not_made(tmp_path: Path, command: str) -> None:
+    catalog = tmp_path / "catalog.db"
+
+    result = CliRunner().invoke(cli, ["events", command, "my-hooks", "--catalog", str(catalog)])
+
+    assert result.exit_code == 2
+    assert f"there is no live-event queue at {tmp_path / 'catalog.events.db'}" in result.output
+    assert list(tmp_path.iterdir()) == []
