@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -186,10 +185,12 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
         import uvicorn  # imported on use, as the server: other commands start faster
 
         from ocean.cli.options import catalog_url as resolved
+        from ocean.cli.options import environment
         from ocean.live.open import queue_url
         from ocean.server.app import create_app
 
-        queue = queue_url(os.environ.get("OCEAN__LIVE_EVENTS__QUEUE_URL"), resolved(catalog_url))
+        configured = environment().get("OCEAN__LIVE_EVENTS__QUEUE_URL")
+        queue = queue_url(configured, resolved(catalog_url))
         app = create_app(store, queue_of=lambda _integration: queue)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_proxied(proxies)))
         await warn_migrated(store)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import click
 from rich.table import Table
 
-from ocean.cli.options import catalog_option, catalog_url, print_table, run
+from ocean.cli.options import catalog_option, catalog_url, environment, print_table, run
 from ocean.errors import ConfigError, OceanError
 from ocean.live.open import open_queue, queue_url
 from ocean.live.queue import EventQueue
@@ -95,7 +94,8 @@ def _with_queue(
     catalog: str | None,
     action: Callable[[EventQueue], Awaitable[None]],
 ) -> None:
-    url = queue_url(queue or os.environ.get("OCEAN__LIVE_EVENTS__QUEUE_URL"), catalog_url(catalog))
+    configured = queue or environment().get("OCEAN__LIVE_EVENTS__QUEUE_URL")
+    url = queue_url(configured, catalog_url(catalog))
 
     async def go() -> None:
         path = sqlite_path(url)

@@ -86,3 +86,20 @@ def test_a_queue_file_that_is_not_there_is_refused_not_made(tmp_path: Path, comm
     assert result.exit_code == 2
     assert f"there is no live-event queue at {tmp_path / 'catalog.events.db'}" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_catalog_a_dot_env_file_names_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As ``ocean sail`` reads the working directory's ``.env``, so do the other commands."""
+    asyncio.run(_bury_two(tmp_path / "kept" / "catalog.events.db"))
+    (tmp_path / ".env").write_text(f"OCEAN__CATALOG__URL=sqlite:///{tmp_path}/kept/catalog.db\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OCEAN__CATALOG__URL", raising=False)
+
+    waiting = CliRunner().invoke(cli, ["events", "dead", "my-hooks", "--json"])
+    missing = CliRunner().invoke(cli, ["catalog", "entities"])
+
+    assert waiting.exit_code == 0, waiting.output
+    assert len(waiting.output.splitlines()) == 2
+    assert f"there is no catalog at {tmp_path}/kept/catalog.db" in missing.output
