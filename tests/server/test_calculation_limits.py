@@ -182,11 +182,21 @@ async def test_a_worker_killed_while_idle_is_replaced_and_no_program_is_blamed(
 
 async def test_each_program_has_the_budget_of_its_own(sqlite_store: SQLiteStore) -> None:
     """Programs each taking a good part of the budget all give their values (the budget was
-    the whole round trip's: large entities or a slow machine nulled the later ones)."""
-    computed = _computed(sqlite_store, budget=1.5)
+    the whole round trip's: large entities or a slow machine nulled the later ones). The
+    budget is twice what one program takes on this machine, timed first: the three take
+    more than it together, and each has room to spare on a slow or busy machine."""
     spin = ".properties.n as $n | reduce range(4.4e5) as $i (0; . + 1) | . * 0 + $n"
+    timing = _computed(sqlite_store, budget=60)
     try:
-        found = await _calculated(computed, a=spin, b=spin, c=spin)  # about 0.6 s each
+        await _calculated(timing, a=".properties.n")  # the worker started
+        started = time.perf_counter()
+        await _calculated(timing, a=spin)
+        alone = time.perf_counter() - started
+    finally:
+        timing.close()
+    computed = _computed(sqlite_store, budget=2 * alone)
+    try:
+        found = await _calculated(computed, a=spin, b=spin, c=spin)
     finally:
         computed.close()
     assert [(p["a"], p["b"], p["c"]) for p in found] == [(i, i, i) for i in range(3)]
