@@ -4,7 +4,12 @@ One row per event, committed before the route answers. Events that arrive while 
 commit is under way wait for it and are committed together in the next transaction (group
 commit), and so are the deletions of events done meanwhile: one commit, and one trip to the
 queue's thread, serves many events. Scheduling is in memory: the
-queue hands out rows in ``seq`` order past the last one handed out, so after a restart
+queue reads rows in ``seq`` order past a cursor, and hands out an event with a key only when
+none of its key's is out (handed out and not finished) or waiting before it: the head of
+each key, as the Redis queue does. The others wait their turn, in memory up to
+:data:`WAITING_MAX` over all keys, past it in the file only (read again through an index on
+the key when their turn comes), while the cursor reads on past them: a long backlog behind
+one slow key holds no other key's events up, and memory stays bounded. After a restart
 every row still present (not done, not buried) is delivered again. One process takes a
 queue file's events of one integration at a time (use Redis to share the applying); other
 processes may put events in it (acceptors: :mod:`ocean.live.acceptors`). The file is in WAL
@@ -28,10 +33,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +60,7 @@ _EVENT = """
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS live_events ({_EVENT});
 CREATE INDEX IF NOT EXISTS live_events_integration ON live_events(integration, seq);
+CREATE INDEX IF NOT EXISTS live_events_key ON live_events(integration, key, seq);
 CREATE TABLE IF NOT EXISTS live_events_dead ({_EVENT},
     attempts INTEGER NOT NULL,
     error TEXT NOT NULL,
@@ -67,6 +75,12 @@ _DEAD = "seq, path, key, payload, headers, received_at, attempts, error"
 LOCAL_MAX = 4096
 """Events put here and not taken yet kept in memory, at most (about 1 KB each); past it,
 they are read from the file."""
+WAITING_MAX = 1024
+"""Events kept in memory behind a key that has one out (handed out and not finished), over
+all keys, at most (about 1 KB each); past it, a key's next events are read from the file
+again when their turn comes."""
+REFILL = 64
+"""A key's events read from the file at once when its turn comes (memory permitting)."""
 
 
 def _copy(seq: int, event: QueuedEvent, stored: bytes) -> QueuedEvent:
@@ -92,6 +106,22 @@ def _event(row: tuple[Any, ...]) -> QueuedEvent:
     )
 
 
+@dataclass
+class _Key:
+    """A key with an event out, or events waiting for their turn (only this process's
+    memory of it: after a restart they all come from the file again)."""
+
+    out: int
+    """The ``seq`` of its event handed out and not finished yet (0 when none is)."""
+    read: int
+    """The highest ``seq`` of its events handed out or kept in :attr:`waiting`."""
+    waiting: deque[QueuedEvent] = field(default_factory=deque)
+    """Its events the cursor passed while one was out, kept in memory, in ``seq`` order."""
+    behind: bool = False
+    """Whether the cursor passed rows of it past :attr:`read` that memory did not keep
+    (read from the file once :attr:`waiting` is empty and its turn comes)."""
+
+
 class SQLiteEventQueue:
     """Open with :meth:`open`; every database call runs on the queue's own thread."""
 
@@ -110,6 +140,12 @@ class SQLiteEventQueue:
         self._known = 0
         """(The queue's thread's own.) Every row up to this ``seq`` was read or put here (0
         until this process puts one)."""
+        self._keys: dict[str, _Key] = {}
+        """The keys with an event out or waiting: their next event waits for their turn."""
+        self._due: dict[str, None] = {}
+        """Keys whose event out finished while others waited: handed out first, in turn."""
+        self._kept = 0
+        """Events waiting in :attr:`_keys`, over all keys (at most :data:`WAITING_MAX`)."""
         self.stored: Callable[[], None] | None = None
         """Called after each group of puts commits (an acceptor tells the taker)."""
 
@@ -140,8 +176,11 @@ class SQLiteEventQueue:
         return event
 
     async def done(self, event: QueuedEvent) -> None:
-        with _retried(f"mark event {event.id} done"):  # shared with puts
-            await self._writes.submit(int(event.id))
+        try:
+            with _retried(f"mark event {event.id} done"):  # shared with puts
+                await self._writes.submit(int(event.id))
+        finally:  # the workers keep a key's order themselves while they retry
+            self._finished(event)
 
     async def _write_group(self, group: list[QueuedEvent | int]) -> list[int]:
         """Deletes the done events' rows and inserts the put ones, in one transaction; the
@@ -200,8 +239,31 @@ class SQLiteEventQueue:
         return events
 
     async def _next(self, limit: int) -> list[QueuedEvent]:
-        """Up to ``limit`` events past the cursor: from memory, or from the file when it
-        may hold others."""
+        """Up to ``limit`` events: the next of keys whose turn came, then those past the
+        cursor. Those of the first are out once found: a read past the cursor that fails
+        then is made again by the next take, rather than lose them."""
+        events = await self._refill(limit)
+        if len(events) < limit:
+            try:
+                events += await self._scan(limit - len(events))
+            except StoreError:
+                if not events:
+                    raise
+        return events
+
+    async def _scan(self, limit: int) -> list[QueuedEvent]:
+        """Up to ``limit`` events past the cursor that may go out, read on past the rows of
+        keys with one out until one may (or none is left): a key's backlog holds no other
+        key's events up."""
+        while True:
+            read = await self._past_cursor(limit)
+            events = [event for event in read if self._hands(event)]
+            if not read or events:
+                return events
+
+    async def _past_cursor(self, limit: int) -> list[QueuedEvent]:
+        """Up to ``limit`` events past the cursor, which moves past them: from memory, or
+        from the file when it may hold others."""
         if self._unknown:
             self._unknown = False  # a put told of from now on is read again
             try:
@@ -219,6 +281,90 @@ class SQLiteEventQueue:
         while self._local and self._local[0][0] <= self._cursor:
             self._local.popleft()  # read from the file already
         return events
+
+    def _hands(self, event: QueuedEvent) -> bool:
+        """Whether ``event``, just past the cursor, goes out now: it has no key, or its key
+        has none out or waiting. Else it waits its turn: in memory while fewer than
+        :data:`WAITING_MAX` wait there and none of its key's before it was left to the file,
+        else in the file only."""
+        if event.key is None:
+            return True
+        seq, key = int(event.id), self._keys.get(event.key)
+        if key is None:
+            self._keys[event.key] = _Key(out=seq, read=seq)
+            return True
+        if key.behind or self._kept >= WAITING_MAX:
+            key.behind = True
+        else:
+            key.waiting.append(event)
+            key.read, self._kept = seq, self._kept + 1
+        return False
+
+    def _finished(self, event: QueuedEvent) -> None:
+        """``event`` is done or buried: its key's next event, if any, goes out at the next
+        take (which is woken), else the key is forgotten."""
+        name = event.key
+        key = self._keys.get(name) if name is not None else None
+        if name is None or key is None or key.out != int(event.id):
+            return  # none waits for it, or it was finished before (a retried done)
+        key.out = 0
+        if key.waiting or key.behind:
+            self._due[name] = None
+            self._arrived.set()
+        else:
+            del self._keys[name]
+
+    async def _refill(self, limit: int) -> list[QueuedEvent]:
+        """The next event of up to ``limit`` keys whose turn came: from memory, or read from
+        the file (in one trip for them all) for those whose waiting events memory dropped."""
+        due = list(itertools.islice(self._due, limit))
+        if not due:
+            return []
+        reads = self._allotted([name for name in due if not self._keys[name].waiting])
+        found = await self._run(self._heads, reads, self._cursor) if reads else {}
+        events: list[QueuedEvent] = []
+        for name in due:  # nothing changed these keys meanwhile: none is out
+            del self._due[name]
+            key = self._keys[name]
+            if name in found:
+                self._keep(key, found[name], reads[name][1])
+            if key.waiting:
+                event = key.waiting.popleft()
+                key.out, self._kept = int(event.id), self._kept - 1
+                events.append(event)
+            else:  # its rows went meanwhile (none should)
+                del self._keys[name]
+        return sorted(events, key=lambda event: int(event.id))  # oldest first
+
+    def _allotted(self, names: list[str]) -> dict[str, tuple[int, int]]:
+        """For each key to read from the file: the ``seq`` its rows to read follow, and how
+        many to read (its next one, and as many more as memory may keep, up to
+        :data:`REFILL`)."""
+        spare, reads = WAITING_MAX - self._kept, dict[str, tuple[int, int]]()
+        for name in names:
+            more = max(0, min(REFILL, spare))
+            reads[name], spare = (self._keys[name].read, 1 + more), spare - more
+        return reads
+
+    def _keep(self, key: _Key, rows: list[tuple[Any, ...]], asked: int) -> None:
+        """A key's rows read from the file into its waiting events (which were none)."""
+        key.waiting.extend(_event(row) for row in rows)
+        self._kept += len(rows)
+        key.behind = len(rows) == asked  # maybe more: read again when their turn comes
+        if rows:
+            key.read = int(rows[-1][0])
+
+    def _heads(
+        self, reads: dict[str, tuple[int, int]], cursor: int
+    ) -> dict[str, list[tuple[Any, ...]]]:
+        """Each key's next rows after its ``seq``, up to the cursor (past it, they are read
+        in turn), through the index on the key."""
+        select = (
+            f"SELECT {_WAITING} FROM live_events WHERE integration = ? AND key = ? "
+            "AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
+        )
+        args = [(name, (self._integration, name, after, cursor, n)) for name, (after, n) in reads.items()]  # fmt: skip
+        return {name: self._db.execute(select, arg).fetchall() for name, arg in args}
 
     def _after(self, cursor: int, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
         """The rows past ``cursor``, and whether they are all there are; when they are and
@@ -244,8 +390,11 @@ class SQLiteEventQueue:
         return rows, len(rows) < limit
 
     async def bury(self, event: QueuedEvent, error: str) -> None:
-        with _retried(f"move event {event.id} to the dead-letter list"):
-            await self._run(self._bury, int(event.id), event.attempts, storable(error))
+        try:
+            with _retried(f"move event {event.id} to the dead-letter list"):
+                await self._run(self._bury, int(event.id), event.attempts, storable(error))
+        finally:
+            self._finished(event)
 
     def _bury(self, seq: int, attempts: int, error: str) -> None:
         with self._db:

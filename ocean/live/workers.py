@@ -4,7 +4,10 @@ Up to ``held`` events taken from the queue are being applied at once (``handle``
 what it runs concurrently itself: the integration's handlers; their writes commit in
 groups, the more events at once the larger). An event whose key is already being
 applied waits behind it, so events about the same resource land in arrival order while
-different resources go in parallel. ``handle`` returns None when the event was applied
+different resources go in parallel (both queues hand out a key's next event only once the
+one before it is finished, so one waits here only while that finish is retried through an
+outage: a backlog behind a slow key stays in the queue, not in ``held``). ``handle``
+returns None when the event was applied
 or the reason it failed for good (the event is then buried in the dead-letter list).
 
 The workers outlive a queue outage (:mod:`ocean.live.outage`): taking events is retried

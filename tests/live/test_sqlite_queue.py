@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from ocean.errors import QueueUnavailableError
+from ocean.live import sqlite_queue
 from ocean.live.queue import QueuedEvent
 from ocean.live.sqlite_queue import LOCAL_MAX, SQLiteEventQueue
 from ocean.live.workers import Workers
@@ -204,3 +205,136 @@ async def test_the_workers_go_on_once_the_file_takes_a_read_or_a_burial_again(
     assert "no such table" in caplog.text  # the failure happened, and was retried
     dead = [event.payload["id"] for event in await queue.dead()]
     assert dead == (["bad"] if failing == "bury" else [])
+
+
+async def _put_keyed(queue: SQLiteEventQueue, key: str | None, n: int) -> QueuedEvent:
+    return await queue.put("/hook", {"key": key, "n": n}, {}, key)
+
+
+def _names(events: list[QueuedEvent]) -> list[str]:
+    return [f"{event.key}{event.payload['n']}" for event in events]
+
+
+async def test_a_key_s_next_event_goes_out_once_the_one_before_is_finished(
+    queue: SQLiteEventQueue, tmp_path: Path
+) -> None:
+    for key, n in (("a", 1), ("a", 2), ("b", 1), ("a", 3), (None, 1), ("b", 2)):
+        await _put_keyed(queue, key, n)
+    a1, b1, none1 = await queue.take(10, timeout=0)
+    assert _names([a1, b1, none1]) == ["a1", "b1", "None1"]
+    assert await queue.take(10, timeout=0) == []  # a2, a3 and b2 wait their turn
+
+    await queue.done(b1)
+    assert _names(await queue.take(10, timeout=0)) == ["b2"]
+    await queue.bury(a1, "refused")
+    (a2,) = await queue.take(10, timeout=0)
+    assert _names([a2]) == ["a2"]
+
+    again = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")  # after a restart
+    try:  # what was out and unfinished comes back, each key's first only
+        assert _names(await again.take(10, timeout=0)) == ["a2", "None1", "b2"]
+    finally:
+        await again.close()
+
+
+async def test_a_key_s_turn_is_not_lost_when_the_read_past_the_cursor_fails(
+    queue: SQLiteEventQueue, tmp_path: Path
+) -> None:
+    other = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    try:
+        assert await queue.take(10, timeout=0) == []
+        for n in (1, 2):
+            await _put_keyed(queue, "a", n)
+        (a1,) = await queue.take(10, timeout=0)  # a2 waits in memory
+        await _put_keyed(other, "b", 1)
+        queue.arrived()
+        with _table_away(tmp_path / "events.db"):
+            with pytest.raises(QueueUnavailableError):
+                await queue.done(a1)  # the workers hold a2 behind it while they retry
+            assert _names(await queue.take(10, timeout=0)) == ["a2"]  # b's read failed
+
+        await queue.done(a1)
+        assert _names(await queue.take(10, timeout=0)) == ["b1"]
+    finally:
+        await other.close()
+
+
+@pytest.mark.parametrize("putter", ["this process", "another process"])
+@pytest.mark.parametrize("memory", [1024, 3], ids=["memory", "file"])
+async def test_every_event_goes_out_once_in_order_per_key_whatever_memory_keeps(
+    queue: SQLiteEventQueue,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    putter: str,
+    memory: int,
+) -> None:
+    monkeypatch.setattr(sqlite_queue, "WAITING_MAX", memory)  # past it, read from the file
+    monkeypatch.setattr(sqlite_queue, "REFILL", 2)
+    other = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    into = other if putter == "another process" else queue
+    try:
+        assert await queue.take(10, timeout=0) == []
+        keys = ["a", "b", "a", "a", None, "c", "a", "b", "a", "c", "a", None, "b", "a"] * 3
+        for n, key in enumerate(keys):
+            await _put_keyed(into, key, n)
+        queue.arrived()  # as an acceptor tells the taker
+        out: list[QueuedEvent] = []
+        held: list[QueuedEvent] = []
+        for _ in range(200):  # two events finished a round: the others wait, kept or not
+            taken = await queue.take(10, timeout=0)
+            out, held = out + taken, held + taken
+            keyed = [event.key for event in held if event.key is not None]
+            assert len(set(keyed)) == len(keyed), "two events of one key out at once"
+            for event in reversed(held[:2]):  # finished in another order than taken
+                await queue.done(event)
+            held = held[2:]
+            if len(out) >= len(keys) and not held:
+                break
+    finally:
+        await other.close()
+    assert sorted(event.payload["n"] for event in out) == list(range(len(keys)))
+    for key in ("a", "b", "c"):
+        ns = [event.payload["n"] for event in out if event.key == key]
+        assert ns == sorted(ns)
+    assert await queue.take(10, timeout=0) == [] and await queue.depth() == 0
+
+
+@pytest.mark.parametrize("putter", ["this process", "another process"])
+async def test_a_blocked_key_s_long_backlog_holds_no_other_key_s_events_up(
+    queue: SQLiteEventQueue, tmp_path: Path, putter: str
+) -> None:
+    """1,500 events queued behind a key whose first event cannot be applied yet (more than
+    the workers hold, and than the queue keeps in memory): the other keys' events, queued
+    after them, are applied meanwhile; then the backlog is, in order."""
+    gate, applied = asyncio.Event(), dict[str | None, list[int]]()
+
+    async def handle(event: QueuedEvent) -> str | None:
+        if event.key == "slow":
+            await gate.wait()
+        applied.setdefault(event.key, []).append(int(event.id))
+        return None
+
+    other = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    into = other if putter == "another process" else queue
+    stop = asyncio.Event()
+    workers = asyncio.create_task(Workers(queue, handle, poll=0.05).run(stop))
+    try:
+        slow = await asyncio.gather(*(_put_keyed(into, "slow", n) for n in range(1500)))
+        fast = [await _put_keyed(into, key, n) for n in range(20) for key in ("f1", "f2", None)]
+        queue.arrived()  # as an acceptor tells the taker
+        async with asyncio.timeout(10):
+            while sum(len(applied.get(key, [])) for key in ("f1", "f2", None)) < len(fast):
+                assert not workers.done(), "the workers stopped"
+                await asyncio.sleep(0.02)
+        assert "slow" not in applied  # still blocked
+        gate.set()
+        async with asyncio.timeout(30):
+            while await queue.depth():
+                await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await workers
+        await other.close()
+    assert applied["slow"] == sorted(int(event.id) for event in slow)
+    for key in ("f1", "f2"):
+        assert applied[key] == [int(event.id) for event in fast if event.key == key]
