@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 from ocean.actions.templates import rendered
-from ocean.errors import ActionError
+from ocean.errors import AccessError, ActionError
 from ocean.store.base import Store, now_iso
 
 LAPSED = (
@@ -29,6 +29,20 @@ LAPSED = (
     "without ending it (the process was killed or lost the catalog); the run was ended "
     "FAILURE rather than run twice. Trigger the action again if it is safe to repeat."
 )
+
+
+class CredentialRefusedError(AccessError):
+    """The catalog refused the credential itself: its token request (``POST
+    /auth/access_token``) was answered ``status``, 401 (the client id and secret were not
+    accepted) or 403 (they may not sign in), so no call can be made with it, whatever it
+    asks. Raised by a catalog that signs in (a Port API) in place of the call's own error."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def __reduce__(self) -> tuple[type[CredentialRefusedError], tuple[str, int]]:
+        return type(self), (str(self), self.status)  # the status survives a child process
 
 
 class ActionsCatalog(ABC):

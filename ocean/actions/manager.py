@@ -18,9 +18,11 @@ the next claim (:mod:`ocean.actions.catalog`). On stop, polling ends and running
 The manager outlives what goes wrong with one run (its error is logged with the run's id;
 a run claimed but not acknowledged is claimed again when the claim lapses) and with one
 poll (polled again, waiting twice as long after each failure in a row, at most
-``MAX_POLL_BACKOFF_SECONDS``). Only a claim the catalog refuses (403: the credential may
-not take these runs) ends it, raising :class:`~ocean.errors.ForbiddenError`: retrying
-cannot help.
+``MAX_POLL_BACKOFF_SECONDS``). Only a refusal of its credential ends it, as retrying
+cannot help: a claim the catalog refuses (403: the credential may not take these runs)
+raises :class:`~ocean.errors.ForbiddenError`; a token request it refuses (401: the client
+id and secret are not accepted; 403: they may not sign in) raises
+:class:`~ocean.actions.catalog.CredentialRefusedError`, each saying what to check.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ocean.actions.catalog import ActionsCatalog
+from ocean.actions.catalog import ActionsCatalog, CredentialRefusedError
 from ocean.actions.executor import Executor
 from ocean.actions.run import FAILURE, IN_PROGRESS, SUCCESS, Run
 from ocean.errors import (
@@ -98,14 +100,15 @@ class ExecutionManager:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll and run until ``stop`` is set, then let running runs finish (bounded);
-        :class:`ForbiddenError` when the catalog refuses this credential the runs."""
+        :class:`ForbiddenError` when the catalog refuses this credential the runs,
+        :class:`CredentialRefusedError` when it refuses the credential a token."""
         _log.info("actions: running %s for %s", sorted(self.executors), self.installation)
         failures = 0
         try:
             while not stop.is_set():
                 try:
                     claimed, failures = await self.poll_once(), 0
-                except ForbiddenError:
+                except (ForbiddenError, CredentialRefusedError):
                     raise
                 except Exception as error:
                     failures += 1
@@ -123,8 +126,9 @@ class ExecutionManager:
 
     async def poll_once(self) -> int:
         """Claim what there is room for and start or queue it; how many were claimed. A
-        failed claim raises (a refused one :class:`ForbiddenError`); a run that cannot be
-        taken is logged and left to be claimed again."""
+        failed claim raises (a refused one :class:`ForbiddenError`, a refused token
+        :class:`CredentialRefusedError`); a run that cannot be taken is logged and left to
+        be claimed again."""
         room = self.settings.runs_buffer_high_watermark - len(self._held)
         if room <= 0:
             return 0
@@ -132,6 +136,10 @@ class ExecutionManager:
             bodies = await self.catalog.claim_runs(
                 self.installation, room, self.settings.visibility_seconds, self._saturated()
             )
+        except CredentialRefusedError as error:
+            raise CredentialRefusedError(
+                refused_token(self.installation, error), error.status
+            ) from error
         except ActionError as error:
             if error.status != 403:
                 raise
@@ -344,6 +352,34 @@ class ExecutionManager:
             task.cancel()
         if late:
             await asyncio.wait(late)
+
+
+def refused_token(installation: str, error: CredentialRefusedError) -> str:
+    """What to say when the catalog refused the credential a token (``error``)."""
+    if error.status == 401:
+        what = (
+            "the catalog did not accept Ocean's client id and secret when it asked for a "
+            "token (POST /auth/access_token answered 401)"
+        )
+        check = (
+            "that they are typed right and that the credential was not revoked, nor its "
+            "secret rotated, since Ocean started"
+        )
+    else:
+        what = (
+            "the catalog refused Ocean a token for its client id and secret (POST "
+            "/auth/access_token answered 403: signing in with them is forbidden)"
+        )
+        check = (
+            "that the credential is still enabled and its permissions allow it to use this "
+            "API (in Port: the organization's credentials from Port's UI), and that no proxy "
+            "in front of the API refuses it"
+        )
+    return (
+        f"{what}, so Ocean cannot claim the action runs of {installation!r} and runs none. "
+        f"Check the credential in OCEAN__PORT__CLIENT_ID and OCEAN__PORT__CLIENT_SECRET: "
+        f"{check}; then restart Ocean. The catalog's answer: {error}"
+    )
 
 
 def poll_backoff(interval: float, failures: int) -> float:

@@ -30,7 +30,8 @@ async def listen(
     """Resync whenever the configured listener says so, until ``stop`` is set. WEBHOOK
     polls the catalog for the requests its ``POST /resync`` records; WEBHOOKS_ONLY and
     ACTIONS_ONLY never resync (they only create the blueprints and run ``on_start``)."""
-    from ocean.actions.service import start_actions  # imported on use: `--once` runs no actions
+    # imported on use: `--once` runs no actions
+    from ocean.actions.service import start_actions, until_stopped
 
     kind = sail.settings.event_listener.type.upper()
     actions = start_actions(sail, store, stop)  # beside any listener; logs if it fails
@@ -46,7 +47,8 @@ async def listen(
                           on_report=on_report, freshness=freshness)  # fmt: skip
         else:
             await start(sail, store, freshness)
-            await stop.wait()
+            # ACTIONS_ONLY: the manager failing stops the sail (its only work)
+            await (until_stopped(actions, stop) if kind == "ACTIONS_ONLY" else stop.wait())
     finally:
         if not stop.is_set():  # the listener failed: running action runs end with it
             actions.cancel()

@@ -77,13 +77,17 @@ async def wait_for(check: Any, seconds: float = 10.0) -> None:
 @dataclass
 class Fault:
     """What the network does to the next ``times`` requests of ``method`` on a path that
-    matches ``path``: answers 503 in the server's place (``delay`` 0), or hands them to
-    the server ``delay`` seconds after they arrived whole (a server slow to get to them)."""
+    matches ``path``: answers ``status`` (503) in the server's place (``delay`` 0), or
+    hands them to the server ``delay`` seconds after they arrived whole (a server slow to
+    get to them)."""
 
     method: str
     path: str
     times: int = 1
     delay: float = 0.0
+    status: int = 503
+    error: str = "unavailable"
+    message: str = "the network failed"
     arrived: list[float] = field(default_factory=list)
     """When each of them arrived (the event loop's clock)."""
     seen: asyncio.Event = field(default_factory=asyncio.Event)
@@ -108,8 +112,8 @@ class Faulty:
         fault.arrived.append(asyncio.get_running_loop().time())
         fault.seen.set()
         if not fault.delay:
-            body = {"ok": False, "error": "unavailable", "message": "the network failed"}
-            await JSONResponse(body, status_code=503)(scope, receive, send)
+            body = {"ok": False, "error": fault.error, "message": fault.message}
+            await JSONResponse(body, status_code=fault.status)(scope, receive, send)
             return
         messages = [await receive()]
         while messages[-1].get("more_body"):

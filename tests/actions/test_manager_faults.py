@@ -2,8 +2,9 @@
 real server on loopback, over SQLite and PostgreSQL, behind a network that fails or delays
 some requests): a failed acknowledgement or claim costs a poll, not the manager; polls that
 fail in a row wait longer each time, up to a cap; a claim the catalog refuses ends the
-manager saying what to do, loudly; an integration credential runs its own integration's
-runs; a renewal still in flight when a run is handed to an external run does not give it a
+manager saying what to do, loudly, and so does a token request it refuses (403) or a
+credential revoked while it runs (401), each saying what was refused; an integration
+credential runs its own integration's runs; a renewal still in flight when a run is handed to an external run does not give it a
 lease back; a failed "Started by" line does not fail the run."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 from ocean.actions import Executor, Run
-from ocean.actions.catalog import ActionsCatalog
+from ocean.actions.catalog import ActionsCatalog, CredentialRefusedError
 from ocean.actions.manager import ExecutionManager, ManagerSettings, poll_backoff
 from ocean.actions.open import actions_of
 from ocean.actions.service import watched
@@ -152,6 +153,65 @@ async def test_a_refused_claim_stops_the_manager_saying_what_to_do(
     (record,) = caplog.records
     assert record.levelno == logging.ERROR and "the execution manager stopped" in record.message
     assert f"--integration {INSTALLATION}" in record.message and record.exc_info is None
+
+
+async def test_a_refused_token_request_stops_the_manager_naming_the_credential(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Port answering 403 to the token request: the credential is refused, not a claim (the
+    manager said the claim was refused and asked for an integration credential)."""
+    sign_in = served.network.add(
+        Fault(
+            "POST",
+            "/v1/auth/access_token",
+            times=100,
+            status=403,
+            error="forbidden",
+            message="signing in is disabled for this organization",
+        )
+    )
+    stop = asyncio.Event()
+    task = watched(asyncio.create_task(_manager(served.client(), Recorder()).run(stop)), stop)
+    with caplog.at_level(logging.ERROR, logger="ocean.actions.service"):
+        with pytest.raises(CredentialRefusedError) as refused:
+            await asyncio.wait_for(task, 10)
+        await asyncio.sleep(0)  # the done callbacks run
+    said = str(refused.value)
+    assert refused.value.status == 403 and len(sign_in.arrived) == 1  # not asked again
+    assert "POST /auth/access_token answered 403" in said
+    assert f"Ocean cannot claim the action runs of {INSTALLATION!r}" in said
+    assert "OCEAN__PORT__CLIENT_ID and OCEAN__PORT__CLIENT_SECRET" in said
+    assert "permissions" in said and "restart Ocean" in said
+    assert "signing in is disabled for this organization" in said  # the catalog's own words
+    assert "refused to hand out the action runs" not in said and "--role" not in said
+    (record,) = caplog.records
+    assert "the execution manager stopped" in record.message and said in record.message
+    assert record.exc_info is None
+
+
+async def test_a_credential_revoked_while_it_runs_stops_the_manager_saying_so(
+    served: Served,
+) -> None:
+    """Ocean's server answers 401 to the token request of a revoked credential: retrying
+    cannot help (the manager polled on, warning, for good)."""
+    users, recorder = served.client(), Recorder(partition=False)
+    credential = await served.store.create_credentials("sync")
+    stop = asyncio.Event()
+    task = asyncio.create_task(_manager(served.client(credential), recorder).run(stop))
+    try:
+        run = await users.trigger("rename_team", {"name": "n"}, entity="core")
+        await _status(users, run["id"], "SUCCESS")
+        await served.store.revoke_credential(credential[0])
+        with pytest.raises(CredentialRefusedError) as refused:
+            await asyncio.wait_for(asyncio.shield(task), 10)
+    finally:
+        stop.set()
+        await asyncio.gather(task, return_exceptions=True)
+    said = str(refused.value)
+    assert refused.value.status == 401
+    assert "POST /auth/access_token answered 401" in said and "revoked" in said
+    assert f"Ocean cannot claim the action runs of {INSTALLATION!r}" in said
+    assert "OCEAN__PORT__CLIENT_ID and OCEAN__PORT__CLIENT_SECRET" in said
 
 
 class Dispatches(Executor):

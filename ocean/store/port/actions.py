@@ -4,15 +4,16 @@ routes the original's execution manager and Port's users call: ``/actions``,
 ``/actions/runs/{id}`` and its ``/logs``. Leases are Ocean's extension, sent only to an Ocean
 catalog server: the lease an acknowledgement takes (``leaseSeconds`` beside ``runId``) and
 its renewal (``/ocean/actions/runs/{id}/lease``). Port has none and never ends a run on its
-own. A 403 (the credential may not do this) is an :class:`ActionError` with status 403."""
+own. A 403 (the credential may not do this) is an :class:`ActionError` with status 403;
+a refused token request (401, 403) a :class:`CredentialRefusedError`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ocean.actions.catalog import ActionsCatalog, check_action
+from ocean.actions.catalog import ActionsCatalog, CredentialRefusedError, check_action
 from ocean.errors import ActionError, RunAlreadyAcknowledgedError
-from ocean.store.port.http import PortAPIError, PortHTTP
+from ocean.store.port.http import TOKEN_PATH, PortAPIError, PortHTTP
 from ocean.store.port.store import PortAPIStore
 
 RESERVED = {"x-port-reserved-usage": "true"}
@@ -35,6 +36,8 @@ class PortActions(ActionsCatalog):
         try:
             reply = await self._http.call(method, path, idempotent=idempotent, **options)
         except PortAPIError as error:
+            if error.call == f"POST {TOKEN_PATH}" and error.status in (401, 403):
+                raise CredentialRefusedError(str(error), error.status) from None
             if error.status == 409 and path.endswith("/ack"):
                 raise RunAlreadyAcknowledgedError(str(error)) from None
             if error.status in (404, 409, 422, 400, 403):
