@@ -1,14 +1,16 @@
 """Entities an integration writes, checks or looks up itself, one call at a time, outside
 its resyncs and live events: Port's ``POST /v1/blueprints/{blueprint}/entities`` (with
 ``validation_only``) and ``POST /v1/entities/search`` narrowed to what the integration
-wrote (its datasource), over any catalog. The compatibility layer's ``port_client`` makes
-these calls; the catalog server answers its own routes with the same rules
-(:func:`verdicts`)."""
+wrote (its datasource), over any catalog; and entities it maps itself (the original's
+``ocean.update_diff`` and ``ocean.unregister``: GitOps files, deleted cloud resources)
+written or deleted at once. The compatibility layer's ``port_client`` makes these calls;
+the catalog server answers its own routes with the same rules (:func:`verdicts`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store, WriteOutcome
 from ocean.store.entity_rules import EntityRules
 from ocean.store.port.requests import group_keys, identifier_query
@@ -73,3 +75,40 @@ async def owned_keys(store: Store, owner: Owner, *, before: str | None = None) -
     """The keys of the entities ``owner`` wrote (``before``: and has not written since),
     sorted: what the catalog server's datasource-entities route pages through."""
     return sorted(await store.owned_keys(owner, before=before))
+
+
+async def apply_diff(
+    store: Store,
+    before: list[Entity],
+    after: list[Entity],
+    *,
+    owner: Owner,
+    mapping: PortAppConfig,
+) -> list[str]:
+    """Write every entity of ``after`` as ``owner`` (the mapping's merge and relation
+    settings), then delete those of ``before`` that ``after`` has no longer, whoever wrote
+    them (with what relates to them when the mapping deletes dependents), as the original's
+    ``update_diff`` does. Returns the errors: each entity the catalog refused, each it kept
+    because other entities relate to it."""
+    # imported here: the catalog server imports this module and writes no mapped entities
+    from ocean.load.apply import failure_message, write_entities
+
+    outcomes = await write_entities(
+        store, after, owner=owner, mapping=mapping, only_changed=False, searches=True
+    )
+    errors = [failure_message(outcome) for outcome in outcomes if not outcome.ok]
+    kept = {_key(entity) for entity in after}
+    gone = [key for key in dict.fromkeys(map(_key, before)) if key not in kept]
+    if gone:
+        cascade = mapping.delete_dependent_entities
+        result = await store.delete_entities(gone, delete_dependents=cascade)
+        errors += [
+            f"entity {identifier!r} of blueprint {blueprint!r} was not deleted: "
+            f"{len(dependents)} other entities relate to it"
+            for (blueprint, identifier), dependents in result.blocked.items()
+        ]
+    return errors
+
+
+def _key(entity: Entity) -> EntityKey:
+    return str(entity.get("blueprint")), identifier_text(entity.get("identifier"))

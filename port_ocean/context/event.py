@@ -167,10 +167,13 @@ async def event_context(
     event_type: str,
     trigger_type: str = "manual",
     attributes: dict[str, Any] | None = None,
+    parent_override: EventContext | None = None,
     **_: Any,
 ) -> AsyncIterator[EventContext]:
-    """A nested event, inheriting the resource and mapping of the current one."""
-    parent = _current.get()
+    """A nested event, inheriting the attributes, resource and mapping of the current one,
+    or of ``parent_override`` when given (an event a worker task took from a queue, made
+    where that task does not run)."""
+    parent = parent_override or _current.get()
     context = EventContext(
         event_type=str(getattr(event_type, "value", event_type)),
         trigger_type=trigger_type,

@@ -20,6 +20,7 @@ from port_ocean._stop_callbacks import SignalHandler
 from port_ocean._unsupported import UnsupportedAttributeError, message, missing
 from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
+from port_ocean.context._entity_writes import EntityWrites
 from port_ocean.context._folder import import_file, registered_by
 from port_ocean.context.event import EventType
 from port_ocean.exceptions.context import PortOceanContextAlreadyInitializedError
@@ -34,7 +35,7 @@ CLIENT_TIMEOUT = 60
 ``http_async_client`` waits."""
 
 
-class PortOceanContext(Integration):
+class PortOceanContext(EntityWrites, Integration):
     """Ocean's :class:`~ocean.Integration` with the original's ``ocean`` surface."""
 
     def __init__(self, app: Any = None) -> None:

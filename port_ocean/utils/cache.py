@@ -2,10 +2,12 @@
 
 Results are kept in ``ocean.app.cache_provider`` (read through this module's ``ocean``;
 integrations' tests give a mock provider), keyed by the function and its arguments (a
-method's ``self`` left out). Concurrent callers of a coroutine with the same key share one
-call; an iterator's batches are yielded as they come (a failure after some leaves those
-with the caller, as in the original) and kept once it has ended, so callers that start
-while it runs make their own call. A falsy
+method's ``self`` left out). Concurrent callers with the same key share one call, as in
+the original: an iterator's batches are yielded to its first caller as they come (a failure
+after some leaves those with the caller) and kept once it has ended, while the callers
+that came meanwhile wait for them (or, when it failed, make their own call). A call that
+asks again for the result it is computing (a nested call, which would wait for itself in
+the original) makes its own call. A falsy
 result (``[]``, ``None``, ``0``) is not served from the cache. When Ocean runs the
 integration the provider is in memory and emptied when each full resync starts and ends.
 """
@@ -13,11 +15,12 @@ integration the provider is in memory and emptied when each full resync starts a
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from port_ocean._result_cache import results as _results
@@ -67,15 +70,36 @@ def cache_iterator_result() -> Callable[
                 for batch in cached:
                     yield batch
                 return
-            batches = []
-            async for batch in function(*args, **kwargs):
-                batches.append(batch)
-                yield batch
-            await _write(key, batches)
+            if _results.produced_here(key):  # a nested call: it would wait for itself
+                async for batch in function(*args, **kwargs):
+                    yield batch
+                return
+            fresh = functools.partial(function, *args, **kwargs)
+            async with contextlib.aclosing(_shared(key, fresh)) as batches:
+                async for batch in batches:
+                    yield batch
 
         return wrapper
 
     return decorate
+
+
+async def _shared(key: str, fresh: Callable[[], AsyncIterator[Any]]) -> AsyncGenerator[Any, None]:
+    """The batches kept for ``key`` once the caller computing them is done, or else those
+    of ``fresh()``, yielded as they come and kept once it has ended; one caller at a
+    time."""
+    async with _results.lock(key):
+        cached = await _read(key)
+        if cached:
+            for batch in cached:
+                yield batch
+            return
+        batches = []
+        with _results.producing(key):
+            async for batch in fresh():
+                batches.append(batch)
+                yield batch
+        await _write(key, batches)
 
 
 def cache_coroutine_result(

@@ -486,6 +486,17 @@ async def test_what_a_test_sets_on_event_belongs_to_that_event_only() -> None:
     assert seen == ["first mapping", None, "second mapping"]
 
 
+async def test_an_event_may_name_the_event_it_nests_in() -> None:
+    from port_ocean.context.event import event, event_context
+
+    async with event_context("http_request", attributes={"k": 1}) as request:
+        request.port_app_config = "the request's mapping"
+    async with event_context("worker", parent_override=request):  # as GitLab's queue worker
+        seen = (event.event_type, event.port_app_config, event.attributes)
+
+    assert seen == ("worker", "the request's mapping", {"k": 1})
+
+
 async def test_resource_set_through_its_proxy_is_the_running_events() -> None:
     from port_ocean.context.event import event
     from port_ocean.context.resource import resource, resource_context

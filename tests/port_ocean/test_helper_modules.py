@@ -308,6 +308,55 @@ async def test_a_cached_iterator_yields_its_batches_as_they_come_and_keeps_only_
         assert whole == await provider.get(hash_func(pages, False)) == [[1], [2]]
 
 
+async def test_concurrent_callers_of_a_cached_iterator_share_one_call() -> None:
+    from port_ocean.cache.memory import InMemoryCacheProvider
+    from port_ocean.utils.cache import cache_iterator_result
+
+    calls: list[str] = []
+
+    @cache_iterator_result()
+    async def users(org: str) -> AsyncIterator[list[str]]:
+        calls.append(org)
+        for page in ("a", "b"):
+            await asyncio.sleep(0.01)
+            yield [f"{org}-{page}"]
+
+    async def read(org: str) -> list[list[str]]:
+        return [batch async for batch in users(org)]
+
+    with mock.patch("port_ocean.utils.cache.ocean") as ocean:
+        ocean.app.cache_provider = InMemoryCacheProvider()
+        together = await asyncio.gather(*(read("acme") for _ in range(4)))
+
+    assert together == [[["acme-a"], ["acme-b"]]] * 4
+    assert calls == ["acme"]  # the others waited for the first caller's pages
+
+
+async def test_a_cached_iterator_asked_again_while_it_runs_does_not_wait_for_itself() -> None:
+    from port_ocean.cache.memory import InMemoryCacheProvider
+    from port_ocean.utils.cache import cache_iterator_result
+
+    @cache_iterator_result()
+    async def pages() -> AsyncIterator[list[int]]:
+        yield [1]
+        yield [2]
+
+    async def nested() -> list[tuple[int, int]]:
+        return [(a, b) async for outer in pages() for a in outer async for b in _flat(pages())]
+
+    with mock.patch("port_ocean.utils.cache.ocean") as ocean:
+        ocean.app.cache_provider = InMemoryCacheProvider()
+        pairs = await asyncio.wait_for(nested(), 2)
+
+    assert pairs == [(1, 1), (1, 2), (2, 1), (2, 2)]
+
+
+async def _flat(batches: AsyncIterator[list[int]]) -> AsyncIterator[int]:
+    async for batch in batches:
+        for item in batch:
+            yield item
+
+
 def test_jq_is_evaluated_synchronously_for_values_outside_a_resync() -> None:
     from port_ocean.core.handlers.entity_processor.jq_entity_processor_sync import (
         JQEntityProcessorSync,
@@ -317,7 +366,7 @@ def test_jq_is_evaluated_synchronously_for_values_outside_a_resync() -> None:
     assert JQEntityProcessorSync._search({"a": {"b": 1}}, ".a.b") == 1
     assert JQEntityProcessorSync._search({"a": 1}, ".a | bad(") is None
     assert JQEntityProcessorSync._search_as_bool({"x": "y"}, ".x == 'y'") is True
-    with pytest.raises(EntityProcessorException, match="Expected boolean"):
+    with pytest.raises(EntityProcessorException, match="Expected boolean value for pattern '.x'"):
         JQEntityProcessorSync._search_as_bool({"x": "y"}, ".x")
 
 

@@ -1,6 +1,7 @@
 """The entity calls of the original's ``PortClient`` integrations make themselves
 (``upsert_entity``, ``search_entities``, ``search_batch_entities``), over Ocean's store
-(:mod:`ocean.entity_calls`), with the original's ``Entity`` models in and out."""
+(:mod:`ocean.entity_calls`), with the original's ``Entity`` models in and out; and the
+entities ``ocean.update_diff`` and ``ocean.unregister`` write and delete."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 
-from ocean.entity_calls import entity_call, keys_query, owned_keys
+from ocean.entity_calls import apply_diff, entity_call, keys_query, owned_keys
+from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store
 from ocean.store.port.requests import owned_query
 from port_ocean.clients.port.refusals import write_refusal
@@ -27,6 +29,7 @@ class EntityCalls:
 
     _store: Store
     _owner: Owner
+    _mapping: PortAppConfig
 
     def _as(self, user_agent_type: UserAgentType | None) -> Owner:
         """The integration as the writer ``user_agent_type`` names (``exporter``, ``gitops``;
@@ -48,12 +51,10 @@ class EntityCalls:
         the catalog refused it as something it relates to (or its blueprint) is missing.
         Another refusal raises ``httpx.HTTPStatusError`` (``should_raise``), else is logged
         and answered as a success (None for an entity whose identifier is a search)."""
-        sent = (
-            entity if isinstance(entity, dict) else entity.dict(exclude_unset=True, by_alias=True)
-        )
+        sent = _sent(entity)
         outcome, answer = await entity_call(
             self._store,
-            sent,  # type: ignore[arg-type]
+            sent,
             owner=self._as(user_agent_type),
             merge=request_options["merge"],
             create_missing_related=request_options["create_missing_related_entities"],
@@ -99,6 +100,30 @@ class EntityCalls:
         wrote, each with its identifier and blueprint."""
         keys = [(str(entity.blueprint), str(entity.identifier)) for entity in entities_to_search]
         return await self.search_entities(user_agent_type, keys_query(keys))
+
+    async def _apply_diff(
+        self,
+        before: list[Entity],
+        after: list[Entity],
+        user_agent_type: UserAgentType | None,
+    ) -> None:
+        """Write ``after`` as ``user_agent_type`` and delete what ``before`` has that
+        ``after`` has not (:func:`ocean.entity_calls.apply_diff`); what the catalog refused
+        is logged, as the original logs it, not raised."""
+        errors = await apply_diff(
+            self._store,
+            [_sent(entity) for entity in before],
+            [_sent(entity) for entity in after],
+            owner=self._as(user_agent_type),
+            mapping=self._mapping,
+        )
+        for error in errors:
+            _log.error("%s", error)
+
+
+def _sent(entity: Entity | dict[str, Any]) -> Any:
+    """The entity as the catalog is sent it: the fields it was given, by their aliases."""
+    return entity if isinstance(entity, dict) else entity.dict(exclude_unset=True, by_alias=True)
 
 
 def _reduced(entity: dict[str, Any]) -> Entity:

@@ -25,7 +25,8 @@ class JQEntityProcessorSync:
         value = search_as_bool_value(data, pattern)
         if not isinstance(value, bool):
             raise EntityProcessorException(
-                f"Expected boolean value, got value:{value} of type: {type(value)} instead"
+                f"Expected boolean value for pattern {pattern!r}, got value:{value} of type: "
+                f"{type(value)} instead"
             )
         return value
 

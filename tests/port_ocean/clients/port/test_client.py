@@ -235,3 +235,31 @@ async def test_search_batch_entities_finds_those_given_that_the_integration_wrot
         ("project", "OPS"),
     ]
     assert nothing == []
+
+
+async def test_update_diff_writes_after_and_deletes_what_only_before_had(
+    started: tuple[Any, SQLiteStore, Sail], caplog: pytest.LogCaptureFixture
+) -> None:
+    ocean, store, _ = started
+    first = [_entity("A", title="A"), _entity("B", title="B")]
+    await ocean.update_diff({"before": [], "after": first}, UserAgentType.gitops)
+    then = [_entity("B", title="B again"), _entity("C"), _entity("x", blueprint="nope")]
+
+    await ocean.update_diff({"before": first, "after": then}, UserAgentType.gitops)  # as GitOps
+
+    stored = await store.get_entities("project", ["A", "B", "C"])
+    gitops = await ocean.port_client.search_entities(UserAgentType.gitops)
+    assert sorted(stored) == ["B", "C"] and stored["B"]["title"] == "B again"
+    assert sorted(e.identifier for e in gitops) == ["B", "C"]
+    assert "'nope'" in caplog.text  # a refused entity is logged, as the original logs it
+
+
+async def test_unregister_deletes_the_entities_named(
+    started: tuple[Any, SQLiteStore, Sail],
+) -> None:
+    ocean, store, _ = started
+    await ocean.register_raw("project", [{"key": k, "name": k, "archived": False} for k in "PQ"])
+
+    await ocean.unregister([Entity(blueprint="project", identifier="P")])  # as AWS's live events
+
+    assert sorted(await store.get_entities("project", ["P", "Q"])) == ["Q"]
