@@ -7,9 +7,11 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 
 from ocean.errors import OceanError, QueueUnavailableError
 from ocean.listen.http import DirectRoute
+from ocean.listen.reload import mapping_of_record
 from ocean.live.open import open_queue, queue_url
 from ocean.live.process import LiveEvents, process
 from ocean.live.queue import EventQueue, QueuedEvent
@@ -17,11 +19,41 @@ from ocean.live.routes import live_event_routes
 from ocean.live.workers import Workers
 from ocean.monitor.metrics import Metrics
 from ocean.sail import Sail
-from ocean.store.base import Store
+from ocean.store.base import InstallsIntegrations, Store
 
 _log = logging.getLogger(__name__)
 READY_SECONDS = 1.0
 """How long ``/ready`` waits for the queue to answer."""
+
+
+MAPPING_TTL = 60.0
+"""Seconds a mapping read from a Port API serves live events before it is read again, as
+the original's cache of it (:func:`_rereading`)."""
+REREAD_SECONDS = 10.0
+"""How long the event that reads it again waits for the catalog's answer."""
+
+
+def _rereading(sail: Sail, store: Store) -> Callable[[], Awaitable[None]] | None:
+    """Against a Port API, for a sail that never resyncs (WEBHOOKS_ONLY): read the mapping
+    Port keeps again (its UI edits it), as the original's live events read it through a
+    60 s cache. Other listeners read it before each resync (Port asks for one when the
+    mapping is saved), and their live events use it; swapping it under a resync under way
+    would change the kinds it is syncing. A mapping that cannot be used is logged, and the
+    one in use stays."""
+    if not isinstance(store, InstallsIntegrations):
+        return None
+    if sail.settings.event_listener.type.upper() not in ("WEBHOOKS_ONLY", "ACTIONS_ONLY"):
+        return None
+
+    async def reread() -> None:
+        try:
+            async with asyncio.timeout(REREAD_SECONDS):  # an event waits for it
+                await mapping_of_record(sail, store)
+        except (OceanError, TimeoutError) as error:
+            why = str(error) or f"the catalog did not answer within {REREAD_SECONDS:g} s"
+            _log.error("reading the mapping again: %s; live events use the one in use", why)
+
+    return reread
 
 
 class LiveService:
@@ -45,6 +77,11 @@ class LiveService:
             live, queue, metrics, max_body_bytes=max_body, retry_after=retry_after
         )
         self.workers = Workers(queue, self._apply, retry_max=retry_max)
+        self.reread: Callable[[], Awaitable[None]] | None = None
+        """Reads the mapping of record again (:func:`_rereading`); None: never."""
+        self.reread_at = -math.inf
+        """When it was last read (``time.monotonic``)."""
+        self.mapping_ttl = MAPPING_TTL
 
     async def unready(self) -> str | None:
         """Why ``/ready`` should answer 503: the queue does not answer (None when it does)."""
@@ -61,6 +98,9 @@ class LiveService:
         return None
 
     async def _apply(self, event: QueuedEvent) -> str | None:
+        if self.reread is not None and time.monotonic() - self.reread_at >= self.mapping_ttl:
+            self.reread_at = time.monotonic()  # (once for the events applied meanwhile)
+            await self.reread()
         failure = await process(self.live, event)
         route = self.live.route_of(event.path) or "unknown"  # the template, not each value
         if failure is None:
@@ -107,13 +147,15 @@ class LiveService:
         )
         url = queue_url(settings.live_events.queue_url, sail.catalog_url)
         queue = await open_queue(url, sail.owner.identifier, consumer=settings.live_events.consumer)
-        return cls(
+        service = cls(
             live,
             queue,
             metrics,
             max_body=settings.live_events.max_body_bytes,
             retry_max=settings.live_events.retry_max_seconds,
         )
+        service.reread = _rereading(sail, store)
+        return service
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.workers.run(stop)
