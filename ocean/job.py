@@ -4,6 +4,7 @@ its kinds (:mod:`ocean.kind_sync`)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,6 +60,9 @@ class ResyncJob:
     skip_unchanged_pages: bool = True
     """Skip raw pages synced cleanly last time and unchanged since, where the catalog
     remembers pages (see :mod:`ocean.load.page_memo`)."""
+    started: Callable[[], None] = lambda: None
+    """Called once the run is recorded as running, before its ``on_resync_start`` hooks
+    (its sync metrics' start, :mod:`ocean.monitor.port_sync_metrics`)."""
     send_examples: bool = False
     """Give the catalog each resource's first raw items for its mapping editor, where it
     takes them (a Port API: :mod:`ocean.extract.examples`)."""

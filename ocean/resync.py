@@ -121,6 +121,7 @@ def _lets_kinds_run(error: Exception) -> bool:
 
 
 async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tally) -> None:
+    job.started()
     hooks = job.integration.resync_start_hooks
     raised = await run_hooks(hooks, "on_resync_start", report.errors, until_failure=True)
     tally.state_known = not raised

@@ -147,6 +147,9 @@ class Settings(_Section):
     send_raw_data_examples: bool = True
     """Against a Port API: give its mapping editor each kind's first raw items, masked, with
     every resync (``ocean.extract.examples``)."""
+    status_heartbeat_interval_seconds: Annotated[float, Meta(gt=0)] = 10.0
+    """Against a Port API that takes sync metrics: seconds between the heartbeats a running
+    resync sends it (``ocean.monitor.port_sync_metrics``)."""
     initialize_port_resources: bool = True
     """Against a Port API: create the folder's blueprints when the integration is first
     set up there (not once it is: blueprints are then Port's to edit); false, never."""

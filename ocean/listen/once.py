@@ -18,6 +18,7 @@ from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
 from ocean.mapping import to_document
+from ocean.monitor.port_sync_metrics import sync_metrics
 from ocean.monitor.report import ResyncReport
 from ocean.monitor.sensitive import redact
 from ocean.port_resources import SetsUpResources, set_up
@@ -159,9 +160,12 @@ async def _resync(
     incremental: bool = False,
 ) -> ResyncReport:
     """One resync (an incremental sync when ``incremental``), the lease held (or not kept
-    by the catalog); against a Port API, with the mapping it keeps."""
+    by the catalog); against a Port API, with the mapping it keeps, and a full resync
+    reporting its sync metrics where the integration's record says where."""
+    record = None
     if isinstance(store, InstallsIntegrations):
-        await mapping_of_record(sail, store)
+        record = await mapping_of_record(sail, store)
+    metrics = None if incremental else sync_metrics(sail, store, record, observer)
     pool = _pool(sail)
     job = ResyncJob(
         integration=sail.folder.integration,
@@ -169,7 +173,7 @@ async def _resync(
         resources=sail.resources,
         store=store,
         owner=sail.owner,
-        observer=observer,
+        observer=metrics or observer,
         pool=pool,
         concurrent_kinds=sail.settings.max_concurrent_kinds,
         freshness=freshness,
@@ -180,11 +184,14 @@ async def _resync(
         if isinstance(store, LeasesResyncs)
         else None,
     )
+    if metrics is not None:
+        job.started = metrics.start
     try:
         if incremental:
             minutes = sail.settings.integration.incremental_minutes()
             return await run_incremental(job, seed_minutes=minutes)
-        return await run_resync(job, trigger=trigger)
+        resynced = run_resync(job, trigger=trigger)
+        return await (metrics.around(resynced) if metrics else resynced)
     finally:
         if pool is not None:
             pool.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from msgspec.structs import fields
 
@@ -70,11 +71,11 @@ class MappingReload:
         return True
 
 
-async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> None:
+async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> dict[str, Any]:
     """Apply the mapping the integration's record in ``store`` holds, if it differs from
     the one in use. An empty one, or one that does not validate, raises
     :class:`MappingError`: the resync fails before it writes or deletes anything, as the
-    original's does (its ``EmptyPortAppConfigError``)."""
+    original's does (its ``EmptyPortAppConfigError``). The record, as read."""
     identifier = sail.owner.identifier
     record = await store.get_integration(identifier) or {}
     document = record.get("config")
@@ -86,11 +87,11 @@ async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> None:
         )
     in_use = to_document(sail.folder.mapping)
     if document == in_use:
-        return
+        return record
     integration = sail.folder.integration
     mapping = parse_mapping(document, source=where, model=integration.mapping_model)
     if to_document(mapping) == in_use:
-        return
+        return record
     resources = compile_resources(
         mapping.resources, env=sail.env, resolver=integration.field_resolver(), strict=False
     )
@@ -102,6 +103,7 @@ async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> None:
         where,
         ", ".join(mapping.kinds) or "none",
     )
+    return record
 
 
 def _read(path: Path | None) -> bytes | None:

@@ -33,26 +33,13 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from ocean.monitor.report import COUNTS, KindReport, ResyncReport
+from ocean.monitor.report import COUNTS, ORIGINAL_OBJECT_COUNTS, KindReport, ResyncReport
 
 _PHASES = ("extract", "transform", "load")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _STATUSES = ("running", "completed", "failed", "aborted")
 RESYNC_KIND = "__resync__"
 """The original's ``kind`` label for the resync as a whole."""
-
-_OBJECT_COUNTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("extract", "raw_extracted", ("extracted",)),
-    ("transform", "transformed", ("mapped",)),
-    ("transform", "filtered_out", ("filtered_out",)),
-    ("transform", "failed", ()),
-    ("load", "loaded", ("created", "updated")),
-    ("load", "skipped", ("unchanged", "skipped")),
-    ("load", "failed", ("failed",)),
-    ("delete", "deleted", ("deleted",)),
-)
-"""The original's ``object_count`` samples: phase, type, and the report counts they sum.
-Ocean counts an item that failed in any phase once, under ``load``/``failed``."""
 
 
 class _Original:
@@ -79,7 +66,7 @@ class _Original:
     def finished(self, report: ResyncReport) -> None:
         for kind in report.kinds:
             label = f"{kind.kind}-{kind.index}"
-            for phase, kind_type, names in _OBJECT_COUNTS:
+            for phase, kind_type, names in ORIGINAL_OBJECT_COUNTS:
                 value = sum(int(getattr(kind, name)) for name in names)
                 self.objects.labels(label, phase, kind_type).set(value)
             for phase in _PHASES:

@@ -19,6 +19,20 @@ COUNTS = (
 )
 """The per-kind counts, in the order the summary shows them."""
 
+ORIGINAL_OBJECT_COUNTS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("extract", "raw_extracted", ("extracted",)),
+    ("transform", "transformed", ("mapped",)),
+    ("transform", "filtered_out", ("filtered_out",)),
+    ("transform", "failed", ()),
+    ("load", "loaded", ("created", "updated")),
+    ("load", "skipped", ("unchanged", "skipped")),
+    ("load", "failed", ("failed",)),
+    ("delete", "deleted", ("deleted",)),
+)
+"""The original's ``object_count`` types per phase, and the counts of a :class:`KindReport`
+each sums (what ``/metrics`` shows and what Port's sync metrics get). Ocean counts an item
+that failed in any phase once, under ``load``/``failed``."""
+
 
 @dataclass
 class KindReport:

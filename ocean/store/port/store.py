@@ -92,6 +92,12 @@ class PortAPIStore:
         """The User-Agent of searches and deletions (None before the owner is known)."""
         return self._owner.datasource if self._owner is not None else None
 
+    @property
+    def port_http(self) -> PortHTTP:
+        """Its client (the token, the concurrency limit), for the integration's other Port
+        calls: its sync metrics (:mod:`ocean.monitor.port_sync_metrics`)."""
+        return self._http
+
     async def close(self) -> None:
         await self._http.close()
 

@@ -60,6 +60,12 @@ class FakePort:
         """The body of each acknowledgement of an action run."""
         self.examples: dict[tuple[str, str], list[Any]] = {}
         """The raw examples given per (integration, kind), the last given."""
+        self.ingest_url: str | None = None
+        """The ``metricAttributes.ingestUrl`` integration records are answered with (None:
+        none); the calls to it, under ``/ingest/`` of this host, are recorded in
+        ``metric_calls``."""
+        self.metric_calls: list[tuple[str, str, Any]] = []
+        """Each sync-metrics and heartbeat call's method, path and body."""
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self._slowly if self.latency else self.handle)
@@ -115,6 +121,9 @@ class FakePort:
                 401, json={"ok": False, "error": "token_expired", "message": "expired"}
             )
         body = json.loads(request.content) if request.content else None
+        if path.startswith("/ingest/"):  # the metrics ingest URL it names (ingest_url)
+            self.metric_calls.append((method, path, body))
+            return httpx.Response(200, json={"ok": True})
         return self._route(method, path, body, request)
 
     def _route(self, method: str, path: str, body: Any, request: httpx.Request) -> httpx.Response:
@@ -156,12 +165,16 @@ class FakePort:
             return httpx.Response(200, json={"ok": True})
         if method == "POST":
             self.integrations[body["installationId"]] = body
-            return httpx.Response(200, json={"ok": True, "integration": body})
+            return httpx.Response(200, json={"ok": True, "integration": body | self._attributes()})
         record = self.integrations.get(parts[1])
         if record is None:
             return httpx.Response(404, json={"ok": False, "error": "not_found", "message": "no"})
         record.update(body or {})
-        return httpx.Response(200, json={"ok": True, "integration": record})
+        return httpx.Response(200, json={"ok": True, "integration": record | self._attributes()})
+
+    def _attributes(self) -> dict[str, Any]:
+        """What Port adds to an integration's record: where its metrics go."""
+        return {"metricAttributes": {"ingestUrl": self.ingest_url}} if self.ingest_url else {}
 
     def _blueprints(self, method: str, parts: list[str], body: Any) -> httpx.Response:
         if method == "GET":
