@@ -77,13 +77,14 @@ def retry(
 
     async def revive(opened: EventQueue) -> None:
         unknown = sorted(set(ids) - {event.id for event in await opened.dead()})
+        if unknown:  # (none revived: the ids are those `dead` prints, as it prints them)
+            raise OceanError(
+                f"no dead-lettered event of {identifier} has the id(s) {', '.join(unknown)}, "
+                f"so none was queued again: `ocean events dead {identifier}` lists those "
+                "there are"
+            )
         count = await opened.revive(list(ids) or None)
         click.echo(f"{count} event(s) queued again for {identifier}")
-        if unknown:
-            raise OceanError(
-                f"no dead-lettered event of {identifier} has the id(s) {', '.join(unknown)}: "
-                f"`ocean events dead {identifier}` lists those there are"
-            )
 
     _with_queue(identifier, queue, catalog_url, revive)
 

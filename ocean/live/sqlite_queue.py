@@ -241,7 +241,8 @@ class SQLiteEventQueue:
     async def _next(self, limit: int) -> list[QueuedEvent]:
         """Up to ``limit`` events: the next of keys whose turn came, then those past the
         cursor. Those of the first are out once found: a read past the cursor that fails
-        then is made again by the next take, rather than lose them."""
+        then is made again by the next take, rather than lose them; a take cancelled then
+        puts them back (their keys would stay held until a restart)."""
         events = await self._refill(limit)
         if len(events) < limit:
             try:
@@ -249,7 +250,20 @@ class SQLiteEventQueue:
             except StoreError:
                 if not events:
                     raise
+            except BaseException:  # a cancel, a row that does not decode: in turn again
+                self._put_back(events)
+                raise
         return events
+
+    def _put_back(self, events: list[QueuedEvent]) -> None:
+        """Events :meth:`_refill` handed out that the take will not return: each first in
+        its key's line again, its key's turn due (as before the take)."""
+        for event in reversed(events):
+            name = str(event.key)
+            key = self._keys[name]
+            key.waiting.appendleft(event)
+            key.out, self._kept = 0, self._kept + 1
+            self._due[name] = None
 
     async def _scan(self, limit: int) -> list[QueuedEvent]:
         """Up to ``limit`` events past the cursor that may go out, read on past the rows of

@@ -64,17 +64,18 @@ def test_an_unknown_queue_scheme_is_a_clear_error(tmp_path: Path) -> None:
     assert "OCEAN__LIVE_EVENTS__QUEUE_URL" in result.output
 
 
-def test_retry_names_the_ids_no_dead_event_has(tmp_path: Path) -> None:
+@pytest.mark.parametrize("given", ["42", "001"], ids=["unknown", "not-as-dead-prints-it"])
+def test_retry_names_the_ids_no_dead_event_has_and_queues_none(tmp_path: Path, given: str) -> None:
     catalog, path = tmp_path / "catalog.db", tmp_path / "catalog.events.db"
     asyncio.run(_bury_two(path))
 
     retried = CliRunner().invoke(
-        cli, ["events", "retry", "my-hooks", "1", "42", "--catalog", str(catalog)]
+        cli, ["events", "retry", "my-hooks", "2", given, "--catalog", str(catalog)]
     )
 
     assert retried.exit_code == 2
-    assert "1 event(s) queued again for my-hooks" in retried.output
-    assert "no dead-lettered event of my-hooks has the id(s) 42" in retried.output
+    assert f"no dead-lettered event of my-hooks has the id(s) {given}, so none" in retried.output
+    assert asyncio.run(_waiting(path)) == []
 
 
 @pytest.mark.parametrize("command", ["dead", "pending", "retry"])

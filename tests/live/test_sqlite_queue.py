@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -257,6 +258,41 @@ async def test_a_key_s_turn_is_not_lost_when_the_read_past_the_cursor_fails(
         assert _names(await queue.take(10, timeout=0)) == ["b1"]
     finally:
         await other.close()
+
+
+async def test_a_take_cancelled_anywhere_leaves_no_key_held(
+    queue: SQLiteEventQueue, tmp_path: Path
+) -> None:
+    """A take cancelled while it reads past the cursor gives back the events whose turn it
+    had taken (their keys stayed held until a restart)."""
+    other = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
+    try:
+        for steps in range(12):  # cancelled after that many turns of the loop
+            for n in (1, 2):
+                await _put_keyed(queue, "a", steps * 10 + n)
+            (first,) = await queue.take(10, timeout=0)  # the second waits in memory
+            await _put_keyed(other, "b", steps)  # read past the cursor by the next take
+            queue.arrived()
+            await queue.done(first)
+            taking = asyncio.create_task(queue.take(10, timeout=0))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            taking.cancel()
+            taken = [] if await _cancelled(taking) else taking.result()
+            taken += await queue.take(10, timeout=0)
+            assert sorted(_names(taken)) == sorted([f"a{steps * 10 + 2}", f"b{steps}"])
+            for event in taken:
+                await queue.done(event)
+    finally:
+        await other.close()
+
+
+async def _cancelled(task: asyncio.Task[Any]) -> bool:
+    try:
+        await task
+    except asyncio.CancelledError:
+        return True
+    return False
 
 
 @pytest.mark.parametrize("putter", ["this process", "another process"])
