@@ -88,8 +88,9 @@ async def apply_diff(
     """Write every entity of ``after`` as ``owner`` (the mapping's merge and relation
     settings), then delete those of ``before`` that ``after`` has no longer, whoever wrote
     them (with what relates to them when the mapping deletes dependents), as the original's
-    ``update_diff`` does. Returns the errors: each entity the catalog refused, each it kept
-    because other entities relate to it."""
+    ``update_diff`` does; with ``createMissingRelatedEntities`` those the written entities
+    relate to are kept (deleting one would take the entity just written along). Returns the
+    errors: each entity the catalog refused, each it kept because others relate to it."""
     # imported here: the catalog server imports this module and writes no mapped entities
     from ocean.load.apply import failure_message, write_entities
 
@@ -99,6 +100,10 @@ async def apply_diff(
     errors = [failure_message(outcome) for outcome in outcomes if not outcome.ok]
     kept = {_key(entity) for entity in after}
     gone = [key for key in dict.fromkeys(map(_key, before)) if key not in kept]
+    if gone and mapping.create_missing_related_entities:
+        written = [after[outcome.index] for outcome in outcomes if outcome.ok]
+        related = await _related(store, written)
+        gone = [key for key in gone if key not in related]
     if gone:
         cascade = mapping.delete_dependent_entities
         result = await store.delete_entities(gone, delete_dependents=cascade)
@@ -112,3 +117,24 @@ async def apply_diff(
 
 def _key(entity: Entity) -> EntityKey:
     return str(entity.get("blueprint")), identifier_text(entity.get("identifier"))
+
+
+async def _related(store: Store, entities: list[Entity]) -> set[EntityKey]:
+    """The keys ``entities`` relate to, each relation's target blueprint its blueprint's."""
+    targets = {
+        (str(blueprint["identifier"]), name): str(relation.get("target"))
+        for blueprint in await store.list_blueprints()
+        for name, relation in (blueprint.get("relations") or {}).items()
+    }
+    related: set[EntityKey] = set()
+    for entity in entities:
+        for name, value in (entity.get("relations") or {}).items():
+            target = targets.get((str(entity.get("blueprint")), name))
+            for identifier in value if isinstance(value, list) else [value]:
+                if (
+                    target is not None
+                    and identifier is not None
+                    and not isinstance(identifier, dict)
+                ):
+                    related.add((target, identifier_text(identifier)))
+    return related

@@ -254,6 +254,22 @@ async def test_update_diff_writes_after_and_deletes_what_only_before_had(
     assert "'nope'" in caplog.text  # a refused entity is logged, as the original logs it
 
 
+async def test_update_diff_keeps_what_the_entities_it_wrote_relate_to(
+    started: tuple[Any, SQLiteStore, Sail],
+) -> None:
+    """As the original with ``createMissingRelatedEntities``: deleting the target would
+    take the member just written along (the mapping deletes dependents)."""
+    ocean, store, _ = started
+    first = [_entity("P", title="P")]
+    await ocean.update_diff({"before": [], "after": first}, UserAgentType.gitops)
+    then = [Entity(identifier="m1", blueprint="member", relations={"project": "P"})]
+
+    await ocean.update_diff({"before": first, "after": then}, UserAgentType.gitops)
+
+    assert sorted(await store.get_entities("project", ["P"])) == ["P"]
+    assert sorted(await store.get_entities("member", ["m1"])) == ["m1"]
+
+
 async def test_unregister_deletes_the_entities_named(
     started: tuple[Any, SQLiteStore, Sail],
 ) -> None:
