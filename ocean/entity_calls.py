@@ -126,15 +126,11 @@ async def _related(store: Store, entities: list[Entity]) -> set[EntityKey]:
         for blueprint in await store.list_blueprints()
         for name, relation in (blueprint.get("relations") or {}).items()
     }
-    related: set[EntityKey] = set()
-    for entity in entities:
-        for name, value in (entity.get("relations") or {}).items():
-            target = targets.get((str(entity.get("blueprint")), name))
-            for identifier in value if isinstance(value, list) else [value]:
-                if (
-                    target is not None
-                    and identifier is not None
-                    and not isinstance(identifier, dict)
-                ):
-                    related.add((target, identifier_text(identifier)))
-    return related
+    return {
+        (target, identifier_text(identifier))
+        for entity in entities
+        for name, value in (entity.get("relations") or {}).items()
+        if (target := targets.get((str(entity.get("blueprint")), name))) is not None
+        for identifier in (value if isinstance(value, list) else [value])
+        if identifier is not None and not isinstance(identifier, dict)
+    }
