@@ -12,6 +12,12 @@ with a log line saying so, never run twice nor left in progress. A run acknowled
 a lease (the original's runner, which never renews one, as Port has no leases) and a run
 handed to an external system (a PATCH setting ``externalRunId``, which drops its lease)
 hold none: they stay in progress until someone ends them, as in Port.
+
+Port also hands integrations the node runs of its workflows (``claim_node_runs``,
+``ack_node_run``, ``patch_node_run``, ``add_node_logs``, ``node_run_by_external_id``; see
+:mod:`ocean.store.port.actions`). Ocean's own catalogs, embedded or served, run no
+workflows: by default a catalog has no node runs, so its claim answers none and a lookup
+finds none (no error, nothing logged), and a call on a node run says it does not exist.
 """
 
 from __future__ import annotations
@@ -116,6 +122,42 @@ class ActionsCatalog(ABC):
     @abstractmethod
     async def run_logs(self, run_id: str) -> list[dict[str, Any]]:
         """The run's log lines, oldest first (``message``, ``level``, ``createdAt``)."""
+
+    # Workflow node runs: only Port has them (see the module's docstring).
+
+    async def claim_node_runs(
+        self, installation: str, limit: int, visibility_seconds: float, exclude: list[str]
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` pending workflow node runs for ``installation`` (Port's
+        ``WorkflowNodeRun``), hidden from other claims for ``visibility_seconds``, those of
+        the nodes in ``exclude`` (their ``nodeUid``) left out; here: none."""
+        return []
+
+    async def ack_node_run(self, run_id: str) -> None:
+        """Take the node run for good (:class:`RunAlreadyAcknowledgedError` when another
+        did; no lease: Port has none)."""
+        raise _no_node_run(run_id)
+
+    async def patch_node_run(self, run_id: str, patch: dict[str, Any]) -> None:
+        """Apply Port's node-run PATCH (``status``, ``result``, ``output``,
+        ``externalRunId``, ``links``)."""
+        raise _no_node_run(run_id)
+
+    async def add_node_logs(self, run_id: str, logs: list[dict[str, Any]]) -> None:
+        """Add ``{"level", "message"}`` lines (levels INFO, WARN, ERROR, DEBUG)."""
+        raise _no_node_run(run_id)
+
+    async def node_run_by_external_id(self, external_id: str) -> dict[str, Any] | None:
+        """The node run an external run of ``external_id`` carries on, if any; here: none."""
+        return None
+
+
+def _no_node_run(run_id: str) -> ActionError:
+    return ActionError(
+        f"workflow node run {run_id!r} does not exist: this catalog runs no workflows "
+        "(only Port hands out workflow node runs)",
+        404,
+    )
 
 
 class StoredActions(ActionsCatalog):

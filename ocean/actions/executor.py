@@ -8,6 +8,10 @@ An executor names the action it runs (``ACTION_NAME``, the action's
 run (:meth:`~ocean.actions.run.Run.started` with an id): then the executor's
 ``WEBHOOK_PROCESSOR_CLASS``, served on ``WEBHOOK_PATH``, finishes it when that run reports.
 An exception ends it ``FAILURE`` with the error in its log.
+
+From Port, an executor also runs the workflow node runs whose node's
+``integrationInvocationType`` is its ``ACTION_NAME`` (``run.kind == "workflow_node"``): the
+same calls report them, and returning completes one ``SUCCESS`` with its ``run.output``.
 """
 
 from __future__ import annotations

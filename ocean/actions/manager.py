@@ -1,19 +1,26 @@
-"""The execution manager: takes this integration's action runs from the catalog and runs
-them with the executors registered for them.
+"""The execution manager: takes this integration's action runs (and, from Port, its
+workflow node runs) from the catalog and runs them with the executors registered for them.
 
-It polls (``claim_runs``) for runs of its installation, at most
-``runs_buffer_high_watermark`` waiting at a time, leaving out an action that holds more than
-``max_runs_buffer_util_pct_per_action`` % of them. A run whose action has no executor is
-acknowledged and failed, saying so. Runs with the same partition key (the executor's
-:meth:`~ocean.actions.Executor.partition_key`) run one after another in claim order, the
-others alongside, ``workers_count`` at a time. Before a run starts, an executor near its
-rate limit is waited for (a log line on the run each time, at most 10 s per wait); then the
-run is acknowledged with a lease of the visibility timeout: the one atomic step that makes
+It polls (``claim_runs``, then ``claim_node_runs``, or the other way round: the first kind
+alternates from poll to poll, as the original's) for runs of its installation, at most
+``runs_buffer_high_watermark`` waiting at a time, leaving out an action (a workflow node)
+that holds more than ``max_runs_buffer_util_pct_per_action`` % of them. A workflow node run
+goes to the executor of its node's ``integrationInvocationType`` and is reported on its own
+routes (:mod:`ocean.actions.run`); only Port has them, and a failed claim of them (a Port
+without workflows) is logged once and leaves the action runs running. A run whose action
+has no executor is acknowledged and failed, saying so. Runs with the same partition key
+(the executor's :meth:`~ocean.actions.Executor.partition_key`) run one after another in
+claim order, the others alongside, ``workers_count`` at a time. Before a run starts, an
+executor near its rate limit is waited for (a log line on the run each time, at most 10 s
+per wait); then the run is acknowledged with a lease of the visibility timeout: the one atomic step that makes
 it this replica's (another replica's acknowledgement first: skipped). While it executes its
 lease is renewed every third of the visibility timeout, and the renewal is stopped before
 the run is reported; a replica killed mid-run lets the lease lapse and the run is failed by
-the next claim (:mod:`ocean.actions.catalog`). On stop, polling ends and running runs get
-``max_wait_seconds_before_shutdown`` to finish; those still running are failed, saying so.
+the next claim (:mod:`ocean.actions.catalog`); a node run holds no lease (Port has none),
+and as a node run cannot be read back, what its executor reported is what the run
+remembers (:attr:`~ocean.actions.run.Run.status`). On stop, polling ends and running runs
+get ``max_wait_seconds_before_shutdown`` to finish; those still running are failed,
+saying so.
 
 The manager outlives what goes wrong with one run (its error is logged with the run's id;
 a run claimed but not acknowledged is claimed again when the claim lapses) and with one
@@ -39,7 +46,7 @@ from typing import Any
 
 from ocean.actions.catalog import ActionsCatalog, CredentialRefusedError
 from ocean.actions.executor import Executor
-from ocean.actions.run import FAILURE, IN_PROGRESS, SUCCESS, Run
+from ocean.actions.run import ACTION, FAILURE, IN_PROGRESS, SUCCESS, WORKFLOW_NODE, Run
 from ocean.errors import (
     ActionError,
     ActionFailedError,
@@ -93,7 +100,12 @@ class ExecutionManager:
         self._slots = asyncio.Semaphore(max(1, self.settings.workers_count))
         self._held: set[str] = set()
         """Runs claimed and not yet done here (queued or executing)."""
-        self._per_action: Counter[str] = Counter()
+        self._per_action: Counter[tuple[str, str]] = Counter()
+        """Runs held per (kind, action or node)."""
+        self._nodes_first = False
+        """Which kind of run the next poll claims first (they alternate)."""
+        self._node_claim_failure: str | None = None
+        """How the last workflow claim failed (said once until one succeeds)."""
         self._partitions: dict[str, deque[tuple[Run, Executor]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
@@ -132,9 +144,23 @@ class ExecutionManager:
         room = self.settings.runs_buffer_high_watermark - len(self._held)
         if room <= 0:
             return 0
+        kinds = (WORKFLOW_NODE, ACTION) if self._nodes_first else (ACTION, WORKFLOW_NODE)
+        self._nodes_first = not self._nodes_first
+        taken = 0
+        for kind in kinds:
+            if room - taken <= 0:
+                break
+            claim = self._claim_nodes if kind == WORKFLOW_NODE else self._claim_actions
+            bodies = await claim(room - taken)
+            for body in bodies:
+                await self._take(body, kind)
+            taken += len(bodies)
+        return taken
+
+    async def _claim_actions(self, room: int) -> list[dict[str, Any]]:
         try:
-            bodies = await self.catalog.claim_runs(
-                self.installation, room, self.settings.visibility_seconds, self._saturated()
+            return await self.catalog.claim_runs(
+                self.installation, room, self.settings.visibility_seconds, self._saturated(ACTION)
             )
         except CredentialRefusedError as error:
             raise CredentialRefusedError(
@@ -150,27 +176,52 @@ class ExecutionManager:
                 f"catalog credentials create NAME --role integration --integration "
                 f"{self.installation}`, or an admin one) and restart it"
             ) from error
-        for body in bodies:
-            await self._take(body)
-        return len(bodies)
 
-    async def _take(self, body: dict[str, Any]) -> None:
+    async def _claim_nodes(self, room: int) -> list[dict[str, Any]]:
+        """Workflow node runs; a failed claim (other than a refused token) is none, said
+        once until a claim succeeds again, as action runs must go on without them."""
+        try:
+            bodies = await self.catalog.claim_node_runs(
+                self.installation, room, self.settings.visibility_seconds,
+                self._saturated(WORKFLOW_NODE),
+            )  # fmt: skip
+        except CredentialRefusedError as error:
+            raise CredentialRefusedError(
+                refused_token(self.installation, error), error.status
+            ) from error
+        except Exception as error:
+            failure = describe_error(error)
+            level = logging.DEBUG if failure == self._node_claim_failure else logging.WARNING
+            self._node_claim_failure = failure
+            _log.log(
+                level,
+                "actions: claiming the workflow node runs of %s failed (%s); action runs go "
+                "on, and the claim is tried again every poll", self.installation, failure,
+            )  # fmt: skip
+            return []
+        self._node_claim_failure = None
+        return bodies
+
+    async def _take(self, body: dict[str, Any], kind: str = ACTION) -> None:
         """Start or queue the claimed run ``body``; whatever fails is logged with its id."""
         try:
-            await self._accept(Run.of(body, self.catalog))
+            of = Run.of_node if kind == WORKFLOW_NODE else Run.of
+            await self._accept(of(body, self.catalog))
         except Exception as error:
+            named = (body.get("id") or body.get("identifier")) if isinstance(body, dict) else body
             _log.error(
                 "actions: taking run %s failed (%s); it was claimed, not acknowledged, so it "
-                "is claimed again once the claim lapses",
-                body.get("id") if isinstance(body, dict) else body, describe_error(error),
+                "is claimed again once the claim lapses", named, describe_error(error),
                 exc_info=error,
             )  # fmt: skip
 
-    def _saturated(self) -> list[str]:
+    def _saturated(self, kind: str) -> list[str]:
+        """The actions (node uids) of ``kind`` that hold their share of the buffer."""
         cap = self.settings.per_action_cap()
         if cap is None:
             return []
-        return sorted(action for action, count in self._per_action.items() if count >= cap)
+        held = self._per_action.items()
+        return sorted(name for (of, name), count in held if of == kind and count >= cap)
 
     async def _accept(self, run: Run) -> None:
         if run.id in self._held:
@@ -185,7 +236,7 @@ class ExecutionManager:
             _log.warning("actions: partition key of run %s failed: %s", run.id, error)
             return  # claimed, not acknowledged: retried when the claim lapses
         self._held.add(run.id)
-        self._per_action[run.action] += 1
+        self._per_action[run.kind, run.action] += 1
         if key is None:
             self._spawn(self._execute(run, executor))
             return
@@ -218,7 +269,7 @@ class ExecutionManager:
         )
         _log.warning("actions: %s (run %s)", message, run.id)
         try:
-            await self.catalog.ack_run(run.id, self.settings.visibility_seconds)
+            await self._acknowledge(run)
         except ActionError as error:
             if not isinstance(error, RunAlreadyAcknowledgedError):
                 _log.warning("actions: acknowledging run %s failed: %s", run.id, error)
@@ -238,9 +289,9 @@ class ExecutionManager:
                     await self._perform(run, executor)
         finally:
             self._held.discard(run.id)
-            self._per_action[run.action] -= 1
-            if self._per_action[run.action] <= 0:
-                del self._per_action[run.action]
+            self._per_action[run.kind, run.action] -= 1
+            if self._per_action[run.kind, run.action] <= 0:
+                del self._per_action[run.kind, run.action]
 
     async def _wait_for_rate_limit(self, run: Run, executor: Executor) -> bool:
         """Whether to go on (False: stopping, or the executor failed to say)."""
@@ -260,9 +311,16 @@ class ExecutionManager:
                 await asyncio.wait_for(self._stopping.wait(), wait)
         return False
 
+    async def _acknowledge(self, run: Run) -> None:
+        """Take ``run`` for good: an action run with a lease, a node run without (Port's)."""
+        if run.is_node:
+            await self.catalog.ack_node_run(run.id)
+        else:
+            await self.catalog.ack_run(run.id, self.settings.visibility_seconds)
+
     async def _ack(self, run: Run) -> bool:
         try:
-            await self.catalog.ack_run(run.id, self.settings.visibility_seconds)
+            await self._acknowledge(run)
         except RunAlreadyAcknowledgedError:
             _log.info("actions: run %s was taken by another runner; skipped", run.id)
             return False
@@ -306,6 +364,8 @@ class ExecutionManager:
         return None
 
     async def _renew(self, run: Run) -> None:
+        if run.is_node:
+            return  # it holds no lease
         every = max(self.settings.visibility_seconds / 3, 0.05)
         while True:
             await asyncio.sleep(every)
@@ -316,6 +376,9 @@ class ExecutionManager:
 
     async def _settle(self, run: Run) -> None:
         """After ``perform`` returned: SUCCESS, unless it ended or waits for an external run."""
+        if run.is_node:
+            await self._settle_node(run)
+            return
         try:
             fresh = await self.catalog.get_run(run.id)
             if fresh is None or fresh.get("status") != IN_PROGRESS:
@@ -330,9 +393,26 @@ class ExecutionManager:
         except Exception as error:
             _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
 
+    async def _settle_node(self, run: Run) -> None:
+        """:meth:`_settle` of a node run, by what its executor reported of it."""
+        try:
+            if not run.in_progress:
+                return
+            if run.external_run_id:
+                await run.log(f"Waiting for {run.external_run_id} to report its end")
+                return
+            await run.log("Run executed successfully")
+            await run.finish(True)
+        except Exception as error:
+            _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
+
     async def _end(self, run: Run, success: bool, message: str) -> None:
         """Log ``message`` and end the run, unless it ended already."""
         try:
+            if run.is_node:
+                if run.in_progress:
+                    await run.finish(success, message)
+                return
             fresh = await self.catalog.get_run(run.id)
             if fresh is not None and fresh.get("status") != IN_PROGRESS:
                 return

@@ -1,9 +1,17 @@
-"""An action run as executors see it (:class:`Run`), and how the catalog's run documents
-change: Port's ``ActionRun`` shape (``id``, ``status``, ``action``, ``payload``, ``properties``,
-``entity``, ``link``, ``externalRunId``, times), which every catalog stores whole."""
+"""A run as executors see it (:class:`Run`), and how the catalog's run documents change:
+Port's ``ActionRun`` shape (``id``, ``status``, ``action``, ``payload``, ``properties``,
+``entity``, ``link``, ``externalRunId``, times), which every catalog stores whole.
+
+A run is one of two kinds (:attr:`Run.kind`), as in the original: an action run
+(:data:`ACTION`), or a Port workflow's node run (:data:`WORKFLOW_NODE`: Port's
+``WorkflowNodeRun``, ``identifier``, ``nodeUid``, ``status`` ``IN_PROGRESS`` or
+``COMPLETED``, its node's ``config``, ``result``, ``output``), which only Port hands out and
+which is reported on its own routes: log lines with a level (``WARNING`` sent as ``WARN``),
+and a completion that carries a result (``SUCCESS``, ``FAILED``) and the run's output."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,21 +21,32 @@ from ocean.store.base import now_iso
 if TYPE_CHECKING:
     from ocean.actions.catalog import ActionsCatalog
 
+_log = logging.getLogger(__name__)
 IN_PROGRESS, SUCCESS, FAILURE = "IN_PROGRESS", "SUCCESS", "FAILURE"
 STATUSES = (IN_PROGRESS, SUCCESS, FAILURE)
+ACTION, WORKFLOW_NODE = "action", "workflow_node"
+"""The kinds of run (the original's ``RunKind`` values)."""
+COMPLETED, FAILED = "COMPLETED", "FAILED"
+"""A workflow node run's end: status ``COMPLETED``, result ``SUCCESS`` or ``FAILED``."""
+NODE_LEVELS = {"WARNING": "WARN", "CRITICAL": "ERROR"}
+"""Log levels a workflow node run's log takes otherwise (it takes INFO, WARN, ERROR, DEBUG)."""
 PATCHABLE = ("status", "statusLabel", "link", "summary", "externalRunId")
 """The fields a run's PATCH may set, as Port's."""
 
 
 @dataclass
 class Run:
-    """One run of an action, handed to :meth:`ocean.actions.Executor.perform`.
+    """One run of an action (or of a workflow's node), handed to
+    :meth:`ocean.actions.Executor.perform`.
 
     ``properties`` are the execution properties (the action's
     ``integrationActionExecutionProperties`` rendered with the run's inputs and entity, or
-    the inputs themselves); ``inputs`` what the user gave; ``entity`` the entity the action
-    ran on (None: a global action). Report with :meth:`log`, :meth:`started` (a link and the
-    id of the external run that will finish it, e.g. from a webhook) and :meth:`finish`."""
+    the inputs themselves; a node run's node's); ``inputs`` what the user gave; ``entity``
+    the entity the action ran on (None: a global action, and every node run). Report with
+    :meth:`log`, :meth:`started` (a link and the id of the external run that will finish
+    it, e.g. from a webhook) and :meth:`finish`. A node run's ``action`` is its node's uid
+    (its identifier without one), its ``action_type`` the node's
+    ``integrationInvocationType``, and ``output`` what its completion reports."""
 
     id: str
     action: str
@@ -38,6 +57,11 @@ class Run:
     status: str
     external_run_id: str | None = None
     links: list[str] = field(default_factory=list)
+    kind: str = ACTION
+    output: dict[str, Any] = field(default_factory=dict)
+    """A workflow node run's output, sent with its completion (fill it in ``perform``)."""
+    result: str | None = None
+    """A completed workflow node run's result."""
     body: dict[str, Any] = field(default_factory=dict, repr=False)
     """The run as the catalog returned it (Port's shape)."""
     catalog: ActionsCatalog | None = field(default=None, repr=False, compare=False)
@@ -59,9 +83,36 @@ class Run:
             catalog=catalog,
         )
 
+    @classmethod
+    def of_node(cls, body: dict[str, Any], catalog: ActionsCatalog | None = None) -> Run:
+        """A workflow node run (Port's ``WorkflowNodeRun``: its config inline, as a claim
+        answers, or under ``node``, as a lookup does)."""
+        config = node_config(body)
+        identifier = str(body.get("identifier") or body["id"])
+        return cls(
+            id=identifier,
+            action=str(body.get("nodeUid") or identifier),
+            action_type=str(config.get("integrationInvocationType", "")),
+            properties=dict(config.get("integrationActionExecutionProperties") or {}),
+            inputs={},
+            entity=None,
+            status=str(body.get("status", IN_PROGRESS)),
+            external_run_id=body.get("externalRunId"),
+            links=list(body.get("links") or []),
+            kind=WORKFLOW_NODE,
+            output=dict(body.get("output") or {}),
+            result=body.get("result"),
+            body=body,
+            catalog=catalog,
+        )
+
     @property
     def in_progress(self) -> bool:
         return self.status == IN_PROGRESS
+
+    @property
+    def is_node(self) -> bool:
+        return self.kind == WORKFLOW_NODE
 
     def _catalog(self) -> ActionsCatalog:
         if self.catalog is None:
@@ -73,12 +124,30 @@ class Run:
 
     async def log(self, message: str, level: str = "INFO") -> None:
         """Add a line to the run's log (what ``ocean actions logs`` and Port show)."""
-        await self._catalog().add_log(self.id, message, level=level)
+        await self.log_lines([(level, message)])
 
-    async def started(self, link: str | None = None, external_id: str | None = None) -> None:
+    async def log_lines(self, lines: list[tuple[str, str]]) -> None:
+        """Add ``(level, message)`` lines to the run's log (a node run's in one call)."""
+        if self.is_node:
+            logs = [{"level": node_level(level), "message": text} for level, text in lines]
+            await self._catalog().add_node_logs(self.id, logs)
+            return
+        for level, text in lines:
+            await self._catalog().add_log(self.id, text, level=level)
+
+    async def started(
+        self,
+        link: str | None = None,
+        external_id: str | None = None,
+        output: dict[str, Any] | None = None,
+    ) -> None:
         """Record where the run can be followed and the id of the external run that carries
         it on; with an ``external_id`` the run stays ``IN_PROGRESS`` after ``perform``
-        returns, until :meth:`finish` (a webhook processor, say) ends it."""
+        returns, until :meth:`finish` (a webhook processor, say) ends it. A node run's
+        output becomes the link (``workflowRunUrl``) and ``output``, as the original's."""
+        if self.is_node:
+            await self.patch(started_node_patch(link, external_id, output))
+            return
         patch: dict[str, Any] = {}
         if link:
             patch["link"] = link
@@ -87,12 +156,31 @@ class Run:
         self._refresh(await self._catalog().patch_run(self.id, patch))
 
     async def finish(self, success: bool, message: str | None = None) -> None:
-        """End the run ``SUCCESS`` or ``FAILURE``, after logging ``message`` if given."""
+        """End the run ``SUCCESS`` or ``FAILURE`` (a node run: ``COMPLETED`` with that
+        result and its :attr:`output`), after logging ``message`` if given."""
         if message:
             await self.log(message, "INFO" if success else "ERROR")
+        if self.is_node:
+            patch: dict[str, Any] = {"status": COMPLETED, "result": SUCCESS if success else FAILED}
+            await self.patch(patch | ({"output": self.output} if self.output else {}))
+            return
         self._refresh(
             await self._catalog().patch_run(self.id, {"status": SUCCESS if success else FAILURE})
         )
+
+    async def patch(self, patch: dict[str, Any]) -> None:
+        """Send Port's PATCH of the run as given (a node run's: ``status``, ``result``,
+        ``output``, ``externalRunId``, ``links``), and keep what it set."""
+        if not self.is_node:
+            self._refresh(await self._catalog().patch_run(self.id, patch))
+            return
+        await self._catalog().patch_node_run(self.id, patch)
+        self.status = str(patch.get("status", self.status))
+        self.result = patch.get("result", self.result)
+        self.external_run_id = patch.get("externalRunId", self.external_run_id)
+        self.links = list(patch.get("links", self.links))
+        if "output" in patch:
+            self.output = dict(patch["output"] or {})
 
     def _refresh(self, body: dict[str, Any]) -> None:
         fresh = Run.of(body, self.catalog)
@@ -149,6 +237,48 @@ class ActionRuns:
         return None if body is None else Run.of(body, self.catalog)
 
     async def by_external_id(self, external_id: str) -> Run | None:
-        """The newest run :meth:`Run.started` gave ``external_id``, if any."""
-        found = await self.catalog.list_runs(external_run_id=external_id, limit=1)
-        return Run.of(found[0], self.catalog) if found else None
+        """The newest run :meth:`Run.started` gave ``external_id``, if any: an action run,
+        else a workflow node run. A failed action-run lookup does not stop the node-run
+        lookup (as in the original's ``find_run_by_external_id``), but when that finds
+        none either, the action-run lookup's error is raised rather than taken for none."""
+        failure: Exception | None = None
+        try:
+            found = await self.catalog.list_runs(external_run_id=external_id, limit=1)
+        except Exception as error:
+            failure, found = error, []
+        if found:
+            return Run.of(found[0], self.catalog)
+        node = await self.catalog.node_run_by_external_id(external_id)
+        if node is not None:
+            if failure is not None:
+                _log.debug("actions: looking up action runs of %s failed: %s", external_id, failure)
+            return Run.of_node(node, self.catalog)
+        if failure is not None:
+            raise failure
+        return None
+
+
+def node_config(body: dict[str, Any]) -> dict[str, Any]:
+    """A node run's integration config: inline (``config``) or its node's."""
+    config = body.get("config") or (body.get("node") or {}).get("config") or {}
+    return dict(config) if isinstance(config, dict) else {}
+
+
+def node_level(level: str) -> str:
+    """``level`` as a workflow node run's log takes it (``WARNING``: ``WARN``)."""
+    level = level.upper()
+    return NODE_LEVELS.get(level, level if level in ("INFO", "WARN", "ERROR", "DEBUG") else "INFO")
+
+
+def started_node_patch(
+    link: str | None, external_id: str | None, output: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The PATCH that hands a node run to an external run (the original's: still
+    ``IN_PROGRESS``, its output the link and ``output``, its links the link)."""
+    patch: dict[str, Any] = {"status": IN_PROGRESS}
+    if external_id:
+        patch["externalRunId"] = external_id
+    patch["output"] = ({"workflowRunUrl": link} if link else {}) | (output or {})
+    if link:
+        patch["links"] = [link]
+    return patch

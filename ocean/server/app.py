@@ -65,6 +65,7 @@ from ocean.server.responses import (
 from ocean.server.responses import error as _error
 from ocean.server.ui.app import UiFront, create_ui
 from ocean.server.ui.runs import report_problem
+from ocean.server.workflows import workflow_routes
 from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
@@ -113,7 +114,7 @@ def create_app(
         Route("/v1/blueprints/{bp}/bulk/entities/delete", routes.delete, methods=["POST"]),
         *routes.blueprint_routes.routes(),
         *routes.entity_routes.routes(),
-        *AuditRoutes(store).routes() + ActionRoutes(store).routes(),
+        *AuditRoutes(store).routes() + ActionRoutes(store).routes() + workflow_routes(),
         Route("/v1/integration/{id}/resync-state", routes.resync_state, methods=["PATCH"]),
         Route("/v1/integration/{id}/resync-request", routes.resync_request, methods=["GET"]),
         Route("/v1/ocean/time", routes.time, methods=["GET"]),

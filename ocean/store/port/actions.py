@@ -5,7 +5,15 @@ routes the original's execution manager and Port's users call: ``/actions``,
 catalog server: the lease an acknowledgement takes (``leaseSeconds`` beside ``runId``) and
 its renewal (``/ocean/actions/runs/{id}/lease``). Port has none and never ends a run on its
 own. A 403 (the credential may not do this) is an :class:`ActionError` with status 403;
-a refused token request (401, 403) a :class:`CredentialRefusedError`."""
+a refused token request (401, 403) a :class:`CredentialRefusedError`.
+
+Workflow node runs take the routes the original's client takes: ``POST
+/workflows/runs/claim-pending`` (answering ``nodeRuns``), ``PATCH /workflows/runs/ack``
+(``nodeRunIdentifier``), ``PATCH /workflows/nodes/runs/{id}``, ``POST
+/workflows/nodes/runs/{id}/logs`` (``{"logs": [{"level", "message"}]}``) and the lookup
+``GET /workflows/nodes/runs?external_run_id=...&include=nodeConfig``; the claim, the
+acknowledgement and the lookup carry ``x-port-reserved-usage: true``. Ocean's own catalog
+server has no workflows: its claim is not even asked."""
 
 from __future__ import annotations
 
@@ -167,3 +175,36 @@ class PortActions(ActionsCatalog):
     async def run_logs(self, run_id: str) -> list[dict[str, Any]]:
         answer = await self._call("GET", f"/actions/runs/{run_id}/logs")
         return list(answer.get("runLogs") or [])
+
+    async def claim_node_runs(
+        self, installation: str, limit: int, visibility_seconds: float, exclude: list[str]
+    ) -> list[dict[str, Any]]:
+        if await self._ocean():
+            return []  # Ocean's catalog server runs no workflows (its claim answers none)
+        body: dict[str, Any] = {
+            "installationId": installation,
+            "limit": limit,
+            "visibilityTimeoutMs": int(visibility_seconds * 1000),
+        }
+        if exclude:
+            body["exclude"] = exclude
+        answer = await self._call(
+            "POST", "/workflows/runs/claim-pending", json=body, headers=RESERVED
+        )
+        return list(answer.get("nodeRuns") or [])
+
+    async def ack_node_run(self, run_id: str) -> None:
+        body = {"nodeRunIdentifier": run_id}
+        await self._call("PATCH", "/workflows/runs/ack", json=body, headers=RESERVED)
+
+    async def patch_node_run(self, run_id: str, patch: dict[str, Any]) -> None:
+        await self._call("PATCH", f"/workflows/nodes/runs/{run_id}", json=patch)
+
+    async def add_node_logs(self, run_id: str, logs: list[dict[str, Any]]) -> None:
+        await self._call("POST", f"/workflows/nodes/runs/{run_id}/logs", json={"logs": logs})
+
+    async def node_run_by_external_id(self, external_id: str) -> dict[str, Any] | None:
+        params = {"external_run_id": external_id, "include": "nodeConfig"}
+        answer = await self._call("GET", "/workflows/nodes/runs", params=params, headers=RESERVED)
+        found = list(answer.get("nodeRuns") or [])
+        return dict(found[0]) if found else None

@@ -1,20 +1,48 @@
-"""The action-run calls of the original's ``PortClient`` that executors and their webhook
+"""The run calls of the original's ``PortClient`` that executors and their webhook
 processors make (``update_run_started``, ``report_run_completed``, ``post_run_log``,
-``patch_run``, ``find_run_by_external_id``, ...), over Ocean's actions catalog."""
+``post_run_logs``, ``patch_run``, ``find_run_by_external_id``, ...), over Ocean's actions
+catalog, for either kind of run the original hands them: an ``ActionRun``, or a
+``WorkflowNodeRun`` (reported on the workflow routes, with its ``output``; see
+:mod:`ocean.actions.run`).
+
+A node run an executor's ``execute`` is running is the execution manager's own run
+(:func:`executing`): what the executor reports of it through these calls is what the
+manager knows of it, as a node run cannot be read back from Port."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, cast
 
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.open import actions_of
+from ocean.actions.run import Run
 from ocean.store.base import Store
 
 if TYPE_CHECKING:  # pydantic is imported on use: `ocean sail` starts without it
-    from port_ocean.core.models import ActionRun, IntegrationRun
+    from port_ocean.core.models import (
+        ActionRun,
+        IntegrationRun,
+        WorkflowNodeRun,
+        WorkflowNodeRunLog,
+    )
 
 _log = logging.getLogger(__name__)
+_EXECUTING: dict[str, Run] = {}
+"""The workflow node runs executors are running, by id."""
+
+
+@contextmanager
+def executing(run: Run) -> Iterator[None]:
+    """While the block runs, the client's calls on the node run ``run`` update it."""
+    _EXECUTING[run.id] = run
+    try:
+        yield
+    finally:
+        if _EXECUTING.get(run.id) is run:
+            del _EXECUTING[run.id]
 
 
 class RunCalls:
@@ -34,8 +62,19 @@ class RunCalls:
         except Exception as error:
             if should_raise:
                 raise
-            _log.warning("an action run update failed: %s", error)
+            _log.warning("a run update failed: %s", error)
             return None
+
+    def _node(self, run: IntegrationRun) -> Run | None:
+        """Ocean's run behind ``run`` if it is a workflow node run (None: an action run),
+        its output what the integration filled in."""
+        from port_ocean.core.models import WorkflowNodeRun
+
+        if not isinstance(run, WorkflowNodeRun):
+            return None
+        node = _EXECUTING.get(run.id) or Run.of_node(run.dict(by_alias=True), self._runs())
+        node.output = run.output
+        return node
 
     async def patch_action_run(
         self, run_id: str, run: ActionRun | dict[str, Any], should_raise: bool = True
@@ -48,19 +87,41 @@ class RunCalls:
     async def post_action_run_log(self, run_id: str, message: str) -> None:
         await self._guarded(self._runs().add_log(run_id, message), False)
 
+    async def patch_wf_node_run(
+        self, run_id: str, payload: dict[str, Any], should_raise: bool = True
+    ) -> None:
+        await self._guarded(self._runs().patch_node_run(run_id, dict(payload)), should_raise)
+
+    async def post_wf_node_run_logs(
+        self, run_id: str, logs: list[WorkflowNodeRunLog], should_raise: bool = False
+    ) -> None:
+        lines = [line.dict() for line in logs]
+        await self._guarded(self._runs().add_node_logs(run_id, lines), should_raise)
+
     async def patch_run(
         self, run: IntegrationRun, payload: dict[str, Any], should_raise: bool = True
     ) -> None:
-        await self.patch_action_run(run.id, payload, should_raise=should_raise)
+        node = self._node(run)
+        if node is None:
+            await self.patch_action_run(run.id, payload, should_raise=should_raise)
+            return
+        await self._guarded(node.patch(dict(payload)), should_raise)
 
     async def post_run_log(
         self, run: IntegrationRun, message: str, level: str = "INFO", should_raise: bool = False
     ) -> None:
-        await self._guarded(self._runs().add_log(run.id, message, level), should_raise)
+        node = self._node(run)
+        call = node.log(message, level) if node else self._runs().add_log(run.id, message, level)
+        await self._guarded(call, should_raise)
 
     async def post_run_logs(
-        self, run: IntegrationRun, logs: list[Any], should_raise: bool = False
+        self, run: IntegrationRun, logs: list[WorkflowNodeRunLog], should_raise: bool = False
     ) -> None:
+        node = self._node(run)
+        if node is not None:  # one call, as the original's
+            lines = [(str(line.level), line.message) for line in logs]
+            await self._guarded(node.log_lines(lines), should_raise)
+            return
         for line in logs:
             level = "WARNING" if line.level == "WARN" else line.level
             await self.post_run_log(run, line.message, level, should_raise)
@@ -72,7 +133,12 @@ class RunCalls:
         external_id: str,
         extra_output: dict[str, Any] | None = None,
     ) -> None:
-        await self._runs().patch_run(run.id, {"link": link, "externalRunId": external_id})
+        node = self._node(run)
+        if node is None:
+            await self._runs().patch_run(run.id, {"link": link, "externalRunId": external_id})
+            return
+        await node.started(link, external_id, extra_output)
+        cast("WorkflowNodeRun", run).output = node.output  # the link and extra_output
 
     async def report_run_completed(
         self,
@@ -81,8 +147,15 @@ class RunCalls:
         message: str | None = None,
         should_raise: bool = False,
     ) -> None:
+        if not success:
+            _log.error("run %s completed with failure", run.id)
+        node = self._node(run)
         if message:
-            await self.post_run_log(run, message, "INFO" if success else "ERROR")
+            level = "INFO" if success else "ERROR"
+            await self.post_run_log(run, message, level, should_raise and node is not None)
+        if node is not None:
+            await self._guarded(node.finish(success), should_raise)
+            return
         from port_ocean.core.models import RunStatus
 
         status = RunStatus.SUCCESS if success else RunStatus.FAILURE
@@ -94,8 +167,24 @@ class RunCalls:
         found = await self._runs().list_runs(external_run_id=external_id, limit=1)
         return ActionRun.parse_obj(found[0]) if found else None
 
+    async def get_wf_node_run_by_external_id(self, external_id: str) -> WorkflowNodeRun | None:
+        from port_ocean.core.models import WorkflowNodeRun
+
+        found = await self._runs().node_run_by_external_id(external_id)
+        return None if found is None else WorkflowNodeRun.parse_obj(found)
+
     async def find_run_by_external_id(self, external_id: str) -> IntegrationRun | None:
-        return await self.get_run_by_external_id(external_id)
+        """The action run ``external_id`` names, else the workflow node run; as the
+        original's, whatever the action-run lookup fails with counts as none (the
+        node-run lookup's error is raised)."""
+        try:
+            found: IntegrationRun | None = await self.get_run_by_external_id(external_id)
+        except Exception as error:
+            _log.debug("no action run found for %s (%s)", external_id, error)
+            found = None
+        if found is not None:
+            return found
+        return await self.get_wf_node_run_by_external_id(external_id)
 
     def is_run_in_progress(self, run: IntegrationRun) -> bool:
         return run.is_in_progress

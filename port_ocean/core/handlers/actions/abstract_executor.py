@@ -1,6 +1,8 @@
 """``AbstractExecutor``: executes one kind of Port action run (``ACTION_NAME``, as in the
-integration's spec), with the original's rate-limit and partition hooks, run by Ocean's
-execution manager (:mod:`ocean.actions.manager`) through Ocean's executor contract."""
+integration's spec) or workflow node run (its node's ``integrationInvocationType``), with
+the original's rate-limit and partition hooks, run by Ocean's execution manager
+(:mod:`ocean.actions.manager`) through Ocean's executor contract. ``execute`` is handed an
+``ActionRun`` or a ``WorkflowNodeRun``, as the original's is."""
 
 from __future__ import annotations
 
@@ -10,16 +12,24 @@ from typing import Any
 from ocean.actions.executor import Executor
 from ocean.actions.run import Run
 from port_ocean._unsupported import missing
-from port_ocean.core.models import ActionRun, IntegrationRun
+from port_ocean.clients.port.runs import executing
+from port_ocean.core.models import ActionRun, IntegrationRun, WorkflowNodeRun
 
 MIN_RATE_LIMIT_WAIT_SECONDS = 1.0
 """What a wait lasts when an executor says it is close to its limit but that it resets now
 (the original would ask again at once)."""
 
 
-def original_run(run: Run) -> ActionRun:
-    """Ocean's run as the original's ``ActionRun`` (Port's shape)."""
+def original_run(run: Run) -> IntegrationRun:
+    """Ocean's run as the original's ``ActionRun`` or ``WorkflowNodeRun`` (Port's shape);
+    a node run's ``output`` is Ocean's run's (what the executor fills in is reported)."""
     body: dict[str, Any] = dict(run.body)
+    if run.is_node:
+        body.setdefault("identifier", run.id)
+        body.setdefault("status", run.status)
+        node = WorkflowNodeRun.parse_obj(body)
+        node.output = run.output
+        return node
     body.setdefault("id", run.id)
     body.setdefault("status", run.status)
     body.setdefault("action", {"identifier": run.action})
@@ -60,7 +70,15 @@ class AbstractExecutor(Executor):
         return max(seconds, MIN_RATE_LIMIT_WAIT_SECONDS)
 
     async def perform(self, run: Run) -> None:
-        await self.execute(original_run(run))
+        original = original_run(run)
+        if not isinstance(original, WorkflowNodeRun):
+            await self.execute(original)
+            return
+        with executing(run):  # what it reports through ocean.port_client is the run's
+            try:
+                await self.execute(original)
+            finally:
+                run.output = original.output
 
 
 __all__ = ["AbstractExecutor"]
