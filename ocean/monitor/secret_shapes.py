@@ -43,18 +43,24 @@ _SHAPES = re.compile(
 )
 _LABELLED = re.compile(
     r"(?P<label>[?&](access_token|token|api_?key|key|sig|signature|password|secret"
-    r"|client_secret)=|\bBearer\s+|\bBasic\s+)(?P<secret>[^&#\s\"']+)",
+    r"|client_secret)=)(?P<secret>[^&#\s\"']+)"
+    r"|(?P<scheme>\b(Bearer|Basic|Token)\s+)(?P<credential>[A-Za-z0-9._~+/=\-]{16,})",
     re.IGNORECASE,
 )
 """A secret behind the label that says what it is: a query parameter, an Authorization
-header's scheme."""
-_SECRET_KEY = re.compile(
+header's scheme (followed by something shaped like a credential: "Basic setup" is prose)."""
+_NOUN = (
     r"(pass(word|wd|phrase)?|secret|token|api[_\-]?key|private[_\-]?key|access[_\-]?key"
-    r"|secret[_\-]?key|signing[_\-]?key|credential|authorization|auth|cookie)s?$",
+    r"|secret[_\-]?key|signing[_\-]?key|client[_\-]?secret|credential|authorization|auth"
+    r"|cookie)"
+)
+_SECRET_KEY = re.compile(
+    rf"{_NOUN}s?$|^{_NOUN}s?[_\-]?(value|string|data|text|json|content|b64|base64)$",
     re.IGNORECASE,
 )
-"""A key that names a credential: it ends with the noun (``webhookSecret``, ``apiKeys``;
-not ``secret_scanning`` nor ``token_type``)."""
+"""A key that names a credential: it ends with the noun (``webhookSecret``, ``apiKeys``),
+or is the noun and what holds it (``SecretString``, ``tokenValue``, ``credentials_json``);
+not ``secret_scanning`` nor ``token_type``."""
 _NUMBER_KEY = re.compile(r"(pass(word|wd|phrase)?|pin)s?$", re.IGNORECASE)
 """A key whose numbers are secrets too (a token count under ``input_tokens`` is none)."""
 _NAMES = ("name", "key", "Name", "Key")
@@ -109,4 +115,4 @@ def _hidden(value: Any, *, numbers: bool) -> Any:
 
 
 def _labelled(found: re.Match[str]) -> str:
-    return found["label"] + MASK
+    return (found["label"] or found["scheme"]) + MASK

@@ -26,7 +26,8 @@ M = "[REDACTED]"
         pytest.param("postgres://app:p@ss@db/x", f"postgres://{M}@db/x", id="url-password-with-@"),
         pytest.param("redis://:s3cretpass@cache:6379/0", f"redis://{M}@cache:6379/0", id="url-no-user"),
         pytest.param("https://x/y?token=abc123&page=2", f"https://x/y?token={M}&page=2", id="query-token"),
-        pytest.param("Authorization: Bearer abc.def", f"Authorization: Bearer {M}", id="bearer"),
+        pytest.param("Authorization: Bearer abc.def-123456789_xyz", f"Authorization: Bearer {M}", id="bearer"),
+        pytest.param("Basic setup of the billing service", "Basic setup of the billing service", id="basic-prose"),
         pytest.param(f"before {PEM} after", f"before {M} after", id="pem"),
         pytest.param("https://github.com/port-labs/ocean?page=2", "https://github.com/port-labs/ocean?page=2", id="url"),
         pytest.param("a plain description", "a plain description", id="text"),
@@ -39,7 +40,9 @@ def test_a_text_shaped_like_a_credential_is_masked(given: str, sent: str) -> Non
 @pytest.mark.parametrize(
     "key",
     ["password", "client_secret", "apiKey", "api-key", "Authorization", "accessToken",
-     "privateKey", "credentials", "passwd", "auth", "webhookSecret", "secretKey"],
+     "privateKey", "credentials", "passwd", "auth", "webhookSecret", "secretKey",
+     "SecretString", "secretValue", "tokenValue", "apiKeyValue", "clientSecretValue",
+     "credentials_json"],
 )  # fmt: skip
 def test_a_text_under_a_key_naming_a_credential_is_masked(key: str) -> None:
     assert mask_secrets([{key: "anything", "name": "kept"}]) == [{key: M, "name": "kept"}]
