@@ -101,8 +101,7 @@ async def apply_diff(
     kept = {_key(entity) for entity in after}
     gone = [key for key in dict.fromkeys(map(_key, before)) if key not in kept]
     if gone and mapping.create_missing_related_entities:
-        written = [after[outcome.index] for outcome in outcomes if outcome.ok]
-        related = await _related(store, written)
+        related = await _related(store, [_key(after[o.index]) for o in outcomes if o.ok])
         gone = [key for key in gone if key not in related]
     if gone:
         cascade = mapping.delete_dependent_entities
@@ -119,18 +118,24 @@ def _key(entity: Entity) -> EntityKey:
     return str(entity.get("blueprint")), identifier_text(entity.get("identifier"))
 
 
-async def _related(store: Store, entities: list[Entity]) -> set[EntityKey]:
-    """The keys ``entities`` relate to, each relation's target blueprint its blueprint's."""
+async def _related(store: Store, written: list[EntityKey]) -> set[EntityKey]:
+    """The keys the ``written`` entities relate to, as the catalog holds them (a relation
+    given as a search query resolved), each relation's target blueprint its blueprint's."""
     targets = {
         (str(blueprint["identifier"]), name): str(relation.get("target"))
         for blueprint in await store.list_blueprints()
         for name, relation in (blueprint.get("relations") or {}).items()
     }
+    stored = [
+        (blueprint, entity)
+        for blueprint, identifiers in group_keys(written).items()
+        for entity in (await store.get_entities(blueprint, identifiers)).values()
+    ]
     return {
         (target, identifier_text(identifier))
-        for entity in entities
+        for blueprint, entity in stored
         for name, value in (entity.get("relations") or {}).items()
-        if (target := targets.get((str(entity.get("blueprint")), name))) is not None
+        if (target := targets.get((blueprint, name))) is not None
         for identifier in (value if isinstance(value, list) else [value])
         if identifier is not None and not isinstance(identifier, dict)
     }

@@ -254,15 +254,21 @@ async def test_update_diff_writes_after_and_deletes_what_only_before_had(
     assert "'nope'" in caplog.text  # a refused entity is logged, as the original logs it
 
 
+@pytest.mark.parametrize(
+    "relation",
+    ["P", {"combinator": "and", "rules": [{"property": "$identifier", "operator": "=", "value": "P"}]}],
+    ids=["identifier", "search-query"],
+)  # fmt: skip
 async def test_update_diff_keeps_what_the_entities_it_wrote_relate_to(
-    started: tuple[Any, SQLiteStore, Sail],
+    started: tuple[Any, SQLiteStore, Sail], relation: Any
 ) -> None:
     """As the original with ``createMissingRelatedEntities``: deleting the target would
-    take the member just written along (the mapping deletes dependents)."""
+    take the member just written along (the mapping deletes dependents); the relations
+    are read as the catalog holds them, a search query resolved."""
     ocean, store, _ = started
     first = [_entity("P", title="P")]
     await ocean.update_diff({"before": [], "after": first}, UserAgentType.gitops)
-    then = [Entity(identifier="m1", blueprint="member", relations={"project": "P"})]
+    then = [Entity(identifier="m1", blueprint="member", relations={"project": relation})]
 
     await ocean.update_diff({"before": first, "after": then}, UserAgentType.gitops)
 
