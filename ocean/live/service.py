@@ -79,8 +79,8 @@ class LiveService:
         self.workers = Workers(queue, self._apply, retry_max=retry_max)
         self.reread: Callable[[], Awaitable[None]] | None = None
         """Reads the mapping of record again (:func:`_rereading`); None: never."""
-        self.reread_at = -math.inf
-        """When it was last read (``time.monotonic``)."""
+        self.reread_at = time.monotonic()
+        """When it was last read (``time.monotonic``; the sail's start has just read it)."""
         self.mapping_ttl = MAPPING_TTL
 
     async def unready(self) -> str | None:
