@@ -320,6 +320,11 @@ class SyncMetrics:
             self._put(RECONCILIATION, None, state, metrics)
         elif report is None:  # stopped before it: as the original, aborted
             self._post(RECONCILIATION, "aborted", run_metrics(False))
+        else:  # no kind to end first (a mapping without resources): said at once
+            self._post(RECONCILIATION, "syncing", run_metrics(False))
+            self._put(
+                RECONCILIATION, None, state, run_metrics(state == "completed", 0.0, report.deleted)
+            )
 
     def _event(
         self, kind: str, index: int | None, state: str, metrics: dict[str, Any]

@@ -309,3 +309,20 @@ async def test_an_endpoint_that_never_answers_holds_the_end_at_most_its_bound(
     assert len(warnings) == 1
     assert "no answer within 0.05 s" in warnings[0]
     assert "dropped" in caplog.records[-1].getMessage()
+
+
+async def test_a_mapping_without_resources_still_reports_the_reconciliation(
+    tmp_path: Path,
+) -> None:
+    port = _port()
+    workspace = _workspace(tmp_path)
+    workspace.set_mapping({"resources": []})
+
+    report = await run_once(_prepared(workspace), client(port), SilentObserver())
+
+    assert report.status == "completed"
+    assert _states(port)[-3:] == [
+        ("POST", "__reconciliation__", "syncing"),
+        ("PUT", "__reconciliation__", "completed"),
+        ("POST", "__runtime__", "completed"),
+    ]
