@@ -180,6 +180,7 @@ async def _sail(
     from ocean.extras import require
     from ocean.listen.listener import LISTENERS
     from ocean.listen.once import run_once
+    from ocean.monitor.port_logs import ship_logs
     from ocean.sail import prepare
     from ocean.store.open import open_store
 
@@ -199,6 +200,7 @@ async def _sail(
         spare=spare,
         owner=prepared.owner,
     )
+    logs = ship_logs(prepared, store, os.environ)  # to a Port API that takes them
     try:
         with _progress(quiet) as progress, _terminable(listener == "ONCE"):
             if listener == "ONCE":
@@ -206,6 +208,8 @@ async def _sail(
             else:
                 await _serve(prepared, store, progress, show, address)
     finally:
+        if logs is not None:
+            await logs.close()  # what remains sent, within its bound
         await store.close()
 
 

@@ -150,6 +150,9 @@ class Settings(_Section):
     status_heartbeat_interval_seconds: Annotated[float, Meta(gt=0)] = 10.0
     """Against a Port API that takes sync metrics: seconds between the heartbeats a running
     resync sends it (``ocean.monitor.port_sync_metrics``)."""
+    enable_http_logging: bool = True
+    """Against a Port API whose integration record names ``logAttributes.ingestUrl``: ship
+    the log there, as the original's ``enable_http_logging`` (``ocean.monitor.port_logs``)."""
     initialize_port_resources: bool = True
     """Against a Port API: create the folder's blueprints when the integration is first
     set up there (not once it is: blueprints are then Port's to edit); false, never."""

@@ -31,6 +31,7 @@ from ocean.live.open import queue_url
 from ocean.live.queue import EventQueue
 from ocean.live.sqlite_queue import SQLiteEventQueue
 from ocean.live.told import Told
+from ocean.monitor.logs import console_level
 from ocean.monitor.metrics import Metrics
 from ocean.sail import Sail
 from ocean.server.bind import bound
@@ -180,7 +181,7 @@ def _spec(sail: Sail, internal: int, public: socket.socket, lifeline: int, notif
             "socket": public.fileno(),
             "lifeline": lifeline,
             "notify": notify,
-            "log_level": logging.getLogger().level or None,
+            "log_level": console_level() or None,
             "niceness": NICENESS,
         }
     )

@@ -76,3 +76,14 @@ def configure_logging(level: int | None = None) -> str | None:
     logging.getLogger().setLevel(level)
     install_filter()  # sensitive values masked (see ocean.monitor.sensitive)
     return warning
+
+
+def console_level() -> int:
+    """The level the console shows records at: the root logger's, or the one its stream
+    handlers keep when higher (the log shipped to Port lowers the root logger's, see
+    :mod:`ocean.monitor.port_logs`)."""
+    root = logging.getLogger()
+    kept = [
+        handler.level for handler in root.handlers if isinstance(handler, logging.StreamHandler)
+    ]
+    return max(root.level, min(kept, default=0))

@@ -66,6 +66,11 @@ class FakePort:
         ``metric_calls``."""
         self.metric_calls: list[tuple[str, str, Any]] = []
         """Each sync-metrics and heartbeat call's method, path and body."""
+        self.log_ingest_url: str | None = None
+        """The ``logAttributes.ingestUrl`` integration records are answered with (None:
+        none); what is POSTed to it (a URL of this host) is recorded in ``log_posts``."""
+        self.log_posts: list[Any] = []
+        """The body of each call to the log ingest URL."""
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self._slowly if self.latency else self.handle)
@@ -121,6 +126,9 @@ class FakePort:
                 401, json={"ok": False, "error": "token_expired", "message": "expired"}
             )
         body = json.loads(request.content) if request.content else None
+        if self.log_ingest_url and str(request.url) == self.log_ingest_url:
+            self.log_posts.append(body)
+            return httpx.Response(200, json={"ok": True})
         if path.startswith("/ingest/"):  # the metrics ingest URL it names (ingest_url)
             self.metric_calls.append((method, path, body))
             return httpx.Response(200, json={"ok": True})
@@ -173,8 +181,13 @@ class FakePort:
         return httpx.Response(200, json={"ok": True, "integration": record | self._attributes()})
 
     def _attributes(self) -> dict[str, Any]:
-        """What Port adds to an integration's record: where its metrics go."""
-        return {"metricAttributes": {"ingestUrl": self.ingest_url}} if self.ingest_url else {}
+        """What Port adds to an integration's record: where its metrics and its logs go."""
+        found: dict[str, Any] = {}
+        if self.ingest_url:
+            found["metricAttributes"] = {"ingestUrl": self.ingest_url}
+        if self.log_ingest_url:
+            found["logAttributes"] = {"ingestUrl": self.log_ingest_url}
+        return found
 
     def _blueprints(self, method: str, parts: list[str], body: Any) -> httpx.Response:
         if method == "GET":

@@ -1,0 +1,369 @@
+"""The sail's log, shipped to the Port API it syncs into, as the original ships it.
+
+Where the integration's record names ``logAttributes.ingestUrl`` (Port's, not Ocean's own
+catalog server's, which names one and drops what it gets), the records the sail logs are
+sent there, and Port's UI shows them on the integration's page: ``POST {ingestUrl}`` with
+``{"logs": [{"message", "level", "timestamp", "extra"}, ...]}``, each record masked entirely
+(see :mod:`ocean.monitor.port_log_entries`).
+
+Which records:
+
+- INFO and above (the console's level when it is lower, as the original ships at its log
+  level), the console keeping its own: the root logger is lowered to INFO while the log is
+  shipped, and its handlers are kept at the level they had;
+- below WARNING, Ocean's own and the integration's only (its folder's files, and what it
+  logs with loguru): the original ships its loguru log, never the standard library's, where
+  HTTP clients log a line per request;
+- none bound ``local_only=True``, and none logged while shipping (the HTTP client's lines, a
+  failure's warning): nothing shipped makes more to ship.
+
+When: as the original, a batch once 100 records wait, else every 5 s, by a task of the
+sail's event loop, one call at a time, each given 5 s; at stop what remains is sent within
+5 s. The records wait in a buffer of at most 10,000 (the oldest dropped and counted when
+Port does not take them as fast). A batch Port does not take is dropped, as the original
+drops it: a warning here (the first until a batch is taken again, the others at DEBUG),
+never shipped. The record is read (``GET /v1/integration/{id}``) when the first batch is
+due, as the original reads its log attributes, and at each batch until the integration is
+installed. ``OCEAN__ENABLE_HTTP_LOGGING=false`` ships none (so does the original's
+``APPLICATION__ENABLE_HTTP_LOGGING=false``).
+
+What it costs: about 25 µs for each record shipped on the thread that logs it (and 15 µs
+to mask it as the task sends it), about 7 µs for each record below WARNING it leaves out (a
+record the root logger at WARNING would not have made: httpx's line per request, some 1,400
+in a resync of 20,000 entities), against a fraction of a microsecond for a record not made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import socket
+import threading
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ocean.config.settings import BOOLEAN_WORDS
+from ocean.monitor.port_log_entries import LOCAL, Origin, entry, local_only, masked
+from ocean.monitor.port_sync_metrics import CallsPort, ReachesPort
+from ocean.store.base import InstallsIntegrations
+
+if TYPE_CHECKING:
+    from ocean.sail import Sail
+    from ocean.store.base import Store
+
+_log = logging.getLogger(__name__)
+
+LEVEL = logging.INFO
+"""The level shipped from (the console's when it is lower)."""
+ORIGINAL_SWITCH = "APPLICATION__ENABLE_HTTP_LOGGING"
+"""The original's variable for ``enable_http_logging``: false ships none here too."""
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How the log is batched and sent."""
+
+    batch: int = 100
+    """Records a call carries at most (a batch this size is sent at once)."""
+    interval: float = 5.0
+    """Seconds records wait at most for a batch to fill."""
+    cap: int = 10_000
+    """Records kept at most while Port does not take them (the oldest dropped)."""
+    call_seconds: float = 5.0
+    """How long one call may take."""
+    close_seconds: float = 5.0
+    """How long the stop waits for what remains to be sent."""
+
+
+def log_ingest_url(record: Mapping[str, Any] | None) -> str | None:
+    """The record's ``logAttributes.ingestUrl`` (None when it names none)."""
+    attributes = (record or {}).get("logAttributes")
+    url = attributes.get("ingestUrl") if isinstance(attributes, dict) else None
+    return url if isinstance(url, str) and url.strip() else None
+
+
+def enabled(setting: bool, environ: Mapping[str, str]) -> bool:
+    """Whether the log is shipped: ``OCEAN__ENABLE_HTTP_LOGGING`` (``setting``) and the
+    original's variable, if set, both allow it."""
+    original = environ.get(ORIGINAL_SWITCH, "").strip().lower()
+    return setting and BOOLEAN_WORDS.get(original, True)
+
+
+class PortLogHandler(logging.Handler):
+    """Keeps the records to ship, serialized, at most ``pace.cap`` (the oldest dropped and
+    counted in :attr:`dropped`); ``wake`` is told each time a batch more waits."""
+
+    def __init__(
+        self,
+        admits: Callable[[logging.LogRecord], bool],
+        context: Mapping[str, Any],
+        pace: Pace,
+        wake: Callable[[], None],
+    ) -> None:
+        super().__init__(LEVEL)
+        self._admits, self._context, self._pace, self._wake = admits, context, pace, wake
+        self._entries: deque[dict[str, Any]] = deque()
+        self.dropped = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Its own rules only: the filters put on every handler of the root logger (the
+        console's masking, which keeps a secret's first characters) are not for Port."""
+        return self._admits(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            shipped = entry(record, self._context)
+        except Exception:
+            self.handleError(record)
+            return
+        if len(self._entries) >= self._pace.cap:
+            self._entries.popleft()
+            self.dropped += 1
+        self._entries.append(shipped)
+        if len(self._entries) % self._pace.batch == 0:
+            self._wake()
+
+    def take(self, count: int) -> list[dict[str, Any]]:
+        """The ``count`` oldest records waiting (fewer if fewer wait), no longer kept."""
+        self.acquire()
+        try:
+            return [self._entries.popleft() for _ in range(min(count, len(self._entries)))]
+        finally:
+            self.release()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class PortLogs:
+    """Ships the log to the Port API ``http`` reaches, at the ``logAttributes.ingestUrl``
+    of the integration's record (``read_record``; None while it is not installed).
+    :meth:`start` installs its handler on the root logger, :meth:`close` sends what
+    remains and removes it."""
+
+    def __init__(
+        self,
+        http: CallsPort,
+        read_record: Callable[[], Awaitable[Mapping[str, Any] | None]],
+        *,
+        origin: Callable[[logging.LogRecord], bool] | None = None,
+        pace: Pace | None = None,
+    ) -> None:
+        self._http, self._read = http, read_record
+        self._origin = origin or Origin()
+        self._pace = pace or Pace()
+        self._sending: ContextVar[bool] = ContextVar(f"port_logs_{id(self)}", default=False)
+        """Set in the task that ships (and the tasks it starts): what they log stays here."""
+        context = {"hostname": socket.gethostname(), "instance": str(uuid.uuid4())}
+        self.handler = PortLogHandler(self._admits, context, self._pace, self._wake)
+        self._full = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
+        self._task: asyncio.Task[None] | None = None
+        self._restore: Callable[[], None] | None = None
+        self._closing = False
+        self._known = False
+        """Whether the record was read (then :attr:`url` is where the log goes, if any)."""
+        self.url: str | None = None
+        self.failed = 0
+        """Records in batches Port did not take."""
+        self._failing = False
+        self._drops_said = 0
+        self._in_flight = 0
+        """Records of the call under way (lost if the stop cuts it)."""
+
+    def start(self) -> None:
+        """Take records from now on (within the running event loop, which ships them)."""
+        self._loop, self._thread = asyncio.get_running_loop(), threading.get_ident()
+        root = logging.getLogger()
+        self.handler.setLevel(min(root.getEffectiveLevel(), LEVEL) or LEVEL)
+        self._restore = _lowered(root, self.handler.level)
+        root.handlers.insert(0, self.handler)  # first: it sees each record as logged
+        self._task = asyncio.create_task(self._run(), name="ocean-port-logs")
+
+    async def close(self) -> None:
+        """Take no more records, send those waiting within ``pace.close_seconds`` (then
+        the rest is dropped, saying so), and put the root logger back as it was."""
+        self._stop_taking()
+        task = self._task
+        if task is None:
+            return
+        self._closing = True
+        self._full.set()
+        await asyncio.wait({task}, timeout=self._pace.close_seconds)
+        cut = 0
+        if not task.done():
+            cut = self._in_flight
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+        self._report(unsent=cut + len(self.handler.take(len(self.handler))))
+
+    def _admits(self, record: logging.LogRecord) -> bool:
+        return not self._sending.get() and not local_only(record) and self._origin(record)
+
+    def _wake(self) -> None:
+        """A batch is full: have the task send it (told from any thread)."""
+        if threading.get_ident() == self._thread:
+            self._full.set()
+        elif self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nothing is sent
+                self._loop.call_soon_threadsafe(self._full.set)
+
+    def _stop_taking(self) -> None:
+        logging.getLogger().removeHandler(self.handler)
+        if self._restore is not None:
+            self._restore()
+            self._restore = None
+
+    async def _run(self) -> None:
+        self._sending.set(True)  # nothing logged from here on (by the calls too) is shipped
+        try:
+            while await self._round():
+                pass
+        except Exception:  # a fault here must not stop the sail: the log stays local
+            _log.exception("shipping the log to Port failed; it is no longer shipped", extra=LOCAL)
+            self._stop_taking()
+
+    async def _round(self) -> bool:
+        """Send what waits once a batch is full, ``pace.interval`` passed or the close
+        came (what comes meanwhile waits for the next round); whether to go on."""
+        closing = await self._due()
+        url = await self._target()
+        if url is None and self._known:  # the record names no ingest URL (or is Ocean's)
+            self._stop_taking()
+            self.handler.take(len(self.handler))
+            return False
+        if url is not None:
+            self._note_drops()
+            for _ in range(-(-len(self.handler) // self._pace.batch)):  # (what waits now)
+                await self._post(url, self.handler.take(self._pace.batch))
+        return not closing
+
+    async def _due(self) -> bool:
+        await asyncio.sleep(0)  # a turn for the loop's other tasks, whatever the calls await
+        if not self._closing:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._pace.interval):
+                    await self._full.wait()
+        self._full.clear()
+        return self._closing
+
+    async def _target(self) -> str | None:
+        """The ingest URL, the record read the first time records wait (None until it is
+        known: the records wait meanwhile, at most ``pace.cap`` of them)."""
+        if self._known or not len(self.handler):
+            return self.url
+        try:
+            async with asyncio.timeout(self._pace.call_seconds):
+                record = await self._read()
+        except Exception as error:
+            problem = str(error) or "no answer in time"
+            _log.debug("the integration's log attributes were not read: %s", problem, extra=LOCAL)
+            return None
+        if record is None:  # not installed yet: its log waits
+            return None
+        self._known = True
+        self.url = None if self._http.ocean else log_ingest_url(record)
+        if self.url is None:
+            _log.debug("the log is not shipped: no logAttributes.ingestUrl", extra=LOCAL)
+        return self.url
+
+    async def _post(self, url: str, batch: list[dict[str, Any]]) -> None:
+        if not batch:
+            return
+        body = {"logs": [masked(shipped) for shipped in batch]}
+        self._in_flight = len(batch)
+        try:
+            async with asyncio.timeout(self._pace.call_seconds):
+                await self._http.call("POST", url, idempotent=False, json=body)
+        except Exception as error:  # dropped, as the original drops it: never sent again
+            self._lost(len(batch), str(error) or f"no answer within {self._pace.call_seconds:g} s")
+            return
+        finally:
+            self._in_flight = 0
+        if self._failing:
+            self._failing = False
+            _log.info("Port takes the log again", extra=LOCAL)
+
+    def _lost(self, count: int, problem: str) -> None:
+        self.failed += count
+        level = logging.DEBUG if self._failing else logging.WARNING
+        self._failing = True
+        _log.log(
+            level,
+            "%d log record(s) were not shipped to Port, and are dropped: %s; the sail is not "
+            "affected, and later records are still shipped (further failures are logged at "
+            "DEBUG until Port takes a batch again)",
+            count,
+            problem,
+            extra=LOCAL,
+        )
+
+    def _note_drops(self) -> None:
+        """Say, once, that records were dropped from the full buffer."""
+        if self.handler.dropped and not self._drops_said:
+            self._drops_said = self.handler.dropped
+            _log.warning(
+                "the log waiting for Port reached %d records: the oldest are dropped (Port "
+                "takes it slower than it is written, or not at all)",
+                self._pace.cap,
+                extra=LOCAL,
+            )
+
+    def _report(self, unsent: int) -> None:
+        """At close: how many records of the run never reached Port, when some were dropped
+        unsaid (from the full buffer, or cut by the stop; a refused batch was said)."""
+        lost = self.handler.dropped + self.failed + unsent
+        if self.url is None or not (self.handler.dropped or unsent):
+            return
+        _log.warning(
+            "%d log record(s) of this run were not shipped to Port: %d dropped from the full "
+            "buffer, %d in batches Port did not take, %d not sent within %g s of the stop",
+            lost,
+            self.handler.dropped,
+            self.failed,
+            unsent,
+            self._pace.close_seconds,
+            extra=LOCAL,
+        )
+
+
+def _lowered(root: logging.Logger, level: int) -> Callable[[], None]:
+    """Lower ``root`` to ``level``, its handlers kept at the level it had (the console
+    shows what it showed); what puts them back."""
+    before = root.level
+    if not before or level >= before:
+        return lambda: None
+    kept = [(handler, handler.level) for handler in root.handlers if handler.level < before]
+    for handler, _ in kept:
+        handler.setLevel(before)
+    root.setLevel(level)
+
+    def restore() -> None:
+        if root.level == level:
+            root.setLevel(before)
+        for handler, was in kept:
+            if handler.level == before:
+                handler.setLevel(was)
+
+    return restore
+
+
+def ship_logs(sail: Sail, store: Store, environ: Mapping[str, str]) -> PortLogs | None:
+    """The sail's log shipping, started: None unless ``store`` is a Port API and shipping
+    is enabled (whether the record names where, and whether it is Port's, is known once
+    the first batch is due)."""
+    if not enabled(sail.settings.enable_http_logging, environ):
+        return None
+    if not isinstance(store, ReachesPort) or not isinstance(store, InstallsIntegrations):
+        return None
+    read = functools.partial(store.get_integration, sail.owner.identifier)
+    shipping = PortLogs(store.port_http, read, origin=Origin(sail.folder.path))
+    shipping.start()
+    return shipping
