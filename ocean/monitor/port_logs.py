@@ -281,7 +281,7 @@ class PortLogs:
         self._in_flight = len(batch)
         try:
             async with asyncio.timeout(self._pace.call_seconds):
-                await self._http.call("POST", url, idempotent=False, json=body)
+                await self._http.ingest("POST", url, body)
         except Exception as error:  # dropped, as the original drops it: never sent again
             self._lost(len(batch), str(error) or f"no answer within {self._pace.call_seconds:g} s")
             return

@@ -74,7 +74,7 @@ class CallsPort(Protocol):
     ocean: bool
     """Whether the API is Ocean's own catalog server (known once a token is held)."""
 
-    async def call(self, method: str, path: str, *, idempotent: bool, json: Any = None) -> Any: ...
+    async def ingest(self, method: str, url: str, body: Any) -> None: ...
 
 
 @runtime_checkable
@@ -190,7 +190,7 @@ class Sender:
     async def _call(self, method: str, path: str, body: Any) -> None:
         try:
             async with asyncio.timeout(self._call_seconds):
-                await self._http.call(method, self._url + path, idempotent=False, json=body)
+                await self._http.ingest(method, self._url + path, body)
         except Exception as error:  # never the resync's concern: logged, and on to the next
             problem = str(error) or f"no answer within {self._call_seconds:g} s"
             self._note(f"{method} {self._url}{path} failed: {problem}")

@@ -265,10 +265,10 @@ class _Retrying:
     def __init__(self) -> None:
         self.bodies: list[Any] = []
 
-    async def call(self, method: str, path: str, *, idempotent: bool, json: Any = None) -> Any:
+    async def ingest(self, method: str, url: str, body: Any) -> None:
         logging.getLogger("ocean.store.port.http").warning("Port answered 503; sending again")
-        logging.getLogger("httpx").info("HTTP Request: %s %s", method, path)
-        self.bodies.append(json)
+        logging.getLogger("httpx").info("HTTP Request: %s %s", method, url)
+        self.bodies.append(body)
 
 
 async def test_what_shipping_logs_is_never_shipped() -> None:

@@ -161,6 +161,23 @@ class PortHTTP:
         request = _Request(method, path, _encoded(json), params, extra)  # encoded once
         return await self._exchange(request, self._policy.attempts if idempotent else 1)
 
+    async def ingest(self, method: str, url: str, body: Any) -> None:
+        """Send ``body`` once to an ingest URL Port names (sync metrics, logs) with the API's
+        token: beside the calls (not waiting for one of their slots), any 2xx taken (it
+        need not be JSON), and a 401 not answered with a new token (the URL is not the
+        API that issued it: a new one would be refused again, for every call); raise
+        :class:`PortAPIError` on failure."""
+        name = f"{method} {url}"
+        headers = _JSON_TYPE | {"Authorization": await self._authorization()}
+        try:
+            response = await self._client.request(
+                method, url, content=_encoded(body), headers=headers
+            )
+        except httpx.HTTPError as error:
+            raise _failed(name, None, f"{type(error).__name__}: {error}") from None
+        if not response.is_success:
+            raise _failed(name, response.status_code, response.text)
+
     async def _exchange(self, request: _Request, tries: int) -> Reply:
         """Send ``request`` until it succeeds, at most ``tries`` times (and once more
         after a 401 that replaced its token)."""

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import pytest
 
 from ocean.store.base import Owner
-from ocean.store.port.http import PortAPIError, PortUnavailableError
+from ocean.store.port.http import PortAPIError, PortHTTP, PortUnavailableError
 from tests.store.port.fake_port import FakePort, client
 
 TOKEN = "POST /auth/access_token"
@@ -127,3 +128,48 @@ async def test_a_rate_limit_without_retry_after_is_waited_out_ten_times_as_the_o
     outcomes = await store.upsert_entities(_entities(1), owner=OWNER, merge=True)
 
     assert outcomes[0].ok and len([c for c in port.calls if c[1].endswith("/bulk")]) == 11
+
+
+def _ingesting(answer: httpx.Response, seen: list[tuple[str, str | None]]) -> PortHTTP:
+    """A Port whose ingest URL answers ``answer``; each request's path and token noted."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.headers.get("authorization")))
+        if request.url.path.endswith("/auth/access_token"):
+            token = f"t{sum(path.endswith('access_token') for path, _ in seen)}"
+            return httpx.Response(200, json={"accessToken": token, "expiresIn": 3600})
+        return answer
+
+    return PortHTTP("https://port.test", "id", "secret", user_agent="port-ocean/test",
+                    transport=httpx.MockTransport(handle), max_in_flight=1)  # fmt: skip
+
+
+async def test_an_ingest_takes_any_2xx_with_the_apis_token() -> None:
+    seen: list[tuple[str, str | None]] = []
+    http = _ingesting(httpx.Response(202, text="accepted"), seen)
+
+    await http.ingest("POST", "https://ingest.test/logs", {"logs": []})
+
+    assert seen[-1] == ("/logs", "Bearer t1")
+
+
+async def test_a_refused_ingest_fails_without_a_new_token_each_time() -> None:
+    """A 401 from the ingest URL is its own refusal: replacing the API's token for it would
+    fetch one per metrics call or log batch, and be refused again."""
+    seen: list[tuple[str, str | None]] = []
+    http = _ingesting(httpx.Response(401, text="no"), seen)
+
+    for _ in range(3):
+        with pytest.raises(PortAPIError, match="401"):
+            await http.ingest("POST", "https://ingest.test/syncMetrics", {})
+
+    assert [path for path, _ in seen].count("/v1/auth/access_token") == 1
+
+
+async def test_an_ingest_waits_for_none_of_the_calls_slots() -> None:
+    seen: list[tuple[str, str | None]] = []
+    http = _ingesting(httpx.Response(200, json={"ok": True}), seen)
+    await http.ingest("POST", "https://ingest.test/heartbeat", {"eventId": "e"})  # a token
+    async with http._in_flight:  # every slot of the calls taken (max_in_flight=1)
+        async with asyncio.timeout(5):
+            await http.ingest("POST", "https://ingest.test/heartbeat", {"eventId": "e"})
