@@ -18,9 +18,11 @@ lease is renewed every third of the visibility timeout, and the renewal is stopp
 the run is reported; a replica killed mid-run lets the lease lapse and the run is failed by
 the next claim (:mod:`ocean.actions.catalog`); a node run holds no lease (Port has none),
 and as a node run cannot be read back, what its executor reported is what the run
-remembers (:attr:`~ocean.actions.run.Run.status`). On stop, polling ends and running runs
-get ``max_wait_seconds_before_shutdown`` to finish; those still running are failed,
-saying so.
+remembers (:attr:`~ocean.actions.run.Run.status`). A run's last line is only a line:
+one that cannot be sent is a warning, and the run is ended all the same, by a PATCH sent
+again when it fails (:func:`~ocean.actions.run.ending`). On stop, polling ends and
+running runs get ``max_wait_seconds_before_shutdown`` to finish; those still running are
+failed, saying so.
 
 The manager outlives what goes wrong with one run (its error is logged with the run's id;
 a run claimed but not acknowledged is claimed again when the claim lapses) and with one
@@ -46,7 +48,7 @@ from typing import Any
 
 from ocean.actions.catalog import ActionsCatalog, CredentialRefusedError
 from ocean.actions.executor import Executor
-from ocean.actions.run import ACTION, FAILURE, IN_PROGRESS, SUCCESS, WORKFLOW_NODE, Run
+from ocean.actions.run import ACTION, IN_PROGRESS, WORKFLOW_NODE, Run
 from ocean.errors import (
     ActionError,
     ActionFailedError,
@@ -388,8 +390,7 @@ class ExecutionManager:
                 await self.catalog.lease_run(run.id, 0)
                 await self.catalog.add_log(run.id, f"Waiting for {external} to report its end")
                 return
-            await self.catalog.add_log(run.id, "Run executed successfully")
-            await self.catalog.patch_run(run.id, {"status": SUCCESS})
+            await run.finish(True, "Run executed successfully")
         except Exception as error:
             _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
 
@@ -401,25 +402,31 @@ class ExecutionManager:
             if run.external_run_id:
                 await run.log(f"Waiting for {run.external_run_id} to report its end")
                 return
-            await run.log("Run executed successfully")
-            await run.finish(True)
+            await run.finish(True, "Run executed successfully")
         except Exception as error:
             _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
 
     async def _end(self, run: Run, success: bool, message: str) -> None:
-        """Log ``message`` and end the run, unless it ended already."""
+        """Log ``message`` (if it can be) and end the run, unless it ended already."""
         try:
-            if run.is_node:
-                if run.in_progress:
-                    await run.finish(success, message)
-                return
-            fresh = await self.catalog.get_run(run.id)
-            if fresh is not None and fresh.get("status") != IN_PROGRESS:
-                return
-            await self.catalog.add_log(run.id, message, "INFO" if success else "ERROR")
-            await self.catalog.patch_run(run.id, {"status": SUCCESS if success else FAILURE})
+            if await self._in_progress(run):
+                await run.finish(success, message)
         except Exception as error:
             _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
+
+    async def _in_progress(self, run: Run) -> bool:
+        """Whether ``run`` has not ended: a node run by what its executor reported, an
+        action run as the catalog has it (one it cannot read back is taken to be running,
+        as the original ends a failed run without asking)."""
+        if run.is_node:
+            return run.in_progress
+        try:
+            fresh = await self.catalog.get_run(run.id)
+        except Exception as error:
+            _log.warning("actions: reading run %s back failed (%s); ending it all the same",
+                         run.id, describe_error(error))  # fmt: skip
+            return True
+        return fresh is None or fresh.get("status") == IN_PROGRESS
 
     async def _drain(self) -> None:
         self._stopping.set()

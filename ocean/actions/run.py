@@ -11,9 +11,11 @@ and a completion that carries a result (``SUCCESS``, ``FAILED``) and the run's o
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ocean.errors import ActionError
 from ocean.store.base import now_iso
@@ -32,6 +34,11 @@ NODE_LEVELS = {"WARNING": "WARN", "CRITICAL": "ERROR"}
 """Log levels a workflow node run's log takes otherwise (it takes INFO, WARN, ERROR, DEBUG)."""
 PATCHABLE = ("status", "statusLabel", "link", "summary", "externalRunId")
 """The fields a run's PATCH may set, as Port's."""
+ENDING_SENDS = 5
+"""How many times the PATCH that ends a run is sent at most (:func:`ending`)."""
+ENDING_FIRST_WAIT = 0.5
+"""Seconds before it is sent the second time, doubled before each next time."""
+T = TypeVar("T")
 
 
 @dataclass
@@ -157,16 +164,22 @@ class Run:
 
     async def finish(self, success: bool, message: str | None = None) -> None:
         """End the run ``SUCCESS`` or ``FAILURE`` (a node run: ``COMPLETED`` with that
-        result and its :attr:`output`), after logging ``message`` if given."""
+        result and its :attr:`output`), after logging ``message`` if given. The line is
+        only a line: one that cannot be sent is a warning here, and the run is ended all
+        the same (as the original's), by a PATCH sent again if it fails (:func:`ending`)."""
         if message:
-            await self.log(message, "INFO" if success else "ERROR")
+            try:
+                await self.log(message, "INFO" if success else "ERROR")
+            except Exception as error:
+                _log.warning("actions: logging the end of run %s failed (%s); it is ended "
+                             "all the same; the line: %s", self.id, error, message)  # fmt: skip
         if self.is_node:
             patch: dict[str, Any] = {"status": COMPLETED, "result": SUCCESS if success else FAILED}
-            await self.patch(patch | ({"output": self.output} if self.output else {}))
+            patch |= {"output": self.output} if self.output else {}
+            await ending(self.id, lambda: self.patch(patch))
             return
-        self._refresh(
-            await self._catalog().patch_run(self.id, {"status": SUCCESS if success else FAILURE})
-        )
+        status = {"status": SUCCESS if success else FAILURE}
+        self._refresh(await ending(self.id, lambda: self._catalog().patch_run(self.id, status)))
 
     async def patch(self, patch: dict[str, Any]) -> None:
         """Send Port's PATCH of the run as given (a node run's: ``status``, ``result``,
@@ -186,6 +199,26 @@ class Run:
         fresh = Run.of(body, self.catalog)
         self.status, self.external_run_id = fresh.status, fresh.external_run_id
         self.links, self.body = fresh.links, body
+
+
+async def ending(run_id: str, send: Callable[[], Awaitable[T]]) -> T:
+    """``send()``, the PATCH that ends run ``run_id``, sent again after a failure, at most
+    :data:`ENDING_SENDS` times, waiting :data:`ENDING_FIRST_WAIT` and twice as long each
+    next time: it alone ends the run (a node run has no lease; Port ends none on its own),
+    and sending it twice sets the same fields. An :class:`ActionError` (the request itself
+    refused: the run is gone, or ended otherwise) is raised at once."""
+    wait = ENDING_FIRST_WAIT
+    for left in range(ENDING_SENDS - 1, 0, -1):
+        try:
+            return await send()
+        except ActionError:
+            raise
+        except Exception as error:
+            _log.warning("actions: ending run %s failed (%s); sending it again in %g s (%d "
+                         "more times at most)", run_id, error, wait, left)  # fmt: skip
+        await asyncio.sleep(wait)
+        wait *= 2
+    return await send()
 
 
 def patched(body: dict[str, Any], patch: dict[str, Any], at: str | None = None) -> dict[str, Any]:

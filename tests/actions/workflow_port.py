@@ -74,7 +74,8 @@ def action_run(
 class WorkflowPort:
     """Port with action runs and workflow node runs for its integrations; ``answers`` maps
     ``"METHOD /path"`` to a status answered in place of the route (an older Port without
-    workflows: 404 on the workflow claim, say)."""
+    workflows: 404 on the workflow claim, say), ``failing`` to statuses answered in its
+    place one call each, before it answers again (a passing 502)."""
 
     action_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     node_runs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -85,6 +86,7 @@ class WorkflowPort:
     node_logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     node_patches: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     answers: dict[str, int] = field(default_factory=dict)
+    failing: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, *runs: dict[str, Any]) -> None:
         for run in runs:
@@ -108,6 +110,9 @@ class WorkflowPort:
         headers = {k.lower(): v for k, v in request.headers.items()}
         self.calls.append(Call(method, path, dict(request.url.params), headers, body))
         status = self.answers.get(f"{method} {path}")
+        passing = self.failing.get(f"{method} {path}")
+        if status is None and passing:
+            status = passing.pop(0)
         if status is not None:
             return _error(status, f"answered {status}")
         if path == "/auth/access_token":

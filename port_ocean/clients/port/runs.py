@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.open import actions_of
-from ocean.actions.run import Run
+from ocean.actions.run import Run, ending
 from ocean.store.base import Store
 
 if TYPE_CHECKING:  # pydantic is imported on use: `ocean sail` starts without it
@@ -90,13 +90,23 @@ class RunCalls:
     async def patch_wf_node_run(
         self, run_id: str, payload: dict[str, Any], should_raise: bool = True
     ) -> None:
-        await self._guarded(self._runs().patch_node_run(run_id, dict(payload)), should_raise)
+        """PATCH the node run ``run_id``; one an executor is running is patched through
+        the manager's own run, which then knows what it set (a run ended here is not
+        reported again)."""
+        patch, node = dict(payload), _EXECUTING.get(run_id)
+        call = node.patch(patch) if node else self._runs().patch_node_run(run_id, patch)
+        await self._guarded(call, should_raise)
 
     async def post_wf_node_run_logs(
         self, run_id: str, logs: list[WorkflowNodeRunLog], should_raise: bool = False
     ) -> None:
-        lines = [line.dict() for line in logs]
-        await self._guarded(self._runs().add_node_logs(run_id, lines), should_raise)
+        node = _EXECUTING.get(run_id)
+        if node is not None:  # through the run being executed, as patch_wf_node_run
+            lines = [(str(line.level), line.message) for line in logs]
+            await self._guarded(node.log_lines(lines), should_raise)
+            return
+        body = [line.dict() for line in logs]
+        await self._guarded(self._runs().add_node_logs(run_id, body), should_raise)
 
     async def patch_run(
         self, run: IntegrationRun, payload: dict[str, Any], should_raise: bool = True
@@ -158,8 +168,10 @@ class RunCalls:
             return
         from port_ocean.core.models import RunStatus
 
-        status = RunStatus.SUCCESS if success else RunStatus.FAILURE
-        await self._guarded(self._runs().patch_run(run.id, {"status": str(status)}), should_raise)
+        status = {"status": str(RunStatus.SUCCESS if success else RunStatus.FAILURE)}
+        # the PATCH that ends the run, sent again if it fails (as a node run's finish sends it)
+        await self._guarded(ending(run.id, lambda: self._runs().patch_run(run.id, status)),
+                            should_raise)  # fmt: skip
 
     async def get_run_by_external_id(self, external_id: str) -> ActionRun | None:
         from port_ocean.core.models import ActionRun
