@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,6 +19,7 @@ import yaml
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.load.freshness import Freshness
+from ocean.monitor import sensitive
 from ocean.monitor.report import ResyncReport
 from ocean.process import pace_collector
 from ocean.sail import prepare
@@ -152,6 +154,22 @@ class Workspace:
             return {e["identifier"]: e async for e in store.iter_entities(blueprint)}
         finally:
             await store.close()
+
+
+@pytest.fixture(autouse=True)
+def _hidden_values_forgotten() -> Iterator[None]:
+    """What a test hides is forgotten after it (``ocean sail`` run in-process hides its
+    credentials: ``secret`` would then be masked inside every later test's text), and the
+    masking filter it put on the log's handlers (pytest's live for the session) is taken
+    off: masking is process-wide, as in a real process, and a test suite is one process."""
+    redactor = sensitive.REDACTOR
+    values, pattern = set(redactor._values), redactor._pattern
+    yield
+    redactor._values, redactor._pattern = values, pattern
+    if not values:
+        for handler in [*logging.getLogger().handlers, logging.lastResort]:
+            if handler is not None:
+                handler.removeFilter(sensitive._FILTER)
 
 
 @pytest.fixture
