@@ -208,9 +208,11 @@ async def _sail(
             else:
                 await _serve(prepared, store, progress, show, address)
     finally:
-        if logs is not None:
-            await logs.close()  # what remains sent, within its bound
-        await store.close()
+        try:
+            if logs is not None:
+                await logs.close()  # what remains sent, within its bound
+        finally:
+            await store.close()  # (even when the close above is interrupted)
 
 
 @contextlib.contextmanager

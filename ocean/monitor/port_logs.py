@@ -10,21 +10,25 @@ Which records:
 
 - INFO and above (the console's level when it is lower, as the original ships at its log
   level), the console keeping its own: the root logger is lowered to INFO while the log is
-  shipped, and its handlers are kept at the level they had;
-- below WARNING, Ocean's own and the integration's only (its folder's files, and what it
-  logs with loguru): the original ships its loguru log, never the standard library's, where
-  HTTP clients log a line per request;
+  shipped (by any shipping of the process: it is put back when the last stops), and its
+  handlers are kept at the level they had (not a handler on another logger, nor one added
+  to the root later: at no level of their own, they show INFO meanwhile);
+- below WARNING, Ocean's own and the integration's only (its folder's files, not the
+  libraries of a virtualenv there, and what it logs with loguru): the original ships its
+  loguru log, never the standard library's, where HTTP clients log a line per request;
 - none bound ``local_only=True``, and none logged while shipping (the HTTP client's lines, a
   failure's warning): nothing shipped makes more to ship.
 
 When: as the original, a batch once 100 records wait, else every 5 s, by a task of the
 sail's event loop, one call at a time, each given 5 s; at stop what remains is sent within
-5 s. The records wait in a buffer of at most 10,000 (the oldest dropped and counted when
-Port does not take them as fast). A batch Port does not take is dropped, as the original
-drops it: a warning here (the first until a batch is taken again, the others at DEBUG),
-never shipped. The record is read (``GET /v1/integration/{id}``) when the first batch is
-due, as the original reads its log attributes, and at each batch until the integration is
-installed. ``OCEAN__ENABLE_HTTP_LOGGING=false`` ships none (so does the original's
+5 s. The records wait in a buffer of at most 10,000 records and 16 M characters of text (the
+oldest dropped and counted when Port does not take them as fast). A batch Port does not take
+is dropped, as the original drops it: a warning here (the first until a batch is taken
+again, the others at DEBUG), never shipped; a record JSON could not carry (which
+:mod:`~ocean.monitor.port_log_entries` prevents) would be dropped alone. The record is read
+(``GET /v1/integration/{id}``) when the first batch is due, as the original reads its log
+attributes, and until the integration is installed at most once each 5 s as batches come
+(and at stop). ``OCEAN__ENABLE_HTTP_LOGGING=false`` ships none (so does the original's
 ``APPLICATION__ENABLE_HTTP_LOGGING=false``).
 
 What it costs: about 25 µs for each record shipped on the thread that logs it (and 15 µs
@@ -48,8 +52,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ocean.config.settings import BOOLEAN_WORDS
-from ocean.monitor.port_log_entries import LOCAL, Origin, entry, local_only, masked
+from ocean.monitor.port_log_entries import LOCAL, Origin, entry, local_only, masked, weight
 from ocean.monitor.port_sync_metrics import CallsPort, ReachesPort
 from ocean.store.base import InstallsIntegrations
 
@@ -72,9 +78,14 @@ class Pace:
     batch: int = 100
     """Records a call carries at most (a batch this size is sent at once)."""
     interval: float = 5.0
-    """Seconds records wait at most for a batch to fill."""
+    """Seconds records wait at most for a batch to fill (and between reads of the record
+    while the integration is not installed)."""
     cap: int = 10_000
     """Records kept at most while Port does not take them (the oldest dropped)."""
+    cap_text: int = 16 * 1024 * 1024
+    """Characters of text the records kept hold at most (the oldest dropped): each text is
+    at most 32,768 (:data:`~ocean.monitor.port_log_entries.TEXT`), 10,000 of them would be
+    hundreds of MB."""
     call_seconds: float = 5.0
     """How long one call may take."""
     close_seconds: float = 5.0
@@ -96,8 +107,9 @@ def enabled(setting: bool, environ: Mapping[str, str]) -> bool:
 
 
 class PortLogHandler(logging.Handler):
-    """Keeps the records to ship, serialized, at most ``pace.cap`` (the oldest dropped and
-    counted in :attr:`dropped`); ``wake`` is told each time a batch more waits."""
+    """Keeps the records to ship, serialized, at most ``pace.cap`` of them holding at most
+    ``pace.cap_text`` characters (the oldest dropped and counted in :attr:`dropped`);
+    ``wake`` is told each time the buffer grows to a batch more (not while it drops)."""
 
     def __init__(
         self,
@@ -108,7 +120,9 @@ class PortLogHandler(logging.Handler):
     ) -> None:
         super().__init__(LEVEL)
         self._admits, self._context, self._pace, self._wake = admits, context, pace, wake
-        self._entries: deque[dict[str, Any]] = deque()
+        self._entries: deque[tuple[dict[str, Any], int]] = deque()
+        self._text = 0
+        """The characters the records kept hold."""
         self.dropped = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -119,26 +133,69 @@ class PortLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             shipped = entry(record, self._context)
+            size = weight(shipped)
         except Exception:
             self.handleError(record)
             return
-        if len(self._entries) >= self._pace.cap:
-            self._entries.popleft()
+        self._entries.append((shipped, size))  # (under the handler's lock: see handle)
+        self._text += size
+        full = False
+        while len(self._entries) > 1 and (
+            len(self._entries) > self._pace.cap or self._text > self._pace.cap_text
+        ):
+            self._text -= self._entries.popleft()[1]
             self.dropped += 1
-        self._entries.append(shipped)
-        if len(self._entries) % self._pace.batch == 0:
-            self._wake()
+            full = True
+        if not full and len(self._entries) % self._pace.batch == 0:
+            self._wake()  # (a full buffer waits for the interval: no wake for each record)
 
     def take(self, count: int) -> list[dict[str, Any]]:
         """The ``count`` oldest records waiting (fewer if fewer wait), no longer kept."""
         self.acquire()
         try:
-            return [self._entries.popleft() for _ in range(min(count, len(self._entries)))]
+            taken = [self._entries.popleft() for _ in range(min(count, len(self._entries)))]
+            self._text -= sum(size for _, size in taken)
         finally:
             self.release()
+        return [shipped for shipped, _ in taken]
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class _RootLowered:
+    """The root logger lowered while any shipping of the process runs, put back as it was
+    when the last stops (one that stops first must not put it back under another).
+
+    Module-level state, deliberately (the package otherwise keeps none): the root logger it
+    changes is itself one for the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._restore: Callable[[], None] = _nothing
+
+    def hold(self, level: int) -> None:
+        """One more shipping: the root at ``level`` at most (lowered by the first)."""
+        with self._lock:
+            if not self._holders:
+                self._restore = _lowered(logging.getLogger(), level)
+            self._holders += 1
+
+    def release(self) -> None:
+        """One shipping less: the root put back when none is left."""
+        with self._lock:
+            self._holders -= 1
+            if not self._holders:
+                restore, self._restore = self._restore, _nothing
+                restore()
+
+
+def _nothing() -> None:
+    pass
+
+
+_ROOT = _RootLowered()
 
 
 class PortLogs:
@@ -166,10 +223,13 @@ class PortLogs:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0
         self._task: asyncio.Task[None] | None = None
-        self._restore: Callable[[], None] | None = None
+        self._holding = False
+        """Whether it holds the root logger lowered (:data:`_ROOT`)."""
         self._closing = False
         self._known = False
         """Whether the record was read (then :attr:`url` is where the log goes, if any)."""
+        self._next_read = float("-inf")
+        """When the record may be read again (loop time) while it is not known."""
         self.url: str | None = None
         self.failed = 0
         """Records in batches Port did not take."""
@@ -183,13 +243,17 @@ class PortLogs:
         self._loop, self._thread = asyncio.get_running_loop(), threading.get_ident()
         root = logging.getLogger()
         self.handler.setLevel(min(root.getEffectiveLevel(), LEVEL) or LEVEL)
-        self._restore = _lowered(root, self.handler.level)
-        root.handlers.insert(0, self.handler)  # first: it sees each record as logged
+        _ROOT.hold(self.handler.level)
+        self._holding = True
+        # first (it sees each record as logged); a new list: another thread may be going
+        # through the one it replaces, as logging does (Logger.callHandlers)
+        root.handlers = [self.handler, *root.handlers]
         self._task = asyncio.create_task(self._run(), name="ocean-port-logs")
 
     async def close(self) -> None:
         """Take no more records, send those waiting within ``pace.close_seconds`` (then
-        the rest is dropped, saying so), and put the root logger back as it was."""
+        the rest is dropped, saying so), and put the root logger back as it was (when no
+        other shipping runs); once (a second close does nothing more)."""
         self._stop_taking()
         task = self._task
         if task is None:
@@ -202,6 +266,7 @@ class PortLogs:
             cut = self._in_flight
             task.cancel()
             await asyncio.wait({task}, timeout=1.0)
+        self._task = None
         self._report(unsent=cut + len(self.handler.take(len(self.handler))))
 
     def _admits(self, record: logging.LogRecord) -> bool:
@@ -216,10 +281,12 @@ class PortLogs:
                 self._loop.call_soon_threadsafe(self._full.set)
 
     def _stop_taking(self) -> None:
-        logging.getLogger().removeHandler(self.handler)
-        if self._restore is not None:
-            self._restore()
-            self._restore = None
+        root = logging.getLogger()
+        if self.handler in root.handlers:  # (a new list, as at start)
+            root.handlers = [handler for handler in root.handlers if handler is not self.handler]
+        if self._holding:
+            self._holding = False
+            _ROOT.release()
 
     async def _run(self) -> None:
         self._sending.set(True)  # nothing logged from here on (by the calls too) is shipped
@@ -255,10 +322,15 @@ class PortLogs:
         return self._closing
 
     async def _target(self) -> str | None:
-        """The ingest URL, the record read the first time records wait (None until it is
-        known: the records wait meanwhile, at most ``pace.cap`` of them)."""
+        """The ingest URL, the record read the first time records wait, and again at most
+        once each ``pace.interval`` (and at the close) while it is not known (None: the
+        records wait meanwhile, within the buffer's cap)."""
         if self._known or not len(self.handler):
             return self.url
+        now = asyncio.get_running_loop().time()
+        if now < self._next_read and not self._closing:
+            return None
+        self._next_read = now + self._pace.interval
         try:
             async with asyncio.timeout(self._pace.call_seconds):
                 record = await self._read()
@@ -277,19 +349,44 @@ class PortLogs:
     async def _post(self, url: str, batch: list[dict[str, Any]]) -> None:
         if not batch:
             return
-        body = {"logs": [masked(shipped) for shipped in batch]}
-        self._in_flight = len(batch)
+        logs = [masked(shipped) for shipped in batch]
+        self._in_flight = len(logs)
         try:
-            async with asyncio.timeout(self._pace.call_seconds):
-                await self._http.ingest("POST", url, body)
+            try:
+                await self._call(url, logs)
+            except Exception as error:
+                logs = self._writable_only(logs, error)  # (else the error, raised again)
+                if not logs:
+                    return
+                await self._call(url, logs)
         except Exception as error:  # dropped, as the original drops it: never sent again
-            self._lost(len(batch), str(error) or f"no answer within {self._pace.call_seconds:g} s")
+            self._lost(len(logs), str(error) or f"no answer within {self._pace.call_seconds:g} s")
             return
         finally:
             self._in_flight = 0
         if self._failing:
             self._failing = False
             _log.info("Port takes the log again", extra=LOCAL)
+
+    async def _call(self, url: str, logs: list[dict[str, Any]]) -> None:
+        async with asyncio.timeout(self._pace.call_seconds):
+            await self._http.ingest("POST", url, {"logs": logs})
+
+    def _writable_only(self, logs: list[dict[str, Any]], error: Exception) -> list[dict[str, Any]]:
+        """``logs`` without those JSON cannot carry (records of a kind
+        :func:`~ocean.monitor.port_log_entries.entry` missed: dropped, said) when ``error``
+        says some could not be written; else ``error`` raised again."""
+        kept = [one for one in logs if _writable(one)] if _unwritten(error) else logs
+        if len(kept) == len(logs):
+            raise error
+        self.failed += len(logs) - len(kept)
+        _log.warning(
+            "%d log record(s) could not be written as JSON, and are dropped: %s",
+            len(logs) - len(kept),
+            error,
+            extra=LOCAL,
+        )
+        return kept
 
     def _lost(self, count: int, problem: str) -> None:
         self.failed += count
@@ -310,9 +407,10 @@ class PortLogs:
         if self.handler.dropped and not self._drops_said:
             self._drops_said = self.handler.dropped
             _log.warning(
-                "the log waiting for Port reached %d records: the oldest are dropped (Port "
-                "takes it slower than it is written, or not at all)",
+                "the log waiting for Port reached its cap (%d records, %d characters): the "
+                "oldest are dropped (Port takes it slower than it is written, or not at all)",
                 self._pace.cap,
+                self._pace.cap_text,
                 extra=LOCAL,
             )
 
@@ -334,12 +432,26 @@ class PortLogs:
         )
 
 
+def _unwritten(error: BaseException) -> bool:
+    """Whether ``error`` says the body could not be written as JSON (orjson's error is a
+    TypeError; :meth:`~ocean.store.port.http.PortHTTP.ingest` raises it as its cause)."""
+    return isinstance(error, TypeError) or isinstance(error.__cause__, TypeError)
+
+
+def _writable(shipped: dict[str, Any]) -> bool:
+    try:
+        orjson.dumps(shipped, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return False
+    return True
+
+
 def _lowered(root: logging.Logger, level: int) -> Callable[[], None]:
     """Lower ``root`` to ``level``, its handlers kept at the level it had (the console
     shows what it showed); what puts them back."""
     before = root.level
     if not before or level >= before:
-        return lambda: None
+        return _nothing
     kept = [(handler, handler.level) for handler in root.handlers if handler.level < before]
     for handler, _ in kept:
         handler.setLevel(before)

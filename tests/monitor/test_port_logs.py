@@ -369,3 +369,109 @@ def test_ocean_sail_ships_its_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
     assert result.exit_code == 0, result.output
     assert "calling the API with [REDACTED]" in _messages(port)
+
+
+def test_a_full_buffer_wakes_the_sender_for_a_batch_not_for_each_record() -> None:
+    wakes: list[int] = []
+    handler = PortLogHandler(lambda _: True, {}, Pace(batch=2, cap=4), lambda: wakes.append(1))
+    for number in range(10):
+        handler.handle(
+            logging.LogRecord("ocean.test", logging.WARNING, "", 1, "%d", (number,), None)
+        )
+
+    assert (len(handler), handler.dropped) == (4, 6)
+    assert len(wakes) == 2  # at 2 and 4 records: none for each record the full buffer took
+
+
+async def test_the_record_is_read_at_most_once_an_interval_while_not_installed() -> None:
+    port = _port()
+    logs = _shipping(port, batch=10, interval=5.0)
+    del port.integrations[INTEGRATION]  # not installed (yet): its log waits
+    try:
+        for batch in range(10):
+            for number in range(10):
+                logging.getLogger("ocean.test").warning("record %d of batch %d", number, batch)
+            await asyncio.sleep(0.02)  # the sender's turn: a batch is due
+        reads = [call for call in port.calls if call[0] == "GET" and "/integration/" in call[1]]
+    finally:
+        logs.handler.take(len(logs.handler))
+        await logs.close()
+
+    assert len(reads) == 1  # the first batch's: not one for each of the ten
+
+
+async def test_overlapping_shippings_keep_the_root_lowered_until_the_last_stops() -> None:
+    first_port, second_port = _port(), _port()
+    first = _shipping(first_port, batch=100, interval=3600)
+    second = _shipping(second_port, batch=100, interval=3600)
+    try:
+        await first.close()
+        assert logging.getLogger().level == logging.INFO
+        logging.getLogger("ocean.test").info("info while the second ships")
+    finally:
+        await second.close()
+
+    assert _messages(second_port) == ["info while the second ships"]
+    assert logging.getLogger().level == logging.WARNING
+
+
+async def test_the_root_loggers_handlers_are_a_new_list_not_the_one_changed() -> None:
+    """Another thread may be going through the root's handlers as a record is logged."""
+    root = logging.getLogger()
+    before = root.handlers
+    logs = _shipping(_port())
+    during = root.handlers
+    await logs.close()
+
+    assert not [h for h in before if isinstance(h, PortLogHandler)]
+    assert isinstance(during[0], PortLogHandler)  # as it was (the stop made a new one too)
+    assert root.handlers == before
+
+
+async def test_a_second_close_says_nothing_more(caplog: pytest.LogCaptureFixture) -> None:
+    port = _port()
+    logs = _shipping(port, cap=2, batch=100, interval=3600)
+    for number in range(4):
+        logging.getLogger("ocean.test").warning("record %d", number)
+    with caplog.at_level(logging.WARNING, logger="ocean.monitor.port_logs"):
+        await logs.close()
+        await logs.close()
+
+    said = [r.getMessage() for r in caplog.records if r.name == "ocean.monitor.port_logs"]
+    assert len([m for m in said if "of this run were not shipped" in m]) == 1
+    assert _messages(port) == ["record 2", "record 3"]
+
+
+def test_ocean_sail_closes_its_catalog_when_closing_the_log_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = client(_port())
+    closed: list[bool] = []
+    close = store.close
+
+    async def closing() -> None:
+        closed.append(True)
+        await close()
+
+    class Interrupted:
+        async def close(self) -> None:
+            raise RuntimeError("interrupted")
+
+    async def opened(url: str, **options: Any) -> PortAPIStore:
+        return store
+
+    monkeypatch.setattr(store, "close", closing)
+    monkeypatch.setattr("ocean.store.open.open_store", opened)
+    monkeypatch.setattr("ocean.monitor.port_logs.ship_logs", lambda *_: Interrupted())
+    environ = {
+        "OCEAN__INTEGRATION__CONFIG__DATA_FILE": str(tmp_path / "data.json"),
+        "OCEAN__PORT__CLIENT_ID": "id",
+        "OCEAN__PORT__CLIENT_SECRET": "secret",
+    }
+    prepared = _prepared(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["sail", str(prepared.folder.path), "--once", "--quiet"], env=environ
+    )
+
+    assert isinstance(result.exception, RuntimeError)
+    assert closed == [True]

@@ -166,13 +166,16 @@ class PortHTTP:
         token: beside the calls (not waiting for one of their slots), any 2xx taken (it
         need not be JSON), and a 401 not answered with a new token (the URL is not the
         API that issued it: a new one would be refused again, for every call); raise
-        :class:`PortAPIError` on failure."""
+        :class:`PortAPIError` on failure (a body JSON cannot carry too, unsent: its cause
+        the encoder's error)."""
         name = f"{method} {url}"
+        try:
+            content = _encoded(body)
+        except TypeError as error:  # orjson's JSONEncodeError: an integer beyond 64 bits, ...
+            raise PortAPIError(name, None, f"the body is not JSON: {error}") from error
         headers = _JSON_TYPE | {"Authorization": await self._authorization()}
         try:
-            response = await self._client.request(
-                method, url, content=_encoded(body), headers=headers
-            )
+            response = await self._client.request(method, url, content=content, headers=headers)
         except httpx.HTTPError as error:
             raise _failed(name, None, f"{type(error).__name__}: {error}") from None
         if not response.is_success:
