@@ -83,13 +83,18 @@ def _masked_dict(value: dict[Any, Any]) -> dict[Any, Any]:
     secret = _is_secret_key(next((value[name] for name in _NAMES if name in value), None))
     k8s_secret = value.get("kind") == "Secret"
     return {
-        key: _hidden(item, numbers=_matches(_NUMBER_KEY, key))
+        _masked_key(key): _hidden(item, numbers=_matches(_NUMBER_KEY, key))
         if _is_secret_key(key)
         or (secret and key in ("value", "Value"))
         or (k8s_secret and key in ("data", "stringData"))
         else mask_secrets(item)
         for key, item in value.items()
     }
+
+
+def _masked_key(key: Any) -> Any:
+    """A key masked as a text is (a token may key a mapping of who holds it)."""
+    return mask_secrets(key) if isinstance(key, str) else key
 
 
 def _is_secret_key(key: Any) -> bool:

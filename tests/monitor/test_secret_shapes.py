@@ -54,6 +54,7 @@ def test_a_text_under_a_key_naming_a_credential_is_masked(key: str) -> None:
         pytest.param({"apiKeys": ["k-1", "k-2"]}, {"apiKeys": [M, M]}, id="a-list"),
         pytest.param({"token": {"value": "v", "expires": 3}}, {"token": {"value": M, "expires": 3}}, id="a-dict"),
         pytest.param({"secrets": {"db": "hunter2"}}, {"secrets": {"db": M}}, id="secrets"),
+        pytest.param({"holders": {"ghp_" + "a1" * 18: "ada"}}, {"holders": {M: "ada"}}, id="a-key"),
         pytest.param({"password": 12345678}, {"password": M}, id="a-number-password"),
         pytest.param(
             {"env": [{"name": "DB_PASSWORD", "value": "pw"}, {"name": "REGION", "value": "eu"}]},
