@@ -22,6 +22,25 @@ from tests.store.port.fake_port import FakePort, client
 INTEGRATION = "my-integration-integration"
 
 
+async def _serving(tmp_path: Path, listener: str, ttl: float) -> tuple[FakePort, LiveService]:
+    """A started integration's live events against a fake Port, reading the mapping again
+    after ``ttl`` seconds where its listener does."""
+    workspace = with_processors(Workspace(tmp_path))
+    workspace.set_data(services=[], teams=TEAMS)
+    environ = workspace.environ | {
+        "OCEAN__EVENT_LISTENER__TYPE": listener,
+        "OCEAN__LIVE_EVENTS__QUEUE_URL": f"sqlite:///{tmp_path / 'events.db'}",
+    }
+    sail = prepare(workspace.folder, environ=environ, overrides={})
+    port = FakePort()
+    store = client(port)
+    await start(sail, store)
+    service = await LiveService.open(sail, store, Metrics(CollectorRegistry()))
+    assert service is not None
+    service.mapping_ttl = ttl
+    return port, service
+
+
 async def _applied(service: LiveService, *identifiers: str) -> None:
     """Queue an event per identifier and apply them all."""
     for identifier in identifiers:
@@ -50,19 +69,7 @@ async def test_a_webhooks_only_sail_reads_the_mapping_port_keeps_again(
     ttl: float,
     title: str,
 ) -> None:
-    workspace = with_processors(Workspace(tmp_path))
-    workspace.set_data(services=[], teams=TEAMS)
-    environ = workspace.environ | {
-        "OCEAN__EVENT_LISTENER__TYPE": listener,
-        "OCEAN__LIVE_EVENTS__QUEUE_URL": f"sqlite:///{tmp_path / 'events.db'}",
-    }
-    sail = prepare(workspace.folder, environ=environ, overrides={})
-    port = FakePort()
-    store = client(port)
-    await start(sail, store)
-    service = await LiveService.open(sail, store, Metrics(CollectorRegistry()))
-    assert service is not None
-    service.mapping_ttl = ttl
+    port, service = await _serving(tmp_path, listener, ttl)
     try:
         await _applied(service, "svc-1")
         mappings = port.integrations[INTEGRATION]["config"]["resources"][1]["port"]["entity"]
@@ -78,19 +85,7 @@ async def test_a_webhooks_only_sail_reads_the_mapping_port_keeps_again(
 async def test_a_mapping_port_empties_leaves_the_one_in_use(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    workspace = with_processors(Workspace(tmp_path))
-    workspace.set_data(services=[], teams=TEAMS)
-    environ = workspace.environ | {
-        "OCEAN__EVENT_LISTENER__TYPE": "WEBHOOKS_ONLY",
-        "OCEAN__LIVE_EVENTS__QUEUE_URL": f"sqlite:///{tmp_path / 'events.db'}",
-    }
-    sail = prepare(workspace.folder, environ=environ, overrides={})
-    port = FakePort()
-    store = client(port)
-    await start(sail, store)
-    service = await LiveService.open(sail, store, Metrics(CollectorRegistry()))
-    assert service is not None
-    service.mapping_ttl = 0.0
+    port, service = await _serving(tmp_path, "WEBHOOKS_ONLY", 0.0)
     port.integrations[INTEGRATION]["config"] = {}
     try:
         with caplog.at_level(logging.ERROR, logger="ocean.live.service"):

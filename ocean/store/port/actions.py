@@ -111,13 +111,7 @@ class PortActions(ActionsCatalog):
     async def claim_runs(
         self, installation: str, limit: int, visibility_seconds: float, exclude: list[str]
     ) -> list[dict[str, Any]]:
-        body: dict[str, Any] = {
-            "installationId": installation,
-            "limit": limit,
-            "visibilityTimeoutMs": int(visibility_seconds * 1000),
-        }
-        if exclude:
-            body["exclude"] = exclude
+        body = _claim(installation, limit, visibility_seconds, exclude)
         answer = await self._call(
             "POST", "/actions/runs/claim-pending", json=body, headers=RESERVED
         )
@@ -181,13 +175,7 @@ class PortActions(ActionsCatalog):
     ) -> list[dict[str, Any]]:
         if await self._ocean():
             return []  # Ocean's catalog server runs no workflows (its claim answers none)
-        body: dict[str, Any] = {
-            "installationId": installation,
-            "limit": limit,
-            "visibilityTimeoutMs": int(visibility_seconds * 1000),
-        }
-        if exclude:
-            body["exclude"] = exclude
+        body = _claim(installation, limit, visibility_seconds, exclude)
         answer = await self._call(
             "POST", "/workflows/runs/claim-pending", json=body, headers=RESERVED
         )
@@ -208,3 +196,17 @@ class PortActions(ActionsCatalog):
         answer = await self._call("GET", "/workflows/nodes/runs", params=params, headers=RESERVED)
         found = list(answer.get("nodeRuns") or [])
         return dict(found[0]) if found else None
+
+
+def _claim(
+    installation: str, limit: int, visibility_seconds: float, exclude: list[str]
+) -> dict[str, Any]:
+    """A claim's body, of action runs or of workflow node runs alike."""
+    body: dict[str, Any] = {
+        "installationId": installation,
+        "limit": limit,
+        "visibilityTimeoutMs": int(visibility_seconds * 1000),
+    }
+    if exclude:
+        body["exclude"] = exclude
+    return body
