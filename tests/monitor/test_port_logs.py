@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -25,11 +24,10 @@ from ocean.monitor.port_log_entries import LOCAL
 from ocean.monitor.port_logs import Pace, PortLogHandler, PortLogs, ship_logs
 from ocean.monitor.sensitive import hide_sensitive, install_filter
 from ocean.sail import Sail, prepare
-from ocean.server.app import create_app
 from ocean.store.open import open_store
 from ocean.store.port.store import PortAPIStore
 from tests.conftest import MAIN_PY, TEAMS, Workspace, services
-from tests.store.port.fake_port import FakePort, client
+from tests.store.port.fake_port import FakePort, client, oceans_own_server
 
 LOGS = "https://port.test/ingest/logs"
 INTEGRATION = "my-integration-integration"
@@ -204,25 +202,9 @@ async def test_nothing_is_shipped_to_the_embedded_catalog(tmp_path: Path) -> Non
         await store.close()
 
 
-class _Recording(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.calls = inner, list[tuple[str, str]]()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append((request.method, request.url.path))
-        return await self.inner.handle_async_request(request)
-
-
 async def test_oceans_own_server_names_an_ingest_url_and_is_shipped_none(tmp_path: Path) -> None:
-    catalog = await open_store(str(tmp_path / "served.db"))
-    client_id, secret = await catalog.create_credentials("tests")
-    transport = _Recording(httpx.ASGITransport(app=create_app(catalog)))
-    served = PortAPIStore.connect("http://ocean.test", client_id, secret, transport=transport)
-    try:
+    async with oceans_own_server(tmp_path) as (served, transport):
         await _sail_once(_prepared(tmp_path), served)
-    finally:
-        await served.close()
-        await catalog.close()
 
     assert ("GET", f"/v1/integration/{INTEGRATION}") in transport.calls
     assert not [call for call in transport.calls if call[1].startswith("/__ingest/logs")]

@@ -11,19 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.monitor.port_sync_metrics import Sender
 from ocean.sail import Sail, prepare
-from ocean.server.app import create_app
-from ocean.store.open import open_store
-from ocean.store.port.store import PortAPIStore
 from ocean.version import __version__
 from tests.conftest import TEAMS, Workspace, services
-from tests.store.port.fake_port import FakePort, client
+from tests.store.port.fake_port import FakePort, client, oceans_own_server
 
 INTEGRATION = "my-integration-integration"
 INGEST = "https://port.test/ingest/metrics"
@@ -252,28 +248,12 @@ async def test_a_stopped_resync_reports_what_had_not_ended_aborted(tmp_path: Pat
     ]
 
 
-class _Recording(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner, self.calls = inner, list[tuple[str, str]]()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls.append((request.method, request.url.path))
-        return await self.inner.handle_async_request(request)
-
-
 async def test_oceans_own_server_names_an_ingest_url_and_is_sent_none(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    catalog = await open_store(str(tmp_path / "served.db"))
-    client_id, secret = await catalog.create_credentials("tests")
-    transport = _Recording(httpx.ASGITransport(app=create_app(catalog)))
-    served = PortAPIStore.connect("http://ocean.test", client_id, secret, transport=transport)
-    try:
+    async with oceans_own_server(tmp_path) as (served, transport):
         with caplog.at_level(logging.WARNING):
             report = await run_once(_prepared(_workspace(tmp_path)), served, SilentObserver())
-    finally:
-        await served.close()
-        await catalog.close()
 
     assert report.status == "completed"
     assert not [call for call in transport.calls if call[1].startswith("/__ingest/")]

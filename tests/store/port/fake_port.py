@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +14,35 @@ import httpx
 from ocean.store.port.http import PortHTTP
 from ocean.store.port.limits import CLIENT_HEADER, HEADER
 from ocean.store.port.store import PortAPIStore
+
+
+class Recording(httpx.AsyncBaseTransport):
+    """A transport noting each request's method and path before passing it on."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.calls = inner, list[tuple[str, str]]()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append((request.method, request.url.path))
+        return await self.inner.handle_async_request(request)
+
+
+@contextlib.asynccontextmanager
+async def oceans_own_server(folder: Path) -> AsyncIterator[tuple[PortAPIStore, Recording]]:
+    """Ocean's own catalog server (a SQLite file in ``folder``) reached as a Port API, and
+    the calls it was sent."""
+    from ocean.server.app import create_app  # (the fake Port's other tests need no server)
+    from ocean.store.open import open_store
+
+    catalog = await open_store(str(folder / "served.db"))
+    client_id, secret = await catalog.create_credentials("tests")
+    transport = Recording(httpx.ASGITransport(app=create_app(catalog)))
+    served = PortAPIStore.connect("http://ocean.test", client_id, secret, transport=transport)
+    try:
+        yield served, transport
+    finally:
+        await served.close()
+        await catalog.close()
 
 
 def client(port: FakePort, **settings: Any) -> PortAPIStore:
