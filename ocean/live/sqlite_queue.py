@@ -2,8 +2,8 @@
 
 One row per event, committed before the route answers. Events that arrive while a
 commit is under way wait for it and are committed together in the next transaction (group
-commit), and so are the deletions of events done meanwhile: one commit, and one trip to the
-queue's thread, serves many events. Scheduling is in memory: the
+commit), and so are the deletions of events done meanwhile: one commit serves many events,
+made on the event loop itself (:mod:`ocean.live.sqlite_queue_writes`). Scheduling is in memory: the
 queue reads rows in ``seq`` order past a cursor, and hands out an event with a key only when
 none of its key's is out (handed out and not finished) or waiting before it: the head of
 each key, as the Redis queue does. The others wait their turn, in memory up to
@@ -46,6 +46,7 @@ import orjson
 
 from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.queue import QueuedEvent, read_json, storable
+from ocean.live.sqlite_queue_writes import QueueWrites
 from ocean.store.group_commit import GroupCommit
 from ocean.store.sqlite.thread import SQLiteThread
 
@@ -125,12 +126,19 @@ class _Key:
 class SQLiteEventQueue:
     """Open with :meth:`open`; every database call runs on the queue's own thread."""
 
-    def __init__(self, db: sqlite3.Connection, thread: SQLiteThread, integration: str) -> None:
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        thread: SQLiteThread,
+        writes: QueueWrites,
+        integration: str,
+    ) -> None:
         self._db, self._thread, self._integration = db, thread, integration
         self._run = thread.run
         self._cursor = 0
         self._arrived = asyncio.Event()
-        self._writes: GroupCommit[QueuedEvent | int, int] = GroupCommit(self._write_group)
+        self._file = writes
+        self._group: GroupCommit[QueuedEvent | int, int] = GroupCommit(self._write_group)
         self._local: deque[tuple[int, QueuedEvent, bytes]] = deque()
         """Events this process put (their seq, and what the file keeps of the payload),
         committed and not handed out yet, in ``seq`` order; kept only by a queue that takes
@@ -138,8 +146,8 @@ class SQLiteEventQueue:
         self._unknown = True
         """Whether the file may hold rows past the cursor that :attr:`_local` lacks."""
         self._known = 0
-        """(The queue's thread's own.) Every row up to this ``seq`` was read or put here (0
-        until this process puts one)."""
+        """Every row up to this ``seq`` was read or put here (0 until this process puts
+        one)."""
         self._keys: dict[str, _Key] = {}
         """The keys with an event out or waiting: their next event waits for their turn."""
         self._due: dict[str, None] = {}
@@ -155,7 +163,13 @@ class SQLiteEventQueue:
         thread, db = await SQLiteThread.start(
             f"the live-event queue {path}", functools.partial(_connect, path), hint=hint
         )
-        return cls(db, thread, integration)
+        try:
+            writes = await QueueWrites.open(path, thread)
+        except BaseException:
+            await thread.run(db.close)
+            thread.stop()
+            raise
+        return cls(db, thread, writes, integration)
 
     async def put(
         self,
@@ -167,7 +181,7 @@ class SQLiteEventQueue:
     ) -> QueuedEvent:
         event = QueuedEvent("", path, payload, dict(headers), key, time.time(), body=body)
         try:
-            event.id = str(await self._writes.submit(event))
+            event.id = str(await self._group.submit(event))
         except StoreError as error:  # a full disk, a lock held past the timeout...
             raise QueueUnavailableError(
                 f"the live-event queue (SQLite) could not store the event ({error}); "
@@ -178,7 +192,7 @@ class SQLiteEventQueue:
     async def done(self, event: QueuedEvent) -> None:
         try:
             with _retried(f"mark event {event.id} done"):  # shared with puts
-                await self._writes.submit(int(event.id))
+                await self._group.submit(int(event.id))
         finally:  # the workers keep a key's order themselves while they retry
             self._finished(event)
 
@@ -189,10 +203,13 @@ class SQLiteEventQueue:
         put = [item for item in group if not isinstance(item, int)]
         stored = [e.stored for e in put]
         rows = [(self._integration, e.path, e.key, payload, orjson.dumps(e.headers), e.received_at) for e, payload in zip(put, stored, strict=True)]  # fmt: skip
-        first, follows = await self._run(self._write, done, rows)
+        last = await self._file.write(done, rows)
+        first = last - len(rows) + 1
         seqs = iter(range(first, first + len(rows)))
         results = [0 if isinstance(item, int) else next(seqs) for item in group]
         if put:
+            # whether no other process put rows between this group and the last row known
+            follows, self._known = first == self._known + 1, last
             self._unknown |= not follows or len(self._local) + len(put) > LOCAL_MAX
             if self._unknown:
                 self._local.clear()  # read from the file instead, in seq order
@@ -202,24 +219,6 @@ class SQLiteEventQueue:
             if self.stored is not None:
                 self.stored()
         return results
-
-    def _write(self, done: list[tuple[int]], rows: list[tuple[Any, ...]]) -> tuple[int, bool]:
-        """One transaction; the first inserted row's ``seq``, and whether it follows the
-        last row this connection knew (no other process put rows between)."""
-        insert = (
-            "INSERT INTO live_events(integration, path, key, payload, headers, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)"
-        )
-        with self._db:
-            if done:
-                self._db.executemany("DELETE FROM live_events WHERE seq = ?", done)
-            if not rows:
-                return 0, True
-            self._db.executemany(insert, rows)  # seqs in a row: the write lock is held
-            (last,) = self._db.execute("SELECT last_insert_rowid()").fetchone()
-        first = int(last) - len(rows) + 1
-        follows, self._known = first == self._known + 1, int(last)
-        return first, follows
 
     def arrived(self) -> None:
         """Events were put by another process: wake a waiting :meth:`take`."""
@@ -281,11 +280,12 @@ class SQLiteEventQueue:
         if self._unknown:
             self._unknown = False  # a put told of from now on is read again
             try:
-                rows, whole = await self._run(self._after, self._cursor, limit)
+                rows, last = await self._run(self._after, self._cursor, limit, bool(self._known))
             except BaseException:
                 self._unknown = True  # not read: the file still may hold others
                 raise
-            self._unknown |= not whole
+            self._unknown |= len(rows) == limit
+            self._known = max(self._known, last)
             events = [_event(row) for row in rows]
         else:
             local = [self._local.popleft() for _ in range(min(limit, len(self._local)))]
@@ -380,28 +380,28 @@ class SQLiteEventQueue:
         args = [(name, (self._integration, name, after, cursor, n)) for name, (after, n) in reads.items()]  # fmt: skip
         return {name: self._db.execute(select, arg).fetchall() for name, arg in args}
 
-    def _after(self, cursor: int, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
-        """The rows past ``cursor``, and whether they are all there are; when they are and
-        this process puts events, every row up to the last ``seq`` given is known (one read
-        transaction for both; a taker that only reads, beside acceptors, needs neither)."""
+    def _after(self, cursor: int, limit: int, putting: bool) -> tuple[list[tuple[Any, ...]], int]:
+        """The rows past ``cursor``; when they are all there are and this process puts
+        events (``putting``), also the last ``seq`` given, up to which every row is known
+        (one read transaction for both; a taker that only reads, beside acceptors, needs
+        neither), else 0."""
         select = (
             f"SELECT {_WAITING} FROM live_events WHERE integration = ? AND seq > ? "
             "ORDER BY seq LIMIT ?"
         )
-        if not self._known:
-            rows = self._db.execute(select, (self._integration, cursor, limit)).fetchall()
-            return rows, len(rows) < limit
+        if not putting:
+            return self._db.execute(select, (self._integration, cursor, limit)).fetchall(), 0
         self._db.execute("BEGIN")
         try:
             rows = self._db.execute(select, (self._integration, cursor, limit)).fetchall()
-            if len(rows) < limit:
-                (last,) = self._db.execute(
-                    "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'live_events'"
-                ).fetchone()
-                self._known = max(self._known, int(last))
+            if len(rows) == limit:
+                return rows, 0
+            (last,) = self._db.execute(
+                "SELECT coalesce(max(seq), 0) FROM sqlite_sequence WHERE name = 'live_events'"
+            ).fetchone()
+            return rows, int(last)
         finally:
             self._db.commit()
-        return rows, len(rows) < limit
 
     async def bury(self, event: QueuedEvent, error: str) -> None:
         try:
@@ -457,6 +457,7 @@ class SQLiteEventQueue:
         return int(count)
 
     async def close(self) -> None:
+        await self._file.close()
         await self._run(self._db.close)
         self._thread.stop()
 
