@@ -10,9 +10,10 @@ Which records:
 
 - INFO and above (the console's level when it is lower, as the original ships at its log
   level), the console keeping its own: the root logger is lowered to INFO while the log is
-  shipped (by any shipping of the process: it is put back when the last stops), and its
-  handlers are kept at the level they had (not a handler on another logger, nor one added
-  to the root later: at no level of their own, they show INFO meanwhile);
+  shipped (by any shipping of the process, :mod:`ocean.monitor.root_level`: it is put back
+  when the last stops), and its handlers are kept at the level they had (not a handler on
+  another logger, nor one added to the root later: at no level of their own, they show
+  INFO meanwhile);
 - below WARNING, Ocean's own and the integration's only (its folder's files, not the
   libraries of a virtualenv there, and what it logs with loguru): the original ships its
   loguru log, never the standard library's, where HTTP clients log a line per request;
@@ -22,9 +23,10 @@ Which records:
 When: as the original, a batch once 100 records wait, else every 5 s, by a task of the
 sail's event loop, one call at a time, each given 5 s; at stop what remains is sent within
 5 s. The records wait in a buffer of at most 10,000 records and 16 M characters of text (the
-oldest dropped and counted when Port does not take them as fast). A batch Port does not take
-is dropped, as the original drops it: a warning here (the first until a batch is taken
-again, the others at DEBUG), never shipped; a record JSON could not carry (which
+oldest dropped and counted when Port does not take them as fast:
+:mod:`ocean.monitor.port_log_buffer`). A batch Port does not take is dropped, as the
+original drops it: a warning here (the first until a batch is taken again, the others at
+DEBUG), never shipped; a record JSON could not carry (which
 :mod:`~ocean.monitor.port_log_entries` prevents) would be dropped alone. The record is read
 (``GET /v1/integration/{id}``) when the first batch is due, as the original reads its log
 attributes, and until the integration is installed at most once each 5 s as batches come
@@ -46,17 +48,17 @@ import logging
 import socket
 import threading
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from ocean.config.settings import BOOLEAN_WORDS
-from ocean.monitor.port_log_entries import LOCAL, Origin, entry, local_only, masked, weight
+from ocean.monitor.port_log_buffer import LEVEL, Pace, PortLogHandler
+from ocean.monitor.port_log_entries import LOCAL, Origin, local_only, masked
 from ocean.monitor.port_sync_metrics import CallsPort, ReachesPort
+from ocean.monitor.root_level import ROOT
 from ocean.store.base import InstallsIntegrations
 
 if TYPE_CHECKING:
@@ -65,31 +67,8 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-LEVEL = logging.INFO
-"""The level shipped from (the console's when it is lower)."""
 ORIGINAL_SWITCH = "APPLICATION__ENABLE_HTTP_LOGGING"
 """The original's variable for ``enable_http_logging``: false ships none here too."""
-
-
-@dataclass(frozen=True)
-class Pace:
-    """How the log is batched and sent."""
-
-    batch: int = 100
-    """Records a call carries at most (a batch this size is sent at once)."""
-    interval: float = 5.0
-    """Seconds records wait at most for a batch to fill (and between reads of the record
-    while the integration is not installed)."""
-    cap: int = 10_000
-    """Records kept at most while Port does not take them (the oldest dropped)."""
-    cap_text: int = 16 * 1024 * 1024
-    """Characters of text the records kept hold at most (the oldest dropped): each text is
-    at most 32,768 (:data:`~ocean.monitor.port_log_entries.TEXT`), 10,000 of them would be
-    hundreds of MB."""
-    call_seconds: float = 5.0
-    """How long one call may take."""
-    close_seconds: float = 5.0
-    """How long the stop waits for what remains to be sent."""
 
 
 def log_ingest_url(record: Mapping[str, Any] | None) -> str | None:
@@ -104,98 +83,6 @@ def enabled(setting: bool, environ: Mapping[str, str]) -> bool:
     original's variable, if set, both allow it."""
     original = environ.get(ORIGINAL_SWITCH, "").strip().lower()
     return setting and BOOLEAN_WORDS.get(original, True)
-
-
-class PortLogHandler(logging.Handler):
-    """Keeps the records to ship, serialized, at most ``pace.cap`` of them holding at most
-    ``pace.cap_text`` characters (the oldest dropped and counted in :attr:`dropped`);
-    ``wake`` is told each time the buffer grows to a batch more (not while it drops)."""
-
-    def __init__(
-        self,
-        admits: Callable[[logging.LogRecord], bool],
-        context: Mapping[str, Any],
-        pace: Pace,
-        wake: Callable[[], None],
-    ) -> None:
-        super().__init__(LEVEL)
-        self._admits, self._context, self._pace, self._wake = admits, context, pace, wake
-        self._entries: deque[tuple[dict[str, Any], int]] = deque()
-        self._text = 0
-        """The characters the records kept hold."""
-        self.dropped = 0
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Its own rules only: the filters put on every handler of the root logger (the
-        console's masking, which keeps a secret's first characters) are not for Port."""
-        return self._admits(record)
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            shipped = entry(record, self._context)
-            size = weight(shipped)
-        except Exception:
-            self.handleError(record)
-            return
-        self._entries.append((shipped, size))  # (under the handler's lock: see handle)
-        self._text += size
-        full = False
-        while len(self._entries) > 1 and (
-            len(self._entries) > self._pace.cap or self._text > self._pace.cap_text
-        ):
-            self._text -= self._entries.popleft()[1]
-            self.dropped += 1
-            full = True
-        if not full and len(self._entries) % self._pace.batch == 0:
-            self._wake()  # (a full buffer waits for the interval: no wake for each record)
-
-    def take(self, count: int) -> list[dict[str, Any]]:
-        """The ``count`` oldest records waiting (fewer if fewer wait), no longer kept."""
-        self.acquire()
-        try:
-            taken = [self._entries.popleft() for _ in range(min(count, len(self._entries)))]
-            self._text -= sum(size for _, size in taken)
-        finally:
-            self.release()
-        return [shipped for shipped, _ in taken]
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-class _RootLowered:
-    """The root logger lowered while any shipping of the process runs, put back as it was
-    when the last stops (one that stops first must not put it back under another).
-
-    Module-level state, deliberately (the package otherwise keeps none): the root logger it
-    changes is itself one for the process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._holders = 0
-        self._restore: Callable[[], None] = _nothing
-
-    def hold(self, level: int) -> None:
-        """One more shipping: the root at ``level`` at most (lowered by the first)."""
-        with self._lock:
-            if not self._holders:
-                self._restore = _lowered(logging.getLogger(), level)
-            self._holders += 1
-
-    def release(self) -> None:
-        """One shipping less: the root put back when none is left."""
-        with self._lock:
-            self._holders -= 1
-            if not self._holders:
-                restore, self._restore = self._restore, _nothing
-                restore()
-
-
-def _nothing() -> None:
-    pass
-
-
-_ROOT = _RootLowered()
 
 
 class PortLogs:
@@ -224,7 +111,7 @@ class PortLogs:
         self._thread = 0
         self._task: asyncio.Task[None] | None = None
         self._holding = False
-        """Whether it holds the root logger lowered (:data:`_ROOT`)."""
+        """Whether it holds the root logger lowered (:data:`~ocean.monitor.root_level.ROOT`)."""
         self._closing = False
         self._known = False
         """Whether the record was read (then :attr:`url` is where the log goes, if any)."""
@@ -243,7 +130,7 @@ class PortLogs:
         self._loop, self._thread = asyncio.get_running_loop(), threading.get_ident()
         root = logging.getLogger()
         self.handler.setLevel(min(root.getEffectiveLevel(), LEVEL) or LEVEL)
-        _ROOT.hold(self.handler.level)
+        ROOT.hold(self.handler.level)
         self._holding = True
         # first (it sees each record as logged); a new list: another thread may be going
         # through the one it replaces, as logging does (Logger.callHandlers)
@@ -286,7 +173,7 @@ class PortLogs:
             root.handlers = [handler for handler in root.handlers if handler is not self.handler]
         if self._holding:
             self._holding = False
-            _ROOT.release()
+            ROOT.release()
 
     async def _run(self) -> None:
         self._sending.set(True)  # nothing logged from here on (by the calls too) is shipped
@@ -444,27 +331,6 @@ def _writable(shipped: dict[str, Any]) -> bool:
     except TypeError:
         return False
     return True
-
-
-def _lowered(root: logging.Logger, level: int) -> Callable[[], None]:
-    """Lower ``root`` to ``level``, its handlers kept at the level it had (the console
-    shows what it showed); what puts them back."""
-    before = root.level
-    if not before or level >= before:
-        return _nothing
-    kept = [(handler, handler.level) for handler in root.handlers if handler.level < before]
-    for handler, _ in kept:
-        handler.setLevel(before)
-    root.setLevel(level)
-
-    def restore() -> None:
-        if root.level == level:
-            root.setLevel(before)
-        for handler, was in kept:
-            if handler.level == before:
-                handler.setLevel(was)
-
-    return restore
 
 
 def ship_logs(sail: Sail, store: Store, environ: Mapping[str, str]) -> PortLogs | None:

@@ -1,0 +1,221 @@
+"""How one claimed run is executed and reported, once the execution manager
+(:mod:`ocean.actions.manager`) gives it a worker.
+
+Before a run starts, an executor near its rate limit is waited for (a log line on the run
+each time, at most :data:`RATE_LIMIT_MAX_BACKOFF_SECONDS` per wait); then the run is
+acknowledged with a lease of the visibility timeout: the one atomic step that makes it this
+replica's (another replica's acknowledgement first: skipped). While it executes its lease
+is renewed every third of the visibility timeout, and the renewal is stopped before the run
+is reported; a replica killed mid-run lets the lease lapse and the run is failed by the
+next claim (:mod:`ocean.actions.catalog`). A node run holds no lease (Port has none), and as
+a node run cannot be read back, what its executor reported is what the run remembers
+(:attr:`~ocean.actions.run.Run.status`). A run's last line is only a line: one that cannot
+be sent is a warning, and the run is ended all the same, by a PATCH sent again when it
+fails (:func:`~ocean.actions.run.ending`). A run stopped while it executes (Ocean stopping)
+is failed, saying so. Whatever goes wrong is logged with the run's id, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+
+from ocean.actions.catalog import ActionsCatalog
+from ocean.actions.executor import Executor
+from ocean.actions.run import IN_PROGRESS, Run
+from ocean.errors import ActionError, ActionFailedError, RunAlreadyAcknowledgedError
+from ocean.extract.trace import describe_error, source_folder, with_frames
+
+_log = logging.getLogger(__name__)
+RATE_LIMIT_MAX_BACKOFF_SECONDS = 10.0
+"""The longest wait for an executor near its rate limit before it is asked again."""
+
+
+class Execution:
+    """Executes runs of ``installation`` from ``catalog``: each acknowledged with a lease
+    of ``visibility_seconds``; one stopped while it executes was given ``shutdown_seconds``
+    to end; ``stopping`` (set) stops waiting for a rate limit."""
+
+    def __init__(
+        self,
+        catalog: ActionsCatalog,
+        installation: str,
+        *,
+        visibility_seconds: float,
+        shutdown_seconds: float,
+        stopping: asyncio.Event,
+    ) -> None:
+        self.catalog, self.installation = catalog, installation
+        self.visibility_seconds, self.shutdown_seconds = visibility_seconds, shutdown_seconds
+        self.stopping = stopping
+        self.runner = f"{socket.gethostname()} pid {os.getpid()}"
+
+    async def execute(self, run: Run, executor: Executor) -> None:
+        """Wait for ``executor``'s rate limit, take ``run`` and execute it, reporting how
+        it ended (skipped when another runner took it first)."""
+        if await self._wait_for_rate_limit(run, executor) and await self._ack(run):
+            await self._perform(run, executor)
+
+    async def refuse(self, run: Run) -> None:
+        """Take ``run`` and fail it: no executor is registered for its action."""
+        message = (
+            f"No executor is registered for the action type {run.action_type!r} in "
+            f"{self.installation}; register one with ocean.register_action_executor"
+        )
+        _log.warning("actions: %s (run %s)", message, run.id)
+        try:
+            await self._acknowledge(run)
+        except ActionError as error:
+            if not isinstance(error, RunAlreadyAcknowledgedError):
+                _log.warning("actions: acknowledging run %s failed: %s", run.id, error)
+            return
+        except Exception as error:
+            _log.warning(
+                "actions: acknowledging run %s failed (%s); it is refused again once its "
+                "claim lapses", run.id, describe_error(error),
+            )  # fmt: skip
+            return
+        await self._end(run, False, message)
+
+    async def _wait_for_rate_limit(self, run: Run, executor: Executor) -> bool:
+        """Whether to go on (False: stopping, or the executor failed to say)."""
+        while not self.stopping.is_set():
+            try:
+                delay = await executor.rate_limit_delay(run)
+            except Exception as error:
+                _log.warning("actions: rate limit check of run %s failed: %s", run.id, error)
+                return False  # not acknowledged: retried when the claim lapses
+            if delay <= 0:
+                return True
+            wait = min(delay, RATE_LIMIT_MAX_BACKOFF_SECONDS)
+            message = f"Delayed: the rate limit is close; trying again in {wait:g} s"
+            with contextlib.suppress(Exception):
+                await run.log(message, "WARNING")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), wait)
+        return False
+
+    async def _acknowledge(self, run: Run) -> None:
+        """Take ``run`` for good: an action run with a lease, a node run without (Port's)."""
+        if run.is_node:
+            await self.catalog.ack_node_run(run.id)
+        else:
+            await self.catalog.ack_run(run.id, self.visibility_seconds)
+
+    async def _ack(self, run: Run) -> bool:
+        try:
+            await self._acknowledge(run)
+        except RunAlreadyAcknowledgedError:
+            _log.info("actions: run %s was taken by another runner; skipped", run.id)
+            return False
+        except Exception as error:
+            _log.warning("actions: acknowledging run %s failed: %s", run.id, error)
+            return False
+        return True
+
+    async def _perform(self, run: Run, executor: Executor) -> None:
+        renewing = asyncio.create_task(self._renew(run))
+        try:
+            failure = await self._performed(run, executor)
+        except asyncio.CancelledError:
+            await _stopped(renewing)
+            wait = self.shutdown_seconds
+            message = f"Ocean stopped while the run was executing (it had {wait:g} s to end)"
+            await asyncio.shield(self._end(run, False, message))
+            raise
+        finally:
+            renewing.cancel()  # whichever way it ends
+        await _stopped(renewing)  # before reporting: no renewal is sent after the report
+        if failure is None:
+            await self._settle(run)
+        else:
+            await self._end(run, False, failure)
+
+    async def _performed(self, run: Run, executor: Executor) -> str | None:
+        """Run ``executor`` on ``run``: None when it returned, else the failure's message."""
+        try:
+            await run.log(f"Started by {self.installation} on {self.runner}")
+        except Exception as error:  # only a log line: the run goes on
+            _log.warning("actions: logging the start of run %s failed: %s", run.id, error)
+        try:
+            await executor.perform(run)
+        except ActionFailedError as error:
+            return str(error)
+        except Exception as error:
+            _log.warning("actions: run %s failed", run.id, exc_info=error)
+            folder = source_folder(type(executor))
+            return with_frames(f"Failed to execute run: {describe_error(error)}", error, folder)
+        return None
+
+    async def _renew(self, run: Run) -> None:
+        if run.is_node:
+            return  # it holds no lease
+        every = max(self.visibility_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.catalog.lease_run(run.id, self.visibility_seconds)
+            except Exception as error:
+                _log.warning("actions: renewing the lease of run %s failed: %s", run.id, error)
+
+    async def _settle(self, run: Run) -> None:
+        """After ``perform`` returned: SUCCESS, unless it ended or waits for an external run."""
+        if run.is_node:
+            await self._settle_node(run)
+            return
+        try:
+            fresh = await self.catalog.get_run(run.id)
+            if fresh is None or fresh.get("status") != IN_PROGRESS:
+                return
+            external = fresh.get("externalRunId")
+            if external:
+                await self.catalog.lease_run(run.id, 0)
+                await self.catalog.add_log(run.id, f"Waiting for {external} to report its end")
+                return
+            await run.finish(True, "Run executed successfully")
+        except Exception as error:
+            _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
+
+    async def _settle_node(self, run: Run) -> None:
+        """:meth:`_settle` of a node run, by what its executor reported of it."""
+        try:
+            if not run.in_progress:
+                return
+            if run.external_run_id:
+                await run.log(f"Waiting for {run.external_run_id} to report its end")
+                return
+            await run.finish(True, "Run executed successfully")
+        except Exception as error:
+            _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
+
+    async def _end(self, run: Run, success: bool, message: str) -> None:
+        """Log ``message`` (if it can be) and end the run, unless it ended already."""
+        try:
+            if await self._in_progress(run):
+                await run.finish(success, message)
+        except Exception as error:
+            _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
+
+    async def _in_progress(self, run: Run) -> bool:
+        """Whether ``run`` has not ended: a node run by what its executor reported, an
+        action run as the catalog has it (one it cannot read back is taken to be running,
+        as the original ends a failed run without asking)."""
+        if run.is_node:
+            return run.in_progress
+        try:
+            fresh = await self.catalog.get_run(run.id)
+        except Exception as error:
+            _log.warning("actions: reading run %s back failed (%s); ending it all the same",
+                         run.id, describe_error(error))  # fmt: skip
+            return True
+        return fresh is None or fresh.get("status") == IN_PROGRESS
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait until it ended (a cancellation of the caller still
+    propagates)."""
+    task.cancel()
+    await asyncio.wait([task])
