@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ocean.config.settings import EventListenerSettings
 from ocean.defaults import dock_command, sync_blueprints
@@ -13,7 +14,7 @@ from ocean.errors import MappingError
 from ocean.incremental import run_incremental
 from ocean.integration import run_hooks
 from ocean.job import Observer, ResyncJob
-from ocean.listen.reload import mapping_of_record
+from ocean.listen.reload import mapping_of_record, use_mapping_of
 from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
@@ -162,9 +163,7 @@ async def _resync(
     """One resync (an incremental sync when ``incremental``), the lease held (or not kept
     by the catalog); against a Port API, with the mapping it keeps, and a full resync
     reporting its sync metrics where the integration's record says where."""
-    record = None
-    if isinstance(store, InstallsIntegrations):
-        record = await mapping_of_record(sail, store)
+    record = await _record(sail, store, observer, full=not incremental)
     metrics = None if incremental else sync_metrics(sail, store, record, observer)
     pool = _pool(sail)
     job = ResyncJob(
@@ -195,6 +194,26 @@ async def _resync(
     finally:
         if pool is not None:
             pool.close()
+
+
+async def _record(
+    sail: Sail, store: Store, observer: Observer, *, full: bool
+) -> dict[str, Any] | None:
+    """The integration's record where ``store`` keeps one (a Port API), its mapping applied.
+    A mapping that cannot be used fails the resync before its kinds start: a ``full`` one
+    reports that to its sync metrics, as the original reports such a run failed."""
+    if not isinstance(store, InstallsIntegrations):
+        return None
+    began = time.monotonic()
+    record = await store.get_integration(sail.owner.identifier) or {}
+    try:
+        use_mapping_of(sail, record)
+    except Exception:
+        metrics = sync_metrics(sail, store, record, observer) if full else None
+        if metrics is not None:
+            await metrics.failed_before_start(time.monotonic() - began)
+        raise
+    return record
 
 
 async def run_once(

@@ -72,12 +72,19 @@ class MappingReload:
 
 
 async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> dict[str, Any]:
-    """Apply the mapping the integration's record in ``store`` holds, if it differs from
-    the one in use. An empty one, or one that does not validate, raises
-    :class:`MappingError`: the resync fails before it writes or deletes anything, as the
-    original's does (its ``EmptyPortAppConfigError``). The record, as read."""
+    """Apply the mapping the integration's record in ``store`` holds (see
+    :func:`use_mapping_of`). The record, as read."""
+    record = await store.get_integration(sail.owner.identifier) or {}
+    use_mapping_of(sail, record)
+    return record
+
+
+def use_mapping_of(sail: Sail, record: dict[str, Any]) -> None:
+    """Apply the mapping the integration's ``record`` holds, if it differs from the one in
+    use. An empty one, or one that does not validate, raises :class:`MappingError`: the
+    resync fails before it writes or deletes anything, as the original's does (its
+    ``EmptyPortAppConfigError``)."""
     identifier = sail.owner.identifier
-    record = await store.get_integration(identifier) or {}
     document = record.get("config")
     where = f"the mapping of integration {identifier!r} in the catalog"
     if not document:
@@ -87,11 +94,11 @@ async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> dict[str
         )
     in_use = to_document(sail.folder.mapping)
     if document == in_use:
-        return record
+        return
     integration = sail.folder.integration
     mapping = parse_mapping(document, source=where, model=integration.mapping_model)
     if to_document(mapping) == in_use:
-        return record
+        return
     resources = compile_resources(
         mapping.resources, env=sail.env, resolver=integration.field_resolver(), strict=False
     )
@@ -103,7 +110,6 @@ async def mapping_of_record(sail: Sail, store: InstallsIntegrations) -> dict[str
         where,
         ", ".join(mapping.kinds) or "none",
     )
-    return record
 
 
 def _read(path: Path | None) -> bytes | None:

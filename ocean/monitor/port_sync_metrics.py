@@ -13,14 +13,19 @@ names ``metricAttributes.ingestUrl``, each full resync tells that URL how it goe
   then ``completed`` or ``failed`` with the entities deleted; when the run stops before
   (a newer trigger, a shutdown, an error), the kinds that had not ended and the
   reconciliation are ``aborted``;
-- when it ends, ``__runtime__`` again, with the run's state;
+- when it ends, ``__runtime__`` again, with the run's state; a resync that fails before
+  its kinds are known (the mapping of record cannot be used) sends only that, ``failed``,
+  as the original's failed run sends only its ``__runtime__``;
 - every ``status_heartbeat_interval_seconds`` (10) while it runs,
   ``POST {ingestUrl}/heartbeat`` with ``{"eventId": ...}``.
 
 Each object carries the original's fields, and its ``metrics`` the original's nesting:
 ``{"phase": {phase: {"object_count_type": {type: {"object_count": n}},
-"duration_seconds": s}}}``, the ``resync`` phase holding ``success`` (1 or 0). The
-``eventId`` is the resync's own (the ``ocean_info_resync_id`` its entity writes carry, see
+"duration_seconds": s}}}``, the ``resync`` phase holding ``success`` (1 or 0). Each kind's
+end adds, beside ``phase``, what the process used while it ran, sampled as the original
+samples it (:mod:`ocean.monitor.process_usage`: ``cpu_max_percent``,
+``memory_median_bytes``, ``event_loop_latency_avg_ms``, ...). The ``eventId`` is the
+resync's own (the ``ocean_info_resync_id`` its entity writes carry, see
 :mod:`ocean.store.port.events`), known once the run is recorded as running: the start is
 sent then, before the ``on_resync_start`` hooks, as the original sends it. Incremental runs
 send nothing, as the original's.
@@ -44,6 +49,7 @@ from urllib.parse import quote_plus
 
 from ocean.errors import LeaseLostError
 from ocean.job import Observer
+from ocean.monitor.process_usage import UsageSampler
 from ocean.monitor.report import ORIGINAL_OBJECT_COUNTS, KindReport, ResyncReport
 from ocean.store.port.events import event_params
 from ocean.version import __version__
@@ -226,8 +232,10 @@ class SyncMetrics:
         inner: Observer,
         resync_id: Callable[[], str | None] = _resync_id,
         clock: Callable[[], float] = time.monotonic,
+        usage: UsageSampler | None = None,
     ) -> None:
         self._sender, self._identity, self._inner = sender, identity, inner
+        self._usage = usage if usage is not None else UsageSampler()
         self._kinds = [(resource.kind, resource.index) for resource in resources]
         self._blueprints = {r.index: r.resource.port.entity.mappings.blueprint for r in resources}
         self._resync_id, self._clock = resync_id, clock
@@ -237,6 +245,8 @@ class SyncMetrics:
         """The last state sent of each kind, by index."""
         self._took: dict[int, float] = {}
         """The seconds each kind that ended took, by index."""
+        self._used: dict[int, dict[str, float]] = {}
+        """What the process used while each kind that ended ran, by index."""
         self._reconciling: float | None = None
         """When the reconciliation started (every kind having ended)."""
 
@@ -244,6 +254,7 @@ class SyncMetrics:
         self._inner.kind_started(kind)
         self.start()
         self._began[kind.index] = self._clock()
+        self._usage.open(kind.index)
         self._put(kind.kind, kind.index, "syncing", kind_metrics(_blank(kind), 0.0))
 
     def batch_done(self, kind: KindReport) -> None:
@@ -253,7 +264,8 @@ class SyncMetrics:
         self._inner.kind_finished(kind)
         seconds = self._clock() - self._began.get(kind.index, self._clock())
         self._took[kind.index] = seconds
-        self._put(kind.kind, kind.index, _state(kind), kind_metrics(kind, seconds))
+        used = self._used[kind.index] = self._usage.close(kind.index)
+        self._put(kind.kind, kind.index, _state(kind), kind_metrics(kind, seconds) | used)
         if len(self._sent) == len(self._kinds) and "syncing" not in self._sent.values():
             self._reconciling = self._clock()
             self._post(RECONCILIATION, "syncing", run_metrics(False))
@@ -287,6 +299,17 @@ class SyncMetrics:
         self._sender.send("POST", "/syncMetrics", {"syncKindsMetrics": pending})
         self._post(RUNTIME, "syncing", run_metrics(False))
         self._sender.beat(event_id)
+        self._usage.start()
+
+    async def failed_before_start(self, seconds: float) -> None:
+        """Report a resync that failed ``seconds`` after it began, before its kinds were
+        known: only ``__runtime__``, ``failed`` (no kind pending, no heartbeat), as the
+        original reports a run that fails before its mapping is read."""
+        if self._event_id is not None:
+            return
+        self._event_id = self._resync_id() or str(uuid.uuid4())
+        self._post(RUNTIME, "failed", run_metrics(False, seconds))
+        await self._sender.close(FINISH_SECONDS)
 
     async def _end(self, state: str, report: ResyncReport | None, began: float) -> None:
         try:
@@ -296,6 +319,7 @@ class SyncMetrics:
             self._post(RUNTIME, state, run_metrics(state == "completed", self._clock() - began))
         except Exception:  # a fault here must not change how the resync went
             _log.exception("reporting the end of the resync to Port's sync metrics failed")
+        await self._usage.stop()
         await self._sender.close(FINISH_SECONDS)
 
     def _end_kinds(self, report: ResyncReport | None) -> None:
@@ -310,7 +334,8 @@ class SyncMetrics:
                 continue  # it ended before the run stopped
             if self._sent.get(index) != state:
                 metrics = kind_metrics(final or KindReport(kind, index), self._took.get(index, 0))
-                self._put(kind, index, state, metrics)
+                used = self._used.get(index) or self._usage.close(index)
+                self._put(kind, index, state, metrics | used)
 
     def _end_reconciliation(self, state: str, report: ResyncReport | None) -> None:
         if self._reconciling is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from ocean.errors import MappingError
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.monitor.port_sync_metrics import Sender
@@ -164,6 +165,43 @@ async def test_each_kind_ends_with_its_counts_and_the_reconciliation_with_the_de
     assert (reconciliation["kind"], reconciliation["kindIndex"]) == ("__reconciliation__", 0)
     runtime = _last(port, "__runtime__")
     assert runtime["metrics"]["phase"]["resync"]["success"] == 1.0
+
+
+async def test_each_kind_ends_with_what_the_process_used_while_it_ran(tmp_path: Path) -> None:
+    port = _port()
+
+    await run_once(_prepared(_workspace(tmp_path)), client(port), SilentObserver())
+
+    ends = [e for _, e in _events(port) if e["syncState"] == "completed"]
+    team = next(e["metrics"] for e in ends if e["kindIdentifier"] == "team-0")
+    stats = ("max", "median", "avg")
+    assert {f"cpu_{stat}_percent" for stat in stats} <= set(team)
+    assert {f"event_loop_latency_{stat}_ms" for stat in stats} <= set(team)
+    assert team["memory_max_bytes"] > 1_000_000  # beside "phase", as the original's
+    assert team["cpu_max_percent"] >= team["cpu_median_percent"] >= 0
+    starts = [e["metrics"] for _, e in _events(port) if e["syncState"] in ("pending", "syncing")]
+    assert all("cpu_max_percent" not in metrics for metrics in starts)
+    runs = [e["metrics"] for _, e in _events(port) if e["kind"].startswith("__")]
+    assert all("cpu_max_percent" not in metrics for metrics in runs)
+
+
+async def test_a_resync_whose_mapping_cannot_be_used_reports_only_the_run_failed(
+    tmp_path: Path,
+) -> None:
+    port = _port()
+    prepared = _prepared(_workspace(tmp_path))
+    await run_once(prepared, client(port), SilentObserver())
+    port.integrations[INTEGRATION]["config"] = {}
+    port.metric_calls.clear()
+
+    with pytest.raises(MappingError):
+        await run_once(prepared, client(port), SilentObserver())
+
+    assert _states(port) == [("POST", "__runtime__", "failed")]
+    runtime = _last(port, "__runtime__")
+    assert runtime["metrics"]["phase"]["resync"]["success"] == 0.0
+    assert runtime["eventId"]
+    assert [call for call in port.metric_calls if call[1].endswith("/heartbeat")] == []
 
 
 async def test_a_failing_kind_reports_failed_and_so_does_the_run(tmp_path: Path) -> None:
