@@ -18,6 +18,7 @@ OceanError
  ├── ResyncLeaseError         another resync of the same integration holds its lease
  │    ├── LeaseHeldError      refused: it was held when this resync wanted to start
  │    └── LeaseLostError      aborted: another took it while this resync ran
+ ├── ResyncAbortedError       aborted: the integration stopped its own resync
  ├── CredentialError          a catalog credential named does not exist or cannot change so
  └── AccessError              the catalog server refused a request for its credential
       ├── ForbiddenError      the credential's role or integration does not allow it (403)
@@ -170,6 +171,12 @@ class LeaseLostError(ResyncLeaseError):
 
     held_since: str | None = None
     """When the lost resync took the lease: a resync that took it later started after it."""
+
+
+class ResyncAbortedError(OceanError):
+    """The integration aborted the resync under way (the compatibility layer's
+    ``event.abort()``): it stopped at its next await, recorded ``aborted``; what it wrote
+    stays, nothing was deleted."""
 
 
 class ActionError(OceanError):

@@ -347,7 +347,8 @@ class Integration:
         self, mapping: PortAppConfig, *, incremental: bool = False
     ) -> AbstractContextManager[None]:
         """Entered around each resync (``incremental``: an incremental sync), its hooks
-        included."""
+        included. A :class:`~ocean.errors.ResyncAbortedError` raised out of it ends the
+        resync ``aborted`` (the integration stopped it)."""
         return contextlib.nullcontext()
 
     def start_scope(self, mapping: PortAppConfig) -> AbstractContextManager[None]:

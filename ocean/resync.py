@@ -15,7 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from ocean.errors import LeaseLostError
+from ocean.errors import LeaseLostError, ResyncAbortedError
 from ocean.integration import run_hooks
 from ocean.job import ResyncJob, Tally
 from ocean.kind_sync import CANCELLED_INSIDE, sync_pages
@@ -62,7 +62,8 @@ async def recorded(
 ) -> ResyncReport:
     """Record ``report``'s run as ``running``, do ``work`` (which sets its status), and
     record how it ended: ``aborted`` when cancelled or its fenced deletion found the lease
-    gone (nothing more is deleted), ``failed`` when it raised (then raised again)."""
+    gone (nothing more is deleted; raised again) or when the integration aborted it
+    (:class:`ResyncAbortedError`: returned), ``failed`` when it raised (then raised again)."""
     trigger = report.trigger
     ended = _EndClock(report.started_at)
     run_id = await _record(job, report, trigger)
@@ -80,6 +81,14 @@ async def recorded(
         log_lines.resync_ended(report)
         await asyncio.shield(_record(job, report, trigger, run_id))
         raise
+    except ResyncAbortedError as aborted:
+        # The integration stopped it itself: as above, but its report is the outcome (the
+        # listener goes on as after any resync).
+        report.status, report.ended_at = "aborted", ended.now()
+        report.errors.append(str(aborted))
+        log_lines.resync_ended(report)
+        await _record(job, report, trigger, run_id)
+        return report
     except Exception as error:
         # The catalog or a bug broke the run: record it failed, then let the caller see it.
         report.status, report.ended_at = "failed", ended.now()

@@ -18,6 +18,7 @@ from ocean.cli.options import (
     PORT,
     RECORD_ID,
     catalog_option,
+    errors_reported,
     open_catalog,
     print_table,
     run,
@@ -180,6 +181,7 @@ def resync(integration: str, force: bool, catalog_url: str | None) -> None:
 )
 def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
     """Serve the catalog over Port's API (for `ocean sail --catalog http://...` and port-ocean)."""
+    flags = _feature_flags()
 
     async def serve_forever(store: Store) -> None:
         import uvicorn  # imported on use, as the server: other commands start faster
@@ -191,7 +193,7 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
 
         configured = environment().get("OCEAN__LIVE_EVENTS__QUEUE_URL")
         queue = queue_url(configured, resolved(catalog_url))
-        app = create_app(store, queue_of=lambda _integration: queue)
+        app = create_app(store, queue_of=lambda _integration: queue, feature_flags=flags)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_proxied(proxies)))
         await warn_migrated(store)
         listening = _bound(host, port)
@@ -207,6 +209,18 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
         await serving
 
     _with_store(catalog_url, serve_forever, existing=False)
+
+
+def _feature_flags() -> list[str]:
+    """The organization's feature flags the server answers (``OCEAN__CATALOG__FEATURE_FLAGS``,
+    in the environment or the working directory's ``.env``)."""
+    from ocean.cli.options import environment
+    from ocean.config.settings import load_settings
+
+    own = {k: v for k, v in environment().items() if k.upper().startswith("OCEAN__CATALOG")}
+    with errors_reported():  # (only the catalog's settings: the server reads no other)
+        settings = load_settings(environ=own, from_file={}, overrides={})
+    return settings.catalog.feature_flags
 
 
 def _proxied(proxies: str) -> dict[str, Any]:

@@ -79,6 +79,11 @@ class EventListenerSettings(_Section):
 
 class CatalogSettings(_Section):
     url: str | None = None
+    feature_flags: list[str] = field(default_factory=list)
+    """The organization's feature flags as the embedded catalog and Ocean's catalog server
+    answer them (``GET /v1/organization``, ``get_organization_feature_flags()``), a JSON
+    array: ``OCEAN__CATALOG__FEATURE_FLAGS='["AWS_V3_LIVE_EVENTS_ENABLED"]'``; default none.
+    Port answers its own."""
 
 
 class LiveEventsSettings(_Section):

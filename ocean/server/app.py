@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -80,11 +80,14 @@ def create_app(
     tokens: Tokens | None = None,
     gate: TokenGate | None = None,
     queue_of: Callable[[str], str] | None = None,
+    *,
+    feature_flags: Sequence[str] = (),
 ) -> Starlette:
     """The ASGI app over ``store``; ``gate`` issues and checks its tokens (its own limits
-    of failed token requests; see :mod:`ocean.server.login`); see :func:`_middleware`."""
+    of failed token requests; see :mod:`ocean.server.login`); see :func:`_middleware`.
+    ``GET /v1/organization`` answers ``feature_flags``."""
     gate = gate or TokenGate(tokens)
-    routes = _Routes(store, gate)
+    routes = _Routes(store, gate, feature_flags)
     integrations = routes.integrations
 
     async def published(_: Request) -> Response:
@@ -165,11 +168,11 @@ _MOST_OWNED = 100_000
 
 
 class _Routes:
-    def __init__(self, store: Store, gate: TokenGate) -> None:
+    def __init__(self, store: Store, gate: TokenGate, feature_flags: Sequence[str]) -> None:
         self.store, self.gate, self.tokens = store, gate, gate.tokens
         self.callers = Callers(gate.tokens)
         self.gateway = WriteGateway(store)
-        self.integrations = Integrations(store)
+        self.integrations = Integrations(store, feature_flags)
         self.reader = reader = Reader(store)
         self.blueprint_routes = BlueprintRoutes(reader, self.gateway, self.callers)
         self.entity_routes = EntityRoutes(reader, self.gateway, self.callers)

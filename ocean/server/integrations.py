@@ -5,6 +5,7 @@ Records are kept in the catalog store, so they survive a restart of the server.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -19,10 +20,11 @@ from ocean.store.base import KeepsCursors, Store, now_iso
 
 
 class Integrations:
-    """``/v1/integration`` routes, the organization and the sinks Ocean posts to."""
+    """``/v1/integration`` routes, the organization (with ``feature_flags``) and the sinks
+    Ocean posts to."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, feature_flags: Sequence[str] = ()) -> None:
+        self.store, self.feature_flags = store, tuple(feature_flags)
 
     async def get(self, request: Request) -> Response:
         """Get an integration."""
@@ -99,8 +101,10 @@ class Integrations:
         return await self.store.update_integration(identifier, change) or {}
 
     async def organization(self, _: Request) -> Response:
-        """The organization: its id and feature flags (none)."""
-        return JSONResponse({"ok": True, "organization": embedded_organization()})
+        """The organization: its id and the feature flags the server was given
+        (``OCEAN__CATALOG__FEATURE_FLAGS``; none by default)."""
+        answer = embedded_organization(self.feature_flags)
+        return JSONResponse({"ok": True, "organization": answer})
 
     async def provision_enabled(self, _: Request) -> Response:
         """Whether Port provisions defaults (never, here)."""

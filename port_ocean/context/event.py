@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ocean.errors import ResyncAbortedError
 from port_ocean._unsupported import missing
+from port_ocean.context._abort import AbortCallbackFunction, Aborting, stoppable
 from port_ocean.exceptions.context import EventContextNotFoundError
 
 
@@ -40,6 +42,39 @@ class EventContext:
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     resource_index: int = 0
     """The resource's position in the mapping (``port_ocean.context.resource``)."""
+    _parent_event: EventContext | None = None
+    _aborting: Aborting = field(default_factory=Aborting)
+    """Shared by a resync's event and its resources' events: one event, as the original's."""
+
+    def on_abort(self, func: AbortCallbackFunction) -> None:
+        """Call ``func`` when the event is aborted: by :meth:`abort`, or, for a resync, when
+        Ocean stops it (a newer resync superseded it, or the integration is stopping)."""
+        self._aborting.callbacks.append(func)
+
+    def abort(self, external_abort: bool = False) -> None:
+        """Call the ``on_abort`` callbacks (one that raises is logged and the others still
+        run; a coroutine function's is run as a task), then mark the event aborted. During
+        a resync, the resync stops at its next await, as the original's: it ends
+        ``aborted``, what it wrote stays and nothing is deleted."""
+        self._aborting.abort(external_abort)
+
+    @property
+    def aborted(self) -> bool:
+        return self._aborting.aborted
+
+    @property
+    def external_abort(self) -> bool:
+        """Whether :meth:`abort` was told the abort came from outside the integration."""
+        return self._aborting.external
+
+    @property
+    def parent(self) -> EventContext | None:
+        """The event this one was made within (``event_context``), if any."""
+        return self._parent_event
+
+    @property
+    def parent_id(self) -> str | None:
+        return self._parent_event.id if self._parent_event is not None else None
 
 
 _current: contextvars.ContextVar[EventContext | None] = contextvars.ContextVar(
@@ -127,20 +162,27 @@ def enclosing_event(event_type: EventType, mapping: Any) -> Iterator[EventContex
     request (a live event's processors, a call to the router's routes). The resource
     events inside share its ``attributes``, where integrations keep what several kinds
     read (Datadog's hosts, Wiz's projects)."""
+    resync = event_type in (EventType.RESYNC, EventType.INCREMENTAL_RESYNC)
     context = EventContext(
         event_type=event_type.value,
         trigger_type="request" if event_type is EventType.HTTP_REQUEST else "machine",
-        attributes={"resync_start_time": dt.datetime.now(dt.UTC)}
-        if event_type in (EventType.RESYNC, EventType.INCREMENTAL_RESYNC)
-        else {},
+        attributes={"resync_start_time": dt.datetime.now(dt.UTC)} if resync else {},
         port_app_config=mapping,
     )
     enclosing, current = _enclosing.set(context), _current.set(context)
     try:
-        yield context
+        with stoppable(context._aborting, _aborted_resync) if resync else contextlib.nullcontext():
+            yield context
     finally:
         _current.reset(current)
         _enclosing.reset(enclosing)
+
+
+def _aborted_resync() -> ResyncAbortedError:
+    return ResyncAbortedError(
+        "the integration aborted the resync (event.abort()): it stopped where it was; what "
+        "it wrote stays and nothing was deleted. The next resync runs as usual."
+    )
 
 
 @contextlib.contextmanager
@@ -155,6 +197,9 @@ def resource_event(resource: Any, mapping: Any, index: int = 0) -> Iterator[Even
         port_app_config=mapping,
         resource_index=index,
     )
+    if outer is not None:  # the enclosing event itself, as the original's handlers see it
+        context.id, context._parent_event = outer.id, outer._parent_event
+        context._aborting = outer._aborting
     token = _current.set(context)
     try:
         yield context
@@ -172,7 +217,8 @@ async def event_context(
 ) -> AsyncIterator[EventContext]:
     """A nested event, inheriting the attributes, resource and mapping of the current one,
     or of ``parent_override`` when given (an event a worker task took from a queue, made
-    where that task does not run)."""
+    where that task does not run), which is its ``parent``. Aborting it calls its own
+    ``on_abort`` callbacks only, as in the original."""
     parent = parent_override or _current.get()
     context = EventContext(
         event_type=str(getattr(event_type, "value", event_type)),
@@ -180,6 +226,7 @@ async def event_context(
         attributes={**(parent.attributes if parent else {}), **(attributes or {})},
         resource_config=parent.resource_config if parent else None,
         port_app_config=parent.port_app_config if parent else None,
+        _parent_event=parent,
     )
     token = _current.set(context)
     try:

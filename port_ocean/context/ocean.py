@@ -22,6 +22,7 @@ from port_ocean.clients.port.client import PortClient
 from port_ocean.context import event as event_module
 from port_ocean.context._entity_writes import EntityWrites
 from port_ocean.context._folder import import_file, registered_by
+from port_ocean.context._metrics import HasMetrics
 from port_ocean.context.event import EventType
 from port_ocean.exceptions.context import PortOceanContextAlreadyInitializedError
 
@@ -35,7 +36,7 @@ CLIENT_TIMEOUT = 60
 ``http_async_client`` waits."""
 
 
-class PortOceanContext(EntityWrites, Integration):
+class PortOceanContext(EntityWrites, HasMetrics, Integration):
     """Ocean's :class:`~ocean.Integration` with the original's ``ocean`` surface."""
 
     def __init__(self, app: Any = None) -> None:
@@ -190,7 +191,12 @@ class PortOceanContext(EntityWrites, Integration):
 
     def attach(self, writes: Any) -> None:
         super().attach(writes)
-        self._port_client = PortClient(writes.store, writes.owner, writes.mapping)
+        self._port_client = PortClient(
+            writes.store,
+            writes.owner,
+            writes.mapping,
+            feature_flags=self.settings.catalog.feature_flags,
+        )
 
     @property
     def port_client(self) -> Any:

@@ -12,36 +12,32 @@ from port_ocean.utils.async_iterators import throttle_batch_operation
 T = TypeVar("T")
 
 
-class _Failed:
-    __slots__ = ("error",)
-
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
 async def process_in_queue(
     objects_to_process: list[Any],
     func: Callable[..., Awaitable[T]],
     *args: Any,
     concurrency: int = 50,
 ) -> list[T]:
-    """``func(item, *args)`` for every item, at most ``concurrency`` at a time; the results
-    in the items' order. Every item is processed even when some fail; the failures are
-    then raised together in an ``ExceptionGroup``."""
+    """``func(item, *args)`` for every item, at most ``concurrency`` at a time, started in
+    the items' order; the results in the order they finished, as the original's (not the
+    items' order: pair each result with its item, or sort them, where that matters). Every
+    item is processed even when some fail; the failures are then raised together in an
+    ``ExceptionGroup``, in the order they happened."""
+    finished: list[T] = []
+    errors: list[Exception] = []
 
-    async def outcome(item: Any) -> T | _Failed:
+    async def process(item: Any) -> None:
         try:
-            return await func(item, *args)
+            finished.append(await func(item, *args))
         except Exception as error:
-            return _Failed(error)
+            errors.append(error)
 
-    outcomes = await throttle_batch_operation(
-        [functools.partial(outcome, item) for item in objects_to_process], concurrency
+    await throttle_batch_operation(
+        [functools.partial(process, item) for item in objects_to_process], concurrency
     )
-    errors = [o.error for o in outcomes if isinstance(o, _Failed)]
     if errors:
-        raise ExceptionGroup(f"{len(errors)} of {len(outcomes)} tasks failed", errors)
-    return [o for o in outcomes if not isinstance(o, _Failed)]
+        raise ExceptionGroup(f"{len(errors)} of {len(objects_to_process)} tasks failed", errors)
+    return finished
 
 
 __getattr__ = missing(__name__)

@@ -127,12 +127,33 @@ async def test_a_concurrency_below_one_is_refused() -> None:
         await throttle_batch_operation([], 0)
 
 
-async def test_process_in_queue_gives_results_in_order_with_the_extra_arguments() -> None:
+async def test_process_in_queue_gives_results_in_the_order_they_finished() -> None:
+    """As the original's: each item here finishes only once the next one has."""
+    finished = {n: asyncio.Event() for n in (1, 2, 3, 4)}
+
     async def add(n: int, more: int) -> int:
-        await asyncio.sleep(0.001 * (5 - n))
+        if n < 4:
+            await finished[n + 1].wait()
+        finished[n].set()
         return n + more
 
-    assert await process_in_queue([1, 2, 3, 4], add, 10, concurrency=2) == [11, 12, 13, 14]
+    assert await process_in_queue([1, 2, 3, 4], add, 10, concurrency=4) == [14, 13, 12, 11]
+
+
+async def test_process_in_queue_runs_at_most_its_concurrency_at_once() -> None:
+    running, most = 0, 0
+
+    async def square(n: int) -> int:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0)
+        running -= 1
+        return n * n
+
+    results = await process_in_queue(list(range(10)), square, concurrency=3)
+
+    assert (sorted(results), most) == ([n * n for n in range(10)], 3)
 
 
 async def test_process_in_queue_processes_every_item_before_raising_the_failures() -> None:

@@ -104,8 +104,8 @@ async def test_peer_integration_runs_unchanged_and_maps_as_the_original(tmp_path
         ),
         ("from port_ocean.utils import repeat", "'repeat' from 'port_ocean.utils' is part of"),
         (
-            "from port_ocean.context.ocean import ocean; ocean.metrics",
-            "UnsupportedAttributeError: 'ocean.metrics' from "
+            "from port_ocean.context.ocean import ocean; ocean.app.lifecycle_client",
+            "UnsupportedAttributeError: 'ocean.app.lifecycle_client' from "
             "'port_ocean.context.ocean' is part of the original",
         ),
         (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ocean.installation import OrganizationReads
@@ -19,11 +20,20 @@ class PortClient(EntityCalls, IntegrationCalls, RunCalls):
     integration and its organization
     (:class:`~port_ocean.clients.port.integrations.IntegrationCalls`), blueprints, and
     reports on action runs (:class:`~port_ocean.clients.port.runs.RunCalls`). ``owner`` is
-    the running integration, ``mapping`` the mapping it runs with."""
+    the running integration, ``mapping`` the mapping it runs with, ``feature_flags`` the
+    organization's feature flags where ``store`` is an embedded catalog (the settings'
+    ``catalog.feature_flags``; a Port API answers its own)."""
 
-    def __init__(self, store: Store, owner: Owner, mapping: PortAppConfig) -> None:
+    def __init__(
+        self,
+        store: Store,
+        owner: Owner,
+        mapping: PortAppConfig,
+        *,
+        feature_flags: Sequence[str] = (),
+    ) -> None:
         self._store, self._owner, self._mapping = store, owner, mapping
-        self._organization = OrganizationReads(store)
+        self._organization = OrganizationReads(store, feature_flags=feature_flags)
 
     async def get_blueprint(self, identifier: str, should_log: bool = True) -> dict[str, Any]:
         for blueprint in await self._store.list_blueprints():

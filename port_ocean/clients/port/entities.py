@@ -103,13 +103,13 @@ class EntityCalls:
 
     async def _apply_diff(
         self,
-        before: list[Entity],
-        after: list[Entity],
+        before: list[Entity] | list[dict[str, Any]],
+        after: list[Entity] | list[dict[str, Any]],
         user_agent_type: UserAgentType | None,
     ) -> None:
-        """Write ``after`` as ``user_agent_type`` and delete what ``before`` has that
-        ``after`` has not (:func:`ocean.entity_calls.apply_diff`); what the catalog refused
-        is logged, as the original logs it, not raised."""
+        """Write ``after`` (models, or entities as mapped) as ``user_agent_type`` and delete
+        what ``before`` has that ``after`` has not (:func:`ocean.entity_calls.apply_diff`);
+        what the catalog refused is logged, as the original logs it, not raised."""
         errors = await apply_diff(
             self._store,
             [_sent(entity) for entity in before],

@@ -47,8 +47,9 @@ class IntegrationCalls:
     async def get_organization_feature_flags(
         self, should_raise: bool = True, should_log: bool = True
     ) -> list[str]:
-        """The organization's feature flags (an embedded catalog has none), read again
-        after five minutes; ``[]`` when the call fails and ``should_raise`` is false."""
+        """The organization's feature flags (an embedded catalog's: those
+        ``OCEAN__CATALOG__FEATURE_FLAGS`` names), read again after five minutes; ``[]``
+        when the call fails and ``should_raise`` is false."""
         found = await answered(self._organization.read(), {}, should_raise, should_log)
         return list(found.get("featureFlags") or [])
 

@@ -16,6 +16,7 @@ from ocean.sail import Sail, prepare
 from ocean.store.base import Owner
 from ocean.store.sqlite.store import SQLiteStore
 from port_ocean._unsupported import UnsupportedAttributeError
+from port_ocean.clients.port.client import PortClient
 from port_ocean.clients.port.types import RequestOptions, UserAgentType
 from port_ocean.core.models import Entity
 from tests.port_ocean.folders import folder_of
@@ -78,6 +79,33 @@ async def test_the_embedded_organization_has_no_feature_flags(
 
     assert await ocean.port_client.get_organization_feature_flags() == []
     assert await ocean.port_client.get_org_id() == "ocean"
+
+
+async def test_the_embedded_organization_has_the_feature_flags_its_settings_name(
+    tmp_path: Path,
+) -> None:
+    flags = {"OCEAN__CATALOG__FEATURE_FLAGS": '["AWS_V3_LIVE_EVENTS_ENABLED", "OTHER"]'}
+    sail = prepare(folder_of(tmp_path), environ=flags, overrides={})
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    try:
+        await start(sail, store)
+        ocean = sail.folder.integration
+
+        found = await ocean.port_client.get_organization_feature_flags()
+    finally:
+        await store.close()
+
+    assert found == ["AWS_V3_LIVE_EVENTS_ENABLED", "OTHER"]  # aws-v3's live events turn on
+
+
+async def test_a_port_client_over_an_embedded_catalog_answers_the_flags_it_was_given(
+    started: tuple[Any, SQLiteStore, Sail],
+) -> None:
+    _, store, sail = started
+    client = PortClient(store, sail.owner, sail.folder.mapping, feature_flags=["ONE"])
+
+    assert await client.get_organization_feature_flags() == ["ONE"]
+    assert await client.get_org_id() == "ocean"
 
 
 async def test_a_call_ocean_does_not_make_names_itself(

@@ -1,0 +1,161 @@
+"""``port_ocean.context.event``'s ``abort()``, ``on_abort(...)`` and ``parent``, as the
+original's: aborting calls the callbacks and, during a resync, stops it (it ends aborted and
+deletes nothing); Ocean stopping a resync calls them too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from port_ocean.context.event import EventContext, event, event_context
+from tests.port_ocean.folders import MAPPING, plain_folder, sail_once
+
+
+async def test_abort_calls_every_callback_in_order_then_marks_the_event_aborted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[str] = []
+
+    def fails() -> None:
+        calls.append("fails")
+        raise RuntimeError("the client was closed already")
+
+    async def closes() -> None:
+        calls.append("async")
+
+    async with event_context("resync") as current:
+        event.on_abort(lambda: calls.append("first"))
+        event.on_abort(fails)
+        event.on_abort(closes)
+        event.on_abort(lambda: calls.append(f"last, aborted={current.aborted}"))
+        assert not event.aborted
+
+        event.abort(external_abort=True)
+        await asyncio.sleep(0)  # the coroutine's task runs
+
+    assert calls == ["first", "fails", "last, aborted=False", "async"]
+    assert current.aborted and current.external_abort
+    assert "the client was closed already" in caplog.text
+
+
+async def test_a_nested_event_knows_its_parent_and_aborts_alone() -> None:
+    calls: list[str] = []
+
+    async with event_context("http_request") as request:
+        request.on_abort(lambda: calls.append("request"))
+        async with event_context("worker") as worker:
+            worker.on_abort(lambda: calls.append("worker"))
+            event.abort()
+        async with event_context("other", parent_override=worker) as other:
+            pass
+
+    assert (request.parent, worker.parent, worker.parent_id) == (None, request, request.id)
+    assert other.parent is worker
+    assert (calls, worker.aborted, request.aborted) == (["worker"], True, False)
+
+
+def test_a_coroutine_callback_is_not_run_when_aborted_outside_of_an_event_loop(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ran: list[str] = []
+
+    async def closes() -> None:
+        ran.append("closes")
+
+    context = EventContext(event_type="resync")
+    context.on_abort(closes)
+
+    with caplog.at_level(logging.WARNING):
+        context.abort()
+
+    assert (ran, context.aborted) == ([], True)
+    assert "outside of an event loop" in caplog.text
+
+
+ABORTING_MAIN = """
+import asyncio, os
+from port_ocean.context.event import event
+from port_ocean.context.ocean import ocean
+
+def record(text):
+    with open(os.environ["CALLS_FILE"], "a") as handle:
+        handle.write(text + "\\n")
+
+@ocean.on_resync_start()
+async def starting():
+    if os.environ.get("MODE") == "hook":
+        event.abort()
+
+@ocean.on_resync("project")
+async def projects(kind):
+    event.on_abort(lambda: record("on_abort"))
+    if os.environ.get("MODE") == "abort":
+        yield [{"key": "A", "name": "A"}]
+        event.abort()
+        record(f"aborted={event.aborted} parent={event.parent}")
+        await asyncio.sleep(5)
+        record("not stopped")
+    elif os.environ.get("MODE") == "wait":
+        record("waiting")
+        await asyncio.sleep(3600)
+    else:
+        yield [{"key": "A", "name": "A"}, {"key": "B", "name": "B"}]
+
+@ocean.on_resync("member")
+async def members(kind):
+    yield [{"login": "ann", "project": "A"}]
+"""
+
+
+async def test_a_handler_aborting_its_resync_stops_it_aborted_deleting_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS_FILE", str(calls))
+    folder = plain_folder(tmp_path, ABORTING_MAIN, MAPPING["resources"])
+    first, _ = await sail_once(folder, tmp_path / "c.db", {})
+    monkeypatch.setenv("MODE", "abort")
+
+    report, entities = await sail_once(folder, tmp_path / "c.db", {})
+
+    assert first.status == "completed"
+    assert report.status == "aborted"
+    assert "the integration aborted the resync" in " ".join(report.errors)
+    assert {"A", "B"} <= set(entities)  # B, stale now, was not deleted
+    assert calls.read_text().splitlines()[-2:] == ["on_abort", "aborted=True parent=None"]
+
+
+async def test_ocean_stopping_a_resync_calls_its_on_abort_callbacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("CALLS_FILE", str(calls))
+    monkeypatch.setenv("MODE", "wait")
+    folder = plain_folder(tmp_path, ABORTING_MAIN, MAPPING["resources"])
+    resync = asyncio.create_task(sail_once(folder, tmp_path / "c.db", {}))
+    async with asyncio.timeout(10):
+        while not calls.exists():
+            await asyncio.sleep(0.01)
+
+    resync.cancel()  # as a newer resync, or the integration stopping, does
+    with pytest.raises(asyncio.CancelledError):
+        await resync
+
+    assert calls.read_text().splitlines() == ["waiting", "on_abort"]
+
+
+async def test_a_resync_aborted_by_a_hook_of_its_own_task_syncs_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Aborted where no other task runs: it stops at the hook's task's next await."""
+    monkeypatch.setenv("CALLS_FILE", str(tmp_path / "calls.txt"))
+    monkeypatch.setenv("MODE", "hook")
+    folder = plain_folder(tmp_path, ABORTING_MAIN, MAPPING["resources"])
+
+    report, entities = await sail_once(folder, tmp_path / "c.db", {})
+
+    assert (report.status, entities) == ("aborted", {})
+    assert not (tmp_path / "calls.txt").exists()  # no handler ran
