@@ -1,22 +1,22 @@
 """The live-event queue in a SQLite file (by default beside the embedded catalog).
 
-One row per event, committed before the route answers. Events that arrive while a
-commit is under way wait for it and are committed together in the next transaction (group
-commit), and so are the deletions of events done meanwhile: one commit serves many events,
-made on the event loop itself (:mod:`ocean.live.sqlite_queue_writes`). Scheduling is in memory: the
+One row per event, committed before the route answers. Events that arrive while a commit is
+under way wait for it and are committed together in the next transaction (group commit), and
+so are the deletions of events done meanwhile: one commit serves many events, made on the
+event loop itself (:mod:`ocean.live.sqlite_queue_writes`). Scheduling is in memory: the
 queue reads rows in ``seq`` order past a cursor, and hands out an event with a key only when
 none of its key's is out (handed out and not finished) or waiting before it: the head of
 each key, as the Redis queue does. The others wait their turn, in memory up to
-:data:`WAITING_MAX` over all keys, past it in the file only (read again through an index on
-the key when their turn comes), while the cursor reads on past them: a long backlog behind
-one slow key holds no other key's events up, and memory stays bounded. After a restart
-every row still present (not done, not buried) is delivered again. One process takes a
-queue file's events of one integration at a time (use Redis to share the applying); other
-processes may put events in it (acceptors: :mod:`ocean.live.acceptors`). The file is in WAL
-mode and each put's transaction starts with its write, so puts from several processes wait
-for the write lock in turn, and a row's ``seq`` is given under that lock: rows commit in
-``seq`` order, and the reader's cursor skips none. Another process's puts wake the reader
-through :meth:`SQLiteEventQueue.arrived`.
+:data:`~ocean.live.key_turns.WAITING_MAX` over all keys, past it in the file only (read
+again through an index on the key when their turn comes), while the cursor reads on past
+them: a long backlog behind one slow key holds no other key's events up, and memory stays
+bounded. After a restart every row still present (not done, not buried) is delivered again.
+One process takes a queue file's events of one integration at a time (use Redis to share the
+applying); other processes may put events in it (acceptors: :mod:`ocean.live.acceptors`).
+The file is in WAL mode and each put's transaction starts with its write, so puts from
+several processes wait for the write lock in turn, and a row's ``seq`` is given under that
+lock: rows commit in ``seq`` order, and the reader's cursor skips none. Another process's
+puts wake the reader through :meth:`SQLiteEventQueue.arrived`.
 
 The events this process put are handed out from memory, not read back from the file (a
 read and a trip to the queue's thread per take: the route and the workers in one process
@@ -33,18 +33,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import itertools
 import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ocean.errors import QueueUnavailableError, StoreError
+from ocean.live.key_turns import KeyTurns
 from ocean.live.queue import QueuedEvent, read_json, storable
 from ocean.live.sqlite_queue_writes import QueueWrites
 from ocean.store.group_commit import GroupCommit
@@ -76,12 +75,6 @@ _DEAD = "seq, path, key, payload, headers, received_at, attempts, error"
 LOCAL_MAX = 4096
 """Events put here and not taken yet kept in memory, at most (about 1 KB each); past it,
 they are read from the file."""
-WAITING_MAX = 1024
-"""Events kept in memory behind a key that has one out (handed out and not finished), over
-all keys, at most (about 1 KB each); past it, a key's next events are read from the file
-again when their turn comes."""
-REFILL = 64
-"""A key's events read from the file at once when its turn comes (memory permitting)."""
 
 
 def _copy(seq: int, event: QueuedEvent, stored: bytes) -> QueuedEvent:
@@ -105,22 +98,6 @@ def _event(row: tuple[Any, ...]) -> QueuedEvent:
         error=error,
         body=bytes(payload),
     )
-
-
-@dataclass
-class _Key:
-    """A key with an event out, or events waiting for their turn (only this process's
-    memory of it: after a restart they all come from the file again)."""
-
-    out: int
-    """The ``seq`` of its event handed out and not finished yet (0 when none is)."""
-    read: int
-    """The highest ``seq`` of its events handed out or kept in :attr:`waiting`."""
-    waiting: deque[QueuedEvent] = field(default_factory=deque)
-    """Its events the cursor passed while one was out, kept in memory, in ``seq`` order."""
-    behind: bool = False
-    """Whether the cursor passed rows of it past :attr:`read` that memory did not keep
-    (read from the file once :attr:`waiting` is empty and its turn comes)."""
 
 
 class SQLiteEventQueue:
@@ -148,12 +125,7 @@ class SQLiteEventQueue:
         self._known = 0
         """Every row up to this ``seq`` was read or put here (0 until this process puts
         one)."""
-        self._keys: dict[str, _Key] = {}
-        """The keys with an event out or waiting: their next event waits for their turn."""
-        self._due: dict[str, None] = {}
-        """Keys whose event out finished while others waited: handed out first, in turn."""
-        self._kept = 0
-        """Events waiting in :attr:`_keys`, over all keys (at most :data:`WAITING_MAX`)."""
+        self._turns = KeyTurns()
         self.stored: Callable[[], None] | None = None
         """Called after each group of puts commits (an acceptor tells the taker)."""
 
@@ -250,19 +222,9 @@ class SQLiteEventQueue:
                 if not events:
                     raise
             except BaseException:  # a cancel, a row that does not decode: in turn again
-                self._put_back(events)
+                self._turns.put_back(events)
                 raise
         return events
-
-    def _put_back(self, events: list[QueuedEvent]) -> None:
-        """Events :meth:`_refill` handed out that the take will not return: each first in
-        its key's line again, its key's turn due (as before the take)."""
-        for event in reversed(events):
-            name = str(event.key)
-            key = self._keys[name]
-            key.waiting.appendleft(event)
-            key.out, self._kept = 0, self._kept + 1
-            self._due[name] = None
 
     async def _scan(self, limit: int) -> list[QueuedEvent]:
         """Up to ``limit`` events past the cursor that may go out, read on past the rows of
@@ -270,7 +232,7 @@ class SQLiteEventQueue:
         key's events up."""
         while True:
             read = await self._past_cursor(limit)
-            events = [event for event in read if self._hands(event)]
+            events = [event for event in read if self._turns.hands(event)]
             if not read or events:
                 return events
 
@@ -296,77 +258,20 @@ class SQLiteEventQueue:
             self._local.popleft()  # read from the file already
         return events
 
-    def _hands(self, event: QueuedEvent) -> bool:
-        """Whether ``event``, just past the cursor, goes out now: it has no key, or its key
-        has none out or waiting. Else it waits its turn: in memory while fewer than
-        :data:`WAITING_MAX` wait there and none of its key's before it was left to the file,
-        else in the file only."""
-        if event.key is None:
-            return True
-        seq, key = int(event.id), self._keys.get(event.key)
-        if key is None:
-            self._keys[event.key] = _Key(out=seq, read=seq)
-            return True
-        if key.behind or self._kept >= WAITING_MAX:
-            key.behind = True
-        else:
-            key.waiting.append(event)
-            key.read, self._kept = seq, self._kept + 1
-        return False
-
     def _finished(self, event: QueuedEvent) -> None:
-        """``event`` is done or buried: its key's next event, if any, goes out at the next
-        take (which is woken), else the key is forgotten."""
-        name = event.key
-        key = self._keys.get(name) if name is not None else None
-        if name is None or key is None or key.out != int(event.id):
-            return  # none waits for it, or it was finished before (a retried done)
-        key.out = 0
-        if key.waiting or key.behind:
-            self._due[name] = None
+        """``event`` is done or buried: a take waits no longer for its key's next one."""
+        if self._turns.finished(event):
             self._arrived.set()
-        else:
-            del self._keys[name]
 
     async def _refill(self, limit: int) -> list[QueuedEvent]:
         """The next event of up to ``limit`` keys whose turn came: from memory, or read from
         the file (in one trip for them all) for those whose waiting events memory dropped."""
-        due = list(itertools.islice(self._due, limit))
-        if not due:
+        names, reads = self._turns.due(limit)
+        if not names:
             return []
-        reads = self._allotted([name for name in due if not self._keys[name].waiting])
         found = await self._run(self._heads, reads, self._cursor) if reads else {}
-        events: list[QueuedEvent] = []
-        for name in due:  # nothing changed these keys meanwhile: none is out
-            del self._due[name]
-            key = self._keys[name]
-            if name in found:
-                self._keep(key, found[name], reads[name][1])
-            if key.waiting:
-                event = key.waiting.popleft()
-                key.out, self._kept = int(event.id), self._kept - 1
-                events.append(event)
-            else:  # its rows went meanwhile (none should)
-                del self._keys[name]
-        return sorted(events, key=lambda event: int(event.id))  # oldest first
-
-    def _allotted(self, names: list[str]) -> dict[str, tuple[int, int]]:
-        """For each key to read from the file: the ``seq`` its rows to read follow, and how
-        many to read (its next one, and as many more as memory may keep, up to
-        :data:`REFILL`)."""
-        spare, reads = WAITING_MAX - self._kept, dict[str, tuple[int, int]]()
-        for name in names:
-            more = max(0, min(REFILL, spare))
-            reads[name], spare = (self._keys[name].read, 1 + more), spare - more
-        return reads
-
-    def _keep(self, key: _Key, rows: list[tuple[Any, ...]], asked: int) -> None:
-        """A key's rows read from the file into its waiting events (which were none)."""
-        key.waiting.extend(_event(row) for row in rows)
-        self._kept += len(rows)
-        key.behind = len(rows) == asked  # maybe more: read again when their turn comes
-        if rows:
-            key.read = int(rows[-1][0])
+        events = {name: [_event(row) for row in rows] for name, rows in found.items()}
+        return self._turns.hand_out(names, events, reads)
 
     def _heads(
         self, reads: dict[str, tuple[int, int]], cursor: int

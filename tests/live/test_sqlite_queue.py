@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from ocean.errors import QueueUnavailableError
-from ocean.live import sqlite_queue
+from ocean.live import key_turns
 from ocean.live.queue import QueuedEvent
 from ocean.live.sqlite_queue import LOCAL_MAX, SQLiteEventQueue
 from ocean.live.workers import Workers
@@ -304,8 +304,8 @@ async def test_every_event_goes_out_once_in_order_per_key_whatever_memory_keeps(
     putter: str,
     memory: int,
 ) -> None:
-    monkeypatch.setattr(sqlite_queue, "WAITING_MAX", memory)  # past it, read from the file
-    monkeypatch.setattr(sqlite_queue, "REFILL", 2)
+    monkeypatch.setattr(key_turns, "WAITING_MAX", memory)  # past it, read from the file
+    monkeypatch.setattr(key_turns, "REFILL", 2)
     other = await SQLiteEventQueue.open(tmp_path / "events.db", "svc")
     into = other if putter == "another process" else queue
     try:
