@@ -7,7 +7,7 @@ import inspect
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
 from ocean.configuration import being_imported
@@ -23,6 +23,7 @@ from port_ocean.context import event as event_module
 from port_ocean.context._entity_writes import EntityWrites
 from port_ocean.context._folder import import_file, registered_by
 from port_ocean.context._metrics import HasMetrics
+from port_ocean.context._views import AppView, IntegrationView, View, tls_checked
 from port_ocean.context.event import EventType
 from port_ocean.exceptions.context import PortOceanContextAlreadyInitializedError
 
@@ -44,7 +45,7 @@ class PortOceanContext(EntityWrites, HasMetrics, Integration):
         self._router: Any = None
         self._fast_api_app: Any = None
         """``ocean.app.fast_api_app``: where the integration adds its HTTP middleware."""
-        self._app_view: _AppView | None = None
+        self._app_view: AppView | None = None
         self._own_routes: list[Any] = []
         """Routes a live-event manager of the integration's own added to the router."""
         self.integration_class: type | None = None
@@ -83,14 +84,14 @@ class PortOceanContext(EntityWrites, HasMetrics, Integration):
     def _settings_view(self) -> Any:
         settings, listener = self.settings, self.event_listener_type
         webhooks = listener not in ("ONCE", "ACTIONS_ONLY")
-        return _View(
+        return View(
             "ocean.config",
-            integration=_IntegrationView(
+            integration=IntegrationView(
                 self,
                 identifier=settings.integration.identifier,
                 type=settings.integration.type,
             ),
-            event_listener=_View(
+            event_listener=View(
                 "ocean.config.event_listener",
                 type=listener,
                 should_resync=listener not in ("WEBHOOKS_ONLY", "ACTIONS_ONLY"),
@@ -99,11 +100,11 @@ class PortOceanContext(EntityWrites, HasMetrics, Integration):
             ),
             base_url=self._base_url(),
             client_timeout=CLIENT_TIMEOUT,
-            ssl=_View("ocean.config.ssl", port=_tls_checked(), third_party=_tls_checked()),
+            ssl=View("ocean.config.ssl", port=tls_checked(), third_party=tls_checked()),
             oauth_access_token_file_path=None,
             disable_ip_outbound_blocker=True,
             events_debug_logging=False,
-            streaming=_View("ocean.config.streaming", enabled=False),
+            streaming=View("ocean.config.streaming", enabled=False),
             # What integrations pass to a live-event manager of their own. One worker, so
             # that GitHub keeps its plain manager: Ocean's engine applies events with its
             # own OCEAN__EVENT_WORKERS_COUNT workers, in order per key, whatever it says.
@@ -166,7 +167,7 @@ class PortOceanContext(EntityWrites, HasMetrics, Integration):
         if self._given_app is not None:
             return self._given_app
         if self._app_view is None:  # one object: an integration's __init__ sets parts of it
-            self._app_view = _AppView(self)
+            self._app_view = AppView(self)
         return self._app_view
 
     def _entity_processor(self) -> Any:
@@ -229,14 +230,14 @@ class PortOceanContext(EntityWrites, HasMetrics, Integration):
         which tests replace to import main.py without registering."""
         if self._given_app is not None:
             return self._given_app.integration
-        return _View(
+        return View(
             "ocean.integration",
             on_resync=lambda function, kind=None: self.on_resync(kind)(function),
             on_incremental_resync=lambda function, kind=None: self.on_incremental_resync(kind)(
                 function
             ),
             on_start=lambda function: self.on_start()(function),
-            port_app_config_handler=_View(
+            port_app_config_handler=View(
                 "ocean.integration.port_app_config_handler",
                 get_port_app_config=self._port_app_config,
             ),
@@ -396,76 +397,6 @@ class _InRequestEvent:
             return
         with self._integration.request_scope(writes.mapping):
             await self._app(scope, receive, send)
-
-
-class _View(SimpleNamespace):
-    """Some of an object of the original's; reading a part not provided says so."""
-
-    def __init__(self, path: str, **values: Any) -> None:
-        super().__init__(**values)
-        self._path = path
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise UnsupportedAttributeError(message(f"{self._path}.{name}", __name__))
-
-
-class _AppView(_View):
-    """``ocean.app``: what integrations read of the original's app object, and what their
-    ``__init__`` sets on it (``webhook_manager``, ``execution_manager._webhook_manager``)."""
-
-    def __init__(self, context: PortOceanContext) -> None:
-        super().__init__(
-            "ocean.app",
-            is_saas=lambda: False,
-            load_external_oauth_access_token=lambda: None,
-            cache_provider=cached_results.provider,
-            execution_manager=_View("ocean.app.execution_manager"),
-        )
-        self._context = context
-
-    @property
-    def base_url(self) -> str | None:
-        return self._context._base_url()
-
-    @property
-    def config(self) -> Any:
-        return self._context._settings_view()
-
-    @property
-    def integration(self) -> _View:
-        processor = self._context._entity_processor()
-        return _View("ocean.app.integration", entity_processor=processor)
-
-    @property
-    def integration_router(self) -> Any:
-        """The router of the integration's own routes (``ocean.router``)."""
-        return self._context.router
-
-    @property
-    def fast_api_app(self) -> Any:
-        """Where the integration adds HTTP middleware around its routes."""
-        return self._context.fast_api_app()
-
-
-class _IntegrationView(_View):
-    """``ocean.config.integration``: its ``config`` is read when asked for (reading it
-    before the integration is configured is an error; its identifier and type are not)."""
-
-    def __init__(self, integration: PortOceanContext, **values: Any) -> None:
-        super().__init__("ocean.config.integration", **values)
-        self._integration = integration
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return self._integration.configured()
-
-
-def _tls_checked() -> _View:
-    """The original's TLS settings of one side, as Ocean always has them: certificates
-    checked, strictly."""
-    return _View("ocean.config.ssl", verify=True, x509=_View("ocean.config.ssl", strict=True))
 
 
 ocean = PortOceanContext()
