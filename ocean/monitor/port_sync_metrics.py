@@ -319,8 +319,10 @@ class SyncMetrics:
             self._post(RUNTIME, state, run_metrics(state == "completed", self._clock() - began))
         except Exception:  # a fault here must not change how the resync went
             _log.exception("reporting the end of the resync to Port's sync metrics failed")
-        await self._usage.stop()
-        await self._sender.close(FINISH_SECONDS)
+        try:
+            await self._usage.stop()
+        finally:  # a cancel while it stops still ends the heartbeat and the sender
+            await self._sender.close(FINISH_SECONDS)
 
     def _end_kinds(self, report: ResyncReport | None) -> None:
         """Report each kind whose last state sent is not how it ended: ``aborted`` when

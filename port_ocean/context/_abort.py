@@ -79,10 +79,17 @@ class _TaskStop:
         self.task, self.within, self.cancelled = task, True, False
 
     def __call__(self) -> None:
-        if self.task is asyncio.current_task():
+        loop = self.task.get_loop()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread (blocking code the resync runs there)
+            running = None
+        if running is not loop:
+            loop.call_soon_threadsafe(self._cancel)
+        elif self.task is asyncio.current_task():
             # Once it waits: if it leaves the resync first (nothing left to wait for), the
             # resync ended as it would have, and the task is not cancelled at all.
-            self.task.get_loop().call_soon(self._cancel)
+            loop.call_soon(self._cancel)
         else:  # it waits within the resync, where the cancellation reaches it
             self._cancel()
 
@@ -108,12 +115,14 @@ def stoppable(aborting: Aborting, aborted: Callable[[], Exception]) -> Iterator[
         yield
     except asyncio.CancelledError:
         stop.within, aborting.stop = False, None
-        if stop.cancelled and task.uncancel() == 0:
-            raise aborted() from None
-        if not stop.cancelled:
+        if stop.cancelled:
+            stop.cancelled = False  # given back here, not again below
+            if task.uncancel() == 0:
+                raise aborted() from None
+        else:
             aborting.abort()
         raise
     finally:
         stop.within, aborting.stop = False, None
-    if stop.cancelled:  # the cancellation was caught inside: not the task's any longer
-        task.uncancel()
+        if stop.cancelled:  # left otherwise (its cancel caught inside, another error)
+            task.uncancel()  # the abort's cancel request is not the task's any longer

@@ -6,6 +6,7 @@ while it runs. Nothing of it can fail a resync."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from pathlib import Path
@@ -16,7 +17,8 @@ import pytest
 from ocean.errors import MappingError
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
-from ocean.monitor.port_sync_metrics import Sender
+from ocean.monitor.port_sync_metrics import Identity, Sender, SyncMetrics
+from ocean.monitor.report import ResyncReport
 from ocean.sail import Sail, prepare
 from ocean.version import __version__
 from tests.conftest import TEAMS, Workspace, services
@@ -344,3 +346,39 @@ async def test_a_mapping_without_resources_still_reports_the_reconciliation(
         ("PUT", "__reconciliation__", "completed"),
         ("POST", "__runtime__", "completed"),
     ]
+
+
+class _Recorded:
+    """A Port API's ingest that only records the paths called."""
+
+    ocean = False
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def ingest(self, method: str, url: str, body: Any) -> None:
+        self.paths.append(url)
+
+
+async def test_a_resync_cancelled_as_it_reports_its_end_still_stops_its_heartbeat() -> None:
+    http = _Recorded()
+    sender = Sender(http, INGEST, heartbeat_seconds=0.01)  # type: ignore[arg-type]
+    metrics = SyncMetrics(sender, Identity("t", INTEGRATION, "1"), [], inner=SilentObserver(), resync_id=lambda: "run-1")  # fmt: skip
+
+    async def run() -> ResyncReport:
+        metrics.start()
+        await asyncio.sleep(0.02)
+        return ResyncReport(integration=INTEGRATION, trigger="manual", started_at="2024-01-01T00:00:00Z", status="completed")  # fmt: skip
+
+    resync = asyncio.create_task(metrics.around(run()))
+    sampling = False
+    while not sampling or metrics._usage._task is not None:  # until the end stops sampling
+        sampling |= metrics._usage._task is not None
+        await asyncio.sleep(0)
+    resync.cancel()  # a newer trigger, or the integration stopping, right then
+    with contextlib.suppress(asyncio.CancelledError):
+        await resync
+    beats = sum(path.endswith("/heartbeat") for path in http.paths)
+    await asyncio.sleep(0.1)
+
+    assert sum(path.endswith("/heartbeat") for path in http.paths) == beats

@@ -5,12 +5,21 @@ deletes nothing); Ocean stopping a resync calls them too."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from port_ocean.context.event import EventContext, event, event_context
+from ocean.errors import ResyncAbortedError
+from port_ocean.context.event import (
+    EventContext,
+    EventType,
+    enclosing_event,
+    event,
+    event_context,
+)
 from tests.port_ocean.folders import MAPPING, plain_folder, sail_once
 
 
@@ -159,3 +168,66 @@ async def test_a_resync_aborted_by_a_hook_of_its_own_task_syncs_nothing(
 
     assert (report.status, entities) == ("aborted", {})
     assert not (tmp_path / "calls.txt").exists()  # no handler ran
+
+
+async def test_abort_from_a_worker_thread_stops_the_resync_aborted() -> None:
+    async def resync() -> None:
+        with enclosing_event(EventType.RESYNC, None):
+            await asyncio.to_thread(event.abort)  # blocking code the resync runs there
+            await asyncio.sleep(10)
+
+    with pytest.raises(ResyncAbortedError):
+        await asyncio.wait_for(asyncio.create_task(resync()), 5)
+
+
+async def _abort_then_a_kind_fails() -> None:
+    async def aborting() -> None:
+        await asyncio.sleep(0)
+        event.abort()
+        await asyncio.sleep(10)
+
+    async def failing() -> None:
+        await asyncio.sleep(0)
+        raise ValueError("the catalog failed")
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(aborting())
+        group.create_task(failing())
+
+
+async def _abort_then_the_cancel_is_turned_into_an_error() -> None:
+    asyncio.get_running_loop().call_later(0.01, event.abort)
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        raise RuntimeError("a client wrapped the cancellation") from None
+
+
+@pytest.mark.parametrize(
+    "ending", [_abort_then_a_kind_fails, _abort_then_the_cancel_is_turned_into_an_error]
+)
+async def test_a_resync_that_fails_after_an_abort_gives_its_task_the_cancel_back(
+    ending: Callable[[], Awaitable[None]],
+) -> None:
+    """The task runs the next resync as if none had been aborted before (``run_once``, an
+    integration's own test): a later abort ends that one aborted, not cancelled."""
+
+    async def later() -> None:
+        event.abort()
+
+    async def two_resyncs() -> tuple[int, str]:
+        with contextlib.suppress(Exception, BaseExceptionGroup):
+            with enclosing_event(EventType.RESYNC, None):
+                await ending()
+        left = asyncio.current_task().cancelling()  # type: ignore[union-attr]
+        try:
+            with enclosing_event(EventType.RESYNC, None):
+                aborting = asyncio.ensure_future(later())
+                await asyncio.sleep(10)
+        except ResyncAbortedError:
+            return left, "aborted"
+        finally:
+            await aborting
+        return left, "completed"
+
+    assert await asyncio.wait_for(asyncio.create_task(two_resyncs()), 5) == (0, "aborted")
