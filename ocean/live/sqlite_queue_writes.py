@@ -29,6 +29,9 @@ _log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
 """How long a write on the queue's thread waits for the file's lock."""
+INLINE_BYTES = 1 << 20
+"""A group whose payloads are larger is written on the queue's thread (a megabyte takes about
+a millisecond to write; the loop serves every request meanwhile)."""
 CHECKPOINT_ROWS = 2_000
 """Rows inserted or deleted between two checkpoints of the file (at most one at a time)."""
 _INSERT = (
@@ -56,6 +59,8 @@ class QueueWrites:
         if self._written >= CHECKPOINT_ROWS:  # no write meanwhile: the log starts over
             self._written = 0
             return await self._thread.run(_write_waiting, self._db, done, rows, checkpoint=True)
+        if sum(len(row[3]) for row in rows) > INLINE_BYTES:  # too long for the loop
+            return await self._thread.run(_write_waiting, self._db, done, rows)
         try:
             return _write(self._db, done, rows)
         except sqlite3.Error as error:

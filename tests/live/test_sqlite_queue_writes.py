@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -88,3 +90,22 @@ async def test_the_write_ahead_log_is_checkpointed_as_events_come_and_go(
         largest = max(largest, wal.stat().st_size)
 
     assert largest < 2_000_000  # reused from its start after each checkpoint
+
+
+async def test_a_group_of_large_events_is_written_off_the_loop(
+    queue: SQLiteEventQueue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_loop: list[bool] = []
+    real = sqlite_queue_writes._write
+
+    def spied(*args: Any) -> int:
+        on_loop.append(threading.current_thread() is threading.main_thread())
+        return real(*args)
+
+    monkeypatch.setattr(sqlite_queue_writes, "_write", spied)
+    await _put(queue, "small")
+    await _put(queue, "large", pad=sqlite_queue_writes.INLINE_BYTES)
+
+    assert on_loop == [True, False]
+    taken = [event.payload["id"] for event in await queue.take(10, timeout=0)]
+    assert taken == ["small", "large"]
