@@ -429,7 +429,13 @@ def _server(app: ASGIApp, address: tuple[str, int]) -> uvicorn.Server:
     import uvicorn  # imported on use: `ocean sail --once` starts faster without it
 
     config = uvicorn.Config(  # its log through the root logger's handlers, which mask secrets
-        app, host=address[0], port=address[1], log_level="warning", lifespan="off", log_config=None
+        app,
+        host=address[0],
+        port=address[1],
+        log_level="warning",
+        access_log=False,  # INFO lines, dropped at WARNING, but each formatted first
+        lifespan="off",
+        log_config=None,
     )
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]

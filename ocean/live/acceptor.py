@@ -102,7 +102,12 @@ async def serve(spec: dict[str, Any]) -> None:
     app = Front(proxy, routes, integration.http_routes())
     server = uvicorn.Server(
         uvicorn.Config(  # its log through the root logger's handlers, which mask secrets
-            app, log_level="warning", lifespan="off", timeout_graceful_shutdown=5, log_config=None
+            app,
+            log_level="warning",
+            access_log=False,  # INFO lines, dropped at WARNING, but each formatted first
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+            log_config=None,
         )
     )
     listening = socket.socket(fileno=spec["socket"])
