@@ -176,7 +176,7 @@ class LeaseLostError(ResyncLeaseError):
 class ResyncAbortedError(OceanError):
     """The integration aborted the resync under way (the compatibility layer's
     ``event.abort()``): it stopped at its next await, recorded ``aborted``; what it wrote
-    stays, nothing was deleted."""
+    stays, and nothing more is deleted (an abort during its deletions stops them there)."""
 
 
 class ActionError(OceanError):

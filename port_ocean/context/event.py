@@ -181,7 +181,7 @@ def enclosing_event(event_type: EventType, mapping: Any) -> Iterator[EventContex
 def _aborted_resync() -> ResyncAbortedError:
     return ResyncAbortedError(
         "the integration aborted the resync (event.abort()): it stopped where it was; what "
-        "it wrote stays and nothing was deleted. The next resync runs as usual."
+        "it wrote stays and nothing more is deleted. The next resync runs as usual."
     )
 
 
