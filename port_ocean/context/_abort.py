@@ -119,7 +119,7 @@ def stoppable(aborting: Aborting, aborted: Callable[[], Exception]) -> Iterator[
             stop.cancelled = False  # given back here, not again below
             if task.uncancel() == 0:
                 raise aborted() from None
-        else:
+        elif not aborting.aborted:  # (aborted as it was cancelled: called back once)
             aborting.abort()
         raise
     finally:

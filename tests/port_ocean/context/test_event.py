@@ -231,3 +231,18 @@ async def test_a_resync_that_fails_after_an_abort_gives_its_task_the_cancel_back
         return left, "completed"
 
     assert await asyncio.wait_for(asyncio.create_task(two_resyncs()), 5) == (0, "aborted")
+
+
+async def test_a_resync_aborted_as_ocean_stops_it_calls_its_callbacks_once() -> None:
+    called: list[str] = []
+
+    async def resync() -> None:
+        with enclosing_event(EventType.RESYNC, None):
+            event.on_abort(lambda: called.append("on_abort"))
+            event.abort()  # the integration aborts it; before its next await, Ocean's
+            raise asyncio.CancelledError  # stop arrives (raised by a client it awaited)
+
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.create_task(resync())
+
+    assert called == ["on_abort"]
