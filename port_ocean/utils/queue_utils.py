@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -10,6 +11,7 @@ from port_ocean._unsupported import missing
 from port_ocean.utils.async_iterators import throttle_batch_operation
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 
 async def process_in_queue(
@@ -22,7 +24,7 @@ async def process_in_queue(
     the items' order; the results in the order they finished, as the original's (not the
     items' order: pair each result with its item, or sort them, where that matters). Every
     item is processed even when some fail; the failures are then raised together in an
-    ``ExceptionGroup``, in the order they happened."""
+    ``ExceptionGroup``, in the order they happened, each logged as it happens."""
     finished: list[T] = []
     errors: list[Exception] = []
 
@@ -30,6 +32,7 @@ async def process_in_queue(
         try:
             finished.append(await func(item, *args))
         except Exception as error:
+            _log.error("Error processing task: %s", error)  # as each is, in the original
             errors.append(error)
 
     await throttle_batch_operation(

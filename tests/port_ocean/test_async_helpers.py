@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -156,7 +157,9 @@ async def test_process_in_queue_runs_at_most_its_concurrency_at_once() -> None:
     assert (sorted(results), most) == ([n * n for n in range(10)], 3)
 
 
-async def test_process_in_queue_processes_every_item_before_raising_the_failures() -> None:
+async def test_process_in_queue_processes_every_item_before_raising_the_failures(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     done = []
 
     async def handle(n: int) -> int:
@@ -170,6 +173,8 @@ async def test_process_in_queue_processes_every_item_before_raising_the_failures
 
     assert sorted(done) == [2, 4]
     assert sorted(str(e) for e in raised.value.exceptions) == ["odd 1", "odd 3"]
+    logged = sorted(r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    assert logged == ["Error processing task: odd 1", "Error processing task: odd 3"]
 
 
 @pytest.mark.parametrize(
