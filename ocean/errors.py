@@ -205,4 +205,15 @@ class RunAlreadyAcknowledgedError(ActionError):
 class ActionFailedError(OceanError):
     """Raised by an executor for an expected failure of its action (bad input, a refusal
     upstream): the run ends ``FAILURE`` with this message as its last log line, and no
-    traceback is logged."""
+    traceback is logged. ``status_label`` (two words at most: Port shows it as a label on
+    the run) says which step failed; without one, a subclass's ``DEFAULT_STATUS_LABEL``,
+    else the execution manager's ``Execution failed``."""
+
+    DEFAULT_STATUS_LABEL: str | None = None
+
+    def __init__(self, message: str, status_label: str | None = None) -> None:
+        super().__init__(message)
+        self.status_label = status_label or self.DEFAULT_STATUS_LABEL
+
+    def __reduce__(self) -> tuple[type[ActionFailedError], tuple[str, str | None]]:
+        return type(self), (str(self), self.status_label)  # the label survives a child process

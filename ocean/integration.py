@@ -153,6 +153,8 @@ class Integration:
         self._writes: RawWrites | None = None
         self.executors: dict[str, Executor] = {}
         """Action executors by ``ACTION_NAME`` (run by :mod:`ocean.actions.manager`)."""
+        self._executor_imports: dict[str, object] = {}
+        """Which import of a main.py registered each action's executor (None: outside one)."""
         self._action_runs: ActionRuns | None = None
         self.live_sink: LiveSink | None = None
         """Where the integration's own routes queue a live event they received (an
@@ -212,7 +214,9 @@ class Integration:
     def register_action_executor(self, executor: Executor) -> None:
         """Run the runs of ``executor.ACTION_NAME`` with ``executor`` (under ACTIONS_ONLY, or
         alongside resyncs with ``OCEAN__ACTIONS_PROCESSOR__ENABLED``); its webhook processor,
-        if it has one, is served on its ``WEBHOOK_PATH``."""
+        if it has one, is served on its ``WEBHOOK_PATH``. A second executor for an action
+        is refused, as in the original, unless an earlier import of main.py registered the
+        first (the folder is loaded anew: it is replaced)."""
         if not isinstance(executor, Executor):
             raise ConfigError(
                 f"register_action_executor({executor!r}): an executor is an instance of a "
@@ -223,13 +227,14 @@ class Integration:
             raise ConfigError(
                 f"{type(executor).__name__} must set ACTION_NAME to its action's type"
             )
-        existing = self.executors.get(name)
-        if existing is not None and _qualified(type(existing)) != _qualified(type(executor)):
+        existing, importing = self.executors.get(name), being_imported()
+        if existing is not None and self._executor_imports.get(name, _UNKNOWN) is importing:
             raise ConfigError(
                 f"an executor for action {name!r} is registered already "
                 f"({type(existing).__name__}); register one per action"
             )
-        self.executors[name] = executor  # the same class again: its module was imported anew
+        self.executors[name] = executor  # or in place of an earlier import's
+        self._executor_imports[name] = importing
         processor = type(executor).WEBHOOK_PROCESSOR_CLASS
         if processor is not None:
             path = type(executor).WEBHOOK_PATH
@@ -428,6 +433,10 @@ def _parenthesised(kind: Any, decorator: str) -> None:
             f'({defined_at(kind)}) lacks its parentheses: write @ocean.{decorator}("kind") '
             f"for one kind, or @ocean.{decorator}() for every kind"
         )
+
+
+_UNKNOWN = object()
+"""Who registered an executor set otherwise than by ``register_action_executor``."""
 
 
 def _qualified(cls: type) -> str:

@@ -105,6 +105,15 @@ class ActionsCatalog(ABC):
     @abstractmethod
     async def add_log(self, run_id: str, message: str, level: str = "INFO") -> None: ...
 
+    async def add_labelled_log(
+        self, run_id: str, message: str, level: str, status_label: str
+    ) -> None:
+        """Add a log line that also sets the run's ``statusLabel`` (what Port takes in one
+        request: ``POST /actions/runs/{id}/logs`` with ``statusLabel``); here, the line,
+        then the PATCH."""
+        await self.add_log(run_id, message, level)
+        await self.patch_run(run_id, {"statusLabel": status_label})
+
     @abstractmethod
     async def get_run(self, run_id: str) -> dict[str, Any] | None: ...
 
@@ -140,7 +149,7 @@ class ActionsCatalog(ABC):
 
     async def patch_node_run(self, run_id: str, patch: dict[str, Any]) -> None:
         """Apply Port's node-run PATCH (``status``, ``result``, ``output``,
-        ``externalRunId``, ``links``)."""
+        ``externalRunId``, ``links``, ``statusLabel``: ``{"text": ...}``)."""
         raise _no_node_run(run_id)
 
     async def add_node_logs(self, run_id: str, logs: list[dict[str, Any]]) -> None:

@@ -13,6 +13,14 @@ a node run cannot be read back, what its executor reported is what the run remem
 be sent is a warning, and the run is ended all the same, by a PATCH sent again when it
 fails (:func:`~ocean.actions.run.ending`). A run stopped while it executes (Ocean stopping)
 is failed, saying so. Whatever goes wrong is logged with the run's id, never raised.
+
+All of it happens within the executor's :meth:`~ocean.actions.Executor.run_scope`. A run
+that failed is ended with a status label, as the original's: the executor's
+(:class:`~ocean.errors.ActionFailedError`'s ``status_label``), else
+:data:`DEFAULT_FAILURE_STATUS_LABEL`; its last line is the original's, the error's message
+alone (``Failed to execute run: <message>`` for an unexpected error, whose traceback goes
+to Ocean's own log only: a run's log is shown to Port's users). A wait for the rate limit
+labels the run :data:`RATE_LIMITED_STATUS_LABEL`.
 """
 
 from __future__ import annotations
@@ -27,11 +35,15 @@ from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.executor import Executor
 from ocean.actions.run import IN_PROGRESS, Run
 from ocean.errors import ActionError, ActionFailedError, RunAlreadyAcknowledgedError
-from ocean.extract.trace import describe_error, source_folder, with_frames
+from ocean.extract.trace import describe_error
 
 _log = logging.getLogger(__name__)
 RATE_LIMIT_MAX_BACKOFF_SECONDS = 10.0
 """The longest wait for an executor near its rate limit before it is asked again."""
+DEFAULT_FAILURE_STATUS_LABEL = "Execution failed"
+"""The status label of a run that failed, unless its executor gave one (the original's)."""
+RATE_LIMITED_STATUS_LABEL = "Rate limited"
+"""The status label of a run waiting for its executor's rate limit (the original's)."""
 
 
 class Execution:
@@ -55,9 +67,15 @@ class Execution:
 
     async def execute(self, run: Run, executor: Executor) -> None:
         """Wait for ``executor``'s rate limit, take ``run`` and execute it, reporting how
-        it ended (skipped when another runner took it first)."""
-        if await self._wait_for_rate_limit(run, executor) and await self._ack(run):
-            await self._perform(run, executor)
+        it ended (skipped when another runner took it first), all within the executor's
+        ``run_scope``."""
+        try:
+            async with executor.run_scope(run):
+                if await self._wait_for_rate_limit(run, executor) and await self._ack(run):
+                    await self._perform(run, executor)
+        except Exception as error:  # entering or leaving the scope: nothing else raises
+            _log.error("actions: the run scope of run %s failed: %s", run.id,
+                       describe_error(error), exc_info=error)  # fmt: skip
 
     async def refuse(self, run: Run) -> None:
         """Take ``run`` and fail it: no executor is registered for its action."""
@@ -93,7 +111,7 @@ class Execution:
             wait = min(delay, RATE_LIMIT_MAX_BACKOFF_SECONDS)
             message = f"Delayed: the rate limit is close; trying again in {wait:g} s"
             with contextlib.suppress(Exception):
-                await run.log(message, "WARNING")
+                await run.log(message, "WARNING", status_label=RATE_LIMITED_STATUS_LABEL)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), wait)
         return False
@@ -132,10 +150,11 @@ class Execution:
         if failure is None:
             await self._settle(run)
         else:
-            await self._end(run, False, failure)
+            await self._end(run, False, *failure)
 
-    async def _performed(self, run: Run, executor: Executor) -> str | None:
-        """Run ``executor`` on ``run``: None when it returned, else the failure's message."""
+    async def _performed(self, run: Run, executor: Executor) -> tuple[str, str] | None:
+        """Run ``executor`` on ``run``: None when it returned, else the failure's message
+        and status label."""
         try:
             await run.log(f"Started by {self.installation} on {self.runner}")
         except Exception as error:  # only a log line: the run goes on
@@ -143,11 +162,11 @@ class Execution:
         try:
             await executor.perform(run)
         except ActionFailedError as error:
-            return str(error)
+            _log.warning("actions: run %s failed: %s", run.id, error)
+            return str(error), error.status_label or DEFAULT_FAILURE_STATUS_LABEL
         except Exception as error:
-            _log.warning("actions: run %s failed", run.id, exc_info=error)
-            folder = source_folder(type(executor))
-            return with_frames(f"Failed to execute run: {describe_error(error)}", error, folder)
+            _log.warning("actions: run %s failed", run.id, exc_info=error)  # the traceback
+            return f"Failed to execute run: {error}", DEFAULT_FAILURE_STATUS_LABEL
         return None
 
     async def _renew(self, run: Run) -> None:
@@ -191,11 +210,14 @@ class Execution:
         except Exception as error:
             _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
 
-    async def _end(self, run: Run, success: bool, message: str) -> None:
-        """Log ``message`` (if it can be) and end the run, unless it ended already."""
+    async def _end(
+        self, run: Run, success: bool, message: str, status_label: str | None = None
+    ) -> None:
+        """Log ``message`` (if it can be) and end the run with ``status_label``, unless it
+        ended already."""
         try:
             if await self._in_progress(run):
-                await run.finish(success, message)
+                await run.finish(success, message, status_label=status_label)
         except Exception as error:
             _log.error("actions: reporting run %s failed: %s", run.id, describe_error(error))
 

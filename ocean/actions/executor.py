@@ -7,7 +7,10 @@ An executor names the action it runs (``ACTION_NAME``, the action's
 ``perform`` returns ends ``SUCCESS`` unless it ended already or handed itself to an external
 run (:meth:`~ocean.actions.run.Run.started` with an id): then the executor's
 ``WEBHOOK_PROCESSOR_CLASS``, served on ``WEBHOOK_PATH``, finishes it when that run reports.
-An exception ends it ``FAILURE`` with the error in its log.
+An exception ends it ``FAILURE`` with the error in its log. Everything done with one run
+(its rate-limit waits, acknowledgement, ``perform`` and report) happens within
+:meth:`Executor.run_scope` (the compatibility layer's executors: the original's
+``ACTION_RUN`` event).
 
 From Port, an executor also runs the workflow node runs whose node's
 ``integrationInvocationType`` is its ``ACTION_NAME`` (``run.kind == "workflow_node"``): the
@@ -16,7 +19,9 @@ same calls report them, and returning completes one ``SUCCESS`` with its ``run.o
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
+from contextlib import AbstractAsyncContextManager
 from typing import ClassVar
 
 from ocean.actions.run import Run
@@ -39,6 +44,12 @@ class Executor(ABC):
         """Seconds to wait before starting ``run`` because a third party's rate limit is
         close (0, the default: start now). Asked again after each wait."""
         return 0.0
+
+    def run_scope(self, run: Run) -> AbstractAsyncContextManager[object]:
+        """Entered around everything done with ``run`` once the manager gives it a worker:
+        waiting for the rate limit, acknowledging, :meth:`perform` and reporting how it
+        ended; nothing by default."""
+        return contextlib.nullcontext()
 
     @abstractmethod
     async def perform(self, run: Run) -> None:

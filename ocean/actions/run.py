@@ -129,9 +129,20 @@ class Run:
             )
         return self.catalog
 
-    async def log(self, message: str, level: str = "INFO") -> None:
-        """Add a line to the run's log (what ``ocean actions logs`` and Port show)."""
-        await self.log_lines([(level, message)])
+    async def log(
+        self, message: str, level: str = "INFO", *, status_label: str | None = None
+    ) -> None:
+        """Add a line to the run's log (what ``ocean actions logs`` and Port show);
+        ``status_label`` also sets the run's label, as the original's ``post_run_log``: an
+        action run's with the line itself, a node run's by a PATCH after it (Port takes it
+        only there)."""
+        if not status_label:
+            await self.log_lines([(level, message)])
+        elif self.is_node:
+            await self.log_lines([(level, message)])
+            await self.patch(label_field(status_label, node=True))
+        else:
+            await self._catalog().add_labelled_log(self.id, message, level, status_label)
 
     async def log_lines(self, lines: list[tuple[str, str]]) -> None:
         """Add ``(level, message)`` lines to the run's log (a node run's in one call)."""
@@ -147,26 +158,34 @@ class Run:
         link: str | None = None,
         external_id: str | None = None,
         output: dict[str, Any] | None = None,
+        *,
+        status_label: str | None = None,
     ) -> None:
         """Record where the run can be followed and the id of the external run that carries
         it on; with an ``external_id`` the run stays ``IN_PROGRESS`` after ``perform``
         returns, until :meth:`finish` (a webhook processor, say) ends it. A node run's
-        output becomes the link (``workflowRunUrl``) and ``output``, as the original's."""
+        output becomes the link (``workflowRunUrl``) and ``output``, as the original's.
+        ``status_label`` (two words at most) is shown on the run in Port."""
+        label = label_field(status_label, node=self.is_node)
         if self.is_node:
-            await self.patch(started_node_patch(link, external_id, output))
+            await self.patch(started_node_patch(link, external_id, output) | label)
             return
         patch: dict[str, Any] = {}
         if link:
             patch["link"] = link
         if external_id:
             patch["externalRunId"] = external_id
-        self._refresh(await self._catalog().patch_run(self.id, patch))
+        self._refresh(await self._catalog().patch_run(self.id, patch | label))
 
-    async def finish(self, success: bool, message: str | None = None) -> None:
+    async def finish(
+        self, success: bool, message: str | None = None, *, status_label: str | None = None
+    ) -> None:
         """End the run ``SUCCESS`` or ``FAILURE`` (a node run: ``COMPLETED`` with that
-        result and its :attr:`output`), after logging ``message`` if given. The line is
-        only a line: one that cannot be sent is a warning here, and the run is ended all
-        the same (as the original's), by a PATCH sent again if it fails (:func:`ending`)."""
+        result and its :attr:`output`), after logging ``message`` if given, with
+        ``status_label`` on it if given (two words at most: what Port shows beside the
+        status). The line is only a line: one that cannot be sent is a warning here, and
+        the run is ended all the same (as the original's), by a PATCH sent again if it
+        fails (:func:`ending`)."""
         if message:
             try:
                 await self.log(message, "INFO" if success else "ERROR")
@@ -176,14 +195,15 @@ class Run:
         if self.is_node:
             patch: dict[str, Any] = {"status": COMPLETED, "result": SUCCESS if success else FAILED}
             patch |= {"output": self.output} if self.output else {}
+            patch |= label_field(status_label, node=True)
             await ending(self.id, lambda: self.patch(patch))
             return
-        status = {"status": SUCCESS if success else FAILURE}
+        status = {"status": SUCCESS if success else FAILURE} | label_field(status_label)
         self._refresh(await ending(self.id, lambda: self._catalog().patch_run(self.id, status)))
 
     async def patch(self, patch: dict[str, Any]) -> None:
         """Send Port's PATCH of the run as given (a node run's: ``status``, ``result``,
-        ``output``, ``externalRunId``, ``links``), and keep what it set."""
+        ``output``, ``externalRunId``, ``links``, ``statusLabel``), and keep what it set."""
         if not self.is_node:
             self._refresh(await self._catalog().patch_run(self.id, patch))
             return
@@ -301,6 +321,14 @@ def node_level(level: str) -> str:
     """``level`` as a workflow node run's log takes it (``WARNING``: ``WARN``)."""
     level = level.upper()
     return NODE_LEVELS.get(level, level if level in ("INFO", "WARN", "ERROR", "DEBUG") else "INFO")
+
+
+def label_field(label: str | None, *, node: bool = False) -> dict[str, Any]:
+    """The PATCH field that sets a run's status label as Port takes it: an action run's a
+    string, a node run's ``{"text": ...}``; nothing without a label."""
+    if not label:
+        return {}
+    return {"statusLabel": {"text": label} if node else label}
 
 
 def started_node_patch(

@@ -8,6 +8,7 @@ when a webhook processor says so."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,9 @@ async def test_a_rate_limited_executor_waits(server: Server) -> None:
     assert delayed["message"] == "Delayed: the rate limit is close; trying again in 0.3 s"
 
 
-async def test_a_raising_executor_ends_failure_with_its_error(server: Server) -> None:
+async def test_a_raising_executor_ends_failure_with_its_error(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
     users = server.client()
     boom = await users.trigger("rename_team", {"name": "boom"}, entity="core")
     invalid = await users.trigger("rename_team", {"name": "invalid"}, entity="edge")
@@ -153,14 +156,60 @@ async def test_a_raising_executor_ends_failure_with_its_error(server: Server) ->
     failed, refused = await _ended(users, boom["id"]), await _ended(users, invalid["id"])
     await _stop(running)
     assert failed["status"] == refused["status"] == "FAILURE"
+    assert failed["statusLabel"] == refused["statusLabel"] == "Execution failed"
     last = (await users.run_logs(boom["id"]))[-1]
     assert last["level"] == "ERROR"
-    assert last["message"].startswith(
-        "Failed to execute run: RuntimeError: the team API refused the name"
-    )
-    assert "helpers.py" in last["message"]  # the executor's frame
+    assert last["message"] == "Failed to execute run: the team API refused the name"
+    assert "helpers.py" in caplog.text  # the executor's frame: in Ocean's log, not the run's
     message = (await users.run_logs(invalid["id"]))[-1]["message"]
     assert message == "a team name must not be 'invalid'"
+
+
+class Scoped(Recorder):
+    """Opens a scope around each run it is given; ``broken``: one that fails to open."""
+
+    def __init__(self, broken: bool = False) -> None:
+        super().__init__(partition=False)
+        self.broken, self.scopes, self.inside = broken, list[str](), False
+
+    @contextlib.asynccontextmanager
+    async def run_scope(self, run: Run) -> AsyncIterator[None]:
+        if self.broken:
+            raise RuntimeError("no scope today")
+        self.scopes.append(run.id)
+        self.inside = True
+        try:
+            yield
+        finally:
+            self.inside = False
+
+    async def perform(self, run: Run) -> None:
+        assert self.inside
+        await super().perform(run)
+
+
+async def test_an_executor_s_run_scope_surrounds_its_runs(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    users = server.client()
+    run = await users.trigger("rename_team", {"name": "x"}, entity="core")
+    scoped = Scoped()
+    running = await _running(server.client(), scoped)
+    ended = await _ended(users, run["id"])
+    await _stop(running)
+    assert ended["status"] == "SUCCESS" and scoped.scopes == [run["id"]]
+    assert not scoped.inside  # left once the run was reported
+
+    broken = await users.trigger("rename_team", {"name": "y"}, entity="core")
+    running = await _running(server.client(), Scoped(broken=True))
+    await wait_for(lambda: _said(caplog, f"the run scope of run {broken['id']} failed"))
+    await _stop(running)  # the manager went on
+    pending = await users.get_run(broken["id"])
+    assert pending is not None and pending["status"] == "IN_PROGRESS"  # claimed again later
+
+
+async def _said(caplog: pytest.LogCaptureFixture, part: str) -> bool:
+    return any(part in record.getMessage() for record in caplog.records)
 
 
 class Hangs(Recorder):

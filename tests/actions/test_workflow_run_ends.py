@@ -42,7 +42,9 @@ async def test_a_node_run_is_completed_though_its_log_lines_cannot_be_sent(
                 await _completed(port, run_id)
 
     assert port.node_patches == {
-        "wfnr_1": [{"status": "COMPLETED", "result": "FAILED"}],
+        "wfnr_1": [
+            {"status": "COMPLETED", "result": "FAILED", "statusLabel": {"text": "Execution failed"}}
+        ],  # fmt: skip
         "wfnr_2": [{"status": "COMPLETED", "result": "FAILED"}],
         "wfnr_3": [{"status": "COMPLETED", "result": "SUCCESS"}],
     }

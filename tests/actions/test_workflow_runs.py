@@ -121,9 +121,12 @@ async def test_a_node_run_whose_executor_raises_completes_failed_with_the_error(
         await _completed(port, "wfnr_3")
 
     [patch] = port.node_patches["wfnr_3"]
-    assert patch == {"status": "COMPLETED", "result": "FAILED"}
+    assert patch == {
+        "status": "COMPLETED", "result": "FAILED", "statusLabel": {"text": "Execution failed"}
+    }  # fmt: skip
     last = port.node_logs["wfnr_3"][-1]
-    assert last["level"] == "ERROR" and "whom to greet? the run names nobody" in last["message"]
+    assert last == {"level": "ERROR",
+                    "message": "Failed to execute run: whom to greet? the run names nobody"}  # fmt: skip
 
 
 async def test_a_node_run_of_no_executor_is_acknowledged_and_failed() -> None:

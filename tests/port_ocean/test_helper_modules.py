@@ -380,36 +380,3 @@ def test_a_test_may_push_its_own_event_on_the_event_stack() -> None:
     finally:
         assert _event_context_stack.pop() is mock_event
     assert _event_context_stack.top is None
-
-
-def _executor_class(action: str, name: str = "Dispatch") -> type:
-    """An executor class as one import of an integration's module defines it."""
-    from port_ocean.core.handlers.actions.abstract_executor import AbstractExecutor
-
-    class Dispatch(AbstractExecutor):
-        ACTION_NAME = action
-
-        async def is_close_to_rate_limit(self, run: Any) -> bool:
-            return False
-
-        async def get_remaining_seconds_until_rate_limit(self, run: Any) -> float:
-            return 0.0
-
-        async def execute(self, run: Any) -> None:
-            return None
-
-    Dispatch.__qualname__ = name
-    return Dispatch
-
-
-def test_an_executor_imported_anew_replaces_itself_and_another_for_its_action_is_refused() -> None:
-    from port_ocean.context.ocean import ocean
-    from port_ocean.exceptions.execution_manager import DuplicateActionExecutorError
-
-    first, again = _executor_class("redeploy")(), _executor_class("redeploy")()
-    ocean.register_action_executor(first)
-    ocean.register_action_executor(again)  # main.py imported a second time (tests, harness)
-
-    assert ocean.executors["redeploy"] is again
-    with pytest.raises(DuplicateActionExecutorError, match="redeploy"):
-        ocean.register_action_executor(_executor_class("redeploy", "Other")())

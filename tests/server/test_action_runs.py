@@ -132,3 +132,28 @@ async def test_an_integration_credential_works_its_own_integration_s_runs_only(
     assert run["status"] == "SUCCESS"
     pending = (await served.admin.get(f"/v1/actions/runs/{theirs}")).json()["run"]
     assert pending["status"] == "IN_PROGRESS" and "startedAt" not in pending
+
+
+async def test_a_run_keeps_the_status_label_its_runner_sends(served: Served) -> None:
+    """The original's 0.56 labels a run on a log line (``statusLabel`` beside ``message``)
+    and on the PATCH that ends it: the server keeps the label and answers it on the run."""
+    run_id = await _triggered(served.admin)
+    client = await served.client(INSTALLATION)
+    try:
+        assert await _claimed(client) == [run_id]
+        assert (
+            await client.patch("/v1/actions/runs/ack", json={"runId": run_id})
+        ).status_code == 200
+        line = {"message": "Delayed due to low remaining rate limit", "statusLabel": "Rate limited"}
+        assert (await client.post(f"/v1/actions/runs/{run_id}/logs", json=line)).status_code == 200
+        waiting = (await client.get(f"/v1/actions/runs/{run_id}")).json()["run"]
+        assert waiting["statusLabel"] == "Rate limited"
+        end = {"status": "FAILURE", "statusLabel": "Bad input"}
+        ended = await client.patch(f"/v1/actions/runs/{run_id}", json=end)
+    finally:
+        await client.aclose()
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["run"]["status"] == "FAILURE"
+    assert ended.json()["run"]["statusLabel"] == "Bad input"
+    run = (await served.admin.get(f"/v1/actions/runs/{run_id}")).json()["run"]
+    assert (run["status"], run["statusLabel"]) == ("FAILURE", "Bad input")

@@ -134,7 +134,14 @@ class PortActions(ActionsCatalog):
         return run
 
     async def add_log(self, run_id: str, message: str, level: str = "INFO") -> None:
-        body: dict[str, Any] = {"message": message}
+        await self._post_log(run_id, {"message": message}, level)
+
+    async def add_labelled_log(
+        self, run_id: str, message: str, level: str, status_label: str
+    ) -> None:
+        await self._post_log(run_id, {"message": message, "statusLabel": status_label}, level)
+
+    async def _post_log(self, run_id: str, body: dict[str, Any], level: str) -> None:
         if await self._ocean():
             body["level"] = level
         await self._call("POST", f"/actions/runs/{run_id}/logs", json=body)

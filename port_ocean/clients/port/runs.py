@@ -3,7 +3,10 @@ processors make (``update_run_started``, ``report_run_completed``, ``post_run_lo
 ``post_run_logs``, ``patch_run``, ``find_run_by_external_id``, ...), over Ocean's actions
 catalog, for either kind of run the original hands them: an ``ActionRun``, or a
 ``WorkflowNodeRun`` (reported on the workflow routes, with its ``output``; see
-:mod:`ocean.actions.run`).
+:mod:`ocean.actions.run`). As in the original's 0.56, ``update_run_started``,
+``report_run_completed`` and ``post_run_log`` take a ``status_label`` (Port's
+``statusLabel``: on an action run's PATCH or log line, on a node run's PATCH); passed where
+the original before it took ``should_raise`` (a bool), it is taken for that.
 
 A node run an executor's ``execute`` is running is the execution manager's own run
 (:func:`executing`): what the executor reports of it through these calls is what the
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.open import actions_of
-from ocean.actions.run import Run, ending
+from ocean.actions.run import Run, ending, label_field
 from ocean.store.base import Store
 
 if TYPE_CHECKING:  # pydantic is imported on use: `ocean sail` starts without it
@@ -84,8 +87,16 @@ class RunCalls:
                                                         "summary", "externalRunId")}  # fmt: skip
         await self._guarded(self._runs().patch_run(run_id, patch), should_raise)
 
-    async def post_action_run_log(self, run_id: str, message: str) -> None:
-        await self._guarded(self._runs().add_log(run_id, message), False)
+    async def post_action_run_log(
+        self, run_id: str, message: str, status_label: str | None = None
+    ) -> None:
+        runs = self._runs()
+        call = (
+            runs.add_labelled_log(run_id, message, "INFO", status_label)
+            if status_label
+            else runs.add_log(run_id, message)
+        )
+        await self._guarded(call, False)
 
     async def patch_wf_node_run(
         self, run_id: str, payload: dict[str, Any], should_raise: bool = True
@@ -118,10 +129,21 @@ class RunCalls:
         await self._guarded(node.patch(dict(payload)), should_raise)
 
     async def post_run_log(
-        self, run: IntegrationRun, message: str, level: str = "INFO", should_raise: bool = False
+        self,
+        run: IntegrationRun,
+        message: str,
+        level: str = "INFO",
+        status_label: str | None = None,
+        should_raise: bool = False,
     ) -> None:
-        node = self._node(run)
-        call = node.log(message, level) if node else self._runs().add_log(run.id, message, level)
+        status_label, should_raise = _label(status_label, should_raise)
+        node, runs = self._node(run), self._runs()
+        if node is not None:
+            call = node.log(message, level, status_label=status_label)
+        elif status_label:
+            call = runs.add_labelled_log(run.id, message, level, status_label)
+        else:
+            call = runs.add_log(run.id, message, level)
         await self._guarded(call, should_raise)
 
     async def post_run_logs(
@@ -134,7 +156,7 @@ class RunCalls:
             return
         for line in logs:
             level = "WARNING" if line.level == "WARN" else line.level
-            await self.post_run_log(run, line.message, level, should_raise)
+            await self.post_run_log(run, line.message, level, should_raise=should_raise)
 
     async def update_run_started(
         self,
@@ -142,12 +164,14 @@ class RunCalls:
         link: str,
         external_id: str,
         extra_output: dict[str, Any] | None = None,
+        status_label: str | None = None,
     ) -> None:
         node = self._node(run)
         if node is None:
-            await self._runs().patch_run(run.id, {"link": link, "externalRunId": external_id})
+            patch = {"link": link, "externalRunId": external_id} | label_field(status_label)
+            await self._runs().patch_run(run.id, patch)
             return
-        await node.started(link, external_id, extra_output)
+        await node.started(link, external_id, extra_output, status_label=status_label)
         cast("WorkflowNodeRun", run).output = node.output  # the link and extra_output
 
     async def report_run_completed(
@@ -155,20 +179,24 @@ class RunCalls:
         run: IntegrationRun,
         success: bool,
         message: str | None = None,
+        status_label: str | None = None,
         should_raise: bool = False,
     ) -> None:
+        status_label, should_raise = _label(status_label, should_raise)
         if not success:
             _log.error("run %s completed with failure", run.id)
         node = self._node(run)
         if message:
             level = "INFO" if success else "ERROR"
-            await self.post_run_log(run, message, level, should_raise and node is not None)
+            raising = should_raise and node is not None
+            await self.post_run_log(run, message, level, should_raise=raising)
         if node is not None:
-            await self._guarded(node.finish(success), should_raise)
+            await self._guarded(node.finish(success, status_label=status_label), should_raise)
             return
         from port_ocean.core.models import RunStatus
 
         status = {"status": str(RunStatus.SUCCESS if success else RunStatus.FAILURE)}
+        status |= label_field(status_label)
         # the PATCH that ends the run, sent again if it fails (as a node run's finish sends it)
         await self._guarded(ending(run.id, lambda: self._runs().patch_run(run.id, status)),
                             should_raise)  # fmt: skip
@@ -200,3 +228,11 @@ class RunCalls:
 
     def is_run_in_progress(self, run: IntegrationRun) -> bool:
         return run.is_in_progress
+
+
+def _label(status_label: str | bool | None, should_raise: bool) -> tuple[str | None, bool]:
+    """``status_label`` and ``should_raise`` as the original's 0.56 takes them; a bool in
+    ``status_label``'s place is the ``should_raise`` the original before it took there."""
+    if isinstance(status_label, bool):
+        return None, status_label
+    return status_label, should_raise

@@ -2,13 +2,17 @@
 run or a workflow node run alike. ``greet`` reports its own end (its greeting in the node
 run's output); ``dispatch`` hands the run to an external job, which a webhook would end;
 ``vet`` returns leaving the end to the execution manager, or, told to refuse, ends a node
-run itself by its id (the original client's lower-level workflow calls)."""
+run itself by its id (the original client's lower-level workflow calls); ``report`` does
+what its run's ``do`` says with the original's 0.56 calls (status labels, its event)."""
 
+import json
 from typing import Any
 
+from port_ocean.context.event import event
 from port_ocean.context.ocean import ocean
 from port_ocean.core.handlers.actions.abstract_executor import AbstractExecutor
 from port_ocean.core.models import IntegrationRun, WorkflowNodeRun, WorkflowNodeRunLog
+from port_ocean.exceptions.execution_manager import ActionExecutionError
 
 
 class _NoRateLimit(AbstractExecutor):
@@ -64,6 +68,49 @@ class VetExecutor(_NoRateLimit):
             await ocean.port_client.report_run_completed(run, False, f"refused: {reason}")
 
 
+class TeamNotFoundError(ActionExecutionError):
+    DEFAULT_STATUS_LABEL = "Not found"
+
+
+class ReportExecutor(AbstractExecutor):
+    ACTION_NAME = "report"
+    WEBHOOK_PROCESSOR_CLASS = None
+    WEBHOOK_PATH = ""
+
+    def __init__(self) -> None:
+        self.waited: set[str] = set()
+
+    async def is_close_to_rate_limit(self, run: IntegrationRun) -> bool:
+        wait = run.execution_properties.get("wait") and run.id not in self.waited
+        self.waited.add(run.id)
+        return bool(wait)
+
+    async def get_remaining_seconds_until_rate_limit(self, run: IntegrationRun) -> float:
+        return 0.0
+
+    async def execute(self, run: IntegrationRun) -> None:
+        do = run.execution_properties.get("do")
+        if do == "event":
+            seen = {"type": event.event_type, "attributes": event.attributes}
+            await ocean.port_client.post_run_log(run, json.dumps(seen, sort_keys=True))
+        elif do == "fail_label":
+            raise ActionExecutionError("bad input", status_label="Bad input")
+        elif do == "fail_default":
+            raise TeamNotFoundError("no team core")
+        elif do == "fail":
+            raise ActionExecutionError("bad input")
+        elif do == "raise":
+            raise RuntimeError("boom")
+        elif do == "done":
+            await ocean.port_client.report_run_completed(run, True, "ok", status_label="Deployed")
+        elif do == "started":
+            await ocean.port_client.post_run_log(run, "queued", status_label="Queued")
+            await ocean.port_client.update_run_started(
+                run, "https://ci.test/jobs/9", "job-9", status_label="Running"
+            )
+
+
 ocean.register_action_executor(GreetExecutor())
 ocean.register_action_executor(DispatchExecutor())
 ocean.register_action_executor(VetExecutor())
+ocean.register_action_executor(ReportExecutor())

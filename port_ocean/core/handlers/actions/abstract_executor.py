@@ -2,17 +2,22 @@
 integration's spec) or workflow node run (its node's ``integrationInvocationType``), with
 the original's rate-limit and partition hooks, run by Ocean's execution manager
 (:mod:`ocean.actions.manager`) through Ocean's executor contract. ``execute`` is handed an
-``ActionRun`` or a ``WorkflowNodeRun``, as the original's is."""
+``ActionRun`` or a ``WorkflowNodeRun``, as the original's is, and runs (with the rate-limit
+checks, the acknowledgement and the report) within the original's ``ACTION_RUN`` event:
+``event.event_type`` is ``action_run``, ``event.attributes`` hold ``run_id``,
+``action_type`` and ``run_kind``."""
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from ocean.actions.executor import Executor
 from ocean.actions.run import Run
 from port_ocean._unsupported import missing
 from port_ocean.clients.port.runs import executing
+from port_ocean.context.event import EventType, event_context
 from port_ocean.core.models import ActionRun, IntegrationRun, WorkflowNodeRun
 
 MIN_RATE_LIMIT_WAIT_SECONDS = 1.0
@@ -58,6 +63,11 @@ class AbstractExecutor(Executor):
         """Run the action (an exception reports the run as failed)."""
 
     # Ocean's contract, over the original's methods.
+
+    def run_scope(self, run: Run) -> AbstractAsyncContextManager[object]:
+        """The original's event around a run's execution (its ``_execute_run``)."""
+        attributes = {"run_id": run.id, "action_type": run.action_type, "run_kind": run.kind}
+        return event_context(EventType.ACTION_RUN, trigger_type="machine", attributes=attributes)
 
     async def partition_key(self, run: Run) -> str | None:
         return await self._get_partition_key(original_run(run))
