@@ -215,8 +215,10 @@ class Integration:
         """Run the runs of ``executor.ACTION_NAME`` with ``executor`` (under ACTIONS_ONLY, or
         alongside resyncs with ``OCEAN__ACTIONS_PROCESSOR__ENABLED``); its webhook processor,
         if it has one, is served on its ``WEBHOOK_PATH``. A second executor for an action
-        is refused, as in the original, unless an earlier import of main.py registered the
-        first (the folder is loaded anew: it is replaced)."""
+        from the same import of main.py is refused, as in the original; one registered
+        outside main.py's import (an integration's own test, where the original registers
+        on each test's app), or by another import of it (the folder loaded anew), replaces
+        the first."""
         if not isinstance(executor, Executor):
             raise ConfigError(
                 f"register_action_executor({executor!r}): an executor is an instance of a "
@@ -228,7 +230,8 @@ class Integration:
                 f"{type(executor).__name__} must set ACTION_NAME to its action's type"
             )
         existing, importing = self.executors.get(name), being_imported()
-        if existing is not None and self._executor_imports.get(name, _UNKNOWN) is importing:
+        same_import = self._executor_imports.get(name, _UNKNOWN) is importing
+        if existing is not None and importing is not None and same_import:
             raise ConfigError(
                 f"an executor for action {name!r} is registered already "
                 f"({type(existing).__name__}); register one per action"

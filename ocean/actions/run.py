@@ -139,8 +139,10 @@ class Run:
         if not status_label:
             await self.log_lines([(level, message)])
         elif self.is_node:
-            await self.log_lines([(level, message)])
-            await self.patch(label_field(status_label, node=True))
+            try:
+                await self.log_lines([(level, message)])
+            finally:  # the label even when the line failed, as the original's
+                await self.patch(label_field(status_label, node=True))
         else:
             await self._catalog().add_labelled_log(self.id, message, level, status_label)
 

@@ -1,7 +1,8 @@
-"""Registering the original's action executors: a second executor for an action, of the
-same class or another, is the original's ``DuplicateActionExecutorError``, raised out of
-``ocean.register_action_executor`` (out of main.py's import: the folder does not load);
-loading the same folder again replaces the executors its earlier import registered."""
+"""Registering the original's action executors: a second executor for an action in one
+import of main.py, of the same class or another, is the original's
+``DuplicateActionExecutorError`` (the folder does not load); loading the same folder again
+replaces the executors its earlier import registered, and so does registering again outside
+main.py (an integration's own tests, where the original registers on each test's app)."""
 
 from __future__ import annotations
 
@@ -65,17 +66,16 @@ def _executor_class(name: str = "Redeploy") -> type:
     return Redeploy
 
 
-def test_registering_an_executor_class_twice_is_the_original_s_duplicate_error() -> None:
-    executor_class = _executor_class()
-    first = executor_class()
-    ocean.register_action_executor(first)
+@pytest.mark.parametrize("second", ["Redeploy", "Other"])
+def test_an_executor_registered_again_outside_main_py_replaces_the_first(second: str) -> None:
+    """As integrations' own tests do in a fixture per test, where the original registers on
+    each test's app (its check is per execution manager)."""
+    ocean.register_action_executor(_executor_class()())
+    again = _executor_class(second)()
 
-    with pytest.raises(DuplicateActionExecutorError) as raised:
-        ocean.register_action_executor(executor_class())
-    assert str(raised.value) == "Executor for action 'redeploy' is already registered"
-    with pytest.raises(DuplicateActionExecutorError, match="redeploy"):
-        ocean.register_action_executor(_executor_class("Other")())
-    assert ocean.executors["redeploy"] is first
+    ocean.register_action_executor(again)
+
+    assert ocean.executors["redeploy"] is again
 
 
 def test_a_main_py_that_registers_an_action_twice_does_not_load(tmp_path: Path) -> None:
@@ -96,3 +96,14 @@ def test_a_folder_loaded_anew_replaces_the_executors_of_its_earlier_import(
 
     assert again is not first and ocean.executors["redeploy"] is again
     assert type(again) is not type(first)  # its main.py's own class, of the new import
+
+
+def test_a_main_py_registering_two_classes_for_one_action_names_the_original_s_error(
+    tmp_path: Path,
+) -> None:
+    second = MAIN.replace("class Redeploy(", "class Other(").replace("Redeploy()", "Other()")
+    folder = plain_folder(tmp_path, MAIN + second.split("\n\n\n", 1)[1])
+
+    with pytest.raises(IntegrationLoadError) as raised:
+        load_folder(folder)
+    assert str(raised.value.__cause__) == "Executor for action 'redeploy' is already registered"

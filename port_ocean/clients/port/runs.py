@@ -144,7 +144,8 @@ class RunCalls:
             call = runs.add_labelled_log(run.id, message, level, status_label)
         else:
             call = runs.add_log(run.id, message, level)
-        await self._guarded(call, should_raise)
+        # an action run's line never raises, as the original's (post_action_run_log)
+        await self._guarded(call, should_raise and node is not None)
 
     async def post_run_logs(
         self, run: IntegrationRun, logs: list[WorkflowNodeRunLog], should_raise: bool = False
