@@ -12,7 +12,9 @@ instead, which waits for the lock as long as the queue's other calls do. The wri
 connection does not checkpoint at commit (a checkpoint syncs the file to disk, milliseconds
 on the loop): after every :data:`CHECKPOINT_ROWS` rows written, a group is written on the
 queue's thread and the file checkpointed after it, before the next group (a checkpoint
-beside the writes would never catch up with them, and the log would grow for good).
+beside the writes would never catch up with them, and the log would grow for good); past
+:data:`LOG_PAGES_MAX` pages (other processes wrote between), the checkpoint waits for the
+other writers and truncates the log.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ INLINE_BYTES = 1 << 20
 a millisecond to write; the loop serves every request meanwhile)."""
 CHECKPOINT_ROWS = 2_000
 """Rows inserted or deleted between two checkpoints of the file (at most one at a time)."""
+LOG_PAGES_MAX = 8_192
+"""Pages (32 MiB) past which a checkpoint waits for the other writers and truncates the log."""
 _INSERT = (
     "INSERT INTO live_events(integration, path, key, payload, headers, received_at) "
     "VALUES (?, ?, ?, ?, ?, ?)"
@@ -77,6 +81,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=0")  # on the loop: never wait for the lock
     db.execute("PRAGMA wal_autocheckpoint=0")  # on the thread instead
+    db.execute(f"PRAGMA journal_size_limit={LOG_PAGES_MAX * 4096}")  # kept after a restart
     return db
 
 
@@ -96,6 +101,15 @@ def _write(db: sqlite3.Connection, done: list[tuple[int]], rows: list[tuple[Any,
     return last
 
 
+def _checkpoint(db: sqlite3.Connection) -> None:
+    """A passive checkpoint; when the log is past :data:`LOG_PAGES_MAX` even so (other
+    processes, acceptors, write between one process's checkpoints, so it seldom starts
+    over), one that waits for them and truncates it."""
+    (_, log, _) = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    if log > LOG_PAGES_MAX:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
 def _write_waiting(
     db: sqlite3.Connection,
     done: list[tuple[int]],
@@ -110,7 +124,7 @@ def _write_waiting(
         last = _write(db, done, rows)
         if checkpoint:
             try:
-                db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                _checkpoint(db)
             except sqlite3.Error as error:  # the write stands; the next one tries again
                 _log.debug("the live-event queue's checkpoint failed: %s", error)
         return last
