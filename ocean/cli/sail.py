@@ -255,8 +255,7 @@ async def _serve(
     show: Any,
     address: tuple[str, int],
 ) -> None:
-    """Serve /health, /ready, /metrics, POST /resync and the live-event routes, and
-    resync as the listener says, until a signal."""
+    """Serve /health, /ready, /metrics, /resync, live events; resync as told, to a signal."""
     import asyncio  # not at the module's top: ocean sail starts the catalog's process first
 
     from prometheus_client import CollectorRegistry
