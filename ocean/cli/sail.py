@@ -267,9 +267,8 @@ async def _serve(
     from ocean.monitor.metrics import Metrics
 
     metrics = Metrics(CollectorRegistry())  # this process's own, never a global one
+    metrics.started()  # (/ready reads it: ready once serving, whatever the listener)
     listener = sail.settings.event_listener.type.upper()
-    if listener not in ("WEBHOOKS_ONLY", "ACTIONS_ONLY"):  # these never resync: idle
-        metrics.started()
     live = await LiveService.open(sail, store, metrics) if listener != "ACTIONS_ONLY" else None
     app = create_app(
         store=store,
