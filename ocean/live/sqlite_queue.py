@@ -101,7 +101,8 @@ def _event(row: tuple[Any, ...]) -> QueuedEvent:
 
 
 class SQLiteEventQueue:
-    """Open with :meth:`open`; every database call runs on the queue's own thread."""
+    """Open with :meth:`open`; reads and burials run on the queue's own thread, groups of
+    puts and dones on the event loop (:mod:`ocean.live.sqlite_queue_writes`)."""
 
     def __init__(
         self,
