@@ -264,10 +264,10 @@ async def _serve(
     from ocean.listen.listener import listen
     from ocean.listen.once import finish
     from ocean.live.service import LiveService
-    from ocean.monitor.metrics import Metrics
+    from ocean.monitor.metrics import Metrics, ShowsRunning
 
     metrics = Metrics(CollectorRegistry())  # this process's own, never a global one
-    metrics.started()  # (/ready reads it: ready once serving, whatever the listener)
+    metrics.serve()  # /ready: 200 from now on, whatever the listener; no resync shown yet
     listener = sail.settings.event_listener.type.upper()
     live = await LiveService.open(sail, store, metrics) if listener != "ACTIONS_ONLY" else None
     app = create_app(
@@ -294,7 +294,8 @@ async def _serve(
     working = asyncio.create_task(live.run(stop)) if live else None
     try:
         freshness = live.live.freshness if live else None
-        await listen(sail, store, progress, stop=stop, on_report=finished, freshness=freshness)
+        observer = ShowsRunning(progress, metrics)
+        await listen(sail, store, observer, stop=stop, on_report=finished, freshness=freshness)
     finally:
         if acceptors is not None:
             await acceptors.stop()  # first: no event is accepted that the workers miss

@@ -5,7 +5,7 @@
 with the token from ``OCEAN__EVENT_LISTENER__TOKEN``; it records a resync request that the
 running listener picks up, exactly like ``ocean catalog resync``.
 
-``GET /ready`` answers 503 before the first resync starts and while any of the
+``GET /ready`` answers 503 until the sail serves (``Metrics.serve``) and while any of the
 ``readiness`` checks reports a problem (such as the live-event queue being unreachable).
 """
 
@@ -48,7 +48,7 @@ def create_app(
             if problem is not None:
                 body = {"ok": False, "status": metrics.status, "error": problem}
                 return JSONResponse(body, status_code=503)
-        ready = metrics.status != "idle"
+        ready = metrics.serving
         return JSONResponse(
             {"ok": ready, "status": metrics.status}, status_code=200 if ready else 503
         )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -34,6 +34,9 @@ from prometheus_client import (
 from prometheus_client.exposition import choose_encoder
 
 from ocean.monitor.report import COUNTS, ORIGINAL_OBJECT_COUNTS, KindReport, ResyncReport
+
+if TYPE_CHECKING:
+    from ocean.job import Observer
 
 _PHASES = ("extract", "transform", "load")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -133,12 +136,15 @@ class CountsEvents(Protocol):
 
 
 class Metrics:
-    """Everything ``/metrics`` shows, in the registry it is given, and the latest status
-    (which ``/ready`` reads)."""
+    """Everything ``/metrics`` shows, in the registry it is given, the latest resync's
+    status, and whether the process serves (which ``/ready`` reads)."""
 
     def __init__(self, registry: CollectorRegistry, *, process: bool = True) -> None:
         self.registry = registry
         self.status = "idle"
+        self.serving = False
+        """Set once the sail serves (its catalog open): ``/ready`` answers 200 from then,
+        whether or not its listener ever resyncs (WEBHOOKS_ONLY, ACTIONS_ONLY do not)."""
         self._original = _Original(registry)
         self._own = _Own(registry)
         self._own.show(self.status)
@@ -171,7 +177,13 @@ class Metrics:
         self.event(path, "applied")
         self._latency.observe(seconds)
 
+    def serve(self) -> None:
+        """The sail serves: ready, with no resync shown running until one starts."""
+        self.serving = True
+
     def started(self) -> None:
+        """A resync started (a process that resyncs serves)."""
+        self.serving = True
         self.status = "running"
         self._own.show(self.status)
         self._original.started()
@@ -187,6 +199,26 @@ class Metrics:
         text format) and its content type."""
         encode, content_type = choose_encoder(accept)
         return encode(self.registry), content_type
+
+
+class ShowsRunning:
+    """An observer that shows a resync running in ``metrics`` from its first kind's start,
+    and passes each call on to ``inner`` (the sail's progress)."""
+
+    def __init__(self, inner: Observer, metrics: Metrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    def kind_started(self, kind: KindReport) -> None:
+        if self._metrics.status != "running":
+            self._metrics.started()
+        self._inner.kind_started(kind)
+
+    def batch_done(self, kind: KindReport) -> None:
+        self._inner.batch_done(kind)
+
+    def kind_finished(self, kind: KindReport) -> None:
+        self._inner.kind_finished(kind)
 
 
 def _moment(text: str | None) -> float | None:

@@ -135,3 +135,21 @@ def test_a_taken_port_is_a_message_before_any_resync(workspace: Workspace) -> No
     assert f"cannot serve at 127.0.0.1:{port}: Address already in use" in said
     assert "Traceback" not in said
     assert "resync" not in said.lower()
+
+
+@pytest.mark.parametrize("listener", ["WEBHOOKS_ONLY", "ACTIONS_ONLY"])
+def test_a_sail_that_never_resyncs_is_ready_and_shows_no_resync_running(
+    workspace: Workspace, listener: str
+) -> None:
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    port = free_port()
+    process = _sail(workspace, port, {"OCEAN__EVENT_LISTENER__TYPE": listener})
+    base = f"http://127.0.0.1:{port}"
+    with reaped(process):
+        until(lambda: httpx.get(f"{base}/ready").status_code == 200)
+        time.sleep(0.5)  # on_start ran meanwhile: still no resync
+        metrics = httpx.get(f"{base}/metrics").text
+        assert httpx.get(f"{base}/ready").status_code == 200
+
+    shown = [line for line in metrics.splitlines() if line.startswith("ocean_resync_status")]
+    assert shown and all(line.endswith(" 0.0") for line in shown), shown

@@ -7,7 +7,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from ocean.monitor.metrics import Metrics
+from ocean.job import SilentObserver
+from ocean.monitor.metrics import Metrics, ShowsRunning
 from ocean.monitor.report import KindReport, ResyncReport
 
 
@@ -117,3 +118,24 @@ def test_the_exposition_follows_the_accept_header(
     body, served_as = Metrics(CollectorRegistry(), process=False).render(accept)
     assert served_as.startswith(content_type)
     assert body.endswith(ends_with)
+
+
+def test_a_serving_process_is_ready_with_no_resync_shown_running() -> None:
+    metrics = Metrics(CollectorRegistry(), process=False)
+    assert not metrics.serving
+    metrics.serve()
+    assert metrics.serving and metrics.status == "idle"
+    assert _value(metrics, "ocean_resync_status", status="running") == 0
+
+
+def test_each_resync_shows_running_from_its_first_kind_until_its_report() -> None:
+    metrics = Metrics(CollectorRegistry(), process=False)
+    observer, kind = ShowsRunning(SilentObserver(), metrics), _report().kinds[0]
+    for _ in range(2):  # the second resync too, after the first one's report
+        observer.kind_started(kind)
+        assert _value(metrics, "ocean_resync_status", status="running") == 1
+        observer.kind_finished(kind)
+        observer.kind_started(kind)  # the next kind: still running, not started again
+        metrics.finished(_report())
+        assert _value(metrics, "ocean_resync_status", status="running") == 0
+        assert _value(metrics, "ocean_resync_status", status="completed") == 1
