@@ -19,11 +19,10 @@ from typing import Any
 from ocean.errors import ExtractError
 from ocean.extract.examples import kind_examples
 from ocean.extract.extract import extract
-from ocean.extract.fields import resolve_fields
 from ocean.extract.raw_values import sift
 from ocean.job import ResyncJob, Tally
 from ocean.load.apply import count_written, keep_errors, write_entities, write_pages
-from ocean.load.freshness import Freshness
+from ocean.load.freshness import Fetches, Freshness
 from ocean.load.page_claims import Page, PageClaims, open_book, settle
 from ocean.load.page_memo import PageBook, page_digest, page_json, pending_page, record_of
 from ocean.load.under_way import drained, ended, finished, room, stopping
@@ -32,8 +31,9 @@ from ocean.store.base import PageRecord, WriteOutcome
 from ocean.store.page_records import ClaimedPage
 from ocean.store.prepared import MapsPages, PreparesWrites, WritesInOrder
 from ocean.store.writes import PreparedBatch, joined
-from ocean.transform.mapper import CompiledResource, MapResult, MapSummary
+from ocean.transform.mapper import CompiledResource, MapSummary
 from ocean.transform.mapping_spec import MappingSpec
+from ocean.transform.pages import map_page
 from ocean.types import Entity, RawBatch
 
 _log = logging.getLogger(__name__)
@@ -53,10 +53,6 @@ gets bigger transactions (fewer commits) instead of stalling the mapping, within
 WRITES_AT_ONCE = 2
 """Writes under way at once, where the catalog makes them in order (:class:`MapsPages`,
 :class:`WritesInOrder`)."""
-MAP_CHUNK = 250
-"""Items mapped between two looks at the event loop: a write under way waits for the
-mapping step in progress at each of its round trips (a 1,000-item page took 10 ms), and
-the server idles meanwhile (a 200k first sync on PostgreSQL took 6% longer)."""
 HANDED_BELOW = 1000
 """A page is handed to a catalog that maps pages (:class:`MapsPages`) while fewer raw
 items and entities than this wait for it (being written, or to be): it keeps up; else
@@ -95,11 +91,14 @@ class _Pending:
     """Entities mapped, and raw items handed over."""
     since: float = 0.0
     """When the oldest of these pages was fetched (newest data wins, see Freshness)."""
+    fetched: list[float] = field(default_factory=list)
+    """When each page was fetched (each one in the resync's :class:`Fetches`)."""
 
     def add(self, page: _Mapped | _Handed, size: int, fetched_at: float) -> None:
         self.since = self.since if self.pages else fetched_at
         self.pages.append(page)
         self.size += size
+        self.fetched.append(fetched_at)
 
 
 async def sync_pages(
@@ -108,6 +107,18 @@ async def sync_pages(
     """Extract, map and write one resource's pages, counting into ``kind``, adding what it
     produced to ``tally`` and the blueprints to ``produced``."""
     pipeline = _Pipeline(job, resource, kind, tally, produced)
+    pipeline.fetches = job.freshness.fetches() if job.freshness is not None else None
+    try:
+        await _sync_pages(job, resource, kind, pipeline)
+    finally:
+        if pipeline.fetches is not None:  # pages fetched and not written: dropped
+            pipeline.fetches.close()
+
+
+async def _sync_pages(
+    job: ResyncJob, resource: CompiledResource, kind: KindReport, pipeline: _Pipeline
+) -> None:
+    tally = pipeline.tally
     book = pipeline.book = await open_book(job, resource, tally)
     pipeline.warm()
     tally.recalls_asked.set()
@@ -138,7 +149,9 @@ async def _read(
     examples = kind_examples(job.store, job.owner.identifier, resource.kind, job.send_examples)
     try:
         async for batch, fetched_at in _timed(
-            extract(job.integration, resource.kind, incremental=job.incremental), kind
+            extract(job.integration, resource.kind, incremental=job.incremental),
+            kind,
+            pipeline.fetches,
         ):
             kind.extracted += len(batch)
             if examples is not None:
@@ -170,6 +183,8 @@ class _Pipeline:
     claims: PageClaims | None = None
     """Pages waiting for the catalog to tell whether they are unchanged (None: no page
     can be skipped)."""
+    fetches: Fetches | None = None
+    """The pages fetched and not yet claimed, where live data may race them."""
     writing: int = 0
     """Entities and raw items in the writes under way."""
     loads: deque[asyncio.Task[None]] = field(default_factory=deque)
@@ -221,8 +236,10 @@ class _Pipeline:
     async def take_page(self, page: Page) -> None:
         await self.take(*page)
 
-    def skip(self, page: ClaimedPage) -> None:
+    def skip(self, page: ClaimedPage, fetched_at: float) -> None:
         """Count a page skipped as unchanged as its last mapping counted it."""
+        if self.fetches is not None:
+            self.fetches.done(fetched_at)
         kind, counts = self.kind, page.counts
         kind.mapped += counts["mapped"]
         kind.skipped += counts["skipped"]
@@ -307,7 +324,7 @@ class _Pipeline:
 
     async def _mapped(self, batch: RawBatch, digest: bytes | None) -> _Mapped:
         job, kind = self.job, self.kind
-        mapped = await _transform(job, self.resource, batch, kind)
+        mapped = await map_page(self.resource, batch, kind, job.pool)
         summary = mapped.summary()
         _count_mapping(kind, summary)
         _remember(mapped.passed, self.tally, self.produced)
@@ -333,6 +350,9 @@ class _Pipeline:
             self.tally.produced.written(outcomes)
         held = self.tally.held
         counted = outcomes if held is None else held.hold(kind, entities, outcomes, pending.since)
+        if self.fetches is not None:  # claimed (those held are held on, by the resync)
+            for fetched_at in pending.fetched:
+                self.fetches.done(fetched_at)
         count_written(kind, counted)
         if book is not None and summaries is not None:  # none claimed by live data
             await _keep(book, _records(pending, summaries, outcomes))
@@ -392,48 +412,25 @@ async def _keep(book: PageBook, records: list[PageRecord]) -> None:
 
 
 async def _timed(
-    batches: AsyncIterator[RawBatch], kind: KindReport
+    batches: AsyncIterator[RawBatch], kind: KindReport, fetches: Fetches | None
 ) -> AsyncIterator[tuple[RawBatch, float]]:
-    """Each batch with the time its fetch started (:meth:`Freshness.now`)."""
+    """Each batch with the time its fetch started (:meth:`Freshness.now`), in ``fetches``
+    from before the fetch on."""
     while True:
         started, fetched_at = time.perf_counter(), Freshness.now()
+        if fetches is not None:
+            fetches.add(fetched_at)
         try:
             batch = await anext(batches)
-        except StopAsyncIteration:
-            return
+        except BaseException as error:  # no page (the end, a failure): none in flight
+            if fetches is not None:
+                fetches.done(fetched_at)
+            if isinstance(error, StopAsyncIteration):
+                return
+            raise
         finally:
             kind.extract_seconds += time.perf_counter() - started
         yield batch, fetched_at
-
-
-async def _transform(
-    job: ResyncJob, resource: CompiledResource, batch: RawBatch, kind: KindReport
-) -> MapResult:
-    """The page mapped; its time counted in ``kind`` (what ran in between chunks not)."""
-    started = time.perf_counter()
-    if resource.deferred:  # the integration resolves some fields: here, after the mapping
-        mapped = resource.map_items(batch)
-        await resolve_fields(resource, mapped)
-    elif job.pool is not None and job.pool.wanted(resource, len(batch)):
-        mapped = await job.pool.map_items(resource, batch)
-    elif len(batch) > MAP_CHUNK and resource.items_to_parse is None:
-        return await _in_chunks(resource, batch, kind)
-    else:
-        mapped = resource.map_items(batch)
-    kind.transform_seconds += time.perf_counter() - started
-    return mapped
-
-
-async def _in_chunks(resource: CompiledResource, batch: RawBatch, kind: KindReport) -> MapResult:
-    """Map ``batch`` :data:`MAP_CHUNK` items at a time: a write's answers are read between
-    chunks, not after the whole page."""
-    mapped = MapResult()
-    for first in range(0, len(batch), MAP_CHUNK):
-        started = time.perf_counter()
-        mapped.extend(resource.map_items(batch[first : first + MAP_CHUNK], first=first))
-        kind.transform_seconds += time.perf_counter() - started
-        await asyncio.sleep(0)
-    return mapped
 
 
 async def _warm(store: MapsPages, spec: MappingSpec) -> None:
@@ -472,7 +469,7 @@ async def _write_mapped(
     the entities written."""
     pages = [page for page in pending.pages if type(page) is _Mapped]
     everything = entities = [entity for page in pages for entity in page.entities]
-    async with job.freshness.lock if job.freshness else contextlib.nullcontext():
+    async with job.freshness.lock if job.freshness is not None else contextlib.nullcontext():
         if job.freshness is not None:
             entities, newer = job.freshness.claim(entities, pending.since)
             kind.unchanged += newer

@@ -51,7 +51,7 @@ async def run_resync(job: ResyncJob, *, trigger: str = "manual") -> ResyncReport
     tally = Tally(
         blueprints={bp["identifier"]: bp for bp in blueprints},
         produced=Produced(job.store, job.owner),
-        held=None if job.mapping.create_missing_related_entities else HeldForTargets(),
+        held=None if job.mapping.create_missing_related_entities else _held(job),
     )
     log_lines.resync_started(report, len(job.resources))
     return await recorded(job, report, lambda: _run_kinds_and_delete(job, report, tally))
@@ -195,6 +195,11 @@ async def _record(
             interval_minutes=job.interval_minutes,
         )
     )
+
+
+def _held(job: ResyncJob) -> HeldForTargets:
+    fetches = job.freshness.fetches() if job.freshness is not None else None
+    return HeldForTargets(fetches=fetches)
 
 
 async def _write_held(job: ResyncJob, report: ResyncReport, tally: Tally) -> None:

@@ -18,6 +18,7 @@ import yaml
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
+from ocean.load import freshness as freshness_module
 from ocean.load.freshness import Freshness
 from ocean.monitor import sensitive
 from ocean.monitor.report import ResyncReport
@@ -276,3 +277,12 @@ def paced() -> Iterator[list[int]]:
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
+
+
+@pytest.fixture
+def forgetful_freshness(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every :class:`Freshness` looks at each claim for the writes it may forget (no older
+    data in flight), however few it remembers."""
+    monkeypatch.setattr(freshness_module, "PRUNE_EVERY", 0.0)
+    monkeypatch.setattr(freshness_module, "PRUNE_AT_LEAST", 0)
+    monkeypatch.setattr(freshness_module, "PRUNE_GROWTH", 0.0)

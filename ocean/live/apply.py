@@ -98,7 +98,7 @@ class LiveWriter:
         retry_max: float = 10.0,
     ) -> None:
         self.store, self.owner, self.mapping = store, owner, mapping
-        self._freshness = freshness
+        self.freshness = freshness
         self._patience, self._retry_max = patience, retry_max
         self._failing = False
         """The last write failed (logged once until one succeeds)."""
@@ -155,8 +155,8 @@ class LiveWriter:
             _log.debug("%s; trying again in %.2g s", failure, wait)
 
     async def _write_group(self, group: list[Changes]) -> list[list[str]]:
-        async with self._freshness.lock:
-            claimed = self._freshness.recorded(
+        async with self.freshness.lock:
+            claimed = self.freshness.recorded(
                 [_key(e) for changes in group for e in changes.upserts]
                 + [key for changes in group for key in changes.gone]
             )
@@ -164,7 +164,7 @@ class LiveWriter:
                 return await self._write_claimed(group)
             except BaseException as error:  # its claims are taken back (a retry claims
                 written = error.written if isinstance(error, _Unavailable) else set()  # again)
-                self._freshness.restore({k: at for k, at in claimed.items() if k not in written})
+                self.freshness.restore({k: at for k, at in claimed.items() if k not in written})
                 raise
 
     async def _write_claimed(self, group: list[Changes]) -> list[list[str]]:
@@ -216,9 +216,9 @@ class LiveWriter:
         deleted and then made again is kept, made and then deleted is gone)."""
         last: dict[EntityKey, _Change] = {}
         for position, changes in enumerate(group):
-            kept, _newer = self._freshness.claim(changes.upserts, changes.fetched_at)
+            kept, _newer = self.freshness.claim(changes.upserts, changes.fetched_at)
             last.update((_key(entity), (position, entity)) for entity in kept)
-            gone = self._freshness.claim_keys(changes.gone, changes.fetched_at)
+            gone = self.freshness.claim_keys(changes.gone, changes.fetched_at)
             last.update((key, (position, None)) for key in gone)
         return last
 

@@ -204,12 +204,19 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     )
     async with live.handling:
         started = Freshness.now()
-        with live.integration.request_scope(live.mapping):
-            jobs = await _jobs(live, queued.path, event)
-            if len(jobs) == 1:
-                await _run(live, jobs[0])  # the common case, without a task of its own
-            else:
-                await asyncio.gather(*(_run(live, job) for job in jobs))
+        with live.freshness.holding(started):  # what it fetches is in flight to its write
+            return await _processed(live, queued, event, started)
+
+
+async def _processed(
+    live: LiveEvents, queued: QueuedEvent, event: WebhookEvent, started: float
+) -> str | None:
+    with live.integration.request_scope(live.mapping):
+        jobs = await _jobs(live, queued.path, event)
+        if len(jobs) == 1:
+            await _run(live, jobs[0])  # the common case, without a task of its own
+        else:
+            await asyncio.gather(*(_run(live, job) for job in jobs))
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]

@@ -50,8 +50,9 @@ class DirectWrites:
 
     async def _write(self, kind: str, raw: WebhookEventRawResults) -> None:
         results = [(resource, raw) for resource in self._resources if resource.kind == kind]
-        changes = await changes_of(results, Freshness.now())
-        errors = await self._writer.write(changes)
+        fetched_at = Freshness.now()
+        with self._writer.freshness.holding(fetched_at):  # in flight until written
+            errors = await self._writer.write(await changes_of(results, fetched_at))
         if errors:
             raise StoreError(
                 f"{len(errors)} item(s) of kind {kind!r} were not written: " + "; ".join(errors[:5])

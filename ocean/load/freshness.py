@@ -5,31 +5,104 @@ go through one :class:`Freshness` (one per running integration): under its lock,
 writer drops the entities some other write already set from data fetched later than its
 own, then records its own. So a live event racing a resync of the same kind leaves the
 catalog in the newest state, whichever write lands last.
+
+A write recorded at ``t`` only matters to data fetched before ``t`` that is still to be
+claimed. Writers say what they hold (:meth:`Freshness.fetches`: the resync's pages from
+before their fetch to their claim, a live event from its start to its write's end), so a
+write is forgotten as soon as nothing older is in flight, rather than after the horizon:
+the memory follows what is in flight, not every entity written in the last 15 minutes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+import weakref
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 from ocean.types import Entity, EntityKey
 
 HORIZON = 900.0
-"""Seconds a write is remembered: far longer than data waits between its fetch and its
-write (a resync writes a batch right after mapping it; a live event times out in 90 s)."""
+"""Seconds a write is remembered at most: far longer than data waits between its fetch and
+its write (a resync writes a batch right after mapping it; a live event times out in 90 s);
+a writer that says what it holds lets its writes be forgotten sooner."""
+PRUNE_EVERY = 1.0
+"""Seconds between two looks for writes no data in flight is older than."""
+PRUNE_AT_LEAST = 4096
+"""Writes remembered before a look is worth its cost."""
+PRUNE_GROWTH = 2.0
+"""A look goes over every write remembered: it is made once they are this many times those
+the last look kept (or after the horizon), so that data in flight for long (a live write
+retried while the catalog is down) costs a look per doubling, not one a second."""
+
+
+class Fetches:
+    """Data one writer fetched and has not claimed yet, by when it was fetched: while it
+    is open, :class:`Freshness` remembers every write newer than the oldest of it."""
+
+    def __init__(self, owner: Freshness) -> None:
+        self._at: Counter[float] = Counter()
+        self._owner = owner
+
+    def add(self, at: float) -> None:
+        """Data fetched at ``at`` (or later) is on its way to a claim."""
+        self._at[at] += 1
+
+    def done(self, at: float) -> None:
+        """Data added at ``at`` was claimed (or dropped)."""
+        left = self._at[at] - 1
+        if left > 0:
+            self._at[at] = left
+        else:
+            del self._at[at]
+
+    def oldest(self) -> float | None:
+        return min(self._at, default=None)
+
+    def close(self) -> None:
+        """Nothing more of this writer's is in flight (a writer that never closes holds
+        nothing once it is collected)."""
+        self._at.clear()
+        self._owner.closed(self)
 
 
 class Freshness:
-    def __init__(self, horizon: float = HORIZON) -> None:
+    def __init__(self, horizon: float = HORIZON, clock: Callable[[], float] | None = None) -> None:
         self.lock = asyncio.Lock()
         """Held across :meth:`claim` and the write it allows."""
         self._fetched: dict[EntityKey, float] = {}
-        self._horizon, self._next_prune = horizon, self.now() + horizon
+        self._open: weakref.WeakSet[Fetches] = weakref.WeakSet()
+        self._clock = clock or Freshness.now
+        self._horizon = horizon
+        self._next_look = self._clock() + min(PRUNE_EVERY, horizon)
+        self._next_prune = self._clock() + horizon
+        self._kept = 0
 
     @staticmethod
     def now() -> float:
         """The clock ``fetched_at`` values are read from."""
         return time.monotonic()
+
+    def fetches(self) -> Fetches:
+        """A writer's data in flight (close it when the writer is done)."""
+        fetches = Fetches(self)
+        self._open.add(fetches)
+        return fetches
+
+    @contextlib.contextmanager
+    def holding(self, at: float) -> Iterator[Fetches]:
+        """A writer's data fetched from ``at`` on, in flight until the block ends."""
+        fetches = self.fetches()
+        fetches.add(at)
+        try:
+            yield fetches
+        finally:
+            fetches.close()
+
+    def closed(self, fetches: Fetches) -> None:
+        self._open.discard(fetches)
 
     def claim(self, entities: list[Entity], fetched_at: float) -> tuple[list[Entity], int]:
         """The entities that no newer data has been written for (recorded as written now
@@ -42,6 +115,7 @@ class Freshness:
 
     def claim_keys(self, keys: list[EntityKey], fetched_at: float) -> list[EntityKey]:
         """As :meth:`claim`, for keys to delete."""
+        self._prune()
         kept = [key for key in keys if self._fetched.get(key, fetched_at) <= fetched_at]
         self._fetched.update((key, fetched_at) for key in kept)
         return kept
@@ -63,14 +137,23 @@ class Freshness:
         return len(self._fetched)
 
     def _prune(self) -> None:
-        """Forget writes older than the horizon (checked once per horizon), so a process
-        that runs for weeks does not remember every entity it ever wrote."""
-        now = self.now()
-        if now < self._next_prune:
+        """Forget the writes no data in flight is older than (what every open writer holds
+        was fetched later: none of it can be dropped for them), and in any case those older
+        than the horizon, so a process that runs for weeks does not remember every entity
+        it ever wrote."""
+        now = self._clock()
+        if now < self._next_look:
             return
-        oldest = now - self._horizon
+        self._next_look = now + min(PRUNE_EVERY, self._horizon)
+        enough = max(PRUNE_AT_LEAST, PRUNE_GROWTH * self._kept)
+        if len(self._fetched) < enough and now < self._next_prune:
+            return
+        held = [at for fetches in list(self._open) if (at := fetches.oldest()) is not None]
+        oldest = max(min(held, default=now), now - self._horizon)
         self._fetched = {k: at for k, at in self._fetched.items() if at >= oldest}
-        self._next_prune = now + self._horizon
+        self._kept = len(self._fetched)
+        if now >= self._next_prune:
+            self._next_prune = now + self._horizon
 
 
 def _key(entity: Entity) -> EntityKey:

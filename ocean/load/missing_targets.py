@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ocean.load.apply import count_written, write_entities
-from ocean.load.freshness import Freshness
+from ocean.load.freshness import Fetches, Freshness
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport
 from ocean.store.base import Owner, Store, WriteOutcome
@@ -44,6 +44,9 @@ class HeldForTargets:
     """A resync's entities waiting for their relation targets, with their kinds."""
 
     held: list[Held] = field(default_factory=list)
+    fetches: Fetches | None = None
+    """When the held entities' data was fetched, while live data may race them (see
+    :class:`Freshness`): open until :meth:`write` has claimed them."""
 
     def hold(
         self,
@@ -60,6 +63,8 @@ class HeldForTargets:
                 self.held.append((kind, entities[outcome.index], fetched_at))
             else:
                 counted.append(outcome)
+        if self.fetches is not None and len(counted) < len(outcomes):
+            self.fetches.add(fetched_at)
         return counted
 
     async def write(
@@ -68,11 +73,19 @@ class HeldForTargets:
         """Write what is held, in the order of its relations to itself, and count each in
         its kind; a kind with one still failing fails. With live data (``freshness``), an
         entity written since from newer data is left as it is (counted unchanged)."""
-        if not self.held:
-            return
+        try:
+            if self.held:
+                await self._write(store, owner, mapping, freshness)
+        finally:
+            if self.fetches is not None:
+                self.fetches.close()
+
+    async def _write(
+        self, store: Store, owner: Owner, mapping: PortAppConfig, freshness: Freshness | None
+    ) -> None:
         held, self.held, failed = in_relation_order(self.held), [], 0
         for start in range(0, len(held), WRITTEN_AT_ONCE):
-            async with freshness.lock if freshness else contextlib.nullcontext():
+            async with freshness.lock if freshness is not None else contextlib.nullcontext():
                 chunk = _fresh(held[start : start + WRITTEN_AT_ONCE], freshness)
                 entities = [entity for _, entity, _ in chunk]
                 outcomes = await write_entities(

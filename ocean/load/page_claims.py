@@ -47,8 +47,8 @@ class PageClaims:
     book: PageBook
     take: Callable[[Page], Awaitable[None]]
     """Map and write a page (counted as mapped here)."""
-    skip: Callable[[ClaimedPage], None]
-    """Count a page skipped as unchanged."""
+    skip: Callable[[ClaimedPage, float], None]
+    """Count a page skipped as unchanged (and when it was fetched)."""
     flush: Callable[[], Awaitable[None]]
     """Write everything taken so far and wait for it."""
     written: Callable[[], bool]
@@ -113,7 +113,7 @@ class PageClaims:
             for index, page in enumerate(group):
                 hit = found.get(page[1]) if page[1] is not None else None
                 if hit is not None and (not ordered or mapped == self.mapped):
-                    self.skip(hit)
+                    self.skip(hit, page[3])
                 elif hit is not None:  # asked before a write now done: ask again
                     rest = group[index:]
                     break

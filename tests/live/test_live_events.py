@@ -217,9 +217,12 @@ async def test_deleted_items_and_items_the_selector_rejects_are_deleted(
     assert set(await live.entities("service")) == left
 
 
+@pytest.mark.parametrize("forgotten_at_once", [False, True])
 async def test_a_live_event_racing_a_resync_of_the_same_kind_ends_in_the_newest_state(
-    live: Workspace,
+    live: Workspace, request: pytest.FixtureRequest, forgotten_at_once: bool
 ) -> None:
+    if forgotten_at_once:
+        request.getfixturevalue("forgetful_freshness")
     live.set_data(services=[services(2, stars=1)], teams=TEAMS, slow=0.5)
     async with live_server(live) as server:
         sail = prepare(live.folder, environ=live.environ, overrides={})
@@ -234,6 +237,23 @@ async def test_a_live_event_racing_a_resync_of_the_same_kind_ends_in_the_newest_
     assert report.status == "completed"
     entities = await live.entities("service")
     assert {k: e["properties"]["stars"] for k, e in entities.items()} == {"svc-0": 5, "svc-1": 1}
+
+
+@pytest.mark.usefixtures("forgetful_freshness")
+async def test_a_slow_live_event_does_not_undo_a_resync_page_fetched_after_it_started(
+    live: Workspace,
+) -> None:
+    live.set_data(services=[services(2, stars=1)], teams=TEAMS)
+    async with live_server(live) as server:
+        sail = prepare(live.folder, environ=live.environ, overrides={})
+        freshness = server.service.live.freshness
+        await server.post(service_event("svc-0", stars=5, delay=0.5))
+        await asyncio.sleep(0.1)  # its handler runs: what it returns is older than the resync's
+        report = await run_once(sail, server.store, SilentObserver(), freshness=freshness)
+        await server.settled()
+    assert report.status == "completed"
+    entities = await live.entities("service")
+    assert {k: e["properties"]["stars"] for k, e in entities.items()} == {"svc-0": 1, "svc-1": 1}
 
 
 async def test_a_live_event_equal_to_the_stored_entity_keeps_it_from_a_running_resync(
