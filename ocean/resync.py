@@ -165,11 +165,7 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
     except BaseExceptionGroup as failures:
         raise failures.exceptions[0] from None  # e.g. the catalog failed: say so plainly
     finally:
-        if owned_at_start is not None:
-            owned_at_start.cancel()
-            owned_at_start.add_done_callback(_taken)
-        if tally.produced is not None:
-            await asyncio.shield(_forget(tally.produced))
+        await _let_go(tally, owned_at_start)
     report.status = "completed" if succeeded(report) else "failed"
     if report.status == "completed":
         hooks = job.integration.resync_complete_hooks
@@ -195,6 +191,17 @@ async def _record(
             interval_minutes=job.interval_minutes,
         )
     )
+
+
+async def _let_go(tally: Tally, owned_at_start: asyncio.Task[set[EntityKey]] | None) -> None:
+    """What the run held, let go at its end however it ended."""
+    if tally.held is not None:  # (a resync that failed before writing them)
+        tally.held.close()
+    if owned_at_start is not None:
+        owned_at_start.cancel()
+        owned_at_start.add_done_callback(_taken)
+    if tally.produced is not None:
+        await asyncio.shield(_forget(tally.produced))
 
 
 def _held(job: ResyncJob) -> HeldForTargets:

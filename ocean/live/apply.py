@@ -103,6 +103,9 @@ class LiveWriter:
         self._failing = False
         """The last write failed (logged once until one succeeds)."""
         self._commits: GroupCommit[Changes, list[str]] = GroupCommit(self._write_group)
+        self._submitted = freshness.fetches()
+        """The changes submitted and not yet through a group's write: those of a caller
+        cancelled meanwhile are still written, so their data stays in flight until then."""
 
     async def write(self, changes: Changes) -> list[str]:
         """Apply ``changes``; returns the errors (mapping or writes), empty when all went in."""
@@ -139,6 +142,7 @@ class LiveWriter:
 
     async def _attempt(self, changes: Changes, *, alone: bool) -> list[str]:
         """One try at writing ``changes``: grouped with what finishes meanwhile, or alone."""
+        self._submitted.add(changes.fetched_at)  # until its group's write ends
         if alone:
             [written] = await self._write_group([changes])
             return written
@@ -155,6 +159,13 @@ class LiveWriter:
             _log.debug("%s; trying again in %.2g s", failure, wait)
 
     async def _write_group(self, group: list[Changes]) -> list[list[str]]:
+        try:
+            return await self._write_locked(group)
+        finally:
+            for changes in group:
+                self._submitted.done(changes.fetched_at)
+
+    async def _write_locked(self, group: list[Changes]) -> list[list[str]]:
         async with self.freshness.lock:
             claimed = self.freshness.recorded(
                 [_key(e) for changes in group for e in changes.upserts]

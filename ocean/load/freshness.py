@@ -33,9 +33,10 @@ PRUNE_EVERY = 1.0
 PRUNE_AT_LEAST = 4096
 """Writes remembered before a look is worth its cost."""
 PRUNE_GROWTH = 2.0
-"""A look goes over every write remembered: it is made once they are this many times those
-the last look kept (or after the horizon), so that data in flight for long (a live write
-retried while the catalog is down) costs a look per doubling, not one a second."""
+"""A look goes over every write remembered: it is made once the oldest data in flight is
+newer than at the last look, or the writes are this many times those it kept, or after the
+horizon; so data in flight for long (a live write retried while the catalog is down) costs
+a look per doubling, not one a second."""
 
 
 class Fetches:
@@ -56,7 +57,7 @@ class Fetches:
         if left > 0:
             self._at[at] = left
         else:
-            del self._at[at]
+            self._at.pop(at, None)
 
     def oldest(self) -> float | None:
         return min(self._at, default=None)
@@ -79,6 +80,8 @@ class Freshness:
         self._next_look = self._clock() + min(PRUNE_EVERY, horizon)
         self._next_prune = self._clock() + horizon
         self._kept = 0
+        self._cut = float("-inf")
+        """The last look's cut: writes older than it were forgotten."""
 
     @staticmethod
     def now() -> float:
@@ -145,13 +148,15 @@ class Freshness:
         if now < self._next_look:
             return
         self._next_look = now + min(PRUNE_EVERY, self._horizon)
-        enough = max(PRUNE_AT_LEAST, PRUNE_GROWTH * self._kept)
-        if len(self._fetched) < enough and now < self._next_prune:
+        if len(self._fetched) < PRUNE_AT_LEAST and now < self._next_prune:
             return
         held = [at for fetches in list(self._open) if (at := fetches.oldest()) is not None]
-        oldest = max(min(held, default=now), now - self._horizon)
-        self._fetched = {k: at for k, at in self._fetched.items() if at >= oldest}
-        self._kept = len(self._fetched)
+        cut = max(min(held, default=now), now - self._horizon)
+        grown = len(self._fetched) >= PRUNE_GROWTH * self._kept
+        if not grown and cut <= self._cut and now < self._next_prune:
+            return  # (a writer holding old data for long: a look per doubling)
+        self._fetched = {k: at for k, at in self._fetched.items() if at >= cut}
+        self._kept, self._cut = len(self._fetched), cut
         if now >= self._next_prune:
             self._next_prune = now + self._horizon
 

@@ -77,8 +77,12 @@ class HeldForTargets:
             if self.held:
                 await self._write(store, owner, mapping, freshness)
         finally:
-            if self.fetches is not None:
-                self.fetches.close()
+            self.close()
+
+    def close(self) -> None:
+        """Nothing held is to be claimed any more (written, or the resync ended)."""
+        if self.fetches is not None:
+            self.fetches.close()
 
     async def _write(
         self, store: Store, owner: Owner, mapping: PortAppConfig, freshness: Freshness | None

@@ -12,6 +12,7 @@ import pytest
 
 from ocean.live.apply import Changes, LiveWriter, changes_of
 from ocean.live.processor import WebhookEventRawResults
+from ocean.load.apply import write_entities
 from ocean.load.freshness import Freshness
 from ocean.mapping import parse_mapping, parse_resource
 from ocean.store.base import Owner
@@ -168,3 +169,38 @@ async def test_an_event_deleting_an_entity_others_relate_to_follows_delete_depen
         await store.close()
     assert set(found) == left
     assert [error[: len(said[0])] for error in errors] == said
+
+
+@pytest.mark.usefixtures("forgetful_freshness")
+async def test_a_write_whose_caller_was_cancelled_in_the_queue_does_not_undo_newer_data(
+    writer: LiveWriter,
+) -> None:
+    freshness = writer.freshness
+    titled = {**_X, "title": "from a resync page fetched after the live event"}
+
+    async def live(changes: Changes) -> list[str]:  # as the workers and register_raw do
+        with freshness.holding(changes.fetched_at):
+            return await writer.write(changes)
+
+    async def resync_write(fetched_at: float) -> None:  # as a resync's page, held until claimed
+        with freshness.holding(fetched_at):
+            async with freshness.lock:
+                kept, _ = freshness.claim([titled], fetched_at)
+                await write_entities(writer.store, kept, owner=writer.owner, mapping=writer.mapping)
+
+    await freshness.lock.acquire()  # a write under way: what follows queues behind it
+    first = asyncio.create_task(live(Changes([{**_X, "identifier": "z"}], [], Freshness.now())))
+    await asyncio.sleep(0)
+    stale = asyncio.create_task(live(Changes([_X], [], Freshness.now())))  # waits for a group
+    await asyncio.sleep(0)
+    resync = asyncio.create_task(resync_write(Freshness.now()))
+    await asyncio.sleep(0)
+    stale.cancel()  # its caller gave up (a timeout): the group commit still writes it
+    await asyncio.sleep(0)
+    freshness.lock.release()
+    await asyncio.gather(first, resync, stale, return_exceptions=True)
+    for _ in range(20):  # the group commit's next group: the cancelled caller's x
+        await asyncio.sleep(0)
+
+    found = await writer.store.get_entities("service", ["x"])
+    assert found["x"]["title"] == titled["title"]

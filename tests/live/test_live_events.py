@@ -247,7 +247,7 @@ async def test_a_slow_live_event_does_not_undo_a_resync_page_fetched_after_it_st
     async with live_server(live) as server:
         sail = prepare(live.folder, environ=live.environ, overrides={})
         freshness = server.service.live.freshness
-        await server.post(service_event("svc-0", stars=5, delay=0.5))
+        await server.post(service_event("svc-0", stars=5, delay=1.5))
         await asyncio.sleep(0.1)  # its handler runs: what it returns is older than the resync's
         report = await run_once(sail, server.store, SilentObserver(), freshness=freshness)
         await server.settled()

@@ -93,3 +93,17 @@ def test_a_writer_that_never_closes_holds_writes_for_the_horizon_at_most(closed:
     clock.at = 12.0  # past the horizon of the writes at 1.0, not of the one at 5.0
     freshness.claim([_entity("later")], fetched_at=12.0)
     assert len(freshness) == (2 if closed == "never" else 1)
+
+
+def test_writes_kept_for_a_long_held_writer_are_forgotten_at_the_look_after_it_closes() -> None:
+    clock = _Clock()
+    freshness = Freshness(clock=clock)
+    held = freshness.fetches()
+    held.add(0.5)  # an entity held for its relation target until the resync's end
+    for second in range(1, 11):
+        clock.at = float(second)
+        _written(freshness, PRUNE_AT_LEAST, at=clock.at)  # (the same keys, rewritten)
+    held.close()
+    clock.at = 12.0
+    freshness.claim([_entity("late")], fetched_at=12.0)
+    assert len(freshness) == 1

@@ -4,18 +4,23 @@ SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
+from ocean.load.apply import write_entities
 from ocean.load.freshness import Freshness
-from ocean.load.missing_targets import Held, in_relation_order
+from ocean.load.missing_targets import MISSING, Held, HeldForTargets, in_relation_order
+from ocean.mapping import parse_mapping
 from ocean.monitor.report import KindReport
 from ocean.sail import prepare
 from ocean.server.app import create_app
+from ocean.store.base import Owner, WriteOutcome
 from ocean.store.port.store import PortAPIStore
+from ocean.store.sqlite.store import SQLiteStore
 from tests import loopback
 from tests.conftest import TEAMS, Workspace, resource, services
 from tests.server.serving import fresh_catalog
@@ -135,3 +140,29 @@ async def test_a_held_entity_does_not_undo_what_live_data_wrote_meanwhile(
     stored = await workspace.entities("service")
     assert {key: entity["properties"]["stars"] for key, entity in stored.items()} == {"svc-1": 99}
     assert (report.kinds[0].unchanged, report.kinds[0].failed) == (2, 0)
+
+
+_MAPPING = parse_mapping({"resources": []})
+
+
+@pytest.mark.usefixtures("forgetful_freshness")
+async def test_a_held_entity_does_not_undo_a_newer_live_write_of_it(tmp_path: Path) -> None:
+    store = await SQLiteStore.open(tmp_path / "catalog.db")
+    await store.create_blueprints([{"identifier": "service", "title": "Service", "schema": {}}])
+    freshness, kind = Freshness(), KindReport(kind="service", index=0)
+    held, owner = HeldForTargets(fetches=freshness.fetches()), Owner("svc", "my-svc")
+    page = {"blueprint": "service", "identifier": "x", "title": "from the resync"}
+    page_at = Freshness.now()
+    freshness.claim([page], page_at)  # the resync's write, refused: its target is missing
+    refused = WriteOutcome(0, "x", "service", "failed", error=f"{MISSING}: team core")
+    held.hold(kind, [page], [refused], page_at)
+    with freshness.holding(live_at := Freshness.now()):  # a live event, fetched later
+        kept, _ = freshness.claim([{**page, "title": "live"}], live_at)
+        await write_entities(store, kept, owner=owner, mapping=_MAPPING)
+    freshness.claim([], Freshness.now())  # another write's look
+    try:
+        await held.write(store, owner, _MAPPING, freshness)
+        found = await store.get_entities("service", ["x"])
+    finally:
+        await store.close()
+    assert found["x"]["title"] == "live"
