@@ -89,13 +89,15 @@ class _Pending:
     pages: list[_Mapped | _Handed] = field(default_factory=list)
     size: int = 0
     """Entities mapped, and raw items handed over."""
-    since: float = 0.0
-    """When the oldest of these pages was fetched (newest data wins, see Freshness)."""
     fetched: list[float] = field(default_factory=list)
     """When each page was fetched (each one in the resync's :class:`Fetches`)."""
 
+    @property
+    def since(self) -> float:
+        """When the first of these pages was fetched (newest data wins, see Freshness)."""
+        return self.fetched[0] if self.fetched else 0.0
+
     def add(self, page: _Mapped | _Handed, size: int, fetched_at: float) -> None:
-        self.since = self.since if self.pages else fetched_at
         self.pages.append(page)
         self.size += size
         self.fetched.append(fetched_at)
