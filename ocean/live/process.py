@@ -202,21 +202,31 @@ async def process(live: LiveEvents, queued: QueuedEvent) -> str | None:
     event = WebhookEvent(
         queued.id, queued.payload, queued.headers, request, group_id=queued.key, body=queued.body
     )
+    # what it fetches is in flight from now to its write's end; its write waits for the
+    # catalog outside its handling slot, with the writes of the events beside it (one
+    # transaction: the slots bound the processors at work, not the events being written)
+    with live.freshness.holding(Freshness.now()):
+        jobs, started = await _handled(live, queued.path, event)
+        return await _written(live, queued, jobs, started)
+
+
+async def _handled(live: LiveEvents, path: str, event: WebhookEvent) -> tuple[list[_Job], float]:
+    """The event's processors run, in a handling slot: its jobs, and when they started."""
     async with live.handling:
         started = Freshness.now()
-        with live.freshness.holding(started):  # what it fetches is in flight to its write
-            return await _processed(live, queued, event, started)
+        with live.integration.request_scope(live.mapping):
+            jobs = await _jobs(live, path, event)
+            if len(jobs) == 1:
+                await _run(live, jobs[0])  # the common case, without a task of its own
+            else:
+                await asyncio.gather(*(_run(live, job) for job in jobs))
+    return jobs, started
 
 
-async def _processed(
-    live: LiveEvents, queued: QueuedEvent, event: WebhookEvent, started: float
+async def _written(
+    live: LiveEvents, queued: QueuedEvent, jobs: list[_Job], started: float
 ) -> str | None:
-    with live.integration.request_scope(live.mapping):
-        jobs = await _jobs(live, queued.path, event)
-        if len(jobs) == 1:
-            await _run(live, jobs[0])  # the common case, without a task of its own
-        else:
-            await asyncio.gather(*(_run(live, job) for job in jobs))
+    """Write what the event's ``jobs`` fetched; why it failed for good, if it did."""
     queued.attempts = max((job.processor.retry_count + 1 for job in jobs), default=1)
     done = [(job.resource, job.raw) for job in jobs if job.resource and job.raw is not None]
     errors = [job.error for job in jobs if job.error]
