@@ -5,7 +5,7 @@ Each poll claims action runs (``claim_runs``) and, from Port, workflow node runs
 (``claim_node_runs``), the first kind alternating from poll to poll as the original's. A
 failed claim of node runs (a Port without workflows) is logged once, until one succeeds,
 and leaves the action runs running. Only a refusal of the credential is raised, as
-retrying cannot help: a claim the catalog refuses (403: the credential may not take these
+retrying cannot help once it lasts (the manager stops after a few in a row): a claim the catalog refuses (403: the credential may not take these
 runs) as :class:`~ocean.errors.ForbiddenError`, a token request it refuses (401: the client
 id and secret are not accepted; 403: they may not sign in) as
 :class:`~ocean.actions.catalog.CredentialRefusedError`, each saying what to check. A poll

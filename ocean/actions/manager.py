@@ -15,9 +15,10 @@ others alongside, ``workers_count`` at a time, each as :mod:`ocean.actions.execu
 The manager outlives what goes wrong with one run (its error is logged with the run's id;
 a run claimed but not acknowledged is claimed again when the claim lapses) and with one
 poll (polled again, waiting twice as long after each failure in a row, at most
-:data:`~ocean.actions.claims.MAX_POLL_BACKOFF_SECONDS`). Only a refusal of its credential ends it, as retrying
-cannot help (:class:`~ocean.errors.ForbiddenError`,
-:class:`~ocean.actions.catalog.CredentialRefusedError`, each saying what to check).
+:data:`~ocean.actions.claims.MAX_POLL_BACKOFF_SECONDS`). Only a refusal of its credential ends it,
+:data:`REFUSALS_BEFORE_STOP` in a row, as retrying then cannot help
+(:class:`~ocean.errors.ForbiddenError`, :class:`~ocean.actions.catalog.CredentialRefusedError`,
+each saying what to check).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ from ocean.errors import ForbiddenError
 from ocean.extract.trace import describe_error
 
 _log = logging.getLogger(__name__)
+REFUSALS_BEFORE_STOP = 3
+"""Refusals in a row (of the claim, or of the credential's token) before the manager stops:
+one may pass (a proxy's hiccup, a permission still spreading); three, spaced as failed
+polls are, do not."""
 
 
 @dataclass(frozen=True)
@@ -89,32 +94,50 @@ class ExecutionManager:
         """Runs held per (kind, action or node)."""
         self._partitions: dict[str, deque[tuple[Run, Executor]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._failures = self._refusals = 0
+        """Polls failed in a row; of those, refused (their credential)."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll and run until ``stop`` is set, then let running runs finish (bounded);
         :class:`ForbiddenError` when the catalog refuses this credential the runs,
-        :class:`CredentialRefusedError` when it refuses the credential a token."""
+        :class:`CredentialRefusedError` when it refuses the credential a token, each
+        :data:`REFUSALS_BEFORE_STOP` polls in a row."""
         _log.info("actions: running %s for %s", sorted(self.executors), self.installation)
-        failures = 0
+        self._failures = self._refusals = 0
         try:
             while not stop.is_set():
-                try:
-                    claimed, failures = await self.poll_once(), 0
-                except (ForbiddenError, CredentialRefusedError):
-                    raise
-                except Exception as error:
-                    failures += 1
-                    wait = poll_backoff(self.settings.poll_check_interval_seconds, failures)
-                    _log.warning(
-                        "actions: claiming runs of %s failed (%s); polling again in %g s",
-                        self.installation, describe_error(error), wait,
-                    )  # fmt: skip
-                    await _idle(stop, wait)
-                    continue
-                if not claimed:
-                    await _idle(stop, self.settings.poll_check_interval_seconds)
+                await self._poll(stop)
         finally:
             await self._drain()
+
+    async def _poll(self, stop: asyncio.Event) -> None:
+        """One poll and the wait after it: the poll interval when it claimed nothing, a
+        longer one after each failure in a row."""
+        try:
+            claimed = await self.poll_once()
+        except (ForbiddenError, CredentialRefusedError) as error:
+            self._refusals += 1
+            if self._refusals >= REFUSALS_BEFORE_STOP:
+                raise
+            self._failures += 1
+            await self._failed(stop, f"{error} (refusal {self._refusals} in a row)")
+            return
+        except Exception as error:
+            self._failures += 1
+            await self._failed(stop, describe_error(error))
+            return
+        self._failures = self._refusals = 0
+        if not claimed:
+            await _idle(stop, self.settings.poll_check_interval_seconds)
+
+    async def _failed(self, stop: asyncio.Event, why: str) -> None:
+        """Say why the poll failed, then wait the longer the more failed in a row."""
+        wait = poll_backoff(self.settings.poll_check_interval_seconds, self._failures)
+        _log.warning(
+            "actions: claiming runs of %s failed (%s); polling again in %g s",
+            self.installation, why, wait,
+        )  # fmt: skip
+        await _idle(stop, wait)
 
     async def poll_once(self) -> int:
         """Claim what there is room for and start or queue it; how many were claimed. A
