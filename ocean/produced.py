@@ -54,8 +54,12 @@ class Produced:
 
     def written(self, outcomes: list[WriteOutcome]) -> None:
         """With a catalog, mark what a write left as it was (unchanged, or failed): what it
-        wrote has an ``updated_at`` after the resync's start, which keeps it anyway."""
-        if self.catalog is not None:
+        wrote has an ``updated_at`` after the resync's start, which keeps it anyway.
+        Without one, keep the keys the API answered (a search identifier's entity is known
+        by the identifier it found only: left unchanged, it would look stale)."""
+        if self.catalog is None:
+            self.memory.update((str(o.blueprint), _key(o.identifier)) for o in outcomes if o.ok)
+        else:
             self._pending.extend(
                 (o.blueprint, o.identifier if type(o.identifier) is str else _key(o.identifier))
                 for o in outcomes
