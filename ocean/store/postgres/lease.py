@@ -86,17 +86,22 @@ async def release(
     await pool.execute(_RELEASE, integration, holder.id, completed)
 
 
+def held_by(integration: int, holder: int) -> str:
+    """A query of one row while the holder (parameter number ``holder``) holds the unexpired
+    lease of the integration (parameter ``integration``), locking the lease's row until the
+    transaction ends; of none otherwise."""
+    return (
+        f"SELECT 1 FROM resync_leases WHERE integration = ${integration} AND holder = ${holder} "
+        "AND expires_at > clock_timestamp() FOR SHARE"
+    )
+
+
 async def fenced(db: asyncpg.Connection, fence: Fence) -> None:
     """Raise :class:`LeaseLostError` unless ``fence``'s holder holds its unexpired lease; in
     a transaction, the lease's row is then locked (``FOR SHARE``) until it ends, so no other
     holder can take it before the transaction commits. Asked last in the deleting
     transaction, so that the holder's own heartbeat (an update of that row) waits only for
     the commit, not for the whole deletion."""
-    held = await db.fetchval(
-        "SELECT 1 FROM resync_leases WHERE integration = $1 AND holder = $2 "
-        "AND expires_at > clock_timestamp() FOR SHARE",
-        fence.integration,
-        fence.holder.id,
-    )
+    held = await db.fetchval(held_by(1, 2), fence.integration, fence.holder.id)
     if held is None:
         raise LeaseLostError(lease_lost(fence))

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncpg
 import orjson
 
-from ocean.store.base import Owner, PageRecord
+from ocean.errors import LeaseLostError
+from ocean.store.base import Owner, PageRecord, lease_lost
 from ocean.store.page_records import ClaimedPage, PageShelf, claimed, claimed_run, used_run
-from ocean.store.postgres.lease import fenced
+from ocean.store.postgres.lease import fenced, held_by
 from ocean.store.postgres.text_copy import Field, copy_text
 from ocean.store.produced import run_prefix
 
@@ -62,6 +63,15 @@ _REPLACED = (
     "WITH gone AS (DELETE FROM resync_pages WHERE owner = $1 AND slot = $2 "
     f"AND digest = ANY({_DIGESTS.format(3)})) INSERT INTO resync_produced(run, blueprint, identifier) "
     "SELECT $4, $2, upper(h) FROM unnest($3::text[]) AS h"
+)
+# The same while the run's lease ($5, $6) holds (its row locked to the commit), in one round
+# trip; how many rows held it (0: nothing done).
+_REPLACED_FENCED = (
+    f"WITH held AS ({held_by(5, 6)}), gone AS (DELETE FROM resync_pages WHERE owner = $1 "
+    f"AND slot = $2 AND digest = ANY({_DIGESTS.format(3)}) AND EXISTS (SELECT 1 FROM held)), "
+    "marks AS (INSERT INTO resync_produced(run, blueprint, identifier) "
+    "SELECT $4, $2, upper(h) FROM unnest($3::text[]) AS h WHERE EXISTS (SELECT 1 FROM held)) "
+    "SELECT count(*) FROM held"
 )
 # The records the run neither used ($3: kept, or claimed and since spread) nor claimed
 # ($4). NOT IN: one hash of the marks. As NOT EXISTS, a fresh catalog (no statistics)
@@ -169,11 +179,19 @@ async def claim(pool: asyncpg.Pool, shelf: PageShelf, digests: list[bytes]) -> l
 
 
 async def keep(pool: asyncpg.Pool, shelf: PageShelf, records: list[PageRecord]) -> None:
+    """Replace the slot's records of these pages, while the run holds its lease: a run held
+    up past it would replace a record the next holder claimed (under another mapping, the
+    keys it produced would turn into those of this run's), and so make them stale."""
     latest = {record.digest: record for record in records}  # a page seen twice: once
-    owner, slot, fingerprint = shelf.owner, shelf.slot, shelf.fingerprint
+    owner, slot, fingerprint, fence = shelf.owner, shelf.slot, shelf.fingerprint, shelf.fence
     rows = [_row(owner, slot, fingerprint, record) for record in latest.values()]
+    digests = [d.hex() for d in latest]
     async with pool.acquire() as db, db.transaction():
-        await db.execute(_REPLACED, owner.key, slot, [d.hex() for d in latest], shelf.used)
+        if fence is None:
+            await db.execute(_REPLACED, owner.key, slot, digests, shelf.used)
+        elif not await db.fetchval(_REPLACED_FENCED, owner.key, slot, digests, shelf.used,
+                                   fence.integration, fence.holder.id):  # fmt: skip
+            raise LeaseLostError(lease_lost(fence))
         await copy_text(db, "resync_pages", _COLUMNS, rows)
 
 

@@ -209,3 +209,30 @@ async def test_a_run_held_up_past_its_lease_drops_no_records(postgres_url: str) 
     await store.close()
 
     assert left == [record]
+
+
+async def test_a_run_held_up_past_its_lease_replaces_no_record_the_next_holder_claimed(
+    postgres_url: str,
+) -> None:
+    """Under the stalled run's older mapping the same page held other keys: had its record
+    replaced the claimed one, the next holder's produced keys would have become those."""
+    store, v = await _stored(postgres_url)
+    record = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
+    await store.keep_pages(PageShelf(OWNER, "r0", "f", "run-1"), [record])
+    stalled, holder = LeaseHolder("a" * 16, "host-a", 1), LeaseHolder("b" * 16, "host-b", 2)
+    await store.acquire_lease("gh-1", stalled, 0.2)
+    await asyncio.sleep(0.3)
+    await store.acquire_lease("gh-1", holder, 30)  # it took over, and claims the page
+    await store.claim_pages(PageShelf(OWNER, "r0", "f", "run-3"), [b"\x01"])
+    late = PageShelf(OWNER, "r0", "f", "run-2", fence=Fence("gh-1", stalled))
+    older = PageRecord(b"\x01", [("svc", "c")], [v["c"]], {"svc": 1})
+
+    with pytest.raises(LeaseLostError):
+        await store.keep_pages(late, [older])
+    left = await store.recall_pages(OWNER, "r0", "f")
+    kept = await store.keep_pages(
+        PageShelf(OWNER, "r0", "f", "run-3", fence=Fence("gh-1", holder)), [record]
+    )
+    await store.close()
+
+    assert left == [record] and kept is None
