@@ -192,16 +192,26 @@ async def test_a_claimed_page_stays_produced_when_its_slot_s_records_are_replace
     assert among == {("svc", "a"), ("svc", "b")}
 
 
-async def test_a_run_held_up_past_its_lease_drops_no_records(postgres_url: str) -> None:
-    store, v = await _stored(postgres_url)
+_STALLED, _HOLDER = LeaseHolder("a" * 16, "host-a", 1), LeaseHolder("b" * 16, "host-b", 2)
+
+
+async def _taken_over(url: str) -> tuple[PostgresStore, PageRecord, PageRecord]:
+    """A page's record kept; a run's lease lapsed (``_STALLED``) and ``_HOLDER`` took it
+    and claimed the page: the store, that record, and the same page's record under an
+    older mapping (other keys)."""
+    store, v = await _stored(url)
     record = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
     await store.keep_pages(PageShelf(OWNER, "r0", "f", "run-1"), [record])
-    stalled, holder = LeaseHolder("a" * 16, "host-a", 1), LeaseHolder("b" * 16, "host-b", 2)
-    await store.acquire_lease("gh-1", stalled, 0.2)
+    await store.acquire_lease("gh-1", _STALLED, 0.2)
     await asyncio.sleep(0.3)
-    await store.acquire_lease("gh-1", holder, 30)  # it took over, and claims the page
+    await store.acquire_lease("gh-1", _HOLDER, 30)
     await store.claim_pages(PageShelf(OWNER, "r0", "f", "run-3"), [b"\x01"])
-    late = PageShelf(OWNER, "r0", "f", "run-2", fence=Fence("gh-1", stalled))
+    return store, record, PageRecord(b"\x01", [("svc", "c")], [v["c"]], {"svc": 1})
+
+
+async def test_a_run_held_up_past_its_lease_drops_no_records(postgres_url: str) -> None:
+    store, record, _ = await _taken_over(postgres_url)
+    late = PageShelf(OWNER, "r0", "f", "run-2", fence=Fence("gh-1", _STALLED))
 
     with pytest.raises(LeaseLostError):
         await store.settle_pages(late)  # the stalled run used none of the slot's records
@@ -216,23 +226,14 @@ async def test_a_run_held_up_past_its_lease_replaces_no_record_the_next_holder_c
 ) -> None:
     """Under the stalled run's older mapping the same page held other keys: had its record
     replaced the claimed one, the next holder's produced keys would have become those."""
-    store, v = await _stored(postgres_url)
-    record = PageRecord(b"\x01", [("svc", "a"), ("svc", "b")], [v["a"], v["b"]], {"svc": 2})
-    await store.keep_pages(PageShelf(OWNER, "r0", "f", "run-1"), [record])
-    stalled, holder = LeaseHolder("a" * 16, "host-a", 1), LeaseHolder("b" * 16, "host-b", 2)
-    await store.acquire_lease("gh-1", stalled, 0.2)
-    await asyncio.sleep(0.3)
-    await store.acquire_lease("gh-1", holder, 30)  # it took over, and claims the page
-    await store.claim_pages(PageShelf(OWNER, "r0", "f", "run-3"), [b"\x01"])
-    late = PageShelf(OWNER, "r0", "f", "run-2", fence=Fence("gh-1", stalled))
-    older = PageRecord(b"\x01", [("svc", "c")], [v["c"]], {"svc": 1})
+    store, record, older = await _taken_over(postgres_url)
+    late = PageShelf(OWNER, "r0", "f", "run-2", fence=Fence("gh-1", _STALLED))
 
     with pytest.raises(LeaseLostError):
         await store.keep_pages(late, [older])
     left = await store.recall_pages(OWNER, "r0", "f")
-    kept = await store.keep_pages(
-        PageShelf(OWNER, "r0", "f", "run-3", fence=Fence("gh-1", holder)), [record]
-    )
+    holding = PageShelf(OWNER, "r0", "f", "run-3", fence=Fence("gh-1", _HOLDER))
+    await store.keep_pages(holding, [record])  # the holder keeps as before
     await store.close()
 
-    assert left == [record] and kept is None
+    assert left == [record]
