@@ -101,12 +101,14 @@ _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _client(url: str) -> redis.Redis:
+def _client(url: str, *, retries: int = 1) -> redis.Redis:
     """Fail fast while Redis is down, so that the route answers 503 soon: one immediate
     retry on a dropped connection (a pooled one a restart closed), none on a timeout, and
     short connect and read timeouts (a read blocks for a worker's poll, under a second);
-    the URL's own options win."""
-    retry = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+    the URL's own options win. ``retries=0`` for the commands that hand events out
+    (``XREADGROUP >``, ``XCLAIM``): sent again after a reply was lost, they would hand out
+    others, and those of the lost reply would sit in this consumer's pending list."""
+    retry = Retry(NoBackoff(), retries, supported_errors=(RedisConnectionError,))
     return redis.Redis.from_url(url, retry=retry, socket_connect_timeout=2.0, socket_timeout=5.0)
 
 
@@ -127,9 +129,17 @@ class RedisEventQueue:
     """Open with :meth:`open`."""
 
     def __init__(
-        self, client: redis.Redis, integration: str, *, reclaim: float, consumer: str
+        self,
+        client: redis.Redis,
+        integration: str,
+        *,
+        reclaim: float,
+        consumer: str,
+        reader: redis.Redis | None = None,
     ) -> None:
         self._redis, self._reclaim = client, reclaim
+        self._reader = reader if reader is not None else client
+        """Hands events out (``XREADGROUP >``, ``XCLAIM``), never sending a command again."""
         self._where = _where(client)
         self._prefix = f"ocean:{integration}:events"
         self._stream, self._dead = f"{self._prefix}:stream", f"{self._prefix}:dead"
@@ -175,7 +185,9 @@ class RedisEventQueue:
                 f"cannot reach the live-event queue at {where}: {error}; start Redis or set "
                 "OCEAN__LIVE_EVENTS__QUEUE_URL to sqlite:///PATH"
             ) from None
-        return cls(client, integration, reclaim=reclaim, consumer=consumer or socket.gethostname())
+        reader = _client(url, retries=0)
+        return cls(client, integration, reclaim=reclaim, consumer=consumer or socket.gethostname(),
+                   reader=reader)  # fmt: skip
 
     def _key_list(self, key: str | None) -> str:
         return f"{self._prefix}:key:{key or ''}"
@@ -255,9 +267,17 @@ class RedisEventQueue:
         elif time.monotonic() >= self._next_claim:
             await self._claim_from_the_dead()
         block = 20 if self._buffer else max(1, int(timeout * 1000))
-        replies = await self._redis.xreadgroup(
-            _GROUP, self._consumer, {self._stream: ">"}, count=limit, block=block
-        )
+        try:
+            replies = await self._reader.xreadgroup(
+                _GROUP, self._consumer, {self._stream: ">"}, count=limit, block=block
+            )
+        except RedisConnectionError:
+            # the connection dropped: Redis may have handed events out whose reply was
+            # lost; they are pending for this consumer, read back before reading on
+            await self._recover()
+            replies = await self._reader.xreadgroup(
+                _GROUP, self._consumer, {self._stream: ">"}, count=limit, block=block
+            )
         self._keep(replies)
         return await self._deliverable(limit)
 
@@ -324,7 +344,7 @@ class RedisEventQueue:
             if not pending:
                 return
             ids: list[Any] = [_text(entry["message_id"]) for entry in pending]
-            claimed = await self._redis.xclaim(self._stream, _GROUP, self._consumer, fresh, ids)
+            claimed = await self._reader.xclaim(self._stream, _GROUP, self._consumer, fresh, ids)
             self._keep([[self._stream, claimed]])
             _log.info(
                 "live-event queue: claimed %d event(s) of %s, which no longer says it is alive",
@@ -395,6 +415,8 @@ class RedisEventQueue:
                     await self._redis.delete(self._alive(self._consumer))
         finally:
             await self._redis.aclose()
+            if self._reader is not self._redis:
+                await self._reader.aclose()
 
 
 def _event(stream_id: str, fields: dict[bytes, bytes]) -> QueuedEvent:

@@ -21,7 +21,21 @@ async def backend_env(request: pytest.FixtureRequest) -> AsyncIterator[dict[str,
         yield env
         return
     yield env | {"OCEAN__LIVE_EVENTS__QUEUE_URL": BACKEND_REDIS_URL}
-    client = redis.Redis.from_url(BACKEND_REDIS_URL)
+    await _forget(BACKEND_REDIS_URL, identifier)
+
+
+@pytest.fixture
+async def integration() -> AsyncIterator[str]:
+    """A fresh integration identifier whose queue keys in Redis (database 0) are deleted
+    afterwards."""
+    identifier = f"queue-{uuid.uuid4().hex[:8]}"
+    yield identifier
+    await _forget("redis://127.0.0.1:6379/0", identifier)
+
+
+async def _forget(url: str, identifier: str) -> None:
+    """Delete the Redis keys of ``identifier``'s queue."""
+    client = redis.Redis.from_url(url)
     keys = [key async for key in client.scan_iter(f"ocean:{identifier}:*")]
     if keys:
         await client.delete(*keys)

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
-from collections.abc import AsyncIterator, Callable
-
-import pytest
-import redis.asyncio as redis
+from collections.abc import Callable
 
 from ocean.live.queue import QueuedEvent
 from ocean.live.redis_queue import RedisEventQueue
 from ocean.live.workers import Workers
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-async def integration() -> AsyncIterator[str]:
-    identifier = f"replicas-{uuid.uuid4().hex[:8]}"
-    yield identifier
-    client = redis.Redis.from_url(REDIS_URL)
-    keys = [key async for key in client.scan_iter(f"ocean:{identifier}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
 
 
 async def _replica(
