@@ -34,6 +34,11 @@ class GroupCommit(Generic[T, R]):
                 results = await self._write([item for item, _ in group])
             except Exception as error:  # every caller of the group sees the failure
                 _settle(group, [], error)
+            except BaseException:  # cancelled (or a write raised CancelledError): no caller
+                for _, done in group + self._waiting:  # waits for good, for a group that
+                    done.cancel()  # is not written, or for a drain that has ended
+                self._waiting = []
+                raise
             else:
                 _settle(group, results, None)
 

@@ -55,3 +55,27 @@ async def test_every_submission_is_answered(count: int) -> None:
 
     commits: GroupCommit[int, int] = GroupCommit(write)
     assert await asyncio.gather(*(commits.submit(n) for n in range(count))) == list(range(count))
+
+
+async def test_a_write_that_raises_cancelled_error_answers_its_callers_and_not_the_next() -> None:
+    """A write whose own awaits were cancelled by something else (its task was not): the
+    callers of its group, and those waiting behind it, are cancelled rather than left
+    waiting for a drain that ended."""
+    calls = 0
+
+    async def write(items: list[str]) -> list[str]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0)
+        if calls == 1:
+            raise asyncio.CancelledError
+        return items
+
+    commits: GroupCommit[str, str] = GroupCommit(write)
+    first = asyncio.create_task(commits.submit("a"))
+    await asyncio.sleep(0)  # its write under way: "b" waits behind it
+    second = asyncio.create_task(commits.submit("b"))
+    outcomes = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 5)
+
+    assert [type(o) for o in outcomes] == [asyncio.CancelledError, asyncio.CancelledError]
+    assert await commits.submit("c") == "c"
