@@ -98,10 +98,13 @@ async def apply_diff(
         store, after, owner=owner, mapping=mapping, only_changed=False, searches=True
     )
     errors = [failure_message(outcome) for outcome in outcomes if not outcome.ok]
-    kept = {_key(entity) for entity in after}
+    # what was written, by the identifiers the catalog answered too (a search identifier's
+    # entity is the one it found, as the original compares it: not gone)
+    written = [(str(o.blueprint), identifier_text(o.identifier)) for o in outcomes if o.ok]
+    kept = {_key(entity) for entity in after} | set(written)
     gone = [key for key in dict.fromkeys(map(_key, before)) if key not in kept]
     if gone and mapping.create_missing_related_entities:
-        related = await _related(store, [_key(after[o.index]) for o in outcomes if o.ok])
+        related = await _related(store, written)
         gone = [key for key in gone if key not in related]
     if gone:
         cascade = mapping.delete_dependent_entities

@@ -52,7 +52,11 @@ class DirectWrites:
         results = [(resource, raw) for resource in self._resources if resource.kind == kind]
         fetched_at = Freshness.now()
         with self._writer.freshness.holding(fetched_at):  # in flight until written
-            errors = await self._writer.write(await changes_of(results, fetched_at))
+            changes = await changes_of(results, fetched_at)
+            if changes.errors and raw.updated_raw_results:  # register_raw, as the original:
+                changes.gone = []  # nothing deleted (an item a resource failed to map may be
+                # one it keeps, which another's selector rejects)
+            errors = await self._writer.write(changes)
         if errors:
             raise StoreError(
                 f"{len(errors)} item(s) of kind {kind!r} were not written: " + "; ".join(errors[:5])

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ocean.errors import StoreError
 from ocean.live.apply import LiveWriter
 from ocean.live.raw import DirectWrites
 from ocean.load.freshness import Freshness
@@ -67,3 +68,30 @@ async def test_resync_data_written_while_raw_items_resolve_their_fields_is_not_u
         await store.close()
 
     assert stored["svc-1"]["title"] == "From the resync"
+
+
+async def test_register_raw_deletes_nothing_when_another_resource_of_the_kind_fails_to_map(
+    tmp_path: Path,
+) -> None:
+    """As the original: a transform error raises before anything is deleted. Here one
+    resource's selector rejects svc-1 while another's, which may keep it, fails on it."""
+    inactive = resource("service", "service") | {"selector": {"query": ".active"}}
+    tagged = resource("service", "service") | {"selector": {"query": '.tags | contains(["keep"])'}}
+    resources = [parse_resource(inactive), parse_resource(tagged)]
+    store = await SQLiteStore.open(tmp_path / "catalog.db")
+    try:
+        await store.create_blueprints(BLUEPRINTS)
+        existing = {"blueprint": "service", "identifier": "svc-1", "title": "Kept"}
+        await store.upsert_entities([existing], owner=OWNER, merge=False)
+        writer = LiveWriter(store=store, owner=OWNER, mapping=parse_mapping({"resources": []}),
+                            freshness=Freshness())  # fmt: skip
+        direct = DirectWrites([CompiledResource(r, env=None) for r in resources], writer)
+        item = {"id": "svc-1", "name": "Kept", "active": False, "tags": 7}  # tags: not a list
+
+        with pytest.raises(StoreError):
+            await direct.register_raw("service", [item])
+        stored = await store.get_entities("service", ["svc-1"])
+    finally:
+        await store.close()
+
+    assert "svc-1" in stored

@@ -129,3 +129,23 @@ async def test_in_an_integrations_own_tests_the_given_apps_integration_is_asked(
     await getattr(context, call)(*args)
 
     getattr(app.integration, call).assert_awaited_once_with(*args)
+
+
+async def test_sync_keeps_the_entity_a_search_identifier_wrote(
+    started: tuple[Any, SQLiteStore],
+) -> None:
+    """The original compares what it wrote (identifiers as the catalog resolved them) with
+    what the integration held: the entity a search identifier found is written, not gone."""
+    ocean, store = started
+    await ocean.register([_project("A"), _project("B")])
+    by_search = {
+        "combinator": "and",
+        "rules": [{"property": "$identifier", "operator": "=", "value": "B"}],
+    }
+
+    await ocean.sync(
+        [_project("A"), Entity(identifier=by_search, blueprint="project", title="B again")],
+        UserAgentType.exporter,
+    )
+
+    assert await _titles(store) == {"A": "A", "B": "B again"}
