@@ -36,6 +36,10 @@ class _Context(Protocol):
 
     def field_resolver(self) -> FieldResolver | None: ...
 
+    async def update_raw_diff(
+        self, kind: str, raw_diff: Mapping[str, Sequence[Any]], user_agent_type: UserAgentType
+    ) -> None: ...
+
 
 class EntityWrites:
     async def update_diff(
@@ -72,6 +76,39 @@ class EntityWrites:
                        len(errors), kind, "; ".join(errors[:5]))  # fmt: skip
             before = []
         await self.port_client._apply_diff(before, after, user_agent_type)
+
+    async def register_raw(
+        self: _Context,
+        kind: str,
+        change: list[dict[str, Any]],
+        user_agent_type: UserAgentType = UserAgentType.exporter,
+    ) -> None:
+        """The original's ``register_raw``: as the integration (``exporter``), the core's
+        (upserted where the selector keeps an item, deleted where it rejects it); as
+        another writer (``gitops``), the items mapped and written as it, deleting nothing."""
+        if self._given_app is not None:
+            await self._given_app.integration.register_raw(kind, change, user_agent_type)
+            return
+        if user_agent_type == UserAgentType.exporter:
+            await super().register_raw(kind, change)  # type: ignore[misc]
+            return
+        await self.update_raw_diff(kind, {"before": [], "after": change}, user_agent_type)
+
+    async def unregister_raw(
+        self: _Context,
+        kind: str,
+        change: list[dict[str, Any]],
+        user_agent_type: UserAgentType = UserAgentType.exporter,
+    ) -> None:
+        """The original's ``unregister_raw``: the entities the items map to deleted, as the
+        integration (``exporter``) or as another writer."""
+        if self._given_app is not None:
+            await self._given_app.integration.unregister_raw(kind, change, user_agent_type)
+            return
+        if user_agent_type == UserAgentType.exporter:
+            await super().unregister_raw(kind, change)  # type: ignore[misc]
+            return
+        await self.update_raw_diff(kind, {"before": change, "after": []}, user_agent_type)
 
     async def register(
         self: _Context,

@@ -117,6 +117,8 @@ async def test_update_raw_diff_deletes_nothing_when_an_item_after_cannot_be_mapp
         ("register", ([_project("A")], UserAgentType.exporter)),
         ("sync", ([_project("A")], UserAgentType.gitops)),
         ("update_raw_diff", ("project", {"before": [], "after": [_raw("A")]}, UserAgentType.exporter)),
+        ("register_raw", ("project", [_raw("A")], UserAgentType.exporter)),
+        ("unregister_raw", ("project", [_raw("A")], UserAgentType.gitops)),
     ],
 )  # fmt: skip
 async def test_in_an_integrations_own_tests_the_given_apps_integration_is_asked(
@@ -149,3 +151,18 @@ async def test_sync_keeps_the_entity_a_search_identifier_wrote(
     )
 
     assert await _titles(store) == {"A": "A", "B": "B again"}
+
+
+async def test_raw_items_registered_as_another_writer_are_its_own(
+    started: tuple[Any, SQLiteStore],
+) -> None:
+    """The original's third argument: written as ``gitops``, an entity is not among what
+    the integration's own ``sync`` holds (and deletes), and ``gitops`` unregisters it."""
+    ocean, store = started
+    await ocean.register_raw("project", [_raw("A")])
+    await ocean.register_raw("project", [_raw("B"), _raw("C")], UserAgentType.gitops)
+    await ocean.unregister_raw("project", [_raw("C")], UserAgentType.gitops)
+
+    await ocean.sync([_project("A", "A again")], UserAgentType.exporter)
+
+    assert await _titles(store) == {"A": "A again", "B": "B"}
