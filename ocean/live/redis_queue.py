@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -137,11 +136,8 @@ class RedisEventQueue:
         reclaim: float,
         consumer: str,
         reader: redis.Redis | None = None,
-        said_alive: bool = False,
     ) -> None:
         self._redis, self._reclaim = client, reclaim
-        self._said_alive = said_alive
-        """Its name was taken at :meth:`open` by saying it is alive (:func:`_free_name`)."""
         self._reader = reader if reader is not None else client
         """Hands events out (``XREADGROUP >``, ``XCLAIM``), never sending a command again."""
         self._where = _where(client)
@@ -170,13 +166,18 @@ class RedisEventQueue:
     async def open(
         cls, url: str, integration: str, *, reclaim: float = 60.0, consumer: str | None = None
     ) -> RedisEventQueue:
-        """``consumer`` names this replica in the group (default: the host name, or with the
-        process id when a live consumer has it, see :func:`_free_name`); a restart under the
-        same name takes back what it was given before."""
+        """``consumer`` names this replica in the group (default: the host name); a restart
+        under the same name takes back what it was given before."""
         client = _client(url)
         try:
-            await _group(client, url, integration)
-            name = consumer or await _free_name(client, integration, reclaim)
+            await client.xgroup_create(
+                f"ocean:{integration}:events:stream", _GROUP, id="0", mkstream=True
+            )
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise StoreError(
+                    f"cannot create the live-event consumer group on {url}: {error}"
+                ) from None
         except (RedisError, OSError) as error:
             where = _where(client)
             await client.aclose()
@@ -185,19 +186,14 @@ class RedisEventQueue:
                 "OCEAN__LIVE_EVENTS__QUEUE_URL to sqlite:///PATH"
             ) from None
         reader = _client(url, retries=0)
-        return cls(client, integration, reclaim=reclaim, consumer=name, reader=reader,
-                   said_alive=consumer is None)  # fmt: skip
-
-    @property
-    def consumer(self) -> str:
-        """This replica's name in the consumer group."""
-        return self._consumer
+        return cls(client, integration, reclaim=reclaim, consumer=consumer or socket.gethostname(),
+                   reader=reader)  # fmt: skip
 
     def _key_list(self, key: str | None) -> str:
         return f"{self._prefix}:key:{key or ''}"
 
     def _alive(self, consumer: str) -> str:
-        return _alive_key(self._prefix, consumer)
+        return f"{self._prefix}:alive:{consumer}"
 
     async def _call(self, action: Callable[[], Awaitable[T]]) -> T:
         """``action`` against Redis; recreates a vanished consumer group once, and turns
@@ -415,45 +411,12 @@ class RedisEventQueue:
             if self._beating is not None:
                 self._beating.cancel()
                 await asyncio.wait([self._beating])
-            if self._beating is not None or self._said_alive:
                 with contextlib.suppress(RedisError, OSError):
                     await self._redis.delete(self._alive(self._consumer))
         finally:
             await self._redis.aclose()
             if self._reader is not self._redis:
                 await self._reader.aclose()
-
-
-async def _group(client: redis.Redis, url: str, integration: str) -> None:
-    """Create the integration's stream and consumer group, unless they exist."""
-    try:
-        await client.xgroup_create(
-            f"ocean:{integration}:events:stream", _GROUP, id="0", mkstream=True
-        )
-    except ResponseError as error:
-        if "BUSYGROUP" not in str(error):
-            raise StoreError(
-                f"cannot create the live-event consumer group on {url}: {error}"
-            ) from None
-
-
-def _alive_key(prefix: str, consumer: str) -> str:
-    """The key that says ``consumer`` is alive while it is there."""
-    return f"{prefix}:alive:{consumer}"
-
-
-async def _free_name(client: redis.Redis, integration: str, reclaim: float) -> str:
-    """The host name, taken as this replica's name unless a live consumer says it is
-    alive under it (another process on this host, or one that died less than ``reclaim``
-    seconds ago, whose events are claimed once it is silent): then the host name and the
-    process id, as two replicas of one name would apply a key's events at once."""
-    name = socket.gethostname()
-    alive = _alive_key(f"ocean:{integration}:events", name)
-    if await client.set(alive, 1, nx=True, px=int(reclaim * 1000)):
-        return name
-    _log.info("live-event queue: %s is taken by a live consumer; this one is %s-%d",
-              name, name, os.getpid())  # fmt: skip
-    return f"{name}-{os.getpid()}"
 
 
 def _event(stream_id: str, fields: dict[bytes, bytes]) -> QueuedEvent:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import socket
 from collections.abc import Callable
 
 from ocean.live.queue import QueuedEvent
@@ -131,19 +129,3 @@ async def test_an_event_a_live_replica_applies_for_long_is_not_claimed_by_anothe
         [("a", 1), ("b", 2)],
         [("a", 1), ("a", 2)],
     ), "event 1 applied once, by the replica it was given to, and before event 2"
-
-
-async def test_replicas_on_one_host_take_names_of_their_own(integration: str) -> None:
-    """Two replicas of one name would apply a key's events at once: the second on a host
-    adds its process id, and the host's name is free again once the first has closed."""
-    first = await RedisEventQueue.open(REDIS_URL, integration)
-    second = await RedisEventQueue.open(REDIS_URL, integration)
-    names = (first.consumer, second.consumer)
-    await first.close()
-    await second.close()
-    restarted = await RedisEventQueue.open(REDIS_URL, integration)
-    await restarted.close()
-
-    host = socket.gethostname()
-    assert names == (host, f"{host}-{os.getpid()}")
-    assert restarted.consumer == host
