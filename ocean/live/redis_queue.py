@@ -32,6 +32,7 @@ import functools
 import logging
 import socket
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -49,35 +50,44 @@ from ocean.store.group_commit import GroupCommit
 
 # The scripts take a group of events at once (one command however many: redis-py's
 # packing and parsing of a command per event was a third of a replica's CPU per event).
-# Puts: KEYS[1] the stream, KEYS[1 + i] event i's key list; five ARGV per event.
+# Each group's script says it ran under a key of its own (KEYS[2], kept _ONCE_SECONDS): the
+# client sends a script again on a new connection when the reply was lost, and a group run
+# twice would queue (or bury) its events twice; run again, it answers what it answered.
+# Puts: KEYS[1] the stream, KEYS[2] the group's, KEYS[2 + i] event i's key list; five ARGV
+# per event, then the seconds to keep KEYS[2].
 _PUT = """
+local ran = redis.call('GET', KEYS[2])
+if ran then return cjson.decode(ran) end
 local ids = {}
-for i = 1, #KEYS - 1 do
+for i = 1, #KEYS - 2 do
     local a = (i - 1) * 5
     local id = redis.call('XADD', KEYS[1], '*', 'path', ARGV[a + 1], 'payload', ARGV[a + 2],
         'headers', ARGV[a + 3], 'key', ARGV[a + 4], 'received', ARGV[a + 5])
-    if ARGV[a + 4] ~= '' then redis.call('RPUSH', KEYS[i + 1], id) end
+    if ARGV[a + 4] ~= '' then redis.call('RPUSH', KEYS[i + 2], id) end
     ids[i] = id
 end
+redis.call('SET', KEYS[2], cjson.encode(ids), 'EX', ARGV[#ARGV])
 return ids
 """
-# Finishes: KEYS[1] the stream, KEYS[2] the dead-letter stream, KEYS[2 + i] event i's key
-# list; ARGV[1] the group, then eight per event (id, error: empty when done, and what a
-# buried event keeps).
+# Finishes: KEYS[1] the stream, KEYS[2] the dead-letter stream, KEYS[3] the group's,
+# KEYS[3 + i] event i's key list; ARGV[1] the group, ARGV[2] the seconds to keep KEYS[3],
+# then eight per event (id, error: empty when done, and what a buried event keeps).
 _FINISH = """
-for i = 1, #KEYS - 2 do
-    local a = 1 + (i - 1) * 8
+if redis.call('EXISTS', KEYS[3]) == 1 then return #KEYS - 3 end
+redis.call('SET', KEYS[3], 1, 'EX', ARGV[2])
+for i = 1, #KEYS - 3 do
+    local a = 2 + (i - 1) * 8
     local id = ARGV[a + 1]
     redis.call('XACK', KEYS[1], ARGV[1], id)
     redis.call('XDEL', KEYS[1], id)
-    if redis.call('LINDEX', KEYS[i + 2], 0) == id then redis.call('LPOP', KEYS[i + 2]) end
+    if redis.call('LINDEX', KEYS[i + 3], 0) == id then redis.call('LPOP', KEYS[i + 3]) end
     if ARGV[a + 2] ~= '' then
         redis.call('XADD', KEYS[2], '*', 'path', ARGV[a + 3], 'payload', ARGV[a + 4],
             'headers', ARGV[a + 5], 'key', ARGV[a + 6], 'received', ARGV[a + 7],
             'attempts', ARGV[a + 8], 'error', ARGV[a + 2])
     end
 end
-return #KEYS - 2
+return #KEYS - 3
 """
 # A consumer that holds nothing and does not say it is alive (KEYS[2]) leaves the group
 # (KEYS[1]; ARGV: the group, the consumer), checked and done at once: a replica restarting
@@ -93,6 +103,8 @@ local heads = {}
 for i = 1, #KEYS do heads[i] = redis.call('LINDEX', KEYS[i], 0) == ARGV[i] and 1 or 0 end
 return heads
 """
+_ONCE_SECONDS = 300
+"""How long a group's script remembers it ran (longer than a command is sent again)."""
 _GROUP = "workers"
 _Arg = bytes | str | int | float
 _Call = tuple[str, list[_Arg]]
@@ -147,11 +159,18 @@ class RedisEventQueue:
         self._put, self._finish = client.register_script(_PUT), client.register_script(_FINISH)
         self._heads, self._forget = client.register_script(_HEADS), client.register_script(_FORGET)
         self._puts: GroupCommit[_Call, Any] = GroupCommit(
-            lambda calls: self._call(lambda: self._grouped(self._put, [self._stream], [], calls))
+            lambda calls: self._call(
+                lambda: self._grouped(self._put, [self._stream, self._once()], [], calls, last=True)
+            )
         )
         self._finishes: GroupCommit[_Call, Any] = GroupCommit(
             lambda calls: self._call(
-                lambda: self._grouped(self._finish, [self._stream, self._dead], [_GROUP], calls)
+                lambda: self._grouped(
+                    self._finish,
+                    [self._stream, self._dead, self._once()],
+                    [_GROUP, _ONCE_SECONDS],
+                    calls,
+                )
             )
         )
         self._buffer: dict[str, QueuedEvent] = {}
@@ -244,14 +263,27 @@ class RedisEventQueue:
         event.id = _text(await self._puts.submit((self._key_list(key), args)))
         return event
 
+    def _once(self) -> str:
+        """A key of its own for one group's script (see :data:`_PUT`)."""
+        return f"{self._prefix}:ran:{uuid.uuid4().hex}"
+
     async def _grouped(
-        self, script: AsyncScript, keys: list[str], args: list[_Arg], calls: list[_Call]
+        self,
+        script: AsyncScript,
+        keys: list[str],
+        args: list[_Arg],
+        calls: list[_Call],
+        *,
+        last: bool = False,
     ) -> list[Any]:
         """``script`` run once for the events arriving or finishing while the previous
-        group was under way: ``keys`` and ``args``, then each event's. Each event gets the
-        script's answer for it (a list), or its count."""
+        group was under way: ``keys`` and ``args``, then each event's (and, ``last``,
+        :data:`_ONCE_SECONDS`). Each event gets the script's answer for it (a list), or
+        its count."""
         keys = keys + [key for key, _ in calls]
         args = args + [arg for _, event in calls for arg in event]
+        if last:
+            args.append(_ONCE_SECONDS)
         answer = await script(keys=keys, args=args)
         return list(answer) if isinstance(answer, list) else [answer] * len(calls)
 

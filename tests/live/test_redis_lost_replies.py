@@ -1,5 +1,6 @@
 """A Redis connection that drops between Redis running a command and the replica reading
-its reply: what the command handed to this replica is not lost in its pending list.
+its reply: what the command handed to this replica is not lost in its pending list, and a
+group of puts or burials sent again is stored once.
 
 A TCP relay between the queue and the real Redis drops the reply of one chosen command and
 closes the connection, as a network failure, a proxy or a failover does. redis-py sends a
@@ -118,3 +119,28 @@ async def test_events_a_read_handed_out_before_its_reply_was_lost_are_still_take
         assert await queue.depth() == 0, "accepted events stay in the stream, never applied"
     finally:
         await queue.close()
+
+
+@pytest.mark.parametrize("what", ["put", "burial"])
+async def test_a_group_sent_again_after_its_reply_was_lost_is_stored_once(
+    integration: str, relay: _Relay, what: str
+) -> None:
+    """The client sends the group's script again on a new connection: run twice, it would
+    queue the event twice (applied twice), or bury it twice (revived twice)."""
+    url = f"redis://127.0.0.1:{relay.port}/0"
+    queue = await RedisEventQueue.open(url, integration, consumer="replica-a")
+    try:
+        await queue.put("/hook", {"n": 0}, {}, None)  # (the scripts loaded)
+        if what == "burial":
+            (event,) = await queue.take(10, timeout=0.05)
+        relay.drop_reply_to = b"EVALSHA"  # Redis runs it; the reply is lost
+        if what == "put":
+            await queue.put("/hook", {"n": 1}, {}, "ticket-1")
+        else:
+            await queue.bury(event, "the API answered 500")
+        assert relay.dropped.is_set()
+        stored = await queue.depth() if what == "put" else len(await queue.dead())
+    finally:
+        await queue.close()
+
+    assert stored == (2 if what == "put" else 1)
