@@ -170,18 +170,22 @@ class Ownership:
 
     async def check_delete(
         self, principal: Principal, keys: list[EntityKey], *, delete_dependents: bool
-    ) -> None:
+    ) -> list[EntityKey] | None:
         """As :meth:`check`, and with ``delete_dependents`` every entity the delete would
-        cascade to (those relating to ``keys``, transitively) must be its own too."""
+        cascade to (those relating to ``keys``, transitively) must be its own too: then
+        those checked, ``keys`` and all they lead to (None: an admin's, or no cascade). The
+        deletion must take no more than those: an entity written meanwhile relating to
+        one of them was not checked."""
         await self.check(principal, keys, "delete")
         if principal.admin or not delete_dependents:
-            return
+            return None
         seen, frontier = set(keys), list(dict.fromkeys(keys))
         while frontier:
             found = await self.store.dependents(frontier, after="9999")
             frontier = sorted(set().union(*found.of.values()) - seen) if found.of else []
             seen.update(frontier)
             await self.check(principal, frontier, "delete the entities relating to these")
+        return sorted(seen)
 
 
 def _owned_by(principal: Principal, key: EntityKey, datasources: list[str]) -> str:

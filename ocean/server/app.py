@@ -214,7 +214,12 @@ class _Routes:
         if flag(request, "validation_only"):  # refused as the write would be, nothing written
             definition = await self.reader.blueprint(blueprint)
             outcomes = await self.gateway.validate(
-                caller, entities, definition, create_only=create_only
+                caller,
+                entities,
+                definition,
+                create_only=create_only,
+                merge=flag(request, "merge"),
+                create_missing_related=flag(request, "create_missing_related_entities"),
             )
         else:
             outcomes = await self.gateway.upsert(

@@ -115,6 +115,8 @@ class EntityRoutes:
                 [entity],  # type: ignore[list-item]
                 definition,
                 create_only=create_only,
+                merge=not create_only and flag(request, "merge"),
+                create_missing_related=flag(request, "create_missing_related_entities"),
             )
             return (
                 JSON({"ok": True, "entity": entity}) if verdict.ok else failed_write(verdict.error)

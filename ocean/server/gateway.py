@@ -32,9 +32,11 @@ from ocean.store.base import (
 )
 from ocean.store.blocked import kept_in_use
 from ocean.store.blueprint_removal import DeletesBlueprints
+from ocean.store.entity_rules import EntityRules
+from ocean.store.plan import missing_error
 from ocean.store.search_values import ResolvesSearches, has_searches, resolved_in
 from ocean.store.validation import identifier_problem
-from ocean.store.writes import merged
+from ocean.store.writes import entity_of, merged
 from ocean.types import Entity, EntityKey
 
 _ACTIONS = {"created": "CREATE", "updated": "UPDATE"}
@@ -109,14 +111,41 @@ class WriteGateway:
         blueprint: dict[str, Any],
         *,
         create_only: bool = False,
+        merge: bool = False,
+        create_missing_related: bool = False,
     ) -> list[WriteOutcome]:
         """``validation_only=true``: each entity's outcome as :meth:`upsert` would answer it,
         nothing written: refused as the caller may not write it (``forbidden``), as it exists
-        when only creating (``conflict``), or as ``blueprint``'s rules find it invalid; those
-        that pass are ``unchanged``."""
-        allowed, denied, _ = await self._screened(caller, entities, create_only=create_only)
-        outcomes = verdicts([entities[i] for i in allowed], blueprint)
+        when only creating (``conflict``), as ``blueprint``'s rules find it invalid (with
+        ``merge``, the sent fields merged over the stored entity, as the write checks it),
+        or as a relation target does not exist (``not_found``, unless
+        ``create_missing_related``); those that pass are ``unchanged``."""
+        allowed, denied, before = await self._screened(caller, entities, create_only=create_only)
+        rules = EntityRules(blueprint)
+        checked = [_as_written(entities[i], before, rules, merge) for i in allowed]
+        outcomes = verdicts(checked, blueprint)
+        if not create_missing_related:
+            await self._missing_targets(outcomes, checked, rules)
         return _with_refused(entities, allowed, outcomes, denied) if denied else outcomes
+
+    async def _missing_targets(
+        self, outcomes: list[WriteOutcome], entities: list[Entity], rules: EntityRules
+    ) -> None:
+        """Fail (``not_found``, as the write does) each valid entity relating to an entity
+        that does not exist."""
+        edges = {o.index: rules.edges(dict(entities[o.index])) for o in outcomes if o.ok}
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for found in edges.values():
+            for _, target_blueprint, target in found:
+                wanted[target_blueprint].add(target)
+        existing: set[EntityKey] = set()
+        for target_blueprint, identifiers in wanted.items():
+            stored = await self.store.get_entities(target_blueprint, sorted(identifiers))
+            existing |= {(target_blueprint, identifier) for identifier in stored}
+        for outcome in outcomes:
+            missing = {(bp, t) for _, bp, t in edges.get(outcome.index, [])} - existing
+            if missing and (error := missing_error(edges[outcome.index], missing)) is not None:
+                outcome.status, outcome.error = "failed", error
 
     async def delete(
         self, caller: Caller, keys: list[EntityKey], *, delete_dependents: bool, whole: bool = False
@@ -125,15 +154,21 @@ class WriteGateway:
         :class:`~ocean.errors.ForbiddenError` when any is not the caller's to delete.
         ``whole`` (without ``delete_dependents``): none when any would be kept, those named
         in ``blocked`` (an entity related to meanwhile is still kept alone)."""
+        checked = None
         if caller.principal is not None:
-            await self.ownership.check_delete(
+            checked = await self.ownership.check_delete(
                 caller.principal, keys, delete_dependents=delete_dependents
             )
         if whole and not delete_dependents:
             found = await self.store.dependents(keys, after=now_iso())
             if blocked := kept_in_use(set(keys), found.of):
                 return DeleteResult(deleted=[], blocked=blocked)
-        result = await self.store.delete_entities(keys, delete_dependents=delete_dependents)
+        if checked is not None:
+            # the cascade as checked, no further: what relates to it since is not the
+            # caller's to delete, and keeps what it relates to (answered as kept)
+            result = await self.store.delete_entities(checked, delete_dependents=False)
+        else:
+            result = await self.store.delete_entities(keys, delete_dependents=delete_dependents)
         await self._audit(
             [
                 _entry(caller, "DELETE", "entity", (blueprint, identifier), {})
@@ -237,6 +272,19 @@ def _with_refused(
         for i, why in denied.items()
     ]
     return sorted([*outcomes, *refused], key=lambda o: o.index)
+
+
+def _as_written(
+    entity: Entity, before: dict[EntityKey, Entity], rules: EntityRules, merge: bool
+) -> Entity:
+    """``entity`` as a write would check it: with ``merge``, its fields over the stored
+    entity's (what the blueprint still defines of it), else as sent."""
+    stored = before.get(_key(entity)) if merge else None
+    if stored is None:
+        return entity
+    sent = {k: v for k, v in entity.items() if k not in ("identifier", "blueprint")}
+    body = merged(rules.defined(dict(entity_of(dict(stored)))), sent)
+    return body | {"identifier": entity["identifier"], "blueprint": entity.get("blueprint")}  # type: ignore[return-value]
 
 
 def _key(entity: Entity) -> EntityKey:

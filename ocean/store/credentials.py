@@ -95,6 +95,12 @@ def checked_role(role: str, integration: str | None) -> tuple[str, str | None]:
             "an integration credential is bound to one integration: pass --integration "
             "IDENTIFIER (the identifier the integration runs with)"
         )
+    if integration and "/" in integration:
+        raise CredentialError(
+            f"an integration identifier holds no '/' (got {integration!r}): a datasource "
+            "(port-ocean/{type}/{version}/{identifier}/{exporter}) names the integration "
+            "between slashes, so it would be read as another's"
+        )
     if role != INTEGRATION and integration:
         raise CredentialError(
             f"--integration binds only integration credentials; a {role} credential is not "

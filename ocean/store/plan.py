@@ -93,7 +93,7 @@ class BatchPlan:
         for write in self.writes:
             if write.key in copies:
                 kept.append(write)  # planned again below
-            elif error := _missing_error(self.edges[write.key], missing):
+            elif error := missing_error(self.edges[write.key], missing):
                 self.outcomes.append(_failed(write.index, write.key, error))
                 if write.before is None:
                     gone.add(write.key)
@@ -181,7 +181,7 @@ class Copies:
                 outcomes.append(result)
                 continue
             write, written_edges = result
-            if error := _missing_error(written_edges, missing):
+            if error := missing_error(written_edges, missing):
                 outcomes.append(_failed(index, key, error))
                 continue
             if last is not None:
@@ -207,7 +207,7 @@ def _failed(index: int, key: EntityKey, error: str) -> WriteOutcome:
     return WriteOutcome(index, key[1], key[0], "failed", error=error)
 
 
-def _missing_error(edges: list[Edge], missing: set[EntityKey]) -> str | None:
+def missing_error(edges: list[Edge], missing: set[EntityKey]) -> str | None:
     absent = [
         f"relation {name!r} targets {bp} {target!r}, which does not exist"
         for name, bp, target in edges

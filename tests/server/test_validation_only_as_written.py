@@ -1,0 +1,49 @@
+"""``validation_only=true`` answers what the same write would answer (the contract: it
+"runs every check without writing"): a merge is checked merged over the stored entity,
+and a relation to an entity that does not exist is the write's 404 ``not_found``, on the
+single and the bulk route, over SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import httpx
+
+_MERGE = "upsert=true&merge=true"
+
+
+async def test_validation_only_checks_a_merge_over_the_stored_entity(
+    api: httpx.AsyncClient,
+) -> None:
+    body = {"identifier": "api", "title": "Renamed"}  # owner (required) is kept by the merge
+    single = f"/v1/blueprints/service/entities?{_MERGE}"
+    bulk = f"/v1/blueprints/service/entities/bulk?{_MERGE}"
+
+    checked = await api.post(f"{single}&validation_only=true", json=body)
+    checked_bulk = await api.post(f"{bulk}&validation_only=true", json={"entities": [body]})
+    written = await api.post(single, json=body)
+
+    assert written.status_code == 201, written.text
+    assert checked.status_code == 200, checked.text
+    assert checked_bulk.status_code == 200, checked_bulk.text
+    assert checked_bulk.json()["errors"] == []
+
+
+async def test_validation_only_refuses_a_missing_relation_target_as_the_write_does(
+    api: httpx.AsyncClient,
+) -> None:
+    body = {"identifier": "new", "title": "New", "relations": {"owner": "nobody"}}
+    single = "/v1/blueprints/service/entities?upsert=true"
+    bulk = "/v1/blueprints/service/entities/bulk?upsert=true"
+
+    checked = await api.post(f"{single}&validation_only=true", json=body)
+    checked_bulk = await api.post(f"{bulk}&validation_only=true", json={"entities": [body]})
+    written = await api.post(single, json=body)
+
+    assert (written.status_code, written.json()["error"]) == (404, "not_found")
+    assert (checked.status_code, checked.json()["error"]) == (404, "not_found")
+    assert [(e["statusCode"], e["error"]) for e in checked_bulk.json()["errors"]] == [
+        (404, "not_found")
+    ]
+    created = await api.post(
+        f"{single}&validation_only=true&create_missing_related_entities=true", json=body
+    )
+    assert created.status_code == 200, created.text
