@@ -90,12 +90,8 @@ class _Pending:
     size: int = 0
     """Entities mapped, and raw items handed over."""
     fetched: list[float] = field(default_factory=list)
-    """When each page was fetched (each one in the resync's :class:`Fetches`)."""
-
-    @property
-    def since(self) -> float:
-        """When the first of these pages was fetched (newest data wins, see Freshness)."""
-        return self.fetched[0] if self.fetched else 0.0
+    """When each page was fetched (each one in the resync's :class:`Fetches`): its entities
+    are claimed as of then (newest data wins, see Freshness)."""
 
     def add(self, page: _Mapped | _Handed, size: int, fetched_at: float) -> None:
         self.pages.append(page)
@@ -340,18 +336,18 @@ class _Pipeline:
         self.writing += pending.size
         try:
             if all(type(page) is _Mapped for page in pending.pages):
-                outcomes, summaries, entities = await _write_mapped(
+                outcomes, summaries, entities, times = await _write_mapped(
                     job, pending, kind, searches=self.resource.searches
                 )
             else:
-                (outcomes, summaries), entities = await self._write_handed(pending), []
+                (outcomes, summaries), entities, times = await self._write_handed(pending), [], 0.0
         finally:
             self.writing -= pending.size
         kind.load_seconds += time.perf_counter() - started
         if self.tally.produced is not None:
             self.tally.produced.written(outcomes)
         held = self.tally.held
-        counted = outcomes if held is None else held.hold(kind, entities, outcomes, pending.since)
+        counted = outcomes if held is None else held.hold(kind, entities, outcomes, times)
         if self.fetches is not None:  # claimed (those held are held on, by the resync)
             for fetched_at in pending.fetched:
                 self.fetches.done(fetched_at)
@@ -465,16 +461,23 @@ def _remember_keys(keys: Collection[tuple[Any, Any]], tally: Tally, produced: se
 
 async def _write_mapped(
     job: ResyncJob, pending: _Pending, kind: KindReport, *, searches: bool = False
-) -> tuple[list[WriteOutcome], list[MapSummary] | None, list[Entity]]:
+) -> tuple[list[WriteOutcome], list[MapSummary] | None, list[Entity], list[float] | float]:
     """Write pages mapped here: the outcomes, the pages' summaries unless live data
-    claimed some of their entities (then the outcomes no longer line up with pages), and
-    the entities written."""
-    pages = [page for page in pending.pages if type(page) is _Mapped]
+    claimed some of their entities (then the outcomes no longer line up with pages), the
+    entities written and, with live data, when the data of each was fetched (each page
+    claims its entities as of its own fetch: a page fetched after a live event's data is
+    newer than it; without, when the first page was)."""
+    pages = [page for page in pending.pages if type(page) is _Mapped]  # (each one is)
     everything = entities = [entity for page in pages for entity in page.entities]
+    times: list[float] | float = pending.fetched[0] if pending.fetched else 0.0
     async with job.freshness.lock if job.freshness is not None else contextlib.nullcontext():
         if job.freshness is not None:
-            entities, newer = job.freshness.claim(entities, pending.since)
-            kind.unchanged += newer
+            entities, times = [], []
+            for page, at in zip(pages, pending.fetched, strict=True):
+                kept, newer = job.freshness.claim(page.entities, at)
+                entities += kept
+                times += [at] * len(kept)
+                kind.unchanged += newer
         whole = len(entities) == len(everything)
         prepared = _joined([page.prepared for page in pages]) if whole else None
         outcomes = await write_entities(
@@ -485,7 +488,7 @@ async def _write_mapped(
             prepared=prepared,
             searches=searches,
         )
-    return outcomes, [page.summary for page in pages] if whole else None, entities
+    return outcomes, [page.summary for page in pages] if whole else None, entities, times
 
 
 def _joined(pages: list[PreparedBatch | None]) -> PreparedBatch | None:

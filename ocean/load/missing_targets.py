@@ -43,28 +43,46 @@ Held = tuple[KindReport, Entity, float]
 class HeldForTargets:
     """A resync's entities waiting for their relation targets, with their kinds."""
 
-    held: list[Held] = field(default_factory=list)
+    held: list[Held | None] = field(default_factory=list)
+    """What is held, in the order held (None: a copy superseded since)."""
     fetches: Fetches | None = None
     """When the held entities' data was fetched, while live data may race them (see
     :class:`Freshness`): open until :meth:`write` has claimed them."""
+    _places: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    """Where each key a kind holds is in ``held``: a later copy of it from the same kind
+    replaces it (held again, or written meanwhile: the later copy wins, as in one write)."""
 
     def hold(
         self,
         kind: KindReport,
         entities: list[Entity],
         outcomes: list[WriteOutcome],
-        fetched_at: float,
+        fetched_at: float | list[float],
     ) -> list[WriteOutcome]:
         """Hold the entities a write refused for a missing target (while there is room),
-        fetched at ``fetched_at``; the outcomes to count now: the others."""
-        counted = []
+        fetched at ``fetched_at`` (or each at its own, in the order of ``entities``); the
+        outcomes to count now: the others. An entity the same kind held before under the
+        same key is dropped once a later copy is written or held (counted unchanged, as a
+        held entity newer data was written for): the later copy wins, as in one write; a
+        later copy that failed otherwise leaves it held, as a write keeps the copy before."""
+        counted, earliest = [], None
         for outcome in outcomes:
-            if _missing_target(outcome) and len(self.held) < HELD_AT_MOST:
-                self.held.append((kind, entities[outcome.index], fetched_at))
+            key = (id(kind), str(outcome.blueprint), str(outcome.identifier))
+            missing = _missing_target(outcome)
+            place = self._places.pop(key, None) if outcome.ok or missing else None
+            if place is not None:  # an earlier copy, superseded
+                superseded, self.held[place] = self.held[place], None
+                assert superseded is not None
+                superseded[0].unchanged += 1
+            if missing and len(self._places) < HELD_AT_MOST:
+                at = fetched_at[outcome.index] if isinstance(fetched_at, list) else fetched_at
+                earliest = at if earliest is None else min(earliest, at)
+                self._places[key] = len(self.held)
+                self.held.append((kind, entities[outcome.index], at))
             else:
                 counted.append(outcome)
-        if self.fetches is not None and len(counted) < len(outcomes):
-            self.fetches.add(fetched_at)
+        if self.fetches is not None and earliest is not None:
+            self.fetches.add(earliest)
         return counted
 
     async def write(
@@ -74,7 +92,7 @@ class HeldForTargets:
         its kind; a kind with one still failing fails. With live data (``freshness``), an
         entity written since from newer data is left as it is (counted unchanged)."""
         try:
-            if self.held:
+            if self._places:
                 await self._write(store, owner, mapping, freshness)
         finally:
             self.close()
@@ -87,7 +105,8 @@ class HeldForTargets:
     async def _write(
         self, store: Store, owner: Owner, mapping: PortAppConfig, freshness: Freshness | None
     ) -> None:
-        held, self.held, failed = in_relation_order(self.held), [], 0
+        held = in_relation_order([one for one in self.held if one is not None])
+        self.held, self._places, failed = [], {}, 0
         for start in range(0, len(held), WRITTEN_AT_ONCE):
             async with freshness.lock if freshness is not None else contextlib.nullcontext():
                 chunk = _fresh(held[start : start + WRITTEN_AT_ONCE], freshness)

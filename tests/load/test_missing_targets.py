@@ -166,3 +166,25 @@ async def test_a_held_entity_does_not_undo_a_newer_live_write_of_it(tmp_path: Pa
     finally:
         await store.close()
     assert found["x"]["title"] == "live"
+
+
+@pytest.mark.parametrize("apart", [False, True], ids=["one write", "two writes"])
+async def test_a_later_copy_of_a_key_is_not_undone_by_its_earlier_held_copy(
+    workspace: Workspace, catalog: str, apart: bool
+) -> None:
+    """A key mapped twice by one kind, its earlier copy refused for a missing relation
+    target and held: the later copy, written meanwhile, is what stays (as the catalog does
+    for a key sent twice in one write)."""
+    workspace.set_mapping(_services_before_teams())
+    older = {**services(1)[0], "stars": 1, "team": "core"}  # core: made by the later kind
+    newer = {**services(1)[0], "stars": 2, "team": None}
+    filler = [{**s, "team": None} for s in services(1200, start=10)] if apart else []
+    workspace.set_data(services=[[older, *filler], [newer]], teams=TEAMS)
+
+    report = await workspace.sail(catalog)
+
+    stored = await workspace.entities("service", catalog)
+    assert stored["svc-0"]["properties"]["stars"] == 2
+    assert stored["svc-0"]["relations"]["team"] is None
+    kind = report.kinds[0]
+    assert (kind.failed, kind.errors, kind.status) == (0, [], "completed")
