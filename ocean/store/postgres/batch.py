@@ -48,8 +48,8 @@ from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
 from ocean.store.postgres.rows import Rows, existing, placeholders, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
-from ocean.store.writes import PreparedBatch, WriteOutcomes, versioned
-from ocean.types import EntityKey
+from ocean.store.writes import PreparedBatch, WriteOutcomes, prepare, versioned
+from ocean.types import Entity, EntityKey
 
 _ASK = (
     "SELECT 0, identifier, version::text, NULL::text, NULL::bigint FROM blueprints "
@@ -64,6 +64,8 @@ _DEADLOCKS = 3
 """Times a write rolled back by the server to break a deadlock is made again."""
 BESIDE = 2
 """At most this many writes of new rows only in their transactions at once, per store."""
+RULE_CHANGES = 3
+"""Times a write is prepared again by rules read since it was prepared."""
 _MODES = ("unasked", "asked", "upserted")
 """How a write is made, each the fallback of the one before when a row it copies exists:
 without asking which keys are stored, asking (the new rows copied), every row upserted."""
@@ -121,14 +123,28 @@ class Line:
     :attr:`Turn.ended`: the write called after the last of them may join them."""
 
     running: dict[asyncio.Future[None], Claim] = field(default_factory=dict)
+    joined: dict[asyncio.Future[None], tuple[int, Claim]] = field(default_factory=dict)
+    """Those that joined and have neither committed nor given up, with their
+    :attr:`Turn.number`: one that failed in its transaction (to be made again) still comes
+    before the writes called after it."""
     moved: asyncio.Future[None] | None = None
     """Done when one joins or leaves."""
 
-    def room_for(self, claim: Claim) -> bool:
-        """Whether a write of ``claim`` may run beside those running: fewer than
-        :data:`BESIDE` run, and each is apart from it."""
+    def room_for(self, claim: Claim, number: int = 0) -> bool:
+        """Whether a write of ``claim`` (called ``number``-th) may run beside those running:
+        fewer than :data:`BESIDE` run, and each is apart from it, as is each called before
+        it that joined and is to be made again (not one called after: that one waits for
+        it)."""
         running = self.running
-        return len(running) < BESIDE and all(other.apart(claim) for other in running.values())
+        return (
+            len(running) < BESIDE
+            and all(other.apart(claim) for other in running.values())
+            and all(
+                other.apart(claim)
+                for ended, (before, other) in self.joined.items()
+                if before < number and not ended.done()
+            )
+        )
 
     def changes(self) -> asyncio.Future[None]:
         """A future done when a write joins or leaves."""
@@ -136,12 +152,19 @@ class Line:
             self.moved = asyncio.get_running_loop().create_future()
         return self.moved
 
-    def join(self, ended: asyncio.Future[None], claim: Claim) -> None:
+    def join(self, ended: asyncio.Future[None], claim: Claim, number: int = 0) -> None:
         self.running[ended] = claim
+        self.joined[ended] = (number, claim)
         self._moved()
 
     def leave(self, ended: asyncio.Future[None]) -> None:
         if self.running.pop(ended, None) is not None:
+            self._moved()
+
+    def settle(self, ended: asyncio.Future[None]) -> None:
+        """Committed, or given up: nothing it writes is still to come."""
+        self.leave(ended)
+        if self.joined.pop(ended, None) is not None:
             self._moved()
 
     def _moved(self) -> None:
@@ -158,6 +181,8 @@ class Turn:
     before: asyncio.Future[None] | None
     ended: asyncio.Future[None]
     line: Line
+    number: int = 0
+    """Its place in call order."""
 
     async def wait(self, claim: Claim | None = None) -> None:
         """Wait for the write before to end; a write of new rows only (``claim``) starts as
@@ -169,22 +194,29 @@ class Turn:
                 waits.append(self.before)  # (a shared future: not cancelled with the waiter)
             await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         if claim is not None:
-            self.line.join(self.ended, claim)
+            self.line.join(self.ended, claim, self.number)
 
     def _may_start(self, claim: Claim | None) -> bool:
         before = self.before
         ahead_ended = before is None or before.done()
         if claim is None:
             return ahead_ended
-        return (ahead_ended or before in self.line.running) and self.line.room_for(claim)
+        return (ahead_ended or before in self.line.running) and self.line.room_for(
+            claim, self.number
+        )
 
     def leave(self) -> None:
         """Out of its transaction (committed, or failed): no longer beside anything."""
         self.line.leave(self.ended)
 
+    def committed(self) -> None:
+        """Committed: the writes after it may write what it wrote."""
+        self.line.settle(self.ended)
+
     def end(self) -> None:
         """End this turn, once the write before has ended too: a write that failed or was
         cancelled while it waited must not let the next one overtake the one before."""
+        self.line.settle(self.ended)
         if self.before is not None and not self.before.done():
             self.before.add_done_callback(lambda _: self._ended())
         else:
@@ -202,6 +234,8 @@ class Batches:
 
     fresh: set[tuple[str, ...]] = field(default_factory=set)
     last: asyncio.Future[None] | None = None
+    called: int = 0
+    """Writes called so far (each turn's number)."""
     targets: KnownTargets = field(default_factory=KnownTargets)
     line: Line = field(default_factory=Line)
     clock: ServerClock = field(default_factory=ServerClock)
@@ -214,9 +248,32 @@ class Batches:
 
     def turn(self) -> Turn:
         """A place in line for a write called now (its caller ends it)."""
-        turn = Turn(self.last, asyncio.get_running_loop().create_future(), self.line)
+        self.called += 1
+        turn = Turn(self.last, asyncio.get_running_loop().create_future(), self.line, self.called)
         self.last = turn.ended
         return turn
+
+    async def write_by_rules(
+        self,
+        pool: asyncpg.Pool,
+        known: KnownRules,
+        entities: list[Entity],
+        prepared: PreparedBatch,
+        options: dict[str, bool],
+        owner: int,
+        turn: Turn,
+    ) -> list[WriteOutcome]:
+        """:meth:`write`, prepared again from ``entities`` when a blueprint changed since
+        ``prepared`` was (by another process): by the rules read again then, or by those
+        another write read meanwhile; at most :data:`RULE_CHANGES` times."""
+        for _ in range(RULE_CHANGES):
+            try:
+                return await self.write(pool, known, prepared, options, owner, turn)
+            except ChangedRules:
+                if prepared.rules is known.rules:  # (else read again while this one waited)
+                    await known.read_from(pool)
+                prepared = prepare(entities, known.rules)
+        return await self.write(pool, known, prepared, options, owner, turn)
 
     async def write(
         self,
@@ -289,6 +346,7 @@ class _Write:
         named = targets if rows is not None else _named_targets(prepared)
         copies = rows is not None  # new rows only
         asked = self.targets.unknown(named)  # (learnt meanwhile: asked about, harmless)
+        known_at = self.targets.deletions  # the count the keys not asked about held at
         claim = self._claim(named, asked) if copies else None
         await turn.wait(claim)
         # (from here to its commit it may run beside another: Batches.write leaves on failure)
@@ -300,7 +358,9 @@ class _Write:
             keys = [] if mode == "unasked" else prepared.keys
             answer = await _ask(db, stamps, names, keys, asked)
             learnt = set(answer.found)  # what the store did not know
-            if self.targets.still(answer.deletions):
+            # (the write before may have learnt a newer count since ``asked`` was read:
+            # what was known at the older count may have gone)
+            if self.targets.still(answer.deletions) and known_at == answer.deletions:
                 answer.found |= named - asked
             else:  # an entity may have gone since: ask about the known ones too
                 learnt |= await existing(db, named - asked)
@@ -317,7 +377,7 @@ class _Write:
             if rows is None:
                 rows = Rows.of(_planned(plan), self.owner, version, self.clock.now(), copy=copy)
             await write(db, rows, self.owner, version)
-        turn.leave()  # committed: the next may join what still runs
+        turn.committed()  # the next may join what still runs, or write what it wrote
         outcomes, made = self._outcomes(plan, answer, version)
         if self.options["create_missing_related"]:
             made |= missing

@@ -2,9 +2,9 @@
 
 Writers to one blueprint are serialised with a transaction-scoped advisory lock, so a
 merge reads and writes the stored body without another writer slipping in between
-(writes of new rows only share it: :mod:`.batch`). A
-deletion takes the locks of every blueprint relating to what it deletes
-(:func:`.relations.delete_entities`), so no write adds a dependent it does not see.
+(writes of new rows only share it: :mod:`.batch`). A deletion takes the locks of every
+blueprint relating to what it deletes (:func:`.relations.delete_entities`), so no write
+adds a dependent it does not see.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
 from ocean.store.postgres.relations import delete_entities as delete_reaching
 from ocean.store.postgres.rows import existing
 from ocean.store.postgres.rules import (
-    ChangedRules,
     KnownRules,
     lock_blueprint_changes,
     lock_blueprints,
@@ -208,16 +207,9 @@ class PostgresStore:
                     await self._read_rules()
                 prepared = prepare(entities, self._known.rules)
             number = await self._owners.of(self._pool, owner)
-            try:
-                return await self._batches.write(
-                    self._pool, self._known, prepared, options, number, turn
-                )
-            except ChangedRules:  # another process changed a blueprint: check against it
-                await self._read_rules()
-                prepared = prepare(entities, self._known.rules)
-                return await self._batches.write(
-                    self._pool, self._known, prepared, options, number, turn
-                )
+            return await self._batches.write_by_rules(
+                self._pool, self._known, entities, prepared, options, number, turn
+            )
         finally:
             turn.end()
 
