@@ -95,7 +95,10 @@ class ActionsCatalog(ABC):
     async def lease_run(self, run_id: str, seconds: float) -> None:
         """Renew the lease an acknowledged run still holds for ``seconds``; 0 drops it (the
         run waits for an external system, with no deadline). A run that holds none (never
-        given one, dropped, or handed to an external run) is left without one."""
+        given one, dropped, or handed to an external run) is left without one. A run
+        claimed and not yet acknowledged keeps its claim ``seconds`` more while it is still
+        claimed (its runner queues it behind a run of its partition: no other claims it
+        meanwhile); Port has no such renewal."""
 
     @abstractmethod
     async def patch_run(self, run_id: str, patch: dict[str, Any]) -> dict[str, Any]:

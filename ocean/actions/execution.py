@@ -5,8 +5,9 @@ Before a run starts, an executor near its rate limit is waited for (a log line o
 each time, at most :data:`RATE_LIMIT_MAX_BACKOFF_SECONDS` per wait); then the run is
 acknowledged with a lease of the visibility timeout: the one atomic step that makes it this
 replica's (another replica's acknowledgement first: skipped). While it executes its lease
-is renewed every third of the visibility timeout, and the renewal is stopped before the run
-is reported; a replica killed mid-run lets the lease lapse and the run is failed by the
+is renewed every third of the visibility timeout until the run is reported (a read-back or
+a PATCH sent again does not outlast it; a renewal landing after the report gives no lease
+back); a replica killed mid-run lets the lease lapse and the run is failed by the
 next claim (:mod:`ocean.actions.catalog`). A node run holds no lease (Port has none), and as
 a node run cannot be read back, what its executor reported is what the run remembers
 (:attr:`~ocean.actions.run.Run.status`). A run's last line is only a line: one that cannot
@@ -30,10 +31,11 @@ import contextlib
 import logging
 import os
 import socket
+from collections.abc import Callable
 
 from ocean.actions.catalog import ActionsCatalog
 from ocean.actions.executor import Executor
-from ocean.actions.run import IN_PROGRESS, Run
+from ocean.actions.run import IN_PROGRESS, Run, ending
 from ocean.errors import ActionError, ActionFailedError, RunAlreadyAcknowledgedError
 from ocean.extract.trace import describe_error
 
@@ -59,23 +61,30 @@ class Execution:
         visibility_seconds: float,
         shutdown_seconds: float,
         stopping: asyncio.Event,
+        taking: Callable[[Run], None] | None = None,
     ) -> None:
         self.catalog, self.installation = catalog, installation
         self.visibility_seconds, self.shutdown_seconds = visibility_seconds, shutdown_seconds
         self.stopping = stopping
+        self.taking = taking
+        """Told just before a run is acknowledged (the manager stops keeping its claim)."""
         self.runner = f"{socket.gethostname()} pid {os.getpid()}"
 
-    async def execute(self, run: Run, executor: Executor) -> None:
+    async def execute(self, run: Run, executor: Executor) -> bool:
         """Wait for ``executor``'s rate limit, take ``run`` and execute it, reporting how
         it ended (skipped when another runner took it first), all within the executor's
-        ``run_scope``."""
+        ``run_scope``; whether it was taken here (False: not acknowledged, it is claimed
+        again once its claim lapses)."""
+        taken = False
         try:
             async with executor.run_scope(run):
                 if await self._wait_for_rate_limit(run, executor) and await self._ack(run):
+                    taken = True
                     await self._perform(run, executor)
         except Exception as error:  # entering or leaving the scope: nothing else raises
             _log.error("actions: the run scope of run %s failed: %s", run.id,
                        describe_error(error), exc_info=error)  # fmt: skip
+        return taken
 
     async def refuse(self, run: Run) -> None:
         """Take ``run`` and fail it: no executor is registered for its action."""
@@ -124,6 +133,8 @@ class Execution:
             await self.catalog.ack_run(run.id, self.visibility_seconds)
 
     async def _ack(self, run: Run) -> bool:
+        if self.taking is not None:
+            self.taking(run)
         try:
             await self._acknowledge(run)
         except RunAlreadyAcknowledgedError:
@@ -144,13 +155,20 @@ class Execution:
             message = f"Ocean stopped while the run was executing (it had {wait:g} s to end)"
             await asyncio.shield(self._end(run, False, message))
             raise
+        except BaseException:
+            renewing.cancel()
+            raise
+        # Renewed until reported: a report slowed or sent again (a failed read-back, a PATCH
+        # retried) must not outlast the lease, or the next claim ends the run FAILURE as if
+        # its runner had died. A renewal landing after the report gives no lease back (the
+        # catalog renews only a run in progress that still holds one).
+        try:
+            if failure is None:
+                await self._settle(run)
+            else:
+                await self._end(run, False, *failure)
         finally:
-            renewing.cancel()  # whichever way it ends
-        await _stopped(renewing)  # before reporting: no renewal is sent after the report
-        if failure is None:
-            await self._settle(run)
-        else:
-            await self._end(run, False, *failure)
+            await _stopped(renewing)
 
     async def _performed(self, run: Run, executor: Executor) -> tuple[str, str] | None:
         """Run ``executor`` on ``run``: None when it returned, else the failure's message
@@ -186,7 +204,12 @@ class Execution:
             await self._settle_node(run)
             return
         try:
-            fresh = await self.catalog.get_run(run.id)
+            try:
+                fresh = await ending(run.id, lambda: self.catalog.get_run(run.id), "reading")
+            except Exception as error:  # as its executor left it: ended, handed on, or not
+                _log.warning("actions: reading run %s back failed (%s); reporting it by what "
+                             "its executor did", run.id, describe_error(error))  # fmt: skip
+                fresh = dict(run.body, status=run.status, externalRunId=run.external_run_id)
             if fresh is None or fresh.get("status") != IN_PROGRESS:
                 return
             external = fresh.get("externalRunId")

@@ -86,14 +86,17 @@ class ExecutionManager:
         self._execution = Execution(
             catalog, installation, visibility_seconds=settings.visibility_seconds,
             shutdown_seconds=settings.max_wait_seconds_before_shutdown, stopping=self._stopping,
+            taking=self._taking,
         )  # fmt: skip
         self._slots = asyncio.Semaphore(max(1, settings.workers_count))
         self._held: set[str] = set()
         """Runs claimed and not yet done here (queued or executing)."""
+        self._unacknowledged: dict[str, Run] = {}
+        """Runs held here and not yet acknowledged: their claims are kept (:meth:`_keep_claims`)."""
         self._per_action: Counter[tuple[str, str]] = Counter()
         """Runs held per (kind, action or node)."""
         self._partitions: dict[str, deque[tuple[Run, Executor]]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._failures = self._refusals = 0
         """Polls failed in a row; of those, refused (their credential)."""
 
@@ -104,11 +107,16 @@ class ExecutionManager:
         :data:`REFUSALS_BEFORE_STOP` polls in a row."""
         _log.info("actions: running %s for %s", sorted(self.executors), self.installation)
         self._failures = self._refusals = 0
+        keeping = asyncio.create_task(self._keep_claims())
         try:
             while not stop.is_set():
                 await self._poll(stop)
         finally:
-            await self._drain()
+            try:
+                await self._drain()
+            finally:
+                keeping.cancel()
+                await asyncio.wait([keeping])
 
     async def _poll(self, stop: asyncio.Event) -> None:
         """One poll and the wait after it: the poll interval when it claimed nothing, a
@@ -191,6 +199,7 @@ class ExecutionManager:
             _log.warning("actions: partition key of run %s failed: %s", run.id, error)
             return  # claimed, not acknowledged: retried when the claim lapses
         self._held.add(run.id)
+        self._unacknowledged[run.id] = run
         self._per_action[run.kind, run.action] += 1
         if key is None:
             self._spawn(self._execute(run, executor))
@@ -203,29 +212,65 @@ class ExecutionManager:
         self._partitions[queue_name] = deque([(run, executor)])
         self._spawn(self._drain_partition(queue_name))
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _drain_partition(self, name: str) -> None:
+        """The partition's runs one after another. A run not taken at its turn (its
+        acknowledgement failed, say) is claimed again once its claim lapses: the runs
+        queued behind it are let go too, to be claimed again after it, in their order."""
         queue = self._partitions[name]
         try:
             while queue:
                 run, executor = queue.popleft()
-                await self._execute(run, executor)
+                if not await self._execute(run, executor):
+                    self._let_go_all(queue)
         finally:
             del self._partitions[name]
 
-    async def _execute(self, run: Run, executor: Executor) -> None:
+    async def _execute(self, run: Run, executor: Executor) -> bool:
         try:
             async with self._slots:
-                await self._execution.execute(run, executor)
+                return await self._execution.execute(run, executor)
         finally:
-            self._held.discard(run.id)
-            self._per_action[run.kind, run.action] -= 1
-            if self._per_action[run.kind, run.action] <= 0:
-                del self._per_action[run.kind, run.action]
+            self._let_go(run)
+
+    def _let_go_all(self, queue: deque[tuple[Run, Executor]]) -> None:
+        """The runs of ``queue`` are no longer held here (to be claimed again, in order)."""
+        for run, _ in queue:
+            self._let_go(run)
+        queue.clear()
+
+    def _let_go(self, run: Run) -> None:
+        """``run`` is no longer held here (done, or left to be claimed again)."""
+        self._held.discard(run.id)
+        self._unacknowledged.pop(run.id, None)
+        self._per_action[run.kind, run.action] -= 1
+        if self._per_action[run.kind, run.action] <= 0:
+            del self._per_action[run.kind, run.action]
+
+    def _taking(self, run: Run) -> None:
+        """``run`` is about to be acknowledged: its lease, not its claim, holds it now."""
+        self._unacknowledged.pop(run.id, None)
+
+    async def _keep_claims(self) -> None:
+        """Every third of the visibility timeout, keep the claims of the runs held here and
+        not yet acknowledged (queued behind a run of their partition, or waiting for a
+        worker or a rate limit), so that no other replica claims one meanwhile and runs it
+        beside, or before, the runs its partition runs here first. Where the catalog keeps
+        no such claims (Port), a claim lapses as before; a failed renewal is tried again."""
+        every = max(self.settings.visibility_seconds / 3, 0.05)
+        while True:
+            await asyncio.sleep(every)
+            for run in list(self._unacknowledged.values()):
+                if run.is_node or run.id not in self._unacknowledged:
+                    continue
+                try:
+                    await self.catalog.lease_run(run.id, self.settings.visibility_seconds)
+                except Exception as error:
+                    _log.debug("actions: keeping the claim of run %s failed: %s", run.id, error)
 
     async def _drain(self) -> None:
         self._stopping.set()

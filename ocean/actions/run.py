@@ -223,7 +223,7 @@ class Run:
         self.links, self.body = fresh.links, body
 
 
-async def ending(run_id: str, send: Callable[[], Awaitable[T]]) -> T:
+async def ending(run_id: str, send: Callable[[], Awaitable[T]], doing: str = "ending") -> T:
     """``send()``, the PATCH that ends run ``run_id``, sent again after a failure, at most
     :data:`ENDING_SENDS` times, waiting :data:`ENDING_FIRST_WAIT` and twice as long each
     next time: it alone ends the run (a node run has no lease; Port ends none on its own),
@@ -236,8 +236,8 @@ async def ending(run_id: str, send: Callable[[], Awaitable[T]]) -> T:
         except ActionError:
             raise
         except Exception as error:
-            _log.warning("actions: ending run %s failed (%s); sending it again in %g s (%d "
-                         "more times at most)", run_id, error, wait, left)  # fmt: skip
+            _log.warning("actions: %s run %s failed (%s); sending it again in %g s (%d "
+                         "more times at most)", doing, run_id, error, wait, left)  # fmt: skip
         await asyncio.sleep(wait)
         wait *= 2
     return await send()

@@ -45,6 +45,12 @@ _RENEW = (
     "AND lease_until IS NOT NULL"
 )
 _DROP = "UPDATE action_runs SET lease_until = NULL WHERE id = $1"
+_HOLD = (
+    "UPDATE action_runs SET claim_until = now() + make_interval(secs => $2), visibility = $2 "
+    "WHERE id = $1 AND status = 'IN_PROGRESS' AND acked_at IS NULL AND claim_until > now()"
+)
+"""A claimed run not yet acknowledged keeps its claim while it is still claimed (its
+runner queues it: see :meth:`~ocean.actions.catalog.ActionsCatalog.lease_run`)."""
 _LOG = "INSERT INTO action_run_logs(run, level, message, created_at) VALUES ($1, $2, $3, $4)"
 
 
@@ -135,7 +141,8 @@ class PostgresActions(StoredActions):
 
     async def lease_run(self, run_id: str, seconds: float) -> None:
         if seconds > 0:
-            await self._pool.execute(_RENEW, run_id, float(seconds))
+            if str(await self._pool.execute(_RENEW, run_id, float(seconds))) == "UPDATE 0":
+                await self._pool.execute(_HOLD, run_id, float(seconds))
         else:
             await self._pool.execute(_DROP, run_id)
 

@@ -43,6 +43,12 @@ _RENEW = (
     "status = 'IN_PROGRESS' AND acked_at IS NOT NULL AND lease_until IS NOT NULL"
 )
 _DROP = "UPDATE action_runs SET lease_until = NULL WHERE id = ?"
+_HOLD = (
+    "UPDATE action_runs SET claim_until = ?, visibility = ? WHERE id = ? AND "
+    "status = 'IN_PROGRESS' AND acked_at IS NULL AND claim_until > ?"
+)
+"""A claimed run not yet acknowledged keeps its claim while it is still claimed (its
+runner queues it: see :meth:`~ocean.actions.catalog.ActionsCatalog.lease_run`)."""
 _LOG = "INSERT INTO action_run_logs(run, level, message, created_at) VALUES (?, ?, ?, ?)"
 
 
@@ -159,7 +165,9 @@ def ack(catalog: SQLiteCatalog, run_id: str, lease_seconds: float | None) -> Non
 def lease(catalog: SQLiteCatalog, run_id: str, seconds: float) -> None:
     def write(db: sqlite3.Connection) -> None:
         if seconds > 0:
-            db.execute(_RENEW, (time.time() + seconds, seconds, run_id))
+            now = time.time()
+            if not db.execute(_RENEW, (now + seconds, seconds, run_id)).rowcount:
+                db.execute(_HOLD, (now + seconds, seconds, run_id, now))
         else:
             db.execute(_DROP, (run_id,))
 

@@ -1,0 +1,115 @@
+"""Runs of one partition key keep the order they were triggered in, when one of them is
+not taken at its turn (its acknowledgement failed: it is claimed again later) and when a
+run waits in one replica's partition queue for longer than its claim (another replica
+polls meanwhile); and a run whose executor returned ends SUCCESS though its read-back
+failed once (not FAILURE, by its lease lapsing as if its runner had died). Against Ocean's
+catalog server (SQLite and PostgreSQL) behind a network
+that fails some requests, as tests/actions/test_manager_faults.py."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from ocean.actions import Run
+from ocean.actions.manager import ExecutionManager, ManagerSettings
+from tests.actions import test_manager_faults as faults
+from tests.actions.helpers import INSTALLATION, Fault, Recorder, wait_for
+from tests.actions.test_manager_faults import FAST, Served
+
+served = pytest.fixture(params=["sqlite", "postgresql"], name="served")(faults.served.__wrapped__)
+
+
+async def _all_ended(served: Served, runs: list[dict[str, Any]]) -> None:
+    users = served.client()
+
+    async def ended() -> bool:
+        found = [await users.get_run(run["id"]) for run in runs]
+        return all(f is not None and f["status"] != "IN_PROGRESS" for f in found)
+
+    await wait_for(ended, 20)
+
+
+async def test_a_run_not_taken_at_its_turn_holds_back_the_later_runs_of_its_partition(
+    served: Served,
+) -> None:
+    users, recorder = served.client(), Recorder(0.05)
+    runs = [
+        await users.trigger("rename_team", {"name": "x", "order": i}, entity="core")
+        for i in range(3)
+    ]
+    served.network.add(Fault("PATCH", "/v1/actions/runs/ack"))  # the first run's, once
+    stop = asyncio.Event()
+    manager = ExecutionManager(served.client(), INSTALLATION, {"rename_team": recorder}, FAST)
+    task = asyncio.create_task(manager.run(stop))
+    await _all_ended(served, runs)
+    stop.set()
+    await task
+    assert recorder.orders == [0, 1, 2]  # not [1, 2, 0]: the first was claimed again later
+
+
+async def test_a_run_waiting_in_its_partition_past_its_claim_is_not_run_beside_it_elsewhere(
+    served: Served,
+) -> None:
+    users, recorder = served.client(), Recorder(1.5)  # both replicas run the same executor
+    runs = [
+        await users.trigger("rename_team", {"name": "x", "order": i}, entity="core")
+        for i in range(2)
+    ]
+    first_stop, second_stop = asyncio.Event(), asyncio.Event()
+    slow = ManagerSettings(poll_check_interval_seconds=5, visibility_timeout_ms=600)
+    first = ExecutionManager(served.client(), INSTALLATION, {"rename_team": recorder}, slow)
+    first_task = asyncio.create_task(first.run(first_stop))
+
+    async def started() -> bool:
+        return bool(recorder.started)
+
+    await wait_for(started)  # the first replica claimed both, and runs the first
+    second = ExecutionManager(served.client(), INSTALLATION, {"rename_team": recorder}, FAST)
+    second_task = asyncio.create_task(second.run(second_stop))
+    await _all_ended(served, runs)
+    first_stop.set()
+    second_stop.set()
+    await asyncio.gather(first_task, second_task)
+    assert recorder.most == 1, "two runs of team core ran at once, on two replicas"
+    assert recorder.orders == [0, 1]
+
+
+class FailsItsReadBack(Recorder):
+    """Returns having had the network fail the next read of a run (the runner's read-back)."""
+
+    def __init__(self, served: Served) -> None:
+        super().__init__(partition=False)
+        self.served = served
+        self.fault: Fault | None = None
+
+    async def perform(self, run: Run) -> None:
+        await super().perform(run)
+        self.fault = self.served.network.add(
+            Fault("GET", r"/v1/actions/runs/[^/]+", status=500, error="internal", message="boom")
+        )
+
+
+async def test_a_run_whose_read_back_fails_once_after_it_succeeded_still_ends_success(
+    served: Served,
+) -> None:
+    users, executor = served.client(), FailsItsReadBack(served)
+    run = await users.trigger("rename_team", {"name": "n"}, entity="core")
+    stop = asyncio.Event()
+    manager = ExecutionManager(served.client(), INSTALLATION, {"rename_team": executor}, FAST)
+    task = asyncio.create_task(manager.run(stop))
+
+    async def failed_once() -> bool:
+        return executor.fault is not None and executor.fault.times == 0
+
+    await wait_for(failed_once)  # (no read of ours meanwhile: the runner's got the 500)
+    await _all_ended(served, [run])
+    await asyncio.sleep(1)  # a lease left behind would have lapsed (0.6 s) and ended it
+    stop.set()
+    await task
+    found = await users.get_run(run["id"])
+    assert found is not None and found["status"] == "SUCCESS", await users.run_logs(run["id"])
+    logs = [line["message"] for line in await users.run_logs(run["id"])]
+    assert logs[-1] == "Run executed successfully"
