@@ -15,7 +15,7 @@ from typing import Any
 from ocean.transform.fastpath import Fallback, constant_value, key_path
 from ocean.transform.jq import Input, rewrite_single_quotes
 from ocean.transform.leaf import Leaf, Node, node_builder
-from ocean.transform.values import EXACT_DOUBLE, from_jq
+from ocean.transform.values import EXACT_DOUBLE, from_jq, missed_other_key
 from ocean.types import Entity
 
 EntityBuilder = Callable[[Input, dict[str, str]], Entity]
@@ -30,6 +30,7 @@ class _Function:
             "from_jq": from_jq,
             "deepcopy": copy.deepcopy,
             "SCALARS": _SCALARS,
+            "missed": missed_other_key,
         }
         self.count = 0
 
@@ -51,8 +52,10 @@ def _walk(function: _Function, variable: str, keys: list[str], slow: str) -> lis
     an object, null through null; anything else (jq's error) goes to ``slow``, the whole
     expression in jq."""
     first = function.constant(keys[0])
+    path = function.constant(keys)  # a key that is not a string: jq reads its JSON text
+    missed = f"if {variable} is None and missed(item, {path}): {variable} = {slow}(source)"
     if len(keys) == 1:
-        return [f"{variable} = item.get({first}) if type(item) is dict else {slow}(source)"]
+        return [f"{variable} = item.get({first}) if type(item) is dict else {slow}(source)", missed]
     lines = [f"{variable} = item.get({first}) if type(item) is dict else item"]
     for depth, key in enumerate(keys[1:]):
         indent = "    " * depth
@@ -62,7 +65,7 @@ def _walk(function: _Function, variable: str, keys: list[str], slow: str) -> lis
         ]
     for depth in reversed(range(len(keys) - 1)):
         lines.append(f"{'    ' * depth}elif {variable} is not None: {variable} = {slow}(source)")
-    return lines
+    return [*lines, missed]
 
 
 def _normalised(variable: str) -> str:

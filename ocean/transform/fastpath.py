@@ -17,7 +17,13 @@ from typing import Any
 
 from ocean.transform.jq_lexer import mask_strings, top_level, wrapped_in_parentheses
 from ocean.transform.keyed_text import keyed_text
-from ocean.transform.values import EXACT_DOUBLE, from_jq, json_equal
+from ocean.transform.values import (
+    EXACT_DOUBLE,
+    exact_literal,
+    from_jq,
+    json_equal,
+    missed_other_key,
+)
 
 Fast = Callable[[Any], Any]
 
@@ -200,7 +206,7 @@ def _term(text: str, masked: str) -> Fast | None:
         return lambda _item: constant
     if _NUMBER.fullmatch(text):
         number = json.loads(text)
-        return (lambda _item: number) if _as_jq_reads(number) else None
+        return (lambda _item: number) if _as_jq_reads(number) and exact_literal(text) else None
     if text.startswith('"'):
         return _string(text)
     if text.startswith("."):
@@ -312,6 +318,8 @@ def _plain(value: Any) -> bool:
         if kind not in _JSON_TYPES or (kind is int and abs(part) > EXACT_DOUBLE):
             return False
         if kind is dict:
+            if any(type(key) is not str for key in part):
+                return False  # jq reads such a key as its JSON text: {1: x} equals {"1": x}
             pending.extend(part.values())
         elif kind is list:
             pending.extend(part)
@@ -345,9 +353,11 @@ def _raw_keys(keys: list[str]) -> Fast:
             if type(value) is dict:
                 value = value.get(key)
             elif value is None:
-                return None
+                break
             else:
                 raise Fallback
+        if value is None and missed_other_key(item, keys):
+            raise Fallback
         return value
 
     return run
@@ -363,22 +373,30 @@ def _steps(text: str) -> list[str | int] | None:
         name, bracketed, quoted, index = match.groups()
         if index is not None:
             steps.append(int(index))
+        elif name is not None:
+            steps.append(name)
         else:
-            steps.append(name if name is not None else json.loads(bracketed or quoted))
+            key = json.loads(bracketed or quoted)
+            if not _as_jq_reads(key):
+                return None  # half a surrogate pair: jq's to judge
+            steps.append(key)
         position = match.end()
     return steps
 
 
-def _walk(value: Any, steps: list[str | int]) -> Any:
+def _walk(item: Any, steps: list[str | int]) -> Any:
+    value = item
     for step in steps:
         if value is None:
-            return None
+            break
         if type(step) is str:
             if type(value) is not dict:
                 raise _JqError
             value = value.get(step)
         else:
             value = _index(value, step)  # type: ignore[arg-type]
+    if value is None and missed_other_key(item, steps):
+        raise Fallback
     return value
 
 
@@ -418,7 +436,15 @@ def _string(text: str) -> Fast | None:
     if any(path is None for path in paths):
         return run
     keys = [path for path in paths if path is not None]
-    return keyed_text(literals, keys, tail, general=run, text_of=_text_of, fallback=Fallback)
+    return keyed_text(
+        literals,
+        keys,
+        tail,
+        general=run,
+        text_of=_text_of,
+        fallback=Fallback,
+        missed=missed_other_key,
+    )
 
 
 def _interpolation_pieces(text: str) -> tuple[list[str | Fast], list[str]] | None:
@@ -447,7 +473,7 @@ def _json_fragment(fragment: str) -> str | None:
         value = json.loads(f'"{fragment}"')
     except ValueError:
         return None
-    return value if isinstance(value, str) else None
+    return value if isinstance(value, str) and _as_jq_reads(value) else None
 
 
 def _text_of(value: Any) -> str:

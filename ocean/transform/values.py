@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import enum
 import json
+import math
+import re
 import sys
 from typing import Any
 
@@ -25,7 +28,11 @@ def from_jq(value: Any) -> Any:
     if value is None or value is True or value is False or type(value) is str:
         return value
     if type(value) is float:  # jq's largest double (what it makes of infinity) stays a float
-        return int(value) if value.is_integer() and abs(value) != _LARGEST else value
+        if value.is_integer() and abs(value) != _LARGEST:
+            return int(value)
+        if value != value:  # NaN: jq writes it as null
+            return None
+        return math.copysign(_LARGEST, value) if math.isinf(value) else value
     if type(value) is int:
         return value if -EXACT_DOUBLE <= value <= EXACT_DOUBLE else int(float(value))
     if type(value) is dict:
@@ -113,3 +120,31 @@ def json_equal(left: Any, right: Any) -> bool:
     if kind is list:
         return len(left) == len(right) and all(map(json_equal, left, right))
     return bool(left == right)
+
+
+def missed_other_key(value: Any, steps: list[str] | list[str | int]) -> bool:
+    """Whether reading ``steps`` from ``value`` missed a key of a dict that has keys other
+    than strings (``{200: "ok"}``): jq reads such a key as its JSON text (``"200"``), so
+    jq must read the item. Asked only when the path gave null, so a hit costs nothing."""
+    for step in steps:
+        if type(value) is dict and type(step) is str:
+            if step not in value:
+                return any(type(key) is not str for key in value)
+            value = value[step]
+        elif type(value) is list and type(step) is int and -len(value) <= step < len(value):
+            value = value[step]
+        else:
+            return False
+    return False
+
+
+def exact_literal(text: str) -> bool:
+    """Whether a number literal is the decimal its double writes (``0.1``, ``1e2``, ``3``):
+    jq 1.8 compares a literal by its decimal text, so ``1.0000000000000001 == 1`` and
+    ``1e-400 == 0`` are false there, where their doubles are equal."""
+    if _INTEGER_TEXT.fullmatch(text):
+        return True  # Python holds it exactly; beyond a double, comparing goes to jq
+    return decimal.Decimal(text) == decimal.Decimal(repr(float(text)))
+
+
+_INTEGER_TEXT = re.compile(r"-?\d+")
