@@ -132,6 +132,7 @@ class ExecutionManager:
             return
         except Exception as error:
             self._failures += 1
+            self._refusals = 0  # (refusals in a row: another failure between breaks them)
             await self._failed(stop, describe_error(error))
             return
         self._failures = self._refusals = 0

@@ -224,7 +224,8 @@ class Run:
 
 
 async def ending(run_id: str, send: Callable[[], Awaitable[T]], doing: str = "ending") -> T:
-    """``send()``, the PATCH that ends run ``run_id``, sent again after a failure, at most
+    """``send()``, the PATCH that ends run ``run_id`` (or, ``doing``, the read that
+    precedes it), sent again after a failure, at most
     :data:`ENDING_SENDS` times, waiting :data:`ENDING_FIRST_WAIT` and twice as long each
     next time: it alone ends the run (a node run has no lease; Port ends none on its own),
     and sending it twice sets the same fields. An :class:`ActionError` (the request itself

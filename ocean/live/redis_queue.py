@@ -103,8 +103,9 @@ local heads = {}
 for i = 1, #KEYS do heads[i] = redis.call('LINDEX', KEYS[i], 0) == ARGV[i] and 1 or 0 end
 return heads
 """
-_ONCE_SECONDS = 300
-"""How long a group's script remembers it ran (longer than a command is sent again)."""
+_ONCE_SECONDS = 30
+"""How long a group's script remembers it ran: the client sends a command again at once,
+on a new connection, within its connect and read timeouts (7 s)."""
 _GROUP = "workers"
 _Arg = bytes | str | int | float
 _Call = tuple[str, list[_Arg]]

@@ -32,7 +32,7 @@ from ocean.store.base import (
 )
 from ocean.store.blocked import kept_in_use
 from ocean.store.blueprint_removal import DeletesBlueprints
-from ocean.store.entity_rules import EntityRules
+from ocean.store.entity_rules import Edge, EntityRules
 from ocean.store.plan import missing_error
 from ocean.store.search_values import ResolvesSearches, has_searches, resolved_in
 from ocean.store.validation import identifier_problem
@@ -132,20 +132,20 @@ class WriteGateway:
         self, outcomes: list[WriteOutcome], entities: list[Entity], rules: EntityRules
     ) -> None:
         """Fail (``not_found``, as the write does) each valid entity relating to an entity
-        that does not exist."""
+        that neither exists nor is made by this request (a creation that fails is missing
+        too, for those relating to it)."""
         edges = {o.index: rules.edges(dict(entities[o.index])) for o in outcomes if o.ok}
         wanted: dict[str, set[str]] = defaultdict(set)
         for found in edges.values():
             for _, target_blueprint, target in found:
                 wanted[target_blueprint].add(target)
-        existing: set[EntityKey] = set()
+        stored: set[EntityKey] = set()
         for target_blueprint, identifiers in wanted.items():
-            stored = await self.store.get_entities(target_blueprint, sorted(identifiers))
-            existing |= {(target_blueprint, identifier) for identifier in stored}
-        for outcome in outcomes:
-            missing = {(bp, t) for _, bp, t in edges.get(outcome.index, [])} - existing
-            if missing and (error := missing_error(edges[outcome.index], missing)) is not None:
-                outcome.status, outcome.error = "failed", error
+            found_now = await self.store.get_entities(target_blueprint, sorted(identifiers))
+            stored |= {(target_blueprint, identifier) for identifier in found_now}
+        existing = stored | {(str(o.blueprint), str(o.identifier)) for o in outcomes if o.ok}
+        while failed := _fail_missing(outcomes, edges, existing):
+            existing -= failed - stored
 
     async def delete(
         self, caller: Caller, keys: list[EntityKey], *, delete_dependents: bool, whole: bool = False
@@ -347,3 +347,18 @@ def _keys_summary(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[
         "removed": sorted(old.keys() - new.keys()),
         "changed": sorted(k for k in old.keys() & new.keys() if old[k] != new[k]),
     }
+
+
+def _fail_missing(
+    outcomes: list[WriteOutcome], edges: dict[int, list[Edge]], existing: set[EntityKey]
+) -> set[EntityKey]:
+    """Fail the valid outcomes relating to what is not ``existing``: their keys."""
+    failed: set[EntityKey] = set()
+    for outcome in outcomes:
+        if not outcome.ok:
+            continue
+        missing = {(bp, t) for _, bp, t in edges.get(outcome.index, [])} - existing
+        if missing and (error := missing_error(edges[outcome.index], missing)) is not None:
+            outcome.status, outcome.error = "failed", error
+            failed.add((str(outcome.blueprint), str(outcome.identifier)))
+    return failed

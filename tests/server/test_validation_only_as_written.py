@@ -6,6 +6,7 @@ single and the bulk route, over SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 _MERGE = "upsert=true&merge=true"
 
@@ -47,3 +48,25 @@ async def test_validation_only_refuses_a_missing_relation_target_as_the_write_do
         f"{single}&validation_only=true&create_missing_related_entities=true", json=body
     )
     assert created.status_code == 200, created.text
+
+
+@pytest.mark.parametrize("child_first", [False, True], ids=["target first", "target after"])
+async def test_validation_only_answers_a_request_relating_within_itself_as_the_write(
+    api: httpx.AsyncClient, child_first: bool
+) -> None:
+    node = {"identifier": "node", "title": "Node", "schema": {"properties": {}},
+            "relations": {"parent": {"target": "node", "many": False, "required": False}}}  # fmt: skip
+    assert (await api.post("/v1/blueprints", json=node)).status_code == 201
+    entities = [
+        {"identifier": "root", "title": "Root"},
+        {"identifier": "child", "title": "Child", "relations": {"parent": "root"}},
+    ][:: -1 if child_first else 1]
+    bulk = "/v1/blueprints/node/entities/bulk?upsert=true&create_missing_related_entities=false"
+
+    checked = await api.post(f"{bulk}&validation_only=true", json={"entities": entities})
+    written = await api.post(bulk, json={"entities": entities})
+
+    def refused(answer: httpx.Response) -> list[tuple[str, int, str]]:
+        return [(e["identifier"], e["statusCode"], e["error"]) for e in answer.json()["errors"]]
+
+    assert refused(checked) == refused(written), (checked.text, written.text)

@@ -265,7 +265,7 @@ class Batches:
     ) -> list[WriteOutcome]:
         """:meth:`write`, prepared again from ``entities`` when a blueprint changed since
         ``prepared`` was (by another process): by the rules read again then, or by those
-        another write read meanwhile; at most :data:`RULE_CHANGES` times."""
+        another write read meanwhile: prepared again at most :data:`RULE_CHANGES` times."""
         for _ in range(RULE_CHANGES):
             try:
                 return await self.write(pool, known, prepared, options, owner, turn)
