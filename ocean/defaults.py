@@ -69,10 +69,11 @@ async def sync_blueprints(
     for wanted in changed:
         identifier = str(wanted["identifier"])
         counts = counts if counts is not None else await store.count_entities()
-        change = compare(stored[identifier], wanted, entities=counts.get(identifier, 0))
-        patch = change.whole if force else change.patch
-        if patch:
-            await store.update_blueprint(identifier, patch)
+        entities = counts.get(identifier, 0)
+        change = compare(stored[identifier], wanted, entities=entities)
+        if change.whole if force else change.patch:  # made again of the blueprint as it is
+            patch = functools.partial(_patch, wanted, entities, force)
+            await store.change_blueprint(identifier, patch)
         applied = change.safe + (change.unsafe if force else [])
         sync.applied += [f"{identifier!r}: {phrase}" for phrase in applied]
         if not force:
@@ -80,6 +81,15 @@ async def sync_blueprints(
     for phrase in sync.applied:
         _log.info("blueprint %s: applied", phrase)
     return sync
+
+
+def _patch(
+    wanted: dict[str, Any], entities: int, force: bool, stored: dict[str, Any]
+) -> dict[str, Any]:
+    """The keys to merge into ``stored`` (as the catalog holds it when changed, not as it
+    was read: a property another writer added meanwhile is kept) to apply the changes."""
+    change = compare(stored, wanted, entities=entities)
+    return change.whole if force else change.patch
 
 
 def _refuse_invalid(changed: list[dict[str, Any]], stored: dict[Any, dict[str, Any]]) -> None:

@@ -14,7 +14,8 @@ from ocean.load.missing_targets import HeldForTargets
 from ocean.mapping import PortAppConfig
 from ocean.monitor.report import KindReport
 from ocean.produced import Produced
-from ocean.store.base import Fence, Owner, Store
+from ocean.store.base import Owner, Store
+from ocean.store.lease import Fence
 from ocean.transform.mapper import CompiledResource
 from ocean.transform.pool import TransformPool
 

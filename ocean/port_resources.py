@@ -18,7 +18,9 @@ fails is completed by the next.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from ocean.errors import StoreError
@@ -35,8 +37,8 @@ class SetsUpResources(InstallsIntegrations, Protocol):
 
     async def list_blueprints(self) -> list[dict[str, Any]]: ...
 
-    async def update_blueprint(
-        self, identifier: str, patch: dict[str, Any]
+    async def change_blueprint(
+        self, identifier: str, change: Callable[[dict[str, Any]], dict[str, Any]]
     ) -> dict[str, Any] | None: ...
 
 
@@ -78,12 +80,22 @@ async def _relate(store: SetsUpResources, blueprints: list[dict[str, Any]]) -> s
     of the blueprints the catalog holds."""
     stored = {bp.get("identifier"): bp for bp in await store.list_blueprints()}
     for wanted in blueprints:
-        have = dict((stored.get(wanted.get("identifier")) or {}).get("relations") or {})
-        absent = {
-            name: relation
-            for name, relation in dict(wanted.get("relations") or {}).items()
-            if name not in have
-        }
-        if absent and wanted.get("identifier") in stored:
-            await store.update_blueprint(str(wanted["identifier"]), {"relations": have | absent})
+        if wanted.get("identifier") in stored and _absent_relations(
+            wanted, stored[wanted["identifier"]]
+        ):
+            await store.change_blueprint(
+                str(wanted["identifier"]), functools.partial(_absent_relations, wanted)
+            )
     return set(stored)
+
+
+def _absent_relations(wanted: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """The patch that gives ``stored`` the relations of ``wanted`` it lacks (those it has
+    are kept, a relation added meanwhile by another writer too); empty: none lacks."""
+    have = dict(stored.get("relations") or {})
+    absent = {
+        name: relation
+        for name, relation in dict(wanted.get("relations") or {}).items()
+        if name not in have
+    }
+    return {"relations": have | absent} if absent else {}

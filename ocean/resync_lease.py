@@ -10,7 +10,7 @@ up to ``OCEAN__RESYNC_LEASE_WAIT_SECONDS``, 0 by default), naming the holder; no
 been written. When the lease cannot be renewed (another took it after it expired, or the
 catalog did not answer before it would have), the resync is cancelled (it records itself
 ``aborted`` and deletes nothing) and :class:`~ocean.errors.LeaseLostError` is raised. The
-stale deletion itself is fenced (:class:`~ocean.store.base.Fence`): the catalog checks the
+stale deletion itself is fenced (:class:`~ocean.store.lease.Fence`): the catalog checks the
 lease in the deleting transaction, so a resync held up past its lease before its heartbeat
 noticed deletes nothing either.
 
@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 
 from ocean.errors import LeaseHeldError, LeaseLostError, OceanError
 from ocean.monitor.report import ResyncReport
-from ocean.store.base import Lease, LeaseHolder, LeasesResyncs, Store
+from ocean.store.base import Store
+from ocean.store.lease import Lease, LeaseHolder, LeasesResyncs
 
 _log = logging.getLogger(__name__)
 _POLL = 0.5

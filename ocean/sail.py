@@ -18,7 +18,8 @@ from ocean.errors import ConfigError
 from ocean.folder import IntegrationFolder, load_folder
 from ocean.monitor.sensitive import hide_sensitive
 from ocean.resync_lease import this_process
-from ocean.store.base import LeaseHolder, Owner
+from ocean.store.base import Owner
+from ocean.store.lease import LeaseHolder
 from ocean.transform.mapper import CompiledResource, compile_resources
 
 _log = logging.getLogger(__name__)

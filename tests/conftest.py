@@ -225,16 +225,18 @@ async def postgres_url() -> AsyncIterator[str]:
     await connection.close()
 
 
-@pytest.fixture(params=["sqlite", "sqlite-process", "postgresql"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    """The same catalog tests against both backends (SQLite on a thread and in a child
-    process)."""
-    if request.param == "sqlite":
+STORES = ["sqlite", "sqlite-process", "postgresql"]
+
+
+@contextlib.asynccontextmanager
+async def opened_store(kind: str, tmp_path: Path) -> AsyncIterator[Store]:
+    """One of Ocean's catalogs (:data:`STORES`), new, closed (and dropped) afterwards."""
+    if kind == "sqlite":
         opened: Store = await SQLiteStore.open(tmp_path / "store.db")
         yield opened
         await opened.close()
         return
-    if request.param == "sqlite-process":  # every call in the catalog's own process
+    if kind == "sqlite-process":  # every call in the catalog's own process
         path = tmp_path / "store.db"
         opened = SQLiteStore(await CatalogProcess.start(path), path)
         yield opened
@@ -247,6 +249,14 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     connection = await asyncpg.connect(POSTGRES_URL)
     await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     await connection.close()
+
+
+@pytest.fixture(params=STORES)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """The same catalog tests against both backends (SQLite on a thread and in a child
+    process)."""
+    async with opened_store(request.param, tmp_path) as opened:
+        yield opened
 
 
 @contextlib.contextmanager

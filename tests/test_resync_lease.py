@@ -20,7 +20,8 @@ from ocean.listen.polling import poll
 from ocean.monitor.report import ResyncReport
 from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail, prepare
-from ocean.store.base import LeaseHolder, LeasesResyncs, Store
+from ocean.store.base import Store
+from ocean.store.lease import LeaseHolder, LeasesResyncs
 from ocean.store.open import open_store
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite.store import SQLiteStore

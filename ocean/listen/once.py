@@ -26,7 +26,8 @@ from ocean.port_resources import SetsUpResources, set_up
 from ocean.resync import run_resync
 from ocean.resync_lease import LeaseTerms, Standby, under_lease
 from ocean.sail import Sail
-from ocean.store.base import Fence, InstallsIntegrations, LeasesResyncs, Store
+from ocean.store.base import InstallsIntegrations, Store
+from ocean.store.lease import Fence, LeasesResyncs
 from ocean.transform.pool import TransformPool
 
 _log = logging.getLogger(__name__)

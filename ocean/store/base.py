@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from ocean.store.blocked import Causes
+from ocean.store.lease import Fence
 from ocean.types import Entity, EntityKey
 
 
@@ -226,6 +227,15 @@ class Store(Protocol):
         """Merge top-level keys into a blueprint; None when it does not exist."""
         ...
 
+    async def change_blueprint(
+        self, identifier: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Read a blueprint and merge in the top-level keys ``change`` makes of it, in one
+        transaction, so that a change made meanwhile by another writer is not undone (a
+        property added is kept); None when it does not exist. ``change`` may run in the
+        catalog's own process, as :meth:`update_integration`'s."""
+        ...
+
     async def count_owned(self, owner: Owner) -> int:
         """How many entities ``owner`` owns."""
         ...
@@ -361,82 +371,6 @@ class RechecksOwnership(Protocol):
         self, owner: Owner, keys: list[EntityKey], *, before: str | None = None
     ) -> set[EntityKey]:
         """Which of ``keys`` ``owner`` owns, optionally only those not updated after ``before``."""
-        ...
-
-
-@dataclass(frozen=True)
-class LeaseHolder:
-    """Who holds a resync lease: a random id (one per process), and where it runs, for
-    the messages of those who find the lease taken."""
-
-    id: str
-    host: str
-    pid: int
-
-    def __str__(self) -> str:
-        return f"host {self.host}, pid {self.pid}"
-
-
-@dataclass(frozen=True)
-class Fence:
-    """A resync's lease as the condition of its stale deletion: the catalog deletes only
-    while ``holder`` still holds ``integration``'s unexpired lease, checked in the deleting
-    transaction, so a resync held up past its lease (frozen, paused, cut off) deletes
-    nothing once another has taken over."""
-
-    integration: str
-    holder: LeaseHolder
-
-
-def lease_lost(fence: Fence) -> str:
-    """What a fenced deletion that found the lease gone says."""
-    return (
-        f"this resync of integration {fence.integration!r} no longer holds its lease (it "
-        "lapsed while this process was held up, and another resync may have taken it): the "
-        "stale entities still standing were not deleted, the resync is aborted; the resync "
-        "holding the lease deletes what is stale. If this recurs, raise OCEAN__RESYNC_LEASE_SECONDS"
-    )
-
-
-@dataclass(frozen=True)
-class Lease:
-    """An integration's resync lease as the catalog holds it (times in :func:`now_iso`'s
-    format). ``holder`` is None once released; ``completed_at`` is when a full resync holding
-    it last completed (None: never), and ``completed_since`` when that resync took it."""
-
-    integration: str
-    holder: LeaseHolder | None
-    acquired_at: str | None
-    expires_at: str | None
-    completed_at: str | None
-    completed_since: str | None = None
-
-    def held_by(self, holder: LeaseHolder) -> bool:
-        return self.holder is not None and self.holder.id == holder.id
-
-
-@runtime_checkable
-class LeasesResyncs(Protocol):
-    """A catalog that keeps one resync lease per integration identifier (SQLite,
-    PostgreSQL), so that one resync of an integration runs at a time (see
-    :mod:`ocean.resync_lease`). The Port API has none: resyncs into it are not leased."""
-
-    async def acquire_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> Lease:
-        """Take the lease for ``seconds`` when it is free, expired or already
-        ``holder``'s, in one atomic step; returns the lease as it stands afterwards (held
-        by someone else when it was not taken)."""
-        ...
-
-    async def renew_lease(self, integration: str, holder: LeaseHolder, seconds: float) -> bool:
-        """Extend ``holder``'s lease to ``seconds`` from now; False when it is no longer
-        theirs (released, or taken by another after it expired)."""
-        ...
-
-    async def release_lease(
-        self, integration: str, holder: LeaseHolder, *, completed: bool
-    ) -> None:
-        """Give the lease up (nothing when it is no longer ``holder``'s), noting the time
-        when ``completed``."""
         ...
 
 

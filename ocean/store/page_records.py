@@ -9,7 +9,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-from ocean.store.base import Fence, Owner, PageRecord
+from ocean.store.base import Owner, PageRecord
+from ocean.store.lease import Fence
 
 EncodedRecord = tuple[bytes, str]
 """A record as the embedded catalog is handed it: its digest and :func:`encoded` text (text

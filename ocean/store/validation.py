@@ -175,6 +175,12 @@ def checked_update(
     return updated
 
 
+def as_given(patch: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """The change of a plain update: ``patch`` whatever the blueprint holds (partial it
+    for :meth:`~ocean.store.base.Store.change_blueprint`)."""
+    return patch
+
+
 def dangling_relations(blueprint: str, missing: list[tuple[str, str]]) -> ConflictError:
     """The error of a blueprint change after which its entities would relate to entities
     that do not exist (a relation now pointing at another blueprint, say)."""

@@ -21,9 +21,10 @@ import json
 from pathlib import Path
 from typing import Any, cast
 
-from ocean.store.base import DeleteResult, Fence, Owner, WriteOutcome
+from ocean.store.base import DeleteResult, Owner, WriteOutcome
 from ocean.store.blocked import Causes
 from ocean.store.entity_rules import EntityRules
+from ocean.store.lease import Fence
 from ocean.store.sqlite.host import CatalogHost
 from ocean.store.sqlite.store import SQLiteStore
 from ocean.store.writes import PreparedBatch

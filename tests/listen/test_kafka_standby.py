@@ -11,7 +11,7 @@ import ocean.listen.kafka as kafka
 from ocean.job import SilentObserver
 from ocean.monitor.report import ResyncReport
 from ocean.sail import prepare
-from ocean.store.base import LeaseHolder
+from ocean.store.lease import LeaseHolder
 from ocean.store.open import open_store
 from tests.conftest import TEAMS, Workspace, services
 from tests.listen.fake_kafka import FakeConsumer, resync_request

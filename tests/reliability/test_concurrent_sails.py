@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ocean.store.base import LeaseHolder, LeasesResyncs
+from ocean.store.lease import LeaseHolder, LeasesResyncs
 from ocean.store.open import open_store
 from tests.conftest import TEAMS, Workspace, services
 

@@ -9,15 +9,8 @@ import dataclasses
 import pytest
 
 from ocean.errors import LeaseLostError
-from ocean.store.base import (
-    ABANDONED_ERROR,
-    Fence,
-    LeaseHolder,
-    LeasesResyncs,
-    Owner,
-    RunRecord,
-    Store,
-)
+from ocean.store.base import ABANDONED_ERROR, Owner, RunRecord, Store
+from ocean.store.lease import Fence, LeaseHolder, LeasesResyncs
 
 A = LeaseHolder(id="a" * 16, host="host-a", pid=101)
 B = LeaseHolder(id="b" * 16, host="host-b", pid=202)

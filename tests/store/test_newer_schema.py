@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ocean.errors import NewerSchemaError
-from ocean.store.base import LeaseHolder
+from ocean.store.lease import LeaseHolder
 from ocean.store.postgres import schema
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite import migrations

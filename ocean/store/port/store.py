@@ -26,7 +26,6 @@ import orjson
 from ocean.store.base import (
     DeleteResult,
     Dependents,
-    Fence,
     Owner,
     PageRecord,
     RunRecord,
@@ -34,6 +33,7 @@ from ocean.store.base import (
     now_iso,
 )
 from ocean.store.blocked import Causes
+from ocean.store.lease import Fence
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port import cursors, deletes, lookups, upserts
 from ocean.store.port.dependents import find_dependents
@@ -453,6 +453,22 @@ class PortAPIStore:
             "PATCH", path, json=patch, idempotent=False, user_agent=self._exporter
         )
         return dict(reply.body.get("blueprint", {}))
+
+    async def change_blueprint(
+        self, identifier: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Read the blueprint just before patching it: Port has no transaction to make the
+        two one, so a change made between them is undone; the gap is one round trip."""
+        try:
+            path = f"/blueprints/{identifier}"
+            reply = await self._http.call("GET", path, idempotent=True)
+        except PortAPIError as error:
+            if error.status == 404:
+                return None
+            raise
+        current = dict(reply.body.get("blueprint") or {})
+        patch = change(current)
+        return await self.update_blueprint(identifier, patch) if patch else current
 
     async def request_resync(self, integration: str) -> str:
         raise PortAPIError(

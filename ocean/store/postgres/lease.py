@@ -1,4 +1,4 @@
-"""The PostgreSQL catalog's resync leases (:class:`~ocean.store.base.LeasesResyncs`).
+"""The PostgreSQL catalog's resync leases (:class:`~ocean.store.lease.LeasesResyncs`).
 
 Times are the database server's clock (``now()``), so that replicas on several machines
 agree on when a lease expires whatever their own clocks say. Taking a lease is one
@@ -16,7 +16,8 @@ import datetime as dt
 import asyncpg
 
 from ocean.errors import LeaseLostError
-from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, iso_at, lease_lost, now_iso
+from ocean.store.base import ABANDONED_ERROR, iso_at, now_iso
+from ocean.store.lease import Fence, Lease, LeaseHolder, lease_lost
 from ocean.store.postgres.nuls import as_jsonb
 from ocean.store.postgres.schema import refuse_newer
 

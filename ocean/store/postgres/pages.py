@@ -11,7 +11,8 @@ import asyncpg
 import orjson
 
 from ocean.errors import LeaseLostError
-from ocean.store.base import Owner, PageRecord, lease_lost
+from ocean.store.base import Owner, PageRecord
+from ocean.store.lease import lease_lost
 from ocean.store.page_records import ClaimedPage, PageShelf, claimed, claimed_run, used_run
 from ocean.store.postgres.lease import fenced, held_by
 from ocean.store.postgres.text_copy import Field, copy_text

@@ -10,52 +10,40 @@ adds a dependent it does not see.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
-import orjson
 
 from ocean.errors import StoreError
 from ocean.masked_url import without_password
 from ocean.store.audit import AuditEntry, AuditFilter
-from ocean.store.base import (
-    DeleteResult,
-    Dependents,
-    Fence,
-    Lease,
-    LeaseHolder,
-    Owner,
-    PageRecord,
-    RunRecord,
-    WriteOutcome,
-)
+from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.blocked import Causes
 from ocean.store.credentials import ADMIN, Credential
-from ocean.store.entity_rules import EntityRules
+from ocean.store.lease import Fence, Lease, LeaseHolder
 from ocean.store.page_records import ClaimedPage, PageShelf
-from ocean.store.postgres import audit, integrations, lease, pages, produced, removed_fields, runs
+from ocean.store.postgres import audit, integrations, lease, pages, produced, runs
+from ocean.store.postgres import blueprints as blueprint_rows
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
 from ocean.store.postgres.clock import ServerClock
 from ocean.store.postgres.connections import guarded, pooled
 from ocean.store.postgres.owners import NUMBER, OwnerNumbers
-from ocean.store.postgres.relations import columns, edges_into, rebuild_edges
+from ocean.store.postgres.relations import columns, edges_into
 from ocean.store.postgres.relations import delete_entities as delete_reaching
-from ocean.store.postgres.rows import existing
 from ocean.store.postgres.rules import (
     KnownRules,
     lock_blueprint_changes,
-    lock_blueprints,
     rules_current,
     stored_blueprints,
 )
 from ocean.store.postgres.schema import migrate
 from ocean.store.postgres.search import search
-from ocean.store.validation import checked_update, dangling_relations, new_blueprints
+from ocean.store.validation import as_given
 from ocean.store.writes import (
     PreparedBatch,
-    dumps,
     prepare,
     prepared_if_covered,
     rules_cover,
@@ -113,17 +101,9 @@ class PostgresStore:
         await self._pool.close()
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
-        async with self._pool.acquire() as db, db.transaction():
-            await lock_blueprint_changes(db)
-            existing = {row[0] for row in await db.fetch("SELECT identifier FROM blueprints")}
-            new = new_blueprints(blueprints, existing)
-            stamp = self._clock.now()
-            await db.executemany(
-                "INSERT INTO blueprints(identifier, body, created_at, updated_at) VALUES ($1,$2,$3,$4)",
-                [(bp["identifier"], dumps(bp), stamp, stamp) for bp in new],
-            )
+        created = await blueprint_rows.create(self._pool, self._clock.now(), blueprints)
         self._known.forget()
-        return [bp["identifier"] for bp in new]
+        return created
 
     async def list_blueprints(self) -> list[dict[str, Any]]:
         return await stored_blueprints(self._pool)
@@ -366,31 +346,14 @@ class PostgresStore:
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
-        async with self._pool.acquire() as db, db.transaction():
-            await lock_blueprint_changes(db)
-            await lock_blueprints(db, [identifier])  # as its entities' writes (they check it)
-            body = await db.fetchval(
-                "SELECT body FROM blueprints WHERE identifier = $1", identifier
-            )
-            if body is None:
-                return None
-            known = {row[0] for row in await db.fetch("SELECT identifier FROM blueprints")}
-            current = orjson.loads(body)
-            updated = checked_update(current, patch, known)
-            await db.execute(
-                "UPDATE blueprints SET body = $1, updated_at = $2, "
-                "version = nextval('blueprint_versions') WHERE identifier = $3",
-                dumps(updated),
-                self._clock.now(),
-                identifier,
-            )
-            await removed_fields.strip_removed(db, identifier, current, updated)
-            if updated.get("relations") != current.get("relations"):
-                targets = await rebuild_edges(db, identifier, EntityRules(updated))
-                if missing := targets - await existing(db, targets):  # rolled back
-                    raise dangling_relations(identifier, sorted(missing))
+        return await self.change_blueprint(identifier, functools.partial(as_given, patch))
+
+    async def change_blueprint(
+        self, identifier: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        changed = await blueprint_rows.change(self._pool, self._clock.now, identifier, change)
         self._known.forget()
-        return updated
+        return changed
 
     async def count_owned(self, owner: Owner) -> int:
         return int(

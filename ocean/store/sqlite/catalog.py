@@ -444,15 +444,20 @@ class SQLiteCatalog:
                 found.fresh.add(dependent)
         return found
 
-    def update_blueprint(self, identifier: str, patch: dict[str, Any]) -> dict[str, Any] | None:
+    def change_blueprint(
+        self, identifier: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
         with self._transaction():
             row = self._db.execute(
                 "SELECT body FROM blueprints WHERE identifier = ?", (identifier,)
             ).fetchone()
             if row is None:
                 return None
-            known = {r[0] for r in self._db.execute("SELECT identifier FROM blueprints")}
             current = orjson.loads(row[0])
+            patch = change(current)
+            if not patch:
+                return dict(current)
+            known = {r[0] for r in self._db.execute("SELECT identifier FROM blueprints")}
             updated = checked_update(current, patch, known)
             self._db.execute(
                 "UPDATE blueprints SET body = ?, updated_at = ? WHERE identifier = ?",

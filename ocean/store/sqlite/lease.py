@@ -1,4 +1,4 @@
-"""The embedded catalog's resync leases (:class:`~ocean.store.base.LeasesResyncs`), run on
+"""The embedded catalog's resync leases (:class:`~ocean.store.lease.LeasesResyncs`), run on
 the catalog's thread or process like the rest of
 :class:`~ocean.store.sqlite.catalog.SQLiteCatalog`, each in one write transaction.
 
@@ -13,7 +13,8 @@ import functools
 import sqlite3
 
 from ocean.errors import LeaseLostError
-from ocean.store.base import ABANDONED_ERROR, Fence, Lease, LeaseHolder, iso_at, lease_lost
+from ocean.store.base import ABANDONED_ERROR, iso_at
+from ocean.store.lease import Fence, Lease, LeaseHolder, lease_lost
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.migrations import refuse_newer
 

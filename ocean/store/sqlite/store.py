@@ -23,9 +23,6 @@ from ocean.store.audit import AuditEntry, AuditFilter
 from ocean.store.base import (
     DeleteResult,
     Dependents,
-    Fence,
-    Lease,
-    LeaseHolder,
     Owner,
     PageRecord,
     RunRecord,
@@ -35,6 +32,7 @@ from ocean.store.base import (
 from ocean.store.blocked import Causes
 from ocean.store.credentials import ADMIN, Credential
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
+from ocean.store.lease import Fence, Lease, LeaseHolder
 from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.prepared import MappedPage
 from ocean.store.sqlite import audit, cursors, integrations, lease, pages, produced, runs
@@ -43,6 +41,7 @@ from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.host import CatalogHost, CatalogThread
 from ocean.store.sqlite.mapping import Part, blueprints_read, warm, write_parts
 from ocean.store.sqlite.spawn import SpareCatalog
+from ocean.store.validation import as_given
 from ocean.store.writes import PreparedBatch, prepared_if_covered, rules_cover, write_options
 from ocean.transform.mapper import MapSummary
 from ocean.transform.mapping_spec import MappingSpec
@@ -310,8 +309,13 @@ class SQLiteStore:
     async def update_blueprint(
         self, identifier: str, patch: dict[str, Any]
     ) -> dict[str, Any] | None:
+        return await self.change_blueprint(identifier, functools.partial(as_given, patch))
+
+    async def change_blueprint(
+        self, identifier: str, change: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> dict[str, Any] | None:
         self._forget_rules()
-        return await self._call(SQLiteCatalog.update_blueprint, identifier, patch)
+        return await self._call(SQLiteCatalog.change_blueprint, identifier, change)
 
     def remembers_pages(self) -> bool:
         return True

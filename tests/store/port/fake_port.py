@@ -169,7 +169,9 @@ class FakePort:
         parts = path.strip("/").split("/")
         if parts[0] == "integration" and not path.endswith(("/resync-state", "/resync-request")):
             return self._integration(method, parts, body)
-        if path == "/blueprints" or (parts[0] == "blueprints" and method in ("PATCH", "DELETE")):
+        if path == "/blueprints" or (
+            parts[0] == "blueprints" and len(parts) == 2 and method in ("GET", "PATCH", "DELETE")
+        ):
             return self._blueprints(method, parts, body)
         if path.endswith("/entities/bulk"):
             return self._bulk(parts[1], body["entities"], request)
@@ -221,6 +223,10 @@ class FakePort:
         return found
 
     def _blueprints(self, method: str, parts: list[str], body: Any) -> httpx.Response:
+        if method == "GET" and len(parts) == 2:
+            if parts[1] not in self.blueprints:
+                return httpx.Response(404, json={"ok": False, "error": "not_found"})
+            return httpx.Response(200, json={"ok": True, "blueprint": self.blueprints[parts[1]]})
         if method == "GET":
             return httpx.Response(
                 200, json={"ok": True, "blueprints": list(self.blueprints.values())}

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 import pytest
 
-from ocean.store.base import Fence, LeaseHolder
+from ocean.store.lease import Fence, LeaseHolder
 from ocean.store.postgres import lease
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import OWNER, connected

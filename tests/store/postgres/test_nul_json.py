@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from ocean.store.base import LeaseHolder, Owner, RunRecord, Store
+from ocean.store.base import Owner, RunRecord, Store
 from ocean.store.browse import Browse
+from ocean.store.lease import LeaseHolder
 from ocean.store.paging import browse
 from ocean.store.postgres.store import PostgresStore
 from tests.store.postgres import connected

@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 from ocean.errors import LeaseLostError
-from ocean.store.base import Fence, LeaseHolder, PageRecord, now_iso
+from ocean.store.base import PageRecord, now_iso
+from ocean.store.lease import Fence, LeaseHolder
 from ocean.store.page_records import PageShelf
 from ocean.store.postgres import pages, produced
 from ocean.store.postgres.store import PostgresStore
