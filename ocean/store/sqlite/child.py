@@ -142,9 +142,12 @@ def serve(path: Path, requests: IO[bytes], answers: IO[bytes]) -> None:
 
 def main() -> None:
     """The child: answers go to a copy of its standard output, which is pointed at its
-    standard error, so that nothing printed by the way corrupts them. An interrupt is the
-    parent's to handle: the child ends when its input does."""
+    standard error, so that nothing printed by the way corrupts them. An interrupt or a
+    termination is the parent's to handle (Ctrl+C, ``kill %1``, systemd's stop and
+    ``timeout`` signal the whole process group, and the parent winds down through this
+    child): the child ends when its input does, which the parent's death ends too."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     tune_interpreter()  # it maps pages too (see ocean.store.sqlite.mapping)
     for fd in (sys.stdin.fileno(), sys.stdout.fileno()):
         _widen(fd)

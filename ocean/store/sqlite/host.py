@@ -43,9 +43,14 @@ class CatalogThread:
 
     @classmethod
     async def start(cls, path: Path) -> CatalogThread:
-        thread, catalog = await SQLiteThread.start(
-            f"the catalog {path}", lambda: SQLiteCatalog.open(path)
-        )
+        try:
+            thread, catalog = await SQLiteThread.start(
+                f"the catalog {path}", lambda: SQLiteCatalog.open(path)
+            )
+        except StoreError as error:  # a full disk, a locked file: said as the process says it
+            if not unusable(error.__cause__):
+                raise
+            raise catalog_failure(str(error), error.__cause__) from None
         return cls(thread, catalog)
 
     async def call(

@@ -33,7 +33,7 @@ class SQLiteThread:
             opened = await asyncio.get_running_loop().run_in_executor(executor, opener)
         except (OSError, sqlite3.Error) as error:
             executor.shutdown()
-            raise StoreError(f"cannot open {what}: {error}{hint}") from None
+            raise StoreError(f"cannot open {what}: {error}{hint}") from error
         return cls(executor, what), opened
 
     async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ocean.store.sqlite.catalog import SQLiteCatalog
 from ocean.store.sqlite.migrations import MIGRATIONS, migrate
+from ocean.store.sqlite.spawn import child_environment
 
 
 def _catalog_at(path: Path, version: int) -> sqlite3.Connection:
@@ -138,3 +141,49 @@ def test_page_records_written_before_their_final_form_are_dropped_and_the_table_
         "VALUES ('o', 'r0', x'04', 'f', '{\"entries\":[]}')"
     )
     assert db.execute("SELECT count(*) FROM resync_pages").fetchone() == (2,)
+
+
+_OPEN_WITH_A_FULL_DISK = """
+import asyncio, os, resource, signal, sys
+from pathlib import Path
+from ocean.store.sqlite.store import SQLiteStore
+path = Path(sys.argv[1])
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, as on a full disk
+room = os.path.getsize(path) // 2  # the migration's log needs about the file's size
+resource.setrlimit(resource.RLIMIT_FSIZE, (room, resource.RLIM_INFINITY))
+try:
+    asyncio.run(SQLiteStore.open(path))
+except Exception as error:
+    print(type(error).__name__, error)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no file size limit to stand for a full disk")
+def test_a_migration_the_disk_cannot_hold_fails_naming_the_disk_and_a_later_open_finishes_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "catalog.db"
+    db = _catalog_at(path, len(MIGRATIONS) - 1)  # the last migration copies the page records
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("BEGIN")
+    db.executemany(
+        "INSERT INTO resync_pages VALUES ('o', 's', ?, 'f', '{\"entries\":[]}')",
+        [(n.to_bytes(4, "big"),) for n in range(40_000)],
+    )
+    db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+    opened = subprocess.run(
+        [sys.executable, "-c", _OPEN_WITH_A_FULL_DISK, str(path)],
+        capture_output=True, text=True, timeout=60, env=child_environment(),
+    )  # fmt: skip
+
+    said = opened.stdout + opened.stderr
+    assert said.startswith(
+        f"CatalogUnavailableError cannot open the catalog {path}: disk I/O error"
+    ), said
+    catalog = SQLiteCatalog(path)  # with room again
+    kept = catalog.read(lambda db: db.execute("SELECT count(*) FROM resync_pages").fetchone())
+    catalog.close()
+    assert kept == (40_000,)

@@ -293,3 +293,45 @@ async def test_a_relative_catalog_path_is_the_file_in_the_folder_the_catalog_ope
         await store.close()
         spare.close()
     assert not (started / "c.db").exists()
+
+
+_TERMINATED = """
+import asyncio, signal, sys
+from pathlib import Path
+from ocean.store.sqlite.store import SQLiteStore
+TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
+
+async def main() -> None:
+    store = await SQLiteStore.open(Path(sys.argv[1]), own_process=True)
+    await store._host.settled()
+    await store.create_blueprints([TEAM])
+    terminated = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, terminated.set)
+    print(store._host.where, flush=True)
+    await terminated.wait()  # the sail winds down: its last writes, then it closes the catalog
+    await asyncio.sleep(0.3)
+    print(store._host.where, [bp["identifier"] for bp in await store.list_blueprints()])
+    await store.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_a_termination_sent_to_the_whole_process_group_is_left_to_the_parent(
+    tmp_path: Path,
+) -> None:
+    """``kill %1``, systemd's stop and ``timeout`` signal the sail's whole process group:
+    the catalog's process must not die beside the sail winding down (its write under way
+    lost, an error saying it crashed), as it does not on an interrupt (Ctrl+C)."""
+    sail = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _TERMINATED, str(tmp_path / "c.db"),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=child_environment(), start_new_session=True,
+    )  # fmt: skip
+    assert sail.stdout is not None
+    assert await asyncio.wait_for(sail.stdout.readline(), 30) == b"process\n"
+
+    os.killpg(sail.pid, signal.SIGTERM)
+    out, errors = await asyncio.wait_for(sail.communicate(), 30)
+
+    assert (sail.returncode, out.decode(), errors.decode()) == (0, "process ['team']\n", "")
