@@ -225,7 +225,7 @@ class _Routes:
             outcomes = await self.gateway.upsert(
                 caller, entities, grouped=True, create_only=create_only, **_write_options(request)
             )
-            if not all(o.ok for o in outcomes):  # none written if the blueprint is missing: 404
+            if not all(o.ok for o in outcomes) or not outcomes:  # blueprint missing: 404
                 await self.reader.blueprint(blueprint)
         ours = bool(request.headers.get(CLIENT_HEADER))  # Ocean's client: status and version too
         done = [

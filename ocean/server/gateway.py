@@ -119,7 +119,22 @@ class WriteGateway:
         when only creating (``conflict``), as ``blueprint``'s rules find it invalid (with
         ``merge``, the sent fields merged over the stored entity, as the write checks it),
         or as a relation target does not exist (``not_found``, unless
-        ``create_missing_related``); those that pass are ``unchanged``."""
+        ``create_missing_related``); those that pass are ``unchanged``. Search identifiers
+        and relations are resolved first, as :meth:`upsert` resolves them (one matching
+        nothing fails as Port's: identifier ``unknown``)."""
+        if not isinstance(self.store, ResolvesSearches) and any(map(has_searches, entities)):
+            resolved = await resolved_in(self.store, entities, unknown_fails=True)
+            answered: list[WriteOutcome] = []
+            if resolved.entities:
+                answered = await self.validate(
+                    caller,
+                    resolved.entities,
+                    blueprint,
+                    create_only=create_only,
+                    merge=merge,
+                    create_missing_related=create_missing_related,
+                )
+            return resolved.outcomes(answered)
         allowed, denied, before = await self._screened(caller, entities, create_only=create_only)
         rules = EntityRules(blueprint)
         checked = [_as_written(entities[i], before, rules, merge) for i in allowed]
