@@ -462,19 +462,19 @@ def _remember_keys(keys: Collection[tuple[Any, Any]], tally: Tally, produced: se
 async def _write_mapped(
     job: ResyncJob, pending: _Pending, kind: KindReport, *, searches: bool = False
 ) -> tuple[list[WriteOutcome], list[MapSummary] | None, list[Entity], list[float] | float]:
-    """Write pages mapped here: the outcomes, the pages' summaries unless live data
-    claimed some of their entities (then the outcomes no longer line up with pages), the
-    entities written and, with live data, when the data of each was fetched (each page
-    claims its entities as of its own fetch: a page fetched after a live event's data is
-    newer than it; without, when the first page was)."""
+    """Write pages mapped here: the outcomes, the pages' summaries unless live data claimed
+    some of their entities (the outcomes then no longer line up with pages), the entities
+    written and when the data of each was fetched (with live data, each page claims its
+    entities as of its own fetch; without, the first page's)."""
     pages = [page for page in pending.pages if type(page) is _Mapped]  # (each one is)
     everything = entities = [entity for page in pages for entity in page.entities]
     times: list[float] | float = pending.fetched[0] if pending.fetched else 0.0
-    async with job.freshness.lock if job.freshness is not None else contextlib.nullcontext():
-        if job.freshness is not None:
+    fresh, idle = job.freshness, contextlib.nullcontext()  # (an empty Freshness is falsy)
+    async with fresh.writing(everything) if fresh is not None else idle as unwritten:
+        if fresh is not None:
             entities, times = [], []
             for page, at in zip(pages, pending.fetched, strict=True):
-                kept, newer = job.freshness.claim(page.entities, at)
+                kept, newer = fresh.claim(page.entities, at)
                 entities += kept
                 times += [at] * len(kept)
                 kind.unchanged += newer
@@ -488,6 +488,8 @@ async def _write_mapped(
             prepared=prepared,
             searches=searches,
         )
+        if unwritten is not None:  # (what the catalog did not take is not claimed)
+            unwritten.failed(entities, outcomes)
     return outcomes, [page.summary for page in pages] if whole else None, entities, times
 
 

@@ -184,6 +184,18 @@ def catalog(request: pytest.FixtureRequest, workspace: Workspace, postgres_url: 
     return str(workspace.catalog) if request.param == "sqlite" else postgres_url
 
 
+def services_before_teams() -> dict[str, Any]:
+    """A mapping whose services relate to teams, a kind mapped after them, with no
+    placeholders made for missing targets."""
+    service = resource(
+        "service",
+        "service",
+        properties={"url": ".url", "stars": ".stars"},
+        relations={"team": ".team"},
+    )
+    return {"createMissingRelatedEntities": False, "resources": [service, resource("team", "team")]}
+
+
 def services(count: int, *, stars: int = 1, start: int = 0) -> list[dict[str, Any]]:
     return [
         {

@@ -20,8 +20,9 @@ import contextlib
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
+from ocean.store.base import WriteOutcome
 from ocean.types import Entity, EntityKey
 
 HORIZON = 900.0
@@ -136,6 +137,20 @@ class Freshness:
             else:
                 self._fetched[key] = at
 
+    @contextlib.asynccontextmanager
+    async def writing(self, entities: list[Entity]) -> AsyncIterator[Unwritten]:
+        """The :attr:`lock` held for claims of ``entities`` and the write they allow; the
+        claims are taken back if the block raises an error, and for those
+        :meth:`Unwritten.failed` names: what the catalog did not take must not drop live
+        data fetched before it."""
+        async with self.lock:
+            unwritten = Unwritten(self, self.recorded([_key(entity) for entity in entities]))
+            try:
+                yield unwritten
+            except Exception:
+                self.restore(unwritten.before)
+                raise
+
     def __len__(self) -> int:
         return len(self._fetched)
 
@@ -159,6 +174,24 @@ class Freshness:
         self._kept, self._cut = len(self._fetched), cut
         if now >= self._next_prune:
             self._next_prune = now + self._horizon
+
+
+class Unwritten:
+    """What a write's entities were recorded at before it claimed them."""
+
+    def __init__(self, owner: Freshness, before: dict[EntityKey, float | None]) -> None:
+        self._owner, self.before = owner, before
+
+    def failed(self, entities: list[Entity], outcomes: list[WriteOutcome]) -> None:
+        """Take back the claims of the entities the write failed (none of their outcomes
+        ``ok``: not written), ``outcomes`` being those of ``entities``."""
+        if all(outcome.ok for outcome in outcomes):
+            return
+        written = {_key(entities[outcome.index]) for outcome in outcomes if outcome.ok}
+        failed = {_key(entities[outcome.index]) for outcome in outcomes if not outcome.ok}
+        self._owner.restore(
+            {key: self.before[key] for key in failed - written if key in self.before}
+        )
 
 
 def _key(entity: Entity) -> EntityKey:

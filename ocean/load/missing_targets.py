@@ -12,7 +12,6 @@ failure would fail again."""
 
 from __future__ import annotations
 
-import contextlib
 import graphlib
 import logging
 from collections.abc import Iterator
@@ -108,12 +107,8 @@ class HeldForTargets:
         held = in_relation_order([one for one in self.held if one is not None])
         self.held, self._places, failed = [], {}, 0
         for start in range(0, len(held), WRITTEN_AT_ONCE):
-            async with freshness.lock if freshness is not None else contextlib.nullcontext():
-                chunk = _fresh(held[start : start + WRITTEN_AT_ONCE], freshness)
-                entities = [entity for _, entity, _ in chunk]
-                outcomes = await write_entities(
-                    store, entities, owner=owner, mapping=mapping, searches=True
-                )
+            chunk = held[start : start + WRITTEN_AT_ONCE]
+            chunk, outcomes = await _write_chunk(store, owner, mapping, chunk, freshness)
             failed += sum(not outcome.ok for outcome in outcomes)
             for kind, ones in _by_kind(chunk, outcomes):
                 count_written(kind, ones)
@@ -124,6 +119,30 @@ class HeldForTargets:
             len(held) - failed,
             failed,
         )
+
+
+async def _write_chunk(
+    store: Store,
+    owner: Owner,
+    mapping: PortAppConfig,
+    chunk: list[Held],
+    freshness: Freshness | None,
+) -> tuple[list[Held], list[WriteOutcome]]:
+    """Write those of ``chunk`` no newer data was written for (under the live-data check:
+    the claims of those the catalog did not take are taken back); them and their outcomes."""
+    if freshness is None:
+        entities = [entity for _, entity, _ in chunk]
+        return chunk, await write_entities(
+            store, entities, owner=owner, mapping=mapping, searches=True
+        )
+    async with freshness.writing([entity for _, entity, _ in chunk]) as unwritten:
+        chunk = _fresh(chunk, freshness)
+        entities = [entity for _, entity, _ in chunk]
+        outcomes = await write_entities(
+            store, entities, owner=owner, mapping=mapping, searches=True
+        )
+        unwritten.failed(entities, outcomes)
+    return chunk, outcomes
 
 
 def _fresh(chunk: list[Held], freshness: Freshness | None) -> list[Held]:

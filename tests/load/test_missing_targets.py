@@ -22,24 +22,14 @@ from ocean.store.base import Owner, WriteOutcome
 from ocean.store.port.store import PortAPIStore
 from ocean.store.sqlite.store import SQLiteStore
 from tests import loopback
-from tests.conftest import TEAMS, Workspace, resource, services
+from tests.conftest import TEAMS, Workspace, services, services_before_teams
 from tests.server.serving import fresh_catalog
-
-
-def _services_before_teams() -> dict[str, Any]:
-    service = resource(
-        "service",
-        "service",
-        properties={"url": ".url", "stars": ".stars"},
-        relations={"team": ".team"},
-    )
-    return {"createMissingRelatedEntities": False, "resources": [service, resource("team", "team")]}
 
 
 async def test_an_entity_whose_target_a_later_kind_makes_is_written_at_the_end(
     workspace: Workspace, catalog: str
 ) -> None:
-    workspace.set_mapping(_services_before_teams())
+    workspace.set_mapping(services_before_teams())
     workspace.set_data(services=[services(3)], teams=TEAMS)
 
     report = await workspace.sail(catalog)
@@ -55,7 +45,7 @@ async def test_an_entity_whose_target_a_later_kind_makes_is_written_at_the_end(
 async def test_an_entity_whose_target_never_comes_fails_and_keeps_its_kind_from_deleting(
     workspace: Workspace, catalog: str
 ) -> None:
-    workspace.set_mapping(_services_before_teams())
+    workspace.set_mapping(services_before_teams())
     workspace.set_data(services=[services(3)], teams=TEAMS)
     await workspace.sail(catalog)
     ghost = [{**services(1, start=9)[0], "team": "ghost"}]
@@ -95,7 +85,7 @@ def test_held_entities_are_written_after_the_targets_among_them(
 async def test_against_a_port_api_the_held_entities_are_written_at_the_end(
     workspace: Workspace,
 ) -> None:
-    workspace.set_mapping(_services_before_teams())
+    workspace.set_mapping(services_before_teams())
     workspace.set_data(services=[services(3)], teams=TEAMS)
     async with fresh_catalog("sqlite", workspace.root) as catalog:
         client_id, secret = await catalog.create_credentials("port api")
@@ -134,7 +124,7 @@ async def test_a_held_entity_does_not_undo_what_live_data_wrote_meanwhile(
     workspace: Workspace,
 ) -> None:
     (workspace.folder / "main.py").write_text(LIVE_MEANWHILE)
-    workspace.set_mapping(_services_before_teams())
+    workspace.set_mapping(services_before_teams())
     report = await workspace.sail(freshness=Freshness())
 
     stored = await workspace.entities("service")
@@ -175,7 +165,7 @@ async def test_a_later_copy_of_a_key_is_not_undone_by_its_earlier_held_copy(
     """A key mapped twice by one kind, its earlier copy refused for a missing relation
     target and held: the later copy, written meanwhile, is what stays (as the catalog does
     for a key sent twice in one write)."""
-    workspace.set_mapping(_services_before_teams())
+    workspace.set_mapping(services_before_teams())
     older = {**services(1)[0], "stars": 1, "team": "core"}  # core: made by the later kind
     newer = {**services(1)[0], "stars": 2, "team": None}
     filler = [{**s, "team": None} for s in services(1200, start=10)] if apart else []
