@@ -99,3 +99,30 @@ def test_a_blueprint_defined_twice_is_refused_naming_it_and_the_file(tmp_path: P
         f"{folder / '.port/resources/blueprints.json'} defines the blueprint 'thing' more "
         "than once; keep one definition of each"
     )
+
+
+@pytest.mark.parametrize(
+    ("files", "shown"),
+    [
+        ({"main.py": "import os\ndef load(:\n    pass\n"}, "main.py:2: def load(:"),
+        ({"main.py": "if True:\n  x = 1\n    y = 2\n"}, "main.py:3: y = 2"),
+        (
+            {"main.py": "import helpers\n", "helpers.py": "NAME = 'a'\nNAME = = 'b'\n"},
+            "helpers.py:2: NAME = = 'b'",
+        ),
+    ],
+    ids=["main", "indentation", "helper"],
+)
+def test_a_syntax_error_in_the_folder_shows_its_file_line_and_text(
+    tmp_path: Path, files: dict[str, str], shown: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+
+    with pytest.raises(IntegrationLoadError) as raised:
+        import_main(tmp_path)
+
+    message = str(raised.value)
+    assert f"  {shown}\n" in message + "\n"
+    assert "<frozen" not in message
+    sys.modules.pop("helpers", None)

@@ -109,9 +109,20 @@ def integration_frames(error: BaseException, folder: Path | None) -> list[str]:
     ``file:line in function: source``; else the innermost frame of any file."""
     frames = traceback.extract_tb(error.__traceback__)
     shown = [frame for frame in frames if folder is not None and _under(frame.filename, folder)]
-    if not shown and frames:
+    located = _syntax_location(error, folder)
+    if not shown and frames and located is None:
         shown = [frames[-1]]
-    return [_line(frame, folder) for frame in shown[-MAX_FRAMES:]]
+    lines = [_line(frame, folder) for frame in shown[-MAX_FRAMES:]]
+    return lines if located is None else [*lines, located]
+
+
+def _syntax_location(error: BaseException, folder: Path | None) -> str | None:
+    """Where a syntax error is, as ``helpers.py:3: source``: it is in no frame of the
+    traceback (the import machinery's are all there is), only on the error itself."""
+    if not isinstance(error, SyntaxError) or not error.filename or not error.lineno:
+        return None
+    text = (error.text or linecache.getline(error.filename, error.lineno)).strip()
+    return f"{_shown(error.filename, folder)}:{error.lineno}" + (f": {text}" if text else "")
 
 
 def with_frames(message: str, error: BaseException, folder: Path | None) -> str:
@@ -128,10 +139,12 @@ def _under(filename: str, folder: Path) -> bool:
 
 
 def _line(frame: traceback.FrameSummary, folder: Path | None) -> str:
-    path = Path(frame.filename)
-    if folder is not None and _under(frame.filename, folder):
-        shown = str(path.resolve().relative_to(folder))
-    else:
-        shown = frame.filename
     source = f": {frame.line.strip()}" if frame.line else ""
-    return f"{shown}:{frame.lineno} in {frame.name}{source}"
+    return f"{_shown(frame.filename, folder)}:{frame.lineno} in {frame.name}{source}"
+
+
+def _shown(filename: str, folder: Path | None) -> str:
+    """A file's path, relative to ``folder`` when it is in it."""
+    if folder is not None and _under(filename, folder):
+        return str(Path(filename).resolve().relative_to(folder))
+    return filename
