@@ -25,6 +25,7 @@ OUTCOMES = (
     "invalid",
     "selector-false",
     "selector-error",
+    "key-error",
     "empty-identifier",
     "empty-blueprint",
     "dropped",
@@ -38,8 +39,9 @@ class Explanation:
     position: int
     outcome: str
     """``entity``, ``invalid`` (the blueprint rejects it: see ``problems``),
-    ``selector-false``, ``selector-error``, ``empty-identifier``, ``empty-blueprint`` or
-    ``dropped`` (itemsToParse gave no list)."""
+    ``selector-false``, ``selector-error``, ``key-error`` (jq failed on the identifier or
+    the blueprint), ``empty-identifier``, ``empty-blueprint`` or ``dropped`` (itemsToParse
+    gave no list)."""
     entity: Entity | None = None
     detail: str = ""
     misconfigured: dict[str, str] = field(default_factory=dict)
@@ -119,6 +121,8 @@ def _explain_one(position: int, resource: CompiledResource, item: Any) -> Explan
     entity = resource.build_entity(source, misconfigured)
     for name in ("identifier", "blueprint"):
         if not entity.get(name):
+            if (error := resource.key_error(source, position)) is not None:
+                return Explanation(position, "key-error", entity, error, misconfigured)
             detail = f"{name} came out {entity.get(name)!r}, which is empty: no entity"
             return Explanation(position, f"empty-{name}", entity, detail, misconfigured)
     if not verdict:

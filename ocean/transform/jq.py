@@ -26,10 +26,12 @@ _ENV_PRELUDE = "def env: $__ocean_env; $__ocean_env as $ENV | "
 class EvaluationError(Exception):
     """The expression failed at runtime or produced no output for one input."""
 
-    def __init__(self, text: str, reason: str) -> None:
+    def __init__(self, text: str, reason: str, *, failed: bool = True) -> None:
         super().__init__(f"{text!r} {reason}")
         self.reason = reason
         """What went wrong, without the expression's text (``produced no output``)."""
+        self.failed = failed
+        """Whether jq raised an error (False: it produced no output, as ``empty`` does)."""
 
 
 class CompileError(Exception):
@@ -110,7 +112,7 @@ class Expression:
         try:
             return from_jq(self._program.input_text(source.text).first())
         except StopIteration:
-            raise EvaluationError(self.text, "produced no output") from None
+            raise EvaluationError(self.text, "produced no output", failed=False) from None
         except ValueError as error:
             raise EvaluationError(self.text, f"failed: {_first_line(error)}") from None
 

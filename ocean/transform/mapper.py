@@ -257,7 +257,7 @@ class CompiledResource:
                 result.errors.append(f"kind {self.kind!r}, item {position}: {error}")
                 continue
             if not entity.get("identifier") or not entity.get("blueprint"):
-                result.skipped += 1
+                result.skipped += 1  # (a key jq failed on too, as the original: null)
                 continue
             (result.passed if verdict else result.failed).append(entity)
             if self.deferred:
@@ -287,6 +287,25 @@ class CompiledResource:
             result.errors.append(self._selector_error(position, message))
             return None
         return verdict
+
+    def key_error(self, source: Input, position: int) -> str | None:
+        """Why jq failed on the identifier or the blueprint of an input that gave no entity
+        (None: they gave null or nothing), for ``ocean map`` to say: a resync takes the
+        failure as null and skips the input, as the original does."""
+        for name in ("identifier", "blueprint"):
+            leaf = self.fields.get(name)
+            if not isinstance(leaf, Leaf) or leaf.expression is None:
+                continue
+            try:
+                leaf.expression.first(source)
+            except EvaluationError as error:
+                if error.failed:
+                    return (
+                        f"kind {self.kind!r}, item {position}: {name} {leaf.text!r} "
+                        f"{error.reason}: no entity; make it give a value for every item "
+                        "the selector keeps (or leave such items out in the selector)"
+                    )
+        return None
 
     def _selector_error(self, position: int, message: str) -> str:
         return f"kind {self.kind!r}, item {position}: selector {self.selector.text!r} {message}"

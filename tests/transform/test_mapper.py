@@ -14,6 +14,7 @@ import pytest
 
 from ocean.errors import MappingError
 from ocean.mapping import ResourceConfig, parse_mapping, parse_resource, to_document
+from ocean.transform.explain import explain
 from ocean.transform.jq import Expression, Input
 from ocean.transform.mapper import CompiledResource, compile_resources
 from ocean.transform.mapping_spec import MappingSpec
@@ -55,6 +56,37 @@ def test_selector_error_names_kind_item_and_expression_once_with_advice(
     assert error.count(repr(query)) == 1  # not repeated (the advice may quote it, in `...`)
     assert "None" not in error
     assert "make it yield true or false" in error
+
+
+@pytest.mark.parametrize(
+    ("mappings", "item", "said"),
+    [
+        ({"identifier": ".id | ascii_downcase"}, {"id": 5}, "identifier '.id | ascii_downcase' failed: "),
+        ({"identifier": '.id | error("gone")'}, {"id": "a"}, """identifier '.id | error("gone")' failed: gone"""),
+        ({"blueprint": ".bp | ascii_downcase"}, {"id": "a", "bp": 1}, "blueprint '.bp | ascii_downcase' failed: "),
+        ({"identifier": ".missing"}, {"id": "a"}, None),
+        ({"identifier": '.id | select(. != "a")'}, {"id": "a"}, None),
+        ({"blueprint": ".bp"}, {"id": "a"}, None),
+    ],
+    ids=["identifier-raises", "identifier-error", "blueprint-raises", "identifier-null",
+         "identifier-no-output", "blueprint-null"],
+)  # fmt: skip
+def test_jq_failing_on_an_items_key_is_said_by_ocean_map_and_skipped_as_the_original(
+    mappings: dict[str, str], item: dict[str, Any], said: str | None
+) -> None:
+    """A resync maps a key jq fails on as null and skips the item, as the original (a
+    golden case pins it); ``ocean map`` says jq's error where a null key says no more."""
+    resource = CompiledResource(_resource(**mappings), env=None)
+
+    result = resource.map_items([item])
+    (explained,) = explain(resource, [item])
+
+    assert (result.passed, result.errors, result.skipped) == ([], [], 1)
+    if said is None:
+        assert explained.outcome.startswith("empty-")
+    else:
+        assert explained.outcome == "key-error"
+        assert explained.detail.startswith(f"kind 'svc', item 0: {said}"), explained.detail
 
 
 def test_selector_errors_name_inputs_of_items_to_parse_by_place_across_batches() -> None:
