@@ -92,7 +92,8 @@ class LiveEventsSettings(_Section):
     a file beside the embedded catalog (``.ocean/live-events.db`` for another catalog)."""
     max_body_bytes: Annotated[int, Meta(ge=1)] = 10 * 1024 * 1024
     consumer: str | None = None
-    """This replica's name in the Redis consumer group (default: the host name)."""
+    """This replica's name in the Redis consumer group (default: the host name, or the host
+    name and the process id when another process on the host holds it)."""
     retry_max_seconds: Annotated[float, Meta(gt=0)] = 10.0
     """While the queue is unreachable the workers retry with exponential backoff up to this
     wait; the route's 503 answers ``Retry-After`` with it (rounded up, at least 1).

@@ -28,7 +28,8 @@ def queue_url(configured: str | None, catalog_url: str) -> str:
 
 
 async def open_queue(url: str, integration: str, *, consumer: str | None = None) -> EventQueue:
-    """``consumer``: this replica's name in a Redis consumer group (default: the host name)."""
+    """``consumer``: this replica's name in a Redis consumer group (default: see
+    :mod:`ocean.live.consumer_name`)."""
     if url.startswith(("redis://", "rediss://", "unix://")):
         require("redis")
         from ocean.live.redis_queue import RedisEventQueue  # imported on use

@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-import socket
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,6 +45,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, ResponseError
 
 from ocean.errors import QueueUnavailableError, StoreError
+from ocean.live.consumer_name import alive_key, free_name
 from ocean.live.queue import QueuedEvent, read_json, storable
 from ocean.store.group_commit import GroupCommit
 
@@ -149,8 +150,12 @@ class RedisEventQueue:
         reclaim: float,
         consumer: str,
         reader: redis.Redis | None = None,
+        said_alive: bool = False,
     ) -> None:
         self._redis, self._reclaim = client, reclaim
+        self._said_alive = said_alive
+        """Its name was taken at :meth:`open` by saying it is alive (see
+        :mod:`ocean.live.consumer_name`)."""
         self._reader = reader if reader is not None else client
         """Hands events out (``XREADGROUP >``, ``XCLAIM``), never sending a command again."""
         self._where = _where(client)
@@ -186,18 +191,14 @@ class RedisEventQueue:
     async def open(
         cls, url: str, integration: str, *, reclaim: float = 60.0, consumer: str | None = None
     ) -> RedisEventQueue:
-        """``consumer`` names this replica in the group (default: the host name); a restart
-        under the same name takes back what it was given before."""
+        """``consumer`` names this replica in the group (default: the host name, with the
+        process id when another process on the host holds it: see
+        :mod:`ocean.live.consumer_name`); a restart under the same name takes back what it
+        was given before."""
         client = _client(url)
         try:
-            await client.xgroup_create(
-                f"ocean:{integration}:events:stream", _GROUP, id="0", mkstream=True
-            )
-        except ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise StoreError(
-                    f"cannot create the live-event consumer group on {url}: {error}"
-                ) from None
+            await _group(client, url, integration)
+            name = consumer or await free_name(client, f"ocean:{integration}:events", reclaim)
         except (RedisError, OSError) as error:
             where = _where(client)
             await client.aclose()
@@ -206,14 +207,19 @@ class RedisEventQueue:
                 "OCEAN__LIVE_EVENTS__QUEUE_URL to sqlite:///PATH"
             ) from None
         reader = _client(url, retries=0)
-        return cls(client, integration, reclaim=reclaim, consumer=consumer or socket.gethostname(),
-                   reader=reader)  # fmt: skip
+        return cls(client, integration, reclaim=reclaim, consumer=name, reader=reader,
+                   said_alive=consumer is None)  # fmt: skip
+
+    @property
+    def consumer(self) -> str:
+        """This replica's name in the consumer group."""
+        return self._consumer
 
     def _key_list(self, key: str | None) -> str:
         return f"{self._prefix}:key:{key or ''}"
 
     def _alive(self, consumer: str) -> str:
-        return f"{self._prefix}:alive:{consumer}"
+        return alive_key(self._prefix, consumer)
 
     async def _call(self, action: Callable[[], Awaitable[T]]) -> T:
         """``action`` against Redis; recreates a vanished consumer group once, and turns
@@ -315,7 +321,9 @@ class RedisEventQueue:
         return await self._deliverable(limit)
 
     async def _beat(self) -> None:
-        await self._redis.set(self._alive(self._consumer), 1, px=int(self._reclaim * 1000))
+        await self._redis.set(
+            self._alive(self._consumer), os.getpid(), px=int(self._reclaim * 1000)
+        )
 
     def _beat_again(self) -> None:
         """(Re)start the task that says this replica is alive (one that ended has logged why)."""
@@ -444,12 +452,26 @@ class RedisEventQueue:
             if self._beating is not None:
                 self._beating.cancel()
                 await asyncio.wait([self._beating])
+            if self._beating is not None or self._said_alive:
                 with contextlib.suppress(RedisError, OSError):
                     await self._redis.delete(self._alive(self._consumer))
         finally:
             await self._redis.aclose()
             if self._reader is not self._redis:
                 await self._reader.aclose()
+
+
+async def _group(client: redis.Redis, url: str, integration: str) -> None:
+    """Create the integration's stream and consumer group, unless they exist."""
+    try:
+        await client.xgroup_create(
+            f"ocean:{integration}:events:stream", _GROUP, id="0", mkstream=True
+        )
+    except ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise StoreError(
+                f"cannot create the live-event consumer group on {url}: {error}"
+            ) from None
 
 
 def _event(stream_id: str, fields: dict[bytes, bytes]) -> QueuedEvent:

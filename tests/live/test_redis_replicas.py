@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import socket
+import sys
 from collections.abc import Callable
+
+import pytest
+import redis.asyncio as redis
 
 from ocean.live.queue import QueuedEvent
 from ocean.live.redis_queue import RedisEventQueue
@@ -129,3 +135,71 @@ async def test_an_event_a_live_replica_applies_for_long_is_not_claimed_by_anothe
         [("a", 1), ("b", 2)],
         [("a", 1), ("a", 2)],
     ), "event 1 applied once, by the replica it was given to, and before event 2"
+
+
+async def _dead_pid() -> str:
+    """The id of a process that ran on this host and has ended."""
+    child = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await child.wait()
+    return str(child.pid)
+
+
+async def _name_in_another_process(integration: str) -> str:
+    """The consumer name a replica opened by another process on this host takes."""
+    script = (
+        "import asyncio, sys\n"
+        "from ocean.live.redis_queue import RedisEventQueue\n"
+        "async def main():\n"
+        f"    queue = await RedisEventQueue.open({REDIS_URL!r}, {integration!r})\n"
+        "    print(queue.consumer)\n"
+        "    await queue.close()\n"
+        "asyncio.run(main())\n"
+    )
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await child.communicate()
+    assert child.returncode == 0
+    return f"{out.decode().strip()} (pid {child.pid})"
+
+
+async def test_a_second_replica_on_the_host_takes_a_name_of_its_own(integration: str) -> None:
+    """Two replicas of one name would re-read each other's events and apply a key's
+    events at once: the second on a host adds its process id to the host name."""
+    first = await RedisEventQueue.open(REDIS_URL, integration)
+    try:
+        second = await _name_in_another_process(integration)
+    finally:
+        await first.close()
+    after = await _name_in_another_process(integration)
+
+    host = socket.gethostname()
+    name, pid = second.removesuffix(")").split(" (pid ")
+    assert (first.consumer, name) == (host, f"{host}-{pid}")
+    assert after.startswith(f"{host} (pid "), "the host's name is free once the first closed"
+
+
+@pytest.mark.parametrize("holder", ["dead", "this-process"])
+async def test_a_replica_restarted_on_its_host_takes_back_its_predecessors_name(
+    integration: str, holder: str
+) -> None:
+    """A replica killed (kill -9) left its name said alive; restarted, with another
+    process id or (a container's first process) the same, it takes the name back and with
+    it, at once, the events its predecessor was given."""
+    predecessor = await RedisEventQueue.open(REDIS_URL, integration)
+    await predecessor.put("/webhook", {"n": 1}, {}, "k")
+    (given,) = await predecessor.take(10, timeout=1)
+    client = redis.Redis.from_url(REDIS_URL)
+    pid = await _dead_pid() if holder == "dead" else str(os.getpid())
+    await client.set(f"ocean:{integration}:events:alive:{socket.gethostname()}", pid)
+    await client.aclose()
+
+    restarted = await RedisEventQueue.open(REDIS_URL, integration)
+    try:
+        taken = await restarted.take(10, timeout=1)
+    finally:
+        await restarted.close()
+        await predecessor.close()
+
+    assert restarted.consumer == socket.gethostname()
+    assert [event.id for event in taken] == [given.id]
