@@ -5,9 +5,10 @@ organization has the flag ``OCEAN_KAFKA_INTEGRATION_RESYNC_REQUESTS_TOPIC_ENABLE
 the group ``{org}.{type}.{identifier}``, and resyncs on a resync request for this
 integration or on a change to its configuration (the original's filter,
 :func:`wants_resync`). Newest trigger wins, as with polling. A message's offset is
-committed only once the resync it triggered has ended (or a newer one replaced it); a
-message for another integration, or one that is not JSON, is logged, skipped and
-committed, and never stops the consumer. Every ``OCEAN__SCHEDULED_RESYNC_INTERVAL``
+committed only once the resync it triggered has ended (or a newer one replaced it), not
+while it stands by to be retried; a message for another integration, or one that is not
+JSON or not of the expected shape, is logged, skipped and committed, and never stops the
+consumer. Every ``OCEAN__SCHEDULED_RESYNC_INTERVAL``
 minutes, when set, a scheduled resync runs beside the messages
 (:mod:`ocean.listen.schedule`, as with polling).
 
@@ -52,17 +53,19 @@ from ocean.store.port.store import PortAPIStore
 log = logging.getLogger(__name__)
 
 RESYNC_REQUESTS_FLAG = "OCEAN_KAFKA_INTEGRATION_RESYNC_REQUESTS_TOPIC_ENABLED"
+COMMIT_WITHIN = 5.0
+"""Seconds a commit of offsets may take before it is left for the next try."""
 
 
 def wants_resync(topic: str, value: bytes | None, identifier: str) -> tuple[bool, str]:
     """Whether a message asks this integration to resync, and why (or why not)."""
     try:
         message = json.loads(value or b"")
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # (nested past the parser's depth)
         return False, f"not JSON ({error})"
     if not isinstance(message, dict):
         return False, f"not a JSON object but {type(message).__name__}"
-    context: dict[str, Any] = message["context"] if isinstance(message.get("context"), dict) else {}
+    context = _object(message.get("context"))
     if topic.endswith(".integration.resync.requests"):
         mine = context.get("integrationId") == identifier
         return mine, "resync request" if mine else "a resync request for another integration"
@@ -72,13 +75,18 @@ def wants_resync(topic: str, value: bytes | None, identifier: str) -> tuple[bool
     return _config_change(message, identifier)
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` when a JSON object, else empty: a foreign message may have any shape."""
+    return value if isinstance(value, dict) else {}
+
+
 def _config_change(message: dict[str, Any], identifier: str) -> tuple[bool, str]:
-    after = (message.get("diff") or {}).get("after")
-    if not isinstance(after, dict) or after.get("identifier") != identifier:
+    after = _object(_object(message.get("diff")).get("after"))
+    if after.get("identifier") != identifier:
         return False, "not about this integration"
-    if after.get("updatedAt") == (after.get("resyncState") or {}).get("updatedAt"):
+    if after.get("updatedAt") == _object(after.get("resyncState")).get("updatedAt"):
         return False, "only the resync state changed"
-    if (message.get("changelogDestination") or {}).get("type") != "KAFKA":
+    if _object(message.get("changelogDestination")).get("type") != "KAFKA":
         return False, "the integration's change log does not go to Kafka"
     return True, "configuration changed"
 
@@ -186,7 +194,9 @@ class _Resyncs:
         self.offsets[partition] = max(offset + 1, self.offsets.get(partition, 0))
 
     async def settle(self, consumer: AIOKafkaConsumer) -> None:
-        """Report an ended resync, and commit what is handled (nothing while one runs);
+        """Report an ended resync, and commit what is handled (nothing while one runs or
+        one refused stands by: a process that dies meanwhile leaves the messages to the
+        partition's next owner);
         start a scheduled resync when one is due (it replaces a retry, as with polling),
         else retry a refused resync when its time has come."""
         if self.running:
@@ -195,16 +205,29 @@ class _Resyncs:
             self._ended(self.task)
             self.task = None
             release_garbage()  # what the resync left in cycles (its error, if any, handled)
-        if self.offsets:
-            offsets, self.offsets = self.offsets, {}
-            try:
-                await consumer.commit(offsets)
-            except KafkaError as error:  # a rebalance moved the partition: its new owner
-                log.warning("could not commit %s (%s); it may be handled again", offsets, error)
+        if self.offsets and self.standby is None:  # (a retry pending: once it has run)
+            await self._commit(consumer)
         if self.schedule.due():
             await self.trigger("schedule")
         elif self.standby is not None and asyncio.get_running_loop().time() >= self.retry_at:
             await self.trigger(self.standby.trigger, self.standby)
+
+    async def _commit(self, consumer: AIOKafkaConsumer) -> None:
+        """Commit what is handled, waiting :data:`COMMIT_WITHIN` seconds at most: aiokafka
+        waits for the broker as long as it is away, and the listener would neither stop
+        nor run its scheduled resyncs meanwhile. What could not be committed in time is
+        tried again at the next settling."""
+        offsets, self.offsets = self.offsets, {}
+        try:
+            async with asyncio.timeout(COMMIT_WITHIN):
+                await consumer.commit(offsets)
+        except TimeoutError:
+            log.warning("could not commit %s within %g s (is Kafka reachable?); trying "
+                        "again", offsets, COMMIT_WITHIN)  # fmt: skip
+            for partition, offset in offsets.items():
+                self.offsets[partition] = max(offset, self.offsets.get(partition, 0))
+        except KafkaError as error:  # a rebalance moved the partition: its new owner
+            log.warning("could not commit %s (%s); it may be handled again", offsets, error)
 
     def _stand_by(self, error: BaseException) -> None:
         """Try the resync again every ``retry_every`` seconds until one completes: it was
@@ -272,7 +295,24 @@ async def consume(  # noqa: PLR0913
         await _loop(consumer, resyncs, sail.owner.identifier, stop, settings, on_ready)
     finally:
         await resyncs.cancel()
-        await consumer.stop()
+        await _stop(consumer)
+
+
+async def _stop(consumer: AIOKafkaConsumer) -> None:
+    """Stop ``consumer``, which leaves its group: with the broker away that fails or waits
+    for it (the group then drops this member when its session lapses), and aiokafka's
+    fetcher, cancelled while it waits to fetch again, lets the cancellation out of its
+    ``stop``: the listener would look cancelled, its caller with it."""
+    try:
+        async with asyncio.timeout(COMMIT_WITHIN):
+            await consumer.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # (the listener's own cancellation)
+            raise
+        log.warning("the Kafka consumer stopped uncleanly (was the broker away?)")
+    except (KafkaError, TimeoutError) as error:
+        log.warning("could not leave the Kafka group cleanly: %s", error or "no answer in time")
 
 
 async def _loop(
