@@ -14,7 +14,8 @@ import orjson
 from ocean.actions.catalog import LAPSED, StoredActions, check_action
 from ocean.actions.run import FAILURE, ended, patched
 from ocean.errors import ActionError, RunAlreadyAcknowledgedError
-from ocean.store.base import now_iso
+from ocean.store.base import Store, now_iso
+from ocean.store.postgres.connections import guarded
 
 _LAPSED = (
     "SELECT id, body, visibility FROM action_runs WHERE installation = $1 AND "
@@ -63,8 +64,17 @@ def _text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+@guarded
 class PostgresActions(StoredActions):
-    """Actions in the PostgreSQL catalog's schema."""
+    """Actions in the PostgreSQL catalog's schema; a call that cannot reach it fails as the
+    store's calls do (:func:`~ocean.store.postgres.connections.guarded`)."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.url: str = store.url  # type: ignore[attr-defined]
+
+    async def failed_over(self) -> None:
+        await self.store.failed_over()  # type: ignore[attr-defined]
 
     @property
     def _pool(self) -> asyncpg.Pool:

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 import asyncpg
 
-from ocean.errors import CatalogUnavailableError
+from ocean.errors import CatalogUnavailableError, StoreError
 from ocean.masked_url import without_password
 
 UNREACHABLE: tuple[type[BaseException], ...] = (
@@ -48,9 +48,11 @@ S = TypeVar("S", bound=Outages)
 
 def guarded(cls: type[S]) -> type[S]:
     """``cls`` with every public coroutine (and async generator) method run in
-    :func:`reachable`: an outage in any call, a write or a read, is told the same way, and
-    a failover seen by any call is the store's (nested calls tell it once)."""
-    for name, method in list(vars(cls).items()):
+    :func:`reachable`, those it inherits too: an outage in any call, a write or a read, is
+    told the same way, and a failover seen by any call is the store's (nested calls tell it
+    once)."""
+    for name in dir(cls):
+        method = inspect.getattr_static(cls, name)
         if name.startswith("_") or name == "failed_over":
             continue
         if inspect.iscoroutinefunction(method):
@@ -153,15 +155,52 @@ async def pooled(url: str, *, size: int = 4) -> tuple[asyncpg.Pool, str | None]:
     search path, set up and kept as below."""
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
-    schema = query.pop("schema", [None])[0]
+    given = query.pop("schema", [None])[0]
+    schema = None if given is None else schema_named(given)
     dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
-    settings = {"search_path": schema} if schema else {}
+    settings = {"search_path": listed(schema)} if schema else {}
     session = {name: value for name, value in SESSION.items() if name not in query}
     pool = await asyncpg.create_pool(
         dsn, min_size=1, max_size=size, server_settings=settings, reset=session_kept,
         init=functools.partial(_set_up, names=list(session), values=list(session.values())),
     )  # fmt: skip
     return pool, schema
+
+
+def schema_named(given: str) -> str:
+    """The schema a catalog URL's ``schema`` parameter names, read as PostgreSQL reads one
+    name in ``search_path``: unquoted, folded to lower case (``MySchema`` is ``myschema``,
+    as in SQL); double-quoted, exactly (``"MySchema"``, ``""`` a quote inside). Anything
+    else (two names, a space, an unclosed quote) is refused: ``search_path`` would read a
+    list, and the tables go to the first of its schemas that exists, another catalog's."""
+    text = given.strip(_SPACES)
+    if text.startswith('"'):
+        inner = text[1:-1] if len(text) > 1 and text.endswith('"') else '"'
+        if inner and '"' not in inner.replace('""', ""):
+            return inner.replace('""', '"')
+    elif text and not any(c in _SPACES + "," for c in text):
+        return text.translate(_LOWER)
+    raise StoreError(
+        f"the catalog URL's schema parameter {given!r} is not one schema name: give one "
+        "name, without spaces or commas (double-quote it, as %22My Schema%22, to keep "
+        "them or its case)"
+    )
+
+
+def quoted(schema: str) -> str:
+    """``schema`` as an identifier in SQL, quoted."""
+    return '"' + schema.replace('"', '""') + '"'
+
+
+def listed(schema: str) -> str:
+    """``schema`` as the one name in ``search_path``: quoted if read unquoted it would not
+    be itself (as :func:`schema_named` reads it)."""
+    plain = not any(c in _SPACES + ',"' for c in schema) and schema == schema.translate(_LOWER)
+    return schema if plain and schema else quoted(schema)
+
+
+_SPACES = " \t\n\r\f\v"
+_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 SESSION = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from ocean.errors import NewerSchemaError
+from ocean.store.postgres.connections import quoted
 from ocean.store.postgres.latest_schema import LATEST
 
 MIGRATIONS: list[str] = [
@@ -345,7 +346,7 @@ async def migrate(connection: asyncpg.Connection, schema: str | None = None) -> 
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock(7263001)")
         if schema:
-            await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            await connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted(schema)}")
         await connection.execute("CREATE TABLE IF NOT EXISTS ocean_schema (version INT NOT NULL)")
         version = await connection.fetchval("SELECT max(version) FROM ocean_schema") or 0
         if version > len(MIGRATIONS):
