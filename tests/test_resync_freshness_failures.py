@@ -114,3 +114,32 @@ async def _resync_then_live_write(
         return report, await writer.write(Changes([entity], [], live_fetched))
     finally:
         await store.close()
+
+
+async def test_a_resync_page_is_not_dropped_for_a_live_write_the_catalog_refused(
+    workspace: Workspace, catalog: str
+) -> None:
+    """The other way round: a live event's entity the catalog refused (its team is never
+    made) claims nothing, so a resync's page fetched before the event, written after it,
+    still lands."""
+    workspace.set_mapping(services_before_teams())
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    await workspace.sail(catalog)  # svc-0 at 1 star
+    workspace.set_data(services=[services(1, stars=3)], teams=TEAMS)  # the resync's: 3 stars
+    freshness = Freshness()
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await open_store(catalog)
+    try:
+        writer = LiveWriter(store=store, owner=prepared.owner,
+                            mapping=prepared.folder.mapping, freshness=freshness)  # fmt: skip
+        entity = {"identifier": "svc-0", "blueprint": "service", "title": "Service 0",
+                  "properties": {"stars": 2}, "relations": {"team": "ghost"}}  # fmt: skip
+        later = Freshness.now() + 3600  # fetched after the resync's page will be
+        (errors,) = await writer.write(Changes([entity], [], later))
+        report = await run_once(prepared, store, SilentObserver(), freshness=freshness)
+    finally:
+        await store.close()
+
+    assert errors and report.status == "completed"
+    stored = await workspace.entities("service", catalog=catalog)
+    assert stored["svc-0"]["properties"]["stars"] == 3  # not the 1 both sources left behind

@@ -171,26 +171,38 @@ class LiveWriter:
                 [_key(e) for changes in group for e in changes.upserts]
                 + [key for changes in group for key in changes.gone]
             )
+            refused: set[EntityKey] = set()
             try:
-                return await self._write_claimed(group)
+                errors = await self._write_claimed(group, refused)
             except BaseException as error:  # its claims are taken back (a retry claims
                 written = error.written if isinstance(error, _Unavailable) else set()  # again)
                 self.freshness.restore({k: at for k, at in claimed.items() if k not in written})
                 raise
+            # what the catalog refused was not written: older data may still land
+            self.freshness.restore({key: claimed[key] for key in refused if key in claimed})
+            return errors
 
-    async def _write_claimed(self, group: list[Changes]) -> list[list[str]]:
-        """Write ``group`` (under the freshness lock), each key its last change's."""
+    async def _write_claimed(
+        self, group: list[Changes], refused: set[EntityKey]
+    ) -> list[list[str]]:
+        """Write ``group`` (under the freshness lock), each key its last change's;
+        ``refused`` gathers the keys of the upserts the catalog refused."""
         errors: list[list[str]] = [[] for _ in group]
         done: set[EntityKey] = set()
         cascade = self.mapping.delete_dependent_entities  # as the original deletes
         for stage in _stages(self._last_changes(group), cascade=cascade):
-            await self._write_stage(stage, errors, done)
+            await self._write_stage(stage, errors, done, refused)
         return errors
 
     async def _write_stage(
-        self, stage: dict[EntityKey, _Change], errors: list[list[str]], done: set[EntityKey]
+        self,
+        stage: dict[EntityKey, _Change],
+        errors: list[list[str]],
+        done: set[EntityKey],
+        refused: set[EntityKey],
     ) -> None:
-        """Upsert then delete the changes of ``stage``; ``done`` gathers the keys written."""
+        """Upsert then delete the changes of ``stage``; ``done`` gathers the keys written,
+        ``refused`` those whose upsert the catalog refused."""
         upserts = [(at, entity) for at, entity in stage.values() if entity is not None]
         gone = [key for key, (_, entity) in stage.items() if entity is None]
         entities = [entity for _, entity in upserts]
@@ -209,9 +221,10 @@ class LiveWriter:
         if down is not None and self._patience > 0:  # written again (register_raw: not)
             raise _Unavailable(str(down.error), done | ok)
         done |= ok
-        for (position, _), outcome in zip(upserts, outcomes, strict=True):
+        for (position, entity), outcome in zip(upserts, outcomes, strict=True):
             if not outcome.ok:
                 errors[position].append(failure_message(outcome))
+                refused.add(_key(entity))
         if gone:
             owned = await _owned(self.store, self.owner, gone)
             cascade = self.mapping.delete_dependent_entities
