@@ -82,6 +82,9 @@ class LiveEvents(Checks):
 
     def __post_init__(self) -> None:
         self.handling = asyncio.Semaphore(self.workers)
+        # an event holds its data from its start to its write's end: its handling, then its
+        # write's retries (a write remembered for less could be undone by its older data)
+        self.freshness.outlast(self.timeout + self.write_patience + self.retry_max + 60)
         self.writer = LiveWriter(
             store=self.store, owner=self.owner, mapping=self.mapping, freshness=self.freshness,
             patience=self.write_patience, retry_max=self.retry_max,

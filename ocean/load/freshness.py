@@ -84,6 +84,14 @@ class Freshness:
         self._cut = float("-inf")
         """The last look's cut: writes older than it were forgotten."""
 
+    def outlast(self, seconds: float) -> None:
+        """Remember writes at least ``seconds`` (a writer may hold data that long: a live
+        event's handling and its write's retries), the horizon being the bound of what an
+        open writer holds."""
+        if seconds > self._horizon:
+            self._horizon = seconds
+            self._next_prune = self._clock() + seconds
+
     @staticmethod
     def now() -> float:
         """The clock ``fetched_at`` values are read from."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ocean.live.process import LiveEvents, accept, process
 from ocean.live.queue import QueuedEvent
+from ocean.load.freshness import Freshness
 from ocean.sail import prepare
 from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import BLUEPRINTS, MAIN_PY, Workspace
@@ -65,3 +66,26 @@ async def test_events_waiting_to_be_written_leave_the_handling_slot_to_the_next(
         await store.close()
 
     assert sorted(stored) == ["svc-0", "svc-1", "svc-2"]
+
+
+async def test_writes_are_remembered_as_long_as_an_events_write_may_be_retried(
+    workspace: Workspace,
+) -> None:
+    """``write_patience_seconds`` past the 15-minute horizon: a resync's write made while an
+    event's write is retried is still remembered when the event's older data comes."""
+    sail = prepare(workspace.folder, environ=workspace.environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    clock = [0.0]
+    freshness = Freshness(clock=lambda: clock[0])
+    try:
+        LiveEvents(sail.folder.integration, sail.folder.mapping, sail.resources, store,
+                   sail.owner, freshness=freshness, write_patience=3600)  # fmt: skip
+    finally:
+        await store.close()
+    held = freshness.fetches()
+    held.add(0.0)  # the event's data
+    entity = {"blueprint": "service", "identifier": "svc-1"}
+    freshness.claim([entity], fetched_at=5.0)  # the resync's, newer
+    clock[0] = 3000.0  # the event's write still retried
+    freshness.claim([{"blueprint": "service", "identifier": f"e{n}"} for n in range(5000)], 3000.0)
+    assert freshness.claim([entity], fetched_at=0.0) == ([], 1)

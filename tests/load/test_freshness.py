@@ -107,3 +107,23 @@ def test_writes_kept_for_a_long_held_writer_are_forgotten_at_the_look_after_it_c
     clock.at = 12.0
     freshness.claim([_entity("late")], fetched_at=12.0)
     assert len(freshness) == 1
+
+
+@pytest.mark.parametrize("outlast", [None, 2000.0], ids=["horizon", "outlasted"])
+def test_a_writer_held_up_longer_than_the_horizon_needs_it_outlasted(
+    outlast: float | None,
+) -> None:
+    """A live event whose write is retried past the horizon: the newer write made while it
+    waited is forgotten, and its older data lands over it, unless the horizon outlasts it
+    (what the live events set from their timeout and write patience)."""
+    clock = _Clock()
+    freshness = Freshness(clock=clock)
+    if outlast is not None:
+        freshness.outlast(outlast)
+    held = freshness.fetches()
+    held.add(0.0)  # the event's data, fetched at 0
+    freshness.claim([_entity("a")], fetched_at=5.0)  # a resync's newer data, written
+    clock.at = 1000.0  # still retrying the event's write
+    _written(freshness, PRUNE_AT_LEAST, at=1000.0)  # (enough for a look)
+    kept, _ = freshness.claim([_entity("a")], fetched_at=0.0)
+    assert kept == ([] if outlast else [_entity("a")])
