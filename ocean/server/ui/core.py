@@ -41,6 +41,12 @@ class Viewer:
     def may_write(self) -> bool:
         return not self.principal.read_only
 
+    def may_see(self, integration: str) -> bool:
+        """Whether its pages of ``integration`` (runs, dead letters) are this viewer's to
+        read: an integration credential reads its own only, as the API's
+        ``/v1/integration/{id}...`` routes let it."""
+        return self.principal.may_act_for(integration)
+
     def may_act_for(self, integration: str) -> bool:
         return self.may_write and self.principal.may_act_for(integration)
 

@@ -41,6 +41,8 @@ class RunPages:
     async def index(self, request: Request, viewer: Viewer) -> Response:
         latest: dict[str, RunRecord | None] = {}
         for integration in await self.ui.store.run_integrations():
+            if not viewer.may_see(integration):
+                continue
             last = await self.ui.store.list_runs(1, integration)
             latest[integration] = last[0] if last else None
         return self.ui.render(
@@ -49,6 +51,8 @@ class RunPages:
 
     async def detail(self, request: Request, viewer: Viewer) -> Response:
         identifier = request.path_params["id"]
+        if not viewer.may_see(identifier):
+            raise ForbiddenError(f"{viewer.principal} may not read the integration {identifier!r}")
         runs = await self.ui.store.list_runs(_RUNS, identifier)
         dead = await self.dead_letters(identifier)
         return self.ui.render(

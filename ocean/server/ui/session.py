@@ -71,7 +71,7 @@ class Sessions:
         """Whether a posted sign-in form came from a form this process gave this browser."""
         if not cookie or not isinstance(sent, str) or not self._fresh(cookie):
             return False
-        return hmac.compare_digest(sent, self.login_csrf(cookie))
+        return _same(sent, self.login_csrf(cookie))
 
     def _fresh(self, nonce: str) -> bool:
         made = nonce.rsplit(".", 1)[-1]
@@ -86,7 +86,7 @@ class Sessions:
         if not cookie or "." not in cookie:
             return None
         identifier, signature = cookie.rsplit(".", 1)
-        if not hmac.compare_digest(signature, self._sign(identifier)):
+        if not _same(signature, self._sign(identifier)):
             return None
         session = self._sessions.get(identifier)
         now = time.monotonic()
@@ -105,4 +105,11 @@ class Sessions:
 
 def csrf_holds(session: Session, sent: object) -> bool:
     """Whether a form's ``csrf`` field is the session's token."""
-    return isinstance(sent, str) and hmac.compare_digest(sent, session.csrf)
+    return isinstance(sent, str) and _same(sent, session.csrf)
+
+
+def _same(sent: str, expected: str) -> bool:
+    """``sent == expected`` in constant time; compared as UTF-8 bytes, as
+    ``hmac.compare_digest`` refuses a ``str`` past ASCII (a cookie's or a form's)
+    with a TypeError."""
+    return hmac.compare_digest(sent.encode("utf-8", "surrogatepass"), expected.encode())
