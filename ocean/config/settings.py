@@ -150,6 +150,9 @@ class Settings(_Section):
     """Skip raw pages the last resync synced cleanly when they and their entities are
     unchanged (the embedded and PostgreSQL catalogs; see ``ocean.load.page_memo``)."""
     resources_path: str = ".port/resources"
+    client_timeout: Annotated[int, Meta(gt=0)] = 60
+    """Seconds the integration's third-party client (``http_async_client``) waits for an
+    answer, as the original's ``OCEAN__CLIENT_TIMEOUT``; ``ocean.config.client_timeout``."""
     send_raw_data_examples: bool = True
     """Against a Port API: give its mapping editor each kind's first raw items, masked, with
     every resync (``ocean.extract.examples``)."""

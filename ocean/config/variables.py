@@ -23,7 +23,6 @@ _PREFIX = "OCEAN__"
 _ORIGINAL_ONLY = frozenset(
     {
         *(
-            "client_timeout "
             "create_port_resources_origin oauth_access_token_file_path "
             "path_prefix events_debug_logging runtime metrics caching_storage_mode "
             "upsert_entities_batch_max_length upsert_entities_batch_max_size_in_bytes "

@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 
 
 _log = logging.getLogger(__name__)
-CLIENT_TIMEOUT = 60
-"""Seconds, ``ocean.config.client_timeout``: the original's default, and what
-``http_async_client`` waits."""
 
 
 class PortOceanContext(EntityWrites, HasMetrics, Integration):
@@ -99,7 +96,7 @@ class PortOceanContext(EntityWrites, HasMetrics, Integration):
                 should_create_webhooks_if_enabled=webhooks,
             ),
             base_url=self._base_url(),
-            client_timeout=CLIENT_TIMEOUT,
+            client_timeout=settings.client_timeout,
             ssl=View("ocean.config.ssl", port=tls_checked(), third_party=tls_checked()),
             oauth_access_token_file_path=None,
             disable_ip_outbound_blocker=True,

@@ -139,3 +139,19 @@ def test_event_reads_through_the_module_s_get_event_context_which_tests_patch() 
     context = mock.MagicMock(attributes={"cached": [1]})
     with mock.patch("port_ocean.context.event._get_event_context", return_value=context):
         assert event.attributes == {"cached": [1]}
+
+
+def test_ocean_client_timeout_sets_the_third_party_client_s_timeout() -> None:
+    from ocean.config.settings import load_settings
+    from ocean.config.variables import unknown_variables
+    from port_ocean.context.ocean import PortOceanContext
+
+    environ = {"OCEAN__CLIENT_TIMEOUT": "180"}
+    integration = PortOceanContext()
+    integration.configure({}, load_settings(environ=environ, from_file={}, overrides={}))
+
+    assert integration.config.client_timeout == 180
+    assert unknown_variables(environ, []) == []
+    defaults = PortOceanContext()
+    defaults.configure({})
+    assert defaults.config.client_timeout == 60

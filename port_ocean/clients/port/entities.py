@@ -1,5 +1,6 @@
 """The entity calls of the original's ``PortClient`` integrations make themselves
-(``upsert_entity``, ``search_entities``, ``search_batch_entities``), over Ocean's store
+(``upsert_entity``, ``delete_entity``, ``search_entities``, ``search_batch_entities``),
+over Ocean's store
 (:mod:`ocean.entity_calls`), with the original's ``Entity`` models in and out; and the
 entities ``ocean.update_diff`` and ``ocean.unregister`` write and delete."""
 
@@ -13,7 +14,7 @@ from ocean.entity_calls import apply_diff, entity_call, keys_query, owned_keys
 from ocean.mapping import PortAppConfig
 from ocean.store.base import Owner, Store
 from ocean.store.port.requests import owned_query
-from port_ocean.clients.port.refusals import write_refusal
+from port_ocean.clients.port.refusals import refusal, write_refusal
 from port_ocean.clients.port.types import RequestOptions, UserAgentType
 
 if TYPE_CHECKING:  # pydantic is imported on use: `ocean sail` starts without it
@@ -70,6 +71,35 @@ class EntityCalls:
         if isinstance(answer.get("identifier"), dict):
             return None
         return _reduced(dict(answer))
+
+    async def delete_entity(
+        self,
+        entity: Entity,
+        request_options: RequestOptions,
+        user_agent_type: UserAgentType | None = None,
+        should_raise: bool = True,
+    ) -> None:
+        """Delete one entity, whoever wrote it, and with ``delete_dependent_entities`` those
+        relating to it, as the original: one already gone is no error; one that others
+        relate to is kept and refused as Port refuses it, an ``httpx.HTTPStatusError``
+        (409; logged instead unless ``should_raise``)."""
+        blueprint, identifier = str(entity.blueprint), str(entity.identifier)
+        cascade = request_options["delete_dependent_entities"]
+        result = await self._store.delete_entities(
+            [(blueprint, identifier)], delete_dependents=cascade
+        )
+        users = result.blocked.get((blueprint, identifier))
+        if not users:
+            return
+        names = ", ".join(f"{bp}/{ident}" for bp, ident in users[:5])
+        message = (
+            f"entity {identifier!r} of blueprint {blueprint!r} has dependents ({names}): "
+            "delete them too (delete_dependent_entities) or remove their relations first"
+        )
+        _log.error("the catalog refused to delete an entity: %s", message)
+        if should_raise:
+            path = f"/v1/blueprints/{blueprint}/entities/{identifier}"
+            raise refusal(409, "conflict", message, "DELETE", path)
 
     async def search_entities(
         self,

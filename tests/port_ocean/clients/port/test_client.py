@@ -313,3 +313,38 @@ async def test_unregister_deletes_the_entities_named(
     await ocean.unregister([Entity(blueprint="project", identifier="P")])  # as AWS's live events
 
     assert sorted(await store.get_entities("project", ["P", "Q"])) == ["Q"]
+
+
+async def test_delete_entity_deletes_one_entity_as_the_original(
+    started: tuple[Any, SQLiteStore, Sail],
+) -> None:
+    """Whoever wrote it; one already gone is no error (Port's 404 is ignored); with
+    ``delete_dependent_entities``, what relates to it goes too."""
+    ocean, store, _ = started
+    client = ocean.port_client
+    await ocean.register_raw("project", [{"key": k, "name": k, "archived": False} for k in "PQ"])
+    await client.upsert_entity(_entity("m1", blueprint="member", relations={"project": "Q"}), WRITE)
+
+    await client.delete_entity(_entity("P"), WRITE)
+    await client.delete_entity(_entity("P"), WRITE)
+    await client.delete_entity(_entity("Q"), WRITE | {"delete_dependent_entities": True})
+
+    assert await store.get_entities("project", ["P", "Q"]) == {}
+    assert await store.get_entities("member", ["m1"]) == {}
+
+
+async def test_delete_entity_refuses_one_others_relate_to_as_port_s_http_error(
+    started: tuple[Any, SQLiteStore, Sail],
+) -> None:
+    ocean, store, _ = started
+    client = ocean.port_client
+    await ocean.register_raw("project", [{"key": "Q", "name": "Q", "archived": False}])
+    await client.upsert_entity(_entity("m1", blueprint="member", relations={"project": "Q"}), WRITE)
+
+    with pytest.raises(httpx.HTTPStatusError) as raised:
+        await client.delete_entity(_entity("Q"), WRITE)
+    assert await client.delete_entity(_entity("Q"), WRITE, should_raise=False) is None
+
+    assert raised.value.response.status_code == 409
+    assert "m1" in raised.value.response.json()["message"]
+    assert sorted(await store.get_entities("project", ["Q"])) == ["Q"]
