@@ -25,7 +25,7 @@ from ocean.cli.options import (
 )
 from ocean.cli.runs import run_document, runs_table, show_run, unknown_integration
 from ocean.server.bind import serving_at
-from ocean.store.base import Store
+from ocean.store.base import InstallsIntegrations, Store
 from ocean.types import Entity
 
 
@@ -156,6 +156,11 @@ def resync(integration: str, force: bool, catalog_url: str | None) -> None:
     """Ask the polling integration INTEGRATION (its identifier) to resync."""
 
     async def request(store: Store) -> None:
+        if isinstance(store, InstallsIntegrations):  # (a Port API: it keeps its requests)
+            raise click.ClickException(
+                "Port records resync requests itself: ask for one in Port's UI, or POST "
+                "/resync to the integration's WEBHOOK listener"
+            )
         known = await store.run_integrations()
         if integration not in known and not force:
             raise click.ClickException(unknown_integration(integration, known))

@@ -3,15 +3,21 @@ integration; the run reads they use, on every backend."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from ocean.cli.main import cli
+from ocean.server.app import create_app
 from ocean.store.base import RunRecord, Store
+from tests import loopback
 from tests.conftest import TEAMS, Workspace, services
+from tests.server.serving import fresh_catalog
 
 
 def _invoke(workspace: Workspace, *args: str) -> tuple[int, str]:
@@ -145,3 +151,22 @@ def test_reading_a_catalog_that_is_not_there_says_so_and_makes_none(
         result.output
     )
     assert not missing.exists() and not missing.parent.exists()
+
+
+async def test_resync_on_a_port_api_says_where_to_ask(tmp_path: Path) -> None:
+    """Port keeps resync requests itself: one recorded in the command's own process would
+    reach no listener (it said ``requested`` and nothing ran)."""
+    async with fresh_catalog("sqlite", tmp_path) as catalog:
+        client_id, secret = await catalog.create_credentials("port api")
+        async with loopback.served(create_app(catalog)) as base:
+            env = os.environ | {"OCEAN__PORT__CLIENT_ID": client_id,
+                                "OCEAN__PORT__CLIENT_SECRET": secret}  # fmt: skip
+            command = asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ocean", "catalog", "resync", "it", "--force",
+                "--catalog", base, env=env, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            process = await command
+            _, err = await process.communicate()
+
+    assert process.returncode == 1
+    assert "ask for one in Port's UI" in err.decode()

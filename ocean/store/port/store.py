@@ -57,6 +57,9 @@ class PortAPIStore:
         (installing it, a write, an ownership read), or at :meth:`connect`."""
         if owner is not None:
             self._learn(owner)
+        self._requested: dict[str, str] = {}
+        """Resyncs asked for in this process (``POST /resync``), by integration: Port has
+        no route to record one, so this process's own listener takes them."""
 
     def resolves_searches(self) -> bool:
         """Port resolves search identifiers and relations (:mod:`ocean.store.search_values`)."""
@@ -471,13 +474,18 @@ class PortAPIStore:
         return await self.update_blueprint(identifier, patch) if patch else current
 
     async def request_resync(self, integration: str) -> str:
-        raise PortAPIError(
-            "request resync", None, "ask for a resync in Port's UI; the API has no route for it"
-        )
+        """Ask this process's listener for a resync (Port's API has no route that records
+        one: Port's UI asks through its own, which :meth:`resync_requested_at` reads)."""
+        self._requested[integration] = asked = now_iso()
+        return asked
 
     async def resync_requested_at(self, integration: str) -> str | None:
+        """Port's last resync request, and this process's after it when there is one (the
+        stamp changes when either does)."""
         reply = await self._http.call(
             "GET", f"/integration/{integration}/resync-request", idempotent=True
         )
         request = reply.body.get("request")
-        return None if not request else str(request.get("updatedAt"))
+        ported = None if not request else str(request.get("updatedAt"))
+        asked = self._requested.get(integration)
+        return ported if asked is None else f"{ported or ''} {asked}"
