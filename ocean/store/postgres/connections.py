@@ -29,6 +29,7 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.OutOfMemoryError,
     asyncpg.ReadOnlySQLTransactionError,  # a standby after a failover
     asyncpg.IdleInTransactionSessionTimeoutError,  # ended by the server (see SESSION)
+    asyncpg.QueryCanceledError,  # statement_timeout, or cancelled by an administrator
 )
 """The errors that say the catalog cannot be reached, not that a request is wrong."""
 
@@ -109,10 +110,16 @@ async def reachable(url: str, failed_over: Callable[[], Awaitable[None]]) -> Asy
 
 
 def _advice(error: BaseException) -> str:
-    """What to do: a session the server ended (a restart, a failover, an administrator,
-    or ``idle_in_transaction_session_timeout`` after this process stalled inside a
-    transaction) is opened again by the next call; a server not reached needs starting
-    or a right URL."""
+    """What to do: a statement the server cancelled is made again; a session the server
+    ended (a restart, a failover, an administrator, or
+    ``idle_in_transaction_session_timeout`` after this process stalled inside a
+    transaction) is opened again by the next call; a server not reached needs starting or
+    a right URL."""
+    if isinstance(error, asyncpg.QueryCanceledError):
+        return (
+            "the server cancelled the statement (statement_timeout, or an administrator or "
+            "a pooler cancelled it); retry, and if it recurs raise statement_timeout"
+        )
     if isinstance(error, _SESSION_ENDED):
         return (
             "the server ended this session (a restart, a failover, an administrator, or "
