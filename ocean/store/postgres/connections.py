@@ -162,7 +162,8 @@ async def pooled(url: str, *, size: int = 4) -> tuple[asyncpg.Pool, str | None]:
     search path, set up and kept as below."""
     parts = urllib.parse.urlsplit(url)
     query = urllib.parse.parse_qs(parts.query)
-    given = query.pop("schema", [None])[0]
+    query.pop("schema", None)  # (read with blanks: an empty one is refused, not the default)
+    given = urllib.parse.parse_qs(parts.query, keep_blank_values=True).get("schema", [None])[0]
     schema = None if given is None else schema_named(given)
     dsn = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query, doseq=True)))
     settings = {"search_path": listed(schema)} if schema else {}

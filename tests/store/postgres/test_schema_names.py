@@ -80,7 +80,10 @@ async def test_a_schema_name_opens_the_one_schema_postgresql_reads_it_as(
     assert [row[0] for row in schemas] == [made.format(tag)]  # and no other made
 
 
-@pytest.mark.parametrize("written", ["test_names_{},other", "test_names_{} other", '"a'])
+@pytest.mark.parametrize(
+    "written", ["test_names_{},other", "test_names_{} other", '"a', ""],
+    ids=["two-names", "a-space", "an-open-quote", "empty"],
+)  # fmt: skip
 async def test_a_schema_parameter_that_is_not_one_name_is_refused_naming_it(
     admin: asyncpg.Connection, written: str
 ) -> None:
