@@ -40,8 +40,8 @@ def render_report(report: ResyncReport, console: Console) -> None:
             )
     for note in report.deletion_notes:
         console.print(f"[yellow]deletion[/yellow] {escape(note)}")
-    for note in report.blueprint_notes:
-        console.print(f"[yellow]blueprint[/yellow] {escape(note)}")
+    for note in report.blueprint_notes:  # (each says "blueprint ...")
+        console.print(f"[yellow]{escape(note)}[/yellow]")
 
 
 def _print_notes(kind: KindReport, console: Console) -> None:

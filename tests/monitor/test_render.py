@@ -45,3 +45,11 @@ def test_a_reports_text_is_shown_as_it_is(text: str, where: str) -> None:
         kind.misconfigurations[text] = ".x"
 
     assert text in _rendered(report)
+
+
+def test_a_blueprint_note_reads_once_as_a_blueprint_s() -> None:
+    report = ResyncReport(integration="it", trigger="manual", started_at="x")
+    report.blueprint_notes.append("blueprint 'service': property 'stars' ...: not applied")
+
+    assert "blueprint blueprint" not in _rendered(report)
+    assert "blueprint 'service': property 'stars'" in _rendered(report)
