@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import msgspec
 import yaml
@@ -52,7 +52,7 @@ def load_spec(port_dir: Path) -> IntegrationSpec:
                 _warn_unknown_keys(path, document)
                 return msgspec.convert(document, IntegrationSpec)
             except (yaml.YAMLError, msgspec.ValidationError) as error:
-                raise ConfigError(f"{path} is invalid: {error}") from None
+                raise ConfigError(f"{path} is invalid: {error}{_hint(error)}") from None
     _log.warning(
         "%s not found: assuming an integration without configuration fields "
         "(ocean.integration_config is empty, nothing is required). If main.py reads any, "
@@ -60,6 +60,13 @@ def load_spec(port_dir: Path) -> IntegrationSpec:
         port_dir / "spec.yaml",
     )
     return IntegrationSpec()
+
+
+def _hint(error: Exception) -> str:
+    """The types a configuration field may have, when its type is what is wrong."""
+    if re.search(r"configurations\[\d+\]\.type`", str(error)):
+        return f" (a field's type is one of: {', '.join(get_args(FieldType))})"
+    return ""
 
 
 _FIELD_KEYS = ("name", "type", "required", "default", "sensitive", "description")

@@ -94,7 +94,10 @@ MAPPING_FILES = [
 ]  # fmt: skip
 SPEC_FILES = [
     (b"type: x\nconfigurations: 5\n", ["spec.yaml is invalid", "configurations"]),
-    (b"type: x\nconfigurations:\n  - name: a\n    type: colour\n", ["spec.yaml is invalid"]),
+    (
+        b"type: x\nconfigurations:\n  - name: a\n    type: colour\n",
+        ["spec.yaml is invalid", "one of: string, integer"],
+    ),
     (b"type: caf\xe9\n", ["spec.yaml is not UTF-8", "byte 9", "(line 1)"]),
     (b"type: [\n", ["spec.yaml is invalid"]),
 ]
