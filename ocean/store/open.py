@@ -48,5 +48,10 @@ async def open_store(
             "use sqlite:///PATH (the default is sqlite:///.ocean/catalog.db) or "
             "postgresql://USER@HOST:PORT/DB."
         )
+    if path.is_dir():
+        raise StoreError(
+            f"the catalog {path} is a folder: name a file in it (such as {path / 'catalog.db'}), "
+            "which Ocean creates"
+        )
     process = spare if isinstance(spare, SpareCatalog) else None
     return await SQLiteStore.open(path, own_process=own_process, spare=process)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
-from ocean.errors import OceanError
+from ocean.errors import OceanError, StoreError
 from ocean.job import SilentObserver
 from ocean.listen.once import run_once
 from ocean.sail import prepare
@@ -235,6 +235,16 @@ async def test_a_failed_item_keeps_its_entity_from_the_last_resync(tmp_path: Pat
     assert first.status == "completed" and second.status == third.status == "failed"
     assert "'blob'" in third.kinds[0].errors[0]
     assert sorted(await _entities(url)) == ["bad", "good-0", "good-1"]
+
+
+@pytest.mark.parametrize("written", ["{}", "sqlite:///{}"], ids=["path", "url"])
+async def test_a_catalog_path_that_is_a_folder_says_to_name_a_file_in_it(
+    tmp_path: Path, written: str
+) -> None:
+    with pytest.raises(
+        StoreError, match=r"is a folder: name a file in it \(such as .*catalog\.db\)"
+    ):
+        await open_store(written.format(tmp_path))
 
 
 async def _sail(folder: Path, url: str) -> Any:
