@@ -120,6 +120,7 @@ def build_integration_config(
             given = deep_merge(given, named)
     config = dict(given)
     problems: list[str] = []
+    unset = 0
     for field in spec.configurations:
         key = snake_case(field.name)
         raw = given.get(key)
@@ -130,6 +131,7 @@ def build_integration_config(
             config[key] = None
             if field.required:
                 problems.append(_unset(field.name, (unset_in_file or {}).get(key)))
+                unset += 1
             continue
         try:
             config[key] = _coerce(raw, field.type)
@@ -144,10 +146,18 @@ def build_integration_config(
             )
             problems.append(f"{field.name}: {reason} ({where})")
     if problems:
-        raise ConfigError(
-            "the integration configuration is incomplete:\n  - " + "\n  - ".join(problems)
-        )
+        raise _refused(problems, unset)
     return config
+
+
+def _refused(problems: list[str], unset: int) -> ConfigError:
+    """The error listing ``problems``, ``unset`` of which are required fields
+    not set (the others values that are wrong)."""
+    wrong = len(problems) - unset
+    heading = "incomplete or invalid" if unset and wrong else "invalid" if wrong else "incomplete"
+    return ConfigError(
+        f"the integration configuration is {heading}:\n  - " + "\n  - ".join(problems)
+    )
 
 
 def sensitive_values(spec: IntegrationSpec, config: Mapping[str, Any]) -> list[str]:

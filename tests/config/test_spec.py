@@ -86,6 +86,23 @@ def test_every_problem_is_reported_at_once() -> None:
     assert "apiUrl: expected a URL" in message
 
 
+@pytest.mark.parametrize(
+    ("environ", "heading"),
+    [
+        ({"OCEAN__INTEGRATION__CONFIG__PAGE_SIZE": "many"}, "incomplete or invalid"),
+        ({"OCEAN__INTEGRATION__CONFIG__API_TOKEN": "t",
+          "OCEAN__INTEGRATION__CONFIG__PAGE_SIZE": "many"}, "invalid"),
+        ({}, "incomplete"),
+    ],
+    ids=["unset-and-wrong", "wrong", "unset"],
+)  # fmt: skip
+def test_the_errors_heading_says_whether_values_are_missing_or_wrong(
+    environ: dict[str, str], heading: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"^the integration configuration is {heading}:"):
+        build_integration_config(SPEC, environ=environ, from_file={})
+
+
 def test_a_sensitive_value_is_not_shown_in_its_error() -> None:
     spec = msgspec.convert(
         {"configurations": [{"name": "webhookUrl", "type": "url", "sensitive": True}]},
