@@ -79,7 +79,7 @@ def prepare(
 
     folder = load_configured(path, settings, environ=environ, file=file, overrides=overrides)
     env = dict(environ) if settings.allow_environment_variables_jq_access else None
-    integration_type = settings.integration.type or folder.name
+    integration_type = (settings.integration.type or folder.name).lower()  # as the original
     owner = Owner(
         integration_type=integration_type,
         identifier=settings.integration.identifier or f"my-{integration_type}-integration",

@@ -62,3 +62,43 @@ def test_the_page_s_python_blocks_run(page: Path, tmp_path: Path) -> None:
         assert ran.returncode == 0, (
             f"{page.name}, block {number} ({target or 'snippet'}):\n{ran.stderr}"
         )
+
+
+_COMMAND = re.compile(r"`ocean ((?:[a-z]+ ?)+[^`]*)`")
+_OPTION = re.compile(r"(?<![\w-])(--?[a-z][a-z-]*)")
+
+
+def _named_commands() -> list[tuple[str, str]]:
+    """(page, command) for every inline `ocean ...` of the README and the guide."""
+    pages = [DOCS.parent / "README.md", *PAGES]
+    named = {(page.name, " ".join(found[1].split())) for page in pages
+             for found in _COMMAND.finditer(page.read_text())}  # fmt: skip
+    return sorted(named)
+
+
+@pytest.mark.parametrize(("page", "command"), _named_commands())
+def test_a_command_the_docs_name_exists_with_the_options_they_give_it(
+    page: str, command: str
+) -> None:
+    import click
+
+    from ocean.cli.main import cli
+
+    found: click.Command = cli
+    for word in command.split():
+        sub = (
+            found.get_command(click.Context(found), word)
+            if isinstance(found, click.Group)
+            else None
+        )
+        if sub is None:
+            break
+        found = sub
+    assert found is not cli, f"{page}: `ocean {command}` names no command"
+    if isinstance(found, click.Group):
+        return
+    known = {"--help"} | {
+        name for param in found.params for name in (*param.opts, *param.secondary_opts)
+    }
+    unknown = [option for option in _OPTION.findall(command) if option not in known]
+    assert not unknown, f"{page}: `ocean {command}`: {found.name} has no {unknown}"

@@ -125,6 +125,27 @@ def test_a_required_field_from_an_unset_variable_names_that_variable(tmp_path: P
     ) in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("environ", "pyproject", "identifier"),
+    [
+        ({}, None, "my-notes-integration"),  # the folder's name, not the spec's `type`
+        ({}, '[project]\nname = "Tickets"\n', "my-tickets-integration"),
+        ({"OCEAN__INTEGRATION__TYPE": "GitHub"}, None, "my-github-integration"),
+        ({"OCEAN__INTEGRATION__IDENTIFIER": "Mine"}, None, "Mine"),
+    ],
+    ids=["folder", "pyproject", "type-variable", "identifier-variable"],
+)
+def test_the_identifier_is_made_of_the_type_lower_cased_as_the_original(
+    tmp_path: Path, environ: dict[str, str], pyproject: str | None, identifier: str
+) -> None:
+    folder = tmp_path / "Notes"
+    _folder(folder, "", "type: something-else\n")
+    if pyproject is not None:
+        (folder / "pyproject.toml").write_text(pyproject)
+
+    assert prepare(folder, environ=environ, overrides={}).owner.identifier == identifier
+
+
 def _folder(path: Path, config_yaml: str, spec: str | None = None) -> None:
     (path / ".port" / "resources").mkdir(parents=True)
     (path / "main.py").write_text(MAIN)

@@ -213,7 +213,10 @@ def _show(shown: Shown, resource: CompiledResource, explanation: Explanation) ->
         detail = escape(f"({explanation.outcome}): {explanation.detail}")
         console.print(f"{head} → [red]no entity[/red] {detail}")
     for field_path, text in explanation.misconfigured.items():
-        console.print(f"    [yellow]{escape(field_path)}[/yellow] = {escape(repr(text))} gave null")
+        why = explanation.failures.get(field_path, "gave null")
+        console.print(
+            f"    [yellow]{escape(field_path)}[/yellow] = {escape(repr(text))} {escape(why)}"
+        )
 
 
 def _environment(env_file: Path | None) -> dict[str, str] | None:

@@ -94,8 +94,9 @@ def unknown_integration(identifier: str, known: list[str]) -> str:
     return (
         f"no integration {identifier!r} has run on this catalog (known: {listed}). An "
         "integration's identifier is OCEAN__INTEGRATION__IDENTIFIER, else "
-        "my-<type>-integration with the type of its .port/spec.yaml; pass --force to ask "
-        "before its first run."
+        "my-<type>-integration, the type being OCEAN__INTEGRATION__TYPE, else the name in "
+        "its folder's pyproject.toml, else the folder's name; pass --force to ask before "
+        "its first run."
     )
 
 

@@ -16,7 +16,8 @@ from ocean.errors import MappingError
 from ocean.store.entity_rules import EntityRules, rules_by_blueprint
 from ocean.store.validation import identifier_problem
 from ocean.store.writes import body_of
-from ocean.transform.jq import Input
+from ocean.transform.jq import EvaluationError, Input
+from ocean.transform.leaf import leaves
 from ocean.transform.mapper import CompiledResource, MapResult
 from ocean.types import Entity
 
@@ -48,6 +49,9 @@ class Explanation:
     problems: list[str] = field(default_factory=list)
     """What the catalog would reject the entity for (unknown blueprint, type, enum,
     format, relation), one sentence each."""
+    failures: dict[str, str] = field(default_factory=dict)
+    """Why jq failed on a misconfigured field (``failed: Cannot parse 'x' as JSON``), for
+    those it raised on rather than gave null."""
 
 
 class Blueprints:
@@ -113,7 +117,30 @@ def _check(explanation: Explanation, blueprints: Blueprints) -> None:
 
 
 def _explain_one(position: int, resource: CompiledResource, item: Any) -> Explanation:
-    source, result = Input(item), MapResult()
+    source = Input(item)
+    explanation = _outcome(position, resource, source)
+    explanation.failures = _failures(resource, source, explanation.misconfigured)
+    return explanation
+
+
+def _failures(
+    resource: CompiledResource, source: Input, misconfigured: dict[str, str]
+) -> dict[str, str]:
+    """Why jq raised on each misconfigured field that failed (not one that gave null)."""
+    found: dict[str, str] = {}
+    for leaf in leaves(resource.fields):
+        if leaf.path not in misconfigured or leaf.expression is None:
+            continue
+        try:
+            leaf.expression.first(source)
+        except EvaluationError as error:
+            if error.failed:
+                found[leaf.path] = error.reason
+    return found
+
+
+def _outcome(position: int, resource: CompiledResource, source: Input) -> Explanation:
+    result = MapResult()
     misconfigured: dict[str, str] = {}
     verdict = resource.select(source, position, result)
     if verdict is None:

@@ -102,6 +102,8 @@ def test_resync_on_a_catalog_that_never_ran_says_so(workspace: Workspace) -> Non
     assert code == 1
     assert "none has run on this catalog yet" in output
     assert "--force" in output
+    # where the identifier comes from, as the sail computes it (not the spec's `type`)
+    assert "OCEAN__INTEGRATION__TYPE, else the name in its folder's pyproject.toml" in output
 
 
 async def test_runs_are_read_back_by_id_and_integration(store: Store) -> None:

@@ -447,3 +447,26 @@ def test_text_that_looks_like_markup_is_printed_as_it_is(
 
     assert code == 1  # (the identifier is not one the catalog takes)
     assert "service/a[/b]" in output and "MarkupError" not in output
+
+
+def test_a_field_whose_jq_failed_says_why_beside_one_that_gave_null(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    resource = {"kind": "service", "selector": {"query": "true"},
+                "port": {"entity": {"mappings": {"identifier": ".id", "blueprint": '"service"',
+                                                 "properties": {"url": ".url", "stars": ".stars | tonumber"}}}}}  # fmt: skip
+    workspace.set_mapping({"resources": [resource]})
+    (tmp_path / "sample.json").write_text('[{"id": "a", "stars": "n/a"}]')
+    sample = ("--sample", str(tmp_path / "sample.json"))
+
+    code, output = _invoke(str(workspace.folder), *sample, "--json", env=workspace.environ)
+    _, text = _invoke(str(workspace.folder), *sample, env=workspace.environ)
+
+    assert code == 0
+    line = json.loads(output)
+    assert set(line["misconfigured"]) == {"properties.url", "properties.stars"}
+    assert line["failures"] == {
+        "properties.stars": 'failed: string ("n/a") cannot be parsed as a number'
+    }
+    assert "properties.url = '.url' gave null" in text
+    assert "'.stars | tonumber' failed: string" in " ".join(text.split())
