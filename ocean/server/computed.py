@@ -4,11 +4,14 @@ A blueprint's ``mirrorProperties`` (``{name: {path: "rel1.rel2.prop"}}``) follow
 relations to the entities at the end of the path and read a property there (or a
 meta-property: ``$identifier``, ``$title``, ``$team``, ``$icon``, ``$createdAt``,
 ``$updatedAt``, ``$blueprint``); through a many-relation the value is the list of what
-every related entity holds, and a missing relation gives null. Its
+every related entity holds, and a missing relation gives null; a property the related
+entity computes itself (a calculation or mirror of its blueprint) is computed there first,
+:data:`DEPTH` hops of such properties at most (a cycle of mirrors stops there, null). Its
 ``calculationProperties`` (``{name: {calculation: <jq>, type}}``) are JQ run over the
 entity as served (mirror values included), the first output, null when the program fails
 or yields nothing; they run in worker processes, within a time and a memory budget, and
-a program past either is null too (:mod:`ocean.server.calculations`). Both land in the
+a program past either is null too (:mod:`ocean.server.calculations`), and so is a value
+not of the calculation's ``type`` (a ``number`` that gave a string). Both land in the
 entity's ``properties``, as Port answers them, unless the caller asks
 ``exclude_calculated_properties=true`` (Ocean's own diffing does).
 """
@@ -20,6 +23,7 @@ from typing import Any
 
 from ocean.server.calculations import Calculations, Program
 from ocean.store.base import Store
+from ocean.store.validation import PROPERTY_TYPES
 from ocean.types import Entity
 
 _META = {
@@ -31,6 +35,8 @@ _META = {
     "$updatedAt": "updatedAt",
     "$blueprint": "blueprint",
 }
+DEPTH = 4
+"""Hops of mirrors of computed properties followed at most (a mirror of a mirror...)."""
 
 
 class Computed:
@@ -42,9 +48,10 @@ class Computed:
         self.calculations = calculations or Calculations()
 
     async def apply(
-        self, entities: list[Entity], blueprints: dict[str, dict[str, Any]]
+        self, entities: list[Entity], blueprints: dict[str, dict[str, Any]], depth: int = 0
     ) -> list[Entity]:
-        """``entities`` (of any blueprints, as stored) with their computed properties."""
+        """``entities`` (of any blueprints, as stored) with their computed properties
+        (``depth``: hops of mirrors of computed properties behind these)."""
         by_blueprint: dict[str, list[Entity]] = defaultdict(list)
         for entity in entities:
             by_blueprint[str(entity.get("blueprint"))].append(entity)
@@ -53,10 +60,12 @@ class Computed:
             for name, mirror in dict(definition.get("mirrorProperties") or {}).items():
                 path = mirror.get("path") if isinstance(mirror, dict) else None
                 if isinstance(path, str) and path:
-                    await self._mirror(group, blueprint, name, path.split("."), blueprints)
+                    hops = (name, path.split("."), depth)
+                    await self._mirror(group, blueprint, hops, blueprints)
             programs = _programs(definition)
             if programs:
                 await self.calculations.apply(blueprint, programs, group)
+                _typed(group, definition)
         return entities
 
     def close(self) -> None:
@@ -66,12 +75,12 @@ class Computed:
         self,
         entities: list[Entity],
         blueprint: str,
-        name: str,
-        path: list[str],
+        mirror: tuple[str, list[str], int],
         blueprints: dict[str, dict[str, Any]],
     ) -> None:
-        """Set ``properties[name]`` of each entity by following ``path`` from it."""
-        *hops, leaf = path
+        """Set ``properties[name]`` of each entity by following ``path`` from it
+        (``mirror``: its name, path and depth)."""
+        name, (*hops, leaf), depth = mirror
         reached: list[tuple[Entity, list[Entity]]] = [(entity, [entity]) for entity in entities]
         many, current = False, blueprint
         for relation in hops:
@@ -82,6 +91,9 @@ class Computed:
             many = many or bool(definition.get("many"))
             current = definition["target"]
             reached = await self._follow(reached, relation, current)
+        if hops and depth < DEPTH and leaf in computed_names(blueprints.get(current) or {}):
+            ends = list({id(end): end for _, found in reached for end in found}.values())
+            await self.apply(ends, blueprints, depth + 1)
         for entity, ends in reached:
             values = [_read(end, leaf) for end in ends]
             entity.setdefault("properties", {})[name] = (
@@ -118,6 +130,33 @@ def _read(entity: Entity, leaf: str) -> Any:
     if leaf in _META:
         return entity.get(_META[leaf])
     return (entity.get("properties") or {}).get(leaf)
+
+
+def computed_names(definition: dict[str, Any]) -> dict[str, str]:
+    """A blueprint's computed properties: name to kind (``mirror``, ``calculation``)."""
+    kinds = {"mirrorProperties": "mirror", "calculationProperties": "calculation"}
+    return {
+        name: kind
+        for field, kind in kinds.items()
+        if isinstance(definition.get(field), dict)
+        for name in definition[field]
+    }
+
+
+def _typed(entities: list[Entity], definition: dict[str, Any]) -> None:
+    """Each calculation's values that are not of its ``type`` made null."""
+    for name, calculation in dict(definition.get("calculationProperties") or {}).items():
+        kind = calculation.get("type") if isinstance(calculation, dict) else None
+        expected = PROPERTY_TYPES.get(kind) if isinstance(kind, str) else None
+        if expected is None:
+            continue
+        for entity in entities:
+            value = (entity.get("properties") or {}).get(name)
+            wrong = not isinstance(value, expected) or (
+                isinstance(value, bool) and kind != "boolean"
+            )
+            if value is not None and wrong:
+                entity["properties"][name] = None
 
 
 def _programs(definition: dict[str, Any]) -> list[Program]:

@@ -73,12 +73,14 @@ class EntityRoutes:
         body = await json_object(request, bulk_cap(request))
         view = View.of(request, body)
         query = {k: v for k, v in body.items() if k not in ("include", "exclude")}
-        if view.exclude_calculated:  # (Ocean's diffing) the store projects as it reads
+        if view.exclude_calculated and not await self.reader.names_computed(query):
+            # (Ocean's diffing) the store projects as it reads
             found = await self.reader.store.search(
                 query, include=view.include, exclude=view.exclude
             )
             return JSON({"ok": True, "entities": found})
-        shown = await self.reader.shown(await self.reader.store.search(query), view)  # type: ignore[arg-type]
+        entities, computed = await self.reader.matching(query, view)
+        shown = await self.reader.shown(entities, view, computed=computed)
         return JSON({"ok": True, "entities": shown})
 
     async def search_blueprint(self, request: Request) -> Response:
@@ -94,9 +96,12 @@ class EntityRoutes:
         if after is not None and not isinstance(after, str):
             raise RequestError("from must be the 'next' cursor of the previous page (a string)")
         await self.reader.blueprint(blueprint)
-        found = await self.reader.store.search(_of_blueprint(blueprint, body.get("query")))
+        view = View.of(request, body)
+        found, computed = await self.reader.matching(
+            _of_blueprint(blueprint, body.get("query")), view
+        )
         found = [e for e in found if after is None or str(e["identifier"]) > after]
-        page = await self.reader.shown(found[:limit], View.of(request, body))  # type: ignore[arg-type]
+        page = await self.reader.shown(found[:limit], view, computed=computed)
         answer: dict[str, Any] = {"ok": True, "entities": page}
         if len(found) > limit:
             answer["next"] = str(found[limit - 1]["identifier"])

@@ -4,11 +4,12 @@ projections, and the request fields that choose them."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from starlette.requests import Request
 
 from ocean.errors import NotFoundError, RequestError
+from ocean.server import computed_search
 from ocean.server.computed import Computed
 from ocean.server.responses import flag, listed
 from ocean.store.base import Store
@@ -50,14 +51,32 @@ class Reader:
             )
         return found
 
+    async def names_computed(self, query: dict[str, Any]) -> bool:
+        """Whether a rule of a search ``query`` names a calculation or mirror property."""
+        if not computed_search.names_properties(query):
+            return False  # (no blueprint read: Ocean's own lookups name meta-properties)
+        return computed_search.names_computed(query, computed_search.names(await self.blueprints()))
+
+    async def matching(self, query: dict[str, Any], view: View) -> tuple[list[Entity], bool]:
+        """The stored entities matching a search ``query`` whose rules may name calculation
+        and mirror properties (matched as shown), and whether they carry those already."""
+        if not await self.names_computed(query):
+            return cast(list[Entity], await self.store.search(query)), False
+        stored, computed = await computed_search.search(
+            self.store, self._computed, query, await self.blueprints()
+        )
+        return (stored, False) if view.exclude_calculated else (computed, True)
+
     async def shown(
         self,
         entities: list[Entity],
         view: View,
         blueprints: dict[str, dict[str, Any]] | None = None,
+        computed: bool = False,
     ) -> list[dict[str, Any]]:
-        """Entities as served: computed properties (unless excluded), then projected."""
-        if not view.exclude_calculated:
+        """Entities as served: computed properties (unless excluded, or ``computed``
+        already), then projected."""
+        if not view.exclude_calculated and not computed:
             await self._computed.apply(entities, blueprints or await self.blueprints())
         if view.include is None and view.exclude is None:
             return [dict(entity) for entity in entities]

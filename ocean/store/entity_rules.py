@@ -37,6 +37,15 @@ class EntityRules:
             name: _property_check(definition) for name, definition in definitions.items()
         }
         self._required = tuple(schema.get("required") or ())
+        self._computed: dict[str, str] = {
+            name: kind
+            for field, kind in (
+                ("calculationProperties", "calculation"),
+                ("mirrorProperties", "mirror"),
+            )
+            if isinstance(blueprint.get(field), dict)
+            for name in blueprint[field]
+        }
         self._relations = {
             name: (
                 definition.get("target"),
@@ -93,7 +102,12 @@ class EntityRules:
                 )
         for name, value in properties.items():
             check = self._checks.get(name)
-            if check is None:
+            if check is None and name in self._computed:
+                problems.append(
+                    f"property {name!r} is a {self._computed[name]} property: the catalog "
+                    "computes it on read; leave it out of the body"
+                )
+            elif check is None:
                 problems.append(
                     f"property {name!r} is not in the blueprint's schema ({sorted(self._checks)})"
                 )

@@ -10,6 +10,7 @@ import re
 from typing import Any, TypeGuard
 
 from ocean.errors import ConflictError, StoreError
+from ocean.store.computed_definitions import computed_problems
 
 PROPERTY_TYPES: dict[str, type | tuple[type, ...]] = {
     "string": str,
@@ -64,8 +65,15 @@ def blueprint_problems(blueprint: dict[str, Any], known: set[str]) -> list[str]:
         isinstance(required, list) and all(isinstance(name, str) for name in required)
     ):
         problems.append(f"schema.required must be a list of property names, got {required!r:.60}")
-    for relation, definition in _mapping(blueprint, "relations", problems).items():
+    relations = _mapping(blueprint, "relations", problems)
+    for relation, definition in relations.items():
         problems += _relation_definition_problems(relation, definition, known)
+    stored: dict[str, Any] = schema.get("properties") or {}
+    for field in ("calculationProperties", "mirrorProperties"):
+        _mapping(blueprint, field, problems)
+    problems += computed_problems(
+        blueprint, stored if isinstance(stored, dict) else {}, relations, PROPERTY_TYPES
+    )
     return [f"blueprint {name!r:.80}: {problem}" for problem in problems]
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.serving import fresh_catalog, served_as_admin
+from tests.server.serving import fresh_catalog, seed, served_as_admin
 
 TEAM = {"identifier": "team", "title": "Team", "schema": {"properties": {}}}
 SERVICE = {
@@ -40,12 +40,5 @@ ENTITIES = {
 async def api(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with fresh_catalog(request.param, tmp_path) as store:
         async with served_as_admin(store) as (_, client):
-            for blueprint in (TEAM, SERVICE):
-                assert (await client.post("/v1/blueprints", json=blueprint)).status_code == 201
-            for blueprint, entities in ENTITIES.items():
-                written = await client.post(
-                    f"/v1/blueprints/{blueprint}/entities/bulk?upsert=true",
-                    json={"entities": entities},
-                )
-                assert written.status_code == 200, written.text
+            await seed(client, [TEAM, SERVICE], ENTITIES)
             yield client

@@ -8,6 +8,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -57,3 +58,19 @@ async def served_as_admin(store: KeepsCredentials) -> AsyncIterator[tuple[str, h
     ):
         await sign_in(admin, client_id, secret)
         yield base, admin
+
+
+async def seed(
+    client: httpx.AsyncClient,
+    blueprints: list[dict[str, Any]],
+    entities: dict[str, list[dict[str, Any]]],
+) -> None:
+    """Create ``blueprints``, then upsert ``entities`` (by blueprint) through the API."""
+    for blueprint in blueprints:
+        answer = await client.post("/v1/blueprints", json=blueprint)
+        assert answer.status_code == 201, answer.text
+    for name, bodies in entities.items():
+        written = await client.post(
+            f"/v1/blueprints/{name}/entities/bulk?upsert=true", json={"entities": bodies}
+        )
+        assert written.status_code == 200, written.text

@@ -105,7 +105,7 @@ async def test_a_calculation_that_allocates_without_end_is_null_and_the_server_s
     ):
         http.timeout = httpx.Timeout(BUDGET + 30)
         hog, huge = "[range(1e9)]", '"x" * 1e9 | length'
-        blueprint = _blueprint("hog", hog=hog, huge=huge, n=".properties.n")
+        blueprint = _blueprint("hog", hog=hog, huge=huge, copy=".properties.n")
         assert (await http.post("/v1/blueprints", json=blueprint)).status_code == 201
         body = {"identifier": "one", "properties": {"n": 1}}
         written = await http.post("/v1/blueprints/hog/entities", json=body)
@@ -116,7 +116,7 @@ async def test_a_calculation_that_allocates_without_end_is_null_and_the_server_s
             assert read.status_code == 200
             seen.append(read.json()["entity"]["properties"])
         assert [(p["hog"], p["huge"]) for p in seen] == [(None, None)] * 3
-        assert seen[-1]["n"] == 1
+        assert seen[-1]["copy"] == 1
         listed = await http.get("/v1/blueprints/hog/entities")
         assert listed.json()["entities"][0]["properties"] == seen[-1]
 
@@ -145,14 +145,18 @@ async def test_the_worker_is_replaced_after_a_kill_and_later_reads_skip_the_prog
         first = await _calculated(computed, n=".properties.n")
         (worker,) = computed.calculations.pids()
         started = time.monotonic()
-        found = await _calculated(computed, a=".identifier", slow=NEVER_ENDS, b=".identifier")
+        found = await _calculated(
+            computed, a=".properties.n + 10", slow=NEVER_ENDS, b=".properties.n + 10"
+        )
         assert SHORT <= time.monotonic() - started < SHORT + 3
         assert [(p["a"], p["slow"], p["b"]) for p in found] == [
-            (f"e{i}", None, None) for i in (0, 1, 2)
+            (i + 10, None, None) for i in (0, 1, 2)
         ]
         assert _gone(worker) and computed.calculations.pids() not in ([], [worker])
-        found = await _calculated(computed, a=".identifier", slow=NEVER_ENDS, b=".identifier")
-        assert [p["b"] for p in found] == ["e0", "e1", "e2"] and first[2]["n"] == 2
+        found = await _calculated(
+            computed, a=".properties.n + 10", slow=NEVER_ENDS, b=".properties.n + 10"
+        )
+        assert [p["b"] for p in found] == [10, 11, 12] and first[2]["n"] == 2
         (logged,) = [r.getMessage() for r in caplog.records]  # skipped: not run again
         assert "'slow' of blueprint 'b' ran longer than 0.5 s" in logged
     finally:
