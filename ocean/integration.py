@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import inspect
@@ -17,8 +18,16 @@ from ocean.config.settings import Settings
 from ocean.configuration import being_imported
 from ocean.errors import ConfigError
 from ocean.extract.cursor import active_cursor
-from ocean.extract.trace import defined_at, exit_described, failure_text, raised_by_itself
+from ocean.extract.trace import (
+    defined_at,
+    exit_described,
+    failure_text,
+    raised_by_itself,
+    source_folder,
+    with_frames,
+)
 from ocean.live.processor import WebhookProcessor
+from ocean.load.under_way import stopping
 from ocean.mapping import PortAppConfig, ResourceConfig
 from ocean.types import Hook, ResyncHandler
 
@@ -63,6 +72,10 @@ class FieldResolver(Protocol):
 
 
 HookT = TypeVar("HookT", bound=Hook)
+_CANCELLED_INSIDE = (
+    "raised CancelledError though nothing stopped it (a task it awaited was cancelled by "
+    "something else?); make it catch or not cancel what it awaits"
+)
 
 
 async def run_hooks(
@@ -78,6 +91,12 @@ async def run_hooks(
             _log.debug("%s hook %s raised", name, hook.__qualname__, exc_info=error)
             errors.append(failure_text(f"{name} hook {hook.__qualname__}", hook, error))
             raised.append(error)
+        except asyncio.CancelledError as error:
+            if stopping():
+                raise  # the resync (or the sail) is being stopped
+            who = f"{name} hook {hook.__qualname__}"  # a task it awaited was cancelled
+            errors.append(with_frames(f"{who} {_CANCELLED_INSIDE}", error, source_folder(hook)))
+            raised.append(RuntimeError(f"{who} {_CANCELLED_INSIDE}"))
         except (SystemExit, KeyboardInterrupt) as error:
             if not raised_by_itself(error):
                 raise  # Ctrl-C: the sail stops

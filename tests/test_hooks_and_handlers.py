@@ -36,6 +36,10 @@ async def resync_started():
     if os.environ.get("FAIL_START_HOOK") == "http":
         import httpx
         raise httpx.ConnectError("state unknown")
+    if os.environ.get("FAIL_START_HOOK") == "cancelled":  # a task it awaits, cancelled by
+        fetch = asyncio.ensure_future(asyncio.sleep(10))  # another component
+        asyncio.get_running_loop().call_soon(fetch.cancel)
+        await asyncio.gather(fetch)
     if os.environ.get("FAIL_START_HOOK"):
         raise RuntimeError("no credentials")
 
@@ -136,8 +140,13 @@ async def test_catch_all_handler_runs_for_every_kind_and_hooks_in_order(
 
 @pytest.mark.parametrize(
     ("raised", "handlers_run"),
-    [("http", ["catch-all:alpha", "catch-all:beta"]), ("other", [])],
-    ids=["an HTTP error: the kinds run", "another error: nothing is synced"],
+    [("http", ["catch-all:alpha", "catch-all:beta"]), ("other", []), ("cancelled", [])],
+    ids=[
+        "an HTTP error: the kinds run",
+        "another error: nothing is synced",
+        # (it was the resync's stop: recorded aborted, and a polling listener ended with it)
+        "a CancelledError of its own: as another error",
+    ],
 )
 async def test_failed_resync_start_hook_skips_deletion_and_completion(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raised: str, handlers_run: list[str]
@@ -161,6 +170,7 @@ async def test_failed_resync_start_hook_skips_deletion_and_completion(
         "stop",
     ]
     assert all(kind.status == "failed" for kind in report.kinds) == (not handlers_run)
+    assert ("CancelledError" in report.errors[0]) == (raised == "cancelled")
     store = await SQLiteStore.open(tmp_path / "c.db")
     kept = await store.get_entities("thing", ["alpha-0", "alpha-2"])
     await store.close()

@@ -13,8 +13,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ocean.errors import ExtractError, KindNotImplementedError, RawDataError
-from ocean.extract.trace import defined_at, failure_text, raised_by_itself
+from ocean.extract.trace import (
+    defined_at,
+    failure_text,
+    raised_by_itself,
+    source_folder,
+    with_frames,
+)
 from ocean.integration import Integration
+from ocean.load.under_way import stopping
 from ocean.types import RawBatch, ResyncHandler
 
 _log = logging.getLogger(__name__)
@@ -106,14 +113,8 @@ async def _await_list(kind: str, handler: ResyncHandler, awaitable: Any) -> RawB
     """The handler's list, or its error (the other handlers go on)."""
     try:
         return check_batch(kind, handler, await awaitable)
-    except ExtractError as error:
-        return error
-    except Exception as error:
-        return _raised(kind, handler, error)
-    except (SystemExit, KeyboardInterrupt) as error:  # in a task: it would stop the loop
-        if not raised_by_itself(error):
-            raise
-        return _raised(kind, handler, error)
+    except BaseException as error:  # (in a task: a Ctrl-C raised here would stop the loop)
+        return _failure(kind, handler, error)
 
 
 def _together(kind: str, failures: list[ExtractError]) -> ExtractError:
@@ -130,25 +131,40 @@ def _together(kind: str, failures: list[ExtractError]) -> ExtractError:
 async def _guarded(
     kind: str, handler: ResyncHandler, generator: Any, failures: list[ExtractError]
 ) -> AsyncIterator[RawBatch]:
-    """The generator's batches until it ends or fails (its error added to ``failures``)."""
+    """The generator's batches until it ends or fails (its error added to ``failures``).
+    A handler that caught the resync's stop (its CancelledError) and went on is stopped at
+    its next page, or as it ends: what it fetched after the stop is not written."""
     while True:
         try:
             batch = await generator.__anext__()
             checked = check_batch(kind, handler, batch)
         except StopAsyncIteration:
+            break
+        except BaseException as error:
+            failures.append(_failure(kind, handler, error))
             return
-        except ExtractError as error:
-            failures.append(error)
-            return
-        except Exception as error:
-            failures.append(_raised(kind, handler, error))
-            return
-        except (SystemExit, KeyboardInterrupt) as error:
-            if not raised_by_itself(error):
-                raise
-            failures.append(_raised(kind, handler, error))
-            return
+        if stopping():
+            raise asyncio.CancelledError
         yield checked
+    if stopping():
+        raise asyncio.CancelledError
+
+
+def _failure(kind: str, handler: ResyncHandler, error: BaseException) -> ExtractError:
+    """The kind's error for what the handler raised; the resync's stop and Ctrl-C are
+    raised again. A CancelledError that is not the stop fails the handler alone, as any
+    error does (its siblings go on, none left running)."""
+    if isinstance(error, ExtractError):
+        return error
+    if isinstance(error, asyncio.CancelledError):
+        if stopping():
+            raise error
+        return _cancelled(kind, handler, error)
+    if isinstance(error, SystemExit | KeyboardInterrupt) and not raised_by_itself(error):
+        raise error  # Ctrl-C: the sail stops
+    if isinstance(error, Exception | SystemExit | KeyboardInterrupt):
+        return _raised(kind, handler, error)
+    raise error
 
 
 def check_batch(kind: str, handler: ResyncHandler, batch: Any) -> RawBatch:
@@ -176,5 +192,20 @@ def _raised(kind: str, handler: ResyncHandler, error: BaseException) -> ExtractE
     name = getattr(handler, "__qualname__", repr(handler))
     _log.debug("kind %r: handler %s raised", kind, name, exc_info=error)
     failure = ExtractError(kind, failure_text(f"handler {name}", handler, error))
+    failure.__cause__ = error
+    return failure
+
+
+def _cancelled(kind: str, handler: ResyncHandler, error: BaseException) -> ExtractError:
+    """The kind's error when the handler raised CancelledError though the resync was not
+    stopped: it fails alone, as a handler that raised anything else (the kind's other
+    handlers go on, and nothing of it is deleted)."""
+    name = getattr(handler, "__qualname__", repr(handler))
+    _log.debug("kind %r: handler %s was cancelled", kind, name, exc_info=error)
+    message = (
+        f"handler {name} raised CancelledError though the resync was not stopped (a task it "
+        "awaited was cancelled by something else?); make it catch or not cancel what it awaits"
+    )
+    failure = ExtractError(kind, with_frames(message, error, source_folder(handler)))
     failure.__cause__ = error
     return failure

@@ -16,6 +16,7 @@ import logging
 from typing import Any, cast
 
 from ocean.integration import FieldResolver
+from ocean.load.under_way import stopping
 from ocean.transform.mapper import CompiledResource, MapResult
 from ocean.types import Entity
 
@@ -43,7 +44,9 @@ async def _resolve(
 ) -> None:
     try:
         value = await resolver.resolve(item, text)
-    except Exception as error:
+    except (Exception, asyncio.CancelledError) as error:  # (the others go on: none left running)
+        if isinstance(error, asyncio.CancelledError) and stopping():
+            raise
         _log.warning(
             "%s of %s: the integration could not resolve %r: %s: %s",
             path, entity.get("identifier"), text, type(error).__name__, error,

@@ -3,6 +3,7 @@ is null and reported as misconfigured, as the original reports it, unless expect
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -54,3 +55,38 @@ async def test_a_resolved_field_that_comes_back_none_is_misconfigured_unless_exp
     (entity,) = result.passed
     assert entity["properties"] == {"readme": value}
     assert result.misconfigurations == misconfigured
+
+
+class CancelledForOne:
+    """Resolves every item's field after a while, but item ``a``'s: a task it awaits is
+    cancelled by another component (its CancelledError is not the resync's stop)."""
+
+    def __init__(self) -> None:
+        self.resolved: list[str] = []
+
+    def claims(self, text: str) -> bool:
+        return text.startswith("file://")
+
+    async def resolve(self, item: Any, text: str) -> Any:
+        if item["id"] == "a":
+            fetch = asyncio.ensure_future(asyncio.sleep(10))
+            asyncio.get_running_loop().call_soon(fetch.cancel)
+            await asyncio.gather(fetch)
+        await asyncio.sleep(0.05)
+        self.resolved.append(item["id"])
+        return "# hello"
+
+
+async def test_a_field_cancelled_from_inside_is_null_and_the_others_are_resolved() -> None:
+    """It failed the page (the kind) with the others' resolutions left running unwatched."""
+    mappings = {"identifier": ".id", "blueprint": '"repo"', "properties": {"readme": "file://R"}}
+    resource = parse_resource({"kind": "repo", "port": {"entity": {"mappings": mappings}}})
+    resolver = CancelledForOne()
+    compiled = CompiledResource(resource, env=None, resolver=resolver)
+
+    result = compiled.map_items([{"id": "a"}, {"id": "b"}])
+    await resolve_fields(compiled, result)
+
+    assert resolver.resolved == ["b"]  # resolved before resolve_fields returned
+    assert [e["properties"] for e in result.passed] == [{"readme": None}, {"readme": "# hello"}]
+    assert result.misconfigurations == {"properties.readme": "file://R"}
