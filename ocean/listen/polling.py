@@ -233,4 +233,9 @@ async def _run(
             with contextlib.suppress(asyncio.CancelledError):
                 await task
             return None, superseded
+    if task.cancelled():  # (not by this listener: a CancelledError of its own)
+        raise RuntimeError(
+            "the resync raised CancelledError though nothing stopped it (a task it awaited "
+            "was cancelled by something else?)"
+        )
     return task.result(), False

@@ -209,3 +209,20 @@ async def test_checks_of_the_requests_the_catalog_fails_slow_down_and_the_listen
 
     assert 3 <= failed <= 10
     assert [report.trigger for report in running.reports] == ["start", "request"]
+
+
+async def test_a_resync_ending_in_a_cancellation_of_its_own_leaves_the_listener_going(
+    workspace: Workspace,
+) -> None:
+    """A CancelledError out of a resync that nothing stopped (a task it awaited cancelled by
+    something else) is that resync's failure: the listener logs it and takes the next
+    request (it ended, and no resync ran again until a restart)."""
+    async with started(workspace, "0.01") as running:
+        running.fail("acquire_lease", asyncio.CancelledError(), times=1)  # type: ignore[arg-type]
+        identifier = running.prepared.owner.identifier
+        await running.store.request_resync(identifier)  # its resync ends cancelled
+        await asyncio.sleep(0.1)
+        await running.store.request_resync(identifier)
+        await running.wait_for(2)
+
+    assert [report.trigger for report in running.reports] == ["start", "request"]
