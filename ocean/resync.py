@@ -17,7 +17,7 @@ from typing import Any
 
 from ocean.errors import LeaseLostError, ResyncAbortedError
 from ocean.integration import run_hooks
-from ocean.job import ResyncJob, Tally
+from ocean.job import ResyncJob, Tally, tell_stopped
 from ocean.kind_sync import CANCELLED_INSIDE, sync_pages
 from ocean.load.deletion import (
     DeletionPlan,
@@ -79,6 +79,7 @@ async def recorded(
         if isinstance(stopped, LeaseLostError):
             report.errors.append(str(stopped))
         log_lines.resync_ended(report)
+        tell_stopped(job.observer, report)
         await asyncio.shield(_record(job, report, trigger, run_id))
         raise
     except ResyncAbortedError as aborted:
@@ -94,6 +95,7 @@ async def recorded(
         report.status, report.ended_at = "failed", ended.now()
         report.errors.append(f"the resync stopped: {type(error).__name__}: {error}")
         log_lines.resync_ended(report)
+        tell_stopped(job.observer, report)
         await _record(job, report, trigger, run_id)
         raise
     report.ended_at = ended.now()

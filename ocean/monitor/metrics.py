@@ -6,7 +6,10 @@ Two families of names share one registry:
 - the original port-ocean's (its users have dashboards on them), gauges holding the
   latest resync's values: ``duration_seconds{kind,phase}``, ``object_count{kind,phase,
   object_count_type}`` and ``success{kind,phase}``, where ``kind`` is ``<kind>-<index>``
-  for a resource of the mapping and ``__resync__`` for the resync as a whole;
+  for a resource of the mapping and ``__resync__`` for the resync as a whole; a full
+  resync is also shown as the original shows it, ``__runtime__`` for the run
+  (``success``, ``duration_seconds``) and ``__reconciliation__`` for its stale deletion
+  (``success``, ``object_count{phase="delete",object_count_type="deleted"}``);
 - Ocean's own, totals over the process's life: ``ocean_items_total``,
   ``ocean_phase_seconds_total``, ``ocean_resyncs_total``, ``ocean_resync_status``,
   ``ocean_last_successful_resync_timestamp_seconds``, ``ocean_live_events_total`` and the
@@ -42,7 +45,13 @@ _PHASES = ("extract", "transform", "load")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _STATUSES = ("running", "completed", "failed", "aborted")
 RESYNC_KIND = "__resync__"
-"""The original's ``kind`` label for the resync as a whole."""
+"""Ocean's ``kind`` label for the resync as a whole (full or incremental)."""
+RUNTIME_KIND = "__runtime__"
+"""The original's ``kind`` label for a full resync as a whole (its ``success`` and
+``duration_seconds`` in the ``resync`` phase)."""
+RECONCILIATION_KIND = "__reconciliation__"
+"""The original's ``kind`` label for a full resync's stale deletion (its ``success`` and
+``object_count`` of ``delete``/``deleted``)."""
 
 
 class _Original:
@@ -64,7 +73,8 @@ class _Original:
         )  # fmt: skip
 
     def started(self) -> None:
-        self.success.labels(RESYNC_KIND, "resync").set(0)
+        for kind in (RESYNC_KIND, RUNTIME_KIND):
+            self.success.labels(kind, "resync").set(0)
 
     def finished(self, report: ResyncReport) -> None:
         for kind in report.kinds:
@@ -77,9 +87,15 @@ class _Original:
             total = kind.extract_seconds + kind.transform_seconds + kind.load_seconds
             self.duration.labels(label, "resync").set(total)
             self.success.labels(label, "resync").set(int(kind.status == "completed"))
-        self.success.labels(RESYNC_KIND, "resync").set(int(report.status == "completed"))
+        wholes = (RESYNC_KIND,) if report.mode == "incremental" else (RESYNC_KIND, RUNTIME_KIND)
+        for whole in wholes:
+            self.success.labels(whole, "resync").set(int(report.status == "completed"))
+            self.duration.labels(whole, "resync").set(_seconds(report))
         self.objects.labels(RESYNC_KIND, "delete", "deleted").set(report.deleted)
-        self.duration.labels(RESYNC_KIND, "resync").set(_seconds(report))
+        if report.mode != "incremental":  # (the original reconciles full resyncs only)
+            succeeded = int(report.status == "completed")
+            self.success.labels(RECONCILIATION_KIND, "resync").set(succeeded)
+            self.objects.labels(RECONCILIATION_KIND, "delete", "deleted").set(report.deleted)
 
 
 class _Own:
@@ -203,7 +219,9 @@ class Metrics:
 
 class ShowsRunning:
     """An observer that shows a resync running in ``metrics`` from its first kind's start,
-    and passes each call on to ``inner`` (the sail's progress)."""
+    and ended when it raised (its report given to :meth:`resync_stopped`; one that returns
+    is shown by whoever gets its report), and passes each call on to ``inner`` (the sail's
+    progress)."""
 
     def __init__(self, inner: Observer, metrics: Metrics) -> None:
         self._inner = inner
@@ -219,6 +237,14 @@ class ShowsRunning:
 
     def kind_finished(self, kind: KindReport) -> None:
         self._inner.kind_finished(kind)
+
+    def resync_stopped(self, report: ResyncReport) -> None:
+        """A resync raised (failed, aborted): shown ended as its report says (the listener
+        gets no report to show then), rather than running until the next one ends."""
+        self._metrics.finished(report)
+        stopped = getattr(self._inner, "resync_stopped", None)
+        if callable(stopped):
+            stopped(report)
 
 
 def _moment(text: str | None) -> float | None:

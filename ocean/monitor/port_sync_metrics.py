@@ -260,6 +260,12 @@ class SyncMetrics:
     def batch_done(self, kind: KindReport) -> None:
         self._inner.batch_done(kind)
 
+    def resync_stopped(self, report: ResyncReport) -> None:
+        """Pass on to ``inner`` (when it takes it) the report of a resync that raised."""
+        stopped = getattr(self._inner, "resync_stopped", None)
+        if callable(stopped):
+            stopped(report)
+
     def kind_finished(self, kind: KindReport) -> None:
         self._inner.kind_finished(kind)
         seconds = self._clock() - self._began.get(kind.index, self._clock())
