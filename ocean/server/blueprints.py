@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ocean.errors import ConflictError, NotFoundError, RequestError
+from ocean.server.aggregations import aggregation_target_problems
 from ocean.server.bodies import json_object, text
 from ocean.server.caller import Caller, Callers
 from ocean.server.gateway import WriteGateway
@@ -69,6 +70,7 @@ class BlueprintRoutes:
                 "separator, encoded or not; use another character, such as '-' or ':'"
             )
         blueprint = {"relations": {}, "schema": {"properties": {}}} | body
+        _refuse_aggregations(blueprint, await self.reader.blueprints())
         await self.gateway.create_blueprint(self.callers.of(request), blueprint)
         return JSON({"ok": True, "blueprint": await self.reader.blueprint(identifier)}, 201)
 
@@ -105,6 +107,8 @@ class BlueprintRoutes:
             )
         before = current or await self.reader.blueprint(identifier)
         patch = {k: v for k, v in patch.items() if k not in _STAMPS}
+        if "aggregationProperties" in patch:
+            _refuse_aggregations(before | patch, await self.reader.blueprints())
         updated = await self.gateway.update_blueprint(self.callers.of(request), before, patch)
         if updated is None:
             raise NotFoundError(f"blueprint {identifier!r} does not exist")
@@ -175,6 +179,14 @@ class BlueprintRoutes:
         if found is None:
             raise NotFoundError(f"migration {request.path_params['id']!r} does not exist")
         return JSON({"ok": True, "migration": found})
+
+
+def _refuse_aggregations(blueprint: dict[str, Any], blueprints: dict[str, dict[str, Any]]) -> None:
+    """:class:`RequestError` (422) naming what of ``blueprint``'s aggregation properties
+    their targets cannot answer (what the definitions alone get wrong the store says)."""
+    problems = aggregation_target_problems(blueprint, blueprints)
+    if problems:
+        raise RequestError("blueprint rejected:\n  - " + "\n  - ".join(problems))
 
 
 def _remained(blueprint: str, kept: _Kept, also_blueprint: bool) -> str:

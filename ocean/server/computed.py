@@ -1,4 +1,4 @@
-"""Calculation and mirror properties, computed on read as Port computes them.
+"""Calculation, mirror and aggregation properties, computed on read as Port computes them.
 
 A blueprint's ``mirrorProperties`` (``{name: {path: "rel1.rel2.prop"}}``) follow its
 relations to the entities at the end of the path and read a property there (or a
@@ -11,8 +11,11 @@ entity computes itself (a calculation or mirror of its blueprint) is computed th
 entity as served (mirror values included), the first output, null when the program fails
 or yields nothing; they run in worker processes, within a time and a memory budget, and
 a program past either is null too (:mod:`ocean.server.calculations`), and so is a value
-not of the calculation's ``type`` (a ``number`` that gave a string). Both land in the
-entity's ``properties``, as Port answers them, unless the caller asks
+not of the calculation's ``type`` (a ``number`` that gave a string). Its
+``aggregationProperties`` count, or sum, average, ... a property of, the entities of a
+blueprint related to the entity (:mod:`ocean.server.aggregations`); they are computed after
+the mirrors and before the calculations, which see them. All land in the entity's
+``properties``, as Port answers them, unless the caller asks
 ``exclude_calculated_properties=true`` (Ocean's own diffing does).
 """
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ocean.server.aggregations import aggregate
 from ocean.server.calculations import Calculations, Program
 from ocean.store.base import Store
 from ocean.store.validation import PROPERTY_TYPES
@@ -40,8 +44,8 @@ DEPTH = 4
 
 
 class Computed:
-    """Computes a blueprint's calculation and mirror properties over entities read;
-    :meth:`close` ends the workers of its calculations (collecting it does too)."""
+    """Computes a blueprint's calculation, mirror and aggregation properties over entities
+    read; :meth:`close` ends the workers of its calculations (collecting it does too)."""
 
     def __init__(self, store: Store, calculations: Calculations | None = None) -> None:
         self._store = store
@@ -62,6 +66,8 @@ class Computed:
                 if isinstance(path, str) and path:
                     hops = (name, path.split("."), depth)
                     await self._mirror(group, blueprint, hops, blueprints)
+            if definition.get("aggregationProperties"):
+                await aggregate(self._store, group, blueprint, blueprints)
             programs = _programs(definition)
             if programs:
                 await self.calculations.apply(blueprint, programs, group)
@@ -133,8 +139,13 @@ def _read(entity: Entity, leaf: str) -> Any:
 
 
 def computed_names(definition: dict[str, Any]) -> dict[str, str]:
-    """A blueprint's computed properties: name to kind (``mirror``, ``calculation``)."""
-    kinds = {"mirrorProperties": "mirror", "calculationProperties": "calculation"}
+    """A blueprint's computed properties: name to kind (``mirror``, ``calculation``,
+    ``aggregation``)."""
+    kinds = {
+        "mirrorProperties": "mirror",
+        "calculationProperties": "calculation",
+        "aggregationProperties": "aggregation",
+    }
     return {
         name: kind
         for field, kind in kinds.items()

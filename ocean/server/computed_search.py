@@ -1,4 +1,4 @@
-"""Searches whose rules name calculation or mirror properties, answered with the values a
+"""Searches whose rules name calculation, mirror or aggregation properties, answered with the values a
 read shows (the store holds none of them).
 
 Port's search language has no negation above a rule, so a query with each rule naming a

@@ -3,7 +3,7 @@
 across them, with ``include``/``exclude`` in the query string or the body), create or
 upsert one (``upsert``, ``merge``, ``create_missing_related_entities``,
 ``validation_only``), replace it (``PUT``), update it (``PATCH``) and delete it
-(``delete_dependents``). Reads carry calculation and mirror properties
+(``delete_dependents``). Reads carry calculation, mirror and aggregation properties
 (:mod:`ocean.server.computed`); writes go through the :class:`WriteGateway`.
 """
 

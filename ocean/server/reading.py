@@ -1,6 +1,6 @@
 """How the catalog server shows what it reads: blueprints looked up (404 when missing),
-entities with their calculation and mirror properties and Port's ``include``/``exclude``
-projections, and the request fields that choose them."""
+entities with their computed (calculation, mirror, aggregation) properties and Port's
+``include``/``exclude`` projections, and the request fields that choose them."""
 
 from __future__ import annotations
 
@@ -52,14 +52,15 @@ class Reader:
         return found
 
     async def names_computed(self, query: dict[str, Any]) -> bool:
-        """Whether a rule of a search ``query`` names a calculation or mirror property."""
+        """Whether a rule of a search ``query`` names a computed property (a calculation,
+        mirror or aggregation)."""
         if not computed_search.names_properties(query):
             return False  # (no blueprint read: Ocean's own lookups name meta-properties)
         return computed_search.names_computed(query, computed_search.names(await self.blueprints()))
 
     async def matching(self, query: dict[str, Any], view: View) -> tuple[list[Entity], bool]:
-        """The stored entities matching a search ``query`` whose rules may name calculation
-        and mirror properties (matched as shown), and whether they carry those already."""
+        """The stored entities matching a search ``query`` whose rules may name computed
+        properties (matched as shown), and whether they carry those already."""
         if not await self.names_computed(query):
             return cast(list[Entity], await self.store.search(query)), False
         stored, computed = await computed_search.search(
@@ -85,7 +86,7 @@ class Reader:
 
 class View:
     """What a read shows: ``include`` / ``exclude`` dot-paths (meta-properties as
-    ``$identifier`` too) and whether calculation and mirror properties are left out."""
+    ``$identifier`` too) and whether computed properties are left out."""
 
     def __init__(
         self,

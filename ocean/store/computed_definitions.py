@@ -1,26 +1,31 @@
-"""Port's rules for a blueprint's calculation and mirror properties (pure): what would
-otherwise be null on every entity, without a word, is refused with the blueprint.
+"""Port's rules for a blueprint's calculation, mirror and aggregation properties (pure):
+what would otherwise be null on every entity, without a word, is refused with the blueprint.
 
 A calculation needs JQ that compiles (as the catalog runs it) and a ``type``; a mirror a
 path of one relation or more and the property read at its end, its first relation one
 of the blueprint's own (the later ones belong to other blueprints, which may change). A
 computed property may not take the name of a stored one, nor of another computed one:
-which of the two a read showed, and a search matched, would be a guess.
+which of the two a read showed, and a search matched, would be a guess. Aggregations
+are checked by :mod:`ocean.store.aggregation_definitions`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ocean.transform.jq import CompileError, Expression
+from ocean.store.aggregation_definitions import aggregation_problems
 
-_KINDS = {"calculationProperties": "calculation", "mirrorProperties": "mirror"}
+_KINDS = {
+    "calculationProperties": "calculation",
+    "mirrorProperties": "mirror",
+    "aggregationProperties": "aggregation",
+}
 
 
 def computed_problems(
     blueprint: dict[str, Any], stored: dict[str, Any], relations: dict[str, Any], types: Any
 ) -> list[str]:
-    """Everything wrong with ``blueprint``'s calculation and mirror properties; ``stored``
+    """Everything wrong with ``blueprint``'s computed properties; ``stored``
     and ``relations`` are its schema's properties and its relations, ``types`` the
     property types."""
     problems: list[str] = []
@@ -37,8 +42,10 @@ def computed_problems(
             taken.add(name)
             if kind == "calculation":
                 problems += _calculation_problems(name, definition, types)
-            else:
+            elif kind == "mirror":
                 problems += _mirror_problems(name, definition, relations)
+            else:
+                problems += aggregation_problems(name, definition)
     return problems
 
 
@@ -51,6 +58,9 @@ def _calculation_problems(name: str, definition: Any, types: Any) -> list[str]:
             f"calculation property {name!r} needs a type among {sorted(types)}, "
             f"got {definition.get('type')!r:.60}"
         )
+    # imported on use: the catalog's child process checks blueprints without jq loaded
+    from ocean.transform.jq import CompileError, Expression
+
     try:
         Expression(definition["calculation"], None)
     except CompileError as error:

@@ -42,6 +42,7 @@ class EntityRules:
             for field, kind in (
                 ("calculationProperties", "calculation"),
                 ("mirrorProperties", "mirror"),
+                ("aggregationProperties", "aggregation"),
             )
             if isinstance(blueprint.get(field), dict)
             for name in blueprint[field]
@@ -104,7 +105,7 @@ class EntityRules:
             check = self._checks.get(name)
             if check is None and name in self._computed:
                 problems.append(
-                    f"property {name!r} is a {self._computed[name]} property: the catalog "
+                    f"property {name!r} is {_article(self._computed[name])} property: the catalog "
                     "computes it on read; leave it out of the body"
                 )
             elif check is None:
@@ -261,3 +262,8 @@ def _json_type(value: Any) -> str:
         if isinstance(value, python_type) and not (isinstance(value, bool) and name != "boolean"):
             return name
     return "null" if value is None else type(value).__name__
+
+
+def _article(kind: str) -> str:
+    """``a calculation``, ``an aggregation``."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"

@@ -69,7 +69,7 @@ def blueprint_problems(blueprint: dict[str, Any], known: set[str]) -> list[str]:
     for relation, definition in relations.items():
         problems += _relation_definition_problems(relation, definition, known)
     stored: dict[str, Any] = schema.get("properties") or {}
-    for field in ("calculationProperties", "mirrorProperties"):
+    for field in ("calculationProperties", "mirrorProperties", "aggregationProperties"):
         _mapping(blueprint, field, problems)
     problems += computed_problems(
         blueprint, stored if isinstance(stored, dict) else {}, relations, PROPERTY_TYPES
