@@ -101,7 +101,8 @@ def _refuse_invalid(changed: list[dict[str, Any]], stored: dict[Any, dict[str, A
     for wanted in changed:
         current = stored[wanted["identifier"]]
         whole = compare(current, wanted, entities=0).whole
-        problems += blueprint_problems({**current, **whole}, known)
+        had = set(blueprint_problems(current, known))  # (stored under older rules: kept)
+        problems += [p for p in blueprint_problems({**current, **whole}, known) if p not in had]
     if problems:
         raise StoreError("blueprints rejected:\n  - " + "\n  - ".join(problems))
 

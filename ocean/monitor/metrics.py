@@ -73,8 +73,9 @@ class _Original:
         )  # fmt: skip
 
     def started(self) -> None:
-        for kind in (RESYNC_KIND, RUNTIME_KIND):
-            self.success.labels(kind, "resync").set(0)
+        # (__runtime__ is a full resync's: an incremental sync, which never sets it at its
+        # end, must not leave it 0)
+        self.success.labels(RESYNC_KIND, "resync").set(0)
 
     def finished(self, report: ResyncReport) -> None:
         for kind in report.kinds:

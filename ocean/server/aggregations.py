@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, cast
 
 import orjson
 
-from ocean.store.aggregation_definitions import aggregation_problems, related_by
+from ocean.store.aggregation_definitions import aggregation_problems, related_by, unsupported
 from ocean.store.base import Dependents, Store
 from ocean.store.search import META, Query, SearchError
 from ocean.types import Entity
@@ -44,13 +44,20 @@ class Aggregation(NamedTuple):
     query: dict[str, Any] | None
 
 
-def aggregations(definition: dict[str, Any]) -> tuple[list[Aggregation], list[str]]:
+def aggregations(
+    definition: dict[str, Any], blueprints: dict[str, dict[str, Any]]
+) -> tuple[list[Aggregation], list[str]]:
     """A blueprint's aggregations the catalog computes, and the names of those it does not
-    (stored before they were refused: null)."""
+    (:func:`unsupported`, over a target not related directly, or stored before they were
+    refused: null)."""
     computed: list[Aggregation] = []
     others: list[str] = []
     for name, given in dict(definition.get("aggregationProperties") or {}).items():
-        if aggregation_problems(name, given):
+        if (
+            aggregation_problems(name, given)
+            or unsupported(given)
+            or _indirect(definition, given["target"], blueprints)
+        ):
             others.append(name)
             continue
         spec = given["calculationSpec"]
@@ -64,7 +71,7 @@ async def aggregate(
 ) -> None:
     """Set the aggregation properties of ``entities`` (all of ``blueprint``)."""
     definition = blueprints.get(blueprint) or {}
-    computed, others = aggregations(definition)
+    computed, others = aggregations(definition, blueprints)
     for entity in entities:
         entity.setdefault("properties", {}).update(dict.fromkeys(others))
     if not computed or not entities:
@@ -87,6 +94,15 @@ async def aggregate(
                 entity["properties"][aggregation.name] = (
                     None if found is None else _value(aggregation, identifiers, found)
                 )
+
+
+def _indirect(
+    blueprint: dict[str, Any], target: str, blueprints: dict[str, dict[str, Any]]
+) -> bool:
+    """Whether ``blueprint`` and ``target`` relate only through other blueprints (or the
+    target is gone): not computed."""
+    aim = blueprints.get(target) or (blueprint if target == blueprint.get("identifier") else {})
+    return not (related_by(aim, str(blueprint.get("identifier"))) or related_by(blueprint, target))
 
 
 def _related(
@@ -176,9 +192,9 @@ def aggregation_target_problems(
     blueprint: dict[str, Any], blueprints: dict[str, dict[str, Any]]
 ) -> list[str]:
     """What of ``blueprint``'s aggregations its targets (among ``blueprints``, every
-    blueprint by identifier) cannot answer: a target missing or not directly related, a
-    property that is not a number property of the target, a query naming what the target
-    does not store."""
+    blueprint by identifier) cannot answer: a target missing, a property that is not a
+    number property of the target, a query naming what the target does not store (one
+    related only through other blueprints is kept, and shows null)."""
     identifier = str(blueprint.get("identifier"))
     definitions = blueprint.get("aggregationProperties")
     problems: list[str] = []
@@ -190,21 +206,13 @@ def aggregation_target_problems(
         if target is None:
             problems.append(f"{where}: its target {definition['target']!r} is not a blueprint")
         else:
-            problems += [f"{where}: {p}" for p in _against(definition, blueprint, target)]
+            problems += [f"{where}: {p}" for p in _against(definition, target)]
     return problems
 
 
-def _against(
-    definition: dict[str, Any], blueprint: dict[str, Any], target: dict[str, Any]
-) -> list[str]:
+def _against(definition: dict[str, Any], target: dict[str, Any]) -> list[str]:
     problems = []
-    source, aim = str(blueprint.get("identifier")), str(target.get("identifier"))
-    if not (related_by(target, source) or related_by(blueprint, aim)):
-        problems.append(
-            f"blueprints {source!r} and {aim!r} are not related directly (neither has a "
-            "relation to the other): aggregations over entities related through other "
-            f"blueprints are not supported; add a relation between {source!r} and {aim!r}"
-        )
+    aim = str(target.get("identifier"))
     stored = (target.get("schema") or {}).get("properties") or {}
     prop = definition["calculationSpec"].get("property")
     kind = (stored.get(prop) or {}).get("type") if isinstance(prop, str) else "number"

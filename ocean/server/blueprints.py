@@ -9,6 +9,7 @@ Port's clients (``port-ocean defaults clean``) expect. Writes go through the
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ocean.errors import ConflictError, NotFoundError, RequestError
-from ocean.server.aggregations import aggregation_target_problems
+from ocean.server.aggregations import aggregation_target_problems, aggregations
 from ocean.server.bodies import json_object, text
 from ocean.server.caller import Caller, Callers
 from ocean.server.gateway import WriteGateway
@@ -32,6 +33,7 @@ _SHOWN = 10
 """Entities a failed migration's reason names (and relating entities per entity)."""
 _Kept = dict[EntityKey, list[EntityKey]]
 """Entities a deletion kept, each with the entities relating to it."""
+_log = logging.getLogger(__name__)
 _MAPS = ("relations", "mirrorProperties", "calculationProperties", "aggregationProperties")
 _STAMPS = ("identifier", "createdAt", "updatedAt", "createdBy", "updatedBy")
 
@@ -187,6 +189,14 @@ def _refuse_aggregations(blueprint: dict[str, Any], blueprints: dict[str, dict[s
     problems = aggregation_target_problems(blueprint, blueprints)
     if problems:
         raise RequestError("blueprint rejected:\n  - " + "\n  - ".join(problems))
+    if kept := aggregations(blueprint, blueprints)[1]:
+        _log.warning(
+            "blueprint %r: this catalog does not compute the aggregation properties %s "
+            "(averages per time period, pathFilter, targets related through other "
+            "blueprints): they show null",
+            blueprint.get("identifier"),
+            kept,
+        )
 
 
 def _remained(blueprint: str, kept: _Kept, also_blueprint: bool) -> str:

@@ -177,7 +177,8 @@ def checked_update(
 ) -> dict[str, Any]:
     """A blueprint with ``patch``'s top-level keys merged in, validated; raises listing problems."""
     updated = {**current, **patch, "identifier": current["identifier"]}
-    problems = blueprint_problems(updated, known)
+    had = set(blueprint_problems(current, known))  # (stored under older rules: kept)
+    problems = [problem for problem in blueprint_problems(updated, known) if problem not in had]
     if problems:
         raise StoreError("blueprint update rejected:\n  - " + "\n  - ".join(problems))
     return updated

@@ -139,3 +139,17 @@ def test_each_resync_shows_running_from_its_first_kind_until_its_report() -> Non
         metrics.finished(_report())
         assert _value(metrics, "ocean_resync_status", status="running") == 0
         assert _value(metrics, "ocean_resync_status", status="completed") == 1
+
+
+def test_an_incremental_sync_leaves_the_full_resyncs_runtime_success() -> None:
+    """``__runtime__`` is a full resync's (the original's): an incremental sync, which
+    never sets it at its end, must not leave it 0 from its start."""
+    metrics = Metrics(CollectorRegistry(), process=False)
+    metrics.started()
+    metrics.finished(_report())
+    incremental = _report()
+    incremental.mode = "incremental"
+    metrics.started()  # (ShowsRunning, at the incremental sync's first kind)
+    metrics.finished(incremental)
+
+    assert _value(metrics, "success", kind="__runtime__", phase="resync") == 1
