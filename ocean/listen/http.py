@@ -3,7 +3,9 @@
 
 ``POST /resync`` (the WEBHOOK listener's trigger) needs ``Authorization: Bearer <token>``
 with the token from ``OCEAN__EVENT_LISTENER__TOKEN``; it records a resync request that the
-running listener picks up, exactly like ``ocean catalog resync``.
+running listener picks up, as ``ocean catalog resync`` does on Ocean's catalogs (on a Port
+API, which has no route that records one, the request is kept in this process for its own
+listener).
 
 ``GET /ready`` answers 503 until the sail serves (``Metrics.serve``) and while any of the
 ``readiness`` checks reports a problem (such as the live-event queue being unreachable).
