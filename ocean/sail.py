@@ -67,6 +67,22 @@ class Sail:
         )
 
 
+def _lowered_type(given: str) -> str:
+    """The integration type, lower-cased as the original does. Ocean kept a type with
+    capitals as written until 7477f6c, so what it wrote under one is another owner's now:
+    said, with what to do."""
+    lowered = given.lower()
+    if lowered != given:
+        _log.warning(
+            "the integration type %r is taken as %r (lower-cased, as port-ocean does): "
+            "entities an earlier Ocean wrote as %r are not this integration's now; set "
+            "OCEAN__INTEGRATION__IDENTIFIER to keep the identifier, and delete those "
+            "entities if they are stale (a resync of this integration no longer does)",
+            given, lowered, given,
+        )  # fmt: skip
+    return lowered
+
+
 def prepare(
     path: Path, *, environ: Mapping[str, str], overrides: Mapping[str, Any], dotenv: bool = True
 ) -> Sail:
@@ -79,7 +95,7 @@ def prepare(
 
     folder = load_configured(path, settings, environ=environ, file=file, overrides=overrides)
     env = dict(environ) if settings.allow_environment_variables_jq_access else None
-    integration_type = (settings.integration.type or folder.name).lower()  # as the original
+    integration_type = _lowered_type(settings.integration.type or folder.name)
     owner = Owner(
         integration_type=integration_type,
         identifier=settings.integration.identifier or f"my-{integration_type}-integration",

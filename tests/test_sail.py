@@ -136,14 +136,21 @@ def test_a_required_field_from_an_unset_variable_names_that_variable(tmp_path: P
     ids=["folder", "pyproject", "type-variable", "identifier-variable"],
 )
 def test_the_identifier_is_made_of_the_type_lower_cased_as_the_original(
-    tmp_path: Path, environ: dict[str, str], pyproject: str | None, identifier: str
+    tmp_path: Path,
+    environ: dict[str, str],
+    pyproject: str | None,
+    identifier: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """A type with capitals, which an earlier Ocean kept as written, is said lower-cased:
+    what was written under it is another owner's now."""
     folder = tmp_path / "Notes"
     _folder(folder, "", "type: something-else\n")
     if pyproject is not None:
         (folder / "pyproject.toml").write_text(pyproject)
 
     assert prepare(folder, environ=environ, overrides={}).owner.identifier == identifier
+    assert "lower-cased, as port-ocean does" in caplog.text
 
 
 def _folder(path: Path, config_yaml: str, spec: str | None = None) -> None:
