@@ -4,6 +4,7 @@ integration's configuration is made of."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -142,15 +143,19 @@ def test_the_identifier_is_made_of_the_type_lower_cased_as_the_original(
     identifier: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A type with capitals, which an earlier Ocean kept as written, is said lower-cased:
-    what was written under it is another owner's now."""
+    """A type given with capitals, which an earlier Ocean kept as written, is said
+    lower-cased: what was written under it is another owner's now."""
     folder = tmp_path / "Notes"
     _folder(folder, "", "type: something-else\n")
     if pyproject is not None:
         (folder / "pyproject.toml").write_text(pyproject)
 
-    assert prepare(folder, environ=environ, overrides={}).owner.identifier == identifier
-    assert "lower-cased, as port-ocean does" in caplog.text
+    with caplog.at_level(logging.WARNING, logger="ocean.sail"):
+        prepared = prepare(folder, environ=environ, overrides={})
+
+    assert prepared.owner.identifier == identifier
+    warned = "lower-cased, as port-ocean does" in caplog.text  # (a folder's name was before)
+    assert warned == ("OCEAN__INTEGRATION__TYPE" in environ)
 
 
 def _folder(path: Path, config_yaml: str, spec: str | None = None) -> None:
