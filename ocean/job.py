@@ -4,7 +4,6 @@ its kinds (:mod:`ocean.kind_sync`)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -13,7 +12,7 @@ from ocean.integration import Integration
 from ocean.load.freshness import Freshness
 from ocean.load.missing_targets import HeldForTargets
 from ocean.mapping import PortAppConfig
-from ocean.monitor.report import KindReport, ResyncReport
+from ocean.monitor.report import KindReport
 from ocean.produced import Produced
 from ocean.store.base import Owner, Store
 from ocean.store.lease import Fence
@@ -27,17 +26,6 @@ class Observer(Protocol):
     def kind_started(self, kind: KindReport) -> None: ...
     def batch_done(self, kind: KindReport) -> None: ...
     def kind_finished(self, kind: KindReport) -> None: ...
-
-
-def tell_stopped(observer: Observer, report: ResyncReport) -> None:
-    """Give the report of a resync that raised (its caller never gets it) to ``observer``
-    when it takes one (``resync_stopped``: the sail's ``/metrics``, which shows it ended)."""
-    stopped = getattr(observer, "resync_stopped", None)
-    if callable(stopped):
-        try:
-            stopped(report)
-        except Exception:  # what shows the run must not change how it ended
-            logging.getLogger(__name__).exception("showing the stopped resync's end failed")
 
 
 class SilentObserver:

@@ -17,7 +17,7 @@ from typing import Any
 
 from ocean.errors import LeaseLostError, ResyncAbortedError
 from ocean.integration import run_hooks
-from ocean.job import ResyncJob, Tally, tell_stopped
+from ocean.job import ResyncJob, Tally
 from ocean.kind_sync import CANCELLED_INSIDE, sync_pages
 from ocean.load.deletion import (
     DeletionPlan,
@@ -30,7 +30,7 @@ from ocean.load.shrinkage import shape_of, weigh
 from ocean.load.stale_deletes import delete_planned
 from ocean.load.under_way import stopping
 from ocean.monitor import log_lines
-from ocean.monitor.report import KindReport, ResyncReport
+from ocean.monitor.report import KindReport, ResyncReport, tell_stopped
 from ocean.monitor.sensitive import redact
 from ocean.produced import Produced
 from ocean.store.base import RechecksOwnership, RunRecord, Store, iso_at

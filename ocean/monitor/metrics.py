@@ -36,7 +36,13 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from ocean.monitor.report import COUNTS, ORIGINAL_OBJECT_COUNTS, KindReport, ResyncReport
+from ocean.monitor.report import (
+    COUNTS,
+    ORIGINAL_OBJECT_COUNTS,
+    KindReport,
+    ResyncReport,
+    tell_stopped,
+)
 
 if TYPE_CHECKING:
     from ocean.job import Observer
@@ -243,9 +249,7 @@ class ShowsRunning:
         """A resync raised (failed, aborted): shown ended as its report says (the listener
         gets no report to show then), rather than running until the next one ends."""
         self._metrics.finished(report)
-        stopped = getattr(self._inner, "resync_stopped", None)
-        if callable(stopped):
-            stopped(report)
+        tell_stopped(self._inner, report)
 
 
 def _moment(text: str | None) -> float | None:

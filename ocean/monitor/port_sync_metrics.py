@@ -50,7 +50,7 @@ from urllib.parse import quote_plus
 from ocean.errors import LeaseLostError
 from ocean.job import Observer
 from ocean.monitor.process_usage import UsageSampler
-from ocean.monitor.report import ORIGINAL_OBJECT_COUNTS, KindReport, ResyncReport
+from ocean.monitor.report import ORIGINAL_OBJECT_COUNTS, KindReport, ResyncReport, tell_stopped
 from ocean.store.port.events import event_params
 from ocean.version import __version__
 
@@ -262,9 +262,7 @@ class SyncMetrics:
 
     def resync_stopped(self, report: ResyncReport) -> None:
         """Pass on to ``inner`` (when it takes it) the report of a resync that raised."""
-        stopped = getattr(self._inner, "resync_stopped", None)
-        if callable(stopped):
-            stopped(report)
+        tell_stopped(self._inner, report)
 
     def kind_finished(self, kind: KindReport) -> None:
         self._inner.kind_finished(kind)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
+
+_log = logging.getLogger(__name__)
 
 COUNTS = (
     "extracted",
@@ -142,3 +145,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     return value
+
+
+def tell_stopped(observer: object, report: ResyncReport) -> None:
+    """Give the report of a resync that raised (its caller never gets it) to ``observer``
+    when it takes one (``resync_stopped``: the sail's ``/metrics``, which shows it ended)."""
+    stopped = getattr(observer, "resync_stopped", None)
+    if callable(stopped):
+        try:
+            stopped(report)
+        except Exception:  # what shows the run must not change how it ended
+            _log.exception("showing the stopped resync's end failed")
