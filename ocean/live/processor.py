@@ -194,5 +194,5 @@ class WebhookProcessor(ABC):
         delay = self.initial_retry_delay_seconds * self.exponential_base_seconds**self.retry_count
         return float(min(delay, self.max_retry_delay_seconds))
 
-    async def validate_webhook_setup(self) -> bool:
+    def validate_webhook_setup(self) -> bool:
         return True

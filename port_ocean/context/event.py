@@ -186,9 +186,12 @@ def _aborted_resync() -> ResyncAbortedError:
 
 
 @contextlib.contextmanager
-def resource_event(resource: Any, mapping: Any, index: int = 0) -> Iterator[EventContext]:
-    """The event of one resource's work: the enclosing event's, with ``resource_config``."""
-    outer = _enclosing.get()
+def resource_event(
+    resource: Any, mapping: Any, index: int = 0, outer: EventContext | None = None
+) -> Iterator[EventContext]:
+    """The event of one resource's work: ``outer``'s (by default the enclosing event's),
+    with ``resource_config``."""
+    outer = outer or _enclosing.get()
     context = EventContext(
         event_type=outer.event_type if outer else EventType.RESYNC.value,
         trigger_type=outer.trigger_type if outer else "machine",

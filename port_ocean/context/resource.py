@@ -54,12 +54,15 @@ resource: Any = _ResourceProxy()
 
 
 @contextlib.asynccontextmanager
-async def resource_context(resource_config: Any, index: int = 0) -> AsyncIterator[None]:
-    """Within: ``resource`` (and ``event.resource_config``) is ``resource_config``."""
+async def resource_context(resource_config: Any, index: int = 0) -> AsyncIterator[Any]:
+    """Within: ``resource`` (yielded, as the original) and ``event.resource_config`` are
+    ``resource_config``; ``event`` is otherwise the current one (its type, id and
+    ``attributes``), as in the original, whose resource is apart from the event."""
     current = event_module.current_event()
     mapping = current.port_app_config if current is not None else None
-    with event_module.resource_event(resource_config, mapping, index):
-        yield
+    outer = current if isinstance(current, event_module.EventContext) else None
+    with event_module.resource_event(resource_config, mapping, index, outer):
+        yield resource
 
 
 __getattr__ = missing(__name__)

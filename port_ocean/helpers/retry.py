@@ -128,7 +128,8 @@ def _default_config() -> RetryConfig:
 
 def wait_from_header(value: str, now: float) -> float | None:
     """Seconds to wait that a rate-limit header asks for: seconds, an epoch time, an ISO
-    date or an HTTP date; None when it is none of these."""
+    date or an HTTP date; None when it is none of these, or a date already past (as the
+    original: the next header or the backoff decides)."""
     value = value.strip()
     if value.isdigit():
         seconds = int(value)
@@ -142,7 +143,8 @@ def wait_from_header(value: str, now: float) -> float | None:
             return None
     if moment.tzinfo is None:
         moment = moment.astimezone()
-    return max(0.0, moment.timestamp() - now)
+    ahead = moment.timestamp() - now
+    return ahead if ahead > 0 else None
 
 
 RETRIED_ERRORS = (httpx.HTTPError,)

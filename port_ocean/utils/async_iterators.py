@@ -11,6 +11,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
+    Iterator,
 )
 from typing import Any, TypeVar
 
@@ -75,10 +76,71 @@ async def _merged(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+_NO_MORE = object()
+_ENTER = object()
+"""The key of the task entering the next iterator in :func:`_merged_lazily`."""
+
+
+async def _next_source(sources: Iterator[AsyncIterable[T]]) -> Any:
+    await asyncio.sleep(0)  # as aiostream's iterate, which enters them one loop turn apart
+    return next(sources, _NO_MORE)
+
+
+async def _next_item(iterator: AsyncIterator[T]) -> T:
+    return await anext(iterator)
+
+
+async def _merged_lazily(iterators: tuple[AsyncIterable[T], ...]) -> AsyncGenerator[T, None]:
+    """The original's ``aiostream.stream.merge``: the iterators are entered one loop turn
+    apart; each is asked for its next item only once its last was taken; when several
+    are ready, the one entered first is taken first. A failure stops the others."""
+    sources = iter(iterators)
+    entered: list[AsyncIterator[T]] = []
+    tasks: dict[object, asyncio.Future[Any]] = {
+        _ENTER: asyncio.ensure_future(_next_source(sources))
+    }
+    try:
+        while tasks:
+            order = [s for s in entered if s in tasks] + [_ENTER] * (_ENTER in tasks)
+            done, _ = await asyncio.wait([tasks[s] for s in order], return_when="FIRST_COMPLETED")
+            source = next(s for s in order if tasks[s] in done)
+            try:
+                result = tasks.pop(source).result()
+            except StopAsyncIteration:  # that iterator is done
+                continue
+            if source is not _ENTER:
+                yield result
+                tasks[source] = asyncio.ensure_future(_next_item(source))  # type: ignore[arg-type]
+            elif result is not _NO_MORE:
+                entered.append(aiter(result))
+                tasks[entered[-1]] = asyncio.ensure_future(_next_item(entered[-1]))
+                tasks[_ENTER] = asyncio.ensure_future(_next_source(sources))
+    finally:
+        await _stop(tasks.values(), entered)
+
+
+async def _stop(tasks: Iterable[asyncio.Future[Any]], iterators: list[AsyncIterator[Any]]) -> None:
+    """Cancel ``tasks`` and wait for them, then close ``iterators``."""
+    pending = list(tasks)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for iterator in iterators:
+        if isinstance(iterator, AsyncGenerator):
+            with contextlib.suppress(Exception):
+                await iterator.aclose()
+
+
 async def stream_async_iterators_tasks(*iterators: AsyncIterable[Any]) -> AsyncIterator[Any]:
     """Yield items from all ``iterators`` as they come, running them concurrently; the first
-    failure is raised at once and stops the others."""
-    async with contextlib.aclosing(_merged(iterators, None)) as items:
+    failure is raised at once and stops the others. As the original's (aiostream's
+    ``merge``), an iterator is asked for its next item once its last was taken; one
+    iterator alone is iterated as it is."""
+    if len(iterators) == 1:
+        async for item in iterators[0]:
+            yield item
+        return
+    async with contextlib.aclosing(_merged_lazily(iterators)) as items:
         async for item in items:
             yield item
 

@@ -208,3 +208,43 @@ async def test_a_task_started_on_the_last_item_runs_before_the_stream_ends() -> 
     await asyncio.gather(*tasks)
 
     assert sorted(seen_at_end) == ["a", "b"]
+
+
+async def test_a_streamed_iterator_is_asked_for_its_next_item_only_once_the_last_was_taken() -> (
+    None
+):
+    """The original's ``stream_async_iterators_tasks`` (aiostream's ``merge``) asks each
+    iterator for its next item only when the consumer has taken the one before: a slow
+    consumer, or one that leaves early, does not make the iterators fetch pages ahead."""
+    made = {"a": 0, "b": 0}
+
+    async def counting(name: str) -> AsyncIterator[str]:
+        for number in range(100):
+            made[name] += 1
+            await asyncio.sleep(0)
+            yield f"{name}{number}"
+
+    stream = stream_async_iterators_tasks(counting("a"), counting("b"))
+    taken = []
+    async for item in stream:
+        taken.append(item)
+        await asyncio.sleep(0.001)
+        if len(taken) == 3:
+            break
+    await stream.aclose()  # type: ignore[attr-defined]
+
+    assert sum(made.values()) <= len(taken) + 2  # at most one item being made per iterator
+
+
+async def test_items_ready_at_once_come_in_the_order_the_iterators_were_given() -> None:
+    """As aiostream's ``merge`` (the original's), iterators that never wait on I/O (the
+    mocks of integrations' tests) give their items iterator by iterator, not in turns."""
+
+    async def batches(name: str) -> AsyncIterator[str]:
+        for number in range(3):
+            await asyncio.sleep(0)
+            yield f"{name}{number}"
+
+    items = [i async for i in stream_async_iterators_tasks(batches("a"), batches("b"))]
+
+    assert items == ["a0", "a1", "a2", "b0", "b1", "b2"]

@@ -426,3 +426,15 @@ async def test_a_body_cut_off_mid_read_or_a_proxy_s_refusal_is_retried(first: st
         answer = await client.get("https://api.example.com/items")
 
     assert (answer.json(), api.calls) == ({"items": [1, 2]}, 2)
+
+
+def test_a_rate_limit_date_already_past_is_skipped_for_the_next_header_or_the_backoff() -> None:
+    """The original's ``_parse_retry_header`` reads a date that has passed (a clock behind
+    the server's) as nothing to wait for: the next header, else the backoff, decides;
+    not a retry at once (ten of them, with no wait, against a rate-limited API)."""
+    past = datetime.fromtimestamp(NOW - 30, UTC).isoformat()
+    config = RetryConfig(jitter_ratio=0)
+
+    assert wait_from_header(past, NOW) is None
+    assert config.wait(1, NOW, {"Retry-After": past, "x-ratelimit-reset": "5"}, 429) == 5.0
+    assert config.wait(2, NOW, {"x-ratelimit-reset": past}, 429) == pytest.approx(0.2)
