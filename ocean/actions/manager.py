@@ -96,6 +96,9 @@ class ExecutionManager:
         self._per_action: Counter[tuple[str, str]] = Counter()
         """Runs held per (kind, action or node)."""
         self._partitions: dict[str, deque[tuple[Run, Executor]]] = {}
+        self._leasing = asyncio.Lock()
+        """Held while claims are kept: runs let go behind a failed run are renewed in their
+        order, with no renewal landing between or after them."""
         self._tasks: set[asyncio.Task[object]] = set()
         self._failures = self._refusals = 0
         """Polls failed in a row; of those, refused (their credential)."""
@@ -227,7 +230,7 @@ class ExecutionManager:
             while queue:
                 run, executor = queue.popleft()
                 if not await self._execute(run, executor):
-                    self._let_go_all(queue)
+                    await self._let_go_all(queue)
         finally:
             del self._partitions[name]
 
@@ -238,11 +241,27 @@ class ExecutionManager:
         finally:
             self._let_go(run)
 
-    def _let_go_all(self, queue: deque[tuple[Run, Executor]]) -> None:
-        """The runs of ``queue`` are no longer held here (to be claimed again, in order)."""
-        for run, _ in queue:
-            self._let_go(run)
+    async def _let_go_all(self, queue: deque[tuple[Run, Executor]]) -> None:
+        """The runs of ``queue`` are no longer held here, to be claimed again in order: their
+        claims are kept once more one after another, so that each lapses after the one
+        before it (a renewal that was under way could have kept a later one's longer). At a
+        failed renewal the rest are left to lapse as they stand."""
+        runs = [run for run, _ in queue]
         queue.clear()
+        async with self._leasing:
+            for run in runs:
+                self._let_go(run)
+            for run in runs:  # (a node's claim Port keeps as it stands: it lapses first)
+                if not run.is_node and not await self._keep_claim(run):
+                    break
+
+    async def _keep_claim(self, run: Run) -> bool:
+        try:
+            await self.catalog.lease_run(run.id, self.settings.visibility_seconds)
+        except Exception as error:
+            _log.debug("actions: keeping the claim of run %s failed: %s", run.id, error)
+            return False
+        return True
 
     def _let_go(self, run: Run) -> None:
         """``run`` is no longer held here (done, or left to be claimed again)."""
@@ -265,13 +284,13 @@ class ExecutionManager:
         every = max(self.settings.visibility_seconds / 3, 0.05)
         while True:
             await asyncio.sleep(every)
-            for run in list(self._unacknowledged.values()):
-                if run.is_node or run.id not in self._unacknowledged:
-                    continue
-                try:
-                    await self.catalog.lease_run(run.id, self.settings.visibility_seconds)
-                except Exception as error:
-                    _log.debug("actions: keeping the claim of run %s failed: %s", run.id, error)
+            async with self._leasing:
+                await self._keep_claims_once()
+
+    async def _keep_claims_once(self) -> None:
+        for run in list(self._unacknowledged.values()):
+            if not run.is_node and run.id in self._unacknowledged:
+                await self._keep_claim(run)
 
     async def _drain(self) -> None:
         self._stopping.set()

@@ -79,7 +79,7 @@ class Fault:
     """What the network does to the next ``times`` requests of ``method`` on a path that
     matches ``path``: answers ``status`` (503) in the server's place (``delay`` 0), or
     hands them to the server ``delay`` seconds after they arrived whole (a server slow to
-    get to them)."""
+    get to them), or, ``late``, answers ``status`` after ``delay`` (a server slow to fail)."""
 
     method: str
     path: str
@@ -88,6 +88,7 @@ class Fault:
     status: int = 503
     error: str = "unavailable"
     message: str = "the network failed"
+    late: bool = False
     arrived: list[float] = field(default_factory=list)
     """When each of them arrived (the event loop's clock)."""
     seen: asyncio.Event = field(default_factory=asyncio.Event)
@@ -111,7 +112,9 @@ class Faulty:
         fault.times -= 1
         fault.arrived.append(asyncio.get_running_loop().time())
         fault.seen.set()
-        if not fault.delay:
+        if fault.late:
+            await asyncio.sleep(fault.delay)
+        if not fault.delay or fault.late:
             body = {"ok": False, "error": fault.error, "message": fault.message}
             await JSONResponse(body, status_code=fault.status)(scope, receive, send)
             return

@@ -32,6 +32,16 @@ async def _all_ended(served: Served, runs: list[dict[str, Any]]) -> None:
     await wait_for(ended, 20)
 
 
+async def _run_until_ended(served: Served, recorder: Recorder, runs: list[dict[str, Any]]) -> None:
+    """One manager runs until every one of ``runs`` has ended."""
+    stop = asyncio.Event()
+    manager = ExecutionManager(served.client(), INSTALLATION, {"rename_team": recorder}, FAST)
+    task = asyncio.create_task(manager.run(stop))
+    await _all_ended(served, runs)
+    stop.set()
+    await task
+
+
 async def test_a_run_not_taken_at_its_turn_holds_back_the_later_runs_of_its_partition(
     served: Served,
 ) -> None:
@@ -41,13 +51,24 @@ async def test_a_run_not_taken_at_its_turn_holds_back_the_later_runs_of_its_part
         for i in range(3)
     ]
     served.network.add(Fault("PATCH", "/v1/actions/runs/ack"))  # the first run's, once
-    stop = asyncio.Event()
-    manager = ExecutionManager(served.client(), INSTALLATION, {"rename_team": recorder}, FAST)
-    task = asyncio.create_task(manager.run(stop))
-    await _all_ended(served, runs)
-    stop.set()
-    await task
+    await _run_until_ended(served, recorder, runs)
     assert recorder.orders == [0, 1, 2]  # not [1, 2, 0]: the first was claimed again later
+
+
+async def test_runs_let_go_behind_a_failed_run_keep_their_order_when_a_claim_renewal_lands_late(
+    served: Served,
+) -> None:
+    """The first run's acknowledgement fails late (0.35 s), while the second's claim is being
+    kept (its renewal answered at 0.5 s): the third, let go meanwhile, must not lapse first."""
+    users, recorder = served.client(), Recorder(0.05)
+    runs = [
+        await users.trigger("rename_team", {"name": "x", "order": i}, entity="core")
+        for i in range(3)
+    ]
+    served.network.add(Fault("PATCH", "/v1/actions/runs/ack", delay=0.35, late=True))
+    served.network.add(Fault("POST", r"/v1/ocean/actions/runs/[^/]+/lease", delay=0.3))
+    await _run_until_ended(served, recorder, runs)
+    assert recorder.orders == [0, 1, 2]
 
 
 async def test_a_run_waiting_in_its_partition_past_its_claim_is_not_run_beside_it_elsewhere(
