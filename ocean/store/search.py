@@ -79,6 +79,13 @@ class RelatedTo:
     direction: str | None
     required: bool | None
 
+    def start(self) -> set[EntityKey]:
+        """The keys of the rule's entities (a NUL in one names no entity, and PostgreSQL's
+        text refuses it: left out)."""
+        if "\x00" in self.blueprint:
+            return set()
+        return {(self.blueprint, i) for i in self.identifiers if "\x00" not in i}
+
     def allowed_relations(
         self, blueprints: dict[str, dict[str, Any]]
     ) -> set[tuple[str, str]] | None:
@@ -308,16 +315,16 @@ def _contains(actual: Any, expected: Any) -> bool:
 
 def _order(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
     def compare(actual: Any, expected: Any) -> bool:
-        if (
-            isinstance(actual, int | float)
-            and not isinstance(actual, bool)
-            and isinstance(expected, int | float)
-        ):
+        if _number(actual) and _number(expected):  # (a boolean is no number: true is not 1)
             return test(actual, expected)
         left, right = _as_datetime(actual), _as_datetime(expected)
         return left is not None and right is not None and test(left, right)
 
     return compare
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _between(actual: Any, bounds: tuple[dt.datetime, dt.datetime]) -> bool:
@@ -416,7 +423,9 @@ def _copy_path(source: dict[str, Any], target: dict[str, Any], parts: list[str])
 
 def indexable_rules(query: Any) -> list[tuple[str, str, Any]]:
     """(column, ``=`` or ``in``, value) for the top-level ``and`` rules a backend can answer
-    from an index: ``$identifier`` and ``$blueprint``."""
+    from an index: ``$identifier`` and ``$blueprint``. A value holding a NUL is no key's (the
+    identifier and blueprint patterns refuse one) and is left out: PostgreSQL's text cannot
+    hold it, and the query must answer as in SQLite."""
     if not isinstance(query, dict) or query.get("combinator") != "and":
         return []
     rules: list[tuple[str, str, Any]] = []
@@ -426,9 +435,10 @@ def indexable_rules(query: Any) -> list[tuple[str, str, Any]]:
         column = "e.identifier" if rule["property"] == "$identifier" else "e.blueprint"
         value = rule.get("value")
         if rule.get("operator") == "=" and isinstance(value, str):
-            rules.append((column, "=", value))
+            rules.append((column, "=", value) if "\x00" not in value else (column, "in", []))
         elif rule.get("operator") == "in" and isinstance(value, list):
-            rules.append((column, "in", [str(item) for item in value]))
+            keyed = [text for text in map(str, value) if "\x00" not in text]
+            rules.append((column, "in", keyed))
     return rules
 
 

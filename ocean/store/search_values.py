@@ -11,6 +11,7 @@ resolves these itself; the embedded catalog and the catalog server resolve them 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -188,4 +189,7 @@ def _settled(
 
 
 def _canonical(query: dict[str, Any]) -> str:
-    return orjson.dumps(query, option=orjson.OPT_SORT_KEYS).decode()
+    try:
+        return orjson.dumps(query, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # an integer past 64 bits (a body read exactly, a JQ number)
+        return json.dumps(query, sort_keys=True, ensure_ascii=False, separators=(",", ":"))

@@ -47,3 +47,29 @@ async def test_the_server_relates_an_entity_to_what_a_search_relation_finds(
     assert answer.status_code in (200, 201), answer.text
     stored = await api.get("/v1/blueprints/service/entities/db")
     assert sorted(stored.json()["entity"]["relations"]["helpers"]) == ["core", "ops"]
+
+
+async def test_a_search_value_past_64_bits_is_searched_not_a_server_error(
+    api: httpx.AsyncClient,
+) -> None:
+    """A rule's integer past 64 bits (the server reads it exactly) matches nothing here; the
+    entity is reported as Port reports one whose search identifier matches none, and the
+    rest of the batch is written."""
+    big = 2**64 * 10
+    identifier = {"combinator": "and", "rules": [
+        {"property": "stars", "operator": "=", "value": big}]}  # fmt: skip
+    helpers = {"combinator": "and", "rules": [
+        {"property": "$identifier", "operator": "=", "value": big}]}  # fmt: skip
+    body = {"entities": [
+        {"identifier": identifier, "properties": {}},
+        {"identifier": "db", "relations": {"owner": "core", "helpers": helpers}}]}  # fmt: skip
+
+    answer = await api.post(
+        "/v1/blueprints/service/entities/bulk?upsert=true&merge=true", json=body
+    )
+
+    assert answer.status_code in (200, 207), answer.text
+    assert [e["identifier"] for e in answer.json()["errors"]] == ["unknown"]
+    assert [e["identifier"] for e in answer.json()["entities"]] == ["db"]
+    stored = await api.get("/v1/blueprints/service/entities/db")
+    assert stored.json()["entity"]["relations"]["helpers"] == []

@@ -99,6 +99,14 @@ CASES = [
     pytest.param(_and({"property": "stars", "operator": ">", "value": 10}), ["api"], id="gt"),
     pytest.param(_and({"property": "stars", "operator": "<=", "value": 5}), ["web"], id="lte"),
     pytest.param(
+        _and({"property": "stars", "operator": ">=", "value": False}),
+        [],  # a boolean is no number: false is not 0
+        id="gte-a-boolean",
+    ),
+    pytest.param(
+        _and({"property": "stars", "operator": ">", "value": True}), [], id="gt-a-boolean"
+    ),
+    pytest.param(
         _and({"property": "tier", "operator": "!=", "value": "gold"}),
         ["cli", "core", "ops", "web"],
         id="ne",
@@ -213,6 +221,43 @@ CASES = [
         _and({"operator": "relatedTo", "blueprint": "service", "value": "web", "required": True}),
         [],
         id="related-required-only",
+    ),
+    pytest.param(
+        _and(
+            {
+                "operator": "relatedTo",
+                "blueprint": "service",
+                "value": ["cli", "web"],
+                "direction": "upstream",
+            }
+        ),
+        ["api", "core", "web"],  # web is related to cli: it is not left out for being listed
+        id="related-to-a-list-keeps-those-related-to-another",
+    ),
+    pytest.param(
+        _and({"operator": "relatedTo", "blueprint": "service", "value": ["cli", "cli"]}),
+        ["api", "core", "web"],  # (cli itself is no relation of cli)
+        id="related-to-a-list-naming-one-twice",
+    ),
+    pytest.param(
+        _and({"property": "$identifier", "operator": "in", "value": ["api", "a\x00b"]}),
+        ["api"],
+        id="identifier-in-with-a-nul",
+    ),
+    pytest.param(
+        _and({"property": "$identifier", "operator": "=", "value": "api\x00"}),
+        [],
+        id="identifier-eq-with-a-nul",
+    ),
+    pytest.param(
+        _and({"property": "$blueprint", "operator": "=", "value": "service\x00"}),
+        [],
+        id="blueprint-eq-with-a-nul",
+    ),
+    pytest.param(
+        _and({"operator": "relatedTo", "blueprint": "service", "value": ["web", "x\x00"]}),
+        ["api", "cli", "core"],
+        id="related-to-with-a-nul",
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -54,15 +55,32 @@ def prefilter(query: dict[str, Any]) -> tuple[str, list[Any]]:
 async def related_keys(
     db: asyncpg.Connection, rule: RelatedTo, blueprints: dict[str, dict[str, Any]]
 ) -> set[EntityKey]:
-    """Every entity reachable from the rule's entities along relations (both ways by default)."""
-    start = {(rule.blueprint, identifier) for identifier in rule.identifiers}
+    """Every entity reachable from the rule's entities along relations (both ways by default):
+    one of them too when another of them reaches it (none is a relation of itself)."""
+    start = rule.start()
     allowed = rule.allowed_relations(blueprints)
     rules = {identifier: EntityRules(blueprint) for identifier, blueprint in blueprints.items()}
     found: set[EntityKey] = set()
     for direction in ("upstream", "downstream"):
         if rule.direction in (None, direction):
-            found |= await _walk(db, start, direction, allowed, rules.get)
-    return found - start
+
+            async def walk(keys: set[EntityKey], way: str = direction) -> set[EntityKey]:
+                return await _walk(db, keys, way, allowed, rules.get)
+
+            found |= await _related(start, walk)
+    return found
+
+
+async def _related(
+    start: set[EntityKey], walk: Callable[[set[EntityKey]], Awaitable[set[EntityKey]]]
+) -> set[EntityKey]:
+    """What ``start`` reaches one way: one of ``start`` only when another of them reaches it."""
+    reached = await walk(start)
+    found = reached - start
+    for key in reached & start:
+        if key in await walk(start - {key}):
+            found.add(key)
+    return found
 
 
 async def _walk(
@@ -72,16 +90,18 @@ async def _walk(
     allowed: set[tuple[str, str]] | None,
     rules_of: RulesOf,
 ) -> set[EntityKey]:
-    seen, frontier = set(start), set(start)
+    """The entities one hop or more from ``start`` (one of ``start`` only if reached)."""
+    seen, frontier, reached = set(start), set(start), set[EntityKey]()
     while frontier:
         step = {
             (bp, ident)
             for source_bp, relation, bp, ident in await _hop(db, frontier, direction, rules_of)
             if allowed is None or (source_bp, relation) in allowed
         }
+        reached |= step
         frontier = step - seen
         seen |= frontier
-    return seen
+    return reached
 
 
 async def _hop(

@@ -58,8 +58,9 @@ def related_keys(
     blueprints: dict[str, dict[str, Any]],
     rules_of: relations.RulesOf,
 ) -> set[EntityKey]:
-    """Every entity reachable from the rule's entities along relations (both ways by default)."""
-    start = {(rule.blueprint, identifier) for identifier in rule.identifiers}
+    """Every entity reachable from the rule's entities along relations (both ways by default):
+    one of them too when another of them reaches it (none is a relation of itself)."""
+    start = rule.start()
     allowed = rule.allowed_relations(blueprints)
     steps: dict[str, Hop] = {
         "upstream": lambda keys: _upstream(db, keys, rules_of),
@@ -68,8 +69,10 @@ def related_keys(
     found: set[EntityKey] = set()
     for direction, step in steps.items():
         if rule.direction in (None, direction):
-            found |= _walk(start, step, allowed)
-    return found - start
+            reached = _walk(start, step, allowed)
+            found |= reached - start
+            found |= {key for key in reached & start if key in _walk(start - {key}, step, allowed)}
+    return found
 
 
 Hop = Callable[[set[EntityKey]], list[tuple[str, str, str, str]]]
@@ -97,13 +100,15 @@ def _downstream(db: sqlite3.Connection, keys: set[EntityKey]) -> list[tuple[str,
 
 
 def _walk(start: set[EntityKey], step: Hop, allowed: set[tuple[str, str]] | None) -> set[EntityKey]:
-    seen, frontier = set(start), set(start)
+    """The entities one hop or more from ``start`` (one of ``start`` only if reached)."""
+    seen, frontier, reached = set(start), set(start), set[EntityKey]()
     while frontier:
         found = {
             (bp, ident)
             for source_bp, relation, bp, ident in step(frontier)
             if allowed is None or (source_bp, relation) in allowed
         }
+        reached |= found
         frontier = found - seen
         seen |= frontier
-    return seen
+    return reached
