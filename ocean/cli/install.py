@@ -75,14 +75,32 @@ def requirements(folder: Path, *, groups: bool = False) -> list[str]:
             continue
         version = spec.get("version", "*") if isinstance(spec, dict) else str(spec)
         extras = spec.get("extras", []) if isinstance(spec, dict) else []
+        named = f"{name}{'[' + ','.join(extras) + ']' if extras else ''}"
         pin = locked.get(normalized(name))
         wanted = f"=={pin}" if pin else pep440(str(version))
-        found.append(f"{name}{'[' + ','.join(extras) + ']' if extras else ''}{wanted}")
+        direct = _direct(named, spec) if isinstance(spec, dict) else None
+        found.append(direct or named + wanted)
     for line in document.get("project", {}).get("dependencies", []):
         name = re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0]
         if normalized(name) not in LEFT_OUT:
             found.append(line)
     return found
+
+
+def _direct(named: str, spec: dict[str, Any]) -> str | None:
+    """A Poetry ``git`` or ``url`` dependency as a PEP 508 direct reference (by its name
+    alone pip would install whatever the package index holds under that name)."""
+    if "url" in spec:
+        return f"{named} @ {spec['url']}"
+    if "git" not in spec:
+        return None
+    source = str(spec["git"])
+    if "://" not in source:  # scp-like: git@github.com:org/repo.git
+        source = "ssh://" + source.replace(":", "/", 1)
+    ref = spec.get("rev") or spec.get("tag") or spec.get("branch")
+    at = f"@{ref}" if ref else ""
+    subdirectory = f"#subdirectory={spec['subdirectory']}" if spec.get("subdirectory") else ""
+    return f"{named} @ git+{source}{at}{subdirectory}"
 
 
 def _locked(lock: Path) -> dict[str, str]:

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from ocean.config.settings import Settings, settings_keys
-from ocean.config.yaml_text import read_yaml
+from ocean.config.yaml_text import read_utf8, read_yaml
 from ocean.errors import ConfigError
 
 _FROM_ENV = re.compile(r"^\{\{\s*from\s+env\s+(\S+)\s*\}\}$")
@@ -48,7 +48,7 @@ def read_config_file(path: Path, environ: Mapping[str, str]) -> ConfigFile:
     if not path.is_file():
         return ConfigFile()
     try:
-        data = read_yaml(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(read_utf8(path, ConfigError)) or {}
     except yaml.YAMLError as error:
         raise ConfigError(f"{path} is not valid YAML: {error}") from None
     if not isinstance(data, dict):

@@ -10,6 +10,7 @@ import json
 import os
 import typing
 from collections.abc import Mapping
+from types import UnionType
 from typing import Annotated, Any
 
 import msgspec
@@ -192,7 +193,7 @@ def load_settings(
     """Merge config.yaml < environment < command-line overrides and validate."""
     merged = deep_merge(deep_merge(dict(from_file), environ_settings(environ)), dict(overrides))
     try:
-        return msgspec.convert(_booleans(merged, Settings), Settings, strict=False)
+        return msgspec.convert(_lenient(merged, Settings), Settings, strict=False)
     except msgspec.ValidationError as error:
         name, message = located(error)
         if not name:
@@ -206,17 +207,33 @@ def load_settings(
         ) from None
 
 
-def _booleans(data: dict[str, Any], kind: type[Struct]) -> dict[str, Any]:
-    """``data`` with its boolean settings spelled as words (``yes``, ``off``) made booleans."""
+def _lenient(data: dict[str, Any], kind: type[Struct]) -> dict[str, Any]:
+    """``data`` as the original's pydantic reads it: a boolean setting spelled as a word
+    (``yes``, ``off``) a boolean, a number given for a text setting (config.yaml's
+    ``incrementalSyncInterval: 30``) its text, and the spaces around a number's text
+    (a trailing newline) dropped."""
     fixed = dict(data)
     for info in msgspec.structs.fields(kind):
-        value = fixed.get(info.name)
-        if info.type is bool and isinstance(value, str):
+        value, base = fixed.get(info.name), _plain(info.type)
+        if base is bool and isinstance(value, str):
             fixed[info.name] = BOOLEAN_WORDS.get(value.strip().lower(), value)
-        elif isinstance(value, dict) and isinstance(info.type, type):
-            if issubclass(info.type, Struct):
-                fixed[info.name] = _booleans(value, info.type)
+        elif base in (int, float) and isinstance(value, str):
+            fixed[info.name] = value.strip()
+        elif base is str and isinstance(value, int | float) and not isinstance(value, bool):
+            fixed[info.name] = str(value)
+        elif isinstance(value, dict) and isinstance(base, type) and issubclass(base, Struct):
+            fixed[info.name] = _lenient(value, base)
     return fixed
+
+
+def _plain(kind: Any) -> Any:
+    """``kind`` without its constraints (``Annotated``) and without ``| None``."""
+    if typing.get_origin(kind) is Annotated:
+        return _plain(typing.get_args(kind)[0])
+    if isinstance(kind, UnionType):
+        others = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return _plain(others[0]) if len(others) == 1 else kind
+    return kind
 
 
 def environ_settings(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import difflib
 import json
 import logging
 import re
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -223,11 +224,24 @@ def _coerce(value: Any, kind: FieldType) -> Any:
     if kind in ("object", "array"):
         return _structured(value, dict if kind == "object" else list)
     if kind == "url":
-        text = str(value).strip()
-        if "://" not in text:
-            raise ValueError(f"expected a URL such as https://example.com, got {value!r}")
-        return text.rstrip("/")
+        return _url(value)
+    if isinstance(value, dict | list):  # (as the original's pydantic: only a scalar is text)
+        raise ValueError(
+            f"expected text, got {'an object' if isinstance(value, dict) else 'a list'}"
+        )
     return str(value)
+
+
+def _url(value: Any) -> str:
+    """An absolute URL (a scheme and a host, no spaces), without its trailing slash."""
+    text = str(value).strip()
+    try:
+        parts = urllib.parse.urlsplit(text)
+    except ValueError:  # an unclosed IPv6 bracket
+        parts = urllib.parse.urlsplit("")
+    if not (parts.scheme and parts.hostname) or any(c.isspace() for c in text):
+        raise ValueError(f"expected a URL such as https://example.com, got {value!r}")
+    return text.rstrip("/")
 
 
 def _structured(value: Any, expected: type) -> Any:

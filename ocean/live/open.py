@@ -8,6 +8,7 @@ from ocean.errors import ConfigError
 from ocean.extras import require
 from ocean.live.queue import EventQueue
 from ocean.live.sqlite_queue import SQLiteEventQueue
+from ocean.masked_url import without_password
 from ocean.store.catalog_url import sqlite_path
 
 DEFAULT_QUEUE = Path(".ocean/live-events.db")
@@ -38,7 +39,7 @@ async def open_queue(url: str, integration: str, *, consumer: str | None = None)
     path = sqlite_path(url)
     if path is None:
         raise ConfigError(
-            f"live-event queue URL {url!r} is neither sqlite:///PATH nor redis://HOST:PORT/DB; "
-            "fix OCEAN__LIVE_EVENTS__QUEUE_URL"
+            f"live-event queue URL {without_password(url)!r} is neither sqlite:///PATH nor "
+            "redis://HOST:PORT/DB; fix OCEAN__LIVE_EVENTS__QUEUE_URL"
         )
     return await SQLiteEventQueue.open(path, integration)

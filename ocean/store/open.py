@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ocean.errors import StoreError
 from ocean.extras import require
+from ocean.masked_url import without_password
 from ocean.store.base import Owner, Store
 from ocean.store.catalog_url import sqlite_path
 from ocean.store.postgres.ahead import ReadyAhead
@@ -34,8 +35,8 @@ async def open_store(
     if url.startswith(("http://", "https://")):
         if credentials is None:
             raise StoreError(
-                f"catalog {url} is a Port API: set OCEAN__PORT__CLIENT_ID and "
-                "OCEAN__PORT__CLIENT_SECRET (or port.clientId/clientSecret in config.yaml)."
+                f"catalog {without_password(url)} is a Port API: set OCEAN__PORT__CLIENT_ID "
+                "and OCEAN__PORT__CLIENT_SECRET (or port.clientId/clientSecret in config.yaml)."
             )
         from ocean.store.port.store import PortAPIStore
 
@@ -44,8 +45,8 @@ async def open_store(
     if path is None:
         scheme = url.split("://", 1)[0]
         raise StoreError(
-            f"catalog URL {url!r}: the {scheme!r} backend is not available in this version; "
-            "use sqlite:///PATH (the default is sqlite:///.ocean/catalog.db) or "
+            f"catalog URL {without_password(url)!r}: the {scheme!r} backend is not available "
+            "in this version; use sqlite:///PATH (the default is sqlite:///.ocean/catalog.db) or "
             "postgresql://USER@HOST:PORT/DB."
         )
     if path.is_dir():

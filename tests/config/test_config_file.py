@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ocean.config.config_file import read_config_file
+from ocean.errors import ConfigError
 
 GITLAB = """
 eventListener:
@@ -60,3 +61,13 @@ def test_only_the_settings_names_are_snake_cased(
         value = value[key]
 
     assert value == expected
+
+
+def test_a_config_file_that_is_not_utf8_is_named_with_its_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_bytes('integration:\n  config:\n    owner: "José"\n'.encode("latin-1"))
+
+    with pytest.raises(ConfigError) as raised:
+        read_config_file(path, {})
+
+    assert str(raised.value).startswith(f"{path} is not UTF-8: byte 38 (line 3) is 0xe9; ")

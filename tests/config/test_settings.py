@@ -166,3 +166,42 @@ def test_a_section_that_is_not_an_object_says_how_to_give_one(
         load_settings(environ=environ, from_file={}, overrides={})
 
     assert f"as JSON in {named}, or key by key as {named}__KEY)" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("from_file", "environ", "dotted", "expected"),
+    [
+        pytest.param(
+            {"integration": {"incremental_sync_interval": 30}}, {},
+            "integration.incremental_sync_interval", "30", id="yaml-number-for-interval",
+        ),
+        pytest.param(
+            {"integration": {"identifier": 12345}}, {},
+            "integration.identifier", "12345", id="yaml-number-for-identifier",
+        ),
+        pytest.param(
+            {}, {"OCEAN__PORT": '{"clientId": 42}'},
+            "port.client_id", "42", id="json-number-for-text",
+        ),
+        pytest.param(
+            {}, {"OCEAN__MAX_CONCURRENT_KINDS": " 3 "},
+            "max_concurrent_kinds", 3, id="spaces-around-an-int",
+        ),
+        pytest.param(
+            {}, {"OCEAN__EVENT_LISTENER__INTERVAL": "30\n"},
+            "event_listener.interval", 30.0, id="newline-after-a-float",
+        ),
+        pytest.param(
+            {}, {"OCEAN__SCHEDULED_RESYNC_INTERVAL": " 5"},
+            "scheduled_resync_interval", 5.0, id="optional-float",
+        ),
+    ],
+)  # fmt: skip
+def test_values_are_read_as_the_original_s_pydantic_reads_them(
+    from_file: dict[str, Any], environ: dict[str, str], dotted: str, expected: Any
+) -> None:
+    settings: Any = load_settings(environ=environ, from_file=from_file, overrides={})
+
+    for name in dotted.split("."):
+        settings = getattr(settings, name)
+    assert settings == expected

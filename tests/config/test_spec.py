@@ -300,3 +300,42 @@ def test_an_unknown_key_of_a_field_is_named_with_the_known_ones(
         "which is ignored; did you mean 'required'? "
         "(known: name, type, required, default, sensitive, description)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("field_type", "value", "said"),
+    [
+        pytest.param("url", "https://", "expected a URL such as", id="url-without-host"),
+        pytest.param("url", "https:// api.example.com", "expected a URL such as", id="url-space"),
+        pytest.param("url", "localhost:8080", "expected a URL such as", id="url-no-scheme"),
+        pytest.param("string", {"a": 1}, "expected text, got an object", id="object-as-text"),
+        pytest.param("string", ["a", "b"], "expected text, got a list", id="list-as-text"),
+    ],
+)
+def test_a_value_the_original_refuses_for_its_type_is_refused_naming_the_field(
+    field_type: str, value: Any, said: str
+) -> None:
+    spec = msgspec.convert(
+        {"configurations": [{"name": "target", "type": field_type}]}, IntegrationSpec
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        build_integration_config(spec, environ={}, from_file={"target": value})
+
+    assert f"target: {said}" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://api.example.com/", "https://api.example.com"),
+        (" http://localhost:8080/v1/ ", "http://localhost:8080/v1"),
+        ("https://user:pw@[::1]:9/", "https://user:pw@[::1]:9"),
+    ],
+)
+def test_a_url_loses_its_trailing_slash(value: str, expected: str) -> None:
+    spec = msgspec.convert({"configurations": [{"name": "target", "type": "url"}]}, IntegrationSpec)
+
+    config = build_integration_config(spec, environ={}, from_file={"target": value})
+
+    assert config["target"] == expected

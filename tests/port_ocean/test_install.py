@@ -124,3 +124,39 @@ def test_ocean_is_installed_once_with_the_extras_the_integration_asks_for(
     source: str, wanted: list[str], sent: list[str]
 ) -> None:
     assert with_ocean(source, wanted) == sent
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        pytest.param(
+            '{git = "https://github.com/acme/sdk.git", rev = "1a2b3c"}',
+            "acme-sdk @ git+https://github.com/acme/sdk.git@1a2b3c",
+            id="git-rev",
+        ),
+        pytest.param(
+            '{git = "git@github.com:acme/sdk.git", tag = "v2", extras = ["fast"]}',
+            "acme-sdk[fast] @ git+ssh://git@github.com/acme/sdk.git@v2",
+            id="git-scp-like-with-extras",
+        ),
+        pytest.param(
+            '{git = "https://github.com/acme/mono.git", subdirectory = "sdk"}',
+            "acme-sdk @ git+https://github.com/acme/mono.git#subdirectory=sdk",
+            id="git-subdirectory",
+        ),
+        pytest.param(
+            '{url = "https://example.com/acme_sdk-1.0-py3-none-any.whl"}',
+            "acme-sdk @ https://example.com/acme_sdk-1.0-py3-none-any.whl",
+            id="url",
+        ),
+    ],
+)
+def test_a_git_or_url_dependency_is_installed_from_its_source_not_the_index(
+    tmp_path: Path, spec: str, expected: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f"[tool.poetry.dependencies]\npython = '^3.12'\nacme-sdk = {spec}\n"
+    )
+    (tmp_path / "poetry.lock").write_text('[[package]]\nname = "acme-sdk"\nversion = "1.0"\n')
+
+    assert requirements(tmp_path) == [expected]
