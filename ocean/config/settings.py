@@ -19,6 +19,7 @@ from msgspec import Meta, Struct, field
 from ocean.config.naming import snake_case
 from ocean.config.problems import located
 from ocean.errors import ConfigError
+from ocean.masked_url import passwords
 
 DEFAULT_CATALOG = "sqlite:///.ocean/catalog.db"
 BOOLEAN_WORDS = {"true": True, "t": True, "1": True, "yes": True, "y": True, "on": True}
@@ -184,7 +185,8 @@ class Settings(_Section):
         """The credentials among the settings, kept out of the log and the resync report."""
         port, listener = self.port, self.event_listener
         given = (port.client_id, port.client_secret, listener.token, listener.password)
-        return [value for value in given if value]
+        urls = (self.catalog.url or "", self.live_events.queue_url or "")
+        return [value for value in given if value] + [p for url in urls for p in passwords(url)]
 
 
 def load_settings(

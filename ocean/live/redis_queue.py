@@ -47,6 +47,7 @@ from redis.exceptions import RedisError, ResponseError
 from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.consumer_name import alive_key, free_name
 from ocean.live.queue import QueuedEvent, read_json, storable
+from ocean.masked_url import without_password
 from ocean.store.group_commit import GroupCommit
 
 # The scripts take a group of events at once (one command however many: redis-py's
@@ -470,7 +471,7 @@ async def _group(client: redis.Redis, url: str, integration: str) -> None:
     except ResponseError as error:
         if "BUSYGROUP" not in str(error):
             raise StoreError(
-                f"cannot create the live-event consumer group on {url}: {error}"
+                f"cannot create the live-event consumer group on {without_password(url)}: {error}"
             ) from None
 
 

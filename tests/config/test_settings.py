@@ -205,3 +205,25 @@ def test_values_are_read_as_the_original_s_pydantic_reads_them(
     for name in dotted.split("."):
         settings = getattr(settings, name)
     assert settings == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "secret"),
+    [
+        ({"OCEAN__CATALOG__URL": "postgresql://ocean:S3cret@db/ocean"}, "S3cret"),
+        ({"OCEAN__CATALOG__URL": "postgresql://db/ocean?user=o&password=P%40ss"}, "P@ss"),
+        ({"OCEAN__LIVE_EVENTS__QUEUE_URL": "redis://:R3dis@cache:6379/0"}, "R3dis"),
+    ],
+    ids=["catalog-userinfo", "catalog-query-decoded", "queue-userinfo"],
+)
+def test_the_passwords_of_the_catalog_and_queue_urls_are_kept_out_of_the_log(
+    environ: dict[str, str], secret: str
+) -> None:
+    settings = load_settings(environ=environ, from_file={}, overrides={})
+    assert secret in settings.secrets()
+
+
+def test_urls_without_a_password_add_no_secret() -> None:
+    environ = {"OCEAN__CATALOG__URL": "sqlite:///.ocean/catalog.db",
+               "OCEAN__LIVE_EVENTS__QUEUE_URL": "redis://cache:6379/0"}  # fmt: skip
+    assert load_settings(environ=environ, from_file={}, overrides={}).secrets() == []
