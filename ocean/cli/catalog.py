@@ -18,7 +18,6 @@ from ocean.cli.options import (
     PORT,
     RECORD_ID,
     catalog_option,
-    errors_reported,
     open_catalog,
     print_table,
     run,
@@ -192,11 +191,11 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
         import uvicorn  # imported on use, as the server: other commands start faster
 
         from ocean.cli.options import catalog_url as resolved
-        from ocean.cli.options import environment
+        from ocean.cli.options import settings
         from ocean.live.open import queue_url
         from ocean.server.app import create_app
 
-        configured = environment().get("OCEAN__LIVE_EVENTS__QUEUE_URL")
+        configured = settings().live_events.queue_url
         queue = queue_url(configured, resolved(catalog_url))
         app = create_app(store, queue_of=lambda _integration: queue, feature_flags=flags)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_proxied(proxies)))
@@ -219,13 +218,9 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
 def _feature_flags() -> list[str]:
     """The organization's feature flags the server answers (``OCEAN__CATALOG__FEATURE_FLAGS``,
     in the environment or the working directory's ``.env``)."""
-    from ocean.cli.options import environment
-    from ocean.config.settings import load_settings
+    from ocean.cli.options import settings
 
-    own = {k: v for k, v in environment().items() if k.upper().startswith("OCEAN__CATALOG")}
-    with errors_reported():  # (only the catalog's settings: the server reads no other)
-        settings = load_settings(environ=own, from_file={}, overrides={})
-    return settings.catalog.feature_flags
+    return settings().catalog.feature_flags
 
 
 def _proxied(proxies: str) -> dict[str, Any]:

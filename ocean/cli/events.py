@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 from rich.table import Table
 
-from ocean.cli.options import catalog_option, catalog_url, environment, print_table, run
+from ocean.cli.options import catalog_option, catalog_url, print_table, run, settings
 from ocean.errors import ConfigError, OceanError
 from ocean.live.open import open_queue, queue_url
 from ocean.live.queue import EventQueue
@@ -95,7 +95,7 @@ def _with_queue(
     catalog: str | None,
     action: Callable[[EventQueue], Awaitable[None]],
 ) -> None:
-    configured = queue or environment().get("OCEAN__LIVE_EVENTS__QUEUE_URL")
+    configured = queue or settings().live_events.queue_url
     url = queue_url(configured, catalog_url(catalog))
 
     async def go() -> None:

@@ -18,6 +18,7 @@ from ocean.store.catalog_url import sqlite_path
 if TYPE_CHECKING:
     from rich.table import Table
 
+    from ocean.config.settings import Settings
     from ocean.store.base import Store
 
 T = TypeVar("T")
@@ -48,18 +49,40 @@ def environment() -> Mapping[str, str]:
         raise click.ClickException(str(error)) from None
 
 
+_SECTIONS = ("catalog", "port", "live_events")
+"""The settings the commands beside ``ocean sail`` read: the others' problems are the sail's."""
+
+
+def settings() -> Settings:
+    """The working directory's catalog, Port and live-event settings as ``ocean sail`` run
+    there reads them: its ``config.yaml`` under the environment over its ``.env`` (any
+    spelling the sail takes: ``OCEAN__CATALOG__URL``, lower case, ``OCEAN__CATALOG='{"url":
+    ...}'``)."""
+    from ocean.config.config_file import read_config_file  # imported on use, as above
+    from ocean.config.settings import load_settings
+
+    prefixes = tuple(f"OCEAN__{name.upper()}" for name in _SECTIONS)
+    environ = {k: v for k, v in environment().items() if k.upper().startswith(prefixes)}
+    try:
+        file = read_config_file(Path.cwd() / "config.yaml", environ).values
+        own = {name: value for name, value in file.items() if name in _SECTIONS}
+        return load_settings(environ=environ, from_file=own, overrides={})
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def catalog_url(given: str | None) -> str:
-    """``--catalog`` wins over ``OCEAN__CATALOG__URL``, which wins over the default."""
-    return given or environment().get("OCEAN__CATALOG__URL") or DEFAULT_CATALOG
+    """``--catalog`` wins over the settings' catalog URL (:func:`settings`), which wins over
+    the default."""
+    return given or settings().catalog.url or DEFAULT_CATALOG
 
 
 def port_credentials() -> tuple[str, str] | None:
-    """The Port client id and secret from ``OCEAN__PORT__CLIENT_ID`` /
-    ``OCEAN__PORT__CLIENT_SECRET``, when both are set (a Port API catalog needs them)."""
-    environ = environment()
-    client_id = environ.get("OCEAN__PORT__CLIENT_ID")
-    secret = environ.get("OCEAN__PORT__CLIENT_SECRET")
-    return (client_id, secret) if client_id and secret else None
+    """The Port client id and secret of the settings (:func:`settings`:
+    ``OCEAN__PORT__CLIENT_ID`` / ``OCEAN__PORT__CLIENT_SECRET``, config.yaml's ``port``),
+    when both are set (a Port API catalog needs them)."""
+    port = settings().port
+    return (port.client_id, port.client_secret) if port.client_id and port.client_secret else None
 
 
 async def open_catalog(url: str | None, *, existing: bool = False) -> Store:

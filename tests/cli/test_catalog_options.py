@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +46,58 @@ def test_catalog_commands_open_a_port_catalog_with_the_port_credentials(
 
     assert result.exit_code == 2, result.output
     assert opened == [(url, ("the-id", "the-secret"))]
+
+
+@pytest.mark.parametrize(
+    ("config", "env"),
+    [
+        pytest.param("catalog:\n  url: {url}\n", {}, id="config-yaml"),
+        pytest.param("", {"ocean__catalog__url": "{url}"}, id="lower-case-variable"),
+        pytest.param("", {"OCEAN__CATALOG": '{{"url": "{url}"}}'}, id="section-as-json"),
+        pytest.param(
+            "catalog:\n  url: sqlite:///elsewhere.db\n",
+            {"OCEAN__CATALOG__URL": "{url}"},
+            id="variable-over-config-yaml",
+        ),  # fmt: skip
+    ],
+)
+def test_catalog_commands_read_the_catalog_url_as_the_sail_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, config: str, env: dict[str, str]
+) -> None:
+    """A catalog named in config.yaml or spelled another way ``ocean sail`` takes is the
+    one ``ocean catalog`` reads (not the default file: an empty catalog, a wrong answer)."""
+    url = f"sqlite:///{tmp_path}/kept/catalog.db"
+    (tmp_path / "config.yaml").write_text(config.format(url=url))
+    monkeypatch.chdir(tmp_path)
+    for name in ("OCEAN__CATALOG__URL", "OCEAN__CATALOG"):
+        monkeypatch.delenv(name, raising=False)
+
+    environ = {name: value.format(url=url) for name, value in env.items()}
+    result = CliRunner().invoke(cli, ["catalog", "entities"], env={**_CREDENTIALS, **environ})
+
+    assert result.exit_code == 2
+    assert f"there is no catalog at {tmp_path}/kept/catalog.db" in result.output
+
+
+def test_a_port_section_in_config_yaml_gives_the_commands_their_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[Any] = []
+
+    async def recording_open(url: str, **options: Any) -> Any:
+        opened.append(options.get("credentials"))
+        raise StoreError("stopped after opening")
+
+    monkeypatch.setattr("ocean.store.open.open_store", recording_open)
+    (tmp_path / "config.yaml").write_text("port:\n  clientId: the-id\n  clientSecret: s\n")
+    monkeypatch.chdir(tmp_path)
+    for name in _CREDENTIALS:
+        monkeypatch.delenv(name, raising=False)
+
+    result = CliRunner().invoke(cli, ["catalog", "entities", "--catalog", "https://p.test"])
+
+    assert result.exit_code == 2, result.output
+    assert opened == [("the-id", "s")]
 
 
 @pytest.mark.parametrize(
