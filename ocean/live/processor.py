@@ -24,6 +24,8 @@ Differences from the original, on purpose:
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import enum
 import random
 from abc import ABC, abstractmethod
@@ -94,6 +96,8 @@ class WebhookEvent:
     headers: EventHeaders
     original_request: Any = None
     group_id: str | None = None
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    """When it was made (the original's sixth argument)."""
     body: bytes = b""
     """The raw request body, for signature checks."""
 
@@ -108,21 +112,18 @@ class WebhookEvent:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WebhookEvent:
-        return cls(
+        event = cls(
             trace_id=data.get("trace_id") or new_trace_id(),
             payload=data["payload"],
             headers=data.get("headers", {}),
         )
+        if made := data.get("created_at"):
+            event.created_at = dt.datetime.fromisoformat(made)
+        return event
 
     def clone(self) -> WebhookEvent:
-        return WebhookEvent(
-            self.trace_id,
-            dict(self.payload),
-            dict(self.headers),
-            self.original_request,
-            self.group_id,
-            self.body,
-        )
+        """A copy of this event, of its class, with copies of its payload and headers."""
+        return dataclasses.replace(self, payload=dict(self.payload), headers=dict(self.headers))
 
 
 @dataclass

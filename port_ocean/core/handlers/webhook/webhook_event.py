@@ -7,12 +7,11 @@ processors are instances of Ocean's class, which has every field processors read
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ocean.live import processor as live
@@ -40,8 +39,6 @@ class LiveEventTimestamp(enum.StrEnum):
 
 @dataclass
 class WebhookEvent(live.WebhookEvent):
-    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
-
     @classmethod
     async def from_request(cls, request: Any) -> WebhookEvent:
         """The event of a received request (its JSON body and headers)."""
