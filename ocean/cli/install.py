@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -175,7 +176,7 @@ def install(path: Path, here: bool, with_groups: bool, dry_run: bool) -> None:
         wanted = with_ocean(_ocean_source(), wanted)
     command = [str(python), "-m", "pip", "install", *wanted]
     if dry_run:
-        click.echo(" ".join(command))
+        click.echo(shlex.join(command))  # (quoted: `httpx>=0.27,<1` pasted as it is)
         return
     if not here and not python.exists():
         venv.create(path / ".venv", with_pip=True)

@@ -3,6 +3,8 @@ the original port-ocean; and ``ocean sail`` saying to run it when a dependency i
 
 from __future__ import annotations
 
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -64,8 +66,15 @@ def test_the_command_installs_into_this_environment_or_a_venv_beside(folder: Pat
     here = CliRunner().invoke(install, [str(folder), "--here", "--dry-run"])
     beside = CliRunner().invoke(install, [str(folder), "--dry-run"])
 
-    assert here.output.startswith(f"{sys.executable} -m pip install httpx")
-    assert beside.output.startswith(f"{folder / '.venv' / 'bin' / 'python'} -m pip install ")
+    assert shlex.split(here.output)[:5] == [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "httpx>=0.27,<0.28",
+    ]
+    venv_python = str(folder / ".venv" / "bin" / "python")
+    assert shlex.split(beside.output)[:4] == [venv_python, "-m", "pip", "install"]
     assert "port-ocean" not in here.output and "port_ocean" not in here.output
 
 
@@ -105,8 +114,22 @@ def test_ocean_is_required_once_from_its_source(tmp_path: Path) -> None:
 
     beside = CliRunner().invoke(install, [str(tmp_path), "--dry-run"])
 
-    arguments = beside.output.split()
+    arguments = shlex.split(beside.output)
     assert arguments[4:] == [str(Path(ocean.__file__).resolve().parents[1]), "httpx>=0.27"]
+
+
+def test_the_printed_command_can_be_pasted_into_a_shell(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["httpx>=0.27,<1", "acme @ git+https://g.test/a"]\n'
+    )
+
+    printed = CliRunner().invoke(install, [str(tmp_path), "--here", "--dry-run"]).output
+    shell = subprocess.run(
+        ["sh", "-c", f"printf '%s\\n' {printed.strip()[len(sys.executable) :]}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    assert shell.stdout.splitlines()[-2:] == ["httpx>=0.27,<1", "acme @ git+https://g.test/a"]
 
 
 @pytest.mark.parametrize(
