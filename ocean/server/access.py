@@ -11,8 +11,9 @@ request. It then applies the rules a route's path and method decide:
   with :class:`Ownership`; blueprint creates and changes; its integration record, resync
   state, cursors, page records, the ingest sinks; the execution protocol of its action
   runs: claim, acknowledge, PATCH, log and lease, which :mod:`ocean.server.actions` keeps
-  to its own integration's runs); any other write (a route added later,
-  a blueprint's delete, deleting all of a blueprint's entities) is for admins. ``/v1/integration/{id}...`` must be its own integration.
+  to its own integration's runs; the claim of its workflow node runs, none here); any
+  other write (a route added later, a blueprint's delete, deleting all of a blueprint's
+  entities, an integration's delete) is for admins. ``/v1/integration/{id}...`` must be its own integration.
 - ``admin``: everything.
 
 Which entities a write may touch is checked by the routes with :class:`Ownership`: an
@@ -43,8 +44,9 @@ _READ_POSTS = re.compile(
 _INTEGRATION_WRITES = {
     "POST": re.compile(
         r"^/v1/(blueprints|blueprints/[^/]+/entities(/bulk)?|blueprints/[^/]+/bulk/entities/delete"
-        r"|integration|integration/[^/]+/cursor|integration/[^/]+/kinds/[^/]+/examples"
-        r"|actions/runs/claim-pending|actions/runs/[^/]+/logs|ocean/actions/runs/[^/]+/lease)$"
+        r"|integration|integration/[^/]+/cursor|integration/[^/]+/kinds/.+/examples"
+        r"|actions/runs/claim-pending|actions/runs/[^/]+/logs|ocean/actions/runs/[^/]+/lease"
+        r"|workflows/runs/claim-pending)$"
         r"|^/__ingest/"
     ),
     "PATCH": re.compile(
@@ -67,13 +69,19 @@ def is_read(method: str, path: str) -> bool:
     )
 
 
+def _provision_listing(method: str, path: str) -> bool:
+    """``GET /v1/integration/provision-enabled``, anyone's to read; every other method and
+    path under it is the integration identified ``provision-enabled``'s."""
+    return method in ("GET", "HEAD") and path == "/v1/integration/provision-enabled"
+
+
 def refusal(principal: Principal, method: str, path: str) -> str | None:
     """Why ``principal`` may not call ``method path`` at all (None: it may, though the
     route may still refuse what it touches)."""
     if principal.admin:
         return None
     bound = _INTEGRATION_PATH.match(path)
-    if bound and bound.group(1) != "provision-enabled" and principal.integration:
+    if bound and principal.integration and not _provision_listing(method, path):
         if not principal.may_act_for(bound.group(1)):
             return f"{principal} may not use the integration {bound.group(1)!r}"
     if is_read(method, path):

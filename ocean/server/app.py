@@ -48,7 +48,7 @@ from ocean.server.caller import Callers, owner_of
 from ocean.server.docs import docs_page
 from ocean.server.entities import EntityRoutes
 from ocean.server.gateway import WriteGateway
-from ocean.server.integrations import Integrations
+from ocean.server.integrations import Integrations, integration_id
 from ocean.server.login import TokenGate
 from ocean.server.openapi import OPEN, openapi
 from ocean.server.principal import principal_of, require_integration, writer_of
@@ -103,11 +103,12 @@ def create_app(
         Route("/v1/integration", integrations.create, methods=["POST"]),
         Route("/v1/integration/{id}", integrations.get, methods=["GET"]),
         Route("/v1/integration/{id}", integrations.patch, methods=["PATCH"]),
+        Route("/v1/integration/{id}", integrations.delete, methods=["DELETE"]),
         Route("/v1/integration/{id}/config", integrations.patch, methods=["PATCH"]),
         Route("/v1/integration/{id}/cursor", integrations.get_cursor, methods=["GET"]),
         Route("/v1/integration/{id}/cursor", integrations.put_cursor, methods=["PUT", "POST"]),
         Route(
-            "/v1/integration/{id}/kinds/{kind}/examples",
+            "/v1/integration/{id}/kinds/{kind:path}/examples",  # a kind may hold '/' (%2F)
             integrations.accepted,
             methods=["POST"],
         ),
@@ -334,7 +335,7 @@ class _Routes:
         """Record an integration's resync state (running, completed, failed, aborted); a
         run report's fields (``kinds``, ``errors``, ...), when sent, of the types the
         catalog's readers read (else 422 naming the field)."""
-        body, identifier = await json_object(request), request.path_params["id"]
+        body, identifier = await json_object(request), integration_id(request)
         started, ended = moment(body, "lastResyncStart"), moment(body, "lastResyncEnd")
         if (problem := report_problem(body)) is not None:
             raise RequestError(f"the resync state's {problem}")
@@ -356,7 +357,7 @@ class _Routes:
 
     async def resync_request(self, request: Request) -> Response:
         """The integration's latest resync request (the polling watermark)."""
-        requested = await self.store.resync_requested_at(request.path_params["id"])
+        requested = await self.store.resync_requested_at(integration_id(request))
         return _JSON({"ok": True, "request": {"updatedAt": requested} if requested else None})
 
 

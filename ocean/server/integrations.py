@@ -16,7 +16,7 @@ from ocean.errors import ConflictError, RequestError, StoreError
 from ocean.installation import ORGANIZATION_ID, embedded_organization
 from ocean.server.bodies import SMALL_BODY, json_object, read_capped, text
 from ocean.server.principal import principal_of, require_integration
-from ocean.store.base import KeepsCursors, Store, now_iso
+from ocean.store.base import KeepsCursors, RemovesIntegrations, Store, now_iso
 
 
 class Integrations:
@@ -28,7 +28,7 @@ class Integrations:
 
     async def get(self, request: Request) -> Response:
         """Get an integration."""
-        record = await self.store.get_integration(request.path_params["id"])
+        record = await self.store.get_integration(integration_id(request))
         if record is None:
             return JSONResponse(
                 {"ok": False, "error": "not_found", "message": "integration not installed"},
@@ -39,7 +39,7 @@ class Integrations:
     async def create(self, request: Request) -> Response:
         """Register an integration (409 when it is registered: PATCH changes it)."""
         body = await json_object(request, SMALL_BODY)
-        identifier = str(text(body, "installationId"))
+        identifier = keyed_name(str(text(body, "installationId")), "installationId", MOST_ID)
         require_integration(principal_of(request), identifier, "register")
         base = str(request.base_url).rstrip("/")
         record = (
@@ -69,7 +69,7 @@ class Integrations:
 
     async def patch(self, request: Request) -> Response:
         """Patch an integration (config, changelog destination, version...)."""
-        identifier = request.path_params["id"]
+        identifier = integration_id(request)
         body = await json_object(request, SMALL_BODY)
         record = await self.store.update_integration(
             identifier, partial(_patched, identifier, body)
@@ -81,6 +81,18 @@ class Integrations:
             )
         return JSONResponse({"ok": True, "integration": record})
 
+    async def delete(self, request: Request) -> Response:
+        """Delete an integration's record and its cursors (``defaults clean --destroy``)."""
+        identifier, store = integration_id(request), self.store
+        if not isinstance(store, RemovesIntegrations):
+            raise StoreError("this catalog cannot delete integration records")
+        if not await store.delete_integration(identifier):
+            return JSONResponse(
+                {"ok": False, "error": "not_found", "message": "integration not installed"},
+                status_code=404,
+            )
+        return JSONResponse({"ok": True})
+
     async def get_cursor(self, request: Request) -> Response:
         """An incremental-sync cursor: ``{"cursor": {"primary": ISO time}}``, or null."""
         identifier, kind, index = _cursor_address(request)
@@ -91,6 +103,7 @@ class Integrations:
         """Create or replace an incremental-sync cursor (PUT and POST alike)."""
         identifier, kind, index = _cursor_address(request)
         value = str(text(await json_object(request, SMALL_BODY), "primary"))
+        value = keyed_name(value, "primary")
         await _cursors(self.store).save_cursor(identifier, kind, index, value)
         return JSONResponse({"ok": True, "cursor": {"primary": value}})
 
@@ -153,6 +166,30 @@ def _resync_state(
 
 _MOST_INDEX = 2**31 - 1
 """A cursor's resource index is stored as a 32-bit integer."""
+MOST_ID, _MOST_KIND = 200, 300
+"""The most characters of an integration identifier and of a cursor's kind: the catalog
+keys its records by them (PostgreSQL's key index holds ~2,700 bytes, a character up to 4)."""
+
+
+def keyed_name(value: str, what: str, most: int | None = None) -> str:
+    """``value``, a name or value the catalog keeps: :class:`RequestError` (422) naming it
+    when it holds NUL or passes ``most`` characters, on every backend alike (SQLite kept
+    either, PostgreSQL refuses NUL in text and a key past its index's size)."""
+    if "\x00" in value:
+        raise RequestError(
+            f"{what} {value!r:.80} holds NUL (\\u0000), which the catalog cannot store: remove it"
+        )
+    if most is not None and len(value) > most:
+        raise RequestError(
+            f"{what} {value[:40]!r}... is {len(value):,} characters, over the {most} the "
+            "catalog keeps: use a shorter one"
+        )
+    return value
+
+
+def integration_id(request: Request) -> str:
+    """The integration identifier of the route's path, checked (:func:`keyed_name`)."""
+    return keyed_name(str(request.path_params["id"]), "the integration identifier", MOST_ID)
 
 
 def _cursor_address(request: Request) -> tuple[str, str, int]:
@@ -165,7 +202,8 @@ def _cursor_address(request: Request) -> tuple[str, str, int]:
             f"the query parameter index must be a whole number up to {_MOST_INDEX} (the "
             f"resource's place in the mapping), got {index!r}"
         )
-    return str(request.path_params["id"]), kind, int(index)
+    kind = keyed_name(kind, "the query parameter kind", _MOST_KIND)
+    return integration_id(request), kind, int(index)
 
 
 def _cursors(store: Store) -> KeepsCursors:

@@ -104,6 +104,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("get", "/v1/integration/{id}"): Operation(_INTEGRATION),
     ("patch", "/v1/integration/{id}"): Operation(_INTEGRATION, body=_OBJECT),
+    ("delete", "/v1/integration/{id}"): Operation(ok()),
     ("patch", "/v1/integration/{id}/config"): Operation(_INTEGRATION, body=_OBJECT),
     ("get", "/v1/integration/{id}/cursor"): Operation(ok(cursor={}), query=_CURSOR),
     ("put", "/v1/integration/{id}/cursor"): Operation(

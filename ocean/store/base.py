@@ -375,6 +375,16 @@ class RechecksOwnership(Protocol):
 
 
 @runtime_checkable
+class RemovesIntegrations(Protocol):
+    """A catalog whose integration records can be deleted (SQLite, PostgreSQL)."""
+
+    async def delete_integration(self, identifier: str) -> bool:
+        """Delete the integration's record and its incremental-sync cursors, in one
+        transaction; whether it had a record."""
+        ...
+
+
+@runtime_checkable
 class KeepsCursors(Protocol):
     """A catalog that keeps incremental-sync cursors, one per integration, kind and
     resource index (SQLite, PostgreSQL, and the Port API's cursor routes): where the next

@@ -51,3 +51,13 @@ async def update(
                 return record
             if await db.fetchval(_CREATED, identifier, dumps(record)):
                 return record
+
+
+async def delete(pool: asyncpg.Pool, identifier: str) -> bool:
+    """Delete the record and the cursors of ``identifier``: whether it had a record."""
+    async with pool.acquire() as db, db.transaction():
+        await db.execute("DELETE FROM cursors WHERE integration = $1", identifier)
+        gone = await db.fetchval(
+            "DELETE FROM integrations WHERE identifier = $1 RETURNING true", identifier
+        )
+        return bool(gone)

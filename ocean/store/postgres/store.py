@@ -323,6 +323,9 @@ class PostgresStore:
     ) -> dict[str, Any] | None:
         return await integrations.update(self._pool, identifier, change)
 
+    async def delete_integration(self, identifier: str) -> bool:
+        return await integrations.delete(self._pool, identifier)
+
     async def create_credentials(
         self, name: str, *, role: str = ADMIN, integration: str | None = None
     ) -> tuple[str, str]:

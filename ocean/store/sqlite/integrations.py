@@ -80,3 +80,14 @@ def get(catalog: SQLiteCatalog, identifier: str) -> dict[str, Any] | None:
         return None if found is None else dict(orjson.loads(found[0]))
 
     return catalog.read(read)
+
+
+def delete(catalog: SQLiteCatalog, identifier: str) -> bool:
+    """Delete the record and the cursors of ``identifier``: whether it had a record."""
+
+    def write(db: sqlite3.Connection) -> bool:
+        db.execute("DELETE FROM cursors WHERE integration = ?", (identifier,))
+        gone = db.execute("DELETE FROM integrations WHERE identifier = ?", (identifier,))
+        return gone.rowcount > 0
+
+    return catalog.in_transaction(write)

@@ -286,6 +286,9 @@ class SQLiteStore:
     ) -> dict[str, Any] | None:
         return await self._call(integrations.update, identifier, change)
 
+    async def delete_integration(self, identifier: str) -> bool:
+        return await self._call(integrations.delete, identifier)
+
     async def create_credentials(
         self, name: str, *, role: str = ADMIN, integration: str | None = None
     ) -> tuple[str, str]:
