@@ -64,6 +64,10 @@ class ResyncJob:
     started: Callable[[], None] = lambda: None
     """Called once the run is recorded as running, before its ``on_resync_start`` hooks
     (its sync metrics' start, :mod:`ocean.monitor.port_sync_metrics`)."""
+    finishing: Callable[[], None] = lambda: None
+    """Called once a full resync's kinds are synced and its stale entities deleted, before
+    its ``on_resync_complete`` hooks: only finishing it is left, which a newer request no
+    longer cancels (:mod:`ocean.listen.polling`)."""
     send_examples: bool = False
     """Give the catalog each resource's first raw items for its mapping editor, where it
     takes them (a Port API: :mod:`ocean.extract.examples`)."""

@@ -169,6 +169,7 @@ async def _run_kinds_and_delete(job: ResyncJob, report: ResyncReport, tally: Tal
     finally:
         await _let_go(tally, owned_at_start)
     report.status = "completed" if succeeded(report) else "failed"
+    job.finishing()
     if report.status == "completed":
         hooks = job.integration.resync_complete_hooks
         await run_hooks(hooks, "on_resync_complete", report.errors, until_failure=True)

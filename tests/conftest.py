@@ -46,6 +46,8 @@ async def services(kind):
     for position, page in enumerate(data["service"]):
         if data.get("slow"):
             await asyncio.sleep(data["slow"])
+        while data.get("hold_while") and os.path.exists(data["hold_while"]):
+            await asyncio.sleep(0.05)
         if data.get("fail_service_after") == position:
             raise RuntimeError("the service API went away")
         if data.get("cancel_service_after") == position:  # a task it awaits cancelled by

@@ -332,14 +332,25 @@ async def test_kinds_run_concurrently_up_to_the_bound(
 
 class _SlowWrites:
     """The real SQLite store, with every entity write taking a while longer (a busy
-    catalog); records how many entities each write carried."""
+    catalog), and, given ``mapped_first``, not ending before that many pages were mapped
+    (however long a loaded machine takes to map them); records how many entities each
+    write carried."""
 
     def __init__(
-        self, store: SQLiteStore, failing: int | None = None, seconds: float = 0.3
+        self,
+        store: SQLiteStore,
+        failing: int | None = None,
+        seconds: float = 0.3,
+        mapped_first: int = 0,
     ) -> None:
         self._store, self.sizes, self.beside, self.running = store, [], [], 0
         self._failing, self._seconds = failing, seconds
         """The write (by its place, from 0) that fails after its wait, and the wait."""
+        self._mapped_first, self.mapped = mapped_first, 0
+
+    def prepare_writes(self, entities: list[Any]) -> Any:
+        self.mapped += 1  # (a resync prepares each page as it maps it)
+        return self._store.prepare_writes(entities)
 
     async def upsert_prepared(self, entities: list[Any], prepared: Any, **options: Any) -> Any:
         place = len(self.sizes)
@@ -348,6 +359,9 @@ class _SlowWrites:
         self.running += 1
         try:
             await asyncio.sleep(self._seconds)
+            async with asyncio.timeout(30):
+                while self.mapped < self._mapped_first:
+                    await asyncio.sleep(0.01)
             if place == self._failing:
                 raise StoreError("the catalog went away")
             return await self._store.upsert_prepared(entities, prepared, **options)
@@ -374,7 +388,7 @@ async def test_pages_mapped_while_the_store_writes_go_into_the_next_write(
     eight_pages: tuple[Any, SQLiteStore],
 ) -> None:
     prepared, store = eight_pages
-    slow = _SlowWrites(store)
+    slow = _SlowWrites(store, mapped_first=7)  # pages 3-7 mapped while 1 and 2 are written
     report = await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
 
     assert _kind(report, "service").created == 8000
@@ -389,7 +403,7 @@ async def test_a_write_failing_at_the_end_of_a_kind_leaves_no_later_write_runnin
     eight_pages: tuple[Any, SQLiteStore],
 ) -> None:
     prepared, store = eight_pages
-    slow = _SlowWrites(store, failing=2)  # the 5,000: the kind's last write runs beside it
+    slow = _SlowWrites(store, failing=2, mapped_first=7)  # the 5,000: the last write runs beside it
     with pytest.raises(StoreError, match="went away"):
         await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
     assert slow.running == 0  # the later writes ended before the failure was raised
@@ -399,7 +413,7 @@ async def test_pages_mapped_while_a_write_failed_are_still_written(
     eight_pages: tuple[Any, SQLiteStore], workspace: Workspace
 ) -> None:
     prepared, store = eight_pages
-    slow = _SlowWrites(store, failing=0)  # pages 3-7 wait for a place when it fails
+    slow = _SlowWrites(store, failing=0, mapped_first=7)  # pages 3-7 wait for a place then
     with pytest.raises(StoreError, match="went away"):
         await run_once(prepared, slow, SilentObserver())  # type: ignore[arg-type]
 

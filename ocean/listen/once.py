@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 from ocean.config.settings import EventListenerSettings
@@ -133,14 +133,16 @@ async def resync(
     trigger: str,
     freshness: Freshness | None = None,
     standby: Standby | None = None,
+    finishing: Callable[[], None] | None = None,
 ) -> ResyncReport | None:
     """One resync of an integration that has started, holding its lease (refused with
     :class:`~ocean.errors.LeaseHeldError` at once while another holds it). None when
-    retried from ``standby`` and another resync completed since."""
+    retried from ``standby`` and another resync completed since. ``finishing`` is told
+    when a full resync has synced its kinds and deleted (:attr:`ResyncJob.finishing`)."""
 
     def work() -> Awaitable[ResyncReport]:
         return _resync(sail, store, observer, trigger=trigger, freshness=freshness,
-                       incremental=trigger == "incremental")  # fmt: skip
+                       incremental=trigger == "incremental", finishing=finishing)  # fmt: skip
 
     terms = lease_terms(sail, wait=0.0)
     return await under_lease(store, sail.owner.identifier, terms, work, standby=standby)
@@ -160,6 +162,7 @@ async def _resync(
     trigger: str,
     freshness: Freshness | None,
     incremental: bool = False,
+    finishing: Callable[[], None] | None = None,
 ) -> ResyncReport:
     """One resync (an incremental sync when ``incremental``), the lease held (or not kept
     by the catalog); against a Port API, with the mapping it keeps, and a full resync
@@ -186,6 +189,8 @@ async def _resync(
     )
     if metrics is not None:
         job.started = metrics.start
+    if finishing is not None:
+        job.finishing = finishing
     try:
         if incremental:
             minutes = sail.settings.integration.incremental_minutes()

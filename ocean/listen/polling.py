@@ -6,7 +6,9 @@ in between (see :mod:`ocean.incremental`).
 
 Newest trigger wins: a request that arrives while a resync runs cancels it (it records
 itself ``aborted`` and deletes nothing) and a new one starts; a burst of requests between
-two checks leads to one resync.
+two checks leads to one resync. A resync that has synced its kinds and deleted its stale
+entities is no longer cancelled: it finishes (its ``on_resync_complete`` hooks, which may
+have made the request with ``ocean.sync_raw_all()``, and its record), then the new one starts.
 
 Each resync holds the integration's lease (:mod:`ocean.resync_lease`): while another
 process holds it, the listener stands by and tries again every interval; the retry is
@@ -95,10 +97,13 @@ class _Poller:
         if self.reload is not None:
             self.reload()
         full = trigger != "incremental"  # an incremental sync neither takes nor ends a retry
+        finishing = asyncio.Event()
         job = resync(self.sail, self.store, self.observer, trigger=trigger,
-                     freshness=self.freshness, standby=self.standby if full else None)  # fmt: skip
+                     freshness=self.freshness, standby=self.standby if full else None,
+                     finishing=finishing.set)  # fmt: skip
         try:
-            report, superseded = await _run(job, self.stop, self.requested, self.interval)
+            report, superseded = await _run(job, self.stop, self.requested, self.interval,
+                                            finishing)  # fmt: skip
         except Exception as error:
             self._stopped(trigger, error, full=full)
             return False
@@ -216,10 +221,15 @@ async def _run(
     stop: asyncio.Event,
     requested: Callable[[], Awaitable[bool]],
     interval: float,
+    finishing: asyncio.Event,
 ) -> tuple[ResyncReport | None, bool]:
     """Run a resync to the end, unless ``stop`` is set or a newer request arrives first
-    (then it is cancelled). Returns its report (or None) and whether a request superseded it."""
+    (then it is cancelled). Returns its report (or None) and whether a request superseded it.
+    A request seen once the resync is ``finishing`` (its kinds synced, its stale entities
+    deleted: its ``on_resync_complete`` hooks, which may have made the request, and its
+    record are left) lets it finish, and the next one starts after it."""
     task = asyncio.create_task(job)
+    superseded = False
     while not task.done():
         stopped = asyncio.create_task(stop.wait())
         await asyncio.wait({task, stopped}, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
@@ -227,8 +237,8 @@ async def _run(
         if task.done():
             break
         # (a check that fails is logged: the resync goes on, the requests read again later)
-        superseded = not stop.is_set() and await requested()
-        if stop.is_set() or superseded:
+        superseded = superseded or (not stop.is_set() and await requested())
+        if stop.is_set() or (superseded and not finishing.is_set()):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -238,4 +248,4 @@ async def _run(
             "the resync raised CancelledError though nothing stopped it (a task it awaited "
             "was cancelled by something else?)"
         )
-    return task.result(), False
+    return task.result(), superseded

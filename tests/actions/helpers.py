@@ -55,7 +55,7 @@ class Recorder(Executor):
         self.most = max(self.most, self.running)
         try:
             await run.log(f"renaming {run.properties.get('team')} to {run.properties.get('name')}")
-            await asyncio.sleep(self.seconds)
+            await self.hold(run)
             self.orders.append(run.properties.get("order"))
             if run.properties.get("name") == "boom":
                 raise RuntimeError("the team API refused the name")
@@ -63,6 +63,10 @@ class Recorder(Executor):
                 raise ActionFailedError("a team name must not be 'invalid'")
         finally:
             self.running -= 1
+
+    async def hold(self, run: Run) -> None:
+        """What running ``run`` takes: ``seconds``."""
+        await asyncio.sleep(self.seconds)
 
 
 async def wait_for(check: Any, seconds: float = 10.0) -> None:
@@ -99,6 +103,9 @@ class Faulty:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app, self.faults = app, list[Fault]()
+        self.answered: list[tuple[str, str, float]] = []
+        """The requests the server answered: method, path and when they arrived (the event
+        loop's clock)."""
 
     def add(self, fault: Fault) -> Fault:
         self.faults.append(fault)
@@ -107,7 +114,10 @@ class Faulty:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fault = self._fault(scope)
         if fault is None:
+            arrived = asyncio.get_running_loop().time()
             await self.app(scope, receive, send)
+            if scope["type"] == "http":
+                self.answered.append((scope["method"], scope["path"], arrived))
             return
         fault.times -= 1
         fault.arrived.append(asyncio.get_running_loop().time())

@@ -39,7 +39,9 @@ from tests import loopback
 from tests.actions.helpers import INSTALLATION, Fault, Faulty, Recorder, action, wait_for
 from tests.server.serving import fresh_catalog
 
-FAST = ManagerSettings(poll_check_interval_seconds=0.05, visibility_timeout_ms=600)
+FAST = ManagerSettings(poll_check_interval_seconds=0.05, visibility_timeout_ms=1500)
+"""Claims and leases of 1.5 s, renewed every 0.5 s: a loaded machine's delays do not outlast
+one (with 0.6 s, a run's lease lapsed while it ran and the next claim ended it FAILURE)."""
 RUN = r"/v1/actions/runs/[^/]+"
 
 
@@ -270,7 +272,7 @@ async def test_a_renewal_in_flight_gives_no_lease_back_to_a_handed_off_run(
         return any(line["message"] == "Waiting for ci-1 to report its end" for line in logs)
 
     await wait_for(waiting)
-    await asyncio.sleep(1.5)  # the renewal landed; a lease it set would have lapsed (0.6 s)
+    await asyncio.sleep(2.2)  # the renewal landed; a lease it set would have lapsed (1.5 s)
     pending = await users.get_run(run["id"])
     await _stopped(stop, task)
     assert pending is not None and pending["status"] == "IN_PROGRESS"

@@ -16,9 +16,14 @@ import pytest
 from ocean.actions import Run
 from ocean.actions.manager import ExecutionManager, ManagerSettings
 from tests.actions import test_manager_faults as faults
-from tests.actions.helpers import INSTALLATION, Fault, Recorder, wait_for
+from tests.actions.helpers import INSTALLATION, Fault, Faulty, Recorder, wait_for
 from tests.actions.test_manager_faults import FAST, Served
 
+CLAIM = "/v1/actions/runs/claim-pending"
+ORDERED = ManagerSettings(poll_check_interval_seconds=0.05, visibility_timeout_ms=1500)
+"""Claims and leases of 1.5 s, kept every 0.5 s: a loaded machine's delays (renewals one
+after another, each answered 0.3 s late, say) do not outlast one, where 0.6 s did
+(a run let go lapsed before the one ahead of it was kept: [0, 2, 1])."""
 served = pytest.fixture(params=["sqlite", "postgresql"], name="served")(faults.served.__wrapped__)
 
 
@@ -35,7 +40,7 @@ async def _all_ended(served: Served, runs: list[dict[str, Any]]) -> None:
 async def _run_until_ended(served: Served, recorder: Recorder, runs: list[dict[str, Any]]) -> None:
     """One manager runs until every one of ``runs`` has ended."""
     stop = asyncio.Event()
-    manager = ExecutionManager(served.client(), INSTALLATION, {"rename_team": recorder}, FAST)
+    manager = ExecutionManager(served.client(), INSTALLATION, {"rename_team": recorder}, ORDERED)
     task = asyncio.create_task(manager.run(stop))
     await _all_ended(served, runs)
     stop.set()
@@ -58,29 +63,60 @@ async def test_a_run_not_taken_at_its_turn_holds_back_the_later_runs_of_its_part
 async def test_runs_let_go_behind_a_failed_run_keep_their_order_when_a_claim_renewal_lands_late(
     served: Served,
 ) -> None:
-    """The first run's acknowledgement fails late (0.35 s), while the second's claim is being
-    kept (its renewal answered at 0.5 s): the third, let go meanwhile, must not lapse first."""
+    """The first run's acknowledgement fails late (0.6 s), while the second's claim is being
+    kept (its renewal, sent at 0.5 s, answered at 1 s): the third, let go meanwhile, must not
+    lapse first."""
     users, recorder = served.client(), Recorder(0.05)
     runs = [
         await users.trigger("rename_team", {"name": "x", "order": i}, entity="core")
         for i in range(3)
     ]
-    served.network.add(Fault("PATCH", "/v1/actions/runs/ack", delay=0.35, late=True))
-    served.network.add(Fault("POST", r"/v1/ocean/actions/runs/[^/]+/lease", delay=0.3))
+    served.network.add(Fault("PATCH", "/v1/actions/runs/ack", delay=0.6, late=True))
+    served.network.add(Fault("POST", r"/v1/ocean/actions/runs/[^/]+/lease", delay=0.5))
     await _run_until_ended(served, recorder, runs)
     assert recorder.orders == [0, 1, 2]
+
+
+class OutlastsTheClaim(Recorder):
+    """Runs the first run (order 0) until the catalog answered two polls that arrived after
+    the second run's claim (taken before the first run started) would have lapsed had it
+    not been kept; the others at once."""
+
+    def __init__(self, network: Faulty, visibility: float) -> None:
+        super().__init__()
+        self.network, self.visibility = network, visibility
+
+    async def hold(self, run: Run) -> None:
+        if run.properties.get("order") != 0:
+            return
+        lapsed = asyncio.get_running_loop().time() + self.visibility
+
+        async def polled_since() -> bool:
+            polls = [
+                arrived
+                for method, path, arrived in self.network.answered
+                if (method, path) == ("POST", CLAIM) and arrived > lapsed
+            ]
+            return len(polls) >= 2
+
+        await wait_for(polled_since, self.visibility + 20)
 
 
 async def test_a_run_waiting_in_its_partition_past_its_claim_is_not_run_beside_it_elsewhere(
     served: Served,
 ) -> None:
-    users, recorder = served.client(), Recorder(1.5)  # both replicas run the same executor
+    """The first replica claims both runs and polls no more (for a minute); the second
+    replica polls meanwhile, past the time the second run's claim would have lapsed. The
+    claim, kept every third of its 3 s (room for a loaded machine's delays: 0.6 s was not),
+    must hold it."""
+    visibility = 3.0
+    users, recorder = served.client(), OutlastsTheClaim(served.network, visibility)
     runs = [
         await users.trigger("rename_team", {"name": "x", "order": i}, entity="core")
         for i in range(2)
     ]
     first_stop, second_stop = asyncio.Event(), asyncio.Event()
-    slow = ManagerSettings(poll_check_interval_seconds=5, visibility_timeout_ms=600)
+    slow = ManagerSettings(poll_check_interval_seconds=60, visibility_timeout_ms=3000)
     first = ExecutionManager(served.client(), INSTALLATION, {"rename_team": recorder}, slow)
     first_task = asyncio.create_task(first.run(first_stop))
 
@@ -119,7 +155,7 @@ async def test_a_run_whose_read_back_fails_once_after_it_succeeded_still_ends_su
     users, executor = served.client(), FailsItsReadBack(served)
     run = await users.trigger("rename_team", {"name": "n"}, entity="core")
     stop = asyncio.Event()
-    manager = ExecutionManager(served.client(), INSTALLATION, {"rename_team": executor}, FAST)
+    manager = ExecutionManager(served.client(), INSTALLATION, {"rename_team": executor}, ORDERED)
     task = asyncio.create_task(manager.run(stop))
 
     async def failed_once() -> bool:
@@ -127,7 +163,7 @@ async def test_a_run_whose_read_back_fails_once_after_it_succeeded_still_ends_su
 
     await wait_for(failed_once)  # (no read of ours meanwhile: the runner's got the 500)
     await _all_ended(served, [run])
-    await asyncio.sleep(1)  # a lease left behind would have lapsed (0.6 s) and ended it
+    await asyncio.sleep(2)  # a lease left behind would have lapsed (1.5 s) and ended it
     stop.set()
     await task
     found = await users.get_run(run["id"])

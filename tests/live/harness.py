@@ -56,6 +56,8 @@ class ServiceProcessor(WebhookProcessor):
             with open(log, "a") as handle:
                 handle.write(json.dumps(payload) + "\\n")
         await asyncio.sleep(payload.get("delay", 0))
+        while payload.get("hold_while") and os.path.exists(payload["hold_while"]):
+            await asyncio.sleep(0.01)
         if payload.get("fail_while") and os.path.exists(payload["fail_while"]):
             raise RuntimeError(f"upstream said no to {payload['service']['id']}")
         if payload["action"] == "deleted":

@@ -110,17 +110,25 @@ def _log(path: Path) -> list[dict[str, Any]]:
 
 
 async def test_events_still_queued_at_a_stop_are_applied_once_after_a_restart(
-    live: Workspace, backend_env: dict[str, str]
+    live: Workspace, backend_env: dict[str, str], tmp_path: Path
 ) -> None:
+    """One worker applies svc-0 to svc-9, then holds svc-10 until the stop (however slowly a
+    loaded machine posts and applies them): svc-10 to svc-19 are still queued."""
     env = backend_env | {"OCEAN__EVENT_WORKERS_COUNT": "1"}
+    hold = tmp_path / "hold"
+    hold.touch()
     async with live_server(live, env) as server:
         for n in range(20):
-            assert (
-                await server.post(service_event(f"svc-{n}", stars=n, delay=0.05))
-            ).status_code == 202
+            extra = {"hold_while": str(hold)} if n == 10 else {}
+            posted = await server.post(service_event(f"svc-{n}", stars=n, **extra))
+            assert posted.status_code == 202
+        async with asyncio.timeout(30):
+            while len(await live.entities("service")) < 10:
+                await asyncio.sleep(0.02)
         left = await server.service.queue.depth()
-    assert left > 0, "the server applied everything before it stopped; slow the events down"
-    assert len(await live.entities("service")) < 20
+    hold.unlink()
+    assert left == 10
+    assert sorted(await live.entities("service")) == sorted(f"svc-{n}" for n in range(10))
     async with live_server(live, env) as server:
         await server.settled()
     entities = await live.entities("service")

@@ -33,9 +33,11 @@ async def resync_again_once():
 """
 
 
-async def test_sync_raw_all_makes_a_polling_listener_resync(tmp_path: Path) -> None:
+async def _two_resyncs(tmp_path: Path, main: str) -> tuple[list[ResyncReport], list[str]]:
+    """A POLLING listener checking every 0.02 s, run until it reported two resyncs (at most
+    30 s): its reports, and the entities left."""
     environ = {"OCEAN__EVENT_LISTENER__INTERVAL": "0.02"}
-    sail = prepare(plain_folder(tmp_path, MAIN), environ=environ, overrides={})
+    sail = prepare(plain_folder(tmp_path, main), environ=environ, overrides={})
     store = await SQLiteStore.open(tmp_path / "c.db")
     reports: list[ResyncReport] = []
     stop = asyncio.Event()
@@ -43,18 +45,38 @@ async def test_sync_raw_all_makes_a_polling_listener_resync(tmp_path: Path) -> N
         listening = asyncio.create_task(
             poll(sail, store, SilentObserver(), stop=stop, on_report=reports.append)
         )
-        for _ in range(500):
-            if len(reports) == 2:
-                break
+        deadline = asyncio.get_running_loop().time() + 30
+        while len(reports) < 2 and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.01)
         stop.set()
         await asyncio.wait_for(listening, timeout=10)
         entities = [e["identifier"] async for e in store.iter_entities()]
     finally:
         await store.close()
+    return reports, entities
+
+
+async def test_sync_raw_all_makes_a_polling_listener_resync(tmp_path: Path) -> None:
+    reports, entities = await _two_resyncs(tmp_path, MAIN)
 
     assert [report.trigger for report in reports] == ["start", "request"]
     assert entities == ["P2"]  # the second resync replaced the first one's entity
+
+
+async def test_a_resync_finishing_when_its_hook_asks_for_another_completes_first(
+    tmp_path: Path,
+) -> None:
+    """The hook goes on after asking, past the listener's next check: the request does not
+    cancel the resync that made it (recorded ``aborted``, its report lost)."""
+    hook_goes_on = "await ocean.sync_raw_all()\n        await asyncio.sleep(0.3)"
+    main = "import asyncio\n" + MAIN.replace("await ocean.sync_raw_all()", hook_goes_on)
+    reports, entities = await _two_resyncs(tmp_path, main)
+
+    assert [(report.trigger, report.status) for report in reports] == [
+        ("start", "completed"),
+        ("request", "completed"),
+    ]
+    assert entities == ["P2"]
 
 
 async def test_sync_raw_all_under_once_says_it_does_nothing(

@@ -43,8 +43,9 @@ def sail(
         | {
             "OCEAN__INTEGRATION__CONFIG__ENTITY_AMOUNT": str(persons),
             "OCEAN__INTEGRATION__CONFIG__THIRD_PARTY_BATCH_SIZE": "250",
-            # A killed run's lease lapses within 2 s; the next run waits for it.
-            "OCEAN__RESYNC_LEASE_SECONDS": "2",
+            # A killed run's lease lapses within 4 s; the next run waits for it (2 s was too
+            # short for a loaded machine to renew it in time: the run lost it, aborted).
+            "OCEAN__RESYNC_LEASE_SECONDS": "4",
             "OCEAN__RESYNC_LEASE_WAIT_SECONDS": "20",
         }
         | (extra_env or {})

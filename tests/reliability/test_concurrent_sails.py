@@ -16,9 +16,13 @@ import pytest
 from ocean.store.lease import LeaseHolder, LeasesResyncs
 from ocean.store.open import open_store
 from tests.conftest import TEAMS, Workspace, services
+from tests.loopback import free_port
 
 ME = "my-integration-integration"
 PROBE = LeaseHolder(id="probe", host="test", pid=0)
+LEASE = "5"
+"""The sails' lease, in seconds: long enough for a loaded machine to renew it in time and
+to start the next sail while a killed holder's still holds (2 was not)."""
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -35,7 +39,7 @@ def start_sail() -> Iterator[StartSail]:
     started: list[subprocess.Popen[str]] = []
 
     def start(workspace: Workspace, catalog: str, *args: str, **env: str) -> subprocess.Popen[str]:
-        environ = os.environ | workspace.environ | {"OCEAN__RESYNC_LEASE_SECONDS": "2"} | env
+        environ = os.environ | workspace.environ | {"OCEAN__RESYNC_LEASE_SECONDS": LEASE} | env
         command = [sys.executable, "-m", "ocean", "sail", str(workspace.folder), "--quiet",
                    "--catalog", catalog, *args]  # fmt: skip
         process = subprocess.Popen(command, env=environ, cwd=workspace.root, text=True,
@@ -75,23 +79,38 @@ async def holder_pid(catalog: str, within: float = 20) -> int:
     raise AssertionError("no process took the lease")
 
 
-async def prepared(workspace: Workspace, catalog: str) -> None:
+async def lease_free(catalog: str, within: float = 20) -> None:
+    """Once no process holds the lease (a probe that finds it free takes it for no time)."""
+    store = await open_store(catalog)
+    assert isinstance(store, LeasesResyncs)
+    try:
+        async with asyncio.timeout(within):
+            while (await store.acquire_lease(ME, PROBE, 0)).holder != PROBE:
+                await asyncio.sleep(0.05)
+    finally:
+        await store.close()
+
+
+async def prepared(workspace: Workspace, catalog: str, **extra: str) -> None:
     """The catalog created (and migrated) before the processes race for its lease."""
     store = await open_store(catalog)
     await store.close()
     pages = [services(2, start=n * 2) for n in range(6)]
-    workspace.set_data(services=pages, teams=TEAMS, slow=0.4)
+    workspace.set_data(services=pages, teams=TEAMS, slow=0.4, **extra)
 
 
 async def test_two_sails_at_once_one_completes_the_other_refuses_naming_the_holder(
     workspace: Workspace, catalog: str, start_sail: StartSail
 ) -> None:
-    await prepared(workspace, catalog)
+    hold = workspace.root / "hold"  # the first resync waits at its first page meanwhile
+    hold.touch()
+    await prepared(workspace, catalog, hold_while=str(hold))
     first = start_sail(workspace, catalog, "--once")
     holder = await holder_pid(catalog)
     second = start_sail(workspace, catalog, "--once")
 
     _, refused = second.communicate(timeout=60)
+    hold.unlink()
     first.communicate(timeout=60)
 
     assert holder == first.pid
@@ -114,7 +133,7 @@ async def test_a_killed_holder_blocks_until_its_lease_lapses_then_the_next_sail_
     refused = start_sail(workspace, catalog, "--once")
     _, message = refused.communicate(timeout=60)
     assert refused.returncode == 2 and f"pid {killed.pid}" in message
-    await asyncio.sleep(2.2)  # the dead holder's lease lapses
+    await lease_free(catalog)  # the dead holder's lease lapsed
     after = start_sail(workspace, catalog, "--once")
     _, errors = after.communicate(timeout=60)
 
@@ -132,7 +151,7 @@ async def test_replicas_on_postgres_one_resyncs_and_another_takes_over_when_it_d
         start_sail(
             workspace, postgres_url, "--port", str(port), OCEAN__EVENT_LISTENER__INTERVAL="0.2"
         )  # fmt: skip
-        for port in (18731, 18732, 18733)
+        for port in (free_port(), free_port(), free_port())
     ]
     try:
         holder = await holder_pid(postgres_url)
