@@ -64,6 +64,13 @@ async def teams(kind):
 async def broken(kind):
     yield _data()["broken"]
 """
+RAISED_AT = next(
+    number
+    for number, line in enumerate(MAIN_PY.splitlines(), 1)
+    if 'raise RuntimeError("the service API went away")' in line
+)
+"""The line of ``main.py`` (:data:`MAIN_PY`) where its service handler fails
+(``fail_service_after``): what an error's trace names."""
 
 SPEC = {
     "type": "testing",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ocean.testing import resync, resync_async
-from tests.conftest import TEAMS, Workspace, services
+from tests.conftest import RAISED_AT, TEAMS, Workspace, services
 
 
 def test_resync_returns_the_report_and_the_entities(workspace: Workspace) -> None:
@@ -25,7 +25,7 @@ def test_errors_name_the_kind_and_the_handlers_line(workspace: Workspace) -> Non
 
     assert synced.status == "failed"
     assert synced.errors[0].startswith("service: kind 'service': handler services raised")
-    assert "main.py:18 in services" in synced.errors[0]
+    assert f"main.py:{RAISED_AT} in services" in synced.errors[0]
 
 
 def test_the_shells_settings_are_not_read(

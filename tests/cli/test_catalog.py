@@ -16,7 +16,7 @@ from ocean.cli.main import cli
 from ocean.server.app import create_app
 from ocean.store.base import RunRecord, Store
 from tests import loopback
-from tests.conftest import TEAMS, Workspace, services
+from tests.conftest import RAISED_AT, TEAMS, Workspace, services
 from tests.server.serving import fresh_catalog
 
 
@@ -61,7 +61,8 @@ def test_a_past_runs_errors_are_shown_with_the_integrations_lines(two_runs: Work
     assert output.startswith("run 2 of my-integration-integration (manual)")
     assert "failed" in output
     assert "handler services raised RuntimeError: the service API went away" in output
-    assert 'main.py:18 in services: raise RuntimeError("the service API went away")' in output
+    raised = f'main.py:{RAISED_AT} in services: raise RuntimeError("the service API went away")'
+    assert raised in output
 
 
 def test_a_past_run_as_json(two_runs: Workspace) -> None:
