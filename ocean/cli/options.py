@@ -62,11 +62,12 @@ def settings() -> Settings:
     from ocean.config.settings import load_settings
 
     prefixes = tuple(f"OCEAN__{name.upper()}" for name in _SECTIONS)
-    environ = {k: v for k, v in environment().items() if k.upper().startswith(prefixes)}
+    environ = environment()  # all of it for config.yaml's {{ from env NAME }} templates
+    sections = {k: v for k, v in environ.items() if k.upper().startswith(prefixes)}
     try:
         file = read_config_file(Path.cwd() / "config.yaml", environ).values
         own = {name: value for name, value in file.items() if name in _SECTIONS}
-        return load_settings(environ=environ, from_file=own, overrides={})
+        return load_settings(environ=sections, from_file=own, overrides={})
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
 

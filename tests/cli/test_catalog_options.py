@@ -52,6 +52,11 @@ def test_catalog_commands_open_a_port_catalog_with_the_port_credentials(
     ("config", "env"),
     [
         pytest.param("catalog:\n  url: {url}\n", {}, id="config-yaml"),
+        pytest.param(
+            "catalog:\n  url: '{{{{ from env DATABASE_URL }}}}'\n",
+            {"DATABASE_URL": "{url}"},
+            id="config-yaml-template",
+        ),  # fmt: skip
         pytest.param("", {"ocean__catalog__url": "{url}"}, id="lower-case-variable"),
         pytest.param("", {"OCEAN__CATALOG": '{{"url": "{url}"}}'}, id="section-as-json"),
         pytest.param(
