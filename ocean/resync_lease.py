@@ -205,9 +205,10 @@ async def _heartbeat(
     lost: list[str],
 ) -> None:
     """Renew the lease every third of its length; when it cannot be renewed before it
-    would lapse, say why in ``lost`` and cancel ``running``. A renewal that fails or hangs
-    (a connection the catalog dropped) is given a sixth of the length, then tried again
-    soon, so that one bad try does not lose the lease."""
+    would lapse, say why in ``lost`` and cancel ``running``. A renewal that fails (with any
+    error: one escaping would end the heartbeat, and the lease would lapse under the
+    running resync) or hangs (a connection the catalog dropped) is given a sixth of the
+    length, then tried again soon, so that one bad try does not lose the lease."""
     loop = asyncio.get_running_loop()
     valid_until, wait = loop.time() + terms.seconds, terms.renew_every
     while True:
@@ -216,7 +217,7 @@ async def _heartbeat(
         try:
             async with asyncio.timeout(max(0.1, min(valid_until - asked, terms.seconds / 6))):
                 renewed = await store.renew_lease(integration, terms.holder, terms.seconds)
-        except (OceanError, OSError, TimeoutError) as error:
+        except Exception as error:  # whatever the catalog raised (a lock_timeout, say)
             reason = str(error) or (
                 "no answer in time" if isinstance(error, TimeoutError) else repr(error)
             )

@@ -185,10 +185,16 @@ class _Resyncs:
         self.task = asyncio.create_task(self.start(reason, standby))
 
     async def cancel(self) -> None:
+        """Cancel the running resync and wait for it to end. One that ends in an error
+        instead (the catalog failing to record it aborted, in an outage) is logged: it
+        must not end the listener, which goes on to the next."""
         if self.task is not None and not self.task.done():
             self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.task
+            except Exception as error:
+                log.error("the %s resync stopped: %s", self.reason, error)
 
     def handled(self, partition: TopicPartition, offset: int) -> None:
         self.offsets[partition] = max(offset + 1, self.offsets.get(partition, 0))

@@ -19,6 +19,7 @@ from ocean.store.lease import LeaseHolder
 from ocean.store.open import open_store
 from tests.conftest import TEAMS, Workspace, services
 from tests.listen.fake_kafka import FakeConsumer, resync_request
+from tests.store.postgres import connected
 
 ANOTHER = LeaseHolder(id="another-process", host="elsewhere", pid=4242)
 
@@ -42,7 +43,7 @@ class Listening:
 
 @asynccontextmanager
 async def listening(
-    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, **settings: str
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, catalog: str = "", **settings: str
 ) -> AsyncIterator[Listening]:
     monkeypatch.setattr(kafka, "AIOKafkaConsumer", FakeConsumer)
     monkeypatch.setattr(FakeConsumer, "made", [])
@@ -58,7 +59,7 @@ async def listening(
         | settings
     )
     sail = prepare(workspace.folder, environ=environ, overrides={})
-    store = await open_store(str(workspace.catalog))
+    store = await open_store(catalog or str(workspace.catalog))
     target, options = await kafka.connection(sail.settings.event_listener, sail.owner, store)
     reports: list[ResyncReport] = []
     stop = asyncio.Event()
@@ -131,4 +132,33 @@ async def test_a_kafka_resync_that_lost_its_lease_is_tried_again_until_one_compl
         await store.release_lease(me, running.sail.lease_holder, completed=False)
         await store.acquire_lease(me, ANOTHER, 1)
         await running.until(lambda: running.reports)
+    assert [(r.trigger, r.status) for r in running.reports] == [("kafka", "completed")]
+
+
+async def test_a_resync_replaced_while_the_catalog_fails_to_record_it_leaves_the_listener_on(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    """A newer request cancels the running resync, which records itself aborted: should the
+    catalog fail that write (an outage; here a lock held past the sessions' lock_timeout),
+    the error is logged and the newer resync runs. (It ended the listener, and the sail.)"""
+    workspace.set_data(services=[services(1, start=n) for n in range(40)], teams=TEAMS, slow=0.1)
+    url = f"{postgres_url}&lock_timeout=200ms"
+    writer = await connected(postgres_url)
+    try:
+        async with listening(
+            workspace, monkeypatch, url, OCEAN__RESYNC_LEASE_SECONDS="3"
+        ) as running:
+            me = running.sail.owner.identifier
+            running.consumer.queue.put_nowait(resync_request(me))
+            while not await running.store.list_runs():
+                await asyncio.sleep(0.02)
+            async with writer.transaction():  # the run's row, held past the lock_timeout
+                await writer.execute("SELECT * FROM runs FOR UPDATE")
+                running.consumer.queue.put_nowait(resync_request(me))
+                await asyncio.sleep(0.6)
+            workspace.set_data(services=[services(1)], teams=TEAMS)
+            await running.until(lambda: running.reports or running.task.done(), timeout=30)
+            assert not running.task.done(), running.task.exception()
+    finally:
+        await writer.close()
     assert [(r.trigger, r.status) for r in running.reports] == [("kafka", "completed")]

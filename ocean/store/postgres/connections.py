@@ -30,6 +30,7 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.ReadOnlySQLTransactionError,  # a standby after a failover
     asyncpg.IdleInTransactionSessionTimeoutError,  # ended by the server (see SESSION)
     asyncpg.QueryCanceledError,  # statement_timeout, or cancelled by an administrator
+    asyncpg.LockNotAvailableError,  # lock_timeout: another session held a row past it
 )
 """The errors that say the catalog cannot be reached, not that a request is wrong."""
 
@@ -119,6 +120,11 @@ def _advice(error: BaseException) -> str:
         return (
             "the server cancelled the statement (statement_timeout, or an administrator or "
             "a pooler cancelled it); retry, and if it recurs raise statement_timeout"
+        )
+    if isinstance(error, asyncpg.LockNotAvailableError):
+        return (
+            "another session held what the statement had to lock for longer than the "
+            "session's lock_timeout; retry, and if it recurs raise lock_timeout"
         )
     if isinstance(error, _SESSION_ENDED):
         return (
