@@ -27,7 +27,7 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from ocean.errors import LeaseHeldError, LeaseLostError, OceanError
+from ocean.errors import LeaseHeldError, LeaseLostError
 from ocean.monitor.report import ResyncReport
 from ocean.store.base import Store
 from ocean.store.lease import Lease, LeaseHolder, LeasesResyncs
@@ -193,7 +193,7 @@ async def _release(
 ) -> None:
     try:
         await store.release_lease(integration, holder, completed=completed)
-    except (OceanError, OSError) as error:  # it lapses by itself
+    except Exception as error:  # (whatever the catalog raised): it lapses by itself
         _log.warning("could not give up the resync lease of %s: %s", integration, error)
 
 

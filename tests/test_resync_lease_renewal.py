@@ -130,3 +130,42 @@ async def test_a_polling_listener_whose_lease_try_meets_a_lock_timeout_tries_aga
 
     assert "lock timeout" in caplog.text
     assert [(report.trigger, report.status) for report in reports] == [("start", "completed")]
+
+
+_RELEASES_FAIL = """
+CREATE FUNCTION release_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.holder IS NULL THEN
+        RAISE EXCEPTION 'the audit of resync_leases failed';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER release_fails BEFORE UPDATE ON resync_leases
+    FOR EACH ROW EXECUTE FUNCTION release_fails();
+"""
+
+
+async def test_a_lease_the_catalog_fails_to_give_up_does_not_cost_the_resync_its_report(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Giving the lease up fails with an error Ocean does not know (a trigger of the
+    catalog's administrator): the resync's report stands, the failure is logged, and the
+    lease lapses by itself. (The error replaced the completed report.)"""
+    terms = LeaseTerms(seconds=3.0, holder=HERE)
+    store = await open_store(postgres_url)
+    assert isinstance(store, LeasesResyncs)
+
+    async def work() -> ResyncReport:
+        return ResyncReport(integration=ME, trigger="manual", started_at="now")
+
+    try:
+        await store.list_runs()  # (the tables made)
+        admin = await connected(postgres_url)
+        await admin.execute(_RELEASES_FAIL)
+        await admin.close()
+        report = await under_lease(store, ME, terms, work)
+    finally:
+        await store.close()
+
+    assert report is not None and report.trigger == "manual"
+    assert "could not give up the resync lease" in caplog.text
