@@ -15,6 +15,11 @@ from typing import Any
 
 _SHAPE = ("type", "format", "items")
 """What a property's values must look like: changing any of them may break stored values."""
+_COMPUTED = {
+    "calculationProperties": "calculation",
+    "mirrorProperties": "mirror",
+    "aggregationProperties": "aggregation",
+}
 
 
 @dataclass
@@ -47,7 +52,31 @@ def compare(stored: dict[str, Any], wanted: dict[str, Any], *, entities: int) ->
         change.safe += change.unsafe
         change.unsafe = []
         change.patch = dict(change.whole)
+    else:
+        _computed_over_kept(change, stored)
     return change
+
+
+def _computed_over_kept(change: BlueprintChange, stored: dict[str, Any]) -> None:
+    """Hold back from the patch a computed property that takes the name of a stored one
+    whose removal the patch leaves out (a blueprint cannot hold both): it waits with that
+    removal, as unsafe, rather than making the patch one the catalog refuses."""
+    schema = change.patch.get("schema", stored.get("schema")) or {}
+    kept = set(schema.get("properties") or {})
+    for key, kind in _COMPUTED.items():
+        wanted, before = change.patch.get(key), stored.get(key) or {}
+        if not isinstance(wanted, dict) or not isinstance(before, dict):
+            continue
+        new = sorted(name for name in wanted if name in kept and name not in before)
+        if not new:
+            continue
+        change.unsafe += [f"property {name!r} becomes a {kind} property" for name in new]
+        held = {name: value for name, value in wanted.items() if name not in new}
+        if held == before:  # nothing else of it changed
+            del change.patch[key]
+            change.safe.remove(f"{key} changed")
+        else:
+            change.patch[key] = held
 
 
 def _schema(change: BlueprintChange, stored: dict[str, Any], wanted: dict[str, Any]) -> None:

@@ -251,7 +251,7 @@ async def clean(store: Store, plan: CleanPlan) -> Cleaned:
         raise ConflictError(refusal)
     cleaned = Cleaned(entities=await _delete_entities(store, plan.blueprints))
     for identifier in plan.blueprints:  # relations among them first: one may target another
-        await store.update_blueprint(identifier, {"relations": {}})
+        await store.update_blueprint(identifier, {"relations": {}, "mirrorProperties": {}})
     for identifier in plan.blueprints:
         await store.delete_blueprint(identifier)
         cleaned.blueprints.append(identifier)

@@ -25,6 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ocean.errors import StoreError
 from ocean.store.base import InstallsIntegrations
+from ocean.store.port.blueprints import STAGES
 
 _log = logging.getLogger(__name__)
 
@@ -75,27 +76,35 @@ async def set_up(
 
 
 async def _relate(store: SetsUpResources, blueprints: list[dict[str, Any]]) -> set[Any]:
-    """Give each blueprint the folder's relations it lacks (a blueprint is made without
-    them, then patched: a setup stopped in between left it without them); the identifiers
-    of the blueprints the catalog holds."""
+    """Give each blueprint what of the folder's relations (with ownership and team
+    inheritance), then computed properties, it lacks (a blueprint is made without them,
+    then patched: a setup stopped in between left it without them); the identifiers of
+    the blueprints the catalog holds."""
     stored = {bp.get("identifier"): bp for bp in await store.list_blueprints()}
-    for wanted in blueprints:
-        if wanted.get("identifier") in stored and _absent_relations(
-            wanted, stored[wanted["identifier"]]
-        ):
-            await store.change_blueprint(
-                str(wanted["identifier"]), functools.partial(_absent_relations, wanted)
-            )
+    for keys in STAGES:  # every relation first: a computed property may follow another's
+        for wanted in blueprints:
+            have = stored.get(wanted.get("identifier"))
+            if have is not None and _absent(keys, wanted, have):
+                absent = functools.partial(_absent, keys, wanted)
+                await store.change_blueprint(str(wanted["identifier"]), absent)
     return set(stored)
 
 
-def _absent_relations(wanted: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
-    """The patch that gives ``stored`` the relations of ``wanted`` it lacks (those it has
-    are kept, a relation added meanwhile by another writer too); empty: none lacks."""
-    have = dict(stored.get("relations") or {})
-    absent = {
-        name: relation
-        for name, relation in dict(wanted.get("relations") or {}).items()
-        if name not in have
-    }
-    return {"relations": have | absent} if absent else {}
+def _absent(
+    keys: tuple[str, ...], wanted: dict[str, Any], stored: dict[str, Any]
+) -> dict[str, Any]:
+    """The patch that gives ``stored`` what of ``wanted``'s ``keys`` it lacks: a relation
+    or computed property by name (those it has are kept, one added meanwhile by another
+    writer too), ownership or team inheritance when unset; empty: none lacks."""
+    patch: dict[str, Any] = {}
+    for key in keys:
+        value, have = wanted.get(key), stored.get(key)
+        if not isinstance(value, dict) or not value:
+            continue
+        if key in ("ownership", "teamInheritance"):
+            patch |= {} if have else {key: value}
+            continue
+        have = dict(have or {})
+        if missing := {name: item for name, item in value.items() if name not in have}:
+            patch[key] = have | missing
+    return patch

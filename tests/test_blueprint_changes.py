@@ -106,3 +106,30 @@ def test_an_unchanged_blueprint_changes_nothing(stored: dict[str, Any]) -> None:
     change = compare(stored, wanted, entities=5)
 
     assert (change.safe, change.unsafe, change.patch) == ([], [], {})
+
+
+def test_a_stored_property_becoming_a_calculation_property_waits_with_its_removal() -> None:
+    """Over stored entities the removal of ``stars`` is left out, so the calculation
+    property of that name waits with it (a blueprint cannot hold both); the rest of the
+    edit (a second calculation) is applied."""
+
+    def edit(blueprint: dict[str, Any]) -> None:
+        del blueprint["schema"]["properties"]["stars"]
+        blueprint["calculationProperties"] = {
+            "stars": {"title": "Stars", "calculation": "1", "type": "number"},
+            "link": {"title": "Link", "calculation": ".title", "type": "string"},
+        }
+
+    change = compare(STORED, _edited(edit), entities=3)
+
+    assert change.unsafe == [
+        "property 'stars' removed (its values with it)",
+        "property 'stars' becomes a calculation property",
+    ]
+    assert change.patch == {
+        "calculationProperties": {"link": _edited(edit)["calculationProperties"]["link"]}
+    }
+    assert (
+        compare(STORED, _edited(edit), entities=0).patch["calculationProperties"]
+        == (_edited(edit)["calculationProperties"])
+    )

@@ -228,3 +228,69 @@ def test_clean_deletes_nothing_while_another_integrations_blueprint_relates_to_i
     assert "Traceback" not in cleaned.stderr
     assert set(asyncio.run(_blueprints(workspace))) == left
     assert len(asyncio.run(workspace.entities())) == (7 if left else 0)
+
+
+async def test_clean_deletes_blueprints_whose_mirror_properties_follow_their_relations(
+    store: Any,
+) -> None:
+    """The relations are cleared first (one may target another of them): a mirror
+    property following one goes with them, as a blueprint cannot keep it without it."""
+    from ocean.defaults import clean, plan_clean, sync_blueprints
+    from ocean.store.base import Owner
+
+    blueprints = [
+        {
+            "identifier": "service",
+            "title": "Service",
+            "schema": {"properties": {}},
+            "relations": {"team": {"target": "team", "many": False}},
+            "mirrorProperties": {"team_name": {"title": "Team", "path": "team.$title"}},
+        },
+        {"identifier": "team", "title": "Team", "schema": {"properties": {}}},
+    ]
+    await sync_blueprints(store, blueprints)
+    entities = [
+        {"identifier": "core", "blueprint": "team", "title": "Core"},
+        {
+            "identifier": "api",
+            "blueprint": "service",
+            "title": "API",
+            "relations": {"team": "core"},
+        },
+    ]
+    await store.upsert_entities(entities, owner=Owner("it", "it-1", "1"), merge=False)
+
+    cleaned = await clean(store, await plan_clean(store, blueprints))
+
+    assert (sorted(cleaned.blueprints), cleaned.entities) == (["service", "team"], 2)
+    assert await store.list_blueprints() == []
+
+
+async def test_a_property_becoming_a_calculation_over_entities_is_reported_not_a_failed_start(
+    store: Any,
+) -> None:
+    """A folder turning a stored property into a calculation property of the same name:
+    the property's removal is unsafe over entities, so the calculation waits with it,
+    reported with the command, and ``--force`` applies both."""
+    from ocean.defaults import sync_blueprints
+    from ocean.store.base import Owner
+
+    before = {"identifier": "service", "title": "Service",
+              "schema": {"properties": {"lang": {"type": "string"}}}}  # fmt: skip
+    await sync_blueprints(store, [before])
+    entity = {"identifier": "api", "blueprint": "service", "title": "API",
+              "properties": {"lang": "go"}}  # fmt: skip
+    await store.upsert_entities([entity], owner=Owner("it", "it-1", "1"), merge=False)
+    calculation = {"title": "Language", "calculation": '"go"', "type": "string"}
+    after = {**before, "schema": {"properties": {}}, "calculationProperties": {"lang": calculation}}
+
+    sync = await sync_blueprints(store, [after])
+    forced = await sync_blueprints(store, [after], force=True)
+
+    assert sync.unsafe == ["'service': property 'lang' removed (its values with it)",
+                           "'service': property 'lang' becomes a calculation property"]  # fmt: skip
+    assert forced.applied and not forced.unsafe
+    (stored,) = await store.list_blueprints()
+    assert (stored["schema"]["properties"], stored["calculationProperties"]) == (
+        {}, {"lang": calculation},
+    )  # fmt: skip

@@ -36,6 +36,7 @@ from ocean.store.blocked import Causes
 from ocean.store.lease import Fence
 from ocean.store.page_records import decoded, encoded
 from ocean.store.port import cursors, deletes, lookups, upserts
+from ocean.store.port.blueprints import create_in_stages
 from ocean.store.port.dependents import find_dependents
 from ocean.store.port.events import event_params, follow_run
 from ocean.store.port.http import PortAPIError, PortHTTP
@@ -162,30 +163,21 @@ class PortAPIStore:
         return str(credentials.get("username")), str(credentials.get("password"))
 
     async def create_blueprints(self, blueprints: list[dict[str, Any]]) -> list[str]:
+        """Create those Port lacks, in the original's stages (:mod:`.blueprints`)."""
         existing = {bp["identifier"] for bp in await self.list_blueprints()}
         new = [bp for bp in blueprints if bp.get("identifier") not in existing]
-        made = []
-        for blueprint in new:  # first without relations: they may point at each other
-            body = {key: value for key, value in blueprint.items() if key != "relations"}
-            try:
-                await self._http.call(
-                    "POST", "/blueprints", json=body, idempotent=False, user_agent=self._exporter
-                )
-            except PortAPIError as error:
-                if error.status != 409:  # made meanwhile (another replica setting up): theirs
-                    raise
-                continue
-            made.append(blueprint)
-        for blueprint in made:
-            if blueprint.get("relations"):
-                await self._http.call(
-                    "PATCH",
-                    f"/blueprints/{blueprint['identifier']}",
-                    json=blueprint,
-                    idempotent=False,
-                    user_agent=self._exporter,
-                )
-        return [bp["identifier"] for bp in made]
+        return await create_in_stages(self._send_blueprint, new)
+
+    async def _send_blueprint(self, method: str, path: str, body: dict[str, Any]) -> bool:
+        try:
+            await self._http.call(
+                method, path, json=body, idempotent=False, user_agent=self._exporter
+            )
+        except PortAPIError as error:
+            if method != "POST" or error.status != 409:
+                raise
+            return False  # made meanwhile (another replica setting up): theirs
+        return True
 
     async def now(self) -> str:
         """Ocean's own catalog server's time (``GET /v1/ocean/time``: the clock it stamps
