@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ocean.actions.open import actions_of
 from ocean.blueprint_changes import compare
-from ocean.errors import ConflictError, StoreError
+from ocean.errors import ActionError, ConflictError, OceanError, StoreError
 from ocean.installation import installation_record
 from ocean.store.base import InstallsIntegrations, Owner, Store
 from ocean.store.blueprint_removal import DeletesBlueprints
@@ -81,6 +82,30 @@ async def sync_blueprints(
     for phrase in sync.applied:
         _log.info("blueprint %s: applied", phrase)
     return sync
+
+
+async def add_actions(store: Store, actions: list[dict[str, Any]]) -> list[str]:
+    """Create those of the folder's ``actions`` (``.port/resources/actions.json``) the
+    embedded catalog lacks; those it has are left as they are (edited, maybe), and one it
+    refuses is logged. The identifiers of those created."""
+    try:
+        catalog = actions_of(store) if actions else None
+    except ActionError as error:  # (a catalog keeping none)
+        _log.warning("the actions of actions.json were not created: %s", error)
+        return []
+    if catalog is None:
+        return []
+    have = {action.get("identifier") for action in await catalog.list_actions()}
+    created: list[str] = []
+    for action in actions:
+        if action["identifier"] in have:
+            continue
+        try:
+            created.append(str((await catalog.save_action(action, replace=False))["identifier"]))
+        except OceanError as error:
+            _log.warning("the action %s of actions.json was not created: %s",
+                         action["identifier"], error)  # fmt: skip
+    return created
 
 
 def _patch(

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import collections
 import importlib.util
-import json
 import os
 import sys
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import yaml
-
 from ocean.config.spec import IntegrationSpec, load_spec
-from ocean.config.yaml_text import read_utf8, read_yaml
 from ocean.configuration import Configuration, importing_with
 from ocean.errors import IntegrationLoadError, MappingError
 from ocean.extract.trace import describe_error, with_frames
 from ocean.integration import Integration
 from ocean.mapping import PortAppConfig, load_mapping
+from ocean.resource_files import ExtraResources, load_extras, read_objects, resource_path
 
 
 @dataclass
@@ -36,6 +33,8 @@ class IntegrationFolder:
     blueprints: list[dict[str, Any]]
     name: str
     version: str
+    extras: ExtraResources = field(default_factory=ExtraResources)
+    """The actions, scorecards and pages of ``.port/resources/``."""
 
 
 def load_folder(
@@ -67,6 +66,7 @@ def load_folder(
         spec=spec,
         mapping=_mapping(resources, integration.mapping_model),
         blueprints=_blueprints(resources),
+        extras=load_extras(resources),
         integration=integration,
         name=name,
         version=version,
@@ -194,23 +194,9 @@ def _mapping(resources: Path, model: Any) -> PortAppConfig:
 
 
 def _blueprints(resources: Path) -> list[dict[str, Any]]:
-    for name in ("blueprints.json", "blueprints.yaml", "blueprints.yml"):
-        path = resources / name
-        if path.is_file():
-            text = read_utf8(path, IntegrationLoadError)
-            try:
-                data = json.loads(text) if name.endswith("json") else read_yaml(text)
-            except (ValueError, yaml.YAMLError) as error:
-                raise IntegrationLoadError(f"{path} is not valid: {error}") from None
-            if not isinstance(data, list) or not all(
-                isinstance(b, dict) and "identifier" in b for b in data
-            ):
-                raise IntegrationLoadError(
-                    f"{path} must be a list of blueprints, each with an identifier"
-                )
-            _refuse_duplicates(path, data)
-            return [_enum_typed_as_string(blueprint) for blueprint in data]
-    return []
+    data = read_objects(resources, "blueprints", "blueprints, each with an identifier")
+    _refuse_duplicates(resource_path(resources, "blueprints") or resources, data)
+    return [_enum_typed_as_string(blueprint) for blueprint in data]
 
 
 def _refuse_duplicates(path: Path, blueprints: list[dict[str, Any]]) -> None:

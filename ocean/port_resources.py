@@ -22,8 +22,10 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import quote
 
-from ocean.errors import StoreError
+from ocean.errors import OceanError, StoreError
+from ocean.resource_files import ExtraResources
 from ocean.store.base import InstallsIntegrations
 from ocean.store.port.blueprints import STAGES
 
@@ -42,6 +44,10 @@ class SetsUpResources(InstallsIntegrations, Protocol):
         self, identifier: str, change: Callable[[dict[str, Any]], dict[str, Any]]
     ) -> dict[str, Any] | None: ...
 
+    async def create_resource(self, path: str, body: dict[str, Any]) -> bool:
+        """POST ``body`` to ``path`` (``/actions``, say); False: it exists (409)."""
+        ...
+
 
 async def set_up(
     store: SetsUpResources,
@@ -51,9 +57,11 @@ async def set_up(
     mapping: dict[str, Any],
     *,
     enabled: bool,
+    extras: ExtraResources | None = None,
 ) -> list[str]:
     """Set the integration ``identifier`` (its ``record``) up in ``store`` if it is not
-    yet; the blueprints created."""
+    yet; the blueprints created. Once they all exist, the folder's ``extras`` are created
+    (one that fails is logged, as the original does, and not tried again)."""
     if record.get("arePortResourcesInitialized"):
         return []
     if not enabled:
@@ -71,6 +79,7 @@ async def set_up(
             f"the integration's blueprints {missing} are not in the catalog after they were "
             "created; the next start tries again"
         )
+    await create_extras(store, extras or ExtraResources())
     await store.patch_integration(identifier, {"arePortResourcesInitialized": True})
     return created
 
@@ -88,6 +97,31 @@ async def _relate(store: SetsUpResources, blueprints: list[dict[str, Any]]) -> s
                 absent = functools.partial(_absent, keys, wanted)
                 await store.change_blueprint(str(wanted["identifier"]), absent)
     return set(stored)
+
+
+async def create_extras(store: SetsUpResources, extras: ExtraResources) -> None:
+    """Create the folder's actions, scorecards and pages; a failure is logged and the
+    rest go on (the original's default setup: they are Port's to fix by hand)."""
+    calls = [
+        *(("action", str(action["identifier"]), "/actions", action) for action in extras.actions),
+        *(
+            (
+                "scorecard",
+                f"{blueprint}/{card.get('identifier')}",
+                f"/blueprints/{quote(blueprint, safe='')}/scorecards",
+                card,
+            )
+            for blueprint, card in extras.scorecards
+        ),  # fmt: skip
+        *(("page", str(page["identifier"]), "/pages", page) for page in extras.pages),
+    ]
+    for kind, name, path, body in calls:
+        try:
+            if not await store.create_resource(path, body):
+                _log.info("the %s %s exists already: left as it is", kind, name)
+        except OceanError as error:
+            _log.warning("could not create the %s %s (%s); the setup goes on without it: "
+                         "create it in Port by hand", kind, name, error)  # fmt: skip
 
 
 def _absent(

@@ -294,3 +294,35 @@ async def test_a_property_becoming_a_calculation_over_entities_is_reported_not_a
     assert (stored["schema"]["properties"], stored["calculationProperties"]) == (
         {}, {"lang": calculation},
     )  # fmt: skip
+
+
+async def test_a_start_creates_the_actions_of_actions_json_the_catalog_lacks(
+    workspace: Workspace, catalog: str
+) -> None:
+    """The embedded catalog takes the folder's actions (``.port/resources/actions.json``):
+    those missing are created at each start; one the catalog has (edited since) is left
+    as it is, and one it refuses is logged while the others are made."""
+    from ocean.actions.open import actions_of
+
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    actions = [{"identifier": "restart", "title": "Restart"},
+               {"identifier": " ", "title": "refused: an empty identifier"},
+               {"identifier": "page_me", "title": "Page me"}]  # fmt: skip
+    (workspace.folder / ".port" / "resources" / "actions.json").write_text(json.dumps(actions))
+    await workspace.sail(catalog)
+    store = await open_store(catalog)
+    try:
+        await actions_of(store).save_action({"identifier": "restart", "title": "Edited"},
+                                            replace=True)  # fmt: skip
+        await actions_of(store).delete_action("page_me")
+    finally:
+        await store.close()
+
+    await workspace.sail(catalog)
+
+    store = await open_store(catalog)
+    try:
+        stored = {a["identifier"]: a["title"] for a in await actions_of(store).list_actions()}
+    finally:
+        await store.close()
+    assert stored == {"restart": "Edited", "page_me": "Page me"}

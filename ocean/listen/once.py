@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 from ocean.config.settings import EventListenerSettings
-from ocean.defaults import dock_command, sync_blueprints
+from ocean.defaults import add_actions, dock_command, sync_blueprints
 from ocean.errors import MappingError
 from ocean.incremental import run_incremental
 from ocean.integration import run_hooks
@@ -63,6 +63,8 @@ async def start(sail: Sail, store: Store, freshness: Freshness | None = None) ->
     else:
         sync = await sync_blueprints(store, sail.folder.blueprints)
         created = sync.created
+        if sail.settings.initialize_port_resources:
+            await add_actions(store, sail.folder.extras.actions)
         notes = sync.notes(dock_command(sail.folder.path, sail.settings.catalog.url))
     for note in notes:
         _log.warning("%s", note)
@@ -92,7 +94,13 @@ async def _set_up_in_port(sail: Sail, store: SetsUpResources) -> list[str]:
     enabled = sail.settings.initialize_port_resources
     identifier = sail.owner.identifier
     created = await set_up(
-        store, identifier, record, sail.folder.blueprints, mapping, enabled=enabled
+        store,
+        identifier,
+        record,
+        sail.folder.blueprints,
+        mapping,
+        enabled=enabled,
+        extras=sail.folder.extras,
     )
     try:  # live events map by it from the start, not from the first resync on
         await mapping_of_record(sail, store)

@@ -237,3 +237,47 @@ async def test_a_blueprint_made_without_its_relations_gets_them_at_the_next_star
     assert report.status == "completed"
     assert port.blueprints["service"]["relations"]["team"]["target"] == "team"
     assert port.integrations[INTEGRATION]["arePortResourcesInitialized"] is True
+
+
+@pytest.mark.parametrize(
+    ("failing", "created"),
+    [
+        (None, {"/actions": ["restart"], "/blueprints/service/scorecards": ["ready"],
+                "/pages": ["services_page"]}),
+        ("POST /pages", {"/actions": ["restart"], "/blueprints/service/scorecards": ["ready"]}),
+        ("POST /actions", {"/blueprints/service/scorecards": ["ready"],
+                           "/pages": ["services_page"]}),
+    ],
+    ids=["all-made", "a-page-refused", "an-action-refused"],
+)  # fmt: skip
+async def test_the_first_setup_creates_the_folders_actions_scorecards_and_pages(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    failing: str | None,
+    created: dict[str, list[str]],
+) -> None:
+    """As the original's default setup: after the blueprints, the actions, scorecards
+    and pages of ``.port/resources/``; one Port refuses is logged and the rest are made,
+    and the integration is set up all the same (only once)."""
+    port = FakePort()
+    if failing is not None:
+        port.failures[failing] = [(422, {})]
+    workspace = Workspace(tmp_path)
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+    resources = workspace.folder / ".port" / "resources"
+    (resources / "actions.json").write_text('[{"identifier": "restart", "title": "Restart"}]')
+    (resources / "scorecards.json").write_text(
+        '[{"blueprint": "service", "data": [{"identifier": "ready", "rules": []}]}]'
+    )
+    (resources / "pages.json").write_text('[{"identifier": "services_page"}]')
+    prepared = prepare(workspace.folder, environ=workspace.environ, overrides={})
+
+    first = await run_once(prepared, client(port), SilentObserver())
+    await run_once(prepared, client(port), SilentObserver())
+
+    assert first.status == "completed"
+    made = {path: [body["identifier"] for body in bodies] for path, bodies in port.defaults.items()}
+    assert made == created
+    assert port.integrations[INTEGRATION]["arePortResourcesInitialized"] is True
+    if failing is not None:
+        assert "could not create the" in caplog.text and "create it in Port by hand" in caplog.text

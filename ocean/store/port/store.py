@@ -168,6 +168,10 @@ class PortAPIStore:
         new = [bp for bp in blueprints if bp.get("identifier") not in existing]
         return await create_in_stages(self._send_blueprint, new)
 
+    async def create_resource(self, path: str, body: dict[str, Any]) -> bool:
+        """POST ``body`` to ``path`` (an action, a scorecard, a page); False: it exists."""
+        return await self._send_blueprint("POST", path, body)
+
     async def _send_blueprint(self, method: str, path: str, body: dict[str, Any]) -> bool:
         try:
             await self._http.call(

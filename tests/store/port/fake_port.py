@@ -102,6 +102,8 @@ class FakePort:
         none); what is POSTed to it (a URL of this host) is recorded in ``log_posts``."""
         self.log_posts: list[Any] = []
         """The body of each call to the log ingest URL."""
+        self.defaults: dict[str, list[Any]] = {}
+        """The bodies of actions, scorecards and pages created, by path."""
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self._slowly if self.latency else self.handle)
@@ -192,9 +194,16 @@ class FakePort:
         if path.endswith("/bulk/entities/delete"):
             dependents = request.url.params.get("delete_dependents", "")
             return self.bulk_delete(parts[1], body["entities"], dependents)
+        return self._noted(method, path, body)
+
+    def _noted(self, method: str, path: str, body: Any) -> httpx.Response:
+        """Calls only noted: acknowledgements, resync states, actions, scorecards, pages."""
         if path == "/actions/runs/ack" and method == "PATCH":
             self.acks.append(body)
             return httpx.Response(200, json={"ok": True})
+        if method == "POST" and _a_default(path.strip("/").split("/")):
+            self.defaults.setdefault(path, []).append(body)
+            return httpx.Response(201, json={"ok": True})
         if path.endswith("/resync-state"):
             self.resync_states.append(body)
             return httpx.Response(200, json={"ok": True, "integration": {"resyncState": body}})
@@ -361,3 +370,10 @@ def _error(status: int, code: str, message: str) -> httpx.Response:
 def _relates(entity: dict[str, Any], target: str) -> bool:
     values = (entity.get("relations") or {}).values()
     return any(target == value or (isinstance(value, list) and target in value) for value in values)
+
+
+def _a_default(parts: list[str]) -> bool:
+    """An action, a scorecard or a page: ``POST`` creates one."""
+    return parts in (["actions"], ["pages"]) or (
+        len(parts) == 3 and parts[0] == "blueprints" and parts[2] == "scorecards"
+    )
