@@ -21,7 +21,7 @@ from ocean.actions.open import actions_of
 from ocean.blueprint_changes import compare
 from ocean.errors import ActionError, ConflictError, OceanError, StoreError
 from ocean.installation import installation_record
-from ocean.store.base import InstallsIntegrations, Owner, Store
+from ocean.store.base import InstallsIntegrations, Owner, RemovesIntegrations, Store
 from ocean.store.blueprint_removal import DeletesBlueprints
 from ocean.store.validation import blueprint_problems
 from ocean.types import EntityKey
@@ -281,6 +281,16 @@ async def clean(store: Store, plan: CleanPlan) -> Cleaned:
         await store.delete_blueprint(identifier)
         cleaned.blueprints.append(identifier)
     return cleaned
+
+
+async def destroy_integration(store: Store, identifier: str) -> bool:
+    """Delete the integration's record (``defaults clean --destroy``); whether it had one."""
+    if not isinstance(store, RemovesIntegrations):
+        raise StoreError(
+            f"the catalog {type(store).__name__} cannot delete integration records; "
+            "delete the integration where it is kept"
+        )
+    return await store.delete_integration(identifier)
 
 
 async def _delete_entities(store: Store, names: list[str]) -> int:

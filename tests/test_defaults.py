@@ -35,6 +35,15 @@ def _synced_once(workspace: Workspace) -> list[str]:
     return catalog
 
 
+async def _record(workspace: Workspace) -> dict[str, Any] | None:
+    """The integration's record in the workspace's catalog."""
+    store = await open_store(str(workspace.catalog))
+    try:
+        return await store.get_integration("my-integration-integration")
+    finally:
+        await store.close()
+
+
 def _edit_blueprints(workspace: Workspace, edit: Any) -> None:
     path = workspace.folder / ".port/resources/blueprints.json"
     blueprints = json.loads(path.read_text())
@@ -121,14 +130,7 @@ def test_dock_creates_the_blueprints_and_keeps_the_mapping(workspace: Workspace)
     assert "created blueprint 'team'" in docked.stdout
     assert set(asyncio.run(_blueprints(workspace))) == {"team", "service"}
 
-    async def record() -> dict[str, Any] | None:
-        store = await open_store(str(workspace.catalog))
-        try:
-            return await store.get_integration("my-integration-integration")
-        finally:
-            await store.close()
-
-    kept = asyncio.run(record())
+    kept = asyncio.run(_record(workspace))
     assert kept is not None
     assert [r["kind"] for r in kept["config"]["resources"]] == ["team", "service"]
 
@@ -326,3 +328,26 @@ async def test_a_start_creates_the_actions_of_actions_json_the_catalog_lacks(
     finally:
         await store.close()
     assert stored == {"restart": "Edited", "page_me": "Page me"}
+
+
+@pytest.mark.parametrize("flags", [["--destroy"], ["-d", "-w"]], ids=["destroy", "short-with-wait"])
+def test_clean_with_destroy_deletes_the_integrations_record_too(
+    workspace: Workspace, flags: list[str]
+) -> None:
+    """As the original's ``defaults clean --destroy`` (``--wait`` accepted: deletions are
+    done when the command returns)."""
+    catalog = _synced_once(workspace)
+    docked = _ocean(workspace, "defaults", "dock", str(workspace.folder), *catalog)
+    assert docked.returncode == 0, docked.stderr  # (the integration's record kept)
+
+    cleaned = _ocean(
+        workspace, "defaults", "clean", str(workspace.folder), *catalog, *flags, stdin="y\n"
+    )
+
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert (
+        "and their 5 entities and the integration 'my-integration-integration'?" in cleaned.stderr
+    )
+    assert "deleted the integration 'my-integration-integration'" in cleaned.stdout
+    assert set(asyncio.run(_blueprints(workspace))) == set()
+    assert asyncio.run(_record(workspace)) is None

@@ -75,37 +75,60 @@ def dock(path: Path, catalog_url: str | None, force: bool) -> None:
     help="Also delete the other blueprints relating to these, with their entities "
     "(without it, clean refuses while any relates to them).",
 )
-def clean(path: Path, catalog_url: str | None, force: bool, with_related: bool) -> None:
+@click.option(
+    "-d",
+    "--destroy",
+    is_flag=True,
+    help="Also delete the integration's record (its mapping and state), as the original's.",
+)
+@click.option(
+    "-w",
+    "--wait",
+    is_flag=True,
+    help="Accepted as the original's: the deletions here are done when the command returns.",
+)
+def clean(
+    path: Path, catalog_url: str | None, force: bool, with_related: bool, destroy: bool,
+    wait: bool,
+) -> None:  # fmt: skip
     """Delete the blueprints of PATH/.port/resources from the catalog, with all their
     entities (asks first, unless --force); refuses, deleting nothing, while other
-    blueprints or entities relate to them."""
+    blueprints or entities relate to them. --destroy deletes the integration's record too."""
     from ocean.defaults import clean as clean_defaults
-    from ocean.defaults import plan_clean
+    from ocean.defaults import destroy_integration, plan_clean
     from ocean.errors import ConflictError
 
     async def work() -> None:
         prepared, store = await _open(path, catalog_url)
+        identifier = prepared.owner.identifier if destroy else None
         try:
             plan = await plan_clean(store, prepared.folder.blueprints, with_related=with_related)
-            if not plan.blueprints:
+            if refusal := plan.refusal():
+                raise ConflictError(refusal)
+            if not plan.blueprints and identifier is None:
                 click.echo(
                     "none of the integration's blueprints is in the catalog: nothing to clean"
                 )
                 return
-            refusal = plan.refusal()
-            if refusal is not None:
-                raise ConflictError(refusal)
-            if not force and not click.confirm(_question(plan), default=False, err=True):
+            if not force and not click.confirm(
+                _question(plan, identifier), default=False, err=True
+            ):
                 raise click.Abort
             cleaned = await clean_defaults(store, plan)
+            click.echo(
+                f"deleted {len(cleaned.blueprints)} blueprints and {cleaned.entities} entities"
+            )
+            if identifier is not None:
+                gone = await destroy_integration(store, identifier)
+                click.echo(f"deleted the integration {identifier!r}" if gone else
+                           f"the integration {identifier!r} has no record: none deleted")  # fmt: skip
         finally:
             await store.close()
-        click.echo(f"deleted {len(cleaned.blueprints)} blueprints and {cleaned.entities} entities")
 
     run(work)
 
 
-def _question(plan: CleanPlan) -> str:
+def _question(plan: CleanPlan, destroyed: str | None) -> str:
     mine = [identifier for identifier in plan.blueprints if identifier not in plan.taken]
     also = (
         f", and also the other blueprints {', '.join(plan.taken)} that relate to them "
@@ -113,7 +136,12 @@ def _question(plan: CleanPlan) -> str:
         if plan.taken
         else ""
     )
-    return f"Delete the blueprints {', '.join(mine)}{also} and their {plan.entities} entities?"
+    record = f" and the integration {destroyed!r}" if destroyed else ""
+    if not plan.blueprints:
+        return f"Delete the integration {destroyed!r} (none of its blueprints is in the catalog)?"
+    return (
+        f"Delete the blueprints {', '.join(mine)}{also} and their {plan.entities} entities{record}?"
+    )
 
 
 async def _open(path: Path, catalog_url: str | None) -> tuple[Sail, Store]:

@@ -406,6 +406,16 @@ class PortAPIStore:
     async def save_integration(self, identifier: str, record: dict[str, Any]) -> None:
         raise PortAPIError("save integration", None, "Port keeps its own integration records")
 
+    async def delete_integration(self, identifier: str) -> bool:
+        """``DELETE /integration/{id}`` (the original's ``defaults clean --destroy``)."""
+        try:
+            await self._http.call("DELETE", f"/integration/{identifier}", idempotent=True)
+        except PortAPIError as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
     async def get_integration(self, identifier: str) -> dict[str, Any] | None:
         try:
             reply = await self._http.call("GET", f"/integration/{identifier}", idempotent=True)

@@ -268,3 +268,21 @@ async def test_the_start_of_a_resync_falls_back_to_this_hosts_clock(
 
     assert before <= started <= now_iso()
     assert (("GET", "/ocean/time") in [(m, p) for m, p, _ in port.calls]) is calls_time
+
+
+async def test_deleting_the_integration_removes_its_record_once(tmp_path: Any) -> None:
+    """``DELETE /v1/integration/{id}`` (``defaults clean --destroy``), against Ocean's own
+    catalog server reached as a Port API: True while it had a record, False after."""
+    from ocean.store.base import RemovesIntegrations
+    from tests.store.port.fake_port import oceans_own_server
+
+    async with oceans_own_server(tmp_path) as (served, transport):
+        owner = Owner("my-integration", "my-integration-integration", "1.0.0")
+        await served.register_integration(owner, changelog_destination=None, config={})
+        assert isinstance(served, RemovesIntegrations)
+        deleted = [await served.delete_integration(owner.identifier) for _ in range(2)]
+        record = await served.get_integration(owner.identifier)
+
+    assert deleted == [True, False]
+    assert record is None
+    assert ("DELETE", "/v1/integration/my-integration-integration") in transport.calls
