@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
 import logging
 import os
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -166,6 +168,26 @@ class Workspace:
             await store.close()
 
 
+def _writable(text: str) -> str:
+    """``text`` with each lone surrogate (a name read with surrogateescape) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A test's report as UTF-8 can carry it: a test whose log holds a lone surrogate (what
+    the log-shipping tests log on purpose) would otherwise stop its pytest-xdist worker,
+    whose channel to the controller sends only text UTF-8 can write."""
+    report = yield
+    report.sections = [(title, _writable(text)) for title, text in report.sections]
+    if report.failed:
+        try:
+            str(report.longrepr).encode("utf-8")
+        except UnicodeEncodeError:
+            report.longrepr = _writable(str(report.longrepr))
+    return report
+
+
 @pytest.fixture(autouse=True)
 def _hidden_values_forgotten() -> Iterator[None]:
     """What a test hides is forgotten after it (``ocean sail`` run in-process hides its
@@ -226,7 +248,49 @@ needs_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="../shared is not beside this checkout"
 )
 
-POSTGRES_URL = os.environ.get("OCEAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+SHARED_POSTGRES_URL = os.environ.get(
+    "OCEAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def _workers_own(url: str) -> str:
+    """``url``, in a pytest-xdist worker naming a database of the worker's own (``test_gw0``,
+    made by :func:`_postgres_database`): advisory locks, and the waits and sessions the
+    tests look for, are the database's, so workers sharing one would see each other's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"{parts.path}_{worker}"))
+
+
+POSTGRES_URL = _workers_own(SHARED_POSTGRES_URL)
+
+
+async def _create_database(url: str) -> None:
+    name = urllib.parse.urlsplit(url).path.lstrip("/")
+    try:
+        connection = await asyncpg.connect(SHARED_POSTGRES_URL)
+    except (OSError, asyncpg.PostgresError):
+        return  # no PostgreSQL: the tests that need it fail as they would
+    try:
+        for _ in range(50):  # another worker's CREATE DATABASE may be copying the template
+            if await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                return
+            with contextlib.suppress(asyncpg.ObjectInUseError, asyncpg.DuplicateDatabaseError):
+                await connection.execute(f'CREATE DATABASE "{name}"')
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_database() -> None:
+    """The worker's own PostgreSQL database (:func:`_workers_own`), made if missing and kept
+    for the next run (each test's schema is dropped after it)."""
+    if POSTGRES_URL != SHARED_POSTGRES_URL:
+        asyncio.run(_create_database(POSTGRES_URL))
 
 
 @pytest.fixture

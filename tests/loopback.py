@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import subprocess
 import time
@@ -18,9 +19,19 @@ T = TypeVar("T")
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port free now, for a server started after. Under pytest-xdist, one of the
+    worker's own share of them (``(port // 2) % workers``, as Linux hands out odd ports
+    first): a port probed free is closed again, and another worker's probe could be handed
+    it before this worker's server binds it."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    with contextlib.ExitStack() as probes:
+        while True:  # a port not the worker's is held open meanwhile, not handed out again
+            probe = probes.enter_context(socket.socket())
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+            if port // 2 % workers == worker:
+                return port
 
 
 @contextlib.asynccontextmanager

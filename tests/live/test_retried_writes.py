@@ -27,13 +27,18 @@ from tests.store.port.fake_port import FakePort
 from tests.store.postgres import connected, until_waiting
 
 _X = {"blueprint": "service", "identifier": "x", "title": "X"}
-_NAME = "ocean-outage-test"
+
+
+def _name(postgres_url: str) -> str:
+    """The application name of the catalog's sessions: its schema's, so that cutting them
+    cuts no other test's (another pytest-xdist worker's)."""
+    return "ocean-outage-" + postgres_url.rsplit("schema=", 1)[1]
 
 
 @pytest.fixture
 async def outage_store(postgres_url: str) -> AsyncIterator[PostgresStore]:
     """A PostgreSQL catalog whose sessions are named, so that the test can cut them."""
-    store = await PostgresStore.open(f"{postgres_url}&application_name={_NAME}")
+    store = await PostgresStore.open(f"{postgres_url}&application_name={_name(postgres_url)}")
     await store.create_blueprints(BLUEPRINTS)
     try:
         yield store
@@ -53,7 +58,7 @@ async def _cut_mid_write(postgres_url: str, start: Callable[[], Awaitable[list[s
             assert not write.done()  # held on the lock (once cut, it may end at once)
             cut = await db.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = $1", _NAME,
+                "WHERE application_name = $1", _name(postgres_url),
             )  # fmt: skip
             assert cut >= 1
     finally:

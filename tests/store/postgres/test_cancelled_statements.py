@@ -11,7 +11,7 @@ import pytest
 from ocean.errors import CatalogUnavailableError
 from ocean.store.postgres.store import PostgresStore
 from tests.conftest import POSTGRES_URL
-from tests.store.postgres import connected, until_waiting
+from tests.store.postgres import OF_THIS_DATABASE, connected, until_waiting
 
 
 async def test_a_statement_the_server_cancels_fails_as_an_outage(postgres_url: str) -> None:
@@ -25,7 +25,8 @@ async def test_a_statement_the_server_cancels_fails_as_an_outage(postgres_url: s
         counting = asyncio.create_task(store.count_entities())  # waits for the lock
         await until_waiting(admin)
         await admin.execute(
-            "SELECT pg_cancel_backend(pid) FROM pg_locks WHERE NOT granted AND pid <> $1",
+            "SELECT pg_cancel_backend(pid) FROM pg_locks WHERE NOT granted AND pid <> $1 "
+            f"AND {OF_THIS_DATABASE}",
             holder.get_server_pid(),
         )
         with pytest.raises(CatalogUnavailableError, match="cancel"):

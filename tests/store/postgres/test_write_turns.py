@@ -35,7 +35,10 @@ async def _holding(blueprint: str) -> AsyncIterator[None]:
 async def _until_a_write_waits_for_a_lock() -> None:
     db = await asyncpg.connect(POSTGRES_URL)
     try:
-        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        query = (
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
         while not await db.fetchval(query):
             await asyncio.sleep(0.01)
     finally:
