@@ -98,13 +98,15 @@ async def add_actions(store: Store, actions: list[dict[str, Any]]) -> list[str]:
     have = {action.get("identifier") for action in await catalog.list_actions()}
     created: list[str] = []
     for action in actions:
-        if action["identifier"] in have:
+        if action.get("identifier") in have:
             continue
         try:
             created.append(str((await catalog.save_action(action, replace=False))["identifier"]))
         except OceanError as error:
+            if isinstance(error, ActionError) and error.status == 409:
+                continue  # made meanwhile (another replica starting): as wanted
             _log.warning("the action %s of actions.json was not created: %s",
-                         action["identifier"], error)  # fmt: skip
+                         action.get("identifier"), error)  # fmt: skip
     return created
 
 

@@ -103,7 +103,7 @@ async def create_extras(store: SetsUpResources, extras: ExtraResources) -> None:
     """Create the folder's actions, scorecards and pages; a failure is logged and the
     rest go on (the original's default setup: they are Port's to fix by hand)."""
     calls = [
-        *(("action", str(action["identifier"]), "/actions", action) for action in extras.actions),
+        *(("action", str(one.get("identifier")), "/actions", one) for one in extras.actions),
         *(
             (
                 "scorecard",
@@ -113,7 +113,7 @@ async def create_extras(store: SetsUpResources, extras: ExtraResources) -> None:
             )
             for blueprint, card in extras.scorecards
         ),  # fmt: skip
-        *(("page", str(page["identifier"]), "/pages", page) for page in extras.pages),
+        *(("page", str(one.get("identifier")), "/pages", one) for one in extras.pages),
     ]
     for kind, name, path, body in calls:
         try:

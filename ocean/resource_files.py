@@ -53,23 +53,28 @@ def read_resource(resources: Path, stem: str) -> tuple[Path, Any] | None:
 
 
 def load_extras(resources: Path) -> ExtraResources:
-    """The folder's actions, scorecards and pages (none where a file is absent)."""
+    """The folder's actions, scorecards and pages (none where a file is absent): lists of
+    objects, as the original's (one Port refuses, lacking an identifier say, is logged
+    when it is created, not refused here: it would stop the start)."""
     return ExtraResources(
-        actions=read_objects(resources, "actions", "actions, each an object with an identifier"),
+        actions=read_objects(resources, "actions", "actions, each an object", identified=False),
         scorecards=_scorecards(resources),
-        pages=read_objects(resources, "pages", "pages, each an object with an identifier"),
+        pages=read_objects(resources, "pages", "pages, each an object", identified=False),
     )
 
 
-def read_objects(resources: Path, stem: str, shape: str) -> list[dict[str, Any]]:
-    """The objects of the file ``stem``, each with an identifier (``shape`` says what they
-    are in the error that refuses others); none where it is absent."""
+def read_objects(
+    resources: Path, stem: str, shape: str, *, identified: bool = True
+) -> list[dict[str, Any]]:
+    """The objects of the file ``stem``, each with an identifier when ``identified``
+    (``shape`` says what they are in the error that refuses others); none where it is
+    absent."""
     read = read_resource(resources, stem)
     if read is None:
         return []
     path, data = read
     if not isinstance(data, list) or not all(
-        isinstance(item, dict) and "identifier" in item for item in data
+        isinstance(item, dict) and ("identifier" in item or not identified) for item in data
     ):
         raise IntegrationLoadError(f"{path} must be a list of {shape}")
     return data

@@ -309,6 +309,7 @@ async def test_a_start_creates_the_actions_of_actions_json_the_catalog_lacks(
     workspace.set_data(services=[services(1)], teams=TEAMS)
     actions = [{"identifier": "restart", "title": "Restart"},
                {"identifier": " ", "title": "refused: an empty identifier"},
+               {"title": "refused: no identifier"},
                {"identifier": "page_me", "title": "Page me"}]  # fmt: skip
     (workspace.folder / ".port" / "resources" / "actions.json").write_text(json.dumps(actions))
     await workspace.sail(catalog)
@@ -351,3 +352,53 @@ def test_clean_with_destroy_deletes_the_integrations_record_too(
     assert "deleted the integration 'my-integration-integration'" in cleaned.stdout
     assert set(asyncio.run(_blueprints(workspace))) == set()
     assert asyncio.run(_record(workspace)) is None
+
+
+async def test_clean_with_destroy_deletes_the_integration_through_a_port_api(
+    workspace: Workspace, tmp_path: Any
+) -> None:
+    """A Port API (Ocean's catalog server reached as one) lacking the integration's
+    blueprints: ``--destroy`` deletes its record with ``DELETE /v1/integration/{id}``.
+    (It failed: the empty clean refused a catalog that cannot delete blueprints.)"""
+    from tests.server.serving import fresh_catalog, served_as_admin
+
+    async with fresh_catalog("sqlite", tmp_path / "served") as catalog:
+        client_id, secret = await catalog.create_credentials("cli")
+        async with served_as_admin(catalog) as (base, admin):
+            record = {"installationId": "my-integration-integration"}
+            assert (await admin.post("/v1/integration", json=record)).is_success
+            command = [sys.executable, "-m", "ocean", "defaults", "clean",
+                       str(workspace.folder), "--catalog", base, "--destroy", "--force"]  # fmt: skip
+            env = os.environ | workspace.environ | {
+                "OCEAN__PORT__CLIENT_ID": client_id, "OCEAN__PORT__CLIENT_SECRET": secret,
+            }  # fmt: skip
+            process = await asyncio.create_subprocess_exec(
+                *command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            out, err = await asyncio.wait_for(process.communicate(), 120)
+            left = await catalog.get_integration("my-integration-integration")  # type: ignore[attr-defined]
+
+    assert process.returncode == 0, err.decode()
+    assert "deleted the integration 'my-integration-integration'" in out.decode()
+    assert left is None
+
+
+async def test_an_action_another_replica_creates_meanwhile_is_not_a_warning(
+    store: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Replicas starting at once on one catalog: an action made by another between the
+    listing and the creation exists, as wanted (it was logged as not created)."""
+    from ocean.actions.open import actions_of
+    from ocean.defaults import add_actions
+
+    catalog = actions_of(store)
+    await catalog.save_action({"identifier": "restart", "title": "Restart"}, replace=False)
+
+    async def listed_before_it(self: Any) -> list[dict[str, Any]]:
+        return []
+
+    monkeypatch.setattr(type(catalog), "list_actions", listed_before_it)
+    created = await add_actions(store, [{"identifier": "restart", "title": "Restart"}])
+
+    assert created == []
+    assert "was not created" not in caplog.text

@@ -41,3 +41,24 @@ async def test_blueprints_a_stopped_setup_made_bare_get_their_relations_and_comp
         got = stored[str(wanted["identifier"])]
         assert {key: got.get(key) for key in wanted} == wanted
     assert record is not None and record["arePortResourcesInitialized"] is True
+
+
+async def test_actions_and_pages_without_an_identifier_are_posted_as_the_originals() -> None:
+    """The original posts them as they are (Port makes a page's identifier up, refuses
+    such an action: logged); the setup does not fail on them."""
+    from typing import Any
+
+    from ocean.port_resources import create_extras
+    from ocean.resource_files import ExtraResources
+
+    posted: list[tuple[str, dict[str, Any]]] = []
+
+    class Port:
+        async def create_resource(self, path: str, body: dict[str, Any]) -> bool:
+            posted.append((path, body))
+            return True
+
+    extras = ExtraResources(actions=[{"title": "A"}], pages=[{"title": "P"}])
+    await create_extras(Port(), extras)  # type: ignore[arg-type]
+
+    assert posted == [("/actions", {"title": "A"}), ("/pages", {"title": "P"})]

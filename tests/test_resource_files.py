@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,6 @@ def test_a_folder_without_them_has_none(tmp_path: Path) -> None:
     ("name", "text", "said"),
     [
         ("actions.json", '{"identifier": "restart"}', "must be a list of actions"),
-        ("actions.json", '[{"title": "no identifier"}]', "must be a list of actions"),
         ("actions.json", "[{", "is not valid"),
         ("pages.yaml", "- just text\n", "must be a list of pages"),
         ("scorecards.json", '[{"blueprint": "service", "data": {}}]', '"blueprint": BLUEPRINT'),
@@ -43,7 +43,6 @@ def test_a_folder_without_them_has_none(tmp_path: Path) -> None:
     ],
     ids=[
         "action-object",
-        "action-without-id",
         "broken-json",
         "page-text",
         "scorecard-data",
@@ -60,3 +59,16 @@ def test_a_file_of_the_wrong_shape_is_refused_naming_it(
         load_extras(tmp_path)
 
     assert said in str(raised.value)
+
+
+def test_actions_and_pages_without_an_identifier_are_read_as_the_originals(
+    tmp_path: Path,
+) -> None:
+    """The original reads them as lists of objects (a page's identifier is optional in
+    Port, which makes one up; an action Port refuses is logged at its creation): refusing
+    them here failed ``ocean sail`` at load."""
+    page = {"title": "Services", "type": "dashboard", "widgets": []}
+    (tmp_path / "pages.json").write_text(json.dumps([page]))
+    (tmp_path / "actions.yml").write_text("- {title: Untitled}\n")
+
+    assert load_extras(tmp_path) == ExtraResources([{"title": "Untitled"}], [], [page])

@@ -114,10 +114,11 @@ def clean(
                 _question(plan, identifier), default=False, err=True
             ):
                 raise click.Abort
-            cleaned = await clean_defaults(store, plan)
-            click.echo(
-                f"deleted {len(cleaned.blueprints)} blueprints and {cleaned.entities} entities"
-            )
+            if plan.blueprints:  # (none: a catalog that cannot delete them may --destroy)
+                cleaned = await clean_defaults(store, plan)
+                click.echo(
+                    f"deleted {len(cleaned.blueprints)} blueprints and {cleaned.entities} entities"
+                )
             if identifier is not None:
                 gone = await destroy_integration(store, identifier)
                 click.echo(f"deleted the integration {identifier!r}" if gone else
