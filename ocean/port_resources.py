@@ -28,6 +28,7 @@ from ocean.errors import OceanError, StoreError
 from ocean.resource_files import ExtraResources
 from ocean.store.base import InstallsIntegrations
 from ocean.store.port.blueprints import STAGES
+from ocean.store.port.http import PortAPIError
 
 _log = logging.getLogger(__name__)
 
@@ -94,9 +95,25 @@ async def _relate(store: SetsUpResources, blueprints: list[dict[str, Any]]) -> s
         for wanted in blueprints:
             have = stored.get(wanted.get("identifier"))
             if have is not None and _absent(keys, wanted, have):
-                absent = functools.partial(_absent, keys, wanted)
-                await store.change_blueprint(str(wanted["identifier"]), absent)
+                await _complete(store, str(wanted["identifier"]), keys, wanted)
     return set(stored)
+
+
+async def _complete(
+    store: SetsUpResources, identifier: str, keys: tuple[str, ...], wanted: dict[str, Any]
+) -> None:
+    """Patch into the blueprint what of ``wanted``'s ``keys`` it lacks. One the catalog
+    refuses (a blueprint made in Port before, whose own property has the name of the
+    folder's mirror, say) is left as it is, with a warning: the original never touches a
+    blueprint that exists, and a refusal would fail every start."""
+    try:
+        await store.change_blueprint(identifier, functools.partial(_absent, keys, wanted))
+    except PortAPIError as error:
+        if error.status is None or not 400 <= error.status < 500:
+            raise
+        _log.warning("the blueprint %s in the catalog was not given the folder's %s (%s); "
+                     "edit it there if the integration needs them",
+                     identifier, "/".join(keys), error)  # fmt: skip
 
 
 async def create_extras(store: SetsUpResources, extras: ExtraResources) -> None:

@@ -281,3 +281,24 @@ async def test_the_first_setup_creates_the_folders_actions_scorecards_and_pages(
     assert port.integrations[INTEGRATION]["arePortResourcesInitialized"] is True
     if failing is not None:
         assert "could not create the" in caplog.text and "create it in Port by hand" in caplog.text
+
+
+async def test_a_blueprint_made_in_port_that_refuses_the_folders_relation_is_left_as_it_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A blueprint Port has from before lacks the folder's relation, and Port refuses the
+    patch (a property of its own in the way, say): the setup goes on, with a warning, as
+    the original never touches a blueprint that exists (a refusal failed every start)."""
+    port = FakePort()
+    port.blueprints["service"] = {"identifier": "service", "title": "Made in Port", "schema": {}}
+    port.failures["PATCH /blueprints/service"] = [(422, {})]
+
+    report = await run_once(_prepared(tmp_path), client(port), SilentObserver())
+
+    assert report.status == "completed"
+    assert port.blueprints["service"]["title"] == "Made in Port"
+    assert "relations" not in port.blueprints["service"]
+    assert port.integrations[INTEGRATION]["arePortResourcesInitialized"] is True
+    assert (
+        "the blueprint service in the catalog was not given the folder's relations" in caplog.text
+    )
