@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ocean.actions.open import actions_of
 from ocean.blueprint_changes import compare
 from ocean.errors import ActionError, ConflictError, OceanError, StoreError
 from ocean.installation import installation_record
@@ -88,6 +87,8 @@ async def add_actions(store: Store, actions: list[dict[str, Any]]) -> list[str]:
     """Create those of the folder's ``actions`` (``.port/resources/actions.json``) the
     embedded catalog lacks; those it has are left as they are (edited, maybe), and one it
     refuses is logged. The identifiers of those created."""
+    from ocean.actions.open import actions_of  # (the actions' modules: httpx, on use)
+
     try:
         catalog = actions_of(store) if actions else None
     except ActionError as error:  # (a catalog keeping none)

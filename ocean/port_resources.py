@@ -28,7 +28,6 @@ from ocean.errors import OceanError, StoreError
 from ocean.resource_files import ExtraResources
 from ocean.store.base import InstallsIntegrations
 from ocean.store.port.blueprints import STAGES
-from ocean.store.port.http import PortAPIError
 
 _log = logging.getLogger(__name__)
 
@@ -106,6 +105,8 @@ async def _complete(
     refuses (a blueprint made in Port before, whose own property has the name of the
     folder's mirror, say) is left as it is, with a warning: the original never touches a
     blueprint that exists, and a refusal would fail every start."""
+    from ocean.store.port.http import PortAPIError  # (httpx: imported with a Port API)
+
     try:
         await store.change_blueprint(identifier, functools.partial(_absent, keys, wanted))
     except PortAPIError as error:
