@@ -160,7 +160,9 @@ class _Resyncs:
     resync to retry while another process holds the integration's lease, and the
     scheduled resyncs (``OCEAN__SCHEDULED_RESYNC_INTERVAL``) beside the messages."""
 
-    start: Callable[[str, Standby | None], Any]
+    start: Callable[[str, Standby | None, Callable[[], None]], Any]
+    """Starts a resync: its trigger, the refused one it retries, and what it calls once it
+    is finishing (its kinds synced, its stale entities deleted)."""
     on_report: Callable[[ResyncReport], None]
     retry_every: float = 10.0
     schedule: Schedule = field(default_factory=lambda: Schedule(None))
@@ -169,6 +171,7 @@ class _Resyncs:
     reason: str = "start"
     standby: Standby | None = None
     retry_at: float = 0.0
+    finishing: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def running(self) -> bool:
@@ -178,11 +181,21 @@ class _Resyncs:
         """Start a resync, cancelling the one running (it records itself aborted); a new
         trigger (no ``standby``) replaces the retry of a refused one. One that ended since
         it was last settled is reported first."""
+        if self.running and self.finishing.is_set():  # (past its deletions: it finishes)
+            await self._finished()
         if self.task is not None and self.task.done():
             self._ended(self.task)
         await self.cancel()
         self.reason, self.standby = reason, standby
-        self.task = asyncio.create_task(self.start(reason, standby))
+        self.finishing = asyncio.Event()
+        self.task = asyncio.create_task(self.start(reason, standby, self.finishing.set))
+
+    async def _finished(self) -> None:
+        """Wait for the running resync, which has synced its kinds and deleted its stale
+        entities: only its ``on_resync_complete`` hooks and its record are left, so a newer
+        trigger (one its hook made, say) starts after it rather than losing its report."""
+        if self.task is not None:
+            await asyncio.wait({self.task})  # (its outcome is settled by _ended)
 
     async def cancel(self) -> None:
         """Cancel the running resync and wait for it to end. One that ends in an error
@@ -279,8 +292,9 @@ async def consume(  # noqa: PLR0913
 ) -> None:
     """Run until ``stop`` is set (``target`` and ``settings`` from :func:`connection`)."""
 
-    def run(reason: str, standby: Standby | None) -> Any:
-        return resync(sail, store, observer, trigger=reason, freshness=freshness, standby=standby)
+    def run(reason: str, standby: Standby | None, finishing: Callable[[], None]) -> Any:
+        return resync(sail, store, observer, trigger=reason, freshness=freshness,
+                      standby=standby, finishing=finishing)  # fmt: skip
 
     consumer = AIOKafkaConsumer(target.topic, **consumer_options(settings, target.group))
     try:

@@ -224,3 +224,30 @@ async def test_the_listener_frees_what_each_resync_left_in_cycles(
                 await asyncio.sleep(0.02)
 
     assert 2 in paced  # a small resync makes no full pass of its own
+
+
+async def test_a_newer_request_lets_a_resync_finishing_its_hooks_complete_then_runs(
+    workspace: Workspace, kafka_broker: str
+) -> None:
+    """A request arriving while the running resync is past its deletions (its
+    ``on_resync_complete`` hook under way) waits for it, as with polling: the first is
+    recorded completed, with its report, and the second runs after it (it was recorded
+    aborted, its report lost)."""
+    mark = workspace.root / "finishing"
+    hook = (f"\n\n@ocean.on_resync_complete()\nasync def _finishing():\n"
+            f"    with open({str(mark)!r}, 'a') as out:\n        out.write('x')\n    await asyncio.sleep(1.5)\n")  # fmt: skip
+    main = workspace.folder / "main.py"
+    main.write_text(main.read_text() + hook)
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    async with consuming(
+        workspace, kafka_broker, OCEAN__EVENT_LISTENER__RESYNC_ON_START="false"
+    ) as running:
+        await running.send(_resync(ME))
+        async with asyncio.timeout(20):
+            while not mark.exists():
+                await asyncio.sleep(0.02)
+        await running.send(_resync(ME))  # the first one's hook still sleeping
+        await running.reports_seen(2)
+
+    assert [(r.trigger, r.status) for r in running.reports] == [("kafka", "completed")] * 2
+    assert [run.status for run in running.runs][-2:] == ["completed", "completed"]
