@@ -172,6 +172,8 @@ class _Resyncs:
     standby: Standby | None = None
     retry_at: float = 0.0
     finishing: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    """The listener's stop: a wait for a finishing resync ends with it (polling's does)."""
 
     @property
     def running(self) -> bool:
@@ -183,6 +185,8 @@ class _Resyncs:
         it was last settled is reported first."""
         if self.running and self.finishing.is_set():  # (past its deletions: it finishes)
             await self._finished()
+            if self.running:  # stopping: the listener cancels it and starts no other
+                return
         if self.task is not None and self.task.done():
             self._ended(self.task)
         await self.cancel()
@@ -194,8 +198,12 @@ class _Resyncs:
         """Wait for the running resync, which has synced its kinds and deleted its stale
         entities: only its ``on_resync_complete`` hooks and its record are left, so a newer
         trigger (one its hook made, say) starts after it rather than losing its report."""
-        if self.task is not None:
-            await asyncio.wait({self.task})  # (its outcome is settled by _ended)
+        if self.task is not None:  # (its outcome is settled by _ended)
+            stopped = asyncio.ensure_future(self.stop.wait())
+            try:
+                await asyncio.wait({self.task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopped.cancel()
 
     async def cancel(self) -> None:
         """Cancel the running resync and wait for it to end. One that ends in an error
@@ -305,7 +313,8 @@ async def consume(  # noqa: PLR0913
             "OCEAN__EVENT_LISTENER__BROKERS and the security settings"
         ) from None
     resyncs = _Resyncs(run, on_report, retry_every=sail.settings.resync_lease_seconds / 3,
-                       schedule=Schedule(sail.settings.scheduled_resync_interval))  # fmt: skip
+                       schedule=Schedule(sail.settings.scheduled_resync_interval),
+                       stop=stop)  # fmt: skip
     try:
         started = await start(sail, store, freshness)  # once, whatever triggers come
         for problem in started.errors:

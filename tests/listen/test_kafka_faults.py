@@ -4,6 +4,7 @@ foreign messages, resyncs standing by or losing their lease."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -162,3 +163,47 @@ async def test_a_resync_replaced_while_the_catalog_fails_to_record_it_leaves_the
     finally:
         await writer.close()
     assert [(r.trigger, r.status) for r in running.reports] == [("kafka", "completed")]
+
+
+async def test_stop_ends_the_listener_while_a_request_waits_for_a_finishing_resync(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that arrived while the resync's ``on_resync_complete`` hook runs waits for
+    it; a stop meanwhile cancels it as polling's does, rather than waiting on the hook."""
+    mark = workspace.root / "finishing"
+    hook = (f"\n\n@ocean.on_resync_complete()\nasync def _finishing():\n"
+            f"    with open({str(mark)!r}, 'a') as out:\n        out.write('x')\n    await asyncio.sleep(60)\n")  # fmt: skip
+    main = workspace.folder / "main.py"
+    main.write_text(main.read_text() + hook)
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    monkeypatch.setattr(FakeConsumer, "made", [])
+    monkeypatch.setattr(kafka, "AIOKafkaConsumer", FakeConsumer)
+    environ = workspace.environ | {
+        "OCEAN__EVENT_LISTENER__TYPE": "KAFKA", "OCEAN__EVENT_LISTENER__ORG_ID": "org",
+        "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED": "false",
+        "OCEAN__EVENT_LISTENER__CONSUMER_POLL_TIMEOUT": "0.05",
+        "OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false",
+    }  # fmt: skip
+    sail = prepare(workspace.folder, environ=environ, overrides={})
+    store = await open_store(str(workspace.catalog))
+    target, options = await kafka.connection(sail.settings.event_listener, sail.owner, store)
+    stop = asyncio.Event()
+    task = asyncio.create_task(kafka.consume(sail, store, SilentObserver(), stop=stop,
+                                             target=target, settings=options))  # fmt: skip
+    try:
+        while not FakeConsumer.made:
+            await asyncio.sleep(0.01)
+        consumer = FakeConsumer.made[-1]
+        consumer.queue.put_nowait(resync_request(sail.owner.identifier))
+        async with asyncio.timeout(20):
+            while not mark.exists():
+                await asyncio.sleep(0.02)
+        consumer.queue.put_nowait(resync_request(sail.owner.identifier))  # hook sleeping
+        await asyncio.sleep(0.3)
+        stop.set()
+        await asyncio.wait_for(asyncio.shield(task), 5)  # it waited the hook's 60 s
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        await store.close()
