@@ -89,12 +89,12 @@ async def add_actions(store: Store, actions: list[dict[str, Any]]) -> list[str]:
     refuses is logged. The identifiers of those created."""
     from ocean.actions.open import actions_of  # (the actions' modules: httpx, on use)
 
+    if not actions:
+        return []
     try:
-        catalog = actions_of(store) if actions else None
+        catalog = actions_of(store)
     except ActionError as error:  # (a catalog keeping none)
         _log.warning("the actions of actions.json were not created: %s", error)
-        return []
-    if catalog is None:
         return []
     have = {action.get("identifier") for action in await catalog.list_actions()}
     created: list[str] = []

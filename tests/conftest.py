@@ -158,6 +158,17 @@ class Workspace:
         finally:
             await store.close()
 
+    def add_finishing_hook(self, seconds: float) -> Path:
+        """An ``on_resync_complete`` hook in main.py that touches the file returned, then
+        sleeps ``seconds`` (a resync past its deletions, held there)."""
+        mark = self.root / "finishing"
+        hook = (f"\n\n@ocean.on_resync_complete()\nasync def _finishing():\n"
+                f"    with open({str(mark)!r}, 'a') as out:\n        out.write('x')\n"
+                f"    await asyncio.sleep({seconds!r})\n")  # fmt: skip
+        main = self.folder / "main.py"
+        main.write_text(main.read_text() + hook)
+        return mark
+
     async def entities(
         self, blueprint: str | None = None, catalog: str | None = None
     ) -> dict[str, Any]:

@@ -55,18 +55,23 @@ async def test_a_renewal_the_catalog_refuses_with_a_lock_timeout_is_tried_again(
     assert "renewing the resync lease of my-integration-integration failed" in caplog.text
 
 
-_RENEWALS_FAIL = """
-CREATE SEQUENCE renewals_failed;
-CREATE FUNCTION renewal_fails() RETURNS trigger LANGUAGE plpgsql AS $$
+def _failing_update(name: str, when: str) -> str:
+    """SQL making updates of ``resync_leases`` fail ``when`` (a DBA's audit trigger)."""
+    return f"""
+CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF nextval('renewals_failed') <= 2 THEN
+    IF {when} THEN
         RAISE EXCEPTION 'the audit of resync_leases failed';
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER renewal_fails BEFORE UPDATE ON resync_leases
-    FOR EACH ROW EXECUTE FUNCTION renewal_fails();
+CREATE TRIGGER {name} BEFORE UPDATE ON resync_leases FOR EACH ROW EXECUTE FUNCTION {name}();
 """
+
+
+_RENEWALS_FAIL = "CREATE SEQUENCE renewals_failed;" + _failing_update(
+    "renewal_fails", "nextval('renewals_failed') <= 2"
+)
 
 
 async def test_a_renewal_failing_with_any_error_of_the_catalog_is_tried_again(
@@ -132,17 +137,7 @@ async def test_a_polling_listener_whose_lease_try_meets_a_lock_timeout_tries_aga
     assert [(report.trigger, report.status) for report in reports] == [("start", "completed")]
 
 
-_RELEASES_FAIL = """
-CREATE FUNCTION release_fails() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.holder IS NULL THEN
-        RAISE EXCEPTION 'the audit of resync_leases failed';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER release_fails BEFORE UPDATE ON resync_leases
-    FOR EACH ROW EXECUTE FUNCTION release_fails();
-"""
+_RELEASES_FAIL = _failing_update("release_fails", "NEW.holder IS NULL")
 
 
 async def test_a_lease_the_catalog_fails_to_give_up_does_not_cost_the_resync_its_report(

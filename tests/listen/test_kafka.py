@@ -233,11 +233,7 @@ async def test_a_newer_request_lets_a_resync_finishing_its_hooks_complete_then_r
     ``on_resync_complete`` hook under way) waits for it, as with polling: the first is
     recorded completed, with its report, and the second runs after it (it was recorded
     aborted, its report lost)."""
-    mark = workspace.root / "finishing"
-    hook = (f"\n\n@ocean.on_resync_complete()\nasync def _finishing():\n"
-            f"    with open({str(mark)!r}, 'a') as out:\n        out.write('x')\n    await asyncio.sleep(1.5)\n")  # fmt: skip
-    main = workspace.folder / "main.py"
-    main.write_text(main.read_text() + hook)
+    mark = workspace.add_finishing_hook(1.5)
     workspace.set_data(services=[services(2)], teams=TEAMS)
     async with consuming(
         workspace, kafka_broker, OCEAN__EVENT_LISTENER__RESYNC_ON_START="false"

@@ -170,11 +170,7 @@ async def test_stop_ends_the_listener_while_a_request_waits_for_a_finishing_resy
 ) -> None:
     """A request that arrived while the resync's ``on_resync_complete`` hook runs waits for
     it; a stop meanwhile cancels it as polling's does, rather than waiting on the hook."""
-    mark = workspace.root / "finishing"
-    hook = (f"\n\n@ocean.on_resync_complete()\nasync def _finishing():\n"
-            f"    with open({str(mark)!r}, 'a') as out:\n        out.write('x')\n    await asyncio.sleep(60)\n")  # fmt: skip
-    main = workspace.folder / "main.py"
-    main.write_text(main.read_text() + hook)
+    mark = workspace.add_finishing_hook(60)
     workspace.set_data(services=[services(1)], teams=TEAMS)
     monkeypatch.setattr(FakeConsumer, "made", [])
     monkeypatch.setattr(kafka, "AIOKafkaConsumer", FakeConsumer)
