@@ -42,7 +42,9 @@ STOP_GRACE = 10.0
 
 @click.command()
 @click.argument("path", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--once", is_flag=True, help="Run one resync, then exit (non-zero if it failed).")
+@click.option(
+    "-O", "--once", is_flag=True, help="Run one resync, then exit (non-zero if it failed)."
+)
 @catalog_option
 @click.option(
     "--report",
@@ -65,10 +67,21 @@ STOP_GRACE = 10.0
     help="Address of the integration's HTTP server (not with --once).",
 )
 @click.option(
+    "-p",
     "--port",
+    type=int,
     default=8000,
+    envvar="APPLICATION__PORT",
     show_default=True,
-    help="Port of the integration's HTTP server (not with --once).",
+    help="Port of the integration's HTTP server (not with --once; default: APPLICATION__PORT).",
+)
+@click.option(
+    "-i",
+    "--initialize-port-resources",
+    type=bool,
+    default=None,
+    help="false: create none of the folder's default resources (default: "
+    "OCEAN__INITIALIZE_PORT_RESOURCES, else true).",
 )
 def sail(  # noqa: PLR0913 (one per option)
     path: Path,
@@ -79,6 +92,7 @@ def sail(  # noqa: PLR0913 (one per option)
     log_level: str | None,
     host: str,
     port: int,
+    initialize_port_resources: bool | None,
 ) -> None:
     """Sync the integration in PATH (default: the current folder) into the catalog.
 
@@ -91,7 +105,14 @@ def sail(  # noqa: PLR0913 (one per option)
     url = chosen_catalog(catalog_url)  # the catalog made ready beside all that follows
     spare = SpareCatalog.start_for(url) or ReadyAhead.start_for(url)
     try:
-        _sail_command(path, once, catalog_url, report_path, quiet, (host, port), spare)
+        overrides: dict[str, Any] = {}
+        if once:
+            overrides["event_listener"] = {"type": "ONCE"}
+        if catalog_url:
+            overrides["catalog"] = {"url": catalog_url}
+        if initialize_port_resources is not None:
+            overrides["initialize_port_resources"] = initialize_port_resources
+        _sail_command(path, overrides, report_path, quiet, (host, port), spare)
     finally:
         if spare is not None:
             spare.close()
@@ -99,19 +120,12 @@ def sail(  # noqa: PLR0913 (one per option)
 
 def _sail_command(
     path: Path,
-    once: bool,
-    catalog_url: str | None,
+    overrides: dict[str, Any],
     report_path: Path | None,
     quiet: bool,
     address: tuple[str, int],
     spare: SpareCatalog | ReadyAhead | None,
 ) -> None:
-
-    overrides: dict[str, Any] = {}
-    if once:
-        overrides["event_listener"] = {"type": "ONCE"}
-    if catalog_url:
-        overrides["catalog"] = {"url": catalog_url}
     render = _renderer(quiet)
     reports: list[ResyncReport] = []
 

@@ -213,14 +213,14 @@ def _lenient(data: dict[str, Any], kind: type[Struct]) -> dict[str, Any]:
     """``data`` as the original's pydantic reads it: a boolean setting spelled as a word
     (``yes``, ``off``) a boolean, a number given for a text setting (config.yaml's
     ``incrementalSyncInterval: 30``) its text, and the spaces around a number's text
-    (a trailing newline) dropped."""
+    (a trailing newline) and its plus sign dropped."""
     fixed = dict(data)
     for info in msgspec.structs.fields(kind):
         value, base = fixed.get(info.name), _plain(info.type)
         if base is bool and isinstance(value, str):
             fixed[info.name] = BOOLEAN_WORDS.get(value.strip().lower(), value)
         elif base in (int, float) and isinstance(value, str):
-            fixed[info.name] = value.strip()
+            fixed[info.name] = value.strip().removeprefix("+")  # int("+50"), as pydantic
         elif base is str and isinstance(value, int | float) and not isinstance(value, bool):
             fixed[info.name] = str(value)
         elif isinstance(value, dict) and isinstance(base, type) and issubclass(base, Struct):

@@ -211,9 +211,7 @@ def _unset(name: str, variable: str | None) -> str:
 
 def _coerce(value: Any, kind: FieldType) -> Any:
     if kind == "integer":
-        if isinstance(value, bool) or not str(value).strip().lstrip("-").isdigit():
-            raise ValueError(f"expected an integer, got {value!r}")
-        return int(value)
+        return _integer(value)
     if kind == "boolean":
         if isinstance(value, bool):
             return value
@@ -230,6 +228,19 @@ def _coerce(value: Any, kind: FieldType) -> Any:
             f"expected text, got {'an object' if isinstance(value, dict) else 'a list'}"
         )
     return str(value)
+
+
+def _integer(value: Any) -> int:
+    """``value`` as the original's pydantic takes an integer (``+50``, `` 7 ``, ``5.0``),
+    where nothing is lost: a fraction (``5.5``, which pydantic cuts to 5) is refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not _INTEGER.fullmatch(str(value).strip()):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return int(value)
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
 def _url(value: Any) -> str:

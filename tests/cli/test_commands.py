@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ocean.cli.main import cli
@@ -168,3 +169,38 @@ def _running(catalog: Path) -> bool:
             )
     except sqlite3.Error:
         return False
+
+
+@pytest.mark.parametrize(
+    ("options", "actions"),
+    [
+        pytest.param([], ["restart"], id="the folder's actions by default"),
+        pytest.param(["-i", "false"], [], id="none with the original's -i false"),
+        pytest.param(["--initialize-port-resources", "true"], ["restart"], id="long form"),
+    ],
+)
+def test_sail_takes_the_originals_short_options(
+    workspace: Workspace, options: list[str], actions: list[str]
+) -> None:
+    """``ocean sail -O -i false``, as the original's Dockerfiles and docs write it."""
+    from ocean.actions.open import actions_of
+
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    resources = workspace.folder / ".port" / "resources"
+    (resources / "actions.json").write_text(json.dumps([{"identifier": "restart"}]))
+
+    code, output = _invoke(
+        workspace, "sail", str(workspace.folder), "-O", "--catalog", str(workspace.catalog),
+        *options,
+    )  # fmt: skip
+
+    assert code == 0, output
+
+    async def listed() -> list[str]:
+        store = await SQLiteStore.open(workspace.catalog)
+        try:
+            return [action["identifier"] for action in await actions_of(store).list_actions()]
+        finally:
+            await store.close()
+
+    assert asyncio.run(listed()) == actions

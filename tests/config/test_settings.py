@@ -195,6 +195,14 @@ def test_a_section_that_is_not_an_object_says_how_to_give_one(
             {}, {"OCEAN__SCHEDULED_RESYNC_INTERVAL": " 5"},
             "scheduled_resync_interval", 5.0, id="optional-float",
         ),
+        pytest.param(
+            {}, {"OCEAN__MAX_CONCURRENT_KINDS": "+3"},
+            "max_concurrent_kinds", 3, id="plus-signed-int",
+        ),
+        pytest.param(
+            {}, {"OCEAN__EVENT_LISTENER__INTERVAL": " +2.5"},
+            "event_listener.interval", 2.5, id="plus-signed-float",
+        ),
     ],
 )  # fmt: skip
 def test_values_are_read_as_the_original_s_pydantic_reads_them(

@@ -310,6 +310,8 @@ def test_an_unknown_key_of_a_field_is_named_with_the_known_ones(
         pytest.param("url", "localhost:8080", "expected a URL such as", id="url-no-scheme"),
         pytest.param("string", {"a": 1}, "expected text, got an object", id="object-as-text"),
         pytest.param("string", ["a", "b"], "expected text, got a list", id="list-as-text"),
+        pytest.param("integer", 5.5, "expected an integer, got 5.5", id="fraction-as-integer"),
+        pytest.param("integer", "+-5", "expected an integer, got '+-5'", id="two-signs"),
     ],
 )
 def test_a_value_the_original_refuses_for_its_type_is_refused_naming_the_field(
@@ -339,3 +341,18 @@ def test_a_url_loses_its_trailing_slash(value: str, expected: str) -> None:
     config = build_integration_config(spec, environ={}, from_file={"target": value})
 
     assert config["target"] == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("+50", 50), (" -7 ", -7), (5.0, 5), ("12", 12), (3, 3)],
+)
+def test_an_integer_field_takes_what_pydantic_takes_without_loss(value: Any, expected: int) -> None:
+    spec = msgspec.convert(
+        {"configurations": [{"name": "target", "type": "integer"}]}, IntegrationSpec
+    )
+
+    config = build_integration_config(spec, environ={}, from_file={"target": value})
+
+    assert config["target"] == expected
+    assert type(config["target"]) is int

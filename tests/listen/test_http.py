@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -114,7 +115,20 @@ def test_port_is_told_where_the_change_log_goes_as_the_original_tells_it(
     assert changelog_destination(EventListenerSettings(**settings)) == destination
 
 
-def test_a_taken_port_is_a_message_before_any_resync(workspace: Workspace) -> None:
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param(lambda port: (["--port", str(port)], {}), id="--port"),
+        pytest.param(lambda port: (["-p", str(port)], {}), id="the original's -p"),
+        pytest.param(lambda port: ([], {"APPLICATION__PORT": str(port)}), id="APPLICATION__PORT"),
+        pytest.param(  # the original lets the variable win: a deliberate difference
+            lambda port: (["--port", str(port)], {"APPLICATION__PORT": "1"}), id="option wins"
+        ),
+    ],
+)
+def test_a_taken_port_is_a_message_before_any_resync(
+    workspace: Workspace, given: Callable[[int], tuple[list[str], dict[str, str]]]
+) -> None:
     """As ``ocean catalog serve`` says it: the sail stops at once, naming the address, and
     syncs nothing (it resynced, then printed uvicorn's traceback)."""
     workspace.set_data(services=[services(2)], teams=TEAMS)
@@ -122,11 +136,12 @@ def test_a_taken_port_is_a_message_before_any_resync(workspace: Workspace) -> No
     taken.bind(("0.0.0.0", 0))
     taken.listen()
     port = taken.getsockname()[1]
+    options, env = given(port)
     command = [sys.executable, "-m", "ocean", "sail", str(workspace.folder),
-               "--catalog", str(workspace.catalog), "--port", str(port)]  # fmt: skip
+               "--catalog", str(workspace.catalog), *options]  # fmt: skip
     try:
-        done = subprocess.run(command, env=os.environ | workspace.environ, capture_output=True,
-                              timeout=60)  # fmt: skip
+        done = subprocess.run(command, env=os.environ | workspace.environ | env,
+                              capture_output=True, timeout=60)  # fmt: skip
     finally:
         taken.close()
 
