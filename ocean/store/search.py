@@ -187,6 +187,11 @@ class Query:
             return self._date_range(value, where)
         if operator in ("in", "notIn", "containsAny") and not isinstance(value, list):
             raise SearchError(f"{where}.value must be a list for {operator}, got {value!r:.60}")
+        if isinstance(value, dict) and ("preset" in value or {"from", "to"} <= value.keys()):
+            raise SearchError(  # (it matched nothing, silently)
+                f"{where}.value {value!r:.60} is a date range: operator {operator!r} compares "
+                "with one value (a date as ISO-8601); for a range use 'between' or 'notBetween'"
+            )
         return value
 
     def _date_range(self, value: Any, where: str) -> tuple[dt.datetime, dt.datetime]:

@@ -318,6 +318,18 @@ async def test_include_and_exclude_project_fields(catalog: Store) -> None:
             "preset ['today'] is not a preset",
             id="preset-list",
         ),
+        pytest.param(
+            _and({"property": "since", "operator": "=", "value": {"preset": "today"}}),
+            "query.rules[0].value {'preset': 'today'} is a date range: operator '=' compares "
+            "with one value (a date as ISO-8601); for a range use 'between'",
+            id="preset-with-equals",
+        ),
+        pytest.param(
+            _and({"property": "$createdAt", "operator": ">",
+                  "value": {"from": "2024-01-01", "to": "2024-02-01"}}),
+            "operator '>' compares with one value",
+            id="range-with-greater",
+        ),
         pytest.param({"rules": []}, "query.combinator is missing", id="shape"),
         pytest.param(
             {"combinator": "and", "rules": "x"},
