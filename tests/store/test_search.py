@@ -325,8 +325,13 @@ async def test_include_and_exclude_project_fields(catalog: Store) -> None:
             id="preset-with-equals",
         ),
         pytest.param(
-            _and({"property": "$createdAt", "operator": ">",
-                  "value": {"from": "2024-01-01", "to": "2024-02-01"}}),
+            _and(
+                {
+                    "property": "$createdAt",
+                    "operator": ">",
+                    "value": {"from": "2024-01-01", "to": "2024-02-01"},
+                }
+            ),
             "operator '>' compares with one value",
             id="range-with-greater",
         ),
