@@ -52,10 +52,12 @@ async def browse_entities(
         return BrowsePage(entities, total, wanted.offset + len(entities) < total)
     definitions = {bp["identifier"]: bp for bp in blueprints}
     compiled = Query(wanted.query, properties=schema_properties(definitions))
-    compiled.bind({rule: await related_keys(db, rule, definitions) for rule in compiled.related})
     extra = DATASOURCES if compiled.uses_datasource else ""
     sql = f"SELECT {_COLUMNS}{extra} FROM entities e WHERE {where} ORDER BY {order}"
-    async with db.transaction():
+    async with db.transaction(isolation="repeatable_read", readonly=True):  # one snapshot
+        compiled.bind(
+            {rule: await related_keys(db, rule, definitions) for rule in compiled.related}
+        )
         return await _checked(db.cursor(sql, *params, prefetch=500), compiled, wanted)
 
 

@@ -20,9 +20,24 @@ async def search(
     blueprints: dict[str, dict[str, Any]],
     projection: tuple[list[str] | None, list[str] | None],
 ) -> list[dict[str, Any]]:
-    """Entities matching ``query``, projected; indexable top-level rules narrow the scan."""
+    """Entities matching ``query``, projected; indexable top-level rules narrow the scan.
+
+    A relatedTo rule's hops (a statement each) and the entities read share one snapshot, so
+    a write landing between them is seen whole or not at all."""
     compiled = Query(query, properties=schema_properties(blueprints))
-    compiled.bind({rule: await related_keys(db, rule, blueprints) for rule in compiled.related})
+    if not compiled.related:
+        return await _matching(db, query, compiled, projection)
+    async with db.transaction(isolation="repeatable_read", readonly=True):
+        compiled.bind({rule: await related_keys(db, rule, blueprints) for rule in compiled.related})
+        return await _matching(db, query, compiled, projection)
+
+
+async def _matching(
+    db: asyncpg.Connection,
+    query: dict[str, Any],
+    compiled: Query,
+    projection: tuple[list[str] | None, list[str] | None],
+) -> list[dict[str, Any]]:
     where, params = prefilter(query)
     extra = DATASOURCES if compiled.uses_datasource else ""
     rows = await db.fetch(
