@@ -5,6 +5,7 @@ in to it."""
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -45,6 +46,16 @@ async def sign_in(client: httpx.AsyncClient, client_id: str, secret: str) -> Non
     body = {"clientId": client_id, "clientSecret": secret}
     token = (await client.post("/v1/auth/access_token", json=body)).json()["accessToken"]
     client.headers["Authorization"] = f"Bearer {token}"
+
+
+async def signed_in_to_ui(client: httpx.AsyncClient, store: KeepsCredentials) -> None:
+    """Sign ``client`` in to the web catalog with a new admin credential (its form's CSRF)."""
+    client_id, secret = await store.create_credentials("ui", role="admin")  # type: ignore[call-arg]
+    form = (await client.get("/ui/login")).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf
+    data = {"csrf": csrf.group(1), "client_id": client_id, "client_secret": secret}
+    assert (await client.post("/ui/login", data=data)).status_code == 303
 
 
 @contextlib.asynccontextmanager

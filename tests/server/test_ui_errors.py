@@ -4,7 +4,6 @@ catalog that cannot be reached: pages with a status, never a plain-text 500."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,21 +13,11 @@ import pytest
 
 from ocean.server.app import create_app
 from ocean.store.base import Owner, Store
-from ocean.store.credentials import KeepsCredentials
 from ocean.store.sqlite.process import CatalogProcess
 from ocean.store.sqlite.store import SQLiteStore
-from tests.server.serving import fresh_catalog
+from tests.server.serving import fresh_catalog, signed_in_to_ui
 
 SVC = {"identifier": "svc", "title": "Svc", "schema": {"properties": {"n": {"type": "number"}}}}
-
-
-async def _signed_in(client: httpx.AsyncClient, store: KeepsCredentials) -> None:
-    client_id, secret = await store.create_credentials("ui", role="admin")  # type: ignore[call-arg]
-    form = (await client.get("/ui/login")).text
-    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
-    assert csrf
-    data = {"csrf": csrf.group(1), "client_id": client_id, "client_secret": secret}
-    assert (await client.post("/ui/login", data=data)).status_code == 303
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,7 +31,7 @@ async def ui(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ht
         await store.upsert_entities(entities, owner=Owner("fake", "f", "1"), merge=False)  # type: ignore[arg-type]
         transport = httpx.ASGITransport(app=create_app(store))
         async with httpx.AsyncClient(transport=transport, base_url="http://ui.test") as client:
-            await _signed_in(client, store)
+            await signed_in_to_ui(client, store)
             yield client
 
 
@@ -81,7 +70,7 @@ async def test_a_catalog_that_cannot_be_reached_is_503_with_retry_after(
         await store.create_blueprints([SVC])
         transport = httpx.ASGITransport(app=create_app(store))
         async with httpx.AsyncClient(transport=transport, base_url="http://ui.test") as client:
-            await _signed_in(client, store)
+            await signed_in_to_ui(client, store)
             os.kill(process.pid, signal.SIGKILL)
             answer = await client.get(path)
     finally:

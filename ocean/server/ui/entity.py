@@ -26,7 +26,7 @@ class EntityPages:
             raise NotFoundError(f"no entity {identifier!r} of blueprint {blueprint_id!r}")
         key = (blueprint_id, identifier)
         outgoing = targets(entity, blueprints[blueprint_id])
-        incoming = await pointing(store, key)
+        incoming = await pointing(store, key, blueprints=blueprints)
         graph = await neighbourhood(store, key, outgoing + incoming, blueprints)
         datasources: list[str] = []
         if isinstance(store, KnowsDatasources):

@@ -46,8 +46,12 @@ def targets(entity: Mapping[str, Any], blueprint: Mapping[str, Any]) -> list[Edg
     return edges
 
 
-async def pointing(store: Store, key: EntityKey, most: int = 200) -> list[Edge]:
-    """The first ``most`` entities relating to ``key`` (a page of them), with the relation."""
+async def pointing(
+    store: Store, key: EntityKey, most: int = 200, blueprints: Mapping[str, Any] | None = None
+) -> list[Edge]:
+    """The first ``most`` entities relating to ``key`` (a page of them), with the relation
+    (with ``blueprints``, only relations whose target is ``key``'s blueprint: an entity may
+    relate to another blueprint's entity of the same identifier too)."""
     found = await paging.pointing(store, key, most)
     by_blueprint: dict[str, list[str]] = {}
     for blueprint, identifier in found:
@@ -56,7 +60,12 @@ async def pointing(store: Store, key: EntityKey, most: int = 200) -> list[Edge]:
     for blueprint, identifiers in sorted(by_blueprint.items()):
         for entity in (await store.get_entities(blueprint, identifiers)).values():
             source = (blueprint, entity["identifier"])
-            edges += [Edge(source, name, key) for name in _naming(entity, key[1])]
+            relations = ((blueprints or {}).get(blueprint) or {}).get("relations") or {}
+            edges += [
+                Edge(source, name, key)
+                for name in _naming(entity, key[1])
+                if blueprints is None or (relations.get(name) or {}).get("target") == key[0]
+            ]
     return edges
 
 
@@ -99,7 +108,7 @@ async def _second(
     """A few of ``node``'s own neighbours not drawn yet."""
     stored = (await store.get_entities(node[0], [node[1]])).get(node[1])
     edges = targets(stored, blueprints.get(node[0]) or {}) if stored else []
-    edges += await pointing(store, node, most=_SECOND)
+    edges += await pointing(store, node, most=_SECOND, blueprints=blueprints)
     found: list[tuple[Edge, EntityKey]] = []
     for edge in edges:
         far = edge.target if edge.source == node else edge.source

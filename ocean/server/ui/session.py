@@ -74,8 +74,10 @@ class Sessions:
         return _same(sent, self.login_csrf(cookie))
 
     def _fresh(self, nonce: str) -> bool:
-        made = nonce.rsplit(".", 1)[-1]
-        return made.isdigit() and 0 <= time.time() - int(made) <= self.lifetime
+        made = nonce.rsplit(".", 1)[-1]  # a cookie's: ASCII digits, a few of them, or stale
+        if not (made.isascii() and made.isdigit() and len(made) <= 20):
+            return False
+        return 0 <= time.time() - int(made) <= self.lifetime
 
     def cookie(self, session: Session) -> str:
         """The cookie value naming ``session``: its id and the id's signature."""

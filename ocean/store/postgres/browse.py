@@ -39,12 +39,12 @@ async def browse_entities(
         params.append(like_pattern(needle))
         where += f" AND e.body LIKE ${len(params)}"
     filters = list(params)
-    order = _order(wanted, params)
+    sorted_by, order = _order(wanted, params)
     if wanted.query is None:
         total = await db.fetchval(f"SELECT count(*) FROM entities e WHERE {where}", *filters)
         count = len(params)
         sql = (
-            f"SELECT {_COLUMNS} FROM entities e WHERE {where} ORDER BY {order} "
+            f"SELECT {_COLUMNS} FROM entities e{sorted_by} WHERE {where} ORDER BY {order} "
             f"LIMIT ${count + 1} OFFSET ${count + 2}"
         )
         rows = await db.fetch(sql, *params, wanted.limit, wanted.offset)
@@ -53,7 +53,7 @@ async def browse_entities(
     definitions = {bp["identifier"]: bp for bp in blueprints}
     compiled = Query(wanted.query, properties=schema_properties(definitions))
     extra = DATASOURCES if compiled.uses_datasource else ""
-    sql = f"SELECT {_COLUMNS}{extra} FROM entities e WHERE {where} ORDER BY {order}"
+    sql = f"SELECT {_COLUMNS}{extra} FROM entities e{sorted_by} WHERE {where} ORDER BY {order}"
     async with db.transaction(isolation="repeatable_read", readonly=True):  # one snapshot
         compiled.bind(
             {rule: await related_keys(db, rule, definitions) for rule in compiled.related}
@@ -61,15 +61,25 @@ async def browse_entities(
         return await _checked(db.cursor(sql, *params, prefetch=500), compiled, wanted)
 
 
-def _order(wanted: Browse, params: list[Any]) -> str:
-    """The ORDER BY clause (its JSON path, if any, added to ``params``)."""
+def _order(wanted: Browse, params: list[Any]) -> tuple[str, str]:
+    """The join reading the value sorted by (its JSON path, if any, added to ``params``) and
+    the ORDER BY clause: as SQLite's ``json_extract`` orders, a missing or ``null`` value
+    last, numbers (and booleans, as 0 and 1) before text, text by code point (``COLLATE
+    "C"``, not the database's collation, which ``jsonb`` compares its strings with)."""
     direction = "DESC" if wanted.descending else "ASC"
     column, keys = sort_path(wanted.sort)
     if not keys:
-        return f"e.{column} {direction}, e.identifier {direction}"
+        return "", f"e.{column} {direction}, e.identifier {direction}"
     params.append(keys)
-    value = f"{_JSONB} #> ${len(params)}::text[]"
-    return f"{value} IS NULL, {value} {direction}, e.identifier {direction}"
+    value = f", LATERAL (SELECT {_JSONB} #> ${len(params)}::text[] AS v) sorted"
+    kind = "jsonb_typeof(sorted.v)"
+    return value, (
+        f"coalesce({kind}, 'null') = 'null', {kind} NOT IN ('number', 'boolean') {direction}, "
+        f"CASE {kind} WHEN 'number' THEN sorted.v::numeric "
+        f"WHEN 'boolean' THEN (sorted.v = 'true'::jsonb)::int END {direction}, "
+        f"(CASE {kind} WHEN 'string' THEN sorted.v #>> '{{}}' ELSE sorted.v::text END) "
+        f'COLLATE "C" {direction}, e.identifier {direction}'
+    )
 
 
 async def _checked(rows: Any, query: Query, wanted: Browse) -> BrowsePage:
@@ -86,7 +96,7 @@ async def _checked(rows: Any, query: Query, wanted: Browse) -> BrowsePage:
             page.append(record.entity)
         else:
             return BrowsePage(page, None, True)
-    return BrowsePage(page, wanted.offset + len(page), False)
+    return BrowsePage(page, skipped + len(page), False)  # (fewer than the offset: all)
 
 
 _POINTING = (

@@ -55,8 +55,9 @@ def _total(
     db: sqlite3.Connection, wanted: Browse, where: str, params: list[Any], shown: int
 ) -> int | None:
     """How many match: counted on the key index, but not for a free text with more than
-    this page (that would read every body a second time)."""
-    if not wanted.text:
+    this page (that would read every body a second time), nor past the last page (the
+    offset says nothing of how many there are: counted)."""
+    if not wanted.text or (shown == 0 and wanted.offset > 0):
         sql = f"SELECT count(*) FROM entities e WHERE {where}"
         return int(db.execute(sql, params).fetchone()[0])
     return None if shown > wanted.limit else wanted.offset + shown
@@ -105,7 +106,7 @@ def _checked(rows: sqlite3.Cursor, query: Query, wanted: Browse) -> BrowsePage:
             page.append(record.entity)
         else:
             return BrowsePage(page, None, True)
-    return BrowsePage(page, wanted.offset + len(page), False)
+    return BrowsePage(page, skipped + len(page), False)  # (fewer than the offset: all)
 
 
 _POINTING = (
