@@ -9,9 +9,13 @@ neither. Checked at every start of the ``ocean`` command, with a few file-system
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import json
 import os
+import shlex
 import sys
+import urllib.parse
 from pathlib import Path
 
 ORIGINAL_ONLY_FILES = ("bootstrap.py", "debug_cli.py", "cli/cli.py", "log/logger_setup.py")
@@ -19,7 +23,7 @@ ORIGINAL_ONLY_FILES = ("bootstrap.py", "debug_cli.py", "cli/cli.py", "log/logger
 
 FIX = (
     "uninstall it (`pip uninstall port-ocean`) and install Ocean again "
-    "(`pip install --force-reinstall ocean-sync`), or keep the original in an environment "
+    "(`pip install --force-reinstall {source}`), or keep the original in an environment "
     "of its own; integrations written for it run on Ocean unchanged"
 )
 
@@ -47,7 +51,8 @@ def warning() -> str | None:
     problems = installation_problems()
     if not problems:
         return None
-    return "warning: " + "; ".join(problems) + ". To fix it, " + FIX + "."
+    fix = FIX.format(source=shlex.quote(ocean_source()))  # a checkout: the index may lack it
+    return "warning: " + "; ".join(problems) + ". To fix it, " + fix + "."
 
 
 def _original_distributions(path: list[str]) -> list[str]:
@@ -82,3 +87,32 @@ def _runs_the_original(script: Path) -> bool:
     except OSError:
         return False
     return "port_ocean.cli" in text and "ocean.cli.main" not in text
+
+
+def ocean_source() -> str:
+    """How to install this Ocean into another environment: its source tree when it runs
+    from one (a checkout, or one it was installed from: ``pip install .``), else the
+    distribution."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file():
+        return str(root)
+    try:
+        recorded = importlib.metadata.distribution("ocean-sync").read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        recorded = None
+    return installed_from(recorded) or "ocean-sync"
+
+
+def installed_from(direct_url: str | None) -> str | None:
+    """The local folder a distribution was installed from, as its ``direct_url.json``
+    (PEP 610) records it, if it still holds a project."""
+    try:
+        url = str(json.loads(direct_url or "{}").get("url", ""))
+    except ValueError:
+        return None
+    folder = (
+        Path(urllib.parse.unquote(urllib.parse.urlparse(url).path))
+        if url.startswith("file:")
+        else None
+    )
+    return str(folder) if folder is not None and (folder / "pyproject.toml").is_file() else None

@@ -80,3 +80,18 @@ def test_every_command_says_so_at_start_up(tmp_path: Path) -> None:
     assert done.stdout.startswith("Ocean version: ")
     assert "warning: the original port-ocean is installed in this environment" in done.stderr
     assert "pip uninstall port-ocean" in done.stderr
+
+
+def test_the_fix_reinstalls_ocean_from_where_it_came(tmp_path: Path) -> None:
+    """Ocean installed from a checkout (`pip install .`, the README's quick start) is
+    reinstalled from it: the package index may not have it."""
+    site = tmp_path / "site-packages"
+    (site / "port_ocean-0.56.2.dist-info").mkdir(parents=True)
+    checkout = Path(__file__).resolve().parents[1]
+    environ = {**os.environ, "PYTHONPATH": f"{checkout}{os.pathsep}{site}"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "ocean", "version"], env=environ, capture_output=True, text=True
+    )
+
+    assert f"pip install --force-reinstall {checkout}`" in done.stderr

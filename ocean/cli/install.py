@@ -3,8 +3,8 @@
 Every integration of the original lists ``port-ocean`` among its dependencies; installing
 them as they are would put the original's ``port_ocean`` package and ``ocean`` command over
 Ocean's. This command reads the integration's ``pyproject.toml`` (Poetry's
-``[tool.poetry.dependencies]``, with its groups on request, or PEP 621's
-``[project.dependencies]``), leaves out ``port-ocean`` and ``python``, pins each
+``[tool.poetry.dependencies]``, or PEP 621's ``[project.dependencies]``; on request
+also Poetry's groups, PEP 621's ``optional-dependencies`` and PEP 735's ``dependency-groups``), leaves out ``port-ocean`` and ``python``, pins each
 dependency to the version ``poetry.lock`` holds when it has one, and installs them with pip
 into a virtual environment beside the integration (``PATH/.venv``, Ocean installed there
 too) or, with ``--here``, into the environment running this command.
@@ -12,19 +12,18 @@ too) or, with ``--here``, into the environment running this command.
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import re
 import shlex
 import subprocess
 import sys
 import tomllib
-import urllib.parse
 import venv
 from pathlib import Path
 from typing import Any
 
 import click
+
+from ocean.install_check import ocean_source
 
 LEFT_OUT = frozenset({"python", "port-ocean"})
 """Never installed: Ocean provides ``port_ocean``, and the interpreter is the venv's."""
@@ -81,11 +80,33 @@ def requirements(folder: Path, *, groups: bool = False) -> list[str]:
         wanted = f"=={pin}" if pin else pep440(str(version))
         direct = _direct(named, spec) if isinstance(spec, dict) else None
         found.append(direct or named + wanted)
-    for line in document.get("project", {}).get("dependencies", []):
-        name = re.split(r"[\s\[<>=!~;]", line, maxsplit=1)[0]
-        if normalized(name) not in LEFT_OUT:
+    project = document.get("project", {})
+    lines = list(project.get("dependencies", []))
+    if groups:  # PEP 621 extras and PEP 735 groups: where `ocean new`'s pytest is
+        for extra in project.get("optional-dependencies", {}).values():
+            lines += extra
+        tables = document.get("dependency-groups", {})
+        for group in tables:
+            lines += _group(tables, group)
+    for line in lines:
+        name = re.split(r"[\s\[<>=!~;@]", line, maxsplit=1)[0]
+        itself = normalized(name) == normalized(str(project.get("name", "")))  # dev = ["x[a]"]
+        if normalized(name) not in LEFT_OUT and not itself and line not in found:
             found.append(line)
     return found
+
+
+def _group(
+    tables: dict[str, list[Any]], name: str, seen: frozenset[str] = frozenset()
+) -> list[str]:
+    """A PEP 735 dependency group's requirements, its ``include-group`` ones included."""
+    lines: list[str] = []
+    for entry in tables.get(name, []) if name not in seen else []:
+        if isinstance(entry, str):
+            lines.append(entry)
+        elif isinstance(entry, dict) and "include-group" in entry:
+            lines += _group(tables, str(entry["include-group"]), seen | {name})
+    return lines
 
 
 def _direct(named: str, spec: dict[str, Any]) -> str | None:
@@ -111,35 +132,6 @@ def _locked(lock: Path) -> dict[str, str]:
     return {normalized(p["name"]): str(p["version"]) for p in packages if "name" in p}
 
 
-def _ocean_source() -> str:
-    """How to install this Ocean into another environment: its source tree when it runs
-    from one (a checkout, or one it was installed from: ``pip install .``), else the
-    distribution."""
-    root = Path(__file__).resolve().parents[2]
-    if (root / "pyproject.toml").is_file():
-        return str(root)
-    try:
-        recorded = importlib.metadata.distribution("ocean-sync").read_text("direct_url.json")
-    except importlib.metadata.PackageNotFoundError:
-        recorded = None
-    return installed_from(recorded) or "ocean-sync"
-
-
-def installed_from(direct_url: str | None) -> str | None:
-    """The local folder a distribution was installed from, as its ``direct_url.json``
-    (PEP 610) records it, if it still holds a project."""
-    try:
-        url = str(json.loads(direct_url or "{}").get("url", ""))
-    except ValueError:
-        return None
-    folder = (
-        Path(urllib.parse.unquote(urllib.parse.urlparse(url).path))
-        if url.startswith("file:")
-        else None
-    )
-    return str(folder) if folder is not None and (folder / "pyproject.toml").is_file() else None
-
-
 def with_ocean(source: str, wanted: list[str]) -> list[str]:
     """The requirements with Ocean's own once, from ``source``: a folder takes the extras
     the integration asks Ocean for (``ocean-sync[postgres]`` -> ``/path[postgres]``); from
@@ -150,6 +142,19 @@ def with_ocean(source: str, wanted: list[str]) -> list[str]:
         return [*(ours or [source]), *others]
     extras = sorted({e.strip() for r in ours for e in _extras(r) if e.strip()})
     return [f"{source}[{','.join(extras)}]" if extras else source, *others]
+
+
+def _refuse_the_original_in(environment: Path) -> None:
+    """Stop before installing Ocean over the original in a ``.venv`` the original's
+    ``make install`` left (Poetry's, in the project): both provide ``port_ocean``."""
+    found = sorted(environment.glob("[lL]ib/**/site-packages/port_ocean-*.dist-info"))
+    if found:
+        raise click.ClickException(
+            f"{environment} holds the original port-ocean ({found[0].name}), which Ocean "
+            f"would be mixed into; remove that environment (`rm -rf {shlex.quote(str(environment))}`) "
+            f"or uninstall it (`{shlex.quote(str(environment / 'bin' / 'pip'))} uninstall port-ocean`), "
+            "then run `ocean install` again"
+        )
 
 
 def _name(requirement: str) -> str:
@@ -164,7 +169,11 @@ def _extras(requirement: str) -> list[str]:
 @click.command("install")
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".")
 @click.option("--here", is_flag=True, help="Install into this environment, not PATH/.venv.")
-@click.option("--with-groups", is_flag=True, help="Also the Poetry groups (tests' tools).")
+@click.option(
+    "--with-groups",
+    is_flag=True,
+    help="Also the tests' tools: Poetry groups, [project.optional-dependencies], [dependency-groups].",
+)
 @click.option("--dry-run", is_flag=True, help="Print the pip command; install nothing.")
 def install(path: Path, here: bool, with_groups: bool, dry_run: bool) -> None:
     """Install the integration at PATH's dependencies, without the original port-ocean."""
@@ -173,7 +182,8 @@ def install(path: Path, here: bool, with_groups: bool, dry_run: bool) -> None:
     wanted = requirements(path, groups=with_groups)
     python = Path(sys.executable) if here else path / ".venv" / "bin" / "python"
     if not here:
-        wanted = with_ocean(_ocean_source(), wanted)
+        wanted = with_ocean(ocean_source(), wanted)
+        _refuse_the_original_in(path / ".venv")
     command = [str(python), "-m", "pip", "install", *wanted]
     if dry_run:
         click.echo(shlex.join(command))  # (quoted: `httpx>=0.27,<1` pasted as it is)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import click
 
 TEMPLATE = Path(__file__).with_name("template")
 SUFFIX = ".tmpl"
-_SLUG = re.compile(r"^[a-z][a-z0-9-]*$")
+_SLUG = re.compile(r"^[a-z](?:[a-z0-9-]*[a-z0-9])?$")  # a valid project name too: no dash last
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,10 @@ def _docstring_text(text: str) -> str:
 
 
 def slug_of(name: str) -> str:
-    """``My API`` -> ``my-api``: the folder's name and the spec's ``type``."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    """``My API`` -> ``my-api``: the folder's name and the spec's ``type`` (accented
+    letters without their accents: ``Café`` -> ``cafe``)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
     return slug if _SLUG.match(slug) else f"integration-{slug}".rstrip("-")
 
 
@@ -66,7 +70,8 @@ def _valid_slug(value: str) -> str:
     """The slug as typed, or a reason to ask again."""
     if not _SLUG.match(value):
         raise click.BadParameter(
-            "use lower-case letters, digits and '-', starting with a letter (e.g. my-api)"
+            "use lower-case letters, digits and '-', starting with a letter and not ending "
+            "with '-' (e.g. my-api)"
         )
     return value
 
@@ -78,22 +83,28 @@ def new(path: Path, no_input: bool) -> None:
     """Scaffold a new integration in PATH/<slug> (PATH defaults to the current folder)."""
     answers = Answers() if no_input else _ask()
     target = path / answers.slug
+    choose = "choose another name or PATH"
+    if no_input:
+        choose = "choose another PATH, or drop --no-input to name it"
     if target.exists() and not target.is_dir():
-        raise click.ClickException(
-            f"{target} already exists and is a file; choose another name or PATH"
-        )
+        raise click.ClickException(f"{target} already exists and is a file; {choose}")
     if target.exists() and any(target.iterdir()):
+        raise click.ClickException(f"{target} already exists and is not empty; {choose}")
+    try:
+        written = write_scaffold(target, answers)
+    except OSError as error:
         raise click.ClickException(
-            f"{target} already exists and is not empty; choose another name or PATH"
-        )
-    for written in write_scaffold(target, answers):
-        click.echo(f"  created {written}")
+            f"could not write {error.filename or target}: {error.strerror or error}; "
+            "choose a PATH you can write to"
+        ) from None
+    for path_written in written:
+        click.echo(f"  created {path_written}")
     click.echo(
         f"\nYour integration is in {target}. Next:\n"
-        f"  cd {target}\n"
+        f"  cd {shlex.quote(str(target))}\n"
         "  ocean sail --once          # sync the sample data into .ocean/catalog.db\n"
         "  ocean catalog entities     # see what it wrote\n"
-        "  python -m pytest           # its tests (a fake API through httpx.MockTransport)\n"
+        "  python -m pytest           # its tests (after `pip install pytest`)\n"
         "Then point it at the real API: OCEAN__INTEGRATION__CONFIG__BASE_URL=https://..."
     )
 
@@ -124,11 +135,11 @@ def write_scaffold(target: Path, answers: Answers) -> list[Path]:
         relative = source.relative_to(TEMPLATE)
         parts = [_dotted(part) for part in relative.parts]
         destination = target.joinpath(*parts).with_name(parts[-1].removesuffix(SUFFIX))
-        text = source.read_text()
+        text = source.read_text(encoding="utf-8")
         for key, value in values.items():
             text = text.replace("{{" + key + "}}", value)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(text)
+        destination.write_text(text, encoding="utf-8")  # a name may be 日本語, whatever the locale
         written.append(destination)
     return written
 

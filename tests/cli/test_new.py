@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +129,7 @@ def test_an_existing_folder_is_never_overwritten(tmp_path: Path) -> None:
 
     assert result.exit_code == 1
     assert "already exists and is not empty" in result.output
+    assert "drop --no-input to name it" in result.output  # ("another name": it asks none)
     assert (tmp_path / "example" / "main.py").read_text() == "# mine\n"
 
 
@@ -200,3 +202,71 @@ def test_names_and_descriptions_with_quotes_or_backslashes_give_valid_modules(
     main, client = (ast.parse((tmp_path / "odd" / m).read_text()) for m in ("main.py", "client.py"))
     assert (ast.get_docstring(main) or "").startswith(f"{name}: {description}\n")
     assert (ast.get_docstring(client) or "").startswith(f"The {name} API over HTTP")
+
+
+def test_install_with_groups_gives_the_scaffold_what_its_tests_need(tmp_path: Path) -> None:
+    """The scaffold lists pytest as a PEP 621 extra: `ocean install . --with-groups` must
+    install it, or `.venv/bin/python -m pytest` says "No module named pytest"."""
+    CliRunner().invoke(cli, ["new", "--no-input", str(tmp_path)])
+    folder = tmp_path / "example"
+
+    printed = CliRunner().invoke(cli, ["install", str(folder), "--with-groups", "--dry-run"])
+
+    assert printed.exit_code == 0, printed.output
+    assert "pytest>=8" in shlex.split(printed.output)
+
+
+def test_a_name_outside_ascii_is_written_whatever_the_locale(tmp_path: Path) -> None:
+    env = _clean_env() | {"LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    env["PYTHONIOENCODING"] = "utf-8"  # the console speaks UTF-8, files the locale (as on Windows)
+    made = subprocess.run(
+        [*OCEAN, "new", str(tmp_path)],
+        input="Café 日本\nkafe\n\n\n",
+        env=env,
+        capture_output=True,
+        encoding="utf-8",
+    )
+
+    assert made.returncode == 0, made.stderr
+    assert "Café 日本" in (tmp_path / "kafe" / "README.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [("Café Ñandú", "cafe-nandu"), ("Señor Jira", "senor-jira"), ("Ölçüm", "olcum")],
+)
+def test_accented_letters_keep_their_place_in_the_slug(name: str, slug: str) -> None:
+    assert slug_of(name) == slug
+
+
+def test_the_next_steps_can_be_pasted_when_the_path_has_a_space(tmp_path: Path) -> None:
+    where = tmp_path / "my work"
+
+    result = CliRunner().invoke(cli, ["new", "--no-input", str(where)])
+
+    assert result.exit_code == 0, result.output
+    step = next(
+        line.strip() for line in result.output.splitlines() if line.strip().startswith("cd ")
+    )
+    assert shlex.split(step) == ["cd", str(where / "example")]
+
+
+def test_a_path_that_cannot_be_written_is_named_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+
+    result = CliRunner().invoke(cli, ["new", "--no-input", str(tmp_path / "a-file" / "sub")])
+
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "could not write" in result.output and "a-file" in result.output
+
+
+def test_a_slug_ending_in_a_dash_is_asked_again(tmp_path: Path) -> None:
+    """`api-` would be pyproject.toml's name, which no packaging tool accepts (PEP 508)."""
+    answers = "\n".join(["Thing", "api-", "api", "", ""]) + "\n"
+    result = CliRunner().invoke(cli, ["new", str(tmp_path)], input=answers)
+
+    assert result.exit_code == 0, result.output
+    assert "use lower-case letters" in result.output
+    assert not (tmp_path / "api-").exists()
+    assert (tmp_path / "api" / "main.py").is_file()

@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 import ocean
-from ocean.cli.install import install, installed_from, pep440, requirements, with_ocean
+from ocean.cli.install import install, pep440, requirements, with_ocean
 from ocean.errors import IntegrationLoadError
 from ocean.folder import import_main
+from ocean.install_check import installed_from
 
 PYPROJECT = """
 [tool.poetry]
@@ -183,3 +184,33 @@ def test_a_git_or_url_dependency_is_installed_from_its_source_not_the_index(
     (tmp_path / "poetry.lock").write_text('[[package]]\nname = "acme-sdk"\nversion = "1.0"\n')
 
     assert requirements(tmp_path) == [expected]
+
+
+def test_with_groups_pep_621_extras_and_pep_735_groups_are_installed_too(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "acme"\ndependencies = ["httpx>=0.27"]\n'
+        '[project.optional-dependencies]\ndev = ["pytest>=8", "acme[extra]", "port-ocean[cli]"]\n'
+        '[dependency-groups]\nlint = ["ruff"]\ntest = ["pytest-httpx", {include-group = "lint"}]\n'
+    )
+
+    assert requirements(tmp_path) == ["httpx>=0.27"]
+    assert requirements(tmp_path, groups=True) == [
+        "httpx>=0.27",
+        "pytest>=8",
+        "ruff",
+        "pytest-httpx",
+    ]
+
+
+def test_a_venv_holding_the_original_is_not_installed_over(tmp_path: Path) -> None:
+    """The original's scaffold keeps Poetry's venv in the project (poetry.toml: in-project):
+    `make install` leaves port-ocean in PATH/.venv, where `ocean install` installs Ocean."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\ndependencies = ["httpx"]\n')
+    site = tmp_path / ".venv" / "lib" / "python3.12" / "site-packages"
+    (site / "port_ocean-0.48.13.dist-info").mkdir(parents=True)
+
+    result = CliRunner().invoke(install, [str(tmp_path), "--dry-run"])
+
+    assert result.exit_code == 1, result.output
+    assert "holds the original port-ocean (port_ocean-0.48.13.dist-info)" in result.output
+    assert "uninstall port-ocean" in result.output
