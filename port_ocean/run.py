@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocean.store.sqlite.spawn import SpareCatalog
 from port_ocean._unsupported import missing
 
 
@@ -17,35 +16,21 @@ def run(
     initialize_port_resources: bool | None = None,
     config_override: dict[str, Any] | None = None,
 ) -> None:
-    """Run one resync of the integration at ``path`` into the catalog (``--once``)."""
-    spare = SpareCatalog.start_for(os.environ.get("OCEAN__CATALOG__URL"))  # beside the rest
-    try:
-        _run(Path(path), config_override or {}, spare)
-    finally:
-        if spare is not None:
-            spare.close()
+    """Run the integration at ``path`` as ``ocean sail PATH`` does, with its listener
+    (POLLING unless the settings or ``config_override`` say otherwise: ONCE resyncs once
+    and returns). As in the original, ``OCEAN__LOG_LEVEL``/``APPLICATION__LOG_LEVEL`` and
+    ``APPLICATION__PORT`` win over ``log_level`` and ``port`` (the only way to change them
+    without editing ``debug.py``); the server listens on 127.0.0.1, as ``ocean sail``."""
+    from ocean.cli.sail import sail_folder
+    from ocean.monitor.logs import ENV_VARIABLES, configure_logging, parse_level
 
-
-def _run(path: Path, overrides: dict[str, Any], spare: SpareCatalog | None) -> None:
-    from ocean.job import SilentObserver
-    from ocean.listen.once import run_once
-    from ocean.process import run_process, tune_interpreter
-    from ocean.sail import prepare
-    from ocean.store.open import open_store
-
-    prepared = prepare(path, environ=os.environ, overrides=overrides)
-
-    async def once() -> None:
-        store = await open_store(
-            prepared.catalog_url, credentials=prepared.credentials, own_process=True, spare=spare
-        )
-        try:
-            await run_once(prepared, store, SilentObserver())
-        finally:
-            await store.close()
-
-    tune_interpreter()
-    run_process(once())
+    overrides = dict(config_override or {})
+    if initialize_port_resources is not None:
+        overrides["initialize_port_resources"] = initialize_port_resources
+    if not any(os.environ.get(variable) for variable in ENV_VARIABLES):
+        configure_logging(parse_level(log_level))
+    port = int(os.environ.get("APPLICATION__PORT") or port)
+    sail_folder(Path(path), overrides, address=("127.0.0.1", port))
 
 
 __getattr__ = missing(__name__)

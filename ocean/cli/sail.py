@@ -102,17 +102,30 @@ def sail(  # noqa: PLR0913 (one per option)
     """
     if log_level is not None:
         configure_logging(parse_level(log_level))
-    url = chosen_catalog(catalog_url)  # the catalog made ready beside all that follows
+    overrides: dict[str, Any] = {}
+    if once:
+        overrides["event_listener"] = {"type": "ONCE"}
+    if catalog_url:
+        overrides["catalog"] = {"url": catalog_url}
+    if initialize_port_resources is not None:
+        overrides["initialize_port_resources"] = initialize_port_resources
+    sail_folder(path, overrides, report_path=report_path, quiet=quiet, address=(host, port))
+
+
+def sail_folder(
+    path: Path,
+    overrides: dict[str, Any],
+    *,
+    report_path: Path | None = None,
+    quiet: bool = False,
+    address: tuple[str, int] = ("127.0.0.1", 8000),
+) -> None:
+    """Run the integration in ``path`` with its listener (``ocean sail``, and the
+    original's ``port_ocean.run``), the settings under ``overrides``."""
+    url = chosen_catalog((overrides.get("catalog") or {}).get("url"))  # made ready beside it
     spare = SpareCatalog.start_for(url) or ReadyAhead.start_for(url)
     try:
-        overrides: dict[str, Any] = {}
-        if once:
-            overrides["event_listener"] = {"type": "ONCE"}
-        if catalog_url:
-            overrides["catalog"] = {"url": catalog_url}
-        if initialize_port_resources is not None:
-            overrides["initialize_port_resources"] = initialize_port_resources
-        _sail_command(path, overrides, report_path, quiet, (host, port), spare)
+        _sail_command(path, overrides, report_path, quiet, address, spare)
     finally:
         if spare is not None:
             spare.close()

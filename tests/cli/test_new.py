@@ -62,6 +62,21 @@ def test_a_new_integration_passes_its_tests_and_syncs(tmp_path: Path) -> None:
     assert (folder / ".ocean" / "catalog.db").is_file()
 
 
+def test_debug_py_runs_the_integration_as_sail_does(tmp_path: Path) -> None:
+    """The original's scaffold has one too: `python debug.py` under an IDE's debugger."""
+    CliRunner().invoke(cli, ["new", "--no-input", str(tmp_path)])
+    folder = tmp_path / "example"
+    env = _clean_env() | {"OCEAN__EVENT_LISTENER__TYPE": "ONCE"}
+
+    ran = subprocess.run(
+        [sys.executable, "debug.py"], cwd=folder, env=env, capture_output=True, text=True
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert "completed" in ran.stdout
+    assert (folder / ".ocean" / "catalog.db").is_file()
+
+
 def test_every_template_file_is_written_without_placeholders_left(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["new", "--no-input", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -74,8 +89,11 @@ def test_every_template_file_is_written_without_placeholders_left(tmp_path: Path
         ".port/resources/blueprints.json",
         ".port/resources/port-app-config.yml",
         ".port/spec.yaml",
+        "CHANGELOG.md",
+        "Makefile",
         "README.md",
         "client.py",
+        "debug.py",
         "main.py",
         "pyproject.toml",
         "sample-data.json",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import jq
 import pytest
 import yaml
@@ -21,6 +23,7 @@ from ocean.live.queue import QueuedEvent
 from ocean.sail import prepare
 from ocean.store.sqlite.store import SQLiteStore
 from tests.conftest import TEAMS, Workspace, needs_shared, services
+from tests.loopback import free_port, reaped, until
 from tests.port_ocean.folders import MAPPING, entities_of, folder_of, plain_folder, sail_once
 
 PEER = Path(__file__).resolve().parents[2].parent / "shared" / "peer"
@@ -461,15 +464,58 @@ async def test_resource_context_sets_the_resource_as_integrations_tests_do() -> 
     assert seen == ("project", 2, config)
 
 
-async def test_run_as_the_originals_debug_py_does_syncs_the_folder(workspace: Workspace) -> None:
+@pytest.mark.parametrize(
+    ("arguments", "env", "actions"),
+    [
+        pytest.param("", {"OCEAN__EVENT_LISTENER__TYPE": "ONCE"}, ["restart"], id="env-once"),
+        pytest.param(
+            ", config_override={'event_listener': {'type': 'ONCE'}}, "
+            "initialize_port_resources=False",
+            {},
+            [],
+            id="override-once-no-resources",
+        ),
+    ],
+)
+async def test_run_as_the_originals_debug_py_does_syncs_the_folder(
+    workspace: Workspace, arguments: str, env: dict[str, str], actions: list[str]
+) -> None:
+    from ocean.actions.open import actions_of
+
     workspace.set_data(services=[services(3)], teams=TEAMS)
-    code = f"from port_ocean.run import run; run({str(workspace.folder)!r})"
-    env = os.environ | workspace.environ | {"OCEAN__CATALOG__URL": str(workspace.catalog)}
+    resources = workspace.folder / ".port" / "resources"
+    (resources / "actions.json").write_text(json.dumps([{"identifier": "restart"}]))
+    code = f"from port_ocean.run import run; run({str(workspace.folder)!r}{arguments})"
+    env = os.environ | workspace.environ | {"OCEAN__CATALOG__URL": str(workspace.catalog)} | env
 
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
     assert sorted(await workspace.entities("service")) == ["svc-0", "svc-1", "svc-2"]
+    store = await SQLiteStore.open(workspace.catalog)
+    try:
+        made = [action["identifier"] for action in await actions_of(store).list_actions()]
+    finally:
+        await store.close()
+    assert made == actions
+
+
+def test_run_keeps_the_integration_running_with_its_listener(workspace: Workspace) -> None:
+    """The original's ``debug.py`` (``run()``) starts the app: POLLING by default, serving
+    on ``APPLICATION__PORT``, until stopped."""
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    port = free_port()
+    code = f"from port_ocean import run; run({str(workspace.folder)!r})"
+    env = os.environ | workspace.environ | {
+        "OCEAN__CATALOG__URL": str(workspace.catalog), "APPLICATION__PORT": str(port),
+    }  # fmt: skip
+    process = subprocess.Popen([sys.executable, "-c", code], env=env)
+    with reaped(process):
+        metrics = f"http://127.0.0.1:{port}/metrics"
+        until(lambda: 'ocean_resync_status{status="completed"} 1.0' in httpx.get(metrics).text)
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) in (0, -signal.SIGTERM, 143)
 
 
 async def test_what_a_test_sets_on_event_belongs_to_that_event_only() -> None:
