@@ -246,3 +246,49 @@ async def test_an_aggregation_port_takes_and_the_catalog_does_not_compute_shows_
     assert patched.status_code == 200, patched.text
     (entity,) = (await api.get("/v1/blueprints/issue/entities")).json()["entities"][:1]
     assert entity["properties"]["agg"] is None
+
+
+async def test_a_search_by_an_aggregation_another_blueprint_stores_a_property_of_matches(
+    api: httpx.AsyncClient,
+) -> None:
+    """Team's aggregation ``stars`` shares its name with service's stored ``stars``: each
+    blueprint's entities match on the values they show."""
+    over = {"property": "stars", "operator": ">", "value": 4}
+    team = {"property": "$blueprint", "operator": "=", "value": "team"}
+    assert [e["identifier"] for e in await _search(api, team, over)] == ["core"]
+    both = await _search(api, over)
+    assert sorted((e["blueprint"], e["identifier"]) for e in both) == [
+        ("service", "b"),
+        ("team", "core"),
+    ]
+    page = await api.post(
+        "/v1/blueprints/team/entities/search",
+        json={"query": {"combinator": "and", "rules": [over]}},
+    )
+    assert [e["identifier"] for e in page.json()["entities"]] == ["core"]
+
+
+@pytest.mark.parametrize(
+    ("malformed", "named"),
+    [
+        ({"relations": "team"}, "relations must be an object"),
+        ({"relations": ["abc"]}, "relations must be an object"),
+        ({"schema": "open"}, "schema must be an object"),
+        ({"schema": {"properties": {"points": "number"}}}, "property 'points' needs a type"),
+    ],
+)
+async def test_a_malformed_blueprint_with_aggregations_is_refused_naming_what_is_wrong(
+    api: httpx.AsyncClient, malformed: dict[str, Any], named: str
+) -> None:
+    """Its aggregations (over itself) are not checked against it: 422, not 500."""
+    aggregations = {"points": _aggregation("other", "sum", "points")}
+    body = {"identifier": "other", "title": "Other", "aggregationProperties": aggregations}
+    created = await api.post("/v1/blueprints", json=body | malformed)
+    assert created.status_code == 422, created.text
+    assert named in created.json()["message"]
+    mine = {"points_sum": _aggregation("library", "sum", "points")}
+    patched = await api.patch(
+        "/v1/blueprints/library", json={"aggregationProperties": mine} | malformed
+    )
+    assert patched.status_code == 422, patched.text
+    assert named in patched.json()["message"]
