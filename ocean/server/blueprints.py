@@ -26,6 +26,7 @@ from ocean.server.reading import Reader
 from ocean.server.responses import JSON, flag
 from ocean.store.base import now_iso
 from ocean.store.blueprint_removal import refuse_deletion
+from ocean.store.validation import blueprint_problems
 from ocean.types import EntityKey
 
 _DELETE_BATCH = 1000
@@ -186,6 +187,8 @@ class BlueprintRoutes:
 def _refuse_aggregations(blueprint: dict[str, Any], blueprints: dict[str, dict[str, Any]]) -> None:
     """:class:`RequestError` (422) naming what of ``blueprint``'s aggregation properties
     their targets cannot answer (what the definitions alone get wrong the store says)."""
+    if blueprint_problems(blueprint, {*blueprints, str(blueprint.get("identifier"))}):
+        return  # (malformed: the store refuses it, naming what is wrong)
     problems = aggregation_target_problems(blueprint, blueprints)
     if problems:
         raise RequestError("blueprint rejected:\n  - " + "\n  - ".join(problems))

@@ -2,9 +2,10 @@
 read shows (the store holds none of them).
 
 Port's search language has no negation above a rule, so a query with each rule naming a
-computed property made true (an empty ``and``) matches a superset of what it matches: the
-store finds those entities, their computed properties are computed, and the query itself
-is run over them. Its rules the store alone can answer (``relatedTo``, ``$datasource``)
+computed property made true (an empty ``and``; where another blueprint stores a property
+of that name, true for the blueprints computing it, the rule kept for the others) matches
+a superset of what it matches: the store finds those entities, their computed properties
+are computed, and the query itself is run over them. Its rules the store alone can answer (``relatedTo``, ``$datasource``)
 are first each turned into the entities they match (one store search each, whatever the
 number of entities)."""
 
@@ -22,10 +23,19 @@ _TRUE: dict[str, Any] = {"combinator": "and", "rules": []}
 
 
 def names(blueprints: dict[str, dict[str, Any]]) -> set[str]:
-    """The computed properties of any blueprint a search may name (those no blueprint
-    stores under the same name)."""
-    computed = {name for bp in blueprints.values() for name in computed_names(bp)}
-    return computed - schema_properties(blueprints)
+    """The computed properties of any blueprint a search may name (a name another
+    blueprint stores too included: that blueprint's entities match on what they store,
+    the computing one's on what it computes)."""
+    return set(_computing(blueprints))
+
+
+def _computing(blueprints: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Each computed property's name, and the blueprints that compute it."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for identifier, blueprint in sorted(blueprints.items()):
+        for name in computed_names(blueprint):
+            found[name].append(identifier)
+    return found
 
 
 def names_computed(query: Any, computed: set[str]) -> bool:
@@ -50,8 +60,18 @@ async def search(
 ) -> tuple[list[Entity], list[Entity]]:
     """The entities matching ``query``, as stored and with their computed properties (in
     the same order)."""
-    computed = names(blueprints)
-    found = await store.search(_replaced(query, lambda rule: _names(rule, computed)))
+    computing, stored = _computing(blueprints), schema_properties(blueprints)
+    computed = set(computing)
+
+    def widened(rule: dict[str, Any]) -> dict[str, Any]:
+        """A rule naming a computed property made true where it is computed (it is
+        matched on the values computed below), kept where a blueprint stores the name."""
+        if rule["property"] not in stored:
+            return _TRUE
+        where = {"property": "$blueprint", "operator": "in", "value": computing[rule["property"]]}
+        return {"combinator": "or", "rules": [rule, where]}
+
+    found = await store.search(_replaced(query, lambda rule: _names(rule, computed), widened))
     candidates = cast(list[Entity], found)
     shown = [
         cast(Entity, {**entity, "properties": dict(entity.get("properties") or {})})

@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from ocean.entity_calls import verdicts
-from ocean.errors import ConflictError
+from ocean.errors import ConflictError, ForbiddenError
 from ocean.server.access import Ownership
 from ocean.server.caller import Caller
 from ocean.server.grouping import GroupedWrites, written
@@ -171,9 +171,16 @@ class WriteGateway:
         in ``blocked`` (an entity related to meanwhile is still kept alone)."""
         checked = None
         if caller.principal is not None:
-            checked = await self.ownership.check_delete(
-                caller.principal, keys, delete_dependents=delete_dependents
-            )
+            try:
+                checked = await self.ownership.check_delete(
+                    caller.principal, keys, delete_dependents=delete_dependents
+                )
+            except ForbiddenError as refusal:  # a refused delete is audited, as a refused upsert
+                failure = f"forbidden: {refusal}"
+                await self._audit(
+                    [_entry(caller, "DELETE", "entity", k, {}, failure) for k in keys]
+                )
+                raise
         if whole and not delete_dependents:
             found = await self.store.dependents(keys, after=now_iso())
             if blocked := kept_in_use(set(keys), found.of):
@@ -233,7 +240,8 @@ class WriteGateway:
         the stored state of those it may write."""
         allowed, refusals = await self._permitted(caller, entities)
         denied = {i: f"forbidden: {why}" for i, why in refusals.items()}
-        before = await self._stored([entities[i] for i in allowed])
+        # (the refused ones' too: their audit entries say whether they were to be updated)
+        before = await self._stored(entities)
         if create_only:
             taken = {i for i in allowed if _key(entities[i]) in before}
             denied |= {i: already_exists(_key(entities[i])) for i in taken}

@@ -11,7 +11,8 @@ fails, as it would have alone. Unless the catalog itself is unavailable
 (:class:`~ocean.errors.CatalogUnavailableError`: its database cannot be reached): no
 request is at fault then, and writing each again would only multiply the load on a
 catalog that is down, so every request of the group, and of the groups after it that
-arrived with it, fails at once with that error (the server answers 503).
+arrived with it, fails at once with that error (the server answers 503); so do the
+requests left when it goes down while a failed group's are written one at a time.
 """
 
 from __future__ import annotations
@@ -69,7 +70,10 @@ class GroupedWrites:
                     results.append(error)
                     continue
                 for request in group:
-                    results += await self._alone(request)
+                    alone = await self._alone(request)
+                    results += alone
+                    if isinstance(alone[0], CatalogUnavailableError):  # down meanwhile
+                        return results + [alone[0]] * (len(requests) - len(results))
         return results
 
     async def _alone(self, request: _Request) -> list[_Result]:

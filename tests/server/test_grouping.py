@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ocean.errors import StoreError
+from ocean.errors import CatalogUnavailableError, StoreError
 from ocean.server.grouping import GroupedWrites
 from ocean.store.base import Owner, WriteOutcome
 from ocean.store.sqlite.store import SQLiteStore
@@ -21,11 +21,13 @@ class _Refusing:
     """The catalog, failing any write that holds an entity named ``boom`` (as a write the
     database refuses fails whole)."""
 
-    def __init__(self, store: SQLiteStore) -> None:
-        self.store, self.writes = store, 0
+    def __init__(self, store: SQLiteStore, *, down_after: int | None = None) -> None:
+        self.store, self.writes, self.down_after = store, 0, down_after
 
     async def upsert_entities(self, entities: list[Entity], **options: Any) -> list[WriteOutcome]:
         self.writes += 1
+        if self.down_after is not None and self.writes > self.down_after:
+            raise CatalogUnavailableError("the catalog's database cannot be reached")
         if any(entity["identifier"] == "boom" for entity in entities):
             raise StoreError("the catalog refused the write")
         return await self.store.upsert_entities(entities, **options)
@@ -73,3 +75,25 @@ async def test_a_group_written_whole_is_written_once(
         await store.close()
 
     assert refusing.writes == 1
+
+
+async def test_a_catalog_going_down_while_a_group_is_written_alone_fails_the_rest_at_once(
+    tmp_path: Path,
+) -> None:
+    """The group fails on one request's entity; the catalog goes down at the first request
+    written alone: the others are not tried against it, one by one."""
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    await store.create_blueprints([{"identifier": "svc", "title": "Svc", "schema": {}}])
+    refusing = _Refusing(store, down_after=1)
+    writes = GroupedWrites(refusing)  # type: ignore[arg-type]
+    requests = [[{"identifier": name, "blueprint": "svc"}] for name in ("a", "boom", "c", "d")]
+    try:
+        answers = await asyncio.gather(
+            *(writes.upsert(r, owner=OWNER, merge=True) for r in requests),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+    finally:
+        await store.close()
+
+    assert refusing.writes == 2  # together, then the first alone
+    assert {type(answer).__name__ for answer in answers} == {"CatalogUnavailableError"}
