@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import socket
 from collections.abc import Awaitable, Callable
@@ -197,7 +198,13 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
 
         configured = settings().live_events.queue_url
         queue = queue_url(configured, resolved(catalog_url))
-        app = create_app(store, queue_of=lambda _integration: queue, feature_flags=flags)
+        days = settings().catalog.audit_retention_days
+        app = create_app(
+            store,
+            queue_of=lambda _integration: queue,
+            feature_flags=flags,
+            audit_retention=dt.timedelta(days=days) if days else None,
+        )
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_proxied(proxies)))
         await warn_migrated(store)
         listening = _bound(host, port)

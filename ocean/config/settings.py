@@ -86,6 +86,9 @@ class CatalogSettings(_Section):
     answer them (``GET /v1/organization``, ``get_organization_feature_flags()``), a JSON
     array: ``OCEAN__CATALOG__FEATURE_FLAGS='["AWS_V3_LIVE_EVENTS_ENABLED"]'``; default none.
     Port answers its own."""
+    audit_retention_days: Annotated[float, Meta(ge=0)] = 90
+    """How long ``ocean catalog serve`` keeps its audit log's entries, in days (older ones
+    are deleted within the hour); 0 keeps them all."""
 
 
 class LiveEventsSettings(_Section):

@@ -7,6 +7,7 @@ the token route needs a valid bearer token. Writes record the caller's User-Agen
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import logging
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ from ocean.errors import (
 )
 from ocean.server.access import Authenticated
 from ocean.server.actions import ActionRoutes
-from ocean.server.audit import AuditRoutes
+from ocean.server.audit import AuditLog, AuditRoutes
 from ocean.server.auth import Tokens
 from ocean.server.blueprints import BlueprintRoutes
 from ocean.server.bodies import (
@@ -82,12 +83,14 @@ def create_app(
     queue_of: Callable[[str], str] | None = None,
     *,
     feature_flags: Sequence[str] = (),
+    audit_retention: dt.timedelta | None = None,
 ) -> Starlette:
     """The ASGI app over ``store``; ``gate`` issues and checks its tokens (its own limits
     of failed token requests; see :mod:`ocean.server.login`); see :func:`_middleware`.
-    ``GET /v1/organization`` answers ``feature_flags``."""
+    ``GET /v1/organization`` answers ``feature_flags``; the audit log's entries older than
+    ``audit_retention`` are deleted (:class:`AuditLog`; None keeps them all)."""
     gate = gate or TokenGate(tokens)
-    routes = _Routes(store, gate, feature_flags)
+    routes = _Routes(store, gate, feature_flags, AuditLog(store, audit_retention))
     integrations = routes.integrations
 
     async def published(_: Request) -> Response:
@@ -169,10 +172,12 @@ _MOST_OWNED = 100_000
 
 
 class _Routes:
-    def __init__(self, store: Store, gate: TokenGate, feature_flags: Sequence[str]) -> None:
+    def __init__(
+        self, store: Store, gate: TokenGate, feature_flags: Sequence[str], audit: AuditLog
+    ) -> None:
         self.store, self.gate, self.tokens = store, gate, gate.tokens
         self.callers = Callers(gate.tokens)
-        self.gateway = WriteGateway(store)
+        self.gateway = WriteGateway(store, audit)
         self.integrations = Integrations(store, feature_flags)
         self.reader = reader = Reader(store)
         self.blueprint_routes = BlueprintRoutes(reader, self.gateway, self.callers)

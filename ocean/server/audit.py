@@ -4,6 +4,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -14,6 +20,7 @@ from ocean.store.audit import (
     ACTIONS,
     RESOURCES,
     STATUSES,
+    AuditEntry,
     AuditFilter,
     KeepsAudit,
     audit_moment,
@@ -32,6 +39,50 @@ _FIELDS = (
     "message",
     "additionalData",
 )
+
+
+_log = logging.getLogger(__name__)
+
+PRUNE_EVERY = 3600.0
+"""Seconds between two prunings of the log's expired entries (the first at the first write)."""
+PRUNE_BATCH = 10_000
+"""The most entries one pruning transaction deletes (a long backlog goes in several)."""
+
+
+class AuditLog:
+    """Where the server's writes are logged: ``store``'s audit log, when it keeps one. With
+    a ``retention``, the entries older than that are deleted beside the writes, in the
+    background, at most once every :data:`PRUNE_EVERY` seconds."""
+
+    def __init__(
+        self,
+        store: Store,
+        retention: dt.timedelta | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store if isinstance(store, KeepsAudit) else None
+        self._retention, self._clock = retention, clock
+        self._next_pruning = clock()
+        self._pruning: asyncio.Task[None] | None = None
+
+    async def record(self, entries: list[AuditEntry]) -> None:
+        if self._store is None or not entries:
+            return
+        await self._store.record_audit(entries)
+        if self._retention is not None and self._clock() >= self._next_pruning:
+            if self._pruning is None or self._pruning.done():
+                self._next_pruning = self._clock() + PRUNE_EVERY
+                self._pruning = asyncio.create_task(self._prune(self._store, self._retention))
+
+    @staticmethod
+    async def _prune(store: KeepsAudit, retention: dt.timedelta) -> None:
+        before = audit_moment((dt.datetime.now(dt.UTC) - retention).isoformat(), "before")
+        try:
+            while await store.prune_audit(before, PRUNE_BATCH) == PRUNE_BATCH:
+                await asyncio.sleep(0)  # (the writes between two batches go on)
+        except Exception as error:  # tried again at the next pruning
+            _log.warning("the audit log's entries older than %s were not all deleted: %s; "
+                         "tried again in an hour", retention, error)  # fmt: skip
 
 
 class AuditRoutes:

@@ -19,9 +19,10 @@ from typing import Any
 from ocean.entity_calls import verdicts
 from ocean.errors import ConflictError, ForbiddenError
 from ocean.server.access import Ownership
+from ocean.server.audit import AuditLog
 from ocean.server.caller import Caller
 from ocean.server.grouping import GroupedWrites, written
-from ocean.store.audit import AuditEntry, KeepsAudit, diff_summary
+from ocean.store.audit import AuditEntry, diff_summary
 from ocean.store.base import (
     CreatesOnly,
     DeleteResult,
@@ -44,8 +45,9 @@ _STAMPS = ("createdAt", "updatedAt", "createdBy", "updatedBy")
 
 
 class WriteGateway:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, audit: AuditLog | None = None) -> None:
         self.store = store
+        self.audit = audit or AuditLog(store)
         self._grouped = GroupedWrites(store)
         self.ownership = Ownership(store)
 
@@ -269,9 +271,7 @@ class WriteGateway:
         return found
 
     async def _audit(self, entries: list[AuditEntry | None]) -> None:
-        kept = [entry for entry in entries if entry is not None]
-        if kept and isinstance(self.store, KeepsAudit):
-            await self.store.record_audit(kept)
+        await self.audit.record([entry for entry in entries if entry is not None])
 
 
 def _with_refused(

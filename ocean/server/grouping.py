@@ -66,14 +66,18 @@ class GroupedWrites:
             except CatalogUnavailableError as error:  # no request at fault: none is retried
                 return results + [error] * (len(requests) - len(results))
             except Exception as error:  # (rolled back: nothing of the group was written)
-                if len(group) == 1:
-                    results.append(error)
-                    continue
-                for request in group:
-                    alone = await self._alone(request)
-                    results += alone
-                    if isinstance(alone[0], CatalogUnavailableError):  # down meanwhile
-                        return results + [alone[0]] * (len(requests) - len(results))
+                results += [error] if len(group) == 1 else await self._each_alone(group)
+            if results and isinstance(down := results[-1], CatalogUnavailableError):
+                return results + [down] * (len(requests) - len(results))  # down meanwhile
+        return results
+
+    async def _each_alone(self, group: list[_Request]) -> list[_Result]:
+        """The group's requests written one at a time, until the catalog is found down."""
+        results: list[_Result] = []
+        for request in group:
+            results += await self._alone(request)
+            if isinstance(results[-1], CatalogUnavailableError):
+                break
         return results
 
     async def _alone(self, request: _Request) -> list[_Result]:

@@ -187,6 +187,11 @@ class KeepsAudit(Protocol):
         """The entries ``wanted`` selects, newest first, at most ``wanted.limit``."""
         ...
 
+    async def prune_audit(self, before: str, most: int) -> int:
+        """Delete at most ``most`` of the entries stamped before ``before`` (an
+        :func:`audit_moment`), the oldest first, in one transaction; how many."""
+        ...
+
 
 def diff_summary(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
     """What a write changed, as dot-paths: ``{"added": [...], "removed": [...],

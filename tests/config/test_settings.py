@@ -196,6 +196,13 @@ def test_a_section_that_is_not_an_object_says_how_to_give_one(
             "scheduled_resync_interval", 5.0, id="optional-float",
         ),
         pytest.param(
+            {}, {"OCEAN__CATALOG__AUDIT_RETENTION_DAYS": "7"},
+            "catalog.audit_retention_days", 7.0, id="audit-retention",
+        ),
+        pytest.param(
+            {}, {}, "catalog.audit_retention_days", 90, id="audit-retention-default",
+        ),
+        pytest.param(
             {}, {"OCEAN__MAX_CONCURRENT_KINDS": "+3"},
             "max_concurrent_kinds", 3, id="plus-signed-int",
         ),

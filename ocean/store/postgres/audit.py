@@ -35,6 +35,17 @@ async def query(pool: asyncpg.Pool, wanted: AuditFilter) -> list[AuditEntry]:
     return [entry_of(tuple(row), orjson.loads) for row in rows]
 
 
+async def prune(pool: asyncpg.Pool, before: str, most: int) -> int:
+    """Delete at most ``most`` entries stamped before ``before``, the oldest first."""
+    status = await pool.execute(
+        "DELETE FROM audit_log WHERE seq IN "
+        "(SELECT seq FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)",
+        before,
+        most,
+    )
+    return int(status.split()[-1])
+
+
 async def delete_blueprint(pool: asyncpg.Pool, identifier: str) -> None:
     """Delete a blueprint that has no entities and that no other blueprint relates to."""
     async with pool.acquire() as db, db.transaction():

@@ -410,6 +410,9 @@ class PostgresStore:
     async def audit_log(self, wanted: AuditFilter) -> list[AuditEntry]:
         return await audit.query(self._pool, wanted)
 
+    async def prune_audit(self, before: str, most: int) -> int:
+        return await audit.prune(self._pool, before, most)
+
     async def delete_blueprint(self, identifier: str) -> None:
         await audit.delete_blueprint(self._pool, identifier)
         self._known.forget()

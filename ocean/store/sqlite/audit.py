@@ -35,6 +35,15 @@ def query(catalog: SQLiteCatalog, wanted: AuditFilter) -> list[AuditEntry]:
     return catalog.in_transaction(read)
 
 
+def prune(catalog: SQLiteCatalog, before: str, most: int) -> int:
+    """Delete at most ``most`` entries stamped before ``before``, the oldest first."""
+    sql = (
+        "DELETE FROM audit_log WHERE seq IN "
+        "(SELECT seq FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)"
+    )
+    return catalog.in_transaction(lambda db: db.execute(sql, (before, most)).rowcount)
+
+
 def delete_blueprint(catalog: SQLiteCatalog, identifier: str) -> None:
     """Delete a blueprint that has no entities and that no other blueprint relates to."""
 

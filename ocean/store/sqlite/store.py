@@ -382,6 +382,9 @@ class SQLiteStore:
     async def audit_log(self, wanted: AuditFilter) -> list[AuditEntry]:
         return await self._call(audit.query, wanted)
 
+    async def prune_audit(self, before: str, most: int) -> int:
+        return await self._call(audit.prune, before, most)
+
     async def delete_blueprint(self, identifier: str) -> None:
         self._forget_rules()
         await self._call(audit.delete_blueprint, identifier)
