@@ -116,8 +116,12 @@ class EventQueue(Protocol):
         """The event failed for good: move it to the dead-letter list."""
         ...
 
-    async def dead(self) -> list[QueuedEvent]:
-        """The dead-letter list, oldest first."""
+    async def dead(self, most: int | None = None) -> list[QueuedEvent]:
+        """The dead-letter list, oldest first (the ``most`` oldest when given)."""
+        ...
+
+    async def dead_count(self) -> int:
+        """How many events the dead-letter list holds."""
         ...
 
     async def revive(self, ids: list[str] | None = None) -> int:

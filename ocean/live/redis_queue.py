@@ -430,9 +430,12 @@ class RedisEventQueue:
         await self._finishes.submit((self._key_list(event.key), args))
         self._handed.discard(event.id)
 
-    async def dead(self) -> list[QueuedEvent]:
-        entries: Any = await self._call(lambda: self._redis.xrange(self._dead))
+    async def dead(self, most: int | None = None) -> list[QueuedEvent]:
+        entries: Any = await self._call(lambda: self._redis.xrange(self._dead, count=most))
         return [_event(_text(stream_id), fields) for stream_id, fields in entries]
+
+    async def dead_count(self) -> int:
+        return int(await self._call(lambda: self._redis.xlen(self._dead)))
 
     async def revive(self, ids: list[str] | None = None) -> int:
         revived = 0

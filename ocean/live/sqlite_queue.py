@@ -326,14 +326,20 @@ class SQLiteEventQueue:
             )
             self._db.execute("DELETE FROM live_events WHERE seq = ?", (seq,))
 
-    async def dead(self) -> list[QueuedEvent]:
+    async def dead(self, most: int | None = None) -> list[QueuedEvent]:
         rows = await self._run(
             lambda: self._db.execute(
-                f"SELECT {_DEAD} FROM live_events_dead WHERE integration = ? ORDER BY seq",
-                (self._integration,),
+                f"SELECT {_DEAD} FROM live_events_dead WHERE integration = ? ORDER BY seq LIMIT ?",
+                (self._integration, -1 if most is None else most),
             ).fetchall()
         )
         return [_event(row) for row in rows]
+
+    async def dead_count(self) -> int:
+        sql = "SELECT count(*) FROM live_events_dead WHERE integration = ?"
+        return int(
+            await self._run(lambda: self._db.execute(sql, (self._integration,)).fetchone()[0])
+        )
 
     async def revive(self, ids: list[str] | None = None) -> int:
         revived = await self._run(self._revive, ids)

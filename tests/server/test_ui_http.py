@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+import ocean.server.ui.runs as ui_runs
+from ocean.live.open import open_queue
 from ocean.server.app import create_app
 from ocean.store.sqlite.store import SQLiteStore
 from tests.server.ui_catalog import Credentials, seed
@@ -109,6 +111,26 @@ async def test_admin_resyncs_and_retries(served: Served) -> None:
     answer = await served.client.post("/ui/integrations/fake-ui/retry", data={"csrf": csrf})
     page = await served.client.get(answer.headers["location"])
     assert "1 event(s) queued again" in page.text and "No dead letters" in page.text
+
+
+async def test_the_page_shows_the_oldest_dead_letters_and_counts_them_all(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ui_runs, "_DEAD_SHOWN", 2)
+    queue = await open_queue(served.credentials.queue, "fake-ui")
+    try:
+        for number in range(3):
+            await queue.put("/webhook", {"n": number}, {}, None)
+        for taken in await queue.take(3, timeout=1):
+            await queue.bury(taken, "mapping failed")
+    finally:
+        await queue.close()
+    await sign_in(served.client, served.credentials.admin)
+
+    page = (await served.client.get("/ui/integrations/fake-ui")).text
+
+    assert page.count('aria-label="Retry event') == 2
+    assert "The oldest 2 of 4 dead letters" in page and "Retry all 4" in page
 
 
 async def test_entity_table_sorts_pages_and_filters(served: Served) -> None:

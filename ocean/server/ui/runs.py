@@ -22,6 +22,7 @@ from ocean.store.catalog_url import sqlite_path
 from ocean.store.writes import dumps
 
 _RUNS = 500
+_DEAD_SHOWN = 100
 
 
 @dataclass
@@ -32,6 +33,8 @@ class DeadLetters:
     url: str | None
     events: list[QueuedEvent] = field(default_factory=list)
     problem: str | None = None
+    total: int = 0
+    """How many there are (the page shows the oldest :data:`_DEAD_SHOWN`)."""
 
 
 class RunPages:
@@ -99,7 +102,8 @@ class RunPages:
         try:
             queue = await open_queue(url, identifier)
             try:
-                return DeadLetters(shown, await queue.dead())
+                events = await queue.dead(_DEAD_SHOWN)
+                return DeadLetters(shown, events, total=await queue.dead_count())
             finally:
                 await queue.close()
         except Exception as problem:  # redis, a locked file, a bad URL: shown, not raised
