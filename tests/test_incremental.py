@@ -177,7 +177,17 @@ async def test_a_full_resync_after_incremental_runs_still_deletes_what_is_gone(
 
 @pytest.mark.parametrize(
     ("text", "minutes"),
-    [("15", 15), ("15m", 15), ("1h", 60), ("2d", 2880), (" 30M ", 30), ("0", None), ("soon", None)],
+    [
+        ("15", 15),
+        ("15m", 15),
+        ("1h", 60),
+        ("2d", 2880),
+        (" 30M ", 30),
+        ("", 15),
+        (" ", 15),
+        ("0", None),
+        ("soon", None),
+    ],  # fmt: skip
 )
 def test_the_incremental_interval_reads_as_the_original_writes_it(
     text: str, minutes: int | None

@@ -45,7 +45,7 @@ class IntegrationSettings(_Section):
 
     def incremental_minutes(self) -> int:
         """:attr:`incremental_sync_interval` in minutes."""
-        text = str(self.incremental_sync_interval).strip().lower()
+        text = str(self.incremental_sync_interval).strip().lower() or "15"  # (an unset Helm value)
         unit = {"m": 1, "h": 60, "d": 1440}.get(text[-1:], 0)
         number = text[:-1] if unit else text
         if not number.isdigit() or int(number) < 1:
