@@ -3,15 +3,19 @@ same first ones as all of them sorted, itself excluded and each dependent once."
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from ocean.server.app import create_app
 from ocean.server.ui.graph import pointing as pointing_edges
 from ocean.store.base import Owner, Store
 from ocean.store.paging import pointing
-from tests.server.serving import fresh_catalog
+from tests import loopback
+from tests.server.serving import fresh_catalog, signed_in_to_ui
 
 OFFICE = {
     "identifier": "office",
@@ -81,3 +85,20 @@ async def test_a_hub_s_page_lists_its_first_dependents_with_their_relations(stor
         (("person", "p0001"), "office"),
         (("person", "p0001"), "visits"),
     ]
+
+
+@pytest.mark.parametrize(("office", "more"), [("hq", True), ("small", False)])
+async def test_a_hub_s_page_says_more_relate_to_it_than_it_lists(
+    store: Store, office: str, more: bool
+) -> None:
+    """hq has 301 dependents, small 150: the page lists 200 at most, and says so."""
+    async with (
+        loopback.served(create_app(store)) as base,
+        httpx.AsyncClient(base_url=base) as browser,
+    ):
+        await signed_in_to_ui(browser, store)  # type: ignore[arg-type]
+        page = (await browser.get(f"/ui/entities/office/{office}")).text
+
+    listed = page.split('<ul id="incoming">')[1].split("</ul>")[0]
+    assert ("more relate to it" in listed) is more
+    assert len(set(re.findall(r'href="/ui/entities/[^"]+"', listed))) == (200 if more else 150)

@@ -8,9 +8,19 @@ from starlette.responses import Response
 
 from ocean.errors import NotFoundError
 from ocean.server.ui.core import Ui, Viewer
-from ocean.server.ui.graph import neighbourhood, pointing, targets
+from ocean.server.ui.graph import Edge, neighbourhood, pointing, targets
 from ocean.store.audit import AuditFilter, KeepsAudit
 from ocean.store.ownership import KnowsDatasources, integration_of
+
+_INCOMING = 200
+"""The most entities relating to one its page lists."""
+
+
+def _first(edges: list[Edge]) -> tuple[list[Edge], bool]:
+    """The edges of the first :data:`_INCOMING` entities, and whether there are more."""
+    sources = list(dict.fromkeys(edge.source for edge in edges))
+    kept = set(sources[:_INCOMING])
+    return [edge for edge in edges if edge.source in kept], len(sources) > _INCOMING
 
 
 class EntityPages:
@@ -26,7 +36,7 @@ class EntityPages:
             raise NotFoundError(f"no entity {identifier!r} of blueprint {blueprint_id!r}")
         key = (blueprint_id, identifier)
         outgoing = targets(entity, blueprints[blueprint_id])
-        incoming = await pointing(store, key, blueprints=blueprints)
+        incoming, more = _first(await pointing(store, key, _INCOMING + 1, blueprints))
         graph = await neighbourhood(store, key, outgoing + incoming, blueprints)
         datasources: list[str] = []
         if isinstance(store, KnowsDatasources):
@@ -39,6 +49,7 @@ class EntityPages:
         schema = (blueprints[blueprint_id].get("schema") or {}).get("properties") or {}
         return self.ui.render(
             request, "entity.html", viewer=viewer, entity=entity, bp=blueprints[blueprint_id],
-            schema=schema, outgoing=outgoing, incoming=incoming, graph=graph, owners=owners,
+            schema=schema, outgoing=outgoing, incoming=incoming, more_incoming=more, graph=graph,
+            owners=owners,
             history=history, title=entity.get("title") or identifier,
         )  # fmt: skip
