@@ -13,11 +13,13 @@ appended after the write, in a transaction of their own.
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ocean.entity_calls import verdicts
-from ocean.errors import ConflictError, ForbiddenError
+from ocean.errors import CatalogUnavailableError, ConflictError, ForbiddenError, StoreError
 from ocean.server.access import Ownership
 from ocean.server.audit import AuditLog
 from ocean.server.caller import Caller
@@ -205,11 +207,12 @@ class WriteGateway:
         """Create ``blueprint``; :class:`ConflictError` when it exists (made meanwhile by
         another request: the store skips what it holds)."""
         identifier = blueprint["identifier"]
-        if identifier not in await self.store.create_blueprints([blueprint]):
-            raise ConflictError(
-                f"blueprint {identifier!r} already exists: change it with "
-                f"PUT or PATCH /v1/blueprints/{identifier}"
-            )
+        async with self._refusal_audited(caller, "CREATE", identifier):
+            if identifier not in await self.store.create_blueprints([blueprint]):
+                raise ConflictError(
+                    f"blueprint {identifier!r} already exists: change it with "
+                    f"PUT or PATCH /v1/blueprints/{identifier}"
+                )
         summary = _keys_summary(None, blueprint)
         await self._audit(
             [_entry(caller, "CREATE", "blueprint", (blueprint["identifier"], None), summary)]
@@ -220,7 +223,8 @@ class WriteGateway:
     ) -> dict[str, Any] | None:
         """Merge ``patch``'s top-level keys into the blueprint ``before`` (None: it is gone)."""
         identifier = before["identifier"]
-        updated = await self.store.update_blueprint(identifier, patch)
+        async with self._refusal_audited(caller, "UPDATE", identifier):
+            updated = await self.store.update_blueprint(identifier, patch)
         if updated is not None:
             summary = _keys_summary(before, updated)
             await self._audit([_entry(caller, "UPDATE", "blueprint", (identifier, None), summary)])
@@ -231,8 +235,23 @@ class WriteGateway:
         store = self.store
         if not isinstance(store, DeletesBlueprints):
             raise TypeError(f"{type(store).__name__} cannot delete blueprints")
-        await store.delete_blueprint(identifier)
+        async with self._refusal_audited(caller, "DELETE", identifier):
+            await store.delete_blueprint(identifier)
         await self._audit([_entry(caller, "DELETE", "blueprint", (identifier, None), {})])
+
+    @contextlib.asynccontextmanager
+    async def _refusal_audited(
+        self, caller: Caller, action: str, blueprint: str
+    ) -> AsyncIterator[None]:
+        """A change of ``blueprint`` the catalog refuses (it exists, is invalid, still has
+        entities) is audited as a failure, as a refused entity write is, then raised."""
+        try:
+            yield
+        except StoreError as refusal:
+            if not isinstance(refusal, CatalogUnavailableError):  # (nor could it be logged)
+                entry = _entry(caller, action, "blueprint", (blueprint, None), {}, str(refusal))
+                await self._audit([entry])
+            raise
 
     async def _screened(
         self, caller: Caller, entities: list[Entity], *, create_only: bool

@@ -1,4 +1,5 @@
-"""The audit log keeps the writes a credential was refused, as the action it asked for,
+"""The audit log keeps the writes a credential was refused, as the action it asked for
+(entities and blueprints),
 and the entities a write made as missing relation targets; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -94,3 +95,27 @@ async def test_an_entity_made_as_a_missing_relation_target_is_audited(
     assert (await admin.get("/v1/blueprints/team/entities/made")).status_code == 200
     audits = await admin.get("/v1/audit-log", params={"blueprint": "team", "entity": "made"})
     assert [a["action"] for a in audits.json()["audits"]] == ["CREATE"]
+
+
+async def _blueprint_failures(admin: httpx.AsyncClient) -> list[tuple[str, str]]:
+    answer = await admin.get(
+        "/v1/audit-log", params={"status": "FAILURE", "resources": "blueprint"}
+    )
+    return [(a["action"], a["context"]["blueprint"]) for a in answer.json()["audits"]]
+
+
+async def test_a_refused_blueprint_change_is_audited(
+    catalog: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    """It exists already; its change is one the catalog refuses; it still has entities."""
+    admin, _ = catalog
+    again = await admin.post("/v1/blueprints", json=TEAM)
+    wrong = await admin.patch("/v1/blueprints/team", json={"schema": {"properties": {"n": {}}}})
+    kept = await admin.delete("/v1/blueprints/team")
+
+    assert (again.status_code, wrong.status_code, kept.status_code) == (409, 422, 409), (
+        again.text, wrong.text, kept.text,
+    )  # fmt: skip
+    assert await _blueprint_failures(admin) == [
+        ("DELETE", "team"), ("UPDATE", "team"), ("CREATE", "team"),
+    ]  # fmt: skip
