@@ -29,6 +29,7 @@ from ocean.load.missing_targets import HeldForTargets
 from ocean.load.shrinkage import shape_of, weigh
 from ocean.load.stale_deletes import delete_planned
 from ocean.load.under_way import stopping
+from ocean.mapped_fields import required_fields, undefined_fields
 from ocean.monitor import log_lines
 from ocean.monitor.report import KindReport, ResyncReport, tell_stopped
 from ocean.monitor.sensitive import redact
@@ -256,6 +257,8 @@ async def sync_kind(
     kind.required_misconfigured = required_fields(
         kind.misconfigurations, [tally.blueprints.get(bp, {}) for bp in produced]
     )
+    written = {bp: tally.blueprints[bp] for bp in produced if bp in tally.blueprints}
+    kind.undefined = undefined_fields(resource.resource.port.entity.mappings, written)
 
 
 async def _sync_resource(
@@ -464,21 +467,6 @@ def _taken(task: asyncio.Future[Any]) -> None:
     """Take a task's outcome, so that asyncio does not log it as never retrieved."""
     if not task.cancelled():
         task.exception()
-
-
-def required_fields(misconfigured: dict[str, str], blueprints: list[dict[str, Any]]) -> list[str]:
-    """The misconfigured paths that a blueprint marks required (reported as errors)."""
-    required: set[str] = set()
-    for blueprint in blueprints:
-        required |= {
-            f"properties.{name}" for name in (blueprint.get("schema") or {}).get("required", [])
-        }
-        required |= {
-            f"relations.{name}"
-            for name, relation in (blueprint.get("relations") or {}).items()
-            if isinstance(relation, dict) and relation.get("required")
-        }
-    return sorted(path for path in misconfigured if path in required)
 
 
 def _literal_blueprints(resource: CompiledResource) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
@@ -268,6 +269,29 @@ async def test_null_required_fields_are_reported_as_errors(workspace: Workspace)
     service = _kind(report, "service")
     assert service.misconfigurations == {"properties.url": ".url", "properties.stars": ".stars"}
     assert service.required_misconfigured == ["properties.url"]
+
+
+async def test_mapped_fields_the_blueprint_lacks_are_dropped_and_said_once_per_kind(
+    workspace: Workspace, catalog: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As the original's GitHub mapping sends ``prNumber``: the entities are written, the
+    field dropped, and the report and the log say so once for the kind."""
+    workspace.set_mapping({"resources": [
+        resource("team", "team"),
+        resource("service", "service", properties={"url": ".url", "prNumber": ".stars"},
+                 relations={"team": ".team", "lead": ".team"}),
+    ]})  # fmt: skip
+    workspace.set_data(services=[services(3)], teams=TEAMS)
+
+    with caplog.at_level(logging.WARNING):
+        report = await workspace.sail(catalog)
+
+    service = _kind(report, "service")
+    assert (report.status, service.created, service.failed) == ("completed", 3, 0)
+    assert service.undefined == ["properties.prNumber (service)", "relations.lead (service)"]
+    stored = (await workspace.entities("service", catalog))["svc-0"]
+    assert "prNumber" not in stored["properties"] and "lead" not in stored["relations"]
+    assert caplog.text.count("maps properties.prNumber (service)") == 1
 
 
 async def test_postgresql_catalog_gives_the_same_result_as_the_embedded_one(

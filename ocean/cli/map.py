@@ -209,6 +209,11 @@ def _show(shown: Shown, resource: CompiledResource, explanation: Explanation) ->
         console.print_json(json.dumps(entity, default=str))
         for problem in explanation.problems:
             console.print(f"    [red]rejected by the catalog[/red]: {escape(str(problem))}")
+        for path in explanation.undefined:
+            console.print(
+                f"    [yellow]{escape(path)}[/yellow] not defined by the blueprint: the catalog "
+                "drops it"
+            )
     else:
         detail = escape(f"({explanation.outcome}): {explanation.detail}")
         console.print(f"{head} → [red]no entity[/red] {detail}")

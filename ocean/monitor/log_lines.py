@@ -36,6 +36,15 @@ def kind_finished(kind: KindReport) -> None:
         len(kind.errors),
         seconds,
     )
+    for path in kind.undefined:
+        _log.warning(
+            "kind %s maps %s, which the blueprint does not define: %s", kind.kind, path, _DROPPED
+        )
+
+
+_DROPPED = (
+    "the catalog drops it (add it to the blueprint in .port/resources/blueprints.json to keep it)"
+)
 
 
 def resync_ended(report: ResyncReport) -> None:

@@ -62,6 +62,11 @@ def _print_notes(kind: KindReport, console: Console) -> None:
             f"[yellow]dropped[/yellow] {name}: {kind.dropped} raw item(s) whose "
             "itemsToParse value was not a list"
         )
+    for path in kind.undefined:
+        console.print(
+            f"[yellow]not in the blueprint[/yellow] {name}: {escape(path)} is mapped but not "
+            "defined: dropped (add it to the blueprint to keep it)"
+        )
     for path, text in kind.misconfigurations.items():
         required = path in kind.required_misconfigured
         level = (

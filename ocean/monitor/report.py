@@ -65,6 +65,9 @@ class KindReport:
     """Fields that came out null on some item: path -> JQ text."""
     required_misconfigured: list[str] = field(default_factory=list)
     """Those of them the blueprint marks required (errors rather than warnings)."""
+    undefined: list[str] = field(default_factory=list)
+    """Mapped properties and relations a blueprint it wrote does not define, as
+    ``properties.prNumber (githubPullRequest)``: the catalog drops them."""
     cursor_from: str | None = None
     """In an incremental run: the cursor the kind fetched changes since."""
     cursor: str | None = None

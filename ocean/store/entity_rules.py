@@ -1,8 +1,10 @@
 """An entity's rules under its blueprint, compiled once per blueprint (pure).
 
 Every problem names the property or relation, what was expected and what came in.
-Choices where Port's behaviour is not documented: unknown properties and relations are
-rejected; a null property or relation clears it; relations default to ``required: false``
+Choices where Port's behaviour is not documented: properties and relations the blueprint
+does not define are dropped, not refused (the original's own integrations map such keys:
+GitHub's ``prNumber``, the fake integration's ``name``, and sync into Port); a null
+property or relation clears it; relations default to ``required: false``
 and ``many: false`` when a blueprint omits them.
 """
 
@@ -64,22 +66,34 @@ class EntityRules:
         """The usual entity's (or body's) body and edges, certainly valid; None: anything
         else, which :meth:`problems` and :meth:`edges` take."""
 
-    def defined(self, body: dict[str, Any]) -> dict[str, Any]:
+    def defined(self, body: dict[str, Any], *, computed: bool = False) -> dict[str, Any]:
         """``body`` without the properties and relations the blueprint does not define (a
-        body stored before a blueprint change removed them); ``body`` itself when it has
-        none such (a check of two key sets, mostly)."""
+        body stored before a blueprint change removed them, or one sent with keys the
+        blueprint lacks: dropped, as Port takes them); ``body`` itself when it has none
+        such (a check of two key sets, mostly). ``computed``: a property the blueprint
+        computes is kept (for :meth:`problems` to refuse)."""
         properties: Any = body.get("properties")
         relations: Any = body.get("relations")
-        odd_properties = type(properties) is dict and not properties.keys() <= self._checks.keys()
+        names = self._checks.keys() | self._computed.keys() if computed else self._checks.keys()
+        odd_properties = type(properties) is dict and not properties.keys() <= names
         odd_relations = type(relations) is dict and not relations.keys() <= self._relations.keys()
         if not (odd_properties or odd_relations):
             return body
         kept = dict(body)
         if odd_properties:
-            kept["properties"] = {k: v for k, v in properties.items() if k in self._checks}
+            kept["properties"] = {k: v for k, v in properties.items() if k in names}
         if odd_relations:
             kept["relations"] = {k: v for k, v in relations.items() if k in self._relations}
         return kept
+
+    def undefined(self, body: dict[str, Any]) -> list[str]:
+        """The paths of ``body``'s properties and relations the blueprint does not define
+        (``properties.prNumber``): :meth:`defined` drops them."""
+        properties, relations = _section(body, "properties"), _section(body, "relations")
+        names = self._checks.keys() | self._computed.keys()
+        return [f"properties.{k}" for k in properties or {} if k not in names] + [
+            f"relations.{k}" for k in relations or {} if k not in self._relations
+        ]
 
     def checked(self, body: dict[str, Any]) -> tuple[list[str], list[Edge]]:
         """Everything wrong with a body, and its edges (one generated pass when fine)."""
@@ -109,9 +123,7 @@ class EntityRules:
                     "computes it on read; leave it out of the body"
                 )
             elif check is None:
-                problems.append(
-                    f"property {name!r} is not in the blueprint's schema ({sorted(self._checks)})"
-                )
+                continue  # not defined by the blueprint: dropped (see defined), as Port does
             elif value is not None and (problem := check(value)) is not None:
                 problems.append(f"property {name!r}: {problem}")
         return problems + self._relation_problems(relations)
@@ -124,11 +136,7 @@ class EntityRules:
         ]
         for name, value in relations.items():
             definition = self._relations.get(name)
-            if definition is None:
-                problems.append(
-                    f"relation {name!r} is not defined on the blueprint ({sorted(self._relations)})"
-                )
-            elif value is None:
+            if definition is None or value is None:  # (not defined: dropped, see defined)
                 continue
             elif definition[1] and not (
                 isinstance(value, list) and all(isinstance(v, str) for v in value)

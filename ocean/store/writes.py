@@ -110,6 +110,9 @@ class PreparedBatch:
     stamp: int | None = None
     """The embedded catalog's count of blueprint changes when ``rules`` were read (sent
     across processes, checked in the write transaction); None: not known."""
+    sent: dict[int, str] = field(default_factory=dict)
+    """The whole body text of an entity (by its place in the columns) whose text dropped
+    what ``rules`` do not define: checked again from it when the rules have changed."""
 
     def __getstate__(self) -> dict[str, Any]:
         """Keys and verdicts cross as JSON: pickling a tuple or two per entity costs five
@@ -135,9 +138,11 @@ def prepare(
     batch = PreparedBatch(rules, failed=failed, size=len(entities), stamp=stamp)
     for index, entity in valid:
         key = (entity["blueprint"], entity["identifier"])
-        body, check = _shaped_and_checked(entity, rules[key[0]])
+        body, check, whole = _shaped_and_checked(entity, rules[key[0]])
         try:
             text = dumps(body)
+            if whole is not None:
+                batch.sent[len(batch.texts)] = dumps(whole)
         except (RecursionError, TypeError, ValueError) as error:  # nested ~1,000 deep, say
             batch.failed.append(_unstorable(index, key, error))
             continue
@@ -164,16 +169,23 @@ def prepared_again(
     failed keep their outcome: it failed for itself, or for a blueprint missing when it
     was prepared."""
     again = PreparedBatch(rules, failed=list(batch.failed), size=batch.size, stamp=stamp)
-    for index, key, text in zip(batch.indexes, batch.keys, batch.texts, strict=True):
+    for place, (index, key, text) in enumerate(
+        zip(batch.indexes, batch.keys, batch.texts, strict=True)
+    ):
         rule = rules.get(key[0])
         if rule is None:
             outcome = WriteOutcome(index, key[1], key[0], "failed", error=_no_blueprint(key[0]))
             again.failed.append(outcome)
             continue
+        whole = batch.sent.get(place, text)  # as sent: what the rules now define kept
+        body = loads(whole)
+        kept = rule.defined(body, computed=True)
+        if kept is not body:
+            again.sent[len(again.texts)] = whole
         again.indexes.append(index)
         again.keys.append(key)
-        again.texts.append(text)
-        again.checks.append(rule.checked(loads(text)))
+        again.texts.append(whole if kept is body else dumps(kept))
+        again.checks.append(rule.checked(kept))
     again.failed.sort(key=attrgetter("index"))
     return again
 
@@ -187,13 +199,21 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
-def _shaped_and_checked(entity: Entity, rules: EntityRules) -> tuple[dict[str, Any], Checked]:
-    """An entity's body and its verdict: for the usual entity one generated pass does both."""
+def _shaped_and_checked(
+    entity: Entity, rules: EntityRules
+) -> tuple[dict[str, Any], Checked, dict[str, Any] | None]:
+    """An entity's body and its verdict (for the usual entity one generated pass does
+    both), and its whole body when the body dropped what the blueprint does not define."""
     plain = rules.plain(entity)
     if plain is not None:
-        return plain[0], ([], plain[1])
-    body = body_of(entity)
-    return body, (rules.problems(body), rules.edges(body))
+        return plain[0], ([], plain[1]), None
+    whole = body_of(entity)
+    body = rules.defined(whole, computed=True)
+    try:
+        checked = rules.problems(body), rules.edges(body)
+    except RecursionError:  # (a value ~1,000 deep: its text cannot be made either, said so)
+        checked = ["the entity's body is nested too deeply: send a flatter body"], []
+    return body, checked, None if body is whole else whole
 
 
 def joined(batches: list[PreparedBatch]) -> PreparedBatch | None:
@@ -210,6 +230,7 @@ def concatenated(batches: list[PreparedBatch], rules: dict[str, EntityRules]) ->
     stamps = {batch.stamp for batch in batches}
     whole = PreparedBatch(rules, stamp=stamps.pop() if len(stamps) == 1 else None)
     for batch in batches:
+        whole.sent |= {place + len(whole.texts): text for place, text in batch.sent.items()}
         whole.indexes += [index + whole.size for index in batch.indexes]
         for outcome in batch.failed:
             outcome.index += whole.size

@@ -52,6 +52,9 @@ class Explanation:
     failures: dict[str, str] = field(default_factory=dict)
     """Why jq failed on a misconfigured field (``failed: Cannot parse 'x' as JSON``), for
     those it raised on rather than gave null."""
+    undefined: list[str] = field(default_factory=list)
+    """The entity's properties and relations its blueprint does not define (the catalog
+    drops them): ``properties.prNumber``."""
 
 
 class Blueprints:
@@ -74,6 +77,11 @@ class Blueprints:
                 f"{known}): the catalog rejects the entity unless it has that blueprint",
             ]
         return problems + rules.problems(body_of(entity))
+
+    def undefined(self, entity: Entity) -> list[str]:
+        """The entity's fields its blueprint does not define (dropped by the catalog)."""
+        rules = self.rules.get(str(entity.get("blueprint")))
+        return [] if rules is None else rules.undefined(body_of(entity))
 
 
 def explain(
@@ -111,6 +119,7 @@ def explain(
 def _check(explanation: Explanation, blueprints: Blueprints) -> None:
     assert explanation.entity is not None
     explanation.problems = blueprints.problems(explanation.entity)
+    explanation.undefined = blueprints.undefined(explanation.entity)
     if explanation.problems:
         explanation.outcome = "invalid"
         explanation.detail = "; ".join(explanation.problems)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from ocean.cli.main import cli
@@ -209,6 +210,29 @@ def test_entities_are_checked_against_the_blueprints_as_sail_checks_them(
     else:
         assert (code, line["outcome"]) == (1, "invalid")
         assert any(problem in text for text in line["problems"]), line["problems"]
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_field_the_blueprint_does_not_define_is_said_to_be_dropped(
+    workspace: Workspace, tmp_path: Path, as_json: bool
+) -> None:
+    _checked_workspace(workspace)
+    mapping = yaml.safe_load((workspace.folder / ".port/resources/port-app-config.yml").read_text())
+    mapping["resources"][0]["port"]["entity"]["mappings"]["properties"]["prNumber"] = ".id"
+    workspace.set_mapping(mapping)
+    sample = tmp_path / "sample.json"
+    sample.write_text(json.dumps([GOOD]))
+
+    code, output = _invoke(str(workspace.folder), "--sample", str(sample),
+                           *(["--json"] if as_json else []), env=workspace.environ)  # fmt: skip
+
+    assert code == 0, output
+    if as_json:
+        (line,) = [json.loads(line) for line in output.splitlines()]
+        assert (line["outcome"], line["problems"]) == ("entity", [])
+        assert line["undefined"] == ["properties.prNumber"]
+    else:
+        assert "properties.prNumber not defined by the blueprint: the catalog drops it" in output
 
 
 def test_what_map_rejects_sail_rejects(workspace: Workspace, tmp_path: Path) -> None:

@@ -547,7 +547,7 @@ async def test_an_entity_nested_too_deeply_to_store_fails_alone(
 ) -> None:
     http, store, _ = client
     deep = '{"d":' * 990 + '"bottom"' + "}" * 990  # JSON reads it; no JSON text of it is written
-    entities = f'{{"identifier": "s", "title": "S"}}, {{"identifier": "deep", "properties": {{"meta": {deep}}}}}'
+    entities = f'{{"identifier": "s", "title": "S"}}, {{"identifier": "deep", "properties": {{"url": {deep}}}}}'
     answer = await http.post(
         "/v1/blueprints/service/entities/bulk",
         content=f'{{"entities": [{entities}]}}',
@@ -555,7 +555,7 @@ async def test_an_entity_nested_too_deeply_to_store_fails_alone(
         headers={"Content-Type": "application/json"},
     )
 
-    assert answer.status_code == 207
+    assert answer.status_code == 207, answer.text
     (error,) = answer.json()["errors"]
     assert (error["identifier"], error["statusCode"]) == ("deep", 422)
     assert "nested too deeply" in error["message"]

@@ -81,11 +81,6 @@ def _service(identifier: str, **extra: Any) -> dict[str, Any]:
             id="required",
         ),
         pytest.param(
-            _service("a", properties={"url": "https://x", "nope": 1}),
-            "property 'nope' is not in the blueprint's schema",
-            id="unknown-property",
-        ),
-        pytest.param(
             _service("a", relations={"team": ["x", "y"]}),
             "relation 'team' is single: expected one identifier",
             id="single-relation",
@@ -120,6 +115,37 @@ async def test_invalid_entities_fail_alone_with_a_precise_reason(
 
     assert outcomes[0].ok
     assert not outcomes[1].ok and message in (outcomes[1].error or ""), outcomes[1].error
+
+
+@pytest.mark.parametrize(
+    "sent",
+    [
+        pytest.param({"properties": {"url": "https://x", "prNumber": 7}}, id="property"),
+        pytest.param(
+            {"properties": {"url": "https://x"}, "relations": {"owner": "x"}}, id="relation"
+        ),
+        pytest.param(  # not the usual body (a NaN): checked the long way
+            {"properties": {"url": "https://x", "prNumber": float("nan")}}, id="long-way"
+        ),
+    ],
+)
+@pytest.mark.parametrize("merge", [False, True])
+async def test_what_the_blueprint_does_not_define_is_dropped_not_refused(
+    store: Store, sent: dict[str, Any], merge: bool
+) -> None:
+    """As Port takes them: the original's GitHub mapping sends ``prNumber`` to a blueprint
+    without it, the fake integration ``name`` and ``department``."""
+    await store.create_blueprints([TEAM, SERVICE])
+    if merge:
+        await _upsert(store, _service("a", properties={"url": "https://old", "stars": 2}))
+
+    outcomes = await store.upsert_entities([_service("a", **sent)], owner=OWNER, merge=merge)
+
+    stored = (await store.get_entities("service", ["a"]))["a"]
+    assert outcomes[0].ok, outcomes[0].error
+    assert "prNumber" not in stored.get("properties", {})
+    assert "owner" not in (stored.get("relations") or {})
+    assert stored["properties"]["url"] == "https://x"
 
 
 async def test_null_values_clear_fields_instead_of_failing(store: Store) -> None:

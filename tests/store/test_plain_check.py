@@ -123,11 +123,9 @@ def test_relation_values_found_valid_before_are_valid_again_and_others_are_not()
         pytest.param(_with(properties={"tags": ["a", 1]}), "expected string", id="items"),
         pytest.param(_with(properties={"meta": []}), "expected object", id="object"),
         pytest.param(_with(properties={"archived": 0}), "expected boolean", id="boolean"),
-        pytest.param(_with(properties={"extra": 1}), "not in the blueprint", id="unknown"),
         pytest.param(_with(relations={"team": ["a"]}), "is single", id="single"),
         pytest.param(_with(relations={"depends": "a"}), "is many", id="many"),
         pytest.param(_with(relations={"owner": None}), "'owner' is required", id="required-rel"),
-        pytest.param(_with(relations={"nope": "a"}), "not defined", id="unknown-relation"),
         pytest.param(_with(relations={"team": ""}), "'team': identifier ''", id="empty-target"),
         pytest.param(_with(relations={"team": ".."}), "'team': identifier '..'", id="dots"),
         pytest.param(_with(relations={"owner": "a b"}), "(no spaces)", id="space-target"),
@@ -145,6 +143,23 @@ def test_anything_wrong_goes_to_the_full_check(body: dict[str, Any], problem: st
 
     assert not quick_yes(body)
     assert any(problem in p for p in rules.problems(body)), rules.problems(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (_with(properties={"extra": 1}), "properties.extra"),
+        (_with(relations={"nope": "a"}), "relations.nope"),
+    ],
+)
+def test_what_the_blueprint_does_not_define_goes_the_long_way_and_is_dropped_there(
+    body: dict[str, Any], path: str
+) -> None:
+    rules, quick_yes = _quick_yes(BLUEPRINT)
+
+    assert not quick_yes(body)
+    assert rules.undefined(body) == [path]
+    assert rules.problems(rules.defined(body, computed=True)) == []
 
 
 def test_a_schema_requiring_what_it_does_not_define_is_never_quickly_valid() -> None:

@@ -155,7 +155,7 @@ def _svc(identifier: str, *uses: str, **more: object) -> dict[str, object]:
             id="a missing target fails its entity and those relating to it",
         ),
         pytest.param(
-            [_svc("b", "a"), _svc("c", "a", relations={"unknown": ["a"]})], True,
+            [_svc("b", "a"), _svc("c", "a", relations={"uses": "a"})], True,
             ["created", "failed"], {"a", "b"}, {("b", "a")},
             id="an invalid body fails alone",
         ),

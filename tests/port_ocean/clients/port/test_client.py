@@ -142,7 +142,7 @@ async def test_a_call_ocean_does_not_make_names_itself(
             id="checked-only",
         ),
         pytest.param(
-            _entity("NEW", properties={"size": 3}),
+            _entity("NEW", properties={"owner": 3}),
             CHECK,
             {"identifier": "NEW", "blueprint": "project", "relations": {}},
             False,
@@ -178,8 +178,8 @@ async def test_upsert_entity_answers_as_the_original(
 @pytest.mark.parametrize(
     ("entity", "options", "reason"),
     [
-        (_entity("NEW", properties={"size": 3}), WRITE, "property 'size' is not in the"),
-        (_entity("NEW", properties={"size": 3}), CHECK, "property 'size' is not in the"),
+        (_entity("NEW", properties={"owner": 3}), WRITE, "property 'owner': expected string"),
+        (_entity("NEW", properties={"owner": 3}), CHECK, "property 'owner': expected string"),
         (_entity("bad id"), WRITE, "may hold only letters"),
     ],
     ids=["written", "checked", "bad-identifier"],
