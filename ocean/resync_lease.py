@@ -92,8 +92,8 @@ async def under_lease(
     lease = await _acquire(store, integration, terms)
     if standby is not None and standby.done_by(lease):
         _log.info(
-            "the %s resync of %s is not needed: another, started after it was refused, "
-            "completed at %s", standby.trigger, integration, lease.completed_at,
+            "the %s resync of %s is not needed: another, started after it was asked for "
+            "or refused, completed at %s", standby.trigger, integration, lease.completed_at,
         )  # fmt: skip
         await asyncio.shield(_release(store, integration, terms.holder, completed=False))
         return None

@@ -69,6 +69,13 @@ class _Watermark:
             return True
         return False
 
+    def standby(self) -> Standby | None:
+        """The resync the last seen request asks for, as a retry that is not needed once a
+        resync that took the lease after the request has completed: another replica saw
+        the request first and ran it (that one read the data after the request), so this
+        one does not run it again. None before any request was seen."""
+        return None if self._seen is None else Standby("request", self._seen)
+
 
 @dataclass
 class _Poller:
@@ -90,6 +97,8 @@ class _Poller:
     """Applies an edited mapping file before each resync."""
     failed_checks: int = 0
     """Checks of the requests failed in a row (each makes the next wait longer)."""
+    warned: Standby | None = None
+    """The retry whose refusal was logged (once per retry)."""
 
     async def resync(self, trigger: str) -> bool:
         """Resync for ``trigger`` (or retry the refused one); True when a newer request
@@ -121,9 +130,8 @@ class _Poller:
         """Log a resync's ``error``, and keep it to retry (:attr:`standby`) or not."""
         interval = self.interval
         if isinstance(error, LeaseHeldError):
-            if full and self.standby is None:  # the first refusal is what a completion must follow
-                _log.warning("standing by, retrying every %g s: %s", interval, error)
-                self.standby = Standby(trigger, error.held_since)
+            if full:
+                self._refused(trigger, error)
         elif isinstance(error, LeaseLostError):  # tried again unless a resync completes meanwhile
             if full:
                 _log.error("%s; trying again every %g s until one completes", error, interval)
@@ -141,6 +149,14 @@ class _Poller:
                        exc_info=error)  # fmt: skip
             if full:
                 self.standby = None
+
+    def _refused(self, trigger: str, error: LeaseHeldError) -> None:
+        """Stand by after a full resync was refused, logging it once per retry."""
+        if self.standby is None:  # the first refusal is what a completion must follow
+            self.standby = Standby(trigger, error.held_since)
+        if self.warned is not self.standby:  # (a request's retry: from the request on)
+            _log.warning("standing by, retrying every %g s: %s", self.interval, error)
+            self.warned = self.standby
 
     async def requested(self) -> bool:
         """Whether a resync was requested since the last check. A check that fails (the
@@ -197,11 +213,13 @@ async def poll(
             if trigger != "incremental":
                 schedule.restart()
             trigger, last_incremental = ("request" if superseded else None), time.monotonic()
+            if superseded:
+                poller.standby = watermark.standby()
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poller.pause())
         if not stop.is_set() and await poller.requested():
-            trigger, poller.standby = "request", None
+            trigger, poller.standby = "request", watermark.standby()
         elif schedule.due():
             trigger, poller.standby = "schedule", None
         elif poller.standby is not None:  # before incrementals, which could starve it

@@ -170,3 +170,46 @@ async def test_replicas_on_postgres_one_resyncs_and_another_takes_over_when_it_d
 
     assert await runs(postgres_url) == ["aborted", "completed"]  # one take-over, no repeat
     assert len(await workspace.entities("service", postgres_url)) == 12
+
+
+async def test_replicas_run_one_resync_per_request_the_late_one_does_not_repeat_it(
+    workspace: Workspace, catalog: str, start_sail: StartSail
+) -> None:
+    """A request (``ocean catalog resync``) seen by one replica after another has already
+    run it to completion is not run again: with N replicas checking at their own moments,
+    each request made N resyncs, one after another (before, here 2 of 2)."""
+    store = await open_store(catalog)
+    await store.close()
+    workspace.set_data(services=[services(2, start=n * 2) for n in range(3)], teams=TEAMS)
+    fast, late = (
+        start_sail(
+            workspace, catalog, "--port", str(free_port()), OCEAN__EVENT_LISTENER__INTERVAL="0.2"
+        )  # fmt: skip
+        for _ in range(2)
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while (await runs(catalog)).count("completed") < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)  # both start resyncs, one after the other
+        await lease_free(catalog)
+        started = len(await runs(catalog))
+        os.kill(late.pid, signal.SIGSTOP)  # the late replica checks after the other has run it
+        try:
+            store = await open_store(catalog)
+            try:
+                await store.request_resync(ME)
+            finally:
+                await store.close()
+            while len(await runs(catalog)) == started and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            await lease_free(catalog)
+        finally:
+            os.kill(late.pid, signal.SIGCONT)
+        await asyncio.sleep(3)  # the late replica sees the request now
+    finally:
+        for replica in (fast, late):
+            replica.terminate()
+        for replica in (fast, late):
+            replica.communicate(timeout=30)
+
+    assert (await runs(catalog))[started:] == ["completed"]

@@ -48,7 +48,7 @@ from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
 from ocean.store.postgres.rows import Rows, existing, placeholders, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
-from ocean.store.writes import PreparedBatch, WriteOutcomes, prepare, versioned
+from ocean.store.writes import PreparedBatch, WriteOutcomes, prepare, rules_cover, versioned
 from ocean.types import Entity, EntityKey
 
 _ASK = (
@@ -270,7 +270,9 @@ class Batches:
             try:
                 return await self.write(pool, known, prepared, options, owner, turn)
             except ChangedRules:
-                if prepared.rules is known.rules:  # (else read again while this one waited)
+                # (else read again while this one waited, unless forgotten since: the store
+                # changed a blueprint, and the rules it holds are none)
+                if prepared.rules is known.rules or not rules_cover(known.rules, entities):
                     await known.read_from(pool)
                 prepared = prepare(entities, known.rules)
         return await self.write(pool, known, prepared, options, owner, turn)
