@@ -132,6 +132,11 @@ class Workers:
             else:
                 buried = redact(failure)  # kept in the dead-letter list, shown by `ocean events`
                 await self.outage.persist(lambda: self._queue.bury(event, buried))
+                _log.warning(
+                    "live event %s (POST %s) failed and went to the dead-letter list: %s; "
+                    "`ocean events dead` lists it, `ocean events retry` queues it again",
+                    event.id, event.path, buried,
+                )  # fmt: skip
             return
         except Exception:
             _log.exception("live event %s: the queue could not finish it", event.id)

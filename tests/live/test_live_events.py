@@ -138,7 +138,11 @@ async def test_events_still_queued_at_a_stop_are_applied_once_after_a_restart(
 
 
 async def test_a_failing_event_is_retried_with_backoff_then_dead_lettered_and_can_be_replayed(
-    live: Workspace, backend_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    live: Workspace,
+    backend_env: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     log, flag = tmp_path / "events.jsonl", tmp_path / "upstream-down"
     flag.touch()
@@ -155,6 +159,8 @@ async def test_a_failing_event_is_retried_with_backoff_then_dead_lettered_and_ca
         assert "in handle_event: raise RuntimeError(" in (dead.error or "")  # file:line
         assert len([p for p in _log(log) if p["service"]["id"] == "svc-1"]) == 3
         assert set(await live.entities("service")) == {"svc-2"}
+        said = [r.getMessage() for r in caplog.records if "dead-letter list" in r.getMessage()]
+        assert len(said) == 1 and "upstream said no to svc-1" in said[0]
 
         flag.unlink()
         assert await server.service.queue.revive() == 1
