@@ -71,14 +71,14 @@ def requirements(folder: Path, *, groups: bool = False) -> list[str]:
             specs.update(group.get("dependencies", {}))
         specs.update(poetry.get("dev-dependencies", {}))
     for name, spec in specs.items():
-        if normalized(name) in LEFT_OUT or (isinstance(spec, dict) and "path" in spec):
+        if normalized(name) in LEFT_OUT or _missing_folder(spec, folder):
             continue
         version = spec.get("version", "*") if isinstance(spec, dict) else str(spec)
         extras = spec.get("extras", []) if isinstance(spec, dict) else []
         named = f"{name}{'[' + ','.join(extras) + ']' if extras else ''}"
         pin = locked.get(normalized(name))
         wanted = f"=={pin}" if pin else pep440(str(version))
-        direct = _direct(named, spec) if isinstance(spec, dict) else None
+        direct = _direct(named, spec, folder) if isinstance(spec, dict) else None
         found.append(direct or named + wanted)
     project = document.get("project", {})
     lines = list(project.get("dependencies", []))
@@ -109,9 +109,17 @@ def _group(
     return lines
 
 
-def _direct(named: str, spec: dict[str, Any]) -> str | None:
-    """A Poetry ``git`` or ``url`` dependency as a PEP 508 direct reference (by its name
-    alone pip would install whatever the package index holds under that name)."""
+def _missing_folder(spec: Any, folder: Path) -> bool:
+    """A ``path`` dependency whose folder is not there (the original's monorepo ones)."""
+    return isinstance(spec, dict) and "path" in spec and not (folder / str(spec["path"])).is_dir()
+
+
+def _direct(named: str, spec: dict[str, Any], folder: Path) -> str | None:
+    """A Poetry ``git``, ``url`` or ``path`` dependency as a PEP 508 direct reference (by
+    its name alone pip would install whatever the package index holds under that name; a
+    path is the folder's, relative to the integration)."""
+    if "path" in spec:
+        return f"{named} @ {(folder / str(spec['path'])).resolve().as_uri()}"
     if "url" in spec:
         return f"{named} @ {spec['url']}"
     if "git" not in spec:

@@ -186,6 +186,20 @@ def test_a_git_or_url_dependency_is_installed_from_its_source_not_the_index(
     assert requirements(tmp_path) == [expected]
 
 
+def test_a_path_dependency_is_installed_from_its_folder(tmp_path: Path) -> None:
+    """A library of the integration's own, beside it (it was left out); one whose folder is
+    not there (the original's monorepo's) is still left out."""
+    (tmp_path / "libs" / "acme").mkdir(parents=True)
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.poetry.dependencies]\npython = '^3.12'\n"
+        'acme-lib = {path = "libs/acme", develop = true}\n'
+        'port-ocean = {path = "../..", extras = ["cli"]}\n'
+        'gone = {path = "../gone"}\n'
+    )
+
+    assert requirements(tmp_path) == [f"acme-lib @ {(tmp_path / 'libs/acme').as_uri()}"]
+
+
 def test_with_groups_pep_621_extras_and_pep_735_groups_are_installed_too(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "acme"\ndependencies = ["httpx>=0.27"]\n'
