@@ -81,7 +81,7 @@ def _valid_slug(value: str) -> str:
 @click.option("--no-input", is_flag=True, help="Ask nothing: use the defaults.")
 def new(path: Path, no_input: bool) -> None:
     """Scaffold a new integration in PATH/<slug> (PATH defaults to the current folder)."""
-    answers = Answers() if no_input else _ask()
+    answers = Answers() if no_input else _ask(path)
     target = path / answers.slug
     choose = "choose another name or PATH"
     if no_input:
@@ -109,13 +109,13 @@ def new(path: Path, no_input: bool) -> None:
     )
 
 
-def _ask() -> Answers:
+def _ask(path: Path) -> Answers:
     defaults = Answers()
     name = click.prompt("Integration name", default=defaults.name)
     slug = click.prompt(
         "Slug (folder name and spec type)",
         default=slug_of(name),
-        value_proc=_valid_slug,
+        value_proc=lambda value: _free(path, _valid_slug(value)),
     )
     description = click.prompt(
         "Description", default=f"Sync {name} items into the software catalog"
@@ -125,6 +125,15 @@ def _ask() -> Answers:
         default=defaults.base_url,
     )
     return Answers(name=name, slug=slug, description=description, base_url=base_url)
+
+
+def _free(path: Path, slug: str) -> str:
+    """The slug, or a reason to ask again when its folder in ``path`` is taken (asked
+    before the other questions, not after them)."""
+    target = path / slug
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise click.BadParameter(f"{target} already exists: choose another slug")
+    return slug
 
 
 def write_scaffold(target: Path, answers: Answers) -> list[Path]:

@@ -288,3 +288,19 @@ def test_a_slug_ending_in_a_dash_is_asked_again(tmp_path: Path) -> None:
     assert "use lower-case letters" in result.output
     assert not (tmp_path / "api-").exists()
     assert (tmp_path / "api" / "main.py").is_file()
+
+
+def test_a_slug_whose_folder_is_taken_is_asked_again_before_the_other_questions(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "keep.txt").write_text("mine")
+    answers = "\n".join(["Thing", "taken", "free", "", ""]) + "\n"
+
+    result = CliRunner().invoke(cli, ["new", str(tmp_path)], input=answers)
+
+    assert result.exit_code == 0, result.output
+    assert f"{tmp_path / 'taken'} already exists: choose another slug" in result.output
+    assert result.output.index("already exists") < result.output.index("Description")
+    assert (tmp_path / "free" / "main.py").is_file()
+    assert sorted(p.name for p in (tmp_path / "taken").iterdir()) == ["keep.txt"]
