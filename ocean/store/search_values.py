@@ -134,9 +134,12 @@ async def _resolved(
         written["identifier"] = _one(found, what)
     relations = entity.get("relations") or {}
     if any(map(is_search, relations.values())):
+        defined = blueprint.get("relations") or {}
         written["relations"] = {
             name: await _relation(name, value, blueprint, matches) if is_search(value) else value
             for name, value in relations.items()
+            if name in defined
+            or not is_search(value)  # (not defined: dropped, as the write drops it)
         }
     return written
 

@@ -136,3 +136,21 @@ async def test_a_search_relation_finds_what_came_since_though_its_page_is_unchan
     stored = await searching.entities("service", catalog)
     assert stored["svc-0"]["relations"] == {"team": "core", "teams": ["core"]}
     assert report.kinds[1].unchanged_pages == 0
+
+
+async def test_a_search_relation_the_blueprint_does_not_define_is_dropped_as_another_field(
+    searching: Workspace, catalog: str
+) -> None:
+    mapping = _mapping()
+    mapping["resources"][1]["port"]["entity"]["mappings"]["relations"] = {
+        "lead": _query("members", "contains", ".owner")
+    }
+    searching.set_mapping(mapping)
+    searching.set_data(services=[SERVICES[:1]], teams=TEAMS)
+
+    report = await searching.sail(catalog)
+
+    services = report.kinds[1]
+    assert (services.created, services.failed) == (1, 0), services.errors
+    assert services.undefined == ["relations.lead (service)"]
+    assert "lead" not in (await searching.entities("service", catalog))["svc-0"]["relations"]
