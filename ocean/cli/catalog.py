@@ -203,7 +203,7 @@ def serve(catalog_url: str | None, host: str, port: int, proxies: str) -> None:
             store,
             queue_of=lambda _integration: queue,
             feature_flags=flags,
-            audit_retention=dt.timedelta(days=days) if days else None,
+            audit_retention=_retention(days),
         )
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", **_proxied(proxies)))
         await warn_migrated(store)
@@ -249,3 +249,11 @@ catalog.add_command(credentials)
 
 
 catalog.add_command(audit)
+
+
+def _retention(days: float) -> dt.timedelta | None:
+    """The audit log's retention (None: all kept, as 0 days, or more than a timedelta holds)."""
+    try:
+        return dt.timedelta(days=days) if days else None
+    except OverflowError:  # (beyond 2.7 million years)
+        return None

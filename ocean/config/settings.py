@@ -223,12 +223,17 @@ def _lenient(data: dict[str, Any], kind: type[Struct]) -> dict[str, Any]:
         if base is bool and isinstance(value, str):
             fixed[info.name] = BOOLEAN_WORDS.get(value.strip().lower(), value)
         elif base in (int, float) and isinstance(value, str):
-            fixed[info.name] = value.strip().removeprefix("+")  # int("+50"), as pydantic
+            fixed[info.name] = _unsigned(value.strip())  # int("+50"), as pydantic
         elif base is str and isinstance(value, int | float) and not isinstance(value, bool):
             fixed[info.name] = str(value)
         elif isinstance(value, dict) and isinstance(base, type) and issubclass(base, Struct):
             fixed[info.name] = _lenient(value, base)
     return fixed
+
+
+def _unsigned(text: str) -> str:
+    """A number's text without its plus sign (``+50``; ``+-5`` stays, and is refused)."""
+    return text[1:] if text[:1] == "+" and text[1:2].isdigit() else text
 
 
 def _plain(kind: Any) -> Any:

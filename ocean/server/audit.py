@@ -76,7 +76,11 @@ class AuditLog:
 
     @staticmethod
     async def _prune(store: KeepsAudit, retention: dt.timedelta) -> None:
-        before = audit_moment((dt.datetime.now(dt.UTC) - retention).isoformat(), "before")
+        try:
+            cutoff = dt.datetime.now(dt.UTC) - retention
+        except OverflowError:  # (before year 1: nothing is that old)
+            return
+        before = audit_moment(cutoff.isoformat(), "before")
         try:
             while await store.prune_audit(before, PRUNE_BATCH) == PRUNE_BATCH:
                 await asyncio.sleep(0)  # (the writes between two batches go on)

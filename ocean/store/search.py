@@ -187,7 +187,7 @@ class Query:
             return self._date_range(value, where)
         if operator in ("in", "notIn", "containsAny") and not isinstance(value, list):
             raise SearchError(f"{where}.value must be a list for {operator}, got {value!r:.60}")
-        if isinstance(value, dict) and ("preset" in value or {"from", "to"} <= value.keys()):
+        if _looks_like_a_range(value):
             raise SearchError(  # (it matched nothing, silently)
                 f"{where}.value {value!r:.60} is a date range: operator {operator!r} compares "
                 "with one value (a date as ISO-8601); for a range use 'between' or 'notBetween'"
@@ -379,6 +379,19 @@ def _as_datetime(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _looks_like_a_range(value: Any) -> bool:
+    """Whether a one-value operator's ``value`` is a date range (``{preset}``, or ``{from,
+    to}`` ISO dates) rather than an object an object property may equal (``{"from": "TLV",
+    "to": "JFK"}``)."""
+    if not isinstance(value, dict):
+        return False
+    if value.keys() == {"preset"}:
+        return isinstance(value["preset"], str)
+    return value.keys() == {"from", "to"} and all(
+        _as_datetime(value[end]) is not None for end in ("from", "to")
+    )
 
 
 def _preset(name: Any, now: dt.datetime, where: str) -> tuple[dt.datetime, dt.datetime]:

@@ -222,6 +222,12 @@ def test_values_are_read_as_the_original_s_pydantic_reads_them(
     assert settings == expected
 
 
+@pytest.mark.parametrize("text", ["+-5", "++5", "+"])
+def test_a_plus_sign_goes_only_before_digits(text: str) -> None:
+    with pytest.raises(ConfigError, match="max_concurrent_kinds"):
+        load_settings(environ={"OCEAN__MAX_CONCURRENT_KINDS": text}, from_file={}, overrides={})
+
+
 @pytest.mark.parametrize(
     ("environ", "secret"),
     [
