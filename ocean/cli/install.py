@@ -110,8 +110,9 @@ def _group(
 
 
 def _missing_folder(spec: Any, folder: Path) -> bool:
-    """A ``path`` dependency whose folder is not there (the original's monorepo ones)."""
-    return isinstance(spec, dict) and "path" in spec and not (folder / str(spec["path"])).is_dir()
+    """A ``path`` dependency (a folder, or a wheel or sdist file) that is not there (the
+    original's monorepo ones)."""
+    return isinstance(spec, dict) and "path" in spec and not (folder / str(spec["path"])).exists()
 
 
 def _direct(named: str, spec: dict[str, Any], folder: Path) -> str | None:

@@ -14,6 +14,7 @@ appended after the write, in a transaction of their own.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
@@ -41,6 +42,8 @@ from ocean.store.search_values import ResolvesSearches, has_searches, resolved_i
 from ocean.store.validation import identifier_problem
 from ocean.store.writes import entity_of, merged
 from ocean.types import Entity, EntityKey
+
+_log = logging.getLogger(__name__)
 
 _ACTIONS = {"created": "CREATE", "updated": "UPDATE"}
 _STAMPS = ("createdAt", "updatedAt", "createdBy", "updatedBy")
@@ -265,7 +268,10 @@ class WriteGateway:
         except StoreError as refusal:
             if not isinstance(refusal, CatalogUnavailableError):  # (nor could it be logged)
                 entry = _entry(caller, action, "blueprint", (blueprint, None), {}, str(refusal))
-                await self._audit([entry])
+                try:
+                    await self._audit([entry])
+                except Exception:  # the refusal is the answer, not the log's failure
+                    _log.exception("the audit log could not record a refused %s", action)
             raise
 
     async def _screened(

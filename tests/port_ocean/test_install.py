@@ -195,9 +195,15 @@ def test_a_path_dependency_is_installed_from_its_folder(tmp_path: Path) -> None:
         'acme-lib = {path = "libs/acme", develop = true}\n'
         'port-ocean = {path = "../..", extras = ["cli"]}\n'
         'gone = {path = "../gone"}\n'
+        'built = {path = "dist/built-1.0-py3-none-any.whl"}\n'
     )
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "built-1.0-py3-none-any.whl").write_bytes(b"")
 
-    assert requirements(tmp_path) == [f"acme-lib @ {(tmp_path / 'libs/acme').as_uri()}"]
+    assert requirements(tmp_path) == [
+        f"acme-lib @ {(tmp_path / 'libs/acme').as_uri()}",
+        f"built @ {(tmp_path / 'dist/built-1.0-py3-none-any.whl').as_uri()}",
+    ]
 
 
 def test_with_groups_pep_621_extras_and_pep_735_groups_are_installed_too(tmp_path: Path) -> None:
