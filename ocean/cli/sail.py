@@ -14,6 +14,7 @@ import click
 
 from ocean.cli.options import catalog_option, run
 from ocean.cli.options import catalog_url as chosen_catalog
+from ocean.cli.watchdog import Watchdog
 from ocean.monitor.logs import CHOICES as LOG_CHOICES
 from ocean.monitor.logs import configure_logging, parse_level
 from ocean.store.postgres.ahead import ReadyAhead
@@ -22,8 +23,6 @@ from ocean.store.sqlite.spawn import SpareCatalog
 if TYPE_CHECKING:
     import asyncio
     import socket
-    import threading
-    from types import FrameType
 
     import uvicorn
     from starlette.types import ASGIApp
@@ -31,13 +30,10 @@ if TYPE_CHECKING:
     from ocean.job import Observer
     from ocean.live.acceptors import Acceptors
     from ocean.live.service import LiveService
+    from ocean.monitor.metrics import Metrics
     from ocean.monitor.report import ResyncReport
     from ocean.sail import Sail
     from ocean.store.base import Store
-
-STOP_GRACE = 10.0
-"""Seconds the event loop has to take a stop signal before the process exits anyway
-(:class:`_Watchdog`)."""
 
 
 @click.command()
@@ -264,7 +260,7 @@ def _terminable(once: bool) -> Iterator[None]:
 
     loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
-        with _Watchdog(loop).watching(signal.SIGTERM, signal.SIGINT):
+        with Watchdog(loop).watching(signal.SIGTERM, signal.SIGINT):
             yield
     except asyncio.CancelledError:
         if not terminated or task is None:
@@ -287,7 +283,6 @@ async def _serve(
 
     from prometheus_client import CollectorRegistry
 
-    from ocean.listen.http import create_app
     from ocean.listen.listener import listen
     from ocean.listen.once import finish
     from ocean.live.service import LiveService
@@ -297,15 +292,7 @@ async def _serve(
     metrics.serve()  # /ready: 200 from now on, whatever the listener; no resync shown yet
     listener = sail.settings.event_listener.type.upper()
     live = await LiveService.open(sail, store, metrics) if listener != "ACTIONS_ONLY" else None
-    app = create_app(
-        store=store,
-        identifier=sail.owner.identifier,
-        metrics=metrics,
-        token=sail.settings.event_listener.token,
-        extra_routes=[*sail.folder.integration.http_routes(), *(live.routes if live else ())],
-        readiness=[live.unready] if live else (),
-    )
-    server = _server(app, address)
+    server = _server(_app(sail, store, metrics, live), address)
     stop = asyncio.Event()
     acceptors = await _acceptors(sail, live, address, stop)
     serving = asyncio.create_task(server.serve(await _sockets(acceptors, live, address)))
@@ -317,7 +304,7 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    _Watchdog(loop).watch(signal.SIGINT, signal.SIGTERM)  # until they are removed
+    Watchdog(loop).watch(signal.SIGINT, signal.SIGTERM)  # until they are removed
     working = asyncio.create_task(live.run(stop)) if live else None
     try:
         freshness = live.live.freshness if live else None
@@ -335,102 +322,23 @@ async def _serve(
         server.should_exit = True
         await serving
         await finish(sail)  # last: live events and routes may use the clients it closes
+    if acceptors is not None and acceptors.exited is not None:
+        raise SystemExit(1)  # a failure: a supervisor restarting on failure restarts it
 
 
-class _Watchdog:
-    """Ends the process when the event loop has not taken a stop signal (SIGTERM, Ctrl-C)
-    within :data:`STOP_GRACE` seconds: something blocks it (a handler calling
-    ``time.sleep`` or a synchronous client), and nothing else would stop the sail. What was
-    written stays; the resync's run stays ``running`` and its lease lapses on its own (the
-    next resync takes it over)."""
+def _app(sail: Sail, store: Store, metrics: Metrics, live: LiveService | None) -> ASGIApp:
+    """The sail's routes: /health, /ready, /metrics, /resync, the integration's own, and the
+    live events'."""
+    from ocean.listen.http import create_app
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._waiting: threading.Event | None = None
-        self._handlers: list[Callable[[int, FrameType | None], None]] = []
-
-    def watch(self, *signums: int) -> None:
-        """Have each of ``signums``, whose handler is set (the loop's, or asyncio's for
-        Ctrl-C), also arm the watchdog, until its handler is set again."""
-        for signum in signums:
-            previous = signal.getsignal(signum)
-            if callable(previous):
-                signal.signal(signum, self._noticing(previous))
-
-    @contextlib.contextmanager
-    def watching(self, *signums: int) -> Iterator[None]:
-        """:meth:`watch` within the block; then the handlers as they were (unless they
-        were set again meanwhile)."""
-        previous = {signum: signal.getsignal(signum) for signum in signums}
-        self.watch(*signums)
-        try:
-            yield
-        finally:
-            for signum, handler in previous.items():
-                if signal.getsignal(signum) in self._handlers:
-                    signal.signal(signum, handler)
-
-    def _noticing(
-        self, previous: Callable[[int, FrameType | None], Any]
-    ) -> Callable[[int, FrameType | None], None]:
-        def noticed(signum: int, frame: FrameType | None) -> None:
-            self._arm(signum)
-            previous(signum, frame)
-
-        self._handlers.append(noticed)
-        return noticed
-
-    def _arm(self, signum: int) -> None:
-        """Wait, on a thread, for the loop to run a callback posted now (this runs in the
-        main thread, between two instructions of whatever it runs, the loop blocked or not)."""
-        import threading
-
-        if self._waiting is not None:
-            return  # armed already
-        waiting = self._waiting = threading.Event()
-        self._loop.call_soon_threadsafe(self._answered, waiting)
-        watch = threading.Thread(target=self._expire, args=(waiting, signum), daemon=True)
-        watch.start()
-
-    def _answered(self, waiting: threading.Event) -> None:
-        waiting.set()
-        self._waiting = None  # the next signal arms it again
-
-    @staticmethod
-    def _expire(waiting: threading.Event, signum: int) -> None:
-        import logging
-
-        if waiting.wait(STOP_GRACE):
-            return
-        logging.getLogger(__name__).error(
-            "%s was not taken within %g s, so the sail cannot stop: the event loop is "
-            "blocked%s. Exiting now. A handler must not block the loop: await "
-            "asyncio.sleep, run blocking calls with asyncio.to_thread. What was written "
-            "stays; the resync's lease lapses on its own.",
-            signal.Signals(signum).name,
-            STOP_GRACE,
-            _blocked_at(),
-        )
-        os._exit(128 + signum)
-
-
-def _blocked_at() -> str:
-    """Where the main thread is, outside Ocean and Python's own files (the integration's
-    code, usually), as `` at /…/main.py:9 in things (time.sleep(1))``."""
-    import sys
-    import sysconfig
-    import threading
-    import traceback
-
-    frame = sys._current_frames().get(threading.main_thread().ident or 0)
-    if frame is None:
-        return ""
-    stack = traceback.extract_stack(frame)
-    paths = sysconfig.get_paths()
-    skipped = [str(Path(__file__).parents[1]), *(paths[k] for k in ("stdlib", "purelib"))]
-    own = [f for f in stack if not f.filename.startswith(tuple(skipped))]
-    shown = (own or stack)[-1]
-    return f" at {shown.filename}:{shown.lineno} in {shown.name} ({shown.line})"
+    return create_app(
+        store=store,
+        identifier=sail.owner.identifier,
+        metrics=metrics,
+        token=sail.settings.event_listener.token,
+        extra_routes=[*sail.folder.integration.http_routes(), *(live.routes if live else ())],
+        readiness=[live.unready] if live else (),
+    )
 
 
 async def _sockets(

@@ -10,8 +10,8 @@ or the SQLite file: see :mod:`ocean.live.sqlite_queue`) before it answers 202, a
 the sail through a pipe that events arrived, and what it counted (see
 :mod:`ocean.live.told`). The children hold the read end of a second
 pipe whose only write end the sail holds: when the sail stops or dies, they see its end
-and stop too. A child that exits on its own stops the sail (logged), so that whatever
-supervises it restarts the whole.
+and stop too. A child that exits on its own stops the sail (logged; the sail exits 1), so that
+whatever supervises it restarts the whole.
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ class Acceptors:
     told: Told
     stopping: bool = field(default=False)
     watching: asyncio.Task[None] | None = None
+    exited: int | None = None
+    """The code of an acceptor that exited on its own (and stopped the sail), if one did."""
 
     @classmethod
     async def start(
@@ -122,6 +124,7 @@ class Acceptors:
         )
         if not self.stopping and not stop.is_set():
             code = next(iter(done)).result()
+            self.exited = code
             _log.error("an acceptor process exited (code %s); stopping the sail", code)
             stop.set()
 

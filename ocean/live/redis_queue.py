@@ -47,67 +47,16 @@ from redis.exceptions import RedisError, ResponseError
 from ocean.errors import QueueUnavailableError, StoreError
 from ocean.live.consumer_name import alive_key, free_name
 from ocean.live.queue import QueuedEvent, read_json, storable
+from ocean.live.redis_scripts import FINISH, FORGET, HEADS, PUT
 from ocean.masked_url import without_password
 from ocean.store.group_commit import GroupCommit
 
-# The scripts take a group of events at once (one command however many: redis-py's
-# packing and parsing of a command per event was a third of a replica's CPU per event).
-# Each group's script says it ran under a key of its own (KEYS[2], kept _ONCE_SECONDS): the
-# client sends a script again on a new connection when the reply was lost, and a group run
-# twice would queue (or bury) its events twice; run again, it answers what it answered.
-# Puts: KEYS[1] the stream, KEYS[2] the group's, KEYS[2 + i] event i's key list; five ARGV
-# per event, then the seconds to keep KEYS[2].
-_PUT = """
-local ran = redis.call('GET', KEYS[2])
-if ran then return cjson.decode(ran) end
-local ids = {}
-for i = 1, #KEYS - 2 do
-    local a = (i - 1) * 5
-    local id = redis.call('XADD', KEYS[1], '*', 'path', ARGV[a + 1], 'payload', ARGV[a + 2],
-        'headers', ARGV[a + 3], 'key', ARGV[a + 4], 'received', ARGV[a + 5])
-    if ARGV[a + 4] ~= '' then redis.call('RPUSH', KEYS[i + 2], id) end
-    ids[i] = id
-end
-redis.call('SET', KEYS[2], cjson.encode(ids), 'EX', ARGV[#ARGV])
-return ids
-"""
-# Finishes: KEYS[1] the stream, KEYS[2] the dead-letter stream, KEYS[3] the group's,
-# KEYS[3 + i] event i's key list; ARGV[1] the group, ARGV[2] the seconds to keep KEYS[3],
-# then eight per event (id, error: empty when done, and what a buried event keeps).
-_FINISH = """
-if redis.call('EXISTS', KEYS[3]) == 1 then return #KEYS - 3 end
-redis.call('SET', KEYS[3], 1, 'EX', ARGV[2])
-for i = 1, #KEYS - 3 do
-    local a = 2 + (i - 1) * 8
-    local id = ARGV[a + 1]
-    redis.call('XACK', KEYS[1], ARGV[1], id)
-    redis.call('XDEL', KEYS[1], id)
-    if redis.call('LINDEX', KEYS[i + 3], 0) == id then redis.call('LPOP', KEYS[i + 3]) end
-    if ARGV[a + 2] ~= '' then
-        redis.call('XADD', KEYS[2], '*', 'path', ARGV[a + 3], 'payload', ARGV[a + 4],
-            'headers', ARGV[a + 5], 'key', ARGV[a + 6], 'received', ARGV[a + 7],
-            'attempts', ARGV[a + 8], 'error', ARGV[a + 2])
-    end
-end
-return #KEYS - 3
-"""
-# A consumer that holds nothing and does not say it is alive (KEYS[2]) leaves the group
-# (KEYS[1]; ARGV: the group, the consumer), checked and done at once: a replica restarting
-# under that name says so before it reads.
-_FORGET = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
-if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then return 0 end
-return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
-"""
-# Which events head their key's list: KEYS[i] event i's key list, ARGV[i] its id.
-_HEADS = """
-local heads = {}
-for i = 1, #KEYS do heads[i] = redis.call('LINDEX', KEYS[i], 0) == ARGV[i] and 1 or 0 end
-return heads
-"""
 _ONCE_SECONDS = 30
 """How long a group's script remembers it ran: the client sends a command again at once,
 on a new connection, within its connect and read timeouts (7 s)."""
+_IN_TIME = 0.8
+"""The share of the client's read timeout within which Redis must run a put for it to
+store it (the rest covers the reply's way back and the clock estimate's error)."""
 _GROUP = "workers"
 _Arg = bytes | str | int | float
 _Call = tuple[str, list[_Arg]]
@@ -152,8 +101,13 @@ class RedisEventQueue:
         consumer: str,
         reader: redis.Redis | None = None,
         said_alive: bool = False,
+        clock_offset: float | None = None,
     ) -> None:
         self._redis, self._reclaim = client, reclaim
+        timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+        self._in_time = None if clock_offset is None or not timeout else timeout * _IN_TIME
+        self._clock_offset = clock_offset or 0.0
+        """Redis's clock minus this one's (seconds), measured at :meth:`open`."""
         self._said_alive = said_alive
         """Its name was taken at :meth:`open` by saying it is alive (see
         :mod:`ocean.live.consumer_name`)."""
@@ -163,12 +117,10 @@ class RedisEventQueue:
         self._prefix = f"ocean:{integration}:events"
         self._stream, self._dead = f"{self._prefix}:stream", f"{self._prefix}:dead"
         self._consumer = consumer
-        self._put, self._finish = client.register_script(_PUT), client.register_script(_FINISH)
-        self._heads, self._forget = client.register_script(_HEADS), client.register_script(_FORGET)
+        self._put, self._finish = client.register_script(PUT), client.register_script(FINISH)
+        self._heads, self._forget = client.register_script(HEADS), client.register_script(FORGET)
         self._puts: GroupCommit[_Call, Any] = GroupCommit(
-            lambda calls: self._call(
-                lambda: self._grouped(self._put, [self._stream, self._once()], [], calls, last=True)
-            )
+            lambda calls: self._call(lambda: self._put_group(calls))
         )
         self._finishes: GroupCommit[_Call, Any] = GroupCommit(
             lambda calls: self._call(
@@ -200,6 +152,7 @@ class RedisEventQueue:
         try:
             await _group(client, url, integration)
             name = consumer or await free_name(client, f"ocean:{integration}:events", reclaim)
+            offset = await _clock_offset(client)
         except (RedisError, OSError) as error:
             where = _where(client)
             await client.aclose()
@@ -209,7 +162,7 @@ class RedisEventQueue:
             ) from None
         reader = _client(url, retries=0)
         return cls(client, integration, reclaim=reclaim, consumer=name, reader=reader,
-                   said_alive=consumer is None)  # fmt: skip
+                   said_alive=consumer is None, clock_offset=offset)  # fmt: skip
 
     @property
     def consumer(self) -> str:
@@ -271,8 +224,30 @@ class RedisEventQueue:
         event.id = _text(await self._puts.submit((self._key_list(key), args)))
         return event
 
+    async def _put_group(self, calls: list[_Call]) -> list[Any]:
+        """One group's put; refused as late while the client still waits for it, the
+        estimate of Redis's clock is wrong (its clock or this one's was set since): it is
+        measured again and the group sent again (it stored nothing)."""
+        try:
+            return await self._grouped(
+                self._put, [self._stream, self._once()], [], calls, last=True
+            )
+        except ResponseError as error:
+            if not str(error).startswith("LATE"):
+                raise
+            self._clock_offset = await _clock_offset(self._redis)
+            return await self._grouped(
+                self._put, [self._stream, self._once()], [], calls, last=True
+            )
+
+    def _deadline(self) -> int:
+        """When (milliseconds of Redis's clock) a put sent now must have run by; 0: never."""
+        if self._in_time is None:
+            return 0
+        return int((time.time() + self._clock_offset + self._in_time) * 1000)
+
     def _once(self) -> str:
-        """A key of its own for one group's script (see :data:`_PUT`)."""
+        """A key of its own for one group's script (see :data:`~ocean.live.redis_scripts.PUT`)."""
         return f"{self._prefix}:ran:{uuid.uuid4().hex}"
 
     async def _grouped(
@@ -292,6 +267,7 @@ class RedisEventQueue:
         args = args + [arg for _, event in calls for arg in event]
         if last:
             args.append(_ONCE_SECONDS)
+            args.append(self._deadline())
         answer = await script(keys=keys, args=args)
         return list(answer) if isinstance(answer, list) else [answer] * len(calls)
 
@@ -463,6 +439,13 @@ class RedisEventQueue:
             await self._redis.aclose()
             if self._reader is not self._redis:
                 await self._reader.aclose()
+
+
+async def _clock_offset(client: redis.Redis) -> float:
+    """Redis's clock minus this one's, in seconds (to within half the round trip)."""
+    before = time.time()
+    seconds, microseconds = await client.time()
+    return seconds + microseconds / 1e6 - (before + time.time()) / 2
 
 
 async def _group(client: redis.Redis, url: str, integration: str) -> None:

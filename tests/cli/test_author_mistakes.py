@@ -203,7 +203,7 @@ async def services(kind):
 """
 
 LAUNCH = (  # `ocean` with a short grace, so that the test waits 1 s rather than 10
-    "import sys; from ocean.cli import sail; sail.STOP_GRACE = 1.0; "
+    "import sys; from ocean.cli import watchdog; watchdog.STOP_GRACE = 1.0; "
     "from ocean.cli.main import cli; cli(sys.argv[1:])"
 )
 

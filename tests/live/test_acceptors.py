@@ -157,3 +157,25 @@ def test_a_port_already_taken_stops_the_sail_naming_the_port_and_the_setting(
     message = err.decode()
     assert sail.returncode != 0
     assert f"127.0.0.1:{port}" in message and "OCEAN__LIVE_EVENTS__ACCEPTORS=0" in message
+
+
+def test_an_acceptor_killed_stops_the_sail_with_a_failure_code(tmp_path: Path) -> None:
+    """The sail stops so that its supervisor restarts the whole: a failure (non-zero), as
+    systemd's ``Restart=on-failure`` or Docker's ``on-failure`` restart only those; every
+    event acknowledged before is applied after the restart."""
+    port, identifier = free_port(), f"acceptors-{uuid.uuid4().hex[:8]}"
+    process = _sail(tmp_path, port, identifier, None, subprocess.PIPE)
+    with reaped(process):
+        until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
+        person = {"id": "p-1", "first_name": "v1", "last_name": "L", "email": "a@x", "age": 1}
+        assert _post(port, person).status_code == 202
+        os.kill(_acceptors(process.pid)[0], signal.SIGKILL)
+        _, err = process.communicate(timeout=30)
+        assert process.returncode != 0, err.decode()[-2000:]
+        assert "an acceptor process exited" in err.decode()
+    again = _sail(tmp_path, port, identifier, None)
+    with reaped(again):
+        until(lambda: httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200)
+        until(lambda: _titles(tmp_path / "catalog.db") == {"p-1": "v1 L"})
+        again.send_signal(signal.SIGTERM)
+        assert again.wait(timeout=20) == 0
