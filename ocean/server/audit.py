@@ -65,6 +65,11 @@ class AuditLog:
         self._next_pruning = clock()
         self._pruning: asyncio.Task[None] | None = None
 
+    @property
+    def keeping(self) -> bool:
+        """Whether the store keeps an audit log (else :meth:`record` records nothing)."""
+        return self._store is not None
+
     async def record(self, entries: list[AuditEntry]) -> None:
         if self._store is None or not entries:
             return

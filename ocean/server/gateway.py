@@ -118,8 +118,8 @@ class WriteGateway:
     async def _defined_fields(self, outcomes: list[WriteOutcome]) -> dict[str, _Defined]:
         """The property and relation names each written entity's blueprint defines (what
         the catalog kept of a body: the rest was dropped, and is not audited as written);
-        read only when an entity was written."""
-        if not any(o.ok and o.status in _ACTIONS for o in outcomes):
+        read only when an entity was written and the audit log is kept."""
+        if not self.audit.keeping or not any(o.ok and o.status in _ACTIONS for o in outcomes):
             return {}
         return {
             str(blueprint["identifier"]): _defined_of(blueprint)
