@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ocean.mapping import EntityMappings
-
-_COMPUTED = ("calculationProperties", "mirrorProperties", "aggregationProperties")
+from ocean.store.entity_rules import EntityRules
 
 
 def required_fields(misconfigured: dict[str, str], blueprints: list[dict[str, Any]]) -> list[str]:
@@ -29,13 +28,12 @@ def required_fields(misconfigured: dict[str, str], blueprints: list[dict[str, An
 def undefined_fields(mappings: EntityMappings, blueprints: dict[str, dict[str, Any]]) -> list[str]:
     """The mapped properties and relations a blueprint the kind wrote does not define, as
     ``properties.prNumber (githubPullRequest)``."""
-    properties = mappings.properties if isinstance(mappings.properties, dict) else {}
-    relations = mappings.relations if isinstance(mappings.relations, dict) else {}
-    found = []
-    for identifier, blueprint in sorted(blueprints.items()):
-        defined = set((blueprint.get("schema") or {}).get("properties") or {})
-        defined.update(*(blueprint.get(field) or {} for field in _COMPUTED))
-        found += [f"properties.{name} ({identifier})" for name in properties if name not in defined]
-        related = blueprint.get("relations") or {}
-        found += [f"relations.{name} ({identifier})" for name in relations if name not in related]
-    return found
+    mapped = {
+        "properties": mappings.properties if isinstance(mappings.properties, dict) else {},
+        "relations": mappings.relations if isinstance(mappings.relations, dict) else {},
+    }
+    return [
+        f"{path} ({identifier})"
+        for identifier, blueprint in sorted(blueprints.items())
+        for path in EntityRules(blueprint).undefined(mapped)
+    ]

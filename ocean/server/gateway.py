@@ -36,7 +36,7 @@ from ocean.store.base import (
 )
 from ocean.store.blocked import kept_in_use
 from ocean.store.blueprint_removal import DeletesBlueprints
-from ocean.store.entity_rules import Edge, EntityRules
+from ocean.store.entity_rules import Edge, EntityRules, rules_by_blueprint
 from ocean.store.plan import missing_error
 from ocean.store.search_values import ResolvesSearches, has_searches, resolved_in
 from ocean.store.validation import identifier_problem
@@ -115,16 +115,13 @@ class WriteGateway:
         )
         return outcomes
 
-    async def _defined_fields(self, outcomes: list[WriteOutcome]) -> dict[str, _Defined]:
-        """The property and relation names each written entity's blueprint defines (what
-        the catalog kept of a body: the rest was dropped, and is not audited as written);
-        read only when an entity was written and the audit log is kept."""
+    async def _defined_fields(self, outcomes: list[WriteOutcome]) -> dict[str, EntityRules]:
+        """Each written entity's blueprint rules (what the catalog kept of a body: what they
+        do not define was dropped, and is not audited as written); read only when an entity
+        was written and the audit log is kept."""
         if not self.audit.keeping or not any(o.ok and o.status in _ACTIONS for o in outcomes):
             return {}
-        return {
-            str(blueprint["identifier"]): _defined_of(blueprint)
-            for blueprint in await self.store.list_blueprints()
-        }
+        return rules_by_blueprint(await self.store.list_blueprints())
 
     async def validate(
         self,
@@ -354,31 +351,6 @@ def _key(entity: Entity) -> EntityKey:
     return str(entity.get("blueprint")), str(entity.get("identifier"))
 
 
-_Defined = tuple[frozenset[str], frozenset[str]]
-"""A blueprint's property names (computed ones included) and relation names."""
-
-
-def _defined_of(blueprint: dict[str, Any]) -> _Defined:
-    properties = set((blueprint.get("schema") or {}).get("properties") or {})
-    for field in ("calculationProperties", "mirrorProperties", "aggregationProperties"):
-        if isinstance(blueprint.get(field), dict):
-            properties |= blueprint[field].keys()
-    relations = blueprint.get("relations")
-    return frozenset(properties), frozenset(relations if isinstance(relations, dict) else ())
-
-
-def _kept(body: dict[str, Any], defined: _Defined | None) -> dict[str, Any]:
-    """``body`` without the properties and relations its blueprint does not define (the
-    catalog dropped them); as it is when not known."""
-    if defined is None:
-        return body
-    kept = dict(body)
-    for name, names in zip(("properties", "relations"), defined, strict=True):
-        if isinstance(kept.get(name), dict):
-            kept[name] = {k: v for k, v in kept[name].items() if k in names}
-    return kept
-
-
 def _upserted(
     caller: Caller,
     sent: Entity,
@@ -386,7 +358,7 @@ def _upserted(
     before: dict[EntityKey, Entity],
     merge: bool,
     asked: str | None = None,
-    defined: dict[str, _Defined] | None = None,
+    defined: dict[str, EntityRules] | None = None,
 ) -> AuditEntry | None:
     """The audit entry of one upsert's outcome (None: unchanged, nothing written); a
     write that failed is the action asked for (``asked``: ``CREATE`` or ``UPDATE`` only;
@@ -399,7 +371,8 @@ def _upserted(
     if outcome.status not in _ACTIONS:
         return None
     body: dict[str, Any] = {k: v for k, v in sent.items() if k not in ("identifier", "blueprint")}
-    body = _kept(body, (defined or {}).get(outcome.blueprint))
+    if (rules := (defined or {}).get(outcome.blueprint)) is not None:
+        body = rules.defined(body, computed=True)
     stored = dict(old) if old is not None else None
     new = merged(stored, body) if merge and stored is not None else body
     return _entry(caller, _ACTIONS[outcome.status], "entity", key, diff_summary(stored, new))
