@@ -40,7 +40,7 @@ from ocean.store.entity_rules import Edge, EntityRules, rules_by_blueprint
 from ocean.store.plan import missing_error
 from ocean.store.search_values import ResolvesSearches, has_searches, resolved_in
 from ocean.store.validation import identifier_problem
-from ocean.store.writes import entity_of, merged
+from ocean.store.writes import entity_of, made_by, merged
 from ocean.types import Entity, EntityKey
 
 _log = logging.getLogger(__name__)
@@ -102,6 +102,7 @@ class WriteGateway:
             outcomes = await self._grouped.upsert(sent, owner=caller.owner, **options)
         else:
             outcomes = await written(self.store, sent, owner=caller.owner, **options)
+        made = made_by(outcomes)
         if denied:
             outcomes = _with_refused(entities, allowed, outcomes, denied)
         merge = bool(options.get("merge"))
@@ -112,6 +113,7 @@ class WriteGateway:
                 _upserted(caller, entities[o.index], o, before, merge, asked, defined)
                 for o in outcomes
             ]
+            + [_entry(caller, "CREATE", "entity", key, _placeholder(key)) for key in made]
         )
         return outcomes
 
@@ -376,6 +378,11 @@ def _upserted(
     stored = dict(old) if old is not None else None
     new = merged(stored, body) if merge and stored is not None else body
     return _entry(caller, _ACTIONS[outcome.status], "entity", key, diff_summary(stored, new))
+
+
+def _placeholder(key: EntityKey) -> dict[str, Any]:
+    """The audit diff of an entity made for a missing relation target: its title."""
+    return diff_summary(None, {"title": key[1]})
 
 
 def _entry(

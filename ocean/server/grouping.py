@@ -23,8 +23,8 @@ from typing import Any
 from ocean.errors import CatalogUnavailableError
 from ocean.store.base import CreatesOnly, Store, UpdatesOnly, WriteOutcome
 from ocean.store.group_commit import GroupCommit
-from ocean.store.writes import identifier_text
-from ocean.types import Entity
+from ocean.store.writes import WriteOutcomes, identifier_text, made_by
+from ocean.types import Entity, EntityKey
 
 
 @dataclass
@@ -91,14 +91,31 @@ class GroupedWrites:
         entities = [entity for request in group for entity in request.entities]
         outcomes = await written(self._store, entities, **group[0].options)
         results: list[_Result] = []
-        offset = 0
+        offset, made = 0, made_by(outcomes)
         for request in group:
-            mine = outcomes[offset : offset + len(request.entities)]
+            mine = WriteOutcomes(outcomes[offset : offset + len(request.entities)])
             for outcome in mine:
                 outcome.index -= offset
             offset += len(request.entities)
+            # (the last takes those no request names: a merged body's stored targets)
+            mine.made, made = _named_by(request, made) if request is not group[-1] else (made, [])
             results.append(mine)
         return results
+
+
+def _named_by(request: _Request, made: list[EntityKey]) -> tuple[list[EntityKey], list[EntityKey]]:
+    """The placeholders a request's entities name as relation targets, and the others (a
+    group's write made them all: each is the first request's that names it)."""
+    named = {
+        target
+        for entity in request.entities
+        if isinstance(relations := entity.get("relations"), dict)
+        for value in relations.values()
+        for target in (value if isinstance(value, list) else [value])
+        if isinstance(target, str)
+    }
+    mine = [key for key in made if key[1] in named]
+    return mine, [key for key in made if key[1] not in named]
 
 
 async def written(store: Store, entities: list[Entity], **options: Any) -> list[WriteOutcome]:

@@ -313,12 +313,23 @@ _PICKLED = ("index", "identifier", "blueprint", "status", "error", "version", "u
 
 class WriteOutcomes(list[WriteOutcome]):
     """A bulk write's outcomes, pickled as one list per field (an object each would cost
-    more than the write when they cross back from the catalog's process)."""
+    more than the write when they cross back from the catalog's process), and ``made``:
+    the placeholders the write made for missing relation targets (with
+    ``create_missing_related``), which have no outcome of their own."""
+
+    def __init__(self, outcomes: Iterable[WriteOutcome] = (), made: Iterable[EntityKey] = ()):
+        super().__init__(outcomes)
+        self.made = list(made)
 
     def __reduce__(self) -> tuple[Any, ...]:
         fields = [[getattr(outcome, name) for outcome in self] for name in _PICKLED]
-        return (_outcomes, tuple(fields))
+        return (_outcomes, (self.made, *fields))
 
 
-def _outcomes(*fields: list[Any]) -> WriteOutcomes:
-    return WriteOutcomes(WriteOutcome(*values) for values in zip(*fields, strict=True))
+def _outcomes(made: list[EntityKey], *fields: list[Any]) -> WriteOutcomes:
+    return WriteOutcomes((WriteOutcome(*values) for values in zip(*fields, strict=True)), made)
+
+
+def made_by(outcomes: list[WriteOutcome]) -> list[EntityKey]:
+    """The placeholders a write made (none known for outcomes of another kind of list)."""
+    return outcomes.made if isinstance(outcomes, WriteOutcomes) else []

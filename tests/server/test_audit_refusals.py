@@ -4,6 +4,7 @@ and the entities a write made as missing relation targets; on SQLite and Postgre
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -77,11 +78,6 @@ async def test_a_refused_delete_is_audited(
     assert await _failures(admin) == [("DELETE", "two", context)] * 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entities the store makes as missing relation targets are written without an "
-    "outcome, so the gateway cannot audit them",
-)
 async def test_an_entity_made_as_a_missing_relation_target_is_audited(
     catalog: tuple[httpx.AsyncClient, httpx.AsyncClient],
 ) -> None:
@@ -95,6 +91,37 @@ async def test_an_entity_made_as_a_missing_relation_target_is_audited(
     assert (await admin.get("/v1/blueprints/team/entities/made")).status_code == 200
     audits = await admin.get("/v1/audit-log", params={"blueprint": "team", "entity": "made"})
     assert [a["action"] for a in audits.json()["audits"]] == ["CREATE"]
+
+
+async def test_entities_made_as_missing_targets_by_grouped_bulk_writes_are_each_audited_once(
+    catalog: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    """Bulk requests sent at once are written together: each placeholder is audited once,
+    as made by the caller whose entity named it first."""
+    admin, other = catalog
+
+    async def bulk(client: httpx.AsyncClient, n: int) -> httpx.Response:
+        services = [
+            {"identifier": f"s{n}-{i}", "relations": {"team": f"made-{n}" if i else "shared"}}
+            for i in range(2)
+        ]
+        return await client.post(
+            "/v1/blueprints/service/entities/bulk",
+            json={"entities": services},
+            params={"upsert": "true", "create_missing_related_entities": "true"},
+        )
+
+    answers = await asyncio.gather(*(bulk(admin if n % 2 else other, n) for n in range(8)))
+    assert {a.status_code for a in answers} == {200}, [a.text for a in answers]
+    audits = await admin.get(
+        "/v1/audit-log", params={"blueprint": "team", "resources": "entity", "limit": 100}
+    )
+    made = [(a["context"]["entity"], a["action"]) for a in audits.json()["audits"]]
+    assert sorted(made) == sorted([("t", "CREATE"), ("shared", "CREATE")]
+                                  + [(f"made-{n}", "CREATE") for n in range(8)])  # fmt: skip
+    origin = {a["context"]["entity"]: a["trigger"]["origin"] for a in audits.json()["audits"]}
+    assert {origin[f"made-{n}"] for n in range(1, 8, 2)} == {"API"}, origin
+    assert {origin[f"made-{n}"] for n in range(0, 8, 2)} == {"two"}, origin
 
 
 async def _blueprint_failures(admin: httpx.AsyncClient) -> list[tuple[str, str]]:

@@ -334,6 +334,8 @@ class _Write:
     names: tuple[str, ...]
     """The blueprints of its entities, in order."""
     clock: ServerClock
+    made: set[EntityKey] = field(default_factory=set)
+    """The placeholders it made (for missing relation targets)."""
 
     async def run(self, mode: str, turn: Turn) -> tuple[WriteOutcomes, Answer]:
         """Every entity's outcome and what was asked; ``turn`` ends as it commits.
@@ -383,6 +385,7 @@ class _Write:
         outcomes, made = self._outcomes(plan, answer, version)
         if self.options["create_missing_related"]:
             made |= missing
+            outcomes.made = sorted(self.made)
         wanted = targeted(prepared.rules)  # the keys a later write may ask about
         self.targets.learn(learnt | {key for key in made if key[0] in wanted}, answer.deletions)
         turn.end()
@@ -398,7 +401,9 @@ class _Write:
         if self.options["create_missing_related"]:
             if claim is not None and not missing <= claim.keys:
                 raise Unclaimed  # a target known to exist was deleted since
-            await placeholders(db, sorted(missing), self.owner, version, self.clock.now())
+            self.made = await placeholders(
+                db, sorted(missing), self.owner, version, self.clock.now()
+            )
             return None
         if mode == "unasked" or plan is None:
             raise MustAsk

@@ -29,22 +29,25 @@ async def existing(db: asyncpg.Connection, keys: set[EntityKey]) -> set[EntityKe
 
 async def placeholders(
     db: asyncpg.Connection, keys: list[EntityKey], owner: int, version: int, stamp: str
-) -> None:
+) -> set[EntityKey]:
     """Entities made for missing relation targets (marked: see
     :data:`~ocean.store.writes.PLACEHOLDER`), owned by ``owner`` (its number) until someone
-    writes them. Only those this statement inserts are owned: the targets' blueprints are
-    not locked, so another integration may have written one since it was found missing
-    (its entity, which this owner must not own: its stale deletion would delete it)."""
-    await db.execute(_PLACEHOLDERS, *columns(keys), stamp, version, owner)
+    writes them: those this statement inserted. Only those are owned: the targets'
+    blueprints are not locked, so another integration may have written one since it was
+    found missing (its entity, which this owner must not own: its stale deletion would
+    delete it)."""
+    rows = await db.fetch(_PLACEHOLDERS, *columns(keys), stamp, version, owner)
+    return {(bp, ident) for bp, ident in rows}
 
 
 _PLACEHOLDERS = (  # the rows and the ownership of those inserted, in one round trip
     "WITH made AS (INSERT INTO entities(blueprint, identifier, body, created_at, updated_at, "
     f"version) SELECT b, i, '{PLACEHOLDER},\"title\":' || to_json(i)::text || '}}', $3, $3, $4 "
     "FROM unnest($1::text[], $2::text[]) AS t(b, i) ON CONFLICT DO NOTHING "
-    "RETURNING blueprint, identifier) "
-    "INSERT INTO ownership(owner, blueprint, identifier) SELECT $5, blueprint, identifier "
-    "FROM made ON CONFLICT DO NOTHING"
+    "RETURNING blueprint, identifier), "
+    "owned AS (INSERT INTO ownership(owner, blueprint, identifier) SELECT $5, blueprint, "
+    "identifier FROM made ON CONFLICT DO NOTHING) "
+    "SELECT blueprint, identifier FROM made"
 )
 
 

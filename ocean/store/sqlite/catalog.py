@@ -242,6 +242,7 @@ class SQLiteCatalog:
         if created_only and len(prepared.keys) >= _UNASKED_AFTER:
             self._unasked |= names
         if options["create_missing_related"]:  # created, and committed
+            outcomes.made = sorted(missing)
             self._known.learn(missing)
             # placeholders are keys a later write may send: a write of theirs asks
             self._unasked -= {blueprint for blueprint, _ in missing}
