@@ -38,7 +38,7 @@ class EventContext:
     trigger_type: str = "machine"
     attributes: dict[str, Any] = field(default_factory=dict)
     resource_config: Any = None
-    port_app_config: Any = None
+    _port_app_config: Any = None
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
     resource_index: int = 0
     """The resource's position in the mapping (``port_ocean.context.resource``)."""
@@ -66,6 +66,18 @@ class EventContext:
     def external_abort(self) -> bool:
         """Whether :meth:`abort` was told the abort came from outside the integration."""
         return self._aborting.external
+
+    @property
+    def port_app_config(self) -> Any:
+        """The mapping of the running resync or request; ``ValueError`` when none is set,
+        as in the original (an integration's test sets it inside an ``event_context``)."""
+        if self._port_app_config is None:
+            raise ValueError("Port app config is not set")
+        return self._port_app_config
+
+    @port_app_config.setter
+    def port_app_config(self, value: Any) -> None:
+        self._port_app_config = value
 
     @property
     def parent(self) -> EventContext | None:
@@ -167,7 +179,7 @@ def enclosing_event(event_type: EventType, mapping: Any) -> Iterator[EventContex
         event_type=event_type.value,
         trigger_type="request" if event_type is EventType.HTTP_REQUEST else "machine",
         attributes={"resync_start_time": dt.datetime.now(dt.UTC)} if resync else {},
-        port_app_config=mapping,
+        _port_app_config=mapping,
     )
     enclosing, current = _enclosing.set(context), _current.set(context)
     try:
@@ -197,7 +209,7 @@ def resource_event(
         trigger_type=outer.trigger_type if outer else "machine",
         attributes=outer.attributes if outer else {"resync_start_time": dt.datetime.now(dt.UTC)},
         resource_config=resource,
-        port_app_config=mapping,
+        _port_app_config=mapping,
         resource_index=index,
     )
     if outer is not None:  # the enclosing event itself, as the original's handlers see it
@@ -228,7 +240,7 @@ async def event_context(
         trigger_type=trigger_type,
         attributes={**(parent.attributes if parent else {}), **(attributes or {})},
         resource_config=parent.resource_config if parent else None,
-        port_app_config=parent.port_app_config if parent else None,
+        _port_app_config=parent._port_app_config if parent else None,
         _parent_event=parent,
     )
     token = _current.set(context)

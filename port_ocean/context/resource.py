@@ -59,7 +59,7 @@ async def resource_context(resource_config: Any, index: int = 0) -> AsyncIterato
     ``resource_config``; ``event`` is otherwise the current one (its type, id and
     ``attributes``), as in the original, whose resource is apart from the event."""
     current = event_module.current_event()
-    mapping = current.port_app_config if current is not None else None
+    mapping = current._port_app_config if current is not None else None
     outer = current if isinstance(current, event_module.EventContext) else None
     with event_module.resource_event(resource_config, mapping, index, outer):
         yield resource
