@@ -278,12 +278,51 @@ async def clean(store: Store, plan: CleanPlan) -> Cleaned:
     if refusal is not None:
         raise ConflictError(refusal)
     cleaned = Cleaned(entities=await _delete_entities(store, plan.blueprints))
-    for identifier in plan.blueprints:  # relations among them first: one may target another
+    mine = [identifier for identifier in plan.blueprints if identifier not in plan.taken]
+    for identifier in mine:  # relations among them first: one may target another
         await store.update_blueprint(identifier, {"relations": {}, "mirrorProperties": {}})
-    for identifier in plan.blueprints:
+    taken = [identifier for identifier in plan.blueprints if identifier in plan.taken]
+    await _delete_taken(store, store, taken, cleaned)
+    for identifier in mine:
         await store.delete_blueprint(identifier)
         cleaned.blueprints.append(identifier)
     return cleaned
+
+
+async def _delete_taken(
+    store: Store, deleting: DeletesBlueprints, taken: list[str], cleaned: Cleaned
+) -> None:
+    """Delete the other blueprints relating to the folder's (``--with-related``), each once
+    none of the others left relates to it, with their relations kept until then: a clean
+    stopped in between finds those left again by the relations that made them taken (with
+    theirs cleared first, it would leave them behind). Blueprints relating to each other in
+    a circle are cleared of their relations first (a clean stopped then may leave them)."""
+    left = list(taken)
+    while left:
+        targets = _targets_among(await store.list_blueprints(), set(left))
+        free = [name for name in left
+                if not any(name in aims for other, aims in targets.items() if other != name)]  # fmt: skip
+        if not free:  # a circle: no order keeps every relation until its blueprint goes
+            for identifier in left:
+                await store.update_blueprint(identifier, {"relations": {}, "mirrorProperties": {}})
+            free = list(left)
+        for identifier in free:
+            await deleting.delete_blueprint(identifier)
+            cleaned.blueprints.append(identifier)
+            left.remove(identifier)
+
+
+def _targets_among(stored: list[dict[str, Any]], names: set[str]) -> dict[str, set[str]]:
+    """Each of ``names`` with the blueprints of ``names`` its relations target."""
+    return {
+        str(bp.get("identifier")): {
+            str(relation["target"])
+            for relation in dict(bp.get("relations") or {}).values()
+            if isinstance(relation, dict) and relation.get("target") in names
+        }
+        for bp in stored
+        if bp.get("identifier") in names
+    }
 
 
 async def destroy_integration(store: Store, identifier: str) -> bool:

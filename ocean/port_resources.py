@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
-from ocean.errors import OceanError, StoreError
+from ocean.errors import CatalogUnavailableError, OceanError, StoreError
 from ocean.resource_files import ExtraResources
 from ocean.store.base import InstallsIntegrations
 from ocean.store.port.blueprints import STAGES
@@ -110,16 +110,18 @@ async def _complete(
     try:
         await store.change_blueprint(identifier, functools.partial(_absent, keys, wanted))
     except PortAPIError as error:
-        if error.status is None or not 400 <= error.status < 500:
-            raise
+        if isinstance(error, CatalogUnavailableError) or not 400 <= (error.status or 0) < 500:
+            raise  # (unanswered, a 408 or 429 too: no refusal; the next start tries again)
         _log.warning("the blueprint %s in the catalog was not given the folder's %s (%s); "
                      "edit it there if the integration needs them",
                      identifier, "/".join(keys), error)  # fmt: skip
 
 
 async def create_extras(store: SetsUpResources, extras: ExtraResources) -> None:
-    """Create the folder's actions, scorecards and pages; a failure is logged and the
-    rest go on (the original's default setup: they are Port's to fix by hand)."""
+    """Create the folder's actions, scorecards and pages; a refusal is logged and the
+    rest go on (the original's default setup: they are Port's to fix by hand); one left
+    unanswered (no answer, 408, 429, 502-504) fails the setup once the rest are made, so that the
+    next start, the record not marked set up, makes it (one made meanwhile is a 409)."""
     calls = [
         *(("action", str(one.get("identifier")), "/actions", one) for one in extras.actions),
         *(
@@ -133,13 +135,22 @@ async def create_extras(store: SetsUpResources, extras: ExtraResources) -> None:
         ),  # fmt: skip
         *(("page", str(one.get("identifier")), "/pages", one) for one in extras.pages),
     ]
+    unsent: list[str] = []
     for kind, name, path, body in calls:
         try:
             if not await store.create_resource(path, body):
                 _log.info("the %s %s exists already: left as it is", kind, name)
         except OceanError as error:
+            if isinstance(error, CatalogUnavailableError):  # unanswered (sent once), not refused
+                unsent.append(f"{kind} {name} ({error})")
+                continue
             _log.warning("could not create the %s %s (%s); the setup goes on without it: "
                          "create it in Port by hand", kind, name, error)  # fmt: skip
+    if unsent:
+        raise StoreError(
+            f"the catalog did not answer the creation of the {'; '.join(unsent)}: the "
+            "integration is not marked set up, and the next start creates what is missing"
+        )
 
 
 def _absent(
