@@ -52,7 +52,12 @@ async def sync_blueprints(
     store: Store, blueprints: list[dict[str, Any]], *, force: bool = False
 ) -> BlueprintSync:
     """Create the missing blueprints and apply the safe changes to the others (``force``:
-    every change); the unsafe changes left out are returned, and logged."""
+    every change); the unsafe changes left out are returned, and logged. A relation (and
+    what reads through it) to a blueprint neither the folder nor the catalog has is left
+    out with a warning: another integration's, made later (the next start adds it)."""
+    if _targets(blueprints) - {bp.get("identifier") for bp in blueprints}:  # another's?
+        names = {bp.get("identifier") for bp in await store.list_blueprints()}
+        blueprints = without_unknown_targets(blueprints, names)
     sync = BlueprintSync(created=await store.create_blueprints(blueprints))
     existing = [bp for bp in blueprints if bp.get("identifier") not in sync.created]
     if not existing:
@@ -81,6 +86,71 @@ async def sync_blueprints(
     for phrase in sync.applied:
         _log.info("blueprint %s: applied", phrase)
     return sync
+
+
+def without_unknown_targets(
+    blueprints: list[dict[str, Any]], stored: set[Any]
+) -> list[dict[str, Any]]:
+    """``blueprints`` without their relations to blueprints that are neither among them
+    nor ``stored``, nor the mirror properties, ownership and aggregation properties that
+    read through such a relation or count such a blueprint's entities (each logged)."""
+    known = stored | {bp.get("identifier") for bp in blueprints}
+    kept = []
+    for blueprint in blueprints:
+        relations = dict(blueprint.get("relations") or {})
+        gone = {name for name, relation in relations.items()
+                if isinstance(relation, dict) and relation.get("target") not in known}  # fmt: skip
+        aggregations = dict(blueprint.get("aggregationProperties") or {})
+        counted = {name for name, aggregation in aggregations.items()
+                   if isinstance(aggregation, dict) and "target" in aggregation
+                   and aggregation["target"] not in known}  # fmt: skip
+        if not gone and not counted:
+            kept.append(blueprint)
+            continue
+        _log.warning(
+            "blueprint %s: left out %s, as the catalog has no blueprint %s (another "
+            "integration's?): sync that integration, or dock its defaults, and start again "
+            "to add them", blueprint.get("identifier"),
+            ", ".join([*(f"relation {n!r}" for n in sorted(gone)),
+                       *(f"aggregation property {n!r}" for n in sorted(counted))]),
+            " or ".join(sorted({str(relations[n]["target"]) for n in gone}
+                               | {str(aggregations[n]["target"]) for n in counted})),
+        )  # fmt: skip
+        kept.append(_without(blueprint, gone, counted))
+    return kept
+
+
+def _targets(blueprints: list[dict[str, Any]]) -> set[Any]:
+    """The blueprints ``blueprints`` relate to or aggregate."""
+    return {
+        one.get("target")
+        for blueprint in blueprints
+        for section in ("relations", "aggregationProperties")
+        for one in dict(blueprint.get(section) or {}).values()
+        if isinstance(one, dict) and "target" in one
+    }
+
+
+def _without(blueprint: dict[str, Any], gone: set[str], counted: set[str]) -> dict[str, Any]:
+    def reads_gone(path: Any) -> bool:
+        return isinstance(path, str) and path.split(".", 1)[0] in gone
+
+    trimmed = dict(blueprint)
+    if relations := blueprint.get("relations"):
+        trimmed["relations"] = {k: v for k, v in relations.items() if k not in gone}
+    if mirrors := blueprint.get("mirrorProperties"):
+        trimmed["mirrorProperties"] = {
+            k: v
+            for k, v in mirrors.items()
+            if not (isinstance(v, dict) and reads_gone(v.get("path")))
+        }
+    if aggregations := blueprint.get("aggregationProperties"):
+        trimmed["aggregationProperties"] = {
+            k: v for k, v in aggregations.items() if k not in counted
+        }
+    if reads_gone(dict(blueprint.get("ownership") or {}).get("path")):
+        del trimmed["ownership"]
+    return trimmed
 
 
 async def add_actions(store: Store, actions: list[dict[str, Any]]) -> list[str]:

@@ -402,3 +402,48 @@ async def test_an_action_another_replica_creates_meanwhile_is_not_a_warning(
 
     assert created == []
     assert "was not created" not in caplog.text
+
+
+def _relating_to_another_integrations(blueprints: dict[str, dict[str, Any]]) -> None:
+    service = blueprints["service"]
+    service["relations"]["repo"] = {"target": "githubRepo", "many": False, "required": False}
+    service["mirrorProperties"] = {"repoUrl": {"path": "repo.url"}}
+    service["aggregationProperties"] = {
+        "repos": {
+            "target": "githubRepo",
+            "calculationSpec": {"func": "count", "calculationBy": "entities"},
+        }
+    }
+
+
+async def test_a_relation_to_a_blueprint_no_one_has_made_yet_is_left_out_until_it_exists(
+    workspace: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As GitHub Copilot's relation to the GitHub integration's githubTeam: the blueprint
+    is made without it (and what reads through it), and the start after the target
+    blueprint appears adds it."""
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    _edit_blueprints(workspace, _relating_to_another_integrations)
+
+    first = await workspace.sail()
+
+    assert first.created_blueprints == ["team", "service"]
+    assert "left out relation 'repo', aggregation property 'repos'" in caplog.text
+    assert "no blueprint githubRepo" in caplog.text
+    service = (await _blueprints(workspace))["service"]
+    assert set(service["relations"]) == {"team"}
+    assert not service.get("mirrorProperties") and not service.get("aggregationProperties")
+    assert len(await workspace.entities("service")) == 2
+
+    store = await open_store(str(workspace.catalog))
+    try:
+        await store.create_blueprints([{"identifier": "githubRepo", "title": "Repo",
+                                        "schema": {"properties": {"url": {"type": "string"}}}}])  # fmt: skip
+    finally:
+        await store.close()
+    await workspace.sail()
+
+    service = (await _blueprints(workspace))["service"]
+    assert set(service["relations"]) == {"team", "repo"}
+    assert set(service["mirrorProperties"]) == {"repoUrl"}
+    assert set(service["aggregationProperties"]) == {"repos"}
