@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,31 @@ def test_a_path_leaves_what_it_does_not_use_unimported(
     imports = "; ".join(f"import {module}" for module in modules)
     probe = f"{imports}; import sys; print(*sorted(set({unwanted!r}) & set(sys.modules)))"
 
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+
+    assert loaded == []
+
+
+def test_the_actions_of_an_embedded_catalog_leave_the_port_api_client_unimported(
+    tmp_path: Path,
+) -> None:
+    """Every sail asks for the catalog's actions (actions.json): a Port API's modules
+    import httpx, a tenth of a sail's start-up into SQLite."""
+    probe = (
+        "import asyncio, pathlib, sys\n"
+        "from ocean.actions.open import actions_of\n"
+        "from ocean.store.sqlite.store import SQLiteStore\n"
+        "async def main():\n"
+        f"    store = await SQLiteStore.open(pathlib.Path({str(tmp_path / 'c.db')!r}))\n"
+        "    try:\n"
+        "        actions_of(store)\n"
+        "    finally:\n"
+        "        await store.close()\n"
+        "asyncio.run(main())\n"
+        "print(*sorted({'httpx', 'ocean.store.port.store'} & set(sys.modules)))\n"
+    )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.split()
