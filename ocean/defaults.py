@@ -55,8 +55,8 @@ async def sync_blueprints(
     every change); the unsafe changes left out are returned, and logged. A relation (and
     what reads through it) to a blueprint neither the folder nor the catalog has is left
     out with a warning: another integration's, made later (the next start adds it)."""
-    if _targets(blueprints) - {bp.get("identifier") for bp in blueprints}:  # another's?
-        names = {bp.get("identifier") for bp in await store.list_blueprints()}
+    if _targets(blueprints) - _names(blueprints):  # another's?
+        names = _names(await store.list_blueprints())
         blueprints = without_unknown_targets(blueprints, names)
     sync = BlueprintSync(created=await store.create_blueprints(blueprints))
     existing = [bp for bp in blueprints if bp.get("identifier") not in sync.created]
@@ -94,16 +94,13 @@ def without_unknown_targets(
     """``blueprints`` without their relations to blueprints that are neither among them
     nor ``stored``, nor the mirror properties, ownership and aggregation properties that
     read through such a relation or count such a blueprint's entities (each logged)."""
-    known = stored | {bp.get("identifier") for bp in blueprints}
+    known = stored | _names(blueprints)
     kept = []
     for blueprint in blueprints:
-        relations = dict(blueprint.get("relations") or {})
-        gone = {name for name, relation in relations.items()
-                if isinstance(relation, dict) and relation.get("target") not in known}  # fmt: skip
-        aggregations = dict(blueprint.get("aggregationProperties") or {})
-        counted = {name for name, aggregation in aggregations.items()
-                   if isinstance(aggregation, dict) and "target" in aggregation
-                   and aggregation["target"] not in known}  # fmt: skip
+        relations = _section(blueprint, "relations")
+        gone = _unknown(relations, known)
+        aggregations = _section(blueprint, "aggregationProperties")
+        counted = _unknown(aggregations, known)
         if not gone and not counted:
             kept.append(blueprint)
             continue
@@ -120,15 +117,38 @@ def without_unknown_targets(
     return kept
 
 
-def _targets(blueprints: list[dict[str, Any]]) -> set[Any]:
+def _targets(blueprints: list[dict[str, Any]]) -> set[str]:
     """The blueprints ``blueprints`` relate to or aggregate."""
     return {
-        one.get("target")
+        target
         for blueprint in blueprints
         for section in ("relations", "aggregationProperties")
-        for one in dict(blueprint.get(section) or {}).values()
-        if isinstance(one, dict) and "target" in one
+        for one in _section(blueprint, section).values()
+        if (target := _target(one)) is not None
     }
+
+
+def _names(blueprints: list[dict[str, Any]]) -> set[str]:
+    """The blueprints' identifiers (those that are text: any other is refused later)."""
+    return {name for bp in blueprints if isinstance(name := bp.get("identifier"), str)}
+
+
+def _section(blueprint: dict[str, Any], name: str) -> dict[str, Any]:
+    """A blueprint's object field (empty when it is not one: refused by the catalog, which
+    says why, rather than here)."""
+    value = blueprint.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _unknown(definitions: dict[str, Any], known: set[Any]) -> set[str]:
+    """The names of ``definitions`` whose target is a blueprint not ``known``."""
+    return {name for name, one in definitions.items() if _target(one) not in known | {None}}
+
+
+def _target(definition: Any) -> str | None:
+    """A relation's or aggregation's target blueprint (None when it names none as text)."""
+    target = definition.get("target") if isinstance(definition, dict) else None
+    return target if isinstance(target, str) else None
 
 
 def _without(blueprint: dict[str, Any], gone: set[str], counted: set[str]) -> dict[str, Any]:
@@ -136,19 +156,19 @@ def _without(blueprint: dict[str, Any], gone: set[str], counted: set[str]) -> di
         return isinstance(path, str) and path.split(".", 1)[0] in gone
 
     trimmed = dict(blueprint)
-    if relations := blueprint.get("relations"):
+    if relations := _section(blueprint, "relations"):
         trimmed["relations"] = {k: v for k, v in relations.items() if k not in gone}
-    if mirrors := blueprint.get("mirrorProperties"):
+    if mirrors := _section(blueprint, "mirrorProperties"):
         trimmed["mirrorProperties"] = {
             k: v
             for k, v in mirrors.items()
             if not (isinstance(v, dict) and reads_gone(v.get("path")))
         }
-    if aggregations := blueprint.get("aggregationProperties"):
+    if aggregations := _section(blueprint, "aggregationProperties"):
         trimmed["aggregationProperties"] = {
             k: v for k, v in aggregations.items() if k not in counted
         }
-    if reads_gone(dict(blueprint.get("ownership") or {}).get("path")):
+    if reads_gone(_section(blueprint, "ownership").get("path")):
         del trimmed["ownership"]
     return trimmed
 

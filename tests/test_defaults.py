@@ -447,3 +447,38 @@ async def test_a_relation_to_a_blueprint_no_one_has_made_yet_is_left_out_until_i
     assert set(service["relations"]) == {"team", "repo"}
     assert set(service["mirrorProperties"]) == {"repoUrl"}
     assert set(service["aggregationProperties"]) == {"repos"}
+
+
+@pytest.mark.parametrize(
+    ("odd", "said"),
+    [
+        ({"relations": [{"target": "team"}]}, "relations must be an object"),
+        ({"relations": [["repo", {"target": "githubRepo"}]]}, "relations must be an object"),
+        ({"relations": "team"}, "relations must be an object"),
+        ({"relations": {"repo": {"target": ["githubRepo"]}}}, "needs a target blueprint"),
+        ({"relations": {"repo": {"many": False}}}, "needs a target blueprint"),
+        ({"aggregationProperties": [{"target": "githubRepo"}]}, "must be an object"),
+        ({"aggregationProperties": {"n": {"target": {"x": 1}}}}, "needs a target"),
+        (
+            {"relations": {"repo": {"target": "githubRepo"}}, "mirrorProperties": [1]},
+            "mirrorProperties must be an object",
+        ),
+        (
+            {"identifier": ["service"], "relations": {"repo": {"target": "githubRepo"}}},
+            "must be a non-empty string",
+        ),
+    ],
+)
+async def test_a_malformed_blueprint_is_refused_as_the_catalog_says_not_a_crash(
+    store: Any, odd: dict[str, Any], said: str
+) -> None:
+    """Relations or aggregations given as lists or text, a target that is not a name:
+    looking for targets another integration has not made yet passes over them, and the
+    catalog's refusal says what is wrong (rather than a ValueError or TypeError)."""
+    from ocean.defaults import sync_blueprints
+    from ocean.errors import StoreError
+
+    blueprint = {"identifier": "service", "title": "Service", "schema": {"properties": {}}}
+
+    with pytest.raises(StoreError, match=said):
+        await sync_blueprints(store, [blueprint | odd])

@@ -243,8 +243,13 @@ class PortOceanContext(EntityWrites, HasMetrics, Integration):
     async def _port_app_config(self, use_cache: bool = True) -> Any:
         """The original's ``get_port_app_config``: the mapping this run started with, as
         the integration's own model (the original reads it from Port; a mapping changed
-        since is read by the next run)."""
-        return self.running_mapping().for_integration
+        since is read by the next run). Set as the current event's ``port_app_config``, as
+        the original's handler sets it (an action run reads it so)."""
+        mapping = self.running_mapping().for_integration
+        current = event_module.current_event()
+        if isinstance(current, event_module.EventContext):
+            current.port_app_config = mapping
+        return mapping
 
     def register_action_executor(self, executor: Any) -> None:
         """As Ocean's (run by its execution manager), but a second executor for an action is

@@ -45,6 +45,22 @@ async def test_an_original_executor_runs_within_an_action_run_event() -> None:
     assert port.action_runs["r_1"]["status"] == "SUCCESS"
 
 
+async def test_an_original_executor_reads_the_mapping_as_event_port_app_config() -> None:
+    """The original's execution manager reads the mapping into the run's event before it
+    executes (``get_port_app_config``): an executor reads ``event.port_app_config``, which
+    raises ``ValueError`` where none is set."""
+    port = WorkflowPort()
+    port.add(_report("r_1", "mapping"), node_run("wfnr_1", "report", {"do": "mapping"}))
+    async with sailing(port):
+        await _action_ended(port, "r_1")
+        await _completed(port, "wfnr_1")
+
+    seen = {"mapping": "PortAppConfig", "resources": 0}
+    assert json.loads(port.action_logs["r_1"][1]) == seen
+    assert json.loads(port.node_logs["wfnr_1"][1]["message"]) == seen
+    assert port.action_runs["r_1"]["status"] == "SUCCESS"
+
+
 async def test_a_failed_run_is_labelled_as_its_error_says_or_execution_failed() -> None:
     port = WorkflowPort()
     port.add(

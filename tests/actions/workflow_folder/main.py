@@ -93,6 +93,10 @@ class ReportExecutor(AbstractExecutor):
         if do == "event":
             seen = {"type": event.event_type, "attributes": event.attributes}
             await ocean.port_client.post_run_log(run, json.dumps(seen, sort_keys=True))
+        elif do == "mapping":  # as the original's executors read it
+            mapping = event.port_app_config
+            seen = {"mapping": type(mapping).__name__, "resources": len(mapping.resources)}
+            await ocean.port_client.post_run_log(run, json.dumps(seen, sort_keys=True))
         elif do == "fail_label":
             raise ActionExecutionError("bad input", status_label="Bad input")
         elif do == "fail_default":

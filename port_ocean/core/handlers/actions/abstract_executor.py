@@ -9,20 +9,36 @@ checks, the acknowledgement and the report) within the original's ``ACTION_RUN``
 
 from __future__ import annotations
 
+import contextlib
 from abc import abstractmethod
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from ocean.actions.executor import Executor
 from ocean.actions.run import Run
+from ocean.errors import ConfigError
 from port_ocean._unsupported import missing
 from port_ocean.clients.port.runs import executing
-from port_ocean.context.event import EventType, event_context
+from port_ocean.context.event import EventContext, EventType, event_context
 from port_ocean.core.models import ActionRun, IntegrationRun, WorkflowNodeRun
 
 MIN_RATE_LIMIT_WAIT_SECONDS = 1.0
 """What a wait lasts when an executor says it is close to its limit but that it resets now
 (the original would ask again at once)."""
+
+
+@contextlib.asynccontextmanager
+async def _action_run_event(run: Run) -> AsyncIterator[EventContext]:
+    from port_ocean.context.ocean import ocean
+
+    attributes = {"run_id": run.id, "action_type": run.action_type, "run_kind": run.kind}
+    async with event_context(
+        EventType.ACTION_RUN, trigger_type="machine", attributes=attributes
+    ) as context:
+        with contextlib.suppress(ConfigError):  # (no run started: an executor alone)
+            await ocean.integration.port_app_config_handler.get_port_app_config()
+        yield context
 
 
 def original_run(run: Run) -> IntegrationRun:
@@ -65,9 +81,9 @@ class AbstractExecutor(Executor):
     # Ocean's contract, over the original's methods.
 
     def run_scope(self, run: Run) -> AbstractAsyncContextManager[object]:
-        """The original's event around a run's execution (its ``_execute_run``)."""
-        attributes = {"run_id": run.id, "action_type": run.action_type, "run_kind": run.kind}
-        return event_context(EventType.ACTION_RUN, trigger_type="machine", attributes=attributes)
+        """The original's event around a run's execution (its ``_execute_run``), with the
+        mapping as its ``port_app_config``, as the original reads it first."""
+        return _action_run_event(run)
 
     async def partition_key(self, run: Run) -> str | None:
         return await self._get_partition_key(original_run(run))
