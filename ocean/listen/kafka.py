@@ -8,7 +8,12 @@ integration or on a change to its configuration (the original's filter,
 committed only once the resync it triggered has ended (or a newer one replaced it), not
 while it stands by to be retried; a message for another integration, or one that is not
 JSON or not of the expected shape, is logged, skipped and committed, and never stops the
-consumer. Every ``OCEAN__SCHEDULED_RESYNC_INTERVAL``
+consumer. Where each partition starts is committed as soon as it is assigned, so a
+member that dies mid-resync leaves its message to the partition's next owner even before
+the group has committed anything (that owner would otherwise start at the log's end, past
+it). aiokafka's own warnings and errors, which repeat at each retry while the broker is
+away, are shown once a minute (:mod:`ocean.listen.kafka_logs`). Every
+``OCEAN__SCHEDULED_RESYNC_INTERVAL``
 minutes, when set, a scheduled resync runs beside the messages
 (:mod:`ocean.listen.schedule`, as with polling).
 
@@ -34,12 +39,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
 from ocean.config.settings import EventListenerSettings
 from ocean.errors import ConfigError, LeaseHeldError, LeaseLostError, StoreError
 from ocean.job import Observer
+from ocean.listen.kafka_logs import throttle_kafka_logs
 from ocean.listen.once import resync, start
 from ocean.listen.schedule import Schedule
 from ocean.load.freshness import Freshness
@@ -304,7 +310,10 @@ async def consume(  # noqa: PLR0913
         return resync(sail, store, observer, trigger=reason, freshness=freshness,
                       standby=standby, finishing=finishing)  # fmt: skip
 
-    consumer = AIOKafkaConsumer(target.topic, **consumer_options(settings, target.group))
+    throttle_kafka_logs()
+    consumer = AIOKafkaConsumer(**consumer_options(settings, target.group))
+    assigned = _Assigned()
+    consumer.subscribe([target.topic], listener=assigned)
     try:
         await consumer.start()
     except KafkaError as error:
@@ -321,7 +330,7 @@ async def consume(  # noqa: PLR0913
             log.error("%s", problem)
         if settings.resync_on_start:
             await resyncs.trigger("start")
-        await _loop(consumer, resyncs, sail.owner.identifier, stop, settings, on_ready)
+        await _loop(consumer, resyncs, assigned, sail.owner.identifier, stop, settings, on_ready)
     finally:
         await resyncs.cancel()
         await _stop(consumer)
@@ -341,12 +350,56 @@ async def _stop(consumer: AIOKafkaConsumer) -> None:
             raise
         log.warning("the Kafka consumer stopped uncleanly (was the broker away?)")
     except (KafkaError, TimeoutError) as error:
-        log.warning("could not leave the Kafka group cleanly: %s", error or "no answer in time")
+        log.warning(
+            "could not leave the Kafka group cleanly: %s", str(error) or "no answer in time"
+        )
+
+
+class _Assigned(ConsumerRebalanceListener):  # type: ignore[misc]
+    """The partitions assigned to this member and not yet anchored (:func:`_anchor`)."""
+
+    def __init__(self) -> None:
+        self.fresh: set[TopicPartition] = set()
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.fresh.difference_update(revoked)
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        self.fresh.update(assigned)
+
+
+async def _anchor(
+    consumer: AIOKafkaConsumer, assigned: _Assigned, batches: dict[TopicPartition, list[Any]]
+) -> None:
+    """Commit where each newly assigned partition starts (its first message fetched, else
+    its position) before any of its messages is handled. A group without a committed offset
+    starts at the log's end (``auto_offset_reset``): a member killed while the resync of the
+    group's first message ran left nothing committed, and the partition's next owner
+    started past that message, which no resync then ran. Once anchored, the next owner
+    starts at the message whose resync did not end (as it does once offsets are committed)."""
+    fresh = assigned.fresh & consumer.assignment()
+    assigned.fresh.clear()
+    if not fresh:
+        return
+    try:
+        async with asyncio.timeout(COMMIT_WITHIN):
+            offsets = {
+                partition: batches[partition][0].offset
+                if batches.get(partition)
+                else await consumer.position(partition)
+                for partition in fresh
+            }
+            await consumer.commit(offsets)
+    except (KafkaError, TimeoutError) as error:
+        log.warning("could not commit where partitions %s start (%s); a message whose resync "
+                    "this process does not finish may be lost", sorted(fresh), str(error) or "no "
+                    "answer in time")  # fmt: skip
 
 
 async def _loop(
     consumer: AIOKafkaConsumer,
     resyncs: _Resyncs,
+    assigned: _Assigned,
     identifier: str,
     stop: asyncio.Event,
     settings: EventListenerSettings,
@@ -355,6 +408,7 @@ async def _loop(
     ready = False
     while not stop.is_set():
         batches = await consumer.getmany(timeout_ms=int(settings.consumer_poll_timeout * 1000))
+        await _anchor(consumer, assigned, batches)
         if not ready and consumer.assignment():
             ready = True
             on_ready()

@@ -16,12 +16,19 @@ Message = namedtuple("Message", "topic partition offset value")
 class FakeConsumer:
     made: list[FakeConsumer] = []
 
-    def __init__(self, topic: str, **options: Any) -> None:
-        self.topic, self.partition = topic, TopicPartition(topic, 0)
+    def __init__(self, *topics: str, **options: Any) -> None:
+        self.subscribe(list(topics) or [""])
         self.queue: asyncio.Queue[bytes] = asyncio.Queue()
         self.next_offset = 0
         self.commits: list[dict[TopicPartition, int]] = []
         FakeConsumer.made.append(self)
+
+    def subscribe(self, topics: list[str], listener: Any = None) -> None:
+        """One partition of the first topic, assigned at once (``listener`` is not told)."""
+        self.topic, self.partition = topics[0], TopicPartition(topics[0], 0)
+
+    async def position(self, partition: TopicPartition) -> int:
+        return self.next_offset
 
     async def start(self) -> None:
         return None

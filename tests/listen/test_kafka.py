@@ -137,8 +137,11 @@ class Consuming:
 
 
 @asynccontextmanager
-async def consuming(workspace: Workspace, broker: str, **settings: str) -> AsyncIterator[Consuming]:
-    org = f"org{uuid.uuid4().hex[:8]}"
+async def consuming(
+    workspace: Workspace, broker: str, org: str = "", **settings: str
+) -> AsyncIterator[Consuming]:
+    """A listener of ``org`` (a new one by default: its topic created) until the block ends."""
+    new, org = not org, org or f"org{uuid.uuid4().hex[:8]}"
     env = (
         workspace.environ
         | {
@@ -153,10 +156,11 @@ async def consuming(workspace: Workspace, broker: str, **settings: str) -> Async
         | settings
     )
     sail = prepare(workspace.folder, environ=env, overrides={})
-    admin = AIOKafkaAdminClient(bootstrap_servers=broker)
-    await admin.start()
-    await admin.create_topics([NewTopic(f"{org}.change.log", 1, 1)])
-    await admin.close()
+    if new:
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker)
+        await admin.start()
+        await admin.create_topics([NewTopic(f"{org}.change.log", 1, 1)])
+        await admin.close()
     store = await SQLiteStore.open(workspace.catalog)
     target, listener = await connection(sail.settings.event_listener, sail.owner, store)
     running = Consuming(target.topic, target.group, broker)
@@ -202,7 +206,8 @@ async def test_a_newer_request_aborts_the_running_resync_which_deletes_nothing_a
     ) as running:
         await running.send(_resync(ME))
         await asyncio.sleep(0.3)  # the first resync is fetching
-        assert await running.committed() == -1, "committed before its resync ended"
+        # (0: where the partition starts, anchored; the request not handled yet)
+        assert await running.committed() in (-1, 0), "committed before its resync ended"
         await running.send(_resync(ME))
         await running.reports_seen(1)
         async with asyncio.timeout(10):

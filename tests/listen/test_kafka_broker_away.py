@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
+from collections import Counter
 
+import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
@@ -74,3 +77,51 @@ async def test_with_the_broker_gone_scheduled_resyncs_run_and_a_stop_stops_the_l
         broker.kill()
         broker.wait()
         await store.close()
+
+
+async def test_with_the_broker_gone_aiokafka_s_retries_log_each_line_once_not_every_tenth_of_a_second(
+    workspace: Workspace, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiokafka logs at ERROR at each retry while its broker is away (about 30 lines a
+    second for each replica: before, 40 and more of one line in these 4 s)."""
+    caplog.set_level(logging.WARNING)
+    port = free_port()
+    broker, address = start_broker(port), f"127.0.0.1:{port}"
+    org = f"org{uuid.uuid4().hex[:8]}"
+    workspace.set_data(services=[services(1)], teams=TEAMS)
+    environ = workspace.environ | {
+        "OCEAN__EVENT_LISTENER__TYPE": "KAFKA",
+        "OCEAN__EVENT_LISTENER__BROKERS": address,
+        "OCEAN__EVENT_LISTENER__ORG_ID": org,
+        "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED": "false",
+        "OCEAN__EVENT_LISTENER__SESSION_TIMEOUT_MS": "6000",
+        "OCEAN__EVENT_LISTENER__CONSUMER_POLL_TIMEOUT": "0.1",
+        "OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false",
+    }
+    sail = prepare(workspace.folder, environ=environ, overrides={})
+    store = await SQLiteStore.open(workspace.catalog)
+    stop, ready = asyncio.Event(), asyncio.Event()
+    try:
+        target, settings = await connection(sail.settings.event_listener, sail.owner, store)
+        listener = asyncio.create_task(
+            consume(sail, store, SilentObserver(), stop=stop, target=target, settings=settings,
+                    on_ready=ready.set)
+        )  # fmt: skip
+        await asyncio.wait_for(ready.wait(), 40)
+        broker.kill()
+        broker.wait()
+        await asyncio.sleep(4)
+        stop.set()
+        await asyncio.wait([listener], timeout=15)
+    finally:
+        stop.set()
+        broker.kill()
+        broker.wait()
+        await store.close()
+    lines = Counter(
+        (record.name, str(record.msg))
+        for record in caplog.records
+        if record.name.startswith("aiokafka") and record.levelno >= logging.WARNING
+    )
+    # (none at all when the test before showed them less than a minute ago)
+    assert max(lines.values(), default=0) <= 1, lines.most_common(3)

@@ -1,0 +1,46 @@
+"""The KAFKA listener's partition passed to another member of its group (a real Tansu
+broker): a request whose resync the first member did not finish is run by the next."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ocean.store.open import open_store
+from tests.conftest import TEAMS, Workspace, services
+from tests.listen.kafka_broker import kafka_broker
+from tests.listen.test_kafka import ME, _resync, consuming
+
+__all__ = ["kafka_broker"]
+
+
+async def _resync_started(workspace: Workspace) -> None:
+    async with asyncio.timeout(20):
+        while True:
+            store = await open_store(str(workspace.catalog))
+            try:
+                if await store.list_runs():
+                    return
+            finally:
+                await store.close()
+            await asyncio.sleep(0.05)
+
+
+async def test_the_group_s_first_request_left_unfinished_by_its_member_is_run_by_the_next_owner(
+    workspace: Workspace, kafka_broker: str
+) -> None:
+    """Nothing was committed in the group yet: the partition's next owner started at the
+    log's end (``auto_offset_reset``), past the request, and no resync ran it (before, the
+    second member never resynced)."""
+    workspace.environ["OCEAN__INTEGRATION__IDENTIFIER"] = ME
+    workspace.set_data(services=[services(1, start=n) for n in range(4)], teams=TEAMS, slow=0.5)
+    off = {"OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false"}
+    async with consuming(workspace, kafka_broker, **off) as first:
+        org = first.topic.removesuffix(".change.log")
+        await first.send(_resync(ME))
+        await _resync_started(workspace)  # then the member stops (or dies) mid-resync
+    assert [run.status for run in first.runs] == ["aborted"]
+
+    async with consuming(workspace, kafka_broker, org, **off) as second:
+        await second.reports_seen(1, timeout=30)
+    assert [(r.trigger, r.status) for r in second.reports] == [("kafka", "completed")]
+    assert len(await workspace.entities("service")) == 4
