@@ -14,7 +14,7 @@ import click
 
 from ocean.cli.options import catalog_option, run
 from ocean.cli.options import catalog_url as chosen_catalog
-from ocean.cli.watchdog import Watchdog
+from ocean.cli.watchdog import Watchdog, within_grace
 from ocean.monitor.logs import CHOICES as LOG_CHOICES
 from ocean.monitor.logs import configure_logging, parse_level
 from ocean.store.postgres.ahead import ReadyAhead
@@ -309,7 +309,10 @@ async def _serve(
     try:
         freshness = live.live.freshness if live else None
         observer = ShowsRunning(progress, metrics)
-        await listen(sail, store, observer, stop=stop, on_report=finished, freshness=freshness)
+        listening = listen(
+            sail, store, observer, stop=stop, on_report=finished, freshness=freshness
+        )
+        await within_grace(listening, stop)  # a catalog that hangs holds no stop for long
     finally:
         if acceptors is not None:
             await acceptors.stop()  # first: no event is accepted that the workers miss

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +95,33 @@ class Watchdog:
             _blocked_at(),
         )
         os._exit(128 + signum)
+
+
+async def within_grace(running: Awaitable[None], stop: asyncio.Event) -> None:
+    """Run ``running`` (the listener) to its end, or, once ``stop`` is set, for
+    :data:`STOP_GRACE` seconds more at most: then it is cancelled, saying so. A catalog that
+    does not answer would otherwise hold the stop for its client's retries (minutes, each
+    try waiting its timeout: the Port API's client sends a call up to 11 times)."""
+    import asyncio
+    import logging
+
+    task, stopped = asyncio.ensure_future(running), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done() and not (await asyncio.wait({task}, timeout=STOP_GRACE))[0]:
+            logging.getLogger(__name__).warning(
+                "the listener did not stop within %g s of the stop (the catalog does not "
+                "answer?), so it is cut short: a resync under way may stay recorded as "
+                "running until the next one", STOP_GRACE,
+            )  # fmt: skip
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return
+    finally:
+        stopped.cancel()
+        if not task.done():  # (this coroutine was cancelled itself)
+            task.cancel()
+    await task  # its error, if it failed
 
 
 def _blocked_at() -> str:

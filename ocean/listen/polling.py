@@ -160,9 +160,11 @@ class _Poller:
 
     async def requested(self) -> bool:
         """Whether a resync was requested since the last check. A check that fails (the
-        catalog unreachable, say) is logged and answers no: the listener goes on."""
+        catalog unreachable, say) is logged and answers no: the listener goes on. A stop
+        ends the check and answers no (a catalog that hangs would otherwise hold the stop
+        for its client's retries: minutes, each try waiting its timeout)."""
         try:
-            moved = await self.watermark.moved()
+            moved = await _unless_stopped(self.watermark.moved(), self.stop)
         except Exception as error:
             self.failed_checks += 1
             _log.warning("could not read the resync requests: %s; checking again in %g s",
@@ -184,6 +186,20 @@ class _Poller:
             report.blueprint_notes = started.blueprint_notes
             report.errors = started.errors + report.errors
         self.on_report(report)
+
+
+async def _unless_stopped(check: Awaitable[bool], stop: asyncio.Event) -> bool:
+    """``check``'s answer, or False once ``stop`` is set first (the check is cancelled)."""
+    checking, stopped = asyncio.ensure_future(check), asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({checking, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not checking.done():
+            checking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checking
+    return False if checking.cancelled() else checking.result()
 
 
 async def poll(

@@ -114,7 +114,7 @@ class LiveWriter:
             try:
                 written = await self._attempt(changes, alone=alone)
             except Exception as error:  # the store failed: asked again, or the event fails
-                failure = f"the catalog write failed: {type(error).__name__}: {error}"
+                failure = f"the catalog write failed: {_named(error)}: {error}"
                 wait = self._wait(error, alone, attempt, deadline)
                 if wait is None:
                     return [*changes.errors, failure]
@@ -287,6 +287,12 @@ async def _owned(store: Store, owner: Owner, keys: list[EntityKey]) -> list[Enti
         found = await store.search(query, include=["identifier"])
         owned += [(blueprint, str(entity["identifier"])) for entity in found]
     return owned
+
+
+def _named(error: Exception) -> str:
+    """An error's class as the log shows it (an internal one by the public one it is)."""
+    public = next(c for c in type(error).__mro__ if not c.__name__.startswith("_"))
+    return public.__name__
 
 
 class _Unavailable(CatalogUnavailableError):
