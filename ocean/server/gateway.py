@@ -29,6 +29,7 @@ from ocean.store.audit import AuditEntry, diff_summary
 from ocean.store.base import (
     CreatesOnly,
     DeleteResult,
+    HoldsRules,
     Store,
     WriteOutcome,
     already_exists,
@@ -121,8 +122,13 @@ class WriteGateway:
         """Each written entity's blueprint rules (what the catalog kept of a body: what they
         do not define was dropped, and is not audited as written); read only when an entity
         was written and the audit log is kept."""
-        if not self.audit.keeping or not any(o.ok and o.status in _ACTIONS for o in outcomes):
+        written = {o.blueprint for o in outcomes if o.ok and o.status in _ACTIONS}
+        if not self.audit.keeping or not written:
             return {}
+        if isinstance(self.store, HoldsRules):  # as the write left them: no read
+            held = self.store.rules_held()
+            if written <= held.keys():
+                return dict(held)
         return rules_by_blueprint(await self.store.list_blueprints())
 
     async def validate(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ocean.store.blocked import Causes
 from ocean.store.lease import Fence
 from ocean.types import Entity, EntityKey
+
+if TYPE_CHECKING:
+    from ocean.store.entity_rules import EntityRules
 
 
 def now_iso() -> str:
@@ -287,6 +290,17 @@ class Store(Protocol):
 
     async def run_integrations(self) -> list[str]:
         """The identifiers of the integrations that have recorded runs, sorted."""
+        ...
+
+
+@runtime_checkable
+class HoldsRules(Protocol):
+    """A catalog that keeps the blueprint rules its writes were prepared by (SQLite,
+    PostgreSQL): read again after a write that found them older, so that after a write
+    they are those it was made under (or newer)."""
+
+    def rules_held(self) -> Mapping[str, EntityRules]:
+        """The rules last read, by blueprint (empty while they must be read again)."""
         ...
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import asyncpg
@@ -22,6 +22,7 @@ from ocean.store.audit import AuditEntry, AuditFilter
 from ocean.store.base import DeleteResult, Dependents, Owner, PageRecord, RunRecord, WriteOutcome
 from ocean.store.blocked import Causes
 from ocean.store.credentials import ADMIN, Credential
+from ocean.store.entity_rules import EntityRules
 from ocean.store.lease import Fence, Lease, LeaseHolder
 from ocean.store.page_records import ClaimedPage, PageShelf
 from ocean.store.postgres import audit, integrations, lease, pages, produced, runs
@@ -192,6 +193,10 @@ class PostgresStore:
             )
         finally:
             turn.end()
+
+    def rules_held(self) -> Mapping[str, EntityRules]:
+        """:class:`~ocean.store.base.HoldsRules`."""
+        return self._known.rules
 
     async def _read_rules(self, db: asyncpg.Connection | None = None) -> None:
         await self._known.read_from(db or self._pool)

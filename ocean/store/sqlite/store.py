@@ -15,7 +15,7 @@ mapping instead of taking turns with it on the interpreter's lock.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,10 @@ class SQLiteStore:
         if changes == self._changes:
             self._stamp = stamp
         return blueprints
+
+    def rules_held(self) -> Mapping[str, EntityRules]:
+        """:class:`~ocean.store.base.HoldsRules`."""
+        return self._rules
 
     def _forget_rules(self) -> None:
         """A blueprint changes: nothing is prepared until the rules are read again."""
