@@ -17,11 +17,13 @@ requests left when it goes down while a failed group's are written one at a time
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ocean.errors import CatalogUnavailableError
-from ocean.store.base import CreatesOnly, Store, UpdatesOnly, WriteOutcome
+from ocean.store.base import CreatesOnly, HoldsRules, Store, UpdatesOnly, WriteOutcome
+from ocean.store.entity_rules import EntityRules
 from ocean.store.group_commit import GroupCommit
 from ocean.store.writes import WriteOutcomes, identifier_text, made_by
 from ocean.types import Entity, EntityKey
@@ -49,6 +51,10 @@ class GroupedWrites:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._commits: GroupCommit[_Request, _Result] = GroupCommit(self._write)
+
+    def _rules(self) -> Mapping[str, EntityRules]:
+        """The rules the store wrote by (to tell which request named a placeholder)."""
+        return self._store.rules_held() if isinstance(self._store, HoldsRules) else {}
 
     async def upsert(self, entities: list[Entity], **options: Any) -> list[WriteOutcome]:
         """As :meth:`Store.upsert_entities` (``create_only=True``: as
@@ -98,24 +104,32 @@ class GroupedWrites:
                 outcome.index -= offset
             offset += len(request.entities)
             # (the last takes those no request names: a merged body's stored targets)
-            mine.made, made = _named_by(request, made) if request is not group[-1] else (made, [])
+            last = request is group[-1]
+            mine.made, made = (made, []) if last else _named_by(request, made, self._rules())
             results.append(mine)
         return results
 
 
-def _named_by(request: _Request, made: list[EntityKey]) -> tuple[list[EntityKey], list[EntityKey]]:
+def _named_by(
+    request: _Request, made: list[EntityKey], rules: Mapping[str, EntityRules]
+) -> tuple[list[EntityKey], list[EntityKey]]:
     """The placeholders a request's entities name as relation targets, and the others (a
-    group's write made them all: each is the first request's that names it)."""
-    named = {
-        target
-        for entity in request.entities
-        if isinstance(relations := entity.get("relations"), dict)
-        for value in relations.values()
-        for target in (value if isinstance(value, list) else [value])
-        if isinstance(target, str)
-    }
-    mine = [key for key in made if key[1] in named]
-    return mine, [key for key in made if key[1] not in named]
+    group's write made them all: each is the first request's that names it). Without its
+    blueprint's rules, an entity names the identifiers of its relations, of any blueprint."""
+    named: set[tuple[str | None, str]] = set()
+    for entity in request.entities:
+        entity_rules = rules.get(str(entity.get("blueprint")))
+        if entity_rules is not None:
+            named |= {(target, ident) for _, target, ident in entity_rules.edges(dict(entity))}
+        elif isinstance(relations := entity.get("relations"), dict):
+            named |= {
+                (None, target)
+                for value in relations.values()
+                for target in (value if isinstance(value, list) else [value])
+                if isinstance(target, str)
+            }
+    mine = [key for key in made if key in named or (None, key[1]) in named]
+    return mine, [key for key in made if key not in mine]
 
 
 async def written(store: Store, entities: list[Entity], **options: Any) -> list[WriteOutcome]:

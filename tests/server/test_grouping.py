@@ -12,6 +12,7 @@ from ocean.errors import CatalogUnavailableError, StoreError
 from ocean.server.grouping import GroupedWrites
 from ocean.store.base import Owner, WriteOutcome
 from ocean.store.sqlite.store import SQLiteStore
+from ocean.store.writes import made_by
 from ocean.types import Entity
 
 OWNER = Owner("svc", "my-svc")
@@ -98,3 +99,33 @@ async def test_a_catalog_going_down_while_a_group_is_written_alone_fails_the_res
 
     assert refusing.writes == 2  # together, then the first alone
     assert {type(answer).__name__ for answer in answers} == {"CatalogUnavailableError"}
+
+
+async def test_each_placeholder_of_a_group_goes_to_the_request_naming_its_blueprint(
+    tmp_path: Path,
+) -> None:
+    """Two requests written together both name "t1", of two blueprints: each is told of the
+    placeholder it made (its caller is audited as its maker), not the first of them both."""
+    store = await SQLiteStore.open(tmp_path / "c.db")
+    relation = {"many": False, "required": False}
+    await store.create_blueprints([
+        {"identifier": "region", "title": "R", "schema": {}},
+        {"identifier": "team", "title": "T", "schema": {}},
+        {"identifier": "svc", "title": "S", "schema": {}, "relations": {
+            "region": {"target": "region", **relation}, "team": {"target": "team", **relation}}},
+    ])  # fmt: skip
+    writes = GroupedWrites(store)
+    requests = [
+        [{"identifier": "first", "blueprint": "svc"}],
+        [{"identifier": "a", "blueprint": "svc", "relations": {"region": "t1"}}],
+        [{"identifier": "b", "blueprint": "svc", "relations": {"team": "t1"}}],
+    ]
+    try:
+        answers = await asyncio.gather(
+            *(writes.upsert(r, owner=OWNER, merge=True, create_missing_related=True)  # type: ignore[arg-type]
+              for r in requests)
+        )  # fmt: skip
+    finally:
+        await store.close()
+
+    assert [made_by(answer) for answer in answers] == [[], [("region", "t1")], [("team", "t1")]]
