@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -46,6 +47,7 @@ from ocean.server.bodies import (
     number,
 )
 from ocean.server.caller import Callers, owner_of
+from ocean.server.deadline import Deadlines
 from ocean.server.docs import docs_page
 from ocean.server.entities import EntityRoutes
 from ocean.server.gateway import WriteGateway
@@ -69,6 +71,7 @@ from ocean.server.ui.runs import report_problem
 from ocean.server.workflows import workflow_routes
 from ocean.store.base import RemembersPages, RunRecord, Store
 from ocean.store.page_records import decoded, encoded
+from ocean.store.port.deadline import NOW_HEADER
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, OCEAN_SERVER
 from ocean.store.search import SearchError
 from ocean.types import EntityKey
@@ -162,6 +165,7 @@ def _middleware(
     """The web UI answers ``/`` and ``/ui/...`` (:mod:`ocean.server.ui`; ``queue_of`` names
     an integration's live-event queue); every other route needs a token."""
     return [
+        Middleware(Deadlines),
         Middleware(UiFront, ui=create_ui(store, gate, queue_of)),
         Middleware(Authenticated, gate=gate, store=store, open=OPEN),
     ]
@@ -205,7 +209,8 @@ class _Routes:
                 "expiresIn": int(self.tokens.lifetime),
                 "tokenType": "Bearer",
             },
-            headers={HEADER: OCEAN_SERVER.header()},  # Ocean's client may send more per call
+            # Ocean's client may send more per call, and sends its writes' deadlines
+            headers={HEADER: OCEAN_SERVER.header(), NOW_HEADER: f"{time.time():.3f}"},
         )
 
     async def bulk(self, request: Request) -> Response:

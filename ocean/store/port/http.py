@@ -21,6 +21,7 @@ import httpx
 import orjson
 
 from ocean.errors import CatalogUnavailableError, StoreError
+from ocean.store.port.deadline import DEADLINE_HEADER, NOW_HEADER, PATIENCE, READS, clock_offset
 from ocean.store.port.limits import CLIENT_HEADER, HEADER, PORT, Limits
 from ocean.store.port.retry import RETRY_STATUSES, RetryPolicy, asked_wait
 
@@ -124,6 +125,9 @@ class PortHTTP:
         every call waiting for it."""
         self._offered: Limits | None = None
         """The larger limits an Ocean catalog server offered (None: Port's apply)."""
+        self._offset: float | None = None
+        """Ocean's server's clock minus this one's (its writes carry deadlines); None: Port."""
+        self._patience = PATIENCE * float(self._client.timeout.read or timeout)
         self._timeless = False
         """An Ocean server older than ``/ocean/time`` answered (:meth:`server_time`)."""
         self._in_flight = asyncio.Semaphore(max_in_flight)
@@ -220,6 +224,9 @@ class PortHTTP:
         headers = request.headers | ({"Authorization": token} if token else {})
         try:
             async with self._in_flight:
+                if self._offset is not None and request.method not in READS:  # (sent now)
+                    deadline = time.time() + self._offset + self._patience
+                    headers = headers | {DEADLINE_HEADER: f"{deadline:.3f}"}
                 response = await self._client.request(
                     request.method,
                     request.path,
@@ -295,6 +302,7 @@ class PortHTTP:
         request = _Request(
             "POST", TOKEN_PATH, _encoded(self._credentials), None, _JSON_TYPE, authorized=False
         )
+        sent_at = time.time()
         try:
             reply = await self._exchange(request, self._policy.attempts)
         except PortAPIError as error:
@@ -314,6 +322,7 @@ class PortHTTP:
         if offered is not None:  # Ocean's own catalog server: use its larger limits
             self._offered = offered
             self._client.headers[CLIENT_HEADER] = "1"
+            self._offset = clock_offset(reply.headers.get(NOW_HEADER), sent_at)
         expires = float(body.get("expiresIn") or 3600)
         full = f"{body.get('tokenType') or 'Bearer'} {body['accessToken']}"
         return full, time.monotonic() + expires * 0.9

@@ -1,0 +1,119 @@
+"""A write Ocean's client gave up waiting for, held on the way (a proxy) and delivered
+after the client's newer write of the same entity, is refused by Ocean's server rather
+than writing its older data over the newer (real server and client over loopback)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ocean.server.app import create_app
+from ocean.store.base import Owner
+from ocean.store.port.deadline import DEADLINE_HEADER
+from ocean.store.port.http import PortHTTP
+from ocean.store.port.store import PortAPIStore
+from tests import loopback
+from tests.server.serving import fresh_catalog, seed, served_as_admin
+
+OWNER = Owner("svc", "svc")
+SERVICE = {"identifier": "service", "title": "Service", "schema": {"properties": {}}}
+HOLD = 2.0
+"""Seconds the proxy holds the first write (the client waits 1 s for an answer)."""
+
+
+class _HoldingProxy:
+    """Passes calls on, every header with them, but holds the first bulk write for
+    :data:`HOLD` seconds; ``delivered`` is the held write's answer once passed on."""
+
+    def __init__(self, upstream: httpx.AsyncClient) -> None:
+        self.upstream, self.held = upstream, False
+        self.delivered: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def forward(self, request: Request) -> Response:
+        content, hold = await request.body(), "/bulk" in request.url.path and not self.held
+        if hold:
+            self.held = True
+            await asyncio.sleep(HOLD)
+        skipped = ("host", "content-length")
+        headers = {k: v for k, v in request.headers.items() if k not in skipped}
+        answer = await self.upstream.request(
+            request.method, request.url.path, headers=headers,
+            params=request.query_params, content=content,
+        )  # fmt: skip
+        if hold:
+            self.delivered.set_result(answer.status_code)
+        kept = ("content-type", "x-ocean-limits", "x-ocean-now")
+        return Response(answer.content, answer.status_code,
+                        headers={k: v for k, v in answer.headers.items() if k in kept})  # fmt: skip
+
+    def app(self) -> Starlette:
+        methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+        return Starlette(routes=[Route("/{path:path}", self.forward, methods=methods)])
+
+
+async def test_a_write_delivered_after_its_sender_gave_up_does_not_overwrite_a_newer_one(
+    tmp_path: Path,
+) -> None:
+    async with fresh_catalog("sqlite", tmp_path) as catalog:
+        client_id, secret = await catalog.create_credentials("svc")
+        await catalog.create_blueprints([SERVICE])  # type: ignore[attr-defined]
+        async with (
+            loopback.served(create_app(catalog)) as base,
+            httpx.AsyncClient(base_url=base) as upstream,
+        ):
+            proxy = _HoldingProxy(upstream)
+            async with loopback.served(proxy.app()) as proxied:
+                http = PortHTTP(proxied, client_id, secret, user_agent=OWNER.datasource,
+                                timeout=1.0, base_delay=0.05)  # fmt: skip
+                store = PortAPIStore(http, OWNER)
+                try:
+                    started = time.monotonic()
+                    old = {"identifier": "a", "blueprint": "service", "title": "old"}
+                    await store.upsert_entities([old], owner=OWNER, merge=True)  # sent twice
+                    new = {"identifier": "a", "blueprint": "service", "title": "new"}
+                    await store.upsert_entities([new], owner=OWNER, merge=True)
+                    assert time.monotonic() - started < HOLD  # (the held one is still held)
+                    status = await asyncio.wait_for(proxy.delivered, timeout=30)
+                finally:
+                    await http.close()
+        stored = await catalog.get_entities("service", ["a"])  # type: ignore[attr-defined]
+
+    assert status == 503
+    assert stored["a"]["title"] == "new"
+
+
+@pytest.mark.parametrize(
+    ("method", "deadline", "written"),
+    [
+        ("POST", "-1", False),  # long passed
+        ("POST", "soon", True),  # not a time: no deadline
+        ("POST", "inf", True),
+        ("POST", None, True),  # Port's clients (the original's) send none
+        ("GET", "-1", True),  # a read writes nothing: answered
+    ],
+)
+async def test_the_server_refuses_only_writes_whose_deadline_passed(
+    tmp_path: Path, method: str, deadline: str | None, written: bool
+) -> None:
+    async with fresh_catalog("sqlite", tmp_path) as catalog:
+        async with served_as_admin(catalog) as (_base, admin):
+            await seed(admin, [SERVICE], {})
+            headers = {DEADLINE_HEADER: deadline} if deadline is not None else {}
+            if method == "GET":
+                answer = await admin.get("/v1/blueprints/service", headers=headers)
+            else:
+                answer = await admin.post("/v1/blueprints/service/entities?upsert=true",
+                                          json={"identifier": "a"}, headers=headers)  # fmt: skip
+
+    assert (answer.status_code < 300) == written, answer.text
+    if not written:
+        assert answer.json()["error"] == "deadline_passed"
+        assert "nothing was written" in answer.json()["message"]
