@@ -6,11 +6,13 @@ from __future__ import annotations
 import pickle
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ocean.errors import NewerSchemaError
-from ocean.store.lease import LeaseHolder
+from ocean.store.base import Owner
+from ocean.store.lease import Fence, LeaseHolder
 from ocean.store.postgres import schema
 from ocean.store.postgres.store import PostgresStore
 from ocean.store.sqlite import migrations
@@ -86,5 +88,55 @@ async def test_an_open_postgresql_catalog_a_newer_ocean_migrates_refuses_the_nex
 
         with pytest.raises(NewerSchemaError, match=f"version {newer}.*pip install -U ocean-sync"):
             await store.acquire_lease("my-integration", HOLDER, 60)
+    finally:
+        await store.close()
+
+
+async def _a_deletion_fenced_after_a_newer_ocean_migrated(store: Any, bump: Any) -> None:
+    """An older replica's resync holds its lease while a newer Ocean migrates the catalog:
+    its stale deletion, by the rules it knows, deletes nothing and says why."""
+    await store.create_blueprints([{"identifier": "svc", "title": "S", "schema": {}}])
+    owner = Owner("github", "gh-1", "1.0.0")
+    await store.upsert_entities([{"identifier": "a", "blueprint": "svc"}], owner=owner,
+                                merge=True)  # fmt: skip
+    await store.acquire_lease("my-integration", HOLDER, 60)
+    await bump()
+
+    with pytest.raises(NewerSchemaError, match="pip install -U ocean-sync"):
+        await store.delete_entities(
+            [("svc", "a")], delete_dependents=False, fence=Fence("my-integration", HOLDER)
+        )
+    assert list(await store.get_entities("svc", ["a"])) == ["a"]
+
+
+@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
+async def test_an_embedded_catalog_a_newer_ocean_migrates_mid_resync_refuses_its_stale_deletion(
+    tmp_path: Path, own_process: bool
+) -> None:
+    path = tmp_path / "catalog.db"
+    store = await SQLiteStore.open(path, own_process=own_process)
+
+    async def bump() -> None:
+        with sqlite3.connect(path) as db:
+            db.execute(f"PRAGMA user_version = {len(migrations.MIGRATIONS) + 1}")
+
+    try:
+        await _a_deletion_fenced_after_a_newer_ocean_migrated(store, bump)
+    finally:
+        await store.close()
+
+
+async def test_a_postgresql_catalog_a_newer_ocean_migrates_mid_resync_refuses_its_stale_deletion(
+    postgres_url: str,
+) -> None:
+    store = await PostgresStore.open(postgres_url)
+
+    async def bump() -> None:
+        db = await connected(postgres_url)
+        await db.execute(f"INSERT INTO ocean_schema(version) VALUES ({len(schema.MIGRATIONS) + 1})")
+        await db.close()
+
+    try:
+        await _a_deletion_fenced_after_a_newer_ocean_migrated(store, bump)
     finally:
         await store.close()

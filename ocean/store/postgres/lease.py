@@ -102,7 +102,10 @@ async def fenced(db: asyncpg.Connection, fence: Fence) -> None:
     a transaction, the lease's row is then locked (``FOR SHARE``) until it ends, so no other
     holder can take it before the transaction commits. Asked last in the deleting
     transaction, so that the holder's own heartbeat (an update of that row) waits only for
-    the commit, not for the whole deletion."""
+    the commit, not for the whole deletion. Raises :class:`NewerSchemaError` if a newer
+    Ocean migrated the catalog since the resync took its lease (a rolling upgrade: an
+    older replica deletes nothing by rules the newer one changed)."""
+    await refuse_newer(db)
     held = await db.fetchval(held_by(1, 2), fence.integration, fence.holder.id)
     if held is None:
         raise LeaseLostError(lease_lost(fence))

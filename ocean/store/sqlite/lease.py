@@ -97,7 +97,10 @@ def _release(
 
 def fenced(fence: Fence, db: sqlite3.Connection) -> None:
     """Raise :class:`LeaseLostError` unless ``fence``'s holder holds its unexpired lease
-    (called in the deleting write transaction, which no lease change can interleave)."""
+    (called in the deleting write transaction, which no lease change can interleave), and
+    :class:`NewerSchemaError` if a newer Ocean migrated the catalog since the resync took
+    it (a rolling upgrade: an older replica deletes nothing by rules the newer changed)."""
+    refuse_newer(db)
     now, _ = _now_and_expiry(0)
     row = db.execute(
         "SELECT 1 FROM resync_leases WHERE integration = ?1 AND holder = ?2 AND expires_at > ?3",
