@@ -140,3 +140,54 @@ async def test_a_postgresql_catalog_a_newer_ocean_migrates_mid_resync_refuses_it
         await _a_deletion_fenced_after_a_newer_ocean_migrated(store, bump)
     finally:
         await store.close()
+
+
+async def _an_entity_write_after_a_newer_ocean_migrated(store: Any, bump: Any) -> None:
+    """A replica still running when a newer Ocean migrated the catalog (a live event, the
+    catalog server's write): it writes nothing, and says why."""
+    await store.create_blueprints([{"identifier": "svc", "title": "S", "schema": {}}])
+    owner = Owner("github", "gh-1", "1.0.0")
+    await store.upsert_entities([{"identifier": "a", "blueprint": "svc", "title": "old"}],
+                                owner=owner, merge=True)  # fmt: skip
+    await bump()
+
+    with pytest.raises(NewerSchemaError, match="pip install -U ocean-sync"):
+        await store.upsert_entities(
+            [{"identifier": "a", "blueprint": "svc", "title": "new"}, {"identifier": "b",
+              "blueprint": "svc"}], owner=owner, merge=True,
+        )  # fmt: skip
+    stored = await store.get_entities("svc", ["a", "b"])
+    assert {key: entity.get("title") for key, entity in stored.items()} == {"a": "old"}
+
+
+@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
+async def test_an_open_embedded_catalog_a_newer_ocean_migrates_refuses_entity_writes(
+    tmp_path: Path, own_process: bool
+) -> None:
+    path = tmp_path / "catalog.db"
+    store = await SQLiteStore.open(path, own_process=own_process)
+
+    async def bump() -> None:
+        with sqlite3.connect(path) as db:
+            db.execute(f"PRAGMA user_version = {len(migrations.MIGRATIONS) + 1}")
+
+    try:
+        await _an_entity_write_after_a_newer_ocean_migrated(store, bump)
+    finally:
+        await store.close()
+
+
+async def test_an_open_postgresql_catalog_a_newer_ocean_migrates_refuses_entity_writes(
+    postgres_url: str,
+) -> None:
+    store = await PostgresStore.open(postgres_url)
+
+    async def bump() -> None:
+        db = await connected(postgres_url)
+        await db.execute(f"INSERT INTO ocean_schema(version) VALUES ({len(schema.MIGRATIONS) + 1})")
+        await db.close()
+
+    try:
+        await _an_entity_write_after_a_newer_ocean_migrated(store, bump)
+    finally:
+        await store.close()

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from ocean.errors import NewerSchemaError
 from ocean.store.base import WriteOutcome
 from ocean.store.created import created, new_rows
 from ocean.store.plan import BatchPlan, plan_batch
@@ -48,6 +49,7 @@ from ocean.store.postgres.known import KnownTargets, targeted
 from ocean.store.postgres.relations import columns
 from ocean.store.postgres.rows import Rows, existing, placeholders, write
 from ocean.store.postgres.rules import ChangedRules, KnownRules, lock_blueprints
+from ocean.store.postgres.schema import MIGRATIONS
 from ocean.store.writes import PreparedBatch, WriteOutcomes, prepare, rules_cover, versioned
 from ocean.types import Entity, EntityKey
 
@@ -58,7 +60,8 @@ _ASK = (
     "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($2::text[], $3::text[])) "
     "UNION ALL SELECT 2, blueprint, identifier, NULL, NULL FROM entities "
     "WHERE (blueprint, identifier) IN (SELECT * FROM unnest($4::text[], $5::text[])) "
-    "UNION ALL SELECT 3, NULL, NULL, NULL, n FROM entity_deletions"
+    "UNION ALL SELECT 3, NULL, NULL, NULL, n FROM entity_deletions "
+    "UNION ALL SELECT 4, NULL, NULL, NULL, max(version)::bigint FROM ocean_schema"
 )
 _DEADLOCKS = 3
 """Times a write rolled back by the server to break a deadlock is made again."""
@@ -479,4 +482,6 @@ async def _ask(
             answer.found.add((first, second))
         elif part == 3:
             answer.deletions = version
+        elif part == 4 and (version or 0) > len(MIGRATIONS):  # a newer Ocean migrated it
+            raise NewerSchemaError(version, len(MIGRATIONS))
     return answer

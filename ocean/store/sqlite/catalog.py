@@ -33,7 +33,7 @@ from ocean.store.sqlite.entity_pages import SELECT as _SELECT
 from ocean.store.sqlite.entity_pages import page_query
 from ocean.store.sqlite.entity_rows import StoredAfterAll
 from ocean.store.sqlite.known import KnownTargets
-from ocean.store.sqlite.migrations import migrate
+from ocean.store.sqlite.migrations import migrate, refuse_newer
 from ocean.store.sqlite.removed_fields import strip_removed
 from ocean.store.sqlite.rules import CatalogRules, stored_blueprints
 from ocean.store.sqlite.search import search
@@ -151,9 +151,13 @@ class SQLiteCatalog:
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
+        """A write transaction; :class:`NewerSchemaError` if a newer Ocean migrated the
+        catalog since this one opened it (a rolling upgrade: nothing is written by rules
+        the newer schema may have changed)."""
         self._db.execute("BEGIN IMMEDIATE")
         changes = self._db.total_changes
         try:
+            refuse_newer(self._db)
             yield
             self._db.execute("COMMIT")
         except BaseException:
