@@ -64,6 +64,9 @@ class Reply:
     status: int
     body: Any
     headers: httpx.Headers
+    sent_at: float = 0.0
+    """When the send it answers was made, by ``time.monotonic`` (the last try's, not the
+    first's: a wait for a slot or a retry comes before it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,8 @@ class PortHTTP:
         self._offered: Limits | None = None
         """The larger limits an Ocean catalog server offered (None: Port's apply)."""
         self._offset: float | None = None
-        """Ocean's server's clock minus this one's (its writes carry deadlines); None: Port."""
+        """Ocean's server's clock minus this process's monotonic clock (so that a step of
+        the wall clock moves no deadline), for its writes' deadlines; None: Port."""
         self._patience = PATIENCE * float(self._client.timeout.read or timeout)
         self._timeless = False
         """An Ocean server older than ``/ocean/time`` answered (:meth:`server_time`)."""
@@ -225,8 +229,9 @@ class PortHTTP:
         try:
             async with self._in_flight:
                 if self._offset is not None and request.method not in READS:  # (sent now)
-                    deadline = time.time() + self._offset + self._patience
+                    deadline = time.monotonic() + self._offset + self._patience
                     headers = headers | {DEADLINE_HEADER: f"{deadline:.3f}"}
+                sent_at = time.monotonic()
                 response = await self._client.request(
                     request.method,
                     request.path,
@@ -244,7 +249,7 @@ class PortHTTP:
             raise _Again(busy, asked_wait(response.headers))
         if response.is_error:
             raise _failed(request.name, status, response.text)
-        return Reply(status, _parsed(request.name, response), response.headers)
+        return Reply(status, _parsed(request.name, response), response.headers, sent_at)
 
     async def limits(self) -> Limits:
         """What one call may carry (known once a token is held, so one is fetched first)."""
@@ -302,7 +307,6 @@ class PortHTTP:
         request = _Request(
             "POST", TOKEN_PATH, _encoded(self._credentials), None, _JSON_TYPE, authorized=False
         )
-        sent_at = time.time()
         try:
             reply = await self._exchange(request, self._policy.attempts)
         except PortAPIError as error:
@@ -322,7 +326,8 @@ class PortHTTP:
         if offered is not None:  # Ocean's own catalog server: use its larger limits
             self._offered = offered
             self._client.headers[CLIENT_HEADER] = "1"
-            self._offset = clock_offset(reply.headers.get(NOW_HEADER), sent_at)
+            # (from the send answered: a retry or a wait for a slot would push it later)
+            self._offset = clock_offset(reply.headers.get(NOW_HEADER), reply.sent_at)
         expires = float(body.get("expiresIn") or 3600)
         full = f"{body.get('tokenType') or 'Bearer'} {body['accessToken']}"
         return full, time.monotonic() + expires * 0.9

@@ -117,3 +117,57 @@ async def test_the_server_refuses_only_writes_whose_deadline_passed(
     if not written:
         assert answer.json()["error"] == "deadline_passed"
         assert "nothing was written" in answer.json()["message"]
+
+
+class _RetryingTokenProxy(_HoldingProxy):
+    """As :class:`_HoldingProxy`, but the first token request is answered 503, asking the
+    client to wait :data:`TOKEN_WAIT` seconds before it sends it again."""
+
+    def __init__(self, upstream: httpx.AsyncClient) -> None:
+        super().__init__(upstream)
+        self.token_refused = False
+
+    async def forward(self, request: Request) -> Response:
+        if request.url.path.endswith("/auth/access_token") and not self.token_refused:
+            self.token_refused = True
+            return Response(status_code=503, headers={"Retry-After": str(TOKEN_WAIT)})
+        return await super().forward(request)
+
+
+TOKEN_WAIT = 3
+"""Seconds the client waits before sending its first token request again (more than the
+held write is held beyond its deadline)."""
+
+
+async def test_a_token_fetched_on_a_second_try_does_not_push_the_write_deadlines_back(
+    tmp_path: Path,
+) -> None:
+    """The server's clock is measured from the send that it answered, not from the first
+    try: a token fetched after a wait (a retried 503, a wait for a free slot) would have
+    every deadline fall that much later, and a held write pass as if in time."""
+    async with fresh_catalog("sqlite", tmp_path) as catalog:
+        client_id, secret = await catalog.create_credentials("svc")
+        await catalog.create_blueprints([SERVICE])  # type: ignore[attr-defined]
+        async with (
+            loopback.served(create_app(catalog)) as base,
+            httpx.AsyncClient(base_url=base) as upstream,
+        ):
+            proxy = _RetryingTokenProxy(upstream)
+            async with loopback.served(proxy.app()) as proxied:
+                http = PortHTTP(proxied, client_id, secret, user_agent=OWNER.datasource,
+                                timeout=1.0, base_delay=0.05)  # fmt: skip
+                store = PortAPIStore(http, OWNER)
+                try:
+                    await http.limits()  # the token, on its second try
+                    assert proxy.token_refused
+                    old = {"identifier": "a", "blueprint": "service", "title": "old"}
+                    await store.upsert_entities([old], owner=OWNER, merge=True)  # sent twice
+                    new = {"identifier": "a", "blueprint": "service", "title": "new"}
+                    await store.upsert_entities([new], owner=OWNER, merge=True)
+                    status = await asyncio.wait_for(proxy.delivered, timeout=30)
+                finally:
+                    await http.close()
+        stored = await catalog.get_entities("service", ["a"])  # type: ignore[attr-defined]
+
+    assert status == 503
+    assert stored["a"]["title"] == "new"
