@@ -391,9 +391,9 @@ async def _anchor(
             }
             await consumer.commit(offsets)
     except (KafkaError, TimeoutError) as error:
-        log.warning("could not commit where partitions %s start (%s); a message whose resync "
-                    "this process does not finish may be lost", sorted(fresh), str(error) or "no "
-                    "answer in time")  # fmt: skip
+        assigned.fresh |= fresh  # anchored at the next fetch (unless revoked meanwhile)
+        log.warning("could not commit where partitions %s start (%s); trying again at the "
+                    "next fetch", sorted(fresh), str(error) or "no answer in time")  # fmt: skip
 
 
 async def _loop(

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaConnectionError
+
+from ocean.listen.kafka import _anchor, _Assigned
 from ocean.store.open import open_store
 from tests.conftest import TEAMS, Workspace, services
 from tests.listen.kafka_broker import kafka_broker
@@ -44,3 +48,34 @@ async def test_the_group_s_first_request_left_unfinished_by_its_member_is_run_by
         await second.reports_seen(1, timeout=30)
     assert [(r.trigger, r.status) for r in second.reports] == [("kafka", "completed")]
     assert len(await workspace.entities("service")) == 4
+
+
+class _CommitFailsOnce:
+    """One assigned partition at offset 7; its first commit fails (the broker away)."""
+
+    def __init__(self) -> None:
+        self.partition, self.commits, self.failed = TopicPartition("t", 0), [], False
+
+    def assignment(self) -> set[TopicPartition]:
+        return {self.partition}
+
+    async def position(self, partition: TopicPartition) -> int:
+        return 7
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if not self.failed:
+            self.failed = True
+            raise KafkaConnectionError("the broker is away")
+        self.commits.append(offsets)
+
+
+async def test_a_partition_whose_start_could_not_be_committed_is_anchored_at_the_next_fetch() -> (
+    None
+):
+    consumer, assigned = _CommitFailsOnce(), _Assigned()
+    await assigned.on_partitions_assigned({consumer.partition})
+
+    await _anchor(consumer, assigned, {})  # type: ignore[arg-type]
+    await _anchor(consumer, assigned, {})  # type: ignore[arg-type]
+
+    assert consumer.commits == [{consumer.partition: 7}]
