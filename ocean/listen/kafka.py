@@ -250,7 +250,12 @@ class _Resyncs:
         waits for the broker as long as it is away, and the listener would neither stop
         nor run its scheduled resyncs meanwhile. What could not be committed in time is
         tried again at the next settling."""
-        offsets, self.offsets = self.offsets, {}
+        held = consumer.assignment()
+        offsets = {partition: at for partition, at in self.offsets.items() if partition in held}
+        if moved := sorted(set(self.offsets) - held):  # (one of them would fail all)
+            log.warning("partitions %s moved to another member before their offsets were "
+                        "committed: it handles their last message again", moved)  # fmt: skip
+        self.offsets = {}
         try:
             async with asyncio.timeout(COMMIT_WITHIN):
                 await consumer.commit(offsets)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaConnectionError
+from aiokafka.errors import IllegalStateError, KafkaConnectionError
 
-from ocean.listen.kafka import _anchor, _Assigned
+from ocean.listen.kafka import _anchor, _Assigned, _Resyncs
 from ocean.store.open import open_store
 from tests.conftest import TEAMS, Workspace, services
 from tests.listen.kafka_broker import kafka_broker
@@ -79,3 +79,27 @@ async def test_a_partition_whose_start_could_not_be_committed_is_anchored_at_the
     await _anchor(consumer, assigned, {})  # type: ignore[arg-type]
 
     assert consumer.commits == [{consumer.partition: 7}]
+
+
+class _TwoPartitionsOneMoved(_CommitFailsOnce):
+    """Partitions 0 and 1 were handled; 1 has moved to another member since: a commit
+    naming it fails whole, as aiokafka's (IllegalStateError)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed = True
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        if set(offsets) - self.assignment():
+            raise IllegalStateError("partition is not assigned")
+        self.commits.append(offsets)
+
+
+async def test_the_offsets_of_partitions_still_held_are_committed_when_another_has_moved() -> None:
+    consumer = _TwoPartitionsOneMoved()
+    resyncs = _Resyncs(start=lambda *_: None, on_report=lambda _: None)
+    resyncs.offsets = {TopicPartition("t", 0): 3, TopicPartition("t", 1): 5}
+
+    await resyncs._commit(consumer)  # type: ignore[arg-type]
+
+    assert consumer.commits == [{TopicPartition("t", 0): 3}]
