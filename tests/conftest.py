@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 import os
+import subprocess
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -392,3 +393,31 @@ def forgetful_freshness(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(freshness_module, "PRUNE_EVERY", 0.0)
     monkeypatch.setattr(freshness_module, "PRUNE_AT_LEAST", 0)
     monkeypatch.setattr(freshness_module, "PRUNE_GROWTH", 0.0)
+
+
+@contextlib.contextmanager
+def small_disk(folder: Path, megabytes: int) -> Iterator[Path]:
+    """``folder``, made, a tmpfs of ``megabytes`` (a disk a test can fill; the test skips
+    where none can be mounted, as without root), unmounted afterwards."""
+    folder.mkdir()
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={megabytes}m", "tmpfs", str(folder)],
+            capture_output=True, check=False,
+        )  # fmt: skip
+    except OSError as error:  # no mount command
+        pytest.skip(f"cannot mount a tmpfs here: {error}")
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(disk: Path, leave: int) -> Path:
+    """A file taking the room of ``disk`` but ``leave`` bytes (unlink it to free them)."""
+    room = os.statvfs(disk)
+    filler = disk / "filler"
+    filler.write_bytes(b"\0" * max(0, room.f_bavail * room.f_frsize - leave))
+    return filler

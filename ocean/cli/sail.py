@@ -285,9 +285,11 @@ async def _serve(
 
     from ocean.listen.listener import listen
     from ocean.listen.once import finish
+    from ocean.listen.open_files import raise_open_files
     from ocean.live.service import LiveService
     from ocean.monitor.metrics import Metrics, ShowsRunning
 
+    raise_open_files()  # before the acceptors start: they inherit it
     metrics = Metrics(CollectorRegistry())  # this process's own, never a global one
     metrics.serve()  # /ready: 200 from now on, whatever the listener; no resync shown yet
     listener = sail.settings.event_listener.type.upper()

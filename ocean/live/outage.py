@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from ocean.errors import QueueUnavailableError
@@ -30,6 +30,11 @@ class Outage:
     def __init__(self, *, cap: float) -> None:
         self.cap = cap
         self._since: float | None = None
+        self._writes_failing = 0
+        """How many :meth:`persist` calls are failing now: while any is, the outage goes on
+        whatever else succeeds (a full disk refuses writes and still serves reads: the
+        taking loop's reads ended the outage, and each next failed write logged it anew at
+        ERROR, about once a second)."""
 
     @property
     def ongoing(self) -> bool:
@@ -62,8 +67,9 @@ class Outage:
             await asyncio.wait_for(stop.wait(), wait)
 
     def over(self) -> None:
-        """A queue call succeeded: the outage, if any, is over."""
-        if self._since is not None:
+        """A queue call succeeded: the outage, if any, is over, unless a write still fails
+        (:meth:`persist`)."""
+        if self._since is not None and not self._writes_failing:
             _log.info(
                 "live-event queue reachable again after %.1f seconds; applying events again",
                 time.monotonic() - self._since,
@@ -74,12 +80,33 @@ class Outage:
         """``action`` retried until the queue takes it (for finishing an event: giving up
         would leave its key blocked; the workers' stop cancels the wait)."""
         attempt = 0
-        while True:
-            try:
-                result = await action()
-            except QueueUnavailableError as error:
-                await self.pause(error, attempt)
-                attempt += 1
-                continue
-            self.over()
-            return result
+        with self._writing() as failed:
+            while True:
+                try:
+                    result = await action()
+                except QueueUnavailableError as error:
+                    failed()
+                    await self.pause(error, attempt)
+                    attempt += 1
+                    continue
+                break
+        self.over()
+        return result
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Callable[[], None]]:
+        """A :meth:`persist` call: the callable it yields says its write failed (counted
+        once, until the call ends, however it ends)."""
+        failing = False
+
+        def failed() -> None:
+            nonlocal failing
+            if not failing:
+                failing = True
+                self._writes_failing += 1
+
+        try:
+            yield failed
+        finally:
+            if failing:
+                self._writes_failing -= 1

@@ -10,6 +10,8 @@ event that was not stored.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
 import orjson
@@ -22,6 +24,10 @@ from ocean.live.process import Checks, Rejected, accept
 from ocean.live.queue import EventQueue
 from ocean.monitor.metrics import CountsEvents
 from ocean.request_body import read_capped_from
+
+_log = logging.getLogger(__name__)
+REFUSALS_LOGGED_EVERY = 60.0
+"""Seconds between two ERROR lines while the queue goes on refusing events."""
 
 
 def live_event_routes(
@@ -47,6 +53,7 @@ class _Receiver:
     ) -> None:
         self._live, self._queue, self._metrics = live, queue, metrics
         self._limit, self._retry_after = limit, retry_after
+        self._refusals = _Refusals()
 
     def _too_large(self, declared: int | None) -> Rejected:
         setting = "OCEAN__LIVE_EVENTS__MAX_BODY_BYTES"
@@ -103,9 +110,11 @@ class _Receiver:
             return None
         try:
             event = await self._queue.put(path, accepted.payload, headers, accepted.key, body)
-        except QueueUnavailableError:
+        except QueueUnavailableError as error:
             self._metrics.event(known, "unavailable")
+            self._refusals.refused(error)
             raise
+        self._refusals.stored()
         self._metrics.event(known, "queued")
         return event.id
 
@@ -131,3 +140,35 @@ async def _unavailable(send: Send, retry_after: int) -> None:
     )
     retry = [(b"retry-after", str(retry_after).encode())]
     await _answer(send, 503, {"ok": False, "error": message}, retry)
+
+
+class _Refusals:
+    """The events the queue could not store, told in the log: the senders get 503 with no
+    detail (they are outsiders), so the reason (a full disk, Redis away) is logged at ERROR
+    when the refusals start and once a minute while they go on, with their count, and at
+    INFO when the queue stores events again."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._since = self._logged = 0.0
+
+    def refused(self, error: QueueUnavailableError) -> None:
+        now = time.monotonic()
+        self._count += 1
+        if self._count == 1:
+            self._since = self._logged = now
+            _log.error("a live event was refused with 503: %s", error)
+        elif now - self._logged >= REFUSALS_LOGGED_EVERY:
+            self._logged = now
+            _log.error(
+                "%d live events refused with 503 in the last %.0f seconds: %s",
+                self._count, now - self._since, error,
+            )  # fmt: skip
+
+    def stored(self) -> None:
+        if self._count:
+            _log.info(
+                "the live-event queue stores events again, after refusing %d in %.1f seconds",
+                self._count, time.monotonic() - self._since,
+            )  # fmt: skip
+            self._count = 0

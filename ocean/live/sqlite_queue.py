@@ -127,6 +127,8 @@ class SQLiteEventQueue:
         """Every row up to this ``seq`` was read or put here (0 until this process puts
         one)."""
         self._turns = KeyTurns()
+        self.path: Path | None = None
+        """The queue's file (named in the errors of a put it could not store)."""
         self.stored: Callable[[], None] | None = None
         """Called after each group of puts commits (an acceptor tells the taker)."""
 
@@ -142,7 +144,9 @@ class SQLiteEventQueue:
             await thread.run(db.close)
             thread.stop()
             raise
-        return cls(db, thread, writes, integration)
+        queue = cls(db, thread, writes, integration)
+        queue.path = path
+        return queue
 
     async def put(
         self,
@@ -157,8 +161,8 @@ class SQLiteEventQueue:
             event.id = str(await self._group.submit(event))
         except StoreError as error:  # a full disk, a lock held past the timeout...
             raise QueueUnavailableError(
-                f"the live-event queue (SQLite) could not store the event ({error}); "
-                "free disk space or check the file, then send it again"
+                f"the live-event queue (SQLite, {self.path}) could not store the event "
+                f"({error}); free space on its disk or check the file"
             ) from error
         return event
 

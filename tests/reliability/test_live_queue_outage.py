@@ -113,7 +113,9 @@ async def test_without_persistence_events_after_the_outage_are_applied(
         await _eventually(lambda: _is(live, "svc-2", 5))
         await server.settled(5)
     assert await _stars(live, "svc-lost") is None, "a 503 event must not be applied"
-    said = [(r.levelno, r.getMessage()) for r in caplog.records]
+    refusing = [r.getMessage() for r in caplog.records if r.name == "ocean.live.routes"]
+    assert [m for m in refusing if "refused with 503" in m] == refusing[:1], refusing  # once
+    said = [(r.levelno, r.getMessage()) for r in caplog.records if r.name != "ocean.live.routes"]
     loud = [message for level, message in said if level >= logging.WARNING]
     assert len(loud) == 2, loud  # the outage once (not per retry), then the data Redis lost
     assert "unreachable" in loud[0] and "consumer group was gone" in loud[1]

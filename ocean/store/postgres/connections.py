@@ -126,6 +126,12 @@ def _advice(error: BaseException) -> str:
             "another session held what the statement had to lock for longer than the "
             "session's lock_timeout; retry, and if it recurs raise lock_timeout"
         )
+    if isinstance(error, asyncpg.TooManyConnectionsError):
+        return too_many_sessions()
+    if isinstance(error, asyncpg.DiskFullError):
+        return "the server's disk is full: free space on it (or grow it), then retry"
+    if isinstance(error, asyncpg.OutOfMemoryError):
+        return "the server ran out of memory: retry, and if it recurs give it more"
     if isinstance(error, _SESSION_ENDED):
         return (
             "the server ended this session (a restart, a failover, an administrator, or "
@@ -133,6 +139,16 @@ def _advice(error: BaseException) -> str:
             "transaction); the next call connects again: retry"
         )
     return "start PostgreSQL or fix the catalog URL, then retry"
+
+
+def too_many_sessions() -> str:
+    """What to do when the server refuses a session for want of connection slots (the
+    server running, the URL right: "start PostgreSQL" would mislead)."""
+    return (
+        "the server is running but has no session left for this role or database (their "
+        "CONNECTION LIMIT, or the server's max_connections); each Ocean process keeps up "
+        f"to {POOL_SIZE} sessions: end idle sessions or raise the limit, then retry"
+    )
 
 
 _SESSION_ENDED = (
@@ -162,7 +178,11 @@ _BROKEN = (
 )
 
 
-async def pooled(url: str, *, size: int = 4) -> tuple[asyncpg.Pool, str | None]:
+POOL_SIZE = 4
+"""The most sessions a store keeps open at once."""
+
+
+async def pooled(url: str, *, size: int = POOL_SIZE) -> tuple[asyncpg.Pool, str | None]:
     """A pool of up to ``size`` sessions on the catalog ``url`` names
     (``postgresql://USER@HOST:PORT/DB[?schema=NAME]``), and its schema: every session's
     search path, set up and kept as below."""

@@ -30,7 +30,7 @@ from ocean.store.postgres import blueprints as blueprint_rows
 from ocean.store.postgres import credentials as credential_rows
 from ocean.store.postgres.batch import Batches
 from ocean.store.postgres.clock import ServerClock
-from ocean.store.postgres.connections import guarded, pooled
+from ocean.store.postgres.connections import guarded, pooled, too_many_sessions
 from ocean.store.postgres.owners import NUMBER, OwnerNumbers
 from ocean.store.postgres.relations import columns, edges_into
 from ocean.store.postgres.relations import delete_entities as delete_reaching
@@ -86,7 +86,12 @@ class PostgresStore:
                 await pool.close()
             if isinstance(error, OSError | asyncpg.PostgresError):
                 shown = without_password(url)
-                raise StoreError(f"cannot open the catalog {shown}: {error}") from None
+                advice = (
+                    f": {too_many_sessions()}"
+                    if isinstance(error, asyncpg.TooManyConnectionsError)
+                    else ""
+                )
+                raise StoreError(f"cannot open the catalog {shown}: {error}{advice}") from None
             raise
         return store
 

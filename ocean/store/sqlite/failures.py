@@ -34,8 +34,32 @@ def catalog_failure(message: str, cause: BaseException | None) -> StoreError:
     to do, when ``cause`` says its file cannot be used now (:func:`unusable`)."""
     if not unusable(cause):
         return StoreError(message)
-    return CatalogUnavailableError(
-        f"{message}: another process held the catalog's file past the busy timeout, or the "
-        "file cannot be read or written (a full disk, a read-only file); retry, and check "
-        "the file and its disk if it goes on"
-    )
+    return CatalogUnavailableError(f"{message}: {_ADVICE[_code(cause)]}")
+
+
+def _code(error: BaseException | None) -> int:
+    return int(getattr(error, "sqlite_errorcode", 0)) & 0xFF
+
+
+_ADVICE = {
+    sqlite3.SQLITE_FULL: (
+        "the disk holding the catalog's file is full: free space on it, then retry"
+    ),
+    sqlite3.SQLITE_READONLY: (
+        "the catalog's file, or its folder, cannot be written by this process: make them "
+        "writable, then retry"
+    ),
+    sqlite3.SQLITE_BUSY: (
+        "another process held the catalog's file past the busy timeout; retry, and find "
+        "what holds it if it goes on"
+    ),
+    sqlite3.SQLITE_IOERR: (
+        "reading or writing the catalog's file failed (the disk, its file system, or the "
+        "process's limits such as its open files); retry, and check the disk if it goes on"
+    ),
+    sqlite3.SQLITE_CANTOPEN: (
+        "the catalog's file (or its log) could not be opened: check that its folder exists "
+        "and can be written, and the process's open files limit (ulimit -n); then retry"
+    ),
+}
+"""What to do, by the primary result code (each of :data:`_UNUSABLE`)."""

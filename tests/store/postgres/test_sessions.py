@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import urllib.parse
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
 
-from ocean.errors import CatalogUnavailableError
+from ocean.errors import CatalogUnavailableError, StoreError
 from ocean.store.base import Owner
 from ocean.store.postgres.connections import guarded, reachable
 from ocean.store.postgres.store import PostgresStore
@@ -178,3 +182,49 @@ async def test_an_outage_names_the_catalog_without_a_password_in_its_query(
 
     assert "Secret" not in str(raised.value)
     assert f"the catalog postgresql://{shown} cannot be reached" in str(raised.value)
+
+
+@contextlib.asynccontextmanager
+async def _limited_role(postgres_url: str, limit: int) -> AsyncIterator[str]:
+    """``postgres_url`` as a new role allowed ``limit`` sessions, dropped afterwards."""
+    role = f"ocean_test_limited_{uuid.uuid4().hex[:8]}"
+    admin_url = postgres_url.split("?", 1)[0]
+    admin = await asyncpg.connect(admin_url)
+    database = await admin.fetchval("SELECT current_database()")
+    await admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'p' CONNECTION LIMIT {limit}")
+    await admin.execute(f'GRANT CREATE ON DATABASE "{database}" TO {role}')
+    try:
+        parts = urllib.parse.urlsplit(postgres_url)
+        netloc = f"{role}:p@{parts.hostname}:{parts.port or 5432}"
+        yield urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    finally:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", role
+        )
+        await admin.execute(f"DROP OWNED BY {role} CASCADE")
+        await admin.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM {role}')
+        await admin.execute(f"DROP ROLE {role}")
+        await admin.close()
+
+
+async def test_a_server_out_of_sessions_is_told_as_such_not_as_a_server_to_start(
+    postgres_url: str,
+) -> None:
+    async with _limited_role(postgres_url, 2) as url:
+        store = await PostgresStore.open(url)  # one session
+        plain = url.split("?", 1)[0]  # (asyncpg takes no schema parameter)
+        held = await asyncpg.connect(plain)  # the role's other one
+        try:
+            with pytest.raises(CatalogUnavailableError) as growing:  # a second session
+                await asyncio.gather(*(store.list_blueprints() for _ in range(8)))
+            with pytest.raises(StoreError) as opening:  # nor can another store open
+                await PostgresStore.open(url)
+        finally:
+            await held.close()
+            await store.close()
+
+    for error in (growing.value, opening.value):
+        assert "too many connections for role" in str(error)
+        assert "no session left for this role or database" in str(error)
+        assert "end idle sessions or raise the limit" in str(error)
+        assert "start PostgreSQL" not in str(error)
