@@ -152,15 +152,42 @@ async def _given_up(
 
 
 def held_message(lease: Lease, waited: float) -> str:
-    """What a refused resync says: who holds the lease, since and until when, what to do."""
+    """What a refused resync says: who holds the lease, since and until when, what to do
+    (and, when its holder ran on this host and its process is gone, that it ended)."""
     after = f" after waiting {waited:g} s" if waited else ""
+    holder = lease.holder
+    gone = holder is not None and _gone(holder)
+    doing = "that has ended still holds its lease" if gone else "is running"
     return (
-        f"another resync of integration {lease.integration!r} is running on this catalog"
-        f"{after} ({lease.holder}, since {lease.acquired_at}, lease until {lease.expires_at}, "
-        "renewed while it runs); this resync was refused and wrote nothing. Run again once "
-        "it has ended (`ocean catalog runs`), or set OCEAN__RESYNC_LEASE_WAIT_SECONDS to "
-        "wait for it; if that process is gone, its lease lapses at the time above."
+        f"another resync of integration {lease.integration!r} {doing} on this catalog{after} "
+        f"({lease.holder}, since {lease.acquired_at}, lease until {lease.expires_at}, renewed "
+        "while it runs); this resync was refused and wrote nothing. "
+        + (
+            f"No process {holder.pid if holder else '?'} runs on this host: that resync "
+            "ended without giving its lease up (killed, or stopped by an error such as a "
+            "full disk), and its lease lapses at the time above: run again then, or set "
+            "OCEAN__RESYNC_LEASE_WAIT_SECONDS to wait for it."
+            if gone
+            else "Run again once it has ended (`ocean catalog runs`), or set "
+            "OCEAN__RESYNC_LEASE_WAIT_SECONDS to wait for it; if that process is gone, its "
+            "lease lapses at the time above."
+        )
     )
+
+
+def _gone(holder: LeaseHolder) -> bool:
+    """Whether ``holder`` ran on this host and no process of its pid runs here now (a
+    container sharing the host's name, in another process namespace, may be wrong: only
+    the message changes, never who may take the lease)."""
+    if holder.host != socket.gethostname() or holder.pid == os.getpid() or holder.pid <= 0:
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # (it runs, as another user)
+        return False
+    return False
 
 
 async def _hold(

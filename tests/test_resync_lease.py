@@ -104,6 +104,25 @@ async def test_a_lease_left_by_a_dead_holder_refuses_until_it_lapses_then_is_tak
     assert await runs(catalog) == [("manual", "completed")]
 
 
+async def test_a_lease_left_by_a_process_of_this_host_that_ended_says_it_ended(
+    workspace: Workspace, catalog: str
+) -> None:
+    """As after a resync killed, or stopped by a full disk: its process is gone here."""
+    workspace.set_data(services=[services(2)], teams=TEAMS)
+    ended = await asyncio.create_subprocess_exec("true")
+    await ended.wait()
+    here = LeaseHolder(id="ended", host=socket.gethostname(), pid=ended.pid)
+    async with opened(catalog) as store:
+        await store.acquire_lease(ME, here, 60)
+
+    with pytest.raises(LeaseHeldError) as refused:
+        await sail(workspace, catalog)
+
+    said = str(refused.value)
+    assert f"No process {ended.pid} runs on this host" in said, said
+    assert "ended without giving its lease up" in said and "is running" not in said
+
+
 async def test_a_resync_waits_for_the_holder_up_to_the_setting(
     workspace: Workspace, catalog: str
 ) -> None:
