@@ -256,6 +256,8 @@ class _Resyncs:
             log.warning("partitions %s moved to another member before their offsets were "
                         "committed: it handles their last message again", moved)  # fmt: skip
         self.offsets = {}
+        if not offsets:  # (aiokafka refuses an empty commit with a ValueError)
+            return
         try:
             async with asyncio.timeout(COMMIT_WITHIN):
                 await consumer.commit(offsets)

@@ -146,29 +146,53 @@ class _Refusals:
     """The events the queue could not store, told in the log: the senders get 503 with no
     detail (they are outsiders), so the reason (a full disk, Redis away) is logged at ERROR
     when the refusals start and once a minute while they go on, with their count, and at
-    INFO when the queue stores events again."""
+    INFO when the queue stores events again. A queue at its limit (a nearly full disk,
+    Redis at its maxmemory while the workers take events) refuses some events and stores
+    others: an ERROR line is still written once a minute at most, the refusals between
+    counted for the next one, and an INFO line follows only an ERROR line."""
 
     def __init__(self) -> None:
         self._count = 0
-        self._since = self._logged = 0.0
+        """Events refused since the last INFO line."""
+        self._since = 0.0
+        """When the first of them was refused."""
+        self._logged: float | None = None
+        """When the last ERROR line was written."""
+        self._told = False
+        """Whether an ERROR line has told of the refusals counted."""
+        self._error: QueueUnavailableError | None = None
+        """The last refusal's reason."""
 
     def refused(self, error: QueueUnavailableError) -> None:
         now = time.monotonic()
+        if not self._count:
+            self._since = now
         self._count += 1
-        if self._count == 1:
-            self._since = self._logged = now
-            _log.error("a live event was refused with 503: %s", error)
-        elif now - self._logged >= REFUSALS_LOGGED_EVERY:
-            self._logged = now
-            _log.error(
-                "%d live events refused with 503 in the last %.0f seconds: %s",
-                self._count, now - self._since, error,
-            )  # fmt: skip
+        self._error = error
+        if self._logged is None or now - self._logged >= REFUSALS_LOGGED_EVERY:
+            self._tell(now)
 
     def stored(self) -> None:
-        if self._count:
-            _log.info(
-                "the live-event queue stores events again, after refusing %d in %.1f seconds",
-                self._count, time.monotonic() - self._since,
+        if not self._count:  # (the hot path: one test)
+            return
+        now = time.monotonic()
+        if not self._told:  # refused within a minute of the last ERROR line
+            assert self._logged is not None
+            if now - self._logged < REFUSALS_LOGGED_EVERY:
+                return
+            self._tell(now)
+        _log.info(
+            "the live-event queue stores events again, after refusing %d in %.1f seconds",
+            self._count, now - self._since,
+        )  # fmt: skip
+        self._count, self._told = 0, False
+
+    def _tell(self, now: float) -> None:
+        self._logged, self._told = now, True
+        if self._count == 1:
+            _log.error("a live event was refused with 503: %s", self._error)
+        else:
+            _log.error(
+                "%d live events refused with 503 in the last %.0f seconds: %s",
+                self._count, now - self._since, self._error,
             )  # fmt: skip
-            self._count = 0

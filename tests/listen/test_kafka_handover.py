@@ -7,6 +7,7 @@ import asyncio
 
 from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError, KafkaConnectionError
+from aiokafka.util import commit_structure_validate
 
 from ocean.listen.kafka import _anchor, _Assigned, _Resyncs
 from ocean.store.open import open_store
@@ -103,3 +104,27 @@ async def test_the_offsets_of_partitions_still_held_are_committed_when_another_h
     await resyncs._commit(consumer)  # type: ignore[arg-type]
 
     assert consumer.commits == [{TopicPartition("t", 0): 3}]
+
+
+class _AllMoved(_TwoPartitionsOneMoved):
+    """Partition 1 was handled and has moved: nothing handled is still held. aiokafka's
+    commit refuses an empty mapping (ValueError), as it checks its offsets."""
+
+    def assignment(self) -> set[TopicPartition]:
+        return {TopicPartition("t", 0)}
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        commit_structure_validate(offsets)
+        await super().commit(offsets)
+
+
+async def test_nothing_is_committed_when_every_handled_partition_has_moved() -> None:
+    """(Before, the empty commit's ValueError ended the listener.)"""
+    consumer = _AllMoved()
+    resyncs = _Resyncs(start=lambda *_: None, on_report=lambda _: None)
+    resyncs.offsets = {TopicPartition("t", 1): 5}
+
+    await resyncs._commit(consumer)  # type: ignore[arg-type]
+
+    assert consumer.commits == []
+    assert resyncs.offsets == {}
