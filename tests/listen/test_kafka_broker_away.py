@@ -22,6 +22,19 @@ from tests.listen.kafka_broker import start_broker
 from tests.loopback import free_port
 
 
+def _listening(workspace: Workspace, address: str, org: str) -> dict[str, str]:
+    """The workspace's settings for a KAFKA listener on ``address`` (no start resync)."""
+    return workspace.environ | {
+        "OCEAN__EVENT_LISTENER__TYPE": "KAFKA",
+        "OCEAN__EVENT_LISTENER__BROKERS": address,
+        "OCEAN__EVENT_LISTENER__ORG_ID": org,
+        "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED": "false",
+        "OCEAN__EVENT_LISTENER__SESSION_TIMEOUT_MS": "6000",
+        "OCEAN__EVENT_LISTENER__CONSUMER_POLL_TIMEOUT": "0.1",
+        "OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false",
+    }
+
+
 async def test_with_the_broker_gone_scheduled_resyncs_run_and_a_stop_stops_the_listener(
     workspace: Workspace,
 ) -> None:
@@ -32,14 +45,7 @@ async def test_with_the_broker_gone_scheduled_resyncs_run_and_a_stop_stops_the_l
     broker, address = start_broker(port), f"127.0.0.1:{port}"
     org = f"org{uuid.uuid4().hex[:8]}"
     workspace.set_data(services=[services(1, start=n) for n in range(3)], teams=TEAMS, slow=0.4)
-    environ = workspace.environ | {
-        "OCEAN__EVENT_LISTENER__TYPE": "KAFKA",
-        "OCEAN__EVENT_LISTENER__BROKERS": address,
-        "OCEAN__EVENT_LISTENER__ORG_ID": org,
-        "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED": "false",
-        "OCEAN__EVENT_LISTENER__SESSION_TIMEOUT_MS": "6000",
-        "OCEAN__EVENT_LISTENER__CONSUMER_POLL_TIMEOUT": "0.1",
-        "OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false",
+    environ = _listening(workspace, address, org) | {
         "OCEAN__SCHEDULED_RESYNC_INTERVAL": "0.05",  # minutes: 3 s after the last
     }
     sail = prepare(workspace.folder, environ=environ, overrides={})
@@ -89,15 +95,7 @@ async def test_with_the_broker_gone_aiokafka_s_retries_log_each_line_once_not_ev
     broker, address = start_broker(port), f"127.0.0.1:{port}"
     org = f"org{uuid.uuid4().hex[:8]}"
     workspace.set_data(services=[services(1)], teams=TEAMS)
-    environ = workspace.environ | {
-        "OCEAN__EVENT_LISTENER__TYPE": "KAFKA",
-        "OCEAN__EVENT_LISTENER__BROKERS": address,
-        "OCEAN__EVENT_LISTENER__ORG_ID": org,
-        "OCEAN__EVENT_LISTENER__KAFKA_SECURITY_ENABLED": "false",
-        "OCEAN__EVENT_LISTENER__SESSION_TIMEOUT_MS": "6000",
-        "OCEAN__EVENT_LISTENER__CONSUMER_POLL_TIMEOUT": "0.1",
-        "OCEAN__EVENT_LISTENER__RESYNC_ON_START": "false",
-    }
+    environ = _listening(workspace, address, org)
     sail = prepare(workspace.folder, environ=environ, overrides={})
     store = await SQLiteStore.open(workspace.catalog)
     stop, ready = asyncio.Event(), asyncio.Event()

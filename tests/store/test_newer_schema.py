@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -109,37 +110,39 @@ async def _a_deletion_fenced_after_a_newer_ocean_migrated(store: Any, bump: Any)
     assert list(await store.get_entities("svc", ["a"])) == ["a"]
 
 
-@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
-async def test_an_embedded_catalog_a_newer_ocean_migrates_mid_resync_refuses_its_stale_deletion(
-    tmp_path: Path, own_process: bool
-) -> None:
-    path = tmp_path / "catalog.db"
-    store = await SQLiteStore.open(path, own_process=own_process)
+@pytest.fixture(params=["sqlite-thread", "sqlite-process", "postgresql"])
+async def migrated_meanwhile(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str
+) -> AsyncIterator[tuple[Any, Callable[[], Awaitable[None]]]]:
+    """An open catalog, and what migrates it as a newer Ocean would (its schema's version
+    one past this Ocean's)."""
+    if request.param == "postgresql":
+        store: Any = await PostgresStore.open(postgres_url)
 
-    async def bump() -> None:
-        with sqlite3.connect(path) as db:
-            db.execute(f"PRAGMA user_version = {len(migrations.MIGRATIONS) + 1}")
+        async def bump() -> None:
+            db = await connected(postgres_url)
+            newer = len(schema.MIGRATIONS) + 1
+            await db.execute(f"INSERT INTO ocean_schema(version) VALUES ({newer})")
+            await db.close()
+
+    else:
+        path = tmp_path / "catalog.db"
+        store = await SQLiteStore.open(path, own_process=request.param == "sqlite-process")
+
+        async def bump() -> None:
+            with sqlite3.connect(path) as db:
+                db.execute(f"PRAGMA user_version = {len(migrations.MIGRATIONS) + 1}")
 
     try:
-        await _a_deletion_fenced_after_a_newer_ocean_migrated(store, bump)
+        yield store, bump
     finally:
         await store.close()
 
 
-async def test_a_postgresql_catalog_a_newer_ocean_migrates_mid_resync_refuses_its_stale_deletion(
-    postgres_url: str,
+async def test_a_catalog_a_newer_ocean_migrates_mid_resync_refuses_its_stale_deletion(
+    migrated_meanwhile: tuple[Any, Callable[[], Awaitable[None]]],
 ) -> None:
-    store = await PostgresStore.open(postgres_url)
-
-    async def bump() -> None:
-        db = await connected(postgres_url)
-        await db.execute(f"INSERT INTO ocean_schema(version) VALUES ({len(schema.MIGRATIONS) + 1})")
-        await db.close()
-
-    try:
-        await _a_deletion_fenced_after_a_newer_ocean_migrated(store, bump)
-    finally:
-        await store.close()
+    await _a_deletion_fenced_after_a_newer_ocean_migrated(*migrated_meanwhile)
 
 
 async def _an_entity_write_after_a_newer_ocean_migrated(store: Any, bump: Any) -> None:
@@ -160,34 +163,7 @@ async def _an_entity_write_after_a_newer_ocean_migrated(store: Any, bump: Any) -
     assert {key: entity.get("title") for key, entity in stored.items()} == {"a": "old"}
 
 
-@pytest.mark.parametrize("own_process", [False, True], ids=["thread", "process"])
-async def test_an_open_embedded_catalog_a_newer_ocean_migrates_refuses_entity_writes(
-    tmp_path: Path, own_process: bool
+async def test_an_open_catalog_a_newer_ocean_migrates_refuses_entity_writes(
+    migrated_meanwhile: tuple[Any, Callable[[], Awaitable[None]]],
 ) -> None:
-    path = tmp_path / "catalog.db"
-    store = await SQLiteStore.open(path, own_process=own_process)
-
-    async def bump() -> None:
-        with sqlite3.connect(path) as db:
-            db.execute(f"PRAGMA user_version = {len(migrations.MIGRATIONS) + 1}")
-
-    try:
-        await _an_entity_write_after_a_newer_ocean_migrated(store, bump)
-    finally:
-        await store.close()
-
-
-async def test_an_open_postgresql_catalog_a_newer_ocean_migrates_refuses_entity_writes(
-    postgres_url: str,
-) -> None:
-    store = await PostgresStore.open(postgres_url)
-
-    async def bump() -> None:
-        db = await connected(postgres_url)
-        await db.execute(f"INSERT INTO ocean_schema(version) VALUES ({len(schema.MIGRATIONS) + 1})")
-        await db.close()
-
-    try:
-        await _an_entity_write_after_a_newer_ocean_migrated(store, bump)
-    finally:
-        await store.close()
+    await _an_entity_write_after_a_newer_ocean_migrated(*migrated_meanwhile)

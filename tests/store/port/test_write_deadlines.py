@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -59,9 +62,12 @@ class _HoldingProxy:
         return Starlette(routes=[Route("/{path:path}", self.forward, methods=methods)])
 
 
-async def test_a_write_delivered_after_its_sender_gave_up_does_not_overwrite_a_newer_one(
-    tmp_path: Path,
-) -> None:
+@asynccontextmanager
+async def _client_behind(
+    tmp_path: Path, proxy_type: type[_HoldingProxy]
+) -> AsyncIterator[tuple[PortHTTP, _HoldingProxy, Any]]:
+    """Ocean's client (1 s timeout) reaching Ocean's server through a ``proxy_type``;
+    the catalog behind them."""
     async with fresh_catalog("sqlite", tmp_path) as catalog:
         client_id, secret = await catalog.create_credentials("svc")
         await catalog.create_blueprints([SERVICE])  # type: ignore[attr-defined]
@@ -69,25 +75,42 @@ async def test_a_write_delivered_after_its_sender_gave_up_does_not_overwrite_a_n
             loopback.served(create_app(catalog)) as base,
             httpx.AsyncClient(base_url=base) as upstream,
         ):
-            proxy = _HoldingProxy(upstream)
+            proxy = proxy_type(upstream)
             async with loopback.served(proxy.app()) as proxied:
                 http = PortHTTP(proxied, client_id, secret, user_agent=OWNER.datasource,
                                 timeout=1.0, base_delay=0.05)  # fmt: skip
-                store = PortAPIStore(http, OWNER)
                 try:
-                    started = time.monotonic()
-                    old = {"identifier": "a", "blueprint": "service", "title": "old"}
-                    await store.upsert_entities([old], owner=OWNER, merge=True)  # sent twice
-                    new = {"identifier": "a", "blueprint": "service", "title": "new"}
-                    await store.upsert_entities([new], owner=OWNER, merge=True)
-                    assert time.monotonic() - started < HOLD  # (the held one is still held)
-                    status = await asyncio.wait_for(proxy.delivered, timeout=30)
+                    yield http, proxy, catalog
                 finally:
                     await http.close()
-        stored = await catalog.get_entities("service", ["a"])  # type: ignore[attr-defined]
 
+
+async def _old_then_new(
+    http: PortHTTP, proxy: _HoldingProxy, catalog: Any
+) -> tuple[int, str, float]:
+    """Entity ``a`` written "old" (held, so sent again), then "new": the held write's
+    answer once delivered, the title stored then, and the seconds both writes took."""
+    store = PortAPIStore(http, OWNER)
+    started = time.monotonic()
+    old = {"identifier": "a", "blueprint": "service", "title": "old"}
+    await store.upsert_entities([old], owner=OWNER, merge=True)  # sent twice
+    new = {"identifier": "a", "blueprint": "service", "title": "new"}
+    await store.upsert_entities([new], owner=OWNER, merge=True)
+    took = time.monotonic() - started
+    status = await asyncio.wait_for(proxy.delivered, timeout=30)
+    stored = await catalog.get_entities("service", ["a"])
+    return status, stored["a"]["title"], took
+
+
+async def test_a_write_delivered_after_its_sender_gave_up_does_not_overwrite_a_newer_one(
+    tmp_path: Path,
+) -> None:
+    async with _client_behind(tmp_path, _HoldingProxy) as (http, proxy, catalog):
+        status, title, took = await _old_then_new(http, proxy, catalog)
+
+    assert took < HOLD  # (the held one is still held)
     assert status == 503
-    assert stored["a"]["title"] == "new"
+    assert title == "new"
 
 
 @pytest.mark.parametrize(
@@ -145,29 +168,10 @@ async def test_a_token_fetched_on_a_second_try_does_not_push_the_write_deadlines
     """The server's clock is measured from the send that it answered, not from the first
     try: a token fetched after a wait (a retried 503, a wait for a free slot) would have
     every deadline fall that much later, and a held write pass as if in time."""
-    async with fresh_catalog("sqlite", tmp_path) as catalog:
-        client_id, secret = await catalog.create_credentials("svc")
-        await catalog.create_blueprints([SERVICE])  # type: ignore[attr-defined]
-        async with (
-            loopback.served(create_app(catalog)) as base,
-            httpx.AsyncClient(base_url=base) as upstream,
-        ):
-            proxy = _RetryingTokenProxy(upstream)
-            async with loopback.served(proxy.app()) as proxied:
-                http = PortHTTP(proxied, client_id, secret, user_agent=OWNER.datasource,
-                                timeout=1.0, base_delay=0.05)  # fmt: skip
-                store = PortAPIStore(http, OWNER)
-                try:
-                    await http.limits()  # the token, on its second try
-                    assert proxy.token_refused
-                    old = {"identifier": "a", "blueprint": "service", "title": "old"}
-                    await store.upsert_entities([old], owner=OWNER, merge=True)  # sent twice
-                    new = {"identifier": "a", "blueprint": "service", "title": "new"}
-                    await store.upsert_entities([new], owner=OWNER, merge=True)
-                    status = await asyncio.wait_for(proxy.delivered, timeout=30)
-                finally:
-                    await http.close()
-        stored = await catalog.get_entities("service", ["a"])  # type: ignore[attr-defined]
+    async with _client_behind(tmp_path, _RetryingTokenProxy) as (http, proxy, catalog):
+        await http.limits()  # the token, on its second try
+        assert isinstance(proxy, _RetryingTokenProxy) and proxy.token_refused
+        status, title, _ = await _old_then_new(http, proxy, catalog)
 
     assert status == 503
-    assert stored["a"]["title"] == "new"
+    assert title == "new"
