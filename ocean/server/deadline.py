@@ -19,7 +19,7 @@ class Deadlines:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope.get("method", "GET") not in READS:
-            deadline = dict(scope["headers"]).get(_HEADER)
+            deadline = next((v for k, v in scope["headers"] if k == _HEADER), None)
             if deadline is not None and passed(deadline.decode("latin-1"), time.time()):
                 late = error(
                     503,
